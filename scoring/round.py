@@ -1,0 +1,293 @@
+"""The review round (審査ラウンド): a folder with its settings, applications and reviewers.
+
+A round folder holds::
+
+    round.yaml        name, deadline (with time zone), rubric file, number to select,
+                      balance settings, regional block scheme
+    reviewers.yaml    reviewers: id, name, role, affiliation, conflicts, optional assignments
+    applications/     one .xlsx 応募書 per application
+    (scores.sqlite    the score store, added by the reviewer-scoring step)
+
+:func:`load_round` reads and validates all of it. Settings files that cannot be used
+raise :class:`~scoring.yamlfile.ConfigError` (every problem with its file and line);
+problems with single applications or reviewers never stop the load: they become rows of
+``ReviewRound.problems``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .applications import read_applications
+from .normalize import parse_prefecture
+from .reference import BLOCK_SCHEMES, block_of
+from .rubric import Rubric, load_rubric
+from .schema import PROBLEM_COLUMNS
+from .yamlfile import ConfigError, ConfigProblem, load_yaml, line_of, validate_yaml
+
+__all__ = [
+    "PROJECT_DIR",
+    "DEMO_ROUND",
+    "ROLES",
+    "SelectSpec",
+    "Balance",
+    "RoundConfig",
+    "Reviewer",
+    "ReviewerList",
+    "ReviewRound",
+    "round_path",
+    "load_round",
+]
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+#: The embedded demo round, used when no other round is chosen.
+DEMO_ROUND = PROJECT_DIR / "data" / "demo"
+ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SelectSpec(_Strict):
+    """How many applications to select: a target and an allowed range (おおむね5団体程度)."""
+
+    target: int = Field(5, ge=1)
+    min: int | None = Field(None, ge=1)
+    max: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _range(self) -> SelectSpec:
+        lo = self.min if self.min is not None else self.target
+        hi = self.max if self.max is not None else self.target
+        if not lo <= self.target <= hi:
+            raise ValueError(f"選定数の範囲が正しくありません: min {lo} ≤ target {self.target} ≤ max {hi} にしてください")
+        return self
+
+
+class Balance(_Strict):
+    """Balance settings for the selection step. ``None`` means no limit."""
+
+    max_per_block: int | None = Field(None, ge=1)
+    max_per_theme: int | None = Field(None, ge=1)
+    min_distinct_themes: int | None = Field(None, ge=1, le=6)
+    max_push: int | None = Field(None, ge=0)
+    min_push: int | None = Field(None, ge=0)
+
+
+class RoundConfig(_Strict):
+    """Contents of ``round.yaml``."""
+
+    name: str = Field(min_length=1)
+    deadline: AwareDatetime
+    rubric: str = Field(min_length=1)
+    select: SelectSpec = SelectSpec()
+    block_scheme: str = "8blocks"
+    balance: Balance = Balance()
+    description: str = ""
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _select_int(cls, v: object) -> object:
+        return {"target": v} if isinstance(v, int) else v
+
+    @field_validator("block_scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if v not in BLOCK_SCHEMES:
+            raise ValueError(f"地方ブロック区分 '{v}' は定義されていません。次のいずれかにしてください: {'、'.join(BLOCK_SCHEMES)}")
+        return v
+
+
+class Reviewer(_Strict):
+    """One reviewer (審査員) from ``reviewers.yaml``.
+
+    ``conflicts`` (利害関係) and ``assignments`` are application ids (JIS codes); names
+    such as 長野県 or 長野 are accepted in the file and normalised to codes.
+    """
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    role: Literal["総務省", "委託事業者", "有識者"]
+    affiliation: str = ""
+    conflicts: tuple[str, ...] = ()
+    assignments: tuple[str, ...] | None = None
+    hub_user: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+    @field_validator("conflicts", "assignments", mode="before")
+    @classmethod
+    def _codes(cls, v: object) -> object:
+        if v is None:
+            return v
+        if not isinstance(v, (list, tuple)):
+            raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
+        return tuple(parse_prefecture(x) for x in v)
+
+
+class ReviewerList(_Strict):
+    """Contents of ``reviewers.yaml``."""
+
+    reviewers: tuple[Reviewer, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ReviewerList:
+        seen: set[str] = set()
+        for r in self.reviewers:
+            if r.id in seen:
+                raise ValueError(f"審査員ID '{r.id}' が重複しています。IDは一意にしてください")
+            seen.add(r.id)
+        users = [r.hub_user for r in self.reviewers if r.hub_user]
+        if len(users) != len(set(users)):
+            raise ValueError("hub_user が重複しています。JupyterHub のユーザー名は一人一つにしてください")
+        return self
+
+
+@dataclass
+class ReviewRound:
+    """A loaded, validated review round.
+
+    Attributes
+    ----------
+    path : Path
+        The round folder.
+    config : RoundConfig
+        Settings from round.yaml.
+    rubric : Rubric
+        The rubric named by round.yaml.
+    reviewers : list of Reviewer
+        Each with an ``id``.
+    applications : DataFrame
+        One row per application, index ``application`` (JIS code); columns as documented
+        in :func:`scoring.read_applications`, with ``block`` recomputed for the round's
+        block scheme.
+    problems : DataFrame
+        Columns :data:`scoring.schema.PROBLEM_COLUMNS`: application files and round-level
+        problems (e.g. an assignment to a conflicted application).
+    """
+
+    path: Path
+    config: RoundConfig
+    rubric: Rubric
+    reviewers: list[Reviewer]
+    applications: pd.DataFrame
+    problems: pd.DataFrame
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def reviewer(self, reviewer_id: str) -> Reviewer:
+        """The reviewer with this id (``KeyError`` with a Japanese message if unknown)."""
+        for r in self.reviewers:
+            if r.id == reviewer_id:
+                return r
+        raise KeyError(f"審査員ID '{reviewer_id}' は reviewers.yaml にありません")
+
+    def reviewers_frame(self) -> pd.DataFrame:
+        """Reviewers as a table: index ``reviewer``; name, role, affiliation, conflicts."""
+        rows = [
+            {"reviewer": r.id, "name": r.name, "role": r.role, "affiliation": r.affiliation,
+             "conflicts": "、".join(r.conflicts), "hub_user": r.hub_user or ""}
+            for r in self.reviewers
+        ]
+        return pd.DataFrame(rows).set_index("reviewer")
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any problem has severity ``error``."""
+        return bool((self.problems["severity"] == "error").any())
+
+
+def round_path(path: str | Path | None = None) -> Path:
+    """The round folder to use: ``path`` if given, else ``$SCORING_ROUND``, else the demo round."""
+    if path is not None and str(path) != "":
+        return Path(path)
+    env = os.environ.get("SCORING_ROUND", "").strip()
+    return Path(env) if env else DEMO_ROUND
+
+
+def _resolve_rubric(folder: Path, name: str) -> Path:
+    """A rubric path from round.yaml: relative to the round folder, else in ``rubrics/``."""
+    candidate = (folder / name).resolve()
+    if candidate.exists():
+        return candidate
+    bundled = PROJECT_DIR / "rubrics" / name
+    if bundled.exists():
+        return bundled
+    bundled_yaml = PROJECT_DIR / "rubrics" / f"{name}.yaml"
+    return bundled_yaml if bundled_yaml.exists() else candidate
+
+
+def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    where = str(folder / "reviewers.yaml")
+    for i, r in enumerate(reviewers):
+        for code in r.assignments or ():
+            line = line_of(node, ("reviewers", i, "assignments"))  # type: ignore[arg-type]
+            cell = f"{line}行目" if line else ""
+            if code in r.conflicts:
+                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
+                                 severity="error",
+                                 message=f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
+                                 action="担当から外すか、利害関係の登録を見直してください。"))
+            elif code not in applications.index:
+                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
+                                 severity="warning",
+                                 message=f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
+                                 action="応募書が届いているか、担当の都道府県コードを確認してください。"))
+    return rows
+
+
+def load_round(path: str | Path | None = None) -> ReviewRound:
+    """Load and validate a review round folder.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The round folder. Default: ``$SCORING_ROUND`` if set, else the demo round
+        ``data/demo``.
+
+    Returns
+    -------
+    ReviewRound
+        With ``applications``, ``rubric``, ``reviewers`` and ``problems``.
+
+    Raises
+    ------
+    ConfigError
+        The folder, round.yaml, reviewers.yaml or the rubric cannot be used; the message
+        lists every problem with its file and line.
+    """
+    folder = round_path(path)
+    if not folder.is_dir():
+        raise ConfigError([ConfigProblem(str(folder), None, "",
+                                         "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。")])
+    config = validate_yaml(folder / "round.yaml", RoundConfig)
+    rubric = load_rubric(_resolve_rubric(folder, config.rubric))
+    rdata, rnode = load_yaml(folder / "reviewers.yaml")
+    reviewers = list(validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode).reviewers)
+
+    apps_dir = folder / "applications"
+    if not apps_dir.is_dir():
+        raise ConfigError([ConfigProblem(str(apps_dir), None, "",
+                                         "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。")])
+    intake = read_applications(apps_dir, deadline=config.deadline)
+    applications = intake.applications.copy()
+    if len(applications):
+        applications["block"] = [block_of(code, config.block_scheme) for code in applications.index]
+    extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode), columns=list(PROBLEM_COLUMNS))
+    problems = pd.concat([intake.problems, extra], ignore_index=True) if len(extra) else intake.problems
+    return ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True))

@@ -1,0 +1,163 @@
+"""The Excel 応募書 template, generated from :mod:`scoring.schema`.
+
+Layout of the sheet ``応募書`` (one row per field, no merged cells):
+
+====  =======  ==========  ======================  =========================
+col   A        B           C                       D                  E (hidden)
+====  =======  ==========  ======================  =========================
+      区分     項目        入力欄 (yellow, unlocked) 記入上の注意      field key
+====  =======  ==========  ======================  =========================
+
+The hidden column E holds each row's field key, so the reader finds a field even if a
+prefecture inserts a row. The hidden sheet ``_meta`` holds the template version.
+Drop-down lists (都道府県, 重点テーマ, 人材プールの状況, 応募区分, 調整状況) refer to the
+hidden sheet ``選択肢``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .reference import prefectures
+from .schema import FIELDS, LISTS_SHEET, META_SHEET, TEMPLATE_SHEET, TEMPLATE_VERSION, Field
+
+__all__ = ["FIRST_ROW", "INPUT_COL", "KEY_COL", "write_template", "set_text"]
+
+#: First row that holds a field (rows above: title, note, header).
+FIRST_ROW = 4
+#: Column letters of the input cells and of the hidden field keys.
+INPUT_COL = "C"
+KEY_COL = "E"
+
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+_FONT = "Meiryo UI"
+
+
+def set_text(cell: Cell, value: str) -> None:
+    """Write free text so that Excel never takes it as a formula (``=``, ``+``, ``-``, ``@``)."""
+    cell.value = value
+    cell.data_type = "s"
+    if value[:1] in ("=", "+", "-", "@"):
+        cell.quotePrefix = True
+
+
+def _lists(field: Field) -> tuple[str, ...]:
+    if field.kind == "prefecture":
+        return tuple(prefectures()["name_ja"])
+    return field.choices
+
+
+def write_template(path: str | Path, values: Mapping[str, object] | None = None) -> Path:
+    """Write the 応募書 template to ``path``, optionally filled with ``values``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output .xlsx path; parent folders are created.
+    values : mapping, optional
+        Field key → value to put in the input cell (str, int, float, date, datetime).
+        Unknown keys raise ``KeyError`` so that a typo in a generator is not silent.
+        Strings are always stored as text, never as formulas.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    values = dict(values or {})
+    unknown = set(values) - {f.key for f in FIELDS}
+    if unknown:
+        raise KeyError(f"応募書の項目にないキー: {sorted(unknown)}")
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = TEMPLATE_SHEET
+    ws["A1"] = "自治体デジタル人材確保支援事業 応募書"
+    ws["A1"].font = Font(name=_FONT, size=14, bold=True)
+    ws["A2"] = "※印は必須項目です。黄色の入力欄に記入してください。行や列の削除はしないでください。"
+    ws["A2"].font = Font(name=_FONT, size=10)
+    for col, head in zip("ABCDE", ("区分", "項目", "入力欄", "記入上の注意", "項目キー")):
+        c = ws[f"{col}{FIRST_ROW - 1}"]
+        c.value = head
+        c.font = Font(name=_FONT, bold=True)
+        c.fill = _HEADER_FILL
+    widths = {"A": 22, "B": 38, "C": 60, "D": 50, "E": 28}
+    for col, w in widths.items():
+        ws.column_dimensions[col].width = w
+    ws.column_dimensions[KEY_COL].hidden = True
+    ws.freeze_panes = f"C{FIRST_ROW}"
+
+    lists = wb.create_sheet(LISTS_SHEET)
+    list_col = 0
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i, f in enumerate(FIELDS):
+        row = FIRST_ROW + i
+        ws[f"A{row}"] = f.section
+        ws[f"B{row}"] = ("※ " if f.required else "") + f.display_label
+        ws[f"D{row}"] = f.help
+        ws[f"{KEY_COL}{row}"] = f.key
+        for col in "ABD":
+            ws[f"{col}{row}"].font = Font(name=_FONT)
+            ws[f"{col}{row}"].alignment = wrap
+        cell = ws[f"{INPUT_COL}{row}"]
+        cell.fill = _INPUT_FILL
+        cell.protection = Protection(locked=False)
+        cell.alignment = wrap
+        cell.font = Font(name=_FONT)
+        if f.kind == "longtext":
+            ws.row_dimensions[row].height = 60
+        options = _lists(f)
+        if options:
+            list_col += 1
+            letter = get_column_letter(list_col)
+            lists[f"{letter}1"] = f.label
+            for j, opt in enumerate(options, start=2):
+                lists[f"{letter}{j}"] = opt
+            dv = DataValidation(
+                type="list",
+                formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(options) + 1}",
+                allow_blank=True,
+                showErrorMessage=False,  # people paste and type; the reader normalises
+            )
+            dv.promptTitle = f.label
+            dv.prompt = "一覧から選択してください"
+            ws.add_data_validation(dv)
+            dv.add(cell)
+        if f.key in values and values[f.key] is not None:
+            value = values[f.key]
+            if isinstance(value, str):
+                set_text(cell, value)
+            else:
+                cell.value = value
+                if isinstance(value, dt.datetime):
+                    cell.number_format = "yyyy/mm/dd hh:mm"
+                elif isinstance(value, dt.date):
+                    cell.number_format = "yyyy/mm/dd"
+    lists.sheet_state = "hidden"
+    ws.protection.sheet = True  # labels are locked; input cells are not. No password.
+    ws.protection.formatRows = False  # people may widen rows for long text
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+
+    meta = wb.create_sheet(META_SHEET)
+    meta["A1"], meta["B1"] = "template_version", TEMPLATE_VERSION
+    meta["A2"], meta["B2"] = "generator", "shinsa scoring.template"
+    meta.sheet_state = "hidden"
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
