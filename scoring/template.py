@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -29,7 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .reference import prefectures
 from .schema import FIELDS, LISTS_SHEET, META_SHEET, TEMPLATE_SHEET, TEMPLATE_VERSION, Field
 
-__all__ = ["FIRST_ROW", "INPUT_COL", "KEY_COL", "write_template", "set_text"]
+__all__ = ["FIRST_ROW", "INPUT_COL", "KEY_COL", "example_values", "set_text", "write_template"]
 
 #: First row that holds a field (rows above: title, note, header).
 FIRST_ROW = 4
@@ -161,3 +162,48 @@ def write_template(path: str | Path, values: Mapping[str, object] | None = None)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+def example_values(code: str = "20", **overrides: Any) -> dict[str, Any]:
+    """A complete, valid and self-consistent application for prefecture ``code`` (架空).
+
+    Used by tests, benchmarks and ``python -m scoring template --example``; ``overrides``
+    replace single fields (a key that is not a field raises ``KeyError`` in
+    :func:`write_template`).
+    """
+    ref = prefectures().loc[code]
+    n = int(ref["municipalities_incl_wards"])
+    values: dict[str, Any] = {
+        "prefecture": str(ref["name_ja"]),
+        "department": "企画振興部DX推進課（架空）",
+        "contact_name": "架空 太郎",
+        "contact_email": "dx-suishin@example.lg.jp",
+        "contact_phone": "000-000-0000",
+        "submitted_at": dt.datetime(2026, 2, 18, 15, 0),
+        "application_type": "手上げ式",
+        "dx_body_exists": "あり",
+        "dx_body_since": dt.date(2022, 4, 1),
+        "pool_status": "構築中",
+        "pool_size_total": 6,
+        "pool_accelerators": 2,
+        "pool_fixed_term": 1,
+        "pool_fulltime": 2,
+        "pool_outsourced": 1,
+        "pool_secondees": 0,
+        "municipalities_supported": min(12, n),
+        "support_so_far": "架空の支援内容。",
+        "issue_recruitment": "架空の課題: 人材の確保が難しい。",
+        "one_person_it_municipalities": min(3, n),
+        "target_headcount": 10,
+        "target_date": dt.date(2027, 3, 31),
+        "planned_employment": "任期付職員",
+        "funding": "普通交付税措置",
+        "hr_coordination": "調整中",
+        "finance_coordination": "未着手",
+        "theme": "A) システムの共同調達",
+        "theme_reason": "架空の理由。",
+        "participating_municipalities": min(5, n),
+        "participating_names": "架空市、架空町",
+    }
+    values.update(overrides)
+    return values

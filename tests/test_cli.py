@@ -1,0 +1,99 @@
+"""The command line: the main job, validate, template, lab-settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from scoring.cli import lab_settings_path, main
+from scoring.round import DEMO_ROUND
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "round"
+    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*"))
+    yaml_path = dest / "round.yaml"
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8").replace("../../rubrics/", str(ROOT / "rubrics") + "/"), encoding="utf-8"
+    )
+    return dest
+
+
+def test_main_job_on_a_round_prints_summary_and_writes_workbook(demo_copy, tmp_path, capsys):
+    assert main(["run", "--round", str(demo_copy), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "応募: 16 件" in out and "審査員: 6 名" in out
+    assert "05_akita.xlsx" in out and "期限後提出" in out       # the late file is in the problems table
+    assert "10_gunma.xlsx" in out                                 # the warning file
+    wb = openpyxl.load_workbook(tmp_path / "out" / "applications.xlsx")
+    assert wb.sheetnames == ["応募一覧", "応募書の内容", "問題一覧", "件数", "注記"]
+    ws = wb["応募一覧"]
+    assert ws.max_row == 17 and ws["A1"].value == "応募ID"
+    headers = [c.value for c in ws[1]]
+    col = headers.index("市町村数（団体）") + 1
+    assert isinstance(ws.cell(row=2, column=col).value, int)     # numbers stay numbers
+    notes = {r[0].value: r[1].value for r in wb["注記"].iter_rows(min_row=2)}
+    assert notes["提出期限（和暦）"].startswith("令和8年2月20日")
+    assert len(notes["評価基準の版"]) == 12
+    assert not any(ws.merged_cells.ranges for ws in wb.worksheets)
+
+
+def test_main_job_as_a_subprocess_with_the_environment_variable(demo_copy, tmp_path):
+    env = {"SCORING_ROUND": str(demo_copy), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "scoring", "run", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert str(demo_copy) in proc.stdout
+    assert (tmp_path / "r" / "applications.xlsx").exists()
+
+
+def test_main_job_with_a_broken_round_yaml_explains_and_exits_2(demo_copy, capsys):
+    (demo_copy / "round.yaml").write_text("name: x\n", encoding="utf-8")
+    assert main(["run", "--round", str(demo_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "deadline" in err and "round.yaml" in err
+
+
+def test_validate_exit_codes(demo_copy, tmp_path, capsys):
+    assert main(["validate", str(demo_copy)]) == 0           # warnings only (late, breakdown)
+    out = capsys.readouterr().out
+    assert "05_akita.xlsx" in out and "警告" in out
+    (demo_copy / "applications" / "broken.xlsx").write_bytes(b"not a workbook")
+    assert main(["validate", str(demo_copy / "applications")]) == 1
+    assert "broken.xlsx" in capsys.readouterr().out
+
+
+def test_template_command_writes_a_form_that_reads_back_as_empty(tmp_path, capsys):
+    out = tmp_path / "form.xlsx"
+    assert main(["template", str(out)]) == 0
+    from scoring.applications import read_application
+
+    row, problems = read_application(out)
+    assert row is None                                    # no prefecture: cannot be keyed
+    assert any(p["field"] == "都道府県名" and p["severity"] == "error" for p in problems)
+
+
+def test_lab_settings_make_japanese_the_default(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    path = lab_settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"other": {"x": 1}}), encoding="utf-8")
+    assert main(["lab-settings"]) == 0
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["@jupyterlab/translation-extension:plugin"]["locale"] == "ja_JP"
+    assert data["other"] == {"x": 1}                     # existing overrides are kept
+
+
+def test_the_japanese_language_pack_is_installed():
+    import importlib.metadata as md
+
+    assert md.version("jupyterlab-language-pack-ja-JP")
