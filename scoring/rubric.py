@@ -75,7 +75,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -94,6 +94,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from .yamlfile import ConfigError, ConfigProblem, duplicate_keys, line_of, load_yaml
 
 __all__ = [
     "Anchor",
@@ -668,40 +670,12 @@ class Rubric(_Model):
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RubricProblem:
-    """One problem found in a rubric file.
-
-    Attributes
-    ----------
-    file : str
-        File name as given (or ``"<dict>"``).
-    line : int or None
-        1-based line in the file, when known.
-    location : str
-        Path in the document, e.g. ``"groups[1].criteria[0].weight (need_burden)"``;
-        the id in parentheses names the criterion (or group) concerned.
-    message : str
-        Japanese message for the analyst.
-    criterion : str or None
-        Id of the criterion concerned, if any.
-    column : int or None
-        1-based column (YAML syntax errors only).
-    """
-
-    file: str
-    line: int | None
-    location: str
-    message: str
-    criterion: str | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file} {self.line}行目" if self.line is not None else self.file
-        return f"{where}: {self.message}"
+#: One problem found in a rubric file (file, line, location, message, criterion, column);
+#: the same record as every other settings file's problems.
+RubricProblem = ConfigProblem
 
 
-class RubricError(ValueError):
+class RubricError(ConfigError):
     """A rubric file could not be loaded; ``problems`` lists every problem.
 
     ``str(error)`` has a header line, then one line per problem with file,
@@ -712,7 +686,7 @@ class RubricError(ValueError):
         self.problems: list[RubricProblem] = list(problems)
         files = sorted({p.file for p in self.problems})
         header = f"{', '.join(files)}: ルーブリックに {len(self.problems)} 件の問題があります"
-        super().__init__("\n".join([header, *(str(p) for p in self.problems)]))
+        ValueError.__init__(self, "\n".join([header, *(str(p) for p in self.problems)]))
 
 
 # ---------------------------------------------------------------------------
@@ -905,59 +879,6 @@ def _message(err: Mapping[str, Any], subject: str, rest: Sequence[Any]) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _key_matches(key_node: yaml.Node, elem: Any) -> bool:
-    if not isinstance(key_node, yaml.ScalarNode):
-        return False
-    text = str(key_node.value)
-    if isinstance(elem, str):
-        return text == elem
-    if isinstance(elem, (int, float)) and not isinstance(elem, bool):
-        try:
-            return abs(float(text) - float(elem)) <= _TOL
-        except ValueError:
-            return False
-    return False
-
-
-def _line_of(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
-    """1-based line of the node at ``loc``, or of its nearest existing parent."""
-    if root is None:
-        return None
-    node: yaml.Node = root
-    line = node.start_mark.line + 1
-    for elem in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if _key_matches(k, elem):
-                    line, node = k.start_mark.line + 1, v
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
-            node = node.value[elem]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _duplicate_keys(
-    node: yaml.Node, path: tuple[Any, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], str, int]]:
-    """Yield ``(path, key, line)`` for every key repeated within one mapping."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            key = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
-            if key in seen and key != "<<":
-                yield path, key, k.start_mark.line + 1
-            seen.add(key)
-            yield from _duplicate_keys(v, (*path, key))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, i))
-
-
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
@@ -973,7 +894,7 @@ def _problem(
     subject = owner.phrase(loc)
     return RubricProblem(
         file=file,
-        line=_line_of(root, loc),
+        line=line_of(root, loc),
         location=location,
         message=message_for(subject, list(loc[owner.prefix_len :])),
         criterion=owner.id if owner.kind == "criterion" else None,
@@ -1000,7 +921,7 @@ def _duplicate_id_problems(file: str, data: Mapping[str, Any], root: yaml.Node |
             continue
         if ident in first:
             prior = first[ident]
-            prior_line = _line_of(root, [*prior, "id"])
+            prior_line = line_of(root, [*prior, "id"])
             prior_text = _loc_text(prior) + (f"、{prior_line}行目" if prior_line else "")
             err = {"type": "rubric_duplicate_id", "ctx": {"id": ident, "first": prior_text}}
             problems.append(
@@ -1028,7 +949,7 @@ def _validate(data: Any, file: str, root: yaml.Node | None) -> Rubric:
             [
                 RubricProblem(
                     file,
-                    _line_of(root, ()),
+                    line_of(root, ()),
                     "(ルート)",
                     f"ルーブリックは対応表（「キー: 値」の行）で書いてください（現在 {_fmt(data)}）",
                 )
@@ -1037,7 +958,7 @@ def _validate(data: Any, file: str, root: yaml.Node | None) -> Rubric:
 
     problems: list[RubricProblem] = []
     if root is not None:
-        for path, key, line in _duplicate_keys(root):
+        for path, key, line in duplicate_keys(root):
             owner = _owner(data, path)
             loc_text = _loc_text([*path, key])
             subject = owner.phrase(path)
@@ -1128,74 +1049,9 @@ def load_rubric(path: str | os.PathLike[str]) -> Rubric:
     file = os.fspath(path)
     p = Path(file)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RubricError(
-            [
-                RubricProblem(
-                    file,
-                    None,
-                    "(ファイル)",
-                    f"ファイルが見つかりません（{p.resolve()}）。パスを確認してください",
-                )
-            ]
-        ) from None
-    except IsADirectoryError:
-        raise RubricError(
-            [
-                RubricProblem(
-                    file,
-                    None,
-                    "(ファイル)",
-                    "フォルダーが指定されています。YAML ファイルを指定してください",
-                )
-            ]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise RubricError(
-            [
-                RubricProblem(
-                    file,
-                    None,
-                    "(ファイル)",
-                    f"文字コードが UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存してください",
-                )
-            ]
-        ) from None
-
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        column = mark.column + 1 if mark is not None else None
-        detail = exc.problem or exc.context or "不明"
-        col_text = f"（{column}列目）" if column is not None else ""
-        raise RubricError(
-            [
-                RubricProblem(
-                    file,
-                    line,
-                    "(YAML)",
-                    f"YAML の書式に誤りがあります{col_text}: {detail}。"
-                    "インデント（字下げ、タブではなく空白）、コロン「:」の後の空白、引用符の閉じ忘れを確認してください",
-                    column=column,
-                )
-            ]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise RubricError(
-            [
-                RubricProblem(
-                    file,
-                    None,
-                    "(YAML)",
-                    f"YAML として読めません: {exc}",
-                )
-            ]
-        ) from None
-
+        data, root = load_yaml(p)
+    except ConfigError as exc:
+        raise RubricError(exc.problems) from None
     rubric = _validate(data, file, root)
     rubric._source = p
     return rubric

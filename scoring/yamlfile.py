@@ -7,6 +7,7 @@ line of the offending key, and all problems of a file are reported together.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +15,15 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigProblem", "ConfigError", "load_yaml", "line_of", "validate_yaml", "japanese_message"]
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "duplicate_keys",
+    "japanese_message",
+    "line_of",
+    "load_yaml",
+    "validate_yaml",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,11 +36,12 @@ class ConfigProblem:
     line: int | None
     location: str
     message: str
+    criterion: str | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         where = f"{self.file} {self.line}行目" if self.line else self.file
-        loc = f" [{self.location}]" if self.location else ""
-        return f"{where}{loc}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 class ConfigError(ValueError):
@@ -48,46 +58,95 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     Raises
     ------
     ConfigError
-        The file is missing, unreadable, not UTF-8 or not valid YAML (with line and column).
+        The file is missing, a folder, not UTF-8 or not valid YAML (with line and column).
     """
+    file = str(path)
     p = Path(path)
+
+    def fail(message: str, line: int | None = None, column: int | None = None, where: str = "(ファイル)") -> ConfigError:
+        return ConfigError([ConfigProblem(file, line, where, message, column=column)])
+
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(p), None, "", "ファイルが見つかりません。パスを確認してください。")]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([ConfigProblem(str(p), None, "", "UTF-8 で保存されていません。UTF-8 で保存し直してください。")]) from None
+        raise fail(f"ファイルが見つかりません（{p.resolve()}）。パスを確認してください") from None
+    except IsADirectoryError:
+        raise fail("フォルダーが指定されています。YAML ファイルを指定してください") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"文字コードが UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存してください") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        line = mark.line + 1 if mark else None
-        col = f"{mark.column + 1}文字目" if mark else ""
-        raise ConfigError([ConfigProblem(
-            str(p), line, "", f"YAML の書式エラー（{col}）: {e.problem}。インデントや記号（: - \"）を確認してください。"
-        )]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        col_text = f"（{column}列目）" if column is not None else ""
+        raise fail(
+            f"YAML の書式に誤りがあります{col_text}: {exc.problem or exc.context or '不明'}。"
+            "インデント（字下げ、タブではなく空白）、コロン「:」の後の空白、引用符の閉じ忘れを確認してください",
+            line, column, "(YAML)",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"YAML として読めません: {exc}", where="(YAML)") from None
     return data, node
 
 
-def line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """1-based line of the node at ``loc`` (keys and list indices); nearest parent if absent."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        nxt = None
+_TOL = 1e-9
+
+
+def _key_matches(key_node: yaml.Node, elem: Any) -> bool:
+    if not isinstance(key_node, yaml.ScalarNode):
+        return False
+    text = str(key_node.value)
+    if isinstance(elem, str):
+        return text == elem
+    if isinstance(elem, (int, float)) and not isinstance(elem, bool):
+        try:
+            return abs(float(text) - float(elem)) <= _TOL
+        except ValueError:
+            return False
+    return False
+
+
+def line_of(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
+    """1-based line of the node at ``loc`` (keys and list indices), or of its nearest parent."""
+    if root is None:
+        return None
+    node: yaml.Node = root
+    line = node.start_mark.line + 1
+    for elem in loc:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
-                if k.value == str(key):
-                    nxt, line = v, k.start_mark.line + 1
+                if _key_matches(k, elem):
+                    line, node = k.start_mark.line + 1, v
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-            nxt = node.value[key]
-            line = nxt.start_mark.line + 1
-        if nxt is None:
+            else:
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
+            node = node.value[elem]
+            line = node.start_mark.line + 1
+        else:
             break
-        node = nxt
     return line
+
+
+def duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str, int]]:
+    """Yield ``(path, key, line)`` for every key written twice in one mapping.
+
+    PyYAML silently keeps the last of two equal keys; settings files report it instead.
+    """
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            key = str(k.value) if isinstance(k, yaml.ScalarNode) else ""
+            if key in seen and key != "<<":
+                yield path, key, k.start_mark.line + 1
+            seen.add(key)
+            yield from duplicate_keys(v, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from duplicate_keys(item, (*path, i))
 
 
 _MESSAGES = {
@@ -144,11 +203,17 @@ def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: y
         data, node = load_yaml(path)
     if data is None:
         data = {}
+    problems = [
+        ConfigProblem(str(path), line, _loc_text(loc), f"キー '{key}' が2回書かれています。1つにしてください")
+        for loc, key, line in duplicate_keys(node)
+    ]
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as e:
-        problems = []
         for err in e.errors():
             loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
             problems.append(ConfigProblem(str(path), line_of(node, loc), _loc_text(loc), japanese_message(dict(err))))
         raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return result
