@@ -3,10 +3,14 @@
 A round folder holds::
 
     round.yaml        name, deadline (with time zone), rubric file, number to select,
-                      balance settings, regional block scheme
+                      balance settings, regional block scheme, and the committee's
+                      locks / exclusions / eligibility_override (see RoundConfig)
     reviewers.yaml    reviewers: id, name, role, affiliation, conflicts, optional assignments
     applications/     one .xlsx 応募書 per application
-    (scores.sqlite    the score store, added by the reviewer-scoring step)
+    assignments.csv   optional: who reviews what (``python -m scoring assign``), when
+                      reviewers.yaml does not list assignments
+    scores.sqlite     the score store (:mod:`scoring.store`); for the demo round it is
+                      created with simulated scores when missing
 
 :func:`load_round` reads and validates all of it. Settings files that cannot be used
 raise :class:`~scoring.yamlfile.ConfigError` (every problem with its file and line);
@@ -20,30 +24,34 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .applications import read_applications
+from .assign import all_pairs, resolve_assignments
 from .normalize import parse_prefecture
 from .reference import BLOCK_SCHEMES, block_of
 from .rubric import Rubric, load_rubric
 from .schema import PROBLEM_COLUMNS
-from .yamlfile import ConfigError, ConfigProblem, load_yaml, line_of, validate_yaml
+from .yamlfile import ConfigError, ConfigProblem, line_of, load_yaml, validate_yaml
+
+if TYPE_CHECKING:
+    from .store import ScoreStore
 
 __all__ = [
-    "PROJECT_DIR",
     "DEMO_ROUND",
+    "PROJECT_DIR",
     "ROLES",
-    "SelectSpec",
     "Balance",
-    "RoundConfig",
+    "ReviewRound",
     "Reviewer",
     "ReviewerList",
-    "ReviewRound",
-    "round_path",
+    "RoundConfig",
+    "SelectSpec",
     "load_round",
+    "round_path",
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -91,7 +99,30 @@ class RoundConfig(_Strict):
     select: SelectSpec = SelectSpec()
     block_scheme: str = "8blocks"
     balance: Balance = Balance()
+    #: 必ず含める: applications the committee locks into the selection (codes or names).
+    locks: tuple[str, ...] = ()
+    #: Applications the committee excludes from the selection (codes or names).
+    exclusions: tuple[str, ...] = ()
+    #: Late applications (期限後提出) or applications with errors that the analyst
+    #: nevertheless makes eligible for selection (codes or names).
+    eligibility_override: tuple[str, ...] = ()
     description: str = ""
+
+    @field_validator("locks", "exclusions", "eligibility_override", mode="before")
+    @classmethod
+    def _pref_codes(cls, v: object) -> object:
+        if v is None:
+            return ()
+        if not isinstance(v, (list, tuple)):
+            raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
+        return tuple(parse_prefecture(x) for x in v)
+
+    @model_validator(mode="after")
+    def _lock_exclusion(self) -> RoundConfig:
+        both = sorted(set(self.locks) & set(self.exclusions))
+        if both:
+            raise ValueError(f"{'、'.join(both)} が locks（必ず含める）と exclusions（除外）の両方に指定されています。どちらかにしてください")
+        return self
 
     @field_validator("select", mode="before")
     @classmethod
@@ -175,6 +206,10 @@ class ReviewRound:
     problems : DataFrame
         Columns :data:`scoring.schema.PROBLEM_COLUMNS`: application files and round-level
         problems (e.g. an assignment to a conflicted application).
+    assignment_frame : DataFrame, optional
+        The valid assignments found at load (see :meth:`assignments`).
+    assignment_source : str
+        Where they came from: ``"reviewers.yaml"``, ``"assignments.csv"`` or ``"全件"``.
     """
 
     path: Path
@@ -184,6 +219,8 @@ class ReviewRound:
     applications: pd.DataFrame
     problems: pd.DataFrame
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    assignment_frame: pd.DataFrame | None = field(default=None, repr=False)
+    assignment_source: str = ""
 
     @property
     def name(self) -> str:
@@ -204,6 +241,24 @@ class ReviewRound:
             for r in self.reviewers
         ]
         return pd.DataFrame(rows).set_index("reviewer")
+
+    def assignments(self) -> pd.DataFrame:
+        """Who reviews what: columns ``reviewer``, ``application``; one row per pair.
+
+        From reviewers.yaml (``assignments:``), else ``assignments.csv`` in the round
+        folder, else every reviewer × every application they are not in conflict with.
+        Rows that break a rule (conflict, unknown reviewer or application) are left out
+        and reported in :attr:`problems` at load.
+        """
+        if self.assignment_frame is None:
+            return all_pairs(self.reviewers, self.applications)
+        return self.assignment_frame.copy()
+
+    def store(self, url: str | None = None) -> ScoreStore:
+        """Open this round's score store (see :meth:`scoring.store.ScoreStore.open`)."""
+        from .store import ScoreStore
+
+        return ScoreStore.open(self, url)
 
     @property
     def has_errors(self) -> bool:
@@ -289,5 +344,53 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     if len(applications):
         applications["block"] = [block_of(code, config.block_scheme) for code in applications.index]
     extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode), columns=list(PROBLEM_COLUMNS))
-    problems = pd.concat([intake.problems, extra], ignore_index=True) if len(extra) else intake.problems
-    return ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True))
+    assignments, assignment_source, assignment_problems = resolve_assignments(folder, reviewers, applications)
+    parts = [p for p in (intake.problems, extra, assignment_problems) if len(p)]
+    problems = pd.concat(parts, ignore_index=True) if parts else intake.problems
+    rnd = ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True),
+                      assignment_frame=assignments, assignment_source=assignment_source)
+    _seed_demo_scores(rnd)
+    return rnd
+
+
+def _seed_demo_scores(rnd: ReviewRound) -> None:
+    """The demo round gets simulated scores when its scores.sqlite is missing (or empty).
+
+    Only for the bundled demo round and its default SQLite store (not when
+    ``$SCORING_DATABASE_URL`` points elsewhere). A failure (e.g. a read-only folder) becomes
+    a warning in ``rnd.problems``; it never stops the load.
+    """
+    from .store import DB_FILENAME, ENV_DATABASE_URL
+
+    if rnd.path.resolve() != DEMO_ROUND.resolve() or os.environ.get(ENV_DATABASE_URL, "").strip():
+        return
+    db = rnd.path / DB_FILENAME
+    if db.exists() and _has_events(db):
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .simulate import ensure_demo_scores
+
+    try:
+        ensure_demo_scores(rnd)
+    except (OSError, ValueError, SQLAlchemyError) as e:
+        row = dict(file=str(rnd.path / DB_FILENAME), sheet="", cell="", field="採点データ", severity="warning",
+                   message=f"デモの採点データを作成できませんでした: {e}",
+                   action="フォルダの書き込み権限を確認し、python -m scoring demo --round で作成してください。")
+        rnd.problems = pd.concat([rnd.problems, pd.DataFrame([row], columns=list(PROBLEM_COLUMNS))],
+                                 ignore_index=True)
+
+
+def _has_events(db: Path) -> bool:
+    """Whether a SQLite score store already holds events (read only; False if unreadable)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT last_id FROM score_chain_head WHERE id = 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0])

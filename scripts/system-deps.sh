@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs, installed only when missing:
+#   chromium        the browser the UI tests drive (never `playwright install`)
+#   fonts-noto-cjk  Japanese glyphs in the browser
+#   postgresql      with --postgres: the score store's second backend (CI starts it)
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+if [ "${1:-}" = "--postgres" ]; then
+  command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+fi
+((${#need[@]})) || exit 0
+if ! command -v apt-get >/dev/null; then
+  echo "これらのパッケージを入れてください / please install: ${need[*]}" >&2
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"

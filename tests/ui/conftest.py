@@ -1,0 +1,306 @@
+"""Browser tests: a real JupyterLab server driven by Python Playwright and Debian's chromium.
+
+A session-scoped JupyterLab runs on 127.0.0.1 (free port, random token) with its own
+settings (Japanese language pack, no news, every cell rendered) and a root folder that
+holds copies of ``notebooks/`` and of the demo round; the notebooks find the round via
+``$SCORING_ROUND`` (their ``round_path = None``). The browser is ``/usr/bin/chromium``
+from Debian, launched by Playwright: never ``playwright install``.
+
+Tests use the :class:`Lab` helper (fixture ``lab``); on failure a screenshot is saved in
+the session's artifact folder (fixture ``ui_artifacts``, or ``$SHINSA_UI_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Kernel start and the first widget render are slow on a 2-core CI machine.
+KERNEL_TIMEOUT_MS = 90_000
+SERVER_TIMEOUT_S = 90.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item so fixtures can see whether the test failed."""
+    report = yield
+    setattr(item, f"_shinsa_rep_{report.when}", report)
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def copy_demo_round(dest: Path) -> Path:
+    """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
+
+    The round's ``rubric`` path is relative (``../../rubrics/...``), so the layout is
+    kept. An existing score database is not copied: each session starts from a fresh one.
+    Returns the round folder.
+    """
+    from scoring import DEMO_ROUND
+
+    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "__pycache__")
+    round_dir = dest / "data" / "demo"
+    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
+    shutil.copytree(PROJECT / "rubrics", dest / "rubrics")
+    return round_dir
+
+
+def _write_settings(settings_dir: Path) -> None:
+    """JupyterLab user settings: Japanese UI, no news or update checks, all cells in the DOM."""
+    files: dict[str, dict[str, Any]] = {
+        "@jupyterlab/translation-extension/plugin.jupyterlab-settings": {"locale": "ja_JP"},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for rel, data in files.items():
+        path = settings_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab: ``url`` (no trailing slash), ``token``, its folders and log."""
+
+    url: str
+    token: str
+    root: Path
+    round_path: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def api(self, method: str, path: str) -> Any:
+        """Call the server's REST API; returns the decoded JSON (None when empty)."""
+        req = urllib.request.Request(f"{self.url}{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self) -> None:
+        """End every notebook session (frees the kernels between tests)."""
+        for session in self.api("GET", "/api/sessions") or []:
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """Start JupyterLab on 127.0.0.1 with a random token; stop it after the session."""
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "root"
+    shutil.copytree(PROJECT / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    round_dir = copy_demo_round(root)
+    settings = base / "user-settings"
+    _write_settings(settings)
+    for d in ("config", "runtime", "ipython", "workspaces"):
+        (base / d).mkdir()
+    port = _free_port()
+    token = secrets.token_hex(24)
+    # Single-user (no JupyterHub) and the round's own SQLite store (no SCORING_DATABASE_URL).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"}
+    env.update({
+        "SCORING_ROUND": str(round_dir),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
+    })
+    cmd = [
+        sys.executable, "-m", "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.terminals_enabled=False",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
+        cmd.append("--allow-root")
+    log = base / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, round_dir, log, proc)
+    try:
+        deadline = time.monotonic() + SERVER_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab が起動しませんでした（終了コード {proc.returncode}）:\n{server.log_tail()}")
+            try:
+                server.api("GET", "/api/status")
+                break
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab が {SERVER_TIMEOUT_S:.0f} 秒以内に応答しませんでした:\n{server.log_tail()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, launched by Playwright (headless)."""
+    if not CHROMIUM.exists():
+        pytest.fail("ブラウザ /usr/bin/chromium がありません。Debian のパッケージを入れてください: "
+                    "apt-get install chromium fonts-noto-cjk（playwright install は使いません）")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def ui_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder for screenshots (``$SHINSA_UI_ARTIFACTS`` if set, else a session temp dir)."""
+    env = os.environ.get("SHINSA_UI_ARTIFACTS", "").strip()
+    if env:
+        path = Path(env)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("ui-screenshots")
+
+
+class Lab:
+    """Drives one JupyterLab page: open a notebook, run it, wait for the kernel."""
+
+    def __init__(self, page: Any, server: LabServer, artifacts: Path) -> None:
+        self.page = page
+        self.server = server
+        self.artifacts = artifacts
+
+    def open_notebook(self, relpath: str) -> None:
+        """Open ``relpath`` (relative to the server root) and wait until its kernel is idle."""
+        # ?reset: start from an empty workspace (no tabs left over from earlier tests).
+        self.page.goto(f"{self.server.url}/lab/tree/{relpath}?reset&token={self.server.token}",
+                       wait_until="domcontentloaded")
+        self.page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell)",
+                                    timeout=KERNEL_TIMEOUT_MS)
+        self.page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+        self.wait_kernel_idle()
+
+    def wait_kernel_idle(self, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
+        """Wait until the current notebook's kernel is connected and idle."""
+        self.page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+            }""",
+            timeout=timeout_ms,
+        )
+
+    def ui_text(self) -> str:
+        """Text of JupyterLab's menu bar (shows which language pack is active)."""
+        return str(self.page.locator(".lm-MenuBar-content").first.inner_text(timeout=30_000))
+
+    def run_all(self, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
+        """Run every cell (JupyterLab command ``notebook:run-all-cells``) and wait for the end.
+
+        Fails with the error's text if a cell raised.
+        """
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const k = w.sessionContext.session && w.sessionContext.session.kernel;
+                const cells = w.content.widgets.filter(c => c.model.type === 'code');
+                return !!k && k.status === 'idle' && cells.every(c => c.model.executionCount !== null);
+            }""",
+            timeout=timeout_ms,
+        )
+        errors = self.page.evaluate(
+            """() => window.jupyterapp.shell.currentWidget.content.widgets
+                 .filter(c => c.model.type === 'code')
+                 .flatMap(c => c.model.outputs.toJSON())
+                 .filter(o => o.output_type === 'error')
+                 .map(o => o.ename + ': ' + o.evalue)"""
+        )
+        assert not errors, f"ノートブックの実行でエラー: {errors}"
+
+    def screenshot(self, name: str) -> Path:
+        path = self.artifacts / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+@pytest.fixture
+def lab(
+    request: pytest.FixtureRequest, browser: Any, lab_server: LabServer, ui_artifacts: Path
+) -> Iterator[Lab]:
+    """A fresh browser page on the test server; a screenshot is kept when the test fails."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ja-JP")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    helper = Lab(page, lab_server, ui_artifacts)
+    try:
+        yield helper
+    finally:
+        rep = getattr(request.node, "_shinsa_rep_call", None)
+        if rep is not None and rep.failed:
+            try:
+                shot = helper.screenshot(f"FAILED-{request.node.name}")
+                print(f"\nスクリーンショット: {shot}\nJupyterLab のログ（末尾）:\n{lab_server.log_tail()}")
+            except Exception as exc:  # noqa: BLE001 - best effort on failure
+                print(f"\nスクリーンショットを保存できませんでした: {exc}")
+        context.close()
+        try:
+            lab_server.shutdown_kernels()
+        except (urllib.error.URLError, OSError) as exc:
+            print(f"\nカーネルを停止できませんでした: {exc}")
