@@ -43,11 +43,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from openpyxl import load_workbook  # noqa: E402
+from openpyxl import load_workbook
 
-from scoring.reference import block_of, prefectures  # noqa: E402
-from scoring.schema import FIELDS, FIELDS_BY_KEY, TEMPLATE_SHEET, THEMES  # noqa: E402
-from scoring.template import FIRST_ROW, INPUT_COL, KEY_COL, write_template  # noqa: E402
+from scoring.reference import block_of, prefectures
+from scoring.schema import FIELDS, FIELDS_BY_KEY, TEMPLATE_SHEET, THEMES
+from scoring.template import FIRST_ROW, INPUT_COL, KEY_COL, write_template
 
 #: Seed of the only random generator (used to vary the wording of generic sentences).
 SEED = 20260220
@@ -558,7 +558,7 @@ select: {{target: 5, min: 4, max: 6}}        # おおむね5団体程度
 block_scheme: 8blocks                       # 地方ブロック区分（scoring.reference.BLOCK_SCHEMES）
 balance:
   max_per_block: 2          # 同一ブロックからの選定は2団体まで
-  max_per_theme: 2          # 同一重点テーマは2団体まで
+  max_per_theme: 1          # 同一重点テーマは1団体まで（5団体で5テーマを試す）
   min_distinct_themes: 3    # 重点テーマは3種類以上
   max_push: 1               # プッシュ型は1団体まで
 """
@@ -643,7 +643,7 @@ python scripts/make_demo.py --out DIR  # 別の場所に出力
 - **プッシュ型**: 岩手県（03）と高知県（39）。`max_push: 1` のため、両方は選べない。
 - **地方ブロック**: 東北3（青森・岩手・秋田）、九州・沖縄3（長崎・熊本・鹿児島）、四国2、中国2、
   関東2、近畿2。`max_per_block: 2` が効く。
-- **重点テーマ**: F（AI）が4件と最多、A・C が3件、B・D・E が2件。`max_per_theme: 2` が効く。
+- **重点テーマ**: F（AI）が4件と最多、A・C が3件、B・D・E が2件。`max_per_theme: 1` により、同じテーマの上位応募のうち1件しか選ばれない。
 - **支援の必要性と準備状況**: 小規模町村が多い・人口減少が急な県（北海道、長野、秋田、青森、高知、
   奈良）は必要性が高い一方、人事・財政当局との調整が未着手のものがある。既存の人材プールを持つ
   先進県（愛媛、広島、埼玉、群馬、長崎、熊本）は計画が具体的だが、必要性は相対的に低い。

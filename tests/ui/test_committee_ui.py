@@ -1,0 +1,252 @@
+"""Browser test: Voilà serves 04_committee as a read-only dashboard, offline.
+
+A Voilà server (started here, on a free port of 127.0.0.1) renders
+``notebooks/04_committee.ipynb`` with the offline template ``shinsa``
+(``scoring/jupyter/voila/templates/shinsa``) on a copy of the demo round with its seeded
+scores (``$SCORING_ROUND``). Debian's chromium (fixture ``browser`` of
+``tests/ui/conftest.py``, Playwright, never ``playwright install``) must show the ranked
+table and the proposal, no source code, and must request nothing but 127.0.0.1 and
+``data:`` URIs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scoring.committee import Committee, build_committee, record_committee_decision
+from scoring.round import load_round
+from scoring.simulate import write_demo_scores
+from scoring.store import ScoreStore
+
+pytestmark = pytest.mark.ui
+
+PROJECT = Path(__file__).resolve().parents[2]
+NOTEBOOK = PROJECT / "notebooks" / "04_committee.ipynb"
+SERVER_TIMEOUT_S = 90.0
+#: Voilà executes the whole notebook before it shows the page (kernel start included).
+PAGE_TIMEOUT_MS = 150_000
+#: Code of the notebook that must never be visible on the dashboard.
+CODE_SNIPPETS = ("build_committee", "display(*section", "round_path", "import ", "demo_scores=True")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class VoilaServer:
+    """A running Voilà: ``url`` (no trailing slash), the round it shows, its log."""
+
+    url: str
+    round_path: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="module")
+def voila_server(tmp_path_factory: pytest.TempPathFactory,
+                 demo_round_copier: Callable[[Path], Path]) -> Iterator[VoilaServer]:
+    """``voila notebooks/04_committee.ipynb --template=shinsa`` on 127.0.0.1 (as ``make committee``)."""
+    base = tmp_path_factory.mktemp("voila")
+    round_dir = demo_round_copier(base / "root")
+    rnd = load_round(round_dir)
+    with ScoreStore.open(rnd) as store:
+        write_demo_scores(rnd, store)
+    for d in ("config", "runtime", "ipython"):
+        (base / d).mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"}
+    env.update({
+        "SCORING_ROUND": str(round_dir),
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "jupyter"), env.get("JUPYTER_PATH", "")])),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
+    })
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--template=shinsa", "--Voila.ip=127.0.0.1",
+           f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
+    log = base / "voila.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = VoilaServer(f"http://127.0.0.1:{port}", round_dir, log, proc)
+    try:
+        deadline = time.monotonic() + SERVER_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"Voilà が起動しませんでした（終了コード {proc.returncode}）:\n{server.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{server.url}/voila/static/voila.js", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Voilà が {SERVER_TIMEOUT_S:.0f} 秒以内に応答しませんでした:\n{server.log_tail()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class Dashboard:
+    page: Any
+    requests: list[str]
+    failed: list[str]
+
+
+@pytest.fixture
+def dashboard(request: pytest.FixtureRequest, browser: Any, voila_server: VoilaServer,
+              ui_artifacts: Path) -> Iterator[Callable[[], Dashboard]]:
+    """Factory: open the dashboard in a fresh page and wait until every cell is rendered;
+    every request URL is recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    context.set_default_timeout(30_000)
+    pages: list[Any] = []
+
+    def open_page() -> Dashboard:
+        page = context.new_page()
+        pages.append(page)
+        requests: list[str] = []
+        failed: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(f"{voila_server.url}/", wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
+        page.locator("#rendered_cells").wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+        page.get_by_text("設定ハッシュ（設定と採点）").wait_for(timeout=PAGE_TIMEOUT_MS)
+        return Dashboard(page, requests, failed)
+
+    try:
+        yield open_page
+    finally:
+        rep = getattr(request.node, "_shinsa_rep_call", None)
+        if rep is not None and rep.failed and pages:
+            shot = ui_artifacts / f"FAILED-{request.node.name}.png"
+            try:
+                pages[-1].screenshot(path=str(shot))
+                print(f"\nスクリーンショット: {shot}\nVoilà のログ（末尾）:\n{voila_server.log_tail()}")
+            except Exception as exc:  # noqa: BLE001 - best effort on failure
+                print(f"\nスクリーンショットを保存できませんでした: {exc}")
+        context.close()
+
+
+def _expected(voila_server: VoilaServer) -> Committee:
+    return build_committee(voila_server.round_path, n_boot=10)
+
+
+def _assert_local_only(d: Dashboard, server: VoilaServer) -> None:
+    outside = [u for u in d.requests if not u.startswith((f"{server.url}/", "data:"))]
+    assert not outside, f"127.0.0.1 以外へのリクエスト: {outside}"
+    assert d.requests and d.requests[0] == f"{server.url}/"
+    assert not d.failed, f"失敗したリクエスト: {d.failed}"
+
+
+def _full_screenshot(page: Any, path: Path) -> None:
+    """The whole dashboard (Voilà scrolls inside the page, so grow the viewport first)."""
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, document.body.scrollHeight,
+        ...Array.from(document.querySelectorAll('#rendered_cells, .jp-Notebook, body > div'))
+            .map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 16_000)})
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_dashboard_shows_ranked_table_and_selection_without_code(
+    dashboard: Callable[[], Dashboard], voila_server: VoilaServer, ui_artifacts: Path
+) -> None:
+    d = dashboard()
+    page = d.page
+    expected = _expected(voila_server)
+
+    # the ranked table: every applicant, in rank order
+    ranked = page.locator("table.shinsa", has=page.locator("th", has_text="標準誤差（点）")).first
+    ranked.wait_for(state="visible")
+    rows = ranked.locator("tbody tr")
+    assert rows.count() == 16
+    names = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())]
+    assert names == list(expected.ranked["prefecture_name"])
+    assert rows.nth(1).locator("td").nth(9).inner_text() == "選定"
+
+    # the proposal and its reasons
+    proposal = page.locator("p.proposal").first
+    assert proposal.inner_text() == f"選定案（5件）: {expected.names(expected.selected)}"
+    assert page.get_by_text("応募ごとの理由").is_visible()
+    assert page.locator("tr.selected").count() >= 5
+
+    # four charts, embedded PNGs that the browser decoded
+    imgs = page.locator("#rendered_cells img")
+    assert imgs.count() == 4
+    for i in range(4):
+        assert imgs.nth(i).evaluate("e => e.complete && e.naturalWidth > 300")
+
+    # no source code: no code input area, no editor, none of the notebook's code text
+    assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0
+    assert page.locator(".jp-InputArea-editor, .cm-editor, .CodeMirror, .jp-InputPrompt:visible").count() == 0
+    text = page.locator("body").inner_text()
+    for snippet in CODE_SNIPPETS:
+        assert snippet not in text, f"コードが表示されています: {snippet}"
+    assert "Traceback" not in text and "Error" not in text
+    # Japanese headings from the markdown cells
+    for heading in ("選定委員会資料", "順位表", "選定の安定性", "地域×重点テーマ", "地図（応募と選定案）"):
+        assert page.get_by_role("heading", name=heading).count() >= 1
+
+    _assert_local_only(d, voila_server)
+    page.screenshot(path=str(ui_artifacts / "committee-voila.png"))
+    _full_screenshot(page, ui_artifacts / "committee-voila-full.png")
+
+
+def test_dashboard_warns_when_scores_change_after_the_decision(
+    dashboard: Callable[[], Dashboard], voila_server: VoilaServer, ui_artifacts: Path
+) -> None:
+    rd = voila_server.round_path
+    before = _expected(voila_server)
+    record_committee_decision(rd, before.selected, by="選定委員会 事務局（架空）",
+                              reasons={before.selected[0]: "総合的に最も優れる（架空）"})
+    d = dashboard()
+    assert d.page.get_by_text("決定済").first.is_visible()
+    assert d.page.get_by_text("総合的に最も優れる（架空）").is_visible()
+    assert d.page.locator(".warning").count() == 0
+
+    rnd = load_round(rd)
+    with ScoreStore.open(rnd) as store:
+        store.reopen("R2", "01", by="事務局（架空）", reason="記入誤りの訂正")
+        old = float(store.scores().query("reviewer == 'R2' and application == '01' and criterion == 'theme_fit'")
+                    ["score"].iloc[0])
+        store.record("R2", "01", "theme_fit", 1 if old != 1 else 2, "訂正")
+        store.submit("R2", "01")
+    d = dashboard()
+    warning = d.page.locator(".warning").first
+    warning.wait_for(state="visible")
+    assert "採点が変更されています" in warning.inner_text()
+    assert d.page.get_by_text("決定後に変更あり").first.is_visible()
+    _assert_local_only(d, voila_server)
+    d.page.screenshot(path=str(ui_artifacts / "committee-voila-warning.png"))
+    _full_screenshot(d.page, ui_artifacts / "committee-voila-warning-full.png")
