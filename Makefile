@@ -2,6 +2,7 @@
 #   make demo   set up .venv if needed and run the main job on the demo round
 #   make test   set up .venv if needed and run the whole test suite
 #   make lab    JupyterLab in Japanese on 127.0.0.1, opened on notebooks/
+#   make committee  the committee dashboard (Voilà, no code shown, offline) on 127.0.0.1:8866
 #   make bench  benchmarks (figures printed, nothing asserted)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,8 +10,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ROUND  ?= $(or $(SCORING_ROUND),data/demo)
 PORT   ?= 8888
+COMMITTEE_PORT ?= 8866
 
-.PHONY: setup demo test lab bench template validate clean
+.PHONY: setup demo test lab committee bench simulate template validate clean
 
 setup: $(STAMP)
 
@@ -31,13 +33,27 @@ template: $(STAMP)
 	$(PY) -m scoring template reports/応募書様式.xlsx
 
 test: $(STAMP)
+	bash scripts/system-deps.sh
 	$(PY) -m pytest
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser --notebook-dir notebooks
 
+# Voilà with the offline template scoring/jupyter/voila/templates/shinsa (no CDN, no code shown).
+committee: $(STAMP)
+	SCORING_ROUND=$(abspath $(ROUND)) JUPYTER_PATH=$(CURDIR)/scoring/jupyter \
+	  $(VENV)/bin/voila notebooks/04_committee.ipynb --template=shinsa \
+	  --Voila.ip=127.0.0.1 --port=$(COMMITTEE_PORT) --no-browser
+
+# Every benchmark prints its figures (targets in brackets); nothing is asserted.
+# The method simulation (make simulate) takes a few minutes and is kept separate.
+BENCHES := bench_intake bench_store bench_combine bench_tuning bench_stability bench_committee
 bench: $(STAMP)
-	$(PY) benchmarks/bench_intake.py
+	@for b in $(BENCHES); do echo "== $$b"; $(PY) benchmarks/$$b.py || exit 1; done
+
+simulate: $(STAMP)
+	$(PY) benchmarks/simulate_methods.py
+	$(PY) benchmarks/affinity_figure_skating.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

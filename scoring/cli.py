@@ -11,6 +11,28 @@ template OUT.xlsx
     Write an empty 応募書 template.
 lab-settings
     Make Japanese the default language of this environment's JupyterLab.
+audit --round DIR
+    Verify the score store's hash chain; list altered or removed events; exit 1 if any.
+assign --round DIR --per-application R [--seed S] [--force]
+    Propose who reviews what and write ``assignments.csv`` into the round folder.
+demo --round DIR [--force]
+    Write seeded simulated scores of the demo reviewers into DIR's store (once).
+select [--round DIR] [--method M] [--alternatives N]
+    Combine the round's scores and choose the balanced selection (round.yaml settings):
+    print the selection, the price of balance, the alternatives and every applicant's
+    reason; exit 1 (with the conflicting settings named) when no selection is possible.
+report [--round DIR] [--out DIR]
+    Write the committee material ``committee.html`` (static, offline) and
+    ``committee.xlsx`` and print the proposed selection.
+decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock CODES] [--exclude CODES]
+    Record the committee's decision (the final list, locks, exclusions, a reason per
+    applicant, who) in the round's score store, hash-chained like the scores; later
+    changes of scores or settings show as a warning on the committee material.
+sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
+    Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
+sheets import --round DIR [--reviewer ID] [--db URL] FILE...
+    Validate returned 採点表 (each file all-or-nothing) and import them into the store;
+    print a per-cell Japanese error list; exit 1 when any file had an error.
 """
 
 from __future__ import annotations
@@ -62,7 +84,75 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_table("問題一覧", problem_table(rnd.problems).drop(columns=["シート"]))
     out = write_applications_report(rnd, Path(args.out) / "applications.xlsx")
     print(f"\n書き出しました: {out}")
+    return _committee_report(rnd, Path(args.out))
+
+
+def _committee_report(rnd: object, out_dir: Path) -> int:
+    """Write committee.html/.xlsx and print the proposed selection (run and report)."""
+    from .committee import build_committee
+    from .committee_report import write_committee_reports
+
+    try:
+        c = build_committee(rnd)  # type: ignore[arg-type]
+    except ValueError as e:  # no scores yet: the applications report is still useful
+        print(f"\n選定委員会資料は作成しませんでした: {e}")
+        return 0
+    paths = write_committee_reports(rnd, out_dir, committee=c)  # type: ignore[arg-type]
+    for w in c.all_warnings:
+        print(f"\n警告: {w}")
+    if c.selection is not None:
+        print("\n■ 選定案（選定委員会資料）")
+        print(c.selection.summary_ja())
+        table = c.selection_ja().set_index("順")
+        _print_table("選定案の応募", table.drop(columns=["重点テーマ名"]).round(1))
+    print(f"\n選定結果: {c.decision_status}　設定ハッシュ: {c.settings_hash}")
+    print(f"書き出しました: {paths['html']}")
+    print(f"書き出しました: {paths['xlsx']}")
     return 0
+
+
+def _split_codes(values: Sequence[str] | None) -> list[str]:
+    """``["20,30", "42"]`` or ``["20、30"]`` → ``["20", "30", "42"]``."""
+    out: list[str] = []
+    for v in values or []:
+        out += [x.strip() for x in str(v).replace("、", ",").replace("・", ",").split(",") if x.strip()]
+    return out
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    from .committee import build_committee, record_committee_decision
+    from .round import load_round
+
+    rnd = load_round(args.round)
+    reasons: dict[str, str] = {}
+    for item in args.reason or []:
+        code, sep, text = str(item).partition("=")
+        if not sep or not code.strip():
+            print(f"エラー: --reason「{item}」は 応募=理由 の形にしてください（例: --reason 20=人材プールの課題が明確）。",
+                  file=sys.stderr)
+            return 2
+        reasons[code.strip()] = text
+    d = record_committee_decision(rnd, _split_codes(args.select), by=args.by, reasons=reasons,
+                                  locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
+                                  note=args.note or "")
+    c = build_committee(rnd, n_boot=1)
+    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、記録: {d.by}）")
+    print(f"選定: {c.names(d.selected)}")
+    if d.proposed and set(d.proposed) != set(d.selected):
+        added = [a for a in d.selected if a not in d.proposed]
+        removed = [a for a in d.proposed if a not in d.selected]
+        print(f"選定案との違い: 追加 {c.names(added)}　除外 {c.names(removed)}")
+    print(f"設定ハッシュ: {d.settings_hash}")
+    _print_table("選定結果", c.decision_ja().drop(columns=["記録した人", "記録日時（日本時間）"]).set_index("応募ID"))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .round import load_round
+
+    rnd = load_round(args.round)
+    print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
+    return _committee_report(rnd, Path(args.out))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -93,6 +183,134 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .round import load_round
+    from .store import ScoreStore
+
+    rnd = load_round(args.round)
+    with ScoreStore.open(rnd) as store:
+        problems = store.verify()
+        last_id, last_hash = store.head()
+        print(f"採点データベース: {store.url}")
+        print(f"記録: {last_id} 件　チェーンの末尾: イベント {last_id}・ハッシュ {last_hash}")
+    if problems.empty:
+        print("改ざん・削除は見つかりませんでした（ハッシュチェーンは正常です）。")
+        return 0
+    _print_table(f"監査で見つかった問題（{len(problems)} 件）",
+                 problems.rename(columns={"event_id": "イベント", "problem": "種類", "message": "内容"}))
+    print("\n採点の記録が変更または削除されています。事務局で原因を確認してください。", file=sys.stderr)
+    return 1
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from .assign import ASSIGNMENT_FILE, propose_assignments, write_assignments
+    from .overview import problem_table
+    from .round import load_round
+
+    rnd = load_round(args.round)
+    if rnd.assignment_source == "reviewers.yaml":
+        print(f"{rnd.path / 'reviewers.yaml'} に担当（assignments）があるため、割当案は作りません。"
+              "案を作る場合は reviewers.yaml の assignments を削除してください。", file=sys.stderr)
+        return 1
+    path = rnd.path / ASSIGNMENT_FILE
+    if path.exists() and not args.force:
+        print(f"{path} は既にあります（事務局が編集している可能性があります）。"
+              "作り直す場合は --force を付けてください。", file=sys.stderr)
+        return 1
+    df, notes = propose_assignments(rnd, args.per_application, seed=args.seed)
+    roles = {r.id: r.role for r in rnd.reviewers}
+    names = rnd.applications["prefecture_name"]
+    groups = df.groupby("application")["reviewer"]
+    table = pd.DataFrame({
+        "都道府県": [names.get(a, "") for a in groups.groups],
+        "審査員": ["・".join(sorted(g)) for _, g in groups],
+        "人数": [len(g) for _, g in groups],
+        "立場": ["・".join(sorted({roles[r] for r in g})) for _, g in groups],
+    }, index=pd.Index(list(groups.groups), name="応募"))
+    _print_table("担当の割当案", table)
+    loads = df["reviewer"].value_counts().reindex([r.id for r in rnd.reviewers], fill_value=0)
+    _print_table("審査員ごとの担当数", pd.DataFrame({"立場": [roles[r] for r in loads.index],
+                                                  "担当数": loads.to_numpy()},
+                                                 index=pd.Index(loads.index, name="審査員")))
+    if len(notes):
+        _print_table("注意", problem_table(notes).drop(columns=["シート", "セル"]))
+    out = write_assignments(rnd, df)
+    print(f"\n書き出しました: {out}（Excel で編集できます。読み込み時に規則違反を検査します）")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import os
+
+    from .round import load_round, round_path
+    from .simulate import is_demo_round, write_demo_scores
+    from .store import DB_FILENAME, ENV_DATABASE_URL, ScoreStore, StoreError
+
+    folder = round_path(args.round)
+    existed = (folder / DB_FILENAME).exists() or bool(os.environ.get(ENV_DATABASE_URL, "").strip())
+    rnd = load_round(folder)
+    if not is_demo_round(rnd) and not args.force:
+        print(f"審査ラウンド「{rnd.config.name}」はデモではないため、架空の採点は書き込みません。"
+              "本当に書き込む場合は --force を付けてください。", file=sys.stderr)
+        return 1
+    with ScoreStore.open(rnd) as store:
+        try:
+            n = write_demo_scores(rnd, store)
+            print(f"デモの採点 {n} 件を書き込みました: {store.url}")
+        except StoreError as e:
+            if store.head()[0] == 0:
+                raise
+            if existed:
+                print(f"書き込みませんでした: {e}")
+            else:
+                print(f"デモの採点を作成しました（審査ラウンドの読み込み時）: {store.url}")
+        counts = store.statuses()["status"].value_counts()
+        print("状況: " + "　".join(f"{k} {int(counts.get(k, 0))} 組" for k in ("提出済", "下書き", "未着手")))
+    return 0
+
+
+def _cmd_select(args: argparse.Namespace) -> int:
+    from .combine import DEFAULT_METHOD, combine
+    from .round import load_round
+    from .selection import SelectionInfeasible, select_round
+    from .store import ScoreStore
+
+    rnd = load_round(args.round)
+    method = args.method or DEFAULT_METHOD
+    with ScoreStore.open(rnd) as store:
+        scores = store.scores()
+    totals = combine(scores, rnd.rubric, method=method)
+    cfg = rnd.config
+    bal = {k: v for k, v in cfg.balance.model_dump().items() if v is not None}
+    print(f"審査ラウンド: {cfg.name}（{rnd.path}）　統合方法: {method}")
+    print(f"選定数: {cfg.select.target} 件（範囲 {cfg.select.min or cfg.select.target}〜{cfg.select.max or cfg.select.target} 件）"
+          f"　バランスの条件: {', '.join(f'{k}={v}' for k, v in bal.items()) or 'なし'}")
+    if cfg.locks or cfg.exclusions or cfg.eligibility_override:
+        print(f"必ず含める: {'、'.join(cfg.locks) or 'なし'}　除外: {'、'.join(cfg.exclusions) or 'なし'}"
+              f"　審査対象とする例外: {'、'.join(cfg.eligibility_override) or 'なし'}")
+    try:
+        res = select_round(rnd, totals, n_alternatives=args.alternatives)
+    except SelectionInfeasible as e:
+        print(f"\n選定できません。\n{e}", file=sys.stderr)
+        return 1
+    print()
+    print(res.summary_ja())
+    reasons = res.reasons.rename(columns={
+        "prefecture_name": "都道府県", "status": "状況", "rank": "順位", "total": "合計点（100点満点）",
+        "gap": "選定までの不足点", "reason": "理由"})
+    reasons.index.name = "応募"
+    _print_table("応募ごとの結果と理由", reasons[["都道府県", "状況", "順位", "合計点（100点満点）", "選定までの不足点", "理由"]].round(2))
+    alts = res.alternatives_frame().rename(columns={
+        "total": "合計点", "difference": "選定案との差", "selected": "選定", "added": "入る", "removed": "外れる"})
+    alts.index.name = "次善案"
+    _print_table("次善の選定案", alts.round(2))
+    by_k = res.by_k.rename(columns={"feasible": "条件を満たす", "total": "合計点", "difference": "目標件数との差",
+                                    "selected": "選定（応募）", "is_target": "目標件数"})
+    by_k.index.name = "選定数"
+    _print_table("選定数ごとの最良案", by_k.round(2))
+    return 0
+
+
 def lab_settings_path() -> Path:
     """JupyterLab's settings overrides file of the running Python environment."""
     return Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
@@ -106,6 +324,61 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"JupyterLab の既定の言語を日本語にしました: {path}")
     return 0
+
+
+def _cmd_sheets_export(args: argparse.Namespace) -> int:
+    import os
+
+    from .round import load_round
+    from .sheets import export_all, export_sheet, sheet_filename
+    from .store import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
+
+    rnd = load_round(args.round)
+    if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
+        print(f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
+              f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}", file=sys.stderr)
+        return 2
+    # Pre-fill drafts only from an existing store: exporting never creates a database.
+    existing = args.db or os.environ.get(ENV_DATABASE_URL) or (rnd.path / DB_FILENAME).exists()
+    store = ScoreStore.open(rnd, args.db) if existing else None
+    try:
+        out = Path(args.out)
+        if args.all:
+            paths = export_all(rnd, out, store=store)
+        else:
+            target = out / sheet_filename(args.reviewer) if out.is_dir() or out.suffix.lower() != ".xlsx" else out
+            paths = [export_sheet(rnd, args.reviewer, target, store=store)]
+    finally:
+        if store is not None:
+            store.close()
+    for p in paths:
+        print(f"採点表を書き出しました: {p}")
+    return 0
+
+
+def _cmd_sheets_import(args: argparse.Namespace) -> int:
+    from .overview import problem_table
+    from .round import load_round
+    from .sheets import import_sheets
+    from .store import ScoreStore
+
+    rnd = load_round(args.round)
+    store = ScoreStore.open(rnd, args.db)
+    try:
+        report = import_sheets(rnd, args.files, store, reviewer=args.reviewer)
+    finally:
+        store.close()
+    failed = set(report.loc[report["severity"] == "error", "file"])
+    blank = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
+    for f, n in report.attrs["imported"].items():
+        n_blank = int((blank & (report["file"] == f)).sum())
+        note = f"（未入力 {n_blank} 箇所は取り込んでいません）" if n_blank else ""
+        if f in failed:
+            print(f"{f}: エラーがあるため取り込みませんでした（0 件）{note}")
+        else:
+            print(f"{f}: {n} 件の点数を取り込みました{note}")
+    _print_table("採点表の問題一覧（未入力を除く）", problem_table(report[~blank]))
+    return 1 if failed else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,6 +397,55 @@ def _parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_template)
     ls = sub.add_parser("lab-settings", help="JupyterLab の既定の言語を日本語にする")
     ls.set_defaults(func=_cmd_lab_settings)
+    au = sub.add_parser("audit", help="採点データベースのハッシュチェーンを検査し、改ざん・削除があれば終了コード 1")
+    au.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    au.set_defaults(func=_cmd_audit)
+    asg = sub.add_parser("assign", help="担当の割当案を作り、assignments.csv に書き出す")
+    asg.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    asg.add_argument("--per-application", type=int, required=True, metavar="R", help="1応募あたりの審査員数")
+    asg.add_argument("--seed", type=int, default=0, help="乱数の種（同じ種なら同じ案）")
+    asg.add_argument("--force", action="store_true", help="既存の assignments.csv を上書きする")
+    asg.set_defaults(func=_cmd_assign)
+    dm = sub.add_parser("demo", help="デモの架空の採点を採点データベースに書き込む（空のときだけ）")
+    dm.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    dm.add_argument("--force", action="store_true", help="デモ以外の審査ラウンドにも書き込む")
+    dm.set_defaults(func=_cmd_demo)
+    sh = sub.add_parser("sheets", help="オフライン採点用の Excel 採点表を書き出す・取り込む")
+    shs = sh.add_subparsers(dest="sheets_command", required=True, metavar="{export,import}")
+    se = shs.add_parser("export", help="審査員ごとの採点表（.xlsx）を書き出す")
+    se.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    who = se.add_mutually_exclusive_group(required=True)
+    who.add_argument("--reviewer", help="審査員ID（例: R1）")
+    who.add_argument("--all", action="store_true", help="全審査員の採点表をフォルダに書き出す")
+    se.add_argument("--out", required=True, help="出力ファイル（.xlsx）またはフォルダ（--all のとき）")
+    se.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
+    se.set_defaults(func=_cmd_sheets_export)
+    si = shs.add_parser("import", help="記入済みの採点表を検査して取り込む（エラーがあれば終了コード 1）")
+    si.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    si.add_argument("--reviewer", default=None, help="この審査員の採点表に限る（審査員ID）")
+    si.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
+    si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
+    si.set_defaults(func=_cmd_sheets_import)
+    sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
+    sel.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    sel.add_argument("--method", default=None,
+                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.DEFAULT_METHOD）")
+    sel.add_argument("--alternatives", type=int, default=3, help="表示する次善案の数（既定: 3）")
+    sel.set_defaults(func=_cmd_select)
+    rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")
+    rp.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    rp.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
+    rp.set_defaults(func=_cmd_report)
+    de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
+    de.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    de.add_argument("--select", required=True, action="append", metavar="CODES",
+                    help="選定する応募（都道府県コードまたは名前、カンマ区切り。例: 20,30,42,34,38）")
+    de.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前")
+    de.add_argument("--reason", action="append", metavar="CODE=TEXT", help="応募ごとの理由（繰り返し指定できます）")
+    de.add_argument("--lock", action="append", metavar="CODES", help="委員会が必ず含めると決めた応募（カンマ区切り）")
+    de.add_argument("--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）")
+    de.add_argument("--note", default=None, help="決定全体についての注記")
+    de.set_defaults(func=_cmd_decide)
     return p
 
 

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 __all__ = [
     "SEVERITY_JA",
     "application_table",
-    "problem_table",
     "breakdown",
-    "tile_map",
     "field_labels",
+    "problem_table",
+    "tile_map",
 ]
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}

@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = [
-    "REFERENCE_DIR",
     "BLOCK_SCHEMES",
-    "prefectures",
-    "block_of",
-    "prefecture_blocks",
-    "normalise_name",
+    "REFERENCE_DIR",
     "TILE_GRID",
+    "block_of",
+    "normalise_name",
+    "prefecture_blocks",
+    "prefectures",
 ]
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"

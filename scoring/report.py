@@ -21,7 +21,7 @@ from .xlsx import to_wareki, write_workbook
 if TYPE_CHECKING:
     from .round import ReviewRound
 
-__all__ = ["notes_table", "applications_detail", "write_applications_report"]
+__all__ = ["applications_detail", "notes_table", "write_applications_report"]
 
 
 def notes_table(rnd: ReviewRound, now: dt.datetime | None = None) -> pd.DataFrame:

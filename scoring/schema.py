@@ -12,23 +12,23 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
-    "TEMPLATE_VERSION",
-    "TEMPLATE_SHEET",
-    "META_SHEET",
-    "LISTS_SHEET",
-    "THEMES",
-    "THEME_CODES",
-    "POOL_STATUSES",
     "APPLICATION_TYPES",
     "COORDINATION_STATES",
-    "YES_NO",
-    "Field",
     "FIELDS",
     "FIELDS_BY_KEY",
-    "SECTIONS",
+    "LISTS_SHEET",
+    "META_SHEET",
+    "POOL_STATUSES",
     "PROBLEM_COLUMNS",
-    "SEVERITIES",
     "SCORE_COLUMNS",
+    "SECTIONS",
+    "SEVERITIES",
+    "TEMPLATE_SHEET",
+    "TEMPLATE_VERSION",
+    "THEMES",
+    "THEME_CODES",
+    "YES_NO",
+    "Field",
 ]
 
 #: Version of the 応募書 template layout. Stored in the hidden meta sheet of every

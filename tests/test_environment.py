@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,5 +64,5 @@ def test_the_drift_check_can_fail(tmp_path):
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "make test" in readme and re.search(r"^make test$", ci, re.M)
+    assert "make test" in readme and re.search(r"^make test$", ci, re.MULTILINE)
     assert "make demo" in readme
