@@ -50,6 +50,7 @@ __all__ = [
     "criterion_disagreement",
     "discussion_list",
     "loo_deviations",
+    "remove_leniency",
     "reviewer_profile",
     "welch",
 ]
@@ -254,6 +255,7 @@ def discussion_list(
     border_margin: float | None = None,
     combined: pd.Series | pd.DataFrame | None = None,
     min_reviewers: int = 2,
+    adjust: str = "none",
 ) -> pd.DataFrame:
     """The applications that need discussion (協議対象), each with its reasons.
 
@@ -296,6 +298,11 @@ def discussion_list(
         Default: the mean of the reviewers' totals and its SE (SD/√n).
     min_reviewers : int
         Fewest complete sheets an application should have (default 2).
+    adjust : {"none", "reviewer"}
+        ``"reviewer"`` first removes each reviewer's leniency on each criterion
+        (:func:`remove_leniency`), so that a habitually lenient and a habitually harsh
+        reviewer are not "two levels apart" on every application they share; the gap
+        and SD reasons then speak of the adjusted scores (values with decimals).
 
     Returns
     -------
@@ -320,7 +327,10 @@ def discussion_list(
         raise ValueError(f"sd_threshold は正の数にしてください（受け取った値: {sd_threshold!r}）。")
     if border_margin is not None and not border_margin >= 0:
         raise ValueError(f"border_margin は 0 以上の数にしてください（受け取った値: {border_margin!r}）。")
+    _check_option("adjust", adjust, ADJUSTMENTS)
     scored = check_scores(scores)
+    if adjust == "reviewer":
+        scored = remove_leniency(scored)
     crit = criterion_disagreement(scored, rubric)
     totals = reviewer_totals(scored, rubric, weights=weights)
     app = _application_disagreement(crit, totals).set_index("application")
@@ -427,6 +437,28 @@ def _values(
         raise ValueError(f"評価項目 '{criterion}' の採点がありません。採点のある評価項目: {', '.join(order)}")
     part = scored[scored["criterion"] == criterion]
     return part.rename(columns={"score": "value"}).loc[:, ["application", "reviewer", "value"]].reset_index(drop=True)
+
+
+def remove_leniency(scores: pd.DataFrame) -> pd.DataFrame:
+    """Scores with each reviewer's leniency on each criterion subtracted.
+
+    A reviewer's leniency on a criterion is the mean of their leave-one-out deviations
+    (:func:`loo_deviations`: their score minus the mean of the other reviewers of the same
+    application) over every application they scored on it. A reviewer with no co-reviewer
+    on a criterion is left as they are. This is a descriptive correction for the
+    disagreement list, not a combiner: :mod:`scoring.combine` estimates biases properly.
+
+    Returns a copy of the canonical table with ``score`` adjusted (float).
+    """
+    out = scores.copy()
+    out["score"] = out["score"].astype("float64")
+    for _, part in out.groupby("criterion", sort=False):
+        values = part.loc[:, ["application", "reviewer", "score"]].rename(columns={"score": "value"})
+        dev = loo_deviations(values)
+        lenient = dev.groupby("reviewer", sort=False)["deviation"].mean()
+        shift = part["reviewer"].map(lenient).astype("float64").fillna(0.0)
+        out.loc[part.index, "score"] = part["score"].astype("float64") - shift
+    return out
 
 
 def loo_deviations(values: pd.DataFrame) -> pd.DataFrame:

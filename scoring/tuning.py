@@ -595,7 +595,7 @@ class TuningModel:
         def run() -> pd.DataFrame:
             combined = rk.loc[rk["n_reviewers"] > 0, ["total", "se"]]
             out = discussion_list(self.scores, self.rubric, weights=eff, gap=self.gap, select=self.select,
-                                  combined=combined)
+                                  combined=combined, adjust="reviewer")
             names = self._names()
             out.insert(1, "prefecture_name", out["application"].map(names).fillna("").astype("str"))
             return out

@@ -529,8 +529,8 @@ class TuningApp:
         })
         gap_all = bool(d["gap_flag"].sum() >= n_apps > 2)
         caveat = (f"<div class='shinsa-muted'>※ 全 {n_apps} 件が「審査員間の差が{m.gap}段階以上」です。"
-                  "この差は素点で数えるため、甘い・厳しい審査員がいると多くの応募が該当します"
-                  "（「審査員の甘辛」タブを参照）。選定ラインの判定は統合後の合計点と標準誤差を使っています。</div>"
+                  "この差は各審査員の甘辛を差し引いた点数で数えていますが、採点のばらつき（ノイズ）が大きいと"
+                  "多くの応募が該当します（「信頼性」タブを参照）。選定ラインの判定は統合後の合計点と標準誤差を使っています。</div>"
                   if gap_all else "")
         return (f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
                 + _table(frame, wrap=("理由",), right=("順位", "合計点")) + caveat)

@@ -513,3 +513,29 @@ def test_skating_data_dir_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("SHINSA_FIGURE_SKATING_DIR", os.fspath(tmp_path))
     assert mod.data_dir() == tmp_path
     assert mod.data_dir("/x") == Path("/x")
+
+
+def test_adjusting_for_leniency_removes_gaps_that_are_only_habit() -> None:
+    """R1 always scores two levels above R2: raw, every application shows a 2-level gap;
+    with adjust="reviewer" the habit is removed and only a real disagreement remains."""
+    from scoring.disagreement import remove_leniency
+
+    rows = []
+    for app, merit in (("A1", 2), ("A2", 3), ("A3", 2), ("A4", 3)):
+        rows.append({"application": app, "reviewer": "R1", "criterion": "c", "score": merit + 2})
+        rows.append({"application": app, "reviewer": "R2", "criterion": "c", "score": merit})
+    # A real disagreement on A5: R1 sees it as low, R2 as high (against their habit).
+    rows.append({"application": "A5", "reviewer": "R1", "criterion": "c", "score": 1})
+    rows.append({"application": "A5", "reviewer": "R2", "criterion": "c", "score": 5})
+    scores = pd.DataFrame(rows)
+    raw = discussion_list(scores, sd_threshold=100.0)
+    assert set(raw["application"]) == {"A1", "A2", "A3", "A4", "A5"}
+    adjusted = remove_leniency(scores)
+    # leniency on c: R1 +0.8 (mean of +2,+2,+2,+2,-4), R2 -0.8
+    assert adjusted.loc[0, "score"] == pytest.approx(4 - 0.8)
+    assert adjusted.loc[1, "score"] == pytest.approx(2 + 0.8)
+    adj = discussion_list(scores, sd_threshold=100.0, adjust="reviewer")
+    assert list(adj["application"]) == ["A5"]
+    assert "R2=5.8" in adj.loc[0, "reason"] and "R1=0.2" in adj.loc[0, "reason"]
+    with pytest.raises(ValueError, match="adjust"):
+        discussion_list(scores, adjust="both")
