@@ -16,10 +16,7 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -28,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
 
-PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,7 +39,6 @@ CHROMIUM_ARGS = [
 ]
 #: Kernel start and the first widget render are slow on a 2-core CI machine.
 KERNEL_TIMEOUT_MS = 90_000
-SERVER_TIMEOUT_S = 90.0
 
 
 @pytest.hookimpl(wrapper=True)
@@ -51,12 +47,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"_shinsa_rep_{report.when}", report)
     return report
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def copy_demo_round(dest: Path) -> Path:
@@ -114,10 +104,7 @@ class LabServer:
             self.api("DELETE", f"/api/sessions/{session['id']}")
 
     def log_tail(self, n: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
+        return log_tail(self.log, n)
 
 
 @pytest.fixture(scope="session")
@@ -130,23 +117,12 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     round_dir = copy_demo_round(root)
     settings = base / "user-settings"
     _write_settings(settings)
-    for d in ("config", "runtime", "ipython", "workspaces"):
-        (base / d).mkdir()
-    port = _free_port()
+    (base / "workspaces").mkdir()
+    port = free_port()
     token = secrets.token_hex(24)
-    # Single-user (no JupyterHub) and the round's own SQLite store (no SCORING_DATABASE_URL).
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"}
-    env.update({
-        "SCORING_ROUND": str(round_dir),
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
-    })
-    cmd = [
-        sys.executable, "-m", "jupyterlab",
+    env = isolated_env(base, round_dir)
+    args = [
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -162,32 +138,17 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "--LabApp.extension_manager=readonly",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
-        cmd.append("--allow-root")
+        args.append("--allow-root")
     log = base / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = LabServer(f"http://127.0.0.1:{port}", token, root, round_dir, log, proc)
-    try:
-        deadline = time.monotonic() + SERVER_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab が起動しませんでした（終了コード {proc.returncode}）:\n{server.log_tail()}")
-            try:
-                server.api("GET", "/api/status")
-                break
-            except (urllib.error.URLError, OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab が {SERVER_TIMEOUT_S:.0f} 秒以内に応答しませんでした:\n{server.log_tail()}")
-            time.sleep(0.5)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        req = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return bool(resp.status == 200)
+
+    with running_server("JupyterLab", args, cwd=root, env=env, log=log, ready=ready) as proc:
+        yield LabServer(url, token, root, round_dir, log, proc)
 
 
 @pytest.fixture(scope="session")

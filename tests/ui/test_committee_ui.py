@@ -12,10 +12,7 @@ table and the proposal, no source code, and must request nothing but 127.0.0.1 a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
 
 from scoring.committee import Committee, build_committee, record_committee_decision
 from scoring.round import load_round
@@ -32,19 +30,11 @@ from scoring.store import ScoreStore
 
 pytestmark = pytest.mark.ui
 
-PROJECT = Path(__file__).resolve().parents[2]
 NOTEBOOK = PROJECT / "notebooks" / "04_committee.ipynb"
-SERVER_TIMEOUT_S = 90.0
 #: Voilà executes the whole notebook before it shows the page (kernel start included).
 PAGE_TIMEOUT_MS = 150_000
 #: Code of the notebook that must never be visible on the dashboard.
 CODE_SNIPPETS = ("build_committee", "display(*section", "round_path", "import ", "demo_scores=True")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -57,10 +47,7 @@ class VoilaServer:
     process: subprocess.Popen[bytes]
 
     def log_tail(self, n: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
+        return log_tail(self.log, n)
 
 
 @pytest.fixture(scope="module")
@@ -72,48 +59,20 @@ def voila_server(tmp_path_factory: pytest.TempPathFactory,
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
         write_demo_scores(rnd, store)
-    for d in ("config", "runtime", "ipython"):
-        (base / d).mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"}
-    env.update({
-        "SCORING_ROUND": str(round_dir),
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "jupyter"), env.get("JUPYTER_PATH", "")])),
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
-    })
-    port = _free_port()
-    cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--template=shinsa", "--Voila.ip=127.0.0.1",
-           f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
+    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "jupyter"), os.environ.get("JUPYTER_PATH", "")]))
+    env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path)
+    port = free_port()
+    args = ["voila", str(NOTEBOOK), "--template=shinsa", "--Voila.ip=127.0.0.1",
+            f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
+    url = f"http://127.0.0.1:{port}"
     log = base / "voila.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = VoilaServer(f"http://127.0.0.1:{port}", round_dir, log, proc)
-    try:
-        deadline = time.monotonic() + SERVER_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"Voilà が起動しませんでした（終了コード {proc.returncode}）:\n{server.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{server.url}/voila/static/voila.js", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"Voilà が {SERVER_TIMEOUT_S:.0f} 秒以内に応答しませんでした:\n{server.log_tail()}")
-            time.sleep(0.5)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=5) as resp:
+            return bool(resp.status == 200)
+
+    with running_server("Voilà", args, cwd=base, env=env, log=log, ready=ready) as proc:
+        yield VoilaServer(url, round_dir, log, proc)
 
 
 @dataclass
