@@ -60,6 +60,13 @@ DEMO_ROUND = PROJECT_DIR / "data" / "demo"
 ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
 
 
+def _prefecture_codes(v: object) -> tuple[str, ...]:
+    """A YAML list of prefectures (codes or names such as 長野県, 長野, 20) → JIS codes."""
+    if not isinstance(v, (list, tuple)):
+        raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
+    return tuple(parse_prefecture(x) for x in v)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -111,11 +118,7 @@ class RoundConfig(_Strict):
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod
     def _pref_codes(cls, v: object) -> object:
-        if v is None:
-            return ()
-        if not isinstance(v, (list, tuple)):
-            raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
-        return tuple(parse_prefecture(x) for x in v)
+        return () if v is None else _prefecture_codes(v)
 
     @model_validator(mode="after")
     def _lock_exclusion(self) -> RoundConfig:
@@ -160,11 +163,7 @@ class Reviewer(_Strict):
     @field_validator("conflicts", "assignments", mode="before")
     @classmethod
     def _codes(cls, v: object) -> object:
-        if v is None:
-            return v
-        if not isinstance(v, (list, tuple)):
-            raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
-        return tuple(parse_prefecture(x) for x in v)
+        return v if v is None else _prefecture_codes(v)
 
 
 class ReviewerList(_Strict):
