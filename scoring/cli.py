@@ -43,8 +43,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .round import ReviewRound
 
 __all__ = ["main"]
 
@@ -87,17 +91,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return _committee_report(rnd, Path(args.out))
 
 
-def _committee_report(rnd: object, out_dir: Path) -> int:
+def _committee_report(rnd: ReviewRound, out_dir: Path) -> int:
     """Write committee.html/.xlsx and print the proposed selection (run and report)."""
     from .committee import build_committee
     from .committee_report import write_committee_reports
 
     try:
-        c = build_committee(rnd)  # type: ignore[arg-type]
+        c = build_committee(rnd)
     except ValueError as e:  # no scores yet: the applications report is still useful
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
-    paths = write_committee_reports(rnd, out_dir, committee=c)  # type: ignore[arg-type]
+    paths = write_committee_reports(rnd, out_dir, committee=c)
     for w in c.all_warnings:
         print(f"\n警告: {w}")
     if c.selection is not None:
