@@ -12,6 +12,12 @@ pytestmark = pytest.mark.ui
 
 
 def test_weight_change_moves_the_ranking(lab) -> None:
+    # Other browser tests share this round and may have saved a single score; start from
+    # an empty store so that the notebook seeds the demo reviewers' scores, as on a fresh
+    # demo round.
+    lab.server.shutdown_kernels()
+    for db in lab.server.round_path.glob("scores.sqlite*"):
+        db.unlink()
     lab.open_notebook("notebooks/03_rubric_tuning.ipynb")
     lab.run_all()
     page = lab.page
