@@ -694,15 +694,12 @@ def build_committee(
     if method not in METHODS:
         raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
     if scores is None:
-        from .simulate import is_demo_round, write_demo_scores
-        from .store import ScoreStore, StoreError
+        from .simulate import seed_demo_if_empty
+        from .store import ScoreStore
 
         with ScoreStore.open(rnd, store_url) as store:
-            if demo_scores and is_demo_round(rnd) and store.head()[0] == 0:
-                try:
-                    write_demo_scores(rnd, store)
-                except StoreError:  # another process wrote them first
-                    pass
+            if demo_scores:
+                seed_demo_if_empty(rnd, store)
             scores = store.scores()
             decision = latest_decision(store)
     scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores

@@ -44,6 +44,7 @@ __all__ = [
     "ensure_demo_scores",
     "is_demo_round",
     "latent_merit",
+    "seed_demo_if_empty",
     "simulate_scores",
     "write_demo_scores",
 ]
@@ -382,20 +383,29 @@ def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed
             st.close()
 
 
-def ensure_demo_scores(rnd: ReviewRound) -> bool:
-    """Seed the demo scores if the round's store is empty; True if this call wrote them.
+def seed_demo_if_empty(rnd: ReviewRound, store: ScoreStore) -> bool:
+    """Write the demo scores into ``store`` if ``rnd`` is a demo round and the store is empty.
 
-    Safe when several processes load the demo round at once: only one writes.
+    True if this call wrote them. Safe when several processes do it at once: only one
+    writes, the others see the scores and return False.
     """
-    from .store import ScoreStore, StoreError
+    from .store import StoreError
+
+    if store.head()[0] > 0 or not is_demo_round(rnd):
+        return False
+    try:
+        write_demo_scores(rnd, store)
+    except StoreError:
+        if store.head()[0] > 0:  # another process seeded it meanwhile
+            return False
+        raise
+    return True
+
+
+def ensure_demo_scores(rnd: ReviewRound) -> bool:
+    """Seed the demo scores into the round's default store if it is empty (see
+    :func:`seed_demo_if_empty`); True if this call wrote them."""
+    from .store import ScoreStore
 
     with ScoreStore.open(rnd) as store:
-        if store.head()[0] > 0:
-            return False
-        try:
-            write_demo_scores(rnd, store)
-        except StoreError:
-            if store.head()[0] > 0:  # another process seeded it meanwhile
-                return False
-            raise
-    return True
+        return seed_demo_if_empty(rnd, store)

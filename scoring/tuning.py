@@ -329,12 +329,11 @@ class TuningModel:
         ValueError
             The store has no scores yet (Japanese message naming the round and the store).
         """
-        from .simulate import is_demo_round, write_demo_scores
+        from .simulate import seed_demo_if_empty
         from .store import ScoreStore
 
         with ScoreStore.open(rnd, url) as store:
-            if store.head()[0] == 0 and is_demo_round(rnd):
-                write_demo_scores(rnd, store)
+            seed_demo_if_empty(rnd, store)
             scores = store.scores(include_drafts=include_drafts)
             where = store.url
         if not scores["score"].notna().any():
