@@ -50,6 +50,7 @@ from .decision import (
 from .reference import prefecture_blocks
 from .reliability import reliability_table, reviewer_totals
 from .round import ReviewRound, load_round
+from .rubric import format_level
 from .schema import THEMES
 from .selection import SelectionInfeasible, SelectionResult, candidates_frame, select_round
 from .settings import canonical_json, package_version, score_fingerprint, settings_hash
@@ -293,7 +294,7 @@ class Committee:
         b = self.breakdown
         out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
         for gid, (label, maxp) in self.group_labels.items():
-            out[f"{label}（{_num(maxp)}点満点）"] = b[gid].round(4).to_numpy()
+            out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
         out["合計点（100点満点）"] = b["total"].round(4).to_numpy()
         return out
 
@@ -463,7 +464,7 @@ class Committee:
             ("採点の指紋", self.score_fingerprint),
             ("設定の記録（JSON）", canonical_json(self.settings)),
             ("点数の統合方法", f"{_METHOD_JA.get(self.method, self.method)}（{self.method}）"),
-            ("配点", "、".join(f"{k}={_num(v)}" for k, v in self.settings.get("weights", {}).items())),
+            ("配点", "、".join(f"{k}={format_level(v)}" for k, v in self.settings.get("weights", {}).items())),
             ("選定数（件）", self.config_summary.get("k_text", "")),
             ("バランスの条件", self.config_summary.get("balance_text", "")),
             ("安定性の再標本化（回）", int(self.stability_options.get("n_boot", 0))),
@@ -500,10 +501,6 @@ _METHOD_JA: dict[str, str] = {
     "additive": "審査員の甘辛を補正",
     "affine": "審査員の甘辛と尺度の使い方を補正",
 }
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _config_summary(rnd: ReviewRound) -> dict[str, Any]:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .reference import prefectures
+from .rubric import format_level
 from .schema import FIELDS, FIELDS_BY_KEY, THEMES
 
 if TYPE_CHECKING:
@@ -246,12 +247,6 @@ class Progress(NamedTuple):
         """e.g. ``3 / 15 提出済（下書き 2）``."""
         extra = f"（下書き {self.drafts}）" if self.drafts else ""
         return f"{self.submitted} / {self.total} 提出済{extra}"
-
-
-def format_level(level: float) -> str:
-    """A level as people write it: ``4`` not ``4.0``, ``2.5`` stays."""
-    value = float(level)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def _clean_score(value: Any) -> float | None:

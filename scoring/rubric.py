@@ -107,6 +107,7 @@ __all__ = [
     "RubricError",
     "RubricProblem",
     "Scale",
+    "format_level",
     "load_rubric",
     "rubric_from_dict",
 ]
@@ -123,6 +124,12 @@ _DICT_SOURCE = "<dict>"
 # ---------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------
+
+
+def format_level(level: float) -> str:
+    """A level or score as people write it: ``4`` not ``4.0``; ``2.5`` stays."""
+    value = float(level)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def _num(x: float) -> int | float:

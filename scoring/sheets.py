@@ -76,7 +76,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .rubric import Criterion, Rubric
+from .rubric import Criterion, Rubric, format_level
 from .schema import PROBLEM_COLUMNS
 from .template import set_text
 from .xlsx import write_sheet
@@ -170,20 +170,15 @@ class SheetColumn:
         return "fixed"
 
 
-def _num_text(x: float) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
-
-
 def _levels_text(c: Criterion) -> str:
     s = c.effective_scale
-    text = f"{_num_text(s.min)}〜{_num_text(s.max)}"
-    return text if float(s.step) == 1.0 else f"{text}、{_num_text(s.step)}刻み"
+    text = f"{format_level(s.min)}〜{format_level(s.max)}"
+    return text if float(s.step) == 1.0 else f"{text}、{format_level(s.step)}刻み"
 
 
 def _required_text(c: Criterion) -> str:
     levels = [lv for lv in c.levels if c.comment_required(lv)]
-    return "・".join(_num_text(lv) for lv in levels) + "点は必須" if levels else "任意"
+    return "・".join(format_level(lv) for lv in levels) + "点は必須" if levels else "任意"
 
 
 def sheet_columns(rubric: Rubric) -> list[SheetColumn]:
@@ -195,7 +190,7 @@ def sheet_columns(rubric: Rubric) -> list[SheetColumn]:
         SheetColumn("status", "状態", 8),
     ]
     for c in rubric.criteria:
-        cols.append(SheetColumn(f"score:{c.id}", f"{c.label_ja}\n点数 {_levels_text(c)}（配点{_num_text(c.weight)}点）",
+        cols.append(SheetColumn(f"score:{c.id}", f"{c.label_ja}\n点数 {_levels_text(c)}（配点{format_level(c.weight)}点）",
                                 15, c.id))
         cols.append(SheetColumn(f"comment:{c.id}", f"{c.label_ja}\nコメント（{_required_text(c)}）", 36, c.id))
     return cols
@@ -393,20 +388,20 @@ def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: 
                 continue
             crit = rnd.rubric.criterion(col.criterion or "")
             letter = get_column_letter(j)
-            levels = ",".join(_num_text(lv) for lv in crit.levels)
+            levels = ",".join(format_level(lv) for lv in crit.levels)
             dv = DataValidation(type="list", formula1=f'"{levels}"', allow_blank=True,
                                 showErrorMessage=True, showInputMessage=True)
             dv.errorTitle = "点数"
             dv.error = f"{crit.label_ja}: {levels} のいずれかを選んでください。"[:255]
             dv.promptTitle = crit.label_ja[:32]
-            dv.prompt = (f"{levels} から選択（配点{_num_text(crit.weight)}点）。"
+            dv.prompt = (f"{levels} から選択（配点{format_level(crit.weight)}点）。"
                          f"コメント: {_required_text(crit)}。基準は「評価基準」シート。")[:255]
             ws.add_data_validation(dv)
             dv.add(f"{letter}{FIRST_ROW}:{letter}{last_row}")
             required = [lv for lv in crit.levels if crit.comment_required(lv)]
             if required:
                 comment_letter = get_column_letter(j + 1)
-                cond = ",".join(f"{letter}{FIRST_ROW}={_num_text(lv)}" for lv in required)
+                cond = ",".join(f"{letter}{FIRST_ROW}={format_level(lv)}" for lv in required)
                 ws.conditional_formatting.add(
                     f"{comment_letter}{FIRST_ROW}:{comment_letter}{last_row}",
                     FormulaRule(formula=[f"AND(OR({cond}),LEN(TRIM({comment_letter}{FIRST_ROW}))=0)"],
@@ -806,15 +801,15 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
                 row_blank = False
             if reason is not None:
                 rep.error(f"応募 {label(app)}: {reason}。点数は {_levels_text(crit)} です。",
-                          f"{'、'.join(_num_text(v) for v in crit.levels)} のいずれかを入力してください。",
+                          f"{'、'.join(format_level(v) for v in crit.levels)} のいずれかを入力してください。",
                           sheet=SCORE_SHEET, cell=score_cell.coordinate, field=field_name)
                 continue
             if score is not None and not crit.is_allowed(score):
                 s = crit.effective_scale
                 what = ("範囲外です" if not float(s.min) - 1e-9 <= score <= float(s.max) + 1e-9
-                        else f"刻み（{_num_text(s.step)}）に合いません")
-                rep.error(f"応募 {label(app)}: 点数 {_num_text(score)} は{what}（{_levels_text(crit)}）。",
-                          f"{'、'.join(_num_text(v) for v in crit.levels)} のいずれかを入力してください。",
+                        else f"刻み（{format_level(s.step)}）に合いません")
+                rep.error(f"応募 {label(app)}: 点数 {format_level(score)} は{what}（{_levels_text(crit)}）。",
+                          f"{'、'.join(format_level(v) for v in crit.levels)} のいずれかを入力してください。",
                           sheet=SCORE_SHEET, cell=score_cell.coordinate, field=field_name)
                 continue
             row_scores.append((crit, score_cell.coordinate, score, comment, comment_cell.coordinate))
@@ -834,7 +829,7 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
                 continue
             level = next(lv for lv in crit.levels if abs(float(lv) - score) <= 1e-9 * max(1.0, abs(float(lv))))
             if crit.comment_required(level) and not comment:
-                rep.error(f"応募 {label(app)}: 「{crit.label_ja}」を {_num_text(level)} 点にしたときはコメント（理由）が必要です。",
+                rep.error(f"応募 {label(app)}: 「{crit.label_ja}」を {format_level(level)} 点にしたときはコメント（理由）が必要です。",
                           "コメント欄に理由を書いてください。", sheet=SCORE_SHEET, cell=comment_coord,
                           field=f"{crit.label_ja} コメント")
                 continue

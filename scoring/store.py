@@ -61,6 +61,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
+from .rubric import format_level
 from .schema import SCORE_COLUMNS
 
 if TYPE_CHECKING:
@@ -233,10 +234,6 @@ def _is_missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
     return isinstance(value, float) and math.isnan(value)
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 @dataclass
@@ -468,14 +465,14 @@ class ScoreStore:
             value = None
         else:
             where = f"{self._app_label(a)}の評価項目「{crit.label_ja}」（{crit.id}）"
-            levels = "、".join(_fmt(x) for x in crit.levels)
+            levels = "、".join(format_level(x) for x in crit.levels)
             if isinstance(score, bool) or not isinstance(score, numbers.Real):
                 raise StoreError(f"{where}の点数「{score}」は数値ではないため、記録できません。"
                                  f"{levels} のいずれかを数値で入力してください。")
             if not crit.is_allowed(score):
                 s = crit.effective_scale
-                raise StoreError(f"{where}に {_fmt(float(score))} 点は記録できません。尺度は "
-                                 f"{_fmt(s.min)}〜{_fmt(s.max)}（{_fmt(s.step)} 刻み）です。"
+                raise StoreError(f"{where}に {format_level(float(score))} 点は記録できません。尺度は "
+                                 f"{format_level(s.min)}〜{format_level(s.max)}（{format_level(s.step)} 刻み）です。"
                                  f"{levels} のいずれかを入力してください。")
             value = float(score)
         if _is_missing(comment):
@@ -531,7 +528,7 @@ class ScoreStore:
             if score is None:
                 unscored.append(f"「{crit.label_ja}」")
             elif crit.comment_required(score) and not (comment or "").strip():
-                uncommented.append(f"「{crit.label_ja}」（{_fmt(score)} 点のためコメントが必要）")
+                uncommented.append(f"「{crit.label_ja}」（{format_level(score)} 点のためコメントが必要）")
         out = []
         if unscored:
             out.append("未採点: " + "、".join(unscored))
