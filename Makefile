@@ -11,6 +11,9 @@ STAMP  := $(VENV)/.installed
 ROUND  ?= $(or $(SCORING_ROUND),data/demo)
 PORT   ?= 8888
 COMMITTEE_PORT ?= 8866
+# The bundled demo round gets its simulated scores from an explicit step (loading only reads);
+# `scoring demo` writes them once, into an empty store, and says so when they are there.
+DEMO_SCORES = $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),@true)
 
 .PHONY: setup demo test lab committee bench simulate template validate clean
 
@@ -24,10 +27,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(DEMO_SCORES)
 	$(PY) -m scoring run --round $(ROUND)
 
 validate: $(STAMP)
-	$(PY) -m scoring validate $(ROUND)/applications
+	$(PY) -m scoring validate $(ROUND)
 
 template: $(STAMP)
 	$(PY) -m scoring template reports/応募書様式.xlsx
@@ -37,11 +41,13 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lab: $(STAMP)
+	$(DEMO_SCORES)
 	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser --notebook-dir notebooks
 
-# Voilà with the offline template scoring/jupyter/voila/templates/shinsa (no CDN, no code shown).
+# Voilà with the offline template scoring/ui/jupyter/voila/templates/shinsa (no CDN, no code shown).
 committee: $(STAMP)
-	SCORING_ROUND=$(abspath $(ROUND)) JUPYTER_PATH=$(CURDIR)/scoring/jupyter \
+	$(DEMO_SCORES)
+	SCORING_ROUND=$(abspath $(ROUND)) JUPYTER_PATH=$(CURDIR)/scoring/ui/jupyter \
 	  $(VENV)/bin/voila notebooks/04_committee.ipynb --template=shinsa \
 	  --Voila.ip=127.0.0.1 --port=$(COMMITTEE_PORT) --no-browser
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.disagreement import affinity
-from scoring.reliability import icc, kendall_w, krippendorff_alpha
+from scoring.agreement.disagreement import affinity
+from scoring.agreement.reliability import icc, kendall_w, krippendorff_alpha
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "figure-skating-2018"
 

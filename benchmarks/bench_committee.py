@@ -29,13 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring.committee import build_committee
-from scoring.committee_report import committee_html, write_committee_workbook
-from scoring.reference import prefecture_blocks, prefectures
-from scoring.round import DEMO_ROUND, PROJECT_DIR, load_round
-from scoring.schema import THEMES
-from scoring.simulate import write_demo_scores
-from scoring.store import ScoreStore
+from scoring.analysis.committee import build_committee
+from scoring.core.paths import DEMO_ROUND, PROJECT_DIR
+from scoring.core.reference import prefecture_blocks, prefectures
+from scoring.core.schema import THEMES
+from scoring.demo.simulate import write_demo_scores
+from scoring.reporting.committee_report import committee_html, write_committee_workbook
+from scoring.round.loader import load_round
+from scoring.store.scores import ScoreStore
 
 
 def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:

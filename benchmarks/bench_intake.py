@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring.applications import read_application, read_applications  # noqa: E402
-from scoring.reference import prefectures  # noqa: E402
-from scoring.template import example_values, write_template  # noqa: E402
+from scoring.core.reference import prefectures  # noqa: E402
+from scoring.intake.applications import read_application, read_applications  # noqa: E402
+from scoring.intake.template import example_values, write_template  # noqa: E402
 
 
 def per_file_ms(folder: Path, repeats: int = 5) -> tuple[float, float, int]:

@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 
 import scoring
-from scoring.combine import METHODS, combine
-from scoring.reference import prefectures
-from scoring.round import Balance, SelectSpec
-from scoring.selection import FastSelector, select
-from scoring.stability import StabilityAnalysis
+from scoring.combine.combiners import METHODS, combine
+from scoring.config.round import Balance, SelectSpec
+from scoring.core.reference import prefectures
+from scoring.selection.solver import FastSelector, select
+from scoring.selection.stability import StabilityAnalysis
 
 
-def make_round(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, scoring.Rubric]:
+def make_round(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, scoring.config.Rubric]:
     rubric = scoring.load_round().rubric
     ref = prefectures()
     rng = np.random.default_rng(seed)

@@ -28,8 +28,9 @@ import sqlalchemy as sa
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from scoring.round import DEMO_ROUND, PROJECT_DIR, load_round
-from scoring.store import ScoreStore
+from scoring.core.paths import DEMO_ROUND, PROJECT_DIR
+from scoring.round.loader import load_round
+from scoring.store.scores import ScoreStore
 
 
 def _copy_round(dest: Path) -> Path:

@@ -1,7 +1,7 @@
 """Speed of the rubric-tuning screen: a weight change → a new ranking.
 
 Two sizes (架空 scores from ``bench_combine.make_scores``: leniency and noise, shipped rubric
-with 9 criteria, scores 1–5), the default method (``scoring.combine.DEFAULT_METHOD``):
+with 9 criteria, scores 1–5), the default method (``scoring.combine.combiners.DEFAULT_METHOD``):
 
 * ``small``: 47 applications × 8 reviewers × 9 criteria (everyone scores everything, minus a
   few conflicts).  Target: ranking after a weight change ≤ 50 ms (median).
@@ -11,7 +11,7 @@ with 9 criteria, scores 1–5), the default method (``scoring.combine.DEFAULT_ME
 For each size: the first ranking (fits the method and the baseline once), then the median
 over 50 weight changes (a criterion weight or a group multiplier, random values) of
 ``model.set_*_weight(...)`` + ``model.ranking()`` — the "ranking part" — and of the whole
-screen callback (``scoring.tuning_view.TuningApp``: slider value set → ranking recomputed
+screen callback (``scoring.ui.tuning_view.TuningApp``: slider value set → ranking recomputed
 and drawn as HTML, settings hash and the visible analysis tab redrawn), with the split
 between recomputing and drawing the table.
 
@@ -38,10 +38,10 @@ sys.path.insert(0, str(HERE))
 
 from bench_combine import RUBRIC_PATH, make_scores  # reuse the combiner benchmark's data
 
-from scoring.combine import DEFAULT_METHOD
-from scoring.rubric import Rubric, load_rubric
-from scoring.tuning import TuningModel
-from scoring.tuning_view import TuningApp
+from scoring.analysis.tuning import TuningModel
+from scoring.combine.combiners import DEFAULT_METHOD
+from scoring.config.rubric import Rubric, load_rubric
+from scoring.ui.tuning_view import TuningApp
 
 
 def changes(rng: np.random.Generator, model: TuningModel, n: int) -> list[tuple[str, str, float]]:

@@ -1,125 +1,98 @@
 """審査ワークベンチ (shinsa): review and select prefectures' applications.
 
-The package root re-exports the public API of its modules; each module has one concern:
-``schema`` (応募書 fields and canonical column names), ``template`` (the Excel form),
-``normalize`` (what people type), ``applications`` (intake), ``rubric``, ``round``
-(the review round folder), ``reference`` (the 47 prefectures), ``overview`` and
-``report`` (tables for people), ``xlsx`` (clean Excel output), ``store`` (the score
-store), ``sheets`` (offline Excel 採点表), ``assign`` (who reviews what), ``simulate`` (simulated reviewers),
-``review`` and ``review_view`` (the reviewer's scoring screen: model and widgets),
-``reliability`` (alpha, ICC, Kendall's W), ``disagreement`` (協議対象, reviewer habits, affinity),
-``combine`` (combining reviewers: calibration and weighted totals),
-``selection`` (balanced selection with reasons), ``stability`` (how stable the selection is),
-``tuning`` and ``tuning_view`` (the analyst's rubric-tuning screen: model and widgets) and
-``settings`` (settings records and their hash).
+The package is laid out as the pipeline's stages; dependencies point one way, from the
+screens down to the core:
+
+==============  ===============================================================
+subpackage      what lives there
+==============  ===============================================================
+``core``        column contracts and Japanese headers, errors, the settings
+                hash, reference data, normalising what people type
+``config``      the rubric, round.yaml and reviewers.yaml models, YAML loading
+``intake``      the 応募書 Excel form and reading it back
+``store``       the hash-chained score store and the recorded decision
+``round``       a review round folder (:func:`load_round`), assignments
+``review``      the reviewer's session and the offline Excel 採点表
+``combine``     combining reviewers (leniency and scale correction)
+``agreement``   reliability (α, ICC, W) and disagreement (協議対象)
+``selection``   the balanced selection, its reasons and its stability
+``analysis``    the tuning model and the committee model
+``reporting``   tables, charts, clean .xlsx and static HTML
+``ui``          ipywidgets views and the Voilà template
+``demo``        simulated reviewers for the demo round
+==============  ===============================================================
+
+``ui → analysis → selection / combine / agreement / review → round → store / intake →
+config → core``. ``scoring.cli`` is the command line (``python -m scoring``).
+
+The root re-exports a small set of entry points, loaded lazily (PEP 562) so that
+``import scoring`` and ``python -m scoring --help`` stay fast: :func:`load_round`,
+:class:`ReviewRound`, :func:`load_rubric`, :func:`read_applications`,
+:class:`ScoreStore`, :func:`make_combiner`, :data:`DEFAULT_METHOD`, :data:`METHODS`,
+:func:`select_round`, :func:`build_committee`, :class:`ShinsaError` and
+:data:`DEMO_ROUND`. Everything else is
+imported from its subpackage (``from scoring.combine import AffineCombiner``). No name
+here hides a submodule: ``scoring.combine`` is always the subpackage.
 """
 
 from __future__ import annotations
 
-from .applications import Intake, read_application, read_applications
-from .assign import propose_assignments, read_assignments, write_assignments
-from .combine import DEFAULT_METHOD, METHODS, Combiner, combine, make_combiner
-from .committee import Committee, build_committee, record_committee_decision
-from .committee_report import write_committee_reports
-from .decision import Decision
-from .disagreement import (
-    affinity,
-    application_disagreement,
-    criterion_disagreement,
-    discussion_list,
-    reviewer_profile,
-)
-from .reliability import icc, kendall_w, krippendorff_alpha, reliability_table, reviewer_totals
-from .review import ReviewerIdentity, ReviewError, ReviewSession, assigned_applications, identify_reviewer
-from .round import DEMO_ROUND, Reviewer, ReviewRound, RoundConfig, load_round, round_path
-from .rubric import Criterion, Rubric, RubricError, load_rubric
-from .schema import FIELDS, TEMPLATE_VERSION, THEMES
-from .selection import (
-    Alternative,
-    SelectionInfeasible,
-    SelectionResult,
-    candidates_frame,
-    select,
-    select_round,
-)
-from .settings import score_fingerprint, settings_hash
-from .sheets import export_all, export_sheet, import_sheets, validate_sheet
-from .simulate import ReviewerBehaviour, latent_merit, simulate_scores, write_demo_scores
-from .stability import StabilityAnalysis, stability, stability_round
-from .store import ScoreStore, StoreError
-from .template import write_template
-from .tuning import TuningModel
-from .yamlfile import ConfigError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "DEMO_ROUND": "scoring.core.paths",
+    "ShinsaError": "scoring.core.errors",
+    "load_rubric": "scoring.config.rubric",
+    "read_applications": "scoring.intake.applications",
+    "ScoreStore": "scoring.store.scores",
+    "ReviewRound": "scoring.round.loader",
+    "load_round": "scoring.round.loader",
+    "DEFAULT_METHOD": "scoring.combine.combiners",
+    "METHODS": "scoring.combine.combiners",
+    "make_combiner": "scoring.combine.combiners",
+    "select_round": "scoring.selection.solver",
+    "build_committee": "scoring.analysis.committee",
+}
 
 __all__ = [
     "DEFAULT_METHOD",
     "DEMO_ROUND",
-    "FIELDS",
     "METHODS",
-    "TEMPLATE_VERSION",
-    "THEMES",
-    "Alternative",
-    "Combiner",
-    "Committee",
-    "ConfigError",
-    "Criterion",
-    "Decision",
-    "Intake",
-    "ReviewError",
     "ReviewRound",
-    "ReviewSession",
-    "Reviewer",
-    "ReviewerBehaviour",
-    "ReviewerIdentity",
-    "RoundConfig",
-    "Rubric",
-    "RubricError",
     "ScoreStore",
-    "SelectionInfeasible",
-    "SelectionResult",
-    "StabilityAnalysis",
-    "StoreError",
-    "TuningModel",
-    "affinity",
-    "application_disagreement",
-    "assigned_applications",
+    "ShinsaError",
     "build_committee",
-    "candidates_frame",
-    "combine",
-    "criterion_disagreement",
-    "discussion_list",
-    "export_all",
-    "export_sheet",
-    "icc",
-    "identify_reviewer",
-    "import_sheets",
-    "kendall_w",
-    "krippendorff_alpha",
-    "latent_merit",
     "load_round",
     "load_rubric",
     "make_combiner",
-    "propose_assignments",
-    "read_application",
     "read_applications",
-    "read_assignments",
-    "record_committee_decision",
-    "reliability_table",
-    "reviewer_profile",
-    "reviewer_totals",
-    "round_path",
-    "score_fingerprint",
-    "select",
     "select_round",
-    "settings_hash",
-    "simulate_scores",
-    "stability",
-    "stability_round",
-    "validate_sheet",
-    "write_assignments",
-    "write_committee_reports",
-    "write_demo_scores",
-    "write_template",
 ]
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from .analysis.committee import build_committee
+    from .combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+    from .config.rubric import load_rubric
+    from .core.errors import ShinsaError
+    from .core.paths import DEMO_ROUND
+    from .intake.applications import read_applications
+    from .round.loader import ReviewRound, load_round
+    from .selection.solver import select_round
+    from .store.scores import ScoreStore
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scoring' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

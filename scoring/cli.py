@@ -45,15 +45,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:
-    from .round import ReviewRound
+    import pandas as pd
+
+    from .round.loader import ReviewRound
 
 __all__ = ["main"]
 
 
 def _print_table(title: str, df: pd.DataFrame) -> None:
+    import pandas as pd
+
     print(f"\n■ {title}")
     if df.empty:
         print("（なし）")
@@ -69,9 +71,9 @@ def _print_table(title: str, df: pd.DataFrame) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .overview import application_table, breakdown, problem_table
-    from .report import write_applications_report
-    from .round import load_round
+    from .reporting.overview import application_table, breakdown, problem_table
+    from .reporting.report import write_applications_report
+    from .round.loader import load_round
 
     rnd = load_round(args.round)
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
@@ -88,17 +90,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _print_table("問題一覧", problem_table(rnd.problems).drop(columns=["シート"]))
     out = write_applications_report(rnd, Path(args.out) / "applications.xlsx")
     print(f"\n書き出しました: {out}")
-    return _committee_report(rnd, Path(args.out))
+    return _committee_report(rnd, Path(args.out), scores_required=False)
 
 
-def _committee_report(rnd: ReviewRound, out_dir: Path) -> int:
-    """Write committee.html/.xlsx and print the proposed selection (run and report)."""
-    from .committee import build_committee
-    from .committee_report import write_committee_reports
+def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool) -> int:
+    """Write committee.html/.xlsx and print the proposed selection (run and report).
+
+    A round without scores raises :class:`NoScoresError` when ``scores_required`` (the
+    ``report`` command: exit 2, nothing written or removed); ``run`` notes it and goes on,
+    since its applications report is useful before any review.
+    """
+    from .analysis.committee import build_committee
+    from .core.errors import NoScoresError
+    from .reporting.committee_report import write_committee_reports
 
     try:
         c = build_committee(rnd)
-    except ValueError as e:  # no scores yet: the applications report is still useful
+    except NoScoresError as e:
+        if scores_required:
+            raise
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
     paths = write_committee_reports(rnd, out_dir, committee=c)
@@ -124,8 +134,8 @@ def _split_codes(values: Sequence[str] | None) -> list[str]:
 
 
 def _cmd_decide(args: argparse.Namespace) -> int:
-    from .committee import build_committee, record_committee_decision
-    from .round import load_round
+    from .analysis.committee import build_committee, record_committee_decision
+    from .round.loader import load_round
 
     rnd = load_round(args.round)
     reasons: dict[str, str] = {}
@@ -152,18 +162,18 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .round import load_round
+    from .round.loader import load_round
 
     rnd = load_round(args.round)
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
-    return _committee_report(rnd, Path(args.out))
+    return _committee_report(rnd, Path(args.out), scores_required=True)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .applications import read_applications
-    from .overview import problem_table
-    from .round import RoundConfig
-    from .yamlfile import validate_yaml
+    from .config.round import RoundConfig
+    from .config.yamlfile import validate_yaml
+    from .intake.applications import read_applications
+    from .reporting.overview import problem_table
 
     folder = Path(args.dir)
     deadline = dt.datetime.fromisoformat(args.deadline) if args.deadline else None
@@ -180,7 +190,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from .template import write_template
+    from .intake.template import write_template
 
     out = write_template(args.out)
     print(f"応募書の様式を書き出しました: {out}")
@@ -188,8 +198,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .round import load_round
-    from .store import ScoreStore
+    from .round.loader import load_round
+    from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
@@ -207,9 +217,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    from .assign import ASSIGNMENT_FILE, propose_assignments, write_assignments
-    from .overview import problem_table
-    from .round import load_round
+    from .reporting.overview import problem_table
+    from .round.assign import ASSIGNMENT_FILE, propose_assignments, write_assignments
+    from .round.loader import load_round
 
     rnd = load_round(args.round)
     if rnd.assignment_source == "reviewers.yaml":
@@ -221,6 +231,8 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         print(f"{path} は既にあります（事務局が編集している可能性があります）。"
               "作り直す場合は --force を付けてください。", file=sys.stderr)
         return 1
+    import pandas as pd
+
     df, notes = propose_assignments(rnd, args.per_application, seed=args.seed)
     roles = {r.id: r.role for r in rnd.reviewers}
     names = rnd.applications["prefecture_name"]
@@ -244,18 +256,15 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import os
+    from .core.errors import StoreError
+    from .demo.simulate import is_demo_round, write_demo_scores
+    from .round.loader import load_round
+    from .store.scores import ScoreStore
 
-    from .round import load_round, round_path
-    from .simulate import is_demo_round, write_demo_scores
-    from .store import DB_FILENAME, ENV_DATABASE_URL, ScoreStore, StoreError
-
-    folder = round_path(args.round)
-    existed = (folder / DB_FILENAME).exists() or bool(os.environ.get(ENV_DATABASE_URL, "").strip())
-    rnd = load_round(folder)
+    rnd = load_round(args.round)
     if not is_demo_round(rnd) and not args.force:
-        print(f"審査ラウンド「{rnd.config.name}」はデモではないため、架空の採点は書き込みません。"
-              "本当に書き込む場合は --force を付けてください。", file=sys.stderr)
+        print(f"審査ラウンド「{rnd.config.name}」はデモではない（round.yaml に demo: true がない）ため、"
+              "架空の採点は書き込みません。本当に書き込む場合は --force を付けてください。", file=sys.stderr)
         return 1
     with ScoreStore.open(rnd) as store:
         try:
@@ -264,25 +273,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         except StoreError as e:
             if store.head()[0] == 0:
                 raise
-            if existed:
-                print(f"書き込みませんでした: {e}")
-            else:
-                print(f"デモの採点を作成しました（審査ラウンドの読み込み時）: {store.url}")
+            print(f"書き込みませんでした: {e}")
         counts = store.statuses()["status"].value_counts()
         print("状況: " + "　".join(f"{k} {int(counts.get(k, 0))} 組" for k in ("提出済", "下書き", "未着手")))
     return 0
 
 
 def _cmd_select(args: argparse.Namespace) -> int:
-    from .combine import DEFAULT_METHOD, combine
-    from .round import load_round
-    from .selection import SelectionInfeasible, select_round
-    from .store import ScoreStore
+    from .combine.combiners import DEFAULT_METHOD, combine
+    from .core.errors import NoScoresError
+    from .round.loader import load_round, no_scores_message
+    from .selection.solver import SelectionInfeasible, select_round
+    from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
     method = args.method or DEFAULT_METHOD
     with ScoreStore.open(rnd) as store:
         scores = store.scores()
+        if not scores["score"].notna().any():
+            raise NoScoresError(no_scores_message(rnd, store.url))
     totals = combine(scores, rnd.rubric, method=method)
     cfg = rnd.config
     bal = {k: v for k, v in cfg.balance.model_dump().items() if v is not None}
@@ -333,9 +342,9 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
 def _cmd_sheets_export(args: argparse.Namespace) -> int:
     import os
 
-    from .round import load_round
-    from .sheets import export_all, export_sheet, sheet_filename
-    from .store import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
+    from .review.sheets import export_all, export_sheet, sheet_filename
+    from .round.loader import load_round
+    from .store.scores import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
 
     rnd = load_round(args.round)
     if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
@@ -361,10 +370,10 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets_import(args: argparse.Namespace) -> int:
-    from .overview import problem_table
-    from .round import load_round
-    from .sheets import import_sheets
-    from .store import ScoreStore
+    from .reporting.overview import problem_table
+    from .review.sheets import import_sheets
+    from .round.loader import load_round
+    from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
     store = ScoreStore.open(rnd, args.db)
@@ -390,7 +399,9 @@ def _round_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m scoring", description="審査ワークベンチ（shinsa）")
+    p = argparse.ArgumentParser(prog="python -m scoring", description="審査ワークベンチ（shinsa）",
+                                epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗")
+    p.add_argument("--debug", action="store_true", help="エラーのときに詳細（トレースバック）を表示する")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser("run", help="審査ラウンドを読み込み、一覧と問題を表示し、Excel を書き出す（既定: デモ）")
     _round_option(r)
@@ -437,7 +448,7 @@ def _parser() -> argparse.ArgumentParser:
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
     _round_option(sel)
     sel.add_argument("--method", default=None,
-                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.DEFAULT_METHOD）")
+                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.combiners.DEFAULT_METHOD）")
     sel.add_argument("--alternatives", type=int, default=3, help="表示する次善案の数（既定: 3）")
     sel.set_defaults(func=_cmd_select)
     rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")
@@ -458,8 +469,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code. Settings errors print in Japanese, exit 2."""
-    from .yamlfile import ConfigError
+    """Entry point; returns the exit code.
+
+    0: done. 1: the command ran and found problems (``validate``, ``audit``, ``sheets
+    import``, an infeasible ``select``). 2: unusable input or a failure: every
+    :class:`~scoring.core.errors.ShinsaError` (its Japanese message), a file that cannot be
+    read or written, and any unexpected exception (one Japanese line; ``--debug`` adds the
+    traceback).
+    """
+    from .core.errors import ConfigError, ShinsaError
 
     args = _parser().parse_args(argv)
     try:
@@ -467,7 +485,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print("設定ファイルに問題があります:", file=sys.stderr)
         print(str(e), file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as e:
+        code = e.exit_code
+    except ShinsaError as e:
         print(f"エラー: {e}", file=sys.stderr)
-        return 2
+        code = e.exit_code
+    except OSError as e:
+        where = f"（{e.filename}）" if getattr(e, "filename", None) else ""
+        print(f"エラー: ファイルの読み書きに失敗しました{where}: {e.strerror or e}。"
+              "パスと権限を確認してください。", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - a bug: one line for people, the traceback with --debug
+        print(f"エラー: 予期しないエラーが発生しました（{type(e).__name__}: {e}）。"
+              "--debug を付けて再実行すると詳細が表示されます。続くときは開発者に連絡してください。",
+              file=sys.stderr)
+        code = 2
+    if args.debug:
+        import traceback
+
+        traceback.print_exc()
+    return code

@@ -9,7 +9,7 @@ Writes, under ``--out``:
 - ``round.yaml``: the round settings (deadline, rubric path, selection size, balance rules);
 - ``reviewers.yaml``: six fictional reviewers, one with a declared conflict of interest;
 - ``applications/NN_romaji.xlsx``: 16 filled 応募書 written with
-  :func:`scoring.template.write_template`;
+  :func:`scoring.intake.template.write_template`;
 - ``README.md``: what the demo contains, in Japanese.
 
 Real prefecture names and statistics are used; every application's content is invented
@@ -45,9 +45,9 @@ if str(ROOT) not in sys.path:
 
 from openpyxl import load_workbook
 
-from scoring.reference import block_of, prefectures
-from scoring.schema import FIELDS, FIELDS_BY_KEY, TEMPLATE_SHEET, THEMES
-from scoring.template import FIRST_ROW, INPUT_COL, KEY_COL, write_template
+from scoring.core.reference import block_of, prefectures
+from scoring.core.schema import FIELDS, FIELDS_BY_KEY, TEMPLATE_SHEET, THEMES
+from scoring.intake.template import FIRST_ROW, INPUT_COL, KEY_COL, write_template
 
 #: Seed of the only random generator (used to vary the wording of generic sentences).
 SEED = 20260220
@@ -552,10 +552,11 @@ def make_reproducible(path: Path) -> None:
 ROUND_YAML = f"""\
 # 架空のデモ審査ラウンド（scripts/make_demo.py が生成。手で編集しないでください）
 name: 令和8年度 自治体デジタル人材確保支援事業 審査（架空のデモ）
+demo: true                                  # 架空: python -m scoring demo が模擬の採点を書き込めます
 deadline: "{DEADLINE_ISO}"   # 令和8年2月20日（金）17時（日本時間）
 rubric: ../../rubrics/r8_talent_pool.yaml   # path relative to the round folder
 select: {{target: 5, min: 4, max: 6}}        # おおむね5団体程度
-block_scheme: 8blocks                       # 地方ブロック区分（scoring.reference.BLOCK_SCHEMES）
+block_scheme: 8blocks                       # 地方ブロック区分（scoring.core.reference.BLOCK_SCHEMES）
 balance:
   max_per_block: 2          # 同一ブロックからの選定は2団体まで
   max_per_theme: 1          # 同一重点テーマは1団体まで（5団体で5テーマを試す）

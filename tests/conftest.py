@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scoring.template import example_values, write_template
+from scoring.intake.template import example_values, write_template
 
 make_valid_values = example_values
 
@@ -39,7 +39,7 @@ def copy_demo_round(dest: Path) -> Path:
     import shutil
 
     from scoring import DEMO_ROUND
-    from scoring.round import PROJECT_DIR
+    from scoring.core.paths import PROJECT_DIR
 
     ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "__pycache__")
     round_dir = dest / "data" / "demo"
@@ -75,7 +75,7 @@ PG_URL = _os.environ.get("SCORING_TEST_DATABASE_URL", "").strip()
 @pytest.fixture(scope="session")
 def store_round(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The demo round loaded once from a session copy (no scores). Read only: do not modify it."""
-    from scoring.round import load_round
+    from scoring.round.loader import load_round
 
     return load_round(copy_demo_round(tmp_path_factory.mktemp("store_round")))
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from scoring.cli import lab_settings_path, main
-from scoring.round import DEMO_ROUND
+from scoring.core.paths import DEMO_ROUND
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def test_validate_exit_codes(demo_copy, tmp_path, capsys):
 def test_template_command_writes_a_form_that_reads_back_as_empty(tmp_path, capsys):
     out = tmp_path / "form.xlsx"
     assert main(["template", str(out)]) == 0
-    from scoring.applications import read_application
+    from scoring.intake.applications import read_application
 
     row, problems = read_application(out)
     assert row is None                                    # no prefecture: cannot be keyed

@@ -16,13 +16,16 @@ from typing import Any
 import nbformat
 import pytest
 
-from scoring.round import PROJECT_DIR
+from scoring.analysis.tuning import TuningModel
+from scoring.core.paths import DEMO_ROUND, PROJECT_DIR
+from scoring.demo.simulate import write_demo_scores
+from scoring.round.loader import load_round
 
 NOTEBOOK_DIR = PROJECT_DIR / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 REQUIRED = {"01_applications.ipynb", "02_review.ipynb", "03_rubric_tuning.ipynb", "04_committee.ipynb"}
 #: Extra parameters given to notebooks that declare them.
-EXTRA_PARAMETERS: dict[str, Any] = {"reviewer_id": "R1"}
+EXTRA_PARAMETERS: dict[str, Any] = {"reviewer_id": "R1", "method": "additive"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -75,6 +78,8 @@ def test_notebook_runs_headless_on_the_demo_round(
         monkeypatch.delenv(var, raising=False)
 
     round_dir = demo_round_copier(tmp_path / "work")
+    # As `make lab` and `make committee` do: the demo scores come from the explicit step.
+    write_demo_scores(load_round(round_dir))
     declared = pm.inspect_notebook(str(path))
     assert "round_path" in declared
     parameters: dict[str, Any] = {"round_path": str(round_dir)}
@@ -96,3 +101,18 @@ def test_notebook_runs_headless_on_the_demo_round(
                     and "Traceback" in o.text]
         # It opened the store of the round that was passed in, not the demo's.
         assert (round_dir / "scores.sqlite").exists()
+    if path.name == "03_rubric_tuning.ipynb":
+        assert WIDGET_MIME in text
+        assert "秋田県" in text and "合計点（100点満点）" in text
+        streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        expected = TuningModel.open(load_round(round_dir), method="additive").settings_hash()
+        assert f"設定ハッシュ: {expected}" in streams  # the notebook used the round and method passed in
+    if path.name == "04_committee.ipynb":
+        assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert text.count("image/png") == 4
+        for needle in ("順位", "長野県", "選定案（5件）", "当落線上", "地方ブロック", "設定ハッシュ"):
+            assert needle in text
+        assert nb.cells[0].source.startswith("# 選定委員会資料")
+    # The round's files are as they were, apart from the score database (loading only reads).
+    written = {p.name for p in round_dir.iterdir()} - {p.name for p in DEMO_ROUND.iterdir()}
+    assert {n for n in written if not n.startswith("scores.sqlite")} == set()

@@ -2,7 +2,7 @@
 
 A Voilà server (started here, on a free port of 127.0.0.1) renders
 ``notebooks/04_committee.ipynb`` with the offline template ``shinsa``
-(``scoring/jupyter/voila/templates/shinsa``) on a copy of the demo round with its seeded
+(``scoring/ui/jupyter/voila/templates/shinsa``) on a copy of the demo round with its seeded
 scores (``$SCORING_ROUND``). Debian's chromium (fixture ``browser`` of
 ``tests/ui/conftest.py``, Playwright, never ``playwright install``) must show the ranked
 table and the proposal, no source code, and must request nothing but 127.0.0.1 and
@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
 
-from scoring.committee import Committee, build_committee, record_committee_decision
-from scoring.round import load_round
-from scoring.simulate import write_demo_scores
-from scoring.store import ScoreStore
+from scoring.analysis.committee import Committee, build_committee, record_committee_decision
+from scoring.demo.simulate import write_demo_scores
+from scoring.round.loader import load_round
+from scoring.store.scores import ScoreStore
 
 pytestmark = pytest.mark.ui
 
@@ -34,7 +34,7 @@ NOTEBOOK = PROJECT / "notebooks" / "04_committee.ipynb"
 #: Voilà executes the whole notebook before it shows the page (kernel start included).
 PAGE_TIMEOUT_MS = 150_000
 #: Code of the notebook that must never be visible on the dashboard.
-CODE_SNIPPETS = ("build_committee", "display(*section", "round_path", "import ", "demo_scores=True")
+CODE_SNIPPETS = ("build_committee", "display(*section", "round_path", "import ", "open_committee")
 
 
 @dataclass
@@ -59,7 +59,7 @@ def voila_server(tmp_path_factory: pytest.TempPathFactory,
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
         write_demo_scores(rnd, store)
-    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "jupyter"), os.environ.get("JUPYTER_PATH", "")]))
+    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"), os.environ.get("JUPYTER_PATH", "")]))
     env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path)
     port = free_port()
     args = ["voila", str(NOTEBOOK), "--template=shinsa", "--Voila.ip=127.0.0.1",

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scoring import load_round
-from scoring.store import ScoreStore
+from scoring.store.scores import ScoreStore
 
 pytestmark = pytest.mark.ui
 

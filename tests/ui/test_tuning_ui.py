@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import pytest
 
+from scoring.demo.simulate import write_demo_scores
+from scoring.round.loader import load_round
+
 pytestmark = pytest.mark.ui
 
 
 def test_weight_change_moves_the_ranking(lab) -> None:
     # Other browser tests share this round and may have saved a single score; start from
-    # an empty store so that the notebook seeds the demo reviewers' scores, as on a fresh
-    # demo round.
+    # an empty store with the demo reviewers' scores, as `make lab` gives a fresh demo round.
     lab.server.shutdown_kernels()
     for db in lab.server.round_path.glob("scores.sqlite*"):
         db.unlink()
+    write_demo_scores(load_round(lab.server.round_path))
     lab.open_notebook("notebooks/03_rubric_tuning.ipynb")
     lab.run_all()
     page = lab.page

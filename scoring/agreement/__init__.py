@@ -1,0 +1,18 @@
+"""Stage 4, agreement between reviewers.
+
+- :mod:`~scoring.agreement.reliability`: Krippendorff's α, ICC, Kendall's W;
+- :mod:`~scoring.agreement.disagreement`: the 協議対象 list, reviewer habits, affinity.
+"""
+
+from __future__ import annotations
+
+from .disagreement import (
+    affinity,
+    application_disagreement,
+    criterion_disagreement,
+    discussion_list,
+    reviewer_profile,
+)
+from .reliability import icc, kendall_w, krippendorff_alpha, reliability_table, reviewer_totals
+
+__all__ = ["affinity", "application_disagreement", "criterion_disagreement", "discussion_list", "icc", "kendall_w", "krippendorff_alpha", "reliability_table", "reviewer_profile", "reviewer_totals"]

@@ -1,0 +1,12 @@
+"""Stage 6, the analyst's and the committee's models (no widgets, no file formats).
+
+- :mod:`~scoring.analysis.tuning`: :class:`TuningModel`, the live rubric-tuning model;
+- :mod:`~scoring.analysis.committee`: :class:`Committee`, everything the committee sees.
+"""
+
+from __future__ import annotations
+
+from .committee import Committee, build_committee, record_committee_decision
+from .tuning import TuningModel
+
+__all__ = ["Committee", "TuningModel", "build_committee", "record_committee_decision"]

@@ -1,0 +1,829 @@
+"""What the 選定委員会 sees: one plain model computed from a round.
+
+:func:`build_committee` combines the round's scores (:data:`scoring.combine.combiners.DEFAULT_METHOD`
+unless told otherwise), ranks the applications, breaks every total down by rubric group,
+measures how far the reviewers' totals spread, proposes the balanced selection
+(:func:`scoring.selection.solver.select_round`), resamples it for stability
+(:class:`scoring.selection.stability.StabilityAnalysis`, 1,000 seeded resamples), counts applicants
+and the selection by region × theme, reads the reliability headline, hashes the settings
+and compares them with the committee's recorded decision (:mod:`scoring.store.decision`).
+
+The result, :class:`Committee`, holds tidy DataFrames with English column names
+(documented on each attribute) and knows nothing of HTML, Excel or widgets;
+:meth:`Committee.tables_ja` converts them at the edge into the Japanese tables that
+``04_committee.ipynb``, ``committee.html`` and ``committee.xlsx`` show
+(:mod:`scoring.reporting.committee_report`).
+
+Reading the numbers (for the committee)
+---------------------------------------
+- 合計点 is on the 配点 scale 0–100 after calibrating each reviewer's leniency and use of
+  the scale (``affine``, see :mod:`scoring.combine.combiners`); 標準誤差 is its standard error.
+- The spread (ばらつき) is computed on each reviewer's own weighted total of an application
+  (raw scores, no calibration): a wide range means the reviewers read the application
+  differently, not that the combined total is wrong.
+- 選定された割合 is the share of 1,000 resamples (reviews drawn with replacement, combining
+  method switched) in which the applicant is selected under the same balance settings;
+  applicants between 10 % and 90 % are 当落線上 (in the border zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
+from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+from ..config.rubric import format_level
+from ..core.errors import NoScoresError
+from ..core.excel import to_wareki
+from ..core.reference import prefecture_blocks
+from ..core.schema import THEMES
+from ..core.settings import canonical_json, package_version, score_fingerprint, settings_hash
+from ..round.loader import ReviewRound, load_round, no_scores_message
+from ..selection.solver import (
+    CONSTRAINTS,
+    SelectionInfeasible,
+    SelectionResult,
+    candidates_frame,
+    select_round,
+)
+from ..selection.stability import StabilityAnalysis
+from ..store.decision import (
+    Decision,
+    check_decision,
+    decision_status,
+    decision_table,
+    latest_decision,
+    record_decision,
+)
+from ..store.scores import ScoreStore
+
+__all__ = [
+    "COVERAGE_COLUMNS",
+    "RANKED_COLUMNS",
+    "SPREAD_COLUMNS",
+    "Committee",
+    "build_committee",
+    "record_committee_decision",
+]
+
+#: Columns of :attr:`Committee.ranked` (index ``application``).
+RANKED_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "block", "theme", "application_type", "total", "se", "n_reviewers", "rank",
+    "status", "p_selected", "flags",
+)
+#: Columns of :attr:`Committee.spread` (index ``application``).
+SPREAD_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "n_reviewers", "mean", "min", "max", "range", "sd", "total",
+)
+#: Columns of :attr:`Committee.coverage` (index ``block``).
+COVERAGE_COLUMNS: tuple[str, ...] = ("theme", "applicants", "selected")
+_JST = dt.timezone(dt.timedelta(hours=9))
+_STATUS_NOT_SCORED = "未採点"
+
+
+@dataclass
+class Committee:
+    """Everything the committee sees for one round (build it with :func:`build_committee`).
+
+    Attributes
+    ----------
+    round_name, round_path, rubric_version, method : str / Path
+        What was computed.
+    generated_at : datetime
+        When (Japan Standard Time).
+    n_applications, n_reviewers, n_scores : int
+        Applications of the round, reviewers with at least one score, scores counted.
+    applications : DataFrame
+        ``ReviewRound.applications`` (index ``application`` as str).
+    totals : DataFrame
+        :meth:`scoring.combine.combiners.Combiner.totals` of the round (index ``application``, one
+        column per rubric group).
+    ranked : DataFrame
+        Index ``application``, in rank order; columns :data:`RANKED_COLUMNS`:
+        ``prefecture_name``, ``block``, ``theme`` (A–F), ``application_type``; ``total`` and
+        ``se`` (points, 0–100); ``n_reviewers`` (int); ``rank`` (Int64, by total among all
+        scored applications, 1 = best); ``status`` (選定/次点/非選定/対象外 from the
+        selection, 未採点 without a total, "" when no selection is possible); ``p_selected`` (share 0–1 of the stability
+        resamples, NaN if not computed); ``flags`` (the combiner's Japanese notes).
+    breakdown : DataFrame
+        Index ``application`` (rank order); ``prefecture_name``, one float column per rubric
+        group id (points of the total contributed by that group) and ``total``.
+    group_labels : dict
+        Group id → (Japanese label, maximum points of the group after renormalising to 100).
+    spread : DataFrame
+        Index ``application`` (rank order); columns :data:`SPREAD_COLUMNS`: the reviewers'
+        own weighted totals (0–100, complete sheets only): ``n_reviewers``, ``mean``,
+        ``min``, ``max``, ``range`` (max − min), ``sd`` (ddof=1; NaN with one reviewer), and
+        the combined ``total`` for comparison.
+    reviewer_totals : DataFrame
+        The long table behind ``spread`` (``application, reviewer, total, n_criteria``).
+    selection : SelectionResult or None
+        The proposal; None when the settings cannot be met (``selection_error`` says why).
+    selection_error : str
+        Japanese message of :class:`scoring.selection.solver.SelectionInfeasible`, or "".
+    stability : DataFrame
+        :class:`scoring.selection.stability.StabilityAnalysis` ``table_`` (columns
+        :data:`scoring.selection.stability.STABILITY_COLUMNS`); its summary in ``stability_summary``.
+    coverage : DataFrame
+        Long table, one row per block × theme (blocks in the scheme's north-to-south order,
+        themes A–F): index ``block``; columns :data:`COVERAGE_COLUMNS` (``applicants``,
+        ``selected``: int counts).
+    reliability : DataFrame
+        :func:`scoring.agreement.reliability.reliability_table`.
+    reliability_headline : str
+        One Japanese sentence on the agreement of reviewers (Krippendorff's alpha).
+    settings : dict
+        The settings record (:func:`committee_settings`): round, rubric id and version,
+        weights, method and its options, number to select, balance, locks, exclusions,
+        eligibility overrides, package version, and ``scores`` (fingerprint, count).
+    settings_hash : str
+        :func:`scoring.core.settings.settings_hash` of ``settings`` (scores included).
+    config_hash : str
+        The same without ``scores`` (settings only).
+    score_fingerprint : str
+        :func:`scoring.store.decision.score_fingerprint` of the scores used.
+    decision : Decision or None
+        The committee's decision in force (last recorded), if any.
+    decision_status : str
+        未決定 / 決定済 / 決定後に変更あり.
+    decision_warnings : list of str
+        Japanese warnings: scores or settings changed after the decision.
+    warnings : list of str
+        Other Japanese notes (the combiner's, unscored applications).
+    stability_options : dict
+        ``n_boot`` and ``seed``.
+    """
+
+    round_name: str
+    round_path: Path
+    rubric_version: str
+    method: str
+    generated_at: dt.datetime
+    n_applications: int
+    n_reviewers: int
+    n_scores: int
+    applications: pd.DataFrame
+    totals: pd.DataFrame
+    ranked: pd.DataFrame
+    breakdown: pd.DataFrame
+    group_labels: dict[str, tuple[str, float]]
+    spread: pd.DataFrame
+    reviewer_totals: pd.DataFrame
+    selection: SelectionResult | None
+    selection_error: str
+    stability: pd.DataFrame
+    stability_summary: dict[str, Any]
+    coverage: pd.DataFrame
+    reliability: pd.DataFrame
+    reliability_headline: str
+    settings: dict[str, Any]
+    settings_hash: str
+    config_hash: str
+    score_fingerprint: str
+    decision: Decision | None = None
+    decision_status: str = "未決定"
+    decision_warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stability_options: dict[str, Any] = field(default_factory=dict)
+    config_summary: dict[str, Any] = field(default_factory=dict)
+    criterion_labels: dict[str, str] = field(default_factory=dict)
+    #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
+    render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ conveniences
+    @property
+    def selected(self) -> list[str]:
+        """The proposed selection (ids in rank order), [] when infeasible."""
+        return list(self.selection.selected) if self.selection is not None else []
+
+    def name(self, application: str) -> str:
+        """Display name of an application (its prefecture)."""
+        return str(self.applications["prefecture_name"].get(application, application))
+
+    def names(self, ids: list[str] | tuple[str, ...]) -> str:
+        """Display names joined with ・ ("（なし）" when empty)."""
+        return "・".join(self.name(a) for a in ids) or "（なし）"
+
+    @property
+    def all_warnings(self) -> list[str]:
+        """Warnings to show at the top of every committee output, most important first."""
+        out = list(self.decision_warnings)
+        if self.selection_error:
+            out.append("選定案を作れません。" + self.selection_error)
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """The summary as a two-column table (項目, 値), Japanese."""
+        sel = self.selection
+        cfg = self.config_summary
+        rows: list[tuple[str, object]] = [(f"警告{i}", w) for i, w in enumerate(self.all_warnings, start=1)]
+        rows += [
+            ("審査ラウンド", self.round_name),
+            ("応募（件）", self.n_applications),
+            ("採点した審査員（名）", self.n_reviewers),
+            ("採点（件）", self.n_scores),
+            ("点数の統合方法", _METHOD_JA.get(self.method, self.method)),
+            ("審査員間の一致（信頼性）", self.reliability_headline),
+            ("選定数（件）", cfg.get("k_text", "")),
+            ("バランスの条件", cfg.get("balance_text", "")),
+        ]
+        if cfg.get("locks_text"):
+            rows.append(("必ず含める／除外／審査対象とする例外", cfg["locks_text"]))
+        if sel is not None:
+            rows += [
+                ("選定案", self.names(sel.selected)),
+                ("選定案の合計点（点）", round(sel.total, 4)),
+                ("バランスのために譲った点数（点）", round(sel.price_of_balance, 4)),
+            ]
+        else:
+            rows.append(("選定案", "作れません（条件を満たす選び方がありません）"))
+        s = self.stability_summary
+        if s:
+            rows.append(("安定性（選定案がそのまま選ばれた割合、％）", round(100 * float(s.get("baseline_frequency", 0.0)), 1)))
+            rows.append(("安定性（選定案の応募が残る平均の割合、％）", round(100 * float(s.get("mean_overlap", np.nan)), 1)))
+        rows.append(("選定結果", self.decision_status))
+        if self.decision is not None:
+            d = self.decision
+            rows.append(("選定結果の記録", f"{d.by}（{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間）"))
+        rows.append(("設定ハッシュ", self.settings_hash))
+        return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
+
+    # ------------------------------------------------------------------ Japanese tables
+    def tables_ja(self) -> dict[str, pd.DataFrame]:
+        """The Japanese tables of the committee output, by sheet name, in reading order.
+
+        Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
+        信頼性, 選定結果 (only when a decision is recorded) and 注記. Headers carry units;
+        numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
+        """
+        out: dict[str, pd.DataFrame] = {"概要": self.summary()}
+        out["順位"] = self.ranked_ja()
+        out["内訳"] = self.breakdown_ja()
+        out["ばらつき"] = self.spread_ja()
+        out["選定案"] = self.selection_ja()
+        out["理由"] = self.reasons_ja()
+        out["安定性"] = self.stability_ja()
+        out["代替案"] = self.alternatives_ja()
+        out["選定数別"] = self.by_k_ja()
+        out["地域×テーマ"] = self.coverage_ja()
+        out["信頼性"] = self.reliability_ja()
+        if self.decision is not None:
+            out["選定結果"] = self.decision_ja()
+        out["注記"] = self.notes_ja()
+        return out
+
+    def ranked_ja(self) -> pd.DataFrame:
+        """順位表: one row per application, rank order."""
+        r = self.ranked
+        return pd.DataFrame({
+            "順位": r["rank"].astype("Int64"),
+            "応募ID": r.index.astype(str),
+            "都道府県": r["prefecture_name"],
+            "地方ブロック": r["block"],
+            "重点テーマ": r["theme"],
+            "応募区分": r["application_type"],
+            "合計点（100点満点）": r["total"].round(4),
+            "標準誤差（点）": r["se"].round(4),
+            "審査員数（名）": r["n_reviewers"].astype("Int64"),
+            "選定案": r["status"],
+            "選定された割合（％）": (100 * r["p_selected"]).round(1),
+            "注記": r["flags"],
+        }).reset_index(drop=True)
+
+    def breakdown_ja(self) -> pd.DataFrame:
+        """内訳: each applicant's points by rubric group."""
+        b = self.breakdown
+        out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
+        for gid, (label, maxp) in self.group_labels.items():
+            out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
+        out["合計点（100点満点）"] = b["total"].round(4).to_numpy()
+        return out
+
+    def spread_ja(self) -> pd.DataFrame:
+        """ばらつき: the spread of the reviewers' own totals per application."""
+        s = self.spread
+        return pd.DataFrame({
+            "応募ID": s.index.astype(str),
+            "都道府県": s["prefecture_name"].to_numpy(),
+            "審査員数（名）": s["n_reviewers"].astype("Int64").array,
+            "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
+            "最小（点）": s["min"].round(4).to_numpy(),
+            "最大（点）": s["max"].round(4).to_numpy(),
+            "幅（最大−最小、点）": s["range"].round(4).to_numpy(),
+            "標準偏差（点）": s["sd"].round(4).to_numpy(),
+            "統合後の合計点（点）": s["total"].round(4).to_numpy(),
+        })
+
+    def selection_ja(self) -> pd.DataFrame:
+        """選定案: the proposed applications in rank order."""
+        cols = ["順", "応募ID", "都道府県", "地方ブロック", "重点テーマ", "重点テーマ名", "応募区分",
+                "合計点（100点満点）", "選定された割合（％）"]
+        if self.selection is None:
+            return pd.DataFrame(columns=cols)
+        r = self.ranked
+        rows = []
+        for i, a in enumerate(self.selection.selected, start=1):
+            theme = str(r.at[a, "theme"]) if pd.notna(r.at[a, "theme"]) else ""
+            rows.append([i, a, r.at[a, "prefecture_name"], r.at[a, "block"], theme, THEMES.get(theme, ""),
+                         r.at[a, "application_type"], round(float(r.at[a, "total"]), 4),
+                         round(100 * float(r.at[a, "p_selected"]), 1)])
+        return pd.DataFrame(rows, columns=cols)
+
+    def reasons_ja(self) -> pd.DataFrame:
+        """理由: every applicant's status and reason."""
+        cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", "合計点（100点満点）", "選定までの不足点（点）",
+                "関係する条件", "関係する応募", "理由"]
+        if self.selection is None:
+            return pd.DataFrame(columns=cols)
+
+        r = self.selection.reasons
+        return pd.DataFrame({
+            "応募ID": r.index.astype(str),
+            "都道府県": r["prefecture_name"].to_numpy(),
+            "状況": r["status"].to_numpy(),
+            "順位（審査対象内）": r["rank"].astype("Int64").array,
+            "合計点（100点満点）": r["total"].round(4).to_numpy(),
+            "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
+            "関係する条件": ["、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]],
+            "関係する応募": ["・".join(self.name(a) for a in str(v).split(",") if a) for v in r["related"]],
+            "理由": r["reason"].to_numpy(),
+        })
+
+    def stability_ja(self) -> pd.DataFrame:
+        """安定性: p(selected) and the rank interval per applicant."""
+        s = self.stability
+        pct = round(100 * float(self.stability_summary.get("interval", 0.9)))
+        return pd.DataFrame({
+            "応募ID": s.index.astype(str),
+            "都道府県": s["prefecture_name"].to_numpy(),
+            "合計点（100点満点）": s["total"].round(4).to_numpy(),
+            "順位（審査対象内）": s["rank"].astype("Int64").array,
+            "選定案": np.where(s["baseline_selected"], "選定", ""),
+            "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
+            "順位の中央値": s["rank_median"].to_numpy(),
+            f"順位の範囲 下限（{pct}％区間）": s["rank_lo"].to_numpy(),
+            f"順位の範囲 上限（{pct}％区間）": s["rank_hi"].to_numpy(),
+            "当落線上": np.where(s["border"], "当落線上", ""),
+        })
+
+    def alternatives_ja(self) -> pd.DataFrame:
+        """代替案: the next-best selections."""
+        cols = ["次善案", "合計点（点）", "選定案との差（点）", "選定", "入る", "外れる"]
+        if self.selection is None:
+            return pd.DataFrame(columns=cols)
+        a = self.selection.alternatives_frame().reset_index()
+        return pd.DataFrame({
+            "次善案": a["alternative"].astype("int64"),
+            "合計点（点）": a["total"].round(4),
+            "選定案との差（点）": a["difference"].round(4),
+            "選定": a["selected"], "入る": a["added"], "外れる": a["removed"],
+        }, columns=cols)
+
+    def by_k_ja(self) -> pd.DataFrame:
+        """選定数別: the best selection for every k of the allowed range."""
+        cols = ["選定数（件）", "条件を満たす", "合計点（点）", "目標件数の案との差（点）", "選定", "目標件数"]
+        if self.selection is None:
+            return pd.DataFrame(columns=cols)
+        b = self.selection.by_k.reset_index()
+        return pd.DataFrame({
+            "選定数（件）": b["k"].astype("int64"),
+            "条件を満たす": np.where(b["feasible"], "はい", "いいえ"),
+            "合計点（点）": b["total"].round(4),
+            "目標件数の案との差（点）": b["difference"].round(4),
+            "選定": [self.names([x for x in str(v).split(",") if x]) if v else "" for v in b["selected"]],
+            "目標件数": np.where(b["is_target"], "目標", ""),
+        }, columns=cols)
+
+    def coverage_ja(self) -> pd.DataFrame:
+        """地域×テーマ: applicants and selected per block and theme (one column each)."""
+        cov = self.coverage.reset_index()
+        blocks = list(dict.fromkeys(cov["block"]))
+        out = pd.DataFrame({"地方ブロック": blocks})
+        for t in THEMES:
+            part = cov[cov["theme"] == t].set_index("block")
+            out[f"{t} 応募（件）"] = part["applicants"].reindex(blocks).fillna(0).astype("int64").to_numpy()
+            out[f"{t} 選定案（件）"] = part["selected"].reindex(blocks).fillna(0).astype("int64").to_numpy()
+        tot = cov.groupby("block", sort=False)[["applicants", "selected"]].sum().reindex(blocks)
+        out["合計 応募（件）"] = tot["applicants"].astype("int64").to_numpy()
+        out["合計 選定案（件）"] = tot["selected"].astype("int64").to_numpy()
+        total_row: dict[str, object] = {"地方ブロック": "合計"}
+        for c in out.columns[1:]:
+            total_row[c] = int(out[c].sum())
+        return pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
+
+    def reliability_ja(self) -> pd.DataFrame:
+        """信頼性: reliability per criterion and for the total."""
+        rel = self.reliability
+        labels = self.criterion_labels
+        return pd.DataFrame({
+            "評価項目": [labels.get(c, "合計点" if c == "total" else c) for c in rel["criterion"]],
+            "評価項目ID": rel["criterion"].astype(str).to_numpy(),
+            "応募数（件）": rel["n_applications"].astype("int64").to_numpy(),
+            "審査員数（名）": rel["n_reviewers"].astype("int64").to_numpy(),
+            "採点数（件）": rel["n_scores"].astype("int64").to_numpy(),
+            "α（間隔尺度）": rel["alpha_interval"].round(4).to_numpy(),
+            "α（順序尺度）": rel["alpha_ordinal"].round(4).to_numpy(),
+            "ICC(A,1)": rel["icc_a1"].round(4).to_numpy(),
+            "ICC(A,k)": rel["icc_ak"].round(4).to_numpy(),
+            "判定": rel["judgement"].to_numpy(),
+        })
+
+    def decision_ja(self) -> pd.DataFrame:
+        """選定結果: the committee's decision per applicant (empty without a decision)."""
+        cols = ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
+                "記録した人", "記録日時（日本時間）"]
+        d = self.decision
+        if d is None:
+            return pd.DataFrame(columns=cols)
+        t = decision_table(d, self.applications)
+        at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
+        return pd.DataFrame({
+            "応募ID": t.index.astype(str),
+            "都道府県": t["prefecture_name"].to_numpy(),
+            "決定": np.where(t["decided"], "選定", "非選定"),
+            "選定案": np.where(t["proposed"], "選定", ""),
+            "選定案との違い": t["difference"].to_numpy(),
+            "必ず含める": np.where(t["locked"], "必ず含める", ""),
+            "除外": np.where(t["excluded"], "除外", ""),
+            "理由": t["reason"].to_numpy(),
+            "記録した人": d.by,
+            "記録日時（日本時間）": [at] * len(t),
+        }, columns=cols)
+
+    def notes_ja(self) -> pd.DataFrame:
+        """注記: round, rubric version, settings hash, generation time and what was computed."""
+
+        now = self.generated_at
+        rows: list[tuple[str, object]] = [
+            ("審査ラウンド", self.round_name),
+            ("ラウンドのフォルダ", str(self.round_path)),
+            ("評価基準の版", self.rubric_version),
+            ("設定ハッシュ（設定と採点）", self.settings_hash),
+            ("設定ハッシュ（設定のみ）", self.config_hash),
+            ("採点の指紋", self.score_fingerprint),
+            ("設定の記録（JSON）", canonical_json(self.settings)),
+            ("点数の統合方法", f"{_METHOD_JA.get(self.method, self.method)}（{self.method}）"),
+            ("配点", "、".join(f"{k}={format_level(v)}" for k, v in self.settings.get("weights", {}).items())),
+            ("選定数（件）", self.config_summary.get("k_text", "")),
+            ("バランスの条件", self.config_summary.get("balance_text", "")),
+            ("安定性の再標本化（回）", int(self.stability_options.get("n_boot", 0))),
+            ("安定性の乱数の種", int(self.stability_options.get("seed", 0))),
+            ("当落線上の定義", "選定された割合が 10％超 90％未満"),
+            ("選定結果", self.decision_status),
+        ]
+        if self.decision is not None:
+            d = self.decision
+            rows += [
+                ("選定結果を記録した人", d.by),
+                ("選定結果の記録日時", d.recorded_at_jst.isoformat(timespec="seconds")),
+                ("選定結果の記録（イベント番号）", int(d.event_id) if d.event_id is not None else ""),
+                ("決定時の設定ハッシュ", d.settings_hash),
+            ]
+            if d.note:
+                rows.append(("選定結果の注記", d.note))
+        for i, w in enumerate(self.all_warnings, start=1):
+            rows.append((f"警告{i}", w))
+        for i, w in enumerate(self.warnings, start=1):
+            rows.append((f"計算上の注意{i}", w))
+        rows += [
+            ("作成日時", now.isoformat(timespec="seconds")),
+            ("作成日（和暦）", to_wareki(now.date())),
+        ]
+        return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
+
+
+_METHOD_JA: dict[str, str] = {
+    "mean": "平均",
+    "median": "中央値",
+    "trimmed": "刈り込み平均",
+    "zscore": "標準化（z得点）",
+    "additive": "審査員の甘辛を補正",
+    "affine": "審査員の甘辛と尺度の使い方を補正",
+}
+
+
+def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
+    cfg = rnd.config
+    spec = cfg.select
+    lo, hi = spec.min or spec.target, spec.max or spec.target
+    k_text = f"{spec.target}" + (f"（範囲 {lo}〜{hi}）" if (lo, hi) != (spec.target, spec.target) else "")
+    labels = {"max_per_block": "同一ブロック {}件まで", "max_per_theme": "同一重点テーマ {}件まで",
+              "min_distinct_themes": "重点テーマ {}種類以上", "max_push": "プッシュ型 {}件まで",
+              "min_push": "プッシュ型 {}件以上"}
+    bal = [labels[k].format(v) for k, v in cfg.balance.model_dump().items() if v is not None and k in labels]
+    parts = []
+    if cfg.locks:
+        parts.append(f"必ず含める: {'、'.join(cfg.locks)}")
+    if cfg.exclusions:
+        parts.append(f"除外: {'、'.join(cfg.exclusions)}")
+    if cfg.eligibility_override:
+        parts.append(f"審査対象とする例外: {'、'.join(cfg.eligibility_override)}")
+    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts)}
+
+
+def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
+                       method_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings record of a committee output, without the scores (see :mod:`scoring.core.settings`).
+
+    Same layout as :meth:`scoring.analysis.tuning.TuningModel.settings`: ``kind``
+    (``"shinsa.committee"``); ``round``: ``name``, ``path`` (not hashed), ``select``;
+    ``rubric``: ``id``, ``version``, ``source`` (not hashed); ``weights``: effective 配点 per
+    criterion (renormalised to sum 100); ``method``; ``method_options`` (every option,
+    defaults included); ``selection``: balance, block scheme, locks, exclusions,
+    eligibility overrides; ``package``: name and version. :func:`build_committee` adds
+    ``scores`` (``fingerprint``, ``n_scores``, ``include_drafts``).
+    """
+    cfg = rnd.config
+    comb = make_combiner(method, **dict(method_options or {}))
+    total = float(weights.sum())
+    return {
+        "kind": "shinsa.committee",
+        "round": {"name": cfg.name, "path": str(Path(rnd.path).resolve()), "select": cfg.select.model_dump()},
+        "rubric": {"id": rnd.rubric.id, "version": rnd.rubric.version,
+                   "source": str(rnd.rubric.source.resolve()) if rnd.rubric.source is not None else None},
+        "weights": {str(k): 100.0 * float(v) / total for k, v in weights.items()},
+        "method": method,
+        "method_options": dict(comb.get_params(deep=False)),
+        "selection": {
+            "balance": cfg.balance.model_dump(),
+            "block_scheme": cfg.block_scheme,
+            "locks": list(cfg.locks),
+            "exclusions": list(cfg.exclusions),
+            "eligibility_override": list(cfg.eligibility_override),
+        },
+        "package": {"name": "shinsa", "version": package_version()},
+    }
+
+
+def _reliability_headline(rel: pd.DataFrame) -> str:
+    """One sentence: the median alpha over the criteria (with its reading) and the total's alpha."""
+
+    crit = rel.loc[rel["criterion"] != "total", "alpha_interval"].astype(float)
+    tot = rel.loc[rel["criterion"] == "total", "alpha_interval"].astype(float)
+    parts = []
+    if crit.notna().any():
+        med = float(np.nanmedian(crit))
+        parts.append(f"評価項目ごとの Krippendorff の α（中央値）{med:.2f}：{alpha_judgement(med)}")
+    if len(tot) and np.isfinite(float(tot.iloc[0])):
+        parts.append(f"合計点の α {float(tot.iloc[0]):.2f}")
+    if not parts:
+        return "審査員間の一致は算出できません（比較できる採点が不足しています）"
+    return "。".join(parts)
+
+
+def _coverage(rnd: ReviewRound, selected: list[str]) -> pd.DataFrame:
+    apps = rnd.applications
+    order = list(dict.fromkeys(prefecture_blocks(rnd.config.block_scheme)))
+    rows = []
+    for b in order:
+        in_b = apps[apps["block"] == b] if "block" in apps.columns else apps.iloc[0:0]
+        for t in THEMES:
+            ids = [str(a) for a in in_b.index[in_b["theme"].astype("string") == t]] if "theme" in apps.columns else []
+            rows.append({"block": b, "theme": t, "applicants": len(ids), "selected": sum(a in selected for a in ids)})
+    out = pd.DataFrame(rows, columns=["block", *COVERAGE_COLUMNS]).set_index("block")
+    return out.astype({"applicants": "int64", "selected": "int64"})
+
+
+def _stability(rnd: ReviewRound, scores: pd.DataFrame, totals: pd.DataFrame, selection: SelectionResult | None, *,
+               method: str, method_options: Mapping[str, Any] | None, weights: pd.Series | None,
+               n_boot: int, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:class:`scoring.selection.stability.StabilityAnalysis` with the round's settings, whose baseline
+    is the committee's proposal (same method, same weights).
+
+    Custom weights are passed as degenerate weight ranges (low = high), so every resample
+    uses them; the baseline columns (``total``, ``rank``, ``baseline_selected``) and the
+    summary's ``baseline``, ``baseline_frequency`` and ``mean_overlap`` are then taken from
+    the proposal (with the rubric's weights they are identical to the module's own).
+    """
+    cfg = rnd.config
+    cand = candidates_frame(pd.Series(np.nan, index=rnd.applications.index, name="total"), rnd.applications)
+    opts: dict[str, Any] = {}
+    if method_options:
+        opts["method_options"] = {method: dict(method_options)}
+    if weights is not None:
+        opts["weight_ranges"] = {str(k): (float(v), float(v)) for k, v in weights.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        an = StabilityAnalysis(n_boot=int(n_boot), seed=int(seed), baseline_method=method, **opts).fit(
+            scores, rnd.rubric, cand, cfg.select, cfg.balance, locks=cfg.locks, exclusions=cfg.exclusions,
+            overrides=cfg.eligibility_override)
+    table = an.table_.copy()
+    summary = dict(an.summary_)
+    if weights is None:
+        return table, summary
+    tot = totals["total"].reindex(table.index).astype(float)
+    table["total"] = tot
+    chosen = list(selection.selected) if selection is not None else []
+    table["baseline_selected"] = table.index.isin(chosen)
+    if selection is not None:
+        table["rank"] = selection.reasons["rank"].reindex(table.index).astype("Int64")
+    else:
+        eligible = table["rank"].notna()
+        order = tot[eligible].round(4).sort_values(ascending=False, kind="stable")
+        table["rank"] = pd.Series(range(1, len(order) + 1), index=order.index).reindex(table.index).astype("Int64")
+    key = np.where(table["rank"].notna(), table["rank"].astype("Float64").fillna(0).to_numpy(dtype=float), np.inf)
+    table = table.iloc[np.lexsort((np.arange(len(table)), key))]
+    base = ",".join(sorted(chosen))
+    freq = an.selections_
+    summary["baseline"] = chosen or None
+    summary["baseline_frequency"] = float(freq.get(base, 0.0)) if chosen else 0.0
+    k = len(chosen)
+    summary["mean_overlap"] = (float(sum(f * len(set(sel.split(",")) & set(chosen)) for sel, f in freq.items()) / k)
+                               if chosen else float("nan"))
+    return table, summary
+
+
+def build_committee(
+    rnd: ReviewRound | str | Path | None = None,
+    *,
+    scores: pd.DataFrame | None = None,
+    decision: Decision | None = None,
+    method: str = DEFAULT_METHOD,
+    method_options: Mapping[str, Any] | None = None,
+    weights: pd.Series | Mapping[str, float] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    n_alternatives: int = 3,
+    store_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> Committee:
+    """Compute the committee material for a round.
+
+    Parameters
+    ----------
+    rnd : ReviewRound, path or None
+        The round, or its folder (None: ``$SCORING_ROUND`` or the demo round).
+    scores : DataFrame, optional
+        The canonical long score table. Default: the round's score store (all current
+        scores, drafts included, as ``python -m scoring select`` uses them); the decision
+        in force is then read from the same store.
+    decision : Decision, optional
+        With ``scores`` given: the decision to compare with (the store is not opened).
+    method, method_options : str, dict
+        Combiner (:data:`scoring.combine.combiners.METHODS`), default :data:`DEFAULT_METHOD`.
+    weights : Series or mapping, optional
+        配点 per criterion (the analyst's tuning); default the rubric's. The stability
+        resamples use the same weights.
+    n_boot, seed : int
+        Stability resamples (default 1,000) and their seed.
+    n_alternatives : int
+        Next-best selections to list.
+    store_url : str, optional
+        Score-store URL (default ``$SCORING_DATABASE_URL`` or the round's SQLite file).
+    now : datetime, optional
+        Generation time (default: now, JST).
+    Raises
+    ------
+    ValueError
+        Unknown method (Japanese message listing the allowed ones).
+    NoScoresError
+        The round has no scores yet (the message says how to create or import them).
+    """
+    if not isinstance(rnd, ReviewRound):
+        rnd = load_round(rnd)
+    if method not in METHODS:
+        raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
+    if scores is None:
+        with ScoreStore.open(rnd, store_url) as store:
+            scores = store.scores()
+            decision = latest_decision(store)
+    scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
+    if not len(scored):
+        raise NoScoresError(no_scores_message(rnd))
+    apps = rnd.applications.copy()
+    apps.index = apps.index.astype(str)
+    rubric = rnd.rubric
+    w = rubric.weights() if weights is None else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
+    w.index.name = "criterion"
+    notes: list[str] = []
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        comb = make_combiner(method, **dict(method_options or {})).fit(scored, rubric)
+        totals = comb.totals(None if weights is None else w)
+        notes += list(comb.warnings_)
+        rt = reviewer_totals(scored, rubric, weights=None if weights is None else w, warn=False)
+        rel = reliability_table(scored, rubric, weights=None if weights is None else w)
+    totals.index = totals.index.astype(str)
+
+    # selection --------------------------------------------------------------------------
+    selection: SelectionResult | None = None
+    selection_error = ""
+    try:
+        selection = select_round(rnd, totals, n_alternatives=n_alternatives)
+    except SelectionInfeasible as e:
+        selection_error = str(e)
+
+    # stability (same method and weights as the proposal) ---------------------------------
+    stab, stab_summary = _stability(rnd, scored, totals, selection, method=method, method_options=method_options,
+                                    weights=None if weights is None else w, n_boot=n_boot, seed=seed)
+
+    # ranked table -----------------------------------------------------------------------
+    ids_ranked = list(totals.index) + sorted(a for a in apps.index if a not in totals.index)
+    status = pd.Series("", index=pd.Index(ids_ranked, name="application"), dtype=object)
+    no_total = [a for a in ids_ranked if a not in totals.index or pd.isna(totals["total"].get(a))]
+    status[no_total] = _STATUS_NOT_SCORED
+    if selection is not None:
+        st = selection.reasons["status"]
+        status.update(st.reindex(status.index).dropna())
+    ranked = pd.DataFrame(index=pd.Index(ids_ranked, name="application"))
+    for col in ("prefecture_name", "block", "theme", "application_type"):
+        ranked[col] = apps[col].reindex(ranked.index).astype(object) if col in apps.columns else ""
+    ranked["total"] = totals["total"].reindex(ranked.index).astype(float)
+    ranked["se"] = totals["se"].reindex(ranked.index).astype(float)
+    ranked["n_reviewers"] = totals["n_reviewers"].reindex(ranked.index).fillna(0).astype("int64")
+    ranked["rank"] = totals["rank"].reindex(ranked.index).astype("Int64")
+    ranked["status"] = status.astype(str)
+    ranked["p_selected"] = stab["p_selected"].reindex(ranked.index).astype(float)
+    ranked["flags"] = totals["flags"].reindex(ranked.index).fillna("").astype(str)
+    ranked.loc[ranked["total"].isna(), "flags"] = [
+        (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]]
+    if no_total:
+        listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']}" for a in no_total)
+        notes.append(f"合計点のない応募があります（選定の対象外）: {listing}")
+
+    # breakdown by group -----------------------------------------------------------------
+    total_w = float(w.sum())
+    group_labels = {g.id: (g.label_ja, round(100.0 * float(w.reindex([c.id for c in g.criteria]).sum()) / total_w, 4))
+                    for g in rubric.groups}
+    breakdown = pd.DataFrame(index=ranked.index)
+    breakdown["prefecture_name"] = ranked["prefecture_name"]
+    for gid in group_labels:
+        breakdown[gid] = totals[gid].reindex(ranked.index).astype(float) if gid in totals.columns else np.nan
+    breakdown["total"] = ranked["total"]
+
+    # spread of the reviewers' own totals --------------------------------------------------
+    rt = rt.copy()
+    rt["application"] = rt["application"].astype(str)
+    g = rt.groupby("application")["total"]
+    spread = pd.DataFrame(index=ranked.index)
+    spread["prefecture_name"] = ranked["prefecture_name"]
+    spread["n_reviewers"] = g.size().reindex(ranked.index).fillna(0).astype("int64")
+    spread["mean"] = g.mean().reindex(ranked.index)
+    spread["min"] = g.min().reindex(ranked.index)
+    spread["max"] = g.max().reindex(ranked.index)
+    spread["range"] = spread["max"] - spread["min"]
+    spread["sd"] = g.std(ddof=1).reindex(ranked.index)
+    spread["total"] = ranked["total"]
+
+    # coverage, settings, decision ---------------------------------------------------------
+    coverage = _coverage(rnd, selection.selected if selection is not None else [])
+    fp = score_fingerprint(scored)
+    settings = committee_settings(rnd, method, w, method_options)
+    config_hash = settings_hash(settings)
+    full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": True})
+    s_hash = settings_hash(full)
+    dwarn = check_decision(decision, config_hash=config_hash, score_fingerprint=fp)
+    gen = (now or dt.datetime.now(_JST)).astimezone(_JST)
+
+    return Committee(
+        round_name=rnd.config.name, round_path=rnd.path, rubric_version=rubric.version, method=method,
+        generated_at=gen, n_applications=len(apps), n_reviewers=int(scored["reviewer"].nunique()),
+        n_scores=len(scored), applications=apps, totals=totals, ranked=ranked, breakdown=breakdown,
+        group_labels=group_labels, spread=spread, reviewer_totals=rt, selection=selection,
+        selection_error=selection_error, stability=stab, stability_summary=stab_summary, coverage=coverage,
+        reliability=rel, reliability_headline=_reliability_headline(rel), settings=full, settings_hash=s_hash,
+        config_hash=config_hash, score_fingerprint=fp, decision=decision,
+        decision_status=decision_status(decision, dwarn), decision_warnings=dwarn, warnings=notes,
+        stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
+        criterion_labels={c.id: c.label_ja for c in rubric.criteria},
+    )
+
+
+def record_committee_decision(
+    rnd: ReviewRound | str | Path | None,
+    selected: list[str] | tuple[str, ...],
+    *,
+    by: str,
+    reasons: Mapping[str, str] | None = None,
+    locks: list[str] | tuple[str, ...] = (),
+    exclusions: list[str] | tuple[str, ...] = (),
+    note: str = "",
+    method: str = DEFAULT_METHOD,
+    store_url: str | None = None,
+) -> Decision:
+    """Record the committee's decision with the fingerprints of the current material.
+
+    Computes the committee material (without stability resamples) to know the proposal,
+    the settings hash and the score fingerprint the decision is based on, then appends the
+    decision to the round's score store (:func:`scoring.store.decision.record_decision`).
+    """
+
+    if not isinstance(rnd, ReviewRound):
+        rnd = load_round(rnd)
+    with ScoreStore.open(rnd, store_url) as store:
+        scores = store.scores()
+        c = build_committee(rnd, scores=scores, method=method, n_boot=1)
+        return record_decision(
+            store, selected, by=by, reasons=reasons, locks=locks, exclusions=exclusions, note=note,
+            proposed=c.selected, settings_hash=c.settings_hash, config_hash=c.config_hash,
+            score_fingerprint=c.score_fingerprint,
+        )

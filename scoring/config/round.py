@@ -1,0 +1,147 @@
+"""Settings models of a review round: ``round.yaml`` and ``reviewers.yaml``.
+
+:class:`RoundConfig` (with :class:`SelectSpec` and :class:`Balance`, the selection step's
+settings) and :class:`Reviewer` / :class:`ReviewerList` are pydantic models: every problem
+in a file becomes a Japanese message with its file and line (:mod:`scoring.config.yamlfile`).
+Reading the round folder itself is :func:`scoring.round.load_round`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..core.normalize import parse_prefecture
+from ..core.reference import BLOCK_SCHEMES
+
+__all__ = ["ROLES", "Balance", "Reviewer", "ReviewerList", "RoundConfig", "SelectSpec"]
+
+ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
+
+
+def _prefecture_codes(v: object) -> tuple[str, ...]:
+    """A YAML list of prefectures (codes or names such as 長野県, 長野, 20) → JIS codes."""
+    if not isinstance(v, (list, tuple)):
+        raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
+    return tuple(parse_prefecture(x) for x in v)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SelectSpec(_Strict):
+    """How many applications to select: a target and an allowed range (おおむね5団体程度)."""
+
+    target: int = Field(5, ge=1)
+    min: int | None = Field(None, ge=1)
+    max: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _range(self) -> SelectSpec:
+        lo = self.min if self.min is not None else self.target
+        hi = self.max if self.max is not None else self.target
+        if not lo <= self.target <= hi:
+            raise ValueError(f"選定数の範囲が正しくありません: min {lo} ≤ target {self.target} ≤ max {hi} にしてください")
+        return self
+
+
+class Balance(_Strict):
+    """Balance settings for the selection step. ``None`` means no limit."""
+
+    max_per_block: int | None = Field(None, ge=1)
+    max_per_theme: int | None = Field(None, ge=1)
+    min_distinct_themes: int | None = Field(None, ge=1, le=6)
+    max_push: int | None = Field(None, ge=0)
+    min_push: int | None = Field(None, ge=0)
+
+
+class RoundConfig(_Strict):
+    """Contents of ``round.yaml``."""
+
+    name: str = Field(min_length=1)
+    deadline: AwareDatetime
+    rubric: str = Field(min_length=1)
+    select: SelectSpec = SelectSpec()
+    block_scheme: str = "8blocks"
+    balance: Balance = Balance()
+    #: 必ず含める: applications the committee locks into the selection (codes or names).
+    locks: tuple[str, ...] = ()
+    #: Applications the committee excludes from the selection (codes or names).
+    exclusions: tuple[str, ...] = ()
+    #: Late applications (期限後提出) or applications with errors that the analyst
+    #: nevertheless makes eligible for selection (codes or names).
+    eligibility_override: tuple[str, ...] = ()
+    description: str = ""
+    #: A demo round (架空): only then does ``python -m scoring demo`` write simulated
+    #: scores into its store. Nothing else, and never the round's name, makes a round a demo.
+    demo: bool = False
+
+    @field_validator("locks", "exclusions", "eligibility_override", mode="before")
+    @classmethod
+    def _pref_codes(cls, v: object) -> object:
+        return () if v is None else _prefecture_codes(v)
+
+    @model_validator(mode="after")
+    def _lock_exclusion(self) -> RoundConfig:
+        both = sorted(set(self.locks) & set(self.exclusions))
+        if both:
+            raise ValueError(f"{'、'.join(both)} が locks（必ず含める）と exclusions（除外）の両方に指定されています。どちらかにしてください")
+        return self
+
+    @field_validator("select", mode="before")
+    @classmethod
+    def _select_int(cls, v: object) -> object:
+        return {"target": v} if isinstance(v, int) else v
+
+    @field_validator("block_scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if v not in BLOCK_SCHEMES:
+            raise ValueError(f"地方ブロック区分 '{v}' は定義されていません。次のいずれかにしてください: {'、'.join(BLOCK_SCHEMES)}")
+        return v
+
+
+class Reviewer(_Strict):
+    """One reviewer (審査員) from ``reviewers.yaml``.
+
+    ``conflicts`` (利害関係) and ``assignments`` are application ids (JIS codes); names
+    such as 長野県 or 長野 are accepted in the file and normalised to codes.
+    """
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    role: Literal["総務省", "委託事業者", "有識者"]
+    affiliation: str = ""
+    conflicts: tuple[str, ...] = ()
+    assignments: tuple[str, ...] | None = None
+    hub_user: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+    @field_validator("conflicts", "assignments", mode="before")
+    @classmethod
+    def _codes(cls, v: object) -> object:
+        return v if v is None else _prefecture_codes(v)
+
+
+class ReviewerList(_Strict):
+    """Contents of ``reviewers.yaml``."""
+
+    reviewers: tuple[Reviewer, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ReviewerList:
+        seen: set[str] = set()
+        for r in self.reviewers:
+            if r.id in seen:
+                raise ValueError(f"審査員ID '{r.id}' が重複しています。IDは一意にしてください")
+            seen.add(r.id)
+        users = [r.hub_user for r in self.reviewers if r.hub_user]
+        if len(users) != len(set(users)):
+            raise ValueError("hub_user が重複しています。JupyterHub のユーザー名は一人一つにしてください")
+        return self

@@ -1,0 +1,113 @@
+"""One exception hierarchy for the workbench.
+
+Every error the workbench raises on purpose is a :class:`ShinsaError`, with a Japanese
+message that says what is wrong and what to do. Callers catch the narrowest class they can
+handle; the command line (:mod:`scoring.cli`) maps them to exit codes:
+
+====================  =====================================================  =========
+class                 raised when                                            exit code
+====================  =====================================================  =========
+ConfigError           round.yaml, reviewers.yaml or a rubric cannot be used  2
+IntakeError           an 応募書 file cannot be read at all                    2
+StoreError            the score store refuses an operation                   2
+ReviewError           a reviewer action cannot be done                       2
+SheetError            an Excel 採点表 cannot be exported or imported           2
+SelectionError        no selection can be made (e.g. infeasible settings)    2
+NoScoresError         the round has no scores yet, so there is nothing to    2
+                      combine or select
+====================  =====================================================  =========
+
+Exit code 1 is kept for "the command ran and found problems" (``validate``, ``audit``,
+``sheets import``), 0 for success. Any other exception is a bug: the CLI prints a
+one-line Japanese message and exits 2 (``--debug`` shows the traceback).
+
+Each class also derives from :class:`ValueError`, so that code written against the earlier
+API (which raised plain ``ValueError`` subclasses) keeps working; new code should catch
+:class:`ShinsaError` or a subclass, never a bare ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "IntakeError",
+    "NoScoresError",
+    "ReviewError",
+    "SelectionError",
+    "SheetError",
+    "ShinsaError",
+    "StoreError",
+]
+
+
+class ShinsaError(ValueError):
+    """Base of every error the workbench raises on purpose (message in Japanese)."""
+
+    #: The command line's exit code for this error.
+    exit_code: int = 2
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a settings file: where (file, line, location) and what (message)."""
+
+    file: str
+    line: int | None
+    location: str
+    message: str
+    criterion: str | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file} {self.line}行目" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(ShinsaError):
+    """A settings file cannot be used. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class IntakeError(ShinsaError):
+    """An 応募書 file cannot be read at all (single bad cells are problem rows instead)."""
+
+
+class StoreError(ShinsaError):
+    """The store refused an operation; the message says what and what to do.
+
+    Attributes
+    ----------
+    problems : list of str
+        One message per refused row (``ScoreStore.record_many``); otherwise the message
+        itself as the only element.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems) if problems is not None else [message]
+
+
+class ReviewError(ShinsaError):
+    """A reviewer action that cannot be done; the message says what to do."""
+
+
+class SheetError(ShinsaError):
+    """An Excel 採点表 cannot be exported or imported."""
+
+
+class SelectionError(ShinsaError):
+    """No selection can be made with these scores and settings."""
+
+
+class NoScoresError(ShinsaError):
+    """The round has no scores yet: nothing to combine, select or report.
+
+    The message says how to create (``python -m scoring demo``) or import scores.
+    """

@@ -1,0 +1,183 @@
+"""Settings records (設定の記録): what produced a committee output, and its hash.
+
+Every table or chart that goes to the committee (選定委員会) depends on a handful of
+settings: which round, which rubric version, which weights (配点), which combining method
+with which options, which scores, which version of this package.  A *settings record* is
+a plain JSON-compatible ``dict`` of them; its *settings hash* is a short SHA-256 of a
+canonical JSON dump, printed beside the output, so that anyone can later check that a
+re-run used the same settings (same hash) or find what differs (compare the records).
+
+:meth:`scoring.analysis.tuning.TuningModel.settings` builds the record of the rubric-tuning
+screen; the committee report records the same kind of dict, extended with its own
+settings, and hashes it with :func:`settings_hash`.
+
+Canonical form
+--------------
+:func:`canonical_json`: keys sorted, no whitespace, UTF-8 (Japanese kept as is); numbers
+rounded to 12 significant digits so that float noise of a renormalisation (``14.999…``)
+does not change the hash, and integral floats written as integers (``15.0`` → ``15``);
+NaN and ±inf as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``; NumPy scalars,
+pandas Series (→ dict), tuples (→ list), paths and dates (→ ISO text) converted.
+
+What the hash ignores
+---------------------
+The places where things are stored are recorded for the reader but not hashed (they do
+not change what is computed; moving a round folder to another machine must not change
+the hash): the keys listed in :data:`LOCATION_KEYS`, e.g. ``settings["round"]["path"]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import numbers
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+
+__all__ = [
+    "HASH_LENGTH",
+    "LOCATION_KEYS",
+    "SCORE_FINGERPRINT_COLUMNS",
+    "canonical",
+    "canonical_json",
+    "package_version",
+    "score_fingerprint",
+    "settings_hash",
+]
+
+#: Hex characters of :func:`settings_hash` (like :attr:`scoring.config.rubric.Rubric.version`).
+HASH_LENGTH = 12
+#: (section, key) pairs that are recorded but not hashed: where things are stored.
+LOCATION_KEYS: tuple[tuple[str, str], ...] = (("round", "path"), ("rubric", "source"))
+#: Columns of the score table that enter :func:`score_fingerprint`: the ones that change
+#: a result (comments, time stamps and status do not).
+SCORE_FINGERPRINT_COLUMNS: tuple[str, ...] = ("application", "reviewer", "criterion", "score")
+_SIGNIFICANT = 12
+
+
+def _number(x: float) -> int | float | str:
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    r = float(f"{x:.{_SIGNIFICANT}g}")
+    return int(r) if r.is_integer() and abs(r) < 2**53 else r
+
+
+def canonical(obj: Any) -> Any:
+    """``obj`` as plain JSON data in canonical form (see the module notes).
+
+    Raises
+    ------
+    TypeError
+        An object that has no JSON form (the message names its type).
+    """
+    if obj is None or isinstance(obj, (bool, np.bool_)):
+        return None if obj is None else bool(obj)
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, numbers.Integral):
+        return int(obj)
+    if isinstance(obj, numbers.Real):
+        return _number(float(obj))
+    if isinstance(obj, pd.Series):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, Mapping):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(canonical(v) for v in obj)
+    if isinstance(obj, PurePath):
+        return obj.as_posix()
+    if isinstance(obj, (dt.datetime, dt.date, dt.time)):
+        return obj.isoformat()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    raise TypeError(
+        f"設定の記録に JSON にできない値があります（型 {type(obj).__name__}: {obj!r}）。"
+        "文字列・数値・リスト・辞書にしてください。"
+    )
+
+
+def canonical_json(obj: Any) -> str:
+    """The canonical JSON text of ``obj`` (sorted keys, no spaces, UTF-8 text)."""
+    return json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
+
+
+def settings_hash(settings: Mapping[str, Any]) -> str:
+    """Short SHA-256 (:data:`HASH_LENGTH` hex characters) of a settings record.
+
+    Parameters
+    ----------
+    settings : mapping
+        A settings record (e.g. :meth:`scoring.analysis.tuning.TuningModel.settings`).  The keys of
+        :data:`LOCATION_KEYS` are left out; everything else counts, so any change of a
+        weight, the method, an option, the scores (their fingerprint) or the package
+        version changes the hash.
+
+    Returns
+    -------
+    str
+        e.g. ``"3f9a0c1d2e4b"``.  Equal records give equal hashes in any process and on
+        any machine (the hash does not depend on key order or on ``15`` vs ``15.0``).
+    """
+    if not isinstance(settings, Mapping):
+        raise TypeError(
+            f"settings には設定の記録（dict）を渡してください（渡されたのは {type(settings).__name__}）。"
+        )
+    data = dict(settings)
+    for section, key in LOCATION_KEYS:
+        part = data.get(section)
+        if isinstance(part, Mapping) and key in part:
+            data[section] = {k: v for k, v in part.items() if k != key}
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
+def score_fingerprint(scores: pd.DataFrame) -> str:
+    """SHA-256 (64 hex characters) of the scores that count, in canonical order.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The canonical long score table (:data:`scoring.core.schema.SCORE_COLUMNS`); only
+        :data:`SCORE_FINGERPRINT_COLUMNS` are used.  Rows without a score (NaN: a comment
+        only, or unfinished) are left out, because no result uses them.
+
+    Returns
+    -------
+    str
+        Independent of row order, of the index and of the other columns; any changed,
+        added or removed score changes it.  Scores are written with 12 significant
+        digits (``4`` and ``4.0`` are the same score).
+    """
+    missing = [c for c in SCORE_FINGERPRINT_COLUMNS if c not in scores.columns]
+    if missing:
+        raise ValueError(
+            f"点数の表に列 {', '.join(missing)} がありません。必要な列: {', '.join(SCORE_FINGERPRINT_COLUMNS)}。"
+        )
+    score = pd.to_numeric(scores["score"], errors="coerce")
+    keep = score.notna().to_numpy()
+    keys = [scores[c].astype(str).to_numpy()[keep] for c in ("application", "reviewer", "criterion")]
+    values = [str(_number(float(v))) for v in score.to_numpy(dtype=float, na_value=np.nan)[keep]]
+    lines = sorted("\t".join(t) for t in zip(*keys, values, strict=True))
+    digest = hashlib.sha256()
+    digest.update(b"application\treviewer\tcriterion\tscore\n")
+    for line in lines:
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def package_version() -> str:
+    """Version of this package (``scoring.__version__``), as recorded in settings records."""
+
+    return str(__version__)

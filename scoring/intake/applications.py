@@ -1,0 +1,680 @@
+"""Load a folder of 応募書 (.xlsx) into one applications table and one problems table.
+
+Every file in the folder is looked at once. Bad input never stops the load and never
+hides a good file: each fault becomes a row of the problems table (what is wrong, where,
+and what to do, in Japanese) and the other files still load.
+
+Typical use in a notebook::
+
+    intake = read_applications("data/round/applications", deadline=DEADLINE)
+    intake.problems      # show to the analyst first
+    intake.applications  # one row per prefecture, index "application" (JIS code)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
+from openpyxl.utils.exceptions import InvalidFileException
+
+from ..core.normalize import (
+    is_blank,
+    parse_choice,
+    parse_date,
+    parse_datetime,
+    parse_email,
+    parse_int,
+    parse_prefecture,
+    parse_text,
+    parse_theme,
+)
+from ..core.reference import prefectures
+from ..core.schema import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    META_SHEET,
+    PROBLEM_COLUMNS,
+    TEMPLATE_SHEET,
+    TEMPLATE_VERSION,
+    THEMES,
+    YES_NO,
+    Field,
+)
+from .template import FIRST_ROW, INPUT_COL, KEY_COL
+
+__all__ = [
+    "APPLICATION_COLUMNS",
+    "MAX_BYTES",
+    "REFERENCE_COLUMNS",
+    "TIMEZONE",
+    "Intake",
+    "empty_applications",
+    "empty_problems",
+    "read_application",
+    "read_applications",
+]
+
+#: Time zone of submission times (naive Excel date-times are taken as Japan time).
+TIMEZONE = "Asia/Tokyo"
+#: Default size limit of one file; larger files are reported and not opened.
+MAX_BYTES = 20 * 1024 * 1024
+#: Columns joined from :func:`scoring.core.reference.prefectures` (``block`` is ``region_ja``).
+REFERENCE_COLUMNS: tuple[str, ...] = (
+    "block",
+    "municipalities",
+    "municipalities_incl_wards",
+    "population_2020_exact",
+    "pop_change_2015_2020_pct",
+    "towns_villages_share_pct",
+    "cities_shi",
+    "towns_machi",
+    "villages_mura",
+)
+#: Columns of the applications table, in order (the index ``application`` is not included).
+APPLICATION_COLUMNS: tuple[str, ...] = (
+    "file",
+    *(f.key for f in FIELDS),
+    "theme_name",
+    "prefecture_name",
+    "late",
+    "has_errors",
+    "n_warnings",
+    *REFERENCE_COLUMNS,
+)
+
+_POOL_PARTS = ("pool_accelerators", "pool_fixed_term", "pool_fulltime", "pool_outsourced", "pool_secondees")
+_YES_NO_ALIASES = {"有": "あり", "有り": "あり", "○": "あり", "無": "なし", "無し": "なし", "×": "なし"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+#: Other files that look like an application in the wrong format: an error, not a warning.
+_SPREADSHEET_EXTS = {".xls", ".xlsb", ".ods", ".csv", ".numbers"}
+_IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+_INT_DTYPE = "Int64"
+#: pandas' default string dtype: "str" in pandas 3 (missing = NaN), "string" before (missing = NA).
+_STR_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
+_DATETIME_DTYPE = f"datetime64[ns, {TIMEZONE}]"
+_DATE_DTYPE = "datetime64[ns]"
+
+
+class Intake(NamedTuple):
+    """Result of :func:`read_applications`: the applications and the problems found."""
+
+    applications: pd.DataFrame
+    problems: pd.DataFrame
+
+
+# ---------------------------------------------------------------- problems
+
+def _problem(
+    file: str, severity: str, message: str, action: str,
+    *, sheet: str = "", cell: str = "", field: str = "",
+) -> dict[str, str]:
+    return {"file": file, "sheet": sheet, "cell": cell, "field": field,
+            "severity": severity, "message": message, "action": action}
+
+
+def _cell_row(cell: str) -> int:
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def empty_problems() -> pd.DataFrame:
+    """A problems table with no rows and the columns of ``PROBLEM_COLUMNS``."""
+    return pd.DataFrame({c: pd.Series([], dtype=_STR_DTYPE) for c in PROBLEM_COLUMNS})
+
+
+def _problem_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
+    if not rows:
+        return empty_problems()
+    ordered = sorted(enumerate(rows), key=lambda ir: (ir[1]["file"], _cell_row(ir[1]["cell"]), ir[0]))
+    df = pd.DataFrame([r for _, r in ordered], columns=list(PROBLEM_COLUMNS))
+    return df.astype(_STR_DTYPE).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- one file
+
+@dataclass
+class _Read:
+    """What reading one file gives: the typed record, its problems, and field cells."""
+
+    file: str
+    record: dict[str, Any] | None = None
+    problems: list[dict[str, str]] = dataclass_field(default_factory=list)
+    cells: dict[str, str] = dataclass_field(default_factory=dict)
+
+    def add(self, severity: str, message: str, action: str, *, key: str = "", cell: str = "") -> None:
+        label = FIELDS_BY_KEY[key].label if key else ""
+        if key and not cell:
+            cell = self.cells.get(key, "")
+        sheet = TEMPLATE_SHEET if cell else ""
+        self.problems.append(_problem(self.file, severity, message, action, sheet=sheet, cell=cell, field=label))
+
+
+def _sniff(path: Path, head: bytes) -> tuple[str, str] | None:
+    """(message, action) when the bytes are not an xlsx (zip) file, else None."""
+    resend = "応募書の様式（.xlsx）で提出し直すよう都道府県に依頼してください。"
+    if not head:
+        return "空のファイル（0 バイト）です。", "送付時に壊れた可能性があります。" + resend
+    if head.startswith(_OLE_MAGIC):
+        return _sniff_ole(path)
+    if head.startswith(_ZIP_MAGIC):
+        return None
+    if head.startswith(b"%PDF"):
+        return "拡張子は .xlsx ですが、中身は PDF です（xlsx ではありません）。", resend
+    return "拡張子は .xlsx ですが、Excel ブックではありません（xlsx ではありません）。", resend
+
+
+def _sniff_ole(path: Path) -> tuple[str, str]:
+    """Tell a password-protected xlsx from an old .xls binary (both are OLE files)."""
+    try:
+        import olefile
+
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(s) for s in ole.listdir()}
+    except Exception:  # noqa: BLE001 - a damaged OLE file: same advice as a damaged xlsx
+        streams = set()
+    if "EncryptedPackage" in streams:
+        return (
+            "パスワードで保護（暗号化）されているため開けません。",
+            "パスワードを解除して再提出するよう依頼してください。",
+        )
+    if streams & {"Workbook", "Book"}:
+        return (
+            "Excel 97-2003 形式（.xls）のファイルです（xlsx ではありません）。",
+            "Excel で開き「Excel ブック (*.xlsx)」として保存し直すか、様式での再提出を依頼してください。",
+        )
+    return (
+        "Excel ブック（xlsx）ではない Office ファイルです。",
+        "応募書の様式（.xlsx）で提出し直すよう都道府県に依頼してください。",
+    )
+
+
+def _read_cells(path: Path, read: _Read) -> dict[str, tuple[int, object]] | None:
+    """Field key → (row, input value) from the sheet, or None if the file is not usable."""
+    corrupt_action = "ファイルが壊れています（送信途中で切れた可能性があります）。再送を依頼してください。"
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except zipfile.BadZipFile:
+        read.add("error", "ファイルが壊れていて開けません（zip として読めません）。", corrupt_action)
+        return None
+    except (InvalidFileException, KeyError, ValueError) as exc:
+        read.add("error", f"Excel ブックとして読めません（{type(exc).__name__}）。", corrupt_action)
+        return None
+    except Exception as exc:  # noqa: BLE001 - never let one file stop the load
+        read.add("error", f"ファイルを開けませんでした（{type(exc).__name__}: {exc}）。", corrupt_action)
+        return None
+    try:
+        version = None
+        if META_SHEET in wb.sheetnames:
+            for (value,) in wb[META_SHEET].iter_rows(min_row=1, max_row=1, min_col=2, max_col=2, values_only=True):
+                version = value
+        if TEMPLATE_SHEET not in wb.sheetnames or str(version).strip() != TEMPLATE_VERSION:
+            found = "シート「応募書」がありません" if TEMPLATE_SHEET not in wb.sheetnames else (
+                f"様式バージョン {version}" if version is not None else "様式バージョンの記録がありません"
+            )
+            read.add(
+                "error",
+                f"様式が異なります（{found}。この審査の様式はバージョン {TEMPLATE_VERSION}）。このファイルは読み込んでいません。",
+                f"配布した最新の様式（バージョン {TEMPLATE_VERSION}）に記入し直して再提出するよう依頼してください。",
+            )
+            return None
+        input_col = column_index_from_string(INPUT_COL)
+        key_col = column_index_from_string(KEY_COL)
+        cells: dict[str, tuple[int, object]] = {}
+        rows = wb[TEMPLATE_SHEET].iter_rows(
+            min_row=FIRST_ROW, min_col=input_col, max_col=key_col, values_only=True
+        )
+        for row, values in enumerate(rows, start=FIRST_ROW):
+            if len(values) <= key_col - input_col:
+                continue
+            key = values[key_col - input_col]
+            if not isinstance(key, str) or key.strip() not in FIELDS_BY_KEY:
+                continue
+            key = key.strip()
+            if key in cells:
+                read.add(
+                    "warning",
+                    f"項目「{FIELDS_BY_KEY[key].label}」の行が2つあります（{INPUT_COL}{cells[key][0]} と "
+                    f"{INPUT_COL}{row}）。先の行の値を使いました。",
+                    "行をコピーしていないか確認し、必要なら修正を依頼してください。",
+                    key=key, cell=f"{INPUT_COL}{row}",
+                )
+                continue
+            cells[key] = (row, values[0])
+        return cells
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet: report, do not crash
+        read.add("error", f"シートを読み取れませんでした（{type(exc).__name__}: {exc}）。", corrupt_action)
+        return None
+    finally:
+        wb.close()
+
+
+def _parse(f: Field, value: object) -> object:
+    if f.kind in ("text", "longtext"):
+        return parse_text(value)
+    if f.kind == "int":
+        return parse_int(value, f.unit)
+    if f.kind == "datetime":
+        return parse_datetime(value, TIMEZONE)
+    if f.kind == "date":
+        return parse_date(value)
+    if f.kind == "choice":
+        return parse_choice(value, f.choices, _YES_NO_ALIASES if f.choices == YES_NO else None)
+    if f.kind == "prefecture":
+        return parse_prefecture(value)
+    if f.kind == "theme":
+        return parse_theme(value)
+    if f.kind == "email":
+        return parse_email(value)
+    raise AssertionError(f"unknown field kind {f.kind!r}")  # pragma: no cover - schema bug
+
+
+def _read_fields(cells: Mapping[str, tuple[int, object]], read: _Read) -> dict[str, Any]:
+    read.cells = {key: f"{INPUT_COL}{row}" for key, (row, _) in cells.items()}
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        values[f.key] = None
+        if f.key not in cells:
+            if f.required:
+                read.add(
+                    "error",
+                    f"必須項目「{f.label}」の行が見つかりません（行が削除された可能性があります）。",
+                    "様式の行を削除せずに記入し直して再提出するよう依頼してください。",
+                    key=f.key,
+                )
+            continue
+        row, raw = cells[f.key]
+        cell = f"{INPUT_COL}{row}"
+        if is_blank(raw):
+            if f.required:
+                read.add("error", f"必須項目「{f.label}」（{cell}）が空欄です。",
+                         f"{cell} に記入して再提出するよう依頼してください。", key=f.key)
+            continue
+        try:
+            value = _parse(f, raw)
+        except ValueError as exc:
+            read.add("error", f"「{f.label}」（{cell}）: {exc}",
+                     f"{cell} の値を確認し、修正を依頼してください。", key=f.key)
+            continue
+        if f.kind == "int" and isinstance(value, int):
+            low = f.min if f.min is not None else 0
+            high = f.max
+            if value < low or (high is not None and value > high):
+                span = f"{low}〜{high}" if high is not None else f"{low} 以上"
+                read.add("error", f"「{f.label}」（{cell}）の値 {value} は範囲外です（{span}{f.unit}）。",
+                         f"{cell} の値を確認し、修正を依頼してください。", key=f.key)
+                continue
+        values[f.key] = value
+    return values
+
+
+def _cross_checks(values: Mapping[str, Any], read: _Read) -> None:
+    """Warnings about values that are each valid but do not agree with each other."""
+    total = values.get("pool_size_total")
+    parts = [values.get(k) for k in _POOL_PARTS]
+    given = [p for p in parts if p is not None]
+    if total is not None and given:
+        labels = "・".join(FIELDS_BY_KEY[k].label.removeprefix("うち") for k in _POOL_PARTS)
+        if len(given) == len(parts) and sum(given) != total:
+            read.add("warning",
+                     f"人材プールの内訳（{labels}）の合計 {sum(given)} 人が、人材プールの人数 {total} 人と一致しません。",
+                     "内訳に重複や漏れがないか都道府県に確認してください。", key="pool_size_total")
+        elif len(given) < len(parts) and sum(given) > total:
+            read.add("warning",
+                     f"人材プールの内訳の合計 {sum(given)} 人が、人材プールの人数 {total} 人を超えています。",
+                     "内訳に重複がないか都道府県に確認してください。", key="pool_size_total")
+    status = values.get("pool_status")
+    if status == "未構築" and total:
+        read.add("warning", f"人材プールの状況が「未構築」ですが、人材プールの人数が {total} 人です。",
+                 "状況（構築中・構築済）か人数のどちらが正しいか確認してください。", key="pool_status")
+    if status == "構築済" and total == 0:
+        read.add("warning", "人材プールの状況が「構築済」ですが、人材プールの人数が 0 人です。",
+                 "状況か人数のどちらが正しいか確認してください。", key="pool_status")
+    code = values.get("prefecture")
+    if code is None:
+        return
+    n_muni = _municipality_counts()[code]
+    for key in ("municipalities_supported", "participating_municipalities"):
+        n = values.get(key)
+        if n is not None and n > n_muni:
+            read.add("warning",
+                     f"「{FIELDS_BY_KEY[key].label}」{n} 団体が、{_names()[code]}の市区町村数 {n_muni} を超えています。",
+                     "数え方（延べ数など）を都道府県に確認してください。", key=key)
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    return {str(k): str(v) for k, v in prefectures()["name_ja"].items()}
+
+
+@lru_cache(maxsize=1)
+def _municipality_counts() -> dict[str, int]:
+    """市区町村 per prefecture (Tokyo's 23 特別区 included)."""
+    return {str(k): int(v) for k, v in prefectures()["municipalities_incl_wards"].items()}
+
+
+def _read(path: Path, max_bytes: int) -> _Read:
+    read = _Read(file=path.name)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            read.add("error",
+                     f"ファイルが大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {max_bytes / 1024 / 1024:.1f} MB）。開いていません。",
+                     "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。")
+            return read
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        read.add("error", f"ファイルを読めません（{exc.strerror or exc}）。",
+                 "ファイルの権限を確認するか、別の場所にコピーしてから読み込んでください。")
+        return read
+    sniffed = _sniff(path, head)
+    if sniffed is not None:
+        read.add("error", *sniffed)
+        return read
+    cells = _read_cells(path, read)
+    if cells is None:
+        return read
+    values = _read_fields(cells, read)
+    _cross_checks(values, read)
+    if values["prefecture"] is None:
+        read.problems.append(_problem(
+            read.file, "error",
+            "都道府県を特定できないため、この応募書は一覧に入れていません。",
+            "都道府県名を修正した様式の再提出を依頼してください。",
+            sheet=TEMPLATE_SHEET, cell=read.cells.get("prefecture", ""), field=FIELDS_BY_KEY["prefecture"].label,
+        ))
+        return read
+    read.record = {"file": read.file, **values}
+    return read
+
+
+def read_application(
+    path: str | Path, *, max_bytes: int = MAX_BYTES
+) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+    """Read one 応募書 file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The .xlsx file.
+    max_bytes : int
+        Files larger than this are reported and not opened.
+
+    Returns
+    -------
+    record : dict or None
+        ``file`` (the file name) and every field key of :data:`scoring.core.schema.FIELDS`
+        with its typed value (``None`` when empty or invalid): ``prefecture`` is the JIS
+        code, ``theme`` the letter, ints are ``int``, ``submitted_at`` an aware
+        ``datetime`` (JST), date fields ``datetime.date``. ``None`` when the file cannot
+        be used or its prefecture cannot be identified.
+    problems : list of dict
+        One dict per problem with the keys of :data:`scoring.core.schema.PROBLEM_COLUMNS`.
+        Checks that need the other files (duplicates) or the deadline are done by
+        :func:`read_applications`.
+    """
+    read = _read(Path(path), max_bytes)
+    return read.record, read.problems
+
+
+# ---------------------------------------------------------------- the folder
+
+def _other_file(name: str) -> dict[str, str]:
+    ext = Path(name).suffix.lower()
+    if ext in _SPREADSHEET_EXTS:
+        return _problem(
+            name, "error",
+            f"{ext or '拡張子なし'} のファイルです（xlsx ではありません）。応募書として読み込んでいません。",
+            "Excel で開き「Excel ブック (*.xlsx)」として保存し直すか、様式（.xlsx）での再提出を依頼してください。",
+        )
+    if ext == ".zip":
+        return _problem(name, "warning", "zip ファイルです（xlsx ではありません）。中身は読み込んでいません。",
+                        "展開して、中の応募書（.xlsx）をこのフォルダに置いてください。")
+    return _problem(
+        name, "warning",
+        f"{ext or '拡張子なし'} のファイルです（xlsx ではありません）。読み込んでいません。",
+        "添付資料であればそのままで構いません。応募書であれば様式（.xlsx）での再提出を依頼してください。",
+    )
+
+
+def _as_aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=ZoneInfo(TIMEZONE)) if value.tzinfo is None else value
+
+
+def _fmt(value: dt.datetime) -> str:
+    return value.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y/%m/%d %H:%M")
+
+
+def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> list[_Read]:
+    """One read per prefecture: the latest submission; both sides of a duplicate reported."""
+    by_code: dict[str, list[_Read]] = {}
+    for r in reads:
+        assert r.record is not None
+        by_code.setdefault(r.record["prefecture"], []).append(r)
+    names = _names()
+    kept: list[_Read] = []
+    earliest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    for code, group in by_code.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        group.sort(key=lambda r: (r.record["submitted_at"] or earliest,  # type: ignore[index]
+                                  mtimes.get(r.file, 0.0), r.file))
+        winner, losers = group[-1], group[:-1]
+        kept.append(winner)
+        pref = names[code]
+        others = "、".join(r.file for r in losers)
+        winner.add("warning",
+                   f"{pref}の応募書が {len(group)} 件あります。提出日時が最も新しいこのファイルを採用しました"
+                   f"（採用しなかったファイル: {others}）。",
+                   "再提出であれば問題ありません。別の都道府県の誤記でないか確認してください。", key="prefecture")
+        for r in losers:
+            r.add("error",
+                  f"{pref}の応募書が {len(group)} 件あります。提出日時がより新しい {winner.file} を採用したため、"
+                  "このファイルは使用していません。",
+                  f"再提出であれば対処は不要です。都道府県名の誤記であれば修正を依頼してください（採用: {winner.file}）。",
+                  key="prefecture")
+    return kept
+
+
+def read_applications(
+    folder: str | Path,
+    *,
+    deadline: dt.datetime | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> Intake:
+    """Read every 応募書 in ``folder`` into an applications table and a problems table.
+
+    Every ``*.xlsx`` in the folder (not its subfolders) is read; ``*.xlsm`` too, with a
+    warning. Other files are reported (spreadsheets such as .xls/.csv as errors,
+    attachments such as .pdf/.docx as warnings); hidden files are ignored and Excel lock
+    files (``~$*.xlsx``) reported as warnings. A bad file never stops the load: it gives
+    problem rows and the other files still load.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder that holds the submitted files.
+    deadline : datetime, optional
+        Submission deadline (naive = Japan time). Applications submitted after it stay in
+        the table with ``late`` True and a 期限後提出 warning.
+    max_bytes : int
+        Files larger than this are reported and not opened (default 20 MB).
+
+    Returns
+    -------
+    Intake
+        ``applications`` and ``problems`` as described below.
+
+    Notes
+    -----
+    **applications** — one row per prefecture, ordered by JIS code. Index ``application``:
+    the prefecture's two-digit JIS code (str, "01".."47"). Columns, in this order
+    (:data:`APPLICATION_COLUMNS`):
+
+    - ``file`` (str): name of the file the row was read from.
+    - one column per field of :data:`scoring.core.schema.FIELDS`, missing or invalid values as
+      NA:
+
+      - text, long text, e-mail and choice fields: pandas' default string dtype
+        (``str`` in pandas 3, missing = NaN; ``string`` in pandas 2). Choice fields hold
+        the canonical choice (手上げ式, 構築済 …).
+      - ``prefecture``: JIS code (str, equal to the index); ``theme``: letter A–F (str).
+      - int fields (人, 団体): ``Int64``.
+      - ``submitted_at``: ``datetime64[ns, Asia/Tokyo]``.
+      - date fields (``dx_body_since``, ``target_date``): ``datetime64[ns]``, naive,
+        at midnight (a calendar date; use ``.dt.date`` for ``datetime.date``).
+    - ``theme_name`` (str): the Japanese name of the theme (データ利活用).
+    - ``prefecture_name`` (str): official name (長野県).
+    - ``late`` (bool): ``submitted_at`` after ``deadline`` (False without a deadline or a
+      submission time).
+    - ``has_errors`` (bool): the file has at least one ``error`` problem (a required field
+      missing or invalid); the row is kept so that the analyst can decide.
+    - ``n_warnings`` (int64): number of ``warning`` problems of the file.
+    - reference columns from :func:`scoring.core.reference.prefectures`: ``block`` (str, the
+      textbook 8 regional blocks ``region_ja``; a round may re-map it with
+      :func:`scoring.core.reference.prefecture_blocks`), ``municipalities`` (int64, 市町村
+      without Tokyo's 特別区), ``municipalities_incl_wards`` (int64, 市区町村),
+      ``population_2020_exact`` (int64, persons, 2020 census),
+      ``pop_change_2015_2020_pct`` (float64, %), ``towns_villages_share_pct`` (float64,
+      % of 町村 among municipalities), ``cities_shi``, ``towns_machi``,
+      ``villages_mura`` (int64).
+
+    **problems** — columns :data:`scoring.core.schema.PROBLEM_COLUMNS`, all str: ``file`` (file
+    name; "" for the folder), ``sheet`` (応募書, or "" for a file-level problem), ``cell``
+    (C12, or ""), ``field`` (Japanese label, or ""), ``severity`` (error / warning),
+    ``message`` (what is wrong, quoting what was typed), ``action`` (対処: what to do).
+    Sorted by file, then row.
+
+    Kinds of problem: folder missing or without .xlsx files; non-xlsx files; lock files;
+    subfolders; file over ``max_bytes``; empty file; text or PDF named .xlsx; corrupt zip;
+    password-protected (encrypted) file; .xls binary renamed; another template version
+    or no 応募書 sheet (様式が異なります, file not loaded); a field row deleted or
+    duplicated; a required field empty; a value that cannot be read (number, date,
+    choice, prefecture with suggestions, theme, e-mail); an int out of range; an
+    unidentifiable prefecture (file not loaded); two files for one prefecture (the later
+    ``submitted_at`` is kept, ties by file time then name; a warning on the kept file and
+    an error on the dropped one, each naming the other); cross-field warnings (pool
+    breakdown sum, 未構築 with members, 構築済 without, municipality counts above the
+    prefecture's); submission after the deadline (期限後提出).
+    """
+    folder = Path(folder)
+    problems: list[dict[str, str]] = []
+    if not folder.is_dir():
+        problems.append(_problem("", "error", f"フォルダ {folder} が見つかりません。",
+                                 "応募書を保存したフォルダのパスを確認してください。"))
+        return Intake(empty_applications(), _problem_frame(problems))
+
+    reads: list[_Read] = []
+    mtimes: dict[str, float] = {}
+    n_books = 0
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        name = path.name
+        if name.startswith(".") or name.lower() in _IGNORED_NAMES:
+            continue
+        if path.is_dir():
+            problems.append(_problem(name, "warning", "サブフォルダです。中のファイルは読み込んでいません。",
+                                     "応募書であれば、このフォルダの直下に移してください。"))
+            continue
+        if name.startswith("~$"):
+            problems.append(_problem(
+                name, "warning", "Excel で開いたままのロックファイルです。無視しました。",
+                "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。"))
+            continue
+        ext = path.suffix.lower()
+        if ext not in (".xlsx", ".xlsm"):
+            problems.append(_other_file(name))
+            continue
+        n_books += 1
+        read = _read(path, max_bytes)
+        if ext == ".xlsm":
+            read.add("warning", "マクロ有効ブック（.xlsm）です。入力値のみ読み込みました（マクロは実行しません）。",
+                     "次回からは様式どおり .xlsx で提出するよう依頼してください。")
+        try:
+            mtimes[name] = path.stat().st_mtime
+        except OSError:
+            mtimes[name] = 0.0
+        reads.append(read)
+    if n_books == 0:
+        problems.append(_problem("", "error", f"フォルダ {folder.name} に応募書（.xlsx）がありません。",
+                                 "応募書を保存したフォルダを指定しているか確認してください。"))
+
+    kept = _keep_latest([r for r in reads if r.record is not None], mtimes)
+    limit = _as_aware(deadline) if deadline is not None else None
+    late: dict[str, bool] = {}
+    for r in kept:
+        assert r.record is not None
+        submitted = r.record["submitted_at"]
+        late[r.file] = bool(limit is not None and submitted is not None and submitted > limit)
+        if late[r.file]:
+            assert limit is not None
+            r.add("warning",
+                  f"期限後提出: 提出日時 {_fmt(submitted)} は提出期限 {_fmt(limit)} より後です。",
+                  "受理するかどうかを事務局で判断してください（applications の late 列が True です）。",
+                  key="submitted_at")
+    for r in reads:
+        problems.extend(r.problems)
+
+    records = []
+    for r in kept:
+        assert r.record is not None
+        errors = sum(p["severity"] == "error" for p in r.problems)
+        warnings = sum(p["severity"] == "warning" for p in r.problems)
+        records.append({**r.record, "late": late[r.file], "has_errors": errors > 0, "n_warnings": warnings})
+    return Intake(_application_frame(records), _problem_frame(problems))
+
+
+# ---------------------------------------------------------------- the table
+
+def empty_applications() -> pd.DataFrame:
+    """An applications table with no rows, the columns of :data:`APPLICATION_COLUMNS` and their dtypes."""
+    return _application_frame([])
+
+
+def _application_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    records = sorted(records, key=lambda r: r["prefecture"])
+    codes = [r["prefecture"] for r in records]
+    index = pd.Index(codes, dtype=_STR_DTYPE, name="application")
+    ref = prefectures()
+    ref = ref.assign(block=ref["region_ja"]).reindex(codes)
+
+    def col(key: str) -> list[Any]:
+        return [r.get(key) for r in records]
+
+    data: dict[str, Any] = {"file": pd.Series(col("file"), index=index, dtype=_STR_DTYPE)}
+    for f in FIELDS:
+        values = col(f.key)
+        if f.kind == "int":
+            data[f.key] = pd.Series(pd.array(values, dtype=_INT_DTYPE), index=index)
+        elif f.kind == "datetime":
+            stamps = [pd.Timestamp(v).tz_convert(TIMEZONE) if v is not None else pd.NaT for v in values]
+            data[f.key] = pd.Series(stamps, index=index, dtype="object").astype(_DATETIME_DTYPE)
+        elif f.kind == "date":
+            stamps = [pd.Timestamp(v) if v is not None else pd.NaT for v in values]
+            data[f.key] = pd.Series(stamps, index=index, dtype="object").astype(_DATE_DTYPE)
+        else:
+            data[f.key] = pd.Series(values, index=index, dtype="object").astype(_STR_DTYPE)
+    data["theme_name"] = pd.Series([THEMES.get(t) if t else None for t in col("theme")],
+                                   index=index, dtype="object").astype(_STR_DTYPE)
+    data["prefecture_name"] = pd.Series(ref["name_ja"].to_numpy(), index=index, dtype=_STR_DTYPE)
+    data["late"] = pd.Series(col("late"), index=index, dtype=bool)
+    data["has_errors"] = pd.Series(col("has_errors"), index=index, dtype=bool)
+    data["n_warnings"] = pd.Series(col("n_warnings"), index=index, dtype="int64")
+    for c in REFERENCE_COLUMNS:
+        source = ref[c]
+        dtype = _STR_DTYPE if c == "block" else prefectures()[c].dtype
+        data[c] = pd.Series(source.to_numpy(), index=index).astype(dtype)
+    df = pd.DataFrame(data, index=index)
+    return df.loc[:, list(APPLICATION_COLUMNS)]

@@ -1,0 +1,12 @@
+"""Stage 7, material for people: tables, charts, clean .xlsx and static HTML.
+
+- :mod:`~scoring.reporting.overview`: application and problem tables, the tile map;
+- :mod:`~scoring.reporting.report`: ``applications.xlsx``;
+- :mod:`~scoring.reporting.xlsx`: machine-readable Excel (MIC's rules);
+- :mod:`~scoring.reporting.charts`: charts as PNG;
+- :mod:`~scoring.reporting.committee_report`: ``committee.html`` and ``committee.xlsx``.
+"""
+
+from __future__ import annotations
+
+__all__ = []

@@ -1,0 +1,601 @@
+"""The committee's reading material: ``committee.html``, ``committee.xlsx`` and the notebook.
+
+Everything here is drawn from a :class:`scoring.analysis.committee.Committee`; nothing is computed
+anew. Three outputs share the same tables and charts:
+
+``committee.html``
+    One static page in Japanese: inline CSS, every chart embedded as a base64 PNG data
+    URI, no script, no external URL (no CDN, no web font: the fonts are the reader's own
+    Japanese fonts), so it opens offline (LGWAN) and prints on A4 landscape.
+``committee.xlsx``
+    One sheet per table (:meth:`Committee.tables_ja`) through :mod:`scoring.reporting.xlsx`:
+    machine-readable (one value per cell, no merged cells, numbers as numbers, free text
+    never a formula), styled header, frozen panes, widths for Japanese text, A4
+    landscape; 注記 with the round, rubric version, settings hash and generation time.
+``notebooks/04_committee.ipynb``
+    :func:`section` returns the display objects (HTML tables and PNG images) of one
+    section; the notebook only calls it. Voilà serves the same notebook without code.
+
+Charts (matplotlib, Japanese font from ``matplotlib_fontja``, no pyplot state):
+:func:`stability_chart`, :func:`breakdown_chart`, :func:`spread_chart`, :func:`selection_map`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.committee import Committee, build_committee
+from ..core.excel import display_width
+from ..core.schema import THEMES
+from ..core.errors import NoScoresError
+from .overview import tile_map
+from .xlsx import write_workbook
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..round.loader import ReviewRound
+
+__all__ = [
+    "CSS",
+    "SECTIONS",
+    "breakdown_chart",
+    "committee_html",
+    "figure_png",
+    "html_table",
+    "open_committee",
+    "section",
+    "section_html",
+    "selection_map",
+    "spread_chart",
+    "stability_chart",
+    "write_committee_reports",
+    "write_committee_workbook",
+]
+
+#: Sections of the committee material: key → Japanese heading, in reading order.
+SECTIONS: dict[str, str] = {
+    "summary": "概要",
+    "ranked": "順位表",
+    "breakdown": "評価の内訳（評価項目のグループ別）",
+    "spread": "審査員の点数のばらつき",
+    "selection": "選定案と理由",
+    "decision": "選定結果（委員会の決定）",
+    "stability": "選定の安定性",
+    "coverage": "地域×重点テーマ",
+    "map": "地図（応募と選定案）",
+    "reliability": "審査員間の一致（信頼性）",
+    "notes": "注記",
+}
+
+_BLUE = "#1F4E78"
+_LIGHT = "#9DB4CC"
+_GREY = "#D9D9D9"
+_BORDER = "#FFF2CC"
+_RED = "#C00000"
+_GROUP_COLOURS = ("#1F4E78", "#5B9BD5", "#A9C4E4", "#ED7D31", "#70AD47", "#FFC000")
+
+#: Inline style sheet, scoped to ``.shinsa-committee`` so it does not restyle JupyterLab.
+#: Fonts are local Japanese fonts only (no web font, no URL).
+CSS = """
+.shinsa-committee { font-family: "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Kaku Gothic ProN",
+  "Hiragino Sans", "Yu Gothic", "YuGothic", "Meiryo", sans-serif; color: #222; line-height: 1.6; }
+.shinsa-committee h1 { font-size: 1.6em; margin: 0 0 0.2em; color: #1F4E78; }
+.shinsa-committee h2 { font-size: 1.25em; margin: 1.6em 0 0.5em; padding: 0.15em 0.5em;
+  border-left: 6px solid #1F4E78; background: #EEF3F8; }
+.shinsa-committee p.lead { margin: 0.2em 0 0.8em; }
+.shinsa-committee p.meta, .shinsa-committee p.note { color: #555; font-size: 0.9em; margin: 0.3em 0; }
+.shinsa-committee table.shinsa { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.92em; }
+.shinsa-committee table.shinsa th { background: #1F4E78; color: #fff; font-weight: bold;
+  padding: 4px 8px; border: 1px solid #BFBFBF; text-align: center; vertical-align: middle; }
+.shinsa-committee table.shinsa td { padding: 3px 8px; border: 1px solid #D0D0D0; vertical-align: top;
+  background: #fff; color: #222; text-align: left; white-space: nowrap; }
+.shinsa-committee table.shinsa td.wrap { white-space: normal; min-width: 16em; }
+.shinsa-committee table.shinsa td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.shinsa-committee table.shinsa tr.selected td { background: #E2EFDA; }
+.shinsa-committee table.shinsa tr.runner td { background: #FFF2CC; }
+.shinsa-committee table.shinsa tr.ineligible td { color: #777; background: #F2F2F2; }
+.shinsa-committee table.shinsa tr.total td { font-weight: bold; background: #EEF3F8; }
+.shinsa-committee table.kv th { text-align: left; white-space: nowrap; }
+.shinsa-committee table.kv td { white-space: normal; }
+.shinsa-committee .badge { display: inline-block; padding: 0 0.5em; border-radius: 3px; font-size: 0.85em;
+  font-weight: bold; }
+.shinsa-committee .badge.sel { background: #1F4E78; color: #fff; }
+.shinsa-committee .badge.border { background: #FFC000; color: #222; }
+.shinsa-committee .warning { border: 2px solid #C00000; background: #FDECEA; color: #7A0000;
+  padding: 0.5em 1em; margin: 0.8em 0; font-weight: bold; }
+.shinsa-committee .ok { border: 1px solid #70AD47; background: #EEF7E8; padding: 0.4em 1em; margin: 0.8em 0; }
+.shinsa-committee .proposal { font-size: 1.15em; font-weight: bold; margin: 0.3em 0 0.6em; }
+.shinsa-committee ul.lines { margin: 0.2em 0 0.8em; padding-left: 1.4em; }
+.shinsa-committee figure { margin: 0.5em 0 1em; }
+.shinsa-committee figure img { max-width: 100%; height: auto; border: 1px solid #E0E0E0; }
+.shinsa-committee figcaption { color: #555; font-size: 0.88em; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  .shinsa-committee { font-size: 10.5pt; }
+  .shinsa-committee h2 { break-after: avoid; page-break-after: avoid; }
+  .shinsa-committee section.page { break-before: page; page-break-before: always; }
+  .shinsa-committee table.shinsa tr, .shinsa-committee figure { break-inside: avoid; page-break-inside: avoid; }
+  .shinsa-committee table.shinsa thead { display: table-header-group; }
+  .shinsa-committee * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+_PAGE_CSS = """
+body { margin: 0; background: #fff; }
+main.shinsa-committee { max-width: 1180px; margin: 24px auto; padding: 0 24px; }
+@media print { main.shinsa-committee { max-width: none; margin: 0; padding: 0; } }
+"""
+
+
+# ----------------------------------------------------------------------------------------
+# Formatting
+# ----------------------------------------------------------------------------------------
+
+
+def _fmt(value: object, column: str) -> tuple[str, bool]:
+    """Display text of a cell and whether it is numeric (right-aligned)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "", False
+    if isinstance(value, (bool, np.bool_)):
+        return ("はい" if value else ""), False
+    if isinstance(value, (int, np.integer)):
+        return str(int(value)), True
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return "", True
+        if "順位" in column and x.is_integer():
+            return str(int(x)), True
+        if column.startswith(("α", "ICC")):
+            return f"{x:.3f}", True
+        return f"{x:,.1f}", True
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d %H:%M}", False
+    return str(value), False
+
+
+def html_table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_class: str = "shinsa",
+               formatters: Mapping[str, Callable[[object], str]] | None = None) -> str:
+    """``df`` as an HTML table (no index): every value escaped, numbers right-aligned.
+
+    Floats show one decimal (``"順位"`` columns with whole numbers show none); booleans
+    はい/"" ; missing values are empty. ``row_classes`` gives a CSS class per row
+    (``selected``, ``runner``, ``ineligible``, ``total``).
+    """
+    formatters = formatters or {}
+    head = "".join(f"<th scope=\"col\">{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for i, row in enumerate(df.itertuples(index=False, name=None)):
+        cells = []
+        for col, v in zip(df.columns, row):
+            if col in formatters:
+                text, num = formatters[col](v), False
+            else:
+                text, num = _fmt(v, str(col))
+            cls = ' class="num"' if num else (' class="wrap"' if display_width(text) > 36 else "")
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rc = row_classes[i] if row_classes is not None and i < len(row_classes) and row_classes[i] else ""
+        rows.append(f"<tr{f' class={chr(34)}{rc}{chr(34)}' if rc else ''}>{''.join(cells)}</tr>")
+    return (f'<table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _kv_table(df: pd.DataFrame) -> str:
+    rows = []
+    for k, v in zip(df["項目"], df["値"]):
+        text, _ = _fmt(v, str(k))
+        if isinstance(v, (float, np.floating)) and not math.isnan(float(v)):
+            text = f"{float(v):,.1f}"
+        rows.append(f"<tr><th scope=\"row\">{html.escape(str(k))}</th><td>{html.escape(text)}</td></tr>")
+    return f'<table class="shinsa kv"><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _status_classes(statuses: Sequence[object]) -> list[str]:
+    m = {"選定": "selected", "次点": "runner", "対象外": "ineligible", "未採点": "ineligible"}
+    return [m.get(str(s), "") for s in statuses]
+
+
+def _p(text: str, cls: str = "note") -> str:
+    return f'<p class="{cls}">{html.escape(text)}</p>'
+
+
+# ----------------------------------------------------------------------------------------
+# Charts
+# ----------------------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float) -> Figure:
+    import matplotlib_fontja  # noqa: F401  (registers the bundled Japanese font)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.15)
+    return buf.getvalue()
+
+
+def _label(c: Committee, a: str) -> str:
+    return f"{c.name(a)}（{a}）"
+
+
+def stability_chart(c: Committee) -> Figure:
+    """How often each applicant is selected (bars) and its rank interval (lines).
+
+    Left: share of the resamples in which the applicant is selected; the band 10–90 % is
+    the border zone (当落線上). Right: the rank interval (5–95 %), the median (dot) and the
+    proposal's rank (diamond), with the selection line after rank k. Applicants in the
+    proposal are dark blue; applicants in the border zone have their names in orange.
+    """
+    s = c.stability
+    n = len(s)
+    fig = _figure(11.0, 1.2 + 0.36 * n)
+    ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1.0], "wspace": 0.08})
+    y = np.arange(n)
+    eligible = s["rank"].notna().to_numpy()
+    colours = [(_BLUE if sel else _LIGHT) if ok else _GREY
+               for sel, ok in zip(s["baseline_selected"], eligible)]
+    p = 100 * s["p_selected"].to_numpy(dtype=float)
+    lo, hi = (100 * x for x in c.stability_summary.get("border", (0.1, 0.9)))
+    ax.axvspan(lo, hi, color=_BORDER, zorder=0, label=f"当落線上（{lo:.0f}〜{hi:.0f}％）")
+    ax.barh(y, p, color=colours, height=0.7, zorder=2)
+    for yi, pi, ok in zip(y, p, eligible):
+        inside = pi > 85
+        ax.text(pi - 1.5 if inside else pi + 1.5, yi, f"{pi:.0f}％" if ok else "対象外", va="center",
+                ha="right" if inside else "left", fontsize=8, zorder=3, color="white" if inside else "#222222")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"選定された割合（％、再標本化 {int(c.stability_summary.get('n_boot', 0))} 回）")
+    ax.set_yticks(y, [_label(c, a) for a in s.index])
+    for tick, border in zip(ax.get_yticklabels(), s["border"]):
+        if border:
+            tick.set_color("#C55A11")
+    ax.set_ylim(n - 0.5, -0.5)      # rank 1 at the top, no empty margin
+    ax.grid(axis="x", color="#E0E0E0", zorder=1)
+    ax.set_title("選定された割合")
+
+    k = int(c.stability_summary.get("k", len(c.selected)))
+    rl, rh, rm = (s[col].to_numpy(dtype=float) for col in ("rank_lo", "rank_hi", "rank_median"))
+    ok = np.isfinite(rl)
+    ax2.hlines(y[ok], rl[ok], rh[ok], color="#7F7F7F", linewidth=3, zorder=2)
+    ax2.plot(rm[ok], y[ok], "o", color="#404040", markersize=5, zorder=3)
+    base = s["rank"].astype(float).to_numpy()
+    ax2.plot(base[ok], y[ok], "D", color=_RED, markersize=5, zorder=4)
+    ax2.axvline(k + 0.5, color=_RED, linestyle="--", linewidth=1, zorder=1)
+    n_elig = int(ok.sum()) or 1
+    ax2.set_xlim(0.5, n_elig + 0.5)
+    from matplotlib.ticker import MaxNLocator
+
+    ax2.xaxis.set_major_locator(MaxNLocator(nbins=16, integer=True, min_n_ticks=1))
+    ax2.tick_params(axis="x", labelsize=8)
+    pct = round(100 * float(c.stability_summary.get("interval", 0.9)))
+    ax2.set_xlabel(f"順位（線: {pct}％区間）")
+    ax2.grid(axis="x", color="#EEEEEE", zorder=0)
+    ax2.set_title(f"順位の範囲（赤の破線: 選定ライン {k}位）")
+
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=_BLUE, label="選定案"), Patch(color=_LIGHT, label="選定案以外"),
+        Patch(color=_BORDER, label=f"当落線上（{lo:.0f}〜{hi:.0f}％、名前が橙色）"),
+        Line2D([], [], color="#7F7F7F", linewidth=3, label=f"順位の範囲（{pct}％）"),
+        Line2D([], [], marker="o", linestyle="", color="#404040", label="順位の中央値"),
+        Line2D([], [], marker="D", linestyle="", color=_RED, label="選定案の順位"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
+
+
+def breakdown_chart(c: Committee) -> Figure:
+    """Stacked bars: each applicant's total split by rubric group (rank order)."""
+    b = c.breakdown[c.breakdown["total"].notna()]
+    n = len(b)
+    fig = _figure(10.0, 1.3 + 0.34 * n)
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    left = np.zeros(n)
+    for i, (gid, (label, maxp)) in enumerate(c.group_labels.items()):
+        v = b[gid].to_numpy(dtype=float)
+        ax.barh(y, v, left=left, color=_GROUP_COLOURS[i % len(_GROUP_COLOURS)], height=0.7,
+                label=f"{label}（{maxp:g}点満点）", edgecolor="white", linewidth=0.5)
+        left += np.nan_to_num(v)
+    for yi, t in zip(y, b["total"].to_numpy(dtype=float)):
+        ax.text(t + 0.8, float(yi), f"{t:.1f}", va="center", fontsize=8)
+    ax.set_yticks(y, [_label(c, a) for a in b.index])
+    selected = set(c.selected)
+    for tick, a in zip(ax.get_yticklabels(), b.index):
+        if a in selected:
+            tick.set_color(_BLUE)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("合計点（100点満点）　青字: 選定案")
+    ax.grid(axis="x", color="#E0E0E0")
+    ax.set_axisbelow(True)
+    fig.legend(loc="outside lower center", ncol=len(c.group_labels), fontsize=8, frameon=False)
+    return fig
+
+
+def spread_chart(c: Committee) -> Figure:
+    """Each reviewer's own total (dots), their range (line) and the combined total (diamond)."""
+    s = c.spread
+    s = s[s["n_reviewers"] > 0]
+    n = len(s)
+    fig = _figure(10.0, 1.3 + 0.34 * n)
+    ax = fig.add_subplot()
+    pos = {a: i for i, a in enumerate(s.index)}
+    rt = c.reviewer_totals[c.reviewer_totals["application"].isin(pos)]
+    from matplotlib.lines import Line2D
+
+    ax.hlines(np.arange(n), s["min"], s["max"], color="#A6A6A6", linewidth=2, zorder=1)
+    ax.scatter(rt["total"], rt["application"].map(pos), s=18, color="#5B9BD5", zorder=2)
+    ax.scatter(s["total"], np.arange(n), marker="D", s=36, color=_RED, zorder=3)
+    ax.set_yticks(np.arange(n), [_label(c, a) for a in s.index])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("合計点（100点満点）")
+    ax.grid(axis="x", color="#E0E0E0")
+    ax.set_axisbelow(True)
+    fig.legend(handles=[
+        Line2D([], [], marker="o", linestyle="", color="#5B9BD5", label="審査員ごとの合計点（補正前）"),
+        Line2D([], [], color="#A6A6A6", linewidth=2, label="その最小〜最大"),
+        Line2D([], [], marker="D", linestyle="", color=_RED, label="統合後の合計点"),
+    ], loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
+
+
+def selection_map(c: Committee) -> Figure:
+    """The tile map of Japan: applicants coloured by theme, the proposal outlined in bold."""
+
+    sel = pd.Series(True, index=pd.Index(c.selected, dtype=object), dtype=bool)
+    return tile_map(c.applications, highlight=sel, title="応募（色: 重点テーマ）と選定案（太枠）")
+
+
+_CHARTS: dict[str, Callable[[Committee], Figure]] = {
+    "stability": stability_chart,
+    "breakdown": breakdown_chart,
+    "spread": spread_chart,
+    "map": selection_map,
+}
+_CAPTIONS: dict[str, str] = {
+    "stability": ("左: 審査員の再標本化（各応募の審査員を復元抽出）と統合方法の切り替えを繰り返したとき、"
+                  "その応募が選ばれた割合。薄黄色の帯が当落線上（選ばれるかどうかが揺れる範囲）。"
+                  "右: 同じ繰り返しでの順位の範囲。赤の破線より左が選定圏。"),
+    "breakdown": "評価項目のグループごとの得点（統合後、配点を100点満点に換算）。",
+    "spread": ("点は各審査員自身の合計点（補正前）、灰色の線はその最小〜最大、赤のひし形は審査員の甘辛を補正して"
+               "統合した合計点。線が長いほど審査員の見方が分かれています。"),
+    "map": "地図はタイル図（1都道府県＝1マス、位置はおおよそ）。インターネットや地図データは使っていません。",
+}
+
+
+def _chart_png(c: Committee, key: str, cache: dict[str, bytes] | None = None) -> bytes:
+    if cache is not None and key in cache:
+        return cache[key]
+    fig = _CHARTS[key](c)
+    png = figure_png(fig)
+    if cache is not None:
+        cache[key] = png
+    return png
+
+
+def _img(png: bytes, alt: str, caption: str = "") -> str:
+    data = base64.b64encode(png).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">{cap}</figure>'
+
+
+# ----------------------------------------------------------------------------------------
+# Sections
+# ----------------------------------------------------------------------------------------
+
+
+def _warnings_html(c: Committee) -> str:
+    ws = c.all_warnings
+    if not ws:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in ws)
+    return f'<div class="warning" role="alert">注意<ul class="lines">{items}</ul></div>'
+
+
+def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
+                  charts: bool, cache: dict[str, bytes] | None) -> list[tuple[str, Any]]:
+    """Parts of one section: ("html", str) and ("png", (bytes, alt, caption))."""
+    out: list[tuple[str, Any]] = []
+    if key == "summary":
+        summ = tables["概要"]
+        summ = summ[~summ["項目"].astype(str).str.startswith("警告")]
+        out.append(("html", _warnings_html(c) + _kv_table(summ)))
+    elif key == "ranked":
+        t = tables["順位"]
+        out.append(("html", _p("合計点の高い順。選定案の応募は緑、次点は黄、審査対象外は灰色。"
+                               "「選定された割合」は安定性の分析（下記）による。")
+                    + html_table(t, row_classes=_status_classes(t["選定案"]))))
+    elif key == "breakdown":
+        if charts:
+            out.append(("png", (_chart_png(c, "breakdown", cache), "評価の内訳のグラフ", _CAPTIONS["breakdown"])))
+        out.append(("html", html_table(tables["内訳"], row_classes=_status_classes(c.ranked["status"]))))
+    elif key == "spread":
+        if charts:
+            out.append(("png", (_chart_png(c, "spread", cache), "審査員の点数のばらつきのグラフ", _CAPTIONS["spread"])))
+        out.append(("html", html_table(tables["ばらつき"], row_classes=_status_classes(c.ranked["status"]))))
+    elif key == "selection":
+        if c.selection is None:
+            out.append(("html", f'<div class="warning">{html.escape(c.selection_error)}</div>'))
+        else:
+            sel = c.selection
+            lines = "".join(f"<li>{html.escape(line)}</li>" for line in sel.summary_ja().splitlines()[1:])
+            out.append(("html",
+                        f'<p class="proposal">選定案（{sel.k}件）: {html.escape(c.names(sel.selected))}</p>'
+                        f'<ul class="lines">{lines}</ul>'
+                        + html_table(tables["選定案"])
+                        + "<h3>応募ごとの理由</h3>"
+                        + html_table(tables["理由"], row_classes=_status_classes(tables["理由"]["状況"]))
+                        + "<h3>次善の選定案</h3>" + html_table(tables["代替案"])
+                        + "<h3>選定数ごとの最良案</h3>" + html_table(tables["選定数別"])))
+    elif key == "decision":
+        if c.decision is None:
+            out.append(("html", _p("選定結果はまだ記録されていません（python -m scoring decide で記録します）。")))
+        else:
+            d = c.decision
+            head = (f"{html.escape(d.by)} が {d.recorded_at_jst:%Y-%m-%d %H:%M}（日本時間）に記録。"
+                    f"選定: {html.escape(c.names(d.selected))}")
+            box = "warning" if c.decision_warnings else "ok"
+            extra = "".join(f"<li>{html.escape(w)}</li>" for w in c.decision_warnings)
+            body = f'<div class="{box}">{head}' + (f'<ul class="lines">{extra}</ul>' if extra else "") + "</div>"
+            if d.note:
+                body += _p(f"注記: {d.note}", "lead")
+            t = tables["選定結果"]
+            out.append(("html", body + html_table(t, row_classes=["selected" if v == "選定" else "" for v in t["決定"]])))
+    elif key == "stability":
+        s = c.stability_summary
+        text = ""
+        if s:
+            text = _p(f"再標本化 {int(s.get('n_boot', 0))} 回（乱数の種 {s.get('seed', 0)}）のうち、選定案と同じ顔ぶれが"
+                      f"選ばれたのは {100 * float(s.get('baseline_frequency', 0)):.1f}％、選定案の応募が残った割合は平均 "
+                      f"{100 * float(s.get('mean_overlap', float('nan'))):.1f}％。", "lead")
+        if charts:
+            out.append(("png", (_chart_png(c, "stability", cache), "選定の安定性のグラフ", _CAPTIONS["stability"])))
+        t = tables["安定性"]
+        classes = ["ineligible" if pd.isna(r) else ("selected" if sel else ("runner" if b else ""))
+                   for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")]
+        out.append(("html", text + html_table(t, row_classes=classes)))
+    elif key == "coverage":
+        t = tables["地域×テーマ"]
+        legend = "、".join(f"{k}) {v}" for k, v in THEMES.items())
+        out.append(("html", _p(f"各地方ブロック・重点テーマの応募件数と選定案の件数。重点テーマ: {legend}")
+                    + html_table(t, row_classes=["total" if b == "合計" else "" for b in t["地方ブロック"]])))
+    elif key == "map":
+        if charts:
+            out.append(("png", (_chart_png(c, "map", cache), "応募と選定案の地図", _CAPTIONS["map"])))
+    elif key == "reliability":
+        out.append(("html", _p(c.reliability_headline, "lead") + _p(
+            "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
+            "分かれている（Krippendorff 2004）。ICC・Kendall の W は全員が全応募を採点した場合のみ。")
+            + html_table(tables["信頼性"])))
+    elif key == "notes":
+        out.append(("html", _kv_table(tables["注記"])))
+    else:
+        raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
+    return out
+
+
+def section_html(c: Committee, key: str, *, heading: bool = True, charts: bool = True,
+                 tables: Mapping[str, pd.DataFrame] | None = None, cache: dict[str, bytes] | None = None) -> str:
+    """One section of the committee material as an HTML fragment (charts as data URIs)."""
+    tables = tables if tables is not None else c.tables_ja()
+    parts = _section_body(c, key, tables, charts=charts, cache=cache)
+    body = "".join(v if kind == "html" else _img(*v) for kind, v in parts)
+    h = f"<h2>{html.escape(SECTIONS[key])}</h2>" if heading else ""
+    return f'<section id="{key}">{h}{body}</section>'
+
+
+def open_committee(round_path: str | Path | None = None) -> tuple[Committee | None, Any]:
+    """The committee material for a notebook or dashboard, or a notice why there is none.
+
+    Returns ``(committee, notice)``: with scores, the :class:`Committee` and an empty HTML
+    object; for a round without scores yet, ``None`` and a Japanese notice that says how to
+    create or import them (:func:`section` then shows nothing). Reading only.
+    """
+    from IPython.display import HTML
+
+    try:
+        return build_committee(round_path), HTML("")
+    except NoScoresError as e:
+        return None, HTML(f'<style>{CSS}</style><div class="shinsa-committee shinsa-notice">'
+                          f"{_p(str(e))}</div>")
+
+
+def section(c: Committee | None, key: str) -> list[Any]:
+    """Display objects of one section for a notebook: ``IPython.display.HTML`` and ``Image``.
+
+    Use ``display(*section(c, "ranked"))``. Keys: :data:`SECTIONS`. The first HTML object
+    carries the scoped style sheet, so the tables look the same in JupyterLab and Voilà.
+    ``c=None`` (a round without scores, see :func:`open_committee`) gives no objects.
+    """
+    from IPython.display import HTML, Image
+
+    if c is None:
+        return []
+
+    cache: dict[str, bytes] = c.render_cache.setdefault("png", {})
+    if "tables_ja" not in c.render_cache:
+        c.render_cache["tables_ja"] = c.tables_ja()
+    tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
+    out: list[Any] = []
+    for kind, v in _section_body(c, key, tables, charts=True, cache=cache):
+        if kind == "html":
+            out.append(HTML(f'<style>{CSS}</style><div class="shinsa-committee">{v}</div>'))
+        else:
+            png, _alt, caption = v
+            out.append(Image(data=png, format="png"))
+            if caption:
+                out.append(HTML(f'<div class="shinsa-committee">{_p(caption)}</div>'))
+    return out
+
+
+def committee_html(c: Committee) -> str:
+    """The whole committee material as one static HTML page (Japanese, offline, printable)."""
+    tables = c.tables_ja()
+    cache: dict[str, bytes] = {}
+    keys = [k for k in SECTIONS if k != "summary"]
+    body = "".join(section_html(c, k, tables=tables, cache=cache) for k in keys)
+    title = f"選定委員会資料 — {c.round_name}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="ja"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}{_PAGE_CSS}</style></head>"
+        '<body><main class="shinsa-committee">'
+        f"<h1>選定委員会資料</h1><p class=\"lead\">{html.escape(c.round_name)}</p>"
+        f'<p class="meta">作成 {c.generated_at:%Y-%m-%d %H:%M}（日本時間）　評価基準の版 {html.escape(c.rubric_version)}'
+        f"　設定ハッシュ {html.escape(c.settings_hash)}</p>"
+        + section_html(c, "summary", tables=tables, cache=cache)
+        + body
+        + "</main></body></html>\n"
+    )
+
+
+def write_committee_workbook(c: Committee, path: str | Path) -> Path:
+    """Write ``committee.xlsx`` (one sheet per table of :meth:`Committee.tables_ja`)."""
+    return write_workbook(path, list(c.tables_ja().items()))
+
+
+def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str | Path, *,
+                            committee: Committee | None = None, **options: Any) -> dict[str, Path]:
+    """Write ``committee.html`` and ``committee.xlsx`` into ``out_dir``.
+
+    Parameters
+    ----------
+    rnd : ReviewRound, path or None
+        The round (see :func:`scoring.analysis.committee.build_committee`).
+    out_dir : path
+        Created if missing.
+    committee : Committee, optional
+        Already computed material (then ``rnd`` and ``options`` are not used).
+    **options
+        Options of :func:`scoring.analysis.committee.build_committee` (``method``, ``n_boot`` …).
+
+    Returns
+    -------
+    dict
+        ``{"html": Path, "xlsx": Path}``.
+    """
+    c = committee if committee is not None else build_committee(rnd, **options)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    page = out / "committee.html"
+    page.write_text(committee_html(c), encoding="utf-8")
+    book = write_committee_workbook(c, out / "committee.xlsx")
+    return {"html": page, "xlsx": book}

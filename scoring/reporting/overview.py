@@ -1,0 +1,187 @@
+"""Overview of a round's applications for people: Japanese tables and a tile map.
+
+These functions turn the canonical tables of :mod:`scoring.intake.applications` into what the
+analyst sees in ``01_applications.ipynb``, what the main job prints, and what goes into
+``reports/applications.xlsx``. They compute nothing new; they only select, label, count
+and draw.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..core.reference import TILE_GRID, prefectures
+from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "SEVERITY_JA",
+    "application_table",
+    "breakdown",
+    "field_labels",
+    "problem_table",
+    "tile_map",
+]
+
+SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+
+_PROBLEM_HEADERS = dict(zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セル", "項目", "重要度", "内容", "対処")))
+
+#: Columns of the summary table, with Japanese headers (units in the header).
+_SUMMARY: dict[str, str] = {
+    "prefecture_name": "都道府県",
+    "block": "地方ブロック",
+    "application_type": "応募区分",
+    "theme": "重点テーマ",
+    "theme_name": "重点テーマ名",
+    "pool_status": "人材プールの状況",
+    "pool_size_total": "人材プールの人数（人）",
+    "target_headcount": "確保目標人数（人）",
+    "municipalities": "市町村数（団体）",
+    "towns_villages_share_pct": "町村の割合（％）",
+    "pop_change_2015_2020_pct": "人口増減率 2015→2020（％）",
+    "participating_municipalities": "参加予定の市町村数（団体）",
+    "submitted_at": "提出日時（日本時間）",
+    "late": "期限後提出",
+    "n_errors": "エラー数",
+    "n_warnings": "警告数",
+    "file": "ファイル",
+}
+
+_BREAKDOWNS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "block": ("地方ブロック", None),
+    "theme": ("重点テーマ", tuple(THEMES)),
+    "pool_status": ("人材プールの状況", POOL_STATUSES),
+    "application_type": ("応募区分", APPLICATION_TYPES),
+}
+
+
+def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
+    """The problems table with Japanese headers and severities, errors first.
+
+    Input: a problems DataFrame with the columns :data:`scoring.core.schema.PROBLEM_COLUMNS`.
+    Output columns: ファイル, シート, セル, 項目, 重要度 (エラー / 警告), 内容, 対処.
+    """
+    out = problems.loc[:, list(PROBLEM_COLUMNS)].copy()
+    order = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    out = out.assign(_o=order).sort_values(["_o", "file"], kind="stable").drop(columns="_o")
+    out["severity"] = out["severity"].map(lambda s: SEVERITY_JA.get(s, s))
+    return out.rename(columns=_PROBLEM_HEADERS).reset_index(drop=True)
+
+
+def _error_counts(applications: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    by_file = problems.groupby(["file", "severity"]).size().unstack(fill_value=0)
+    counts = pd.DataFrame(index=applications.index)
+    for sev in ("error", "warning"):
+        col = by_file[sev] if sev in by_file else pd.Series(dtype="int64")
+        counts[f"n_{sev}s"] = applications["file"].map(col).fillna(0).astype("int64")
+    return counts
+
+
+def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per application with the columns a reader scans first, Japanese headers.
+
+    Parameters
+    ----------
+    applications : DataFrame
+        As returned by :func:`scoring.read_applications` (index ``application``).
+    problems : DataFrame, optional
+        The problems table; gives the エラー数 / 警告数 columns per file.
+
+    Returns
+    -------
+    DataFrame
+        Index 応募ID (the prefecture's JIS code); columns as in ``_SUMMARY`` that exist.
+    """
+    df = applications.copy()
+    if problems is not None:
+        df = df.drop(columns=[c for c in ("n_errors", "n_warnings") if c in df]).join(
+            _error_counts(df, problems)
+        )
+    if "submitted_at" in df and len(df):
+        ts = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert("Asia/Tokyo")
+        df["submitted_at"] = ts.dt.tz_localize(None)
+    if "late" in df:
+        df["late"] = df["late"].map({True: "期限後", False: ""}).fillna("")
+    cols = [c for c in _SUMMARY if c in df.columns]
+    out = df.loc[:, cols].rename(columns=_SUMMARY)
+    out.index.name = "応募ID"
+    return out
+
+
+def breakdown(applications: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Counts of applications by region, theme, pool status and 応募区分.
+
+    Returns a dict title → DataFrame (one column 件数, categories in their natural order,
+    zero counts kept for themes, pool statuses and 応募区分 so gaps are visible).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for col, (title, order) in _BREAKDOWNS.items():
+        if col not in applications:
+            continue
+        counts = applications[col].astype("string").value_counts()
+        if order is not None:
+            counts = counts.reindex(list(order), fill_value=0)
+        if col == "theme":
+            counts.index = [f"{c}) {THEMES[c]}" for c in counts.index]
+        frame = counts.rename("件数").to_frame()
+        frame.index.name = title
+        out[title] = frame
+    return out
+
+
+def tile_map(
+    applications: pd.DataFrame,
+    *,
+    highlight: pd.Series | None = None,
+    title: str = "応募のあった都道府県",
+) -> Figure:
+    """A tile map of Japan (one square per prefecture); applicants coloured by theme.
+
+    Drawn with matplotlib from :data:`scoring.core.reference.TILE_GRID`: no geodata, no
+    internet. Japanese text uses the bundled IPAex font (``matplotlib_fontja``).
+
+    Parameters
+    ----------
+    applications : DataFrame
+        Index = JIS code; uses the ``theme`` column when present.
+    highlight : Series of bool, optional
+        Applications to outline in bold (e.g. the proposed selection).
+    """
+    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
+    colours = dict(zip(THEMES, ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#76B7B2")))
+    names = prefectures()["short_name"]
+    fig = Figure(figsize=(7.5, 7.5))
+    ax = fig.add_subplot()
+    for code, (x, y) in TILE_GRID.items():
+        applied = code in applications.index
+        theme = str(applications.at[code, "theme"]) if applied and "theme" in applications else None
+        face = colours.get(theme or "", "#9C9C9C") if applied else "#EEEEEE"
+        bold = bool(highlight is not None and highlight.get(code, False))
+        ax.add_patch(Rectangle((x, -y), 0.94, 0.94, facecolor=face,
+                               edgecolor="black" if bold else "white", linewidth=3 if bold else 1))
+        ax.text(x + 0.47, -y + 0.47, str(names[code]), ha="center", va="center", fontsize=8,
+                color="white" if applied else "#777777")
+    handles = [Patch(color=c, label=f"{k}) {THEMES[k]}") for k, c in colours.items()]
+    handles.append(Patch(color="#EEEEEE", label="応募なし"))
+    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False, title="重点テーマ")
+    ax.set_xlim(-0.2, 12.2)
+    ax.set_ylim(-11.2, 1.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    return fig
+
+
+def field_labels() -> pd.DataFrame:
+    """The 応募書 schema as a table: key, 区分, 項目, 必須, 種類."""
+    rows = [(f.key, f.section, f.display_label, "必須" if f.required else "", f.kind) for f in FIELDS]
+    return pd.DataFrame(rows, columns=["key", "区分", "項目", "必須", "種類"]).set_index("key")
+

@@ -1,0 +1,12 @@
+"""Stage 4, reviewing: what a reviewer does, in the app or in Excel.
+
+- :mod:`~scoring.review.session`: the review session model (no widgets), identity, progress;
+- :mod:`~scoring.review.sheets`: the offline Excel 採点表 (export, validate, import).
+"""
+
+from __future__ import annotations
+
+from .session import ReviewerIdentity, ReviewSession, assigned_applications, identify_reviewer
+from .sheets import export_all, export_sheet, import_sheets, validate_sheet
+
+__all__ = ["ReviewSession", "ReviewerIdentity", "assigned_applications", "export_all", "export_sheet", "identify_reviewer", "import_sheets", "validate_sheet"]

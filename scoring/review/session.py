@@ -1,0 +1,710 @@
+"""The reviewer's scoring session (審査員の採点): the plain model behind ``02_review.ipynb``.
+
+This module knows nothing of widgets. :class:`ReviewSession` holds one reviewer's state
+(their assigned applications, the current one, their own scores and statuses) and talks to
+the score store (:class:`scoring.store.scores.ScoreStore`); the widget view
+(:mod:`scoring.ui.review_view`) only displays it and forwards clicks.
+
+Blind review (他の審査員の点数は見せない)
+    Every read goes through :meth:`ReviewSession.refresh`, which asks the store for the
+    current reviewer's rows only (``status(reviewer, ...)``; ``scores(reviewer=...)`` when
+    the store offers that filter, otherwise the other rows are dropped at once); the
+    session never holds another reviewer's scores or comments, so no view can show them.
+
+Identity (本人確認)
+    Under JupyterHub (``JUPYTERHUB_USER`` set) the reviewer is the logged-in user, mapped
+    through ``hub_user`` in ``reviewers.yaml``, and cannot be changed
+    (:func:`identify_reviewer`). Single-user, the reviewer chooses from the list.
+
+Typical use (what the view does)::
+
+    rnd = load_round()
+    store = ScoreStore.open(rnd)
+    session = ReviewSession(rnd, store, "R1")
+    session.current               # '01'
+    session.set_score("need_pool_gap", 4)   # saved at once (autosave)
+    session.missing()             # what is still needed before 提出
+    session.submit()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import io
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from ..config.rubric import format_level
+from ..core.errors import ReviewError
+from ..core.reference import prefectures
+from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
+
+if TYPE_CHECKING:
+    from ..config.rubric import Criterion
+    from ..round.loader import ReviewRound
+
+__all__ = [
+    "STATUSES",
+    "SUMMARY_FIELDS",
+    "TIMEZONE",
+    "Progress",
+    "ReviewError",
+    "ReviewSession",
+    "ReviewerIdentity",
+    "ScoreEntry",
+    "assigned_applications",
+    "distribution_png",
+    "format_level",
+    "identify_reviewer",
+]
+
+#: Statuses of one reviewer × application, in workflow order (as the store reports them).
+STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
+#: Time zone in which save times are shown to reviewers.
+TIMEZONE = ZoneInfo("Asia/Tokyo")
+
+#: Key fields of the summary panel: column of ``ReviewRound.applications`` → Japanese label.
+SUMMARY_FIELDS: dict[str, str] = {
+    "prefecture_name": "都道府県",
+    "block": "地方ブロック",
+    "application_type": FIELDS_BY_KEY["application_type"].display_label,
+    "theme": FIELDS_BY_KEY["theme"].display_label,
+    "pool_status": FIELDS_BY_KEY["pool_status"].display_label,
+    "pool_size_total": FIELDS_BY_KEY["pool_size_total"].display_label,
+    "pool_accelerators": FIELDS_BY_KEY["pool_accelerators"].display_label,
+    "municipalities_supported": FIELDS_BY_KEY["municipalities_supported"].display_label,
+    "target_headcount": FIELDS_BY_KEY["target_headcount"].display_label,
+    "target_date": FIELDS_BY_KEY["target_date"].display_label,
+    "hr_coordination": FIELDS_BY_KEY["hr_coordination"].display_label,
+    "finance_coordination": FIELDS_BY_KEY["finance_coordination"].display_label,
+    "participating_municipalities": FIELDS_BY_KEY["participating_municipalities"].display_label,
+    "submitted_at": "提出日時（日本時間）",
+    "late": "期限後提出",
+}
+
+_TEXT_KINDS = ("longtext",)
+
+
+class _Store(Protocol):
+    """What the session needs from the score store (:class:`scoring.store.scores.ScoreStore`)."""
+
+    def record(
+        self,
+        reviewer: str,
+        application: str,
+        criterion: str,
+        score: float | None,
+        comment: str = "",
+        *,
+        source: str = "widget",
+    ) -> int: ...
+
+    def submit(self, reviewer: str, application: str) -> None: ...
+
+    def status(self, reviewer: str, application: str) -> str: ...
+
+    def scores(self, *, include_drafts: bool = True) -> pd.DataFrame: ...
+
+
+# --------------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True)
+class ReviewerIdentity:
+    """Who is scoring.
+
+    Attributes
+    ----------
+    reviewer : str or None
+        The reviewer id, or None while the person still has to choose.
+    locked : bool
+        True under JupyterHub: the reviewer is the logged-in user and cannot be changed.
+    hub_user : str or None
+        The JupyterHub user name, when running under JupyterHub.
+    choices : tuple of str
+        Reviewer ids the person may choose from (only their own when ``locked``).
+    """
+
+    reviewer: str | None
+    locked: bool
+    hub_user: str | None
+    choices: tuple[str, ...]
+
+
+def identify_reviewer(
+    rnd: ReviewRound, reviewer_id: str | None = None, environ: Mapping[str, str] | None = None
+) -> ReviewerIdentity:
+    """Decide who is scoring.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+    reviewer_id : str, optional
+        The notebook's ``reviewer_id`` parameter. Single-user it preselects a reviewer;
+        under JupyterHub it must be empty or the logged-in user's own id.
+    environ : mapping, optional
+        Environment variables (default ``os.environ``); ``JUPYTERHUB_USER`` is set by
+        JupyterHub for the logged-in user and matched (case-insensitively) against
+        ``hub_user`` in reviewers.yaml.
+
+    Raises
+    ------
+    ReviewError
+        Unknown reviewer id; a JupyterHub user not in reviewers.yaml; a JupyterHub user
+        asking for another reviewer.
+    """
+    env = os.environ if environ is None else environ
+    hub_user = (env.get("JUPYTERHUB_USER") or "").strip() or None
+    wanted = (reviewer_id or "").strip() or None
+    if hub_user is not None:
+        mine = [r for r in rnd.reviewers if r.hub_user and r.hub_user.casefold() == hub_user.casefold()]
+        if not mine:
+            raise ReviewError(
+                f"JupyterHub のユーザー「{hub_user}」は reviewers.yaml の hub_user に登録されていません。"
+                "事務局に審査員としての登録を依頼してください。"
+            )
+        own = mine[0].id
+        if wanted is not None and wanted != own:
+            raise ReviewError(
+                f"JupyterHub ではログインした本人（ユーザー「{hub_user}」= 審査員 {own}）としてだけ採点できます。"
+                f"審査員 {wanted} を選ぶことはできません。"
+            )
+        return ReviewerIdentity(own, True, hub_user, (own,))
+    choices = tuple(r.id for r in rnd.reviewers)
+    if wanted is not None and wanted not in choices:
+        raise ReviewError(
+            f"審査員ID「{wanted}」は reviewers.yaml にありません。次のいずれかを指定してください: {'、'.join(choices)}"
+        )
+    return ReviewerIdentity(wanted, False, None, choices)
+
+
+def assigned_applications(rnd: ReviewRound, reviewer_id: str) -> list[str]:
+    """The applications this reviewer scores, in application (JIS code) order.
+
+    Taken from :meth:`ReviewRound.assignments` (reviewers.yaml, else assignments.csv,
+    else every pair); if that table is empty, from the reviewer's own ``assignments``,
+    else every application. Applications the reviewer is in conflict with (利害関係) are always
+    removed, and so are ids that are not applications of the round.
+
+    Raises
+    ------
+    ReviewError
+        Unknown reviewer.
+    """
+    try:
+        reviewer = rnd.reviewer(reviewer_id)
+    except KeyError:
+        raise ReviewError(
+            f"審査員ID「{reviewer_id}」は reviewers.yaml にありません。"
+            f"次のいずれかを指定してください: {'、'.join(r.id for r in rnd.reviewers)}"
+        ) from None
+    codes = [str(c) for c in rnd.applications.index]
+    wanted: set[str] | None = None
+    table = rnd.assignments()
+    if len(table):
+        wanted = {str(a) for a in table.loc[table["reviewer"].astype(str) == reviewer_id, "application"]}
+    elif reviewer.assignments is not None:
+        wanted = set(reviewer.assignments)
+    conflicts = set(reviewer.conflicts)
+    return [c for c in codes if c not in conflicts and (wanted is None or c in wanted)]
+
+
+# --------------------------------------------------------------------------- session
+
+
+@dataclass(frozen=True)
+class ScoreEntry:
+    """The reviewer's own current score and comment for one criterion (None: not scored)."""
+
+    score: float | None = None
+    comment: str = ""
+
+
+class Progress(NamedTuple):
+    """Counts of the reviewer's applications by status."""
+
+    submitted: int
+    drafts: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        """Share submitted, 0–1 (0 when there is nothing to review)."""
+        return self.submitted / self.total if self.total else 0.0
+
+    def text(self) -> str:
+        """e.g. ``3 / 15 提出済（下書き 2）``."""
+        extra = f"（下書き {self.drafts}）" if self.drafts else ""
+        return f"{self.submitted} / {self.total} 提出済{extra}"
+
+
+def _clean_score(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _clean_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+class ReviewSession:
+    """One reviewer's scoring session: assignments, navigation, autosave and submission.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+        The loaded round (rubric, applications, reviewers).
+    store : ScoreStore
+        The score store of the round; every change is written to it at once.
+    reviewer : str
+        The reviewer id (see :func:`identify_reviewer`).
+    clock : callable, optional
+        Returns the current time (aware); for tests.
+
+    Attributes
+    ----------
+    applications : tuple of str
+        The reviewer's applications (JIS codes), conflicts removed.
+    last_saved_at : datetime or None
+        When the last change was saved (aware, UTC), None before the first save.
+
+    Raises
+    ------
+    ReviewError
+        Unknown reviewer.
+    """
+
+    def __init__(
+        self,
+        rnd: ReviewRound,
+        store: _Store,
+        reviewer: str,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.round = rnd
+        self.store = store
+        self.reviewer = reviewer
+        self.applications: tuple[str, ...] = tuple(assigned_applications(rnd, reviewer))
+        self.last_saved_at: dt.datetime | None = None
+        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._entries: dict[str, dict[str, ScoreEntry]] = {}
+        self._status: dict[str, str] = {}
+        self._index = 0
+        self.refresh()
+        todo = [i for i, a in enumerate(self.applications) if self._status.get(a) != "提出済"]
+        self._index = todo[0] if todo else 0
+
+    # ------------------------------------------------------------------ reading
+
+    def refresh(self) -> ReviewSession:
+        """Reload this reviewer's own scores and statuses from the store."""
+        frame = self._own_rows()
+        entries: dict[str, dict[str, ScoreEntry]] = {a: {} for a in self.applications}
+        for row in frame.itertuples(index=False):
+            app = str(row.application)
+            if app in entries:
+                entries[app][str(row.criterion)] = ScoreEntry(_clean_score(row.score), _clean_text(row.comment))
+        self._entries = entries
+        self._status = {a: self.store.status(self.reviewer, a) for a in self.applications}
+        return self
+
+    def _own_rows(self) -> pd.DataFrame:
+        """The store's rows of this reviewer only (the store filters when it can)."""
+        scores = self.store.scores
+        try:
+            params = inspect.signature(scores).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            params = {}  # type: ignore[assignment]
+        if "reviewer" in params:
+            frame = scores(reviewer=self.reviewer)  # type: ignore[call-arg]
+        else:
+            frame = scores()
+        if len(frame) == 0:
+            return frame
+        return frame.loc[frame["reviewer"].astype(str) == self.reviewer]
+
+    @property
+    def reviewer_label(self) -> str:
+        """e.g. ``R1 架空 一郎（総務省）``."""
+        r = self.round.reviewer(self.reviewer)
+        return f"{r.id} {r.name}（{r.role}）"
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        """The rubric's criteria, in rubric order."""
+        return list(self.round.rubric.criteria)
+
+    @property
+    def position(self) -> int:
+        """Index of the current application in :attr:`applications`."""
+        return self._index
+
+    @property
+    def current(self) -> str | None:
+        """The current application (JIS code), None when the reviewer has none."""
+        return self.applications[self._index] if self.applications else None
+
+    def _app(self, application: str | None) -> str:
+        app = self.current if application is None else str(application)
+        if app is None:
+            raise ReviewError("担当の応募書がありません。割り当てを事務局に確認してください。")
+        if app not in self._entries:
+            raise ReviewError(
+                f"応募書 {app} はこの審査員（{self.reviewer}）の担当ではありません"
+                "（利害関係がある、または割り当てられていません）。"
+            )
+        return app
+
+    def entry(self, criterion: str, application: str | None = None) -> ScoreEntry:
+        """Own score and comment for one criterion (empty :class:`ScoreEntry` if none)."""
+        app = self._app(application)
+        self._criterion(criterion)
+        return self._entries[app].get(criterion, ScoreEntry())
+
+    def status(self, application: str | None = None) -> str:
+        """未着手, 下書き or 提出済."""
+        return self._status[self._app(application)]
+
+    def is_submitted(self, application: str | None = None) -> bool:
+        """Whether the application has been submitted (and is therefore read-only)."""
+        return self.status(application) == "提出済"
+
+    def progress(self) -> Progress:
+        """How many of the reviewer's applications are submitted and how many are drafts."""
+        values = list(self._status.values())
+        return Progress(values.count("提出済"), values.count("下書き"), len(self.applications))
+
+    def overview(self) -> pd.DataFrame:
+        """One row per own application, in order.
+
+        Index ``application``; columns ``prefecture_name``, ``status`` (未着手/下書き/提出済),
+        ``n_scored`` (criteria scored), ``n_criteria``.
+        """
+        apps = self.round.applications
+        n_criteria = len(self.criteria)
+        rows = [
+            {
+                "application": a,
+                "prefecture_name": str(apps.at[a, "prefecture_name"]) if "prefecture_name" in apps else a,
+                "status": self._status[a],
+                "n_scored": sum(1 for e in self._entries[a].values() if e.score is not None),
+                "n_criteria": n_criteria,
+            }
+            for a in self.applications
+        ]
+        frame = pd.DataFrame(rows, columns=["application", "prefecture_name", "status", "n_scored", "n_criteria"])
+        return frame.set_index("application")
+
+    def own_scores(self) -> pd.DataFrame:
+        """The reviewer's own current scores: columns application, criterion, score, comment.
+
+        Only scored or commented criteria, in application and rubric order.
+        """
+        order = {c.id: i for i, c in enumerate(self.criteria)}
+        rows = [
+            {"application": a, "criterion": cid, "score": e.score, "comment": e.comment}
+            for a in self.applications
+            for cid, e in sorted(self._entries[a].items(), key=lambda kv: order.get(kv[0], len(order)))
+            if e.score is not None or e.comment
+        ]
+        frame = pd.DataFrame(rows, columns=["application", "criterion", "score", "comment"])
+        return frame.astype({"score": "float64"})
+
+    def distribution(self) -> pd.Series:
+        """How often the reviewer gave each level so far (drafts included).
+
+        Index ``score`` = every level of the rubric's scales, ascending; values = counts;
+        name ``count``.
+        """
+        levels = sorted({float(lv) for c in self.criteria for lv in c.levels})
+        scores = self.own_scores()["score"].dropna()
+        counts = scores.value_counts().reindex(levels, fill_value=0).astype("int64")
+        counts.index = pd.Index(levels, name="score", dtype="float64")
+        return counts.rename("count")
+
+    # ------------------------------------------------------------------ application content
+
+    def summary(self, application: str | None = None) -> pd.DataFrame:
+        """Key fields of the application: columns ``label``, ``value`` (display text).
+
+        Index = field key (:data:`SUMMARY_FIELDS`). Missing values are shown as ``—``.
+        """
+        app = self._app(application)
+        row = self.round.applications.loc[app]
+        rows = []
+        for key, label in SUMMARY_FIELDS.items():
+            value = row.get(key) if key in row.index else None
+            if key == "theme" and _clean_text(value):
+                text = f"{value}) {THEMES.get(str(value), '')}"
+            else:
+                text = _display(value)
+            rows.append({"field": key, "label": label, "value": text})
+        return pd.DataFrame(rows, columns=["field", "label", "value"]).set_index("field")
+
+    def indicators(self, application: str | None = None) -> pd.DataFrame:
+        """Reference indicators (参考指標) the rubric attaches to criteria.
+
+        Columns ``criterion``, ``criterion_label``, ``indicator``, ``label``, ``value``
+        (float, NaN when unknown), ``unit``, ``source`` (応募書 / 統計). One row per
+        criterion × indicator, in rubric order; context for the reviewer, never a score.
+        """
+        app = self._app(application)
+        row = self.round.applications.loc[app]
+        ref = None
+        rows = []
+        for c in self.criteria:
+            for ind in c.indicators:
+                value: Any = row.get(ind.field) if ind.field in row.index else None
+                if value is None and ind.source == "reference":
+                    ref = prefectures() if ref is None else ref
+                    if ind.field in ref.columns and app in ref.index:
+                        value = ref.at[app, ind.field]
+                rows.append({
+                    "criterion": c.id,
+                    "criterion_label": c.label_ja,
+                    "indicator": ind.id,
+                    "label": ind.label_ja,
+                    "value": _clean_score(value),
+                    "unit": ind.unit or "",
+                    "source": "応募書" if ind.source == "application" else "統計",
+                })
+        columns = ["criterion", "criterion_label", "indicator", "label", "value", "unit", "source"]
+        return pd.DataFrame(rows, columns=columns).astype({"value": "float64"})
+
+    def sections(self, application: str | None = None) -> pd.DataFrame:
+        """The text sections of the 応募書 (free-text fields), in form order.
+
+        Columns ``section`` (e.g. ``3. 課題``), ``field``, ``label``, ``text``; empty
+        fields are left out.
+        """
+        app = self._app(application)
+        row = self.round.applications.loc[app]
+        rows = [
+            {"section": f.section, "field": f.key, "label": f.display_label, "text": _clean_text(row.get(f.key))}
+            for f in FIELDS
+            if f.kind in _TEXT_KINDS and f.key in row.index and _clean_text(row.get(f.key)).strip()
+        ]
+        return pd.DataFrame(rows, columns=["section", "field", "label", "text"])
+
+    # ------------------------------------------------------------------ navigation
+
+    def go(self, application: str) -> str:
+        """Make ``application`` current; returns it."""
+        app = self._app(application)
+        self._index = self.applications.index(app)
+        return app
+
+    @property
+    def has_next(self) -> bool:
+        return self._index + 1 < len(self.applications)
+
+    @property
+    def has_prev(self) -> bool:
+        return self._index > 0
+
+    def next(self) -> str | None:
+        """Move to the next application (stays on the last); returns the current one."""
+        if self.has_next:
+            self._index += 1
+        return self.current
+
+    def prev(self) -> str | None:
+        """Move to the previous application (stays on the first); returns the current one."""
+        if self.has_prev:
+            self._index -= 1
+        return self.current
+
+    # ------------------------------------------------------------------ writing
+
+    def _criterion(self, criterion: str) -> Criterion:
+        try:
+            return self.round.rubric.criterion(criterion)
+        except (KeyError, ValueError):
+            ids = "、".join(c.id for c in self.criteria)
+            raise ReviewError(f"評価項目「{criterion}」は評価基準にありません。次のいずれかです: {ids}") from None
+
+    def _writable(self, app: str) -> None:
+        if self._status.get(app) == "提出済":
+            raise ReviewError(
+                f"応募書 {app}（{self._name(app)}）は提出済みのため変更できません。"
+                "変更が必要なときは事務局に再開を依頼してください。"
+            )
+
+    def _name(self, app: str) -> str:
+        apps = self.round.applications
+        return str(apps.at[app, "prefecture_name"]) if "prefecture_name" in apps else app
+
+    def set_score(
+        self, criterion: str, score: float | None, application: str | None = None
+    ) -> dt.datetime | None:
+        """Set (autosave) the own score of one criterion; ``None`` clears it.
+
+        The comment already written is kept. Returns the save time (aware, UTC), or None
+        when the value is unchanged and nothing was written.
+
+        Raises
+        ------
+        ReviewError
+            Submitted application, unknown criterion, a score not on the criterion's scale.
+        StoreError
+            The store refused or could not save (the message says why).
+        """
+        app = self._app(application)
+        crit = self._criterion(criterion)
+        if score is not None and not crit.is_allowed(score):
+            allowed = "、".join(format_level(v) for v in crit.levels)
+            raise ReviewError(
+                f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}"
+            )
+        old = self._entries[app].get(criterion, ScoreEntry())
+        new_score = None if score is None else float(score)
+        if old.score == new_score:
+            return None
+        return self._save(app, criterion, ScoreEntry(new_score, old.comment))
+
+    def set_comment(self, criterion: str, comment: str, application: str | None = None) -> dt.datetime | None:
+        """Set (autosave) the own comment of one criterion; the score is kept.
+
+        Leading and trailing white space is removed. Returns the save time (aware, UTC),
+        or None when the comment is unchanged and nothing was written.
+
+        Raises
+        ------
+        ReviewError, StoreError
+            As :meth:`set_score`.
+        """
+        app = self._app(application)
+        self._criterion(criterion)
+        old = self._entries[app].get(criterion, ScoreEntry())
+        text = (comment or "").strip()
+        if old.comment == text:
+            return None
+        return self._save(app, criterion, ScoreEntry(old.score, text))
+
+    def _save(self, app: str, criterion: str, entry: ScoreEntry) -> dt.datetime:
+        self._writable(app)
+        self.store.record(self.reviewer, app, criterion, entry.score, entry.comment, source="widget")
+        self._entries[app][criterion] = entry
+        self._status[app] = self.store.status(self.reviewer, app)
+        self.last_saved_at = self._clock()
+        return self.last_saved_at
+
+    def comment_missing(self, criterion: str, application: str | None = None) -> bool:
+        """True when the chosen level requires a comment (rubric) and none is written."""
+        crit = self._criterion(criterion)
+        e = self.entry(criterion, application)
+        return e.score is not None and crit.comment_required(e.score) and not e.comment.strip()
+
+    def missing(self, application: str | None = None) -> list[str]:
+        """What is still needed before the application can be submitted (Japanese, one per item)."""
+        app = self._app(application)
+        out: list[str] = []
+        for c in self.criteria:
+            e = self._entries[app].get(c.id, ScoreEntry())
+            if e.score is None:
+                out.append(f"「{c.label_ja}」の点数")
+            elif c.comment_required(e.score) and not e.comment.strip():
+                out.append(f"「{c.label_ja}」のコメント（{format_level(e.score)}点には理由が必要です）")
+        return out
+
+    def submit(self, application: str | None = None) -> None:
+        """Submit (提出) the application after checking it is complete.
+
+        Raises
+        ------
+        ReviewError
+            Already submitted, or incomplete (the message lists every missing item).
+        StoreError
+            The store refused.
+        """
+        app = self._app(application)
+        self._writable(app)
+        todo = self.missing(app)
+        if todo:
+            raise ReviewError(
+                f"応募書 {app}（{self._name(app)}）はまだ提出できません。次を入力してください: " + "、".join(todo)
+            )
+        self.store.submit(self.reviewer, app)
+        self._status[app] = self.store.status(self.reviewer, app)
+        self.last_saved_at = self._clock()
+
+
+def _display(value: Any) -> str:
+    """A field value as text for people (— when missing)."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    if value is pd.NaT:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "はい" if value else "いいえ"
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            return f"{value.tz_convert(TIMEZONE):%Y-%m-%d %H:%M}"
+        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    try:
+        if pd.isna(value):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def distribution_png(counts: pd.Series, *, title: str = "自分の点数の分布（下書きを含む）") -> bytes:
+    """A small bar chart of one reviewer's own score counts, as PNG bytes.
+
+    Parameters
+    ----------
+    counts : Series
+        As :meth:`ReviewSession.distribution` returns (index score, values counts).
+    title : str
+        Chart title; the number of scores and their mean are appended.
+
+    Notes
+    -----
+    Drawn with matplotlib's object API (no pyplot state) and the bundled IPAex font
+    (``matplotlib_fontja``), so it works offline and in a headless kernel.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    n = int(counts.sum())
+    mean = float((counts.index.to_numpy(dtype=float) * counts.to_numpy()).sum() / n) if n else float("nan")
+    labels = [format_level(v) for v in counts.index]
+    fig = Figure(figsize=(4.2, 2.2), dpi=100)
+    ax = fig.add_subplot()
+    ax.bar(labels, counts.to_numpy(), color="#4E79A7", width=0.7)
+    ax.set_xlabel("点数")
+    ax.set_ylabel("件数")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    stats = f"（{n} 件、平均 {mean:.2f}）" if n else "（まだ採点していません）"
+    ax.set_title(f"{title}{stats}", fontsize=9)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.24, top=0.86)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,219 @@
+"""The review round (審査ラウンド): a folder with its settings, applications and reviewers.
+
+A round folder holds::
+
+    round.yaml        name, deadline (with time zone), rubric file, number to select,
+                      balance settings, regional block scheme, and the committee's
+                      locks / exclusions / eligibility_override (see RoundConfig)
+    reviewers.yaml    reviewers: id, name, role, affiliation, conflicts, optional assignments
+    applications/     one .xlsx 応募書 per application
+    assignments.csv   optional: who reviews what (``python -m scoring assign``), when
+                      reviewers.yaml does not list assignments
+    scores.sqlite     the score store (:mod:`scoring.store.scores`), created by the first
+                      write (a score, an import, or ``python -m scoring demo``)
+
+:func:`load_round` only reads: it never creates or writes a file. Settings files that
+cannot be used raise :class:`~scoring.core.errors.ConfigError` (every problem with its
+file and line); problems with single applications or reviewers never stop the load: they
+become rows of ``ReviewRound.problems``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config.round import Reviewer, ReviewerList, RoundConfig
+from ..config.rubric import Rubric, load_rubric
+from ..config.yamlfile import line_of, load_yaml, validate_yaml
+from ..core.errors import ConfigError, ConfigProblem
+from ..core.paths import DEMO_ROUND, RUBRICS_DIR
+from ..core.reference import block_of
+from ..core.schema import PROBLEM_COLUMNS
+from ..intake.applications import read_applications
+from ..store.scores import ScoreStore
+from .assign import all_pairs, resolve_assignments
+
+__all__ = ["ReviewRound", "load_round", "no_scores_message", "round_path"]
+
+
+@dataclass
+class ReviewRound:
+    """A loaded, validated review round.
+
+    Attributes
+    ----------
+    path : Path
+        The round folder.
+    config : RoundConfig
+        Settings from round.yaml.
+    rubric : Rubric
+        The rubric named by round.yaml.
+    reviewers : list of Reviewer
+        Each with an ``id``.
+    applications : DataFrame
+        One row per application, index ``application`` (JIS code); columns as documented
+        in :func:`scoring.read_applications`, with ``block`` recomputed for the round's
+        block scheme.
+    problems : DataFrame
+        Columns :data:`scoring.core.schema.PROBLEM_COLUMNS`: application files and round-level
+        problems (e.g. an assignment to a conflicted application).
+    assignment_frame : DataFrame, optional
+        The valid assignments found at load (see :meth:`assignments`).
+    assignment_source : str
+        Where they came from: ``"reviewers.yaml"``, ``"assignments.csv"`` or ``"全件"``.
+    """
+
+    path: Path
+    config: RoundConfig
+    rubric: Rubric
+    reviewers: list[Reviewer]
+    applications: pd.DataFrame
+    problems: pd.DataFrame
+    loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    assignment_frame: pd.DataFrame | None = field(default=None, repr=False)
+    assignment_source: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def reviewer(self, reviewer_id: str) -> Reviewer:
+        """The reviewer with this id (``KeyError`` with a Japanese message if unknown)."""
+        for r in self.reviewers:
+            if r.id == reviewer_id:
+                return r
+        raise KeyError(f"審査員ID '{reviewer_id}' は reviewers.yaml にありません")
+
+    def reviewers_frame(self) -> pd.DataFrame:
+        """Reviewers as a table: index ``reviewer``; name, role, affiliation, conflicts."""
+        rows = [
+            {"reviewer": r.id, "name": r.name, "role": r.role, "affiliation": r.affiliation,
+             "conflicts": "、".join(r.conflicts), "hub_user": r.hub_user or ""}
+            for r in self.reviewers
+        ]
+        return pd.DataFrame(rows).set_index("reviewer")
+
+    def assignments(self) -> pd.DataFrame:
+        """Who reviews what: columns ``reviewer``, ``application``; one row per pair.
+
+        From reviewers.yaml (``assignments:``), else ``assignments.csv`` in the round
+        folder, else every reviewer × every application they are not in conflict with.
+        Rows that break a rule (conflict, unknown reviewer or application) are left out
+        and reported in :attr:`problems` at load.
+        """
+        if self.assignment_frame is None:
+            return all_pairs(self.reviewers, self.applications)
+        return self.assignment_frame.copy()
+
+    def store(self, url: str | None = None) -> ScoreStore:
+        """Open this round's score store (see :meth:`scoring.store.scores.ScoreStore.open`)."""
+        return ScoreStore.open(self, url)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any problem has severity ``error``."""
+        return bool((self.problems["severity"] == "error").any())
+
+
+def round_path(path: str | Path | None = None) -> Path:
+    """The round folder to use: ``path`` if given, else ``$SCORING_ROUND``, else the demo round."""
+    if path is not None and str(path) != "":
+        return Path(path)
+    env = os.environ.get("SCORING_ROUND", "").strip()
+    return Path(env) if env else DEMO_ROUND
+
+
+def _resolve_rubric(folder: Path, name: str) -> Path:
+    """A rubric path from round.yaml: relative to the round folder, else in ``rubrics/``."""
+    candidate = (folder / name).resolve()
+    if candidate.exists():
+        return candidate
+    bundled = RUBRICS_DIR / name
+    if bundled.exists():
+        return bundled
+    bundled_yaml = RUBRICS_DIR / f"{name}.yaml"
+    return bundled_yaml if bundled_yaml.exists() else candidate
+
+
+def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    where = str(folder / "reviewers.yaml")
+    for i, r in enumerate(reviewers):
+        for code in r.assignments or ():
+            line = line_of(node, ("reviewers", i, "assignments"))  # type: ignore[arg-type]
+            cell = f"{line}行目" if line else ""
+            if code in r.conflicts:
+                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
+                                 severity="error",
+                                 message=f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
+                                 action="担当から外すか、利害関係の登録を見直してください。"))
+            elif code not in applications.index:
+                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
+                                 severity="warning",
+                                 message=f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
+                                 action="応募書が届いているか、担当の都道府県コードを確認してください。"))
+    return rows
+
+
+def load_round(path: str | Path | None = None) -> ReviewRound:
+    """Load and validate a review round folder.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The round folder. Default: ``$SCORING_ROUND`` if set, else the demo round
+        ``data/demo``.
+
+    Returns
+    -------
+    ReviewRound
+        With ``applications``, ``rubric``, ``reviewers`` and ``problems``.
+
+    Raises
+    ------
+    ConfigError
+        The folder, round.yaml, reviewers.yaml or the rubric cannot be used; the message
+        lists every problem with its file and line.
+    """
+    folder = round_path(path)
+    if not folder.is_dir():
+        raise ConfigError([ConfigProblem(str(folder), None, "",
+                                         "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。")])
+    config = validate_yaml(folder / "round.yaml", RoundConfig)
+    rubric = load_rubric(_resolve_rubric(folder, config.rubric))
+    rdata, rnode = load_yaml(folder / "reviewers.yaml")
+    reviewers = list(validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode).reviewers)
+
+    apps_dir = folder / "applications"
+    if not apps_dir.is_dir():
+        raise ConfigError([ConfigProblem(str(apps_dir), None, "",
+                                         "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。")])
+    intake = read_applications(apps_dir, deadline=config.deadline)
+    applications = intake.applications.copy()
+    if len(applications):
+        applications["block"] = [block_of(code, config.block_scheme) for code in applications.index]
+    extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode), columns=list(PROBLEM_COLUMNS))
+    assignments, assignment_source, assignment_problems = resolve_assignments(folder, reviewers, applications)
+    parts = [p for p in (intake.problems, extra, assignment_problems) if len(p)]
+    problems = pd.concat(parts, ignore_index=True) if parts else intake.problems
+    rnd = ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True),
+                      assignment_frame=assignments, assignment_source=assignment_source)
+    return rnd
+
+
+def no_scores_message(rnd: ReviewRound, where: str | None = None) -> str:
+    """What to tell a user who opens a round without scores: how to create or import them.
+
+    ``where`` is the store's URL when known (shown so that a wrong database is noticed).
+    """
+    at = f"（採点データベース: {where}）" if where else ""
+    demo = (f"デモのラウンドなので、架空の採点を python -m scoring demo --round {rnd.path} で作れます。"
+            if rnd.config.demo else "")
+    return (f"審査ラウンド「{rnd.config.name}」にはまだ採点がありません{at}。"
+            "審査員が 02_review.ipynb で採点するか、事務局が採点表を取り込んでください"
+            f"（python -m scoring sheets import --round {rnd.path} 採点表/*.xlsx）。{demo}")

@@ -1,0 +1,535 @@
+"""Stability of the selection (選定の安定性): would the list survive other reviewers or weights?
+
+In the NeurIPS 2014 experiment two committees disagreed on about half of the accepted
+papers: near the cut-off a selection is noisy. This module redoes the whole pipeline many
+times under plausible variations and reports, for every applicant, how often it is
+selected and where it ranks.
+
+One resample
+------------
+1. **Reviews** — for every application, its reviewers are drawn with replacement
+   (bootstrap within the application; an application with 5 reviewers gets 5 draws, so a
+   reviewer may count twice or not at all).
+2. **Weights** — every criterion named in ``weight_ranges`` gets a weight (配点) drawn
+   uniformly in its range; the others keep the rubric's weight; weights are then
+   renormalised to 100 as in :meth:`scoring.combine.combiners.Combiner.totals`.
+3. **Method** — one combiner method is drawn (uniformly) from ``methods``.
+4. **Totals and selection** — the criterion values, the weighted totals (0–100) and the
+   full balanced selection (:class:`scoring.selection.solver.FastSelector`, exact and equal to
+   :func:`scoring.selection.solver.select`) are computed.
+
+What is exact and what is held fixed (read this before quoting the numbers)
+---------------------------------------------------------------------------
+- ``mean``, ``median``, ``trimmed``: the criterion values of a resample are exactly what the
+  combine module returns for the resampled reviews (vectorised over all resamples; checked
+  against :func:`scoring.combine.combiners.make_combiner` in the tests).
+- ``zscore``, ``additive``, ``affine``: the reviewer calibration (leniency, and for
+  zscore/affine the use of the scale) is **estimated once on all the scores** with the
+  combine module and **held fixed**; each resample then combines the calibrated scores of
+  the drawn reviewers exactly as the method does for given reviewer effects (mean of the
+  calibrated scores; for affine the scale-weighted mean). The variation therefore covers
+  which reviewers scored each application, the weights and the method, but not the
+  estimation noise of the reviewer effects themselves. With every reviewer drawn once the
+  values reproduce the combine module's to 1e-9; :class:`StabilityAnalysis` checks this
+  on every fit and refuses to run if it fails.
+
+Validated: the fast path equals the combine module (tests), the inner selection equals the
+MILP (tests), and ``benchmarks/bench_stability.py`` times 1,000 resamples with the full
+selection for 47 applications × 8 reviewers × 9 criteria.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+from ..config.round import Balance, SelectSpec
+from ..config.rubric import Rubric
+from ..round.loader import ReviewRound
+from .solver import FastSelector, candidates_frame
+
+__all__ = [
+    "STABILITY_COLUMNS",
+    "StabilityAnalysis",
+    "stability",
+    "stability_round",
+]
+
+#: Columns of the table returned by :func:`stability` (index ``application``).
+STABILITY_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "total", "rank", "baseline_selected", "p_selected",
+    "rank_median", "rank_lo", "rank_hi", "border",
+)
+_MEAN_TYPE = ("mean", "zscore", "additive", "affine")
+FloatArray = npt.NDArray[np.float64]
+
+
+def _as_k(k: int | SelectSpec | tuple[int, ...]) -> int:
+    if isinstance(k, SelectSpec):
+        return k.target
+    if isinstance(k, tuple):
+        return int(k[1]) if len(k) == 3 else (int(k[0]) + int(k[1])) // 2
+    return int(k)
+
+
+class _Reviews:
+    """The score table as arrays: per application, its reviewers' scores on the 0–1 scale."""
+
+    def __init__(self, scores: pd.DataFrame, rubric: Rubric):
+        missing = [c for c in ("application", "reviewer", "criterion", "score") if c not in scores.columns]
+        if missing:
+            raise ValueError(f"点数の表に列 {', '.join(missing)} がありません（scoring.core.schema.SCORE_COLUMNS の形にしてください）")
+        df = scores[["application", "reviewer", "criterion", "score"]].copy()
+        df["score"] = pd.to_numeric(df["score"], errors="coerce")
+        df = df[df["score"].notna()]
+        df["application"] = df["application"].astype(str)
+        df["reviewer"] = df["reviewer"].astype(str)
+        df["criterion"] = df["criterion"].astype(str)
+        self.crits = [c.id for c in rubric.criteria]
+        unknown = sorted(set(df["criterion"]) - set(self.crits))
+        if unknown:
+            raise ValueError(f"点数の表にルーブリックにない評価項目があります: {', '.join(unknown)}")
+        scales = [c.effective_scale for c in rubric.criteria]
+        self.mins = np.array([s.min for s in scales], dtype=float)
+        self.widths = np.array([s.max - s.min for s in scales], dtype=float)
+        self.ref_width = float(rubric.scale.max - rubric.scale.min)
+        self.apps = sorted(df["application"].unique())
+        self.revs = sorted(df["reviewer"].unique())
+        rev_pos = {r: i for i, r in enumerate(self.revs)}
+        crit_pos = {c: i for i, c in enumerate(self.crits)}
+        per_app = [sorted(g["reviewer"].unique()) for _, g in df.groupby("application", sort=True)]
+        self.n = np.array([len(x) for x in per_app], dtype=np.intp)
+        jmax = int(self.n.max()) if len(self.n) else 1
+        A, C = len(self.apps), len(self.crits)
+        self.rev = np.full((A, jmax), -1, dtype=np.intp)          # reviewer index per slot
+        for a, rs in enumerate(per_app):
+            self.rev[a, : len(rs)] = [rev_pos[r] for r in rs]
+        self.u = np.full((A, jmax, C), np.nan)                     # score on 0–1 per slot
+        app_pos = {a: i for i, a in enumerate(self.apps)}
+        slot = {(a, r): j for a, rs in enumerate(per_app) for j, r in enumerate(rs)}
+        ai = df["application"].map(app_pos).to_numpy()
+        ri = df["reviewer"].to_numpy()
+        ci = df["criterion"].map(crit_pos).to_numpy()
+        ji = np.array([slot[(a, r)] for a, r in zip(ai, ri)], dtype=np.intp)
+        s = df["score"].to_numpy(dtype=float)
+        self.u[ai, ji, ci] = (s - self.mins[ci]) / self.widths[ci]
+        self.valid = ~np.isnan(self.u)
+        self.rev_pos = rev_pos
+
+
+def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
+    """Per-slot calibrated scores x (A × J × C, 0–1 scale) and per-slot weights ω (A × J × C)
+    such that the method's value of a cell is Σ ω x / Σ ω over the drawn reviewers."""
+    u = data.u
+    rev = np.where(data.rev >= 0, data.rev, 0)
+    ones = np.ones_like(u)
+    if method == "mean":
+        return u, ones
+    if method == "additive":
+        if getattr(comb, "bias_by_criterion_", None) is not None:
+            b = comb.bias_by_criterion_.reindex(data.revs).to_numpy(dtype=float) / data.widths[None, :]
+            bias = np.nan_to_num(b)[rev]                              # A × J × C
+        else:
+            b = comb.reviewer_bias_.reindex(data.revs).to_numpy(dtype=float) / data.ref_width
+            bias = np.nan_to_num(b)[rev][:, :, None]
+        return u - bias, ones
+    if method == "affine":
+        b = np.nan_to_num(comb.reviewer_bias_.reindex(data.revs).to_numpy(dtype=float) / data.ref_width)
+        g = comb.reviewer_scale_.reindex(data.revs).to_numpy(dtype=float)
+        g = np.where(np.isfinite(g), g, 1.0)
+        gs = g[rev][:, :, None]
+        return 0.5 + (u - 0.5 - b[rev][:, :, None]) / gs, np.broadcast_to(gs**2, u.shape).copy()
+    if method == "zscore":
+        per_crit = options.get("calibrate", "overall") == "criterion"
+        min_apps = int(options.get("min_applications", 2))
+        C = u.shape[2]
+        valid = data.valid
+        r3 = np.broadcast_to(rev[:, :, None], u.shape)
+        c3 = np.broadcast_to(np.arange(C)[None, None, :], u.shape)
+        R = len(data.revs)
+        rr, cc, uu = r3[valid], c3[valid], u[valid]
+        grp = rr * C + cc if per_crit else rr
+        n_grp = R * C if per_crit else R
+        cnt = np.bincount(grp, minlength=n_grp).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.bincount(grp, weights=uu, minlength=n_grp) / cnt
+            sd = np.sqrt(np.bincount(grp, weights=(uu - mu[grp]) ** 2, minlength=n_grp) / cnt)
+        pool = cc if per_crit else np.zeros(len(uu), dtype=np.intp)
+        n_pool = C if per_crit else 1
+        pcnt = np.bincount(pool, minlength=n_pool).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pmu = np.bincount(pool, weights=uu, minlength=n_pool) / pcnt
+            psd = np.sqrt(np.bincount(pool, weights=(uu - pmu[pool]) ** 2, minlength=n_pool) / pcnt)
+        n_apps_rev = np.array([(data.rev == r).any(axis=1).sum() for r in range(R)])
+        free = n_apps_rev >= min_apps
+        flat = sd[grp] <= 1e-12
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (uu - mu[grp]) / sd[grp]
+        cal = np.where(flat, uu - mu[grp] + pmu[pool], pmu[pool] + psd[pool] * np.where(flat, 0.0, z))
+        cal = np.where(free[rr], cal, uu)
+        x = np.full(u.shape, np.nan)
+        x[valid] = cal
+        return x, ones
+    raise ValueError(f"method '{method}' は安定性分析の平均型の計算に対応していません")
+
+
+def _weighted_location(x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_]) -> FloatArray:
+    """Σ ω x / Σ ω over the drawn slots: (B × A × J) draws → (B × A × C) values."""
+    A = x.shape[0]
+    ai = np.arange(A)[None, :, None]
+    xb = x[ai, draws]                        # B × A × J × C
+    wb = w[ai, draws]
+    ok = mask[:, :, :, None] & ~np.isnan(xb)
+    wb = np.where(ok, wb, 0.0)
+    num = (wb * np.where(ok, xb, 0.0)).sum(axis=2)
+    den = wb.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _order_statistic_location(u: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_],
+                              kind: str, proportion: float) -> FloatArray:
+    """Median or trimmed mean of the drawn scores (B × A × C)."""
+    A = u.shape[0]
+    ai = np.arange(A)[None, :, None]
+    xb = np.where(mask[:, :, :, None], u[ai, draws], np.nan)    # B × A × J × C
+    xs = np.sort(xb, axis=2)                                     # NaN last
+    n = (~np.isnan(xs)).sum(axis=2)                              # B × A × C
+    pos = np.arange(xs.shape[2])[None, None, :, None]
+    if kind == "median":
+        lo = np.clip((n - 1) // 2, 0, None)
+        hi = np.clip(n // 2, 0, None)
+        a = np.take_along_axis(xs, lo[:, :, None, :], axis=2)[:, :, 0, :]
+        b = np.take_along_axis(xs, hi[:, :, None, :], axis=2)[:, :, 0, :]
+        return np.where(n > 0, (a + b) / 2.0, np.nan)
+    k = (proportion * n).astype(np.intp)
+    keep = (pos >= k[:, :, None, :]) & (pos < (n - k)[:, :, None, :])
+    h = (n - 2 * k).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(h > 0, np.where(keep, xs, 0.0).sum(axis=2) / h, np.nan)
+
+
+class StabilityAnalysis:
+    """Bootstrap, weight and method perturbation of the whole selection.
+
+    Parameters
+    ----------
+    n_boot : int, default 1000
+        Number of resamples.
+    weight_ranges : dict, optional
+        Criterion id → (low, high) 配点 range; each resample draws uniformly within it.
+        Criteria left out keep the rubric's weight. ``None``: weights fixed.
+    methods : sequence of str, default all of :data:`scoring.combine.combiners.METHODS`
+        Combiner methods to switch between (one drawn per resample).
+    method_options : dict, optional
+        Method → options for :func:`scoring.combine.combiners.make_combiner` (e.g.
+        ``{"trimmed": {"proportion": 0.2}}``). ``confidence`` weights are not supported.
+    seed : int, default 0
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same result.
+    interval : float, default 0.9
+        Coverage of the rank interval (0.9: the 5 % and 95 % quantiles).
+    border : (float, float), default (0.1, 0.9)
+        An applicant is in the border zone (当落線上) when low < p_selected < high, i.e.
+        selected in more than 10 % but fewer than 90 % of the resamples.
+    baseline_method : str, optional
+        Method of the baseline (the proposal the committee sees): all the scores, the
+        rubric's weights. Default :data:`scoring.combine.combiners.DEFAULT_METHOD` (what
+        ``python -m scoring select`` uses); it need not be one of ``methods``.
+
+    Attributes (after :meth:`fit`)
+    -------------------------------
+    table_ : DataFrame
+        Index ``application`` (all candidates, baseline score order); columns
+        :data:`STABILITY_COLUMNS`: ``prefecture_name``; ``total`` and ``rank`` of the
+        baseline (the combine module's totals with ``baseline_method`` and the rubric
+        weights; rank among eligible applicants); ``baseline_selected`` (bool);
+        ``p_selected`` (share of resamples in which the applicant is selected; infeasible
+        resamples count as not selected); ``rank_median``, ``rank_lo``, ``rank_hi`` (rank
+        among eligible applicants over the resamples, quantiles of ``interval``; NaN for
+        ineligible); ``border`` (bool).
+    summary_ : dict
+        ``n_boot``, ``n_infeasible``, ``k``, ``baseline`` (ids), ``baseline_frequency``
+        (share of resamples that select exactly the baseline list), ``mean_overlap``
+        (average share of the baseline list kept in a resample), ``methods`` (method →
+        number of resamples), ``interval``, ``border``, ``seed``.
+    selections_ : Series
+        Index: selections as ids joined with ","; values: share of resamples; most frequent
+        first. Name ``frequency``.
+    totals_ : DataFrame
+        Resamples × applications (candidates): the totals of every resample.
+    method_draws_ : ndarray of str
+        The method of every resample.
+    """
+
+    def __init__(self, n_boot: int = 1000, weight_ranges: Mapping[str, tuple[float, float]] | None = None,
+                 methods: Sequence[str] = METHODS, method_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 seed: int = 0, interval: float = 0.9, border: tuple[float, float] = (0.1, 0.9),
+                 baseline_method: str | None = None):
+        self.n_boot = n_boot
+        self.baseline_method = baseline_method
+        self.weight_ranges = weight_ranges
+        self.methods = methods
+        self.method_options = method_options
+        self.seed = seed
+        self.interval = interval
+        self.border = border
+
+    def _check(self, rubric: Rubric) -> tuple[list[str], dict[str, tuple[float, float]]]:
+        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 1:
+            raise ValueError(f"n_boot は 1 以上の整数にしてください（指定: {self.n_boot!r}）")
+        methods = [self.methods] if isinstance(self.methods, str) else list(self.methods)
+        bad = [m for m in methods if m not in METHODS]
+        if not methods or bad:
+            raise ValueError(f"methods に使えない方法があります: {', '.join(map(str, bad)) or '（空）'}。使える method: {', '.join(METHODS)}")
+        for m, opts in (self.method_options or {}).items():
+            if m not in METHODS:
+                raise ValueError(f"method_options の '{m}' は方法ではありません。使える method: {', '.join(METHODS)}")
+            if "confidence" in opts:
+                raise ValueError("安定性分析では confidence（重み付き採点）は使えません")
+        if not 0 < self.interval < 1:
+            raise ValueError(f"interval は 0 と 1 の間にしてください（指定: {self.interval!r}）")
+        lo, hi = self.border
+        if not 0 <= lo < hi <= 1:
+            raise ValueError(f"border は 0 ≤ 下限 < 上限 ≤ 1 にしてください（指定: {self.border!r}）")
+        crits = [c.id for c in rubric.criteria]
+        ranges: dict[str, tuple[float, float]] = {}
+        for cid, rng in (self.weight_ranges or {}).items():
+            if cid not in crits:
+                raise ValueError(f"weight_ranges の評価項目 '{cid}' はルーブリックにありません。使える評価項目: {', '.join(crits)}")
+            a, b = float(rng[0]), float(rng[1])
+            if not (np.isfinite(a) and np.isfinite(b) and 0 <= a <= b):
+                raise ValueError(f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）")
+            ranges[cid] = (a, b)
+        base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
+        if base not in METHODS:
+            raise ValueError(f"baseline_method '{base}' はありません。使える method: {', '.join(METHODS)}")
+        return list(dict.fromkeys(methods)), ranges
+
+    def fit(self, scores: pd.DataFrame, rubric: Rubric, candidates: pd.DataFrame,
+            k: int | SelectSpec | tuple[int, ...], balance: Balance | None = None, *,
+            locks: Iterable[str] = (), exclusions: Iterable[str] = (), overrides: Iterable[str] = ()) -> StabilityAnalysis:
+        """Run the resamples.
+
+        Parameters
+        ----------
+        scores : DataFrame
+            The canonical long score table (``application, reviewer, criterion, score``).
+        rubric : Rubric
+        candidates : DataFrame
+            As for :func:`scoring.selection.solver.select` (its ``total`` column, if any, is ignored).
+        k, balance, locks, exclusions, overrides
+            As for :func:`scoring.selection.solver.select` (a range of k uses its target).
+
+        Returns
+        -------
+        StabilityAnalysis
+            ``self``.
+        """
+        methods, ranges = self._check(rubric)
+        opts = {m: dict((self.method_options or {}).get(m, {})) for m in methods}
+        data = _Reviews(scores, rubric)
+        kk = _as_k(k)
+        cand = candidates.copy()
+        cand.index = cand.index.astype(str)
+        cand = cand.sort_index()
+        selector = FastSelector(cand, kk, balance, locks=locks, exclusions=exclusions, overrides=overrides)
+        ids = selector.ids
+        app_pos = {a: i for i, a in enumerate(data.apps)}
+        cols = np.array([app_pos.get(i, -1) for i in ids])
+
+        # --- calibration once per method, checked against the combine module -------------
+        fitted: dict[str, Any] = {}
+        loc: dict[str, tuple[FloatArray, FloatArray]] = {}
+        A, J, C = data.u.shape
+        identity = np.broadcast_to(np.arange(J)[None, None, :], (1, A, J)).copy()
+        id_mask = identity < data.n[None, :, None]
+        for m in methods:
+            comb = make_combiner(m, **opts[m]).fit(scores, rubric)
+            fitted[m] = comb
+            ref = ((comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy(dtype=float)
+                    - data.mins) / data.widths)
+            if m in _MEAN_TYPE:
+                loc[m] = _calibrated(m, comb, data, opts[m])
+                mine = _weighted_location(*loc[m], identity, id_mask)[0]
+            else:
+                mine = _order_statistic_location(data.u, identity, id_mask, m, float(opts[m].get("proportion", 0.25)))[0]
+            both = np.isnan(ref) & np.isnan(mine)
+            if not np.all(both | (np.abs(ref - mine) <= 1e-9)):
+                raise RuntimeError(f"安定性分析の高速計算が combine の '{m}' と一致しません（オプションを確認してください）")
+
+        # --- draws -------------------------------------------------------------------------
+        rng = np.random.default_rng(self.seed)
+        B = int(self.n_boot)
+        method_idx = rng.integers(0, len(methods), B)
+        base_w = rubric.weights().reindex(data.crits).to_numpy(dtype=float)
+        W = np.tile(base_w, (B, 1))
+        for cid, (a, b) in ranges.items():
+            W[:, data.crits.index(cid)] = rng.uniform(a, b, B)
+        draws = (rng.random((B, A, J)) * data.n[None, :, None]).astype(np.intp)
+        mask = np.arange(J)[None, None, :] < data.n[None, :, None]
+
+        # --- criterion values (B × A × C on 0–1) and totals ---------------------------------
+        values = np.full((B, A, C), np.nan)
+        for mi, m in enumerate(methods):
+            sel = np.flatnonzero(method_idx == mi)
+            if not len(sel):
+                continue
+            if m in _MEAN_TYPE:
+                values[sel] = _weighted_location(*loc[m], draws[sel], np.broadcast_to(mask, (len(sel), A, J)))
+            else:
+                values[sel] = _order_statistic_location(data.u, draws[sel], np.broadcast_to(mask, (len(sel), A, J)),
+                                                        m, float(opts[m].get("proportion", 0.25)))
+        totals_apps = _weighted_totals(values, W)                              # B × A
+        totals = np.where(cols[None, :] >= 0, totals_apps[:, np.maximum(cols, 0)], np.nan)  # B × candidates
+
+        # --- selection and ranks per resample ---------------------------------------------
+        n_cand = len(ids)
+        selected = np.zeros((B, n_cand), dtype=bool)
+        infeasible = 0
+        sets: Counter[tuple[int, ...]] = Counter()
+        hint: list[int] | None = None
+        for b in range(B):
+            s = selector.select(totals[b], hint)   # the previous selection speeds up the search
+            if s is None:
+                infeasible += 1
+                continue
+            hint = s
+            selected[b, s] = True
+            sets[tuple(sorted(s))] += 1
+        avail = selector._avail[None, :] & np.isfinite(totals)
+        units = np.where(avail, np.round(np.nan_to_num(totals) * 10**4), -np.inf)
+        order = np.argsort(-units, axis=1, kind="stable")
+        ranks = np.empty((B, n_cand))
+        np.put_along_axis(ranks, order, np.arange(1, n_cand + 1, dtype=float)[None, :].repeat(B, 0), axis=1)
+        ranks = np.where(avail, ranks, np.nan)
+
+        # --- baseline: baseline method, rubric weights, all reviews -------------------------
+        base_method = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
+        if base_method not in fitted:
+            fitted[base_method] = make_combiner(
+                base_method, **dict((self.method_options or {}).get(base_method, {}))).fit(scores, rubric)
+        base_tot = fitted[base_method].totals()["total"]
+        base_tot.index = base_tot.index.astype(str)
+        base_vec = base_tot.reindex(ids).to_numpy(dtype=float)
+        base_sel = selector.select(base_vec)
+        base_avail = selector._avail & np.isfinite(base_vec)
+        base_units = np.where(base_avail, np.round(np.nan_to_num(base_vec) * 10**4), -np.inf)
+        base_rank = np.full(n_cand, np.nan)
+        base_rank[np.argsort(-base_units, kind="stable")] = np.arange(1, n_cand + 1)
+        base_rank = np.where(base_avail, base_rank, np.nan)
+
+        q = (1 - self.interval) / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r_med = np.nanmedian(ranks, axis=0)
+            r_lo = np.nanquantile(ranks, q, axis=0, method="inverted_cdf")
+            r_hi = np.nanquantile(ranks, 1 - q, axis=0, method="inverted_cdf")
+        p = selected.mean(axis=0)
+        lo, hi = self.border
+        names = cand["prefecture_name"].reindex(ids) if "prefecture_name" in cand.columns else pd.Series(ids, index=ids)
+        table = pd.DataFrame({
+            "prefecture_name": names.to_numpy(),
+            "total": base_vec,
+            "rank": pd.array([int(x) if np.isfinite(x) else pd.NA for x in base_rank], dtype="Int64"),
+            "baseline_selected": np.isin(np.arange(n_cand), base_sel or []),
+            "p_selected": p,
+            "rank_median": r_med,
+            "rank_lo": r_lo,
+            "rank_hi": r_hi,
+            "border": (p > lo) & (p < hi),
+        }, index=pd.Index(ids, name="application"))
+        sort_key = np.where(np.isfinite(base_units), -base_units, np.inf)
+        table = table.iloc[np.lexsort((np.arange(n_cand), sort_key))]
+        self.table_ = table
+
+        base_set = tuple(sorted(base_sel)) if base_sel is not None else None
+        overlap = (selected[:, base_sel].sum(axis=1) / kk).mean() if base_sel else float("nan")
+        self.summary_ = {
+            "n_boot": B,
+            "n_infeasible": infeasible,
+            "k": kk,
+            "baseline": [ids[i] for i in base_sel] if base_sel is not None else None,
+            "baseline_method": base_method,
+            "baseline_frequency": sets.get(base_set, 0) / B if base_set is not None else 0.0,
+            "mean_overlap": float(overlap),
+            "methods": {m: int((method_idx == i).sum()) for i, m in enumerate(methods)},
+            "interval": self.interval,
+            "border": self.border,
+            "seed": self.seed,
+        }
+        self.selections_ = pd.Series(
+            {",".join(ids[i] for i in s): c / B for s, c in sets.most_common()}, name="frequency", dtype=float)
+        self.selections_.index.name = "selection"
+        self.totals_ = pd.DataFrame(totals, columns=pd.Index(ids, name="application"))
+        self.totals_.index.name = "resample"
+        self.method_draws_ = np.array(methods, dtype=object)[method_idx]
+        return self
+
+
+def _weighted_totals(values: FloatArray, W: FloatArray) -> FloatArray:
+    """Totals on 0–100 from 0–1 criterion values (B × A × C) and weights (B × C), like
+    :meth:`scoring.combine.combiners.Combiner.totals`: weights renormalised to 100; NaN when a
+    criterion with a positive weight has no value."""
+    Wn = W * (100.0 / W.sum(axis=1, keepdims=True))
+    used = Wn > 0
+    contrib = np.where(used[:, None, :], values, 0.0) * Wn[:, None, :]
+    total = contrib.sum(axis=2)
+    missing = (np.isnan(values) & used[:, None, :]).any(axis=2)
+    return np.where(missing, np.nan, total)
+
+
+def stability(
+    scores: pd.DataFrame,
+    rubric: Rubric,
+    candidates: pd.DataFrame,
+    k: int | SelectSpec | tuple[int, ...],
+    balance: Balance | None = None,
+    *,
+    n_boot: int = 1000,
+    weight_ranges: Mapping[str, tuple[float, float]] | None = None,
+    methods: Sequence[str] = METHODS,
+    method_options: Mapping[str, Mapping[str, Any]] | None = None,
+    seed: int = 0,
+    interval: float = 0.9,
+    border: tuple[float, float] = (0.1, 0.9),
+    baseline_method: str | None = None,
+    locks: Iterable[str] = (),
+    exclusions: Iterable[str] = (),
+    overrides: Iterable[str] = (),
+) -> pd.DataFrame:
+    """How stable the selection is: p(selected) and a rank interval for every applicant.
+
+    Shortcut for ``StabilityAnalysis(...).fit(...).table_``; see :class:`StabilityAnalysis`
+    for the parameters and for what is resampled, what is held fixed and the columns.
+    The summary (baseline list, how often exactly that list is selected, …) is in
+    ``result.attrs["summary"]`` and the most frequent selections in
+    ``result.attrs["selections"]`` (a dict selection → share).
+    """
+    an = StabilityAnalysis(n_boot=n_boot, weight_ranges=weight_ranges, methods=methods,
+                           method_options=method_options, seed=seed, interval=interval, border=border,
+                           baseline_method=baseline_method)
+    an.fit(scores, rubric, candidates, k, balance, locks=locks, exclusions=exclusions, overrides=overrides)
+    out = an.table_.copy()
+    out.attrs["summary"] = dict(an.summary_)
+    out.attrs["selections"] = an.selections_.head(10).to_dict()
+    return out
+
+
+def stability_round(rnd: ReviewRound, scores: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """:func:`stability` with the round's applications and settings (``select``, ``balance``,
+    ``locks``, ``exclusions``, ``eligibility_override`` of round.yaml).
+
+    ``options`` are the keyword options of :func:`stability` (``n_boot``, ``weight_ranges``,
+    ``methods``, ``seed``, ``baseline_method`` …).
+    """
+    cfg = rnd.config
+    cand = candidates_frame(pd.Series(np.nan, index=rnd.applications.index, name="total"), rnd.applications)
+    return stability(scores, rnd.rubric, cand, cfg.select, cfg.balance, locks=cfg.locks,
+                     exclusions=cfg.exclusions, overrides=cfg.eligibility_override, **options)

@@ -1,0 +1,12 @@
+"""Stage 2, the score store: an append-only, hash-chained event log (SQLite or PostgreSQL).
+
+- :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, audit);
+- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores.
+"""
+
+from __future__ import annotations
+
+from .decision import Decision
+from .scores import ScoreStore, StoreError
+
+__all__ = ["Decision", "ScoreStore", "StoreError"]

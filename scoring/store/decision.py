@@ -1,0 +1,303 @@
+"""The committee's decision (選定結果): recorded in the round, logged like the scores.
+
+The 選定委員会 reads the proposal and decides: the final list, the applications it locked
+in (必ず含める) or excluded (除外), a free-text reason per applicant, who recorded it and when.
+The decision is stored as an event of kind ``"decision"`` in the round's score store
+(:mod:`scoring.store.scores`): append-only and in the same SHA-256 hash chain as the scores, so
+``python -m scoring audit`` detects a decision altered or removed afterwards. A later
+decision supersedes an earlier one; every one stays in the log.
+
+With the decision the fingerprints of what it was based on are recorded:
+
+- ``config_hash``: the settings (round, rubric version, weights, method, number to select,
+  balance, locks, exclusions, eligibility overrides) — :func:`scoring.core.settings.settings_hash`
+  of the settings without the scores;
+- ``score_fingerprint``: the scores (:func:`scoring.core.settings.score_fingerprint`);
+- ``settings_hash``: both together (what the committee output records in its 注記).
+
+:func:`check_decision` compares them with the current round: a change of scores or of
+settings after the decision becomes a Japanese warning on the committee output (notebook,
+HTML and Excel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..core.normalize import parse_prefecture
+
+if TYPE_CHECKING:
+    from .scores import ScoreStore
+
+__all__ = [
+    "DECISION_COLUMNS",
+    "DECISION_KIND",
+    "DECISION_STATUSES",
+    "Decision",
+    "check_decision",
+    "decision_status",
+    "decision_table",
+    "latest_decision",
+    "read_decisions",
+    "record_decision",
+]
+
+#: ``kind`` of a decision event in the score store.
+DECISION_KIND = "decision"
+#: Status of the decision shown on the committee output.
+DECISION_STATUSES: tuple[str, ...] = ("未決定", "決定済", "決定後に変更あり")
+#: Columns of :func:`decision_table` (index ``application``).
+DECISION_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",
+)
+_PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One recorded decision of the committee.
+
+    Attributes
+    ----------
+    selected : tuple of str
+        The final list (application ids = JIS codes), in the order given.
+    by : str
+        Who recorded it (the committee's secretary, a name).
+    recorded_at : datetime
+        When (UTC, timezone-aware).
+    locks, exclusions : tuple of str
+        Applications the committee locked in (必ず含める) or excluded (除外).
+    reasons : dict
+        Application id → free-text reason (any applicant, selected or not).
+    note : str
+        A free-text note on the whole decision.
+    proposed : tuple of str
+        The proposal (選定案) the committee saw, for the record.
+    settings_hash, config_hash, score_fingerprint : str
+        What the decision was based on (see the module docstring).
+    event_id : int or None
+        Id of the event in the score store (None before it is recorded).
+    """
+
+    selected: tuple[str, ...]
+    by: str
+    recorded_at: dt.datetime
+    locks: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+    proposed: tuple[str, ...] = ()
+    settings_hash: str = ""
+    config_hash: str = ""
+    score_fingerprint: str = ""
+    event_id: int | None = None
+
+    def to_payload(self) -> str:
+        """The JSON text stored in the event's ``comment`` (sorted keys, UTF-8)."""
+        data = {
+            "version": _PAYLOAD_VERSION,
+            "selected": list(self.selected), "locks": list(self.locks), "exclusions": list(self.exclusions),
+            "reasons": dict(sorted(self.reasons.items())), "note": self.note, "proposed": list(self.proposed),
+            "settings_hash": self.settings_hash, "config_hash": self.config_hash,
+            "score_fingerprint": self.score_fingerprint,
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Decision:
+        """Rebuild a decision from a score-store event (a row of ``ScoreStore.events()``)."""
+        try:
+            data = json.loads(str(event["comment"]))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"選定結果の記録（イベント {event.get('id')}）を読めません: {e}") from e
+        ts = pd.Timestamp(event["timestamp"])
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return cls(
+            selected=tuple(data.get("selected", ())), by=str(event.get("actor", "")),
+            recorded_at=ts.to_pydatetime(), locks=tuple(data.get("locks", ())),
+            exclusions=tuple(data.get("exclusions", ())), reasons=dict(data.get("reasons", {})),
+            note=str(data.get("note", "")), proposed=tuple(data.get("proposed", ())),
+            settings_hash=str(data.get("settings_hash", "")), config_hash=str(data.get("config_hash", "")),
+            score_fingerprint=str(data.get("score_fingerprint", "")), event_id=int(event["id"]),
+        )
+
+    @property
+    def recorded_at_jst(self) -> dt.datetime:
+        """``recorded_at`` in Japan Standard Time."""
+        return self.recorded_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+
+
+def _codes(values: Iterable[object], known: Mapping[str, str], what: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        text = str(v).strip()
+        if not text:
+            continue
+        try:
+            code = text if text in known else parse_prefecture(text)
+        except ValueError:
+            code = ""
+        if code not in known:
+            listing = "、".join(f"{c} {n}" for c, n in known.items())
+            raise ValueError(f"{what}の「{text}」はこの審査ラウンドの応募ではありません。"
+                             f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing}")
+        if code in out:
+            raise ValueError(f"{what}に {code}（{known[code]}）が2回指定されています。1回にしてください")
+        out.append(code)
+    return tuple(out)
+
+
+def record_decision(
+    store: ScoreStore,
+    selected: Sequence[object],
+    *,
+    by: str,
+    reasons: Mapping[str, str] | None = None,
+    locks: Sequence[object] = (),
+    exclusions: Sequence[object] = (),
+    note: str = "",
+    proposed: Sequence[str] = (),
+    settings_hash: str = "",
+    config_hash: str = "",
+    score_fingerprint: str = "",
+) -> Decision:
+    """Validate the committee's decision and append it to the score store's chain.
+
+    Parameters
+    ----------
+    store : ScoreStore
+        The round's store (the decision is checked against its round's applications).
+    selected : sequence
+        The final list: JIS codes or prefecture names. At least one.
+    by : str
+        Who records it. Required.
+    reasons : mapping, optional
+        Application (code or name) → free-text reason. Any text is kept as text (it never
+        becomes a formula in the exported workbook).
+    locks, exclusions : sequence
+        Applications locked in / excluded by the committee. A lock must be in ``selected``
+        and an exclusion must not be.
+    note : str
+        A note on the whole decision.
+    proposed, settings_hash, config_hash, score_fingerprint
+        What the decision was based on; :func:`scoring.analysis.committee.record_committee_decision`
+        fills them from the current committee material.
+
+    Returns
+    -------
+    Decision
+        As recorded (with ``event_id`` and ``recorded_at``).
+
+    Raises
+    ------
+    ValueError
+        Japanese message: unknown application, duplicate, empty list or ``by``, a lock not
+        selected, an exclusion selected.
+    """
+    apps = store.rnd.applications
+    names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
+    known = {str(a): str(names.get(a, "")) for a in apps.index}
+    if not isinstance(by, str) or not by.strip():
+        raise ValueError("記録する人（by）が空です。選定結果を記録する人の名前を入力してください。")
+    sel = _codes(selected, known, "選定する応募")
+    if not sel:
+        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
+    lk = _codes(locks, known, "必ず含める応募")
+    ex = _codes(exclusions, known, "除外する応募")
+    bad = [c for c in lk if c not in sel]
+    if bad:
+        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
+                         "選定に加えるか、必ず含める指定を外してください。")
+    bad = [c for c in ex if c in sel]
+    if bad:
+        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
+                         "選定から外すか、除外の指定を外してください。")
+    rs: dict[str, str] = {}
+    for key, text in (reasons or {}).items():
+        (code,) = _codes([key], known, "理由の応募")
+        if not isinstance(text, str):
+            raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
+        if text.strip():
+            rs[code] = text.strip()
+    decision = Decision(
+        selected=sel, by=by.strip(), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
+        reasons=rs, note=note.strip(), proposed=tuple(str(p) for p in proposed), settings_hash=settings_hash,
+        config_hash=config_hash, score_fingerprint=score_fingerprint,
+    )
+    event_id = store.record_decision(decision.to_payload(), by=decision.by)
+    events = store.events()
+    row = events.loc[events["id"] == event_id].iloc[0]
+    return Decision.from_event(row.to_dict())
+
+
+def read_decisions(store: ScoreStore) -> list[Decision]:
+    """Every decision recorded in the store, oldest first."""
+    events = store.events()
+    rows = events.loc[events["kind"] == DECISION_KIND]
+    return [Decision.from_event(r) for r in rows.to_dict("records")]
+
+
+def latest_decision(store: ScoreStore) -> Decision | None:
+    """The decision in force (the last one recorded), or None."""
+    found = read_decisions(store)
+    return found[-1] if found else None
+
+
+def check_decision(decision: Decision | None, *, config_hash: str, score_fingerprint: str) -> list[str]:
+    """Japanese warnings when the scores or the settings changed after the decision.
+
+    Returns an empty list when there is no decision or nothing changed.
+    """
+    if decision is None:
+        return []
+    when = f"{decision.recorded_at_jst:%Y-%m-%d %H:%M}（日本時間）"
+    who = f"{decision.by} が {when} に記録"
+    out: list[str] = []
+    if decision.score_fingerprint != score_fingerprint:
+        out.append(f"選定結果（{who}）の後に採点が変更されています。この資料の合計点・順位・選定案は"
+                   "決定の時点と異なります。採点の変更を確認し、必要なら選定結果を記録し直してください。")
+    if decision.config_hash != config_hash:
+        out.append(f"選定結果（{who}）の後に設定（評価基準・配点・統合方法・選定数・バランスの条件・"
+                   "必ず含める／除外の指定）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
+    return out
+
+
+def decision_status(decision: Decision | None, warnings: Sequence[str]) -> str:
+    """One of :data:`DECISION_STATUSES`."""
+    if decision is None:
+        return DECISION_STATUSES[0]
+    return DECISION_STATUSES[2] if warnings else DECISION_STATUSES[1]
+
+
+def decision_table(decision: Decision, applications: pd.DataFrame) -> pd.DataFrame:
+    """The decision per applicant.
+
+    Returns
+    -------
+    DataFrame
+        Index ``application`` (every application of the round, decided ones first in the
+        decision's order, then the others by id); columns :data:`DECISION_COLUMNS`:
+        ``prefecture_name``; ``decided`` and ``proposed`` (bool: in the final list / in the
+        proposal the committee saw); ``difference`` (Japanese: 選定案から追加 / 選定案から除外
+        / ""); ``locked``, ``excluded`` (bool); ``reason`` (the committee's free text, "").
+    """
+    names = applications["prefecture_name"] if "prefecture_name" in applications.columns else pd.Series(dtype=str)
+    ids = [str(a) for a in applications.index]
+    order = [a for a in decision.selected if a in ids] + sorted(a for a in ids if a not in decision.selected)
+    rows = []
+    for a in order:
+        dec, prop = a in decision.selected, a in decision.proposed
+        diff = ""
+        if decision.proposed and dec != prop:
+            diff = "選定案から追加" if dec else "選定案から除外"
+        rows.append({"application": a, "prefecture_name": str(names.get(a, "")), "decided": dec, "proposed": prop,
+                     "difference": diff, "locked": a in decision.locks, "excluded": a in decision.exclusions,
+                     "reason": decision.reasons.get(a, "")})
+    out = pd.DataFrame(rows, columns=["application", *DECISION_COLUMNS]).set_index("application")
+    return out

@@ -1,0 +1,950 @@
+"""The score store (採点データベース): an append-only, hash-chained event log of scores.
+
+Every save of a score, every submission (提出) and every reopening (再開) is one *event*,
+appended to the table ``score_events`` and never changed. The current scores, and the
+status of each (reviewer, application) pair, are derived from the log. Each event carries
+the SHA-256 hash of its canonical fields and of the previous event's hash, so the log is a
+hash chain: :meth:`ScoreStore.verify` (``python -m scoring audit``) finds any event that
+was altered or removed afterwards.
+
+Backends
+--------
+SQLAlchemy Core, so the same code runs on
+
+* **SQLite** (default): the file ``scores.sqlite`` in the round folder, in WAL mode with
+  ``synchronous=FULL`` (a committed score survives a crash of the process or of the
+  machine). Writers take the database lock up front (``BEGIN IMMEDIATE``) and wait for
+  one another (``busy_timeout`` 60 s).
+* **PostgreSQL** for a shared server: any ``postgresql://`` or
+  ``postgresql+psycopg://`` URL. Writers serialise on a one-row chain-head table with
+  ``SELECT ... FOR UPDATE``.
+
+Either way, appends are serialised, so the chain stays linear with many concurrent
+writers (tested with 8 processes). The database also refuses ``UPDATE`` and ``DELETE`` on
+``score_events`` with triggers; the hash chain detects tampering that bypasses them.
+
+Tables
+------
+``score_events``
+    One row per event, columns :data:`EVENT_COLUMNS`: ``id`` (1, 2, 3, … without gaps),
+    ``timestamp`` (UTC, ISO 8601 text with microseconds), ``kind`` (:data:`KINDS`),
+    ``reviewer``, ``application``, ``criterion`` (``NULL`` for submit/reopen), ``score``
+    (``NULL`` = no score: cleared, or a comment only), ``comment`` (for reopen: the
+    reason), ``rubric_version``, ``source`` (:data:`SOURCES`), ``actor`` (who did it: the
+    reviewer, or the analyst for reopen), ``prev_hash``, ``hash``.
+``score_chain_head``
+    One row: id and hash of the last event (lets :meth:`ScoreStore.verify` detect the
+    removal of the last events, and is the PostgreSQL lock).
+``score_meta``
+    Key/value: schema version and the round name (a database belongs to one round).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import numbers
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+
+from ..config.rubric import format_level
+from ..core.errors import StoreError
+from ..core.schema import SCORE_COLUMNS
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ..config.rubric import Criterion
+    from ..round.loader import ReviewRound
+
+__all__ = [
+    "AUDIT_COLUMNS",
+    "DB_FILENAME",
+    "ENV_DATABASE_URL",
+    "EVENT_COLUMNS",
+    "GENESIS_HASH",
+    "KINDS",
+    "SOURCES",
+    "STATUSES",
+    "STATUS_COLUMNS",
+    "ScoreStore",
+    "StoreError",
+    "default_url",
+    "event_hash",
+]
+
+#: File name of the SQLite store in the round folder.
+DB_FILENAME = "scores.sqlite"
+#: Environment variable with a database URL that replaces the default SQLite file.
+ENV_DATABASE_URL = "SCORING_DATABASE_URL"
+#: Where an event came from.
+SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
+#: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
+#: and the committee's decision (:func:`scoring.store.decision.record_decision`).
+KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
+_PAIR_KINDS = ("score", "submit", "reopen")
+#: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
+STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
+#: Columns of :meth:`ScoreStore.events` (and of the ``score_events`` table).
+EVENT_COLUMNS: tuple[str, ...] = (
+    "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
+    "rubric_version", "source", "actor", "prev_hash", "hash",
+)
+#: Columns of :meth:`ScoreStore.statuses`.
+STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
+#: Columns of :meth:`ScoreStore.verify`.
+AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
+#: ``prev_hash`` of the first event.
+GENESIS_HASH = "0" * 64
+
+_SCHEMA_VERSION = "1"
+_HASHED = ("id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
+           "rubric_version", "source", "actor", "prev_hash")
+_WRITE_FLAG = "_shinsa_begin_immediate"
+_PG_INIT_LOCK = 73_656_901  # arbitrary advisory-lock key for schema creation
+_SQLITE_LOCK_WAIT = 60.0  # seconds a SQLite writer waits for the lock
+
+_metadata = sa.MetaData()
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_events = sa.Table(
+    "score_events", _metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=False),
+    sa.Column("timestamp", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("reviewer", sa.String(100), nullable=False),
+    sa.Column("application", sa.String(16), nullable=False),
+    sa.Column("criterion", sa.String(100), nullable=True),
+    sa.Column("score", sa.Float(), nullable=True),
+    sa.Column("comment", sa.Text(), nullable=False),
+    sa.Column("rubric_version", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Index("ix_score_events_cell", "reviewer", "application", "criterion", "id"),
+    sa.Index("ix_score_events_kind", "kind", "id"),
+)
+_head = sa.Table(
+    "score_chain_head", _metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("last_id", _ID, nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+)
+_meta = sa.Table(
+    "score_meta", _metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+# Statements of the write path, built once (the widget saves one score per transaction).
+_Q_HEAD_LOCK = sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
+_Q_HEAD = sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1)
+_Q_INSERT = sa.insert(_events)
+_Q_MOVE_HEAD = (sa.update(_head).where(_head.c.id == 1)
+                .values(last_id=sa.bindparam("new_id"), last_hash=sa.bindparam("new_hash")))
+_Q_PAIR_CONTROL = (sa.select(_events.c.kind)
+                   .where(_events.c.kind.in_(("submit", "reopen")),
+                          _events.c.reviewer == sa.bindparam("r"), _events.c.application == sa.bindparam("a"))
+                   .order_by(_events.c.id.desc()).limit(1))
+
+_APPEND_ONLY_JA = "採点の記録（score_events）は追記のみです。変更・削除はできません"
+_SQLITE_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS score_events_no_update BEFORE UPDATE ON score_events
+    BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY_JA}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS score_events_no_delete BEFORE DELETE ON score_events
+    BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY_JA}'); END""",
+)
+_PG_TRIGGERS = (
+    f"""CREATE OR REPLACE FUNCTION score_events_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{_APPEND_ONLY_JA}'; END $$""",
+    "DROP TRIGGER IF EXISTS score_events_no_change ON score_events",
+    """CREATE TRIGGER score_events_no_change BEFORE UPDATE OR DELETE ON score_events
+    FOR EACH ROW EXECUTE FUNCTION score_events_append_only()""",
+)
+
+
+def default_url(rnd: ReviewRound) -> str:
+    """The store URL of a round: ``$SCORING_DATABASE_URL`` if set, else its SQLite file."""
+    env = os.environ.get(ENV_DATABASE_URL, "").strip()
+    if env:
+        return env
+    return f"sqlite:///{(Path(rnd.path) / DB_FILENAME).resolve()}"
+
+
+def _canonical_score(score: object) -> str | None:
+    if score is None:
+        return None
+    value = float(score)  # type: ignore[arg-type]
+    return None if math.isnan(value) else repr(value)
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of an event's canonical fields, ``prev_hash`` included.
+
+    The canonical form is a JSON object of :data:`EVENT_COLUMNS` minus ``hash`` with sorted
+    keys, no spaces, UTF-8; ``score`` as Python's shortest round-trip ``repr`` of the float
+    (or ``null``), ``id`` as an integer, everything else as stored text.
+    """
+    payload: dict[str, object] = {}
+    for key in _HASHED:
+        value = event[key]
+        if key == "id":
+            payload[key] = int(value)
+        elif key == "score":
+            payload[key] = _canonical_score(value)
+        else:
+            payload[key] = None if value is None else str(value)
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+@dataclass
+class _Tx:
+    """An open write transaction holding the chain lock; events appended in order."""
+
+    conn: Connection
+    last_id: int
+    last_hash: str
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+    def append(self, *, kind: str, reviewer: str, application: str, criterion: str | None,
+               score: float | None, comment: str, rubric_version: str, source: str, actor: str) -> int:
+        ev: dict[str, Any] = {
+            "id": self.last_id + 1, "timestamp": _now(), "kind": kind, "reviewer": reviewer, "application": application,
+            "criterion": criterion, "score": score, "comment": comment, "rubric_version": rubric_version,
+            "source": source, "actor": actor, "prev_hash": self.last_hash,
+        }
+        ev["hash"] = event_hash(ev)
+        self.pending.append(ev)
+        self.last_id, self.last_hash = ev["id"], ev["hash"]
+        return int(ev["id"])
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.conn.execute(_Q_INSERT, self.pending)
+        self.conn.execute(_Q_MOVE_HEAD, {"new_id": self.last_id, "new_hash": self.last_hash})
+        self.pending = []
+
+
+class ScoreStore:
+    """The score store of one review round.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL: ``sqlite:////abs/path/scores.sqlite`` or
+        ``postgresql+psycopg://user:pw@host/db`` (plain ``postgresql://`` is read as
+        psycopg 3). Tables are created when missing.
+    rnd : ReviewRound
+        The round whose rubric, reviewers (with their conflicts) and applications every
+        write is validated against.
+
+    Raises
+    ------
+    StoreError
+        The database cannot be opened, or it belongs to another round.
+
+    Notes
+    -----
+    Refusals (all :class:`StoreError`, Japanese, naming what and what to do): a score not
+    on the criterion's scale or off its step, a non-numeric score, an unknown reviewer,
+    application or criterion, a reviewer scoring an application they are in conflict with
+    (利害関係), any change to a submitted pair until the analyst reopens it, a submission
+    with an unscored criterion or a missing required comment, an unknown ``source``.
+
+    Examples
+    --------
+    >>> store = ScoreStore.open(rnd)                      # doctest: +SKIP
+    >>> store.record("R1", "01", "need_pool_gap", 4)      # doctest: +SKIP
+    >>> store.scores()                                    # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, rnd: ReviewRound) -> None:
+        self.rnd = rnd
+        self._rubric_version = rnd.rubric.version
+        self._reviewers = {r.id: r for r in rnd.reviewers}
+        self._criteria: dict[str, Criterion] = {c.id: c for c in rnd.rubric.criteria}
+        apps = rnd.applications
+        names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
+        self._apps: dict[str, str] = {str(a): str(names.get(a, "")) for a in apps.index}
+        try:
+            u = sa.engine.make_url(url)
+        except sa.exc.ArgumentError as e:
+            raise StoreError(f"データベースの URL「{url}」を解釈できません（{e}）。"
+                             f"sqlite:///パス または postgresql+psycopg://ユーザー:パスワード@ホスト/DB の形にしてください。") from e
+        if u.drivername in ("postgresql", "postgres"):
+            u = u.set(drivername="postgresql+psycopg")
+        self.url: str = u.render_as_string(hide_password=True)
+        self._sqlite = u.get_backend_name() == "sqlite"
+        if self._sqlite:
+            db = u.database or ""
+            if db in ("", ":memory:") or db.startswith("file:"):
+                raise StoreError(f"SQLite のデータベースはファイルにしてください（{self.url}）。"
+                                 "例: sqlite:////審査ラウンドのフォルダ/scores.sqlite")
+            if not Path(db).parent.is_dir():
+                raise StoreError(f"データベースのフォルダ {Path(db).parent} がありません。"
+                                 "審査ラウンドのフォルダ、または SCORING_DATABASE_URL を確認してください。")
+            self._engine: Engine = sa.create_engine(u, connect_args={"timeout": 60})
+            sa_event.listen(self._engine, "connect", _sqlite_on_connect)
+            sa_event.listen(self._engine, "begin", _sqlite_on_begin)
+        else:
+            self._engine = sa.create_engine(u, pool_pre_ping=True)
+        try:
+            self._init_schema()
+        except StoreError:
+            self._engine.dispose()
+            raise
+        except sa.exc.SQLAlchemyError as e:
+            self._engine.dispose()
+            raise StoreError(f"採点データベース（{self.url}）を開けません: {_short(e)}。"
+                             "ファイルの書き込み権限、サーバーの起動状態、SCORING_DATABASE_URL を確認してください。") from e
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, rnd: ReviewRound, url: str | None = None) -> ScoreStore:
+        """Open (creating if needed) the store of ``rnd``.
+
+        The URL is ``url`` if given, else ``$SCORING_DATABASE_URL``, else the SQLite file
+        ``scores.sqlite`` in the round folder.
+        """
+        return cls(url or default_url(rnd), rnd)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release all database connections."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"ScoreStore({self.url!r}, round={self.rnd.config.name!r})"
+
+    def _init_schema(self) -> None:
+        insp_ok = False
+        with self._engine.connect() as conn:
+            if sa.inspect(conn).has_table("score_meta"):
+                rows = dict(conn.execute(sa.select(_meta.c.key, _meta.c.value)).all())
+                insp_ok = rows.get("schema_version") == _SCHEMA_VERSION
+                if insp_ok:
+                    self._check_round(rows)
+            conn.rollback()
+        if insp_ok:
+            return
+        with self._transaction(write=True) as conn:
+            if not self._sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INIT_LOCK})
+            _metadata.create_all(conn)
+            for ddl in (_SQLITE_TRIGGERS if self._sqlite else _PG_TRIGGERS):
+                conn.exec_driver_sql(ddl)
+            rows = dict(conn.execute(sa.select(_meta.c.key, _meta.c.value)).all())
+            if not rows:
+                conn.execute(sa.insert(_meta), [
+                    {"key": "schema_version", "value": _SCHEMA_VERSION},
+                    {"key": "round_name", "value": self.rnd.config.name},
+                    {"key": "created_at", "value": _now()},
+                ])
+            elif rows.get("schema_version") != _SCHEMA_VERSION:
+                raise StoreError(f"採点データベース（{self.url}）の形式（版 {rows.get('schema_version')}）に"
+                                 f"このワークベンチ（版 {_SCHEMA_VERSION}）は対応していません。ワークベンチを更新してください。")
+            else:
+                self._check_round(rows)
+            if conn.execute(sa.select(_head.c.id)).first() is None:
+                conn.execute(sa.insert(_head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
+
+    def _check_round(self, meta: Mapping[str, str]) -> None:
+        stored = meta.get("round_name")
+        if stored is not None and stored != self.rnd.config.name:
+            raise StoreError(
+                f"採点データベース（{self.url}）は別の審査ラウンド「{stored}」のものです"
+                f"（開こうとしたのは「{self.rnd.config.name}」）。別のラウンドの採点は混ぜられません。"
+                "round.yaml の name を元に戻すか、このラウンド用のデータベース（SCORING_DATABASE_URL）を指定してください。")
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                if self._sqlite and write:
+                    conn.info[_WRITE_FLAG] = True
+                with conn.begin():
+                    yield conn
+        except (sa.exc.OperationalError, sqlite3.OperationalError) as e:
+            raise StoreError(f"採点データベース（{self.url}）に書き込めませんでした: {_short(e)}。"
+                             "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。") from e
+
+    @contextmanager
+    def _locked(self) -> Iterator[_Tx]:
+        """A write transaction holding the chain lock; pending events are written at exit."""
+        with self._transaction(write=True) as conn:
+            row = conn.execute(_Q_HEAD_LOCK).first()
+            if row is None:
+                raise StoreError(f"採点データベース（{self.url}）の管理情報（score_chain_head）がありません。"
+                                 "`python -m scoring audit` で確認し、事務局に連絡してください。")
+            tx = _Tx(conn, int(row[0]), str(row[1]))
+            yield tx
+            tx.flush()
+
+    # ------------------------------------------------------------------ validation
+    def _app_label(self, application: str) -> str:
+        name = self._apps.get(application, "")
+        return f"応募 {application}（{name}）" if name else f"応募 {application}"
+
+    def _reviewer_label(self, reviewer: str) -> str:
+        r = self._reviewers.get(reviewer)
+        return f"審査員 {reviewer}（{r.name}）" if r is not None else f"審査員 {reviewer}"
+
+    def _check_source(self, source: str) -> str:
+        if source not in SOURCES:
+            raise StoreError(f"記録元 source「{source}」は使えません。次のいずれかにしてください: {'、'.join(SOURCES)}")
+        return source
+
+    def _check_pair(self, reviewer: object, application: object) -> tuple[str, str]:
+        if not isinstance(reviewer, str) or reviewer not in self._reviewers:
+            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にないため、記録できません。"
+                             f"審査員IDを確認してください（登録済み: {'、'.join(self._reviewers)}）。")
+        if not isinstance(application, str) or application not in self._apps:
+            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
+                             "応募の都道府県コード（2桁、例: 01）を確認してください。")
+        if application in self._reviewers[reviewer].conflicts:
+            raise StoreError(f"{self._reviewer_label(reviewer)}は{self._app_label(application)}と利害関係があるため、"
+                             "この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に"
+                             "誤りがある場合は事務局に連絡してください。")
+        return reviewer, application
+
+    def _check_cell(self, reviewer: object, application: object, criterion: object, score: object,
+                    comment: object) -> tuple[str, str, str, float | None, str]:
+        r, a = self._check_pair(reviewer, application)
+        if not isinstance(criterion, str) or criterion not in self._criteria:
+            raise StoreError(f"評価項目「{criterion}」は評価基準（版 {self._rubric_version}）にないため、記録できません。"
+                             f"次のいずれかにしてください: {'、'.join(self._criteria)}")
+        crit = self._criteria[criterion]
+        value: float | None
+        if _is_missing(score):
+            value = None
+        else:
+            where = f"{self._app_label(a)}の評価項目「{crit.label_ja}」（{crit.id}）"
+            levels = "、".join(format_level(x) for x in crit.levels)
+            if isinstance(score, bool) or not isinstance(score, numbers.Real):
+                raise StoreError(f"{where}の点数「{score}」は数値ではないため、記録できません。"
+                                 f"{levels} のいずれかを数値で入力してください。")
+            if not crit.is_allowed(score):
+                s = crit.effective_scale
+                raise StoreError(f"{where}に {format_level(float(score))} 点は記録できません。尺度は "
+                                 f"{format_level(s.min)}〜{format_level(s.max)}（{format_level(s.step)} 刻み）です。"
+                                 f"{levels} のいずれかを入力してください。")
+            value = float(score)
+        if _is_missing(comment):
+            text = ""
+        elif isinstance(comment, str):
+            text = comment
+        else:
+            raise StoreError(f"{self._app_label(a)}の評価項目「{crit.label_ja}」のコメントが文字列ではありません"
+                             f"（{type(comment).__name__}）。文章で入力してください。")
+        return r, a, criterion, value, text
+
+    # ------------------------------------------------------------------ state inside a transaction
+    def _last_control(self, conn: Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Last submit/reopen kind per pair (only pairs that have one)."""
+        if not pairs:
+            return {}
+        if len(pairs) == 1:
+            (r, a), = pairs
+            kind = conn.execute(_Q_PAIR_CONTROL, {"r": r, "a": a}).scalar()
+            return {} if kind is None else {(r, a): str(kind)}
+        q = (sa.select(_events.c.reviewer, _events.c.application, _events.c.kind)
+             .where(_events.c.kind.in_(("submit", "reopen"))).order_by(_events.c.id))
+        reviewers = {r for r, _ in pairs}
+        if len(reviewers) <= 50:
+            q = q.where(_events.c.reviewer.in_(sorted(reviewers)))
+        out: dict[tuple[str, str], str] = {}
+        for r, a, kind in conn.execute(q):
+            if (r, a) in pairs:
+                out[(r, a)] = kind
+        return out
+
+    def _refuse_submitted(self, conn: Connection, pairs: set[tuple[str, str]]) -> None:
+        control = self._last_control(conn, pairs)
+        locked = sorted(p for p, kind in control.items() if kind == "submit")
+        if locked:
+            what = "、".join(f"{self._reviewer_label(r)}の{self._app_label(a)}" for r, a in locked)
+            raise StoreError(f"{what}の採点は提出済みのため、変更できません。変更が必要な場合は、"
+                             "事務局に再開（提出の取り消し）を依頼してください。",
+                             problems=[f"{self._reviewer_label(r)}の{self._app_label(a)}は提出済みです" for r, a in locked])
+
+    def _cells(self, conn: Connection, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]:
+        q = (sa.select(_events.c.criterion, _events.c.score, _events.c.comment)
+             .where(_events.c.kind == "score", _events.c.reviewer == reviewer,
+                    _events.c.application == application)
+             .order_by(_events.c.id))
+        return {c: (s, m) for c, s, m in conn.execute(q)}
+
+    def _missing(self, cells: Mapping[str, tuple[float | None, str]]) -> list[str]:
+        unscored: list[str] = []
+        uncommented: list[str] = []
+        for cid, crit in self._criteria.items():
+            score, comment = cells.get(cid, (None, ""))
+            if score is None:
+                unscored.append(f"「{crit.label_ja}」")
+            elif crit.comment_required(score) and not (comment or "").strip():
+                uncommented.append(f"「{crit.label_ja}」（{format_level(score)} 点のためコメントが必要）")
+        out = []
+        if unscored:
+            out.append("未採点: " + "、".join(unscored))
+        if uncommented:
+            out.append("コメント未記入: " + "、".join(uncommented))
+        return out
+
+    def _incomplete_error(self, reviewer: str, application: str, missing: list[str]) -> StoreError:
+        return StoreError(f"{self._reviewer_label(reviewer)}の{self._app_label(application)}の採点は未完了のため、"
+                          f"提出できません。次を入力してから提出してください。{' ／ '.join(missing)}",
+                          problems=missing)
+
+    # ------------------------------------------------------------------ writing
+    def record(self, reviewer: str, application: str, criterion: str, score: float | None,
+               comment: str = "", *, source: str = "widget", actor: str | None = None) -> int:
+        """Record one score (and its comment) as a new event; returns the event id.
+
+        Parameters
+        ----------
+        reviewer, application, criterion : str
+            Reviewer id, application id (2-digit JIS code), criterion id.
+        score : float or None
+            A level of the criterion's scale. ``None`` (or NaN) records no score: it clears
+            an earlier score, or saves a comment before scoring.
+        comment : str
+            The comment for this criterion as it now stands (replaces the earlier one).
+        source : str
+            One of :data:`SOURCES`; the widget saves with ``"widget"``.
+        actor : str, optional
+            Who did it, if not the reviewer (e.g. the analyst who imported a file).
+
+        Raises
+        ------
+        StoreError
+            See the class notes; also when the pair is already submitted.
+        """
+        src = self._check_source(source)
+        r, a, c, value, text = self._check_cell(reviewer, application, criterion, score, comment)
+        with self._locked() as tx:
+            self._refuse_submitted(tx.conn, {(r, a)})
+            return tx.append(kind="score", reviewer=r, application=a, criterion=c, score=value, comment=text,
+                             rubric_version=self._rubric_version, source=src, actor=actor or r)
+
+    def record_many(self, rows: Iterable[Mapping[str, object]], *, source: str = "excel",
+                    submit: Iterable[tuple[str, str]] = (), require_empty: bool = False,
+                    actor: str | None = None) -> int:
+        """Record many scores atomically: all rows are validated, then written in one transaction.
+
+        Parameters
+        ----------
+        rows : iterable of mappings
+            Keys ``reviewer``, ``application``, ``criterion``, ``score`` and optionally
+            ``comment`` (the canonical score columns; a DataFrame with these columns
+            works too). Later rows for the same cell win.
+        source : str
+            One of :data:`SOURCES` (an Excel import uses ``"excel"``).
+        submit : iterable of (reviewer, application)
+            Pairs to submit in the same transaction, after the rows are written; each must
+            then be complete.
+        require_empty : bool
+            Refuse unless the log is still empty (used to seed demo data exactly once).
+        actor : str, optional
+            Who did it, if not the reviewer of each row.
+
+        Returns
+        -------
+        int
+            Number of score events written (``len(rows)``).
+
+        Raises
+        ------
+        StoreError
+            If any row is invalid (``problems`` lists every refused row, numbered from 1),
+            any pair is already submitted, a pair to submit is incomplete, or
+            ``require_empty`` and the log has events. Nothing is written then.
+        """
+        src = self._check_source(source)
+        if isinstance(rows, pd.DataFrame):
+            rows = rows.to_dict("records")  # type: ignore[assignment]
+        valid: list[tuple[str, str, str, float | None, str]] = []
+        problems: list[str] = []
+        for i, row in enumerate(rows, start=1):
+            lacking = [k for k in ("reviewer", "application", "criterion", "score") if k not in row]
+            if lacking:
+                problems.append(f"{i}件目: 列 {'、'.join(lacking)} がありません")
+                continue
+            try:
+                valid.append(self._check_cell(row["reviewer"], row["application"], row["criterion"],
+                                              row["score"], row.get("comment", "")))
+            except StoreError as e:
+                problems.append(f"{i}件目: {e}")
+        to_submit: list[tuple[str, str]] = []
+        for j, pair in enumerate(submit, start=1):
+            try:
+                to_submit.append(self._check_pair(*pair))
+            except (StoreError, TypeError) as e:
+                problems.append(f"提出 {j}件目: {e}")
+        if problems:
+            raise StoreError(f"{len(problems)} 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。\n"
+                             + "\n".join(problems), problems=problems)
+        with self._locked() as tx:
+            if require_empty and tx.last_id > 0:
+                raise StoreError(f"採点データベース（{self.url}）には既に {tx.last_id} 件の記録があるため、"
+                                 "何も書き込みませんでした。作り直す場合は、データベースのファイルを削除してから実行してください。")
+            pairs = {(r, a) for r, a, *_ in valid} | set(to_submit)
+            self._refuse_submitted(tx.conn, pairs)
+            for r, a, c, value, text in valid:
+                tx.append(kind="score", reviewer=r, application=a, criterion=c, score=value, comment=text,
+                          rubric_version=self._rubric_version, source=src, actor=actor or r)
+            if to_submit:
+                batch: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
+                for r, a, c, value, text in valid:
+                    batch.setdefault((r, a), {})[c] = (value, text)
+                incomplete: list[str] = []
+                seen: set[tuple[str, str]] = set()
+                for r, a in to_submit:
+                    if (r, a) in seen:
+                        continue
+                    seen.add((r, a))
+                    cells = self._cells(tx.conn, r, a)
+                    cells.update(batch.get((r, a), {}))
+                    missing = self._missing(cells)
+                    if missing:
+                        incomplete.append(str(self._incomplete_error(r, a, missing)))
+                    tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment="",
+                              rubric_version=self._rubric_version, source=src, actor=actor or r)
+                if incomplete:
+                    raise StoreError("提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
+                                     problems=incomplete)
+        return len(valid)
+
+    def submit(self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None) -> None:
+        """Submit (提出) a reviewer's scores of one application; afterwards they are locked.
+
+        Raises
+        ------
+        StoreError
+            Unknown reviewer/application, conflict, already submitted, or incomplete: the
+            message lists every unscored criterion and every missing required comment.
+        """
+        src = self._check_source(source)
+        r, a = self._check_pair(reviewer, application)
+        with self._locked() as tx:
+            if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}の採点は既に提出済みです。"
+                                 "変更が必要な場合は、事務局に再開を依頼してください。")
+            missing = self._missing(self._cells(tx.conn, r, a))
+            if missing:
+                raise self._incomplete_error(r, a, missing)
+            tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment="",
+                      rubric_version=self._rubric_version, source=src, actor=actor or r)
+
+    def reopen(self, reviewer: str, application: str, *, by: str, reason: str, source: str = "analyst") -> None:
+        """Reopen a submitted pair so that the reviewer can change it (an analyst action, logged).
+
+        Parameters
+        ----------
+        by : str
+            Who reopens it (the analyst); stored as the event's ``actor``.
+        reason : str
+            Why; stored as the event's ``comment``. Required.
+
+        Raises
+        ------
+        StoreError
+            Unknown reviewer/application, ``by`` or ``reason`` empty, or the pair is not
+            submitted.
+        """
+        src = self._check_source(source)
+        if not isinstance(reviewer, str) or reviewer not in self._reviewers:
+            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にないため、再開できません。審査員IDを確認してください。")
+        if not isinstance(application, str) or application not in self._apps:
+            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、再開できません。都道府県コードを確認してください。")
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError("再開する人（by）が空です。事務局の担当者名を入力してください。")
+        if not isinstance(reason, str) or not reason.strip():
+            raise StoreError("再開の理由（reason）が空です。理由を入力してください（記録に残ります）。")
+        r, a = reviewer, application
+        with self._locked() as tx:
+            if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}は提出されていないため、"
+                                 "再開する必要はありません。")
+            tx.append(kind="reopen", reviewer=r, application=a, criterion=None, score=None, comment=reason.strip(),
+                      rubric_version=self._rubric_version, source=src, actor=by.strip())
+
+    def record_decision(self, payload: str, *, by: str, source: str = "analyst") -> int:
+        """Append the committee's decision (選定結果) to the log; returns the event id.
+
+        The event has ``kind`` ``"decision"``, ``reviewer`` and ``application`` empty,
+        ``comment`` = ``payload`` (JSON text, see :mod:`scoring.store.decision`), ``actor`` =
+        ``by``. It is part of the hash chain like every other event and does not change any
+        score or status.
+
+        Raises
+        ------
+        StoreError
+            ``by`` empty, or ``payload`` not a JSON object.
+        """
+        src = self._check_source(source)
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError("選定結果を記録する人（by）が空です。事務局の担当者名を入力してください。")
+        try:
+            ok = isinstance(json.loads(payload), dict)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise StoreError("選定結果の内容（payload）が JSON のオブジェクトではないため、記録できません。")
+        with self._locked() as tx:
+            return tx.append(kind="decision", reviewer="", application="", criterion=None, score=None,
+                             comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
+
+    # ------------------------------------------------------------------ reading
+    def head(self) -> tuple[int, str]:
+        """Id and hash of the last event (``(0, GENESIS_HASH)`` when empty).
+
+        Writing the hash into the committee's minutes anchors the log: a later rewrite of
+        the whole chain would no longer end in it.
+        """
+        with self._transaction(write=False) as conn:
+            row = conn.execute(_Q_HEAD).first()
+        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+    def _pair_status(self, conn: Connection) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        q = (sa.select(_events.c.reviewer, _events.c.application, _events.c.kind)
+             .where(_events.c.kind.in_(_PAIR_KINDS)).order_by(_events.c.id))
+        for r, a, kind in conn.execute(q):
+            if kind == "submit":
+                out[(r, a)] = "提出済"
+            elif kind == "reopen" or (r, a) not in out:
+                out[(r, a)] = "下書き"
+        return out
+
+    def status(self, reviewer: str, application: str) -> str:
+        """``"未着手"`` (nothing recorded), ``"下書き"`` (draft) or ``"提出済"`` (submitted)."""
+        if not isinstance(reviewer, str) or reviewer not in self._reviewers:
+            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にありません。審査員IDを確認してください。")
+        if not isinstance(application, str) or application not in self._apps:
+            raise StoreError(f"応募「{application}」はこの審査ラウンドにありません。都道府県コードを確認してください。")
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                sa.select(_events.c.kind).where(_events.c.reviewer == reviewer, _events.c.application == application,
+                                                _events.c.kind.in_(_PAIR_KINDS))
+                .order_by(_events.c.id)).scalars().all()
+        status = "未着手"
+        for kind in rows:
+            if kind == "submit":
+                status = "提出済"
+            elif kind == "reopen" or status == "未着手":
+                status = "下書き"
+        return status
+
+    def statuses(self) -> pd.DataFrame:
+        """Status of every assigned pair and every pair with events.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`STATUS_COLUMNS` (``reviewer``, ``application``, ``status`` in
+            :data:`STATUSES`), sorted by reviewer then application; RangeIndex. Assigned
+            pairs come from :meth:`ReviewRound.assignments`.
+        """
+        with self._transaction(write=False) as conn:
+            known = self._pair_status(conn)
+        pairs: set[tuple[str, str]] = set(known)
+        assignments = getattr(self.rnd, "assignments", None)
+        if callable(assignments):
+            df = assignments()
+            pairs |= set(zip(df["reviewer"].astype(str), df["application"].astype(str)))
+        order = {r: i for i, r in enumerate(self._reviewers)}
+        rows = sorted(pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1]))
+        return pd.DataFrame([(r, a, known.get((r, a), "未着手")) for r, a in rows], columns=list(STATUS_COLUMNS))
+
+    def scores(self, *, include_drafts: bool = True) -> pd.DataFrame:
+        """Current scores: the last score event of each (reviewer, application, criterion).
+
+        Parameters
+        ----------
+        include_drafts : bool
+            If False, only pairs whose status is 提出済.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`scoring.core.schema.SCORE_COLUMNS` (``application``, ``reviewer``,
+            ``criterion``, ``score`` float, ``comment`` str, ``updated_at`` UTC datetime,
+            ``rubric_version``) plus ``source`` (of the last event) and ``status`` (of the
+            pair). One row per cell that has a score or a comment; ``score`` is NaN where a
+            draft has a comment but no score (never in submitted pairs). Sorted by
+            application, reviewer and criterion in rubric order; RangeIndex.
+        """
+        latest = (sa.select(sa.func.max(_events.c.id))
+                  .where(_events.c.kind == "score")
+                  .group_by(_events.c.reviewer, _events.c.application, _events.c.criterion))
+        q = (sa.select(_events.c.application, _events.c.reviewer, _events.c.criterion, _events.c.score,
+                       _events.c.comment, _events.c.timestamp, _events.c.rubric_version, _events.c.source)
+             .where(_events.c.id.in_(latest)))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q).all()
+            status = self._pair_status(conn)
+        cols = [*SCORE_COLUMNS, "source", "status"]
+        records = [
+            (a, r, c, s, m, t, v, src, status.get((r, a), "下書き"))
+            for a, r, c, s, m, t, v, src in rows
+            if s is not None or (m or "").strip()
+        ]
+        df = pd.DataFrame(records, columns=cols)
+        if not include_drafts:
+            df = df[df["status"] == "提出済"]
+        df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
+        df["updated_at"] = pd.to_datetime(df["updated_at"], utc=True, format="ISO8601")
+        for col in ("application", "reviewer", "criterion", "comment", "rubric_version", "source", "status"):
+            df[col] = df[col].astype("str")
+        crit_order = {c: i for i, c in enumerate(self._criteria)}
+        df["_c"] = df["criterion"].map(lambda c: crit_order.get(c, len(crit_order)))
+        df = df.sort_values(["application", "reviewer", "_c", "criterion"], kind="stable")
+        return df.drop(columns="_c").reset_index(drop=True)
+
+    def events(self) -> pd.DataFrame:
+        """The whole event log, oldest first.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`EVENT_COLUMNS`; ``timestamp`` as UTC datetime, ``score`` float
+            (NaN for none), ``criterion`` None for submit/reopen; RangeIndex.
+        """
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(sa.select(*[_events.c[k] for k in EVENT_COLUMNS]).order_by(_events.c.id)).all()
+        df = pd.DataFrame([tuple(r) for r in rows], columns=list(EVENT_COLUMNS))
+        df["id"] = df["id"].astype("int64")
+        df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
+        df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
+        return df
+
+    def verify(self) -> pd.DataFrame:
+        """Audit the hash chain: every altered, removed or foreign event.
+
+        Each event's hash is recomputed from its fields; each ``prev_hash`` must be the
+        previous event's hash; ids must run 1, 2, 3, … without gaps; the last event must be
+        the recorded chain head.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`AUDIT_COLUMNS`: ``event_id`` (int; the first id of a removed
+            range), ``problem`` (``変更`` altered, ``削除`` removed, ``追加`` added outside the
+            store) and ``message`` (Japanese). Empty when the chain is valid.
+        """
+        cols = [_events.c[k] for k in EVENT_COLUMNS]
+        with self._engine.connect() as conn:
+            if not self._sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                head = conn.execute(_Q_HEAD).first()
+                rows = conn.execute(sa.select(*cols).order_by(_events.c.id)).mappings().all()
+        problems: list[tuple[int, str, str]] = []
+        prev_id, prev_hash = 0, GENESIS_HASH
+        for ev in rows:
+            eid = int(ev["id"])
+            if event_hash(dict(ev)) != ev["hash"]:
+                problems.append((eid, "変更", f"イベント {eid} の内容が記録後に変更されています（ハッシュが一致しません）。"))
+            if eid != prev_id + 1:
+                lo, hi = prev_id + 1, eid - 1
+                what = f"イベント {lo}" if lo == hi else f"イベント {lo}〜{hi}（{hi - lo + 1} 件）"
+                problems.append((lo, "削除", f"{what}が削除されています。"))
+            elif ev["prev_hash"] != prev_hash:
+                problems.append((prev_id, "変更", (f"イベント {prev_id} が書き換えられています"
+                                 f"（次のイベント {eid} に記録された前のハッシュと一致しません）。")))
+            prev_id, prev_hash = eid, str(ev["hash"])
+        if head is None:
+            problems.append((prev_id, "削除", "チェーンの末尾の記録（score_chain_head）が削除されています。"))
+        else:
+            last_id, last_hash = int(head[0]), str(head[1])
+            if last_id > prev_id:
+                lo, hi = prev_id + 1, last_id
+                what = f"イベント {lo}" if lo == hi else f"イベント {lo}〜{hi}（{hi - lo + 1} 件）"
+                problems.append((lo, "削除", f"末尾の{what}が削除されています。"))
+            elif last_id < prev_id:
+                problems.append((last_id + 1, "追加", (f"イベント {last_id + 1}〜{prev_id} は採点データベースを通さずに"
+                                 "追加されています（チェーンの末尾の記録と一致しません）。")))
+            elif last_hash != prev_hash:
+                problems.append((prev_id, "変更", (f"最後のイベント {prev_id} のハッシュが、チェーンの末尾の記録と一致しません"
+                                 "（書き換えられています）。")))
+        df = pd.DataFrame(problems, columns=list(AUDIT_COLUMNS))
+        df["event_id"] = df["event_id"].astype("int64")
+        return df.sort_values("event_id", kind="stable").reset_index(drop=True)
+
+
+def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun explicitly (see _sqlite_on_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {int(_SQLITE_LOCK_WAIT * 1000)}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """Begin a SQLite transaction; writers take the write lock at once (``BEGIN IMMEDIATE``).
+
+    A writer that finds the lock taken retries with short randomised sleeps (0.1–2 ms)
+    for up to 60 s, instead of SQLite's busy handler, whose sleeps grow to 100 ms and
+    starve throughput when several processes write at once.
+    """
+    if not conn.info.pop(_WRITE_FLAG, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + _SQLITE_LOCK_WAIT
+        delay = 0.0001
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.002)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(_SQLITE_LOCK_WAIT * 1000)}")
+
+
+def _short(e: BaseException) -> str:
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip().splitlines()
+    return text[0] if text else type(e).__name__

@@ -1,0 +1,11 @@
+"""Stage 8, the screens: small ipywidgets views around the plain models.
+
+- :mod:`~scoring.ui.widgets`: error handling and escaping shared by the views;
+- :mod:`~scoring.ui.review_view`: the reviewer's scoring app (notebook 02);
+- :mod:`~scoring.ui.tuning_view`: the analyst's tuning screen (notebook 03);
+- ``jupyter/voila/templates/shinsa``: the offline Voilà template.
+"""
+
+from __future__ import annotations
+
+__all__ = []

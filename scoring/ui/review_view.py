@@ -1,0 +1,567 @@
+"""The reviewer's scoring screen (審査員用 採点画面): thin ipywidgets views.
+
+The views own their widgets and forward every click to the plain model
+(:class:`scoring.review.session.ReviewSession`); they hold no state of their own beyond what is
+on screen. Every callback catches errors and shows a readable Japanese message in the
+view, because JupyterLab swallows exceptions raised in widget callbacks.
+
+Interactive widgets carry stable CSS classes (``add_class``) as hooks for browser tests
+(independent of the JupyterLab language):
+
+==============================  =====================================================
+``shinsa-reviewer-select``      reviewer drop-down (disabled under JupyterHub)
+``shinsa-progress``             progress bar; ``shinsa-progress-text`` its text
+``shinsa-prev`` / ``shinsa-next``  前へ / 次へ buttons; ``shinsa-jump`` the jump list
+``shinsa-current``              current application heading (``data-application``)
+``shinsa-score-<crit>-<level>``  one button per criterion and level (``.`` → ``_``)
+``shinsa-clear-<crit>``         clears a criterion's score
+``shinsa-anchor-<crit>``        anchor text of the chosen level
+``shinsa-comment-<crit>``       comment box
+``shinsa-saved``                「保存済み HH:MM:SS」 after every successful save
+``shinsa-error``                the last error message (empty when none)
+``shinsa-submit``               提出 button; ``shinsa-submit-message`` its result
+``shinsa-chart``                own score distribution (PNG image)
+==============================  =====================================================
+
+Typical use in a notebook::
+
+    app = ReviewApp.open(load_round(round_path), reviewer_id=reviewer_id)
+    app
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+import pandas as pd
+
+from ..core.errors import ReviewError, StoreError
+from ..review.session import (
+    TIMEZONE,
+    ReviewerIdentity,
+    ReviewSession,
+    distribution_png,
+    format_level,
+    identify_reviewer,
+)
+from ..store.scores import ScoreStore
+from .widgets import error_message, esc, guarded
+
+if TYPE_CHECKING:
+    from ..config.rubric import Criterion
+    from ..round.loader import ReviewRound
+
+__all__ = ["CriterionControl", "ReviewApp", "ReviewPanel", "error_message", "level_token"]
+
+
+_CSS = """
+<style>
+.shinsa-app table.shinsa-table {border-collapse: collapse; font-size: 12px; margin: 2px 0 8px 0;}
+.shinsa-app table.shinsa-table th {text-align: left; font-weight: normal; color: #555;
+  padding: 2px 10px 2px 0; white-space: nowrap; vertical-align: top;}
+.shinsa-app table.shinsa-table td {padding: 2px 6px 2px 0; vertical-align: top;}
+.shinsa-app .shinsa-h {font-weight: bold; font-size: 14px; margin: 6px 0 2px 0;
+  border-bottom: 1px solid #ccc;}
+.shinsa-app details {margin: 2px 0;}
+.shinsa-app summary {cursor: pointer; font-weight: bold; font-size: 13px;}
+.shinsa-app .shinsa-text {font-size: 12px; line-height: 1.6; margin: 2px 0 6px 0;}
+.shinsa-app .shinsa-text b {color: #333;}
+.shinsa-app .shinsa-muted {color: #666; font-size: 11px; line-height: 1.5;}
+.shinsa-app .shinsa-level-btn {min-width: 34px; width: 34px; padding: 0;}
+</style>
+"""
+
+
+def level_token(level: float) -> str:
+    """A level as it appears in CSS class names: ``3``, ``2_5``."""
+    return format_level(level).replace(".", "_").replace("-", "m")
+
+
+def _text_html(text: str) -> str:
+    return "<br>".join(esc(line) for line in str(text).splitlines())
+
+
+class CriterionControl:
+    """Score buttons, anchor text and comment box for one criterion.
+
+    Parameters
+    ----------
+    criterion : Criterion
+    on_score : callable(criterion_id, level or None)
+    on_comment : callable(criterion_id, text)
+    """
+
+    def __init__(
+        self,
+        criterion: Criterion,
+        on_score: Callable[[str, float | None], None],
+        on_comment: Callable[[str, str], None],
+    ) -> None:
+        self.criterion = criterion
+        self._on_score = on_score
+        self._on_comment = on_comment
+        self._syncing = False
+        c = criterion
+        needs = "・".join(f"{format_level(v)}点" for v in c.comment_required_at)
+        self.title = w.HTML(
+            f"<b>{esc(c.label_ja)}</b> <span class='shinsa-muted'>（配点 {format_level(c.weight)} 点）</span>"
+        )
+        self.guidance = w.HTML(f"<div class='shinsa-muted'>{esc(c.guidance_ja)}</div>")
+        self.buttons: dict[float, w.Button] = {}
+        for level in c.levels:
+            b = w.Button(description=format_level(level), tooltip=c.anchor(level).ja,
+                         layout=w.Layout(width="38px", flex="0 0 auto"))
+            b.add_class("shinsa-level-btn")
+            b.add_class(f"shinsa-score-{c.id}-{level_token(level)}")
+            b.on_click(functools.partial(self._clicked, float(level)))
+            self.buttons[float(level)] = b
+        self.clear = w.Button(description="取消", tooltip="点数を取り消す",
+                              layout=w.Layout(width="52px", flex="0 0 auto"))
+        self.clear.add_class(f"shinsa-clear-{c.id}")
+        self.clear.on_click(functools.partial(self._clicked, None))
+        self.anchor = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
+        self.anchor.add_class(f"shinsa-anchor-{c.id}")
+        self.comment = w.Textarea(
+            placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
+            continuous_update=False,
+            layout=w.Layout(width="98%", height="48px"),
+        )
+        self.comment.add_class(f"shinsa-comment-{c.id}")
+        self.comment.observe(self._commented, names="value")
+        self.note = w.HTML()
+        self.note.add_class(f"shinsa-note-{c.id}")
+        row = w.HBox([*self.buttons.values(), self.clear, self.anchor],
+                     layout=w.Layout(align_items="center", flex_flow="row nowrap"))
+        self.widget = w.VBox([self.title, self.guidance, row, self.comment, self.note],
+                             layout=w.Layout(margin="4px 0 10px 0"))
+        self.widget.add_class(f"shinsa-criterion-{c.id}")
+
+    def _clicked(self, level: float | None, _button: w.Button) -> None:
+        self._on_score(self.criterion.id, level)
+
+    def _commented(self, change: Mapping[str, Any]) -> None:
+        if not self._syncing:
+            self._on_comment(self.criterion.id, str(change["new"]))
+
+    def show(self, score: float | None, comment: str, *, readonly: bool, comment_missing: bool,
+             note: str = "") -> None:
+        """Show the saved state of this criterion."""
+        for level, b in self.buttons.items():
+            b.button_style = "primary" if score is not None and abs(level - score) < 1e-9 else ""
+            b.disabled = readonly
+        self.clear.disabled = readonly or score is None
+        if score is None:
+            self.anchor.value = "<span class='shinsa-muted'>未採点</span>"
+        else:
+            self.anchor.value = (f"<span style='font-size:12px'><b>{esc(format_level(score))}点:</b> "
+                                 f"{esc(self.criterion.anchor(score).ja)}</span>")
+        self._syncing = True
+        try:
+            self.comment.value = comment
+        finally:
+            self._syncing = False
+        self.comment.disabled = readonly
+        if comment_missing:
+            self.note.value = ("<span style='color:#b00020;font-size:12px'>※ この点数には理由（コメント）が必要です。"
+                               "</span>")
+        else:
+            self.note.value = f"<span class='shinsa-muted'>{esc(note)}</span>" if note else ""
+
+
+class ReviewPanel:
+    """The scoring screen for one reviewer: progress, navigation, application, criteria, 提出.
+
+    Parameters
+    ----------
+    session : ReviewSession
+        The model; every action goes through it.
+    """
+
+    def __init__(self, session: ReviewSession) -> None:
+        self.session = session
+        self._syncing = False
+        self._chart_counts: pd.Series | None = None
+
+        self.progress_text = w.HTML()
+        self.progress_text.add_class("shinsa-progress-text")
+        self.progress = w.FloatProgress(min=0.0, max=1.0, layout=w.Layout(width="260px"))
+        self.progress.add_class("shinsa-progress")
+
+        self.prev_button = w.Button(description="◀ 前へ", layout=w.Layout(width="80px"))
+        self.prev_button.add_class("shinsa-prev")
+        self.prev_button.on_click(self._prev)
+        self.next_button = w.Button(description="次へ ▶", layout=w.Layout(width="80px"))
+        self.next_button.add_class("shinsa-next")
+        self.next_button.on_click(self._next)
+        self.jump = w.Dropdown(description="応募書:", layout=w.Layout(width="300px"),
+                               style={"description_width": "56px"})
+        self.jump.add_class("shinsa-jump")
+        self.jump.observe(self._jumped, names="value")
+        self.saved = w.HTML()
+        self.saved.add_class("shinsa-saved")
+        self.error = w.HTML()
+        self.error.add_class("shinsa-error")
+
+        self.current = w.HTML()
+        self.current.add_class("shinsa-current")
+        self.application = w.HTML(layout=w.Layout(max_height="70vh", overflow="auto", padding="0 8px 0 0"))
+        self.application.add_class("shinsa-application")
+
+        self.controls: dict[str, CriterionControl] = {}
+        scoring_children: list[w.Widget] = []
+        for group in session.round.rubric.groups:
+            scoring_children.append(w.HTML(f"<div class='shinsa-h'>{esc(group.label_ja)}</div>"))
+            for c in group.criteria:
+                control = CriterionControl(c, self._score, self._comment)
+                self.controls[c.id] = control
+                scoring_children.append(control.widget)
+
+        self.submit_button = w.Button(description="提出", button_style="success", icon="check",
+                                      layout=w.Layout(width="120px"))
+        self.submit_button.add_class("shinsa-submit")
+        self.submit_button.on_click(self._submit)
+        self.submit_message = w.HTML()
+        self.submit_message.add_class("shinsa-submit-message")
+        scoring_children.append(w.HBox([self.submit_button, self.submit_message],
+                                       layout=w.Layout(align_items="center")))
+        self.scoring = w.VBox(scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px"))
+        self.scoring.add_class("shinsa-scoring")
+
+        self.chart = w.Image(format="png", layout=w.Layout(width="420px"))
+        self.chart.add_class("shinsa-chart")
+
+        nav = w.HBox([self.prev_button, self.jump, self.next_button, self.saved],
+                     layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        left = w.VBox([self.application], layout=w.Layout(flex="1 1 0", min_width="320px"))
+        left.add_class("shinsa-left")
+        body = w.HBox([left, self.scoring], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget = w.VBox([
+            w.HBox([self.progress_text, self.progress], layout=w.Layout(align_items="center")),
+            nav,
+            self.error,
+            self.current,
+            body,
+            w.HTML("<div class='shinsa-h'>自分の採点の傾向（自己チェック用。他の審査員の点数は表示しません）</div>"),
+            self.chart,
+        ])
+        self.render()
+
+    # ------------------------------------------------------------------ display
+
+    def show_error(self, message: str) -> None:
+        """Show an error message at the top of the panel."""
+        self.error.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
+                            f"⚠ {esc(message)}</div>")
+
+    def clear_error(self) -> None:
+        self.error.value = ""
+
+    def _show_saved(self) -> None:
+        at = self.session.last_saved_at
+        if at is not None:
+            self.saved.value = (f"<span style='color:#1b7f3b;margin-left:12px'>✔ 保存済み "
+                                f"{at.astimezone(TIMEZONE):%H:%M:%S}</span>")
+
+    def render(self) -> None:
+        """Redraw everything from the model (after navigation)."""
+        s = self.session
+        app = s.current
+        if app is None:
+            self._render_state()
+            self.current.value = "<div class='shinsa-h'>担当の応募書はありません。割り当てを事務局に確認してください。</div>"
+            self.application.value = ""
+            self.scoring.layout.display = "none"
+            self.prev_button.disabled = self.next_button.disabled = True
+            self._render_chart()
+            return
+        self.scoring.layout.display = None
+        self.prev_button.disabled = not s.has_prev
+        self.next_button.disabled = not s.has_next
+        self.application.value = self._application_html(app)
+        for cid in self.controls:
+            self._render_criterion(cid)
+        self._render_state()
+
+    def _render_state(self) -> None:
+        """Redraw what a save can change: progress, jump list, status, 提出, chart."""
+        s = self.session
+        prog = s.progress()
+        self.progress_text.value = f"<b>{esc(s.reviewer_label)}</b>　進捗 {esc(prog.text())}　"
+        self.progress.value = prog.fraction
+        self._render_jump()
+        app = s.current
+        if app is None:
+            return
+        self.current.value = self._current_html(app)
+        readonly = s.is_submitted()
+        self.submit_button.disabled = readonly
+        self.submit_button.description = "提出済" if readonly else "提出"
+        if readonly:
+            self.submit_message.value = ("<span class='shinsa-muted'>提出済みです。変更が必要なときは"
+                                         "事務局に再開を依頼してください。</span>")
+        else:
+            todo = s.missing()
+            self.submit_message.value = (
+                f"<span class='shinsa-muted'>未入力 {len(todo)} 件</span>" if todo
+                else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
+            )
+        self._render_chart()
+
+    def _current_html(self, app: str) -> str:
+        s = self.session
+        name = s.overview().at[app, "prefecture_name"]
+        return (
+            f"<div class='shinsa-h' data-application='{esc(app)}'>{s.position + 1} / {len(s.applications)}　"
+            f"<span class='shinsa-current-code'>{esc(app)}</span> {esc(name)}　"
+            f"<span style='font-weight:normal'>［{esc(s.status())}］</span></div>"
+        )
+
+    def _render_criterion(self, cid: str) -> None:
+        s = self.session
+        e = s.entry(cid)
+        self.controls[cid].show(e.score, e.comment, readonly=s.is_submitted(),
+                                comment_missing=s.comment_missing(cid))
+
+    def _render_jump(self) -> None:
+        s = self.session
+        ov = s.overview()
+        options = [(f"{a} {row.prefecture_name}（{row.status}）", a) for a, row in ov.iterrows()]
+        self._syncing = True
+        try:
+            if list(self.jump.options) != options:
+                self.jump.options = options
+            self.jump.value = s.current
+        finally:
+            self._syncing = False
+
+    def _render_chart(self) -> None:
+        counts = self.session.distribution()
+        if self._chart_counts is not None and counts.equals(self._chart_counts):
+            return
+        self._chart_counts = counts
+        self.chart.value = distribution_png(counts)
+
+    def _application_html(self, app: str) -> str:
+        s = self.session
+        parts = ["<div class='shinsa-h'>応募書の概要</div><table class='shinsa-table'>"]
+        for row in s.summary(app).itertuples():
+            parts.append(f"<tr><th>{esc(row.label)}</th><td>{esc(row.value)}</td></tr>")
+        parts.append("</table>")
+        ind = s.indicators(app)
+        if len(ind):
+            parts.append("<div class='shinsa-h'>参考指標（点数には直接使いません）</div><table class='shinsa-table'>"
+                         "<tr><th>評価項目</th><th>指標</th><th>値</th><th>出典</th></tr>")
+            for r in ind.itertuples():
+                value = "—" if pd.isna(r.value) else f"{format_level(r.value)}{r.unit}"
+                parts.append(f"<tr><td>{esc(r.criterion_label)}</td><td>{esc(r.label)}</td>"
+                             f"<td style='text-align:right'>{esc(value)}</td><td>{esc(r.source)}</td></tr>")
+            parts.append("</table>")
+        secs = s.sections(app)
+        if len(secs):
+            parts.append("<div class='shinsa-h'>応募書の記載内容</div>")
+            for section, rows in secs.groupby("section", sort=False):
+                parts.append(f"<details open><summary>{esc(section)}</summary>")
+                for r in rows.itertuples():
+                    parts.append(f"<div class='shinsa-text'><b>{esc(r.label)}</b><br>{_text_html(r.text)}</div>")
+                parts.append("</details>")
+        return "".join(parts)
+
+    # ------------------------------------------------------------------ callbacks
+
+    @guarded
+    def _score(self, cid: str, level: float | None) -> None:
+        try:
+            saved = self.session.set_score(cid, level)
+        except Exception:
+            self._render_criterion(cid)  # show what is saved, never the refused value
+            raise
+        self._after_save(cid, saved is not None)
+
+    @guarded
+    def _comment(self, cid: str, text: str) -> None:
+        try:
+            saved = self.session.set_comment(cid, text)
+        except Exception:
+            self._render_criterion(cid)
+            raise
+        self._after_save(cid, saved is not None)
+
+    def _after_save(self, cid: str, saved: bool) -> None:
+        self.clear_error()
+        if saved:
+            self._show_saved()
+        self._render_criterion(cid)
+        self._render_state()
+
+    @guarded
+    def _submit(self, _button: w.Button | None = None) -> None:
+        app = self.session.current
+        self.session.submit()
+        self.clear_error()
+        self._show_saved()
+        self.render()
+        self.submit_message.value = (f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。"
+                                     "次の応募書へ進んでください。</span>")
+
+    @guarded
+    def _prev(self, _button: w.Button | None = None) -> None:
+        self.session.prev()
+        self.clear_error()
+        self.render()
+
+    @guarded
+    def _next(self, _button: w.Button | None = None) -> None:
+        self.session.next()
+        self.clear_error()
+        self.render()
+
+    @guarded
+    def _jumped(self, change: Mapping[str, Any]) -> None:
+        if self._syncing or change["new"] is None or change["new"] == self.session.current:
+            return
+        self.session.go(str(change["new"]))
+        self.clear_error()
+        self.render()
+
+
+class ReviewApp:
+    """The whole screen: who is scoring, then the :class:`ReviewPanel` for that reviewer.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+    store : ScoreStore
+        The round's score store.
+    reviewer_id : str, optional
+        Preselected reviewer (the notebook's ``reviewer_id`` parameter).
+    environ : mapping, optional
+        Environment (default ``os.environ``); ``JUPYTERHUB_USER`` fixes the reviewer.
+    error : str, optional
+        Shown instead of the screen when ``store`` is None (the store could not be opened).
+    """
+
+    def __init__(
+        self,
+        rnd: ReviewRound,
+        store: Any,
+        *,
+        reviewer_id: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.round = rnd
+        self.store = store
+        self.panel: ReviewPanel | None = None
+        self.identity: ReviewerIdentity | None = None
+        self._syncing = False
+        title = w.HTML(
+            f"{_CSS}<div style='font-size:18px;font-weight:bold'>審査員用 採点画面</div>"
+            f"<div class='shinsa-muted'>{esc(rnd.name)}　評価基準: {esc(rnd.rubric.name_ja)}"
+            f"（版 {esc(rnd.rubric.version)}）　点数は変更のたびに自動で保存されます。"
+            "他の審査員の点数やコメントは表示されません。</div>"
+        )
+        self.select = w.Dropdown(description="審査員:", layout=w.Layout(width="420px"),
+                                 style={"description_width": "56px"})
+        self.select.add_class("shinsa-reviewer-select")
+        self.select.observe(self._selected, names="value")
+        self.identity_note = w.HTML()
+        self.message = w.HTML()
+        self.message.add_class("shinsa-error")
+        self.body = w.VBox()
+        self.widget = w.VBox([title, w.HBox([self.select, self.identity_note],
+                                            layout=w.Layout(align_items="center")),
+                              self.message, self.body])
+        self.widget.add_class("shinsa-app")
+        if store is None:
+            self.select.disabled = True
+            self.show_error(error or "採点データベースが開かれていません。")
+            return
+        self._start(reviewer_id, environ)
+
+    @classmethod
+    def open(
+        cls,
+        rnd: ReviewRound,
+        *,
+        reviewer_id: str | None = None,
+        url: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ReviewApp:
+        """Open the round's score store and build the screen.
+
+        ``url`` defaults to ``$SCORING_DATABASE_URL``, else the round's ``scores.sqlite``.
+        When the store cannot be opened, the screen shows why (and nothing can be scored).
+        """
+
+        try:
+            store = ScoreStore.open(rnd, url)
+        except StoreError as exc:
+            return cls(rnd, None, reviewer_id=reviewer_id, environ=environ,
+                       error=f"採点データベースを開けないため、採点できません。{exc}")
+        return cls(rnd, store, reviewer_id=reviewer_id, environ=environ)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def show_error(self, message: str) -> None:
+        self.message.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
+                               f"⚠ {esc(message)}</div>")
+
+    def _label(self, reviewer_id: str) -> str:
+        r = self.round.reviewer(reviewer_id)
+        return f"{r.id} {r.name}（{r.role}）"
+
+    @guarded
+    def _start(self, reviewer_id: str | None, environ: Mapping[str, str] | None) -> None:
+        try:
+            ident = identify_reviewer(self.round, reviewer_id, environ)
+        except ReviewError as first:
+            # The reviewer_id parameter was refused: continue without it, unless this
+            # person may not score at all (a JupyterHub user not in reviewers.yaml).
+            try:
+                ident = identify_reviewer(self.round, None, environ)
+            except ReviewError:
+                self.select.options = []
+                self.select.disabled = True
+                raise first from None
+            self.show_error(str(first))
+        self.identity = ident
+        self._syncing = True
+        try:
+            if ident.locked:
+                self.select.options = [(self._label(r), r) for r in ident.choices]
+            else:
+                self.select.options = [("（選択してください）", "")] + [(self._label(r), r) for r in ident.choices]
+            self.select.value = ident.reviewer or ""
+        finally:
+            self._syncing = False
+        self.select.disabled = ident.locked
+        if ident.locked:
+            self.identity_note.value = (f"<span class='shinsa-muted'>JupyterHub のユーザー「{esc(ident.hub_user)}」"
+                                        "として採点します（変更できません）。</span>")
+        else:
+            self.identity_note.value = "<span class='shinsa-muted'>ご自分の名前を選んでください。</span>"
+        if ident.reviewer:
+            self._open_panel(ident.reviewer)
+
+    def _open_panel(self, reviewer_id: str) -> None:
+        session = ReviewSession(self.round, self.store, reviewer_id)
+        self.panel = ReviewPanel(session)
+        self.body.children = [self.panel.widget]
+
+    @guarded
+    def _selected(self, change: Mapping[str, Any]) -> None:
+        if self._syncing:
+            return
+        if self.identity is not None and self.identity.locked:
+            raise ReviewError("JupyterHub ではログインした本人以外の審査員を選ぶことはできません。")
+        self.message.value = ""
+        reviewer_id = str(change["new"] or "")
+        if not reviewer_id:
+            self.panel = None
+            self.body.children = []
+            return
+        self._open_panel(reviewer_id)

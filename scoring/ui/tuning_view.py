@@ -1,0 +1,554 @@
+"""The rubric-tuning screen (配点の調整, 事務局用): a thin ipywidgets view.
+
+The view owns its widgets and forwards every change to the plain model
+(:class:`scoring.analysis.tuning.TuningModel`); it keeps no state of its own beyond what is on
+screen.  Every callback catches errors and shows a readable Japanese message, because
+JupyterLab swallows exceptions raised in widget callbacks.
+
+A change of a weight or of the method recomputes the ranking at once (no refit: each
+method is fitted once); the analysis tabs (reliability, discussion list, reviewers) are
+recomputed only when shown.  ``last_ranking_ms`` and ``last_render_ms`` hold the time of
+the last recomputation and of drawing the table; both are shown under the table.
+
+Stable CSS classes (``add_class``) for browser tests, independent of the language:
+
+===================================  ================================================
+``shinsa-tuning``                    the whole screen
+``shinsa-method``                    method drop-down
+``shinsa-group-weight-<group>``      group multiplier slider (``shinsa-group-effective-<group>``
+                                     its effective 配点)
+``shinsa-weight-<criterion>``        criterion weight slider (``shinsa-effective-<criterion>``
+                                     its effective 配点)
+``shinsa-reset``                     既定に戻す button
+``shinsa-ranking``                   the ranking table (HTML; rows ``data-application``)
+``shinsa-latency``                   time of the last recomputation
+``shinsa-settings-hash``             the settings hash (``data-hash``)
+``shinsa-error``                     the last error message (empty when none)
+``shinsa-tabs``                      analysis tabs: ``shinsa-reliability``,
+                                     ``shinsa-discussion``, ``shinsa-bias-chart`` (PNG),
+                                     ``shinsa-bias-table``, ``shinsa-notes``, ``shinsa-settings``
+``shinsa-save-note``                 note for the changelog; ``shinsa-save-author`` author
+``shinsa-save-rubric``               「新しい版として保存」 button; ``shinsa-save-message`` result
+===================================  ================================================
+
+Typical use in a notebook::
+
+    app = TuningApp.open(load_round(round_path), method=method)
+    app
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ..analysis.tuning import METHOD_LABELS, TuningModel, reviewer_bias_png
+from ..combine.combiners import DEFAULT_METHOD, METHODS
+from ..config.rubric import load_rubric
+from .widgets import error_message, esc, guarded
+
+if TYPE_CHECKING:
+    from ..round.loader import ReviewRound
+
+__all__ = ["MAX_ROWS", "TuningApp", "error_message", "ranking_html"]
+
+#: Rows shown in the ranking table (the rest is summarised in one line).
+MAX_ROWS = 100
+_TABS = ("信頼性", "協議対象", "審査員の甘辛", "注意", "設定の記録")
+
+_CSS = """
+<style>
+.shinsa-tuning table.shinsa-table {border-collapse: collapse; font-size: 12px; margin: 2px 0 6px 0;}
+.shinsa-tuning table.shinsa-table th {background: #f2f2f2; font-weight: normal; padding: 3px 6px;
+  border-bottom: 1px solid #bbb; white-space: nowrap; text-align: center;}
+.shinsa-tuning table.shinsa-table td {padding: 2px 6px; border-bottom: 1px solid #eee; white-space: nowrap;}
+.shinsa-tuning table.shinsa-table td.shinsa-wrap {white-space: normal; max-width: 560px;}
+.shinsa-tuning .shinsa-h {font-weight: bold; font-size: 13px; margin: 8px 0 2px 0; border-bottom: 1px solid #ccc;}
+.shinsa-tuning .shinsa-muted {color: #666; font-size: 11px; line-height: 1.5;}
+.shinsa-tuning .shinsa-up {color: #1a7f37; font-weight: bold;}
+.shinsa-tuning .shinsa-down {color: #c62828; font-weight: bold;}
+.shinsa-tuning .shinsa-same {color: #999;}
+.shinsa-tuning table.shinsa-table td.shinsa-top {background: #fff8e1;}
+.shinsa-tuning table.shinsa-table td.shinsa-num {text-align: right;}
+.shinsa-tuning table.shinsa-table td.shinsa-total {font-weight: bold;}
+.shinsa-tuning .shinsa-eff {font-size: 11px; color: #444; min-width: 70px;}
+.shinsa-tuning .shinsa-error-text {color: #b00020; font-weight: bold;}
+.shinsa-tuning code.shinsa-hash {font-size: 13px; background: #eef; padding: 1px 4px;}
+</style>
+"""
+
+
+def _num(x: object, fmt: str = "{:.1f}") -> str:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    return fmt.format(v) if np.isfinite(v) else "―"
+
+
+def _change(x: object) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
+        return "<span class='shinsa-same'>―</span>"
+    v = int(x)  # type: ignore[call-overload]
+    if v > 0:
+        return f"<span class='shinsa-up'>▲{v}</span>"
+    if v < 0:
+        return f"<span class='shinsa-down'>▼{-v}</span>"
+    return "<span class='shinsa-same'>→</span>"
+
+
+def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top: int | None = None,
+                 max_rows: int = MAX_ROWS) -> str:
+    """The ranking as an HTML table (a pandas Styler), for the screen.
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        :meth:`scoring.analysis.tuning.TuningModel.ranking`.
+    group_labels : mapping
+        Group id → Japanese label (column headers of the group subtotals).
+    top : int, optional
+        Rows ranked ``top`` or better are shaded (the number to select).
+    max_rows : int
+        At most this many rows; a last line says how many were left out.
+    """
+    shown = ranking.iloc[:max_rows]
+    groups = [g for g in group_labels if g in shown.columns]
+    frame = pd.DataFrame({
+        "順位": [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
+        "応募": [esc(a) for a in shown.index],
+        "都道府県": [esc(n) for n in shown["prefecture_name"]],
+        "合計点": [_num(v) for v in shown["total"]],
+        "標準誤差": [_num(v) for v in shown["se"]],
+        **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
+        "審査員数": [str(int(v)) for v in shown["n_reviewers"]],
+        "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
+        "順位変動": [_change(v) for v in shown["rank_change"]],
+        "注意": [esc(f) for f in shown["flags"]],
+    })
+    ranks = shown["rank"].to_numpy(dtype=float, na_value=np.nan)
+    top_rows = (ranks <= top) if top else np.zeros(len(shown), dtype=bool)
+    frame = frame.reset_index(drop=True)
+    right = {"順位", "合計点", "標準誤差", *[esc(group_labels[g]) for g in groups], "審査員数", "既定の順位", "順位変動"}
+    classes = pd.DataFrame(
+        [[" ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
+                                 "shinsa-num" if c in right else "",
+                                 "shinsa-total" if c == "合計点" else "",
+                                 "shinsa-wrap" if c == "注意" else ""])) for c in frame.columns]
+         for i in range(len(frame))],
+        index=frame.index, columns=frame.columns,
+    )
+    styler = (Styler(frame, cell_ids=False, uuid="shinsa-ranking")
+              .set_td_classes(classes)
+              .hide(axis="index")
+              .set_table_attributes("class='shinsa-table shinsa-ranking-table'"))
+    out = styler.to_html()
+    # Each body row carries its application code (a hook for tests and browser checks).
+    head, sep, body = out.partition("<tbody>")
+    codes = iter(shown.index)
+    body = re.sub("<tr>", lambda _m: f'<tr data-application="{esc(next(codes, ""))}">', body)
+    out = head + sep + body
+    if len(ranking) > max_rows:
+        out += f"<div class='shinsa-muted'>上位 {max_rows} 件を表示（全 {len(ranking)} 件）。</div>"
+    return out
+
+
+def _table(frame: pd.DataFrame, *, wrap: tuple[str, ...] = (), right: tuple[str, ...] = ()) -> str:
+    """A small HTML table of already formatted (escaped) strings."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            cls = " class='shinsa-wrap'" if c in wrap else ""
+            style = " style='text-align:right'" if c in right else ""
+            cells.append(f"<td{cls}{style}>{row[c]}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table class='shinsa-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+class TuningApp:
+    """The tuning screen around a :class:`~scoring.analysis.tuning.TuningModel`.
+
+    Parameters
+    ----------
+    model : TuningModel or None
+        ``None`` shows only ``error`` (e.g. the round has no scores yet).
+    error : str, optional
+        The message shown when ``model`` is None.
+    author : str, optional
+        Prefills the author (記入者) of a saved version.
+
+    Attributes
+    ----------
+    model : TuningModel or None
+    last_ranking_ms : float
+        Time of the last ranking recomputation (model only), in ms.
+    last_render_ms : float
+        Time of drawing the last ranking table, in ms.
+    """
+
+    def __init__(self, model: TuningModel | None, *, error: str | None = None, author: str | None = None) -> None:
+        self.model = model
+        self.last_ranking_ms = float("nan")
+        self.last_render_ms = float("nan")
+        self._syncing = False
+        self._stale: set[int] = set(range(len(_TABS)))
+        self.error = w.HTML()
+        self.error.add_class("shinsa-error")
+        if model is None:
+            self.widget = w.VBox([w.HTML(_CSS + self._title_html(None)), self.error])
+            self.widget.add_class("shinsa-tuning")
+            self.show_error(error or "採点データを読み込めませんでした。")
+            return
+        rubric = model.rubric
+        self.group_labels = {g.id: g.label_ja for g in rubric.groups}
+
+        self.method = w.Dropdown(
+            options=[(f"{METHOD_LABELS.get(m, m)}（{m}）" + ("・既定" if m == DEFAULT_METHOD else ""), m)
+                     for m in METHODS],
+            value=model.method, description="統合方法:", style={"description_width": "70px"},
+            layout=w.Layout(width="440px"))
+        self.method.add_class("shinsa-method")
+        self.method.observe(self._on_method, names="value")
+
+        self.group_sliders: dict[str, w.FloatSlider] = {}
+        self.group_effective: dict[str, w.HTML] = {}
+        self.criterion_sliders: dict[str, w.FloatSlider] = {}
+        self.criterion_effective: dict[str, w.HTML] = {}
+        rows: list[w.Widget] = []
+        for g in rubric.groups:
+            gs = w.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description=f"【{g.label_ja}】×",
+                               continuous_update=False, readout_format=".1f",
+                               style={"description_width": "190px"}, layout=w.Layout(width="400px"),
+                               tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）")
+            gs.add_class(f"shinsa-group-weight-{g.id}")
+            gs.observe(functools.partial(self._on_group, g.id), names="value")
+            ge = w.HTML()
+            ge.add_class(f"shinsa-group-effective-{g.id}")
+            ge.add_class("shinsa-eff")
+            self.group_sliders[g.id], self.group_effective[g.id] = gs, ge
+            rows.append(w.HBox([gs, ge], layout=w.Layout(align_items="center")))
+            for c in g.criteria:
+                cs = w.FloatSlider(value=float(c.weight), min=0.0, max=float(max(30.0, 2 * c.weight)), step=1.0,
+                                   description=c.label_ja, continuous_update=False, readout_format=".0f",
+                                   style={"description_width": "190px"},
+                                   layout=w.Layout(width="400px"), tooltip=f"{c.id}: {c.label_en}")
+                cs.add_class(f"shinsa-weight-{c.id}")
+                cs.observe(functools.partial(self._on_criterion, c.id), names="value")
+                ce = w.HTML()
+                ce.add_class(f"shinsa-effective-{c.id}")
+                ce.add_class("shinsa-eff")
+                self.criterion_sliders[c.id], self.criterion_effective[c.id] = cs, ce
+                rows.append(w.HBox([cs, ce], layout=w.Layout(align_items="center")))
+        self.reset = w.Button(description="既定に戻す", icon="undo", tooltip="ルーブリックの配点と倍率 1 に戻す")
+        self.reset.add_class("shinsa-reset")
+        self.reset.on_click(self._on_reset)
+        weights_help = w.HTML(
+            "<div class='shinsa-muted'>スライダーは配点（評価項目）と倍率（グループ）です。"
+            "右の数字は実際に使う配点で、合計が 100 点になるように自動で調整されます。</div>")
+
+        self.ranking = w.HTML()
+        self.ranking.add_class("shinsa-ranking")
+        self.latency = w.HTML()
+        self.latency.add_class("shinsa-latency")
+        self.hash = w.HTML()
+        self.hash.add_class("shinsa-settings-hash")
+
+        self.reliability = w.HTML()
+        self.reliability.add_class("shinsa-reliability")
+        self.discussion = w.HTML()
+        self.discussion.add_class("shinsa-discussion")
+        self.bias_chart = w.Image(format="png", layout=w.Layout(max_width="640px"))
+        self.bias_chart.add_class("shinsa-bias-chart")
+        self.bias_table = w.HTML()
+        self.bias_table.add_class("shinsa-bias-table")
+        self.notes = w.HTML()
+        self.notes.add_class("shinsa-notes")
+        self.settings = w.HTML()
+        self.settings.add_class("shinsa-settings")
+        self.tabs = w.Tab(children=[self.reliability, self.discussion, w.VBox([self.bias_chart, self.bias_table]),
+                                    self.notes, self.settings])
+        self.tabs.titles = _TABS
+        self.tabs.add_class("shinsa-tabs")
+        self.tabs.observe(self._on_tab, names="selected_index")
+
+        self.save_note = w.Text(placeholder="変更の内容と理由（例: 支援の必要性を重視）", description="メモ:",
+                                layout=w.Layout(width="520px"), style={"description_width": "50px"})
+        self.save_note.add_class("shinsa-save-note")
+        env_author = author if author is not None else os.environ.get("JUPYTERHUB_USER", "")
+        self.save_author = w.Text(value=env_author, placeholder="記入者", description="記入者:",
+                                  layout=w.Layout(width="260px"), style={"description_width": "56px"})
+        self.save_author.add_class("shinsa-save-author")
+        self.save_button = w.Button(description="新しい版として保存", icon="save", button_style="primary",
+                                    tooltip="今の配点を新しいルーブリックの版（YAML）として保存します。元のファイルは変更しません。",
+                                    layout=w.Layout(width="180px"))
+        self.save_button.add_class("shinsa-save-rubric")
+        self.save_button.on_click(self._on_save)
+        self.save_message = w.HTML()
+        self.save_message.add_class("shinsa-save-message")
+
+        left = w.VBox([w.HTML("<div class='shinsa-h'>配点と統合方法</div>"), self.method, *rows,
+                       w.HBox([self.reset]), weights_help], layout=w.Layout(min_width="490px"))
+        right = w.VBox([w.HTML("<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
+                               f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"),
+                        self.ranking, self.latency], layout=w.Layout(overflow="auto"))
+        save = w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
+                              "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）と変更履歴を、"
+                              "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"),
+                       w.HBox([self.save_note, self.save_author, self.save_button],
+                              layout=w.Layout(align_items="center")),
+                       self.save_message])
+        self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
+                              w.HBox([left, right], layout=w.Layout(align_items="flex-start")),
+                              self.tabs, save])
+        self.widget.add_class("shinsa-tuning")
+        self.refresh()
+
+    @classmethod
+    def open(
+        cls,
+        rnd: ReviewRound,
+        *,
+        method: str | None = None,
+        include_drafts: bool = True,
+        url: str | None = None,
+        author: str | None = None,
+    ) -> TuningApp:
+        """Read the round's scores and build the screen (see :meth:`TuningModel.open`).
+
+        When the scores cannot be read or there are none yet, the screen shows why.
+        """
+        try:
+            model = TuningModel.open(rnd, method=method, include_drafts=include_drafts, url=url)
+        except (ValueError, TypeError, OSError) as exc:
+            return cls(None, error=f"配点の調整画面を開けません。{error_message(exc)}", author=author)
+        return cls(model, author=author)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @staticmethod
+    def _title_html(model: TuningModel | None) -> str:
+        sub = ""
+        if model is not None:
+            rnd = model.round
+            n = int(pd.to_numeric(model.scores["score"], errors="coerce").notna().sum())
+            what = f"{esc(rnd.name)}　" if rnd is not None else ""
+            sub = (f"<div class='shinsa-muted'>{what}評価基準: {esc(model.rubric.name_ja)}"
+                   f"（版 {esc(model.rubric.version)}）　点数 {n} 件"
+                   f"{'（下書きを含む）' if model.include_drafts else ''}</div>")
+        return f"<div style='font-size:18px;font-weight:bold'>配点の調整（事務局用）</div>{sub}"
+
+    # -- messages -----------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """Show a Japanese error message above the screen."""
+        self.error.value = f"<div class='shinsa-error-text'>⚠ {esc(message)}</div>"
+
+    def clear_error(self) -> None:
+        self.error.value = ""
+
+    # -- callbacks ----------------------------------------------------------------------
+
+    @guarded
+    def _on_criterion(self, criterion: str, change: Mapping[str, Any]) -> None:
+        if self._syncing or self.model is None:
+            return
+        self.model.set_criterion_weight(criterion, change["new"])
+        self.refresh()
+
+    @guarded
+    def _on_group(self, group: str, change: Mapping[str, Any]) -> None:
+        if self._syncing or self.model is None:
+            return
+        self.model.set_group_weight(group, change["new"])
+        self.refresh()
+
+    @guarded
+    def _on_method(self, change: Mapping[str, Any]) -> None:
+        if self._syncing or self.model is None:
+            return
+        self.model.set_method(change["new"])
+        self.refresh()
+
+    @guarded
+    def _on_reset(self, _button: Any = None) -> None:
+        if self.model is None:
+            return
+        self.model.reset_weights()
+        self._syncing = True
+        try:
+            for s in self.group_sliders.values():
+                s.value = 1.0
+            for cid, s in self.criterion_sliders.items():
+                s.value = float(self.model.rubric.criterion(cid).weight)
+        finally:
+            self._syncing = False
+        self.refresh()
+
+    @guarded
+    def _on_tab(self, change: Mapping[str, Any]) -> None:
+        if change["new"] is not None:
+            self._refresh_tab(int(change["new"]))
+
+    @guarded
+    def _on_save(self, _button: Any = None) -> None:
+        if self.model is None:
+            return
+
+        self.save_message.value = ""
+        path = self.model.save_as_new_version(note=self.save_note.value, author=self.save_author.value or None)
+        version = load_rubric(path).version
+        self.clear_error()
+        self.save_message.value = (
+            f"<div style='color:#1a7f37'>保存しました: <code>{esc(path)}</code>（版 {esc(version)}）。"
+            f"この配点で審査するときは、round.yaml の rubric を <code>{esc(path.name)}</code> に変えてください。</div>")
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute the ranking and redraw it; the analysis tabs are redrawn when shown.
+
+        Errors (e.g. every weight 0) are shown in Japanese; the last good ranking stays.
+        """
+        if self.model is None:
+            return
+        try:
+            t0 = time.perf_counter()
+            rk = self.model.ranking()
+            t1 = time.perf_counter()
+            self.ranking.value = ranking_html(rk, self.group_labels, top=self.model.select)
+            t2 = time.perf_counter()
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error(error_message(exc))
+            self.hash.value = ""
+            return
+        self.last_ranking_ms = (t1 - t0) * 1000
+        self.last_render_ms = (t2 - t1) * 1000
+        self.clear_error()
+        eff = self.model.effective_weights()
+        geff = self.model.effective_group_weights()
+        for cid, label in self.criterion_effective.items():
+            label.value = f"→ {eff[cid]:.1f} 点"
+        for gid, label in self.group_effective.items():
+            label.value = f"<b>→ {geff[gid]:.1f} 点</b>"
+        top = f"網掛けは上位 {self.model.select} 件（バランス調整の前）。" if self.model.select else ""
+        self.latency.value = (f"<div class='shinsa-muted'>{top}再計算 {self.last_ranking_ms:.1f} ms・"
+                              f"表の描画 {self.last_render_ms:.1f} ms　統合方法: "
+                              f"{esc(METHOD_LABELS.get(self.model.method, self.model.method))}</div>")
+        digest = self.model.settings_hash()
+        self.hash.value = (f"<div data-hash='{digest}'>設定ハッシュ: <code class='shinsa-hash'>{digest}</code>"
+                           "<span class='shinsa-muted'>　（委員会資料にこの値を記録すると、同じ設定で再現できます。"
+                           "内容は「設定の記録」タブ）</span></div>")
+        self._stale = set(range(len(_TABS)))
+        selected = self.tabs.selected_index
+        self._refresh_tab(0 if selected is None else int(selected))
+
+    def refresh_all(self) -> None:
+        """Redraw every analysis tab now (e.g. before a static export)."""
+        for i in range(len(_TABS)):
+            self._refresh_tab(i)
+
+    def _refresh_tab(self, index: int) -> None:
+        if self.model is None or index not in self._stale:
+            return
+        m = self.model
+        try:
+            if index == 0:
+                self.reliability.value = self._reliability_html()
+            elif index == 1:
+                self.discussion.value = self._discussion_html()
+            elif index == 2:
+                table = m.reviewer_table()
+                self.bias_chart.value = reviewer_bias_png(table, method=m.method)
+                self.bias_table.value = self._bias_html(table)
+            elif index == 3:
+                notes = m.notes()
+                items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+                self.notes.value = (f"<ul class='shinsa-muted'>{items}</ul>" if notes
+                                    else "<div class='shinsa-muted'>注意事項はありません。</div>")
+            elif index == 4:
+                text = json.dumps(m.settings(), ensure_ascii=False, indent=2)
+                self.settings.value = (f"<div>設定ハッシュ <code class='shinsa-hash'>{m.settings_hash()}</code>"
+                                       "（round.path と rubric.source は記録のみで、ハッシュには含めません）</div>"
+                                       f"<pre style='font-size:11px'>{esc(text)}</pre>")
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.show_error(error_message(exc))
+            return
+        self._stale.discard(index)
+
+    def _reliability_html(self) -> str:
+        assert self.model is not None
+        rel = self.model.reliability()
+        rubric = self.model.rubric
+        labels = {c.id: c.label_ja for c in rubric.criteria}
+
+        def alpha(v: float) -> str:
+            s = _num(v, "{:.2f}")
+            return f"<span class='shinsa-down'>{s}</span>" if np.isfinite(v) and v < 0.667 else s
+
+        frame = pd.DataFrame({
+            "評価項目": ["合計点" if c == "total" else esc(labels.get(c, c)) for c in rel["criterion"]],
+            "α（間隔）": [alpha(v) for v in rel["alpha_interval"]],
+            "α（順序）": [alpha(v) for v in rel["alpha_ordinal"]],
+            "ICC(A,1)": [_num(v, "{:.2f}") for v in rel["icc_a1"]],
+            "ICC(A,k)": [_num(v, "{:.2f}") for v in rel["icc_ak"]],
+            "Kendall W": [_num(v, "{:.2f}") for v in rel["kendall_w"]],
+            "点数": [str(int(v)) for v in rel["n_scores"]],
+            "判定": [esc(v) for v in rel["judgement"]],
+        })
+        return (_table(frame, right=("α（間隔）", "α（順序）", "ICC(A,1)", "ICC(A,k)", "Kendall W", "点数"))
+                + "<div class='shinsa-muted'>Krippendorff の α は 0.800 以上で信頼でき、0.667〜0.800 は暫定的"
+                "（赤字は 0.667 未満）。ICC と Kendall の W は全員が全件を採点したときだけ計算します"
+                "（利害関係で外れた審査員がいると「―」）。合計点の行だけが配点で変わります。</div>")
+
+    def _discussion_html(self) -> str:
+        assert self.model is not None
+        m = self.model
+        d = m.discussion()
+        if d.empty:
+            return "<div class='shinsa-muted'>協議が必要な応募はありません。</div>"
+        n_apps = int((m.ranking()["n_reviewers"] > 0).sum())
+        frame = pd.DataFrame({
+            "応募": [esc(a) for a in d["application"]],
+            "都道府県": [esc(n) for n in d["prefecture_name"]],
+            "順位": [_num(v, "{:.0f}") for v in d["rank"]],
+            "合計点": [_num(v) for v in d["total"]],
+            "理由": [esc(r) for r in d["reason"]],
+        })
+        gap_all = bool(d["gap_flag"].sum() >= n_apps > 2)
+        caveat = (f"<div class='shinsa-muted'>※ 全 {n_apps} 件が「審査員間の差が{m.gap}段階以上」です。"
+                  "この差は各審査員の甘辛を差し引いた点数で数えていますが、採点のばらつき（ノイズ）が大きいと"
+                  "多くの応募が該当します（「信頼性」タブを参照）。選定ラインの判定は統合後の合計点と標準誤差を使っています。</div>"
+                  if gap_all else "")
+        return (f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
+                + _table(frame, wrap=("理由",), right=("順位", "合計点")) + caveat)
+
+    @staticmethod
+    def _bias_html(table: pd.DataFrame) -> str:
+        frame = pd.DataFrame({
+            "審査員": [esc(r) for r in table["reviewer"]],
+            "氏名": [esc(n) for n in table["name"]],
+            "立場": [esc(r) for r in table["role"]],
+            "採点数": [str(int(n)) for n in table["n_scored"]],
+            "素点の甘辛（点）": [_num(v, "{:+.1f}") for v in table["leniency"]],
+            "標準誤差": [_num(v) for v in table["leniency_se"]],
+            "傾向": [esc(t) for t in table["tendency"]],
+            "補正モデルの推定（点）": [_num(v, "{:+.1f}") for v in table["model_bias_total"]],
+            "尺度の使い方": [_num(v, "{:.2f}") for v in table["model_scale"]],
+        })
+        return (_table(frame, right=("採点数", "素点の甘辛（点）", "標準誤差", "補正モデルの推定（点）", "尺度の使い方"))
+                + "<div class='shinsa-muted'>点は合計点（100点満点）の差。素点の甘辛 = 同じ応募の他の審査員の平均との差の平均"
+                "（＋甘め／－厳しめ、傾向は t ≥ 2 で判定）。補正モデルの推定 = 選んだ統合方法が補正した甘辛"
+                "（平均・中央値・刈込平均は補正しないため「―」）。尺度の使い方 &gt; 1 は点数の幅を広く使う審査員。</div>")
