@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -373,30 +373,30 @@ def discussion_list(
             line = float((ordered[select - 1] + ordered[select]) / 2)
     far = crit[crit["range_levels"] >= gap - _EPS]
     far_text = (far["criterion"] + ": " + far["high"] + ", " + far["low"]).groupby(far["application"], sort=False)
-    gaps: dict[str, str] = far_text.agg("／".join).to_dict()
+    gaps = cast("dict[str, str]", far_text.agg("／".join).to_dict())
     rows = []
     for a in apps:
         reasons: list[str] = []
         gap_flag = a in gaps
         if gap_flag:
             reasons.append(f"審査員間の差が{gap}段階以上（{gaps[a]}）")
-        sd = float(app.at[a, "total_sd"])
+        sd = float(cast(float, app.at[a, "total_sd"]))
         sd_flag = bool(np.isfinite(sd) and sd >= sd_threshold - _EPS)
         if sd_flag:
             reasons.append(f"合計点のばらつきが大きい（標準偏差 {sd:.1f}点、基準 {sd_threshold:.1f}点）")
-        t = float(total.at[a])
+        t = float(cast(float, total.at[a]))
         border_flag = False
         if line is not None and np.isfinite(t):
-            se = float(se_all.at[a])
+            se = float(cast(float, se_all.at[a]))
             margin = border_margin if border_margin is not None else 2 * se
             if margin is not None and np.isfinite(margin) and abs(t - line) <= margin + _EPS:
                 border_flag = True
                 how = "標準誤差の2倍" if border_margin is None else "基準"
                 reasons.append(
-                    f"選定ライン付近（合計 {t:.1f}点・{int(rank.at[a])}位、ライン {line:.1f}点との差 "
+                    f"選定ライン付近（合計 {t:.1f}点・{int(cast(float, rank.at[a]))}位、ライン {line:.1f}点との差 "
                     f"{abs(t - line):.1f}点 ≤ {how} {margin:.1f}点）"
                 )
-        n_rev = int(app.at[a, "n_reviewers"])
+        n_rev = int(cast(int, app.at[a, "n_reviewers"]))
         few_flag = n_rev < min_reviewers
         if few_flag:
             reasons.append(f"すべての評価項目を採点した審査員が{n_rev}人（{min_reviewers}人未満）")
@@ -404,8 +404,8 @@ def discussion_list(
             rows.append({
                 "application": a, "reason": "；".join(reasons), "n_reasons": len(reasons),
                 "gap_flag": gap_flag, "sd_flag": sd_flag, "border_flag": border_flag, "few_flag": few_flag,
-                "total": t, "rank": float(rank.at[a]), "total_sd": sd,
-                "max_gap_levels": float(app.at[a, "max_gap_levels"]),
+                "total": t, "rank": float(cast(float, rank.at[a])), "total_sd": sd,
+                "max_gap_levels": float(cast(float, app.at[a, "max_gap_levels"])),
             })
     out = pd.DataFrame(rows, columns=list(DISCUSSION_COLUMNS))
     if len(out):

@@ -149,8 +149,8 @@ def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFra
     bad = num.isna() & raw.notna()
     if bool(bad.any()):
         rows = [
-            f"行{i}（応募 {out.at[i, 'application']}・審査員 {out.at[i, 'reviewer']}・"
-            f"評価項目 {out.at[i, 'criterion']}: {raw.at[i]!r}）"
+            f"行{i}（応募 {out.at[i, 'application']!s}・審査員 {out.at[i, 'reviewer']!s}・"
+            f"評価項目 {out.at[i, 'criterion']!s}: {raw.at[i]!r}）"
             for i in out.index[bad.to_numpy()]
         ]
         raise ValueError(f"{what}の score に数値でない値があります: {_fmt_list(rows)}。数値を入れてください。")
@@ -523,7 +523,7 @@ def _as_wide(
         num = pd.to_numeric(long[s], errors="coerce")
         bad = num.isna() & long[s].notna()
         if bool(bad.any()):
-            shown = [f"{long.at[i, t]}×{long.at[i, r]}: {long.at[i, s]!r}" for i in long.index[bad.to_numpy()]]
+            shown = [f"{long.at[i, t]!s}×{long.at[i, r]!s}: {long.at[i, s]!r}" for i in long.index[bad.to_numpy()]]
             raise ValueError(f"{what}の {s} 列に数値でない値があります: {_fmt_list(shown)}。")
         long[s] = num
         dup = long.duplicated([t, r], keep=False)

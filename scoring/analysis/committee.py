@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -331,10 +331,10 @@ class Committee:
         r = self.ranked
         rows = []
         for i, a in enumerate(self.selection.selected, start=1):
-            theme = str(r.at[a, "theme"]) if pd.notna(r.at[a, "theme"]) else ""
+            theme = str(r.at[a, "theme"]) if pd.notna(cast("str | float", r.at[a, "theme"])) else ""
             rows.append([i, a, r.at[a, "prefecture_name"], r.at[a, "block"], theme, THEMES.get(theme, ""),
-                         r.at[a, "application_type"], round(float(r.at[a, "total"]), 4),
-                         round(100 * float(r.at[a, "p_selected"]), 1)])
+                         r.at[a, "application_type"], round(float(cast(float, r.at[a, "total"])), 4),
+                         round(100 * float(cast(float, r.at[a, "p_selected"])), 1)])
         return pd.DataFrame(rows, columns=cols)
 
     def reasons_ja(self) -> pd.DataFrame:
@@ -636,7 +636,7 @@ def _stability(rnd: ReviewRound, scores: pd.DataFrame, totals: pd.DataFrame, sel
     summary["baseline"] = chosen or None
     summary["baseline_frequency"] = float(freq.get(base, 0.0)) if chosen else 0.0
     k = len(chosen)
-    summary["mean_overlap"] = (float(sum(f * len(set(sel.split(",")) & set(chosen)) for sel, f in freq.items()) / k)
+    summary["mean_overlap"] = (float(sum(f * len(set(str(sel).split(",")) & set(chosen)) for sel, f in freq.items()) / k)
                                if chosen else float("nan"))
     return table, summary
 
@@ -747,7 +747,7 @@ def build_committee(
     ranked.loc[ranked["total"].isna(), "flags"] = [
         (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]]
     if no_total:
-        listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']}" for a in no_total)
+        listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']!s}" for a in no_total)
         notes.append(f"合計点のない応募があります（選定の対象外）: {listing}")
 
     # breakdown by group -----------------------------------------------------------------

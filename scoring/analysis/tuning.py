@@ -803,7 +803,7 @@ class TuningModel:
         entry: dict[str, Any] = {"date": day, "note": full_note}
         if author:
             entry["author"] = author
-        new_weights = {c: _fmt_weight(v) for c, v in rounded.items()}
+        new_weights = {str(c): _fmt_weight(v) for c, v in rounded.items()}
         header = (f"# {day.isoformat()} scoring.analysis.tuning（配点の調整）で作成: {src}（版 {old.version}）の配点を"
                   "変更した新しい版。\n")
 

@@ -247,7 +247,7 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
     app_col = scores["application"].astype(str).to_numpy()
     rev_col = scores["reviewer"].astype(str).to_numpy()
     crit_col = scores["criterion"].astype(str).to_numpy()
-    c_all = pd.Index(crit_ids).get_indexer(crit_col).astype(np.intp)
+    c_all = pd.Index(crit_ids).get_indexer(pd.Index(crit_col)).astype(np.intp)
 
     if (c_all < 0).any():
         unknown = sorted({str(x) for x in crit_col[c_all < 0]})
@@ -613,13 +613,13 @@ class Combiner(BaseEstimator):  # type: ignore[misc]
         for i in np.flatnonzero(single & (n_apps_per_rev > 0)):
             n = int(n_apps_per_rev[i])
             warnings.append(
-                f"審査員 {data.revs[i]} は {n} 件の応募書しか採点していません。"
+                f"審査員 {data.revs[int(i)]} は {n} 件の応募書しか採点していません。"
                 + ("甘辛を推定できないため、素点のまま使いました（補正なし）。" if self._calibrates
                    else f"{self._single_action()}。")
             )
         for i in np.flatnonzero(constant):
             warnings.append(
-                f"審査員 {data.revs[i]} はすべての応募書に同じ点数を付けています。{self._constant_action(data, int(i))}。"
+                f"審査員 {data.revs[int(i)]} はすべての応募書に同じ点数を付けています。{self._constant_action(data, int(i))}。"
             )
         self._fit_graph(data, warnings)
         values_u, se_u = self._fit_values(data, ~single, warnings)
@@ -1006,7 +1006,7 @@ class ZScoreCombiner(Combiner):
             for i in np.flatnonzero(flat_rc.any(axis=1) & free & ~const_rev):
                 ids = ", ".join(data.crits[j] for j in np.flatnonzero(flat_rc[i]))
                 warnings.append(
-                    f"審査員 {data.revs[i]} は評価項目 {ids} ですべての応募書に同じ点数を付けています。"
+                    f"審査員 {data.revs[int(i)]} は評価項目 {ids} ですべての応募書に同じ点数を付けています。"
                     "その評価項目は標準化できないため、平均（甘辛）の補正だけを行いました。"
                 )
         n_cells = data.n_apps * data.n_crits
@@ -1283,7 +1283,7 @@ class AffineCombiner(Combiner):
         self.n_iter_ = it
         for i in np.flatnonzero(clamped & (g <= self._MIN_SCALE * 1.0001) & ~self._constant_reviewers(data)):
             warnings.append(
-                f"審査員 {data.revs[i]} の点数は他の審査員の評価とほとんど（または逆に）対応していません。"
+                f"審査員 {data.revs[int(i)]} の点数は他の審査員の評価とほとんど（または逆に）対応していません。"
                 "尺度を最小値にしたため、この審査員の点数は順位にほとんど影響しません。"
             )
         # Residual variance of the calibrated reviewers' scores.

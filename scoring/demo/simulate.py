@@ -25,7 +25,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -299,7 +299,7 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
                 continue
             s = crit.effective_scale
             centre = (float(s.min) + float(s.max)) / 2
-            m = float(merit.at[a, crit.id]) if crit.id in merit.columns else centre
+            m = float(cast(float, merit.at[a, crit.id])) if crit.id in merit.columns else centre
             x = centre + b.spread * (m - centre) + b.bias + halo + noise[i]
             low = float(s.min) if b.low is None else max(float(s.min), b.low)
             high = float(s.max) if b.high is None else min(float(s.max), b.high)
@@ -337,7 +337,7 @@ def demo_scores(rnd: ReviewRound, *, seed: int = DEMO_SEED) -> tuple[pd.DataFram
                              unscored=unscored, partial=partial)
     n_crit = len(rnd.rubric.criteria)
     counts = scores.groupby(["reviewer", "application"]).size()
-    complete = sorted(p for p, n in counts.items() if n == n_crit)
+    complete = sorted(cast("tuple[str, str]", p) for p, n in counts.items() if n == n_crit)
     rng = np.random.default_rng(seed + 2)
     hold = {complete[int(i)] for i in rng.permutation(len(complete))[:min(2, len(complete))]}
     submitted = pd.DataFrame([p for p in complete if p not in hold], columns=["reviewer", "application"])

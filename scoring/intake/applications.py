@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -100,11 +100,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 #: Other files that look like an application in the wrong format: an error, not a warning.
 _SPREADSHEET_EXTS = {".xls", ".xlsb", ".ods", ".csv", ".numbers"}
 _IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
-_INT_DTYPE = "Int64"
+_INT_DTYPE: Final = "Int64"
 #: pandas' default string dtype: "str" in pandas 3 (missing = NaN), "string" before (missing = NA).
-_STR_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
-_DATETIME_DTYPE = f"datetime64[ns, {TIMEZONE}]"
-_DATE_DTYPE = "datetime64[ns]"
+_STR_DTYPE: Literal["str", "string"] = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
+_DATETIME_DTYPE = pd.DatetimeTZDtype("ns", TIMEZONE)
+_DATE_DTYPE: Final = "datetime64[ns]"
 
 
 class Intake(NamedTuple):

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
@@ -163,7 +164,7 @@ def example_values(code: str = "20", **overrides: Any) -> dict[str, Any]:
     replace single fields (a key that is not a field raises ``KeyError`` in
     :func:`write_template`).
     """
-    ref = prefectures().loc[code]
+    ref = cast("pd.Series", prefectures().loc[code])  # one row: the index is unique
     n = int(ref["municipalities_incl_wards"])
     values: dict[str, Any] = {
         "prefecture": str(ref["name_ja"]),

@@ -26,7 +26,7 @@ import base64
 import html
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +200,7 @@ def _kv_table(df: pd.DataFrame) -> str:
     return f'<table class="shinsa kv"><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _status_classes(statuses: Sequence[object]) -> list[str]:
+def _status_classes(statuses: Iterable[object]) -> list[str]:
     m = {"選定": "selected", "次点": "runner", "対象外": "ineligible", "未採点": "ineligible"}
     return [m.get(str(s), "") for s in statuses]
 

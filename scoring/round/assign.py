@@ -89,7 +89,7 @@ def _problems(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 def _app_label(applications: pd.DataFrame, code: str) -> str:
     if "prefecture_name" in applications.columns and code in applications.index:
-        return f"{code}（{applications.at[code, 'prefecture_name']}）"
+        return f"{code}（{applications.at[code, 'prefecture_name']!s}）"
     return code
 
 

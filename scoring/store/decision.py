@@ -26,7 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -233,14 +233,14 @@ def record_decision(
     event_id = store.record_decision(decision.to_payload(), by=decision.by)
     events = store.events()
     row = events.loc[events["id"] == event_id].iloc[0]
-    return Decision.from_event(row.to_dict())
+    return Decision.from_event(cast("dict[str, Any]", row.to_dict()))
 
 
 def read_decisions(store: ScoreStore) -> list[Decision]:
     """Every decision recorded in the store, oldest first."""
     events = store.events()
     rows = events.loc[events["kind"] == DECISION_KIND]
-    return [Decision.from_event(r) for r in rows.to_dict("records")]
+    return [Decision.from_event(cast("dict[str, Any]", r)) for r in rows.to_dict("records")]
 
 
 def latest_decision(store: ScoreStore) -> Decision | None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import ipywidgets as w
 import pandas as pd
@@ -80,7 +80,7 @@ def level_token(level: float) -> str:
     return format_level(level).replace(".", "_").replace("-", "m")
 
 
-def _text_html(text: str) -> str:
+def _text_html(text: object) -> str:
     return "<br>".join(esc(line) for line in str(text).splitlines())
 
 
@@ -355,7 +355,8 @@ class ReviewPanel:
             parts.append("<div class='shinsa-h'>参考指標（点数には直接使いません）</div><table class='shinsa-table'>"
                          "<tr><th>評価項目</th><th>指標</th><th>値</th><th>出典</th></tr>")
             for r in ind.itertuples():
-                value = "—" if pd.isna(r.value) else f"{format_level(r.value)}{r.unit}"
+                level = cast(float, r.value)
+                value = "—" if pd.isna(level) else f"{format_level(level)}{r.unit}"
                 parts.append(f"<tr><td>{esc(r.criterion_label)}</td><td>{esc(r.label)}</td>"
                              f"<td style='text-align:right'>{esc(value)}</td><td>{esc(r.source)}</td></tr>")
             parts.append("</table>")
