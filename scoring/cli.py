@@ -45,6 +45,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .core.columns import HEADERS_JA
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -309,10 +311,10 @@ def _cmd_select(args: argparse.Namespace) -> int:
     print()
     print(res.summary_ja())
     reasons = res.reasons.rename(columns={
-        "prefecture_name": "都道府県", "status": "状況", "rank": "順位", "total": "合計点（100点満点）",
+        "prefecture_name": "都道府県", "status": "状況", "rank": "順位", "total": HEADERS_JA["total"],
         "gap": "選定までの不足点", "reason": "理由"})
     reasons.index.name = "応募"
-    _print_table("応募ごとの結果と理由", reasons[["都道府県", "状況", "順位", "合計点（100点満点）", "選定までの不足点", "理由"]].round(2))
+    _print_table("応募ごとの結果と理由", reasons[["都道府県", "状況", "順位", HEADERS_JA["total"], "選定までの不足点", "理由"]].round(2))
     alts = res.alternatives_frame().rename(columns={
         "total": "合計点", "difference": "選定案との差", "selected": "選定", "added": "入る", "removed": "外れる"})
     alts.index.name = "次善案"

@@ -33,6 +33,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..core.columns import (
+    AFFINITY_COLUMNS,
+    APPLICATION_DISAGREEMENT_COLUMNS,
+    CRITERION_DISAGREEMENT_COLUMNS,
+    DISCUSSION_COLUMNS,
+    REVIEWER_PROFILE_COLUMNS,
+    rank_totals,
+)
 from .reliability import _check_option, _criterion_order, _fmt_list, check_scores, reviewer_totals
 
 if TYPE_CHECKING:
@@ -55,31 +63,6 @@ __all__ = [
     "welch",
 ]
 
-#: Columns of :func:`criterion_disagreement`.
-CRITERION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
-    "application", "criterion", "n_reviewers", "mean", "sd", "min", "max", "range",
-    "range_levels", "n_pairs", "share_far", "high", "low",
-)
-#: Columns of :func:`application_disagreement`.
-APPLICATION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
-    "application", "n_reviewers", "total_mean", "total_sd", "total_se", "total_min", "total_max",
-    "total_range", "share_far", "max_gap_levels", "max_gap_criterion",
-)
-#: Columns of :func:`discussion_list`.
-DISCUSSION_COLUMNS: tuple[str, ...] = (
-    "application", "reason", "n_reasons", "gap_flag", "sd_flag", "border_flag", "few_flag",
-    "total", "rank", "total_sd", "max_gap_levels",
-)
-#: Columns of :func:`reviewer_profile`.
-REVIEWER_PROFILE_COLUMNS: tuple[str, ...] = (
-    "reviewer", "n_scored", "n_compared", "mean", "leniency", "leniency_se", "leniency_t",
-    "spread", "spread_ratio", "spearman", "pearson", "tendency",
-)
-#: Columns of :func:`affinity`.
-AFFINITY_COLUMNS: tuple[str, ...] = (
-    "scope", "reviewer", "n_linked", "n_unlinked", "mean_linked", "mean_unlinked", "diff",
-    "se", "t", "df", "p", "cohen_d", "judgement",
-)
 #: Leniency adjustments accepted by :func:`affinity`.
 ADJUSTMENTS: tuple[str, ...] = ("none", "reviewer")
 
@@ -363,7 +346,7 @@ def discussion_list(
     else:
         total = app["total_mean"]
         se_all = app["total_se"]
-    rank = total.rank(ascending=False, method="min")
+    rank = rank_totals(total).astype(float)
     line: float | None = None
     if border is not None:
         line = float(border)

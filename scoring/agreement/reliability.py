@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..core.columns import ALPHA_COLUMNS, ICC_COLUMNS, KENDALL_COLUMNS, RELIABILITY_COLUMNS, TOTALS_COLUMNS
+
 if TYPE_CHECKING:
     from ..config.rubric import Rubric
 
@@ -66,25 +68,6 @@ TOTAL = "total"
 #: Row label of all criteria pooled (``krippendorff_alpha(by=None)``).
 ALL_CRITERIA = "all_criteria"
 
-#: Columns of :func:`krippendorff_alpha`.
-ALPHA_COLUMNS: tuple[str, ...] = (
-    "criterion", "level", "alpha", "n_units", "n_pairable", "n_reviewers", "judgement",
-)
-#: Columns of :func:`icc`.
-ICC_COLUMNS: tuple[str, ...] = (
-    "type", "shrout_fleiss", "description", "icc", "F", "df1", "df2", "p", "ci_low", "ci_high",
-)
-#: Columns of :func:`kendall_w`.
-KENDALL_COLUMNS: tuple[str, ...] = (
-    "W", "W_uncorrected", "chi2", "df", "p", "n_targets", "n_raters", "ties",
-)
-#: Columns of :func:`reviewer_totals`.
-TOTALS_COLUMNS: tuple[str, ...] = ("application", "reviewer", "total", "n_criteria")
-#: Columns of :func:`reliability_table`.
-RELIABILITY_COLUMNS: tuple[str, ...] = (
-    "criterion", "n_applications", "n_reviewers", "n_scores", "complete",
-    "alpha_interval", "alpha_ordinal", "icc_a1", "icc_ak", "kendall_w", "judgement",
-)
 
 _KEY = ["application", "reviewer", "criterion"]
 # The krippendorff package builds units × values × values arrays; above this many

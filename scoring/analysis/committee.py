@@ -41,11 +41,12 @@ import pandas as pd
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
 from ..config.rubric import format_level
+from ..core.columns import COVERAGE_COLUMNS, HEADERS_JA, METHOD_LABELS, RANKED_COLUMNS, SPREAD_COLUMNS
 from ..core.errors import NoScoresError
 from ..core.excel import to_wareki
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
-from ..core.settings import canonical_json, package_version, score_fingerprint, settings_hash
+from ..core.settings import canonical_json, score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, load_round, no_scores_message
 from ..selection.solver import (
     CONSTRAINTS,
@@ -74,17 +75,6 @@ __all__ = [
     "record_committee_decision",
 ]
 
-#: Columns of :attr:`Committee.ranked` (index ``application``).
-RANKED_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "block", "theme", "application_type", "total", "se", "n_reviewers", "rank",
-    "status", "p_selected", "flags",
-)
-#: Columns of :attr:`Committee.spread` (index ``application``).
-SPREAD_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "n_reviewers", "mean", "min", "max", "range", "sd", "total",
-)
-#: Columns of :attr:`Committee.coverage` (index ``block``).
-COVERAGE_COLUMNS: tuple[str, ...] = ("theme", "applicants", "selected")
 _JST = dt.timezone(dt.timedelta(hours=9))
 _STATUS_NOT_SCORED = "未採点"
 
@@ -230,7 +220,7 @@ class Committee:
             ("応募（件）", self.n_applications),
             ("採点した審査員（名）", self.n_reviewers),
             ("採点（件）", self.n_scores),
-            ("点数の統合方法", _METHOD_JA.get(self.method, self.method)),
+            ("点数の統合方法", METHOD_LABELS.get(self.method, self.method)),
             ("審査員間の一致（信頼性）", self.reliability_headline),
             ("選定数（件）", cfg.get("k_text", "")),
             ("バランスの条件", cfg.get("balance_text", "")),
@@ -290,7 +280,7 @@ class Committee:
             "地方ブロック": r["block"],
             "重点テーマ": r["theme"],
             "応募区分": r["application_type"],
-            "合計点（100点満点）": r["total"].round(4),
+            HEADERS_JA["total"]: r["total"].round(4),
             "標準誤差（点）": r["se"].round(4),
             "審査員数（名）": r["n_reviewers"].astype("Int64"),
             "選定案": r["status"],
@@ -304,7 +294,7 @@ class Committee:
         out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
         for gid, (label, maxp) in self.group_labels.items():
             out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
-        out["合計点（100点満点）"] = b["total"].round(4).to_numpy()
+        out[HEADERS_JA["total"]] = b["total"].round(4).to_numpy()
         return out
 
     def spread_ja(self) -> pd.DataFrame:
@@ -325,7 +315,7 @@ class Committee:
     def selection_ja(self) -> pd.DataFrame:
         """選定案: the proposed applications in rank order."""
         cols = ["順", "応募ID", "都道府県", "地方ブロック", "重点テーマ", "重点テーマ名", "応募区分",
-                "合計点（100点満点）", "選定された割合（％）"]
+                HEADERS_JA["total"], "選定された割合（％）"]
         if self.selection is None:
             return pd.DataFrame(columns=cols)
         r = self.ranked
@@ -339,7 +329,7 @@ class Committee:
 
     def reasons_ja(self) -> pd.DataFrame:
         """理由: every applicant's status and reason."""
-        cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", "合計点（100点満点）", "選定までの不足点（点）",
+        cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
                 "関係する条件", "関係する応募", "理由"]
         if self.selection is None:
             return pd.DataFrame(columns=cols)
@@ -350,7 +340,7 @@ class Committee:
             "都道府県": r["prefecture_name"].to_numpy(),
             "状況": r["status"].to_numpy(),
             "順位（審査対象内）": r["rank"].astype("Int64").array,
-            "合計点（100点満点）": r["total"].round(4).to_numpy(),
+            HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
             "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
             "関係する条件": ["、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]],
             "関係する応募": ["・".join(self.name(a) for a in str(v).split(",") if a) for v in r["related"]],
@@ -364,7 +354,7 @@ class Committee:
         return pd.DataFrame({
             "応募ID": s.index.astype(str),
             "都道府県": s["prefecture_name"].to_numpy(),
-            "合計点（100点満点）": s["total"].round(4).to_numpy(),
+            HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
             "順位（審査対象内）": s["rank"].astype("Int64").array,
             "選定案": np.where(s["baseline_selected"], "選定", ""),
             "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
@@ -470,7 +460,7 @@ class Committee:
             ("設定ハッシュ（設定のみ）", self.config_hash),
             ("採点の指紋", self.score_fingerprint),
             ("設定の記録（JSON）", canonical_json(self.settings)),
-            ("点数の統合方法", f"{_METHOD_JA.get(self.method, self.method)}（{self.method}）"),
+            ("点数の統合方法", f"{METHOD_LABELS.get(self.method, self.method)}（{self.method}）"),
             ("配点", "、".join(f"{k}={format_level(v)}" for k, v in self.settings.get("weights", {}).items())),
             ("選定数（件）", self.config_summary.get("k_text", "")),
             ("バランスの条件", self.config_summary.get("balance_text", "")),
@@ -498,16 +488,6 @@ class Committee:
             ("作成日（和暦）", to_wareki(now.date())),
         ]
         return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
-
-
-_METHOD_JA: dict[str, str] = {
-    "mean": "平均",
-    "median": "中央値",
-    "trimmed": "刈り込み平均",
-    "zscore": "標準化（z得点）",
-    "additive": "審査員の甘辛を補正",
-    "affine": "審査員の甘辛と尺度の使い方を補正",
-}
 
 
 def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
@@ -544,23 +524,25 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
     cfg = rnd.config
     comb = make_combiner(method, **dict(method_options or {}))
     total = float(weights.sum())
-    return {
-        "kind": "shinsa.committee",
-        "round": {"name": cfg.name, "path": str(Path(rnd.path).resolve()), "select": cfg.select.model_dump()},
-        "rubric": {"id": rnd.rubric.id, "version": rnd.rubric.version,
-                   "source": str(rnd.rubric.source.resolve()) if rnd.rubric.source is not None else None},
-        "weights": {str(k): 100.0 * float(v) / total for k, v in weights.items()},
-        "method": method,
-        "method_options": dict(comb.get_params(deep=False)),
-        "selection": {
+    return settings_record(
+        "shinsa.committee",
+        round_name=cfg.name,
+        round_path=Path(rnd.path).resolve(),
+        select=cfg.select.model_dump(),
+        rubric_id=rnd.rubric.id,
+        rubric_version=rnd.rubric.version,
+        rubric_source=rnd.rubric.source.resolve() if rnd.rubric.source is not None else None,
+        weights={str(k): 100.0 * float(v) / total for k, v in weights.items()},
+        method=method,
+        method_options=comb.get_params(deep=False),
+        selection={
             "balance": cfg.balance.model_dump(),
             "block_scheme": cfg.block_scheme,
             "locks": list(cfg.locks),
             "exclusions": list(cfg.exclusions),
             "eligibility_override": list(cfg.eligibility_override),
         },
-        "package": {"name": "shinsa", "version": package_version()},
-    }
+    )
 
 
 def _reliability_headline(rel: pd.DataFrame) -> str:

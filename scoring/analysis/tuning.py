@@ -40,7 +40,6 @@ when asked for, and cached per weights and method.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import os
 import warnings as _pywarnings
@@ -57,40 +56,20 @@ from ..agreement.disagreement import discussion_list, reviewer_profile
 from ..agreement.reliability import reliability_table
 from ..combine.combiners import DEFAULT_METHOD, METHODS, Combiner, make_combiner
 from ..config.rubric import Rubric, rubric_from_dict
+from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS
 from ..core.errors import NoScoresError
 from ..core.paths import PROJECT_DIR
-from ..core.settings import package_version, score_fingerprint, settings_hash
+from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, no_scores_message
 from ..store.scores import ScoreStore
 
 __all__ = [
-    "METHOD_LABELS",
     "RANKING_COLUMNS",
     "REVIEWER_TABLE_COLUMNS",
     "TuningModel",
     "largest_remainder",
-    "reviewer_bias_png",
 ]
 
-#: Japanese names of the combining methods (for drop-downs and reports).
-METHOD_LABELS: dict[str, str] = {
-    "mean": "平均",
-    "median": "中央値",
-    "trimmed": "刈込平均（最高・最低を除く）",
-    "zscore": "標準化（zスコア）",
-    "additive": "甘辛補正（加法モデル）",
-    "affine": "甘辛・尺度補正（アフィン）",
-}
-#: Columns of :meth:`TuningModel.ranking`; one column per rubric group (group id) is
-#: inserted after ``se``.
-RANKING_COLUMNS: tuple[str, ...] = (
-    "rank", "prefecture_name", "total", "se", "n_reviewers", "flags", "baseline_rank", "rank_change",
-)
-#: Columns of :meth:`TuningModel.reviewer_table`.
-REVIEWER_TABLE_COLUMNS: tuple[str, ...] = (
-    "reviewer", "name", "role", "n_scored", "leniency", "leniency_se", "leniency_t", "tendency",
-    "spread_ratio", "spearman", "model_bias", "model_bias_total", "model_scale",
-)
 _TZ = ZoneInfo("Asia/Tokyo")
 _T = TypeVar("_T")
 
@@ -529,11 +508,11 @@ class TuningModel:
         rk = self.ranking()
         labels = {g.id: f"{g.label_ja}（点）" for g in self.rubric.groups}
         out = rk.rename(columns={
-            "rank": "順位", "prefecture_name": "都道府県", "total": "合計点（100点満点）", "se": "標準誤差",
+            "rank": "順位", "prefecture_name": "都道府県", "total": HEADERS_JA["total"], "se": "標準誤差",
             **labels, "n_reviewers": "審査員数", "baseline_rank": "既定の順位", "rank_change": "順位変動",
             "flags": "注意",
         })
-        out = out.loc[:, ["順位", "都道府県", "合計点（100点満点）", "標準誤差", *labels.values(), "審査員数",
+        out = out.loc[:, ["順位", "都道府県", HEADERS_JA["total"], "標準誤差", *labels.values(), "審査員数",
                           "既定の順位", "順位変動", "注意"]]
         out.index.name = "応募"
         return out
@@ -676,29 +655,24 @@ class TuningModel:
         """
         comb = make_combiner(self._method, **self.method_options.get(self._method, {}))
         rnd = self.round
-        return {
-            "kind": "shinsa.tuning",
-            "round": {
-                "name": rnd.name if rnd is not None else None,
-                "path": str(Path(rnd.path).resolve()) if rnd is not None else None,
-                "select": self.select,
-            },
-            "rubric": {
-                "id": self.rubric.id,
-                "version": self.rubric.version,
-                "source": str(self.rubric.source.resolve()) if self.rubric.source is not None else None,
-            },
-            "weights": {c: float(v) for c, v in zip(self._crit_ids, self._effective_array(), strict=True)},
-            "method": self._method,
-            "method_options": dict(comb.get_params(deep=False)),
-            "scores": {
+        return settings_record(
+            "shinsa.tuning",
+            round_name=rnd.name if rnd is not None else None,
+            round_path=Path(rnd.path).resolve() if rnd is not None else None,
+            select=self.select,
+            rubric_id=self.rubric.id,
+            rubric_version=self.rubric.version,
+            rubric_source=self.rubric.source.resolve() if self.rubric.source is not None else None,
+            weights=dict(zip(self._crit_ids, self._effective_array(), strict=True)),
+            method=self._method,
+            method_options=comb.get_params(deep=False),
+            scores={
                 "fingerprint": self.score_fingerprint(),
                 "n_scores": int(pd.to_numeric(self.scores["score"], errors="coerce").notna().sum()),
                 "include_drafts": self.include_drafts,
             },
-            "analysis": {"gap": self.gap, "select": self.select},
-            "package": {"name": "shinsa", "version": package_version()},
-        }
+            analysis={"gap": self.gap, "select": self.select},
+        )
 
     def settings_hash(self) -> str:
         """Short SHA-256 of :meth:`settings` (:func:`scoring.core.settings.settings_hash`)."""
@@ -843,62 +817,3 @@ class TuningModel:
                 f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
             ) from None
         return target
-
-
-def _label(text: str, width: int = 14) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> bytes:
-    """A chart of the reviewers' leniency (甘辛), as PNG bytes.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        As :meth:`TuningModel.reviewer_table` returns.
-    method : str, optional
-        The method whose estimate ``model_bias_total`` is (for the legend).
-
-    Notes
-    -----
-    Bars: the raw leniency (mean difference from the other reviewers' mean, total
-    points) with ±2 standard errors; diamonds: the bias the method estimated, in the
-    same units (none for mean, median and trimmed).  Drawn with matplotlib's object API
-    (no pyplot state) and the bundled IPAex font (``matplotlib_fontja``): offline and
-    headless.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
-    from matplotlib.figure import Figure
-
-    n = len(table)
-    labels = [f"{r} {_label(str(nm), 8)}".strip() for r, nm in zip(table["reviewer"], table["name"], strict=True)]
-    y = np.arange(n)[::-1]
-    fig = Figure(figsize=(6.4, 1.9 + 0.36 * max(n, 1)), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
-    len_ = table["leniency"].to_numpy(dtype=float)
-    err = 2 * table["leniency_se"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(len_), xerr=np.where(np.isfinite(err), err, 0), color="#A0CBE8",
-            edgecolor="#4E79A7", height=0.6, error_kw={"ecolor": "#555555", "capsize": 3, "lw": 1},
-            label="素点の甘辛（他の審査員の平均との差、±2標準誤差）")
-    model = table["model_bias_total"].to_numpy(dtype=float)
-    if np.isfinite(model).any():
-        name = METHOD_LABELS.get(method or "", method or "")
-        ax.scatter(model, y, marker="D", s=36, color="#F28E2B", edgecolor="black", linewidths=0.5, zorder=3,
-                   label=f"補正モデルの推定（{name}）")
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, labels)
-    ax.set_xlabel("合計点（100点満点）の差　＋甘め／－厳しめ")
-    title = "審査員の甘辛"
-    if method is not None and not np.isfinite(model).any():
-        title += f"（{METHOD_LABELS.get(method, method)}は甘辛を補正しません）"
-    ax.set_title(title, fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.legend(fontsize=7, loc="outside lower center", ncol=1, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-

@@ -108,6 +108,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from ..config.rubric import Rubric
+from ..core.columns import TOTAL_COLUMNS, rank_totals
 
 __all__ = [
     "CALIBRATIONS",
@@ -133,9 +134,6 @@ METHODS: tuple[str, ...] = ("mean", "median", "trimmed", "zscore", "additive", "
 DEFAULT_METHOD: str = "affine"
 #: Allowed values of the ``calibrate`` option (zscore, additive).
 CALIBRATIONS: tuple[str, ...] = ("overall", "criterion")
-#: Fixed columns of :meth:`Combiner.totals`; one column per rubric group is inserted after
-#: ``n_reviewers``.
-TOTAL_COLUMNS: tuple[str, ...] = ("total", "se", "n_reviewers", "flags", "rank")
 
 _REQUIRED = ("application", "reviewer", "criterion", "score")
 _NO_DOF = (
@@ -786,7 +784,8 @@ class Combiner(BaseEstimator):  # type: ignore[misc]
             * ``flags`` (str, Japanese, " / "-separated; "" when none): 比較不能 (not
               connected to the other applications), 審査員1名のみ, 未採点の評価項目あり,
               尺度外;
-            * ``rank`` (Int64): 1 = best; ties share the smallest rank; <NA> when no total.
+            * ``rank`` (Int64): 1 = best; ties (equal at :data:`~scoring.core.columns.TOTAL_DECIMALS`
+              decimals) share the smallest rank; <NA> when no total (:func:`~scoring.core.columns.rank_totals`).
         """
         self._check_fitted()
         wv = self._default_weights if weights is None else self._weight_vector(weights)
@@ -810,7 +809,7 @@ class Combiner(BaseEstimator):  # type: ignore[misc]
         key = np.where(np.isnan(total), np.inf, -total)
         order = np.lexsort((np.arange(len(total)), key))
         frame = pd.DataFrame(out, index=self.criterion_values_.index.copy()).iloc[order]
-        frame["rank"] = frame["total"].rank(ascending=False, method="min").astype("Int64")
+        frame["rank"] = rank_totals(frame["total"])
         return frame
 
     def fit_predict(self, scores: pd.DataFrame, rubric: Rubric) -> pd.Series:

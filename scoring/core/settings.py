@@ -7,9 +7,10 @@ a plain JSON-compatible ``dict`` of them; its *settings hash* is a short SHA-256
 canonical JSON dump, printed beside the output, so that anyone can later check that a
 re-run used the same settings (same hash) or find what differs (compare the records).
 
-:meth:`scoring.analysis.tuning.TuningModel.settings` builds the record of the rubric-tuning
-screen; the committee report records the same kind of dict, extended with its own
-settings, and hashes it with :func:`settings_hash`.
+:func:`settings_record` builds the record, the one layout for every output: the
+rubric-tuning screen (:meth:`scoring.analysis.tuning.TuningModel.settings`) and the
+committee material (:func:`scoring.analysis.committee.committee_settings`, which adds its
+selection settings) both call it, and hash it with :func:`settings_hash`.
 
 Canonical form
 --------------
@@ -51,6 +52,7 @@ __all__ = [
     "package_version",
     "score_fingerprint",
     "settings_hash",
+    "settings_record",
 ]
 
 #: Hex characters of :func:`settings_hash` (like :attr:`scoring.config.rubric.Rubric.version`).
@@ -181,3 +183,57 @@ def package_version() -> str:
     """Version of this package (``scoring.__version__``), as recorded in settings records."""
 
     return str(__version__)
+
+
+def settings_record(
+    kind: str,
+    *,
+    round_name: str | None,
+    round_path: str | PurePath | None,
+    select: Any,
+    rubric_id: str,
+    rubric_version: str,
+    rubric_source: str | PurePath | None,
+    weights: Mapping[str, float],
+    method: str,
+    method_options: Mapping[str, Any],
+    **sections: Any,
+) -> dict[str, Any]:
+    """The settings record of an output (one layout for every producer).
+
+    Parameters
+    ----------
+    kind : str
+        What produced it, e.g. ``"shinsa.tuning"`` or ``"shinsa.committee"``.
+    round_name, round_path, select
+        The round's name, folder (recorded, not hashed) and its selection size setting.
+    rubric_id, rubric_version, rubric_source
+        The rubric's id, content version and file (recorded, not hashed).
+    weights : mapping
+        Effective 配点 per criterion (sum 100).
+    method, method_options
+        The combining method and every one of its options (defaults included).
+    **sections
+        Further sections of the record, e.g. ``scores`` (fingerprint, count, whether
+        drafts count), ``analysis`` or ``selection``.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``round`` (``name``, ``path``, ``select``), ``rubric`` (``id``,
+        ``version``, ``source``), ``weights``, ``method``, ``method_options``, the extra
+        sections, and ``package`` (``name``, ``version``).
+    """
+    def where(p: str | PurePath | None) -> str | None:
+        return None if p is None else str(p)
+
+    return {
+        "kind": kind,
+        "round": {"name": round_name, "path": where(round_path), "select": select},
+        "rubric": {"id": rubric_id, "version": rubric_version, "source": where(rubric_source)},
+        "weights": {str(k): float(v) for k, v in weights.items()},
+        "method": method,
+        "method_options": dict(method_options),
+        **sections,
+        "package": {"name": "shinsa", "version": package_version()},
+    }

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ..core.columns import APPLICATION_COLUMNS, REFERENCE_COLUMNS
 from ..core.normalize import (
     is_blank,
     parse_choice,
@@ -69,29 +70,6 @@ __all__ = [
 TIMEZONE = "Asia/Tokyo"
 #: Default size limit of one file; larger files are reported and not opened.
 MAX_BYTES = 20 * 1024 * 1024
-#: Columns joined from :func:`scoring.core.reference.prefectures` (``block`` is ``region_ja``).
-REFERENCE_COLUMNS: tuple[str, ...] = (
-    "block",
-    "municipalities",
-    "municipalities_incl_wards",
-    "population_2020_exact",
-    "pop_change_2015_2020_pct",
-    "towns_villages_share_pct",
-    "cities_shi",
-    "towns_machi",
-    "villages_mura",
-)
-#: Columns of the applications table, in order (the index ``application`` is not included).
-APPLICATION_COLUMNS: tuple[str, ...] = (
-    "file",
-    *(f.key for f in FIELDS),
-    "theme_name",
-    "prefecture_name",
-    "late",
-    "has_errors",
-    "n_warnings",
-    *REFERENCE_COLUMNS,
-)
 
 _POOL_PARTS = ("pool_accelerators", "pool_fixed_term", "pool_fulltime", "pool_outsourced", "pool_secondees")
 _YES_NO_ALIASES = {"有": "あり", "有り": "あり", "○": "あり", "無": "なし", "無し": "なし", "×": "なし"}

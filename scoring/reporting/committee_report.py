@@ -34,9 +34,10 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.committee import Committee, build_committee
+from ..core.columns import HEADERS_JA
+from ..core.errors import NoScoresError
 from ..core.excel import display_width
 from ..core.schema import THEMES
-from ..core.errors import NoScoresError
 from .overview import tile_map
 from .xlsx import write_workbook
 
@@ -345,7 +346,7 @@ def spread_chart(c: Committee) -> Figure:
     ax.set_yticks(np.arange(n), [_label(c, a) for a in s.index])
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("合計点（100点満点）")
+    ax.set_xlabel(HEADERS_JA["total"])
     ax.grid(axis="x", color="#E0E0E0")
     ax.set_axisbelow(True)
     fig.legend(handles=[

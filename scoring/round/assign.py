@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pandas as pd
 
+from ..core.columns import ASSIGNMENT_COLUMNS
 from ..core.normalize import parse_prefecture
 from ..core.schema import PROBLEM_COLUMNS
 
@@ -51,8 +52,6 @@ __all__ = [
 
 #: File name of the editable assignment file in the round folder.
 ASSIGNMENT_FILE = "assignments.csv"
-#: Columns of an assignment table.
-ASSIGNMENT_COLUMNS: tuple[str, ...] = ("reviewer", "application")
 
 
 class _ReviewerLike(Protocol):

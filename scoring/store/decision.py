@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from ..core.columns import DECISION_COLUMNS
 from ..core.normalize import parse_prefecture
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ __all__ = [
 DECISION_KIND = "decision"
 #: Status of the decision shown on the committee output.
 DECISION_STATUSES: tuple[str, ...] = ("未決定", "決定済", "決定後に変更あり")
-#: Columns of :func:`decision_table` (index ``application``).
-DECISION_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",
-)
 _PAYLOAD_VERSION = 1
 
 

@@ -62,6 +62,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
+from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, STATUS_COLUMNS
 from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
 
@@ -99,15 +100,6 @@ KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
-#: Columns of :meth:`ScoreStore.events` (and of the ``score_events`` table).
-EVENT_COLUMNS: tuple[str, ...] = (
-    "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
-    "rubric_version", "source", "actor", "prev_hash", "hash",
-)
-#: Columns of :meth:`ScoreStore.statuses`.
-STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
-#: Columns of :meth:`ScoreStore.verify`.
-AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
 #: ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
 

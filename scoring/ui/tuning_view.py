@@ -52,9 +52,11 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from ..analysis.tuning import METHOD_LABELS, TuningModel, reviewer_bias_png
+from ..analysis.tuning import TuningModel
 from ..combine.combiners import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
+from ..core.columns import METHOD_LABELS
+from ..reporting.charts import reviewer_bias_png
 from .widgets import error_message, esc, guarded
 
 if TYPE_CHECKING:

@@ -1,0 +1,227 @@
+"""The column contracts of the workbench's tables, their Japanese headers, and the rank.
+
+Every result table is a tidy DataFrame whose columns are fixed here, once, per producing
+function; the modules that produce them import their tuple from here. The canonical long
+score table is :data:`scoring.core.schema.SCORE_COLUMNS`, the problem table
+:data:`scoring.core.schema.PROBLEM_COLUMNS`.
+
+Also defined once here:
+
+- :data:`HEADERS_JA`: the Japanese header of every canonical column that people see in
+  more than one place (tables in notebooks, .xlsx, HTML);
+- :data:`METHOD_LABELS`: the Japanese names of the combining methods;
+- :func:`rank_totals` with :data:`TOTAL_DECIMALS`: the one rank definition. Totals are
+  compared at :data:`TOTAL_DECIMALS` decimals (the precision the selection works at), so
+  two applications with exactly the same scores share a rank even when floating-point
+  summation in a different order makes their totals differ in the 15th digit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .schema import FIELDS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "HEADERS_JA",
+    "METHOD_LABELS",
+    "TOTAL_DECIMALS",
+    "AFFINITY_COLUMNS",
+    "APPLICATION_COLUMNS",
+    "ALPHA_COLUMNS",
+    "APPLICATION_DISAGREEMENT_COLUMNS",
+    "ASSIGNMENT_COLUMNS",
+    "AUDIT_COLUMNS",
+    "COVERAGE_COLUMNS",
+    "CRITERION_DISAGREEMENT_COLUMNS",
+    "DECISION_COLUMNS",
+    "DISCUSSION_COLUMNS",
+    "EVENT_COLUMNS",
+    "ICC_COLUMNS",
+    "KENDALL_COLUMNS",
+    "RANKED_COLUMNS",
+    "RANKING_COLUMNS",
+    "REFERENCE_COLUMNS",
+    "RELIABILITY_COLUMNS",
+    "REVIEWER_PROFILE_COLUMNS",
+    "REVIEWER_TABLE_COLUMNS",
+    "SPREAD_COLUMNS",
+    "STATUS_COLUMNS",
+    "TOTALS_COLUMNS",
+    "TOTAL_COLUMNS",
+    "rank_totals",
+]
+
+#: Totals (points on the 0–100 配点 scale) are compared and ranked at this many decimals.
+TOTAL_DECIMALS = 4
+
+#: Japanese names of the combining methods (drop-downs, reports, notes).
+METHOD_LABELS: dict[str, str] = {
+    "mean": "平均",
+    "median": "中央値",
+    "trimmed": "刈込平均（最高・最低を除く）",
+    "zscore": "標準化（zスコア）",
+    "additive": "審査員の甘辛を補正（加法モデル）",
+    "affine": "審査員の甘辛と尺度の使い方を補正（アフィン）",
+}
+
+#: Japanese headers of canonical columns shown to people.
+HEADERS_JA: dict[str, str] = {
+    "application": "応募ID",
+    "prefecture_name": "都道府県",
+    "block": "地方ブロック",
+    "theme": "重点テーマ",
+    "application_type": "応募区分",
+    "reviewer": "審査員",
+    "criterion": "評価項目",
+    "score": "点数",
+    "comment": "コメント",
+    "total": "合計点（100点満点）",
+    "se": "標準誤差",
+    "n_reviewers": "審査員数",
+    "rank": "順位",
+}
+
+
+def rank_totals(total: pd.Series) -> pd.Series:
+    """Rank totals, 1 = best; equal totals (at :data:`TOTAL_DECIMALS`) share the smallest rank.
+
+    Parameters
+    ----------
+    total : Series of float
+        Totals on the 0–100 scale; NaN means no total.
+
+    Returns
+    -------
+    Series of Int64
+        Same index; ``<NA>`` where the total is NaN. For example totals 55.55555555555556
+        and 55.55555555555555 (the same scores summed in another order) both get rank 1.
+    """
+    return total.astype(float).round(TOTAL_DECIMALS).rank(ascending=False, method="min").astype("Int64")
+
+# agreement.disagreement -------------------------------------------------------
+#: Columns of :func:`~scoring.agreement.disagreement.affinity`.
+AFFINITY_COLUMNS: tuple[str, ...] = (
+    "scope", "reviewer", "n_linked", "n_unlinked", "mean_linked", "mean_unlinked", "diff",
+    "se", "t", "df", "p", "cohen_d", "judgement",
+)
+#: Columns of :func:`~scoring.agreement.disagreement.reviewer_profile`.
+REVIEWER_PROFILE_COLUMNS: tuple[str, ...] = (
+    "reviewer", "n_scored", "n_compared", "mean", "leniency", "leniency_se", "leniency_t",
+    "spread", "spread_ratio", "spearman", "pearson", "tendency",
+)
+#: Columns of :func:`~scoring.agreement.disagreement.discussion_list`.
+DISCUSSION_COLUMNS: tuple[str, ...] = (
+    "application", "reason", "n_reasons", "gap_flag", "sd_flag", "border_flag", "few_flag",
+    "total", "rank", "total_sd", "max_gap_levels",
+)
+#: Columns of :func:`~scoring.agreement.disagreement.application_disagreement`.
+APPLICATION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
+    "application", "n_reviewers", "total_mean", "total_sd", "total_se", "total_min", "total_max",
+    "total_range", "share_far", "max_gap_levels", "max_gap_criterion",
+)
+#: Columns of :func:`~scoring.agreement.disagreement.criterion_disagreement`.
+CRITERION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
+    "application", "criterion", "n_reviewers", "mean", "sd", "min", "max", "range",
+    "range_levels", "n_pairs", "share_far", "high", "low",
+)
+
+# agreement.reliability --------------------------------------------------------
+#: Columns of :func:`~scoring.agreement.reliability.reliability_table`.
+RELIABILITY_COLUMNS: tuple[str, ...] = (
+    "criterion", "n_applications", "n_reviewers", "n_scores", "complete",
+    "alpha_interval", "alpha_ordinal", "icc_a1", "icc_ak", "kendall_w", "judgement",
+)
+#: Columns of :func:`~scoring.agreement.reliability.reviewer_totals`.
+TOTALS_COLUMNS: tuple[str, ...] = ("application", "reviewer", "total", "n_criteria")
+#: Columns of :func:`~scoring.agreement.reliability.kendall_w`.
+KENDALL_COLUMNS: tuple[str, ...] = (
+    "W", "W_uncorrected", "chi2", "df", "p", "n_targets", "n_raters", "ties",
+)
+#: Columns of :func:`~scoring.agreement.reliability.icc`.
+ICC_COLUMNS: tuple[str, ...] = (
+    "type", "shrout_fleiss", "description", "icc", "F", "df1", "df2", "p", "ci_low", "ci_high",
+)
+#: Columns of :func:`~scoring.agreement.reliability.krippendorff_alpha`.
+ALPHA_COLUMNS: tuple[str, ...] = (
+    "criterion", "level", "alpha", "n_units", "n_pairable", "n_reviewers", "judgement",
+)
+
+# analysis.committee -----------------------------------------------------------
+#: Columns of :attr:`Committee.coverage` (index ``block``).
+COVERAGE_COLUMNS: tuple[str, ...] = ("theme", "applicants", "selected")
+#: Columns of :attr:`Committee.spread` (index ``application``).
+SPREAD_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "n_reviewers", "mean", "min", "max", "range", "sd", "total",
+)
+#: Columns of :attr:`Committee.ranked` (index ``application``).
+RANKED_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "block", "theme", "application_type", "total", "se", "n_reviewers", "rank",
+    "status", "p_selected", "flags",
+)
+
+# analysis.tuning --------------------------------------------------------------
+#: Columns of :meth:`~scoring.analysis.tuning.TuningModel.reviewer_table`.
+REVIEWER_TABLE_COLUMNS: tuple[str, ...] = (
+    "reviewer", "name", "role", "n_scored", "leniency", "leniency_se", "leniency_t", "tendency",
+    "spread_ratio", "spearman", "model_bias", "model_bias_total", "model_scale",
+)
+#: Columns of :meth:`~scoring.analysis.tuning.TuningModel.ranking`; one column per rubric group (group id) is
+#: inserted after ``se``.
+RANKING_COLUMNS: tuple[str, ...] = (
+    "rank", "prefecture_name", "total", "se", "n_reviewers", "flags", "baseline_rank", "rank_change",
+)
+
+# combine.combiners ------------------------------------------------------------
+#: Fixed columns of :meth:`~scoring.combine.combiners.Combiner.totals`; one column per rubric group is inserted after
+#: ``n_reviewers``.
+TOTAL_COLUMNS: tuple[str, ...] = ("total", "se", "n_reviewers", "flags", "rank")
+
+# intake.applications ----------------------------------------------------------
+#: Columns joined from :func:`scoring.core.reference.prefectures` (``block`` is ``region_ja``).
+REFERENCE_COLUMNS: tuple[str, ...] = (
+    "block",
+    "municipalities",
+    "municipalities_incl_wards",
+    "population_2020_exact",
+    "pop_change_2015_2020_pct",
+    "towns_villages_share_pct",
+    "cities_shi",
+    "towns_machi",
+    "villages_mura",
+)
+#: Columns of the applications table, in order (the index ``application`` is not included).
+APPLICATION_COLUMNS: tuple[str, ...] = (
+    "file",
+    *(f.key for f in FIELDS),
+    "theme_name",
+    "prefecture_name",
+    "late",
+    "has_errors",
+    "n_warnings",
+    *REFERENCE_COLUMNS,
+)
+
+# round.assign -----------------------------------------------------------------
+#: Columns of an assignment table.
+ASSIGNMENT_COLUMNS: tuple[str, ...] = ("reviewer", "application")
+
+# store.decision ---------------------------------------------------------------
+#: Columns of :func:`~scoring.store.decision.decision_table` (index ``application``).
+DECISION_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",
+)
+
+# store.scores -----------------------------------------------------------------
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.verify`.
+AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.statuses`.
+STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
+EVENT_COLUMNS: tuple[str, ...] = (
+    "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
+    "rubric_version", "source", "actor", "prev_hash", "hash",
+)
