@@ -479,33 +479,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     read or written, and any unexpected exception (one Japanese line; ``--debug`` adds the
     traceback).
     """
-    from .core.errors import ConfigError, ShinsaError
-
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as e:
-        print("設定ファイルに問題があります:", file=sys.stderr)
-        print(str(e), file=sys.stderr)
-        code = e.exit_code
-    except ShinsaError as e:
-        print(f"エラー: {e}", file=sys.stderr)
-        code = e.exit_code
-    except OSError as e:
-        where = f"（{e.filename}）" if getattr(e, "filename", None) else ""
-        print(f"エラー: ファイルの読み書きに失敗しました{where}: {e.strerror or e}。"
-              "パスと権限を確認してください。", file=sys.stderr)
-        code = 2
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
-    except Exception as e:  # noqa: BLE001 - a bug: one line for people, the traceback with --debug
-        print(f"エラー: 予期しないエラーが発生しました（{type(e).__name__}: {e}）。"
-              "--debug を付けて再実行すると詳細が表示されます。続くときは開発者に連絡してください。",
-              file=sys.stderr)
-        code = 2
-    if args.debug:
-        import traceback
+    except Exception as e:  # noqa: BLE001 - mapped to an exit code and one Japanese line
+        code = _report_error(e)
+        if args.debug:
+            import traceback
 
-        traceback.print_exc()
-    return code
+            traceback.print_exception(e)
+        return code
+
+
+def _report_error(e: Exception) -> int:
+    """Print one Japanese line (or the settings problems) for ``e``; return the exit code."""
+    from .core.errors import ConfigError, ShinsaError
+
+    if isinstance(e, ConfigError):
+        print("設定ファイルに問題があります:", file=sys.stderr)
+        print(str(e), file=sys.stderr)
+        return e.exit_code
+    if isinstance(e, ShinsaError):
+        print(f"エラー: {e}", file=sys.stderr)
+        return e.exit_code
+    if isinstance(e, OSError):
+        where = f"（{e.filename}）" if getattr(e, "filename", None) else ""
+        print(f"エラー: ファイルの読み書きに失敗しました{where}: {e.strerror or e}。"
+              "パスと権限を確認してください。", file=sys.stderr)
+        return 2
+    print(f"エラー: 予期しないエラーが発生しました（{type(e).__name__}: {e}）。"
+          "--debug を付けて再実行すると詳細が表示されます。続くときは開発者に連絡してください。",
+          file=sys.stderr)
+    return 2

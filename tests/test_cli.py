@@ -97,3 +97,50 @@ def test_the_japanese_language_pack_is_installed():
     import importlib.metadata as md
 
     assert md.version("jupyterlab-language-pack-ja-JP")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "data/demo"], ["template", "{tmp}/t.xlsx"]],
+                         ids=["help", "validate", "template"])
+def test_light_commands_do_not_import_the_scientific_stack(args: list[str], tmp_path: Path) -> None:
+    """--help, validate and template start fast: no scikit-learn, scipy or matplotlib."""
+    argv = [a.format(tmp=tmp_path) for a in args]
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "scoring", *argv], cwd=ROOT,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "scoring.cli" in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in ("sklearn", "scipy", "matplotlib"))
+    assert heavy == []
+
+
+def test_report_on_a_round_without_scores_fails_and_keeps_the_old_material(tmp_path: Path, capsys) -> None:
+    from scoring.cli import main
+
+    rd = tmp_path / "round"
+    shutil.copytree(DEMO_ROUND, rd, ignore=shutil.ignore_patterns("scores.sqlite*"))
+    (rd / "round.yaml").write_text((rd / "round.yaml").read_text(encoding="utf-8").replace(
+        "../../rubrics/r8_talent_pool.yaml", str(ROOT / "rubrics" / "r8_talent_pool.yaml")), encoding="utf-8")
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "committee.html").write_text("old", encoding="utf-8")
+    assert main(["report", "--round", str(rd), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "まだ採点がありません" in err and "python -m scoring demo --round" in err
+    assert (out / "committee.html").read_text(encoding="utf-8") == "old"
+    assert not (out / "committee.xlsx").exists()
+    assert main(["select", "--round", str(rd)]) == 2
+
+
+def test_unexpected_errors_are_one_japanese_line_and_the_traceback_with_debug(monkeypatch, capsys) -> None:
+    import scoring.cli as cli
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(cli, "_cmd_template", boom)
+    assert cli.main(["template", "x.xlsx"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("エラー: 予期しないエラーが発生しました（ZeroDivisionError") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert cli.main(["--debug", "template", "x.xlsx"]) == 2
+    assert "Traceback" in capsys.readouterr().err

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..core.errors import ShinsaError
+
 __all__ = ["error_message", "esc", "guarded"]
+
+#: Hiragana, katakana or kanji: a message written for people here.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -20,14 +26,20 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def error_message(exc: BaseException) -> str:
     """A readable Japanese message for an exception raised by a user action.
 
-    Our own errors (``ValueError`` subclasses such as ``StoreError``, ``KeyError`` with a
-    message) already speak Japanese and are shown as they are; anything else (an
-    ``OSError`` from the file system, a bug) is named and the user is told what to do.
+    Our own errors (:class:`~scoring.core.errors.ShinsaError`, and ``ValueError`` or
+    ``KeyError`` raised with a Japanese message) are shown as they are. A ``ValueError``
+    or ``KeyError`` in English (numpy's, pandas') is never shown: the user gets a Japanese
+    sentence naming its kind. Anything else (an ``OSError``, a bug) is named with its
+    detail, for the 事務局, and the user is told what to do.
     """
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    if isinstance(exc, ValueError) and str(exc):
+    if isinstance(exc, ShinsaError):
         return str(exc)
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if isinstance(exc, (KeyError, ValueError)) and _JAPANESE.search(text):
+        return text
+    if isinstance(exc, (KeyError, ValueError)):  # a library's English, e.g. numpy's: not shown
+        return (f"予期しないエラーが発生しました（{type(exc).__name__}）。"
+                "入力を確かめてノートブックを再実行し、続くときは事務局に連絡してください。")
     return (f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
             "ノートブックを再実行し、続くときは事務局に連絡してください。")
 

@@ -202,6 +202,14 @@ def test_error_message() -> None:
     assert error_message(StoreError("保存できません")) == "保存できません"
     assert error_message(KeyError("審査員ID 'X' はありません")) == "審査員ID 'X' はありません"
     assert error_message(OSError("x")).startswith("予期しないエラーが発生しました（OSError")
+    # numpy's or pandas' English never reaches the screen
+    import numpy as np
+
+    try:
+        np.zeros(3).reshape(2, 2)
+    except ValueError as numpy_error:
+        shown = error_message(numpy_error)
+    assert shown.startswith("予期しないエラーが発生しました（ValueError）") and "reshape" not in shown
 
 
 # --------------------------------------------------------------------------- submission
