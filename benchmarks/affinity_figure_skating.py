@@ -9,7 +9,7 @@ panel, :func:`scoring.icc` and :func:`scoring.kendall_w`) and prints the results
 that ``benchmarks/AFFINITY.md`` documents.
 
 Data: BuzzFeed News, 2018-02-olympic-figure-skating-analysis (CC BY 4.0), read from
-``../shared/datasets/figure-skating-2018`` (override with the environment variable
+``data/figure-skating-2018`` in this repository (override with the environment variable
 ``SHINSA_FIGURE_SKATING_DIR`` or the first command-line argument).
 
 Run: ``.venv/bin/python benchmarks/affinity_figure_skating.py``
@@ -28,7 +28,7 @@ import pandas as pd
 from scoring.agreement.disagreement import affinity
 from scoring.agreement.reliability import icc, kendall_w, krippendorff_alpha
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "figure-skating-2018"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "figure-skating-2018"
 
 
 def data_dir(arg: str | None = None) -> Path:

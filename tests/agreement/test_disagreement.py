@@ -428,13 +428,15 @@ def _skating_module() -> ModuleType:
     return mod
 
 
+#: The data, copied into the repository (data/figure-skating-2018/README.md): never skipped.
+SKATING_DIR = REPO / "data" / "figure-skating-2018"
+
+
 @pytest.fixture(scope="module")
 def skating() -> tuple[ModuleType, Any]:
     mod = _skating_module()
-    folder = mod.data_dir()
-    if not (folder / "judge-scores.csv").exists():
-        pytest.skip(f"figure-skating data not found at {folder} (set SHINSA_FIGURE_SKATING_DIR)")
-    return mod, mod.load(folder)
+    assert mod.DEFAULT_DIR == SKATING_DIR
+    return mod, mod.load(SKATING_DIR)
 
 
 def _independent_pcs_deviations(folder: Path) -> pd.DataFrame:
@@ -457,7 +459,7 @@ def _independent_pcs_deviations(folder: Path) -> pd.DataFrame:
 
 
 def test_affinity_figure_skating_national_bias(skating: tuple[ModuleType, Any]) -> None:
-    mod, panels = skating
+    _, panels = skating
     res = affinity(panels.components, panels.links)
     overall = res.iloc[0]
     # 138 judge × skater pairs of the same country (BuzzFeed News counted the same 138)
@@ -468,7 +470,7 @@ def test_affinity_figure_skating_national_bias(skating: tuple[ModuleType, Any]) 
     assert overall["t"] > 8
     assert overall["p"] < 1e-10
     # independent check of the size with plain pandas straight from the CSV files
-    plain = _independent_pcs_deviations(mod.data_dir())
+    plain = _independent_pcs_deviations(SKATING_DIR)
     same = plain.loc[plain["same_country"], "dev"]
     other = plain.loc[~plain["same_country"], "dev"]
     assert len(same) == 138 and len(other) == 2112
@@ -481,7 +483,7 @@ def test_affinity_figure_skating_national_bias(skating: tuple[ModuleType, Any]) 
 
 
 def test_affinity_figure_skating_goe_and_leniency_adjusted(skating: tuple[ModuleType, Any]) -> None:
-    mod, panels = skating
+    _, panels = skating
     res = affinity(panels.goe, panels.links, adjust="reviewer")
     o = res.iloc[0]
     assert o["n_linked"] == 138
@@ -501,7 +503,7 @@ def test_affinity_benchmark_script_prints_the_worked_example(
     skating: tuple[ModuleType, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     mod, _ = skating
-    mod.main([str(mod.data_dir())])
+    mod.main([str(SKATING_DIR)])
     out = capsys.readouterr().out
     assert "same country (linked) 138" in out
     assert "関係のある応募を高く評価する傾向（p<0.05）" in out
