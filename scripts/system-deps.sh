@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs, installed only when missing:
+# Debian packages the test suite needs (`make test` runs this), installed only when missing:
 #   chromium        the browser the UI tests drive (never `playwright install`)
 #   fonts-noto-cjk  Japanese glyphs in the browser
-#   postgresql      with --postgres: the score store's second backend (CI starts it)
+#   postgresql      the score store's second backend: the tests start a throw-away cluster
+#                   with its server binaries (initdb, pg_ctl), never the system's own
+# `--postgres` is accepted for older callers; PostgreSQL is always installed.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
-if [ "${1:-}" = "--postgres" ]; then
-  command -v pg_ctlcluster >/dev/null || need+=(postgresql)
-fi
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 ((${#need[@]})) || exit 0
 if ! command -v apt-get >/dev/null; then
   echo "これらのパッケージを入れてください / please install: ${need[*]}" >&2

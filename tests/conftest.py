@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +45,6 @@ def copy_demo_round(dest: Path) -> Path:
     (``../../rubrics/...``). A score database in the demo folder is not copied.
     Returns the copied round folder.
     """
-    import shutil
-
     from scoring import DEMO_ROUND
     from scoring.core.paths import PROJECT_DIR
 
@@ -65,11 +72,9 @@ def demo_round_copier() -> Callable[[Path], Path]:
 # Score store fixtures (issue 3): the demo round loaded once, and a store URL per backend.
 # ---------------------------------------------------------------------------
 
-import os as _os
-import uuid as _uuid
 
-#: Set (e.g. by .ci/run) to also run the store tests against PostgreSQL.
-PG_URL = _os.environ.get("SCORING_TEST_DATABASE_URL", "").strip()
+#: An existing PostgreSQL database to test against instead of the throw-away cluster.
+PG_URL_OVERRIDE = os.environ.get("SCORING_TEST_DATABASE_URL", "").strip()
 
 
 @pytest.fixture(scope="session")
@@ -80,14 +85,33 @@ def store_round(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return load_round(copy_demo_round(tmp_path_factory.mktemp("store_round")))
 
 
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database URL (``postgresql+psycopg://...``) for the whole session.
+
+    ``$SCORING_TEST_DATABASE_URL`` if set; otherwise a throw-away cluster started from the
+    PostgreSQL server binaries (Debian's ``postgresql`` package, installed by
+    ``scripts/system-deps.sh``) and removed at the end. Fails, never skips, without them.
+    """
+    if PG_URL_OVERRIDE:
+        yield PG_URL_OVERRIDE
+        return
+    bindir = find_pg_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。PostgreSQL のテストは"
+                    "省略できません: `bash scripts/system-deps.sh`（Debian の postgresql）を実行するか、"
+                    "SCORING_TEST_DATABASE_URL に既存のデータベースを指定してください。")
+    with temp_pg_cluster(bindir) as url:
+        yield url
+
+
 def _pg_schema_url(base: str) -> tuple[str, str]:
-    schema = f"t_{_uuid.uuid4().hex[:12]}"
+    schema = f"t_{uuid.uuid4().hex[:12]}"
     sep = "&" if "?" in base else "?"
     return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not PG_URL, reason="SCORING_TEST_DATABASE_URL が未設定（PostgreSQL のテストは CI で実行）"))])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """A fresh, empty score-store URL: a SQLite file, or a new PostgreSQL schema (dropped after)."""
     if request.param == "sqlite":
@@ -95,8 +119,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         return
     import sqlalchemy as sa
 
-    schema, url = _pg_schema_url(PG_URL)
-    admin = sa.create_engine(PG_URL)
+    base = request.getfixturevalue("pg_url")
+    schema, url = _pg_schema_url(base)
+    admin = sa.create_engine(base)
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
@@ -105,3 +130,133 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         admin.dispose()
+
+
+# ---------------------------------------------------------------------------
+# A throw-away PostgreSQL cluster (initdb + pg_ctl), as root or as a normal user
+# ---------------------------------------------------------------------------
+
+
+PG_START_TIMEOUT_S = 60
+
+
+def find_pg_bindir() -> Path | None:
+    """The folder of the newest PostgreSQL server binaries (Debian: /usr/lib/postgresql/N/bin)."""
+    def version(d: str) -> tuple[int, ...]:
+        v = Path(d).parent.name
+        return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
+        if (Path(d) / "initdb").is_file() and (Path(d) / "pg_ctl").is_file():
+            return Path(d)
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent:
+        return Path(initdb).parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_user() -> tuple[int, int] | None:
+    """(uid, gid) to run the server as: ``postgres`` (or ``nobody``) when we are root, else None.
+
+    initdb and postgres refuse to run as root.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    import pwd
+
+    for name in ("postgres", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return pw.pw_uid, pw.pw_gid
+    pytest.fail("root で実行中ですが、PostgreSQL を起動する一般ユーザー（postgres）がいません。")
+
+
+PG_DIR_PREFIX = "shinsa-pg-"
+
+
+def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program of ``bindir`` (as ``owner`` when we are root)."""
+    run_as: dict[str, Any] = {} if owner is None else {"user": owner[0], "group": owner[1], "extra_groups": []}
+    return subprocess.run([str(bindir / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True,
+                          timeout=PG_START_TIMEOUT_S, check=False, **run_as)
+
+
+def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
+    """Stop and remove clusters left by test sessions that were killed (their pid is gone)."""
+    for base in Path(tempfile.gettempdir()).glob(f"{PG_DIR_PREFIX}*"):
+        try:
+            pid = int((base / "owner.pid").read_text())
+        except (OSError, ValueError):
+            try:
+                if time.time() - base.stat().st_mtime < 120:
+                    continue  # just created: its owner file is being written
+            except OSError:
+                continue
+        else:
+            try:
+                os.kill(pid, 0)
+                continue  # its session is still running
+            except PermissionError:
+                continue  # alive, another user's
+            except OSError:
+                pass
+        if (base / "data" / "postmaster.pid").exists():
+            _pg_run(bindir, owner, Path(tempfile.gettempdir()), "pg_ctl", "-D", str(base / "data"),
+                    "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_pg_cluster(bindir: Path) -> Iterator[str]:
+    """initdb into a fresh temp folder, start on a free port of 127.0.0.1 (its unix socket in
+    the same folder), create the database ``shinsa_test``; yield its URL; stop and remove."""
+    owner = _server_user()
+    _remove_stale_clusters(bindir, owner)
+    base = Path(tempfile.mkdtemp(prefix=PG_DIR_PREFIX))
+    (base / "owner.pid").write_text(str(os.getpid()))
+    data, log = base / "data", base / "server.log"
+    if owner is not None:
+        os.chown(base, *owner)
+
+    def pg(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        res = _pg_run(bindir, owner, base, *args)
+        if check and res.returncode != 0:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            pytest.fail(f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
+                        f"{res.stdout}{res.stderr}{tail}")
+        return res
+
+    try:
+        pg("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+           "--locale=C", "--no-sync")
+        # Test data only: no durability needed; only 127.0.0.1 and a socket in our folder.
+        options = (f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={base} -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
+        for attempt in range(3):
+            port = _free_port()
+            res = pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", str(PG_START_TIMEOUT_S),
+                     "-o", f"{options} -p {port}", "start", check=attempt == 2)
+            if res.returncode == 0:
+                break
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(f"{url}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql("CREATE DATABASE shinsa_test")
+        finally:
+            admin.dispose()
+        yield f"{url}/shinsa_test"
+    finally:
+        if (data / "postmaster.pid").exists():
+            pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The score store: rules, refusals (with their Japanese messages), derived state, audit.
 
-Runs on SQLite and, when ``SCORING_TEST_DATABASE_URL`` is set, on PostgreSQL too (the
-``store_url`` fixture gives a fresh database or schema per test).
+Runs on SQLite and on PostgreSQL (the ``store_url`` fixture of ``tests/conftest.py`` gives
+a fresh SQLite file or a fresh schema of the session's throw-away PostgreSQL cluster, or of
+``$SCORING_TEST_DATABASE_URL``, per test).
 """
 
 from __future__ import annotations
