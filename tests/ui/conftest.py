@@ -1,25 +1,30 @@
 """Browser tests: a real JupyterLab server driven by Python Playwright and Debian's chromium.
 
 A session-scoped JupyterLab runs on 127.0.0.1 (free port, random token) with its own
-settings (Japanese language pack, no news, every cell rendered) and a root folder that
-holds copies of ``notebooks/`` and of the demo round; the notebooks find the round via
-``$SCORING_ROUND`` (their ``round_path = None``). The browser is ``/usr/bin/chromium``
-from Debian, launched by Playwright: never ``playwright install``.
+settings (Japanese language pack, no news, every cell rendered). Each test gets its own
+folder inside the server's root with a fresh copy of the demo round (no scores) and, when
+it opens a notebook, a copy of that notebook whose papermill ``parameters`` cell names
+that round (``round_path = "..."``): no test sees another test's scores or decisions, in
+any order. The server's ``$SCORING_ROUND`` names a folder that does not exist, so a
+notebook that was not given its round fails instead of using a shared one. The browser
+is ``/usr/bin/chromium`` from Debian, launched by Playwright: never ``playwright install``.
 
-Tests use the :class:`Lab` helper (fixture ``lab``); on failure a screenshot is saved in
-the session's artifact folder (fixture ``ui_artifacts``, or ``$SHINSA_UI_ARTIFACTS``).
+Tests use the :class:`Lab` helper (fixture ``lab``: ``lab.round_path`` is the test's own
+round); a test that needs the demo reviewers' scores writes them into it with
+:func:`scoring.demo.simulate.write_demo_scores`. On failure a screenshot is saved in the
+session's artifact folder (fixture ``ui_artifacts``, or ``$SHINSA_UI_ARTIFACTS``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
-import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,20 +54,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def copy_demo_round(dest: Path) -> Path:
-    """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
+#: The papermill parameter line that every notebook has (see notebooks/*.ipynb).
+ROUND_PARAMETER = re.compile(r"^round_path = None\b.*$", re.MULTILINE)
 
-    The round's ``rubric`` path is relative (``../../rubrics/...``), so the layout is
-    kept. An existing score database is not copied: each session starts from a fresh one.
-    Returns the round folder.
+
+def notebook_for_round(name: str, dest_dir: Path, round_dir: Path) -> Path:
+    """Copy ``notebooks/<name>`` to ``dest_dir`` with ``round_path`` set to ``round_dir``.
+
+    Only the papermill ``parameters`` cell changes (as ``papermill -p round_path`` would);
+    fails if that cell or its ``round_path = None`` line is missing.
     """
-    from scoring import DEMO_ROUND
-
-    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "__pycache__")
-    round_dir = dest / "data" / "demo"
-    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
-    shutil.copytree(PROJECT / "rubrics", dest / "rubrics")
-    return round_dir
+    nb = json.loads((PROJECT / "notebooks" / name).read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, f"{name}: papermill の parameters セルが一つではありません"
+    source = "".join(cells[0]["source"])
+    new, n = ROUND_PARAMETER.subn(f"round_path = {str(round_dir)!r}  # このテストのラウンド", source)
+    assert n == 1, f"{name}: parameters セルに round_path = None がありません"
+    cells[0]["source"] = new.splitlines(keepends=True)
+    dest = dest_dir / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    return dest
 
 
 def _write_settings(settings_dir: Path) -> None:
@@ -86,7 +98,6 @@ class LabServer:
     url: str
     token: str
     root: Path
-    round_path: Path
     log: Path
     process: subprocess.Popen[bytes]
 
@@ -109,18 +120,21 @@ class LabServer:
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """Start JupyterLab on 127.0.0.1 with a random token; stop it after the session."""
+    """Start JupyterLab on 127.0.0.1 with a random token; stop it after the session.
+
+    Its root folder starts empty: the ``lab`` fixture puts each test's round and notebooks
+    in a folder of its own.
+    """
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
-    shutil.copytree(PROJECT / "notebooks", root / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    round_dir = copy_demo_round(root)
+    root.mkdir()
     settings = base / "user-settings"
     _write_settings(settings)
     (base / "workspaces").mkdir()
     port = free_port()
     token = secrets.token_hex(24)
-    env = isolated_env(base, round_dir)
+    # No shared round: a notebook that was not given its own round_path fails loudly.
+    env = isolated_env(base, root / "このテストのラウンドがありません")
     args = [
         "jupyterlab",
         "--no-browser",
@@ -148,7 +162,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             return bool(resp.status == 200)
 
     with running_server("JupyterLab", args, cwd=root, env=env, log=log, ready=ready) as proc:
-        yield LabServer(url, token, root, round_dir, log, proc)
+        yield LabServer(url, token, root, log, proc)
 
 
 @pytest.fixture(scope="session")
@@ -179,15 +193,24 @@ def ui_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Lab:
-    """Drives one JupyterLab page: open a notebook, run it, wait for the kernel."""
+    """Drives one JupyterLab page on the test's own folder ``folder`` (inside the server's
+    root) and round ``round_path``: open a notebook, run it, wait for the kernel."""
 
-    def __init__(self, page: Any, server: LabServer, artifacts: Path) -> None:
+    def __init__(self, page: Any, server: LabServer, artifacts: Path, folder: Path, round_path: Path) -> None:
         self.page = page
         self.server = server
         self.artifacts = artifacts
+        self.folder = folder
+        self.round_path = round_path
 
-    def open_notebook(self, relpath: str) -> None:
-        """Open ``relpath`` (relative to the server root) and wait until its kernel is idle."""
+    def open_notebook(self, name: str) -> None:
+        """Open ``notebooks/<name>`` on this test's round and wait until its kernel is idle.
+
+        The notebook is copied into the test's folder with ``round_path`` set to
+        :attr:`round_path` (see :func:`notebook_for_round`), then opened from there.
+        """
+        path = notebook_for_round(name, self.folder / "notebooks", self.round_path)
+        relpath = path.relative_to(self.server.root).as_posix()
         # ?reset: start from an empty workspace (no tabs left over from earlier tests).
         self.page.goto(f"{self.server.url}/lab/tree/{relpath}?reset&token={self.server.token}",
                        wait_until="domcontentloaded")
@@ -241,15 +264,26 @@ class Lab:
         return path
 
 
+def _test_folder_name(node: pytest.Item) -> str:
+    """A folder name unique to the test (module and test name, parameters included)."""
+    return re.sub(r"[^\w.-]+", "_", f"{node.path.stem}-{node.name}")
+
+
 @pytest.fixture
 def lab(
-    request: pytest.FixtureRequest, browser: Any, lab_server: LabServer, ui_artifacts: Path
+    request: pytest.FixtureRequest, browser: Any, lab_server: LabServer, ui_artifacts: Path,
+    demo_round_copier: Callable[[Path], Path],
 ) -> Iterator[Lab]:
-    """A fresh browser page on the test server; a screenshot is kept when the test fails."""
+    """A fresh browser page on the test server, and the test's own copy of the demo round
+    (no scores) in its own folder of the server's root; a screenshot is kept when the test
+    fails."""
+    folder = lab_server.root / _test_folder_name(request.node)
+    assert not folder.exists(), f"テストのフォルダが既にあります: {folder}"
+    round_dir = demo_round_copier(folder)
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="ja-JP")
     context.set_default_timeout(30_000)
     page = context.new_page()
-    helper = Lab(page, lab_server, ui_artifacts)
+    helper = Lab(page, lab_server, ui_artifacts, folder, round_dir)
     try:
         yield helper
     finally:

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.ui
 
 
 def test_applications_notebook_shows_problems(lab) -> None:
-    lab.open_notebook("notebooks/01_applications.ipynb")
+    lab.open_notebook("01_applications.ipynb")
     # The Japanese language pack is active: the menu bar reads ファイル, not File.
     menu = lab.ui_text()
     assert "ファイル" in menu and "File" not in menu

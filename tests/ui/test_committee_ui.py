@@ -1,9 +1,10 @@
 """Browser test: Voilà serves 04_committee as a read-only dashboard, offline.
 
-A Voilà server (started here, on a free port of 127.0.0.1) renders
+A Voilà server (started here for each test, on a free port of 127.0.0.1) renders
 ``notebooks/04_committee.ipynb`` with the offline template ``shinsa``
-(``scoring/ui/jupyter/voila/templates/shinsa``) on a copy of the demo round with its seeded
-scores (``$SCORING_ROUND``). Debian's chromium (fixture ``browser`` of
+(``scoring/ui/jupyter/voila/templates/shinsa``) on the test's own copy of the demo round with
+the demo scores written into it (``$SCORING_ROUND``, as ``make committee``): a decision or a
+score change made by one test is never seen by another. Debian's chromium (fixture ``browser`` of
 ``tests/ui/conftest.py``, Playwright, never ``playwright install``) must show the ranked
 table and the proposal, no source code, and must request nothing but 127.0.0.1 and
 ``data:`` URIs.
@@ -12,6 +13,7 @@ table and the proposal, no source code, and must request nothing but 127.0.0.1 a
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -50,19 +52,26 @@ class VoilaServer:
         return log_tail(self.log, n)
 
 
-@pytest.fixture(scope="module")
-def voila_server(tmp_path_factory: pytest.TempPathFactory,
-                 demo_round_copier: Callable[[Path], Path]) -> Iterator[VoilaServer]:
-    """``voila notebooks/04_committee.ipynb --template=shinsa`` on 127.0.0.1 (as ``make committee``)."""
-    base = tmp_path_factory.mktemp("voila")
+@pytest.fixture
+def voila_server(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> Iterator[VoilaServer]:
+    """``voila notebooks/04_committee.ipynb --template=shinsa`` on 127.0.0.1 (as ``make committee``),
+    on the test's own round with the demo scores.
+
+    The notebook is served from a copy (unchanged: it finds the round via ``$SCORING_ROUND``),
+    so its kernel runs outside the working tree.
+    """
+    base = tmp_path / "voila"
     round_dir = demo_round_copier(base / "root")
+    notebook = base / "notebooks" / NOTEBOOK.name
+    notebook.parent.mkdir(parents=True)
+    shutil.copyfile(NOTEBOOK, notebook)
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
         write_demo_scores(rnd, store)
     jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"), os.environ.get("JUPYTER_PATH", "")]))
     env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path)
     port = free_port()
-    args = ["voila", str(NOTEBOOK), "--template=shinsa", "--Voila.ip=127.0.0.1",
+    args = ["voila", str(notebook), "--template=shinsa", "--Voila.ip=127.0.0.1",
             f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
     url = f"http://127.0.0.1:{port}"
     log = base / "voila.log"
