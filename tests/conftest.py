@@ -38,6 +38,60 @@ def write_app(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+# ---------------------------------------------------------------------------
+# Tests never write into the working tree
+# ---------------------------------------------------------------------------
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+#: Folders of tools, not of the project (caches, the virtualenv, git itself).
+_NOT_WATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
+                ".ruff_cache", "node_modules", "build"}
+#: Folders of data that no test may change, add to or remove from.
+_PROTECTED = ("data", "notebooks", "rubrics", "reports")
+
+
+def _tree_snapshot(root: Path = REPO_DIR) -> dict[str, tuple[int, int]]:
+    """Every file of the working tree (outside :data:`_NOT_WATCHED`): path → (mtime_ns, size)."""
+    snap: dict[str, tuple[int, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _NOT_WATCHED and not d.endswith(".egg-info")]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            snap[os.path.relpath(path, root)] = (st.st_mtime_ns, st.st_size)
+    return snap
+
+
+def tree_changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """What a test run did to the working tree: any new file, and any file of the data
+    folders (:data:`_PROTECTED`) changed or removed. (Source files that people edit while
+    the tests run are not compared.)"""
+    def protected(rel: str) -> bool:
+        return rel.split(os.sep, 1)[0] in _PROTECTED
+
+    out = [f"新規: {rel}" for rel in sorted(after.keys() - before.keys())]
+    out += [f"変更: {rel}" for rel in sorted(after.keys() & before.keys())
+            if protected(rel) and after[rel] != before[rel]]
+    out += [f"削除: {rel}" for rel in sorted(before.keys() - after.keys()) if protected(rel)]
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def working_tree_untouched() -> Iterator[None]:
+    """Fails the run if a test created a file in the repository's working tree, or changed a
+    file of data/, notebooks/, rubrics/ or reports/ (e.g. data/demo/scores.sqlite).
+    Tests write only into their tmp_path."""
+    before = _tree_snapshot()
+    yield
+    changes = tree_changes(before, _tree_snapshot())
+    if changes:
+        pytest.fail("テストが作業ツリーに書き込みました（テストは tmp_path にだけ書くこと）:\n  "
+                    + "\n  ".join(changes[:50]), pytrace=False)
+
+
 def copy_demo_round(dest: Path) -> Path:
     """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
 
