@@ -172,7 +172,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .config.round import RoundConfig
+    from .config.round import ROUND_NAMES, RoundConfig
     from .config.yamlfile import validate_yaml
     from .intake.applications import read_applications
     from .reporting.overview import problem_table
@@ -181,7 +181,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     deadline = dt.datetime.fromisoformat(args.deadline) if args.deadline else None
     if (folder / "round.yaml").exists():
         if deadline is None:
-            deadline = validate_yaml(folder / "round.yaml", RoundConfig).deadline
+            deadline = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES).deadline
         folder = folder / "applications"
     intake = read_applications(folder, deadline=deadline)
     n_err = int((intake.problems["severity"] == "error").sum())

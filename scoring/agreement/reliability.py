@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core.columns import ALPHA_COLUMNS, ICC_COLUMNS, KENDALL_COLUMNS, RELIABILITY_COLUMNS, TOTALS_COLUMNS
+from ..core.schema import require_score_table
 
 if TYPE_CHECKING:
     from ..config.rubric import Rubric
@@ -118,14 +119,7 @@ def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFra
         (Japanese message) if a column is missing, a score is not a number, or the
         same application × reviewer × criterion is scored twice.
     """
-    if not isinstance(scores, pd.DataFrame):
-        raise TypeError(f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。")
-    missing = [c for c in (*_KEY, "score") if c not in scores.columns]
-    if missing:
-        raise ValueError(
-            f"{what}に列 {', '.join(missing)} がありません。"
-            "必要な列: application, reviewer, criterion, score"
-        )
+    require_score_table(scores, what=what)
     out = scores.loc[:, [*_KEY, "score"]].copy()
     raw = out["score"]
     num = pd.to_numeric(raw, errors="coerce")

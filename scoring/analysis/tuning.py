@@ -59,6 +59,7 @@ from ..config.rubric import Rubric, rubric_from_dict
 from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS
 from ..core.errors import NoScoresError
 from ..core.paths import PROJECT_DIR
+from ..core.schema import require_score_table
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, no_scores_message
 from ..store.scores import ScoreStore
@@ -250,14 +251,7 @@ class TuningModel:
             rubric = rnd.rubric
         if not isinstance(rubric, Rubric):
             raise TypeError(f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。")
-        if not isinstance(scores, pd.DataFrame):
-            raise TypeError(
-                f"scores には点数の表（pandas.DataFrame）を渡してください（渡されたのは {type(scores).__name__}）。"
-            )
-        needed = ("application", "reviewer", "criterion", "score")
-        missing = [c for c in needed if c not in scores.columns]
-        if missing:
-            raise ValueError(f"点数の表に列 {', '.join(missing)} がありません。必要な列: {', '.join(needed)}。")
+        require_score_table(scores, what="scores（点数の表）")
         if not pd.to_numeric(scores["score"], errors="coerce").notna().any():
             raise ValueError("点数がひとつもありません。審査員の採点が入ってから開いてください。")
         options = dict(method_options or {})

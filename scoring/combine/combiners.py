@@ -109,6 +109,7 @@ from sklearn.exceptions import NotFittedError
 
 from ..config.rubric import Rubric
 from ..core.columns import TOTAL_COLUMNS, rank_totals
+from ..core.schema import require_score_table
 
 __all__ = [
     "CALIBRATIONS",
@@ -135,7 +136,6 @@ DEFAULT_METHOD: str = "affine"
 #: Allowed values of the ``calibrate`` option (zscore, additive).
 CALIBRATIONS: tuple[str, ...] = ("overall", "criterion")
 
-_REQUIRED = ("application", "reviewer", "criterion", "score")
 _NO_DOF = (
     "点数の数に対して推定する値が多く、残差の自由度がありません。標準誤差は補正後の点数のばらつき"
     "（標準偏差 ÷ √審査員数）で近似しました。"
@@ -221,17 +221,7 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
             f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。"
             "load_round(...).rubric または load_rubric(...) で読み込めます。"
         )
-    if not isinstance(scores, pd.DataFrame):
-        raise TypeError(
-            f"scores には点数の表（pandas.DataFrame、列 {', '.join(_REQUIRED)}）を渡してください"
-            f"（渡されたのは {type(scores).__name__}）。"
-        )
-    missing_cols = [col for col in _REQUIRED if col not in scores.columns]
-    if missing_cols:
-        raise ValueError(
-            f"点数の表に列 {', '.join(missing_cols)} がありません。"
-            f"必要な列: {', '.join(_REQUIRED)}（scoring.core.schema.SCORE_COLUMNS の形にしてください）。"
-        )
+    require_score_table(scores, what="scores（点数の表）")
     warnings: list[str] = []
     crit_ids = [c.id for c in rubric.criteria]
 

@@ -15,9 +15,22 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
 
-__all__ = ["ROLES", "Balance", "Reviewer", "ReviewerList", "RoundConfig", "SelectSpec"]
+__all__ = ["ROUND_NAMES", "ROLES", "Balance", "Reviewer", "ReviewerList", "RoundConfig", "SelectSpec"]
 
 ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
+#: Japanese names of the keys of round.yaml and reviewers.yaml, for error messages.
+ROUND_NAMES: dict[str, str] = {
+    "name": "名称（name）", "deadline": "提出期限（deadline）", "rubric": "評価基準（rubric）",
+    "select": "選定数（select）", "target": "目標（target）", "min": "最小（min）", "max": "最大（max）",
+    "block_scheme": "地方ブロック区分（block_scheme）", "balance": "バランスの条件（balance）",
+    "max_per_block": "同一ブロックの上限（max_per_block）", "max_per_theme": "同一テーマの上限（max_per_theme）",
+    "min_distinct_themes": "テーマの種類の下限（min_distinct_themes）", "max_push": "プッシュ型の上限（max_push）",
+    "min_push": "プッシュ型の下限（min_push）", "locks": "必ず含める応募（locks）",
+    "exclusions": "除外する応募（exclusions）", "eligibility_override": "審査対象とする例外（eligibility_override）",
+    "description": "説明（description）", "demo": "デモ（demo）", "reviewers": "審査員（reviewers）",
+    "id": "ID", "role": "立場（role）", "affiliation": "所属（affiliation）", "conflicts": "利害関係（conflicts）",
+    "assignments": "担当（assignments）", "hub_user": "JupyterHub のユーザー名（hub_user）",
+}
 
 
 def _prefecture_codes(v: object) -> tuple[str, ...]:

@@ -96,7 +96,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..core.errors import ConfigError, ConfigProblem
-from .yamlfile import duplicate_keys, line_of, load_yaml
+from .yamlfile import describe, duplicate_keys, line_of, load_yaml, pydantic_message
+from .yamlfile import fmt as _fmt
+from .yamlfile import join as _join
+from .yamlfile import loc_text as _loc_text
+from .yamlfile import num as _num
+from .yamlfile import with_particle as _with
 
 __all__ = [
     "Anchor",
@@ -131,29 +136,6 @@ def format_level(level: float) -> str:
     """A level or score as people write it: ``4`` not ``4.0``; ``2.5`` stays."""
     value = float(level)
     return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
-def _num(x: float) -> int | float:
-    """Return ``x`` as an int when it is integral (for display and levels)."""
-    r = round(float(x), 10)
-    return int(r) if r.is_integer() else r
-
-
-def _fmt(x: Any) -> str:
-    """Format a value for a Japanese message."""
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, (int, float)):
-        return str(_num(x)) if math.isfinite(x) else str(x)
-    if isinstance(x, str):
-        return f"'{x}'"
-    if isinstance(x, Mapping):
-        return "対応表（キー: 値）"
-    if isinstance(x, list):
-        return "リスト"
-    if x is None:
-        return "空"
-    return repr(x)
 
 
 def _fmt_levels(levels: Sequence[float]) -> str:
@@ -733,36 +715,8 @@ _JA_NAMES: dict[str, str] = {
 
 
 def _describe(path: Sequence[Any]) -> str:
-    """Japanese name of a field path, e.g. ``('anchors', 3, 'ja')`` → 評価基準 3の日本語（ja）."""
-    parts: list[str] = []
-    prev: Any = None
-    for elem in path:
-        if isinstance(elem, str) and prev != "anchors":
-            parts.append(_JA_NAMES.get(elem, f"'{elem}'"))
-        elif parts:
-            parts[-1] += f" {_fmt(elem) if prev == 'anchors' else f'[{elem}]'}"
-        else:
-            parts.append(f"[{elem}]")
-        prev = elem
-    return "の".join(parts)
-
-
-def _join(*phrases: str) -> str:
-    return "の".join(p for p in phrases if p)
-
-
-def _with(phrase: str, particle: str) -> str:
-    return f"{phrase}{particle}" if phrase else ""
-
-
-def _loc_text(loc: Sequence[Any]) -> str:
-    out = ""
-    for elem in loc:
-        if isinstance(elem, int):
-            out += f"[{elem}]"
-        else:
-            out += f".{elem}" if out else str(elem)
-    return out
+    """Japanese name of a rubric field path (:func:`scoring.config.yamlfile.describe` with :data:`_JA_NAMES`)."""
+    return describe(path, _JA_NAMES)
 
 
 def _get(data: Any, path: Sequence[Any]) -> Any:
@@ -815,44 +769,8 @@ def _message(err: Mapping[str, Any], subject: str, rest: Sequence[Any]) -> str:
     """Japanese message for one pydantic error dict."""
     etype: str = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
-    value = err.get("input")
     full = _join(subject, _describe(rest))
-    parent = _join(subject, _describe(rest[:-1]))
-    key = rest[-1] if rest else ""
-    now = f"（現在 {_fmt(value)}）"
 
-    if etype == "missing":
-        return f"{_with(parent, 'に')}必須の項目 '{key}' がありません"
-    if etype == "extra_forbidden":
-        return f"{_with(parent, 'に')}未知のキー '{key}' があります。綴りを確認してください"
-    if etype == "greater_than":
-        return f"{full}は {_fmt(ctx.get('gt'))} より大きくしてください{now}"
-    if etype == "greater_than_equal":
-        return f"{full}は {_fmt(ctx.get('ge'))} 以上にしてください{now}"
-    if etype == "less_than":
-        return f"{full}は {_fmt(ctx.get('lt'))} より小さくしてください{now}"
-    if etype == "less_than_equal":
-        return f"{full}は {_fmt(ctx.get('le'))} 以下にしてください{now}"
-    if etype == "finite_number":
-        return f"{full}は有限の数にしてください{now}"
-    if etype in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
-        return f"{full}は数値にしてください{now}"
-    if etype == "string_type":
-        return f"{full}は文字列にしてください{now}"
-    if etype == "string_too_short":
-        return f"{full}が空です。内容を書いてください"
-    if etype == "string_pattern_mismatch":
-        return f"{full}に使えない文字があります{now}。半角英字で始め、半角英数字と _ だけを使ってください"
-    if etype == "list_type":
-        return f"{full}はリスト（「- 」で始まる行）にしてください{now}"
-    if etype in {"dict_type", "model_type", "model_attributes_type"}:
-        return f"{full}は対応表（キー: 値）にしてください{now}"
-    if etype == "too_short":
-        return f"{full}には少なくとも {ctx.get('min_length')} 件必要です"
-    if etype == "literal_error":
-        return f"{full}は {ctx.get('expected')} のいずれかにしてください{now}"
-    if etype in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
-        return f"{full}は日付（例: 2026-02-01）にしてください{now}"
     if etype == "rubric_scale_range":
         return f"{full}の最小値 {ctx['min']} は最大値 {ctx['max']} より小さくしてください"
     if etype == "rubric_scale_step":
@@ -879,7 +797,7 @@ def _message(err: Mapping[str, Any], subject: str, rest: Sequence[Any]) -> str:
     if etype == "rubric_duplicate_id":
         first = f"（最初の定義: {ctx['first']}）" if ctx.get("first") else ""
         return f"ID '{ctx['id']}' が重複しています{first}。グループと評価項目の ID はすべて別にしてください"
-    return f"{full.strip() or 'ルーブリック'}: {err.get('msg', etype)}"
+    return pydantic_message(err, subject, rest, names=_JA_NAMES, fallback_subject="ルーブリック")
 
 
 # ---------------------------------------------------------------------------

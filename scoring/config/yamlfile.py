@@ -7,7 +7,9 @@ line of the offending key, and all problems of a file are reported together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +22,13 @@ __all__ = [
     "ConfigError",
     "ConfigProblem",
     "duplicate_keys",
-    "japanese_message",
+    "describe",
+    "fmt",
+    "join",
+    "loc_text",
+    "num",
+    "pydantic_message",
+    "with_particle",
     "line_of",
     "load_yaml",
     "validate_yaml",
@@ -126,62 +134,22 @@ def duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> Iterat
             yield from duplicate_keys(item, (*path, i))
 
 
-_MESSAGES = {
-    "extra_forbidden": "未知のキー '{key}' があります。綴りを確認してください",
-    "missing": "必須の項目 '{key}' がありません",
-    "greater_than": "{gt} より大きい値にしてください（現在 {input}）",
-    "greater_than_equal": "{ge} 以上の値にしてください（現在 {input}）",
-    "less_than_equal": "{le} 以下の値にしてください（現在 {input}）",
-    "int_parsing": "整数を書いてください（現在 {input!r}）",
-    "int_type": "整数を書いてください（現在 {input!r}）",
-    "string_type": "文字列を書いてください（現在 {input!r}）",
-    "list_type": "リスト（- で始まる行）にしてください",
-    "dict_type": "キーと値の組（マッピング）にしてください",
-    "model_type": "キーと値の組（マッピング）にしてください",
-    "literal_error": "{expected} のいずれかにしてください（現在 {input!r}）",
-    "datetime_from_date_parsing": "日時の形式が正しくありません（例: 2026-02-20T17:00:00+09:00）",
-    "datetime_parsing": "日時の形式が正しくありません（例: 2026-02-20T17:00:00+09:00）",
-    "timezone_aware": "タイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）",
-}
-
-
-def japanese_message(err: dict[str, Any]) -> str:
-    """A pydantic error dict as a Japanese sentence (pydantic's text as the fallback)."""
-    ctx = dict(err.get("ctx") or {})
-    loc = err.get("loc") or ()
-    ctx.setdefault("key", loc[-1] if loc else "")
-    ctx.setdefault("input", err.get("input"))
-    template = _MESSAGES.get(err.get("type", ""))
-    if template is None:
-        msg = str(err.get("msg", ""))
-        return msg.removeprefix("Value error, ")
-    try:
-        return template.format(**ctx)
-    except (KeyError, IndexError, ValueError):
-        return str(err.get("msg", ""))
-
-
-def _loc_text(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: yaml.Node | None = None) -> M:
+def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: yaml.Node | None = None,
+                  names: Mapping[str, str] | None = None) -> M:
     """Load ``path`` and validate it as ``model``; every problem is reported with its line.
 
     Raises
     ------
     ConfigError
-        With one :class:`ConfigProblem` per validation error.
+        With one :class:`ConfigProblem` per validation error; ``names`` gives the keys'
+        Japanese names for the messages (:func:`pydantic_message`).
     """
     if data is None:
         data, node = load_yaml(path)
     if data is None:
         data = {}
     problems = [
-        ConfigProblem(str(path), line, _loc_text(loc), f"キー '{key}' が2回書かれています。1つにしてください")
+        ConfigProblem(str(path), line, loc_text(loc), f"キー '{key}' が2回書かれています。1つにしてください")
         for loc, key, line in duplicate_keys(node)
     ]
     try:
@@ -189,8 +157,150 @@ def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: y
     except ValidationError as e:
         for err in e.errors():
             loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
-            problems.append(ConfigProblem(str(path), line_of(node, loc), _loc_text(loc), japanese_message(dict(err))))
+            problems.append(ConfigProblem(str(path), line_of(node, loc), loc_text(loc), pydantic_message(err, rest=loc, names=names)))
         raise ConfigError(problems) from None
     if problems:
         raise ConfigError(problems)
     return result
+
+
+# ---------------------------------------------------------------------------
+# pydantic errors → Japanese (the one translator, for round.yaml, reviewers.yaml, rubrics)
+# ---------------------------------------------------------------------------
+
+
+def num(x: float) -> int | float:
+    """Return ``x`` as an int when it is integral (for display and levels)."""
+    r = round(float(x), 10)
+    return int(r) if r.is_integer() else r
+
+
+def fmt(x: Any) -> str:
+    """Format a value for a Japanese message."""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, (int, float)):
+        return str(num(x)) if math.isfinite(x) else str(x)
+    if isinstance(x, str):
+        return f"'{x}'"
+    if isinstance(x, Mapping):
+        return "対応表（キー: 値）"
+    if isinstance(x, list):
+        return "リスト"
+    if x is None:
+        return "空"
+    if isinstance(x, (dt.date, dt.time)):
+        return x.isoformat()
+    return repr(x)
+
+
+def describe(path: Sequence[Any], names: Mapping[str, str] | None = None) -> str:
+    """Japanese name of a field path, e.g. ``('anchors', 3, 'ja')`` → 評価基準 3の日本語（ja）.
+
+    ``names`` maps keys to Japanese names; other keys are quoted as they are.
+    """
+    parts: list[str] = []
+    prev: Any = None
+    for elem in path:
+        if isinstance(elem, str) and prev != "anchors":
+            parts.append((names or {}).get(elem, f"'{elem}'"))
+        elif parts:
+            parts[-1] += f" {fmt(elem) if prev == 'anchors' else f'[{elem}]'}"
+        else:
+            parts.append(f"[{elem}]")
+        prev = elem
+    return "の".join(parts)
+
+
+def join(*phrases: str) -> str:
+    return "の".join(p for p in phrases if p)
+
+
+def with_particle(phrase: str, particle: str) -> str:
+    return f"{phrase}{particle}" if phrase else ""
+
+
+def loc_text(loc: Sequence[Any]) -> str:
+    out = ""
+    for elem in loc:
+        if isinstance(elem, int):
+            out += f"[{elem}]"
+        else:
+            out += f".{elem}" if out else str(elem)
+    return out
+
+
+def pydantic_message(
+    err: Mapping[str, Any],
+    subject: str = "",
+    rest: Sequence[Any] | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+    fallback_subject: str = "",
+) -> str:
+    """One pydantic error dict as a Japanese sentence.
+
+    Parameters
+    ----------
+    err : mapping
+        An item of ``ValidationError.errors()``.
+    subject : str
+        Who the error is about, e.g. 「評価項目 'need_pool_gap'」 (empty: the file itself).
+    rest : sequence, optional
+        The rest of the error's location below the subject (default: the whole ``loc``).
+    names : mapping, optional
+        Japanese names of keys (e.g. ``weight`` → 配点).
+    fallback_subject : str
+        Put before pydantic's own text when no Japanese sentence fits and nothing else
+        names the place.
+    """
+    etype: str = str(err.get("type", ""))
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    value = err.get("input")
+    rest = list(err.get("loc") or ()) if rest is None else list(rest)
+    full = join(subject, describe(rest, names))
+    parent = join(subject, describe(rest[:-1], names))
+    key = rest[-1] if rest else ""
+    now = f"（現在 {fmt(value)}）"
+
+    if etype == "missing":
+        return f"{with_particle(parent, 'に')}必須の項目 '{key}' がありません"
+    if etype == "extra_forbidden":
+        return f"{with_particle(parent, 'に')}未知のキー '{key}' があります。綴りを確認してください"
+    if etype == "greater_than":
+        return f"{full}は {fmt(ctx.get('gt'))} より大きくしてください{now}"
+    if etype == "greater_than_equal":
+        return f"{full}は {fmt(ctx.get('ge'))} 以上にしてください{now}"
+    if etype == "less_than":
+        return f"{full}は {fmt(ctx.get('lt'))} より小さくしてください{now}"
+    if etype == "less_than_equal":
+        return f"{full}は {fmt(ctx.get('le'))} 以下にしてください{now}"
+    if etype == "finite_number":
+        return f"{full}は有限の数にしてください{now}"
+    if etype in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
+        return f"{full}は数値にしてください{now}"
+    if etype == "string_type":
+        return f"{full}は文字列にしてください{now}"
+    if etype == "string_too_short":
+        return f"{full}が空です。内容を書いてください"
+    if etype == "string_pattern_mismatch":
+        return f"{full}に使えない文字があります{now}。半角英字で始め、半角英数字と _ だけを使ってください"
+    if etype == "list_type":
+        return f"{full}はリスト（「- 」で始まる行）にしてください{now}"
+    if etype in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"{full}は対応表（キー: 値）にしてください{now}"
+    if etype == "too_short":
+        return f"{full}には少なくとも {ctx.get('min_length')} 件必要です"
+    if etype == "literal_error":
+        return f"{full}は {str(ctx.get('expected', '')).replace(', ', '、').replace(' or ', '、')} のいずれかにしてください{now}"
+    if etype in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
+        return f"{full}は日付（例: 2026-02-01）にしてください{now}"
+    if etype in {"datetime_parsing", "datetime_from_date_parsing", "datetime_type"}:
+        return f"{full}は日時にしてください（例: 2026-02-20T17:00:00+09:00）{now}"
+    if etype == "timezone_aware":
+        return f"{full}にタイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）{now}"
+    if etype == "bool_parsing" or etype == "bool_type":
+        return f"{full}は true か false にしてください{now}"
+    text = str(err.get("msg", etype)).removeprefix("Value error, ")
+    where = full.strip() or fallback_subject
+    return f"{where}: {text}" if where else text

@@ -15,6 +15,8 @@ SheetError            an Excel 採点表 cannot be exported or imported         
 SelectionError        no selection can be made (e.g. infeasible settings)    2
 NoScoresError         the round has no scores yet, so there is nothing to    2
                       combine or select
+ScoreTableError       a score table given to a function is not in the        2
+                      canonical form (columns, numbers, keys)
 ====================  =====================================================  =========
 
 Exit code 1 is kept for "the command ran and found problems" (``validate``, ``audit``,
@@ -37,6 +39,7 @@ __all__ = [
     "IntakeError",
     "NoScoresError",
     "ReviewError",
+    "ScoreTableError",
     "SelectionError",
     "SheetError",
     "ShinsaError",
@@ -111,3 +114,7 @@ class NoScoresError(ShinsaError):
 
     The message says how to create (``python -m scoring demo``) or import scores.
     """
+
+
+class ScoreTableError(ShinsaError):
+    """A score table is not in the canonical long form (:func:`scoring.core.schema.require_score_table`)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .errors import ScoreTableError
+
 __all__ = [
     "APPLICATION_TYPES",
     "COORDINATION_STATES",
@@ -21,6 +23,7 @@ __all__ = [
     "POOL_STATUSES",
     "PROBLEM_COLUMNS",
     "SCORE_COLUMNS",
+    "SCORE_KEY",
     "SECTIONS",
     "SEVERITIES",
     "TEMPLATE_SHEET",
@@ -28,6 +31,7 @@ __all__ = [
     "THEMES",
     "THEME_CODES",
     "YES_NO",
+    "require_score_table",
     "Field",
 ]
 
@@ -180,3 +184,32 @@ SEVERITIES: tuple[str, ...] = ("error", "warning")
 SCORE_COLUMNS: tuple[str, ...] = (
     "application", "reviewer", "criterion", "score", "comment", "updated_at", "rubric_version",
 )
+
+#: The key of the canonical score table: one score per application × reviewer × criterion.
+SCORE_KEY: tuple[str, str, str] = ("application", "reviewer", "criterion")
+
+
+def require_score_table(scores: object, *, what: str = "点数の表",
+                        columns: tuple[str, ...] = (*SCORE_KEY, "score")) -> None:
+    """Check that ``scores`` is a canonical long score table: a DataFrame with ``columns``.
+
+    The one entry check of every function that takes scores (combining, reliability,
+    disagreement, tuning, the score fingerprint); each then checks what it needs beyond it.
+
+    Raises
+    ------
+    TypeError
+        ``scores`` is not a pandas DataFrame (Japanese message).
+    ScoreTableError
+        A column is missing (Japanese message naming it and the columns needed).
+    """
+    import pandas as pd
+
+    if not isinstance(scores, pd.DataFrame):
+        raise TypeError(f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。")
+    missing = [c for c in columns if c not in scores.columns]
+    if missing:
+        raise ScoreTableError(
+            f"{what}に列 {', '.join(missing)} がありません。必要な列: {', '.join(columns)}"
+            "（scoring.core.schema.SCORE_COLUMNS の形にしてください）。"
+        )

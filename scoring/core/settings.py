@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .schema import require_score_table
 
 __all__ = [
     "HASH_LENGTH",
@@ -162,11 +163,7 @@ def score_fingerprint(scores: pd.DataFrame) -> str:
         added or removed score changes it.  Scores are written with 12 significant
         digits (``4`` and ``4.0`` are the same score).
     """
-    missing = [c for c in SCORE_FINGERPRINT_COLUMNS if c not in scores.columns]
-    if missing:
-        raise ValueError(
-            f"点数の表に列 {', '.join(missing)} がありません。必要な列: {', '.join(SCORE_FINGERPRINT_COLUMNS)}。"
-        )
+    require_score_table(scores, columns=SCORE_FINGERPRINT_COLUMNS)
     score = pd.to_numeric(scores["score"], errors="coerce")
     keep = score.notna().to_numpy()
     keys = [scores[c].astype(str).to_numpy()[keep] for c in ("application", "reviewer", "criterion")]

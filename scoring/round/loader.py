@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.round import Reviewer, ReviewerList, RoundConfig
+from ..config.round import ROUND_NAMES, Reviewer, ReviewerList, RoundConfig
 from ..config.rubric import Rubric, load_rubric
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.errors import ConfigError, ConfigProblem
@@ -184,10 +184,10 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     if not folder.is_dir():
         raise ConfigError([ConfigProblem(str(folder), None, "",
                                          "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。")])
-    config = validate_yaml(folder / "round.yaml", RoundConfig)
+    config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
     rubric = load_rubric(_resolve_rubric(folder, config.rubric))
     rdata, rnode = load_yaml(folder / "reviewers.yaml")
-    reviewers = list(validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode).reviewers)
+    reviewers = list(validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode, names=ROUND_NAMES).reviewers)
 
     apps_dir = folder / "applications"
     if not apps_dir.is_dir():

@@ -61,3 +61,27 @@ def test_every_method_has_one_label_and_every_column_tuple_lives_in_core() -> No
     # The selection's own tables are the last ones still defined beside their code.
     assert sorted(defined_elsewhere) == sorted(
         n for n in defined_elsewhere if n.startswith(("scoring.selection.",)))
+
+
+def test_one_entry_check_for_every_score_table() -> None:
+    """require_score_table is the check that combining, reliability, tuning and the fingerprint share."""
+    import pytest
+
+    from scoring.agreement.reliability import check_scores
+    from scoring.analysis.tuning import TuningModel
+    from scoring.combine import make_combiner
+    from scoring.config.rubric import load_rubric
+    from scoring.core.errors import ScoreTableError, ShinsaError
+    from scoring.core.paths import RUBRICS_DIR
+    from scoring.core.settings import score_fingerprint
+
+    rubric = load_rubric(RUBRICS_DIR / "r8_talent_pool.yaml")
+    bad = pd.DataFrame({"application": ["01"], "reviewer": ["R1"], "criterion": ["x"]})
+    calls = [lambda: check_scores(bad), lambda: make_combiner("mean").fit(bad, rubric),
+             lambda: TuningModel(bad, rubric=rubric), lambda: score_fingerprint(bad)]
+    for call in calls:
+        with pytest.raises(ScoreTableError, match="列 score がありません") as info:
+            call()
+        assert isinstance(info.value, ShinsaError)
+    with pytest.raises(TypeError, match="DataFrame で渡してください"):
+        make_combiner("mean").fit([1, 2], rubric)  # type: ignore[arg-type]

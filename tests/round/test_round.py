@@ -159,3 +159,15 @@ def test_a_rubric_name_resolves_to_the_bundled_rubrics(round_dir):
              path.read_text(encoding="utf-8").splitlines()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert load_round(round_dir).rubric.id == "r8_talent_pool"
+
+
+def test_settings_messages_name_the_key_in_japanese(round_dir):
+    """round.yaml and reviewers.yaml errors go through the one pydantic translator."""
+    (round_dir / "round.yaml").write_text(
+        'name: テスト\ndeadline: "2026-02-20T17:00:00+09:00"\nrubric: r8_talent_pool.yaml\n'
+        "balance: {max_per_block: 0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_round(round_dir)
+    [problem] = e.value.problems
+    assert problem.line == 4
+    assert problem.message == "バランスの条件（balance）の同一ブロックの上限（max_per_block）は 1 以上にしてください（現在 0）"
