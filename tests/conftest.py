@@ -48,6 +48,8 @@ _NOT_WATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", 
                 ".ruff_cache", "node_modules", "build"}
 #: Folders of data that no test may change, add to or remove from.
 _PROTECTED = ("data", "notebooks", "rubrics", "reports")
+#: Source files that people add while the tests run (in a shared working tree); no test writes these.
+_SOURCE_SUFFIXES = (".py", ".pyi", ".md")
 
 
 def _tree_snapshot(root: Path = REPO_DIR) -> dict[str, tuple[int, int]]:
@@ -67,12 +69,13 @@ def _tree_snapshot(root: Path = REPO_DIR) -> dict[str, tuple[int, int]]:
 
 def tree_changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
     """What a test run did to the working tree: any new file, and any file of the data
-    folders (:data:`_PROTECTED`) changed or removed. (Source files that people edit while
-    the tests run are not compared.)"""
+    folders (:data:`_PROTECTED`) changed or removed. Source files (:data:`_SOURCE_SUFFIXES`)
+    outside those folders are not compared: people edit and add them while tests run."""
     def protected(rel: str) -> bool:
         return rel.split(os.sep, 1)[0] in _PROTECTED
 
-    out = [f"新規: {rel}" for rel in sorted(after.keys() - before.keys())]
+    out = [f"新規: {rel}" for rel in sorted(after.keys() - before.keys())
+           if protected(rel) or not rel.endswith(_SOURCE_SUFFIXES)]
     out += [f"変更: {rel}" for rel in sorted(after.keys() & before.keys())
             if protected(rel) and after[rel] != before[rel]]
     out += [f"削除: {rel}" for rel in sorted(before.keys() - after.keys()) if protected(rel)]
