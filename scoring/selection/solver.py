@@ -35,30 +35,43 @@ Conventions (documented because the committee will ask)
 How it is computed
 ------------------
 The selection, the alternatives (no-good cuts: each next solve excludes the selections
-already found) and the best selection for every k of the range are MILPs. Ties are broken
-by fixing applications one at a time in rank order (one feasibility MILP each, skipped when
-a bound rules them out). The per-applicant ``gap`` (points needed to be selected) is the
-best total of a selection that includes the applicant, found by the exact branch and bound
-of :class:`FastSelector` (the same one the stability analysis runs thousands of times).
+already found) and the best selection for every k of the range are MILPs. They run on a
+kernel (:func:`_kernel`): applications with the same block, theme and 手上げ式/プッシュ型
+are interchangeable for the balance settings, so only the best few of each such
+signature can be in the best selections; the rest never enter a solve. Ties are broken
+by fixing applications one at a time in rank order (one feasibility MILP each, skipped
+when a bound rules them out), and only when a second selection reaches the same total.
+
+The per-applicant ``gap`` (points needed to be selected) is the proposal's total minus the
+best total of a selection that includes the applicant. It is computed per signature, not
+per applicant (:func:`_values_with`): the best k - 1 others that an application of that
+signature can join are one MILP with a locked 0-point placeholder, and most signatures
+need not even that, because a one-for-one swap in the selection reaches the bound given
+by the duals of one LP relaxation. So 200 applications take tens of solves, not one
+search each (a branch and bound per applicant took minutes there).
+
 An infeasible setting is diagnosed with a deletion filter over the constraint groups
 (drop a group; if still infeasible it is not needed), which leaves a minimal conflicting
 set that the message names.
 
 Validated against brute-force enumeration of all k-subsets on random small instances
-(``tests/test_selection.py``), including infeasible ones: same selection, same
-alternatives in the same order, same gaps, and the named conflict is irreducible.
+(``tests/selection/test_selection.py``, which holds the enumeration), including
+infeasible ones and instances where the kernel leaves applications out: same selection,
+same alternatives in the same order, same gaps, and the named conflict is irreducible;
+and at 220 applications every gap against a MILP with the applicant forced in.
+``benchmarks/bench_selection.py`` times 47, 200 and 1,741 applications.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from ..config.round import Balance, SelectSpec
 from ..core.errors import SelectionError
@@ -185,8 +198,7 @@ class SelectionResult:
         by total among eligible applications, ties by id; <NA> for 対象外); ``total``;
         ``gap`` (points the applicant would need to gain to be selected = the proposal's
         total minus the best total of a feasible selection that includes it, computed
-        exactly by :class:`FastSelector`; NaN for 選定, 対象外, or when no feasible
-        selection includes it); ``constraint`` (keys of
+        exactly; NaN for 選定, 対象外, or when no feasible selection includes it); ``constraint`` (keys of
         :data:`CONSTRAINTS` that explain the outcome, comma-separated, or ""); ``related``
         (ids of the applicants the reason names, comma-separated); ``reason`` (Japanese).
     by_k : DataFrame
@@ -277,6 +289,42 @@ class _Problem:
 
     def value(self, sol: Iterable[int]) -> int:
         return sum(self.units[i] for i in sol)
+
+    def signature(self, i: int) -> tuple[str | None, str | None, bool]:
+        """What the balance settings see of candidate ``i``: (block, theme, プッシュ型)."""
+        return self.block[i], self.theme[i], self.push[i]
+
+    def class_cap(self, i: int, k: int) -> int:
+        """Most candidates of ``i``'s signature that a feasible selection of ``k`` can hold."""
+        bal = self.balance
+        c = k
+        if self.block[i] is not None and bal.max_per_block is not None:
+            c = min(c, bal.max_per_block)
+        if self.theme[i] is not None and bal.max_per_theme is not None:
+            c = min(c, bal.max_per_theme)
+        if self.push[i] and bal.max_push is not None:
+            c = min(c, bal.max_push)
+        return max(c, 0)
+
+    def subset(self, keep: Sequence[int]) -> _Problem:
+        """The problem restricted to the candidates ``keep`` (positions, in rank order)."""
+        def take(xs: list[Any]) -> list[Any]:
+            return [xs[i] for i in keep]
+
+        return _Problem(ids=take(self.ids), units=take(self.units), has_total=take(self.has_total),
+                        block=take(self.block), theme=take(self.theme), push=take(self.push),
+                        ineligible=take(self.ineligible), excluded=take(self.excluded), locked=take(self.locked),
+                        k=self.k, balance=self.balance, names=take(self.names))
+
+    def with_placeholder(self, signature: tuple[str | None, str | None, bool]) -> _Problem:
+        """The problem plus a locked placeholder candidate worth 0 points with the given
+        signature (the last position): its optimum is the best k - 1 others that a
+        candidate of that signature can join."""
+        block, theme, push = signature
+        return _Problem(ids=[*self.ids, ""], units=[*self.units, 0], has_total=[*self.has_total, True],
+                        block=[*self.block, block], theme=[*self.theme, theme], push=[*self.push, push],
+                        ineligible=[*self.ineligible, ""], excluded=[*self.excluded, False],
+                        locked=[*self.locked, True], k=self.k, balance=self.balance, names=[*self.names, ""])
 
     def violations(self, sol: Collection[int], active: Collection[str] = _ALL_GROUPS) -> list[str]:
         """Constraint groups that the index set ``sol`` violates (``count`` included)."""
@@ -406,10 +454,14 @@ def _compile(candidates: pd.DataFrame, k: int, balance: Balance, locks: Sequence
 # ----------------------------------------------------------------------------------------
 
 
-def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
+_Model = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _model(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
            fix1: Collection[int] = (), fix0: Collection[int] = (),
-           cuts: Sequence[Collection[int]] = (), min_units: int | None = None) -> tuple[int, ...] | None:
-    """Best selection (indices in rank order) under the active groups, or None if infeasible."""
+           cuts: Sequence[Collection[int]] = (), min_units: int | None = None) -> _Model | None:
+    """The 0–1 program as (c, lower, upper, A, row lower, row upper), variables x (one per
+    candidate) then y (one per theme, if needed); None if the bounds alone are infeasible."""
     k = p.k if k is None else k
     n = p.n
     bal = p.balance
@@ -427,6 +479,12 @@ def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None 
     if (lb > ub).any() or k > int(ub.sum()) or k < int(lb.sum()):
         return None
     use_distinct = "min_distinct_themes" in active and bal.min_distinct_themes is not None
+    if use_distinct and "max_per_theme" in active and bal.max_per_theme is not None and bal.max_per_theme > 0:
+        # implied by the theme cap: k selected, at most cap per theme, so at least
+        # ceil((k - selected without a theme) / cap) themes; then the y variables only slow HiGHS
+        no_theme = min(k, sum(1 for i in range(n) if ub[i] > 0 and p.theme[i] is None))
+        if -(-(k - no_theme) // bal.max_per_theme) >= (bal.min_distinct_themes or 0):
+            use_distinct = False
     themes = sorted({t for t in p.theme if t is not None})
     n_y = len(themes) if use_distinct else 0
     rows: list[np.ndarray] = []
@@ -472,18 +530,87 @@ def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None 
         r[:n] = values
         add(r, (min_units - 0.5) / _SCALE, np.inf)
     c = np.concatenate([-values, np.zeros(n_y)])
-    res = milp(
-        c,
-        integrality=np.ones(n + n_y),
-        bounds=Bounds(np.concatenate([lb, np.zeros(n_y)]), np.concatenate([ub, np.ones(n_y)])),
-        constraints=LinearConstraint(np.vstack(rows), lo, hi),
-        options={"mip_rel_gap": 0.0},
-    )
+    return (c, np.concatenate([lb, np.zeros(n_y)]), np.concatenate([ub, np.ones(n_y)]),
+            np.vstack(rows), np.array(lo, dtype=float), np.array(hi, dtype=float))
+
+
+def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
+           fix1: Collection[int] = (), fix0: Collection[int] = (),
+           cuts: Sequence[Collection[int]] = (), min_units: int | None = None) -> tuple[int, ...] | None:
+    """Best selection (indices in rank order) under the active groups, or None if infeasible."""
+    m = _model(p, active, k=k, fix1=fix1, fix0=fix0, cuts=cuts, min_units=min_units)
+    if m is None:
+        return None
+    c, lb, ub, a, lo, hi = m
+    res = milp(c, integrality=np.ones(len(c)), bounds=Bounds(lb, ub), constraints=LinearConstraint(a, lo, hi),
+               options={"mip_rel_gap": 0.0})
     if res.status == 2:
         return None
     if res.status != 0 or res.x is None:
         raise RuntimeError(f"選定の最適化（HiGHS）が終了しませんでした: {res.message}")
-    return tuple(i for i in range(n) if res.x[i] > 0.5)
+    return tuple(i for i in range(p.n) if res.x[i] > 0.5)
+
+
+def _lp_with_placeholder(p: _Problem, signatures: Iterable[tuple[str | None, str | None, bool]]
+                         ) -> dict[tuple[str | None, str | None, bool], float]:
+    """Upper bounds (points) on the best k - 1 candidates that a candidate of each
+    signature can join, from one LP relaxation of ``p`` and its duals.
+
+    Weak duality: adding a column forced to 1 (the 0-point placeholder of the signature)
+    to the LP, the optimal duals y of the LP stay feasible and bound the new optimum by
+    z_LP + a·y, where a is the placeholder's column (the column of any candidate with
+    that signature). Empty if the LP does not solve.
+    """
+    m = _model(p)
+    if m is None:
+        return {}
+    c, lb, ub, a, lo, hi = m
+    eq = lo == hi
+    le = ~eq & np.isfinite(hi)
+    ge = ~eq & np.isfinite(lo)
+    a_ub = np.vstack([a[le], -a[ge]])
+    res = linprog(c, A_ub=a_ub if len(a_ub) else None, b_ub=np.concatenate([hi[le], -lo[ge]]) if len(a_ub) else None,
+                  A_eq=a[eq], b_eq=lo[eq], bounds=np.column_stack([lb, ub]), method="highs")
+    if res.status != 0:
+        return {}
+    duals = np.zeros(len(lo))          # d objective (minimised) / d row bound, original rows
+    duals[eq] = res.eqlin.marginals
+    n_le = int(le.sum())
+    duals[le] += res.ineqlin.marginals[:n_le]
+    duals[ge] -= res.ineqlin.marginals[n_le:]
+    z_lp = -float(res.fun)
+    column: dict[tuple[str | None, str | None, bool], int] = {}
+    for i in range(p.n):
+        column.setdefault(p.signature(i), i)
+    return {sig: z_lp + float(a[:, column[sig]] @ duals) for sig in signatures if sig in column}
+
+
+def _swap_floor(p: _Problem, sol: Collection[int], sig: tuple[str | None, str | None, bool]) -> int | None:
+    """Best total (units) of ``sol`` with one member (not locked) replaced by a 0-point
+    candidate of signature ``sig``; None if no such swap is feasible. A lower bound on
+    the best k - 1 others that a candidate of that signature can join."""
+    bal = p.balance
+    blk, thm, psh = sig
+    bc = Counter(p.block[i] for i in sol if p.block[i] is not None)
+    tc = Counter(p.theme[i] for i in sol if p.theme[i] is not None)
+    n_push = sum(p.push[i] for i in sol)
+    for s in sorted((i for i in sol if not p.locked[i]), key=lambda i: (p.units[i], -i)):
+        bs, ts, ps = p.signature(s)
+        if blk is not None and bal.max_per_block is not None and bc[blk] - (bs == blk) + 1 > bal.max_per_block:
+            continue
+        if thm is not None and bal.max_per_theme is not None and tc[thm] - (ts == thm) + 1 > bal.max_per_theme:
+            continue
+        np2 = n_push - ps + psh
+        if (bal.max_push is not None and np2 > bal.max_push) or (bal.min_push is not None and np2 < bal.min_push):
+            continue
+        if bal.min_distinct_themes is not None:
+            themes = {t for t, n in tc.items() if n - (t == ts) > 0}
+            if thm is not None:
+                themes.add(thm)
+            if len(themes) < bal.min_distinct_themes:
+                continue
+        return p.value(sol) - p.units[s]
+    return None
 
 
 def _lex_best(p: _Problem, sol: tuple[int, ...], active: Collection[str] = _ALL_GROUPS, *,
@@ -527,7 +654,82 @@ def _best(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None =
     sol = _solve(p, active, k=k, cuts=cuts, fix1=fix1)
     if sol is None:
         return None
+    # the usual case: no other selection reaches the same total, so no tie to break
+    if _solve(p, active, k=k, cuts=[*cuts, sol], fix1=fix1, min_units=p.value(sol)) is None:
+        return sol
     return _lex_best(p, sol, active, k=k, cuts=cuts, fix1=fix1)
+
+
+def _kernel(p: _Problem, k: int, extra: int) -> list[int]:
+    """Positions that can matter to the best ``extra + 1`` selections of up to ``k``.
+
+    Candidates with the same signature (block, theme, プッシュ型) are interchangeable for
+    every balance setting, and a feasible selection holds at most
+    :meth:`_Problem.class_cap` of them. Swapping a lower-ranked one for a higher-ranked
+    one of the same signature keeps a selection feasible and makes it better (higher
+    total, or the same total and first in rank order). So the r-th best selection uses
+    only the ``cap + r - 1`` best of each signature; the locks are always kept. This
+    makes the solves independent of how many low-ranked applications there are.
+    """
+    avail = p.available(_ALL_GROUPS)
+    taken: Counter[tuple[str | None, str | None, bool]] = Counter()
+    keep = []
+    for i in range(p.n):          # rank order
+        if p.locked[i]:
+            keep.append(i)
+            continue
+        if not avail[i]:
+            continue
+        key = p.signature(i)
+        if taken[key] < p.class_cap(i, k) + extra:
+            taken[key] += 1
+            keep.append(i)
+    return keep
+
+
+def _values_with(p: _Problem, sol: Collection[int], extra: int = 1) -> dict[int, int | None]:
+    """For every available candidate not in ``sol``: the total (in 0.0001 points) of the
+    best feasible selection that includes it, or None if no feasible selection does.
+
+    One MILP per signature (block, theme, プッシュ型) instead of one per candidate: with
+    a locked 0-point placeholder of the signature, the optimum T is the best k - 1 others
+    that a candidate j of that signature can join, so j's best total is u_j + value(T)
+    whenever j is not in T (exclusion of j changes nothing then). Only a non-selected j
+    inside T needs its own solve (T without j). The solves run on :func:`_kernel` with
+    one spare per signature, which keeps the exchange argument valid when j is excluded.
+    """
+    avail = p.available(_ALL_GROUPS)
+    chosen = set(sol)
+    groups: dict[tuple[str | None, str | None, bool], list[int]] = {}
+    for j in range(p.n):
+        if avail[j] and j not in chosen:
+            groups.setdefault(p.signature(j), []).append(j)
+    keep = _kernel(p, p.k, max(extra, 1))
+    q = p.subset(keep)
+    at = {i: n for n, i in enumerate(keep)}
+    # most signatures are settled without a MILP: a one-for-one swap in the selection
+    # (a lower bound) that reaches the LP dual bound (an upper bound) is the best
+    upper = _lp_with_placeholder(q, groups)
+    out: dict[int, int | None] = {}
+    for sig, members in groups.items():
+        floor = _swap_floor(p, sol, sig)
+        if floor is not None and sig in upper and upper[sig] * _SCALE + 0.25 < floor + 1:
+            out.update((j, p.units[j] + floor) for j in members)
+            continue
+        qv = q.with_placeholder(sig)
+        t = _solve(qv)
+        if t is None:
+            out.update((j, None) for j in members)
+            continue
+        others = {keep[i] for i in t if i < q.n}
+        h = p.value(others)
+        for j in members:
+            if j not in others:
+                out[j] = p.units[j] + h
+                continue
+            t2 = _solve(qv, fix0=(at[j],))
+            out[j] = None if t2 is None else p.units[j] + p.value(keep[i] for i in t2 if i < q.n)
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -708,7 +910,8 @@ def _swap_phrase(p: _Problem, key: str) -> str:
 
 
 def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
-             alternatives: Sequence[tuple[int, ...]]) -> pd.DataFrame:
+             alternatives: Sequence[tuple[int, ...]], values: dict[int, int | None]) -> pd.DataFrame:
+    """The reasons table; ``values`` as from :func:`_values_with`."""
     avail = p.available(_ALL_GROUPS)
     ranks: dict[int, int] = {}
     for i in range(p.n):
@@ -722,7 +925,7 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
     nm = p.names
     k = p.k
     bal = p.balance
-    fast = FastSelector._from_problem(p)
+    conflicts: dict[tuple[str | None, str | None, bool], list[str]] = {}
     rows = []
     for j in range(p.n):
         total = p.units[j] / _SCALE if p.has_total[j] else np.nan
@@ -768,14 +971,17 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
                     row["related"] = ",".join(p.ids[i] for i in sorted(displaced))
         else:
             row["status"] = "次点" if j in in_alt else "非選定"
-            swaps = [z - p.units[s] + p.units[j] for s in sol if not p.violations([i for i in sol if i != s] + [j])]
-            value_j = fast._best_value_with(p.units, j, max(swaps) if swaps else None)
+            value_j = values[j]
             row["gap"] = (z - value_j) / _SCALE if value_j is not None else np.nan
             caps = _cap_occupants(p, sol, j)
             lower = [s for s in sol if s > j]   # selected but ranked below j
             where = f"本来は上位{k}位以内" if j in top else f"得点順 {ranks[j]}位"
             if value_j is None:
-                groups = [g for g in _minimal_conflict(p, fix1=(j,)) if g != "count"]
+                # whether a selection can include j depends only on its signature
+                sig = p.signature(j)
+                if sig not in conflicts:
+                    conflicts[sig] = [g for g in _minimal_conflict(p, fix1=(j,)) if g != "count"]
+                groups = conflicts[sig]
                 row["constraint"] = ",".join(groups)
                 row["reason"] = f"{'・'.join(_swap_phrase(p, g) for g in groups) or '選定の条件'}により、この応募を含む選び方がないため選外"
             elif not lower:
@@ -911,12 +1117,20 @@ def select(
     ov = _resolve_ids(overrides, idx, "審査対象とする例外（eligibility_override）")
     p = _compile(candidates, spec.target, balance, lk, ex, ov)
     ks = list(range(spec.min or spec.target, (spec.max or spec.target) + 1))
+    # every solve below runs on the candidates that can matter (same results, see _kernel)
+    keep = _kernel(p, max(ks), n_alternatives)
+    q = p.subset(keep)
 
+    def solve(kk: int, cuts: Sequence[tuple[int, ...]] = ()) -> tuple[int, ...] | None:
+        s = _best(q, k=kk, cuts=[tuple(q_at[i] for i in c) for c in cuts])
+        return None if s is None else tuple(keep[i] for i in s)
+
+    q_at = {i: n for n, i in enumerate(keep)}
     by_k_sol: dict[int, tuple[int, ...] | None] = {}
     for kk in ks:
         if kk != spec.target:
-            by_k_sol[kk] = _best(p, k=kk)
-    sol = _best(p)
+            by_k_sol[kk] = solve(kk)
+    sol = solve(p.k)
     by_k_sol[spec.target] = sol
     if sol is None:
         raise _infeasible_error(p, spec, [kk for kk in ks if by_k_sol[kk] is not None])
@@ -925,7 +1139,7 @@ def select(
     alts: list[tuple[int, ...]] = []
     cuts: list[tuple[int, ...]] = [sol]
     for _ in range(n_alternatives):
-        nxt = _best(p, cuts=cuts)
+        nxt = solve(p.k, cuts)
         if nxt is None:
             break
         alts.append(nxt)
@@ -966,7 +1180,7 @@ def select(
         unconstrained_total=zu / _SCALE,
         price_of_balance=(zu - z) / _SCALE,
         alternatives=alternatives,
-        reasons=_reasons(p, sol, unc, alts),
+        reasons=_reasons(p, sol, unc, alts, _values_with(p, sol)),
         by_k=by_k,
         settings={"k": spec.model_dump(), "balance": balance.model_dump(), "locks": lk,
                   "exclusions": ex, "overrides": ov},
@@ -1003,8 +1217,11 @@ class FastSelector:
     :func:`select` (same objective, same 0.0001-point rounding, same tie rule), which
     the tests check against the MILP and against brute force.
 
-    The search goes through the applications in rank order, including before excluding,
-    so the first optimum it finds is the lexicographically first one. It prunes with
+    Each call first keeps only the kernel (the best ``cap`` applications of every
+    signature, see :func:`_kernel`), so the work does not grow with the number of
+    low-ranked applications. The search goes through the applications in rank order,
+    including before excluding, so the first optimum it finds is the lexicographically
+    first one. It prunes with
     the sum of the next best totals, with the locks still to include, and with the
     themes and プッシュ型 applications still available for the lower bounds.
 
@@ -1031,13 +1248,6 @@ class FastSelector:
         # _compile sorted by id (all totals 0); keep that order as the column order
         self._setup(p)
 
-    @classmethod
-    def _from_problem(cls, p: _Problem) -> FastSelector:
-        """A selector over a compiled problem; positions are the problem's (rank) order."""
-        self = cls.__new__(cls)
-        self._setup(p)
-        return self
-
     def _setup(self, p: _Problem) -> None:
         self.ids: list[str] = list(p.ids)
         self.k = p.k
@@ -1053,6 +1263,11 @@ class FastSelector:
         self._n_blocks = len(blocks)
         self._n_themes = len(themes)
         self._lock_ok = all(avail[i] for i in range(len(avail)) if p.locked[i])
+        # signature classes for the kernel (see _kernel): how many of each can matter
+        sigs: dict[tuple[str | None, str | None, bool], int] = {}
+        self._class = np.array([sigs.setdefault(p.signature(i), len(sigs)) for i in range(p.n)], dtype=np.intp)
+        self._class_cap = np.array([len(p.ids) + 1 if p.locked[i] else p.class_cap(i, p.k) for i in range(p.n)],
+                                   dtype=np.intp)
 
     def select(self, totals: np.ndarray | Sequence[float], hint: Sequence[int] | None = None) -> list[int] | None:
         """Positions (into :attr:`ids`) of the best selection in rank order, or None if
@@ -1066,34 +1281,30 @@ class FastSelector:
         units = np.where(ok, np.round(np.nan_to_num(t) * _SCALE), 0).astype(np.int64)
         # rank order: total descending, then id ascending (ids are sorted)
         ranked = np.lexsort((np.arange(len(t)), -units))
-        order = [int(i) for i in ranked if ok[i]]
+        ranked = ranked[ok[ranked]]
         if not self._lock_ok or any(self._locked[i] and not ok[i] for i in range(len(t))):
             return None
+        # the kernel: only the best class_cap of each signature can be in the optimum
+        cls = self._class[ranked]
+        by_class = np.argsort(cls, kind="stable")
+        sorted_cls = cls[by_class]
+        starts = np.flatnonzero(np.r_[True, sorted_cls[1:] != sorted_cls[:-1]])
+        first = np.repeat(starts, np.diff(np.r_[starts, len(sorted_cls)]))
+        occurrence = np.empty(len(ranked), dtype=np.intp)
+        occurrence[by_class] = np.arange(len(ranked)) - first
+        order = ranked[occurrence < self._class_cap[ranked]].tolist()
         ulist = [int(u) for u in units]
         floor = None
         if hint is not None and len(hint) == self.k and all(ok[i] for i in hint):
             floor = sum(ulist[i] for i in hint) - 1   # the hint itself is still found
         return self._search(order, ulist, known=floor)
 
-    def _best_value_with(self, units: list[int], force: int, known: int | None = None) -> int | None:
-        """Value (in 0.0001 points) of the best selection that includes position ``force``,
-        or None if there is none; ``units`` are integer totals of available positions.
-        ``known`` is the value of a feasible selection that includes it (speeds up the search)."""
-        if not self._avail[force] or not self._lock_ok:
-            return None
-        order = sorted((i for i in range(len(units)) if self._avail[i]), key=lambda i: (-units[i], i))
-        sol = self._search(order, units, force=force, known=known)
-        if sol is None:
-            return known
-        return sum(units[i] for i in sol)
-
     def select_ids(self, totals: np.ndarray | Sequence[float]) -> list[str] | None:
         """Like :meth:`select` but returns application ids."""
         sel = self.select(totals)
         return None if sel is None else [self.ids[i] for i in sel]
 
-    def _search(self, order: list[int], units: list[int], force: int = -1,
-                known: int | None = None) -> list[int] | None:
+    def _search(self, order: list[int], units: list[int], known: int | None = None) -> list[int] | None:
         """Branch and bound; with ``known``, only selections worth more than ``known``
         are returned (None if there is none)."""
         k = self.k
@@ -1111,7 +1322,7 @@ class FastSelector:
         blk = [self._block[i] for i in order]
         thm = [self._theme[i] for i in order]
         psh = [self._push[i] for i in order]
-        lck = [self._locked[i] or i == force for i in order]
+        lck = [self._locked[i] for i in order]
         prefix = [0] * (n + 1)
         for i in range(n):
             prefix[i + 1] = prefix[i] + v[i]
@@ -1242,18 +1453,3 @@ class FastSelector:
         dfs(0, k, 0, 0, 0, 0)
         return best
 
-
-def _brute_force(candidates: pd.DataFrame, k: int, balance: Balance, *, locks: Sequence[str] = (),
-                 exclusions: Sequence[str] = (), overrides: Sequence[str] = ()) -> list[tuple[int, tuple[str, ...]]]:
-    """Every feasible k-subset with its value in units, best first (ties in rank order).
-
-    Reference implementation for tests: enumerates ``itertools.combinations``.
-    """
-    p = _compile(candidates, k, balance, list(locks), list(exclusions), list(overrides))
-    feas = []
-    for comb in itertools.combinations(range(p.n), k):
-        if not p.violations(comb):
-            feas.append((p.value(comb), comb))
-    # best value first; among equal values the lexicographically first membership vector
-    feas.sort(key=lambda vc: (-vc[0], [-int(i in vc[1]) for i in range(p.n)]))
-    return [(v, tuple(p.ids[i] for i in c)) for v, c in feas]
