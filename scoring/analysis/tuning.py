@@ -50,15 +50,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..agreement.disagreement import discussion_list, reviewer_profile
 from ..agreement.reliability import reliability_table
 from ..combine.combiners import DEFAULT_METHOD, METHODS, Combiner, make_combiner
-from ..config.rubric import Rubric, rubric_from_dict
+from ..config.rubric import Rubric
+from ..config.versions import check_note, write_rubric_version
 from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS
 from ..core.errors import NoScoresError
-from ..core.paths import PROJECT_DIR
 from ..core.schema import require_score_table
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, no_scores_message
@@ -108,88 +107,6 @@ def largest_remainder(weights: pd.Series, total: float = 100, decimals: int = 0)
     order = np.lexsort((np.arange(len(values)), -remainder))
     floor[order[:missing]] += 1
     return pd.Series(np.round(floor / per_unit, decimals), index=weights.index.copy(), name=weights.name)
-
-
-def _fmt_weight(x: float) -> str:
-    """``18`` or ``12.5`` (as written into YAML and messages)."""
-    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
-
-
-def _plain(obj: Any) -> Any:
-    """A model dump as plain YAML data: integral floats (also as keys) become ints."""
-    if isinstance(obj, dict):
-        return {_plain(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, float) and obj.is_integer():
-        return int(obj)
-    return obj
-
-
-def _entry_text(indent: int, entry: Mapping[str, Any]) -> str:
-    """One changelog item in block style, strings double-quoted (JSON strings are YAML)."""
-    import json
-
-    pad = " " * indent
-    lines = [f"{pad}- date: {entry['date'].isoformat()}"]
-    for key in ("note", "author"):
-        if entry.get(key):
-            lines.append(f"{pad}  {key}: {json.dumps(entry[key], ensure_ascii=False)}")
-    return "\n".join(lines) + "\n"
-
-
-def _edited_yaml(text: str, weights: Mapping[str, str], entry: Mapping[str, Any]) -> str | None:
-    """The rubric's own YAML text with new weights and one more changelog entry.
-
-    Only the weight scalars are replaced and the entry is appended, so comments and
-    layout survive.  ``None`` when the file is laid out in a way this does not handle
-    (flow style, a weight that is not a plain scalar, …): the caller then writes a dump.
-    """
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    if not isinstance(root, yaml.MappingNode):
-        return None
-    edits: list[tuple[int, int, str]] = []
-    seen: set[str] = set()
-    top = {k.value: v for k, v in root.value if isinstance(k, yaml.ScalarNode)}
-    groups = top.get("groups")
-    if not isinstance(groups, yaml.SequenceNode):
-        return None
-    for g in groups.value:
-        if not isinstance(g, yaml.MappingNode):
-            return None
-        crits = {k.value: v for k, v in g.value}.get("criteria")
-        if not isinstance(crits, yaml.SequenceNode):
-            return None
-        for c in crits.value:
-            if not isinstance(c, yaml.MappingNode):
-                return None
-            fields = {k.value: v for k, v in c.value}
-            cid, wnode = fields.get("id"), fields.get("weight")
-            if not isinstance(cid, yaml.ScalarNode) or not isinstance(wnode, yaml.ScalarNode) or wnode.style:
-                return None
-            if cid.value not in weights:
-                return None
-            seen.add(cid.value)
-            edits.append((wnode.start_mark.index, wnode.end_mark.index, weights[cid.value]))
-    if seen != set(weights):
-        return None
-    log = top.get("changelog")
-    if log is None:
-        pos = len(text)
-        prefix = "" if text.endswith("\n") or not text else "\n"
-        edits.append((pos, pos, f"{prefix}changelog:\n{_entry_text(2, entry)}"))
-    elif isinstance(log, yaml.SequenceNode) and not log.flow_style and log.value:
-        pos = log.end_mark.index
-        at_line_start = pos == 0 or text[pos - 1] == "\n"
-        edits.append((pos, pos, ("" if at_line_start else "\n") + _entry_text(log.start_mark.column, entry)))
-    else:
-        return None
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
 
 
 class TuningModel:
@@ -700,14 +617,6 @@ class TuningModel:
             "配点を大きくしてください。"
         )
 
-    def _next_path(self) -> Path:
-
-        folder = self.rubric.source.parent if self.rubric.source is not None else PROJECT_DIR / "rubrics"
-        n = 2
-        while (folder / f"{self.rubric.id}_v{n}.yaml").exists():
-            n += 1
-        return folder / f"{self.rubric.id}_v{n}.yaml"
-
     def save_as_new_version(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -726,6 +635,8 @@ class TuningModel:
         :attr:`~scoring.config.rubric.Rubric.version`; the ``id`` stays the same.  If the YAML
         cannot be edited in place (unusual layout, or a rubric built from a dict), a
         clean dump of the rubric is written instead (comments are then lost).
+
+        The file is written by :func:`scoring.config.versions.write_rubric_version`.
 
         Parameters
         ----------
@@ -751,63 +662,8 @@ class TuningModel:
         ValueError
             Empty note, or a weight that cannot be saved (see :meth:`rounded_weights`).
         """
-        if not isinstance(note, str) or not note.strip():
-            raise ValueError("変更の内容（メモ）を書いてください。変更履歴（changelog）に残ります。")
-        author = author.strip() if isinstance(author, str) and author.strip() else None
-        target = Path(path) if path is not None else self._next_path()
-        if target.exists():
-            raise FileExistsError(
-                f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
-            )
-        rounded = self.rounded_weights()
-        old = self.rubric
-        day = date or dt.datetime.now(_TZ).date()
-        changes = [f"{c} {_fmt_weight(o)}→{_fmt_weight(n)}"
-                   for c, o, n in zip(self._crit_ids, self._default_weights, rounded, strict=True)
-                   if abs(o - n) > 1e-9]
-        src = old.source.name if old.source is not None else "（ファイルなし）"
-        full_note = (f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
-                     f"元の版 {old.version}（{src}）、scoring.analysis.tuning で作成）")
-        entry: dict[str, Any] = {"date": day, "note": full_note}
-        if author:
-            entry["author"] = author
-        new_weights = {str(c): _fmt_weight(v) for c, v in rounded.items()}
-        header = (f"# {day.isoformat()} scoring.analysis.tuning（配点の調整）で作成: {src}（版 {old.version}）の配点を"
-                  "変更した新しい版。\n")
-
-        expected = old.model_dump(mode="json")
-        for g in expected["groups"]:
-            for c in g["criteria"]:
-                c["weight"] = float(rounded[c["id"]])
-        expected["changelog"].append({"date": day.isoformat(), "note": full_note, "author": author})
-
-        def valid(text: str) -> bool:
-            try:
-                new = rubric_from_dict(yaml.safe_load(text))
-            except (yaml.YAMLError, ValueError):
-                return False
-            return bool(new.model_dump(mode="json") == expected)
-
-        text: str | None = None
-        if old.source is not None and old.source.exists():
-            edited = _edited_yaml(old.source.read_text(encoding="utf-8"), new_weights, entry)
-            if edited is not None and valid(header + edited):
-                text = header + edited
-        if text is None:
-            data = _plain(old.model_dump(mode="python", exclude_none=True))
-            for g in data["groups"]:
-                for c in g["criteria"]:
-                    c["weight"] = _plain(float(rounded[c["id"]]))
-            data.setdefault("changelog", []).append({k: v for k, v in entry.items()})
-            text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-            if not valid(text):  # pragma: no cover - a dump of a valid rubric is valid
-                raise RuntimeError("新しい版のルーブリックを作れませんでした（内部エラー）。")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(target, "x", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        except FileExistsError:
-            raise FileExistsError(
-                f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
-            ) from None
-        return target
+        check_note(note)  # before the weights, so an empty note is the first thing said
+        return write_rubric_version(
+            self.rubric, self.rounded_weights(), path, note=note, author=author, date=date,
+            made_by="scoring.analysis.tuning（配点の調整）",
+        )

@@ -2,6 +2,7 @@
 
 - :mod:`~scoring.config.yamlfile`: YAML with line numbers; pydantic errors → Japanese;
 - :mod:`~scoring.config.rubric`: the rubric (評価基準) and its version hash;
+- :mod:`~scoring.config.versions`: writing a new version of a rubric (new weights, changelog);
 - :mod:`~scoring.config.round`: ``round.yaml`` (:class:`RoundConfig`, :class:`SelectSpec`,
   :class:`Balance`) and ``reviewers.yaml`` (:class:`Reviewer`).
 """

@@ -1,0 +1,218 @@
+"""New versions of a rubric: the same YAML with new weights and one more changelog entry.
+
+A rubric file is never overwritten. :func:`write_rubric_version` writes ``<id>_v2.yaml``
+(or the next free name) beside the rubric: the rubric's own YAML text, comments and
+layout kept, with the weights (配点) replaced and a changelog entry appended; if the text
+cannot be edited in place, a clean dump. The result always loads with
+:func:`scoring.config.rubric.load_rubric` to exactly the intended rubric (checked before
+writing). Used by the tuning screen's 「新しい版として保存」.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import yaml
+
+from ..core.paths import RUBRICS_DIR
+from .rubric import Rubric, rubric_from_dict
+
+__all__ = ["check_note", "fmt_weight", "next_version_path", "write_rubric_version"]
+
+_TZ = ZoneInfo("Asia/Tokyo")
+
+
+def fmt_weight(x: float) -> str:
+    """``18`` or ``12.5`` (as written into YAML and messages)."""
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
+def _plain(obj: Any) -> Any:
+    """A model dump as plain YAML data: integral floats (also as keys) become ints."""
+    if isinstance(obj, dict):
+        return {_plain(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, float) and obj.is_integer():
+        return int(obj)
+    return obj
+
+
+def _entry_text(indent: int, entry: Mapping[str, Any]) -> str:
+    """One changelog item in block style, strings double-quoted (JSON strings are YAML)."""
+    import json
+
+    pad = " " * indent
+    lines = [f"{pad}- date: {entry['date'].isoformat()}"]
+    for key in ("note", "author"):
+        if entry.get(key):
+            lines.append(f"{pad}  {key}: {json.dumps(entry[key], ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+def _edited_yaml(text: str, weights: Mapping[str, str], entry: Mapping[str, Any]) -> str | None:
+    """The rubric's own YAML text with new weights and one more changelog entry.
+
+    Only the weight scalars are replaced and the entry is appended, so comments and
+    layout survive.  ``None`` when the file is laid out in a way this does not handle
+    (flow style, a weight that is not a plain scalar, …): the caller then writes a dump.
+    """
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    edits: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
+    top = {k.value: v for k, v in root.value if isinstance(k, yaml.ScalarNode)}
+    groups = top.get("groups")
+    if not isinstance(groups, yaml.SequenceNode):
+        return None
+    for g in groups.value:
+        if not isinstance(g, yaml.MappingNode):
+            return None
+        crits = {k.value: v for k, v in g.value}.get("criteria")
+        if not isinstance(crits, yaml.SequenceNode):
+            return None
+        for c in crits.value:
+            if not isinstance(c, yaml.MappingNode):
+                return None
+            fields = {k.value: v for k, v in c.value}
+            cid, wnode = fields.get("id"), fields.get("weight")
+            if not isinstance(cid, yaml.ScalarNode) or not isinstance(wnode, yaml.ScalarNode) or wnode.style:
+                return None
+            if cid.value not in weights:
+                return None
+            seen.add(cid.value)
+            edits.append((wnode.start_mark.index, wnode.end_mark.index, weights[cid.value]))
+    if seen != set(weights):
+        return None
+    log = top.get("changelog")
+    if log is None:
+        pos = len(text)
+        prefix = "" if text.endswith("\n") or not text else "\n"
+        edits.append((pos, pos, f"{prefix}changelog:\n{_entry_text(2, entry)}"))
+    elif isinstance(log, yaml.SequenceNode) and not log.flow_style and log.value:
+        pos = log.end_mark.index
+        at_line_start = pos == 0 or text[pos - 1] == "\n"
+        edits.append((pos, pos, ("" if at_line_start else "\n") + _entry_text(log.start_mark.column, entry)))
+    else:
+        return None
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def check_note(note: object) -> str:
+    """The changelog note, stripped; ``ValueError`` (Japanese) when it is empty."""
+    if not isinstance(note, str) or not note.strip():
+        raise ValueError("変更の内容（メモ）を書いてください。変更履歴（changelog）に残ります。")
+    return note.strip()
+
+
+def next_version_path(rubric: Rubric) -> Path:
+    """``<id>_v2.yaml`` beside the rubric's file (or in ``rubrics/``), or the first free ``_vN``."""
+    folder = rubric.source.parent if rubric.source is not None else RUBRICS_DIR
+    n = 2
+    while (folder / f"{rubric.id}_v{n}.yaml").exists():
+        n += 1
+    return folder / f"{rubric.id}_v{n}.yaml"
+
+
+def write_rubric_version(
+    rubric: Rubric,
+    rounded: pd.Series,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    note: str,
+    author: str | None = None,
+    date: dt.date | None = None,
+    made_by: str = "scoring.config.versions",
+) -> Path:
+    """Write ``rubric`` with the weights ``rounded`` as a new file; never overwrites.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        The rubric the new version derives from.
+    rounded : Series
+        New 配点 per criterion id (the values to write, e.g. integers summing to 100).
+    path : path-like, optional
+        Where to write (default :func:`next_version_path`).
+    note, author, date
+        The changelog entry: what and why (required), who, when (default today in Japan).
+    made_by : str
+        What made it, for the header comment and the entry.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists (Japanese message): nothing is overwritten.
+    ValueError
+        Empty note.
+    """
+    check_note(note)
+    author = author.strip() if isinstance(author, str) and author.strip() else None
+    target = Path(path) if path is not None else next_version_path(rubric)
+    if target.exists():
+        raise FileExistsError(
+            f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
+        )
+    old = rubric
+    day = date or dt.datetime.now(_TZ).date()
+    before = old.weights()
+    changes = [f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
+               for c, n in rounded.items() if abs(float(before[str(c)]) - float(n)) > 1e-9]
+    src = old.source.name if old.source is not None else "（ファイルなし）"
+    full_note = (f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
+                 f"元の版 {old.version}（{src}）、{made_by.split('（')[0]} で作成）")
+    entry: dict[str, Any] = {"date": day, "note": full_note}
+    if author:
+        entry["author"] = author
+    new_weights = {str(c): fmt_weight(v) for c, v in rounded.items()}
+    header = (f"# {day.isoformat()} {made_by}で作成: {src}（版 {old.version}）の配点を"
+              "変更した新しい版。\n")
+
+    expected = old.model_dump(mode="json")
+    for g in expected["groups"]:
+        for c in g["criteria"]:
+            c["weight"] = float(rounded[c["id"]])
+    expected["changelog"].append({"date": day.isoformat(), "note": full_note, "author": author})
+
+    def valid(text: str) -> bool:
+        try:
+            new = rubric_from_dict(yaml.safe_load(text))
+        except (yaml.YAMLError, ValueError):
+            return False
+        return bool(new.model_dump(mode="json") == expected)
+
+    text: str | None = None
+    if old.source is not None and old.source.exists():
+        edited = _edited_yaml(old.source.read_text(encoding="utf-8"), new_weights, entry)
+        if edited is not None and valid(header + edited):
+            text = header + edited
+    if text is None:
+        data = _plain(old.model_dump(mode="python", exclude_none=True))
+        for g in data["groups"]:
+            for c in g["criteria"]:
+                c["weight"] = _plain(float(rounded[c["id"]]))
+        data.setdefault("changelog", []).append({k: v for k, v in entry.items()})
+        text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+        if not valid(text):  # pragma: no cover - a dump of a valid rubric is valid
+            raise RuntimeError("新しい版のルーブリックを作れませんでした（内部エラー）。")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(target, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
+        ) from None
+    return target

@@ -1,0 +1,50 @@
+"""New rubric versions are written by config.versions (the tuning screen only asks for one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scoring.config.rubric import load_rubric
+from scoring.config.versions import check_note, next_version_path, write_rubric_version
+from scoring.core.paths import RUBRICS_DIR
+
+
+@pytest.fixture
+def rubric(tmp_path: Path):
+    shutil.copy(RUBRICS_DIR / "r8_talent_pool.yaml", tmp_path / "r8_talent_pool.yaml")
+    return load_rubric(tmp_path / "r8_talent_pool.yaml")
+
+
+def test_a_new_version_keeps_the_text_and_records_the_change(rubric) -> None:
+    w = rubric.weights().copy()
+    first, second = w.index[0], w.index[1]
+    w[first] += 2
+    w[second] -= 2
+    target = next_version_path(rubric)
+    assert target.name == f"{rubric.id}_v2.yaml"
+    out = write_rubric_version(rubric, w, note="必要性を重く", author="事務局", date=dt.date(2026, 3, 1))
+    assert out == target
+    new = load_rubric(out)
+    assert new.id == rubric.id and new.version != rubric.version
+    assert new.weights()[first] == rubric.weights()[first] + 2
+    entry = new.changelog[-1]
+    assert entry.author == "事務局" and entry.date == dt.date(2026, 3, 1)
+    assert entry.note.startswith("必要性を重く（配点の変更: ") and rubric.version in entry.note
+    text = out.read_text(encoding="utf-8")
+    original = rubric.source.read_text(encoding="utf-8")
+    assert original.splitlines()[0] in text  # the rubric's own text (comments) is kept
+    assert next_version_path(rubric).name == f"{rubric.id}_v3.yaml"
+
+
+def test_nothing_is_overwritten_and_a_note_is_required(rubric) -> None:
+    with pytest.raises(ValueError, match="メモ"):
+        check_note("  ")
+    taken = rubric.source.parent / "taken.yaml"
+    taken.write_text("x", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="上書きはしません"):
+        write_rubric_version(rubric, rubric.weights(), taken, note="x")
+    assert taken.read_text(encoding="utf-8") == "x"
