@@ -105,6 +105,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     from .analysis.committee import build_committee
     from .core.errors import NoScoresError
     from .reporting.committee_report import write_committee_reports
+    from .reporting.committee_tables import selection_ja
 
     try:
         c = build_committee(rnd)
@@ -119,7 +120,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     if c.selection is not None:
         print("\n■ 選定案（選定委員会資料）")
         print(c.selection.summary_ja())
-        table = c.selection_ja().set_index("順")
+        table = selection_ja(c).set_index("順")
         _print_table("選定案の応募", table.drop(columns=["重点テーマ名"]).round(1))
     print(f"\n選定結果: {c.decision_status}　設定ハッシュ: {c.settings_hash}")
     print(f"書き出しました: {paths['html']}")
@@ -137,6 +138,7 @@ def _split_codes(values: Sequence[str] | None) -> list[str]:
 
 def _cmd_decide(args: argparse.Namespace) -> int:
     from .analysis.committee import build_committee, record_committee_decision
+    from .reporting.committee_tables import decision_ja
     from .round.loader import load_round
 
     rnd = load_round(args.round)
@@ -159,7 +161,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         removed = [a for a in d.proposed if a not in d.selected]
         print(f"選定案との違い: 追加 {c.names(added)}　除外 {c.names(removed)}")
     print(f"設定ハッシュ: {d.settings_hash}")
-    _print_table("選定結果", c.decision_ja().drop(columns=["記録した人", "記録日時（日本時間）"]).set_index("応募ID"))
+    _print_table("選定結果", decision_ja(c).drop(columns=["記録した人", "記録日時（日本時間）"]).set_index("応募ID"))
     return 0
 
 

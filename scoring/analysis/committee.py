@@ -33,23 +33,20 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
-from ..config.rubric import format_level
-from ..core.columns import COVERAGE_COLUMNS, HEADERS_JA, METHOD_LABELS, RANKED_COLUMNS, SPREAD_COLUMNS
+from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, SPREAD_COLUMNS
 from ..core.errors import NoScoresError
-from ..core.excel import to_wareki
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
-from ..core.settings import canonical_json, score_fingerprint, settings_hash, settings_record
+from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, load_round, no_scores_message
 from ..selection.solver import (
-    CONSTRAINTS,
     SelectionInfeasible,
     SelectionResult,
     candidates_frame,
@@ -60,7 +57,6 @@ from ..store.decision import (
     Decision,
     check_decision,
     decision_status,
-    decision_table,
     latest_decision,
     record_decision,
 )
@@ -82,6 +78,9 @@ _STATUS_NOT_SCORED = "未採点"
 @dataclass
 class Committee:
     """Everything the committee sees for one round (build it with :func:`build_committee`).
+
+    Data only: :mod:`scoring.reporting.committee_tables` turns it into the Japanese tables,
+    :mod:`scoring.reporting.committee_report` into the HTML page and the workbook.
 
     Attributes
     ----------
@@ -209,285 +208,6 @@ class Committee:
         if self.selection_error:
             out.append("選定案を作れません。" + self.selection_error)
         return out
-
-    def summary(self) -> pd.DataFrame:
-        """The summary as a two-column table (項目, 値), Japanese."""
-        sel = self.selection
-        cfg = self.config_summary
-        rows: list[tuple[str, object]] = [(f"警告{i}", w) for i, w in enumerate(self.all_warnings, start=1)]
-        rows += [
-            ("審査ラウンド", self.round_name),
-            ("応募（件）", self.n_applications),
-            ("採点した審査員（名）", self.n_reviewers),
-            ("採点（件）", self.n_scores),
-            ("点数の統合方法", METHOD_LABELS.get(self.method, self.method)),
-            ("審査員間の一致（信頼性）", self.reliability_headline),
-            ("選定数（件）", cfg.get("k_text", "")),
-            ("バランスの条件", cfg.get("balance_text", "")),
-        ]
-        if cfg.get("locks_text"):
-            rows.append(("必ず含める／除外／審査対象とする例外", cfg["locks_text"]))
-        if sel is not None:
-            rows += [
-                ("選定案", self.names(sel.selected)),
-                ("選定案の合計点（点）", round(sel.total, 4)),
-                ("バランスのために譲った点数（点）", round(sel.price_of_balance, 4)),
-            ]
-        else:
-            rows.append(("選定案", "作れません（条件を満たす選び方がありません）"))
-        s = self.stability_summary
-        if s:
-            rows.append(("安定性（選定案がそのまま選ばれた割合、％）", round(100 * float(s.get("baseline_frequency", 0.0)), 1)))
-            rows.append(("安定性（選定案の応募が残る平均の割合、％）", round(100 * float(s.get("mean_overlap", np.nan)), 1)))
-        rows.append(("選定結果", self.decision_status))
-        if self.decision is not None:
-            d = self.decision
-            rows.append(("選定結果の記録", f"{d.by}（{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間）"))
-        rows.append(("設定ハッシュ", self.settings_hash))
-        return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
-
-    # ------------------------------------------------------------------ Japanese tables
-    def tables_ja(self) -> dict[str, pd.DataFrame]:
-        """The Japanese tables of the committee output, by sheet name, in reading order.
-
-        Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
-        信頼性, 選定結果 (only when a decision is recorded) and 注記. Headers carry units;
-        numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
-        """
-        out: dict[str, pd.DataFrame] = {"概要": self.summary()}
-        out["順位"] = self.ranked_ja()
-        out["内訳"] = self.breakdown_ja()
-        out["ばらつき"] = self.spread_ja()
-        out["選定案"] = self.selection_ja()
-        out["理由"] = self.reasons_ja()
-        out["安定性"] = self.stability_ja()
-        out["代替案"] = self.alternatives_ja()
-        out["選定数別"] = self.by_k_ja()
-        out["地域×テーマ"] = self.coverage_ja()
-        out["信頼性"] = self.reliability_ja()
-        if self.decision is not None:
-            out["選定結果"] = self.decision_ja()
-        out["注記"] = self.notes_ja()
-        return out
-
-    def ranked_ja(self) -> pd.DataFrame:
-        """順位表: one row per application, rank order."""
-        r = self.ranked
-        return pd.DataFrame({
-            "順位": r["rank"].astype("Int64"),
-            "応募ID": r.index.astype(str),
-            "都道府県": r["prefecture_name"],
-            "地方ブロック": r["block"],
-            "重点テーマ": r["theme"],
-            "応募区分": r["application_type"],
-            HEADERS_JA["total"]: r["total"].round(4),
-            "標準誤差（点）": r["se"].round(4),
-            "審査員数（名）": r["n_reviewers"].astype("Int64"),
-            "選定案": r["status"],
-            "選定された割合（％）": (100 * r["p_selected"]).round(1),
-            "注記": r["flags"],
-        }).reset_index(drop=True)
-
-    def breakdown_ja(self) -> pd.DataFrame:
-        """内訳: each applicant's points by rubric group."""
-        b = self.breakdown
-        out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
-        for gid, (label, maxp) in self.group_labels.items():
-            out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
-        out[HEADERS_JA["total"]] = b["total"].round(4).to_numpy()
-        return out
-
-    def spread_ja(self) -> pd.DataFrame:
-        """ばらつき: the spread of the reviewers' own totals per application."""
-        s = self.spread
-        return pd.DataFrame({
-            "応募ID": s.index.astype(str),
-            "都道府県": s["prefecture_name"].to_numpy(),
-            "審査員数（名）": s["n_reviewers"].astype("Int64").array,
-            "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
-            "最小（点）": s["min"].round(4).to_numpy(),
-            "最大（点）": s["max"].round(4).to_numpy(),
-            "幅（最大−最小、点）": s["range"].round(4).to_numpy(),
-            "標準偏差（点）": s["sd"].round(4).to_numpy(),
-            "統合後の合計点（点）": s["total"].round(4).to_numpy(),
-        })
-
-    def selection_ja(self) -> pd.DataFrame:
-        """選定案: the proposed applications in rank order."""
-        cols = ["順", "応募ID", "都道府県", "地方ブロック", "重点テーマ", "重点テーマ名", "応募区分",
-                HEADERS_JA["total"], "選定された割合（％）"]
-        if self.selection is None:
-            return pd.DataFrame(columns=cols)
-        r = self.ranked
-        rows = []
-        for i, a in enumerate(self.selection.selected, start=1):
-            theme = str(r.at[a, "theme"]) if pd.notna(cast("str | float", r.at[a, "theme"])) else ""
-            rows.append([i, a, r.at[a, "prefecture_name"], r.at[a, "block"], theme, THEMES.get(theme, ""),
-                         r.at[a, "application_type"], round(float(cast(float, r.at[a, "total"])), 4),
-                         round(100 * float(cast(float, r.at[a, "p_selected"])), 1)])
-        return pd.DataFrame(rows, columns=cols)
-
-    def reasons_ja(self) -> pd.DataFrame:
-        """理由: every applicant's status and reason."""
-        cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
-                "関係する条件", "関係する応募", "理由"]
-        if self.selection is None:
-            return pd.DataFrame(columns=cols)
-
-        r = self.selection.reasons
-        return pd.DataFrame({
-            "応募ID": r.index.astype(str),
-            "都道府県": r["prefecture_name"].to_numpy(),
-            "状況": r["status"].to_numpy(),
-            "順位（審査対象内）": r["rank"].astype("Int64").array,
-            HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
-            "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
-            "関係する条件": ["、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]],
-            "関係する応募": ["・".join(self.name(a) for a in str(v).split(",") if a) for v in r["related"]],
-            "理由": r["reason"].to_numpy(),
-        })
-
-    def stability_ja(self) -> pd.DataFrame:
-        """安定性: p(selected) and the rank interval per applicant."""
-        s = self.stability
-        pct = round(100 * float(self.stability_summary.get("interval", 0.9)))
-        return pd.DataFrame({
-            "応募ID": s.index.astype(str),
-            "都道府県": s["prefecture_name"].to_numpy(),
-            HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
-            "順位（審査対象内）": s["rank"].astype("Int64").array,
-            "選定案": np.where(s["baseline_selected"], "選定", ""),
-            "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
-            "順位の中央値": s["rank_median"].to_numpy(),
-            f"順位の範囲 下限（{pct}％区間）": s["rank_lo"].to_numpy(),
-            f"順位の範囲 上限（{pct}％区間）": s["rank_hi"].to_numpy(),
-            "当落線上": np.where(s["border"], "当落線上", ""),
-        })
-
-    def alternatives_ja(self) -> pd.DataFrame:
-        """代替案: the next-best selections."""
-        cols = ["次善案", "合計点（点）", "選定案との差（点）", "選定", "入る", "外れる"]
-        if self.selection is None:
-            return pd.DataFrame(columns=cols)
-        a = self.selection.alternatives_frame().reset_index()
-        return pd.DataFrame({
-            "次善案": a["alternative"].astype("int64"),
-            "合計点（点）": a["total"].round(4),
-            "選定案との差（点）": a["difference"].round(4),
-            "選定": a["selected"], "入る": a["added"], "外れる": a["removed"],
-        }, columns=cols)
-
-    def by_k_ja(self) -> pd.DataFrame:
-        """選定数別: the best selection for every k of the allowed range."""
-        cols = ["選定数（件）", "条件を満たす", "合計点（点）", "目標件数の案との差（点）", "選定", "目標件数"]
-        if self.selection is None:
-            return pd.DataFrame(columns=cols)
-        b = self.selection.by_k.reset_index()
-        return pd.DataFrame({
-            "選定数（件）": b["k"].astype("int64"),
-            "条件を満たす": np.where(b["feasible"], "はい", "いいえ"),
-            "合計点（点）": b["total"].round(4),
-            "目標件数の案との差（点）": b["difference"].round(4),
-            "選定": [self.names([x for x in str(v).split(",") if x]) if v else "" for v in b["selected"]],
-            "目標件数": np.where(b["is_target"], "目標", ""),
-        }, columns=cols)
-
-    def coverage_ja(self) -> pd.DataFrame:
-        """地域×テーマ: applicants and selected per block and theme (one column each)."""
-        cov = self.coverage.reset_index()
-        blocks = list(dict.fromkeys(cov["block"]))
-        out = pd.DataFrame({"地方ブロック": blocks})
-        for t in THEMES:
-            part = cov[cov["theme"] == t].set_index("block")
-            out[f"{t} 応募（件）"] = part["applicants"].reindex(blocks).fillna(0).astype("int64").to_numpy()
-            out[f"{t} 選定案（件）"] = part["selected"].reindex(blocks).fillna(0).astype("int64").to_numpy()
-        tot = cov.groupby("block", sort=False)[["applicants", "selected"]].sum().reindex(blocks)
-        out["合計 応募（件）"] = tot["applicants"].astype("int64").to_numpy()
-        out["合計 選定案（件）"] = tot["selected"].astype("int64").to_numpy()
-        total_row: dict[str, object] = {"地方ブロック": "合計"}
-        for c in out.columns[1:]:
-            total_row[c] = int(out[c].sum())
-        return pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
-
-    def reliability_ja(self) -> pd.DataFrame:
-        """信頼性: reliability per criterion and for the total."""
-        rel = self.reliability
-        labels = self.criterion_labels
-        return pd.DataFrame({
-            "評価項目": [labels.get(c, "合計点" if c == "total" else c) for c in rel["criterion"]],
-            "評価項目ID": rel["criterion"].astype(str).to_numpy(),
-            "応募数（件）": rel["n_applications"].astype("int64").to_numpy(),
-            "審査員数（名）": rel["n_reviewers"].astype("int64").to_numpy(),
-            "採点数（件）": rel["n_scores"].astype("int64").to_numpy(),
-            "α（間隔尺度）": rel["alpha_interval"].round(4).to_numpy(),
-            "α（順序尺度）": rel["alpha_ordinal"].round(4).to_numpy(),
-            "ICC(A,1)": rel["icc_a1"].round(4).to_numpy(),
-            "ICC(A,k)": rel["icc_ak"].round(4).to_numpy(),
-            "判定": rel["judgement"].to_numpy(),
-        })
-
-    def decision_ja(self) -> pd.DataFrame:
-        """選定結果: the committee's decision per applicant (empty without a decision)."""
-        cols = ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
-                "記録した人", "記録日時（日本時間）"]
-        d = self.decision
-        if d is None:
-            return pd.DataFrame(columns=cols)
-        t = decision_table(d, self.applications)
-        at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
-        return pd.DataFrame({
-            "応募ID": t.index.astype(str),
-            "都道府県": t["prefecture_name"].to_numpy(),
-            "決定": np.where(t["decided"], "選定", "非選定"),
-            "選定案": np.where(t["proposed"], "選定", ""),
-            "選定案との違い": t["difference"].to_numpy(),
-            "必ず含める": np.where(t["locked"], "必ず含める", ""),
-            "除外": np.where(t["excluded"], "除外", ""),
-            "理由": t["reason"].to_numpy(),
-            "記録した人": d.by,
-            "記録日時（日本時間）": [at] * len(t),
-        }, columns=cols)
-
-    def notes_ja(self) -> pd.DataFrame:
-        """注記: round, rubric version, settings hash, generation time and what was computed."""
-
-        now = self.generated_at
-        rows: list[tuple[str, object]] = [
-            ("審査ラウンド", self.round_name),
-            ("ラウンドのフォルダ", str(self.round_path)),
-            ("評価基準の版", self.rubric_version),
-            ("設定ハッシュ（設定と採点）", self.settings_hash),
-            ("設定ハッシュ（設定のみ）", self.config_hash),
-            ("採点の指紋", self.score_fingerprint),
-            ("設定の記録（JSON）", canonical_json(self.settings)),
-            ("点数の統合方法", f"{METHOD_LABELS.get(self.method, self.method)}（{self.method}）"),
-            ("配点", "、".join(f"{k}={format_level(v)}" for k, v in self.settings.get("weights", {}).items())),
-            ("選定数（件）", self.config_summary.get("k_text", "")),
-            ("バランスの条件", self.config_summary.get("balance_text", "")),
-            ("安定性の再標本化（回）", int(self.stability_options.get("n_boot", 0))),
-            ("安定性の乱数の種", int(self.stability_options.get("seed", 0))),
-            ("当落線上の定義", "選定された割合が 10％超 90％未満"),
-            ("選定結果", self.decision_status),
-        ]
-        if self.decision is not None:
-            d = self.decision
-            rows += [
-                ("選定結果を記録した人", d.by),
-                ("選定結果の記録日時", d.recorded_at_jst.isoformat(timespec="seconds")),
-                ("選定結果の記録（イベント番号）", int(d.event_id) if d.event_id is not None else ""),
-                ("決定時の設定ハッシュ", d.settings_hash),
-            ]
-            if d.note:
-                rows.append(("選定結果の注記", d.note))
-        for i, w in enumerate(self.all_warnings, start=1):
-            rows.append((f"警告{i}", w))
-        for i, w in enumerate(self.warnings, start=1):
-            rows.append((f"計算上の注意{i}", w))
-        rows += [
-            ("作成日時", now.isoformat(timespec="seconds")),
-            ("作成日（和暦）", to_wareki(now.date())),
-        ]
-        return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
 
 
 def _config_summary(rnd: ReviewRound) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from ..core.columns import HEADERS_JA
 from ..core.errors import NoScoresError
 from ..core.excel import display_width
 from ..core.schema import THEMES
+from .committee_tables import tables_ja
 from .overview import tile_map
 from .xlsx import write_workbook
 
@@ -495,7 +496,7 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
 def section_html(c: Committee, key: str, *, heading: bool = True, charts: bool = True,
                  tables: Mapping[str, pd.DataFrame] | None = None, cache: dict[str, bytes] | None = None) -> str:
     """One section of the committee material as an HTML fragment (charts as data URIs)."""
-    tables = tables if tables is not None else c.tables_ja()
+    tables = tables if tables is not None else tables_ja(c)
     parts = _section_body(c, key, tables, charts=charts, cache=cache)
     body = "".join(v if kind == "html" else _img(*v) for kind, v in parts)
     h = f"<h2>{html.escape(SECTIONS[key])}</h2>" if heading else ""
@@ -532,7 +533,7 @@ def section(c: Committee | None, key: str) -> list[Any]:
 
     cache: dict[str, bytes] = c.render_cache.setdefault("png", {})
     if "tables_ja" not in c.render_cache:
-        c.render_cache["tables_ja"] = c.tables_ja()
+        c.render_cache["tables_ja"] = tables_ja(c)
     tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
     out: list[Any] = []
     for kind, v in _section_body(c, key, tables, charts=True, cache=cache):
@@ -548,7 +549,7 @@ def section(c: Committee | None, key: str) -> list[Any]:
 
 def committee_html(c: Committee) -> str:
     """The whole committee material as one static HTML page (Japanese, offline, printable)."""
-    tables = c.tables_ja()
+    tables = tables_ja(c)
     cache: dict[str, bytes] = {}
     keys = [k for k in SECTIONS if k != "summary"]
     body = "".join(section_html(c, k, tables=tables, cache=cache) for k in keys)
@@ -570,7 +571,7 @@ def committee_html(c: Committee) -> str:
 
 def write_committee_workbook(c: Committee, path: str | Path) -> Path:
     """Write ``committee.xlsx`` (one sheet per table of :meth:`Committee.tables_ja`)."""
-    return write_workbook(path, list(c.tables_ja().items()))
+    return write_workbook(path, list(tables_ja(c).items()))
 
 
 def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str | Path, *,

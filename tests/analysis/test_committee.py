@@ -29,6 +29,7 @@ from scoring.core.errors import NoScoresError
 from scoring.core.settings import score_fingerprint
 from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_report import SECTIONS, committee_html, section_html, write_committee_reports
+from scoring.reporting.committee_tables import coverage_ja, reasons_ja, selection_ja
 from scoring.round.loader import load_round
 from scoring.selection.solver import select_round
 from scoring.store.scores import ScoreStore
@@ -99,9 +100,9 @@ def test_statuses_and_reasons_agree_with_the_selection(committee: Committee) -> 
     assert sel is not None and len(sel.selected) == 5
     r = committee.ranked
     assert set(r.index[r["status"] == "選定"]) == set(sel.selected)
-    reasons = committee.reasons_ja()
+    reasons = reasons_ja(committee)
     assert set(reasons.loc[reasons["状況"] == "選定", "応募ID"]) == set(sel.selected)
-    table = committee.selection_ja()
+    table = selection_ja(committee)
     assert list(table["応募ID"]) == sel.selected
     # every non-selected eligible applicant names how far it is from the cut-off
     rest = reasons[reasons["状況"].isin(["次点", "非選定"])]
@@ -167,7 +168,7 @@ def test_coverage_counts_applicants_and_the_selection(committee: Committee) -> N
     for (block, theme), n in chosen.groupby(["block", "theme"]).size().items():
         row = cov[(cov.index == block) & (cov["theme"] == theme)]
         assert int(row["selected"].iloc[0]) == n
-    wide = committee.coverage_ja()
+    wide = coverage_ja(committee)
     assert wide.iloc[-1]["地方ブロック"] == "合計"
     assert wide.iloc[-1]["合計 応募（件）"] == 16 and wide.iloc[-1]["合計 選定案（件）"] == 5
     assert list(wide["地方ブロック"][:8]) == ["北海道", "東北", "関東", "中部", "近畿", "中国", "四国", "九州・沖縄"]

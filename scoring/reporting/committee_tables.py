@@ -1,0 +1,334 @@
+"""The committee material as Japanese tables: one function per table, from a Committee.
+
+:func:`tables_ja` gives every table by sheet name, in reading order; the workbook
+(``committee.xlsx``), the static page (``committee.html``), the dashboard and the command
+line all show these. :class:`scoring.analysis.committee.Committee` holds the data; this
+module only formats it (headers with units, numbers kept as numbers, one value per cell).
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.committee import Committee
+from ..config.rubric import format_level
+from ..core.columns import HEADERS_JA, METHOD_LABELS
+from ..core.excel import to_wareki
+from ..core.schema import THEMES
+from ..core.settings import canonical_json
+from ..selection.solver import CONSTRAINTS
+from ..store.decision import decision_table
+
+__all__ = [
+    "alternatives_ja",
+    "breakdown_ja",
+    "by_k_ja",
+    "coverage_ja",
+    "decision_ja",
+    "notes_ja",
+    "ranked_ja",
+    "reasons_ja",
+    "reliability_ja",
+    "selection_ja",
+    "spread_ja",
+    "stability_ja",
+    "summary",
+    "tables_ja",
+]
+
+
+def summary(c: Committee) -> pd.DataFrame:
+    """The summary as a two-column table (項目, 値), Japanese."""
+    sel = c.selection
+    cfg = c.config_summary
+    rows: list[tuple[str, object]] = [(f"警告{i}", w) for i, w in enumerate(c.all_warnings, start=1)]
+    rows += [
+        ("審査ラウンド", c.round_name),
+        ("応募（件）", c.n_applications),
+        ("採点した審査員（名）", c.n_reviewers),
+        ("採点（件）", c.n_scores),
+        ("点数の統合方法", METHOD_LABELS.get(c.method, c.method)),
+        ("審査員間の一致（信頼性）", c.reliability_headline),
+        ("選定数（件）", cfg.get("k_text", "")),
+        ("バランスの条件", cfg.get("balance_text", "")),
+    ]
+    if cfg.get("locks_text"):
+        rows.append(("必ず含める／除外／審査対象とする例外", cfg["locks_text"]))
+    if sel is not None:
+        rows += [
+            ("選定案", c.names(sel.selected)),
+            ("選定案の合計点（点）", round(sel.total, 4)),
+            ("バランスのために譲った点数（点）", round(sel.price_of_balance, 4)),
+        ]
+    else:
+        rows.append(("選定案", "作れません（条件を満たす選び方がありません）"))
+    s = c.stability_summary
+    if s:
+        rows.append(("安定性（選定案がそのまま選ばれた割合、％）", round(100 * float(s.get("baseline_frequency", 0.0)), 1)))
+        rows.append(("安定性（選定案の応募が残る平均の割合、％）", round(100 * float(s.get("mean_overlap", np.nan)), 1)))
+    rows.append(("選定結果", c.decision_status))
+    if c.decision is not None:
+        d = c.decision
+        rows.append(("選定結果の記録", f"{d.by}（{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間）"))
+    rows.append(("設定ハッシュ", c.settings_hash))
+    return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
+
+# ------------------------------------------------------------------ Japanese tables
+
+
+def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
+    """The Japanese tables of the committee output, by sheet name, in reading order.
+
+    Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
+    信頼性, 選定結果 (only when a decision is recorded) and 注記. Headers carry units;
+    numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
+    """
+    out: dict[str, pd.DataFrame] = {"概要": summary(c)}
+    out["順位"] = ranked_ja(c)
+    out["内訳"] = breakdown_ja(c)
+    out["ばらつき"] = spread_ja(c)
+    out["選定案"] = selection_ja(c)
+    out["理由"] = reasons_ja(c)
+    out["安定性"] = stability_ja(c)
+    out["代替案"] = alternatives_ja(c)
+    out["選定数別"] = by_k_ja(c)
+    out["地域×テーマ"] = coverage_ja(c)
+    out["信頼性"] = reliability_ja(c)
+    if c.decision is not None:
+        out["選定結果"] = decision_ja(c)
+    out["注記"] = notes_ja(c)
+    return out
+
+
+def ranked_ja(c: Committee) -> pd.DataFrame:
+    """順位表: one row per application, rank order."""
+    r = c.ranked
+    return pd.DataFrame({
+        "順位": r["rank"].astype("Int64"),
+        "応募ID": r.index.astype(str),
+        "都道府県": r["prefecture_name"],
+        "地方ブロック": r["block"],
+        "重点テーマ": r["theme"],
+        "応募区分": r["application_type"],
+        HEADERS_JA["total"]: r["total"].round(4),
+        "標準誤差（点）": r["se"].round(4),
+        "審査員数（名）": r["n_reviewers"].astype("Int64"),
+        "選定案": r["status"],
+        "選定された割合（％）": (100 * r["p_selected"]).round(1),
+        "注記": r["flags"],
+    }).reset_index(drop=True)
+
+
+def breakdown_ja(c: Committee) -> pd.DataFrame:
+    """内訳: each applicant's points by rubric group."""
+    b = c.breakdown
+    out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
+    for gid, (label, maxp) in c.group_labels.items():
+        out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
+    out[HEADERS_JA["total"]] = b["total"].round(4).to_numpy()
+    return out
+
+
+def spread_ja(c: Committee) -> pd.DataFrame:
+    """ばらつき: the spread of the reviewers' own totals per application."""
+    s = c.spread
+    return pd.DataFrame({
+        "応募ID": s.index.astype(str),
+        "都道府県": s["prefecture_name"].to_numpy(),
+        "審査員数（名）": s["n_reviewers"].astype("Int64").array,
+        "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
+        "最小（点）": s["min"].round(4).to_numpy(),
+        "最大（点）": s["max"].round(4).to_numpy(),
+        "幅（最大−最小、点）": s["range"].round(4).to_numpy(),
+        "標準偏差（点）": s["sd"].round(4).to_numpy(),
+        "統合後の合計点（点）": s["total"].round(4).to_numpy(),
+    })
+
+
+def selection_ja(c: Committee) -> pd.DataFrame:
+    """選定案: the proposed applications in rank order."""
+    cols = ["順", "応募ID", "都道府県", "地方ブロック", "重点テーマ", "重点テーマ名", "応募区分",
+            HEADERS_JA["total"], "選定された割合（％）"]
+    if c.selection is None:
+        return pd.DataFrame(columns=cols)
+    r = c.ranked
+    rows = []
+    for i, a in enumerate(c.selection.selected, start=1):
+        theme = str(r.at[a, "theme"]) if pd.notna(cast("str | float", r.at[a, "theme"])) else ""
+        rows.append([i, a, r.at[a, "prefecture_name"], r.at[a, "block"], theme, THEMES.get(theme, ""),
+                     r.at[a, "application_type"], round(float(cast(float, r.at[a, "total"])), 4),
+                     round(100 * float(cast(float, r.at[a, "p_selected"])), 1)])
+    return pd.DataFrame(rows, columns=cols)
+
+
+def reasons_ja(c: Committee) -> pd.DataFrame:
+    """理由: every applicant's status and reason."""
+    cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
+            "関係する条件", "関係する応募", "理由"]
+    if c.selection is None:
+        return pd.DataFrame(columns=cols)
+
+    r = c.selection.reasons
+    return pd.DataFrame({
+        "応募ID": r.index.astype(str),
+        "都道府県": r["prefecture_name"].to_numpy(),
+        "状況": r["status"].to_numpy(),
+        "順位（審査対象内）": r["rank"].astype("Int64").array,
+        HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
+        "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
+        "関係する条件": ["、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]],
+        "関係する応募": ["・".join(c.name(a) for a in str(v).split(",") if a) for v in r["related"]],
+        "理由": r["reason"].to_numpy(),
+    })
+
+
+def stability_ja(c: Committee) -> pd.DataFrame:
+    """安定性: p(selected) and the rank interval per applicant."""
+    s = c.stability
+    pct = round(100 * float(c.stability_summary.get("interval", 0.9)))
+    return pd.DataFrame({
+        "応募ID": s.index.astype(str),
+        "都道府県": s["prefecture_name"].to_numpy(),
+        HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
+        "順位（審査対象内）": s["rank"].astype("Int64").array,
+        "選定案": np.where(s["baseline_selected"], "選定", ""),
+        "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
+        "順位の中央値": s["rank_median"].to_numpy(),
+        f"順位の範囲 下限（{pct}％区間）": s["rank_lo"].to_numpy(),
+        f"順位の範囲 上限（{pct}％区間）": s["rank_hi"].to_numpy(),
+        "当落線上": np.where(s["border"], "当落線上", ""),
+    })
+
+
+def alternatives_ja(c: Committee) -> pd.DataFrame:
+    """代替案: the next-best selections."""
+    cols = ["次善案", "合計点（点）", "選定案との差（点）", "選定", "入る", "外れる"]
+    if c.selection is None:
+        return pd.DataFrame(columns=cols)
+    a = c.selection.alternatives_frame().reset_index()
+    return pd.DataFrame({
+        "次善案": a["alternative"].astype("int64"),
+        "合計点（点）": a["total"].round(4),
+        "選定案との差（点）": a["difference"].round(4),
+        "選定": a["selected"], "入る": a["added"], "外れる": a["removed"],
+    }, columns=cols)
+
+
+def by_k_ja(c: Committee) -> pd.DataFrame:
+    """選定数別: the best selection for every k of the allowed range."""
+    cols = ["選定数（件）", "条件を満たす", "合計点（点）", "目標件数の案との差（点）", "選定", "目標件数"]
+    if c.selection is None:
+        return pd.DataFrame(columns=cols)
+    b = c.selection.by_k.reset_index()
+    return pd.DataFrame({
+        "選定数（件）": b["k"].astype("int64"),
+        "条件を満たす": np.where(b["feasible"], "はい", "いいえ"),
+        "合計点（点）": b["total"].round(4),
+        "目標件数の案との差（点）": b["difference"].round(4),
+        "選定": [c.names([x for x in str(v).split(",") if x]) if v else "" for v in b["selected"]],
+        "目標件数": np.where(b["is_target"], "目標", ""),
+    }, columns=cols)
+
+
+def coverage_ja(c: Committee) -> pd.DataFrame:
+    """地域×テーマ: applicants and selected per block and theme (one column each)."""
+    cov = c.coverage.reset_index()
+    blocks = list(dict.fromkeys(cov["block"]))
+    out = pd.DataFrame({"地方ブロック": blocks})
+    for t in THEMES:
+        part = cov[cov["theme"] == t].set_index("block")
+        out[f"{t} 応募（件）"] = part["applicants"].reindex(blocks).fillna(0).astype("int64").to_numpy()
+        out[f"{t} 選定案（件）"] = part["selected"].reindex(blocks).fillna(0).astype("int64").to_numpy()
+    tot = cov.groupby("block", sort=False)[["applicants", "selected"]].sum().reindex(blocks)
+    out["合計 応募（件）"] = tot["applicants"].astype("int64").to_numpy()
+    out["合計 選定案（件）"] = tot["selected"].astype("int64").to_numpy()
+    total_row: dict[str, object] = {"地方ブロック": "合計"}
+    for col in out.columns[1:]:
+        total_row[col] = int(out[col].sum())
+    return pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
+
+
+def reliability_ja(c: Committee) -> pd.DataFrame:
+    """信頼性: reliability per criterion and for the total."""
+    rel = c.reliability
+    labels = c.criterion_labels
+    return pd.DataFrame({
+        "評価項目": [labels.get(crit, "合計点" if crit == "total" else crit) for crit in rel["criterion"]],
+        "評価項目ID": rel["criterion"].astype(str).to_numpy(),
+        "応募数（件）": rel["n_applications"].astype("int64").to_numpy(),
+        "審査員数（名）": rel["n_reviewers"].astype("int64").to_numpy(),
+        "採点数（件）": rel["n_scores"].astype("int64").to_numpy(),
+        "α（間隔尺度）": rel["alpha_interval"].round(4).to_numpy(),
+        "α（順序尺度）": rel["alpha_ordinal"].round(4).to_numpy(),
+        "ICC(A,1)": rel["icc_a1"].round(4).to_numpy(),
+        "ICC(A,k)": rel["icc_ak"].round(4).to_numpy(),
+        "判定": rel["judgement"].to_numpy(),
+    })
+
+
+def decision_ja(c: Committee) -> pd.DataFrame:
+    """選定結果: the committee's decision per applicant (empty without a decision)."""
+    cols = ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
+            "記録した人", "記録日時（日本時間）"]
+    d = c.decision
+    if d is None:
+        return pd.DataFrame(columns=cols)
+    t = decision_table(d, c.applications)
+    at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
+    return pd.DataFrame({
+        "応募ID": t.index.astype(str),
+        "都道府県": t["prefecture_name"].to_numpy(),
+        "決定": np.where(t["decided"], "選定", "非選定"),
+        "選定案": np.where(t["proposed"], "選定", ""),
+        "選定案との違い": t["difference"].to_numpy(),
+        "必ず含める": np.where(t["locked"], "必ず含める", ""),
+        "除外": np.where(t["excluded"], "除外", ""),
+        "理由": t["reason"].to_numpy(),
+        "記録した人": d.by,
+        "記録日時（日本時間）": [at] * len(t),
+    }, columns=cols)
+
+
+def notes_ja(c: Committee) -> pd.DataFrame:
+    """注記: round, rubric version, settings hash, generation time and what was computed."""
+
+    now = c.generated_at
+    rows: list[tuple[str, object]] = [
+        ("審査ラウンド", c.round_name),
+        ("ラウンドのフォルダ", str(c.round_path)),
+        ("評価基準の版", c.rubric_version),
+        ("設定ハッシュ（設定と採点）", c.settings_hash),
+        ("設定ハッシュ（設定のみ）", c.config_hash),
+        ("採点の指紋", c.score_fingerprint),
+        ("設定の記録（JSON）", canonical_json(c.settings)),
+        ("点数の統合方法", f"{METHOD_LABELS.get(c.method, c.method)}（{c.method}）"),
+        ("配点", "、".join(f"{k}={format_level(v)}" for k, v in c.settings.get("weights", {}).items())),
+        ("選定数（件）", c.config_summary.get("k_text", "")),
+        ("バランスの条件", c.config_summary.get("balance_text", "")),
+        ("安定性の再標本化（回）", int(c.stability_options.get("n_boot", 0))),
+        ("安定性の乱数の種", int(c.stability_options.get("seed", 0))),
+        ("当落線上の定義", "選定された割合が 10％超 90％未満"),
+        ("選定結果", c.decision_status),
+    ]
+    if c.decision is not None:
+        d = c.decision
+        rows += [
+            ("選定結果を記録した人", d.by),
+            ("選定結果の記録日時", d.recorded_at_jst.isoformat(timespec="seconds")),
+            ("選定結果の記録（イベント番号）", int(d.event_id) if d.event_id is not None else ""),
+            ("決定時の設定ハッシュ", d.settings_hash),
+        ]
+        if d.note:
+            rows.append(("選定結果の注記", d.note))
+    for i, w in enumerate(c.all_warnings, start=1):
+        rows.append((f"警告{i}", w))
+    for i, w in enumerate(c.warnings, start=1):
+        rows.append((f"計算上の注意{i}", w))
+    rows += [
+        ("作成日時", now.isoformat(timespec="seconds")),
+        ("作成日（和暦）", to_wareki(now.date())),
+    ]
+    return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
