@@ -361,8 +361,59 @@ def _alpha_row(long: pd.DataFrame, unit_cols: list[str], label: str, value_col: 
         u_codes, _ = pd.factorize(long[unit_cols[0]])
     else:
         u_codes, _ = pd.factorize(pd.MultiIndex.from_frame(long[unit_cols]))
-    matrix = np.full((int(r_codes.max()) + 1 if len(long) else 0, int(u_codes.max()) + 1 if len(long) else 0), np.nan)
-    matrix[r_codes, u_codes] = long[value_col].to_numpy(dtype="float64")
+    return _alpha_row_codes(r_codes, u_codes, long[value_col].to_numpy(dtype="float64"), label, level)
+
+
+def _first_seen(codes: np.ndarray) -> np.ndarray:
+    """Renumber integer codes 0, 1, … in order of first appearance (as :func:`pandas.factorize`)."""
+    if not len(codes):
+        return codes
+    uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    return rank[inverse]
+
+
+def _fast_scored(scores: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+    """The scored rows of a clean score table as arrays, without pandas overhead.
+
+    Returns (application codes, reviewer codes, criterion codes, scores) of the rows with
+    a score, and the criteria in order of appearance; None when anything needs
+    :func:`check_scores` (not a DataFrame, a missing column, non-numeric scores, keys
+    that are not all strings or are empty, duplicates): it then validates with its
+    messages, so the fast path changes no error and no number.
+    """
+    if not isinstance(scores, pd.DataFrame) or any(c not in scores.columns for c in (*_KEY, "score")):
+        return None
+    raw = scores["score"].to_numpy()
+    if raw.dtype.kind not in "fiu":
+        return None
+    values = raw.astype("float64")
+    keep = ~np.isnan(values)
+    codes = []
+    labels: list[str] = []
+    for c in _KEY:
+        col = scores[c].to_numpy()[keep]
+        code, uniques = pd.factorize(col, use_na_sentinel=True)
+        if len(col) and (code < 0).any():
+            return None
+        if not all(isinstance(u, str) for u in uniques):
+            return None
+        codes.append(code.astype(np.intp))
+        if c == "criterion":
+            labels = [str(u) for u in uniques]
+    a, r, k = codes
+    combined = (a * (int(r.max(initial=0)) + 1) + r) * (len(labels) + 1) + k
+    if len(np.unique(combined)) != len(combined):
+        return None
+    return a, r, k, values[keep], labels
+
+
+def _alpha_row_codes(r_codes: np.ndarray, u_codes: np.ndarray, values: np.ndarray, label: str,
+                     level: str) -> dict[str, Any]:
+    """:func:`_alpha_row` on reviewer and unit codes (0, 1, … in order of appearance)."""
+    matrix = np.full((int(r_codes.max()) + 1 if len(values) else 0, int(u_codes.max()) + 1 if len(values) else 0), np.nan)
+    matrix[r_codes, u_codes] = values
     a, n_units, n_pairable = _alpha(matrix, level)
     counts = np.sum(~np.isnan(matrix), axis=0)
     in_pairable = (~np.isnan(matrix)) & (counts >= 2)[None, :]
@@ -440,15 +491,29 @@ def krippendorff_alpha(
     """
     _check_option("level", level, LEVELS)
     _check_option("by", by, ("criterion", None))
-    scored = check_scores(scores)
     rows: list[dict[str, Any]] = []
-    if by == "criterion":
-        for crit in _criterion_order(scored, rubric):
-            part = scored[scored["criterion"] == crit]
-            rows.append(_alpha_row(part, ["application"], crit, "score", str(level)))
+    fast = _fast_scored(scores)
+    if fast is not None:
+        # the same numbers from arrays (a pandas-heavy path cost ~35× the package itself)
+        a_code, r_code, c_code, values, labels = fast
+        order = _criterion_order(pd.DataFrame({"criterion": labels}), rubric) if rubric is not None else labels
+        if by == "criterion":
+            for crit in order:
+                part = c_code == labels.index(crit)
+                rows.append(_alpha_row_codes(_first_seen(r_code[part]), _first_seen(a_code[part]), values[part],
+                                             crit, str(level)))
+        else:
+            rows.append(_alpha_row_codes(_first_seen(r_code), _first_seen(a_code * (len(labels) + 1) + c_code),
+                                         values, ALL_CRITERIA, str(level)))
     else:
-        _criterion_order(scored, rubric)
-        rows.append(_alpha_row(scored, ["application", "criterion"], ALL_CRITERIA, "score", str(level)))
+        scored = check_scores(scores)
+        if by == "criterion":
+            for crit in _criterion_order(scored, rubric):
+                part = scored[scored["criterion"] == crit]
+                rows.append(_alpha_row(part, ["application"], crit, "score", str(level)))
+        else:
+            _criterion_order(scored, rubric)
+            rows.append(_alpha_row(scored, ["application", "criterion"], ALL_CRITERIA, "score", str(level)))
     if total:
         totals = reviewer_totals(scores, rubric, weights=weights)
         if len(totals):
@@ -457,8 +522,15 @@ def krippendorff_alpha(
             row = {"criterion": TOTAL, "level": level, "alpha": float("nan"), "n_units": 0,
                    "n_pairable": 0, "n_reviewers": 0, "judgement": alpha_judgement(float("nan"))}
         rows.append(row)
-    out = pd.DataFrame(rows, columns=list(ALPHA_COLUMNS))
-    return out.astype({"alpha": "float64", "n_units": "int64", "n_pairable": "int64", "n_reviewers": "int64"})
+    return pd.DataFrame({
+        "criterion": [r["criterion"] for r in rows],
+        "level": [r["level"] for r in rows],
+        "alpha": np.array([r["alpha"] for r in rows], dtype="float64"),
+        "n_units": np.array([r["n_units"] for r in rows], dtype="int64"),
+        "n_pairable": np.array([r["n_pairable"] for r in rows], dtype="int64"),
+        "n_reviewers": np.array([r["n_reviewers"] for r in rows], dtype="int64"),
+        "judgement": [r["judgement"] for r in rows],
+    }, columns=list(ALPHA_COLUMNS))
 
 
 # ---------------------------------------------------------------------------

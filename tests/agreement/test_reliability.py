@@ -520,3 +520,29 @@ def test_reliability_table_complete_and_incomplete() -> None:
     assert len(record) == 1
     assert out3["complete"].tolist() == [False, True, False]
     assert out3.at[2, "n_scores"] == 14
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_alpha_array_path_equals_the_checked_table_path(seed: int) -> None:
+    """krippendorff_alpha reads a clean table as arrays; a table that needs check_scores
+    (here: scores as text) takes the pandas path. Both give the same frame, exactly."""
+    rng = np.random.default_rng(seed)
+    rows = [(f"{a:02d}", f"R{r}", c, float(rng.integers(1, 6)))
+            for a in rng.permutation(30) for r in rng.permutation(6) for c in ("need", "pool", "theme")
+            if rng.random() > 0.25]
+    fast = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
+    fast.loc[rng.random(len(fast)) < 0.05, "score"] = np.nan
+    slow = fast.assign(score=[None if np.isnan(s) else str(s) for s in fast["score"]])
+    assert rel._fast_scored(fast) is not None and rel._fast_scored(slow) is None
+    for level in rel.LEVELS:
+        for by in ("criterion", None):
+            pd.testing.assert_frame_equal(krippendorff_alpha(fast, level, by=by, total=False),
+                                          krippendorff_alpha(slow, level, by=by, total=False), check_exact=True)
+    with pytest.warns(UserWarning, match="未採点の評価項目"):   # incomplete sheets leave the total row
+        with_total = krippendorff_alpha(fast), krippendorff_alpha(slow)
+    pd.testing.assert_frame_equal(*with_total, check_exact=True)
+    # duplicates and empty keys still get check_scores' messages
+    with pytest.raises(ValueError, match="同じ応募・審査員・評価項目"):
+        krippendorff_alpha(pd.concat([fast.dropna(), fast.dropna().iloc[:1]]))
+    with pytest.raises(ValueError, match="列が空の行"):
+        krippendorff_alpha(fast.assign(reviewer=[None] + list(fast["reviewer"].iloc[1:])))
