@@ -8,6 +8,7 @@
 - :mod:`~scoring.core.reference`: reference data on the 47 prefectures;
 - :mod:`~scoring.core.normalize`: what people type (全角, 和暦, 「長野」) → canonical values;
 - :mod:`~scoring.core.excel`: safe text cells, display width, 和暦 dates;
+- :mod:`~scoring.core.xlsx`: clean machine-readable Excel (MIC's rules), for every workbook written;
 - :mod:`~scoring.core.paths`: where the bundled demo round, rubrics and data are.
 
 Nothing here imports another stage.

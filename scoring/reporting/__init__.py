@@ -2,7 +2,6 @@
 
 - :mod:`~scoring.reporting.overview`: application and problem tables, the tile map;
 - :mod:`~scoring.reporting.report`: ``applications.xlsx``;
-- :mod:`~scoring.reporting.xlsx`: machine-readable Excel (MIC's rules);
 - :mod:`~scoring.reporting.charts`: charts as PNG;
 - :mod:`~scoring.reporting.committee_tables`: the committee material as Japanese tables;
 - :mod:`~scoring.reporting.committee_report`: ``committee.html`` and ``committee.xlsx``.

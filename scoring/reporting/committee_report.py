@@ -8,7 +8,7 @@ anew. Three outputs share the same tables and charts:
     URI, no script, no external URL (no CDN, no web font: the fonts are the reader's own
     Japanese fonts), so it opens offline (LGWAN) and prints on A4 landscape.
 ``committee.xlsx``
-    One sheet per table (:meth:`Committee.tables_ja`) through :mod:`scoring.reporting.xlsx`:
+    One sheet per table (:func:`scoring.reporting.committee_tables.tables_ja`) through :mod:`scoring.core.xlsx`:
     machine-readable (one value per cell, no merged cells, numbers as numbers, free text
     never a formula), styled header, frozen panes, widths for Japanese text, A4
     landscape; 注記 with the round, rubric version, settings hash and generation time.
@@ -38,9 +38,9 @@ from ..core.columns import HEADERS_JA
 from ..core.errors import NoScoresError
 from ..core.excel import display_width
 from ..core.schema import THEMES
+from ..core.xlsx import write_workbook
 from .committee_tables import tables_ja
 from .overview import tile_map
-from .xlsx import write_workbook
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

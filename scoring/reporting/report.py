@@ -3,7 +3,7 @@
 ``applications.xlsx`` (this step): 応募一覧 (every application and its fields), 問題一覧
 (problems), 件数 (counts by region, theme, pool status and 応募区分) and 注記 (round,
 rubric version, deadline in Western and 和暦 form, generation time). All sheets follow
-:mod:`scoring.reporting.xlsx` (machine-readable, no merged cells, free text never a formula).
+:mod:`scoring.core.xlsx` (machine-readable, no merged cells, free text never a formula).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..core.excel import to_wareki
 from ..core.schema import FIELDS, TEMPLATE_VERSION
+from ..core.xlsx import write_workbook
 from .overview import application_table, breakdown, problem_table
-from .xlsx import write_workbook
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound

@@ -80,7 +80,7 @@ from ..config.rubric import Criterion, Rubric, format_level
 from ..core.errors import StoreError
 from ..core.excel import set_text
 from ..core.schema import PROBLEM_COLUMNS
-from ..reporting.xlsx import write_sheet
+from ..core.xlsx import write_sheet
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound

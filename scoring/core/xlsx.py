@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..core.excel import display_width, set_text
+from .excel import display_width, set_text
 
 __all__ = ["write_sheet", "write_workbook"]
 

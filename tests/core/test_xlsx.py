@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scoring.core.excel import display_width, to_wareki
-from scoring.reporting.xlsx import write_workbook
+from scoring.core.xlsx import write_workbook
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,115 @@
+"""The package's shape: stages whose dependencies point one way, no hidden cycles,
+no attribute of the package hiding a submodule, a light root."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import scoring
+
+PACKAGE = Path(scoring.__file__).resolve().parent
+#: Each stage may import only stages of a lower rank (and itself).
+RANK = {
+    "core": 0, "config": 1, "intake": 2, "store": 2, "round": 3, "review": 4, "combine": 4,
+    "agreement": 4, "demo": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
+}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in RANK) else None
+
+
+def _imports(path: Path) -> list[tuple[str, int, bool]]:
+    """(imported scoring module, line, at module level) for every runtime import of ``path``."""
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    here = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            type_only |= {id(n) for b in node.body for n in ast.walk(b)}
+    top = {id(n) for n in tree.body}
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.startswith("scoring"):
+                out.append((target, node.lineno, id(node) in top))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, node.lineno, id(node) in top) for a in node.names if a.name.startswith("scoring")]
+    return out
+
+
+def test_every_subpackage_is_a_known_stage_with_a_docstring_and_all() -> None:
+    stages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert stages == set(RANK)
+    for stage in stages:
+        mod = importlib.import_module(f"scoring.{stage}")
+        assert mod.__doc__ and len(mod.__doc__) > 80, stage
+        assert isinstance(getattr(mod, "__all__", None), list), stage
+
+
+def test_dependencies_point_one_way() -> None:
+    wrong = []
+    for path in _modules():
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        stage = _stage(module)
+        if stage is None:  # scoring/__init__, cli, __main__: the top
+            continue
+        for target, line, _ in _imports(path):
+            other = _stage(target)
+            if other is not None and other != stage and RANK[other] >= RANK[stage]:
+                wrong.append(f"{path.relative_to(PACKAGE)}:{line} ({stage}) imports {target} ({other})")
+    assert wrong == []
+
+
+def test_no_function_local_import_of_the_package() -> None:
+    """Imports of our own modules sit at the top of the module (no cycle hidden in a function).
+
+    The command line is the one exception: it imports each command's modules inside the
+    command, so that ``--help`` stays fast.
+    """
+    local = [f"{p.relative_to(PACKAGE)}:{line} {target}" for p in _modules() if p.name not in ("cli.py",)
+             for target, line, at_top in _imports(p) if not at_top]
+    assert local == []
+
+
+def test_no_attribute_of_the_package_hides_a_submodule() -> None:
+    for info in pkgutil.walk_packages(scoring.__path__, "scoring."):
+        module = importlib.import_module(info.name)
+        parent_name, _, short = info.name.rpartition(".")
+        parent = importlib.import_module(parent_name)
+        assert getattr(parent, short) is module, f"{parent_name}.{short} is not the module {info.name}"
+    for name in scoring.__all__:
+        assert not hasattr(getattr(scoring, name), "__path__")
+
+
+def test_import_scoring_is_light() -> None:
+    code = ("import sys, scoring; import scoring.core.errors; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["combine", "selection", "store", "round", "review"])
+def test_the_issue_example_submodule_attribute_works(name: str) -> None:
+    mod = importlib.import_module(f"scoring.{name}")
+    assert getattr(scoring, name) is mod
