@@ -10,7 +10,7 @@ and compares them with the committee's recorded decision (:mod:`scoring.store.de
 
 The result, :class:`Committee`, holds tidy DataFrames with English column names
 (documented on each attribute) and knows nothing of HTML, Excel or widgets;
-:meth:`Committee.tables_ja` converts them at the edge into the Japanese tables that
+:func:`scoring.reporting.committee_tables.tables_ja` converts them at the edge into the Japanese tables that
 ``04_committee.ipynb``, ``committee.html`` and ``committee.xlsx`` show
 (:mod:`scoring.reporting.committee_report`).
 

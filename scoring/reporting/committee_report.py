@@ -570,7 +570,7 @@ def committee_html(c: Committee) -> str:
 
 
 def write_committee_workbook(c: Committee, path: str | Path) -> Path:
-    """Write ``committee.xlsx`` (one sheet per table of :meth:`Committee.tables_ja`)."""
+    """Write ``committee.xlsx`` (one sheet per table of :func:`~scoring.reporting.committee_tables.tables_ja`)."""
     return write_workbook(path, list(tables_ja(c).items()))
 
 
