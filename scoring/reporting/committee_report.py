@@ -26,6 +26,7 @@ import base64
 import html
 import io
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -597,7 +598,16 @@ def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str |
     c = committee if committee is not None else build_committee(rnd, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page = out / "committee.html"
-    page.write_text(committee_html(c), encoding="utf-8")
-    book = write_committee_workbook(c, out / "committee.xlsx")
+    page, book = out / "committee.html", out / "committee.xlsx"
+    # Both are written beside their targets first and then put in place together, so a
+    # failure leaves the previous material as it was, never half of a new one.
+    tmp_page, tmp_book = out / ".committee.html.tmp", out / ".committee.xlsx.tmp"
+    try:
+        tmp_page.write_text(committee_html(c), encoding="utf-8")
+        write_committee_workbook(c, tmp_book)
+        os.replace(tmp_book, book)
+        os.replace(tmp_page, page)
+    finally:
+        tmp_page.unlink(missing_ok=True)
+        tmp_book.unlink(missing_ok=True)
     return {"html": page, "xlsx": book}

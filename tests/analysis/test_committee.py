@@ -489,3 +489,23 @@ def test_main_job_without_scores_still_writes_the_applications(demo_round_copy: 
 # ----------------------------------------------------------------------------------------
 # The notebook, headless
 # ----------------------------------------------------------------------------------------
+
+
+def test_a_failed_report_leaves_the_previous_material(committee: Committee, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import scoring.reporting.committee_report as report
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "committee.html").write_text("old page", encoding="utf-8")
+    (out / "committee.xlsx").write_bytes(b"old book")
+
+    def broken(*args: Any, **kwargs: Any) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write_committee_workbook", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_committee_reports(None, out, committee=committee)
+    assert (out / "committee.html").read_text(encoding="utf-8") == "old page"
+    assert (out / "committee.xlsx").read_bytes() == b"old book"
+    assert sorted(p.name for p in out.iterdir()) == ["committee.html", "committee.xlsx"]
