@@ -65,7 +65,7 @@ and at 220 applications every gap against a MILP with the applicant forced in.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1260,6 +1260,7 @@ class FastSelector:
         self._theme = [themes.index(t) if t is not None else -1 for t in p.theme]
         self._push = [bool(x) for x in p.push]
         self._locked = [bool(x) for x in p.locked]
+        self._locked_arr = np.array(self._locked, dtype=bool)
         self._n_blocks = len(blocks)
         self._n_themes = len(themes)
         self._lock_ok = all(avail[i] for i in range(len(avail)) if p.locked[i])
@@ -1282,7 +1283,7 @@ class FastSelector:
         # rank order: total descending, then id ascending (ids are sorted)
         ranked = np.lexsort((np.arange(len(t)), -units))
         ranked = ranked[ok[ranked]]
-        if not self._lock_ok or any(self._locked[i] and not ok[i] for i in range(len(t))):
+        if not self._lock_ok or (self._locked_arr & ~ok).any():
             return None
         # the kernel: only the best class_cap of each signature can be in the optimum
         cls = self._class[ranked]
@@ -1292,21 +1293,21 @@ class FastSelector:
         first = np.repeat(starts, np.diff(np.r_[starts, len(sorted_cls)]))
         occurrence = np.empty(len(ranked), dtype=np.intp)
         occurrence[by_class] = np.arange(len(ranked)) - first
-        order = ranked[occurrence < self._class_cap[ranked]].tolist()
-        ulist = [int(u) for u in units]
+        kept = ranked[occurrence < self._class_cap[ranked]]
         floor = None
         if hint is not None and len(hint) == self.k and all(ok[i] for i in hint):
-            floor = sum(ulist[i] for i in hint) - 1   # the hint itself is still found
-        return self._search(order, ulist, known=floor)
+            floor = int(units[list(hint)].sum()) - 1   # the hint itself is still found
+        return self._search(kept.tolist(), dict(zip(kept.tolist(), units[kept].tolist())), known=floor)
 
     def select_ids(self, totals: np.ndarray | Sequence[float]) -> list[str] | None:
         """Like :meth:`select` but returns application ids."""
         sel = self.select(totals)
         return None if sel is None else [self.ids[i] for i in sel]
 
-    def _search(self, order: list[int], units: list[int], known: int | None = None) -> list[int] | None:
-        """Branch and bound; with ``known``, only selections worth more than ``known``
-        are returned (None if there is none)."""
+    def _search(self, order: list[int], units: Mapping[int, int], known: int | None = None) -> list[int] | None:
+        """Branch and bound over the positions ``order`` (rank order) with integer totals
+        ``units`` (position → units); with ``known``, only selections worth more than
+        ``known`` are returned (None if there is none)."""
         k = self.k
         bal = self.balance
         n = len(order)

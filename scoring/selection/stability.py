@@ -35,7 +35,10 @@ What is exact and what is held fixed (read this before quoting the numbers)
 
 Validated: the fast path equals the combine module (tests), the inner selection equals the
 MILP (tests), and ``benchmarks/bench_stability.py`` times 1,000 resamples with the full
-selection for 47 applications × 8 reviewers × 9 criteria.
+selection for 47 applications × 8 reviewers × 9 criteria; ``benchmarks/bench_selection.py``
+for 200 and 1,741 applications (about 4 s at 1,741: the resamples are combined in blocks of
+resamples and one reviewer slot at a time, so memory stays small and the numbers are the
+same bit for bit as one big array).
 """
 
 from __future__ import annotations
@@ -104,20 +107,21 @@ class _Reviews:
         self.revs = sorted(df["reviewer"].unique())
         rev_pos = {r: i for i, r in enumerate(self.revs)}
         crit_pos = {c: i for i, c in enumerate(self.crits)}
-        per_app = [sorted(g["reviewer"].unique()) for _, g in df.groupby("application", sort=True)]
-        self.n = np.array([len(x) for x in per_app], dtype=np.intp)
-        jmax = int(self.n.max()) if len(self.n) else 1
-        A, C = len(self.apps), len(self.crits)
-        self.rev = np.full((A, jmax), -1, dtype=np.intp)          # reviewer index per slot
-        for a, rs in enumerate(per_app):
-            self.rev[a, : len(rs)] = [rev_pos[r] for r in rs]
-        self.u = np.full((A, jmax, C), np.nan)                     # score on 0–1 per slot
         app_pos = {a: i for i, a in enumerate(self.apps)}
-        slot = {(a, r): j for a, rs in enumerate(per_app) for j, r in enumerate(rs)}
-        ai = df["application"].map(app_pos).to_numpy()
-        ri = df["reviewer"].to_numpy()
-        ci = df["criterion"].map(crit_pos).to_numpy()
-        ji = np.array([slot[(a, r)] for a, r in zip(ai, ri)], dtype=np.intp)
+        A, C, R = len(self.apps), len(self.crits), max(len(self.revs), 1)
+        ai = df["application"].map(app_pos).to_numpy(dtype=np.intp)
+        ci = df["criterion"].map(crit_pos).to_numpy(dtype=np.intp)
+        key = ai * R + df["reviewer"].map(rev_pos).to_numpy(dtype=np.intp)
+        # slots: an application's reviewers in id order (pairs sorted by application, reviewer)
+        pairs = np.unique(key)
+        pair_app = pairs // R
+        self.n = np.bincount(pair_app, minlength=A).astype(np.intp)
+        jmax = int(self.n.max()) if len(self.n) else 1
+        pair_slot = np.arange(len(pairs)) - np.r_[0, np.cumsum(self.n)[:-1]][pair_app]
+        self.rev = np.full((A, jmax), -1, dtype=np.intp)          # reviewer index per slot
+        self.rev[pair_app, pair_slot] = pairs % R
+        self.u = np.full((A, jmax, C), np.nan)                     # score on 0–1 per slot
+        ji = pair_slot[np.searchsorted(pairs, key)]
         s = df["score"].to_numpy(dtype=float)
         self.u[ai, ji, ci] = (s - self.mins[ci]) / self.widths[ci]
         self.valid = ~np.isnan(self.u)
@@ -181,22 +185,41 @@ def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, An
 
 
 def _weighted_location(x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_]) -> FloatArray:
-    """Σ ω x / Σ ω over the drawn slots: (B × A × J) draws → (B × A × C) values."""
-    A = x.shape[0]
-    ai = np.arange(A)[None, :, None]
-    xb = x[ai, draws]                        # B × A × J × C
-    wb = w[ai, draws]
-    ok = mask[:, :, :, None] & ~np.isnan(xb)
-    wb = np.where(ok, wb, 0.0)
-    num = (wb * np.where(ok, xb, 0.0)).sum(axis=2)
-    den = wb.sum(axis=2)
+    """Σ ω x / Σ ω over the drawn slots: (B × A × J) draws → (B × A × C) values.
+
+    Accumulated one draw slot at a time (the same additions in the same order as a sum
+    over the slot axis, so the same numbers) without the B × A × J × C arrays, which
+    at 1,741 applications would take gigabytes."""
+    A, J, C = x.shape
+    valid = ~np.isnan(x)
+    wx = np.where(valid, w * x, 0.0).reshape(A * J, C)   # ω x of a slot (0 where no score)
+    wv = np.where(valid, w, 0.0).reshape(A * J, C)
+    base = (np.arange(A) * J)[None, :]
+    num: FloatArray | None = None
+    den: FloatArray | None = None
+    for j in range(draws.shape[2]):
+        flat = base + draws[:, :, j]                       # B × A slot numbers
+        drawn = mask[:, :, j, None]
+        term = np.where(drawn, np.take(wx, flat, axis=0), 0.0)   # B × A × C
+        wj = np.where(drawn, np.take(wv, flat, axis=0), 0.0)
+        if num is None or den is None:
+            num, den = term, wj
+        else:
+            num += term
+            den += wj
+    if num is None or den is None:
+        return np.full((draws.shape[0], A, x.shape[2]), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / den, np.nan)
 
 
 def _order_statistic_location(u: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_],
-                              kind: str, proportion: float) -> FloatArray:
-    """Median or trimmed mean of the drawn scores (B × A × C)."""
+                              kind: str, proportion: float, chunk: int = 64) -> FloatArray:
+    """Median or trimmed mean of the drawn scores (B × A × C), ``chunk`` resamples at a
+    time (the sort needs B × A × J × C numbers)."""
+    if draws.shape[0] > chunk:
+        return np.concatenate([_order_statistic_location(u, draws[b:b + chunk], mask[b:b + chunk], kind, proportion, chunk)
+                               for b in range(0, draws.shape[0], chunk)])
     A = u.shape[0]
     ai = np.arange(A)[None, :, None]
     xb = np.where(mask[:, :, :, None], u[ai, draws], np.nan)    # B × A × J × C
@@ -376,17 +399,23 @@ class StabilityAnalysis:
         mask = np.arange(J)[None, None, :] < data.n[None, :, None]
 
         # --- criterion values (B × A × C on 0–1) and totals ---------------------------------
-        values = np.full((B, A, C), np.nan)
-        for mi, m in enumerate(methods):
-            sel = np.flatnonzero(method_idx == mi)
-            if not len(sel):
-                continue
-            if m in _MEAN_TYPE:
-                values[sel] = _weighted_location(*loc[m], draws[sel], np.broadcast_to(mask, (len(sel), A, J)))
-            else:
-                values[sel] = _order_statistic_location(data.u, draws[sel], np.broadcast_to(mask, (len(sel), A, J)),
-                                                        m, float(opts[m].get("proportion", 0.25)))
-        totals_apps = _weighted_totals(values, W)                              # B × A
+        # in blocks of resamples, so that the B × A × C arrays stay small (same numbers)
+        totals_apps = np.empty((B, A))                                         # B × A
+        step = max(1, 2_000_000 // max(A * C, 1))
+        for b0 in range(0, B, step):
+            block = slice(b0, min(B, b0 + step))
+            values = np.full((block.stop - b0, A, C), np.nan)
+            for mi, m in enumerate(methods):
+                sel = np.flatnonzero(method_idx[block] == mi)
+                if not len(sel):
+                    continue
+                d = draws[block][sel]
+                if m in _MEAN_TYPE:
+                    values[sel] = _weighted_location(*loc[m], d, np.broadcast_to(mask, (len(sel), A, J)))
+                else:
+                    values[sel] = _order_statistic_location(data.u, d, np.broadcast_to(mask, (len(sel), A, J)),
+                                                            m, float(opts[m].get("proportion", 0.25)))
+            totals_apps[block] = _weighted_totals(values, W[block])
         totals = np.where(cols[None, :] >= 0, totals_apps[:, np.maximum(cols, 0)], np.nan)  # B × candidates
 
         # --- selection and ranks per resample ---------------------------------------------
