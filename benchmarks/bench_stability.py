@@ -9,7 +9,8 @@ k = 5, max 2 per block, max 2 per theme, at least 3 themes, at most 1 プッシ�
 
 What is timed (wall clock, median of repeats):
 - ``select()``: the full MILP selection with 3 alternatives, the reasons for every
-  applicant (one extra MILP per non-selected applicant) and the 4–6 range.
+  applicant (the gaps: at most one MILP per block × theme × 手上げ/プッシュ signature) and
+  the 4–6 range. Larger instances (200 and 1,741 applications): bench_selection.py.
 - ``select(..., n_alternatives=0)`` core and one ``FastSelector.select`` call.
 - ``StabilityAnalysis.fit`` with n_boot = 1,000: everything, i.e. the one-time combiner fits
   (and their consistency check), drawing reviewers/weights/methods, the vectorised
