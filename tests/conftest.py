@@ -95,6 +95,22 @@ def working_tree_untouched() -> Iterator[None]:
                     + "\n  ".join(changes[:50]), pytrace=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test signs with a throw-away analyst key (never the developer's ~/.shinsa key).
+
+    Subprocesses inherit it through the environment.
+    """
+    path = tmp_path_factory.mktemp("signing") / "signing.key"
+    old = os.environ.get("SCORING_SIGNING_KEY")
+    os.environ["SCORING_SIGNING_KEY"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("SCORING_SIGNING_KEY", None)
+    else:
+        os.environ["SCORING_SIGNING_KEY"] = old
+
+
 def copy_demo_round(dest: Path) -> Path:
     """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
 

@@ -5,6 +5,7 @@
   Japanese headers, the combining methods' labels, and the one rank definition;
 - :mod:`~scoring.core.errors`: the exception hierarchy (:class:`ShinsaError`);
 - :mod:`~scoring.core.settings`: the settings record and its hash;
+- :mod:`~scoring.core.signing`: the analyst's key and HMAC signatures (outside the database);
 - :mod:`~scoring.core.reference`: reference data on the 47 prefectures;
 - :mod:`~scoring.core.normalize`: what people type (全角, 和暦, 「長野」) → canonical values;
 - :mod:`~scoring.core.excel`: safe text cells, display width, 和暦 dates;
@@ -25,8 +26,9 @@ from .errors import (
     SelectionError,
     SheetError,
     ShinsaError,
+    SigningError,
     StoreError,
 )
 from .paths import DEMO_ROUND, PROJECT_DIR, RUBRICS_DIR
 
-__all__ = ["DEMO_ROUND", "PROJECT_DIR", "RUBRICS_DIR", "ConfigError", "ConfigProblem", "IntakeError", "NoScoresError", "ReviewError", "SelectionError", "SheetError", "ShinsaError", "StoreError"]
+__all__ = ["DEMO_ROUND", "PROJECT_DIR", "RUBRICS_DIR", "ConfigError", "ConfigProblem", "IntakeError", "NoScoresError", "ReviewError", "SelectionError", "SheetError", "ShinsaError", "SigningError", "StoreError"]

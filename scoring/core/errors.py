@@ -17,6 +17,7 @@ NoScoresError         the round has no scores yet, so there is nothing to    2
                       combine or select
 ScoreTableError       a score table given to a function is not in the        2
                       canonical form (columns, numbers, keys)
+SigningError          the signing key is missing, unsafe or not a key        2
 ====================  =====================================================  =========
 
 Exit code 1 is kept for "the command ran and found problems" (``validate``, ``audit``,
@@ -42,6 +43,7 @@ __all__ = [
     "ScoreTableError",
     "SelectionError",
     "SheetError",
+    "SigningError",
     "ShinsaError",
     "StoreError",
 ]
@@ -118,3 +120,7 @@ class NoScoresError(ShinsaError):
 
 class ScoreTableError(ShinsaError):
     """A score table is not in the canonical long form (:func:`scoring.core.schema.require_score_table`)."""
+
+
+class SigningError(ShinsaError):
+    """The analyst's signing key is missing, readable by others, or not a key (:mod:`scoring.core.signing`)."""

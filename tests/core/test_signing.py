@@ -1,0 +1,53 @@
+"""The analyst's signing key and HMAC signatures."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from scoring.core.errors import SigningError
+from scoring.core.signing import KEY_ENV, default_key_path, key_id, load_key, sign, verify
+
+
+def test_a_key_is_created_once_readable_only_by_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "signing.key"
+    with pytest.raises(SigningError, match="署名の鍵 .* がありません"):
+        load_key(path)
+    key = load_key(path, create=True)
+    assert len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_key(path) == key and load_key(path, create=True) == key
+
+
+def test_a_key_others_can_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "signing.key"
+    load_key(path, create=True)
+    os.chmod(path, 0o644)
+    with pytest.raises(SigningError, match="chmod 600"):
+        load_key(path)
+    os.chmod(path, 0o600)
+    path.write_text("not a key\n", encoding="ascii")
+    with pytest.raises(SigningError, match="署名の鍵ではありません"):
+        load_key(path)
+
+
+def test_signatures_follow_every_byte_of_the_data_and_the_key(tmp_path: Path) -> None:
+    key = load_key(tmp_path / "a.key", create=True)
+    other = load_key(tmp_path / "b.key", create=True)
+    data = {"head": "ab" * 32, "n": 3, "who": "審査員"}
+    sig = sign(data, key)
+    assert verify(dict(reversed(list(data.items()))), sig, key)  # key order does not matter
+    assert not verify({**data, "n": 4}, sig, key)
+    assert not verify(data, sig, other)
+    assert key_id(key) != key_id(other) and len(key_id(key)) == 12 and key.hex()[:12] != key_id(key)
+
+
+def test_the_key_path_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(KEY_ENV, str(tmp_path / "k"))
+    assert default_key_path() == tmp_path / "k"
+    monkeypatch.delenv(KEY_ENV)
+    assert default_key_path() == Path.home() / ".shinsa" / "signing.key"
