@@ -289,7 +289,7 @@ def _alpha_closed_form(values: np.ndarray, units: np.ndarray, level: str) -> flo
         d_o = float(np.sum(2.0 * m * ss_within / (m - 1.0)) / n)
         d_e = float(2.0 * np.sum((values - values.mean()) ** 2) / (n - 1.0))
     elif level == "nominal":
-        vid, vinv = np.unique(values, return_inverse=True)
+        _, vinv = np.unique(values, return_inverse=True)
         n_uv = pd.crosstab(inv, vinv).to_numpy(dtype="float64")
         d_o = float(np.sum((m**2 - (n_uv**2).sum(axis=1)) / (m - 1.0)) / n)
         n_v = n_uv.sum(axis=0)

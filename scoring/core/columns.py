@@ -26,32 +26,35 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "HEADERS_JA",
-    "METHOD_LABELS",
-    "TOTAL_DECIMALS",
     "AFFINITY_COLUMNS",
-    "APPLICATION_COLUMNS",
     "ALPHA_COLUMNS",
+    "APPLICATION_COLUMNS",
     "APPLICATION_DISAGREEMENT_COLUMNS",
     "ASSIGNMENT_COLUMNS",
     "AUDIT_COLUMNS",
+    "CANDIDATE_COLUMNS",
     "COVERAGE_COLUMNS",
     "CRITERION_DISAGREEMENT_COLUMNS",
     "DECISION_COLUMNS",
     "DISCUSSION_COLUMNS",
     "EVENT_COLUMNS",
+    "HEADERS_JA",
     "ICC_COLUMNS",
     "KENDALL_COLUMNS",
+    "METHOD_LABELS",
     "RANKED_COLUMNS",
     "RANKING_COLUMNS",
+    "REASON_COLUMNS",
     "REFERENCE_COLUMNS",
     "RELIABILITY_COLUMNS",
     "REVIEWER_PROFILE_COLUMNS",
     "REVIEWER_TABLE_COLUMNS",
     "SPREAD_COLUMNS",
+    "STABILITY_COLUMNS",
     "STATUS_COLUMNS",
     "TOTALS_COLUMNS",
     "TOTAL_COLUMNS",
+    "TOTAL_DECIMALS",
     "rank_totals",
 ]
 
@@ -224,4 +227,19 @@ STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
     "rubric_version", "source", "actor", "prev_hash", "hash",
+)
+
+# selection.solver --------------------------------------------------------
+#: Columns :func:`~scoring.selection.solver.select` needs in ``candidates`` (``prefecture_name`` is optional).
+CANDIDATE_COLUMNS: tuple[str, ...] = ("total", "block", "theme", "application_type", "late", "has_errors")
+#: Columns of :attr:`~scoring.selection.solver.SelectionResult.reasons`.
+REASON_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "status", "rank", "total", "gap", "constraint", "related", "reason",
+)
+
+# selection.stability -----------------------------------------------------
+#: Columns of the table returned by :func:`~scoring.selection.stability.stability` (index ``application``).
+STABILITY_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "total", "rank", "baseline_selected", "p_selected",
+    "rank_median", "rank_lo", "rank_hi", "border",
 )

@@ -74,6 +74,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from ..config.round import Balance, SelectSpec
+from ..core.columns import CANDIDATE_COLUMNS, REASON_COLUMNS, TOTAL_DECIMALS
 from ..core.errors import SelectionError
 from ..core.normalize import parse_prefecture
 from ..round.loader import ReviewRound
@@ -93,12 +94,6 @@ __all__ = [
     "select_round",
 ]
 
-#: Columns :func:`select` needs in ``candidates`` (``prefecture_name`` is optional).
-CANDIDATE_COLUMNS: tuple[str, ...] = ("total", "block", "theme", "application_type", "late", "has_errors")
-#: Columns of :attr:`SelectionResult.reasons`.
-REASON_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "status", "rank", "total", "gap", "constraint", "related", "reason",
-)
 #: Status of an applicant in :attr:`SelectionResult.reasons`.
 STATUSES: tuple[str, ...] = ("選定", "次点", "非選定", "対象外")
 #: Constraint groups (keys used in messages, ``reasons.constraint`` and
@@ -116,8 +111,8 @@ CONSTRAINTS: dict[str, str] = {
 }
 _BALANCE_GROUPS = ("max_per_block", "max_per_theme", "min_distinct_themes", "max_push", "min_push")
 _ALL_GROUPS = frozenset(CONSTRAINTS)
-#: Totals are rounded to this many decimals before they are compared.
-SCORE_DECIMALS = 4
+#: Totals are rounded to this many decimals before they are compared (the rank's precision).
+SCORE_DECIMALS = TOTAL_DECIMALS
 _SCALE = 10**SCORE_DECIMALS
 _PUSH = "プッシュ型"
 

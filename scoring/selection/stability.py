@@ -55,6 +55,7 @@ import pandas as pd
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
 from ..config.round import Balance, SelectSpec
 from ..config.rubric import Rubric
+from ..core.columns import STABILITY_COLUMNS
 from ..round.loader import ReviewRound
 from .solver import FastSelector, candidates_frame
 
@@ -65,11 +66,6 @@ __all__ = [
     "stability_round",
 ]
 
-#: Columns of the table returned by :func:`stability` (index ``application``).
-STABILITY_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "total", "rank", "baseline_selected", "p_selected",
-    "rank_median", "rank_lo", "rank_hi", "border",
-)
 _MEAN_TYPE = ("mean", "zscore", "additive", "affine")
 FloatArray = npt.NDArray[np.float64]
 
