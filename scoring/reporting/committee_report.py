@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
 from ..core.columns import HEADERS_JA
@@ -80,6 +82,8 @@ SECTIONS: dict[str, str] = {
     "notes": "注記",
 }
 
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 _BLUE = "#1F4E78"
 _LIGHT = "#9DB4CC"
 _GREY = "#D9D9D9"
@@ -87,57 +91,25 @@ _BORDER = "#FFF2CC"
 _RED = "#C00000"
 _GROUP_COLOURS = ("#1F4E78", "#5B9BD5", "#A9C4E4", "#ED7D31", "#70AD47", "#FFC000")
 
-#: Inline style sheet, scoped to ``.shinsa-committee`` so it does not restyle JupyterLab.
-#: Fonts are local Japanese fonts only (no web font, no URL).
-CSS = """
-.shinsa-committee { font-family: "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Kaku Gothic ProN",
-  "Hiragino Sans", "Yu Gothic", "YuGothic", "Meiryo", sans-serif; color: #222; line-height: 1.6; }
-.shinsa-committee h1 { font-size: 1.6em; margin: 0 0 0.2em; color: #1F4E78; }
-.shinsa-committee h2 { font-size: 1.25em; margin: 1.6em 0 0.5em; padding: 0.15em 0.5em;
-  border-left: 6px solid #1F4E78; background: #EEF3F8; }
-.shinsa-committee p.lead { margin: 0.2em 0 0.8em; }
-.shinsa-committee p.meta, .shinsa-committee p.note { color: #555; font-size: 0.9em; margin: 0.3em 0; }
-.shinsa-committee table.shinsa { border-collapse: collapse; margin: 0.4em 0 1em; font-size: 0.92em; }
-.shinsa-committee table.shinsa th { background: #1F4E78; color: #fff; font-weight: bold;
-  padding: 4px 8px; border: 1px solid #BFBFBF; text-align: center; vertical-align: middle; }
-.shinsa-committee table.shinsa td { padding: 3px 8px; border: 1px solid #D0D0D0; vertical-align: top;
-  background: #fff; color: #222; text-align: left; white-space: nowrap; }
-.shinsa-committee table.shinsa td.wrap { white-space: normal; min-width: 16em; }
-.shinsa-committee table.shinsa td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.shinsa-committee table.shinsa tr.selected td { background: #E2EFDA; }
-.shinsa-committee table.shinsa tr.runner td { background: #FFF2CC; }
-.shinsa-committee table.shinsa tr.ineligible td { color: #777; background: #F2F2F2; }
-.shinsa-committee table.shinsa tr.total td { font-weight: bold; background: #EEF3F8; }
-.shinsa-committee table.kv th { text-align: left; white-space: nowrap; }
-.shinsa-committee table.kv td { white-space: normal; }
-.shinsa-committee .badge { display: inline-block; padding: 0 0.5em; border-radius: 3px; font-size: 0.85em;
-  font-weight: bold; }
-.shinsa-committee .badge.sel { background: #1F4E78; color: #fff; }
-.shinsa-committee .badge.border { background: #FFC000; color: #222; }
-.shinsa-committee .warning { border: 2px solid #C00000; background: #FDECEA; color: #7A0000;
-  padding: 0.5em 1em; margin: 0.8em 0; font-weight: bold; }
-.shinsa-committee .ok { border: 1px solid #70AD47; background: #EEF7E8; padding: 0.4em 1em; margin: 0.8em 0; }
-.shinsa-committee .proposal { font-size: 1.15em; font-weight: bold; margin: 0.3em 0 0.6em; }
-.shinsa-committee ul.lines { margin: 0.2em 0 0.8em; padding-left: 1.4em; }
-.shinsa-committee figure { margin: 0.5em 0 1em; }
-.shinsa-committee figure img { max-width: 100%; height: auto; border: 1px solid #E0E0E0; }
-.shinsa-committee figcaption { color: #555; font-size: 0.88em; }
-@page { size: A4 landscape; margin: 12mm; }
-@media print {
-  .shinsa-committee { font-size: 10.5pt; }
-  .shinsa-committee h2 { break-after: avoid; page-break-after: avoid; }
-  .shinsa-committee section.page { break-before: page; page-break-before: always; }
-  .shinsa-committee table.shinsa tr, .shinsa-committee figure { break-inside: avoid; page-break-inside: avoid; }
-  .shinsa-committee table.shinsa thead { display: table-header-group; }
-  .shinsa-committee * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
+#: Inline style sheet (``templates/committee.css``), scoped to ``.shinsa-committee`` so it does
+#: not restyle JupyterLab. Fonts are local Japanese fonts only (no web font, no URL).
+CSS = (_TEMPLATES / "committee.css").read_text(encoding="utf-8")
 
-_PAGE_CSS = """
-body { margin: 0; background: #fff; }
-main.shinsa-committee { max-width: 1180px; margin: 24px auto; padding: 0 24px; }
-@media print { main.shinsa-committee { max-width: none; margin: 0; padding: 0; } }
-"""
+
+def _escape(value: object) -> Markup:
+    """Escape like :func:`html.escape` (``&quot;``, ``&#x27;``); markup from a template passes."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape("" if value is None else str(value)))
+
+
+#: The templates beside this module; autoescape ON: every value is escaped.
+_ENV = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=True, finalize=_escape,
+                   undefined=StrictUndefined)
+
+
+def _render(template: str, **context: Any) -> str:
+    return _ENV.get_template(template).render(**context)
 
 
 # ----------------------------------------------------------------------------------------
@@ -167,16 +139,15 @@ def _fmt(value: object, column: str) -> tuple[str, bool]:
     return str(value), False
 
 
-def html_table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_class: str = "shinsa",
-               formatters: Mapping[str, Callable[[object], str]] | None = None) -> str:
-    """``df`` as an HTML table (no index): every value escaped, numbers right-aligned.
+Block = dict[str, Any]
+"""One building block of a section, rendered by ``templates/_blocks.html.j2``: ``kind`` is
+``p``, ``h3``, ``table``, ``kv``, ``lines``, ``alert``, ``box`` or ``figure``."""
 
-    Floats show one decimal (``"順位"`` columns with whole numbers show none); booleans
-    はい/"" ; missing values are empty. ``row_classes`` gives a CSS class per row
-    (``selected``, ``runner``, ``ineligible``, ``total``).
-    """
+
+def _table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_class: str = "shinsa",
+           formatters: Mapping[str, Callable[[object], str]] | None = None) -> dict[str, Any]:
+    """The display form of ``df`` for the ``table`` macro: head and rows of (text, class) cells."""
     formatters = formatters or {}
-    head = "".join(f"<th scope=\"col\">{html.escape(str(c))}</th>" for c in df.columns)
     rows = []
     for i, row in enumerate(df.itertuples(index=False, name=None)):
         cells = []
@@ -185,22 +156,41 @@ def html_table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, cs
                 text, num = formatters[col](v), False
             else:
                 text, num = _fmt(v, str(col))
-            cls = ' class="num"' if num else (' class="wrap"' if display_width(text) > 36 else "")
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            cls = "num" if num else ("wrap" if display_width(text) > 36 else "")
+            cells.append({"text": text, "cls": cls})
         rc = row_classes[i] if row_classes is not None and i < len(row_classes) and row_classes[i] else ""
-        rows.append(f"<tr{f' class={chr(34)}{rc}{chr(34)}' if rc else ''}>{''.join(cells)}</tr>")
-    return (f'<table class="{css_class}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+        rows.append({"cls": rc, "cells": cells})
+    return {"css_class": css_class, "head": [str(c) for c in df.columns], "rows": rows}
 
 
-def _kv_table(df: pd.DataFrame) -> str:
+def _table_block(df: pd.DataFrame, **kwargs: Any) -> Block:
+    return {"kind": "table", "table": _table(df, **kwargs)}
+
+
+def _blocks_html(blocks: Sequence[Block]) -> str:
+    return "".join(_ENV.get_template("_blocks.html.j2").module.block(b)  # type: ignore[attr-defined]
+                   for b in blocks)
+
+
+def html_table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_class: str = "shinsa",
+               formatters: Mapping[str, Callable[[object], str]] | None = None) -> str:
+    """``df`` as an HTML table (no index): every value escaped, numbers right-aligned.
+
+    Floats show one decimal (``"順位"`` columns with whole numbers show none); booleans
+    はい/"" ; missing values are empty. ``row_classes`` gives a CSS class per row
+    (``selected``, ``runner``, ``ineligible``, ``total``).
+    """
+    return _blocks_html([_table_block(df, row_classes=row_classes, css_class=css_class, formatters=formatters)])
+
+
+def _kv(df: pd.DataFrame) -> Block:
     rows = []
     for k, v in zip(df["項目"], df["値"]):
         text, _ = _fmt(v, str(k))
         if isinstance(v, (float, np.floating)) and not math.isnan(float(v)):
             text = f"{float(v):,.1f}"
-        rows.append(f"<tr><th scope=\"row\">{html.escape(str(k))}</th><td>{html.escape(text)}</td></tr>")
-    return f'<table class="shinsa kv"><tbody>{"".join(rows)}</tbody></table>'
+        rows.append((str(k), text))
+    return {"kind": "kv", "rows": rows}
 
 
 def _status_classes(statuses: Iterable[object]) -> list[str]:
@@ -208,8 +198,8 @@ def _status_classes(statuses: Iterable[object]) -> list[str]:
     return [m.get(str(s), "") for s in statuses]
 
 
-def _p(text: str, cls: str = "note") -> str:
-    return f'<p class="{cls}">{html.escape(text)}</p>'
+def _p(text: str, cls: str = "note") -> Block:
+    return {"kind": "p", "text": text, "cls": cls}
 
 
 # ----------------------------------------------------------------------------------------
@@ -393,10 +383,9 @@ def _chart_png(c: Committee, key: str, cache: dict[str, bytes] | None = None) ->
     return png
 
 
-def _img(png: bytes, alt: str, caption: str = "") -> str:
+def _figure_block(png: bytes, alt: str, caption: str = "") -> Block:
     data = base64.b64encode(png).decode("ascii")
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">{cap}</figure>'
+    return {"kind": "figure", "src": f"data:image/png;base64,{data}", "alt": alt, "caption": caption, "png": png}
 
 
 # ----------------------------------------------------------------------------------------
@@ -404,104 +393,103 @@ def _img(png: bytes, alt: str, caption: str = "") -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def _warnings_html(c: Committee) -> str:
-    ws = c.all_warnings
-    if not ws:
-        return ""
-    items = "".join(f"<li>{html.escape(w)}</li>" for w in ws)
-    return f'<div class="warning" role="alert">注意<ul class="lines">{items}</ul></div>'
-
-
 def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
-                  charts: bool, cache: dict[str, bytes] | None) -> list[tuple[str, Any]]:
-    """Parts of one section: ("html", str) and ("png", (bytes, alt, caption))."""
-    out: list[tuple[str, Any]] = []
+                  charts: bool, cache: dict[str, bytes] | None) -> list[Block]:
+    """The blocks of one section, in order (see :data:`Block`)."""
+    out: list[Block] = []
     if key == "summary":
         summ = tables["概要"]
         summ = summ[~summ["項目"].astype(str).str.startswith("警告")]
-        out.append(("html", _warnings_html(c) + _kv_table(summ)))
+        if c.all_warnings:
+            out.append({"kind": "alert", "title": "注意", "entries": list(c.all_warnings)})
+        out.append(_kv(summ))
     elif key == "ranked":
         t = tables["順位"]
-        out.append(("html", _p("合計点の高い順。選定案の応募は緑、次点は黄、審査対象外は灰色。"
-                               "「選定された割合」は安定性の分析（下記）による。")
-                    + html_table(t, row_classes=_status_classes(t["選定案"]))))
+        out.append(_p("合計点の高い順。選定案の応募は緑、次点は黄、審査対象外は灰色。"
+                      "「選定された割合」は安定性の分析（下記）による。"))
+        out.append(_table_block(t, row_classes=_status_classes(t["選定案"])))
     elif key == "breakdown":
         if charts:
-            out.append(("png", (_chart_png(c, "breakdown", cache), "評価の内訳のグラフ", _CAPTIONS["breakdown"])))
-        out.append(("html", html_table(tables["内訳"], row_classes=_status_classes(c.ranked["status"]))))
+            out.append(_figure_block(_chart_png(c, "breakdown", cache), "評価の内訳のグラフ", _CAPTIONS["breakdown"]))
+        out.append(_table_block(tables["内訳"], row_classes=_status_classes(c.ranked["status"])))
     elif key == "spread":
         if charts:
-            out.append(("png", (_chart_png(c, "spread", cache), "審査員の点数のばらつきのグラフ", _CAPTIONS["spread"])))
-        out.append(("html", html_table(tables["ばらつき"], row_classes=_status_classes(c.ranked["status"]))))
+            out.append(_figure_block(_chart_png(c, "spread", cache), "審査員の点数のばらつきのグラフ", _CAPTIONS["spread"]))
+        out.append(_table_block(tables["ばらつき"], row_classes=_status_classes(c.ranked["status"])))
     elif key == "selection":
         if c.selection is None:
-            out.append(("html", f'<div class="warning">{html.escape(c.selection_error)}</div>'))
+            out.append({"kind": "box", "cls": "warning", "text": c.selection_error, "entries": []})
         else:
             sel = c.selection
-            lines = "".join(f"<li>{html.escape(line)}</li>" for line in sel.summary_ja().splitlines()[1:])
-            out.append(("html",
-                        f'<p class="proposal">選定案（{sel.k}件）: {html.escape(c.names(sel.selected))}</p>'
-                        f'<ul class="lines">{lines}</ul>'
-                        + html_table(tables["選定案"])
-                        + "<h3>応募ごとの理由</h3>"
-                        + html_table(tables["理由"], row_classes=_status_classes(tables["理由"]["状況"]))
-                        + "<h3>次善の選定案</h3>" + html_table(tables["代替案"])
-                        + "<h3>選定数ごとの最良案</h3>" + html_table(tables["選定数別"])))
+            out += [
+                _p(f"選定案（{sel.k}件）: {c.names(sel.selected)}", "proposal"),
+                {"kind": "lines", "entries": sel.summary_ja().splitlines()[1:]},
+                _table_block(tables["選定案"]),
+                {"kind": "h3", "text": "応募ごとの理由"},
+                _table_block(tables["理由"], row_classes=_status_classes(tables["理由"]["状況"])),
+                {"kind": "h3", "text": "次善の選定案"}, _table_block(tables["代替案"]),
+                {"kind": "h3", "text": "選定数ごとの最良案"}, _table_block(tables["選定数別"]),
+            ]
     elif key == "decision":
         if c.decision is None:
-            out.append(("html", _p("選定結果はまだ記録されていません（python -m scoring decide で記録します）。")))
+            out.append(_p("選定結果はまだ記録されていません（python -m scoring decide で記録します）。"))
         else:
             d = c.decision
-            head = (f"{html.escape(d.by)} が {d.recorded_at_jst:%Y-%m-%d %H:%M}（日本時間）に記録。"
-                    f"選定: {html.escape(c.names(d.selected))}")
-            box = "warning" if c.decision_warnings else "ok"
-            extra = "".join(f"<li>{html.escape(w)}</li>" for w in c.decision_warnings)
-            body = f'<div class="{box}">{head}' + (f'<ul class="lines">{extra}</ul>' if extra else "") + "</div>"
+            head = (f"{d.by} が {d.recorded_at_jst:%Y-%m-%d %H:%M}（日本時間）に記録。"
+                    f"選定: {c.names(d.selected)}")
+            out.append({"kind": "box", "cls": "warning" if c.decision_warnings else "ok", "text": head,
+                        "entries": list(c.decision_warnings)})
             if d.note:
-                body += _p(f"注記: {d.note}", "lead")
+                out.append(_p(f"注記: {d.note}", "lead"))
             t = tables["選定結果"]
-            out.append(("html", body + html_table(t, row_classes=["selected" if v == "選定" else "" for v in t["決定"]])))
+            out.append(_table_block(t, row_classes=["selected" if v == "選定" else "" for v in t["決定"]]))
     elif key == "stability":
         s = c.stability_summary
-        text = ""
-        if s:
-            text = _p(f"再標本化 {int(s.get('n_boot', 0))} 回（乱数の種 {s.get('seed', 0)}）のうち、選定案と同じ顔ぶれが"
-                      f"選ばれたのは {100 * float(s.get('baseline_frequency', 0)):.1f}％、選定案の応募が残った割合は平均 "
-                      f"{100 * float(s.get('mean_overlap', float('nan'))):.1f}％。", "lead")
         if charts:
-            out.append(("png", (_chart_png(c, "stability", cache), "選定の安定性のグラフ", _CAPTIONS["stability"])))
+            out.append(_figure_block(_chart_png(c, "stability", cache), "選定の安定性のグラフ", _CAPTIONS["stability"]))
+        if s:
+            out.append(_p(f"再標本化 {int(s.get('n_boot', 0))} 回（乱数の種 {s.get('seed', 0)}）のうち、選定案と同じ顔ぶれが"
+                          f"選ばれたのは {100 * float(s.get('baseline_frequency', 0)):.1f}％、選定案の応募が残った割合は平均 "
+                          f"{100 * float(s.get('mean_overlap', float('nan'))):.1f}％。", "lead"))
         t = tables["安定性"]
         classes = ["ineligible" if pd.isna(r) else ("selected" if sel else ("runner" if b else ""))
                    for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")]
-        out.append(("html", text + html_table(t, row_classes=classes)))
+        out.append(_table_block(t, row_classes=classes))
     elif key == "coverage":
         t = tables["地域×テーマ"]
         legend = "、".join(f"{k}) {v}" for k, v in THEMES.items())
-        out.append(("html", _p(f"各地方ブロック・重点テーマの応募件数と選定案の件数。重点テーマ: {legend}")
-                    + html_table(t, row_classes=["total" if b == "合計" else "" for b in t["地方ブロック"]])))
+        out.append(_p(f"各地方ブロック・重点テーマの応募件数と選定案の件数。重点テーマ: {legend}"))
+        out.append(_table_block(t, row_classes=["total" if b == "合計" else "" for b in t["地方ブロック"]]))
     elif key == "map":
         if charts:
-            out.append(("png", (_chart_png(c, "map", cache), "応募と選定案の地図", _CAPTIONS["map"])))
+            out.append(_figure_block(_chart_png(c, "map", cache), "応募と選定案の地図", _CAPTIONS["map"]))
     elif key == "reliability":
-        out.append(("html", _p(c.reliability_headline, "lead") + _p(
+        out += [_p(c.reliability_headline, "lead"), _p(
             "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
-            "分かれている（Krippendorff 2004）。ICC・Kendall の W は全員が全応募を採点した場合のみ。")
-            + html_table(tables["信頼性"])))
+            "分かれている（Krippendorff 2004）。ICC・Kendall の W は全員が全応募を採点した場合のみ。"),
+            _table_block(tables["信頼性"])]
     elif key == "notes":
-        out.append(("html", _kv_table(tables["注記"])))
+        out.append(_kv(tables["注記"]))
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
+
+
+def _section(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *, heading: bool = True,
+             charts: bool = True, cache: dict[str, bytes] | None = None) -> dict[str, Any]:
+    blocks = _section_body(c, key, tables, charts=charts, cache=cache)
+    return {"key": key, "heading": SECTIONS[key] if heading else "", "blocks": blocks}
 
 
 def section_html(c: Committee, key: str, *, heading: bool = True, charts: bool = True,
                  tables: Mapping[str, pd.DataFrame] | None = None, cache: dict[str, bytes] | None = None) -> str:
     """One section of the committee material as an HTML fragment (charts as data URIs)."""
     tables = tables if tables is not None else tables_ja(c)
-    parts = _section_body(c, key, tables, charts=charts, cache=cache)
-    body = "".join(v if kind == "html" else _img(*v) for kind, v in parts)
-    h = f"<h2>{html.escape(SECTIONS[key])}</h2>" if heading else ""
-    return f'<section id="{key}">{h}{body}</section>'
+    return _render("section.html.j2", s=_section(c, key, tables, heading=heading, charts=charts, cache=cache))
+
+
+def _fragment(blocks: Sequence[Block], *, style: bool = True, css_class: str = "shinsa-committee") -> str:
+    return _render("fragment.html.j2", blocks=blocks, style=style, css_class=css_class)
 
 
 def open_committee(round_path: str | Path | None = None) -> tuple[Committee | None, Any]:
@@ -516,8 +504,7 @@ def open_committee(round_path: str | Path | None = None) -> tuple[Committee | No
     try:
         return build_committee(round_path), HTML("")
     except NoScoresError as e:
-        return None, HTML(f'<style>{CSS}</style><div class="shinsa-committee shinsa-notice">'
-                          f"{_p(str(e))}</div>")
+        return None, HTML(_fragment([_p(str(e))], css_class="shinsa-committee shinsa-notice"))
 
 
 def section(c: Committee | None, key: str) -> list[Any]:
@@ -537,14 +524,18 @@ def section(c: Committee | None, key: str) -> list[Any]:
         c.render_cache["tables_ja"] = tables_ja(c)
     tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
     out: list[Any] = []
-    for kind, v in _section_body(c, key, tables, charts=True, cache=cache):
-        if kind == "html":
-            out.append(HTML(f'<style>{CSS}</style><div class="shinsa-committee">{v}</div>'))
-        else:
-            png, _alt, caption = v
-            out.append(Image(data=png, format="png"))
-            if caption:
-                out.append(HTML(f'<div class="shinsa-committee">{_p(caption)}</div>'))
+    run: list[Block] = []
+    for b in [*_section_body(c, key, tables, charts=True, cache=cache), None]:
+        if b is not None and b["kind"] != "figure":
+            run.append(b)
+            continue
+        if run:
+            out.append(HTML(_fragment(run)))
+            run = []
+        if b is not None:
+            out.append(Image(data=b["png"], format="png"))
+            if b["caption"]:
+                out.append(HTML(_fragment([_p(b["caption"])], style=False)))
     return out
 
 
@@ -552,22 +543,10 @@ def committee_html(c: Committee) -> str:
     """The whole committee material as one static HTML page (Japanese, offline, printable)."""
     tables = tables_ja(c)
     cache: dict[str, bytes] = {}
-    keys = [k for k in SECTIONS if k != "summary"]
-    body = "".join(section_html(c, k, tables=tables, cache=cache) for k in keys)
-    title = f"選定委員会資料 — {c.round_name}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="ja"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{CSS}{_PAGE_CSS}</style></head>"
-        '<body><main class="shinsa-committee">'
-        f"<h1>選定委員会資料</h1><p class=\"lead\">{html.escape(c.round_name)}</p>"
-        f'<p class="meta">作成 {c.generated_at:%Y-%m-%d %H:%M}（日本時間）　評価基準の版 {html.escape(c.rubric_version)}'
-        f"　設定ハッシュ {html.escape(c.settings_hash)}</p>"
-        + section_html(c, "summary", tables=tables, cache=cache)
-        + body
-        + "</main></body></html>\n"
-    )
+    keys = ["summary", *(k for k in SECTIONS if k != "summary")]
+    return _render("committee.html.j2", c=c, title=f"選定委員会資料 — {c.round_name}",
+                   generated=f"{c.generated_at:%Y-%m-%d %H:%M}",
+                   sections=[_section(c, k, tables, cache=cache) for k in keys])
 
 
 def write_committee_workbook(c: Committee, path: str | Path) -> Path:
