@@ -14,13 +14,14 @@ Typical use in a notebook::
 from __future__ import annotations
 
 import datetime as dt
+import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, BinaryIO, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -41,6 +42,15 @@ from ..core.normalize import (
     parse_theme,
 )
 from ..core.reference import prefectures
+from ..core.safefiles import (
+    BOMB_ACTION,
+    UnsafeFileError,
+    inspect_xlsx,
+    link_problem,
+    name_problem,
+    open_regular,
+    visible_name,
+)
 from ..core.schema import (
     FIELDS,
     FIELDS_BY_KEY,
@@ -178,11 +188,11 @@ def _sniff_ole(path: Path) -> tuple[str, str]:
     )
 
 
-def _read_cells(path: Path, read: _Read) -> dict[str, tuple[int, object]] | None:
+def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] | None:
     """Field key → (row, input value) from the sheet, or None if the file is not usable."""
     corrupt_action = "ファイルが壊れています（送信途中で切れた可能性があります）。再送を依頼してください。"
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(source, read_only=True, data_only=True)
     except zipfile.BadZipFile:
         read.add("error", "ファイルが壊れていて開けません（zip として読めません）。", corrupt_action)
         return None
@@ -343,25 +353,36 @@ def _municipality_counts() -> dict[str, int]:
 
 
 def _read(path: Path, max_bytes: int) -> _Read:
-    read = _Read(file=path.name)
+    read = _Read(file=visible_name(path.name))
+    unreadable = "ファイルの権限を確認するか、別の場所にコピーしてから読み込んでください。"
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            read.add("error",
-                     f"ファイルが大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {max_bytes / 1024 / 1024:.1f} MB）。開いていません。",
-                     "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。")
-            return read
-        with path.open("rb") as fh:
+        fh = open_regular(path)
+    except UnsafeFileError as exc:
+        read.add("error", str(exc), "応募書であれば、通常のファイルとしてこのフォルダに保存し直してください。"
+                 if "通常のファイルではありません" in str(exc) else unreadable)
+        return read
+    with fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                read.add("error",
+                         f"ファイルが大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {max_bytes / 1024 / 1024:.1f} MB）。開いていません。",
+                         "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。")
+                return read
             head = fh.read(8)
-    except OSError as exc:
-        read.add("error", f"ファイルを読めません（{exc.strerror or exc}）。",
-                 "ファイルの権限を確認するか、別の場所にコピーしてから読み込んでください。")
-        return read
-    sniffed = _sniff(path, head)
-    if sniffed is not None:
-        read.add("error", *sniffed)
-        return read
-    cells = _read_cells(path, read)
+            fh.seek(0)
+        except OSError as exc:
+            read.add("error", f"ファイルを読めません（{exc.strerror or exc}）。", unreadable)
+            return read
+        sniffed = _sniff(path, head)
+        if sniffed is not None:
+            read.add("error", *sniffed)
+            return read
+        bomb = inspect_xlsx(fh)
+        if bomb is not None:
+            read.add("error", bomb, BOMB_ACTION)
+            return read
+        cells = _read_cells(fh, read)
     if cells is None:
         return read
     values = _read_fields(cells, read)
@@ -562,6 +583,15 @@ def read_applications(
         name = path.name
         if name.startswith(".") or name.lower() in _IGNORED_NAMES:
             continue
+        ext = path.suffix.lower()
+        unsafe = name_problem(name) or link_problem(path, folder)
+        if unsafe is not None:
+            n_books += ext in (".xlsx", ".xlsm")
+            problems.append(_problem(
+                visible_name(name), "error", unsafe,
+                "提出されたファイルか確認し、応募書であれば通常の名前（見えない文字なし）のファイルとして"
+                "このフォルダに保存し直してください。"))
+            continue
         if path.is_dir():
             problems.append(_problem(name, "warning", "サブフォルダです。中のファイルは読み込んでいません。",
                                      "応募書であれば、このフォルダの直下に移してください。"))
@@ -571,7 +601,6 @@ def read_applications(
                 name, "warning", "Excel で開いたままのロックファイルです。無視しました。",
                 "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。"))
             continue
-        ext = path.suffix.lower()
         if ext not in (".xlsx", ".xlsm"):
             problems.append(_other_file(name))
             continue
