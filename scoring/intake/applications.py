@@ -140,6 +140,8 @@ class _Read:
     record: dict[str, Any] | None = None
     problems: list[dict[str, str]] = dataclass_field(default_factory=list)
     cells: dict[str, str] = dataclass_field(default_factory=dict)
+    #: Fields already reported (a formula without a usable value): not reported again as empty.
+    reported: set[str] = dataclass_field(default_factory=set)
 
     def add(self, severity: str, message: str, action: str, *, key: str = "", cell: str = "") -> None:
         label = FIELDS_BY_KEY[key].label if key else ""
@@ -192,7 +194,7 @@ def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] 
     """Field key → (row, input value) from the sheet, or None if the file is not usable."""
     corrupt_action = "ファイルが壊れています（送信途中で切れた可能性があります）。再送を依頼してください。"
     try:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        wb = load_workbook(source, read_only=True, data_only=False)
     except zipfile.BadZipFile:
         read.add("error", "ファイルが壊れていて開けません（zip として読めません）。", corrupt_action)
         return None
@@ -220,12 +222,12 @@ def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] 
         input_col = column_index_from_string(INPUT_COL)
         key_col = column_index_from_string(KEY_COL)
         cells: dict[str, tuple[int, object]] = {}
-        rows = wb[TEMPLATE_SHEET].iter_rows(
-            min_row=FIRST_ROW, min_col=input_col, max_col=key_col, values_only=True
-        )
-        for row, values in enumerate(rows, start=FIRST_ROW):
-            if len(values) <= key_col - input_col:
+        formulas: dict[str, str] = {}
+        rows = wb[TEMPLATE_SHEET].iter_rows(min_row=FIRST_ROW, min_col=input_col, max_col=key_col)
+        for row, row_cells in enumerate(rows, start=FIRST_ROW):
+            if len(row_cells) <= key_col - input_col:
                 continue
+            values = [c.value for c in row_cells]
             key = values[key_col - input_col]
             if not isinstance(key, str) or key.strip() not in FIELDS_BY_KEY:
                 continue
@@ -240,12 +242,68 @@ def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] 
                 )
                 continue
             cells[key] = (row, values[0])
+            if row_cells[0].data_type == "f":
+                formulas[key] = str(values[0])
+        if formulas:
+            _use_cached_values(source, formulas, cells, read)
         return cells
     except Exception as exc:  # noqa: BLE001 - a damaged sheet: report, do not crash
         read.add("error", f"シートを読み取れませんでした（{type(exc).__name__}: {exc}）。", corrupt_action)
         return None
     finally:
         wb.close()
+
+
+def _use_cached_values(
+    source: BinaryIO, formulas: Mapping[str, str], cells: dict[str, tuple[int, object]], read: _Read
+) -> None:
+    """Replace each input formula by its cached value, and report every one.
+
+    A formula is never silent. Its cached value (what the program that saved the file
+    computed) is used with a warning. It is an error, and the field is left empty, when
+    there is no cached value (openpyxl writes none), when it is an Excel error (#REF!), and
+    when it is 0 or empty: programs that write formulas without computing them
+    (xlsxwriter, some converters) store 0 there, so ``=2+1+2+1`` would be read as 0 人, and
+    Excel itself gives 0 for a reference to an empty cell (``=B1``). A real 0 costs a
+    prefecture one retyped cell; a wrong 0 would cost a wrong score.
+    """
+    source.seek(0)
+    wanted = {cells[key][0]: key for key in formulas}
+    cached: dict[str, tuple[object, str]] = {}
+    wb = load_workbook(source, read_only=True, data_only=True)
+    try:
+        column = column_index_from_string(INPUT_COL)
+        rows = wb[TEMPLATE_SHEET].iter_rows(min_row=min(wanted), max_row=max(wanted),
+                                            min_col=column, max_col=column)
+        for row, (cell,) in enumerate(rows, start=min(wanted)):
+            if row in wanted:
+                cached[wanted[row]] = (cell.value, cell.data_type)
+    finally:
+        wb.close()
+    for key, formula in formulas.items():
+        row = cells[key][0]
+        cell = f"{INPUT_COL}{row}"
+        label = FIELDS_BY_KEY[key].label
+        value, data_type = cached.get(key, (None, "n"))
+        shown = formula if len(formula) <= 40 else formula[:40] + "…"
+        if value is None or data_type == "e" or value == "" or (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0):
+            why = ("計算結果が保存されていません" if value is None or value == "" else
+                   f"計算結果がエラー値 {value} です" if data_type == "e" else
+                   "保存された計算結果が 0 で、計算されずに保存された可能性があります")
+            read.add("error",
+                     f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っており、"
+                     f"{why}。この項目は読み込んでいません。",
+                     f"{cell} に数式ではなく値を直接入力して再提出するよう依頼してください。", key=key, cell=cell)
+            cells[key] = (row, None)
+            read.reported.add(key)
+        else:
+            read.add("warning",
+                     f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っています。"
+                     f"保存された計算結果「{value}」を使いました。",
+                     f"{cell} の値が正しいか確認してください。次回からは値を直接入力するよう依頼してください。",
+                     key=key, cell=cell)
+            cells[key] = (row, value)
 
 
 def _parse(f: Field, value: object) -> object:
@@ -284,6 +342,8 @@ def _read_fields(cells: Mapping[str, tuple[int, object]], read: _Read) -> dict[s
             continue
         row, raw = cells[f.key]
         cell = f"{INPUT_COL}{row}"
+        if f.key in read.reported:
+            continue
         if is_blank(raw):
             if f.required:
                 read.add("error", f"必須項目「{f.label}」（{cell}）が空欄です。",
@@ -558,7 +618,12 @@ def read_applications(
     Sorted by file, then row.
 
     Kinds of problem: folder missing or without .xlsx files; non-xlsx files; lock files;
-    subfolders; file over ``max_bytes``; empty file; text or PDF named .xlsx; corrupt zip;
+    subfolders; a name with control, bidirectional or zero-width characters (shown as
+    ``<U+202E>``, not read); a symbolic link leaving the folder (not read); a FIFO, device
+    or other non-regular file (never opened); a decompression bomb
+    (:func:`scoring.core.safefiles.inspect_xlsx`, not opened); a formula in an input cell
+    (its cached value used with a warning; none, 0, empty or an error value is an error
+    「数式のセル: 値を直接入力してください」); file over ``max_bytes``; empty file; text or PDF named .xlsx; corrupt zip;
     password-protected (encrypted) file; .xls binary renamed; another template version
     or no 応募書 sheet (様式が異なります, file not loaded); a field row deleted or
     duplicated; a required field empty; a value that cannot be read (number, date,
