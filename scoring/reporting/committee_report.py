@@ -63,6 +63,7 @@ __all__ = [
     "selection_map",
     "spread_chart",
     "stability_chart",
+    "write_committee_pdf",
     "write_committee_reports",
     "write_committee_workbook",
 ]
@@ -556,7 +557,7 @@ def write_committee_workbook(c: Committee, path: str | Path) -> Path:
 
 def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str | Path, *,
                             committee: Committee | None = None, **options: Any) -> dict[str, Path]:
-    """Write ``committee.html`` and ``committee.xlsx`` into ``out_dir``.
+    """Write ``committee.html``, ``committee.xlsx`` and ``committee.pdf`` into ``out_dir``.
 
     Parameters
     ----------
@@ -572,21 +573,52 @@ def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str |
     Returns
     -------
     dict
-        ``{"html": Path, "xlsx": Path}``.
+        ``{"html": Path, "xlsx": Path, "pdf": Path}``.
     """
     c = committee if committee is not None else build_committee(rnd, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page, book = out / "committee.html", out / "committee.xlsx"
-    # Both are written beside their targets first and then put in place together, so a
-    # failure leaves the previous material as it was, never half of a new one.
-    tmp_page, tmp_book = out / ".committee.html.tmp", out / ".committee.xlsx.tmp"
+    targets = {"html": out / "committee.html", "xlsx": out / "committee.xlsx", "pdf": out / "committee.pdf"}
+    # All three are written beside their targets first and then put in place together, so a
+    # failure leaves the previous material as it was, never part of a new one.
+    tmp = {k: out / f".{p.name}.tmp" for k, p in targets.items()}
     try:
-        tmp_page.write_text(committee_html(c), encoding="utf-8")
-        write_committee_workbook(c, tmp_book)
-        os.replace(tmp_book, book)
-        os.replace(tmp_page, page)
+        page = committee_html(c)
+        tmp["html"].write_text(page, encoding="utf-8")
+        write_committee_workbook(c, tmp["xlsx"])
+        write_committee_pdf(c, tmp["pdf"], page=page)
+        for k in ("xlsx", "pdf", "html"):
+            os.replace(tmp[k], targets[k])
     finally:
-        tmp_page.unlink(missing_ok=True)
-        tmp_book.unlink(missing_ok=True)
-    return {"html": page, "xlsx": book}
+        for t in tmp.values():
+            t.unlink(missing_ok=True)
+    return targets
+
+
+def _data_urls_only(url: str, *args: Any, **kwargs: Any) -> Any:
+    """URL fetcher of older WeasyPrint (a function): data: URLs only."""
+    if not url.startswith("data:"):
+        raise ValueError(f"committee.pdf は外部の URL を読みません: {url[:80]}")
+    from weasyprint import default_url_fetcher
+
+    return default_url_fetcher(url, *args, **kwargs)
+
+
+def write_committee_pdf(c: Committee, path: str | Path, *, page: str | None = None) -> Path:
+    """Write ``committee.pdf``: the page of :func:`committee_html` printed by WeasyPrint.
+
+    A4 portrait, Japanese fonts (Debian ``fonts-noto-cjk``) embedded as subsets, the round
+    name and 委員限り in the running header and 「n / N」 in the footer of every page, table
+    header rows repeated where a table continues on the next page. Nothing is fetched: the
+    charts are data: URLs and any other URL is refused. ``page`` is the HTML when already
+    rendered.
+    """
+    import weasyprint  # heavy (Pango through cffi): loaded only when a PDF is written
+
+    out = Path(path)
+    fetcher: Any = _data_urls_only
+    if hasattr(weasyprint, "URLFetcher"):   # WeasyPrint ≥ 68: a class with a protocol list
+        fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
+    doc = weasyprint.HTML(string=page if page is not None else committee_html(c), url_fetcher=fetcher)
+    doc.write_pdf(out)
+    return out

@@ -420,7 +420,7 @@ def test_html_is_japanese_and_shows_the_tables(reports: dict[str, Path], committ
     assert committee.settings_hash in text
     # the round name with "=" is escaped text, not markup
     assert "=HYPERLINK(&quot;#注記!A1&quot;" in page
-    assert "@page { size: A4 landscape" in page and "@media print" in page
+    assert "@page { size: A4 portrait" in page and "@media print" in page
 
 
 def test_every_section_renders_alone(committee: Committee) -> None:

@@ -1,0 +1,126 @@
+"""committee.pdf, read back with poppler-utils (pdfinfo, pdffonts, pdftotext).
+
+What a committee member holds in their hands: A4 portrait, Japanese fonts embedded, the
+round name and 委員限り on every page, 「n / N」 in the footer, no near-empty page, body text
+of at least 10.5 pt; and the page behind it escapes whatever people typed (autoescape).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scoring.analysis.committee import Committee, build_committee
+from scoring.demo.simulate import write_demo_scores
+from scoring.reporting.committee_report import committee_html, write_committee_reports
+from scoring.round.loader import load_round
+from scoring.store.scores import ScoreStore
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
+                                reason="poppler-utils is missing (scripts/system-deps.sh installs it)")
+
+ROUND_NAME = "令和8年度 審査（架空のデモ）<script>alert(1)</script>"
+#: Noto Sans CJK: pdftotext's word box is (ascent + descent) = 1.448 em high.
+CJK_BOX = 1.448
+
+
+@pytest.fixture(scope="module")
+def committee(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> Committee:
+    rd = demo_round_copier(tmp_path_factory.mktemp("pdf_round"))
+    data = yaml.safe_load((rd / "round.yaml").read_text(encoding="utf-8"))
+    data["name"] = ROUND_NAME
+    (rd / "round.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rnd = load_round(rd)
+    with ScoreStore.open(rnd) as store:
+        write_demo_scores(rnd, store)
+    return build_committee(rnd, n_boot=200, seed=1)
+
+
+@pytest.fixture(scope="module")
+def reports(committee: Committee, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_committee_reports(None, tmp_path_factory.mktemp("pdf_out"), committee=committee)
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def _pages(pdf: Path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", _run("pdfinfo", str(pdf)), re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+
+def _page_text(pdf: Path, i: int) -> str:
+    return _run("pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-")
+
+
+def test_report_writes_the_pdf_beside_the_page_and_the_workbook(reports: dict[str, Path]) -> None:
+    assert set(reports) == {"html", "xlsx", "pdf"}
+    assert reports["pdf"].read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in reports["pdf"].parent.iterdir()) == [
+        "committee.html", "committee.pdf", "committee.xlsx"]
+
+
+def test_a4_portrait_and_a_sane_number_of_pages(reports: dict[str, Path]) -> None:
+    info = _run("pdfinfo", str(reports["pdf"]))
+    w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())  # type: ignore[union-attr]
+    assert (round(w), round(h)) == (595, 842)          # A4 portrait, in points
+    assert 6 <= _pages(reports["pdf"]) <= 16
+
+
+def test_fonts_are_embedded_japanese_fonts(reports: dict[str, Path]) -> None:
+    rows = _run("pdffonts", str(reports["pdf"])).splitlines()[2:]
+    assert rows
+    for row in rows:
+        name, emb = row.split()[0], row.split()[-5]
+        assert emb == "yes", row
+        assert "CJK" in name, row                      # Debian's Noto Sans CJK, nothing else
+
+
+def test_every_page_has_the_header_the_page_number_and_enough_text(reports: dict[str, Path],
+                                                                   committee: Committee) -> None:
+    pdf = reports["pdf"]
+    n = _pages(pdf)
+    for i in range(1, n + 1):
+        text = _page_text(pdf, i)
+        assert "委員限り" in text, f"page {i}"
+        assert re.search(rf"(?m)^\s*{i} / {n}\s*$", text), f"page {i}: no 「{i} / {n}」"
+        assert "令和8年度 審査（架空のデモ）" in text, f"page {i}: no round name in the header"
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        assert len(lines) >= 5 + 3, f"page {i} is nearly empty ({len(lines)} lines with header and footer)"
+
+
+def test_body_text_is_at_least_10_5_pt(reports: dict[str, Path]) -> None:
+    """Every word between the running header and the footer (the page margins are 20 and
+    16 mm) is set in 10.5 pt or larger."""
+    bbox = _run("pdftotext", "-bbox", str(reports["pdf"]), "-")
+    top, bottom = 20 / 25.4 * 72, 842 - 16 / 25.4 * 72
+    words = [(float(m.group(1)), float(m.group(2)), m.group(3))
+             for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', bbox)]
+    body = [(y1 - y0, w) for y0, y1, w in words if y0 >= top and y1 <= bottom]
+    assert len(body) > 500
+    small = [(round(h / CJK_BOX, 1), w) for h, w in body if h / CJK_BOX < 10.45]
+    assert small == []
+
+
+def test_the_page_is_self_contained_and_escaped(committee: Committee) -> None:
+    apps = committee.applications.copy()
+    ranked = committee.ranked.copy()
+    evil = '<img src=x onerror="alert(2)">'
+    first = str(ranked.index[0])
+    apps.loc[first, "prefecture_name"] = evil
+    ranked.loc[first, "prefecture_name"] = evil
+    ranked.loc[first, "flags"] = "<script>alert(3)</script>"
+    c = dataclasses.replace(committee, applications=apps, ranked=ranked, render_cache={})
+    page = committee_html(c)
+    assert "<script" not in page.lower()
+    assert "<img src=x" not in page and "onerror=\"alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page          # the round name
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in page  # a prefecture's name
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page          # a note of the ranking
