@@ -182,6 +182,22 @@ _THEME_LETTER = re.compile(
 )
 
 
+#: Words that name one theme when they appear in longer text (besides the theme's full name).
+#: Used to find every theme a text mentions, so that 「共同調達とデータ利活用」 is two themes.
+_THEME_WORDS: dict[str, tuple[str, ...]] = {
+    "A": ("共同調達",),
+    "B": ("フロントヤード",),
+    "C": ("庁内dx", "業務改善"),
+    "D": ("データ利活用",),
+    "E": ("人材の確保・育成", "方針の策定"),
+    "F": (),
+}
+#: A theme letter standing alone after the first one (「A、D」, 「A) …、D) …」), not inside a word (DX, AI).
+_OTHER_LETTER = re.compile(r"(?<![a-z])([a-f])(?![a-z])")
+#: "AI" as a word, not inside another ASCII word: theme F.
+_AI_WORD = re.compile(r"(?<![a-z])ai(?![a-z])")
+
+
 @lru_cache(maxsize=1)
 def _theme_names() -> dict[str, str]:
 
@@ -197,6 +213,21 @@ def _themes_in(text: str) -> list[str]:
     return [c for c, n in names.items() if (len(text) >= 2 and text in n) or n in text]
 
 
+def _themes_mentioned(text: str) -> set[str]:
+    """Codes of every theme whose full name or one of :data:`_THEME_WORDS` appears in ``text``."""
+    found = {c for c, n in _theme_names().items() if n in text}
+    found |= {c for c, words in _THEME_WORDS.items() if any(w in text for w in words)}
+    if _AI_WORD.search(text):
+        found.add("F")
+    return found
+
+
+def _several(value: object, codes: Iterable[str], expected: str) -> ValueError:
+    named = "、".join(f"{c}) {THEMES[c]}" for c in sorted(set(codes)))
+    return ValueError(f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。"
+                      f"この事業では重点テーマは1つです。{expected}")
+
+
 def parse_theme(value: object) -> str:
     """The code ("A".."F") of a 重点テーマ.
 
@@ -205,10 +236,14 @@ def parse_theme(value: object) -> str:
     (``A) システムの共同調達``), or the name alone, exactly or as an unambiguous part of
     it (``データ利活用``, ``AI``). A letter followed by another theme's name is an error.
 
+    Nothing is guessed: text that names more than one theme is an error, whether by letters
+    (``A、D``, ``A) …、D) …``) or by names (``共同調達とデータ利活用``), since the call
+    allows one theme.
+
     Raises
     ------
     ValueError
-        If empty, unknown, ambiguous, or if letter and name disagree.
+        If empty, unknown, ambiguous (several themes), or if letter and name disagree.
     """
 
     _require(value, "重点テーマ")
@@ -218,20 +253,25 @@ def parse_theme(value: object) -> str:
     if m:
         code = m.group(1).upper()
         rest = text[m.end():].strip(".)-:、 ")
+        letters = {code, *(c.upper() for c in _OTHER_LETTER.findall(rest))}
+        if len(letters) > 1:
+            raise _several(value, letters, expected)
         if rest:
-            others = [c for c in _themes_in(rest) if c != code]
-            if others and code not in _themes_in(rest):
+            mentioned = set(_themes_in(rest)) | _themes_mentioned(rest)
+            others = sorted(mentioned - {code})
+            if others and code not in mentioned:
                 named = "、".join(f"{c}) {THEMES[c]}" for c in others)
                 raise ValueError(
                     f"「{_shown(value)}」は記号 {code} とテーマ名（{named}）が一致しません。{expected}"
                 )
+            if others:
+                raise _several(value, mentioned, expected)
         return code
-    found = _themes_in(text)
+    found = sorted(set(_themes_in(text)) | _themes_mentioned(text))
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        named = "、".join(f"{c}) {THEMES[c]}" for c in found)
-        raise ValueError(f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。{expected}")
+        raise _several(value, found, expected)
     raise ValueError(f"「{_shown(value)}」は重点テーマとして認識できません。{expected}")
 
 
@@ -405,6 +445,10 @@ def parse_date(value: object) -> dt.date:
 
 # ---------------------------------------------------------------- choices, e-mail
 
+#: Negations in typed choices (ありません, 構築済ではない, 無く): never matched to a choice by a part.
+_NEGATION = re.compile(r"ない|ません|無い|無く|なく|not|no(?![a-z])")
+
+
 def parse_choice(
     value: object, choices: Iterable[str], aliases: Mapping[str, str] | None = None
 ) -> str:
@@ -415,10 +459,15 @@ def parse_choice(
     the typed text or is contained in it is accepted (構築済み → 構築済). ``aliases`` maps
     further typed forms to a choice (有 → あり).
 
+    Nothing is guessed: text that is not an exact choice or alias and holds a negation
+    (ありません, 構築済ではない, 未だ構築していない) is an error, and so is text that
+    contains several choices (なし（予定あり）).
+
     Raises
     ------
     ValueError
-        If empty, unknown or ambiguous; the message lists the choices.
+        If empty, unknown, negated or ambiguous; the message quotes what was typed and
+        lists the choices.
     """
     options = list(choices)
     _require(value, "選択")
@@ -430,9 +479,15 @@ def parse_choice(
     for alias, target in (aliases or {}).items():
         if text == fold(alias).casefold():
             return target
+    if _NEGATION.search(text):
+        raise ValueError(f"「{_shown(value)}」は否定の表現を含むため、どの選択肢か判断できません。"
+                         f"次のいずれかをそのまま選んでください: {listed}")
     near = [c for f, c in folded.items() if f in text or (len(text) >= 2 and text in f)]
     if len(near) == 1:
         return near[0]
+    if len(near) > 1:
+        raise ValueError(f"「{_shown(value)}」は複数の選択肢（{'、'.join(near)}）に当てはまります。"
+                         f"次のいずれか1つを選んでください: {listed}")
     raise ValueError(f"「{_shown(value)}」は選択肢にありません。次のいずれかを選んでください: {listed}")
 
 

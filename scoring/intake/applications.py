@@ -82,7 +82,10 @@ TIMEZONE = "Asia/Tokyo"
 MAX_BYTES = 20 * 1024 * 1024
 
 _POOL_PARTS = ("pool_accelerators", "pool_fixed_term", "pool_fulltime", "pool_outsourced", "pool_secondees")
-_YES_NO_ALIASES = {"有": "あり", "有り": "あり", "○": "あり", "無": "なし", "無し": "なし", "×": "なし"}
+_YES_NO_ALIASES = {"有": "あり", "有り": "あり", "ある": "あり", "○": "あり", "〇": "あり",
+                   "無": "なし", "無し": "なし", "ない": "なし", "無い": "なし", "×": "なし"}
+#: Other spellings of choices that are the same word, not a guess (手挙げ式 for 手上げ式).
+_CHOICE_ALIASES = {"手挙げ式": "手上げ式", "手挙げ": "手上げ式"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Other files that look like an application in the wrong format: an error, not a warning.
@@ -316,7 +319,8 @@ def _parse(f: Field, value: object) -> object:
     if f.kind == "date":
         return parse_date(value)
     if f.kind == "choice":
-        return parse_choice(value, f.choices, _YES_NO_ALIASES if f.choices == YES_NO else None)
+        aliases = _YES_NO_ALIASES if f.choices == YES_NO else _CHOICE_ALIASES
+        return parse_choice(value, f.choices, {k: v for k, v in aliases.items() if v in f.choices})
     if f.kind == "prefecture":
         return parse_prefecture(value)
     if f.kind == "theme":

@@ -234,3 +234,26 @@ def test_parse_email_rejects(typed: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_email(typed)
     assert typed in str(err.value) and "@" in str(err.value)
+
+
+# ---------------------------------------------------------------- nothing is guessed (issue #10)
+
+@pytest.mark.parametrize(
+    ("typed", "choices", "word"),
+    [("ありません", YES_NO, "否定"), ("構築済ではない", POOL_STATUSES, "否定"),
+     ("未だ構築していない", POOL_STATUSES, "否定"), ("なし（予定あり）", YES_NO, "複数の選択肢"),
+     ("手上げ式ではなくプッシュ型", APPLICATION_TYPES, "否定")],
+)
+def test_parse_choice_never_guesses(typed: str, choices: tuple[str, ...], word: str) -> None:
+    with pytest.raises(ValueError) as err:
+        parse_choice(typed, choices)
+    assert f"「{typed}」" in str(err.value) and word in str(err.value)
+    assert "、".join(choices) in str(err.value)
+
+
+@pytest.mark.parametrize("typed", ["A、D", "A) システムの共同調達、D) データ利活用", "共同調達とデータ利活用",
+                                   "AとF", "B・C"])
+def test_parse_theme_one_theme_only(typed: str) -> None:
+    with pytest.raises(ValueError) as err:
+        parse_theme(typed)
+    assert f"「{typed}」" in str(err.value) and "複数のテーマ" in str(err.value)
