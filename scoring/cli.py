@@ -12,7 +12,9 @@ template OUT.xlsx
 lab-settings
     Make Japanese the default language of this environment's JupyterLab.
 audit --round DIR
-    Verify the score store's hash chain; list altered or removed events; exit 1 if any.
+    Verify the score store's hash chain and every signed checkpoint outside the database
+    (:mod:`scoring.store.checkpoints`); list altered, removed or forged events (the first
+    bad one first); exit 1 if any.
 assign --round DIR --per-application R [--seed S] [--force]
     Propose who reviews what and write ``assignments.csv`` into the round folder.
 demo --round DIR [--force]
@@ -30,9 +32,11 @@ decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock C
     changes of scores or settings show as a warning on the committee material.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
-sheets import --round DIR [--reviewer ID] [--db URL] FILE...
-    Validate returned 採点表 (each file all-or-nothing) and import them into the store;
-    print a per-cell Japanese error list; exit 1 when any file had an error.
+sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
+    Validate returned 採点表 (each file all-or-nothing; signed manifest) and import the
+    cells each sheet changed since its export; print a per-cell Japanese error list, and
+    the diff of cells changed in the store meanwhile (the file is then stopped unless
+    ``--overwrite --reason TEXT``); exit 1 when any file had an error or was stopped.
 """
 
 from __future__ import annotations
@@ -207,16 +211,26 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
-        problems = store.verify()
-        last_id, last_hash = store.head()
+        audit = store.audit()
+        last_id, last_hash = audit.head
         print(f"採点データベース: {store.url}")
         print(f"記録: {last_id} 件　チェーンの末尾: イベント {last_id}・ハッシュ {last_hash}")
+    valid = [c for c in audit.checkpoints if c.valid]
+    print(f"署名された記録点: {audit.checkpoint_path}（{len(audit.checkpoints)} 件、うち署名が有効 {len(valid)} 件）")
+    if valid:
+        top = max(valid, key=lambda c: c.head_id)
+        print(f"最後の記録点: {top.label()}　イベント {top.head_id} まで")
+    for w in audit.warnings:
+        print(f"注意: {w}")
+    problems = audit.problems
     if problems.empty:
-        print("改ざん・削除は見つかりませんでした（ハッシュチェーンは正常です）。")
+        print("改ざん・削除は見つかりませんでした（ハッシュチェーンと署名された記録点は正常です）。")
         return 0
     _print_table(f"監査で見つかった問題（{len(problems)} 件）",
                  problems.rename(columns={"event_id": "イベント", "problem": "種類", "message": "内容"}))
-    print("\n採点の記録が変更または削除されています。事務局で原因を確認してください。", file=sys.stderr)
+    first = problems.iloc[0]
+    print(f"\n最初の問題: イベント {int(first['event_id'])}（{first['problem']}）", file=sys.stderr)
+    print("採点の記録が変更または削除されています。事務局で原因を確認してください。", file=sys.stderr)
     return 1
 
 
@@ -374,27 +388,59 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets_import(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .reporting.overview import problem_table
     from .review.sheets import import_sheets
     from .round.loader import load_round
     from .store.scores import ScoreStore
 
+    if args.overwrite and not (args.reason or "").strip():
+        print("エラー: --overwrite には --reason（上書きの理由）が必要です。理由は採点の記録に残ります。", file=sys.stderr)
+        return 2
     rnd = load_round(args.round)
     store = ScoreStore.open(rnd, args.db)
     try:
-        report = import_sheets(rnd, args.files, store, reviewer=args.reviewer)
+        report = import_sheets(rnd, args.files, store, reviewer=args.reviewer, overwrite=args.overwrite,
+                               reason=args.reason)
     finally:
         store.close()
     failed = set(report.loc[report["severity"] == "error", "file"])
     blank = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
+    status = report.attrs["status"]
     for f, n in report.attrs["imported"].items():
         n_blank = int((blank & (report["file"] == f)).sum())
         note = f"（未入力 {n_blank} 箇所は取り込んでいません）" if n_blank else ""
-        if f in failed:
+        if status.get(f) == "conflict":
+            print(f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）")
+        elif f in failed:
             print(f"{f}: エラーがあるため取り込みませんでした（0 件）{note}")
+        elif status.get(f) == "unchanged":
+            print(f"{f}: 変更はありません。何も書き込みませんでした{note}")
         else:
             print(f"{f}: {n} 件の点数を取り込みました{note}")
-    _print_table("採点表の問題一覧（未入力を除く）", problem_table(report[~blank]))
+    conflicts = report.attrs["conflicts"]
+    shown = blank.copy()
+    if len(conflicts):
+        def value(score: object, comment: object) -> str:
+            text = "（点数なし）" if score is None or score != score else f"{float(str(score)):g}点"
+            return f"{text}「{comment}」" if comment else text
+
+        when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert("Asia/Tokyo")
+        diff = pd.DataFrame({
+            "ファイル": conflicts["file"], "セル": conflicts["cell"], "応募": conflicts["application"],
+            "評価項目": [rnd.rubric.criterion(str(c)).label_ja for c in conflicts["criterion"]],
+            "データベースの値": [value(s, c) for s, c in zip(conflicts["store_score"], conflicts["store_comment"])],
+            "データベースの更新日時": when.dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+            "採点表の値": [value(s, c) for s, c in zip(conflicts["sheet_score"], conflicts["sheet_comment"])],
+        })
+        title = ("上書きしたセル（理由: " + str(args.reason).strip() + "）" if args.overwrite
+                 else "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）")
+        _print_table(title, diff)
+        stopped = set(zip(conflicts["file"], conflicts["cell"]))
+        shown |= pd.Series([(f, c) in stopped for f, c in zip(report["file"], report["cell"])], index=report.index)
+    _print_table("採点表の問題一覧（未入力と上の表を除く）" if len(conflicts) else "採点表の問題一覧（未入力を除く）",
+                 problem_table(report[~shown]))
     return 1 if failed else 0
 
 
@@ -447,6 +493,9 @@ def _parser() -> argparse.ArgumentParser:
     _round_option(si)
     si.add_argument("--reviewer", default=None, help="この審査員の採点表に限る（審査員ID）")
     si.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
+    si.add_argument("--overwrite", action="store_true",
+                    help="書き出し後に採点データベースで変更されたセルも採点表の値で上書きする（--reason が必要）")
+    si.add_argument("--reason", default=None, metavar="TEXT", help="上書きの理由（採点の記録に残る。120 文字まで）")
     si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
     si.set_defaults(func=_cmd_sheets_import)
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")

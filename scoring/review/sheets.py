@@ -22,13 +22,18 @@ Workbook layout
 ``記入方法`` (read-only)
     Round, reviewer, rubric version, export time and instructions.
 ``_manifest`` (very hidden, protected)
-    Key/value rows (:data:`MANIFEST_KEYS`): the sheet format, round name, a hash of the
-    round folder's path, reviewer id, rubric id and version, the application ids in row
-    order, the criterion ids, the export time, and ``hash``: SHA-256 over all of these
-    (:func:`manifest_hash`). The hash detects edits of the manifest (a reviewer "fixing"
-    the reviewer id, an application list typed by hand); it is not a signature and does
-    not stop a determined forger, which the store's own refusals (unknown reviewer,
-    利害関係, out-of-scale scores) still cover.
+    Key/value rows (:data:`MANIFEST_KEYS`): the sheet format and its version (``2``),
+    round name, a hash of the round folder's path, reviewer id, rubric id and version, the
+    application ids in row order, the criterion ids, the export time, ``key_id``
+    (:func:`scoring.core.signing.key_id` of the analyst's key) and ``signature``; then one
+    row ``state:<application>`` per application (:data:`STATE_PREFIX`): the reviewer's
+    cells in the store at export, a JSON list in criterion order of ``null`` (nothing
+    recorded) or ``[last event id, score or null, comment digest]`` (the digest is 12 hex
+    characters of SHA-256 of the comment, ``""`` for none). ``signature`` is
+    :func:`scoring.core.signing.sign` (HMAC-SHA256 with the analyst's key, kept outside
+    the database) over every other row (:func:`manifest_payload`): without the key, nobody
+    can change the reviewer, the applications, the round or the exported state and still
+    import the file. Export creates the key when there is none.
 
 Sheet and workbook protection use no password: it guards against slips, not people.
 To resize columns or rows it need not be removed (that is allowed); everything else an
@@ -38,17 +43,38 @@ Validation on import
 --------------------
 A file is refused as a whole (nothing imported) when any of these is found, each
 reported with file, sheet, cell, field and a Japanese message and action: the file is not
-an Excel workbook or not one of ours (no manifest); the manifest hash does not match; it
-is another round's sheet (round name differs); another reviewer's sheet (when the
-expected reviewer is given) or an unknown reviewer; the rubric version changed since the
-export; header cells changed (columns inserted, deleted or moved); rows deleted, added,
-duplicated or reordered (compared with the manifest's application list); an application
-that is no longer in the round or is now in conflict with the reviewer; text, formulas,
+a regular file or is a zip bomb (:mod:`scoring.core.safefiles`, checked before openpyxl
+opens it); it is not an Excel workbook or not one of ours (no manifest); a sheet of an older format; the
+manifest's signature is missing, made with another key or does not match (the manifest
+was edited); it is another round's sheet (round name differs); another reviewer's sheet
+(when the expected reviewer is given) or an unknown reviewer; the rubric version changed
+since the export; header cells changed (columns inserted, deleted or moved); rows
+deleted, added, duplicated or reordered (compared with the manifest's application list);
+an application that is no longer in the round, is now in conflict with the reviewer, or
+is no longer assigned to them (checked against the round's assignments at import, not
+only the manifest); text, formulas,
 dates, out-of-range or off-step values in score cells (full-width digits such as ``４``
 and a trailing ``点`` are accepted); a missing comment at a level that requires one; a
-change to an application already submitted (提出済). A blank score is not imported and is
-reported as a warning (未入力). A sheet whose round folder path differs but whose round
-name matches (a round folder moved to a shared drive) gives a warning only.
+change to an application already submitted (提出済). A sheet whose round folder path
+differs but whose round name matches (a round folder moved to a shared drive) gives a
+warning only.
+
+Re-imports
+----------
+The ``state:`` rows say what each cell held when the sheet was exported. On import, a
+cell equal to its exported value is never written (an old sheet does not undo newer work
+done in the app or through a later sheet), and a cell equal to what the store holds now
+is not written again (importing the same file twice writes nothing: status
+``"unchanged"``, 「変更はありません。何も書き込みませんでした」). A cell that changed in the
+store after the export *and* that the sheet changes to something else stops the file: it
+is listed with the value in the store and when, and the value in the sheet, and is
+imported only with ``overwrite`` and a ``reason`` (recorded in the events' ``actor``).
+
+Blank scores: a blank score cell whose exported value was blank too is not imported and
+is reported as a warning (未入力). A score the reviewer *cleared* in Excel (blank now,
+a score at export) is a recorded deletion: a score event without a score (the store's
+"cleared" event; the cell is 未採点 again), announced by a warning naming the cell and
+the old score.
 """
 
 from __future__ import annotations
@@ -62,7 +88,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -77,9 +103,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion, Rubric, format_level
-from ..core.errors import StoreError
+from ..core.errors import SheetError, StoreError
 from ..core.excel import set_text
+from ..core.safefiles import BOMB_ACTION, UnsafeFileError, inspect_xlsx, open_regular
 from ..core.schema import PROBLEM_COLUMNS
+from ..core.signing import key_id, load_key, sign, verify
 from ..core.xlsx import write_sheet
 
 if TYPE_CHECKING:
@@ -88,19 +116,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANCHOR_SHEET",
+    "CONFLICT_COLUMNS",
     "FIRST_ROW",
     "GUIDE_SHEET",
     "HEADER_ROW",
     "MANIFEST_KEYS",
     "MANIFEST_SHEET",
+    "MAX_REASON_CHARS",
     "SCORE_SHEET",
     "SHEET_FORMAT",
     "SHEET_FORMAT_VERSION",
+    "STATE_PREFIX",
     "SheetColumn",
     "export_all",
     "export_sheet",
     "import_sheets",
-    "manifest_hash",
+    "manifest_payload",
     "read_manifest",
     "reviewer_applications",
     "sheet_columns",
@@ -111,16 +142,18 @@ __all__ = [
 #: Identifies a workbook written by :func:`export_sheet` (manifest key ``format``).
 SHEET_FORMAT = "shinsa-saitenhyo"
 #: Version of the layout described in the module docstring.
-SHEET_FORMAT_VERSION = "1"
+SHEET_FORMAT_VERSION = "2"
 SCORE_SHEET = "採点"
 ANCHOR_SHEET = "評価基準"
 GUIDE_SHEET = "記入方法"
 MANIFEST_SHEET = "_manifest"
-#: Keys of the manifest, in sheet order; ``hash`` covers all the others.
+#: Fixed keys of the manifest, in sheet order; ``signature`` covers every other row.
 MANIFEST_KEYS: tuple[str, ...] = (
     "format", "format_version", "round_name", "round_path_hash", "reviewer", "rubric_id",
-    "rubric_version", "applications", "criteria", "exported_at", "hash",
+    "rubric_version", "applications", "criteria", "exported_at", "key_id", "signature",
 )
+#: Key prefix of the manifest rows holding the exported state of one application's cells.
+STATE_PREFIX = "state:"
 #: Row of the header of the 採点 sheet, and the first application row.
 HEADER_ROW = 3
 FIRST_ROW = 4
@@ -235,18 +268,63 @@ def reviewer_applications(rnd: ReviewRound, reviewer_id: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """One reviewer cell (application × criterion) as the store holds it: its last score event."""
+
+    event_id: int
+    score: float | None
+    comment: str
+    timestamp: object = None
+
+
+def _norm_comment(value: object) -> str:
+    """A comment as compared between sheet, manifest and store (CRLF → LF, stripped)."""
+    return _s(value).replace("\r\n", "\n").strip()
+
+
+def _comment_digest(comment: object) -> str:
+    text = _norm_comment(comment)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] if text else ""
+
+
+def _same_score(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+
+
+def _state_entry(cell: _Cell | None) -> list[object] | None:
+    if cell is None:
+        return None
+    return [cell.event_id, cell.score, _comment_digest(cell.comment)]
+
+
+def _store_cells(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, str], _Cell]:
+    """The reviewer's cells in the store: the last score event per (application, criterion)."""
+    if store is None:
+        return {}
+    ev = store.events()
+    ev = ev[(ev["kind"] == "score") & (ev["reviewer"].astype(str) == reviewer_id)]
+    out: dict[tuple[str, str], _Cell] = {}
+    for eid, app, crit, score, comment, ts in zip(ev["id"], ev["application"], ev["criterion"], ev["score"],
+                                                  ev["comment"], ev["timestamp"]):
+        missing = score is None or (isinstance(score, float) and math.isnan(score))
+        out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), _s(comment), ts)
+    return out
+
+
 def _round_path_hash(rnd: ReviewRound) -> str:
     return hashlib.sha256(str(Path(rnd.path).resolve()).encode("utf-8")).hexdigest()[:16]
 
 
-def manifest_hash(fields: Mapping[str, str]) -> str:
-    """SHA-256 (hex) over the manifest fields other than ``hash`` (canonical JSON)."""
-    payload = {k: str(fields.get(k, "")) for k in MANIFEST_KEYS if k != "hash"}
-    text = SHEET_FORMAT + "\n" + json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def manifest_payload(fields: Mapping[str, str]) -> dict[str, str]:
+    """What the manifest's ``signature`` signs: every row but ``signature``, as stripped text."""
+    return {str(k): str(v).strip() for k, v in fields.items() if k != "signature"}
 
 
-def _manifest(rnd: ReviewRound, reviewer_id: str, apps: Sequence[str], exported_at: dt.datetime) -> dict[str, str]:
+def _manifest(rnd: ReviewRound, reviewer_id: str, apps: Sequence[str], exported_at: dt.datetime,
+              cells: Mapping[tuple[str, str], _Cell], key: bytes) -> dict[str, str]:
     fields = {
         "format": SHEET_FORMAT,
         "format_version": SHEET_FORMAT_VERSION,
@@ -258,9 +336,15 @@ def _manifest(rnd: ReviewRound, reviewer_id: str, apps: Sequence[str], exported_
         "applications": _SEP.join(apps),
         "criteria": _SEP.join(c.id for c in rnd.rubric.criteria),
         "exported_at": exported_at.isoformat(timespec="seconds"),
+        "key_id": key_id(key),
     }
-    fields["hash"] = manifest_hash(fields)
-    return fields
+    for app in apps:
+        fields[STATE_PREFIX + app] = json.dumps(
+            [_state_entry(cells.get((app, c.id))) for c in rnd.rubric.criteria], separators=(",", ":"))
+    fields["signature"] = sign(manifest_payload(fields), key)
+    ordered = {k: fields[k] for k in MANIFEST_KEYS}  # fixed keys first, then the state rows
+    ordered.update(fields)
+    return ordered
 
 
 def _text(value: object) -> str:
@@ -279,16 +363,28 @@ def read_manifest(path: str | Path) -> dict[str, str] | None:
 
 
 def _manifest_of(wb: Workbook) -> dict[str, str] | None:
+    found = _manifest_rows(wb)
+    return None if found is None else found[0]
+
+
+def _manifest_rows(wb: Workbook) -> tuple[dict[str, str], dict[str, int], list[str]] | None:
+    """``key → value``, ``key → row`` and the keys found more than once (``None``: no manifest)."""
     if MANIFEST_SHEET not in wb.sheetnames:
         return None
     ws = wb[MANIFEST_SHEET]
     out: dict[str, str] = {}
-    for key, value, *_ in ws.iter_rows(min_row=2, max_col=2, values_only=True):
+    rows: dict[str, int] = {}
+    twice: list[str] = []
+    for r, (key, value, *_) in enumerate(ws.iter_rows(min_row=2, max_col=2, values_only=True), start=2):
         if key is not None:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)  # a writer that stored "1" as a number
-            out[str(key).strip()] = "" if value is None else str(value).strip()
-    return out
+            name = str(key).strip()
+            if name in out:
+                twice.append(name)
+            out[name] = "" if value is None else str(value).strip()
+            rows.setdefault(name, r)
+    return out, rows, twice
 
 
 # ---------------------------------------------------------------------------
@@ -302,28 +398,14 @@ def _s(value: object) -> str:
     return str(value)
 
 
-def _current_scores(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, str], tuple[float | None, str]]:
-    """The reviewer's current (score or None, comment) per (application, criterion)."""
-    if store is None:
-        return {}
-    df = store.scores(include_drafts=True)
-    df = df[df["reviewer"].astype(str) == reviewer_id]
-    out: dict[tuple[str, str], tuple[float | None, str]] = {}
-    for app, crit, score, comment in zip(df["application"], df["criterion"], df["score"], df["comment"]):
-        missing = score is None or (isinstance(score, float) and math.isnan(score))
-        out[(str(app), str(crit))] = (None if missing else float(score), _s(comment))
-    return out
-
-
 def _cell_score(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
 
 
 def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: Sequence[str],
-                       store: ScoreStore | None) -> None:
+                       store: ScoreStore | None, current: Mapping[tuple[str, str], _Cell]) -> None:
     reviewer = rnd.reviewer(reviewer_id)
     cols = sheet_columns(rnd.rubric)
-    current = _current_scores(store, reviewer_id)
     statuses = {a: store.status(reviewer_id, a) for a in apps} if store is not None else {}
     last_row = FIRST_ROW + len(apps) - 1
     last_col = get_column_letter(len(cols))
@@ -370,12 +452,12 @@ def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: 
             assert col.criterion is not None
             prior = current.get((app, col.criterion))
             if col.kind == "score":
-                if prior is not None and prior[0] is not None:
-                    cell.value = _cell_score(prior[0])
+                if prior is not None and prior.score is not None:
+                    cell.value = _cell_score(prior.score)
                 cell.alignment = Alignment(horizontal="center", vertical="top")
             else:
-                if prior is not None and prior[1]:
-                    set_text(cell, prior[1])
+                if prior is not None and _norm_comment(prior.comment):
+                    set_text(cell, _norm_comment(prior.comment))
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             if submitted:
                 cell.fill = _LOCKED_FILL
@@ -470,7 +552,8 @@ def _protect_readonly(ws: Worksheet) -> None:
     ws.protection.autoFilter = False  # filtering the reference table is harmless
 
 
-def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: ScoreStore | None = None) -> Path:
+def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: ScoreStore | None = None, *,
+                 key: bytes | None = None) -> Path:
     """Write the Excel 採点表 of one reviewer.
 
     Parameters
@@ -485,7 +568,12 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     store : ScoreStore, optional
         When given, the reviewer's current scores and comments (drafts included) are
         pre-filled, the 状態 column shows 未着手 / 下書き / 提出済, and submitted rows are
-        locked.
+        locked. The manifest records these cells as exported (the ``state:`` rows), so that
+        an import writes only what the reviewer changed and stops at cells changed in the
+        store meanwhile.
+    key : bytes, optional
+        The analyst's signing key (default :func:`scoring.core.signing.load_key`, created
+        when missing).
 
     Returns
     -------
@@ -498,17 +586,21 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
         Unknown reviewer.
     ValueError
         The reviewer has no application to score.
+    SigningError
+        The signing key file is unsafe or not a key.
     """
     apps = reviewer_applications(rnd, reviewer_id)
     if not apps:
         raise ValueError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。")
+    key = load_key(create=True) if key is None else key
+    current = _store_cells(store, reviewer_id)
     exported_at = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=9)))
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = SCORE_SHEET
-    _write_score_sheet(ws, rnd, reviewer_id, apps, store)
+    _write_score_sheet(ws, rnd, reviewer_id, apps, store, current)
 
     anchors = wb.create_sheet(ANCHOR_SHEET)
     write_sheet(anchors, _anchor_frame(rnd.rubric), wrap_over=30)
@@ -524,8 +616,8 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
 
     man = wb.create_sheet(MANIFEST_SHEET)
     man["A1"], man["B1"] = "key", "value"
-    for i, (key, value) in enumerate(_manifest(rnd, reviewer_id, apps, exported_at).items(), start=2):
-        set_text(man.cell(row=i, column=1), key)
+    for i, (name, value) in enumerate(_manifest(rnd, reviewer_id, apps, exported_at, current, key).items(), start=2):
+        set_text(man.cell(row=i, column=1), name)
         set_text(man.cell(row=i, column=2), value)
     man.column_dimensions["A"].width = 18
     man.column_dimensions["B"].width = 70
@@ -540,16 +632,18 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     return out
 
 
-def export_all(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None) -> list[Path]:
+def export_all(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None, *,
+               key: bytes | None = None) -> list[Path]:
     """Write one 採点表 per reviewer into ``out_dir`` (:func:`sheet_filename`).
 
     Reviewers without any application to score are skipped. Returns the written paths in
-    reviewers.yaml order.
+    reviewers.yaml order. ``key`` as in :func:`export_sheet`.
     """
+    key = load_key(create=True) if key is None else key
     out: list[Path] = []
     for r in rnd.reviewers:
         if reviewer_applications(rnd, r.id):
-            out.append(export_sheet(rnd, r.id, Path(out_dir) / sheet_filename(r.id), store=store))
+            out.append(export_sheet(rnd, r.id, Path(out_dir) / sheet_filename(r.id), store=store, key=key))
     return out
 
 
@@ -623,7 +717,61 @@ def _header_text(value: object) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _s(value)))
 
 
-def validate_sheet(rnd: ReviewRound, path: str | Path, *, reviewer: str | None = None
+def _signature_ok(manifest: Mapping[str, str], twice: Sequence[str], key: bytes, rep: _Report, cell: str) -> bool:
+    """Check the manifest's signature with the analyst's key; report an error and return False if bad."""
+    where = {"sheet": MANIFEST_SHEET, "cell": cell, "field": "署名"}
+    signature = manifest.get("signature", "")
+    if not signature:
+        rep.error("採点表の管理情報に署名がありません（書き換えられたか、古い形式です）。", _REEXPORT, **where)
+        return False
+    if twice:
+        rep.error(f"採点表の管理情報に同じ項目が二度あります（{'、'.join(sorted(set(twice)))}）。書き換えられています。",
+                  _REEXPORT, **where)
+        return False
+    if verify(manifest_payload(manifest), signature, key):
+        return True
+    if manifest.get("key_id", "") != key_id(key):
+        rep.error(f"この採点表は別の鍵で署名されています（採点表の鍵: {manifest.get('key_id', '')}、"
+                  f"この環境の鍵: {key_id(key)}）。",
+                  "書き出した事務局の環境（署名の鍵）で取り込むか、" + _REEXPORT, **where)
+    else:
+        rep.error("採点表の管理情報の署名が一致しません（審査員・応募・ラウンドなどの管理情報が書き換えられています）。",
+                  _REEXPORT, **where)
+    return False
+
+
+def _parse_state(text: str, n_criteria: int) -> list[tuple[float | None, str] | None] | None:
+    """A ``state:`` row → per criterion (exported score, comment digest) or None; None if malformed."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, list) or len(data) != n_criteria:
+        return None
+    out: list[tuple[float | None, str] | None] = []
+    for item in data:
+        if item is None:
+            out.append(None)
+        elif (isinstance(item, list) and len(item) == 3 and isinstance(item[2], str)
+              and (item[1] is None or isinstance(item[1], (int, float)))):
+            out.append((None if item[1] is None else float(item[1]), item[2]))
+        else:
+            return None
+    return out
+
+
+@dataclass
+class _Checked:
+    """What :func:`_validate` learnt about a file besides its problems."""
+
+    reviewer: str = ""
+    #: Score cell of each (application, criterion) of the sheet.
+    coords: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (score, comment digest) of each cell at export; None where the store had nothing.
+    exported: dict[tuple[str, str], tuple[float | None, str] | None] = field(default_factory=dict)
+
+
+def validate_sheet(rnd: ReviewRound, path: str | Path, *, reviewer: str | None = None, key: bytes | None = None
                    ) -> tuple[list[dict[str, object]], pd.DataFrame]:
     """Validate a whole returned 採点表 without writing anything.
 
@@ -635,57 +783,76 @@ def validate_sheet(rnd: ReviewRound, path: str | Path, *, reviewer: str | None =
         The workbook.
     reviewer : str, optional
         The reviewer the sheet must belong to (an error if the manifest names another).
+    key : bytes, optional
+        The analyst's signing key (default :func:`scoring.core.signing.load_key`).
 
     Returns
     -------
     rows : list of dict
-        The scores to import, one per filled score cell, with keys ``reviewer``,
-        ``application``, ``criterion``, ``score`` (int when integral, else float) and
+        The cells the sheet changed since its export (compared with the manifest's
+        ``state:`` rows), with keys ``reviewer``, ``application``, ``criterion``, ``score``
+        (int when integral, else float; ``None`` for a score the reviewer cleared) and
         ``comment`` (``""`` when none), in sheet order. Empty whenever ``problems`` holds
         an error: a file with any error imports nothing.
     problems : DataFrame
         Columns :data:`scoring.core.schema.PROBLEM_COLUMNS`; ``file`` is ``str(path)``, ``cell``
         an Excel reference such as ``F7``. Errors refuse the file; warnings (未入力, a
-        comment without a score, a moved round folder) do not.
+        comment without a score, a cleared score, a moved round folder) do not.
+
+    Raises
+    ------
+    SigningError
+        No signing key (nothing can be checked without it).
     """
-    rows, rep, _ = _validate(rnd, path, reviewer)
+    rows, rep, _ = _validate(rnd, path, reviewer, load_key() if key is None else key)
     return rows, rep.frame()
 
 
-def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
-              ) -> tuple[list[dict[str, object]], _Report, dict[tuple[str, str], str]]:
-    """:func:`validate_sheet`, also returning the score cell of each row to import."""
+def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None, key: bytes
+              ) -> tuple[list[dict[str, object]], _Report, _Checked]:
+    """:func:`validate_sheet`, also returning the cells and their exported state."""
     p = Path(path)
     rep = _Report(str(path))
     if not p.is_file():
         rep.error("ファイルが見つかりません。", "ファイル名と場所を確認してください。")
-        return [], rep, {}
+        return [], rep, _Checked()
+    # The hostile-file check (scoring.core.safefiles): never a FIFO or device, and the zip
+    # directory is checked for bombs before openpyxl decompresses anything.
     try:
-        wb = load_workbook(p, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
-        rep.error(f"Excel ファイル（.xlsx）として読めません（{type(e).__name__}）。",
-                  "書き出された採点表を Excel で開き、.xlsx 形式で保存し直してください。")
-        return [], rep, {}
+        fh = open_regular(p)
+    except UnsafeFileError as e:
+        rep.error(str(e), "ファイル名と場所を確認してください。")
+        return [], rep, _Checked()
+    with fh:
+        hostile = inspect_xlsx(fh)
+        if hostile is not None:
+            rep.error(hostile, BOMB_ACTION)
+            return [], rep, _Checked()
+        try:
+            wb = load_workbook(fh, data_only=False)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
+            rep.error(f"Excel ファイル（.xlsx）として読めません（{type(e).__name__}）。",
+                      "書き出された採点表を Excel で開き、.xlsx 形式で保存し直してください。")
+            return [], rep, _Checked()
 
-    manifest = _manifest_of(wb)
-    if manifest is None or manifest.get("format") != SHEET_FORMAT:
+    found_manifest = _manifest_rows(wb)
+    if found_manifest is None or found_manifest[0].get("format") != SHEET_FORMAT:
         rep.error("本ワークベンチが書き出した採点表ではありません（管理情報がありません）。",
                   "python -m scoring sheets export で書き出した採点表に記入して返送してください。",
-                  sheet=MANIFEST_SHEET if manifest is not None else "")
-        return [], rep, {}
-    rows_of_key = {k: i for i, k in enumerate(manifest, start=2)}
+                  sheet=MANIFEST_SHEET if found_manifest is not None else "")
+        return [], rep, _Checked()
+    manifest, rows_of_key, twice = found_manifest
 
     def mcell(key: str) -> str:
         return f"B{rows_of_key[key]}" if key in rows_of_key else ""
 
-    layout_ok = True
     if manifest.get("format_version") != SHEET_FORMAT_VERSION:
         rep.error(f"採点表の形式の版 {manifest.get('format_version')!r} には対応していません（対応: {SHEET_FORMAT_VERSION}）。",
                   _REEXPORT, sheet=MANIFEST_SHEET, cell=mcell("format_version"), field="形式の版")
-        layout_ok = False
-    if manifest.get("hash", "") != manifest_hash(manifest):
-        rep.error("採点表の管理情報が書き換えられています（ハッシュが一致しません）。",
-                  _REEXPORT, sheet=MANIFEST_SHEET, cell=mcell("hash"), field="管理情報")
+        return [], rep, _Checked()
+    if not _signature_ok(manifest, twice, key, rep, mcell("signature")):
+        return [], rep, _Checked()
+    layout_ok = True
     if manifest.get("round_name") != rnd.config.name:
         rep.error(f"別の審査ラウンドの採点表です（採点表: 「{manifest.get('round_name')}」、取り込み先: 「{rnd.config.name}」）。",
                   "取り込み先の審査ラウンド（--round）を確認してください。",
@@ -718,7 +885,7 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
         rep.error(f"「{SCORE_SHEET}」シートがありません（シート名が変更または削除されています）。", _REEXPORT, sheet=SCORE_SHEET)
         layout_ok = False
     if not layout_ok:
-        return [], rep, {}
+        return [], rep, _Checked()
 
     ws = wb[SCORE_SHEET]
     cols = sheet_columns(rnd.rubric)
@@ -728,7 +895,7 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
             rep.error(f"見出しが書き出し時と違います（「{_s(cell.value)}」、正しくは「{col.header}」）。列が追加・削除・移動された可能性があります。",
                       "列を元に戻すか、" + _REEXPORT, sheet=SCORE_SHEET, cell=cell.coordinate,
                       field=col.header.replace("\n", " "))
-            return [], rep, {}
+            return [], rep, _Checked()
 
     # Application rows, compared with the manifest's list.
     ncols = len(cols)
@@ -772,6 +939,7 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
                           sheet=SCORE_SHEET, cell=f"A{r}", field="応募ID")
 
     who = rnd.reviewer(sheet_reviewer) if sheet_reviewer in known else None
+    assigned = set(reviewer_applications(rnd, sheet_reviewer)) if who is not None else set()
     for app, r in seen.items():
         if app not in rnd.applications.index:
             rep.error(f"応募 {app} はこの審査ラウンドにありません（取り下げ等）。", "事務局に確認してください。",
@@ -779,27 +947,36 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
         elif who is not None and app in who.conflicts:
             rep.error(f"審査員 {who.id} は応募 {label(app)} と利害関係があります。この応募は採点できません。",
                       "この行の点数とコメントを消して返送してください。", sheet=SCORE_SHEET, cell=f"A{r}", field="応募ID")
+        elif who is not None and app not in assigned:
+            rep.error(f"応募 {label(app)} は現在、審査員 {who.id} の担当ではありません（担当の割当が書き出し後に変わりました）。",
+                      "担当の割当（assignments.csv または reviewers.yaml）を確認し、" + _REEXPORT,
+                      sheet=SCORE_SHEET, cell=f"A{r}", field="応募ID")
+    states: dict[str, list[tuple[float | None, str] | None]] = {}
+    for app in apps:
+        state = _parse_state(manifest.get(STATE_PREFIX + app, ""), len(criteria))
+        if state is None:
+            rep.error(f"採点表の管理情報に応募 {label(app)} の書き出し時の状態がありません。", _REEXPORT,
+                      sheet=MANIFEST_SHEET, cell=mcell(STATE_PREFIX + app), field="管理情報")
+        else:
+            states[app] = state
 
     rows: list[dict[str, object]] = []
-    coords: dict[tuple[str, str], str] = {}
+    checked = _Checked(reviewer=sheet_reviewer)
     crit_cols = [(j, col) for j, col in enumerate(cols, start=1) if col.kind == "score"]
     last_letter = get_column_letter(ncols)
     for app, r in seen.items():
-        row_blank = True
-        row_scores: list[tuple[Criterion, str, float | None, str, str]] = []
-        for j, col in crit_cols:
+        state = states.get(app, [None] * len(criteria))
+        cells: list[tuple[Criterion, str, float | None, str, str, tuple[float | None, str] | None]] = []
+        for k, (j, col) in enumerate(crit_cols):
             crit = rnd.rubric.criterion(col.criterion or "")
             score_cell = ws.cell(row=r, column=j)
             comment_cell = ws.cell(row=r, column=j + 1)
             field_name = crit.label_ja
             score, reason = _parse_score(score_cell.value, score_cell.data_type)
-            comment_value = comment_cell.value
             if comment_cell.data_type == "f":
                 rep.error(f"応募 {label(app)}: コメント欄に数式が入っています。", "文章で入力してください。",
                           sheet=SCORE_SHEET, cell=comment_cell.coordinate, field=f"{field_name} コメント")
-            comment = "" if comment_value is None else str(comment_value).strip()
-            if reason is not None or score is not None or comment:
-                row_blank = False
+            comment = _norm_comment(comment_cell.value)
             if reason is not None:
                 rep.error(f"応募 {label(app)}: {reason}。点数は {_levels_text(crit)} です。",
                           f"{'、'.join(format_level(v) for v in crit.levels)} のいずれかを入力してください。",
@@ -813,33 +990,56 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
                           f"{'、'.join(format_level(v) for v in crit.levels)} のいずれかを入力してください。",
                           sheet=SCORE_SHEET, cell=score_cell.coordinate, field=field_name)
                 continue
-            row_scores.append((crit, score_cell.coordinate, score, comment, comment_cell.coordinate))
-        if row_blank:
+            if score is not None:
+                score = float(next(lv for lv in crit.levels
+                                   if abs(float(lv) - score) <= 1e-9 * max(1.0, abs(float(lv)))))
+            cells.append((crit, score_cell.coordinate, score, comment, comment_cell.coordinate, state[k]))
+        exported_scores = any(e is not None and e[0] is not None for e in state)
+        if not exported_scores and all(score is None and not comment for _, _, score, comment, _, _ in cells):
             rep.warning(f"未入力: 応募 {label(app)} はまだ採点されていません（取り込みません）。",
                         "採点する場合は点数を入力して返送してください。",
                         sheet=SCORE_SHEET, cell=f"E{r}:{last_letter}{r}", field="点数")
             continue
-        for crit, coord, score, comment, comment_coord in row_scores:
-            if score is None:
-                if comment:
-                    rep.warning(f"応募 {label(app)}: コメントだけで点数がありません（取り込みません）。",
-                                "点数を入力してください。", sheet=SCORE_SHEET, cell=coord, field=crit.label_ja)
-                else:
+        for crit, coord, score, comment, comment_coord, exported in cells:
+            checked.coords[(app, crit.id)] = coord
+            checked.exported[(app, crit.id)] = exported
+            before_score, before_digest = exported if exported is not None else (None, "")
+            if _same_score(score, before_score) and _comment_digest(comment) == before_digest:
+                if score is not None and crit.comment_required(score) and not comment:
+                    rep.error(f"応募 {label(app)}: 「{crit.label_ja}」を {format_level(score)} 点にしたときはコメント（理由）が必要です。",
+                              "コメント欄に理由を書いてください。", sheet=SCORE_SHEET, cell=comment_coord,
+                              field=f"{crit.label_ja} コメント")
+                elif score is None and not comment:
                     rep.warning(f"未入力: 応募 {label(app)} の「{crit.label_ja}」（取り込みません）。",
                                 "採点する場合は点数を入力してください。", sheet=SCORE_SHEET, cell=coord, field=crit.label_ja)
+                continue  # unchanged since the export: never written again
+            if score is None:
+                if before_score is None:
+                    if comment:
+                        rep.warning(f"応募 {label(app)}: コメントだけで点数がありません（取り込みません）。",
+                                    "点数を入力してください。", sheet=SCORE_SHEET, cell=coord, field=crit.label_ja)
+                    else:
+                        rep.warning(f"未入力: 応募 {label(app)} の「{crit.label_ja}」（取り込みません）。",
+                                    "採点する場合は点数を入力してください。", sheet=SCORE_SHEET, cell=coord,
+                                    field=crit.label_ja)
+                    continue
+                rep.warning(f"応募 {label(app)} の「{crit.label_ja}」の点数が消されています（書き出し時: "
+                            f"{format_level(before_score)} 点）。取り込むと採点データベースの点数も消え、未採点に戻ります。",
+                            "消すつもりでなければ点数を入力し直して返送してください。",
+                            sheet=SCORE_SHEET, cell=coord, field=crit.label_ja)
+                rows.append({"reviewer": sheet_reviewer, "application": app, "criterion": crit.id,
+                             "score": None, "comment": comment})
                 continue
-            level = next(lv for lv in crit.levels if abs(float(lv) - score) <= 1e-9 * max(1.0, abs(float(lv))))
-            if crit.comment_required(level) and not comment:
-                rep.error(f"応募 {label(app)}: 「{crit.label_ja}」を {format_level(level)} 点にしたときはコメント（理由）が必要です。",
+            if crit.comment_required(score) and not comment:
+                rep.error(f"応募 {label(app)}: 「{crit.label_ja}」を {format_level(score)} 点にしたときはコメント（理由）が必要です。",
                           "コメント欄に理由を書いてください。", sheet=SCORE_SHEET, cell=comment_coord,
                           field=f"{crit.label_ja} コメント")
                 continue
             rows.append({"reviewer": sheet_reviewer, "application": app, "criterion": crit.id,
-                         "score": _cell_score(level), "comment": comment})
-            coords[(app, crit.id)] = coord
+                         "score": _cell_score(score), "comment": comment})
     if rep.has_errors:
-        return [], rep, {}
-    return rows, rep, coords
+        return [], rep, _Checked()
+    return rows, rep, checked
 
 
 # ---------------------------------------------------------------------------
@@ -847,46 +1047,96 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None
 # ---------------------------------------------------------------------------
 
 
+#: Columns of ``report.attrs["conflicts"]`` (:func:`import_sheets`): the cells an import stopped at.
+CONFLICT_COLUMNS: tuple[str, ...] = (
+    "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
+    "exported_score", "sheet_score", "sheet_comment",
+)
+#: Longest ``reason`` :func:`import_sheets` takes with ``overwrite`` (it is stored in the events' actor).
+MAX_REASON_CHARS = 120
+
+
+def _show(score: float | None, comment: str) -> str:
+    text = "点数なし" if score is None else f"{format_level(score)}点"
+    return f"{text}「{comment}」" if comment else text
+
+
+def _jst(ts: object) -> str:
+    try:
+        when = pd.Timestamp(ts)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if pd.isna(when):
+        return ""
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    return when.tz_convert("Asia/Tokyo").strftime("%Y-%m-%d %H:%M")
+
+
 def _submitted_check(rows: list[dict[str, object]], store: ScoreStore, rep: _Report,
-                     coords: Mapping[tuple[str, str], str]) -> list[dict[str, object]]:
-    """Drop unchanged scores of submitted applications; report changed ones as errors."""
+                     coords: Mapping[tuple[str, str], str]) -> None:
+    """Report, as errors, changes to applications already submitted (提出済)."""
     if not rows:
-        return rows
+        return
     reviewer = str(rows[0]["reviewer"])
     apps = sorted({str(r["application"]) for r in rows})
     submitted = {a for a in apps if store.status(reviewer, a) == "提出済"}
-    if not submitted:
-        return rows
-    current = _current_scores(store, reviewer)
-    keep: list[dict[str, object]] = []
     for row in rows:
         app, crit = str(row["application"]), str(row["criterion"])
-        if app not in submitted:
-            keep.append(row)
-            continue
-        prior = current.get((app, crit))
-        same = (prior is not None and prior[0] is not None and abs(prior[0] - float(str(row["score"]))) < 1e-9
-                and prior[1] == row["comment"])
-        if not same:
+        if app in submitted:
             rep.error(f"応募 {app} は提出済みのため変更できません（評価項目 {crit}）。",
                       "変更が必要な場合は事務局に再開（差し戻し）を依頼してから、新しい採点表で返送してください。",
                       sheet=SCORE_SHEET, cell=coords.get((app, crit), ""), field=crit)
-    if len(keep) < len(rows) and not rep.has_errors:
-        rep.warning(f"提出済みの応募（{'、'.join(sorted(submitted))}）は変更がないため取り込みません。", "対応は不要です。",
-                    sheet=SCORE_SHEET, field="状態")
-    return keep
+
+
+def _plan(rows: list[dict[str, object]], checked: _Checked, current: Mapping[tuple[str, str], _Cell],
+          file: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The rows to write and the conflicts: cells changed in the store since the export
+    that the sheet changes too, to something else."""
+    write: list[dict[str, object]] = []
+    conflicts: list[dict[str, object]] = []
+    for row in rows:
+        k = (str(row["application"]), str(row["criterion"]))
+        score = None if row["score"] is None else float(str(row["score"]))
+        comment = str(row["comment"])
+        now = current.get(k)
+        now_score, now_comment = (now.score, _norm_comment(now.comment)) if now is not None else (None, "")
+        if _same_score(score, now_score) and comment == now_comment:
+            continue  # the store already holds it (e.g. the same file imported before)
+        exported = checked.exported.get(k)
+        ex_score, ex_digest = exported if exported is not None else (None, "")
+        if not (_same_score(now_score, ex_score) and _comment_digest(now_comment) == ex_digest):
+            conflicts.append({
+                "file": file, "cell": checked.coords.get(k, ""), "application": k[0], "criterion": k[1],
+                "store_score": now_score, "store_comment": now_comment,
+                "store_updated_at": None if now is None else now.timestamp,
+                "exported_score": ex_score, "sheet_score": score, "sheet_comment": comment,
+            })
+        write.append(row)
+    return write, conflicts
 
 
 def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], store: ScoreStore, *,
-                  reviewer: str | None = None) -> pd.DataFrame:
+                  reviewer: str | None = None, overwrite: bool = False, reason: str | None = None,
+                  key: bytes | None = None) -> pd.DataFrame:
     """Validate and import returned 採点表, each file all-or-nothing.
 
     Each file is validated as a whole first (:func:`validate_sheet`); a file with any
-    error imports nothing, and the other files are still imported. A valid file's filled
-    scores are written with ``store.record_many(rows, source="excel")`` in one
-    transaction. Scores of applications already submitted (提出済) are skipped when
-    unchanged and refuse the file when changed; any :class:`~scoring.store.scores.StoreError`
-    the store raises refuses that file too.
+    error imports nothing, and the other files are still imported. Only the cells the
+    sheet changed since its export are written (an old sheet never undoes newer work in
+    cells it did not change), and only those that differ from the store (importing the
+    same file twice writes nothing the second time). A valid file's changes are written
+    with ``store.record_many(rows, source="excel")`` in one transaction; a score cleared
+    in the sheet is recorded as a score event without a score (the cell is 未採点 again).
+
+    When a cell changed in the store after the export *and* the sheet changes it to
+    something else, the file is stopped: nothing is imported, and each such cell is an
+    error row and a row of ``report.attrs["conflicts"]`` (the value in the store and
+    when, the value in the sheet). ``overwrite=True`` with a ``reason`` imports such a
+    file anyway; the events it writes then carry ``actor`` = ``"<reviewer>（採点表で上書き:
+    <reason>）"``, so the reason is in the hash-chained log (the store's schema is
+    unchanged). Changes to applications already submitted (提出済) refuse the file; any
+    :class:`~scoring.store.scores.StoreError` the store raises refuses that file too.
 
     Parameters
     ----------
@@ -898,41 +1148,96 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
         The score store to write to.
     reviewer : str, optional
         When given, every file must be this reviewer's sheet.
+    overwrite : bool
+        Import files whose changes conflict with newer changes in the store.
+    reason : str, optional
+        Why (required with ``overwrite``; at most :data:`MAX_REASON_CHARS` characters).
+    key : bytes, optional
+        The analyst's signing key (default :func:`scoring.core.signing.load_key`).
 
     Returns
     -------
     DataFrame
         The report: columns :data:`scoring.core.schema.PROBLEM_COLUMNS`, one row per problem,
         per file and cell (``file`` is ``str(path)``). ``report.attrs["imported"]`` maps
-        each file to the number of score events written (0 for a refused file).
-    """
+        each file to the number of score events written (0 for a refused file);
+        ``report.attrs["status"]`` maps it to ``"imported"``, ``"unchanged"`` (nothing
+        differs from the store: nothing written), ``"conflict"`` (stopped, see above) or
+        ``"refused"`` (errors); ``report.attrs["conflicts"]`` is a DataFrame with the
+        columns :data:`CONFLICT_COLUMNS` (one row per conflicting cell; when ``overwrite``,
+        the cells overwritten).
 
+    Raises
+    ------
+    SheetError
+        ``overwrite`` without a ``reason``, or a reason that is too long.
+    SigningError
+        No signing key (nothing can be checked without it).
+    """
+    reason_text = (reason or "").strip()
+    if overwrite and not reason_text:
+        raise SheetError("上書き（--overwrite）には理由（--reason）が必要です。理由は採点の記録に残ります。")
+    if len(reason_text) > MAX_REASON_CHARS:
+        raise SheetError(f"上書きの理由（--reason）は {MAX_REASON_CHARS} 文字以内にしてください（{len(reason_text)} 文字）。")
+    key = load_key() if key is None else key
     if isinstance(paths, (str, Path)):
         paths = [paths]
     frames: list[pd.DataFrame] = []
     imported: dict[str, int] = {}
+    status: dict[str, str] = {}
+    all_conflicts: list[dict[str, object]] = []
     for path in paths:
-        rows, checked, coords = _validate(rnd, path, reviewer)
-        problems = checked.frame()
-        rep = _Report(str(path))
+        file = str(path)
+        rows, checked_rep, checked = _validate(rnd, path, reviewer, key)
+        frames.append(checked_rep.frame())
+        rep = _Report(file)
         n = 0
-        if not checked.has_errors and rows:
+        state = "refused" if checked_rep.has_errors else "unchanged"
+        if not checked_rep.has_errors and rows:
             try:
-                rows = _submitted_check(rows, store, rep, coords)
-                if rows and not rep.has_errors:
-                    result = store.record_many(rows, source="excel")
-                    n = int(result) if isinstance(result, numbers.Integral) else len(rows)
+                write, conflicts = _plan(rows, checked, _store_cells(store, checked.reviewer), file)
+                actor: str | None = None
+                if conflicts:
+                    all_conflicts.extend(conflicts)
+                    for c in conflicts:
+                        crit = rnd.rubric.criterion(str(c["criterion"]))
+                        what = (f"応募 {c['application']}「{crit.label_ja}」: 書き出し後に採点データベースで変更されています"
+                                f"（データベース: {_show(c['store_score'], str(c['store_comment']))}"  # type: ignore[arg-type]
+                                f" {_jst(c['store_updated_at'])}、"
+                                f"採点表: {_show(c['sheet_score'], str(c['sheet_comment']))}）")  # type: ignore[arg-type]
+                        if overwrite:
+                            rep.warning(what + "。採点表の値で上書きします。", f"理由: {reason_text}",
+                                        sheet=SCORE_SHEET, cell=str(c["cell"]), field=crit.label_ja)
+                        else:
+                            rep.error(what + "。このファイルからは何も取り込んでいません。",
+                                      "どちらを残すか審査員に確認してください。採点表の値を残す場合は --overwrite と "
+                                      "--reason 理由 を付けて取り込み直してください。",
+                                      sheet=SCORE_SHEET, cell=str(c["cell"]), field=crit.label_ja)
+                    state = "conflict"
+                    actor = f"{checked.reviewer}（採点表で上書き: {reason_text}）"
+                if not conflicts or overwrite:
+                    _submitted_check(write, store, rep, checked.coords)
+                    if rep.has_errors:
+                        state = "refused"
+                    elif write:
+                        result = store.record_many(write, source="excel", actor=actor)
+                        n = int(result) if isinstance(result, numbers.Integral) else len(write)
+                        state = "imported"
+                    else:
+                        state = "unchanged"
             except StoreError as e:
                 rep.error(f"採点を保存できませんでした。このファイルからは何も取り込んでいません: {e}",
                           "内容を確認し、必要なら事務局に相談してください。", sheet=SCORE_SHEET)
-                n = 0
-        frames.append(problems)
+                n, state = 0, "refused"
         if rep.rows:
             frames.append(rep.frame())
-        imported[str(path)] = n
+        imported[file] = n
+        status[file] = state
     non_empty = [f for f in frames if len(f)]
     report = (pd.concat(non_empty, ignore_index=True) if non_empty
               else pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
     report = report.astype({c: "object" for c in PROBLEM_COLUMNS}) if report.empty else report
     report.attrs["imported"] = imported
+    report.attrs["status"] = status
+    report.attrs["conflicts"] = pd.DataFrame(all_conflicts, columns=list(CONFLICT_COLUMNS))
     return report

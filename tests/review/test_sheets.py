@@ -8,8 +8,12 @@ xlsxwriter, an independent writer.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import re
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +25,10 @@ import xlsxwriter
 from pandas.testing import assert_frame_equal
 
 from scoring.cli import main
-from scoring.core.errors import StoreError
+from scoring.core.errors import SheetError, StoreError
 from scoring.core.paths import DEMO_ROUND, PROJECT_DIR
 from scoring.core.schema import PROBLEM_COLUMNS
+from scoring.core.signing import key_id, load_key, verify
 from scoring.review.sheets import (
     ANCHOR_SHEET,
     FIRST_ROW,
@@ -34,7 +39,7 @@ from scoring.review.sheets import (
     export_all,
     export_sheet,
     import_sheets,
-    manifest_hash,
+    manifest_payload,
     read_manifest,
     reviewer_applications,
     sheet_columns,
@@ -253,15 +258,20 @@ def test_export_layout(rnd: ReviewRound, tmp_path: Path) -> None:
         assert row[5] == crit.anchor(row[4]).ja
         assert row[6] == ("必須" if crit.comment_required(row[4]) else "任意")
     assert wb[ANCHOR_SHEET].protection.sheet and wb[GUIDE_SHEET].protection.sheet
-    # The manifest: very hidden, consistent, hash over its fields.
+    # The manifest: very hidden, consistent, signed with the analyst's key over all its rows.
     assert wb[MANIFEST_SHEET].sheet_state == "veryHidden"
     man = read_manifest(path)
     assert man is not None
     assert man["reviewer"] == "R6" and man["round_name"] == rnd.config.name
     assert man["rubric_version"] == rnd.rubric.version
     assert man["applications"].split(",") == apps
-    assert man["hash"] == manifest_hash(man)
-    assert manifest_hash({**man, "reviewer": "R1"}) != man["hash"]
+    assert [k for k in man if k.startswith("state:")] == [f"state:{a}" for a in apps]
+    assert man[f"state:{apps[0]}"] == "[" + ",".join(["null"] * len(rnd.rubric.criteria)) + "]"
+    key = load_key()
+    assert man["key_id"] == key_id(key)
+    assert verify(manifest_payload(man), man["signature"], key)
+    assert not verify(manifest_payload({**man, "reviewer": "R1"}), man["signature"], key)
+    assert not verify(manifest_payload({**man, "state:01": "[]"}), man["signature"], key)
 
 
 def test_export_without_applications_is_refused(tmp_path: Path) -> None:
@@ -290,10 +300,16 @@ def test_export_prefills_drafts_and_locks_submitted(rnd: ReviewRound, store: Sco
     assert ws[f"{cols['status']}{r01}"].value == "下書き"
     assert ws[f"{cols['status']}{r02}"].value == "未着手"
     assert ws[f"{cols['score:need_pool_gap']}{r02}"].value is None
-    # Importing the untouched pre-filled sheet keeps the scores as they are.
+    # The manifest records the exported cells: last event id, score, comment digest.
+    state = json.loads(read_manifest(path)["state:01"])  # type: ignore[index]
+    assert state[:2] == [[1, 4.0, ""], [2, 5.0, hashlib.sha256("理由（架空）".encode()).hexdigest()[:12]]]
+    # Importing the untouched pre-filled sheet writes nothing and keeps the scores as they are.
+    n_events = len(store.events())
     report = import_sheets(rnd, [path], store)
     assert errors(report).empty
-    assert report.attrs["imported"] == {str(path): 2}
+    assert report.attrs["imported"] == {str(path): 0}
+    assert report.attrs["status"] == {str(path): "unchanged"}
+    assert len(store.events()) == n_events
     mine = canonical(store.scores().query("reviewer == 'R1'"))
     assert mine["score"].tolist() == [4.0, 5.0]
 
@@ -311,14 +327,13 @@ def test_submitted_rows_locked_unchanged_skipped_changed_refused(rnd: ReviewRoun
     assert ws[f"E{FIRST_ROW}"].protection.locked and ws[f"F{FIRST_ROW}"].protection.locked
     assert not ws[f"E{FIRST_ROW + 1}"].protection.locked
 
-    # Unchanged submitted scores are skipped; the new draft row is imported.
+    # Unchanged submitted scores are not written again; the new draft row is imported.
     new = valid_fill(rnd, "R1", apps=["02"])
     unchanged = fill_openpyxl(path, rnd, new)
     n_events = len(store.events())
     report = import_sheets(rnd, [unchanged], store)
     assert errors(report).empty, report.to_string()
     assert report.attrs["imported"] == {str(unchanged): len(new)}
-    assert "提出済みの応募（01）は変更がないため取り込みません" in " ".join(report["message"])
     assert len(store.events()) == n_events + len(new)
 
     # A changed score of a submitted application refuses the whole file.
@@ -421,6 +436,13 @@ def _tamper_manifest(wb: openpyxl.Workbook) -> None:
             row[1].value = row[1].value + ",20"
 
 
+def _tamper_state(wb: openpyxl.Workbook) -> None:
+    ws = wb[MANIFEST_SHEET]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == "state:05":
+            row[1].value = row[1].value.replace("null", "[1,3.0,\"\"]", 1)
+
+
 def _drop_manifest(wb: openpyxl.Workbook) -> None:
     wb.remove(wb[MANIFEST_SHEET])
 
@@ -443,7 +465,8 @@ BAD_SHEETS: dict[str, tuple[Callable[[openpyxl.Workbook], None], str, str, str]]
     "reordered_rows": (_swap_rows, SCORE_SHEET, f"A{FIRST_ROW}", "行の順序が書き出し時と違います"),
     "added_row": (_added_row, SCORE_SHEET, f"A{FIRST_ROW + 15}", "応募ID '20' はこの採点表に書き出されていません"),
     "deleted_column": (_delete_column, SCORE_SHEET, "F3", "見出しが書き出し時と違います"),
-    "tampered_manifest": (_tamper_manifest, MANIFEST_SHEET, "B12", "ハッシュが一致しません"),
+    "tampered_manifest": (_tamper_manifest, MANIFEST_SHEET, "B13", "署名が一致しません"),
+    "tampered_state": (_tamper_state, MANIFEST_SHEET, "B13", "署名が一致しません"),
     "no_manifest": (_drop_manifest, "", "", "本ワークベンチが書き出した採点表ではありません"),
 }
 
@@ -498,6 +521,19 @@ def test_not_an_excel_file(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) 
     report = import_sheets(rnd, [bad, missing], store)
     assert_problem(report, bad, "", "", "Excel ファイル（.xlsx）として読めません")
     assert_problem(report, missing, "", "", "ファイルが見つかりません")
+
+
+def test_zip_bomb_is_refused_before_opening(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    """The hostile-file check of core.safefiles runs before openpyxl opens a 採点表."""
+    sheet = export_sheet(rnd, "R1", tmp_path / "r1.xlsx")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(sheet) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("xl/media/zeros.bin", b"\0" * (20 * 1024 * 1024))
+    report = import_sheets(rnd, [bomb], store)
+    assert_problem(report, bomb, "", "", "開いていません")
+    assert store.events().empty
 
 
 def test_application_form_is_not_a_scoring_sheet(rnd: ReviewRound, tmp_path: Path) -> None:
@@ -629,3 +665,252 @@ def test_cli_export_and_import(round_dir: Path, rnd: ReviewRound, tmp_path: Path
     finally:
         s.close()
     assert main(["sheets", "import", "--round", str(round_dir), str(good)]) == 0
+
+
+# ---------------------------------------------------------------------------
+# Issue #10: forged manifests, old sheets, repeated imports, cleared cells
+# ---------------------------------------------------------------------------
+
+
+def _manifest_cell(path: Path, key: str) -> str:
+    """The value cell (``B<row>``) of ``key`` on the manifest sheet ('' when there is none)."""
+    ws = openpyxl.load_workbook(path)[MANIFEST_SHEET]
+    rows = [r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == key]
+    return f"B{rows[0]}" if rows else ""
+
+
+def forge_manifest(path: Path, dst: Path, **changes: str) -> Path:
+    """What anyone can do with a public hash: edit manifest fields and recompute the hash.
+
+    The forger recomputes SHA-256 over the other fields, as the format used to (and puts
+    the same digest in a ``signature`` row, their best guess without the analyst's key).
+    """
+    wb = openpyxl.load_workbook(path)
+    ws = wb[MANIFEST_SHEET]
+    cells = {str(row[0].value): row[1] for row in ws.iter_rows(min_row=2) if row[0].value is not None}
+    for key, value in changes.items():
+        cells[key].value = value
+    payload = {k: ("" if c.value is None else str(c.value)) for k, c in cells.items() if k not in ("hash", "signature")}
+    text = "shinsa-saitenhyo\n" + json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    for key in ("hash", "signature"):
+        if key in cells:
+            cells[key].value = digest
+    wb.save(dst)
+    return dst
+
+
+def score_events(store: ScoreStore) -> pd.DataFrame:
+    ev = store.events()
+    return ev[ev["kind"] == "score"]
+
+
+def test_forged_reviewer_in_manifest_is_refused(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    """#10.2: R4's sheet with the manifest's reviewer edited to R2 and the hash recomputed."""
+    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
+    forged = forge_manifest(sheet, tmp_path / "r4_as_r2.xlsx", reviewer="R2")
+    for who in (None, "R2"):
+        report = import_sheets(rnd, [forged], store, reviewer=who)
+        assert_problem(report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません")
+        assert report.attrs["imported"] == {str(forged): 0}
+    assert store.events().empty
+    # The genuine sheet is still R4's only.
+    report = import_sheets(rnd, [sheet], store, reviewer="R2")
+    assert_problem(report, sheet, MANIFEST_SHEET, "B6", "別の審査員の採点表です（採点表: R4、取り込み先: R2）")
+    assert store.events().empty
+
+
+def test_application_added_to_manifest_is_refused(round_dir: Path, tmp_path: Path) -> None:
+    """#10.2: an application code added to the manifest (and a row for it), even with --reviewer."""
+    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8")
+    rnd = load_round(round_dir)
+    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
+    assert read_manifest(sheet)["applications"] == "01,02"  # type: ignore[index]
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb[SCORE_SHEET]
+    ws[f"A{FIRST_ROW + 2}"] = "03"
+    wb.save(tmp_path / "with_row.xlsx")
+    fill_openpyxl(tmp_path / "with_row.xlsx", rnd, valid_fill(rnd, "R4", apps=["03"]))
+    forged = forge_manifest(tmp_path / "with_row.xlsx", tmp_path / "forged.xlsx", applications="01,02,03")
+    s = ScoreStore.open(rnd)
+    try:
+        report = import_sheets(rnd, [forged], s, reviewer="R4")
+        assert_problem(report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません")
+        assert s.events().empty
+    finally:
+        s.close()
+
+
+def test_assignment_checked_at_import_time(round_dir: Path, tmp_path: Path) -> None:
+    """An application taken off the reviewer after export is refused, whatever the manifest says."""
+    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR4,03\n", encoding="utf-8")
+    rnd = load_round(round_dir)
+    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
+    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8")
+    now = load_round(round_dir)
+    s = ScoreStore.open(now)
+    try:
+        report = import_sheets(now, [sheet], s, reviewer="R4")
+        assert_problem(report, sheet, SCORE_SHEET, f"A{FIRST_ROW + 2}", "審査員 R4 の担当ではありません")
+        assert s.events().empty
+    finally:
+        s.close()
+
+
+def test_missing_signature_is_refused(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb[MANIFEST_SHEET]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == "signature":
+            row[1].value = None
+    wb.save(sheet)
+    report = import_sheets(rnd, [sheet], store)
+    assert_problem(report, sheet, MANIFEST_SHEET, _manifest_cell(sheet, "signature"), "署名がありません")
+    assert store.events().empty
+
+
+def test_sheet_signed_with_another_key_is_refused(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    other_key = bytes(range(32))
+    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx", key=other_key), rnd, valid_fill(rnd, "R4"))
+    report = import_sheets(rnd, [sheet], store)
+    assert_problem(report, sheet, MANIFEST_SHEET, _manifest_cell(sheet, "signature"), "別の鍵で署名されています")
+    assert store.events().empty
+    assert import_sheets(rnd, [sheet], store, key=other_key).attrs["imported"] == {
+        str(sheet): len(reviewer_applications(rnd, "R4")) * len(rnd.rubric.criteria)}
+
+
+def _other_level(crit: Any, level: Any) -> Any:
+    return next(lv for lv in crit.levels if lv != level and not crit.comment_required(lv))
+
+
+def test_older_sheet_stops_at_a_newer_score(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    """#10.3: export, import, change a score in the app, import the first file again."""
+    fill = valid_fill(rnd, "R1", apps=["01"])
+    first = fill_openpyxl(export_sheet(rnd, "R1", tmp_path / "r1.xlsx"), rnd, fill)
+    assert import_sheets(rnd, [first], store).attrs["imported"] == {str(first): len(fill)}
+    crit = rnd.rubric.criteria[0]
+    newer = _other_level(crit, fill[("01", crit.id)][0])
+    store.record("R1", "01", crit.id, newer, "アプリで直した（架空）", source="widget")
+    n_events = len(store.events())
+
+    report = import_sheets(rnd, [first], store)
+    cell = f"{columns_of(rnd)['score:' + crit.id]}{FIRST_ROW}"
+    assert_problem(report, first, SCORE_SHEET, cell, "書き出し後に採点データベースで変更されています")
+    msg = errors(report, first)["message"].iloc[0]
+    assert f"データベース: {newer}点" in msg and "アプリで直した（架空）" in msg
+    assert f"採点表: {fill[('01', crit.id)][0]}点" in msg
+    assert report.attrs["imported"] == {str(first): 0}
+    assert report.attrs["status"] == {str(first): "conflict"}
+    diff = report.attrs["conflicts"]
+    assert list(diff[["file", "cell", "application", "criterion"]].itertuples(index=False, name=None)) == [
+        (str(first), cell, "01", crit.id)]
+    assert float(diff["store_score"].iloc[0]) == float(newer)
+    assert len(store.events()) == n_events
+    mine = store.scores().set_index(["application", "criterion"])
+    assert mine.loc[("01", crit.id), "score"] == float(newer)
+
+    # Overwriting takes a reason, which is recorded with the events.
+    with pytest.raises(SheetError, match="--reason"):
+        import_sheets(rnd, [first], store, overwrite=True)
+    report = import_sheets(rnd, [first], store, overwrite=True, reason="審査員に電話で確認（架空）")
+    assert errors(report).empty
+    assert report.attrs["imported"] == {str(first): 1}
+    last = store.events().iloc[-1]
+    assert last["criterion"] == crit.id and last["score"] == float(fill[("01", crit.id)][0])
+    assert "審査員に電話で確認（架空）" in last["actor"] and last["source"] == "excel"
+
+
+def test_older_sheet_after_corrected_reexport(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    """#10.3: a corrected re-export writes only its change; the first file then stops."""
+    fill = valid_fill(rnd, "R1", apps=["01", "02"])
+    first = fill_openpyxl(export_sheet(rnd, "R1", tmp_path / "r1.xlsx"), rnd, fill)
+    import_sheets(rnd, [first], store)
+    crit = rnd.rubric.criteria[1]
+    corrected = _other_level(crit, fill[("02", crit.id)][0])
+    second = fill_openpyxl(export_sheet(rnd, "R1", tmp_path / "r1_v2.xlsx", store=store), rnd,
+                           {("02", crit.id): (corrected, "")})
+    n_events = len(score_events(store))
+    report = import_sheets(rnd, [second], store)
+    assert errors(report).empty and report.attrs["imported"] == {str(second): 1}
+    assert len(score_events(store)) == n_events + 1
+
+    report = import_sheets(rnd, [first], store)
+    cell = f"{columns_of(rnd)['score:' + crit.id]}{FIRST_ROW + 1}"
+    assert list(errors(report, first)["cell"]) == [cell]
+    assert len(score_events(store)) == n_events + 1
+    assert store.scores().set_index(["application", "criterion"]).loc[("02", crit.id), "score"] == float(corrected)
+
+
+def test_old_sheet_never_undoes_cells_it_did_not_change(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    fill = valid_fill(rnd, "R1", apps=["01"])
+    store.record_many([{"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
+                       for (a, c), (s, m) in fill.items()], source="widget")
+    sheet = export_sheet(rnd, "R1", tmp_path / "r1.xlsx", store=store)
+    y, x = rnd.rubric.criteria[0], rnd.rubric.criteria[1]
+    newer_y = _other_level(y, fill[("01", y.id)][0])
+    store.record("R1", "01", y.id, newer_y, "", source="widget")  # in the app, after the export
+    new_x = _other_level(x, fill[("01", x.id)][0])
+    fill_openpyxl(sheet, rnd, {("01", x.id): (new_x, "")})  # the reviewer changes only x
+    report = import_sheets(rnd, [sheet], store)
+    assert errors(report).empty, report.to_string()
+    assert report.attrs["imported"] == {str(sheet): 1}
+    now = store.scores().set_index(["application", "criterion"])
+    assert now.loc[("01", y.id), "score"] == float(newer_y)
+    assert now.loc[("01", x.id), "score"] == float(new_x)
+
+
+def test_importing_the_same_file_twice_writes_nothing(round_dir: Path, rnd: ReviewRound, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """#10.4: the second import of the same file appends nothing and says so."""
+    sheet = tmp_path / "r1.xlsx"
+    assert main(["sheets", "export", "--round", str(round_dir), "--reviewer", "R1", "--out", str(sheet)]) == 0
+    fill = valid_fill(rnd, "R1")
+    fill_openpyxl(sheet, rnd, fill)
+    capsys.readouterr()
+    assert main(["sheets", "import", "--round", str(round_dir), str(sheet)]) == 0
+    assert f"{len(fill)} 件の点数を取り込みました" in capsys.readouterr().out
+    s = ScoreStore.open(load_round(round_dir))
+    try:
+        n_events = len(s.events())
+        assert main(["sheets", "import", "--round", str(round_dir), str(sheet)]) == 0
+        printed = capsys.readouterr().out
+        assert "変更はありません。何も書き込みませんでした" in printed and "取り込みました" not in printed
+        assert len(s.events()) == n_events
+        report = import_sheets(load_round(round_dir), [sheet], s)
+        assert report.attrs["imported"] == {str(sheet): 0}
+        assert report.attrs["status"] == {str(sheet): "unchanged"}
+        assert len(s.events()) == n_events
+    finally:
+        s.close()
+
+
+def test_score_cleared_in_excel_is_recorded_as_a_deletion(rnd: ReviewRound, store: ScoreStore,
+                                                          tmp_path: Path) -> None:
+    """#10.5: a score cleared in Excel clears it in the store (an event without a score), visibly."""
+    fill = valid_fill(rnd, "R1", apps=["01"])
+    store.record_many([{"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
+                       for (a, c), (s, m) in fill.items()], source="widget")
+    sheet = export_sheet(rnd, "R1", tmp_path / "r1.xlsx", store=store)
+    crit = next(c for c in rnd.rubric.criteria if not fill[("01", c.id)][1])
+    cols = columns_of(rnd)
+    cell = f"{cols['score:' + crit.id]}{FIRST_ROW}"
+    wb = openpyxl.load_workbook(sheet)
+    wb[SCORE_SHEET][cell] = None
+    wb.save(sheet)
+
+    report = import_sheets(rnd, [sheet], store)
+    assert errors(report).empty, report.to_string()
+    assert report.attrs["imported"] == {str(sheet): 1}
+    cleared = report[report["cell"] == cell]
+    assert list(cleared["severity"]) == ["warning"]
+    assert "点数が消されています（書き出し時: " in cleared["message"].iloc[0]
+    last = store.events().iloc[-1]
+    assert (last["kind"], last["application"], last["criterion"]) == ("score", "01", crit.id)
+    assert math.isnan(last["score"])
+    assert ("01", crit.id) not in set(zip(store.scores()["application"], store.scores()["criterion"]))
+    # A blank cell that was blank in the store too stays 未入力 (a warning, nothing written).
+    blank = report[report["message"].str.startswith("未入力: 応募 02")]
+    assert list(blank["severity"]) == ["warning"]
+    # Importing it again writes nothing.
+    assert import_sheets(rnd, [sheet], store).attrs["status"] == {str(sheet): "unchanged"}
