@@ -51,12 +51,12 @@ def test_inspect_xlsx_refuses() -> None:
 
 
 def test_inspect_xlsx_total_limit(tmp_path: Path) -> None:
-    # five random (incompressible) members of 14 MB: each under the member limit, 70 MB in all
+    # stored (uncompressed) members just under the member limit, over the total limit in all
     path = tmp_path / "t.xlsx"
-    block = os.urandom(1024 * 1024)
+    block = os.urandom(MAX_MEMBER_BYTES - 1024)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        for i in range(5):
-            z.writestr(f"p{i}.bin", block * 14)
+        for i in range(MAX_TOTAL_BYTES // len(block) + 1):
+            z.writestr(f"p{i}.bin", block)
     message = inspect_xlsx(path)
     assert message is not None and "合計" in message
 
