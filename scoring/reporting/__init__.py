@@ -4,7 +4,8 @@
 - :mod:`~scoring.reporting.report`: ``applications.xlsx``;
 - :mod:`~scoring.reporting.charts`: charts as PNG;
 - :mod:`~scoring.reporting.committee_tables`: the committee material as Japanese tables;
-- :mod:`~scoring.reporting.committee_report`: ``committee.html`` and ``committee.xlsx``.
+- :mod:`~scoring.reporting.committee_report`: ``committee.html``, ``committee.pdf`` and
+  ``committee.xlsx``; the page and the PDF come from the Jinja2 templates in ``templates/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The committee's reading material: ``committee.html``, ``committee.xlsx`` and the notebook.
+"""The committee's reading material: ``committee.html``, ``committee.pdf``, ``committee.xlsx`` and the notebook.
 
 Everything here is drawn from a :class:`scoring.analysis.committee.Committee`; nothing is computed
 anew. Three outputs share the same tables and charts:
@@ -6,7 +6,12 @@ anew. Three outputs share the same tables and charts:
 ``committee.html``
     One static page in Japanese: inline CSS, every chart embedded as a base64 PNG data
     URI, no script, no external URL (no CDN, no web font: the fonts are the reader's own
-    Japanese fonts), so it opens offline (LGWAN) and prints on A4 landscape.
+    Japanese fonts), so it opens offline (LGWAN) and prints on A4 portrait. Rendered from
+    the Jinja2 templates in ``templates/`` (autoescape on: everything people typed is
+    escaped); technical records (hashes, paths, the command) sit in an appendix.
+``committee.pdf``
+    The same page printed by WeasyPrint (:func:`write_committee_pdf`): A4 portrait, Noto
+    Sans CJK embedded, round name and 委員限り on every page, 「n / N」 in the footer.
 ``committee.xlsx``
     One sheet per table (:func:`scoring.reporting.committee_tables.tables_ja`) through :mod:`scoring.core.xlsx`:
     machine-readable (one value per cell, no merged cells, numbers as numbers, free text
@@ -37,7 +42,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
-from ..core.columns import HEADERS_JA
+from ..config.rubric import format_level
+from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.errors import NoScoresError
 from ..core.excel import display_width
 from ..core.schema import THEMES
@@ -80,7 +86,7 @@ SECTIONS: dict[str, str] = {
     "coverage": "地域×重点テーマ",
     "map": "地図（応募と選定案）",
     "reliability": "審査員間の一致（信頼性）",
-    "notes": "注記",
+    "notes": "付録　設定と記録（注記）",
 }
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -157,7 +163,8 @@ def _table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_cl
                 text, num = formatters[col](v), False
             else:
                 text, num = _fmt(v, str(col))
-            cls = "num" if num else ("wrap" if display_width(text) > 36 else "")
+            width = display_width(text)
+            cls = "num" if num else ("wrap" if width > 36 else ("short" if width <= 12 else ""))
             cells.append({"text": text, "cls": cls})
         rc = row_classes[i] if row_classes is not None and i < len(row_classes) and row_classes[i] else ""
         rows.append({"cls": rc, "cells": cells})
@@ -390,6 +397,88 @@ def _figure_block(png: bytes, alt: str, caption: str = "") -> Block:
 
 
 # ----------------------------------------------------------------------------------------
+# Tables for people (the workbook keeps the full, machine-readable ones)
+# ----------------------------------------------------------------------------------------
+
+#: Technical rows of the summary, shown in the appendix instead.
+_TECHNICAL = ("設定ハッシュ",)
+_BLOCK_SCHEMES = {"8blocks": "8地方（北海道・東北・関東・中部・近畿・中国・四国・九州沖縄）",
+                  "10blocks": "10地方（東海・北陸信越・沖縄を分ける）"}
+
+
+def theme_label(theme: object) -> str:
+    """「A システムの共同調達」 for ``"A"`` (the letter alone when unknown, "" when missing)."""
+    if theme is None or (isinstance(theme, float) and math.isnan(theme)) or theme is pd.NA:
+        return ""
+    t = str(theme)
+    return f"{t} {THEMES[t]}" if t in THEMES else t
+
+
+def _ranked_people(c: Committee, t: pd.DataFrame) -> pd.DataFrame:
+    """順位 with theme names and, for applications outside the review, why (e.g. 期限後提出)."""
+    reasons = c.selection.reasons["reason"] if c.selection is not None else pd.Series(dtype=object)
+    notes = []
+    for a, status, flag in zip(t["応募ID"], t["選定案"], t["注記"]):
+        parts = [str(flag)] if isinstance(flag, str) and flag else []
+        if status == "対象外" and isinstance(reasons.get(a), str):
+            parts.insert(0, str(reasons.get(a)))
+        notes.append(" / ".join(parts))
+    out = t.drop(columns=["応募ID"]).assign(重点テーマ=[theme_label(x) for x in t["重点テーマ"]], 注記=notes)
+    return out.rename(columns={"審査員数（名）": "審査員（名）"})
+
+
+def _coverage_people(c: Committee) -> pd.DataFrame:
+    """地域×テーマ in one column per theme: 「応募（うち選定案）」, e.g. 2（1）."""
+    cov = c.coverage.reset_index()
+    blocks = list(dict.fromkeys(cov["block"]))
+    rows = []
+    for b in [*blocks, "合計"]:
+        part = cov if b == "合計" else cov[cov["block"] == b]
+        row: dict[str, object] = {"地方ブロック": b}
+        for t in [*THEMES, "合計"]:
+            x = part if t == "合計" else part[part["theme"] == t]
+            n, k = int(x["applicants"].sum()), int(x["selected"].sum())
+            row[theme_label(t) if t != "合計" else "合計"] = (f"{n}（{k}）" if k else str(n)) if n else "－"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _appendix(c: Committee, notes: pd.DataFrame) -> list[tuple[str, str]]:
+    """The settings and records in Japanese, one per row: no JSON, hashes last."""
+    st = c.settings
+    sel = st.get("selection", {})
+    opts = st.get("method_options", {}) or {}
+    weights = st.get("weights", {}) or {}
+    rows: list[tuple[str, str]] = [
+        ("審査ラウンド", c.round_name),
+        ("評価基準", f"{st.get('rubric', {}).get('id', '')}（版 {c.rubric_version}）"),
+        ("配点（100点満点）", "、".join(f"{c.criterion_labels.get(k, k)} {format_level(round(float(v), 4))}点"
+                                   for k, v in weights.items())),
+        ("点数の統合方法", METHOD_LABELS.get(c.method, c.method)),
+        ("統合方法の細かな設定", "、".join(f"{k} = {v}" for k, v in opts.items()) or "なし"),
+        ("選定数（件）", str(c.config_summary.get("k_text", ""))),
+        ("バランスの条件", str(c.config_summary.get("balance_text", ""))),
+        ("地方ブロックの区分", _BLOCK_SCHEMES.get(str(sel.get("block_scheme", "")), str(sel.get("block_scheme", "")))),
+        ("必ず含める・除外・審査対象とする例外", str(c.config_summary.get("locks_text", "")) or "なし"),
+        ("採点（件）", f"{c.n_scores}（提出前の下書きを含む）" if st.get("scores", {}).get("include_drafts")
+         else str(c.n_scores)),
+        ("安定性の計算", (f"再標本化 {int(c.stability_options.get('n_boot', 0))} 回、乱数の種 "
+                     f"{int(c.stability_options.get('seed', 0))}。当落線上 = 選定された割合が 10％超 90％未満")),
+    ]
+    skip = {"審査ラウンド", "評価基準の版", "設定の記録（JSON）", "点数の統合方法", "配点", "選定数（件）",
+            "バランスの条件", "安定性の再標本化（回）", "安定性の乱数の種", "当落線上の定義"}
+    for k, v in zip(notes["項目"], notes["値"]):
+        if str(k) not in skip:
+            rows.append((str(k), _fmt(v, str(k))[0]))
+    pkg = st.get("package", {})
+    rows += [
+        ("作成したプログラム", f"審査ワークベンチ {pkg.get('name', 'shinsa')} {pkg.get('version', '')}".strip()),
+        ("この資料を作り直すコマンド", f"python -m scoring report --round {c.round_path} --out 出力フォルダ"),
+    ]
+    return rows
+
+
+# ----------------------------------------------------------------------------------------
 # Sections
 # ----------------------------------------------------------------------------------------
 
@@ -400,15 +489,15 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     out: list[Block] = []
     if key == "summary":
         summ = tables["概要"]
-        summ = summ[~summ["項目"].astype(str).str.startswith("警告")]
+        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", *_TECHNICAL))]
         if c.all_warnings:
             out.append({"kind": "alert", "title": "注意", "entries": list(c.all_warnings)})
         out.append(_kv(summ))
     elif key == "ranked":
         t = tables["順位"]
-        out.append(_p("合計点の高い順。選定案の応募は緑、次点は黄、審査対象外は灰色。"
-                      "「選定された割合」は安定性の分析（下記）による。"))
-        out.append(_table_block(t, row_classes=_status_classes(t["選定案"])))
+        out.append(_p("合計点の高い順。選定案の応募は緑、次点は黄、審査対象外は灰色（理由は注記）。"
+                      "「選定された割合」は安定性の分析（下記）による。応募IDは committee.xlsx の「順位」にあります。"))
+        out.append(_table_block(_ranked_people(c, t), row_classes=_status_classes(t["選定案"])))
     elif key == "breakdown":
         if charts:
             out.append(_figure_block(_chart_png(c, "breakdown", cache), "評価の内訳のグラフ", _CAPTIONS["breakdown"]))
@@ -449,6 +538,9 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
         if charts:
             out.append(_figure_block(_chart_png(c, "stability", cache), "選定の安定性のグラフ", _CAPTIONS["stability"]))
         if s:
+            out.append(_p("安定性とは: 審査員の組み合わせや点数の統合方法が少し違っていたら、同じ応募が選ばれたかを"
+                          f"{int(s.get('n_boot', 0))} 回試した結果で、「選定された割合」が 100％に近いほど"
+                          "その応募の選定（または非選定）は揺らぎにくいことを示します。", "lead"))
             out.append(_p(f"再標本化 {int(s.get('n_boot', 0))} 回（乱数の種 {s.get('seed', 0)}）のうち、選定案と同じ顔ぶれが"
                           f"選ばれたのは {100 * float(s.get('baseline_frequency', 0)):.1f}％、選定案の応募が残った割合は平均 "
                           f"{100 * float(s.get('mean_overlap', float('nan'))):.1f}％。", "lead"))
@@ -457,9 +549,9 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
                    for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")]
         out.append(_table_block(t, row_classes=classes))
     elif key == "coverage":
-        t = tables["地域×テーマ"]
-        legend = "、".join(f"{k}) {v}" for k, v in THEMES.items())
-        out.append(_p(f"各地方ブロック・重点テーマの応募件数と選定案の件数。重点テーマ: {legend}"))
+        t = _coverage_people(c)
+        out.append(_p("各地方ブロック・重点テーマの応募件数。かっこ内はそのうち選定案の件数、「－」は応募なし。"
+                      "件数ごとの表は committee.xlsx の「地域×テーマ」にあります。"))
         out.append(_table_block(t, row_classes=["total" if b == "合計" else "" for b in t["地方ブロック"]]))
     elif key == "map":
         if charts:
@@ -468,9 +560,11 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
         out += [_p(c.reliability_headline, "lead"), _p(
             "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
             "分かれている（Krippendorff 2004）。ICC・Kendall の W は全員が全応募を採点した場合のみ。"),
-            _table_block(tables["信頼性"])]
+            _table_block(tables["信頼性"].drop(columns=["評価項目ID"]))]
     elif key == "notes":
-        out.append(_kv(tables["注記"]))
+        out.append(_p("この資料を作ったときの設定と記録です。設定ハッシュと採点の指紋は、設定や採点が後から"
+                      "変わっていないかを確かめるための識別番号です（委員会の決定に記録されます）。"))
+        out.append({"kind": "kv", "rows": _appendix(c, tables["注記"])})
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
