@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,8 @@ def test_main_job_on_a_round_prints_summary_and_writes_workbook(demo_copy, tmp_p
 
 
 def test_main_job_as_a_subprocess_with_the_environment_variable(demo_copy, tmp_path):
-    env = {"SCORING_ROUND": str(demo_copy), "PATH": "/usr/bin:/bin"}
+    env = {"SCORING_ROUND": str(demo_copy), "PATH": "/usr/bin:/bin",
+           "SCORING_SIGNING_KEY": os.environ["SCORING_SIGNING_KEY"]}  # never the developer's key
     proc = subprocess.run([sys.executable, "-m", "scoring", "run", "--out", str(tmp_path / "r")],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

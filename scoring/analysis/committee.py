@@ -60,7 +60,8 @@ from ..store.decision import (
     latest_decision,
     record_decision,
 )
-from ..store.scores import ScoreStore
+from ..store.checkpoints import Checkpoint
+from ..store.scores import RECEIPT_COLUMNS, ScoreStore
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -184,6 +185,14 @@ class Committee:
     stability_options: dict[str, Any] = field(default_factory=dict)
     config_summary: dict[str, Any] = field(default_factory=dict)
     criterion_labels: dict[str, str] = field(default_factory=dict)
+    #: The store's signed checkpoints (:mod:`scoring.store.checkpoints`), file order; [] when
+    #: the scores were given directly.
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    #: Where the checkpoints are kept ("" when the scores were given directly).
+    checkpoint_path: str = ""
+    #: :meth:`scoring.store.scores.ScoreStore.receipts`: the receipt code (受領コード) of every
+    #: submitted pair (columns :data:`scoring.store.scores.RECEIPT_COLUMNS`).
+    receipts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RECEIPT_COLUMNS)))
     #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
     render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -393,10 +402,16 @@ def build_committee(
         rnd = load_round(rnd)
     if method not in METHODS:
         raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
+    checkpoints: list[Checkpoint] = []
+    cp_path = ""
+    receipts = pd.DataFrame(columns=list(RECEIPT_COLUMNS))
     if scores is None:
         with ScoreStore.open(rnd, store_url) as store:
             scores = store.scores()
             decision = latest_decision(store)
+            checkpoints = store.checkpoints()
+            cp_path = str(store.checkpoint_path)
+            receipts = store.receipts()
     scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
     if not len(scored):
         raise NoScoresError(no_scores_message(rnd))
@@ -497,6 +512,7 @@ def build_committee(
         decision_status=decision_status(decision, dwarn), decision_warnings=dwarn, warnings=notes,
         stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
+        checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts,
     )
 
 

@@ -8,6 +8,7 @@ module only formats it (headers with units, numbers kept as numbers, one value p
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..core.excel import to_wareki
 from ..core.schema import THEMES
 from ..core.settings import canonical_json
 from ..selection.solver import CONSTRAINTS
+from ..store.checkpoints import REASON_JA
 from ..store.decision import decision_table
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "notes_ja",
     "ranked_ja",
     "reasons_ja",
+    "receipts_ja",
     "reliability_ja",
     "selection_ja",
     "spread_ja",
@@ -83,7 +86,8 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     """The Japanese tables of the committee output, by sheet name, in reading order.
 
     Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
-    信頼性, 選定結果 (only when a decision is recorded) and 注記. Headers carry units;
+    信頼性, 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
+    submitted) and 注記. Headers carry units;
     numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
     """
     out: dict[str, pd.DataFrame] = {"概要": summary(c)}
@@ -99,6 +103,8 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     out["信頼性"] = reliability_ja(c)
     if c.decision is not None:
         out["選定結果"] = decision_ja(c)
+    if len(c.receipts):
+        out["受領コード"] = receipts_ja(c)
     out["注記"] = notes_ja(c)
     return out
 
@@ -292,6 +298,52 @@ def decision_ja(c: Committee) -> pd.DataFrame:
     }, columns=cols)
 
 
+#: How many checkpoints the 注記 lists one by one (the latest; the count gives the rest).
+NOTES_CHECKPOINTS = 3
+_JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def receipts_ja(c: Committee) -> pd.DataFrame:
+    """受領コード: each reviewer's receipt code per submitted application.
+
+    A reviewer compares the code they got at 提出 with this table (or runs ``python -m
+    scoring verify-receipt``): the same code means the committee material holds exactly the
+    scores and comments they submitted. Columns 審査員, 応募, 都道府県, 受領コード,
+    提出日時（日本時間）; reviewer ids for now (anonymised later).
+    """
+    r = c.receipts
+    return pd.DataFrame({
+        "審査員": r["reviewer"].astype(str).to_numpy(),
+        "応募": r["application"].astype(str).to_numpy(),
+        "都道府県": [c.name(str(a)) for a in r["application"]],
+        "受領コード": r["receipt"].astype(str).to_numpy(),
+        "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(_JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
+    })
+
+
+def _checkpoint_rows(c: Committee) -> list[tuple[str, object]]:
+    """注記 rows of the signed checkpoints: the file, the count, the latest few."""
+    if not c.checkpoint_path:
+        return []
+    n = len(c.checkpoints)
+    rows: list[tuple[str, object]] = [
+        ("署名された記録点（ファイル）", c.checkpoint_path),
+        ("署名された記録点（件数）", f"{n} 件" + (f"（最新の {NOTES_CHECKPOINTS} 件を表示）" if n > NOTES_CHECKPOINTS else "")),
+    ]
+    status = {True: "署名確認済", False: "署名不一致", None: "署名未確認（鍵なし）"}
+    for cp in c.checkpoints[-NOTES_CHECKPOINTS:][::-1]:
+        when = cp.written_at
+        w = when.astimezone(_JST).strftime("%Y-%m-%d %H:%M:%S") if when else "日時不明"
+        counts = cp.counts
+        rows.append((f"記録点（{cp.line}行目）", (
+            f"{w} 日本時間・{REASON_JA.get(cp.reason, cp.reason)}・イベント {cp.head_id} まで"
+            f"（提出済 {counts.get('submitted_pairs', 0)} 組）・ハッシュ {cp.head_hash}・"
+            f"鍵ID {cp.key_id}・{status[cp.valid]}")))
+    if n == 0:
+        rows.append(("署名された記録点の注意", "記録点がありません（`python -m scoring audit` で確認してください）。"))
+    return rows
+
+
 def notes_ja(c: Committee) -> pd.DataFrame:
     """注記: round, rubric version, settings hash, generation time and what was computed."""
 
@@ -323,6 +375,9 @@ def notes_ja(c: Committee) -> pd.DataFrame:
         ]
         if d.note:
             rows.append(("選定結果の注記", d.note))
+    rows += _checkpoint_rows(c)
+    if len(c.receipts):
+        rows.append(("受領コード", f"{len(c.receipts)} 件（シート「受領コード」。審査員は提出時のコードと照合できます）"))
     for i, w in enumerate(c.all_warnings, start=1):
         rows.append((f"警告{i}", w))
     for i, w in enumerate(c.warnings, start=1):

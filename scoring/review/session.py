@@ -107,7 +107,7 @@ class _Store(Protocol):
         source: str = "widget",
     ) -> int: ...
 
-    def submit(self, reviewer: str, application: str) -> None: ...
+    def submit(self, reviewer: str, application: str) -> str | None: ...
 
     def status(self, reviewer: str, application: str) -> str: ...
 
@@ -302,6 +302,8 @@ class ReviewSession:
         self.reviewer = reviewer
         self.applications: tuple[str, ...] = tuple(assigned_applications(rnd, reviewer))
         self.last_saved_at: dt.datetime | None = None
+        #: Receipt codes (受領コード) of the applications submitted in this session.
+        self.receipts: dict[str, str] = {}
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self._entries: dict[str, dict[str, ScoreEntry]] = {}
         self._status: dict[str, str] = {}
@@ -623,8 +625,12 @@ class ReviewSession:
                 out.append(f"「{c.label_ja}」のコメント（{format_level(e.score)}点には理由が必要です）")
         return out
 
-    def submit(self, application: str | None = None) -> None:
+    def submit(self, application: str | None = None) -> str | None:
         """Submit (提出) the application after checking it is complete.
+
+        Returns the receipt code (受領コード) the store gives (also kept in
+        :attr:`receipts`), for the reviewer to note and check later with
+        ``python -m scoring verify-receipt``.
 
         Raises
         ------
@@ -640,9 +646,12 @@ class ReviewSession:
             raise ReviewError(
                 f"応募書 {app}（{self._name(app)}）はまだ提出できません。次を入力してください: " + "、".join(todo)
             )
-        self.store.submit(self.reviewer, app)
+        code = self.store.submit(self.reviewer, app)
+        if code:
+            self.receipts[app] = code
         self._status[app] = self.store.status(self.reviewer, app)
         self.last_saved_at = self._clock()
+        return code
 
 
 def _display(value: Any) -> str:

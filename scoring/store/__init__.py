@@ -1,6 +1,8 @@
 """Stage 2, the score store: an append-only, hash-chained event log (SQLite or PostgreSQL).
 
 - :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, audit);
+- :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
+  and the reviewers' receipt codes (受領コード);
 - :mod:`~scoring.store.decision`: the committee's decision, logged like the scores.
 """
 

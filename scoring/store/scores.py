@@ -63,8 +63,25 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
 from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, STATUS_COLUMNS
-from ..core.errors import StoreError
+from ..core.errors import ShinsaError, StoreError
 from ..core.schema import SCORE_COLUMNS
+from ..core.signing import load_key
+from .checkpoints import (
+    Checkpoint,
+    Receipt,
+    ReceiptCheck,
+    cell_digest,
+    checkpoint_path,
+    current_cells,
+    format_receipt,
+    new_nonce,
+    normalize_receipt,
+    read_checkpoints,
+    receipt_code,
+    store_identity,
+    verify_checkpoints,
+    write_checkpoint,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -74,8 +91,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "Audit",
     "DB_FILENAME",
     "ENV_DATABASE_URL",
+    "RECEIPT_COLUMNS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
     "KINDS",
@@ -100,6 +119,8 @@ KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
+#: Columns of :meth:`ScoreStore.receipts`.
+RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event_id", "submitted_at")
 #: ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
 
@@ -276,7 +297,7 @@ class ScoreStore:
     >>> store.scores()                                    # doctest: +SKIP
     """
 
-    def __init__(self, url: str, rnd: ReviewRound) -> None:
+    def __init__(self, url: str, rnd: ReviewRound, *, checkpoint_file: str | os.PathLike[str] | None = None) -> None:
         self.rnd = rnd
         self._rubric_version = rnd.rubric.version
         self._reviewers = {r.id: r for r in rnd.reviewers}
@@ -292,6 +313,9 @@ class ScoreStore:
         if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")
         self.url: str = u.render_as_string(hide_password=True)
+        #: The signed checkpoints of this store (:mod:`scoring.store.checkpoints`), outside the database.
+        self.checkpoint_path: Path = (Path(checkpoint_file) if checkpoint_file is not None
+                                      else checkpoint_path(self.url, getattr(rnd, "path", ".")))
         self._sqlite = u.get_backend_name() == "sqlite"
         if self._sqlite:
             db = u.database or ""
@@ -315,16 +339,25 @@ class ScoreStore:
             self._engine.dispose()
             raise StoreError(f"採点データベース（{self.url}）を開けません: {_short(e)}。"
                              "ファイルの書き込み権限、サーバーの起動状態、SCORING_DATABASE_URL を確認してください。") from e
+        with self._engine.connect() as conn:
+            created = conn.execute(sa.select(_meta.c.value).where(_meta.c.key == "created_at")).scalar() or ""
+            conn.rollback()
+        #: Names this database (its creation time and round), written into every checkpoint,
+        #: so that checkpoints of a deleted and re-created database are told apart.
+        self.store_id: str = store_identity(str(created), self.rnd.config.name)
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, rnd: ReviewRound, url: str | None = None) -> ScoreStore:
+    def open(cls, rnd: ReviewRound, url: str | None = None, *,
+             checkpoint_file: str | os.PathLike[str] | None = None) -> ScoreStore:
         """Open (creating if needed) the store of ``rnd``.
 
         The URL is ``url`` if given, else ``$SCORING_DATABASE_URL``, else the SQLite file
-        ``scores.sqlite`` in the round folder.
+        ``scores.sqlite`` in the round folder. The checkpoint file is ``checkpoint_file``
+        if given, else :func:`scoring.store.checkpoints.checkpoint_path` of the URL
+        (``checkpoints.jsonl`` in the round folder for the round's own SQLite file).
         """
-        return cls(url or default_url(rnd), rnd)
+        return cls(url or default_url(rnd), rnd, checkpoint_file=checkpoint_file)
 
     def __enter__(self) -> Self:
         return self
@@ -607,6 +640,9 @@ class ScoreStore:
         if problems:
             raise StoreError(f"{len(problems)} 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。\n"
                              + "\n".join(problems), problems=problems)
+        anchored = bool(to_submit) or src in ("excel", "import")
+        key = self._signing_key() if anchored else b""
+        receipts: list[Receipt] = []
         with self._locked() as tx:
             if require_empty and tx.last_id > 0:
                 raise StoreError(f"採点データベース（{self.url}）には既に {tx.last_id} 件の記録があるため、"
@@ -631,15 +667,28 @@ class ScoreStore:
                     missing = self._missing(cells)
                     if missing:
                         incomplete.append(str(self._incomplete_error(r, a, missing)))
-                    tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment="",
-                              rubric_version=self._rubric_version, source=src, actor=actor or r)
+                    nonce = new_nonce()
+                    eid = tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None,
+                                    comment=nonce, rubric_version=self._rubric_version, source=src, actor=actor or r)
+                    receipts.append(self._receipt(r, a, eid, nonce, cells))
                 if incomplete:
                     raise StoreError("提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
                                      problems=incomplete)
+        if anchored:
+            self._anchor("import" if src in ("excel", "import") else "submit", key, receipts)
         return len(valid)
 
-    def submit(self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None) -> None:
+    def submit(self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None) -> str:
         """Submit (提出) a reviewer's scores of one application; afterwards they are locked.
+
+        Writes a signed checkpoint (:mod:`scoring.store.checkpoints`) recording the receipt.
+
+        Returns
+        -------
+        str
+            The reviewer's receipt code (受領コード, e.g. ``3f9a-1c22-7b0e-d4a1``): a hash of
+            the submitted scores and comments; ``python -m scoring verify-receipt`` checks
+            it later. :meth:`receipts` lists the codes of every submitted pair.
 
         Raises
         ------
@@ -649,15 +698,21 @@ class ScoreStore:
         """
         src = self._check_source(source)
         r, a = self._check_pair(reviewer, application)
+        key = self._signing_key()
         with self._locked() as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
                 raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}の採点は既に提出済みです。"
                                  "変更が必要な場合は、事務局に再開を依頼してください。")
-            missing = self._missing(self._cells(tx.conn, r, a))
+            cells = self._cells(tx.conn, r, a)
+            missing = self._missing(cells)
             if missing:
                 raise self._incomplete_error(r, a, missing)
-            tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment="",
-                      rubric_version=self._rubric_version, source=src, actor=actor or r)
+            nonce = new_nonce()
+            eid = tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment=nonce,
+                            rubric_version=self._rubric_version, source=src, actor=actor or r)
+            receipt = self._receipt(r, a, eid, nonce, cells)
+        self._anchor("submit", key, [receipt])
+        return receipt.code
 
     def reopen(self, reviewer: str, application: str, *, by: str, reason: str, source: str = "analyst") -> None:
         """Reopen a submitted pair so that the reviewer can change it (an analyst action, logged).
@@ -685,12 +740,14 @@ class ScoreStore:
         if not isinstance(reason, str) or not reason.strip():
             raise StoreError("再開の理由（reason）が空です。理由を入力してください（記録に残ります）。")
         r, a = reviewer, application
+        key = self._signing_key()
         with self._locked() as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
                 raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}は提出されていないため、"
                                  "再開する必要はありません。")
             tx.append(kind="reopen", reviewer=r, application=a, criterion=None, score=None, comment=reason.strip(),
                       rubric_version=self._rubric_version, source=src, actor=by.strip())
+        self._anchor("reopen", key)
 
     def record_decision(self, payload: str, *, by: str, source: str = "analyst") -> int:
         """Append the committee's decision (選定結果) to the log; returns the event id.
@@ -714,9 +771,203 @@ class ScoreStore:
             ok = False
         if not ok:
             raise StoreError("選定結果の内容（payload）が JSON のオブジェクトではないため、記録できません。")
+        key = self._signing_key()
         with self._locked() as tx:
-            return tx.append(kind="decision", reviewer="", application="", criterion=None, score=None,
-                             comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
+            eid = tx.append(kind="decision", reviewer="", application="", criterion=None, score=None,
+                            comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
+        self._anchor("decision", key)
+        return eid
+
+    # ------------------------------------------------------------------ checkpoints and receipts
+    def _signing_key(self) -> bytes:
+        """The analyst's key, created on first use (before a write, so that a missing or unsafe
+        key refuses the write instead of leaving it without a checkpoint)."""
+        return load_key(create=True)
+
+    def _receipt(self, reviewer: str, application: str, event_id: int, nonce: str,
+                 cells: Mapping[str, tuple[float | None, str]]) -> Receipt:
+        code = receipt_code(reviewer, application, self._rubric_version, nonce, cells)
+        return Receipt(reviewer=reviewer, application=application, code=code, event=event_id, nonce=nonce,
+                       rubric_version=self._rubric_version,
+                       cells={c: cell_digest(nonce, c, s, m) for c, (s, m) in cells.items()})
+
+    def _snapshot(self) -> tuple[tuple[int, str], dict[str, int]]:
+        """Chain head and the counts up to it, read in one snapshot."""
+        with self._engine.connect() as conn:
+            if not self._sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                row = conn.execute(_Q_HEAD).first()
+                head = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+                upto = _events.c.id <= head[0]
+                kinds: dict[str, int] = {
+                    str(k): int(n) for k, n in conn.execute(sa.select(_events.c.kind, sa.func.count())
+                                                            .where(upto).group_by(_events.c.kind)).all()}
+                control = conn.execute(sa.select(_events.c.reviewer, _events.c.application, _events.c.kind)
+                                       .where(upto, _events.c.kind.in_(("submit", "reopen")))
+                                       .order_by(_events.c.id)).all()
+        last: dict[tuple[str, str], str] = {(r, a): k for r, a, k in control}
+        counts = {k: int(kinds.get(k, 0)) for k in KINDS}
+        counts["events"] = sum(kinds.values())
+        counts["submitted_pairs"] = sum(1 for k in last.values() if k == "submit")
+        return head, counts
+
+    def _anchor(self, reason: str, key: bytes, receipts: Iterable[Receipt] = ()) -> dict[str, Any]:
+        head, counts = self._snapshot()
+        return write_checkpoint(self.checkpoint_path, head=head, counts=counts, reason=reason,
+                                round_name=self.rnd.config.name, store=self.url, store_id=self.store_id,
+                                key=key, receipts=receipts)
+
+    def checkpoint(self, reason: str = "report") -> dict[str, Any]:
+        """Write a signed checkpoint of the chain as it stands (the ``report`` command does).
+
+        The store writes one by itself after every submission, reopening, import and
+        decision. Returns the record written. Raises :class:`~scoring.core.errors.SigningError`
+        when the key is unsafe.
+        """
+        return self._anchor(reason, self._signing_key())
+
+    def checkpoints(self, *, verify_signatures: bool = True) -> list[Checkpoint]:
+        """The checkpoints of this database (file order); with the key, each marked valid or not.
+
+        Lines of another database (``store_id``: one deleted and re-created) are left out.
+        Without a key file (e.g. on the committee's screen) they are returned unchecked
+        (``valid`` None).
+        """
+        key: bytes | None = None
+        if verify_signatures:
+            try:
+                key = load_key()
+            except ShinsaError:
+                key = None
+        return [c for c in read_checkpoints(self.checkpoint_path, key) if c.store_id == self.store_id]
+
+    def receipts(self) -> pd.DataFrame:
+        """The receipt code of every pair submitted now, computed from the current log.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`RECEIPT_COLUMNS`: ``reviewer``, ``application``, ``receipt``
+            (``xxxx-xxxx-xxxx-xxxx``), ``event_id`` (the submit event), ``submitted_at``
+            (UTC); sorted by reviewer then application; RangeIndex. A code equals the one
+            the reviewer got at 提出 exactly when the scores and comments are unchanged.
+        """
+        q = (sa.select(_events.c.id, _events.c.timestamp, _events.c.kind, _events.c.reviewer, _events.c.application,
+                       _events.c.criterion, _events.c.score, _events.c.comment, _events.c.rubric_version)
+             .where(_events.c.kind.in_(_PAIR_KINDS)).order_by(_events.c.id))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q).all()
+        cells: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
+        submitted: dict[tuple[str, str], tuple[int, str, str, str] | None] = {}
+        for eid, ts, kind, r, a, c, s, m, v in rows:
+            if kind == "score":
+                cells.setdefault((r, a), {})[c] = (s, m or "")
+            else:
+                submitted[(r, a)] = (int(eid), str(ts), str(m or ""), str(v)) if kind == "submit" else None
+        order = {r: i for i, r in enumerate(self._reviewers)}
+        out = []
+        for (r, a), sub in sorted(submitted.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])):
+            if sub is None:
+                continue
+            eid, ts, nonce, version = sub
+            out.append((r, a, receipt_code(r, a, version, nonce, cells.get((r, a), {})), eid, ts))
+        df = pd.DataFrame(out, columns=list(RECEIPT_COLUMNS))
+        df["event_id"] = df["event_id"].astype("int64")
+        df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
+        return df
+
+    def check_receipt(self, code: str) -> ReceiptCheck:
+        """Whether the store still holds exactly what was submitted with receipt ``code``.
+
+        The code is looked up in the signed checkpoints (each records the receipts issued,
+        with a digest per criterion), else among the current receipts. Found: the pair's
+        current scores and comments are compared with the submitted ones, criterion by
+        criterion; where the submitted event is still in the log its values are shown.
+        The committee material lists :meth:`receipts`, so a match here means the committee
+        saw the same code.
+        """
+        h = normalize_receipt(code)
+        shown = format_receipt(h) if h else str(code)
+        if len(h) != 16:
+            return ReceiptCheck("不明", shown, f"「{code}」は受領コードの形ではありません（16桁の英数字、例: 3f9a-1c22-7b0e-d4a1）。")
+        events = self._event_rows()
+        checkpoints = self.checkpoints()
+        notes: list[str] = []
+        if any(c.valid is None for c in checkpoints):
+            notes.append("署名の鍵がないため、記録点の署名は確かめていません。")
+        found: Receipt | None = None
+        for c in checkpoints:
+            if c.valid is False:
+                continue
+            for r in c.receipts:
+                if normalize_receipt(r.code) == h and (found is None or r.event > found.event):
+                    found = r
+        current = self.receipts()
+        now = current.loc[current["receipt"].map(normalize_receipt) == h]
+        if found is None:
+            if now.empty:
+                return ReceiptCheck("不明", shown, (
+                    f"受領コード {shown} の提出は見つかりません。コードの写し間違いがないか確認してください"
+                    "（このラウンドの採点データベースと署名された記録点のどちらにもありません）。"), notes=tuple(notes))
+            row = now.iloc[0]
+            notes.append("このコードは署名された記録点にありません（記録点のファイルを確認してください）。")
+            return ReceiptCheck("一致", shown, self._receipt_ok(shown, str(row["reviewer"]), str(row["application"]),
+                                                               int(row["event_id"]), events),
+                                str(row["reviewer"]), str(row["application"]), notes=tuple(notes))
+        r = found
+        who = f"{self._reviewer_label(r.reviewer)}の{self._app_label(r.application)}"
+        cells = current_cells(events, r.reviewer, r.application)
+        at_submit = current_cells([e for e in events if int(e["id"]) <= r.event], r.reviewer, r.application)
+        labels = {c: crit.label_ja for c, crit in self._criteria.items()}
+        changes: list[str] = []
+        for crit, digest in sorted(r.cells.items(), key=lambda kv: list(self._criteria).index(kv[0])
+                                   if kv[0] in self._criteria else len(self._criteria)):
+            score, comment, _ = cells.get(crit, (None, "", 0))
+            if cell_digest(r.nonce, crit, score, comment) == digest:
+                continue
+            was = at_submit.get(crit)
+            before = ""
+            if was is not None and cell_digest(r.nonce, crit, was[0], was[1]) == digest:
+                before = f"提出時 {_fmt_cell(was[0], was[1])} → "
+            changes.append(f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}")
+        mine = current.loc[(current["reviewer"] == r.reviewer) & (current["application"] == r.application)]
+        if not changes and not mine.empty and normalize_receipt(str(mine["receipt"].iloc[0])) == h:
+            return ReceiptCheck("一致", shown, self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
+                                r.reviewer, r.application, notes=tuple(notes))
+        if mine.empty:
+            notes.append(f"{who}は提出後に再開され、現在は提出されていません（下書き）。")
+        elif not changes:
+            notes.append(f"{who}は再開・再提出されました。点数とコメントは同じですが、選定委員会資料の受領コードは "
+                         f"{mine['receipt'].iloc[0]} です。")
+            return ReceiptCheck("一致", shown, self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
+                                r.reviewer, r.application, notes=tuple(notes))
+        reopened = any(e["kind"] == "reopen" and e["reviewer"] == r.reviewer and e["application"] == r.application
+                       and int(e["id"]) > r.event for e in events)
+        how = "事務局による再開の後に変更されています。" if reopened else \
+            "再開されていないため、採点データベースを通さずに書き換えられています（python -m scoring audit で確認してください）。"
+        msg = (f"受領コード {shown}（{who}、イベント {r.event} の提出）の後に、採点が変わっています"
+               f"（{len(changes)} 項目）。{how if changes else ''}")
+        return ReceiptCheck("変更", shown, msg, r.reviewer, r.application, tuple(changes), tuple(notes))
+
+    def _event_rows(self) -> list[dict[str, Any]]:
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(sa.select(*[_events.c[k] for k in EVENT_COLUMNS]).order_by(_events.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def _receipt_ok(self, code: str, reviewer: str, application: str, event_id: int,
+                    events: list[dict[str, Any]]) -> str:
+        when = ""
+        for ev in events:
+            if int(ev["id"]) == event_id:
+                try:
+                    ts = dt.datetime.fromisoformat(str(ev["timestamp"])).astimezone(dt.timezone(dt.timedelta(hours=9)))
+                    when = f"{ts:%Y-%m-%d %H:%M} 日本時間、"
+                except ValueError:
+                    pass
+        return (f"受領コード {code} は、{self._reviewer_label(reviewer)}の{self._app_label(application)}の提出"
+                f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが記録されており、"
+                "選定委員会資料の受領コードの表にも同じコードが載ります。")
 
     # ------------------------------------------------------------------ reading
     def head(self) -> tuple[int, str]:
@@ -843,18 +1094,46 @@ class ScoreStore:
         return df
 
     def verify(self) -> pd.DataFrame:
-        """Audit the hash chain: every altered, removed or foreign event.
+        """Audit the log: every altered, removed or foreign event (``audit().problems``).
 
-        Each event's hash is recomputed from its fields; each ``prev_hash`` must be the
-        previous event's hash; ids must run 1, 2, 3, … without gaps; the last event must be
-        the recorded chain head.
+        See :meth:`audit`.
 
         Returns
         -------
         DataFrame
             Columns :data:`AUDIT_COLUMNS`: ``event_id`` (int; the first id of a removed
-            range), ``problem`` (``変更`` altered, ``削除`` removed, ``追加`` added outside the
-            store) and ``message`` (Japanese). Empty when the chain is valid.
+            range, or the head of a checkpoint that no longer matches), ``problem``
+            (``変更`` altered, ``削除`` removed, ``追加`` added outside the store, ``記録点``
+            a signed checkpoint contradicted or not verifiable, ``未署名`` a submission,
+            reopening or decision no checkpoint covers) and ``message`` (Japanese). Sorted by
+            ``event_id``: the first row names the first bad event. Empty when all is well.
+        """
+        return self.audit().problems
+
+    def audit(self) -> Audit:
+        """Audit the hash chain against itself and against every signed checkpoint.
+
+        Inside the database: each event's hash is recomputed from its fields; each
+        ``prev_hash`` must be the previous event's hash; ids must run 1, 2, 3, … without
+        gaps; the last event must be the recorded chain head; and the log must be one the
+        store could have written (no score, submission or reopening on a pair in a state
+        that the store refuses, e.g. a score on a submitted pair).
+
+        Outside it (:func:`scoring.store.checkpoints.verify_checkpoints`): every checkpoint
+        must be signed with the analyst's key, the event at its head must still have the
+        signed hash and the counts up to it must match; every submission never reopened must
+        still match its receipt; every submission, reopening and decision must be
+        covered by a checkpoint (those operations always write one). This is what catches a log rewritten *and re-hashed* by
+        someone who holds the database but not the key.
+
+        A missing checkpoint file is an error (``未署名``) when the log has submissions,
+        reopenings or decisions, and only a warning (``Audit.warnings``) when it
+        holds draft scores only (drafts never write checkpoints).
+
+        Raises
+        ------
+        SigningError
+            A checkpoint file exists but the analyst's key is not available to check it.
         """
         cols = [_events.c[k] for k in EVENT_COLUMNS]
         with self._engine.connect() as conn:
@@ -865,6 +1144,7 @@ class ScoreStore:
                 rows = conn.execute(sa.select(*cols).order_by(_events.c.id)).mappings().all()
         problems: list[tuple[int, str, str]] = []
         prev_id, prev_hash = 0, GENESIS_HASH
+        control: dict[tuple[str, str], str] = {}
         for ev in rows:
             eid = int(ev["id"])
             if event_hash(dict(ev)) != ev["hash"]:
@@ -877,6 +1157,9 @@ class ScoreStore:
                 problems.append((prev_id, "変更", (f"イベント {prev_id} が書き換えられています"
                                  f"（次のイベント {eid} に記録された前のハッシュと一致しません）。")))
             prev_id, prev_hash = eid, str(ev["hash"])
+            impossible = self._impossible(dict(ev), control)
+            if impossible:
+                problems.append((eid, "追加", impossible))
         if head is None:
             problems.append((prev_id, "削除", "チェーンの末尾の記録（score_chain_head）が削除されています。"))
         else:
@@ -891,9 +1174,78 @@ class ScoreStore:
             elif last_hash != prev_hash:
                 problems.append((prev_id, "変更", (f"最後のイベント {prev_id} のハッシュが、チェーンの末尾の記録と一致しません"
                                  "（書き換えられています）。")))
+        events = [dict(ev) for ev in rows]
+        path = self.checkpoint_path
+        key: bytes | None = None
+        if path.exists():
+            key = load_key()
+        checkpoints = read_checkpoints(path, key) if key is not None else []
+        more, warnings = verify_checkpoints(events, checkpoints, file_label=str(path), store_id=self.store_id)
+        checkpoints = [c for c in checkpoints if c.store_id == self.store_id]
+        problems += more
         df = pd.DataFrame(problems, columns=list(AUDIT_COLUMNS))
         df["event_id"] = df["event_id"].astype("int64")
-        return df.sort_values("event_id", kind="stable").reset_index(drop=True)
+        df = df.sort_values("event_id", kind="stable").reset_index(drop=True)
+        head_t = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
+        return Audit(problems=df, warnings=warnings, checkpoints=checkpoints, checkpoint_path=path, head=head_t)
+
+    def _impossible(self, ev: Mapping[str, Any], control: dict[tuple[str, str], str]) -> str:
+        """Why the store could not have written ``ev`` in this place of the log ("" if it could).
+
+        ``control`` (pair → last submit/reopen kind) is updated with ``ev``.
+        """
+        kind = ev["kind"]
+        if kind not in _PAIR_KINDS:
+            return ""
+        pair = (str(ev["reviewer"]), str(ev["application"]))
+        state = control.get(pair, "")
+        who = f"審査員 {pair[0]} の応募 {pair[1]}"
+        eid = int(ev["id"])
+        why = ""
+        if kind == "score" and state == "submit":
+            why = f"イベント {eid} は提出済みの{who}への点数の記録です"
+        elif kind == "submit" and state == "submit":
+            why = f"イベント {eid} は既に提出済みの{who}の提出です"
+        elif kind == "reopen" and state != "submit":
+            why = f"イベント {eid} は提出されていない{who}の再開です"
+        if kind in ("submit", "reopen"):
+            control[pair] = kind
+        if not why:
+            return ""
+        return why + "。採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。"
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The result of :meth:`ScoreStore.audit`.
+
+    Attributes
+    ----------
+    problems : DataFrame
+        Columns :data:`AUDIT_COLUMNS`, sorted by ``event_id`` (empty: all is well).
+    warnings : list of str
+        Japanese notes that are not failures (e.g. no checkpoint file yet for drafts only).
+    checkpoints : list of Checkpoint
+        The checkpoints read (each with ``valid``).
+    checkpoint_path : Path
+        Where they are kept.
+    head : (int, str)
+        Id and hash of the chain head as recorded in the database.
+    """
+
+    problems: pd.DataFrame
+    warnings: list[str]
+    checkpoints: list[Checkpoint]
+    checkpoint_path: Path
+    head: tuple[int, str]
+
+
+def _fmt_cell(score: object, comment: str) -> str:
+    text = "点数なし" if _is_missing(score) else f"{format_level(float(score))} 点"  # type: ignore[arg-type]
+    if comment:
+        short = comment if len(comment) <= 30 else comment[:30] + "…"
+        text += f"・コメント「{short}」"
+    return text
 
 
 def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:

@@ -300,7 +300,7 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
 def test_workbook_opens_with_the_expected_sheets(reports: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
     assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "代替案", "選定数別",
-                             "地域×テーマ", "信頼性", "注記"]
+                             "地域×テーマ", "信頼性", "受領コード", "注記"]
     for ws in wb.worksheets:
         assert not ws.merged_cells.ranges, f"{ws.title}: merged cells"
         assert ws.freeze_panes in ("A2", "B2")
@@ -509,3 +509,29 @@ def test_a_failed_report_leaves_the_previous_material(committee: Committee, tmp_
     assert (out / "committee.html").read_text(encoding="utf-8") == "old page"
     assert (out / "committee.xlsx").read_bytes() == b"old book"
     assert sorted(p.name for p in out.iterdir()) == ["committee.html", "committee.xlsx"]
+
+
+# ----------------------------------------------------------------------------------------
+# checkpoints and receipts (issue #10)
+# ----------------------------------------------------------------------------------------
+
+
+def test_committee_lists_each_submitted_pairs_receipt_and_the_checkpoints(committee: Committee) -> None:
+    from scoring.reporting.committee_tables import notes_ja, receipts_ja
+    from scoring.store.scores import ScoreStore
+
+    with ScoreStore.open(load_round(committee.round_path)) as store:
+        receipts = store.receipts()
+        statuses = store.statuses()
+        n_cp = len(store.checkpoints())
+    assert len(receipts) == int((statuses["status"] == "提出済").sum()) > 0
+    table = receipts_ja(committee)
+    assert list(table.columns) == ["審査員", "応募", "都道府県", "受領コード", "提出日時（日本時間）"]
+    assert table["受領コード"].tolist() == receipts["receipt"].tolist()
+    assert table["受領コード"].str.fullmatch(r"[0-9a-f]{4}(-[0-9a-f]{4}){3}").all()
+    notes = dict(notes_ja(committee).itertuples(index=False))
+    assert 1 <= len(committee.checkpoints) <= n_cp
+    assert notes["署名された記録点（件数）"].startswith(f"{len(committee.checkpoints)} 件")
+    rows = [k for k in notes if k.startswith("記録点（")]
+    assert 1 <= len(rows) <= 3
+    assert "署名確認済" in notes[rows[0]] and "イベント" in notes[rows[0]]

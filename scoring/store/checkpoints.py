@@ -1,0 +1,498 @@
+"""Signed checkpoints of the score log, kept outside the database, and reviewers' receipts.
+
+Whoever can write the score database can rewrite its hash chain, recompute every hash with
+the public :func:`scoring.store.scores.event_hash` and move the chain head: the chain alone
+then proves nothing. A *checkpoint* anchors the chain outside the database: the chain head
+(id and hash of the last event), the counts (events, events per kind, submitted pairs), the
+time, the reason and the receipts issued, signed with the analyst's key
+(:mod:`scoring.core.signing`, HMAC-SHA256). Nobody without the key can write a checkpoint
+that verifies, and a rewrite of any event at or before a checkpoint's head changes that
+head's hash (every hash covers the previous one).
+
+When
+----
+The store writes one after every submission (提出), reopening (再開), import (scores with
+source ``excel``/``import``, or any batch that submits) and decision (選定結果), and the
+``report``/``run`` commands write one before computing the committee material. Draft
+autosaves of the widget do not (they would write a line per keystroke); they are anchored
+by the next checkpoint.
+
+Where
+-----
+An append-only JSON-lines file, one signed checkpoint per line
+(:func:`checkpoint_path`):
+
+* the round's own SQLite file ``<round>/scores.sqlite`` → ``<round>/checkpoints.jsonl``;
+* another SQLite file ``<dir>/<name>.sqlite`` → ``<dir>/<name>.checkpoints.jsonl`` beside it;
+* a server database (PostgreSQL) → ``<round>/checkpoints-<12 hex>.jsonl`` in the round folder,
+  the hex naming the database (a hash of its URL without the password), so that two
+  databases of one round never share a file.
+
+The file sits beside the round, not in the database: the database's owner can delete it
+but cannot forge it. Keep a copy with the committee's minutes (the 注記 of the committee
+material prints the latest checkpoints).
+
+Each line is a JSON object: ``v`` (1), ``written_at`` (UTC ISO 8601), ``reason``
+(:data:`REASONS`), ``round``, ``store`` (URL without password), ``head`` (``{"id", "hash"}``),
+``counts`` (``events``, ``score``, ``submit``, ``reopen``, ``decision``,
+``submitted_pairs``, all up to the head), ``receipts`` (see below), ``key_id``
+(:func:`scoring.core.signing.key_id`) and ``signature`` (HMAC of all other fields).
+
+Receipts (受領コード)
+---------------------
+At each submission the reviewer gets a code: the first 16 hex digits of SHA-256 over the
+canonical JSON of reviewer, application, rubric version, a random nonce stored in the
+submit event (128 bits, so that nobody can recover the scores from the code by trying
+every combination) and each criterion's score and comment; shown in groups of four
+(``3f9a-1c22-7b0e-d4a1``). The checkpoint of the submission records the code, the submit
+event, the nonce and a digest per criterion (so that a later check can say *which*
+criterion changed without storing the scores outside the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..core.signing import key_id, sign, verify
+
+__all__ = [
+    "CHECKPOINT_FILENAME",
+    "REASONS",
+    "Checkpoint",
+    "Receipt",
+    "ReceiptCheck",
+    "cell_digest",
+    "checkpoint_path",
+    "format_receipt",
+    "new_nonce",
+    "normalize_receipt",
+    "read_checkpoints",
+    "receipt_code",
+    "store_identity",
+    "verify_checkpoints",
+    "write_checkpoint",
+]
+
+#: File name of the checkpoints of the round's own SQLite store.
+CHECKPOINT_FILENAME = "checkpoints.jsonl"
+#: Why a checkpoint was written.
+REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "report")
+REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "report": "資料の作成"}
+_VERSION = 1
+_RECEIPT_HEX = 16
+_DIGEST_HEX = 12
+_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "score": "点数"}
+_COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "submitted_pairs")
+
+
+def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
+    """Where the checkpoints of the store at ``url`` (of the round in ``round_path``) live.
+
+    See the module docstring: beside a SQLite file, in the round folder for a server.
+    """
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database:
+        db = Path(u.database)
+        if db.name == "scores.sqlite":
+            return db.parent / CHECKPOINT_FILENAME
+        return db.parent / f"{db.stem}.checkpoints.jsonl"
+    ident = hashlib.sha256(u.render_as_string(hide_password=True).encode("utf-8")).hexdigest()[:12]
+    return Path(round_path) / f"checkpoints-{ident}.jsonl"
+
+
+def store_identity(created_at: str, round_name: str) -> str:
+    """12 hex digits naming one database (its creation time in ``score_meta`` and its round)."""
+    return _digest({"created_at": created_at, "round": round_name}, 12)
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+def new_nonce() -> str:
+    """A random nonce for a submission (32 hex digits)."""
+    return secrets.token_hex(16)
+
+
+def _score_text(score: object) -> str | None:
+    if score is None:
+        return None
+    value = float(score)  # type: ignore[arg-type]
+    return None if math.isnan(value) else repr(value)
+
+
+def _digest(data: Any, n: int) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
+
+
+def cell_digest(nonce: str, criterion: str, score: object, comment: str) -> str:
+    """12 hex digits over one criterion's score and comment (salted with the nonce)."""
+    return _digest({"nonce": nonce, "criterion": criterion, "score": _score_text(score), "comment": comment or ""},
+                   _DIGEST_HEX)
+
+
+def receipt_code(reviewer: str, application: str, rubric_version: str, nonce: str,
+                 cells: Mapping[str, tuple[object, str]]) -> str:
+    """The receipt code (16 hex digits, grouped by :func:`format_receipt`) of a submission.
+
+    ``cells`` maps each criterion id to ``(score, comment)``; the order does not matter.
+    """
+    payload = {
+        "v": _VERSION, "reviewer": reviewer, "application": application, "rubric_version": rubric_version,
+        "nonce": nonce,
+        "scores": [[c, _score_text(s), m or ""] for c, (s, m) in sorted(cells.items())],
+    }
+    return format_receipt(_digest(payload, _RECEIPT_HEX))
+
+
+def format_receipt(hex_code: str) -> str:
+    """``3f9a1c227b0ed4a1`` → ``3f9a-1c22-7b0e-d4a1``."""
+    h = normalize_receipt(hex_code)
+    return "-".join(h[i:i + 4] for i in range(0, len(h), 4))
+
+
+def normalize_receipt(text: str) -> str:
+    """A code as typed (any case, hyphens, spaces, full-width digits) → bare lowercase hex."""
+    return re.sub(r"[^0-9a-f]", "", unicodedata.normalize("NFKC", str(text)).lower())
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt issued at a submission (as recorded in a checkpoint)."""
+
+    reviewer: str
+    application: str
+    code: str
+    event: int
+    nonce: str
+    rubric_version: str
+    cells: Mapping[str, str] = field(default_factory=dict)  # criterion → cell_digest
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reviewer": self.reviewer, "application": self.application, "code": self.code,
+                "event": self.event, "nonce": self.nonce, "rubric_version": self.rubric_version,
+                "cells": dict(sorted(self.cells.items()))}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Receipt:
+        return cls(reviewer=str(d["reviewer"]), application=str(d["application"]), code=str(d["code"]),
+                   event=int(d["event"]), nonce=str(d["nonce"]), rubric_version=str(d.get("rubric_version", "")),
+                   cells={str(k): str(v) for k, v in dict(d.get("cells", {})).items()})
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What :meth:`scoring.store.scores.ScoreStore.check_receipt` found for a code.
+
+    ``status`` is ``"一致"`` (the store holds exactly what was submitted; exit 0),
+    ``"変更"`` (changed since; exit 1) or ``"不明"`` (no submission has this code; exit 2).
+    ``message`` is the Japanese verdict; ``changes`` one line per changed criterion;
+    ``notes`` further remarks.
+    """
+
+    status: str
+    code: str
+    message: str
+    reviewer: str = ""
+    application: str = ""
+    changes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return {"一致": 0, "変更": 1}.get(self.status, 2)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One line of the checkpoint file.
+
+    ``valid`` is None when no key was given to check it, else whether the signature
+    verifies with that key; ``problem`` says why a line is unusable (Japanese, "" if fine).
+    """
+
+    line: int
+    record: Mapping[str, Any]
+    valid: bool | None = None
+    problem: str = ""
+
+    @property
+    def head_id(self) -> int:
+        return int(self.record.get("head", {}).get("id", 0))
+
+    @property
+    def head_hash(self) -> str:
+        return str(self.record.get("head", {}).get("hash", ""))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in dict(self.record.get("counts", {})).items()}
+
+    @property
+    def written_at(self) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(str(self.record.get("written_at", "")))
+        except ValueError:
+            return None
+
+    @property
+    def store_id(self) -> str:
+        return str(self.record.get("store_id", ""))
+
+    @property
+    def reason(self) -> str:
+        return str(self.record.get("reason", ""))
+
+    @property
+    def key_id(self) -> str:
+        return str(self.record.get("key_id", ""))
+
+    @property
+    def receipts(self) -> list[Receipt]:
+        out = []
+        for r in self.record.get("receipts", []) or []:
+            try:
+                out.append(Receipt.from_json(r))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def label(self) -> str:
+        """``記録点（3行目、2026-02-20 10:00 日本時間、提出）``."""
+        when = self.written_at
+        w = when.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M:%S") + " 日本時間" if when else "日時不明"
+        return f"記録点（{self.line}行目、{w}、{REASON_JA.get(self.reason, self.reason)}）"
+
+
+def write_checkpoint(path: str | os.PathLike[str], *, head: tuple[int, str], counts: Mapping[str, int],
+                     reason: str, round_name: str, store: str, store_id: str, key: bytes,
+                     receipts: Iterable[Receipt] = (), now: dt.datetime | None = None) -> dict[str, Any]:
+    """Sign a checkpoint and append it as one line to ``path`` (created with mode 0600).
+
+    Appends under an exclusive lock of the file, so that concurrent writers never mix
+    their lines. Returns the record written (with its signature).
+    """
+    record: dict[str, Any] = {
+        "v": _VERSION,
+        "written_at": (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
+        "reason": reason, "round": round_name, "store": store, "store_id": store_id,
+        "head": {"id": int(head[0]), "hash": str(head[1])},
+        "counts": {k: int(counts.get(k, 0)) for k in _COUNT_KEYS},
+        "receipts": [r.to_json() for r in receipts],
+        "key_id": key_id(key),
+    }
+    record["signature"] = sign(record, key)
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    p = Path(path)
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # releases the lock
+    return record
+
+
+def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> list[Checkpoint]:
+    """Every line of the checkpoint file, in file order ([] when there is no file).
+
+    With ``key``, each is checked: ``valid`` False with a Japanese ``problem`` for a line
+    that is not JSON, has no signature, was signed with another key, or whose signature
+    does not match (altered after signing).
+    """
+    p = Path(path)
+    if not p.exists():
+        return []
+    out: list[Checkpoint] = []
+    for i, text in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            rec = json.loads(text)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+            int(rec.get("head", {}).get("id", 0))
+        except (ValueError, TypeError, AttributeError):
+            out.append(Checkpoint(i, {}, False, f"{p.name} の {i}行目は記録点として読めません（書き換えられています）。"))
+            continue
+        if key is None:
+            out.append(Checkpoint(i, rec))
+            continue
+        body = {k: v for k, v in rec.items() if k != "signature"}
+        sig = rec.get("signature")
+        if not sig:
+            out.append(Checkpoint(i, rec, False, f"{p.name} の {i}行目の記録点には署名がありません。"))
+        elif str(rec.get("key_id", "")) != key_id(key):
+            out.append(Checkpoint(i, rec, False, (
+                f"{p.name} の {i}行目の記録点は別の鍵（鍵ID {rec.get('key_id', '')}）で署名されていて、"
+                f"この鍵（鍵ID {key_id(key)}）では確かめられません。事務局の鍵（環境変数 SCORING_SIGNING_KEY）で監査してください。")))
+        elif not verify(body, str(sig), key):
+            out.append(Checkpoint(i, rec, False, (
+                f"{p.name} の {i}行目の記録点の署名が一致しません（署名の後に書き換えられています）。")))
+        else:
+            out.append(Checkpoint(i, rec, True))
+    return out
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def chain_counts(events: Sequence[Mapping[str, Any]], upto: int) -> dict[str, int]:
+    """The counts a checkpoint records, recomputed from events (dicts with id, kind, reviewer, application)."""
+    counts = dict.fromkeys(_COUNT_KEYS, 0)
+    pair: dict[tuple[str, str], str] = {}
+    for ev in events:
+        if int(ev["id"]) > upto:
+            break
+        counts["events"] += 1
+        kind = str(ev["kind"])
+        if kind in counts:
+            counts[kind] += 1
+        if kind in ("submit", "reopen"):
+            pair[(str(ev["reviewer"]), str(ev["application"]))] = kind
+    counts["submitted_pairs"] = sum(1 for k in pair.values() if k == "submit")
+    return counts
+
+
+def current_cells(events: Sequence[Mapping[str, Any]], reviewer: str, application: str
+                  ) -> dict[str, tuple[object, str, int]]:
+    """criterion → (score, comment, event id) of the pair's last score event per criterion."""
+    out: dict[str, tuple[object, str, int]] = {}
+    for ev in events:
+        if ev["kind"] == "score" and ev["reviewer"] == reviewer and ev["application"] == application:
+            out[str(ev["criterion"])] = (ev["score"], str(ev["comment"] or ""), int(ev["id"]))
+    return out
+
+
+def must_be_anchored(ev: Mapping[str, Any]) -> bool:
+    """Events whose operation always writes a checkpoint (so one must follow them).
+
+    Submissions, reopenings and decisions. Imported scores are anchored by the checkpoint
+    of their batch (``record_many``), but single scores may carry any source, so a score
+    event never needs one.
+    """
+    return ev["kind"] in ("submit", "reopen", "decision")
+
+
+def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
+                       *, file_label: str, store_id: str) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """Check the event log against every checkpoint: ``(problems, warnings)``.
+
+    ``events`` are the rows of ``score_events`` in id order; ``checkpoints`` come from
+    :func:`read_checkpoints` *with* the key. Problems are ``(event_id, problem, message)``
+    rows of :data:`scoring.core.columns.AUDIT_COLUMNS`:
+
+    * ``記録点``: a checkpoint that is not signed with the key, or whose head event no longer
+      has the signed hash (the chain up to it was rewritten, even if re-hashed), or whose
+      counts differ, or that names events that are gone; ``event_id`` is the checkpoint's
+      head (the last event it anchors);
+    * ``変更``: a criterion of a submission whose score or comment differs from its receipt
+      although the pair was never reopened; ``event_id`` is the score event that now holds it;
+    * ``未署名``: a submission, reopening or decision after the last valid checkpoint
+      (those operations always write one; this one was not written by the workbench).
+
+    Warnings (not failures): no checkpoint file while the log has only draft scores; lines
+    of another database (another ``store_id``: the database was deleted and re-created;
+    if that was done to hide a rewrite, its submissions have no checkpoint: ``未署名``).
+    """
+    problems: list[tuple[int, str, str]] = []
+    warnings: list[str] = []
+    foreign = [c for c in checkpoints if c.record and c.store_id != store_id]
+    if foreign:
+        warnings.append(f"{file_label} の記録点 {len(foreign)} 件は別の（作り直される前の）データベースのもので、"
+                        "この監査では使いません。")
+    checkpoints = [c for c in checkpoints if not c.record or c.store_id == store_id]
+    by_id = {int(ev["id"]): ev for ev in events}
+    last_id = max(by_id, default=0)
+    if not checkpoints:
+        needing = [ev for ev in events if must_be_anchored(ev)]
+        if needing:
+            first = int(needing[0]["id"])
+            problems.append((first, "未署名", (
+                f"署名された記録点のファイル {file_label} がない、または空です。提出・再開・選定結果の記録"
+                f"（最初はイベント {first}、計 {len(needing)} 件）があるのに、データベースの外の記録点がないため、"
+                "採点の記録が書き換えられていないことを確かめられません。ファイルが削除された可能性があります。")))
+        elif events:
+            warnings.append(f"署名された記録点のファイル {file_label} がありません。下書きの記録（{len(events)} 件）だけのため"
+                            "問題ではありませんが、最初の提出・取り込みで作られます。")
+        return problems, warnings
+
+    valid = [c for c in checkpoints if c.valid]
+    for c in checkpoints:
+        if not c.valid:
+            problems.append((c.head_id, "記録点", c.problem or f"{c.label()}の署名を確かめられません。"))
+    good_heads: list[int] = []
+    for c in sorted(valid, key=lambda c: c.head_id):
+        h = c.head_id
+        if h > last_id:
+            problems.append((last_id + 1, "記録点", (
+                f"{c.label()}はイベント {h} までを記録していますが、データベースにはイベント {last_id} までしかありません"
+                f"（イベント {last_id + 1}〜{h} が削除されています）。")))
+            continue
+        ev = by_id.get(h) if h else None
+        if h and (ev is None or str(ev["hash"]) != c.head_hash):
+            lo = (good_heads[-1] + 1) if good_heads else 1
+            now = str(ev["hash"]) if ev is not None else "（イベントがありません）"
+            problems.append((h, "記録点", (
+                f"{c.label()}に署名されたイベント {h} のハッシュ {c.head_hash[:16]}… と、現在のハッシュ {now[:16]}… が"
+                f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。")))
+            continue
+        got = chain_counts(events, h)
+        want = c.counts
+        diff = [f"{k} {want.get(k, 0)}→{got[k]}" for k in _COUNT_KEYS if want.get(k, 0) != got[k]]
+        if diff:
+            problems.append((h, "記録点", (
+                f"{c.label()}の件数（イベント {h} まで）が現在の記録と一致しません: {'、'.join(diff)}"
+                "（記録が削除・追加されています）。")))
+            continue
+        good_heads.append(h)
+
+    # receipts: a submission never reopened must still hold what was submitted
+    reopened: dict[tuple[str, str], list[int]] = {}
+    for ev in events:
+        if ev["kind"] == "reopen":
+            reopened.setdefault((str(ev["reviewer"]), str(ev["application"])), []).append(int(ev["id"]))
+    seen: set[tuple[str, str, int]] = set()
+    for c in valid:
+        for r in c.receipts:
+            if (r.reviewer, r.application, r.event) in seen:
+                continue
+            seen.add((r.reviewer, r.application, r.event))
+            if any(i > r.event for i in reopened.get((r.reviewer, r.application), [])):
+                continue
+            cells = current_cells(events, r.reviewer, r.application)
+            for crit, digest in sorted(r.cells.items()):
+                score, comment, eid = cells.get(crit, (None, "", r.event))
+                if cell_digest(r.nonce, crit, score, comment) != digest:
+                    problems.append((eid, "変更", (
+                        f"イベント {eid}: 審査員 {r.reviewer} の応募 {r.application} の評価項目 {crit} の点数・コメントが、"
+                        f"提出時（受領コード {r.code}、イベント {r.event}）と異なります。再開されていないため、"
+                        "データベースを通さずに書き換えられています。")))
+
+    top = max((c.head_id for c in valid), default=0)
+    late = [ev for ev in events if int(ev["id"]) > top and must_be_anchored(ev)]
+    if late:
+        first = int(late[0]["id"])
+        problems.append((first, "未署名", (
+            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果 {len(late)} 件の後に、署名された記録点が"
+            f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
+            "データベースを通さずに追加された可能性があります。")))
+    return problems, warnings
