@@ -137,6 +137,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     print(f"\n選定結果: {c.decision_status}　設定ハッシュ: {c.settings_hash}")
     print(f"書き出しました: {paths['html']}")
     print(f"書き出しました: {paths['xlsx']}")
+    print(f"書き出しました: {paths['pdf']}")
     return 0
 
 

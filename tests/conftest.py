@@ -121,7 +121,7 @@ def copy_demo_round(dest: Path) -> Path:
     from scoring import DEMO_ROUND
     from scoring.core.paths import PROJECT_DIR
 
-    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "__pycache__")
+    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__")
     round_dir = dest / "data" / "demo"
     shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
     if not (dest / "rubrics").exists():

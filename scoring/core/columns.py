@@ -33,6 +33,7 @@ __all__ = [
     "ASSIGNMENT_COLUMNS",
     "AUDIT_COLUMNS",
     "CANDIDATE_COLUMNS",
+    "CONFLICT_COLUMNS",
     "COVERAGE_COLUMNS",
     "CRITERION_DISAGREEMENT_COLUMNS",
     "DECISION_COLUMNS",
@@ -45,6 +46,7 @@ __all__ = [
     "RANKED_COLUMNS",
     "RANKING_COLUMNS",
     "REASON_COLUMNS",
+    "RECEIPT_COLUMNS",
     "REFERENCE_COLUMNS",
     "RELIABILITY_COLUMNS",
     "REVIEWER_PROFILE_COLUMNS",
@@ -221,6 +223,8 @@ DECISION_COLUMNS: tuple[str, ...] = (
 # store.scores -----------------------------------------------------------------
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.verify`.
 AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.receipts`.
+RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event_id", "submitted_at")
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.statuses`.
 STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
@@ -242,4 +246,11 @@ REASON_COLUMNS: tuple[str, ...] = (
 STABILITY_COLUMNS: tuple[str, ...] = (
     "prefecture_name", "total", "rank", "baseline_selected", "p_selected",
     "rank_median", "rank_lo", "rank_hi", "border",
+)
+
+# review.sheets -----------------------------------------------------------------
+#: Columns of ``report.attrs["conflicts"]`` (:func:`~scoring.review.sheets.import_sheets`): the cells an import stopped at.
+CONFLICT_COLUMNS: tuple[str, ...] = (
+    "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
+    "exported_score", "sheet_score", "sheet_comment",
 )

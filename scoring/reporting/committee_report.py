@@ -86,6 +86,7 @@ SECTIONS: dict[str, str] = {
     "coverage": "地域×重点テーマ",
     "map": "地図（応募と選定案）",
     "reliability": "審査員間の一致（信頼性）",
+    "receipts": "審査員の受領コード",
     "notes": "付録　設定と記録（注記）",
 }
 
@@ -561,6 +562,14 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
             "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
             "分かれている（Krippendorff 2004）。ICC・Kendall の W は全員が全応募を採点した場合のみ。"),
             _table_block(tables["信頼性"].drop(columns=["評価項目ID"]))]
+    elif key == "receipts":
+        if "受領コード" in tables and len(tables["受領コード"]):
+            out += [_p("審査員が採点を提出したときに受け取ったコードです（応募×審査員、「―」はまだ提出のないもの）。"
+                       "各審査員は、手元のコードがこの表にあることと、python -m scoring verify-receipt で"
+                       "採点がそのまま届いていることを確かめられます。提出日時は committee.xlsx にあります。"),
+                    *(_table_block(g) for g in _receipt_grids(tables["受領コード"]))]
+        else:
+            out.append(_p("提出された採点はまだありません（受領コードは提出のときに発行されます）。"))
     elif key == "notes":
         out.append(_p("この資料を作ったときの設定と記録です。設定ハッシュと採点の指紋は、設定や採点が後から"
                       "変わっていないかを確かめるための識別番号です（委員会の決定に記録されます）。"))
@@ -568,6 +577,19 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
+
+
+#: Reviewers per receipt table on paper (an A4 portrait page holds three code columns).
+RECEIPT_COLUMNS_PER_TABLE = 3
+
+
+def _receipt_grids(receipts: pd.DataFrame) -> list[pd.DataFrame]:
+    """The 受領コード table as application × reviewer grids, a few reviewers per grid (fits A4)."""
+    grid = receipts.pivot_table(index=["応募", "都道府県"], columns="審査員", values="受領コード", aggfunc="first")
+    grid = grid.fillna("―")
+    grid.columns.name = None
+    step = RECEIPT_COLUMNS_PER_TABLE
+    return [grid.iloc[:, i:i + step].reset_index() for i in range(0, grid.shape[1], step)]
 
 
 def _section(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *, heading: bool = True,

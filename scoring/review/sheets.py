@@ -103,6 +103,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion, Rubric, format_level
+from ..core.columns import CONFLICT_COLUMNS
 from ..core.errors import SheetError, StoreError
 from ..core.excel import set_text
 from ..core.safefiles import BOMB_ACTION, UnsafeFileError, inspect_xlsx, open_regular
@@ -1047,11 +1048,6 @@ def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None, key: byt
 # ---------------------------------------------------------------------------
 
 
-#: Columns of ``report.attrs["conflicts"]`` (:func:`import_sheets`): the cells an import stopped at.
-CONFLICT_COLUMNS: tuple[str, ...] = (
-    "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
-    "exported_score", "sheet_score", "sheet_comment",
-)
 #: Longest ``reason`` :func:`import_sheets` takes with ``overwrite`` (it is stored in the events' actor).
 MAX_REASON_CHARS = 120
 

@@ -62,7 +62,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
-from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, STATUS_COLUMNS
+from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, STATUS_COLUMNS
 from ..core.errors import ShinsaError, StoreError
 from ..core.schema import SCORE_COLUMNS
 from ..core.signing import load_key
@@ -119,8 +119,6 @@ KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
-#: Columns of :meth:`ScoreStore.receipts`.
-RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event_id", "submitted_at")
 #: ``prev_hash`` of the first event.
 GENESIS_HASH = "0" * 64
 

@@ -159,9 +159,11 @@ def test_dashboard_shows_ranked_table_and_selection_without_code(
     ranked.wait_for(state="visible")
     rows = ranked.locator("tbody tr")
     assert rows.count() == 16
-    names = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())]
+    headers = [h.strip() for h in ranked.locator("thead th").all_inner_texts()]
+    name_col, status_col = headers.index("都道府県"), headers.index("選定案")
+    names = [rows.nth(i).locator("td").nth(name_col).inner_text() for i in range(rows.count())]
     assert names == list(expected.ranked["prefecture_name"])
-    assert rows.nth(1).locator("td").nth(9).inner_text() == "選定"
+    assert rows.nth(1).locator("td").nth(status_col).inner_text() == "選定"
 
     # the proposal and its reasons
     proposal = page.locator("p.proposal").first
