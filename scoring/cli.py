@@ -377,9 +377,13 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
     path = lab_settings_path()
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     data.setdefault("@jupyterlab/translation-extension:plugin", {})["locale"] = "ja_JP"
+    # No news pop-up and no update checks (offline machines; reviewers should not be asked).
+    notification = data.setdefault("@jupyterlab/apputils-extension:notification", {})
+    notification["fetchNews"] = "false"
+    notification["checkForUpdates"] = False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"JupyterLab の既定の言語を日本語にしました: {path}")
+    print(f"JupyterLab の既定の言語を日本語にし、ニュースと更新の確認を止めました: {path}")
     return 0
 
 

@@ -93,6 +93,9 @@ def test_lab_settings_make_japanese_the_default(monkeypatch, tmp_path):
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["@jupyterlab/translation-extension:plugin"]["locale"] == "ja_JP"
     assert data["other"] == {"x": 1}                     # existing overrides are kept
+    # No news pop-up, no update check (the values JupyterLab's schema expects).
+    assert data["@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false",
+                                                                   "checkForUpdates": False}
 
 
 def test_the_japanese_language_pack_is_installed():
