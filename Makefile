@@ -4,6 +4,7 @@
 #   make lab    JupyterLab in Japanese on 127.0.0.1, opened on notebooks/
 #   make committee  the committee dashboard (Voilà, no code shown, offline) on 127.0.0.1:8866
 #   make bench  benchmarks (figures printed, nothing asserted)
+#   make docs   the README's pictures in docs/ (committee.pdf page 1, the reviewer form)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -15,7 +16,7 @@ COMMITTEE_PORT ?= 8866
 # `scoring demo` writes them once, into an empty store, and says so when they are there.
 DEMO_SCORES = $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),@true)
 
-.PHONY: setup demo test lab committee bench simulate template validate clean
+.PHONY: setup demo test lab committee bench simulate template validate docs clean
 
 setup: $(STAMP)
 
@@ -61,6 +62,11 @@ bench: $(STAMP)
 simulate: $(STAMP)
 	$(PY) benchmarks/simulate_methods.py
 	$(PY) benchmarks/affinity_figure_skating.py
+
+# The README's pictures (docs/*.png): committee.pdf's first page and the reviewer form.
+docs: $(STAMP)
+	bash scripts/system-deps.sh
+	$(PY) scripts/make_docs.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
