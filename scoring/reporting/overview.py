@@ -11,19 +11,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from pandas.io.formats.style_render import CSSDict
 
 __all__ = [
     "SEVERITY_JA",
+    "analyst_table",
     "application_table",
+    "application_view",
     "breakdown",
     "field_labels",
     "problem_table",
+    "problem_view",
     "tile_map",
 ]
 
@@ -111,6 +116,79 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
     out = df.loc[:, cols].rename(columns=_SUMMARY)
     out.index.name = "応募ID"
     return out
+
+
+#: Columns of the analyst's tables that hold sentences (wrapped, never cut off).
+WRAP_COLUMNS: tuple[str, ...] = ("内容", "対処", "注意", "理由", "ファイル", "項目")
+#: Minimum widths (CSS) so short Japanese names are never squeezed to one character a line.
+MIN_WIDTHS: dict[str, str] = {
+    "都道府県": "5.5em", "重点テーマ名": "9em", "地方ブロック": "6.5em", "人材プールの状況": "8em",
+    "応募区分": "5.5em", "提出日時（日本時間）": "10em", "内容": "18em", "対処": "14em", "注意": "12em",
+    "ファイル": "9em", "項目": "8em", "重要度": "3.5em",
+}
+
+
+def analyst_table(
+    frame: pd.DataFrame,
+    *,
+    wrap: tuple[str, ...] = WRAP_COLUMNS,
+    min_widths: dict[str, str] | None = None,
+    precision: int = 1,
+) -> Styler:
+    """A table for the analyst's notebooks: every cell's full text, long text wrapped.
+
+    ``DataFrame._repr_html_`` cuts strings at ``display.max_colwidth`` (50 characters,
+    "...") and lets the browser squeeze narrow columns; this Styler prints each value in
+    full, wraps the columns named in ``wrap`` (``white-space: normal``) and gives short
+    columns such as 都道府県 a minimum width (``min_widths``, CSS lengths by header;
+    default :data:`MIN_WIDTHS`). Numbers are shown with ``precision`` decimals; missing
+    values are blank.
+    """
+    widths = dict(MIN_WIDTHS if min_widths is None else min_widths)
+    styles: list[CSSDict] = [
+        # JupyterLab lays rendered tables out with ``table-layout: fixed`` (equal columns):
+        # the table's own id selector wins and lets each column take the width it needs.
+        {"selector": "", "props": "border-collapse: collapse; font-size: 12px; table-layout: auto; "
+                                  "margin-left: 0; width: auto;"},
+        {"selector": "th", "props": "white-space: normal; min-width: 3em; text-align: center; background: #f2f2f2; "
+                                    "padding: 3px 6px; vertical-align: bottom;"},
+        {"selector": "tbody th", "props": "vertical-align: top; text-align: left;"},
+        {"selector": "td", "props": "white-space: nowrap; text-align: left; padding: 2px 6px; "
+                                    "vertical-align: top; border-bottom: 1px solid #eee;"},
+    ]
+    styler = Styler(frame, cell_ids=False, precision=precision, na_rep="")
+    styler = styler.set_table_styles(styles).set_table_attributes("class='shinsa-analyst-table'")
+    for i, col in enumerate(frame.columns):
+        props = []
+        if col in wrap:
+            props.append("white-space: normal; overflow-wrap: anywhere; max-width: 36em;")
+        if str(col) in widths:
+            props.append(f"min-width: {widths[str(col)]};")
+        if props:
+            styler = styler.set_table_styles(
+                {col: [{"selector": "td", "props": " ".join(props)},
+                       {"selector": "th", "props": f"min-width: {widths.get(str(col), '0')};"}]},
+                overwrite=False)
+    return styler
+
+
+def problem_view(problems: pd.DataFrame) -> Styler:
+    """:func:`problem_table` for the screen: 内容 and 対処 in full, wrapped."""
+    return analyst_table(problem_table(problems)).hide(axis="index")
+
+
+def _minute(value: object) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if isinstance(value, pd.Timestamp) and not pd.isna(value) else ""
+
+
+def application_view(applications: pd.DataFrame, problems: pd.DataFrame | None = None) -> Styler:
+    """:func:`application_table` for the screen: names never squeezed, dates to the minute."""
+    table = application_table(applications, problems)
+    styler = analyst_table(table)
+    if "提出日時（日本時間）" in table:
+        styler = styler.format(_minute,
+                               subset=["提出日時（日本時間）"])
+    return styler
 
 
 def breakdown(applications: pd.DataFrame) -> dict[str, pd.DataFrame]:
