@@ -34,6 +34,10 @@ decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock C
     Record the committee's decision (the final list, locks, exclusions, a reason per
     applicant, who) in the round's score store, hash-chained like the scores; later
     changes of scores or settings show as a warning on the committee material.
+feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
+    Write one 講評 per applicant (PDF and .xlsx: result, group scores against the cohort's
+    median and range, strengths and points to improve); with ``--drafts`` first write the
+    editable drafts YAML, then (once it exists) use its texts.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
@@ -474,6 +478,27 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from .reporting.feedback import write_feedback
+
+    if args.drafts is None and args.out is None:
+        print("エラー: --out（講評の出力フォルダ）か --drafts（下書きの YAML）を指定してください。", file=sys.stderr)
+        return 2
+    res = write_feedback(args.round, args.out, drafts_path=args.drafts)
+    for w in res["warnings"]:
+        print(f"警告: {w}")
+    if res["drafts_written"]:
+        print(f"講評の下書きを書き出しました: {res['drafts']}")
+        print("編集してから同じコマンドに --out を付けて再実行すると、その内容で講評を書き出します。")
+        return 0
+    if res["drafts"] is not None:
+        print(f"講評の下書きを読み込みました: {res['drafts']}")
+    for lt in res["letters"]:
+        print(f"{lt.application} {lt.prefecture_name}: {lt.result}")
+    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {args.out}")
+    return 0
+
+
 def _round_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
 
@@ -542,6 +567,12 @@ def _parser() -> argparse.ArgumentParser:
     _round_option(rp)
     rp.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
     rp.set_defaults(func=_cmd_report)
+    fb = sub.add_parser("feedback", help="応募ごとの講評（PDF と .xlsx）を書き出す。--drafts で文面を編集できる")
+    _round_option(fb)
+    fb.add_argument("--out", default=None, help="講評の出力フォルダ")
+    fb.add_argument("--drafts", default=None, metavar="FILE.yaml",
+                    help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）")
+    fb.set_defaults(func=_cmd_feedback)
     de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",

@@ -6,6 +6,8 @@
 - :mod:`~scoring.reporting.committee_tables`: the committee material as Japanese tables;
 - :mod:`~scoring.reporting.committee_report`: ``committee.html``, ``committee.pdf`` and
   ``committee.xlsx``; the page and the PDF come from the Jinja2 templates in ``templates/``.
+- :mod:`~scoring.reporting.feedback`: 講評, one letter per applicant (PDF and .xlsx; the
+  cohort's median and range only, never another applicant's scores; editable drafts YAML).
 """
 
 from __future__ import annotations
