@@ -286,3 +286,9 @@ def test_a_draft_that_names_another_applicant_is_not_written(demo_round_copy: Pa
     with pytest.raises(ShinsaError, match="愛媛県"):
         write_feedback(demo_round_copy, tmp_path / "o", drafts_path=drafts)
     assert not (tmp_path / "o").exists()
+
+
+def test_the_command_needs_an_output_folder_or_a_drafts_file(demo_round_copy: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feedback", "--round", str(demo_round_copy)]) == 2
+    assert "--out" in capsys.readouterr().err
