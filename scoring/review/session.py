@@ -504,6 +504,28 @@ class ReviewSession:
         ]
         return pd.DataFrame(rows, columns=["section", "field", "label", "text"])
 
+    def form(self, application: str | None = None) -> pd.DataFrame:
+        """The whole 応募書: every field of :data:`scoring.core.schema.FIELDS`, in form order.
+
+        Columns ``section`` (e.g. ``4. 人材確保の計画``), ``field``, ``label`` (with its
+        unit), ``text`` (display text; ``—`` when not filled in), ``long`` (True for free
+        text). Nothing is left out, so the reviewer sees what the prefecture wrote.
+        """
+        app = self._app(application)
+        row = self.round.applications.loc[app]
+        rows = []
+        for f in FIELDS:
+            value = row.get(f.key) if f.key in row.index else None
+            if f.key == "prefecture" and "prefecture_name" in row.index:
+                value = row.get("prefecture_name")
+            if f.key == "theme" and _clean_text(value):
+                text = f"{value}) {THEMES.get(str(value), '')}"
+            else:
+                text = _display(value).strip() or "—"
+            rows.append({"section": f.section, "field": f.key, "label": f.display_label, "text": text,
+                         "long": f.kind in _TEXT_KINDS})
+        return pd.DataFrame(rows, columns=["section", "field", "label", "text", "long"])
+
     # ------------------------------------------------------------------ navigation
 
     def go(self, application: str) -> str:

@@ -15,11 +15,16 @@ Interactive widgets carry stable CSS classes (``add_class``) as hooks for browse
 ``shinsa-current``              current application heading (``data-application``)
 ``shinsa-score-<crit>-<level>``  one button per criterion and level (``.`` → ``_``)
 ``shinsa-clear-<crit>``         clears a criterion's score
-``shinsa-anchor-<crit>``        anchor text of the chosen level
-``shinsa-comment-<crit>``       comment box
-``shinsa-saved``                「保存済み HH:MM:SS」 after every successful save
+``shinsa-anchor-<crit>``        table of every level's anchor (``shinsa-anchors``); the chosen
+                                row has ``shinsa-anchor-chosen``, each ``shinsa-anchor-level-<level>``
+``shinsa-comment-<crit>``       comment box (saved while typing, debounced, see ``comment_delay``)
+``shinsa-statusbar``            sticky status bar at the top of the form: ``shinsa-saved``,
+                                ``shinsa-status-count`` (n / N 項目), ``shinsa-status-missing``
+                                with one ``shinsa-goto-<crit>`` link per missing item, ``shinsa-error``
+``shinsa-saved``                「保存済み HH:MM:SS」 / 「未保存（入力中）」 / 「エラー」
 ``shinsa-error``                the last error message (empty when none)
 ``shinsa-submit``               提出 button; ``shinsa-submit-message`` its result
+``shinsa-form``                 the whole 応募書 by section (``shinsa-field-<key>`` per field)
 ``shinsa-chart``                own score distribution (PNG image)
 ==============================  =====================================================
 
@@ -31,7 +36,9 @@ Typical use in a notebook::
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -39,6 +46,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..core.errors import ReviewError, StoreError
+from ..core.schema import SECTIONS
 from ..review.session import (
     TIMEZONE,
     ReviewerIdentity,
@@ -71,6 +79,37 @@ _CSS = """
 .shinsa-app .shinsa-text b {color: #333;}
 .shinsa-app .shinsa-muted {color: #666; font-size: 11px; line-height: 1.5;}
 .shinsa-app .shinsa-level-btn {min-width: 34px; width: 34px; padding: 0;}
+.shinsa-app table.shinsa-anchors {border-collapse: collapse; font-size: 12px; line-height: 1.4;
+  margin: 2px 0; width: 100%;}
+.shinsa-app table.shinsa-anchors td {padding: 1px 6px; vertical-align: top; border-bottom: 1px solid #eee;}
+.shinsa-app table.shinsa-anchors td.shinsa-anchor-level {width: 2.6em; white-space: nowrap;
+  text-align: right; color: #555;}
+.shinsa-app table.shinsa-anchors tr.shinsa-anchor-chosen td {background: #e3efff; color: #000;
+  font-weight: bold;}
+.shinsa-app table.shinsa-anchors tr.shinsa-anchor-chosen td.shinsa-anchor-level {color: #0b57d0;}
+.shinsa-app table.shinsa-form {width: 100%;}
+.shinsa-app table.shinsa-form th {white-space: normal; width: 10.5em; color: #444;}
+.shinsa-app table.shinsa-form td {line-height: 1.6;}
+.shinsa-app table.shinsa-form td.shinsa-long {padding: 2px 0 6px 0;}
+.shinsa-app table.shinsa-form td.shinsa-long b {color: #444; font-weight: normal;}
+.shinsa-app .shinsa-empty {color: #999;}
+.shinsa-app .shinsa-application .widget-html-content, .shinsa-app .shinsa-anchors .widget-html-content,
+.shinsa-app .shinsa-application.widget-html > .widget-html-content,
+.shinsa-app .shinsa-anchors.widget-html > .widget-html-content {line-height: 1.5;}
+/* The status bar stays at the top of the notebook (or Voila page) while the reviewer scrolls. */
+.shinsa-app .shinsa-statusbar {position: sticky; top: 0; z-index: 20; background: #fff;
+  border: 1px solid #c8d3e0; border-radius: 4px; padding: 4px 8px; margin: 4px 0;
+  box-shadow: 0 2px 4px rgba(0,0,0,.08);}
+.shinsa-app .shinsa-statusbar .widget-html, .shinsa-app .shinsa-statusbar .widget-html-content {
+  line-height: 1.5; height: auto;}
+.shinsa-app a.shinsa-goto {color: #0b57d0; text-decoration: underline; cursor: pointer; margin-right: 8px;
+  white-space: nowrap;}
+.shinsa-app [class*="shinsa-criterion-"] {scroll-margin-top: 110px;}
+/* position: sticky needs every box between the bar and the page's scroller not to clip. */
+.shinsa-app, .shinsa-app .widget-box, .shinsa-app .widget-html,
+.jp-OutputArea-output:has(.shinsa-app), .jp-OutputArea-child:has(.shinsa-app),
+.jp-OutputArea:has(.shinsa-app), .jp-Cell-outputArea:has(.shinsa-app),
+.jp-Cell-outputWrapper:has(.shinsa-app), .jp-Cell:has(.shinsa-app) {overflow: visible !important;}
 </style>
 """
 
@@ -84,6 +123,30 @@ def _text_html(text: object) -> str:
     return "<br>".join(esc(line) for line in str(text).splitlines())
 
 
+def _call_later(delay: float, callback: Callable[[], None]) -> Any:
+    """Run ``callback`` after ``delay`` seconds; returns a handle with ``cancel()``.
+
+    In a kernel (or Voila) the widget callbacks run on the kernel's asyncio loop: the
+    callback is scheduled on that loop, so it runs in the same thread as every other
+    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        timer = threading.Timer(delay, callback)
+        timer.daemon = True
+        timer.start()
+        return timer
+    return loop.call_later(delay, callback)
+
+
+def _goto_link(cid: str, text: str) -> str:
+    """A link that scrolls the form to criterion ``cid`` (works in JupyterLab and Voila)."""
+    js = (f"var e=document.querySelector('.shinsa-criterion-{cid}');"
+          "if(e){e.scrollIntoView({behavior:'smooth',block:'start'});}return false;")
+    return f"<a class='shinsa-goto shinsa-goto-{esc(cid)}' href='#' onclick=\"{js}\">{esc(text)}</a>"
+
+
 class CriterionControl:
     """Score buttons, anchor text and comment box for one criterion.
 
@@ -92,6 +155,12 @@ class CriterionControl:
     criterion : Criterion
     on_score : callable(criterion_id, level or None)
     on_comment : callable(criterion_id, text)
+        Called to save the comment: ``comment_delay`` seconds after the last key (the
+        box sends every key), at once when the delay is 0, and on :meth:`flush`.
+    comment_delay : float
+        Debounce of the comment box in seconds (default 0.8; 0 saves every change at once).
+    on_typing : callable(criterion_id), optional
+        Called when a change of the comment is waiting to be saved (for 「未保存」).
     """
 
     def __init__(
@@ -99,11 +168,19 @@ class CriterionControl:
         criterion: Criterion,
         on_score: Callable[[str, float | None], None],
         on_comment: Callable[[str, str], None],
+        *,
+        comment_delay: float = 0.8,
+        on_typing: Callable[[str], None] | None = None,
     ) -> None:
         self.criterion = criterion
         self._on_score = on_score
         self._on_comment = on_comment
+        self._on_typing = on_typing
+        self.comment_delay = float(comment_delay)
         self._syncing = False
+        self._pending = False
+        self._timer: Any = None
+        self._lock = threading.RLock()
         c = criterion
         needs = "・".join(f"{format_level(v)}点" for v in c.comment_required_at)
         self.title = w.HTML(
@@ -112,7 +189,7 @@ class CriterionControl:
         self.guidance = w.HTML(f"<div class='shinsa-muted'>{esc(c.guidance_ja)}</div>")
         self.buttons: dict[float, w.Button] = {}
         for level in c.levels:
-            b = w.Button(description=format_level(level), tooltip=c.anchor(level).ja,
+            b = w.Button(description=format_level(level), tooltip=f"{format_level(level)}点",
                          layout=w.Layout(width="38px", flex="0 0 auto"))
             b.add_class("shinsa-level-btn")
             b.add_class(f"shinsa-score-{c.id}-{level_token(level)}")
@@ -122,20 +199,23 @@ class CriterionControl:
                               layout=w.Layout(width="52px", flex="0 0 auto"))
         self.clear.add_class(f"shinsa-clear-{c.id}")
         self.clear.on_click(functools.partial(self._clicked, None))
-        self.anchor = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
+        self.chosen = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
+        self.chosen.add_class(f"shinsa-chosen-{c.id}")
+        self.anchor = w.HTML(layout=w.Layout(width="100%"))
         self.anchor.add_class(f"shinsa-anchor-{c.id}")
+        self.anchor.add_class("shinsa-anchors")
         self.comment = w.Textarea(
             placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
-            continuous_update=False,
+            continuous_update=True,
             layout=w.Layout(width="98%", height="48px"),
         )
         self.comment.add_class(f"shinsa-comment-{c.id}")
         self.comment.observe(self._commented, names="value")
         self.note = w.HTML()
         self.note.add_class(f"shinsa-note-{c.id}")
-        row = w.HBox([*self.buttons.values(), self.clear, self.anchor],
+        row = w.HBox([*self.buttons.values(), self.clear, self.chosen],
                      layout=w.Layout(align_items="center", flex_flow="row nowrap"))
-        self.widget = w.VBox([self.title, self.guidance, row, self.comment, self.note],
+        self.widget = w.VBox([self.title, self.guidance, row, self.anchor, self.comment, self.note],
                              layout=w.Layout(margin="4px 0 10px 0"))
         self.widget.add_class(f"shinsa-criterion-{c.id}")
 
@@ -143,32 +223,75 @@ class CriterionControl:
         self._on_score(self.criterion.id, level)
 
     def _commented(self, change: Mapping[str, Any]) -> None:
-        if not self._syncing:
-            self._on_comment(self.criterion.id, str(change["new"]))
+        if self._syncing:
+            return
+        with self._lock:
+            self._pending = True
+            self._cancel_timer()
+            if self.comment_delay <= 0:
+                self.flush()
+                return
+            if self._on_typing is not None:
+                self._on_typing(self.criterion.id)
+            self._timer = _call_later(self.comment_delay, self.flush)
+
+    @property
+    def pending(self) -> bool:
+        """True while a typed comment waits for its debounced save."""
+        return self._pending
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def flush(self) -> None:
+        """Save the typed comment now if a save is pending (debounce end, 採点, 移動, 提出)."""
+        with self._lock:
+            self._cancel_timer()
+            if not self._pending:
+                return
+            self._pending = False
+            self._on_comment(self.criterion.id, str(self.comment.value))
 
     def show(self, score: float | None, comment: str, *, readonly: bool, comment_missing: bool,
              note: str = "") -> None:
-        """Show the saved state of this criterion."""
+        """Show the saved state of this criterion (a comment being typed is left as typed)."""
         for level, b in self.buttons.items():
             b.button_style = "primary" if score is not None and abs(level - score) < 1e-9 else ""
             b.disabled = readonly
         self.clear.disabled = readonly or score is None
         if score is None:
-            self.anchor.value = "<span class='shinsa-muted'>未採点</span>"
+            self.chosen.value = "<span class='shinsa-muted'>未採点</span>"
         else:
-            self.anchor.value = (f"<span style='font-size:12px'><b>{esc(format_level(score))}点:</b> "
-                                 f"{esc(self.criterion.anchor(score).ja)}</span>")
-        self._syncing = True
-        try:
-            self.comment.value = comment
-        finally:
-            self._syncing = False
+            self.chosen.value = f"<span style='font-size:12px'><b>{esc(format_level(score))}点</b>を選択</span>"
+        self.anchor.value = self._anchors_html(score)
+        # Leave the box alone while a change waits for its save, and when it holds the saved
+        # text up to surrounding blanks (a save strips them; the reviewer may be typing on).
+        if not self._pending and self.comment.value.strip() != comment:
+            self._syncing = True
+            try:
+                self.comment.value = comment
+            finally:
+                self._syncing = False
         self.comment.disabled = readonly
         if comment_missing:
             self.note.value = ("<span style='color:#b00020;font-size:12px'>※ この点数には理由（コメント）が必要です。"
                                "</span>")
         else:
             self.note.value = f"<span class='shinsa-muted'>{esc(note)}</span>" if note else ""
+
+    def _anchors_html(self, score: float | None) -> str:
+        """Every level's anchor in one table; the chosen row is highlighted."""
+        rows = []
+        for level in self.criterion.levels:
+            chosen = score is not None and abs(float(level) - score) < 1e-9
+            cls = f"shinsa-anchor-row shinsa-anchor-level-{level_token(level)}"
+            cls += " shinsa-anchor-chosen" if chosen else ""
+            mark = "▶ " if chosen else ""
+            rows.append(f"<tr class='{cls}'><td class='shinsa-anchor-level'>{mark}{esc(format_level(level))}点</td>"
+                        f"<td>{esc(self.criterion.anchor(level).ja)}</td></tr>")
+        return f"<table class='shinsa-anchors'>{''.join(rows)}</table>"
 
 
 class ReviewPanel:
@@ -178,11 +301,14 @@ class ReviewPanel:
     ----------
     session : ReviewSession
         The model; every action goes through it.
+    comment_delay : float
+        Seconds after the last key before a comment is saved (0: at once; tests).
     """
 
-    def __init__(self, session: ReviewSession) -> None:
+    def __init__(self, session: ReviewSession, *, comment_delay: float = 0.8) -> None:
         self.session = session
         self._syncing = False
+        self._save_state = ""  # "", "saved", "pending", "error"
         self._chart_counts: pd.Series | None = None
 
         self.progress_text = w.HTML()
@@ -204,10 +330,21 @@ class ReviewPanel:
         self.saved.add_class("shinsa-saved")
         self.error = w.HTML()
         self.error.add_class("shinsa-error")
+        self.status_count = w.HTML()
+        self.status_count.add_class("shinsa-status-count")
+        self.status_missing = w.HTML(layout=w.Layout(flex="1 1 auto"))
+        self.status_missing.add_class("shinsa-status-missing")
+        self.statusbar = w.VBox([
+            w.HBox([self.saved, self.status_count, self.status_missing],
+                   layout=w.Layout(align_items="center", flex_flow="row nowrap")),
+            self.error,
+        ])
+        self.statusbar.add_class("shinsa-statusbar")
 
         self.current = w.HTML()
         self.current.add_class("shinsa-current")
-        self.application = w.HTML(layout=w.Layout(max_height="70vh", overflow="auto", padding="0 8px 0 0"))
+        # No scroll box of its own: the application and the criteria flow down the page together.
+        self.application = w.HTML(layout=w.Layout(padding="0 12px 0 0"))
         self.application.add_class("shinsa-application")
 
         self.controls: dict[str, CriterionControl] = {}
@@ -215,7 +352,8 @@ class ReviewPanel:
         for group in session.round.rubric.groups:
             scoring_children.append(w.HTML(f"<div class='shinsa-h'>{esc(group.label_ja)}</div>"))
             for c in group.criteria:
-                control = CriterionControl(c, self._score, self._comment)
+                control = CriterionControl(c, self._score, self._comment,
+                                           comment_delay=comment_delay, on_typing=self._typing)
                 self.controls[c.id] = control
                 scoring_children.append(control.widget)
 
@@ -233,7 +371,7 @@ class ReviewPanel:
         self.chart = w.Image(format="png", layout=w.Layout(width="420px"))
         self.chart.add_class("shinsa-chart")
 
-        nav = w.HBox([self.prev_button, self.jump, self.next_button, self.saved],
+        nav = w.HBox([self.prev_button, self.jump, self.next_button],
                      layout=w.Layout(align_items="center", flex_flow="row wrap"))
         left = w.VBox([self.application], layout=w.Layout(flex="1 1 0", min_width="320px"))
         left.add_class("shinsa-left")
@@ -241,7 +379,7 @@ class ReviewPanel:
         self.widget = w.VBox([
             w.HBox([self.progress_text, self.progress], layout=w.Layout(align_items="center")),
             nav,
-            self.error,
+            self.statusbar,
             self.current,
             body,
             w.HTML("<div class='shinsa-h'>自分の採点の傾向（自己チェック用。他の審査員の点数は表示しません）</div>"),
@@ -252,18 +390,85 @@ class ReviewPanel:
     # ------------------------------------------------------------------ display
 
     def show_error(self, message: str) -> None:
-        """Show an error message at the top of the panel."""
+        """Show an error message in the status bar (always on screen)."""
         self.error.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
                             f"⚠ {esc(message)}</div>")
+        self._save_state = "error"
+        self._render_saved()
 
     def clear_error(self) -> None:
         self.error.value = ""
+        if self._save_state == "error":
+            self._save_state = "saved" if self.session.last_saved_at is not None else ""
+            self._render_saved()
 
     def _show_saved(self) -> None:
+        if self.session.last_saved_at is not None:
+            self._save_state = "saved"
+        self._render_saved()
+
+    def _render_saved(self) -> None:
+        """保存済み / 未保存 / エラー in the status bar."""
         at = self.session.last_saved_at
-        if at is not None:
-            self.saved.value = (f"<span style='color:#1b7f3b;margin-left:12px'>✔ 保存済み "
+        pending = any(c.pending for c in self.controls.values())
+        style = "white-space:nowrap;margin-right:14px;font-weight:bold"
+        if self._save_state == "error":
+            self.saved.value = f"<span style='{style};color:#b00020'>⚠ エラー（保存されていない可能性があります）</span>"
+        elif pending:
+            self.saved.value = f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
+        elif self._save_state == "saved" and at is not None:
+            self.saved.value = (f"<span style='{style};color:#1b7f3b'>✔ 保存済み "
                                 f"{at.astimezone(TIMEZONE):%H:%M:%S}</span>")
+        else:
+            self.saved.value = f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
+
+    def _typing(self, _cid: str) -> None:
+        self._render_saved()
+
+    def flush_comments(self) -> None:
+        """Save every comment still waiting for its debounced save."""
+        for control in self.controls.values():
+            control.flush()
+
+    def _missing_items(self) -> list[tuple[str, str]]:
+        """What the current application still needs: (criterion id, short text), in rubric order."""
+        s = self.session
+        out: list[tuple[str, str]] = []
+        for cid, control in self.controls.items():
+            e = s.entry(cid)
+            label = control.criterion.label_ja
+            if e.score is None:
+                out.append((cid, f"{label}（点数）"))
+            elif s.comment_missing(cid):
+                out.append((cid, f"{label}（コメント）"))
+        return out
+
+    def _render_status(self) -> None:
+        """The status bar: n / N criteria scored, and a link to each missing item."""
+        s = self.session
+        app = s.current
+        if app is None:
+            self.status_count.value = ""
+            self.status_missing.value = ""
+            return
+        n_all = len(self.controls)
+        n_done = sum(1 for cid in self.controls if s.entry(cid).score is not None)
+        self.status_count.value = (f"<span style='white-space:nowrap;margin-right:14px'>{esc(app)} "
+                                   f"{esc(s.overview().at[app, 'prefecture_name'])}　採点 <b>{n_done} / {n_all}</b> 項目"
+                                   "</span>")
+        if s.is_submitted():
+            self.status_missing.value = "<span class='shinsa-muted'>提出済み</span>"
+            return
+        todo = self._missing_items()
+        if not todo:
+            self.status_missing.value = "<span style='color:#1b7f3b'>すべて入力済み。下の「提出」で提出できます。</span>"
+            return
+        shown = todo[:4]
+        more = f"<span class='shinsa-muted'>ほか {len(todo) - len(shown)} 件</span>" if len(todo) > len(shown) else ""
+        self.status_missing.value = (
+            f"<span style='color:#a15c00'>未入力 {len(todo)} 件:</span> "
+            + "".join(_goto_link(cid, text) for cid, text in shown) + more
+        )
 
     def render(self) -> None:
         """Redraw everything from the model (after navigation)."""
@@ -278,6 +483,9 @@ class ReviewPanel:
             self._render_chart()
             return
         self.scoring.layout.display = None
+        for control in self.controls.values():  # a comment typed on another application is not carried over
+            control._pending = False
+            control._cancel_timer()
         self.prev_button.disabled = not s.has_prev
         self.next_button.disabled = not s.has_next
         self.application.value = self._application_html(app)
@@ -303,11 +511,14 @@ class ReviewPanel:
             self.submit_message.value = ("<span class='shinsa-muted'>提出済みです。変更が必要なときは"
                                          "事務局に再開を依頼してください。</span>")
         else:
-            todo = s.missing()
+            todo = self._missing_items()
             self.submit_message.value = (
-                f"<span class='shinsa-muted'>未入力 {len(todo)} 件</span>" if todo
-                else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
+                f"<span style='color:#a15c00'>提出の前に入力が必要です（{len(todo)} 件）:</span> "
+                + "".join(_goto_link(cid, text) for cid, text in todo)
+                if todo else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
             )
+        self._render_status()
+        self._render_saved()
         self._render_chart()
 
     def _current_html(self, app: str) -> str:
@@ -360,20 +571,32 @@ class ReviewPanel:
                 parts.append(f"<tr><td>{esc(r.criterion_label)}</td><td>{esc(r.label)}</td>"
                              f"<td style='text-align:right'>{esc(value)}</td><td>{esc(r.source)}</td></tr>")
             parts.append("</table>")
-        secs = s.sections(app)
-        if len(secs):
-            parts.append("<div class='shinsa-h'>応募書の記載内容</div>")
-            for section, rows in secs.groupby("section", sort=False):
-                parts.append(f"<details open><summary>{esc(section)}</summary>")
-                for r in rows.itertuples():
-                    parts.append(f"<div class='shinsa-text'><b>{esc(r.label)}</b><br>{_text_html(r.text)}</div>")
-                parts.append("</details>")
+        form = s.form(app)
+        parts.append("<div class='shinsa-form'>")
+        for section in SECTIONS:
+            rows = form[form["section"] == section]
+            if not len(rows):
+                continue
+            parts.append(f"<div class='shinsa-h shinsa-form-section'>応募書 {esc(section)}</div>"
+                         "<table class='shinsa-table shinsa-form'>")
+            for r in rows.itertuples():
+                text = str(r.text)
+                value = "<span class='shinsa-empty'>—（記載なし）</span>" if text == "—" else _text_html(text)
+                if r.long:
+                    parts.append(f"<tr class='shinsa-field-{esc(r.field)}'><td colspan='2' class='shinsa-long'>"
+                                 f"<b>{esc(r.label)}</b><br>{value}</td></tr>")
+                else:
+                    parts.append(f"<tr class='shinsa-field-{esc(r.field)}'><th>{esc(r.label)}</th>"
+                                 f"<td>{value}</td></tr>")
+            parts.append("</table>")
+        parts.append("</div>")
         return "".join(parts)
 
     # ------------------------------------------------------------------ callbacks
 
     @guarded
     def _score(self, cid: str, level: float | None) -> None:
+        self.flush_comments()
         try:
             saved = self.session.set_score(cid, level)
         except Exception:
@@ -399,6 +622,7 @@ class ReviewPanel:
 
     @guarded
     def _submit(self, _button: w.Button | None = None) -> None:
+        self.flush_comments()
         app = self.session.current
         self.session.submit()
         self.clear_error()
@@ -409,12 +633,14 @@ class ReviewPanel:
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:
+        self.flush_comments()
         self.session.prev()
         self.clear_error()
         self.render()
 
     @guarded
     def _next(self, _button: w.Button | None = None) -> None:
+        self.flush_comments()
         self.session.next()
         self.clear_error()
         self.render()
@@ -423,6 +649,7 @@ class ReviewPanel:
     def _jumped(self, change: Mapping[str, Any]) -> None:
         if self._syncing or change["new"] is None or change["new"] == self.session.current:
             return
+        self.flush_comments()
         self.session.go(str(change["new"]))
         self.clear_error()
         self.render()
@@ -442,6 +669,8 @@ class ReviewApp:
         Environment (default ``os.environ``); ``JUPYTERHUB_USER`` fixes the reviewer.
     error : str, optional
         Shown instead of the screen when ``store`` is None (the store could not be opened).
+    comment_delay : float
+        Seconds after the last key before a comment is saved (0: at once).
     """
 
     def __init__(
@@ -452,16 +681,20 @@ class ReviewApp:
         reviewer_id: str | None = None,
         environ: Mapping[str, str] | None = None,
         error: str | None = None,
+        comment_delay: float = 0.8,
     ) -> None:
         self.round = rnd
+        self.comment_delay = comment_delay
         self.store = store
         self.panel: ReviewPanel | None = None
         self.identity: ReviewerIdentity | None = None
         self._syncing = False
         title = w.HTML(
             f"{_CSS}<div style='font-size:18px;font-weight:bold'>審査員用 採点画面</div>"
-            f"<div class='shinsa-muted'>{esc(rnd.name)}　評価基準: {esc(rnd.rubric.name_ja)}"
-            f"（版 {esc(rnd.rubric.version)}）　点数は変更のたびに自動で保存されます。"
+            f"<div class='shinsa-muted'>{esc(rnd.name)}</div>"
+            f"<div class='shinsa-rubric' style='font-size:13px'>評価基準: {esc(rnd.rubric.name_ja)}"
+            f"（版 {esc(rnd.rubric.version[:8])}）</div>"
+            "<div class='shinsa-muted'>点数とコメントは入力のたびに自動で保存されます（コメントは入力が止まって約1秒以内）。"
             "他の審査員の点数やコメントは表示されません。</div>"
         )
         self.select = w.Dropdown(description="審査員:", layout=w.Layout(width="420px"),
@@ -550,7 +783,7 @@ class ReviewApp:
 
     def _open_panel(self, reviewer_id: str) -> None:
         session = ReviewSession(self.round, self.store, reviewer_id)
-        self.panel = ReviewPanel(session)
+        self.panel = ReviewPanel(session, comment_delay=self.comment_delay)
         self.body.children = [self.panel.widget]
 
     @guarded

@@ -3,8 +3,11 @@ callbacks on ``.value`` and ``Button.click()`` without a kernel. A real SQLite s
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from scoring.core.errors import StoreError
 from scoring.review.session import ReviewSession
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import ScoreStore
+from scoring.ui import review_view
 from scoring.ui.review_view import CriterionControl, ReviewApp, ReviewPanel, error_message, level_token
 
 FIRST = "need_pool_gap"
@@ -37,7 +41,8 @@ def store(rnd: ReviewRound, tmp_path: Path) -> Iterator[ScoreStore]:
 
 def make_app(rnd: ReviewRound, store: ScoreStore, reviewer_id: str | None = "R1",
              environ: dict[str, str] | None = None) -> ReviewApp:
-    return ReviewApp(rnd, store, reviewer_id=reviewer_id, environ={} if environ is None else environ)
+    return ReviewApp(rnd, store, reviewer_id=reviewer_id, environ={} if environ is None else environ,
+                     comment_delay=0)  # comments save at once (the debounce has its own tests)
 
 
 @pytest.fixture
@@ -174,7 +179,7 @@ def test_clear_button(store: ScoreStore, panel: ReviewPanel) -> None:
     control.clear.click()
     assert store.scores().empty  # no score, no comment: nothing current
     assert all(b.button_style == "" for b in control.buttons.values())
-    assert "未採点" in control.anchor.value
+    assert "未採点" in control.chosen.value and "shinsa-anchor-chosen" not in control.anchor.value
 
 
 def test_failed_save_shows_the_store_message_and_the_saved_state(store: ScoreStore, panel: ReviewPanel) -> None:
@@ -334,10 +339,146 @@ def test_panel_for_a_reviewer_without_applications(rnd: ReviewRound, store: Scor
 def test_criterion_control_alone(rnd: ReviewRound) -> None:
     seen: list[tuple[str, Any]] = []
     c = rnd.rubric.criterion("theme_fit")
-    control = CriterionControl(c, lambda cid, lv: seen.append((cid, lv)), lambda cid, t: seen.append((cid, t)))
+    control = CriterionControl(c, lambda cid, lv: seen.append((cid, lv)), lambda cid, t: seen.append((cid, t)),
+                               comment_delay=0)
     control.buttons[3.0].click()
     control.clear.click()
     control.show(2.0, "既存", readonly=False, comment_missing=False)  # programmatic: no callback
     control.comment.value = "新しい"
     assert seen == [("theme_fit", 3.0), ("theme_fit", None), ("theme_fit", "新しい")]
     assert "1点・5点のときは必須" in control.comment.placeholder
+
+
+# --------------------------------------------------------------------------- issue #12: the form
+
+
+def _no_running_loop() -> None:
+    raise RuntimeError("no running event loop")
+
+
+def test_comment_saves_while_typing_after_the_debounce(rnd: ReviewRound, store: ScoreStore,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Outside a kernel (no running asyncio loop; the browser tests' Playwright may leave one
+    # in this thread): the debounce is a timer thread.
+    monkeypatch.setattr(review_view.asyncio, "get_running_loop", _no_running_loop)
+    app = ReviewApp(rnd, store, reviewer_id="R1", environ={}, comment_delay=0.2)
+    assert app.panel is not None
+    panel = app.panel
+    control = panel.controls[FIRST]
+    control.comment.value = "入"          # every key reaches the kernel (continuous_update)
+    control.comment.value = "入力中"
+    assert control.comment.continuous_update
+    assert control.pending and store.scores().empty
+    assert "未保存" in panel.saved.value   # shown while the save waits
+    deadline = time.monotonic() + 10
+    while (control.pending or store.scores().empty) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not control.pending
+    assert store.scores()["comment"].tolist() == ["入力中"]   # one save, the last text
+    assert "保存済み" in panel.saved.value and control.comment.value == "入力中"
+
+
+def test_comment_debounce_on_the_kernels_event_loop(rnd: ReviewRound, tmp_path: Path) -> None:
+    """In a kernel, widget callbacks run on its asyncio loop: the save is scheduled there."""
+    seen: dict[str, Any] = {}
+
+    async def typing() -> None:
+        s = ScoreStore.open(rnd, f"sqlite:///{tmp_path / 'loop.sqlite'}")
+        try:
+            app = ReviewApp(rnd, s, reviewer_id="R1", environ={}, comment_delay=0.1)
+            assert app.panel is not None
+            control = app.panel.controls[FIRST]
+            control.comment.value = "ループで保存"
+            seen["pending"] = control.pending
+            await asyncio.sleep(0.4)
+            seen["after"] = control.pending
+            seen["comments"] = s.scores()["comment"].tolist()
+        finally:
+            s.close()
+
+    t = threading.Thread(target=asyncio.run, args=(typing(),))   # a thread of its own: a fresh loop
+    t.start()
+    t.join(10)
+    assert seen == {"pending": True, "after": False, "comments": ["ループで保存"]}
+
+
+def test_pending_comment_is_saved_before_moving_on(rnd: ReviewRound, store: ScoreStore) -> None:
+    app = ReviewApp(rnd, store, reviewer_id="R1", environ={}, comment_delay=60)
+    assert app.panel is not None
+    panel = app.panel
+    first = panel.session.current
+    panel.controls[FIRST].comment.value = "移動する前に書いた"
+    assert store.scores().empty
+    panel.next_button.click()                                   # flushes the waiting comment
+    rows = store.scores()
+    assert rows["comment"].tolist() == ["移動する前に書いた"] and rows["application"].tolist() == [first]
+    assert not panel.controls[FIRST].pending
+
+
+def test_comment_delay_zero_saves_every_change_at_once(store: ScoreStore, panel: ReviewPanel) -> None:
+    control = panel.controls[FIRST]
+    control.comment.value = "すぐ保存 "
+    assert store.scores()["comment"].tolist() == ["すぐ保存"]
+    assert control.comment.value == "すぐ保存 "   # the box keeps what is typed (blank included)
+
+
+def test_statusbar_shows_state_progress_and_links_to_what_is_missing(store: ScoreStore, panel: ReviewPanel) -> None:
+    bar = panel.statusbar
+    assert "shinsa-statusbar" in classes(bar)
+    inside = {c for x in walk(bar) for c in getattr(x, "_dom_classes", ())}
+    assert {"shinsa-saved", "shinsa-error", "shinsa-status-count", "shinsa-status-missing"} <= inside
+    n = len(panel.controls)
+    assert f"採点 <b>0 / {n}</b> 項目" in panel.status_count.value
+    assert f"未入力 {n} 件" in panel.status_missing.value
+    assert f"shinsa-goto-{FIRST}" in panel.status_missing.value     # a link that scrolls to it
+    assert f".shinsa-criterion-{FIRST}" in panel.status_missing.value
+    panel.controls[FIRST].buttons[5.0].click()                      # 5 needs a comment
+    assert f"採点 <b>1 / {n}</b> 項目" in panel.status_count.value
+    assert "保存済み" in panel.saved.value
+    label = panel.controls[FIRST].criterion.label_ja
+    assert f"{label}（コメント）" in panel.status_missing.value
+    assert f"{label}（コメント）" in panel.submit_message.value       # the full list beside 提出
+    panel.submit_button.click()                                     # refused: the reason is in the bar
+    assert "まだ提出できません" in panel.error.value
+    assert any(panel.error is x for x in walk(panel.statusbar))
+    assert "エラー" in panel.saved.value
+    fill(panel)
+    assert "すべて入力済み" in panel.status_missing.value and panel.error.value == ""
+    assert f"採点 <b>{n} / {n}</b> 項目" in panel.status_count.value
+
+
+def test_anchors_table_shows_every_level_and_marks_the_chosen_one(rnd: ReviewRound, panel: ReviewPanel) -> None:
+    crit = rnd.rubric.criterion(FIRST)
+    control = panel.controls[FIRST]
+    html = control.anchor.value
+    for level in crit.levels:                                        # all anchors, not tooltips
+        assert crit.anchor(level).ja in html
+        assert f"shinsa-anchor-level-{level_token(level)}" in html
+    assert "shinsa-anchor-chosen" not in html
+    control.buttons[3.0].click()
+    html = control.anchor.value
+    assert html.count("shinsa-anchor-chosen") == 1
+    assert "shinsa-anchor-level-3 shinsa-anchor-chosen" in html
+    assert all(crit.anchor(level).ja not in b.tooltip for level, b in control.buttons.items())
+
+
+def test_the_whole_application_is_shown_by_section(rnd: ReviewRound, panel: ReviewPanel) -> None:
+    from scoring.core.schema import FIELDS, SECTIONS
+
+    html = panel.application.value
+    for section in SECTIONS:
+        assert section in html
+    for f in FIELDS:                                                 # every field, filled in or not
+        assert f">{f.display_label}<" in html, f.key
+        assert f"shinsa-field-{f.key}" in html
+    app = panel.session.current
+    for key in ("planned_employment", "funding"):
+        assert str(rnd.applications.at[app, key]) in html
+    assert f">{rnd.applications.at[app, 'pool_fixed_term']}<" in html
+    assert panel.application.layout.overflow is None and panel.application.layout.max_height is None
+
+
+def test_rubric_is_named_with_a_short_version(rnd: ReviewRound, store: ScoreStore) -> None:
+    app = make_app(rnd, store)
+    text = visible_text(app.widget)
+    assert f"{rnd.rubric.name_ja}（版 {rnd.rubric.version[:8]}）" in text
