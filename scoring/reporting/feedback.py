@@ -255,6 +255,15 @@ def _forbidden_words(c: Committee, application: str, reviewer_words: Sequence[st
     return [w for w in [*out, *reviewer_words] if w and w not in own]
 
 
+def _contains(text: str, word: str) -> bool:
+    """Whether ``word`` occurs in ``text``; a word of ASCII letters and digits (a reviewer id
+    such as ``R1`` or ``A``) only as a whole token, so ``R1`` is not found in ``R12`` nor
+    ``A`` in ``AI``."""
+    if word.isascii() and word.isalnum():
+        return re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", text) is not None
+    return word in text
+
+
 def reviewer_words(rnd: ReviewRound) -> list[str]:
     """Reviewer ids and names (full and with the space removed) of the round."""
     words: list[str] = []
@@ -302,7 +311,7 @@ def draft_texts(c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] 
                       key=lambda t: order.get(t[0], len(order))) if len(mine) else []
         for crit, text, score in rows:
             p = where.get((a, crit), "at")
-            if p not in lists or any(w in text for w in bad):
+            if p not in lists or any(_contains(text, w) for w in bad):
                 continue
             m = med.get(crit, math.nan)
             if math.isfinite(score) and math.isfinite(m) and (score < m if p == "above" else score > m):
@@ -370,7 +379,7 @@ def privacy_problems(letter: FeedbackLetter, c: Committee, forbidden: Sequence[s
     texts = [letter.result_reason, *letter.strengths, *letter.improvements, letter.note]
     found = []
     for w in _forbidden_words(c, letter.application, forbidden):
-        if any(w in t for t in texts):
+        if any(_contains(t, w) for t in texts):
             found.append(w)
     return [f"{letter.prefecture_name}（{letter.application}）の講評に「{w}」が含まれています"
             "（他の応募団体の名前、または審査員の ID・氏名）。下書きから削除してください" for w in found]

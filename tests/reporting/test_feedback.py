@@ -292,3 +292,11 @@ def test_the_command_needs_an_output_folder_or_a_drafts_file(demo_round_copy: Pa
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["feedback", "--round", str(demo_round_copy)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_reviewer_ids_are_matched_as_whole_tokens() -> None:
+    from scoring.reporting.feedback import _contains
+
+    assert _contains("R1 の意見", "R1") and _contains("（R1）", "R1")
+    assert not _contains("R12 の意見", "R1") and not _contains("AIの活用", "A")
+    assert _contains("愛媛県の事例", "愛媛県")
