@@ -24,6 +24,7 @@ rendered from ``templates/feedback.html.j2`` by WeasyPrint (autoescape on).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import re
@@ -135,6 +136,8 @@ class FeedbackLetter:
         事務局からの所見 (free text).
     generated : str
         Date of the letter (``YYYY年M月D日``).
+    generated_on : date or None
+        The same as a date (for the workbook).
     """
 
     application: str
@@ -150,6 +153,7 @@ class FeedbackLetter:
     improvements: list[str] = field(default_factory=list)
     note: str = ""
     generated: str = ""
+    generated_on: dt.date | None = None
 
     @property
     def cohort_shown(self) -> bool:
@@ -339,7 +343,7 @@ def build_letters(c: Committee, drafts: Mapping[str, LetterDraft]) -> list[Feedb
             application=a, prefecture_name=c.name(a), round_name=c.round_name, result=result,
             result_reason=reason, groups=group_scores(c, a), total=total, total_max=100.0, n_cohort=cohort,
             strengths=[s for s in d.strengths if s.strip()], improvements=[s for s in d.improvements if s.strip()],
-            note=d.note.strip(), generated=date))
+            note=d.note.strip(), generated=date, generated_on=c.generated_at.date()))
     return out
 
 
@@ -347,7 +351,8 @@ def letter_tables(letter: FeedbackLetter) -> list[tuple[str, pd.DataFrame]]:
     """The letter as machine-readable tables (sheets 結果, 評価の内訳, 所見) for its .xlsx."""
     result = pd.DataFrame({"応募ID": [letter.application], "都道府県": [letter.prefecture_name],
                            "審査ラウンド": [letter.round_name], "結果": [letter.result],
-                           "理由": [letter.result_reason], "作成日": [letter.generated]})
+                           "理由": [letter.result_reason],
+                           "作成日": [letter.generated_on]})
     g = letter.groups
     rows = pd.DataFrame({
         "観点": g["label"].to_numpy(), "満点（点）": g["max_points"].round(1).to_numpy(),

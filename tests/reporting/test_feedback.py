@@ -300,3 +300,16 @@ def test_reviewer_ids_are_matched_as_whole_tokens() -> None:
     assert _contains("R1 の意見", "R1") and _contains("（R1）", "R1")
     assert not _contains("R12 の意見", "R1") and not _contains("AIの活用", "A")
     assert _contains("愛媛県の事例", "愛媛県")
+
+
+def test_the_workbook_is_machine_readable(decided: dict[str, Any]) -> None:
+    import datetime as dt
+
+    lt = next(x for x in decided["res"]["letters"] if x.application == "20")
+    wb = load_workbook(decided["out"] / f"{lt.stem}.xlsx")
+    assert wb.sheetnames == ["結果", "評価の内訳", "所見"]
+    assert isinstance(wb["結果"]["F2"].value, dt.datetime)          # a date, not 和暦 text
+    rows = list(wb["評価の内訳"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows][-1] == "合計"
+    assert all(isinstance(v, (int, float)) for r in rows for v in r[1:3])
+    assert not any(ws.merged_cells.ranges for ws in wb.worksheets)
