@@ -53,6 +53,7 @@ from ..selection.solver import (
     select_round,
 )
 from ..selection.stability import StabilityAnalysis
+from ..store.checkpoints import Checkpoint
 from ..store.decision import (
     Decision,
     check_decision,
@@ -60,8 +61,8 @@ from ..store.decision import (
     latest_decision,
     record_decision,
 )
-from ..store.checkpoints import Checkpoint
 from ..store.scores import RECEIPT_COLUMNS, ScoreStore
+from .status import STATUS_EXCLUDED, exclusion_reasons
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -101,7 +102,8 @@ class Committee:
         ``prefecture_name``, ``block``, ``theme`` (A–F), ``application_type``; ``total`` and
         ``se`` (points, 0–100); ``n_reviewers`` (int); ``rank`` (Int64, by total among all
         scored applications, 1 = best); ``status`` (選定/次点/非選定/対象外 from the
-        selection, 未採点 without a total, "" when no selection is possible); ``p_selected`` (share 0–1 of the stability
+        selection; 対象外 for :func:`scoring.analysis.status.exclusion_reasons` also when no
+        selection is possible, "" otherwise); ``p_selected`` (share 0–1 of the stability
         resamples, NaN if not computed); ``flags`` (the combiner's Japanese notes).
     breakdown : DataFrame
         Index ``application`` (rank order); ``prefecture_name``, one float column per rubric
@@ -193,6 +195,9 @@ class Committee:
     #: :meth:`scoring.store.scores.ScoreStore.receipts`: the receipt code (受領コード) of every
     #: submitted pair (columns :data:`scoring.store.scores.RECEIPT_COLUMNS`).
     receipts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RECEIPT_COLUMNS)))
+    #: :func:`scoring.analysis.status.exclusion_reasons`: why each application is 対象外
+    #: ("" when it is in the review); the same function marks 03's ranking.
+    exclusion_reasons: pd.Series = field(default_factory=lambda: pd.Series(dtype=object, name="reason"))
     #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
     render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -448,6 +453,8 @@ def build_committee(
     status = pd.Series("", index=pd.Index(ids_ranked, name="application"), dtype=object)
     no_total = [a for a in ids_ranked if a not in totals.index or pd.isna(totals["total"].get(a))]
     status[no_total] = _STATUS_NOT_SCORED
+    excl = exclusion_reasons(rnd, totals).reindex(status.index).fillna("").astype(str)
+    status[excl != ""] = STATUS_EXCLUDED
     if selection is not None:
         st = selection.reasons["status"]
         status.update(st.reindex(status.index).dropna())
@@ -512,7 +519,7 @@ def build_committee(
         decision_status=decision_status(decision, dwarn), decision_warnings=dwarn, warnings=notes,
         stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
-        checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts,
+        checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts, exclusion_reasons=excl,
     )
 
 

@@ -62,6 +62,7 @@ from ..core.schema import require_score_table
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, no_scores_message
 from ..store.scores import ScoreStore
+from .status import STATUS_EXCLUDED, exclusion_reasons, flag_with_reason
 
 __all__ = [
     "RANKING_COLUMNS",
@@ -382,7 +383,11 @@ class TuningModel:
             * ``baseline_rank`` (Int64): rank with the rubric's weights and the default
               method (:meth:`baseline`);
             * ``rank_change`` (Int64): ``baseline_rank − rank``; > 0 moved up (▲), < 0
-              moved down (▼); <NA> when either rank is missing.
+              moved down (▼); <NA> when either rank is missing;
+            * ``status`` (str): 対象外 for an application outside the review, else "";
+              ``reason`` (str): why (e.g. 期限後提出のため対象外), from
+              :func:`scoring.analysis.status.exclusion_reasons`, the function that marks the
+              committee material; ``flags`` starts with the same reason.
 
         Raises
         ------
@@ -400,9 +405,16 @@ class TuningModel:
         )
         out["baseline_rank"] = out["baseline_rank"].astype("Int64")
         out["rank_change"] = (out["baseline_rank"] - out["rank"]).astype("Int64")
+        reasons = exclusion_reasons(self.round, tot).reindex(out.index).fillna("").astype(str)
+        out["status"] = np.where(reasons != "", STATUS_EXCLUDED, "")
+        out["reason"] = reasons.to_numpy()
+        out["flags"] = [flag_with_reason(r, f if isinstance(f, str) else "")
+                        for r, f in zip(out["reason"], out["flags"])]
         cols = ["rank", "prefecture_name", "total", "se", *self._group_ids, "n_reviewers", "flags",
-                "baseline_rank", "rank_change"]
+                "baseline_rank", "rank_change", "status", "reason"]
         out = out.loc[:, cols]
+        out["status"] = out["status"].astype("str")
+        out["reason"] = out["reason"].astype("str")
         out["prefecture_name"] = out["prefecture_name"].astype("str")
         return out
 
@@ -412,7 +424,7 @@ class TuningModel:
         Returns
         -------
         pandas.DataFrame
-            Index ``応募``; columns 順位, 都道府県, 合計点（100点満点）, 標準誤差, one
+            Index ``応募``; columns 順位, 状況 (対象外 or ""), 都道府県, 合計点（100点満点）, 標準誤差, one
             「<group label>（点）」 per group, 審査員数, 既定の順位, 順位変動 (Int64, > 0 up),
             注意.  Numbers are not rounded.
         """
@@ -421,9 +433,9 @@ class TuningModel:
         out = rk.rename(columns={
             "rank": "順位", "prefecture_name": "都道府県", "total": HEADERS_JA["total"], "se": "標準誤差",
             **labels, "n_reviewers": "審査員数", "baseline_rank": "既定の順位", "rank_change": "順位変動",
-            "flags": "注意",
+            "flags": "注意", "status": "状況",
         })
-        out = out.loc[:, ["順位", "都道府県", HEADERS_JA["total"], "標準誤差", *labels.values(), "審査員数",
+        out = out.loc[:, ["順位", "状況", "都道府県", HEADERS_JA["total"], "標準誤差", *labels.values(), "審査員数",
                           "既定の順位", "順位変動", "注意"]]
         out.index.name = "応募"
         return out

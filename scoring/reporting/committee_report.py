@@ -42,6 +42,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
+from ..analysis.status import flag_with_reason
 from ..config.rubric import format_level
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.errors import NoScoresError
@@ -417,13 +418,13 @@ def theme_label(theme: object) -> str:
 
 def _ranked_people(c: Committee, t: pd.DataFrame) -> pd.DataFrame:
     """順位 with theme names and, for applications outside the review, why (e.g. 期限後提出)."""
-    reasons = c.selection.reasons["reason"] if c.selection is not None else pd.Series(dtype=object)
+    reasons = c.exclusion_reasons
+    if not len(reasons) and c.selection is not None:
+        reasons = c.selection.reasons["reason"]
     notes = []
     for a, status, flag in zip(t["応募ID"], t["選定案"], t["注記"]):
-        parts = [str(flag)] if isinstance(flag, str) and flag else []
-        if status == "対象外" and isinstance(reasons.get(a), str):
-            parts.insert(0, str(reasons.get(a)))
-        notes.append(" / ".join(parts))
+        reason = str(reasons.get(a)) if status == "対象外" and isinstance(reasons.get(a), str) else ""
+        notes.append(flag_with_reason(reason, str(flag) if isinstance(flag, str) else ""))
     out = t.drop(columns=["応募ID"]).assign(重点テーマ=[theme_label(x) for x in t["重点テーマ"]], 注記=notes)
     return out.rename(columns={"審査員数（名）": "審査員（名）"})
 

@@ -81,6 +81,9 @@ _CSS = """
 .shinsa-tuning .shinsa-down {color: #c62828; font-weight: bold;}
 .shinsa-tuning .shinsa-same {color: #999;}
 .shinsa-tuning table.shinsa-table td.shinsa-top {background: #fff8e1;}
+.shinsa-tuning table.shinsa-table td.shinsa-excluded {background: #eeeeee; color: #666;}
+.shinsa-tuning table.shinsa-ranking-table th {white-space: normal; min-width: 4.2em; line-height: 1.3;}
+.shinsa-tuning table.shinsa-ranking-table td.shinsa-wrap {min-width: 12em; max-width: 320px;}
 .shinsa-tuning table.shinsa-table td.shinsa-num {text-align: right;}
 .shinsa-tuning table.shinsa-table td.shinsa-total {font-weight: bold;}
 .shinsa-tuning .shinsa-eff {font-size: 11px; color: #444; min-width: 70px;}
@@ -126,24 +129,31 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     """
     shown = ranking.iloc[:max_rows]
     groups = [g for g in group_labels if g in shown.columns]
+    status = (shown["status"].astype(str) if "status" in shown.columns
+              else pd.Series("", index=shown.index, dtype="str"))
+    # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
     frame = pd.DataFrame({
         "順位": [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
+        "順位変動": [_change(v) for v in shown["rank_change"]],
+        "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
+        "状況": [esc(x) for x in status],
         "応募": [esc(a) for a in shown.index],
         "都道府県": [esc(n) for n in shown["prefecture_name"]],
         "合計点": [_num(v) for v in shown["total"]],
         "標準誤差": [_num(v) for v in shown["se"]],
         **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
         "審査員数": [str(int(v)) for v in shown["n_reviewers"]],
-        "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
-        "順位変動": [_change(v) for v in shown["rank_change"]],
         "注意": [esc(f) for f in shown["flags"]],
     })
-    ranks = shown["rank"].to_numpy(dtype=float, na_value=np.nan)
-    top_rows = (ranks <= top) if top else np.zeros(len(shown), dtype=bool)
+    # The shaded top k counts only applications in the review (対象外 are never selected).
+    excluded = (status != "").to_numpy()
+    in_review = np.cumsum(~excluded)
+    top_rows = (~excluded & (in_review <= top)) if top else np.zeros(len(shown), dtype=bool)
     frame = frame.reset_index(drop=True)
     right = {"順位", "合計点", "標準誤差", *[esc(group_labels[g]) for g in groups], "審査員数", "既定の順位", "順位変動"}
     classes = pd.DataFrame(
         [[" ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
+                                 "shinsa-excluded" if excluded[i] else "",
                                  "shinsa-num" if c in right else "",
                                  "shinsa-total" if c == "合計点" else "",
                                  "shinsa-wrap" if c == "注意" else ""])) for c in frame.columns]
@@ -304,7 +314,8 @@ class TuningApp:
                        w.HBox([self.reset]), weights_help], layout=w.Layout(min_width="490px"))
         right = w.VBox([w.HTML("<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
                                f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"),
-                        self.ranking, self.latency], layout=w.Layout(overflow="auto"))
+                        self.ranking, self.latency],
+                       layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"))
         save = w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
                               "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）と変更履歴を、"
                               "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"),
@@ -312,7 +323,10 @@ class TuningApp:
                               layout=w.Layout(align_items="center")),
                        self.save_message])
         self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
-                              w.HBox([left, right], layout=w.Layout(align_items="flex-start")),
+                              # Side by side on a wide screen; the ranking goes under the
+                              # sliders when both do not fit (1366 px with the file browser open).
+                              w.HBox([left, right], layout=w.Layout(align_items="flex-start",
+                                                                    flex_flow="row wrap")),
                               self.tabs, save])
         self.widget.add_class("shinsa-tuning")
         self.refresh()
@@ -445,7 +459,8 @@ class TuningApp:
             label.value = f"→ {eff[cid]:.1f} 点"
         for gid, label in self.group_effective.items():
             label.value = f"<b>→ {geff[gid]:.1f} 点</b>"
-        top = f"網掛けは上位 {self.model.select} 件（バランス調整の前）。" if self.model.select else ""
+        top = (f"網掛けは審査対象の上位 {self.model.select} 件（バランス調整の前）。灰色は審査対象外（理由は注意）。"
+               if self.model.select else "")
         self.latency.value = (f"<div class='shinsa-muted'>{top}再計算 {self.last_ranking_ms:.1f} ms・"
                               f"表の描画 {self.last_render_ms:.1f} ms　統合方法: "
                               f"{esc(METHOD_LABELS.get(self.model.method, self.model.method))}</div>")

@@ -283,7 +283,10 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
     assert c.selection is None
     assert "重点テーマ" in c.selection_error
     assert any(w.startswith("選定案を作れません") for w in c.all_warnings)
-    assert set(c.ranked["status"]) == {""}                 # no proposal, but every applicant is scored
+    # No proposal, but every applicant is scored; the late 秋田県 is still marked 対象外 with its reason.
+    assert set(c.ranked["status"]) == {"", "対象外"}
+    assert c.ranked.at["05", "status"] == "対象外"
+    assert c.exclusion_reasons["05"] == "期限後提出のため対象外"
     paths = write_committee_reports(None, tmp_path / "out", committee=c)
     page = paths["html"].read_text(encoding="utf-8")
     assert "選定案を作れません" in page

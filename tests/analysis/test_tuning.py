@@ -22,6 +22,7 @@ import yaml
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 from scoring import load_round
+from scoring.analysis.status import flag_with_reason
 from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remainder
 from scoring.combine.combiners import DEFAULT_METHOD, Combiner, combine
 from scoring.config.rubric import Rubric, load_rubric, rubric_from_dict
@@ -166,7 +167,7 @@ def test_ranking_by_hand_and_rank_change_sign(rubric: Rubric) -> None:
     m = TuningModel(hand_scores(rubric, LEVELS), rubric, method="mean")
     rk = m.ranking()
     assert list(rk.columns) == ["rank", "prefecture_name", "total", "se", "need", "pool", "theme",
-                                "n_reviewers", "flags", "baseline_rank", "rank_change"]
+                                "n_reviewers", "flags", "baseline_rank", "rank_change", "status", "reason"]
     assert set(RANKING_COLUMNS) <= set(rk.columns)
     # (level − 1) / 4 × weight: A = 35, B = 50, C = 0.75 × 65 = 48.75.
     assert rk["total"].to_dict() == pytest.approx({"B": 50.0, "C": 48.75, "A": 35.0})
@@ -204,8 +205,10 @@ def test_ranking_equals_combine_with_the_same_weights(demo: tuple[ReviewRound, p
     eff = m.effective_weights()
     expected = combine(scores, rnd.rubric, method=method, weights=eff)
     rk = m.ranking()
-    cols = ["total", "se", "need", "pool", "theme", "n_reviewers", "flags", "rank"]
+    cols = ["total", "se", "need", "pool", "theme", "n_reviewers", "rank"]
     assert_frame_equal(rk[cols], expected[cols])
+    # The combiner's notes, after the 対象外 reason (see tests/analysis/test_status.py).
+    assert rk["flags"].tolist() == [flag_with_reason(r, f) for r, f in zip(rk["reason"], expected["flags"])]
     assert rk["prefecture_name"].to_dict() == rnd.applications["prefecture_name"].reindex(rk.index).to_dict()
     assert rk.loc["05", "prefecture_name"] == "秋田県"
 

@@ -1,7 +1,9 @@
 """Browser test: the analyst's 03_rubric_tuning.ipynb in JupyterLab (Japanese UI).
 
-Runs the notebook, reads the live ranking, types a new weight into a slider's readout
-(as a person would) and checks that the ranking and the settings hash change.
+Runs the notebook at 1366 × 768 (the analyst's laptop), reads the live ranking (the late
+秋田県 marked 対象外 as in the committee material, the 順位変動 column in view), types a new
+weight into a slider's readout (as a person would) and checks that the ranking and the
+settings hash change.
 """
 
 from __future__ import annotations
@@ -17,12 +19,26 @@ pytestmark = pytest.mark.ui
 def test_weight_change_moves_the_ranking(lab) -> None:
     # The test's own round has no scores: give it the demo reviewers' scores, as `make lab` does.
     write_demo_scores(load_round(lab.round_path))
+    lab.page.set_viewport_size({"width": 1366, "height": 768})
     lab.open_notebook("03_rubric_tuning.ipynb")
     lab.run_all()
     page = lab.page
     ranking = page.locator(".shinsa-ranking").first
     ranking.wait_for(state="visible", timeout=60_000)
     assert "長野県" in ranking.inner_text()
+    # The late 秋田県: 対象外 with the committee material's reason.
+    akita = ranking.locator("tr[data-application='05']").first
+    assert "対象外" in akita.inner_text() and "期限後提出のため対象外" in akita.inner_text()
+    # The 順位変動 column is inside the window and inside the ranking's own (scrolling) box.
+    header = ranking.locator("th", has_text="順位変動").first
+    header.scroll_into_view_if_needed()
+    box, outer = header.bounding_box(), ranking.bounding_box()
+    assert box is not None and outer is not None
+    assert 0 <= box["x"] and box["x"] + box["width"] <= 1366
+    assert outer["x"] - 1 <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"] + 1
+    ranking.scroll_into_view_if_needed()
+    lab.screenshot("03_rubric_tuning_1366")
+
     hash_widget = page.locator(".shinsa-settings-hash").first
     before_hash = hash_widget.inner_text()
     before_rows = ranking.inner_text()
