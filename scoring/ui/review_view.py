@@ -105,6 +105,10 @@ _CSS = """
 .shinsa-app a.shinsa-goto {color: #0b57d0; text-decoration: underline; cursor: pointer; margin-right: 8px;
   white-space: nowrap;}
 .shinsa-app [class*="shinsa-criterion-"] {scroll-margin-top: 110px;}
+/* The application and the criteria flow down the page side by side. The shorter column sits
+   at the bottom of the row and is sticky at the bottom: it scrolls with the page until its
+   end is on screen, then stays there while the other column goes on (never a blank column). */
+.shinsa-app .shinsa-left, .shinsa-app .shinsa-scoring {position: sticky; bottom: 0;}
 /* position: sticky needs every box between the bar and the page's scroller not to clip. */
 .shinsa-app, .shinsa-app .widget-box, .shinsa-app .widget-html,
 .jp-OutputArea-output:has(.shinsa-app), .jp-OutputArea-child:has(.shinsa-app),
@@ -358,14 +362,15 @@ class ReviewPanel:
                 scoring_children.append(control.widget)
 
         self.submit_button = w.Button(description="提出", button_style="success", icon="check",
-                                      layout=w.Layout(width="120px"))
+                                      layout=w.Layout(width="120px", flex="0 0 auto"))
         self.submit_button.add_class("shinsa-submit")
         self.submit_button.on_click(self._submit)
-        self.submit_message = w.HTML()
+        self.submit_message = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
         self.submit_message.add_class("shinsa-submit-message")
         scoring_children.append(w.HBox([self.submit_button, self.submit_message],
                                        layout=w.Layout(align_items="center")))
-        self.scoring = w.VBox(scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px"))
+        self.scoring = w.VBox(scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px",
+                                                                align_self="flex-end"))
         self.scoring.add_class("shinsa-scoring")
 
         self.chart = w.Image(format="png", layout=w.Layout(width="420px"))
@@ -373,7 +378,7 @@ class ReviewPanel:
 
         nav = w.HBox([self.prev_button, self.jump, self.next_button],
                      layout=w.Layout(align_items="center", flex_flow="row wrap"))
-        left = w.VBox([self.application], layout=w.Layout(flex="1 1 0", min_width="320px"))
+        left = w.VBox([self.application], layout=w.Layout(flex="1 1 0", min_width="320px", align_self="flex-end"))
         left.add_class("shinsa-left")
         body = w.HBox([left, self.scoring], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.widget = w.VBox([
@@ -393,14 +398,10 @@ class ReviewPanel:
         """Show an error message in the status bar (always on screen)."""
         self.error.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
                             f"⚠ {esc(message)}</div>")
-        self._save_state = "error"
         self._render_saved()
 
     def clear_error(self) -> None:
         self.error.value = ""
-        if self._save_state == "error":
-            self._save_state = "saved" if self.session.last_saved_at is not None else ""
-            self._render_saved()
 
     def _show_saved(self) -> None:
         if self.session.last_saved_at is not None:
@@ -413,7 +414,7 @@ class ReviewPanel:
         pending = any(c.pending for c in self.controls.values())
         style = "white-space:nowrap;margin-right:14px;font-weight:bold"
         if self._save_state == "error":
-            self.saved.value = f"<span style='{style};color:#b00020'>⚠ エラー（保存されていない可能性があります）</span>"
+            self.saved.value = f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
         elif pending:
             self.saved.value = f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
         elif self._save_state == "saved" and at is not None:
@@ -600,6 +601,7 @@ class ReviewPanel:
         try:
             saved = self.session.set_score(cid, level)
         except Exception:
+            self._save_state = "error"  # 「エラー」 in the status bar until the next save
             self._render_criterion(cid)  # show what is saved, never the refused value
             raise
         self._after_save(cid, saved is not None)
@@ -609,12 +611,15 @@ class ReviewPanel:
         try:
             saved = self.session.set_comment(cid, text)
         except Exception:
+            self._save_state = "error"
             self._render_criterion(cid)
             raise
         self._after_save(cid, saved is not None)
 
     def _after_save(self, cid: str, saved: bool) -> None:
         self.clear_error()
+        if self._save_state == "error":
+            self._save_state = "saved" if self.session.last_saved_at is not None else ""
         if saved:
             self._show_saved()
         self._render_criterion(cid)

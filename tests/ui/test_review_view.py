@@ -187,6 +187,7 @@ def test_failed_save_shows_the_store_message_and_the_saved_state(store: ScoreSto
     store.submit("R1", "01")  # e.g. from another window; this screen does not know yet
     panel.controls[FIRST].buttons[1.0].click()
     assert "⚠" in panel.error.value and "提出済み" in panel.error.value
+    assert "エラー（保存できませんでした）" in panel.saved.value
     assert "shinsa-error" in classes(panel.error)
     # The refused value is not shown as chosen.
     assert panel.controls[FIRST].buttons[3.0].button_style == "primary"
@@ -441,7 +442,7 @@ def test_statusbar_shows_state_progress_and_links_to_what_is_missing(store: Scor
     panel.submit_button.click()                                     # refused: the reason is in the bar
     assert "まだ提出できません" in panel.error.value
     assert any(panel.error is x for x in walk(panel.statusbar))
-    assert "エラー" in panel.saved.value
+    assert "エラー" not in panel.saved.value and "保存済み" in panel.saved.value   # nothing failed to save
     fill(panel)
     assert "すべて入力済み" in panel.status_missing.value and panel.error.value == ""
     assert f"採点 <b>{n} / {n}</b> 項目" in panel.status_count.value
