@@ -1,7 +1,8 @@
 """Stage 6, the analyst's and the committee's models (no widgets, no file formats).
 
 - :mod:`~scoring.analysis.tuning`: :class:`TuningModel`, the live rubric-tuning model;
-- :mod:`~scoring.analysis.committee`: :class:`Committee`, everything the committee sees.
+- :mod:`~scoring.analysis.committee`: :class:`Committee`, everything the committee sees;
+- :mod:`~scoring.analysis.status`: which applications are 対象外 and why (both of the above).
 """
 
 from __future__ import annotations

@@ -362,7 +362,7 @@ def build_committee(
     *,
     scores: pd.DataFrame | None = None,
     decision: Decision | None = None,
-    method: str = DEFAULT_METHOD,
+    method: str | None = None,
     method_options: Mapping[str, Any] | None = None,
     weights: pd.Series | Mapping[str, float] | None = None,
     n_boot: int = 1000,
@@ -384,7 +384,8 @@ def build_committee(
     decision : Decision, optional
         With ``scores`` given: the decision to compare with (the store is not opened).
     method, method_options : str, dict
-        Combiner (:data:`scoring.combine.combiners.METHODS`), default :data:`DEFAULT_METHOD`.
+        Combiner (:data:`scoring.combine.combiners.METHODS`); default the rubric's saved
+        ``combining:`` (method and options), else :data:`DEFAULT_METHOD`.
     weights : Series or mapping, optional
         配点 per criterion (the analyst's tuning); default the rubric's. The stability
         resamples use the same weights.
@@ -405,6 +406,12 @@ def build_committee(
     """
     if not isinstance(rnd, ReviewRound):
         rnd = load_round(rnd)
+    if method is None:
+        # The method saved with the rubric version (``combining:``), else the default.
+        saved = rnd.rubric.combining
+        method = saved.method if saved is not None else DEFAULT_METHOD
+        if saved is not None and method_options is None and saved.options:
+            method_options = dict(saved.options)
     if method not in METHODS:
         raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
     checkpoints: list[Checkpoint] = []
@@ -532,7 +539,7 @@ def record_committee_decision(
     locks: list[str] | tuple[str, ...] = (),
     exclusions: list[str] | tuple[str, ...] = (),
     note: str = "",
-    method: str = DEFAULT_METHOD,
+    method: str | None = None,
     store_url: str | None = None,
 ) -> Decision:
     """Record the committee's decision with the fingerprints of the current material.

@@ -54,6 +54,7 @@ import pandas as pd
 from ..agreement.disagreement import discussion_list, reviewer_profile
 from ..agreement.reliability import reliability_table
 from ..combine.combiners import DEFAULT_METHOD, METHODS, Combiner, make_combiner
+from ..config.round import set_round_rubric
 from ..config.rubric import Rubric
 from ..config.versions import check_note, write_rubric_version
 from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS
@@ -173,6 +174,9 @@ class TuningModel:
         if not pd.to_numeric(scores["score"], errors="coerce").notna().any():
             raise ValueError("点数がひとつもありません。審査員の採点が入ってから開いてください。")
         options = dict(method_options or {})
+        saved = rubric.combining
+        if saved is not None and saved.method not in options and saved.options:
+            options[saved.method] = dict(saved.options)  # the options saved with the rubric version
         unknown = sorted(set(options) - set(METHODS))
         if unknown:
             raise ValueError(f"method_options に未知の method {', '.join(unknown)} があります。使える method: {', '.join(METHODS)}。")
@@ -198,7 +202,8 @@ class TuningModel:
         self._fingerprint: str | None = None
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._notes: dict[str, list[str]] = {}
-        self.set_method(method or DEFAULT_METHOD)
+        # Default: the method saved with the rubric version (``combining:``), else DEFAULT_METHOD.
+        self.set_method(method or (saved.method if saved is not None else DEFAULT_METHOD))
 
     @classmethod
     def open(
@@ -648,7 +653,9 @@ class TuningModel:
         cannot be edited in place (unusual layout, or a rubric built from a dict), a
         clean dump of the rubric is written instead (comments are then lost).
 
-        The file is written by :func:`scoring.config.versions.write_rubric_version`.
+        The file is written by :func:`scoring.config.versions.write_rubric_version`, with the
+        current combining method and its options (:meth:`combining`) as the rubric's
+        ``combining:`` block: a round that uses the new version starts with that method.
 
         Parameters
         ----------
@@ -677,5 +684,27 @@ class TuningModel:
         check_note(note)  # before the weights, so an empty note is the first thing said
         return write_rubric_version(
             self.rubric, self.rounded_weights(), path, note=note, author=author, date=date,
-            made_by="scoring.analysis.tuning（配点の調整）",
+            made_by="scoring.analysis.tuning（配点の調整）", combining=self.combining(),
         )
+
+    def use_in_round(self, rubric_path: str | os.PathLike[str]) -> str:
+        """Point the round's ``round.yaml`` at ``rubric_path`` (e.g. the version just saved).
+
+        Only the ``rubric:`` line changes (:func:`scoring.config.round.set_round_rubric`);
+        comments and other keys stay. The next ``load_round`` uses the new version and its
+        ``combining:`` method. Returns the value written.
+
+        Raises
+        ------
+        ValueError
+            No round is known, or its round.yaml has no ``rubric:`` line.
+        """
+        if self.round is None:
+            raise ValueError("審査ラウンドがわからないため、round.yaml を書き換えられません。")
+        return set_round_rubric(Path(self.round.path) / "round.yaml", rubric_path)
+
+    def combining(self) -> dict[str, Any]:
+        """The current method and all its options (``get_params()``), as saved with a version:
+        ``{"method": ..., "options": {...}}`` (the rubric's ``combining:`` block)."""
+        comb = make_combiner(self._method, **self.method_options.get(self._method, {}))
+        return {"method": self._method, "options": dict(comb.get_params(deep=False))}

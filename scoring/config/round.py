@@ -8,6 +8,9 @@ Reading the round folder itself is :func:`scoring.round.load_round`.
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -15,7 +18,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
 
-__all__ = ["ROUND_NAMES", "ROLES", "Balance", "Reviewer", "ReviewerList", "RoundConfig", "SelectSpec"]
+__all__ = [
+    "ROLES",
+    "ROUND_NAMES",
+    "Balance",
+    "Reviewer",
+    "ReviewerList",
+    "RoundConfig",
+    "SelectSpec",
+    "set_round_rubric",
+]
 
 ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
 #: Japanese names of the keys of round.yaml and reviewers.yaml, for error messages.
@@ -27,7 +39,8 @@ ROUND_NAMES: dict[str, str] = {
     "min_distinct_themes": "テーマの種類の下限（min_distinct_themes）", "max_push": "プッシュ型の上限（max_push）",
     "min_push": "プッシュ型の下限（min_push）", "locks": "必ず含める応募（locks）",
     "exclusions": "除外する応募（exclusions）", "eligibility_override": "審査対象とする例外（eligibility_override）",
-    "description": "説明（description）", "demo": "デモ（demo）", "reviewers": "審査員（reviewers）",
+    "description": "説明（description）", "demo": "デモ（demo）",
+    "show_reviewer_names": "審査員の氏名を委員会資料に表示（show_reviewer_names）", "reviewers": "審査員（reviewers）",
     "id": "ID", "role": "立場（role）", "affiliation": "所属（affiliation）", "conflicts": "利害関係（conflicts）",
     "assignments": "担当（assignments）", "hub_user": "JupyterHub のユーザー名（hub_user）",
 }
@@ -90,6 +103,9 @@ class RoundConfig(_Strict):
     #: A demo round (架空): only then does ``python -m scoring demo`` write simulated
     #: scores into its store. Nothing else, and never the round's name, makes a round a demo.
     demo: bool = False
+    #: The committee material names reviewers in the 講評コメント / 未提出 section only when
+    #: true; by default they are 審査員A, B, … (a stable mapping per round).
+    show_reviewer_names: bool = False
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod
@@ -158,3 +174,42 @@ class ReviewerList(_Strict):
         if len(users) != len(set(users)):
             raise ValueError("hub_user が重複しています。JupyterHub のユーザー名は一人一つにしてください")
         return self
+
+
+_RUBRIC_LINE = re.compile(r"^(?P<key>rubric[ \t]*:[ \t]*)(?P<value>(?:\"[^\"]*\"|'[^']*'|[^#\r\n]*?))"
+                          r"(?P<gap>[ \t]*)(?P<comment>#[^\r\n]*)?(?P<eol>\r?\n|$)", re.MULTILINE)
+
+
+def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLike[str]) -> str:
+    """Point ``round.yaml`` at another rubric file: rewrite only its top-level ``rubric:`` line.
+
+    Comments, the other keys and the line's own trailing comment are kept. The value written
+    is the rubric's path relative to the round folder (as round.yaml documents it), in
+    forward slashes.
+
+    Returns
+    -------
+    str
+        The value written.
+
+    Raises
+    ------
+    ValueError
+        The file has no top-level ``rubric:`` line (Japanese message; nothing is written).
+    """
+    path = Path(round_yaml)
+    text = path.read_text(encoding="utf-8")
+    value = Path(os.path.relpath(Path(rubric).resolve(), path.parent.resolve())).as_posix()
+    matches = list(_RUBRIC_LINE.finditer(text))
+    if len(matches) != 1:
+        raise ValueError(f"{path} に rubric: の行が{'ありません' if not matches else '複数あります'}。"
+                         "round.yaml の rubric を手で書き換えてください。")
+    m = matches[0]
+    quoted = value if re.fullmatch(r"[\w./\-]+", value) else '"' + value.replace('"', '\\"') + '"'
+    gap = m.group("gap") or (" " if m.group("comment") else "")
+    line = f"{m.group('key')}{quoted}{gap if m.group('comment') else ''}{m.group('comment') or ''}{m.group('eol')}"
+    new = text[:m.start()] + line + text[m.end():]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8", newline="")
+    os.replace(tmp, path)
+    return value

@@ -46,6 +46,9 @@ YAML format
                 unit: 団体
     changelog:
       - {date: 2026-02-01, note: 初版}
+    combining:                             # optional: the combining method chosen with these weights
+      method: affine                       # mean, median, trimmed, zscore, additive, affine
+      options: {}                          # the method's options (e.g. {prior_strength: 2.0})
 
 A criterion inherits the default ``scale`` unless it sets its own, and inherits
 each level's default anchor unless it gives its own for that level.  Every
@@ -95,6 +98,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..core.columns import METHOD_LABELS
 from ..core.errors import ConfigError, ConfigProblem
 from .yamlfile import describe, duplicate_keys, line_of, load_yaml, pydantic_message
 from .yamlfile import fmt as _fmt
@@ -106,6 +110,7 @@ from .yamlfile import with_particle as _with
 __all__ = [
     "Anchor",
     "ChangelogEntry",
+    "Combining",
     "Criterion",
     "Group",
     "Indicator",
@@ -473,6 +478,25 @@ class ChangelogEntry(_Model):
     author: str | None = None
 
 
+class Combining(_Model):
+    """The combining method saved with a rubric version (``combining:`` in the YAML).
+
+    ``method`` is one of :data:`scoring.core.columns.METHOD_LABELS` (the combiners of
+    :mod:`scoring.combine`); ``options`` its keyword options, checked when the combiner is
+    made. A round that uses the rubric starts with this method (03, the committee material).
+    """
+
+    method: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("method", mode="after")
+    @classmethod
+    def _known_method(cls, v: str) -> str:
+        if v not in METHOD_LABELS:
+            raise ValueError(f"統合方法 '{v}' はありません。使える統合方法: {', '.join(METHOD_LABELS)}")
+        return v
+
+
 class Rubric(_Model):
     """A validated rubric.
 
@@ -492,6 +516,9 @@ class Rubric(_Model):
         At least one group.
     changelog : list of ChangelogEntry
         History of changes (optional).
+    combining : Combining or None
+        The combining method and options saved with this version (optional; ``None``: the
+        workbench's default method).
     """
 
     id: str = Field(pattern=RUBRIC_ID_PATTERN)
@@ -502,6 +529,7 @@ class Rubric(_Model):
     anchors: dict[float, Anchor] | None = None
     groups: list[Group] = Field(min_length=1)
     changelog: list[ChangelogEntry] = Field(default_factory=list)
+    combining: Combining | None = None
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -600,8 +628,9 @@ class Rubric(_Model):
         the changelog) does.  The source path is not part of it.  Stored with
         each score as ``rubric_version``.
         """
+        # A rubric without ``combining`` keeps the version it had before the key existed.
         payload = json.dumps(
-            self.model_dump(mode="json"),
+            self.model_dump(mode="json", exclude={"combining"} if self.combining is None else None),
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),
@@ -711,6 +740,9 @@ _JA_NAMES: dict[str, str] = {
     "date": "日付（date）",
     "note": "内容（note）",
     "author": "記入者（author）",
+    "combining": "統合方法（combining）",
+    "method": "方法（method）",
+    "options": "設定（options）",
 }
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from ..core.paths import RUBRICS_DIR
-from .rubric import Rubric, rubric_from_dict
+from .rubric import Combining, Rubric, rubric_from_dict
 
 __all__ = ["check_note", "fmt_weight", "next_version_path", "write_rubric_version"]
 
@@ -110,6 +110,13 @@ def _edited_yaml(text: str, weights: Mapping[str, str], entry: Mapping[str, Any]
     return text
 
 
+def _flow(options: Mapping[str, Any]) -> str:
+    """Options as one YAML flow mapping (``{}`` when empty; ``1.0e-10`` stays a float)."""
+    if not options:
+        return "{}"
+    return str(yaml.safe_dump(dict(options), default_flow_style=True, allow_unicode=True, width=10_000)).strip()
+
+
 def check_note(note: object) -> str:
     """The changelog note, stripped; ``ValueError`` (Japanese) when it is empty."""
     if not isinstance(note, str) or not note.strip():
@@ -135,6 +142,7 @@ def write_rubric_version(
     author: str | None = None,
     date: dt.date | None = None,
     made_by: str = "scoring.config.versions",
+    combining: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``rubric`` with the weights ``rounded`` as a new file; never overwrites.
 
@@ -150,6 +158,10 @@ def write_rubric_version(
         The changelog entry: what and why (required), who, when (default today in Japan).
     made_by : str
         What made it, for the header comment and the entry.
+    combining : mapping, optional
+        ``{"method": ..., "options": {...}}``: the combining method chosen with these
+        weights, written as the rubric's ``combining:`` block (replacing one it had); the
+        round then starts with it. ``None`` keeps the rubric's own (or none).
 
     Raises
     ------
@@ -185,6 +197,11 @@ def write_rubric_version(
         for c in g["criteria"]:
             c["weight"] = float(rounded[c["id"]])
     expected["changelog"].append({"date": day.isoformat(), "note": full_note, "author": author})
+    new_combining: dict[str, Any] | None = None
+    if combining is not None:
+        new_combining = Combining(method=str(combining["method"]),
+                                  options=dict(combining.get("options") or {})).model_dump(mode="json")
+        expected["combining"] = new_combining
 
     def valid(text: str) -> bool:
         try:
@@ -193,9 +210,23 @@ def write_rubric_version(
             return False
         return bool(new.model_dump(mode="json") == expected)
 
+    def with_combining(text: str) -> str | None:
+        """``text`` with a ``combining:`` block at the end (None if it already has one)."""
+        if new_combining is None:
+            return text
+        root = yaml.compose(text)
+        if isinstance(root, yaml.MappingNode) and any(
+                isinstance(k, yaml.ScalarNode) and k.value == "combining" for k, _ in root.value):
+            return None
+        block = (f"combining:                   # 統合方法（{made_by.split('（')[0]} で保存）\n"
+                 f"  method: {new_combining['method']}\n"
+                 f"  options: {_flow(new_combining['options'])}\n")
+        return text.rstrip("\n") + "\n" + block
+
     text: str | None = None
     if old.source is not None and old.source.exists():
         edited = _edited_yaml(old.source.read_text(encoding="utf-8"), new_weights, entry)
+        edited = with_combining(edited) if edited is not None else None
         if edited is not None and valid(header + edited):
             text = header + edited
     if text is None:
@@ -204,6 +235,8 @@ def write_rubric_version(
             for c in g["criteria"]:
                 c["weight"] = _plain(float(rounded[c["id"]]))
         data.setdefault("changelog", []).append({k: v for k, v in entry.items()})
+        if new_combining is not None:
+            data["combining"] = new_combining
         text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
         if not valid(text):  # pragma: no cover - a dump of a valid rubric is valid
             raise RuntimeError("新しい版のルーブリックを作れませんでした（内部エラー）。")

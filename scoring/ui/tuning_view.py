@@ -29,6 +29,7 @@ Stable CSS classes (``add_class``) for browser tests, independent of the languag
                                      ``shinsa-bias-table``, ``shinsa-notes``, ``shinsa-settings``
 ``shinsa-save-note``                 note for the changelog; ``shinsa-save-author`` author
 ``shinsa-save-rubric``               「新しい版として保存」 button; ``shinsa-save-message`` result
+``shinsa-save-use``                  checkbox: point round.yaml's ``rubric:`` at the saved version
 ===================================  ================================================
 
 Typical use in a notebook::
@@ -307,6 +308,9 @@ class TuningApp:
                                     layout=w.Layout(width="180px"))
         self.save_button.add_class("shinsa-save-rubric")
         self.save_button.on_click(self._on_save)
+        self.save_use = w.Checkbox(value=False, description="保存した版を round.yaml の評価基準にする",
+                                   indent=False, layout=w.Layout(width="340px"))
+        self.save_use.add_class("shinsa-save-use")
         self.save_message = w.HTML()
         self.save_message.add_class("shinsa-save-message")
 
@@ -317,10 +321,11 @@ class TuningApp:
                         self.ranking, self.latency],
                        layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"))
         save = w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
-                              "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）と変更履歴を、"
+                              "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）、統合方法とその設定、変更履歴を、"
                               "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"),
                        w.HBox([self.save_note, self.save_author, self.save_button],
-                              layout=w.Layout(align_items="center")),
+                              layout=w.Layout(align_items="center", flex_flow="row wrap")),
+                       self.save_use,
                        self.save_message])
         self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
                               # Side by side on a wide screen; the ranking goes under the
@@ -425,11 +430,19 @@ class TuningApp:
 
         self.save_message.value = ""
         path = self.model.save_as_new_version(note=self.save_note.value, author=self.save_author.value or None)
-        version = load_rubric(path).version
+        saved = load_rubric(path)
+        method = saved.combining.method if saved.combining is not None else self.model.method
         self.clear_error()
-        self.save_message.value = (
-            f"<div style='color:#1a7f37'>保存しました: <code>{esc(path)}</code>（版 {esc(version)}）。"
-            f"この配点で審査するときは、round.yaml の rubric を <code>{esc(path.name)}</code> に変えてください。</div>")
+        done = (f"<div style='color:#1a7f37'>保存しました: <code>{esc(path)}</code>（版 {esc(saved.version)}、"
+                f"統合方法 {esc(METHOD_LABELS.get(method, method))}）。")
+        if self.save_use.value:
+            value = self.model.use_in_round(path)
+            done += (f"round.yaml の rubric を <code>{esc(value)}</code> にしました（他の行とコメントはそのまま）。"
+                     "次にラウンドを読み込むと、この版と統合方法が使われます。</div>")
+        else:
+            done += (f"この配点で審査するときは、「保存した版を round.yaml の評価基準にする」に印を付けて保存するか、"
+                     f"round.yaml の rubric を <code>{esc(path.name)}</code> に変えてください。</div>")
+        self.save_message.value = done
 
     # -- drawing ------------------------------------------------------------------------
 

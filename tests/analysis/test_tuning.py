@@ -22,6 +22,7 @@ import yaml
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 from scoring import load_round
+from scoring.analysis.committee import build_committee
 from scoring.analysis.status import flag_with_reason
 from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remainder
 from scoring.combine.combiners import DEFAULT_METHOD, Combiner, combine
@@ -306,8 +307,11 @@ def test_save_as_new_version_never_overwrites(rubric: Rubric) -> None:
     assert rubric.version in entry.note and "need_pool_gap 15→22" in entry.note
     # Apart from the weights and the changelog, nothing changed.
     a, b = rubric.model_dump(mode="json"), new.model_dump(mode="json")
+    # The combining method is saved with the version (the default method here, all options).
+    assert b["combining"]["method"] == DEFAULT_METHOD and b["combining"]["options"] == m.combining()["options"]
     for d in (a, b):
         d.pop("changelog")
+        d.pop("combining")
         for g in d["groups"]:
             for c in g["criteria"]:
                 c.pop("weight")
@@ -549,6 +553,39 @@ def test_view_errors_are_shown_in_japanese(demo: tuple[ReviewRound, pd.DataFrame
     assert load_rubric(saved).changelog[-1].author == "事務局"
     app._on_criterion("no_such", {"new": 3})
     assert "評価項目 'no_such' はありません" in html.unescape(app.error.value)
+
+
+def test_saved_method_is_the_rounds_default_and_round_yaml_can_point_at_it(
+        tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    folder = demo_round_copier(tmp_path / "switch")
+    rnd = load_round(folder)
+    write_demo_scores(rnd)
+    cfg = folder / "round.yaml"
+    before = cfg.read_text(encoding="utf-8")
+    app = TuningApp.open(rnd, author="事務局")
+    assert app.model is not None and app.model.method == DEFAULT_METHOD
+    app.method.value = "zscore"
+    app.criterion_sliders["need_pool_gap"].value = 20.0
+    app.save_note.value = "標準化で統合し、人材プールの差を重視"
+    app.save_use.value = True
+    app.save_button.click()
+    assert app.error.value == "", app.error.value
+    assert rnd.rubric.source is not None
+    saved = sorted(rnd.rubric.source.parent.glob("r8_talent_pool_v*.yaml"))
+    assert len(saved) == 1 and "round.yaml の rubric を" in app.save_message.value
+    new = load_rubric(saved[0])
+    assert new.combining is not None and new.combining.method == "zscore"
+    assert new.combining.options == app.model.combining()["options"]
+    # Only the rubric: line of round.yaml changed; comments are kept.
+    after = cfg.read_text(encoding="utf-8")
+    diff = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(diff) == 1
+    assert diff[0][1].startswith("rubric: ") and saved[0].name in diff[0][1]
+    # Loading the round again: the new version, and its method is the default of 03 and of the committee.
+    again = load_round(folder)
+    assert again.rubric.version == new.version
+    assert TuningModel.open(again).method == "zscore"
+    assert build_committee(again, n_boot=1).method == "zscore"
 
 
 def test_view_open_without_scores_says_why(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
