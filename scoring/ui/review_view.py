@@ -95,7 +95,8 @@ _CSS = """
 .shinsa-app .shinsa-empty {color: #999;}
 .shinsa-app .shinsa-application .widget-html-content, .shinsa-app .shinsa-anchors .widget-html-content,
 .shinsa-app .shinsa-application.widget-html > .widget-html-content,
-.shinsa-app .shinsa-anchors.widget-html > .widget-html-content {line-height: 1.5;}
+.shinsa-app .shinsa-anchors.widget-html > .widget-html-content,
+.shinsa-app .shinsa-submit-message .widget-html-content {line-height: 1.6;}
 /* The status bar stays at the top of the notebook (or Voila page) while the reviewer scrolls. */
 .shinsa-app .shinsa-statusbar {position: sticky; top: 0; z-index: 20; background: #fff;
   border: 1px solid #c8d3e0; border-radius: 4px; padding: 4px 8px; margin: 4px 0;
@@ -368,7 +369,7 @@ class ReviewPanel:
         self.submit_message = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
         self.submit_message.add_class("shinsa-submit-message")
         scoring_children.append(w.HBox([self.submit_button, self.submit_message],
-                                       layout=w.Layout(align_items="center")))
+                                       layout=w.Layout(align_items="flex-start")))
         self.scoring = w.VBox(scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px",
                                                                 align_self="flex-end"))
         self.scoring.add_class("shinsa-scoring")
