@@ -466,7 +466,8 @@ class ReviewPanel:
             self.status_missing.value = "<span style='color:#1b7f3b'>すべて入力済み。下の「提出」で提出できます。</span>"
             return
         shown = todo[:4]
-        more = f"<span class='shinsa-muted'>ほか {len(todo) - len(shown)} 件</span>" if len(todo) > len(shown) else ""
+        # The rest behind one link to the first of them (the full list is beside 提出).
+        more = _goto_link(todo[len(shown)][0], f"ほか {len(todo) - len(shown)} 件") if len(todo) > len(shown) else ""
         self.status_missing.value = (
             f"<span style='color:#a15c00'>未入力 {len(todo)} 件:</span> "
             + "".join(_goto_link(cid, text) for cid, text in shown) + more

@@ -433,6 +433,8 @@ def test_statusbar_shows_state_progress_and_links_to_what_is_missing(store: Scor
     assert f"未入力 {n} 件" in panel.status_missing.value
     assert f"shinsa-goto-{FIRST}" in panel.status_missing.value     # a link that scrolls to it
     assert f".shinsa-criterion-{FIRST}" in panel.status_missing.value
+    fifth = list(panel.controls)[4]                                  # the rest: one link to the next of them
+    assert f"shinsa-goto-{fifth}" in panel.status_missing.value and f"ほか {n - 4} 件" in panel.status_missing.value
     panel.controls[FIRST].buttons[5.0].click()                      # 5 needs a comment
     assert f"採点 <b>1 / {n}</b> 項目" in panel.status_count.value
     assert "保存済み" in panel.saved.value
