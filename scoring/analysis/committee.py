@@ -198,6 +198,16 @@ class Committee:
     #: :func:`scoring.analysis.status.exclusion_reasons`: why each application is 対象外
     #: ("" when it is in the review); the same function marks 03's ranking.
     exclusion_reasons: pd.Series = field(default_factory=lambda: pd.Series(dtype=object, name="reason"))
+    #: Who is assigned what and how far each is: columns ``reviewer``, ``application``,
+    #: ``status`` (提出済 / 下書き / 未着手), from :meth:`scoring.store.scores.ScoreStore.statuses`.
+    review_status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["reviewer", "application", "status"]))
+    #: Reviewers' comments: columns ``application``, ``reviewer``, ``criterion``, ``score``, ``comment``
+    #: (non-empty comments only), in rank order then reviewer then rubric order.
+    comments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["application", "reviewer", "criterion", "score", "comment"]))
+    #: Reviewer id → what the committee material shows: 審査員A, B, … in reviewers.yaml order
+    #: (stable for the round), or the name when round.yaml says ``show_reviewer_names: true``.
+    reviewer_labels: dict[str, str] = field(default_factory=dict)
     #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
     render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -416,6 +426,7 @@ def build_committee(
         raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
     checkpoints: list[Checkpoint] = []
     cp_path = ""
+    review_status: pd.DataFrame | None = None
     receipts = pd.DataFrame(columns=list(RECEIPT_COLUMNS))
     if scores is None:
         with ScoreStore.open(rnd, store_url) as store:
@@ -424,6 +435,7 @@ def build_committee(
             checkpoints = store.checkpoints()
             cp_path = str(store.checkpoint_path)
             receipts = store.receipts()
+            review_status = store.statuses()
     scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
     if not len(scored):
         raise NoScoresError(no_scores_message(rnd))
@@ -507,6 +519,10 @@ def build_committee(
 
     # coverage, settings, decision ---------------------------------------------------------
     coverage = _coverage(rnd, selection.selected if selection is not None else [])
+    if review_status is None:
+        review_status = _statuses_from_scores(rnd, scores)
+    labels = reviewer_labels(rnd)
+    comments = _comments(scores, list(ranked.index), [c.id for c in rubric.criteria])
     fp = score_fingerprint(scored)
     settings = committee_settings(rnd, method, w, method_options)
     config_hash = settings_hash(settings)
@@ -527,7 +543,59 @@ def build_committee(
         stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
         checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts, exclusion_reasons=excl,
+        review_status=review_status, comments=comments, reviewer_labels=labels,
     )
+
+
+def reviewer_alias(i: int) -> str:
+    """審査員A, B, …, Z, then 審査員AA, AB, … (0-based ``i``)."""
+    letters = ""
+    n = i + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return f"審査員{letters}"
+
+
+def reviewer_labels(rnd: ReviewRound) -> dict[str, str]:
+    """Reviewer id → label in the committee material.
+
+    Anonymous by default: 審査員A, B, … in the order of reviewers.yaml, so the same reviewer
+    has the same letter in every section and every printing of the round (not the reviewer
+    id, which may be initials). With ``show_reviewer_names: true`` in round.yaml: the name.
+    """
+    show = bool(getattr(rnd.config, "show_reviewer_names", False))
+    return {r.id: (str(r.name) if show and r.name else reviewer_alias(i)) for i, r in enumerate(rnd.reviewers)}
+
+
+def _statuses_from_scores(rnd: ReviewRound, scores: pd.DataFrame) -> pd.DataFrame:
+    """Assigned pairs and their status when the scores were given directly (no store)."""
+    done: dict[tuple[str, str], str] = {}
+    if len(scores):
+        st = scores["status"] if "status" in scores.columns else pd.Series("提出済", index=scores.index)
+        for rid, app, s in zip(scores["reviewer"].astype(str), scores["application"].astype(str), st):
+            done[(rid, app)] = str(s)
+    pairs = set(done)
+    assigned = rnd.assignments()
+    pairs |= set(zip(assigned["reviewer"].astype(str), assigned["application"].astype(str)))
+    rows = [(r, app, done.get((r, app), "未着手")) for r, app in sorted(pairs)]
+    return pd.DataFrame(rows, columns=["reviewer", "application", "status"])
+
+
+def _comments(scores: pd.DataFrame, order: list[str], criteria: list[str]) -> pd.DataFrame:
+    cols = ["application", "reviewer", "criterion", "score", "comment"]
+    if not len(scores) or "comment" not in scores.columns:
+        return pd.DataFrame(columns=cols)
+    df = scores.loc[:, cols].copy()
+    df["application"] = df["application"].astype(str)
+    df["comment"] = df["comment"].fillna("").astype(str).str.strip()
+    df = df[df["comment"] != ""]
+    pos = {a: i for i, a in enumerate(order)}
+    cpos = {c: i for i, c in enumerate(criteria)}
+    df = df.assign(_a=df["application"].map(lambda a: pos.get(a, len(pos))),
+                   _c=df["criterion"].map(lambda c: cpos.get(c, len(cpos))))
+    df = df.sort_values(["_a", "reviewer", "_c"], kind="stable").drop(columns=["_a", "_c"])
+    return df.reset_index(drop=True)
 
 
 def record_committee_decision(

@@ -88,6 +88,7 @@ SECTIONS: dict[str, str] = {
     "map": "地図（応募と選定案）",
     "reliability": "審査員間の一致（信頼性）",
     "receipts": "審査員の受領コード",
+    "comments": "審査員の講評コメントと未提出の採点",
     "notes": "付録　設定と記録（注記）",
 }
 
@@ -571,6 +572,33 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
                     *(_table_block(g) for g in _receipt_grids(tables["受領コード"]))]
         else:
             out.append(_p("提出された採点はまだありません（受領コードは提出のときに発行されます）。"))
+    elif key == "comments":
+        who = ("審査員は氏名で示します（round.yaml の show_reviewer_names）。" if _names_shown(c)
+               else "審査員は匿名で、審査員A・B…と示します（このラウンドの中ではいつも同じ記号です）。")
+        missing = tables.get("未提出")
+        out.append({"kind": "h3", "text": "未提出の採点"})
+        if missing is not None and len(missing):
+            per_app = missing.drop_duplicates("応募ID")
+            out.append(_p("割り当てられた採点のうち、まだ提出されていないものです（下書き・未着手）。"
+                          "合計点には下書きの点数を含め、未着手の採点は含みません。" + who))
+            out.append({"kind": "lines", "entries": [
+                f"{n}: 審査員 {int(k)} 名のうち {int(d)} 名が提出"
+                for n, d, k in zip(per_app["都道府県"], per_app["提出済（件）"], per_app["割当（件）"])]})
+            out.append(_table_block(missing.drop(columns=["応募ID"])))
+        else:
+            out.append(_p("割り当てられた採点はすべて提出されています。"))
+        comments = tables.get("講評コメント")
+        out.append({"kind": "h3", "text": "講評コメント"})
+        if comments is not None and len(comments):
+            people, on_paper = _comments_people(c, comments)
+            out.append(_p("審査員が採点とともに書いた講評です（応募は順位表の順）。" + who
+                          + "評価項目ごとの一覧は committee.xlsx の「講評コメント」にあります。"))
+            out.append({"kind": "p", "cls": "print-only",
+                        "text": "印刷版には選定案の応募の講評だけを載せています"
+                                "（すべての応募の講評は committee.html と committee.xlsx にあります）。"})
+            out.append(_table_block(people, row_classes=["" if keep else "screen-only" for keep in on_paper]))
+        else:
+            out.append(_p("講評コメントはありません。"))
     elif key == "notes":
         out.append(_p("この資料を作ったときの設定と記録です。設定ハッシュと採点の指紋は、設定や採点が後から"
                       "変わっていないかを確かめるための識別番号です（委員会の決定に記録されます）。"))
@@ -578,6 +606,31 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
+
+
+def _names_shown(c: Committee) -> bool:
+    return bool(c.reviewer_labels) and not all(v.startswith("審査員") for v in c.reviewer_labels.values())
+
+
+#: Statuses whose applications' comments are printed (the paper stays within its pages).
+_COMMENTS_ON_PAPER = ("選定",)
+
+
+def _comments_people(c: Committee, t: pd.DataFrame) -> tuple[pd.DataFrame, list[bool]]:
+    """講評コメント for reading: one row per application × criterion, each distinct comment on
+    its own line as 「コメント（審査員A 5点・審査員C 4点）」 (the same words by several reviewers
+    once; the full list stays in the workbook); and, per row, whether it is printed
+    (applications in the proposal; the screen shows every row)."""
+    rows, paper = [], []
+    status = c.ranked["status"].astype(str)
+    for (app, name, item), g in t.groupby(["応募ID", "都道府県", "評価項目"], sort=False):
+        lines = []
+        for text, h in g.groupby("講評コメント", sort=False):
+            who = "・".join(f"{r} {'' if pd.isna(v) else f'{float(v):g}'}点" for r, v in zip(h["審査員"], h["点数"]))
+            lines.append(f"{text}（{who}）")
+        rows.append((name, item, "\n".join(lines)))
+        paper.append(str(status.get(app, "")) in _COMMENTS_ON_PAPER)
+    return pd.DataFrame(rows, columns=["都道府県", "評価項目", "講評"]), paper
 
 
 #: Reviewers per receipt table on paper (an A4 portrait page holds three code columns).

@@ -28,8 +28,10 @@ __all__ = [
     "alternatives_ja",
     "breakdown_ja",
     "by_k_ja",
+    "comments_ja",
     "coverage_ja",
     "decision_ja",
+    "missing_reviews_ja",
     "notes_ja",
     "ranked_ja",
     "reasons_ja",
@@ -87,7 +89,8 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
 
     Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
     信頼性, 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
-    submitted) and 注記. Headers carry units;
+    submitted), 講評コメント (only when there are comments), 未提出 (only when an assigned
+    review is not submitted) and 注記. Headers carry units;
     numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
     """
     out: dict[str, pd.DataFrame] = {"概要": summary(c)}
@@ -105,6 +108,11 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
         out["選定結果"] = decision_ja(c)
     if len(c.receipts):
         out["受領コード"] = receipts_ja(c)
+    if len(c.comments):
+        out["講評コメント"] = comments_ja(c)
+    missing = missing_reviews_ja(c)
+    if len(missing):
+        out["未提出"] = missing
     out["注記"] = notes_ja(c)
     return out
 
@@ -319,6 +327,51 @@ def receipts_ja(c: Committee) -> pd.DataFrame:
         "受領コード": r["receipt"].astype(str).to_numpy(),
         "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(_JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
     })
+
+
+def _label(c: Committee, reviewer: object) -> str:
+    return c.reviewer_labels.get(str(reviewer), str(reviewer))
+
+
+def comments_ja(c: Committee) -> pd.DataFrame:
+    """講評コメント: every reviewer comment, by application (rank order), reviewer, criterion.
+
+    Columns 応募ID, 都道府県, 審査員 (審査員A, B, … unless round.yaml has
+    ``show_reviewer_names: true``), 評価項目, 点数, 講評コメント.
+    """
+    t = c.comments
+    return pd.DataFrame({
+        "応募ID": t["application"].astype(str).to_numpy(),
+        "都道府県": [c.name(str(a)) for a in t["application"]],
+        "審査員": [_label(c, r) for r in t["reviewer"]],
+        "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in t["criterion"]],
+        "点数": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
+        "講評コメント": t["comment"].astype(str).to_numpy(),
+    })
+
+
+def missing_reviews_ja(c: Committee) -> pd.DataFrame:
+    """未提出: assigned reviews not submitted (未着手 or 下書き), by application in rank order.
+
+    Columns 応募ID, 都道府県, 審査員 (anonymised as in :func:`comments_ja`), 状況,
+    提出済（件）, 割当（件） (the application's submitted and assigned reviews, e.g. 2 and 3).
+    """
+    cols = ["応募ID", "都道府県", "審査員", "状況", "提出済（件）", "割当（件）"]
+    st = c.review_status
+    if not len(st):
+        return pd.DataFrame(columns=cols)
+    st = st.assign(application=st["application"].astype(str), reviewer=st["reviewer"].astype(str))
+    assigned = st.groupby("application").size()
+    submitted = st[st["status"] == "提出済"].groupby("application").size()
+    order = {a: i for i, a in enumerate(c.ranked.index)}
+    known = {r: i for i, r in enumerate(c.reviewer_labels)}
+    todo = st[st["status"] != "提出済"]
+    todo = todo.assign(_a=todo["application"].map(lambda a: order.get(a, len(order))),
+                       _r=todo["reviewer"].map(lambda r: known.get(r, len(known))))
+    todo = todo.sort_values(["_a", "_r"], kind="stable")
+    rows = [(a, c.name(a), _label(c, r), s, int(submitted.get(a, 0)), int(assigned.get(a, 0)))
+            for a, r, s in zip(todo["application"], todo["reviewer"], todo["status"])]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _checkpoint_rows(c: Committee) -> list[tuple[str, object]]:

@@ -29,7 +29,13 @@ from scoring.core.errors import NoScoresError
 from scoring.core.settings import score_fingerprint
 from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_report import SECTIONS, committee_html, section_html, write_committee_reports
-from scoring.reporting.committee_tables import coverage_ja, reasons_ja, selection_ja
+from scoring.reporting.committee_tables import (
+    comments_ja,
+    coverage_ja,
+    missing_reviews_ja,
+    reasons_ja,
+    selection_ja,
+)
 from scoring.round.loader import load_round
 from scoring.selection.solver import select_round
 from scoring.store.scores import ScoreStore
@@ -303,7 +309,7 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
 def test_workbook_opens_with_the_expected_sheets(reports: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
     assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "代替案", "選定数別",
-                             "地域×テーマ", "信頼性", "受領コード", "注記"]
+                             "地域×テーマ", "信頼性", "受領コード", "講評コメント", "未提出", "注記"]
     for ws in wb.worksheets:
         assert not ws.merged_cells.ranges, f"{ws.title}: merged cells"
         assert ws.freeze_panes in ("A2", "B2")
@@ -538,3 +544,33 @@ def test_committee_lists_each_submitted_pairs_receipt_and_the_checkpoints(commit
     rows = [k for k in notes if k.startswith("記録点（")]
     assert 1 <= len(rows) <= 3
     assert "署名確認済" in notes[rows[0]] and "イベント" in notes[rows[0]]
+
+
+def test_comments_and_missing_reviews_are_anonymous_and_complete(committee: Committee, round_dir: Path) -> None:
+    rnd = load_round(round_dir)
+    ids = [r.id for r in rnd.reviewers]
+    assert committee.reviewer_labels == {rid: f"審査員{chr(ord('A') + i)}" for i, rid in enumerate(ids)}
+    com = comments_ja(committee)
+    assert len(com) == len(committee.comments) > 0
+    assert set(com["審査員"]) <= set(committee.reviewer_labels.values())
+    missing = missing_reviews_ja(committee)
+    with ScoreStore.open(rnd) as store:
+        st = store.statuses()
+    todo = st[st["status"] != "提出済"]
+    assert len(missing) == len(todo) > 0
+    for _, row in missing.iterrows():
+        part = st[st["application"] == row["応募ID"]]
+        assert row["割当（件）"] == len(part) and row["提出済（件）"] == int((part["status"] == "提出済").sum())
+    html = section_html(committee, "comments")
+    assert "審査員A" in html and "未提出の採点" in html
+    names = [str(r.name) for r in rnd.reviewers]
+    assert not any(n in html for n in names)
+
+
+def test_show_reviewer_names_names_them(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    rd = _scored_round(tmp_path, demo_round_copier)
+    cfg = rd / "round.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "show_reviewer_names: true\n", encoding="utf-8")
+    c = build_committee(rd, n_boot=1)
+    rnd = load_round(rd)
+    assert c.reviewer_labels == {r.id: r.name for r in rnd.reviewers}

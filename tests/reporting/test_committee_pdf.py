@@ -138,3 +138,18 @@ def test_the_content_is_written_for_people(reports: dict[str, Path], committee: 
     assert "付録" in flat and committee.settings_hash[:16] in flat    # the hash lives in the appendix
     page = reports["html"].read_text(encoding="utf-8")
     assert "設定の記録（JSON）" not in page
+
+
+def test_comments_and_missing_reviews_are_printed_anonymously(reports: dict[str, Path],
+                                                               committee: Committee) -> None:
+    text = _run("pdftotext", "-layout", str(reports["pdf"]), "-")
+    flat = re.sub(r"\s+", "", text)
+    assert "講評コメント" in flat and "未提出の採点" in flat
+    # The section (between its heading and the appendix): 審査員A, B, … — no reviewer ids.
+    part = text[text.index("審査員の講評コメントと未提出の採点"):text.rindex("付録")]
+    assert "審査員A" in part
+    for rid in committee.reviewer_labels:
+        assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(rid)}(?![A-Za-z0-9])", part), rid
+    missing = committee.review_status[committee.review_status["status"] != "提出済"]
+    if len(missing):
+        assert "名が提出" in flat                               # e.g. 審査員 6 名のうち 4 名が提出
