@@ -21,17 +21,17 @@ from ..core.errors import ConfigError, ConfigProblem
 __all__ = [
     "ConfigError",
     "ConfigProblem",
-    "duplicate_keys",
     "describe",
+    "duplicate_keys",
     "fmt",
     "join",
+    "line_of",
+    "load_yaml",
     "loc_text",
     "num",
     "pydantic_message",
-    "with_particle",
-    "line_of",
-    "load_yaml",
     "validate_yaml",
+    "with_particle",
 ]
 
 M = TypeVar("M", bound=BaseModel)
