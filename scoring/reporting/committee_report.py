@@ -167,7 +167,7 @@ def _table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_cl
             else:
                 text, num = _fmt(v, str(col))
             width = display_width(text)
-            cls = "num" if num else ("wrap" if width > 36 else ("short" if width <= 12 else ""))
+            cls = "num" if num else ("wrap" if width > 36 else ("short" if width <= 12 else "mid"))
             cells.append({"text": text, "cls": cls})
         rc = row_classes[i] if row_classes is not None and i < len(row_classes) and row_classes[i] else ""
         rows.append({"cls": rc, "cells": cells})
