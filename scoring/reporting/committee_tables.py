@@ -317,11 +317,13 @@ def receipts_ja(c: Committee) -> pd.DataFrame:
     A reviewer compares the code they got at 提出 with this table (or runs ``python -m
     scoring verify-receipt``): the same code means the committee material holds exactly the
     scores and comments they submitted. Columns 審査員, 応募, 都道府県, 受領コード,
-    提出日時（日本時間）; reviewer ids for now (anonymised later).
+    提出日時（日本時間）. Reviewers are shown as in the comments (審査員A, B, … unless the round
+    shows names): a reviewer finds their own code without their id, and the table cannot be
+    used to tell who wrote which anonymised comment.
     """
     r = c.receipts
     return pd.DataFrame({
-        "審査員": r["reviewer"].astype(str).to_numpy(),
+        "審査員": [_label(c, x) for x in r["reviewer"]],
         "応募": r["application"].astype(str).to_numpy(),
         "都道府県": [c.name(str(a)) for a in r["application"]],
         "受領コード": r["receipt"].astype(str).to_numpy(),

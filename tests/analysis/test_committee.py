@@ -538,6 +538,9 @@ def test_committee_lists_each_submitted_pairs_receipt_and_the_checkpoints(commit
     assert list(table.columns) == ["審査員", "応募", "都道府県", "受領コード", "提出日時（日本時間）"]
     assert table["受領コード"].tolist() == receipts["receipt"].tolist()
     assert table["受領コード"].str.fullmatch(r"[0-9a-f]{4}(-[0-9a-f]{4}){3}").all()
+    # reviewers appear as in the anonymous comments, never by id
+    assert table["審査員"].tolist() == [committee.reviewer_labels[r] for r in receipts["reviewer"]]
+    assert table["審査員"].str.startswith("審査員").all() and not table["審査員"].isin(receipts["reviewer"]).any()
     notes = dict(notes_ja(committee).itertuples(index=False))
     assert 1 <= len(committee.checkpoints) <= n_cp
     assert notes["署名された記録点（件数）"].startswith(f"{len(committee.checkpoints)} 件")
