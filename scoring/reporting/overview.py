@@ -118,8 +118,8 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
     return out
 
 
-#: Columns of the analyst's tables that hold sentences (wrapped, never cut off).
-WRAP_COLUMNS: tuple[str, ...] = ("内容", "対処", "注意", "理由", "ファイル", "項目")
+#: Japanese headers of the analyst's table columns that hold sentences (wrapped, never cut off).
+WRAPPED_HEADERS: tuple[str, ...] = ("内容", "対処", "注意", "理由", "ファイル", "項目")
 #: Minimum widths (CSS) so short Japanese names are never squeezed to one character a line.
 MIN_WIDTHS: dict[str, str] = {
     "都道府県": "5.5em", "重点テーマ名": "9em", "地方ブロック": "6.5em", "人材プールの状況": "8em",
@@ -131,7 +131,7 @@ MIN_WIDTHS: dict[str, str] = {
 def analyst_table(
     frame: pd.DataFrame,
     *,
-    wrap: tuple[str, ...] = WRAP_COLUMNS,
+    wrap: tuple[str, ...] = WRAPPED_HEADERS,
     min_widths: dict[str, str] | None = None,
     precision: int = 1,
 ) -> Styler:
