@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from attack import drop_guards, tamper
 
 from scoring.cli import main
 from scoring.store.scores import EVENT_COLUMNS, ScoreStore, event_hash
@@ -25,23 +26,6 @@ def fill(store: ScoreStore, reviewer: str = "R1", application: str = "01", score
     """Score every criterion of one pair (3 = no comment needed)."""
     store.record_many([{"reviewer": reviewer, "application": application, "criterion": c, "score": score}
                        for c in CRITERIA], source="widget")
-
-
-def tamper(url: str, *statements: str) -> None:
-    """Run SQL directly on the database, bypassing the store (as an attacker would)."""
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.begin() as conn:
-            for sql in statements:
-                conn.exec_driver_sql(sql)
-    finally:
-        engine.dispose()
-
-
-def drop_guards(url: str) -> tuple[str, ...]:
-    if url.startswith("sqlite"):
-        return ("DROP TRIGGER IF EXISTS score_events_no_update", "DROP TRIGGER IF EXISTS score_events_no_delete")
-    return ("DROP TRIGGER IF EXISTS score_events_no_change ON score_events",)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from attack import drop_guards, tamper
 
 from scoring.cli import main
 from scoring.core.errors import StoreError
@@ -42,23 +43,6 @@ def fill(store: ScoreStore, reviewer: str = "R1", application: str = "01", score
     """Score every criterion of one pair (3 = no comment needed)."""
     store.record_many([{"reviewer": reviewer, "application": application, "criterion": c, "score": score,
                             "comment": str(kw.get("comment", ""))} for c in CRITERIA], source="widget")
-
-
-def tamper(url: str, *statements: str) -> None:
-    """Run SQL directly on the database, bypassing the store (as an attacker would)."""
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.begin() as conn:
-            for sql in statements:
-                conn.exec_driver_sql(sql)
-    finally:
-        engine.dispose()
-
-
-def drop_guards(url: str) -> tuple[str, ...]:
-    if url.startswith("sqlite"):
-        return ("DROP TRIGGER score_events_no_update", "DROP TRIGGER score_events_no_delete")
-    return ("DROP TRIGGER score_events_no_change ON score_events",)
 
 
 # --------------------------------------------------------------------------- writing and reading
