@@ -23,19 +23,8 @@ def test_reviewer_scores_and_the_score_is_saved(lab) -> None:
     page = lab.page
     page.set_viewport_size({"width": 1440, "height": 1400})
 
-    lab.open_notebook("02_review.ipynb")
-    lab.run_all()
-
     # Single-user server: the reviewer chooses their name.
-    select = page.locator(".shinsa-reviewer-select select")
-    expect(select).to_be_enabled(timeout=60_000)
-    labels = select.locator("option").all_inner_texts()
-    index = next(i for i, text in enumerate(labels) if text.replace("\u00a0", " ").startswith("R1 "))
-    select.select_option(index=index)
-
-    current = page.locator(".shinsa-current-code")
-    expect(current).to_have_count(1, timeout=60_000)
-    application = current.inner_text().strip()
+    application = _open_as_r1(lab)
     assert application in rnd.applications.index
 
     with ScoreStore.open(rnd, db_url) as store:
