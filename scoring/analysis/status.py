@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.normalize import parse_prefecture
+from ..selection.solver import EXCLUSION_REASONS
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -30,10 +31,10 @@ __all__ = ["STATUS_EXCLUDED", "exclusion_reasons", "flag_with_reason"]
 #: The status word of an application outside the review (as in the selection's reasons).
 STATUS_EXCLUDED = "対象外"
 
-_NO_TOTAL = "採点がないため対象外"
-_EXCLUDED = "委員会の判断（除外の指定）により対象外"
-_LATE = "期限後提出のため対象外"
-_ERRORS = "応募書にエラーがあるため対象外"
+_NO_TOTAL = EXCLUSION_REASONS["no_total"]
+_EXCLUDED = EXCLUSION_REASONS["exclusions"]
+_LATE = EXCLUSION_REASONS["late"]
+_ERRORS = EXCLUSION_REASONS["errors"]
 
 
 def _true(v: object) -> bool:

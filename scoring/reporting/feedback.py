@@ -43,6 +43,7 @@ from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.errors import ConfigError, ConfigProblem, ShinsaError
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound, load_round
+from ..selection.solver import EXCLUSION_REASONS
 from ..store.decision import latest_decision
 from ..store.scores import ScoreStore
 from .committee_report import _ENV, _data_urls_only
@@ -188,7 +189,7 @@ def letter_result(c: Committee, application: str) -> tuple[str, str]:
         reason = ""
         if c.selection is not None and application in c.selection.reasons.index:
             reason = str(c.selection.reasons.at[application, "reason"] or "")
-        return "審査対象外", reason or "採点がないため対象外"
+        return "審査対象外", reason or EXCLUSION_REASONS["no_total"]
     if d is None:
         return RESULT_UNDECIDED, ""
     return "非選定", ""

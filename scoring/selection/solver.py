@@ -82,6 +82,7 @@ from ..round.loader import ReviewRound
 __all__ = [
     "CANDIDATE_COLUMNS",
     "CONSTRAINTS",
+    "EXCLUSION_REASONS",
     "REASON_COLUMNS",
     "SCORE_DECIMALS",
     "STATUSES",
@@ -96,6 +97,14 @@ __all__ = [
 
 #: Status of an applicant in :attr:`SelectionResult.reasons`.
 STATUSES: tuple[str, ...] = ("選定", "次点", "非選定", "対象外")
+#: Why an applicant is 対象外 (the ``reason`` of :attr:`SelectionResult.reasons`); also used
+#: by the tuning screen and the feedback letters (:mod:`scoring.analysis.status`).
+EXCLUSION_REASONS: dict[str, str] = {
+    "no_total": "採点がないため対象外",
+    "exclusions": "委員会の判断（除外の指定）により対象外",
+    "late": "期限後提出のため対象外",
+    "errors": "応募書にエラーがあるため対象外",
+}
 #: Constraint groups (keys used in messages, ``reasons.constraint`` and
 #: :attr:`SelectionInfeasible.constraints`) with their Japanese names.
 CONSTRAINTS: dict[str, str] = {
@@ -929,15 +938,15 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
         if not avail[j]:
             row["status"] = "対象外"
             if not p.has_total[j]:
-                row["reason"] = "採点がないため対象外"
+                row["reason"] = EXCLUSION_REASONS["no_total"]
             elif p.excluded[j]:
-                row["reason"] = "委員会の判断（除外の指定）により対象外"
+                row["reason"] = EXCLUSION_REASONS["exclusions"]
                 row["constraint"] = "exclusions"
             elif p.ineligible[j] == "late":
-                row["reason"] = "期限後提出のため対象外"
+                row["reason"] = EXCLUSION_REASONS["late"]
                 row["constraint"] = "eligibility"
             else:
-                row["reason"] = "応募書にエラーがあるため対象外"
+                row["reason"] = EXCLUSION_REASONS["errors"]
                 row["constraint"] = "eligibility"
         elif j in chosen:
             row["status"] = "選定"
