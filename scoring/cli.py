@@ -38,6 +38,15 @@ feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
     Write one 講評 per applicant (PDF and .xlsx: result, group scores against the cohort's
     median and range, strengths and points to improve); with ``--drafts`` first write the
     editable drafts YAML, then (once it exists) use its texts.
+push-candidates [--round DIR] [--top N | --all]
+    Rank the 47 prefectures by need for プッシュ型 support (push_candidates.yaml).
+push-candidate [--round DIR] --prefecture NAME [--out FILE]
+    Write a プッシュ型 応募書 for a prefecture that did not apply into the round's applications.
+progress [--round DIR] [--xlsx FILE] [--db URL]
+    Review progress per reviewer and application (未着手/下書き/提出済) and the open pairs by
+    name; exit 1 while anything assigned is not submitted.
+packets [--round DIR] --out DIR [--zip] [--db URL]
+    One folder (or zip) per reviewer: their 採点表, their non-conflicted 応募書, the anchors, 説明.txt.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
@@ -392,20 +401,16 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets_export(args: argparse.Namespace) -> int:
-    import os
-
+    from .review.progress import open_existing_store
     from .review.sheets import export_all, export_sheet, sheet_filename
     from .round.loader import load_round
-    from .store.scores import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
 
     rnd = load_round(args.round)
     if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
         print(f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
               f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}", file=sys.stderr)
         return 2
-    # Pre-fill drafts only from an existing store: exporting never creates a database.
-    existing = args.db or os.environ.get(ENV_DATABASE_URL) or (rnd.path / DB_FILENAME).exists()
-    store = ScoreStore.open(rnd, args.db) if existing else None
+    store = open_existing_store(rnd, args.db)
     try:
         out = Path(args.out)
         if args.all:
@@ -425,7 +430,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .reporting.overview import problem_table
-    from .review.sheets import import_sheets
+    from .review.sheets import blank_cells, import_sheets
     from .round.loader import load_round
     from .store.scores import ScoreStore
 
@@ -443,8 +448,9 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     blank = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
     status = report.attrs["status"]
     for f, n in report.attrs["imported"].items():
-        n_blank = int((blank & (report["file"] == f)).sum())
-        note = f"（未入力 {n_blank} 箇所は取り込んでいません）" if n_blank else ""
+        where = blank_cells(report, f)
+        shown_where = "、".join(where[:10]) + (f" ほか {len(where) - 10} 箇所" if len(where) > 10 else "")
+        note = f"（未入力 {len(where)} 箇所は取り込んでいません: {shown_where}）" if where else ""
         if status.get(f) == "conflict":
             print(f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）")
         elif f in failed:
@@ -496,6 +502,80 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     for lt in res["letters"]:
         print(f"{lt.application} {lt.prefecture_name}: {lt.result}")
     print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {args.out}")
+    return 0
+
+
+def _cmd_push_candidates(args: argparse.Namespace) -> int:
+    from .analysis.push import push_candidates, push_candidates_ja
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    table = push_candidates(rnd)
+    print(f"{table.attrs['name']}（設定: {table.attrs['source']}）")
+    print("得点 = Σ 重み × 標準化した指標（47 都道府県で平均 0・標準偏差 1。不明な値は平均として 0）")
+    ja = push_candidates_ja(table)
+    _print_table("プッシュ型の候補（必要性の高い順）", ja if args.all else ja.head(args.top))
+    return 0
+
+
+def _cmd_push_candidate(args: argparse.Namespace) -> int:
+    from .analysis.push import write_push_application
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    rec = write_push_application(rnd, args.prefecture, args.out)
+    print(f"{rec.prefecture_name}のプッシュ型の応募書を書き出しました: {rec.path}")
+    if rec.to_fill:
+        print("ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
+              + "、".join(rec.to_fill))
+    return 0
+
+
+def _cmd_progress(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .review.progress import progress_ja, round_progress, write_progress_workbook
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    prog = round_progress(rnd, args.db)
+    counts = prog.counts()
+    print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
+    print(prog.headline())
+    tables = progress_ja(prog)
+    _print_table("審査員ごとの進み具合", tables["審査員別"].set_index("審査員"))
+    _print_table("応募ごとの進み具合", tables["応募別"].drop(columns=["未提出の審査員"]).set_index("応募ID"))
+    open_pairs = tables["未提出の一覧"]
+    _print_table("未提出の採点（督促用）", open_pairs.set_index(pd.Index(range(1, len(open_pairs) + 1), name="番号")))
+    if args.xlsx:
+        print(f"\n書き出しました: {write_progress_workbook(prog, args.xlsx)}")
+    if prog.complete:
+        print("\n割り当てられた採点はすべて提出されています。")
+        return 0
+    print(f"\n未提出の採点が {counts['未着手'] + counts['下書き']} 組あります。", file=sys.stderr)
+    return 1
+
+
+def _cmd_packets(args: argparse.Namespace) -> int:
+    from .review.packets import write_packets
+    from .review.progress import open_existing_store
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    store = open_existing_store(rnd, args.db)
+    try:
+        packets = write_packets(rnd, args.out, store=store, zip_packets=args.zip)
+    finally:
+        if store is not None:
+            store.close()
+    names = rnd.applications["prefecture_name"]
+    for p in packets:
+        print(f"{p.reviewer}: {p.path}（応募書 {len(p.applications)} 件: "
+              f"{'、'.join(str(names.get(a, a)) for a in p.applications)}）")
+    skipped = [r.id for r in rnd.reviewers if r.id not in {p.reviewer for p in packets}]
+    if skipped:
+        print(f"採点する応募がないため作らなかった審査員: {'、'.join(skipped)}")
+    print(f"審査資料 {len(packets)} 人分を書き出しました: {args.out}")
     return 0
 
 
@@ -583,6 +663,27 @@ def _parser() -> argparse.ArgumentParser:
     de.add_argument("--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）")
     de.add_argument("--note", default=None, help="決定全体についての注記")
     de.set_defaults(func=_cmd_decide)
+    pcs = sub.add_parser("push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する")
+    _round_option(pcs)
+    pcs.add_argument("--top", type=int, default=15, help="表示する数（既定: 15）")
+    pcs.add_argument("--all", action="store_true", help="47 都道府県すべてを表示する")
+    pcs.set_defaults(func=_cmd_push_candidates)
+    pc = sub.add_parser("push-candidate", help="応募のない都道府県のプッシュ型の応募書を applications に書き出す")
+    _round_option(pc)
+    pc.add_argument("--prefecture", required=True, help="都道府県名またはコード（例: 長野、20）")
+    pc.add_argument("--out", default=None, help="出力ファイル（既定: ラウンドの applications/<コード>_<名前>_push.xlsx）")
+    pc.set_defaults(func=_cmd_push_candidate)
+    pg = sub.add_parser("progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1")
+    _round_option(pg)
+    pg.add_argument("--xlsx", default=None, metavar="FILE", help="督促用の一覧を .xlsx に書き出す")
+    pg.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
+    pg.set_defaults(func=_cmd_progress)
+    pk = sub.add_parser("packets", help="審査員ごとの審査資料（採点表・担当の応募書・評価基準・説明）を書き出す")
+    _round_option(pk)
+    pk.add_argument("--out", required=True, help="出力フォルダ（審査員ごとにフォルダまたは zip を作る）")
+    pk.add_argument("--zip", action="store_true", help="審査員ごとに zip ファイルにする")
+    pk.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
+    pk.set_defaults(func=_cmd_packets)
     return p
 
 

@@ -62,6 +62,7 @@ from ..store.decision import (
     record_decision,
 )
 from ..store.scores import RECEIPT_COLUMNS, ScoreStore
+from .push import push_candidates
 from .status import STATUS_EXCLUDED, exclusion_reasons
 
 __all__ = [
@@ -208,6 +209,9 @@ class Committee:
     #: Reviewer id → what the committee material shows: 審査員A, B, … in reviewers.yaml order
     #: (stable for the round), or the name when round.yaml says ``show_reviewer_names: true``.
     reviewer_labels: dict[str, str] = field(default_factory=dict)
+    #: :func:`scoring.analysis.push.push_candidates`: the 47 prefectures ranked by need for
+    #: プッシュ型 support (columns :data:`scoring.core.columns.PUSH_CANDIDATE_COLUMNS`).
+    push_candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
     render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -544,6 +548,7 @@ def build_committee(
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
         checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts, exclusion_reasons=excl,
         review_status=review_status, comments=comments, reviewer_labels=labels,
+        push_candidates=push_candidates(rnd),
     )
 
 

@@ -43,6 +43,10 @@ __all__ = [
     "ICC_COLUMNS",
     "KENDALL_COLUMNS",
     "METHOD_LABELS",
+    "PROGRESS_APPLICATION_COLUMNS",
+    "PROGRESS_COLUMNS",
+    "PROGRESS_REVIEWER_COLUMNS",
+    "PUSH_CANDIDATE_COLUMNS",
     "RANKED_COLUMNS",
     "RANKING_COLUMNS",
     "REASON_COLUMNS",
@@ -81,6 +85,14 @@ HEADERS_JA: dict[str, str] = {
     "theme": "重点テーマ",
     "application_type": "応募区分",
     "reviewer": "審査員",
+    # review progress (scoring.review.progress)
+    "reviewer_name": "氏名",
+    "status": "状況",
+    "assigned": "割当（件）",
+    "submitted": "提出済（件）",
+    "drafted": "下書き（件）",
+    "missing": "未着手（件）",
+    "todo": "未提出の応募",
     "criterion": "評価項目",
     "score": "点数",
     "comment": "コメント",
@@ -168,6 +180,15 @@ RANKED_COLUMNS: tuple[str, ...] = (
     "status", "p_selected", "flags",
 )
 
+# analysis.push ----------------------------------------------------------------
+#: Columns of :func:`~scoring.analysis.push.push_candidates` (index ``code``, 47 rows).
+PUSH_CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "rank", "prefecture_name", "block", "applied", "application_type", "municipalities",
+    "towns_villages_share", "population_decline", "pool_members", "pool_source",
+    "municipalities_per_pool_member", "not_applied", "w_towns_villages_share", "w_population_decline",
+    "w_municipalities_per_pool_member", "w_not_applied", "score", "status",
+)
+
 # analysis.tuning --------------------------------------------------------------
 #: Columns of :meth:`~scoring.analysis.tuning.TuningModel.reviewer_table`.
 REVIEWER_TABLE_COLUMNS: tuple[str, ...] = (
@@ -253,4 +274,17 @@ STABILITY_COLUMNS: tuple[str, ...] = (
 CONFLICT_COLUMNS: tuple[str, ...] = (
     "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
     "exported_score", "sheet_score", "sheet_comment",
+)
+
+# review.progress ---------------------------------------------------------------
+#: Columns of :func:`~scoring.review.progress.review_progress` ``pairs``: one row per assigned,
+#: non-conflicted (reviewer, application) pair; ``status`` is 未着手 / 下書き / 提出済.
+PROGRESS_COLUMNS: tuple[str, ...] = ("reviewer", "reviewer_name", "application", "prefecture_name", "status")
+#: Columns of ``reviewers`` (one row per reviewer; ``todo`` lists what is not submitted, by name).
+PROGRESS_REVIEWER_COLUMNS: tuple[str, ...] = (
+    "reviewer", "reviewer_name", "assigned", "submitted", "drafted", "missing", "todo",
+)
+#: Columns of ``applications`` (one row per application).
+PROGRESS_APPLICATION_COLUMNS: tuple[str, ...] = (
+    "application", "prefecture_name", "assigned", "submitted", "drafted", "missing", "todo",
 )

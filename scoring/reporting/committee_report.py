@@ -43,6 +43,7 @@ from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
 from ..analysis.status import flag_with_reason
+from ..config.push import PUSH_INDICATORS
 from ..config.rubric import format_level
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.errors import NoScoresError
@@ -86,6 +87,7 @@ SECTIONS: dict[str, str] = {
     "stability": "選定の安定性",
     "coverage": "地域×重点テーマ",
     "map": "地図（応募と選定案）",
+    "push": "プッシュ型の候補（応募のない都道府県の必要性）",
     "reliability": "審査員間の一致（信頼性）",
     "receipts": "審査員の受領コード",
     "comments": "審査員の講評コメントと未提出の採点",
@@ -559,6 +561,8 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     elif key == "map":
         if charts:
             out.append(_figure_block(_chart_png(c, "map", cache), "応募と選定案の地図", _CAPTIONS["map"]))
+    elif key == "push":
+        out += _push_blocks(c, tables)
     elif key == "reliability":
         out += [_p(c.reliability_headline, "lead"), _p(
             "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
@@ -606,6 +610,38 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
+
+
+#: Rows of the プッシュ型 table printed in the HTML page and the PDF (all 47 are in the workbook).
+PUSH_ROWS_SHOWN = 15
+
+
+def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
+    """The プッシュ型 section: how the need score is made, and the top of the list."""
+    t = tables.get("プッシュ型候補")
+    if t is None or not len(t):
+        return [_p("プッシュ型の候補は計算していません。")]
+    attrs = c.push_candidates.attrs
+    weights = "、".join(f"{label.split('（')[0]} {float(w):g}" for ind, (label, _) in PUSH_INDICATORS.items()
+                       if (w := attrs.get("weights", {}).get(ind, 0)))
+    cand = t.loc[t["状況"] == "候補", "都道府県"].tolist()
+    people = t.drop(columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"])
+    return [
+        _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "proposal"),
+        _p("総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
+           "人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました。各指標を 47 都道府県で標準化"
+           f"（平均 0・標準偏差 1、不明な値は 0）し、重み（{weights}）を掛けて足したものが「必要性の得点」です。"
+           f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します。47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
+           "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")),
+        _table_block(people.head(PUSH_ROWS_SHOWN),
+                     row_classes=["selected" if v == "候補" else ("ineligible" if v == "応募済" else "")
+                                  for v in people["状況"].head(PUSH_ROWS_SHOWN)],
+                     formatters={"必要性の得点": _two_decimals}),
+    ]
+
+
+def _two_decimals(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(str(value)):.2f}"
 
 
 def _names_shown(c: Committee) -> bool:

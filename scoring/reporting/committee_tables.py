@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.committee import Committee
+from ..analysis.push import push_candidates_ja
 from ..config.rubric import format_level
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.excel import to_wareki
@@ -33,6 +34,7 @@ __all__ = [
     "decision_ja",
     "missing_reviews_ja",
     "notes_ja",
+    "push_ja",
     "ranked_ja",
     "reasons_ja",
     "receipts_ja",
@@ -88,7 +90,7 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     """The Japanese tables of the committee output, by sheet name, in reading order.
 
     Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
-    信頼性, 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
+    信頼性, プッシュ型候補 (the 47 prefectures by need), 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
     submitted), 講評コメント (only when there are comments), 未提出 (only when an assigned
     review is not submitted) and 注記. Headers carry units;
     numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
@@ -104,6 +106,8 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     out["選定数別"] = by_k_ja(c)
     out["地域×テーマ"] = coverage_ja(c)
     out["信頼性"] = reliability_ja(c)
+    if len(c.push_candidates):
+        out["プッシュ型候補"] = push_ja(c)
     if c.decision is not None:
         out["選定結果"] = decision_ja(c)
     if len(c.receipts):
@@ -115,6 +119,11 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
         out["未提出"] = missing
     out["注記"] = notes_ja(c)
     return out
+
+
+def push_ja(c: Committee) -> pd.DataFrame:
+    """プッシュ型候補: the 47 prefectures by need (raw indicator values and weighted contributions)."""
+    return push_candidates_ja(c.push_candidates).reset_index()
 
 
 def ranked_ja(c: Committee) -> pd.DataFrame:

@@ -117,6 +117,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANCHOR_SHEET",
+    "BLANK_PREFIX",
     "CONFLICT_COLUMNS",
     "FIRST_ROW",
     "GUIDE_SHEET",
@@ -129,6 +130,8 @@ __all__ = [
     "SHEET_FORMAT_VERSION",
     "STATE_PREFIX",
     "SheetColumn",
+    "anchor_table",
+    "blank_cells",
     "export_all",
     "export_sheet",
     "import_sheets",
@@ -508,7 +511,12 @@ def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: 
     ws.protection.formatRows = False
 
 
-def _anchor_frame(rubric: Rubric) -> pd.DataFrame:
+def anchor_table(rubric: Rubric) -> pd.DataFrame:
+    """The rubric's level anchors, one row per criterion × level (highest level first).
+
+    Columns 観点, 評価項目ID, 評価項目, 配点（点）, 点数, 評価基準, コメント (必須/任意), 着眼点:
+    the 評価基準 sheet of the 採点表 and the anchors of a reviewer's packet.
+    """
     rows = []
     for g in rubric.groups:
         for c in g.criteria:
@@ -604,7 +612,7 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     _write_score_sheet(ws, rnd, reviewer_id, apps, store, current)
 
     anchors = wb.create_sheet(ANCHOR_SHEET)
-    write_sheet(anchors, _anchor_frame(rnd.rubric), wrap_over=30)
+    write_sheet(anchors, anchor_table(rnd.rubric), wrap_over=30)
     anchors.column_dimensions["F"].width = 60
     anchors.column_dimensions["H"].width = 60
     anchors.freeze_panes = "D2"
@@ -1237,3 +1245,34 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
     report.attrs["status"] = status
     report.attrs["conflicts"] = pd.DataFrame(all_conflicts, columns=list(CONFLICT_COLUMNS))
     return report
+
+
+#: Start of the warning of a score left blank in a returned sheet (未入力).
+BLANK_PREFIX = "未入力: "
+
+
+def blank_cells(report: pd.DataFrame, file: str | None = None) -> list[str]:
+    """Where a returned sheet left scores blank (未入力), by application and criterion.
+
+    Parameters
+    ----------
+    report : DataFrame
+        The report of :func:`import_sheets` (or :func:`validate_sheet`).
+    file : str, optional
+        Only this file's blanks (its ``file`` value in the report).
+
+    Returns
+    -------
+    list of str
+        One entry per blank, in report order, e.g. 「01 北海道 の「人材プールの遅れ」（セル F7）」,
+        or 「02 青森県 の全項目（セル E8:P8）」 for an application not scored at all.
+    """
+    rows = report[(report["severity"] == "warning") & report["message"].astype(str).str.startswith(BLANK_PREFIX)]
+    if file is not None:
+        rows = rows[rows["file"] == file]
+    out = []
+    for msg, cell in zip(rows["message"], rows["cell"]):
+        what = (str(msg).removeprefix(f"{BLANK_PREFIX}応募 ").removesuffix("（取り込みません）。")
+                .replace(" はまだ採点されていません", " の全項目"))
+        out.append(f"{what}（セル {cell}）" if cell else what)
+    return out
