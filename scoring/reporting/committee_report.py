@@ -641,7 +641,11 @@ def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block
 
 
 def _two_decimals(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(str(value)):.2f}"
+    try:
+        x = float(str(value))
+    except ValueError:
+        return ""
+    return "" if math.isnan(x) else f"{x:.2f}"
 
 
 def _names_shown(c: Committee) -> bool:

@@ -2,7 +2,7 @@
 
 :func:`review_progress` reads the score store's status of every assigned, non-conflicted
 pair (:meth:`scoring.store.scores.ScoreStore.statuses` restricted to
-:meth:`scoring.round.loader.ReviewRound.assignments` minus each reviewer's 利害関係) and
+:func:`scoring.review.sheets.reviewer_applications`, the rule of the 採点表 and the packets) and
 counts 未着手 (nothing recorded), 下書き (drafted, not submitted) and 提出済 (submitted).
 Pairs with events that are no longer assigned (an assignment changed after scoring) are
 left out: progress is about what is asked now.
@@ -29,6 +29,7 @@ from ..core.columns import (
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound
 from ..store.scores import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
+from .sheets import reviewer_applications
 
 __all__ = [
     "PROGRESS_APPLICATION_COLUMNS",
@@ -124,16 +125,13 @@ def review_progress(rnd: ReviewRound, store: ScoreStore | None) -> ReviewProgres
     """
     rows_st = store.statuses().itertuples(index=False) if store is not None else ()
     status = {(str(r), str(a)): str(s) for r, a, s in rows_st}
-    conflicts = {r.id: set(r.conflicts) for r in rnd.reviewers}
     names = {r.id: r.name for r in rnd.reviewers}
     apps = [str(a) for a in rnd.applications.index]
     pref = rnd.applications["prefecture_name"].astype(str)
     pref.index = pref.index.astype(str)
-    asg = rnd.assignments()
-    assigned = {(str(r), str(a)) for r, a in zip(asg["reviewer"], asg["application"])}
+    # The same rule as the 採点表 and the packets: assigned, never a conflict.
     rows = [(r.id, r.name, a, str(pref.get(a, a)), status.get((r.id, a), MISSING))
-            for r in rnd.reviewers for a in apps
-            if (r.id, a) in assigned and a not in conflicts.get(r.id, set())]
+            for r in rnd.reviewers for a in reviewer_applications(rnd, r.id)]
     pairs = pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
     app_label = pairs["application"] + " " + pairs["prefecture_name"]
     rev_label = pairs["reviewer"] + " " + pairs["reviewer_name"]

@@ -309,7 +309,7 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
 def test_workbook_opens_with_the_expected_sheets(reports: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
     assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "代替案", "選定数別",
-                             "地域×テーマ", "信頼性", "受領コード", "講評コメント", "未提出", "注記"]
+                             "地域×テーマ", "信頼性", "プッシュ型候補", "受領コード", "講評コメント", "未提出", "注記"]
     for ws in wb.worksheets:
         assert not ws.merged_cells.ranges, f"{ws.title}: merged cells"
         assert ws.freeze_panes in ("A2", "B2")
