@@ -18,9 +18,9 @@ With ``zip_packets=True`` each folder becomes ``審査資料_<id>.zip`` (the fol
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +28,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import ReviewError
+from ..core.safefiles import UnsafeFileError, is_regular_file, link_problem, open_regular
 from ..core.signing import load_key
 from ..core.xlsx import write_workbook
+from ..intake.applications import read_application
 from ..round.loader import ReviewRound
 from ..store.scores import ScoreStore
 from .sheets import anchor_table, export_sheet, reviewer_applications, sheet_filename
@@ -101,6 +103,69 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _stage_applications(apps_dir: Path, files: pd.Series, apps: list[str], staging: Path) -> dict[str, Path]:
+    """Copy each needed 応募書 once into ``staging`` and check that the copy is that application.
+
+    The source is opened as a regular file only (never a FIFO or device, never a link out
+    of the folder), and the copy is read back with the intake reader: a file whose
+    prefecture is not the application's (the folder changed since the round was loaded)
+    stops the packets, so a file is never handed to a reviewer under another name.
+    """
+    out: dict[str, Path] = {}
+    for a in apps:
+        src = apps_dir / files[a]
+        problem = link_problem(src, apps_dir) if src.exists() or src.is_symlink() else "見つかりません。"
+        if problem is not None or not is_regular_file(src):
+            raise ReviewError(f"応募 {a} の応募書 {src} を使えません（{problem or '通常のファイルではありません。'}）"
+                              "応募書のフォルダを確認し、審査ラウンドを読み込み直してから実行してください。")
+        dest = staging / f"{a}.xlsx"
+        try:
+            with open_regular(src) as f:
+                dest.write_bytes(f.read())
+        except UnsafeFileError as e:
+            raise ReviewError(f"応募 {a} の応募書 {src} を読めません: {e}") from None
+        record, _ = read_application(dest)
+        if record is None or record.get("prefecture") != a:
+            got = "読み取れません" if record is None else f"都道府県コード {record.get('prefecture')} の応募書です"
+            raise ReviewError(f"応募書 {src.name} は応募 {a} のものではありません（{got}）。読み込んだ後に応募書のフォルダが"
+                              "変わっています。審査ラウンドを読み込み直してから実行してください。")
+        out[a] = dest
+    return out
+
+
+def _write_packet(rnd: ReviewRound, rid: str, apps: list[str], out: Path, verified: dict[str, Path], *,
+                  store: ScoreStore | None, zip_packets: bool, key: bytes, written: list[Path]) -> Packet:
+    """One reviewer's packet from the verified copies; every path made is appended to ``written``."""
+    files = rnd.applications["file"].astype(str)
+    files.index = files.index.astype(str)
+    names = rnd.applications["prefecture_name"].astype(str)
+    names.index = names.index.astype(str)
+    conflicts = set(rnd.reviewer(rid).conflicts)
+    folder = out / packet_name(rid)
+    folder.mkdir()
+    written.append(folder)
+    (folder / APPLICATIONS_FOLDER).mkdir()
+    sheet = export_sheet(rnd, rid, folder / sheet_filename(rid), store=store, key=key)
+    copied: list[tuple[str, str, str]] = []
+    for a in apps:
+        if a in conflicts:  # reviewer_applications never returns one; checked again on purpose
+            raise ReviewError(f"審査員 {rid} は応募 {a} と利害関係があります。審査資料を作るのを止めました。")
+        shutil.copyfile(verified[a], folder / APPLICATIONS_FOLDER / files[a])
+        copied.append((a, str(names.get(a, a)), files[a]))
+    write_workbook(folder / ANCHORS_FILE, [("評価項目", _criteria_table(rnd)), ("評価基準", anchor_table(rnd.rubric))])
+    (folder / README_FILE).write_text(_readme(rnd, rid, copied, sheet.name), encoding="utf-8-sig", newline="")
+    path = folder
+    if zip_packets:
+        path = out / f"{packet_name(rid)}.zip"
+        written.append(path)
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for p in sorted(folder.rglob("*")):
+                if p.is_file():
+                    zf.write(p, (Path(folder.name) / p.relative_to(folder)).as_posix())
+        shutil.rmtree(folder)
+    return Packet(reviewer=rid, path=path, applications=[a for a, _, _ in copied])
+
+
 def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None, *,
                   zip_packets: bool = False, key: bytes | None = None) -> list[Packet]:
     """Write one packet per reviewer who has applications to score.
@@ -127,7 +192,9 @@ def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | Non
     ------
     ReviewError
         ``out_dir`` inside the applications folder, a packet that already exists, no
-        reviewer with applications, or an application file that is missing.
+        reviewer with applications, or an application file that is missing, not a regular
+        file, a link out of the folder, or no longer the application it was at load (then
+        nothing of this run is left behind).
     """
     out = Path(out_dir)
     apps_dir = rnd.path / "applications"
@@ -145,39 +212,27 @@ def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | Non
             raise ReviewError(f"{target} は既にあります。上書きしませんでした。空のフォルダを --out に指定してください。")
     files = rnd.applications["file"].astype(str)
     files.index = files.index.astype(str)
-    for _, apps in todo:
-        for a in apps:
-            src = apps_dir / files[a]
-            if not src.is_file() or not _inside(src, apps_dir):
-                raise ReviewError(f"応募 {a} の応募書 {src} が見つかりません。応募書のフォルダを確認し、"
-                                  "審査ラウンドを読み込み直してから実行してください。")
     key = load_key(create=True) if key is None else key
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    names = rnd.applications["prefecture_name"].astype(str)
-    names.index = names.index.astype(str)
-    packets: list[Packet] = []
-    for rid, apps in todo:
-        conflicts = set(rnd.reviewer(rid).conflicts)
-        folder = out / packet_name(rid)
-        (folder / APPLICATIONS_FOLDER).mkdir(parents=True)
-        sheet = export_sheet(rnd, rid, folder / sheet_filename(rid), store=store, key=key)
-        copied: list[tuple[str, str, str]] = []
-        for a in apps:
-            if a in conflicts:  # reviewer_applications never returns one; checked again on purpose
-                raise ReviewError(f"審査員 {rid} は応募 {a} と利害関係があります。審査資料を作るのを止めました。")
-            shutil.copyfile(apps_dir / files[a], folder / APPLICATIONS_FOLDER / files[a])
-            copied.append((a, names.get(a, a), files[a]))
-        write_workbook(folder / ANCHORS_FILE, [("評価項目", _criteria_table(rnd)), ("評価基準", anchor_table(rnd.rubric))])
-        (folder / README_FILE).write_text(_readme(rnd, rid, copied, sheet.name), encoding="utf-8-sig", newline="")
-        path = folder
-        if zip_packets:
-            path = out / f"{packet_name(rid)}.zip"
-            tmp = path.with_name(path.name + ".tmp")
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for p in sorted(folder.rglob("*")):
-                    if p.is_file():
-                        zf.write(p, (Path(folder.name) / p.relative_to(folder)).as_posix())
-            os.replace(tmp, path)
-            shutil.rmtree(folder)
-        packets.append(Packet(reviewer=rid, path=path, applications=[a for a, _, _ in copied]))
+    staging = Path(tempfile.mkdtemp(prefix=".packets-", dir=out))
+    written: list[Path] = []
+    try:
+        verified = _stage_applications(apps_dir, files, sorted({a for _, apps in todo for a in apps}), staging)
+        packets = []
+        for rid, apps in todo:
+            p = _write_packet(rnd, rid, apps, out, verified, store=store, zip_packets=zip_packets, key=key,
+                              written=written)
+            packets.append(p)
+    except BaseException:
+        for w in written:
+            if w.is_dir():
+                shutil.rmtree(w, ignore_errors=True)
+            else:
+                w.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return packets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -108,11 +109,28 @@ def test_packets_refuse_unsafe_or_existing_targets(demo_round_copy: Path, tmp_pa
     write_packets(rnd, tmp_path / "out")
     with pytest.raises(ReviewError, match="既にあります"):
         write_packets(rnd, tmp_path / "out")
-    (demo_round_copy / "applications" / "03_iwate.xlsx").unlink()
-    # The round as loaded before the file went away: nothing is half written.
-    with pytest.raises(ReviewError, match="応募 03 の応募書"):
+    apps = demo_round_copy / "applications"
+    # A file swapped after the round was loaded: 01's name now holds 20's application
+    # (R6's conflict). Nothing is handed out under the wrong name, nothing is left behind.
+    original = (apps / "01_hokkaido.xlsx").read_bytes()
+    (apps / "01_hokkaido.xlsx").write_bytes((apps / "20_nagano.xlsx").read_bytes())
+    with pytest.raises(ReviewError, match="01_hokkaido.xlsx は応募 01 のものではありません"):
         write_packets(rnd, tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+    (apps / "01_hokkaido.xlsx").write_bytes(original)
+    (tmp_path / "out3").mkdir()
+    (apps / "03_iwate.xlsx").unlink()
+    with pytest.raises(ReviewError, match="応募 03 の応募書 .* を使えません"):
+        write_packets(rnd, tmp_path / "out3")
+    assert list((tmp_path / "out3").iterdir()) == []
+    (apps / "03_iwate.xlsx").symlink_to(tmp_path / "out" / packet_name("R1") / APPLICATIONS_FOLDER / "03_iwate.xlsx")
+    with pytest.raises(ReviewError, match="フォルダの外のファイルへのリンク"):
+        write_packets(rnd, tmp_path / "out4")
+    (apps / "03_iwate.xlsx").unlink()
+    os.mkfifo(apps / "03_iwate.xlsx")
+    with pytest.raises(ReviewError, match="通常のファイルではありません"):
+        write_packets(rnd, tmp_path / "out5")
+    assert not (tmp_path / "out5").exists()
 
 
 def test_a_round_where_nobody_has_anything_to_score(demo_round_copy: Path, tmp_path: Path) -> None:
