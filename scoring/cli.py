@@ -525,6 +525,8 @@ def _cmd_push_candidate(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     rec = write_push_application(rnd, args.prefecture, args.out)
     print(f"{rec.prefecture_name}のプッシュ型の応募書を書き出しました: {rec.path}")
+    if rec.path.resolve().parent != (rnd.path / "applications").resolve():
+        print(f"注意: 応募書のフォルダ（{rnd.path / 'applications'}）の外です。審査に含めるには、記入後にそのフォルダへ置いてください。")
     if rec.to_fill:
         print("ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
               + "、".join(rec.to_fill))

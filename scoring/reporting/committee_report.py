@@ -627,15 +627,15 @@ def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block
     cand = t.loc[t["状況"] == "候補", "都道府県"].tolist()
     people = t.drop(columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"])
     return [
-        _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "proposal"),
+        _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
         _p("総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
            "人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました。各指標を 47 都道府県で標準化"
            f"（平均 0・標準偏差 1、不明な値は 0）し、重み（{weights}）を掛けて足したものが「必要性の得点」です。"
-           f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します。47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
+           f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
+           "47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
            "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")),
         _table_block(people.head(PUSH_ROWS_SHOWN),
-                     row_classes=["selected" if v == "候補" else ("ineligible" if v == "応募済" else "")
-                                  for v in people["状況"].head(PUSH_ROWS_SHOWN)],
+                     row_classes=["ineligible" if v == "応募済" else "" for v in people["状況"].head(PUSH_ROWS_SHOWN)],
                      formatters={"必要性の得点": _two_decimals}),
     ]
 
