@@ -180,7 +180,7 @@ def test_push_commands(demo_round_copy: Path, capsys: pytest.CaptureFixture[str]
     assert "既に応募しています" in capsys.readouterr().err
     elsewhere = demo_round_copy.parent / "下書き.xlsx"
     assert main(["push-candidate", "--round", str(demo_round_copy), "--prefecture", "徳島", "--out", str(elsewhere)]) == 0
-    assert "フォルダの外です" in capsys.readouterr().out and elsewhere.exists()
+    assert "の外です。審査に含めるには" in capsys.readouterr().out and elsewhere.exists()
     _write(demo_round_copy / PUSH_CONFIG_FILE, "indicators: {nothing: 1}\n")
     assert main(["push-candidates", "--round", str(demo_round_copy)]) == 2
     assert "指標 'nothing' はありません" in capsys.readouterr().err
