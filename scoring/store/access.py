@@ -250,7 +250,7 @@ def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str,
     x(f"DELETE FROM {ACCESS_PAIRS_TABLE}")
     if len(pairs):
         conn.execute(sa.text(f"INSERT INTO {ACCESS_PAIRS_TABLE} (reviewer, application) VALUES (:r, :a)"),
-                     pairs.rename(columns={"reviewer": "r", "application": "a"}).to_dict("records"))
+                     [{"r": r, "a": a} for r, a in zip(pairs["reviewer"], pairs["application"])])
 
     analyst, committee = f"{prefix}_analyst", f"{prefix}_committee"
     everyone = ", ".join(_q(r) for r in (group, analyst, committee))

@@ -490,11 +490,13 @@ class ScoreStore:
         if self.access == "reviewer" and self.access_reviewer:
             who = f"審査員 {self.access_reviewer} のアカウント"
         role = f"（データベースのロール {self._role}）" if self._role else ""
+        rule = {"reviewer": "審査員は自分の担当の応募（利害関係のないもの）の採点と提出だけができ、自分の記録だけを読めます。"
+                            "再開・選定結果・取り込みは事務局が行います",
+                "committee": "選定委員は読み取りだけができ、審査員のコメントは読めません"}.get(self.access, "")
         if write:
-            why = (f"{who}{role}では{what or 'この記録'}を書き込めません。審査員は自分の担当の応募（利害関係のないもの）の"
-                   "採点と提出だけを、選定委員は読み取りだけをできます。再開・選定結果・取り込みは事務局が行います")
+            why = f"{who}{role}では{what or 'この記録'}を書き込めません" + (f"。{rule}" if rule else "")
         else:
-            why = f"{who}{role}ではこの記録を読めません（審査員は自分の採点だけ、選定委員はコメント以外だけを読めます）"
+            why = f"{who}{role}ではこの記録を読めません" + (f"。{rule}" if rule else "")
         return StoreError(f"データベースが拒否しました: {_short(e)}（{why}）。"
                           "必要な操作であれば事務局に連絡してください。")
 
@@ -1254,7 +1256,8 @@ class ScoreStore:
             eid = int(ev["id"])
             cells = current_cells([e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"]))
             receipts.append(self._receipt(str(ev["reviewer"]), str(ev["application"]), eid, str(ev["comment"]),
-                                          {c: (s, str(m)) for c, (s, m, _) in cells.items()}))
+                                          {c: (None if _is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
+                                           for c, (s, m, _) in cells.items()}))
         return late, receipts
 
     def _anchor_reviewer_submissions(self, result: Audit) -> int:
