@@ -11,7 +11,9 @@ Prints the p50 / p95 / max latency of one save and of one submission in ms (targ
 p95 ≤ 50 ms; printed, not asserted), the throughput, and checks that no event was lost
 (event count, ids without gaps) and that the analyst's audit is clean; exits 1 if not.
 
-Run: ``python benchmarks/bench_hub_load.py [--reviewers 30] [--saves 20] [--threads]``.
+Run: ``python benchmarks/bench_hub_load.py [--reviewers 30] [--saves 20] [--threads] [--think-ms MS]``
+(``--think-ms``: a mean pause between one reviewer's saves, as people type; default 0, a burst).
+The machine's load average is printed with the figures: on a shared machine they vary a lot.
 The same scenario at a smaller scale, without timing, is a test
 (``tests/store/test_access.py::test_thirty_reviewer_roles_saving_at_once_lose_nothing``).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import sys
 import tempfile
 import threading
@@ -60,8 +63,13 @@ def make_load_round(dest: Path, n_reviewers: int) -> Path:
     return folder
 
 
-def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, start: Any) -> dict[str, Any]:
-    """One reviewer's kernel: ``saves`` single saves, then a submission; latencies in ms."""
+def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, start: Any,
+                     think_ms: float = 0.0) -> dict[str, Any]:
+    """One reviewer's kernel: ``saves`` single saves, then a submission; latencies in ms.
+
+    ``think_ms``: mean pause between saves (uniform 0–2×; 0 = a burst, every save at once).
+    """
+    rng = random.Random(reviewer)
     crits = [c.id for c in rnd.rubric.criteria]
     mine = rnd.assignments()
     apps = sorted(mine.loc[mine["reviewer"] == reviewer, "application"])
@@ -75,6 +83,8 @@ def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, 
             t = time.perf_counter()
             store.record(reviewer, apps[(i // len(crits)) % len(apps)], crits[i % len(crits)], 3.0, "")
             save_ms.append((time.perf_counter() - t) * 1000)
+            if think_ms:
+                time.sleep(rng.uniform(0, 2 * think_ms) / 1000)
         events = saves
         if saves >= len(crits):  # the first application is complete: submit it
             t = time.perf_counter()
@@ -84,10 +94,11 @@ def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, 
     return {"reviewer": reviewer, "save_ms": save_ms, "submit_ms": submit_ms, "events": events}
 
 
-def _process_main(url: str, folder: str, reviewer: str, saves: int, ready: Any, start: Any, out: Any) -> None:
+def _process_main(url: str, folder: str, reviewer: str, saves: int, think_ms: float, ready: Any, start: Any,
+                  out: Any) -> None:
     try:
         rnd = load_round(folder)
-        out.put(reviewer_session(url, rnd, reviewer, saves, ready.release, start))
+        out.put(reviewer_session(url, rnd, reviewer, saves, ready.release, start, think_ms))
     except Exception as e:  # noqa: BLE001 - reported by the parent
         ready.release()
         out.put({"reviewer": reviewer, "error": repr(e)})
@@ -111,7 +122,7 @@ class LoadResult:
                 and not self.audit_problems)
 
 
-def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False) -> LoadResult:
+def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False, think_ms: float = 0.0) -> LoadResult:
     """Provision ``folder``'s round on ``admin_url``, run every reviewer at once, check the log."""
     rnd = load_round(folder)
     urls = provision(admin_url, rnd)
@@ -124,7 +135,7 @@ def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False)
 
         def work(rid: str, url: str) -> None:
             try:
-                res = reviewer_session(url, rnd, rid, saves, ready.release, start)
+                res = reviewer_session(url, rnd, rid, saves, ready.release, start, think_ms)
             except Exception as e:  # noqa: BLE001 - reported below
                 ready.release()
                 res = {"reviewer": rid, "error": repr(e)}
@@ -143,7 +154,7 @@ def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False)
     else:
         ctx = mp.get_context("spawn")
         ready_s, start_e, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_process_main, args=(url, str(folder), rid, saves, ready_s, start_e, out))
+        procs = [ctx.Process(target=_process_main, args=(url, str(folder), rid, saves, think_ms, ready_s, start_e, out))
                  for rid, url in reviewers]
         for p in procs:
             p.start()
@@ -182,17 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reviewers", type=int, default=30)
     ap.add_argument("--saves", type=int, default=20, help="saves per reviewer (≥ 9: then one submission too)")
     ap.add_argument("--threads", action="store_true", help="threads with separate connections instead of processes")
+    ap.add_argument("--think-ms", type=float, default=0.0,
+                    help="mean pause between one reviewer's saves (default 0: a burst, all at once)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="shinsa-hub-load-") as tmp:
         os.environ["SCORING_SIGNING_KEY"] = str(Path(tmp) / "signing.key")  # never the developer's key
         folder = make_load_round(Path(tmp), args.reviewers)
         with temp_pg_cluster(password_auth=True, max_connections=max(50, args.reviewers + 20)) as url:
-            res = run_load(url, folder, saves=args.saves, threads=args.threads)
+            res = run_load(url, folder, saves=args.saves, threads=args.threads, think_ms=args.think_ms)
     saves = [x for s in res.sessions for x in s.get("save_ms", [])]
     submits = [x for s in res.sessions for x in s.get("submit_ms", [])]
     how = "スレッド" if args.threads else "プロセス"
-    print(f"{args.reviewers} 人（各自のロール、{how}）× 保存 {args.saves} 回 + 提出: {res.elapsed_s:.2f} 秒、"
-          f"{(len(saves) + len(submits)) / res.elapsed_s:.0f} 件/秒")
+    pace = f"、保存の間隔 平均 {args.think_ms:.0f} ms" if args.think_ms else "、間隔なし（一斉）"
+    print(f"{args.reviewers} 人（各自のロール、{how}{pace}）× 保存 {args.saves} 回 + 提出: {res.elapsed_s:.2f} 秒、"
+          f"{(len(saves) + len(submits)) / res.elapsed_s:.0f} 件/秒（CPU {os.cpu_count()} コア、"
+          f"ロードアベレージ {os.getloadavg()[0]:.1f}）")
     print(f"  保存 1 回: p50 {_pct(saves, .5):.1f} ms, p95 {_pct(saves, .95):.1f} ms, max {max(saves, default=0):.1f} ms"
           f"（目標 p95 ≤ 50 ms）")
     if submits:

@@ -473,3 +473,19 @@ def test_reviewer_roles_in_separate_processes_keep_the_chain_valid(admin_url, tm
     res = bench.run_load(admin_url, folder, saves=12, threads=False)
     assert res.errors == [] and res.ok, (res.errors, res.audit_problems)
     assert res.events_found == 6 * 13
+
+
+def test_a_reviewer_role_cannot_create_the_tables(admin_url, rnd, urls, scram_cluster):
+    # the same roles on a second, empty database of the cluster: the store is not there yet
+    db = f"empty_{uuid.uuid4().hex[:8]}"
+    super_url = scram_cluster.rsplit("/", 1)[0] + "/postgres"
+    eng = sa.create_engine(super_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
+    eng.dispose()
+    try:
+        other = sa.engine.make_url(urls["r1"]).set(database=db).render_as_string(hide_password=False)
+        with pytest.raises(StoreError, match="データベースが拒否しました: .*db-setup"):
+            ScoreStore(other, rnd)
+    finally:
+        _drop(super_url, db, "no_roles_to_drop_")
