@@ -489,3 +489,34 @@ def test_a_reviewer_role_cannot_create_the_tables(admin_url, rnd, urls, scram_cl
             ScoreStore(other, rnd)
     finally:
         _drop(super_url, db, "no_roles_to_drop_")
+
+
+def test_roles_of_one_round_cannot_connect_to_another_rounds_database(admin_url, rnd, urls, scram_cluster, demo_round_copy):
+    db = f"other_{uuid.uuid4().hex[:8]}"
+    base = scram_cluster.rsplit("/", 1)[0]
+    eng = sa.create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
+    eng.dispose()
+    other_admin = f"{base}/{db}"
+    try:
+        other = provision(other_admin, rnd)
+        assert sa.engine.make_url(other["r1"]).username != sa.engine.make_url(urls["r1"]).username
+        stray = sa.engine.make_url(urls["r1"]).set(database=db).render_as_string(hide_password=False)
+        assert "permission denied for database" in refused(stray, "SELECT 1")
+        sql(other["r1"], "SELECT 1")
+    finally:
+        _drop(base + "/postgres", db, default_role_prefix(other_admin))
+
+
+def test_write_credentials_for_another_account(tmp_path):
+    import pwd
+
+    target = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
+    path = write_credentials("postgresql+psycopg://u:secret@h/db", tmp_path / "u" / ".shinsa" / "database_url",
+                             uid=target.pw_uid, gid=target.pw_gid)
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (target.pw_uid, target.pw_gid, 0o600)
+    assert path.parent.stat().st_uid == target.pw_uid
+    assert path.read_text().strip() == "postgresql+psycopg://u:secret@h/db"
+    assert [p.name for p in path.parent.iterdir()] == ["database_url"]  # no temporary file left
