@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--think-ms", type=float, default=0.0,
                     help="mean pause between one reviewer's saves (default 0: a burst, all at once)")
     args = ap.parse_args(argv)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="shinsa-hub-load-") as tmp:
         os.environ["SCORING_SIGNING_KEY"] = str(Path(tmp) / "signing.key")  # never the developer's key
         folder = make_load_round(Path(tmp), args.reviewers)
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     pace = f"、保存の間隔 平均 {args.think_ms:.0f} ms" if args.think_ms else "、間隔なし（一斉）"
     print(f"{args.reviewers} 人（各自のロール、{how}{pace}）× 保存 {args.saves} 回 + 提出: {res.elapsed_s:.2f} 秒、"
           f"{(len(saves) + len(submits)) / res.elapsed_s:.0f} 件/秒（CPU {os.cpu_count()} コア、"
-          f"ロードアベレージ {os.getloadavg()[0]:.1f}）")
+          f"開始前のロードアベレージ {load_before:.1f}）")
     print(f"  保存 1 回: p50 {_pct(saves, .5):.1f} ms, p95 {_pct(saves, .95):.1f} ms, max {max(saves, default=0):.1f} ms"
           f"（目標 p95 ≤ 50 ms）")
     if submits:
