@@ -47,6 +47,11 @@ progress [--round DIR] [--xlsx FILE] [--db URL]
     name; exit 1 while anything assigned is not submitted.
 packets [--round DIR] --out DIR [--zip] [--db URL]
     One folder (or zip) per reviewer: their 採点表, their non-conflicted 応募書, the anchors, 説明.txt.
+db-setup --round DIR --admin-url URL [--credentials-dir DIR]
+    On a shared PostgreSQL server: create or re-sync one database role per reviewer, one
+    for the 事務局 and one for the committee, whose rights PostgreSQL enforces (blindness,
+    conflicts; :mod:`scoring.store.access`); with ``--credentials-dir`` write one
+    ``<hub_user>.url`` file (mode 0600) per account.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
@@ -484,6 +489,32 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_db_setup(args: argparse.Namespace) -> int:
+    from .round.loader import load_round
+    from .store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
+
+    rnd = load_round(args.round)
+    urls = provision(args.admin_url, rnd)
+    prefix = default_role_prefix(args.admin_url)
+    counts = allowed_pairs(rnd)["reviewer"].value_counts()
+    kind_ja = {"reviewer": "審査員", "analyst": "事務局", "committee": "選定委員"}
+    print(f"審査ラウンド「{rnd.config.name}」のデータベースのロールを設定しました（パスワードは新しくなりました）。")
+    for a in accounts(rnd, prefix):
+        what = (f"審査員 {a.reviewer}: 採点できる応募 {int(counts.get(a.reviewer, 0))} 組" if a.kind == "reviewer"
+                else kind_ja[a.kind] + ("（コメントも読める）" if a.kind == "committee" and rnd.config.committee_sees_comments
+                                        else "（コメントは読めない）" if a.kind == "committee" else "（すべて読める・再開と選定結果を記録できる）"))
+        print(f"  {a.account}: ロール {a.role} — {what}")
+    if args.credentials_dir:
+        out = Path(args.credentials_dir)
+        for account, url in urls.items():
+            write_credentials(url, out / f"{account}.url")
+        print(f"接続情報を {out} に書きました（{len(urls)} 件、各ファイルの権限 600）。各アカウントの "
+              "~/.shinsa/database_url に置いてください。")
+    else:
+        print("接続情報（パスワード入り）は書き出していません。--credentials-dir を指定してください。")
+    return 0
+
+
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
 
@@ -655,6 +686,13 @@ def _parser() -> argparse.ArgumentParser:
     fb.add_argument("--drafts", default=None, metavar="FILE.yaml",
                     help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）")
     fb.set_defaults(func=_cmd_feedback)
+    dbs = sub.add_parser("db-setup", help="PostgreSQL に審査員・事務局・選定委員ごとのロールを作り、権限をデータベースで強制する")
+    _round_option(dbs)
+    dbs.add_argument("--admin-url", required=True, metavar="URL",
+                     help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）")
+    dbs.add_argument("--credentials-dir", default=None, metavar="DIR",
+                     help="アカウントごとの接続情報 <hub_user>.url（権限 600）を書き出すフォルダ")
+    dbs.set_defaults(func=_cmd_db_setup)
     de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",

@@ -43,6 +43,8 @@ ROUND_NAMES: dict[str, str] = {
     "show_reviewer_names": "審査員の氏名を委員会資料に表示（show_reviewer_names）", "reviewers": "審査員（reviewers）",
     "id": "ID", "role": "立場（role）", "affiliation": "所属（affiliation）", "conflicts": "利害関係（conflicts）",
     "assignments": "担当（assignments）", "hub_user": "JupyterHub のユーザー名（hub_user）",
+    "analysts": "事務局の JupyterHub ユーザー名（analysts）", "committee": "選定委員の JupyterHub ユーザー名（committee）",
+    "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
 }
 
 
@@ -106,6 +108,10 @@ class RoundConfig(_Strict):
     #: The committee material names reviewers in the 講評コメント / 未提出 section only when
     #: true; by default they are 審査員A, B, … (a stable mapping per round).
     show_reviewer_names: bool = False
+    #: On a shared PostgreSQL server with per-person roles (:mod:`scoring.store.access`), the
+    #: committee's role may read the reviewers' comments only when true; by default it reads
+    #: scores but never the ``comment`` column.
+    committee_sees_comments: bool = False
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod
@@ -159,9 +165,26 @@ class Reviewer(_Strict):
 
 
 class ReviewerList(_Strict):
-    """Contents of ``reviewers.yaml``."""
+    """Contents of ``reviewers.yaml``.
+
+    Besides ``reviewers``, two optional lists of JupyterHub user names for a shared server
+    (:mod:`scoring.store.access`): ``analysts`` (事務局, who import, reopen and report) and
+    ``committee`` (選定委員, who read the combined results). A hub user name appears at most
+    once across the reviewers' ``hub_user``, ``analysts`` and ``committee``.
+    """
 
     reviewers: tuple[Reviewer, ...] = Field(min_length=1)
+    analysts: tuple[str, ...] = ()
+    committee: tuple[str, ...] = ()
+
+    @field_validator("analysts", "committee", mode="before")
+    @classmethod
+    def _names(cls, v: object) -> object:
+        if v is None:
+            return ()
+        if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
+            raise ValueError("JupyterHub のユーザー名のリストにしてください（例: [\"jimukyoku1\"]）")
+        return tuple(x.strip() for x in v)
 
     @model_validator(mode="after")
     def _unique(self) -> ReviewerList:
@@ -170,9 +193,11 @@ class ReviewerList(_Strict):
             if r.id in seen:
                 raise ValueError(f"審査員ID '{r.id}' が重複しています。IDは一意にしてください")
             seen.add(r.id)
-        users = [r.hub_user for r in self.reviewers if r.hub_user]
-        if len(users) != len(set(users)):
-            raise ValueError("hub_user が重複しています。JupyterHub のユーザー名は一人一つにしてください")
+        users = [r.hub_user for r in self.reviewers if r.hub_user] + list(self.analysts) + list(self.committee)
+        twice = sorted({u for u in users if users.count(u) > 1})
+        if twice:
+            raise ValueError(f"JupyterHub のユーザー名 {'、'.join(twice)} が複数回出てきます（hub_user・analysts・committee の間で"
+                             "重複しています）。JupyterHub のユーザー名は一人一つ、役割も一つにしてください")
         return self
 
 

@@ -66,6 +66,9 @@ class ReviewRound:
         The valid assignments found at load (see :meth:`assignments`).
     assignment_source : str
         Where they came from: ``"reviewers.yaml"``, ``"assignments.csv"`` or ``"全件"``.
+    analysts, committee : tuple of str
+        JupyterHub user names of the 事務局 and of the committee members (reviewers.yaml
+        ``analysts`` / ``committee``; see :mod:`scoring.store.access`).
     """
 
     path: Path
@@ -77,6 +80,8 @@ class ReviewRound:
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     assignment_frame: pd.DataFrame | None = field(default=None, repr=False)
     assignment_source: str = ""
+    analysts: tuple[str, ...] = ()
+    committee: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -187,7 +192,8 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
     rubric = load_rubric(_resolve_rubric(folder, config.rubric))
     rdata, rnode = load_yaml(folder / "reviewers.yaml")
-    reviewers = list(validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode, names=ROUND_NAMES).reviewers)
+    people = validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode, names=ROUND_NAMES)
+    reviewers = list(people.reviewers)
 
     apps_dir = folder / "applications"
     if not apps_dir.is_dir():
@@ -202,7 +208,8 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     parts = [p for p in (intake.problems, extra, assignment_problems) if len(p)]
     problems = pd.concat(parts, ignore_index=True) if parts else intake.problems
     rnd = ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True),
-                      assignment_frame=assignments, assignment_source=assignment_source)
+                      assignment_frame=assignments, assignment_source=assignment_source,
+                      analysts=people.analysts, committee=people.committee)
     return rnd
 
 

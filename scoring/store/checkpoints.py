@@ -25,8 +25,8 @@ An append-only JSON-lines file, one signed checkpoint per line
 * the round's own SQLite file ``<round>/scores.sqlite`` → ``<round>/checkpoints.jsonl``;
 * another SQLite file ``<dir>/<name>.sqlite`` → ``<dir>/<name>.checkpoints.jsonl`` beside it;
 * a server database (PostgreSQL) → ``<round>/checkpoints-<12 hex>.jsonl`` in the round folder,
-  the hex naming the database (a hash of its URL without the password), so that two
-  databases of one round never share a file.
+  the hex naming the database (a hash of its URL without user and password), so that two
+  databases of one round never share a file, and every role of one database uses the same.
 
 The file sits beside the round, not in the database: the database's owner can delete it
 but cannot forge it. Keep a copy with the committee's minutes (the 注記 of the committee
@@ -110,7 +110,9 @@ def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
         if db.name == "scores.sqlite":
             return db.parent / CHECKPOINT_FILENAME
         return db.parent / f"{db.stem}.checkpoints.jsonl"
-    ident = hashlib.sha256(u.render_as_string(hide_password=True).encode("utf-8")).hexdigest()[:12]
+    # Without user and password: every role of one database (:mod:`scoring.store.access`) shares the file.
+    ident = hashlib.sha256(u.set(username=None, password=None).render_as_string(hide_password=True)
+                           .encode("utf-8")).hexdigest()[:12]
     return Path(round_path) / f"checkpoints-{ident}.jsonl"
 
 

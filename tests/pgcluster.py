@@ -1,0 +1,176 @@
+"""A throw-away PostgreSQL cluster (initdb + pg_ctl), as root or as a normal user.
+
+Used by the test fixtures (``tests/conftest.py``: ``pg_url``) and by the benchmarks
+(``benchmarks/bench_hub_load.py``), which put this folder on ``sys.path``. Failures raise
+:class:`PgClusterError` (Japanese message, with the server's log); the fixtures turn it into a
+test failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "find_pg_bindir", "temp_pg_cluster"]
+
+PG_START_TIMEOUT_S = 60
+PG_DIR_PREFIX = "shinsa-pg-"
+
+
+class PgClusterError(RuntimeError):
+    """The throw-away cluster could not be started (Japanese message)."""
+
+
+def find_pg_bindir() -> Path | None:
+    """The folder of the newest PostgreSQL server binaries (Debian: /usr/lib/postgresql/N/bin)."""
+    def version(d: str) -> tuple[int, ...]:
+        v = Path(d).parent.name
+        return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
+        if (Path(d) / "initdb").is_file() and (Path(d) / "pg_ctl").is_file():
+            return Path(d)
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent:
+        return Path(initdb).parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_user() -> tuple[int, int] | None:
+    """(uid, gid) to run the server as: ``postgres`` (or ``nobody``) when we are root, else None.
+
+    initdb and postgres refuse to run as root.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    import pwd
+
+    for name in ("postgres", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return pw.pw_uid, pw.pw_gid
+    raise PgClusterError("root で実行中ですが、PostgreSQL を起動する一般ユーザー（postgres）がいません。")
+
+
+def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program of ``bindir`` (as ``owner`` when we are root)."""
+    run_as: dict[str, Any] = {} if owner is None else {"user": owner[0], "group": owner[1], "extra_groups": []}
+    return subprocess.run([str(bindir / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True,
+                          timeout=PG_START_TIMEOUT_S, check=False, **run_as)
+
+
+def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
+    """Stop and remove clusters left by sessions that were killed (their pid is gone)."""
+    for base in Path(tempfile.gettempdir()).glob(f"{PG_DIR_PREFIX}*"):
+        try:
+            pid = int((base / "owner.pid").read_text())
+        except (OSError, ValueError):
+            try:
+                if time.time() - base.stat().st_mtime < 120:
+                    continue  # just created: its owner file is being written
+            except OSError:
+                continue
+        else:
+            try:
+                os.kill(pid, 0)
+                continue  # its session is still running
+            except PermissionError:
+                continue  # alive, another user's
+            except OSError:
+                pass
+        if (base / "data" / "postmaster.pid").exists():
+            _pg_run(bindir, owner, Path(tempfile.gettempdir()), "pg_ctl", "-D", str(base / "data"),
+                    "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
+                    max_connections: int = 50) -> Iterator[str]:
+    """initdb into a fresh temp folder, start on a free port of 127.0.0.1 (its unix socket in
+    the same folder), create the database ``shinsa_test``; yield its URL; stop and remove.
+
+    Parameters
+    ----------
+    bindir : Path, optional
+        The server binaries (default :func:`find_pg_bindir`).
+    password_auth : bool
+        Connections over TCP need a password (``scram-sha-256``, as on a real server); the
+        superuser ``postgres`` gets a random one, included in the URL yielded. Default:
+        ``trust`` (any role connects without a password).
+    max_connections : int
+        The server's ``max_connections``.
+    """
+    bindir = bindir or find_pg_bindir()
+    if bindir is None:
+        raise PgClusterError("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。"
+                             "`bash scripts/system-deps.sh`（Debian の postgresql）を実行してください。")
+    owner = _server_user()
+    _remove_stale_clusters(bindir, owner)
+    base = Path(tempfile.mkdtemp(prefix=PG_DIR_PREFIX))
+    (base / "owner.pid").write_text(str(os.getpid()))
+    data, log = base / "data", base / "server.log"
+    if owner is not None:
+        os.chown(base, *owner)
+
+    def pg(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        res = _pg_run(bindir, owner, base, *args)
+        if check and res.returncode != 0:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise PgClusterError(f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
+                                 f"{res.stdout}{res.stderr}{tail}")
+        return res
+
+    try:
+        auth = ["--auth=trust"]
+        password = ""
+        if password_auth:
+            password = secrets.token_hex(16)
+            pwfile = base / "pwfile"
+            pwfile.write_text(password + "\n")
+            if owner is not None:
+                os.chown(pwfile, *owner)
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        pg("initdb", "-D", str(data), "-U", "postgres", *auth, "-E", "UTF8", "--locale=C", "--no-sync")
+        # Test data only: no durability needed; only 127.0.0.1 and a socket in our folder.
+        options = (f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={base} -c fsync=off "
+                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections={max_connections}")
+        for attempt in range(3):
+            port = _free_port()
+            res = pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", str(PG_START_TIMEOUT_S),
+                     "-o", f"{options} -p {port}", "start", check=attempt == 2)
+            if res.returncode == 0:
+                break
+        cred = f"postgres:{password}" if password else "postgres"
+        url = f"postgresql+psycopg://{cred}@127.0.0.1:{port}"
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(f"{url}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql("CREATE DATABASE shinsa_test")
+        finally:
+            admin.dispose()
+        yield f"{url}/shinsa_test"
+    finally:
+        if (data / "postmaster.pid").exists():
+            pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop", check=False)
+        shutil.rmtree(base, ignore_errors=True)
