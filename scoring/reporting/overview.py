@@ -32,7 +32,7 @@ __all__ = [
     "tile_map",
 ]
 
-SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
 
 _PROBLEM_HEADERS = dict(zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セル", "項目", "重要度", "内容", "対処")))
 
@@ -52,6 +52,7 @@ _SUMMARY: dict[str, str] = {
     "participating_municipalities": "参加予定の市町村数（団体）",
     "submitted_at": "提出日時（日本時間）",
     "late": "期限後提出",
+    "withdrawn": "辞退",
     "n_errors": "エラー数",
     "n_warnings": "警告数",
     "file": "ファイル",
@@ -69,10 +70,10 @@ def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
     """The problems table with Japanese headers and severities, errors first.
 
     Input: a problems DataFrame with the columns :data:`scoring.core.schema.PROBLEM_COLUMNS`.
-    Output columns: ファイル, シート, セル, 項目, 重要度 (エラー / 警告), 内容, 対処.
+    Output columns: ファイル, シート, セル, 項目, 重要度 (エラー / 警告 / 情報), 内容, 対処.
     """
     out = problems.loc[:, list(PROBLEM_COLUMNS)].copy()
-    order = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    order = out["severity"].map({"error": 0, "warning": 1, "info": 2}).fillna(3)
     out = out.assign(_o=order).sort_values(["_o", "file"], kind="stable").drop(columns="_o")
     out["severity"] = out["severity"].map(lambda s: SEVERITY_JA.get(s, s))
     return out.rename(columns=_PROBLEM_HEADERS).reset_index(drop=True)
@@ -112,6 +113,8 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
         df["submitted_at"] = ts.dt.tz_localize(None)
     if "late" in df:
         df["late"] = df["late"].map({True: "期限後", False: ""}).fillna("")
+    if "withdrawn" in df:
+        df["withdrawn"] = df["withdrawn"].map({True: "辞退", False: ""}).fillna("")
     cols = [c for c in _SUMMARY if c in df.columns]
     out = df.loc[:, cols].rename(columns=_SUMMARY)
     out.index.name = "応募ID"
