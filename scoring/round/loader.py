@@ -174,7 +174,8 @@ def _resolve_rubric(folder: Path, name: str) -> tuple[Path, list[dict[str, str]]
             return candidate.resolve(), [note]
     listing = "\n".join(f"  - {t}" for t in tried)
     raise RubricError([ConfigProblem(str(folder / "round.yaml"), None, ROUND_NAMES["rubric"],
-                                     f"評価基準のファイル「{name}」が見つかりません。次の場所を探しました:\n{listing}\n"
+                                     f"{ROUND_NAMES['rubric']}に書かれた評価基準のファイル「{name}」が見つかりません。"
+                                     f"次の場所を探しました:\n{listing}\n"
                                      f"round.yaml の rubric に、ラウンドのフォルダからの相対パス・絶対パス、"
                                      f"または同梱の評価基準の名前（例: r8_talent_pool）を書いてください。")])
 
