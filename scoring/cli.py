@@ -509,7 +509,6 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
-
     from .round.loader import round_path
 
     out = args.out
@@ -531,9 +530,9 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_eligibility(args: argparse.Namespace) -> int:
+    from .reporting.overview import eligibility_log_table, eligibility_table
     from .round.eligibility import record_eligibility
     from .round.loader import load_round
-    from .store.eligibility import eligibility_log
 
     rnd = load_round(args.round)
     if args.eligibility_command != "list":
@@ -545,21 +544,8 @@ def _cmd_eligibility(args: argparse.Namespace) -> int:
         print(f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
               f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}")
         rnd = load_round(args.round)
-    assert rnd.eligibility is not None
-    table = rnd.eligibility.copy()
-    table["received_at"] = table["received_at"].dt.strftime("%Y-%m-%d %H:%M")
-    table = table.drop(columns=["late", "withdrawn"]).rename(columns={
-        "prefecture_name": "都道府県", "application_type": "応募区分", "file": "ファイル",
-        "received_at": "受付日時（日本時間）", "status": "受付の状況", "records": "記録された判断"})
-    table.index.name = "応募"
-    _print_table("応募ごとの受付の状況", table)
-    log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
-    for c in ("recorded_at", "original_received"):
-        log[c] = log[c].dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    _print_table("記録された受付の判断（採点データベースのハッシュチェーンに記録）", log.rename(columns={
-        "event_id": "イベント", "recorded_at": "記録日時", "action": "判断", "application": "応募",
-        "prefecture_name": "都道府県", "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
-        "reason": "理由"}).set_index("イベント"))
+    _print_table("応募ごとの受付の状況", eligibility_table(rnd))
+    _print_table("記録された受付の判断（採点データベースのハッシュチェーンに記録）", eligibility_log_table(rnd))
     return 0
 
 

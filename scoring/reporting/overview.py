@@ -15,10 +15,13 @@ from pandas.io.formats.style import Styler
 
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
+from ..store.eligibility import eligibility_log
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from pandas.io.formats.style_render import CSSDict
+
+    from ..round.loader import ReviewRound
 
 __all__ = [
     "SEVERITY_JA",
@@ -26,6 +29,8 @@ __all__ = [
     "application_table",
     "application_view",
     "breakdown",
+    "eligibility_log_table",
+    "eligibility_table",
     "field_labels",
     "problem_table",
     "problem_view",
@@ -192,6 +197,34 @@ def application_view(applications: pd.DataFrame, problems: pd.DataFrame | None =
         styler = styler.format(_minute,
                                subset=["提出日時（日本時間）"])
     return styler
+
+
+def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
+    """Each application's receipt and eligibility (``rnd.eligibility``) with Japanese headers.
+
+    Columns 都道府県, 応募区分, ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
+    記録された判断; index 応募.
+    """
+    assert rnd.eligibility is not None
+    table = rnd.eligibility.copy()
+    table["received_at"] = table["received_at"].dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    table = table.drop(columns=["late", "withdrawn"]).rename(columns={
+        "prefecture_name": "都道府県", "application_type": "応募区分", "file": "ファイル",
+        "received_at": "受付日時（日本時間）", "status": "受付の状況", "records": "記録された判断"})
+    table.index.name = "応募"
+    return table
+
+
+def eligibility_log_table(rnd: ReviewRound) -> pd.DataFrame:
+    """The recorded eligibility decisions (:func:`scoring.store.eligibility.eligibility_log`),
+    Japanese headers, times as text to the minute; index イベント."""
+    log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
+    for c in ("recorded_at", "original_received"):
+        log[c] = log[c].dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return log.rename(columns={
+        "event_id": "イベント", "recorded_at": "記録日時（日本時間）", "action": "判断", "application": "応募",
+        "prefecture_name": "都道府県", "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
+        "reason": "理由"}).set_index("イベント")
 
 
 def breakdown(applications: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -122,7 +122,7 @@ def apply_eligibility(
     """
     apps = applications.copy()
     rows: list[dict[str, str]] = []
-    drop: list[int] = []
+    drop: list[Any] = []
     limit = pd.Timestamp(deadline).tz_convert(_TZ) if deadline is not None else None
     table = []
     by_app: dict[str, list[EligibilityRecord]] = {}
@@ -156,9 +156,9 @@ def apply_eligibility(
                                      f"{eligibility_command(r.action, code, round_path)}）。"))
         correction = next((r for r in reversed(applying) if r.action == "correction"), None)
         accepted = next((r for r in reversed(applying) if r.action == "accept_late"), None)
-        submitted = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
-        received = (pd.Timestamp(correction.original_received).tz_convert(_TZ)
-                    if correction is not None and correction.original_received is not None else submitted)
+        submitted: Any = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
+        received: Any = (pd.Timestamp(correction.original_received).tz_convert(_TZ)
+                         if correction is not None and correction.original_received is not None else submitted)
         push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
         after = bool(limit is not None and pd.notna(received) and received > limit)
         late = after and not push and accepted is None
@@ -333,9 +333,9 @@ def record_eligibility(
                 raise IntakeError(f"{label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
                                   "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。")
             orig = times.max().tz_convert(_TZ).to_pydatetime()
-        submitted = row.get("submitted_at")
-        if submitted is not None and pd.notna(submitted) and pd.Timestamp(orig) > pd.Timestamp(submitted):
-            raise IntakeError(f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {in_use} の提出日時 {_fmt(submitted)} より後です。"
+        submitted_at: Any = row.get("submitted_at")
+        if submitted_at is not None and pd.notna(submitted_at) and pd.Timestamp(orig) > pd.Timestamp(submitted_at):
+            raise IntakeError(f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {in_use} の提出日時 {_fmt(submitted_at)} より後です。"
                               "元の提出の受付日時を確認してください。")
     record = EligibilityRecord(action=act, application=code, by=by.strip(), reason=reason.strip(),
                                recorded_at=dt.datetime.now(dt.timezone.utc),

@@ -167,10 +167,11 @@ def _resolve_rubric(folder: Path, name: str) -> tuple[Path, list[dict[str, str]]
             continue
         tried.append(candidate.resolve())
         if candidate.is_file():
-            note = dict(file=str(folder / "round.yaml"), sheet="", cell="", field=ROUND_NAMES["rubric"], severity="info",
-                        message=(f"rubric「{name}」はこのフォルダからの相対パスでは見つからないため、"
-                                 f"同梱の評価基準 {candidate.resolve()} を使いました。"),
-                        action=f"意図どおりなら対処は不要です（rubric: {candidate.stem} と書けばこの表示は出ません）。")
+            note = {"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["rubric"],
+                    "severity": "info",
+                    "message": (f"rubric「{name}」はこのフォルダからの相対パスでは見つからないため、"
+                                f"同梱の評価基準 {candidate.resolve()} を使いました。"),
+                    "action": f"意図どおりなら対処は不要です（rubric: {candidate.stem} と書けばこの表示は出ません）。"}
             return candidate.resolve(), [note]
     listing = "\n".join(f"  - {t}" for t in tried)
     raise RubricError([ConfigProblem(str(folder / "round.yaml"), None, ROUND_NAMES["rubric"],
@@ -185,10 +186,11 @@ def _demo_problems(folder: Path, config: RoundConfig) -> list[dict[str, str]]:
     silently carry into a real round: ``python -m scoring demo`` would write simulated scores)."""
     if not config.demo or folder.resolve() == DEMO_ROUND.resolve():
         return []
-    return [dict(file=str(folder / "round.yaml"), sheet="", cell="", field=ROUND_NAMES["demo"], severity="warning",
-                 message=("round.yaml に demo: true（架空のデモ）があります。このフォルダは同梱のデモではありません。"
-                          "demo: true のままだと python -m scoring demo で架空の採点を書き込めてしまいます。"),
-                 action="実際の審査ラウンドであれば round.yaml の demo: true の行を削除してください。")]
+    return [{"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["demo"],
+             "severity": "warning",
+             "message": ("round.yaml に demo: true（架空のデモ）があります。このフォルダは同梱のデモではありません。"
+                         "demo: true のままだと python -m scoring demo で架空の採点を書き込めてしまいます。"),
+             "action": "実際の審査ラウンドであれば round.yaml の demo: true の行を削除してください。"}]
 
 
 def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object) -> list[dict[str, str]]:

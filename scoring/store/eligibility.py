@@ -128,12 +128,15 @@ class EligibilityRecord:
         """Rebuild a record from a score-store event (a row of ``ScoreStore.events()``)."""
         try:
             data = json.loads(str(event["comment"]))
-            if not isinstance(data, dict):
-                raise ValueError("JSON のオブジェクトではありません")
-            original = data.get("original_received")
-            orig = dt.datetime.fromisoformat(original) if original else None
         except (TypeError, ValueError) as e:
             raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）を読めません: {e}") from e
+        if not isinstance(data, dict):
+            raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）を読めません: JSON のオブジェクトではありません")
+        original = data.get("original_received")
+        try:
+            orig = dt.datetime.fromisoformat(str(original)) if original else None
+        except ValueError as e:
+            raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）の元の受付日時を読めません: {e}") from e
         ts = pd.Timestamp(event["timestamp"])
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         return cls(action=str(data.get("action", "")), application=str(event.get("application", "")),
@@ -203,7 +206,7 @@ def eligibility_log(records: Sequence[EligibilityRecord], names: Mapping[str, st
     """
     names = names or {}
 
-    def jst(t: dt.datetime | None) -> pd.Timestamp:
+    def jst(t: dt.datetime | None) -> object:
         return pd.Timestamp(t).tz_convert("Asia/Tokyo").tz_localize(None) if t is not None else pd.NaT
 
     rows = [{"event_id": r.event_id, "recorded_at": jst(r.recorded_at), "action": r.action_ja,

@@ -30,7 +30,7 @@ from scoring.selection.solver import EXCLUSION_REASONS, select_round
 from scoring.store.eligibility import ELIGIBILITY_KIND, eligibility_log, read_eligibility, read_eligibility_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
-from attack import drop_guards, tamper  # noqa: E402
+from attack import drop_guards, tamper
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -153,16 +153,16 @@ def test_withdrawal_and_reinstatement(rdir: Path) -> None:
 def test_errors_are_japanese_and_write_nothing(rdir: Path) -> None:
     rnd = load_round(rdir)
     cases = [
-        (dict(action="accept_late", application="99"), "この審査ラウンド"),
-        (dict(action="accept_late", application="05", reason=" "), "理由（--reason）が空です"),
-        (dict(action="accept_late", application="05", by=""), "記録する人（--by）が空です"),
-        (dict(action="approve", application="05"), "受付の判断「approve」はありません"),
-        (dict(action="correction", application="01"), "元の提出の受付日時が必要"),
-        (dict(action="correction", application="20", original_received="2026-02-22T10:00"), "より後です"),
-        (dict(action="correction", application="20", original_received="昨日"), "日時として読めません"),
-        (dict(action="resubmission", application="01"), "置き換えられた以前の提出がありません"),
-        (dict(action="accept_late", application="05", original_received="2026-02-20T10:00"), "訂正（correction）のときだけ"),
-        (dict(action="accept_late", application="05", file="other.xlsx"), "使用している応募書は 05_akita.xlsx"),
+        ({"action": "accept_late", "application": "99"}, "この審査ラウンド"),
+        ({"action": "accept_late", "application": "05", "reason": " "}, "理由（--reason）が空です"),
+        ({"action": "accept_late", "application": "05", "by": ""}, "記録する人（--by）が空です"),
+        ({"action": "approve", "application": "05"}, "受付の判断「approve」はありません"),
+        ({"action": "correction", "application": "01"}, "元の提出の受付日時が必要"),
+        ({"action": "correction", "application": "20", "original_received": "2026-02-22T10:00"}, "より後です"),
+        ({"action": "correction", "application": "20", "original_received": "昨日"}, "日時として読めません"),
+        ({"action": "resubmission", "application": "01"}, "置き換えられた以前の提出がありません"),
+        ({"action": "accept_late", "application": "05", "original_received": "2026-02-20T10:00"}, "訂正（correction）のときだけ"),
+        ({"action": "accept_late", "application": "05", "file": "other.xlsx"}, "使用している応募書は 05_akita.xlsx"),
     ]
     for kwargs, match in cases:
         args = {"by": "山田", "reason": "理由", **kwargs}
@@ -293,3 +293,26 @@ def test_reports_go_to_the_round_folder_by_default(tmp_path: Path, capsys: pytes
         assert f"書き出しました: {dest / 'reports' / name}" in out
     assert main(["report", "--round", str(dest), "--out", str(tmp_path / "elsewhere")]) == 0
     assert (tmp_path / "elsewhere" / "committee.html").is_file()
+
+
+def test_the_notebook_panel_records_and_shows_errors(rdir: Path) -> None:
+    from scoring.ui.eligibility_view import EligibilityPanel
+
+    panel = EligibilityPanel(load_round(rdir))
+    assert ("05 秋田県", "05") in panel.application.options
+    panel.action.value, panel.application.value = "withdraw", "42"
+    panel.by.value, panel.reason.value = "山田", ""
+    panel.button.click()
+    assert "記録できませんでした" in panel.message.value and "理由（--reason）が空です" in panel.message.value
+    assert load_round(rdir).eligibility_records == []
+    panel.reason.value = "県から辞退の文書"
+    panel.button.click()
+    assert "記録しました: 応募 42 辞退（山田" in panel.message.value
+    assert panel.rnd.applications.loc["42", "withdrawn"] and panel.reason.value == ""
+    panel.action.value, panel.application.value, panel.reason.value = "correction", "20", "誤記"
+    panel.original.value = "2026-02-20T16:30"
+    panel.button.click()
+    assert "記録しました: 応募 20 訂正" in panel.message.value
+    [_, rec] = panel.rnd.eligibility_records
+    assert rec.original_received == dt.datetime(2026, 2, 20, 16, 30, tzinfo=JST)
+    assert not panel.rnd.applications.loc["20", "late"]
