@@ -262,7 +262,8 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
     ``rubric``: ``id``, ``version``, ``source`` (not hashed); ``weights``: effective 配点 per
     criterion (renormalised to sum 100); ``method``; ``method_options`` (every option,
     defaults included); ``selection``: balance, block scheme, locks, exclusions,
-    eligibility overrides; ``package``: name and version. :func:`build_committee` adds
+    eligibility overrides and (when there are any) the ids of the recorded eligibility
+    decisions (:mod:`scoring.store.eligibility`); ``package``: name and version. :func:`build_committee` adds
     ``scores`` (``fingerprint``, ``n_scores``, ``include_drafts``).
     """
     cfg = rnd.config
@@ -285,6 +286,9 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
             "locks": list(cfg.locks),
             "exclusions": list(cfg.exclusions),
             "eligibility_override": list(cfg.eligibility_override),
+            # the 事務局's recorded 受付の判断 (期限後受理, 訂正, 辞退, …): a later one changes the hash
+            **({"eligibility_events": [r.event_id for r in rnd.eligibility_records]}
+               if rnd.eligibility_records else {}),
         },
     )
 

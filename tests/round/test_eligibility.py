@@ -316,3 +316,29 @@ def test_the_notebook_panel_records_and_shows_errors(rdir: Path) -> None:
     [_, rec] = panel.rnd.eligibility_records
     assert rec.original_received == dt.datetime(2026, 2, 20, 16, 30, tzinfo=JST)
     assert not panel.rnd.applications.loc["20", "late"]
+
+
+def test_the_committee_material_and_a_recorded_decision_follow_eligibility(demo_round_copy: Path) -> None:
+    from scoring.analysis.committee import build_committee, record_committee_decision
+    from scoring.demo.simulate import write_demo_scores
+    from scoring.reporting.feedback import letter_result
+
+    rnd = load_round(demo_round_copy)
+    with rnd.store() as store:
+        write_demo_scores(rnd, store)
+    c = build_committee(rnd, n_boot=1)
+    assert c.exclusion_reasons["05"] == EXCLUSION_REASONS["late"]
+    decided = [a for a in c.selection.selected]
+    record_committee_decision(rnd, decided, by="委員会事務局")
+    record_eligibility(rnd, "accept_late", "05", by="山田", reason="郵便事故")
+    record_eligibility(rnd, "withdraw", decided[0], by="山田", reason="辞退の文書")
+    other = next(a for a in rnd.applications.index if a not in decided and a != "05")
+    record_eligibility(rnd, "withdraw", other, by="山田", reason="辞退の文書")
+    rnd = load_round(demo_round_copy)
+    c = build_committee(rnd, n_boot=1)
+    assert c.exclusion_reasons["05"] == "" and c.exclusion_reasons[decided[0]] == "辞退のため対象外"
+    assert decided[0] not in c.selection.selected and other not in c.selection.selected
+    assert letter_result(c, other) == ("審査対象外", "辞退のため対象外")
+    # the recorded decision still selects the withdrawn one: the material warns that it predates the change
+    assert letter_result(c, decided[0]) == ("選定", "")
+    assert any("受付の判断" in w for w in c.all_warnings)
