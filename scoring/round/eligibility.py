@@ -70,8 +70,9 @@ def eligibility_command(action: str, application: str, round_path: object = "審
             f"--application {application} --by 名前 --reason 理由")
 
 
-def _problem(file: str, severity: str, message: str, action: str, field: str = "受付") -> dict[str, str]:
-    return {"file": file, "sheet": "", "cell": "", "field": field, "severity": severity,
+def _problem(file: str, severity: str, message: str, action: str, field: str = "受付",
+             sheet: str = "", cell: str = "") -> dict[str, str]:
+    return {"file": file, "sheet": sheet, "cell": cell, "field": field, "severity": severity,
             "message": message, "action": action}
 
 
@@ -162,22 +163,25 @@ def apply_eligibility(
         push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
         after = bool(limit is not None and pd.notna(received) and received > limit)
         late = after and not push and accepted is None
-        drop += [i for i, row in problems.iterrows() if _is_late_row(row, file)]
+        intake_late = [i for i, row in problems.iterrows() if _is_late_row(row, file)]
+        drop += intake_late
+        where = ({k: str(problems.at[intake_late[0], k]) for k in ("sheet", "cell", "field")}
+                 if intake_late else {"field": "提出日時"})
         if after and not push:
             basis = f"受付日時 {_fmt(received)}（訂正のため元の提出の日時）" if correction else f"提出日時 {_fmt(received)}"
             if accepted is None:
                 rows.append(_problem(file, "warning", f"期限後提出: {basis} は提出期限 {_fmt(limit)} より後です。",  # type: ignore[arg-type]
                                      "受理する場合は理由を添えて記録してください（"
                                      f"{eligibility_command('accept_late', code, round_path)}）。"
-                                     "記録がなければ選定の対象外です。", field="提出日時"))
+                                     "記録がなければ選定の対象外です。", **where))
             else:
                 rows.append(_problem(file, "info", f"期限後提出（{basis}）ですが、受理されています: {accepted.summary_ja()}。",
-                                     "対処は不要です。", field="提出日時"))
+                                     "対処は不要です。", **where))
         elif correction is not None and limit is not None and not push and pd.notna(submitted) and submitted > limit:
             rows.append(_problem(file, "info",
                                  f"{correction.summary_ja()}のため、受付日時は元の提出の {_fmt(received)} です"
                                  f"（提出期限 {_fmt(limit)} 内）。このファイルの提出日時 {_fmt(submitted)} は使いません。",
-                                 "対処は不要です。", field="提出日時"))
+                                 "対処は不要です。", **where))
         if withdrawn and withdrawal is not None:
             rows.append(_problem(file, "info", f"{withdrawal.summary_ja()}。この応募は審査・選定の対象外です。",
                                  "撤回された場合は python -m scoring eligibility reinstate で辞退を取り消せます。"))

@@ -71,6 +71,7 @@ def test_the_intake_before_any_decision(rdir: Path) -> None:
     assert set(rnd.superseded["file"]) == {"20_nagano.xlsx", "46_kagoshima.xlsx"}
     late = _rows(rnd, "05_akita.xlsx")
     assert late["severity"].tolist() == ["warning"] and "eligibility accept-late" in late["action"].iloc[0]
+    assert late["sheet"].iloc[0] == "応募書" and late["cell"].iloc[0].startswith("C")  # the cell of 提出日時
 
 
 def test_a_correction_keeps_the_original_receipt_time(rdir: Path) -> None:
@@ -109,6 +110,7 @@ def test_late_acceptance_takes_effect_in_the_selection_and_the_status(rdir: Path
     assert exclusion_reasons(rnd, totals)["05"] == ""
     [row] = _rows(rnd, "05_akita.xlsx").to_dict("records")
     assert row["severity"] == "info" and "受理されています: 期限後受理（山田" in row["message"]
+    assert row["field"] == "提出日時" and row["cell"].startswith("C")
     with pytest.raises(IntakeError, match="既に記録されています"):
         record_eligibility(rnd, "accept_late", "05", by="山田", reason="二度目")
     with pytest.raises(IntakeError, match="期限内の受付"):
