@@ -3,7 +3,9 @@
 - :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, audit);
 - :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
   and the reviewers' receipt codes (受領コード);
-- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores.
+- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores;
+- :mod:`~scoring.store.eligibility`: the 事務局's 受付の判断 (期限後受理, 訂正, 再提出, 辞退),
+  logged like the scores.
 """
 
 from __future__ import annotations
