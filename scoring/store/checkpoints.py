@@ -493,7 +493,8 @@ def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequenc
     if late:
         first = int(late[0]["id"])
         problems.append((first, "未署名", (
-            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果 {len(late)} 件の後に、署名された記録点が"
+            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
+            f"{len(late)} 件の後に、署名された記録点が"
             f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
             "データベースを通さずに追加された可能性があります。")))
     return problems, warnings
