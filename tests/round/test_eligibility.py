@@ -295,6 +295,18 @@ def test_reports_go_to_the_round_folder_by_default(tmp_path: Path, capsys: pytes
         assert f"書き出しました: {dest / 'reports' / name}" in out
     assert main(["report", "--round", str(dest), "--out", str(tmp_path / "elsewhere")]) == 0
     assert (tmp_path / "elsewhere" / "committee.html").is_file()
+    # with a recorded decision, applications.xlsx lists it (who, when, why)
+    assert main(["eligibility", "withdraw", "--round", str(dest), "--application", "42", "--by", "山田",
+                 "--reason", "辞退の文書"]) == 0
+    assert main(["run", "--round", str(dest)]) == 0
+    import openpyxl
+
+    wb = openpyxl.load_workbook(dest / "reports" / "applications.xlsx")
+    assert "受付の判断" in wb.sheetnames
+    [row] = list(wb["受付の判断"].iter_rows(min_row=2, values_only=True))
+    assert "辞退" in row and "山田" in row and "辞退の文書" in row and "42" in row
+    status = {r[0]: r[5] for r in wb["受付の状況"].iter_rows(min_row=2, values_only=True)}
+    assert status["42"] == "辞退"
 
 
 def test_the_notebook_panel_records_and_shows_errors(rdir: Path) -> None:
