@@ -15,14 +15,14 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _block(title: str) -> str:
     text = README.read_text(encoding="utf-8")
     start = text.index(title)
-    m = re.search(r"```yaml\n(.*?)```", text[start:], re.S)
+    m = re.search(r"```yaml\n(.*?)```", text[start:], re.DOTALL)
     assert m is not None, f"README の「{title}」に yaml の例がありません"
     return m.group(1)
 
 
 def test_every_round_key_is_in_the_readme_example_and_the_example_is_valid() -> None:
     block = _block("### round.yaml の全項目")
-    keys = set(re.findall(r"^\s*(\w+):", block, re.M)) | set(re.findall(r"[{,]\s*(\w+):", block))
+    keys = set(re.findall(r"^\s*(\w+):", block, re.MULTILINE)) | set(re.findall(r"[{,]\s*(\w+):", block))
     for model in (RoundConfig, SelectSpec, Balance):
         missing = set(model.model_fields) - keys
         assert not missing, f"README の round.yaml の例に {sorted(missing)} がありません"
@@ -32,7 +32,7 @@ def test_every_round_key_is_in_the_readme_example_and_the_example_is_valid() -> 
 
 def test_every_reviewer_key_is_in_the_readme_example_and_the_example_is_valid() -> None:
     block = _block("### reviewers.yaml の全項目")
-    keys = set(re.findall(r"^\s*(?:- )?(\w+):", block, re.M))
+    keys = set(re.findall(r"^\s*(?:- )?(\w+):", block, re.MULTILINE))
     missing = set(Reviewer.model_fields) - keys
     assert not missing, f"README の reviewers.yaml の例に {sorted(missing)} がありません"
     [r] = ReviewerList.model_validate(yaml.safe_load(block)).reviewers
