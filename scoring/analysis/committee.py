@@ -250,7 +250,12 @@ def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
         parts.append(f"除外: {'、'.join(cfg.exclusions)}")
     if cfg.eligibility_override:
         parts.append(f"審査対象とする例外: {'、'.join(cfg.eligibility_override)}")
-    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts)}
+    elig = rnd.eligibility
+    decided = elig.loc[elig["records"] != ""] if elig is not None and "records" in elig else None
+    eligibility_text = "　".join(f"{a} {row['prefecture_name']}（{row['status']}）: {row['records']}"
+                                 for a, row in decided.iterrows()) if decided is not None else ""
+    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts),
+            "eligibility_text": eligibility_text}
 
 
 def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,

@@ -356,3 +356,11 @@ def test_the_committee_material_and_a_recorded_decision_follow_eligibility(demo_
     # the recorded decision still selects the withdrawn one: the material warns that it predates the change
     assert letter_result(c, decided[0]) == ("選定", "")
     assert any("受付の判断" in w for w in c.all_warnings)
+    # the material lists the recorded decisions (who, why) in its settings notes
+    from scoring.reporting.committee_report import committee_html
+    from scoring.reporting.committee_tables import summary
+
+    page = committee_html(c)
+    assert "受付の判断（期限後受理・訂正・再提出・辞退）" in page and "辞退の文書" in page and "郵便事故" in page
+    rows = dict(zip(summary(c).iloc[:, 0], summary(c).iloc[:, 1]))
+    assert "05 秋田県（期限後・受理）: 期限後受理（山田" in rows["受付の判断（期限後受理・訂正・再提出・辞退）"]
