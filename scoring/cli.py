@@ -4,9 +4,16 @@ Commands
 --------
 run [--round DIR] [--out DIR]
     The main job: load and validate the round (default: ``$SCORING_ROUND`` or the demo
-    round), print the applications and their problems, write ``applications.xlsx``.
+    round), print the applications and their problems, write ``applications.xlsx`` (and
+    the committee material) into ``--out`` (default: the round's ``reports/`` folder).
 validate DIR [--deadline ISO]
-    Check a folder of 応募書 (or a round folder); print the problems; exit 1 on any error.
+    Check a folder of 応募書 (or a round folder, with its recorded eligibility decisions);
+    print the problems; exit 1 on any error (warnings and 情報 do not fail).
+eligibility accept-late|correction|resubmission|withdraw|reinstate --round DIR --application CODE --by NAME --reason TEXT [--file F] [--original-received ISO]
+    Record a decision on an application's receipt (期限後受理, 訂正 keeping the original
+    receipt time, 再提出, 辞退, 辞退の取消) in the score store's hash chain.
+eligibility list [--round DIR]
+    Each application's receipt and eligibility, and every recorded decision.
 template OUT.xlsx
     Write an empty 応募書 template.
 lab-settings
@@ -29,7 +36,7 @@ select [--round DIR] [--method M] [--alternatives N]
     reason; exit 1 (with the conflicting settings named) when no selection is possible.
 report [--round DIR] [--out DIR]
     Write the committee material ``committee.html`` (static, offline) and
-    ``committee.xlsx`` and print the proposed selection.
+    ``committee.xlsx`` (default: into the round's ``reports/``) and print the proposed selection.
 decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock CODES] [--exclude CODES]
     Record the committee's decision (the final list, locks, exclusions, a reason per
     applicant, who) in the round's score store, hash-chained like the scores; later
@@ -108,7 +115,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"提出期限: {rnd.config.deadline.isoformat()}　評価基準: {rnd.rubric.name_ja}（版 {rnd.rubric.version}）")
     print(f"応募: {len(rnd.applications)} 件　審査員: {len(rnd.reviewers)} 名　"
           f"問題: エラー {int((rnd.problems['severity'] == 'error').sum())} 件・"
-          f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件")
+          f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
+          f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件")
     summary = application_table(rnd.applications, rnd.problems)
     cols = ["都道府県", "地方ブロック", "応募区分", "重点テーマ", "人材プールの状況", "市町村数（団体）",
             "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
@@ -116,9 +124,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for title, table in breakdown(rnd.applications).items():
         _print_table(f"{title}別の件数", table.T)
     _print_table("問題一覧", problem_table(rnd.problems).drop(columns=["シート"]))
-    out = write_applications_report(rnd, Path(args.out) / "applications.xlsx")
+    out_dir = _out_dir(rnd, args.out)
+    out = write_applications_report(rnd, out_dir / "applications.xlsx")
     print(f"\n書き出しました: {out}")
-    return _committee_report(rnd, Path(args.out), scores_required=False)
+    return _committee_report(rnd, out_dir, scores_required=False)
+
+
+def _out_dir(rnd: ReviewRound, out: str | None) -> Path:
+    """Where a command writes: ``--out`` if given, else the round's own ``reports/`` folder."""
+    return Path(out) if out else Path(rnd.path) / "reports"
 
 
 def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool) -> int:
@@ -201,7 +215,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
-    return _committee_report(rnd, Path(args.out), scores_required=True)
+    return _committee_report(rnd, _out_dir(rnd, args.out), scores_required=True)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -212,15 +226,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     folder = Path(args.dir)
     deadline = dt.datetime.fromisoformat(args.deadline) if args.deadline else None
+    round_dir: Path | None = None
+    config = None
     if (folder / "round.yaml").exists():
-        if deadline is None:
-            deadline = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES).deadline
+        round_dir = folder
+        config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
+        deadline = deadline or config.deadline
         folder = folder / "applications"
     intake = read_applications(folder, deadline=deadline)
-    n_err = int((intake.problems["severity"] == "error").sum())
-    n_warn = int((intake.problems["severity"] == "warning").sum())
-    print(f"{folder}: 応募 {len(intake.applications)} 件を読み込みました（エラー {n_err} 件・警告 {n_warn} 件）")
-    _print_table("問題一覧", problem_table(intake.problems))
+    problems = intake.problems
+    if round_dir is not None and config is not None:
+        # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退) count here too
+        from .round.eligibility import apply_eligibility
+        from .store.eligibility import read_eligibility_at
+        from .store.scores import default_url
+
+        records = read_eligibility_at(default_url(round_dir), config.name)
+        _, problems, _ = apply_eligibility(intake.applications, problems, records, deadline=deadline,
+                                           superseded=intake.superseded, round_path=round_dir)
+    n_err = int((problems["severity"] == "error").sum())
+    n_warn = int((problems["severity"] == "warning").sum())
+    n_info = int((problems["severity"] == "info").sum())
+    print(f"{folder}: 応募 {len(intake.applications)} 件を読み込みました"
+          f"（エラー {n_err} 件・警告 {n_warn} 件・情報 {n_info} 件）")
+    _print_table("問題一覧", problem_table(problems))
     return 1 if n_err else 0
 
 
@@ -517,11 +546,12 @@ def _cmd_db_setup(args: argparse.Namespace) -> int:
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
+    from .round.loader import round_path
 
-    if args.drafts is None and args.out is None:
-        print("エラー: --out（講評の出力フォルダ）か --drafts（下書きの YAML）を指定してください。", file=sys.stderr)
-        return 2
-    res = write_feedback(args.round, args.out, drafts_path=args.drafts)
+    out = args.out
+    if args.drafts is None and out is None:
+        out = str(round_path(args.round) / "reports" / "講評")
+    res = write_feedback(args.round, out, drafts_path=args.drafts)
     for w in res["warnings"]:
         print(f"警告: {w}")
     if res["drafts_written"]:
@@ -532,7 +562,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
         print(f"講評の下書きを読み込みました: {res['drafts']}")
     for lt in res["letters"]:
         print(f"{lt.application} {lt.prefecture_name}: {lt.result}")
-    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {args.out}")
+    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {out}")
     return 0
 
 
@@ -610,6 +640,50 @@ def _cmd_packets(args: argparse.Namespace) -> int:
         print(f"採点する応募がないため作らなかった審査員: {'、'.join(skipped)}")
     print(f"審査資料 {len(packets)} 人分を書き出しました: {args.out}")
     return 0
+def _cmd_eligibility(args: argparse.Namespace) -> int:
+    from .reporting.overview import eligibility_log_table, eligibility_table
+    from .round.eligibility import record_eligibility
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    if args.eligibility_command != "list":
+        rec = record_eligibility(rnd, args.eligibility_command, args.application, by=args.by, reason=args.reason,
+                                 file=args.file, original_received=args.original_received)
+        when = rec.recorded_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+        orig = (f"　元の受付日時: {rec.original_received.astimezone(dt.timezone(dt.timedelta(hours=9))):%Y-%m-%d %H:%M}"
+                if rec.original_received else "")
+        print(f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
+              f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}")
+        rnd = load_round(args.round)
+    _print_table("応募ごとの受付の状況", eligibility_table(rnd))
+    _print_table("記録された受付の判断（採点データベースのハッシュチェーンに記録）", eligibility_log_table(rnd))
+    return 0
+
+
+def _eligibility_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    el = sub.add_parser("eligibility", help="受付の判断（期限後受理・訂正・再提出・辞退）を記録する・一覧する")
+    els = el.add_subparsers(dest="eligibility_command", required=True,
+                            metavar="{list,accept-late,correction,resubmission,withdraw,reinstate}")
+    ls = els.add_parser("list", help="応募ごとの受付の状況と、記録された判断を表示する")
+    _round_option(ls)
+    ls.set_defaults(func=_cmd_eligibility)
+    helps = {"accept-late": "期限後提出を受理する（選定の対象にする）",
+             "correction": "訂正として記録する（受付日時は元の提出のまま）",
+             "resubmission": "再提出として記録する（新しいファイルの受付日時を使う）",
+             "withdraw": "辞退（取下げ）を記録する（審査・選定の対象外になる）",
+             "reinstate": "辞退の記録を取り消す"}
+    for name, text in helps.items():
+        e = els.add_parser(name, help=text)
+        _round_option(e)
+        e.add_argument("--application", required=True, metavar="CODE", help="応募（都道府県コードまたは名前。例: 20）")
+        e.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前（記録に残る）")
+        e.add_argument("--reason", required=True, metavar="TEXT", help="理由（記録に残る）")
+        if name in ("accept-late", "correction", "resubmission"):
+            e.add_argument("--file", default=None, help="対象の応募書のファイル名（既定: 使用中の応募書）")
+        if name == "correction":
+            e.add_argument("--original-received", default=None, metavar="ISO",
+                           help="元の提出の受付日時（例: 2026-02-20T16:40。既定: 置き換えられた以前の応募書の提出日時）")
+        e.set_defaults(func=_cmd_eligibility, file=None, original_received=None)
 
 
 def _round_option(parser: argparse.ArgumentParser) -> None:
@@ -623,7 +697,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser("run", help="審査ラウンドを読み込み、一覧と問題を表示し、Excel を書き出す（既定: デモ）")
     _round_option(r)
-    r.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
+    r.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     r.set_defaults(func=_cmd_run)
     v = sub.add_parser("validate", help="応募書のフォルダを検査し、エラーがあれば終了コード 1")
     v.add_argument("dir", help="応募書（.xlsx）のフォルダ、または審査ラウンドのフォルダ")
@@ -678,11 +752,11 @@ def _parser() -> argparse.ArgumentParser:
     sel.set_defaults(func=_cmd_select)
     rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")
     _round_option(rp)
-    rp.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
+    rp.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     rp.set_defaults(func=_cmd_report)
     fb = sub.add_parser("feedback", help="応募ごとの講評（PDF と .xlsx）を書き出す。--drafts で文面を編集できる")
     _round_option(fb)
-    fb.add_argument("--out", default=None, help="講評の出力フォルダ")
+    fb.add_argument("--out", default=None, help="講評の出力フォルダ（既定: 審査ラウンドのフォルダの reports/講評）")
     fb.add_argument("--drafts", default=None, metavar="FILE.yaml",
                     help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）")
     fb.set_defaults(func=_cmd_feedback)
@@ -724,6 +798,7 @@ def _parser() -> argparse.ArgumentParser:
     pk.add_argument("--zip", action="store_true", help="審査員ごとに zip ファイルにする")
     pk.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
     pk.set_defaults(func=_cmd_packets)
+    _eligibility_parser(sub)
     return p
 
 

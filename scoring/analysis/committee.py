@@ -254,7 +254,12 @@ def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
         parts.append(f"除外: {'、'.join(cfg.exclusions)}")
     if cfg.eligibility_override:
         parts.append(f"審査対象とする例外: {'、'.join(cfg.eligibility_override)}")
-    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts)}
+    elig = rnd.eligibility
+    decided = elig.loc[elig["records"] != ""] if elig is not None and "records" in elig else None
+    eligibility_text = "　".join(f"{a} {row['prefecture_name']}（{row['status']}）: {row['records']}"
+                                 for a, row in decided.iterrows()) if decided is not None else ""
+    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts),
+            "eligibility_text": eligibility_text}
 
 
 def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
@@ -266,7 +271,8 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
     ``rubric``: ``id``, ``version``, ``source`` (not hashed); ``weights``: effective 配点 per
     criterion (renormalised to sum 100); ``method``; ``method_options`` (every option,
     defaults included); ``selection``: balance, block scheme, locks, exclusions,
-    eligibility overrides; ``package``: name and version. :func:`build_committee` adds
+    eligibility overrides and (when there are any) the ids of the recorded eligibility
+    decisions (:mod:`scoring.store.eligibility`); ``package``: name and version. :func:`build_committee` adds
     ``scores`` (``fingerprint``, ``n_scores``, ``include_drafts``).
     """
     cfg = rnd.config
@@ -289,6 +295,9 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
             "locks": list(cfg.locks),
             "exclusions": list(cfg.exclusions),
             "eligibility_override": list(cfg.eligibility_override),
+            # the 事務局's recorded 受付の判断 (期限後受理, 訂正, 辞退, …): a later one changes the hash
+            **({"eligibility_events": [r.event_id for r in rnd.eligibility_records]}
+               if rnd.eligibility_records else {}),
         },
     )
 

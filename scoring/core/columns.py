@@ -226,9 +226,24 @@ APPLICATION_COLUMNS: tuple[str, ...] = (
     "theme_name",
     "prefecture_name",
     "late",
+    "withdrawn",
     "has_errors",
     "n_warnings",
     *REFERENCE_COLUMNS,
+)
+
+#: Columns of ``Intake.superseded``: a file replaced by a newer submission of the same prefecture.
+SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "replaced_by")
+
+# round.eligibility --------------------------------------------------------------
+#: Columns of :attr:`~scoring.round.loader.ReviewRound.eligibility` (index ``application``):
+#: the receipt and eligibility of each application after the recorded decisions.
+ELIGIBILITY_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "application_type", "file", "received_at", "status", "late", "withdrawn", "records",
+)
+#: Columns of :func:`~scoring.store.eligibility.eligibility_log` (one row per recorded decision).
+ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
+    "event_id", "recorded_at", "action", "application", "prefecture_name", "file", "original_received", "by", "reason",
 )
 
 # round.assign -----------------------------------------------------------------

@@ -465,6 +465,7 @@ def _appendix(c: Committee, notes: pd.DataFrame) -> list[tuple[str, str]]:
         ("バランスの条件", str(c.config_summary.get("balance_text", ""))),
         ("地方ブロックの区分", _BLOCK_SCHEMES.get(str(sel.get("block_scheme", "")), str(sel.get("block_scheme", "")))),
         ("必ず含める・除外・審査対象とする例外", str(c.config_summary.get("locks_text", "")) or "なし"),
+        ("受付の判断（期限後受理・訂正・再提出・辞退）", str(c.config_summary.get("eligibility_text", "")) or "なし"),
         ("採点（件）", f"{c.n_scores}（提出前の下書きを含む）" if st.get("scores", {}).get("include_drafts")
          else str(c.n_scores)),
         ("安定性の計算", (f"再標本化 {int(c.stability_options.get('n_boot', 0))} 回、乱数の種 "

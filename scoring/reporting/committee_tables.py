@@ -64,6 +64,8 @@ def summary(c: Committee) -> pd.DataFrame:
     ]
     if cfg.get("locks_text"):
         rows.append(("必ず含める／除外／審査対象とする例外", cfg["locks_text"]))
+    if cfg.get("eligibility_text"):
+        rows.append(("受付の判断（期限後受理・訂正・再提出・辞退）", cfg["eligibility_text"]))
     if sel is not None:
         rows += [
             ("選定案", c.names(sel.selected)),

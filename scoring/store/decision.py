@@ -261,7 +261,7 @@ def check_decision(decision: Decision | None, *, config_hash: str, score_fingerp
                    "決定の時点と異なります。採点の変更を確認し、必要なら選定結果を記録し直してください。")
     if decision.config_hash != config_hash:
         out.append(f"選定結果（{who}）の後に設定（評価基準・配点・統合方法・選定数・バランスの条件・"
-                   "必ず含める／除外の指定）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
+                   "必ず含める／除外の指定・受付の判断）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
     return out
 
 

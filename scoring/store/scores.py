@@ -116,8 +116,9 @@ ENV_DATABASE_URL = "SCORING_DATABASE_URL"
 #: Where an event came from.
 SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
 #: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
-#: and the committee's decision (:func:`scoring.store.decision.record_decision`).
-KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
+#: the committee's decision (:func:`scoring.store.decision.record_decision`) and the
+#: 事務局's eligibility decisions (:mod:`scoring.store.eligibility`: 期限後受理, 訂正, 再提出, 辞退).
+KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision", "eligibility")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
@@ -199,8 +200,8 @@ _PG_TRIGGERS = (
 )
 
 
-def default_url(rnd: ReviewRound) -> str:
-    """The store URL of a round.
+def default_url(rnd: ReviewRound | str | os.PathLike[str]) -> str:
+    """The store URL of a round (or round folder).
 
     ``$SCORING_DATABASE_URL`` if set; else the URL in ``~/.shinsa/database_url`` (the
     account's own role on a shared server, :mod:`scoring.store.credentials`; refused with a
@@ -212,7 +213,8 @@ def default_url(rnd: ReviewRound) -> str:
     from_file = read_database_url()
     if from_file:
         return from_file
-    return f"sqlite:///{(Path(rnd.path) / DB_FILENAME).resolve()}"
+    folder = rnd if isinstance(rnd, (str, os.PathLike)) else rnd.path
+    return f"sqlite:///{(Path(folder) / DB_FILENAME).resolve()}"
 
 
 def _canonical_score(score: object) -> str | None:
@@ -860,6 +862,40 @@ class ScoreStore:
             eid = tx.append(kind="decision", reviewer="", application="", criterion=None, score=None,
                             comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
         self._anchor("decision", key)
+        return eid
+
+    def record_eligibility(self, application: str, payload: str, *, by: str, source: str = "analyst") -> int:
+        """Append an eligibility decision (受付の判断) to the log; returns the event id.
+
+        The event has ``kind`` ``"eligibility"``, ``application`` the application, ``reviewer``
+        empty, ``comment`` = ``payload`` (JSON text, see :mod:`scoring.store.eligibility`),
+        ``actor`` = ``by``. It is part of the hash chain and anchored by a signed checkpoint;
+        it changes no score or status. The rules on when an action is allowed are checked by
+        :func:`scoring.round.eligibility.record_eligibility`.
+
+        Raises
+        ------
+        StoreError
+            Unknown application, ``by`` empty, or ``payload`` not a JSON object with a
+            non-empty ``reason``.
+        """
+        src = self._check_source(source)
+        if not isinstance(application, str) or application not in self._apps:
+            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
+                             "応募の都道府県コード（2桁、例: 01）を確認してください。")
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError("記録する人（by）が空です。事務局の担当者名を入力してください。")
+        try:
+            data = json.loads(payload)
+        except (TypeError, ValueError):
+            data = None
+        if not isinstance(data, dict) or not str(data.get("reason") or "").strip():
+            raise StoreError("受付の判断の内容（payload）に理由（reason）がないため、記録できません。")
+        key = self._signing_key()
+        with self._locked() as tx:
+            eid = tx.append(kind="eligibility", reviewer="", application=application, criterion=None, score=None,
+                            comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
+        self._anchor("eligibility", key)
         return eid
 
     # ------------------------------------------------------------------ checkpoints and receipts
