@@ -111,6 +111,16 @@ def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iter
         os.environ["SCORING_SIGNING_KEY"] = old
 
 
+@pytest.fixture(autouse=True)
+def review_state_of_the_test(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test remembers the reviewer's last application in a state file of its own (never
+    the developer's ``~/.shinsa/review_state.json``); subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("review-state") / "review_state.json"
+    monkeypatch.setenv("SHINSA_STATE_FILE", str(path))
+    return path
+
+
 def copy_demo_round(dest: Path) -> Path:
     """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
 
