@@ -215,6 +215,34 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
+    """A PostgreSQL database of the test's own (URL) and ``cut(down)``: ``cut(True)`` drops
+    every connection to it and refuses new ones (the server is unreachable for it),
+    ``cut(False)`` lets connections in again. Dropped after the test."""
+    import sqlalchemy as sa
+
+    name = f"t_cut_{uuid.uuid4().hex[:10]}"
+    base = sa.engine.make_url(pg_url)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    def cut(down: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if down else 'true'}")
+            if down:
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False), cut
+    finally:
+        cut(False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
 # ---------------------------------------------------------------------------
 # A throw-away PostgreSQL cluster (initdb + pg_ctl), as root or as a normal user
 # ---------------------------------------------------------------------------

@@ -705,20 +705,26 @@ class ReviewSession:
         The pair is first brought up to date (:meth:`_sync`); when the store cannot be
         reached the new value is kept in :attr:`unsaved` and the error raised.
         """
-        shown = self._entry(app, criterion)
-        entry = change(shown)
+        known = self._entries[app].get(criterion, ScoreEntry())
         try:
             changed, status_changed = self._sync(app)
         except StoreUnavailableError:
-            if entry != shown:
-                self._keep_unsaved(app, criterion, entry)
+            shown = self._entry(app, criterion)
+            if change(shown) != shown:
+                self._keep_unsaved(app, criterion, change(shown))
             raise
-        unchanged = entry == self._entries[app].get(criterion, ScoreEntry())
+        # Applied to the fresh value: a comment saved here keeps a score set elsewhere.
+        fresh = self._entries[app].get(criterion, ScoreEntry())
+        entry = change(self._entry(app, criterion))
+        unchanged = entry == fresh
         if (app, criterion) not in self.unsaved and unchanged:
             self._note_change(app, changed, (), status_changed)
             return None
         self._writable(app)
-        overwritten = (criterion,) if criterion in changed and not unchanged else ()
+        fields = ("score", "comment")
+        elsewhere = {f for f in fields if getattr(known, f) != getattr(fresh, f)}
+        mine = {f for f in fields if getattr(entry, f) != getattr(fresh, f)}
+        overwritten = (criterion,) if elsewhere & mine else ()
         try:
             self._write(app, criterion, entry)
         except StoreUnavailableError:

@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -224,31 +223,6 @@ def test_a_value_that_can_no_longer_be_saved_is_dropped_with_the_reason(
     with pytest.raises(ReviewError, match="提出済み"):
         tab_a.retry_unsaved()
     assert not tab_a.has_unsaved and tab_a.entry(FIRST).score == 3.0
-
-
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
-    """A database of its own on the test cluster, and ``cut(True/False)``: drop every
-    connection to it and refuse new ones, or allow them again."""
-    name = f"reviewapp_{uuid.uuid4().hex[:10]}"
-    base = sa.engine.make_url(pg_url)
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-
-    def cut(down: bool) -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if down else 'true'}")
-            if down:
-                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False), cut
-    finally:
-        cut(False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
 
 
 def test_postgres_connection_dropped_then_back(rnd: ReviewRound, pg_database: tuple[str, Callable[[bool], None]]) -> None:
