@@ -62,6 +62,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import itertools
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -176,6 +177,8 @@ def _call_later(delay: float, callback: Callable[[], None]) -> Any:
 
 #: Seconds between two retries of a save that could not reach the store (then 30 s each).
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+#: Numbers every redraw of 「保存済み」 in this kernel, so that the page sees each answer.
+_ACKS = itertools.count(1)
 #: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
 _LIVE_PANELS: weakref.WeakSet[ReviewPanel] = weakref.WeakSet()
 
@@ -478,22 +481,29 @@ class ReviewPanel:
         self._render_saved()
 
     def _render_saved(self) -> None:
-        """保存済み / 未保存 / エラー in the status bar."""
+        """保存済み / 未保存 / エラー in the status bar.
+
+        Every call changes the widget's value (a hidden counter), so the page sees that the
+        kernel answered the last key or click; the Voilà template ``shinsa`` replaces the
+        text by 「未保存（サーバーから応答がありません…）」 when no answer comes (connection lost).
+        """
+        self.saved.value = (self._saved_html()
+                            + f"<span class='shinsa-ack' data-ack='{next(_ACKS)}' hidden></span>")
+
+    def _saved_html(self) -> str:
         at = self.session.last_saved_at
         pending = any(c.pending for c in self.controls.values())
         style = "white-space:nowrap;margin-right:14px;font-weight:bold"
         if self._save_state == "offline" or self.session.has_unsaved:
-            self.saved.value = (f"<span class='shinsa-unsaved' style='{style}'>⚠ 未保存（接続を再試行中…）"
-                                f"<span style='font-weight:normal'>{len(self.session.unsaved)} 件</span></span>")
-        elif self._save_state == "error":
-            self.saved.value = f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
-        elif pending:
-            self.saved.value = f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
-        elif self._save_state == "saved" and at is not None:
-            self.saved.value = (f"<span style='{style};color:#1b7f3b'>✔ 保存済み "
-                                f"{at.astimezone(TIMEZONE):%H:%M:%S}</span>")
-        else:
-            self.saved.value = f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
+            return (f"<span class='shinsa-unsaved' style='{style}'>⚠ 未保存（接続を再試行中…）"
+                    f"<span style='font-weight:normal'>{len(self.session.unsaved)} 件</span></span>")
+        if self._save_state == "error":
+            return f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
+        if pending:
+            return f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
+        if self._save_state == "saved" and at is not None:
+            return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {at.astimezone(TIMEZONE):%H:%M:%S}</span>"
+        return f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
 
     def _typing(self, _cid: str) -> None:
         self._render_saved()

@@ -233,3 +233,33 @@ def test_dropped_database_connection_shows_unsaved_and_saves_when_back(
     expect(saved).to_contain_text("保存済み", timeout=40_000)                   # retried by itself
     expect(page.locator(".shinsa-statusbar .shinsa-error")).to_have_text("")
     assert server.cell("R1", app, crit.id) == [5.0, ""]
+
+
+@pytest.fixture
+def review_voila_alone(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> Iterator[ReviewVoila]:
+    """A Voilà of this test only (the test stops it)."""
+    base = tmp_path / "voila-alone"
+    yield from start_voila(base, demo_round_copier(base / "root"))
+
+
+def test_lost_server_connection_is_not_shown_as_saved(
+        review_voila_alone: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path) -> None:
+    server = review_voila_alone
+    crit = load_round(server.round_path).rubric.criteria[0]
+    page = pages()
+    open_as(page, server, "R6")
+    chosen(page, crit.id, 3).click()
+    saved = page.locator(".shinsa-saved")
+    expect(saved).to_contain_text("保存済み", timeout=30_000)
+    page.wait_for_timeout(5_000)                      # answered: no warning while connected
+    expect(saved).to_contain_text("保存済み")
+
+    server.process.terminate()                        # the server (and the kernel) is gone
+    server.process.wait(timeout=30)
+    box = page.locator(f".shinsa-comment-{crit.id} textarea")
+    box.click()
+    box.press_sequentially("届かない入力", delay=30)
+    expect(saved).to_contain_text("未保存（サーバーから応答がありません", timeout=15_000)
+    expect(saved).not_to_contain_text("保存済み")
+    page.locator(".shinsa-statusbar").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ui_artifacts / "02_review_voila_connection_lost.png"))

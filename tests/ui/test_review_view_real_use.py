@@ -227,3 +227,31 @@ def test_kernel_exit_saves_the_comment_still_waiting(rnd: ReviewRound, store: Sc
     score, comment = stored(store, FIRST)
     assert score != score and comment == "閉じる直前に書いた"    # no score (NaN), the comment
     assert not panel.controls[FIRST].pending
+
+
+def test_a_kernel_shut_down_saves_the_comment_still_waiting(rnd: ReviewRound, db_url: str, store: ScoreStore,
+                                                            tmp_path: Path) -> None:
+    """A real kernel (ipykernel) with a comment waiting 60 s for its save is shut down the
+    way Jupyter does (shutdown_request): the comment is in the store afterwards."""
+    from jupyter_client.manager import start_new_kernel
+
+    code = f"""
+from scoring import load_round
+from scoring.store.scores import ScoreStore
+from scoring.ui.review_view import ReviewApp
+rnd = load_round({str(rnd.path)!r})
+app = ReviewApp(rnd, ScoreStore.open(rnd, {db_url!r}), reviewer_id="R1", environ={{}}, comment_delay=60)
+control = app.panel.controls[{FIRST!r}]
+control.comment.value = "カーネル終了の直前に書いた"
+assert control.pending
+"""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        reply = kc.execute_interactive(code, timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert stored(store, FIRST) == []                 # still waiting for the debounce
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    score, comment = stored(store, FIRST)
+    assert score != score and comment == "カーネル終了の直前に書いた"
