@@ -216,6 +216,29 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
+def sqlite_locked(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """``with sqlite_locked(url):`` another process holds the SQLite store's write lock, and
+    our writers give up after 0.2 s instead of 60 s (the store is unreachable for writing)."""
+    import sqlite3
+
+    from scoring.store import scores
+
+    monkeypatch.setattr(scores, "_SQLITE_LOCK_WAIT", 0.2)
+
+    @contextlib.contextmanager
+    def locked(url: str) -> Iterator[None]:
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+
+    return locked
+
+
+@pytest.fixture
 def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
     """A PostgreSQL database of the test's own (URL) and ``cut(down)``: ``cut(True)`` drops
     every connection to it and refuses new ones (the server is unreachable for it),

@@ -158,16 +158,19 @@ def _text_html(text: object) -> str:
     return "<br>".join(esc(line) for line in str(text).splitlines())
 
 
-def _call_later(delay: float, callback: Callable[[], None]) -> Any:
+def _call_later(delay: float, callback: Callable[[], None], *, thread: bool = True) -> Any:
     """Run ``callback`` after ``delay`` seconds; returns a handle with ``cancel()``.
 
     In a kernel (or Voila) the widget callbacks run on the kernel's asyncio loop: the
     callback is scheduled on that loop, so it runs in the same thread as every other
-    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`.
+    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`,
+    or nothing (None) when ``thread`` is False.
     """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
+        if not thread:
+            return None
         timer = threading.Timer(delay, callback)
         timer.daemon = True
         timer.start()
@@ -181,15 +184,6 @@ RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 _ACKS = itertools.count(1)
 #: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
 _LIVE_PANELS: weakref.WeakSet[ReviewPanel] = weakref.WeakSet()
-
-
-def _loop_call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | None:
-    """Schedule ``callback`` on the running asyncio loop (a kernel's); None without one."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return loop.call_later(delay, callback)
 
 
 @atexit.register
@@ -759,7 +753,7 @@ class ReviewPanel:
     def _schedule_retry(self, delay: float) -> None:
         if self._retry_handle is not None or self._closed:
             return
-        self._retry_handle = _loop_call_later(delay, self._retry_tick)
+        self._retry_handle = _call_later(delay, self._retry_tick, thread=False)
 
     def _retry_tick(self) -> None:
         self._retry_handle = None
@@ -792,7 +786,7 @@ class ReviewPanel:
 
     def _schedule_poll(self) -> None:
         if self.poll_interval > 0 and not self._closed:
-            self._poll_handle = _loop_call_later(self.poll_interval, self._poll_tick)
+            self._poll_handle = _call_later(self.poll_interval, self._poll_tick, thread=False)
 
     def _poll_tick(self) -> None:
         self._poll_handle = None

@@ -10,23 +10,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import sqlite3
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from scoring import load_round
 from scoring.core.errors import ReviewError, StoreError, StoreUnavailableError
 from scoring.review.session import ExternalChange, ReviewSession, ScoreEntry
 from scoring.review.state import LastOpened, default_state_path
 from scoring.round.loader import ReviewRound
-from scoring.store import scores as scores_module
 from scoring.store.scores import NO_EVENTS, ScoreStore
 
 FIRST, SECOND = "need_pool_gap", "need_support_burden"
@@ -54,7 +51,7 @@ def cell(store: ScoreStore, application: str, criterion: str, reviewer: str = "R
     if rows.empty:
         return None
     score = rows["score"].iloc[0]
-    return (None if score != score else float(score)), str(rows["comment"].iloc[0])
+    return (None if math.isnan(score) else float(score)), str(rows["comment"].iloc[0])
 
 
 def complete(session: ReviewSession, level: float = 3) -> None:
@@ -171,24 +168,11 @@ def test_submitted_in_the_other_screen(rnd: ReviewRound, store: ScoreStore) -> N
 # --------------------------------------------------------------------------- the store unreachable
 
 
-@contextlib.contextmanager
-def sqlite_locked(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Another process holds SQLite's write lock; our writers give up after 0.2 s (not 60 s)."""
-    monkeypatch.setattr(scores_module, "_SQLITE_LOCK_WAIT", 0.2)
-    conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
-
-
 def test_locked_sqlite_keeps_the_values_unsaved_and_retries(rnd: ReviewRound, db_url: str, store: ScoreStore,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            sqlite_locked: Callable[[str], Any]) -> None:
     s = ReviewSession(rnd, store, "R1")
     s.set_score(FIRST, 3)
-    with sqlite_locked(db_url, monkeypatch):
+    with sqlite_locked(db_url):
         with pytest.raises(StoreUnavailableError, match="書き込めませんでした"):
             s.set_score(FIRST, 5)
         with pytest.raises(StoreUnavailableError):
@@ -213,10 +197,10 @@ def test_locked_sqlite_keeps_the_values_unsaved_and_retries(rnd: ReviewRound, db
 
 
 def test_a_value_that_can_no_longer_be_saved_is_dropped_with_the_reason(
-        rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]) -> None:
     tab_a, tab_b = two_screens(rnd, store)
     complete(tab_a)
-    with sqlite_locked(db_url, monkeypatch), pytest.raises(StoreUnavailableError):
+    with sqlite_locked(db_url), pytest.raises(StoreUnavailableError):
         tab_a.set_score(FIRST, 4)
     tab_b.refresh()
     tab_b.submit()                                   # meanwhile the other screen submits

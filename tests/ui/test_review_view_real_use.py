@@ -4,8 +4,7 @@ two screens of one reviewer, the store unreachable, a reload, the kernel going a
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
+import math
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 
 from scoring import load_round
 from scoring.round.loader import ReviewRound
-from scoring.store import scores as scores_module
 from scoring.store.scores import ScoreStore
 from scoring.ui import review_view
 from scoring.ui.review_view import ReviewApp, ReviewPanel
@@ -54,19 +52,6 @@ def chosen(panel: ReviewPanel, cid: str) -> list[float]:
 def stored(store: ScoreStore, cid: str, app: str = "01") -> list[Any]:
     rows = store.scores().query("reviewer == 'R1' and application == @app and criterion == @cid")
     return [*rows["score"].tolist(), *rows["comment"].tolist()]
-
-
-@contextlib.contextmanager
-def sqlite_locked(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Another process holds SQLite's write lock; writers give up after 0.2 s (not 60 s)."""
-    monkeypatch.setattr(scores_module, "_SQLITE_LOCK_WAIT", 0.2)
-    conn = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
 
 
 # --------------------------------------------------------------------------- two screens
@@ -141,10 +126,10 @@ def test_polls_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str, store: S
 
 
 def test_unreachable_store_shows_unsaved_keeps_the_values_and_retries(
-        rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]) -> None:
     panel = open_panel(rnd, store)
     panel.controls[FIRST].buttons[3.0].click()
-    with sqlite_locked(db_url, monkeypatch):
+    with sqlite_locked(db_url):
         panel.controls[FIRST].buttons[5.0].click()
         panel.controls[FIRST].comment.value = "5点の理由"
         assert "未保存（接続を再試行中…）" in panel.saved.value and "shinsa-unsaved" in panel.saved.value
@@ -162,7 +147,8 @@ def test_unreachable_store_shows_unsaved_keeps_the_values_and_retries(
 
 
 def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        sqlite_locked: Callable[[str], Any]) -> None:
     monkeypatch.setattr(review_view, "RETRY_DELAYS", (0.1, 0.2))
     seen: dict[str, Any] = {}
 
@@ -170,7 +156,7 @@ def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_ur
         s = ScoreStore.open(rnd, db_url)
         try:
             panel = open_panel(rnd, s, poll_interval=0)
-            with sqlite_locked(db_url, monkeypatch):
+            with sqlite_locked(db_url):
                 panel.controls[FIRST].buttons[4.0].click()
                 seen["during"] = "未保存（接続を再試行中…）" in panel.saved.value
                 await asyncio.sleep(0.7)                      # retries fail while locked
@@ -225,7 +211,7 @@ def test_kernel_exit_saves_the_comment_still_waiting(rnd: ReviewRound, store: Sc
     assert stored(store, FIRST) == []
     review_view._save_on_exit()                           # what atexit runs when the kernel stops
     score, comment = stored(store, FIRST)
-    assert score != score and comment == "閉じる直前に書いた"    # no score (NaN), the comment
+    assert math.isnan(score) and comment == "閉じる直前に書いた"    # no score (NaN), the comment
     assert not panel.controls[FIRST].pending
 
 
@@ -254,4 +240,4 @@ assert control.pending
         kc.stop_channels()
         km.shutdown_kernel(now=False)
     score, comment = stored(store, FIRST)
-    assert score != score and comment == "カーネル終了の直前に書いた"
+    assert math.isnan(score) and comment == "カーネル終了の直前に書いた"
