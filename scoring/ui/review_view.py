@@ -64,6 +64,7 @@ import atexit
 import functools
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -180,6 +181,8 @@ def _call_later(delay: float, callback: Callable[[], None], *, thread: bool = Tr
 
 #: Seconds between two retries of a save that could not reach the store (then 30 s each).
 RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+#: Seconds without a key or click after which the check for changes elsewhere pauses.
+POLL_IDLE_LIMIT = 3600.0
 #: Numbers every redraw of 「保存済み」 in this kernel, so that the page sees each answer.
 _ACKS = itertools.count(1)
 #: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
@@ -374,6 +377,7 @@ class ReviewPanel:
         self._retries = 0
         self._retry_handle: asyncio.TimerHandle | None = None
         self._poll_handle: asyncio.TimerHandle | None = None
+        self._active_at = time.monotonic()
 
         self.progress_text = w.HTML()
         self.progress_text.add_class("shinsa-progress-text")
@@ -500,6 +504,7 @@ class ReviewPanel:
         return f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
 
     def _typing(self, _cid: str) -> None:
+        self._touch()
         self._render_saved()
 
     def flush_comments(self) -> None:
@@ -684,6 +689,7 @@ class ReviewPanel:
 
     def _saving(self, cid: str, save: Callable[[], Any]) -> None:
         """Run one save; on failure show why, and keep and retry what could not reach the store."""
+        self._touch()
         try:
             saved = save()
         except StoreUnavailableError as exc:
@@ -785,12 +791,19 @@ class ReviewPanel:
         return True
 
     def _schedule_poll(self) -> None:
-        if self.poll_interval > 0 and not self._closed:
+        if self.poll_interval > 0 and not self._closed and self._poll_handle is None:
             self._poll_handle = _call_later(self.poll_interval, self._poll_tick, thread=False)
+
+    def _touch(self) -> None:
+        """A key or click of the reviewer: the page is in use (polling goes on, or starts again)."""
+        self._active_at = time.monotonic()
+        self._schedule_poll()
 
     def _poll_tick(self) -> None:
         self._poll_handle = None
-        if self._closed:
+        # A page closed without telling the kernel (Voilà keeps it until culled) stops
+        # asking after POLL_IDLE_LIMIT seconds without a key or click; the next one restarts it.
+        if self._closed or time.monotonic() - self._active_at > POLL_IDLE_LIMIT:
             return
         try:
             self.check_now()
@@ -848,6 +861,7 @@ class ReviewPanel:
 
     @guarded
     def _submit(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         app = self.session.current
         self.session.submit()
@@ -860,6 +874,7 @@ class ReviewPanel:
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         self.session.prev()
         self.clear_error()
@@ -868,6 +883,7 @@ class ReviewPanel:
 
     @guarded
     def _next(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         self.session.next()
         self.clear_error()
@@ -878,6 +894,7 @@ class ReviewPanel:
     def _jumped(self, change: Mapping[str, Any]) -> None:
         if self._syncing or change["new"] is None or change["new"] == self.session.current:
             return
+        self._touch()
         self.flush_comments()
         self.session.go(str(change["new"]))
         self.clear_error()

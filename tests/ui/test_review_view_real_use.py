@@ -122,6 +122,34 @@ def test_polls_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str, store: S
     assert seen == {"notice": True, "chosen": [5.0], "closed": True}
 
 
+def test_polling_pauses_on_an_idle_page_and_resumes_on_the_next_click(
+        rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page closed without telling the kernel must not poll the database for ever."""
+    monkeypatch.setattr(review_view, "POLL_IDLE_LIMIT", 0.3)
+    seen: dict[str, Any] = {}
+
+    async def idle_then_back() -> None:
+        s = ScoreStore.open(rnd, db_url)
+        try:
+            tab_a = open_panel(rnd, s, poll_interval=0.1)
+            await asyncio.sleep(0.8)
+            seen["paused"] = tab_a._poll_handle is None
+            store.record("R1", "01", FIRST, 5)
+            await asyncio.sleep(0.3)
+            seen["unnoticed"] = tab_a.notice.value == ""
+            tab_a.controls[SECOND].buttons[2.0].click()     # back at work: its save reloads, polling resumes
+            seen["noticed"] = "別の画面で変更されました" in tab_a.notice.value and chosen(tab_a, FIRST) == [5.0]
+            seen["polling"] = tab_a._poll_handle is not None
+            tab_a.close()
+        finally:
+            s.close()
+
+    t = threading.Thread(target=asyncio.run, args=(idle_then_back(),))
+    t.start()
+    t.join(20)
+    assert seen == {"paused": True, "unnoticed": True, "noticed": True, "polling": True}
+
+
 # --------------------------------------------------------------------------- the store unreachable
 
 
