@@ -794,6 +794,27 @@ class ReviewSession:
         self._note_change(app, changed, (), status_changed)
         return self.last_change
 
+    def unsaved_rows(self) -> list[dict[str, Any]]:
+        """:attr:`unsaved` as plain rows (application, criterion, score, comment), oldest first."""
+        return [{"application": a, "criterion": c, "score": e.score, "comment": e.comment}
+                for (a, c), e in self.unsaved.items()]
+
+    def restore_unsaved(self, rows: list[dict[str, Any]]) -> int:
+        """Take back values kept unsaved by an earlier session (a reload, a new kernel);
+        :meth:`retry_unsaved` then saves them. Rows for applications or criteria that are
+        not this reviewer's, or scores off the scale, are ignored. Returns how many were taken."""
+        taken = 0
+        for row in rows:
+            app, cid = str(row.get("application")), str(row.get("criterion"))
+            score = _clean_score(row.get("score"))
+            if app not in self._entries or cid not in {c.id for c in self.criteria}:
+                continue
+            if score is not None and not self._criterion(cid).is_allowed(score):
+                continue
+            self._keep_unsaved(app, cid, ScoreEntry(score, _clean_text(row.get("comment"))))
+            taken += 1
+        return taken
+
     def retry_unsaved(self) -> int:
         """Save every value kept in :attr:`unsaved`, oldest first; returns how many were saved.
 

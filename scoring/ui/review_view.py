@@ -32,7 +32,7 @@ Interactive widgets carry stable CSS classes (``add_class``) as hooks for browse
 
 Real use (issue 9)
     *Reload.* Voilà starts a new kernel on every reload: the app reopens the application the
-    reviewer had open (:class:`scoring.review.state.LastOpened`, a file in the user's home,
+    reviewer had open (:class:`scoring.review.state.ReviewState`, a file in the user's home,
     not the event log) with its saved scores and comments. A comment still waiting for its
     debounced save is saved when the kernel shuts down (Voilà shuts it down on reload).
 
@@ -84,7 +84,7 @@ from ..review.session import (
     format_level,
     identify_reviewer,
 )
-from ..review.state import LastOpened
+from ..review.state import ReviewState
 from ..store.scores import ScoreStore
 from .widgets import error_message, esc, guarded
 
@@ -361,15 +361,15 @@ class ReviewPanel:
         Seconds after the last key before a comment is saved (0: at once; tests).
     poll_interval : float
         Seconds between two checks for changes made elsewhere (another tab); 0: none.
-    last_opened : LastOpened, optional
+    state : ReviewState, optional
         Where the application the reviewer opens is remembered (for a reload).
     """
 
     def __init__(self, session: ReviewSession, *, comment_delay: float = 0.8, poll_interval: float = 3.0,
-                 last_opened: LastOpened | None = None) -> None:
+                 state: ReviewState | None = None) -> None:
         self.session = session
         self.poll_interval = float(poll_interval)
-        self.last_opened = last_opened
+        self.state = state
         self._syncing = False
         self._save_state = ""  # "", "saved", "pending", "error", "offline"
         self._chart_counts: pd.Series | None = None
@@ -461,6 +461,10 @@ class ReviewPanel:
         self._remember()
         _LIVE_PANELS.add(self)
         self._schedule_poll()
+        if session.has_unsaved:  # kept by an earlier page or kernel: save them now
+            self._save_state = "offline"
+            self._render_saved()
+            self._schedule_retry(0.0)
 
     # ------------------------------------------------------------------ display
 
@@ -704,6 +708,7 @@ class ReviewPanel:
             raise
         if self.session.has_unsaved:  # saved now, but older values still wait for the store
             self._schedule_retry(0.0)
+        self._keep_unsaved()
         self._after_save(cid, saved is not None)
 
     def _after_save(self, cid: str, saved: bool) -> None:
@@ -747,6 +752,7 @@ class ReviewPanel:
     def _offline(self, exc: StoreUnavailableError) -> None:
         """A save could not reach the store: say so prominently and retry with backoff."""
         self._save_state = "offline"
+        self._keep_unsaved()
         delay = RETRY_DELAYS[min(self._retries, len(RETRY_DELAYS) - 1)]
         self.error.value = (
             "<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
@@ -782,6 +788,7 @@ class ReviewPanel:
             self.render()
             raise
         self._retries = 0
+        self._keep_unsaved()
         self.clear_error()
         self._save_state = "saved"
         if not self._show_change():
@@ -842,6 +849,7 @@ class ReviewPanel:
                 self.session.retry_unsaved()
             except Exception:  # noqa: BLE001, S110 - nothing left to show it on
                 pass
+        self._keep_unsaved()
 
     def close(self) -> None:
         """Stop the timers (the panel is replaced or the screen closed); waiting comments are saved."""
@@ -853,11 +861,17 @@ class ReviewPanel:
         self._poll_handle = self._retry_handle = None
         _LIVE_PANELS.discard(self)
 
+    def _keep_unsaved(self) -> None:
+        """Write what waits for the store into the reviewer's state file (a reload or a new
+        kernel takes it back); emptied once everything is saved."""
+        if self.state is not None:
+            self.state.set_unsaved(self.session.reviewer, self.session.unsaved_rows())
+
     def _remember(self) -> None:
         """Note the open application for the next reload (never stops scoring if it fails)."""
         app = self.session.current
-        if self.last_opened is not None and app is not None:
-            self.last_opened.set(self.session.reviewer, app)
+        if self.state is not None and app is not None:
+            self.state.set(self.session.reviewer, app)
 
     @guarded
     def _submit(self, _button: w.Button | None = None) -> None:
@@ -940,7 +954,7 @@ class ReviewApp:
         self.round = rnd
         self.comment_delay = comment_delay
         self.poll_interval = poll_interval
-        self.last_opened = LastOpened(getattr(rnd, "path", "."), state_path)
+        self.state = ReviewState(getattr(rnd, "path", "."), state_path)
         self.store = store
         self.panel: ReviewPanel | None = None
         self.identity: ReviewerIdentity | None = None
@@ -1040,11 +1054,12 @@ class ReviewApp:
     def _open_panel(self, reviewer_id: str) -> None:
         self._close_panel()
         session = ReviewSession(self.round, self.store, reviewer_id)
-        last = self.last_opened.get(reviewer_id)
+        last = self.state.get(reviewer_id)
         if last is not None and last in session.applications:
             session.go(last)  # where the reviewer left off (a reload starts a new kernel)
+        session.restore_unsaved(self.state.unsaved(reviewer_id))  # what an earlier page could not save
         self.panel = ReviewPanel(session, comment_delay=self.comment_delay, poll_interval=self.poll_interval,
-                                 last_opened=self.last_opened)
+                                 state=self.state)
         self.body.children = [self.panel.widget]
 
     def _close_panel(self) -> None:

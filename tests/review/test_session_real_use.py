@@ -5,7 +5,7 @@
 * the store unreachable (a SQLite database locked by another writer, a PostgreSQL
   connection dropped and refused): the value is kept unsaved, nothing is written, and
   :meth:`ReviewSession.retry_unsaved` saves everything once the store answers;
-* where the reviewer left off (:class:`scoring.review.state.LastOpened`).
+* where the reviewer left off (:class:`scoring.review.state.ReviewState`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from scoring import load_round
 from scoring.core.errors import ReviewError, StoreError, StoreUnavailableError
 from scoring.review.session import ExternalChange, ReviewSession, ScoreEntry
-from scoring.review.state import LastOpened, default_state_path
+from scoring.review.state import ReviewState, default_state_path
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import NO_EVENTS, ScoreStore
 
@@ -230,14 +230,14 @@ def test_postgres_connection_dropped_then_back(rnd: ReviewRound, pg_database: tu
 # --------------------------------------------------------------------------- where the reviewer left off
 
 
-def test_last_opened_is_remembered_per_round_and_reviewer(tmp_path: Path) -> None:
+def test_state_is_remembered_per_round_and_reviewer(tmp_path: Path) -> None:
     path = tmp_path / "home" / ".shinsa" / "review_state.json"
-    a = LastOpened(tmp_path / "round-a", path)
+    a = ReviewState(tmp_path / "round-a", path)
     assert a.get("R1") is None
     assert a.set("R1", "13") and a.set("R2", "02")
-    assert LastOpened(tmp_path / "round-a", path).get("R1") == "13"
-    assert LastOpened(tmp_path / "round-a" / ".." / "round-a", path).get("R2") == "02"
-    assert LastOpened(tmp_path / "round-b", path).get("R1") is None
+    assert ReviewState(tmp_path / "round-a", path).get("R1") == "13"
+    assert ReviewState(tmp_path / "round-a" / ".." / "round-a", path).get("R2") == "02"
+    assert ReviewState(tmp_path / "round-b", path).get("R1") is None
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["version"] == 1 and data["rounds"][str((tmp_path / "round-a").resolve())]["R1"]["application"] == "13"
     dt.datetime.fromisoformat(data["rounds"][str((tmp_path / "round-a").resolve())]["R1"]["updated_at"])
@@ -247,14 +247,39 @@ def test_last_opened_is_remembered_per_round_and_reviewer(tmp_path: Path) -> Non
 def test_a_broken_or_unwritable_state_file_never_stops_scoring(tmp_path: Path) -> None:
     path = tmp_path / "review_state.json"
     path.write_text("{これは JSON ではない", encoding="utf-8")
-    last = LastOpened(tmp_path, path)
+    last = ReviewState(tmp_path, path)
     assert last.get("R1") is None
     assert last.set("R1", "01") and last.get("R1") == "01"     # replaced by a good file
     path.write_text(json.dumps({"version": 1, "rounds": {str(tmp_path.resolve()): {"R1": "01"}}}), encoding="utf-8")
     assert last.get("R1") is None
-    blocked = LastOpened(tmp_path, tmp_path / "a-file" / "review_state.json")
+    blocked = ReviewState(tmp_path, tmp_path / "a-file" / "review_state.json")
     (tmp_path / "a-file").write_text("", encoding="utf-8")          # its folder cannot be made
     assert blocked.set("R1", "01") is False and blocked.get("R1") is None
+
+
+def test_unsaved_values_are_kept_in_the_state_file_and_taken_back(rnd: ReviewRound, store: ScoreStore,
+                                                                  tmp_path: Path) -> None:
+    state = ReviewState(rnd.path, tmp_path / "review_state.json")
+    rows = [{"application": "02", "criterion": FIRST, "score": 4.0, "comment": "理由"},
+            {"application": "02", "criterion": SECOND, "score": None, "comment": "コメントだけ"}]
+    assert state.set("R1", "02") and state.set_unsaved("R1", rows)
+    assert state.get("R1") == "02" and state.unsaved("R1") == rows and state.unsaved("R2") == []
+    # What a broken or hostile file may hold is left out.
+    bad = [*rows, {"application": "02", "criterion": FIRST, "score": "4"}, "x",
+           {"application": "02", "criterion": FIRST, "score": True, "comment": ""}]
+    raw = json.loads(state.path.read_text(encoding="utf-8"))
+    raw["rounds"][state.round_key]["R1"]["unsaved"] = bad
+    state.path.write_text(json.dumps(raw), encoding="utf-8")
+    assert state.unsaved("R1") == rows
+    s = ReviewSession(rnd, store, "R1")
+    extra = [{"application": "99", "criterion": FIRST, "score": 3.0, "comment": ""},      # not an application
+             {"application": "02", "criterion": "nope", "score": 3.0, "comment": ""},   # not a criterion
+             {"application": "02", "criterion": FIRST, "score": 2.5, "comment": ""}]    # off the scale
+    assert s.restore_unsaved(state.unsaved("R1") + extra) == 2
+    assert s.entry(FIRST, "02") == ScoreEntry(4.0, "理由") and s.unsaved_rows() == rows
+    assert store.scores().empty                                   # taken back, not yet saved
+    assert s.retry_unsaved() == 2 and cell(store, "02", SECOND) == (None, "コメントだけ")
+    assert state.set_unsaved("R1", []) and state.unsaved("R1") == [] and state.get("R1") == "02"
 
 
 def test_default_state_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ two screens of one reviewer, the store unreachable, a reload, the kernel going a
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 from collections.abc import Callable, Iterator
@@ -172,6 +173,26 @@ def test_unreachable_store_shows_unsaved_keeps_the_values_and_retries(
     assert stored(store, FIRST) == [5.0, "5点の理由"]
     assert "保存済み" in panel.saved.value and panel.error.value == ""
     assert chosen(panel, FIRST) == [5.0]
+
+
+def test_values_not_saved_survive_a_new_kernel(rnd: ReviewRound, db_url: str, store: ScoreStore,
+                                               sqlite_locked: Callable[[str], Any], tmp_path: Path) -> None:
+    state = tmp_path / "review_state.json"
+    with sqlite_locked(db_url):
+        panel = open_panel(rnd, store, state_path=state)
+        panel.controls[FIRST].buttons[4.0].click()
+        panel.controls[FIRST].comment.value = "接続が切れている間に書いた"
+        assert panel.session.has_unsaved
+        # The page is reloaded, or the kernel dies: a new one takes the values back.
+        again = open_panel(rnd, store, state_path=state)
+        assert "未保存（接続を再試行中…）" in again.saved.value
+        assert chosen(again, FIRST) == [4.0]
+        assert again.controls[FIRST].comment.value == "接続が切れている間に書いた"
+        panel.close()
+    assert again.retry_now() is True
+    assert stored(store, FIRST) == [4.0, "接続が切れている間に書いた"]
+    assert "保存済み" in again.saved.value
+    assert json.loads(state.read_text(encoding="utf-8"))["rounds"][str(rnd.path.resolve())]["R1"]["unsaved"] == []
 
 
 def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str,
