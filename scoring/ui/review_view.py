@@ -45,7 +45,8 @@ Real use (issue 9)
     *Store unreachable.* A save that fails with
     :class:`~scoring.core.errors.StoreUnavailableError` keeps the value in the widgets,
     shows 「未保存（接続を再試行中…）」 in red and retries after 1, 2, 4 … 30 s until the
-    store answers; then 「保存済み」. Nothing entered is dropped.
+    store answers; then 「保存済み」. Nothing entered is dropped: the waiting values are also
+    written to the reviewer's state file, and a reload or a new kernel takes them back.
 
     The timers run on the kernel's asyncio loop (ipykernel, in JupyterLab and Voilà alike);
     without a running loop (plain Python, unit tests) there is no polling and no automatic
