@@ -133,6 +133,9 @@ def open_as(page: Any, server: ReviewVoila, reviewer: str, *, reload: bool = Fal
     else:
         page.goto(f"{server.url}/", wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
     select = page.locator(".shinsa-reviewer-select select")
+    select.or_(page.get_by_text("Internal Server Error")).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    if "Internal Server Error" in page.title() + page.locator("body").inner_text()[:200]:
+        pytest.fail(f"Voilà がページを作れませんでした（500）。Voilà のログ（末尾）:\n{server.log_tail()}")
     expect(select).to_be_enabled(timeout=PAGE_TIMEOUT_MS)
     labels = select.locator("option").all_inner_texts()
     index = next(i for i, text in enumerate(labels) if text.replace("\u00a0", " ").startswith(f"{reviewer} "))
