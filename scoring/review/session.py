@@ -710,8 +710,9 @@ class ReviewSession:
             changed, status_changed = self._sync(app)
         except StoreUnavailableError:
             shown = self._entry(app, criterion)
-            if change(shown) != shown:
-                self._keep_unsaved(app, criterion, change(shown))
+            if change(shown) == shown:
+                return None  # nothing new to save, nothing to lose
+            self._keep_unsaved(app, criterion, change(shown))
             raise
         # Applied to the fresh value: a comment saved here keeps a score set elsewhere.
         fresh = self._entries[app].get(criterion, ScoreEntry())

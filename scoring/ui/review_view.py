@@ -777,6 +777,10 @@ class ReviewPanel:
     def retry_now(self) -> bool:
         """Try again to save every value kept unsaved; True when none is left."""
         if not self.session.has_unsaved:
+            if self._save_state == "offline":
+                self._save_state = "saved" if self.session.last_saved_at is not None else ""
+                self.clear_error()
+                self._render_saved()
             return True
         try:
             self.session.retry_unsaved()
@@ -785,8 +789,13 @@ class ReviewPanel:
             self._offline(exc)
             return False
         except Exception:
-            self._save_state = "error"
-            self.render()
+            self._save_state = "error"  # that value was dropped (the message says why)
+            self._keep_unsaved()
+            for cid in self.controls:
+                self._render_criterion(cid)
+            self._render_state()
+            if self.session.has_unsaved:
+                self._schedule_retry(0.0)  # the others are still to be saved
             raise
         self._retries = 0
         self._keep_unsaved()

@@ -195,6 +195,29 @@ def test_values_not_saved_survive_a_new_kernel(rnd: ReviewRound, db_url: str, st
     assert json.loads(state.read_text(encoding="utf-8"))["rounds"][str(rnd.path.resolve())]["R1"]["unsaved"] == []
 
 
+def test_a_kept_value_that_can_no_longer_be_saved_is_reported_and_the_others_saved(
+        rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    from scoring.review.state import ReviewState
+
+    state_path = tmp_path / "review_state.json"
+    for c in rnd.rubric.criteria:                      # 01 is submitted meanwhile (another screen)
+        store.record("R1", "01", c.id, 3)
+    store.submit("R1", "01")
+    ReviewState(rnd.path, state_path).set_unsaved("R1", [
+        {"application": "01", "criterion": FIRST, "score": 4.0, "comment": ""},
+        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}])
+    panel = open_panel(rnd, store, state_path=state_path)
+    assert "未保存（接続を再試行中…）" in panel.saved.value and "2 件" in panel.saved.value
+    assert panel.retry_now() is None                   # shown, not raised
+    assert "提出済み" in panel.error.value and "1 件" in panel.saved.value    # the other still waits
+    assert panel.session.unsaved_rows() == [
+        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}]
+    assert ReviewState(rnd.path, state_path).unsaved("R1") == panel.session.unsaved_rows()
+    assert panel.retry_now() is True
+    assert stored(store, FIRST, "02") == [2.0, "残っていた値"] and stored(store, FIRST, "01") == [3.0, ""]
+    assert "保存済み" in panel.saved.value and ReviewState(rnd.path, state_path).unsaved("R1") == []
+
+
 def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str,
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         sqlite_locked: Callable[[str], Any]) -> None:
