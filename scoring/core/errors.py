@@ -20,6 +20,9 @@ ScoreTableError       a score table given to a function is not in the        2
 SigningError          the signing key is missing, unsafe or not a key        2
 ====================  =====================================================  =========
 
+:class:`StoreUnavailableError` (a :class:`StoreError`) says the store could not be reached
+just now (connection dropped, database locked): nothing was written and trying again may work.
+
 Exit code 1 is kept for "the command ran and found problems" (``validate``, ``audit``,
 ``sheets import``), 0 for success. Any other exception is a bug: the CLI prints a
 one-line Japanese message and exits 2 (``--debug`` shows the traceback).
@@ -46,6 +49,7 @@ __all__ = [
     "SigningError",
     "ShinsaError",
     "StoreError",
+    "StoreUnavailableError",
 ]
 
 
@@ -97,6 +101,12 @@ class StoreError(ShinsaError):
     def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
         super().__init__(message)
         self.problems: list[str] = list(problems) if problems is not None else [message]
+
+
+class StoreUnavailableError(StoreError):
+    """The store could not be reached (connection dropped, server down, database locked or
+    not writable just now). Nothing was written; the same operation may succeed later, so
+    the reviewer's screen keeps the values and retries (:mod:`scoring.ui.review_view`)."""
 
 
 class ReviewError(ShinsaError):

@@ -54,7 +54,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
 from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, STATUS_COLUMNS
-from ..core.errors import ShinsaError, StoreError
+from ..core.errors import ShinsaError, StoreError, StoreUnavailableError
 from ..core.schema import SCORE_COLUMNS
 from ..core.signing import load_key
 from .checkpoints import (
@@ -103,8 +103,10 @@ __all__ = [
     "SOURCES",
     "STATUSES",
     "STATUS_COLUMNS",
+    "PairVersion",
     "ScoreStore",
     "StoreError",
+    "StoreUnavailableError",
     "default_url",
     "event_hash",
 ]
@@ -288,6 +290,19 @@ class _Tx:
             self.conn.execute(_Q_INSERT, self.pending)
             self.conn.execute(_Q_MOVE_HEAD, head)
         self.pending = []
+
+
+class PairVersion(NamedTuple):
+    """Which events a (reviewer, application) pair has: their number and the last one's id
+    and hash (:meth:`ScoreStore.pair_versions`). Any new event of the pair changes it."""
+
+    events: int
+    last_id: int
+    last_hash: str
+
+
+#: The version of a pair without events.
+NO_EVENTS = PairVersion(0, 0, GENESIS_HASH)
 
 
 class ScoreStore:
@@ -486,8 +501,10 @@ class ScoreStore:
                     conn.info[_WRITE_FLAG] = True
                 with conn.begin():
                     yield conn
-        except (sa.exc.OperationalError, sqlite3.OperationalError) as e:
-            raise StoreError(f"採点データベース（{self.url}）に書き込めませんでした: {_short(e)}。"
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sqlite3.OperationalError) as e:
+            # Connection dropped, server down, database locked or not writable: nothing was
+            # written and a later try may work (the reviewer's screen retries).
+            raise StoreUnavailableError(f"採点データベース（{self.url}）に書き込めませんでした: {_short(e)}。"
                              "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。") from e
         except sa.exc.DBAPIError as e:
             if getattr(e.orig, "sqlstate", None) == _PG_REFUSED:
@@ -1137,6 +1154,32 @@ class ScoreStore:
             elif kind == "reopen" or status == "未着手":
                 status = "下書き"
         return status
+
+    def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]:
+        """The :class:`PairVersion` of each of a reviewer's pairs that has events.
+
+        One cheap query; a screen compares it with what it loaded to notice a change made
+        elsewhere (another browser tab of the same reviewer). Only ``reviewer``'s rows are
+        read. ``application`` limits it to one pair.
+        """
+        q = (sa.select(_events.c.application, sa.func.count().label("n"), sa.func.max(_events.c.id).label("last"))
+             .where(_events.c.reviewer == reviewer, _events.c.kind.in_(_PAIR_KINDS))
+             .group_by(_events.c.application))
+        if application is not None:
+            q = q.where(_events.c.application == application)
+        agg = q.subquery()
+        joined = (sa.select(agg.c.application, agg.c.n, agg.c.last, _events.c.hash)
+                  .join_from(agg, _events, _events.c.id == agg.c.last))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(joined).all()
+        return {str(a): PairVersion(int(n), int(last), str(h)) for a, n, last, h in rows}
+
+    def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]:
+        """The current score and comment of each criterion of one pair that has a score event
+        (``{criterion: (score or None, comment)}``); only ``reviewer``'s rows are read."""
+        with self._transaction(write=False) as conn:
+            cells = self._cells(conn, reviewer, application)
+        return {c: (None if v is None or _is_missing(v) else float(v), m or "") for c, (v, m) in cells.items()}
 
     def statuses(self) -> pd.DataFrame:
         """Status of every assigned pair and every pair with events.
