@@ -61,7 +61,7 @@ db-setup --round DIR --admin-url URL [--credentials-dir DIR]
     ``<hub_user>.url`` file (mode 0600) per account.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
-sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
+sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] [--submit] FILE...
     Validate returned 採点表 (each file all-or-nothing; signed manifest) and import the
     cells each sheet changed since its export; print a per-cell Japanese error list, and
     the diff of cells changed in the store meanwhile (the file is then stopped unless
@@ -475,7 +475,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     store = ScoreStore.open(rnd, args.db)
     try:
         report = import_sheets(rnd, args.files, store, reviewer=args.reviewer, overwrite=args.overwrite,
-                               reason=args.reason)
+                               reason=args.reason, submit=args.submit)
     finally:
         store.close()
     failed = set(report.loc[report["severity"] == "error", "file"])
@@ -742,6 +742,8 @@ def _parser() -> argparse.ArgumentParser:
     si.add_argument("--overwrite", action="store_true",
                     help="書き出し後に採点データベースで変更されたセルも採点表の値で上書きする（--reason が必要）")
     si.add_argument("--reason", default=None, metavar="TEXT", help="上書きの理由（採点の記録に残る。120 文字まで）")
+    si.add_argument("--submit", action="store_true",
+                    help="審査員の最終的な回答として、すべての項目を採点した応募を提出済にする（以後は変更できない）")
     si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
     si.set_defaults(func=_cmd_sheets_import)
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
