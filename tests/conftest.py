@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 from pgcluster import PgClusterError, find_pg_bindir, temp_pg_cluster
+from roundcopy import copy_demo_round
 
 from scoring.intake.template import example_values, write_template
 
@@ -115,24 +115,6 @@ def review_state_of_the_test(tmp_path_factory: pytest.TempPathFactory,
     path = tmp_path_factory.mktemp("review-state") / "review_state.json"
     monkeypatch.setenv("SHINSA_STATE_FILE", str(path))
     return path
-
-
-def copy_demo_round(dest: Path) -> Path:
-    """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
-
-    The layout is kept because round.yaml names its rubric by a relative path
-    (``../../rubrics/...``). A score database in the demo folder is not copied.
-    Returns the copied round folder.
-    """
-    from scoring import DEMO_ROUND
-    from scoring.core.paths import PROJECT_DIR
-
-    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__")
-    round_dir = dest / "data" / "demo"
-    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
-    if not (dest / "rubrics").exists():
-        shutil.copytree(PROJECT_DIR / "rubrics", dest / "rubrics")
-    return round_dir
 
 
 @pytest.fixture
