@@ -106,6 +106,10 @@ class RoundConfig(_Strict):
     #: The committee material names reviewers in the 講評コメント / 未提出 section only when
     #: true; by default they are 審査員A, B, … (a stable mapping per round).
     show_reviewer_names: bool = False
+    #: Count draft (下書き, not submitted) scores in the combination, the selection and the
+    #: committee material. Off by default: only 提出済 scores count; when on, every
+    #: committee output shows a warning with the number of drafts counted.
+    include_drafts: bool = False
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod

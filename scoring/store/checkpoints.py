@@ -91,12 +91,13 @@ __all__ = [
 CHECKPOINT_FILENAME = "checkpoints.jsonl"
 #: Why a checkpoint was written.
 REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "report")
-REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "report": "資料の作成"}
+REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "report": "資料の作成",
+             "revise": "協議後の修正"}
 _VERSION = 1
 _RECEIPT_HEX = 16
 _DIGEST_HEX = 12
-_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "score": "点数"}
-_COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "submitted_pairs")
+_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "score": "点数", "revise": "協議後の修正"}
+_COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "revise", "submitted_pairs")
 
 
 def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
@@ -385,11 +386,11 @@ def current_cells(events: Sequence[Mapping[str, Any]], reviewer: str, applicatio
 def must_be_anchored(ev: Mapping[str, Any]) -> bool:
     """Events whose operation always writes a checkpoint (so one must follow them).
 
-    Submissions, reopenings and decisions. Imported scores are anchored by the checkpoint
+    Submissions, reopenings, decisions and second-stage revisions. Imported scores are anchored by the checkpoint
     of their batch (``record_many``), but single scores may carry any source, so a score
     event never needs one.
     """
-    return ev["kind"] in ("submit", "reopen", "decision")
+    return ev["kind"] in ("submit", "reopen", "decision", "revise")
 
 
 def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
