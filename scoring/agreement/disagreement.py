@@ -428,15 +428,16 @@ def discussion_list(
         total = pd.Series(comb.to_numpy(dtype="float64"), index=keys).reindex(apps)
     else:
         total = totals.groupby("application", sort=False)["total"].mean().reindex(apps).astype("float64")
-    rk = (rank_totals(total) if rank is None else
-          pd.Series(pd.array(rank, dtype="Int64"), index=rank.index.astype(str)).reindex(apps)).astype("Float64")
+    given = rank_totals(total) if rank is None else pd.Series(rank.to_numpy(), index=rank.index.astype(str))
+    rk = pd.to_numeric(given.reindex(apps), errors="coerce").astype("float64")
     p = (pd.Series(np.nan, index=apps, dtype="float64") if p_selected is None else
          pd.Series(p_selected.to_numpy(dtype="float64"), index=p_selected.index.astype(str)).reindex(apps))
     spread = residual_spread(scored, rubric).reindex(apps)
+    gap_crit = spread["gap_criterion"].fillna("").astype(str)
     rows = []
     for a in apps:
         reasons: list[str] = []
-        r = float(rk.at[a]) if pd.notna(rk.at[a]) else float("nan")
+        r = float(cast(float, rk.at[a]))
         t = float(cast(float, total.at[a]))
         pa = float(cast(float, p.at[a]))
         in_band = bool(np.isfinite(pa) and lo - _EPS <= pa <= hi + _EPS)
@@ -454,14 +455,14 @@ def discussion_list(
             reasons.append(f"選定ライン付近（{'・'.join(what)}）")
         ratio = float(cast(float, spread.at[a, "spread_ratio"]))
         gl = float(cast(float, spread.at[a, "gap_levels"]))
-        gc = spread.at[a, "gap_criterion"]
+        gc = str(gap_crit.at[a])
         wide = bool(np.isfinite(ratio) and ratio >= spread_ratio - _EPS)
         far = bool(np.isfinite(gl) and gl >= gap - _EPS)
         disagree_flag = wide or far
         if disagree_flag:
             head = (f"審査員の甘辛では説明できない意見の違い（ばらつきが各審査員のふだんの {ratio:.1f} 倍）" if wide
                     else f"審査員の甘辛を除いても1つの評価項目で{_fmt(gl)}段階の差")
-            reasons.append(f"{head}: {_label(str(gc), rubric)}: {_raw_text(scored, a, str(gc), reviewer_labels)}（素点）")
+            reasons.append(f"{head}: {_label(gc, rubric)}: {_raw_text(scored, a, gc, reviewer_labels)}（素点）")
         n_rev = int(n_complete.get(a, 0))
         few_flag = n_rev < min_reviewers
         if few_flag:
@@ -471,7 +472,7 @@ def discussion_list(
                 "application": a, "reason": "；".join(reasons), "n_reasons": len(reasons),
                 "border_flag": border_flag, "disagree_flag": disagree_flag, "few_flag": few_flag,
                 "total": t, "rank": r, "p_selected": pa, "spread_ratio": ratio, "gap_levels": gl,
-                "gap_criterion": "" if pd.isna(gc) else str(gc),
+                "gap_criterion": gc,
             })
     out = pd.DataFrame(rows, columns=list(DISCUSSION_COLUMNS))
     if len(out):

@@ -165,7 +165,7 @@ def test_a_revision_is_shown_with_both_stages_and_the_totals_use_it(rd: Path, tm
 
 def test_deciding_needs_a_reason_for_every_difference(rd: Path, committee: Committee) -> None:
     proposal = committee.selected
-    other = [a for a in committee.ranked.index if a not in proposal and committee.ranked.at[a, "status"] != "対象外"][0]
+    other = next(a for a in committee.ranked.index if a not in proposal and committee.ranked.at[a, "status"] != "対象外")
     chosen = [*proposal[:-1], other]
     with pytest.raises(ValueError) as e:
         record_committee_decision(rd, chosen, by="委員長（架空）")

@@ -21,14 +21,13 @@ import pytest
 import yaml
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from scoring.core.columns import review_rank
-
 from scoring import load_round
 from scoring.analysis.committee import build_committee
 from scoring.analysis.status import flag_with_reason
 from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remainder
 from scoring.combine.combiners import DEFAULT_METHOD, Combiner, combine
 from scoring.config.rubric import Rubric, load_rubric, rubric_from_dict
+from scoring.core.columns import review_rank
 from scoring.core.paths import PROJECT_DIR
 from scoring.core.settings import canonical_json, score_fingerprint, settings_hash
 from scoring.demo.simulate import write_demo_scores
