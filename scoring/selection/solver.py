@@ -65,7 +65,6 @@ and at 220 applications every gap against a MILP with the applicant forced in.
 from __future__ import annotations
 
 import bisect
-
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
