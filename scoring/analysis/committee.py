@@ -240,10 +240,17 @@ class Committee:
         return "・".join(self.name(a) for a in ids) or "（なし）"
 
     @property
+    def notices(self) -> list[str]:
+        """Information shown under the warnings (not a warning): drafts that exist but are not counted."""
+        if self.drafts.get("n_scores") and not self.drafts.get("included"):
+            return [drafts_message(self.drafts)]
+        return []
+
+    @property
     def all_warnings(self) -> list[str]:
         """Warnings to show at the top of every committee output, most important first."""
         out = list(self.decision_warnings)
-        if self.drafts.get("n_scores"):
+        if self.drafts.get("included") and self.drafts.get("n_scores"):
             out.append(drafts_message(self.drafts))
         if self.selection_error:
             out.append("選定案を作れません。" + self.selection_error)

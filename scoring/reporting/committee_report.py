@@ -493,9 +493,11 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     out: list[Block] = []
     if key == "summary":
         summ = tables["概要"]
-        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", *_TECHNICAL))]
+        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", "お知らせ", *_TECHNICAL))]
         if c.all_warnings:
             out.append({"kind": "alert", "title": "注意", "entries": list(c.all_warnings)})
+        for notice in c.notices:
+            out.append(_p(notice, "lead"))
         out.append(_kv(summ))
     elif key == "ranked":
         t = tables["順位"]

@@ -52,6 +52,7 @@ def summary(c: Committee) -> pd.DataFrame:
     sel = c.selection
     cfg = c.config_summary
     rows: list[tuple[str, object]] = [(f"警告{i}", w) for i, w in enumerate(c.all_warnings, start=1)]
+    rows += [(f"お知らせ{i}", n) for i, n in enumerate(c.notices, start=1)]
     rows += [
         ("審査ラウンド", c.round_name),
         ("応募（件）", c.n_applications),

@@ -75,7 +75,8 @@ def test_drafts_are_left_out_by_default_and_the_material_says_so(committee: Comm
     assert committee.n_scores == n_all - n_draft
     assert committee.settings["scores"]["include_drafts"] is False
     notice = f"下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
-    assert any(notice in w for w in committee.all_warnings)
+    assert committee.notices == [notice + "（含めるには round.yaml に include_drafts: true）。"]
+    assert not any("下書き" in w for w in committee.all_warnings)      # a notice, not a warning
     assert notice in section_html(committee, "summary", charts=False)
     paths = write_committee_reports(None, tmp_path, committee=committee)
     assert notice in paths["html"].read_text(encoding="utf-8")
