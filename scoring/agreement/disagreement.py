@@ -352,7 +352,7 @@ def discussion_list(
     ratio 1.2, gap 3 levels) the list flags on average 25.9 % of a round (SD 6.8 points;
     10th–90th percentile 16.7–33.3 %): 18.1 % near the line and 10.5 % for disagreement
     (some both); the band 20–80 % with ratio 1.4 flagged as many but almost all near the
-    line (50 rounds), which hid the disagreements. The former rule (any two reviewers two levels apart) flagged every application
+    line (10 rounds), which hid the disagreements. The former rule (any two reviewers two levels apart) flagged every application
     of the demo round.
 
     Parameters
