@@ -37,10 +37,15 @@ select [--round DIR] [--method M] [--alternatives N]
 report [--round DIR] [--out DIR]
     Write the committee material ``committee.html`` (static, offline) and
     ``committee.xlsx`` (default: into the round's ``reports/``) and print the proposed selection.
-decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock CODES] [--exclude CODES]
+decide [--round DIR] --select CODES --by NAME... [--reason CODE=TEXT ...] [--force] [--lock CODES] [--exclude CODES]
     Record the committee's decision (the final list, locks, exclusions, a reason per
-    applicant, who) in the round's score store, hash-chained like the scores; later
-    changes of scores or settings show as a warning on the committee material.
+    applicant, who decided, the signed checkpoint it rests on) in the round's score store,
+    hash-chained like the scores; every difference from the proposal needs a reason, a
+    対象外 application needs ``--force`` and a reason; later changes of scores or settings
+    show as a warning on the committee material.
+revise [--round DIR] --reviewer ID --application CODE --criterion ID --score N --reason TEXT [--by NAME]
+    Record a second-stage score after the discussion (協議後の修正) of a submitted review;
+    the committee material shows both stages and the totals use the revised score.
 feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
     Write one 講評 per applicant (PDF and .xlsx: result, group scores against the cohort's
     median and range, strengths and points to improve); with ``--drafts`` first write the
@@ -195,11 +200,18 @@ def _cmd_decide(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         reasons[code.strip()] = text
-    d = record_committee_decision(rnd, _split_codes(args.select), by=args.by, reasons=reasons,
-                                  locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
-                                  note=args.note or "")
+    try:
+        d = record_committee_decision(rnd, _split_codes(args.select), by=list(args.by), reasons=reasons,
+                                      locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
+                                      note=args.note or "", force=bool(args.force))
+    except ValueError as e:
+        print(f"選定結果を記録しませんでした: {e}", file=sys.stderr)
+        return 2
     c = build_committee(rnd, n_boot=1)
-    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、記録: {d.by}）")
+    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）")
+    print(f"根拠の記録点: イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}")
+    if d.forced:
+        print(f"対象外から選定（--force）: {c.names(list(d.forced))}")
     print(f"選定: {c.names(d.selected)}")
     if d.proposed and set(d.proposed) != set(d.selected):
         added = [a for a in d.selected if a not in d.proposed]
@@ -207,6 +219,24 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         print(f"選定案との違い: 追加 {c.names(added)}　除外 {c.names(removed)}")
     print(f"設定ハッシュ: {d.settings_hash}")
     _print_table("選定結果", decision_ja(c).drop(columns=["記録した人", "記録日時（日本時間）"]).set_index("応募ID"))
+    return 0
+
+
+def _cmd_revise(args: argparse.Namespace) -> int:
+    from .round.loader import load_round
+    from .store.scores import ScoreStore
+
+    rnd = load_round(args.round)
+    with ScoreStore.open(rnd) as store:
+        before = store.scores(include_drafts=True)
+        cell = before[(before["reviewer"] == args.reviewer) & (before["application"] == args.application)
+                      & (before["criterion"] == args.criterion)]
+        old = float(cell["score"].iloc[0]) if len(cell) else float("nan")
+        eid = store.revise(args.reviewer, args.application, args.criterion, args.score, reason=args.reason,
+                           by=args.by)
+    label = rnd.rubric.criterion(args.criterion).label_ja
+    print(f"協議後の修正を記録しました（イベント {eid}）: 審査員 {args.reviewer}・応募 {args.application}・"
+          f"{label}: {old:g} → {args.score:g}（理由: {args.reason.strip()}）")
     return 0
 
 
@@ -380,7 +410,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     method = args.method or DEFAULT_METHOD
     with ScoreStore.open(rnd) as store:
-        scores = store.scores()
+        scores = store.counted_scores()
         if not scores["score"].notna().any():
             raise NoScoresError(no_scores_message(rnd, store.url))
     totals = combine(scores, rnd.rubric, method=method)
@@ -773,8 +803,11 @@ def _parser() -> argparse.ArgumentParser:
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",
                     help="選定する応募（都道府県コードまたは名前、カンマ区切り。例: 20,30,42,34,38）")
-    de.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前")
-    de.add_argument("--reason", action="append", metavar="CODE=TEXT", help="応募ごとの理由（繰り返し指定できます）")
+    de.add_argument("--by", required=True, nargs="+", action="extend", metavar="NAME",
+                    help="決定した人の名前（複数可: --by 委員長 副委員長）")
+    de.add_argument("--reason", "--reason-for", dest="reason", action="append", metavar="CODE=TEXT",
+                    help="応募ごとの理由（繰り返し指定できます）。選定案との違いと対象外の選定には必須")
+    de.add_argument("--force", action="store_true", help="対象外の応募を委員会の判断で選定する（理由が必要）")
     de.add_argument("--lock", action="append", metavar="CODES", help="委員会が必ず含めると決めた応募（カンマ区切り）")
     de.add_argument("--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）")
     de.add_argument("--note", default=None, help="決定全体についての注記")
@@ -801,6 +834,16 @@ def _parser() -> argparse.ArgumentParser:
     pk.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
     pk.set_defaults(func=_cmd_packets)
     _eligibility_parser(sub)
+
+    rv = sub.add_parser("revise", help="協議の後に審査員が点数を修正する（2段階目として記録）")
+    _round_option(rv)
+    rv.add_argument("--reviewer", required=True, metavar="ID", help="審査員ID（例: R3）")
+    rv.add_argument("--application", required=True, metavar="CODE", help="応募（都道府県コード、例: 20）")
+    rv.add_argument("--criterion", required=True, metavar="ID", help="評価項目ID（評価基準の id）")
+    rv.add_argument("--score", required=True, type=float, metavar="N", help="修正後の点数")
+    rv.add_argument("--reason", required=True, metavar="TEXT", help="修正の理由（協議で分かったこと）")
+    rv.add_argument("--by", default=None, metavar="NAME", help="記録する人（既定: 審査員本人）")
+    rv.set_defaults(func=_cmd_revise)
     return p
 
 

@@ -115,6 +115,10 @@ class RoundConfig(_Strict):
     #: committee's role may read the reviewers' comments only when true; by default it reads
     #: scores but never the ``comment`` column.
     committee_sees_comments: bool = False
+    #: Count draft (下書き, not submitted) scores in the combination, the selection and the
+    #: committee material. Off by default: only 提出済 scores count; when on, every
+    #: committee output shows a warning with the number of drafts counted.
+    include_drafts: bool = False
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod

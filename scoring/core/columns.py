@@ -14,6 +14,10 @@ Also defined once here:
   compared at :data:`TOTAL_DECIMALS` decimals (the precision the selection works at), so
   two applications with exactly the same scores share a rank even when floating-point
   summation in a different order makes their totals differ in the 15th digit.
+- :func:`review_rank`: the rank every committee output shows (順位): :func:`rank_totals`
+  among the applications *in the review* only. An application that is 対象外 (late,
+  errors, excluded, withdrawn, …) or has no total gets no rank (``<NA>``, shown 「—」),
+  so the 5th in the 順位 sheet is the 5th in 理由, 安定性 and every letter.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ __all__ = [
     "RELIABILITY_COLUMNS",
     "REVIEWER_PROFILE_COLUMNS",
     "REVIEWER_TABLE_COLUMNS",
+    "REVISION_COLUMNS",
     "SPREAD_COLUMNS",
     "STABILITY_COLUMNS",
     "STATUS_COLUMNS",
@@ -62,6 +67,7 @@ __all__ = [
     "TOTAL_COLUMNS",
     "TOTAL_DECIMALS",
     "rank_totals",
+    "review_rank",
 ]
 
 #: Totals (points on the 0–100 配点 scale) are compared and ranked at this many decimals.
@@ -119,6 +125,30 @@ def rank_totals(total: pd.Series) -> pd.Series:
     """
     return total.astype(float).round(TOTAL_DECIMALS).rank(ascending=False, method="min").astype("Int64")
 
+
+def review_rank(total: pd.Series, excluded: pd.Series | None = None) -> pd.Series:
+    """The rank shown in every committee output (順位): among the applications in the review.
+
+    Parameters
+    ----------
+    total : Series of float
+        Combined totals (0–100), index ``application``; NaN = no total.
+    excluded : Series of bool, optional
+        Same index (missing entries count as False): True for an application that is
+        対象外 (:data:`scoring.selection.solver.EXCLUSION_REASONS`).
+
+    Returns
+    -------
+    Series of Int64
+        :func:`rank_totals` of the totals of the applications not excluded; ``<NA>`` for
+        excluded ones and for those without a total. Same index as ``total``.
+    """
+    t = total.astype(float)
+    if excluded is not None:
+        out = excluded.reindex(t.index).astype("boolean").fillna(False).astype(bool)
+        t = t.where(~out)
+    return rank_totals(t)
+
 # agreement.disagreement -------------------------------------------------------
 #: Columns of :func:`~scoring.agreement.disagreement.affinity`.
 AFFINITY_COLUMNS: tuple[str, ...] = (
@@ -132,8 +162,8 @@ REVIEWER_PROFILE_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of :func:`~scoring.agreement.disagreement.discussion_list`.
 DISCUSSION_COLUMNS: tuple[str, ...] = (
-    "application", "reason", "n_reasons", "gap_flag", "sd_flag", "border_flag", "few_flag",
-    "total", "rank", "total_sd", "max_gap_levels",
+    "application", "reason", "n_reasons", "border_flag", "disagree_flag", "few_flag",
+    "total", "rank", "p_selected", "spread_ratio", "gap_levels", "gap_criterion",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.application_disagreement`.
 APPLICATION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
@@ -263,6 +293,10 @@ AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
 RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event_id", "submitted_at")
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.statuses`.
 STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.revisions` (the second stage, 協議後の修正).
+REVISION_COLUMNS: tuple[str, ...] = (
+    "application", "reviewer", "criterion", "first_score", "final_score", "reason", "by", "revised_at", "event_id",
+)
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",

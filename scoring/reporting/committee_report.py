@@ -85,6 +85,7 @@ SECTIONS: dict[str, str] = {
     "selection": "選定案と理由",
     "decision": "選定結果（委員会の決定）",
     "stability": "選定の安定性",
+    "discussion": "協議対象と協議後の修正",
     "coverage": "地域×重点テーマ",
     "map": "地図（応募と選定案）",
     "push": "プッシュ型の候補（応募のない都道府県の必要性）",
@@ -495,9 +496,11 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     out: list[Block] = []
     if key == "summary":
         summ = tables["概要"]
-        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", *_TECHNICAL))]
+        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", "お知らせ", *_TECHNICAL))]
         if c.all_warnings:
             out.append({"kind": "alert", "title": "注意", "entries": list(c.all_warnings)})
+        for notice in c.notices:
+            out.append(_p(notice, "lead"))
         out.append(_kv(summ))
     elif key == "ranked":
         t = tables["順位"]
@@ -554,6 +557,19 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
         classes = ["ineligible" if pd.isna(r) else ("selected" if sel else ("runner" if b else ""))
                    for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")]
         out.append(_table_block(t, row_classes=classes))
+    elif key == "discussion":
+        n_ranked = int(c.ranked["rank"].notna().sum())
+        out.append(_p(f"協議対象 {len(c.discussion)} 件（順位のある {n_ranked} 件中）。選定ライン付近（安定性の分析で"
+                      "選定された割合が 25〜75％、または選定数の前後1位）の応募と、審査員それぞれの甘辛を差し引いても"
+                      "意見が分かれている応募です。理由の点数は素点（審査員が付けた点数）です。", "lead"))
+        if len(c.discussion):
+            out.append(_table_block(tables["協議対象"]))
+        if "協議後の修正" in tables:
+            out.append({"kind": "h3", "text": "協議後の修正（2段階目）"})
+            out.append(_p(f"協議の後に審査員が修正した点数 {len(c.revisions)} 件。合計点・順位・選定案は修正後の点数で計算しています。"))
+            out.append(_table_block(tables["協議後の修正"]))
+        else:
+            out.append(_p("協議後に修正された点数はありません（python -m scoring revise で記録します）。"))
     elif key == "coverage":
         t = _coverage_people(c)
         out.append(_p("各地方ブロック・重点テーマの応募件数。かっこ内はそのうち選定案の件数、「－」は応募なし。"

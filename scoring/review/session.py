@@ -113,6 +113,9 @@ class _Store(Protocol):
 
     def status(self, reviewer: str, application: str) -> str: ...
 
+    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
+               by: str | None = None, source: str = "analyst") -> int: ...
+
     def scores(self, *, include_drafts: bool = True) -> pd.DataFrame: ...
 
     def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]: ...
@@ -892,6 +895,38 @@ class ReviewSession:
         self._status[app] = self.store.status(self.reviewer, app)
         self.last_saved_at = self._clock()
         return code
+
+
+    def revise(self, criterion: str, score: float, reason: str, application: str | None = None) -> int:
+        """After the discussion (協議), revise one submitted score with a reason (second stage).
+
+        The submitted score and its receipt stay in the record; the revision is a new event
+        (:meth:`scoring.store.scores.ScoreStore.revise`) that the combination uses. Returns
+        the event id.
+
+        Raises
+        ------
+        ReviewError
+            The application is not submitted (change a draft with :meth:`set_score`), the
+            score is not on the scale, or the reason is empty.
+        StoreError
+            The store refused.
+        """
+        app = self._app(application)
+        crit = self._criterion(criterion)
+        if self._status.get(app) != "提出済":
+            raise ReviewError(f"応募書 {app}（{self._name(app)}）は提出前です。協議後の修正ではなく、"
+                              "そのまま点数を直してください。")
+        if not crit.is_allowed(score):
+            allowed = "、".join(format_level(v) for v in crit.levels)
+            raise ReviewError(f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}")
+        if not (reason or "").strip():
+            raise ReviewError("協議後の修正には理由が必要です。協議で分かったことを入力してください。")
+        eid = self.store.revise(self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget")
+        old = self._entries[app].get(criterion, ScoreEntry())
+        self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
+        self.last_saved_at = self._clock()
+        return eid
 
 
 def _display(value: Any) -> str:

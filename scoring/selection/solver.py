@@ -64,6 +64,7 @@ and at 220 applications every gap against a MILP with the applicant forced in.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -924,10 +925,11 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
              alternatives: Sequence[tuple[int, ...]], values: dict[int, int | None]) -> pd.DataFrame:
     """The reasons table; ``values`` as from :func:`_values_with`."""
     avail = p.available(_ALL_GROUPS)
-    ranks: dict[int, int] = {}
-    for i in range(p.n):
-        if avail[i]:
-            ranks[i] = len(ranks) + 1
+    # the one rank (scoring.core.columns.review_rank): among eligible applications, by the total
+    # at TOTAL_DECIMALS (p.units), equal totals sharing the best rank
+    units = sorted(p.units[i] for i in range(p.n) if avail[i])
+    ranks: dict[int, int] = {i: 1 + len(units) - bisect.bisect_right(units, p.units[i])
+                             for i in range(p.n) if avail[i]}
     chosen = set(sol)
     in_alt = set().union(*[set(a) for a in alternatives]) if alternatives else set()
     top = set(unconstrained)

@@ -62,7 +62,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
-from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, STATUS_COLUMNS
+from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
 from ..core.errors import ShinsaError, StoreError, StoreUnavailableError
 from ..core.schema import SCORE_COLUMNS
 from ..core.signing import load_key
@@ -93,14 +93,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT_COLUMNS",
-    "Audit",
     "DB_FILENAME",
     "ENV_DATABASE_URL",
-    "RECEIPT_COLUMNS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
     "KINDS",
+    "RECEIPT_COLUMNS",
+    "REVISION_COLUMNS",
     "SOURCES",
+    "STAGES",
     "STATUSES",
     "STATUS_COLUMNS",
     "PairVersion",
@@ -118,9 +119,13 @@ ENV_DATABASE_URL = "SCORING_DATABASE_URL"
 #: Where an event came from.
 SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
 #: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
-#: the committee's decision (:func:`scoring.store.decision.record_decision`) and the
-#: 事務局's eligibility decisions (:mod:`scoring.store.eligibility`: 期限後受理, 訂正, 再提出, 辞退).
-KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision", "eligibility")
+#: the committee's decision (:func:`scoring.store.decision.record_decision`), the
+#: 事務局's eligibility decisions (:mod:`scoring.store.eligibility`: 期限後受理, 訂正, 再提出, 辞退),
+#: and a second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`).
+KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision", "eligibility", "revise")
+#: Stages of the scores: the reviewers' own scoring (1次), and after the discussion (最終:
+#: the first stage with every revision applied). :meth:`ScoreStore.scores` reads either.
+STAGES: tuple[str, ...] = ("first", "final")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
@@ -915,6 +920,52 @@ class ScoreStore:
         self._anchor("eligibility", key)
         return eid
 
+    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
+               by: str | None = None, source: str = "analyst") -> int:
+        """Record a second-stage score (協議後の修正) of a submitted pair; returns the event id.
+
+        After the discussion (協議) a reviewer may change a submitted score. The change is a
+        new event of kind ``"revise"`` (the submitted first-stage score and its receipt stay
+        as they were), with the reason as its ``comment`` and ``by`` (default the reviewer) as
+        its ``actor``. :meth:`scores` with ``stage="final"`` (the default) reads it, and
+        :meth:`revisions` lists every revision beside the first-stage score. A signed
+        checkpoint anchors it like a submission.
+
+        Raises
+        ------
+        StoreError
+            Unknown reviewer/application/criterion, a conflict, a score off the scale, an
+            empty reason, a pair that is not submitted (a draft is changed by scoring it), or
+            the same score as the current one (nothing to revise).
+        """
+        src = self._check_source(source)
+        if not isinstance(reason, str) or not reason.strip():
+            raise StoreError("修正の理由（reason）が空です。協議で何が分かって点数を変えるのかを入力してください（記録に残ります）。")
+        if _is_missing(score):
+            raise StoreError("修正後の点数が空です。評価基準の尺度の点数を入力してください。")
+        r, a, c, value, text = self._check_cell(reviewer, application, criterion, score, reason.strip())
+        actor = (by or r).strip() if isinstance(by or r, str) else r
+        key = self._signing_key()
+        with self._locked() as tx:
+            if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}は提出されていないため、協議後の修正は"
+                                 "記録できません。提出前の点数は採点画面か採点表で直してください。")
+            current = self._current_scores(tx.conn, r, a).get(c)
+            if current is not None and value is not None and abs(float(current) - value) < 1e-9:
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}の評価項目「{self._criteria[c].label_ja}」は"
+                                 f"既に {format_level(value)} 点です。修正する点数を確かめてください。")
+            eid = tx.append(kind="revise", reviewer=r, application=a, criterion=c, score=value, comment=text,
+                            rubric_version=self._rubric_version, source=src, actor=actor)
+        self._anchor("revise", key)
+        return eid
+
+    def _current_scores(self, conn: Connection, reviewer: str, application: str) -> dict[str, float | None]:
+        q = (sa.select(_events.c.criterion, _events.c.score)
+             .where(_events.c.kind.in_(("score", "revise")), _events.c.reviewer == reviewer,
+                    _events.c.application == application)
+             .order_by(_events.c.id))
+        return {str(c): s for c, s in conn.execute(q)}
+
     # ------------------------------------------------------------------ checkpoints and receipts
     def _signing_key(self) -> bytes:
         """The analyst's key, created on first use (before a write, so that a missing or unsafe
@@ -1204,13 +1255,16 @@ class ScoreStore:
         rows = sorted(pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1]))
         return pd.DataFrame([(r, a, known.get((r, a), "未着手")) for r, a in rows], columns=list(STATUS_COLUMNS))
 
-    def scores(self, *, include_drafts: bool = True) -> pd.DataFrame:
+    def scores(self, *, include_drafts: bool = True, stage: str = "final") -> pd.DataFrame:
         """Current scores: the last score event of each (reviewer, application, criterion).
 
         Parameters
         ----------
         include_drafts : bool
             If False, only pairs whose status is 提出済.
+        stage : {"final", "first"}
+            ``"final"`` (default): second-stage revisions (:meth:`revise`) replace the
+            submitted scores; ``"first"``: the scores as the reviewers submitted them.
 
         Returns
         -------
@@ -1222,8 +1276,11 @@ class ScoreStore:
             draft has a comment but no score (never in submitted pairs). Sorted by
             application, reviewer and criterion in rubric order; RangeIndex.
         """
+        if stage not in STAGES:
+            raise StoreError(f"stage「{stage}」は使えません。次のいずれかにしてください: {'、'.join(STAGES)}")
+        kinds = ("score", "revise") if stage == "final" else ("score",)
         latest = (sa.select(sa.func.max(_events.c.id))
-                  .where(_events.c.kind == "score")
+                  .where(_events.c.kind.in_(kinds))
                   .group_by(_events.c.reviewer, _events.c.application, _events.c.criterion))
         # The committee's role may not read comments (round.yaml committee_sees_comments).
         comment = _events.c.comment if self._comments_readable else sa.literal("").label("comment")
@@ -1250,6 +1307,48 @@ class ScoreStore:
         df["_c"] = df["criterion"].map(lambda c: crit_order.get(c, len(crit_order)))
         df = df.sort_values(["application", "reviewer", "_c", "criterion"], kind="stable")
         return df.drop(columns="_c").reset_index(drop=True)
+
+    def counted_scores(self) -> pd.DataFrame:
+        """The scores the analysis counts: final stage, submitted pairs only.
+
+        Drafts (下書き) count too only when round.yaml says ``include_drafts: true``
+        (:class:`scoring.config.round.RoundConfig`). The combination, the selection, the
+        committee material and the feedback letters all read this.
+        """
+        return self.scores(include_drafts=bool(getattr(self.rnd.config, "include_drafts", False)))
+
+    def revisions(self) -> pd.DataFrame:
+        """Every second-stage revision (協議後の修正), oldest first.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`REVISION_COLUMNS`: ``application``, ``reviewer``, ``criterion``;
+            ``first_score`` (float: the score before this revision — the submitted one, or the
+            previous revision's); ``final_score`` (float: the revised score); ``reason``;
+            ``by`` (who recorded it); ``revised_at`` (UTC datetime); ``event_id`` (int).
+            RangeIndex; empty when nothing was revised.
+        """
+        q = (sa.select(_events.c.id, _events.c.kind, _events.c.reviewer, _events.c.application, _events.c.criterion,
+                       _events.c.score, _events.c.comment, _events.c.actor, _events.c.timestamp)
+             .where(_events.c.kind.in_(("score", "revise"))).order_by(_events.c.id))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q).all()
+        last: dict[tuple[str, str, str], float | None] = {}
+        out = []
+        for eid, kind, r, a, c, score, comment, actor, ts in rows:
+            cell = (str(r), str(a), str(c))
+            if kind == "revise":
+                out.append((a, r, c, last.get(cell), score, comment, actor, ts, int(eid)))
+            last[cell] = score
+        df = pd.DataFrame(out, columns=list(REVISION_COLUMNS))
+        for col in ("first_score", "final_score"):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        df["revised_at"] = pd.to_datetime(df["revised_at"], utc=True, format="ISO8601")
+        df["event_id"] = df["event_id"].astype("int64")
+        for col in ("application", "reviewer", "criterion", "reason", "by"):
+            df[col] = df[col].astype("str")
+        return df
 
     def events(self) -> pd.DataFrame:
         """The whole event log, oldest first.
@@ -1423,6 +1522,12 @@ class ScoreStore:
         ``control`` (pair → last submit/reopen kind) is updated with ``ev``.
         """
         kind = ev["kind"]
+        if kind == "revise":
+            pair = (str(ev["reviewer"]), str(ev["application"]))
+            if control.get(pair, "") != "submit":
+                return (f"イベント {int(ev['id'])} は提出されていない審査員 {pair[0]} の応募 {pair[1]} への協議後の修正です。"
+                        "採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。")
+            return ""
         if kind not in _PAIR_KINDS:
             return ""
         pair = (str(ev["reviewer"]), str(ev["application"]))

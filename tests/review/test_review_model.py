@@ -450,3 +450,26 @@ def test_session_with_no_assignments(rnd: ReviewRound, store: ScoreStore) -> Non
     assert s.progress().fraction == 0.0
     with pytest.raises(ReviewError, match="担当の応募書がありません"):
         s.set_score(FIRST, 3)
+
+
+def test_after_the_discussion_a_submitted_score_is_revised_with_a_reason(
+        session: ReviewSession, store: ScoreStore, rnd: ReviewRound) -> None:
+    app = session.applications[0]
+    crit = session.criteria[0].id
+    complete(session, app, 3)
+    with pytest.raises(ReviewError, match="提出前です"):
+        session.revise(crit, 2, "協議の結果", app)            # a draft is simply changed
+    session.submit(app)
+    with pytest.raises(ReviewError, match="理由が必要です"):
+        session.revise(crit, 2, "  ", app)
+    with pytest.raises(ReviewError, match="使えません"):
+        session.revise(crit, 9, "協議の結果", app)
+    eid = session.revise(crit, 2, "協議で不足が確認された", app)
+    assert session.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0
+    assert store.status("R1", app) == "提出済"
+    rev = store.revisions()
+    assert rev[["application", "reviewer", "criterion", "first_score", "final_score", "event_id"]].values.tolist() == [
+        [app, "R1", crit, 3.0, 2.0, eid]]
+    assert store.events().set_index("id").at[eid, "source"] == "widget"
+    again = ReviewSession(rnd, store, "R1")                 # a new session shows the final stage
+    assert again.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0

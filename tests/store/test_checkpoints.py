@@ -148,7 +148,7 @@ def test_every_submit_reopen_import_and_decision_writes_a_signed_checkpoint(stor
     assert [x["reason"] for x in lines] == ["submit", "reopen", "import", "decision", "report"]
     assert [x["head"]["id"] for x in lines] == [10, 11, 12, 13, 13]
     assert lines[0]["counts"] == {"events": 10, "score": 9, "submit": 1, "reopen": 0, "decision": 0, "eligibility": 0,
-                                  "submitted_pairs": 1}
+                                  "revise": 0, "submitted_pairs": 1}
     assert lines[1]["counts"]["submitted_pairs"] == 0
     assert lines[0]["head"]["hash"] == store.events()["hash"].iloc[9]
     assert {x["key_id"] for x in lines} == {key_id(load_key())}
