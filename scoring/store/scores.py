@@ -934,7 +934,11 @@ class ScoreStore:
             (``xxxx-xxxx-xxxx-xxxx``), ``event_id`` (the submit event), ``submitted_at``
             (UTC); sorted by reviewer then application; RangeIndex. A code equals the one
             the reviewer got at 提出 exactly when the scores and comments are unchanged.
+            Empty for a role that may not read comments (the committee's): a code covers
+            the comments, so it cannot be computed without them.
         """
+        if not self._comments_readable:
+            return pd.DataFrame(columns=list(RECEIPT_COLUMNS))
         q = (sa.select(_events.c.id, _events.c.timestamp, _events.c.kind, _events.c.reviewer, _events.c.application,
                        _events.c.criterion, _events.c.score, _events.c.comment, _events.c.rubric_version)
              .where(_events.c.kind.in_(_PAIR_KINDS)).order_by(_events.c.id))
@@ -1171,8 +1175,11 @@ class ScoreStore:
             Columns :data:`EVENT_COLUMNS`; ``timestamp`` as UTC datetime, ``score`` float
             (NaN for none), ``criterion`` None for submit/reopen; RangeIndex.
         """
+        # The committee's role may not read comments (as in :meth:`scores`): empty for it.
+        cols = [_events.c[k] if k != "comment" or self._comments_readable else sa.literal("").label("comment")
+                for k in EVENT_COLUMNS]
         with self._transaction(write=False) as conn:
-            rows = conn.execute(sa.select(*[_events.c[k] for k in EVENT_COLUMNS]).order_by(_events.c.id)).all()
+            rows = conn.execute(sa.select(*cols).order_by(_events.c.id)).all()
         df = pd.DataFrame([tuple(r) for r in rows], columns=list(EVENT_COLUMNS))
         df["id"] = df["id"].astype("int64")
         df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
