@@ -112,7 +112,7 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
     if os.geteuid() != 0:
         pytest.fail("tests/deploy はシステムのアカウントを作るため root で実行してください（CI は root です）。")
 
-    from scoring.demo.simulate import demo_scores
+    from scoring.demo.simulate import write_demo_scores
     from scoring.round.loader import load_round
     from scoring.store.scores import ScoreStore
     from scoring.ui.hub import hub_users, remove_accounts, setup_hub
@@ -134,13 +134,8 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
     try:
         with temp_pg_cluster(password_auth=True) as admin_url:
             # The reviewers who are not under test have scored already (simulated, submitted).
-            scores, submitted = demo_scores(rnd)
-            keep = ~scores["reviewer"].isin(REVIEWERS_UNDER_TEST)
-            pairs = [p for p in zip(submitted["reviewer"], submitted["application"])
-                     if p[0] not in REVIEWERS_UNDER_TEST]
-            with ScoreStore(admin_url, rnd, checkpoint_file=base / "src" / "checkpoints.jsonl") as store:
-                rows = scores.loc[keep, ["reviewer", "application", "criterion", "score", "comment"]]
-                store.record_many(rows.to_dict("records"), source="simulation", submit=pairs, require_empty=True)
+            with ScoreStore(admin_url, rnd, checkpoint_file=src / "checkpoints.jsonl") as store:
+                write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
 
             subprocess.run(["groupadd", "--system", group], check=True, capture_output=True)
             acl = _closed_ancestors([Path(os.path.realpath(sys.executable)), Path(sys.base_prefix), REPO])
