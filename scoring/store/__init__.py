@@ -3,7 +3,10 @@
 - :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, audit);
 - :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
   and the reviewers' receipt codes (受領コード);
-- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores.
+- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores;
+- :mod:`~scoring.store.access`: one PostgreSQL role per person on a shared server, so that
+  the database itself enforces blindness and conflicts (row-level security);
+- :mod:`~scoring.store.credentials`: the account's database URL in ``~/.shinsa/database_url``.
 """
 
 from __future__ import annotations

@@ -229,6 +229,7 @@ def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str,
         x(f"{verb} ROLE {_q(role)} LOGIN PASSWORD {_lit(secret)}")
         x(f"GRANT CONNECT ON DATABASE {_q(db)} TO {_q(role)}")
         x(f"GRANT USAGE ON SCHEMA {_q(schema)} TO {_q(role)}")
+    x(f"REVOKE CONNECT, TEMPORARY ON DATABASE {_q(db)} FROM PUBLIC")  # only the round's roles (and the owner)
     reviewers = {r for r, a in roles.items() if a.kind == "reviewer"}
     for role in reviewers:
         x(f"GRANT {_q(group)} TO {_q(role)}")
@@ -250,7 +251,7 @@ def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str,
     x(f"DELETE FROM {ACCESS_PAIRS_TABLE}")
     if len(pairs):
         conn.execute(sa.text(f"INSERT INTO {ACCESS_PAIRS_TABLE} (reviewer, application) VALUES (:r, :a)"),
-                     pairs.rename(columns={"reviewer": "r", "application": "a"}).to_dict("records"))
+                     [{"r": r, "a": a} for r, a in zip(pairs["reviewer"], pairs["application"])])
 
     analyst, committee = f"{prefix}_analyst", f"{prefix}_committee"
     everyone = ", ".join(_q(r) for r in (group, analyst, committee))

@@ -138,6 +138,7 @@ _PG_REFUSED = "42501"  # SQLSTATE insufficient_privilege (also: a row-level secu
 _ACCESS_JA = {"analyst": "事務局のアカウント", "reviewer": "審査員のアカウント", "committee": "選定委員のアカウント",
               "owner": "このアカウント"}
 _SQLITE_LOCK_WAIT = 60.0  # seconds a SQLite writer waits for the lock
+_ONE_STATEMENT_MAX = 50  # PostgreSQL: up to this many events are written with the head in one statement
 
 _metadata = sa.MetaData()
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -259,6 +260,7 @@ class _Tx:
     last_id: int
     last_hash: str
     pending: list[dict[str, Any]] = field(default_factory=list)
+    one_statement: bool = False
 
     def append(self, *, kind: str, reviewer: str, application: str, criterion: str | None,
                score: float | None, comment: str, rubric_version: str, source: str, actor: str) -> int:
@@ -275,8 +277,14 @@ class _Tx:
     def flush(self) -> None:
         if not self.pending:
             return
-        self.conn.execute(_Q_INSERT, self.pending)
-        self.conn.execute(_Q_MOVE_HEAD, {"new_id": self.last_id, "new_hash": self.last_hash})
+        head = {"new_id": self.last_id, "new_hash": self.last_hash}
+        if self.one_statement and len(self.pending) <= _ONE_STATEMENT_MAX:
+            # PostgreSQL: the events and the new head in one round trip (shorter hold of the chain lock)
+            ins = sa.insert(_events).values(self.pending).cte("ins")
+            self.conn.execute(_Q_MOVE_HEAD.add_cte(ins), head)
+        else:
+            self.conn.execute(_Q_INSERT, self.pending)
+            self.conn.execute(_Q_MOVE_HEAD, head)
         self.pending = []
 
 
@@ -438,7 +446,7 @@ class ScoreStore:
             conn.rollback()
         if insp_ok:
             return
-        with self._transaction(write=True) as conn:
+        with self._transaction(write=True, what="採点データベースの表（まだありません。事務局が python -m scoring db-setup で作ります）") as conn:
             if not self._sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INIT_LOCK})
             _metadata.create_all(conn)
@@ -490,11 +498,13 @@ class ScoreStore:
         if self.access == "reviewer" and self.access_reviewer:
             who = f"審査員 {self.access_reviewer} のアカウント"
         role = f"（データベースのロール {self._role}）" if self._role else ""
+        rule = {"reviewer": "審査員は自分の担当の応募（利害関係のないもの）の採点と提出だけができ、自分の記録だけを読めます。"
+                            "再開・選定結果・取り込みは事務局が行います",
+                "committee": "選定委員は読み取りだけができ、審査員のコメントは読めません"}.get(self.access, "")
         if write:
-            why = (f"{who}{role}では{what or 'この記録'}を書き込めません。審査員は自分の担当の応募（利害関係のないもの）の"
-                   "採点と提出だけを、選定委員は読み取りだけをできます。再開・選定結果・取り込みは事務局が行います")
+            why = f"{who}{role}では{what or 'この記録'}を書き込めません" + (f"。{rule}" if rule else "")
         else:
-            why = f"{who}{role}ではこの記録を読めません（審査員は自分の採点だけ、選定委員はコメント以外だけを読めます）"
+            why = f"{who}{role}ではこの記録を読めません" + (f"。{rule}" if rule else "")
         return StoreError(f"データベースが拒否しました: {_short(e)}（{why}）。"
                           "必要な操作であれば事務局に連絡してください。")
 
@@ -506,7 +516,7 @@ class ScoreStore:
             if row is None:
                 raise StoreError(f"採点データベース（{self.url}）の管理情報（score_chain_head）がありません。"
                                  "`python -m scoring audit` で確認し、事務局に連絡してください。")
-            tx = _Tx(conn, int(row[0]), str(row[1]))
+            tx = _Tx(conn, int(row[0]), str(row[1]), one_statement=not self._sqlite)
             yield tx
             tx.flush()
 
@@ -1261,7 +1271,8 @@ class ScoreStore:
             eid = int(ev["id"])
             cells = current_cells([e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"]))
             receipts.append(self._receipt(str(ev["reviewer"]), str(ev["application"]), eid, str(ev["comment"]),
-                                          {c: (s, str(m)) for c, (s, m, _) in cells.items()}))
+                                          {c: (None if _is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
+                                           for c, (s, m, _) in cells.items()}))
         return late, receipts
 
     def _anchor_reviewer_submissions(self, result: Audit) -> int:

@@ -9,15 +9,14 @@ ScoreStore (what the workbench does).
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing as mp
 import os
 import stat
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 from pgcluster import PgClusterError, temp_pg_cluster
@@ -440,40 +439,84 @@ def test_cli_db_setup_writes_one_credentials_file_per_account(admin_url, demo_ro
 # --------------------------------------------------------------------------- concurrency
 
 
-def _reviewer_worker(url: str, folder: str, reviewer: str, apps: list[str], n: int, start: Any, out: Any) -> None:
+def _bench() -> Any:
+    """benchmarks/bench_hub_load.py: the scenario of the load benchmark (run here without timing).
+
+    Imported by name from the benchmarks folder put on ``sys.path`` (spawned workers inherit it).
+    """
+    folder = str(Path(__file__).resolve().parents[2] / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import bench_hub_load
+
+    return bench_hub_load
+
+
+@pytest.mark.timeout(300)
+def test_thirty_reviewer_roles_saving_at_once_lose_nothing(admin_url, tmp_path):
+    bench = _bench()
+    folder = bench.make_load_round(tmp_path / "load", 30)
+    res = bench.run_load(admin_url, folder, saves=10, threads=True)  # 10 saves, then a submission each
+    assert res.errors == []
+    assert res.events_expected == 30 * 11
+    assert res.events_found == res.events_expected and res.ids_without_gaps
+    assert res.audit_problems == []
+    assert res.ok
+    assert sorted(s["reviewer"] for s in res.sessions) == sorted(f"R{k}" for k in range(1, 31))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_reviewer_roles_in_separate_processes_keep_the_chain_valid(admin_url, tmp_path):
+    bench = _bench()
+    folder = bench.make_load_round(tmp_path / "load", 6)
+    res = bench.run_load(admin_url, folder, saves=12, threads=False)
+    assert res.errors == [] and res.ok, (res.errors, res.audit_problems)
+    assert res.events_found == 6 * 13
+
+
+def test_a_reviewer_role_cannot_create_the_tables(admin_url, rnd, urls, scram_cluster):
+    # the same roles on a second, empty database of the cluster: the store is not there yet
+    db = f"empty_{uuid.uuid4().hex[:8]}"
+    super_url = scram_cluster.rsplit("/", 1)[0] + "/postgres"
+    eng = sa.create_engine(super_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
+    eng.dispose()
     try:
-        rnd = load_round(folder)
-        with ScoreStore(url, rnd, checkpoint_file=Path(folder) / "cp.jsonl") as s:
-            start.wait()
-            for i in range(n):
-                s.record(reviewer, apps[i % len(apps)], CRITERIA[i % len(CRITERIA)], float(1 + i % 5), f"{reviewer}-{i}")
-            app = apps[0]
-            for c in CRITERIA:
-                s.record(reviewer, app, c, 3.0)
-            code = s.submit(reviewer, app)
-        out.put((reviewer, n + len(CRITERIA) + 1, code))
-    except Exception as e:  # noqa: BLE001 - reported to the test
-        out.put((reviewer, -1, repr(e)))
+        other = sa.engine.make_url(urls["r1"]).set(database=db).render_as_string(hide_password=False)
+        with pytest.raises(StoreError, match="データベースが拒否しました: .*db-setup"):
+            ScoreStore(other, rnd)
+    finally:
+        _drop(super_url, db, "no_roles_to_drop_")
 
 
-def test_concurrent_reviewer_roles_keep_the_chain_valid(rnd, urls):
-    ctx = mp.get_context("spawn")
-    start, out = ctx.Event(), ctx.Queue()
-    per = 12
-    procs = [ctx.Process(target=_reviewer_worker, args=(urls[f"r{k}"], str(rnd.path), f"R{k}", ASSIGNMENTS[f"R{k}"],
-                                                        per, start, out)) for k in range(1, 7)]
-    for p in procs:
-        p.start()
-    start.set()
-    results = [out.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(timeout=30)
-    assert all(n > 0 for _, n, _ in results), results
-    with ScoreStore(urls["jimu1"], rnd, checkpoint_file=rnd.path / "cp.jsonl") as an:
-        ev = an.events()
-        assert len(ev) == sum(n for _, n, _ in results)
-        assert ev["id"].tolist() == list(range(1, len(ev) + 1))
-        audit = an.audit()
-        assert audit.problems.empty, audit.problems.to_dict("records")
-        assert set(an.receipts()["receipt"]) == {code for _, _, code in results}
-        assert (pd.Series(ev["reviewer"]).value_counts() == per + len(CRITERIA) + 1).all()
+def test_roles_of_one_round_cannot_connect_to_another_rounds_database(admin_url, rnd, urls, scram_cluster, demo_round_copy):
+    db = f"other_{uuid.uuid4().hex[:8]}"
+    base = scram_cluster.rsplit("/", 1)[0]
+    eng = sa.create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
+    eng.dispose()
+    other_admin = f"{base}/{db}"
+    try:
+        other = provision(other_admin, rnd)
+        assert sa.engine.make_url(other["r1"]).username != sa.engine.make_url(urls["r1"]).username
+        stray = sa.engine.make_url(urls["r1"]).set(database=db).render_as_string(hide_password=False)
+        assert "permission denied for database" in refused(stray, "SELECT 1")
+        sql(other["r1"], "SELECT 1")
+    finally:
+        _drop(base + "/postgres", db, default_role_prefix(other_admin))
+
+
+def test_write_credentials_for_another_account(tmp_path):
+    import pwd
+
+    target = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
+    path = write_credentials("postgresql+psycopg://u:secret@h/db", tmp_path / "u" / ".shinsa" / "database_url",
+                             uid=target.pw_uid, gid=target.pw_gid)
+    st = path.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (target.pw_uid, target.pw_gid, 0o600)
+    assert path.parent.stat().st_uid == target.pw_uid
+    assert path.read_text().strip() == "postgresql+psycopg://u:secret@h/db"
+    assert [p.name for p in path.parent.iterdir()] == ["database_url"]  # no temporary file left
