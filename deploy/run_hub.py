@@ -29,7 +29,15 @@ from scoring.core.errors import ShinsaError
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
-from scoring.ui.hub import HubSite, read_passwords, setup_hub
+from scoring.ui.hub import (
+    SHINSA_GROUP,
+    HubSite,
+    grant_python_access,
+    python_path_dirs,
+    read_passwords,
+    revoke_python_access,
+    setup_hub,
+)
 
 #: The demo reviewer who is left without simulated scores, to try the scoring app.
 TRIAL_REVIEWER = "R1"
@@ -65,11 +73,18 @@ def main() -> int:
     p.add_argument("--passwords", default=None)
     p.add_argument("--port", default="8000")
     args = p.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         rnd = load_round(args.round)
         passwords = read_passwords(args.passwords) if args.passwords else None
         with _database(args.admin_url) as admin_url:
             site = HubSite(Path(args.site).resolve())
+            opened = python_path_dirs()
+            if opened:  # e.g. a pyenv under /root (0700): the accounts could not run this Python
+                print(f"試用のため、グループ {SHINSA_GROUP} に {', '.join(map(str, opened))} の通過（x）だけを許可します"
+                      "（停止時に戻します。本番では全員が読める場所の Python を使ってください）。")
+                grant_python_access()
             generated = setup_hub(rnd, admin_url, site.root, passwords=passwords)
             if rnd.config.demo:
                 _demo_scores(load_round(site.round_dir), admin_url, site)
@@ -84,6 +99,8 @@ def main() -> int:
             except KeyboardInterrupt:
                 hub.send_signal(signal.SIGINT)
                 return hub.wait()
+            finally:
+                revoke_python_access(opened)
     except ShinsaError as e:
         print(f"エラー: {e}", file=sys.stderr)
         return 2

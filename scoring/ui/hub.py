@@ -59,9 +59,12 @@ __all__ = [
     "SHINSA_GROUP",
     "HubSite",
     "HubUser",
+    "grant_python_access",
     "hub_users",
+    "python_path_dirs",
     "read_passwords",
     "remove_accounts",
+    "revoke_python_access",
     "setup_hub",
 ]
 
@@ -220,6 +223,44 @@ def _check_runnable(pw: pwd.struct_passwd, gid: int) -> None:
         raise HubError(f"アカウント {pw.pw_name} がこの Python 環境（{sys.executable}）でワークベンチを動かせません: {last}。"
                        "サーバーでは、全員が読める場所（例: /opt/shinsa）に置いた Python と .venv を使ってください"
                        "（root のホームの下の Python は他のアカウントから実行できません）。")
+
+
+def python_path_dirs() -> list[Path]:
+    """Folders on the way to this Python and the workbench that other accounts may not pass
+    through (no ``o+x``), e.g. ``/root`` (0700) above a pyenv."""
+    targets = [Path(os.path.realpath(sys.executable)), Path(sys.base_prefix), Path(__file__).resolve().parents[2]]
+    out: list[Path] = []
+    for t in targets:
+        for d in reversed(t.parents):
+            if d.is_dir() and not os.stat(d).st_mode & 0o001 and d not in out:
+                out.append(d)
+    return out
+
+
+def grant_python_access(group: str = SHINSA_GROUP) -> list[Path]:
+    """Let ``group`` pass through (only ``x``, no listing) the folders of
+    :func:`python_path_dirs` with an ACL (``setfacl``), for a trial on a machine whose Python
+    lives under ``/root``. Returns the folders changed (undo with :func:`revoke_python_access`).
+
+    Raises
+    ------
+    HubError
+        ``setfacl`` is missing (Debian package ``acl``) or failed.
+    """
+    _ensure_group(group)
+    dirs = python_path_dirs()
+    for d in dirs:
+        try:
+            _run("setfacl", "-m", f"g:{group}:x", str(d))
+        except FileNotFoundError:
+            raise HubError("setfacl がありません。Debian のパッケージ acl を入れてください（scripts/system-deps.sh）。") from None
+    return dirs
+
+
+def revoke_python_access(dirs: Iterable[Path], group: str = SHINSA_GROUP) -> None:
+    """Remove the ACL entries :func:`grant_python_access` added (before the group is deleted)."""
+    for d in dirs:
+        subprocess.run(["setfacl", "-x", f"g:{group}", str(d)], capture_output=True, check=False)
 
 
 def remove_accounts(names: Iterable[str]) -> None:

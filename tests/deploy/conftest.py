@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -59,16 +58,6 @@ def _free_port() -> int:
 
 def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=False, capture_output=True)
-
-
-def _closed_ancestors(paths: list[Path]) -> list[Path]:
-    """Folders on the way to ``paths`` that others may not pass through (no ``o+x``)."""
-    out: list[Path] = []
-    for p in paths:
-        for d in [*reversed(p.parents)]:
-            if d.is_dir() and not os.stat(d).st_mode & stat.S_IXOTH and d not in out:
-                out.append(d)
-    return out
 
 
 def _kill_processes_of(uids: set[int]) -> None:
@@ -115,7 +104,13 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
     from scoring.demo.simulate import write_demo_scores
     from scoring.round.loader import load_round
     from scoring.store.scores import ScoreStore
-    from scoring.ui.hub import hub_users, remove_accounts, setup_hub
+    from scoring.ui.hub import (
+        grant_python_access,
+        hub_users,
+        remove_accounts,
+        revoke_python_access,
+        setup_hub,
+    )
 
     prefix = f"t{secrets.token_hex(3)}_"
     group = f"{prefix}shinsa"
@@ -138,9 +133,7 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                 write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
 
             subprocess.run(["groupadd", "--system", group], check=True, capture_output=True)
-            acl = _closed_ancestors([Path(os.path.realpath(sys.executable)), Path(sys.base_prefix), REPO])
-            for d in acl:
-                subprocess.run(["setfacl", "-m", f"g:{group}:x", str(d)], check=True, capture_output=True)
+            acl = grant_python_access(group)
             setup_hub(rnd, admin_url, base / "site", passwords=passwords, home_base=base / "home", group=group)
 
             port, api_port, proxy_port = _free_port(), _free_port(), _free_port()
@@ -190,7 +183,6 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                 pass
         _kill_processes_of(uids)
         remove_accounts(names)
-        for d in acl:  # before groupdel: the entry is found by the group's name
-            _run("setfacl", "-x", f"g:{group}", str(d))
+        revoke_python_access(acl, group)  # before groupdel: the entry is found by the group's name
         _run("groupdel", group)
         shutil.rmtree(base, ignore_errors=True)
