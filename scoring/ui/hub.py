@@ -261,6 +261,10 @@ def revoke_python_access(dirs: Iterable[Path], group: str = SHINSA_GROUP) -> Non
     """Remove the ACL entries :func:`grant_python_access` added (before the group is deleted)."""
     for d in dirs:
         subprocess.run(["setfacl", "-x", f"g:{group}", str(d)], capture_output=True, check=False)
+        left = subprocess.run(["getfacl", "--omit-header", "--skip-base", str(d)], capture_output=True, text=True,
+                              check=False).stdout
+        if not re.search(r"^(user|group):[^:]+:", left, flags=re.MULTILINE):
+            subprocess.run(["setfacl", "-b", str(d)], capture_output=True, check=False)  # no ACL left
 
 
 def remove_accounts(names: Iterable[str]) -> None:

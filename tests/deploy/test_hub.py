@@ -91,6 +91,30 @@ def test_reviewer_signs_in_lands_on_the_app_sees_only_own_applications_and_score
         context.close()
 
 
+def test_wrong_password_and_unknown_user_do_not_sign_in(hub: Hub) -> None:
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    user = hub.user("R1")
+    for name, password in ((user, hub.passwords[user] + "x"), (f"{hub.prefix}nobody", "whatever-123"),
+                           (hub.user("R6"), hub.passwords[user])):
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(f"{hub.url}/hub/login", timeout=30).read()
+        xsrf = next(c.value for c in jar if c.name == "_xsrf")
+        data = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf}).encode()
+        try:
+            resp = opener.open(urllib.request.Request(f"{hub.url}/hub/login", data=data, method="POST"), timeout=60)
+            status, url, body = resp.status, resp.url, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            status, url, body = e.code, e.url, e.read().decode()
+        assert status in (200, 403) and url.split("?")[0].endswith("/hub/login"), (status, url)
+        assert "Invalid username or password" in body or "ユーザー名またはパスワード" in body, body[:500]
+        assert not any(c.name.startswith("jupyterhub-session") for c in jar)
+
+
 # --------------------------------------------------------------------------- 2. the attacker's kernel
 
 ATTACK = """
