@@ -28,9 +28,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m scoring lab-settings
 	touch $(STAMP)
 
+# Writes into $(ROUND)/reports/ (the paths are printed at the end).
 demo: $(STAMP)
 	$(DEMO_SCORES)
 	$(PY) -m scoring run --round $(ROUND)
+	@echo "出力フォルダ: $(ROUND)/reports/"
 
 validate: $(STAMP)
 	$(PY) -m scoring validate $(ROUND)
@@ -79,4 +81,4 @@ docs: $(STAMP)
 	$(PY) scripts/make_docs.py
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports data/demo/reports .pytest_cache

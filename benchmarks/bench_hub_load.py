@@ -36,8 +36,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from conftest import copy_demo_round
 from pgcluster import temp_pg_cluster
+from roundcopy import copy_demo_round
 
 from scoring.round.loader import load_round
 from scoring.store.access import provision

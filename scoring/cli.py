@@ -4,9 +4,16 @@ Commands
 --------
 run [--round DIR] [--out DIR]
     The main job: load and validate the round (default: ``$SCORING_ROUND`` or the demo
-    round), print the applications and their problems, write ``applications.xlsx``.
+    round), print the applications and their problems, write ``applications.xlsx`` (and
+    the committee material) into ``--out`` (default: the round's ``reports/`` folder).
 validate DIR [--deadline ISO]
-    Check a folder of 応募書 (or a round folder); print the problems; exit 1 on any error.
+    Check a folder of 応募書 (or a round folder, with its recorded eligibility decisions);
+    print the problems; exit 1 on any error (warnings and 情報 do not fail).
+eligibility accept-late|correction|resubmission|withdraw|reinstate --round DIR --application CODE --by NAME --reason TEXT [--file F] [--original-received ISO]
+    Record a decision on an application's receipt (期限後受理, 訂正 keeping the original
+    receipt time, 再提出, 辞退, 辞退の取消) in the score store's hash chain.
+eligibility list [--round DIR]
+    Each application's receipt and eligibility, and every recorded decision.
 template OUT.xlsx
     Write an empty 応募書 template.
 lab-settings
@@ -29,15 +36,29 @@ select [--round DIR] [--method M] [--alternatives N]
     reason; exit 1 (with the conflicting settings named) when no selection is possible.
 report [--round DIR] [--out DIR]
     Write the committee material ``committee.html`` (static, offline) and
-    ``committee.xlsx`` and print the proposed selection.
-decide [--round DIR] --select CODES --by NAME [--reason CODE=TEXT ...] [--lock CODES] [--exclude CODES]
+    ``committee.xlsx`` (default: into the round's ``reports/``) and print the proposed selection.
+decide [--round DIR] --select CODES --by NAME... [--reason CODE=TEXT ...] [--force] [--lock CODES] [--exclude CODES]
     Record the committee's decision (the final list, locks, exclusions, a reason per
-    applicant, who) in the round's score store, hash-chained like the scores; later
-    changes of scores or settings show as a warning on the committee material.
+    applicant, who decided, the signed checkpoint it rests on) in the round's score store,
+    hash-chained like the scores; every difference from the proposal needs a reason, a
+    対象外 application needs ``--force`` and a reason; later changes of scores or settings
+    show as a warning on the committee material.
+revise [--round DIR] --reviewer ID --application CODE --criterion ID --score N --reason TEXT [--by NAME]
+    Record a second-stage score after the discussion (協議後の修正) of a submitted review;
+    the committee material shows both stages and the totals use the revised score.
 feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
     Write one 講評 per applicant (PDF and .xlsx: result, group scores against the cohort's
     median and range, strengths and points to improve); with ``--drafts`` first write the
     editable drafts YAML, then (once it exists) use its texts.
+push-candidates [--round DIR] [--top N | --all]
+    Rank the 47 prefectures by need for プッシュ型 support (push_candidates.yaml).
+push-candidate [--round DIR] --prefecture NAME [--out FILE]
+    Write a プッシュ型 応募書 for a prefecture that did not apply into the round's applications.
+progress [--round DIR] [--xlsx FILE] [--db URL]
+    Review progress per reviewer and application (未着手/下書き/提出済) and the open pairs by
+    name; exit 1 while anything assigned is not submitted.
+packets [--round DIR] --out DIR [--zip] [--db URL]
+    One folder (or zip) per reviewer: their 採点表, their non-conflicted 応募書, the anchors, 説明.txt.
 db-setup --round DIR --admin-url URL [--credentials-dir DIR]
     On a shared PostgreSQL server: create or re-sync one database role per reviewer, one
     for the 事務局 and one for the committee, whose rights PostgreSQL enforces (blindness,
@@ -50,7 +71,7 @@ hub-setup --round DIR --admin-url URL [--site DIR] [--passwords FILE.yaml] [--ho
     the file, else generated and printed once). Run again after reviewers.yaml changes.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
-sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] FILE...
+sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] [--submit] FILE...
     Validate returned 採点表 (each file all-or-nothing; signed manifest) and import the
     cells each sheet changed since its export; print a per-cell Japanese error list, and
     the diff of cells changed in the store meanwhile (the file is then stopped unless
@@ -104,7 +125,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"提出期限: {rnd.config.deadline.isoformat()}　評価基準: {rnd.rubric.name_ja}（版 {rnd.rubric.version}）")
     print(f"応募: {len(rnd.applications)} 件　審査員: {len(rnd.reviewers)} 名　"
           f"問題: エラー {int((rnd.problems['severity'] == 'error').sum())} 件・"
-          f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件")
+          f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
+          f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件")
     summary = application_table(rnd.applications, rnd.problems)
     cols = ["都道府県", "地方ブロック", "応募区分", "重点テーマ", "人材プールの状況", "市町村数（団体）",
             "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
@@ -112,9 +134,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for title, table in breakdown(rnd.applications).items():
         _print_table(f"{title}別の件数", table.T)
     _print_table("問題一覧", problem_table(rnd.problems).drop(columns=["シート"]))
-    out = write_applications_report(rnd, Path(args.out) / "applications.xlsx")
+    out_dir = _out_dir(rnd, args.out)
+    out = write_applications_report(rnd, out_dir / "applications.xlsx")
     print(f"\n書き出しました: {out}")
-    return _committee_report(rnd, Path(args.out), scores_required=False)
+    return _committee_report(rnd, out_dir, scores_required=False)
+
+
+def _out_dir(rnd: ReviewRound, out: str | None) -> Path:
+    """Where a command writes: ``--out`` if given, else the round's own ``reports/`` folder."""
+    return Path(out) if out else Path(rnd.path) / "reports"
 
 
 def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool) -> int:
@@ -177,11 +205,18 @@ def _cmd_decide(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         reasons[code.strip()] = text
-    d = record_committee_decision(rnd, _split_codes(args.select), by=args.by, reasons=reasons,
-                                  locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
-                                  note=args.note or "")
+    try:
+        d = record_committee_decision(rnd, _split_codes(args.select), by=list(args.by), reasons=reasons,
+                                      locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
+                                      note=args.note or "", force=bool(args.force))
+    except ValueError as e:
+        print(f"選定結果を記録しませんでした: {e}", file=sys.stderr)
+        return 2
     c = build_committee(rnd, n_boot=1)
-    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、記録: {d.by}）")
+    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）")
+    print(f"根拠の記録点: イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}")
+    if d.forced:
+        print(f"対象外から選定（--force）: {c.names(list(d.forced))}")
     print(f"選定: {c.names(d.selected)}")
     if d.proposed and set(d.proposed) != set(d.selected):
         added = [a for a in d.selected if a not in d.proposed]
@@ -192,12 +227,30 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_revise(args: argparse.Namespace) -> int:
+    from .round.loader import load_round
+    from .store.scores import ScoreStore
+
+    rnd = load_round(args.round)
+    with ScoreStore.open(rnd) as store:
+        before = store.scores(include_drafts=True)
+        cell = before[(before["reviewer"] == args.reviewer) & (before["application"] == args.application)
+                      & (before["criterion"] == args.criterion)]
+        old = float(cell["score"].iloc[0]) if len(cell) else float("nan")
+        eid = store.revise(args.reviewer, args.application, args.criterion, args.score, reason=args.reason,
+                           by=args.by)
+    label = rnd.rubric.criterion(args.criterion).label_ja
+    print(f"協議後の修正を記録しました（イベント {eid}）: 審査員 {args.reviewer}・応募 {args.application}・"
+          f"{label}: {old:g} → {args.score:g}（理由: {args.reason.strip()}）")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
-    return _committee_report(rnd, Path(args.out), scores_required=True)
+    return _committee_report(rnd, _out_dir(rnd, args.out), scores_required=True)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -208,15 +261,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     folder = Path(args.dir)
     deadline = dt.datetime.fromisoformat(args.deadline) if args.deadline else None
+    round_dir: Path | None = None
+    config = None
     if (folder / "round.yaml").exists():
-        if deadline is None:
-            deadline = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES).deadline
+        round_dir = folder
+        config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
+        deadline = deadline or config.deadline
         folder = folder / "applications"
     intake = read_applications(folder, deadline=deadline)
-    n_err = int((intake.problems["severity"] == "error").sum())
-    n_warn = int((intake.problems["severity"] == "warning").sum())
-    print(f"{folder}: 応募 {len(intake.applications)} 件を読み込みました（エラー {n_err} 件・警告 {n_warn} 件）")
-    _print_table("問題一覧", problem_table(intake.problems))
+    problems = intake.problems
+    if round_dir is not None and config is not None:
+        # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退) count here too
+        from .round.eligibility import apply_eligibility
+        from .store.eligibility import read_eligibility_at
+        from .store.scores import default_url
+
+        records = read_eligibility_at(default_url(round_dir), config.name)
+        _, problems, _ = apply_eligibility(intake.applications, problems, records, deadline=deadline,
+                                           superseded=intake.superseded, round_path=round_dir)
+    n_err = int((problems["severity"] == "error").sum())
+    n_warn = int((problems["severity"] == "warning").sum())
+    n_info = int((problems["severity"] == "info").sum())
+    print(f"{folder}: 応募 {len(intake.applications)} 件を読み込みました"
+          f"（エラー {n_err} 件・警告 {n_warn} 件・情報 {n_info} 件）")
+    _print_table("問題一覧", problem_table(problems))
     return 1 if n_err else 0
 
 
@@ -347,7 +415,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     method = args.method or DEFAULT_METHOD
     with ScoreStore.open(rnd) as store:
-        scores = store.scores()
+        scores = store.counted_scores()
         if not scores["score"].notna().any():
             raise NoScoresError(no_scores_message(rnd, store.url))
     totals = combine(scores, rnd.rubric, method=method)
@@ -402,20 +470,16 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets_export(args: argparse.Namespace) -> int:
-    import os
-
+    from .review.progress import open_existing_store
     from .review.sheets import export_all, export_sheet, sheet_filename
     from .round.loader import load_round
-    from .store.scores import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
 
     rnd = load_round(args.round)
     if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
         print(f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
               f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}", file=sys.stderr)
         return 2
-    # Pre-fill drafts only from an existing store: exporting never creates a database.
-    existing = args.db or os.environ.get(ENV_DATABASE_URL) or (rnd.path / DB_FILENAME).exists()
-    store = ScoreStore.open(rnd, args.db) if existing else None
+    store = open_existing_store(rnd, args.db)
     try:
         out = Path(args.out)
         if args.all:
@@ -435,7 +499,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .reporting.overview import problem_table
-    from .review.sheets import import_sheets
+    from .review.sheets import blank_cells, import_sheets
     from .round.loader import load_round
     from .store.scores import ScoreStore
 
@@ -446,15 +510,16 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     store = ScoreStore.open(rnd, args.db)
     try:
         report = import_sheets(rnd, args.files, store, reviewer=args.reviewer, overwrite=args.overwrite,
-                               reason=args.reason)
+                               reason=args.reason, submit=args.submit)
     finally:
         store.close()
     failed = set(report.loc[report["severity"] == "error", "file"])
     blank = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
     status = report.attrs["status"]
     for f, n in report.attrs["imported"].items():
-        n_blank = int((blank & (report["file"] == f)).sum())
-        note = f"（未入力 {n_blank} 箇所は取り込んでいません）" if n_blank else ""
+        where = blank_cells(report, f)
+        shown_where = "、".join(where[:10]) + (f" ほか {len(where) - 10} 箇所" if len(where) > 10 else "")
+        note = f"（未入力 {len(where)} 箇所は取り込んでいません: {shown_where}）" if where else ""
         if status.get(f) == "conflict":
             print(f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）")
         elif f in failed:
@@ -536,11 +601,12 @@ def _cmd_hub_setup(args: argparse.Namespace) -> int:
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
+    from .round.loader import round_path
 
-    if args.drafts is None and args.out is None:
-        print("エラー: --out（講評の出力フォルダ）か --drafts（下書きの YAML）を指定してください。", file=sys.stderr)
-        return 2
-    res = write_feedback(args.round, args.out, drafts_path=args.drafts)
+    out = args.out
+    if args.drafts is None and out is None:
+        out = str(round_path(args.round) / "reports" / "講評")
+    res = write_feedback(args.round, out, drafts_path=args.drafts)
     for w in res["warnings"]:
         print(f"警告: {w}")
     if res["drafts_written"]:
@@ -551,8 +617,128 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
         print(f"講評の下書きを読み込みました: {res['drafts']}")
     for lt in res["letters"]:
         print(f"{lt.application} {lt.prefecture_name}: {lt.result}")
-    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {args.out}")
+    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {out}")
     return 0
+
+
+def _cmd_push_candidates(args: argparse.Namespace) -> int:
+    from .analysis.push import push_candidates, push_candidates_ja
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    table = push_candidates(rnd)
+    print(f"{table.attrs['name']}（設定: {table.attrs['source']}）")
+    print("得点 = Σ 重み × 標準化した指標（47 都道府県で平均 0・標準偏差 1。不明な値は平均として 0）")
+    ja = push_candidates_ja(table)
+    _print_table("プッシュ型の候補（必要性の高い順）", ja if args.all else ja.head(args.top))
+    return 0
+
+
+def _cmd_push_candidate(args: argparse.Namespace) -> int:
+    from .analysis.push import write_push_application
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    rec = write_push_application(rnd, args.prefecture, args.out)
+    print(f"{rec.prefecture_name}のプッシュ型の応募書を書き出しました: {rec.path}")
+    if rec.path.resolve().parent != (rnd.path / "applications").resolve():
+        print(f"注意: 応募書のフォルダ（{rnd.path / 'applications'}）の外です。審査に含めるには、記入後にそのフォルダへ置いてください。")
+    if rec.to_fill:
+        print("ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
+              + "、".join(rec.to_fill))
+    return 0
+
+
+def _cmd_progress(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .review.progress import progress_ja, round_progress, write_progress_workbook
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    prog = round_progress(rnd, args.db)
+    counts = prog.counts()
+    print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
+    print(prog.headline())
+    tables = progress_ja(prog)
+    _print_table("審査員ごとの進み具合", tables["審査員別"].set_index("審査員"))
+    _print_table("応募ごとの進み具合", tables["応募別"].drop(columns=["未提出の審査員"]).set_index("応募ID"))
+    open_pairs = tables["未提出の一覧"]
+    _print_table("未提出の採点（督促用）", open_pairs.set_index(pd.Index(range(1, len(open_pairs) + 1), name="番号")))
+    if args.xlsx:
+        print(f"\n書き出しました: {write_progress_workbook(prog, args.xlsx)}")
+    if prog.complete:
+        print("\n割り当てられた採点はすべて提出されています。")
+        return 0
+    print(f"\n未提出の採点が {counts['未着手'] + counts['下書き']} 組あります。", file=sys.stderr)
+    return 1
+
+
+def _cmd_packets(args: argparse.Namespace) -> int:
+    from .review.packets import write_packets
+    from .review.progress import open_existing_store
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    store = open_existing_store(rnd, args.db)
+    try:
+        packets = write_packets(rnd, args.out, store=store, zip_packets=args.zip)
+    finally:
+        if store is not None:
+            store.close()
+    names = rnd.applications["prefecture_name"]
+    for p in packets:
+        print(f"{p.reviewer}: {p.path}（応募書 {len(p.applications)} 件: "
+              f"{'、'.join(str(names.get(a, a)) for a in p.applications)}）")
+    skipped = [r.id for r in rnd.reviewers if r.id not in {p.reviewer for p in packets}]
+    if skipped:
+        print(f"採点する応募がないため作らなかった審査員: {'、'.join(skipped)}")
+    print(f"審査資料 {len(packets)} 人分を書き出しました: {args.out}")
+    return 0
+def _cmd_eligibility(args: argparse.Namespace) -> int:
+    from .reporting.overview import eligibility_log_table, eligibility_table
+    from .round.eligibility import record_eligibility
+    from .round.loader import load_round
+
+    rnd = load_round(args.round)
+    if args.eligibility_command != "list":
+        rec = record_eligibility(rnd, args.eligibility_command, args.application, by=args.by, reason=args.reason,
+                                 file=args.file, original_received=args.original_received)
+        when = rec.recorded_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+        orig = (f"　元の受付日時: {rec.original_received.astimezone(dt.timezone(dt.timedelta(hours=9))):%Y-%m-%d %H:%M}"
+                if rec.original_received else "")
+        print(f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
+              f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}")
+        rnd = load_round(args.round)
+    _print_table("応募ごとの受付の状況", eligibility_table(rnd))
+    _print_table("記録された受付の判断（採点データベースのハッシュチェーンに記録）", eligibility_log_table(rnd))
+    return 0
+
+
+def _eligibility_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    el = sub.add_parser("eligibility", help="受付の判断（期限後受理・訂正・再提出・辞退）を記録する・一覧する")
+    els = el.add_subparsers(dest="eligibility_command", required=True,
+                            metavar="{list,accept-late,correction,resubmission,withdraw,reinstate}")
+    ls = els.add_parser("list", help="応募ごとの受付の状況と、記録された判断を表示する")
+    _round_option(ls)
+    ls.set_defaults(func=_cmd_eligibility)
+    helps = {"accept-late": "期限後提出を受理する（選定の対象にする）",
+             "correction": "訂正として記録する（受付日時は元の提出のまま）",
+             "resubmission": "再提出として記録する（新しいファイルの受付日時を使う）",
+             "withdraw": "辞退（取下げ）を記録する（審査・選定の対象外になる）",
+             "reinstate": "辞退の記録を取り消す"}
+    for name, text in helps.items():
+        e = els.add_parser(name, help=text)
+        _round_option(e)
+        e.add_argument("--application", required=True, metavar="CODE", help="応募（都道府県コードまたは名前。例: 20）")
+        e.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前（記録に残る）")
+        e.add_argument("--reason", required=True, metavar="TEXT", help="理由（記録に残る）")
+        if name in ("accept-late", "correction", "resubmission"):
+            e.add_argument("--file", default=None, help="対象の応募書のファイル名（既定: 使用中の応募書）")
+        if name == "correction":
+            e.add_argument("--original-received", default=None, metavar="ISO",
+                           help="元の提出の受付日時（例: 2026-02-20T16:40。既定: 置き換えられた以前の応募書の提出日時）")
+        e.set_defaults(func=_cmd_eligibility, file=None, original_received=None)
 
 
 def _round_option(parser: argparse.ArgumentParser) -> None:
@@ -566,7 +752,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     r = sub.add_parser("run", help="審査ラウンドを読み込み、一覧と問題を表示し、Excel を書き出す（既定: デモ）")
     _round_option(r)
-    r.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
+    r.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     r.set_defaults(func=_cmd_run)
     v = sub.add_parser("validate", help="応募書のフォルダを検査し、エラーがあれば終了コード 1")
     v.add_argument("dir", help="応募書（.xlsx）のフォルダ、または審査ラウンドのフォルダ")
@@ -611,6 +797,8 @@ def _parser() -> argparse.ArgumentParser:
     si.add_argument("--overwrite", action="store_true",
                     help="書き出し後に採点データベースで変更されたセルも採点表の値で上書きする（--reason が必要）")
     si.add_argument("--reason", default=None, metavar="TEXT", help="上書きの理由（採点の記録に残る。120 文字まで）")
+    si.add_argument("--submit", action="store_true",
+                    help="審査員の最終的な回答として、すべての項目を採点した応募を提出済にする（以後は変更できない）")
     si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
     si.set_defaults(func=_cmd_sheets_import)
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
@@ -621,11 +809,11 @@ def _parser() -> argparse.ArgumentParser:
     sel.set_defaults(func=_cmd_select)
     rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")
     _round_option(rp)
-    rp.add_argument("--out", default="reports", help="出力フォルダ（既定: reports）")
+    rp.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     rp.set_defaults(func=_cmd_report)
     fb = sub.add_parser("feedback", help="応募ごとの講評（PDF と .xlsx）を書き出す。--drafts で文面を編集できる")
     _round_option(fb)
-    fb.add_argument("--out", default=None, help="講評の出力フォルダ")
+    fb.add_argument("--out", default=None, help="講評の出力フォルダ（既定: 審査ラウンドのフォルダの reports/講評）")
     fb.add_argument("--drafts", default=None, metavar="FILE.yaml",
                     help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）")
     fb.set_defaults(func=_cmd_feedback)
@@ -649,12 +837,47 @@ def _parser() -> argparse.ArgumentParser:
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",
                     help="選定する応募（都道府県コードまたは名前、カンマ区切り。例: 20,30,42,34,38）")
-    de.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前")
-    de.add_argument("--reason", action="append", metavar="CODE=TEXT", help="応募ごとの理由（繰り返し指定できます）")
+    de.add_argument("--by", required=True, nargs="+", action="extend", metavar="NAME",
+                    help="決定した人の名前（複数可: --by 委員長 副委員長）")
+    de.add_argument("--reason", "--reason-for", dest="reason", action="append", metavar="CODE=TEXT",
+                    help="応募ごとの理由（繰り返し指定できます）。選定案との違いと対象外の選定には必須")
+    de.add_argument("--force", action="store_true", help="対象外の応募を委員会の判断で選定する（理由が必要）")
     de.add_argument("--lock", action="append", metavar="CODES", help="委員会が必ず含めると決めた応募（カンマ区切り）")
     de.add_argument("--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）")
     de.add_argument("--note", default=None, help="決定全体についての注記")
     de.set_defaults(func=_cmd_decide)
+    pcs = sub.add_parser("push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する")
+    _round_option(pcs)
+    pcs.add_argument("--top", type=int, default=15, help="表示する数（既定: 15）")
+    pcs.add_argument("--all", action="store_true", help="47 都道府県すべてを表示する")
+    pcs.set_defaults(func=_cmd_push_candidates)
+    pc = sub.add_parser("push-candidate", help="応募のない都道府県のプッシュ型の応募書を applications に書き出す")
+    _round_option(pc)
+    pc.add_argument("--prefecture", required=True, help="都道府県名またはコード（例: 長野、20）")
+    pc.add_argument("--out", default=None, help="出力ファイル（既定: ラウンドの applications/<コード>_<名前>_push.xlsx）")
+    pc.set_defaults(func=_cmd_push_candidate)
+    pg = sub.add_parser("progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1")
+    _round_option(pg)
+    pg.add_argument("--xlsx", default=None, metavar="FILE", help="督促用の一覧を .xlsx に書き出す")
+    pg.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
+    pg.set_defaults(func=_cmd_progress)
+    pk = sub.add_parser("packets", help="審査員ごとの審査資料（採点表・担当の応募書・評価基準・説明）を書き出す")
+    _round_option(pk)
+    pk.add_argument("--out", required=True, help="出力フォルダ（審査員ごとにフォルダまたは zip を作る）")
+    pk.add_argument("--zip", action="store_true", help="審査員ごとに zip ファイルにする")
+    pk.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
+    pk.set_defaults(func=_cmd_packets)
+    _eligibility_parser(sub)
+
+    rv = sub.add_parser("revise", help="協議の後に審査員が点数を修正する（2段階目として記録）")
+    _round_option(rv)
+    rv.add_argument("--reviewer", required=True, metavar="ID", help="審査員ID（例: R3）")
+    rv.add_argument("--application", required=True, metavar="CODE", help="応募（都道府県コード、例: 20）")
+    rv.add_argument("--criterion", required=True, metavar="ID", help="評価項目ID（評価基準の id）")
+    rv.add_argument("--score", required=True, type=float, metavar="N", help="修正後の点数")
+    rv.add_argument("--reason", required=True, metavar="TEXT", help="修正の理由（協議で分かったこと）")
+    rv.add_argument("--by", default=None, metavar="NAME", help="記録する人（既定: 審査員本人）")
+    rv.set_defaults(func=_cmd_revise)
     return p
 
 

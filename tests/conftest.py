@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pgcluster import PgClusterError, find_pg_bindir, temp_pg_cluster
+from roundcopy import copy_demo_round
 
 from scoring.intake.template import example_values, write_template
 
@@ -106,22 +107,14 @@ def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iter
         os.environ["SCORING_SIGNING_KEY"] = old
 
 
-def copy_demo_round(dest: Path) -> Path:
-    """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
-
-    The layout is kept because round.yaml names its rubric by a relative path
-    (``../../rubrics/...``). A score database in the demo folder is not copied.
-    Returns the copied round folder.
-    """
-    from scoring import DEMO_ROUND
-    from scoring.core.paths import PROJECT_DIR
-
-    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__")
-    round_dir = dest / "data" / "demo"
-    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
-    if not (dest / "rubrics").exists():
-        shutil.copytree(PROJECT_DIR / "rubrics", dest / "rubrics")
-    return round_dir
+@pytest.fixture(autouse=True)
+def review_state_of_the_test(tmp_path_factory: pytest.TempPathFactory,
+                             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test remembers the reviewer's last application in a state file of its own (never
+    the developer's ``~/.shinsa/review_state.json``); subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("review-state") / "review_state.json"
+    monkeypatch.setenv("SHINSA_STATE_FILE", str(path))
+    return path
 
 
 @pytest.fixture
@@ -200,6 +193,57 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     finally:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_locked(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """``with sqlite_locked(url):`` another process holds the SQLite store's write lock, and
+    our writers give up after 0.2 s instead of 60 s (the store is unreachable for writing)."""
+    import sqlite3
+
+    from scoring.store import scores
+
+    monkeypatch.setattr(scores, "_SQLITE_LOCK_WAIT", 0.2)
+
+    @contextlib.contextmanager
+    def locked(url: str) -> Iterator[None]:
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=0)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+
+    return locked
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
+    """A PostgreSQL database of the test's own (URL) and ``cut(down)``: ``cut(True)`` drops
+    every connection to it and refuses new ones (the server is unreachable for it),
+    ``cut(False)`` lets connections in again. Dropped after the test."""
+    import sqlalchemy as sa
+
+    name = f"t_cut_{uuid.uuid4().hex[:10]}"
+    base = sa.engine.make_url(pg_url)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    def cut(down: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if down else 'true'}")
+            if down:
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False), cut
+    finally:
+        cut(False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
 
 

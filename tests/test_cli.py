@@ -36,7 +36,9 @@ def test_main_job_on_a_round_prints_summary_and_writes_workbook(demo_copy, tmp_p
     assert "05_akita.xlsx" in out and "期限後提出" in out       # the late file is in the problems table
     assert "10_gunma.xlsx" in out                                 # the warning file
     wb = openpyxl.load_workbook(tmp_path / "out" / "applications.xlsx")
-    assert wb.sheetnames == ["応募一覧", "応募書の内容", "問題一覧", "件数", "注記"]
+    assert wb.sheetnames == ["応募一覧", "応募書の内容", "問題一覧", "受付の状況", "件数", "注記"]
+    status = {r[0].value: r[5].value for r in wb["受付の状況"].iter_rows(min_row=2)}
+    assert status["05"] == "期限後・未受理" and status["20"] == "期限内" and len(status) == 16
     ws = wb["応募一覧"]
     assert ws.max_row == 17 and ws["A1"].value == "応募ID"
     headers = [c.value for c in ws[1]]

@@ -95,6 +95,7 @@ def test_notebook_runs_headless_on_the_demo_round(
     text = json.dumps([o.get("data", {}) for o in outputs], ensure_ascii=False)
     if path.name == "01_applications.ipynb":
         assert "05_akita.xlsx" in text and "image/png" in text
+        assert "必要性の得点" in text and "沖縄県" in text  # the プッシュ型 candidates of all 47
     if path.name == "02_review.ipynb":
         assert WIDGET_MIME in text, "the review screen was not displayed"
         assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"
@@ -107,6 +108,7 @@ def test_notebook_runs_headless_on_the_demo_round(
         streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
         expected = TuningModel.open(load_round(round_dir), method="additive").settings_hash()
         assert f"設定ハッシュ: {expected}" in streams  # the notebook used the round and method passed in
+        assert "未提出の一覧" in text and "割り当てられた採点" in text  # the review progress panel
     if path.name == "04_committee.ipynb":
         assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
         assert text.count("image/png") == 4

@@ -38,9 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..agreement.disagreement import discussion_list
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
-from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, SPREAD_COLUMNS
+from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
 from ..core.errors import NoScoresError
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
@@ -62,6 +63,7 @@ from ..store.decision import (
     record_decision,
 )
 from ..store.scores import RECEIPT_COLUMNS, ScoreStore
+from .push import push_candidates
 from .status import STATUS_EXCLUDED, exclusion_reasons
 
 __all__ = [
@@ -70,6 +72,8 @@ __all__ = [
     "SPREAD_COLUMNS",
     "Committee",
     "build_committee",
+    "draft_summary",
+    "drafts_message",
     "record_committee_decision",
 ]
 
@@ -208,6 +212,20 @@ class Committee:
     #: Reviewer id → what the committee material shows: 審査員A, B, … in reviewers.yaml order
     #: (stable for the round), or the name when round.yaml says ``show_reviewer_names: true``.
     reviewer_labels: dict[str, str] = field(default_factory=dict)
+    #: :func:`scoring.analysis.push.push_candidates`: the 47 prefectures ranked by need for
+    #: プッシュ型 support (columns :data:`scoring.core.columns.PUSH_CANDIDATE_COLUMNS`).
+    push_candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Draft scores (:func:`draft_summary`): ``included`` (round.yaml ``include_drafts``),
+    #: ``n_scores``, ``reviewers``, ``applications``. Counted only when ``included``.
+    drafts: dict[str, Any] = field(default_factory=lambda: {"included": False, "n_scores": 0, "reviewers": [],
+                                                             "applications": []})
+    #: Second-stage revisions after the discussion (:meth:`scoring.store.scores.ScoreStore.revisions`,
+    #: columns :data:`scoring.core.columns.REVISION_COLUMNS`); the totals use the revised scores.
+    revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
+    #: The discussion list (協議対象, :func:`scoring.agreement.disagreement.discussion_list` with
+    #: the stability analysis and the round's rank; 対象外 left out): columns ``application``,
+    #: ``prefecture_name`` and :data:`scoring.core.columns.DISCUSSION_COLUMNS` after it.
+    discussion: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Rendered tables and chart PNGs, filled by :func:`scoring.reporting.committee_report.section`.
     render_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -226,9 +244,18 @@ class Committee:
         return "・".join(self.name(a) for a in ids) or "（なし）"
 
     @property
+    def notices(self) -> list[str]:
+        """Information shown under the warnings (not a warning): drafts that exist but are not counted."""
+        if self.drafts.get("n_scores") and not self.drafts.get("included"):
+            return [drafts_message(self.drafts)]
+        return []
+
+    @property
     def all_warnings(self) -> list[str]:
         """Warnings to show at the top of every committee output, most important first."""
         out = list(self.decision_warnings)
+        if self.drafts.get("included") and self.drafts.get("n_scores"):
+            out.append(drafts_message(self.drafts))
         if self.selection_error:
             out.append("選定案を作れません。" + self.selection_error)
         return out
@@ -250,7 +277,12 @@ def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
         parts.append(f"除外: {'、'.join(cfg.exclusions)}")
     if cfg.eligibility_override:
         parts.append(f"審査対象とする例外: {'、'.join(cfg.eligibility_override)}")
-    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts)}
+    elig = rnd.eligibility
+    decided = elig.loc[elig["records"] != ""] if elig is not None and "records" in elig else None
+    eligibility_text = "　".join(f"{a} {row['prefecture_name']}（{row['status']}）: {row['records']}"
+                                 for a, row in decided.iterrows()) if decided is not None else ""
+    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts),
+            "eligibility_text": eligibility_text}
 
 
 def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
@@ -262,7 +294,8 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
     ``rubric``: ``id``, ``version``, ``source`` (not hashed); ``weights``: effective 配点 per
     criterion (renormalised to sum 100); ``method``; ``method_options`` (every option,
     defaults included); ``selection``: balance, block scheme, locks, exclusions,
-    eligibility overrides; ``package``: name and version. :func:`build_committee` adds
+    eligibility overrides and (when there are any) the ids of the recorded eligibility
+    decisions (:mod:`scoring.store.eligibility`); ``package``: name and version. :func:`build_committee` adds
     ``scores`` (``fingerprint``, ``n_scores``, ``include_drafts``).
     """
     cfg = rnd.config
@@ -285,6 +318,9 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
             "locks": list(cfg.locks),
             "exclusions": list(cfg.exclusions),
             "eligibility_override": list(cfg.eligibility_override),
+            # the 事務局's recorded 受付の判断 (期限後受理, 訂正, 辞退, …): a later one changes the hash
+            **({"eligibility_events": [r.event_id for r in rnd.eligibility_records]}
+               if rnd.eligibility_records else {}),
         },
     )
 
@@ -388,9 +424,11 @@ def build_committee(
     rnd : ReviewRound, path or None
         The round, or its folder (None: ``$SCORING_ROUND`` or the demo round).
     scores : DataFrame, optional
-        The canonical long score table. Default: the round's score store (all current
-        scores, drafts included, as ``python -m scoring select`` uses them); the decision
-        in force is then read from the same store.
+        The canonical long score table (with the store's ``status`` column, drafts are
+        dropped unless round.yaml says ``include_drafts: true``). Default: the round's
+        score store (final stage: second-stage revisions applied; submitted scores only
+        unless ``include_drafts: true``); the decision in force, the revisions and the
+        checkpoints are then read from the same store.
     decision : Decision, optional
         With ``scores`` given: the decision to compare with (the store is not opened).
     method, method_options : str, dict
@@ -428,6 +466,8 @@ def build_committee(
     cp_path = ""
     review_status: pd.DataFrame | None = None
     receipts = pd.DataFrame(columns=list(RECEIPT_COLUMNS))
+    include_drafts = bool(rnd.config.include_drafts)
+    revisions = pd.DataFrame(columns=list(REVISION_COLUMNS))
     if scores is None:
         with ScoreStore.open(rnd, store_url) as store:
             scores = store.scores()
@@ -436,9 +476,18 @@ def build_committee(
             cp_path = str(store.checkpoint_path)
             receipts = store.receipts()
             review_status = store.statuses()
+            revisions = store.revisions()
+    drafts = draft_summary(scores, included=include_drafts)
+    all_scores = scores
+    if not include_drafts and "status" in scores.columns:
+        scores = scores[scores["status"].astype(str) == "提出済"]
     scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
     if not len(scored):
-        raise NoScoresError(no_scores_message(rnd))
+        message = no_scores_message(rnd)
+        if drafts["n_scores"]:
+            message = (f"提出済みの点数がありません（下書き {drafts['n_scores']} 件は round.yaml の include_drafts が"
+                       "false のため数えません）。" + message)
+        raise NoScoresError(message)
     apps = rnd.applications.copy()
     apps.index = apps.index.astype(str)
     rubric = rnd.rubric
@@ -483,12 +532,19 @@ def build_committee(
     ranked["total"] = totals["total"].reindex(ranked.index).astype(float)
     ranked["se"] = totals["se"].reindex(ranked.index).astype(float)
     ranked["n_reviewers"] = totals["n_reviewers"].reindex(ranked.index).fillna(0).astype("int64")
-    ranked["rank"] = totals["rank"].reindex(ranked.index).astype("Int64")
+    ranked["rank"] = review_rank(ranked["total"], excl != "")
     ranked["status"] = status.astype(str)
     ranked["p_selected"] = stab["p_selected"].reindex(ranked.index).astype(float)
     ranked["flags"] = totals["flags"].reindex(ranked.index).fillna("").astype(str)
     ranked.loc[ranked["total"].isna(), "flags"] = [
         (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]]
+    # rank order: ranked applications first (by the one rank), then 対象外 and unscored ones
+    key = ranked["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    ranked = ranked.iloc[np.lexsort((np.arange(len(ranked)), key))]
+    # every output shows the same rank (scoring.core.columns.review_rank)
+    if selection is not None:
+        selection.reasons["rank"] = ranked["rank"].reindex(selection.reasons.index).astype("Int64")
+    stab["rank"] = ranked["rank"].reindex(stab.index).astype("Int64")
     if no_total:
         listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']!s}" for a in no_total)
         notes.append(f"合計点のない応募があります（選定の対象外）: {listing}")
@@ -520,13 +576,15 @@ def build_committee(
     # coverage, settings, decision ---------------------------------------------------------
     coverage = _coverage(rnd, selection.selected if selection is not None else [])
     if review_status is None:
-        review_status = _statuses_from_scores(rnd, scores)
+        review_status = _statuses_from_scores(rnd, all_scores)
     labels = reviewer_labels(rnd)
     comments = _comments(scores, list(ranked.index), [c.id for c in rubric.criteria])
+    discussion = _discussion(scored, rubric, None if weights is None else w, totals, ranked, stab,
+                             int(rnd.config.select.target), labels)
     fp = score_fingerprint(scored)
     settings = committee_settings(rnd, method, w, method_options)
     config_hash = settings_hash(settings)
-    full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": True})
+    full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts})
     s_hash = settings_hash(full)
     dwarn = check_decision(decision, config_hash=config_hash, score_fingerprint=fp)
     gen = (now or dt.datetime.now(_JST)).astimezone(_JST)
@@ -544,7 +602,51 @@ def build_committee(
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
         checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts, exclusion_reasons=excl,
         review_status=review_status, comments=comments, reviewer_labels=labels,
+        push_candidates=push_candidates(rnd),
+        drafts=drafts, revisions=revisions, discussion=discussion,
     )
+
+
+def draft_summary(scores: pd.DataFrame, *, included: bool) -> dict[str, Any]:
+    """How many draft (下書き) scores there are and whether they are counted.
+
+    ``scores`` is the store's table with drafts (a ``status`` column; without it every score
+    counts as submitted). Returns ``included`` (bool), ``n_scores`` (draft scores),
+    ``reviewers`` and ``applications`` (sorted ids of the pairs with a draft score).
+    """
+    if not len(scores) or "status" not in scores.columns:
+        return {"included": included, "n_scores": 0, "reviewers": [], "applications": []}
+    d = scores[(scores["status"].astype(str) != "提出済") & pd.to_numeric(scores["score"], errors="coerce").notna()]
+    return {"included": included, "n_scores": len(d),
+            "reviewers": sorted(d["reviewer"].astype(str).unique()),
+            "applications": sorted(d["application"].astype(str).unique())}
+
+
+def drafts_message(drafts: Mapping[str, Any]) -> str:
+    """The Japanese warning or notice about drafts ("" when there are none)."""
+    n = int(drafts.get("n_scores", 0))
+    if not n:
+        return ""
+    k, m = len(drafts.get("reviewers", [])), len(drafts.get("applications", []))
+    if drafts.get("included"):
+        return (f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています。提出前の点数のため、"
+                "提出後に結果が変わることがあります（round.yaml の include_drafts: true）。")
+    return (f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
+            "（含めるには round.yaml に include_drafts: true）。")
+
+
+def _discussion(scored: pd.DataFrame, rubric: Any, weights: pd.Series | None, totals: pd.DataFrame,
+                ranked: pd.DataFrame, stab: pd.DataFrame, select: int, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The discussion list (協議対象) of the round, 対象外 applications left out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        d = discussion_list(scored, rubric, weights=weights, combined=totals.loc[totals["total"].notna(), ["total"]],
+                            select=select, p_selected=stab["p_selected"] if "p_selected" in stab.columns else None,
+                            rank=ranked["rank"], reviewer_labels=labels)
+    keep = d["application"].map(lambda a: str(ranked["status"].get(a, "")) != STATUS_EXCLUDED)
+    d = d[keep.astype(bool)].reset_index(drop=True)
+    d.insert(1, "prefecture_name", d["application"].map(ranked["prefecture_name"]).fillna("").astype(str))
+    return d
 
 
 def reviewer_alias(i: int) -> str:
@@ -602,19 +704,22 @@ def record_committee_decision(
     rnd: ReviewRound | str | Path | None,
     selected: list[str] | tuple[str, ...],
     *,
-    by: str,
+    by: str | list[str] | tuple[str, ...],
     reasons: Mapping[str, str] | None = None,
     locks: list[str] | tuple[str, ...] = (),
     exclusions: list[str] | tuple[str, ...] = (),
     note: str = "",
     method: str | None = None,
     store_url: str | None = None,
+    force: bool = False,
 ) -> Decision:
     """Record the committee's decision with the fingerprints of the current material.
 
     Computes the committee material (without stability resamples) to know the proposal,
-    the settings hash and the score fingerprint the decision is based on, then appends the
-    decision to the round's score store (:func:`scoring.store.decision.record_decision`).
+    the 対象外 applications, the settings hash and the score fingerprint the decision is
+    based on, then appends the decision to the round's score store
+    (:func:`scoring.store.decision.record_decision`: a reason for every difference from the
+    proposal, 対象外 refused unless ``force`` with a reason, the signed checkpoint it rests on).
     """
 
     if not isinstance(rnd, ReviewRound):
@@ -622,8 +727,9 @@ def record_committee_decision(
     with ScoreStore.open(rnd, store_url) as store:
         scores = store.scores()
         c = build_committee(rnd, scores=scores, method=method, n_boot=1)
+        ineligible = {str(a): str(r) for a, r in c.exclusion_reasons.items() if str(r)}
         return record_decision(
             store, selected, by=by, reasons=reasons, locks=locks, exclusions=exclusions, note=note,
             proposed=c.selected, settings_hash=c.settings_hash, config_hash=c.config_hash,
-            score_fingerprint=c.score_fingerprint,
+            score_fingerprint=c.score_fingerprint, ineligible=ineligible, force=force,
         )

@@ -7,10 +7,12 @@ mark the same applications with the same status word and reason. The rules and t
 those of the selection (:func:`scoring.selection.solver.select`, its ``reasons`` table),
 checked against it in ``tests/analysis/test_status.py``:
 
-1. no total (no scores)            → 採点がないため対象外
-2. ``exclusions`` of round.yaml     → 委員会の判断（除外の指定）により対象外
-3. late, unless ``eligibility_override`` → 期限後提出のため対象外
-4. errors, unless ``eligibility_override`` → 応募書にエラーがあるため対象外
+1. withdrawn (辞退, recorded with ``python -m scoring eligibility withdraw``) → 辞退のため対象外
+2. no total (no scores)            → 採点がないため対象外
+3. ``exclusions`` of round.yaml     → 委員会の判断（除外の指定）により対象外
+4. late (not accepted with ``eligibility accept-late``, not プッシュ型), unless
+   ``eligibility_override`` → 期限後提出のため対象外
+5. errors, unless ``eligibility_override`` → 応募書にエラーがあるため対象外
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ _NO_TOTAL = EXCLUSION_REASONS["no_total"]
 _EXCLUDED = EXCLUSION_REASONS["exclusions"]
 _LATE = EXCLUSION_REASONS["late"]
 _ERRORS = EXCLUSION_REASONS["errors"]
+_WITHDRAWN = EXCLUSION_REASONS["withdrawn"]
 
 
 def _true(v: object) -> bool:
@@ -88,7 +91,9 @@ def exclusion_reasons(rnd: ReviewRound | None, totals: pd.DataFrame | pd.Series)
     out = []
     for a in ids:
         total = t.get(a, np.nan)
-        if not np.isfinite(total):
+        if apps is not None and a in apps.index and _true(apps.at[a, "withdrawn"] if "withdrawn" in apps else None):
+            out.append(_WITHDRAWN)
+        elif not np.isfinite(total):
             out.append(_NO_TOTAL)
         elif a in excl:
             out.append(_EXCLUDED)

@@ -51,13 +51,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ..agreement.disagreement import discussion_list, reviewer_profile
+from ..agreement.disagreement import GAP_LEVELS, discussion_list, reviewer_profile
 from ..agreement.reliability import reliability_table
 from ..combine.combiners import DEFAULT_METHOD, METHODS, Combiner, make_combiner
 from ..config.round import set_round_rubric
 from ..config.rubric import Rubric
 from ..config.versions import check_note, write_rubric_version
-from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS
+from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS, review_rank
 from ..core.errors import NoScoresError
 from ..core.schema import require_score_table
 from ..core.settings import score_fingerprint, settings_hash, settings_record
@@ -132,8 +132,9 @@ class TuningModel:
         ``{"trimmed": {"proportion": 0.2}}``); validated at once.
     include_drafts : bool, optional
         Whether the scores include drafts (下書き); only recorded in :meth:`settings`.
-    gap : int, default 2
-        Levels apart on a criterion that put an application on the discussion list.
+    gap : float, default :data:`scoring.agreement.disagreement.GAP_LEVELS`
+        Levels apart on a criterion, after each reviewer's leniency is removed, that put an
+        application on the discussion list.
 
     Attributes
     ----------
@@ -142,7 +143,7 @@ class TuningModel:
     round : ReviewRound or None
     method_options : dict
     include_drafts : bool or None
-    gap : int
+    gap : float
     select : int or None
         Number of applications to select (``round.yaml`` ``select.target``).
 
@@ -162,7 +163,7 @@ class TuningModel:
         method: str | None = None,
         method_options: Mapping[str, Mapping[str, Any]] | None = None,
         include_drafts: bool | None = None,
-        gap: int = 2,
+        gap: float = GAP_LEVELS,
     ) -> None:
         if rubric is None:
             if rnd is None:
@@ -212,12 +213,14 @@ class TuningModel:
         *,
         method: str | None = None,
         method_options: Mapping[str, Mapping[str, Any]] | None = None,
-        include_drafts: bool = True,
+        include_drafts: bool | None = None,
         url: str | None = None,
     ) -> TuningModel:
         """Read the round's current scores from its score store and build the model.
 
-        ``include_drafts=True`` (default) uses drafts too, like ``python -m scoring select``.
+        ``include_drafts=None`` (default) counts drafts only when round.yaml says
+        ``include_drafts: true`` (like the committee material and ``python -m scoring select``);
+        True or False overrides it for this screen.
         Reading only: nothing is written (a demo round gets its scores from
         ``python -m scoring demo``).
 
@@ -226,6 +229,8 @@ class TuningModel:
         NoScoresError
             The store has no scores yet (Japanese message saying how to create or import them).
         """
+        if include_drafts is None:
+            include_drafts = bool(rnd.config.include_drafts)
         with ScoreStore.open(rnd, url) as store:
             scores = store.scores(include_drafts=include_drafts)
             where = store.url
@@ -380,7 +385,8 @@ class TuningModel:
             Columns :data:`RANKING_COLUMNS`, with one column per rubric group (group id,
             float points: the group's share of ``total``) after ``se``:
 
-            * ``rank`` (Int64): 1 = best, ties share the smaller rank;
+            * ``rank`` (Int64): 1 = best, ties share the smaller rank, among the applications
+              in the review (:func:`scoring.core.columns.review_rank`; 対象外: <NA>);
             * ``prefecture_name`` (str; "" when the round is not known);
             * ``total`` (float, 0–100), ``se`` (float, points): as ``Combiner.totals``
               with :meth:`effective_weights`;
@@ -408,9 +414,13 @@ class TuningModel:
             else np.full(len(tot), "", dtype=object),
             baseline_rank=base.to_numpy(),
         )
+        reasons = exclusion_reasons(self.round, tot).reindex(out.index).fillna("").astype(str)
+        # the one rank definition of every output: among the applications in the review
+        out["rank"] = review_rank(out["total"], reasons != "")
+        base_tot = self.baseline()["total"]
+        out["baseline_rank"] = review_rank(base_tot, (reasons != "").reindex(base_tot.index)).reindex(out.index)
         out["baseline_rank"] = out["baseline_rank"].astype("Int64")
         out["rank_change"] = (out["baseline_rank"] - out["rank"]).astype("Int64")
-        reasons = exclusion_reasons(self.round, tot).reindex(out.index).fillna("").astype(str)
         out["status"] = np.where(reasons != "", STATUS_EXCLUDED, "")
         out["reason"] = reasons.to_numpy()
         out["flags"] = [flag_with_reason(r, f if isinstance(f, str) else "")
@@ -479,11 +489,10 @@ class TuningModel:
         """The applications that need discussion (協議対象), with reasons.
 
         :func:`scoring.agreement.disagreement.discussion_list` with the current weights, the gap
-        :attr:`gap`, the selection line after :attr:`select` places and the current
-        method's totals (``combined=``: the selection line and its margin use the
-        calibrated totals and their SE).  Note: the gap between reviewers is counted on
-        the raw scores, so strongly lenient or severe reviewers put many applications on
-        the list; the reviewer table shows who.
+        :attr:`gap`, and the current method's totals and ranks: near the line means within
+        one place of the cut after :attr:`select` places (this screen runs no stability
+        resamples; the committee material adds them), disagreement is measured after each
+        reviewer's leniency is removed, the reasons quote the raw scores.
 
         Returns
         -------
@@ -496,8 +505,8 @@ class TuningModel:
 
         def run() -> pd.DataFrame:
             combined = rk.loc[rk["n_reviewers"] > 0, ["total", "se"]]
-            out = discussion_list(self.scores, self.rubric, weights=eff, gap=self.gap, select=self.select,
-                                  combined=combined, adjust="reviewer")
+            out = discussion_list(self.scores, self.rubric, weights=eff, select=self.select, combined=combined,
+                                  rank=rk.loc[combined.index, "rank"], gap=self.gap)
             names = self._names()
             out.insert(1, "prefecture_name", out["application"].map(names).fillna("").astype("str"))
             return out

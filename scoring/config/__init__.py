@@ -4,7 +4,8 @@
 - :mod:`~scoring.config.rubric`: the rubric (評価基準) and its version hash;
 - :mod:`~scoring.config.versions`: writing a new version of a rubric (new weights, changelog);
 - :mod:`~scoring.config.round`: ``round.yaml`` (:class:`RoundConfig`, :class:`SelectSpec`,
-  :class:`Balance`) and ``reviewers.yaml`` (:class:`Reviewer`).
+  :class:`Balance`) and ``reviewers.yaml`` (:class:`Reviewer`);
+- :mod:`~scoring.config.push`: ``push_candidates.yaml`` (need indicators and weights of the プッシュ型 list).
 """
 
 from __future__ import annotations

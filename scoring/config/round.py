@@ -98,9 +98,12 @@ class RoundConfig(_Strict):
     locks: tuple[str, ...] = ()
     #: Applications the committee excludes from the selection (codes or names).
     exclusions: tuple[str, ...] = ()
-    #: Late applications (期限後提出) or applications with errors that the analyst
-    #: nevertheless makes eligible for selection (codes or names).
+    #: Applications made eligible for selection although late (期限後提出) or with errors in
+    #: their 応募書 (codes or names). Kept for existing rounds: a late acceptance is better
+    #: recorded with ``python -m scoring eligibility accept-late`` (who, when, why, in the
+    #: hash chain); this key remains the only way to accept an application with errors.
     eligibility_override: tuple[str, ...] = ()
+    #: Free text about the round (shown nowhere else; for the people who keep the folder).
     description: str = ""
     #: A demo round (架空): only then does ``python -m scoring demo`` write simulated
     #: scores into its store. Nothing else, and never the round's name, makes a round a demo.
@@ -112,6 +115,10 @@ class RoundConfig(_Strict):
     #: committee's role may read the reviewers' comments only when true; by default it reads
     #: scores but never the ``comment`` column.
     committee_sees_comments: bool = False
+    #: Count draft (下書き, not submitted) scores in the combination, the selection and the
+    #: committee material. Off by default: only 提出済 scores count; when on, every
+    #: committee output shows a warning with the number of drafts counted.
+    include_drafts: bool = False
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod

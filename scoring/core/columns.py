@@ -14,6 +14,10 @@ Also defined once here:
   compared at :data:`TOTAL_DECIMALS` decimals (the precision the selection works at), so
   two applications with exactly the same scores share a rank even when floating-point
   summation in a different order makes their totals differ in the 15th digit.
+- :func:`review_rank`: the rank every committee output shows (順位): :func:`rank_totals`
+  among the applications *in the review* only. An application that is 対象外 (late,
+  errors, excluded, withdrawn, …) or has no total gets no rank (``<NA>``, shown 「—」),
+  so the 5th in the 順位 sheet is the 5th in 理由, 安定性 and every letter.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ __all__ = [
     "ICC_COLUMNS",
     "KENDALL_COLUMNS",
     "METHOD_LABELS",
+    "PROGRESS_APPLICATION_COLUMNS",
+    "PROGRESS_COLUMNS",
+    "PROGRESS_REVIEWER_COLUMNS",
+    "PUSH_CANDIDATE_COLUMNS",
     "RANKED_COLUMNS",
     "RANKING_COLUMNS",
     "REASON_COLUMNS",
@@ -51,6 +59,7 @@ __all__ = [
     "RELIABILITY_COLUMNS",
     "REVIEWER_PROFILE_COLUMNS",
     "REVIEWER_TABLE_COLUMNS",
+    "REVISION_COLUMNS",
     "SPREAD_COLUMNS",
     "STABILITY_COLUMNS",
     "STATUS_COLUMNS",
@@ -58,6 +67,7 @@ __all__ = [
     "TOTAL_COLUMNS",
     "TOTAL_DECIMALS",
     "rank_totals",
+    "review_rank",
 ]
 
 #: Totals (points on the 0–100 配点 scale) are compared and ranked at this many decimals.
@@ -81,6 +91,14 @@ HEADERS_JA: dict[str, str] = {
     "theme": "重点テーマ",
     "application_type": "応募区分",
     "reviewer": "審査員",
+    # review progress (scoring.review.progress)
+    "reviewer_name": "氏名",
+    "status": "状況",
+    "assigned": "割当（件）",
+    "submitted": "提出済（件）",
+    "drafted": "下書き（件）",
+    "missing": "未着手（件）",
+    "todo": "未提出の応募",
     "criterion": "評価項目",
     "score": "点数",
     "comment": "コメント",
@@ -107,6 +125,30 @@ def rank_totals(total: pd.Series) -> pd.Series:
     """
     return total.astype(float).round(TOTAL_DECIMALS).rank(ascending=False, method="min").astype("Int64")
 
+
+def review_rank(total: pd.Series, excluded: pd.Series | None = None) -> pd.Series:
+    """The rank shown in every committee output (順位): among the applications in the review.
+
+    Parameters
+    ----------
+    total : Series of float
+        Combined totals (0–100), index ``application``; NaN = no total.
+    excluded : Series of bool, optional
+        Same index (missing entries count as False): True for an application that is
+        対象外 (:data:`scoring.selection.solver.EXCLUSION_REASONS`).
+
+    Returns
+    -------
+    Series of Int64
+        :func:`rank_totals` of the totals of the applications not excluded; ``<NA>`` for
+        excluded ones and for those without a total. Same index as ``total``.
+    """
+    t = total.astype(float)
+    if excluded is not None:
+        out = excluded.reindex(t.index).astype("boolean").fillna(False).astype(bool)
+        t = t.where(~out)
+    return rank_totals(t)
+
 # agreement.disagreement -------------------------------------------------------
 #: Columns of :func:`~scoring.agreement.disagreement.affinity`.
 AFFINITY_COLUMNS: tuple[str, ...] = (
@@ -120,8 +162,8 @@ REVIEWER_PROFILE_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of :func:`~scoring.agreement.disagreement.discussion_list`.
 DISCUSSION_COLUMNS: tuple[str, ...] = (
-    "application", "reason", "n_reasons", "gap_flag", "sd_flag", "border_flag", "few_flag",
-    "total", "rank", "total_sd", "max_gap_levels",
+    "application", "reason", "n_reasons", "border_flag", "disagree_flag", "few_flag",
+    "total", "rank", "p_selected", "spread_ratio", "gap_levels", "gap_criterion",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.application_disagreement`.
 APPLICATION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
@@ -168,6 +210,15 @@ RANKED_COLUMNS: tuple[str, ...] = (
     "status", "p_selected", "flags",
 )
 
+# analysis.push ----------------------------------------------------------------
+#: Columns of :func:`~scoring.analysis.push.push_candidates` (index ``code``, 47 rows).
+PUSH_CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "rank", "prefecture_name", "block", "applied", "application_type", "municipalities",
+    "towns_villages_share", "population_decline", "pool_members", "pool_source",
+    "municipalities_per_pool_member", "not_applied", "w_towns_villages_share", "w_population_decline",
+    "w_municipalities_per_pool_member", "w_not_applied", "score", "status",
+)
+
 # analysis.tuning --------------------------------------------------------------
 #: Columns of :meth:`~scoring.analysis.tuning.TuningModel.reviewer_table`.
 REVIEWER_TABLE_COLUMNS: tuple[str, ...] = (
@@ -205,9 +256,24 @@ APPLICATION_COLUMNS: tuple[str, ...] = (
     "theme_name",
     "prefecture_name",
     "late",
+    "withdrawn",
     "has_errors",
     "n_warnings",
     *REFERENCE_COLUMNS,
+)
+
+#: Columns of ``Intake.superseded``: a file replaced by a newer submission of the same prefecture.
+SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "replaced_by")
+
+# round.eligibility --------------------------------------------------------------
+#: Columns of :attr:`~scoring.round.loader.ReviewRound.eligibility` (index ``application``):
+#: the receipt and eligibility of each application after the recorded decisions.
+ELIGIBILITY_COLUMNS: tuple[str, ...] = (
+    "prefecture_name", "application_type", "file", "received_at", "status", "late", "withdrawn", "records",
+)
+#: Columns of :func:`~scoring.store.eligibility.eligibility_log` (one row per recorded decision).
+ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
+    "event_id", "recorded_at", "action", "application", "prefecture_name", "file", "original_received", "by", "reason",
 )
 
 # round.assign -----------------------------------------------------------------
@@ -227,6 +293,10 @@ AUDIT_COLUMNS: tuple[str, ...] = ("event_id", "problem", "message")
 RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event_id", "submitted_at")
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.statuses`.
 STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
+#: Columns of :meth:`~scoring.store.scores.ScoreStore.revisions` (the second stage, 協議後の修正).
+REVISION_COLUMNS: tuple[str, ...] = (
+    "application", "reviewer", "criterion", "first_score", "final_score", "reason", "by", "revised_at", "event_id",
+)
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
@@ -253,4 +323,17 @@ STABILITY_COLUMNS: tuple[str, ...] = (
 CONFLICT_COLUMNS: tuple[str, ...] = (
     "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
     "exported_score", "sheet_score", "sheet_comment",
+)
+
+# review.progress ---------------------------------------------------------------
+#: Columns of :func:`~scoring.review.progress.review_progress` ``pairs``: one row per assigned,
+#: non-conflicted (reviewer, application) pair; ``status`` is 未着手 / 下書き / 提出済.
+PROGRESS_COLUMNS: tuple[str, ...] = ("reviewer", "reviewer_name", "application", "prefecture_name", "status")
+#: Columns of ``reviewers`` (one row per reviewer; ``todo`` lists what is not submitted, by name).
+PROGRESS_REVIEWER_COLUMNS: tuple[str, ...] = (
+    "reviewer", "reviewer_name", "assigned", "submitted", "drafted", "missing", "todo",
+)
+#: Columns of ``applications`` (one row per application).
+PROGRESS_APPLICATION_COLUMNS: tuple[str, ...] = (
+    "application", "prefecture_name", "assigned", "submitted", "drafted", "missing", "todo",
 )

@@ -21,6 +21,9 @@ SigningError          the signing key is missing, unsafe or not a key        2
 HubError              the multi-reviewer server cannot be set up             2
 ====================  =====================================================  =========
 
+:class:`StoreUnavailableError` (a :class:`StoreError`) says the store could not be reached
+just now (connection dropped, database locked): nothing was written and trying again may work.
+
 Exit code 1 is kept for "the command ran and found problems" (``validate``, ``audit``,
 ``sheets import``), 0 for success. Any other exception is a bug: the CLI prints a
 one-line Japanese message and exits 2 (``--debug`` shows the traceback).
@@ -48,6 +51,7 @@ __all__ = [
     "ShinsaError",
     "SigningError",
     "StoreError",
+    "StoreUnavailableError",
 ]
 
 
@@ -99,6 +103,12 @@ class StoreError(ShinsaError):
     def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
         super().__init__(message)
         self.problems: list[str] = list(problems) if problems is not None else [message]
+
+
+class StoreUnavailableError(StoreError):
+    """The store could not be reached (connection dropped, server down, database locked or
+    not writable just now). Nothing was written; the same operation may succeed later, so
+    the reviewer's screen keeps the values and retries (:mod:`scoring.ui.review_view`)."""
 
 
 class ReviewError(ShinsaError):

@@ -25,6 +25,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "SCORE_KEY",
     "SECTIONS",
+    "PUSH_TYPE",
     "SEVERITIES",
     "TEMPLATE_SHEET",
     "TEMPLATE_VERSION",
@@ -59,6 +60,8 @@ THEME_CODES: tuple[str, ...] = tuple(THEMES)
 POOL_STATUSES: tuple[str, ...] = ("未構築", "構築中", "構築済")
 #: 応募区分: the prefecture applied (手上げ式) or MIC chose it from hearings (プッシュ型).
 APPLICATION_TYPES: tuple[str, ...] = ("手上げ式", "プッシュ型")
+#: プッシュ型: chosen by 総務省 itself, so the submission deadline does not apply to it.
+PUSH_TYPE: str = APPLICATION_TYPES[1]
 #: State of coordination with the prefecture's HR / finance departments.
 COORDINATION_STATES: tuple[str, ...] = ("未着手", "調整中", "合意済")
 YES_NO: tuple[str, ...] = ("あり", "なし")
@@ -177,8 +180,9 @@ FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
 #: Columns of every problems table (intake, rubric, round): one row per problem.
 PROBLEM_COLUMNS: tuple[str, ...] = ("file", "sheet", "cell", "field", "severity", "message", "action")
-#: ``error`` blocks use of the value or the file; ``warning`` is shown but not blocking.
-SEVERITIES: tuple[str, ...] = ("error", "warning")
+#: ``error`` blocks use of the value or the file; ``warning`` is shown but not blocking;
+#: ``info`` (情報) only records what was done (e.g. a file replaced by a newer submission).
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
 #: The canonical long score table (one row per application × reviewer × criterion).
 SCORE_COLUMNS: tuple[str, ...] = (

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from ..core.schema import SCORE_COLUMNS
+from ..core.reference import prefecture_blocks, prefectures
+from ..core.schema import SCORE_COLUMNS, THEMES
 from ..store.scores import ScoreStore
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ __all__ = [
     "demo_scores",
     "is_demo_round",
     "latent_merit",
+    "random_behaviour",
     "simulate_scores",
+    "typical_round",
     "write_demo_scores",
 ]
 
@@ -312,6 +315,67 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
     df["score"] = df["score"].astype("float64")
     df["updated_at"] = pd.to_datetime(df["updated_at"], utc=True)
     return df.reset_index(drop=True)
+
+
+def random_behaviour(rng: np.random.Generator) -> ReviewerBehaviour:
+    """One plausible reviewer: leniency N(0, 0.4), noise 0.35–0.8, halo 0.15–0.35 levels;
+    one in four uses only the middle of the scale (2–4, compressed)."""
+    middle = bool(rng.random() < 0.25)
+    return ReviewerBehaviour(bias=float(rng.normal(0.0, 0.4)), spread=0.5 if middle else 1.0,
+                             noise=float(rng.uniform(0.35, 0.8)), halo=float(rng.uniform(0.15, 0.35)),
+                             low=2 if middle else None, high=4 if middle else None)
+
+
+def typical_round(rubric: Rubric, *, n_applications: int = 30, n_reviewers: int = 8, per_application: int = 4,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A simulated round of typical size (架空): applications, and every assigned score.
+
+    ``n_applications`` prefectures drawn at random (random theme A–F, 公募, on time, no
+    errors; their merit differs by a writing quality of SD 0.6 levels, :func:`latent_merit`),
+    ``n_reviewers`` reviewers behaving as :func:`random_behaviour`, each application
+    scored by ``per_application`` reviewers (least loaded first), every sheet complete. Used
+    to calibrate the discussion list (``benchmarks/calibrate_discussion.py``).
+
+    Returns
+    -------
+    scores : DataFrame
+        Canonical long table (:data:`scoring.core.schema.SCORE_COLUMNS`).
+    applications : DataFrame
+        Index ``application`` (JIS code); columns ``prefecture_name``, ``block`` (8 blocks),
+        ``theme``, ``application_type``, ``late``, ``has_errors``.
+
+    Raises
+    ------
+    ValueError
+        Sizes out of range (Japanese message).
+    """
+    if not 2 <= n_applications <= 47 or n_reviewers < 2 or not 2 <= per_application <= n_reviewers:
+        raise ValueError("模擬ラウンドの大きさが正しくありません: 応募 2〜47 件、審査員 2 名以上、"
+                         f"応募ごとの審査員 2〜審査員数 名にしてください（応募 {n_applications}、審査員 {n_reviewers}、"
+                         f"応募ごと {per_application}）。")
+    rng = np.random.default_rng(seed)
+    prefs = prefectures()
+    codes = sorted(str(c) for c in rng.choice(prefs.index.astype(str), size=n_applications, replace=False))
+    blocks = prefecture_blocks()
+    apps = pd.DataFrame({
+        "prefecture_name": [str(prefs.at[c, "short_name"]) for c in codes],
+        "block": [str(blocks.get(c, "")) for c in codes],
+        "theme": [str(t) for t in rng.choice(list(THEMES), size=n_applications)],
+        "application_type": "公募", "late": False, "has_errors": False,
+    }, index=pd.Index(codes, name="application"))
+    reviewers = [f"R{i + 1}" for i in range(n_reviewers)]
+    behaviour = {r: random_behaviour(rng) for r in reviewers}
+    load = dict.fromkeys(reviewers, 0)
+    pairs = []
+    for a in codes:
+        order = sorted(reviewers, key=lambda r: (load[r], rng.random()))
+        for r in order[:per_application]:
+            load[r] += 1
+            pairs.append((r, a))
+    assignments = pd.DataFrame(pairs, columns=["reviewer", "application"])
+    merit = latent_merit(rubric, apps, seed=seed, quality_sd=0.6)
+    scores = simulate_scores(rubric, assignments, merit, behaviour, seed=seed + 1)
+    return scores, apps
 
 
 def demo_scores(rnd: ReviewRound, *, seed: int = DEMO_SEED) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ..core.columns import APPLICATION_COLUMNS, REFERENCE_COLUMNS
+from ..core.columns import APPLICATION_COLUMNS, REFERENCE_COLUMNS, SUPERSEDED_COLUMNS
 from ..core.normalize import (
     is_blank,
     parse_choice,
@@ -56,6 +56,7 @@ from ..core.schema import (
     FIELDS_BY_KEY,
     META_SHEET,
     PROBLEM_COLUMNS,
+    PUSH_TYPE,
     TEMPLATE_SHEET,
     TEMPLATE_VERSION,
     THEMES,
@@ -74,6 +75,7 @@ __all__ = [
     "empty_problems",
     "read_application",
     "read_applications",
+    "superseded_frame",
 ]
 
 #: Time zone of submission times (naive Excel date-times are taken as Japan time).
@@ -103,6 +105,9 @@ class Intake(NamedTuple):
 
     applications: pd.DataFrame
     problems: pd.DataFrame
+    #: Files replaced by a newer submission of the same prefecture: columns
+    #: :data:`~scoring.core.columns.SUPERSEDED_COLUMNS` (``submitted_at`` aware, JST).
+    superseded: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------- problems
@@ -520,14 +525,20 @@ def _fmt(value: dt.datetime) -> str:
     return value.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y/%m/%d %H:%M")
 
 
-def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> list[_Read]:
-    """One read per prefecture: the latest submission; both sides of a duplicate reported."""
+def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[_Read], list[dict[str, Any]]]:
+    """One read per prefecture: the latest submission; each superseded file reported once (情報).
+
+    Returns the kept reads and one record per superseded file (``SUPERSEDED_COLUMNS``). The
+    superseded file's own problems are dropped: it is not used, so only the reason it was
+    replaced is reported.
+    """
     by_code: dict[str, list[_Read]] = {}
     for r in reads:
         assert r.record is not None
         by_code.setdefault(r.record["prefecture"], []).append(r)
     names = _names()
     kept: list[_Read] = []
+    superseded: list[dict[str, Any]] = []
     earliest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     for code, group in by_code.items():
         if len(group) == 1:
@@ -537,19 +548,28 @@ def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> list[_Read]
                                   mtimes.get(r.file, 0.0), r.file))
         winner, losers = group[-1], group[:-1]
         kept.append(winner)
-        pref = names[code]
-        others = "、".join(r.file for r in losers)
-        winner.add("warning",
-                   f"{pref}の応募書が {len(group)} 件あります。提出日時が最も新しいこのファイルを採用しました"
-                   f"（採用しなかったファイル: {others}）。",
-                   "再提出であれば問題ありません。別の都道府県の誤記でないか確認してください。", key="prefecture")
+        assert winner.record is not None
+        won_at = winner.record["submitted_at"]
+        when = f"{_fmt(won_at)}" if won_at is not None else "受付日時なし"
         for r in losers:
-            r.add("error",
-                  f"{pref}の応募書が {len(group)} 件あります。提出日時がより新しい {winner.file} を採用したため、"
-                  "このファイルは使用していません。",
-                  f"再提出であれば対処は不要です。都道府県名の誤記であれば修正を依頼してください（採用: {winner.file}）。",
+            assert r.record is not None
+            r.problems = []
+            r.add("info",
+                  f"同じ団体（{names[code]}）の新しい提出（{winner.file}, 受付日時 {when}）があるため、"
+                  "この提出は置き換えられました（使用していません）。",
+                  "再提出・訂正であれば対処は不要です（python -m scoring eligibility resubmission / correction で"
+                  "記録できます）。別の都道府県の誤記であれば、提出元に修正を依頼してください。",
                   key="prefecture")
-    return kept
+            superseded.append({"file": r.file, "application": code, "submitted_at": r.record["submitted_at"],
+                               "replaced_by": winner.file})
+    return kept, superseded
+
+
+def superseded_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The superseded files as a table (columns :data:`~scoring.core.columns.SUPERSEDED_COLUMNS`)."""
+    df = pd.DataFrame(records, columns=list(SUPERSEDED_COLUMNS))
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(TIMEZONE)
+    return df.astype({c: object for c in ("file", "application", "replaced_by")})
 
 
 def read_applications(
@@ -602,7 +622,11 @@ def read_applications(
     - ``theme_name`` (str): the Japanese name of the theme (データ利活用).
     - ``prefecture_name`` (str): official name (長野県).
     - ``late`` (bool): ``submitted_at`` after ``deadline`` (False without a deadline or a
-      submission time).
+      submission time, and always False for a プッシュ型 application: 総務省 chose it, so
+      the deadline does not apply; an 情報 row says so). A round applies its recorded
+      eligibility decisions on top (:func:`scoring.round.eligibility.apply_eligibility`).
+    - ``withdrawn`` (bool): the application was withdrawn (辞退); always False here, set by
+      the round's recorded decisions.
     - ``has_errors`` (bool): the file has at least one ``error`` problem (a required field
       missing or invalid); the row is kept so that the analyst can decide.
     - ``n_warnings`` (int64): number of ``warning`` problems of the file.
@@ -617,7 +641,7 @@ def read_applications(
 
     **problems** — columns :data:`scoring.core.schema.PROBLEM_COLUMNS`, all str: ``file`` (file
     name; "" for the folder), ``sheet`` (応募書, or "" for a file-level problem), ``cell``
-    (C12, or ""), ``field`` (Japanese label, or ""), ``severity`` (error / warning),
+    (C12, or ""), ``field`` (Japanese label, or ""), ``severity`` (error / warning / info),
     ``message`` (what is wrong, quoting what was typed), ``action`` (対処: what to do).
     Sorted by file, then row.
 
@@ -633,8 +657,9 @@ def read_applications(
     duplicated; a required field empty; a value that cannot be read (number, date,
     choice, prefecture with suggestions, theme, e-mail); an int out of range; an
     unidentifiable prefecture (file not loaded); two files for one prefecture (the later
-    ``submitted_at`` is kept, ties by file time then name; a warning on the kept file and
-    an error on the dropped one, each naming the other); cross-field warnings (pool
+    ``submitted_at`` is kept, ties by file time then name; the superseded file is reported
+    once, as ``info``, naming the file that replaced it and its time, and listed in
+    ``Intake.superseded``); cross-field warnings (pool
     breakdown sum, 未構築 with members, 構築済 without, municipality counts above the
     prefecture's); submission after the deadline (期限後提出).
     """
@@ -643,7 +668,7 @@ def read_applications(
     if not folder.is_dir():
         problems.append(_problem("", "error", f"フォルダ {folder} が見つかりません。",
                                  "応募書を保存したフォルダのパスを確認してください。"))
-        return Intake(empty_applications(), _problem_frame(problems))
+        return Intake(empty_applications(), _problem_frame(problems), superseded_frame([]))
 
     reads: list[_Read] = []
     mtimes: dict[str, float] = {}
@@ -687,13 +712,22 @@ def read_applications(
         problems.append(_problem("", "error", f"フォルダ {folder.name} に応募書（.xlsx）がありません。",
                                  "応募書を保存したフォルダを指定しているか確認してください。"))
 
-    kept = _keep_latest([r for r in reads if r.record is not None], mtimes)
+    kept, superseded = _keep_latest([r for r in reads if r.record is not None], mtimes)
     limit = _as_aware(deadline) if deadline is not None else None
     late: dict[str, bool] = {}
     for r in kept:
         assert r.record is not None
         submitted = r.record["submitted_at"]
-        late[r.file] = bool(limit is not None and submitted is not None and submitted > limit)
+        after = bool(limit is not None and submitted is not None and submitted > limit)
+        # プッシュ型: 総務省 itself chose the prefecture, so the deadline does not apply.
+        push = r.record.get("application_type") == PUSH_TYPE
+        late[r.file] = after and not push
+        if after and push:
+            assert limit is not None
+            r.add("info",
+                  f"プッシュ型のため提出期限は適用しません（提出日時 {_fmt(submitted)}、提出期限 {_fmt(limit)}）。",
+                  "対処は不要です（プッシュ型は総務省が選んだ団体のため、期限後提出になりません）。",
+                  key="submitted_at")
         if late[r.file]:
             assert limit is not None
             r.add("warning",
@@ -708,8 +742,9 @@ def read_applications(
         assert r.record is not None
         errors = sum(p["severity"] == "error" for p in r.problems)
         warnings = sum(p["severity"] == "warning" for p in r.problems)
-        records.append({**r.record, "late": late[r.file], "has_errors": errors > 0, "n_warnings": warnings})
-    return Intake(_application_frame(records), _problem_frame(problems))
+        records.append({**r.record, "late": late[r.file], "withdrawn": False, "has_errors": errors > 0,
+                        "n_warnings": warnings})
+    return Intake(_application_frame(records), _problem_frame(problems), superseded_frame(superseded))
 
 
 # ---------------------------------------------------------------- the table
@@ -746,6 +781,7 @@ def _application_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
                                    index=index, dtype="object").astype(_STR_DTYPE)
     data["prefecture_name"] = pd.Series(ref["name_ja"].to_numpy(), index=index, dtype=_STR_DTYPE)
     data["late"] = pd.Series(col("late"), index=index, dtype=bool)
+    data["withdrawn"] = pd.Series([bool(v) for v in col("withdrawn")], index=index, dtype=bool)
     data["has_errors"] = pd.Series(col("has_errors"), index=index, dtype=bool)
     data["n_warnings"] = pd.Series(col("n_warnings"), index=index, dtype="int64")
     for c in REFERENCE_COLUMNS:

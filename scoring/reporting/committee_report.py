@@ -43,6 +43,7 @@ from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
 from ..analysis.status import flag_with_reason
+from ..config.push import PUSH_INDICATORS
 from ..config.rubric import format_level
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.errors import NoScoresError
@@ -84,8 +85,10 @@ SECTIONS: dict[str, str] = {
     "selection": "選定案と理由",
     "decision": "選定結果（委員会の決定）",
     "stability": "選定の安定性",
+    "discussion": "協議対象と協議後の修正",
     "coverage": "地域×重点テーマ",
     "map": "地図（応募と選定案）",
+    "push": "プッシュ型の候補（応募のない都道府県の必要性）",
     "reliability": "審査員間の一致（信頼性）",
     "receipts": "審査員の受領コード",
     "comments": "審査員の講評コメントと未提出の採点",
@@ -463,6 +466,7 @@ def _appendix(c: Committee, notes: pd.DataFrame) -> list[tuple[str, str]]:
         ("バランスの条件", str(c.config_summary.get("balance_text", ""))),
         ("地方ブロックの区分", _BLOCK_SCHEMES.get(str(sel.get("block_scheme", "")), str(sel.get("block_scheme", "")))),
         ("必ず含める・除外・審査対象とする例外", str(c.config_summary.get("locks_text", "")) or "なし"),
+        ("受付の判断（期限後受理・訂正・再提出・辞退）", str(c.config_summary.get("eligibility_text", "")) or "なし"),
         ("採点（件）", f"{c.n_scores}（提出前の下書きを含む）" if st.get("scores", {}).get("include_drafts")
          else str(c.n_scores)),
         ("安定性の計算", (f"再標本化 {int(c.stability_options.get('n_boot', 0))} 回、乱数の種 "
@@ -492,9 +496,11 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     out: list[Block] = []
     if key == "summary":
         summ = tables["概要"]
-        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", *_TECHNICAL))]
+        summ = summ[~summ["項目"].astype(str).str.startswith(("警告", "お知らせ", *_TECHNICAL))]
         if c.all_warnings:
             out.append({"kind": "alert", "title": "注意", "entries": list(c.all_warnings)})
+        for notice in c.notices:
+            out.append(_p(notice, "lead"))
         out.append(_kv(summ))
     elif key == "ranked":
         t = tables["順位"]
@@ -551,6 +557,19 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
         classes = ["ineligible" if pd.isna(r) else ("selected" if sel else ("runner" if b else ""))
                    for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")]
         out.append(_table_block(t, row_classes=classes))
+    elif key == "discussion":
+        n_ranked = int(c.ranked["rank"].notna().sum())
+        out.append(_p(f"協議対象 {len(c.discussion)} 件（順位のある {n_ranked} 件中）。選定ライン付近（安定性の分析で"
+                      "選定された割合が 25〜75％、または選定数の前後1位）の応募と、審査員それぞれの甘辛を差し引いても"
+                      "意見が分かれている応募です。理由の点数は素点（審査員が付けた点数）です。", "lead"))
+        if len(c.discussion):
+            out.append(_table_block(tables["協議対象"]))
+        if "協議後の修正" in tables:
+            out.append({"kind": "h3", "text": "協議後の修正（2段階目）"})
+            out.append(_p(f"協議の後に審査員が修正した点数 {len(c.revisions)} 件。合計点・順位・選定案は修正後の点数で計算しています。"))
+            out.append(_table_block(tables["協議後の修正"]))
+        else:
+            out.append(_p("協議後に修正された点数はありません（python -m scoring revise で記録します）。"))
     elif key == "coverage":
         t = _coverage_people(c)
         out.append(_p("各地方ブロック・重点テーマの応募件数。かっこ内はそのうち選定案の件数、「－」は応募なし。"
@@ -559,6 +578,8 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     elif key == "map":
         if charts:
             out.append(_figure_block(_chart_png(c, "map", cache), "応募と選定案の地図", _CAPTIONS["map"]))
+    elif key == "push":
+        out += _push_blocks(c, tables)
     elif key == "reliability":
         out += [_p(c.reliability_headline, "lead"), _p(
             "Krippendorff の α: 0.800 以上で信頼できる、0.667〜0.800 は暫定的、0.667 未満は審査員の見方が"
@@ -606,6 +627,42 @@ def _section_body(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *,
     else:
         raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     return out
+
+
+#: Rows of the プッシュ型 table printed in the HTML page and the PDF (all 47 are in the workbook).
+PUSH_ROWS_SHOWN = 15
+
+
+def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
+    """The プッシュ型 section: how the need score is made, and the top of the list."""
+    t = tables.get("プッシュ型候補")
+    if t is None or not len(t):
+        return [_p("プッシュ型の候補は計算していません。")]
+    attrs = c.push_candidates.attrs
+    weights = "、".join(f"{label.split('（')[0]} {float(w):g}" for ind, (label, _) in PUSH_INDICATORS.items()
+                       if (w := attrs.get("weights", {}).get(ind, 0)))
+    cand = t.loc[t["状況"] == "候補", "都道府県"].tolist()
+    people = t.drop(columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"])
+    return [
+        _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
+        _p("総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
+           "人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました。各指標を 47 都道府県で標準化"
+           f"（平均 0・標準偏差 1、不明な値は 0）し、重み（{weights}）を掛けて足したものが「必要性の得点」です。"
+           f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
+           "47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
+           "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")),
+        _table_block(people.head(PUSH_ROWS_SHOWN),
+                     row_classes=["ineligible" if v == "応募済" else "" for v in people["状況"].head(PUSH_ROWS_SHOWN)],
+                     formatters={"必要性の得点": _two_decimals}),
+    ]
+
+
+def _two_decimals(value: object) -> str:
+    try:
+        x = float(str(value))
+    except ValueError:
+        return ""
+    return "" if math.isnan(x) else f"{x:.2f}"
 
 
 def _names_shown(c: Committee) -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.committee import Committee
+from ..analysis.push import push_candidates_ja
 from ..config.rubric import format_level
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.excel import to_wareki
@@ -31,12 +32,15 @@ __all__ = [
     "comments_ja",
     "coverage_ja",
     "decision_ja",
+    "discussion_ja",
     "missing_reviews_ja",
     "notes_ja",
+    "push_ja",
     "ranked_ja",
     "reasons_ja",
     "receipts_ja",
     "reliability_ja",
+    "revisions_ja",
     "selection_ja",
     "spread_ja",
     "stability_ja",
@@ -50,6 +54,7 @@ def summary(c: Committee) -> pd.DataFrame:
     sel = c.selection
     cfg = c.config_summary
     rows: list[tuple[str, object]] = [(f"警告{i}", w) for i, w in enumerate(c.all_warnings, start=1)]
+    rows += [(f"お知らせ{i}", n) for i, n in enumerate(c.notices, start=1)]
     rows += [
         ("審査ラウンド", c.round_name),
         ("応募（件）", c.n_applications),
@@ -62,6 +67,8 @@ def summary(c: Committee) -> pd.DataFrame:
     ]
     if cfg.get("locks_text"):
         rows.append(("必ず含める／除外／審査対象とする例外", cfg["locks_text"]))
+    if cfg.get("eligibility_text"):
+        rows.append(("受付の判断（期限後受理・訂正・再提出・辞退）", cfg["eligibility_text"]))
     if sel is not None:
         rows += [
             ("選定案", c.names(sel.selected)),
@@ -78,6 +85,8 @@ def summary(c: Committee) -> pd.DataFrame:
     if c.decision is not None:
         d = c.decision
         rows.append(("選定結果の記録", f"{d.by}（{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間）"))
+        if d.checkpoint_hash:
+            rows.append(("選定結果の根拠（署名された記録点）", f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"))
     rows.append(("設定ハッシュ", c.settings_hash))
     return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
 
@@ -87,8 +96,9 @@ def summary(c: Committee) -> pd.DataFrame:
 def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     """The Japanese tables of the committee output, by sheet name, in reading order.
 
-    Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 代替案, 選定数別, 地域×テーマ,
-    信頼性, 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
+    Keys: 概要, 順位, 内訳, ばらつき, 選定案, 理由, 安定性, 協議対象, 協議後の修正 (only when a
+    score was revised after the discussion), 代替案, 選定数別, 地域×テーマ,
+    信頼性, プッシュ型候補 (the 47 prefectures by need), 選定結果 (only when a decision is recorded), 受領コード (only when pairs are
     submitted), 講評コメント (only when there are comments), 未提出 (only when an assigned
     review is not submitted) and 注記. Headers carry units;
     numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
@@ -100,10 +110,15 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     out["選定案"] = selection_ja(c)
     out["理由"] = reasons_ja(c)
     out["安定性"] = stability_ja(c)
+    out["協議対象"] = discussion_ja(c)
+    if len(c.revisions):
+        out["協議後の修正"] = revisions_ja(c)
     out["代替案"] = alternatives_ja(c)
     out["選定数別"] = by_k_ja(c)
     out["地域×テーマ"] = coverage_ja(c)
     out["信頼性"] = reliability_ja(c)
+    if len(c.push_candidates):
+        out["プッシュ型候補"] = push_ja(c)
     if c.decision is not None:
         out["選定結果"] = decision_ja(c)
     if len(c.receipts):
@@ -115,6 +130,11 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
         out["未提出"] = missing
     out["注記"] = notes_ja(c)
     return out
+
+
+def push_ja(c: Committee) -> pd.DataFrame:
+    """プッシュ型候補: the 47 prefectures by need (raw indicator values and weighted contributions)."""
+    return push_candidates_ja(c.push_candidates).reset_index()
 
 
 def ranked_ja(c: Committee) -> pd.DataFrame:
@@ -217,6 +237,45 @@ def stability_ja(c: Committee) -> pd.DataFrame:
     })
 
 
+def discussion_ja(c: Committee) -> pd.DataFrame:
+    """協議対象: the applications to discuss, in rank order, with their reasons (raw scores)."""
+    cols = ["順位", "応募ID", "都道府県", HEADERS_JA["total"], "選定された割合（％）", "選定ライン付近",
+            "甘辛で説明できない違い", "理由"]
+    d = c.discussion
+    if not len(d):
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({
+        "順位": c.ranked["rank"].reindex(d["application"]).astype("Int64").array,
+        "応募ID": d["application"].astype(str).to_numpy(),
+        "都道府県": d["prefecture_name"].to_numpy(),
+        HEADERS_JA["total"]: d["total"].round(4).to_numpy(),
+        "選定された割合（％）": (100 * d["p_selected"]).round(1).to_numpy(),
+        "選定ライン付近": np.where(d["border_flag"], "該当", ""),
+        "甘辛で説明できない違い": np.where(d["disagree_flag"], "該当", ""),
+        "理由": d["reason"].to_numpy(),
+    }, columns=cols)
+
+
+def revisions_ja(c: Committee) -> pd.DataFrame:
+    """協議後の修正: every score changed after the discussion, first and second stage."""
+    cols = ["応募ID", "都道府県", "審査員", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由",
+            "記録日時（日本時間）"]
+    r = c.revisions
+    if not len(r):
+        return pd.DataFrame(columns=cols)
+    at = pd.to_datetime(r["revised_at"], utc=True).dt.tz_convert(_JST).dt.tz_localize(None).dt.floor("s")
+    return pd.DataFrame({
+        "応募ID": r["application"].astype(str).to_numpy(),
+        "都道府県": [c.name(str(a)) for a in r["application"]],
+        "審査員": [c.reviewer_labels.get(str(x), str(x)) for x in r["reviewer"]],
+        "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in r["criterion"]],
+        "1段階目の点数": r["first_score"].to_numpy(),
+        "2段階目の点数（協議後）": r["final_score"].to_numpy(),
+        "修正の理由": r["reason"].to_numpy(),
+        "記録日時（日本時間）": at.to_numpy(),
+    }, columns=cols)
+
+
 def alternatives_ja(c: Committee) -> pd.DataFrame:
     """代替案: the next-best selections."""
     cols = ["次善案", "合計点（点）", "選定案との差（点）", "選定", "入る", "外れる"]
@@ -286,7 +345,7 @@ def reliability_ja(c: Committee) -> pd.DataFrame:
 def decision_ja(c: Committee) -> pd.DataFrame:
     """選定結果: the committee's decision per applicant (empty without a decision)."""
     cols = ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
-            "記録した人", "記録日時（日本時間）"]
+            "記録した人", "記録日時（日本時間）", "根拠の記録点（イベント）", "根拠の記録点（ハッシュ）"]
     d = c.decision
     if d is None:
         return pd.DataFrame(columns=cols)
@@ -297,12 +356,14 @@ def decision_ja(c: Committee) -> pd.DataFrame:
         "都道府県": t["prefecture_name"].to_numpy(),
         "決定": np.where(t["decided"], "選定", "非選定"),
         "選定案": np.where(t["proposed"], "選定", ""),
-        "選定案との違い": t["difference"].to_numpy(),
+        "選定案との違い": [("対象外から選定" if a in d.forced else diff) for a, diff in zip(t.index, t["difference"])],
         "必ず含める": np.where(t["locked"], "必ず含める", ""),
         "除外": np.where(t["excluded"], "除外", ""),
         "理由": t["reason"].to_numpy(),
         "記録した人": d.by,
         "記録日時（日本時間）": [at] * len(t),
+        "根拠の記録点（イベント）": d.checkpoint_id,
+        "根拠の記録点（ハッシュ）": d.checkpoint_hash,
     }, columns=cols)
 
 

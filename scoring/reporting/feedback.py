@@ -502,7 +502,7 @@ def write_feedback(rnd: ReviewRound | str | Path | None, out_dir: str | Path | N
     if not isinstance(rnd, ReviewRound):
         rnd = load_round(rnd)
     with ScoreStore.open(rnd, store_url) as store:
-        scores = store.scores()
+        scores = store.counted_scores()
         decision = latest_decision(store)
     c = build_committee(rnd, scores=scores, decision=decision, n_boot=1)
     words = reviewer_words(rnd)

@@ -15,10 +15,13 @@ from pandas.io.formats.style import Styler
 
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
+from ..store.eligibility import eligibility_log
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from pandas.io.formats.style_render import CSSDict
+
+    from ..round.loader import ReviewRound
 
 __all__ = [
     "SEVERITY_JA",
@@ -26,13 +29,15 @@ __all__ = [
     "application_table",
     "application_view",
     "breakdown",
+    "eligibility_log_table",
+    "eligibility_table",
     "field_labels",
     "problem_table",
     "problem_view",
     "tile_map",
 ]
 
-SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
 
 _PROBLEM_HEADERS = dict(zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セル", "項目", "重要度", "内容", "対処")))
 
@@ -52,6 +57,7 @@ _SUMMARY: dict[str, str] = {
     "participating_municipalities": "参加予定の市町村数（団体）",
     "submitted_at": "提出日時（日本時間）",
     "late": "期限後提出",
+    "withdrawn": "辞退",
     "n_errors": "エラー数",
     "n_warnings": "警告数",
     "file": "ファイル",
@@ -69,10 +75,10 @@ def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
     """The problems table with Japanese headers and severities, errors first.
 
     Input: a problems DataFrame with the columns :data:`scoring.core.schema.PROBLEM_COLUMNS`.
-    Output columns: ファイル, シート, セル, 項目, 重要度 (エラー / 警告), 内容, 対処.
+    Output columns: ファイル, シート, セル, 項目, 重要度 (エラー / 警告 / 情報), 内容, 対処.
     """
     out = problems.loc[:, list(PROBLEM_COLUMNS)].copy()
-    order = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
+    order = out["severity"].map({"error": 0, "warning": 1, "info": 2}).fillna(3)
     out = out.assign(_o=order).sort_values(["_o", "file"], kind="stable").drop(columns="_o")
     out["severity"] = out["severity"].map(lambda s: SEVERITY_JA.get(s, s))
     return out.rename(columns=_PROBLEM_HEADERS).reset_index(drop=True)
@@ -112,6 +118,8 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
         df["submitted_at"] = ts.dt.tz_localize(None)
     if "late" in df:
         df["late"] = df["late"].map({True: "期限後", False: ""}).fillna("")
+    if "withdrawn" in df:
+        df["withdrawn"] = df["withdrawn"].map({True: "辞退", False: ""}).fillna("")
     cols = [c for c in _SUMMARY if c in df.columns]
     out = df.loc[:, cols].rename(columns=_SUMMARY)
     out.index.name = "応募ID"
@@ -189,6 +197,34 @@ def application_view(applications: pd.DataFrame, problems: pd.DataFrame | None =
         styler = styler.format(_minute,
                                subset=["提出日時（日本時間）"])
     return styler
+
+
+def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
+    """Each application's receipt and eligibility (``rnd.eligibility``) with Japanese headers.
+
+    Columns 都道府県, 応募区分, ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
+    記録された判断; index 応募.
+    """
+    assert rnd.eligibility is not None
+    table = rnd.eligibility.copy()
+    table["received_at"] = table["received_at"].dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    table = table.drop(columns=["late", "withdrawn"]).rename(columns={
+        "prefecture_name": "都道府県", "application_type": "応募区分", "file": "ファイル",
+        "received_at": "受付日時（日本時間）", "status": "受付の状況", "records": "記録された判断"})
+    table.index.name = "応募"
+    return table
+
+
+def eligibility_log_table(rnd: ReviewRound) -> pd.DataFrame:
+    """The recorded eligibility decisions (:func:`scoring.store.eligibility.eligibility_log`),
+    Japanese headers, times as text to the minute; index イベント."""
+    log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
+    for c in ("recorded_at", "original_received"):
+        log[c] = log[c].dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return log.rename(columns={
+        "event_id": "イベント", "recorded_at": "記録日時（日本時間）", "action": "判断", "application": "応募",
+        "prefecture_name": "都道府県", "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
+        "reason": "理由"}).set_index("イベント")
 
 
 def breakdown(applications: pd.DataFrame) -> dict[str, pd.DataFrame]:

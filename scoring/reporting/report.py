@@ -1,7 +1,9 @@
 """Reports written for people: Excel workbooks built from the round's tables.
 
 ``applications.xlsx`` (this step): 応募一覧 (every application and its fields), 問題一覧
-(problems), 件数 (counts by region, theme, pool status and 応募区分) and 注記 (round,
+(problems), 受付の状況 (each application's receipt time and eligibility after the recorded
+受付の判断: :mod:`scoring.round.eligibility`), 受付の判断 (the decisions themselves, when
+there are any), 件数 (counts by region, theme, pool status and 応募区分) and 注記 (round,
 rubric version, deadline in Western and 和暦 form, generation time). All sheets follow
 :mod:`scoring.core.xlsx` (machine-readable, no merged cells, free text never a formula).
 """
@@ -17,7 +19,7 @@ import pandas as pd
 from ..core.excel import to_wareki
 from ..core.schema import FIELDS, TEMPLATE_VERSION
 from ..core.xlsx import write_workbook
-from .overview import application_table, breakdown, problem_table
+from .overview import application_table, breakdown, eligibility_log_table, eligibility_table, problem_table
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -69,6 +71,8 @@ def write_applications_report(rnd: ReviewRound, path: str | Path) -> Path:
         ("応募一覧", summary),
         ("応募書の内容", applications_detail(rnd.applications)),
         ("問題一覧", problem_table(rnd.problems)),
+        *([("受付の状況", eligibility_table(rnd).reset_index())] if rnd.eligibility is not None else []),
+        *([("受付の判断", eligibility_log_table(rnd).reset_index())] if rnd.eligibility_records else []),
         ("件数", pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=["集計", "区分", "件数"])),
         ("注記", notes_table(rnd)),
     ]

@@ -1,7 +1,10 @@
 """Stage 4, reviewing: what a reviewer does, in the app or in Excel.
 
 - :mod:`~scoring.review.session`: the review session model (no widgets), identity, progress;
-- :mod:`~scoring.review.sheets`: the offline Excel 採点表 (export, validate, import).
+- :mod:`~scoring.review.sheets`: the offline Excel 採点表 (export, validate, import);
+- :mod:`~scoring.review.progress`: who has not finished what (未着手 / 下書き / 提出済), for reminders;
+- :mod:`~scoring.review.packets`: one packet per offline reviewer (採点表, their 応募書, anchors).
+- :mod:`~scoring.review.state`: where a reviewer left off (a per-user file, for a reload).
 """
 
 from __future__ import annotations

@@ -43,9 +43,10 @@ import numpy as np
 import pandas as pd
 
 from ..config.rubric import format_level
-from ..core.errors import ReviewError
+from ..core.errors import ReviewError, StoreUnavailableError
 from ..core.reference import prefectures
 from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
+from ..store.scores import NO_EVENTS, PairVersion
 
 if TYPE_CHECKING:
     from ..config.rubric import Criterion
@@ -55,6 +56,7 @@ __all__ = [
     "STATUSES",
     "SUMMARY_FIELDS",
     "TIMEZONE",
+    "ExternalChange",
     "Progress",
     "ReviewError",
     "ReviewSession",
@@ -111,7 +113,14 @@ class _Store(Protocol):
 
     def status(self, reviewer: str, application: str) -> str: ...
 
+    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
+               by: str | None = None, source: str = "analyst") -> int: ...
+
     def scores(self, *, include_drafts: bool = True) -> pd.DataFrame: ...
+
+    def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]: ...
+
+    def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]: ...
 
 
 # --------------------------------------------------------------------------- identity
@@ -228,6 +237,32 @@ class ScoreEntry:
     comment: str = ""
 
 
+@dataclass(frozen=True)
+class ExternalChange:
+    """Saved values of the reviewer's application that changed elsewhere (another browser
+    tab or window of the same reviewer) since this session loaded them.
+
+    Attributes
+    ----------
+    application : str
+    criteria : tuple of str
+        Criteria whose saved score or comment differs from what this session had; their
+        new values are now in the session (reloaded).
+    overwritten : tuple of str
+        Criteria that this session's save then overwrote (the last write wins).
+    status_changed : bool
+        The pair's status changed too (e.g. submitted in the other tab).
+    at : datetime
+        When the change was noticed (aware, UTC).
+    """
+
+    application: str
+    criteria: tuple[str, ...]
+    overwritten: tuple[str, ...]
+    status_changed: bool
+    at: dt.datetime
+
+
 class Progress(NamedTuple):
     """Counts of the reviewer's applications by status."""
 
@@ -282,6 +317,25 @@ class ReviewSession:
         The reviewer's applications (JIS codes), conflicts removed.
     last_saved_at : datetime or None
         When the last change was saved (aware, UTC), None before the first save.
+    last_change : ExternalChange or None
+        Set by a save, :meth:`check_changes` or :meth:`retry_unsaved` when the current
+        pair had changed elsewhere (another tab of the same reviewer); the view shows it
+        and resets it to None.
+
+    Notes
+    -----
+    *Two screens of one reviewer.* The session remembers each pair's
+    :class:`~scoring.store.scores.PairVersion` (number of events, last event id and hash)
+    as loaded. Before every save it compares it with the store's: when the pair changed
+    elsewhere, it reloads the pair first, then saves anyway (the last write wins) and
+    reports both in :attr:`last_change`. :meth:`check_changes` does the same without saving
+    (the view polls it every few seconds).
+
+    *Store unreachable.* When a save fails with
+    :class:`~scoring.core.errors.StoreUnavailableError` (connection dropped, database
+    locked), the value is kept as *unsaved* (:attr:`unsaved`; :meth:`entry` shows it) and
+    the error is raised; :meth:`retry_unsaved` saves every kept value in order once the
+    store answers again. Nothing entered is dropped.
 
     Raises
     ------
@@ -307,6 +361,10 @@ class ReviewSession:
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self._entries: dict[str, dict[str, ScoreEntry]] = {}
         self._status: dict[str, str] = {}
+        self._versions: dict[str, PairVersion] = {}
+        #: Values the store could not save yet, by (application, criterion), oldest first.
+        self.unsaved: dict[tuple[str, str], ScoreEntry] = {}
+        self.last_change: ExternalChange | None = None
         self._index = 0
         self.refresh()
         todo = [i for i, a in enumerate(self.applications) if self._status.get(a) != "提出済"]
@@ -316,6 +374,7 @@ class ReviewSession:
 
     def refresh(self) -> ReviewSession:
         """Reload this reviewer's own scores and statuses from the store."""
+        versions = self._read_versions(None)  # before the rows: a write in between is seen again later
         frame = self._own_rows()
         entries: dict[str, dict[str, ScoreEntry]] = {a: {} for a in self.applications}
         for row in frame.itertuples(index=False):
@@ -324,7 +383,19 @@ class ReviewSession:
                 entries[app][str(row.criterion)] = ScoreEntry(_clean_score(row.score), _clean_text(row.comment))
         self._entries = entries
         self._status = {a: self.store.status(self.reviewer, a) for a in self.applications}
+        self._versions = versions
         return self
+
+    @property
+    def _can_sync(self) -> bool:
+        """Whether the store tells pair versions (a test double may not)."""
+        return callable(getattr(type(self.store), "pair_versions", None))
+
+    def _read_versions(self, application: str | None) -> dict[str, PairVersion]:
+        """The store's pair versions of this reviewer (empty if the store cannot tell)."""
+        if not self._can_sync:
+            return {}
+        return self.store.pair_versions(self.reviewer, application)
 
     def _own_rows(self) -> pd.DataFrame:
         """The store's rows of this reviewer only (the store filters when it can)."""
@@ -377,7 +448,23 @@ class ReviewSession:
         """Own score and comment for one criterion (empty :class:`ScoreEntry` if none)."""
         app = self._app(application)
         self._criterion(criterion)
+        return self._entry(app, criterion)
+
+    def _entry(self, app: str, criterion: str) -> ScoreEntry:
+        """The value on screen: unsaved if the store could not save it yet, else the saved one."""
+        kept = self.unsaved.get((app, criterion))
+        return kept if kept is not None else self._entries[app].get(criterion, ScoreEntry())
+
+    def saved_entry(self, criterion: str, application: str | None = None) -> ScoreEntry:
+        """The value as saved in the store (what :meth:`entry` shows unless it is unsaved)."""
+        app = self._app(application)
+        self._criterion(criterion)
         return self._entries[app].get(criterion, ScoreEntry())
+
+    @property
+    def has_unsaved(self) -> bool:
+        """True while some value waits for the store (see :meth:`retry_unsaved`)."""
+        return bool(self.unsaved)
 
     def status(self, application: str | None = None) -> str:
         """未着手, 下書き or 提出済."""
@@ -596,11 +683,8 @@ class ReviewSession:
             raise ReviewError(
                 f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}"
             )
-        old = self._entries[app].get(criterion, ScoreEntry())
         new_score = None if score is None else float(score)
-        if old.score == new_score:
-            return None
-        return self._save(app, criterion, ScoreEntry(new_score, old.comment))
+        return self._save(app, criterion, lambda old: ScoreEntry(new_score, old.comment))
 
     def set_comment(self, criterion: str, comment: str, application: str | None = None) -> dt.datetime | None:
         """Set (autosave) the own comment of one criterion; the score is kept.
@@ -615,19 +699,153 @@ class ReviewSession:
         """
         app = self._app(application)
         self._criterion(criterion)
-        old = self._entries[app].get(criterion, ScoreEntry())
         text = (comment or "").strip()
-        if old.comment == text:
-            return None
-        return self._save(app, criterion, ScoreEntry(old.score, text))
+        return self._save(app, criterion, lambda old: ScoreEntry(old.score, text))
 
-    def _save(self, app: str, criterion: str, entry: ScoreEntry) -> dt.datetime:
+    def _save(self, app: str, criterion: str, change: Callable[[ScoreEntry], ScoreEntry]) -> dt.datetime | None:
+        """Apply ``change`` to the criterion's value on screen and save it (None: unchanged).
+
+        The pair is first brought up to date (:meth:`_sync`); when the store cannot be
+        reached the new value is kept in :attr:`unsaved` and the error raised.
+        """
+        known = self._entries[app].get(criterion, ScoreEntry())
+        try:
+            changed, status_changed = self._sync(app)
+        except StoreUnavailableError:
+            shown = self._entry(app, criterion)
+            if change(shown) == shown:
+                return None  # nothing new to save, nothing to lose
+            self._keep_unsaved(app, criterion, change(shown))
+            raise
+        # Applied to the fresh value: a comment saved here keeps a score set elsewhere.
+        fresh = self._entries[app].get(criterion, ScoreEntry())
+        entry = change(self._entry(app, criterion))
+        unchanged = entry == fresh
+        if (app, criterion) not in self.unsaved and unchanged:
+            self._note_change(app, changed, (), status_changed)
+            return None
         self._writable(app)
-        self.store.record(self.reviewer, app, criterion, entry.score, entry.comment, source="widget")
+        fields = ("score", "comment")
+        elsewhere = {f for f in fields if getattr(known, f) != getattr(fresh, f)}
+        mine = {f for f in fields if getattr(entry, f) != getattr(fresh, f)}
+        overwritten = (criterion,) if elsewhere & mine else ()
+        try:
+            self._write(app, criterion, entry)
+        except StoreUnavailableError:
+            self._keep_unsaved(app, criterion, entry)
+            raise
+        self._note_change(app, changed, overwritten, status_changed)
+        return self.last_saved_at
+
+    def _keep_unsaved(self, app: str, criterion: str, entry: ScoreEntry) -> None:
+        self.unsaved.pop((app, criterion), None)  # re-inserted last: saved in the order entered
+        self.unsaved[(app, criterion)] = entry
+
+    def _write(self, app: str, criterion: str, entry: ScoreEntry) -> None:
+        """Record one value; keep the pair's version when no other event came in between."""
+        before = self._versions.get(app, NO_EVENTS)
+        event_id = self.store.record(self.reviewer, app, criterion, entry.score, entry.comment, source="widget")
+        self.unsaved.pop((app, criterion), None)
         self._entries[app][criterion] = entry
         self._status[app] = self.store.status(self.reviewer, app)
+        after = self._read_versions(app).get(app)
+        if after is not None and after.last_id == event_id and after.events == before.events + 1:
+            self._versions[app] = after  # only our event since the last sync
         self.last_saved_at = self._clock()
-        return self.last_saved_at
+
+    def _sync(self, app: str) -> tuple[tuple[str, ...], bool]:
+        """Reload the pair from the store if it changed elsewhere since it was loaded.
+
+        Returns the criteria whose saved value changed (rubric order) and whether the
+        status changed. Values in :attr:`unsaved` stay on screen.
+        """
+        if not self._can_sync:
+            return (), False
+        version = self._read_versions(app).get(app, NO_EVENTS)
+        if version == self._versions.get(app, NO_EVENTS):
+            return (), False
+        cells = self.store.pair_cells(self.reviewer, app)
+        fresh = {cid: ScoreEntry(_clean_score(v), _clean_text(m)) for cid, (v, m) in cells.items()}
+        old = self._entries[app]
+        changed = tuple(c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry()))
+        status = self.store.status(self.reviewer, app)
+        status_changed = status != self._status.get(app)
+        self._entries[app] = fresh
+        self._status[app] = status
+        self._versions[app] = version
+        return changed, status_changed
+
+    def _note_change(self, app: str, changed: tuple[str, ...], overwritten: tuple[str, ...],
+                     status_changed: bool) -> None:
+        if changed or status_changed:
+            self.last_change = ExternalChange(app, changed, overwritten, status_changed, self._clock())
+
+    def check_changes(self, application: str | None = None) -> ExternalChange | None:
+        """Reload the pair (default: the current one) if it changed elsewhere.
+
+        Returns the :class:`ExternalChange` (also kept in :attr:`last_change`), or None
+        when nothing changed.
+
+        Raises
+        ------
+        StoreUnavailableError
+            The store cannot be reached.
+        """
+        app = self._app(application)
+        changed, status_changed = self._sync(app)
+        if not (changed or status_changed):
+            return None
+        self._note_change(app, changed, (), status_changed)
+        return self.last_change
+
+    def unsaved_rows(self) -> list[dict[str, Any]]:
+        """:attr:`unsaved` as plain rows (application, criterion, score, comment), oldest first."""
+        return [{"application": a, "criterion": c, "score": e.score, "comment": e.comment}
+                for (a, c), e in self.unsaved.items()]
+
+    def restore_unsaved(self, rows: list[dict[str, Any]]) -> int:
+        """Take back values kept unsaved by an earlier session (a reload, a new kernel);
+        :meth:`retry_unsaved` then saves them. Rows for applications or criteria that are
+        not this reviewer's, or scores off the scale, are ignored. Returns how many were taken."""
+        taken = 0
+        for row in rows:
+            app, cid = str(row.get("application")), str(row.get("criterion"))
+            score = _clean_score(row.get("score"))
+            if app not in self._entries or cid not in {c.id for c in self.criteria}:
+                continue
+            if score is not None and not self._criterion(cid).is_allowed(score):
+                continue
+            self._keep_unsaved(app, cid, ScoreEntry(score, _clean_text(row.get("comment"))))
+            taken += 1
+        return taken
+
+    def retry_unsaved(self) -> int:
+        """Save every value kept in :attr:`unsaved`, oldest first; returns how many were saved.
+
+        Raises
+        ------
+        StoreUnavailableError
+            The store still cannot be reached (the rest stays kept).
+        ReviewError, StoreError
+            A value can no longer be saved (e.g. the application was submitted in another
+            screen): it is dropped, the message says which.
+        """
+        done = 0
+        for (app, criterion), entry in list(self.unsaved.items()):
+            try:
+                changed, status_changed = self._sync(app)
+                self._writable(app)
+                overwritten = (criterion,) if criterion in changed else ()
+                self._write(app, criterion, entry)
+            except StoreUnavailableError:
+                raise
+            except Exception:
+                self.unsaved.pop((app, criterion), None)
+                raise
+            if app == self.current:
+                self._note_change(app, changed, overwritten, status_changed)
+            done += 1
+        return done
 
     def comment_missing(self, criterion: str, application: str | None = None) -> bool:
         """True when the chosen level requires a comment (rubric) and none is written."""
@@ -640,7 +858,7 @@ class ReviewSession:
         app = self._app(application)
         out: list[str] = []
         for c in self.criteria:
-            e = self._entries[app].get(c.id, ScoreEntry())
+            e = self._entry(app, c.id)
             if e.score is None:
                 out.append(f"「{c.label_ja}」の点数")
             elif c.comment_required(e.score) and not e.comment.strip():
@@ -662,6 +880,9 @@ class ReviewSession:
             The store refused.
         """
         app = self._app(application)
+        if self.unsaved:
+            self.retry_unsaved()
+        self._sync(app)
         self._writable(app)
         todo = self.missing(app)
         if todo:
@@ -674,6 +895,38 @@ class ReviewSession:
         self._status[app] = self.store.status(self.reviewer, app)
         self.last_saved_at = self._clock()
         return code
+
+
+    def revise(self, criterion: str, score: float, reason: str, application: str | None = None) -> int:
+        """After the discussion (協議), revise one submitted score with a reason (second stage).
+
+        The submitted score and its receipt stay in the record; the revision is a new event
+        (:meth:`scoring.store.scores.ScoreStore.revise`) that the combination uses. Returns
+        the event id.
+
+        Raises
+        ------
+        ReviewError
+            The application is not submitted (change a draft with :meth:`set_score`), the
+            score is not on the scale, or the reason is empty.
+        StoreError
+            The store refused.
+        """
+        app = self._app(application)
+        crit = self._criterion(criterion)
+        if self._status.get(app) != "提出済":
+            raise ReviewError(f"応募書 {app}（{self._name(app)}）は提出前です。協議後の修正ではなく、"
+                              "そのまま点数を直してください。")
+        if not crit.is_allowed(score):
+            allowed = "、".join(format_level(v) for v in crit.levels)
+            raise ReviewError(f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}")
+        if not (reason or "").strip():
+            raise ReviewError("協議後の修正には理由が必要です。協議で分かったことを入力してください。")
+        eid = self.store.revise(self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget")
+        old = self._entries[app].get(criterion, ScoreEntry())
+        self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
+        self.last_saved_at = self._clock()
+        return eid
 
 
 def _display(value: Any) -> str:

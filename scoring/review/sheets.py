@@ -117,6 +117,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANCHOR_SHEET",
+    "BLANK_PREFIX",
     "CONFLICT_COLUMNS",
     "FIRST_ROW",
     "GUIDE_SHEET",
@@ -129,6 +130,8 @@ __all__ = [
     "SHEET_FORMAT_VERSION",
     "STATE_PREFIX",
     "SheetColumn",
+    "anchor_table",
+    "blank_cells",
     "export_all",
     "export_sheet",
     "import_sheets",
@@ -508,7 +511,12 @@ def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: 
     ws.protection.formatRows = False
 
 
-def _anchor_frame(rubric: Rubric) -> pd.DataFrame:
+def anchor_table(rubric: Rubric) -> pd.DataFrame:
+    """The rubric's level anchors, one row per criterion × level (highest level first).
+
+    Columns 観点, 評価項目ID, 評価項目, 配点（点）, 点数, 評価基準, コメント (必須/任意), 着眼点:
+    the 評価基準 sheet of the 採点表 and the anchors of a reviewer's packet.
+    """
     rows = []
     for g in rubric.groups:
         for c in g.criteria:
@@ -604,7 +612,7 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     _write_score_sheet(ws, rnd, reviewer_id, apps, store, current)
 
     anchors = wb.create_sheet(ANCHOR_SHEET)
-    write_sheet(anchors, _anchor_frame(rnd.rubric), wrap_over=30)
+    write_sheet(anchors, anchor_table(rnd.rubric), wrap_over=30)
     anchors.column_dimensions["F"].width = 60
     anchors.column_dimensions["H"].width = 60
     anchors.freeze_panes = "D2"
@@ -1114,7 +1122,7 @@ def _plan(rows: list[dict[str, object]], checked: _Checked, current: Mapping[tup
 
 def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], store: ScoreStore, *,
                   reviewer: str | None = None, overwrite: bool = False, reason: str | None = None,
-                  key: bytes | None = None) -> pd.DataFrame:
+                  key: bytes | None = None, submit: bool = False) -> pd.DataFrame:
     """Validate and import returned 採点表, each file all-or-nothing.
 
     Each file is validated as a whole first (:func:`validate_sheet`); a file with any
@@ -1150,6 +1158,12 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
         Why (required with ``overwrite``; at most :data:`MAX_REASON_CHARS` characters).
     key : bytes, optional
         The analyst's signing key (default :func:`scoring.core.signing.load_key`).
+    submit : bool
+        The returned sheet is the reviewer's final answer (提出): every application of the
+        sheet that is complete once the file is written, and not yet submitted, is
+        submitted (提出済) in the same transaction, with its receipt. Incomplete ones stay
+        下書き and are reported as warnings. Without it, Excel scores are drafts, which the
+        committee material counts only when round.yaml says ``include_drafts: true``.
 
     Returns
     -------
@@ -1213,12 +1227,16 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
                     actor = f"{checked.reviewer}（採点表で上書き: {reason_text}）"
                 if not conflicts or overwrite:
                     _submitted_check(write, store, rep, checked.coords)
+                    to_submit = _to_submit(rnd, store, checked, write, rep) if submit else []
                     if rep.has_errors:
                         state = "refused"
-                    elif write:
-                        result = store.record_many(write, source="excel", actor=actor)
+                    elif write or to_submit:
+                        result = store.record_many(write, source="excel", actor=actor, submit=to_submit)
                         n = int(result) if isinstance(result, numbers.Integral) else len(write)
                         state = "imported"
+                        if to_submit:
+                            rep.add("info", f"提出しました: 応募 {'、'.join(a for _, a in to_submit)}（提出済になり、変更できなくなります）。",
+                                     "", sheet=SCORE_SHEET)
                     else:
                         state = "unchanged"
             except StoreError as e:
@@ -1237,3 +1255,58 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
     report.attrs["status"] = status
     report.attrs["conflicts"] = pd.DataFrame(all_conflicts, columns=list(CONFLICT_COLUMNS))
     return report
+
+
+def _to_submit(rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: list[dict[str, object]],
+               rep: _Report) -> list[tuple[str, str]]:
+    """The sheet's applications to submit with ``submit=True``: complete once ``write`` is
+    written and not submitted yet; an incomplete one is a warning (it stays 下書き)."""
+    reviewer = checked.reviewer
+    scores = {k: c.score for k, c in _store_cells(store, reviewer).items()}
+    for row in write:
+        score = row["score"]
+        scores[(str(row["application"]), str(row["criterion"]))] = None if score is None else float(str(score))
+    apps = sorted({a for a, _ in checked.coords})
+    out: list[tuple[str, str]] = []
+    for app in apps:
+        if store.status(reviewer, app) == "提出済":
+            continue
+        blank = [c.label_ja for c in rnd.rubric.criteria if scores.get((app, c.id)) is None]
+        if blank:
+            rep.warning(f"応募 {app} は未入力の項目（{'、'.join(blank)}）があるため提出しませんでした（下書きのままです）。",
+                        "すべての項目を採点した採点表を返送してもらい、もう一度 --submit を付けて取り込んでください。",
+                        sheet=SCORE_SHEET)
+            continue
+        out.append((reviewer, app))
+    return out
+
+
+#: Start of the warning of a score left blank in a returned sheet (未入力).
+BLANK_PREFIX = "未入力: "
+
+
+def blank_cells(report: pd.DataFrame, file: str | None = None) -> list[str]:
+    """Where a returned sheet left scores blank (未入力), by application and criterion.
+
+    Parameters
+    ----------
+    report : DataFrame
+        The report of :func:`import_sheets` (or :func:`validate_sheet`).
+    file : str, optional
+        Only this file's blanks (its ``file`` value in the report).
+
+    Returns
+    -------
+    list of str
+        One entry per blank, in report order, e.g. 「01 北海道 の「人材プールの遅れ」（セル F7）」,
+        or 「02 青森県 の全項目（セル E8:P8）」 for an application not scored at all.
+    """
+    rows = report[(report["severity"] == "warning") & report["message"].astype(str).str.startswith(BLANK_PREFIX)]
+    if file is not None:
+        rows = rows[rows["file"] == file]
+    out = []
+    for msg, cell in zip(rows["message"], rows["cell"]):
+        what = (str(msg).removeprefix(f"{BLANK_PREFIX}応募 ").removesuffix("（取り込みません）。")
+                .replace(" はまだ採点されていません", " の全項目"))
+        out.append(f"{what}（セル {cell}）" if cell else what)
+    return out

@@ -3,7 +3,9 @@ assignments and the store together.
 
 - :mod:`~scoring.round.loader`: :func:`load_round` (reads only, never writes) and
   :class:`ReviewRound`;
-- :mod:`~scoring.round.assign`: who reviews what (balanced, conflict-free).
+- :mod:`~scoring.round.assign`: who reviews what (balanced, conflict-free);
+- :mod:`~scoring.round.eligibility`: the deadline, プッシュ型 and the recorded 受付の判断
+  applied to the applications, and recording a new one.
 """
 
 from __future__ import annotations

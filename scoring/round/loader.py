@@ -4,7 +4,8 @@ A round folder holds::
 
     round.yaml        name, deadline (with time zone), rubric file, number to select,
                       balance settings, regional block scheme, and the committee's
-                      locks / exclusions / eligibility_override (see RoundConfig)
+                      locks / exclusions / eligibility_override (see RoundConfig and
+                      the README's round.yaml reference)
     reviewers.yaml    reviewers: id, name, role, affiliation, conflicts, optional assignments
     applications/     one .xlsx 応募書 per application
     assignments.csv   optional: who reviews what (``python -m scoring assign``), when
@@ -12,7 +13,10 @@ A round folder holds::
     scores.sqlite     the score store (:mod:`scoring.store.scores`), created by the first
                       write (a score, an import, or ``python -m scoring demo``)
 
-:func:`load_round` only reads: it never creates or writes a file. Settings files that
+:func:`load_round` only reads: it never creates or writes a file. It applies the
+eligibility decisions recorded in the round's store (期限後受理, 訂正, 再提出, 辞退:
+:mod:`scoring.round.eligibility`) to ``applications`` and ``problems``, reading them
+without creating the store. Settings files that
 cannot be used raise :class:`~scoring.core.errors.ConfigError` (every problem with its
 file and line); problems with single applications or reviewers never stop the load: they
 become rows of ``ReviewRound.problems``.
@@ -28,15 +32,17 @@ from pathlib import Path
 import pandas as pd
 
 from ..config.round import ROUND_NAMES, Reviewer, ReviewerList, RoundConfig
-from ..config.rubric import Rubric, load_rubric
+from ..config.rubric import Rubric, RubricError, load_rubric
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.paths import DEMO_ROUND, RUBRICS_DIR
 from ..core.reference import block_of
 from ..core.schema import PROBLEM_COLUMNS
 from ..intake.applications import read_applications
-from ..store.scores import ScoreStore
+from ..store.eligibility import EligibilityRecord, read_eligibility_at
+from ..store.scores import ScoreStore, default_url
 from .assign import all_pairs, resolve_assignments
+from .eligibility import apply_eligibility
 
 __all__ = ["ReviewRound", "load_round", "no_scores_message", "round_path"]
 
@@ -82,6 +88,14 @@ class ReviewRound:
     assignment_source: str = ""
     analysts: tuple[str, ...] = ()
     committee: tuple[str, ...] = ()
+    #: Receipt and eligibility per application after the recorded decisions (期限後受理, 訂正,
+    #: 再提出, 辞退): columns :data:`~scoring.core.columns.ELIGIBILITY_COLUMNS` (see
+    #: :func:`scoring.round.eligibility.apply_eligibility`).
+    eligibility: pd.DataFrame | None = field(default=None, repr=False)
+    #: The decisions themselves, oldest first (:mod:`scoring.store.eligibility`).
+    eligibility_records: list[EligibilityRecord] = field(default_factory=list, repr=False)
+    #: Files replaced by a newer submission (``Intake.superseded``).
+    superseded: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -133,16 +147,55 @@ def round_path(path: str | Path | None = None) -> Path:
     return Path(env) if env else DEMO_ROUND
 
 
-def _resolve_rubric(folder: Path, name: str) -> Path:
-    """A rubric path from round.yaml: relative to the round folder, else in ``rubrics/``."""
-    candidate = (folder / name).resolve()
-    if candidate.exists():
-        return candidate
-    bundled = RUBRICS_DIR / name
-    if bundled.exists():
-        return bundled
-    bundled_yaml = RUBRICS_DIR / f"{name}.yaml"
-    return bundled_yaml if bundled_yaml.exists() else candidate
+def _resolve_rubric(folder: Path, name: str) -> tuple[Path, list[dict[str, str]]]:
+    """The rubric file named by round.yaml's ``rubric:``, and an 情報 row when it was found by name.
+
+    Tried in order: the path relative to the round folder (or absolute); the bundled
+    ``rubrics/`` folder (:data:`scoring.core.paths.RUBRICS_DIR`) with that path, with
+    ``.yaml`` added (``rubric: r8_talent_pool``), and by the file name alone (so that a copy of
+    ``data/demo`` whose ``../../rubrics/...`` no longer resolves still finds the bundled
+    rubric; an 情報 row says which file was used).
+
+    Raises
+    ------
+    RubricError
+        (a :class:`ConfigError`) Nothing found: the message names the key and every path tried.
+    """
+    tried: list[Path] = []
+    for candidate in ((folder / name), RUBRICS_DIR / name, RUBRICS_DIR / f"{name}.yaml"):
+        tried.append(candidate.resolve())
+        if candidate.is_file():
+            return candidate.resolve(), []
+    base = Path(name).name
+    for candidate in (RUBRICS_DIR / base, RUBRICS_DIR / f"{base}.yaml"):
+        if candidate.resolve() in tried:
+            continue
+        tried.append(candidate.resolve())
+        if candidate.is_file():
+            note = {"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["rubric"],
+                    "severity": "info",
+                    "message": (f"rubric「{name}」はこのフォルダからの相対パスでは見つからないため、"
+                                f"同梱の評価基準 {candidate.resolve()} を使いました。"),
+                    "action": f"意図どおりなら対処は不要です（rubric: {candidate.stem} と書けばこの表示は出ません）。"}
+            return candidate.resolve(), [note]
+    listing = "\n".join(f"  - {t}" for t in tried)
+    raise RubricError([ConfigProblem(str(folder / "round.yaml"), None, ROUND_NAMES["rubric"],
+                                     f"{ROUND_NAMES['rubric']}に書かれた評価基準のファイル「{name}」が見つかりません。"
+                                     f"次の場所を探しました:\n{listing}\n"
+                                     f"round.yaml の rubric に、ラウンドのフォルダからの相対パス・絶対パス、"
+                                     f"または同梱の評価基準の名前（例: r8_talent_pool）を書いてください。")])
+
+
+def _demo_problems(folder: Path, config: RoundConfig) -> list[dict[str, str]]:
+    """A warning when a copied folder still says ``demo: true`` (the demo's setting must not
+    silently carry into a real round: ``python -m scoring demo`` would write simulated scores)."""
+    if not config.demo or folder.resolve() == DEMO_ROUND.resolve():
+        return []
+    return [{"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["demo"],
+             "severity": "warning",
+             "message": ("round.yaml に demo: true（架空のデモ）があります。このフォルダは同梱のデモではありません。"
+                         "demo: true のままだと python -m scoring demo で架空の採点を書き込めてしまいます。"),
+             "action": "実際の審査ラウンドであれば round.yaml の demo: true の行を削除してください。"}]
 
 
 def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object) -> list[dict[str, str]]:
@@ -190,7 +243,8 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
         raise ConfigError([ConfigProblem(str(folder), None, "",
                                          "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。")])
     config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
-    rubric = load_rubric(_resolve_rubric(folder, config.rubric))
+    rubric_path, rubric_notes = _resolve_rubric(folder, config.rubric)
+    rubric = load_rubric(rubric_path)
     rdata, rnode = load_yaml(folder / "reviewers.yaml")
     people = validate_yaml(folder / "reviewers.yaml", ReviewerList, data=rdata, node=rnode, names=ROUND_NAMES)
     reviewers = list(people.reviewers)
@@ -200,16 +254,21 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
         raise ConfigError([ConfigProblem(str(apps_dir), None, "",
                                          "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。")])
     intake = read_applications(apps_dir, deadline=config.deadline)
-    applications = intake.applications.copy()
+    records = read_eligibility_at(default_url(folder), config.name)
+    applications, intake_problems, eligibility = apply_eligibility(
+        intake.applications, intake.problems, records, deadline=config.deadline,
+        superseded=intake.superseded, round_path=folder)
     if len(applications):
         applications["block"] = [block_of(code, config.block_scheme) for code in applications.index]
-    extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode), columns=list(PROBLEM_COLUMNS))
+    extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode) + rubric_notes
+                         + _demo_problems(folder, config), columns=list(PROBLEM_COLUMNS))
     assignments, assignment_source, assignment_problems = resolve_assignments(folder, reviewers, applications)
-    parts = [p for p in (intake.problems, extra, assignment_problems) if len(p)]
-    problems = pd.concat(parts, ignore_index=True) if parts else intake.problems
+    parts = [p for p in (intake_problems, extra, assignment_problems) if len(p)]
+    problems = pd.concat(parts, ignore_index=True) if parts else intake_problems
     rnd = ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True),
                       assignment_frame=assignments, assignment_source=assignment_source,
-                      analysts=people.analysts, committee=people.committee)
+                      analysts=people.analysts, committee=people.committee,
+                      eligibility=eligibility, eligibility_records=list(records), superseded=intake.superseded)
     return rnd
 
 

@@ -64,6 +64,7 @@ and at 220 applications every gap against a MILP with the applicant forced in.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,12 +105,13 @@ EXCLUSION_REASONS: dict[str, str] = {
     "exclusions": "委員会の判断（除外の指定）により対象外",
     "late": "期限後提出のため対象外",
     "errors": "応募書にエラーがあるため対象外",
+    "withdrawn": "辞退のため対象外",
 }
 #: Constraint groups (keys used in messages, ``reasons.constraint`` and
 #: :attr:`SelectionInfeasible.constraints`) with their Japanese names.
 CONSTRAINTS: dict[str, str] = {
     "count": "選定数",
-    "eligibility": "審査対象の条件（期限後提出・エラーのある応募は対象外）",
+    "eligibility": "審査対象の条件（期限後提出・エラーのある応募・辞退は対象外）",
     "exclusions": "除外の指定",
     "locks": "必ず含める指定",
     "max_per_block": "地方ブロックあたりの上限",
@@ -268,7 +270,7 @@ class _Problem:
     block: list[str | None]
     theme: list[str | None]
     push: list[bool]
-    ineligible: list[str]           # "" or the reason code: "late", "errors"
+    ineligible: list[str]           # "" or the reason code: "withdrawn", "late", "errors"
     excluded: list[bool]
     locked: list[bool]
     k: int
@@ -424,6 +426,9 @@ def _compile(candidates: pd.DataFrame, k: int, balance: Balance, locks: Sequence
     units_l = units.tolist()
     total_l = total.tolist()
 
+    # 辞退 (recorded by the 事務局, scoring.round.eligibility): optional column, never overridden
+    cols["withdrawn"] = df["withdrawn"].tolist() if "withdrawn" in df.columns else [False] * len(df)
+
     def flag(col: str, i: str) -> bool:
         v = cols[col][pos[i]]
         return bool(v) if _nonempty(v) is not None else False
@@ -431,7 +436,9 @@ def _compile(candidates: pd.DataFrame, k: int, balance: Balance, locks: Sequence
     inel = []
     for i in ids:
         reason = ""
-        if i not in ov:
+        if flag("withdrawn", i):
+            reason = "withdrawn"
+        elif i not in ov:
             if flag("late", i):
                 reason = "late"
             elif flag("has_errors", i):
@@ -774,7 +781,7 @@ def _facts(p: _Problem, groups: Sequence[str]) -> list[str]:
         out.append(f"採点のある応募は {scored} 件で、{k} 件を選べません。" if scored < k else
                    f"選定数 {k} 件を満たせません。")
     if ("eligibility" in groups or "exclusions" in groups) and len(avail) < k:
-        out.append(f"審査対象として選べる応募は {len(avail)} 件で、{k} 件を選べません（期限後提出・エラーあり・除外を除く）。")
+        out.append(f"審査対象として選べる応募は {len(avail)} 件で、{k} 件を選べません（期限後提出・エラーあり・辞退・除外を除く）。")
     lk = [i for i in range(p.n) if p.locked[i]]
     if "locks" in groups:
         desc = "、".join(f"{nm[i]}（{p.block[i] or '-'}・テーマ{p.theme[i] or '-'}・{'プッシュ型' if p.push[i] else '手上げ式'}）"
@@ -785,8 +792,9 @@ def _facts(p: _Problem, groups: Sequence[str]) -> list[str]:
             out.append(f"{'、'.join(nm[i] for i in bad)} には採点がありません。")
         bad = [i for i in lk if p.ineligible[i]]
         if bad and "eligibility" in groups:
-            out.append(f"{'、'.join(nm[i] for i in bad)} は期限後提出またはエラーのため審査対象外です"
-                       "（round.yaml の eligibility_override で対象にできます）。")
+            out.append(f"{'、'.join(nm[i] for i in bad)} は期限後提出・エラー・辞退のため審査対象外です"
+                       "（期限後提出は python -m scoring eligibility accept-late で受理を記録でき、"
+                       "エラーのある応募は round.yaml の eligibility_override で対象にできます）。")
         bad = [i for i in lk if p.excluded[i]]
         if bad and "exclusions" in groups:
             out.append(f"{'、'.join(nm[i] for i in bad)} は除外にも指定されています。")
@@ -917,10 +925,11 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
              alternatives: Sequence[tuple[int, ...]], values: dict[int, int | None]) -> pd.DataFrame:
     """The reasons table; ``values`` as from :func:`_values_with`."""
     avail = p.available(_ALL_GROUPS)
-    ranks: dict[int, int] = {}
-    for i in range(p.n):
-        if avail[i]:
-            ranks[i] = len(ranks) + 1
+    # the one rank (scoring.core.columns.review_rank): among eligible applications, by the total
+    # at TOTAL_DECIMALS (p.units), equal totals sharing the best rank
+    units = sorted(p.units[i] for i in range(p.n) if avail[i])
+    ranks: dict[int, int] = {i: 1 + len(units) - bisect.bisect_right(units, p.units[i])
+                             for i in range(p.n) if avail[i]}
     chosen = set(sol)
     in_alt = set().union(*[set(a) for a in alternatives]) if alternatives else set()
     top = set(unconstrained)
@@ -937,7 +946,10 @@ def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
                                   "total": total, "gap": np.nan, "constraint": "", "related": ""}
         if not avail[j]:
             row["status"] = "対象外"
-            if not p.has_total[j]:
+            if p.ineligible[j] == "withdrawn":
+                row["reason"] = EXCLUSION_REASONS["withdrawn"]
+                row["constraint"] = "eligibility"
+            elif not p.has_total[j]:
                 row["reason"] = EXCLUSION_REASONS["no_total"]
             elif p.excluded[j]:
                 row["reason"] = EXCLUSION_REASONS["exclusions"]
@@ -1058,6 +1070,7 @@ def candidates_frame(totals: pd.DataFrame | pd.Series, applications: pd.DataFram
     missing = [c for c in cols if c not in applications.columns]
     if missing:
         raise ValueError(f"応募の表に列がありません: {'、'.join(missing)}")
+    cols += ["withdrawn"] if "withdrawn" in applications.columns else []
     out = applications[cols].copy()
     out.index = out.index.astype(str)
     out.index.name = "application"
@@ -1082,7 +1095,8 @@ def select(
     candidates : DataFrame
         Index ``application`` (JIS code); columns ``total`` (0–100, NaN = no scores),
         ``block``, ``theme`` (A–F), ``application_type`` (手上げ式/プッシュ型), ``late``
-        (bool), ``has_errors`` (bool), optionally ``prefecture_name`` (used in texts).
+        (bool), ``has_errors`` (bool), optionally ``prefecture_name`` (used in texts) and
+        ``withdrawn`` (bool, 辞退: 対象外 even with an override).
         :func:`candidates_frame` builds it.
     k : int, (min, max), (min, target, max) or SelectSpec
         Number to select. With a range the ``target`` is selected (for ``(min, max)`` the

@@ -7,6 +7,8 @@
 - :mod:`~scoring.store.access`: one PostgreSQL role per person on a shared server, so that
   the database itself enforces blindness and conflicts (row-level security);
 - :mod:`~scoring.store.credentials`: the account's database URL in ``~/.shinsa/database_url``.
+- :mod:`~scoring.store.eligibility`: the 事務局's 受付の判断 (期限後受理, 訂正, 再提出, 辞退),
+  logged like the scores.
 """
 
 from __future__ import annotations

@@ -90,13 +90,15 @@ __all__ = [
 #: File name of the checkpoints of the round's own SQLite store.
 CHECKPOINT_FILENAME = "checkpoints.jsonl"
 #: Why a checkpoint was written.
-REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "report")
-REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "report": "資料の作成"}
+REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "eligibility", "revise", "report")
+REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "eligibility": "受付の判断",
+             "revise": "協議後の修正", "report": "資料の作成"}
 _VERSION = 1
 _RECEIPT_HEX = 16
 _DIGEST_HEX = 12
-_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "score": "点数"}
-_COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "submitted_pairs")
+_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "eligibility": "受付の判断", "score": "点数",
+            "revise": "協議後の修正"}
+_COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "eligibility", "revise", "submitted_pairs")
 
 
 def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
@@ -387,11 +389,11 @@ def current_cells(events: Sequence[Mapping[str, Any]], reviewer: str, applicatio
 def must_be_anchored(ev: Mapping[str, Any]) -> bool:
     """Events whose operation always writes a checkpoint (so one must follow them).
 
-    Submissions, reopenings and decisions. Imported scores are anchored by the checkpoint
+    Submissions, reopenings, decisions and second-stage revisions. Imported scores are anchored by the checkpoint
     of their batch (``record_many``), but single scores may carry any source, so a score
     event never needs one.
     """
-    return ev["kind"] in ("submit", "reopen", "decision")
+    return ev["kind"] in ("submit", "reopen", "decision", "eligibility", "revise")
 
 
 def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
@@ -494,7 +496,8 @@ def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequenc
     if late:
         first = int(late[0]["id"])
         problems.append((first, "未署名", (
-            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果 {len(late)} 件の後に、署名された記録点が"
+            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
+            f"{len(late)} 件の後に、署名された記録点が"
             f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
             "データベースを通さずに追加された可能性があります。")))
     return problems, warnings

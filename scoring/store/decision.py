@@ -80,6 +80,14 @@ class Decision:
         What the decision was based on (see the module docstring).
     event_id : int or None
         Id of the event in the score store (None before it is recorded).
+    deciders : tuple of str
+        Who decided (one or more names; ``by`` joins them with 「、」).
+    checkpoint_id, checkpoint_hash : int, str
+        The signed checkpoint the decision rests on (:mod:`scoring.store.checkpoints`): the
+        id and hash of the last event it anchors (0 and "" in decisions recorded before
+        this was kept).
+    forced : tuple of str
+        Applications marked 対象外 that the committee selected anyway (``force``).
     """
 
     selected: tuple[str, ...]
@@ -94,6 +102,10 @@ class Decision:
     config_hash: str = ""
     score_fingerprint: str = ""
     event_id: int | None = None
+    deciders: tuple[str, ...] = ()
+    checkpoint_id: int = 0
+    checkpoint_hash: str = ""
+    forced: tuple[str, ...] = ()
 
     def to_payload(self) -> str:
         """The JSON text stored in the event's ``comment`` (sorted keys, UTF-8)."""
@@ -102,7 +114,8 @@ class Decision:
             "selected": list(self.selected), "locks": list(self.locks), "exclusions": list(self.exclusions),
             "reasons": dict(sorted(self.reasons.items())), "note": self.note, "proposed": list(self.proposed),
             "settings_hash": self.settings_hash, "config_hash": self.config_hash,
-            "score_fingerprint": self.score_fingerprint,
+            "score_fingerprint": self.score_fingerprint, "deciders": list(self.deciders),
+            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}, "forced": list(self.forced),
         }
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -122,6 +135,10 @@ class Decision:
             note=str(data.get("note", "")), proposed=tuple(data.get("proposed", ())),
             settings_hash=str(data.get("settings_hash", "")), config_hash=str(data.get("config_hash", "")),
             score_fingerprint=str(data.get("score_fingerprint", "")), event_id=int(event["id"]),
+            deciders=tuple(str(x) for x in data.get("deciders", ())) or (str(event.get("actor", "")),),
+            checkpoint_id=int(dict(data.get("checkpoint") or {}).get("id", 0)),
+            checkpoint_hash=str(dict(data.get("checkpoint") or {}).get("hash", "")),
+            forced=tuple(str(x) for x in data.get("forced", ())),
         )
 
     @property
@@ -150,11 +167,30 @@ def _codes(values: Iterable[object], known: Mapping[str, str], what: str) -> tup
     return tuple(out)
 
 
+def _label(code: str, known: Mapping[str, str]) -> str:
+    return f"{code}（{known[code]}）" if known.get(code) else code
+
+
+def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
+    """Head id and hash of the latest valid signed checkpoint, written first when the chain
+    has moved on since the last one (so the decision rests on exactly what was shown)."""
+    head = store.head()
+    valid = [c for c in store.checkpoints() if c.valid]
+    latest = max(valid, key=lambda c: c.head_id, default=None)
+    if latest is None or latest.head_id != head[0]:
+        store.checkpoint("decision")
+        valid = [c for c in store.checkpoints() if c.valid]
+        latest = max(valid, key=lambda c: c.head_id, default=None)
+    if latest is None:  # pragma: no cover - checkpoint() raises when it cannot sign
+        raise ValueError("署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。")
+    return latest.head_id, latest.head_hash
+
+
 def record_decision(
     store: ScoreStore,
     selected: Sequence[object],
     *,
-    by: str,
+    by: str | Sequence[str],
     reasons: Mapping[str, str] | None = None,
     locks: Sequence[object] = (),
     exclusions: Sequence[object] = (),
@@ -163,6 +199,8 @@ def record_decision(
     settings_hash: str = "",
     config_hash: str = "",
     score_fingerprint: str = "",
+    ineligible: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> Decision:
     """Validate the committee's decision and append it to the score store's chain.
 
@@ -172,11 +210,13 @@ def record_decision(
         The round's store (the decision is checked against its round's applications).
     selected : sequence
         The final list: JIS codes or prefecture names. At least one.
-    by : str
-        Who records it. Required.
+    by : str or sequence of str
+        Who decided: one name or several (the committee members who decided). Required.
     reasons : mapping, optional
         Application (code or name) → free-text reason. Any text is kept as text (it never
-        becomes a formula in the exported workbook).
+        becomes a formula in the exported workbook). Required for every difference from
+        the proposal (an application added to it or dropped from it) and for every
+        対象外 application selected with ``force``.
     locks, exclusions : sequence
         Applications locked in / excluded by the committee. A lock must be in ``selected``
         and an exclusion must not be.
@@ -185,6 +225,15 @@ def record_decision(
     proposed, settings_hash, config_hash, score_fingerprint
         What the decision was based on; :func:`scoring.analysis.committee.record_committee_decision`
         fills them from the current committee material.
+    ineligible : mapping, optional
+        Application id → why it is 対象外 (:data:`scoring.selection.solver.EXCLUSION_REASONS`);
+        such an application cannot be selected unless ``force``.
+    force : bool
+        Select 対象外 applications anyway (each needs a reason).
+
+    The decision also records the signed checkpoint it rests on (a new one is written when
+    events were added since the last), so the minutes can quote the exact state of the
+    scores (``checkpoint_id``, ``checkpoint_hash``).
 
     Returns
     -------
@@ -195,13 +244,18 @@ def record_decision(
     ------
     ValueError
         Japanese message: unknown application, duplicate, empty list or ``by``, a lock not
-        selected, an exclusion selected.
+        selected, an exclusion selected, a 対象外 application without ``force`` or without a
+        reason, a difference from the proposal without a reason (all missing ones listed).
     """
     apps = store.rnd.applications
     names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
     known = {str(a): str(names.get(a, "")) for a in apps.index}
-    if not isinstance(by, str) or not by.strip():
-        raise ValueError("記録する人（by）が空です。選定結果を記録する人の名前を入力してください。")
+    who = [by] if isinstance(by, str) else list(by)
+    if any(not isinstance(x, str) for x in who):
+        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
+    deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
+    if not deciders:
+        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
     sel = _codes(selected, known, "選定する応募")
     if not sel:
         raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
@@ -222,10 +276,27 @@ def record_decision(
             raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
         if text.strip():
             rs[code] = text.strip()
+    out_of_review = {str(a): str(r) for a, r in (ineligible or {}).items() if str(r)}
+    chosen_out = [c for c in sel if c in out_of_review]
+    if chosen_out and not force:
+        listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
+        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
+                         "委員会の判断で選定する場合は、--force と理由（--reason 20=理由）を指定してください。")
+    missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in rs]
+    prop = tuple(str(p) for p in proposed)
+    if prop:
+        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
+                    and c not in rs]
+        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in rs]
+    if missing:
+        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
+                         "それぞれ理由を記録してください（コマンドでは --reason 応募コード=理由 を応募ごとに指定）。")
+    cp_id, cp_hash = _anchor_checkpoint(store)
     decision = Decision(
-        selected=sel, by=by.strip(), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
-        reasons=rs, note=note.strip(), proposed=tuple(str(p) for p in proposed), settings_hash=settings_hash,
-        config_hash=config_hash, score_fingerprint=score_fingerprint,
+        selected=sel, by="、".join(deciders), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
+        reasons=rs, note=note.strip(), proposed=prop, settings_hash=settings_hash,
+        config_hash=config_hash, score_fingerprint=score_fingerprint, deciders=deciders,
+        checkpoint_id=cp_id, checkpoint_hash=cp_hash, forced=tuple(chosen_out),
     )
     event_id = store.record_decision(decision.to_payload(), by=decision.by)
     events = store.events()
@@ -261,7 +332,7 @@ def check_decision(decision: Decision | None, *, config_hash: str, score_fingerp
                    "決定の時点と異なります。採点の変更を確認し、必要なら選定結果を記録し直してください。")
     if decision.config_hash != config_hash:
         out.append(f"選定結果（{who}）の後に設定（評価基準・配点・統合方法・選定数・バランスの条件・"
-                   "必ず含める／除外の指定）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
+                   "必ず含める／除外の指定・受付の判断）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
     return out
 
 

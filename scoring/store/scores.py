@@ -54,7 +54,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -62,8 +62,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from ..config.rubric import format_level
-from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, STATUS_COLUMNS
-from ..core.errors import ShinsaError, StoreError
+from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
+from ..core.errors import ShinsaError, StoreError, StoreUnavailableError
 from ..core.schema import SCORE_COLUMNS
 from ..core.signing import load_key
 from .checkpoints import (
@@ -93,18 +93,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUDIT_COLUMNS",
-    "Audit",
     "DB_FILENAME",
     "ENV_DATABASE_URL",
-    "RECEIPT_COLUMNS",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
     "KINDS",
+    "RECEIPT_COLUMNS",
+    "REVISION_COLUMNS",
     "SOURCES",
+    "STAGES",
     "STATUSES",
     "STATUS_COLUMNS",
+    "PairVersion",
     "ScoreStore",
     "StoreError",
+    "StoreUnavailableError",
     "default_url",
     "event_hash",
 ]
@@ -116,8 +119,13 @@ ENV_DATABASE_URL = "SCORING_DATABASE_URL"
 #: Where an event came from.
 SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
 #: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
-#: and the committee's decision (:func:`scoring.store.decision.record_decision`).
-KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision")
+#: the committee's decision (:func:`scoring.store.decision.record_decision`), the
+#: 事務局's eligibility decisions (:mod:`scoring.store.eligibility`: 期限後受理, 訂正, 再提出, 辞退),
+#: and a second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`).
+KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision", "eligibility", "revise")
+#: Stages of the scores: the reviewers' own scoring (1次), and after the discussion (最終:
+#: the first stage with every revision applied). :meth:`ScoreStore.scores` reads either.
+STAGES: tuple[str, ...] = ("first", "final")
 _PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
@@ -199,8 +207,8 @@ _PG_TRIGGERS = (
 )
 
 
-def default_url(rnd: ReviewRound) -> str:
-    """The store URL of a round.
+def default_url(rnd: ReviewRound | str | os.PathLike[str]) -> str:
+    """The store URL of a round (or round folder).
 
     ``$SCORING_DATABASE_URL`` if set; else the URL in ``~/.shinsa/database_url`` (the
     account's own role on a shared server, :mod:`scoring.store.credentials`; refused with a
@@ -212,7 +220,8 @@ def default_url(rnd: ReviewRound) -> str:
     from_file = read_database_url()
     if from_file:
         return from_file
-    return f"sqlite:///{(Path(rnd.path) / DB_FILENAME).resolve()}"
+    folder = rnd if isinstance(rnd, (str, os.PathLike)) else rnd.path
+    return f"sqlite:///{(Path(folder) / DB_FILENAME).resolve()}"
 
 
 def _canonical_score(score: object) -> str | None:
@@ -286,6 +295,19 @@ class _Tx:
             self.conn.execute(_Q_INSERT, self.pending)
             self.conn.execute(_Q_MOVE_HEAD, head)
         self.pending = []
+
+
+class PairVersion(NamedTuple):
+    """Which events a (reviewer, application) pair has: their number and the last one's id
+    and hash (:meth:`ScoreStore.pair_versions`). Any new event of the pair changes it."""
+
+    events: int
+    last_id: int
+    last_hash: str
+
+
+#: The version of a pair without events.
+NO_EVENTS = PairVersion(0, 0, GENESIS_HASH)
 
 
 class ScoreStore:
@@ -484,8 +506,10 @@ class ScoreStore:
                     conn.info[_WRITE_FLAG] = True
                 with conn.begin():
                     yield conn
-        except (sa.exc.OperationalError, sqlite3.OperationalError) as e:
-            raise StoreError(f"採点データベース（{self.url}）に書き込めませんでした: {_short(e)}。"
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sqlite3.OperationalError) as e:
+            # Connection dropped, server down, database locked or not writable: nothing was
+            # written and a later try may work (the reviewer's screen retries).
+            raise StoreUnavailableError(f"採点データベース（{self.url}）に書き込めませんでした: {_short(e)}。"
                              "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。") from e
         except sa.exc.DBAPIError as e:
             if getattr(e.orig, "sqlstate", None) == _PG_REFUSED:
@@ -862,6 +886,86 @@ class ScoreStore:
         self._anchor("decision", key)
         return eid
 
+    def record_eligibility(self, application: str, payload: str, *, by: str, source: str = "analyst") -> int:
+        """Append an eligibility decision (受付の判断) to the log; returns the event id.
+
+        The event has ``kind`` ``"eligibility"``, ``application`` the application, ``reviewer``
+        empty, ``comment`` = ``payload`` (JSON text, see :mod:`scoring.store.eligibility`),
+        ``actor`` = ``by``. It is part of the hash chain and anchored by a signed checkpoint;
+        it changes no score or status. The rules on when an action is allowed are checked by
+        :func:`scoring.round.eligibility.record_eligibility`.
+
+        Raises
+        ------
+        StoreError
+            Unknown application, ``by`` empty, or ``payload`` not a JSON object with a
+            non-empty ``reason``.
+        """
+        src = self._check_source(source)
+        if not isinstance(application, str) or application not in self._apps:
+            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
+                             "応募の都道府県コード（2桁、例: 01）を確認してください。")
+        if not isinstance(by, str) or not by.strip():
+            raise StoreError("記録する人（by）が空です。事務局の担当者名を入力してください。")
+        try:
+            data = json.loads(payload)
+        except (TypeError, ValueError):
+            data = None
+        if not isinstance(data, dict) or not str(data.get("reason") or "").strip():
+            raise StoreError("受付の判断の内容（payload）に理由（reason）がないため、記録できません。")
+        key = self._signing_key()
+        with self._locked() as tx:
+            eid = tx.append(kind="eligibility", reviewer="", application=application, criterion=None, score=None,
+                            comment=payload, rubric_version=self._rubric_version, source=src, actor=by.strip())
+        self._anchor("eligibility", key)
+        return eid
+
+    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
+               by: str | None = None, source: str = "analyst") -> int:
+        """Record a second-stage score (協議後の修正) of a submitted pair; returns the event id.
+
+        After the discussion (協議) a reviewer may change a submitted score. The change is a
+        new event of kind ``"revise"`` (the submitted first-stage score and its receipt stay
+        as they were), with the reason as its ``comment`` and ``by`` (default the reviewer) as
+        its ``actor``. :meth:`scores` with ``stage="final"`` (the default) reads it, and
+        :meth:`revisions` lists every revision beside the first-stage score. A signed
+        checkpoint anchors it like a submission.
+
+        Raises
+        ------
+        StoreError
+            Unknown reviewer/application/criterion, a conflict, a score off the scale, an
+            empty reason, a pair that is not submitted (a draft is changed by scoring it), or
+            the same score as the current one (nothing to revise).
+        """
+        src = self._check_source(source)
+        if not isinstance(reason, str) or not reason.strip():
+            raise StoreError("修正の理由（reason）が空です。協議で何が分かって点数を変えるのかを入力してください（記録に残ります）。")
+        if _is_missing(score):
+            raise StoreError("修正後の点数が空です。評価基準の尺度の点数を入力してください。")
+        r, a, c, value, text = self._check_cell(reviewer, application, criterion, score, reason.strip())
+        actor = (by or r).strip() if isinstance(by or r, str) else r
+        key = self._signing_key()
+        with self._locked() as tx:
+            if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}は提出されていないため、協議後の修正は"
+                                 "記録できません。提出前の点数は採点画面か採点表で直してください。")
+            current = self._current_scores(tx.conn, r, a).get(c)
+            if current is not None and value is not None and abs(float(current) - value) < 1e-9:
+                raise StoreError(f"{self._reviewer_label(r)}の{self._app_label(a)}の評価項目「{self._criteria[c].label_ja}」は"
+                                 f"既に {format_level(value)} 点です。修正する点数を確かめてください。")
+            eid = tx.append(kind="revise", reviewer=r, application=a, criterion=c, score=value, comment=text,
+                            rubric_version=self._rubric_version, source=src, actor=actor)
+        self._anchor("revise", key)
+        return eid
+
+    def _current_scores(self, conn: Connection, reviewer: str, application: str) -> dict[str, float | None]:
+        q = (sa.select(_events.c.criterion, _events.c.score)
+             .where(_events.c.kind.in_(("score", "revise")), _events.c.reviewer == reviewer,
+                    _events.c.application == application)
+             .order_by(_events.c.id))
+        return {str(c): s for c, s in conn.execute(q)}
+
     # ------------------------------------------------------------------ checkpoints and receipts
     def _signing_key(self) -> bytes:
         """The analyst's key, created on first use (before a write, so that a missing or unsafe
@@ -1106,6 +1210,32 @@ class ScoreStore:
                 status = "下書き"
         return status
 
+    def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]:
+        """The :class:`PairVersion` of each of a reviewer's pairs that has events.
+
+        One cheap query; a screen compares it with what it loaded to notice a change made
+        elsewhere (another browser tab of the same reviewer). Only ``reviewer``'s rows are
+        read. ``application`` limits it to one pair.
+        """
+        q = (sa.select(_events.c.application, sa.func.count().label("n"), sa.func.max(_events.c.id).label("last"))
+             .where(_events.c.reviewer == reviewer, _events.c.kind.in_(_PAIR_KINDS))
+             .group_by(_events.c.application))
+        if application is not None:
+            q = q.where(_events.c.application == application)
+        agg = q.subquery()
+        joined = (sa.select(agg.c.application, agg.c.n, agg.c.last, _events.c.hash)
+                  .join_from(agg, _events, _events.c.id == agg.c.last))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(joined).all()
+        return {str(a): PairVersion(int(n), int(last), str(h)) for a, n, last, h in rows}
+
+    def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]:
+        """The current score and comment of each criterion of one pair that has a score event
+        (``{criterion: (score or None, comment)}``); only ``reviewer``'s rows are read."""
+        with self._transaction(write=False) as conn:
+            cells = self._cells(conn, reviewer, application)
+        return {c: (None if v is None or _is_missing(v) else float(v), m or "") for c, (v, m) in cells.items()}
+
     def statuses(self) -> pd.DataFrame:
         """Status of every assigned pair and every pair with events.
 
@@ -1129,13 +1259,16 @@ class ScoreStore:
         rows = sorted(pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1]))
         return pd.DataFrame([(r, a, known.get((r, a), "未着手")) for r, a in rows], columns=list(STATUS_COLUMNS))
 
-    def scores(self, *, include_drafts: bool = True) -> pd.DataFrame:
+    def scores(self, *, include_drafts: bool = True, stage: str = "final") -> pd.DataFrame:
         """Current scores: the last score event of each (reviewer, application, criterion).
 
         Parameters
         ----------
         include_drafts : bool
             If False, only pairs whose status is 提出済.
+        stage : {"final", "first"}
+            ``"final"`` (default): second-stage revisions (:meth:`revise`) replace the
+            submitted scores; ``"first"``: the scores as the reviewers submitted them.
 
         Returns
         -------
@@ -1147,8 +1280,11 @@ class ScoreStore:
             draft has a comment but no score (never in submitted pairs). Sorted by
             application, reviewer and criterion in rubric order; RangeIndex.
         """
+        if stage not in STAGES:
+            raise StoreError(f"stage「{stage}」は使えません。次のいずれかにしてください: {'、'.join(STAGES)}")
+        kinds = ("score", "revise") if stage == "final" else ("score",)
         latest = (sa.select(sa.func.max(_events.c.id))
-                  .where(_events.c.kind == "score")
+                  .where(_events.c.kind.in_(kinds))
                   .group_by(_events.c.reviewer, _events.c.application, _events.c.criterion))
         # The committee's role may not read comments (round.yaml committee_sees_comments).
         comment = _events.c.comment if self._comments_readable else sa.literal("").label("comment")
@@ -1175,6 +1311,48 @@ class ScoreStore:
         df["_c"] = df["criterion"].map(lambda c: crit_order.get(c, len(crit_order)))
         df = df.sort_values(["application", "reviewer", "_c", "criterion"], kind="stable")
         return df.drop(columns="_c").reset_index(drop=True)
+
+    def counted_scores(self) -> pd.DataFrame:
+        """The scores the analysis counts: final stage, submitted pairs only.
+
+        Drafts (下書き) count too only when round.yaml says ``include_drafts: true``
+        (:class:`scoring.config.round.RoundConfig`). The combination, the selection, the
+        committee material and the feedback letters all read this.
+        """
+        return self.scores(include_drafts=bool(getattr(self.rnd.config, "include_drafts", False)))
+
+    def revisions(self) -> pd.DataFrame:
+        """Every second-stage revision (協議後の修正), oldest first.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`REVISION_COLUMNS`: ``application``, ``reviewer``, ``criterion``;
+            ``first_score`` (float: the score before this revision — the submitted one, or the
+            previous revision's); ``final_score`` (float: the revised score); ``reason``;
+            ``by`` (who recorded it); ``revised_at`` (UTC datetime); ``event_id`` (int).
+            RangeIndex; empty when nothing was revised.
+        """
+        q = (sa.select(_events.c.id, _events.c.kind, _events.c.reviewer, _events.c.application, _events.c.criterion,
+                       _events.c.score, _events.c.comment, _events.c.actor, _events.c.timestamp)
+             .where(_events.c.kind.in_(("score", "revise"))).order_by(_events.c.id))
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(q).all()
+        last: dict[tuple[str, str, str], float | None] = {}
+        out = []
+        for eid, kind, r, a, c, score, comment, actor, ts in rows:
+            cell = (str(r), str(a), str(c))
+            if kind == "revise":
+                out.append((a, r, c, last.get(cell), score, comment, actor, ts, int(eid)))
+            last[cell] = score
+        df = pd.DataFrame(out, columns=list(REVISION_COLUMNS))
+        for col in ("first_score", "final_score"):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        df["revised_at"] = pd.to_datetime(df["revised_at"], utc=True, format="ISO8601")
+        df["event_id"] = df["event_id"].astype("int64")
+        for col in ("application", "reviewer", "criterion", "reason", "by"):
+            df[col] = df[col].astype("str")
+        return df
 
     def events(self) -> pd.DataFrame:
         """The whole event log, oldest first.
@@ -1351,6 +1529,12 @@ class ScoreStore:
         ``control`` (pair → last submit/reopen kind) is updated with ``ev``.
         """
         kind = ev["kind"]
+        if kind == "revise":
+            pair = (str(ev["reviewer"]), str(ev["application"]))
+            if control.get(pair, "") != "submit":
+                return (f"イベント {int(ev['id'])} は提出されていない審査員 {pair[0]} の応募 {pair[1]} への協議後の修正です。"
+                        "採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。")
+            return ""
         if kind not in _PAIR_KINDS:
             return ""
         pair = (str(ev["reviewer"]), str(ev["application"]))

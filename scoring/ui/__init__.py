@@ -3,6 +3,7 @@
 - :mod:`~scoring.ui.widgets`: error handling and escaping shared by the views;
 - :mod:`~scoring.ui.review_view`: the reviewer's scoring app (notebook 02);
 - :mod:`~scoring.ui.tuning_view`: the analyst's tuning screen (notebook 03);
+- :mod:`~scoring.ui.eligibility_view`: the 事務局's 受付の判断 panel (notebook 01);
 - ``jupyter/voila/templates/shinsa``: the offline Voilà template.
 """
 

@@ -21,12 +21,36 @@ Interactive widgets carry stable CSS classes (``add_class``) as hooks for browse
 ``shinsa-statusbar``            sticky status bar at the top of the form: ``shinsa-saved``,
                                 ``shinsa-status-count`` (n / N 項目), ``shinsa-status-missing``
                                 with one ``shinsa-goto-<crit>`` link per missing item, ``shinsa-error``
-``shinsa-saved``                「保存済み HH:MM:SS」 / 「未保存（入力中）」 / 「エラー」
+``shinsa-saved``                「保存済み HH:MM:SS」 / 「未保存（入力中）」 / 「未保存（接続を再試行中…）」
+                                (``shinsa-unsaved``) / 「エラー」
 ``shinsa-error``                the last error message (empty when none)
+``shinsa-notice``               「別の画面で変更されました（HH:MM:SS）: 値を読み込み直しました」 (empty when none)
 ``shinsa-submit``               提出 button; ``shinsa-submit-message`` its result
 ``shinsa-form``                 the whole 応募書 by section (``shinsa-field-<key>`` per field)
 ``shinsa-chart``                own score distribution (PNG image)
 ==============================  =====================================================
+
+Real use (issue 9)
+    *Reload.* Voilà starts a new kernel on every reload: the app reopens the application the
+    reviewer had open (:class:`scoring.review.state.ReviewState`, a file in the user's home,
+    not the event log) with its saved scores and comments. A comment still waiting for its
+    debounced save is saved when the kernel shuts down (Voilà shuts it down on reload).
+
+    *Two tabs.* Every ``poll_interval`` seconds (3 s) the panel asks the store whether the
+    open application changed elsewhere (:meth:`ReviewSession.check_changes`, one small
+    query); if so the values are reloaded into the widgets and 「別の画面で変更されました
+    （時刻）: 値を読み込み直しました」 is shown. A save always wins (last write wins); if it
+    overwrote a value changed elsewhere, the notice says so.
+
+    *Store unreachable.* A save that fails with
+    :class:`~scoring.core.errors.StoreUnavailableError` keeps the value in the widgets,
+    shows 「未保存（接続を再試行中…）」 in red and retries after 1, 2, 4 … 30 s until the
+    store answers; then 「保存済み」. Nothing entered is dropped: the waiting values are also
+    written to the reviewer's state file, and a reload or a new kernel takes them back.
+
+    The timers run on the kernel's asyncio loop (ipykernel, in JupyterLab and Voilà alike);
+    without a running loop (plain Python, unit tests) there is no polling and no automatic
+    retry: call :meth:`ReviewPanel.check_now` and :meth:`ReviewPanel.retry_now`.
 
 Typical use in a notebook::
 
@@ -37,24 +61,31 @@ Typical use in a notebook::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
+import itertools
 import threading
+import time
+import weakref
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import ipywidgets as w
 import pandas as pd
 
-from ..core.errors import ReviewError, StoreError
+from ..core.errors import ReviewError, StoreError, StoreUnavailableError
 from ..core.schema import SECTIONS
 from ..review.session import (
     TIMEZONE,
+    ExternalChange,
     ReviewerIdentity,
     ReviewSession,
     distribution_png,
     format_level,
     identify_reviewer,
 )
+from ..review.state import ReviewState
 from ..store.scores import ScoreStore
 from .widgets import error_message, esc, guarded
 
@@ -103,6 +134,7 @@ _CSS = """
   box-shadow: 0 2px 4px rgba(0,0,0,.08);}
 .shinsa-app .shinsa-statusbar .widget-html, .shinsa-app .shinsa-statusbar .widget-html-content {
   line-height: 1.5; height: auto;}
+.shinsa-app .shinsa-unsaved {color: #fff; background: #b00020; padding: 2px 8px; border-radius: 3px;}
 .shinsa-app a.shinsa-goto {color: #0b57d0; text-decoration: underline; cursor: pointer; margin-right: 8px;
   white-space: nowrap;}
 .shinsa-app [class*="shinsa-criterion-"] {scroll-margin-top: 110px;}
@@ -128,21 +160,41 @@ def _text_html(text: object) -> str:
     return "<br>".join(esc(line) for line in str(text).splitlines())
 
 
-def _call_later(delay: float, callback: Callable[[], None]) -> Any:
+def _call_later(delay: float, callback: Callable[[], None], *, thread: bool = True) -> Any:
     """Run ``callback`` after ``delay`` seconds; returns a handle with ``cancel()``.
 
     In a kernel (or Voila) the widget callbacks run on the kernel's asyncio loop: the
     callback is scheduled on that loop, so it runs in the same thread as every other
-    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`.
+    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`,
+    or nothing (None) when ``thread`` is False.
     """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
+        if not thread:
+            return None
         timer = threading.Timer(delay, callback)
         timer.daemon = True
         timer.start()
         return timer
     return loop.call_later(delay, callback)
+
+
+#: Seconds between two retries of a save that could not reach the store (then 30 s each).
+RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+#: Seconds without a key or click after which the check for changes elsewhere pauses.
+POLL_IDLE_LIMIT = 3600.0
+#: Numbers every redraw of 「保存済み」 in this kernel, so that the page sees each answer.
+_ACKS = itertools.count(1)
+#: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
+_LIVE_PANELS: weakref.WeakSet[ReviewPanel] = weakref.WeakSet()
+
+
+@atexit.register
+def _save_on_exit() -> None:
+    """Kernel shutdown (Voilà shuts the kernel down on reload): save what still waits."""
+    for panel in list(_LIVE_PANELS):
+        panel.save_pending_now()
 
 
 def _goto_link(cid: str, text: str) -> str:
@@ -308,13 +360,25 @@ class ReviewPanel:
         The model; every action goes through it.
     comment_delay : float
         Seconds after the last key before a comment is saved (0: at once; tests).
+    poll_interval : float
+        Seconds between two checks for changes made elsewhere (another tab); 0: none.
+    state : ReviewState, optional
+        Where the application the reviewer opens is remembered (for a reload).
     """
 
-    def __init__(self, session: ReviewSession, *, comment_delay: float = 0.8) -> None:
+    def __init__(self, session: ReviewSession, *, comment_delay: float = 0.8, poll_interval: float = 3.0,
+                 state: ReviewState | None = None) -> None:
         self.session = session
+        self.poll_interval = float(poll_interval)
+        self.state = state
         self._syncing = False
-        self._save_state = ""  # "", "saved", "pending", "error"
+        self._save_state = ""  # "", "saved", "pending", "error", "offline"
         self._chart_counts: pd.Series | None = None
+        self._closed = False
+        self._retries = 0
+        self._retry_handle: asyncio.TimerHandle | None = None
+        self._poll_handle: asyncio.TimerHandle | None = None
+        self._active_at = time.monotonic()
 
         self.progress_text = w.HTML()
         self.progress_text.add_class("shinsa-progress-text")
@@ -335,6 +399,8 @@ class ReviewPanel:
         self.saved.add_class("shinsa-saved")
         self.error = w.HTML()
         self.error.add_class("shinsa-error")
+        self.notice = w.HTML()
+        self.notice.add_class("shinsa-notice")
         self.status_count = w.HTML()
         self.status_count.add_class("shinsa-status-count")
         self.status_missing = w.HTML(layout=w.Layout(flex="1 1 auto"))
@@ -343,6 +409,7 @@ class ReviewPanel:
             w.HBox([self.saved, self.status_count, self.status_missing],
                    layout=w.Layout(align_items="center", flex_flow="row nowrap")),
             self.error,
+            self.notice,
         ])
         self.statusbar.add_class("shinsa-statusbar")
 
@@ -392,6 +459,13 @@ class ReviewPanel:
             self.chart,
         ])
         self.render()
+        self._remember()
+        _LIVE_PANELS.add(self)
+        self._schedule_poll()
+        if session.has_unsaved:  # kept by an earlier page or kernel: save them now
+            self._save_state = "offline"
+            self._render_saved()
+            self._schedule_retry(0.0)
 
     # ------------------------------------------------------------------ display
 
@@ -410,21 +484,32 @@ class ReviewPanel:
         self._render_saved()
 
     def _render_saved(self) -> None:
-        """保存済み / 未保存 / エラー in the status bar."""
+        """保存済み / 未保存 / エラー in the status bar.
+
+        Every call changes the widget's value (a hidden counter), so the page sees that the
+        kernel answered the last key or click; the Voilà template ``shinsa`` replaces the
+        text by 「未保存（サーバーから応答がありません…）」 when no answer comes (connection lost).
+        """
+        self.saved.value = (self._saved_html()
+                            + f"<span class='shinsa-ack' data-ack='{next(_ACKS)}' hidden></span>")
+
+    def _saved_html(self) -> str:
         at = self.session.last_saved_at
         pending = any(c.pending for c in self.controls.values())
         style = "white-space:nowrap;margin-right:14px;font-weight:bold"
+        if self._save_state == "offline" or self.session.has_unsaved:
+            return (f"<span class='shinsa-unsaved' style='{style}'>⚠ 未保存（接続を再試行中…）"
+                    f"<span style='font-weight:normal'>{len(self.session.unsaved)} 件</span></span>")
         if self._save_state == "error":
-            self.saved.value = f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
-        elif pending:
-            self.saved.value = f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
-        elif self._save_state == "saved" and at is not None:
-            self.saved.value = (f"<span style='{style};color:#1b7f3b'>✔ 保存済み "
-                                f"{at.astimezone(TIMEZONE):%H:%M:%S}</span>")
-        else:
-            self.saved.value = f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
+            return f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
+        if pending:
+            return f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
+        if self._save_state == "saved" and at is not None:
+            return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {at.astimezone(TIMEZONE):%H:%M:%S}</span>"
+        return f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
 
     def _typing(self, _cid: str) -> None:
+        self._touch()
         self._render_saved()
 
     def flush_comments(self) -> None:
@@ -486,6 +571,7 @@ class ReviewPanel:
             self._render_chart()
             return
         self.scoring.layout.display = None
+        self.notice.value = ""
         for control in self.controls.values():  # a comment typed on another application is not carried over
             control._pending = False
             control._cancel_timer()
@@ -600,66 +686,244 @@ class ReviewPanel:
     @guarded
     def _score(self, cid: str, level: float | None) -> None:
         self.flush_comments()
-        try:
-            saved = self.session.set_score(cid, level)
-        except Exception:
-            self._save_state = "error"  # 「エラー」 in the status bar until the next save
-            self._render_criterion(cid)  # show what is saved, never the refused value
-            raise
-        self._after_save(cid, saved is not None)
+        self._saving(cid, lambda: self.session.set_score(cid, level))
 
     @guarded
     def _comment(self, cid: str, text: str) -> None:
+        self._saving(cid, lambda: self.session.set_comment(cid, text))
+
+    def _saving(self, cid: str, save: Callable[[], Any]) -> None:
+        """Run one save; on failure show why, and keep and retry what could not reach the store."""
+        self._touch()
         try:
-            saved = self.session.set_comment(cid, text)
+            saved = save()
+        except StoreUnavailableError as exc:
+            self._offline(exc)
+            self._render_criterion(cid)  # the value entered stays on screen (unsaved)
+            self._render_state()
+            return
         except Exception:
-            self._save_state = "error"
-            self._render_criterion(cid)
+            self._save_state = "error"  # 「エラー」 in the status bar until the next save
+            self._render_criterion(cid)  # show what is saved, never the refused value
+            self._show_change()
             raise
+        if self.session.has_unsaved:  # saved now, but older values still wait for the store
+            self._schedule_retry(0.0)
+        self._keep_unsaved()
         self._after_save(cid, saved is not None)
 
     def _after_save(self, cid: str, saved: bool) -> None:
         self.clear_error()
-        if self._save_state == "error":
+        if self._save_state in ("error", "offline"):
             self._save_state = "saved" if self.session.last_saved_at is not None else ""
         if saved:
             self._show_saved()
-        self._render_criterion(cid)
+        if not self._show_change():
+            self._render_criterion(cid)
         self._render_state()
+
+    # ------------------------------------------------------------------ changes elsewhere, retries
+
+    def _show_change(self) -> bool:
+        """Show (and forget) the session's :class:`ExternalChange`; redraw the criteria. True if any."""
+        change = self.session.last_change
+        self.session.last_change = None
+        if change is None or change.application != self.session.current:
+            return False
+        self.notice.value = self._change_html(change)
+        for cid in self.controls:
+            self._render_criterion(cid)
+        self._render_state()
+        return True
+
+    def _change_html(self, change: ExternalChange) -> str:
+        at = change.at.astimezone(TIMEZONE)
+        labels = [self.controls[c].criterion.label_ja for c in change.criteria if c in self.controls]
+        what = f"（{'、'.join(labels)}）" if labels else ""
+        extra = ""
+        if change.status_changed:
+            extra += f"　状態は「{self.session.status(change.application)}」になりました。"
+        if change.overwritten:
+            names = "、".join(self.controls[c].criterion.label_ja for c in change.overwritten if c in self.controls)
+            extra += f"　「{names}」はこの画面で入力した値で上書きしました（後から保存した値が有効です）。"
+        return ("<div style='color:#7a4d00;background:#fff4d6;border:1px solid #e0b84a;padding:4px 8px;"
+                f"border-radius:4px'>⟳ 別の画面で変更されました（{at:%H:%M:%S}）: 値を読み込み直しました{esc(what)}"
+                f"{esc(extra)}</div>")
+
+    def _offline(self, exc: StoreUnavailableError) -> None:
+        """A save could not reach the store: say so prominently and retry with backoff."""
+        self._save_state = "offline"
+        self._keep_unsaved()
+        delay = RETRY_DELAYS[min(self._retries, len(RETRY_DELAYS) - 1)]
+        self.error.value = (
+            "<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
+            f"⚠ 採点データベースに接続できないため、入力した値（{len(self.session.unsaved)} 件）はまだ保存されていません。"
+            f"画面の値はそのまま残り、接続が戻ると自動で保存されます（約 {delay:.0f} 秒ごとに再試行）。"
+            f"画面を閉じずにお待ちください。<br><span class='shinsa-muted'>{esc(str(exc))}</span></div>")
+        self._render_saved()
+        self._schedule_retry(delay)
+
+    def _schedule_retry(self, delay: float) -> None:
+        if self._retry_handle is not None or self._closed:
+            return
+        self._retry_handle = _call_later(delay, self._retry_tick, thread=False)
+
+    def _retry_tick(self) -> None:
+        self._retry_handle = None
+        if not self._closed:
+            self.retry_now()
+
+    @guarded
+    def retry_now(self) -> bool:
+        """Try again to save every value kept unsaved; True when none is left."""
+        if not self.session.has_unsaved:
+            if self._save_state == "offline":
+                self._save_state = "saved" if self.session.last_saved_at is not None else ""
+                self.clear_error()
+                self._render_saved()
+            return True
+        try:
+            self.session.retry_unsaved()
+        except StoreUnavailableError as exc:
+            self._retries += 1
+            self._offline(exc)
+            return False
+        except Exception:
+            self._save_state = "error"  # that value was dropped (the message says why)
+            self._keep_unsaved()
+            for cid in self.controls:
+                self._render_criterion(cid)
+            self._render_state()
+            if self.session.has_unsaved:
+                self._schedule_retry(0.0)  # the others are still to be saved
+            raise
+        self._retries = 0
+        self._keep_unsaved()
+        self.clear_error()
+        self._save_state = "saved"
+        if not self._show_change():
+            for cid in self.controls:
+                self._render_criterion(cid)
+            self._render_state()
+        return True
+
+    def _schedule_poll(self) -> None:
+        if self.poll_interval > 0 and not self._closed and self._poll_handle is None:
+            self._poll_handle = _call_later(self.poll_interval, self._poll_tick, thread=False)
+
+    def _touch(self) -> None:
+        """A key or click of the reviewer: the page is in use (polling goes on, or starts again)."""
+        self._active_at = time.monotonic()
+        self._schedule_poll()
+
+    def _poll_tick(self) -> None:
+        self._poll_handle = None
+        # A page closed without telling the kernel (Voilà keeps it until culled) stops
+        # asking after POLL_IDLE_LIMIT seconds without a key or click; the next one restarts it.
+        if self._closed or time.monotonic() - self._active_at > POLL_IDLE_LIMIT:
+            return
+        try:
+            self.check_now()
+        finally:
+            self._schedule_poll()
+
+    @guarded
+    def check_now(self) -> ExternalChange | None:
+        """Reload the open application if it changed elsewhere and say so (the poll's step).
+
+        Skipped while a comment is being typed or values wait for the store (their save
+        comes first; it reports any change itself).
+        """
+        if self.session.current is None or self.session.has_unsaved or any(c.pending for c in self.controls.values()):
+            return None
+        try:
+            change = self.session.check_changes()
+        except StoreUnavailableError:
+            return None  # nothing waits to be saved; the next check tries again
+        if change is not None:
+            self._show_change()
+        return change
+
+    def save_pending_now(self) -> None:
+        """Save waiting comments and unsaved values at once, without redrawing (kernel exit)."""
+        for cid, control in self.controls.items():
+            if control.pending:
+                control._pending = False
+                control._cancel_timer()
+                try:
+                    self.session.set_comment(cid, str(control.comment.value))
+                except Exception:  # noqa: BLE001, S112 - the kernel is going away; kept unsaved if possible
+                    continue
+        if self.session.has_unsaved:
+            try:
+                self.session.retry_unsaved()
+            except Exception:  # noqa: BLE001, S110 - nothing left to show it on
+                pass
+        self._keep_unsaved()
+
+    def close(self) -> None:
+        """Stop the timers (the panel is replaced or the screen closed); waiting comments are saved."""
+        self.save_pending_now()
+        self._closed = True
+        for handle in (self._poll_handle, self._retry_handle):
+            if handle is not None:
+                handle.cancel()
+        self._poll_handle = self._retry_handle = None
+        _LIVE_PANELS.discard(self)
+
+    def _keep_unsaved(self) -> None:
+        """Write what waits for the store into the reviewer's state file (a reload or a new
+        kernel takes it back); emptied once everything is saved."""
+        if self.state is not None:
+            self.state.set_unsaved(self.session.reviewer, self.session.unsaved_rows())
+
+    def _remember(self) -> None:
+        """Note the open application for the next reload (never stops scoring if it fails)."""
+        app = self.session.current
+        if self.state is not None and app is not None:
+            self.state.set(self.session.reviewer, app)
 
     @guarded
     def _submit(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         app = self.session.current
         self.session.submit()
         self.clear_error()
         self._show_saved()
         self.render()
+        self.session.last_change = None  # the form was redrawn from the store's values
         self.submit_message.value = (f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。"
                                      "次の応募書へ進んでください。</span>")
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         self.session.prev()
         self.clear_error()
         self.render()
+        self._remember()
 
     @guarded
     def _next(self, _button: w.Button | None = None) -> None:
+        self._touch()
         self.flush_comments()
         self.session.next()
         self.clear_error()
         self.render()
+        self._remember()
 
     @guarded
     def _jumped(self, change: Mapping[str, Any]) -> None:
         if self._syncing or change["new"] is None or change["new"] == self.session.current:
             return
+        self._touch()
         self.flush_comments()
         self.session.go(str(change["new"]))
         self.clear_error()
         self.render()
+        self._remember()
 
 
 class ReviewApp:
@@ -678,6 +942,11 @@ class ReviewApp:
         Shown instead of the screen when ``store`` is None (the store could not be opened).
     comment_delay : float
         Seconds after the last key before a comment is saved (0: at once).
+    poll_interval : float
+        Seconds between two checks for changes made in another tab (0: none).
+    state_path : path, optional
+        The per-user state file that remembers the last opened application
+        (default ``~/.shinsa/review_state.json`` or ``$SHINSA_STATE_FILE``).
     """
 
     def __init__(
@@ -689,9 +958,13 @@ class ReviewApp:
         environ: Mapping[str, str] | None = None,
         error: str | None = None,
         comment_delay: float = 0.8,
+        poll_interval: float = 3.0,
+        state_path: str | Path | None = None,
     ) -> None:
         self.round = rnd
         self.comment_delay = comment_delay
+        self.poll_interval = poll_interval
+        self.state = ReviewState(getattr(rnd, "path", "."), state_path)
         self.store = store
         self.panel: ReviewPanel | None = None
         self.identity: ReviewerIdentity | None = None
@@ -789,9 +1062,20 @@ class ReviewApp:
             self._open_panel(ident.reviewer)
 
     def _open_panel(self, reviewer_id: str) -> None:
+        self._close_panel()
         session = ReviewSession(self.round, self.store, reviewer_id)
-        self.panel = ReviewPanel(session, comment_delay=self.comment_delay)
+        last = self.state.get(reviewer_id)
+        if last is not None and last in session.applications:
+            session.go(last)  # where the reviewer left off (a reload starts a new kernel)
+        session.restore_unsaved(self.state.unsaved(reviewer_id))  # what an earlier page could not save
+        self.panel = ReviewPanel(session, comment_delay=self.comment_delay, poll_interval=self.poll_interval,
+                                 state=self.state)
         self.body.children = [self.panel.widget]
+
+    def _close_panel(self) -> None:
+        if self.panel is not None:
+            self.panel.close()
+            self.panel = None
 
     @guarded
     def _selected(self, change: Mapping[str, Any]) -> None:
@@ -802,7 +1086,7 @@ class ReviewApp:
         self.message.value = ""
         reviewer_id = str(change["new"] or "")
         if not reviewer_id:
-            self.panel = None
+            self._close_panel()
             self.body.children = []
             return
         self._open_panel(reviewer_id)

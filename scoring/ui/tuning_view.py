@@ -342,7 +342,7 @@ class TuningApp:
         rnd: ReviewRound,
         *,
         method: str | None = None,
-        include_drafts: bool = True,
+        include_drafts: bool | None = None,
         url: str | None = None,
         author: str | None = None,
     ) -> TuningApp:
@@ -557,11 +557,8 @@ class TuningApp:
             "合計点": [_num(v) for v in d["total"]],
             "理由": [esc(r) for r in d["reason"]],
         })
-        gap_all = bool(d["gap_flag"].sum() >= n_apps > 2)
-        caveat = (f"<div class='shinsa-muted'>※ 全 {n_apps} 件が「審査員間の差が{m.gap}段階以上」です。"
-                  "この差は各審査員の甘辛を差し引いた点数で数えていますが、採点のばらつき（ノイズ）が大きいと"
-                  "多くの応募が該当します（「信頼性」タブを参照）。選定ラインの判定は統合後の合計点と標準誤差を使っています。</div>"
-                  if gap_all else "")
+        caveat = ("<div class='shinsa-muted'>※ 選定ライン付近（選定数の前後1位）と、審査員の甘辛を差し引いても"
+                  "意見が分かれている応募を挙げています。理由の点数は素点です。</div>")
         return (f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
                 + _table(frame, wrap=("理由",), right=("順位", "合計点")) + caveat)
 

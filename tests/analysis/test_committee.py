@@ -77,7 +77,7 @@ def committee(round_dir: Path) -> Committee:
 def scores(round_dir: Path) -> pd.DataFrame:
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
-        return store.scores()
+        return store.counted_scores()   # what the committee counts: submitted scores only
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +94,12 @@ def test_ranked_table_is_the_combined_totals_in_order(committee: Committee) -> N
     r = committee.ranked
     assert tuple(r.columns) == RANKED_COLUMNS
     assert len(r) == committee.n_applications == 16
-    totals = r["total"].to_numpy()
-    assert np.all(np.diff(totals[~np.isnan(totals)]) <= 0)
-    assert list(r["rank"].dropna()) == list(range(1, len(r["rank"].dropna()) + 1))
-    assert r.loc["05", "status"] == "対象外"          # late (期限後提出)
+    ranked = r[r["rank"].notna()]
+    assert np.all(np.diff(ranked["total"].to_numpy()) <= 0)       # ranked ones by total …
+    assert list(r["rank"].iloc[:len(ranked)]) == list(range(1, len(ranked) + 1))
+    assert r["rank"].iloc[len(ranked):].isna().all()                # … then the unranked ones
+    assert r.loc["05", "status"] == "対象外"          # late (期限後提出): shown, not ranked
+    assert pd.isna(r.loc["05", "rank"]) and r.loc["05", "total"] > ranked["total"].iloc[0]
     assert committee.method == "affine"
 
 
@@ -308,8 +310,8 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
 
 def test_workbook_opens_with_the_expected_sheets(reports: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
-    assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "代替案", "選定数別",
-                             "地域×テーマ", "信頼性", "受領コード", "講評コメント", "未提出", "注記"]
+    assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "協議対象", "代替案", "選定数別",
+                             "地域×テーマ", "信頼性", "プッシュ型候補", "受領コード", "講評コメント", "未提出", "注記"]
     for ws in wb.worksheets:
         assert not ws.merged_cells.ranges, f"{ws.title}: merged cells"
         assert ws.freeze_panes in ("A2", "B2")
@@ -329,9 +331,10 @@ def test_numbers_are_numbers(reports: dict[str, Path], committee: Committee) -> 
     assert all(isinstance(v, float) for v in values)
     assert values == pytest.approx(list(committee.ranked["total"].round(4)))
     rank_col = header.index("順位") + 1
-    assert [ws.cell(row=i, column=rank_col).value for i in range(2, ws.max_row + 1)] == list(range(1, 17))
+    # 15 ranked applications, then 05 (対象外, late): shown without a rank
+    assert [ws.cell(row=i, column=rank_col).value for i in range(2, ws.max_row + 1)] == [*range(1, 16), None]
     ids = [ws.cell(row=i, column=header.index("応募ID") + 1).value for i in range(2, ws.max_row + 1)]
-    assert ids[:2] == ["05", "20"] and all(isinstance(x, str) for x in ids)   # codes keep their 0
+    assert ids[0] == "20" and ids[-1] == "05" and all(isinstance(x, str) for x in ids)   # codes keep their 0
     cov = wb["地域×テーマ"]
     assert all(isinstance(c.value, int) for c in cov[2][1:])
 

@@ -27,6 +27,7 @@ from scoring.analysis.status import flag_with_reason
 from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remainder
 from scoring.combine.combiners import DEFAULT_METHOD, Combiner, combine
 from scoring.config.rubric import Rubric, load_rubric, rubric_from_dict
+from scoring.core.columns import review_rank
 from scoring.core.paths import PROJECT_DIR
 from scoring.core.settings import canonical_json, score_fingerprint, settings_hash
 from scoring.demo.simulate import write_demo_scores
@@ -76,8 +77,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[
     """A copy of the demo round with its simulated scores (the explicit ``scoring demo`` step)."""
     rnd = load_round(demo_round_copier(tmp_path_factory.mktemp("tuning")))
     write_demo_scores(rnd)
-    model = TuningModel.open(rnd)
+    model = TuningModel.open(rnd, include_drafts=True)   # with the partial drafts (notes, warnings)
     return rnd, model.scores
+
+
+def test_open_counts_only_submitted_scores_unless_round_yaml_says_so(
+        demo: tuple[ReviewRound, pd.DataFrame], tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    rnd, with_drafts = demo
+    m = TuningModel.open(rnd)
+    assert m.include_drafts is False and set(m.scores["status"]) == {"提出済"}
+    assert len(m.scores) < len(with_drafts)
+    rd = demo_round_copier(tmp_path)
+    (rd / "round.yaml").write_text((rd / "round.yaml").read_text(encoding="utf-8") + "include_drafts: true\n",
+                                   encoding="utf-8")
+    other = load_round(rd)
+    write_demo_scores(other)
+    m2 = TuningModel.open(other)
+    assert m2.include_drafts is True and "下書き" in set(m2.scores["status"])
 
 
 # ---------------------------------------------------------------------------
@@ -206,8 +222,11 @@ def test_ranking_equals_combine_with_the_same_weights(demo: tuple[ReviewRound, p
     eff = m.effective_weights()
     expected = combine(scores, rnd.rubric, method=method, weights=eff)
     rk = m.ranking()
-    cols = ["total", "se", "need", "pool", "theme", "n_reviewers", "rank"]
+    cols = ["total", "se", "need", "pool", "theme", "n_reviewers"]
     assert_frame_equal(rk[cols], expected[cols])
+    # the one rank of every output: among the applications in the review (05 is late: none)
+    assert_series_equal(rk["rank"], review_rank(expected["total"], rk["status"] == "対象外"), check_names=False)
+    assert pd.isna(rk.loc["05", "rank"]) and rk["rank"].dropna().min() == 1
     # The combiner's notes, after the 対象外 reason (see tests/analysis/test_status.py).
     assert rk["flags"].tolist() == [flag_with_reason(r, f) for r, f in zip(rk["reason"], expected["flags"])]
     assert rk["prefecture_name"].to_dict() == rnd.applications["prefecture_name"].reindex(rk.index).to_dict()
@@ -512,7 +531,7 @@ def test_view_tabs_show_analyses(demo: tuple[ReviewRound, pd.DataFrame]) -> None
     assert "Krippendorff" in app.reliability.value and "合計点" in app.reliability.value
     assert app.discussion.value == ""  # not computed until shown
     app.tabs.selected_index = 1
-    assert "協議対象" in app.discussion.value and "審査員間の差" in app.discussion.value
+    assert "協議対象" in app.discussion.value and "素点" in app.discussion.value
     app.tabs.selected_index = 3
     assert "採点していません" in app.notes.value
     app.tabs.selected_index = 4
@@ -605,5 +624,7 @@ def test_demo_copy_opens_after_the_demo_step(demo: tuple[ReviewRound, pd.DataFra
     rnd, scores = demo
     assert (rnd.path / "scores.sqlite").exists()
     assert scores["score"].notna().sum() > 500
-    app = TuningApp.open(rnd)
+    app = TuningApp.open(rnd)   # as round.yaml says: submitted scores only
+    assert app.model is not None and len(app.model.scores) == int((scores["status"] == "提出済").sum())
+    app = TuningApp.open(rnd, include_drafts=True)
     assert app.model is not None and len(app.model.scores) == len(scores)

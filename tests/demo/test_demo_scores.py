@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,20 @@ def test_opening_an_empty_demo_round_says_how_to_create_scores(demo_round_copy):
     assert main(["demo", "--round", str(demo_round_copy)]) == 0
     c, notice = open_committee(demo_round_copy)
     assert c is not None and notice.data == ""
+
+
+def test_typical_round_is_seeded_complete_and_checks_its_size() -> None:
+    from scoring.config.rubric import load_rubric
+    from scoring.demo.simulate import typical_round
+
+    rub = load_rubric(Path(__file__).resolve().parents[2] / "rubrics" / "r8_talent_pool.yaml")
+    scores, apps = typical_round(rub, n_applications=12, n_reviewers=5, per_application=3, seed=4)
+    again, _ = typical_round(rub, n_applications=12, n_reviewers=5, per_application=3, seed=4)
+    pd.testing.assert_frame_equal(scores, again)
+    assert len(apps) == 12 and apps.index.is_unique and set(apps["late"]) == {False}
+    per_app = scores.groupby("application")["reviewer"].nunique()
+    assert (per_app == 3).all() and len(scores) == 12 * 3 * len(rub.criteria)
+    load = scores.groupby("reviewer")["application"].nunique()
+    assert load.max() - load.min() <= 1                       # least loaded first
+    with pytest.raises(ValueError, match="模擬ラウンドの大きさが正しくありません"):
+        typical_round(rub, n_reviewers=3, per_application=4)

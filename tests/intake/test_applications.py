@@ -344,12 +344,49 @@ def test_duplicate_keeps_later_submission(write_app: WriteApp, tmp_path: Path) -
     apps = intake.applications
     assert list(apps.index) == ["20", "42"]
     assert apps.loc["20", "file"] == "a_resubmitted.xlsx" and apps.loc["20", "pool_size_total"] == 7
-    kept = one_problem(intake, "a_resubmitted.xlsx", "warning", "prefecture")
-    dropped = one_problem(intake, "b_first.xlsx", "error", "prefecture")
-    assert "b_first.xlsx" in kept["message"] and "a_resubmitted.xlsx" in dropped["message"]
-    assert kept["cell"] == dropped["cell"] == cell_of("prefecture")
-    assert "長野県" in kept["message"]
-    assert apps.loc["20", "n_warnings"] == 1 and not apps.loc["20", "has_errors"]
+    # reported once, as 情報, on the superseded file: why it was replaced (by which file, when)
+    assert rows_of(intake, "a_resubmitted.xlsx").empty
+    [dropped] = rows_of(intake, "b_first.xlsx").to_dict("records")
+    assert dropped["severity"] == "info" and dropped["cell"] == cell_of("prefecture")
+    assert dropped["message"] == ("同じ団体（長野県）の新しい提出（a_resubmitted.xlsx, 受付日時 2026/02/19 09:00）があるため、"
+                                  "この提出は置き換えられました（使用していません）。")
+    assert "eligibility resubmission" in dropped["action"]
+    assert apps.loc["20", "n_warnings"] == 0 and not apps.loc["20", "has_errors"]
+    assert not (intake.problems["severity"] == "error").any()
+    sup = intake.superseded
+    assert sup is not None and sup[["file", "application", "replaced_by"]].to_dict("records") == [
+        {"file": "b_first.xlsx", "application": "20", "replaced_by": "a_resubmitted.xlsx"}]
+    assert sup.loc[0, "submitted_at"] == pd.Timestamp("2026-02-18 15:00", tz="Asia/Tokyo")
+
+
+def test_a_superseded_file_with_errors_is_reported_only_as_superseded(write_app: WriteApp, tmp_path: Path) -> None:
+    write_app("old.xlsx", "20", submitted_at=dt.datetime(2026, 2, 18, 15, 0), contact_email="not-an-address")
+    write_app("new.xlsx", "20", submitted_at=dt.datetime(2026, 2, 19, 9, 0))
+    intake = read_applications(tmp_path)
+    assert rows_of(intake, "old.xlsx")["severity"].tolist() == ["info"]
+    assert not (intake.problems["severity"] == "error").any()
+
+
+def test_validate_passes_when_only_a_superseded_file_is_reported(write_app: WriteApp, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from scoring.cli import main
+
+    write_app("old.xlsx", "20", submitted_at=dt.datetime(2026, 2, 18, 15, 0))
+    write_app("new.xlsx", "20", submitted_at=dt.datetime(2026, 2, 19, 9, 0))
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "エラー 0 件・警告 0 件・情報 1 件" in out and "情報" in out and "置き換えられました" in out
+
+
+def test_a_push_application_filed_after_the_deadline_is_not_late(write_app: WriteApp, tmp_path: Path) -> None:
+    write_app("push.xlsx", "20", submitted_at="2026/2/24 10:00", application_type="プッシュ型")
+    write_app("hand.xlsx", "13", submitted_at="2026/2/24 10:00", application_type="手上げ式")
+    intake = read_applications(tmp_path, deadline=DEADLINE)
+    apps = intake.applications
+    assert not apps.loc["20", "late"] and apps.loc["13", "late"]
+    [note] = rows_of(intake, "push.xlsx").to_dict("records")
+    assert note["severity"] == "info" and "プッシュ型のため提出期限は適用しません" in note["message"]
+    assert one_problem(intake, "hand.xlsx", "warning", "submitted_at")["message"].startswith("期限後提出")
 
 
 def test_duplicate_tie_keeps_later_file_time(write_app: WriteApp, tmp_path: Path) -> None:
@@ -359,7 +396,7 @@ def test_duplicate_tie_keeps_later_file_time(write_app: WriteApp, tmp_path: Path
     os.utime(newer, (1_800_000_000, 1_800_000_000))
     intake = read_applications(tmp_path)
     assert intake.applications.loc["20", "file"] == "a.xlsx"
-    assert one_problem(intake, "b.xlsx", "error", "prefecture")["message"].count("a.xlsx") == 1
+    assert one_problem(intake, "b.xlsx", "info", "prefecture")["message"].count("a.xlsx") == 1
 
 
 def test_deadline_flags_late(write_app: WriteApp, tmp_path: Path) -> None:

@@ -288,10 +288,17 @@ def test_a_draft_that_names_another_applicant_is_not_written(demo_round_copy: Pa
     assert not (tmp_path / "o").exists()
 
 
-def test_the_command_needs_an_output_folder_or_a_drafts_file(demo_round_copy: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["feedback", "--round", str(demo_round_copy)]) == 2
-    assert "--out" in capsys.readouterr().err
+@needs_poppler
+def test_without_out_the_letters_go_to_the_round_reports_folder(demo_round_copy: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["feedback", "--round", str(demo_round_copy)]) == 2  # no scores yet: nothing written
+    assert "採点がありません" in capsys.readouterr().err
+    assert not (demo_round_copy / "reports").exists()
+    _scored_round_in_place(demo_round_copy)
+    assert main(["feedback", "--round", str(demo_round_copy)]) == 0
+    out = demo_round_copy / "reports" / "講評"
+    assert f"を書き出しました: {out}" in capsys.readouterr().out
+    assert len(list(out.glob("*.pdf"))) == len(list(out.glob("*.xlsx"))) == 16
 
 
 def test_reviewer_ids_are_matched_as_whole_tokens() -> None:

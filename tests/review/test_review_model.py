@@ -226,10 +226,12 @@ def test_store_refusal_propagates_and_keeps_the_saved_state(session: ReviewSessi
     complete(session)
     # Another window (or an Excel import) submits behind this session's back.
     store.submit("R1", "01")
-    with pytest.raises(StoreError, match="提出済み"):
+    # The session notices the submission before it writes (its pair changed elsewhere);
+    # a submission that slips in between is refused by the store itself (StoreError).
+    with pytest.raises((ReviewError, StoreError), match="提出済み"):
         session.set_score(FIRST, 1)
     assert session.entry(FIRST) == ScoreEntry(3.0, "")
-    assert session.refresh().status() == "提出済"
+    assert session.status() == "提出済" and session.refresh().status() == "提出済"
 
 
 # --------------------------------------------------------------------------- submission
@@ -321,6 +323,14 @@ class SpyStore:
         frame = self.real.scores(include_drafts=include_drafts)
         return frame if reviewer is None else frame[frame["reviewer"] == reviewer]
 
+    def pair_versions(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(("pair_versions", args, kwargs))
+        return self.real.pair_versions(*args, **kwargs)
+
+    def pair_cells(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(("pair_cells", args, kwargs))
+        return self.real.pair_cells(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"the session used store.{name}, which can read other reviewers' data")
 
@@ -338,16 +348,19 @@ def test_blind_review_the_session_only_asks_for_its_own_rows(rnd: ReviewRound, s
     s = ReviewSession(rnd, spy, "R1")  # type: ignore[arg-type]
     s.set_score(FIRST, 4)
     s.set_comment(FIRST, "自分のコメント")
+    store.record("R1", "01", "need_support_burden", 2)   # from another screen of R1
+    assert s.check_changes() is not None
     s.refresh()
     assert spy.calls, "the session did not use the store"
+    assert {"pair_versions", "pair_cells"} <= {name for name, _, _ in spy.calls}
     for name, args, kwargs in spy.calls:
         who = kwargs.get("reviewer", args[0] if args else None)
         assert who == "R1", f"store.{name} called for {who!r}: {args} {kwargs}"
     # Nothing of R2/R3 is in the session's state.
-    assert s.own_scores()["comment"].tolist() == ["自分のコメント"]
-    assert s.overview().at["01", "n_scored"] == 1
+    assert s.own_scores()["comment"].tolist() == ["自分のコメント", ""]
+    assert s.overview().at["01", "n_scored"] == 2
     assert s.status("01") == "下書き"  # not 提出済 like R2's and R3's
-    assert int(s.distribution().sum()) == 1
+    assert int(s.distribution().sum()) == 2
 
 
 def test_blind_review_with_the_real_store(rnd: ReviewRound, store: ScoreStore) -> None:
@@ -437,3 +450,26 @@ def test_session_with_no_assignments(rnd: ReviewRound, store: ScoreStore) -> Non
     assert s.progress().fraction == 0.0
     with pytest.raises(ReviewError, match="担当の応募書がありません"):
         s.set_score(FIRST, 3)
+
+
+def test_after_the_discussion_a_submitted_score_is_revised_with_a_reason(
+        session: ReviewSession, store: ScoreStore, rnd: ReviewRound) -> None:
+    app = session.applications[0]
+    crit = session.criteria[0].id
+    complete(session, app, 3)
+    with pytest.raises(ReviewError, match="提出前です"):
+        session.revise(crit, 2, "協議の結果", app)            # a draft is simply changed
+    session.submit(app)
+    with pytest.raises(ReviewError, match="理由が必要です"):
+        session.revise(crit, 2, "  ", app)
+    with pytest.raises(ReviewError, match="使えません"):
+        session.revise(crit, 9, "協議の結果", app)
+    eid = session.revise(crit, 2, "協議で不足が確認された", app)
+    assert session.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0
+    assert store.status("R1", app) == "提出済"
+    rev = store.revisions()
+    assert rev[["application", "reviewer", "criterion", "first_score", "final_score", "event_id"]].values.tolist() == [
+        [app, "R1", crit, 3.0, 2.0, eid]]
+    assert store.events().set_index("id").at[eid, "source"] == "widget"
+    again = ReviewSession(rnd, store, "R1")                 # a new session shows the final stage
+    assert again.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0

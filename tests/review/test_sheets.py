@@ -914,3 +914,44 @@ def test_score_cleared_in_excel_is_recorded_as_a_deletion(rnd: ReviewRound, stor
     assert list(blank["severity"]) == ["warning"]
     # Importing it again writes nothing.
     assert import_sheets(rnd, [sheet], store).attrs["status"] == {str(sheet): "unchanged"}
+
+
+# ---------------------------------------------------------------------------
+# --submit: the returned sheet is the reviewer's final answer
+# ---------------------------------------------------------------------------
+
+
+def test_import_with_submit_submits_the_complete_applications_only(rnd: ReviewRound, store: ScoreStore,
+                                                                   tmp_path: Path) -> None:
+    apps = reviewer_applications(rnd, "R3")
+    exported = export_sheet(rnd, "R3", tmp_path / "r3.xlsx")
+    fill = valid_fill(rnd, "R3", skip=1)  # the last application stays blank
+    half = next(iter(c.id for c in rnd.rubric.criteria))
+    del fill[(apps[0], half)]  # and the first one lacks one criterion
+    filled = fill_openpyxl(exported, rnd, fill)
+
+    report = import_sheets(rnd, [filled], store, reviewer="R3", submit=True)
+
+    assert errors(report).empty, report.to_string()
+    assert store.status("R3", apps[0]) == "下書き"
+    assert store.status("R3", apps[-1]) == "未着手"
+    assert all(store.status("R3", a) == "提出済" for a in apps[1:-1])
+    not_submitted = report[report["message"].str.contains("提出しませんでした")]
+    assert list(not_submitted["severity"]) == ["warning"]
+    assert apps[0] in not_submitted.iloc[0]["message"]
+    receipts = store.receipts()
+    assert set(receipts.loc[receipts["reviewer"] == "R3", "application"]) == set(apps[1:-1])
+    # the same file again: nothing to write, nothing more to submit
+    again = import_sheets(rnd, [filled], store, reviewer="R3", submit=True)
+    assert again.attrs["status"] == {str(filled): "unchanged"}
+
+
+def test_import_without_submit_leaves_drafts(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    apps = reviewer_applications(rnd, "R3")
+    filled = fill_openpyxl(export_sheet(rnd, "R3", tmp_path / "r3.xlsx"), rnd, valid_fill(rnd, "R3"))
+    import_sheets(rnd, [filled], store, reviewer="R3")
+    assert {store.status("R3", a) for a in apps} == {"下書き"}
+    # submitting later from the same, unchanged file (the reviewer confirmed by e-mail)
+    report = import_sheets(rnd, [filled], store, reviewer="R3", submit=True)
+    assert errors(report).empty, report.to_string()
+    assert {store.status("R3", a) for a in apps} == {"提出済"}

@@ -397,7 +397,7 @@ def test_cli_select_prints_the_selection_and_reasons(demo_round_copy, capsys: py
 
     rnd = scoring.load_round(demo_round_copy)
     with ScoreStore.open(rnd) as store:
-        totals = combine(store.scores(), rnd.rubric, method="mean")
+        totals = combine(store.counted_scores(), rnd.rubric, method="mean")  # submitted only
     res = select_round(rnd, totals)
     assert res.summary_ja().splitlines()[0] in out
 
@@ -480,3 +480,17 @@ def test_gaps_at_200_applications_equal_one_milp_per_applicant() -> None:
                 assert row["gap"] == pytest.approx((z - p.value(best)) / 10**4, abs=1e-9), j
         fast = FastSelector(df, k, balance)
         assert fast.select_ids(df["total"].reindex(fast.ids).to_numpy()) == res.selected
+
+
+def test_reasons_rank_is_the_one_rank_definition() -> None:
+    """Equal totals share the best rank and 対象外 has none, as scoring.core.columns.review_rank."""
+    from scoring.core.columns import review_rank
+
+    df = make_candidates({"01": 90.0, "02": 80.0, "03": 80.0, "04": 95.0, "05": 70.0},
+                         late={"04": True})
+    res = select(df, 2)
+    got = res.reasons["rank"].astype("Float64").fillna(-1).to_dict()
+    assert got == {"01": 1, "02": 2, "03": 2, "04": -1, "05": 4}      # 04 is late: no rank
+    want = review_rank(df["total"], df["late"].astype(bool))
+    assert res.reasons["rank"].astype("Float64").fillna(-1).to_dict() == want.reindex(
+        res.reasons.index).astype("Float64").fillna(-1).to_dict()

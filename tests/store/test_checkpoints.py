@@ -8,6 +8,7 @@ PostgreSQL (``store_url``).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -146,7 +147,8 @@ def test_every_submit_reopen_import_and_decision_writes_a_signed_checkpoint(stor
     lines = [json.loads(x) for x in store.checkpoint_path.read_text(encoding="utf-8").splitlines()]
     assert [x["reason"] for x in lines] == ["submit", "reopen", "import", "decision", "report"]
     assert [x["head"]["id"] for x in lines] == [10, 11, 12, 13, 13]
-    assert lines[0]["counts"] == {"events": 10, "score": 9, "submit": 1, "reopen": 0, "decision": 0, "submitted_pairs": 1}
+    assert lines[0]["counts"] == {"events": 10, "score": 9, "submit": 1, "reopen": 0, "decision": 0, "eligibility": 0,
+                                  "revise": 0, "submitted_pairs": 1}
     assert lines[1]["counts"]["submitted_pairs"] == 0
     assert lines[0]["head"]["hash"] == store.events()["hash"].iloc[9]
     assert {x["key_id"] for x in lines} == {key_id(load_key())}
@@ -281,3 +283,28 @@ def test_cli_verify_receipt_exit_codes(demo_round_copy, monkeypatch, capsys, sto
     err = capsys.readouterr().err
     assert "再開の後に変更されています" in err and "現在は提出されていません" in err
     assert "（need_support_burden）: 提出時 3 点 → 現在 4 点" in err
+
+
+def test_a_forged_or_rehashed_eligibility_decision_fails_the_audit(store, store_url):
+    """An attacker with the database but not the key: a forged 辞退 of a competitor, or a
+    期限後受理 rewritten into a 辞退 and re-hashed, is found by the signed checkpoints."""
+    from scoring.store.eligibility import EligibilityRecord
+
+    def payload(action: str) -> str:
+        return EligibilityRecord(action=action, application="05", by="事務局", reason="理由",
+                                 recorded_at=dt.datetime.now(dt.timezone.utc)).to_payload()
+
+    eid = store.record_eligibility("05", payload("accept_late"), by="事務局")
+    assert store.verify().empty
+    lines = [json.loads(x) for x in store.checkpoint_path.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1]["reason"] == "eligibility" and lines[-1]["counts"]["eligibility"] == 1
+    rewrite_and_rehash(store, store_url, eid, comment=payload("withdraw"))
+    got = store.verify()
+    assert got["event_id"].tolist() == [eid] and got["problem"].tolist() == ["記録点"]
+    rewrite_and_rehash(store, store_url, eid, comment=payload("accept_late"))  # put it back
+    assert store.verify().empty
+    forged = append_forged(store, store_url, kind="eligibility", reviewer="", application="02", criterion=None,
+                           score=None, comment=payload("withdraw"), source="analyst", actor="事務局")
+    got = store.verify()
+    assert got["event_id"].tolist() == [forged] and got["problem"].tolist() == ["未署名"]
+    assert "受付の判断" in got["message"].iloc[0]

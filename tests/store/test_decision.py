@@ -29,7 +29,9 @@ from scoring.store.decision import (
 from scoring.store.scores import ScoreStore
 
 HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'
-PROPOSAL = ["20", "30", "42", "38", "29"]          # the demo round's proposal (seeded scores; 1 per theme)
+PROPOSAL = ["20", "30", "42", "38", "32"]          # the demo round's proposal (submitted scores; 1 per theme)
+REASONS = {"01": "北海道を優先する（委員会の判断）", "38": HYPERLINK, "34": "広島県の計画を評価（委員会の判断）",
+           "32": "島根県は次回に期待（委員会の判断）"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def scored_round(tmp_path: Path, template_round: Path) -> Path:
 
 def _decide(rd: Path, **kw: object) -> Decision:
     args: dict[str, object] = {"by": "選定委員会 事務局（架空）",
-                               "reasons": {"01": "北海道を優先する（委員会の判断）", "38": HYPERLINK},
+                               "reasons": dict(REASONS),
                                "locks": ["01"], "exclusions": ["38"], "note": "第1回選定委員会（架空）"}
     args.update(kw)
     selected = args.pop("selected", ["20", "30", "42", "34", "北海道"])
@@ -66,7 +68,7 @@ def test_record_and_read_back(scored_round: Path) -> None:
     d = _decide(scored_round)
     assert d.selected == ("20", "30", "42", "34", "01")      # names become JIS codes
     assert d.locks == ("01",) and d.exclusions == ("38",)
-    assert d.reasons == {"01": "北海道を優先する（委員会の判断）", "38": HYPERLINK}
+    assert d.reasons == REASONS
     assert d.by == "選定委員会 事務局（架空）" and d.note == "第1回選定委員会（架空）"
     assert before <= d.recorded_at <= dt.datetime.now(dt.timezone.utc)
     assert list(d.proposed) == PROPOSAL
@@ -166,7 +168,7 @@ def test_result_sheet_in_the_workbook(scored_round: Path, tmp_path: Path) -> Non
     assert not ws.merged_cells.ranges
     header = [cell.value for cell in ws[1]]
     assert header == ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
-                      "記録した人", "記録日時（日本時間）"]
+                      "記録した人", "記録日時（日本時間）", "根拠の記録点（イベント）", "根拠の記録点（ハッシュ）"]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     assert len(rows) == 16
     assert [r[0].value for r in ws.iter_rows(min_row=2, max_row=6)] == ["20", "30", "42", "34", "01"]
@@ -224,15 +226,17 @@ def test_cli_decide(scored_round: Path, capsys: pytest.CaptureFixture[str]) -> N
 
     code = main(["decide", "--round", str(scored_round), "--select", "20,30,42", "--select", "34、01",
                  "--by", "委員長（架空）", "--reason", "01=北海道を優先", "--reason", f"38={HYPERLINK}",
+                 "--reason-for", "34=広島県を評価", "--reason-for", "32=島根県は次回",
                  "--lock", "01", "--exclude", "38", "--note", "第1回"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "選定結果を記録しました" in out and "選定案との違い: 追加 広島県・北海道　除外 愛媛県・奈良県" in out
+    assert "選定結果を記録しました" in out and "選定案との違い: 追加 広島県・北海道　除外 愛媛県・島根県" in out
     rnd = load_round(scored_round)
     with ScoreStore.open(rnd) as store:
         d = latest_decision(store)
     assert d is not None and d.selected == ("20", "30", "42", "34", "01")
-    assert d.reasons == {"01": "北海道を優先", "38": HYPERLINK} and d.note == "第1回"
+    assert d.reasons == {"01": "北海道を優先", "38": HYPERLINK, "34": "広島県を評価", "32": "島根県は次回"}
+    assert d.note == "第1回"
     assert main(["decide", "--round", str(scored_round), "--select", "20", "--by", "x", "--reason", "理由だけ"]) == 2
     assert "応募=理由" in capsys.readouterr().err
     assert main(["decide", "--round", str(scored_round), "--select", "20,99", "--by", "x"]) == 2

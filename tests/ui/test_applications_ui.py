@@ -46,3 +46,30 @@ def test_applications_notebook_shows_problems(lab) -> None:
     assert shot.stat().st_size > 10_000
     tables.nth(1).scroll_into_view_if_needed()
     lab.screenshot("01_applications_table")
+
+
+def test_the_eligibility_panel_records_a_late_acceptance(lab) -> None:
+    """Notebook 01's 受付の判断 panel in the browser: a missing reason is refused in Japanese;
+    a late acceptance is recorded (who, why) and the round then treats 秋田 as accepted."""
+    lab.open_notebook("01_applications.ipynb")
+    lab.run_all()
+    page = lab.page
+    button = page.locator("button", has_text="記録する").first
+    button.wait_for(state="visible", timeout=30_000)
+    panel = page.locator(".widget-vbox", has=button).last
+    panel.locator("select").first.select_option(label="期限後受理")
+    panel.locator("select").nth(1).select_option(label="05 秋田県")
+    panel.locator("input[placeholder='事務局の担当者名']").fill("事務局 山田")
+    button.click()
+    page.get_by_text("記録できませんでした", exact=False).first.wait_for(timeout=30_000)
+    assert "理由（--reason）が空です" in panel.inner_text()
+    assert load_round(lab.round_path).eligibility_records == []
+    panel.locator("textarea").first.fill("郵便事故のため（2/21 電話で確認）")
+    button.click()
+    page.get_by_text("記録しました: 応募 05 期限後受理", exact=False).first.wait_for(timeout=30_000)
+    panel.get_by_text("期限後・受理").first.wait_for(timeout=30_000)  # the table below is reloaded
+    assert "郵便事故のため（2/21 電話で確認）" in panel.inner_text()
+    rnd = load_round(lab.round_path)
+    [rec] = rnd.eligibility_records
+    assert (rec.action, rec.by, rec.reason) == ("accept_late", "事務局 山田", "郵便事故のため（2/21 電話で確認）")
+    assert not rnd.applications.loc["05", "late"]

@@ -6,6 +6,8 @@ JupyterLab runs in Japanese; every locator uses the screen's own CSS classes
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -40,6 +42,13 @@ def test_reviewer_scores_and_the_score_is_saved(lab) -> None:
         rows = store.scores().query("reviewer == 'R1' and application == @application and criterion == @first.id")
     assert rows["score"].tolist() == [float(level)]
     assert rows["source"].tolist() == ["widget"]
+
+    # Saved elsewhere (another tab or window of R1): JupyterLab's kernel notices it by itself.
+    second = rnd.rubric.criteria[1]
+    with ScoreStore.open(rnd, db_url) as store:
+        store.record("R1", application, second.id, 2)
+    expect(page.locator(".shinsa-notice")).to_contain_text("別の画面で変更されました", timeout=20_000)
+    expect(page.locator(f".shinsa-score-{second.id}-2")).to_have_class(re.compile(r"\bmod-primary\b"))
 
     page.locator(".shinsa-app").first.scroll_into_view_if_needed()
     shot = lab.screenshot("02_review")

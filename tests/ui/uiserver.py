@@ -47,6 +47,7 @@ def isolated_env(base: Path, round_dir: Path, **extra: str) -> dict[str, str]:
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "IPYTHONDIR": str(base / "ipython"),
         "JUPYTER_PLATFORM_DIRS": "1",
+        "SHINSA_STATE_FILE": str(base / "review_state.json"),  # the reviewers' last application
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
     })
     env.update(extra)

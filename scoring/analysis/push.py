@@ -1,0 +1,231 @@
+"""プッシュ型 candidates: which of the 47 prefectures need support most, and a record for one.
+
+The notice lets 総務省 propose prefectures that did not apply (プッシュ型).
+:func:`push_candidates` ranks all 47 prefectures by need indicators: each indicator
+(:data:`scoring.config.push.PUSH_INDICATORS`) is standardised over the 47 prefectures
+(mean 0, standard deviation 1; an unknown value counts as the mean, 0) and multiplied by
+its weight from ``push_candidates.yaml`` (:mod:`scoring.config.push`); the need score is
+the sum. The raw values stay beside the contributions, so the committee sees why.
+
+:func:`write_push_application` turns a candidate into a プッシュ型 応募書 (the same Excel form
+as every application, :func:`scoring.intake.template.write_template`) in the round's
+``applications/`` folder, so intake reads it like any other; the analyst fills in the rest
+from the hearing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..config.push import PUSH_INDICATORS, PushConfig, load_push_config, push_config_path
+from ..core.columns import PUSH_CANDIDATE_COLUMNS
+from ..core.errors import IntakeError
+from ..core.normalize import parse_prefecture
+from ..core.reference import prefecture_blocks, prefectures
+from ..core.schema import FIELDS
+from ..intake.template import write_template
+from ..round.loader import ReviewRound
+
+__all__ = [
+    "PUSH_CANDIDATE_COLUMNS",
+    "PushRecord",
+    "push_candidates",
+    "push_candidates_ja",
+    "push_filename",
+    "write_push_application",
+]
+
+_JST = dt.timezone(dt.timedelta(hours=9))
+#: Status words of the list.
+CANDIDATE = "候補"
+APPLIED = "応募済"
+
+
+def _zscore(x: pd.Series) -> pd.Series:
+    """Standardise over the known values (ddof 0); unknown → 0; no spread → 0."""
+    v = x.astype(float)
+    known = v.dropna()
+    sd = float(known.std(ddof=0)) if len(known) else 0.0
+    if not len(known) or not np.isfinite(sd) or sd == 0.0:
+        return pd.Series(0.0, index=x.index)
+    return ((v - float(known.mean())) / sd).fillna(0.0)
+
+
+def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.DataFrame:
+    """Rank the 47 prefectures by need for プッシュ型 support.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+        The round: its applications say who applied and their pool size.
+    config : PushConfig, optional
+        Indicators and weights; default :func:`scoring.config.push.push_config_path` of
+        the round (its own ``push_candidates.yaml``, else the bundled default).
+
+    Returns
+    -------
+    DataFrame
+        Index ``code`` (JIS, 47 rows) in rank order; columns :data:`PUSH_CANDIDATE_COLUMNS`:
+        ``rank`` (1 = most need; ties share the rank), ``prefecture_name``, ``block`` (the
+        round's block scheme), ``applied`` (bool), ``application_type`` (of the
+        application, "" if none), ``municipalities`` (市区町村, 特別区 included),
+        ``towns_villages_share`` (%), ``population_decline`` (%, 2015→2020, growth is
+        negative), ``pool_members`` (people, NaN when unknown), ``pool_source``
+        (応募書 / 設定ファイル / 不明), ``municipalities_per_pool_member``, ``not_applied``
+        (1/0), one ``w_<indicator>`` per indicator (weight × standardised value, 0 when
+        unweighted), ``score`` (their sum) and ``status`` (候補 for the ``top`` highest
+        non-applicants, 応募済, or ""). ``attrs`` holds ``name``, ``weights`` and ``source``
+        of the settings.
+
+    Raises
+    ------
+    ConfigError
+        The settings file is invalid (Japanese, with file and line).
+    """
+    cfg = config if config is not None else load_push_config(push_config_path(rnd.path))
+    ref = prefectures()
+    apps = rnd.applications
+    app_codes = {str(a) for a in apps.index}
+    df = pd.DataFrame(index=pd.Index([str(c) for c in ref.index], name="code"))
+    df["prefecture_name"] = ref["name_ja"].astype(str).to_numpy()
+    df["block"] = prefecture_blocks(rnd.config.block_scheme).reindex(df.index).astype(str)
+    df["applied"] = df.index.isin(list(app_codes))
+    types = apps["application_type"] if "application_type" in apps.columns else pd.Series(dtype=object)
+    types.index = types.index.astype(str)
+    df["application_type"] = [str(types.get(c, "")) if c in app_codes and pd.notna(types.get(c)) else "" for c in df.index]
+    df["municipalities"] = ref["municipalities_incl_wards"].astype("int64").to_numpy()
+    df["towns_villages_share"] = ref["towns_villages_share_pct"].astype(float).to_numpy()
+    df["population_decline"] = -ref["pop_change_2015_2020_pct"].astype(float).to_numpy()
+    pool = apps["pool_size_total"] if "pool_size_total" in apps.columns else pd.Series(dtype=float)
+    pool = pd.to_numeric(pool, errors="coerce")
+    pool.index = pool.index.astype(str)
+    members, source = [], []
+    for c in df.index:
+        if c in app_codes and pd.notna(pool.get(c)):
+            members.append(float(pool[c]))
+            source.append("応募書")
+        elif c in cfg.pool_members:
+            members.append(float(cfg.pool_members[c]))
+            source.append("設定ファイル")
+        else:
+            members.append(np.nan)
+            source.append("不明")
+    df["pool_members"] = members
+    df["pool_source"] = source
+    df["municipalities_per_pool_member"] = df["municipalities"] / df["pool_members"].clip(lower=1)
+    df["not_applied"] = (~df["applied"]).astype("int64")
+    score = pd.Series(0.0, index=df.index)
+    for ind in PUSH_INDICATORS:
+        w = float(cfg.indicators.get(ind, 0.0))
+        contrib = w * _zscore(df[ind]) if w else pd.Series(0.0, index=df.index)
+        df[f"w_{ind}"] = contrib
+        score += contrib
+    df["score"] = score
+    df["rank"] = df["score"].round(6).rank(ascending=False, method="min").astype("int64")
+    df = df.iloc[np.lexsort((np.arange(len(df)), -df["score"].round(6).to_numpy()))]
+    status = pd.Series("", index=df.index, dtype=object)
+    status[df["applied"]] = APPLIED
+    status[df.index[~df["applied"]][: cfg.top]] = CANDIDATE
+    df["status"] = status
+    out = df[list(PUSH_CANDIDATE_COLUMNS)].copy()
+    out.attrs.update(name=cfg.name, weights=dict(cfg.indicators), top=cfg.top,
+                     source=str(cfg.source) if cfg.source is not None else "")
+    return out
+
+
+def push_candidates_ja(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`push_candidates` with Japanese headers (units in them), numbers kept as numbers."""
+    labels = {k: v[0] for k, v in PUSH_INDICATORS.items()}
+    weights = table.attrs.get("weights", {})
+    out = pd.DataFrame({
+        "順位": table["rank"].to_numpy(),
+        "都道府県": table["prefecture_name"].to_numpy(),
+        "地方ブロック": table["block"].to_numpy(),
+        "状況": table["status"].to_numpy(),
+        "応募区分": table["application_type"].to_numpy(),
+        "必要性の得点": table["score"].round(3).to_numpy(),
+        labels["towns_villages_share"]: table["towns_villages_share"].round(1).to_numpy(),
+        labels["population_decline"]: table["population_decline"].round(2).to_numpy(),
+        "市区町村数（団体）": table["municipalities"].to_numpy(),
+        "人材プール登録者（人）": table["pool_members"].to_numpy(),
+        "登録者数の出典": table["pool_source"].to_numpy(),
+        labels["municipalities_per_pool_member"]: table["municipalities_per_pool_member"].round(1).to_numpy(),
+        labels["not_applied"]: table["not_applied"].to_numpy(),
+    })
+    for ind, (label, _) in PUSH_INDICATORS.items():
+        if float(weights.get(ind, 0.0)):
+            name = label.split("（")[0]
+            out[f"寄与: {name}（重み {float(weights[ind]):g}）"] = table[f"w_{ind}"].round(3).to_numpy()
+    out.index = pd.Index(table.index.astype(str), name="都道府県コード")
+    return out
+
+
+def push_filename(code: str) -> str:
+    """File name of a プッシュ型 応募書: ``<code>_<english name>_push.xlsx``."""
+    en = str(prefectures().at[code, "name_en"]).lower().replace(" ", "_")
+    return f"{code}_{en}_push.xlsx"
+
+
+class PushRecord(NamedTuple):
+    """What :func:`write_push_application` wrote."""
+
+    path: Path
+    code: str
+    prefecture_name: str
+    #: Labels of required 応募書 fields left for the analyst to fill in from the hearing.
+    to_fill: list[str]
+
+
+def write_push_application(rnd: ReviewRound, prefecture: object, out: str | Path | None = None, *,
+                           submitted_at: dt.datetime | None = None) -> PushRecord:
+    """Write a プッシュ型 応募書 for a prefecture that did not apply.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+        The round (its applications say who applied).
+    prefecture : str or int
+        Name or JIS code (長野, 長野県, 20).
+    out : path, optional
+        The .xlsx to write; default ``<round>/applications/<code>_<name>_push.xlsx``.
+    submitted_at : datetime, optional
+        The record's 提出日時 (default now, Japan time).
+
+    Returns
+    -------
+    PushRecord
+        The path and the required fields still empty (to be filled from the hearing).
+
+    Raises
+    ------
+    IntakeError
+        Unknown prefecture, the prefecture already applied, or the file exists.
+    """
+    try:
+        code = parse_prefecture(prefecture)
+    except ValueError as e:
+        raise IntakeError(f"プッシュ型の都道府県: {e}") from None
+    ref = prefectures()
+    name = str(ref.at[code, "name_ja"])
+    apps = rnd.applications
+    if code in {str(a) for a in apps.index}:
+        file = str(apps["file"].get(code, "")) if "file" in apps.columns else ""
+        where = f"（{file}）" if file else ""
+        raise IntakeError(f"{name}は既に応募しています{where}。プッシュ型の応募書は作りませんでした。"
+                          "応募区分を変える場合は、その応募書の「応募区分」を直してください。")
+    path = Path(out) if out is not None else rnd.path / "applications" / push_filename(code)
+    if path.exists():
+        raise IntakeError(f"{path} は既にあります。上書きしませんでした。別のファイル名を指定するか、既存のファイルを確認してください。")
+    when = (submitted_at or dt.datetime.now(_JST)).astimezone(_JST).replace(tzinfo=None, second=0, microsecond=0)
+    values: dict[str, object] = {"prefecture": name, "application_type": "プッシュ型", "submitted_at": when}
+    cfg = load_push_config(push_config_path(rnd.path))
+    if code in cfg.pool_members:
+        values["pool_size_total"] = int(cfg.pool_members[code])
+    write_template(path, values)
+    to_fill = [f.label for f in FIELDS if f.required and f.key not in values]
+    return PushRecord(path=path, code=code, prefecture_name=name, to_fill=to_fill)

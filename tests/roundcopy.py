@@ -1,0 +1,26 @@
+"""Copy the demo round for a test or a benchmark (importable: ``from roundcopy import copy_demo_round``;
+``conftest`` is not, since pytest loads several files of that name)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def copy_demo_round(dest: Path) -> Path:
+    """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
+
+    The layout is kept because round.yaml names its rubric by a relative path
+    (``../../rubrics/...``). A score database in the demo folder is not copied.
+    Returns the copied round folder.
+    """
+    from scoring import DEMO_ROUND
+    from scoring.core.paths import PROJECT_DIR
+
+    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__",
+                                   "reports")
+    round_dir = dest / "data" / "demo"
+    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
+    if not (dest / "rubrics").exists():
+        shutil.copytree(PROJECT_DIR / "rubrics", dest / "rubrics")
+    return round_dir
