@@ -285,7 +285,7 @@ def _copy_round(rnd: ReviewRound, site: HubSite, gid: int, owner: int) -> None:
         shutil.rmtree(dest)
     ignore = shutil.ignore_patterns("scores.sqlite*", "checkpoints*.jsonl", "__pycache__", ".ipynb_checkpoints")
     shutil.copytree(rnd.path, dest, ignore=ignore)
-    rubric = _resolve_rubric(rnd.path, rnd.config.rubric)
+    rubric, _ = _resolve_rubric(rnd.path, rnd.config.rubric)
     shutil.copy2(rubric, dest / rubric.name)
     set_round_rubric(dest / "round.yaml", dest / rubric.name)
     _share_read_only(dest, gid, owner)

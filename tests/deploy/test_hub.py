@@ -241,7 +241,11 @@ def test_committee_dashboard_shows_the_ranking_and_no_comments(hub: Hub, browser
     context, page = _sign_in(browser, hub, committee)
     try:
         page.wait_for_url(f"**/user/{committee}/voila/render/04_committee.ipynb", timeout=LANDING_TIMEOUT_MS)
-        expect(page.locator("body")).to_contain_text("順位表", timeout=LANDING_TIMEOUT_MS)
+        try:
+            expect(page.locator("body")).to_contain_text("順位表", timeout=LANDING_TIMEOUT_MS)
+        except AssertionError:
+            errors = [line for line in hub.log_tail(400).splitlines() if "evalue" in line or "Error" in line]
+            pytest.fail("委員会の画面に順位表が出ません。サーバーのエラー:\n" + "\n".join(e[:1500] for e in errors[-5:]))
         expect(page.locator("body")).to_contain_text("選定案と理由", timeout=LANDING_TIMEOUT_MS)
         page.wait_for_load_state("networkidle", timeout=LANDING_TIMEOUT_MS)
         text = page.locator("body").inner_text()
