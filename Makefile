@@ -5,6 +5,7 @@
 #   make committee  the committee dashboard (Voilà, no code shown, offline) on 127.0.0.1:8866
 #   make bench  benchmarks (figures printed, nothing asserted)
 #   make docs   the README's pictures in docs/ (committee.pdf page 1, the reviewer form)
+#   make hub    (as root) the multi-reviewer server: JupyterHub on 127.0.0.1:8000 for ROUND
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +17,7 @@ COMMITTEE_PORT ?= 8866
 # `scoring demo` writes them once, into an empty store, and says so when they are there.
 DEMO_SCORES = $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),@true)
 
-.PHONY: setup demo test lab committee bench simulate template validate docs clean
+.PHONY: setup demo test lab committee bench simulate template validate docs clean hub
 
 setup: $(STAMP)
 
@@ -54,6 +55,15 @@ committee: $(STAMP)
 	SCORING_ROUND=$(abspath $(ROUND)) JUPYTER_PATH=$(CURDIR)/scoring/ui/jupyter \
 	  $(VENV)/bin/voila notebooks/04_committee.ipynb --template=shinsa \
 	  --Voila.ip=127.0.0.1 --port=$(COMMITTEE_PORT) --no-browser
+
+# The multi-reviewer server (README「複数の審査員で使う（サーバー）」), as root: accounts from
+# ROUND's reviewers.yaml, one PostgreSQL role each (HUB_DATABASE_URL = the database owner's URL;
+# without it a throw-away cluster for a trial), JupyterHub on 127.0.0.1:$(HUB_PORT).
+HUB_PORT ?= 8000
+hub: $(STAMP)
+	bash scripts/system-deps.sh
+	$(PY) -m pip install --quiet -e '.[hub]'
+	$(PY) deploy/run_hub.py --round $(ROUND) --port $(HUB_PORT) $(if $(HUB_PASSWORDS),--passwords $(HUB_PASSWORDS))
 
 # Every benchmark prints its figures (targets in brackets); nothing is asserted.
 # The method simulation (make simulate) takes a few minutes and is kept separate.

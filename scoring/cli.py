@@ -64,6 +64,11 @@ db-setup --round DIR --admin-url URL [--credentials-dir DIR]
     for the 事務局 and one for the committee, whose rights PostgreSQL enforces (blindness,
     conflicts; :mod:`scoring.store.access`); with ``--credentials-dir`` write one
     ``<hub_user>.url`` file (mode 0600) per account.
+hub-setup --round DIR --admin-url URL [--site DIR] [--passwords FILE.yaml] [--home-base DIR]
+    As root, set up the JupyterHub site of a round (deploy/jupyterhub_config.py reads it;
+    :mod:`scoring.ui.hub`): the round copy, one system account per hub user (home 0700),
+    its database role and ``~/.shinsa/database_url`` (0600), the sign-in passwords (from
+    the file, else generated and printed once). Run again after reviewers.yaml changes.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] [--submit] FILE...
@@ -574,6 +579,26 @@ def _cmd_db_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hub_setup(args: argparse.Namespace) -> int:
+    from .round.loader import load_round
+    from .ui.hub import ROLES, HubSite, hub_users, read_passwords, setup_hub
+
+    rnd = load_round(args.round)
+    passwords = read_passwords(args.passwords) if args.passwords else None
+    generated = setup_hub(rnd, args.admin_url, args.site, passwords=passwords, home_base=args.home_base)
+    site = HubSite(Path(args.site).resolve())
+    print(f"審査ラウンド「{rnd.config.name}」のサーバーを準備しました: {site.root}")
+    for u in hub_users(rnd):
+        who = f"審査員 {u.reviewer}" if u.reviewer else {"analyst": "事務局", "committee": "選定委員"}[u.role]
+        print(f"  {u.name}: {who} → {ROLES[u.role]}")
+    if generated:
+        print("次のパスワードを作りました。この一度だけ表示します。本人に渡してください:")
+        for name, pw in generated.items():
+            print(f"  {name}\t{pw}")
+    print(f"起動: SHINSA_SITE={site.root} jupyterhub -f deploy/jupyterhub_config.py（root で）")
+    return 0
+
+
 def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
     from .round.loader import round_path
@@ -799,6 +824,15 @@ def _parser() -> argparse.ArgumentParser:
     dbs.add_argument("--credentials-dir", default=None, metavar="DIR",
                      help="アカウントごとの接続情報 <hub_user>.url（権限 600）を書き出すフォルダ")
     dbs.set_defaults(func=_cmd_db_setup)
+    hs = sub.add_parser("hub-setup", help="複数の審査員で使うサーバー（JupyterHub）のアカウント・ロール・パスワードを準備する（root）")
+    _round_option(hs)
+    hs.add_argument("--admin-url", required=True, metavar="URL",
+                    help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）")
+    hs.add_argument("--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）")
+    hs.add_argument("--passwords", default=None, metavar="FILE.yaml",
+                    help="ログインのパスワード（「ユーザー名: パスワード」の YAML）。ない人には作って一度だけ表示する")
+    hs.add_argument("--home-base", default="/home", metavar="DIR", help="新しいアカウントのホームを作る場所（既定: /home）")
+    hs.set_defaults(func=_cmd_hub_setup)
     de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",

@@ -590,6 +590,11 @@ def reviewers_yaml() -> str:
             f"    conflicts: {conf}",
             f"    hub_user: {hub}",
         ]
+    lines += [
+        "# 複数の審査員で使うサーバー（make hub）で、事務局と選定委員としてログインする JupyterHub のユーザー名。",
+        "analysts: [jimukyoku]",
+        "committee: [iin]",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -245,3 +245,46 @@ def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
+
+
+# ---------------------------------------------------------------------------
+# The browser of the UI and end-to-end tests (tests/ui, tests/deploy)
+# ---------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, launched by Playwright (headless)."""
+    if not CHROMIUM.exists():
+        pytest.fail("ブラウザ /usr/bin/chromium がありません。Debian のパッケージを入れてください: "
+                    "apt-get install chromium fonts-noto-cjk（playwright install は使いません）")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def ui_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder for screenshots (``$SHINSA_UI_ARTIFACTS`` if set, else a session temp dir)."""
+    env = os.environ.get("SHINSA_UI_ARTIFACTS", "").strip()
+    if env:
+        path = Path(env)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("ui-screenshots")

@@ -18,6 +18,7 @@ NoScoresError         the round has no scores yet, so there is nothing to    2
 ScoreTableError       a score table given to a function is not in the        2
                       canonical form (columns, numbers, keys)
 SigningError          the signing key is missing, unsafe or not a key        2
+HubError              the multi-reviewer server cannot be set up             2
 ====================  =====================================================  =========
 
 :class:`StoreUnavailableError` (a :class:`StoreError`) says the store could not be reached
@@ -40,14 +41,15 @@ from dataclasses import dataclass
 __all__ = [
     "ConfigError",
     "ConfigProblem",
+    "HubError",
     "IntakeError",
     "NoScoresError",
     "ReviewError",
     "ScoreTableError",
     "SelectionError",
     "SheetError",
-    "SigningError",
     "ShinsaError",
+    "SigningError",
     "StoreError",
     "StoreUnavailableError",
 ]
@@ -134,3 +136,7 @@ class ScoreTableError(ShinsaError):
 
 class SigningError(ShinsaError):
     """The analyst's signing key is missing, readable by others, or not a key (:mod:`scoring.core.signing`)."""
+
+
+class HubError(ShinsaError):
+    """The multi-reviewer server (JupyterHub site, :mod:`scoring.ui.hub`) cannot be set up."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -413,11 +413,13 @@ def is_demo_round(rnd: ReviewRound) -> bool:
     return bool(rnd.config.demo)
 
 
-def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed: int = DEMO_SEED) -> int:
+def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed: int = DEMO_SEED,
+                      leave_out: Collection[str] = ()) -> int:
     """Write :func:`demo_scores` through the store (source ``simulation``), once.
 
     All scores and submissions are one transaction; nothing is written unless the store is
-    still empty.
+    still empty. Reviewers in ``leave_out`` get nothing (on the demo server, ``make hub``,
+    they are left to score themselves).
 
     Returns
     -------
@@ -433,8 +435,9 @@ def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed
     own = store is None
     st = ScoreStore.open(rnd) if store is None else store
     try:
-        rows = scores[["reviewer", "application", "criterion", "score", "comment"]].to_dict("records")
-        pairs = list(zip(submitted["reviewer"], submitted["application"]))
+        keep = ~scores["reviewer"].isin(list(leave_out))
+        rows = scores.loc[keep, ["reviewer", "application", "criterion", "score", "comment"]].to_dict("records")
+        pairs = [p for p in zip(submitted["reviewer"], submitted["application"]) if p[0] not in leave_out]
         return st.record_many(rows, source="simulation", submit=pairs, require_empty=True)  # type: ignore[arg-type]
     finally:
         if own:

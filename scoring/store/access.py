@@ -65,7 +65,7 @@ import sqlalchemy as sa
 
 from ..core.errors import StoreError
 from .credentials import write_credentials
-from .scores import ACCESS_PAIRS_TABLE, ACCESS_ROLES_TABLE, ScoreStore
+from .scores import ACCESS_PAIRS_TABLE, ACCESS_ROLES_TABLE, COMMITTEE_EVENTS_VIEW, ScoreStore
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -273,6 +273,14 @@ def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str,
             "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = 'score_events' ORDER BY ordinal_position")).scalars() if c != "comment"]
         x(f"GRANT SELECT ({', '.join(_q(c) for c in cols)}) ON score_events TO {_q(committee)}")
+        # The analyst's records (decisions, eligibility, reopen reasons) keep their text in
+        # ``comment``: the committee reads them through this view, with the reviewers'
+        # comments (kind ``score``) blanked; it runs with the owner's rights.
+        x(f"CREATE OR REPLACE VIEW {COMMITTEE_EVENTS_VIEW} WITH (security_barrier) AS SELECT "
+          f"{', '.join(_q(c) for c in cols)}, CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment "
+          "FROM score_events")
+        x(f"REVOKE ALL ON {COMMITTEE_EVENTS_VIEW} FROM PUBLIC, {everyone}")
+        x(f"GRANT SELECT ON {COMMITTEE_EVENTS_VIEW} TO {_q(committee)}")
 
     own_role = f"(SELECT r.reviewer FROM {ACCESS_ROLES_TABLE} r WHERE r.db_role = current_user)"
     policies = {

@@ -47,6 +47,7 @@ import sqlalchemy as sa
 
 from ..core.columns import ELIGIBILITY_LOG_COLUMNS
 from ..core.errors import StoreError
+from .scores import COMMITTEE_EVENTS_VIEW
 
 if TYPE_CHECKING:
     from .scores import ScoreStore
@@ -180,8 +181,12 @@ def read_eligibility_at(url: str, round_name: str) -> list[EligibilityRecord]:
             name = conn.execute(sa.text("SELECT value FROM score_meta WHERE key = 'round_name'")).scalar()
             if name is not None and name != round_name:
                 return []
+            table = "score_events"
+            if conn.dialect.name == "postgresql" and not conn.execute(sa.text(
+                    "SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar():
+                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.store.access)
             rows = conn.execute(sa.text(
-                "SELECT id, timestamp, application, comment, actor FROM score_events "
+                f"SELECT id, timestamp, application, comment, actor FROM {table} "
                 "WHERE kind = :k ORDER BY id"), {"k": ELIGIBILITY_KIND}).mappings().all()
     except sa.exc.SQLAlchemyError as e:
         shown = u.render_as_string(hide_password=True)

@@ -140,6 +140,9 @@ _PG_INIT_LOCK = 73_656_901  # arbitrary advisory-lock key for schema creation
 #: Tables of the per-person roles (:mod:`scoring.store.access`): who is who, and who may score what.
 ACCESS_ROLES_TABLE = "score_access_roles"
 ACCESS_PAIRS_TABLE = "score_access_pairs"
+#: The committee's view of ``score_events`` on PostgreSQL (:mod:`scoring.store.access`): every
+#: row, the reviewers' comments blanked, the analyst's records (decisions, eligibility) whole.
+COMMITTEE_EVENTS_VIEW = "score_events_committee"
 #: What a connection may do on a server with per-person roles (``ScoreStore.access``).
 ACCESS_KINDS: tuple[str, ...] = ("owner", "analyst", "reviewer", "committee")
 _PG_REFUSED = "42501"  # SQLSTATE insufficient_privilege (also: a row-level security policy)
@@ -1048,7 +1051,11 @@ class ScoreStore:
             (``xxxx-xxxx-xxxx-xxxx``), ``event_id`` (the submit event), ``submitted_at``
             (UTC); sorted by reviewer then application; RangeIndex. A code equals the one
             the reviewer got at 提出 exactly when the scores and comments are unchanged.
+            Empty for a role that may not read comments (the committee's): a code covers
+            the comments, so it cannot be computed without them.
         """
+        if not self._comments_readable:
+            return pd.DataFrame(columns=list(RECEIPT_COLUMNS))
         q = (sa.select(_events.c.id, _events.c.timestamp, _events.c.kind, _events.c.reviewer, _events.c.application,
                        _events.c.criterion, _events.c.score, _events.c.comment, _events.c.rubric_version)
              .where(_events.c.kind.in_(_PAIR_KINDS)).order_by(_events.c.id))
@@ -1329,9 +1336,10 @@ class ScoreStore:
             ``by`` (who recorded it); ``revised_at`` (UTC datetime); ``event_id`` (int).
             RangeIndex; empty when nothing was revised.
         """
-        q = (sa.select(_events.c.id, _events.c.kind, _events.c.reviewer, _events.c.application, _events.c.criterion,
-                       _events.c.score, _events.c.comment, _events.c.actor, _events.c.timestamp)
-             .where(_events.c.kind.in_(("score", "revise"))).order_by(_events.c.id))
+        ev = self._readable_events()  # the committee's role: revision reasons yes, reviewers' comments no
+        q = (sa.select(ev.c.id, ev.c.kind, ev.c.reviewer, ev.c.application, ev.c.criterion,
+                       ev.c.score, ev.c.comment, ev.c.actor, ev.c.timestamp)
+             .where(ev.c.kind.in_(("score", "revise"))).order_by(ev.c.id))
         with self._transaction(write=False) as conn:
             rows = conn.execute(q).all()
         last: dict[tuple[str, str, str], float | None] = {}
@@ -1350,6 +1358,13 @@ class ScoreStore:
             df[col] = df[col].astype("str")
         return df
 
+    def _readable_events(self) -> Any:
+        """``score_events``, or for a role that may not read the reviewers' comments (the
+        committee's) its view :data:`COMMITTEE_EVENTS_VIEW` (those comments blank)."""
+        if self._comments_readable:
+            return _events
+        return sa.table(COMMITTEE_EVENTS_VIEW, *[sa.column(k) for k in EVENT_COLUMNS])
+
     def events(self) -> pd.DataFrame:
         """The whole event log, oldest first.
 
@@ -1359,8 +1374,11 @@ class ScoreStore:
             Columns :data:`EVENT_COLUMNS`; ``timestamp`` as UTC datetime, ``score`` float
             (NaN for none), ``criterion`` None for submit/reopen; RangeIndex.
         """
+        # The committee's role may not read the reviewers' comments: it reads its view, where
+        # they are blanked and the analyst's records (decisions, eligibility) are whole.
+        src = self._readable_events()
         with self._transaction(write=False) as conn:
-            rows = conn.execute(sa.select(*[_events.c[k] for k in EVENT_COLUMNS]).order_by(_events.c.id)).all()
+            rows = conn.execute(sa.select(*[src.c[k] for k in EVENT_COLUMNS]).order_by(src.c.id)).all()
         df = pd.DataFrame([tuple(r) for r in rows], columns=list(EVENT_COLUMNS))
         df["id"] = df["id"].astype("int64")
         df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")

@@ -32,16 +32,6 @@ from typing import Any
 import pytest
 from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Kernel start and the first widget render are slow on a 2-core CI machine.
 KERNEL_TIMEOUT_MS = 90_000
 
@@ -163,33 +153,6 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
 
     with running_server("JupyterLab", args, cwd=root, env=env, log=log, ready=ready) as proc:
         yield LabServer(url, token, root, log, proc)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium, launched by Playwright (headless)."""
-    if not CHROMIUM.exists():
-        pytest.fail("ブラウザ /usr/bin/chromium がありません。Debian のパッケージを入れてください: "
-                    "apt-get install chromium fonts-noto-cjk（playwright install は使いません）")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="session")
-def ui_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Folder for screenshots (``$SHINSA_UI_ARTIFACTS`` if set, else a session temp dir)."""
-    env = os.environ.get("SHINSA_UI_ARTIFACTS", "").strip()
-    if env:
-        path = Path(env)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    return tmp_path_factory.mktemp("ui-screenshots")
 
 
 class Lab:
