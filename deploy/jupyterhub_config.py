@@ -90,6 +90,10 @@ def pre_spawn_hook(spawner):
         f"--ServerApp.jpserver_extensions={VOILA_ONLY!r}",  # a Python literal, as traitlets reads it
         "--VoilaConfiguration.template=shinsa",
         "--VoilaConfiguration.show_tracebacks=False",
+        # Voilà 0.5 cannot shut down a reloaded or closed page's kernel (403 without _xsrf,
+        # voila-dashboards/voila#1458): idle ones are culled instead (the app saves on shutdown).
+        "--MappingKernelManager.cull_idle_timeout=3600",
+        "--MappingKernelManager.cull_interval=300",
     ]
 
 
