@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -24,3 +25,24 @@ def copy_demo_round(dest: Path) -> Path:
     if not (dest / "rubrics").exists():
         shutil.copytree(PROJECT_DIR / "rubrics", dest / "rubrics")
     return round_dir
+
+
+def scored_demo_round(root: Path, copier: Callable[[Path], Path], **yaml_edits: object) -> Path:
+    """A copy of the demo round (``copier(root)``) with round.yaml keys replaced by
+    ``yaml_edits`` and the seeded demo scores written into its own store."""
+    import yaml
+
+    from scoring.demo.simulate import write_demo_scores
+    from scoring.round.loader import load_round
+    from scoring.store.scores import ScoreStore
+
+    rd = copier(root)
+    if yaml_edits:
+        path = rd / "round.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data.update(yaml_edits)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rnd = load_round(rd)
+    with ScoreStore.open(rnd) as store:
+        write_demo_scores(rnd, store)
+    return rd

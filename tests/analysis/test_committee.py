@@ -23,7 +23,9 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from roundcopy import scored_demo_round
 
+from scoring import DEMO_ROUND
 from scoring.analysis.committee import RANKED_COLUMNS, SPREAD_COLUMNS, Committee, build_committee
 from scoring.core.errors import NoScoresError
 from scoring.core.settings import score_fingerprint
@@ -46,19 +48,13 @@ HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'
 def _scored_round(root: Path, copier: Callable[[Path], Path], *, name: str | None = None,
                   balance: dict[str, Any] | None = None) -> Path:
     """A copy of the demo round with the seeded demo scores (and optional round.yaml edits)."""
-    rd = copier(root)
-    if name is not None or balance is not None:
-        path = rd / "round.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if name is not None:
-            data["name"] = name
-        if balance is not None:
-            data["balance"] = {**data.get("balance", {}), **balance}
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    rnd = load_round(rd)
-    with ScoreStore.open(rnd) as store:
-        write_demo_scores(rnd, store)
-    return rd
+    edits: dict[str, Any] = {}
+    if name is not None:
+        edits["name"] = name
+    if balance is not None:
+        demo = yaml.safe_load((DEMO_ROUND / "round.yaml").read_text(encoding="utf-8"))
+        edits["balance"] = {**demo.get("balance", {}), **balance}
+    return scored_demo_round(root, copier, **edits)
 
 
 @pytest.fixture(scope="module")

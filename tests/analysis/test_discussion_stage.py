@@ -14,29 +14,18 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from roundcopy import scored_demo_round
 
 from scoring.analysis.committee import Committee, build_committee, record_committee_decision
 from scoring.analysis.tuning import TuningModel
 from scoring.cli import main
-from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_report import section_html, write_committee_reports
 from scoring.reporting.committee_tables import tables_ja
 from scoring.round.loader import load_round
 from scoring.store.decision import latest_decision
 from scoring.store.scores import ScoreStore
 
-
-def _round(root: Path, copier: Callable[[Path], Path], **yaml_edits: object) -> Path:
-    rd = copier(root)
-    if yaml_edits:
-        path = rd / "round.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data.update(yaml_edits)
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    rnd = load_round(rd)
-    with ScoreStore.open(rnd) as store:
-        write_demo_scores(rnd, store)
-    return rd
+_round = scored_demo_round
 
 
 @pytest.fixture(scope="module")
