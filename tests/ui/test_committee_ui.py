@@ -12,18 +12,15 @@ table and the proposal, no source code, and must request nothing but 127.0.0.1 a
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
+from uiserver import PROJECT, log_tail, running_voila
 
 from scoring.analysis.committee import Committee, build_committee, record_committee_decision
 from scoring.demo.simulate import write_demo_scores
@@ -68,19 +65,7 @@ def voila_server(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> I
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
         write_demo_scores(rnd, store)
-    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"), os.environ.get("JUPYTER_PATH", "")]))
-    env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path)
-    port = free_port()
-    args = ["voila", str(notebook), "--template=shinsa", "--Voila.ip=127.0.0.1",
-            f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
-    url = f"http://127.0.0.1:{port}"
-    log = base / "voila.log"
-
-    def ready() -> bool:
-        with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=5) as resp:
-            return bool(resp.status == 200)
-
-    with running_server("Voilà", args, cwd=base, env=env, log=log, ready=ready) as proc:
+    with running_voila(base, notebook, round_dir) as (url, log, proc):
         yield VoilaServer(url, round_dir, log, proc)
 
 

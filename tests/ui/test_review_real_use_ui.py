@@ -16,11 +16,9 @@ its own, so none sees another's scores. Screenshots go to the session's artifact
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from uiserver import PROJECT, free_port, isolated_env, log_tail, running_server
+from uiserver import PROJECT, log_tail, running_voila
 
 from scoring.round.loader import ReviewRound, load_round
 from scoring.store.scores import ScoreStore
@@ -71,23 +69,8 @@ def start_voila(base: Path, round_dir: Path, db_url: str | None = None) -> Itera
     notebook = base / "notebooks" / NOTEBOOK.name
     notebook.parent.mkdir(parents=True)
     shutil.copyfile(NOTEBOOK, notebook)
-    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"),
-                                                 os.environ.get("JUPYTER_PATH", "")]))
-    extra = {"JUPYTER_PATH": jupyter_path}
-    if db_url is not None:
-        extra["SCORING_DATABASE_URL"] = db_url
-    env = isolated_env(base, round_dir, **extra)
-    port = free_port()
-    args = ["voila", str(notebook), "--template=shinsa", "--Voila.ip=127.0.0.1",
-            f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
-    url = f"http://127.0.0.1:{port}"
-    log = base / "voila.log"
-
-    def ready() -> bool:
-        with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=5) as resp:
-            return bool(resp.status == 200)
-
-    with running_server("Voilà", args, cwd=base, env=env, log=log, ready=ready) as proc:
+    extra = {} if db_url is None else {"SCORING_DATABASE_URL": db_url}
+    with running_voila(base, notebook, round_dir, **extra) as (url, log, proc):
         yield ReviewVoila(url, round_dir, db_url or f"sqlite:///{round_dir / 'scores.sqlite'}", log, proc)
 
 

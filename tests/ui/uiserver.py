@@ -86,3 +86,27 @@ def running_server(name: str, args: Sequence[str], *, cwd: Path, env: dict[str, 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_voila(base: Path, notebook: Path, round_dir: Path, **extra_env: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """``voila NOTEBOOK --template=shinsa`` on a free port of 127.0.0.1 (as ``make committee``),
+    with the offline template on ``JUPYTER_PATH``, the round of ``round_dir`` and ``extra_env``;
+    yields (base URL, log file, process) once Voilà serves its script."""
+    import urllib.request
+
+    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"),
+                                                 os.environ.get("JUPYTER_PATH", "")]))
+    env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path, **extra_env)
+    port = free_port()
+    args = ["voila", str(notebook), "--template=shinsa", "--Voila.ip=127.0.0.1",
+            f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
+    url = f"http://127.0.0.1:{port}"
+    log = base / "voila.log"
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=5) as resp:
+            return bool(resp.status == 200)
+
+    with running_server("Voilà", args, cwd=base, env=env, log=log, ready=ready) as proc:
+        yield url, log, proc
