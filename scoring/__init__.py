@@ -40,10 +40,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 #: Public name → the module that defines it.
 _EXPORTS: dict[str, str] = {
+    "__version__": "scoring.core.version",
     "DEMO_ROUND": "scoring.core.paths",
     "ShinsaError": "scoring.core.errors",
     "load_rubric": "scoring.config.rubric",
@@ -79,6 +78,7 @@ if TYPE_CHECKING:
     from .config.rubric import load_rubric
     from .core.errors import ShinsaError
     from .core.paths import DEMO_ROUND
+    from .core.version import __version__
     from .intake.applications import read_applications
     from .round.loader import ReviewRound, load_round
     from .selection.solver import select_round

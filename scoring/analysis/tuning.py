@@ -469,7 +469,7 @@ class TuningModel:
             if len(self._cache) >= 64:  # a long session: keep only recent results
                 self._cache.pop(next(iter(self._cache)))
             self._cache[full] = self._capture(name, fn)
-        return self._cache[full]  # type: ignore[no-any-return]
+        return self._cache[full]
 
     def _weights_key(self) -> tuple[float, ...]:
         return tuple(np.round(self._effective_array(), 9).tolist())

@@ -506,7 +506,7 @@ def _merits_with_biases(
 # ---------------------------------------------------------------------------
 
 
-class Combiner(BaseEstimator):  # type: ignore[misc]
+class Combiner(BaseEstimator):
     """Base class of all combiners (use :func:`make_combiner` or a subclass).
 
     Parameters are stored by ``__init__`` and validated by :meth:`fit`.

@@ -10,7 +10,8 @@
 - :mod:`~scoring.core.normalize`: what people type (全角, 和暦, 「長野」) → canonical values;
 - :mod:`~scoring.core.excel`: safe text cells, display width, 和暦 dates;
 - :mod:`~scoring.core.xlsx`: clean machine-readable Excel (MIC's rules), for every workbook written;
-- :mod:`~scoring.core.paths`: where the bundled demo round, rubrics and data are.
+- :mod:`~scoring.core.paths`: where the bundled demo round, rubrics and data are;
+- :mod:`~scoring.core.version`: the package's version, from the installed metadata.
 
 Nothing here imports another stage.
 """

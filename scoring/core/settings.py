@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .schema import require_score_table
+from .version import __version__
 
 __all__ = [
     "HASH_LENGTH",
@@ -177,9 +177,10 @@ def score_fingerprint(scores: pd.DataFrame) -> str:
 
 
 def package_version() -> str:
-    """Version of this package (``scoring.__version__``), as recorded in settings records."""
+    """Version of this package (:mod:`scoring.core.version`, from the installed metadata),
+    as recorded in settings records."""
 
-    return str(__version__)
+    return __version__
 
 
 def settings_record(

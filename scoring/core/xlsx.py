@@ -75,7 +75,7 @@ def write_sheet(ws: Worksheet, df: pd.DataFrame, *, index: bool = False, wrap_ov
                 set_text(cell, value)
                 widths[j - 1] = max(widths[j - 1], max(display_width(s) for s in value.split("\n")))
             else:
-                cell.value = value  # type: ignore[assignment]
+                cell.value = value
                 if isinstance(value, dt.datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
                     widths[j - 1] = max(widths[j - 1], 16)
