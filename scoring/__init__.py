@@ -70,6 +70,7 @@ __all__ = [
     "make_combiner",
     "read_applications",
     "select_round",
+    "__version__",
 ]
 
 if TYPE_CHECKING:

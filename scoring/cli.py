@@ -498,6 +498,7 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
 def _cmd_sheets_import(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .core.clock import JST
     from .reporting.overview import problem_table
     from .review.sheets import blank_cells, import_sheets
     from .round.loader import load_round
@@ -535,7 +536,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
             text = "（点数なし）" if score is None or score != score else f"{float(str(score)):g}点"
             return f"{text}「{comment}」" if comment else text
 
-        when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert("Asia/Tokyo")
+        when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert(JST)
         diff = pd.DataFrame({
             "ファイル": conflicts["file"], "セル": conflicts["cell"], "応募": conflicts["application"],
             "評価項目": [rnd.rubric.criterion(str(c)).label_ja for c in conflicts["criterion"]],
@@ -696,6 +697,7 @@ def _cmd_packets(args: argparse.Namespace) -> int:
     print(f"審査資料 {len(packets)} 人分を書き出しました: {args.out}")
     return 0
 def _cmd_eligibility(args: argparse.Namespace) -> int:
+    from .core.clock import to_jst
     from .reporting.overview import eligibility_log_table, eligibility_table
     from .round.eligibility import record_eligibility
     from .round.loader import load_round
@@ -704,8 +706,8 @@ def _cmd_eligibility(args: argparse.Namespace) -> int:
     if args.eligibility_command != "list":
         rec = record_eligibility(rnd, args.eligibility_command, args.application, by=args.by, reason=args.reason,
                                  file=args.file, original_received=args.original_received)
-        when = rec.recorded_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
-        orig = (f"　元の受付日時: {rec.original_received.astimezone(dt.timezone(dt.timedelta(hours=9))):%Y-%m-%d %H:%M}"
+        when = to_jst(rec.recorded_at)
+        orig = (f"　元の受付日時: {to_jst(rec.original_received):%Y-%m-%d %H:%M}"
                 if rec.original_received else "")
         print(f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
               f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}")

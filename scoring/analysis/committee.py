@@ -41,6 +41,7 @@ import pandas as pd
 from ..agreement.disagreement import discussion_list
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+from ..core.clock import now_jst, to_jst
 from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
 from ..core.errors import NoScoresError
 from ..core.reference import prefecture_blocks
@@ -77,7 +78,6 @@ __all__ = [
     "record_committee_decision",
 ]
 
-_JST = dt.timezone(dt.timedelta(hours=9))
 _STATUS_NOT_SCORED = "未採点"
 
 
@@ -587,7 +587,7 @@ def build_committee(
     full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts})
     s_hash = settings_hash(full)
     dwarn = check_decision(decision, config_hash=config_hash, score_fingerprint=fp)
-    gen = (now or dt.datetime.now(_JST)).astimezone(_JST)
+    gen = to_jst(now or now_jst())
 
     return Committee(
         round_name=rnd.config.name, round_path=rnd.path, rubric_version=rubric.version, method=method,

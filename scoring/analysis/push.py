@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.push import PUSH_INDICATORS, PushConfig, load_push_config, push_config_path
+from ..core.clock import now_jst, to_jst
 from ..core.columns import PUSH_CANDIDATE_COLUMNS
 from ..core.errors import IntakeError
 from ..core.normalize import parse_prefecture
@@ -40,7 +41,6 @@ __all__ = [
     "write_push_application",
 ]
 
-_JST = dt.timezone(dt.timedelta(hours=9))
 #: Status words of the list.
 CANDIDATE = "候補"
 APPLIED = "応募済"
@@ -221,7 +221,7 @@ def write_push_application(rnd: ReviewRound, prefecture: object, out: str | Path
     path = Path(out) if out is not None else rnd.path / "applications" / push_filename(code)
     if path.exists():
         raise IntakeError(f"{path} は既にあります。上書きしませんでした。別のファイル名を指定するか、既存のファイルを確認してください。")
-    when = (submitted_at or dt.datetime.now(_JST)).astimezone(_JST).replace(tzinfo=None, second=0, microsecond=0)
+    when = to_jst(submitted_at or now_jst()).replace(tzinfo=None, second=0, microsecond=0)
     values: dict[str, object] = {"prefecture": name, "application_type": "プッシュ型", "submitted_at": when}
     cfg = load_push_config(push_config_path(rnd.path))
     if code in cfg.pool_members:

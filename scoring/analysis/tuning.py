@@ -46,7 +46,6 @@ import warnings as _pywarnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -72,7 +71,6 @@ __all__ = [
     "largest_remainder",
 ]
 
-_TZ = ZoneInfo("Asia/Tokyo")
 _T = TypeVar("_T")
 
 

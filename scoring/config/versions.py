@@ -15,17 +15,16 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import yaml
 
+from ..core.clock import now_jst
 from ..core.paths import RUBRICS_DIR
 from .rubric import Combining, Rubric, rubric_from_dict
 
 __all__ = ["check_note", "fmt_weight", "next_version_path", "write_rubric_version"]
 
-_TZ = ZoneInfo("Asia/Tokyo")
 
 
 def fmt_weight(x: float) -> str:
@@ -178,7 +177,7 @@ def write_rubric_version(
             f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
         )
     old = rubric
-    day = date or dt.datetime.now(_TZ).date()
+    day = date or now_jst().date()
     before = old.weights()
     changes = [f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
                for c, n in rounded.items() if abs(float(before[str(c)]) - float(n)) > 1e-9]

@@ -23,8 +23,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from numbers import Integral, Real
-from zoneinfo import ZoneInfo
 
+from .clock import JST
 from .reference import prefectures
 from .schema import THEMES
 
@@ -407,7 +407,7 @@ def _naive(value: object) -> dt.datetime:
     return _parse_text_datetime(value)[0]
 
 
-def parse_datetime(value: object, tz: str = "Asia/Tokyo") -> dt.datetime:
+def parse_datetime(value: object, tz: dt.tzinfo = JST) -> dt.datetime:
     """A timezone-aware date-time.
 
     Accepted: Excel date/date-time cells (naive values are taken as time in ``tz``,
@@ -424,11 +424,10 @@ def parse_datetime(value: object, tz: str = "Asia/Tokyo") -> dt.datetime:
         If empty, not a date, or a date that does not exist (2月30日).
     """
     _require(value, "日時")
-    zone = ZoneInfo(tz)
     parsed = _naive(value)
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=zone)
-    return parsed.astimezone(zone)
+        return parsed.replace(tzinfo=tz)
+    return parsed.astimezone(tz)
 
 
 def parse_date(value: object) -> dt.date:

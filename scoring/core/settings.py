@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import numbers
 from collections.abc import Mapping
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .canonical import canonical_text
 from .schema import require_score_table
 from .version import __version__
 
@@ -113,8 +113,7 @@ def canonical(obj: Any) -> Any:
 
 def canonical_json(obj: Any) -> str:
     """The canonical JSON text of ``obj`` (sorted keys, no spaces, UTF-8 text)."""
-    return json.dumps(canonical(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False)
+    return canonical_text(canonical(obj))
 
 
 def settings_hash(settings: Mapping[str, Any]) -> str:

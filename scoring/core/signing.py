@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import stat
 from pathlib import Path
 from typing import Any
 
+from .canonical import canonical_bytes
 from .errors import SigningError
 
-__all__ = ["KEY_ENV", "canonical_bytes", "default_key_path", "key_id", "load_key", "sign", "verify"]
+__all__ = ["KEY_ENV", "default_key_path", "key_id", "load_key", "sign", "verify"]
 
 #: Environment variable naming the key file.
 KEY_ENV = "SCORING_SIGNING_KEY"
@@ -92,11 +92,6 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
     if len(key) != _KEY_BYTES:
         raise SigningError(f"{p} は署名の鍵ではありません（{_KEY_BYTES} バイトの16進数が必要です）。")
     return key
-
-
-def canonical_bytes(data: Any) -> bytes:
-    """The canonical JSON text of plain data (keys sorted, no spaces, UTF-8)."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def sign(data: Any, key: bytes) -> str:

@@ -22,13 +22,13 @@ from dataclasses import field as dataclass_field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal, NamedTuple
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ..core.clock import JST
 from ..core.columns import APPLICATION_COLUMNS, REFERENCE_COLUMNS, SUPERSEDED_COLUMNS
 from ..core.normalize import (
     is_blank,
@@ -69,7 +69,6 @@ __all__ = [
     "APPLICATION_COLUMNS",
     "MAX_BYTES",
     "REFERENCE_COLUMNS",
-    "TIMEZONE",
     "Intake",
     "empty_applications",
     "empty_problems",
@@ -78,8 +77,6 @@ __all__ = [
     "superseded_frame",
 ]
 
-#: Time zone of submission times (naive Excel date-times are taken as Japan time).
-TIMEZONE = "Asia/Tokyo"
 #: Default size limit of one file; larger files are reported and not opened.
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -96,7 +93,7 @@ _IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 _INT_DTYPE: Final = "Int64"
 #: pandas' default string dtype: "str" in pandas 3 (missing = NaN), "string" before (missing = NA).
 _STR_DTYPE: Literal["str", "string"] = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
-_DATETIME_DTYPE = pd.DatetimeTZDtype("ns", TIMEZONE)
+_DATETIME_DTYPE = pd.DatetimeTZDtype("ns", JST)
 _DATE_DTYPE: Final = "datetime64[ns]"
 
 
@@ -320,7 +317,7 @@ def _parse(f: Field, value: object) -> object:
     if f.kind == "int":
         return parse_int(value, f.unit)
     if f.kind == "datetime":
-        return parse_datetime(value, TIMEZONE)
+        return parse_datetime(value)
     if f.kind == "date":
         return parse_date(value)
     if f.kind == "choice":
@@ -518,11 +515,11 @@ def _other_file(name: str) -> dict[str, str]:
 
 
 def _as_aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=ZoneInfo(TIMEZONE)) if value.tzinfo is None else value
+    return value.replace(tzinfo=JST) if value.tzinfo is None else value
 
 
 def _fmt(value: dt.datetime) -> str:
-    return value.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y/%m/%d %H:%M")
+    return value.astimezone(JST).strftime("%Y/%m/%d %H:%M")
 
 
 def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[_Read], list[dict[str, Any]]]:
@@ -568,7 +565,7 @@ def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[
 def superseded_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """The superseded files as a table (columns :data:`~scoring.core.columns.SUPERSEDED_COLUMNS`)."""
     df = pd.DataFrame(records, columns=list(SUPERSEDED_COLUMNS))
-    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(TIMEZONE)
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST)
     return df.astype({c: object for c in ("file", "application", "replaced_by")})
 
 
@@ -770,7 +767,7 @@ def _application_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         if f.kind == "int":
             data[f.key] = pd.Series(pd.array(values, dtype=_INT_DTYPE), index=index)
         elif f.kind == "datetime":
-            stamps = [pd.Timestamp(v).tz_convert(TIMEZONE) if v is not None else pd.NaT for v in values]
+            stamps = [pd.Timestamp(v).tz_convert(JST) if v is not None else pd.NaT for v in values]
             data[f.key] = pd.Series(stamps, index=index, dtype="object").astype(_DATETIME_DTYPE)
         elif f.kind == "date":
             stamps = [pd.Timestamp(v) if v is not None else pd.NaT for v in values]

@@ -8,7 +8,6 @@ module only formats it (headers with units, numbers kept as numbers, one value p
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import cast
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 from ..analysis.committee import Committee
 from ..analysis.push import push_candidates_ja
 from ..config.rubric import format_level
+from ..core.clock import JST
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.excel import to_wareki
 from ..core.schema import THEMES
@@ -263,7 +263,7 @@ def revisions_ja(c: Committee) -> pd.DataFrame:
     r = c.revisions
     if not len(r):
         return pd.DataFrame(columns=cols)
-    at = pd.to_datetime(r["revised_at"], utc=True).dt.tz_convert(_JST).dt.tz_localize(None).dt.floor("s")
+    at = pd.to_datetime(r["revised_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None).dt.floor("s")
     return pd.DataFrame({
         "応募ID": r["application"].astype(str).to_numpy(),
         "都道府県": [c.name(str(a)) for a in r["application"]],
@@ -369,7 +369,6 @@ def decision_ja(c: Committee) -> pd.DataFrame:
 
 #: How many checkpoints the 注記 lists one by one (the latest; the count gives the rest).
 NOTES_CHECKPOINTS = 3
-_JST = dt.timezone(dt.timedelta(hours=9))
 
 
 def receipts_ja(c: Committee) -> pd.DataFrame:
@@ -388,7 +387,7 @@ def receipts_ja(c: Committee) -> pd.DataFrame:
         "応募": r["application"].astype(str).to_numpy(),
         "都道府県": [c.name(str(a)) for a in r["application"]],
         "受領コード": r["receipt"].astype(str).to_numpy(),
-        "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(_JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
+        "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
     })
 
 
@@ -449,7 +448,7 @@ def _checkpoint_rows(c: Committee) -> list[tuple[str, object]]:
     status = {True: "署名確認済", False: "署名不一致", None: "署名未確認（鍵なし）"}
     for cp in c.checkpoints[-NOTES_CHECKPOINTS:][::-1]:
         when = cp.written_at
-        w = when.astimezone(_JST).strftime("%Y-%m-%d %H:%M:%S") if when else "日時不明"
+        w = when.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if when else "日時不明"
         counts = cp.counts
         rows.append((f"記録点（{cp.line}行目）", (
             f"{w} 日本時間・{REASON_JA.get(cp.reason, cp.reason)}・イベント {cp.head_id} まで"

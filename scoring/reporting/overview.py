@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ..core.clock import JST
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
 from ..store.eligibility import eligibility_log
@@ -114,7 +115,7 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
             _error_counts(df, problems)
         )
     if "submitted_at" in df and len(df):
-        ts = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert("Asia/Tokyo")
+        ts = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST)
         df["submitted_at"] = ts.dt.tz_localize(None)
     if "late" in df:
         df["late"] = df["late"].map({True: "期限後", False: ""}).fillna("")

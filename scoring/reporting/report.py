@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..core.clock import JST, now_jst
 from ..core.excel import to_wareki
 from ..core.schema import FIELDS, TEMPLATE_VERSION
 from ..core.xlsx import write_workbook
@@ -29,7 +30,7 @@ __all__ = ["applications_detail", "notes_table", "write_applications_report"]
 
 def notes_table(rnd: ReviewRound, now: dt.datetime | None = None) -> pd.DataFrame:
     """The 注記 sheet: one row per fact (項目, 値), dates in Western and 和暦 form."""
-    now = now or dt.datetime.now(dt.timezone(dt.timedelta(hours=9)))
+    now = now or now_jst()
     deadline = rnd.config.deadline
     rows = [
         ("審査ラウンド", rnd.config.name),
@@ -52,7 +53,7 @@ def applications_detail(applications: pd.DataFrame) -> pd.DataFrame:
     """Every 応募書 field of every application, headers = field labels with units."""
     df = applications.copy()
     if "submitted_at" in df and len(df):
-        df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert("Asia/Tokyo").dt.tz_localize(None)
+        df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None)
     labels = {f.key: f.display_label for f in FIELDS}
     cols = [f.key for f in FIELDS if f.key in df]
     out = df.loc[:, cols].rename(columns=labels)

@@ -37,12 +37,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from ..config.rubric import format_level
+from ..core.clock import JST
 from ..core.errors import ReviewError, StoreUnavailableError
 from ..core.reference import prefectures
 from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUSES",
     "SUMMARY_FIELDS",
-    "TIMEZONE",
     "ExternalChange",
     "Progress",
     "ReviewError",
@@ -71,7 +70,6 @@ __all__ = [
 #: Statuses of one reviewer × application, in workflow order (as the store reports them).
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
 #: Time zone in which save times are shown to reviewers.
-TIMEZONE = ZoneInfo("Asia/Tokyo")
 
 #: Key fields of the summary panel: column of ``ReviewRound.applications`` → Japanese label.
 SUMMARY_FIELDS: dict[str, str] = {
@@ -941,7 +939,7 @@ def _display(value: Any) -> str:
         return "はい" if value else "いいえ"
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
-            return f"{value.tz_convert(TIMEZONE):%Y-%m-%d %H:%M}"
+            return f"{value.tz_convert(JST):%Y-%m-%d %H:%M}"
         return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))

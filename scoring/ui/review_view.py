@@ -74,10 +74,10 @@ from typing import TYPE_CHECKING, Any, cast
 import ipywidgets as w
 import pandas as pd
 
+from ..core.clock import JST
 from ..core.errors import ReviewError, StoreError, StoreUnavailableError
 from ..core.schema import SECTIONS
 from ..review.session import (
-    TIMEZONE,
     ExternalChange,
     ReviewerIdentity,
     ReviewSession,
@@ -505,7 +505,7 @@ class ReviewPanel:
         if pending:
             return f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
         if self._save_state == "saved" and at is not None:
-            return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {at.astimezone(TIMEZONE):%H:%M:%S}</span>"
+            return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {at.astimezone(JST):%H:%M:%S}</span>"
         return f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
 
     def _typing(self, _cid: str) -> None:
@@ -737,7 +737,7 @@ class ReviewPanel:
         return True
 
     def _change_html(self, change: ExternalChange) -> str:
-        at = change.at.astimezone(TIMEZONE)
+        at = change.at.astimezone(JST)
         labels = [self.controls[c].criterion.label_ja for c in change.criteria if c in self.controls]
         what = f"（{'、'.join(labels)}）" if labels else ""
         extra = ""
