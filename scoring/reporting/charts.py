@@ -1,20 +1,21 @@
 """Charts for people, as PNG bytes (matplotlib with Japanese fonts, no display needed).
 
-- :func:`reviewer_bias_png`: the reviewers' leniency (甘辛) on the tuning screen.
+- :func:`reviewer_bias_png`: the reviewers' leniency (甘辛) on the tuning screen;
+- :func:`distribution_png`: a reviewer's own score counts on the scoring screen.
 
 The committee material's charts are drawn in :mod:`scoring.reporting.committee_report`.
 """
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 
+from ..config.rubric import format_level
 from ..core.columns import METHOD_LABELS
+from .figures import new_figure, png_bytes
 
-__all__ = ["reviewer_bias_png"]
+__all__ = ["distribution_png", "reviewer_bias_png"]
 
 
 def _label(text: str, width: int = 14) -> str:
@@ -39,16 +40,10 @@ def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> byte
     (no pyplot state) and the bundled IPAex font (``matplotlib_fontja``): offline and
     headless.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
-    from matplotlib.figure import Figure
-
     n = len(table)
     labels = [f"{r} {_label(str(nm), 8)}".strip() for r, nm in zip(table["reviewer"], table["name"], strict=True)]
     y = np.arange(n)[::-1]
-    fig = Figure(figsize=(6.4, 1.9 + 0.36 * max(n, 1)), dpi=100, layout="constrained")
+    fig = new_figure(6.4, 1.9 + 0.36 * max(n, 1), layout="constrained")
     ax = fig.add_subplot()
     len_ = table["leniency"].to_numpy(dtype=float)
     err = 2 * table["leniency_se"].to_numpy(dtype=float)
@@ -70,7 +65,35 @@ def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> byte
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.legend(fontsize=7, loc="outside lower center", ncol=1, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return png_bytes(fig)
 
+
+
+def distribution_png(counts: pd.Series, *, title: str = "自分の点数の分布（下書きを含む）") -> bytes:
+    """A small bar chart of one reviewer's own score counts, as PNG bytes.
+
+    Parameters
+    ----------
+    counts : Series
+        As :meth:`scoring.review.session.ReviewSession.distribution` returns (index score,
+        values counts).
+    title : str
+        Chart title; the number of scores and their mean are appended.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    n = int(counts.sum())
+    mean = float((counts.index.to_numpy(dtype=float) * counts.to_numpy()).sum() / n) if n else float("nan")
+    labels = [format_level(v) for v in counts.index]
+    fig = new_figure(4.2, 2.2)
+    ax = fig.add_subplot()
+    ax.bar(labels, counts.to_numpy(), color="#4E79A7", width=0.7)
+    ax.set_xlabel("点数")
+    ax.set_ylabel("件数")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    stats = f"（{n} 件、平均 {mean:.2f}）" if n else "（まだ採点していません）"
+    ax.set_title(f"{title}{stats}", fontsize=9)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.24, top=0.86)
+    return png_bytes(fig)

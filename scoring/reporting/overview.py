@@ -17,6 +17,7 @@ from ..core.clock import JST
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
 from ..store.eligibility import eligibility_log
+from .figures import new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -267,13 +268,11 @@ def tile_map(
     highlight : Series of bool, optional
         Applications to outline in bold (e.g. the proposed selection).
     """
-    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
 
     colours = dict(zip(THEMES, ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#76B7B2")))
     names = prefectures()["short_name"]
-    fig = Figure(figsize=(7.5, 7.5))
+    fig = new_figure(7.5, 7.5)
     ax = fig.add_subplot()
     for code, (x, y) in TILE_GRID.items():
         applied = code in applications.index

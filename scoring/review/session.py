@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import io
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -62,7 +61,6 @@ __all__ = [
     "ReviewerIdentity",
     "ScoreEntry",
     "assigned_applications",
-    "distribution_png",
     "format_level",
     "identify_reviewer",
 ]
@@ -949,44 +947,3 @@ def _display(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
-
-
-def distribution_png(counts: pd.Series, *, title: str = "自分の点数の分布（下書きを含む）") -> bytes:
-    """A small bar chart of one reviewer's own score counts, as PNG bytes.
-
-    Parameters
-    ----------
-    counts : Series
-        As :meth:`ReviewSession.distribution` returns (index score, values counts).
-    title : str
-        Chart title; the number of scores and their mean are appended.
-
-    Notes
-    -----
-    Drawn with matplotlib's object API (no pyplot state) and the bundled IPAex font
-    (``matplotlib_fontja``), so it works offline and in a headless kernel.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib_fontja  # noqa: F401  (registers the Japanese font)
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    n = int(counts.sum())
-    mean = float((counts.index.to_numpy(dtype=float) * counts.to_numpy()).sum() / n) if n else float("nan")
-    labels = [format_level(v) for v in counts.index]
-    fig = Figure(figsize=(4.2, 2.2), dpi=100)
-    ax = fig.add_subplot()
-    ax.bar(labels, counts.to_numpy(), color="#4E79A7", width=0.7)
-    ax.set_xlabel("点数")
-    ax.set_ylabel("件数")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    stats = f"（{n} 件、平均 {mean:.2f}）" if n else "（まだ採点していません）"
-    ax.set_title(f"{title}{stats}", fontsize=9)
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.24, top=0.86)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()

@@ -77,11 +77,11 @@ import pandas as pd
 from ..core.clock import JST
 from ..core.errors import ReviewError, StoreError, StoreUnavailableError
 from ..core.schema import SECTIONS
+from ..reporting.charts import distribution_png
 from ..review.session import (
     ExternalChange,
     ReviewerIdentity,
     ReviewSession,
-    distribution_png,
     format_level,
     identify_reviewer,
 )

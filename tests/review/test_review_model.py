@@ -21,10 +21,10 @@ from scoring.review.session import (
     ReviewSession,
     ScoreEntry,
     assigned_applications,
-    distribution_png,
     format_level,
     identify_reviewer,
 )
+from scoring.reporting.charts import distribution_png
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import ScoreStore
 
