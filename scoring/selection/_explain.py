@@ -95,26 +95,25 @@ def _capacity(p: _Problem, attr: str, avail: list[int], cap: int) -> tuple[int, 
     return len(counts), most
 
 
-def _block_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[str]:
-    cap = p.balance.max_per_block
-    if "max_per_block" not in groups or cap is None:
-        return []
-    n_blocks, most = _capacity(p, "block", avail, cap)
-    out = []
-    if most < p.k:
-        out.append(f"選べる応募は {n_blocks} の地方ブロックにあり、1ブロック {cap} 件までだと最大 {most} 件しか選べません。")
-    return out + _locks_over_cap(p, groups, "block", cap, "地方ブロック")
+#: Cap → (attribute of :class:`_Problem`, the sentence about how many a selection can hold,
+#: the label in the sentence about locks beyond the cap).
+_CAPS: dict[str, tuple[str, str, str]] = {
+    "max_per_block": ("block", "選べる応募は {n} の地方ブロックにあり、1ブロック {cap} 件までだと最大 {most} 件しか選べません。",
+                      "地方ブロック"),
+    "max_per_theme": ("theme", "選べる応募の重点テーマは {n} 種類で、1テーマ {cap} 件までだと最大 {most} 件しか選べません。",
+                      "重点テーマ"),
+}
 
 
-def _theme_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[str]:
-    cap = p.balance.max_per_theme
-    if "max_per_theme" not in groups or cap is None:
+def _cap_facts(p: _Problem, groups: Sequence[str], avail: list[int], key: str) -> list[str]:
+    """The cap ``key`` (max_per_block or max_per_theme): too few blocks or themes, locks beyond it."""
+    attr, sentence, label = _CAPS[key]
+    cap = getattr(p.balance, key)
+    if key not in groups or cap is None:
         return []
-    n_themes, most = _capacity(p, "theme", avail, cap)
-    out = []
-    if most < p.k:
-        out.append(f"選べる応募の重点テーマは {n_themes} 種類で、1テーマ {cap} 件までだと最大 {most} 件しか選べません。")
-    return out + _locks_over_cap(p, groups, "theme", cap, "重点テーマ")
+    n, most = _capacity(p, attr, avail, cap)
+    out = [sentence.format(n=n, cap=cap, most=most)] if most < p.k else []
+    return out + _locks_over_cap(p, groups, attr, cap, label)
 
 
 def _distinct_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[str]:
@@ -145,7 +144,10 @@ def _push_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[st
 
 #: The facts of :func:`_facts`, in the order they are told.
 _FACT_RULES: tuple[Callable[[_Problem, Sequence[str], list[int]], list[str]], ...] = (
-    _count_facts, _eligibility_facts, _lock_facts, _block_facts, _theme_facts, _distinct_facts, _push_facts,
+    _count_facts, _eligibility_facts, _lock_facts,
+    lambda p, groups, avail: _cap_facts(p, groups, avail, "max_per_block"),
+    lambda p, groups, avail: _cap_facts(p, groups, avail, "max_per_theme"),
+    _distinct_facts, _push_facts,
 )
 
 

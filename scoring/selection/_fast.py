@@ -270,6 +270,9 @@ def _pruner(tab: _Tables, limits: tuple[int, int, int, int, int], bc: list[int],
     push_prefix, push_start, next_theme = tab.push_prefix, tab.push_start, tab.next_theme
     psh_cls = [0 if x else -1 for x in tab.psh]
     pcount = [0]
+    # the single-limit relaxations that apply: block, theme, プッシュ型 caps
+    caps = [(attr, counts, cap)
+            for attr, counts, cap in ((blk, bc, bcap), (thm, tc, tcap), (psh_cls, pcount, pmax)) if cap < _INF]
 
     def capped(i: int, r: int, attr: list[int], counts: list[int], cap: int) -> int:
         """Best r items from i on with at most ``cap`` per class of ``attr`` (given
@@ -315,11 +318,10 @@ def _pruner(tab: _Tables, limits: tuple[int, int, int, int, int], bc: list[int],
             if s + sum(news[:need]) + prefix[i + r - need] - prefix[i] <= best_val:
                 return True
         pcount[0] = pc
-        for attr, counts, cap in ((blk, bc, bcap), (thm, tc, tcap), (psh_cls, pcount, pmax)):
-            if cap < _INF:
-                g = capped(i, r, attr, counts, cap)
-                if g < 0 or s + g <= best_val:
-                    return True
+        for attr, counts, cap in caps:
+            g = capped(i, r, attr, counts, cap)
+            if g < 0 or s + g <= best_val:
+                return True
         return nd < tmin and nd + min(r, (suf_theme[i] & ~used).bit_count()) < tmin
 
     return pruned

@@ -383,14 +383,8 @@ class StabilityAnalysis:
 
         # --- baseline: baseline method, rubric weights, all reviews -------------------------
         base_method = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
-        if base_method not in fitted:
-            fitted[base_method] = make_combiner(
-                base_method, **dict((self.method_options or {}).get(base_method, {}))).fit(scores, rubric)
-        base_tot = fitted[base_method].totals()["total"]
-        base_tot.index = base_tot.index.astype(str)
-        base_vec = base_tot.reindex(ids).to_numpy(dtype=float)
+        base_vec = self._baseline_totals(base_method, fitted, scores, rubric, ids)
         base_sel = selector.select(base_vec)
-
         self.table_ = self._table(cand, ids, base_vec, base_sel, selector._avail & np.isfinite(base_vec),
                                   selected, ranks)
         base_set = tuple(sorted(base_sel)) if base_sel is not None else None
@@ -415,6 +409,16 @@ class StabilityAnalysis:
         self.totals_.index.name = "resample"
         self.method_draws_ = np.array(methods, dtype=object)[method_idx]
         return self
+
+    def _baseline_totals(self, base_method: str, fitted: dict[str, Any], scores: pd.DataFrame, rubric: Rubric,
+                         ids: list[str]) -> FloatArray:
+        """The baseline method's totals (rubric weights, all reviews) of the candidates ``ids``."""
+        if base_method not in fitted:
+            fitted[base_method] = make_combiner(
+                base_method, **dict((self.method_options or {}).get(base_method, {}))).fit(scores, rubric)
+        base_tot = fitted[base_method].totals()["total"]
+        base_tot.index = base_tot.index.astype(str)
+        return np.asarray(base_tot.reindex(ids).to_numpy(dtype=float), dtype=float)
 
     def _table(self, cand: pd.DataFrame, ids: list[str], base_vec: FloatArray, base_sel: list[int] | None,
                base_avail: npt.NDArray[np.bool_], selected: npt.NDArray[np.bool_],
