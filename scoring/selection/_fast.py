@@ -14,7 +14,6 @@ from ..config.round import Balance
 from ._problem import _ALL_GROUPS, _SCALE, _compile, _Problem, _resolve_ids
 
 
-
 class FastSelector:
     """Exact branch-and-bound selection for many score vectors over the same candidates.
 
