@@ -31,7 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scoring.combine.combiners import METHODS, make_combiner
+from scoring.combine import METHODS, make_combiner
 from scoring.config.rubric import Rubric, load_rubric
 
 RUBRIC_PATH = Path(__file__).resolve().parent.parent / "rubrics" / "r8_talent_pool.yaml"

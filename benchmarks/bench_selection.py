@@ -149,10 +149,10 @@ def main(argv: list[str]) -> None:
 
     import scoring
     from scoring.agreement.reliability import krippendorff_alpha
-    from scoring.combine.combiners import METHODS
+    from scoring.combine import METHODS
     from scoring.config.round import Balance, SelectSpec
     from scoring.core.errors import SelectionError
-    from scoring.selection.solver import select
+    from scoring.selection import select
     from scoring.selection.stability import StabilityAnalysis
 
     quick = "--quick" in argv

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 import scoring
-from scoring.combine.combiners import METHODS, combine
+from scoring.combine import METHODS, combine
 from scoring.config.round import Balance, SelectSpec
 from scoring.core.reference import prefectures
-from scoring.selection.solver import FastSelector, select
+from scoring.selection import FastSelector, select
 from scoring.selection.stability import StabilityAnalysis
 
 

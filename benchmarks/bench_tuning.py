@@ -1,7 +1,7 @@
 """Speed of the rubric-tuning screen: a weight change → a new ranking.
 
 Two sizes (架空 scores from ``bench_combine.make_scores``: leniency and noise, shipped rubric
-with 9 criteria, scores 1–5), the default method (``scoring.combine.combiners.DEFAULT_METHOD``):
+with 9 criteria, scores 1–5), the default method (``scoring.combine.DEFAULT_METHOD``):
 
 * ``small``: 47 applications × 8 reviewers × 9 criteria (everyone scores everything, minus a
   few conflicts).  Target: ranking after a weight change ≤ 50 ms (median).
@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE))
 from bench_combine import RUBRIC_PATH, make_scores  # reuse the combiner benchmark's data
 
 from scoring.analysis.tuning import TuningModel
-from scoring.combine.combiners import DEFAULT_METHOD
+from scoring.combine import DEFAULT_METHOD
 from scoring.config.rubric import Rubric, load_rubric
 from scoring.ui.tuning_view import TuningApp
 

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from scoring.agreement.disagreement import BORDER_BAND, GAP_LEVELS, RANK_MARGIN, SPREAD_RATIO, discussion_list
-from scoring.combine.combiners import DEFAULT_METHOD, make_combiner
+from scoring.combine import DEFAULT_METHOD, make_combiner
 from scoring.config.rubric import load_rubric
 from scoring.core.columns import review_rank
 from scoring.demo.simulate import typical_round
-from scoring.selection.solver import candidates_frame
+from scoring.selection import candidates_frame
 from scoring.selection.stability import StabilityAnalysis
 
 RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "r8_talent_pool.yaml"

@@ -43,7 +43,7 @@ from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scoring.combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+from scoring.combine import DEFAULT_METHOD, METHODS, make_combiner
 from scoring.config.rubric import Rubric, load_rubric
 
 RUBRIC_PATH = Path(__file__).resolve().parent.parent / "rubrics" / "r8_talent_pool.yaml"

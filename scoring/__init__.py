@@ -50,10 +50,10 @@ _EXPORTS: dict[str, str] = {
     "ScoreStore": "scoring.store.scores",
     "ReviewRound": "scoring.round.loader",
     "load_round": "scoring.round.loader",
-    "DEFAULT_METHOD": "scoring.combine.combiners",
-    "METHODS": "scoring.combine.combiners",
-    "make_combiner": "scoring.combine.combiners",
-    "select_round": "scoring.selection.solver",
+    "DEFAULT_METHOD": "scoring.combine",
+    "METHODS": "scoring.combine",
+    "make_combiner": "scoring.combine",
+    "select_round": "scoring.selection",
     "build_committee": "scoring.analysis.committee",
 }
 
@@ -75,14 +75,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .analysis.committee import build_committee
-    from .combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+    from .combine import DEFAULT_METHOD, METHODS, make_combiner
     from .config.rubric import load_rubric
     from .core.errors import ShinsaError
     from .core.paths import DEMO_ROUND
     from .core.version import __version__
     from .intake.applications import read_applications
     from .round.loader import ReviewRound, load_round
-    from .selection.solver import select_round
+    from .selection import select_round
     from .store.scores import ScoreStore
 
 

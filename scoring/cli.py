@@ -406,10 +406,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_select(args: argparse.Namespace) -> int:
-    from .combine.combiners import DEFAULT_METHOD, combine
+    from .combine import DEFAULT_METHOD, combine
     from .core.errors import NoScoresError
     from .round.loader import load_round, no_scores_message
-    from .selection.solver import SelectionInfeasible, select_round
+    from .selection import SelectionInfeasible, select_round
     from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
@@ -806,7 +806,7 @@ def _parser() -> argparse.ArgumentParser:
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
     _round_option(sel)
     sel.add_argument("--method", default=None,
-                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.combiners.DEFAULT_METHOD）")
+                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.DEFAULT_METHOD）")
     sel.add_argument("--alternatives", type=int, default=3, help="表示する次善案の数（既定: 3）")
     sel.set_defaults(func=_cmd_select)
     rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")

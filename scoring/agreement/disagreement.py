@@ -513,7 +513,7 @@ def remove_leniency(scores: pd.DataFrame) -> pd.DataFrame:
     (:func:`loo_deviations`: their score minus the mean of the other reviewers of the same
     application) over every application they scored on it. A reviewer with no co-reviewer
     on a criterion is left as they are. This is a descriptive correction for the
-    disagreement list, not a combiner: :mod:`scoring.combine.combiners` estimates biases properly.
+    disagreement list, not a combiner: :mod:`scoring.combine` estimates biases properly.
 
     Returns a copy of the canonical table with ``score`` adjusted (float).
     """

@@ -211,7 +211,7 @@ def reviewer_totals(
     With a rubric the total is on the 配点 scale 0–100: ``100 · sum_c w_c (s_c -
     min_c) / (max_c - min_c) / sum_c w_c``, so a sheet of all top levels scores 100
     and a sheet of all bottom levels 0 (the weights are renormalised to sum 100, as
-    :meth:`scoring.combine.combiners.Combiner.totals` does). Without a rubric the total is
+    :meth:`scoring.combine.Combiner.totals` does). Without a rubric the total is
     ``sum_c w_c s_c`` (plain sum when ``weights`` is None too). Criteria with weight
     0 are ignored.
 

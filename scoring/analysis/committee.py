@@ -1,9 +1,9 @@
 """What the 選定委員会 sees: one plain model computed from a round.
 
-:func:`build_committee` combines the round's scores (:data:`scoring.combine.combiners.DEFAULT_METHOD`
+:func:`build_committee` combines the round's scores (:data:`scoring.combine.DEFAULT_METHOD`
 unless told otherwise), ranks the applications, breaks every total down by rubric group,
 measures how far the reviewers' totals spread, proposes the balanced selection
-(:func:`scoring.selection.solver.select_round`), resamples it for stability
+(:func:`scoring.selection.select_round`), resamples it for stability
 (:class:`scoring.selection.stability.StabilityAnalysis`, 1,000 seeded resamples), counts applicants
 and the selection by region × theme, reads the reliability headline, hashes the settings
 and compares them with the committee's recorded decision (:mod:`scoring.store.decision`).
@@ -17,7 +17,7 @@ The result, :class:`Committee`, holds tidy DataFrames with English column names
 Reading the numbers (for the committee)
 ---------------------------------------
 - 合計点 is on the 配点 scale 0–100 after calibrating each reviewer's leniency and use of
-  the scale (``affine``, see :mod:`scoring.combine.combiners`); 標準誤差 is its standard error.
+  the scale (``affine``, see :mod:`scoring.combine`); 標準誤差 is its standard error.
 - The spread (ばらつき) is computed on each reviewer's own weighted total of an application
   (raw scores, no calibration): a wide range means the reviewers read the application
   differently, not that the combined total is wrong.
@@ -40,15 +40,19 @@ import pandas as pd
 
 from ..agreement.disagreement import discussion_list
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
+<<<<<<< HEAD
 from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
 from ..core.clock import now_jst, to_jst
+=======
+from ..combine import DEFAULT_METHOD, METHODS, make_combiner
+>>>>>>> select
 from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
 from ..core.errors import NoScoresError
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, load_round, no_scores_message
-from ..selection.solver import (
+from ..selection import (
     SelectionInfeasible,
     SelectionResult,
     candidates_frame,
@@ -99,7 +103,7 @@ class Committee:
     applications : DataFrame
         ``ReviewRound.applications`` (index ``application`` as str).
     totals : DataFrame
-        :meth:`scoring.combine.combiners.Combiner.totals` of the round (index ``application``, one
+        :meth:`scoring.combine.Combiner.totals` of the round (index ``application``, one
         column per rubric group).
     ranked : DataFrame
         Index ``application``, in rank order; columns :data:`RANKED_COLUMNS`:
@@ -124,7 +128,7 @@ class Committee:
     selection : SelectionResult or None
         The proposal; None when the settings cannot be met (``selection_error`` says why).
     selection_error : str
-        Japanese message of :class:`scoring.selection.solver.SelectionInfeasible`, or "".
+        Japanese message of :class:`scoring.selection.SelectionInfeasible`, or "".
     stability : DataFrame
         :class:`scoring.selection.stability.StabilityAnalysis` ``table_`` (columns
         :data:`scoring.selection.stability.STABILITY_COLUMNS`); its summary in ``stability_summary``.
@@ -432,7 +436,7 @@ def build_committee(
     decision : Decision, optional
         With ``scores`` given: the decision to compare with (the store is not opened).
     method, method_options : str, dict
-        Combiner (:data:`scoring.combine.combiners.METHODS`); default the rubric's saved
+        Combiner (:data:`scoring.combine.METHODS`); default the rubric's saved
         ``combining:`` (method and options), else :data:`DEFAULT_METHOD`.
     weights : Series or mapping, optional
         配点 per criterion (the analyst's tuning); default the rubric's. The stability

@@ -4,7 +4,7 @@ One function, :func:`exclusion_reasons`, used by both the committee material
 (:func:`scoring.analysis.committee.build_committee`) and the analyst's tuning screen
 (:meth:`scoring.analysis.tuning.TuningModel.ranking`), so 03 and the committee material
 mark the same applications with the same status word and reason. The rules and texts are
-those of the selection (:func:`scoring.selection.solver.select`, its ``reasons`` table),
+those of the selection (:func:`scoring.selection.select`, its ``reasons`` table),
 checked against it in ``tests/analysis/test_status.py``:
 
 1. withdrawn (辞退, recorded with ``python -m scoring eligibility withdraw``) → 辞退のため対象外
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.normalize import parse_prefecture
-from ..selection.solver import EXCLUSION_REASONS
+from ..selection import EXCLUSION_REASONS
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound

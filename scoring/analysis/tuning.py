@@ -31,7 +31,7 @@ weight of 0 leaves a criterion out.
 Speed
 -----
 Each method is fitted once, the first time it is used, and cached: a change of weights
-only recomputes the weighted totals (:meth:`scoring.combine.combiners.Combiner.totals`), well under
+only recomputes the weighted totals (:meth:`scoring.combine.Combiner.totals`), well under
 50 ms for 47 applications and under 1 s for 1,741 (``benchmarks/bench_tuning.py``).
 The reliability table, the discussion list and the reviewer table are recomputed only
 when asked for, and cached per weights and method.
@@ -52,7 +52,7 @@ import pandas as pd
 
 from ..agreement.disagreement import GAP_LEVELS, discussion_list, reviewer_profile
 from ..agreement.reliability import reliability_table
-from ..combine.combiners import DEFAULT_METHOD, METHODS, Combiner, make_combiner
+from ..combine import DEFAULT_METHOD, METHODS, Combiner, make_combiner
 from ..config.round import set_round_rubric
 from ..config.rubric import Rubric
 from ..config.versions import check_note, write_rubric_version
@@ -123,10 +123,10 @@ class TuningModel:
         The round: prefecture names, reviewer names, the number to select (for the
         discussion list's selection line) and the round folder (in :meth:`settings`).
     method : str, optional
-        Combining method, one of :data:`scoring.combine.combiners.METHODS`; default
-        :data:`scoring.combine.combiners.DEFAULT_METHOD`.
+        Combining method, one of :data:`scoring.combine.METHODS`; default
+        :data:`scoring.combine.DEFAULT_METHOD`.
     method_options : mapping of method → mapping, optional
-        Options per method, passed to :func:`scoring.combine.combiners.make_combiner` (e.g.
+        Options per method, passed to :func:`scoring.combine.make_combiner` (e.g.
         ``{"trimmed": {"proportion": 0.2}}``); validated at once.
     include_drafts : bool, optional
         Whether the scores include drafts (下書き); only recorded in :meth:`settings`.
@@ -263,7 +263,7 @@ class TuningModel:
         Raises
         ------
         ValueError
-            Unknown method (the message lists :data:`scoring.combine.combiners.METHODS`).
+            Unknown method (the message lists :data:`scoring.combine.METHODS`).
         """
         make_combiner(method, **self.method_options.get(method, {}))
         self._method = method
@@ -362,7 +362,7 @@ class TuningModel:
         return self._combiners[m]
 
     def baseline(self) -> pd.DataFrame:
-        """Totals with the rubric's own weights and :data:`~scoring.combine.combiners.DEFAULT_METHOD`
+        """Totals with the rubric's own weights and :data:`~scoring.combine.DEFAULT_METHOD`
         (with its ``method_options``): the reference of the rank change."""
         if self._baseline is None:
             self._baseline = self.combiner(DEFAULT_METHOD).totals()
@@ -379,7 +379,7 @@ class TuningModel:
         Returns
         -------
         pandas.DataFrame
-            Index ``application``, best first (as :meth:`scoring.combine.combiners.Combiner.totals`).
+            Index ``application``, best first (as :meth:`scoring.combine.Combiner.totals`).
             Columns :data:`RANKING_COLUMNS`, with one column per rubric group (group id,
             float points: the group's share of ``total``) after ``se``:
 

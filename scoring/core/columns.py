@@ -135,7 +135,7 @@ def review_rank(total: pd.Series, excluded: pd.Series | None = None) -> pd.Serie
         Combined totals (0–100), index ``application``; NaN = no total.
     excluded : Series of bool, optional
         Same index (missing entries count as False): True for an application that is
-        対象外 (:data:`scoring.selection.solver.EXCLUSION_REASONS`).
+        対象外 (:data:`scoring.selection.EXCLUSION_REASONS`).
 
     Returns
     -------
@@ -231,8 +231,8 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "rank", "prefecture_name", "total", "se", "n_reviewers", "flags", "baseline_rank", "rank_change",
 )
 
-# combine.combiners ------------------------------------------------------------
-#: Fixed columns of :meth:`~scoring.combine.combiners.Combiner.totals`; one column per rubric group is inserted after
+# combine ------------------------------------------------------------
+#: Fixed columns of :meth:`~scoring.combine.Combiner.totals`; one column per rubric group is inserted after
 #: ``n_reviewers``.
 TOTAL_COLUMNS: tuple[str, ...] = ("total", "se", "n_reviewers", "flags", "rank")
 
@@ -303,10 +303,10 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "rubric_version", "source", "actor", "prev_hash", "hash",
 )
 
-# selection.solver --------------------------------------------------------
-#: Columns :func:`~scoring.selection.solver.select` needs in ``candidates`` (``prefecture_name`` is optional).
+# selection --------------------------------------------------------
+#: Columns :func:`~scoring.selection.select` needs in ``candidates`` (``prefecture_name`` is optional).
 CANDIDATE_COLUMNS: tuple[str, ...] = ("total", "block", "theme", "application_type", "late", "has_errors")
-#: Columns of :attr:`~scoring.selection.solver.SelectionResult.reasons`.
+#: Columns of :attr:`~scoring.selection.SelectionResult.reasons`.
 REASON_COLUMNS: tuple[str, ...] = (
     "prefecture_name", "status", "rank", "total", "gap", "constraint", "related", "reason",
 )

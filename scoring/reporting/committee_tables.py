@@ -21,7 +21,7 @@ from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.excel import to_wareki
 from ..core.schema import THEMES
 from ..core.settings import canonical_json
-from ..selection.solver import CONSTRAINTS
+from ..selection import CONSTRAINTS
 from ..store.checkpoints import REASON_JA
 from ..store.decision import decision_table
 

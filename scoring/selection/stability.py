@@ -12,17 +12,17 @@ One resample
    reviewer may count twice or not at all).
 2. **Weights** — every criterion named in ``weight_ranges`` gets a weight (配点) drawn
    uniformly in its range; the others keep the rubric's weight; weights are then
-   renormalised to 100 as in :meth:`scoring.combine.combiners.Combiner.totals`.
+   renormalised to 100 as in :meth:`scoring.combine.Combiner.totals`.
 3. **Method** — one combiner method is drawn (uniformly) from ``methods``.
 4. **Totals and selection** — the criterion values, the weighted totals (0–100) and the
-   full balanced selection (:class:`scoring.selection.solver.FastSelector`, exact and equal to
-   :func:`scoring.selection.solver.select`) are computed.
+   full balanced selection (:class:`scoring.selection.FastSelector`, exact and equal to
+   :func:`scoring.selection.select`) are computed.
 
 What is exact and what is held fixed (read this before quoting the numbers)
 ---------------------------------------------------------------------------
 - ``mean``, ``median``, ``trimmed``: the criterion values of a resample are exactly what the
   combine module returns for the resampled reviews (vectorised over all resamples; checked
-  against :func:`scoring.combine.combiners.make_combiner` in the tests).
+  against :func:`scoring.combine.make_combiner` in the tests).
 - ``zscore``, ``additive``, ``affine``: the reviewer calibration (leniency, and for
   zscore/affine the use of the scale) is **estimated once on all the scores** with the
   combine module and **held fixed**; each resample then combines the calibrated scores of
@@ -52,12 +52,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
+from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..config.round import Balance, SelectSpec
 from ..config.rubric import Rubric
 from ..core.columns import STABILITY_COLUMNS
 from ..round.loader import ReviewRound
-from .solver import FastSelector, candidates_frame
+from ._fast import FastSelector
+from ._select import candidates_frame
 
 __all__ = [
     "STABILITY_COLUMNS",
@@ -245,10 +246,10 @@ class StabilityAnalysis:
     weight_ranges : dict, optional
         Criterion id → (low, high) 配点 range; each resample draws uniformly within it.
         Criteria left out keep the rubric's weight. ``None``: weights fixed.
-    methods : sequence of str, default all of :data:`scoring.combine.combiners.METHODS`
+    methods : sequence of str, default all of :data:`scoring.combine.METHODS`
         Combiner methods to switch between (one drawn per resample).
     method_options : dict, optional
-        Method → options for :func:`scoring.combine.combiners.make_combiner` (e.g.
+        Method → options for :func:`scoring.combine.make_combiner` (e.g.
         ``{"trimmed": {"proportion": 0.2}}``). ``confidence`` weights are not supported.
     seed : int, default 0
         Seed of :func:`numpy.random.default_rng`; the same seed gives the same result.
@@ -259,7 +260,7 @@ class StabilityAnalysis:
         selected in more than 10 % but fewer than 90 % of the resamples.
     baseline_method : str, optional
         Method of the baseline (the proposal the committee sees): all the scores, the
-        rubric's weights. Default :data:`scoring.combine.combiners.DEFAULT_METHOD` (what
+        rubric's weights. Default :data:`scoring.combine.DEFAULT_METHOD` (what
         ``python -m scoring select`` uses); it need not be one of ``methods``.
 
     Attributes (after :meth:`fit`)
@@ -342,9 +343,9 @@ class StabilityAnalysis:
             The canonical long score table (``application, reviewer, criterion, score``).
         rubric : Rubric
         candidates : DataFrame
-            As for :func:`scoring.selection.solver.select` (its ``total`` column, if any, is ignored).
+            As for :func:`scoring.selection.select` (its ``total`` column, if any, is ignored).
         k, balance, locks, exclusions, overrides
-            As for :func:`scoring.selection.solver.select` (a range of k uses its target).
+            As for :func:`scoring.selection.select` (a range of k uses its target).
 
         Returns
         -------
@@ -362,26 +363,7 @@ class StabilityAnalysis:
         ids = selector.ids
         app_pos = {a: i for i, a in enumerate(data.apps)}
         cols = np.array([app_pos.get(i, -1) for i in ids])
-
-        # --- calibration once per method, checked against the combine module -------------
-        fitted: dict[str, Any] = {}
-        loc: dict[str, tuple[FloatArray, FloatArray]] = {}
-        A, J, C = data.u.shape
-        identity = np.broadcast_to(np.arange(J)[None, None, :], (1, A, J)).copy()
-        id_mask = identity < data.n[None, :, None]
-        for m in methods:
-            comb = make_combiner(m, **opts[m]).fit(scores, rubric)
-            fitted[m] = comb
-            ref = ((comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy(dtype=float)
-                    - data.mins) / data.widths)
-            if m in _MEAN_TYPE:
-                loc[m] = _calibrated(m, comb, data, opts[m])
-                mine = _weighted_location(*loc[m], identity, id_mask)[0]
-            else:
-                mine = _order_statistic_location(data.u, identity, id_mask, m, float(opts[m].get("proportion", 0.25)))[0]
-            both = np.isnan(ref) & np.isnan(mine)
-            if not np.all(both | (np.abs(ref - mine) <= 1e-9)):
-                raise RuntimeError(f"安定性分析の高速計算が combine の '{m}' と一致しません（オプションを確認してください）")
+        fitted, loc = _calibrate_methods(methods, opts, data, scores, rubric)
 
         # --- draws -------------------------------------------------------------------------
         rng = np.random.default_rng(self.seed)
@@ -391,60 +373,59 @@ class StabilityAnalysis:
         W = np.tile(base_w, (B, 1))
         for cid, (a, b) in ranges.items():
             W[:, data.crits.index(cid)] = rng.uniform(a, b, B)
+        A, J, _ = data.u.shape
         draws = (rng.random((B, A, J)) * data.n[None, :, None]).astype(np.intp)
-        mask = np.arange(J)[None, None, :] < data.n[None, :, None]
 
-        # --- criterion values (B × A × C on 0–1) and totals ---------------------------------
-        # in blocks of resamples, so that the B × A × C arrays stay small (same numbers)
-        totals_apps = np.empty((B, A))                                         # B × A
-        step = max(1, 2_000_000 // max(A * C, 1))
-        for b0 in range(0, B, step):
-            block = slice(b0, min(B, b0 + step))
-            values = np.full((block.stop - b0, A, C), np.nan)
-            for mi, m in enumerate(methods):
-                sel = np.flatnonzero(method_idx[block] == mi)
-                if not len(sel):
-                    continue
-                d = draws[block][sel]
-                if m in _MEAN_TYPE:
-                    values[sel] = _weighted_location(*loc[m], d, np.broadcast_to(mask, (len(sel), A, J)))
-                else:
-                    values[sel] = _order_statistic_location(data.u, d, np.broadcast_to(mask, (len(sel), A, J)),
-                                                            m, float(opts[m].get("proportion", 0.25)))
-            totals_apps[block] = _weighted_totals(values, W[block])
+        totals_apps = _resample_totals(methods, opts, loc, data, draws, method_idx, W)       # B × A
         totals = np.where(cols[None, :] >= 0, totals_apps[:, np.maximum(cols, 0)], np.nan)  # B × candidates
-
-        # --- selection and ranks per resample ---------------------------------------------
-        n_cand = len(ids)
-        selected = np.zeros((B, n_cand), dtype=bool)
-        infeasible = 0
-        sets: Counter[tuple[int, ...]] = Counter()
-        hint: list[int] | None = None
-        for b in range(B):
-            s = selector.select(totals[b], hint)   # the previous selection speeds up the search
-            if s is None:
-                infeasible += 1
-                continue
-            hint = s
-            selected[b, s] = True
-            sets[tuple(sorted(s))] += 1
-        avail = selector._avail[None, :] & np.isfinite(totals)
-        units = np.where(avail, np.round(np.nan_to_num(totals) * 10**4), -np.inf)
-        order = np.argsort(-units, axis=1, kind="stable")
-        ranks = np.empty((B, n_cand))
-        np.put_along_axis(ranks, order, np.arange(1, n_cand + 1, dtype=float)[None, :].repeat(B, 0), axis=1)
-        ranks = np.where(avail, ranks, np.nan)
+        selected, infeasible, sets = _select_each(selector, totals)
+        ranks = _ranks(selector._avail[None, :] & np.isfinite(totals), totals)
 
         # --- baseline: baseline method, rubric weights, all reviews -------------------------
         base_method = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
+        base_vec = self._baseline_totals(base_method, fitted, scores, rubric, ids)
+        base_sel = selector.select(base_vec)
+        self.table_ = self._table(cand, ids, base_vec, base_sel, selector._avail & np.isfinite(base_vec),
+                                  selected, ranks)
+        base_set = tuple(sorted(base_sel)) if base_sel is not None else None
+        overlap = (selected[:, base_sel].sum(axis=1) / kk).mean() if base_sel else float("nan")
+        self.summary_ = {
+            "n_boot": B,
+            "n_infeasible": infeasible,
+            "k": kk,
+            "baseline": [ids[i] for i in base_sel] if base_sel is not None else None,
+            "baseline_method": base_method,
+            "baseline_frequency": sets.get(base_set, 0) / B if base_set is not None else 0.0,
+            "mean_overlap": float(overlap),
+            "methods": {m: int((method_idx == i).sum()) for i, m in enumerate(methods)},
+            "interval": self.interval,
+            "border": self.border,
+            "seed": self.seed,
+        }
+        self.selections_ = pd.Series(
+            {",".join(ids[i] for i in s): c / B for s, c in sets.most_common()}, name="frequency", dtype=float)
+        self.selections_.index.name = "selection"
+        self.totals_ = pd.DataFrame(totals, columns=pd.Index(ids, name="application"))
+        self.totals_.index.name = "resample"
+        self.method_draws_ = np.array(methods, dtype=object)[method_idx]
+        return self
+
+    def _baseline_totals(self, base_method: str, fitted: dict[str, Any], scores: pd.DataFrame, rubric: Rubric,
+                         ids: list[str]) -> FloatArray:
+        """The baseline method's totals (rubric weights, all reviews) of the candidates ``ids``."""
         if base_method not in fitted:
             fitted[base_method] = make_combiner(
                 base_method, **dict((self.method_options or {}).get(base_method, {}))).fit(scores, rubric)
         base_tot = fitted[base_method].totals()["total"]
         base_tot.index = base_tot.index.astype(str)
-        base_vec = base_tot.reindex(ids).to_numpy(dtype=float)
-        base_sel = selector.select(base_vec)
-        base_avail = selector._avail & np.isfinite(base_vec)
+        return np.asarray(base_tot.reindex(ids).to_numpy(dtype=float), dtype=float)
+
+    def _table(self, cand: pd.DataFrame, ids: list[str], base_vec: FloatArray, base_sel: list[int] | None,
+               base_avail: npt.NDArray[np.bool_], selected: npt.NDArray[np.bool_],
+               ranks: FloatArray) -> pd.DataFrame:
+        """:attr:`table_`: the baseline's total, rank and selection with the resampled
+        frequency and rank interval of every candidate, in the baseline's rank order."""
+        n_cand = len(ids)
         base_units = np.where(base_avail, np.round(np.nan_to_num(base_vec) * 10**4), -np.inf)
         base_rank = np.full(n_cand, np.nan)
         base_rank[np.argsort(-base_units, kind="stable")] = np.arange(1, n_cand + 1)
@@ -471,36 +452,98 @@ class StabilityAnalysis:
             "border": (p > lo) & (p < hi),
         }, index=pd.Index(ids, name="application"))
         sort_key = np.where(np.isfinite(base_units), -base_units, np.inf)
-        table = table.iloc[np.lexsort((np.arange(n_cand), sort_key))]
-        self.table_ = table
+        return table.iloc[np.lexsort((np.arange(n_cand), sort_key))]
 
-        base_set = tuple(sorted(base_sel)) if base_sel is not None else None
-        overlap = (selected[:, base_sel].sum(axis=1) / kk).mean() if base_sel else float("nan")
-        self.summary_ = {
-            "n_boot": B,
-            "n_infeasible": infeasible,
-            "k": kk,
-            "baseline": [ids[i] for i in base_sel] if base_sel is not None else None,
-            "baseline_method": base_method,
-            "baseline_frequency": sets.get(base_set, 0) / B if base_set is not None else 0.0,
-            "mean_overlap": float(overlap),
-            "methods": {m: int((method_idx == i).sum()) for i, m in enumerate(methods)},
-            "interval": self.interval,
-            "border": self.border,
-            "seed": self.seed,
-        }
-        self.selections_ = pd.Series(
-            {",".join(ids[i] for i in s): c / B for s, c in sets.most_common()}, name="frequency", dtype=float)
-        self.selections_.index.name = "selection"
-        self.totals_ = pd.DataFrame(totals, columns=pd.Index(ids, name="application"))
-        self.totals_.index.name = "resample"
-        self.method_draws_ = np.array(methods, dtype=object)[method_idx]
-        return self
+
+def _calibrate_methods(methods: list[str], opts: Mapping[str, Mapping[str, Any]], data: _Reviews, scores: pd.DataFrame,
+                       rubric: Rubric) -> tuple[dict[str, Any], dict[str, tuple[FloatArray, FloatArray]]]:
+    """Fit every method once on all the scores; the fitted combiners, and for the mean-type
+    methods the calibrated scores and weights (:func:`_calibrated`). Each method's fast
+    computation on the identity draw is checked against the combine module."""
+    fitted: dict[str, Any] = {}
+    loc: dict[str, tuple[FloatArray, FloatArray]] = {}
+    A, J, C = data.u.shape
+    identity = np.broadcast_to(np.arange(J)[None, None, :], (1, A, J)).copy()
+    id_mask = identity < data.n[None, :, None]
+    for m in methods:
+        comb = make_combiner(m, **opts[m]).fit(scores, rubric)
+        fitted[m] = comb
+        ref = ((comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy(dtype=float)
+                - data.mins) / data.widths)
+        if m in _MEAN_TYPE:
+            loc[m] = _calibrated(m, comb, data, opts[m])
+            mine = _weighted_location(*loc[m], identity, id_mask)[0]
+        else:
+            proportion = float(opts[m].get("proportion", 0.25))
+            mine = _order_statistic_location(data.u, identity, id_mask, m, proportion)[0]
+        both = np.isnan(ref) & np.isnan(mine)
+        if not np.all(both | (np.abs(ref - mine) <= 1e-9)):
+            raise RuntimeError(f"安定性分析の高速計算が combine の '{m}' と一致しません（オプションを確認してください）")
+    return fitted, loc
+
+
+def _resample_totals(methods: list[str], opts: Mapping[str, Mapping[str, Any]],
+                     loc: Mapping[str, tuple[FloatArray, FloatArray]], data: _Reviews,
+                     draws: npt.NDArray[np.intp], method_idx: npt.NDArray[np.intp],
+                     W: FloatArray) -> FloatArray:
+    """Criterion values (B × A × C on 0–1) and totals (B × A) of every resample, in blocks
+    of resamples, so that the B × A × C arrays stay small (same numbers)."""
+    B = len(draws)
+    A, J, C = data.u.shape
+    mask = np.arange(J)[None, None, :] < data.n[None, :, None]
+    totals_apps = np.empty((B, A))                                         # B × A
+    step = max(1, 2_000_000 // max(A * C, 1))
+    for b0 in range(0, B, step):
+        block = slice(b0, min(B, b0 + step))
+        values = np.full((block.stop - b0, A, C), np.nan)
+        for mi, m in enumerate(methods):
+            sel = np.flatnonzero(method_idx[block] == mi)
+            if not len(sel):
+                continue
+            d = draws[block][sel]
+            if m in _MEAN_TYPE:
+                values[sel] = _weighted_location(*loc[m], d, np.broadcast_to(mask, (len(sel), A, J)))
+            else:
+                values[sel] = _order_statistic_location(data.u, d, np.broadcast_to(mask, (len(sel), A, J)),
+                                                        m, float(opts[m].get("proportion", 0.25)))
+        totals_apps[block] = _weighted_totals(values, W[block])
+    return totals_apps
+
+
+def _select_each(selector: FastSelector, totals: FloatArray
+                 ) -> tuple[npt.NDArray[np.bool_], int, Counter[tuple[int, ...]]]:
+    """The selection of every resample (B × candidates), the number of infeasible ones and
+    how often each selection occurs."""
+    B, n_cand = totals.shape
+    selected = np.zeros((B, n_cand), dtype=bool)
+    infeasible = 0
+    sets: Counter[tuple[int, ...]] = Counter()
+    hint: list[int] | None = None
+    for b in range(B):
+        s = selector.select(totals[b], hint)   # the previous selection speeds up the search
+        if s is None:
+            infeasible += 1
+            continue
+        hint = s
+        selected[b, s] = True
+        sets[tuple(sorted(s))] += 1
+    return selected, infeasible, sets
+
+
+def _ranks(avail: npt.NDArray[np.bool_], totals: FloatArray) -> FloatArray:
+    """Rank of every candidate in every resample (by the total at 4 decimals, ties in id
+    order); NaN where not available."""
+    B, n_cand = totals.shape
+    units = np.where(avail, np.round(np.nan_to_num(totals) * 10**4), -np.inf)
+    order = np.argsort(-units, axis=1, kind="stable")
+    ranks = np.empty((B, n_cand))
+    np.put_along_axis(ranks, order, np.arange(1, n_cand + 1, dtype=float)[None, :].repeat(B, 0), axis=1)
+    return np.where(avail, ranks, np.nan)
 
 
 def _weighted_totals(values: FloatArray, W: FloatArray) -> FloatArray:
     """Totals on 0–100 from 0–1 criterion values (B × A × C) and weights (B × C), like
-    :meth:`scoring.combine.combiners.Combiner.totals`: weights renormalised to 100; NaN when a
+    :meth:`scoring.combine.Combiner.totals`: weights renormalised to 100; NaN when a
     criterion with a positive weight has no value."""
     Wn = W * (100.0 / W.sum(axis=1, keepdims=True))
     used = Wn > 0

@@ -54,7 +54,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..analysis.tuning import TuningModel
-from ..combine.combiners import DEFAULT_METHOD, METHODS
+from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
 from ..core.columns import METHOD_LABELS
 from ..reporting.charts import reviewer_bias_png

@@ -253,7 +253,7 @@ def test_discussion_list_errors() -> None:
 
 
 def _simulated_round(seed: int) -> tuple[pd.DataFrame, Rubric, pd.DataFrame]:
-    from scoring.combine.combiners import make_combiner
+    from scoring.combine import make_combiner
     from scoring.config.rubric import load_rubric
     from scoring.demo.simulate import typical_round
 

@@ -281,7 +281,7 @@ def test_reviewer_totals_on_the_haiten_scale() -> None:
     part = df[df["criterion"] == "c1"]
     only_c1 = reviewer_totals(part, rubric, weights={"c1": 100, "c2": 0})
     assert only_c1["total"].tolist() == [100.0, 0.0, 50.0]
-    # with a rubric, weights are renormalised to 100 (as scoring.combine.combiners does): 3:1 = 75:25
+    # with a rubric, weights are renormalised to 100 (as scoring.combine does): 3:1 = 75:25
     pd.testing.assert_frame_equal(reviewer_totals(df, rubric, weights={"c1": 3, "c2": 1}), out)
 
 

@@ -39,7 +39,7 @@ from scoring.reporting.committee_tables import (
     selection_ja,
 )
 from scoring.round.loader import load_round
-from scoring.selection.solver import select_round
+from scoring.selection import select_round
 from scoring.store.scores import ScoreStore
 
 HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'

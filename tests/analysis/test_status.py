@@ -15,7 +15,7 @@ from scoring.analysis.status import exclusion_reasons
 from scoring.analysis.tuning import TuningModel
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import ReviewRound
-from scoring.selection.solver import select_round
+from scoring.selection import select_round
 from scoring.ui.tuning_view import TuningApp
 
 

@@ -1,7 +1,7 @@
 """Rubric tuning (scoring.analysis.tuning, scoring.core.settings) and its screen (scoring.ui.tuning_view), headless.
 
 The model is tested on small hand-made score tables (exact numbers worked out by hand) and
-on the demo round's simulated scores (against :func:`scoring.combine.combiners.combine`); the view
+on the demo round's simulated scores (against :func:`scoring.combine.combine`); the view
 by setting widget values, which fires the callbacks without a kernel (ipywidgets 8).
 """
 
@@ -25,7 +25,7 @@ from scoring import load_round
 from scoring.analysis.committee import build_committee
 from scoring.analysis.status import flag_with_reason
 from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remainder
-from scoring.combine.combiners import DEFAULT_METHOD, Combiner, combine
+from scoring.combine import DEFAULT_METHOD, Combiner, combine
 from scoring.config.rubric import Rubric, load_rubric, rubric_from_dict
 from scoring.core.columns import review_rank
 from scoring.core.paths import PROJECT_DIR

@@ -1,4 +1,4 @@
-"""Combiners (scoring.combine.combiners) on small hand-made score tables with known answers."""
+"""Combiners (scoring.combine) on small hand-made score tables with known answers."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from scoring.combine.combiners import (
+from scoring.combine import (
     DEFAULT_METHOD,
     METHODS,
     AdditiveCombiner,

@@ -26,7 +26,7 @@ from scoring.core.paths import DEMO_ROUND
 from scoring.intake.template import example_values, write_template
 from scoring.round.eligibility import record_eligibility
 from scoring.round.loader import load_round
-from scoring.selection.solver import EXCLUSION_REASONS, select_round
+from scoring.selection import EXCLUSION_REASONS, select_round
 from scoring.store.eligibility import ELIGIBILITY_KIND, eligibility_log, read_eligibility, read_eligibility_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))

@@ -10,18 +10,17 @@ import pandas as pd
 import pytest
 
 from scoring.config.round import Balance, SelectSpec
-from scoring.selection.solver import (
+from scoring.core.columns import REASON_COLUMNS
+from scoring.selection import (
     CONSTRAINTS,
-    REASON_COLUMNS,
     FastSelector,
     SelectionInfeasible,
-    _best,
-    _compile,
-    _pt,
     candidates_frame,
     select,
     select_round,
 )
+from scoring.selection._exact import _best
+from scoring.selection._problem import _compile, _pt
 
 
 def _brute_force(candidates: pd.DataFrame, k: int, balance: Balance, *, locks: Sequence[str] = (),
@@ -392,7 +391,7 @@ def test_cli_select_prints_the_selection_and_reasons(demo_round_copy, capsys: py
     assert "■ 応募ごとの結果と理由" in out and "期限後提出のため対象外" in out
     assert "次善案3" in out and "■ 選定数ごとの最良案" in out
     # the printed selection is the one select_round gives for the same totals
-    from scoring.combine.combiners import combine
+    from scoring.combine import combine
     from scoring.store.scores import ScoreStore
 
     rnd = scoring.load_round(demo_round_copy)
@@ -435,7 +434,7 @@ def few_signature_instance(rng: np.random.Generator, n: int) -> tuple[pd.DataFra
 
 
 def test_gaps_and_alternatives_equal_brute_force_when_the_kernel_leaves_candidates_out() -> None:
-    from scoring.selection.solver import _kernel
+    from scoring.selection._exact import _kernel
 
     rng = np.random.default_rng(8)
     outcomes, reduced = [], 0
@@ -451,7 +450,7 @@ def test_gaps_and_alternatives_equal_brute_force_when_the_kernel_leaves_candidat
 def test_gaps_at_200_applications_equal_one_milp_per_applicant() -> None:
     """Moderate size: every gap equals an independent MILP with the applicant forced in,
     and the fast selector agrees with the MILP selection (correctness, not time)."""
-    from scoring.selection.solver import _solve
+    from scoring.selection._exact import _solve
 
     rng = np.random.default_rng(200)
     n = 220

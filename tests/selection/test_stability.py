@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import scoring
-from scoring.combine.combiners import METHODS, make_combiner
+from scoring.combine import METHODS, make_combiner
 from scoring.config.round import Balance
-from scoring.selection.solver import select
+from scoring.selection import select
 from scoring.selection.stability import (
     STABILITY_COLUMNS,
     StabilityAnalysis,
@@ -219,9 +219,9 @@ def test_invalid_options_are_reported_in_japanese(rubric: scoring.config.Rubric)
 
 
 def test_stability_round_uses_the_round_settings_and_the_proposal(demo_round_copy) -> None:
-    from scoring.combine.combiners import DEFAULT_METHOD, combine
+    from scoring.combine import DEFAULT_METHOD, combine
     from scoring.demo.simulate import write_demo_scores
-    from scoring.selection.solver import select_round
+    from scoring.selection import select_round
     from scoring.store.scores import ScoreStore
 
     rnd = scoring.load_round(demo_round_copy)
