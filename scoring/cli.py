@@ -499,7 +499,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .reporting.overview import problem_table
-    from .review.sheets import blank_cells, import_sheets
+    from .review.sheet_import import blank_cells, import_sheets
     from .round.loader import load_round
     from .store.scores import ScoreStore
 
