@@ -26,17 +26,19 @@ Workbook layout
     whether a comment is required at that level.
 ``記入方法`` (read-only)
     Round, reviewer, rubric version, export time and instructions.
-``_manifest`` (very hidden, protected)
-    Key/value rows (:data:`MANIFEST_KEYS`): the sheet format and its version (``2``),
-    round name, a hash of the round folder's path, reviewer id, rubric id and version, the
-    application ids in row order, the criterion ids, the export time, ``key_id``
-    (:func:`scoring.core.signing.key_id` of the analyst's key) and ``signature``; then one
-    row ``state:<application>`` per application (:data:`STATE_PREFIX`): the reviewer's
+``_manifest`` (very hidden, protected; :mod:`~scoring.review.sheet_manifest`)
+    Key/value rows (:data:`~scoring.review.sheet_manifest.MANIFEST_KEYS`): the sheet
+    format and its version (``2``), round name, a hash of the round folder's path,
+    reviewer id, rubric id and version, the application ids in row order, the criterion
+    ids, the export time, ``key_id`` (:func:`scoring.core.signing.key_id` of the
+    analyst's key) and ``signature``; then one row ``state:<application>`` per
+    application (:data:`~scoring.review.sheet_manifest.STATE_PREFIX`): the reviewer's
     cells in the store at export, a JSON list in criterion order of ``null`` (nothing
     recorded) or ``[last event id, score or null, comment digest]`` (the digest is 12 hex
     characters of SHA-256 of the comment, ``""`` for none). ``signature`` is
     :func:`scoring.core.signing.sign` (HMAC-SHA256 with the analyst's key, kept outside
-    the database) over every other row (:func:`manifest_payload`): without the key, nobody
+    the database) over every other row
+    (:func:`~scoring.review.sheet_manifest.manifest_payload`): without the key, nobody
     can change the reviewer, the applications, the round or the exported state and still
     import the file. Export creates the key when there is none.
 
