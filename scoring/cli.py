@@ -500,7 +500,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
 
     from .core.clock import JST
     from .reporting.overview import problem_table
-    from .review.sheets import blank_cells, import_sheets
+    from .review.sheet_import import blank_cells, import_sheets
     from .round.loader import load_round
     from .store.scores import ScoreStore
 

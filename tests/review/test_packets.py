@@ -14,7 +14,8 @@ import yaml
 from scoring.cli import main
 from scoring.core.errors import ReviewError
 from scoring.review.packets import ANCHORS_FILE, APPLICATIONS_FOLDER, README_FILE, packet_name, write_packets
-from scoring.review.sheets import FIRST_ROW, SCORE_SHEET, import_sheets, reviewer_applications, sheet_columns
+from scoring.review.sheet_import import import_sheets
+from scoring.review.sheets import FIRST_ROW, SCORE_SHEET, reviewer_applications, sheet_columns
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 

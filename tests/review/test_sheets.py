@@ -29,21 +29,19 @@ from scoring.core.errors import SheetError, StoreError
 from scoring.core.paths import DEMO_ROUND, PROJECT_DIR
 from scoring.core.schema import PROBLEM_COLUMNS
 from scoring.core.signing import key_id, load_key, verify
+from scoring.review.sheet_checks import validate_sheet
+from scoring.review.sheet_import import import_sheets
+from scoring.review.sheet_manifest import MANIFEST_SHEET, manifest_payload, read_manifest
 from scoring.review.sheets import (
     ANCHOR_SHEET,
     FIRST_ROW,
     GUIDE_SHEET,
     HEADER_ROW,
-    MANIFEST_SHEET,
     SCORE_SHEET,
     export_all,
     export_sheet,
-    import_sheets,
-    manifest_payload,
-    read_manifest,
     reviewer_applications,
     sheet_columns,
-    validate_sheet,
 )
 from scoring.round.loader import ReviewRound, load_round
 from scoring.store.scores import ScoreStore

@@ -8,14 +8,8 @@ import openpyxl
 import pytest
 
 from scoring.cli import main
-from scoring.review.sheets import (
-    FIRST_ROW,
-    SCORE_SHEET,
-    blank_cells,
-    export_sheet,
-    import_sheets,
-    sheet_columns,
-)
+from scoring.review.sheet_import import blank_cells, import_sheets
+from scoring.review.sheets import FIRST_ROW, SCORE_SHEET, export_sheet, sheet_columns
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 

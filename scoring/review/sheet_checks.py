@@ -1,0 +1,662 @@
+"""The checks of a returned Excel 採点表: a list of small checks, each returning problems.
+
+:func:`validate_sheet` reads the workbook back (:func:`_read`: a regular file, no zip bomb,
+an Excel workbook with our manifest) and runs :data:`_STAGES` in order. Each check takes one
+:class:`_SheetContext` (the workbook, its manifest, the round's facts) and returns its
+:class:`Problem` rows, each naming sheet, cell and field, with a Japanese message and what to
+do; a stage marked ``fatal`` ends the validation when one of its checks found an error. The
+rules are listed in :mod:`scoring.review.sheets` (Validation on import).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..config.rubric import Criterion, format_level
+from ..core.safefiles import BOMB_ACTION, UnsafeFileError, inspect_xlsx, open_regular
+from ..core.schema import PROBLEM_COLUMNS
+from ..core.signing import key_id, load_key, verify
+from .sheet_manifest import (
+    _SEP,
+    MANIFEST_SHEET,
+    SHEET_FORMAT,
+    SHEET_FORMAT_VERSION,
+    STATE_PREFIX,
+    _cell_score,
+    _comment_digest,
+    _manifest_rows,
+    _norm_comment,
+    _parse_state,
+    _round_path_hash,
+    _s,
+    _same_score,
+    manifest_payload,
+)
+from .sheets import FIRST_ROW, HEADER_ROW, SCORE_SHEET, SheetColumn, _levels_text, reviewer_applications, sheet_columns
+
+if TYPE_CHECKING:
+    from ..config.round import Reviewer
+    from ..round.loader import ReviewRound
+
+__all__ = ["Problem", "validate_sheet"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a file: a row of the report (:data:`~scoring.core.schema.PROBLEM_COLUMNS`) but its file."""
+
+    severity: str
+    message: str
+    action: str
+    sheet: str = ""
+    cell: str = ""
+    field: str = ""
+
+
+def _error(message: str, action: str, *, sheet: str = "", cell: str = "", field: str = "") -> Problem:
+    return Problem("error", message, action, sheet, cell, field)
+
+
+def _warning(message: str, action: str, *, sheet: str = "", cell: str = "", field: str = "") -> Problem:
+    return Problem("warning", message, action, sheet, cell, field)
+
+
+class _Report:
+    """Collects problem rows for one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.rows: list[dict[str, str]] = []
+
+    def add(self, severity: str, message: str, action: str, *, sheet: str = "", cell: str = "", field: str = "") -> None:
+        self.rows.append({"file": self.file, "sheet": sheet, "cell": cell, "field": field,
+                          "severity": severity, "message": message, "action": action})
+
+    def error(self, message: str, action: str, **kw: str) -> None:
+        self.add("error", message, action, **kw)
+
+    def warning(self, message: str, action: str, **kw: str) -> None:
+        self.add("warning", message, action, **kw)
+
+    def extend(self, problems: list[Problem]) -> None:
+        for p in problems:
+            self.add(p.severity, p.message, p.action, sheet=p.sheet, cell=p.cell, field=p.field)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(r["severity"] == "error" for r in self.rows)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(PROBLEM_COLUMNS))
+
+
+_REEXPORT = "事務局に新しい採点表を書き出してもらい、点数を写して返送してください。"
+_NUMBER_RE = re.compile(r"^[+]?\d+(\.\d+)?$")
+#: Where to look when a file cannot be read at all.
+_CHECK_FILE = "ファイル名と場所を確認してください。"
+_NO_NEW_ROWS = "行を追加せず、書き出された行に入力してください。"
+
+
+def _text(value: object) -> str:
+    """A cell value as stripped, NFKC-normalised text ('' for empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _app_id(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer()):
+        return f"{int(value):02d}"
+    text = _text(value)
+    return text.zfill(2) if text.isdigit() and len(text) == 1 else text
+
+
+def _parse_score(value: object, data_type: str | None) -> tuple[float | None, str | None]:
+    """(number, None), (None, None) for a blank cell, or (None, reason) for a bad one."""
+    if value is None:
+        return None, None
+    if data_type == "f" or (isinstance(value, str) and value.lstrip().startswith("=")):
+        return None, "数式が入っています"
+    if isinstance(value, bool):
+        return None, f"「{value}」は点数ではありません（TRUE/FALSE）"
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return None, "日付・時刻になっています"
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        return (x, None) if math.isfinite(x) else (None, "数値ではありません")
+    raw = str(value)
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    if text == "":
+        return None, None
+    text = text.removesuffix("点")
+    if not _NUMBER_RE.match(text):
+        return None, f"「{raw.strip()}」は数値ではありません"
+    return float(text), None
+
+
+def _header_text(value: object) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", _s(value)))
+
+
+@dataclass
+class _Checked:
+    """What :func:`_validate` learnt about a file besides its problems."""
+
+    reviewer: str = ""
+    #: Score cell of each (application, criterion) of the sheet.
+    coords: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (score, comment digest) of each cell at export; None where the store had nothing.
+    exported: dict[tuple[str, str], tuple[float | None, str] | None] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# Reading the workbook back
+# ---------------------------------------------------------------------------
+
+
+def _read(p: Path) -> Workbook | Problem:
+    """The workbook, opened safely (:mod:`scoring.core.safefiles`), or why it cannot be read."""
+    if not p.is_file():
+        return _error("ファイルが見つかりません。", _CHECK_FILE)
+    # The hostile-file check (scoring.core.safefiles): never a FIFO or device, and the zip
+    # directory is checked for bombs before openpyxl decompresses anything.
+    try:
+        fh = open_regular(p)
+    except UnsafeFileError as e:
+        return _error(str(e), _CHECK_FILE)
+    with fh:
+        hostile = inspect_xlsx(fh)
+        if hostile is not None:
+            return _error(hostile, BOMB_ACTION)
+        try:
+            return load_workbook(fh, data_only=False)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as e:
+            return _error(f"Excel ファイル（.xlsx）として読めません（{type(e).__name__}）。",
+                          "書き出された採点表を Excel で開き、.xlsx 形式で保存し直してください。")
+
+
+@dataclass(frozen=True)
+class _SheetCell:
+    """One criterion of one application row as the sheet holds it (a valid score or none)."""
+
+    crit: Criterion
+    coord: str
+    score: float | None
+    comment: str
+    comment_coord: str
+    #: (score, comment digest) at export; None where the store had nothing.
+    exported: tuple[float | None, str] | None
+
+
+@dataclass
+class _SheetContext:
+    """What every check reads: the workbook read back, its manifest and the round's facts.
+
+    The checks of the cells also leave the changed cells (:attr:`rows`) and what was learnt
+    (:attr:`checked`) here.
+    """
+
+    rnd: ReviewRound
+    wb: Workbook
+    manifest: dict[str, str]
+    #: Row of each manifest key.
+    rows_of_key: dict[str, int]
+    #: Manifest keys found more than once.
+    twice: list[str]
+    #: The reviewer the sheet must belong to (None: any).
+    reviewer: str | None
+    key: bytes
+    rows: list[dict[str, object]] = field(default_factory=list)
+    checked: _Checked = field(default_factory=_Checked)
+
+    def mcell(self, key: str) -> str:
+        """The manifest cell of ``key`` (``""`` when absent)."""
+        return f"B{self.rows_of_key[key]}" if key in self.rows_of_key else ""
+
+    def label(self, app: str) -> str:
+        return f"{app} {self.names.get(app, '')}".strip()
+
+    @cached_property
+    def names(self) -> pd.Series:
+        apps = self.rnd.applications
+        return apps["prefecture_name"] if "prefecture_name" in apps else pd.Series(dtype=str)
+
+    @cached_property
+    def sheet_reviewer(self) -> str:
+        return self.manifest.get("reviewer", "")
+
+    @cached_property
+    def known(self) -> set[str]:
+        return {r.id for r in self.rnd.reviewers}
+
+    @cached_property
+    def who(self) -> Reviewer | None:
+        return self.rnd.reviewer(self.sheet_reviewer) if self.sheet_reviewer in self.known else None
+
+    @cached_property
+    def assigned(self) -> set[str]:
+        return set(reviewer_applications(self.rnd, self.sheet_reviewer)) if self.who is not None else set()
+
+    @cached_property
+    def criteria(self) -> list[str]:
+        return [c.id for c in self.rnd.rubric.criteria]
+
+    @cached_property
+    def apps(self) -> list[str]:
+        """The applications of the manifest, in row order."""
+        return [a for a in self.manifest.get("applications", "").split(_SEP) if a]
+
+    @cached_property
+    def cols(self) -> list[SheetColumn]:
+        return sheet_columns(self.rnd.rubric)
+
+    @property
+    def ws(self) -> Worksheet:
+        return self.wb[SCORE_SHEET]
+
+    @cached_property
+    def filled(self) -> list[tuple[int, str]]:
+        """(row, application id) of each row with any value (``""``: no application id)."""
+        out = []
+        for r in range(FIRST_ROW, self.ws.max_row + 1):
+            values = [self.ws.cell(row=r, column=j).value for j in range(1, len(self.cols) + 1)]
+            if not all(_text(v) == "" for v in values):
+                out.append((r, _app_id(values[0])))
+        return out
+
+    @cached_property
+    def found(self) -> list[tuple[int, str]]:
+        """(row, application id) of each row with an application id."""
+        return [(r, app) for r, app in self.filled if app != ""]
+
+    @cached_property
+    def seen(self) -> dict[str, int]:
+        """Row of each exported application (its first row)."""
+        seen: dict[str, int] = {}
+        for r, app in self.found:
+            if app in self.apps and app not in seen:
+                seen[app] = r
+        return seen
+
+    @cached_property
+    def states(self) -> dict[str, list[tuple[float | None, str] | None]]:
+        """The exported state of each application whose ``state:`` row is well formed."""
+        states = {}
+        for app in self.apps:
+            state = _parse_state(self.manifest.get(STATE_PREFIX + app, ""), len(self.criteria))
+            if state is not None:
+                states[app] = state
+        return states
+
+
+#: A check: the problems it finds in a file.
+_Check = Callable[[_SheetContext], list[Problem]]
+
+
+# ---------------------------------------------------------------------------
+# The manifest: format, signature, round, reviewer, rubric
+# ---------------------------------------------------------------------------
+
+
+def _check_format_version(ctx: _SheetContext) -> list[Problem]:
+    version = ctx.manifest.get("format_version")
+    if version == SHEET_FORMAT_VERSION:
+        return []
+    return [_error(f"採点表の形式の版 {version!r} には対応していません（対応: {SHEET_FORMAT_VERSION}）。",
+                   _REEXPORT, sheet=MANIFEST_SHEET, cell=ctx.mcell("format_version"), field="形式の版")]
+
+
+def _check_signature(ctx: _SheetContext) -> list[Problem]:
+    """The manifest's signature, checked with the analyst's key."""
+    manifest, key = ctx.manifest, ctx.key
+    where = {"sheet": MANIFEST_SHEET, "cell": ctx.mcell("signature"), "field": "署名"}
+    signature = manifest.get("signature", "")
+    if not signature:
+        return [_error("採点表の管理情報に署名がありません（書き換えられたか、古い形式です）。", _REEXPORT, **where)]
+    if ctx.twice:
+        return [_error(f"採点表の管理情報に同じ項目が二度あります（{'、'.join(sorted(set(ctx.twice)))}）。書き換えられています。",
+                       _REEXPORT, **where)]
+    if verify(manifest_payload(manifest), signature, key):
+        return []
+    if manifest.get("key_id", "") != key_id(key):
+        return [_error(f"この採点表は別の鍵で署名されています（採点表の鍵: {manifest.get('key_id', '')}、"
+                       f"この環境の鍵: {key_id(key)}）。",
+                       "書き出した事務局の環境（署名の鍵）で取り込むか、" + _REEXPORT, **where)]
+    return [_error("採点表の管理情報の署名が一致しません（審査員・応募・ラウンドなどの管理情報が書き換えられています）。",
+                   _REEXPORT, **where)]
+
+
+def _check_round(ctx: _SheetContext) -> list[Problem]:
+    manifest, rnd = ctx.manifest, ctx.rnd
+    if manifest.get("round_name") != rnd.config.name:
+        return [_error(f"別の審査ラウンドの採点表です（採点表: 「{manifest.get('round_name')}」、取り込み先: 「{rnd.config.name}」）。",
+                       "取り込み先の審査ラウンド（--round）を確認してください。",
+                       sheet=MANIFEST_SHEET, cell=ctx.mcell("round_name"), field="審査ラウンド")]
+    if manifest.get("round_path_hash") != _round_path_hash(rnd):
+        return [_warning("この採点表は、同じ名前の別の場所にある審査ラウンドから書き出されました。",
+                         "審査ラウンドのフォルダを移動・複製した場合はこのままで構いません。そうでなければ取り込み先を確認してください。",
+                         sheet=MANIFEST_SHEET, cell=ctx.mcell("round_path_hash"), field="審査ラウンド")]
+    return []
+
+
+def _check_reviewer_known(ctx: _SheetContext) -> list[Problem]:
+    if ctx.sheet_reviewer in ctx.known:
+        return []
+    return [_error(f"審査員ID '{ctx.sheet_reviewer}' はこの審査ラウンドの reviewers.yaml にありません。",
+                   "正しい審査員の採点表か確認してください。", sheet=MANIFEST_SHEET, cell=ctx.mcell("reviewer"),
+                   field="審査員")]
+
+
+def _check_reviewer_expected(ctx: _SheetContext) -> list[Problem]:
+    if ctx.reviewer is None or ctx.sheet_reviewer == ctx.reviewer:
+        return []
+    return [_error(f"別の審査員の採点表です（採点表: {ctx.sheet_reviewer}、取り込み先: {ctx.reviewer}）。",
+                   "本人の採点表か、指定した審査員ID（--reviewer）を確認してください。",
+                   sheet=MANIFEST_SHEET, cell=ctx.mcell("reviewer"), field="審査員")]
+
+
+def _check_rubric_version(ctx: _SheetContext) -> list[Problem]:
+    version = ctx.manifest.get("rubric_version")
+    if version == ctx.rnd.rubric.version:
+        return []
+    return [_error(f"書き出し後に評価基準が変更されています（採点表の版: {version}、現在の版: {ctx.rnd.rubric.version}）。",
+                   _REEXPORT, sheet=MANIFEST_SHEET, cell=ctx.mcell("rubric_version"), field="評価基準の版")]
+
+
+def _check_criteria(ctx: _SheetContext) -> list[Problem]:
+    """The criteria of the manifest (not reported when the rubric version differs already)."""
+    if (ctx.manifest.get("criteria", "").split(_SEP) == ctx.criteria
+            or ctx.manifest.get("rubric_version") != ctx.rnd.rubric.version):
+        return []
+    return [_error("評価項目の一覧が現在の評価基準と一致しません。", _REEXPORT,
+                   sheet=MANIFEST_SHEET, cell=ctx.mcell("criteria"), field="評価項目")]
+
+
+def _check_score_sheet(ctx: _SheetContext) -> list[Problem]:
+    if SCORE_SHEET in ctx.wb.sheetnames:
+        return []
+    return [_error(f"「{SCORE_SHEET}」シートがありません（シート名が変更または削除されています）。", _REEXPORT,
+                   sheet=SCORE_SHEET)]
+
+
+# ---------------------------------------------------------------------------
+# The 採点 sheet: header and rows
+# ---------------------------------------------------------------------------
+
+
+def _check_header(ctx: _SheetContext) -> list[Problem]:
+    """The first header cell that differs from the export (columns inserted, deleted or moved)."""
+    for j, col in enumerate(ctx.cols, start=1):
+        cell = ctx.ws.cell(row=HEADER_ROW, column=j)
+        if _header_text(cell.value) != _header_text(col.header):
+            return [_error(f"見出しが書き出し時と違います（「{_s(cell.value)}」、正しくは「{col.header}」）。列が追加・削除・移動された可能性があります。",
+                           "列を元に戻すか、" + _REEXPORT, sheet=SCORE_SHEET, cell=cell.coordinate,
+                           field=col.header.replace("\n", " "))]
+    return []
+
+
+def _row_error(message: str, action: str, r: int) -> Problem:
+    return _error(message, action, sheet=SCORE_SHEET, cell=f"A{r}", field="応募ID")
+
+
+def _check_rows_without_id(ctx: _SheetContext) -> list[Problem]:
+    return [_row_error("応募IDのない行に入力があります。", _NO_NEW_ROWS, r) for r, app in ctx.filled if app == ""]
+
+
+def _check_unknown_rows(ctx: _SheetContext) -> list[Problem]:
+    """Rows of applications the sheet was not exported with, and rows duplicated."""
+    out = []
+    for r, app in ctx.found:
+        if app not in ctx.apps:
+            out.append(_row_error(f"応募ID '{app}' はこの採点表に書き出されていません。", _NO_NEW_ROWS, r))
+        elif ctx.seen[app] != r:
+            out.append(_row_error(f"応募 {ctx.label(app)} の行が重複しています（{ctx.seen[app]}行目と{r}行目）。",
+                                  "重複した行を削除し、元の1行に入力してください。", r))
+    return out
+
+
+def _check_missing_rows(ctx: _SheetContext) -> list[Problem]:
+    return [_row_error(f"応募 {ctx.label(app)} の行がありません（行が削除された可能性があります）。",
+                       "行を元に戻すか、" + _REEXPORT, FIRST_ROW + i)
+            for i, app in enumerate(ctx.apps) if app not in ctx.seen]
+
+
+def _check_row_order(ctx: _SheetContext) -> list[Problem]:
+    """Rows reordered (only when no row is there twice)."""
+    present = [(r, a) for r, a in ctx.found if a in ctx.apps]
+    expected_order = [a for a in ctx.apps if a in ctx.seen]
+    if len(present) != len({a for _, a in present}) or [a for _, a in present] == expected_order:
+        return []
+    return [_row_error(f"行の順序が書き出し時と違います（この行は応募 {ctx.label(app)}、書き出し時は応募 {ctx.label(want)}）。",
+                       "並べ替えを元に戻してください（書き出し時の順: " + "、".join(ctx.apps) + "）。", r)
+            for (r, app), want in zip(present, expected_order) if app != want]
+
+
+def _check_applications(ctx: _SheetContext) -> list[Problem]:
+    """Each row against the round at import: still in the round, no conflict, still assigned."""
+    out = []
+    who = ctx.who
+    for app, r in ctx.seen.items():
+        if app not in ctx.rnd.applications.index:
+            out.append(_row_error(f"応募 {app} はこの審査ラウンドにありません（取り下げ等）。", "事務局に確認してください。", r))
+        elif who is not None and app in who.conflicts:
+            out.append(_row_error(f"審査員 {who.id} は応募 {ctx.label(app)} と利害関係があります。この応募は採点できません。",
+                                  "この行の点数とコメントを消して返送してください。", r))
+        elif who is not None and app not in ctx.assigned:
+            out.append(_row_error(f"応募 {ctx.label(app)} は現在、審査員 {who.id} の担当ではありません（担当の割当が書き出し後に変わりました）。",
+                                  "担当の割当（assignments.csv または reviewers.yaml）を確認し、" + _REEXPORT, r))
+    return out
+
+
+def _check_states(ctx: _SheetContext) -> list[Problem]:
+    return [_error(f"採点表の管理情報に応募 {ctx.label(app)} の書き出し時の状態がありません。", _REEXPORT,
+                   sheet=MANIFEST_SHEET, cell=ctx.mcell(STATE_PREFIX + app), field="管理情報")
+            for app in ctx.apps if app not in ctx.states]
+
+
+# ---------------------------------------------------------------------------
+# The cells: scores, comments, and what changed since the export
+# ---------------------------------------------------------------------------
+
+
+def _score_problem(ctx: _SheetContext, app: str, crit: Criterion, cell: Cell) -> tuple[float | None, Problem | None]:
+    """The score of ``cell`` (one of the criterion's levels, or None for blank), or why it is not one."""
+    score, reason = _parse_score(cell.value, cell.data_type)
+    allowed = f"{'、'.join(format_level(v) for v in crit.levels)} のいずれかを入力してください。"
+    if reason is not None:
+        return None, _error(f"応募 {ctx.label(app)}: {reason}。点数は {_levels_text(crit)} です。", allowed,
+                            sheet=SCORE_SHEET, cell=cell.coordinate, field=crit.label_ja)
+    if score is None:
+        return None, None
+    if not crit.is_allowed(score):
+        s = crit.effective_scale
+        what = ("範囲外です" if not float(s.min) - 1e-9 <= score <= float(s.max) + 1e-9
+                else f"刻み（{format_level(s.step)}）に合いません")
+        return None, _error(f"応募 {ctx.label(app)}: 点数 {format_level(score)} は{what}（{_levels_text(crit)}）。", allowed,
+                            sheet=SCORE_SHEET, cell=cell.coordinate, field=crit.label_ja)
+    return float(next(lv for lv in crit.levels if abs(float(lv) - score) <= 1e-9 * max(1.0, abs(float(lv))))), None
+
+
+def _read_row(ctx: _SheetContext, app: str, r: int) -> tuple[list[_SheetCell], list[Problem]]:
+    """The valid cells of one application row, and the problems of the others."""
+    state = ctx.states.get(app, [None] * len(ctx.criteria))
+    cells: list[_SheetCell] = []
+    problems: list[Problem] = []
+    crit_cols = [(j, col) for j, col in enumerate(ctx.cols, start=1) if col.kind == "score"]
+    for k, (j, col) in enumerate(crit_cols):
+        crit = ctx.rnd.rubric.criterion(col.criterion or "")
+        score_cell = ctx.ws.cell(row=r, column=j)
+        comment_cell = ctx.ws.cell(row=r, column=j + 1)
+        if comment_cell.data_type == "f":
+            problems.append(_error(f"応募 {ctx.label(app)}: コメント欄に数式が入っています。", "文章で入力してください。",
+                                   sheet=SCORE_SHEET, cell=comment_cell.coordinate, field=f"{crit.label_ja} コメント"))
+        score, problem = _score_problem(ctx, app, crit, score_cell)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        cells.append(_SheetCell(crit, score_cell.coordinate, score, _norm_comment(comment_cell.value),
+                                comment_cell.coordinate, state[k]))
+    return cells, problems
+
+
+def _comment_missing(ctx: _SheetContext, app: str, cell: _SheetCell, score: float) -> Problem:
+    crit = cell.crit
+    return _error(f"応募 {ctx.label(app)}: 「{crit.label_ja}」を {format_level(score)} 点にしたときはコメント（理由）が必要です。",
+                  "コメント欄に理由を書いてください。", sheet=SCORE_SHEET, cell=cell.comment_coord,
+                  field=f"{crit.label_ja} コメント")
+
+
+def _blank(ctx: _SheetContext, app: str, cell: _SheetCell) -> Problem:
+    return _warning(f"未入力: 応募 {ctx.label(app)} の「{cell.crit.label_ja}」（取り込みません）。",
+                    "採点する場合は点数を入力してください。", sheet=SCORE_SHEET, cell=cell.coord, field=cell.crit.label_ja)
+
+
+def _change(ctx: _SheetContext, app: str, cell: _SheetCell) -> tuple[dict[str, object] | None, list[Problem]]:
+    """The row to import for one cell (None: nothing), and its problems."""
+    score, comment, crit = cell.score, cell.comment, cell.crit
+    before_score, before_digest = cell.exported if cell.exported is not None else (None, "")
+    if _same_score(score, before_score) and _comment_digest(comment) == before_digest:
+        # unchanged since the export: never written again
+        if score is not None and crit.comment_required(score) and not comment:
+            return None, [_comment_missing(ctx, app, cell, score)]
+        return None, [_blank(ctx, app, cell)] if score is None and not comment else []
+    row: dict[str, object] = {"reviewer": ctx.sheet_reviewer, "application": app, "criterion": crit.id,
+                              "score": None, "comment": comment}
+    if score is None:
+        if before_score is None:
+            return None, [_warning(f"応募 {ctx.label(app)}: コメントだけで点数がありません（取り込みません）。",
+                                   "点数を入力してください。", sheet=SCORE_SHEET, cell=cell.coord, field=crit.label_ja)
+                          if comment else _blank(ctx, app, cell)]
+        return row, [_warning(f"応募 {ctx.label(app)} の「{crit.label_ja}」の点数が消されています（書き出し時: "
+                              f"{format_level(before_score)} 点）。取り込むと採点データベースの点数も消え、未採点に戻ります。",
+                              "消すつもりでなければ点数を入力し直して返送してください。",
+                              sheet=SCORE_SHEET, cell=cell.coord, field=crit.label_ja)]
+    if crit.comment_required(score) and not comment:
+        return None, [_comment_missing(ctx, app, cell, score)]
+    return {**row, "score": _cell_score(score)}, []
+
+
+def _check_cells(ctx: _SheetContext) -> list[Problem]:
+    """Each application row's cells; the changed ones are left in ``ctx.rows``."""
+    out: list[Problem] = []
+    ctx.checked.reviewer = ctx.sheet_reviewer
+    last_letter = get_column_letter(len(ctx.cols))
+    for app, r in ctx.seen.items():
+        cells, problems = _read_row(ctx, app, r)
+        out += problems
+        exported_scores = any(e is not None and e[0] is not None for e in ctx.states.get(app, []))
+        if not exported_scores and all(c.score is None and not c.comment for c in cells):
+            out.append(_warning(f"未入力: 応募 {ctx.label(app)} はまだ採点されていません（取り込みません）。",
+                                "採点する場合は点数を入力して返送してください。",
+                                sheet=SCORE_SHEET, cell=f"E{r}:{last_letter}{r}", field="点数"))
+            continue
+        for cell in cells:
+            ctx.checked.coords[(app, cell.crit.id)] = cell.coord
+            ctx.checked.exported[(app, cell.crit.id)] = cell.exported
+            row, problems = _change(ctx, app, cell)
+            out += problems
+            if row is not None:
+                ctx.rows.append(row)
+    return out
+
+
+class _Stage(NamedTuple):
+    """Checks run one after the other; a ``fatal`` stage with an error ends the validation."""
+
+    checks: tuple[_Check, ...]
+    fatal: bool
+
+
+#: The checks of a returned sheet, in report order.
+_STAGES: tuple[_Stage, ...] = (
+    _Stage((_check_format_version,), fatal=True),
+    _Stage((_check_signature,), fatal=True),
+    _Stage((_check_round, _check_reviewer_known, _check_reviewer_expected), fatal=False),
+    _Stage((_check_rubric_version, _check_criteria, _check_score_sheet), fatal=True),
+    _Stage((_check_header,), fatal=True),
+    _Stage((_check_rows_without_id, _check_unknown_rows, _check_missing_rows, _check_row_order,
+            _check_applications, _check_states, _check_cells), fatal=False),
+)
+
+
+def validate_sheet(rnd: ReviewRound, path: str | Path, *, reviewer: str | None = None, key: bytes | None = None
+                   ) -> tuple[list[dict[str, object]], pd.DataFrame]:
+    """Validate a whole returned 採点表 without writing anything.
+
+    Parameters
+    ----------
+    rnd : ReviewRound
+        The round the sheet is imported into.
+    path : str or Path
+        The workbook.
+    reviewer : str, optional
+        The reviewer the sheet must belong to (an error if the manifest names another).
+    key : bytes, optional
+        The analyst's signing key (default :func:`scoring.core.signing.load_key`).
+
+    Returns
+    -------
+    rows : list of dict
+        The cells the sheet changed since its export (compared with the manifest's
+        ``state:`` rows), with keys ``reviewer``, ``application``, ``criterion``, ``score``
+        (int when integral, else float; ``None`` for a score the reviewer cleared) and
+        ``comment`` (``""`` when none), in sheet order. Empty whenever ``problems`` holds
+        an error: a file with any error imports nothing.
+    problems : DataFrame
+        Columns :data:`scoring.core.schema.PROBLEM_COLUMNS`; ``file`` is ``str(path)``, ``cell``
+        an Excel reference such as ``F7``. Errors refuse the file; warnings (未入力, a
+        comment without a score, a cleared score, a moved round folder) do not.
+
+    Raises
+    ------
+    SigningError
+        No signing key (nothing can be checked without it).
+    """
+    rows, rep, _ = _validate(rnd, path, reviewer, load_key() if key is None else key)
+    return rows, rep.frame()
+
+
+def _validate(rnd: ReviewRound, path: str | Path, reviewer: str | None, key: bytes
+              ) -> tuple[list[dict[str, object]], _Report, _Checked]:
+    """:func:`validate_sheet`, also returning the cells and their exported state."""
+    rep = _Report(str(path))
+    wb = _read(Path(path))
+    if isinstance(wb, Problem):
+        rep.extend([wb])
+        return [], rep, _Checked()
+    found_manifest = _manifest_rows(wb)
+    if found_manifest is None or found_manifest[0].get("format") != SHEET_FORMAT:
+        rep.extend([_error("本ワークベンチが書き出した採点表ではありません（管理情報がありません）。",
+                           "python -m scoring sheets export で書き出した採点表に記入して返送してください。",
+                           sheet=MANIFEST_SHEET if found_manifest is not None else "")])
+        return [], rep, _Checked()
+    ctx = _SheetContext(rnd, wb, *found_manifest, reviewer=reviewer, key=key)
+    for stage in _STAGES:
+        problems = [p for check in stage.checks for p in check(ctx)]
+        rep.extend(problems)
+        if stage.fatal and any(p.severity == "error" for p in problems):
+            return [], rep, _Checked()
+    if rep.has_errors:
+        return [], rep, _Checked()
+    return ctx.rows, rep, ctx.checked
