@@ -1,4 +1,4 @@
-"""The charts of the committee material (matplotlib, Japanese font from ``matplotlib_fontja``, no pyplot state).
+"""The charts of the committee material (drawn through :mod:`scoring.reporting.figures`).
 
 :func:`stability_chart`, :func:`breakdown_chart`, :func:`spread_chart` and :func:`selection_map`
 draw one :class:`~matplotlib.figure.Figure` each from a
@@ -8,7 +8,6 @@ the page (:mod:`scoring.reporting.committee_report`) and the notebook.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ..analysis.committee import Committee
 from ..core.columns import HEADERS_JA
+from .figures import new_figure, png_bytes
 from .overview import tile_map
 
 if TYPE_CHECKING:
@@ -33,17 +33,12 @@ _GROUP_COLOURS = ("#1F4E78", "#5B9BD5", "#A9C4E4", "#ED7D31", "#70AD47", "#FFC00
 
 
 def _figure(width: float, height: float) -> Figure:
-    import matplotlib_fontja  # noqa: F401  (registers the bundled Japanese font)
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
+    return new_figure(width, height, layout="constrained")
 
 
 def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.15)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=dpi, facecolor="white", bbox_inches="tight", pad_inches=0.15)
 
 
 def _label(c: Committee, a: str) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..config.rubric import format_level
+from ..core.clock import JST
 from ..core.columns import CONFLICT_COLUMNS
 from ..core.errors import SheetError, StoreError
 from ..core.schema import PROBLEM_COLUMNS
@@ -64,7 +65,7 @@ def _jst(ts: object) -> str:
         return ""
     if when.tzinfo is None:
         when = when.tz_localize("UTC")
-    return when.tz_convert("Asia/Tokyo").strftime("%Y-%m-%d %H:%M")
+    return when.tz_convert(JST).strftime("%Y-%m-%d %H:%M")
 
 
 def _submitted_check(rows: list[dict[str, object]], store: ScoreStore, rep: _Report,

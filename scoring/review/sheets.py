@@ -103,6 +103,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion, Rubric, format_level
+from ..core.clock import now_jst
 from ..core.excel import set_text
 from ..core.signing import load_key
 from ..core.xlsx import write_sheet
@@ -450,7 +451,7 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
         raise ValueError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。")
     key = load_key(create=True) if key is None else key
     current = _store_cells(store, reviewer_id)
-    exported_at = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=9)))
+    exported_at = now_jst()
 
     wb = Workbook()
     ws = wb.active
