@@ -40,12 +40,8 @@ import pandas as pd
 
 from ..agreement.disagreement import discussion_list
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
-<<<<<<< HEAD
-from ..combine.combiners import DEFAULT_METHOD, METHODS, make_combiner
-from ..core.clock import now_jst, to_jst
-=======
 from ..combine import DEFAULT_METHOD, METHODS, make_combiner
->>>>>>> select
+from ..core.clock import now_jst, to_jst
 from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
 from ..core.errors import NoScoresError
 from ..core.reference import prefecture_blocks
