@@ -319,7 +319,7 @@ STABILITY_COLUMNS: tuple[str, ...] = (
 )
 
 # review.sheets -----------------------------------------------------------------
-#: Columns of ``report.attrs["conflicts"]`` (:func:`~scoring.review.sheets.import_sheets`): the cells an import stopped at.
+#: Columns of ``report.attrs["conflicts"]`` (:func:`~scoring.review.sheet_import.import_sheets`): the cells an import stopped at.
 CONFLICT_COLUMNS: tuple[str, ...] = (
     "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
     "exported_score", "sheet_score", "sheet_comment",

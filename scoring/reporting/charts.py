@@ -3,7 +3,8 @@
 - :func:`reviewer_bias_png`: the reviewers' leniency (甘辛) on the tuning screen;
 - :func:`distribution_png`: a reviewer's own score counts on the scoring screen.
 
-The committee material's charts are drawn in :mod:`scoring.reporting.committee_report`.
+The committee material's charts are drawn in :mod:`scoring.reporting.committee_charts`; every
+figure comes from :func:`scoring.reporting.figures.new_figure`.
 """
 
 from __future__ import annotations
