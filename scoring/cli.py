@@ -273,7 +273,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if round_dir is not None and config is not None:
         # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退) count here too
         from .round.eligibility import apply_eligibility
-        from .store.eligibility import read_eligibility_at
+        from .round.eligibility_records import read_eligibility_at
         from .store.scores import default_url
 
         records = read_eligibility_at(default_url(round_dir), config.name)

@@ -44,7 +44,7 @@ from ..core.errors import ConfigError, ConfigProblem, ShinsaError
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound, load_round
 from ..selection.solver import EXCLUSION_REASONS
-from ..store.decision import latest_decision
+from ..round.decision import latest_decision
 from ..store.scores import ScoreStore
 from .committee_report import _ENV, _data_urls_only
 

@@ -2,8 +2,9 @@
 
 The 選定委員会 reads the proposal and decides: the final list, the applications it locked
 in (必ず含める) or excluded (除外), a free-text reason per applicant, who recorded it and when.
-The decision is stored as an event of kind ``"decision"`` in the round's score store
-(:mod:`scoring.store.scores`): append-only and in the same SHA-256 hash chain as the scores, so
+The decision is stored as a record of kind ``"decision"`` in the round's score store
+(:meth:`scoring.store.scores.ScoreStore.append_record`, its content in the ``payload``
+column): append-only and in the same SHA-256 hash chain as the scores, so
 ``python -m scoring audit`` detects a decision altered or removed afterwards. A later
 decision supersedes an earlier one; every one stays in the log.
 
@@ -23,18 +24,15 @@ HTML and Excel).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pandas as pd
 
 from ..core.columns import DECISION_COLUMNS
 from ..core.normalize import parse_prefecture
-
-if TYPE_CHECKING:
-    from .scores import ScoreStore
+from ..store.scores import ScoreStore
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -107,9 +105,9 @@ class Decision:
     checkpoint_hash: str = ""
     forced: tuple[str, ...] = ()
 
-    def to_payload(self) -> str:
-        """The JSON text stored in the event's ``comment`` (sorted keys, UTF-8)."""
-        data = {
+    def to_payload(self) -> dict[str, Any]:
+        """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
+        return {
             "version": _PAYLOAD_VERSION,
             "selected": list(self.selected), "locks": list(self.locks), "exclusions": list(self.exclusions),
             "reasons": dict(sorted(self.reasons.items())), "note": self.note, "proposed": list(self.proposed),
@@ -117,15 +115,11 @@ class Decision:
             "score_fingerprint": self.score_fingerprint, "deciders": list(self.deciders),
             "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}, "forced": list(self.forced),
         }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> Decision:
-        """Rebuild a decision from a score-store event (a row of ``ScoreStore.events()``)."""
-        try:
-            data = json.loads(str(event["comment"]))
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"選定結果の記録（イベント {event.get('id')}）を読めません: {e}") from e
+    def from_record(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> Decision:
+        """Rebuild a decision from a record of the store (:meth:`ScoreStore.records`: the event
+        row and its content)."""
         ts = pd.Timestamp(event["timestamp"])
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         return cls(
@@ -247,9 +241,7 @@ def record_decision(
         selected, an exclusion selected, a 対象外 application without ``force`` or without a
         reason, a difference from the proposal without a reason (all missing ones listed).
     """
-    apps = store.rnd.applications
-    names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
-    known = {str(a): str(names.get(a, "")) for a in apps.index}
+    known = dict(store.facts.applications)
     who = [by] if isinstance(by, str) else list(by)
     if any(not isinstance(x, str) for x in who):
         raise ValueError("決定した人（by）は名前の文字列で指定してください。")
@@ -298,17 +290,13 @@ def record_decision(
         config_hash=config_hash, score_fingerprint=score_fingerprint, deciders=deciders,
         checkpoint_id=cp_id, checkpoint_hash=cp_hash, forced=tuple(chosen_out),
     )
-    event_id = store.record_decision(decision.to_payload(), by=decision.by)
-    events = store.events()
-    row = events.loc[events["id"] == event_id].iloc[0]
-    return Decision.from_event(cast("dict[str, Any]", row.to_dict()))
+    event_id = store.append_record(DECISION_KIND, payload=decision.to_payload(), by=decision.by)
+    return next(d for d in read_decisions(store) if d.event_id == event_id)
 
 
 def read_decisions(store: ScoreStore) -> list[Decision]:
     """Every decision recorded in the store, oldest first."""
-    events = store.events()
-    rows = events.loc[events["kind"] == DECISION_KIND]
-    return [Decision.from_event(cast("dict[str, Any]", r)) for r in rows.to_dict("records")]
+    return [Decision.from_record(ev, data) for ev, data in store.records(DECISION_KIND)]
 
 
 def latest_decision(store: ScoreStore) -> Decision | None:
