@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -40,8 +41,19 @@ from ..core.schema import PROBLEM_COLUMNS, PUSH_TYPE
 from ..store.scores import ScoreStore
 from .eligibility_records import ELIGIBILITY_ACTIONS, EligibilityRecord, record_eligibility_event
 
-if TYPE_CHECKING:
-    from .loader import ReviewRound
+
+class _RoundLike(Protocol):
+    """What the eligibility rules need of a round (a :class:`~scoring.round.loader.ReviewRound`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def applications(self) -> pd.DataFrame: ...
+    @property
+    def eligibility(self) -> pd.DataFrame | None: ...
+    @property
+    def superseded(self) -> pd.DataFrame | None: ...
+    def store(self, url: str | None = None) -> ScoreStore: ...
 
 __all__ = [
     "ELIGIBILITY_STATUSES",
@@ -215,7 +227,7 @@ def apply_eligibility(
     return apps, out.reset_index(drop=True), tab
 
 
-def _code(rnd: ReviewRound, application: object) -> str:
+def _code(rnd: _RoundLike, application: object) -> str:
     text = str(application).strip()
     if text in rnd.applications.index:
         return text
@@ -245,7 +257,7 @@ def _aware(value: dt.datetime | str | None, what: str) -> dt.datetime | None:
 
 
 def record_eligibility(
-    rnd: ReviewRound,
+    rnd: _RoundLike,
     action: str,
     application: object,
     *,
