@@ -180,6 +180,60 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
     return latest.head_id, latest.head_hash
 
 
+def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
+    who = [by] if isinstance(by, str) else list(by)
+    if any(not isinstance(x, str) for x in who):
+        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
+    deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
+    if not deciders:
+        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
+    return deciders
+
+
+def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequence[object],
+               exclusions: Sequence[object]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The selected, locked and excluded applications as codes, checked against one another."""
+    sel = _codes(selected, known, "選定する応募")
+    if not sel:
+        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
+    lk = _codes(locks, known, "必ず含める応募")
+    ex = _codes(exclusions, known, "除外する応募")
+    bad = [c for c in lk if c not in sel]
+    if bad:
+        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
+                         "選定に加えるか、必ず含める指定を外してください。")
+    bad = [c for c in ex if c in sel]
+    if bad:
+        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
+                         "選定から外すか、除外の指定を外してください。")
+    return sel, lk, ex
+
+
+def _chosen_out_of_review(known: Mapping[str, str], sel: tuple[str, ...], ineligible: Mapping[str, str],
+                          force: bool) -> list[str]:
+    """The 対象外 applications selected (refused unless ``force``)."""
+    out_of_review = {str(a): str(r) for a, r in ineligible.items() if str(r)}
+    chosen_out = [c for c in sel if c in out_of_review]
+    if chosen_out and not force:
+        listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
+        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
+                         "委員会の判断で選定する場合は、対象外から選定することを明示し（force）、"
+                         "応募ごとに理由を添えてください。")
+    return chosen_out
+
+
+def _refuse_missing_reasons(known: Mapping[str, str], sel: tuple[str, ...], prop: tuple[str, ...],
+                            chosen_out: list[str], reasons: Mapping[str, str]) -> None:
+    missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in reasons]
+    if prop:
+        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
+                    and c not in reasons]
+        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in reasons]
+    if missing:
+        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
+                         "それぞれ理由を記録してください。")
+
+
 def record_decision(
     store: ScoreStore,
     selected: Sequence[object],
@@ -242,25 +296,8 @@ def record_decision(
         reason, a difference from the proposal without a reason (all missing ones listed).
     """
     known = dict(store.facts.applications)
-    who = [by] if isinstance(by, str) else list(by)
-    if any(not isinstance(x, str) for x in who):
-        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
-    deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
-    if not deciders:
-        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
-    sel = _codes(selected, known, "選定する応募")
-    if not sel:
-        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
-    lk = _codes(locks, known, "必ず含める応募")
-    ex = _codes(exclusions, known, "除外する応募")
-    bad = [c for c in lk if c not in sel]
-    if bad:
-        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
-                         "選定に加えるか、必ず含める指定を外してください。")
-    bad = [c for c in ex if c in sel]
-    if bad:
-        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
-                         "選定から外すか、除外の指定を外してください。")
+    deciders = _deciders(by)
+    sel, lk, ex = _selection(known, selected, locks, exclusions)
     rs: dict[str, str] = {}
     for key, text in (reasons or {}).items():
         (code,) = _codes([key], known, "理由の応募")
@@ -268,21 +305,9 @@ def record_decision(
             raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
         if text.strip():
             rs[code] = text.strip()
-    out_of_review = {str(a): str(r) for a, r in (ineligible or {}).items() if str(r)}
-    chosen_out = [c for c in sel if c in out_of_review]
-    if chosen_out and not force:
-        listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
-        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
-                         "委員会の判断で選定する場合は、--force と理由（--reason 20=理由）を指定してください。")
-    missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in rs]
+    chosen_out = _chosen_out_of_review(known, sel, ineligible or {}, force)
     prop = tuple(str(p) for p in proposed)
-    if prop:
-        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
-                    and c not in rs]
-        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in rs]
-    if missing:
-        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
-                         "それぞれ理由を記録してください（コマンドでは --reason 応募コード=理由 を応募ごとに指定）。")
+    _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
     cp_id, cp_hash = _anchor_checkpoint(store)
     decision = Decision(
         selected=sel, by="、".join(deciders), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
