@@ -46,7 +46,8 @@ def _module_name(path: Path) -> str:
 
 def _is_module(name: str) -> bool:
     rel = Path(*name.split("."))
-    return (PACKAGE.parent / rel).with_suffix(".py").is_file() or (PACKAGE.parent / rel / "__init__.py").is_file()
+    base = PACKAGE.parent / rel
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
@@ -115,7 +116,7 @@ def test_the_store_knows_nothing_of_the_round_or_the_rubric() -> None:
     """``store/`` checks writes against :class:`scoring.core.roundfacts.RoundFacts`, never the round."""
     wrong = [f"{p.relative_to(PACKAGE)}:{line} imports {t}" for p in sorted((PACKAGE / "store").glob("*.py"))
              for t, line, _ in _imports(p)
-             if (t == "scoring.round" or t.startswith("scoring.round.") or t.startswith("scoring.config.rubric"))
+             if (t == "scoring.round" or t.startswith(("scoring.round.", "scoring.config.rubric")))
              and KNOWN_TYPE_ONLY_EXCEPTIONS.get(p.relative_to(PACKAGE).as_posix()) != t]
     assert wrong == []
 

@@ -225,7 +225,8 @@ class StoreBase:
                              f"（{type(comment).__name__}）。文章で入力してください。")
         return r, a, crit.id, value, text
 
-    def _check_record(self, kind: str, application: str, payload: Mapping[str, Any], by: object) -> tuple[str, str]:
+    def _check_record(self, kind: str, application: str, payload: Mapping[str, Any],
+                      by: object) -> tuple[str, str]:
         """A generic record (:meth:`ScoreStore.append_record`): its canonical payload and ``by``."""
         if kind not in RECORD_KINDS:
             raise StoreError(f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}")

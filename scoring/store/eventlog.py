@@ -314,7 +314,8 @@ def record_payload(event: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def read_records_at(url: str, owner: str, kind: str, *, what: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def read_records_at(url: str, owner: str, kind: str, *,
+                    what: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The records of ``kind`` in the store at ``url`` (``(event, payload)``, oldest first),
     read without creating anything (no tables, no migration, no SQLite file).
 
@@ -432,7 +433,8 @@ class EventLog:
         self.comments_readable = True
         self._view_columns: tuple[str, ...] = EVENT_COLUMNS
         self.sqlite = u.get_backend_name() == "sqlite"
-        self.engine: Engine = _sqlite_engine(u, self.url) if self.sqlite else sa.create_engine(u, pool_pre_ping=True)
+        self.engine: Engine = (_sqlite_engine(u, self.url) if self.sqlite
+                               else sa.create_engine(u, pool_pre_ping=True))
         try:
             self._init_schema()
             with self.engine.connect() as conn:
@@ -490,12 +492,18 @@ class EventLog:
             if conn.execute(sa.select(_head.c.id)).first() is None:
                 conn.execute(sa.insert(_head).values(id=1, last_id=0, last_hash=GENESIS_HASH))
 
-    @staticmethod
-    def _migrate(conn: Connection) -> None:
-        """Version 1 → 2: add the nullable ``payload`` column. No event row is written."""
+    def _migrate(self, conn: Connection) -> None:
+        """Version 1 → 2: add the nullable ``payload`` column. No event row is written.
+
+        On PostgreSQL the committee's view (:mod:`scoring.store.access`), made with the
+        columns of version 1, is dropped: ``db-setup`` makes it again with ``payload``
+        (until then the committee's role is told so when it opens the store).
+        """
         columns = {c["name"] for c in sa.inspect(conn).get_columns("score_events")}
         if "payload" not in columns:
             conn.exec_driver_sql("ALTER TABLE score_events ADD COLUMN payload TEXT")
+        if not self.sqlite:
+            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {COMMITTEE_EVENTS_VIEW}")
         conn.execute(sa.update(_meta).where(_meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
 
     def _check_owner(self, meta: Mapping[str, str]) -> None:
@@ -519,11 +527,14 @@ class EventLog:
             self.comments_readable = bool(conn.execute(
                 sa.text("SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar())
             if not self.comments_readable:
-                # a view made before the migration has no payload column (until db-setup runs again)
                 names = set(conn.execute(sa.text(
                     "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
                     "AND table_name = :v"), {"v": COMMITTEE_EVENTS_VIEW}).scalars())
-                self._view_columns = tuple(c for c in EVENT_COLUMNS if c in names or c != "payload")
+                if not names:
+                    raise StoreError(f"{self.who()}が読む採点の記録の表示（{COMMITTEE_EVENTS_VIEW}）がありません"
+                                     f"（採点データベース {self.url} の形式が更新されたためです）。事務局が "
+                                     "python -m scoring db-setup をもう一度実行すると読めるようになります。")
+                self._view_columns = tuple(c for c in EVENT_COLUMNS if c in names)
 
     # ------------------------------------------------------------------ transactions
     @contextmanager

@@ -130,10 +130,6 @@ class ScoreStore(StoreAudit):
     >>> store.scores()                                    # doctest: +SKIP
     """
 
-    def __init__(self, url: str, rnd: StoreFactsSource, *,
-                 checkpoint_file: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(url, rnd, checkpoint_file=checkpoint_file)
-
     @classmethod
     def open(cls, rnd: StoreFactsSource, url: str | None = None, *,
              checkpoint_file: str | os.PathLike[str] | None = None) -> ScoreStore:
@@ -388,7 +384,8 @@ class ScoreStore(StoreAudit):
         key = self._signing_key()
         with self.log.locked() as tx:
             eid = tx.append(kind=kind, reviewer="", application=application, criterion=None, score=None,
-                            comment="", rubric_version=self._rubric_version, source=src, actor=who, payload=text)
+                            comment="", rubric_version=self._rubric_version, source=src, actor=who,
+                            payload=text)
         self._anchor(kind, key)
         return eid
 

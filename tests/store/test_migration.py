@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from scoring.round.decision import read_decisions, record_decision
 from scoring.round.eligibility import record_eligibility
 from scoring.round.eligibility_records import read_eligibility
 from scoring.round.loader import ReviewRound, load_round
+from scoring.store.access import provision
 from scoring.store.checkpoints import checkpoint_path
 from scoring.store.eventlog import SCHEMA_VERSION
 from scoring.store.scores import ScoreStore
@@ -39,28 +41,39 @@ def _sql(url: str, statement: str) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
+def _use_the_old_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "signing.key"
+    shutil.copy(FIXTURES / "signing.key", key)
+    key.chmod(0o600)
+    monkeypatch.setenv("SCORING_SIGNING_KEY", str(key))
+
+
+def _load_pg_dump(request: pytest.FixtureRequest, folder: Path) -> str:
+    """A database of the test's own with the old dump loaded (``psql -f``), and the old
+    checkpoints where the store of that database keeps them; its URL."""
+    url, _ = request.getfixturevalue("pg_database")
+    bindir = find_pg_bindir()
+    assert bindir is not None
+    libpq = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    subprocess.run([str(bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                    str(FIXTURES / "postgres" / "v1-dump.sql"), libpq], check=True, capture_output=True)
+    shutil.copy(FIXTURES / "postgres" / "v1-checkpoints.jsonl", checkpoint_path(url, folder))
+    return str(url)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def old_store(request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path, str]]:
     """(backend, round folder, URL) of the fixture store written by the old code, with the
     old code's signing key; nothing of today's code has opened it yet."""
-    key = tmp_path / "signing.key"
-    shutil.copy(FIXTURES / "signing.key", key)
-    key.chmod(0o600)
-    monkeypatch.setenv("SCORING_SIGNING_KEY", str(key))
+    _use_the_old_key(tmp_path, monkeypatch)
     backend = str(request.param)
     if backend == "sqlite":
         shutil.copy(FIXTURES / "sqlite" / "v1.sqlite", demo_round_copy / "scores.sqlite")
         shutil.copy(FIXTURES / "sqlite" / "v1-checkpoints.jsonl", demo_round_copy / "checkpoints.jsonl")
         url = f"sqlite:///{demo_round_copy / 'scores.sqlite'}"
     else:
-        url, _ = request.getfixturevalue("pg_database")
-        bindir = find_pg_bindir()
-        assert bindir is not None
-        libpq = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        subprocess.run([str(bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f",
-                        str(FIXTURES / "postgres" / "v1-dump.sql"), libpq], check=True, capture_output=True)
-        shutil.copy(FIXTURES / "postgres" / "v1-checkpoints.jsonl", checkpoint_path(url, demo_round_copy))
+        url = _load_pg_dump(request, demo_round_copy)
     monkeypatch.setenv("SCORING_DATABASE_URL", url)
     yield backend, demo_round_copy, url
 
@@ -142,3 +155,29 @@ def test_rewriting_an_old_event_after_the_migration_is_still_caught(old_store: t
         problems = store.audit().problems
     assert eid in problems["event_id"].tolist() and "変更" in problems["problem"].tolist()
     assert main(["audit", "--round", str(folder)]) == 1
+
+
+def test_a_provisioned_server_store_migrates_and_the_committee_reads_old_and_new_decisions(
+        request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL with per-person roles: the committee's view of version 1 (made by db-setup
+    without ``payload``) is dropped by the migration, db-setup makes it again, and the
+    committee's role reads the decisions recorded before and after."""
+    _use_the_old_key(tmp_path, monkeypatch)
+    url = _load_pg_dump(request, demo_round_copy)
+    # the committee's view as db-setup of version 1 made it (every column but comment, then comment)
+    tamper(url, "CREATE VIEW score_events_committee WITH (security_barrier) AS SELECT id, timestamp, kind, "
+                "reviewer, application, criterion, score, rubric_version, source, actor, prev_hash, hash, "
+                "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM score_events")
+    rnd = load_round(demo_round_copy)
+    ScoreStore(url, rnd).close()  # the migration, as the database owner
+    assert _version(url) == "2"
+    views = "SELECT count(*) FROM information_schema.views WHERE table_name = 'score_events_committee'"
+    assert _sql(url, views) == [(0,)]
+    urls = provision(url, rnd, role_prefix=f"mig_{uuid.uuid4().hex[:8]}")  # roles are cluster-wide
+    with ScoreStore(url, rnd) as owner:
+        record_decision(owner, list(rnd.applications.index[5:7]), by="委員長 新版", note="新版で記録")
+    with ScoreStore(urls[rnd.committee[0]], rnd) as iin:
+        assert iin.access == "committee"
+        assert [d.note for d in read_decisions(iin)] == ["旧版で記録した決定", "新版で記録"]
+        assert [r.reason for r in read_eligibility(iin)] == ["県から辞退の連絡（旧版）"]
