@@ -280,7 +280,7 @@ ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
 #: Columns of an assignment table.
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("reviewer", "application")
 
-# store.decision ---------------------------------------------------------------
+# round.decision ---------------------------------------------------------------
 #: Columns of :func:`~scoring.round.decision.decision_table` (index ``application``).
 DECISION_COLUMNS: tuple[str, ...] = (
     "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",

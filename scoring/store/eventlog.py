@@ -76,6 +76,7 @@ __all__ = [
     "AppendTx",
     "EventLog",
     "canonical_json",
+    "canonical_score",
     "chain_problems",
     "event_hash",
     "read_records_at",
@@ -165,6 +166,10 @@ _PG_TRIGGERS = (
 def canonical_json(data: Any) -> str:
     """The one canonical JSON text of the store: sorted keys, no spaces, UTF-8 (not escaped).
 
+    Used for the hashed form of an event, the ``payload`` of a record, receipts and
+    checkpoints. Values are kept exactly (unlike :func:`scoring.core.settings.canonical_json`,
+    which rounds numbers to hash settings).
+
     Raises
     ------
     ValueError
@@ -176,7 +181,8 @@ def canonical_json(data: Any) -> str:
         raise ValueError(str(e)) from e
 
 
-def _canonical_score(score: object) -> str | None:
+def canonical_score(score: object) -> str | None:
+    """A score as hashed: Python's shortest round-trip ``repr`` of the float; None for none or NaN."""
     if score is None:
         return None
     value = float(score)  # type: ignore[arg-type]
@@ -197,7 +203,7 @@ def event_hash(event: Mapping[str, Any]) -> str:
         if key == "id":
             fields[key] = int(value)
         elif key == "score":
-            fields[key] = _canonical_score(value)
+            fields[key] = canonical_score(value)
         else:
             fields[key] = None if value is None else str(value)
     payload = event.get("payload")
