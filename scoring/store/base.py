@@ -225,11 +225,15 @@ class StoreBase:
                              f"（{type(comment).__name__}）。文章で入力してください。")
         return r, a, crit.id, value, text
 
+    def _check_kind(self, kind: str) -> str:
+        if kind not in RECORD_KINDS:
+            raise StoreError(f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}")
+        return kind
+
     def _check_record(self, kind: str, application: str, payload: Mapping[str, Any],
                       by: object) -> tuple[str, str]:
         """A generic record (:meth:`ScoreStore.append_record`): its canonical payload and ``by``."""
-        if kind not in RECORD_KINDS:
-            raise StoreError(f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}")
+        self._check_kind(kind)
         if application and application not in self._apps:
             raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
                              "応募の都道府県コード（2桁、例: 01）を確認してください。")

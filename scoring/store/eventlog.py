@@ -81,6 +81,7 @@ __all__ = [
     "event_hash",
     "read_records_at",
     "record_payload",
+    "with_payloads",
 ]
 
 #: ``prev_hash`` of the first event.
@@ -365,6 +366,11 @@ def read_records_at(url: str, owner: str, kind: str, *,
                          "ファイルの権限を確認してください。") from e
     finally:
         engine.dispose()
+    return with_payloads(rows)
+
+
+def with_payloads(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(row, record_payload(row))`` for each row; a record that cannot be read is a :class:`StoreError`."""
     try:
         return [(r, record_payload(r)) for r in rows]
     except ValueError as e:

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from ..core.columns import EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
 from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
-from .base import PAIR_KINDS, RECORD_KINDS, STAGES, PairVersion, StoreBase, is_missing
+from .base import PAIR_KINDS, STAGES, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
-from .eventlog import EVENTS, record_payload
+from .eventlog import EVENTS, record_payload, with_payloads
 
 __all__ = ["ScoreReads"]
 
@@ -245,17 +245,12 @@ class ScoreReads(StoreBase):
         StoreError
             Unknown kind, or a record whose content is not a JSON object.
         """
-        if kind not in RECORD_KINDS:
-            raise StoreError(f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}")
         src = self.log.readable()
         q = (sa.select(*[self.log.column(src, k) for k in EVENT_COLUMNS])
-             .where(src.c.kind == kind).order_by(src.c.id))
+             .where(src.c.kind == self._check_kind(kind)).order_by(src.c.id))
         with self.log.transaction(write=False) as conn:
             rows = [dict(r) for r in conn.execute(q).mappings().all()]
-        try:
-            return [(r, record_payload(r)) for r in rows]
-        except ValueError as e:
-            raise StoreError(f"{e}。python -m scoring audit で確認し、事務局に連絡してください。") from e
+        return with_payloads(rows)
 
     def receipts(self) -> pd.DataFrame:
         """The receipt code of every pair submitted now, computed from the current log.
