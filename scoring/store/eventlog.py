@@ -208,7 +208,7 @@ def event_hash(event: Mapping[str, Any]) -> str:
         else:
             fields[key] = None if value is None else str(value)
     payload = event.get("payload")
-    if payload is not None:
+    if payload is not None and not (isinstance(payload, float) and math.isnan(payload)):  # NaN: pandas' NULL
         fields["payload"] = str(payload)
     return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
