@@ -10,8 +10,9 @@ subpackage      what lives there
                 hash, reference data, normalising what people type
 ``config``      the rubric, round.yaml and reviewers.yaml models, YAML loading
 ``intake``      the 応募書 Excel form and reading it back
-``store``       the hash-chained score store and the recorded decision
-``round``       a review round folder (:func:`load_round`), assignments
+``store``       the hash-chained score store (an event log that knows no round)
+``round``       a review round folder (:func:`load_round`), assignments, the
+                eligibility decisions and the committee's decision
 ``review``      the reviewer's session and the offline Excel 採点表
 ``combine``     combining reviewers (leniency and scale correction)
 ``agreement``   reliability (α, ICC, W) and disagreement (協議対象)

@@ -211,6 +211,9 @@ def _cmd_decide(args: argparse.Namespace) -> int:
                                       note=args.note or "", force=bool(args.force))
     except ValueError as e:
         print(f"選定結果を記録しませんでした: {e}", file=sys.stderr)
+        if "対象外" in str(e) or "理由" in str(e):
+            print("（このコマンドでは、対象外の応募を選定するときは --force を、理由は応募ごとに "
+                  "--reason 応募コード=理由 を指定します。例: --force --reason 20=委員会が認定）", file=sys.stderr)
         return 2
     c = build_committee(rnd, n_boot=1)
     print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）")
@@ -273,7 +276,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if round_dir is not None and config is not None:
         # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退) count here too
         from .round.eligibility import apply_eligibility
-        from .store.eligibility import read_eligibility_at
+        from .round.eligibility_records import read_eligibility_at
         from .store.scores import default_url
 
         records = read_eligibility_at(default_url(round_dir), config.name)

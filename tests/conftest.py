@@ -202,9 +202,9 @@ def sqlite_locked(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], contextlib
     our writers give up after 0.2 s instead of 60 s (the store is unreachable for writing)."""
     import sqlite3
 
-    from scoring.store import scores
+    from scoring.store import eventlog
 
-    monkeypatch.setattr(scores, "_SQLITE_LOCK_WAIT", 0.2)
+    monkeypatch.setattr(eventlog, "_SQLITE_LOCK_WAIT", 0.2)
 
     @contextlib.contextmanager
     def locked(url: str) -> Iterator[None]:

@@ -6,7 +6,7 @@ measures how far the reviewers' totals spread, proposes the balanced selection
 (:func:`scoring.selection.select_round`), resamples it for stability
 (:class:`scoring.selection.stability.StabilityAnalysis`, 1,000 seeded resamples), counts applicants
 and the selection by region × theme, reads the reliability headline, hashes the settings
-and compares them with the committee's recorded decision (:mod:`scoring.store.decision`).
+and compares them with the committee's recorded decision (:mod:`scoring.round.decision`).
 
 The result, :class:`Committee`, holds tidy DataFrames with English column names
 (documented on each attribute) and knows nothing of HTML, Excel or widgets;
@@ -56,7 +56,7 @@ from ..selection import (
 )
 from ..selection.stability import StabilityAnalysis
 from ..store.checkpoints import Checkpoint
-from ..store.decision import (
+from ..round.decision import (
     Decision,
     check_decision,
     decision_status,
@@ -145,7 +145,7 @@ class Committee:
     config_hash : str
         The same without ``scores`` (settings only).
     score_fingerprint : str
-        :func:`scoring.store.decision.score_fingerprint` of the scores used.
+        :func:`scoring.round.decision.score_fingerprint` of the scores used.
     decision : Decision or None
         The committee's decision in force (last recorded), if any.
     decision_status : str
@@ -295,7 +295,7 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
     criterion (renormalised to sum 100); ``method``; ``method_options`` (every option,
     defaults included); ``selection``: balance, block scheme, locks, exclusions,
     eligibility overrides and (when there are any) the ids of the recorded eligibility
-    decisions (:mod:`scoring.store.eligibility`); ``package``: name and version. :func:`build_committee` adds
+    decisions (:mod:`scoring.round.eligibility_records`); ``package``: name and version. :func:`build_committee` adds
     ``scores`` (``fingerprint``, ``n_scores``, ``include_drafts``).
     """
     cfg = rnd.config
@@ -718,7 +718,7 @@ def record_committee_decision(
     Computes the committee material (without stability resamples) to know the proposal,
     the 対象外 applications, the settings hash and the score fingerprint the decision is
     based on, then appends the decision to the round's score store
-    (:func:`scoring.store.decision.record_decision`: a reason for every difference from the
+    (:func:`scoring.round.decision.record_decision`: a reason for every difference from the
     proposal, 対象外 refused unless ``force`` with a reason, the signed checkpoint it rests on).
     """
 

@@ -75,8 +75,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -100,6 +98,8 @@ from pydantic_core import PydanticCustomError
 
 from ..core.columns import METHOD_LABELS
 from ..core.errors import ConfigError, ConfigProblem
+from ..core.roundfacts import CriterionFacts, format_level, is_level, needs_comment, scale_levels
+from ..core.roundfacts import find_level as _find_level
 from .yamlfile import describe, duplicate_keys, line_of, load_yaml, pydantic_message
 from .yamlfile import fmt as _fmt
 from .yamlfile import join as _join
@@ -128,7 +128,6 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 #: Identifier of a rubric (may also contain ``.`` and ``-``).
 RUBRIC_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
-_TOL = 1e-9
 _DICT_SOURCE = "<dict>"
 
 
@@ -137,26 +136,12 @@ _DICT_SOURCE = "<dict>"
 # ---------------------------------------------------------------------------
 
 
-def format_level(level: float) -> str:
-    """A level or score as people write it: ``4`` not ``4.0``; ``2.5`` stays."""
-    value = float(level)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
-
-
 def _fmt_levels(levels: Sequence[float]) -> str:
     return ", ".join(_fmt(v) for v in levels)
 
 
 def _scale_text(scale: Scale) -> str:
     return f"{_fmt(scale.min)}〜{_fmt(scale.max)}、刻み {_fmt(scale.step)}"
-
-
-def _find_level(levels: Sequence[float], value: float) -> int | float | None:
-    """Return the level equal to ``value`` (within tolerance), or ``None``."""
-    for lv in levels:
-        if abs(lv - value) <= _TOL * max(1.0, abs(lv)):
-            return lv
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -217,8 +202,7 @@ class Scale(_Model):
     @property
     def levels(self) -> list[int | float]:
         """Allowed scores, ascending (ints when integral)."""
-        n = round((self.max - self.min) / self.step)
-        return [_num(self.min + i * self.step) for i in range(n + 1)]
+        return scale_levels(self.min, self.max, self.step)
 
 
 class Indicator(_Model):
@@ -434,16 +418,17 @@ class Criterion(_Model):
         Only real numbers (including NumPy scalars) can be allowed; NaN, bools and
         strings such as ``"3"`` are not (convert at the edges).
         """
-        if isinstance(score, bool) or not isinstance(score, numbers.Real):
-            return False
-        value = float(score)
-        if not math.isfinite(value):
-            return False
-        return _find_level(self.levels, value) is not None
+        return is_level(score, self.levels)
 
     def comment_required(self, score: float) -> bool:
         """Whether a score at this level needs a written comment."""
-        return self.is_allowed(score) and any(abs(float(score) - v) <= _TOL for v in self.comment_required_at)
+        return needs_comment(score, self.levels, self.comment_required_at)
+
+    def store_facts(self) -> CriterionFacts:
+        """This criterion as the score store checks it (:class:`scoring.core.roundfacts.CriterionFacts`)."""
+        s = self.effective_scale
+        return CriterionFacts(id=self.id, label_ja=self.label_ja, scale_min=s.min, scale_max=s.max,
+                              scale_step=s.step, comment_required_at=tuple(self.comment_required_at))
 
 
 class Group(_Model):

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ConfigError, ConfigProblem
+from ..core.roundfacts import level_value as num
 
 __all__ = [
     "ConfigError",
@@ -167,12 +168,6 @@ def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: y
 # ---------------------------------------------------------------------------
 # pydantic errors → Japanese (the one translator, for round.yaml, reviewers.yaml, rubrics)
 # ---------------------------------------------------------------------------
-
-
-def num(x: float) -> int | float:
-    """Return ``x`` as an int when it is integral (for display and levels)."""
-    r = round(float(x), 10)
-    return int(r) if r.is_integer() else r
 
 
 def fmt(x: Any) -> str:

@@ -271,7 +271,7 @@ SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "r
 ELIGIBILITY_COLUMNS: tuple[str, ...] = (
     "prefecture_name", "application_type", "file", "received_at", "status", "late", "withdrawn", "records",
 )
-#: Columns of :func:`~scoring.store.eligibility.eligibility_log` (one row per recorded decision).
+#: Columns of :func:`~scoring.round.eligibility_records.eligibility_log` (one row per recorded decision).
 ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
     "event_id", "recorded_at", "action", "application", "prefecture_name", "file", "original_received", "by", "reason",
 )
@@ -280,8 +280,8 @@ ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
 #: Columns of an assignment table.
 ASSIGNMENT_COLUMNS: tuple[str, ...] = ("reviewer", "application")
 
-# store.decision ---------------------------------------------------------------
-#: Columns of :func:`~scoring.store.decision.decision_table` (index ``application``).
+# round.decision ---------------------------------------------------------------
+#: Columns of :func:`~scoring.round.decision.decision_table` (index ``application``).
 DECISION_COLUMNS: tuple[str, ...] = (
     "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",
 )
@@ -300,7 +300,7 @@ REVISION_COLUMNS: tuple[str, ...] = (
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
-    "rubric_version", "source", "actor", "prev_hash", "hash",
+    "rubric_version", "source", "actor", "prev_hash", "hash", "payload",
 )
 
 # selection --------------------------------------------------------

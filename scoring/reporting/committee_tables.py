@@ -23,7 +23,7 @@ from ..core.schema import THEMES
 from ..core.settings import canonical_json
 from ..selection import CONSTRAINTS
 from ..store.checkpoints import REASON_JA
-from ..store.decision import decision_table
+from ..round.decision import decision_table
 
 __all__ = [
     "alternatives_ja",

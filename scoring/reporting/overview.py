@@ -16,7 +16,7 @@ from pandas.io.formats.style import Styler
 from ..core.clock import JST
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
-from ..store.eligibility import eligibility_log
+from ..round.eligibility_records import eligibility_log
 from .figures import new_figure
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
 
 
 def eligibility_log_table(rnd: ReviewRound) -> pd.DataFrame:
-    """The recorded eligibility decisions (:func:`scoring.store.eligibility.eligibility_log`),
+    """The recorded eligibility decisions (:func:`scoring.round.eligibility_records.eligibility_log`),
     Japanese headers, times as text to the minute; index イベント."""
     log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
     for c in ("recorded_at", "original_received"):

@@ -25,7 +25,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,9 +33,6 @@ import pandas as pd
 from ..core.columns import ASSIGNMENT_COLUMNS
 from ..core.normalize import parse_prefecture
 from ..core.schema import PROBLEM_COLUMNS
-
-if TYPE_CHECKING:
-    from .loader import ReviewRound
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -65,6 +62,17 @@ class _ReviewerLike(Protocol):
     def conflicts(self) -> tuple[str, ...]: ...
     @property
     def assignments(self) -> tuple[str, ...] | None: ...
+
+
+class _RoundLike(Protocol):
+    """What the assignment needs of a round (a :class:`~scoring.round.loader.ReviewRound`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def reviewers(self) -> Sequence[_ReviewerLike]: ...
+    @property
+    def applications(self) -> pd.DataFrame: ...
 
 
 def _empty() -> pd.DataFrame:
@@ -509,7 +517,7 @@ def _connect(p: _Plan, rng: np.random.Generator) -> None:
         comps = p.n_components()
 
 
-def propose_assignments(rnd: ReviewRound, per_application: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Propose who reviews what.
 
     Every application gets ``per_application`` reviewers (fewer only where conflicts leave
@@ -608,7 +616,7 @@ def propose_assignments(rnd: ReviewRound, per_application: int, seed: int = 0) -
     return df, _problems(notes)
 
 
-def write_assignments(rnd: ReviewRound, assignments: pd.DataFrame) -> Path:
+def write_assignments(rnd: _RoundLike, assignments: pd.DataFrame) -> Path:
     """Write ``assignments.csv`` into the round folder (UTF-8 with BOM, so Excel opens it).
 
     Columns ``reviewer``, ``application``, ``prefecture_name``; sorted by application,

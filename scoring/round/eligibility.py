@@ -4,7 +4,7 @@ The intake (:func:`scoring.intake.applications.read_applications`) flags a file 
 after the deadline (``late``), except a プッシュ型 application (総務省 chose it itself, so
 the deadline does not apply), and reports a file replaced by a newer one of the same
 prefecture once, as 情報. The 事務局's decisions on receipt are recorded as hash-chained
-events of the score store (:mod:`scoring.store.eligibility`):
+records of the score store (:mod:`scoring.round.eligibility_records`):
 
 ======================  ==================================================================
 期限後受理 accept_late   the late file is accepted: ``late`` becomes False
@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -37,11 +38,22 @@ from ..core.columns import ELIGIBILITY_COLUMNS
 from ..core.errors import IntakeError
 from ..core.normalize import parse_prefecture
 from ..core.schema import PROBLEM_COLUMNS, PUSH_TYPE
-from ..store.eligibility import ELIGIBILITY_ACTIONS, EligibilityRecord, read_eligibility
+from ..store.scores import ScoreStore
+from .eligibility_records import ELIGIBILITY_ACTIONS, EligibilityRecord, record_eligibility_event
 
-if TYPE_CHECKING:
-    from ..store.scores import ScoreStore
-    from .loader import ReviewRound
+
+class _RoundLike(Protocol):
+    """What the eligibility rules need of a round (a :class:`~scoring.round.loader.ReviewRound`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def applications(self) -> pd.DataFrame: ...
+    @property
+    def eligibility(self) -> pd.DataFrame | None: ...
+    @property
+    def superseded(self) -> pd.DataFrame | None: ...
+    def store(self, url: str | None = None) -> ScoreStore: ...
 
 __all__ = [
     "ELIGIBILITY_STATUSES",
@@ -96,7 +108,7 @@ def apply_eligibility(
     applications, problems : DataFrame
         From :func:`scoring.intake.applications.read_applications` (not modified).
     records : sequence of EligibilityRecord
-        The decisions, oldest first (:func:`scoring.store.eligibility.read_eligibility`).
+        The decisions, oldest first (:func:`scoring.round.eligibility_records.read_eligibility`).
     deadline : datetime, optional
         The round's deadline (aware). ``None``: nothing is late.
     superseded : DataFrame, optional
@@ -215,7 +227,7 @@ def apply_eligibility(
     return apps, out.reset_index(drop=True), tab
 
 
-def _code(rnd: ReviewRound, application: object) -> str:
+def _code(rnd: _RoundLike, application: object) -> str:
     text = str(application).strip()
     if text in rnd.applications.index:
         return text
@@ -245,7 +257,7 @@ def _aware(value: dt.datetime | str | None, what: str) -> dt.datetime | None:
 
 
 def record_eligibility(
-    rnd: ReviewRound,
+    rnd: _RoundLike,
     action: str,
     application: object,
     *,
@@ -262,7 +274,7 @@ def record_eligibility(
     rnd : ReviewRound
         The round as loaded (its ``applications`` already reflect earlier decisions).
     action : str
-        A key of :data:`scoring.store.eligibility.ELIGIBILITY_ACTIONS` (``accept_late``,
+        A key of :data:`scoring.round.eligibility_records.ELIGIBILITY_ACTIONS` (``accept_late``,
         ``correction``, ``resubmission``, ``withdraw``, ``reinstate``; ``accept-late`` too).
     application : str
         JIS code or prefecture name.
@@ -347,9 +359,7 @@ def record_eligibility(
     own = store is None
     st = rnd.store() if store is None else store
     try:
-        eid = st.record_eligibility(code, record.to_payload(), by=record.by)
-        recorded = [r for r in read_eligibility(st) if r.event_id == eid]
+        return record_eligibility_event(st, record)
     finally:
         if own:
             st.close()
-    return recorded[0]

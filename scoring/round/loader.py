@@ -37,9 +37,10 @@ from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.paths import DEMO_ROUND, RUBRICS_DIR
 from ..core.reference import block_of
+from ..core.roundfacts import ReviewerFacts, RoundFacts
 from ..core.schema import PROBLEM_COLUMNS
 from ..intake.applications import read_applications
-from ..store.eligibility import EligibilityRecord, read_eligibility_at
+from .eligibility_records import EligibilityRecord, read_eligibility_at
 from ..store.scores import ScoreStore, default_url
 from .assign import all_pairs, resolve_assignments
 from .eligibility import apply_eligibility
@@ -92,7 +93,7 @@ class ReviewRound:
     #: 再提出, 辞退): columns :data:`~scoring.core.columns.ELIGIBILITY_COLUMNS` (see
     #: :func:`scoring.round.eligibility.apply_eligibility`).
     eligibility: pd.DataFrame | None = field(default=None, repr=False)
-    #: The decisions themselves, oldest first (:mod:`scoring.store.eligibility`).
+    #: The decisions themselves, oldest first (:mod:`scoring.round.eligibility_records`).
     eligibility_records: list[EligibilityRecord] = field(default_factory=list, repr=False)
     #: Files replaced by a newer submission (``Intake.superseded``).
     superseded: pd.DataFrame | None = field(default=None, repr=False)
@@ -128,6 +129,23 @@ class ReviewRound:
         if self.assignment_frame is None:
             return all_pairs(self.reviewers, self.applications)
         return self.assignment_frame.copy()
+
+    def store_facts(self) -> RoundFacts:
+        """What the score store checks writes against (:class:`scoring.core.roundfacts.RoundFacts`).
+
+        Built from the round as it is now (rubric, reviewers, applications, assignments).
+        """
+        apps = self.applications
+        names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
+        pairs = self.assignments()
+        return RoundFacts(
+            name=self.config.name, path=Path(self.path), rubric_version=self.rubric.version,
+            criteria=tuple(c.store_facts() for c in self.rubric.criteria),
+            reviewers=tuple(ReviewerFacts(r.id, r.name, frozenset(r.conflicts)) for r in self.reviewers),
+            applications={str(a): str(names.get(a, "")) for a in apps.index},
+            assignments=tuple(zip(pairs["reviewer"].astype(str), pairs["application"].astype(str))),
+            include_drafts=bool(getattr(self.config, "include_drafts", False)),
+        )
 
     def store(self, url: str | None = None) -> ScoreStore:
         """Open this round's score store (see :meth:`scoring.store.scores.ScoreStore.open`)."""

@@ -1,19 +1,25 @@
 """Stage 2, the score store: an append-only, hash-chained event log (SQLite or PostgreSQL).
 
-- :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, audit);
+- :mod:`~scoring.store.eventlog`: :class:`~scoring.store.eventlog.EventLog`, the database,
+  its schema and migrations, the locked append and the hash chain (nothing of rubrics or
+  rounds);
+- :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, revisions,
+  generic records), built on :mod:`~scoring.store.base`, :mod:`~scoring.store.reads` and
+  :mod:`~scoring.store.audit`; it checks writes against a
+  :class:`~scoring.core.roundfacts.RoundFacts`, never against the round itself;
 - :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
   and the reviewers' receipt codes (受領コード);
-- :mod:`~scoring.store.decision`: the committee's decision, logged like the scores;
 - :mod:`~scoring.store.access`: one PostgreSQL role per person on a shared server, so that
   the database itself enforces blindness and conflicts (row-level security);
 - :mod:`~scoring.store.credentials`: the account's database URL in ``~/.shinsa/database_url``.
-- :mod:`~scoring.store.eligibility`: the 事務局's 受付の判断 (期限後受理, 訂正, 再提出, 辞退),
-  logged like the scores.
+
+The committee's decision and the 事務局's eligibility decisions are records of the store
+whose rules and content belong to the round (:mod:`scoring.round.decision`,
+:mod:`scoring.round.eligibility_records`).
 """
 
 from __future__ import annotations
 
-from .decision import Decision
 from .scores import ScoreStore, StoreError
 
-__all__ = ["Decision", "ScoreStore", "StoreError"]
+__all__ = ["ScoreStore", "StoreError"]

@@ -55,7 +55,6 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
-import math
 import os
 import re
 import secrets
@@ -68,6 +67,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..core.signing import key_id, sign, verify
+from .eventlog import canonical_json, canonical_score
 
 __all__ = [
     "CHECKPOINT_FILENAME",
@@ -131,21 +131,13 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def _score_text(score: object) -> str | None:
-    if score is None:
-        return None
-    value = float(score)  # type: ignore[arg-type]
-    return None if math.isnan(value) else repr(value)
-
-
 def _digest(data: Any, n: int) -> str:
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()[:n]
 
 
 def cell_digest(nonce: str, criterion: str, score: object, comment: str) -> str:
     """12 hex digits over one criterion's score and comment (salted with the nonce)."""
-    return _digest({"nonce": nonce, "criterion": criterion, "score": _score_text(score), "comment": comment or ""},
+    return _digest({"nonce": nonce, "criterion": criterion, "score": canonical_score(score), "comment": comment or ""},
                    _DIGEST_HEX)
 
 
@@ -158,7 +150,7 @@ def receipt_code(reviewer: str, application: str, rubric_version: str, nonce: st
     payload = {
         "v": _VERSION, "reviewer": reviewer, "application": application, "rubric_version": rubric_version,
         "nonce": nonce,
-        "scores": [[c, _score_text(s), m or ""] for c, (s, m) in sorted(cells.items())],
+        "scores": [[c, canonical_score(s), m or ""] for c, (s, m) in sorted(cells.items())],
     }
     return format_receipt(_digest(payload, _RECEIPT_HEX))
 
@@ -303,7 +295,7 @@ def write_checkpoint(path: str | os.PathLike[str], *, head: tuple[int, str], cou
         "key_id": key_id(key),
     }
     record["signature"] = sign(record, key)
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    line = canonical_json(record) + "\n"
     p = Path(path)
     fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

@@ -337,7 +337,7 @@ class SpyStore:
 
 def seed_other_reviewers(store: ScoreStore) -> None:
     for reviewer, level in (("R2", 1), ("R3", 2)):
-        for c in store.rnd.rubric.criteria:
+        for c in store.facts.criteria:
             store.record(reviewer, "01", c.id, level, f"{reviewer}の秘密のコメント")
         store.submit(reviewer, "01")
 

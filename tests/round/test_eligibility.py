@@ -26,8 +26,15 @@ from scoring.core.paths import DEMO_ROUND
 from scoring.intake.template import example_values, write_template
 from scoring.round.eligibility import record_eligibility
 from scoring.round.loader import load_round
+from scoring.round.eligibility_records import (
+    ELIGIBILITY_KIND,
+    EligibilityRecord,
+    eligibility_log,
+    read_eligibility,
+    read_eligibility_at,
+    record_eligibility_event,
+)
 from scoring.selection import EXCLUSION_REASONS, select_round
-from scoring.store.eligibility import ELIGIBILITY_KIND, eligibility_log, read_eligibility, read_eligibility_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from attack import drop_guards, tamper
@@ -173,7 +180,8 @@ def test_errors_are_japanese_and_write_nothing(rdir: Path) -> None:
             record_eligibility(rnd, action, app, **args)  # type: ignore[arg-type]
     assert not (rdir / "scores.sqlite").exists()  # nothing was recorded, no store created
     with rnd.store() as store, pytest.raises(StoreError, match="理由"):
-        store.record_eligibility("05", json.dumps({"action": "accept_late"}), by="山田")
+        record_eligibility_event(store, EligibilityRecord("accept_late", "05", by="山田", reason=" ",
+                                                          recorded_at=dt.datetime.now(dt.timezone.utc)))
 
 
 def test_decisions_are_in_the_hash_chain_and_tampering_is_found(rdir: Path) -> None:
@@ -187,7 +195,7 @@ def test_decisions_are_in_the_hash_chain_and_tampering_is_found(rdir: Path) -> N
         assert store.events()["kind"].tolist() == [ELIGIBILITY_KIND] * 2
         url = f"sqlite:///{rdir / 'scores.sqlite'}"
     forged = json.dumps({"version": 1, "action": "withdraw", "file": "", "reason": "偽", "original_received": None})
-    tamper(url, *drop_guards(url), f"UPDATE score_events SET comment = '{forged}' WHERE id = 2")
+    tamper(url, *drop_guards(url), f"UPDATE score_events SET payload = '{forged}' WHERE id = 2")
     with load_round(rdir).store() as store:
         problems = store.audit().problems
     assert not problems.empty and problems.iloc[0]["event_id"] == 2 and problems.iloc[0]["problem"] == "変更"

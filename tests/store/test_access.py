@@ -226,7 +226,7 @@ def test_reviewer_store_is_refused_with_a_japanese_message(rnd, urls):
         with pytest.raises(StoreError, match="データベースが拒否しました: .*再開"):
             s1.reopen("R1", "01", by="R1", reason="自分で再開")
         with pytest.raises(StoreError, match="データベースが拒否しました"):
-            s1.record_decision('{"selected": []}', by="R1")
+            s1.append_record("decision", payload={"selected": []}, by="R1")
         with pytest.raises(StoreError, match="監査"):
             s1.audit()
     # the store as the reviewer's kernel could patch it: conflict removed from its own copy of the round
@@ -345,7 +345,7 @@ def test_analyst_reads_all_and_may_reopen_and_decide(rnd, urls, tmp_path):
     with ScoreStore(urls["jimu2"], rnd, checkpoint_file=cp) as an:
         assert set(an.events()["reviewer"]) == {"R1", "R3"}
         an.reopen("R1", "02", by="jimu2", reason="誤記")
-        an.record_decision('{"selected": ["02"]}', by="jimu2")
+        an.append_record("decision", payload={"selected": ["02"]}, by="jimu2")
         an.record("R4", "05", "theme_fit", 3, source="excel", actor="jimu2")  # an analyst's import
         assert an.audit().problems.empty
     assert "permission denied" in refused(urls["jimu1"], "UPDATE score_events SET score = 1")

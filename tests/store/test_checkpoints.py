@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from attack import drop_guards, tamper
 
 from scoring.cli import main
+from scoring.store.eventlog import canonical_json
 from scoring.store.scores import EVENT_COLUMNS, ScoreStore, event_hash
 
 CRITERIA = ["need_pool_gap", "need_support_burden", "need_self_reliance", "pool_issue_analysis",
@@ -37,7 +38,7 @@ def store(store_url, store_round):
 
 
 def _raw_events(store: ScoreStore) -> list[dict[str, Any]]:
-    engine = sa.create_engine(store._engine.url)
+    engine = sa.create_engine(store.log.engine.url)
     try:
         with engine.connect() as conn:
             return [dict(r) for r in conn.exec_driver_sql("SELECT * FROM score_events ORDER BY id").mappings()]
@@ -81,7 +82,7 @@ def rewrite_and_rehash(store: ScoreStore, url: str, event_id: int, **fields: obj
             ev["prev_hash"] = prev
         new = event_hash(ev)
         if int(ev["id"]) >= event_id:
-            sets = ", ".join(f"{k} = {_sql(ev[k])}" for k in ("score", "comment", "prev_hash"))
+            sets = ", ".join(f"{k} = {_sql(ev[k])}" for k in ("score", "comment", "payload", "prev_hash"))
             stmts.append(f"UPDATE score_events SET {sets}, hash = '{new}' WHERE id = {ev['id']}")
         ev["hash"] = prev = new
     stmts.append(f"UPDATE score_chain_head SET last_id = {rows[-1]['id']}, last_hash = '{prev}' WHERE id = 1")
@@ -142,7 +143,7 @@ def test_every_submit_reopen_import_and_decision_writes_a_signed_checkpoint(stor
     store.submit("R1", "01")
     store.reopen("R1", "01", by="事務局", reason="確認")
     store.record_many([{"reviewer": "R2", "application": "02", "criterion": CRITERIA[0], "score": 3}], source="excel")
-    store.record_decision('{"selected": ["01"]}', by="事務局")
+    store.append_record("decision", payload={"selected": ["01"]}, by="事務局")
     store.checkpoint("report")
     lines = [json.loads(x) for x in store.checkpoint_path.read_text(encoding="utf-8").splitlines()]
     assert [x["reason"] for x in lines] == ["submit", "reopen", "import", "decision", "report"]
@@ -288,23 +289,26 @@ def test_cli_verify_receipt_exit_codes(demo_round_copy, monkeypatch, capsys, sto
 def test_a_forged_or_rehashed_eligibility_decision_fails_the_audit(store, store_url):
     """An attacker with the database but not the key: a forged 辞退 of a competitor, or a
     期限後受理 rewritten into a 辞退 and re-hashed, is found by the signed checkpoints."""
-    from scoring.store.eligibility import EligibilityRecord
+    from scoring.round.eligibility_records import EligibilityRecord
 
-    def payload(action: str) -> str:
+    def record(action: str) -> dict[str, Any]:
         return EligibilityRecord(action=action, application="05", by="事務局", reason="理由",
                                  recorded_at=dt.datetime.now(dt.timezone.utc)).to_payload()
 
-    eid = store.record_eligibility("05", payload("accept_late"), by="事務局")
+    def payload(action: str) -> str:
+        return canonical_json(record(action))
+
+    eid = store.append_record("eligibility", application="05", payload=record("accept_late"), by="事務局")
     assert store.verify().empty
     lines = [json.loads(x) for x in store.checkpoint_path.read_text(encoding="utf-8").splitlines()]
     assert lines[-1]["reason"] == "eligibility" and lines[-1]["counts"]["eligibility"] == 1
-    rewrite_and_rehash(store, store_url, eid, comment=payload("withdraw"))
+    rewrite_and_rehash(store, store_url, eid, payload=payload("withdraw"))
     got = store.verify()
     assert got["event_id"].tolist() == [eid] and got["problem"].tolist() == ["記録点"]
-    rewrite_and_rehash(store, store_url, eid, comment=payload("accept_late"))  # put it back
+    rewrite_and_rehash(store, store_url, eid, payload=payload("accept_late"))  # put it back
     assert store.verify().empty
     forged = append_forged(store, store_url, kind="eligibility", reviewer="", application="02", criterion=None,
-                           score=None, comment=payload("withdraw"), source="analyst", actor="事務局")
+                           score=None, comment="", payload=payload("withdraw"), source="analyst", actor="事務局")
     got = store.verify()
     assert got["event_id"].tolist() == [forged] and got["problem"].tolist() == ["未署名"]
     assert "受付の判断" in got["message"].iloc[0]

@@ -17,7 +17,7 @@ from scoring.analysis.committee import build_committee, record_committee_decisio
 from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_report import section_html, write_committee_reports
 from scoring.round.loader import load_round
-from scoring.store.decision import (
+from scoring.round.decision import (
     DECISION_KIND,
     Decision,
     check_decision,
@@ -101,7 +101,7 @@ def test_tampering_with_a_decision_is_detected(scored_round: Path) -> None:
     d = _decide(scored_round)
     con = sqlite3.connect(scored_round / "scores.sqlite")
     con.execute("DROP TRIGGER score_events_no_update")
-    con.execute("UPDATE score_events SET comment = replace(comment, '\"01\"', '\"11\"') WHERE id = ?", (d.event_id,))
+    con.execute("UPDATE score_events SET payload = replace(payload, '\"01\"', '\"11\"') WHERE id = ?", (d.event_id,))
     con.commit()
     con.close()
     rnd = load_round(scored_round)

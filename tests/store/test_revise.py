@@ -107,7 +107,7 @@ def test_checkpoints_written_before_revisions_existed_still_verify(store):
     key = load_key()
     head, counts = store._snapshot()
     record = {"v": 1, "written_at": "2026-02-25T00:00:00.000000+00:00", "reason": "report",
-              "round": store.rnd.config.name, "store": store.url, "store_id": store.store_id,
+              "round": store.facts.name, "store": store.url, "store_id": store.store_id,
               "head": {"id": head[0], "hash": head[1]},
               "counts": {k: v for k, v in counts.items() if k != "revise"}, "receipts": [], "key_id": key_id(key)}
     record["signature"] = sign(record, key)

@@ -115,7 +115,7 @@ def test_events_form_a_hash_chain_of_canonical_fields(store):
     assert ev["actor"].tolist() == ["R1", "R1"]
     assert str(ev["timestamp"].dt.tz) == "UTC"
     # the stored hash is the documented function of the stored fields
-    engine = sa.create_engine(store._engine.url)
+    engine = sa.create_engine(store.log.engine.url)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT * FROM score_events ORDER BY id").mappings().all()
     engine.dispose()
@@ -382,7 +382,7 @@ def test_audit_detects_an_altered_score(store, store_url):
 
 def test_audit_detects_an_altered_score_whose_hash_was_recomputed(store, store_url):
     _five_events(store)
-    engine = sa.create_engine(store._engine.url)
+    engine = sa.create_engine(store.log.engine.url)
     with engine.connect() as conn:
         raw = dict(conn.exec_driver_sql("SELECT * FROM score_events WHERE id = 2").mappings().one())
     engine.dispose()
@@ -475,15 +475,25 @@ def test_a_committee_decision_is_chained_but_changes_no_score_or_status(store):
     fill(store)
     store.submit("R1", "01")
     before_scores, before_status = store.scores(), store.statuses()
-    eid = store.record_decision('{"selected": ["01", "20"]}', by="事務局 架空")
+    eid = store.append_record("decision", payload={"selected": ["01", "20"], "note": "決定"}, by="事務局 架空")
     ev = store.events().set_index("id").loc[eid]
     assert (ev["kind"], ev["actor"], ev["reviewer"], ev["application"], ev["source"]) == (
         "decision", "事務局 架空", "", "", "analyst")
-    assert ev["comment"] == '{"selected": ["01", "20"]}'
+    # the content in its own column, as the one canonical JSON (sorted keys, no spaces, UTF-8)
+    assert ev["comment"] == "" and ev["payload"] == '{"note":"決定","selected":["01","20"]}'
+    [(row, data)] = store.records("decision")
+    assert row["id"] == eid and data == {"selected": ["01", "20"], "note": "決定"}
     pd.testing.assert_frame_equal(store.scores(), before_scores)
     pd.testing.assert_frame_equal(store.statuses(), before_status)
     assert store.verify().empty
-    with pytest.raises(StoreError, match="選定結果を記録する人（by）が空です"):
-        store.record_decision("{}", by=" ")
+    with pytest.raises(StoreError, match="記録する人（by）が空です"):
+        store.append_record("decision", payload={}, by=" ")
     with pytest.raises(StoreError, match="JSON のオブジェクトではないため"):
-        store.record_decision("[1, 2]", by="事務局")
+        store.append_record("decision", payload=[1, 2], by="事務局")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="JSON にできないため"):
+        store.append_record("decision", payload={"x": float("nan")}, by="事務局")
+    with pytest.raises(StoreError, match="記録の種類「score」は使えません"):
+        store.append_record("score", payload={}, by="事務局")
+    with pytest.raises(StoreError, match="応募「99」はこの審査ラウンドにない"):
+        store.append_record("eligibility", application="99", payload={}, by="事務局")
+    assert len(store.records("decision")) == 1 and store.verify().empty

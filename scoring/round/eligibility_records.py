@@ -1,14 +1,15 @@
 """Eligibility decisions (受付の判断): late acceptance, correction, resubmission, withdrawal.
 
-Each decision of the 事務局 on the receipt of an application is an event of kind
-``"eligibility"`` in the round's score store (:mod:`scoring.store.scores`): append-only, in
+Each decision of the 事務局 on the receipt of an application is a record of kind
+``"eligibility"`` in the round's score store (:meth:`scoring.store.scores.ScoreStore.append_record`): append-only, in
 the same SHA-256 hash chain as the scores and the committee's decision, anchored by a
 signed checkpoint, so ``python -m scoring audit`` detects one altered or removed afterwards.
 Nothing is ever changed in place: a withdrawal recorded by mistake is undone by a later
 ``reinstate`` event, and both stay in the log.
 
 The event: ``application`` = the JIS code, ``reviewer`` empty, ``actor`` = who recorded it,
-``timestamp`` = when, ``comment`` = the JSON payload below (:meth:`EligibilityRecord.to_payload`)::
+``timestamp`` = when, ``payload`` = the JSON object below (:meth:`EligibilityRecord.to_payload`;
+records written before the store's schema version 2 kept it in ``comment``)::
 
     {"version": 1, "action": "correction", "file": "20_nagano_v2.xlsx",
      "original_received": "2026-02-20T16:40:00+09:00", "reason": "..."}
@@ -28,29 +29,25 @@ Actions (:data:`ELIGIBILITY_ACTIONS`):
     A withdrawal is undone (e.g. recorded by mistake).
 
 How the decisions take effect on the round (the ``late`` / ``withdrawn`` columns, the
-problems, the status table) is :mod:`scoring.round.eligibility`. This module only writes
-and reads the events; :func:`read_eligibility_at` reads them without opening (or creating)
-a store, for :func:`scoring.round.load_round`.
+problems, the status table, the rules of :func:`scoring.round.eligibility.record_eligibility`)
+is :mod:`scoring.round.eligibility`. This module reads and writes the records;
+:func:`read_eligibility_at` reads them without opening (or creating) a store, for
+:func:`scoring.round.load_round`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 from ..core.columns import ELIGIBILITY_LOG_COLUMNS
 from ..core.errors import StoreError
-from .scores import COMMITTEE_EVENTS_VIEW
-
-if TYPE_CHECKING:
-    from .scores import ScoreStore
+from ..store.eventlog import read_records_at
+from ..store.scores import ScoreStore
 
 __all__ = [
     "ELIGIBILITY_ACTIONS",
@@ -59,6 +56,7 @@ __all__ = [
     "eligibility_log",
     "read_eligibility",
     "read_eligibility_at",
+    "record_eligibility_event",
 ]
 
 #: ``kind`` of an eligibility event in the score store.
@@ -118,21 +116,15 @@ class EligibilityRecord:
         when = self.recorded_at.astimezone(_JST).strftime("%Y/%m/%d %H:%M")
         return f"{self.action_ja}（{self.by}、{when} 記録: {self.reason}）"
 
-    def to_payload(self) -> str:
-        """The JSON text stored in the event's ``comment`` (sorted keys, UTF-8)."""
-        data = {"version": _PAYLOAD_VERSION, "action": self.action, "file": self.file, "reason": self.reason,
+    def to_payload(self) -> dict[str, Any]:
+        """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
+        return {"version": _PAYLOAD_VERSION, "action": self.action, "file": self.file, "reason": self.reason,
                 "original_received": self.original_received.isoformat() if self.original_received else None}
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> EligibilityRecord:
-        """Rebuild a record from a score-store event (a row of ``ScoreStore.events()``)."""
-        try:
-            data = json.loads(str(event["comment"]))
-        except (TypeError, ValueError) as e:
-            raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）を読めません: {e}") from e
-        if not isinstance(data, dict):
-            raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）を読めません: JSON のオブジェクトではありません")
+    def from_record(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> EligibilityRecord:
+        """Rebuild a record from a record of the store (:meth:`ScoreStore.records`: the event
+        row and its content)."""
         original = data.get("original_received")
         try:
             orig = dt.datetime.fromisoformat(str(original)) if original else None
@@ -148,54 +140,39 @@ class EligibilityRecord:
 
 def read_eligibility(store: ScoreStore) -> list[EligibilityRecord]:
     """Every eligibility decision recorded in ``store``, oldest first."""
-    events = store.events()
-    rows = events.loc[events["kind"] == ELIGIBILITY_KIND]
-    return [EligibilityRecord.from_event(cast("dict[str, Any]", r)) for r in rows.to_dict("records")]
+    return [EligibilityRecord.from_record(ev, data) for ev, data in store.records(ELIGIBILITY_KIND)]
+
+
+def record_eligibility_event(store: ScoreStore, record: EligibilityRecord) -> EligibilityRecord:
+    """Append ``record`` (already checked against the round) to ``store``; as recorded.
+
+    Raises
+    ------
+    StoreError
+        The reason is empty, or the store refuses it (:meth:`ScoreStore.append_record`).
+    """
+    if not record.reason.strip():
+        raise StoreError("受付の判断に理由がないため、記録できません。理由を入力してください（記録に残ります）。")
+    eid = store.append_record(ELIGIBILITY_KIND, application=record.application, payload=record.to_payload(),
+                              by=record.by)
+    return next(r for r in read_eligibility(store) if r.event_id == eid)
 
 
 def read_eligibility_at(url: str, round_name: str) -> list[EligibilityRecord]:
     """The eligibility decisions in the store at ``url``, read without creating anything.
 
     A SQLite file that does not exist, a database without the store's tables, or one that
-    belongs to another round (its ``score_meta`` names another round; opening the store
-    then refuses it with its own message) gives ``[]``.
+    belongs to another round gives ``[]`` (:func:`scoring.store.eventlog.read_records_at`).
 
     Raises
     ------
     StoreError
-        The database exists but cannot be read (server down, permissions).
+        The database exists but cannot be read (server down, permissions), or a record
+        cannot be read.
     """
-    u = sa.engine.make_url(url)
-    if u.get_backend_name() == "sqlite":
-        db = u.database or ""
-        if not db or db == ":memory:" or db.startswith("file:") or not Path(db).is_file():
-            return []
-    elif u.drivername in ("postgresql", "postgres"):
-        u = u.set(drivername="postgresql+psycopg")
-    engine = sa.create_engine(u)
-    try:
-        with engine.connect() as conn:
-            insp = sa.inspect(conn)
-            if not (insp.has_table("score_events") and insp.has_table("score_meta")):
-                return []
-            name = conn.execute(sa.text("SELECT value FROM score_meta WHERE key = 'round_name'")).scalar()
-            if name is not None and name != round_name:
-                return []
-            table = "score_events"
-            if conn.dialect.name == "postgresql" and not conn.execute(sa.text(
-                    "SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar():
-                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.store.access)
-            rows = conn.execute(sa.text(
-                f"SELECT id, timestamp, application, comment, actor FROM {table} "
-                "WHERE kind = :k ORDER BY id"), {"k": ELIGIBILITY_KIND}).mappings().all()
-    except sa.exc.SQLAlchemyError as e:
-        shown = u.render_as_string(hide_password=True)
-        raise StoreError(f"採点データベース（{shown}）から受付の判断（期限後受理・訂正・辞退など）を読めません: "
-                         f"{str(e).splitlines()[0][:200]}。サーバーの起動状態、SCORING_DATABASE_URL、"
-                         "ファイルの権限を確認してください。") from e
-    finally:
-        engine.dispose()
-    return [EligibilityRecord.from_event(dict(r)) for r in rows]
+    return [EligibilityRecord.from_record(ev, data)
+            for ev, data in read_records_at(url, round_name, ELIGIBILITY_KIND,
+                                            what="受付の判断（期限後受理・訂正・辞退など）")]
 
 
 def eligibility_log(records: Sequence[EligibilityRecord], names: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 
 The 選定委員会 reads the proposal and decides: the final list, the applications it locked
 in (必ず含める) or excluded (除外), a free-text reason per applicant, who recorded it and when.
-The decision is stored as an event of kind ``"decision"`` in the round's score store
-(:mod:`scoring.store.scores`): append-only and in the same SHA-256 hash chain as the scores, so
+The decision is stored as a record of kind ``"decision"`` in the round's score store
+(:meth:`scoring.store.scores.ScoreStore.append_record`, its content in the ``payload``
+column): append-only and in the same SHA-256 hash chain as the scores, so
 ``python -m scoring audit`` detects a decision altered or removed afterwards. A later
 decision supersedes an earlier one; every one stays in the log.
 
@@ -23,18 +24,15 @@ HTML and Excel).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pandas as pd
 
 from ..core.columns import DECISION_COLUMNS
 from ..core.normalize import parse_prefecture
-
-if TYPE_CHECKING:
-    from .scores import ScoreStore
+from ..store.scores import ScoreStore
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -107,9 +105,9 @@ class Decision:
     checkpoint_hash: str = ""
     forced: tuple[str, ...] = ()
 
-    def to_payload(self) -> str:
-        """The JSON text stored in the event's ``comment`` (sorted keys, UTF-8)."""
-        data = {
+    def to_payload(self) -> dict[str, Any]:
+        """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
+        return {
             "version": _PAYLOAD_VERSION,
             "selected": list(self.selected), "locks": list(self.locks), "exclusions": list(self.exclusions),
             "reasons": dict(sorted(self.reasons.items())), "note": self.note, "proposed": list(self.proposed),
@@ -117,15 +115,11 @@ class Decision:
             "score_fingerprint": self.score_fingerprint, "deciders": list(self.deciders),
             "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}, "forced": list(self.forced),
         }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> Decision:
-        """Rebuild a decision from a score-store event (a row of ``ScoreStore.events()``)."""
-        try:
-            data = json.loads(str(event["comment"]))
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"選定結果の記録（イベント {event.get('id')}）を読めません: {e}") from e
+    def from_record(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> Decision:
+        """Rebuild a decision from a record of the store (:meth:`ScoreStore.records`: the event
+        row and its content)."""
         ts = pd.Timestamp(event["timestamp"])
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         return cls(
@@ -186,6 +180,60 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
     return latest.head_id, latest.head_hash
 
 
+def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
+    who = [by] if isinstance(by, str) else list(by)
+    if any(not isinstance(x, str) for x in who):
+        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
+    deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
+    if not deciders:
+        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
+    return deciders
+
+
+def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequence[object],
+               exclusions: Sequence[object]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The selected, locked and excluded applications as codes, checked against one another."""
+    sel = _codes(selected, known, "選定する応募")
+    if not sel:
+        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
+    lk = _codes(locks, known, "必ず含める応募")
+    ex = _codes(exclusions, known, "除外する応募")
+    bad = [c for c in lk if c not in sel]
+    if bad:
+        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
+                         "選定に加えるか、必ず含める指定を外してください。")
+    bad = [c for c in ex if c in sel]
+    if bad:
+        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
+                         "選定から外すか、除外の指定を外してください。")
+    return sel, lk, ex
+
+
+def _chosen_out_of_review(known: Mapping[str, str], sel: tuple[str, ...], ineligible: Mapping[str, str],
+                          force: bool) -> list[str]:
+    """The 対象外 applications selected (refused unless ``force``)."""
+    out_of_review = {str(a): str(r) for a, r in ineligible.items() if str(r)}
+    chosen_out = [c for c in sel if c in out_of_review]
+    if chosen_out and not force:
+        listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
+        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
+                         "委員会の判断で選定する場合は、対象外から選定することを明示し（force）、"
+                         "応募ごとに理由を添えてください。")
+    return chosen_out
+
+
+def _refuse_missing_reasons(known: Mapping[str, str], sel: tuple[str, ...], prop: tuple[str, ...],
+                            chosen_out: list[str], reasons: Mapping[str, str]) -> None:
+    missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in reasons]
+    if prop:
+        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
+                    and c not in reasons]
+        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in reasons]
+    if missing:
+        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
+                         "それぞれ理由を記録してください。")
+
+
 def record_decision(
     store: ScoreStore,
     selected: Sequence[object],
@@ -226,7 +274,7 @@ def record_decision(
         What the decision was based on; :func:`scoring.analysis.committee.record_committee_decision`
         fills them from the current committee material.
     ineligible : mapping, optional
-        Application id → why it is 対象外 (:data:`scoring.selection.solver.EXCLUSION_REASONS`);
+        Application id → why it is 対象外 (:data:`scoring.selection.EXCLUSION_REASONS`);
         such an application cannot be selected unless ``force``.
     force : bool
         Select 対象外 applications anyway (each needs a reason).
@@ -247,28 +295,9 @@ def record_decision(
         selected, an exclusion selected, a 対象外 application without ``force`` or without a
         reason, a difference from the proposal without a reason (all missing ones listed).
     """
-    apps = store.rnd.applications
-    names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
-    known = {str(a): str(names.get(a, "")) for a in apps.index}
-    who = [by] if isinstance(by, str) else list(by)
-    if any(not isinstance(x, str) for x in who):
-        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
-    deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
-    if not deciders:
-        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
-    sel = _codes(selected, known, "選定する応募")
-    if not sel:
-        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
-    lk = _codes(locks, known, "必ず含める応募")
-    ex = _codes(exclusions, known, "除外する応募")
-    bad = [c for c in lk if c not in sel]
-    if bad:
-        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
-                         "選定に加えるか、必ず含める指定を外してください。")
-    bad = [c for c in ex if c in sel]
-    if bad:
-        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
-                         "選定から外すか、除外の指定を外してください。")
+    known = dict(store.facts.applications)
+    deciders = _deciders(by)
+    sel, lk, ex = _selection(known, selected, locks, exclusions)
     rs: dict[str, str] = {}
     for key, text in (reasons or {}).items():
         (code,) = _codes([key], known, "理由の応募")
@@ -276,21 +305,9 @@ def record_decision(
             raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
         if text.strip():
             rs[code] = text.strip()
-    out_of_review = {str(a): str(r) for a, r in (ineligible or {}).items() if str(r)}
-    chosen_out = [c for c in sel if c in out_of_review]
-    if chosen_out and not force:
-        listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
-        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
-                         "委員会の判断で選定する場合は、--force と理由（--reason 20=理由）を指定してください。")
-    missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in rs]
+    chosen_out = _chosen_out_of_review(known, sel, ineligible or {}, force)
     prop = tuple(str(p) for p in proposed)
-    if prop:
-        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
-                    and c not in rs]
-        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in rs]
-    if missing:
-        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
-                         "それぞれ理由を記録してください（コマンドでは --reason 応募コード=理由 を応募ごとに指定）。")
+    _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
     cp_id, cp_hash = _anchor_checkpoint(store)
     decision = Decision(
         selected=sel, by="、".join(deciders), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
@@ -298,17 +315,13 @@ def record_decision(
         config_hash=config_hash, score_fingerprint=score_fingerprint, deciders=deciders,
         checkpoint_id=cp_id, checkpoint_hash=cp_hash, forced=tuple(chosen_out),
     )
-    event_id = store.record_decision(decision.to_payload(), by=decision.by)
-    events = store.events()
-    row = events.loc[events["id"] == event_id].iloc[0]
-    return Decision.from_event(cast("dict[str, Any]", row.to_dict()))
+    event_id = store.append_record(DECISION_KIND, payload=decision.to_payload(), by=decision.by)
+    return next(d for d in read_decisions(store) if d.event_id == event_id)
 
 
 def read_decisions(store: ScoreStore) -> list[Decision]:
     """Every decision recorded in the store, oldest first."""
-    events = store.events()
-    rows = events.loc[events["kind"] == DECISION_KIND]
-    return [Decision.from_event(cast("dict[str, Any]", r)) for r in rows.to_dict("records")]
+    return [Decision.from_record(ev, data) for ev, data in store.records(DECISION_KIND)]
 
 
 def latest_decision(store: ScoreStore) -> Decision | None:
