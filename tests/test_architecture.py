@@ -18,7 +18,7 @@ PACKAGE = Path(scoring.__file__).resolve().parent
 #: Each stage may import only stages of a lower rank (and itself).
 RANK = {
     "core": 0, "config": 1, "intake": 2, "store": 2, "round": 3, "review": 4, "combine": 4,
-    "agreement": 4, "demo": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
+    "agreement": 4, "demo": 4, "admin": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
 }
 
 

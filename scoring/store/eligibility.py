@@ -184,7 +184,7 @@ def read_eligibility_at(url: str, round_name: str) -> list[EligibilityRecord]:
             table = "score_events"
             if conn.dialect.name == "postgresql" and not conn.execute(sa.text(
                     "SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar():
-                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.store.access)
+                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.admin.roles)
             rows = conn.execute(sa.text(
                 f"SELECT id, timestamp, application, comment, actor FROM {table} "
                 "WHERE kind = :k ORDER BY id"), {"k": ELIGIBILITY_KIND}).mappings().all()

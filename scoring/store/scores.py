@@ -137,10 +137,10 @@ _HASHED = ("id", "timestamp", "kind", "reviewer", "application", "criterion", "s
            "rubric_version", "source", "actor", "prev_hash")
 _WRITE_FLAG = "_shinsa_begin_immediate"
 _PG_INIT_LOCK = 73_656_901  # arbitrary advisory-lock key for schema creation
-#: Tables of the per-person roles (:mod:`scoring.store.access`): who is who, and who may score what.
+#: Tables of the per-person roles (:mod:`scoring.admin.roles`): who is who, and who may score what.
 ACCESS_ROLES_TABLE = "score_access_roles"
 ACCESS_PAIRS_TABLE = "score_access_pairs"
-#: The committee's view of ``score_events`` on PostgreSQL (:mod:`scoring.store.access`): every
+#: The committee's view of ``score_events`` on PostgreSQL (:mod:`scoring.admin.roles`): every
 #: row, the reviewers' comments blanked, the analyst's records (decisions, eligibility) whole.
 COMMITTEE_EVENTS_VIEW = "score_events_committee"
 #: What a connection may do on a server with per-person roles (``ScoreStore.access``).
@@ -365,7 +365,7 @@ class ScoreStore:
         self._role = u.username or ""
         #: What this connection may do (:data:`ACCESS_KINDS`): ``"owner"`` for SQLite, for the
         #: database owner and wherever no roles are provisioned; else the kind of the role
-        #: (:mod:`scoring.store.access`), whose rights PostgreSQL enforces.
+        #: (:mod:`scoring.admin.roles`), whose rights PostgreSQL enforces.
         self.access: str = "owner"
         #: The reviewer id of a ``"reviewer"`` connection (else None).
         self.access_reviewer: str | None = None
@@ -430,7 +430,7 @@ class ScoreStore:
 
         A reviewer's kernel has neither the analyst's key nor write access to the round
         folder: their submissions are anchored by the analyst's next ``audit`` or
-        ``report`` (see :mod:`scoring.store.access`).
+        ``report`` (see :mod:`scoring.admin.roles`).
         """
         return self.access in ("owner", "analyst")
 
@@ -1422,7 +1422,7 @@ class ScoreStore:
         reopenings or decisions, and only a warning (``Audit.warnings``) when it
         holds draft scores only (drafts never write checkpoints).
 
-        On a server with per-person roles (:mod:`scoring.store.access`) reviewers submit
+        On a server with per-person roles (:mod:`scoring.admin.roles`) reviewers submit
         without writing a checkpoint (they have no key). When the only problem found is
         that such submissions (``submit`` events whose actor is their reviewer) follow the
         last checkpoint, the analyst's audit signs a checkpoint with their receipts and

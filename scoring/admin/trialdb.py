@@ -1,9 +1,12 @@
 """A throw-away PostgreSQL cluster (initdb + pg_ctl), as root or as a normal user.
 
-Used by the test fixtures (``tests/conftest.py``: ``pg_url``) and by the benchmarks
-(``benchmarks/bench_hub_load.py``), which put this folder on ``sys.path``. Failures raise
-:class:`PgClusterError` (Japanese message, with the server's log); the fixtures turn it into a
-test failure.
+The trial database of ``make hub`` without ``HUB_DATABASE_URL`` (``deploy/run_hub.py``), and
+the database of the test fixtures (``tests/conftest.py``: ``pg_url``) and of the benchmarks
+(``benchmarks/bench_hub_load.py``). Each cluster lives in a folder
+``$TMPDIR/shinsa-pg-*`` (:data:`PG_DIR_PREFIX`) that is removed when it stops; clusters left
+by a killed process are removed by the next start, or by :func:`remove_stale_clusters`
+(``python -m scoring hub-remove``). Failures raise :class:`PgClusterError` (Japanese
+message, with the server's log).
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "find_pg_bindir", "temp_pg_cluster"]
+from ..core.errors import HubError
+
+__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "find_pg_bindir", "remove_stale_clusters",
+           "temp_pg_cluster"]
 
 PG_START_TIMEOUT_S = 60
 PG_DIR_PREFIX = "shinsa-pg-"
 
 
-class PgClusterError(RuntimeError):
+class PgClusterError(HubError):
     """The throw-away cluster could not be started (Japanese message)."""
 
 
@@ -77,8 +83,12 @@ def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) 
                           timeout=PG_START_TIMEOUT_S, check=False, **run_as)
 
 
-def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
-    """Stop and remove clusters left by sessions that were killed (their pid is gone)."""
+def remove_stale_clusters(bindir: Path | None = None, owner: tuple[int, int] | None = None) -> list[Path]:
+    """Stop and remove clusters left by sessions that were killed (their pid is gone); returns
+    their folders. ``bindir`` and ``owner`` default to :func:`find_pg_bindir` and the server's user."""
+    bindir = bindir or find_pg_bindir()
+    owner = owner if owner is not None else _server_user()
+    removed: list[Path] = []
     for base in Path(tempfile.gettempdir()).glob(f"{PG_DIR_PREFIX}*"):
         try:
             pid = int((base / "owner.pid").read_text())
@@ -96,10 +106,12 @@ def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
                 continue  # alive, another user's
             except OSError:
                 pass
-        if (base / "data" / "postmaster.pid").exists():
+        if bindir is not None and (base / "data" / "postmaster.pid").exists():
             _pg_run(bindir, owner, Path(tempfile.gettempdir()), "pg_ctl", "-D", str(base / "data"),
                     "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+        removed.append(base)
+    return removed
 
 
 @contextlib.contextmanager
@@ -122,9 +134,9 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
     bindir = bindir or find_pg_bindir()
     if bindir is None:
         raise PgClusterError("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。"
-                             "`bash scripts/system-deps.sh`（Debian の postgresql）を実行してください。")
+                             "`make deps`（Debian の postgresql）を実行してください。")
     owner = _server_user()
-    _remove_stale_clusters(bindir, owner)
+    remove_stale_clusters(bindir, owner)
     base = Path(tempfile.mkdtemp(prefix=PG_DIR_PREFIX))
     (base / "owner.pid").write_text(str(os.getpid()))
     data, log = base / "data", base / "server.log"

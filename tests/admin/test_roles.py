@@ -1,4 +1,4 @@
-"""Blindness and conflicts enforced by PostgreSQL (scoring.store.access): attacked as each role.
+"""Blindness and conflicts enforced by PostgreSQL (scoring.admin.roles): attacked as each role.
 
 Every test gets a fresh database on a throw-away cluster that checks passwords (SCRAM), as a
 real server does; the roles (cluster-wide) are named after that database and dropped after.
@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pgcluster import PgClusterError, temp_pg_cluster
 
+from scoring.admin.credentials import write_credentials
+from scoring.admin.roles import accounts, allowed_pairs, default_role_prefix, provision
+from scoring.admin.trialdb import PgClusterError, temp_pg_cluster
 from scoring.cli import main
 from scoring.core.errors import ConfigError, StoreError
 from scoring.round.loader import load_round
-from scoring.store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
 from scoring.store.credentials import read_database_url
 from scoring.store.scores import ScoreStore, default_url
 
