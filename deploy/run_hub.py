@@ -30,7 +30,13 @@ sys.path.insert(0, str(REPO))
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import setup_hub
 from scoring.admin.site import HubSite, hub_users
-from scoring.admin.sysaccounts import SHINSA_GROUP, grant_python_access, python_path_dirs, revoke_python_access
+from scoring.admin.sysaccounts import (
+    SHINSA_GROUP,
+    grant_python_access,
+    group_exists,
+    python_path_dirs,
+    revoke_python_access,
+)
 from scoring.admin.trialdb import temp_pg_cluster
 from scoring.core.errors import ShinsaError
 from scoring.demo.simulate import write_demo_scores
@@ -76,11 +82,12 @@ def main() -> int:
         with _database(args.admin_url) as admin_url:
             site = HubSite(Path(args.site).resolve())
             opened = python_path_dirs()
+            new_group = not group_exists(SHINSA_GROUP)  # made here (for the ACL) or by set-up: hub-remove deletes it
             if opened:  # e.g. a pyenv under /root (0700): the accounts could not run this Python
                 print(f"試用のため、グループ {SHINSA_GROUP} に {', '.join(map(str, opened))} の通過（x）だけを許可します"
                       "（停止時に戻します。本番では全員が読める場所の Python を使ってください）。")
                 grant_python_access()
-            generated = setup_hub(rnd, admin_url, site.root, passwords=passwords)
+            generated = setup_hub(rnd, admin_url, site.root, passwords=passwords, group_created=new_group)
             if rnd.config.demo:
                 _demo_scores(load_round(site.round_dir), admin_url, site)
             if generated:

@@ -43,6 +43,7 @@ from .sysaccounts import (
     check_runnable,
     ensure_account,
     ensure_group,
+    group_exists,
     remove_accounts,
     remove_group,
 )
@@ -109,6 +110,7 @@ def setup_hub(
     group: str = SHINSA_GROUP,
     limits: Limits | None = None,
     idle_timeout: int = DEFAULT_IDLE_TIMEOUT,
+    group_created: bool = False,
 ) -> dict[str, str]:
     """Set up (or update) the hub site of ``rnd``: database roles, accounts, credentials,
     round copy, app notebooks, sign-in passwords, ``hub/site.json``.
@@ -135,6 +137,9 @@ def setup_hub(
         The rlimits of every server and kernel (default :class:`~scoring.admin.limits.Limits`).
     idle_timeout : int
         Seconds after which the culler stops an idle server (default one hour).
+    group_created : bool
+        The caller created ``group`` for this site (a trial's :func:`grant_python_access`
+        does, before set-up): :func:`remove_hub` deletes it then, as when set-up creates it.
 
     Returns
     -------
@@ -157,7 +162,7 @@ def setup_hub(
     if missing:
         raise HubError(f"データベースのロールが作られませんでした: {'、'.join(missing)}")
 
-    created_group = _group_missing(group)
+    created_group = group_created or not group_exists(group)
     gid = ensure_group(group)
     site.root.mkdir(parents=True, exist_ok=True)
     site.state_dir.mkdir(mode=0o700, exist_ok=True)
@@ -175,14 +180,6 @@ def setup_hub(
     generated = set_passwords(users, passwords)
     write_site(site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group)
     return generated
-
-
-def _group_missing(name: str) -> bool:
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return True
-    return False
 
 
 @dataclass

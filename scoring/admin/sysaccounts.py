@@ -44,6 +44,7 @@ __all__ = [
     "ensure_account",
     "ensure_group",
     "grant_python_access",
+    "group_exists",
     "is_ours",
     "python_path_dirs",
     "remove_accounts",
@@ -119,6 +120,15 @@ def check_accounts(names: Iterable[str]) -> None:
                        f"（uid が {UID_FLOOR}〜{UID_CEILING} でコメントが {ACCOUNT_MARKER} のものだけを使います）。"
                        "他人のアカウントを使わないよう、reviewers.yaml の hub_user・analysts・committee を"
                        "使われていない名前（例: shinsa_r1）にしてください。アカウントは何も作っていません。")
+
+
+def group_exists(name: str) -> bool:
+    """The system group ``name`` exists."""
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def ensure_group(name: str) -> int:

@@ -28,7 +28,14 @@ from scoring.admin.authenticator import ShinsaPAMAuthenticator
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import remove_hub, setup_hub
 from scoring.admin.site import HubSite, hub_users
-from scoring.admin.sysaccounts import ACCOUNT_MARKER, UID_CEILING, UID_FLOOR
+from scoring.admin.sysaccounts import (
+    ACCOUNT_MARKER,
+    UID_CEILING,
+    UID_FLOOR,
+    grant_python_access,
+    remove_accounts,
+    revoke_python_access,
+)
 from scoring.cli import main
 from scoring.core.errors import HubError, StoreError
 
@@ -211,8 +218,11 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
     rnd = load_round(prefixed_round(tmp_path / "src", demo_round_copier, prefix))
     users = hub_users(rnd)
     site = tmp_path / "site"
+    group = f"{prefix}g"
+    acl = grant_python_access(group)  # as a trial does: the group made before set-up, for the ACL
     try:
-        generated = setup_hub(rnd, fresh_database, site, home_base=tmp_path / "home", group=hub.group)
+        generated = setup_hub(rnd, fresh_database, site, home_base=tmp_path / "home", group=group,
+                              group_created=True)
         for u in users:
             pw = pwd.getpwnam(u.name)
             assert UID_FLOOR <= pw.pw_uid <= UID_CEILING and pw.pw_gecos.startswith(ACCOUNT_MARKER)
@@ -223,7 +233,7 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
         assert f"  事務局\t{prefix}an\t{generated[prefix + 'an']}" in lines
         assert f"  選定委員\t{prefix}co\t{generated[prefix + 'co']}" in lines
         # Run again: the accounts are ours, their passwords are kept (nothing generated).
-        assert setup_hub(rnd, fresh_database, site, home_base=tmp_path / "home", group=hub.group) == {}
+        assert setup_hub(rnd, fresh_database, site, home_base=tmp_path / "home", group=group) == {}
 
         # PAM signs in with the password; 2 failures lock the name out, even with the right one.
         user, right = f"{prefix}r1", generated[f"{prefix}r1"]
@@ -243,14 +253,34 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
         assert all(_exists(u.name) for u in users) and _exists("postgres") and site.exists()
         state.write_text(json.dumps(data), encoding="utf-8")
 
+        revoke_python_access(acl, group)  # the trial does it when the hub stops
         capsys.readouterr()
         assert main(["hub-remove", "--site", str(site)]) == 0
         out = capsys.readouterr().out
         assert f"{prefix}r1" in out and f"{prefix}co" in out
         assert not any(_exists(u.name) for u in users)
         assert not site.exists() and not (tmp_path / "home" / f"{prefix}r1").exists()
-        assert grp.getgrnam(hub.group)  # the session's group: not made by this set-up, kept
+        assert f"グループ: {group}" in out
+        with pytest.raises(KeyError):
+            grp.getgrnam(group)
     finally:
         for u in users:
             if _exists(u.name) and pwd.getpwnam(u.name).pw_gecos.startswith(ACCOUNT_MARKER):
                 subprocess.run(["userdel", "--remove", u.name], capture_output=True, check=False)
+        revoke_python_access(acl, group)
+        subprocess.run(["groupdel", group], capture_output=True, check=False)
+
+
+def test_hub_remove_keeps_a_group_it_did_not_make(hub: Hub, fresh_database: str, demo_round_copier,
+                                                  tmp_path: Path) -> None:
+    """The session's group existed before this set-up: removing the site keeps it."""
+    prefix = f"t{secrets.token_hex(3)}_"
+    rnd = load_round(prefixed_round(tmp_path / "src", demo_round_copier, prefix))
+    names = [u.name for u in hub_users(rnd)]
+    try:
+        setup_hub(rnd, fresh_database, tmp_path / "site", home_base=tmp_path / "home", group=hub.group)
+        removed = remove_hub(tmp_path / "site")
+        assert sorted(removed.accounts) == sorted(names) and removed.group is None
+        assert grp.getgrnam(hub.group) and not any(_exists(n) for n in names)
+    finally:
+        remove_accounts([n for n in names if _exists(n)])
