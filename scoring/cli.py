@@ -587,8 +587,8 @@ def _cmd_db_setup(args: argparse.Namespace) -> int:
 
 def _cmd_hub_setup(args: argparse.Namespace) -> int:
     from .admin.passwords import password_lines, read_passwords
-    from .admin.setup import describe, setup_hub
-    from .admin.site import HubSite, hub_users
+    from .admin.setup import setup_hub
+    from .admin.site import HubSite, describe, hub_users
     from .round.loader import load_round
 
     rnd = load_round(args.round)

@@ -138,6 +138,15 @@ def allowed_pairs(rnd: ReviewRound) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["reviewer", "application"])
 
 
+def _postgres_url(admin_url: str) -> sa.URL:
+    """``admin_url`` with the psycopg driver; a Japanese StoreError for anything but PostgreSQL."""
+    u = sa.engine.make_url(admin_url)
+    if u.get_backend_name() != "postgresql":
+        raise StoreError(f"審査員ごとのロールは PostgreSQL でだけ作れます（指定された URL: "
+                         f"{u.render_as_string(hide_password=True)}）。postgresql+psycopg://… を指定してください。")
+    return u.set(drivername="postgresql+psycopg")
+
+
 def provision(admin_url: str, rnd: ReviewRound, *, passwords: Mapping[str, str] | None = None,
               role_prefix: str | None = None) -> dict[str, str]:
     """Create or re-sync the per-person roles of ``rnd``'s store on PostgreSQL.
@@ -171,11 +180,7 @@ def provision(admin_url: str, rnd: ReviewRound, *, passwords: Mapping[str, str] 
         Not a PostgreSQL URL, the tables belong to another round, the connection is not
         the tables' owner, or PostgreSQL refused (Japanese message).
     """
-    u = sa.engine.make_url(admin_url)
-    if u.get_backend_name() != "postgresql":
-        raise StoreError(f"審査員ごとのロールは PostgreSQL でだけ作れます（指定された URL: "
-                         f"{u.render_as_string(hide_password=True)}）。postgresql+psycopg://… を指定してください。")
-    u = u.set(drivername="postgresql+psycopg")
+    u = _postgres_url(admin_url)
     prefix = role_prefix or default_role_prefix(admin_url)
     accts = accounts(rnd, prefix)
     pw = dict(passwords or {})
@@ -343,12 +348,9 @@ def check_owner_url(admin_url: str) -> None:
     StoreError
         Not a PostgreSQL URL, the database cannot be reached, or the role lacks the rights.
     """
-    u = sa.engine.make_url(admin_url)
+    u = _postgres_url(admin_url)
     shown = u.render_as_string(hide_password=True)
-    if u.get_backend_name() != "postgresql":
-        raise StoreError(f"審査員ごとのロールは PostgreSQL でだけ作れます（指定された URL: {shown}）。"
-                         "postgresql+psycopg://… を指定してください。")
-    engine = sa.create_engine(u.set(drivername="postgresql+psycopg"), connect_args={"connect_timeout": 10})
+    engine = sa.create_engine(u, connect_args={"connect_timeout": 10})
     try:
         with engine.connect() as conn:
             me, is_super, may_create, owner = conn.execute(sa.text(

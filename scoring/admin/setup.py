@@ -54,8 +54,6 @@ from .passwords import check_passwords, set_passwords
 from .roles import check_owner_url, provision
 from .site import (
     DEFAULT_SITE,
-    ROLE_NAMES_JA,
-    ROLES,
     HubSite,
     HubUser,
     copy_analyst_notebooks,
@@ -67,7 +65,7 @@ from .site import (
 )
 from .trialdb import remove_stale_clusters
 
-__all__ = ["Removed", "describe", "remove_hub", "setup_hub"]
+__all__ = ["Removed", "remove_hub", "setup_hub"]
 
 
 def _need_root(what: str) -> None:
@@ -232,9 +230,3 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
     shutil.rmtree(site.root)
     out.clusters = remove_stale_clusters()
     return out
-
-
-def describe(users: list[HubUser]) -> list[str]:
-    """One line per person: account, role (and reviewer id), what they land on."""
-    return [f"  {u.name}: {ROLE_NAMES_JA[u.role]}{' ' + u.reviewer if u.reviewer else ''} → {ROLES[u.role]}"
-            for u in users]

@@ -39,6 +39,7 @@ __all__ = [
     "copy_analyst_notebooks",
     "copy_apps",
     "copy_round",
+    "describe",
     "hub_users",
     "read_site",
     "write_site",
@@ -124,6 +125,12 @@ def hub_users(rnd: ReviewRound) -> list[HubUser]:
         raise HubError(f"{rnd.path / 'reviewers.yaml'} に事務局（analysts: [ユーザー名]）がありません。"
                        "サーバーでは事務局のアカウントが一つ以上必要です。")
     return users
+
+
+def describe(users: list[HubUser]) -> list[str]:
+    """One line per person: account, role (and reviewer id), what they land on."""
+    return [f"  {u.name}: {ROLE_NAMES_JA[u.role]}{' ' + u.reviewer if u.reviewer else ''} → {ROLES[u.role]}"
+            for u in users]
 
 
 def _share_read_only(folder: Path, gid: int, owner: int = 0) -> None:

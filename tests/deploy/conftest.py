@@ -16,8 +16,8 @@ One hub for the whole session (it is slow to start), set up exactly as README's
   as CI does;
 - rlimits other than the defaults (:data:`TEST_LIMITS`), which a kernel must report.
 
-``hub.restart(env)`` restarts the hub with more environment variables (the idle culler's
-test shortens the timeout), and restores it afterwards.
+``hubkit.hub_with_env(hub, env)`` restarts the hub with more environment variables (the idle
+culler's test shortens the timeout), then restarts it as it was.
 
 The servers must run this Python as the test accounts. When it lives under a folder they may
 not enter (pyenv in ``/root``, mode 0700), the test group gets the right to pass through that
