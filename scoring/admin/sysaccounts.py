@@ -116,7 +116,7 @@ def check_accounts(names: Iterable[str]) -> None:
     foreign = [pw for n in names if (pw := _account(n)) is not None and not is_ours(pw)]
     if foreign:
         listed = "、".join(f"{pw.pw_name}（uid {pw.pw_uid}）" for pw in foreign)
-        raise HubError(f"システムのアカウント {listed} は既にあり、審査ワークベンチが作ったものではありません"
+        raise HubError(f"システムのアカウント {listed}は既にあり、審査ワークベンチが作ったものではありません"
                        f"（uid が {UID_FLOOR}〜{UID_CEILING} でコメントが {ACCOUNT_MARKER} のものだけを使います）。"
                        "他人のアカウントを使わないよう、reviewers.yaml の hub_user・analysts・committee を"
                        "使われていない名前（例: shinsa_r1）にしてください。アカウントは何も作っていません。")
