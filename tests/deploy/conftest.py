@@ -16,8 +16,8 @@ One hub for the whole session (it is slow to start), set up exactly as README's
   as CI does;
 - rlimits other than the defaults (:data:`TEST_LIMITS`), which a kernel must report.
 
-``hubkit.hub_with_env(hub, env)`` restarts the hub with more environment variables (the idle
-culler's test shortens the timeout), then restarts it as it was.
+``hub.restart(env)`` restarts the hub with more environment variables (the idle culler's test
+shortens the timeout); the next test that uses the hub gets it restarted as configured.
 
 The servers must run this Python as the test accounts. When it lives under a folder they may
 not enter (pyenv in ``/root``, mode 0700), the test group gets the right to pass through that
@@ -79,6 +79,7 @@ class _HubProcess:
     def __init__(self, site: Path, env: dict[str, str], url: str, log: Path) -> None:
         self.site, self.env, self.url, self.log = site, env, url, log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.hub: Hub | None = None
 
     def start(self, extra: dict[str, str] | None = None) -> None:
         with self.log.open("ab") as out:
@@ -113,6 +114,8 @@ class _HubProcess:
     def restart(self, extra: dict[str, str] | None = None) -> None:
         self.stop()
         self.start(extra)
+        if self.hub is not None:
+            self.hub.extra_env = dict(extra or {})
 
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-80:]) if self.log.exists() else ""
@@ -162,6 +165,7 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                       {u.reviewer: u.name for u in users if u.reviewer}, passwords, base / "site",
                       base / "home", round_dir, admin_url, log, limits=TEST_LIMITS, group=group,
                       restart=process.restart)
+            process.hub = hub
             process.start()
             yield hub
     except PgClusterError as e:
@@ -173,3 +177,12 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
         revoke_python_access(acl, group)  # before groupdel: the entry is found by the group's name
         _run("groupdel", group)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _hub_as_configured(request: pytest.FixtureRequest) -> None:
+    """A test that uses the hub gets it as configured (after a test restarted it otherwise)."""
+    if "hub" in request.fixturenames:
+        hub: Hub = request.getfixturevalue("hub")
+        if hub.extra_env and hub.restart is not None:
+            hub.restart(None)

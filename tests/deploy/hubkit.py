@@ -9,8 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,10 @@ class Hub:
     log: Path
     limits: Limits = field(default_factory=Limits)
     group: str = ""
+    #: Restart the hub with these environment variables added (None: as configured).
     restart: Callable[[dict[str, str] | None], None] | None = None
+    #: The variables the hub now runs with beyond its configuration ({}: as configured).
+    extra_env: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
     def user(self, reviewer_id: str) -> str:
@@ -48,17 +50,6 @@ class Hub:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
-
-
-@contextmanager
-def hub_with_env(hub: Hub, extra: dict[str, str]) -> Iterator[Hub]:
-    """The session's hub restarted with ``extra`` environment variables, restarted as it was after."""
-    assert hub.restart is not None
-    hub.restart(extra)
-    try:
-        yield hub
-    finally:
-        hub.restart(None)
 
 
 def prefixed_round(dest: Path, copy_round: Callable[[Path], Path], prefix: str) -> Path:

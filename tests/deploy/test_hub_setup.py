@@ -7,6 +7,7 @@ Real system accounts (as root), real PAM, a fresh database on the session's clus
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import grp
 import json
 import pwd
@@ -209,7 +210,10 @@ def fresh_database(hub: Hub) -> Iterator[str]:
 
 
 def _sign_in(auth: ShinsaPAMAuthenticator, name: str, password: str) -> str | None:
-    return asyncio.run(auth.authenticate(None, {"username": name, "password": password}))
+    """The authenticator's coroutine, in a thread of its own (Playwright's sync API keeps an
+    event loop in the main thread once a browser test has run)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, auth.authenticate(None, {"username": name, "password": password})).result()
 
 
 def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_removes_them(
