@@ -28,7 +28,6 @@ database only as their own role.
 
 from __future__ import annotations
 
-import grp
 import os
 import shutil
 from collections.abc import Mapping
@@ -68,9 +67,9 @@ from .trialdb import remove_stale_clusters
 __all__ = ["Removed", "remove_hub", "setup_hub"]
 
 
-def _need_root(what: str) -> None:
+def _need_root(what: str, example: str) -> None:
     if os.geteuid() != 0:
-        raise HubError(f"サーバーの{what}は root で実行してください（例: sudo make hub）。何も変更していません。")
+        raise HubError(f"サーバーの{what}は root で実行してください（例: sudo {example}）。何も変更していません。")
 
 
 def _check_site_folder(site: HubSite) -> None:
@@ -88,7 +87,7 @@ def _check_site_folder(site: HubSite) -> None:
 def _check_all(rnd: ReviewRound, admin_url: str, site: HubSite, passwords: Mapping[str, str],
                group: str) -> list[HubUser]:
     """Every check of :func:`setup_hub`, in the order of cost; changes nothing."""
-    _need_root("準備（アカウントの作成）")
+    _need_root("準備（アカウントの作成）", "make hub")
     users = hub_users(rnd)
     check_passwords(passwords, users)
     check_accounts(u.name for u in users)
@@ -211,7 +210,7 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
         Not root, no site there, the hub still running, or an account of the site that is
         not ours (then nothing is removed).
     """
-    _need_root("削除")
+    _need_root("削除", "make hub-remove")
     site = HubSite(Path(site_root).resolve())
     data = read_site(site)
     pid = _hub_running(site)
@@ -220,13 +219,8 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
     names = list(data.get("accounts") or data.get("users") or [])
     out = Removed(site.root, remove_accounts(names))
     group = str(data.get("group") or "")
-    if group and data.get("created_group"):
-        try:
-            members = grp.getgrnam(group).gr_mem
-        except KeyError:
-            members = ["-"]
-        if not members and remove_group(group):
-            out.group = group
+    if group and data.get("created_group") and remove_group(group):
+        out.group = group
     shutil.rmtree(site.root)
     out.clusters = remove_stale_clusters()
     return out

@@ -207,12 +207,13 @@ def remove_accounts(names: Iterable[str]) -> list[str]:
 
 
 def remove_group(name: str) -> bool:
-    """``groupdel name`` when no account has it as its primary group; True when removed."""
+    """``groupdel name`` when no account is in it (as a member or its primary group); True
+    when removed."""
     try:
-        gid = grp.getgrnam(name).gr_gid
+        group = grp.getgrnam(name)
     except KeyError:
         return False
-    if any(pw.pw_gid == gid for pw in pwd.getpwall()):
+    if group.gr_mem or any(pw.pw_gid == group.gr_gid for pw in pwd.getpwall()):
         return False
     return subprocess.run(["groupdel", name], capture_output=True, check=False).returncode == 0
 

@@ -24,10 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
 from ..core.errors import HubError
 
-__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "find_pg_bindir", "remove_stale_clusters",
-           "temp_pg_cluster"]
+__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "create_database", "find_pg_bindir",
+           "remove_stale_clusters", "temp_pg_cluster"]
 
 PG_START_TIMEOUT_S = 60
 PG_DIR_PREFIX = "shinsa-pg-"
@@ -81,6 +85,16 @@ def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) 
     run_as: dict[str, Any] = {} if owner is None else {"user": owner[0], "group": owner[1], "extra_groups": []}
     return subprocess.run([str(bindir / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True,
                           timeout=PG_START_TIMEOUT_S, check=False, **run_as)
+
+
+def create_database(url: str, name: str) -> str:
+    """Create the database ``name`` on the cluster of ``url`` (a superuser's or a role with
+    CREATEDB); returns the URL of the new database (the same role)."""
+    u = sa.engine.make_url(url)
+    with psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return u.set(database=name).render_as_string(hide_password=False)
 
 
 def remove_stale_clusters(bindir: Path | None = None, owner: tuple[int, int] | None = None) -> list[Path]:
@@ -172,16 +186,7 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
             if res.returncode == 0:
                 break
         cred = f"postgres:{password}" if password else "postgres"
-        url = f"postgresql+psycopg://{cred}@127.0.0.1:{port}"
-        import sqlalchemy as sa
-
-        admin = sa.create_engine(f"{url}/postgres", isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql("CREATE DATABASE shinsa_test")
-        finally:
-            admin.dispose()
-        yield f"{url}/shinsa_test"
+        yield create_database(f"postgresql+psycopg://{cred}@127.0.0.1:{port}/postgres", "shinsa_test")
     finally:
         if (data / "postmaster.pid").exists():
             pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop", check=False)

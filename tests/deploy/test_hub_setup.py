@@ -28,6 +28,7 @@ from scoring.admin import setup as setupmod
 from scoring.admin.authenticator import ShinsaPAMAuthenticator
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import remove_hub, setup_hub
+from scoring.admin.trialdb import create_database
 from scoring.admin.site import HubSite, hub_users
 from scoring.admin.sysaccounts import (
     ACCOUNT_MARKER,
@@ -198,11 +199,10 @@ def fresh_database(hub: Hub) -> Iterator[str]:
     """A new database on the session's cluster (its own role names), dropped after."""
     db = f"rm_{uuid.uuid4().hex[:10]}"
     super_url = hub.admin_url.rsplit("/", 1)[0] + "/postgres"
+    url = create_database(super_url, db)
     eng = sa.create_engine(super_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
     try:
-        yield hub.admin_url.rsplit("/", 1)[0] + f"/{db}"
+        yield url
     finally:
         with eng.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
