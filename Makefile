@@ -1,11 +1,13 @@
 # 審査ワークベンチ: one entry point for people and CI.
 #   make demo   set up .venv if needed and run the main job on the demo round
-#   make test   set up .venv if needed and run the whole test suite
+#   make deps   (as root) install the Debian and npm packages the tests and the server need
+#   make test   set up .venv if needed and run the whole test suite (checks the packages, installs none)
 #   make lab    JupyterLab in Japanese on 127.0.0.1, opened on notebooks/
 #   make committee  the committee dashboard (Voilà, no code shown, offline) on 127.0.0.1:8866
 #   make bench  benchmarks (figures printed, nothing asserted)
 #   make docs   the README's pictures in docs/ (committee.pdf page 1, the reviewer form)
 #   make hub    (as root) the multi-reviewer server: JupyterHub on 127.0.0.1:8000 for ROUND
+#   make hub-remove  (as root) remove what make hub left: accounts, group, site folder (HUB_SITE)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -17,7 +19,7 @@ COMMITTEE_PORT ?= 8866
 # `scoring demo` writes them once, into an empty store, and says so when they are there.
 DEMO_SCORES = $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),@true)
 
-.PHONY: setup demo test lab committee bench simulate template validate docs clean hub
+.PHONY: setup deps demo test lab committee bench simulate template validate docs clean hub hub-remove
 
 setup: $(STAMP)
 
@@ -27,6 +29,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m scoring lab-settings
 	touch $(STAMP)
+
+# Debian packages and npm's configurable-http-proxy (scripts/system-deps.sh): the only target
+# that installs system packages. `make test` only checks that they are there.
+deps:
+	bash scripts/system-deps.sh
 
 # Writes into $(ROUND)/reports/ (the paths are printed at the end).
 demo: $(STAMP)
@@ -44,7 +51,7 @@ template: $(STAMP)
 # Two worker processes, one test file each at a time (module fixtures stay in one process);
 # tests/deploy afterwards on its own: it sets up system accounts and one JupyterHub for the session.
 test: $(STAMP)
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh --check
 	$(PY) -m pytest -n 2 --dist loadfile --ignore=tests/deploy --durations=15
 	$(PY) -m pytest tests/deploy --durations=5
 
@@ -63,10 +70,15 @@ committee: $(STAMP)
 # ROUND's reviewers.yaml, one PostgreSQL role each (HUB_DATABASE_URL = the database owner's URL;
 # without it a throw-away cluster for a trial), JupyterHub on 127.0.0.1:$(HUB_PORT).
 HUB_PORT ?= 8000
-hub: $(STAMP)
-	bash scripts/system-deps.sh
+HUB_SITE ?= /srv/shinsa
+hub: $(STAMP) deps
 	$(PY) -m pip install --quiet -e '.[hub]'
-	$(PY) deploy/run_hub.py --round $(ROUND) --port $(HUB_PORT) $(if $(HUB_PASSWORDS),--passwords $(HUB_PASSWORDS))
+	$(PY) deploy/run_hub.py --round $(ROUND) --site $(HUB_SITE) --port $(HUB_PORT) $(if $(HUB_PASSWORDS),--passwords $(HUB_PASSWORDS))
+
+# Only what hub-setup created: its accounts (uid 70000–70999, comment shinsa-workbench) and their
+# homes, the group if it made it, $(HUB_SITE), trial PostgreSQL clusters left by a killed hub.
+hub-remove: $(STAMP)
+	$(PY) -m scoring hub-remove --site $(HUB_SITE)
 
 # Every benchmark prints its figures (targets in brackets); nothing is asserted.
 # The method simulation (make simulate) takes a few minutes and is kept separate.
@@ -79,8 +91,7 @@ simulate: $(STAMP)
 	$(PY) benchmarks/affinity_figure_skating.py
 
 # The README's pictures (docs/*.png): committee.pdf's first page and the reviewer form.
-docs: $(STAMP)
-	bash scripts/system-deps.sh
+docs: $(STAMP) deps
 	$(PY) scripts/make_docs.py
 
 clean:

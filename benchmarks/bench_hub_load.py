@@ -1,7 +1,7 @@
 """Load of a JupyterHub morning: 30 reviewers, each with their own PostgreSQL role, saving at once.
 
-Starts a throw-away PostgreSQL cluster with password authentication (``tests/pgcluster.py``),
-provisions a round of 30 reviewers (``scoring.store.access.provision``: one role each,
+Starts a throw-away PostgreSQL cluster with password authentication (``scoring/admin/trialdb.py``),
+provisions a round of 30 reviewers (``scoring.admin.roles.provision``: one role each,
 row-level security), then starts one process per reviewer (``spawn``: a clean interpreter,
 as a reviewer's kernel). Each opens its own :class:`ScoreStore` with its own role's URL and,
 all at the same moment, saves ``--saves`` single scores (the widget's autosave, one
@@ -15,7 +15,7 @@ Run: ``python benchmarks/bench_hub_load.py [--reviewers 30] [--saves 20] [--thre
 (``--think-ms``: a mean pause between one reviewer's saves, as people type; default 0, a burst).
 The machine's load average is printed with the figures: on a shared machine they vary a lot.
 The same scenario at a smaller scale, without timing, is a test
-(``tests/store/test_access.py::test_thirty_reviewer_roles_saving_at_once_lose_nothing``).
+(``tests/admin/test_roles.py::test_thirty_reviewer_roles_saving_at_once_lose_nothing``).
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from pgcluster import temp_pg_cluster
 from roundcopy import copy_demo_round
 
+from scoring.admin.roles import provision
+from scoring.admin.trialdb import temp_pg_cluster
 from scoring.round.loader import load_round
-from scoring.store.access import provision
 from scoring.store.scores import ScoreStore
 
 APPS_PER_REVIEWER = 4

@@ -3,14 +3,16 @@
 #   jupyterhub -f deploy/jupyterhub_config.py          (as root; `make hub` does it all)
 #
 # What it reads: $SHINSA_SITE (default /srv/shinsa)/hub/site.json, written by
-# `python -m scoring hub-setup --round DIR` (scoring/ui/hub.py): who has which role, where the
-# round copy and the app notebooks are. Run that command again after reviewers.yaml changes,
-# then restart the hub.
+# `python -m scoring hub-setup --round DIR` (scoring/admin/setup.py): who has which role, where
+# the round copy and the app notebooks are, the limits and the idle timeout. Run that command
+# again after reviewers.yaml changes, then restart the hub.
 #
-# - Sign-in: NativeAuthenticator (passwords kept as bcrypt hashes in the hub's database; no
-#   sign-up page: accounts come from reviewers.yaml only). For LDAP or Entra ID see README
-#   「複数の審査員で使う（サーバー）」.
-# - Servers: LocalProcessSpawner, each person's Jupyter server runs as their own system account.
+# - Sign-in: PAM on the system accounts hub-setup created (JupyterHub's PAMAuthenticator, with
+#   a lock-out after 5 failed sign-ins for 5 minutes: scoring/admin/authenticator.py). For LDAP
+#   or Entra ID see README「複数の審査員で使う（サーバー）」.
+# - Servers: LocalProcessSpawner, each person's Jupyter server runs as their own system account,
+#   with rlimits (address space, CPU time, file size; scoring/admin/limits.py).
+# - Idle servers are stopped by jupyterhub-idle-culler, a hub service (scoring/admin/culler.py).
 # - Roles: reviewer → the scoring app (02 in Voilà: no code, no files, no JupyterLab, no
 #   terminal); analyst → JupyterLab; committee → the committee dashboard (04 in Voilà).
 #   Nobody is a hub admin (an admin could open the others' servers).
@@ -18,6 +20,7 @@
 # row-level security) and the file system's (homes 0700), not these screens'.
 import json
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (JupyterHub provides get_config)
@@ -26,6 +29,12 @@ SITE = Path(os.environ.get("SHINSA_SITE", "/srv/shinsa"))
 STATE = SITE / "hub"
 site = json.loads((STATE / "site.json").read_text(encoding="utf-8"))
 USERS: dict = site["users"]  # hub user -> reviewer | analyst | committee
+sys.path.insert(0, site["pythonpath"])  # the workbench the site was set up from
+
+from scoring.admin.culler import DEFAULT_CULL_EVERY, idle_culler  # noqa: E402
+from scoring.admin.limits import Limits, limit_spawner  # noqa: E402
+
+LIMITS = Limits.from_dict(site.get("limits"))
 
 # --- where the hub listens and keeps its state (root only, 0700) ------------------------------
 HUB_IP = os.environ.get("SHINSA_HUB_IP", "127.0.0.1")
@@ -41,16 +50,26 @@ c.JupyterHub.cleanup_servers = True
 c.JupyterHub.template_vars = {"announcement_login": "審査ワークベンチ: 事務局から受け取ったユーザー名とパスワードでログインしてください。"}
 
 # --- sign-in ----------------------------------------------------------------------------------
-c.JupyterHub.authenticator_class = "native"
+c.JupyterHub.authenticator_class = "scoring.admin.authenticator.ShinsaPAMAuthenticator"
 c.Authenticator.allowed_users = set(USERS)
 c.Authenticator.admin_users = set()
-c.NativeAuthenticator.enable_signup = False
-c.NativeAuthenticator.open_signup = False
-c.NativeAuthenticator.minimum_password_length = 8
-c.NativeAuthenticator.check_common_password = True
-c.NativeAuthenticator.allowed_failed_logins = 5
-c.NativeAuthenticator.seconds_before_next_try = 300
-c.NativeAuthenticator.allow_2fa = False
+c.Authenticator.allow_all = False
+c.Authenticator.allow_existing_users = False  # only reviewers.yaml, never a user left in the hub's db
+c.PAMAuthenticator.admin_groups = set()
+c.ShinsaPAMAuthenticator.allowed_failed_logins = 5
+c.ShinsaPAMAuthenticator.seconds_before_next_try = 300
+
+# --- idle servers are stopped (jupyterhub-idle-culler as a hub service) ----------------------
+# SHINSA_IDLE_TIMEOUT / SHINSA_CULL_EVERY / SHINSA_ACTIVITY_INTERVAL (seconds) override the site's
+# settings (the tests use a short timeout). Activity is read from the proxy and the servers.
+IDLE_TIMEOUT = int(os.environ.get("SHINSA_IDLE_TIMEOUT") or site.get("idle_timeout", 3600))
+CULL_EVERY = int(os.environ.get("SHINSA_CULL_EVERY") or min(DEFAULT_CULL_EVERY, max(IDLE_TIMEOUT // 4, 5)))
+ACTIVITY_INTERVAL = int(os.environ.get("SHINSA_ACTIVITY_INTERVAL") or min(300, max(IDLE_TIMEOUT // 4, 5)))
+culler_service, culler_role = idle_culler(IDLE_TIMEOUT, CULL_EVERY, python=str(Path(site["python_bin"]) / "python"))
+c.JupyterHub.services = [culler_service]
+c.JupyterHub.load_roles = [culler_role]
+c.JupyterHub.last_activity_interval = ACTIVITY_INTERVAL
+c.JupyterHub.activity_resolution = min(30, ACTIVITY_INTERVAL)
 
 # --- each person's server, as their own system account ---------------------------------------
 c.JupyterHub.spawner_class = "localprocess"
@@ -63,6 +82,8 @@ c.Spawner.environment = {
     "PYTHONPATH": site["pythonpath"],
     "JUPYTER_PATH": site["voila_templates"],
     "LANG": "ja_JP.UTF-8",
+    # How often each server tells the hub it is in use (the culler reads it).
+    "JUPYTERHUB_ACTIVITY_INTERVAL": str(ACTIVITY_INTERVAL),
 }
 #: Jupyter server extensions a Voilà-only person gets: Voilà and nothing else.
 VOILA_ONLY = {"voila": True, "jupyterlab": False, "notebook": False, "notebook_shim": False,
@@ -76,6 +97,7 @@ def pre_spawn_hook(spawner):
     role = USERS.get(name)
     if role is None:  # allowed_users keeps others out; never start a server for them
         raise ValueError(f"{name} は reviewers.yaml にありません")
+    limit_spawner(spawner, LIMITS)  # rlimits of the server and its kernels (set before setuid)
     common = ["--ServerApp.terminals_enabled=False" if role != "analyst" else "--ServerApp.terminals_enabled=True",
               "--ContentsManager.allow_hidden=False"]
     if role == "analyst":

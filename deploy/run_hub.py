@@ -5,10 +5,12 @@
 
 With ``--admin-url`` (or ``$HUB_DATABASE_URL``) the round's store lives in that PostgreSQL
 database (its owner's URL). Without it this is a trial run: a throw-away PostgreSQL cluster
-is started (password authentication, tests/pgcluster.py) and removed when the hub stops,
-with everything scored in it. For the demo round the simulated scores of every reviewer but
-R1 are written first, so the committee dashboard has a ranking and ``r1`` can score.
-Passwords that were not given are printed once.
+is started (password authentication, :mod:`scoring.admin.trialdb`) and removed when the hub
+stops, with everything scored in it. For the demo round the simulated scores of every
+reviewer but R1 are written first, so the committee dashboard has a ranking and ``r1`` can
+score. Passwords that were not given are printed once, each with the person's role
+(審査員 R1 / 事務局 / 選定委員). The site folder and the accounts stay until
+``python -m scoring hub-remove --site DIR`` (README「複数の審査員で使う（サーバー）」).
 """
 
 from __future__ import annotations
@@ -25,19 +27,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scoring.admin.passwords import password_lines, read_passwords
+from scoring.admin.setup import setup_hub
+from scoring.admin.site import HubSite, hub_users
+from scoring.admin.sysaccounts import (
+    SHINSA_GROUP,
+    grant_python_access,
+    group_exists,
+    python_path_dirs,
+    revoke_python_access,
+)
+from scoring.admin.trialdb import temp_pg_cluster
 from scoring.core.errors import ShinsaError
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
-from scoring.ui.hub import (
-    SHINSA_GROUP,
-    HubSite,
-    grant_python_access,
-    python_path_dirs,
-    read_passwords,
-    revoke_python_access,
-    setup_hub,
-)
 
 #: The demo reviewer who is left without simulated scores, to try the scoring app.
 TRIAL_REVIEWER = "R1"
@@ -48,9 +52,6 @@ def _database(admin_url: str | None) -> Iterator[str]:
     if admin_url:
         yield admin_url
         return
-    sys.path.insert(0, str(REPO / "tests"))
-    from pgcluster import temp_pg_cluster
-
     print("PostgreSQL の URL が指定されていないため、試用の一時的なクラスターを起動します"
           "（ハブを止めると、採点を含めて削除されます）。")
     with temp_pg_cluster(password_auth=True) as url:
@@ -81,15 +82,17 @@ def main() -> int:
         with _database(args.admin_url) as admin_url:
             site = HubSite(Path(args.site).resolve())
             opened = python_path_dirs()
+            new_group = not group_exists(SHINSA_GROUP)  # made here (for the ACL) or by set-up: hub-remove deletes it
             if opened:  # e.g. a pyenv under /root (0700): the accounts could not run this Python
                 print(f"試用のため、グループ {SHINSA_GROUP} に {', '.join(map(str, opened))} の通過（x）だけを許可します"
                       "（停止時に戻します。本番では全員が読める場所の Python を使ってください）。")
                 grant_python_access()
-            generated = setup_hub(rnd, admin_url, site.root, passwords=passwords)
+            generated = setup_hub(rnd, admin_url, site.root, passwords=passwords, group_created=new_group)
             if rnd.config.demo:
                 _demo_scores(load_round(site.round_dir), admin_url, site)
-            for name, pw in generated.items():
-                print(f"  パスワード（この一度だけ表示）: {name}\t{pw}")
+            if generated:
+                print("パスワード（この一度だけ表示。役割・ユーザー名・パスワード）:")
+                print("\n".join(password_lines(generated, hub_users(rnd))))
             env = {**os.environ, "SHINSA_SITE": str(site.root), "SHINSA_HUB_PORT": str(args.port)}
             print(f"JupyterHub: http://127.0.0.1:{args.port}/ （Ctrl-C で停止）")
             hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",

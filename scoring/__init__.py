@@ -21,6 +21,7 @@ subpackage      what lives there
 ``reporting``   tables, charts, clean .xlsx and static HTML
 ``ui``          ipywidgets views and the Voilà template
 ``demo``        simulated reviewers for the demo round
+``admin``       the multi-reviewer server: accounts, database roles, the hub site
 ==============  ===============================================================
 
 ``ui → analysis → selection / combine / agreement / review → round → store / intake →

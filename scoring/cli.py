@@ -62,13 +62,18 @@ packets [--round DIR] --out DIR [--zip] [--db URL]
 db-setup --round DIR --admin-url URL [--credentials-dir DIR]
     On a shared PostgreSQL server: create or re-sync one database role per reviewer, one
     for the 事務局 and one for the committee, whose rights PostgreSQL enforces (blindness,
-    conflicts; :mod:`scoring.store.access`); with ``--credentials-dir`` write one
+    conflicts; :mod:`scoring.admin.roles`); with ``--credentials-dir`` write one
     ``<hub_user>.url`` file (mode 0600) per account.
 hub-setup --round DIR --admin-url URL [--site DIR] [--passwords FILE.yaml] [--home-base DIR]
     As root, set up the JupyterHub site of a round (deploy/jupyterhub_config.py reads it;
-    :mod:`scoring.ui.hub`): the round copy, one system account per hub user (home 0700),
-    its database role and ``~/.shinsa/database_url`` (0600), the sign-in passwords (from
-    the file, else generated and printed once). Run again after reviewers.yaml changes.
+    :mod:`scoring.admin.setup`): every check first (names, existing accounts we did not
+    create, passwords, the database), then the round copy, one system account per hub user
+    (home 0700), its database role and ``~/.shinsa/database_url`` (0600), the sign-in
+    passwords (from the file, else generated and printed once with each person's role).
+    Run again after reviewers.yaml changes.
+hub-remove [--site DIR]
+    As root, remove what hub-setup made: the site's accounts (only those it created) and
+    their homes, the group, the site folder, trial PostgreSQL clusters left behind.
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] [--submit] FILE...
@@ -558,14 +563,15 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_setup(args: argparse.Namespace) -> int:
+    from .admin.credentials import write_credentials
+    from .admin.roles import accounts, allowed_pairs, default_role_prefix, provision
+    from .admin.site import ROLE_NAMES_JA as kind_ja
     from .round.loader import load_round
-    from .store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
 
     rnd = load_round(args.round)
     urls = provision(args.admin_url, rnd)
     prefix = default_role_prefix(args.admin_url)
     counts = allowed_pairs(rnd)["reviewer"].value_counts()
-    kind_ja = {"reviewer": "審査員", "analyst": "事務局", "committee": "選定委員"}
     print(f"審査ラウンド「{rnd.config.name}」のデータベースのロールを設定しました（パスワードは新しくなりました）。")
     for a in accounts(rnd, prefix):
         what = (f"審査員 {a.reviewer}: 採点できる応募 {int(counts.get(a.reviewer, 0))} 組" if a.kind == "reviewer"
@@ -584,22 +590,36 @@ def _cmd_db_setup(args: argparse.Namespace) -> int:
 
 
 def _cmd_hub_setup(args: argparse.Namespace) -> int:
+    from .admin.passwords import password_lines, read_passwords
+    from .admin.setup import setup_hub
+    from .admin.site import HubSite, describe, hub_users
     from .round.loader import load_round
-    from .ui.hub import ROLES, HubSite, hub_users, read_passwords, setup_hub
 
     rnd = load_round(args.round)
     passwords = read_passwords(args.passwords) if args.passwords else None
     generated = setup_hub(rnd, args.admin_url, args.site, passwords=passwords, home_base=args.home_base)
     site = HubSite(Path(args.site).resolve())
+    users = hub_users(rnd)
     print(f"審査ラウンド「{rnd.config.name}」のサーバーを準備しました: {site.root}")
-    for u in hub_users(rnd):
-        who = f"審査員 {u.reviewer}" if u.reviewer else {"analyst": "事務局", "committee": "選定委員"}[u.role]
-        print(f"  {u.name}: {who} → {ROLES[u.role]}")
+    print("\n".join(describe(users)))
     if generated:
-        print("次のパスワードを作りました。この一度だけ表示します。本人に渡してください:")
-        for name, pw in generated.items():
-            print(f"  {name}\t{pw}")
+        print("次のパスワードを作りました。この一度だけ表示します。本人に渡してください（役割・ユーザー名・パスワード）:")
+        print("\n".join(password_lines(generated, users)))
     print(f"起動: SHINSA_SITE={site.root} jupyterhub -f deploy/jupyterhub_config.py（root で）")
+    return 0
+
+
+def _cmd_hub_remove(args: argparse.Namespace) -> int:
+    from .admin.setup import remove_hub
+
+    removed = remove_hub(args.site)
+    print(f"サーバーのフォルダを削除しました: {removed.site}")
+    print(f"アカウント（ホームも）: {'、'.join(removed.accounts) or 'なし'}")
+    if removed.group:
+        print(f"グループ: {removed.group}")
+    for folder in removed.clusters:
+        print(f"残っていた試用の PostgreSQL クラスター: {folder}")
+    print("データベースのロールは削除していません（本番のデータベースでは管理者が削除します）。")
     return 0
 
 
@@ -838,6 +858,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="ログインのパスワード（「ユーザー名: パスワード」の YAML）。ない人には作って一度だけ表示する")
     hs.add_argument("--home-base", default="/home", metavar="DIR", help="新しいアカウントのホームを作る場所（既定: /home）")
     hs.set_defaults(func=_cmd_hub_setup)
+    hr = sub.add_parser("hub-remove", help="hub-setup が作ったアカウント・グループ・サーバーのフォルダを削除する（root）")
+    hr.add_argument("--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）")
+    hr.set_defaults(func=_cmd_hub_remove)
     de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
     _round_option(de)
     de.add_argument("--select", required=True, action="append", metavar="CODES",

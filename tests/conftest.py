@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pgcluster import PgClusterError, find_pg_bindir, temp_pg_cluster
 from roundcopy import copy_demo_round
 
+from scoring.admin.trialdb import PgClusterError, find_pg_bindir, temp_pg_cluster
 from scoring.intake.template import example_values, write_template
 
 make_valid_values = example_values
@@ -152,7 +152,7 @@ def pg_url() -> Iterator[str]:
 
     ``$SCORING_TEST_DATABASE_URL`` if set; otherwise a throw-away cluster started from the
     PostgreSQL server binaries (Debian's ``postgresql`` package, installed by
-    ``scripts/system-deps.sh``) and removed at the end. Fails, never skips, without them.
+    ``make deps``) and removed at the end. Fails, never skips, without them.
     """
     if PG_URL_OVERRIDE:
         yield PG_URL_OVERRIDE
@@ -160,7 +160,7 @@ def pg_url() -> Iterator[str]:
     bindir = find_pg_bindir()
     if bindir is None:
         pytest.fail("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。PostgreSQL のテストは"
-                    "省略できません: `bash scripts/system-deps.sh`（Debian の postgresql）を実行するか、"
+                    "省略できません: `make deps`（Debian の postgresql）を実行するか、"
                     "SCORING_TEST_DATABASE_URL に既存のデータベースを指定してください。")
     try:
         with temp_pg_cluster(bindir) as url:

@@ -18,7 +18,7 @@ PACKAGE = Path(scoring.__file__).resolve().parent
 #: Each stage may import only stages of a lower rank (and itself).
 RANK = {
     "core": 0, "config": 1, "intake": 2, "store": 2, "round": 3, "review": 4, "combine": 4,
-    "agreement": 4, "demo": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
+    "agreement": 4, "demo": 4, "admin": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
 }
 
 
@@ -203,3 +203,22 @@ def test_import_scoring_is_light() -> None:
 def test_the_issue_example_submodule_attribute_works(name: str) -> None:
     mod = importlib.import_module(f"scoring.{name}")
     assert getattr(scoring, name) is mod
+
+
+def test_deploy_imports_nothing_from_tests() -> None:
+    """``deploy/`` (the hub's configuration and ``make hub``) runs on a server without the
+    test suite: it imports no module of ``tests/`` and puts no ``tests`` folder on sys.path."""
+    repo = PACKAGE.parent
+    test_modules = {p.stem for p in (repo / "tests").rglob("*.py")}
+    wrong = []
+    for path in sorted((repo / "deploy").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            wrong += [f"{path.name}:{node.lineno} {n}" for n in names
+                      if n.split(".")[0] in test_modules or n.split(".")[0] == "tests"]
+            if isinstance(node, ast.Constant) and node.value == "tests":
+                wrong.append(f"{path.name}:{node.lineno} 'tests'")
+    assert wrong == []
+    assert {"conftest", "hubkit", "roundcopy"} <= test_modules  # the check sees the test helpers

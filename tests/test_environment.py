@@ -64,5 +64,32 @@ def test_the_drift_check_can_fail(tmp_path):
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "make test" in readme and re.search(r"^make test$", ci, re.MULTILINE)
+    assert "make deps test" in readme
+    deps, test = (re.search(rf"^make {t}$", ci, re.MULTILINE) for t in ("deps", "test"))
+    assert deps and test and deps.start() < test.start()
     assert "make demo" in readme
+
+
+def test_make_test_installs_nothing_and_names_what_is_missing(tmp_path):
+    """``system-deps.sh --check`` (what ``make test`` runs) with ``setfacl`` and the proxy off
+    the PATH: exit 1, the missing packages and ``make deps`` in Japanese and English, and no
+    attempt to install (no apt-get, npm or sudo is reachable, and none is called)."""
+    import shutil
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dpkg", "dpkg-query", "id", "pdftotext", "npm", "node", "cat", "env"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    script = ROOT / "scripts" / "system-deps.sh"
+    res = subprocess.run([str(bin_dir / "bash"), str(script), "--check"], capture_output=True, text=True,
+                         env={"PATH": str(bin_dir)}, check=False, timeout=60)
+    assert res.returncode == 1, res
+    assert "acl" in res.stderr and "configurable-http-proxy@" in res.stderr
+    assert "make deps" in res.stderr and "必要なパッケージがありません" in res.stderr and "Missing" in res.stderr
+    assert "apt-get" not in res.stderr + res.stdout
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "system-deps.sh --check" in test_recipe and "apt-get" not in test_recipe and "npm" not in test_recipe

@@ -111,7 +111,7 @@ class RoundConfig(_Strict):
     #: The committee material names reviewers in the 講評コメント / 未提出 section only when
     #: true; by default they are 審査員A, B, … (a stable mapping per round).
     show_reviewer_names: bool = False
-    #: On a shared PostgreSQL server with per-person roles (:mod:`scoring.store.access`), the
+    #: On a shared PostgreSQL server with per-person roles (:mod:`scoring.admin.roles`), the
     #: committee's role may read the reviewers' comments only when true; by default it reads
     #: scores but never the ``comment`` column.
     committee_sees_comments: bool = False
@@ -175,7 +175,7 @@ class ReviewerList(_Strict):
     """Contents of ``reviewers.yaml``.
 
     Besides ``reviewers``, two optional lists of JupyterHub user names for a shared server
-    (:mod:`scoring.store.access`): ``analysts`` (事務局, who import, reopen and report) and
+    (:mod:`scoring.admin.roles`): ``analysts`` (事務局, who import, reopen and report) and
     ``committee`` (選定委員, who read the combined results). A hub user name appears at most
     once across the reviewers' ``hub_user``, ``analysts`` and ``committee``.
     """

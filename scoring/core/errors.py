@@ -139,4 +139,4 @@ class SigningError(ShinsaError):
 
 
 class HubError(ShinsaError):
-    """The multi-reviewer server (JupyterHub site, :mod:`scoring.ui.hub`) cannot be set up."""
+    """The multi-reviewer server (JupyterHub site, :mod:`scoring.admin`) cannot be set up or removed."""

@@ -75,7 +75,7 @@ class ReviewRound:
         Where they came from: ``"reviewers.yaml"``, ``"assignments.csv"`` or ``"全件"``.
     analysts, committee : tuple of str
         JupyterHub user names of the 事務局 and of the committee members (reviewers.yaml
-        ``analysts`` / ``committee``; see :mod:`scoring.store.access`).
+        ``analysts`` / ``committee``; see :mod:`scoring.admin.roles`).
     """
 
     path: Path

@@ -9,9 +9,9 @@
   :class:`~scoring.core.roundfacts.RoundFacts`, never against the round itself;
 - :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
   and the reviewers' receipt codes (受領コード);
-- :mod:`~scoring.store.access`: one PostgreSQL role per person on a shared server, so that
-  the database itself enforces blindness and conflicts (row-level security);
-- :mod:`~scoring.store.credentials`: the account's database URL in ``~/.shinsa/database_url``.
+- :mod:`~scoring.store.credentials`: reading the account's database URL in
+  ``~/.shinsa/database_url`` (the per-person PostgreSQL roles that enforce blindness and
+  conflicts are set up by :mod:`scoring.admin.roles`).
 
 The committee's decision and the 事務局's eligibility decisions are records of the store
 whose rules and content belong to the round (:mod:`scoring.round.decision`,

@@ -197,7 +197,7 @@ class StoreAudit(ScoreReads):
         reopenings or decisions, and only a warning (``Audit.warnings``) when it
         holds draft scores only (drafts never write checkpoints).
 
-        On a server with per-person roles (:mod:`scoring.store.access`) reviewers submit
+        On a server with per-person roles (:mod:`scoring.admin.roles`) reviewers submit
         without writing a checkpoint (they have no key). When the only problem found is
         that such submissions (``submit`` events whose actor is their reviewer) follow the
         last checkpoint, the analyst's audit signs a checkpoint with their receipts and

@@ -154,7 +154,7 @@ class StoreBase:
 
         A reviewer's kernel has neither the analyst's key nor write access to the round
         folder: their submissions are anchored by the analyst's next ``audit`` or
-        ``report`` (see :mod:`scoring.store.access`).
+        ``report`` (see :mod:`scoring.admin.roles`).
         """
         return self.access in ("owner", "analyst")
 

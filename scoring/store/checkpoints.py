@@ -112,7 +112,7 @@ def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
         if db.name == "scores.sqlite":
             return db.parent / CHECKPOINT_FILENAME
         return db.parent / f"{db.stem}.checkpoints.jsonl"
-    # Without user and password: every role of one database (:mod:`scoring.store.access`) shares the file.
+    # Without user and password: every role of one database (:mod:`scoring.admin.roles`) shares the file.
     ident = hashlib.sha256(u.set(username=None, password=None).render_as_string(hide_password=True)
                            .encode("utf-8")).hexdigest()[:12]
     return Path(round_path) / f"checkpoints-{ident}.jsonl"

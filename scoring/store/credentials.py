@@ -1,9 +1,9 @@
 """The database URL of one account, kept in a file only its owner can read.
 
 On the shared JupyterHub server every person has a system account and a PostgreSQL role of
-their own (:mod:`scoring.store.access`). The role's URL, password included, is written by
-``python -m scoring db-setup`` (or the hub's deployment) to ``~/.shinsa/database_url`` of
-that account, mode 0600 in a folder of mode 0700. :func:`scoring.store.scores.default_url`
+their own (:mod:`scoring.admin.roles`). The role's URL, password included, is written by
+``python -m scoring db-setup`` (or the hub's set-up; :func:`scoring.admin.credentials.write_credentials`)
+to ``~/.shinsa/database_url`` of that account, mode 0600 in a folder of mode 0700. :func:`scoring.store.scores.default_url`
 reads it when ``$SCORING_DATABASE_URL`` is not set, and refuses a file that other accounts
 can read or write (they would learn the password), like the signing key
 (:mod:`scoring.core.signing`).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..core.errors import StoreError
 
-__all__ = ["database_url_file", "read_database_url", "write_credentials"]
+__all__ = ["database_url_file", "read_database_url"]
 
 
 def database_url_file() -> Path:
@@ -49,50 +49,3 @@ def read_database_url(path: str | os.PathLike[str] | None = None) -> str | None:
         raise StoreError(f"データベースの接続情報 {p} が空です。事務局に連絡してください"
                          "（python -m scoring db-setup で書き直せます）。")
     return text
-
-
-def write_credentials(url: str, path: str | os.PathLike[str], *, uid: int | None = None,
-                      gid: int | None = None) -> Path:
-    """Write ``url`` to ``path`` (mode 0600; its folder created with mode 0700).
-
-    The file is replaced atomically (a temporary file beside it, then renamed), so a reader
-    never sees half a URL or a moment with looser permissions.
-
-    Parameters
-    ----------
-    url : str
-        The connection URL, password included.
-    path : path-like
-        E.g. ``/home/<user>/.shinsa/database_url``.
-    uid, gid : int, optional
-        Owner of the file and of a folder created for it (the deployment runs as root and
-        writes into each user's home); by default the current process's.
-
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    p = Path(path)
-    if not p.parent.exists():
-        p.parent.mkdir(mode=0o700, parents=True)
-        if uid is not None or gid is not None:
-            os.chown(p.parent, -1 if uid is None else uid, -1 if gid is None else gid)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        if uid is not None or gid is not None:
-            os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fd = -1
-            fh.write(url.strip() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        if tmp.exists():
-            tmp.unlink()
-    return p

@@ -93,10 +93,10 @@ _HASHED = ("id", "timestamp", "kind", "reviewer", "application", "criterion", "s
            "rubric_version", "source", "actor", "prev_hash")
 _WRITE_FLAG = "_shinsa_begin_immediate"
 _PG_INIT_LOCK = 73_656_901  # arbitrary advisory-lock key for schema creation
-#: Tables of the per-person roles (:mod:`scoring.store.access`): who is who, and who may score what.
+#: Tables of the per-person roles (:mod:`scoring.admin.roles`): who is who, and who may score what.
 ACCESS_ROLES_TABLE = "score_access_roles"
 ACCESS_PAIRS_TABLE = "score_access_pairs"
-#: The committee's view of ``score_events`` on PostgreSQL (:mod:`scoring.store.access`): every
+#: The committee's view of ``score_events`` on PostgreSQL (:mod:`scoring.admin.roles`): every
 #: row, the reviewers' comments blanked, the analyst's records (decisions, eligibility) whole.
 COMMITTEE_EVENTS_VIEW = "score_events_committee"
 #: What a connection may do on a server with per-person roles (``EventLog.access``).
@@ -354,7 +354,7 @@ def read_records_at(url: str, owner: str, kind: str, *,
             table = "score_events"
             if conn.dialect.name == "postgresql" and not conn.execute(sa.text(
                     "SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar():
-                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.store.access)
+                table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.admin.roles)
             names = {c["name"] for c in insp.get_columns(table)}
             src = sa.table(table, *[sa.column(k) for k in EVENT_COLUMNS if k in names])
             q = (sa.select(*[src.c[k] if k in names else sa.null().label(k) for k in EVENT_COLUMNS])
@@ -435,7 +435,7 @@ class EventLog:
         self.role = u.username or ""
         #: What this connection may do (:data:`ACCESS_KINDS`): ``"owner"`` for SQLite, for the
         #: database owner and wherever no roles are provisioned; else the kind of the role
-        #: (:mod:`scoring.store.access`), whose rights PostgreSQL enforces.
+        #: (:mod:`scoring.admin.roles`), whose rights PostgreSQL enforces.
         self.access: str = "owner"
         #: The reviewer id of a ``"reviewer"`` connection (else None).
         self.access_reviewer: str | None = None
@@ -507,7 +507,7 @@ class EventLog:
     def _migrate(self, conn: Connection) -> None:
         """Version 1 → 2: add the nullable ``payload`` column. No event row is written.
 
-        On PostgreSQL the committee's view (:mod:`scoring.store.access`), made with the
+        On PostgreSQL the committee's view (:mod:`scoring.admin.roles`), made with the
         columns of version 1, is dropped: ``db-setup`` makes it again with ``payload``
         (until then the committee's role is told so when it opens the store).
         """

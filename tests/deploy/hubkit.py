@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from scoring.admin.limits import Limits
+from scoring.round.loader import load_round
 
 
 @dataclass
@@ -29,6 +34,12 @@ class Hub:
     round_dir: Path
     admin_url: str
     log: Path
+    limits: Limits = field(default_factory=Limits)
+    group: str = ""
+    #: Restart the hub with these environment variables added (None: as configured).
+    restart: Callable[[dict[str, str] | None], None] | None = None
+    #: The variables the hub now runs with beyond its configuration ({}: as configured).
+    extra_env: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
     def user(self, reviewer_id: str) -> str:
@@ -39,6 +50,28 @@ class Hub:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
+
+
+def prefixed_round(dest: Path, copy_round: Callable[[Path], Path], prefix: str) -> Path:
+    """The demo round with prefixed hub users, the analyst and the committee, and
+    assignments.csv (each reviewer about half of the applications, R6 also given 20)."""
+    round_dir = copy_round(dest)
+    text = (round_dir / "reviewers.yaml").read_text(encoding="utf-8")
+    text, n = re.subn(r"hub_user: r(\d)", rf"hub_user: {prefix}r\1", text)
+    short = {"analysts": "an", "committee": "co"}
+    text, m = re.subn(r"^(analysts|committee): \[\w+\]", lambda k: f"{k[1]}: [{prefix}{short[k[1]]}]", text,
+                      flags=re.MULTILINE)
+    assert (n, m) == (6, 2), "デモの reviewers.yaml の hub_user・analysts・committee が想定と違います"
+    (round_dir / "reviewers.yaml").write_text(text, encoding="utf-8")
+    rnd = load_round(round_dir)
+    apps = [str(a) for a in rnd.applications.index]
+    ids = [r.id for r in rnd.reviewers]
+    rows = {(ids[(i + k) % len(ids)], a) for i, a in enumerate(apps) for k in range(3)}
+    rows.add(("R6", "20"))
+    lines = ["reviewer,application"] + [f"{r},{a}" for r, a in sorted(rows)]
+    (round_dir / "assignments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return round_dir
+
 
 
 # --------------------------------------------------------------------------- REST API and kernels

@@ -293,3 +293,30 @@ def test_reviewer_has_no_jupyterlab_no_terminal(hub: Hub, browser) -> None:
         assert page.locator("#jp-main-dock-panel").count() == 0
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- 5. resource limits
+
+RLIMITS = """
+import json, resource
+names = {"address_space": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU, "file_size": resource.RLIMIT_FSIZE}
+out = {k: list(resource.getrlimit(v)) for k, v in names.items()}
+try:
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    out["raise"] = "raised"
+except (ValueError, OSError) as e:
+    out["raise"] = type(e).__name__
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("who", ["R1", "analyst"])
+def test_kernels_run_with_the_configured_rlimits_and_cannot_raise_them(hub: Hub, who: str) -> None:
+    user = hub.user(who) if who != "analyst" else f"{hub.prefix}an"
+    res = run_in_kernel(hub, user, RLIMITS)
+    assert not res["error"], res
+    out = json.loads(res["stdout"].strip().splitlines()[-1])
+    expected = hub.limits.to_dict()
+    assert {k: out[k] for k in expected} == {k: [v, v] for k, v in expected.items()}
+    assert expected != type(hub.limits)().to_dict()  # the site's values, not the defaults
+    assert out["raise"] == "ValueError"  # the hard limit cannot be raised from the kernel

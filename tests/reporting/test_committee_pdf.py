@@ -24,7 +24,7 @@ from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="poppler-utils is missing (scripts/system-deps.sh installs it)")
+                                reason="poppler-utils is missing (`make deps` installs it)")
 
 ROUND_NAME = "令和8年度 審査（架空のデモ）<script>alert(1)</script>"
 #: Noto Sans CJK: pdftotext's word box is (ascent + descent) = 1.448 em high.

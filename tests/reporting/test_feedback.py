@@ -40,7 +40,7 @@ from scoring.round.loader import ReviewRound, load_round
 from scoring.store.scores import ScoreStore
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                   reason="poppler-utils is missing (scripts/system-deps.sh installs it)")
+                                   reason="poppler-utils is missing (`make deps` installs it)")
 #: Noto Sans CJK: pdftotext's word box is (ascent + descent) = 1.448 em high.
 CJK_BOX = 1.448
 

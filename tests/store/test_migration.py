@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from attack import drop_guards, tamper
-from pgcluster import find_pg_bindir
 
+from scoring.admin.roles import provision
+from scoring.admin.trialdb import find_pg_bindir
 from scoring.cli import main
 from scoring.round.decision import read_decisions, record_decision
 from scoring.round.eligibility import record_eligibility
 from scoring.round.eligibility_records import read_eligibility
 from scoring.round.loader import ReviewRound, load_round
-from scoring.store.access import provision
 from scoring.store.checkpoints import checkpoint_path
 from scoring.store.eventlog import SCHEMA_VERSION
 from scoring.store.scores import ScoreStore

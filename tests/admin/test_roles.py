@@ -1,4 +1,4 @@
-"""Blindness and conflicts enforced by PostgreSQL (scoring.store.access): attacked as each role.
+"""Blindness and conflicts enforced by PostgreSQL (scoring.admin.roles): attacked as each role.
 
 Every test gets a fresh database on a throw-away cluster that checks passwords (SCRAM), as a
 real server does; the roles (cluster-wide) are named after that database and dropped after.
@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pgcluster import PgClusterError, temp_pg_cluster
 
+from scoring.admin.credentials import write_credentials
+from scoring.admin.roles import accounts, allowed_pairs, default_role_prefix, provision
+from scoring.admin.trialdb import PgClusterError, create_database, temp_pg_cluster
 from scoring.cli import main
 from scoring.core.errors import ConfigError, StoreError
 from scoring.round.loader import load_round
-from scoring.store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
 from scoring.store.credentials import read_database_url
 from scoring.store.scores import ScoreStore, default_url
 
@@ -63,11 +64,7 @@ def admin_url(scram_cluster: str) -> Iterator[str]:
     """A fresh database (its owner is the superuser); its roles are dropped after the test."""
     db = f"acc_{uuid.uuid4().hex[:10]}"
     super_url = scram_cluster.rsplit("/", 1)[0] + "/postgres"
-    eng = sa.create_engine(super_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
-    eng.dispose()
-    url = scram_cluster.rsplit("/", 1)[0] + f"/{db}"
+    url = create_database(super_url, db)
     try:
         yield url
     finally:
@@ -485,10 +482,7 @@ def test_a_reviewer_role_cannot_create_the_tables(admin_url, rnd, urls, scram_cl
     # the same roles on a second, empty database of the cluster: the store is not there yet
     db = f"empty_{uuid.uuid4().hex[:8]}"
     super_url = scram_cluster.rsplit("/", 1)[0] + "/postgres"
-    eng = sa.create_engine(super_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
-    eng.dispose()
+    create_database(super_url, db)
     try:
         other = sa.engine.make_url(urls["r1"]).set(database=db).render_as_string(hide_password=False)
         with pytest.raises(StoreError, match="データベースが拒否しました: .*db-setup"):

@@ -1,9 +1,12 @@
 """A throw-away PostgreSQL cluster (initdb + pg_ctl), as root or as a normal user.
 
-Used by the test fixtures (``tests/conftest.py``: ``pg_url``) and by the benchmarks
-(``benchmarks/bench_hub_load.py``), which put this folder on ``sys.path``. Failures raise
-:class:`PgClusterError` (Japanese message, with the server's log); the fixtures turn it into a
-test failure.
+The trial database of ``make hub`` without ``HUB_DATABASE_URL`` (``deploy/run_hub.py``), and
+the database of the test fixtures (``tests/conftest.py``: ``pg_url``) and of the benchmarks
+(``benchmarks/bench_hub_load.py``). Each cluster lives in a folder
+``$TMPDIR/shinsa-pg-*`` (:data:`PG_DIR_PREFIX`) that is removed when it stops; clusters left
+by a killed process are removed by the next start, or by :func:`remove_stale_clusters`
+(``python -m scoring hub-remove``). Failures raise :class:`PgClusterError` (Japanese
+message, with the server's log).
 """
 
 from __future__ import annotations
@@ -21,13 +24,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "find_pg_bindir", "temp_pg_cluster"]
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from ..core.errors import HubError
+
+__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "create_database", "find_pg_bindir",
+           "remove_stale_clusters", "temp_pg_cluster"]
 
 PG_START_TIMEOUT_S = 60
 PG_DIR_PREFIX = "shinsa-pg-"
 
 
-class PgClusterError(RuntimeError):
+class PgClusterError(HubError):
     """The throw-away cluster could not be started (Japanese message)."""
 
 
@@ -77,8 +87,22 @@ def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) 
                           timeout=PG_START_TIMEOUT_S, check=False, **run_as)
 
 
-def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
-    """Stop and remove clusters left by sessions that were killed (their pid is gone)."""
+def create_database(url: str, name: str) -> str:
+    """Create the database ``name`` on the cluster of ``url`` (a superuser's or a role with
+    CREATEDB); returns the URL of the new database (the same role)."""
+    u = sa.engine.make_url(url)
+    with psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return u.set(database=name).render_as_string(hide_password=False)
+
+
+def remove_stale_clusters(bindir: Path | None = None, owner: tuple[int, int] | None = None) -> list[Path]:
+    """Stop and remove clusters left by sessions that were killed (their pid is gone); returns
+    their folders. ``bindir`` and ``owner`` default to :func:`find_pg_bindir` and the server's user."""
+    bindir = bindir or find_pg_bindir()
+    owner = owner if owner is not None else _server_user()
+    removed: list[Path] = []
     for base in Path(tempfile.gettempdir()).glob(f"{PG_DIR_PREFIX}*"):
         try:
             pid = int((base / "owner.pid").read_text())
@@ -96,10 +120,12 @@ def _remove_stale_clusters(bindir: Path, owner: tuple[int, int] | None) -> None:
                 continue  # alive, another user's
             except OSError:
                 pass
-        if (base / "data" / "postmaster.pid").exists():
+        if bindir is not None and (base / "data" / "postmaster.pid").exists():
             _pg_run(bindir, owner, Path(tempfile.gettempdir()), "pg_ctl", "-D", str(base / "data"),
                     "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+        removed.append(base)
+    return removed
 
 
 @contextlib.contextmanager
@@ -122,9 +148,9 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
     bindir = bindir or find_pg_bindir()
     if bindir is None:
         raise PgClusterError("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。"
-                             "`bash scripts/system-deps.sh`（Debian の postgresql）を実行してください。")
+                             "`make deps`（Debian の postgresql）を実行してください。")
     owner = _server_user()
-    _remove_stale_clusters(bindir, owner)
+    remove_stale_clusters(bindir, owner)
     base = Path(tempfile.mkdtemp(prefix=PG_DIR_PREFIX))
     (base / "owner.pid").write_text(str(os.getpid()))
     data, log = base / "data", base / "server.log"
@@ -160,16 +186,7 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
             if res.returncode == 0:
                 break
         cred = f"postgres:{password}" if password else "postgres"
-        url = f"postgresql+psycopg://{cred}@127.0.0.1:{port}"
-        import sqlalchemy as sa
-
-        admin = sa.create_engine(f"{url}/postgres", isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql("CREATE DATABASE shinsa_test")
-        finally:
-            admin.dispose()
-        yield f"{url}/shinsa_test"
+        yield create_database(f"postgresql+psycopg://{cred}@127.0.0.1:{port}/postgres", "shinsa_test")
     finally:
         if (data / "postmaster.pid").exists():
             pg("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop", check=False)

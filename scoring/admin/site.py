@@ -1,0 +1,229 @@
+"""The hub site's files: who signs in (from reviewers.yaml), the round copy, the app
+notebooks and ``hub/site.json``, which ``deploy/jupyterhub_config.py`` reads.
+
+The site folder (default ``/srv/shinsa``)::
+
+    round/            a copy of the round (its rubric beside it), group ``shinsa``, read only
+                      (owned by the first analyst, who writes the signed checkpoints there)
+    app/reviewer/     02_review.ipynb, served by Voilà to reviewers
+    app/committee/    04_committee.ipynb, served by Voilà to the committee
+    hub/              the hub's own state (site.json, jupyterhub.sqlite, cookie secret),
+                      root only (0700)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config.round import set_round_rubric
+from ..core.errors import HubError
+from ..core.paths import PROJECT_DIR
+from ..round.loader import ReviewRound, _resolve_rubric
+from .limits import Limits
+
+__all__ = [
+    "APP_NOTEBOOKS",
+    "DEFAULT_SITE",
+    "ROLES",
+    "ROLE_NAMES_JA",
+    "HubSite",
+    "HubUser",
+    "copy_analyst_notebooks",
+    "copy_apps",
+    "copy_round",
+    "describe",
+    "hub_users",
+    "read_site",
+    "write_site",
+]
+
+#: Where ``make hub`` and ``python -m scoring hub-setup`` put the site by default.
+DEFAULT_SITE = Path("/srv/shinsa")
+#: Role → what the person lands on (see deploy/jupyterhub_config.py).
+ROLES: dict[str, str] = {
+    "reviewer": "採点画面（02 を Voilà で表示）",
+    "analyst": "JupyterLab",
+    "committee": "選定委員会資料（04 を Voilà で表示）",
+}
+#: Role → its Japanese name, as printed beside the passwords.
+ROLE_NAMES_JA: dict[str, str] = {"reviewer": "審査員", "analyst": "事務局", "committee": "選定委員"}
+#: The notebook each Voilà role is served (copied into ``app/<role>/``).
+APP_NOTEBOOKS: dict[str, str] = {"reviewer": "02_review.ipynb", "committee": "04_committee.ipynb"}
+#: A system account name useradd accepts and JupyterHub keeps as it is (lower case).
+_ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class HubUser:
+    """One person who signs in to the hub.
+
+    Attributes
+    ----------
+    name : str
+        The JupyterHub user name, also the system account's name.
+    role : str
+        ``reviewer``, ``analyst`` or ``committee`` (:data:`ROLES`).
+    reviewer : str or None
+        The reviewer id (reviewers.yaml ``id``) of a reviewer.
+    """
+
+    name: str
+    role: str
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
+class HubSite:
+    """The folders of one hub site (see the module docstring)."""
+
+    root: Path
+
+    @property
+    def round_dir(self) -> Path:
+        return self.root / "round"
+
+    @property
+    def app_dir(self) -> Path:
+        return self.root / "app"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "hub"
+
+    @property
+    def site_file(self) -> Path:
+        return self.state_dir / "site.json"
+
+
+def hub_users(rnd: ReviewRound) -> list[HubUser]:
+    """Everyone who signs in to the hub, from reviewers.yaml: the reviewers with a
+    ``hub_user``, then ``analysts`` and ``committee`` (top-level lists of hub user names).
+
+    Raises
+    ------
+    HubError
+        A name that cannot be a system account (lower-case letters, digits, ``_`` and ``-``,
+        at most 32 characters), or no analyst.
+    """
+    users = [HubUser(r.hub_user, "reviewer", r.id) for r in rnd.reviewers if r.hub_user]
+    users += [HubUser(n, "analyst") for n in rnd.analysts]
+    users += [HubUser(n, "committee") for n in rnd.committee]
+    bad = [u.name for u in users if not _ACCOUNT.match(u.name)]
+    if bad:
+        raise HubError(f"reviewers.yaml の JupyterHub のユーザー名 {'、'.join(bad)} はシステムのアカウント名に使えません。"
+                       "英小文字で始まる英小文字・数字・_・- の32文字以内にしてください（例: shinsa_r1）。")
+    if not any(u.role == "analyst" for u in users):
+        raise HubError(f"{rnd.path / 'reviewers.yaml'} に事務局（analysts: [ユーザー名]）がありません。"
+                       "サーバーでは事務局のアカウントが一つ以上必要です。")
+    return users
+
+
+def describe(users: list[HubUser]) -> list[str]:
+    """One line per person: account, role (and reviewer id), what they land on."""
+    return [f"  {u.name}: {ROLE_NAMES_JA[u.role]}{' ' + u.reviewer if u.reviewer else ''} → {ROLES[u.role]}"
+            for u in users]
+
+
+def _share_read_only(folder: Path, gid: int, owner: int = 0) -> None:
+    """owner:shinsa, folders 0750 and files 0640: the hub's accounts read, nobody else does."""
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, owner, gid)
+        os.chmod(path, 0o750 if path.is_dir() else 0o640)
+
+
+def copy_round(rnd: ReviewRound, site: HubSite, gid: int, owner: int) -> None:
+    """Copy the round (no score database, no checkpoints) and its rubric into ``site.round_dir``,
+    owned by ``owner`` (the analyst, who writes the signed checkpoints there), group ``gid``."""
+    dest = site.round_dir
+    if dest.exists():
+        shutil.rmtree(dest)
+    ignore = shutil.ignore_patterns("scores.sqlite*", "checkpoints*.jsonl", "__pycache__", ".ipynb_checkpoints")
+    shutil.copytree(rnd.path, dest, ignore=ignore)
+    rubric, _ = _resolve_rubric(rnd.path, rnd.config.rubric)
+    shutil.copy2(rubric, dest / rubric.name)
+    set_round_rubric(dest / "round.yaml", dest / rubric.name)
+    _share_read_only(dest, gid, owner)
+
+
+def _reviewer_app(source: Path, dest: Path) -> None:
+    """02_review.ipynb for Voilà: without its first markdown cell (the JupyterLab how-to:
+    "run all cells, pick your name"), which does not apply on the server."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    first_md = next((i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown"), None)
+    if first_md is not None:
+        del nb["cells"][first_md]
+    dest.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def copy_apps(site: HubSite, gid: int) -> None:
+    """The Voilà notebooks of the reviewers and the committee into ``site.app_dir``."""
+    for role, name in APP_NOTEBOOKS.items():
+        folder = site.app_dir / role
+        folder.mkdir(parents=True, exist_ok=True)
+        if role == "reviewer":
+            _reviewer_app(PROJECT_DIR / "notebooks" / name, folder / name)
+        else:
+            shutil.copy2(PROJECT_DIR / "notebooks" / name, folder / name)
+    _share_read_only(site.app_dir, gid)
+    os.chmod(site.root, 0o755)
+
+
+def copy_analyst_notebooks(pw: pwd.struct_passwd) -> None:
+    """The analyst's own copy of notebooks/ in their home (not overwritten when present)."""
+    dest = Path(pw.pw_dir) / "notebooks"
+    if dest.exists():
+        return
+    shutil.copytree(PROJECT_DIR / "notebooks", dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in [dest, *dest.rglob("*")]:
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def write_site(site: HubSite, users: list[HubUser], group: str, *, limits: Limits, idle_timeout: int,
+               created_group: bool) -> None:
+    """``hub/site.json`` (0600): who has which role, where everything is, the limits."""
+    old = read_site(site) if site.site_file.exists() else {}
+    data: dict[str, Any] = {
+        "round": str(site.round_dir),
+        "app": str(site.app_dir),
+        "users": {u.name: u.role for u in users},
+        "reviewers": {u.name: u.reviewer for u in users if u.reviewer},
+        # The interpreter and the scoring package the servers run (the hub's own environment).
+        "python_bin": str(Path(sys.executable).parent),
+        "pythonpath": str(_PACKAGE_DIR.parent),
+        "voila_templates": str(_PACKAGE_DIR / "ui" / "jupyter"),
+        "group": group,
+        # We made the group (hub-remove deletes it then); kept from the first set-up.
+        "created_group": bool(old.get("created_group", created_group)),
+        # Every account set up here, including people who left reviewers.yaml (hub-remove).
+        "accounts": sorted(set(old.get("accounts", [])) | {u.name for u in users}),
+        "limits": limits.to_dict(),
+        "idle_timeout": int(idle_timeout),
+    }
+    site.site_file.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.chmod(site.site_file, 0o600)
+
+
+def read_site(site: HubSite) -> dict[str, Any]:
+    """The contents of ``hub/site.json``.
+
+    Raises
+    ------
+    HubError
+        No such file, or not JSON.
+    """
+    try:
+        data = json.loads(site.site_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise HubError(f"サーバーの設定 {site.site_file} を読めません: {e}。--site を確かめてください。") from e
+    if not isinstance(data, dict):
+        raise HubError(f"サーバーの設定 {site.site_file} の形が違います。")
+    return data
