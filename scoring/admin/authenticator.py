@@ -25,7 +25,7 @@ from traitlets import Dict, Integer
 __all__ = ["ShinsaPAMAuthenticator"]
 
 
-class ShinsaPAMAuthenticator(PAMAuthenticator):  # type: ignore[misc]
+class ShinsaPAMAuthenticator(PAMAuthenticator):
     """PAMAuthenticator that locks a name out after too many failed sign-ins."""
 
     allowed_failed_logins = Integer(5, help="Failed sign-ins of one name before it is locked out.").tag(config=True)
@@ -51,4 +51,4 @@ class ShinsaPAMAuthenticator(PAMAuthenticator):  # type: ignore[misc]
             self._failures.setdefault(name, []).append(time.monotonic())
         else:
             self._failures.pop(name, None)
-        return result  # type: ignore[no-any-return]
+        return result
