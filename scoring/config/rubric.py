@@ -99,7 +99,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..core.columns import METHOD_LABELS
-from ..core.errors import ConfigError, ConfigProblem
+from ..core.errors import ConfigError, ConfigProblem, OptionError
 from .yamlfile import describe, duplicate_keys, line_of, load_yaml, pydantic_message
 from .yamlfile import fmt as _fmt
 from .yamlfile import join as _join
@@ -419,7 +419,7 @@ class Criterion(_Model):
         """
         lv = _find_level(self.levels, level) if self.is_allowed(level) else None
         if lv is None:
-            raise ValueError(
+            raise OptionError(
                 f"評価項目 {self.id}: {_fmt(level)} は尺度"
                 f"（{_scale_text(self.effective_scale)}）の水準ではありません"
             )
