@@ -129,8 +129,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
           f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件")
     summary = application_table(rnd.applications, rnd.problems)
-    cols = [HEADERS_JA["prefecture_name"], HEADERS_JA["block"], HEADERS_JA["application_type"], HEADERS_JA["theme"], "人材プールの状況", "市町村数（団体）",
-            "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
+    cols = [*(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
+            "人材プールの状況", "市町村数（団体）", "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
     _print_table("応募一覧", summary[[c for c in cols if c in summary]])
     for title, table in breakdown(rnd.applications).items():
         _print_table(f"{title}別の件数", table.T)
@@ -443,11 +443,11 @@ def _cmd_select(args: argparse.Namespace) -> int:
         return 1
     print()
     print(res.summary_ja())
-    reasons = res.reasons.rename(columns={
-        "prefecture_name": HEADERS_JA["prefecture_name"], "status": "状況", "rank": HEADERS_JA["rank"], "total": HEADERS_JA["total"],
-        "gap": "選定までの不足点", "reason": "理由"})
+    h = HEADERS_JA
+    reasons = res.reasons.rename(columns={**h, "gap": "選定までの不足点", "reason": "理由"})
     reasons.index.name = "応募"
-    _print_table("応募ごとの結果と理由", reasons[[HEADERS_JA["prefecture_name"], "状況", HEADERS_JA["rank"], HEADERS_JA["total"], "選定までの不足点", "理由"]].round(2))
+    _print_table("応募ごとの結果と理由",
+                 reasons[[h["prefecture_name"], h["status"], h["rank"], h["total"], "選定までの不足点", "理由"]].round(2))
     alts = res.alternatives_frame().rename(columns={
         "total": "合計点", "difference": "選定案との差", "selected": "選定", "added": "入る", "removed": "外れる"})
     alts.index.name = "次善案"

@@ -439,13 +439,10 @@ class TuningModel:
         """
         rk = self.ranking()
         labels = {g.id: f"{g.label_ja}（点）" for g in self.rubric.groups}
-        out = rk.rename(columns={
-            "rank": HEADERS_JA["rank"], "prefecture_name": HEADERS_JA["prefecture_name"], "total": HEADERS_JA["total"], "se": "標準誤差",
-            **labels, "n_reviewers": "審査員数", "baseline_rank": "既定の順位", "rank_change": "順位変動",
-            "flags": "注意", "status": "状況",
-        })
-        out = out.loc[:, [HEADERS_JA["rank"], "状況", HEADERS_JA["prefecture_name"], HEADERS_JA["total"], "標準誤差", *labels.values(), "審査員数",
-                          "既定の順位", "順位変動", "注意"]]
+        h = HEADERS_JA
+        out = rk.rename(columns={**h, **labels, "baseline_rank": "既定の順位", "rank_change": "順位変動", "flags": "注意"})
+        out = out.loc[:, [h["rank"], h["status"], h["prefecture_name"], h["total"], h["se"], *labels.values(),
+                          h["n_reviewers"], "既定の順位", "順位変動", "注意"]]
         out.index.name = "応募"
         return out
 

@@ -278,7 +278,7 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
     if missing_apps:
         raise OptionError(f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。")
     if unscored + partial > len(pairs):
-        raise OptionError(f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。")
+        raise OptionError(f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。")
     pick = rng.permutation(len(pairs))
     skip = {pairs[int(i)] for i in pick[:unscored]}
     part = {pairs[int(i)] for i in pick[unscored:unscored + partial]}

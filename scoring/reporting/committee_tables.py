@@ -104,7 +104,7 @@ def tables_ja(c: Committee) -> dict[str, pd.DataFrame]:
     numbers stay numbers (not rounded beyond 0.0001 point); one value per cell.
     """
     out: dict[str, pd.DataFrame] = {"概要": summary(c)}
-    out[HEADERS_JA["rank"]] = ranked_ja(c)
+    out["順位"] = ranked_ja(c)
     out["内訳"] = breakdown_ja(c)
     out["ばらつき"] = spread_ja(c)
     out["選定案"] = selection_ja(c)

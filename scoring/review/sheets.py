@@ -450,7 +450,7 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     """
     apps = reviewer_applications(rnd, reviewer_id)
     if not apps:
-        raise SheetError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。")
+        raise SheetError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。担当（assignments）と利害関係（conflicts）を確認してください。")
     key = load_key(create=True) if key is None else key
     current = _store_cells(store, reviewer_id)
     exported_at = now_jst()

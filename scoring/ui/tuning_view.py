@@ -137,13 +137,13 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
         HEADERS_JA["rank"]: [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
         "順位変動": [_change(v) for v in shown["rank_change"]],
         "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
-        "状況": [esc(x) for x in status],
+        HEADERS_JA["status"]: [esc(x) for x in status],
         "応募": [esc(a) for a in shown.index],
         HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
         HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
-        "標準誤差": [_num(v) for v in shown["se"]],
+        HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
         **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
-        "審査員数": [str(int(v)) for v in shown["n_reviewers"]],
+        HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
         "注意": [esc(f) for f in shown["flags"]],
     })
     # The shaded top k counts only applications in the review (対象外 are never selected).
@@ -151,7 +151,8 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     in_review = np.cumsum(~excluded)
     top_rows = (~excluded & (in_review <= top)) if top else np.zeros(len(shown), dtype=bool)
     frame = frame.reset_index(drop=True)
-    right = {HEADERS_JA["rank"], HEADERS_JA["total"], "標準誤差", *[esc(group_labels[g]) for g in groups], "審査員数", "既定の順位", "順位変動"}
+    right = {HEADERS_JA["rank"], HEADERS_JA["total"], HEADERS_JA["se"], *[esc(group_labels[g]) for g in groups],
+             HEADERS_JA["n_reviewers"], "既定の順位", "順位変動"}
     classes = pd.DataFrame(
         [[" ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
                                  "shinsa-excluded" if excluded[i] else "",
