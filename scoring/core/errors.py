@@ -136,18 +136,6 @@ class NoScoresError(ShinsaError):
     """
 
 
-class ScoreTableError(ShinsaError):
-    """A score table is not in the canonical long form (:func:`scoring.core.schema.require_score_table`)."""
-
-
-class SigningError(ShinsaError):
-    """The analyst's signing key is missing, readable by others, or not a key (:mod:`scoring.core.signing`)."""
-
-
-class HubError(ShinsaError):
-    """The multi-reviewer server (JupyterHub site, :mod:`scoring.ui.hub`) cannot be set up."""
-
-
 class OptionError(ShinsaError):
     """An option or argument is not an allowed value: a command-line option, a notebook
     parameter or a function keyword (``method``, ``band``, ``n_boot``, ``--per-application``…).
@@ -163,3 +151,16 @@ class ValueFormatError(ShinsaError):
     The message quotes the value and gives examples; the caller adds where it was (the 応募書
     cell becomes a problem row, a settings file names the line).
     """
+
+
+class ScoreTableError(ShinsaError):
+    """A score table is not in the canonical long form (:func:`scoring.core.schema.require_score_table`)."""
+
+
+class SigningError(ShinsaError):
+    """The analyst's signing key is missing, readable by others, or not a key (:mod:`scoring.core.signing`)."""
+
+
+class HubError(ShinsaError):
+    """The multi-reviewer server (JupyterHub site, :mod:`scoring.ui.hub`) cannot be set up."""
+
