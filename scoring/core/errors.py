@@ -163,4 +163,3 @@ class SigningError(ShinsaError):
 
 class HubError(ShinsaError):
     """The multi-reviewer server (JupyterHub site, :mod:`scoring.ui.hub`) cannot be set up."""
-
