@@ -563,18 +563,24 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _cmd_db_setup(args: argparse.Namespace) -> int:
+def _check_admin_url(url: str) -> None:
+    """``--admin-url`` must read as a database URL: one Japanese line otherwise, not an unexpected error."""
     import sqlalchemy as sa
 
     from .core.errors import OptionError
-    from .round.loader import load_round
-    from .store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
 
     try:
-        sa.engine.make_url(args.admin_url)
+        sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise OptionError("--admin-url はデータベースの URL として読めません。"
                           "postgresql+psycopg://所有者:パスワード@ホスト/DB の形で指定してください。") from None
+
+
+def _cmd_db_setup(args: argparse.Namespace) -> int:
+    from .round.loader import load_round
+    from .store.access import accounts, allowed_pairs, default_role_prefix, provision, write_credentials
+
+    _check_admin_url(args.admin_url)
     rnd = load_round(args.round)
     urls = provision(args.admin_url, rnd)
     prefix = default_role_prefix(args.admin_url)
