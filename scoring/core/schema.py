@@ -203,7 +203,8 @@ def require_score_table(scores: object, *, what: str = "点数の表",
     Raises
     ------
     ScoreTableError
-        ``scores`` is not a pandas DataFrame, or a column is missing (Japanese message naming it and the columns needed).
+        ``scores`` is not a pandas DataFrame, or a column is missing (Japanese message
+        naming it and the columns needed).
     """
     import pandas as pd
 
