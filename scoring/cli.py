@@ -88,6 +88,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,8 +134,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
           f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件")
     summary = application_table(rnd.applications, rnd.problems)
-    cols = ["都道府県", "地方ブロック", "応募区分", "重点テーマ", "人材プールの状況", "市町村数（団体）",
-            "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
+    cols = [*(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
+            "人材プールの状況", "市町村数（団体）", "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
     _print_table("応募一覧", summary[[c for c in cols if c in summary]])
     for title, table in breakdown(rnd.applications).items():
         _print_table(f"{title}別の件数", table.T)
@@ -231,7 +232,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         removed = [a for a in d.proposed if a not in d.selected]
         print(f"選定案との違い: 追加 {c.names(added)}　除外 {c.names(removed)}")
     print(f"設定ハッシュ: {d.settings_hash}")
-    _print_table("選定結果", decision_ja(c).drop(columns=["記録した人", "記録日時（日本時間）"]).set_index("応募ID"))
+    _print_table("選定結果", decision_ja(c).drop(columns=["記録した人", "記録日時（日本時間）"]).set_index(HEADERS_JA["application"]))
     return 0
 
 
@@ -351,11 +352,15 @@ def _cmd_verify_receipt(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
+    from .core.errors import OptionError
     from .reporting.overview import problem_table
     from .round.assign import ASSIGNMENT_FILE, propose_assignments, write_assignments
     from .round.loader import load_round
 
     rnd = load_round(args.round)
+    if args.per_application < 1:
+        raise OptionError(f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で"
+                          f"指定してください（このラウンドの審査員は {len(rnd.reviewers)} 名）。")
     if rnd.assignment_source == "reviewers.yaml":
         print(f"{rnd.path / 'reviewers.yaml'} に担当（assignments）があるため、割当案は作りません。"
               "案を作る場合は reviewers.yaml の assignments を削除してください。", file=sys.stderr)
@@ -372,7 +377,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     names = rnd.applications["prefecture_name"]
     groups = df.groupby("application")["reviewer"]
     table = pd.DataFrame({
-        "都道府県": [names.get(a, "") for a in groups.groups],
+        HEADERS_JA["prefecture_name"]: [names.get(a, "") for a in groups.groups],
         "審査員": ["・".join(sorted(g)) for _, g in groups],
         "人数": [len(g) for _, g in groups],
         "立場": ["・".join(sorted({roles[r] for r in g})) for _, g in groups],
@@ -414,14 +419,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_select(args: argparse.Namespace) -> int:
-    from .combine import DEFAULT_METHOD, combine
-    from .core.errors import NoScoresError
+    from .combine import DEFAULT_METHOD, METHODS, combine
+    from .core.columns import METHOD_LABELS
+    from .core.errors import NoScoresError, OptionError
     from .round.loader import load_round, no_scores_message
     from .selection import SelectionInfeasible, select_round
     from .store.scores import ScoreStore
 
-    rnd = load_round(args.round)
     method = args.method or DEFAULT_METHOD
+    if method not in METHODS:
+        raise OptionError(f"--method「{method}」はありません。使える統合方法: "
+                          f"{'、'.join(f'{m}（{METHOD_LABELS[m]}）' for m in METHODS)}。このどれかを指定してください。")
+    rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
         scores = store.counted_scores()
         if not scores["score"].notna().any():
@@ -442,11 +451,11 @@ def _cmd_select(args: argparse.Namespace) -> int:
         return 1
     print()
     print(res.summary_ja())
-    reasons = res.reasons.rename(columns={
-        "prefecture_name": "都道府県", "status": "状況", "rank": "順位", "total": HEADERS_JA["total"],
-        "gap": "選定までの不足点", "reason": "理由"})
+    h = HEADERS_JA
+    reasons = res.reasons.rename(columns={**h, "gap": "選定までの不足点", "reason": "理由"})
     reasons.index.name = "応募"
-    _print_table("応募ごとの結果と理由", reasons[["都道府県", "状況", "順位", HEADERS_JA["total"], "選定までの不足点", "理由"]].round(2))
+    _print_table("応募ごとの結果と理由",
+                 reasons[[h["prefecture_name"], h["status"], h["rank"], h["total"], "選定までの不足点", "理由"]].round(2))
     alts = res.alternatives_frame().rename(columns={
         "total": "合計点", "difference": "選定案との差", "selected": "選定", "added": "入る", "removed": "外れる"})
     alts.index.name = "次善案"
@@ -541,7 +550,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     shown = blank.copy()
     if len(conflicts):
         def value(score: object, comment: object) -> str:
-            text = "（点数なし）" if score is None or score != score else f"{float(str(score)):g}点"
+            text = "（点数なし）" if score is None or (isinstance(score, float) and math.isnan(score)) else f"{float(str(score)):g}点"
             return f"{text}「{comment}」" if comment else text
 
         when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert(JST)
@@ -562,12 +571,26 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _check_admin_url(url: str) -> None:
+    """``--admin-url`` must read as a database URL: one Japanese line otherwise, not an unexpected error."""
+    import sqlalchemy as sa
+
+    from .core.errors import OptionError
+
+    try:
+        sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise OptionError("--admin-url はデータベースの URL として読めません。"
+                          "postgresql+psycopg://所有者:パスワード@ホスト/DB の形で指定してください。") from None
+
+
 def _cmd_db_setup(args: argparse.Namespace) -> int:
     from .admin.credentials import write_credentials
     from .admin.roles import accounts, allowed_pairs, default_role_prefix, provision
     from .admin.site import ROLE_NAMES_JA as kind_ja
     from .round.loader import load_round
 
+    _check_admin_url(args.admin_url)
     rnd = load_round(args.round)
     urls = provision(args.admin_url, rnd)
     prefix = default_role_prefix(args.admin_url)
@@ -686,7 +709,7 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     print(prog.headline())
     tables = progress_ja(prog)
     _print_table("審査員ごとの進み具合", tables["審査員別"].set_index("審査員"))
-    _print_table("応募ごとの進み具合", tables["応募別"].drop(columns=["未提出の審査員"]).set_index("応募ID"))
+    _print_table("応募ごとの進み具合", tables["応募別"].drop(columns=["未提出の審査員"]).set_index(HEADERS_JA["application"]))
     open_pairs = tables["未提出の一覧"]
     _print_table("未提出の採点（督促用）", open_pairs.set_index(pd.Index(range(1, len(open_pairs) + 1), name="番号")))
     if args.xlsx:

@@ -54,7 +54,7 @@ def test_main_job_as_a_subprocess_with_the_environment_variable(demo_copy, tmp_p
     env = {"SCORING_ROUND": str(demo_copy), "PATH": "/usr/bin:/bin",
            "SCORING_SIGNING_KEY": os.environ["SCORING_SIGNING_KEY"]}  # never the developer's key
     proc = subprocess.run([sys.executable, "-m", "scoring", "run", "--out", str(tmp_path / "r")],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+                          check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert str(demo_copy) in proc.stdout
     assert (tmp_path / "r" / "applications.xlsx").exists()
@@ -139,7 +139,7 @@ def test_report_on_a_round_without_scores_fails_and_keeps_the_old_material(tmp_p
 
 
 def test_unexpected_errors_are_one_japanese_line_and_the_traceback_with_debug(monkeypatch, capsys) -> None:
-    import scoring.cli as cli
+    from scoring import cli
 
     def boom(args):
         raise ZeroDivisionError("division by zero")
@@ -151,3 +151,17 @@ def test_unexpected_errors_are_one_japanese_line_and_the_traceback_with_debug(mo
     assert len(err.strip().splitlines()) == 1
     assert cli.main(["--debug", "template", "x.xlsx"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["assign", "--per-application", "0"], ["--per-application「0」", "1 以上の整数"]),
+    (["select", "--method", "nope"], ["--method「nope」", "mean（平均）", "affine", "指定してください"]),
+    (["db-setup", "--admin-url", "garbage"], ["--admin-url", "postgresql+psycopg://"]),
+])
+def test_a_bad_option_is_one_japanese_line_naming_it_and_the_allowed_values(
+        demo_copy: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: list[str]) -> None:
+    assert main([args[0], "--round", str(demo_copy), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("エラー: ") and "予期しないエラー" not in err
+    assert all(e in err for e in expected), err

@@ -42,6 +42,7 @@ from ..core.columns import (
     REVIEWER_PROFILE_COLUMNS,
     rank_totals,
 )
+from ..core.errors import OptionError, ScoreTableError
 from .reliability import _check_option, _criterion_order, _fmt_list, check_scores, reviewer_totals
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _fmt(x: float) -> str:
     """A number for a Japanese message: integers without decimals, else 1 decimal."""
     if not np.isfinite(x):
         return "-"
-    return str(int(round(x))) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
 
 
 def _steps(criteria: list[str], rubric: Rubric | None) -> pd.Series:
@@ -395,16 +396,16 @@ def discussion_list(
         ``spread_ratio``, ``gap_levels`` (float), ``gap_criterion`` (str).
     """
     if select is not None and (not isinstance(select, (int, np.integer)) or isinstance(select, bool) or select < 1):
-        raise ValueError(f"select は 1 以上の整数（選定数）にしてください（受け取った値: {select!r}）。")
+        raise OptionError(f"select は 1 以上の整数（選定数）にしてください（受け取った値: {select!r}）。")
     lo, hi = band
     if not 0 <= lo <= hi <= 1:
-        raise ValueError(f"band は 0 ≤ 下限 ≤ 上限 ≤ 1 の組にしてください（受け取った値: {band!r}）。")
+        raise OptionError(f"band は 0 ≤ 下限 ≤ 上限 ≤ 1 の組にしてください（受け取った値: {band!r}）。")
     if isinstance(rank_margin, bool) or not isinstance(rank_margin, (int, np.integer)) or rank_margin < 0:
-        raise ValueError(f"rank_margin は 0 以上の整数にしてください（受け取った値: {rank_margin!r}）。")
+        raise OptionError(f"rank_margin は 0 以上の整数にしてください（受け取った値: {rank_margin!r}）。")
     if not spread_ratio > 0:
-        raise ValueError(f"spread_ratio は正の数にしてください（受け取った値: {spread_ratio!r}）。")
+        raise OptionError(f"spread_ratio は正の数にしてください（受け取った値: {spread_ratio!r}）。")
     if not gap > 0:
-        raise ValueError(f"gap は正の数（段階数）にしてください（受け取った値: {gap!r}）。")
+        raise OptionError(f"gap は正の数（段階数）にしてください（受け取った値: {gap!r}）。")
     scored = check_scores(scores)
     totals = reviewer_totals(scored, rubric, weights=weights, warn=False)
     apps = [str(a) for a in pd.unique(scored["application"])]
@@ -413,18 +414,17 @@ def discussion_list(
         if isinstance(combined, pd.DataFrame):
             frame = combined.set_index("application") if "application" in combined.columns else combined
             if "total" not in frame.columns:
-                raise ValueError("combined の DataFrame に total 列がありません（応募ごとの合計点を入れてください）。")
+                raise ScoreTableError("combined の DataFrame に total 列がありません（応募ごとの合計点を入れてください）。")
             comb = frame["total"]
         elif isinstance(combined, pd.Series):
             comb = combined
         else:
-            raise TypeError(
-                "combined は応募コードを index とする pandas の Series（または total 列のある DataFrame）で渡してください。"
-            )
+            raise ScoreTableError("combined は応募コードを index とする pandas の Series"
+                                  "（または total 列のある DataFrame）で渡してください。")
         keys = comb.index.astype(str)
         unknown = [a for a in keys if a not in apps]
         if unknown:
-            raise ValueError(f"combined に採点表にない応募があります: {_fmt_list(unknown)}。")
+            raise ScoreTableError(f"combined に採点表にない応募があります: {_fmt_list(unknown)}。同じ採点表から作った合計点を渡してください。")
         total = pd.Series(comb.to_numpy(dtype="float64"), index=keys).reindex(apps)
     else:
         total = totals.groupby("application", sort=False)["total"].mean().reindex(apps).astype("float64")
@@ -501,7 +501,7 @@ def _values(
     scored = check_scores(scores)
     order = _criterion_order(scored, rubric)
     if criterion not in order:
-        raise ValueError(f"評価項目 '{criterion}' の採点がありません。採点のある評価項目: {', '.join(order)}")
+        raise OptionError(f"評価項目 '{criterion}' の採点がありません。採点のある評価項目: {', '.join(order)}")
     part = scored[scored["criterion"] == criterion]
     return part.rename(columns={"score": "value"}).loc[:, ["application", "reviewer", "value"]].reset_index(drop=True)
 
@@ -674,24 +674,24 @@ def welch(x1: np.ndarray | pd.Series, x0: np.ndarray | pd.Series) -> dict[str, f
 
 def _check_links(links: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(links, pd.DataFrame):
-        raise TypeError(f"links は pandas の DataFrame で渡してください（受け取った型: {type(links).__name__}）。")
+        raise OptionError(f"links は pandas の DataFrame で渡してください（受け取った型: {type(links).__name__}）。")
     missing = [c for c in ("reviewer", "application", "linked") if c not in links.columns]
     if missing:
-        raise ValueError(f"links に列 {', '.join(missing)} がありません。必要な列: reviewer, application, linked（True/False）")
+        raise OptionError(f"links に列 {', '.join(missing)} がありません。必要な列: reviewer, application, linked（True/False）")
     out = links.loc[:, ["reviewer", "application", "linked"]].copy()
     raw = out["linked"]
     ok = raw.map(lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, float, np.integer, np.floating))
                                                                   and not isinstance(v, bool) and v in (0, 1)))
     if not bool(ok.all()):
         bad = [f"{r}×{a}: {v!r}" for r, a, v in out.loc[~ok.to_numpy(), ["reviewer", "application", "linked"]].itertuples(index=False)]
-        raise ValueError(f"links の linked 列は True / False（または 1 / 0）にしてください: {_fmt_list(bad)}。")
+        raise OptionError(f"links の linked 列は True / False（または 1 / 0）にしてください: {_fmt_list(bad)}。")
     out["linked"] = raw.astype(bool)
     out["reviewer"] = out["reviewer"].astype(str)
     out["application"] = out["application"].astype(str)
     dup = out.duplicated(["reviewer", "application"], keep=False)
     if bool(dup.any()):
         shown = sorted({f"{r}×{a}" for r, a in out.loc[dup, ["reviewer", "application"]].itertuples(index=False)})
-        raise ValueError(f"links に同じ審査員×応募の行が複数あります: {_fmt_list(shown)}。1行にまとめてください。")
+        raise OptionError(f"links に同じ審査員×応募の行が複数あります: {_fmt_list(shown)}。1行にまとめてください。")
     return out
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core.columns import ALPHA_COLUMNS, ICC_COLUMNS, KENDALL_COLUMNS, RELIABILITY_COLUMNS, TOTALS_COLUMNS
+from ..core.errors import OptionError, ScoreTableError
 from ..core.schema import require_score_table
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _fmt_list(items: Sequence[object], limit: int = 8) -> str:
 
 def _check_option(name: str, value: object, allowed: Sequence[object]) -> None:
     if value not in allowed:
-        raise ValueError(
+        raise OptionError(
             f"{name}={value!r} は使えません。使える値: {', '.join(repr(a) for a in allowed)}"
         )
 
@@ -113,11 +114,9 @@ def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFra
 
     Raises
     ------
-    TypeError
-        If ``scores`` is not a DataFrame.
-    ValueError
-        (Japanese message) if a column is missing, a score is not a number, or the
-        same application × reviewer × criterion is scored twice.
+    ScoreTableError
+        (Japanese message) if ``scores`` is not a DataFrame, a column is missing, a score
+        is not a number, or the same application × reviewer × criterion is scored twice.
     """
     require_score_table(scores, what=what)
     out = scores.loc[:, [*_KEY, "score"]].copy()
@@ -130,19 +129,19 @@ def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFra
             f"評価項目 {out.at[i, 'criterion']!s}: {raw.at[i]!r}）"
             for i in out.index[bad.to_numpy()]
         ]
-        raise ValueError(f"{what}の score に数値でない値があります: {_fmt_list(rows)}。数値を入れてください。")
+        raise ScoreTableError(f"{what}の score に数値でない値があります: {_fmt_list(rows)}。数値を入れてください。")
     out["score"] = num.astype("float64")
     for c in _KEY:
         if bool(out[c].isna().any()):
             rows = [str(i) for i in out.index[out[c].isna().to_numpy()]]
-            raise ValueError(f"{what}の {c} 列が空の行があります: 行{_fmt_list(rows)}。")
+            raise ScoreTableError(f"{what}の {c} 列が空の行があります: 行{_fmt_list(rows)}。{c} を記入してください。")
         out[c] = out[c].astype(str)
     out = out[out["score"].notna()].reset_index(drop=True)
     dup = out.duplicated(_KEY, keep=False)
     if bool(dup.any()):
         keys = sorted({tuple(r) for r in out.loc[dup, _KEY].itertuples(index=False, name=None)})
         shown = [f"（応募 {a}・審査員 {r}・評価項目 {c}）" for a, r, c in keys]
-        raise ValueError(
+        raise ScoreTableError(
             f"{what}に同じ応募・審査員・評価項目の採点が複数あります: {_fmt_list(shown)}。"
             "1件だけ残してください。"
         )
@@ -156,7 +155,7 @@ def _criterion_order(scored: pd.DataFrame, rubric: Rubric | None) -> list[str]:
     ids = [c.id for c in rubric.criteria]
     unknown = [c for c in present if c not in ids]
     if unknown:
-        raise ValueError(
+        raise ScoreTableError(
             f"採点表に評価基準にない評価項目があります: {_fmt_list(unknown)}。"
             f"使える評価項目: {', '.join(ids)}"
         )
@@ -185,15 +184,16 @@ def _weights_and_scale(
         given = pd.Series(weights, dtype="float64")
         missing = [c for c in crits if c not in given.index]
         if missing:
-            raise ValueError(f"weights に評価項目 {_fmt_list(missing)} の配点がありません。")
+            raise OptionError(f"weights に評価項目 {_fmt_list(missing)} の配点がありません。全ての評価項目の配点を指定してください。")
         extra = [str(c) for c in given.index if c not in crits]
         if extra:
-            raise ValueError(f"weights に採点表・評価基準にない評価項目があります: {_fmt_list(extra)}。")
+            raise OptionError(f"weights に採点表・評価基準にない評価項目があります: {_fmt_list(extra)}。"
+                              f"使える評価項目: {_fmt_list([str(c) for c in crits])}")
         bad = [str(c) for c in crits if not np.isfinite(given[c]) or given[c] < 0]
         if bad:
-            raise ValueError(f"weights の配点は 0 以上の数にしてください（評価項目 {_fmt_list(bad)}）。")
+            raise OptionError(f"weights の配点は 0 以上の数にしてください（評価項目 {_fmt_list(bad)}）。")
         if float(given[crits].sum()) <= 0:
-            raise ValueError("weights の配点の合計が 0 です。少なくとも1つの評価項目に配点してください。")
+            raise OptionError("weights の配点の合計が 0 です。少なくとも1つの評価項目に配点してください。")
         w = given[crits]
     w = pd.Series(w.to_numpy(dtype="float64"), index=pd.Index(crits, name="criterion"), name="weight")
     return w, lo.reindex(crits), span.reindex(crits)
@@ -549,13 +549,13 @@ def _as_wide(
 ) -> pd.DataFrame:
     """A numeric targets × raters table from a wide or long DataFrame (NaN kept)."""
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{what}の表は pandas の DataFrame で渡してください（受け取った型: {type(table).__name__}）。")
+        raise ScoreTableError(f"{what}の表は pandas の DataFrame で渡してください（受け取った型: {type(table).__name__}）。")
     names: tuple[str, str, str] | None = None
     if target is not None or rater is not None or score is not None:
         names = (target or "target", rater or "rater", score or "score")
         missing = [c for c in names if c not in table.columns]
         if missing:
-            raise ValueError(f"{what}の表に列 {', '.join(missing)} がありません。")
+            raise ScoreTableError(f"{what}の表に列 {', '.join(missing)} がありません。表の列名を target・rater・score に指定してください。")
     else:
         for cand in _LONG_NAMES:
             if all(c in table.columns for c in cand):
@@ -564,7 +564,7 @@ def _as_wide(
     if names is not None:
         t, r, s = names
         if "criterion" in table.columns and table["criterion"].nunique(dropna=True) > 1:
-            raise ValueError(
+            raise ScoreTableError(
                 f"{what}は1つの評価項目ごとに計算します。criterion 列に複数の評価項目があります: "
                 f"{_fmt_list(list(pd.unique(table['criterion'])))}。1つを選んで渡してください。"
             )
@@ -573,19 +573,19 @@ def _as_wide(
         bad = num.isna() & long[s].notna()
         if bool(bad.any()):
             shown = [f"{long.at[i, t]!s}×{long.at[i, r]!s}: {long.at[i, s]!r}" for i in long.index[bad.to_numpy()]]
-            raise ValueError(f"{what}の {s} 列に数値でない値があります: {_fmt_list(shown)}。")
+            raise ScoreTableError(f"{what}の {s} 列に数値でない値があります: {_fmt_list(shown)}。数値か空欄にしてください。")
         long[s] = num
         dup = long.duplicated([t, r], keep=False)
         if bool(dup.any()):
             shown = sorted({f"{a}×{b}" for a, b in long.loc[dup, [t, r]].itertuples(index=False)})
-            raise ValueError(f"{what}の表で同じ対象×評価者の値が複数あります: {_fmt_list(shown)}。")
+            raise ScoreTableError(f"{what}の表で同じ対象×評価者の値が複数あります: {_fmt_list(shown)}。1件だけ残してください。")
         wide = long.pivot(index=t, columns=r, values=s)
         wide = wide.reindex(index=pd.unique(long[t]), columns=pd.unique(long[r]))
     else:
         wide = table.copy()
         nonnum = [str(c) for c in wide.columns if not pd.api.types.is_numeric_dtype(wide[c])]
         if nonnum:
-            raise ValueError(
+            raise ScoreTableError(
                 f"{what}の表の列 {_fmt_list(nonnum)} が数値ではありません。行を対象（応募）、列を評価者とした数値の表か、"
                 "target・rater・score 列の縦長の表を渡してください。"
             )
@@ -593,7 +593,7 @@ def _as_wide(
     wide.index.name = "target"
     wide.columns.name = "rater"
     if wide.shape[0] < 2 or wide.shape[1] < 2:
-        raise ValueError(
+        raise ScoreTableError(
             f"{what}には対象が2件以上・評価者が2人以上必要です（対象 {wide.shape[0]}件・評価者 {wide.shape[1]}人）。"
         )
     return wide
@@ -605,7 +605,7 @@ def _require_complete(wide: pd.DataFrame, what: str) -> None:
         cells = [
             f"（対象 {wide.index[i]}・評価者 {wide.columns[j]}）" for i, j in np.argwhere(missing.to_numpy())
         ]
-        raise ValueError(
+        raise ScoreTableError(
             f"{what} には全ての対象×評価者がそろった表が必要です。欠けているセル: {_fmt_list(cells)}。"
             "欠けている対象を除くか、その評価者の採点を入れてから計算してください"
             "（欠けがある場合は krippendorff_alpha を使えます）。"
@@ -674,7 +674,7 @@ def icc(
     unrounded). A table with no variance at all gives NaN (with a warning).
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence は 0 と 1 の間の値にしてください（受け取った値: {confidence!r}）。")
+        raise OptionError(f"confidence は 0 と 1 の間の値にしてください（受け取った値: {confidence!r}）。")
     wide = _as_wide(table, "ICC", target, rater, score)
     _require_complete(wide, "ICC")
     x = wide.to_numpy(dtype="float64")

@@ -43,7 +43,7 @@ from ..agreement.reliability import alpha_judgement, reliability_table, reviewer
 from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..core.clock import now_jst, to_jst
 from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
-from ..core.errors import NoScoresError
+from ..core.errors import NoScoresError, OptionError
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
 from ..core.settings import score_fingerprint, settings_hash, settings_record
@@ -461,7 +461,7 @@ def build_committee(
         if saved is not None and method_options is None and saved.options:
             method_options = dict(saved.options)
     if method not in METHODS:
-        raise ValueError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
+        raise OptionError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
     checkpoints: list[Checkpoint] = []
     cp_path = ""
     review_status: pd.DataFrame | None = None

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..config.push import PUSH_INDICATORS, PushConfig, load_push_config, push_config_path
 from ..core.clock import now_jst, to_jst
-from ..core.columns import PUSH_CANDIDATE_COLUMNS
+from ..core.columns import HEADERS_JA, PUSH_CANDIDATE_COLUMNS
 from ..core.errors import IntakeError
 from ..core.normalize import parse_prefecture
 from ..core.reference import prefecture_blocks, prefectures
@@ -143,11 +143,11 @@ def push_candidates_ja(table: pd.DataFrame) -> pd.DataFrame:
     labels = {k: v[0] for k, v in PUSH_INDICATORS.items()}
     weights = table.attrs.get("weights", {})
     out = pd.DataFrame({
-        "順位": table["rank"].to_numpy(),
-        "都道府県": table["prefecture_name"].to_numpy(),
-        "地方ブロック": table["block"].to_numpy(),
+        HEADERS_JA["rank"]: table["rank"].to_numpy(),
+        HEADERS_JA["prefecture_name"]: table["prefecture_name"].to_numpy(),
+        HEADERS_JA["block"]: table["block"].to_numpy(),
         "状況": table["status"].to_numpy(),
-        "応募区分": table["application_type"].to_numpy(),
+        HEADERS_JA["application_type"]: table["application_type"].to_numpy(),
         "必要性の得点": table["score"].round(3).to_numpy(),
         labels["towns_villages_share"]: table["towns_villages_share"].round(1).to_numpy(),
         labels["population_decline"]: table["population_decline"].round(2).to_numpy(),

@@ -57,7 +57,7 @@ from ..config.round import set_round_rubric
 from ..config.rubric import Rubric
 from ..config.versions import check_note, write_rubric_version
 from ..core.columns import HEADERS_JA, RANKING_COLUMNS, REVIEWER_TABLE_COLUMNS, review_rank
-from ..core.errors import NoScoresError
+from ..core.errors import NoScoresError, OptionError
 from ..core.schema import require_score_table
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.loader import ReviewRound, no_scores_message
@@ -97,7 +97,7 @@ def largest_remainder(weights: pd.Series, total: float = 100, decimals: int = 0)
     """
     values = weights.to_numpy(dtype=float)
     if not (np.all(np.isfinite(values)) and np.all(values >= 0) and values.sum() > 0):
-        raise ValueError("配点は 0 以上の数値で、合計が 0 より大きい必要があります。")
+        raise OptionError("配点は 0 以上の数値で、合計が 0 より大きい必要があります。")
     per_unit = 10**decimals
     units = round(total * per_unit)
     scaled = values / values.sum() * units
@@ -147,7 +147,7 @@ class TuningModel:
 
     Raises
     ------
-    ValueError, TypeError
+    OptionError, NoScoresError, ScoreTableError
         Unknown method or option (the message lists the allowed ones), no scores, missing
         columns (Japanese messages).
     """
@@ -165,20 +165,20 @@ class TuningModel:
     ) -> None:
         if rubric is None:
             if rnd is None:
-                raise TypeError("rubric（評価基準）か rnd（審査ラウンド）を渡してください。")
+                raise OptionError("rubric（評価基準）か rnd（審査ラウンド）を渡してください。")
             rubric = rnd.rubric
         if not isinstance(rubric, Rubric):
-            raise TypeError(f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。")
+            raise OptionError(f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。")
         require_score_table(scores, what="scores（点数の表）")
         if not pd.to_numeric(scores["score"], errors="coerce").notna().any():
-            raise ValueError("点数がひとつもありません。審査員の採点が入ってから開いてください。")
+            raise NoScoresError("点数がひとつもありません。審査員の採点が入ってから開いてください。")
         options = dict(method_options or {})
         saved = rubric.combining
         if saved is not None and saved.method not in options and saved.options:
             options[saved.method] = dict(saved.options)  # the options saved with the rubric version
         unknown = sorted(set(options) - set(METHODS))
         if unknown:
-            raise ValueError(f"method_options に未知の method {', '.join(unknown)} があります。使える method: {', '.join(METHODS)}。")
+            raise OptionError(f"method_options に未知の method {', '.join(unknown)} があります。使える method: {', '.join(METHODS)}。")
         self.scores = scores.copy()
         self.rubric = rubric
         self.round = rnd
@@ -270,10 +270,10 @@ class TuningModel:
 
     def _check_weight(self, what: str, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{what}は数値にしてください（指定: {value!r}）。")
+            raise OptionError(f"{what}は数値にしてください（指定: {value!r}）。")
         x = float(value)
         if not (math.isfinite(x) and x >= 0):
-            raise ValueError(f"{what}は 0 以上の数値にしてください（指定: {value!r}）。")
+            raise OptionError(f"{what}は 0 以上の数値にしてください（指定: {value!r}）。")
         return x
 
     def set_criterion_weight(self, criterion: str, weight: float) -> None:
@@ -283,10 +283,8 @@ class TuningModel:
         ------
         KeyError
             Unknown criterion (the message lists the criterion ids).
-        ValueError
-            Negative, NaN or infinite.
-        TypeError
-            Not a number.
+        OptionError
+            Not a number, or negative, NaN or infinite.
         """
         if criterion not in self._crit_ids:
             raise KeyError(f"評価項目 '{criterion}' はありません。使える評価項目: {', '.join(self._crit_ids)}")
@@ -299,10 +297,8 @@ class TuningModel:
         ------
         KeyError
             Unknown group (the message lists the group ids).
-        ValueError
-            Negative, NaN or infinite.
-        TypeError
-            Not a number.
+        OptionError
+            Not a number, or negative, NaN or infinite.
         """
         if group not in self._group_ids:
             raise KeyError(f"グループ '{group}' はありません。使えるグループ: {', '.join(self._group_ids)}")
@@ -325,7 +321,7 @@ class TuningModel:
         eff = self._cw * self._gw[self._group_pos]
         total = float(eff.sum())
         if not total > 0:
-            raise ValueError(
+            raise OptionError(
                 "配点の合計が 0 です。少なくとも1つの評価項目の配点と、そのグループの倍率を 0 より大きくしてください。"
             )
         return np.asarray(eff * (100.0 / total))
@@ -443,13 +439,10 @@ class TuningModel:
         """
         rk = self.ranking()
         labels = {g.id: f"{g.label_ja}（点）" for g in self.rubric.groups}
-        out = rk.rename(columns={
-            "rank": "順位", "prefecture_name": "都道府県", "total": HEADERS_JA["total"], "se": "標準誤差",
-            **labels, "n_reviewers": "審査員数", "baseline_rank": "既定の順位", "rank_change": "順位変動",
-            "flags": "注意", "status": "状況",
-        })
-        out = out.loc[:, ["順位", "状況", "都道府県", HEADERS_JA["total"], "標準誤差", *labels.values(), "審査員数",
-                          "既定の順位", "順位変動", "注意"]]
+        h = HEADERS_JA
+        out = rk.rename(columns={**h, **labels, "baseline_rank": "既定の順位", "rank_change": "順位変動", "flags": "注意"})
+        out = out.loc[:, [h["rank"], h["status"], h["prefecture_name"], h["total"], h["se"], *labels.values(),
+                          h["n_reviewers"], "既定の順位", "順位変動", "注意"]]
         out.index.name = "応募"
         return out
 
@@ -627,7 +620,7 @@ class TuningModel:
         eff = self.effective_weights()
         zero = [c for c, v in eff.items() if not v > 0]
         if zero:
-            raise ValueError(
+            raise OptionError(
                 f"配点が 0 の評価項目は保存できません: {', '.join(map(str, zero))}。ルーブリックの配点は 0 より"
                 "大きくする必要があります（評価項目を外すときは、YAML ファイルから削除してください）。"
             )
@@ -636,7 +629,7 @@ class TuningModel:
             if (rounded > 0).all():
                 return rounded
         small = [c for c, v in rounded.items() if not v > 0]
-        raise ValueError(
+        raise OptionError(
             f"配点が小さすぎて保存できません: {', '.join(map(str, small))}（小数第1位に丸めると 0 になります）。"
             "配点を大きくしてください。"
         )
@@ -707,7 +700,8 @@ class TuningModel:
             No round is known, or its round.yaml has no ``rubric:`` line.
         """
         if self.round is None:
-            raise ValueError("審査ラウンドがわからないため、round.yaml を書き換えられません。")
+            raise OptionError("審査ラウンドがわからないため、round.yaml を書き換えられません。"
+                              "TuningModel を rnd=load_round(...) を付けて作り直してください。")
         return set_round_rubric(Path(self.round.path) / "round.yaml", rubric_path)
 
     def combining(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..core.errors import OptionError
 from ._additive import _additive_biases
 from ._base import _NO_DOF, Combiner, _cell_mean_se, _check_min_apps, _check_nonneg
 from ._data import FloatArray, IntArray, _Data
@@ -77,7 +78,7 @@ class AffineCombiner(Combiner):
         _check_nonneg("bias_shrinkage", self.bias_shrinkage)
         _check_min_apps(self.min_applications)
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
-            raise ValueError(f"max_iter は 1 以上の整数にしてください（指定: {self.max_iter!r}）。")
+            raise OptionError(f"max_iter は 1 以上の整数にしてください（指定: {self.max_iter!r}）。")
         _check_nonneg("tol", self.tol)
 
     @property

@@ -54,6 +54,7 @@ from sklearn.exceptions import NotFittedError
 
 from ..config.rubric import Rubric
 from ..core.columns import rank_totals
+from ..core.errors import OptionError
 from ._data import _TOL, FloatArray, IntArray, _Data, _listing, _prepare
 
 #: Allowed values of the ``calibrate`` option (zscore, additive).
@@ -148,7 +149,7 @@ class Combiner(BaseEstimator):
     # -- options -------------------------------------------------------------------------
 
     def _check_params(self) -> None:
-        """Validate the options (raise ValueError listing the allowed values)."""
+        """Validate the options (raise :class:`~scoring.core.errors.OptionError` listing the allowed values)."""
 
     @property
     def _min_apps(self) -> int:
@@ -317,7 +318,7 @@ class Combiner(BaseEstimator):
         elif isinstance(weights, Mapping):
             ws = pd.Series(dict(weights), dtype=float)
         else:
-            raise TypeError(
+            raise OptionError(
                 "weights には評価項目 ID → 配点の pandas.Series か dict を渡してください"
                 f"（渡されたのは {type(weights).__name__}）。"
             )
@@ -325,22 +326,22 @@ class Combiner(BaseEstimator):
         pos = {cid: j for j, cid in enumerate(crits)}
         unknown = [k for k in keys if k not in pos]
         if unknown:
-            raise ValueError(
+            raise OptionError(
                 f"配点にルーブリックにない評価項目があります: {', '.join(unknown)}。使える評価項目: {', '.join(crits)}。"
             )
         if len(set(keys)) != len(keys):
-            raise ValueError("配点に同じ評価項目が複数回あります。評価項目ごとに1つにしてください。")
+            raise OptionError("配点に同じ評価項目が複数回あります。評価項目ごとに1つにしてください。")
         vals = pd.to_numeric(pd.Series(ws.to_numpy(), dtype=object), errors="coerce").to_numpy(
             dtype=float, na_value=np.nan
         )
         bad = [k for k, v in zip(keys, vals, strict=True) if not (np.isfinite(v) and v >= 0)]
         if bad:
-            raise ValueError(f"配点は 0 以上の数値にしてください（{', '.join(bad)}）。")
+            raise OptionError(f"配点は 0 以上の数値にしてください（{', '.join(bad)}）。")
         vec = np.zeros(len(crits))
         vec[[pos[k] for k in keys]] = vals
         total = vec.sum()
         if not total > 0:
-            raise ValueError("配点の合計が 0 です。少なくとも1つの評価項目に正の配点を付けてください。")
+            raise OptionError("配点の合計が 0 です。少なくとも1つの評価項目に正の配点を付けてください。")
         return np.asarray(vec * (100.0 / total))
 
     def totals(self, weights: pd.Series | Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -412,16 +413,16 @@ class Combiner(BaseEstimator):
 
 def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
     if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} は {', '.join(allowed)} のどれかにしてください（指定: {value!r}）。")
+        raise OptionError(f"{name} は {', '.join(allowed)} のどれかにしてください（指定: {value!r}）。")
 
 
 def _check_nonneg(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(float(value)) and float(value) >= 0
     ):
-        raise ValueError(f"{name} は 0 以上の数にしてください（指定: {value!r}）。")
+        raise OptionError(f"{name} は 0 以上の数にしてください（指定: {value!r}）。")
 
 
 def _check_min_apps(value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 2:
-        raise ValueError(f"min_applications は 2 以上の整数にしてください（指定: {value!r}）。")
+        raise OptionError(f"min_applications は 2 以上の整数にしてください（指定: {value!r}）。")

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..config.rubric import Rubric
+from ..core.errors import NoScoresError, OptionError, ScoreTableError
 from ..core.schema import require_score_table
 
 _TOL = 1e-9
@@ -96,7 +97,7 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
     warnings about missing scores.
     """
     if not isinstance(rubric, Rubric):
-        raise TypeError(
+        raise OptionError(
             f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。"
             "load_round(...).rubric または load_rubric(...) で読み込めます。"
         )
@@ -119,7 +120,7 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
     warnings = _unfinished_warnings(s_all, r_all * len(apps) + a_all, apps, revs)
     keep = ~np.isnan(s_all)
     if not keep.any():
-        raise ValueError("点数がひとつもありません（すべて空欄か、表が空です）。採点結果を読み込んでください。")
+        raise NoScoresError("点数がひとつもありません（すべて空欄か、表が空です）。採点結果を読み込んでください。")
     a, r, c, s = a_all[keep].astype(np.intp), r_all[keep].astype(np.intp), c_all[keep], s_all[keep]
     index_kept = scores.index[keep]
 
@@ -146,7 +147,7 @@ def _check_ids(scores: pd.DataFrame) -> None:
     for col, ja in (("application", "応募書"), ("reviewer", "審査員"), ("criterion", "評価項目")):
         bad = scores.index[scores[col].isna().to_numpy()]
         if len(bad):
-            raise ValueError(
+            raise ScoreTableError(
                 f"点数の表の列 {col}（{ja}）が空の行があります: "
                 f"{_listing([_row_label(i) for i in bad])}。{ja}を記入してください。"
             )
@@ -157,7 +158,7 @@ def _criterion_codes(crit_col: npt.NDArray[np.object_], crit_ids: list[str], rub
     c_all = pd.Index(crit_ids).get_indexer(pd.Index(crit_col)).astype(np.intp)
     if (c_all < 0).any():
         unknown = sorted({str(x) for x in crit_col[c_all < 0]})
-        raise ValueError(
+        raise ScoreTableError(
             f"点数の表にルーブリック（{rubric.id}）にない評価項目があります: {', '.join(unknown)}。"
             f"使える評価項目: {', '.join(crit_ids)}。"
         )
@@ -180,10 +181,10 @@ def _numeric_scores(scores: pd.DataFrame, app_col: npt.NDArray[np.object_], rev_
                 raw[bad_mask], strict=True,
             )
         ]
-        raise ValueError(f"点数が数値ではありません: {_listing(rows)}。1〜5 などの数値にしてください。")
+        raise ScoreTableError(f"点数が数値ではありません: {_listing(rows)}。1〜5 などの数値にしてください。")
     s_all = numeric.to_numpy(dtype=float, na_value=np.nan)
     if np.isinf(s_all).any():
-        raise ValueError("点数に無限大があります。尺度の数値にしてください。")
+        raise ScoreTableError("点数に無限大があります。尺度の数値にしてください。")
     return np.asarray(s_all, dtype=float)
 
 
@@ -222,7 +223,7 @@ def _check_on_scale(s: FloatArray, c: IntArray, scale: tuple[FloatArray, FloatAr
             f"{_fmt(mins[j])}〜{_fmt(maxs[j])} 刻み {_fmt(steps[j])}）"
             for i, ap, rv, j, v in zip(index_kept[off], app_col[off], rev_col[off], c[off], s[off], strict=True)
         ]
-        raise ValueError(f"尺度にない点数があります: {_listing(rows)}。採点表を確認してください。")
+        raise ScoreTableError(f"尺度にない点数があります: {_listing(rows)}。採点表を確認してください。")
 
 
 def _check_duplicates(a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, revs: pd.Index,
@@ -236,7 +237,7 @@ def _check_duplicates(a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, rev
         dup_keys = np.unique(key[order][1:][same])
         rows = [f"応募書 {apps[(kk // n_c) % n_a]} / 審査員 {revs[kk // (n_c * n_a)]} / {crit_ids[kk % n_c]}"
                 for kk in dup_keys]
-        raise ValueError(
+        raise ScoreTableError(
             f"同じ応募書・審査員・評価項目の点数が複数あります: {_listing(rows)}。"
             "最新の1件だけを残してください。"
         )
@@ -251,7 +252,7 @@ def _confidence_weights(confidence: object, scores: pd.DataFrame, keep: npt.NDAr
         return _column_weights(confidence, scores, keep)
     if isinstance(confidence, Mapping | pd.Series):
         return _reviewer_weights(confidence, revs)[r]
-    raise TypeError(
+    raise OptionError(
         "confidence には None、点数の表の列名（str）、または審査員 ID → 重みの対応"
         f"（dict / pandas.Series）を渡してください（渡されたのは {type(confidence).__name__}）。"
     )
@@ -260,7 +261,7 @@ def _confidence_weights(confidence: object, scores: pd.DataFrame, keep: npt.NDAr
 def _column_weights(column: str, scores: pd.DataFrame, keep: npt.NDArray[np.bool_]) -> FloatArray:
     """Weights per score from a column of the score table (positive numbers)."""
     if column not in scores.columns:
-        raise ValueError(
+        raise OptionError(
             f"confidence に指定した列 '{column}' が点数の表にありません。"
             f"列名か、審査員ごとの重み（審査員 ID → 重み）を指定してください。"
         )
@@ -269,7 +270,7 @@ def _column_weights(column: str, scores: pd.DataFrame, keep: npt.NDArray[np.bool
     if bad_w.any():
         rows = [f"{_row_label(i)}（{_fmt(v) if np.isfinite(v) else '空欄'}）"
                 for i, v in zip(scores.index[keep][bad_w], wv[bad_w], strict=True)]
-        raise ValueError(
+        raise OptionError(
             f"confidence 列 '{column}' の重みは正の数にしてください: {_listing(rows)}。"
         )
     return np.asarray(wv, dtype=float)
@@ -281,13 +282,13 @@ def _reviewer_weights(confidence: Mapping[object, object] | pd.Series, revs: pd.
     cw.index = cw.index.astype(str)
     lacking = [rv for rv in revs if rv not in cw.index]
     if lacking:
-        raise ValueError(
+        raise OptionError(
             f"confidence に審査員 {_listing(lacking)} の重みがありません。全審査員の重みを指定してください。"
         )
     wv = pd.to_numeric(cw, errors="coerce").reindex(revs).to_numpy(dtype=float, na_value=np.nan)
     bad_r = [rv for rv, v in zip(revs, wv, strict=True) if not (np.isfinite(v) and v > 0)]
     if bad_r:
-        raise ValueError(f"confidence の重みは正の数にしてください（審査員 {_listing(bad_r)}）。")
+        raise OptionError(f"confidence の重みは正の数にしてください（審査員 {_listing(bad_r)}）。")
     return np.asarray(wv, dtype=float)
 
 

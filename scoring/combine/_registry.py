@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..config.rubric import Rubric
+from ..core.errors import OptionError
 from ._additive import AdditiveCombiner
 from ._affine import AffineCombiner
 from ._base import Combiner
@@ -54,12 +55,12 @@ def make_combiner(method: str = DEFAULT_METHOD, **options: Any) -> Combiner:
         method's options) or invalid option value.
     """
     if not isinstance(method, str) or method not in _CLASSES:
-        raise ValueError(f"method {method!r} はありません。使える method: {', '.join(METHODS)}。")
+        raise OptionError(f"method {method!r} はありません。使える method: {', '.join(METHODS)}。")
     cls = _CLASSES[method]
     allowed = sorted(cls._get_param_names())
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValueError(
+        raise OptionError(
             f"method '{method}' にオプション {', '.join(unknown)} はありません。"
             f"使えるオプション: {', '.join(allowed) if allowed else '（なし）'}。"
         )

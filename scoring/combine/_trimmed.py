@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from ..core.errors import OptionError
 from ._base import Combiner, _cell_matrix
 from ._data import FloatArray, _Data
 
@@ -35,7 +36,7 @@ class TrimmedMeanCombiner(Combiner):
     def _check_params(self) -> None:
         p = self.proportion
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= float(p) < 0.5:
-            raise ValueError(f"proportion は 0 以上 0.5 未満の数にしてください（指定: {p!r}）。")
+            raise OptionError(f"proportion は 0 以上 0.5 未満の数にしてください（指定: {p!r}）。")
 
     def _fit_values(
         self, data: _Data, free: npt.NDArray[np.bool_], warnings: list[str]

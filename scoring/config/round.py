@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..core.errors import ConfigError, ConfigProblem
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
 
@@ -51,7 +52,7 @@ ROUND_NAMES: dict[str, str] = {
 def _prefecture_codes(v: object) -> tuple[str, ...]:
     """A YAML list of prefectures (codes or names such as 長野県, 長野, 20) → JIS codes."""
     if not isinstance(v, (list, tuple)):
-        raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")
+        raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")  # noqa: TRY004 - pydantic reports only ValueError
     return tuple(parse_prefecture(x) for x in v)
 
 
@@ -226,7 +227,7 @@ def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLi
 
     Raises
     ------
-    ValueError
+    ConfigError
         The file has no top-level ``rubric:`` line (Japanese message; nothing is written).
     """
     path = Path(round_yaml)
@@ -234,8 +235,9 @@ def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLi
     value = Path(os.path.relpath(Path(rubric).resolve(), path.parent.resolve())).as_posix()
     matches = list(_RUBRIC_LINE.finditer(text))
     if len(matches) != 1:
-        raise ValueError(f"{path} に rubric: の行が{'ありません' if not matches else '複数あります'}。"
-                         "round.yaml の rubric を手で書き換えてください。")
+        raise ConfigError([ConfigProblem(str(path), None, "rubric",
+                                         f"rubric: の行が{'ありません' if not matches else '複数あります'}。"
+                                         "round.yaml の rubric を手で書き換えてください。")])
     m = matches[0]
     quoted = value if re.fullmatch(r"[\w./\-]+", value) else '"' + value.replace('"', '\\"') + '"'
     gap = m.group("gap") or (" " if m.group("comment") else "")

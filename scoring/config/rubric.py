@@ -97,7 +97,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..core.columns import METHOD_LABELS
-from ..core.errors import ConfigError, ConfigProblem
+from ..core.errors import ConfigError, ConfigProblem, OptionError
 from ..core.roundfacts import CriterionFacts, format_level, is_level, needs_comment, scale_levels
 from ..core.roundfacts import find_level as _find_level
 from .yamlfile import describe, duplicate_keys, line_of, load_yaml, pydantic_message
@@ -403,7 +403,7 @@ class Criterion(_Model):
         """
         lv = _find_level(self.levels, level) if self.is_allowed(level) else None
         if lv is None:
-            raise ValueError(
+            raise OptionError(
                 f"評価項目 {self.id}: {_fmt(level)} は尺度"
                 f"（{_scale_text(self.effective_scale)}）の水準ではありません"
             )

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from ..core.clock import now_jst
+from ..core.errors import OptionError
 from ..core.paths import RUBRICS_DIR
 from .rubric import Combining, Rubric, rubric_from_dict
 
@@ -119,7 +120,7 @@ def _flow(options: Mapping[str, Any]) -> str:
 def check_note(note: object) -> str:
     """The changelog note, stripped; ``ValueError`` (Japanese) when it is empty."""
     if not isinstance(note, str) or not note.strip():
-        raise ValueError("変更の内容（メモ）を書いてください。変更履歴（changelog）に残ります。")
+        raise OptionError("変更の内容（メモ）を書いてください。変更履歴（changelog）に残ります。")
     return note.strip()
 
 

@@ -19,6 +19,10 @@ ScoreTableError       a score table given to a function is not in the        2
                       canonical form (columns, numbers, keys)
 SigningError          the signing key is missing, unsafe or not a key        2
 HubError              the multi-reviewer server cannot be set up             2
+OptionError           an option or argument (command line, notebook          2
+                      parameter, function keyword) is not an allowed value
+ValueFormatError      one value (a cell, a field, an argument) cannot be     2
+                      read as what it should be (都道府県, number, date…)
 ====================  =====================================================  =========
 
 :class:`StoreUnavailableError` (a :class:`StoreError`) says the store could not be reached
@@ -44,6 +48,7 @@ __all__ = [
     "HubError",
     "IntakeError",
     "NoScoresError",
+    "OptionError",
     "ReviewError",
     "ScoreTableError",
     "SelectionError",
@@ -52,6 +57,7 @@ __all__ = [
     "SigningError",
     "StoreError",
     "StoreUnavailableError",
+    "ValueFormatError",
 ]
 
 
@@ -127,6 +133,23 @@ class NoScoresError(ShinsaError):
     """The round has no scores yet: nothing to combine, select or report.
 
     The message says how to create (``python -m scoring demo``) or import scores.
+    """
+
+
+class OptionError(ShinsaError):
+    """An option or argument is not an allowed value: a command-line option, a notebook
+    parameter or a function keyword (``method``, ``band``, ``n_boot``, ``--per-application``…).
+
+    The message names the option, the value given and the allowed values.
+    """
+
+
+class ValueFormatError(ShinsaError):
+    """One value cannot be read as what it should be (:mod:`scoring.core.normalize`: a
+    都道府県, a theme, a whole number, a date, a choice, an e-mail address).
+
+    The message quotes the value and gives examples; the caller adds where it was (the 応募書
+    cell becomes a problem row, a settings file names the line).
     """
 
 

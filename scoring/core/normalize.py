@@ -1,7 +1,8 @@
 """Normalise what people really type into an 応募書.
 
 Pure functions, one per kind of field (see :class:`scoring.core.schema.Field`). Each returns the
-canonical value or raises :class:`ValueError` whose message is Japanese, names what was
+canonical value or raises :class:`~scoring.core.errors.ValueFormatError` (a
+:class:`ValueError`) whose message is Japanese, names what was
 typed and says what is expected: the reader shows it to the analyst as it is.
 
 Common rules
@@ -25,6 +26,7 @@ from functools import lru_cache
 from numbers import Integral, Real
 
 from .clock import JST
+from .errors import ValueFormatError
 from .reference import prefectures
 from .schema import THEMES
 
@@ -65,7 +67,7 @@ def _shown(value: object) -> str:
 
 def _require(value: object, what: str) -> None:
     if is_blank(value):
-        raise ValueError(f"{what}が空欄です。")
+        raise ValueFormatError(f"{what}が空欄です。")
 
 
 def parse_text(value: object) -> str:
@@ -76,7 +78,7 @@ def parse_text(value: object) -> str:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If the value is empty.
     """
     _require(value, "入力")
@@ -144,27 +146,27 @@ def parse_prefecture(value: object) -> str:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty or unknown; the message suggests the closest prefecture names.
     """
     _require(value, "都道府県名")
     expected = "都道府県名（例: 長野県）または都道府県コード（1〜47）を入力してください。"
     if isinstance(value, bool):
-        raise ValueError(f"「{value}」は都道府県として認識できません。{expected}")  # noqa: TRY004
+        raise ValueFormatError(f"「{value}」は都道府県として認識できません。{expected}")
     if isinstance(value, Real) and not isinstance(value, Integral):
         number = float(value)
         if not number.is_integer():
-            raise ValueError(f"「{value}」は都道府県コードとして認識できません。{expected}")
+            raise ValueFormatError(f"「{value}」は都道府県コードとして認識できません。{expected}")
         value = int(number)
     if isinstance(value, Integral):
         if 1 <= int(value) <= 47:
             return f"{int(value):02d}"
-        raise ValueError(f"都道府県コード「{value}」は範囲外です。{expected}")
+        raise ValueFormatError(f"都道府県コード「{value}」は範囲外です。{expected}")
     text = fold(value)
     if text.isascii() and text.isdigit():
         if len(text) <= 2 and 1 <= int(text) <= 47:
             return f"{int(text):02d}"
-        raise ValueError(f"都道府県コード「{_shown(value)}」は範囲外です。{expected}")
+        raise ValueFormatError(f"都道府県コード「{_shown(value)}」は範囲外です。{expected}")
     lookup, _ = _prefecture_names()
     key = text.translate(_VARIANTS)
     code = lookup.get(key) or lookup.get(key.casefold())
@@ -172,7 +174,7 @@ def parse_prefecture(value: object) -> str:
         return code
     hints = suggest_prefecture(value)
     hint = f"もしかして: {'、'.join(hints)}。" if hints else ""
-    raise ValueError(f"「{_shown(value)}」は都道府県名として認識できません。{hint}{expected}")
+    raise ValueFormatError(f"「{_shown(value)}」は都道府県名として認識できません。{hint}{expected}")
 
 
 # ---------------------------------------------------------------- themes
@@ -222,10 +224,10 @@ def _themes_mentioned(text: str) -> set[str]:
     return found
 
 
-def _several(value: object, codes: Iterable[str], expected: str) -> ValueError:
+def _several(value: object, codes: Iterable[str], expected: str) -> ValueFormatError:
     named = "、".join(f"{c}) {THEMES[c]}" for c in sorted(set(codes)))
-    return ValueError(f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。"
-                      f"この事業では重点テーマは1つです。{expected}")
+    return ValueFormatError(f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。"
+                            f"この事業では重点テーマは1つです。{expected}")
 
 
 def parse_theme(value: object) -> str:
@@ -242,7 +244,7 @@ def parse_theme(value: object) -> str:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty, unknown, ambiguous (several themes), or if letter and name disagree.
     """
 
@@ -261,7 +263,7 @@ def parse_theme(value: object) -> str:
             others = sorted(mentioned - {code})
             if others and code not in mentioned:
                 named = "、".join(f"{c}) {THEMES[c]}" for c in others)
-                raise ValueError(
+                raise ValueFormatError(
                     f"「{_shown(value)}」は記号 {code} とテーマ名（{named}）が一致しません。{expected}"
                 )
             if others:
@@ -272,7 +274,7 @@ def parse_theme(value: object) -> str:
         return found[0]
     if len(found) > 1:
         raise _several(value, found, expected)
-    raise ValueError(f"「{_shown(value)}」は重点テーマとして認識できません。{expected}")
+    raise ValueFormatError(f"「{_shown(value)}」は重点テーマとして認識できません。{expected}")
 
 
 # ---------------------------------------------------------------- integers
@@ -292,7 +294,7 @@ def parse_int(value: object, unit: str = "") -> int:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty, negative, not whole, a boolean, or text that is not only a number
         (``約12人``, ``12〜15``, ``なし``).
     """
@@ -300,15 +302,15 @@ def parse_int(value: object, unit: str = "") -> int:
     expected = f"数値のみを{label}で入力してください（「約」「〜」などは付けない。例: 12）。該当なしは 0 です。"
     _require(value, "数値")
     if isinstance(value, bool):
-        raise ValueError(f"「{value}」は数値ではありません。{expected}")  # noqa: TRY004
+        raise ValueFormatError(f"「{value}」は数値ではありません。{expected}")
     if isinstance(value, Integral):
         number = int(value)
     elif isinstance(value, Real):
         f = float(value)
         if math.isnan(f) or math.isinf(f):
-            raise ValueError(f"「{value}」は数値として読めません。{expected}")
+            raise ValueFormatError(f"「{value}」は数値として読めません。{expected}")
         if not f.is_integer():
-            raise ValueError(f"「{value}」は小数です。{expected}")
+            raise ValueFormatError(f"「{value}」は小数です。{expected}")
         number = int(f)
     else:
         text = fold(value)
@@ -320,15 +322,15 @@ def parse_int(value: object, unit: str = "") -> int:
             text = "-" + text[1:]
         m = _NUMBER.match(text)
         if not m:
-            raise ValueError(f"「{_shown(value)}」は数値として読めません。{expected}")
+            raise ValueFormatError(f"「{_shown(value)}」は数値として読めません。{expected}")
         sign, digits, decimals = m.groups()
         if decimals and decimals.strip("0"):
-            raise ValueError(f"「{_shown(value)}」は小数です。{expected}")
+            raise ValueFormatError(f"「{_shown(value)}」は小数です。{expected}")
         number = int(digits.replace(",", ""))
         if sign == "-":
             number = -number
     if number < 0:
-        raise ValueError(f"「{_shown(value)}」は負の数です。{expected}")
+        raise ValueFormatError(f"「{_shown(value)}」は負の数です。{expected}")
     return number
 
 
@@ -364,7 +366,7 @@ def _parse_text_datetime(value: object) -> tuple[dt.datetime, bool]:
         try:
             parsed = dt.datetime.fromisoformat(fold(value))
         except ValueError:
-            raise ValueError(
+            raise ValueFormatError(
                 f"「{_shown(value)}」は日付として読めません。年を含めて入力してください（例: {_EXAMPLES}）。"
             ) from None
         return parsed, ("T" in fold(value) or ":" in fold(value))
@@ -385,7 +387,7 @@ def _parse_text_datetime(value: object) -> tuple[dt.datetime, bool]:
     try:
         return dt.datetime(year, int(g["month"]), int(g["day"]), hour, minute, second), bool(g["hour"])
     except ValueError:
-        raise ValueError(
+        raise ValueFormatError(
             f"「{_shown(value)}」は存在しない日付または時刻です（例: {_EXAMPLES}）。"
         ) from None
 
@@ -396,12 +398,12 @@ def _naive(value: object) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, bool):
-        raise ValueError(f"「{value}」は日付ではありません（例: {_EXAMPLES}）。")  # noqa: TRY004
+        raise ValueFormatError(f"「{value}」は日付ではありません（例: {_EXAMPLES}）。")
     if isinstance(value, Real):
         serial = float(value)
         if _SERIAL_RANGE[0] <= serial <= _SERIAL_RANGE[1]:
             return _from_serial(serial)
-        raise ValueError(
+        raise ValueFormatError(
             f"「{value}」は日付として読めません。セルの書式を日付にするか、例のように入力してください（例: {_EXAMPLES}）。"
         )
     return _parse_text_datetime(value)[0]
@@ -420,7 +422,7 @@ def parse_datetime(value: object, tz: dt.tzinfo = JST) -> dt.datetime:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty, not a date, or a date that does not exist (2月30日).
     """
     _require(value, "日時")
@@ -435,7 +437,7 @@ def parse_date(value: object) -> dt.date:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty, not a date, or a date that does not exist.
     """
     _require(value, "日付")
@@ -464,7 +466,7 @@ def parse_choice(
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty, unknown, negated or ambiguous; the message quotes what was typed and
         lists the choices.
     """
@@ -479,15 +481,15 @@ def parse_choice(
         if text == fold(alias).casefold():
             return target
     if _NEGATION.search(text):
-        raise ValueError(f"「{_shown(value)}」は否定の表現を含むため、どの選択肢か判断できません。"
-                         f"次のいずれかをそのまま選んでください: {listed}")
+        raise ValueFormatError(f"「{_shown(value)}」は否定の表現を含むため、どの選択肢か判断できません。"
+                               f"次のいずれかをそのまま選んでください: {listed}")
     near = [c for f, c in folded.items() if f in text or (len(text) >= 2 and text in f)]
     if len(near) == 1:
         return near[0]
     if len(near) > 1:
-        raise ValueError(f"「{_shown(value)}」は複数の選択肢（{'、'.join(near)}）に当てはまります。"
-                         f"次のいずれか1つを選んでください: {listed}")
-    raise ValueError(f"「{_shown(value)}」は選択肢にありません。次のいずれかを選んでください: {listed}")
+        raise ValueFormatError(f"「{_shown(value)}」は複数の選択肢（{'、'.join(near)}）に当てはまります。"
+                               f"次のいずれか1つを選んでください: {listed}")
+    raise ValueFormatError(f"「{_shown(value)}」は選択肢にありません。次のいずれかを選んでください: {listed}")
 
 
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
@@ -502,7 +504,7 @@ def parse_email(value: object) -> str:
 
     Raises
     ------
-    ValueError
+    ValueFormatError
         If empty or not an address.
     """
     _require(value, "メールアドレス")
@@ -516,7 +518,7 @@ def parse_email(value: object) -> str:
         or not _EMAIL_LOCAL.match(local)
         or not _EMAIL_DOMAIN.match(domain)
     ):
-        raise ValueError(
+        raise ValueFormatError(
             f"「{_shown(value)}」はメールアドレスとして読めません。"
             "半角で1つの @ とドメイン（例: dx-suishin@pref.nagano.lg.jp）を入力してください。"
         )

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from .errors import OptionError
 from .paths import PROJECT_DIR
 
 __all__ = [
@@ -81,7 +82,7 @@ def block_of(code: str, scheme: str = "8blocks") -> str:
     """
     if scheme not in BLOCK_SCHEMES:
         allowed = "、".join(BLOCK_SCHEMES)
-        raise ValueError(f"地方ブロック区分 '{scheme}' は定義されていません。次のいずれかを指定してください: {allowed}")
+        raise OptionError(f"地方ブロック区分 '{scheme}' は定義されていません。次のいずれかを指定してください: {allowed}")
     override = BLOCK_SCHEMES[scheme].get(code)
     return override if override is not None else str(_load().at[code, "region_ja"])
 

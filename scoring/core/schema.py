@@ -22,18 +22,18 @@ __all__ = [
     "META_SHEET",
     "POOL_STATUSES",
     "PROBLEM_COLUMNS",
+    "PUSH_TYPE",
     "SCORE_COLUMNS",
     "SCORE_KEY",
     "SECTIONS",
-    "PUSH_TYPE",
     "SEVERITIES",
     "TEMPLATE_SHEET",
     "TEMPLATE_VERSION",
     "THEMES",
     "THEME_CODES",
     "YES_NO",
-    "require_score_table",
     "Field",
+    "require_score_table",
 ]
 
 #: Version of the 応募書 template layout. Stored in the hidden meta sheet of every
@@ -202,15 +202,14 @@ def require_score_table(scores: object, *, what: str = "点数の表",
 
     Raises
     ------
-    TypeError
-        ``scores`` is not a pandas DataFrame (Japanese message).
     ScoreTableError
-        A column is missing (Japanese message naming it and the columns needed).
+        ``scores`` is not a pandas DataFrame, or a column is missing (Japanese message
+        naming it and the columns needed).
     """
     import pandas as pd
 
     if not isinstance(scores, pd.DataFrame):
-        raise TypeError(f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。")
+        raise ScoreTableError(f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。")
     missing = [c for c in columns if c not in scores.columns]
     if missing:
         raise ScoreTableError(

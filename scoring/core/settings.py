@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .canonical import canonical_text
+from .errors import OptionError
 from .schema import require_score_table
 from .version import __version__
 
@@ -80,7 +81,7 @@ def canonical(obj: Any) -> Any:
 
     Raises
     ------
-    TypeError
+    OptionError
         An object that has no JSON form (the message names its type).
     """
     if obj is None or isinstance(obj, (bool, np.bool_)):
@@ -105,7 +106,7 @@ def canonical(obj: Any) -> Any:
         return obj.isoformat()
     if obj is pd.NA or obj is pd.NaT:
         return None
-    raise TypeError(
+    raise OptionError(
         f"設定の記録に JSON にできない値があります（型 {type(obj).__name__}: {obj!r}）。"
         "文字列・数値・リスト・辞書にしてください。"
     )
@@ -134,7 +135,7 @@ def settings_hash(settings: Mapping[str, Any]) -> str:
         any machine (the hash does not depend on key order or on ``15`` vs ``15.0``).
     """
     if not isinstance(settings, Mapping):
-        raise TypeError(
+        raise OptionError(
             f"settings には設定の記録（dict）を渡してください（渡されたのは {type(settings).__name__}）。"
         )
     data = dict(settings)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
+from ..core.errors import OptionError
 from ..core.reference import prefecture_blocks, prefectures
 from ..core.schema import SCORE_COLUMNS, THEMES
 from ..store.scores import ScoreStore
@@ -98,7 +99,7 @@ class ReviewerBehaviour:
         if not 0 <= self.comment_rate <= 1:
             problems.append(f"comment_rate（{self.comment_rate}）は0〜1にしてください")
         if problems:
-            raise ValueError("審査員の振る舞いの設定が正しくありません: " + "、".join(problems))
+            raise OptionError("審査員の振る舞いの設定が正しくありません: " + "、".join(problems))
 
 
 #: The six demo reviewers: R1 typical, R2 lenient (+0.7), R3 harsh (−0.7), R4 uses only
@@ -275,9 +276,9 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
                    key=lambda p: (p[1], p[0]))
     missing_apps = sorted({a for _, a in pairs} - set(merit.index.astype(str)))
     if missing_apps:
-        raise ValueError(f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。")
+        raise OptionError(f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。")
     if unscored + partial > len(pairs):
-        raise ValueError(f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。")
+        raise OptionError(f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。")
     pick = rng.permutation(len(pairs))
     skip = {pairs[int(i)] for i in pick[:unscored]}
     part = {pairs[int(i)] for i in pick[unscored:unscored + partial]}
@@ -350,7 +351,7 @@ def typical_round(rubric: Rubric, *, n_applications: int = 30, n_reviewers: int 
         Sizes out of range (Japanese message).
     """
     if not 2 <= n_applications <= 47 or n_reviewers < 2 or not 2 <= per_application <= n_reviewers:
-        raise ValueError("模擬ラウンドの大きさが正しくありません: 応募 2〜47 件、審査員 2 名以上、"
+        raise OptionError("模擬ラウンドの大きさが正しくありません: 応募 2〜47 件、審査員 2 名以上、"
                          f"応募ごとの審査員 2〜審査員数 名にしてください（応募 {n_applications}、審査員 {n_reviewers}、"
                          f"応募ごと {per_application}）。")
     rng = np.random.default_rng(seed)

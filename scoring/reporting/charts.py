@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.rubric import format_level
-from ..core.columns import METHOD_LABELS
+from ..core.columns import HEADERS_JA, METHOD_LABELS
 from .figures import new_figure, png_bytes
 
 __all__ = ["distribution_png", "reviewer_bias_png"]
@@ -58,7 +58,7 @@ def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> byte
                    label=f"補正モデルの推定（{name}）")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, labels)
-    ax.set_xlabel("合計点（100点満点）の差　＋甘め／－厳しめ")
+    ax.set_xlabel(f"{HEADERS_JA['total']}の差　＋甘め／－厳しめ")
     title = "審査員の甘辛"
     if method is not None and not np.isfinite(model).any():
         title += f"（{METHOD_LABELS.get(method, method)}は甘辛を補正しません）"

@@ -134,7 +134,7 @@ def breakdown_chart(c: Committee) -> Figure:
             tick.set_color(_BLUE)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("合計点（100点満点）　青字: 選定案")
+    ax.set_xlabel(f"{HEADERS_JA['total']}　青字: 選定案")
     ax.grid(axis="x", color="#E0E0E0")
     ax.set_axisbelow(True)
     fig.legend(loc="outside lower center", ncol=len(c.group_labels), fontsize=8, frameon=False)

@@ -23,12 +23,13 @@ from ..analysis.committee import Committee
 from ..analysis.status import flag_with_reason
 from ..config.push import PUSH_INDICATORS
 from ..config.rubric import format_level
-from ..core.columns import METHOD_LABELS
+from ..core.columns import HEADERS_JA, METHOD_LABELS
+from ..core.errors import OptionError
 from ..core.excel import display_width
 from ..core.schema import THEMES
 from .committee_charts import _CAPTIONS, _chart_png
 
-__all__ = ["Block", "PUSH_ROWS_SHOWN", "RECEIPT_COLUMNS_PER_TABLE", "SECTIONS", "section_blocks", "theme_label"]
+__all__ = ["PUSH_ROWS_SHOWN", "RECEIPT_COLUMNS_PER_TABLE", "SECTIONS", "Block", "section_blocks", "theme_label"]
 
 # ----------------------------------------------------------------------------------------
 # Formatting
@@ -137,10 +138,10 @@ def _ranked_people(c: Committee, t: pd.DataFrame) -> pd.DataFrame:
     if not len(reasons) and c.selection is not None:
         reasons = c.selection.reasons["reason"]
     notes = []
-    for a, status, flag in zip(t["応募ID"], t["選定案"], t["注記"]):
+    for a, status, flag in zip(t[HEADERS_JA["application"]], t["選定案"], t["注記"]):
         reason = str(reasons.get(a)) if status == "対象外" and isinstance(reasons.get(a), str) else ""
         notes.append(flag_with_reason(reason, str(flag) if isinstance(flag, str) else ""))
-    out = t.drop(columns=["応募ID"]).assign(重点テーマ=[theme_label(x) for x in t["重点テーマ"]], 注記=notes)
+    out = t.drop(columns=[HEADERS_JA["application"]]).assign(**{HEADERS_JA["theme"]: [theme_label(x) for x in t[HEADERS_JA["theme"]]]}, 注記=notes)
     return out.rename(columns={"審査員数（名）": "審査員（名）"})
 
 
@@ -151,7 +152,7 @@ def _coverage_people(c: Committee) -> pd.DataFrame:
     rows = []
     for b in [*blocks, "合計"]:
         part = cov if b == "合計" else cov[cov["block"] == b]
-        row: dict[str, object] = {"地方ブロック": b}
+        row: dict[str, object] = {HEADERS_JA["block"]: b}
         for t in [*THEMES, "合計"]:
             x = part if t == "合計" else part[part["theme"] == t]
             n, k = int(x["applicants"].sum()), int(x["selected"].sum())
@@ -209,7 +210,7 @@ def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block
     attrs = c.push_candidates.attrs
     weights = "、".join(f"{label.split('（')[0]} {float(w):g}" for ind, (label, _) in PUSH_INDICATORS.items()
                        if (w := attrs.get("weights", {}).get(ind, 0)))
-    cand = t.loc[t["状況"] == "候補", "都道府県"].tolist()
+    cand = t.loc[t["状況"] == "候補", HEADERS_JA["prefecture_name"]].tolist()
     people = t.drop(columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"])
     return [
         _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
@@ -248,14 +249,14 @@ def _comments_people(c: Committee, t: pd.DataFrame) -> tuple[pd.DataFrame, list[
     (applications in the proposal; the screen shows every row)."""
     rows, paper = [], []
     status = c.ranked["status"].astype(str)
-    for (app, name, item), g in t.groupby(["応募ID", "都道府県", "評価項目"], sort=False):
+    for (app, name, item), g in t.groupby([HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "評価項目"], sort=False):
         lines = []
         for text, h in g.groupby("講評コメント", sort=False):
             who = "・".join(f"{r} {'' if pd.isna(v) else f'{float(v):g}'}点" for r, v in zip(h["審査員"], h["点数"]))
             lines.append(f"{text}（{who}）")
         rows.append((name, item, "\n".join(lines)))
         paper.append(str(status.get(app, "")) in _COMMENTS_ON_PAPER)
-    return pd.DataFrame(rows, columns=["都道府県", "評価項目", "講評"]), paper
+    return pd.DataFrame(rows, columns=[HEADERS_JA["prefecture_name"], "評価項目", "講評"]), paper
 
 
 #: Reviewers per receipt table on paper (an A4 portrait page holds three code columns).
@@ -264,7 +265,7 @@ RECEIPT_COLUMNS_PER_TABLE = 3
 
 def _receipt_grids(receipts: pd.DataFrame) -> list[pd.DataFrame]:
     """The 受領コード table as application × reviewer grids, a few reviewers per grid (fits A4)."""
-    grid = receipts.pivot_table(index=["応募", "都道府県"], columns="審査員", values="受領コード", aggfunc="first")
+    grid = receipts.pivot_table(index=["応募", HEADERS_JA["prefecture_name"]], columns="審査員", values="受領コード", aggfunc="first")
     grid = grid.fillna("―")
     grid.columns.name = None
     step = RECEIPT_COLUMNS_PER_TABLE
@@ -406,7 +407,7 @@ def _coverage(ctx: _Context) -> list[Block]:
     t = _coverage_people(ctx.c)
     return [_p("各地方ブロック・重点テーマの応募件数。かっこ内はそのうち選定案の件数、「－」は応募なし。"
                "件数ごとの表は committee.xlsx の「地域×テーマ」にあります。"),
-            _table_block(t, row_classes=["total" if b == "合計" else "" for b in t["地方ブロック"]])]
+            _table_block(t, row_classes=["total" if b == "合計" else "" for b in t[HEADERS_JA["block"]]])]
 
 
 def _reliability(ctx: _Context) -> list[Block]:
@@ -435,13 +436,13 @@ def _has(table: str) -> Callable[[_Context], bool]:
 
 def _missing(ctx: _Context) -> list[Block]:
     missing = ctx.tables["未提出"]
-    per_app = missing.drop_duplicates("応募ID")
+    per_app = missing.drop_duplicates(HEADERS_JA["application"])
     return [_p("割り当てられた採点のうち、まだ提出されていないものです（下書き・未着手）。"
                "合計点には下書きの点数を含め、未着手の採点は含みません。" + _who(ctx.c)),
             {"kind": "lines", "entries": [
                 f"{n}: 審査員 {int(k)} 名のうち {int(d)} 名が提出"
-                for n, d, k in zip(per_app["都道府県"], per_app["提出済（件）"], per_app["割当（件）"])]},
-            _table_block(missing.drop(columns=["応募ID"]))]
+                for n, d, k in zip(per_app[HEADERS_JA["prefecture_name"]], per_app["提出済（件）"], per_app["割当（件）"])]},
+            _table_block(missing.drop(columns=[HEADERS_JA["application"]]))]
 
 
 def _comments(ctx: _Context) -> list[Block]:
@@ -537,6 +538,6 @@ def section_blocks(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *
     """The blocks of one section, in order (see :data:`Block`): its parts that apply."""
     found = [s for s in _REGISTRY if s.key == key]
     if not found:
-        raise ValueError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
+        raise OptionError(f"セクション '{key}' はありません。使えるセクション: {', '.join(SECTIONS)}")
     ctx = _Context(c, tables, charts, cache)
     return [b for part in found[0].parts if part.when(ctx) for b in part.build(ctx)]

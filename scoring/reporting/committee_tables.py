@@ -141,12 +141,12 @@ def ranked_ja(c: Committee) -> pd.DataFrame:
     """順位表: one row per application, rank order."""
     r = c.ranked
     return pd.DataFrame({
-        "順位": r["rank"].astype("Int64"),
-        "応募ID": r.index.astype(str),
-        "都道府県": r["prefecture_name"],
-        "地方ブロック": r["block"],
-        "重点テーマ": r["theme"],
-        "応募区分": r["application_type"],
+        HEADERS_JA["rank"]: r["rank"].astype("Int64"),
+        HEADERS_JA["application"]: r.index.astype(str),
+        HEADERS_JA["prefecture_name"]: r["prefecture_name"],
+        HEADERS_JA["block"]: r["block"],
+        HEADERS_JA["theme"]: r["theme"],
+        HEADERS_JA["application_type"]: r["application_type"],
         HEADERS_JA["total"]: r["total"].round(4),
         "標準誤差（点）": r["se"].round(4),
         "審査員数（名）": r["n_reviewers"].astype("Int64"),
@@ -159,7 +159,7 @@ def ranked_ja(c: Committee) -> pd.DataFrame:
 def breakdown_ja(c: Committee) -> pd.DataFrame:
     """内訳: each applicant's points by rubric group."""
     b = c.breakdown
-    out = pd.DataFrame({"応募ID": b.index.astype(str), "都道府県": b["prefecture_name"].to_numpy()})
+    out = pd.DataFrame({HEADERS_JA["application"]: b.index.astype(str), HEADERS_JA["prefecture_name"]: b["prefecture_name"].to_numpy()})
     for gid, (label, maxp) in c.group_labels.items():
         out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
     out[HEADERS_JA["total"]] = b["total"].round(4).to_numpy()
@@ -170,8 +170,8 @@ def spread_ja(c: Committee) -> pd.DataFrame:
     """ばらつき: the spread of the reviewers' own totals per application."""
     s = c.spread
     return pd.DataFrame({
-        "応募ID": s.index.astype(str),
-        "都道府県": s["prefecture_name"].to_numpy(),
+        HEADERS_JA["application"]: s.index.astype(str),
+        HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
         "審査員数（名）": s["n_reviewers"].astype("Int64").array,
         "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
         "最小（点）": s["min"].round(4).to_numpy(),
@@ -184,7 +184,7 @@ def spread_ja(c: Committee) -> pd.DataFrame:
 
 def selection_ja(c: Committee) -> pd.DataFrame:
     """選定案: the proposed applications in rank order."""
-    cols = ["順", "応募ID", "都道府県", "地方ブロック", "重点テーマ", "重点テーマ名", "応募区分",
+    cols = ["順", HEADERS_JA["application"], HEADERS_JA["prefecture_name"], HEADERS_JA["block"], HEADERS_JA["theme"], "重点テーマ名", HEADERS_JA["application_type"],
             HEADERS_JA["total"], "選定された割合（％）"]
     if c.selection is None:
         return pd.DataFrame(columns=cols)
@@ -200,15 +200,15 @@ def selection_ja(c: Committee) -> pd.DataFrame:
 
 def reasons_ja(c: Committee) -> pd.DataFrame:
     """理由: every applicant's status and reason."""
-    cols = ["応募ID", "都道府県", "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
+    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
             "関係する条件", "関係する応募", "理由"]
     if c.selection is None:
         return pd.DataFrame(columns=cols)
 
     r = c.selection.reasons
     return pd.DataFrame({
-        "応募ID": r.index.astype(str),
-        "都道府県": r["prefecture_name"].to_numpy(),
+        HEADERS_JA["application"]: r.index.astype(str),
+        HEADERS_JA["prefecture_name"]: r["prefecture_name"].to_numpy(),
         "状況": r["status"].to_numpy(),
         "順位（審査対象内）": r["rank"].astype("Int64").array,
         HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
@@ -224,8 +224,8 @@ def stability_ja(c: Committee) -> pd.DataFrame:
     s = c.stability
     pct = round(100 * float(c.stability_summary.get("interval", 0.9)))
     return pd.DataFrame({
-        "応募ID": s.index.astype(str),
-        "都道府県": s["prefecture_name"].to_numpy(),
+        HEADERS_JA["application"]: s.index.astype(str),
+        HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
         HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
         "順位（審査対象内）": s["rank"].astype("Int64").array,
         "選定案": np.where(s["baseline_selected"], "選定", ""),
@@ -239,15 +239,15 @@ def stability_ja(c: Committee) -> pd.DataFrame:
 
 def discussion_ja(c: Committee) -> pd.DataFrame:
     """協議対象: the applications to discuss, in rank order, with their reasons (raw scores)."""
-    cols = ["順位", "応募ID", "都道府県", HEADERS_JA["total"], "選定された割合（％）", "選定ライン付近",
+    cols = [HEADERS_JA["rank"], HEADERS_JA["application"], HEADERS_JA["prefecture_name"], HEADERS_JA["total"], "選定された割合（％）", "選定ライン付近",
             "甘辛で説明できない違い", "理由"]
     d = c.discussion
     if not len(d):
         return pd.DataFrame(columns=cols)
     return pd.DataFrame({
-        "順位": c.ranked["rank"].reindex(d["application"]).astype("Int64").array,
-        "応募ID": d["application"].astype(str).to_numpy(),
-        "都道府県": d["prefecture_name"].to_numpy(),
+        HEADERS_JA["rank"]: c.ranked["rank"].reindex(d["application"]).astype("Int64").array,
+        HEADERS_JA["application"]: d["application"].astype(str).to_numpy(),
+        HEADERS_JA["prefecture_name"]: d["prefecture_name"].to_numpy(),
         HEADERS_JA["total"]: d["total"].round(4).to_numpy(),
         "選定された割合（％）": (100 * d["p_selected"]).round(1).to_numpy(),
         "選定ライン付近": np.where(d["border_flag"], "該当", ""),
@@ -258,15 +258,15 @@ def discussion_ja(c: Committee) -> pd.DataFrame:
 
 def revisions_ja(c: Committee) -> pd.DataFrame:
     """協議後の修正: every score changed after the discussion, first and second stage."""
-    cols = ["応募ID", "都道府県", "審査員", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由",
+    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "審査員", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由",
             "記録日時（日本時間）"]
     r = c.revisions
     if not len(r):
         return pd.DataFrame(columns=cols)
     at = pd.to_datetime(r["revised_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None).dt.floor("s")
     return pd.DataFrame({
-        "応募ID": r["application"].astype(str).to_numpy(),
-        "都道府県": [c.name(str(a)) for a in r["application"]],
+        HEADERS_JA["application"]: r["application"].astype(str).to_numpy(),
+        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
         "審査員": [c.reviewer_labels.get(str(x), str(x)) for x in r["reviewer"]],
         "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in r["criterion"]],
         "1段階目の点数": r["first_score"].to_numpy(),
@@ -310,7 +310,7 @@ def coverage_ja(c: Committee) -> pd.DataFrame:
     """地域×テーマ: applicants and selected per block and theme (one column each)."""
     cov = c.coverage.reset_index()
     blocks = list(dict.fromkeys(cov["block"]))
-    out = pd.DataFrame({"地方ブロック": blocks})
+    out = pd.DataFrame({HEADERS_JA["block"]: blocks})
     for t in THEMES:
         part = cov[cov["theme"] == t].set_index("block")
         out[f"{t} 応募（件）"] = part["applicants"].reindex(blocks).fillna(0).astype("int64").to_numpy()
@@ -318,7 +318,7 @@ def coverage_ja(c: Committee) -> pd.DataFrame:
     tot = cov.groupby("block", sort=False)[["applicants", "selected"]].sum().reindex(blocks)
     out["合計 応募（件）"] = tot["applicants"].astype("int64").to_numpy()
     out["合計 選定案（件）"] = tot["selected"].astype("int64").to_numpy()
-    total_row: dict[str, object] = {"地方ブロック": "合計"}
+    total_row: dict[str, object] = {HEADERS_JA["block"]: "合計"}
     for col in out.columns[1:]:
         total_row[col] = int(out[col].sum())
     return pd.concat([out, pd.DataFrame([total_row])], ignore_index=True)
@@ -344,7 +344,7 @@ def reliability_ja(c: Committee) -> pd.DataFrame:
 
 def decision_ja(c: Committee) -> pd.DataFrame:
     """選定結果: the committee's decision per applicant (empty without a decision)."""
-    cols = ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
+    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
             "記録した人", "記録日時（日本時間）", "根拠の記録点（イベント）", "根拠の記録点（ハッシュ）"]
     d = c.decision
     if d is None:
@@ -352,8 +352,8 @@ def decision_ja(c: Committee) -> pd.DataFrame:
     t = decision_table(d, c.applications)
     at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
     return pd.DataFrame({
-        "応募ID": t.index.astype(str),
-        "都道府県": t["prefecture_name"].to_numpy(),
+        HEADERS_JA["application"]: t.index.astype(str),
+        HEADERS_JA["prefecture_name"]: t["prefecture_name"].to_numpy(),
         "決定": np.where(t["decided"], "選定", "非選定"),
         "選定案": np.where(t["proposed"], "選定", ""),
         "選定案との違い": [("対象外から選定" if a in d.forced else diff) for a, diff in zip(t.index, t["difference"])],
@@ -385,7 +385,7 @@ def receipts_ja(c: Committee) -> pd.DataFrame:
     return pd.DataFrame({
         "審査員": [_label(c, x) for x in r["reviewer"]],
         "応募": r["application"].astype(str).to_numpy(),
-        "都道府県": [c.name(str(a)) for a in r["application"]],
+        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
         "受領コード": r["receipt"].astype(str).to_numpy(),
         "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
     })
@@ -403,8 +403,8 @@ def comments_ja(c: Committee) -> pd.DataFrame:
     """
     t = c.comments
     return pd.DataFrame({
-        "応募ID": t["application"].astype(str).to_numpy(),
-        "都道府県": [c.name(str(a)) for a in t["application"]],
+        HEADERS_JA["application"]: t["application"].astype(str).to_numpy(),
+        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in t["application"]],
         "審査員": [_label(c, r) for r in t["reviewer"]],
         "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in t["criterion"]],
         "点数": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
@@ -418,7 +418,7 @@ def missing_reviews_ja(c: Committee) -> pd.DataFrame:
     Columns 応募ID, 都道府県, 審査員 (anonymised as in :func:`comments_ja`), 状況,
     提出済（件）, 割当（件） (the application's submitted and assigned reviews, e.g. 2 and 3).
     """
-    cols = ["応募ID", "都道府県", "審査員", "状況", "提出済（件）", "割当（件）"]
+    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "審査員", "状況", "提出済（件）", "割当（件）"]
     st = c.review_status
     if not len(st):
         return pd.DataFrame(columns=cols)

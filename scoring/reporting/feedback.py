@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..analysis.committee import Committee, build_committee
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
+from ..core.columns import HEADERS_JA
 from ..core.errors import ConfigError, ConfigProblem, ShinsaError
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound, load_round
@@ -52,9 +53,9 @@ __all__ = [
     "DRAFT_NAMES",
     "MIN_COHORT",
     "RESULT_UNDECIDED",
+    "DraftsFile",
     "FeedbackLetter",
     "LetterDraft",
-    "DraftsFile",
     "build_letters",
     "criterion_positions",
     "draft_texts",
@@ -350,7 +351,7 @@ def build_letters(c: Committee, drafts: Mapping[str, LetterDraft]) -> list[Feedb
 
 def letter_tables(letter: FeedbackLetter) -> list[tuple[str, pd.DataFrame]]:
     """The letter as machine-readable tables (sheets 結果, 評価の内訳, 所見) for its .xlsx."""
-    result = pd.DataFrame({"応募ID": [letter.application], "都道府県": [letter.prefecture_name],
+    result = pd.DataFrame({HEADERS_JA["application"]: [letter.application], HEADERS_JA["prefecture_name"]: [letter.prefecture_name],
                            "審査ラウンド": [letter.round_name], "結果": [letter.result],
                            "理由": [letter.result_reason],
                            "作成日": [letter.generated_on]})

@@ -14,6 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..core.clock import JST
+from ..core.columns import HEADERS_JA
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
 from ..round.eligibility_records import eligibility_log
@@ -45,10 +46,10 @@ _PROBLEM_HEADERS = dict(zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セ�
 
 #: Columns of the summary table, with Japanese headers (units in the header).
 _SUMMARY: dict[str, str] = {
-    "prefecture_name": "都道府県",
-    "block": "地方ブロック",
-    "application_type": "応募区分",
-    "theme": "重点テーマ",
+    "prefecture_name": HEADERS_JA["prefecture_name"],
+    "block": HEADERS_JA["block"],
+    "application_type": HEADERS_JA["application_type"],
+    "theme": HEADERS_JA["theme"],
     "theme_name": "重点テーマ名",
     "pool_status": "人材プールの状況",
     "pool_size_total": "人材プールの人数（人）",
@@ -66,10 +67,10 @@ _SUMMARY: dict[str, str] = {
 }
 
 _BREAKDOWNS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "block": ("地方ブロック", None),
-    "theme": ("重点テーマ", tuple(THEMES)),
+    "block": (HEADERS_JA["block"], None),
+    "theme": (HEADERS_JA["theme"], tuple(THEMES)),
     "pool_status": ("人材プールの状況", POOL_STATUSES),
-    "application_type": ("応募区分", APPLICATION_TYPES),
+    "application_type": (HEADERS_JA["application_type"], APPLICATION_TYPES),
 }
 
 
@@ -124,7 +125,7 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
         df["withdrawn"] = df["withdrawn"].map({True: "辞退", False: ""}).fillna("")
     cols = [c for c in _SUMMARY if c in df.columns]
     out = df.loc[:, cols].rename(columns=_SUMMARY)
-    out.index.name = "応募ID"
+    out.index.name = HEADERS_JA["application"]
     return out
 
 
@@ -132,8 +133,8 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
 WRAPPED_HEADERS: tuple[str, ...] = ("内容", "対処", "注意", "理由", "ファイル", "項目")
 #: Minimum widths (CSS) so short Japanese names are never squeezed to one character a line.
 MIN_WIDTHS: dict[str, str] = {
-    "都道府県": "5.5em", "重点テーマ名": "9em", "地方ブロック": "6.5em", "人材プールの状況": "8em",
-    "応募区分": "5.5em", "提出日時（日本時間）": "10em", "内容": "18em", "対処": "14em", "注意": "12em",
+    HEADERS_JA["prefecture_name"]: "5.5em", "重点テーマ名": "9em", HEADERS_JA["block"]: "6.5em", "人材プールの状況": "8em",
+    HEADERS_JA["application_type"]: "5.5em", "提出日時（日本時間）": "10em", "内容": "18em", "対処": "14em", "注意": "12em",
     "ファイル": "9em", "項目": "8em", "重要度": "3.5em",
 }
 
@@ -211,7 +212,7 @@ def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
     table = rnd.eligibility.copy()
     table["received_at"] = table["received_at"].dt.strftime("%Y-%m-%d %H:%M").fillna("")
     table = table.drop(columns=["late", "withdrawn"]).rename(columns={
-        "prefecture_name": "都道府県", "application_type": "応募区分", "file": "ファイル",
+        "prefecture_name": HEADERS_JA["prefecture_name"], "application_type": HEADERS_JA["application_type"], "file": "ファイル",
         "received_at": "受付日時（日本時間）", "status": "受付の状況", "records": "記録された判断"})
     table.index.name = "応募"
     return table
@@ -225,7 +226,7 @@ def eligibility_log_table(rnd: ReviewRound) -> pd.DataFrame:
         log[c] = log[c].dt.strftime("%Y-%m-%d %H:%M").fillna("")
     return log.rename(columns={
         "event_id": "イベント", "recorded_at": "記録日時（日本時間）", "action": "判断", "application": "応募",
-        "prefecture_name": "都道府県", "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
+        "prefecture_name": HEADERS_JA["prefecture_name"], "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
         "reason": "理由"}).set_index("イベント")
 
 
@@ -285,7 +286,7 @@ def tile_map(
                 color="white" if applied else "#777777")
     handles = [Patch(color=c, label=f"{k}) {THEMES[k]}") for k, c in colours.items()]
     handles.append(Patch(color="#EEEEEE", label="応募なし"))
-    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False, title="重点テーマ")
+    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False, title=HEADERS_JA["theme"])
     ax.set_xlim(-0.2, 12.2)
     ax.set_ylim(-11.2, 1.1)
     ax.set_aspect("equal")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..core.clock import JST, now_jst
+from ..core.columns import HEADERS_JA
 from ..core.excel import to_wareki
 from ..core.schema import FIELDS, TEMPLATE_VERSION
 from ..core.xlsx import write_workbook
@@ -57,7 +58,7 @@ def applications_detail(applications: pd.DataFrame) -> pd.DataFrame:
     labels = {f.key: f.display_label for f in FIELDS}
     cols = [f.key for f in FIELDS if f.key in df]
     out = df.loc[:, cols].rename(columns=labels)
-    out.insert(0, "応募ID", df.index.astype(str))
+    out.insert(0, HEADERS_JA["application"], df.index.astype(str))
     return out.reset_index(drop=True)
 
 

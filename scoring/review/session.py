@@ -42,6 +42,7 @@ import pandas as pd
 
 from ..config.rubric import format_level
 from ..core.clock import JST
+from ..core.columns import HEADERS_JA
 from ..core.errors import ReviewError, StoreUnavailableError
 from ..core.reference import prefectures
 from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
@@ -71,8 +72,8 @@ STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
 
 #: Key fields of the summary panel: column of ``ReviewRound.applications`` → Japanese label.
 SUMMARY_FIELDS: dict[str, str] = {
-    "prefecture_name": "都道府県",
-    "block": "地方ブロック",
+    "prefecture_name": HEADERS_JA["prefecture_name"],
+    "block": HEADERS_JA["block"],
     "application_type": FIELDS_BY_KEY["application_type"].display_label,
     "theme": FIELDS_BY_KEY["theme"].display_label,
     "pool_status": FIELDS_BY_KEY["pool_status"].display_label,

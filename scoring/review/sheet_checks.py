@@ -30,6 +30,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion, format_level
+from ..core.columns import HEADERS_JA
 from ..core.safefiles import BOMB_ACTION, UnsafeFileError, inspect_xlsx, open_regular
 from ..core.schema import PROBLEM_COLUMNS
 from ..core.signing import key_id, load_key, verify
@@ -49,7 +50,15 @@ from .sheet_manifest import (
     _same_score,
     manifest_payload,
 )
-from .sheets import FIRST_ROW, HEADER_ROW, SCORE_SHEET, SheetColumn, _levels_text, reviewer_applications, sheet_columns
+from .sheets import (
+    FIRST_ROW,
+    HEADER_ROW,
+    SCORE_SHEET,
+    SheetColumn,
+    _levels_text,
+    reviewer_applications,
+    sheet_columns,
+)
 
 if TYPE_CHECKING:
     from ..config.round import Reviewer
@@ -417,7 +426,7 @@ def _check_header(ctx: _SheetContext) -> list[Problem]:
 
 
 def _row_error(message: str, action: str, r: int) -> Problem:
-    return _error(message, action, sheet=SCORE_SHEET, cell=f"A{r}", field="応募ID")
+    return _error(message, action, sheet=SCORE_SHEET, cell=f"A{r}", field=HEADERS_JA["application"])
 
 
 def _check_rows_without_id(ctx: _SheetContext) -> list[Problem]:

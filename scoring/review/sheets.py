@@ -104,6 +104,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion, Rubric, format_level
 from ..core.clock import now_jst
+from ..core.columns import HEADERS_JA
+from ..core.errors import SheetError
 from ..core.excel import set_text
 from ..core.signing import load_key
 from ..core.xlsx import write_sheet
@@ -194,9 +196,9 @@ def _required_text(c: Criterion) -> str:
 def sheet_columns(rubric: Rubric) -> list[SheetColumn]:
     """The columns of the 採点 sheet for ``rubric``, left to right."""
     cols = [
-        SheetColumn("application", "応募ID", 8),
-        SheetColumn("prefecture", "都道府県", 10),
-        SheetColumn("theme", "重点テーマ", 26),
+        SheetColumn("application", HEADERS_JA["application"], 8),
+        SheetColumn("prefecture", HEADERS_JA["prefecture_name"], 10),
+        SheetColumn("theme", HEADERS_JA["theme"], 26),
         SheetColumn("status", "状態", 8),
     ]
     for c in rubric.criteria:
@@ -448,7 +450,7 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     """
     apps = reviewer_applications(rnd, reviewer_id)
     if not apps:
-        raise ValueError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。")
+        raise SheetError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。担当（assignments）と利害関係（conflicts）を確認してください。")
     key = load_key(create=True) if key is None else key
     current = _store_cells(store, reviewer_id)
     exported_at = now_jst()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..config.round import Balance, SelectSpec
 from ..core.columns import CANDIDATE_COLUMNS, TOTAL_DECIMALS
-from ..core.errors import SelectionError
+from ..core.errors import OptionError, SelectionError
 from ..core.normalize import parse_prefecture
 
 #: Status of an applicant in :attr:`SelectionResult.reasons`.
@@ -198,7 +198,7 @@ def _to_spec(k: int | tuple[int, ...] | SelectSpec) -> SelectSpec:
         return SelectSpec(target=(lo + hi) // 2, min=lo, max=hi)
     if isinstance(k, tuple) and len(k) == 3:
         return SelectSpec(min=int(k[0]), target=int(k[1]), max=int(k[2]))
-    raise ValueError(f"選定数 k は整数、(最小, 最大)、(最小, 目標, 最大) または SelectSpec にしてください（指定: {k!r}）")
+    raise OptionError(f"選定数 k は整数、(最小, 最大)、(最小, 目標, 最大) または SelectSpec にしてください（指定: {k!r}）")
 
 
 def _resolve_ids(values: Iterable[object], index: pd.Index, what: str) -> list[str]:
@@ -211,7 +211,7 @@ def _resolve_ids(values: Iterable[object], index: pd.Index, what: str) -> list[s
             except ValueError:
                 code = str(v)
         if code not in index:
-            raise ValueError(f"{what}に指定された「{v}」は選定の候補（応募）にありません。都道府県コードまたは名前を確認してください")
+            raise SelectionError(f"{what}に指定された「{v}」は選定の候補（応募）にありません。都道府県コードまたは名前を確認してください")
         out.append(code)
     return list(dict.fromkeys(out))
 
@@ -262,14 +262,17 @@ def _checked_candidates(candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.Seri
     """A copy of the candidates table with string ids, and its totals as floats (NaN = none)."""
     missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
     if missing:
-        raise ValueError(f"選定の候補の表に列がありません: {'、'.join(missing)}（必要な列: {'、'.join(CANDIDATE_COLUMNS)}）")
+        raise SelectionError(f"選定の候補の表に列がありません: {'、'.join(missing)}（必要な列: {'、'.join(CANDIDATE_COLUMNS)}）")
     if not candidates.index.is_unique:
-        raise ValueError("選定の候補の表で応募（application）が重複しています")
+        raise SelectionError(f"選定の候補の表で応募（application）が重複しています: "
+                             f"{'、'.join(sorted(map(str, candidates.index[candidates.index.duplicated()].unique())))}。"
+                             "応募ごとに1行にしてください")
     df = candidates.copy()
     df.index = df.index.astype(str)
     total = pd.to_numeric(df["total"], errors="coerce").astype(float)
     if np.isinf(total).any():
-        raise ValueError("合計点に無限大が含まれています")
+        raise SelectionError(f"合計点（total）に無限大があります: {'、'.join(map(str, df.index[np.isinf(total)]))}。"
+                             "合計点は数値か空欄（合計点なし）にしてください")
     return df, total
 
 

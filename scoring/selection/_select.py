@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.round import Balance, SelectSpec
+from ..core.errors import OptionError, SelectionError
 from ..round.loader import ReviewRound
 from ._exact import _best, _kernel, _values_with
 from ._explain import _infeasible_error, _reasons
@@ -194,7 +195,7 @@ def candidates_frame(totals: pd.DataFrame | pd.Series, applications: pd.DataFram
     cols = ["prefecture_name", "block", "theme", "application_type", "late", "has_errors"]
     missing = [c for c in cols if c not in applications.columns]
     if missing:
-        raise ValueError(f"応募の表に列がありません: {'、'.join(missing)}")
+        raise SelectionError(f"応募の表に列がありません: {'、'.join(missing)}")
     cols += ["withdrawn"] if "withdrawn" in applications.columns else []
     out = applications[cols].copy()
     out.index = out.index.astype(str)
@@ -253,7 +254,7 @@ def select(
     spec = _to_spec(k)
     balance = balance if balance is not None else Balance()
     if n_alternatives < 0:
-        raise ValueError("n_alternatives は 0 以上にしてください")
+        raise OptionError(f"n_alternatives（次善案の数）「{n_alternatives}」は使えません。0 以上の整数にしてください")
     idx = candidates.index.astype(str)
     lk = _resolve_ids(locks, idx, "必ず含める")
     ex = _resolve_ids(exclusions, idx, "除外")

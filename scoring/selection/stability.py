@@ -56,6 +56,7 @@ from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..config.round import Balance, SelectSpec
 from ..config.rubric import Rubric
 from ..core.columns import STABILITY_COLUMNS
+from ..core.errors import OptionError, ScoreTableError
 from ..round.loader import ReviewRound
 from ._fast import FastSelector
 from ._select import candidates_frame
@@ -85,7 +86,7 @@ class _Reviews:
     def __init__(self, scores: pd.DataFrame, rubric: Rubric):
         missing = [c for c in ("application", "reviewer", "criterion", "score") if c not in scores.columns]
         if missing:
-            raise ValueError(f"点数の表に列 {', '.join(missing)} がありません（scoring.core.schema.SCORE_COLUMNS の形にしてください）")
+            raise ScoreTableError(f"点数の表に列 {', '.join(missing)} がありません（scoring.core.schema.SCORE_COLUMNS の形にしてください）")
         df = scores[["application", "reviewer", "criterion", "score"]].copy()
         df["score"] = pd.to_numeric(df["score"], errors="coerce")
         df = df[df["score"].notna()]
@@ -95,7 +96,7 @@ class _Reviews:
         self.crits = [c.id for c in rubric.criteria]
         unknown = sorted(set(df["criterion"]) - set(self.crits))
         if unknown:
-            raise ValueError(f"点数の表にルーブリックにない評価項目があります: {', '.join(unknown)}")
+            raise ScoreTableError(f"点数の表にルーブリックにない評価項目があります: {', '.join(unknown)}")
         scales = [c.effective_scale for c in rubric.criteria]
         self.mins = np.array([s.min for s in scales], dtype=float)
         self.widths = np.array([s.max - s.min for s in scales], dtype=float)
@@ -178,6 +179,7 @@ def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, An
         x = np.full(u.shape, np.nan)
         x[valid] = cal
         return x, ones
+    # Internal invariant: every method of METHODS is handled above (options are checked earlier).
     raise ValueError(f"method '{method}' は安定性分析の平均型の計算に対応していません")
 
 
@@ -303,33 +305,33 @@ class StabilityAnalysis:
 
     def _check(self, rubric: Rubric) -> tuple[list[str], dict[str, tuple[float, float]]]:
         if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 1:
-            raise ValueError(f"n_boot は 1 以上の整数にしてください（指定: {self.n_boot!r}）")
+            raise OptionError(f"n_boot は 1 以上の整数にしてください（指定: {self.n_boot!r}）")
         methods = [self.methods] if isinstance(self.methods, str) else list(self.methods)
         bad = [m for m in methods if m not in METHODS]
         if not methods or bad:
-            raise ValueError(f"methods に使えない方法があります: {', '.join(map(str, bad)) or '（空）'}。使える method: {', '.join(METHODS)}")
+            raise OptionError(f"methods に使えない方法があります: {', '.join(map(str, bad)) or '（空）'}。使える method: {', '.join(METHODS)}")
         for m, opts in (self.method_options or {}).items():
             if m not in METHODS:
-                raise ValueError(f"method_options の '{m}' は方法ではありません。使える method: {', '.join(METHODS)}")
+                raise OptionError(f"method_options の '{m}' は方法ではありません。使える method: {', '.join(METHODS)}")
             if "confidence" in opts:
-                raise ValueError("安定性分析では confidence（重み付き採点）は使えません")
+                raise OptionError("安定性分析では confidence（重み付き採点）は使えません")
         if not 0 < self.interval < 1:
-            raise ValueError(f"interval は 0 と 1 の間にしてください（指定: {self.interval!r}）")
+            raise OptionError(f"interval は 0 と 1 の間にしてください（指定: {self.interval!r}）")
         lo, hi = self.border
         if not 0 <= lo < hi <= 1:
-            raise ValueError(f"border は 0 ≤ 下限 < 上限 ≤ 1 にしてください（指定: {self.border!r}）")
+            raise OptionError(f"border は 0 ≤ 下限 < 上限 ≤ 1 にしてください（指定: {self.border!r}）")
         crits = [c.id for c in rubric.criteria]
         ranges: dict[str, tuple[float, float]] = {}
         for cid, rng in (self.weight_ranges or {}).items():
             if cid not in crits:
-                raise ValueError(f"weight_ranges の評価項目 '{cid}' はルーブリックにありません。使える評価項目: {', '.join(crits)}")
+                raise OptionError(f"weight_ranges の評価項目 '{cid}' はルーブリックにありません。使える評価項目: {', '.join(crits)}")
             a, b = float(rng[0]), float(rng[1])
             if not (np.isfinite(a) and np.isfinite(b) and 0 <= a <= b):
-                raise ValueError(f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）")
+                raise OptionError(f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）")
             ranges[cid] = (a, b)
         base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
         if base not in METHODS:
-            raise ValueError(f"baseline_method '{base}' はありません。使える method: {', '.join(METHODS)}")
+            raise OptionError(f"baseline_method '{base}' はありません。使える method: {', '.join(METHODS)}")
         return list(dict.fromkeys(methods)), ranges
 
     def fit(self, scores: pd.DataFrame, rubric: Rubric, candidates: pd.DataFrame,
@@ -462,7 +464,7 @@ def _calibrate_methods(methods: list[str], opts: Mapping[str, Mapping[str, Any]]
     computation on the identity draw is checked against the combine module."""
     fitted: dict[str, Any] = {}
     loc: dict[str, tuple[FloatArray, FloatArray]] = {}
-    A, J, C = data.u.shape
+    A, J, _C = data.u.shape
     identity = np.broadcast_to(np.arange(J)[None, None, :], (1, A, J)).copy()
     id_mask = identity < data.n[None, :, None]
     for m in methods:

@@ -56,7 +56,7 @@ from pandas.io.formats.style import Styler
 from ..analysis.tuning import TuningModel
 from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
-from ..core.columns import METHOD_LABELS
+from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..reporting.charts import reviewer_bias_png
 from .widgets import error_message, esc, guarded
 
@@ -134,16 +134,16 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
               else pd.Series("", index=shown.index, dtype="str"))
     # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
     frame = pd.DataFrame({
-        "順位": [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
+        HEADERS_JA["rank"]: [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
         "順位変動": [_change(v) for v in shown["rank_change"]],
         "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
-        "状況": [esc(x) for x in status],
+        HEADERS_JA["status"]: [esc(x) for x in status],
         "応募": [esc(a) for a in shown.index],
-        "都道府県": [esc(n) for n in shown["prefecture_name"]],
-        "合計点": [_num(v) for v in shown["total"]],
-        "標準誤差": [_num(v) for v in shown["se"]],
+        HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
+        HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
+        HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
         **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
-        "審査員数": [str(int(v)) for v in shown["n_reviewers"]],
+        HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
         "注意": [esc(f) for f in shown["flags"]],
     })
     # The shaded top k counts only applications in the review (対象外 are never selected).
@@ -151,12 +151,13 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     in_review = np.cumsum(~excluded)
     top_rows = (~excluded & (in_review <= top)) if top else np.zeros(len(shown), dtype=bool)
     frame = frame.reset_index(drop=True)
-    right = {"順位", "合計点", "標準誤差", *[esc(group_labels[g]) for g in groups], "審査員数", "既定の順位", "順位変動"}
+    right = {HEADERS_JA["rank"], HEADERS_JA["total"], HEADERS_JA["se"], *[esc(group_labels[g]) for g in groups],
+             HEADERS_JA["n_reviewers"], "既定の順位", "順位変動"}
     classes = pd.DataFrame(
         [[" ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
                                  "shinsa-excluded" if excluded[i] else "",
                                  "shinsa-num" if c in right else "",
-                                 "shinsa-total" if c == "合計点" else "",
+                                 "shinsa-total" if c == HEADERS_JA["total"] else "",
                                  "shinsa-wrap" if c == "注意" else ""])) for c in frame.columns]
          for i in range(len(frame))],
         index=frame.index, columns=frame.columns,
@@ -552,15 +553,15 @@ class TuningApp:
         n_apps = int((m.ranking()["n_reviewers"] > 0).sum())
         frame = pd.DataFrame({
             "応募": [esc(a) for a in d["application"]],
-            "都道府県": [esc(n) for n in d["prefecture_name"]],
-            "順位": [_num(v, "{:.0f}") for v in d["rank"]],
-            "合計点": [_num(v) for v in d["total"]],
+            HEADERS_JA["prefecture_name"]: [esc(n) for n in d["prefecture_name"]],
+            HEADERS_JA["rank"]: [_num(v, "{:.0f}") for v in d["rank"]],
+            HEADERS_JA["total"]: [_num(v) for v in d["total"]],
             "理由": [esc(r) for r in d["reason"]],
         })
         caveat = ("<div class='shinsa-muted'>※ 選定ライン付近（選定数の前後1位）と、審査員の甘辛を差し引いても"
                   "意見が分かれている応募を挙げています。理由の点数は素点です。</div>")
         return (f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
-                + _table(frame, wrap=("理由",), right=("順位", "合計点")) + caveat)
+                + _table(frame, wrap=("理由",), right=(HEADERS_JA["rank"], HEADERS_JA["total"])) + caveat)
 
     @staticmethod
     def _bias_html(table: pd.DataFrame) -> str:

@@ -37,6 +37,7 @@ from scoring.agreement.disagreement import (
     welch,
 )
 from scoring.config.rubric import Rubric, rubric_from_dict
+from scoring.core.errors import OptionError, ScoreTableError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -246,7 +247,7 @@ def test_discussion_list_errors() -> None:
         discussion_list(SMALL, gap=0)
     with pytest.raises(ValueError, match="combined に採点表にない応募があります: 99"):
         discussion_list(SMALL, combined=pd.Series({"01": 1.0, "99": 2.0}))
-    with pytest.raises(TypeError, match="combined は応募コードを index とする pandas の Series"):
+    with pytest.raises(ScoreTableError, match="combined は応募コードを index とする pandas の Series"):
         discussion_list(SMALL, combined={"01": 1.0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="combined の DataFrame に total 列がありません"):
         discussion_list(SMALL, combined=pd.DataFrame({"score": [1.0]}, index=["01"]))
@@ -482,7 +483,7 @@ def test_affinity_errors_and_warnings() -> None:
     df, links = _affinity_panel()
     with pytest.raises(ValueError, match="adjust='judge' は使えません。使える値: 'none', 'reviewer'"):
         affinity(df, links, adjust="judge")
-    with pytest.raises(TypeError, match="links は pandas の DataFrame"):
+    with pytest.raises(OptionError, match="links は pandas の DataFrame"):
         affinity(df, [("R1", "a0", True)])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="links に列 linked がありません"):
         affinity(df, links.drop(columns="linked"))

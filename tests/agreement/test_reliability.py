@@ -43,6 +43,7 @@ from scoring.agreement.reliability import (
     reviewer_totals,
 )
 from scoring.config.rubric import Rubric, rubric_from_dict
+from scoring.core.errors import ScoreTableError
 
 NAN = np.nan
 
@@ -233,7 +234,7 @@ def test_alpha_unknown_criterion_for_rubric() -> None:
 
 
 def test_check_scores_errors_in_japanese() -> None:
-    with pytest.raises(TypeError, match="DataFrame で渡してください"):
+    with pytest.raises(ScoreTableError, match="DataFrame で渡してください"):
         check_scores([1, 2, 3])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="列 criterion, score がありません"):
         check_scores(pd.DataFrame({"application": ["01"], "reviewer": ["R1"]}))
@@ -395,7 +396,7 @@ def test_icc_incomplete_table_names_the_missing_cells() -> None:
 
 
 def test_icc_input_errors() -> None:
-    with pytest.raises(TypeError, match="DataFrame で渡してください"):
+    with pytest.raises(ScoreTableError, match="DataFrame で渡してください"):
         icc(np.zeros((3, 3)))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="列 名前 が数値ではありません"):
         icc(pd.DataFrame({"名前": ["a", "b"], "R1": [1, 2]}))

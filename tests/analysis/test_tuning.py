@@ -28,6 +28,7 @@ from scoring.analysis.tuning import RANKING_COLUMNS, TuningModel, largest_remain
 from scoring.combine import DEFAULT_METHOD, Combiner, combine
 from scoring.config.rubric import Rubric, load_rubric, rubric_from_dict
 from scoring.core.columns import review_rank
+from scoring.core.errors import OptionError
 from scoring.core.paths import PROJECT_DIR
 from scoring.core.settings import canonical_json, score_fingerprint, settings_hash
 from scoring.demo.simulate import write_demo_scores
@@ -148,7 +149,7 @@ def test_bad_weights_are_refused_in_japanese(rubric: Rubric) -> None:
     m = TuningModel(hand_scores(rubric, LEVELS), rubric)
     with pytest.raises(ValueError, match="0 以上の数値"):
         m.set_criterion_weight("need_pool_gap", -1)
-    with pytest.raises(TypeError, match="数値にしてください"):
+    with pytest.raises(OptionError, match="数値にしてください"):
         m.set_group_weight("need", "2")  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="使える評価項目"):
         m.set_criterion_weight("no_such", 3)
@@ -171,7 +172,7 @@ def test_constructor_errors(rubric: Rubric) -> None:
         TuningModel(empty, rubric)
     with pytest.raises(ValueError, match="method 'trimmed' にオプション nope はありません"):
         TuningModel(hand_scores(rubric, LEVELS), rubric, method_options={"trimmed": {"nope": 1}})
-    with pytest.raises(TypeError, match="rubric"):
+    with pytest.raises(OptionError, match="rubric"):
         TuningModel(hand_scores(rubric, LEVELS))
 
 
@@ -414,7 +415,7 @@ def test_settings_hash_is_canonical() -> None:
     # float noise of a renormalisation (far below 12 significant digits) does not count
     assert settings_hash({**a, "weights": {"x": 15 + 1e-13, "y": 85}}) == settings_hash(a)
     assert canonical_json({"b": [1.0, float("nan")], "a": "日本"}) == '{"a":"日本","b":[1,"NaN"]}'
-    with pytest.raises(TypeError, match="JSON にできない値"):
+    with pytest.raises(OptionError, match="JSON にできない値"):
         settings_hash({"x": object()})
 
 

@@ -26,6 +26,7 @@ from scoring.combine import (
     make_combiner,
 )
 from scoring.config.rubric import Rubric, rubric_from_dict
+from scoring.core.errors import OptionError, ScoreTableError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,9 +148,9 @@ def test_missing_columns() -> None:
     df = pd.DataFrame({"application": ["A"], "reviewer": ["R1"], "points": [3]})
     with pytest.raises(ValueError, match="criterion, score"):
         make_combiner("mean").fit(df, ONE)
-    with pytest.raises(TypeError, match="DataFrame"):
+    with pytest.raises(ScoreTableError, match="DataFrame"):
         make_combiner("mean").fit([("A", "R1", "c1", 3)], ONE)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Rubric"):
+    with pytest.raises(OptionError, match="Rubric"):
         make_combiner("mean").fit(table([("A", "R1", "c1", 3)]), {"c1": 100})  # type: ignore[arg-type]
 
 
@@ -751,7 +752,7 @@ def test_invalid_weights() -> None:
         comb.totals({"c1": -1, "c2": 2})
     with pytest.raises(ValueError, match="合計が 0"):
         comb.totals({"c1": 0, "c2": 0})
-    with pytest.raises(TypeError, match="Series"):
+    with pytest.raises(OptionError, match="Series"):
         comb.totals([1, 2])  # type: ignore[arg-type]
 
 

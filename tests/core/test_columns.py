@@ -55,9 +55,9 @@ def test_every_method_has_one_label_and_every_column_tuple_lives_in_core() -> No
     for m in pkgutil.walk_packages(scoring.__path__, "scoring."):
         mod = importlib.import_module(m.name)
         for name, value in vars(mod).items():
-            if name.endswith("_COLUMNS") and isinstance(value, tuple) and not m.name.startswith("scoring.core."):
-                if getattr(columns, name, None) is not value and name not in ("PROBLEM_COLUMNS", "SCORE_COLUMNS"):
-                    defined_elsewhere.append(f"{m.name}.{name}")
+            if (name.endswith("_COLUMNS") and isinstance(value, tuple) and not m.name.startswith("scoring.core.")
+                    and getattr(columns, name, None) is not value and name not in ("PROBLEM_COLUMNS", "SCORE_COLUMNS")):
+                defined_elsewhere.append(f"{m.name}.{name}")
     assert defined_elsewhere == []
 
 
@@ -81,5 +81,5 @@ def test_one_entry_check_for_every_score_table() -> None:
         with pytest.raises(ScoreTableError, match="列 score がありません") as info:
             call()
         assert isinstance(info.value, ShinsaError)
-    with pytest.raises(TypeError, match="DataFrame で渡してください"):
+    with pytest.raises(ScoreTableError, match="DataFrame で渡してください"):
         make_combiner("mean").fit([1, 2], rubric)  # type: ignore[arg-type]

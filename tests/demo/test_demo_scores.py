@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from scoring.cli import main
-from scoring.core.errors import StoreError
+from scoring.core.errors import OptionError, StoreError
 from scoring.core.schema import SCORE_COLUMNS
 from scoring.demo.simulate import (
     DEMO_BEHAVIOUR,
@@ -130,7 +130,7 @@ def test_unscored_and_partial_pairs(store_round):
     assert (counts == 0).sum() == 3
     assert ((counts > 0) & (counts < 9)).sum() == 4
     assert (counts >= 6).sum() == 20 - 3  # at most three criteria left out
-    with pytest.raises(ValueError, match="未着手 15 組と下書き 6 組の合計が、割当の 20 組を超えています"):
+    with pytest.raises(OptionError, match="未着手 15 組と下書き 6 組の合計が、割当の 20 組を超えています"):
         simulate_scores(store_round.rubric, asg, merit, unscored=15, partial=6)
     with pytest.raises(ValueError, match="真の評価（merit）に応募 ZZZ がありません"):
         simulate_scores(store_round.rubric, pd.DataFrame({"reviewer": ["X"], "application": ["ZZZ"]}), merit)

@@ -278,7 +278,7 @@ def test_export_without_applications_is_refused(tmp_path: Path) -> None:
     codes = ", ".join(f'"{c}"' for c in load_round(d).applications.index)
     (d / "reviewers.yaml").write_text(text.replace('conflicts: ["20"]', f"conflicts: [{codes}]"), encoding="utf-8")
     rnd = load_round(d)
-    with pytest.raises(ValueError, match="採点する応募がありません"):
+    with pytest.raises(SheetError, match="採点する応募がありません"):
         export_sheet(rnd, "R6", tmp_path / "r6.xlsx")
     paths = export_all(rnd, tmp_path / "all")
     assert [p.name for p in paths] == [f"採点表_R{i}.xlsx" for i in range(1, 6)]
