@@ -209,6 +209,18 @@ def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequ
     return sel, lk, ex
 
 
+def _reasons(known: Mapping[str, str], reasons: Mapping[str, str]) -> dict[str, str]:
+    """Application code → reason (stripped; empty ones left out)."""
+    rs: dict[str, str] = {}
+    for key, text in reasons.items():
+        (code,) = _codes([key], known, "理由の応募")
+        if not isinstance(text, str):
+            raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
+        if text.strip():
+            rs[code] = text.strip()
+    return rs
+
+
 def _chosen_out_of_review(known: Mapping[str, str], sel: tuple[str, ...], ineligible: Mapping[str, str],
                           force: bool) -> list[str]:
     """The 対象外 applications selected (refused unless ``force``)."""
@@ -298,13 +310,7 @@ def record_decision(
     known = dict(store.facts.applications)
     deciders = _deciders(by)
     sel, lk, ex = _selection(known, selected, locks, exclusions)
-    rs: dict[str, str] = {}
-    for key, text in (reasons or {}).items():
-        (code,) = _codes([key], known, "理由の応募")
-        if not isinstance(text, str):
-            raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
-        if text.strip():
-            rs[code] = text.strip()
+    rs = _reasons(known, reasons or {})
     chosen_out = _chosen_out_of_review(known, sel, ineligible or {}, force)
     prop = tuple(str(p) for p in proposed)
     _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
