@@ -69,12 +69,28 @@ def _edited_yaml(text: str, weights: Mapping[str, str], entry: Mapping[str, Any]
         return None
     if not isinstance(root, yaml.MappingNode):
         return None
-    edits: list[tuple[int, int, str]] = []
-    seen: set[str] = set()
     top = {k.value: v for k, v in root.value if isinstance(k, yaml.ScalarNode)}
-    groups = top.get("groups")
+    edits = _weight_edits(top.get("groups"), weights)
+    if edits is None:
+        return None
+    log_edit = _changelog_edit(text, top.get("changelog"), entry)
+    if log_edit is None:
+        return None
+    for start, end, new in sorted([*edits, log_edit], reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+_Edit = tuple[int, int, str]
+"""(start, end, new text): replace ``text[start:end]``."""
+
+
+def _weight_edits(groups: yaml.Node | None, weights: Mapping[str, str]) -> list[_Edit] | None:
+    """One edit per criterion's weight; ``None`` unless every criterion of ``weights`` has one plain weight."""
     if not isinstance(groups, yaml.SequenceNode):
         return None
+    edits: list[_Edit] = []
+    seen: set[str] = set()
     for g in groups.value:
         if not isinstance(g, yaml.MappingNode):
             return None
@@ -82,32 +98,38 @@ def _edited_yaml(text: str, weights: Mapping[str, str], entry: Mapping[str, Any]
         if not isinstance(crits, yaml.SequenceNode):
             return None
         for c in crits.value:
-            if not isinstance(c, yaml.MappingNode):
+            found = _weight_edit(c, weights)
+            if found is None:
                 return None
-            fields = {k.value: v for k, v in c.value}
-            cid, wnode = fields.get("id"), fields.get("weight")
-            if not isinstance(cid, yaml.ScalarNode) or not isinstance(wnode, yaml.ScalarNode) or wnode.style:
-                return None
-            if cid.value not in weights:
-                return None
-            seen.add(cid.value)
-            edits.append((wnode.start_mark.index, wnode.end_mark.index, weights[cid.value]))
-    if seen != set(weights):
+            seen.add(found[0])
+            edits.append(found[1])
+    return edits if seen == set(weights) else None
+
+
+def _weight_edit(criterion: yaml.Node, weights: Mapping[str, str]) -> tuple[str, _Edit] | None:
+    """The criterion's id and the edit of its weight scalar (``None``: not a plain scalar, unknown id)."""
+    if not isinstance(criterion, yaml.MappingNode):
         return None
-    log = top.get("changelog")
+    fields = {k.value: v for k, v in criterion.value}
+    cid, wnode = fields.get("id"), fields.get("weight")
+    if not isinstance(cid, yaml.ScalarNode) or not isinstance(wnode, yaml.ScalarNode) or wnode.style:
+        return None
+    if cid.value not in weights:
+        return None
+    return cid.value, (wnode.start_mark.index, wnode.end_mark.index, weights[cid.value])
+
+
+def _changelog_edit(text: str, log: yaml.Node | None, entry: Mapping[str, Any]) -> _Edit | None:
+    """The edit that appends ``entry`` to the changelog (or adds one); ``None`` for a flow or empty one."""
     if log is None:
         pos = len(text)
         prefix = "" if text.endswith("\n") or not text else "\n"
-        edits.append((pos, pos, f"{prefix}changelog:\n{_entry_text(2, entry)}"))
-    elif isinstance(log, yaml.SequenceNode) and not log.flow_style and log.value:
+        return pos, pos, f"{prefix}changelog:\n{_entry_text(2, entry)}"
+    if isinstance(log, yaml.SequenceNode) and not log.flow_style and log.value:
         pos = log.end_mark.index
         at_line_start = pos == 0 or text[pos - 1] == "\n"
-        edits.append((pos, pos, ("" if at_line_start else "\n") + _entry_text(log.start_mark.column, entry)))
-    else:
-        return None
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+        return pos, pos, ("" if at_line_start else "\n") + _entry_text(log.start_mark.column, entry)
+    return None
 
 
 def _flow(options: Mapping[str, Any]) -> str:
@@ -174,78 +196,109 @@ def write_rubric_version(
     author = author.strip() if isinstance(author, str) and author.strip() else None
     target = Path(path) if path is not None else next_version_path(rubric)
     if target.exists():
-        raise FileExistsError(
-            f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
-        )
-    old = rubric
+        raise _exists_error(target)
     day = date or now_jst().date()
-    before = old.weights()
-    changes = [f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
-               for c, n in rounded.items() if abs(float(before[str(c)]) - float(n)) > 1e-9]
-    src = old.source.name if old.source is not None else "（ファイルなし）"
-    full_note = (f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
-                 f"元の版 {old.version}（{src}）、{made_by.split('（')[0]} で作成）")
-    entry: dict[str, Any] = {"date": day, "note": full_note}
-    if author:
-        entry["author"] = author
-    new_weights = {str(c): fmt_weight(v) for c, v in rounded.items()}
-    header = (f"# {day.isoformat()} {made_by}で作成: {src}（版 {old.version}）の配点を"
+    entry = _changelog_entry(rubric, rounded, note, author, day, made_by)
+    header = (f"# {day.isoformat()} {made_by}で作成: {_source_name(rubric)}（版 {rubric.version}）の配点を"
               "変更した新しい版。\n")
-
-    expected = old.model_dump(mode="json")
-    for g in expected["groups"]:
-        for c in g["criteria"]:
-            c["weight"] = float(rounded[c["id"]])
-    expected["changelog"].append({"date": day.isoformat(), "note": full_note, "author": author})
     new_combining: dict[str, Any] | None = None
     if combining is not None:
         new_combining = Combining(method=str(combining["method"]),
                                   options=dict(combining.get("options") or {})).model_dump(mode="json")
-        expected["combining"] = new_combining
-
-    def valid(text: str) -> bool:
-        try:
-            new = rubric_from_dict(yaml.safe_load(text))
-        except (yaml.YAMLError, ValueError):
-            return False
-        return bool(new.model_dump(mode="json") == expected)
-
-    def with_combining(text: str) -> str | None:
-        """``text`` with a ``combining:`` block at the end (None if it already has one)."""
-        if new_combining is None:
-            return text
-        root = yaml.compose(text)
-        if isinstance(root, yaml.MappingNode) and any(
-                isinstance(k, yaml.ScalarNode) and k.value == "combining" for k, _ in root.value):
-            return None
-        block = (f"combining:                   # 統合方法（{made_by.split('（')[0]} で保存）\n"
-                 f"  method: {new_combining['method']}\n"
-                 f"  options: {_flow(new_combining['options'])}\n")
-        return text.rstrip("\n") + "\n" + block
-
-    text: str | None = None
-    if old.source is not None and old.source.exists():
-        edited = _edited_yaml(old.source.read_text(encoding="utf-8"), new_weights, entry)
-        edited = with_combining(edited) if edited is not None else None
-        if edited is not None and valid(header + edited):
-            text = header + edited
-    if text is None:
-        data = _plain(old.model_dump(mode="python", exclude_none=True))
-        for g in data["groups"]:
-            for c in g["criteria"]:
-                c["weight"] = _plain(float(rounded[c["id"]]))
-        data.setdefault("changelog", []).append({k: v for k, v in entry.items()})
-        if new_combining is not None:
-            data["combining"] = new_combining
-        text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-        if not valid(text):  # pragma: no cover - a dump of a valid rubric is valid
+    expected = _expected_dump(rubric, rounded, entry, new_combining)
+    text = _edited_version(rubric, rounded, entry, new_combining, made_by)
+    if text is None or not _is_valid(header + text, expected):
+        text = _dumped_version(rubric, rounded, entry, new_combining)
+        if not _is_valid(header + text, expected):  # pragma: no cover - a dump of a valid rubric is valid
             raise RuntimeError("新しい版のルーブリックを作れませんでした（内部エラー）。")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(target, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            fh.write(header + text)
     except FileExistsError:
-        raise FileExistsError(
-            f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。"
-        ) from None
+        raise _exists_error(target) from None
     return target
+
+
+def _exists_error(target: Path) -> FileExistsError:
+    """The Japanese error for a new version's file that already exists."""
+    return FileExistsError(f"{target} は既にあります。上書きはしません。別のファイル名を指定してください。")
+
+
+def _source_name(rubric: Rubric) -> str:
+    """The name of the rubric's file, for the changelog note and the header comment."""
+    return rubric.source.name if rubric.source is not None else "（ファイルなし）"
+
+
+def _changelog_entry(
+    rubric: Rubric, rounded: pd.Series, note: str, author: str | None, day: dt.date, made_by: str
+) -> dict[str, Any]:
+    """The new changelog entry: the note with the weight changes and the version it derives from."""
+    before = rubric.weights()
+    changes = [f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
+               for c, n in rounded.items() if abs(float(before[str(c)]) - float(n)) > 1e-9]
+    full_note = (f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
+                 f"元の版 {rubric.version}（{_source_name(rubric)}）、{made_by.split('（')[0]} で作成）")
+    entry: dict[str, Any] = {"date": day, "note": full_note}
+    if author:
+        entry["author"] = author
+    return entry
+
+
+def _expected_dump(
+    rubric: Rubric, rounded: pd.Series, entry: Mapping[str, Any], new_combining: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The JSON dump the new version must load to: new weights, the entry, the combining block."""
+    expected: dict[str, Any] = rubric.model_dump(mode="json")
+    for g in expected["groups"]:
+        for c in g["criteria"]:
+            c["weight"] = float(rounded[c["id"]])
+    expected["changelog"].append({"date": entry["date"].isoformat(), "note": entry["note"],
+                                  "author": entry.get("author")})
+    if new_combining is not None:
+        expected["combining"] = new_combining
+    return expected
+
+
+def _is_valid(text: str, expected: Mapping[str, Any]) -> bool:
+    """``text`` loads as a rubric whose dump is ``expected``."""
+    try:
+        new = rubric_from_dict(yaml.safe_load(text))
+    except (yaml.YAMLError, ValueError):
+        return False
+    return bool(new.model_dump(mode="json") == expected)
+
+
+def _edited_version(
+    rubric: Rubric, rounded: pd.Series, entry: Mapping[str, Any], new_combining: Mapping[str, Any] | None,
+    made_by: str,
+) -> str | None:
+    """The rubric's own file edited (comments and layout kept), or ``None`` when it cannot be."""
+    if rubric.source is None or not rubric.source.exists():
+        return None
+    new_weights = {str(c): fmt_weight(v) for c, v in rounded.items()}
+    edited = _edited_yaml(rubric.source.read_text(encoding="utf-8"), new_weights, entry)
+    if edited is None or new_combining is None:
+        return edited
+    root = yaml.compose(edited)
+    if isinstance(root, yaml.MappingNode) and any(
+            isinstance(k, yaml.ScalarNode) and k.value == "combining" for k, _ in root.value):
+        return None
+    block = (f"combining:                   # 統合方法（{made_by.split('（')[0]} で保存）\n"
+             f"  method: {new_combining['method']}\n"
+             f"  options: {_flow(new_combining['options'])}\n")
+    return edited.rstrip("\n") + "\n" + block
+
+
+def _dumped_version(
+    rubric: Rubric, rounded: pd.Series, entry: Mapping[str, Any], new_combining: dict[str, Any] | None
+) -> str:
+    """A clean YAML dump of the new version (when the rubric's own text cannot be edited)."""
+    data = _plain(rubric.model_dump(mode="python", exclude_none=True))
+    for g in data["groups"]:
+        for c in g["criteria"]:
+            c["weight"] = _plain(float(rounded[c["id"]]))
+    data.setdefault("changelog", []).append({k: v for k, v in entry.items()})
+    if new_combining is not None:
+        data["combining"] = new_combining
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -257,45 +257,60 @@ def pydantic_message(
     parent = join(subject, describe(rest[:-1], names))
     key = rest[-1] if rest else ""
     now = f"（現在 {fmt(value)}）"
-
-    if etype == "missing":
-        return f"{with_particle(parent, 'に')}必須の項目 '{key}' がありません"
-    if etype == "extra_forbidden":
-        return f"{with_particle(parent, 'に')}未知のキー '{key}' があります。綴りを確認してください"
-    if etype == "greater_than":
-        return f"{full}は {fmt(ctx.get('gt'))} より大きくしてください{now}"
-    if etype == "greater_than_equal":
-        return f"{full}は {fmt(ctx.get('ge'))} 以上にしてください{now}"
-    if etype == "less_than":
-        return f"{full}は {fmt(ctx.get('lt'))} より小さくしてください{now}"
-    if etype == "less_than_equal":
-        return f"{full}は {fmt(ctx.get('le'))} 以下にしてください{now}"
-    if etype == "finite_number":
-        return f"{full}は有限の数にしてください{now}"
-    if etype in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
-        return f"{full}は数値にしてください{now}"
-    if etype == "string_type":
-        return f"{full}は文字列にしてください{now}"
-    if etype == "string_too_short":
-        return f"{full}が空です。内容を書いてください"
-    if etype == "string_pattern_mismatch":
-        return f"{full}に使えない文字があります{now}。半角英字で始め、半角英数字と _ だけを使ってください"
-    if etype == "list_type":
-        return f"{full}はリスト（「- 」で始まる行）にしてください{now}"
-    if etype in {"dict_type", "model_type", "model_attributes_type"}:
-        return f"{full}は対応表（キー: 値）にしてください{now}"
-    if etype == "too_short":
-        return f"{full}には少なくとも {ctx.get('min_length')} 件必要です"
-    if etype == "literal_error":
-        return f"{full}は {str(ctx.get('expected', '')).replace(', ', '、').replace(' or ', '、')} のいずれかにしてください{now}"
-    if etype in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
-        return f"{full}は日付（例: 2026-02-01）にしてください{now}"
-    if etype in {"datetime_parsing", "datetime_from_date_parsing", "datetime_type"}:
-        return f"{full}は日時にしてください（例: 2026-02-20T17:00:00+09:00）{now}"
-    if etype == "timezone_aware":
-        return f"{full}にタイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）{now}"
-    if etype == "bool_parsing" or etype == "bool_type":
-        return f"{full}は true か false にしてください{now}"
+    rule = _MESSAGE_RULES.get(etype)
+    if rule is not None:
+        return rule(_ErrorPlace(full, parent, key, now, ctx))
     text = str(err.get("msg", etype)).removeprefix("Value error, ")
     where = full.strip() or fallback_subject
     return f"{where}: {text}" if where else text
+
+
+class _ErrorPlace(NamedTuple):
+    """What a message rule may say of one pydantic error."""
+
+    #: The field in Japanese (subject and path), its parent, and its own key.
+    full: str
+    parent: str
+    key: Any
+    #: 「（現在 …）」: the value given.
+    now: str
+    #: pydantic's ``ctx`` (limits, expected literals).
+    ctx: Mapping[str, Any]
+
+
+def _each(types: str, rule: Callable[[_ErrorPlace], str]) -> dict[str, Callable[[_ErrorPlace], str]]:
+    """The same rule for each of the space-separated pydantic error types."""
+    return dict.fromkeys(types.split(), rule)
+
+
+def _choices(ctx: Mapping[str, Any]) -> str:
+    """pydantic's expected literals ("'a', 'b' or 'c'") as a Japanese list."""
+    return str(ctx.get("expected", "")).replace(", ", "、").replace(" or ", "、")
+
+
+#: pydantic error type → its Japanese sentence (other types: pydantic's own text).
+_MESSAGE_RULES: dict[str, Callable[[_ErrorPlace], str]] = {
+    "missing": lambda e: f"{with_particle(e.parent, 'に')}必須の項目 '{e.key}' がありません",
+    "extra_forbidden": lambda e: f"{with_particle(e.parent, 'に')}未知のキー '{e.key}' があります。綴りを確認してください",
+    "greater_than": lambda e: f"{e.full}は {fmt(e.ctx.get('gt'))} より大きくしてください{e.now}",
+    "greater_than_equal": lambda e: f"{e.full}は {fmt(e.ctx.get('ge'))} 以上にしてください{e.now}",
+    "less_than": lambda e: f"{e.full}は {fmt(e.ctx.get('lt'))} より小さくしてください{e.now}",
+    "less_than_equal": lambda e: f"{e.full}は {fmt(e.ctx.get('le'))} 以下にしてください{e.now}",
+    "finite_number": lambda e: f"{e.full}は有限の数にしてください{e.now}",
+    **_each("float_parsing float_type int_parsing int_type int_from_float",
+            lambda e: f"{e.full}は数値にしてください{e.now}"),
+    "string_type": lambda e: f"{e.full}は文字列にしてください{e.now}",
+    "string_too_short": lambda e: f"{e.full}が空です。内容を書いてください",
+    "string_pattern_mismatch": lambda e: (f"{e.full}に使えない文字があります{e.now}。"
+                                          "半角英字で始め、半角英数字と _ だけを使ってください"),
+    "list_type": lambda e: f"{e.full}はリスト（「- 」で始まる行）にしてください{e.now}",
+    **_each("dict_type model_type model_attributes_type", lambda e: f"{e.full}は対応表（キー: 値）にしてください{e.now}"),
+    "too_short": lambda e: f"{e.full}には少なくとも {e.ctx.get('min_length')} 件必要です",
+    "literal_error": lambda e: f"{e.full}は {_choices(e.ctx)} のいずれかにしてください{e.now}",
+    **_each("date_type date_parsing date_from_datetime_parsing date_from_datetime_inexact",
+            lambda e: f"{e.full}は日付（例: 2026-02-01）にしてください{e.now}"),
+    **_each("datetime_parsing datetime_from_date_parsing datetime_type",
+            lambda e: f"{e.full}は日時にしてください（例: 2026-02-20T17:00:00+09:00）{e.now}"),
+    "timezone_aware": lambda e: f"{e.full}にタイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）{e.now}",
+    **_each("bool_parsing bool_type", lambda e: f"{e.full}は true か false にしてください{e.now}"),
+}

@@ -9,6 +9,50 @@ Typical use in a notebook::
     intake = read_applications("data/round/applications", deadline=DEADLINE)
     intake.problems      # show to the analyst first
     intake.applications  # one row per prefecture, index "application" (JIS code)
+
+The two tables of :func:`read_applications`:
+
+**applications** — one row per prefecture, ordered by JIS code. Index ``application``:
+the prefecture's two-digit JIS code (str, "01".."47"). Columns, in this order
+(:data:`APPLICATION_COLUMNS`):
+
+- ``file`` (str): name of the file the row was read from.
+- one column per field of :data:`scoring.core.schema.FIELDS`, missing or invalid values as
+  NA:
+
+  - text, long text, e-mail and choice fields: pandas' default string dtype
+    (``str`` in pandas 3, missing = NaN; ``string`` in pandas 2). Choice fields hold
+    the canonical choice (手上げ式, 構築済 …).
+  - ``prefecture``: JIS code (str, equal to the index); ``theme``: letter A–F (str).
+  - int fields (人, 団体): ``Int64``.
+  - ``submitted_at``: ``datetime64[ns, Asia/Tokyo]``.
+  - date fields (``dx_body_since``, ``target_date``): ``datetime64[ns]``, naive,
+    at midnight (a calendar date; use ``.dt.date`` for ``datetime.date``).
+- ``theme_name`` (str): the Japanese name of the theme (データ利活用).
+- ``prefecture_name`` (str): official name (長野県).
+- ``late`` (bool): ``submitted_at`` after ``deadline`` (False without a deadline or a
+  submission time, and always False for a プッシュ型 application: 総務省 chose it, so
+  the deadline does not apply; an 情報 row says so). A round applies its recorded
+  eligibility decisions on top (:func:`scoring.round.eligibility.apply_eligibility`).
+- ``withdrawn`` (bool): the application was withdrawn (辞退); always False here, set by
+  the round's recorded decisions.
+- ``has_errors`` (bool): the file has at least one ``error`` problem (a required field
+  missing or invalid); the row is kept so that the analyst can decide.
+- ``n_warnings`` (int64): number of ``warning`` problems of the file.
+- reference columns from :func:`scoring.core.reference.prefectures`: ``block`` (str, the
+  textbook 8 regional blocks ``region_ja``; a round may re-map it with
+  :func:`scoring.core.reference.prefecture_blocks`), ``municipalities`` (int64, 市町村
+  without Tokyo's 特別区), ``municipalities_incl_wards`` (int64, 市区町村),
+  ``population_2020_exact`` (int64, persons, 2020 census),
+  ``pop_change_2015_2020_pct`` (float64, %), ``towns_villages_share_pct`` (float64,
+  % of 町村 among municipalities), ``cities_shi``, ``towns_machi``,
+  ``villages_mura`` (int64).
+
+**problems** — columns :data:`scoring.core.schema.PROBLEM_COLUMNS`, all str: ``file`` (file
+name; "" for the folder), ``sheet`` (応募書, or "" for a file-level problem), ``cell``
+(C12, or ""), ``field`` (Japanese label, or ""), ``severity`` (error / warning / info),
+``message`` (what is wrong, quoting what was typed), ``action`` (対処: what to do).
+Sorted by file, then row.
 """
 
 from __future__ import annotations
@@ -63,6 +107,7 @@ from ..core.schema import (
     YES_NO,
     Field,
 )
+from ._filetype import sniff
 from .template import FIRST_ROW, INPUT_COL, KEY_COL
 
 __all__ = [
@@ -85,8 +130,6 @@ _YES_NO_ALIASES = {"有": "あり", "有り": "あり", "ある": "あり", "○
                    "無": "なし", "無し": "なし", "ない": "なし", "無い": "なし", "×": "なし"}
 #: Other spellings of choices that are the same word, not a guess (手挙げ式 for 手上げ式).
 _CHOICE_ALIASES = {"手挙げ式": "手上げ式", "手挙げ": "手上げ式"}
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
 #: Other files that look like an application in the wrong format: an error, not a warning.
 _SPREADSHEET_EXTS = {".xls", ".xlsb", ".ods", ".csv", ".numbers"}
 _IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
@@ -154,45 +197,6 @@ class _Read:
             cell = self.cells.get(key, "")
         sheet = TEMPLATE_SHEET if cell else ""
         self.problems.append(_problem(self.file, severity, message, action, sheet=sheet, cell=cell, field=label))
-
-
-def _sniff(path: Path, head: bytes) -> tuple[str, str] | None:
-    """(message, action) when the bytes are not an xlsx (zip) file, else None."""
-    resend = "応募書の様式（.xlsx）で提出し直すよう都道府県に依頼してください。"
-    if not head:
-        return "空のファイル（0 バイト）です。", "送付時に壊れた可能性があります。" + resend
-    if head.startswith(_OLE_MAGIC):
-        return _sniff_ole(path)
-    if head.startswith(_ZIP_MAGIC):
-        return None
-    if head.startswith(b"%PDF"):
-        return "拡張子は .xlsx ですが、中身は PDF です（xlsx ではありません）。", resend
-    return "拡張子は .xlsx ですが、Excel ブックではありません（xlsx ではありません）。", resend
-
-
-def _sniff_ole(path: Path) -> tuple[str, str]:
-    """Tell a password-protected xlsx from an old .xls binary (both are OLE files)."""
-    try:
-        import olefile
-
-        with olefile.OleFileIO(str(path)) as ole:
-            streams = {"/".join(s) for s in ole.listdir()}
-    except Exception:  # noqa: BLE001 - a damaged OLE file: same advice as a damaged xlsx
-        streams = set()
-    if "EncryptedPackage" in streams:
-        return (
-            "パスワードで保護（暗号化）されているため開けません。",
-            "パスワードを解除して再提出するよう依頼してください。",
-        )
-    if streams & {"Workbook", "Book"}:
-        return (
-            "Excel 97-2003 形式（.xls）のファイルです（xlsx ではありません）。",
-            "Excel で開き「Excel ブック (*.xlsx)」として保存し直すか、様式での再提出を依頼してください。",
-        )
-    return (
-        "Excel ブック（xlsx）ではない Office ファイルです。",
-        "応募書の様式（.xlsx）で提出し直すよう都道府県に依頼してください。",
-    )
 
 
 def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] | None:
@@ -440,7 +444,7 @@ def _read(path: Path, max_bytes: int) -> _Read:
         except OSError as exc:
             read.add("error", f"ファイルを読めません（{exc.strerror or exc}）。", unreadable)
             return read
-        sniffed = _sniff(path, head)
+        sniffed = sniff(path, head)
         if sniffed is not None:
             read.add("error", *sniffed)
             return read
@@ -600,47 +604,8 @@ def read_applications(
 
     Notes
     -----
-    **applications** — one row per prefecture, ordered by JIS code. Index ``application``:
-    the prefecture's two-digit JIS code (str, "01".."47"). Columns, in this order
-    (:data:`APPLICATION_COLUMNS`):
-
-    - ``file`` (str): name of the file the row was read from.
-    - one column per field of :data:`scoring.core.schema.FIELDS`, missing or invalid values as
-      NA:
-
-      - text, long text, e-mail and choice fields: pandas' default string dtype
-        (``str`` in pandas 3, missing = NaN; ``string`` in pandas 2). Choice fields hold
-        the canonical choice (手上げ式, 構築済 …).
-      - ``prefecture``: JIS code (str, equal to the index); ``theme``: letter A–F (str).
-      - int fields (人, 団体): ``Int64``.
-      - ``submitted_at``: ``datetime64[ns, Asia/Tokyo]``.
-      - date fields (``dx_body_since``, ``target_date``): ``datetime64[ns]``, naive,
-        at midnight (a calendar date; use ``.dt.date`` for ``datetime.date``).
-    - ``theme_name`` (str): the Japanese name of the theme (データ利活用).
-    - ``prefecture_name`` (str): official name (長野県).
-    - ``late`` (bool): ``submitted_at`` after ``deadline`` (False without a deadline or a
-      submission time, and always False for a プッシュ型 application: 総務省 chose it, so
-      the deadline does not apply; an 情報 row says so). A round applies its recorded
-      eligibility decisions on top (:func:`scoring.round.eligibility.apply_eligibility`).
-    - ``withdrawn`` (bool): the application was withdrawn (辞退); always False here, set by
-      the round's recorded decisions.
-    - ``has_errors`` (bool): the file has at least one ``error`` problem (a required field
-      missing or invalid); the row is kept so that the analyst can decide.
-    - ``n_warnings`` (int64): number of ``warning`` problems of the file.
-    - reference columns from :func:`scoring.core.reference.prefectures`: ``block`` (str, the
-      textbook 8 regional blocks ``region_ja``; a round may re-map it with
-      :func:`scoring.core.reference.prefecture_blocks`), ``municipalities`` (int64, 市町村
-      without Tokyo's 特別区), ``municipalities_incl_wards`` (int64, 市区町村),
-      ``population_2020_exact`` (int64, persons, 2020 census),
-      ``pop_change_2015_2020_pct`` (float64, %), ``towns_villages_share_pct`` (float64,
-      % of 町村 among municipalities), ``cities_shi``, ``towns_machi``,
-      ``villages_mura`` (int64).
-
-    **problems** — columns :data:`scoring.core.schema.PROBLEM_COLUMNS`, all str: ``file`` (file
-    name; "" for the folder), ``sheet`` (応募書, or "" for a file-level problem), ``cell``
-    (C12, or ""), ``field`` (Japanese label, or ""), ``severity`` (error / warning / info),
-    ``message`` (what is wrong, quoting what was typed), ``action`` (対処: what to do).
-    Sorted by file, then row.
+    The columns of the two tables are described in the docstring of this module
+    (:mod:`scoring.intake.applications`).
 
     Kinds of problem: folder missing or without .xlsx files; non-xlsx files; lock files;
     subfolders; a name with control, bidirectional or zero-width characters (shown as
@@ -661,12 +626,22 @@ def read_applications(
     prefecture's); submission after the deadline (期限後提出).
     """
     folder = Path(folder)
-    problems: list[dict[str, str]] = []
     if not folder.is_dir():
-        problems.append(_problem("", "error", f"フォルダ {folder} が見つかりません。",
-                                 "応募書を保存したフォルダのパスを確認してください。"))
-        return Intake(empty_applications(), _problem_frame(problems), superseded_frame([]))
+        missing = _problem("", "error", f"フォルダ {folder} が見つかりません。",
+                           "応募書を保存したフォルダのパスを確認してください。")
+        return Intake(empty_applications(), _problem_frame([missing]), superseded_frame([]))
+    problems, reads, mtimes = _read_folder(folder, max_bytes)
+    kept, superseded = _keep_latest([r for r in reads if r.record is not None], mtimes)
+    late = _check_deadline(kept, deadline)
+    for r in reads:
+        problems.extend(r.problems)
+    records = [_application_record(r, late[r.file]) for r in kept]
+    return Intake(_application_frame(records), _problem_frame(problems), superseded_frame(superseded))
 
+
+def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], list[_Read], dict[str, float]]:
+    """Look at each file of ``folder`` once: the folder's problems, the reads, the files' times."""
+    problems: list[dict[str, str]] = []
     reads: list[_Read] = []
     mtimes: dict[str, float] = {}
     n_books = 0
@@ -674,42 +649,61 @@ def read_applications(
         name = path.name
         if name.startswith(".") or name.lower() in _IGNORED_NAMES:
             continue
-        ext = path.suffix.lower()
         unsafe = name_problem(name) or link_problem(path, folder)
         if unsafe is not None:
-            n_books += ext in (".xlsx", ".xlsm")
+            n_books += path.suffix.lower() in (".xlsx", ".xlsm")
             problems.append(_problem(
                 visible_name(name), "error", unsafe,
                 "提出されたファイルか確認し、応募書であれば通常の名前（見えない文字なし）のファイルとして"
                 "このフォルダに保存し直してください。"))
             continue
-        if path.is_dir():
-            problems.append(_problem(name, "warning", "サブフォルダです。中のファイルは読み込んでいません。",
-                                     "応募書であれば、このフォルダの直下に移してください。"))
-            continue
-        if name.startswith("~$"):
-            problems.append(_problem(
-                name, "warning", "Excel で開いたままのロックファイルです。無視しました。",
-                "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。"))
-            continue
-        if ext not in (".xlsx", ".xlsm"):
-            problems.append(_other_file(name))
+        not_read = _not_a_book(path)
+        if not_read is not None:
+            problems.append(not_read)
             continue
         n_books += 1
-        read = _read(path, max_bytes)
-        if ext == ".xlsm":
-            read.add("warning", "マクロ有効ブック（.xlsm）です。入力値のみ読み込みました（マクロは実行しません）。",
-                     "次回からは様式どおり .xlsx で提出するよう依頼してください。")
-        try:
-            mtimes[name] = path.stat().st_mtime
-        except OSError:
-            mtimes[name] = 0.0
-        reads.append(read)
+        reads.append(_read_book(path, max_bytes))
+        mtimes[name] = _mtime(path)
     if n_books == 0:
         problems.append(_problem("", "error", f"フォルダ {folder.name} に応募書（.xlsx）がありません。",
                                  "応募書を保存したフォルダを指定しているか確認してください。"))
+    return problems, reads, mtimes
 
-    kept, superseded = _keep_latest([r for r in reads if r.record is not None], mtimes)
+
+def _not_a_book(path: Path) -> dict[str, str] | None:
+    """The problem of a subfolder, an Excel lock file or a file that is not .xlsx/.xlsm, else None."""
+    name = path.name
+    if path.is_dir():
+        return _problem(name, "warning", "サブフォルダです。中のファイルは読み込んでいません。",
+                        "応募書であれば、このフォルダの直下に移してください。")
+    if name.startswith("~$"):
+        return _problem(
+            name, "warning", "Excel で開いたままのロックファイルです。無視しました。",
+            "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return _other_file(name)
+    return None
+
+
+def _read_book(path: Path, max_bytes: int) -> _Read:
+    """Read one .xlsx or .xlsm file of the folder (a macro-enabled book with a warning)."""
+    read = _read(path, max_bytes)
+    if path.suffix.lower() == ".xlsm":
+        read.add("warning", "マクロ有効ブック（.xlsm）です。入力値のみ読み込みました（マクロは実行しません）。",
+                 "次回からは様式どおり .xlsx で提出するよう依頼してください。")
+    return read
+
+
+def _mtime(path: Path) -> float:
+    """The file's modification time (0.0 when it cannot be read): breaks ties between submissions."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _check_deadline(kept: list[_Read], deadline: dt.datetime | None) -> dict[str, bool]:
+    """File → submitted after the deadline (期限後提出, a warning); プッシュ型 is never late (情報)."""
     limit = _as_aware(deadline) if deadline is not None else None
     late: dict[str, bool] = {}
     for r in kept:
@@ -731,17 +725,15 @@ def read_applications(
                   f"期限後提出: 提出日時 {_fmt(submitted)} は提出期限 {_fmt(limit)} より後です。",
                   "受理するかどうかを事務局で判断してください（applications の late 列が True です）。",
                   key="submitted_at")
-    for r in reads:
-        problems.extend(r.problems)
+    return late
 
-    records = []
-    for r in kept:
-        assert r.record is not None
-        errors = sum(p["severity"] == "error" for p in r.problems)
-        warnings = sum(p["severity"] == "warning" for p in r.problems)
-        records.append({**r.record, "late": late[r.file], "withdrawn": False, "has_errors": errors > 0,
-                        "n_warnings": warnings})
-    return Intake(_application_frame(records), _problem_frame(problems), superseded_frame(superseded))
+
+def _application_record(read: _Read, late: bool) -> dict[str, Any]:
+    """One row of the applications table: the read's record and its status columns."""
+    assert read.record is not None
+    errors = sum(p["severity"] == "error" for p in read.problems)
+    warnings = sum(p["severity"] == "warning" for p in read.problems)
+    return {**read.record, "late": late, "withdrawn": False, "has_errors": errors > 0, "n_warnings": warnings}
 
 
 # ---------------------------------------------------------------- the table

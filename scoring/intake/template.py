@@ -23,9 +23,11 @@ from typing import Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.excel import set_text
 from ..core.reference import prefectures
@@ -75,6 +77,29 @@ def write_template(path: str | Path, values: Mapping[str, object] | None = None)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
+    _write_heading(ws)
+    lists = wb.create_sheet(LISTS_SHEET)
+    list_col = 0
+    for i, f in enumerate(FIELDS):
+        cell = _write_field_row(ws, FIRST_ROW + i, f)
+        options = _lists(f)
+        if options:
+            list_col += 1
+            _add_drop_down(ws, lists, get_column_letter(list_col), f.label, options, cell)
+        if values.get(f.key) is not None:
+            _fill(cell, values[f.key])
+    lists.sheet_state = "hidden"
+    _protect_and_set_page(ws)
+    _write_meta(wb)
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def _write_heading(ws: Worksheet) -> None:
+    """Title, note and column headers of the sheet 応募書; column widths; the hidden key column."""
     ws.title = TEMPLATE_SHEET
     ws["A1"] = "自治体デジタル人材確保支援事業 応募書"
     ws["A1"].font = Font(name=_FONT, size=14, bold=True)
@@ -91,53 +116,60 @@ def write_template(path: str | Path, values: Mapping[str, object] | None = None)
     ws.column_dimensions[KEY_COL].hidden = True
     ws.freeze_panes = f"C{FIRST_ROW}"
 
-    lists = wb.create_sheet(LISTS_SHEET)
-    list_col = 0
+
+def _write_field_row(ws: Worksheet, row: int, f: Field) -> Cell:
+    """The row of one field (section, label, help, hidden key); returns its empty input cell."""
     wrap = Alignment(wrap_text=True, vertical="top")
-    for i, f in enumerate(FIELDS):
-        row = FIRST_ROW + i
-        ws[f"A{row}"] = f.section
-        ws[f"B{row}"] = ("※ " if f.required else "") + f.display_label
-        ws[f"D{row}"] = f.help
-        ws[f"{KEY_COL}{row}"] = f.key
-        for col in "ABD":
-            ws[f"{col}{row}"].font = Font(name=_FONT)
-            ws[f"{col}{row}"].alignment = wrap
-        cell = ws[f"{INPUT_COL}{row}"]
-        cell.fill = _INPUT_FILL
-        cell.protection = Protection(locked=False)
-        cell.alignment = wrap
-        cell.font = Font(name=_FONT)
-        if f.kind == "longtext":
-            ws.row_dimensions[row].height = 60
-        options = _lists(f)
-        if options:
-            list_col += 1
-            letter = get_column_letter(list_col)
-            lists[f"{letter}1"] = f.label
-            for j, opt in enumerate(options, start=2):
-                lists[f"{letter}{j}"] = opt
-            dv = DataValidation(
-                type="list",
-                formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(options) + 1}",
-                allow_blank=True,
-                showErrorMessage=False,  # people paste and type; the reader normalises
-            )
-            dv.promptTitle = f.label
-            dv.prompt = "一覧から選択してください"
-            ws.add_data_validation(dv)
-            dv.add(cell)
-        if f.key in values and values[f.key] is not None:
-            value = values[f.key]
-            if isinstance(value, str):
-                set_text(cell, value)
-            else:
-                cell.value = value
-                if isinstance(value, dt.datetime):
-                    cell.number_format = "yyyy/mm/dd hh:mm"
-                elif isinstance(value, dt.date):
-                    cell.number_format = "yyyy/mm/dd"
-    lists.sheet_state = "hidden"
+    ws[f"A{row}"] = f.section
+    ws[f"B{row}"] = ("※ " if f.required else "") + f.display_label
+    ws[f"D{row}"] = f.help
+    ws[f"{KEY_COL}{row}"] = f.key
+    for col in "ABD":
+        ws[f"{col}{row}"].font = Font(name=_FONT)
+        ws[f"{col}{row}"].alignment = wrap
+    cell = ws[f"{INPUT_COL}{row}"]
+    cell.fill = _INPUT_FILL
+    cell.protection = Protection(locked=False)
+    cell.alignment = wrap
+    cell.font = Font(name=_FONT)
+    if f.kind == "longtext":
+        ws.row_dimensions[row].height = 60
+    return cell
+
+
+def _add_drop_down(
+    ws: Worksheet, lists: Worksheet, letter: str, label: str, options: tuple[str, ...], cell: Cell
+) -> None:
+    """Write ``options`` in column ``letter`` of the hidden sheet 選択肢 and offer them in ``cell``."""
+    lists[f"{letter}1"] = label
+    for j, opt in enumerate(options, start=2):
+        lists[f"{letter}{j}"] = opt
+    dv = DataValidation(
+        type="list",
+        formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(options) + 1}",
+        allow_blank=True,
+        showErrorMessage=False,  # people paste and type; the reader normalises
+    )
+    dv.promptTitle = label
+    dv.prompt = "一覧から選択してください"
+    ws.add_data_validation(dv)
+    dv.add(cell)
+
+
+def _fill(cell: Cell, value: object) -> None:
+    """Put ``value`` in an input cell: a str always as text (never a formula), dates formatted."""
+    if isinstance(value, str):
+        set_text(cell, value)
+    else:
+        cell.value = value
+        if isinstance(value, dt.datetime):
+            cell.number_format = "yyyy/mm/dd hh:mm"
+        elif isinstance(value, dt.date):
+            cell.number_format = "yyyy/mm/dd"
+
+
+def _protect_and_set_page(ws: Worksheet) -> None:
+    """Lock the labels (not the input cells, no password) and print on A4 portrait, one page wide."""
     ws.protection.sheet = True  # labels are locked; input cells are not. No password.
     ws.protection.formatRows = False  # people may widen rows for long text
     ws.page_setup.orientation = "portrait"
@@ -146,15 +178,13 @@ def write_template(path: str | Path, values: Mapping[str, object] | None = None)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
 
+
+def _write_meta(wb: Workbook) -> None:
+    """The hidden sheet _meta: the template version (checked by the reader) and the generator."""
     meta = wb.create_sheet(META_SHEET)
     meta["A1"], meta["B1"] = "template_version", TEMPLATE_VERSION
     meta["A2"], meta["B2"] = "generator", "shinsa scoring.intake.template"
     meta.sheet_state = "hidden"
-
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
 
 
 def example_values(code: str = "20", **overrides: Any) -> dict[str, Any]:
