@@ -43,7 +43,7 @@ from ..core.columns import (
     rank_totals,
 )
 from ..core.errors import OptionError, ScoreTableError
-from .reliability import _check_option, _criterion_order, _fmt_list, check_scores, reviewer_totals
+from .scoretable import _check_option, _criterion_order, _fmt_list, check_scores, reviewer_totals
 
 if TYPE_CHECKING:
     from ..config.rubric import Rubric
