@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["TOTALS_COLUMNS", "check_scores", "reviewer_totals"]
 
 _KEY = ["application", "reviewer", "criterion"]
+_EPS = 1e-9
 
 
 def _fmt_list(items: Sequence[object], limit: int = 8) -> str:
@@ -42,6 +43,19 @@ def _check_option(name: str, value: object, allowed: Sequence[object]) -> None:
 # ---------------------------------------------------------------------------
 # The canonical score table
 # ---------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    """A number for a Japanese message: integers without decimals, else 1 decimal."""
+    if not np.isfinite(x):
+        return "-"
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
+def _steps(criteria: list[str], rubric: Rubric | None) -> pd.Series:
+    if rubric is None:
+        return pd.Series(1.0, index=criteria, dtype="float64")
+    return pd.Series({c: float(rubric.criterion(c).effective_scale.step) for c in criteria}, dtype="float64")
 
 
 def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFrame:
