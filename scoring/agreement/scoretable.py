@@ -3,7 +3,8 @@
 :func:`check_scores` validates a score table (:data:`scoring.core.schema.SCORE_COLUMNS`) and
 :func:`reviewer_totals` gives the reviewers' weighted totals (合計点); both are shared by the
 reliability statistics (:mod:`~scoring.agreement.reliability`) and the disagreement tables
-(:mod:`~scoring.agreement.disagreement`).
+(:mod:`~scoring.agreement.disagreement`), with the small helpers those modules share
+(message formatting, option checks, scale steps).
 """
 
 from __future__ import annotations
@@ -40,11 +41,6 @@ def _check_option(name: str, value: object, allowed: Sequence[object]) -> None:
         )
 
 
-# ---------------------------------------------------------------------------
-# The canonical score table
-# ---------------------------------------------------------------------------
-
-
 def _fmt(x: float) -> str:
     """A number for a Japanese message: integers without decimals, else 1 decimal."""
     if not np.isfinite(x):
@@ -56,6 +52,11 @@ def _steps(criteria: list[str], rubric: Rubric | None) -> pd.Series:
     if rubric is None:
         return pd.Series(1.0, index=criteria, dtype="float64")
     return pd.Series({c: float(rubric.criterion(c).effective_scale.step) for c in criteria}, dtype="float64")
+
+
+# ---------------------------------------------------------------------------
+# The canonical score table
+# ---------------------------------------------------------------------------
 
 
 def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFrame:

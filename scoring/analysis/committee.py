@@ -80,7 +80,6 @@ __all__ = [
 ]
 
 
-
 @dataclass
 class Committee:
     """Everything the committee sees for one round (build it with :func:`build_committee`).
