@@ -1,6 +1,9 @@
 """Stage 4, agreement between reviewers.
 
-- :mod:`~scoring.agreement.reliability`: Krippendorff's α, ICC, Kendall's W;
+- :mod:`~scoring.agreement.reliability`: Krippendorff's α, ICC, Kendall's W in one table;
+- :mod:`~scoring.agreement.scoretable`: the checked score table, the reviewers' weighted totals;
+- :mod:`~scoring.agreement.alpha`: Krippendorff's α;
+- :mod:`~scoring.agreement.raters`: ICC and Kendall's W of a complete targets × raters table;
 - :mod:`~scoring.agreement.disagreement`: the 協議対象 list, reviewer habits, affinity.
 """
 

@@ -42,11 +42,18 @@ from ..agreement.disagreement import discussion_list
 from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
 from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..core.clock import now_jst, to_jst
-from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS, review_rank
+from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS
 from ..core.errors import NoScoresError, OptionError
 from ..core.reference import prefecture_blocks
 from ..core.schema import THEMES
 from ..core.settings import score_fingerprint, settings_hash, settings_record
+from ..round.decision import (
+    Decision,
+    check_decision,
+    decision_status,
+    latest_decision,
+    record_decision,
+)
 from ..round.loader import ReviewRound, load_round, no_scores_message
 from ..selection import (
     SelectionInfeasible,
@@ -56,16 +63,10 @@ from ..selection import (
 )
 from ..selection.stability import StabilityAnalysis
 from ..store.checkpoints import Checkpoint
-from ..round.decision import (
-    Decision,
-    check_decision,
-    decision_status,
-    latest_decision,
-    record_decision,
-)
 from ..store.scores import RECEIPT_COLUMNS, ScoreStore
 from .push import push_candidates
-from .status import STATUS_EXCLUDED, exclusion_reasons
+from .ranking import _breakdown, _ranked, _spread
+from .status import STATUS_EXCLUDED
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -77,8 +78,6 @@ __all__ = [
     "drafts_message",
     "record_committee_decision",
 ]
-
-_STATUS_NOT_SCORED = "未採点"
 
 
 @dataclass
@@ -454,6 +453,15 @@ def build_committee(
     """
     if not isinstance(rnd, ReviewRound):
         rnd = load_round(rnd)
+    method, method_options = _method(rnd, method, method_options)
+    inputs = _StoreData(scores, decision) if scores is not None else _read_store(rnd, store_url)
+    return _compute(rnd, inputs, method, method_options, weights, n_boot=n_boot, seed=seed,
+                    n_alternatives=n_alternatives, now=now)
+
+
+def _method(rnd: ReviewRound, method: str | None,
+            method_options: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None]:
+    """The combiner and its options: as given, else the rubric's saved ``combining:``, else the default."""
     if method is None:
         # The method saved with the rubric version (``combining:``), else the default.
         saved = rnd.rubric.combining
@@ -462,23 +470,35 @@ def build_committee(
             method_options = dict(saved.options)
     if method not in METHODS:
         raise OptionError(f"method '{method}' はありません。使える method: {', '.join(METHODS)}")
-    checkpoints: list[Checkpoint] = []
-    cp_path = ""
+    return method, method_options
+
+
+@dataclass
+class _StoreData:
+    """The scores of a round and what the score store holds beside them (empty when scores are given)."""
+
+    scores: pd.DataFrame
+    decision: Decision | None
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    checkpoint_path: str = ""
+    receipts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RECEIPT_COLUMNS)))
     review_status: pd.DataFrame | None = None
-    receipts = pd.DataFrame(columns=list(RECEIPT_COLUMNS))
-    include_drafts = bool(rnd.config.include_drafts)
-    revisions = pd.DataFrame(columns=list(REVISION_COLUMNS))
-    if scores is None:
-        with ScoreStore.open(rnd, store_url) as store:
-            scores = store.scores()
-            decision = latest_decision(store)
-            checkpoints = store.checkpoints()
-            cp_path = str(store.checkpoint_path)
-            receipts = store.receipts()
-            review_status = store.statuses()
-            revisions = store.revisions()
-    drafts = draft_summary(scores, included=include_drafts)
-    all_scores = scores
+    revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
+
+
+def _read_store(rnd: ReviewRound, store_url: str | None) -> _StoreData:
+    """Scores, decision in force, checkpoints, receipts, statuses and revisions from the round's store."""
+    with ScoreStore.open(rnd, store_url) as store:
+        return _StoreData(
+            scores=store.scores(), decision=latest_decision(store), checkpoints=store.checkpoints(),
+            checkpoint_path=str(store.checkpoint_path), receipts=store.receipts(),
+            review_status=store.statuses(), revisions=store.revisions(),
+        )
+
+
+def _scores_used(rnd: ReviewRound, scores: pd.DataFrame, drafts: Mapping[str, Any],
+                 include_drafts: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scores counted (drafts left out unless included) and those with a score; NoScoresError if none."""
     if not include_drafts and "status" in scores.columns:
         scores = scores[scores["status"].astype(str) == "提出済"]
     scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
@@ -488,122 +508,83 @@ def build_committee(
             message = (f"提出済みの点数がありません（下書き {drafts['n_scores']} 件は round.yaml の include_drafts が"
                        "false のため数えません）。" + message)
         raise NoScoresError(message)
+    return scores, scored
+
+
+def _combine(scored: pd.DataFrame, rnd: ReviewRound, method: str, method_options: Mapping[str, Any] | None,
+             weights: pd.Series | None) -> tuple[pd.DataFrame, list[str], pd.DataFrame, pd.DataFrame]:
+    """Combined totals, the combiner's warnings, the reviewers' own totals and the reliability table."""
+    rubric = rnd.rubric
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        comb = make_combiner(method, **dict(method_options or {})).fit(scored, rubric)
+        totals = comb.totals(weights)
+        notes = list(comb.warnings_)
+        rt = reviewer_totals(scored, rubric, weights=weights, warn=False)
+        rel = reliability_table(scored, rubric, weights=weights)
+    totals.index = totals.index.astype(str)
+    return totals, notes, rt, rel
+
+
+def _selection(rnd: ReviewRound, totals: pd.DataFrame, n_alternatives: int) -> tuple[SelectionResult | None, str]:
+    """The proposed selection, or None and why it is infeasible."""
+    try:
+        return select_round(rnd, totals, n_alternatives=n_alternatives), ""
+    except SelectionInfeasible as e:
+        return None, str(e)
+
+
+def _compute(rnd: ReviewRound, inputs: _StoreData, method: str, method_options: Mapping[str, Any] | None,
+             weights: pd.Series | Mapping[str, float] | None, *, n_boot: int, seed: int, n_alternatives: int,
+             now: dt.datetime | None) -> Committee:
+    """:func:`build_committee` once the round, the method and the scores are known."""
+    include_drafts = bool(rnd.config.include_drafts)
+    drafts = draft_summary(inputs.scores, included=include_drafts)
+    scores, scored = _scores_used(rnd, inputs.scores, drafts, include_drafts)
     apps = rnd.applications.copy()
     apps.index = apps.index.astype(str)
     rubric = rnd.rubric
     w = rubric.weights() if weights is None else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
     w.index.name = "criterion"
-    notes: list[str] = []
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        comb = make_combiner(method, **dict(method_options or {})).fit(scored, rubric)
-        totals = comb.totals(None if weights is None else w)
-        notes += list(comb.warnings_)
-        rt = reviewer_totals(scored, rubric, weights=None if weights is None else w, warn=False)
-        rel = reliability_table(scored, rubric, weights=None if weights is None else w)
-    totals.index = totals.index.astype(str)
-
-    # selection --------------------------------------------------------------------------
-    selection: SelectionResult | None = None
-    selection_error = ""
-    try:
-        selection = select_round(rnd, totals, n_alternatives=n_alternatives)
-    except SelectionInfeasible as e:
-        selection_error = str(e)
-
-    # stability (same method and weights as the proposal) ---------------------------------
+    tuned = None if weights is None else w
+    totals, notes, rt, rel = _combine(scored, rnd, method, method_options, tuned)
+    selection, selection_error = _selection(rnd, totals, n_alternatives)
+    # stability (same method and weights as the proposal)
     stab, stab_summary = _stability(rnd, scored, totals, selection, method=method, method_options=method_options,
-                                    weights=None if weights is None else w, n_boot=n_boot, seed=seed)
-
-    # ranked table -----------------------------------------------------------------------
-    ids_ranked = list(totals.index) + sorted(a for a in apps.index if a not in totals.index)
-    status = pd.Series("", index=pd.Index(ids_ranked, name="application"), dtype=object)
-    no_total = [a for a in ids_ranked if a not in totals.index or pd.isna(totals["total"].get(a))]
-    status[no_total] = _STATUS_NOT_SCORED
-    excl = exclusion_reasons(rnd, totals).reindex(status.index).fillna("").astype(str)
-    status[excl != ""] = STATUS_EXCLUDED
-    if selection is not None:
-        st = selection.reasons["status"]
-        status.update(st.reindex(status.index).dropna())
-    ranked = pd.DataFrame(index=pd.Index(ids_ranked, name="application"))
-    for col in ("prefecture_name", "block", "theme", "application_type"):
-        ranked[col] = apps[col].reindex(ranked.index).astype(object) if col in apps.columns else ""
-    ranked["total"] = totals["total"].reindex(ranked.index).astype(float)
-    ranked["se"] = totals["se"].reindex(ranked.index).astype(float)
-    ranked["n_reviewers"] = totals["n_reviewers"].reindex(ranked.index).fillna(0).astype("int64")
-    ranked["rank"] = review_rank(ranked["total"], excl != "")
-    ranked["status"] = status.astype(str)
-    ranked["p_selected"] = stab["p_selected"].reindex(ranked.index).astype(float)
-    ranked["flags"] = totals["flags"].reindex(ranked.index).fillna("").astype(str)
-    ranked.loc[ranked["total"].isna(), "flags"] = [
-        (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]]
-    # rank order: ranked applications first (by the one rank), then 対象外 and unscored ones
-    key = ranked["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-    ranked = ranked.iloc[np.lexsort((np.arange(len(ranked)), key))]
-    # every output shows the same rank (scoring.core.columns.review_rank)
-    if selection is not None:
-        selection.reasons["rank"] = ranked["rank"].reindex(selection.reasons.index).astype("Int64")
-    stab["rank"] = ranked["rank"].reindex(stab.index).astype("Int64")
+                                    weights=tuned, n_boot=n_boot, seed=seed)
+    ranked, excl, no_total = _ranked(rnd, apps, totals, selection, stab)
     if no_total:
         listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']!s}" for a in no_total)
         notes.append(f"合計点のない応募があります（選定の対象外）: {listing}")
-
-    # breakdown by group -----------------------------------------------------------------
-    total_w = float(w.sum())
-    group_labels = {g.id: (g.label_ja, round(100.0 * float(w.reindex([c.id for c in g.criteria]).sum()) / total_w, 4))
-                    for g in rubric.groups}
-    breakdown = pd.DataFrame(index=ranked.index)
-    breakdown["prefecture_name"] = ranked["prefecture_name"]
-    for gid in group_labels:
-        breakdown[gid] = totals[gid].reindex(ranked.index).astype(float) if gid in totals.columns else np.nan
-    breakdown["total"] = ranked["total"]
-
-    # spread of the reviewers' own totals --------------------------------------------------
-    rt = rt.copy()
-    rt["application"] = rt["application"].astype(str)
-    g = rt.groupby("application")["total"]
-    spread = pd.DataFrame(index=ranked.index)
-    spread["prefecture_name"] = ranked["prefecture_name"]
-    spread["n_reviewers"] = g.size().reindex(ranked.index).fillna(0).astype("int64")
-    spread["mean"] = g.mean().reindex(ranked.index)
-    spread["min"] = g.min().reindex(ranked.index)
-    spread["max"] = g.max().reindex(ranked.index)
-    spread["range"] = spread["max"] - spread["min"]
-    spread["sd"] = g.std(ddof=1).reindex(ranked.index)
-    spread["total"] = ranked["total"]
-
-    # coverage, settings, decision ---------------------------------------------------------
-    coverage = _coverage(rnd, selection.selected if selection is not None else [])
+    group_labels, breakdown = _breakdown(rnd, w, totals, ranked)
+    rt, spread = _spread(rt, ranked)
+    review_status = inputs.review_status
     if review_status is None:
-        review_status = _statuses_from_scores(rnd, all_scores)
+        review_status = _statuses_from_scores(rnd, inputs.scores)
     labels = reviewer_labels(rnd)
-    comments = _comments(scores, list(ranked.index), [c.id for c in rubric.criteria])
-    discussion = _discussion(scored, rubric, None if weights is None else w, totals, ranked, stab,
-                             int(rnd.config.select.target), labels)
     fp = score_fingerprint(scored)
     settings = committee_settings(rnd, method, w, method_options)
     config_hash = settings_hash(settings)
     full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts})
-    s_hash = settings_hash(full)
-    dwarn = check_decision(decision, config_hash=config_hash, score_fingerprint=fp)
-    gen = to_jst(now or now_jst())
-
+    dwarn = check_decision(inputs.decision, config_hash=config_hash, score_fingerprint=fp)
     return Committee(
         round_name=rnd.config.name, round_path=rnd.path, rubric_version=rubric.version, method=method,
-        generated_at=gen, n_applications=len(apps), n_reviewers=int(scored["reviewer"].nunique()),
+        generated_at=to_jst(now or now_jst()), n_applications=len(apps),
+        n_reviewers=int(scored["reviewer"].nunique()),
         n_scores=len(scored), applications=apps, totals=totals, ranked=ranked, breakdown=breakdown,
         group_labels=group_labels, spread=spread, reviewer_totals=rt, selection=selection,
-        selection_error=selection_error, stability=stab, stability_summary=stab_summary, coverage=coverage,
-        reliability=rel, reliability_headline=_reliability_headline(rel), settings=full, settings_hash=s_hash,
-        config_hash=config_hash, score_fingerprint=fp, decision=decision,
-        decision_status=decision_status(decision, dwarn), decision_warnings=dwarn, warnings=notes,
+        selection_error=selection_error, stability=stab, stability_summary=stab_summary,
+        coverage=_coverage(rnd, selection.selected if selection is not None else []),
+        reliability=rel, reliability_headline=_reliability_headline(rel), settings=full,
+        settings_hash=settings_hash(full), config_hash=config_hash, score_fingerprint=fp, decision=inputs.decision,
+        decision_status=decision_status(inputs.decision, dwarn), decision_warnings=dwarn, warnings=notes,
         stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
-        checkpoints=checkpoints, checkpoint_path=cp_path, receipts=receipts, exclusion_reasons=excl,
-        review_status=review_status, comments=comments, reviewer_labels=labels,
-        push_candidates=push_candidates(rnd),
-        drafts=drafts, revisions=revisions, discussion=discussion,
+        checkpoints=inputs.checkpoints, checkpoint_path=inputs.checkpoint_path, receipts=inputs.receipts,
+        exclusion_reasons=excl, review_status=review_status, reviewer_labels=labels,
+        comments=_comments(scores, list(ranked.index), [c.id for c in rubric.criteria]),
+        discussion=_discussion(scored, rubric, tuned, totals, ranked, stab, int(rnd.config.select.target), labels),
+        push_candidates=push_candidates(rnd), drafts=drafts, revisions=inputs.revisions,
     )
 
 

@@ -27,6 +27,7 @@ import pingouin as pg
 import pytest
 from scipy import stats
 
+from scoring.agreement import alpha as alpha_mod
 from scoring.agreement import reliability as rel
 from scoring.agreement.reliability import (
     ALPHA_COLUMNS,
@@ -116,7 +117,7 @@ def test_alpha_matches_krippendorff_2011(level: str) -> None:
 
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
 def test_alpha_closed_form_path_gives_the_published_values(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rel, "_PACKAGE_MAX_CELLS", 0)  # force the large-domain code path
+    monkeypatch.setattr(alpha_mod, "_PACKAGE_MAX_CELLS", 0)  # force the large-domain code path
     out = krippendorff_alpha(long_from_matrix(KRIPP_2011), level, total=False)
     assert round(float(out.at[0, "alpha"]), 3) == KRIPP_2011_PUBLISHED[level]
     assert float(out.at[0, "alpha"]) == pytest.approx(
@@ -137,7 +138,7 @@ def test_alpha_closed_form_equals_package_on_random_data(level: str, seed: int) 
     mask = ~np.isnan(p)
     values = p.T[mask.T]
     units = np.broadcast_to(np.arange(p.shape[1])[:, None], p.T.shape)[mask.T]
-    ours = rel._alpha_closed_form(values, units, level)
+    ours = alpha_mod._alpha_closed_form(values, units, level)
     assert ours == pytest.approx(krippendorff.alpha(m, level_of_measurement=level), abs=1e-12)  # type: ignore[arg-type]
 
 
@@ -534,7 +535,7 @@ def test_alpha_array_path_equals_the_checked_table_path(seed: int) -> None:
     fast = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
     fast.loc[rng.random(len(fast)) < 0.05, "score"] = np.nan
     slow = fast.assign(score=[None if np.isnan(s) else str(s) for s in fast["score"]])
-    assert rel._fast_scored(fast) is not None and rel._fast_scored(slow) is None
+    assert alpha_mod._fast_scored(fast) is not None and alpha_mod._fast_scored(slow) is None
     for level in rel.LEVELS:
         for by in ("criterion", None):
             pd.testing.assert_frame_equal(krippendorff_alpha(fast, level, by=by, total=False),
