@@ -45,7 +45,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -302,13 +302,10 @@ class TuningApp:
                            continuous_update=False, readout_format=".1f",
                            style={"description_width": "190px"}, layout=w.Layout(width="400px"),
                            tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）")
-        gs.add_class(f"shinsa-group-weight-{g.id}")
-        gs.observe(functools.partial(self._on_group, g.id), names="value")
-        ge = w.HTML()
-        ge.add_class(f"shinsa-group-effective-{g.id}")
-        ge.add_class("shinsa-eff")
+        row, ge = self._slider_row(gs, f"shinsa-group-weight-{g.id}", f"shinsa-group-effective-{g.id}",
+                                   functools.partial(self._on_group, g.id))
         self.group_sliders[g.id], self.group_effective[g.id] = gs, ge
-        return w.HBox([gs, ge], layout=w.Layout(align_items="center"))
+        return row
 
     def _criterion_row(self, c: Criterion) -> w.HBox:
         """The weight slider of criterion ``c`` and its effective 配点."""
@@ -316,13 +313,21 @@ class TuningApp:
                            description=c.label_ja, continuous_update=False, readout_format=".0f",
                            style={"description_width": "190px"},
                            layout=w.Layout(width="400px"), tooltip=f"{c.id}: {c.label_en}")
-        cs.add_class(f"shinsa-weight-{c.id}")
-        cs.observe(functools.partial(self._on_criterion, c.id), names="value")
-        ce = w.HTML()
-        ce.add_class(f"shinsa-effective-{c.id}")
-        ce.add_class("shinsa-eff")
+        row, ce = self._slider_row(cs, f"shinsa-weight-{c.id}", f"shinsa-effective-{c.id}",
+                                   functools.partial(self._on_criterion, c.id))
         self.criterion_sliders[c.id], self.criterion_effective[c.id] = cs, ce
-        return w.HBox([cs, ce], layout=w.Layout(align_items="center"))
+        return row
+
+    @staticmethod
+    def _slider_row(slider: w.FloatSlider, slider_class: str, effective_class: str,
+                    on_change: Callable[[Mapping[str, Any]], None]) -> tuple[w.HBox, w.HTML]:
+        """``slider`` (calling ``on_change``) with its effective 配点 beside it: the row and that HTML."""
+        slider.add_class(slider_class)
+        slider.observe(on_change, names="value")
+        effective = w.HTML()
+        effective.add_class(effective_class)
+        effective.add_class("shinsa-eff")
+        return w.HBox([slider, effective], layout=w.Layout(align_items="center")), effective
 
     def _analysis_tabs(self) -> w.Tab:
         """The analysis tabs (信頼性, 協議対象, 審査員の甘辛, 注意, 設定の記録), filled when shown."""
