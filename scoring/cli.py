@@ -1,5 +1,8 @@
 """Command line: ``python -m scoring COMMAND``.
 
+The parser is built here (one helper per group of commands); the commands themselves are
+in :mod:`scoring.cli_commands`.
+
 Commands
 --------
 run [--round DIR] [--out DIR]

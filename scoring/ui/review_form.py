@@ -29,6 +29,7 @@ def level_token(level: float) -> str:
 
 
 def text_html(text: object) -> str:
+    """Plain text as HTML: escaped, its line breaks kept."""
     return "<br>".join(esc(line) for line in str(text).splitlines())
 
 
@@ -180,8 +181,10 @@ class CriterionControl:
 
 
 def application_html(session: ReviewSession, app: str) -> str:
-    """The application ``app`` for the reviewer: its summary, the reference indicators and the
-    whole 応募書 by section (the left column of the panel)."""
+    """The application ``app`` as the reviewer reads it (the left column of the panel).
+
+    Its summary, the reference indicators and the whole 応募書 by section.
+    """
     s = session
     parts = ["<div class='shinsa-h'>応募書の概要</div><table class='shinsa-table'>"]
     for row in s.summary(app).itertuples():

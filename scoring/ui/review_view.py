@@ -3,7 +3,9 @@
 The views own their widgets and forward every click to the plain model
 (:class:`scoring.review.session.ReviewSession`); they hold no state of their own beyond what is
 on screen. Every callback catches errors and shows a readable Japanese message in the
-view, because JupyterLab swallows exceptions raised in widget callbacks.
+view, because JupyterLab swallows exceptions raised in widget callbacks. :class:`ReviewApp` is
+here; the panel of one reviewer is in :mod:`scoring.ui.review_panel` and its form in
+:mod:`scoring.ui.review_form` (both classes importable from here too).
 
 Interactive widgets carry stable CSS classes (``add_class``) as hooks for browser tests
 (independent of the JupyterLab language):
