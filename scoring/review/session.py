@@ -31,22 +31,19 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import math
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 import pandas as pd
 
 from ..config.rubric import format_level
-from ..core.clock import JST
 from ..core.columns import HEADERS_JA
 from ..core.errors import ReviewError, StoreUnavailableError
 from ..core.reference import prefectures
 from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
 from ..store.scores import NO_EVENTS, PairVersion
+from .entries import ExternalChange, Progress, ScoreEntry, clean_score, clean_text, display_value
+from .identity import ReviewerIdentity, assigned_applications, identify_reviewer
 
 if TYPE_CHECKING:
     from ..config.rubric import Criterion
@@ -118,180 +115,6 @@ class _Store(Protocol):
     def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]: ...
 
     def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]: ...
-
-
-# --------------------------------------------------------------------------- identity
-
-
-@dataclass(frozen=True)
-class ReviewerIdentity:
-    """Who is scoring.
-
-    Attributes
-    ----------
-    reviewer : str or None
-        The reviewer id, or None while the person still has to choose.
-    locked : bool
-        True under JupyterHub: the reviewer is the logged-in user and cannot be changed.
-    hub_user : str or None
-        The JupyterHub user name, when running under JupyterHub.
-    choices : tuple of str
-        Reviewer ids the person may choose from (only their own when ``locked``).
-    """
-
-    reviewer: str | None
-    locked: bool
-    hub_user: str | None
-    choices: tuple[str, ...]
-
-
-def identify_reviewer(
-    rnd: ReviewRound, reviewer_id: str | None = None, environ: Mapping[str, str] | None = None
-) -> ReviewerIdentity:
-    """Decide who is scoring.
-
-    Parameters
-    ----------
-    rnd : ReviewRound
-    reviewer_id : str, optional
-        The notebook's ``reviewer_id`` parameter. Single-user it preselects a reviewer;
-        under JupyterHub it must be empty or the logged-in user's own id.
-    environ : mapping, optional
-        Environment variables (default ``os.environ``); ``JUPYTERHUB_USER`` is set by
-        JupyterHub for the logged-in user and matched (case-insensitively) against
-        ``hub_user`` in reviewers.yaml.
-
-    Raises
-    ------
-    ReviewError
-        Unknown reviewer id; a JupyterHub user not in reviewers.yaml; a JupyterHub user
-        asking for another reviewer.
-    """
-    env = os.environ if environ is None else environ
-    hub_user = (env.get("JUPYTERHUB_USER") or "").strip() or None
-    wanted = (reviewer_id or "").strip() or None
-    if hub_user is not None:
-        mine = [r for r in rnd.reviewers if r.hub_user and r.hub_user.casefold() == hub_user.casefold()]
-        if not mine:
-            raise ReviewError(
-                f"JupyterHub のユーザー「{hub_user}」は reviewers.yaml の hub_user に登録されていません。"
-                "事務局に審査員としての登録を依頼してください。"
-            )
-        own = mine[0].id
-        if wanted is not None and wanted != own:
-            raise ReviewError(
-                f"JupyterHub ではログインした本人（ユーザー「{hub_user}」= 審査員 {own}）としてだけ採点できます。"
-                f"審査員 {wanted} を選ぶことはできません。"
-            )
-        return ReviewerIdentity(own, True, hub_user, (own,))
-    choices = tuple(r.id for r in rnd.reviewers)
-    if wanted is not None and wanted not in choices:
-        raise ReviewError(
-            f"審査員ID「{wanted}」は reviewers.yaml にありません。次のいずれかを指定してください: {'、'.join(choices)}"
-        )
-    return ReviewerIdentity(wanted, False, None, choices)
-
-
-def assigned_applications(rnd: ReviewRound, reviewer_id: str) -> list[str]:
-    """The applications this reviewer scores, in application (JIS code) order.
-
-    Taken from :meth:`ReviewRound.assignments` (reviewers.yaml, else assignments.csv,
-    else every pair); if that table is empty, from the reviewer's own ``assignments``,
-    else every application. Applications the reviewer is in conflict with (利害関係) are always
-    removed, and so are ids that are not applications of the round.
-
-    Raises
-    ------
-    ReviewError
-        Unknown reviewer.
-    """
-    try:
-        reviewer = rnd.reviewer(reviewer_id)
-    except KeyError:
-        raise ReviewError(
-            f"審査員ID「{reviewer_id}」は reviewers.yaml にありません。"
-            f"次のいずれかを指定してください: {'、'.join(r.id for r in rnd.reviewers)}"
-        ) from None
-    codes = [str(c) for c in rnd.applications.index]
-    wanted: set[str] | None = None
-    table = rnd.assignments()
-    if len(table):
-        wanted = {str(a) for a in table.loc[table["reviewer"].astype(str) == reviewer_id, "application"]}
-    elif reviewer.assignments is not None:
-        wanted = set(reviewer.assignments)
-    conflicts = set(reviewer.conflicts)
-    return [c for c in codes if c not in conflicts and (wanted is None or c in wanted)]
-
-
-# --------------------------------------------------------------------------- session
-
-
-@dataclass(frozen=True)
-class ScoreEntry:
-    """The reviewer's own current score and comment for one criterion (None: not scored)."""
-
-    score: float | None = None
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class ExternalChange:
-    """Saved values of the reviewer's application that changed elsewhere (another browser
-    tab or window of the same reviewer) since this session loaded them.
-
-    Attributes
-    ----------
-    application : str
-    criteria : tuple of str
-        Criteria whose saved score or comment differs from what this session had; their
-        new values are now in the session (reloaded).
-    overwritten : tuple of str
-        Criteria that this session's save then overwrote (the last write wins).
-    status_changed : bool
-        The pair's status changed too (e.g. submitted in the other tab).
-    at : datetime
-        When the change was noticed (aware, UTC).
-    """
-
-    application: str
-    criteria: tuple[str, ...]
-    overwritten: tuple[str, ...]
-    status_changed: bool
-    at: dt.datetime
-
-
-class Progress(NamedTuple):
-    """Counts of the reviewer's applications by status."""
-
-    submitted: int
-    drafts: int
-    total: int
-
-    @property
-    def fraction(self) -> float:
-        """Share submitted, 0–1 (0 when there is nothing to review)."""
-        return self.submitted / self.total if self.total else 0.0
-
-    def text(self) -> str:
-        """e.g. ``3 / 15 提出済（下書き 2）``."""
-        extra = f"（下書き {self.drafts}）" if self.drafts else ""
-        return f"{self.submitted} / {self.total} 提出済{extra}"
-
-
-def _clean_score(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _clean_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
 
 
 class ReviewSession:
@@ -377,7 +200,7 @@ class ReviewSession:
         for row in frame.itertuples(index=False):
             app = str(row.application)
             if app in entries:
-                entries[app][str(row.criterion)] = ScoreEntry(_clean_score(row.score), _clean_text(row.comment))
+                entries[app][str(row.criterion)] = ScoreEntry(clean_score(row.score), clean_text(row.comment))
         self._entries = entries
         self._status = {a: self.store.status(self.reviewer, a) for a in self.applications}
         self._versions = versions
@@ -536,10 +359,10 @@ class ReviewSession:
         rows = []
         for key, label in SUMMARY_FIELDS.items():
             value = row.get(key) if key in row.index else None
-            if key == "theme" and _clean_text(value):
+            if key == "theme" and clean_text(value):
                 text = f"{value}) {THEMES.get(str(value), '')}"
             else:
-                text = _display(value)
+                text = display_value(value)
             rows.append({"field": key, "label": label, "value": text})
         return pd.DataFrame(rows, columns=["field", "label", "value"]).set_index("field")
 
@@ -566,7 +389,7 @@ class ReviewSession:
                     "criterion_label": c.label_ja,
                     "indicator": ind.id,
                     "label": ind.label_ja,
-                    "value": _clean_score(value),
+                    "value": clean_score(value),
                     "unit": ind.unit or "",
                     "source": "応募書" if ind.source == "application" else "統計",
                 })
@@ -582,9 +405,9 @@ class ReviewSession:
         app = self._app(application)
         row = self.round.applications.loc[app]
         rows = [
-            {"section": f.section, "field": f.key, "label": f.display_label, "text": _clean_text(row.get(f.key))}
+            {"section": f.section, "field": f.key, "label": f.display_label, "text": clean_text(row.get(f.key))}
             for f in FIELDS
-            if f.kind in _TEXT_KINDS and f.key in row.index and _clean_text(row.get(f.key)).strip()
+            if f.kind in _TEXT_KINDS and f.key in row.index and clean_text(row.get(f.key)).strip()
         ]
         return pd.DataFrame(rows, columns=["section", "field", "label", "text"])
 
@@ -602,10 +425,10 @@ class ReviewSession:
             value = row.get(f.key) if f.key in row.index else None
             if f.key == "prefecture" and "prefecture_name" in row.index:
                 value = row.get("prefecture_name")
-            if f.key == "theme" and _clean_text(value):
+            if f.key == "theme" and clean_text(value):
                 text = f"{value}) {THEMES.get(str(value), '')}"
             else:
-                text = _display(value).strip() or "—"
+                text = display_value(value).strip() or "—"
             rows.append({"section": f.section, "field": f.key, "label": f.display_label, "text": text,
                          "long": f.kind in _TEXT_KINDS})
         return pd.DataFrame(rows, columns=["section", "field", "label", "text", "long"])
@@ -762,7 +585,7 @@ class ReviewSession:
         if version == self._versions.get(app, NO_EVENTS):
             return (), False
         cells = self.store.pair_cells(self.reviewer, app)
-        fresh = {cid: ScoreEntry(_clean_score(v), _clean_text(m)) for cid, (v, m) in cells.items()}
+        fresh = {cid: ScoreEntry(clean_score(v), clean_text(m)) for cid, (v, m) in cells.items()}
         old = self._entries[app]
         changed = tuple(c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry()))
         status = self.store.status(self.reviewer, app)
@@ -807,12 +630,12 @@ class ReviewSession:
         taken = 0
         for row in rows:
             app, cid = str(row.get("application")), str(row.get("criterion"))
-            score = _clean_score(row.get("score"))
+            score = clean_score(row.get("score"))
             if app not in self._entries or cid not in {c.id for c in self.criteria}:
                 continue
             if score is not None and not self._criterion(cid).is_allowed(score):
                 continue
-            self._keep_unsaved(app, cid, ScoreEntry(score, _clean_text(row.get("comment"))))
+            self._keep_unsaved(app, cid, ScoreEntry(score, clean_text(row.get("comment"))))
             taken += 1
         return taken
 
@@ -924,27 +747,3 @@ class ReviewSession:
         self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
         self.last_saved_at = self._clock()
         return eid
-
-
-def _display(value: Any) -> str:
-    """A field value as text for people (— when missing)."""
-    if value is None:
-        return "—"
-    if isinstance(value, float) and math.isnan(value):
-        return "—"
-    if value is pd.NaT:
-        return "—"
-    if isinstance(value, (bool, np.bool_)):
-        return "はい" if value else "いいえ"
-    if isinstance(value, pd.Timestamp):
-        if value.tzinfo is not None:
-            return f"{value.tz_convert(JST):%Y-%m-%d %H:%M}"
-        return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    try:
-        if pd.isna(value):
-            return "—"
-    except (TypeError, ValueError):
-        pass
-    return str(value)

@@ -45,7 +45,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -61,6 +61,7 @@ from ..reporting.charts import reviewer_bias_png
 from .widgets import error_message, esc, guarded
 
 if TYPE_CHECKING:
+    from ..config.rubric import Criterion, Group
     from ..round.loader import ReviewRound
 
 __all__ = ["MAX_ROWS", "TuningApp", "error_message", "ranking_html"]
@@ -113,6 +114,53 @@ def _change(x: object) -> str:
     return "<span class='shinsa-same'>→</span>"
 
 
+def _rank_text(rank: object) -> str:
+    """A rank as text ("" for none)."""
+    return "" if rank is pd.NA else str(int(rank))  # type: ignore[call-overload]
+
+
+def _ranking_frame(shown: pd.DataFrame, status: pd.Series, group_labels: Mapping[str, str],
+                   groups: list[str]) -> pd.DataFrame:
+    """The columns of the ranking table, formatted and escaped, in screen order."""
+    # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
+    return pd.DataFrame({
+        HEADERS_JA["rank"]: [_rank_text(r) for r in shown["rank"]],
+        "順位変動": [_change(v) for v in shown["rank_change"]],
+        "既定の順位": [_rank_text(r) for r in shown["baseline_rank"]],
+        HEADERS_JA["status"]: [esc(x) for x in status],
+        "応募": [esc(a) for a in shown.index],
+        HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
+        HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
+        HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
+        **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
+        HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
+        "注意": [esc(f) for f in shown["flags"]],
+    })
+
+
+def _ranking_classes(frame: pd.DataFrame, top_rows: np.ndarray, excluded: np.ndarray,
+                     right: set[str]) -> pd.DataFrame:
+    """The CSS classes of each cell of the ranking ``frame`` (shaded top rows, 対象外, numbers)."""
+
+    def cell(i: int, column: str) -> str:
+        return " ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
+                                      "shinsa-excluded" if excluded[i] else "",
+                                      "shinsa-num" if column in right else "",
+                                      "shinsa-total" if column == HEADERS_JA["total"] else "",
+                                      "shinsa-wrap" if column == "注意" else ""]))
+
+    return pd.DataFrame([[cell(i, c) for c in frame.columns] for i in range(len(frame))],
+                        index=frame.index, columns=frame.columns)
+
+
+def _with_row_codes(html: str, codes: Iterable[object]) -> str:
+    """``html`` whose body rows carry their application code (a hook for tests and browser checks)."""
+    head, sep, body = html.partition("<tbody>")
+    it = iter(codes)
+    body = re.sub("<tr>", lambda _m: f'<tr data-application="{esc(next(it, ""))}">', body)
+    return head + sep + body
+
+
 def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top: int | None = None,
                  max_rows: int = MAX_ROWS) -> str:
     """The ranking as an HTML table (a pandas Styler), for the screen.
@@ -132,20 +180,7 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     groups = [g for g in group_labels if g in shown.columns]
     status = (shown["status"].astype(str) if "status" in shown.columns
               else pd.Series("", index=shown.index, dtype="str"))
-    # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
-    frame = pd.DataFrame({
-        HEADERS_JA["rank"]: [("" if r is pd.NA else str(int(r))) for r in shown["rank"]],
-        "順位変動": [_change(v) for v in shown["rank_change"]],
-        "既定の順位": [("" if r is pd.NA else str(int(r))) for r in shown["baseline_rank"]],
-        HEADERS_JA["status"]: [esc(x) for x in status],
-        "応募": [esc(a) for a in shown.index],
-        HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
-        HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
-        HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
-        **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
-        HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
-        "注意": [esc(f) for f in shown["flags"]],
-    })
+    frame = _ranking_frame(shown, status, group_labels, groups)
     # The shaded top k counts only applications in the review (対象外 are never selected).
     excluded = (status != "").to_numpy()
     in_review = np.cumsum(~excluded)
@@ -153,25 +188,11 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     frame = frame.reset_index(drop=True)
     right = {HEADERS_JA["rank"], HEADERS_JA["total"], HEADERS_JA["se"], *[esc(group_labels[g]) for g in groups],
              HEADERS_JA["n_reviewers"], "既定の順位", "順位変動"}
-    classes = pd.DataFrame(
-        [[" ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
-                                 "shinsa-excluded" if excluded[i] else "",
-                                 "shinsa-num" if c in right else "",
-                                 "shinsa-total" if c == HEADERS_JA["total"] else "",
-                                 "shinsa-wrap" if c == "注意" else ""])) for c in frame.columns]
-         for i in range(len(frame))],
-        index=frame.index, columns=frame.columns,
-    )
     styler = (Styler(frame, cell_ids=False, uuid="shinsa-ranking")
-              .set_td_classes(classes)
+              .set_td_classes(_ranking_classes(frame, top_rows, excluded, right))
               .hide(axis="index")
               .set_table_attributes("class='shinsa-table shinsa-ranking-table'"))
-    out = styler.to_html()
-    # Each body row carries its application code (a hook for tests and browser checks).
-    head, sep, body = out.partition("<tbody>")
-    codes = iter(shown.index)
-    body = re.sub("<tr>", lambda _m: f'<tr data-application="{esc(next(codes, ""))}">', body)
-    out = head + sep + body
+    out = _with_row_codes(styler.to_html(), shown.index)
     if len(ranking) > max_rows:
         out += f"<div class='shinsa-muted'>上位 {max_rows} 件を表示（全 {len(ranking)} 件）。</div>"
     return out
@@ -225,9 +246,31 @@ class TuningApp:
             self.widget.add_class("shinsa-tuning")
             self.show_error(error or "採点データを読み込めませんでした。")
             return
-        rubric = model.rubric
-        self.group_labels = {g.id: g.label_ja for g in rubric.groups}
+        self.group_labels = {g.id: g.label_ja for g in model.rubric.groups}
+        left = self._weights_box(model)
+        self.ranking = w.HTML()
+        self.ranking.add_class("shinsa-ranking")
+        self.latency = w.HTML()
+        self.latency.add_class("shinsa-latency")
+        self.hash = w.HTML()
+        self.hash.add_class("shinsa-settings-hash")
+        self.tabs = self._analysis_tabs()
+        save = self._save_box(author)
+        right = w.VBox([w.HTML("<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
+                               f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"),
+                        self.ranking, self.latency],
+                       layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"))
+        self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
+                              # Side by side on a wide screen; the ranking goes under the
+                              # sliders when both do not fit (1366 px with the file browser open).
+                              w.HBox([left, right], layout=w.Layout(align_items="flex-start",
+                                                                    flex_flow="row wrap")),
+                              self.tabs, save])
+        self.widget.add_class("shinsa-tuning")
+        self.refresh()
 
+    def _weights_box(self, model: TuningModel) -> w.VBox:
+        """The left column: the method, a slider per group (倍率) and criterion (配点), 既定に戻す."""
         self.method = w.Dropdown(
             options=[(f"{METHOD_LABELS.get(m, m)}（{m}）" + ("・既定" if m == DEFAULT_METHOD else ""), m)
                      for m in METHODS],
@@ -241,44 +284,53 @@ class TuningApp:
         self.criterion_sliders: dict[str, w.FloatSlider] = {}
         self.criterion_effective: dict[str, w.HTML] = {}
         rows: list[w.Widget] = []
-        for g in rubric.groups:
-            gs = w.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description=f"【{g.label_ja}】×",
-                               continuous_update=False, readout_format=".1f",
-                               style={"description_width": "190px"}, layout=w.Layout(width="400px"),
-                               tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）")
-            gs.add_class(f"shinsa-group-weight-{g.id}")
-            gs.observe(functools.partial(self._on_group, g.id), names="value")
-            ge = w.HTML()
-            ge.add_class(f"shinsa-group-effective-{g.id}")
-            ge.add_class("shinsa-eff")
-            self.group_sliders[g.id], self.group_effective[g.id] = gs, ge
-            rows.append(w.HBox([gs, ge], layout=w.Layout(align_items="center")))
-            for c in g.criteria:
-                cs = w.FloatSlider(value=float(c.weight), min=0.0, max=float(max(30.0, 2 * c.weight)), step=1.0,
-                                   description=c.label_ja, continuous_update=False, readout_format=".0f",
-                                   style={"description_width": "190px"},
-                                   layout=w.Layout(width="400px"), tooltip=f"{c.id}: {c.label_en}")
-                cs.add_class(f"shinsa-weight-{c.id}")
-                cs.observe(functools.partial(self._on_criterion, c.id), names="value")
-                ce = w.HTML()
-                ce.add_class(f"shinsa-effective-{c.id}")
-                ce.add_class("shinsa-eff")
-                self.criterion_sliders[c.id], self.criterion_effective[c.id] = cs, ce
-                rows.append(w.HBox([cs, ce], layout=w.Layout(align_items="center")))
+        for g in model.rubric.groups:
+            rows.append(self._group_row(g))
+            rows += [self._criterion_row(c) for c in g.criteria]
         self.reset = w.Button(description="既定に戻す", icon="undo", tooltip="ルーブリックの配点と倍率 1 に戻す")
         self.reset.add_class("shinsa-reset")
         self.reset.on_click(self._on_reset)
         weights_help = w.HTML(
             "<div class='shinsa-muted'>スライダーは配点（評価項目）と倍率（グループ）です。"
             "右の数字は実際に使う配点で、合計が 100 点になるように自動で調整されます。</div>")
+        return w.VBox([w.HTML("<div class='shinsa-h'>配点と統合方法</div>"), self.method, *rows,
+                       w.HBox([self.reset]), weights_help], layout=w.Layout(min_width="490px"))
 
-        self.ranking = w.HTML()
-        self.ranking.add_class("shinsa-ranking")
-        self.latency = w.HTML()
-        self.latency.add_class("shinsa-latency")
-        self.hash = w.HTML()
-        self.hash.add_class("shinsa-settings-hash")
+    def _group_row(self, g: Group) -> w.HBox:
+        """The multiplier slider of group ``g`` and its effective 配点."""
+        gs = w.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description=f"【{g.label_ja}】×",
+                           continuous_update=False, readout_format=".1f",
+                           style={"description_width": "190px"}, layout=w.Layout(width="400px"),
+                           tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）")
+        row, ge = self._slider_row(gs, f"shinsa-group-weight-{g.id}", f"shinsa-group-effective-{g.id}",
+                                   functools.partial(self._on_group, g.id))
+        self.group_sliders[g.id], self.group_effective[g.id] = gs, ge
+        return row
 
+    def _criterion_row(self, c: Criterion) -> w.HBox:
+        """The weight slider of criterion ``c`` and its effective 配点."""
+        cs = w.FloatSlider(value=float(c.weight), min=0.0, max=float(max(30.0, 2 * c.weight)), step=1.0,
+                           description=c.label_ja, continuous_update=False, readout_format=".0f",
+                           style={"description_width": "190px"},
+                           layout=w.Layout(width="400px"), tooltip=f"{c.id}: {c.label_en}")
+        row, ce = self._slider_row(cs, f"shinsa-weight-{c.id}", f"shinsa-effective-{c.id}",
+                                   functools.partial(self._on_criterion, c.id))
+        self.criterion_sliders[c.id], self.criterion_effective[c.id] = cs, ce
+        return row
+
+    @staticmethod
+    def _slider_row(slider: w.FloatSlider, slider_class: str, effective_class: str,
+                    on_change: Callable[[Mapping[str, Any]], None]) -> tuple[w.HBox, w.HTML]:
+        """``slider`` (calling ``on_change``) with its effective 配点 beside it: the row and that HTML."""
+        slider.add_class(slider_class)
+        slider.observe(on_change, names="value")
+        effective = w.HTML()
+        effective.add_class(effective_class)
+        effective.add_class("shinsa-eff")
+        return w.HBox([slider, effective], layout=w.Layout(align_items="center")), effective
+
+    def _analysis_tabs(self) -> w.Tab:
+        """The analysis tabs (信頼性, 協議対象, 審査員の甘辛, 注意, 設定の記録), filled when shown."""
         self.reliability = w.HTML()
         self.reliability.add_class("shinsa-reliability")
         self.discussion = w.HTML()
@@ -291,12 +343,15 @@ class TuningApp:
         self.notes.add_class("shinsa-notes")
         self.settings = w.HTML()
         self.settings.add_class("shinsa-settings")
-        self.tabs = w.Tab(children=[self.reliability, self.discussion, w.VBox([self.bias_chart, self.bias_table]),
-                                    self.notes, self.settings])
-        self.tabs.titles = _TABS
-        self.tabs.add_class("shinsa-tabs")
-        self.tabs.observe(self._on_tab, names="selected_index")
+        tabs = w.Tab(children=[self.reliability, self.discussion, w.VBox([self.bias_chart, self.bias_table]),
+                               self.notes, self.settings])
+        tabs.titles = _TABS
+        tabs.add_class("shinsa-tabs")
+        tabs.observe(self._on_tab, names="selected_index")
+        return tabs
 
+    def _save_box(self, author: str | None) -> w.VBox:
+        """新しい版として保存: the note, the author, the button, round.yaml's checkbox, the result."""
         self.save_note = w.Text(placeholder="変更の内容と理由（例: 支援の必要性を重視）", description="メモ:",
                                 layout=w.Layout(width="520px"), style={"description_width": "50px"})
         self.save_note.add_class("shinsa-save-note")
@@ -314,28 +369,13 @@ class TuningApp:
         self.save_use.add_class("shinsa-save-use")
         self.save_message = w.HTML()
         self.save_message.add_class("shinsa-save-message")
-
-        left = w.VBox([w.HTML("<div class='shinsa-h'>配点と統合方法</div>"), self.method, *rows,
-                       w.HBox([self.reset]), weights_help], layout=w.Layout(min_width="490px"))
-        right = w.VBox([w.HTML("<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
-                               f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"),
-                        self.ranking, self.latency],
-                       layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"))
-        save = w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
+        return w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
                               "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）、統合方法とその設定、変更履歴を、"
                               "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"),
                        w.HBox([self.save_note, self.save_author, self.save_button],
                               layout=w.Layout(align_items="center", flex_flow="row wrap")),
                        self.save_use,
                        self.save_message])
-        self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
-                              # Side by side on a wide screen; the ranking goes under the
-                              # sliders when both do not fit (1366 px with the file browser open).
-                              w.HBox([left, right], layout=w.Layout(align_items="flex-start",
-                                                                    flex_flow="row wrap")),
-                              self.tabs, save])
-        self.widget.add_class("shinsa-tuning")
-        self.refresh()
 
     @classmethod
     def open(

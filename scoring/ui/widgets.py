@@ -1,4 +1,4 @@
-"""What every widget screen shares: readable errors, guarded callbacks, HTML escaping.
+"""What every widget screen shares: readable errors, guarded callbacks, HTML escaping, timers.
 
 JupyterLab swallows exceptions raised in widget callbacks, so every view method that a
 click or a value change calls is wrapped in :func:`guarded`: an error becomes a Japanese
@@ -7,15 +7,17 @@ message shown in the view (its ``show_error`` method) instead of vanishing.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..core.errors import ShinsaError
 
-__all__ = ["error_message", "esc", "guarded"]
+__all__ = ["call_later", "error_message", "esc", "guarded"]
 
 #: Hiragana, katakana or kanji: a message written for people here.
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -61,3 +63,23 @@ def guarded(method: _F) -> _F:
 def esc(value: object) -> str:
     """HTML-escape any value for an HTML widget."""
     return html.escape(str(value))
+
+
+def call_later(delay: float, callback: Callable[[], None], *, thread: bool = True) -> Any:
+    """Run ``callback`` after ``delay`` seconds; returns a handle with ``cancel()``.
+
+    In a kernel (or Voila) the widget callbacks run on the kernel's asyncio loop: the
+    callback is scheduled on that loop, so it runs in the same thread as every other
+    callback. Without a running loop (plain Python) a daemon :class:`threading.Timer`,
+    or nothing (None) when ``thread`` is False.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        if not thread:
+            return None
+        timer = threading.Timer(delay, callback)
+        timer.daemon = True
+        timer.start()
+        return timer
+    return loop.call_later(delay, callback)

@@ -21,7 +21,7 @@ from scoring.core.errors import StoreError
 from scoring.review.session import ReviewSession
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import ScoreStore
-from scoring.ui import review_view
+from scoring.ui import widgets
 from scoring.ui.review_view import CriterionControl, ReviewApp, ReviewPanel, error_message, level_token
 
 FIRST = "need_pool_gap"
@@ -361,7 +361,7 @@ def test_comment_saves_while_typing_after_the_debounce(rnd: ReviewRound, store: 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # Outside a kernel (no running asyncio loop; the browser tests' Playwright may leave one
     # in this thread): the debounce is a timer thread.
-    monkeypatch.setattr(review_view.asyncio, "get_running_loop", _no_running_loop)
+    monkeypatch.setattr(widgets.asyncio, "get_running_loop", _no_running_loop)
     app = ReviewApp(rnd, store, reviewer_id="R1", environ={}, comment_delay=0.2)
     assert app.panel is not None
     panel = app.panel

@@ -16,7 +16,7 @@ import pytest
 from scoring import load_round
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import ScoreStore
-from scoring.ui import review_view
+from scoring.ui import review_panel
 from scoring.ui.review_view import ReviewApp, ReviewPanel
 
 FIRST, SECOND = "need_pool_gap", "need_support_burden"
@@ -126,7 +126,7 @@ def test_polls_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str, store: S
 def test_polling_pauses_on_an_idle_page_and_resumes_on_the_next_click(
         rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """A page closed without telling the kernel must not poll the database for ever."""
-    monkeypatch.setattr(review_view, "POLL_IDLE_LIMIT", 0.3)
+    monkeypatch.setattr(review_panel, "POLL_IDLE_LIMIT", 0.3)
     seen: dict[str, Any] = {}
 
     async def idle_then_back() -> None:
@@ -221,7 +221,7 @@ def test_a_kept_value_that_can_no_longer_be_saved_is_reported_and_the_others_sav
 def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str,
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         sqlite_locked: Callable[[str], Any]) -> None:
-    monkeypatch.setattr(review_view, "RETRY_DELAYS", (0.1, 0.2))
+    monkeypatch.setattr(review_panel, "RETRY_DELAYS", (0.1, 0.2))
     seen: dict[str, Any] = {}
 
     async def offline_then_back() -> None:
@@ -281,7 +281,7 @@ def test_kernel_exit_saves_the_comment_still_waiting(rnd: ReviewRound, store: Sc
     panel = open_panel(rnd, store, comment_delay=60)
     panel.controls[FIRST].comment.value = "閉じる直前に書いた"
     assert stored(store, FIRST) == []
-    review_view._save_on_exit()                           # what atexit runs when the kernel stops
+    review_panel._save_on_exit()                          # what atexit runs when the kernel stops
     score, comment = stored(store, FIRST)
     assert math.isnan(score) and comment == "閉じる直前に書いた"    # no score (NaN), the comment
     assert not panel.controls[FIRST].pending
