@@ -19,13 +19,19 @@ machine and the database, set up and removed as root.
 
 from __future__ import annotations
 
-from .sysaccounts import SHINSA_GROUP, check_accounts, grant_python_access, remove_accounts, revoke_python_access
 from .credentials import write_credentials
 from .limits import Limits
 from .passwords import password_lines, read_passwords
 from .roles import Account, accounts, allowed_pairs, default_role_prefix, provision
 from .setup import remove_hub, setup_hub
 from .site import DEFAULT_SITE, ROLES, HubSite, HubUser, hub_users
+from .sysaccounts import (
+    SHINSA_GROUP,
+    check_accounts,
+    grant_python_access,
+    remove_accounts,
+    revoke_python_access,
+)
 from .trialdb import PgClusterError, temp_pg_cluster
 
 __all__ = [

@@ -36,16 +36,6 @@ from pathlib import Path
 
 from ..core.errors import HubError
 from ..round.loader import ReviewRound
-from .sysaccounts import (
-    SHINSA_GROUP,
-    check_accounts,
-    check_runnable,
-    ensure_account,
-    ensure_group,
-    group_exists,
-    remove_accounts,
-    remove_group,
-)
 from .credentials import write_credentials
 from .culler import DEFAULT_IDLE_TIMEOUT
 from .limits import Limits
@@ -61,6 +51,16 @@ from .site import (
     hub_users,
     read_site,
     write_site,
+)
+from .sysaccounts import (
+    SHINSA_GROUP,
+    check_accounts,
+    check_runnable,
+    ensure_account,
+    ensure_group,
+    group_exists,
+    remove_accounts,
+    remove_group,
 )
 from .trialdb import remove_stale_clusters
 

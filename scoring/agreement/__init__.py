@@ -4,7 +4,9 @@
 - :mod:`~scoring.agreement.scoretable`: the checked score table, the reviewers' weighted totals;
 - :mod:`~scoring.agreement.alpha`: Krippendorff's α;
 - :mod:`~scoring.agreement.raters`: ICC and Kendall's W of a complete targets × raters table;
-- :mod:`~scoring.agreement.disagreement`: the 協議対象 list, reviewer habits, affinity.
+- :mod:`~scoring.agreement.disagreement`: disagreement per application and criterion, affinity;
+- :mod:`~scoring.agreement.discussion`: the 協議対象 list;
+- :mod:`~scoring.agreement.habits`: reviewer habits.
 """
 
 from __future__ import annotations

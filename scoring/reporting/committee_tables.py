@@ -21,9 +21,9 @@ from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.excel import to_wareki
 from ..core.schema import THEMES
 from ..core.settings import canonical_json
+from ..round.decision import decision_table
 from ..selection import CONSTRAINTS
 from ..store.checkpoints import REASON_JA
-from ..round.decision import decision_table
 
 __all__ = [
     "alternatives_ja",

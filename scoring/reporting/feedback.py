@@ -43,8 +43,8 @@ from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.columns import HEADERS_JA
 from ..core.errors import ConfigError, ConfigProblem, ShinsaError
 from ..core.xlsx import write_workbook
-from ..round.loader import ReviewRound, load_round
 from ..round.decision import latest_decision
+from ..round.loader import ReviewRound, load_round
 from ..selection import EXCLUSION_REASONS
 from ..store.scores import ScoreStore
 from .committee_report import _ENV, _data_urls_only

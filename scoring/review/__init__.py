@@ -1,6 +1,8 @@
 """Stage 4, reviewing: what a reviewer does, in the app or in Excel.
 
-- :mod:`~scoring.review.session`: the review session model (no widgets), identity, progress;
+- :mod:`~scoring.review.session`: the review session model (no widgets), progress, with
+  :mod:`~scoring.review.identity` (who the reviewer is, their applications) and
+  :mod:`~scoring.review.entries` (the form's entries, changes from another tab);
 - :mod:`~scoring.review.sheets`: the offline Excel 採点表 (its layout and export), with
   :mod:`~scoring.review.sheet_manifest` (its signed manifest), :mod:`~scoring.review.sheet_checks`
   (the checks of a returned sheet) and :mod:`~scoring.review.sheet_import` (the import);

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.clock import to_jst
 from ..core.columns import DECISION_COLUMNS
 from ..core.normalize import parse_prefecture
 from ..store.scores import ScoreStore
@@ -138,7 +139,7 @@ class Decision:
     @property
     def recorded_at_jst(self) -> dt.datetime:
         """``recorded_at`` in Japan Standard Time."""
-        return self.recorded_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+        return to_jst(self.recorded_at)
 
 
 def _codes(values: Iterable[object], known: Mapping[str, str], what: str) -> tuple[str, ...]:

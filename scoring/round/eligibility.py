@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from ..core.clock import JST
 from ..core.columns import ELIGIBILITY_COLUMNS
 from ..core.errors import IntakeError
 from ..core.normalize import parse_prefecture
@@ -66,14 +67,13 @@ __all__ = [
 ELIGIBILITY_STATUSES: tuple[str, ...] = (
     "期限内", "期限後・未受理", "期限後・受理", "期限適用外（プッシュ型）", "辞退",
 )
-_TZ = "Asia/Tokyo"
 _FILE_ACTIONS = ("accept_late", "correction", "resubmission")
 _CLI_ACTION = {"accept_late": "accept-late", "correction": "correction", "resubmission": "resubmission",
                "withdraw": "withdraw", "reinstate": "reinstate"}
 
 
 def _fmt(t: dt.datetime | pd.Timestamp) -> str:
-    return pd.Timestamp(t).tz_convert(_TZ).strftime("%Y/%m/%d %H:%M")
+    return pd.Timestamp(t).tz_convert(JST).strftime("%Y/%m/%d %H:%M")
 
 
 def eligibility_command(action: str, application: str, round_path: object = "審査ラウンドのフォルダ") -> str:
@@ -136,7 +136,7 @@ def apply_eligibility(
     apps = applications.copy()
     rows: list[dict[str, str]] = []
     drop: list[Any] = []
-    limit = pd.Timestamp(deadline).tz_convert(_TZ) if deadline is not None else None
+    limit = pd.Timestamp(deadline).tz_convert(JST) if deadline is not None else None
     table = []
     by_app: dict[str, list[EligibilityRecord]] = {}
     for r in records:
@@ -170,7 +170,7 @@ def apply_eligibility(
         correction = next((r for r in reversed(applying) if r.action == "correction"), None)
         accepted = next((r for r in reversed(applying) if r.action == "accept_late"), None)
         submitted: Any = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
-        received: Any = (pd.Timestamp(correction.original_received).tz_convert(_TZ)
+        received: Any = (pd.Timestamp(correction.original_received).tz_convert(JST)
                          if correction is not None and correction.original_received is not None else submitted)
         push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
         after = bool(limit is not None and pd.notna(received) and received > limit)
@@ -222,7 +222,7 @@ def apply_eligibility(
     if rows:
         out = pd.concat([out, pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))], ignore_index=True)
     tab = pd.DataFrame(table, columns=["application", *ELIGIBILITY_COLUMNS]).set_index("application")
-    tab["received_at"] = pd.to_datetime(tab["received_at"], utc=True).dt.tz_convert(_TZ)
+    tab["received_at"] = pd.to_datetime(tab["received_at"], utc=True).dt.tz_convert(JST)
     tab = tab.astype({"late": bool, "withdrawn": bool})
     return apps, out.reset_index(drop=True), tab
 
@@ -252,7 +252,7 @@ def _aware(value: dt.datetime | str | None, what: str) -> dt.datetime | None:
             raise IntakeError(f"{what}「{value}」を日時として読めません。2026-02-20T16:40 の形で指定してください"
                               "（時差がなければ日本時間）。") from e
     if value.tzinfo is None:
-        value = pd.Timestamp(value).tz_localize(_TZ).to_pydatetime()
+        value = pd.Timestamp(value).tz_localize(JST).to_pydatetime()
     return value
 
 
@@ -348,7 +348,7 @@ def record_eligibility(
             if times.empty:
                 raise IntakeError(f"{label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
                                   "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。")
-            orig = times.max().tz_convert(_TZ).to_pydatetime()
+            orig = times.max().tz_convert(JST).to_pydatetime()
         submitted_at: Any = row.get("submitted_at")
         if submitted_at is not None and pd.notna(submitted_at) and pd.Timestamp(orig) > pd.Timestamp(submitted_at):
             raise IntakeError(f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {in_use} の提出日時 {_fmt(submitted_at)} より後です。"

@@ -44,6 +44,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.clock import JST, to_jst
 from ..core.columns import ELIGIBILITY_LOG_COLUMNS
 from ..core.errors import StoreError
 from ..store.eventlog import read_records_at
@@ -70,7 +71,6 @@ ELIGIBILITY_ACTIONS: dict[str, str] = {
     "reinstate": "辞退の取消",
 }
 _PAYLOAD_VERSION = 1
-_JST = dt.timezone(dt.timedelta(hours=9))
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class EligibilityRecord:
 
     def summary_ja(self) -> str:
         """One Japanese line: 「訂正（山田, 2026/02/21 10:00 記録: 理由）」."""
-        when = self.recorded_at.astimezone(_JST).strftime("%Y/%m/%d %H:%M")
+        when = to_jst(self.recorded_at).strftime("%Y/%m/%d %H:%M")
         return f"{self.action_ja}（{self.by}、{when} 記録: {self.reason}）"
 
     def to_payload(self) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def eligibility_log(records: Sequence[EligibilityRecord], names: Mapping[str, st
     names = names or {}
 
     def jst(t: dt.datetime | None) -> object:
-        return pd.Timestamp(t).tz_convert("Asia/Tokyo").tz_localize(None) if t is not None else pd.NaT
+        return pd.Timestamp(t).tz_convert(JST).tz_localize(None) if t is not None else pd.NaT
 
     rows = [{"event_id": r.event_id, "recorded_at": jst(r.recorded_at), "action": r.action_ja,
              "application": r.application, "prefecture_name": names.get(r.application, ""), "file": r.file,

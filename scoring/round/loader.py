@@ -40,10 +40,10 @@ from ..core.reference import block_of
 from ..core.roundfacts import ReviewerFacts, RoundFacts
 from ..core.schema import PROBLEM_COLUMNS
 from ..intake.applications import read_applications
-from .eligibility_records import EligibilityRecord, read_eligibility_at
 from ..store.scores import ScoreStore, default_url
 from .assign import all_pairs, resolve_assignments
 from .eligibility import apply_eligibility
+from .eligibility_records import EligibilityRecord, read_eligibility_at
 
 __all__ = ["ReviewRound", "load_round", "no_scores_message", "round_path"]
 

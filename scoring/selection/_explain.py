@@ -18,6 +18,7 @@ from ..core.columns import REASON_COLUMNS
 from ._exact import _minimal_conflict
 from ._problem import _ALL_GROUPS, _SCALE, CONSTRAINTS, EXCLUSION_REASONS, SelectionInfeasible, _Problem, _pt
 
+
 def _facts(p: _Problem, groups: Sequence[str]) -> list[str]:
     """Japanese sentences that explain why the groups conflict, about the actual settings."""
     avail = [i for i, a in enumerate(p.available(_ALL_GROUPS)) if a]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.clock import to_jst
 from ..core.columns import AUDIT_COLUMNS
 from ..core.errors import ShinsaError, StoreError
 from ..core.roundfacts import format_level
@@ -151,7 +152,7 @@ class StoreAudit(ScoreReads):
         for ev in events:
             if int(ev["id"]) == event_id:
                 try:
-                    ts = dt.datetime.fromisoformat(str(ev["timestamp"])).astimezone(dt.timezone(dt.timedelta(hours=9)))
+                    ts = to_jst(dt.datetime.fromisoformat(str(ev["timestamp"])))
                     when = f"{ts:%Y-%m-%d %H:%M} 日本時間、"
                 except ValueError:
                     pass

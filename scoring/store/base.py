@@ -20,12 +20,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..core.canonical import canonical_text
 from ..core.errors import StoreError
 from ..core.roundfacts import CriterionFacts, RoundFacts, format_level
 from ..core.signing import load_key
 from .checkpoints import Receipt, cell_digest, checkpoint_path, receipt_code, store_identity, write_checkpoint
 from .credentials import read_database_url
-from .eventlog import EVENTS, GENESIS_HASH, EventLog, canonical_json
+from .eventlog import EVENTS, GENESIS_HASH, EventLog
 
 __all__ = [
     "DB_FILENAME",
@@ -241,7 +242,7 @@ class StoreBase:
         if not isinstance(payload, Mapping):
             raise StoreError("記録の内容（payload）が JSON のオブジェクトではないため、記録できません。")
         try:
-            text = canonical_json(dict(payload))
+            text = canonical_text(dict(payload))
         except ValueError as e:
             raise StoreError(f"記録の内容（payload）を JSON にできないため、記録できません（{e}）。") from e
         return text, who

@@ -66,8 +66,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..core.canonical import canonical_text, sha256_hex
+from ..core.clock import to_jst
 from ..core.signing import key_id, sign, verify
-from .eventlog import canonical_json, canonical_score
+from .eventlog import canonical_score
 
 __all__ = [
     "CHECKPOINT_FILENAME",
@@ -132,7 +134,7 @@ def new_nonce() -> str:
 
 
 def _digest(data: Any, n: int) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()[:n]
+    return sha256_hex(data)[:n]
 
 
 def cell_digest(nonce: str, criterion: str, score: object, comment: str) -> str:
@@ -273,7 +275,7 @@ class Checkpoint:
     def label(self) -> str:
         """``記録点（3行目、2026-02-20 10:00 日本時間、提出）``."""
         when = self.written_at
-        w = when.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M:%S") + " 日本時間" if when else "日時不明"
+        w = to_jst(when).strftime("%Y-%m-%d %H:%M:%S") + " 日本時間" if when else "日時不明"
         return f"記録点（{self.line}行目、{w}、{REASON_JA.get(self.reason, self.reason)}）"
 
 
@@ -295,7 +297,7 @@ def write_checkpoint(path: str | os.PathLike[str], *, head: tuple[int, str], cou
         "key_id": key_id(key),
     }
     record["signature"] = sign(record, key)
-    line = canonical_json(record) + "\n"
+    line = canonical_text(record) + "\n"
     p = Path(path)
     fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

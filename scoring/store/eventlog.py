@@ -26,7 +26,7 @@ Tables
     ``application``, ``criterion``, ``score``, ``comment``, ``rubric_version``, ``source``,
     ``actor``, ``prev_hash``, ``hash`` and ``payload`` (schema version 2: the structured
     content of a record — a decision, an eligibility decision, a revision — as canonical
-    JSON, :func:`canonical_json`; ``NULL`` for every other event and for every event
+    JSON, :func:`scoring.core.canonical.canonical_text`; ``NULL`` for every other event and for every event
     written before the migration).
 ``score_chain_head``
     One row: id and hash of the last event (lets the audit detect the removal of the
@@ -46,7 +46,6 @@ every hash written before still verifies.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import random
@@ -62,6 +61,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
+from ..core.canonical import sha256_hex
 from ..core.columns import EVENT_COLUMNS
 from ..core.errors import StoreError, StoreUnavailableError
 
@@ -75,7 +75,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "AppendTx",
     "EventLog",
-    "canonical_json",
     "canonical_score",
     "chain_problems",
     "event_hash",
@@ -164,24 +163,6 @@ _PG_TRIGGERS = (
 )
 
 
-def canonical_json(data: Any) -> str:
-    """The one canonical JSON text of the store: sorted keys, no spaces, UTF-8 (not escaped).
-
-    Used for the hashed form of an event, the ``payload`` of a record, receipts and
-    checkpoints. Values are kept exactly (unlike :func:`scoring.core.settings.canonical_json`,
-    which rounds numbers to hash settings).
-
-    Raises
-    ------
-    ValueError
-        ``data`` holds NaN or an infinity (not JSON), or something JSON cannot hold.
-    """
-    try:
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except TypeError as e:
-        raise ValueError(str(e)) from e
-
-
 def canonical_score(score: object) -> str | None:
     """A score as hashed: Python's shortest round-trip ``repr`` of the float; None for none or NaN."""
     if score is None:
@@ -193,7 +174,7 @@ def canonical_score(score: object) -> str | None:
 def event_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of an event's canonical fields, ``prev_hash`` included.
 
-    The canonical form is :func:`canonical_json` of :data:`EVENT_COLUMNS` minus ``hash``:
+    The canonical form is :func:`scoring.core.canonical.canonical_bytes` of :data:`EVENT_COLUMNS` minus ``hash``:
     ``score`` as Python's shortest round-trip ``repr`` of the float (or ``null``), ``id``
     as an integer, everything else as stored text. ``payload`` enters only when it is
     present and not ``NULL`` (so hashes written before schema version 2 are unchanged).
@@ -210,7 +191,7 @@ def event_hash(event: Mapping[str, Any]) -> str:
     payload = event.get("payload")
     if payload is not None and not (isinstance(payload, float) and math.isnan(payload)):  # NaN: pandas' NULL
         fields["payload"] = str(payload)
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+    return sha256_hex(fields)
 
 
 def now_utc() -> str:

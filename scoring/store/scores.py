@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..core.canonical import canonical_text
 from ..core.columns import AUDIT_COLUMNS, EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
 from ..core.errors import StoreError, StoreUnavailableError
 from ..core.roundfacts import RoundFacts, format_level
@@ -59,7 +60,6 @@ from .eventlog import (
     COMMITTEE_EVENTS_VIEW,
     GENESIS_HASH,
     AppendTx,
-    canonical_json,
     event_hash,
 )
 
@@ -367,7 +367,7 @@ class ScoreStore(StoreAudit):
 
         The event has ``kind`` (one of :data:`RECORD_KINDS`), ``application`` (``""`` for a
         record about the whole round), ``reviewer`` and ``comment`` empty, ``payload`` =
-        :func:`~scoring.store.eventlog.canonical_json` of ``payload`` and ``actor`` = ``by``.
+        :func:`~scoring.core.canonical.canonical_text` of ``payload`` and ``actor`` = ``by``.
         It is part of the hash chain, is anchored by a signed checkpoint, and changes no
         score or status. What the content means, and when it may be recorded, is checked
         by the stage that owns it (:mod:`scoring.round.decision`,
@@ -427,6 +427,6 @@ class ScoreStore(StoreAudit):
                                  f"既に {format_level(value)} 点です。修正する点数を確かめてください。")
             eid = tx.append(kind="revise", reviewer=r, application=a, criterion=c, score=value, comment="",
                             rubric_version=self._rubric_version, source=src, actor=actor,
-                            payload=canonical_json({"reason": reason.strip()}))
+                            payload=canonical_text({"reason": reason.strip()}))
         self._anchor("revise", key)
         return eid

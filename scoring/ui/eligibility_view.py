@@ -17,8 +17,8 @@ from IPython.display import display
 
 from ..reporting.overview import analyst_table, eligibility_log_table, eligibility_table
 from ..round.eligibility import record_eligibility
-from ..round.loader import ReviewRound, load_round
 from ..round.eligibility_records import ELIGIBILITY_ACTIONS
+from ..round.loader import ReviewRound, load_round
 from .widgets import esc, guarded
 
 __all__ = ["EligibilityPanel", "eligibility_panel"]

@@ -21,8 +21,8 @@ from scoring.analysis.tuning import TuningModel
 from scoring.cli import main
 from scoring.reporting.committee_report import section_html, write_committee_reports
 from scoring.reporting.committee_tables import tables_ja
-from scoring.round.loader import load_round
 from scoring.round.decision import latest_decision
+from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 
 _round = scored_demo_round

@@ -28,7 +28,6 @@ from scoring.admin import setup as setupmod
 from scoring.admin.authenticator import ShinsaPAMAuthenticator
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import remove_hub, setup_hub
-from scoring.admin.trialdb import create_database
 from scoring.admin.site import HubSite, hub_users
 from scoring.admin.sysaccounts import (
     ACCOUNT_MARKER,
@@ -38,6 +37,7 @@ from scoring.admin.sysaccounts import (
     remove_accounts,
     revoke_python_access,
 )
+from scoring.admin.trialdb import create_database
 from scoring.cli import main
 from scoring.core.errors import HubError, StoreError
 

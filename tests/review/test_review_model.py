@@ -16,6 +16,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from scoring import load_round
 from scoring.core.errors import ReviewError, StoreError
 from scoring.core.reference import prefectures
+from scoring.reporting.charts import distribution_png
 from scoring.review.session import (
     Progress,
     ReviewSession,
@@ -24,7 +25,6 @@ from scoring.review.session import (
     format_level,
     identify_reviewer,
 )
-from scoring.reporting.charts import distribution_png
 from scoring.round.loader import ReviewRound
 from scoring.store.scores import ScoreStore
 

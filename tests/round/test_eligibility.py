@@ -25,7 +25,6 @@ from scoring.core.errors import ConfigError, IntakeError, StoreError
 from scoring.core.paths import DEMO_ROUND
 from scoring.intake.template import example_values, write_template
 from scoring.round.eligibility import record_eligibility
-from scoring.round.loader import load_round
 from scoring.round.eligibility_records import (
     ELIGIBILITY_KIND,
     EligibilityRecord,
@@ -34,6 +33,7 @@ from scoring.round.eligibility_records import (
     read_eligibility_at,
     record_eligibility_event,
 )
+from scoring.round.loader import load_round
 from scoring.selection import EXCLUSION_REASONS, select_round
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))

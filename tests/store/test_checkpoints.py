@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from attack import drop_guards, tamper
 
 from scoring.cli import main
-from scoring.store.eventlog import canonical_json
+from scoring.core.canonical import canonical_text
 from scoring.store.scores import EVENT_COLUMNS, ScoreStore, event_hash
 
 CRITERIA = ["need_pool_gap", "need_support_burden", "need_self_reliance", "pool_issue_analysis",
@@ -296,7 +296,7 @@ def test_a_forged_or_rehashed_eligibility_decision_fails_the_audit(store, store_
                                  recorded_at=dt.datetime.now(dt.timezone.utc)).to_payload()
 
     def payload(action: str) -> str:
-        return canonical_json(record(action))
+        return canonical_text(record(action))
 
     eid = store.append_record("eligibility", application="05", payload=record("accept_late"), by="事務局")
     assert store.verify().empty

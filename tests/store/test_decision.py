@@ -16,7 +16,6 @@ import yaml
 from scoring.analysis.committee import build_committee, record_committee_decision
 from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_report import section_html, write_committee_reports
-from scoring.round.loader import load_round
 from scoring.round.decision import (
     DECISION_KIND,
     Decision,
@@ -26,6 +25,7 @@ from scoring.round.decision import (
     read_decisions,
     record_decision,
 )
+from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 
 HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from scoring.core.canonical import canonical_text
 from scoring.core.errors import StoreError
 from scoring.store.eventlog import (
     GENESIS_HASH,
     SCHEMA_VERSION,
     EventLog,
-    canonical_json,
     chain_problems,
     event_hash,
     record_payload,
@@ -32,7 +32,7 @@ def test_an_event_log_needs_only_a_url_and_an_owner_name(store_url: str) -> None
     log = EventLog(store_url, owner="ラウンドA")
     try:
         _append(log, 3)
-        _append(log, 1, payload=canonical_json({"reason": "協議"}))
+        _append(log, 1, payload=canonical_text({"reason": "協議"}))
         rows = log.rows()
         assert [r["id"] for r in rows] == [1, 2, 3, 4] and rows[0]["prev_hash"] == GENESIS_HASH
         assert [r["payload"] for r in rows] == [None, None, None, '{"reason":"協議"}']
@@ -57,11 +57,11 @@ def test_the_hash_of_an_event_without_payload_is_the_one_schema_1_wrote() -> Non
     assert event_hash(moved) not in (old, event_hash({**moved, "payload": '{"selected":["11"]}'}))
 
 
-def test_canonical_json_is_one_text_and_refuses_nan() -> None:
-    assert canonical_json({"b": 1, "a": ["辞退", None]}) == '{"a":["辞退",null],"b":1}'
+def test_canonical_text_is_one_text_and_refuses_nan() -> None:
+    assert canonical_text({"b": 1, "a": ["辞退", None]}) == '{"a":["辞退",null],"b":1}'
     for bad in ({"x": float("nan")}, {"x": float("inf")}, {"x": object()}):
         with pytest.raises(ValueError):
-            canonical_json(bad)
+            canonical_text(bad)
 
 
 def test_one_reader_for_records_old_and_new() -> None:
