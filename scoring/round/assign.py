@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.columns import ASSIGNMENT_COLUMNS
+from ..core.errors import IntakeError, OptionError
 from ..core.normalize import parse_prefecture
 from ..core.schema import PROBLEM_COLUMNS
 
@@ -558,12 +559,12 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
         ``per_application`` is not a positive integer, or the round has no applications.
     """
     if isinstance(per_application, bool) or not isinstance(per_application, int) or per_application < 1:
-        raise ValueError(f"1応募あたりの審査員数「{per_application}」が正しくありません。1以上の整数にしてください。")
+        raise OptionError(f"1応募あたりの審査員数「{per_application}」が正しくありません。1以上の整数にしてください。")
     where = str(Path(rnd.path) / ASSIGNMENT_FILE)
     reviewers = list(rnd.reviewers)
     apps = [str(a) for a in rnd.applications.index]
     if not apps:
-        raise ValueError("応募がないため、担当を割り当てられません。applications フォルダに応募書を置いてください。")
+        raise IntakeError("応募がないため、担当を割り当てられません。applications フォルダに応募書を置いてください。")
     rng = np.random.default_rng(seed)
     revs = [r.id for r in reviewers]
     role: dict[str, str] = {r.id: str(r.role) for r in reviewers}
@@ -630,7 +631,7 @@ def write_assignments(rnd: _RoundLike, assignments: pd.DataFrame) -> Path:
     """
     missing = [c for c in ASSIGNMENT_COLUMNS if c not in assignments.columns]
     if missing:
-        raise ValueError(f"割当の表に列 {'、'.join(missing)} がありません。列 reviewer, application の表を渡してください。")
+        raise OptionError(f"割当の表に列 {'、'.join(missing)} がありません。列 reviewer, application の表を渡してください。")
     df = _frame(zip(assignments["reviewer"].astype(str), assignments["application"].astype(str)))
     names = rnd.applications["prefecture_name"] if "prefecture_name" in rnd.applications.columns else None
     df["prefecture_name"] = [str(names.get(a, "")) if names is not None else "" for a in df["application"]]

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..core.clock import to_jst
 from ..core.columns import DECISION_COLUMNS
+from ..core.errors import OptionError, SigningError
 from ..core.normalize import parse_prefecture
 from ..store.scores import ScoreStore
 
@@ -154,10 +155,10 @@ def _codes(values: Iterable[object], known: Mapping[str, str], what: str) -> tup
             code = ""
         if code not in known:
             listing = "、".join(f"{c} {n}" for c, n in known.items())
-            raise ValueError(f"{what}の「{text}」はこの審査ラウンドの応募ではありません。"
+            raise OptionError(f"{what}の「{text}」はこの審査ラウンドの応募ではありません。"
                              f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing}")
         if code in out:
-            raise ValueError(f"{what}に {code}（{known[code]}）が2回指定されています。1回にしてください")
+            raise OptionError(f"{what}に {code}（{known[code]}）が2回指定されています。1回にしてください")
         out.append(code)
     return tuple(out)
 
@@ -177,17 +178,17 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
         valid = [c for c in store.checkpoints() if c.valid]
         latest = max(valid, key=lambda c: c.head_id, default=None)
     if latest is None:  # pragma: no cover - checkpoint() raises when it cannot sign
-        raise ValueError("署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。")
+        raise SigningError("署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。")
     return latest.head_id, latest.head_hash
 
 
 def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
     who = [by] if isinstance(by, str) else list(by)
     if any(not isinstance(x, str) for x in who):
-        raise ValueError("決定した人（by）は名前の文字列で指定してください。")
+        raise OptionError("決定した人（by）は名前の文字列で指定してください。")
     deciders = tuple(dict.fromkeys(x.strip() for x in who if x.strip()))
     if not deciders:
-        raise ValueError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
+        raise OptionError("記録する人（by）が空です。選定結果を決定した人の名前を入力してください。")
     return deciders
 
 
@@ -196,16 +197,16 @@ def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequ
     """The selected, locked and excluded applications as codes, checked against one another."""
     sel = _codes(selected, known, "選定する応募")
     if not sel:
-        raise ValueError("選定する応募が指定されていません。1件以上指定してください。")
+        raise OptionError("選定する応募が指定されていません。1件以上指定してください。")
     lk = _codes(locks, known, "必ず含める応募")
     ex = _codes(exclusions, known, "除外する応募")
     bad = [c for c in lk if c not in sel]
     if bad:
-        raise ValueError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
+        raise OptionError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
                          "選定に加えるか、必ず含める指定を外してください。")
     bad = [c for c in ex if c in sel]
     if bad:
-        raise ValueError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
+        raise OptionError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
                          "選定から外すか、除外の指定を外してください。")
     return sel, lk, ex
 
@@ -216,7 +217,7 @@ def _reasons(known: Mapping[str, str], reasons: Mapping[str, str]) -> dict[str, 
     for key, text in reasons.items():
         (code,) = _codes([key], known, "理由の応募")
         if not isinstance(text, str):
-            raise TypeError(f"{code}（{known[code]}）の理由は文字列にしてください。")
+            raise OptionError(f"{code}（{known[code]}）の理由は文字列にしてください。")
         if text.strip():
             rs[code] = text.strip()
     return rs
@@ -229,7 +230,7 @@ def _chosen_out_of_review(known: Mapping[str, str], sel: tuple[str, ...], inelig
     chosen_out = [c for c in sel if c in out_of_review]
     if chosen_out and not force:
         listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
-        raise ValueError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
+        raise OptionError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
                          "委員会の判断で選定する場合は、対象外から選定することを明示し（force）、"
                          "応募ごとに理由を添えてください。")
     return chosen_out
@@ -243,7 +244,7 @@ def _refuse_missing_reasons(known: Mapping[str, str], sel: tuple[str, ...], prop
                     and c not in reasons]
         missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in reasons]
     if missing:
-        raise ValueError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
+        raise OptionError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
                          "それぞれ理由を記録してください。")
 
 

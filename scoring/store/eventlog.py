@@ -296,9 +296,10 @@ def record_payload(event: Mapping[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(str(raw))
     except (TypeError, ValueError) as e:
-        raise ValueError(f"イベント {event.get('id')} の記録の内容を読めません: {e}") from e
+        raise StoreError(f"イベント {event.get('id')} の記録の内容を読めません: {e}。`python -m scoring audit` で記録を確認してください。") from e
     if not isinstance(data, dict):
-        raise ValueError(f"イベント {event.get('id')} の記録の内容を読めません: JSON のオブジェクトではありません")
+        raise StoreError(f"イベント {event.get('id')} の記録の内容を読めません: JSON のオブジェクトではありません。"
+                         "`python -m scoring audit` で記録を確認してください。")
     return data
 
 
