@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scoring.core.reference import prefectures  # noqa: E402
-from scoring.core.safefiles import MAX_MEMBER_BYTES  # noqa: E402
-from scoring.intake.applications import read_application, read_applications  # noqa: E402
-from scoring.intake.template import example_values, write_template  # noqa: E402
+from scoring.core.reference import prefectures
+from scoring.core.safefiles import MAX_MEMBER_BYTES
+from scoring.intake.applications import read_application, read_applications
+from scoring.intake.template import example_values, write_template
 
 
 def per_file_ms(folder: Path, repeats: int = 5) -> tuple[float, float, int]:

@@ -31,8 +31,8 @@ site = json.loads((STATE / "site.json").read_text(encoding="utf-8"))
 USERS: dict = site["users"]  # hub user -> reviewer | analyst | committee
 sys.path.insert(0, site["pythonpath"])  # the workbench the site was set up from
 
-from scoring.admin.culler import DEFAULT_CULL_EVERY, idle_culler  # noqa: E402
-from scoring.admin.limits import Limits, limit_spawner  # noqa: E402
+from scoring.admin.culler import DEFAULT_CULL_EVERY, idle_culler
+from scoring.admin.limits import Limits, limit_spawner
 
 LIMITS = Limits.from_dict(site.get("limits"))
 

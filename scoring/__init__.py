@@ -66,13 +66,13 @@ __all__ = [
     "ReviewRound",
     "ScoreStore",
     "ShinsaError",
+    "__version__",
     "build_committee",
     "load_round",
     "load_rubric",
     "make_combiner",
     "read_applications",
     "select_round",
-    "__version__",
 ]
 
 if TYPE_CHECKING:

@@ -224,15 +224,15 @@ def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.Da
             line = line_of(node, ("reviewers", i, "assignments"))  # type: ignore[arg-type]
             cell = f"{line}行目" if line else ""
             if code in r.conflicts:
-                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
-                                 severity="error",
-                                 message=f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
-                                 action="担当から外すか、利害関係の登録を見直してください。"))
+                rows.append({"file": where, "sheet": "", "cell": cell, "field": f"{r.id} の担当",
+                             "severity": "error",
+                             "message": f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
+                             "action": "担当から外すか、利害関係の登録を見直してください。"})
             elif code not in applications.index:
-                rows.append(dict(file=where, sheet="", cell=cell, field=f"{r.id} の担当",
-                                 severity="warning",
-                                 message=f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
-                                 action="応募書が届いているか、担当の都道府県コードを確認してください。"))
+                rows.append({"file": where, "sheet": "", "cell": cell, "field": f"{r.id} の担当",
+                             "severity": "warning",
+                             "message": f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
+                             "action": "応募書が届いているか、担当の都道府県コードを確認してください。"})
     return rows
 
 

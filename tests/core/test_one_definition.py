@@ -26,7 +26,7 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
     out = []
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith("#") or stripped.startswith("``") or stripped.startswith("-"):
+        if stripped.startswith(("#", "``", "-")):
             continue
         out.append((i, line))
     return out

@@ -122,7 +122,7 @@ def _old_and_new(rnd: ReviewRound, store: ScoreStore) -> tuple[str, str, str]:
 
 def test_records_written_after_the_migration_audit_clean_and_read_back_with_the_old_ones(
         old_store: tuple[str, Path, str]) -> None:
-    _, folder, url = old_store
+    _, folder, _url = old_store
     rnd = load_round(folder)
     with rnd.store() as store:
         app, r, a = _old_and_new(rnd, store)
