@@ -25,7 +25,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -222,81 +222,100 @@ def read_assignments(path: str | Path, reviewers: Sequence[_ReviewerLike],
     """
     path = Path(path)
     where = str(path)
+    df = _read_assignment_table(path, where)
+    if isinstance(df, dict):
+        return _empty(), _problems([df])
+    by_id = {r.id: r for r in reviewers}
     rows: list[dict[str, str]] = []
+    pairs: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, rec in enumerate(df.to_dict("records")):
+        pair = _assignment_row(rec, f"{i + 2}行目", where, by_id, applications, seen, rows)
+        if pair is not None:
+            seen.add(pair)
+            pairs.append(pair)
+    return _frame(pairs), _problems(rows)
+
+
+def _read_assignment_table(path: Path, where: str) -> pd.DataFrame | dict[str, str]:
+    """The assignment file as a table of strings, or the error (a problem row) why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as e:
-        return _empty(), _problems([_problem(where, "", "", "error", f"担当の割当ファイルを読めません（{e}）。",
-                                             "ファイルの場所と権限を確認してください。")])
+        return _problem(where, "", "", "error", f"担当の割当ファイルを読めません（{e}）。",
+                        "ファイルの場所と権限を確認してください。")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("cp932")
         except UnicodeDecodeError:
-            return _empty(), _problems([_problem(where, "", "", "error",
-                                                 "担当の割当ファイルの文字コードを判別できません。",
-                                                 "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。")])
+            return _problem(where, "", "", "error",
+                            "担当の割当ファイルの文字コードを判別できません。",
+                            "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return _empty(), _problems([_problem(where, "", "", "error", f"担当の割当ファイルを CSV として読めません（{e}）。",
-                                             "列 reviewer, application, prefecture_name の CSV にしてください。")])
+        return _problem(where, "", "", "error", f"担当の割当ファイルを CSV として読めません（{e}）。",
+                        "列 reviewer, application, prefecture_name の CSV にしてください。")
     df.columns = [str(c).strip() for c in df.columns]
     if "reviewer" not in df.columns or not ({"application", "prefecture_name"} & set(df.columns)):
-        return _empty(), _problems([_problem(where, "1行目", "", "error",
-                                             f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
-                                             "1行目を reviewer,application,prefecture_name にしてください。")])
-    by_id = {r.id: r for r in reviewers}
-    pairs: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for i, rec in enumerate(df.to_dict("records")):
-        cell = f"{i + 2}行目"
-        rid = str(rec.get("reviewer", "")).strip()
-        app_text = str(rec.get("application", "")).strip()
-        name_text = str(rec.get("prefecture_name", "")).strip()
-        if not rid and not app_text and not name_text:
-            continue
-        if rid not in by_id:
-            rows.append(_problem(where, cell, "reviewer", "error",
-                                 f"審査員ID「{rid}」は reviewers.yaml にありません。",
-                                 f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。"))
-            continue
+        return _problem(where, "1行目", "", "error",
+                        f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
+                        "1行目を reviewer,application,prefecture_name にしてください。")
+    return df
+
+
+def _assignment_row(rec: Mapping[Any, Any], cell: str, where: str, by_id: Mapping[str, _ReviewerLike],
+                    applications: pd.DataFrame, seen: set[tuple[str, str]],
+                    rows: list[dict[str, str]]) -> tuple[str, str] | None:
+    """Check one row of the assignment file: its ``(reviewer, application)`` pair, or ``None`` to skip it.
+
+    The row's problems are appended to ``rows``.
+    """
+    rid = str(rec.get("reviewer", "")).strip()
+    app_text = str(rec.get("application", "")).strip()
+    name_text = str(rec.get("prefecture_name", "")).strip()
+    if not rid and not app_text and not name_text:
+        return None
+    if rid not in by_id:
+        rows.append(_problem(where, cell, "reviewer", "error",
+                             f"審査員ID「{rid}」は reviewers.yaml にありません。",
+                             f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。"))
+        return None
+    try:
+        code = parse_prefecture(app_text if app_text else name_text)
+    except ValueError as e:
+        rows.append(_problem(where, cell, "application", "error", f"応募を特定できません: {e}",
+                             "application に都道府県コード（例: 01）を入力してください。"))
+        return None
+    if app_text and name_text:
         try:
-            code = parse_prefecture(app_text if app_text else name_text)
-        except ValueError as e:
-            rows.append(_problem(where, cell, "application", "error", f"応募を特定できません: {e}",
-                                 "application に都道府県コード（例: 01）を入力してください。"))
-            continue
-        if app_text and name_text:
-            try:
-                named = parse_prefecture(name_text)
-            except ValueError:
-                named = None
-            if named != code:
-                rows.append(_problem(where, cell, "prefecture_name", "warning",
-                                     f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
-                                     "どちらが正しいか確認してください。"))
-        reviewer = by_id[rid]
-        if code in reviewer.conflicts:
-            rows.append(_problem(where, cell, "application", "error",
-                                 f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
-                                 "担当に割り当てられています（この割当は使いません）。",
-                                 "この行を削除して、別の審査員を割り当ててください。"))
-            continue
-        if code not in applications.index:
-            rows.append(_problem(where, cell, "application", "warning",
-                                 f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
-                                 "応募書が届いているか、都道府県コードを確認してください。"))
-            continue
-        if (rid, code) in seen:
-            rows.append(_problem(where, cell, "", "warning",
-                                 f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
-                                 "重複した行を削除してください。"))
-            continue
-        seen.add((rid, code))
-        pairs.append((rid, code))
-    return _frame(pairs), _problems(rows)
+            named = parse_prefecture(name_text)
+        except ValueError:
+            named = None
+        if named != code:
+            rows.append(_problem(where, cell, "prefecture_name", "warning",
+                                 f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
+                                 "どちらが正しいか確認してください。"))
+    reviewer = by_id[rid]
+    if code in reviewer.conflicts:
+        rows.append(_problem(where, cell, "application", "error",
+                             f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
+                             "担当に割り当てられています（この割当は使いません）。",
+                             "この行を削除して、別の審査員を割り当ててください。"))
+        return None
+    if code not in applications.index:
+        rows.append(_problem(where, cell, "application", "warning",
+                             f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
+                             "応募書が届いているか、都道府県コードを確認してください。"))
+        return None
+    if (rid, code) in seen:
+        rows.append(_problem(where, cell, "", "warning",
+                             f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
+                             "重複した行を削除してください。"))
+        return None
+    return rid, code
 
 
 def resolve_assignments(folder: str | Path, reviewers: Sequence[_ReviewerLike],
