@@ -587,44 +587,66 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     revs = [r.id for r in reviewers]
     role: dict[str, str] = {r.id: str(r.role) for r in reviewers}
-    notes: list[dict[str, str]] = []
-    if per_application > len(revs):
-        notes.append(_problem(where, "", "担当", "warning",
-                              f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
-                              "審査員を増やすか、人数を減らしてください。"))
     elig = {a: [r.id for r in reviewers if a not in r.conflicts] for a in apps}
     target = {a: min(per_application, len(elig[a])) for a in apps}
-    for a in apps:
-        if target[a] < per_application and len(elig[a]) < len(revs):
-            notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(rnd.applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
-                                  f"（指定 {per_application} 名）。",
-                                  "必要なら利害関係のない審査員を追加してください。"))
     plan = _Plan(apps, revs, role, elig, target)
-    tie = {a: dict(zip(revs, rng.random(len(revs)))) for a in apps}
-    order = sorted(apps, key=lambda a: (len(elig[a]), float(rng.random())))
-    for a in order:
-        for _ in range(target[a]):
-            roles_on = {role[x] for x in plan.on[a]}
-            cands = [r for r in elig[a] if r not in plan.on[a]]
-            best = min(cands, key=lambda r: (plan.load[r], role[r] in roles_on, tie[a][r]))
-            plan.add(a, best)
+    notes = _shortfall_notes(plan, rnd.applications, where, per_application)
+    _greedy_start(plan, rng)
     _improve(plan, rng)
     if plan.n_components() > 1:
         _connect(plan, rng)
         _improve(plan, rng)
     df = plan.frame()
+    notes += _outcome_notes(plan, df, rnd.applications, where, per_application)
+    return df, _problems(notes)
 
+
+def _shortfall_notes(plan: _Plan, applications: pd.DataFrame, where: str,
+                     per_application: int) -> list[dict[str, str]]:
+    """Warnings for a request of more reviewers than exist, and for applications that conflicts leave short."""
+    notes: list[dict[str, str]] = []
+    revs, elig, target = plan.revs, plan.elig, plan.target
+    if per_application > len(revs):
+        notes.append(_problem(where, "", "担当", "warning",
+                              f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
+                              "審査員を増やすか、人数を減らしてください。"))
+    for a in plan.apps:
+        if target[a] < per_application and len(elig[a]) < len(revs):
+            notes.append(_problem(where, "", a, "warning",
+                                  f"応募 {_app_label(applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
+                                  f"（指定 {per_application} 名）。",
+                                  "必要なら利害関係のない審査員を追加してください。"))
+    return notes
+
+
+def _greedy_start(plan: _Plan, rng: np.random.Generator) -> None:
+    """Fill ``plan``: most constrained application first, least-loaded eligible reviewer, a new role preferred."""
+    apps, revs, role, elig = plan.apps, plan.revs, plan.role, plan.elig
+    tie = {a: dict(zip(revs, rng.random(len(revs)))) for a in apps}
+    order = sorted(apps, key=lambda a: (len(elig[a]), float(rng.random())))
+    for a in order:
+        for _ in range(plan.target[a]):
+            roles_on = {role[x] for x in plan.on[a]}
+            cands = [r for r in elig[a] if r not in plan.on[a]]
+            best = min(cands, key=lambda r: (plan.load[r], role[r] in roles_on, tie[a][r]))
+            plan.add(a, best)
+
+
+def _outcome_notes(plan: _Plan, df: pd.DataFrame, applications: pd.DataFrame, where: str,
+                   per_application: int) -> list[dict[str, str]]:
+    """Warnings for loads not balanced, applications without mixed roles and a split graph."""
+    notes: list[dict[str, str]] = []
+    revs, role = plan.revs, plan.role
     loads = df["reviewer"].value_counts().reindex(revs, fill_value=0)
     if len(revs) and loads.max() - loads.min() > 1:
         text = "、".join(f"{r} {int(n)}件" for r, n in loads.items())
         notes.append(_problem(where, "", "担当", "warning",
                               f"利害関係のため、担当数を均等にできませんでした（{text}）。",
                               "必要なら assignments.csv を手で調整してください。"))
-    for a in apps:
+    for a in plan.apps:
         if plan.max_roles[a] >= 2 and len({role[r] for r in plan.on[a]}) < 2:
             notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(rnd.applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
+                                  f"応募 {_app_label(applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
                                   "必要なら assignments.csv を手で調整してください。"))
     comps = assignment_components(df)
     if len(comps) > 1:
@@ -633,7 +655,7 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
                               f"審査員と応募のつながりが {len(comps)} つのグループに分かれています{reason}。"
                               "グループ間で審査員の甘辛（バイアス）を比べられません。",
                               "1応募あたりの審査員数を増やしてください。"))
-    return df, _problems(notes)
+    return notes
 
 
 def write_assignments(rnd: _RoundLike, assignments: pd.DataFrame) -> Path:
