@@ -222,14 +222,14 @@ def read_assignments(path: str | Path, reviewers: Sequence[_ReviewerLike],
     """
     path = Path(path)
     where = str(path)
-    df = _read_assignment_table(path, where)
-    if isinstance(df, dict):
-        return _empty(), _problems([df])
+    table = _read_assignment_table(path, where)
+    if isinstance(table, dict):
+        return _empty(), _problems([table])
     by_id = {r.id: r for r in reviewers}
     rows: list[dict[str, str]] = []
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for i, rec in enumerate(df.to_dict("records")):
+    for i, rec in enumerate(table.to_dict("records")):
         pair = _assignment_row(rec, f"{i + 2}行目", where, by_id, applications, seen, rows)
         if pair is not None:
             seen.add(pair)
