@@ -25,7 +25,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -222,81 +222,100 @@ def read_assignments(path: str | Path, reviewers: Sequence[_ReviewerLike],
     """
     path = Path(path)
     where = str(path)
+    table = _read_assignment_table(path, where)
+    if isinstance(table, dict):
+        return _empty(), _problems([table])
+    by_id = {r.id: r for r in reviewers}
     rows: list[dict[str, str]] = []
+    pairs: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, rec in enumerate(table.to_dict("records")):
+        pair = _assignment_row(rec, f"{i + 2}行目", where, by_id, applications, seen, rows)
+        if pair is not None:
+            seen.add(pair)
+            pairs.append(pair)
+    return _frame(pairs), _problems(rows)
+
+
+def _read_assignment_table(path: Path, where: str) -> pd.DataFrame | dict[str, str]:
+    """The assignment file as a table of strings, or the error (a problem row) why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as e:
-        return _empty(), _problems([_problem(where, "", "", "error", f"担当の割当ファイルを読めません（{e}）。",
-                                             "ファイルの場所と権限を確認してください。")])
+        return _problem(where, "", "", "error", f"担当の割当ファイルを読めません（{e}）。",
+                        "ファイルの場所と権限を確認してください。")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("cp932")
         except UnicodeDecodeError:
-            return _empty(), _problems([_problem(where, "", "", "error",
-                                                 "担当の割当ファイルの文字コードを判別できません。",
-                                                 "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。")])
+            return _problem(where, "", "", "error",
+                            "担当の割当ファイルの文字コードを判別できません。",
+                            "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return _empty(), _problems([_problem(where, "", "", "error", f"担当の割当ファイルを CSV として読めません（{e}）。",
-                                             "列 reviewer, application, prefecture_name の CSV にしてください。")])
+        return _problem(where, "", "", "error", f"担当の割当ファイルを CSV として読めません（{e}）。",
+                        "列 reviewer, application, prefecture_name の CSV にしてください。")
     df.columns = [str(c).strip() for c in df.columns]
     if "reviewer" not in df.columns or not ({"application", "prefecture_name"} & set(df.columns)):
-        return _empty(), _problems([_problem(where, "1行目", "", "error",
-                                             f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
-                                             "1行目を reviewer,application,prefecture_name にしてください。")])
-    by_id = {r.id: r for r in reviewers}
-    pairs: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for i, rec in enumerate(df.to_dict("records")):
-        cell = f"{i + 2}行目"
-        rid = str(rec.get("reviewer", "")).strip()
-        app_text = str(rec.get("application", "")).strip()
-        name_text = str(rec.get("prefecture_name", "")).strip()
-        if not rid and not app_text and not name_text:
-            continue
-        if rid not in by_id:
-            rows.append(_problem(where, cell, "reviewer", "error",
-                                 f"審査員ID「{rid}」は reviewers.yaml にありません。",
-                                 f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。"))
-            continue
+        return _problem(where, "1行目", "", "error",
+                        f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
+                        "1行目を reviewer,application,prefecture_name にしてください。")
+    return df
+
+
+def _assignment_row(rec: Mapping[Any, Any], cell: str, where: str, by_id: Mapping[str, _ReviewerLike],
+                    applications: pd.DataFrame, seen: set[tuple[str, str]],
+                    rows: list[dict[str, str]]) -> tuple[str, str] | None:
+    """Check one row of the assignment file: its ``(reviewer, application)`` pair, or ``None`` to skip it.
+
+    The row's problems are appended to ``rows``.
+    """
+    rid = str(rec.get("reviewer", "")).strip()
+    app_text = str(rec.get("application", "")).strip()
+    name_text = str(rec.get("prefecture_name", "")).strip()
+    if not rid and not app_text and not name_text:
+        return None
+    if rid not in by_id:
+        rows.append(_problem(where, cell, "reviewer", "error",
+                             f"審査員ID「{rid}」は reviewers.yaml にありません。",
+                             f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。"))
+        return None
+    try:
+        code = parse_prefecture(app_text if app_text else name_text)
+    except ValueError as e:
+        rows.append(_problem(where, cell, "application", "error", f"応募を特定できません: {e}",
+                             "application に都道府県コード（例: 01）を入力してください。"))
+        return None
+    if app_text and name_text:
         try:
-            code = parse_prefecture(app_text if app_text else name_text)
-        except ValueError as e:
-            rows.append(_problem(where, cell, "application", "error", f"応募を特定できません: {e}",
-                                 "application に都道府県コード（例: 01）を入力してください。"))
-            continue
-        if app_text and name_text:
-            try:
-                named = parse_prefecture(name_text)
-            except ValueError:
-                named = None
-            if named != code:
-                rows.append(_problem(where, cell, "prefecture_name", "warning",
-                                     f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
-                                     "どちらが正しいか確認してください。"))
-        reviewer = by_id[rid]
-        if code in reviewer.conflicts:
-            rows.append(_problem(where, cell, "application", "error",
-                                 f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
-                                 "担当に割り当てられています（この割当は使いません）。",
-                                 "この行を削除して、別の審査員を割り当ててください。"))
-            continue
-        if code not in applications.index:
-            rows.append(_problem(where, cell, "application", "warning",
-                                 f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
-                                 "応募書が届いているか、都道府県コードを確認してください。"))
-            continue
-        if (rid, code) in seen:
-            rows.append(_problem(where, cell, "", "warning",
-                                 f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
-                                 "重複した行を削除してください。"))
-            continue
-        seen.add((rid, code))
-        pairs.append((rid, code))
-    return _frame(pairs), _problems(rows)
+            named = parse_prefecture(name_text)
+        except ValueError:
+            named = None
+        if named != code:
+            rows.append(_problem(where, cell, "prefecture_name", "warning",
+                                 f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
+                                 "どちらが正しいか確認してください。"))
+    reviewer = by_id[rid]
+    if code in reviewer.conflicts:
+        rows.append(_problem(where, cell, "application", "error",
+                             f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
+                             "担当に割り当てられています（この割当は使いません）。",
+                             "この行を削除して、別の審査員を割り当ててください。"))
+        return None
+    if code not in applications.index:
+        rows.append(_problem(where, cell, "application", "warning",
+                             f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
+                             "応募書が届いているか、都道府県コードを確認してください。"))
+        return None
+    if (rid, code) in seen:
+        rows.append(_problem(where, cell, "", "warning",
+                             f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
+                             "重複した行を削除してください。"))
+        return None
+    return rid, code
 
 
 def resolve_assignments(folder: str | Path, reviewers: Sequence[_ReviewerLike],
@@ -568,44 +587,66 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     revs = [r.id for r in reviewers]
     role: dict[str, str] = {r.id: str(r.role) for r in reviewers}
-    notes: list[dict[str, str]] = []
-    if per_application > len(revs):
-        notes.append(_problem(where, "", "担当", "warning",
-                              f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
-                              "審査員を増やすか、人数を減らしてください。"))
     elig = {a: [r.id for r in reviewers if a not in r.conflicts] for a in apps}
     target = {a: min(per_application, len(elig[a])) for a in apps}
-    for a in apps:
-        if target[a] < per_application and len(elig[a]) < len(revs):
-            notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(rnd.applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
-                                  f"（指定 {per_application} 名）。",
-                                  "必要なら利害関係のない審査員を追加してください。"))
     plan = _Plan(apps, revs, role, elig, target)
-    tie = {a: dict(zip(revs, rng.random(len(revs)))) for a in apps}
-    order = sorted(apps, key=lambda a: (len(elig[a]), float(rng.random())))
-    for a in order:
-        for _ in range(target[a]):
-            roles_on = {role[x] for x in plan.on[a]}
-            cands = [r for r in elig[a] if r not in plan.on[a]]
-            best = min(cands, key=lambda r: (plan.load[r], role[r] in roles_on, tie[a][r]))
-            plan.add(a, best)
+    notes = _shortfall_notes(plan, rnd.applications, where, per_application)
+    _greedy_start(plan, rng)
     _improve(plan, rng)
     if plan.n_components() > 1:
         _connect(plan, rng)
         _improve(plan, rng)
     df = plan.frame()
+    notes += _outcome_notes(plan, df, rnd.applications, where, per_application)
+    return df, _problems(notes)
 
+
+def _shortfall_notes(plan: _Plan, applications: pd.DataFrame, where: str,
+                     per_application: int) -> list[dict[str, str]]:
+    """Warnings for a request of more reviewers than exist, and for applications that conflicts leave short."""
+    notes: list[dict[str, str]] = []
+    revs, elig, target = plan.revs, plan.elig, plan.target
+    if per_application > len(revs):
+        notes.append(_problem(where, "", "担当", "warning",
+                              f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
+                              "審査員を増やすか、人数を減らしてください。"))
+    for a in plan.apps:
+        if target[a] < per_application and len(elig[a]) < len(revs):
+            notes.append(_problem(where, "", a, "warning",
+                                  f"応募 {_app_label(applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
+                                  f"（指定 {per_application} 名）。",
+                                  "必要なら利害関係のない審査員を追加してください。"))
+    return notes
+
+
+def _greedy_start(plan: _Plan, rng: np.random.Generator) -> None:
+    """Fill ``plan``: most constrained application first, least-loaded eligible reviewer, a new role preferred."""
+    apps, revs, role, elig = plan.apps, plan.revs, plan.role, plan.elig
+    tie = {a: dict(zip(revs, rng.random(len(revs)))) for a in apps}
+    order = sorted(apps, key=lambda a: (len(elig[a]), float(rng.random())))
+    for a in order:
+        for _ in range(plan.target[a]):
+            roles_on = {role[x] for x in plan.on[a]}
+            cands = [r for r in elig[a] if r not in plan.on[a]]
+            best = min(cands, key=lambda r: (plan.load[r], role[r] in roles_on, tie[a][r]))
+            plan.add(a, best)
+
+
+def _outcome_notes(plan: _Plan, df: pd.DataFrame, applications: pd.DataFrame, where: str,
+                   per_application: int) -> list[dict[str, str]]:
+    """Warnings for loads not balanced, applications without mixed roles and a split graph."""
+    notes: list[dict[str, str]] = []
+    revs, role = plan.revs, plan.role
     loads = df["reviewer"].value_counts().reindex(revs, fill_value=0)
     if len(revs) and loads.max() - loads.min() > 1:
         text = "、".join(f"{r} {int(n)}件" for r, n in loads.items())
         notes.append(_problem(where, "", "担当", "warning",
                               f"利害関係のため、担当数を均等にできませんでした（{text}）。",
                               "必要なら assignments.csv を手で調整してください。"))
-    for a in apps:
+    for a in plan.apps:
         if plan.max_roles[a] >= 2 and len({role[r] for r in plan.on[a]}) < 2:
             notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(rnd.applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
+                                  f"応募 {_app_label(applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
                                   "必要なら assignments.csv を手で調整してください。"))
     comps = assignment_components(df)
     if len(comps) > 1:
@@ -614,7 +655,7 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
                               f"審査員と応募のつながりが {len(comps)} つのグループに分かれています{reason}。"
                               "グループ間で審査員の甘辛（バイアス）を比べられません。",
                               "1応募あたりの審査員数を増やしてください。"))
-    return df, _problems(notes)
+    return notes
 
 
 def write_assignments(rnd: _RoundLike, assignments: pd.DataFrame) -> Path:

@@ -91,42 +91,31 @@ class StoreAudit(ScoreReads):
         notes: list[str] = []
         if any(c.valid is None for c in checkpoints):
             notes.append("署名の鍵がないため、記録点の署名は確かめていません。")
-        found: Receipt | None = None
-        for c in checkpoints:
-            if c.valid is False:
-                continue
-            for r in c.receipts:
-                if normalize_receipt(r.code) == h and (found is None or r.event > found.event):
-                    found = r
+        found = _signed_receipt(checkpoints, h)
         current = self.receipts()
-        now = current.loc[current["receipt"].map(normalize_receipt) == h]
         if found is None:
-            if now.empty:
-                return ReceiptCheck("不明", shown, (
-                    f"受領コード {shown} の提出は見つかりません。コードの写し間違いがないか確認してください"
-                    "（このラウンドの採点データベースと署名された記録点のどちらにもありません）。"), notes=tuple(notes))
-            row = now.iloc[0]
-            notes.append("このコードは署名された記録点にありません（記録点のファイルを確認してください）。")
-            return ReceiptCheck("一致", shown, self._receipt_ok(shown, str(row["reviewer"]), str(row["application"]),
-                                                               int(row["event_id"]), events),
-                                str(row["reviewer"]), str(row["application"]), notes=tuple(notes))
-        r = found
+            return self._check_unsigned_receipt(h, shown, current, events, notes)
+        return self._check_signed_receipt(found, h, shown, current, events, notes)
+
+    def _check_unsigned_receipt(self, h: str, shown: str, current: pd.DataFrame, events: list[dict[str, Any]],
+                                notes: list[str]) -> ReceiptCheck:
+        """A code no valid checkpoint records: ``一致`` if a current receipt has it, else ``不明``."""
+        now = current.loc[current["receipt"].map(normalize_receipt) == h]
+        if now.empty:
+            return ReceiptCheck("不明", shown, (
+                f"受領コード {shown} の提出は見つかりません。コードの写し間違いがないか確認してください"
+                "（このラウンドの採点データベースと署名された記録点のどちらにもありません）。"), notes=tuple(notes))
+        row = now.iloc[0]
+        notes.append("このコードは署名された記録点にありません（記録点のファイルを確認してください）。")
+        return ReceiptCheck("一致", shown, self._receipt_ok(shown, str(row["reviewer"]), str(row["application"]),
+                                                           int(row["event_id"]), events),
+                            str(row["reviewer"]), str(row["application"]), notes=tuple(notes))
+
+    def _check_signed_receipt(self, r: Receipt, h: str, shown: str, current: pd.DataFrame,
+                              events: list[dict[str, Any]], notes: list[str]) -> ReceiptCheck:
+        """Compare the pair's current scores and comments with the signed receipt ``r``."""
         who = f"{self._reviewer_label(r.reviewer)}の{self._app_label(r.application)}"
-        cells = current_cells(events, r.reviewer, r.application)
-        at_submit = current_cells([e for e in events if int(e["id"]) <= r.event], r.reviewer, r.application)
-        labels = {c.id: c.label_ja for c in self.facts.criteria}
-        order = self.facts.criterion_ids
-        changes: list[str] = []
-        for crit, digest in sorted(r.cells.items(), key=lambda kv: order.index(kv[0])
-                                   if kv[0] in order else len(order)):
-            score, comment, _ = cells.get(crit, (None, "", 0))
-            if cell_digest(r.nonce, crit, score, comment) == digest:
-                continue
-            was = at_submit.get(crit)
-            before = ""
-            if was is not None and cell_digest(r.nonce, crit, was[0], was[1]) == digest:
-                before = f"提出時 {_fmt_cell(was[0], was[1])} → "
-            changes.append(f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}")
+        changes = self._receipt_changes(r, events)
         mine = current.loc[(current["reviewer"] == r.reviewer) & (current["application"] == r.application)]
         if not changes and not mine.empty and normalize_receipt(str(mine["receipt"].iloc[0])) == h:
             return ReceiptCheck("一致", shown, self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
@@ -145,6 +134,25 @@ class StoreAudit(ScoreReads):
         msg = (f"受領コード {shown}（{who}、イベント {r.event} の提出）の後に、採点が変わっています"
                f"（{len(changes)} 項目）。{how if changes else ''}")
         return ReceiptCheck("変更", shown, msg, r.reviewer, r.application, tuple(changes), tuple(notes))
+
+    def _receipt_changes(self, r: Receipt, events: list[dict[str, Any]]) -> list[str]:
+        """One line per criterion (rubric order) whose current score or comment differs from receipt ``r``."""
+        cells = current_cells(events, r.reviewer, r.application)
+        at_submit = current_cells([e for e in events if int(e["id"]) <= r.event], r.reviewer, r.application)
+        labels = {c.id: c.label_ja for c in self.facts.criteria}
+        order = self.facts.criterion_ids
+        changes: list[str] = []
+        for crit, digest in sorted(r.cells.items(), key=lambda kv: order.index(kv[0])
+                                   if kv[0] in order else len(order)):
+            score, comment, _ = cells.get(crit, (None, "", 0))
+            if cell_digest(r.nonce, crit, score, comment) == digest:
+                continue
+            was = at_submit.get(crit)
+            before = ""
+            if was is not None and cell_digest(r.nonce, crit, was[0], was[1]) == digest:
+                before = f"提出時 {_fmt_cell(was[0], was[1])} → "
+            changes.append(f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}")
+        return changes
 
     def _receipt_ok(self, code: str, reviewer: str, application: str, event_id: int,
                     events: list[dict[str, Any]]) -> str:
@@ -342,3 +350,15 @@ def _fmt_cell(score: object, comment: str) -> str:
         short = comment if len(comment) <= 30 else comment[:30] + "…"
         text += f"・コメント「{short}」"
     return text
+
+
+def _signed_receipt(checkpoints: list[Checkpoint], h: str) -> Receipt | None:
+    """The latest receipt with normalized code ``h`` among the checkpoints not found invalid."""
+    found: Receipt | None = None
+    for c in checkpoints:
+        if c.valid is False:
+            continue
+        for r in c.receipts:
+            if normalize_receipt(r.code) == h and (found is None or r.event > found.event):
+                found = r
+    return found

@@ -101,6 +101,8 @@ _DIGEST_HEX = 12
 _KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "eligibility": "受付の判断", "score": "点数",
             "revise": "協議後の修正"}
 _COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "eligibility", "revise", "submitted_pairs")
+#: One audit row ``(event_id, problem, message)`` (:data:`scoring.core.columns.AUDIT_COLUMNS`).
+Problem = tuple[int, str, str]
 
 
 def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
@@ -326,7 +328,7 @@ def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> 
         try:
             rec = json.loads(text)
             if not isinstance(rec, dict):
-                raise ValueError("not an object")
+                raise TypeError("not an object")
             int(rec.get("head", {}).get("id", 0))
         except (ValueError, TypeError, AttributeError):
             out.append(Checkpoint(i, {}, False, f"{p.name} の {i}行目は記録点として読めません（書き換えられています）。"))
@@ -391,7 +393,7 @@ def must_be_anchored(ev: Mapping[str, Any]) -> bool:
 
 
 def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
-                       *, file_label: str, store_id: str) -> tuple[list[tuple[int, str, str]], list[str]]:
+                       *, file_label: str, store_id: str) -> tuple[list[Problem], list[str]]:
     """Check the event log against every checkpoint: ``(problems, warnings)``.
 
     ``events`` are the rows of ``score_events`` in id order; ``checkpoints`` come from
@@ -411,63 +413,100 @@ def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequenc
     of another database (another ``store_id``: the database was deleted and re-created;
     if that was done to hide a rewrite, its submissions have no checkpoint: ``未署名``).
     """
-    problems: list[tuple[int, str, str]] = []
-    warnings: list[str] = []
-    foreign = [c for c in checkpoints if c.record and c.store_id != store_id]
-    if foreign:
-        warnings.append(f"{file_label} の記録点 {len(foreign)} 件は別の（作り直される前の）データベースのもので、"
-                        "この監査では使いません。")
+    warnings = _foreign_warnings(checkpoints, file_label=file_label, store_id=store_id)
     checkpoints = [c for c in checkpoints if not c.record or c.store_id == store_id]
+    if not checkpoints:
+        return _no_checkpoint_problems(events, file_label), warnings + _no_checkpoint_warnings(events, file_label)
+    valid = [c for c in checkpoints if c.valid]
+    problems = _invalid_problems(checkpoints)
+    problems += _head_problems(events, valid)
+    problems += _receipt_problems(events, valid)
+    problems += _late_problems(events, valid)
+    return problems, warnings
+
+
+def _foreign_warnings(checkpoints: Sequence[Checkpoint], *, file_label: str, store_id: str) -> list[str]:
+    """Warn of the checkpoints of another (re-created) database, which the audit does not use."""
+    foreign = [c for c in checkpoints if c.record and c.store_id != store_id]
+    if not foreign:
+        return []
+    return [(f"{file_label} の記録点 {len(foreign)} 件は別の（作り直される前の）データベースのもので、"
+             "この監査では使いません。")]
+
+
+def _no_checkpoint_problems(events: Sequence[Mapping[str, Any]], file_label: str) -> list[Problem]:
+    """``未署名`` when there is no checkpoint although the log has events that always write one."""
+    needing = [ev for ev in events if must_be_anchored(ev)]
+    if not needing:
+        return []
+    first = int(needing[0]["id"])
+    return [(first, "未署名", (
+        f"署名された記録点のファイル {file_label} がない、または空です。提出・再開・選定結果の記録"
+        f"（最初はイベント {first}、計 {len(needing)} 件）があるのに、データベースの外の記録点がないため、"
+        "採点の記録が書き換えられていないことを確かめられません。ファイルが削除された可能性があります。"))]
+
+
+def _no_checkpoint_warnings(events: Sequence[Mapping[str, Any]], file_label: str) -> list[str]:
+    """Warn of a missing checkpoint file while the log has only draft scores."""
+    if not events or any(must_be_anchored(ev) for ev in events):
+        return []
+    return [(f"署名された記録点のファイル {file_label} がありません。下書きの記録（{len(events)} 件）だけのため"
+             "問題ではありませんが、最初の提出・取り込みで作られます。")]
+
+
+def _invalid_problems(checkpoints: Sequence[Checkpoint]) -> list[Problem]:
+    """``記録点`` for every checkpoint whose signature does not verify."""
+    return [(c.head_id, "記録点", c.problem or f"{c.label()}の署名を確かめられません。")
+            for c in checkpoints if not c.valid]
+
+
+def _head_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoint]) -> list[Problem]:
+    """``記録点`` for each valid checkpoint whose head is gone, re-hashed or whose counts differ."""
     by_id = {int(ev["id"]): ev for ev in events}
     last_id = max(by_id, default=0)
-    if not checkpoints:
-        needing = [ev for ev in events if must_be_anchored(ev)]
-        if needing:
-            first = int(needing[0]["id"])
-            problems.append((first, "未署名", (
-                f"署名された記録点のファイル {file_label} がない、または空です。提出・再開・選定結果の記録"
-                f"（最初はイベント {first}、計 {len(needing)} 件）があるのに、データベースの外の記録点がないため、"
-                "採点の記録が書き換えられていないことを確かめられません。ファイルが削除された可能性があります。")))
-        elif events:
-            warnings.append(f"署名された記録点のファイル {file_label} がありません。下書きの記録（{len(events)} 件）だけのため"
-                            "問題ではありませんが、最初の提出・取り込みで作られます。")
-        return problems, warnings
-
-    valid = [c for c in checkpoints if c.valid]
-    for c in checkpoints:
-        if not c.valid:
-            problems.append((c.head_id, "記録点", c.problem or f"{c.label()}の署名を確かめられません。"))
+    problems: list[Problem] = []
     good_heads: list[int] = []
     for c in sorted(valid, key=lambda c: c.head_id):
-        h = c.head_id
-        if h > last_id:
-            problems.append((last_id + 1, "記録点", (
-                f"{c.label()}はイベント {h} までを記録していますが、データベースにはイベント {last_id} までしかありません"
-                f"（イベント {last_id + 1}〜{h} が削除されています）。")))
-            continue
-        ev = by_id.get(h) if h else None
-        if h and (ev is None or str(ev["hash"]) != c.head_hash):
-            lo = (good_heads[-1] + 1) if good_heads else 1
-            now = str(ev["hash"]) if ev is not None else "（イベントがありません）"
-            problems.append((h, "記録点", (
-                f"{c.label()}に署名されたイベント {h} のハッシュ {c.head_hash[:16]}… と、現在のハッシュ {now[:16]}… が"
-                f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。")))
-            continue
-        got = chain_counts(events, h)
-        want = c.counts
-        diff = [f"{k} {want.get(k, 0)}→{got[k]}" for k in _COUNT_KEYS if want.get(k, 0) != got[k]]
-        if diff:
-            problems.append((h, "記録点", (
-                f"{c.label()}の件数（イベント {h} まで）が現在の記録と一致しません: {'、'.join(diff)}"
-                "（記録が削除・追加されています）。")))
-            continue
-        good_heads.append(h)
+        problem = _head_problem(events, by_id, last_id, good_heads, c)
+        if problem is None:
+            good_heads.append(c.head_id)
+        else:
+            problems.append(problem)
+    return problems
 
-    # receipts: a submission never reopened must still hold what was submitted
+
+def _head_problem(events: Sequence[Mapping[str, Any]], by_id: Mapping[int, Mapping[str, Any]], last_id: int,
+                  good_heads: Sequence[int], c: Checkpoint) -> Problem | None:
+    """The first problem of one valid checkpoint's head (missing, hash, counts), or ``None``."""
+    h = c.head_id
+    if h > last_id:
+        return (last_id + 1, "記録点", (
+            f"{c.label()}はイベント {h} までを記録していますが、データベースにはイベント {last_id} までしかありません"
+            f"（イベント {last_id + 1}〜{h} が削除されています）。"))
+    ev = by_id.get(h) if h else None
+    if h and (ev is None or str(ev["hash"]) != c.head_hash):
+        lo = (good_heads[-1] + 1) if good_heads else 1
+        now = str(ev["hash"]) if ev is not None else "（イベントがありません）"
+        return (h, "記録点", (
+            f"{c.label()}に署名されたイベント {h} のハッシュ {c.head_hash[:16]}… と、現在のハッシュ {now[:16]}… が"
+            f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。"))
+    got = chain_counts(events, h)
+    want = c.counts
+    diff = [f"{k} {want.get(k, 0)}→{got[k]}" for k in _COUNT_KEYS if want.get(k, 0) != got[k]]
+    if diff:
+        return (h, "記録点", (
+            f"{c.label()}の件数（イベント {h} まで）が現在の記録と一致しません: {'、'.join(diff)}"
+            "（記録が削除・追加されています）。"))
+    return None
+
+
+def _receipt_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoint]) -> list[Problem]:
+    """``変更``: a submission never reopened must still hold what was submitted."""
     reopened: dict[tuple[str, str], list[int]] = {}
     for ev in events:
         if ev["kind"] == "reopen":
             reopened.setdefault((str(ev["reviewer"]), str(ev["application"])), []).append(int(ev["id"]))
+    problems: list[Problem] = []
     seen: set[tuple[str, str, int]] = set()
     for c in valid:
         for r in c.receipts:
@@ -476,22 +515,33 @@ def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequenc
             seen.add((r.reviewer, r.application, r.event))
             if any(i > r.event for i in reopened.get((r.reviewer, r.application), [])):
                 continue
-            cells = current_cells(events, r.reviewer, r.application)
-            for crit, digest in sorted(r.cells.items()):
-                score, comment, eid = cells.get(crit, (None, "", r.event))
-                if cell_digest(r.nonce, crit, score, comment) != digest:
-                    problems.append((eid, "変更", (
-                        f"イベント {eid}: 審査員 {r.reviewer} の応募 {r.application} の評価項目 {crit} の点数・コメントが、"
-                        f"提出時（受領コード {r.code}、イベント {r.event}）と異なります。再開されていないため、"
-                        "データベースを通さずに書き換えられています。")))
+            problems += _changed_cells(events, r)
+    return problems
 
+
+def _changed_cells(events: Sequence[Mapping[str, Any]], r: Receipt) -> list[Problem]:
+    """``変更`` for each criterion of one receipt whose current score or comment differs from it."""
+    problems: list[Problem] = []
+    cells = current_cells(events, r.reviewer, r.application)
+    for crit, digest in sorted(r.cells.items()):
+        score, comment, eid = cells.get(crit, (None, "", r.event))
+        if cell_digest(r.nonce, crit, score, comment) != digest:
+            problems.append((eid, "変更", (
+                f"イベント {eid}: 審査員 {r.reviewer} の応募 {r.application} の評価項目 {crit} の点数・コメントが、"
+                f"提出時（受領コード {r.code}、イベント {r.event}）と異なります。再開されていないため、"
+                "データベースを通さずに書き換えられています。")))
+    return problems
+
+
+def _late_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoint]) -> list[Problem]:
+    """``未署名``: events that always write a checkpoint after the last valid one."""
     top = max((c.head_id for c in valid), default=0)
     late = [ev for ev in events if int(ev["id"]) > top and must_be_anchored(ev)]
-    if late:
-        first = int(late[0]["id"])
-        problems.append((first, "未署名", (
-            f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
-            f"{len(late)} 件の後に、署名された記録点が"
-            f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
-            "データベースを通さずに追加された可能性があります。")))
-    return problems, warnings
+    if not late:
+        return []
+    first = int(late[0]["id"])
+    return [(first, "未署名", (
+        f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
+        f"{len(late)} 件の後に、署名された記録点が"
+        f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
+        "データベースを通さずに追加された可能性があります。"))]
