@@ -28,7 +28,8 @@ correction needs the original receipt time, …) and appends the event.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -92,6 +93,175 @@ def _is_late_row(row: pd.Series, file: str) -> bool:
     return bool(row["file"] == file and str(row["message"]).startswith("期限後提出:"))
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every eligibility rule reads: the intake's tables, the decisions, the deadline."""
+
+    apps: pd.DataFrame
+    problems: pd.DataFrame
+    by_app: dict[str, list[EligibilityRecord]]
+    limit: pd.Timestamp | None
+    round_path: object
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """One application's facts, from its file, its decisions and the deadline."""
+
+    code: str
+    file: str
+    recs: list[EligibilityRecord]
+    withdrawal: EligibilityRecord | None
+    correction: EligibilityRecord | None
+    accepted: EligibilityRecord | None
+    submitted: Any
+    received: Any
+    push: bool
+    after: bool
+    intake_late: list[Any]
+    where: dict[str, str]
+
+    @property
+    def late(self) -> bool:
+        return self.after and not self.push and self.accepted is None
+
+    def applies(self, r: EligibilityRecord) -> bool:
+        """Whether ``r`` applies to the file in use (a decision about an older file does not)."""
+        return r.action not in _FILE_ACTIONS or r.file in ("", self.file)
+
+
+def _withdrawal(recs: Sequence[EligibilityRecord]) -> EligibilityRecord | None:
+    """The withdrawal in force (the last one not reinstated since), if any."""
+    withdrawal: EligibilityRecord | None = None
+    for r in recs:
+        if r.action == "withdraw":
+            withdrawal = r
+        elif r.action == "reinstate":
+            withdrawal = None
+    return withdrawal
+
+
+def _facts(ctx: _Context, code: str) -> _Facts:
+    """Gather what the checks read of application ``code``."""
+    apps, problems = ctx.apps, ctx.problems
+    file = str(apps.at[code, "file"])
+    recs = ctx.by_app.get(code, [])
+    applying = [r for r in recs if r.action in _FILE_ACTIONS and r.file in ("", file)]
+    correction = next((r for r in reversed(applying) if r.action == "correction"), None)
+    accepted = next((r for r in reversed(applying) if r.action == "accept_late"), None)
+    submitted: Any = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
+    received: Any = (pd.Timestamp(correction.original_received).tz_convert(JST)
+                     if correction is not None and correction.original_received is not None else submitted)
+    push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
+    after = bool(ctx.limit is not None and pd.notna(received) and received > ctx.limit)
+    intake_late = [i for i, row in problems.iterrows() if _is_late_row(row, file)]
+    where = ({k: str(problems.at[intake_late[0], k]) for k in ("sheet", "cell", "field")}
+             if intake_late else {"field": "提出日時"})
+    return _Facts(code, file, recs, _withdrawal(recs), correction, accepted, submitted, received,
+                  push, after, intake_late, where)
+
+
+def _missing_application_problems(ctx: _Context) -> list[dict[str, str]]:
+    """A warning per decision about an application whose 応募書 is no longer in the folder."""
+    return [_problem("", "warning",
+                     f"応募 {code} について{r.summary_ja()}が記録されていますが、"
+                     "applications フォルダにこの応募の応募書がありません。",
+                     "応募書を applications フォルダに戻すか、記録が誤りでないか確認してください。")
+            for code, recs in ctx.by_app.items() if code not in ctx.apps.index for r in recs]
+
+
+def _other_file_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
+    """A warning per decision about a file that a newer one has replaced."""
+    return [_problem(f.file, "warning",
+                     f"{r.summary_ja()}は {r.file} についての記録ですが、いま使用している応募書は "
+                     f"{f.file} です（その後に新しい提出がありました）。この記録は適用していません。",
+                     f"{f.file} について改めて判断し、記録してください（例: "
+                     f"{eligibility_command(r.action, f.code, ctx.round_path)}）。")
+            for r in f.recs if not f.applies(r)]
+
+
+def _late_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
+    """The 期限後提出 row: a warning while not accepted, 情報 once accepted."""
+    if not f.after or f.push:
+        return []
+    basis = (f"受付日時 {_fmt(f.received)}（訂正のため元の提出の日時）" if f.correction
+             else f"提出日時 {_fmt(f.received)}")
+    if f.accepted is None:
+        return [_problem(f.file, "warning", f"期限後提出: {basis} は提出期限 {_fmt(ctx.limit)} より後です。",  # type: ignore[arg-type]
+                         "受理する場合は理由を添えて記録してください（"
+                         f"{eligibility_command('accept_late', f.code, ctx.round_path)}）。"
+                         "記録がなければ選定の対象外です。", **f.where)]
+    return [_problem(f.file, "info", f"期限後提出（{basis}）ですが、受理されています: {f.accepted.summary_ja()}。",
+                     "対処は不要です。", **f.where)]
+
+
+def _corrected_in_time_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
+    """情報: a late file that corrects one received in time is not late."""
+    if f.after or f.push or f.correction is None or ctx.limit is None:
+        return []
+    if not (pd.notna(f.submitted) and f.submitted > ctx.limit):
+        return []
+    return [_problem(f.file, "info",
+                     f"{f.correction.summary_ja()}のため、受付日時は元の提出の {_fmt(f.received)} です"
+                     f"（提出期限 {_fmt(ctx.limit)} 内）。このファイルの提出日時 {_fmt(f.submitted)} は使いません。",
+                     "対処は不要です。", **f.where)]
+
+
+def _withdrawal_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
+    """情報: the application is withdrawn."""
+    if f.withdrawal is None:
+        return []
+    return [_problem(f.file, "info", f"{f.withdrawal.summary_ja()}。この応募は審査・選定の対象外です。",
+                     "撤回された場合は python -m scoring eligibility reinstate で辞退を取り消せます。")]
+
+
+#: The per-application checks, in the order their problems are listed.
+_APPLICATION_CHECKS: tuple[Callable[[_Context, _Facts], list[dict[str, str]]], ...] = (
+    _other_file_problems, _late_problems, _corrected_in_time_problems, _withdrawal_problems,
+)
+
+
+def _status(f: _Facts) -> str:
+    """The status word (one of :data:`ELIGIBILITY_STATUSES`)."""
+    if f.withdrawal is not None:
+        return "辞退"
+    if f.after and f.push:
+        return "期限適用外（プッシュ型）"
+    if f.after and f.accepted is not None:
+        return "期限後・受理"
+    return "期限後・未受理" if f.late else "期限内"
+
+
+def _table_row(ctx: _Context, f: _Facts) -> dict[str, Any]:
+    """The application's row of the eligibility table."""
+    return {"application": f.code, "prefecture_name": ctx.apps.at[f.code, "prefecture_name"],
+            "application_type": ctx.apps.at[f.code, "application_type"], "file": f.file,
+            "received_at": f.received, "status": _status(f), "late": f.late,
+            "withdrawn": f.withdrawal is not None,
+            "records": "；".join(r.summary_ja() for r in f.recs if f.applies(r))}
+
+
+def _note_superseded(out: pd.DataFrame, superseded: pd.DataFrame | None,
+                     by_app: dict[str, list[EligibilityRecord]]) -> pd.DataFrame:
+    """Name the recorded correction or resubmission in the info rows of superseded files."""
+    if superseded is None or not len(superseded):
+        return out
+    out = out.copy()
+    for _, s in superseded.iterrows():
+        recorded = [r for r in by_app.get(str(s["application"]), [])
+                    if r.action in ("correction", "resubmission") and r.file in ("", str(s["replaced_by"]))]
+        if recorded:
+            mask = (out["file"] == s["file"]) & (out["severity"] == "info")
+            out.loc[mask, "action"] = f"対処は不要です（記録済み: {recorded[-1].summary_ja()}）。"
+    return out
+
+
+def _eligibility_table(table: list[dict[str, Any]]) -> pd.DataFrame:
+    tab = pd.DataFrame(table, columns=["application", *ELIGIBILITY_COLUMNS]).set_index("application")
+    tab["received_at"] = pd.to_datetime(tab["received_at"], utc=True).dt.tz_convert(JST)
+    return tab.astype({"late": bool, "withdrawn": bool})
+
+
 def apply_eligibility(
     applications: pd.DataFrame,
     problems: pd.DataFrame,
@@ -133,98 +303,25 @@ def apply_eligibility(
         ``status`` one of :data:`ELIGIBILITY_STATUSES`, ``records`` the decisions that apply,
         in Japanese.
     """
-    apps = applications.copy()
-    rows: list[dict[str, str]] = []
-    drop: list[Any] = []
-    limit = pd.Timestamp(deadline).tz_convert(JST) if deadline is not None else None
-    table = []
     by_app: dict[str, list[EligibilityRecord]] = {}
     for r in records:
         by_app.setdefault(r.application, []).append(r)
-    for code, recs in by_app.items():
-        if code not in apps.index:
-            for r in recs:
-                rows.append(_problem("", "warning",
-                                     f"応募 {code} について{r.summary_ja()}が記録されていますが、"
-                                     "applications フォルダにこの応募の応募書がありません。",
-                                     "応募書を applications フォルダに戻すか、記録が誤りでないか確認してください。"))
-    late_col, withdrawn_col = [], []
-    for code in apps.index:
-        file = str(apps.at[code, "file"])
-        recs = by_app.get(code, [])
-        withdrawn = False
-        withdrawal: EligibilityRecord | None = None
-        for r in recs:
-            if r.action == "withdraw":
-                withdrawn, withdrawal = True, r
-            elif r.action == "reinstate":
-                withdrawn, withdrawal = False, None
-        applying = [r for r in recs if r.action in _FILE_ACTIONS and r.file in ("", file)]
-        for r in recs:
-            if r.action in _FILE_ACTIONS and r.file not in ("", file):
-                rows.append(_problem(file, "warning",
-                                     f"{r.summary_ja()}は {r.file} についての記録ですが、いま使用している応募書は "
-                                     f"{file} です（その後に新しい提出がありました）。この記録は適用していません。",
-                                     f"{file} について改めて判断し、記録してください（例: "
-                                     f"{eligibility_command(r.action, code, round_path)}）。"))
-        correction = next((r for r in reversed(applying) if r.action == "correction"), None)
-        accepted = next((r for r in reversed(applying) if r.action == "accept_late"), None)
-        submitted: Any = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
-        received: Any = (pd.Timestamp(correction.original_received).tz_convert(JST)
-                         if correction is not None and correction.original_received is not None else submitted)
-        push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
-        after = bool(limit is not None and pd.notna(received) and received > limit)
-        late = after and not push and accepted is None
-        intake_late = [i for i, row in problems.iterrows() if _is_late_row(row, file)]
-        drop += intake_late
-        where = ({k: str(problems.at[intake_late[0], k]) for k in ("sheet", "cell", "field")}
-                 if intake_late else {"field": "提出日時"})
-        if after and not push:
-            basis = f"受付日時 {_fmt(received)}（訂正のため元の提出の日時）" if correction else f"提出日時 {_fmt(received)}"
-            if accepted is None:
-                rows.append(_problem(file, "warning", f"期限後提出: {basis} は提出期限 {_fmt(limit)} より後です。",  # type: ignore[arg-type]
-                                     "受理する場合は理由を添えて記録してください（"
-                                     f"{eligibility_command('accept_late', code, round_path)}）。"
-                                     "記録がなければ選定の対象外です。", **where))
-            else:
-                rows.append(_problem(file, "info", f"期限後提出（{basis}）ですが、受理されています: {accepted.summary_ja()}。",
-                                     "対処は不要です。", **where))
-        elif correction is not None and limit is not None and not push and pd.notna(submitted) and submitted > limit:
-            rows.append(_problem(file, "info",
-                                 f"{correction.summary_ja()}のため、受付日時は元の提出の {_fmt(received)} です"
-                                 f"（提出期限 {_fmt(limit)} 内）。このファイルの提出日時 {_fmt(submitted)} は使いません。",
-                                 "対処は不要です。", **where))
-        if withdrawn and withdrawal is not None:
-            rows.append(_problem(file, "info", f"{withdrawal.summary_ja()}。この応募は審査・選定の対象外です。",
-                                 "撤回された場合は python -m scoring eligibility reinstate で辞退を取り消せます。"))
-        status = ("辞退" if withdrawn else "期限適用外（プッシュ型）" if after and push
-                  else "期限後・受理" if after and accepted is not None
-                  else "期限後・未受理" if late else "期限内")
-        late_col.append(late)
-        withdrawn_col.append(withdrawn)
-        shown = [r.summary_ja() for r in recs if r.action not in _FILE_ACTIONS or r.file in ("", file)]
-        table.append({"application": code, "prefecture_name": apps.at[code, "prefecture_name"],
-                      "application_type": apps.at[code, "application_type"], "file": file,
-                      "received_at": received, "status": status, "late": late, "withdrawn": withdrawn,
-                      "records": "；".join(shown)})
+    limit = pd.Timestamp(deadline).tz_convert(JST) if deadline is not None else None
+    ctx = _Context(applications, problems, by_app, limit, round_path)
+    facts = [_facts(ctx, code) for code in applications.index]
+    rows = _missing_application_problems(ctx)
+    for f in facts:
+        for check in _APPLICATION_CHECKS:
+            rows += check(ctx, f)
+    apps = applications.copy()
     if len(apps):
-        apps["late"] = pd.Series(late_col, index=apps.index, dtype=bool)
-        apps["withdrawn"] = pd.Series(withdrawn_col, index=apps.index, dtype=bool)
-    out = problems.drop(index=drop) if drop else problems.copy()
-    if superseded is not None and len(superseded):
-        out = out.copy()
-        for _, s in superseded.iterrows():
-            recorded = [r for r in by_app.get(str(s["application"]), [])
-                        if r.action in ("correction", "resubmission") and r.file in ("", str(s["replaced_by"]))]
-            if recorded:
-                mask = (out["file"] == s["file"]) & (out["severity"] == "info")
-                out.loc[mask, "action"] = f"対処は不要です（記録済み: {recorded[-1].summary_ja()}）。"
+        apps["late"] = pd.Series([f.late for f in facts], index=apps.index, dtype=bool)
+        apps["withdrawn"] = pd.Series([f.withdrawal is not None for f in facts], index=apps.index, dtype=bool)
+    drop = [i for f in facts for i in f.intake_late]
+    out = _note_superseded(problems.drop(index=drop) if drop else problems.copy(), superseded, by_app)
     if rows:
         out = pd.concat([out, pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))], ignore_index=True)
-    tab = pd.DataFrame(table, columns=["application", *ELIGIBILITY_COLUMNS]).set_index("application")
-    tab["received_at"] = pd.to_datetime(tab["received_at"], utc=True).dt.tz_convert(JST)
-    tab = tab.astype({"late": bool, "withdrawn": bool})
-    return apps, out.reset_index(drop=True), tab
+    return apps, out.reset_index(drop=True), _eligibility_table([_table_row(ctx, f) for f in facts])
 
 
 def _code(rnd: _RoundLike, application: object) -> str:
@@ -254,6 +351,145 @@ def _aware(value: dt.datetime | str | None, what: str) -> dt.datetime | None:
     if value.tzinfo is None:
         value = pd.Timestamp(value).tz_localize(JST).to_pydatetime()
     return value
+
+
+@dataclass(frozen=True)
+class _Request:
+    """An eligibility decision to record, with what the refusal checks read of the round."""
+
+    rnd: _RoundLike
+    act: str
+    code: str
+    by: str
+    reason: str
+    file: str | None
+    original_received: dt.datetime | str | None
+
+    @property
+    def row(self) -> pd.Series | pd.DataFrame:
+        """The application's row of ``rnd.applications``."""
+        return self.rnd.applications.loc[self.code]
+
+    @property
+    def label(self) -> str:
+        return f"応募 {self.code}（{self.row['prefecture_name']}）"
+
+    @property
+    def in_use(self) -> str:
+        return str(self.row["file"])
+
+    @property
+    def withdrawn(self) -> bool:
+        return bool(self.row.get("withdrawn", False))
+
+    @property
+    def status(self) -> str:
+        table = self.rnd.eligibility
+        return str(table.loc[self.code]["status"]) if table is not None and self.code in table.index else ""
+
+    @property
+    def earlier(self) -> pd.DataFrame:
+        sup = self.rnd.superseded
+        if sup is None:
+            sup = pd.DataFrame(columns=["application", "submitted_at"])
+        return sup.loc[sup["application"] == self.code]
+
+    def original(self) -> dt.datetime | None:
+        """The original receipt time of a correction: as given, else the newest superseded file's."""
+        orig = _aware(self.original_received, "元の受付日時（--original-received）")
+        if orig is not None:
+            return orig
+        times = pd.to_datetime(self.earlier["submitted_at"], utc=True).dropna()
+        return None if times.empty else times.max().tz_convert(JST).to_pydatetime()
+
+
+# The refusal checks: each returns the Japanese message that refuses the request, or None.
+def _refuse_no_by(q: _Request) -> str | None:
+    if isinstance(q.by, str) and q.by.strip():
+        return None
+    return "記録する人（--by）が空です。事務局の担当者名を指定してください（記録に残ります）。"
+
+
+def _refuse_no_reason(q: _Request) -> str | None:
+    if isinstance(q.reason, str) and q.reason.strip():
+        return None
+    return f"{ELIGIBILITY_ACTIONS[q.act]}の理由（--reason）が空です。理由を指定してください（記録に残ります）。"
+
+
+def _refuse_other_file(q: _Request) -> str | None:
+    if q.file is None or not str(q.file).strip() or q.act not in _FILE_ACTIONS or str(q.file).strip() == q.in_use:
+        return None
+    return (f"{q.label}で使用している応募書は {q.in_use} です（指定: {q.file}）。"
+            "使用している応募書についてだけ記録できます。ファイル名を確認してください。")
+
+
+def _refuse_original_for_other(q: _Request) -> str | None:
+    if q.original_received is None or q.act == "correction":
+        return None
+    return "元の受付日時（--original-received）は訂正（correction）のときだけ指定できます。"
+
+
+def _refuse_withdrawn(q: _Request) -> str | None:
+    return f"{q.label}は既に辞退として記録されています。記録は不要です。" if q.withdrawn else None
+
+
+def _refuse_not_withdrawn(q: _Request) -> str | None:
+    return None if q.withdrawn else f"{q.label}は辞退として記録されていないため、取り消せません。"
+
+
+def _refuse_push(q: _Request) -> str | None:
+    if str(q.row.get("application_type", "")) != PUSH_TYPE:
+        return None
+    return f"{q.label}はプッシュ型のため提出期限は適用されません。期限後受理の記録は不要です。"
+
+
+def _refuse_accepted(q: _Request) -> str | None:
+    if q.status != "期限後・受理":
+        return None
+    return f"{q.label}（{q.in_use}）の期限後受理は既に記録されています。記録は不要です。"
+
+
+def _refuse_not_late(q: _Request) -> str | None:
+    if bool(q.row["late"]):
+        return None
+    return f"{q.label}（{q.in_use}）は提出期限内の受付です（期限後提出ではありません）。期限後受理の記録は不要です。"
+
+
+def _refuse_no_earlier(q: _Request) -> str | None:
+    if not q.earlier.empty:
+        return None
+    return (f"{q.label}には置き換えられた以前の提出がありません（applications フォルダに同じ団体の古い応募書がない）。"
+            "再提出は、以前の応募書を残したまま新しい応募書を置いてから記録してください。")
+
+
+def _refuse_no_original(q: _Request) -> str | None:
+    if q.original() is not None:
+        return None
+    return (f"{q.label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
+            "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。")
+
+
+def _refuse_original_after_file(q: _Request) -> str | None:
+    orig = q.original()
+    submitted_at: Any = q.row.get("submitted_at")
+    if orig is None or submitted_at is None or pd.isna(submitted_at) or pd.Timestamp(orig) <= pd.Timestamp(submitted_at):
+        return None
+    return (f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {q.in_use} の提出日時 {_fmt(submitted_at)} より後です。"
+            "元の提出の受付日時を確認してください。")
+
+
+_Refusal = Callable[[_Request], str | None]
+
+#: The refusals of every decision, then those of each action, in the order they are checked.
+_COMMON_REFUSALS: tuple[_Refusal, ...] = (_refuse_no_by, _refuse_no_reason, _refuse_other_file,
+                                          _refuse_original_for_other)
+_ACTION_REFUSALS: dict[str, tuple[_Refusal, ...]] = {
+    "accept_late": (_refuse_push, _refuse_accepted, _refuse_not_late),
+    "correction": (_refuse_no_original, _refuse_original_after_file),
+    "resubmission": (_refuse_no_earlier,),
+    "withdraw": (_refuse_withdrawn,),
+    "reinstate": (_refuse_not_withdrawn,),
+}
 
 
 def record_eligibility(
@@ -307,55 +543,15 @@ def record_eligibility(
     if act not in ELIGIBILITY_ACTIONS:
         raise IntakeError(f"受付の判断「{action}」はありません。次のいずれかにしてください: "
                           + "、".join(f"{_CLI_ACTION[k]}（{v}）" for k, v in ELIGIBILITY_ACTIONS.items()))
-    code = _code(rnd, application)
-    if not isinstance(by, str) or not by.strip():
-        raise IntakeError("記録する人（--by）が空です。事務局の担当者名を指定してください（記録に残ります）。")
-    if not isinstance(reason, str) or not reason.strip():
-        raise IntakeError(f"{ELIGIBILITY_ACTIONS[act]}の理由（--reason）が空です。理由を指定してください（記録に残ります）。")
-    row = rnd.applications.loc[code]
-    name = str(row["prefecture_name"])
-    label = f"応募 {code}（{name}）"
-    in_use = str(row["file"])
-    if file is not None and str(file).strip() and act in _FILE_ACTIONS and str(file).strip() != in_use:
-        raise IntakeError(f"{label}で使用している応募書は {in_use} です（指定: {file}）。"
-                          "使用している応募書についてだけ記録できます。ファイル名を確認してください。")
-    if original_received is not None and act != "correction":
-        raise IntakeError("元の受付日時（--original-received）は訂正（correction）のときだけ指定できます。")
-    info = rnd.eligibility.loc[code] if rnd.eligibility is not None and code in rnd.eligibility.index else None
-    status = str(info["status"]) if info is not None else ""
-    withdrawn = bool(row.get("withdrawn", False))
-    orig: dt.datetime | None = None
-    if act == "withdraw" and withdrawn:
-        raise IntakeError(f"{label}は既に辞退として記録されています。記録は不要です。")
-    if act == "reinstate" and not withdrawn:
-        raise IntakeError(f"{label}は辞退として記録されていないため、取り消せません。")
-    if act == "accept_late":
-        if str(row.get("application_type", "")) == PUSH_TYPE:
-            raise IntakeError(f"{label}はプッシュ型のため提出期限は適用されません。期限後受理の記録は不要です。")
-        if status == "期限後・受理":
-            raise IntakeError(f"{label}（{in_use}）の期限後受理は既に記録されています。記録は不要です。")
-        if not bool(row["late"]):
-            raise IntakeError(f"{label}（{in_use}）は提出期限内の受付です（期限後提出ではありません）。期限後受理の記録は不要です。")
-    sup = rnd.superseded if rnd.superseded is not None else pd.DataFrame(columns=["application", "submitted_at"])
-    earlier = sup.loc[sup["application"] == code]
-    if act == "resubmission" and earlier.empty:
-        raise IntakeError(f"{label}には置き換えられた以前の提出がありません（applications フォルダに同じ団体の古い応募書がない）。"
-                          "再提出は、以前の応募書を残したまま新しい応募書を置いてから記録してください。")
-    if act == "correction":
-        orig = _aware(original_received, "元の受付日時（--original-received）")
-        if orig is None:
-            times = pd.to_datetime(earlier["submitted_at"], utc=True).dropna()
-            if times.empty:
-                raise IntakeError(f"{label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
-                                  "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。")
-            orig = times.max().tz_convert(JST).to_pydatetime()
-        submitted_at: Any = row.get("submitted_at")
-        if submitted_at is not None and pd.notna(submitted_at) and pd.Timestamp(orig) > pd.Timestamp(submitted_at):
-            raise IntakeError(f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {in_use} の提出日時 {_fmt(submitted_at)} より後です。"
-                              "元の提出の受付日時を確認してください。")
-    record = EligibilityRecord(action=act, application=code, by=by.strip(), reason=reason.strip(),
+    q = _Request(rnd, act, _code(rnd, application), by, reason, file, original_received)
+    for refuse in (*_COMMON_REFUSALS, *_ACTION_REFUSALS.get(act, ())):
+        message = refuse(q)
+        if message is not None:
+            raise IntakeError(message)
+    record = EligibilityRecord(action=act, application=q.code, by=by.strip(), reason=reason.strip(),
                                recorded_at=dt.datetime.now(dt.timezone.utc),
-                               file=in_use if act in _FILE_ACTIONS else "", original_received=orig)
+                               file=q.in_use if act in _FILE_ACTIONS else "",
+                               original_received=q.original() if act == "correction" else None)
     own = store is None
     st = rnd.store() if store is None else store
     try:
