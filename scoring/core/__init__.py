@@ -11,7 +11,8 @@
 - :mod:`~scoring.core.excel`: safe text cells, display width, 和暦 dates;
 - :mod:`~scoring.core.xlsx`: clean machine-readable Excel (MIC's rules), for every workbook written;
 - :mod:`~scoring.core.paths`: where the bundled demo round, rubrics and data are;
-- :mod:`~scoring.core.version`: the package's version, from the installed metadata.
+- :mod:`~scoring.core.version`: the package's version, from the installed metadata;
+- :mod:`~scoring.core.environment`: the environment variables the workbench reads, in one place.
 
 Nothing here imports another stage.
 """

@@ -32,18 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from .canonical import canonical_bytes
+from .environment import ENV_SIGNING_KEY, environment
 from .errors import SigningError
 
-__all__ = ["KEY_ENV", "default_key_path", "key_id", "load_key", "sign", "verify"]
+__all__ = ["default_key_path", "key_id", "load_key", "sign", "verify"]
 
 #: Environment variable naming the key file.
-KEY_ENV = "SCORING_SIGNING_KEY"
 _KEY_BYTES = 32
 
 
 def default_key_path() -> Path:
     """``$SCORING_SIGNING_KEY``, else ``~/.shinsa/signing.key``."""
-    env = os.environ.get(KEY_ENV, "").strip()
+    env = environment().signing_key
     return Path(env).expanduser() if env else Path.home() / ".shinsa" / "signing.key"
 
 
@@ -69,7 +69,7 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
         if not create:
             raise SigningError(
                 f"署名の鍵 {p} がありません。事務局のアカウントで記録を作った鍵を使ってください"
-                f"（別の場所にあるときは環境変数 {KEY_ENV} に鍵ファイルのパスを設定します）。")
+                f"（別の場所にあるときは環境変数 {ENV_SIGNING_KEY} に鍵ファイルのパスを設定します）。")
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_bytes(_KEY_BYTES)
         try:

@@ -9,11 +9,11 @@ they score, never an application they are in conflict with. Used by
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.environment import environment
 from ..core.errors import ReviewError
 
 if TYPE_CHECKING:
@@ -67,8 +67,7 @@ def identify_reviewer(
         Unknown reviewer id; a JupyterHub user not in reviewers.yaml; a JupyterHub user
         asking for another reviewer.
     """
-    env = os.environ if environ is None else environ
-    hub_user = (env.get("JUPYTERHUB_USER") or "").strip() or None
+    hub_user = environment(environ).hub_user or None
     wanted = (reviewer_id or "").strip() or None
     if hub_user is not None:
         mine = [r for r in rnd.reviewers if r.hub_user and r.hub_user.casefold() == hub_user.casefold()]

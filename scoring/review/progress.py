@@ -14,7 +14,6 @@ per reviewer-facing view (審査員別, 未提出の一覧 with names, 応募別
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +25,10 @@ from ..core.columns import (
     PROGRESS_COLUMNS,
     PROGRESS_REVIEWER_COLUMNS,
 )
+from ..core.environment import environment
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound
-from ..store.scores import DB_FILENAME, ENV_DATABASE_URL, ScoreStore
+from ..store.scores import DB_FILENAME, ScoreStore
 from .sheets import reviewer_applications
 
 __all__ = [
@@ -91,7 +91,7 @@ class ReviewProgress:
 def open_existing_store(rnd: ReviewRound, url: str | None = None) -> ScoreStore | None:
     """The round's score store when one exists (``url`` given, ``$SCORING_DATABASE_URL`` set,
     or the round's SQLite file present), else None: reading progress never creates a database."""
-    existing = url or os.environ.get(ENV_DATABASE_URL) or (rnd.path / DB_FILENAME).exists()
+    existing = url or environment().database_url or (rnd.path / DB_FILENAME).exists()
     return ScoreStore.open(rnd, url) if existing else None
 
 

@@ -29,16 +29,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENV_STATE_FILE", "ReviewState", "default_state_path"]
+from ..core.environment import environment
+
+__all__ = ["ReviewState", "default_state_path"]
 
 #: Environment variable with the path of the state file (default ``~/.shinsa/review_state.json``).
-ENV_STATE_FILE = "SHINSA_STATE_FILE"
 _VERSION = 1
 
 
 def default_state_path() -> Path:
     """``$SHINSA_STATE_FILE``, else ``~/.shinsa/review_state.json``."""
-    env = os.environ.get(ENV_STATE_FILE, "").strip()
+    env = environment().state_file
     return Path(env) if env else Path.home() / ".shinsa" / "review_state.json"
 
 

@@ -25,7 +25,6 @@ become rows of ``ReviewRound.problems``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import pandas as pd
 from ..config.round import ROUND_NAMES, Reviewer, ReviewerList, RoundConfig
 from ..config.rubric import Rubric, RubricError, load_rubric
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
+from ..core.environment import environment
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.paths import DEMO_ROUND, RUBRICS_DIR
 from ..core.reference import block_of
@@ -161,7 +161,7 @@ def round_path(path: str | Path | None = None) -> Path:
     """The round folder to use: ``path`` if given, else ``$SCORING_ROUND``, else the demo round."""
     if path is not None and str(path) != "":
         return Path(path)
-    env = os.environ.get("SCORING_ROUND", "").strip()
+    env = environment().round
     return Path(env) if env else DEMO_ROUND
 
 

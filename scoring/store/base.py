@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..core.canonical import canonical_text
+from ..core.environment import environment
 from ..core.errors import StoreError
 from ..core.roundfacts import CriterionFacts, RoundFacts, format_level
 from ..core.signing import load_key
@@ -30,7 +31,6 @@ from .eventlog import EVENTS, GENESIS_HASH, EventLog
 
 __all__ = [
     "DB_FILENAME",
-    "ENV_DATABASE_URL",
     "KINDS",
     "NO_EVENTS",
     "RECORD_KINDS",
@@ -46,7 +46,6 @@ __all__ = [
 #: File name of the SQLite store in the round folder.
 DB_FILENAME = "scores.sqlite"
 #: Environment variable with a database URL that replaces the default SQLite file.
-ENV_DATABASE_URL = "SCORING_DATABASE_URL"
 #: Where an event came from.
 SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
 #: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
@@ -98,7 +97,7 @@ def default_url(rnd: StoreFactsSource | str | os.PathLike[str]) -> str:
     account's own role on a shared server, :mod:`scoring.store.credentials`; refused with a
     :class:`StoreError` when other accounts can read that file); else the round's SQLite file.
     """
-    env = os.environ.get(ENV_DATABASE_URL, "").strip()
+    env = environment().database_url
     if env:
         return env
     from_file = read_database_url()

@@ -40,7 +40,6 @@ from ..core.roundfacts import RoundFacts, format_level
 from .audit import Audit, StoreAudit
 from .base import (
     DB_FILENAME,
-    ENV_DATABASE_URL,
     KINDS,
     NO_EVENTS,
     RECORD_KINDS,
@@ -73,7 +72,6 @@ __all__ = [
     "AUDIT_COLUMNS",
     "COMMITTEE_EVENTS_VIEW",
     "DB_FILENAME",
-    "ENV_DATABASE_URL",
     "EVENT_COLUMNS",
     "GENESIS_HASH",
     "KINDS",

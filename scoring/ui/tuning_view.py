@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -57,6 +56,7 @@ from ..analysis.tuning import TuningModel
 from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
 from ..core.columns import HEADERS_JA, METHOD_LABELS
+from ..core.environment import environment
 from ..reporting.charts import reviewer_bias_png
 from .widgets import error_message, esc, guarded
 
@@ -355,7 +355,7 @@ class TuningApp:
         self.save_note = w.Text(placeholder="変更の内容と理由（例: 支援の必要性を重視）", description="メモ:",
                                 layout=w.Layout(width="520px"), style={"description_width": "50px"})
         self.save_note.add_class("shinsa-save-note")
-        env_author = author if author is not None else os.environ.get("JUPYTERHUB_USER", "")
+        env_author = author if author is not None else environment().hub_user
         self.save_author = w.Text(value=env_author, placeholder="記入者", description="記入者:",
                                   layout=w.Layout(width="260px"), style={"description_width": "56px"})
         self.save_author.add_class("shinsa-save-author")

@@ -1,0 +1,65 @@
+"""The environment variables the workbench reads, in one place.
+
+Every setting that comes from the environment is a field of :class:`Environment`, read by
+:func:`environment` at the moment it is needed (so a test or a notebook that sets a variable
+is seen at once). The variable names are defined here and nowhere else:
+
+==========================  ===========================================================
+variable                    what
+==========================  ===========================================================
+``SCORING_ROUND``           the round folder when none is given (else the demo round)
+``SCORING_DATABASE_URL``    the score store's URL (else ``~/.shinsa/database_url``, else
+                            the round's ``scores.sqlite``)
+``SCORING_SIGNING_KEY``     the analyst's key file (else ``~/.shinsa/signing.key``)
+``SHINSA_STATE_FILE``       where the reviewer app remembers its place (else
+                            ``~/.shinsa/review_state.json``)
+``JUPYTERHUB_USER``         set by JupyterHub: the signed-in person (the reviewer's identity,
+                            the author of a saved rubric version)
+==========================  ===========================================================
+
+The hub's own settings (``SHINSA_SITE``, ports, idle timeout) are read by its configuration,
+``deploy/jupyterhub_config.py``, which runs in the hub rather than in the workbench.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["ENV_DATABASE_URL", "ENV_HUB_USER", "ENV_ROUND", "ENV_SIGNING_KEY", "ENV_STATE_FILE",
+           "Environment", "environment"]
+
+ENV_ROUND = "SCORING_ROUND"
+ENV_DATABASE_URL = "SCORING_DATABASE_URL"
+ENV_SIGNING_KEY = "SCORING_SIGNING_KEY"
+ENV_STATE_FILE = "SHINSA_STATE_FILE"
+ENV_HUB_USER = "JUPYTERHUB_USER"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The workbench's settings from environment variables; ``""`` where a variable is unset
+    or blank (surrounding white space is removed)."""
+
+    round: str = ""
+    database_url: str = ""
+    signing_key: str = ""
+    state_file: str = ""
+    hub_user: str = ""
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        """The settings in ``environ`` (default: the process's environment, now)."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            return (env.get(name) or "").strip()
+
+        return cls(round=get(ENV_ROUND), database_url=get(ENV_DATABASE_URL), signing_key=get(ENV_SIGNING_KEY),
+                   state_file=get(ENV_STATE_FILE), hub_user=get(ENV_HUB_USER))
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """:meth:`Environment.read`: the settings from the environment as it is now."""
+    return Environment.read(environ)
