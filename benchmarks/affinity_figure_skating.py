@@ -72,39 +72,61 @@ def load(folder: str | os.PathLike[str] | None = None) -> SkatingPanels:
     scores = pd.read_csv(d / "judge-scores.csv", dtype={"aspect_id": str})
     judges = pd.read_csv(d / "judges.csv")
     marks = (
-        scores.merge(aspects[["aspect_id", "performance_id", "section", "aspect_num", "aspect_desc", "factor"]],
-                     on="aspect_id", validate="many_to_one")
-        .merge(perf[["performance_id", "program", "nation", "name"]], on="performance_id", validate="many_to_one")
-        .merge(judges[["program", "clean_role", "clean_judge_name", "judge_country"]],
-               left_on=["program", "judge"], right_on=["program", "clean_role"], validate="many_to_one")
+        scores.merge(
+            aspects[["aspect_id", "performance_id", "section", "aspect_num", "aspect_desc", "factor"]],
+            on="aspect_id",
+            validate="many_to_one",
+        )
+        .merge(
+            perf[["performance_id", "program", "nation", "name"]], on="performance_id", validate="many_to_one"
+        )
+        .merge(
+            judges[["program", "clean_role", "clean_judge_name", "judge_country"]],
+            left_on=["program", "judge"],
+            right_on=["program", "clean_role"],
+            validate="many_to_one",
+        )
         .drop(columns="clean_role")
     )
     comp = marks[marks["section"] == "components"].copy()
     # "Interpretation of the Music/Timing" (ice dance) and "... of the Music" are one component
     comp["criterion"] = comp["aspect_desc"].str.replace(r"^Interpretation.*$", "Interpretation", regex=True)
     comp["points"] = comp["score"] * comp["factor"]
-    components = pd.DataFrame({
-        "application": comp["performance_id"], "reviewer": comp["clean_judge_name"],
-        "criterion": comp["criterion"], "score": comp["points"],
-    }).reset_index(drop=True)
+    components = pd.DataFrame(
+        {
+            "application": comp["performance_id"],
+            "reviewer": comp["clean_judge_name"],
+            "criterion": comp["criterion"],
+            "score": comp["points"],
+        }
+    ).reset_index(drop=True)
     el = marks[marks["section"] == "elements"]
     g = el.groupby(["performance_id", "clean_judge_name"], sort=False)["score"].mean().reset_index()
-    goe = pd.DataFrame({
-        "application": g["performance_id"], "reviewer": g["clean_judge_name"],
-        "criterion": "goe_mean", "score": g["score"],
-    })
+    goe = pd.DataFrame(
+        {
+            "application": g["performance_id"],
+            "reviewer": g["clean_judge_name"],
+            "criterion": "goe_mean",
+            "score": g["score"],
+        }
+    )
     pairs = marks.drop_duplicates(["performance_id", "clean_judge_name"])
-    links = pd.DataFrame({
-        "reviewer": pairs["clean_judge_name"], "application": pairs["performance_id"],
-        "linked": (pairs["nation"] == pairs["judge_country"]).to_numpy(),
-    }).reset_index(drop=True)
+    links = pd.DataFrame(
+        {
+            "reviewer": pairs["clean_judge_name"],
+            "application": pairs["performance_id"],
+            "linked": (pairs["nation"] == pairs["judge_country"]).to_numpy(),
+        }
+    ).reset_index(drop=True)
     return SkatingPanels(components=components, goe=goe, links=links, marks=marks.reset_index(drop=True))
 
 
 def _fmt_row(r: pd.Series) -> str:
-    return (f"  diff {r['diff']:+.3f}  SE {r['se']:.3f}  t {r['t']:.2f}  df {r['df']:.1f}  p {r['p']:.2g}  "
-            f"d {r['cohen_d']:.2f}  (linked n={int(r['n_linked'])}: {r['mean_linked']:+.3f}; "
-            f"unlinked n={int(r['n_unlinked'])}: {r['mean_unlinked']:+.3f})")
+    return (
+        f"  diff {r['diff']:+.3f}  SE {r['se']:.3f}  t {r['t']:.2f}  df {r['df']:.1f}  p {r['p']:.2g}  "
+        f"d {r['cohen_d']:.2f}  (linked n={int(r['n_linked'])}: {r['mean_linked']:+.3f}; "
+        f"unlinked n={int(r['n_unlinked'])}: {r['mean_unlinked']:+.3f})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,16 +137,23 @@ def main(argv: list[str] | None = None) -> None:
     t_load = time.perf_counter() - t0
     m = panels.marks
     print(f"data: {folder}")
-    print(f"performances {m['performance_id'].nunique()}, programs {m['program'].nunique()}, "
-          f"judges {m['clean_judge_name'].nunique()}, marks {len(m):,}")
+    print(
+        f"performances {m['performance_id'].nunique()}, programs {m['program'].nunique()}, "
+        f"judges {m['clean_judge_name'].nunique()}, marks {len(m):,}"
+    )
     n_link = int(panels.links["linked"].sum())
-    print(f"judge × performance pairs {len(panels.links):,}; same country (linked) {n_link}, "
-          f"other {len(panels.links) - n_link}")
+    print(
+        f"judge × performance pairs {len(panels.links):,}; same country (linked) {n_link}, "
+        f"other {len(panels.links) - n_link}"
+    )
     print(f"load {t_load * 1000:.0f} ms")
     print()
     for title, table, unit in (
-        ("Program components (judge's PCS, points = mark × factor, summed over 5 components)",
-         panels.components, "points"),
+        (
+            "Program components (judge's PCS, points = mark × factor, summed over 5 components)",
+            panels.components,
+            "points",
+        ),
         ("Grade of execution (judge's mean GOE grade over the elements, -3..+3)", panels.goe, "grade steps"),
     ):
         print(f"== {title}; unit: {unit}")
@@ -138,27 +167,44 @@ def main(argv: list[str] | None = None) -> None:
         per = res[(res["scope"] == "reviewer") & (res["n_linked"] >= 2)].sort_values("diff", ascending=False)
         n_pos = int((per["diff"] > 0).sum())
         n_sig = int(((per["p"] < 0.05) & (per["diff"] > 0)).sum())
-        print(f" per judge with >= 2 linked pairs: {len(per)} judges; {n_pos} score own country higher; "
-              f"{n_sig} significantly (p<0.05)")
+        print(
+            f" per judge with >= 2 linked pairs: {len(per)} judges; {n_pos} score own country higher; "
+            f"{n_sig} significantly (p<0.05)"
+        )
         show = per.head(5)
         for _, r in show.iterrows():
-            print(f"   {r['reviewer']:<24} n_linked {int(r['n_linked']):>2}  diff {r['diff']:+7.3f}  "
-                  f"t {r['t']:6.2f}  p {r['p']:.2g}")
+            print(
+                f"   {r['reviewer']:<24} n_linked {int(r['n_linked']):>2}  diff {r['diff']:+7.3f}  "
+                f"t {r['t']:6.2f}  p {r['p']:.2g}"
+            )
         print()
 
     # One complete panel: Ladies' free skating, 9 judges × 24 skaters, judge's PCS.
     prog = "Ladies Single Skating - Free Skating"
     comp = m[(m["section"] == "components") & (m["program"] == prog)]
-    pcs = (comp.assign(points=comp["score"] * comp["factor"])
-           .groupby(["performance_id", "judge"])["points"].sum().unstack("judge"))
-    print(f"== Reliability of one complete panel: {prog}, PCS per judge seat ({pcs.shape[0]} × {pcs.shape[1]})")
+    pcs = (
+        comp.assign(points=comp["score"] * comp["factor"])
+        .groupby(["performance_id", "judge"])["points"]
+        .sum()
+        .unstack("judge")
+    )
+    print(
+        f"== Reliability of one complete panel: {prog}, PCS per judge seat ({pcs.shape[0]} × {pcs.shape[1]})"
+    )
     res_icc = icc(pcs)
     for _, r in res_icc.iterrows():
-        print(f"   {r['type']:<9} {r['icc']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]  F {r['F']:.1f}  p {r['p']:.2g}")
+        print(
+            f"   {r['type']:<9} {r['icc']:.3f}  [{r['ci_low']:.3f}, {r['ci_high']:.3f}]  F {r['F']:.1f}  p {r['p']:.2g}"
+        )
     w = kendall_w(pcs).iloc[0]
     print(f"   Kendall W {w['W']:.3f} (chi2 {w['chi2']:.1f}, df {int(w['df'])}, p {w['p']:.2g})")
-    long = pcs.stack().rename("score").reset_index().rename(
-        columns={"performance_id": "application", "judge": "reviewer"}).assign(criterion="pcs")
+    long = (
+        pcs.stack()
+        .rename("score")
+        .reset_index()
+        .rename(columns={"performance_id": "application", "judge": "reviewer"})
+        .assign(criterion="pcs")
+    )
     a = krippendorff_alpha(long, "interval", total=False).iloc[0]
     print(f"   Krippendorff alpha (interval) {a['alpha']:.3f}")
 

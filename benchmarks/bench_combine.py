@@ -37,8 +37,9 @@ from scoring.config.rubric import Rubric, load_rubric
 RUBRIC_PATH = Path(__file__).resolve().parent.parent / "rubrics" / "r8_talent_pool.yaml"
 
 
-def make_scores(rng: np.random.Generator, rubric: Rubric, n_apps: int, n_revs: int,
-                per_app: int | None) -> pd.DataFrame:
+def make_scores(
+    rng: np.random.Generator, rubric: Rubric, n_apps: int, n_revs: int, per_app: int | None
+) -> pd.DataFrame:
     """A canonical long score table with leniency and noise; ``per_app=None``: everyone scores all."""
     crits = [c.id for c in rubric.criteria]
     apps = np.array([f"{i + 1:04d}" for i in range(n_apps)])
@@ -58,12 +59,14 @@ def make_scores(rng: np.random.Generator, rubric: Rubric, n_apps: int, n_revs: i
     bias = rng.normal(0, 0.5, n_revs)
     x = merit[pa] + bias[pr][:, None] + rng.normal(0, 0.6, (len(pairs), len(crits)))
     s = np.clip(np.round(x), 1, 5)
-    return pd.DataFrame({
-        "application": np.repeat(apps[pa], len(crits)),
-        "reviewer": np.repeat(revs[pr], len(crits)),
-        "criterion": np.tile(crits, len(pairs)),
-        "score": s.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "application": np.repeat(apps[pa], len(crits)),
+            "reviewer": np.repeat(revs[pr], len(crits)),
+            "criterion": np.tile(crits, len(pairs)),
+            "score": s.ravel(),
+        }
+    )
 
 
 def timed(fn: object, repeats: int) -> float:
@@ -76,21 +79,26 @@ def timed(fn: object, repeats: int) -> float:
     return statistics.median(out)
 
 
-def bench(name: str, scores: pd.DataFrame, rubric: Rubric, fit_repeats: int, totals_repeats: int,
-          target_ms: float) -> None:
+def bench(
+    name: str, scores: pd.DataFrame, rubric: Rubric, fit_repeats: int, totals_repeats: int, target_ms: float
+) -> None:
     rng = np.random.default_rng(1)
     crits = [c.id for c in rubric.criteria]
     n_apps = scores["application"].nunique()
     n_revs = scores["reviewer"].nunique()
-    print(f"\n## {name}: {n_apps} applications × {n_revs} reviewers × {len(crits)} criteria, "
-          f"{len(scores):,} scores (target: totals ≤ {target_ms:.0f} ms)\n")
+    print(
+        f"\n## {name}: {n_apps} applications × {n_revs} reviewers × {len(crits)} criteria, "
+        f"{len(scores):,} scores (target: totals ≤ {target_ms:.0f} ms)\n"
+    )
     print("| method | fit (median, ms) | totals after weight change (median, ms) |")
     print("|---|---|---|")
     for method in METHODS:
         comb = make_combiner(method)
         fit_s = timed(lambda c=comb: c.fit(scores, rubric), fit_repeats)
-        weights = [pd.Series(rng.uniform(1, 20, len(crits)), index=pd.Index(crits, name="criterion"))
-                   for _ in range(totals_repeats)]
+        weights = [
+            pd.Series(rng.uniform(1, 20, len(crits)), index=pd.Index(crits, name="criterion"))
+            for _ in range(totals_repeats)
+        ]
         it = iter(weights)
         tot_s = timed(lambda c=comb, it=it: c.totals(next(it)), totals_repeats)
         print(f"| {method} | {1000 * fit_s:.1f} | {1000 * tot_s:.2f} |")

@@ -93,8 +93,11 @@ def main() -> None:
         t_html, page = timed(lambda: committee_html(c))  # type: ignore[arg-type]
         t_xlsx, _ = timed(lambda: write_committee_workbook(c, Path(tmp) / "c.xlsx"))  # type: ignore[arg-type]
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "scoring", "run", "--round", str(rd), "--out", str(Path(tmp) / "out")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "scoring", "run", "--round", str(rd), "--out", str(Path(tmp) / "out")],
+            check=True,
+            capture_output=True,
+        )
         t_run = time.perf_counter() - t
         print("demo round (16 applications, 6 reviewers)")
         print(f"  build_committee (1,000 resamples)   {t_build:6.2f} s")

@@ -55,7 +55,12 @@ def make_load_round(dest: Path, n_reviewers: int) -> Path:
     lines = ["reviewers:"]
     rows = ["reviewer,application"]
     for k in range(1, n_reviewers + 1):
-        lines += [f"  - id: R{k}", f"    name: 架空 審査員{k}", "    role: 有識者", f"    hub_user: rev{k:02d}"]
+        lines += [
+            f"  - id: R{k}",
+            f"    name: 架空 審査員{k}",
+            "    role: 有識者",
+            f"    hub_user: rev{k:02d}",
+        ]
         rows += [f"R{k},{apps[(k * APPS_PER_REVIEWER + j) % len(apps)]}" for j in range(APPS_PER_REVIEWER)]
     lines += ["analysts: [jimu]", "committee: [iin]"]
     (folder / "reviewers.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -63,8 +68,9 @@ def make_load_round(dest: Path, n_reviewers: int) -> Path:
     return folder
 
 
-def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, start: Any,
-                     think_ms: float = 0.0) -> dict[str, Any]:
+def reviewer_session(
+    url: str, rnd: Any, reviewer: str, saves: int, ready: Any, start: Any, think_ms: float = 0.0
+) -> dict[str, Any]:
     """One reviewer's kernel: ``saves`` single saves, then a submission; latencies in ms.
 
     ``think_ms``: mean pause between saves (uniform 0–2×; 0 = a burst, every save at once).
@@ -94,8 +100,9 @@ def reviewer_session(url: str, rnd: Any, reviewer: str, saves: int, ready: Any, 
     return {"reviewer": reviewer, "save_ms": save_ms, "submit_ms": submit_ms, "events": events}
 
 
-def _process_main(url: str, folder: str, reviewer: str, saves: int, think_ms: float, ready: Any, start: Any,
-                  out: Any) -> None:
+def _process_main(
+    url: str, folder: str, reviewer: str, saves: int, think_ms: float, ready: Any, start: Any, out: Any
+) -> None:
     try:
         rnd = load_round(folder)
         out.put(reviewer_session(url, rnd, reviewer, saves, ready.release, start, think_ms))
@@ -118,11 +125,17 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        return (not self.errors and self.events_found == self.events_expected and self.ids_without_gaps
-                and not self.audit_problems)
+        return (
+            not self.errors
+            and self.events_found == self.events_expected
+            and self.ids_without_gaps
+            and not self.audit_problems
+        )
 
 
-def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False, think_ms: float = 0.0) -> LoadResult:
+def run_load(
+    admin_url: str, folder: Path, *, saves: int, threads: bool = False, think_ms: float = 0.0
+) -> LoadResult:
     """Provision ``folder``'s round on ``admin_url``, run every reviewer at once, check the log."""
     rnd = load_round(folder)
     urls = provision(admin_url, rnd)
@@ -154,8 +167,12 @@ def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False,
     else:
         ctx = mp.get_context("spawn")
         ready_s, start_e, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_process_main, args=(url, str(folder), rid, saves, think_ms, ready_s, start_e, out))
-                 for rid, url in reviewers]
+        procs = [
+            ctx.Process(
+                target=_process_main, args=(url, str(folder), rid, saves, think_ms, ready_s, start_e, out)
+            )
+            for rid, url in reviewers
+        ]
         for p in procs:
             p.start()
         deadline = time.monotonic() + 300
@@ -165,7 +182,9 @@ def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False,
                 if dead or time.monotonic() > deadline:
                     for p in procs:
                         p.kill()
-                    raise RuntimeError(f"審査員のプロセスが起動しませんでした（終了コード {[p.exitcode for p in dead]}）。")
+                    raise RuntimeError(
+                        f"審査員のプロセスが起動しませんでした（終了コード {[p.exitcode for p in dead]}）。"
+                    )
         t0 = time.perf_counter()
         start_e.set()
         sessions = [out.get(timeout=600) for _ in procs]
@@ -178,9 +197,15 @@ def run_load(admin_url: str, folder: Path, *, saves: int, threads: bool = False,
     with ScoreStore(analyst, rnd, checkpoint_file=Path(folder) / CHECKPOINTS) as store:
         ids = store.events()["id"].tolist()
         audit = store.audit()
-    return LoadResult(sessions=sessions, elapsed_s=elapsed, events_expected=expected, events_found=len(ids),
-                      ids_without_gaps=ids == list(range(1, len(ids) + 1)),
-                      audit_problems=audit.problems.to_dict("records"), errors=errors)
+    return LoadResult(
+        sessions=sessions,
+        elapsed_s=elapsed,
+        events_expected=expected,
+        events_found=len(ids),
+        ids_without_gaps=ids == list(range(1, len(ids) + 1)),
+        audit_problems=audit.problems.to_dict("records"),
+        errors=errors,
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -192,9 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reviewers", type=int, default=30)
     ap.add_argument("--saves", type=int, default=20, help="saves per reviewer (≥ 9: then one submission too)")
-    ap.add_argument("--threads", action="store_true", help="threads with separate connections instead of processes")
-    ap.add_argument("--think-ms", type=float, default=0.0,
-                    help="mean pause between one reviewer's saves (default 0: a burst, all at once)")
+    ap.add_argument(
+        "--threads", action="store_true", help="threads with separate connections instead of processes"
+    )
+    ap.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause between one reviewer's saves (default 0: a burst, all at once)",
+    )
     args = ap.parse_args(argv)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="shinsa-hub-load-") as tmp:
@@ -206,15 +237,23 @@ def main(argv: list[str] | None = None) -> int:
     submits = [x for s in res.sessions for x in s.get("submit_ms", [])]
     how = "スレッド" if args.threads else "プロセス"
     pace = f"、保存の間隔 平均 {args.think_ms:.0f} ms" if args.think_ms else "、間隔なし（一斉）"
-    print(f"{args.reviewers} 人（各自のロール、{how}{pace}）× 保存 {args.saves} 回 + 提出: {res.elapsed_s:.2f} 秒、"
-          f"{(len(saves) + len(submits)) / res.elapsed_s:.0f} 件/秒（CPU {os.cpu_count()} コア、"
-          f"開始前のロードアベレージ {load_before:.1f}）")
-    print(f"  保存 1 回: p50 {_pct(saves, .5):.1f} ms, p95 {_pct(saves, .95):.1f} ms, max {max(saves, default=0):.1f} ms"
-          f"（目標 p95 ≤ 50 ms）")
+    print(
+        f"{args.reviewers} 人（各自のロール、{how}{pace}）× 保存 {args.saves} 回 + 提出: {res.elapsed_s:.2f} 秒、"
+        f"{(len(saves) + len(submits)) / res.elapsed_s:.0f} 件/秒（CPU {os.cpu_count()} コア、"
+        f"開始前のロードアベレージ {load_before:.1f}）"
+    )
+    print(
+        f"  保存 1 回: p50 {_pct(saves, 0.5):.1f} ms, p95 {_pct(saves, 0.95):.1f} ms, max {max(saves, default=0):.1f} ms"
+        f"（目標 p95 ≤ 50 ms）"
+    )
     if submits:
-        print(f"  提出 1 回: p50 {_pct(submits, .5):.1f} ms, p95 {_pct(submits, .95):.1f} ms, max {max(submits):.1f} ms")
-    print(f"  イベント: {res.events_found} 件（期待 {res.events_expected} 件）、ID の欠番 {'なし' if res.ids_without_gaps else 'あり'}、"
-          f"監査の問題 {len(res.audit_problems)} 件")
+        print(
+            f"  提出 1 回: p50 {_pct(submits, 0.5):.1f} ms, p95 {_pct(submits, 0.95):.1f} ms, max {max(submits):.1f} ms"
+        )
+    print(
+        f"  イベント: {res.events_found} 件（期待 {res.events_expected} 件）、ID の欠番 {'なし' if res.ids_without_gaps else 'あり'}、"
+        f"監査の問題 {len(res.audit_problems)} 件"
+    )
     for e in res.errors:
         print(f"  エラー: {e}")
     return 0 if res.ok else 1

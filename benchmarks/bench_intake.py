@@ -48,21 +48,27 @@ def per_file_ms(folder: Path, repeats: int = 5) -> tuple[float, float, int]:
 def main() -> None:
     demo = ROOT / "data" / "demo" / "applications"
     med, whole, n = per_file_ms(demo)
-    print(f"demo round:      {n:3d} files  median {med:6.1f} ms/file  whole folder {whole:7.1f} ms  (target ≤ 30 ms/file)")
+    print(
+        f"demo round:      {n:3d} files  median {med:6.1f} ms/file  whole folder {whole:7.1f} ms  (target ≤ 30 ms/file)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for code in prefectures().index:
             write_template(folder / f"{code}.xlsx", example_values(code))
         med, whole, n = per_file_ms(folder)
-        print(f"generated round: {n:3d} files  median {med:6.1f} ms/file  whole folder {whole:7.1f} ms  (target ≤ 30 ms/file)")
+        print(
+            f"generated round: {n:3d} files  median {med:6.1f} ms/file  whole folder {whole:7.1f} ms  (target ≤ 30 ms/file)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         peak_memory(Path(tmp))
 
 
-_PEAK = ("import json, resource, sys; from scoring.intake.applications import read_application; "
-         "r, p = read_application(sys.argv[1]); "
-         "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "
-         "'loaded': r is not None, 'problems': [x['message'][:60] for x in p]}))")
+_PEAK = (
+    "import json, resource, sys; from scoring.intake.applications import read_application; "
+    "r, p = read_application(sys.argv[1]); "
+    "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "
+    "'loaded': r is not None, 'problems': [x['message'][:60] for x in p]}))"
+)
 
 
 def _padded(src: Path, out: Path, member: str, close: bytes, size: int, piece: object) -> Path:
@@ -92,20 +98,34 @@ def peak_memory(folder: Path) -> None:
     rng = random.Random(0)
     zeros = b" " * (1 << 20)
     cases = {
-        "1 GiB bomb (sheet XML)": _padded(src, folder / "bomb.xlsx", "xl/worksheets/sheet1.xml",
-                                          b"</sheetData>", 1 << 30, lambda i: zeros),
+        "1 GiB bomb (sheet XML)": _padded(
+            src, folder / "bomb.xlsx", "xl/worksheets/sheet1.xml", b"</sheetData>", 1 << 30, lambda i: zeros
+        ),
         "worst accepted (styles)": _padded(
-            src, folder / "styles.xlsx", "xl/styles.xml", b"</cellXfs>", MAX_MEMBER_BYTES - (64 << 10),
-            lambda i: b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0"/>' % rng.randrange(200)),
+            src,
+            folder / "styles.xlsx",
+            "xl/styles.xml",
+            b"</cellXfs>",
+            MAX_MEMBER_BYTES - (64 << 10),
+            lambda i: b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0"/>' % rng.randrange(200),
+        ),
         "good file": src,
     }
     for name, path in cases.items():
-        out = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True,
-                             cwd=ROOT, check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        out = subprocess.run(
+            [sys.executable, "-c", _PEAK, str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        )
         res = json.loads(out.stdout)
         verdict = "loaded" if res["loaded"] else f"refused: {res['problems'][0] if res['problems'] else ''}"
-        print(f"peak memory {name:25s} {path.stat().st_size / 2**20:6.2f} MB file  "
-              f"peak RSS {res['rss'] / 2**20:6.1f} MB  (target ≤ 300 MB)  {verdict}")
+        print(
+            f"peak memory {name:25s} {path.stat().st_size / 2**20:6.2f} MB file  "
+            f"peak RSS {res['rss'] / 2**20:6.1f} MB  (target ≤ 300 MB)  {verdict}"
+        )
 
 
 if __name__ == "__main__":

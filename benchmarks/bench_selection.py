@@ -56,12 +56,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-BLOCK_OF_PREF = (["北海道"] + ["東北"] * 6 + ["関東"] * 7 + ["中部"] * 9 + ["近畿"] * 7 + ["中国"] * 5
-                 + ["四国"] * 4 + ["九州・沖縄"] * 8)
+BLOCK_OF_PREF = (
+    ["北海道"]
+    + ["東北"] * 6
+    + ["関東"] * 7
+    + ["中部"] * 9
+    + ["近畿"] * 7
+    + ["中国"] * 5
+    + ["四国"] * 4
+    + ["九州・沖縄"] * 8
+)
 
 
-def make_instance(n: int, n_reviewers: int, per_app: int, crits: list[str], weights: dict[str, float],
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def make_instance(
+    n: int, n_reviewers: int, per_app: int, crits: list[str], weights: dict[str, float], seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(candidates, scores) for ``n`` applications; plain pandas, no package import."""
     rng = np.random.default_rng(seed)
     if n == 47:
@@ -76,14 +85,17 @@ def make_instance(n: int, n_reviewers: int, per_app: int, crits: list[str], weig
             seen[p] = seen.get(p, 0) + 1
             ids.append(f"{p:02d}{seen[p]:03d}")
         names = [f"団体{i}" for i in ids]
-    cand = pd.DataFrame({
-        "prefecture_name": names,
-        "block": [BLOCK_OF_PREF[p - 1] for p in prefs],
-        "theme": rng.choice(list("ABCDEF"), n),
-        "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
-        "late": False,
-        "has_errors": False,
-    }, index=pd.Index(ids, name="application"))
+    cand = pd.DataFrame(
+        {
+            "prefecture_name": names,
+            "block": [BLOCK_OF_PREF[p - 1] for p in prefs],
+            "theme": rng.choice(list("ABCDEF"), n),
+            "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
+            "late": False,
+            "has_errors": False,
+        },
+        index=pd.Index(ids, name="application"),
+    )
     revs = [f"R{i:02d}" for i in range(1, n_reviewers + 1)]
     merit = rng.normal(3.0, 0.7, (n, 1)) + rng.normal(0, 0.4, (n, len(crits)))
     bias = rng.normal(0, 0.4, n_reviewers)
@@ -108,25 +120,47 @@ def settings(name: str, k: int = 5) -> tuple[tuple[int, int, int], dict[str, int
     if name == "demo":
         return (4, 5, 6), {"max_per_block": 2, "max_per_theme": 1, "min_distinct_themes": 3, "max_push": 1}
     if name == "strict":
-        return (4, 5, 6), {"max_per_block": 1, "max_per_theme": 1, "min_distinct_themes": 5, "min_push": 1,
-                           "max_push": 1}
+        return (4, 5, 6), {
+            "max_per_block": 1,
+            "max_per_theme": 1,
+            "min_distinct_themes": 5,
+            "min_push": 1,
+            "max_push": 1,
+        }
     if name == "demo×k":
         c = math.ceil
-        return (k - 1, k, k + 1), {"max_per_block": c(0.4 * k), "max_per_theme": c(0.2 * k), "min_distinct_themes": 3,
-                                   "max_push": c(0.2 * k)}
+        return (k - 1, k, k + 1), {
+            "max_per_block": c(0.4 * k),
+            "max_per_theme": c(0.2 * k),
+            "min_distinct_themes": 3,
+            "max_push": c(0.2 * k),
+        }
     if name == "strict×k":
         p = math.ceil(k / 10)
-        return (k - 1, k, k + 1), {"max_per_block": math.ceil(k / 8) + 1, "max_per_theme": math.ceil(k / 6),
-                                   "min_distinct_themes": 6, "min_push": p, "max_push": p}
+        return (k - 1, k, k + 1), {
+            "max_per_block": math.ceil(k / 8) + 1,
+            "max_per_theme": math.ceil(k / 6),
+            "min_distinct_themes": 6,
+            "min_push": p,
+            "max_push": p,
+        }
     raise ValueError(name)
 
 
-SIZES = {47: (8, 8), 200: (30, 8), 1741: (30, 5)}   # n → (reviewers, reviewers per application)
+SIZES = {47: (8, 8), 200: (30, 8), 1741: (30, 5)}  # n → (reviewers, reviewers per application)
 CASES: list[tuple[int, str, int]] = [
-    (47, "demo", 5), (47, "strict", 5), (200, "demo", 5), (200, "strict", 5),
-    (1741, "demo", 5), (1741, "strict", 5),
-    (1741, "demo×k", 10), (1741, "demo×k", 20), (1741, "demo×k", 30),
-    (1741, "strict×k", 10), (1741, "strict×k", 20), (1741, "strict×k", 30),
+    (47, "demo", 5),
+    (47, "strict", 5),
+    (200, "demo", 5),
+    (200, "strict", 5),
+    (1741, "demo", 5),
+    (1741, "strict", 5),
+    (1741, "demo×k", 10),
+    (1741, "demo×k", 20),
+    (1741, "demo×k", 30),
+    (1741, "strict×k", 10),
+    (1741, "strict×k", 20),
+    (1741, "strict×k", 30),
 ]
 
 
@@ -159,10 +193,16 @@ def main(argv: list[str]) -> None:
     rubric = scoring.load_round().rubric
     crits = [c.id for c in rubric.criteria]
     weights = {c.id: float(c.weight) for c in rubric.criteria}
-    data = {n: make_instance(n, r, j, crits, weights, seed=n) for n, (r, j) in SIZES.items() if not (quick and n > 200)}
+    data = {
+        n: make_instance(n, r, j, crits, weights, seed=n)
+        for n, (r, j) in SIZES.items()
+        if not (quick and n > 200)
+    }
 
-    print("select() with the reasons (gap of every applicant), 3 alternatives and the k range "
-          "[≤ 1 s at 200, ≤ 5 s at 1,741]")
+    print(
+        "select() with the reasons (gap of every applicant), 3 alternatives and the k range "
+        "[≤ 1 s at 200, ≤ 5 s at 1,741]"
+    )
     for n, name, k in CASES:
         if n not in data:
             continue
@@ -176,44 +216,71 @@ def main(argv: list[str]) -> None:
             print(f"  {label}: infeasible ({str(e).splitlines()[1]})")
             continue
         gaps = int(res.reasons["gap"].notna().sum())
-        print(f"  {label}: {t * 1000:8.1f} ms   (total {res.total:.2f}, {len(res.alternatives)} alternatives, "
-              f"{gaps} gaps, price of balance {res.price_of_balance:.2f})")
+        print(
+            f"  {label}: {t * 1000:8.1f} ms   (total {res.total:.2f}, {len(res.alternatives)} alternatives, "
+            f"{gaps} gaps, price of balance {res.price_of_balance:.2f})"
+        )
 
-    print("stability, 1,000 resamples, six methods, 配点 ±50 %, full exact selection each time "
-          "[≤ 5 s at 1,741]")
+    print(
+        "stability, 1,000 resamples, six methods, 配点 ±50 %, full exact selection each time [≤ 5 s at 1,741]"
+    )
     wr = {c.id: (0.5 * c.weight, 1.5 * c.weight) for c in rubric.criteria}
-    for n, name, k in [(47, "demo", 5), (200, "demo", 5), (1741, "demo", 5), (1741, "strict", 5),
-                       (1741, "demo×k", 20)]:
+    for n, name, k in [
+        (47, "demo", 5),
+        (200, "demo", 5),
+        (1741, "demo", 5),
+        (1741, "strict", 5),
+        (1741, "demo×k", 20),
+    ]:
         if n not in data:
             continue
         cand, scores = data[n]
         (lo, kk, hi), bal = settings(name, k)
         an = StabilityAnalysis(n_boot=1000, methods=METHODS, weight_ranges=wr, seed=1)
         c, balance = cand.drop(columns="total"), Balance(**bal)
-        t, _ = best_of(lambda a=an, s=scores, c=c, k=kk, b=balance: a.fit(s, rubric, c, k, b),
-                       budget=5.0, max_runs=3)
+        t, _ = best_of(
+            lambda a=an, s=scores, c=c, k=kk, b=balance: a.fit(s, rubric, c, k, b), budget=5.0, max_runs=3
+        )
         s = an.summary_
-        print(f"  {n:5d} applications × {SIZES[n][1]} reviewers each, {name:8s} k = {kk:2d}: {t:7.2f} s   "
-              f"(baseline kept in {s['baseline_frequency']:.1%}, {s['n_infeasible']} infeasible, "
-              f"{int(an.table_['border'].sum())} in the border zone)")
+        print(
+            f"  {n:5d} applications × {SIZES[n][1]} reviewers each, {name:8s} k = {kk:2d}: {t:7.2f} s   "
+            f"(baseline kept in {s['baseline_frequency']:.1%}, {s['n_infeasible']} infeasible, "
+            f"{int(an.table_['border'].sum())} in the border zone)"
+        )
 
-    print("Krippendorff's alpha, one criterion, 47 applications × 8 reviewers, discrete 1–5 "
-          "[no slower than the package]")
+    print(
+        "Krippendorff's alpha, one criterion, 47 applications × 8 reviewers, discrete 1–5 "
+        "[no slower than the package]"
+    )
     scores47 = data[47][1]
     one = scores47[scores47["criterion"] == crits[0]].reset_index(drop=True)
     matrix = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
     for level in ("interval", "ordinal", "nominal"):
         ours = krippendorff_alpha(one, level, total=False)["alpha"].iloc[0]
         theirs = krippendorff.alpha(reliability_data=matrix, level_of_measurement=level)
-        t_ours, _ = best_of(lambda lv=level: krippendorff_alpha(one, lv, total=False), budget=1.0, max_runs=200)
-        t_pkg, _ = best_of(lambda lv=level: krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv),
-                           budget=1.0, max_runs=200)
-        t_pivot, _ = best_of(lambda lv=level: krippendorff.alpha(
-            reliability_data=one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float),
-            level_of_measurement=lv), budget=1.0, max_runs=200)
-        print(f"  {level:8s}: krippendorff_alpha (long table) {t_ours * 1e3:6.3f} ms; krippendorff.alpha "
-              f"on the matrix {t_pkg * 1e3:6.3f} ms, from the long table (pivot + alpha) {t_pivot * 1e3:6.3f} ms"
-              f"   (α = {ours:.4f} / {theirs:.4f})")
+        t_ours, _ = best_of(
+            lambda lv=level: krippendorff_alpha(one, lv, total=False), budget=1.0, max_runs=200
+        )
+        t_pkg, _ = best_of(
+            lambda lv=level: krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv),
+            budget=1.0,
+            max_runs=200,
+        )
+        t_pivot, _ = best_of(
+            lambda lv=level: krippendorff.alpha(
+                reliability_data=one.pivot(index="reviewer", columns="application", values="score").to_numpy(
+                    dtype=float
+                ),
+                level_of_measurement=lv,
+            ),
+            budget=1.0,
+            max_runs=200,
+        )
+        print(
+            f"  {level:8s}: krippendorff_alpha (long table) {t_ours * 1e3:6.3f} ms; krippendorff.alpha "
+            f"on the matrix {t_pkg * 1e3:6.3f} ms, from the long table (pivot + alpha) {t_pivot * 1e3:6.3f} ms"
+            f"   (α = {ours:.4f} / {theirs:.4f})"
+        )
 
 
 if __name__ == "__main__":

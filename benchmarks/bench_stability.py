@@ -54,14 +54,17 @@ def make_round(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, scoring.confi
                 s = int(np.clip(np.round(merit[a, c] + bias[r] + rng.normal(0, 0.6)), 1, 5))
                 rows.append((code, rv, cid, float(s)))
     scores = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
-    cand = pd.DataFrame({
-        "prefecture_name": ref["name_ja"],
-        "block": ref["region_ja"],
-        "theme": rng.choice(list("ABCDEF"), 47),
-        "application_type": np.where(rng.random(47) < 0.15, "プッシュ型", "手上げ式"),
-        "late": False,
-        "has_errors": False,
-    }, index=ref.index.rename("application"))
+    cand = pd.DataFrame(
+        {
+            "prefecture_name": ref["name_ja"],
+            "block": ref["region_ja"],
+            "theme": rng.choice(list("ABCDEF"), 47),
+            "application_type": np.where(rng.random(47) < 0.15, "プッシュ型", "手上げ式"),
+            "late": False,
+            "has_errors": False,
+        },
+        index=ref.index.rename("application"),
+    )
     return scores, cand, rubric
 
 
@@ -81,8 +84,10 @@ def main() -> None:
     c = cand.copy()
     c["total"] = totals.reindex(c.index)
     spec = SelectSpec(target=5, min=4, max=6)
-    print(f"47 applications × 8 reviewers × 9 criteria ({len(scores)} scores); k = 5 (range 4–6), "
-          "max 2 per block, max 2 per theme, ≥ 3 themes, ≤ 1 プッシュ型")
+    print(
+        f"47 applications × 8 reviewers × 9 criteria ({len(scores)} scores); k = 5 (range 4–6), "
+        "max 2 per block, max 2 per theme, ≥ 3 themes, ≤ 1 プッシュ型"
+    )
     res = select(c, spec, balance)
     t_full = timeit(lambda: select(c, spec, balance), 5)
     t_core = timeit(lambda: select(c, 5, balance, n_alternatives=0), 5)
@@ -97,19 +102,26 @@ def main() -> None:
 
     weights = {cr.id: (0.5 * cr.weight, 1.5 * cr.weight) for cr in rubric.criteria}
     for methods in (("mean",), tuple(METHODS)):
+
         def run(methods: tuple[str, ...] = methods) -> StabilityAnalysis:
             return StabilityAnalysis(n_boot=1000, methods=methods, weight_ranges=weights, seed=1).fit(
-                scores, rubric, cand, 5, balance)
+                scores, rubric, cand, 5, balance
+            )
+
         an = run()
         t = timeit(run, 3)
         s = an.summary_
-        print(f"stability, 1,000 resamples incl. full selection, methods={'/'.join(methods)}: "
-              f"{t:6.2f} s  (baseline kept exactly in {s['baseline_frequency']:.1%}; "
-              f"border zone: {int(an.table_['border'].sum())} applicants)")
+        print(
+            f"stability, 1,000 resamples incl. full selection, methods={'/'.join(methods)}: "
+            f"{t:6.2f} s  (baseline kept exactly in {s['baseline_frequency']:.1%}; "
+            f"border zone: {int(an.table_['border'].sum())} applicants)"
+        )
     tight = Balance(max_per_block=1, max_per_theme=1, min_push=1, max_push=1)
     an = StabilityAnalysis(n_boot=1000, methods=METHODS, weight_ranges=weights, seed=1)
     t = timeit(lambda: an.fit(scores, rubric, cand, 6, tight), 3)
-    print(f"stability with tight settings (k = 6, 1 per block, 1 per theme, exactly 1 プッシュ型), six methods: {t:6.2f} s")
+    print(
+        f"stability with tight settings (k = 6, 1 per block, 1 per theme, exactly 1 プッシュ型), six methods: {t:6.2f} s"
+    )
     # where the time goes, for the six-method run
     an = StabilityAnalysis(n_boot=1000, methods=METHODS, weight_ranges=weights, seed=1)
     totals_b = an.fit(scores, rubric, cand, 5, balance).totals_.to_numpy()

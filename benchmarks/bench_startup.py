@@ -30,8 +30,9 @@ def wall(args: list[str]) -> float:
 
 
 def heavy_imports(args: list[str]) -> list[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args[1:]], cwd=ROOT, check=False,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *args[1:]], cwd=ROOT, check=False, capture_output=True, text=True
+    )
     found = {h for line in proc.stderr.splitlines() for h in HEAVY if line.rstrip().endswith(f" {h}")}
     return sorted(found)
 

@@ -50,8 +50,15 @@ def _rows(rnd, reviewer: str | None, salt: int) -> list[dict[str, object]]:
             if a in r.conflicts:
                 continue
             for j, c in enumerate(crits):
-                out.append({"reviewer": r.id, "application": str(a), "criterion": c,
-                                "score": float(2 + (i + j + salt) % 3), "comment": ""})
+                out.append(
+                    {
+                        "reviewer": r.id,
+                        "application": str(a),
+                        "criterion": c,
+                        "score": float(2 + (i + j + salt) % 3),
+                        "comment": "",
+                    }
+                )
     return out
 
 
@@ -64,20 +71,29 @@ def bench(label: str, url: str, rnd, repeat: int) -> None:
                 t = time.perf_counter()
                 n = store.record_many(rows, source="excel")
                 rates.append(n / (time.perf_counter() - t))
-            print(f"{label}  record_many {name}: 中央値 {statistics.median(rates):,.0f} 件/秒"
-                  f"（{repeat} 回, 最小 {min(rates):,.0f}）")
+            print(
+                f"{label}  record_many {name}: 中央値 {statistics.median(rates):,.0f} 件/秒"
+                f"（{repeat} 回, 最小 {min(rates):,.0f}）"
+            )
         n_before = store.head()[0]
         lat = []
         crits = [c.id for c in rnd.rubric.criteria]
         for i in range(max(200, repeat * 40)):
             t = time.perf_counter()
-            store.record("R2", "05", crits[i % len(crits)], float(1 + i % 5) if i % 5 not in (0, 4) else 3.0,
-                         source="widget")
+            store.record(
+                "R2",
+                "05",
+                crits[i % len(crits)],
+                float(1 + i % 5) if i % 5 not in (0, 4) else 3.0,
+                source="widget",
+            )
             lat.append((time.perf_counter() - t) * 1000)
         lat.sort()
         p90 = lat[int(len(lat) * 0.9)]
-        print(f"{label}  record 1件（自動保存, 既存 {n_before:,} 件）: 中央値 {statistics.median(lat):.2f} ms"
-              f"・90% 点 {p90:.2f} ms（{len(lat)} 回）")
+        print(
+            f"{label}  record 1件（自動保存, 既存 {n_before:,} 件）: 中央値 {statistics.median(lat):.2f} ms"
+            f"・90% 点 {p90:.2f} ms（{len(lat)} 回）"
+        )
         assert store.verify().empty
 
 

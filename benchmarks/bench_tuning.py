@@ -70,8 +70,11 @@ def bench_model(scores: pd.DataFrame, rubric: Rubric, n: int) -> dict[str, float
             model.set_group_weight(key, value)
         model.ranking()
         times.append(time.perf_counter() - t0)
-    return {"first_ms": first * 1000, "median_ms": statistics.median(times) * 1000,
-            "max_ms": max(times) * 1000}
+    return {
+        "first_ms": first * 1000,
+        "median_ms": statistics.median(times) * 1000,
+        "max_ms": max(times) * 1000,
+    }
 
 
 def bench_view(scores: pd.DataFrame, rubric: Rubric, n: int) -> dict[str, float]:
@@ -90,8 +93,11 @@ def bench_view(scores: pd.DataFrame, rubric: Rubric, n: int) -> dict[str, float]
         render.append(app.last_render_ms)
         if app.error.value:
             raise RuntimeError(app.error.value)
-    return {"ranking_ms": statistics.median(ranking), "render_ms": statistics.median(render),
-            "callback_ms": statistics.median(total) * 1000}
+    return {
+        "ranking_ms": statistics.median(ranking),
+        "render_ms": statistics.median(render),
+        "callback_ms": statistics.median(total) * 1000,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,11 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     small = make_scores(rng, rubric, 47, 8, None)
     large = make_scores(rng, rubric, 1741, 30, 5)
     print(f"method: {DEFAULT_METHOD}; median over {n} weight changes\n")
-    print("| size | scores | first ranking (fit, ms) | weight change → ranking (median, ms) | max (ms) | target |")
+    print(
+        "| size | scores | first ranking (fit, ms) | weight change → ranking (median, ms) | max (ms) | target |"
+    )
     print("|---|---|---|---|---|---|")
-    for name, scores, target in (("47 × 8 × 9", small, "≤ 50 ms"), ("1,741 × 30 × 5 reviews × 9", large, "≤ 1 s")):
+    for name, scores, target in (
+        ("47 × 8 × 9", small, "≤ 50 ms"),
+        ("1,741 × 30 × 5 reviews × 9", large, "≤ 1 s"),
+    ):
         r = bench_model(scores, rubric, n)
-        print(f"| {name} | {len(scores):,} | {r['first_ms']:.1f} | {r['median_ms']:.2f} | {r['max_ms']:.2f} | {target} |")
+        print(
+            f"| {name} | {len(scores):,} | {r['first_ms']:.1f} | {r['median_ms']:.2f} | {r['max_ms']:.2f} | {target} |"
+        )
     print("\nWhole screen callback (slider value set → everything on screen redrawn), median ms:\n")
     print("| size | ranking (model) | ranking table HTML | whole callback (incl. hash and the visible tab) |")
     print("|---|---|---|---|")

@@ -150,8 +150,9 @@ def run(rounds: int, seed: int, scenarios: list[Scenario]) -> pd.DataFrame:
                 tot = make_combiner(method, **options).fit(scores, rubric).totals()
                 dt = time.perf_counter() - t0
                 tau, hit = evaluate(tot, truth)
-                out.append({"scenario": sc.name, "round": i, "config": label, "tau": tau, "top5": hit,
-                            "seconds": dt})
+                out.append(
+                    {"scenario": sc.name, "round": i, "config": label, "tau": tau, "top5": hit, "seconds": dt}
+                )
     return pd.DataFrame(out)
 
 
@@ -166,8 +167,10 @@ def summarise(res: pd.DataFrame, scenario: str, default: str = DEFAULT_METHOD) -
         n = len(d)
         row: dict[str, Any] = {
             "method": label,
-            "tau_mean": d["tau"].mean(), "tau_sd": d["tau"].std(ddof=1),
-            "top5_mean": d["top5"].mean(), "top5_sd": d["top5"].std(ddof=1),
+            "tau_mean": d["tau"].mean(),
+            "tau_sd": d["tau"].std(ddof=1),
+            "top5_mean": d["top5"].mean(),
+            "top5_sd": d["top5"].std(ddof=1),
             "ms_per_fit": 1000 * d["seconds"].median(),
         }
         for ref, tag in (("mean", "mean"), (default, "default")):
@@ -181,9 +184,11 @@ def summarise(res: pd.DataFrame, scenario: str, default: str = DEFAULT_METHOD) -
 
 def markdown(table: pd.DataFrame, default: str = DEFAULT_METHOD) -> str:
     """The summary as a Markdown table."""
-    head = ("| method | Kendall's tau (mean ± SD) | true top 5 in top 5 (mean ± SD) "
-            f"| Δtau vs mean (± SE) | Δtop5 vs mean (± SE) | Δtau vs {default} (± SE) "
-            f"| Δtop5 vs {default} (± SE) | ms/fit |")
+    head = (
+        "| method | Kendall's tau (mean ± SD) | true top 5 in top 5 (mean ± SD) "
+        f"| Δtau vs mean (± SE) | Δtop5 vs mean (± SE) | Δtau vs {default} (± SE) "
+        f"| Δtop5 vs {default} (± SE) | ms/fit |"
+    )
     lines = [head, "|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         lines.append(
@@ -200,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=200, help="simulated rounds per scenario (default 200)")
     parser.add_argument("--seed", type=int, default=20260220, help="random seed (default 20260220)")
     parser.add_argument(
-        "--scenario", choices=[s.name for s in SCENARIOS], action="append",
+        "--scenario",
+        choices=[s.name for s in SCENARIOS],
+        action="append",
         help="run only this scenario (repeatable; default: all)",
     )
     args = parser.parse_args(argv)
@@ -210,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     res = run(args.rounds, args.seed, chosen)
     elapsed = time.perf_counter() - t0
-    print(f"# Simulation: {args.rounds} rounds per scenario, seed {args.seed}, "
-          f"DEFAULT_METHOD = {DEFAULT_METHOD}")
+    print(
+        f"# Simulation: {args.rounds} rounds per scenario, seed {args.seed}, "
+        f"DEFAULT_METHOD = {DEFAULT_METHOD}"
+    )
     for sc in chosen:
         print(f"\n## Scenario: {sc.name}  ({sc})\n")
         print(markdown(summarise(res, sc.name)))

@@ -47,7 +47,9 @@ c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 c.JupyterHub.shutdown_on_logout = True
 c.JupyterHub.cleanup_servers = True
-c.JupyterHub.template_vars = {"announcement_login": "審査ワークベンチ: 事務局から受け取ったユーザー名とパスワードでログインしてください。"}
+c.JupyterHub.template_vars = {
+    "announcement_login": "審査ワークベンチ: 事務局から受け取ったユーザー名とパスワードでログインしてください。"
+}
 
 # --- sign-in ----------------------------------------------------------------------------------
 c.JupyterHub.authenticator_class = "scoring.admin.authenticator.ShinsaPAMAuthenticator"
@@ -65,7 +67,9 @@ c.ShinsaPAMAuthenticator.seconds_before_next_try = 300
 IDLE_TIMEOUT = int(os.environ.get("SHINSA_IDLE_TIMEOUT") or site.get("idle_timeout", 3600))
 CULL_EVERY = int(os.environ.get("SHINSA_CULL_EVERY") or min(DEFAULT_CULL_EVERY, max(IDLE_TIMEOUT // 4, 5)))
 ACTIVITY_INTERVAL = int(os.environ.get("SHINSA_ACTIVITY_INTERVAL") or min(300, max(IDLE_TIMEOUT // 4, 5)))
-culler_service, culler_role = idle_culler(IDLE_TIMEOUT, CULL_EVERY, python=str(Path(site["python_bin"]) / "python"))
+culler_service, culler_role = idle_culler(
+    IDLE_TIMEOUT, CULL_EVERY, python=str(Path(site["python_bin"]) / "python")
+)
 c.JupyterHub.services = [culler_service]
 c.JupyterHub.load_roles = [culler_role]
 c.JupyterHub.last_activity_interval = ACTIVITY_INTERVAL
@@ -86,8 +90,15 @@ c.Spawner.environment = {
     "JUPYTERHUB_ACTIVITY_INTERVAL": str(ACTIVITY_INTERVAL),
 }
 #: Jupyter server extensions a Voilà-only person gets: Voilà and nothing else.
-VOILA_ONLY = {"voila": True, "jupyterlab": False, "notebook": False, "notebook_shim": False,
-              "jupyter_lsp": False, "jupyter_server_terminals": False, "nbclassic": False}
+VOILA_ONLY = {
+    "voila": True,
+    "jupyterlab": False,
+    "notebook": False,
+    "notebook_shim": False,
+    "jupyter_lsp": False,
+    "jupyter_server_terminals": False,
+    "nbclassic": False,
+}
 VOILA_APP = {"reviewer": "02_review.ipynb", "committee": "04_committee.ipynb"}
 
 
@@ -98,8 +109,10 @@ def pre_spawn_hook(spawner):
     if role is None:  # allowed_users keeps others out; never start a server for them
         raise ValueError(f"{name} は reviewers.yaml にありません")
     limit_spawner(spawner, LIMITS)  # rlimits of the server and its kernels (set before setuid)
-    common = ["--ServerApp.terminals_enabled=False" if role != "analyst" else "--ServerApp.terminals_enabled=True",
-              "--ContentsManager.allow_hidden=False"]
+    common = [
+        "--ServerApp.terminals_enabled=False" if role != "analyst" else "--ServerApp.terminals_enabled=True",
+        "--ContentsManager.allow_hidden=False",
+    ]
     if role == "analyst":
         spawner.notebook_dir = "~"
         spawner.default_url = "/lab"

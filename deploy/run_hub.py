@@ -52,8 +52,10 @@ def _database(admin_url: str | None) -> Iterator[str]:
     if admin_url:
         yield admin_url
         return
-    print("PostgreSQL の URL が指定されていないため、試用の一時的なクラスターを起動します"
-          "（ハブを止めると、採点を含めて削除されます）。")
+    print(
+        "PostgreSQL の URL が指定されていないため、試用の一時的なクラスターを起動します"
+        "（ハブを止めると、採点を含めて削除されます）。"
+    )
     with temp_pg_cluster(password_auth=True) as url:
         yield url
 
@@ -82,10 +84,14 @@ def main() -> int:
         with _database(args.admin_url) as admin_url:
             site = HubSite(Path(args.site).resolve())
             opened = python_path_dirs()
-            new_group = not group_exists(SHINSA_GROUP)  # made here (for the ACL) or by set-up: hub-remove deletes it
+            new_group = not group_exists(
+                SHINSA_GROUP
+            )  # made here (for the ACL) or by set-up: hub-remove deletes it
             if opened:  # e.g. a pyenv under /root (0700): the accounts could not run this Python
-                print(f"試用のため、グループ {SHINSA_GROUP} に {', '.join(map(str, opened))} の通過（x）だけを許可します"
-                      "（停止時に戻します。本番では全員が読める場所の Python を使ってください）。")
+                print(
+                    f"試用のため、グループ {SHINSA_GROUP} に {', '.join(map(str, opened))} の通過（x）だけを許可します"
+                    "（停止時に戻します。本番では全員が読める場所の Python を使ってください）。"
+                )
                 grant_python_access()
             generated = setup_hub(rnd, admin_url, site.root, passwords=passwords, group_created=new_group)
             if rnd.config.demo:
@@ -95,8 +101,15 @@ def main() -> int:
                 print("\n".join(password_lines(generated, hub_users(rnd))))
             env = {**os.environ, "SHINSA_SITE": str(site.root), "SHINSA_HUB_PORT": str(args.port)}
             print(f"JupyterHub: http://127.0.0.1:{args.port}/ （Ctrl-C で停止）")
-            hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f",
-                                    str(REPO / "deploy" / "jupyterhub_config.py")], cwd=site.state_dir, env=env)
+            hub = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "jupyterhub"),
+                    "-f",
+                    str(REPO / "deploy" / "jupyterhub_config.py"),
+                ],
+                cwd=site.state_dir,
+                env=env,
+            )
             try:
                 return hub.wait()
             except KeyboardInterrupt:

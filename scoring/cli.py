@@ -123,38 +123,55 @@ __all__ = ["lab_settings_path", "main"]
 
 
 def _eligibility_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    el = sub.add_parser("eligibility", help="受付の判断（期限後受理・訂正・再提出・辞退）を記録する・一覧する")
-    els = el.add_subparsers(dest="eligibility_command", required=True,
-                            metavar="{list,accept-late,correction,resubmission,withdraw,reinstate}")
+    el = sub.add_parser(
+        "eligibility", help="受付の判断（期限後受理・訂正・再提出・辞退）を記録する・一覧する"
+    )
+    els = el.add_subparsers(
+        dest="eligibility_command",
+        required=True,
+        metavar="{list,accept-late,correction,resubmission,withdraw,reinstate}",
+    )
     ls = els.add_parser("list", help="応募ごとの受付の状況と、記録された判断を表示する")
     _round_option(ls)
     ls.set_defaults(func=_cmd_eligibility)
-    helps = {"accept-late": "期限後提出を受理する（選定の対象にする）",
-             "correction": "訂正として記録する（受付日時は元の提出のまま）",
-             "resubmission": "再提出として記録する（新しいファイルの受付日時を使う）",
-             "withdraw": "辞退（取下げ）を記録する（審査・選定の対象外になる）",
-             "reinstate": "辞退の記録を取り消す"}
+    helps = {
+        "accept-late": "期限後提出を受理する（選定の対象にする）",
+        "correction": "訂正として記録する（受付日時は元の提出のまま）",
+        "resubmission": "再提出として記録する（新しいファイルの受付日時を使う）",
+        "withdraw": "辞退（取下げ）を記録する（審査・選定の対象外になる）",
+        "reinstate": "辞退の記録を取り消す",
+    }
     for name, text in helps.items():
         e = els.add_parser(name, help=text)
         _round_option(e)
-        e.add_argument("--application", required=True, metavar="CODE", help="応募（都道府県コードまたは名前。例: 20）")
+        e.add_argument(
+            "--application", required=True, metavar="CODE", help="応募（都道府県コードまたは名前。例: 20）"
+        )
         e.add_argument("--by", required=True, metavar="NAME", help="記録する人の名前（記録に残る）")
         e.add_argument("--reason", required=True, metavar="TEXT", help="理由（記録に残る）")
         if name in ("accept-late", "correction", "resubmission"):
             e.add_argument("--file", default=None, help="対象の応募書のファイル名（既定: 使用中の応募書）")
         if name == "correction":
-            e.add_argument("--original-received", default=None, metavar="ISO",
-                           help="元の提出の受付日時（例: 2026-02-20T16:40。既定: 置き換えられた以前の応募書の提出日時）")
+            e.add_argument(
+                "--original-received",
+                default=None,
+                metavar="ISO",
+                help="元の提出の受付日時（例: 2026-02-20T16:40。既定: 置き換えられた以前の応募書の提出日時）",
+            )
         e.set_defaults(func=_cmd_eligibility, file=None, original_received=None)
 
 
 def _round_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）")
+    parser.add_argument(
+        "--round", default=None, help="審査ラウンドのフォルダ（既定: $SCORING_ROUND またはデモ）"
+    )
 
 
 def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add run, validate, template, lab-settings, audit and verify-receipt (the round and its store)."""
-    r = sub.add_parser("run", help="審査ラウンドを読み込み、一覧と問題を表示し、Excel を書き出す（既定: デモ）")
+    r = sub.add_parser(
+        "run", help="審査ラウンドを読み込み、一覧と問題を表示し、Excel を書き出す（既定: デモ）"
+    )
     _round_option(r)
     r.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     r.set_defaults(func=_cmd_run)
@@ -167,12 +184,18 @@ def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     t.set_defaults(func=_cmd_template)
     ls = sub.add_parser("lab-settings", help="JupyterLab の既定の言語を日本語にする")
     ls.set_defaults(func=_cmd_lab_settings)
-    au = sub.add_parser("audit", help="採点データベースのハッシュチェーンを検査し、改ざん・削除があれば終了コード 1")
+    au = sub.add_parser(
+        "audit", help="採点データベースのハッシュチェーンを検査し、改ざん・削除があれば終了コード 1"
+    )
     _round_option(au)
     au.set_defaults(func=_cmd_audit)
-    vr = sub.add_parser("verify-receipt", help="受領コードを確かめる（0 提出どおり、1 提出後に変更あり、2 不明なコード）")
+    vr = sub.add_parser(
+        "verify-receipt", help="受領コードを確かめる（0 提出どおり、1 提出後に変更あり、2 不明なコード）"
+    )
     _round_option(vr)
-    vr.add_argument("code", metavar="CODE", help="提出のときに表示された受領コード（例: 3f9a-1c22-7b0e-d4a1）")
+    vr.add_argument(
+        "code", metavar="CODE", help="提出のときに表示された受領コード（例: 3f9a-1c22-7b0e-d4a1）"
+    )
     vr.set_defaults(func=_cmd_verify_receipt)
 
 
@@ -196,17 +219,29 @@ def _add_review_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     who.add_argument("--reviewer", help="審査員ID（例: R1）")
     who.add_argument("--all", action="store_true", help="全審査員の採点表をフォルダに書き出す")
     se.add_argument("--out", required=True, help="出力ファイル（.xlsx）またはフォルダ（--all のとき）")
-    se.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
+    se.add_argument(
+        "--db",
+        default=None,
+        help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）",
+    )
     se.set_defaults(func=_cmd_sheets_export)
     si = shs.add_parser("import", help="記入済みの採点表を検査して取り込む（エラーがあれば終了コード 1）")
     _round_option(si)
     si.add_argument("--reviewer", default=None, help="この審査員の採点表に限る（審査員ID）")
     si.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
-    si.add_argument("--overwrite", action="store_true",
-                    help="書き出し後に採点データベースで変更されたセルも採点表の値で上書きする（--reason が必要）")
-    si.add_argument("--reason", default=None, metavar="TEXT", help="上書きの理由（採点の記録に残る。120 文字まで）")
-    si.add_argument("--submit", action="store_true",
-                    help="審査員の最終的な回答として、すべての項目を採点した応募を提出済にする（以後は変更できない）")
+    si.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="書き出し後に採点データベースで変更されたセルも採点表の値で上書きする（--reason が必要）",
+    )
+    si.add_argument(
+        "--reason", default=None, metavar="TEXT", help="上書きの理由（採点の記録に残る。120 文字まで）"
+    )
+    si.add_argument(
+        "--submit",
+        action="store_true",
+        help="審査員の最終的な回答として、すべての項目を採点した応募を提出済にする（以後は変更できない）",
+    )
     si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
     si.set_defaults(func=_cmd_sheets_import)
 
@@ -215,42 +250,86 @@ def _add_selection_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     """Add select, report and feedback (the selection, the committee material, the 講評)."""
     sel = sub.add_parser("select", help="バランスの条件の下で選定案を作り、理由・次善案を表示する")
     _round_option(sel)
-    sel.add_argument("--method", default=None,
-                     help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.DEFAULT_METHOD）")
+    sel.add_argument(
+        "--method",
+        default=None,
+        help="点数の統合方法（mean, median, trimmed, zscore, additive, affine。既定: scoring.combine.DEFAULT_METHOD）",
+    )
     sel.add_argument("--alternatives", type=int, default=3, help="表示する次善案の数（既定: 3）")
     sel.set_defaults(func=_cmd_select)
     rp = sub.add_parser("report", help="選定委員会資料（committee.html と committee.xlsx）を書き出す")
     _round_option(rp)
     rp.add_argument("--out", default=None, help="出力フォルダ（既定: 審査ラウンドのフォルダの reports）")
     rp.set_defaults(func=_cmd_report)
-    fb = sub.add_parser("feedback", help="応募ごとの講評（PDF と .xlsx）を書き出す。--drafts で文面を編集できる")
+    fb = sub.add_parser(
+        "feedback", help="応募ごとの講評（PDF と .xlsx）を書き出す。--drafts で文面を編集できる"
+    )
     _round_option(fb)
-    fb.add_argument("--out", default=None, help="講評の出力フォルダ（既定: 審査ラウンドのフォルダの reports/講評）")
-    fb.add_argument("--drafts", default=None, metavar="FILE.yaml",
-                    help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）")
+    fb.add_argument(
+        "--out", default=None, help="講評の出力フォルダ（既定: 審査ラウンドのフォルダの reports/講評）"
+    )
+    fb.add_argument(
+        "--drafts",
+        default=None,
+        metavar="FILE.yaml",
+        help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）",
+    )
     fb.set_defaults(func=_cmd_feedback)
 
 
 def _add_server_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add db-setup, hub-setup and hub-remove (the shared PostgreSQL server, the JupyterHub site)."""
-    dbs = sub.add_parser("db-setup", help="PostgreSQL に審査員・事務局・選定委員ごとのロールを作り、権限をデータベースで強制する")
+    dbs = sub.add_parser(
+        "db-setup",
+        help="PostgreSQL に審査員・事務局・選定委員ごとのロールを作り、権限をデータベースで強制する",
+    )
     _round_option(dbs)
-    dbs.add_argument("--admin-url", required=True, metavar="URL",
-                     help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）")
-    dbs.add_argument("--credentials-dir", default=None, metavar="DIR",
-                     help="アカウントごとの接続情報 <hub_user>.url（権限 600）を書き出すフォルダ")
+    dbs.add_argument(
+        "--admin-url",
+        required=True,
+        metavar="URL",
+        help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）",
+    )
+    dbs.add_argument(
+        "--credentials-dir",
+        default=None,
+        metavar="DIR",
+        help="アカウントごとの接続情報 <hub_user>.url（権限 600）を書き出すフォルダ",
+    )
     dbs.set_defaults(func=_cmd_db_setup)
-    hs = sub.add_parser("hub-setup", help="複数の審査員で使うサーバー（JupyterHub）のアカウント・ロール・パスワードを準備する（root）")
+    hs = sub.add_parser(
+        "hub-setup",
+        help="複数の審査員で使うサーバー（JupyterHub）のアカウント・ロール・パスワードを準備する（root）",
+    )
     _round_option(hs)
-    hs.add_argument("--admin-url", required=True, metavar="URL",
-                    help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）")
-    hs.add_argument("--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）")
-    hs.add_argument("--passwords", default=None, metavar="FILE.yaml",
-                    help="ログインのパスワード（「ユーザー名: パスワード」の YAML）。ない人には作って一度だけ表示する")
-    hs.add_argument("--home-base", default="/home", metavar="DIR", help="新しいアカウントのホームを作る場所（既定: /home）")
+    hs.add_argument(
+        "--admin-url",
+        required=True,
+        metavar="URL",
+        help="データベースの所有者の URL（postgresql+psycopg://所有者:パスワード@ホスト/DB）",
+    )
+    hs.add_argument(
+        "--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）"
+    )
+    hs.add_argument(
+        "--passwords",
+        default=None,
+        metavar="FILE.yaml",
+        help="ログインのパスワード（「ユーザー名: パスワード」の YAML）。ない人には作って一度だけ表示する",
+    )
+    hs.add_argument(
+        "--home-base",
+        default="/home",
+        metavar="DIR",
+        help="新しいアカウントのホームを作る場所（既定: /home）",
+    )
     hs.set_defaults(func=_cmd_hub_setup)
-    hr = sub.add_parser("hub-remove", help="hub-setup が作ったアカウント・グループ・サーバーのフォルダを削除する（root）")
-    hr.add_argument("--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）")
+    hr = sub.add_parser(
+        "hub-remove", help="hub-setup が作ったアカウント・グループ・サーバーのフォルダを削除する（root）"
+    )
+    hr.add_argument(
+        "--site", default="/srv/shinsa", metavar="DIR", help="サーバーのフォルダ（既定: /srv/shinsa）"
+    )
     hr.set_defaults(func=_cmd_hub_remove)
 
 
@@ -258,41 +337,76 @@ def _add_decision_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     """Add decide, push-candidates and push-candidate (the decision, プッシュ型 applications)."""
     de = sub.add_parser("decide", help="選定委員会の決定（選定結果）を採点データベースに記録する")
     _round_option(de)
-    de.add_argument("--select", required=True, action="append", metavar="CODES",
-                    help="選定する応募（都道府県コードまたは名前、カンマ区切り。例: 20,30,42,34,38）")
-    de.add_argument("--by", required=True, nargs="+", action="extend", metavar="NAME",
-                    help="決定した人の名前（複数可: --by 委員長 副委員長）")
-    de.add_argument("--reason", "--reason-for", dest="reason", action="append", metavar="CODE=TEXT",
-                    help="応募ごとの理由（繰り返し指定できます）。選定案との違いと対象外の選定には必須")
+    de.add_argument(
+        "--select",
+        required=True,
+        action="append",
+        metavar="CODES",
+        help="選定する応募（都道府県コードまたは名前、カンマ区切り。例: 20,30,42,34,38）",
+    )
+    de.add_argument(
+        "--by",
+        required=True,
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="決定した人の名前（複数可: --by 委員長 副委員長）",
+    )
+    de.add_argument(
+        "--reason",
+        "--reason-for",
+        dest="reason",
+        action="append",
+        metavar="CODE=TEXT",
+        help="応募ごとの理由（繰り返し指定できます）。選定案との違いと対象外の選定には必須",
+    )
     de.add_argument("--force", action="store_true", help="対象外の応募を委員会の判断で選定する（理由が必要）")
-    de.add_argument("--lock", action="append", metavar="CODES", help="委員会が必ず含めると決めた応募（カンマ区切り）")
-    de.add_argument("--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）")
+    de.add_argument(
+        "--lock", action="append", metavar="CODES", help="委員会が必ず含めると決めた応募（カンマ区切り）"
+    )
+    de.add_argument(
+        "--exclude", action="append", metavar="CODES", help="委員会が除外すると決めた応募（カンマ区切り）"
+    )
     de.add_argument("--note", default=None, help="決定全体についての注記")
     de.set_defaults(func=_cmd_decide)
-    pcs = sub.add_parser("push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する")
+    pcs = sub.add_parser(
+        "push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する"
+    )
     _round_option(pcs)
     pcs.add_argument("--top", type=int, default=15, help="表示する数（既定: 15）")
     pcs.add_argument("--all", action="store_true", help="47 都道府県すべてを表示する")
     pcs.set_defaults(func=_cmd_push_candidates)
-    pc = sub.add_parser("push-candidate", help="応募のない都道府県のプッシュ型の応募書を applications に書き出す")
+    pc = sub.add_parser(
+        "push-candidate", help="応募のない都道府県のプッシュ型の応募書を applications に書き出す"
+    )
     _round_option(pc)
     pc.add_argument("--prefecture", required=True, help="都道府県名またはコード（例: 長野、20）")
-    pc.add_argument("--out", default=None, help="出力ファイル（既定: ラウンドの applications/<コード>_<名前>_push.xlsx）")
+    pc.add_argument(
+        "--out", default=None, help="出力ファイル（既定: ラウンドの applications/<コード>_<名前>_push.xlsx）"
+    )
     pc.set_defaults(func=_cmd_push_candidate)
 
 
 def _add_progress_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add progress and packets (the review's progress, the reviewers' packets)."""
-    pg = sub.add_parser("progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1")
+    pg = sub.add_parser(
+        "progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1"
+    )
     _round_option(pg)
     pg.add_argument("--xlsx", default=None, metavar="FILE", help="督促用の一覧を .xlsx に書き出す")
     pg.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
     pg.set_defaults(func=_cmd_progress)
-    pk = sub.add_parser("packets", help="審査員ごとの審査資料（採点表・担当の応募書・評価基準・説明）を書き出す")
+    pk = sub.add_parser(
+        "packets", help="審査員ごとの審査資料（採点表・担当の応募書・評価基準・説明）を書き出す"
+    )
     _round_option(pk)
     pk.add_argument("--out", required=True, help="出力フォルダ（審査員ごとにフォルダまたは zip を作る）")
     pk.add_argument("--zip", action="store_true", help="審査員ごとに zip ファイルにする")
-    pk.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）")
+    pk.add_argument(
+        "--db",
+        default=None,
+        help="採点データベースの URL（既定: ラウンドフォルダの SQLite。あれば下書きを記入済みにする）",
+    )
     pk.set_defaults(func=_cmd_packets)
 
 
@@ -310,8 +424,11 @@ def _add_revise_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m scoring", description="審査ワークベンチ（shinsa）",
-                                epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗")
+    p = argparse.ArgumentParser(
+        prog="python -m scoring",
+        description="審査ワークベンチ（shinsa）",
+        epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗",
+    )
     p.add_argument("--debug", action="store_true", help="エラーのときに詳細（トレースバック）を表示する")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_round_commands(sub)
@@ -362,10 +479,15 @@ def _report_error(e: Exception) -> int:
         return e.exit_code
     if isinstance(e, OSError):
         where = f"（{e.filename}）" if getattr(e, "filename", None) else ""
-        print(f"エラー: ファイルの読み書きに失敗しました{where}: {e.strerror or e}。"
-              "パスと権限を確認してください。", file=sys.stderr)
+        print(
+            f"エラー: ファイルの読み書きに失敗しました{where}: {e.strerror or e}。"
+            "パスと権限を確認してください。",
+            file=sys.stderr,
+        )
         return 2
-    print(f"エラー: 予期しないエラーが発生しました（{type(e).__name__}: {e}）。"
-          "--debug を付けて再実行すると詳細が表示されます。続くときは開発者に連絡してください。",
-          file=sys.stderr)
+    print(
+        f"エラー: 予期しないエラーが発生しました（{type(e).__name__}: {e}）。"
+        "--debug を付けて再実行すると詳細が表示されます。続くときは開発者に連絡してください。",
+        file=sys.stderr,
+    )
     return 2

@@ -33,11 +33,16 @@ def _print_table(title: str, df: pd.DataFrame) -> None:
         print("（なし）")
         return
     with pd.option_context(
-        "display.unicode.east_asian_width", True,
-        "display.max_columns", None,
-        "display.width", 250,
-        "display.max_colwidth", 60,
-        "display.max_rows", 500,
+        "display.unicode.east_asian_width",
+        True,
+        "display.max_columns",
+        None,
+        "display.width",
+        250,
+        "display.max_colwidth",
+        60,
+        "display.max_rows",
+        500,
     ):
         print(df.to_string())
 
@@ -49,14 +54,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
-    print(f"提出期限: {rnd.config.deadline.isoformat()}　評価基準: {rnd.rubric.name_ja}（版 {rnd.rubric.version}）")
-    print(f"応募: {len(rnd.applications)} 件　審査員: {len(rnd.reviewers)} 名　"
-          f"問題: エラー {int((rnd.problems['severity'] == 'error').sum())} 件・"
-          f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
-          f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件")
+    print(
+        f"提出期限: {rnd.config.deadline.isoformat()}　評価基準: {rnd.rubric.name_ja}（版 {rnd.rubric.version}）"
+    )
+    print(
+        f"応募: {len(rnd.applications)} 件　審査員: {len(rnd.reviewers)} 名　"
+        f"問題: エラー {int((rnd.problems['severity'] == 'error').sum())} 件・"
+        f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
+        f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件"
+    )
     summary = application_table(rnd.applications, rnd.problems)
-    cols = [*(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
-            "人材プールの状況", "市町村数（団体）", "提出日時（日本時間）", "期限後提出", "エラー数", "警告数"]
+    cols = [
+        *(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
+        "人材プールの状況",
+        "市町村数（団体）",
+        "提出日時（日本時間）",
+        "期限後提出",
+        "エラー数",
+        "警告数",
+    ]
     _print_table("応募一覧", summary[[c for c in cols if c in summary]])
     for title, table in breakdown(rnd.applications).items():
         _print_table(f"{title}別の件数", table.T)
@@ -128,22 +144,36 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     for item in args.reason or []:
         code, sep, text = str(item).partition("=")
         if not sep or not code.strip():
-            print(f"エラー: --reason「{item}」は 応募=理由 の形にしてください（例: --reason 20=人材プールの課題が明確）。",
-                  file=sys.stderr)
+            print(
+                f"エラー: --reason「{item}」は 応募=理由 の形にしてください（例: --reason 20=人材プールの課題が明確）。",
+                file=sys.stderr,
+            )
             return 2
         reasons[code.strip()] = text
     try:
-        d = record_committee_decision(rnd, _split_codes(args.select), by=list(args.by), reasons=reasons,
-                                      locks=_split_codes(args.lock), exclusions=_split_codes(args.exclude),
-                                      note=args.note or "", force=bool(args.force))
+        d = record_committee_decision(
+            rnd,
+            _split_codes(args.select),
+            by=list(args.by),
+            reasons=reasons,
+            locks=_split_codes(args.lock),
+            exclusions=_split_codes(args.exclude),
+            note=args.note or "",
+            force=bool(args.force),
+        )
     except ValueError as e:
         print(f"選定結果を記録しませんでした: {e}", file=sys.stderr)
         if "対象外" in str(e) or "理由" in str(e):
-            print("（このコマンドでは、対象外の応募を選定するときは --force を、理由は応募ごとに "
-                  "--reason 応募コード=理由 を指定します。例: --force --reason 20=委員会が認定）", file=sys.stderr)
+            print(
+                "（このコマンドでは、対象外の応募を選定するときは --force を、理由は応募ごとに "
+                "--reason 応募コード=理由 を指定します。例: --force --reason 20=委員会が認定）",
+                file=sys.stderr,
+            )
         return 2
     c = build_committee(rnd, n_boot=1)
-    print(f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）")
+    print(
+        f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）"
+    )
     print(f"根拠の記録点: イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}")
     if d.forced:
         print(f"対象外から選定（--force）: {c.names(list(d.forced))}")
@@ -153,7 +183,12 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         removed = [a for a in d.proposed if a not in d.selected]
         print(f"選定案との違い: 追加 {c.names(added)}　除外 {c.names(removed)}")
     print(f"設定ハッシュ: {d.settings_hash}")
-    _print_table("選定結果", decision_ja(c).drop(columns=["記録した人", "記録日時（日本時間）"]).set_index(HEADERS_JA["application"]))
+    _print_table(
+        "選定結果",
+        decision_ja(c)
+        .drop(columns=["記録した人", "記録日時（日本時間）"])
+        .set_index(HEADERS_JA["application"]),
+    )
     return 0
 
 
@@ -164,14 +199,20 @@ def _cmd_revise(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
         before = store.scores(include_drafts=True)
-        cell = before[(before["reviewer"] == args.reviewer) & (before["application"] == args.application)
-                      & (before["criterion"] == args.criterion)]
+        cell = before[
+            (before["reviewer"] == args.reviewer)
+            & (before["application"] == args.application)
+            & (before["criterion"] == args.criterion)
+        ]
         old = float(cell["score"].iloc[0]) if len(cell) else float("nan")
-        eid = store.revise(args.reviewer, args.application, args.criterion, args.score, reason=args.reason,
-                           by=args.by)
+        eid = store.revise(
+            args.reviewer, args.application, args.criterion, args.score, reason=args.reason, by=args.by
+        )
     label = rnd.rubric.criterion(args.criterion).label_ja
-    print(f"協議後の修正を記録しました（イベント {eid}）: 審査員 {args.reviewer}・応募 {args.application}・"
-          f"{label}: {old:g} → {args.score:g}（理由: {args.reason.strip()}）")
+    print(
+        f"協議後の修正を記録しました（イベント {eid}）: 審査員 {args.reviewer}・応募 {args.application}・"
+        f"{label}: {old:g} → {args.score:g}（理由: {args.reason.strip()}）"
+    )
     return 0
 
 
@@ -207,13 +248,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from .store.scores import default_url
 
         records = read_eligibility_at(default_url(round_dir), config.name)
-        _, problems, _ = apply_eligibility(intake.applications, problems, records, deadline=deadline,
-                                           superseded=intake.superseded, round_path=round_dir)
+        _, problems, _ = apply_eligibility(
+            intake.applications,
+            problems,
+            records,
+            deadline=deadline,
+            superseded=intake.superseded,
+            round_path=round_dir,
+        )
     n_err = int((problems["severity"] == "error").sum())
     n_warn = int((problems["severity"] == "warning").sum())
     n_info = int((problems["severity"] == "info").sum())
-    print(f"{folder}: 応募 {len(intake.applications)} 件を読み込みました"
-          f"（エラー {n_err} 件・警告 {n_warn} 件・情報 {n_info} 件）")
+    print(
+        f"{folder}: 応募 {len(intake.applications)} 件を読み込みました"
+        f"（エラー {n_err} 件・警告 {n_warn} 件・情報 {n_info} 件）"
+    )
     _print_table("問題一覧", problem_table(problems))
     return 1 if n_err else 0
 
@@ -237,7 +286,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         print(f"採点データベース: {store.url}")
         print(f"記録: {last_id} 件　チェーンの末尾: イベント {last_id}・ハッシュ {last_hash}")
     valid = [c for c in audit.checkpoints if c.valid]
-    print(f"署名された記録点: {audit.checkpoint_path}（{len(audit.checkpoints)} 件、うち署名が有効 {len(valid)} 件）")
+    print(
+        f"署名された記録点: {audit.checkpoint_path}（{len(audit.checkpoints)} 件、うち署名が有効 {len(valid)} 件）"
+    )
     if valid:
         top = max(valid, key=lambda c: c.head_id)
         print(f"最後の記録点: {top.label()}　イベント {top.head_id} まで")
@@ -247,8 +298,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if problems.empty:
         print("改ざん・削除は見つかりませんでした（ハッシュチェーンと署名された記録点は正常です）。")
         return 0
-    _print_table(f"監査で見つかった問題（{len(problems)} 件）",
-                 problems.rename(columns={"event_id": "イベント", "problem": "種類", "message": "内容"}))
+    _print_table(
+        f"監査で見つかった問題（{len(problems)} 件）",
+        problems.rename(columns={"event_id": "イベント", "problem": "種類", "message": "内容"}),
+    )
     first = problems.iloc[0]
     print(f"\n最初の問題: イベント {int(first['event_id'])}（{first['problem']}）", file=sys.stderr)
     print("採点の記録が変更または削除されています。事務局で原因を確認してください。", file=sys.stderr)
@@ -263,7 +316,9 @@ def _cmd_verify_receipt(args: argparse.Namespace) -> int:
     with ScoreStore.open(rnd) as store:
         check = store.check_receipt(args.code)
     out = sys.stdout if check.status == "一致" else sys.stderr
-    verdict = {"一致": "確認できました", "変更": "提出後に変更があります", "不明": "不明なコードです"}[check.status]
+    verdict = {"一致": "確認できました", "変更": "提出後に変更があります", "不明": "不明なコードです"}[
+        check.status
+    ]
     print(f"{verdict}: {check.message}", file=out)
     for line in check.changes:
         print(f"  変更: {line}", file=out)
@@ -280,16 +335,24 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     if args.per_application < 1:
-        raise OptionError(f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で"
-                          f"指定してください（このラウンドの審査員は {len(rnd.reviewers)} 名）。")
+        raise OptionError(
+            f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で"
+            f"指定してください（このラウンドの審査員は {len(rnd.reviewers)} 名）。"
+        )
     if rnd.assignment_source == "reviewers.yaml":
-        print(f"{rnd.path / 'reviewers.yaml'} に担当（assignments）があるため、割当案は作りません。"
-              "案を作る場合は reviewers.yaml の assignments を削除してください。", file=sys.stderr)
+        print(
+            f"{rnd.path / 'reviewers.yaml'} に担当（assignments）があるため、割当案は作りません。"
+            "案を作る場合は reviewers.yaml の assignments を削除してください。",
+            file=sys.stderr,
+        )
         return 1
     path = rnd.path / ASSIGNMENT_FILE
     if path.exists() and not args.force:
-        print(f"{path} は既にあります（事務局が編集している可能性があります）。"
-              "作り直す場合は --force を付けてください。", file=sys.stderr)
+        print(
+            f"{path} は既にあります（事務局が編集している可能性があります）。"
+            "作り直す場合は --force を付けてください。",
+            file=sys.stderr,
+        )
         return 1
     import pandas as pd
 
@@ -297,17 +360,24 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     roles = {r.id: r.role for r in rnd.reviewers}
     names = rnd.applications["prefecture_name"]
     groups = df.groupby("application")["reviewer"]
-    table = pd.DataFrame({
-        HEADERS_JA["prefecture_name"]: [names.get(a, "") for a in groups.groups],
-        "審査員": ["・".join(sorted(g)) for _, g in groups],
-        "人数": [len(g) for _, g in groups],
-        "立場": ["・".join(sorted({roles[r] for r in g})) for _, g in groups],
-    }, index=pd.Index(list(groups.groups), name="応募"))
+    table = pd.DataFrame(
+        {
+            HEADERS_JA["prefecture_name"]: [names.get(a, "") for a in groups.groups],
+            "審査員": ["・".join(sorted(g)) for _, g in groups],
+            "人数": [len(g) for _, g in groups],
+            "立場": ["・".join(sorted({roles[r] for r in g})) for _, g in groups],
+        },
+        index=pd.Index(list(groups.groups), name="応募"),
+    )
     _print_table("担当の割当案", table)
     loads = df["reviewer"].value_counts().reindex([r.id for r in rnd.reviewers], fill_value=0)
-    _print_table("審査員ごとの担当数", pd.DataFrame({"立場": [roles[r] for r in loads.index],
-                                                  "担当数": loads.to_numpy()},
-                                                 index=pd.Index(loads.index, name="審査員")))
+    _print_table(
+        "審査員ごとの担当数",
+        pd.DataFrame(
+            {"立場": [roles[r] for r in loads.index], "担当数": loads.to_numpy()},
+            index=pd.Index(loads.index, name="審査員"),
+        ),
+    )
     if len(notes):
         _print_table("注意", problem_table(notes).drop(columns=["シート", "セル"]))
     out = write_assignments(rnd, df)
@@ -323,8 +393,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     if not is_demo_round(rnd) and not args.force:
-        print(f"審査ラウンド「{rnd.config.name}」はデモではない（round.yaml に demo: true がない）ため、"
-              "架空の採点は書き込みません。本当に書き込む場合は --force を付けてください。", file=sys.stderr)
+        print(
+            f"審査ラウンド「{rnd.config.name}」はデモではない（round.yaml に demo: true がない）ため、"
+            "架空の採点は書き込みません。本当に書き込む場合は --force を付けてください。",
+            file=sys.stderr,
+        )
         return 1
     with ScoreStore.open(rnd) as store:
         try:
@@ -349,8 +422,10 @@ def _cmd_select(args: argparse.Namespace) -> int:
 
     method = args.method or DEFAULT_METHOD
     if method not in METHODS:
-        raise OptionError(f"--method「{method}」はありません。使える統合方法: "
-                          f"{'、'.join(f'{m}（{METHOD_LABELS[m]}）' for m in METHODS)}。このどれかを指定してください。")
+        raise OptionError(
+            f"--method「{method}」はありません。使える統合方法: "
+            f"{'、'.join(f'{m}（{METHOD_LABELS[m]}）' for m in METHODS)}。このどれかを指定してください。"
+        )
     rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
         scores = store.counted_scores()
@@ -360,11 +435,15 @@ def _cmd_select(args: argparse.Namespace) -> int:
     cfg = rnd.config
     bal = {k: v for k, v in cfg.balance.model_dump().items() if v is not None}
     print(f"審査ラウンド: {cfg.name}（{rnd.path}）　統合方法: {method}")
-    print(f"選定数: {cfg.select.target} 件（範囲 {cfg.select.min or cfg.select.target}〜{cfg.select.max or cfg.select.target} 件）"
-          f"　バランスの条件: {', '.join(f'{k}={v}' for k, v in bal.items()) or 'なし'}")
+    print(
+        f"選定数: {cfg.select.target} 件（範囲 {cfg.select.min or cfg.select.target}〜{cfg.select.max or cfg.select.target} 件）"
+        f"　バランスの条件: {', '.join(f'{k}={v}' for k, v in bal.items()) or 'なし'}"
+    )
     if cfg.locks or cfg.exclusions or cfg.eligibility_override:
-        print(f"必ず含める: {'、'.join(cfg.locks) or 'なし'}　除外: {'、'.join(cfg.exclusions) or 'なし'}"
-              f"　審査対象とする例外: {'、'.join(cfg.eligibility_override) or 'なし'}")
+        print(
+            f"必ず含める: {'、'.join(cfg.locks) or 'なし'}　除外: {'、'.join(cfg.exclusions) or 'なし'}"
+            f"　審査対象とする例外: {'、'.join(cfg.eligibility_override) or 'なし'}"
+        )
     try:
         res = select_round(rnd, totals, n_alternatives=args.alternatives)
     except SelectionInfeasible as e:
@@ -375,14 +454,32 @@ def _cmd_select(args: argparse.Namespace) -> int:
     h = HEADERS_JA
     reasons = res.reasons.rename(columns={**h, "gap": "選定までの不足点", "reason": "理由"})
     reasons.index.name = "応募"
-    _print_table("応募ごとの結果と理由",
-                 reasons[[h["prefecture_name"], h["status"], h["rank"], h["total"], "選定までの不足点", "理由"]].round(2))
-    alts = res.alternatives_frame().rename(columns={
-        "total": "合計点", "difference": "選定案との差", "selected": "選定", "added": "入る", "removed": "外れる"})
+    _print_table(
+        "応募ごとの結果と理由",
+        reasons[[h["prefecture_name"], h["status"], h["rank"], h["total"], "選定までの不足点", "理由"]].round(
+            2
+        ),
+    )
+    alts = res.alternatives_frame().rename(
+        columns={
+            "total": "合計点",
+            "difference": "選定案との差",
+            "selected": "選定",
+            "added": "入る",
+            "removed": "外れる",
+        }
+    )
     alts.index.name = "次善案"
     _print_table("次善の選定案", alts.round(2))
-    by_k = res.by_k.rename(columns={"feasible": "条件を満たす", "total": "合計点", "difference": "目標件数との差",
-                                    "selected": "選定（応募）", "is_target": "目標件数"})
+    by_k = res.by_k.rename(
+        columns={
+            "feasible": "条件を満たす",
+            "total": "合計点",
+            "difference": "目標件数との差",
+            "selected": "選定（応募）",
+            "is_target": "目標件数",
+        }
+    )
     by_k.index.name = "選定数"
     _print_table("選定数ごとの最良案", by_k.round(2))
     return 0
@@ -414,8 +511,11 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
-        print(f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
-              f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}", file=sys.stderr)
+        print(
+            f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
+            f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}",
+            file=sys.stderr,
+        )
         return 2
     store = open_existing_store(rnd, args.db)
     try:
@@ -423,7 +523,9 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
         if args.all:
             paths = export_all(rnd, out, store=store)
         else:
-            target = out / sheet_filename(args.reviewer) if out.is_dir() or out.suffix.lower() != ".xlsx" else out
+            target = (
+                out / sheet_filename(args.reviewer) if out.is_dir() or out.suffix.lower() != ".xlsx" else out
+            )
             paths = [export_sheet(rnd, args.reviewer, target, store=store)]
     finally:
         if store is not None:
@@ -443,13 +545,23 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     from .store.scores import ScoreStore
 
     if args.overwrite and not (args.reason or "").strip():
-        print("エラー: --overwrite には --reason（上書きの理由）が必要です。理由は採点の記録に残ります。", file=sys.stderr)
+        print(
+            "エラー: --overwrite には --reason（上書きの理由）が必要です。理由は採点の記録に残ります。",
+            file=sys.stderr,
+        )
         return 2
     rnd = load_round(args.round)
     store = ScoreStore.open(rnd, args.db)
     try:
-        report = import_sheets(rnd, args.files, store, reviewer=args.reviewer, overwrite=args.overwrite,
-                               reason=args.reason, submit=args.submit)
+        report = import_sheets(
+            rnd,
+            args.files,
+            store,
+            reviewer=args.reviewer,
+            overwrite=args.overwrite,
+            reason=args.reason,
+            submit=args.submit,
+        )
     finally:
         store.close()
     failed = set(report.loc[report["severity"] == "error", "file"])
@@ -460,7 +572,9 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
         shown_where = "、".join(where[:10]) + (f" ほか {len(where) - 10} 箇所" if len(where) > 10 else "")
         note = f"（未入力 {len(where)} 箇所は取り込んでいません: {shown_where}）" if where else ""
         if status.get(f) == "conflict":
-            print(f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）")
+            print(
+                f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）"
+            )
         elif f in failed:
             print(f"{f}: エラーがあるため取り込みませんでした（0 件）{note}")
         elif status.get(f) == "unchanged":
@@ -470,25 +584,45 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     conflicts = report.attrs["conflicts"]
     shown = blank.copy()
     if len(conflicts):
+
         def value(score: object, comment: object) -> str:
-            text = "（点数なし）" if score is None or (isinstance(score, float) and math.isnan(score)) else f"{float(str(score)):g}点"
+            text = (
+                "（点数なし）"
+                if score is None or (isinstance(score, float) and math.isnan(score))
+                else f"{float(str(score)):g}点"
+            )
             return f"{text}「{comment}」" if comment else text
 
         when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert(JST)
-        diff = pd.DataFrame({
-            "ファイル": conflicts["file"], "セル": conflicts["cell"], "応募": conflicts["application"],
-            "評価項目": [rnd.rubric.criterion(str(c)).label_ja for c in conflicts["criterion"]],
-            "データベースの値": [value(s, c) for s, c in zip(conflicts["store_score"], conflicts["store_comment"])],
-            "データベースの更新日時": when.dt.strftime("%Y-%m-%d %H:%M").fillna(""),
-            "採点表の値": [value(s, c) for s, c in zip(conflicts["sheet_score"], conflicts["sheet_comment"])],
-        })
-        title = ("上書きしたセル（理由: " + str(args.reason).strip() + "）" if args.overwrite
-                 else "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）")
+        diff = pd.DataFrame(
+            {
+                "ファイル": conflicts["file"],
+                "セル": conflicts["cell"],
+                "応募": conflicts["application"],
+                "評価項目": [rnd.rubric.criterion(str(c)).label_ja for c in conflicts["criterion"]],
+                "データベースの値": [
+                    value(s, c) for s, c in zip(conflicts["store_score"], conflicts["store_comment"])
+                ],
+                "データベースの更新日時": when.dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+                "採点表の値": [
+                    value(s, c) for s, c in zip(conflicts["sheet_score"], conflicts["sheet_comment"])
+                ],
+            }
+        )
+        title = (
+            "上書きしたセル（理由: " + str(args.reason).strip() + "）"
+            if args.overwrite
+            else "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）"
+        )
         _print_table(title, diff)
         stopped = set(zip(conflicts["file"], conflicts["cell"]))
-        shown |= pd.Series([(f, c) in stopped for f, c in zip(report["file"], report["cell"])], index=report.index)
-    _print_table("採点表の問題一覧（未入力と上の表を除く）" if len(conflicts) else "採点表の問題一覧（未入力を除く）",
-                 problem_table(report[~shown]))
+        shown |= pd.Series(
+            [(f, c) in stopped for f, c in zip(report["file"], report["cell"])], index=report.index
+        )
+    _print_table(
+        "採点表の問題一覧（未入力と上の表を除く）" if len(conflicts) else "採点表の問題一覧（未入力を除く）",
+        problem_table(report[~shown]),
+    )
     return 1 if failed else 0
 
 
@@ -501,8 +635,10 @@ def _check_admin_url(url: str) -> None:
     try:
         sa.engine.make_url(url)
     except sa.exc.ArgumentError:
-        raise OptionError("--admin-url はデータベースの URL として読めません。"
-                          "postgresql+psycopg://所有者:パスワード@ホスト/DB の形で指定してください。") from None
+        raise OptionError(
+            "--admin-url はデータベースの URL として読めません。"
+            "postgresql+psycopg://所有者:パスワード@ホスト/DB の形で指定してください。"
+        ) from None
 
 
 def _cmd_db_setup(args: argparse.Namespace) -> int:
@@ -516,18 +652,31 @@ def _cmd_db_setup(args: argparse.Namespace) -> int:
     urls = provision(args.admin_url, rnd)
     prefix = default_role_prefix(args.admin_url)
     counts = allowed_pairs(rnd)["reviewer"].value_counts()
-    print(f"審査ラウンド「{rnd.config.name}」のデータベースのロールを設定しました（パスワードは新しくなりました）。")
+    print(
+        f"審査ラウンド「{rnd.config.name}」のデータベースのロールを設定しました（パスワードは新しくなりました）。"
+    )
     for a in accounts(rnd, prefix):
-        what = (f"審査員 {a.reviewer}: 採点できる応募 {int(counts.get(a.reviewer, 0))} 組" if a.kind == "reviewer"
-                else kind_ja[a.kind] + ("（コメントも読める）" if a.kind == "committee" and rnd.config.committee_sees_comments
-                                        else "（コメントは読めない）" if a.kind == "committee" else "（すべて読める・再開と選定結果を記録できる）"))
+        what = (
+            f"審査員 {a.reviewer}: 採点できる応募 {int(counts.get(a.reviewer, 0))} 組"
+            if a.kind == "reviewer"
+            else kind_ja[a.kind]
+            + (
+                "（コメントも読める）"
+                if a.kind == "committee" and rnd.config.committee_sees_comments
+                else "（コメントは読めない）"
+                if a.kind == "committee"
+                else "（すべて読める・再開と選定結果を記録できる）"
+            )
+        )
         print(f"  {a.account}: ロール {a.role} — {what}")
     if args.credentials_dir:
         out = Path(args.credentials_dir)
         for account, url in urls.items():
             write_credentials(url, out / f"{account}.url")
-        print(f"接続情報を {out} に書きました（{len(urls)} 件、各ファイルの権限 600）。各アカウントの "
-              "~/.shinsa/database_url に置いてください。")
+        print(
+            f"接続情報を {out} に書きました（{len(urls)} 件、各ファイルの権限 600）。各アカウントの "
+            "~/.shinsa/database_url に置いてください。"
+        )
     else:
         print("接続情報（パスワード入り）は書き出していません。--credentials-dir を指定してください。")
     return 0
@@ -547,7 +696,9 @@ def _cmd_hub_setup(args: argparse.Namespace) -> int:
     print(f"審査ラウンド「{rnd.config.name}」のサーバーを準備しました: {site.root}")
     print("\n".join(describe(users)))
     if generated:
-        print("次のパスワードを作りました。この一度だけ表示します。本人に渡してください（役割・ユーザー名・パスワード）:")
+        print(
+            "次のパスワードを作りました。この一度だけ表示します。本人に渡してください（役割・ユーザー名・パスワード）:"
+        )
         print("\n".join(password_lines(generated, users)))
     print(f"起動: SHINSA_SITE={site.root} jupyterhub -f deploy/jupyterhub_config.py（root で）")
     return 0
@@ -610,10 +761,14 @@ def _cmd_push_candidate(args: argparse.Namespace) -> int:
     rec = write_push_application(rnd, args.prefecture, args.out)
     print(f"{rec.prefecture_name}のプッシュ型の応募書を書き出しました: {rec.path}")
     if rec.path.resolve().parent != (rnd.path / "applications").resolve():
-        print(f"注意: 応募書のフォルダ（{rnd.path / 'applications'}）の外です。審査に含めるには、記入後にそのフォルダへ置いてください。")
+        print(
+            f"注意: 応募書のフォルダ（{rnd.path / 'applications'}）の外です。審査に含めるには、記入後にそのフォルダへ置いてください。"
+        )
     if rec.to_fill:
-        print("ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
-              + "、".join(rec.to_fill))
+        print(
+            "ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
+            + "、".join(rec.to_fill)
+        )
     return 0
 
 
@@ -630,9 +785,14 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     print(prog.headline())
     tables = progress_ja(prog)
     _print_table("審査員ごとの進み具合", tables["審査員別"].set_index("審査員"))
-    _print_table("応募ごとの進み具合", tables["応募別"].drop(columns=["未提出の審査員"]).set_index(HEADERS_JA["application"]))
+    _print_table(
+        "応募ごとの進み具合",
+        tables["応募別"].drop(columns=["未提出の審査員"]).set_index(HEADERS_JA["application"]),
+    )
     open_pairs = tables["未提出の一覧"]
-    _print_table("未提出の採点（督促用）", open_pairs.set_index(pd.Index(range(1, len(open_pairs) + 1), name="番号")))
+    _print_table(
+        "未提出の採点（督促用）", open_pairs.set_index(pd.Index(range(1, len(open_pairs) + 1), name="番号"))
+    )
     if args.xlsx:
         print(f"\n書き出しました: {write_progress_workbook(prog, args.xlsx)}")
     if prog.complete:
@@ -656,13 +816,17 @@ def _cmd_packets(args: argparse.Namespace) -> int:
             store.close()
     names = rnd.applications["prefecture_name"]
     for p in packets:
-        print(f"{p.reviewer}: {p.path}（応募書 {len(p.applications)} 件: "
-              f"{'、'.join(str(names.get(a, a)) for a in p.applications)}）")
+        print(
+            f"{p.reviewer}: {p.path}（応募書 {len(p.applications)} 件: "
+            f"{'、'.join(str(names.get(a, a)) for a in p.applications)}）"
+        )
     skipped = [r.id for r in rnd.reviewers if r.id not in {p.reviewer for p in packets}]
     if skipped:
         print(f"採点する応募がないため作らなかった審査員: {'、'.join(skipped)}")
     print(f"審査資料 {len(packets)} 人分を書き出しました: {args.out}")
     return 0
+
+
 def _cmd_eligibility(args: argparse.Namespace) -> int:
     from .core.clock import to_jst
     from .reporting.overview import eligibility_log_table, eligibility_table
@@ -671,14 +835,26 @@ def _cmd_eligibility(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     if args.eligibility_command != "list":
-        rec = record_eligibility(rnd, args.eligibility_command, args.application, by=args.by, reason=args.reason,
-                                 file=args.file, original_received=args.original_received)
+        rec = record_eligibility(
+            rnd,
+            args.eligibility_command,
+            args.application,
+            by=args.by,
+            reason=args.reason,
+            file=args.file,
+            original_received=args.original_received,
+        )
         when = to_jst(rec.recorded_at)
-        orig = (f"　元の受付日時: {to_jst(rec.original_received):%Y-%m-%d %H:%M}"
-                if rec.original_received else "")
-        print(f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
-              f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}")
+        orig = (
+            f"　元の受付日時: {to_jst(rec.original_received):%Y-%m-%d %H:%M}" if rec.original_received else ""
+        )
+        print(
+            f"記録しました: 応募 {rec.application} {rec.action_ja}（イベント {rec.event_id}、"
+            f"{when:%Y-%m-%d %H:%M} 日本時間、記録: {rec.by}）{orig}"
+        )
         rnd = load_round(args.round)
     _print_table("応募ごとの受付の状況", eligibility_table(rnd))
-    _print_table("記録された受付の判断（採点データベースのハッシュチェーンに記録）", eligibility_log_table(rnd))
+    _print_table(
+        "記録された受付の判断（採点データベースのハッシュチェーンに記録）", eligibility_log_table(rnd)
+    )
     return 0

@@ -24,8 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def copy_round(dest: Path) -> Path:
@@ -48,8 +55,10 @@ def committee_page(work: Path) -> Path:
     write_demo_scores(load_round(round_dir))
     paths = write_committee_reports(round_dir, work / "reports")
     out = DOCS / "committee_page1"
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-                    str(paths["pdf"]), str(out)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(paths["pdf"]), str(out)],
+        check=True,
+    )
     return out.with_suffix(".png")
 
 
@@ -70,20 +79,38 @@ def reviewer_form(work: Path) -> Path:
     for d in ("config", "runtime", "ipython"):
         (base / d).mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "JPY_"))}
-    env.update({
-        "SCORING_ROUND": str(round_dir), "JUPYTERHUB_USER": "r1",  # signed in as reviewer R1
-        "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1",
-        "JUPYTER_PATH": str(ROOT / "scoring" / "ui" / "jupyter"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
-    })
+    env.update(
+        {
+            "SCORING_ROUND": str(round_dir),
+            "JUPYTERHUB_USER": "r1",  # signed in as reviewer R1
+            "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "IPYTHONDIR": str(base / "ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "JUPYTER_PATH": str(ROOT / "scoring" / "ui" / "jupyter"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+        }
+    )
     env.pop("SCORING_DATABASE_URL", None)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (base / "voila.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "voila", str(notebook), "--template=shinsa",
-                             "--Voila.ip=127.0.0.1", f"--port={port}", "--no-browser"],
-                            cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(notebook),
+            "--template=shinsa",
+            "--Voila.ip=127.0.0.1",
+            f"--port={port}",
+            "--no-browser",
+        ],
+        cwd=base,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:

@@ -40,8 +40,17 @@ def write_app(tmp_path: Path) -> Callable[..., Path]:
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 #: Folders of tools, not of the project (caches, the virtualenv, git itself).
-_NOT_WATCHED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
-                ".ruff_cache", "node_modules", "build"}
+_NOT_WATCHED = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+    "build",
+}
 #: Folders of data that no test may change, add to or remove from.
 _PROTECTED = ("data", "notebooks", "rubrics", "reports")
 #: Source files that people add while the tests run (in a shared working tree); no test writes these.
@@ -67,13 +76,20 @@ def tree_changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int,
     """What a test run did to the working tree: any new file, and any file of the data
     folders (:data:`_PROTECTED`) changed or removed. Source files (:data:`_SOURCE_SUFFIXES`)
     outside those folders are not compared: people edit and add them while tests run."""
+
     def protected(rel: str) -> bool:
         return rel.split(os.sep, 1)[0] in _PROTECTED
 
-    out = [f"新規: {rel}" for rel in sorted(after.keys() - before.keys())
-           if protected(rel) or not rel.endswith(_SOURCE_SUFFIXES)]
-    out += [f"変更: {rel}" for rel in sorted(after.keys() & before.keys())
-            if protected(rel) and after[rel] != before[rel]]
+    out = [
+        f"新規: {rel}"
+        for rel in sorted(after.keys() - before.keys())
+        if protected(rel) or not rel.endswith(_SOURCE_SUFFIXES)
+    ]
+    out += [
+        f"変更: {rel}"
+        for rel in sorted(after.keys() & before.keys())
+        if protected(rel) and after[rel] != before[rel]
+    ]
     out += [f"削除: {rel}" for rel in sorted(before.keys() - after.keys()) if protected(rel)]
     return out
 
@@ -87,8 +103,11 @@ def working_tree_untouched() -> Iterator[None]:
     yield
     changes = tree_changes(before, _tree_snapshot())
     if changes:
-        pytest.fail("テストが作業ツリーに書き込みました（テストは tmp_path にだけ書くこと）:\n  "
-                    + "\n  ".join(changes[:50]), pytrace=False)
+        pytest.fail(
+            "テストが作業ツリーに書き込みました（テストは tmp_path にだけ書くこと）:\n  "
+            + "\n  ".join(changes[:50]),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -108,8 +127,9 @@ def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(autouse=True)
-def review_state_of_the_test(tmp_path_factory: pytest.TempPathFactory,
-                             monkeypatch: pytest.MonkeyPatch) -> Path:
+def review_state_of_the_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Each test remembers the reviewer's last application in a state file of its own (never
     the developer's ``~/.shinsa/review_state.json``); subprocesses inherit it."""
     path = tmp_path_factory.mktemp("review-state") / "review_state.json"
@@ -159,9 +179,11 @@ def pg_url() -> Iterator[str]:
         return
     bindir = find_pg_bindir()
     if bindir is None:
-        pytest.fail("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。PostgreSQL のテストは"
-                    "省略できません: `make deps`（Debian の postgresql）を実行するか、"
-                    "SCORING_TEST_DATABASE_URL に既存のデータベースを指定してください。")
+        pytest.fail(
+            "PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。PostgreSQL のテストは"
+            "省略できません: `make deps`（Debian の postgresql）を実行するか、"
+            "SCORING_TEST_DATABASE_URL に既存のデータベースを指定してください。"
+        )
     try:
         with temp_pg_cluster(bindir) as url:
             yield url
@@ -197,7 +219,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def sqlite_locked(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+def sqlite_locked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[str], contextlib.AbstractContextManager[None]]:
     """``with sqlite_locked(url):`` another process holds the SQLite store's write lock, and
     our writers give up after 0.2 s instead of 60 s (the store is unreachable for writing)."""
     import sqlite3
@@ -236,7 +260,9 @@ def pg_database(pg_url: str) -> Iterator[tuple[str, Callable[[bool], None]]]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {'false' if down else 'true'}")
             if down:
-                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+                conn.exec_driver_sql(
+                    f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                )
 
     try:
         yield base.set(database=name).render_as_string(hide_password=False), cut
@@ -267,8 +293,10 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator[Any]:
     """Debian's chromium, launched by Playwright (headless)."""
     if not CHROMIUM.exists():
-        pytest.fail("ブラウザ /usr/bin/chromium がありません。Debian のパッケージを入れてください: "
-                    "apt-get install chromium fonts-noto-cjk（playwright install は使いません）")
+        pytest.fail(
+            "ブラウザ /usr/bin/chromium がありません。Debian のパッケージを入れてください: "
+            "apt-get install chromium fonts-noto-cjk（playwright install は使いません）"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

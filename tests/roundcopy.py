@@ -18,8 +18,9 @@ def copy_demo_round(dest: Path) -> Path:
     from scoring import DEMO_ROUND
     from scoring.core.paths import PROJECT_DIR
 
-    ignore = shutil.ignore_patterns("scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__",
-                                   "reports")
+    ignore = shutil.ignore_patterns(
+        "scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__", "reports"
+    )
     round_dir = dest / "data" / "demo"
     shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
     if not (dest / "rubrics").exists():

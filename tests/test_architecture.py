@@ -17,8 +17,20 @@ import scoring
 PACKAGE = Path(scoring.__file__).resolve().parent
 #: Each stage may import only stages of a lower rank (and itself).
 RANK = {
-    "core": 0, "config": 1, "intake": 2, "store": 2, "round": 3, "review": 4, "combine": 4,
-    "agreement": 4, "demo": 4, "admin": 4, "selection": 5, "analysis": 6, "reporting": 7, "ui": 8,
+    "core": 0,
+    "config": 1,
+    "intake": 2,
+    "store": 2,
+    "round": 3,
+    "review": 4,
+    "combine": 4,
+    "agreement": 4,
+    "demo": 4,
+    "admin": 4,
+    "selection": 5,
+    "analysis": 6,
+    "reporting": 7,
+    "ui": 8,
 }
 
 
@@ -74,7 +86,9 @@ def _imports(path: Path) -> list[tuple[str, int, bool]]:
                 subs = [f"{target}.{a.name}" for a in node.names if _is_module(f"{target}.{a.name}")]
                 out += [(t, node.lineno, id(node) in top) for t in subs or [target]]
         elif isinstance(node, ast.Import):
-            out += [(a.name, node.lineno, id(node) in top) for a in node.names if a.name.startswith("scoring")]
+            out += [
+                (a.name, node.lineno, id(node) in top) for a in node.names if a.name.startswith("scoring")
+            ]
     return out
 
 
@@ -111,10 +125,16 @@ def test_type_only_imports_are_counted() -> None:
 
 def test_the_store_knows_nothing_of_the_round_or_the_rubric() -> None:
     """``store/`` checks writes against :class:`scoring.core.roundfacts.RoundFacts`, never the round."""
-    wrong = [f"{p.relative_to(PACKAGE)}:{line} imports {t}" for p in sorted((PACKAGE / "store").glob("*.py"))
-             for t, line, _ in _imports(p)
-             if (t == "scoring.round" or t.startswith(("scoring.round.", "scoring.config.rubric", "scoring.config._rubric")))
-             and KNOWN_TYPE_ONLY_EXCEPTIONS.get(p.relative_to(PACKAGE).as_posix()) != t]
+    wrong = [
+        f"{p.relative_to(PACKAGE)}:{line} imports {t}"
+        for p in sorted((PACKAGE / "store").glob("*.py"))
+        for t, line, _ in _imports(p)
+        if (
+            t == "scoring.round"
+            or t.startswith(("scoring.round.", "scoring.config.rubric", "scoring.config._rubric"))
+        )
+        and KNOWN_TYPE_ONLY_EXCEPTIONS.get(p.relative_to(PACKAGE).as_posix()) != t
+    ]
     assert wrong == []
 
 
@@ -140,7 +160,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -174,9 +194,13 @@ def test_no_function_local_import_of_the_package() -> None:
     The command line is the one exception: ``cli.py`` and its commands in ``cli_commands.py``
     import each command's modules inside the command, so that ``--help`` stays fast.
     """
-    local = [f"{p.relative_to(PACKAGE)}:{line} {target}" for p in _modules()
-             if p.relative_to(PACKAGE).as_posix() not in ("cli.py", "cli_commands.py")
-             for target, line, at_top in _imports(p) if not at_top]
+    local = [
+        f"{p.relative_to(PACKAGE)}:{line} {target}"
+        for p in _modules()
+        if p.relative_to(PACKAGE).as_posix() not in ("cli.py", "cli_commands.py")
+        for target, line, at_top in _imports(p)
+        if not at_top
+    ]
     assert local == []
 
 
@@ -191,8 +215,10 @@ def test_no_attribute_of_the_package_hides_a_submodule() -> None:
 
 
 def test_import_scoring_is_light() -> None:
-    code = ("import sys, scoring; import scoring.core.errors; "
-            "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'scipy', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, scoring; import scoring.core.errors; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'scipy', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -212,10 +238,18 @@ def test_deploy_imports_nothing_from_tests() -> None:
     for path in sorted((repo / "deploy").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            wrong += [f"{path.name}:{node.lineno} {n}" for n in names
-                      if n.split(".")[0] in test_modules or n.split(".")[0] == "tests"]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            wrong += [
+                f"{path.name}:{node.lineno} {n}"
+                for n in names
+                if n.split(".")[0] in test_modules or n.split(".")[0] == "tests"
+            ]
             if isinstance(node, ast.Constant) and node.value == "tests":
                 wrong.append(f"{path.name}:{node.lineno} 'tests'")
     assert wrong == []

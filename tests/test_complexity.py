@@ -46,20 +46,29 @@ def _complex_functions(source: str) -> list[tuple[str, int, int]]:
 
 
 def test_no_function_over_80_lines() -> None:
-    found = [f"{p.relative_to(PACKAGE)}:{line} {name} ({n} lines)"
-             for p in _modules() for name, line, n in _long_functions(p.read_text(encoding="utf-8"))]
+    found = [
+        f"{p.relative_to(PACKAGE)}:{line} {name} ({n} lines)"
+        for p in _modules()
+        for name, line, n in _long_functions(p.read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 
 def test_no_function_over_complexity_25() -> None:
-    found = [f"{p.relative_to(PACKAGE)}:{line} {name} (complexity {n})"
-             for p in _modules() for name, line, n in _complex_functions(p.read_text(encoding="utf-8"))]
+    found = [
+        f"{p.relative_to(PACKAGE)}:{line} {name} (complexity {n})"
+        for p in _modules()
+        for name, line, n in _complex_functions(p.read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 
 def test_no_module_over_800_lines() -> None:
-    found = [f"{p.relative_to(PACKAGE)} ({n} lines)" for p in _modules()
-             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES]
+    found = [
+        f"{p.relative_to(PACKAGE)} ({n} lines)"
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
     assert found == []
 
 

@@ -84,12 +84,22 @@ def test_make_test_installs_nothing_and_names_what_is_missing(tmp_path):
         if found:
             (bin_dir / tool).symlink_to(found)
     script = ROOT / "scripts" / "system-deps.sh"
-    res = subprocess.run([str(bin_dir / "bash"), str(script), "--check"], capture_output=True, text=True,
-                         env={"PATH": str(bin_dir)}, check=False, timeout=60)
+    res = subprocess.run(
+        [str(bin_dir / "bash"), str(script), "--check"],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(bin_dir)},
+        check=False,
+        timeout=60,
+    )
     assert res.returncode == 1, res
     assert "acl" in res.stderr and "configurable-http-proxy@" in res.stderr
-    assert "make deps" in res.stderr and "必要なパッケージがありません" in res.stderr and "Missing" in res.stderr
+    assert (
+        "make deps" in res.stderr and "必要なパッケージがありません" in res.stderr and "Missing" in res.stderr
+    )
     assert "apt-get" not in res.stderr + res.stdout
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
-    assert "system-deps.sh --check" in test_recipe and "apt-get" not in test_recipe and "npm" not in test_recipe
+    assert (
+        "system-deps.sh --check" in test_recipe and "apt-get" not in test_recipe and "npm" not in test_recipe
+    )

@@ -35,6 +35,7 @@ def test_ruff_check_can_fail(tmp_path: Path) -> None:
     """The same command reports an unused import (guards against a check that cannot fail)."""
     bad = tmp_path / "bad.py"
     bad.write_text("import os\n", encoding="utf-8")
-    out = subprocess.run([_ruff(), "check", "--no-cache", str(bad)], cwd=ROOT, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [_ruff(), "check", "--no-cache", str(bad)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 1 and "F401" in out.stdout

@@ -52,8 +52,13 @@ def test_notebook_is_thin_and_clean(path: Path) -> None:
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one cell tagged 'parameters' (papermill)"
     tree = ast.parse(_python(params[0].source))
-    defaults = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                for t in node.targets if isinstance(t, ast.Name)}
+    defaults = {
+        t.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     # round_path = None: falls back to $SCORING_ROUND, then the demo round.
     assert "round_path" in defaults and defaults["round_path"] is None
     assert defaults.get("reviewer_id") is None  # chosen on screen (or the JupyterHub user)
@@ -61,7 +66,8 @@ def test_notebook_is_thin_and_clean(path: Path) -> None:
         assert cell.outputs == [] and cell.execution_count is None, "outputs must not be committed"
         for node in ast.walk(ast.parse(_python(cell.source))):
             assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
-                f"{path.name}: no function or class definitions in a notebook (put them in scoring/)")
+                f"{path.name}: no function or class definitions in a notebook (put them in scoring/)"
+            )
     assert "widgets" not in nb.metadata, "widget state must not be saved in the notebook"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
@@ -86,8 +92,14 @@ def test_notebook_runs_headless_on_the_demo_round(
     parameters.update({k: v for k, v in EXTRA_PARAMETERS.items() if k in declared})
     out = tmp_path / path.name
     pm.execute_notebook(
-        str(path), str(out), parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOK_DIR),
-        progress_bar=False, request_save_on_cell_execute=False, execution_timeout=300,
+        str(path),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+        execution_timeout=300,
     )
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in _code(nb) for o in c.outputs]
@@ -98,8 +110,9 @@ def test_notebook_runs_headless_on_the_demo_round(
         assert "必要性の得点" in text and "沖縄県" in text  # the プッシュ型 candidates of all 47
     if path.name == "02_review.ipynb":
         assert WIDGET_MIME in text, "the review screen was not displayed"
-        assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"
-                    and "Traceback" in o.text]
+        assert not [
+            o for o in outputs if o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text
+        ]
         # It opened the store of the round that was passed in, not the demo's.
         assert (round_dir / "scores.sqlite").exists()
     if path.name == "03_rubric_tuning.ipynb":

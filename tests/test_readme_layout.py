@@ -36,6 +36,9 @@ def _package_rows() -> dict[str, set[str]]:
 def test_readme_layout_table_names_every_stage_and_its_modules() -> None:
     readme, package = _readme_rows(), _package_rows()
     assert sorted(readme) == sorted(package), "README「フォルダ構成」: stages differ from scoring/'s folders"
-    drift = {stage: {"README only": sorted(readme[stage] - mods), "package only": sorted(mods - readme[stage])}
-             for stage, mods in package.items() if readme[stage] != mods}
+    drift = {
+        stage: {"README only": sorted(readme[stage] - mods), "package only": sorted(mods - readme[stage])}
+        for stage, mods in package.items()
+        if readme[stage] != mods
+    }
     assert drift == {}, f"README「フォルダ構成」の表を scoring/ に合わせてください: {drift}"

@@ -45,13 +45,50 @@ SECTION = "## 審査の手順"
 D = dt.datetime
 
 #: 30 applicants (JIS codes); 39 高知 becomes the プッシュ型 one in step 5.
-CODES = ["01", "02", "03", "04", "05", "07", "08", "10", "13", "15", "16", "17", "18", "20", "22",
-         "24", "26", "28", "30", "32", "33", "35", "36", "37", "40", "42", "43", "44", "46", "47"]
+CODES = [
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "07",
+    "08",
+    "10",
+    "13",
+    "15",
+    "16",
+    "17",
+    "18",
+    "20",
+    "22",
+    "24",
+    "26",
+    "28",
+    "30",
+    "32",
+    "33",
+    "35",
+    "36",
+    "37",
+    "40",
+    "42",
+    "43",
+    "44",
+    "46",
+    "47",
+]
 THEMES = "ABCDEF"
 #: How people type some of the cells (each value is read as the canonical one; tests/intake).
 TYPED: list[dict[str, object]] = [
-    {"dx_body_exists": "有"}, {"pool_status": "構築済み"}, {"theme": "Ａ"}, {"application_type": "手上げ"},
-    {"pool_size_total": "６人"}, {"dx_body_exists": "○"}, {"pool_status": "未 構 築"}, {}, {"hr_coordination": "合意済み"},
+    {"dx_body_exists": "有"},
+    {"pool_status": "構築済み"},
+    {"theme": "Ａ"},
+    {"application_type": "手上げ"},
+    {"pool_size_total": "６人"},
+    {"dx_body_exists": "○"},
+    {"pool_status": "未 構 築"},
+    {},
+    {"hr_coordination": "合意済み"},
 ]
 THEME_TYPED = {"A": "共同調達", "D": "ﾃﾞｰﾀ利活用", "F": "ＡＩ"}
 
@@ -81,7 +118,7 @@ def readme_steps() -> list[Step]:
     text = README.read_text(encoding="utf-8")
     start = text.index(SECTION)
     end = text.find("\n## ", start + 1)
-    section = text[start:end if end > 0 else None]
+    section = text[start : end if end > 0 else None]
     steps: list[Step] = []
     in_block = False
     for line in section.splitlines():
@@ -114,16 +151,30 @@ class Runner:
     def run(self, line: str, *, expect: int | tuple[int, ...] = 0) -> subprocess.CompletedProcess[str]:
         m = re.match(r"^R=(\S+)", line)
         if m:
-            out = subprocess.run(["bash", "-c", f"R={m.group(1)}; printf %s \"$R\""], env=self.env,
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                ["bash", "-c", f'R={m.group(1)}; printf %s "$R"'],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             self.env["R"] = out.stdout
             self.round = Path(out.stdout)
             return out
-        res = subprocess.run(["bash", "-c", line], cwd=self.project, env=self.env, capture_output=True,
-                             text=True, timeout=600, check=False)
+        res = subprocess.run(
+            ["bash", "-c", line],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         allowed = (expect,) if isinstance(expect, int) else expect
-        assert res.returncode in allowed, (f"README: {line}\n終了コード {res.returncode}（期待 {allowed}）\n"
-                                           f"{res.stdout[-4000:]}\n{res.stderr[-4000:]}")
+        assert res.returncode in allowed, (
+            f"README: {line}\n終了コード {res.returncode}（期待 {allowed}）\n"
+            f"{res.stdout[-4000:]}\n{res.stderr[-4000:]}"
+        )
         return res
 
     @property
@@ -134,10 +185,13 @@ class Runner:
 
 def _form(code: str, i: int, **overrides: object) -> dict[str, object]:
     theme = THEMES[i % 6]
-    values = example_values(code, theme=THEME_TYPED.get(theme, theme),
-                            submitted_at=D(2026, 2, 10 + i % 9, 9 + i % 8, 5 * (i % 12)),
-                            target_headcount=4 + (i * 7) % 17,
-                            pool_status=("未構築", "構築中", "構築済")[i % 3])
+    values = example_values(
+        code,
+        theme=THEME_TYPED.get(theme, theme),
+        submitted_at=D(2026, 2, 10 + i % 9, 9 + i % 8, 5 * (i % 12)),
+        target_headcount=4 + (i * 7) % 17,
+        pool_status=("未構築", "構築中", "構築済")[i % 3],
+    )
     values.update(TYPED[i % len(TYPED)] if "theme" not in TYPED[i % len(TYPED)] or theme == "A" else {})
     values.update(overrides)
     return values
@@ -158,8 +212,10 @@ def receive_forms(apps: Path) -> None:
             over["submitted_at"] = D(2026, 2, 10, 11, 0)
         write_template(apps / name, _form(code, i, **over))
     # 46 sends a new version before the deadline (a resubmission)
-    write_template(apps / "46_応募書_差し替え.xlsx", _form("46", CODES.index("46"), submitted_at=D(2026, 2, 18, 15, 0),
-                                                           target_headcount=14))
+    write_template(
+        apps / "46_応募書_差し替え.xlsx",
+        _form("46", CODES.index("46"), submitted_at=D(2026, 2, 18, 15, 0), target_headcount=14),
+    )
 
 
 def fill_sheet(path: Path, rnd_path: Path, scores: pd.DataFrame, skip: set[str]) -> Path:
@@ -183,8 +239,20 @@ def fill_sheet(path: Path, rnd_path: Path, scores: pd.DataFrame, skip: set[str])
 def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     steps = readme_steps()
     titles = [s.title for s in steps]
-    for word in ("準備", "様式配布", "受付", "受付の判断", "プッシュ型", "割当", "採点", "進捗確認", "統合", "協議",
-                 "委員会", "決定"):
+    for word in (
+        "準備",
+        "様式配布",
+        "受付",
+        "受付の判断",
+        "プッシュ型",
+        "割当",
+        "採点",
+        "進捗確認",
+        "統合",
+        "協議",
+        "委員会",
+        "決定",
+    ):
         assert any(word in t for t in titles), f"README の手順に「{word}」がありません: {titles}"
     run = Runner(tmp_path)
     by = {s.title.split(".", 1)[0]: s for s in steps}
@@ -198,7 +266,12 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     r = run.r
     assert not list((r / "applications").glob("*.xlsx")) and not (r / "scores.sqlite").exists()
     ry = (r / "round.yaml").read_text(encoding="utf-8")
-    ry = re.sub(r"^name:.*$", "name: 令和8年度 自治体デジタル人材確保支援事業 審査（手順のテスト）", ry, flags=re.MULTILINE)
+    ry = re.sub(
+        r"^name:.*$",
+        "name: 令和8年度 自治体デジタル人材確保支援事業 審査（手順のテスト）",
+        ry,
+        flags=re.MULTILINE,
+    )
     ry = re.sub(r"^demo:.*\n", "", ry, flags=re.MULTILINE)
     (r / "round.yaml").write_text(ry, encoding="utf-8")
     (r / "reviewers.yaml").write_text(REVIEWERS_YAML, encoding="utf-8")
@@ -218,8 +291,10 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     assert rnd.rubric.id and len(rnd.applications) == 30
 
     # 4. 受付の判断: the corrected 20 arrives after the deadline, then the README's records
-    write_template(r / "applications" / "20_応募書_訂正.xlsx",
-                   _form("20", CODES.index("20"), submitted_at=D(2026, 2, 25, 10, 0)))
+    write_template(
+        r / "applications" / "20_応募書_訂正.xlsx",
+        _form("20", CODES.index("20"), submitted_at=D(2026, 2, 25, 10, 0)),
+    )
     for line in by["4"].commands:
         res = run.run(line)
     rnd = load_round(r)
@@ -243,8 +318,10 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         res = run.run(line)
     pushed = sorted((r / "applications").glob("39_*.xlsx"))
     assert len(pushed) == 1
-    write_template(pushed[0], example_values("39", application_type="プッシュ型", theme="E",
-                                             submitted_at=D(2026, 3, 2, 14, 0)))
+    write_template(
+        pushed[0],
+        example_values("39", application_type="プッシュ型", theme="E", submitted_at=D(2026, 3, 2, 14, 0)),
+    )
     rnd = load_round(r)
     assert rnd.applications.loc["39", "application_type"] == "プッシュ型"
     assert not bool(rnd.applications.loc["39", "late"])
@@ -267,7 +344,11 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         run.run(line)
     rnd = load_round(r)
     merit = latent_merit(rnd.rubric, rnd.applications, seed=8)
-    behaviour = {"R2": ReviewerBehaviour(bias=0.6), "R5": ReviewerBehaviour(bias=-0.6), "R8": ReviewerBehaviour(spread=0.6)}
+    behaviour = {
+        "R2": ReviewerBehaviour(bias=0.6),
+        "R5": ReviewerBehaviour(bias=-0.6),
+        "R8": ReviewerBehaviour(spread=0.6),
+    }
     scores = simulate_scores(rnd.rubric, rnd.assignments(), merit, behaviour, seed=9)
     returned = r / "返送"
     returned.mkdir()
@@ -276,7 +357,9 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         reviewer = z.stem.split("_")[-1]
         with zipfile.ZipFile(z) as zf:
             names = zf.namelist()
-            in_packet = {Path(n).stem for n in names if "応募書" in n and n.endswith(".xlsx") and "採点表" not in n}
+            in_packet = {
+                Path(n).stem for n in names if "応募書" in n and n.endswith(".xlsx") and "採点表" not in n
+            }
             mine = set(asg.loc[asg["reviewer"] == reviewer, "application"])
             assert {a for a in in_packet if a.isdigit()} <= mine, (reviewer, in_packet)
             assert not {a for (rv, a) in CONFLICTS if rv == reviewer} & in_packet
@@ -298,7 +381,12 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     assert LATE_REVIEWER in res.stdout and rnd.applications.loc[late_app, "prefecture_name"] in res.stdout
     assert (r / "reports" / "進捗.xlsx").is_file()
     late_sheet = next(returned.glob(f"*_{LATE_REVIEWER}.xlsx"))
-    fill_sheet(late_sheet, r, scores[(scores["reviewer"] == LATE_REVIEWER) & (scores["application"] == late_app)], set())
+    fill_sheet(
+        late_sheet,
+        r,
+        scores[(scores["reviewer"] == LATE_REVIEWER) & (scores["application"] == late_app)],
+        set(),
+    )
     for line in import_lines:
         run.run(line)
     run.run(progress[0], expect=0)
@@ -321,11 +409,18 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     assert m
     who = m.group(1) if m.group(1) in scorers_20 else scorers_20[0]
     crit = m.group(2)
-    first = float(scores.loc[(scores["reviewer"] == who) & (scores["application"] == "20")
-                             & (scores["criterion"] == crit), "score"].iloc[0])
+    first = float(
+        scores.loc[
+            (scores["reviewer"] == who) & (scores["application"] == "20") & (scores["criterion"] == crit),
+            "score",
+        ].iloc[0]
+    )
     new = float(m.group(3)) if float(m.group(3)) != first else (first % 5) + 1
-    line = revise[0].replace(f"--reviewer {m.group(1)}", f"--reviewer {who}").replace(
-        f"--score {m.group(3)}", f"--score {new:g}")
+    line = (
+        revise[0]
+        .replace(f"--reviewer {m.group(1)}", f"--reviewer {who}")
+        .replace(f"--score {m.group(3)}", f"--score {new:g}")
+    )
     run.run(line)
 
     # 11. 委員会: both stages and the reason are in the material
@@ -355,8 +450,10 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     assert ranked[0] in res.stderr + res.stdout and proposal[-1] in res.stderr + res.stdout
     res = run.run(f"{base} --reason {ranked[0]}=委員会の判断で追加 --reason 13=例外 --select 13", expect=2)
     assert "対象外" in res.stderr + res.stdout
-    with_reasons = (f"{base} --reason {shlex.quote(ranked[0] + '=地域の波及効果を重視')}"
-                    f" --reason {shlex.quote(proposal[-1] + '=同じブロックの応募を優先')}")
+    with_reasons = (
+        f"{base} --reason {shlex.quote(ranked[0] + '=地域の波及効果を重視')}"
+        f" --reason {shlex.quote(proposal[-1] + '=同じブロックの応募を優先')}"
+    )
     res = run.run(with_reasons)
     assert "委員長" in res.stdout and "記録点" in res.stdout
     for line in by["12"].commands[1:]:
@@ -366,13 +463,17 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     # one rank definition: the 順位 table, the reasons and the stability table agree (対象外 unranked)
     c = build_committee(load_round(r), n_boot=50)
     assert c.selection is not None
-    ranks = pd.DataFrame({"ranked": c.ranked["rank"], "reasons": c.selection.reasons["rank"],
-                          "stability": c.stability["rank"]})
+    ranks = pd.DataFrame(
+        {"ranked": c.ranked["rank"], "reasons": c.selection.reasons["rank"], "stability": c.stability["rank"]}
+    )
     assert len(ranks.dropna()) >= 25
     same = ranks.apply(lambda row: row.isna().all() or row.nunique(dropna=False) == 1, axis=1)
     assert same.all(), ranks[~same]
     assert ranks.loc["13"].isna().all()  # 対象外: no rank anywhere
 
-@pytest.mark.parametrize("word", ["validate", "eligibility", "packets", "sheets import", "progress", "decide"])
+
+@pytest.mark.parametrize(
+    "word", ["validate", "eligibility", "packets", "sheets import", "progress", "decide"]
+)
 def test_the_procedure_names_the_command(word: str) -> None:
     assert any(word in c for s in readme_steps() for c in s.commands)

@@ -33,7 +33,11 @@ def test_mypy_passes_on_the_package():
     # The cache is .mypy_cache at the project root ([tool.mypy] cache_dir), so a repeated run is fast.
     proc = subprocess.run(
         [sys.executable, "-m", "mypy"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (ROOT / "scoring" / "py.typed").exists()

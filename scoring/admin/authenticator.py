@@ -28,7 +28,9 @@ __all__ = ["ShinsaPAMAuthenticator"]
 class ShinsaPAMAuthenticator(PAMAuthenticator):
     """PAMAuthenticator that locks a name out after too many failed sign-ins."""
 
-    allowed_failed_logins = Integer(5, help="Failed sign-ins of one name before it is locked out.").tag(config=True)
+    allowed_failed_logins = Integer(5, help="Failed sign-ins of one name before it is locked out.").tag(
+        config=True
+    )
     seconds_before_next_try = Integer(300, help="Seconds a locked-out name is refused.").tag(config=True)
     _failures = Dict()
 
@@ -43,8 +45,9 @@ class ShinsaPAMAuthenticator(PAMAuthenticator):
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> str | None:
         name = self.normalize_username(str(data.get("username", "")))
         if self.locked(name):
-            self.log.warning("Sign-in of %r refused: locked out after %d failures", name[:32],
-                             self.allowed_failed_logins)
+            self.log.warning(
+                "Sign-in of %r refused: locked out after %d failures", name[:32], self.allowed_failed_logins
+            )
             return None
         result = await super().authenticate(handler, data)
         if result is None:

@@ -14,8 +14,9 @@ from pathlib import Path
 __all__ = ["write_credentials"]
 
 
-def write_credentials(url: str, path: str | os.PathLike[str], *, uid: int | None = None,
-                      gid: int | None = None) -> Path:
+def write_credentials(
+    url: str, path: str | os.PathLike[str], *, uid: int | None = None, gid: int | None = None
+) -> Path:
     """Write ``url`` to ``path`` (mode 0600; its folder created with mode 0700).
 
     The file is replaced atomically (a temporary file beside it, then renamed), so a reader

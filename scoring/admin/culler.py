@@ -22,8 +22,9 @@ CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:se
 _NAME = "idle-culler"
 
 
-def idle_culler(timeout: int = DEFAULT_IDLE_TIMEOUT, every: int = DEFAULT_CULL_EVERY,
-                python: str = sys.executable) -> tuple[dict[str, Any], dict[str, Any]]:
+def idle_culler(
+    timeout: int = DEFAULT_IDLE_TIMEOUT, every: int = DEFAULT_CULL_EVERY, python: str = sys.executable
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The service and the role to add to ``c.JupyterHub.services`` and ``c.JupyterHub.load_roles``.
 
     Parameters
@@ -35,7 +36,15 @@ def idle_culler(timeout: int = DEFAULT_IDLE_TIMEOUT, every: int = DEFAULT_CULL_E
     python : str
         The interpreter that has ``jupyterhub_idle_culler`` (the hub's).
     """
-    service = {"name": _NAME, "command": [python, "-m", "jupyterhub_idle_culler", f"--timeout={int(timeout)}",
-                                          f"--cull-every={int(every)}"]}
+    service = {
+        "name": _NAME,
+        "command": [
+            python,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={int(timeout)}",
+            f"--cull-every={int(every)}",
+        ],
+    }
     role = {"name": f"{_NAME}-role", "scopes": list(CULLER_SCOPES), "services": [_NAME]}
     return service, role

@@ -43,9 +43,11 @@ class Limits:
 
     def rlimits(self) -> dict[int, tuple[int, int]]:
         """``resource`` constant → (soft, hard)."""
-        return {resource.RLIMIT_AS: (self.address_space, self.address_space),
-                resource.RLIMIT_CPU: (self.cpu_seconds, self.cpu_seconds),
-                resource.RLIMIT_FSIZE: (self.file_size, self.file_size)}
+        return {
+            resource.RLIMIT_AS: (self.address_space, self.address_space),
+            resource.RLIMIT_CPU: (self.cpu_seconds, self.cpu_seconds),
+            resource.RLIMIT_FSIZE: (self.file_size, self.file_size),
+        }
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -63,8 +65,10 @@ class Limits:
         unknown = sorted(set(data) - set(asdict(cls())))
         bad = [k for k, v in data.items() if not isinstance(v, int) or isinstance(v, bool) or v <= 0]
         if unknown or bad:
-            raise HubError(f"site.json の limits: {'、'.join(unknown + bad)} は使えません"
-                           "（address_space・cpu_seconds・file_size に正の整数を指定してください）。")
+            raise HubError(
+                f"site.json の limits: {'、'.join(unknown + bad)} は使えません"
+                "（address_space・cpu_seconds・file_size に正の整数を指定してください）。"
+            )
         return cls(**data)
 
 

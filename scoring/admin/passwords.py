@@ -18,8 +18,14 @@ import yaml
 from ..core.errors import HubError
 from .site import ROLE_NAMES_JA, HubUser
 
-__all__ = ["MIN_PASSWORD_LENGTH", "check_passwords", "has_password", "password_lines", "read_passwords",
-           "set_passwords"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "check_passwords",
+    "has_password",
+    "password_lines",
+    "read_passwords",
+    "set_passwords",
+]
 
 MIN_PASSWORD_LENGTH = 8
 _SHADOW = Path("/etc/shadow")
@@ -45,7 +51,9 @@ def read_passwords(path: str | os.PathLike[str]) -> dict[str, str]:
     return passwords
 
 
-def check_passwords(passwords: Mapping[str, str], users: Iterable[HubUser] | None, *, source: str = "") -> None:
+def check_passwords(
+    passwords: Mapping[str, str], users: Iterable[HubUser] | None, *, source: str = ""
+) -> None:
     """Every password is long enough, one line, and (with ``users``) for a person of the round.
 
     Raises
@@ -56,8 +64,10 @@ def check_passwords(passwords: Mapping[str, str], users: Iterable[HubUser] | Non
     where = f"パスワードのファイル {source}: " if source else "パスワード: "
     short = [k for k, v in passwords.items() if len(v) < MIN_PASSWORD_LENGTH]
     if short:
-        raise HubError(f"{where}{'、'.join(short)} のパスワードが{MIN_PASSWORD_LENGTH}文字未満です。"
-                       f"{MIN_PASSWORD_LENGTH}文字以上にしてください。")
+        raise HubError(
+            f"{where}{'、'.join(short)} のパスワードが{MIN_PASSWORD_LENGTH}文字未満です。"
+            f"{MIN_PASSWORD_LENGTH}文字以上にしてください。"
+        )
     bad = [k for k, v in passwords.items() if any(c in v for c in "\n\r:\0")]
     if bad:
         raise HubError(f"{where}{'、'.join(bad)} のパスワードに改行・「:」は使えません。")
@@ -65,8 +75,10 @@ def check_passwords(passwords: Mapping[str, str], users: Iterable[HubUser] | Non
         names = {u.name for u in users}
         unknown = sorted(set(passwords) - names)
         if unknown:
-            raise HubError(f"{where}{'、'.join(unknown)} は reviewers.yaml にいません（hub_user・analysts・committee）。"
-                           "名前を確かめてください。")
+            raise HubError(
+                f"{where}{'、'.join(unknown)} は reviewers.yaml にいません（hub_user・analysts・committee）。"
+                "名前を確かめてください。"
+            )
 
 
 def has_password(name: str) -> bool:
@@ -98,10 +110,14 @@ def set_passwords(users: Iterable[HubUser], passwords: Mapping[str, str]) -> dic
         if password is not None:
             lines.append(f"{u.name}:{password}")
     if lines:
-        res = subprocess.run(["chpasswd"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=False)
+        res = subprocess.run(
+            ["chpasswd"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=False
+        )
         if res.returncode != 0:
-            raise HubError(f"パスワードを設定できませんでした（chpasswd, 終了コード {res.returncode}）: "
-                           f"{res.stderr.strip()}。root で実行しているか確認してください。")
+            raise HubError(
+                f"パスワードを設定できませんでした（chpasswd, 終了コード {res.returncode}）: "
+                f"{res.stderr.strip()}。root で実行しているか確認してください。"
+            )
     return generated
 
 

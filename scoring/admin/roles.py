@@ -109,16 +109,22 @@ def default_role_prefix(admin_url: str) -> str:
 
 def accounts(rnd: ReviewRound, prefix: str) -> list[Account]:
     """The accounts :func:`provision` creates for ``rnd`` (reviewers, analysts, committee)."""
-    out = [Account(r.hub_user or f"{prefix}_r_{_slug(r.id, 24)}", f"{prefix}_r_{_slug(r.id, 24)}", "reviewer", r.id)
-           for r in rnd.reviewers]
+    out = [
+        Account(
+            r.hub_user or f"{prefix}_r_{_slug(r.id, 24)}", f"{prefix}_r_{_slug(r.id, 24)}", "reviewer", r.id
+        )
+        for r in rnd.reviewers
+    ]
     for kind in ("analyst", "committee"):
         role = f"{prefix}_{kind}"
         names = list(getattr(rnd, "analysts" if kind == "analyst" else "committee", ()) or ())
         out += [Account(n, role, kind) for n in names] or [Account(role, role, kind)]
     for a in out:
         if len(a.role) > _MAX_IDENT:
-            raise StoreError(f"データベースのロール名 {a.role} が長すぎます（{_MAX_IDENT} 文字まで）。"
-                             "role_prefix を短くしてください。")
+            raise StoreError(
+                f"データベースのロール名 {a.role} が長すぎます（{_MAX_IDENT} 文字まで）。"
+                "role_prefix を短くしてください。"
+            )
     return out
 
 
@@ -133,8 +139,13 @@ def allowed_pairs(rnd: ReviewRound) -> pd.DataFrame:
     df = rnd.assignments()
     conflicts = {r.id: set(r.conflicts) for r in rnd.reviewers}
     apps = {str(a) for a in rnd.applications.index}
-    rows = sorted({(str(r), str(a)) for r, a in zip(df["reviewer"], df["application"])
-                   if str(r) in conflicts and str(a) in apps and str(a) not in conflicts[str(r)]})
+    rows = sorted(
+        {
+            (str(r), str(a))
+            for r, a in zip(df["reviewer"], df["application"])
+            if str(r) in conflicts and str(a) in apps and str(a) not in conflicts[str(r)]
+        }
+    )
     return pd.DataFrame(rows, columns=["reviewer", "application"])
 
 
@@ -142,13 +153,20 @@ def _postgres_url(admin_url: str) -> sa.URL:
     """``admin_url`` with the psycopg driver; a Japanese StoreError for anything but PostgreSQL."""
     u = sa.engine.make_url(admin_url)
     if u.get_backend_name() != "postgresql":
-        raise StoreError(f"審査員ごとのロールは PostgreSQL でだけ作れます（指定された URL: "
-                         f"{u.render_as_string(hide_password=True)}）。postgresql+psycopg://… を指定してください。")
+        raise StoreError(
+            f"審査員ごとのロールは PostgreSQL でだけ作れます（指定された URL: "
+            f"{u.render_as_string(hide_password=True)}）。postgresql+psycopg://… を指定してください。"
+        )
     return u.set(drivername="postgresql+psycopg")
 
 
-def provision(admin_url: str, rnd: ReviewRound, *, passwords: Mapping[str, str] | None = None,
-              role_prefix: str | None = None) -> dict[str, str]:
+def provision(
+    admin_url: str,
+    rnd: ReviewRound,
+    *,
+    passwords: Mapping[str, str] | None = None,
+    role_prefix: str | None = None,
+) -> dict[str, str]:
     """Create or re-sync the per-person roles of ``rnd``'s store on PostgreSQL.
 
     Run as the database owner (or a superuser). Creates the store's tables if missing
@@ -197,30 +215,47 @@ def provision(admin_url: str, rnd: ReviewRound, *, passwords: Mapping[str, str] 
         with engine.begin() as conn:
             _provision(conn, prefix, group, roles, pw, pairs, sees_comments)
     except sa.exc.DBAPIError as e:
-        raise StoreError(f"データベースのロールを設定できませんでした: {str(e.orig or e).strip().splitlines()[0]}。"
-                         "データベースの所有者（またはスーパーユーザー）の URL を --admin-url に指定してください。") from e
+        raise StoreError(
+            f"データベースのロールを設定できませんでした: {str(e.orig or e).strip().splitlines()[0]}。"
+            "データベースの所有者（またはスーパーユーザー）の URL を --admin-url に指定してください。"
+        ) from e
     finally:
         engine.dispose()
-    return {a.account: u.set(username=a.role, password=pw[a.role]).render_as_string(hide_password=False)
-            for a in accts}
+    return {
+        a.account: u.set(username=a.role, password=pw[a.role]).render_as_string(hide_password=False)
+        for a in accts
+    }
 
 
-def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str, Account],
-               pw: Mapping[str, str], pairs: pd.DataFrame, sees_comments: bool) -> None:
+def _provision(
+    conn: sa.Connection,
+    prefix: str,
+    group: str,
+    roles: Mapping[str, Account],
+    pw: Mapping[str, str],
+    pairs: pd.DataFrame,
+    sees_comments: bool,
+) -> None:
     """Every statement of :func:`provision`, on the raw psycopg connection of ``conn`` (one
     transaction): identifiers and literals composed by :mod:`psycopg.sql`, values as parameters."""
     raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
     with raw.cursor() as cur:
         cur.execute(sql.SQL("SELECT pg_advisory_xact_lock({})").format(sql.Literal(_PROVISION_LOCK)))
-        cur.execute("SELECT current_user, current_schema(), current_database(), "
-                    "(SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
-                    "AND tablename = 'score_events'), "
-                    "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)")
+        cur.execute(
+            "SELECT current_user, current_schema(), current_database(), "
+            "(SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = 'score_events'), "
+            "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+        )
         me, schema, db, owner, is_super = cast("tuple[str, str, str, str, bool]", cur.fetchone())
         if owner != me and not is_super:
-            raise StoreError(f"採点データベースの表の所有者は {owner} です（接続したロールは {me}）。"
-                             "所有者の URL で実行してください。")
-        cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix.replace("_", r"\_") + r"\_%",))
+            raise StoreError(
+                f"採点データベースの表の所有者は {owner} です（接続したロールは {me}）。"
+                "所有者の URL で実行してください。"
+            )
+        cur.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (prefix.replace("_", r"\_") + r"\_%",)
+        )
         existing = {r[0] for r in cur.fetchall()}
         _sync_roles(cur, raw, group, roles, pw, existing, db, schema)
         _sync_access_tables(cur, group, roles, existing, pairs)
@@ -229,8 +264,16 @@ def _provision(conn: sa.Connection, prefix: str, group: str, roles: Mapping[str,
         _policies(cur, group, analyst, committee, owner)
 
 
-def _sync_roles(cur: psycopg.Cursor[Any], raw: psycopg.Connection[Any], group: str, roles: Mapping[str, Account],
-                pw: Mapping[str, str], existing: set[str], db: str, schema: str) -> None:
+def _sync_roles(
+    cur: psycopg.Cursor[Any],
+    raw: psycopg.Connection[Any],
+    group: str,
+    roles: Mapping[str, Account],
+    pw: Mapping[str, str],
+    existing: set[str],
+    db: str,
+    schema: str,
+) -> None:
     """The reviewers' group role, one LOGIN role per account (new password), CONNECT and USAGE."""
     if group not in existing:
         cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
@@ -238,24 +281,43 @@ def _sync_roles(cur: psycopg.Cursor[Any], raw: psycopg.Connection[Any], group: s
         # send the SCRAM verifier, never the password itself, to the server (and its log)
         secret = raw.pgconn.encrypt_password(pw[role].encode(), role.encode(), b"scram-sha-256").decode()
         verb = sql.SQL("ALTER") if role in existing else sql.SQL("CREATE")
-        cur.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, sql.Identifier(role), sql.Literal(secret)))
-        cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db), sql.Identifier(role)))
-        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        cur.execute(
+            sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, sql.Identifier(role), sql.Literal(secret))
+        )
+        cur.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db), sql.Identifier(role))
+        )
+        cur.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role))
+        )
     # only the round's roles (and the owner)
     cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db)))
     for role in sorted(r for r, a in roles.items() if a.kind == "reviewer"):
         cur.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role)))
 
 
-def _sync_access_tables(cur: psycopg.Cursor[Any], group: str, roles: Mapping[str, Account], existing: set[str],
-                        pairs: pd.DataFrame) -> None:
+def _sync_access_tables(
+    cur: psycopg.Cursor[Any],
+    group: str,
+    roles: Mapping[str, Account],
+    existing: set[str],
+    pairs: pd.DataFrame,
+) -> None:
     """Who is who (role → kind, reviewer id) and who may score what; people no longer in the
     round lose their login and their membership of the reviewers' group."""
     roles_t, pairs_t = sql.Identifier(ACCESS_ROLES_TABLE), sql.Identifier(ACCESS_PAIRS_TABLE)
-    cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (db_role text PRIMARY KEY, kind text NOT NULL "
-                       "CHECK (kind IN ('reviewer', 'analyst', 'committee')), reviewer text UNIQUE)").format(roles_t))
-    cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (reviewer text NOT NULL, application text NOT NULL, "
-                       "PRIMARY KEY (reviewer, application))").format(pairs_t))
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (db_role text PRIMARY KEY, kind text NOT NULL "
+            "CHECK (kind IN ('reviewer', 'analyst', 'committee')), reviewer text UNIQUE)"
+        ).format(roles_t)
+    )
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (reviewer text NOT NULL, application text NOT NULL, "
+            "PRIMARY KEY (reviewer, application))"
+        ).format(pairs_t)
+    )
     cur.execute(sql.SQL("SELECT db_role FROM {}").format(roles_t))
     old = {r[0] for r in cur.fetchall()}
     for gone in sorted(old - set(roles)):  # people no longer in the round: no login, no rights
@@ -263,18 +325,26 @@ def _sync_access_tables(cur: psycopg.Cursor[Any], group: str, roles: Mapping[str
         if gone in existing:
             cur.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(group), sql.Identifier(gone)))
     cur.execute(sql.SQL("DELETE FROM {}").format(roles_t))
-    cur.executemany(sql.SQL("INSERT INTO {} (db_role, kind, reviewer) VALUES (%s, %s, %s)").format(roles_t),
-                    [(r, a.kind, a.reviewer) for r, a in roles.items()])
+    cur.executemany(
+        sql.SQL("INSERT INTO {} (db_role, kind, reviewer) VALUES (%s, %s, %s)").format(roles_t),
+        [(r, a.kind, a.reviewer) for r, a in roles.items()],
+    )
     cur.execute(sql.SQL("DELETE FROM {}").format(pairs_t))
     if len(pairs):
-        cur.executemany(sql.SQL("INSERT INTO {} (reviewer, application) VALUES (%s, %s)").format(pairs_t),
-                        list(zip(pairs["reviewer"], pairs["application"])))
+        cur.executemany(
+            sql.SQL("INSERT INTO {} (reviewer, application) VALUES (%s, %s)").format(pairs_t),
+            list(zip(pairs["reviewer"], pairs["application"])),
+        )
 
 
 def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, sees_comments: bool) -> None:
     """Reviewers and the analyst append (lock and move the chain head); the committee reads,
     without the comments unless the round allows them (then through the committee's view)."""
-    events, head, meta = sql.Identifier("score_events"), sql.Identifier("score_chain_head"), sql.Identifier("score_meta")
+    events, head, meta = (
+        sql.Identifier("score_events"),
+        sql.Identifier("score_chain_head"),
+        sql.Identifier("score_meta"),
+    )
     roles_t, pairs_t = sql.Identifier(ACCESS_ROLES_TABLE), sql.Identifier(ACCESS_PAIRS_TABLE)
     g, an, co = sql.Identifier(group), sql.Identifier(analyst), sql.Identifier(committee)
     everyone = sql.SQL(", ").join([g, an, co])
@@ -290,16 +360,22 @@ def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, s
     if sees_comments:
         cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(events, co))
         return
-    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                "AND table_name = 'score_events' ORDER BY ordinal_position")
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'score_events' ORDER BY ordinal_position"
+    )
     cols = sql.SQL(", ").join(sql.Identifier(r[0]) for r in cur.fetchall() if r[0] != "comment")
     cur.execute(sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(cols, events, co))
     # The analyst's records (decisions, eligibility, reopen reasons) keep their text in
     # ``comment``: the committee reads them through this view, with the reviewers'
     # comments (kind ``score``) blanked; it runs with the owner's rights.
     view = sql.Identifier(COMMITTEE_EVENTS_VIEW)
-    cur.execute(sql.SQL("CREATE OR REPLACE VIEW {} WITH (security_barrier) AS SELECT {}, "
-                       "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM {}").format(view, cols, events))
+    cur.execute(
+        sql.SQL(
+            "CREATE OR REPLACE VIEW {} WITH (security_barrier) AS SELECT {}, "
+            "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM {}"
+        ).format(view, cols, events)
+    )
     cur.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC, {}").format(view, everyone))
     cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(view, co))
 
@@ -312,30 +388,44 @@ def _policies(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str
     own_role = sql.SQL("(SELECT r.reviewer FROM {} r WHERE r.db_role = current_user)").format(roles_t)
     policies: dict[str, list[tuple[str, sql.Composable]]] = {
         ACCESS_ROLES_TABLE: [
-            ("access_roles_own", sql.SQL("FOR SELECT TO {}, {}, {} USING (db_role = current_user)").format(g, an, co)),
+            (
+                "access_roles_own",
+                sql.SQL("FOR SELECT TO {}, {}, {} USING (db_role = current_user)").format(g, an, co),
+            ),
         ],
         ACCESS_PAIRS_TABLE: [
             ("access_pairs_own", sql.SQL("FOR SELECT TO {} USING (reviewer = {})").format(g, own_role)),
         ],
         "score_events": [
-            ("score_owner_all", sql.SQL("FOR ALL TO {} USING (true) WITH CHECK (true)").format(sql.Identifier(owner))),
+            (
+                "score_owner_all",
+                sql.SQL("FOR ALL TO {} USING (true) WITH CHECK (true)").format(sql.Identifier(owner)),
+            ),
             ("score_reviewer_read", sql.SQL("FOR SELECT TO {} USING (reviewer = {})").format(g, own_role)),
-            ("score_reviewer_write", sql.SQL(
-                "FOR INSERT TO {} WITH CHECK (reviewer = {} AND actor = reviewer AND kind IN ('score', 'submit') "
-                "AND EXISTS (SELECT 1 FROM {} p WHERE p.reviewer = score_events.reviewer "
-                "AND p.application = score_events.application))").format(g, own_role, pairs_t)),
+            (
+                "score_reviewer_write",
+                sql.SQL(
+                    "FOR INSERT TO {} WITH CHECK (reviewer = {} AND actor = reviewer AND kind IN ('score', 'submit') "
+                    "AND EXISTS (SELECT 1 FROM {} p WHERE p.reviewer = score_events.reviewer "
+                    "AND p.application = score_events.application))"
+                ).format(g, own_role, pairs_t),
+            ),
             ("score_analyst_read", sql.SQL("FOR SELECT TO {} USING (true)").format(an)),
             ("score_analyst_write", sql.SQL("FOR INSERT TO {} WITH CHECK (true)").format(an)),
             ("score_committee_read", sql.SQL("FOR SELECT TO {} USING (true)").format(co)),
         ],
     }
     for table, rules in policies.items():
-        cur.execute("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s",
-                    (table,))
+        cur.execute(
+            "SELECT policyname FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s",
+            (table,),
+        )
         for (name,) in cur.fetchall():
             cur.execute(sql.SQL("DROP POLICY {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
         for name, rule in rules:
-            cur.execute(sql.SQL("CREATE POLICY {} ON {} {}").format(sql.Identifier(name), sql.Identifier(table), rule))
+            cur.execute(
+                sql.SQL("CREATE POLICY {} ON {} {}").format(sql.Identifier(name), sql.Identifier(table), rule)
+            )
 
 
 def check_owner_url(admin_url: str) -> None:
@@ -353,17 +443,26 @@ def check_owner_url(admin_url: str) -> None:
     engine = sa.create_engine(u, connect_args={"connect_timeout": 10})
     try:
         with engine.connect() as conn:
-            me, is_super, may_create, owner = conn.execute(sa.text(
-                "SELECT current_user, rolsuper, rolsuper OR rolcreaterole, (SELECT tableowner FROM pg_tables "
-                "WHERE schemaname = current_schema() AND tablename = 'score_events') "
-                "FROM pg_roles WHERE rolname = current_user")).one()
+            me, is_super, may_create, owner = conn.execute(
+                sa.text(
+                    "SELECT current_user, rolsuper, rolsuper OR rolcreaterole, (SELECT tableowner FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename = 'score_events') "
+                    "FROM pg_roles WHERE rolname = current_user"
+                )
+            ).one()
     except sa.exc.DBAPIError as e:
-        raise StoreError(f"データベース {shown} に接続できません: {str(e.orig or e).strip().splitlines()[0]}。"
-                         "PostgreSQL が動いているか、URL（ホスト・ポート・パスワード）を確かめてください。") from e
+        raise StoreError(
+            f"データベース {shown} に接続できません: {str(e.orig or e).strip().splitlines()[0]}。"
+            "PostgreSQL が動いているか、URL（ホスト・ポート・パスワード）を確かめてください。"
+        ) from e
     finally:
         engine.dispose()
     if not may_create:
-        raise StoreError(f"データベースのロール {me} にはロールを作る権限（CREATEROLE）がありません。"
-                         "データベースの所有者（またはスーパーユーザー）の URL を --admin-url に指定してください。")
+        raise StoreError(
+            f"データベースのロール {me} にはロールを作る権限（CREATEROLE）がありません。"
+            "データベースの所有者（またはスーパーユーザー）の URL を --admin-url に指定してください。"
+        )
     if owner is not None and owner != me and not is_super:
-        raise StoreError(f"採点データベースの表の所有者は {owner} です（接続したロールは {me}）。所有者の URL で実行してください。")
+        raise StoreError(
+            f"採点データベースの表の所有者は {owner} です（接続したロールは {me}）。所有者の URL で実行してください。"
+        )

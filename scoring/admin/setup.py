@@ -69,7 +69,9 @@ __all__ = ["Removed", "remove_hub", "setup_hub"]
 
 def _need_root(what: str, example: str) -> None:
     if os.geteuid() != 0:
-        raise HubError(f"サーバーの{what}は root で実行してください（例: sudo {example}）。何も変更していません。")
+        raise HubError(
+            f"サーバーの{what}は root で実行してください（例: sudo {example}）。何も変更していません。"
+        )
 
 
 def _check_site_folder(site: HubSite) -> None:
@@ -78,14 +80,19 @@ def _check_site_folder(site: HubSite) -> None:
     if not root.exists():
         return
     if not root.is_dir():
-        raise HubError(f"サーバーのフォルダ {root} はフォルダではありません。--site に別の場所を指定してください。")
+        raise HubError(
+            f"サーバーのフォルダ {root} はフォルダではありません。--site に別の場所を指定してください。"
+        )
     if any(root.iterdir()) and not site.site_file.exists():
-        raise HubError(f"サーバーのフォルダ {root} には既にファイルがあり、hub-setup で作ったものではありません"
-                       f"（{site.site_file} がありません）。空のフォルダか新しい場所を --site に指定してください。")
+        raise HubError(
+            f"サーバーのフォルダ {root} には既にファイルがあり、hub-setup で作ったものではありません"
+            f"（{site.site_file} がありません）。空のフォルダか新しい場所を --site に指定してください。"
+        )
 
 
-def _check_all(rnd: ReviewRound, admin_url: str, site: HubSite, passwords: Mapping[str, str],
-               group: str) -> list[HubUser]:
+def _check_all(
+    rnd: ReviewRound, admin_url: str, site: HubSite, passwords: Mapping[str, str], group: str
+) -> list[HubUser]:
     """Every check of :func:`setup_hub`, in the order of cost; changes nothing."""
     _need_root("準備（アカウントの作成）", "make hub")
     users = hub_users(rnd)
@@ -171,11 +178,15 @@ def setup_hub(
     copy_apps(site, gid)
     for u in users:
         pw = accounts[u.name]
-        write_credentials(urls[u.name], Path(pw.pw_dir) / ".shinsa" / "database_url", uid=pw.pw_uid, gid=pw.pw_gid)
+        write_credentials(
+            urls[u.name], Path(pw.pw_dir) / ".shinsa" / "database_url", uid=pw.pw_uid, gid=pw.pw_gid
+        )
         if u.role == "analyst":
             copy_analyst_notebooks(pw)
     generated = set_passwords(users, passwords)
-    write_site(site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group)
+    write_site(
+        site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group
+    )
     return generated
 
 
@@ -215,7 +226,9 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
     data = read_site(site)
     pid = _hub_running(site)
     if pid is not None:
-        raise HubError(f"このサイトの JupyterHub が動いています（pid {pid}）。先に止めてください（Ctrl-C）。何も削除していません。")
+        raise HubError(
+            f"このサイトの JupyterHub が動いています（pid {pid}）。先に止めてください（Ctrl-C）。何も削除していません。"
+        )
     names = list(data.get("accounts") or data.get("users") or [])
     out = Removed(site.root, remove_accounts(names))
     group = str(data.get("group") or "")

@@ -119,18 +119,24 @@ def hub_users(rnd: ReviewRound) -> list[HubUser]:
     users += [HubUser(n, "committee") for n in rnd.committee]
     bad = [u.name for u in users if not _ACCOUNT.match(u.name)]
     if bad:
-        raise HubError(f"reviewers.yaml の JupyterHub のユーザー名 {'、'.join(bad)} はシステムのアカウント名に使えません。"
-                       "英小文字で始まる英小文字・数字・_・- の32文字以内にしてください（例: shinsa_r1）。")
+        raise HubError(
+            f"reviewers.yaml の JupyterHub のユーザー名 {'、'.join(bad)} はシステムのアカウント名に使えません。"
+            "英小文字で始まる英小文字・数字・_・- の32文字以内にしてください（例: shinsa_r1）。"
+        )
     if not any(u.role == "analyst" for u in users):
-        raise HubError(f"{rnd.path / 'reviewers.yaml'} に事務局（analysts: [ユーザー名]）がありません。"
-                       "サーバーでは事務局のアカウントが一つ以上必要です。")
+        raise HubError(
+            f"{rnd.path / 'reviewers.yaml'} に事務局（analysts: [ユーザー名]）がありません。"
+            "サーバーでは事務局のアカウントが一つ以上必要です。"
+        )
     return users
 
 
 def describe(users: list[HubUser]) -> list[str]:
     """One line per person: account, role (and reviewer id), what they land on."""
-    return [f"  {u.name}: {ROLE_NAMES_JA[u.role]}{' ' + u.reviewer if u.reviewer else ''} → {ROLES[u.role]}"
-            for u in users]
+    return [
+        f"  {u.name}: {ROLE_NAMES_JA[u.role]}{' ' + u.reviewer if u.reviewer else ''} → {ROLES[u.role]}"
+        for u in users
+    ]
 
 
 def _share_read_only(folder: Path, gid: int, owner: int = 0) -> None:
@@ -146,7 +152,9 @@ def copy_round(rnd: ReviewRound, site: HubSite, gid: int, owner: int) -> None:
     dest = site.round_dir
     if dest.exists():
         shutil.rmtree(dest)
-    ignore = shutil.ignore_patterns("scores.sqlite*", "checkpoints*.jsonl", "__pycache__", ".ipynb_checkpoints")
+    ignore = shutil.ignore_patterns(
+        "scores.sqlite*", "checkpoints*.jsonl", "__pycache__", ".ipynb_checkpoints"
+    )
     shutil.copytree(rnd.path, dest, ignore=ignore)
     rubric, _ = _resolve_rubric(rnd.path, rnd.config.rubric)
     shutil.copy2(rubric, dest / rubric.name)
@@ -187,8 +195,9 @@ def copy_analyst_notebooks(pw: pwd.struct_passwd) -> None:
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
-def write_site(site: HubSite, users: list[HubUser], group: str, *, limits: Limits, idle_timeout: int,
-               created_group: bool) -> None:
+def write_site(
+    site: HubSite, users: list[HubUser], group: str, *, limits: Limits, idle_timeout: int, created_group: bool
+) -> None:
     """``hub/site.json`` (0600): who has which role, where everything is, the limits."""
     old = read_site(site) if site.site_file.exists() else {}
     data: dict[str, Any] = {
@@ -223,7 +232,9 @@ def read_site(site: HubSite) -> dict[str, Any]:
     try:
         data = json.loads(site.site_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise HubError(f"サーバーの設定 {site.site_file} を読めません: {e}。--site を確かめてください。") from e
+        raise HubError(
+            f"サーバーの設定 {site.site_file} を読めません: {e}。--site を確かめてください。"
+        ) from e
     if not isinstance(data, dict):
         raise HubError(f"サーバーの設定 {site.site_file} の形が違います。")
     return data

@@ -60,8 +60,23 @@ UID_CEILING = 70999
 #: The comment (GECOS full name) of the accounts we create.
 ACCOUNT_MARKER = "shinsa-workbench"
 #: Names never used for a hub account, whether the account exists or not.
-RESERVED_NAMES = frozenset({"root", "postgres", "nobody", "daemon", "bin", "sys", "sync", "www-data", "admin",
-                            "jupyterhub", "shinsa", "ubuntu", "debian"})
+RESERVED_NAMES = frozenset(
+    {
+        "root",
+        "postgres",
+        "nobody",
+        "daemon",
+        "bin",
+        "sys",
+        "sync",
+        "www-data",
+        "admin",
+        "jupyterhub",
+        "shinsa",
+        "ubuntu",
+        "debian",
+    }
+)
 #: The Python, the workbench and the modules a hub account must be able to run.
 _RUNNABLE = "import scoring.ui.review_view, jupyterhub.singleuser, voila"
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +85,10 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 def _run(*cmd: str) -> None:
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
-        raise HubError(f"コマンド {' '.join(cmd)} が失敗しました（終了コード {res.returncode}）: "
-                       f"{(res.stderr or res.stdout).strip()}。root で実行しているか確認してください。")
+        raise HubError(
+            f"コマンド {' '.join(cmd)} が失敗しました（終了コード {res.returncode}）: "
+            f"{(res.stderr or res.stdout).strip()}。root で実行しているか確認してください。"
+        )
 
 
 def is_ours(pw: pwd.struct_passwd) -> bool:
@@ -107,19 +124,25 @@ def check_accounts(names: Iterable[str]) -> None:
     names = list(names)
     uid_max = _login_defs_uid_max()
     if uid_max >= UID_FLOOR:
-        raise HubError(f"/etc/login.defs の UID_MAX（{uid_max}）が審査ワークベンチのアカウントの uid（{UID_FLOOR}〜）に"
-                       f"届いています。普通のアカウントと区別できないため作りません。UID_MAX を {UID_FLOOR} 未満にしてください。")
+        raise HubError(
+            f"/etc/login.defs の UID_MAX（{uid_max}）が審査ワークベンチのアカウントの uid（{UID_FLOOR}〜）に"
+            f"届いています。普通のアカウントと区別できないため作りません。UID_MAX を {UID_FLOOR} 未満にしてください。"
+        )
     reserved = [n for n in names if n in RESERVED_NAMES]
     if reserved:
-        raise HubError(f"reviewers.yaml の JupyterHub のユーザー名 {'、'.join(reserved)} はシステムで使われる名前のため"
-                       "使えません。別の名前（例: shinsa_r1）にしてください。")
+        raise HubError(
+            f"reviewers.yaml の JupyterHub のユーザー名 {'、'.join(reserved)} はシステムで使われる名前のため"
+            "使えません。別の名前（例: shinsa_r1）にしてください。"
+        )
     foreign = [pw for n in names if (pw := _account(n)) is not None and not is_ours(pw)]
     if foreign:
         listed = "、".join(f"{pw.pw_name}（uid {pw.pw_uid}）" for pw in foreign)
-        raise HubError(f"システムのアカウント {listed}は既にあり、審査ワークベンチが作ったものではありません"
-                       f"（uid が {UID_FLOOR}〜{UID_CEILING} でコメントが {ACCOUNT_MARKER} のものだけを使います）。"
-                       "他人のアカウントを使わないよう、reviewers.yaml の hub_user・analysts・committee を"
-                       "使われていない名前（例: shinsa_r1）にしてください。アカウントは何も作っていません。")
+        raise HubError(
+            f"システムのアカウント {listed}は既にあり、審査ワークベンチが作ったものではありません"
+            f"（uid が {UID_FLOOR}〜{UID_CEILING} でコメントが {ACCOUNT_MARKER} のものだけを使います）。"
+            "他人のアカウントを使わないよう、reviewers.yaml の hub_user・analysts・committee を"
+            "使われていない名前（例: shinsa_r1）にしてください。アカウントは何も作っていません。"
+        )
 
 
 def group_exists(name: str) -> bool:
@@ -151,10 +174,27 @@ def ensure_account(name: str, home_base: Path, group: str, gid: int) -> pwd.stru
     """
     pw = _account(name)
     if pw is None:
-        ids = [f"UID_MIN={UID_FLOOR}", f"UID_MAX={UID_CEILING}", f"GID_MIN={UID_FLOOR}", f"GID_MAX={UID_CEILING}"]
-        _run("useradd", *[a for kv in ids for a in ("-K", kv)], "--comment", ACCOUNT_MARKER, "--create-home",
-             "--home-dir", str(home_base / name), "--user-group", "--groups", group, "--shell", "/usr/sbin/nologin",
-             name)
+        ids = [
+            f"UID_MIN={UID_FLOOR}",
+            f"UID_MAX={UID_CEILING}",
+            f"GID_MIN={UID_FLOOR}",
+            f"GID_MAX={UID_CEILING}",
+        ]
+        _run(
+            "useradd",
+            *[a for kv in ids for a in ("-K", kv)],
+            "--comment",
+            ACCOUNT_MARKER,
+            "--create-home",
+            "--home-dir",
+            str(home_base / name),
+            "--user-group",
+            "--groups",
+            group,
+            "--shell",
+            "/usr/sbin/nologin",
+            name,
+        )
         pw = pwd.getpwnam(name)
     else:
         check_accounts([name])
@@ -198,8 +238,10 @@ def remove_accounts(names: Iterable[str]) -> list[str]:
     found = [pw for n in dict.fromkeys(names) if (pw := _account(n)) is not None]
     foreign = [pw.pw_name for pw in found if not is_ours(pw)]
     if foreign:
-        raise HubError(f"システムのアカウント {'、'.join(foreign)} は審査ワークベンチが作ったものではないため削除しません"
-                       "（何も削除していません）。site.json の users を確認してください。")
+        raise HubError(
+            f"システムのアカウント {'、'.join(foreign)} は審査ワークベンチが作ったものではないため削除しません"
+            "（何も削除していません）。site.json の users を確認してください。"
+        )
     for pw in found:
         _kill_processes_of(pw.pw_uid)
         _run("userdel", "--remove", pw.pw_name)
@@ -237,18 +279,35 @@ def check_runnable(group: str) -> None:
         extra = [grp.getgrnam(group).gr_gid]
     except KeyError:
         extra = []
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "MPLCONFIGDIR": "/tmp", "PYTHONPATH": str(_PACKAGE_ROOT)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/nonexistent",
+        "MPLCONFIGDIR": "/tmp",
+        "PYTHONPATH": str(_PACKAGE_ROOT),
+    }
     cmd = [sys.executable, "-c", _RUNNABLE]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, cwd="/",
-                             user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=extra, timeout=120)
+        res = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd="/",
+            user=nobody.pw_uid,
+            group=nobody.pw_gid,
+            extra_groups=extra,
+            timeout=120,
+        )
     except PermissionError as e:
         res = subprocess.CompletedProcess(cmd, 126, "", str(e))
     if res.returncode != 0:
         last = (res.stderr.strip().splitlines() or ["?"])[-1]
-        raise HubError(f"グループ {group} のアカウントがこの Python 環境（{sys.executable}）でワークベンチを動かせません: "
-                       f"{last}。サーバーでは、全員が読める場所（例: /opt/shinsa）に置いた Python と .venv を使ってください"
-                       "（root のホームの下の Python は他のアカウントから実行できません）。アカウントは何も作っていません。")
+        raise HubError(
+            f"グループ {group} のアカウントがこの Python 環境（{sys.executable}）でワークベンチを動かせません: "
+            f"{last}。サーバーでは、全員が読める場所（例: /opt/shinsa）に置いた Python と .venv を使ってください"
+            "（root のホームの下の Python は他のアカウントから実行できません）。アカウントは何も作っていません。"
+        )
 
 
 def python_path_dirs() -> list[Path]:
@@ -279,7 +338,9 @@ def grant_python_access(group: str = SHINSA_GROUP) -> list[Path]:
         try:
             _run("setfacl", "-m", f"g:{group}:x", str(d))
         except FileNotFoundError:
-            raise HubError("setfacl がありません。Debian のパッケージ acl を入れてください（make deps）。") from None
+            raise HubError(
+                "setfacl がありません。Debian のパッケージ acl を入れてください（make deps）。"
+            ) from None
     return dirs
 
 
@@ -287,7 +348,8 @@ def revoke_python_access(dirs: Iterable[Path], group: str = SHINSA_GROUP) -> Non
     """Remove the ACL entries :func:`grant_python_access` added (before the group is deleted)."""
     for d in dirs:
         subprocess.run(["setfacl", "-x", f"g:{group}", str(d)], capture_output=True, check=False)
-        left = subprocess.run(["getfacl", "--omit-header", "--skip-base", str(d)], capture_output=True, text=True,
-                              check=False).stdout
+        left = subprocess.run(
+            ["getfacl", "--omit-header", "--skip-base", str(d)], capture_output=True, text=True, check=False
+        ).stdout
         if not re.search(r"^(user|group):[^:]+:", left, flags=re.MULTILINE):
             subprocess.run(["setfacl", "-b", str(d)], capture_output=True, check=False)  # no ACL left

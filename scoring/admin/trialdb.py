@@ -30,8 +30,15 @@ from psycopg import sql
 
 from ..core.errors import HubError
 
-__all__ = ["PG_DIR_PREFIX", "PG_START_TIMEOUT_S", "PgClusterError", "create_database", "find_pg_bindir",
-           "remove_stale_clusters", "temp_pg_cluster"]
+__all__ = [
+    "PG_DIR_PREFIX",
+    "PG_START_TIMEOUT_S",
+    "PgClusterError",
+    "create_database",
+    "find_pg_bindir",
+    "remove_stale_clusters",
+    "temp_pg_cluster",
+]
 
 PG_START_TIMEOUT_S = 60
 PG_DIR_PREFIX = "shinsa-pg-"
@@ -43,6 +50,7 @@ class PgClusterError(HubError):
 
 def find_pg_bindir() -> Path | None:
     """The folder of the newest PostgreSQL server binaries (Debian: /usr/lib/postgresql/N/bin)."""
+
     def version(d: str) -> tuple[int, ...]:
         v = Path(d).parent.name
         return tuple(int(x) for x in v.split(".") if x.isdigit())
@@ -80,19 +88,31 @@ def _server_user() -> tuple[int, int] | None:
     raise PgClusterError("root で実行中ですが、PostgreSQL を起動する一般ユーザー（postgres）がいません。")
 
 
-def _pg_run(bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _pg_run(
+    bindir: Path, owner: tuple[int, int] | None, cwd: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     """Run a PostgreSQL program of ``bindir`` (as ``owner`` when we are root)."""
-    run_as: dict[str, Any] = {} if owner is None else {"user": owner[0], "group": owner[1], "extra_groups": []}
-    return subprocess.run([str(bindir / args[0]), *args[1:]], cwd=cwd, capture_output=True, text=True,
-                          timeout=PG_START_TIMEOUT_S, check=False, **run_as)
+    run_as: dict[str, Any] = (
+        {} if owner is None else {"user": owner[0], "group": owner[1], "extra_groups": []}
+    )
+    return subprocess.run(
+        [str(bindir / args[0]), *args[1:]],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=PG_START_TIMEOUT_S,
+        check=False,
+        **run_as,
+    )
 
 
 def create_database(url: str, name: str) -> str:
     """Create the database ``name`` on the cluster of ``url`` (a superuser's or a role with
     CREATEDB); returns the URL of the new database (the same role)."""
     u = sa.engine.make_url(url)
-    with psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        u.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return u.set(database=name).render_as_string(hide_password=False)
 
@@ -121,16 +141,27 @@ def remove_stale_clusters(bindir: Path | None = None, owner: tuple[int, int] | N
             except OSError:
                 pass
         if bindir is not None and (base / "data" / "postmaster.pid").exists():
-            _pg_run(bindir, owner, Path(tempfile.gettempdir()), "pg_ctl", "-D", str(base / "data"),
-                    "-m", "immediate", "-w", "stop")
+            _pg_run(
+                bindir,
+                owner,
+                Path(tempfile.gettempdir()),
+                "pg_ctl",
+                "-D",
+                str(base / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            )
         shutil.rmtree(base, ignore_errors=True)
         removed.append(base)
     return removed
 
 
 @contextlib.contextmanager
-def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
-                    max_connections: int = 50) -> Iterator[str]:
+def temp_pg_cluster(
+    bindir: Path | None = None, *, password_auth: bool = False, max_connections: int = 50
+) -> Iterator[str]:
     """initdb into a fresh temp folder, start on a free port of 127.0.0.1 (its unix socket in
     the same folder), create the database ``shinsa_test``; yield its URL; stop and remove.
 
@@ -147,8 +178,10 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
     """
     bindir = bindir or find_pg_bindir()
     if bindir is None:
-        raise PgClusterError("PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。"
-                             "`make deps`（Debian の postgresql）を実行してください。")
+        raise PgClusterError(
+            "PostgreSQL のサーバー（initdb, pg_ctl）が見つかりません。"
+            "`make deps`（Debian の postgresql）を実行してください。"
+        )
     owner = _server_user()
     remove_stale_clusters(bindir, owner)
     base = Path(tempfile.mkdtemp(prefix=PG_DIR_PREFIX))
@@ -161,8 +194,10 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
         res = _pg_run(bindir, owner, base, *args)
         if check and res.returncode != 0:
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise PgClusterError(f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
-                                 f"{res.stdout}{res.stderr}{tail}")
+            raise PgClusterError(
+                f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
+                f"{res.stdout}{res.stderr}{tail}"
+            )
         return res
 
     try:
@@ -177,12 +212,26 @@ def temp_pg_cluster(bindir: Path | None = None, *, password_auth: bool = False,
             auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
         pg("initdb", "-D", str(data), "-U", "postgres", *auth, "-E", "UTF8", "--locale=C", "--no-sync")
         # Test data only: no durability needed; only 127.0.0.1 and a socket in our folder.
-        options = (f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={base} -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections={max_connections}")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={base} -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections={max_connections}"
+        )
         for attempt in range(3):
             port = _free_port()
-            res = pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", str(PG_START_TIMEOUT_S),
-                     "-o", f"{options} -p {port}", "start", check=attempt == 2)
+            res = pg(
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(PG_START_TIMEOUT_S),
+                "-o",
+                f"{options} -p {port}",
+                "start",
+                check=attempt == 2,
+            )
             if res.returncode == 0:
                 break
         cred = f"postgres:{password}" if password else "postgres"

@@ -20,4 +20,15 @@ from .disagreement import (
 )
 from .reliability import icc, kendall_w, krippendorff_alpha, reliability_table, reviewer_totals
 
-__all__ = ["affinity", "application_disagreement", "criterion_disagreement", "discussion_list", "icc", "kendall_w", "krippendorff_alpha", "reliability_table", "reviewer_profile", "reviewer_totals"]
+__all__ = [
+    "affinity",
+    "application_disagreement",
+    "criterion_disagreement",
+    "discussion_list",
+    "icc",
+    "kendall_w",
+    "krippendorff_alpha",
+    "reliability_table",
+    "reviewer_profile",
+    "reviewer_totals",
+]

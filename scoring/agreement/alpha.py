@@ -60,6 +60,7 @@ def _alpha_closed_form(values: np.ndarray, units: np.ndarray, level: str) -> flo
         n_v = n_uv.sum(axis=0)
         d_e = float((n**2 - np.sum(n_v**2)) / (n * (n - 1.0)))
     else:  # ratio
+
         def delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             s = a + b
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,7 +78,9 @@ def _alpha_closed_form(values: np.ndarray, units: np.ndarray, level: str) -> flo
         acc = 0.0
         for i0 in range(0, len(dom), 2000):
             block = dom[i0 : i0 + 2000]
-            acc += float((counts[i0 : i0 + 2000, None] * counts[None, :] * delta(block[:, None], dom[None, :])).sum())
+            acc += float(
+                (counts[i0 : i0 + 2000, None] * counts[None, :] * delta(block[:, None], dom[None, :])).sum()
+            )
         d_e = acc / (n * (n - 1.0))
     if d_e == 0:
         return float("nan")
@@ -97,7 +100,10 @@ def _alpha(matrix: np.ndarray, level: str) -> tuple[float, int, int]:
     n_values = len(np.unique(values))
     if n_values < 2:
         return float("nan"), n_units, n_pairable
-    if n_units * n_values * n_values <= _PACKAGE_MAX_CELLS and pairable.shape[0] * n_units * n_values <= 4 * _PACKAGE_MAX_CELLS:
+    if (
+        n_units * n_values * n_values <= _PACKAGE_MAX_CELLS
+        and pairable.shape[0] * n_units * n_values <= 4 * _PACKAGE_MAX_CELLS
+    ):
         value = float(krippendorff.alpha(reliability_data=pairable, level_of_measurement=level))  # type: ignore[arg-type]
     else:
         units = np.broadcast_to(np.arange(n_units)[:, None], pairable.T.shape)[mask.T]
@@ -120,7 +126,9 @@ def alpha_judgement(alpha: float) -> str:
     return "信頼性が不十分（α<0.667）"
 
 
-def _alpha_row(long: pd.DataFrame, unit_cols: list[str], label: str, value_col: str, level: str) -> dict[str, Any]:
+def _alpha_row(
+    long: pd.DataFrame, unit_cols: list[str], label: str, value_col: str, level: str
+) -> dict[str, Any]:
     r_codes, _ = pd.factorize(long["reviewer"])
     if len(unit_cols) == 1:
         u_codes, _ = pd.factorize(long[unit_cols[0]])
@@ -174,10 +182,13 @@ def _fast_scored(scores: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return a, r, k, values[keep], labels
 
 
-def _alpha_row_codes(r_codes: np.ndarray, u_codes: np.ndarray, values: np.ndarray, label: str,
-                     level: str) -> dict[str, Any]:
+def _alpha_row_codes(
+    r_codes: np.ndarray, u_codes: np.ndarray, values: np.ndarray, label: str, level: str
+) -> dict[str, Any]:
     """:func:`_alpha_row` on reviewer and unit codes (0, 1, … in order of appearance)."""
-    matrix = np.full((int(r_codes.max()) + 1 if len(values) else 0, int(u_codes.max()) + 1 if len(values) else 0), np.nan)
+    matrix = np.full(
+        (int(r_codes.max()) + 1 if len(values) else 0, int(u_codes.max()) + 1 if len(values) else 0), np.nan
+    )
     matrix[r_codes, u_codes] = values
     a, n_units, n_pairable = _alpha(matrix, level)
     counts = np.sum(~np.isnan(matrix), axis=0)
@@ -262,22 +273,36 @@ def krippendorff_alpha(
     return _alpha_frame(rows)
 
 
-def _criterion_rows(scores: pd.DataFrame, by: str | None, rubric: Rubric | None, level: str) -> list[dict[str, Any]]:
+def _criterion_rows(
+    scores: pd.DataFrame, by: str | None, rubric: Rubric | None, level: str
+) -> list[dict[str, Any]]:
     """The rows of :func:`krippendorff_alpha` before the total: per criterion, or all criteria pooled."""
     rows: list[dict[str, Any]] = []
     fast = _fast_scored(scores)
     if fast is not None:
         # the same numbers from arrays (a pandas-heavy path cost ~35× the package itself)
         a_code, r_code, c_code, values, labels = fast
-        order = _criterion_order(pd.DataFrame({"criterion": labels}), rubric) if rubric is not None else labels
+        order = (
+            _criterion_order(pd.DataFrame({"criterion": labels}), rubric) if rubric is not None else labels
+        )
         if by == "criterion":
             for crit in order:
                 part = c_code == labels.index(crit)
-                rows.append(_alpha_row_codes(_first_seen(r_code[part]), _first_seen(a_code[part]), values[part],
-                                             crit, level))
+                rows.append(
+                    _alpha_row_codes(
+                        _first_seen(r_code[part]), _first_seen(a_code[part]), values[part], crit, level
+                    )
+                )
         else:
-            rows.append(_alpha_row_codes(_first_seen(r_code), _first_seen(a_code * (len(labels) + 1) + c_code),
-                                         values, ALL_CRITERIA, level))
+            rows.append(
+                _alpha_row_codes(
+                    _first_seen(r_code),
+                    _first_seen(a_code * (len(labels) + 1) + c_code),
+                    values,
+                    ALL_CRITERIA,
+                    level,
+                )
+            )
     else:
         scored = check_scores(scores)
         if by == "criterion":
@@ -290,26 +315,40 @@ def _criterion_rows(scores: pd.DataFrame, by: str | None, rubric: Rubric | None,
     return rows
 
 
-def _total_row(scores: pd.DataFrame, rubric: Rubric | None, weights: Mapping[str, float] | pd.Series | None,
-               level: Level | str) -> dict[str, Any]:
+def _total_row(
+    scores: pd.DataFrame,
+    rubric: Rubric | None,
+    weights: Mapping[str, float] | pd.Series | None,
+    level: Level | str,
+) -> dict[str, Any]:
     """The ``"total"`` row of :func:`krippendorff_alpha`: alpha of the reviewers' weighted totals."""
     totals = reviewer_totals(scores, rubric, weights=weights)
     if len(totals):
         row = _alpha_row(totals, ["application"], TOTAL, "total", str(level))
     else:
-        row = {"criterion": TOTAL, "level": level, "alpha": float("nan"), "n_units": 0,
-               "n_pairable": 0, "n_reviewers": 0, "judgement": alpha_judgement(float("nan"))}
+        row = {
+            "criterion": TOTAL,
+            "level": level,
+            "alpha": float("nan"),
+            "n_units": 0,
+            "n_pairable": 0,
+            "n_reviewers": 0,
+            "judgement": alpha_judgement(float("nan")),
+        }
     return row
 
 
 def _alpha_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The rows of :func:`krippendorff_alpha` as a frame of :data:`ALPHA_COLUMNS`."""
-    return pd.DataFrame({
-        "criterion": [r["criterion"] for r in rows],
-        "level": [r["level"] for r in rows],
-        "alpha": np.array([r["alpha"] for r in rows], dtype="float64"),
-        "n_units": np.array([r["n_units"] for r in rows], dtype="int64"),
-        "n_pairable": np.array([r["n_pairable"] for r in rows], dtype="int64"),
-        "n_reviewers": np.array([r["n_reviewers"] for r in rows], dtype="int64"),
-        "judgement": [r["judgement"] for r in rows],
-    }, columns=list(ALPHA_COLUMNS))
+    return pd.DataFrame(
+        {
+            "criterion": [r["criterion"] for r in rows],
+            "level": [r["level"] for r in rows],
+            "alpha": np.array([r["alpha"] for r in rows], dtype="float64"),
+            "n_units": np.array([r["n_units"] for r in rows], dtype="int64"),
+            "n_pairable": np.array([r["n_pairable"] for r in rows], dtype="int64"),
+            "n_reviewers": np.array([r["n_reviewers"] for r in rows], dtype="int64"),
+            "judgement": [r["judgement"] for r in rows],
+        },
+        columns=list(ALPHA_COLUMNS),
+    )

@@ -140,7 +140,9 @@ def criterion_disagreement(scores: pd.DataFrame, rubric: Rubric | None = None) -
     pairs = pairs.assign(far=(pairs["score_a"] - pairs["score_b"]).abs().to_numpy() > far_limit)
     n_far = pairs.groupby(["application", "criterion"], sort=False)["far"].sum()
     out = out.merge(n_far.rename("n_far").reset_index(), on=["application", "criterion"], how="left")
-    out["share_far"] = np.where(out["n_pairs"] > 0, out["n_far"].fillna(0) / out["n_pairs"].where(out["n_pairs"] > 0), np.nan)
+    out["share_far"] = np.where(
+        out["n_pairs"] > 0, out["n_far"].fillna(0) / out["n_pairs"].where(out["n_pairs"] > 0), np.nan
+    )
 
     sc = scored["score"].to_numpy()
     whole = np.isclose(sc, np.round(sc))
@@ -220,9 +222,18 @@ def _application_disagreement(crit: pd.DataFrame, totals: pd.DataFrame) -> pd.Da
     tot["max_gap_levels"] = crit.loc[idx.to_numpy(), "range_levels"].to_numpy()
     tot["max_gap_criterion"] = crit.loc[idx.to_numpy(), "criterion"].to_numpy()
     out = tot.reset_index().rename(columns={"index": "application"})
-    out = out.astype({"total_mean": "float64", "total_sd": "float64", "total_se": "float64",
-                      "total_min": "float64", "total_max": "float64", "total_range": "float64",
-                      "share_far": "float64", "max_gap_levels": "float64"})
+    out = out.astype(
+        {
+            "total_mean": "float64",
+            "total_sd": "float64",
+            "total_se": "float64",
+            "total_min": "float64",
+            "total_max": "float64",
+            "total_range": "float64",
+            "share_far": "float64",
+            "max_gap_levels": "float64",
+        }
+    )
     return out.loc[:, list(APPLICATION_DISAGREEMENT_COLUMNS)]
 
 
@@ -258,30 +269,63 @@ def welch(x1: np.ndarray | pd.Series, x0: np.ndarray | pd.Series) -> dict[str, f
             p = float(2 * stats.t.sf(abs(t), df))
         pooled = math.sqrt(((n1 - 1) * v1 + (n0 - 1) * v0) / (n1 + n0 - 2))
         d = diff / pooled if pooled > 0 else float("nan")
-    return {"n1": n1, "n0": n0, "mean1": m1, "mean0": m0, "diff": diff, "se": se, "t": t, "df": df,
-            "p": p, "cohen_d": d}
+    return {
+        "n1": n1,
+        "n0": n0,
+        "mean1": m1,
+        "mean0": m0,
+        "diff": diff,
+        "se": se,
+        "t": t,
+        "df": df,
+        "p": p,
+        "cohen_d": d,
+    }
 
 
 def _check_links(links: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(links, pd.DataFrame):
-        raise OptionError(f"links は pandas の DataFrame で渡してください（受け取った型: {type(links).__name__}）。")
+        raise OptionError(
+            f"links は pandas の DataFrame で渡してください（受け取った型: {type(links).__name__}）。"
+        )
     missing = [c for c in ("reviewer", "application", "linked") if c not in links.columns]
     if missing:
-        raise OptionError(f"links に列 {', '.join(missing)} がありません。必要な列: reviewer, application, linked（True/False）")
+        raise OptionError(
+            f"links に列 {', '.join(missing)} がありません。必要な列: reviewer, application, linked（True/False）"
+        )
     out = links.loc[:, ["reviewer", "application", "linked"]].copy()
     raw = out["linked"]
-    ok = raw.map(lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, float, np.integer, np.floating))
-                                                                  and not isinstance(v, bool) and v in (0, 1)))
+    ok = raw.map(
+        lambda v: (
+            isinstance(v, (bool, np.bool_))
+            or (
+                isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, bool)
+                and v in (0, 1)
+            )
+        )
+    )
     if not bool(ok.all()):
-        bad = [f"{r}×{a}: {v!r}" for r, a, v in out.loc[~ok.to_numpy(), ["reviewer", "application", "linked"]].itertuples(index=False)]
-        raise OptionError(f"links の linked 列は True / False（または 1 / 0）にしてください: {_fmt_list(bad)}。")
+        bad = [
+            f"{r}×{a}: {v!r}"
+            for r, a, v in out.loc[~ok.to_numpy(), ["reviewer", "application", "linked"]].itertuples(
+                index=False
+            )
+        ]
+        raise OptionError(
+            f"links の linked 列は True / False（または 1 / 0）にしてください: {_fmt_list(bad)}。"
+        )
     out["linked"] = raw.astype(bool)
     out["reviewer"] = out["reviewer"].astype(str)
     out["application"] = out["application"].astype(str)
     dup = out.duplicated(["reviewer", "application"], keep=False)
     if bool(dup.any()):
-        shown = sorted({f"{r}×{a}" for r, a in out.loc[dup, ["reviewer", "application"]].itertuples(index=False)})
-        raise OptionError(f"links に同じ審査員×応募の行が複数あります: {_fmt_list(shown)}。1行にまとめてください。")
+        shown = sorted(
+            {f"{r}×{a}" for r, a in out.loc[dup, ["reviewer", "application"]].itertuples(index=False)}
+        )
+        raise OptionError(
+            f"links に同じ審査員×応募の行が複数あります: {_fmt_list(shown)}。1行にまとめてください。"
+        )
     return out
 
 
@@ -365,9 +409,20 @@ def affinity(
     for r in pd.unique(values["reviewer"]):
         rows.append(_affinity_row("reviewer", r, dev[dev["reviewer"] == r]))
     out = pd.DataFrame(rows, columns=list(AFFINITY_COLUMNS))
-    return out.astype({"n_linked": "int64", "n_unlinked": "int64", "mean_linked": "float64",
-                       "mean_unlinked": "float64", "diff": "float64", "se": "float64", "t": "float64",
-                       "df": "float64", "p": "float64", "cohen_d": "float64"})
+    return out.astype(
+        {
+            "n_linked": "int64",
+            "n_unlinked": "int64",
+            "mean_linked": "float64",
+            "mean_unlinked": "float64",
+            "diff": "float64",
+            "se": "float64",
+            "t": "float64",
+            "df": "float64",
+            "p": "float64",
+            "cohen_d": "float64",
+        }
+    )
 
 
 def _linked_deviations(values: pd.DataFrame, lk: pd.DataFrame, adjust: str) -> pd.DataFrame:
@@ -383,14 +438,27 @@ def _linked_deviations(values: pd.DataFrame, lk: pd.DataFrame, adjust: str) -> p
             stacklevel=3,
         )
     if adjust == "reviewer":
-        dev["deviation"] = dev["deviation"] - dev.groupby("reviewer", sort=False)["deviation"].transform("mean")
+        dev["deviation"] = dev["deviation"] - dev.groupby("reviewer", sort=False)["deviation"].transform(
+            "mean"
+        )
     return dev
 
 
 def _affinity_row(scope: str, reviewer: object, d: pd.DataFrame) -> dict[str, Any]:
     """One row of :func:`affinity`: Welch's test of the linked against the unlinked deviations of ``d``."""
     w = welch(d.loc[d["linked"], "deviation"], d.loc[~d["linked"], "deviation"])
-    return {"scope": scope, "reviewer": reviewer, "n_linked": int(w["n1"]), "n_unlinked": int(w["n0"]),
-            "mean_linked": w["mean1"], "mean_unlinked": w["mean0"], "diff": w["diff"], "se": w["se"],
-            "t": w["t"], "df": w["df"], "p": w["p"], "cohen_d": w["cohen_d"],
-            "judgement": _affinity_judgement(w)}
+    return {
+        "scope": scope,
+        "reviewer": reviewer,
+        "n_linked": int(w["n1"]),
+        "n_unlinked": int(w["n0"]),
+        "mean_linked": w["mean1"],
+        "mean_unlinked": w["mean0"],
+        "diff": w["diff"],
+        "se": w["se"],
+        "t": w["t"],
+        "df": w["df"],
+        "p": w["p"],
+        "cohen_d": w["cohen_d"],
+        "judgement": _affinity_judgement(w),
+    }

@@ -227,7 +227,9 @@ class _Rule:
 
     def __post_init__(self) -> None:
         select, band, rank_margin = self.select, self.band, self.rank_margin
-        if select is not None and (not isinstance(select, (int, np.integer)) or isinstance(select, bool) or select < 1):
+        if select is not None and (
+            not isinstance(select, (int, np.integer)) or isinstance(select, bool) or select < 1
+        ):
             raise OptionError(f"select は 1 以上の整数（選定数）にしてください（受け取った値: {select!r}）。")
         lo, hi = band
         if not 0 <= lo <= hi <= 1:
@@ -240,47 +242,78 @@ class _Rule:
             raise OptionError(f"gap は正の数（段階数）にしてください（受け取った値: {self.gap!r}）。")
 
 
-def _combined_total(combined: pd.Series | pd.DataFrame | None, totals: pd.DataFrame, apps: list[str]) -> pd.Series:
+def _combined_total(
+    combined: pd.Series | pd.DataFrame | None, totals: pd.DataFrame, apps: list[str]
+) -> pd.Series:
     """The combined total per application (``apps`` order): given, or the mean of the reviewers' totals."""
     if combined is not None:
         if isinstance(combined, pd.DataFrame):
             frame = combined.set_index("application") if "application" in combined.columns else combined
             if "total" not in frame.columns:
-                raise ScoreTableError("combined の DataFrame に total 列がありません（応募ごとの合計点を入れてください）。")
+                raise ScoreTableError(
+                    "combined の DataFrame に total 列がありません（応募ごとの合計点を入れてください）。"
+                )
             comb = frame["total"]
         elif isinstance(combined, pd.Series):
             comb = combined
         else:
-            raise ScoreTableError("combined は応募コードを index とする pandas の Series"
-                                  "（または total 列のある DataFrame）で渡してください。")
+            raise ScoreTableError(
+                "combined は応募コードを index とする pandas の Series"
+                "（または total 列のある DataFrame）で渡してください。"
+            )
         keys = comb.index.astype(str)
         unknown = [a for a in keys if a not in apps]
         if unknown:
-            raise ScoreTableError(f"combined に採点表にない応募があります: {_fmt_list(unknown)}。同じ採点表から作った合計点を渡してください。")
+            raise ScoreTableError(
+                f"combined に採点表にない応募があります: {_fmt_list(unknown)}。同じ採点表から作った合計点を渡してください。"
+            )
         total = pd.Series(comb.to_numpy(dtype="float64"), index=keys).reindex(apps)
     else:
         total = totals.groupby("application", sort=False)["total"].mean().reindex(apps).astype("float64")
     return total
 
 
-def _facts(scored: pd.DataFrame, rubric: Rubric | None, totals: pd.DataFrame, apps: list[str], total: pd.Series,
-           rank: pd.Series | None, p_selected: pd.Series | None) -> pd.DataFrame:
+def _facts(
+    scored: pd.DataFrame,
+    rubric: Rubric | None,
+    totals: pd.DataFrame,
+    apps: list[str],
+    total: pd.Series,
+    rank: pd.Series | None,
+    p_selected: pd.Series | None,
+) -> pd.DataFrame:
     """Per application (``apps`` order): total, rank, p, spread_ratio, gap_levels, gap_criterion, n_rev."""
     given = rank_totals(total) if rank is None else pd.Series(rank.to_numpy(), index=rank.index.astype(str))
     rk = pd.to_numeric(given.reindex(apps), errors="coerce").astype("float64")
-    p = (pd.Series(np.nan, index=apps, dtype="float64") if p_selected is None else
-         pd.Series(p_selected.to_numpy(dtype="float64"), index=p_selected.index.astype(str)).reindex(apps))
+    p = (
+        pd.Series(np.nan, index=apps, dtype="float64")
+        if p_selected is None
+        else pd.Series(p_selected.to_numpy(dtype="float64"), index=p_selected.index.astype(str)).reindex(apps)
+    )
     spread = residual_spread(scored, rubric).reindex(apps)
     n_complete = totals.groupby("application", sort=False)["reviewer"].nunique()
-    return pd.DataFrame({
-        "total": total, "rank": rk, "p": p, "spread_ratio": spread["spread_ratio"],
-        "gap_levels": spread["gap_levels"], "gap_criterion": spread["gap_criterion"].fillna("").astype(str),
-        "n_rev": [int(n_complete.get(a, 0)) for a in apps],
-    }, index=apps)
+    return pd.DataFrame(
+        {
+            "total": total,
+            "rank": rk,
+            "p": p,
+            "spread_ratio": spread["spread_ratio"],
+            "gap_levels": spread["gap_levels"],
+            "gap_criterion": spread["gap_criterion"].fillna("").astype(str),
+            "n_rev": [int(n_complete.get(a, 0)) for a in apps],
+        },
+        index=apps,
+    )
 
 
-def _discussion_row(a: str, facts: pd.DataFrame, rule: _Rule, scored: pd.DataFrame, rubric: Rubric | None,
-                    reviewer_labels: Mapping[str, str] | None) -> dict[str, Any] | None:
+def _discussion_row(
+    a: str,
+    facts: pd.DataFrame,
+    rule: _Rule,
+    scored: pd.DataFrame,
+    rubric: Rubric | None,
+    reviewer_labels: Mapping[str, str] | None,
+) -> dict[str, Any] | None:
     """The row of application ``a`` with its reasons, or None when it is not to be discussed."""
     r = float(cast(float, facts.at[a, "rank"]))
     t = float(cast(float, facts.at[a, "total"]))
@@ -293,14 +326,26 @@ def _discussion_row(a: str, facts: pd.DataFrame, rule: _Rule, scored: pd.DataFra
     disagree = _disagree_reason(ratio, gl, gc, rule)
     if disagree:
         disagree = f"{disagree}: {_label(gc, rubric)}: {_raw_text(scored, a, gc, reviewer_labels)}（素点）"
-    few = f"すべての評価項目を採点した審査員が{n_rev}人（{rule.min_reviewers}人未満）" if n_rev < rule.min_reviewers else ""
+    few = (
+        f"すべての評価項目を採点した審査員が{n_rev}人（{rule.min_reviewers}人未満）"
+        if n_rev < rule.min_reviewers
+        else ""
+    )
     reasons = [reason for reason in (border, disagree, few) if reason]
     if not reasons:
         return None
     return {
-        "application": a, "reason": "；".join(reasons), "n_reasons": len(reasons),
-        "border_flag": bool(border), "disagree_flag": bool(disagree), "few_flag": bool(few),
-        "total": t, "rank": r, "p_selected": pa, "spread_ratio": ratio, "gap_levels": gl,
+        "application": a,
+        "reason": "；".join(reasons),
+        "n_reasons": len(reasons),
+        "border_flag": bool(border),
+        "disagree_flag": bool(disagree),
+        "few_flag": bool(few),
+        "total": t,
+        "rank": r,
+        "p_selected": pa,
+        "spread_ratio": ratio,
+        "gap_levels": gl,
         "gap_criterion": gc,
     }
 
@@ -310,8 +355,12 @@ def _border_reason(r: float, t: float, pa: float, rule: _Rule) -> str:
     lo, hi = rule.band
     select, rank_margin = rule.select, rule.rank_margin
     in_band = bool(np.isfinite(pa) and lo - _EPS <= pa <= hi + _EPS)
-    near_cut = bool(select is not None and rank_margin > 0 and np.isfinite(r)
-                    and select - rank_margin < r <= select + rank_margin)
+    near_cut = bool(
+        select is not None
+        and rank_margin > 0
+        and np.isfinite(r)
+        and select - rank_margin < r <= select + rank_margin
+    )
     if not (in_band or near_cut):
         return ""
     what = [f"{int(r)}位" if np.isfinite(r) else "順位なし"]
@@ -330,8 +379,11 @@ def _disagree_reason(ratio: float, gl: float, gc: str, rule: _Rule) -> str:
     far = bool(np.isfinite(gl) and gl >= rule.gap - _EPS)
     if not (wide or far):
         return ""
-    return (f"審査員の甘辛では説明できない意見の違い（ばらつきが各審査員のふだんの {ratio:.1f} 倍）" if wide
-            else f"審査員の甘辛を除いても1つの評価項目で{_fmt(gl)}段階の差")
+    return (
+        f"審査員の甘辛では説明できない意見の違い（ばらつきが各審査員のふだんの {ratio:.1f} 倍）"
+        if wide
+        else f"審査員の甘辛を除いても1つの評価項目で{_fmt(gl)}段階の差"
+    )
 
 
 def _discussion_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -340,6 +392,17 @@ def _discussion_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if len(out):
         out = out.sort_values(["rank", "total"], ascending=[True, False], kind="stable", na_position="last")
     out = out.reset_index(drop=True)
-    return out.astype({"n_reasons": "int64", "border_flag": "bool", "disagree_flag": "bool", "few_flag": "bool",
-                       "total": "float64", "rank": "float64", "p_selected": "float64", "spread_ratio": "float64",
-                       "gap_levels": "float64", "gap_criterion": "str"})
+    return out.astype(
+        {
+            "n_reasons": "int64",
+            "border_flag": "bool",
+            "disagree_flag": "bool",
+            "few_flag": "bool",
+            "total": "float64",
+            "rank": "float64",
+            "p_selected": "float64",
+            "spread_ratio": "float64",
+            "gap_levels": "float64",
+            "gap_criterion": "str",
+        }
+    )

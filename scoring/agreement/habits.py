@@ -39,9 +39,15 @@ def _values(
     scored = check_scores(scores)
     order = _criterion_order(scored, rubric)
     if criterion not in order:
-        raise OptionError(f"評価項目 '{criterion}' の採点がありません。採点のある評価項目: {', '.join(order)}")
+        raise OptionError(
+            f"評価項目 '{criterion}' の採点がありません。採点のある評価項目: {', '.join(order)}"
+        )
     part = scored[scored["criterion"] == criterion]
-    return part.rename(columns={"score": "value"}).loc[:, ["application", "reviewer", "value"]].reset_index(drop=True)
+    return (
+        part.rename(columns={"score": "value"})
+        .loc[:, ["application", "reviewer", "value"]]
+        .reset_index(drop=True)
+    )
 
 
 def remove_leniency(scores: pd.DataFrame) -> pd.DataFrame:
@@ -134,12 +140,23 @@ def reviewer_profile(
     """
     values = _values(scores, rubric, weights, criterion)
     dev = loo_deviations(values)
-    rows = [_profile_row(r, values[values["reviewer"] == r], dev[dev["reviewer"] == r])
-            for r in pd.unique(values["reviewer"])]
+    rows = [
+        _profile_row(r, values[values["reviewer"] == r], dev[dev["reviewer"] == r])
+        for r in pd.unique(values["reviewer"])
+    ]
     return pd.DataFrame(rows, columns=list(REVIEWER_PROFILE_COLUMNS)).astype(
-        {"n_scored": "int64", "n_compared": "int64", "mean": "float64", "leniency": "float64",
-         "leniency_se": "float64", "leniency_t": "float64", "spread": "float64", "spread_ratio": "float64",
-         "spearman": "float64", "pearson": "float64"}
+        {
+            "n_scored": "int64",
+            "n_compared": "int64",
+            "mean": "float64",
+            "leniency": "float64",
+            "leniency_se": "float64",
+            "leniency_t": "float64",
+            "spread": "float64",
+            "spread_ratio": "float64",
+            "spearman": "float64",
+            "pearson": "float64",
+        }
     )
 
 
@@ -156,10 +173,18 @@ def _profile_row(r: object, own: pd.DataFrame, d: pd.DataFrame) -> dict[str, Any
         sp = float(stats.spearmanr(d["value"], d["consensus"]).statistic)
         pe = float(stats.pearsonr(d["value"], d["consensus"]).statistic)
     return {
-        "reviewer": r, "n_scored": len(own), "n_compared": n, "mean": float(own["value"].mean()),
-        "leniency": len_mean, "leniency_se": se, "leniency_t": t, "spread": spread,
+        "reviewer": r,
+        "n_scored": len(own),
+        "n_compared": n,
+        "mean": float(own["value"].mean()),
+        "leniency": len_mean,
+        "leniency_se": se,
+        "leniency_t": t,
+        "spread": spread,
         "spread_ratio": spread / cons_sd if np.isfinite(cons_sd) and cons_sd > 0 else float("nan"),
-        "spearman": sp, "pearson": pe, "tendency": _tendency(n, t),
+        "spearman": sp,
+        "pearson": pe,
+        "tendency": _tendency(n, t),
     }
 
 

@@ -31,7 +31,9 @@ def _as_wide(
 ) -> pd.DataFrame:
     """A numeric targets × raters table from a wide or long DataFrame (NaN kept)."""
     if not isinstance(table, pd.DataFrame):
-        raise ScoreTableError(f"{what}の表は pandas の DataFrame で渡してください（受け取った型: {type(table).__name__}）。")
+        raise ScoreTableError(
+            f"{what}の表は pandas の DataFrame で渡してください（受け取った型: {type(table).__name__}）。"
+        )
     names = _long_names(table, what, target, rater, score)
     wide = _long_to_wide(table, what, names) if names is not None else _numeric_wide(table, what)
     wide = wide.astype("float64")
@@ -53,7 +55,9 @@ def _long_names(
         names = (target or "target", rater or "rater", score or "score")
         missing = [c for c in names if c not in table.columns]
         if missing:
-            raise ScoreTableError(f"{what}の表に列 {', '.join(missing)} がありません。表の列名を target・rater・score に指定してください。")
+            raise ScoreTableError(
+                f"{what}の表に列 {', '.join(missing)} がありません。表の列名を target・rater・score に指定してください。"
+            )
     else:
         for cand in _LONG_NAMES:
             if all(c in table.columns for c in cand):
@@ -74,13 +78,19 @@ def _long_to_wide(table: pd.DataFrame, what: str, names: tuple[str, str, str]) -
     num = pd.to_numeric(long[s], errors="coerce")
     bad = num.isna() & long[s].notna()
     if bool(bad.any()):
-        shown = [f"{long.at[i, t]!s}×{long.at[i, r]!s}: {long.at[i, s]!r}" for i in long.index[bad.to_numpy()]]
-        raise ScoreTableError(f"{what}の {s} 列に数値でない値があります: {_fmt_list(shown)}。数値か空欄にしてください。")
+        shown = [
+            f"{long.at[i, t]!s}×{long.at[i, r]!s}: {long.at[i, s]!r}" for i in long.index[bad.to_numpy()]
+        ]
+        raise ScoreTableError(
+            f"{what}の {s} 列に数値でない値があります: {_fmt_list(shown)}。数値か空欄にしてください。"
+        )
     long[s] = num
     dup = long.duplicated([t, r], keep=False)
     if bool(dup.any()):
         shown = sorted({f"{a}×{b}" for a, b in long.loc[dup, [t, r]].itertuples(index=False)})
-        raise ScoreTableError(f"{what}の表で同じ対象×評価者の値が複数あります: {_fmt_list(shown)}。1件だけ残してください。")
+        raise ScoreTableError(
+            f"{what}の表で同じ対象×評価者の値が複数あります: {_fmt_list(shown)}。1件だけ残してください。"
+        )
     wide = long.pivot(index=t, columns=r, values=s)
     return wide.reindex(index=pd.unique(long[t]), columns=pd.unique(long[r]))
 
@@ -199,12 +209,15 @@ def _mean_squares(x: np.ndarray) -> tuple[np.float64, np.float64, np.float64, np
     mse = np.float64(max(ss_err, 0.0) / ((n - 1) * (k - 1)))
     msw = np.float64((ss_cols + max(ss_err, 0.0)) / (n * (k - 1)))
     if ss_total == 0:
-        warnings.warn("全ての値が同じため ICC は定義できません（NaN を返します）。", UserWarning, stacklevel=3)
+        warnings.warn(
+            "全ての値が同じため ICC は定義できません（NaN を返します）。", UserWarning, stacklevel=3
+        )
     return msr, msc, mse, msw
 
 
-def _icc_rows(n: int, k: int, msr: np.float64, msc: np.float64, mse: np.float64, msw: np.float64,
-              a: float) -> list[dict[str, object]]:
+def _icc_rows(
+    n: int, k: int, msr: np.float64, msc: np.float64, mse: np.float64, msw: np.float64, a: float
+) -> list[dict[str, object]]:
     """The six rows of :func:`icc` from the mean squares (``a``: 1 − confidence)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         icc1 = (msr - msw) / (msr + (k - 1) * msw)
@@ -225,15 +238,32 @@ def _icc_rows(n: int, k: int, msr: np.float64, msc: np.float64, mse: np.float64,
     ps = [p1, p3, p3, p1, p3, p3]
     return [
         {
-            "type": t, "shrout_fleiss": sf, "description": d, "icc": float(val), "F": float(f),
-            "df1": int(df1), "df2": int(d2), "p": float(p), "ci_low": float(lo), "ci_high": float(hi),
+            "type": t,
+            "shrout_fleiss": sf,
+            "description": d,
+            "icc": float(val),
+            "F": float(f),
+            "df1": int(df1),
+            "df2": int(d2),
+            "p": float(p),
+            "ci_low": float(lo),
+            "ci_high": float(hi),
         }
         for (t, sf, d), val, f, d2, p, (lo, hi) in zip(_ICC_TYPES, values, fs, df2s, ps, ci)
     ]
 
 
-def _icc_intervals(n: int, k: int, msr: np.float64, msc: np.float64, mse: np.float64, icc2: np.float64,
-                   f1: np.float64, f3: np.float64, a: float) -> list[tuple[Any, Any]]:
+def _icc_intervals(
+    n: int,
+    k: int,
+    msr: np.float64,
+    msc: np.float64,
+    mse: np.float64,
+    icc2: np.float64,
+    f1: np.float64,
+    f3: np.float64,
+    a: float,
+) -> list[tuple[Any, Any]]:
     """Confidence intervals of the six ICCs, in the order of :data:`_ICC_TYPES` (call under np.errstate)."""
     df1, df_w, df_e = n - 1, n * (k - 1), (n - 1) * (k - 1)
     # Case 1 and 3 (Shrout & Fleiss 1979, eq. 6–7 and 12–13)
@@ -324,10 +354,24 @@ def kendall_w(
     chi2 = m * (n - 1) * w
     p = float(stats.chi2.sf(chi2, n - 1)) if np.isfinite(chi2) else float("nan")
     row = {
-        "W": w, "W_uncorrected": w_plain, "chi2": chi2, "df": n - 1, "p": p,
-        "n_targets": n, "n_raters": m, "ties": ties if correct else 0.0,
+        "W": w,
+        "W_uncorrected": w_plain,
+        "chi2": chi2,
+        "df": n - 1,
+        "p": p,
+        "n_targets": n,
+        "n_raters": m,
+        "ties": ties if correct else 0.0,
     }
     return pd.DataFrame([row], columns=list(KENDALL_COLUMNS)).astype(
-        {"W": "float64", "W_uncorrected": "float64", "chi2": "float64", "df": "int64", "p": "float64",
-         "n_targets": "int64", "n_raters": "int64", "ties": "float64"}
+        {
+            "W": "float64",
+            "W_uncorrected": "float64",
+            "chi2": "float64",
+            "df": "int64",
+            "p": "float64",
+            "n_targets": "int64",
+            "n_raters": "int64",
+            "ties": "float64",
+        }
     )

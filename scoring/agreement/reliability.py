@@ -108,7 +108,9 @@ def reliability_table(
         (c, scored.loc[scored["criterion"] == c, ["application", "reviewer", "score"]])
         for c in _criterion_order(scored, rubric)
     ]
-    parts.append((TOTAL, totals.rename(columns={"total": "score"}).loc[:, ["application", "reviewer", "score"]]))
+    parts.append(
+        (TOTAL, totals.rename(columns={"total": "score"}).loc[:, ["application", "reviewer", "score"]])
+    )
     rows = []
     for (label, part), ai, ao in zip(parts, a_int["alpha"], a_ord["alpha"]):
         n_app = int(part["application"].nunique())
@@ -122,9 +124,19 @@ def reliability_table(
                 icc_a1 = float(res.loc[res["type"] == "ICC(A,1)", "icc"].iloc[0])
                 icc_ak = float(res.loc[res["type"] == "ICC(A,k)", "icc"].iloc[0])
                 w = float(kendall_w(part)["W"].iloc[0])
-        rows.append({
-            "criterion": label, "n_applications": n_app, "n_reviewers": n_rev, "n_scores": len(part),
-            "complete": bool(complete), "alpha_interval": float(ai), "alpha_ordinal": float(ao),
-            "icc_a1": icc_a1, "icc_ak": icc_ak, "kendall_w": w, "judgement": alpha_judgement(float(ai)),
-        })
+        rows.append(
+            {
+                "criterion": label,
+                "n_applications": n_app,
+                "n_reviewers": n_rev,
+                "n_scores": len(part),
+                "complete": bool(complete),
+                "alpha_interval": float(ai),
+                "alpha_ordinal": float(ao),
+                "icc_a1": icc_a1,
+                "icc_ak": icc_ak,
+                "kendall_w": w,
+                "judgement": alpha_judgement(float(ai)),
+            }
+        )
     return pd.DataFrame(rows, columns=list(RELIABILITY_COLUMNS))

@@ -36,9 +36,7 @@ def _fmt_list(items: Sequence[object], limit: int = 8) -> str:
 
 def _check_option(name: str, value: object, allowed: Sequence[object]) -> None:
     if value not in allowed:
-        raise OptionError(
-            f"{name}={value!r} は使えません。使える値: {', '.join(repr(a) for a in allowed)}"
-        )
+        raise OptionError(f"{name}={value!r} は使えません。使える値: {', '.join(repr(a) for a in allowed)}")
 
 
 def _fmt(x: float) -> str:
@@ -94,12 +92,16 @@ def check_scores(scores: pd.DataFrame, *, what: str = "採点表") -> pd.DataFra
             f"評価項目 {out.at[i, 'criterion']!s}: {raw.at[i]!r}）"
             for i in out.index[bad.to_numpy()]
         ]
-        raise ScoreTableError(f"{what}の score に数値でない値があります: {_fmt_list(rows)}。数値を入れてください。")
+        raise ScoreTableError(
+            f"{what}の score に数値でない値があります: {_fmt_list(rows)}。数値を入れてください。"
+        )
     out["score"] = num.astype("float64")
     for c in _KEY:
         if bool(out[c].isna().any()):
             rows = [str(i) for i in out.index[out[c].isna().to_numpy()]]
-            raise ScoreTableError(f"{what}の {c} 列が空の行があります: 行{_fmt_list(rows)}。{c} を記入してください。")
+            raise ScoreTableError(
+                f"{what}の {c} 列が空の行があります: 行{_fmt_list(rows)}。{c} を記入してください。"
+            )
         out[c] = out[c].astype(str)
     out = out[out["score"].notna()].reset_index(drop=True)
     dup = out.duplicated(_KEY, keep=False)
@@ -149,11 +151,15 @@ def _weights_and_scale(
         given = pd.Series(weights, dtype="float64")
         missing = [c for c in crits if c not in given.index]
         if missing:
-            raise OptionError(f"weights に評価項目 {_fmt_list(missing)} の配点がありません。全ての評価項目の配点を指定してください。")
+            raise OptionError(
+                f"weights に評価項目 {_fmt_list(missing)} の配点がありません。全ての評価項目の配点を指定してください。"
+            )
         extra = [str(c) for c in given.index if c not in crits]
         if extra:
-            raise OptionError(f"weights に採点表・評価基準にない評価項目があります: {_fmt_list(extra)}。"
-                              f"使える評価項目: {_fmt_list([str(c) for c in crits])}")
+            raise OptionError(
+                f"weights に採点表・評価基準にない評価項目があります: {_fmt_list(extra)}。"
+                f"使える評価項目: {_fmt_list([str(c) for c in crits])}"
+            )
         bad = [str(c) for c in crits if not np.isfinite(given[c]) or given[c] < 0]
         if bad:
             raise OptionError(f"weights の配点は 0 以上の数にしてください（評価項目 {_fmt_list(bad)}）。")
@@ -217,7 +223,9 @@ def reviewer_totals(
     out = grouped.agg(total=("points", "sum"), n_criteria=("points", "size")).reset_index()
     complete = out["n_criteria"] == len(used)
     if warn and not bool(complete.all()):
-        pairs = [f"{a}×{r}" for a, r in out.loc[~complete, ["application", "reviewer"]].itertuples(index=False)]
+        pairs = [
+            f"{a}×{r}" for a, r in out.loc[~complete, ["application", "reviewer"]].itertuples(index=False)
+        ]
         warnings.warn(
             f"未採点の評価項目がある採点 {len(pairs)}件（応募×審査員: {_fmt_list(pairs)}）は合計点から除きました。",
             UserWarning,

@@ -203,11 +203,16 @@ class Committee:
     exclusion_reasons: pd.Series = field(default_factory=lambda: pd.Series(dtype=object, name="reason"))
     #: Who is assigned what and how far each is: columns ``reviewer``, ``application``,
     #: ``status`` (提出済 / 下書き / 未着手), from :meth:`scoring.store.scores.ScoreStore.statuses`.
-    review_status: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["reviewer", "application", "status"]))
+    review_status: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["reviewer", "application", "status"])
+    )
     #: Reviewers' comments: columns ``application``, ``reviewer``, ``criterion``, ``score``, ``comment``
     #: (non-empty comments only), in rank order then reviewer then rubric order.
-    comments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["application", "reviewer", "criterion", "score", "comment"]))
+    comments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["application", "reviewer", "criterion", "score", "comment"]
+        )
+    )
     #: Reviewer id → what the committee material shows: 審査員A, B, … in reviewers.yaml order
     #: (stable for the round), or the name when round.yaml says ``show_reviewer_names: true``.
     reviewer_labels: dict[str, str] = field(default_factory=dict)
@@ -216,8 +221,9 @@ class Committee:
     push_candidates: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Draft scores (:func:`draft_summary`): ``included`` (round.yaml ``include_drafts``),
     #: ``n_scores``, ``reviewers``, ``applications``. Counted only when ``included``.
-    drafts: dict[str, Any] = field(default_factory=lambda: {"included": False, "n_scores": 0, "reviewers": [],
-                                                             "applications": []})
+    drafts: dict[str, Any] = field(
+        default_factory=lambda: {"included": False, "n_scores": 0, "reviewers": [], "applications": []}
+    )
     #: Second-stage revisions after the discussion (:meth:`scoring.store.scores.ScoreStore.revisions`,
     #: columns :data:`scoring.core.columns.REVISION_COLUMNS`); the totals use the revised scores.
     revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
@@ -265,9 +271,13 @@ def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
     spec = cfg.select
     lo, hi = spec.min or spec.target, spec.max or spec.target
     k_text = f"{spec.target}" + (f"（範囲 {lo}〜{hi}）" if (lo, hi) != (spec.target, spec.target) else "")
-    labels = {"max_per_block": "同一ブロック {}件まで", "max_per_theme": "同一重点テーマ {}件まで",
-              "min_distinct_themes": "重点テーマ {}種類以上", "max_push": "プッシュ型 {}件まで",
-              "min_push": "プッシュ型 {}件以上"}
+    labels = {
+        "max_per_block": "同一ブロック {}件まで",
+        "max_per_theme": "同一重点テーマ {}件まで",
+        "min_distinct_themes": "重点テーマ {}種類以上",
+        "max_push": "プッシュ型 {}件まで",
+        "min_push": "プッシュ型 {}件以上",
+    }
     bal = [labels[k].format(v) for k, v in cfg.balance.model_dump().items() if v is not None and k in labels]
     parts = []
     if cfg.locks:
@@ -278,14 +288,25 @@ def _config_summary(rnd: ReviewRound) -> dict[str, Any]:
         parts.append(f"審査対象とする例外: {'、'.join(cfg.eligibility_override)}")
     elig = rnd.eligibility
     decided = elig.loc[elig["records"] != ""] if elig is not None and "records" in elig else None
-    eligibility_text = "　".join(f"{a} {row['prefecture_name']}（{row['status']}）: {row['records']}"
-                                 for a, row in decided.iterrows()) if decided is not None else ""
-    return {"k_text": k_text, "balance_text": "、".join(bal) or "なし", "locks_text": "　".join(parts),
-            "eligibility_text": eligibility_text}
+    eligibility_text = (
+        "　".join(
+            f"{a} {row['prefecture_name']}（{row['status']}）: {row['records']}"
+            for a, row in decided.iterrows()
+        )
+        if decided is not None
+        else ""
+    )
+    return {
+        "k_text": k_text,
+        "balance_text": "、".join(bal) or "なし",
+        "locks_text": "　".join(parts),
+        "eligibility_text": eligibility_text,
+    }
 
 
-def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
-                       method_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def committee_settings(
+    rnd: ReviewRound, method: str, weights: pd.Series, method_options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The settings record of a committee output, without the scores (see :mod:`scoring.core.settings`).
 
     Same layout as :meth:`scoring.analysis.tuning.TuningModel.settings`: ``kind``
@@ -318,8 +339,11 @@ def committee_settings(rnd: ReviewRound, method: str, weights: pd.Series,
             "exclusions": list(cfg.exclusions),
             "eligibility_override": list(cfg.eligibility_override),
             # the 事務局's recorded 受付の判断 (期限後受理, 訂正, 辞退, …): a later one changes the hash
-            **({"eligibility_events": [r.event_id for r in rnd.eligibility_records]}
-               if rnd.eligibility_records else {}),
+            **(
+                {"eligibility_events": [r.event_id for r in rnd.eligibility_records]}
+                if rnd.eligibility_records
+                else {}
+            ),
         },
     )
 
@@ -347,15 +371,30 @@ def _coverage(rnd: ReviewRound, selected: list[str]) -> pd.DataFrame:
     for b in order:
         in_b = apps[apps["block"] == b] if "block" in apps.columns else apps.iloc[0:0]
         for t in THEMES:
-            ids = [str(a) for a in in_b.index[in_b["theme"].astype("string") == t]] if "theme" in apps.columns else []
-            rows.append({"block": b, "theme": t, "applicants": len(ids), "selected": sum(a in selected for a in ids)})
+            ids = (
+                [str(a) for a in in_b.index[in_b["theme"].astype("string") == t]]
+                if "theme" in apps.columns
+                else []
+            )
+            rows.append(
+                {"block": b, "theme": t, "applicants": len(ids), "selected": sum(a in selected for a in ids)}
+            )
     out = pd.DataFrame(rows, columns=["block", *COVERAGE_COLUMNS]).set_index("block")
     return out.astype({"applicants": "int64", "selected": "int64"})
 
 
-def _stability(rnd: ReviewRound, scores: pd.DataFrame, totals: pd.DataFrame, selection: SelectionResult | None, *,
-               method: str, method_options: Mapping[str, Any] | None, weights: pd.Series | None,
-               n_boot: int, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _stability(
+    rnd: ReviewRound,
+    scores: pd.DataFrame,
+    totals: pd.DataFrame,
+    selection: SelectionResult | None,
+    *,
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    weights: pd.Series | None,
+    n_boot: int,
+    seed: int,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """:class:`scoring.selection.stability.StabilityAnalysis` with the round's settings, whose baseline
     is the committee's proposal (same method, same weights).
 
@@ -374,8 +413,15 @@ def _stability(rnd: ReviewRound, scores: pd.DataFrame, totals: pd.DataFrame, sel
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         an = StabilityAnalysis(n_boot=int(n_boot), seed=int(seed), baseline_method=method, **opts).fit(
-            scores, rnd.rubric, cand, cfg.select, cfg.balance, locks=cfg.locks, exclusions=cfg.exclusions,
-            overrides=cfg.eligibility_override)
+            scores,
+            rnd.rubric,
+            cand,
+            cfg.select,
+            cfg.balance,
+            locks=cfg.locks,
+            exclusions=cfg.exclusions,
+            overrides=cfg.eligibility_override,
+        )
     table = an.table_.copy()
     summary = dict(an.summary_)
     if weights is None:
@@ -389,16 +435,23 @@ def _stability(rnd: ReviewRound, scores: pd.DataFrame, totals: pd.DataFrame, sel
     else:
         eligible = table["rank"].notna()
         order = tot[eligible].round(4).sort_values(ascending=False, kind="stable")
-        table["rank"] = pd.Series(range(1, len(order) + 1), index=order.index).reindex(table.index).astype("Int64")
-    key = np.where(table["rank"].notna(), table["rank"].astype("Float64").fillna(0).to_numpy(dtype=float), np.inf)
+        table["rank"] = (
+            pd.Series(range(1, len(order) + 1), index=order.index).reindex(table.index).astype("Int64")
+        )
+    key = np.where(
+        table["rank"].notna(), table["rank"].astype("Float64").fillna(0).to_numpy(dtype=float), np.inf
+    )
     table = table.iloc[np.lexsort((np.arange(len(table)), key))]
     base = ",".join(sorted(chosen))
     freq = an.selections_
     summary["baseline"] = chosen or None
     summary["baseline_frequency"] = float(freq.get(base, 0.0)) if chosen else 0.0
     k = len(chosen)
-    summary["mean_overlap"] = (float(sum(f * len(set(str(sel).split(",")) & set(chosen)) for sel, f in freq.items()) / k)
-                               if chosen else float("nan"))
+    summary["mean_overlap"] = (
+        float(sum(f * len(set(str(sel).split(",")) & set(chosen)) for sel, f in freq.items()) / k)
+        if chosen
+        else float("nan")
+    )
     return table, summary
 
 
@@ -455,12 +508,22 @@ def build_committee(
         rnd = load_round(rnd)
     method, method_options = _method(rnd, method, method_options)
     inputs = _StoreData(scores, decision) if scores is not None else _read_store(rnd, store_url)
-    return _compute(rnd, inputs, method, method_options, weights, n_boot=n_boot, seed=seed,
-                    n_alternatives=n_alternatives, now=now)
+    return _compute(
+        rnd,
+        inputs,
+        method,
+        method_options,
+        weights,
+        n_boot=n_boot,
+        seed=seed,
+        n_alternatives=n_alternatives,
+        now=now,
+    )
 
 
-def _method(rnd: ReviewRound, method: str | None,
-            method_options: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any] | None]:
+def _method(
+    rnd: ReviewRound, method: str | None, method_options: Mapping[str, Any] | None
+) -> tuple[str, Mapping[str, Any] | None]:
     """The combiner and its options: as given, else the rubric's saved ``combining:``, else the default."""
     if method is None:
         # The method saved with the rubric version (``combining:``), else the default.
@@ -490,14 +553,19 @@ def _read_store(rnd: ReviewRound, store_url: str | None) -> _StoreData:
     """Scores, decision in force, checkpoints, receipts, statuses and revisions from the round's store."""
     with ScoreStore.open(rnd, store_url) as store:
         return _StoreData(
-            scores=store.scores(), decision=latest_decision(store), checkpoints=store.checkpoints(),
-            checkpoint_path=str(store.checkpoint_path), receipts=store.receipts(),
-            review_status=store.statuses(), revisions=store.revisions(),
+            scores=store.scores(),
+            decision=latest_decision(store),
+            checkpoints=store.checkpoints(),
+            checkpoint_path=str(store.checkpoint_path),
+            receipts=store.receipts(),
+            review_status=store.statuses(),
+            revisions=store.revisions(),
         )
 
 
-def _scores_used(rnd: ReviewRound, scores: pd.DataFrame, drafts: Mapping[str, Any],
-                 include_drafts: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _scores_used(
+    rnd: ReviewRound, scores: pd.DataFrame, drafts: Mapping[str, Any], include_drafts: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scores counted (drafts left out unless included) and those with a score; NoScoresError if none."""
     if not include_drafts and "status" in scores.columns:
         scores = scores[scores["status"].astype(str) == "提出済"]
@@ -505,14 +573,21 @@ def _scores_used(rnd: ReviewRound, scores: pd.DataFrame, drafts: Mapping[str, An
     if not len(scored):
         message = no_scores_message(rnd)
         if drafts["n_scores"]:
-            message = (f"提出済みの点数がありません（下書き {drafts['n_scores']} 件は round.yaml の include_drafts が"
-                       "false のため数えません）。" + message)
+            message = (
+                f"提出済みの点数がありません（下書き {drafts['n_scores']} 件は round.yaml の include_drafts が"
+                "false のため数えません）。" + message
+            )
         raise NoScoresError(message)
     return scores, scored
 
 
-def _combine(scored: pd.DataFrame, rnd: ReviewRound, method: str, method_options: Mapping[str, Any] | None,
-             weights: pd.Series | None) -> tuple[pd.DataFrame, list[str], pd.DataFrame, pd.DataFrame]:
+def _combine(
+    scored: pd.DataFrame,
+    rnd: ReviewRound,
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    weights: pd.Series | None,
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame, pd.DataFrame]:
     """Combined totals, the combiner's warnings, the reviewers' own totals and the reliability table."""
     rubric = rnd.rubric
     with warnings.catch_warnings():
@@ -526,7 +601,9 @@ def _combine(scored: pd.DataFrame, rnd: ReviewRound, method: str, method_options
     return totals, notes, rt, rel
 
 
-def _selection(rnd: ReviewRound, totals: pd.DataFrame, n_alternatives: int) -> tuple[SelectionResult | None, str]:
+def _selection(
+    rnd: ReviewRound, totals: pd.DataFrame, n_alternatives: int
+) -> tuple[SelectionResult | None, str]:
     """The proposed selection, or None and why it is infeasible."""
     try:
         return select_round(rnd, totals, n_alternatives=n_alternatives), ""
@@ -534,9 +611,18 @@ def _selection(rnd: ReviewRound, totals: pd.DataFrame, n_alternatives: int) -> t
         return None, str(e)
 
 
-def _compute(rnd: ReviewRound, inputs: _StoreData, method: str, method_options: Mapping[str, Any] | None,
-             weights: pd.Series | Mapping[str, float] | None, *, n_boot: int, seed: int, n_alternatives: int,
-             now: dt.datetime | None) -> Committee:
+def _compute(
+    rnd: ReviewRound,
+    inputs: _StoreData,
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    weights: pd.Series | Mapping[str, float] | None,
+    *,
+    n_boot: int,
+    seed: int,
+    n_alternatives: int,
+    now: dt.datetime | None,
+) -> Committee:
     """:func:`build_committee` once the round, the method and the scores are known."""
     include_drafts = bool(rnd.config.include_drafts)
     drafts = draft_summary(inputs.scores, included=include_drafts)
@@ -544,14 +630,27 @@ def _compute(rnd: ReviewRound, inputs: _StoreData, method: str, method_options: 
     apps = rnd.applications.copy()
     apps.index = apps.index.astype(str)
     rubric = rnd.rubric
-    w = rubric.weights() if weights is None else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
+    w = (
+        rubric.weights()
+        if weights is None
+        else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
+    )
     w.index.name = "criterion"
     tuned = None if weights is None else w
     totals, notes, rt, rel = _combine(scored, rnd, method, method_options, tuned)
     selection, selection_error = _selection(rnd, totals, n_alternatives)
     # stability (same method and weights as the proposal)
-    stab, stab_summary = _stability(rnd, scored, totals, selection, method=method, method_options=method_options,
-                                    weights=tuned, n_boot=n_boot, seed=seed)
+    stab, stab_summary = _stability(
+        rnd,
+        scored,
+        totals,
+        selection,
+        method=method,
+        method_options=method_options,
+        weights=tuned,
+        n_boot=n_boot,
+        seed=seed,
+    )
     ranked, excl, no_total = _ranked(rnd, apps, totals, selection, stab)
     if no_total:
         listing = "、".join(f"{a} {ranked.at[a, 'prefecture_name']!s}" for a in no_total)
@@ -565,26 +664,57 @@ def _compute(rnd: ReviewRound, inputs: _StoreData, method: str, method_options: 
     fp = score_fingerprint(scored)
     settings = committee_settings(rnd, method, w, method_options)
     config_hash = settings_hash(settings)
-    full = dict(settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts})
+    full = dict(
+        settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts}
+    )
     dwarn = check_decision(inputs.decision, config_hash=config_hash, score_fingerprint=fp)
     return Committee(
-        round_name=rnd.config.name, round_path=rnd.path, rubric_version=rubric.version, method=method,
-        generated_at=to_jst(now or now_jst()), n_applications=len(apps),
+        round_name=rnd.config.name,
+        round_path=rnd.path,
+        rubric_version=rubric.version,
+        method=method,
+        generated_at=to_jst(now or now_jst()),
+        n_applications=len(apps),
         n_reviewers=int(scored["reviewer"].nunique()),
-        n_scores=len(scored), applications=apps, totals=totals, ranked=ranked, breakdown=breakdown,
-        group_labels=group_labels, spread=spread, reviewer_totals=rt, selection=selection,
-        selection_error=selection_error, stability=stab, stability_summary=stab_summary,
+        n_scores=len(scored),
+        applications=apps,
+        totals=totals,
+        ranked=ranked,
+        breakdown=breakdown,
+        group_labels=group_labels,
+        spread=spread,
+        reviewer_totals=rt,
+        selection=selection,
+        selection_error=selection_error,
+        stability=stab,
+        stability_summary=stab_summary,
         coverage=_coverage(rnd, selection.selected if selection is not None else []),
-        reliability=rel, reliability_headline=_reliability_headline(rel), settings=full,
-        settings_hash=settings_hash(full), config_hash=config_hash, score_fingerprint=fp, decision=inputs.decision,
-        decision_status=decision_status(inputs.decision, dwarn), decision_warnings=dwarn, warnings=notes,
-        stability_options={"n_boot": int(n_boot), "seed": int(seed)}, config_summary=_config_summary(rnd),
+        reliability=rel,
+        reliability_headline=_reliability_headline(rel),
+        settings=full,
+        settings_hash=settings_hash(full),
+        config_hash=config_hash,
+        score_fingerprint=fp,
+        decision=inputs.decision,
+        decision_status=decision_status(inputs.decision, dwarn),
+        decision_warnings=dwarn,
+        warnings=notes,
+        stability_options={"n_boot": int(n_boot), "seed": int(seed)},
+        config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
-        checkpoints=inputs.checkpoints, checkpoint_path=inputs.checkpoint_path, receipts=inputs.receipts,
-        exclusion_reasons=excl, review_status=review_status, reviewer_labels=labels,
+        checkpoints=inputs.checkpoints,
+        checkpoint_path=inputs.checkpoint_path,
+        receipts=inputs.receipts,
+        exclusion_reasons=excl,
+        review_status=review_status,
+        reviewer_labels=labels,
         comments=_comments(scores, list(ranked.index), [c.id for c in rubric.criteria]),
-        discussion=_discussion(scored, rubric, tuned, totals, ranked, stab, int(rnd.config.select.target), labels),
-        push_candidates=push_candidates(rnd), drafts=drafts, revisions=inputs.revisions,
+        discussion=_discussion(
+            scored, rubric, tuned, totals, ranked, stab, int(rnd.config.select.target), labels
+        ),
+        push_candidates=push_candidates(rnd),
+        drafts=drafts,
+        revisions=inputs.revisions,
     )
 
 
@@ -597,10 +727,15 @@ def draft_summary(scores: pd.DataFrame, *, included: bool) -> dict[str, Any]:
     """
     if not len(scores) or "status" not in scores.columns:
         return {"included": included, "n_scores": 0, "reviewers": [], "applications": []}
-    d = scores[(scores["status"].astype(str) != "提出済") & pd.to_numeric(scores["score"], errors="coerce").notna()]
-    return {"included": included, "n_scores": len(d),
-            "reviewers": sorted(d["reviewer"].astype(str).unique()),
-            "applications": sorted(d["application"].astype(str).unique())}
+    d = scores[
+        (scores["status"].astype(str) != "提出済") & pd.to_numeric(scores["score"], errors="coerce").notna()
+    ]
+    return {
+        "included": included,
+        "n_scores": len(d),
+        "reviewers": sorted(d["reviewer"].astype(str).unique()),
+        "applications": sorted(d["application"].astype(str).unique()),
+    }
 
 
 def drafts_message(drafts: Mapping[str, Any]) -> str:
@@ -610,20 +745,39 @@ def drafts_message(drafts: Mapping[str, Any]) -> str:
         return ""
     k, m = len(drafts.get("reviewers", [])), len(drafts.get("applications", []))
     if drafts.get("included"):
-        return (f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています。提出前の点数のため、"
-                "提出後に結果が変わることがあります（round.yaml の include_drafts: true）。")
-    return (f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
-            "（含めるには round.yaml に include_drafts: true）。")
+        return (
+            f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています。提出前の点数のため、"
+            "提出後に結果が変わることがあります（round.yaml の include_drafts: true）。"
+        )
+    return (
+        f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
+        "（含めるには round.yaml に include_drafts: true）。"
+    )
 
 
-def _discussion(scored: pd.DataFrame, rubric: Any, weights: pd.Series | None, totals: pd.DataFrame,
-                ranked: pd.DataFrame, stab: pd.DataFrame, select: int, labels: Mapping[str, str]) -> pd.DataFrame:
+def _discussion(
+    scored: pd.DataFrame,
+    rubric: Any,
+    weights: pd.Series | None,
+    totals: pd.DataFrame,
+    ranked: pd.DataFrame,
+    stab: pd.DataFrame,
+    select: int,
+    labels: Mapping[str, str],
+) -> pd.DataFrame:
     """The discussion list (協議対象) of the round, 対象外 applications left out."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        d = discussion_list(scored, rubric, weights=weights, combined=totals.loc[totals["total"].notna(), ["total"]],
-                            select=select, p_selected=stab["p_selected"] if "p_selected" in stab.columns else None,
-                            rank=ranked["rank"], reviewer_labels=labels)
+        d = discussion_list(
+            scored,
+            rubric,
+            weights=weights,
+            combined=totals.loc[totals["total"].notna(), ["total"]],
+            select=select,
+            p_selected=stab["p_selected"] if "p_selected" in stab.columns else None,
+            rank=ranked["rank"],
+            reviewer_labels=labels,
+        )
     keep = d["application"].map(lambda a: str(ranked["status"].get(a, "")) != STATUS_EXCLUDED)
     d = d[keep.astype(bool)].reset_index(drop=True)
     d.insert(1, "prefecture_name", d["application"].map(ranked["prefecture_name"]).fillna("").astype(str))
@@ -648,7 +802,9 @@ def reviewer_labels(rnd: ReviewRound) -> dict[str, str]:
     id, which may be initials). With ``show_reviewer_names: true`` in round.yaml: the name.
     """
     show = bool(getattr(rnd.config, "show_reviewer_names", False))
-    return {r.id: (str(r.name) if show and r.name else reviewer_alias(i)) for i, r in enumerate(rnd.reviewers)}
+    return {
+        r.id: (str(r.name) if show and r.name else reviewer_alias(i)) for i, r in enumerate(rnd.reviewers)
+    }
 
 
 def _statuses_from_scores(rnd: ReviewRound, scores: pd.DataFrame) -> pd.DataFrame:
@@ -675,8 +831,10 @@ def _comments(scores: pd.DataFrame, order: list[str], criteria: list[str]) -> pd
     df = df[df["comment"] != ""]
     pos = {a: i for i, a in enumerate(order)}
     cpos = {c: i for i, c in enumerate(criteria)}
-    df = df.assign(_a=df["application"].map(lambda a: pos.get(a, len(pos))),
-                   _c=df["criterion"].map(lambda c: cpos.get(c, len(cpos))))
+    df = df.assign(
+        _a=df["application"].map(lambda a: pos.get(a, len(pos))),
+        _c=df["criterion"].map(lambda c: cpos.get(c, len(cpos))),
+    )
     df = df.sort_values(["_a", "reviewer", "_c"], kind="stable").drop(columns=["_a", "_c"])
     return df.reset_index(drop=True)
 
@@ -710,7 +868,17 @@ def record_committee_decision(
         c = build_committee(rnd, scores=scores, method=method, n_boot=1)
         ineligible = {str(a): str(r) for a, r in c.exclusion_reasons.items() if str(r)}
         return record_decision(
-            store, selected, by=by, reasons=reasons, locks=locks, exclusions=exclusions, note=note,
-            proposed=c.selected, settings_hash=c.settings_hash, config_hash=c.config_hash,
-            score_fingerprint=c.score_fingerprint, ineligible=ineligible, force=force,
+            store,
+            selected,
+            by=by,
+            reasons=reasons,
+            locks=locks,
+            exclusions=exclusions,
+            note=note,
+            proposed=c.selected,
+            settings_hash=c.settings_hash,
+            config_hash=c.config_hash,
+            score_fingerprint=c.score_fingerprint,
+            ineligible=ineligible,
+            force=force,
         )

@@ -97,7 +97,9 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
     df["applied"] = df.index.isin(list(app_codes))
     types = apps["application_type"] if "application_type" in apps.columns else pd.Series(dtype=object)
     types.index = types.index.astype(str)
-    df["application_type"] = [str(types.get(c, "")) if c in app_codes and pd.notna(types.get(c)) else "" for c in df.index]
+    df["application_type"] = [
+        str(types.get(c, "")) if c in app_codes and pd.notna(types.get(c)) else "" for c in df.index
+    ]
     df["municipalities"] = ref["municipalities_incl_wards"].astype("int64").to_numpy()
     df["towns_villages_share"] = ref["towns_villages_share_pct"].astype(float).to_numpy()
     df["population_decline"] = -ref["pop_change_2015_2020_pct"].astype(float).to_numpy()
@@ -133,8 +135,12 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
     status[df.index[~df["applied"]][: cfg.top]] = CANDIDATE
     df["status"] = status
     out = df[list(PUSH_CANDIDATE_COLUMNS)].copy()
-    out.attrs.update(name=cfg.name, weights=dict(cfg.indicators), top=cfg.top,
-                     source=str(cfg.source) if cfg.source is not None else "")
+    out.attrs.update(
+        name=cfg.name,
+        weights=dict(cfg.indicators),
+        top=cfg.top,
+        source=str(cfg.source) if cfg.source is not None else "",
+    )
     return out
 
 
@@ -142,21 +148,25 @@ def push_candidates_ja(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`push_candidates` with Japanese headers (units in them), numbers kept as numbers."""
     labels = {k: v[0] for k, v in PUSH_INDICATORS.items()}
     weights = table.attrs.get("weights", {})
-    out = pd.DataFrame({
-        HEADERS_JA["rank"]: table["rank"].to_numpy(),
-        HEADERS_JA["prefecture_name"]: table["prefecture_name"].to_numpy(),
-        HEADERS_JA["block"]: table["block"].to_numpy(),
-        "状況": table["status"].to_numpy(),
-        HEADERS_JA["application_type"]: table["application_type"].to_numpy(),
-        "必要性の得点": table["score"].round(3).to_numpy(),
-        labels["towns_villages_share"]: table["towns_villages_share"].round(1).to_numpy(),
-        labels["population_decline"]: table["population_decline"].round(2).to_numpy(),
-        "市区町村数（団体）": table["municipalities"].to_numpy(),
-        "人材プール登録者（人）": table["pool_members"].to_numpy(),
-        "登録者数の出典": table["pool_source"].to_numpy(),
-        labels["municipalities_per_pool_member"]: table["municipalities_per_pool_member"].round(1).to_numpy(),
-        labels["not_applied"]: table["not_applied"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            HEADERS_JA["rank"]: table["rank"].to_numpy(),
+            HEADERS_JA["prefecture_name"]: table["prefecture_name"].to_numpy(),
+            HEADERS_JA["block"]: table["block"].to_numpy(),
+            "状況": table["status"].to_numpy(),
+            HEADERS_JA["application_type"]: table["application_type"].to_numpy(),
+            "必要性の得点": table["score"].round(3).to_numpy(),
+            labels["towns_villages_share"]: table["towns_villages_share"].round(1).to_numpy(),
+            labels["population_decline"]: table["population_decline"].round(2).to_numpy(),
+            "市区町村数（団体）": table["municipalities"].to_numpy(),
+            "人材プール登録者（人）": table["pool_members"].to_numpy(),
+            "登録者数の出典": table["pool_source"].to_numpy(),
+            labels["municipalities_per_pool_member"]: table["municipalities_per_pool_member"]
+            .round(1)
+            .to_numpy(),
+            labels["not_applied"]: table["not_applied"].to_numpy(),
+        }
+    )
     for ind, (label, _) in PUSH_INDICATORS.items():
         if float(weights.get(ind, 0.0)):
             name = label.split("（")[0]
@@ -181,8 +191,13 @@ class PushRecord(NamedTuple):
     to_fill: list[str]
 
 
-def write_push_application(rnd: ReviewRound, prefecture: object, out: str | Path | None = None, *,
-                           submitted_at: dt.datetime | None = None) -> PushRecord:
+def write_push_application(
+    rnd: ReviewRound,
+    prefecture: object,
+    out: str | Path | None = None,
+    *,
+    submitted_at: dt.datetime | None = None,
+) -> PushRecord:
     """Write a プッシュ型 応募書 for a prefecture that did not apply.
 
     Parameters
@@ -216,11 +231,15 @@ def write_push_application(rnd: ReviewRound, prefecture: object, out: str | Path
     if code in {str(a) for a in apps.index}:
         file = str(apps["file"].get(code, "")) if "file" in apps.columns else ""
         where = f"（{file}）" if file else ""
-        raise IntakeError(f"{name}は既に応募しています{where}。プッシュ型の応募書は作りませんでした。"
-                          "応募区分を変える場合は、その応募書の「応募区分」を直してください。")
+        raise IntakeError(
+            f"{name}は既に応募しています{where}。プッシュ型の応募書は作りませんでした。"
+            "応募区分を変える場合は、その応募書の「応募区分」を直してください。"
+        )
     path = Path(out) if out is not None else rnd.path / "applications" / push_filename(code)
     if path.exists():
-        raise IntakeError(f"{path} は既にあります。上書きしませんでした。別のファイル名を指定するか、既存のファイルを確認してください。")
+        raise IntakeError(
+            f"{path} は既にあります。上書きしませんでした。別のファイル名を指定するか、既存のファイルを確認してください。"
+        )
     when = to_jst(submitted_at or now_jst()).replace(tzinfo=None, second=0, microsecond=0)
     values: dict[str, object] = {"prefecture": name, "application_type": "プッシュ型", "submitted_at": when}
     cfg = load_push_config(push_config_path(rnd.path))

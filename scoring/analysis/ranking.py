@@ -18,8 +18,13 @@ __all__: list[str] = []
 _STATUS_NOT_SCORED = "未採点"
 
 
-def _ranked(rnd: ReviewRound, apps: pd.DataFrame, totals: pd.DataFrame, selection: SelectionResult | None,
-            stab: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+def _ranked(
+    rnd: ReviewRound,
+    apps: pd.DataFrame,
+    totals: pd.DataFrame,
+    selection: SelectionResult | None,
+    stab: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """The ranked table, the 対象外 reasons and the applications without a total.
 
     The selection's reasons and the stability table get the same rank (every output shows it).
@@ -44,7 +49,8 @@ def _ranked(rnd: ReviewRound, apps: pd.DataFrame, totals: pd.DataFrame, selectio
     ranked["p_selected"] = stab["p_selected"].reindex(ranked.index).astype(float)
     ranked["flags"] = totals["flags"].reindex(ranked.index).fillna("").astype(str)
     ranked.loc[ranked["total"].isna(), "flags"] = [
-        (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]]
+        (f + " / " if f else "") + "採点なし" for f in ranked.loc[ranked["total"].isna(), "flags"]
+    ]
     # rank order: ranked applications first (by the one rank), then 対象外 and unscored ones
     key = ranked["rank"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
     ranked = ranked.iloc[np.lexsort((np.arange(len(ranked)), key))]
@@ -55,12 +61,15 @@ def _ranked(rnd: ReviewRound, apps: pd.DataFrame, totals: pd.DataFrame, selectio
     return ranked, excl, no_total
 
 
-def _breakdown(rnd: ReviewRound, w: pd.Series, totals: pd.DataFrame,
-               ranked: pd.DataFrame) -> tuple[dict[str, tuple[str, float]], pd.DataFrame]:
+def _breakdown(
+    rnd: ReviewRound, w: pd.Series, totals: pd.DataFrame, ranked: pd.DataFrame
+) -> tuple[dict[str, tuple[str, float]], pd.DataFrame]:
     """Each rubric group's label and share of the 配点, and the totals broken down by group."""
     total_w = float(w.sum())
-    group_labels = {g.id: (g.label_ja, round(100.0 * float(w.reindex([c.id for c in g.criteria]).sum()) / total_w, 4))
-                    for g in rnd.rubric.groups}
+    group_labels = {
+        g.id: (g.label_ja, round(100.0 * float(w.reindex([c.id for c in g.criteria]).sum()) / total_w, 4))
+        for g in rnd.rubric.groups
+    }
     breakdown = pd.DataFrame(index=ranked.index)
     breakdown["prefecture_name"] = ranked["prefecture_name"]
     for gid in group_labels:

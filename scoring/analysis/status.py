@@ -91,17 +91,29 @@ def exclusion_reasons(rnd: ReviewRound | None, totals: pd.DataFrame | pd.Series)
     out = []
     for a in ids:
         total = t.get(a, np.nan)
-        if apps is not None and a in apps.index and _true(apps.at[a, "withdrawn"] if "withdrawn" in apps else None):
+        if (
+            apps is not None
+            and a in apps.index
+            and _true(apps.at[a, "withdrawn"] if "withdrawn" in apps else None)
+        ):
             out.append(_WITHDRAWN)
         elif not np.isfinite(total):
             out.append(_NO_TOTAL)
         elif a in excl:
             out.append(_EXCLUDED)
-        elif apps is not None and a in apps.index and a not in over and _true(apps.at[a, "late"]
-                                                                             if "late" in apps else None):
+        elif (
+            apps is not None
+            and a in apps.index
+            and a not in over
+            and _true(apps.at[a, "late"] if "late" in apps else None)
+        ):
             out.append(_LATE)
-        elif apps is not None and a in apps.index and a not in over and _true(apps.at[a, "has_errors"]
-                                                                             if "has_errors" in apps else None):
+        elif (
+            apps is not None
+            and a in apps.index
+            and a not in over
+            and _true(apps.at[a, "has_errors"] if "has_errors" in apps else None)
+        ):
             out.append(_ERRORS)
         else:
             out.append("")

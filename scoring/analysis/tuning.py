@@ -168,7 +168,9 @@ class TuningModel:
                 raise OptionError("rubric（評価基準）か rnd（審査ラウンド）を渡してください。")
             rubric = rnd.rubric
         if not isinstance(rubric, Rubric):
-            raise OptionError(f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。")
+            raise OptionError(
+                f"rubric には scoring.Rubric を渡してください（渡されたのは {type(rubric).__name__}）。"
+            )
         require_score_table(scores, what="scores（点数の表）")
         if not pd.to_numeric(scores["score"], errors="coerce").notna().any():
             raise NoScoresError("点数がひとつもありません。審査員の採点が入ってから開いてください。")
@@ -178,7 +180,9 @@ class TuningModel:
             options[saved.method] = dict(saved.options)  # the options saved with the rubric version
         unknown = sorted(set(options) - set(METHODS))
         if unknown:
-            raise OptionError(f"method_options に未知の method {', '.join(unknown)} があります。使える method: {', '.join(METHODS)}。")
+            raise OptionError(
+                f"method_options に未知の method {', '.join(unknown)} があります。使える method: {', '.join(METHODS)}。"
+            )
         self.scores = scores.copy()
         self.rubric = rubric
         self.round = rnd
@@ -237,8 +241,9 @@ class TuningModel:
             if not include_drafts:
                 message = "提出済みの点数がありません。" + message
             raise NoScoresError(message)
-        return cls(scores, rnd=rnd, method=method, method_options=method_options,
-                   include_drafts=include_drafts)
+        return cls(
+            scores, rnd=rnd, method=method, method_options=method_options, include_drafts=include_drafts
+        )
 
     # -- state -------------------------------------------------------------------------
 
@@ -287,7 +292,9 @@ class TuningModel:
             Not a number, or negative, NaN or infinite.
         """
         if criterion not in self._crit_ids:
-            raise KeyError(f"評価項目 '{criterion}' はありません。使える評価項目: {', '.join(self._crit_ids)}")
+            raise KeyError(
+                f"評価項目 '{criterion}' はありません。使える評価項目: {', '.join(self._crit_ids)}"
+            )
         self._cw[self._crit_ids.index(criterion)] = self._check_weight(f"評価項目 {criterion} の配点", weight)
 
     def set_group_weight(self, group: str, multiplier: float) -> None:
@@ -339,7 +346,9 @@ class TuningModel:
         ValueError
             Every weight is 0 (nothing left to rank by).
         """
-        return pd.Series(self._effective_array(), index=pd.Index(self._crit_ids, name="criterion"), name="weight")
+        return pd.Series(
+            self._effective_array(), index=pd.Index(self._crit_ids, name="criterion"), name="weight"
+        )
 
     def effective_group_weights(self) -> pd.Series:
         """Effective 配点 per group (sum of its criteria's effective weights): index ``group``."""
@@ -404,7 +413,8 @@ class TuningModel:
         base = self.baseline()["rank"].reindex(tot.index)
         names = self._names()
         out = tot.assign(
-            prefecture_name=names.reindex(tot.index).fillna("").astype(str).to_numpy() if len(names)
+            prefecture_name=names.reindex(tot.index).fillna("").astype(str).to_numpy()
+            if len(names)
             else np.full(len(tot), "", dtype=object),
             baseline_rank=base.to_numpy(),
         )
@@ -412,15 +422,29 @@ class TuningModel:
         # the one rank definition of every output: among the applications in the review
         out["rank"] = review_rank(out["total"], reasons != "")
         base_tot = self.baseline()["total"]
-        out["baseline_rank"] = review_rank(base_tot, (reasons != "").reindex(base_tot.index)).reindex(out.index)
+        out["baseline_rank"] = review_rank(base_tot, (reasons != "").reindex(base_tot.index)).reindex(
+            out.index
+        )
         out["baseline_rank"] = out["baseline_rank"].astype("Int64")
         out["rank_change"] = (out["baseline_rank"] - out["rank"]).astype("Int64")
         out["status"] = np.where(reasons != "", STATUS_EXCLUDED, "")
         out["reason"] = reasons.to_numpy()
-        out["flags"] = [flag_with_reason(r, f if isinstance(f, str) else "")
-                        for r, f in zip(out["reason"], out["flags"])]
-        cols = ["rank", "prefecture_name", "total", "se", *self._group_ids, "n_reviewers", "flags",
-                "baseline_rank", "rank_change", "status", "reason"]
+        out["flags"] = [
+            flag_with_reason(r, f if isinstance(f, str) else "") for r, f in zip(out["reason"], out["flags"])
+        ]
+        cols = [
+            "rank",
+            "prefecture_name",
+            "total",
+            "se",
+            *self._group_ids,
+            "n_reviewers",
+            "flags",
+            "baseline_rank",
+            "rank_change",
+            "status",
+            "reason",
+        ]
         out = out.loc[:, cols]
         out["status"] = out["status"].astype("str")
         out["reason"] = out["reason"].astype("str")
@@ -440,9 +464,24 @@ class TuningModel:
         rk = self.ranking()
         labels = {g.id: f"{g.label_ja}（点）" for g in self.rubric.groups}
         h = HEADERS_JA
-        out = rk.rename(columns={**h, **labels, "baseline_rank": "既定の順位", "rank_change": "順位変動", "flags": "注意"})
-        out = out.loc[:, [h["rank"], h["status"], h["prefecture_name"], h["total"], h["se"], *labels.values(),
-                          h["n_reviewers"], "既定の順位", "順位変動", "注意"]]
+        out = rk.rename(
+            columns={**h, **labels, "baseline_rank": "既定の順位", "rank_change": "順位変動", "flags": "注意"}
+        )
+        out = out.loc[
+            :,
+            [
+                h["rank"],
+                h["status"],
+                h["prefecture_name"],
+                h["total"],
+                h["se"],
+                *labels.values(),
+                h["n_reviewers"],
+                "既定の順位",
+                "順位変動",
+                "注意",
+            ],
+        ]
         out.index.name = "応募"
         return out
 
@@ -473,8 +512,11 @@ class TuningModel:
         row depends on the weights.  Cached per weights.
         """
         eff = self.effective_weights()
-        return self._cached("reliability", self._weights_key(),
-                            lambda: reliability_table(self.scores, self.rubric, weights=eff)).copy()
+        return self._cached(
+            "reliability",
+            self._weights_key(),
+            lambda: reliability_table(self.scores, self.rubric, weights=eff),
+        ).copy()
 
     def discussion(self) -> pd.DataFrame:
         """The applications that need discussion (協議対象), with reasons.
@@ -496,8 +538,15 @@ class TuningModel:
 
         def run() -> pd.DataFrame:
             combined = rk.loc[rk["n_reviewers"] > 0, ["total", "se"]]
-            out = discussion_list(self.scores, self.rubric, weights=eff, select=self.select, combined=combined,
-                                  rank=rk.loc[combined.index, "rank"], gap=self.gap)
+            out = discussion_list(
+                self.scores,
+                self.rubric,
+                weights=eff,
+                select=self.select,
+                combined=combined,
+                rank=rk.loc[combined.index, "rank"],
+                gap=self.gap,
+            )
             names = self._names()
             out.insert(1, "prefecture_name", out["application"].map(names).fillna("").astype("str"))
             return out
@@ -533,7 +582,9 @@ class TuningModel:
 
         def run() -> pd.DataFrame:
             prof = reviewer_profile(self.scores, self.rubric, weights=eff)
-            revs = list(prof["reviewer"]) + [r for r in comb.n_scores_.index if r not in set(prof["reviewer"])]
+            revs = list(prof["reviewer"]) + [
+                r for r in comb.n_scores_.index if r not in set(prof["reviewer"])
+            ]
             out = prof.set_index("reviewer").reindex(revs)
             out.index.name = "reviewer"
             bias = comb.reviewer_bias_
@@ -683,8 +734,14 @@ class TuningModel:
         """
         check_note(note)  # before the weights, so an empty note is the first thing said
         return write_rubric_version(
-            self.rubric, self.rounded_weights(), path, note=note, author=author, date=date,
-            made_by="scoring.analysis.tuning（配点の調整）", combining=self.combining(),
+            self.rubric,
+            self.rounded_weights(),
+            path,
+            note=note,
+            author=author,
+            date=date,
+            made_by="scoring.analysis.tuning（配点の調整）",
+            combining=self.combining(),
         )
 
     def use_in_round(self, rubric_path: str | os.PathLike[str]) -> str:
@@ -700,8 +757,10 @@ class TuningModel:
             No round is known, or its round.yaml has no ``rubric:`` line.
         """
         if self.round is None:
-            raise OptionError("審査ラウンドがわからないため、round.yaml を書き換えられません。"
-                              "TuningModel を rnd=load_round(...) を付けて作り直してください。")
+            raise OptionError(
+                "審査ラウンドがわからないため、round.yaml を書き換えられません。"
+                "TuningModel を rnd=load_round(...) を付けて作り直してください。"
+            )
         return set_round_rubric(Path(self.round.path) / "round.yaml", rubric_path)
 
     def combining(self) -> dict[str, Any]:

@@ -31,4 +31,18 @@ from ._registry import DEFAULT_METHOD, METHODS, combine, make_combiner
 from ._trimmed import TrimmedMeanCombiner
 from ._zscore import ZScoreCombiner
 
-__all__ = ["CALIBRATIONS", "DEFAULT_METHOD", "METHODS", "TOTAL_COLUMNS", "AdditiveCombiner", "AffineCombiner", "Combiner", "MeanCombiner", "MedianCombiner", "TrimmedMeanCombiner", "ZScoreCombiner", "combine", "make_combiner"]
+__all__ = [
+    "CALIBRATIONS",
+    "DEFAULT_METHOD",
+    "METHODS",
+    "TOTAL_COLUMNS",
+    "AdditiveCombiner",
+    "AffineCombiner",
+    "Combiner",
+    "MeanCombiner",
+    "MedianCombiner",
+    "TrimmedMeanCombiner",
+    "ZScoreCombiner",
+    "combine",
+    "make_combiner",
+]

@@ -41,9 +41,7 @@ from ._base import (
 from ._data import FloatArray, IntArray, _Data
 
 
-def _eig_pinv(
-    s_mat: FloatArray, lam: float
-) -> tuple[FloatArray, FloatArray, int]:
+def _eig_pinv(s_mat: FloatArray, lam: float) -> tuple[FloatArray, FloatArray, int]:
     """Solve-matrix, covariance factor and rank of the symmetric PSD reviewer system.
 
     Returns ``(inv, g, rank)``: ``inv`` is the pseudo-inverse of S (or (S + λI)⁻¹), ``g`` the

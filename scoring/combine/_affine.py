@@ -77,7 +77,11 @@ class AffineCombiner(Combiner):
         _check_nonneg("scale_shrinkage", self.scale_shrinkage)
         _check_nonneg("bias_shrinkage", self.bias_shrinkage)
         _check_min_apps(self.min_applications)
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+        if (
+            isinstance(self.max_iter, bool)
+            or not isinstance(self.max_iter, (int, np.integer))
+            or self.max_iter < 1
+        ):
             raise OptionError(f"max_iter は 1 以上の整数にしてください（指定: {self.max_iter!r}）。")
         _check_nonneg("tol", self.tol)
 
@@ -87,8 +91,10 @@ class AffineCombiner(Combiner):
 
     def _constant_action(self, data: _Data, i: int) -> str:
         note = "（scale_shrinkage のため 0 にはなりません）" if float(self.scale_shrinkage) > 0 else ""
-        return (f"尺度（点数の幅）を他の審査員より小さく推定しました{note}。"
-                "この審査員の点数では応募書の差がつきません")
+        return (
+            f"尺度（点数の幅）を他の審査員より小さく推定しました{note}。"
+            "この審査員の点数では応募書の差がつきません"
+        )
 
     def _fit_values(
         self, data: _Data, free: npt.NDArray[np.bool_], warnings: list[str]
@@ -117,8 +123,12 @@ class AffineCombiner(Combiner):
         return self._final_values(data, free & has, b, g, sigma2)
 
     def _alternate(
-        self, data: _Data, obs: tuple[IntArray, IntArray, FloatArray, FloatArray], comp: IntArray,
-        has: npt.NDArray[np.bool_], warnings: list[str],
+        self,
+        data: _Data,
+        obs: tuple[IntArray, IntArray, FloatArray, FloatArray],
+        comp: IntArray,
+        has: npt.NDArray[np.bool_],
+        warnings: list[str],
     ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
         """Alternating least squares on the calibrated reviewers' scores ``obs`` (cell,
         reviewer, weight, score − pivot): biases, scales, merits per cell (minus the pivot)
@@ -161,8 +171,14 @@ class AffineCombiner(Combiner):
             # Normalise per piece: geometric mean of scales 1, biases sum 0 (fit unchanged).
             logg = np.where(has, np.log(g_new), 0.0)
             cnt = np.bincount(comp, weights=has.astype(float), minlength=n_comp)
-            geo = np.exp(np.divide(np.bincount(comp, weights=logg, minlength=n_comp), cnt,
-                                   out=np.zeros(n_comp), where=cnt > 0))
+            geo = np.exp(
+                np.divide(
+                    np.bincount(comp, weights=logg, minlength=n_comp),
+                    cnt,
+                    out=np.zeros(n_comp),
+                    where=cnt > 0,
+                )
+            )
             g_new = np.where(has, g_new / geo[comp], 1.0)
             cell_comp = np.maximum(self._app_component, 0)[np.arange(n_cells) // data.n_crits]
             theta_new = theta_new * geo[cell_comp]

@@ -197,8 +197,11 @@ class Combiner(BaseEstimator):
             n = int(n_apps_per_rev[i])
             warnings.append(
                 f"審査員 {data.revs[int(i)]} は {n} 件の応募書しか採点していません。"
-                + ("甘辛を推定できないため、素点のまま使いました（補正なし）。" if self._calibrates
-                   else f"{self._single_action()}。")
+                + (
+                    "甘辛を推定できないため、素点のまま使いました（補正なし）。"
+                    if self._calibrates
+                    else f"{self._single_action()}。"
+                )
             )
         for i in np.flatnonzero(constant):
             warnings.append(
@@ -211,11 +214,15 @@ class Combiner(BaseEstimator):
         self.criterion_values_ = pd.DataFrame(
             data.mins + values_u * data.widths, index=data.apps.copy(), columns=crit_index
         )
-        self.criterion_se_ = pd.DataFrame(se_u * data.widths, index=data.apps.copy(), columns=crit_index.copy())
+        self.criterion_se_ = pd.DataFrame(
+            se_u * data.widths, index=data.apps.copy(), columns=crit_index.copy()
+        )
         n_rev = np.bincount(np.unique(data.a * data.n_revs + data.r) // data.n_revs, minlength=data.n_apps)
         self.n_reviewers_ = pd.Series(n_rev.astype(np.int64), index=data.apps.copy(), name="n_reviewers")
         self.n_scores_ = pd.Series(
-            np.bincount(data.r, minlength=data.n_revs).astype(np.int64), index=data.revs.copy(), name="n_scores"
+            np.bincount(data.r, minlength=data.n_revs).astype(np.int64),
+            index=data.revs.copy(),
+            name="n_scores",
         )
         self.warnings_ = warnings
         self.rubric_ = rubric
@@ -244,15 +251,13 @@ class Combiner(BaseEstimator):
         pairs = np.unique(data.a * data.n_revs + data.r)
         pa, pr = pairs // data.n_revs, pairs % data.n_revs
         n_nodes = data.n_apps + data.n_revs
-        adj = sparse.coo_matrix(
-            (np.ones(len(pairs)), (pa, data.n_apps + pr)), shape=(n_nodes, n_nodes)
-        )
+        adj = sparse.coo_matrix((np.ones(len(pairs)), (pa, data.n_apps + pr)), shape=(n_nodes, n_nodes))
         _, labels = connected_components(adj, directed=False)
         # Applications and reviewers without any score belong to no piece (component -1).
         degree = np.bincount(pa, minlength=data.n_apps), np.bincount(pr, minlength=data.n_revs)
         labels = np.where(np.concatenate(degree) > 0, labels, -1)
         app_lab = labels[: data.n_apps]
-        rev_lab = labels[data.n_apps:]
+        rev_lab = labels[data.n_apps :]
         used = np.unique(app_lab[app_lab >= 0])
         sizes = {int(k): int(np.sum(app_lab == k)) for k in used}
         first = {int(k): int(np.flatnonzero(app_lab == k)[0]) for k in used}
@@ -417,8 +422,10 @@ def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
 
 
 def _check_nonneg(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-        math.isfinite(float(value)) and float(value) >= 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(float(value)) and float(value) >= 0)
     ):
         raise OptionError(f"{name} は 0 以上の数にしてください（指定: {value!r}）。")
 

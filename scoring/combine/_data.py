@@ -120,7 +120,9 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
     warnings = _unfinished_warnings(s_all, r_all * len(apps) + a_all, apps, revs)
     keep = ~np.isnan(s_all)
     if not keep.any():
-        raise NoScoresError("点数がひとつもありません（すべて空欄か、表が空です）。採点結果を読み込んでください。")
+        raise NoScoresError(
+            "点数がひとつもありません（すべて空欄か、表が空です）。採点結果を読み込んでください。"
+        )
     a, r, c, s = a_all[keep].astype(np.intp), r_all[keep].astype(np.intp), c_all[keep], s_all[keep]
     index_kept = scores.index[keep]
 
@@ -136,8 +138,18 @@ def _prepare(scores: pd.DataFrame, rubric: Rubric, confidence: object = None) ->
     warnings += _coverage_warnings(a, r, c, apps, revs, crit_ids)
 
     data = _Data(
-        apps=apps, revs=revs, crits=crit_ids, a=a, r=r, c=c, s=s, u=u, w=w.astype(float),
-        mins=mins, widths=widths, ref_width=float(rubric.scale.max - rubric.scale.min),
+        apps=apps,
+        revs=revs,
+        crits=crit_ids,
+        a=a,
+        r=r,
+        c=c,
+        s=s,
+        u=u,
+        w=w.astype(float),
+        mins=mins,
+        widths=widths,
+        ref_width=float(rubric.scale.max - rubric.scale.min),
     )
     return data, warnings
 
@@ -165,8 +177,12 @@ def _criterion_codes(crit_col: npt.NDArray[np.object_], crit_ids: list[str], rub
     return c_all
 
 
-def _numeric_scores(scores: pd.DataFrame, app_col: npt.NDArray[np.object_], rev_col: npt.NDArray[np.object_],
-                    crit_col: npt.NDArray[np.object_]) -> FloatArray:
+def _numeric_scores(
+    scores: pd.DataFrame,
+    app_col: npt.NDArray[np.object_],
+    rev_col: npt.NDArray[np.object_],
+    crit_col: npt.NDArray[np.object_],
+) -> FloatArray:
     """The scores as floats (NaN = empty); a score that is not a finite number is an error."""
     raw = scores["score"]
     numeric = pd.to_numeric(raw, errors="coerce")
@@ -177,8 +193,12 @@ def _numeric_scores(scores: pd.DataFrame, app_col: npt.NDArray[np.object_], rev_
         rows = [
             f"{_row_label(i)}（応募書 {a} / 審査員 {r} / {c}: {v!r}）"
             for i, a, r, c, v in zip(
-                scores.index[bad_mask], app_col[bad_mask], rev_col[bad_mask], crit_col[bad_mask],
-                raw[bad_mask], strict=True,
+                scores.index[bad_mask],
+                app_col[bad_mask],
+                rev_col[bad_mask],
+                crit_col[bad_mask],
+                raw[bad_mask],
+                strict=True,
             )
         ]
         raise ScoreTableError(f"点数が数値ではありません: {_listing(rows)}。1〜5 などの数値にしてください。")
@@ -194,9 +214,7 @@ def _unfinished_warnings(s_all: FloatArray, pair_all: IntArray, apps: pd.Index, 
     n_a = len(apps)
     is_nan = np.isnan(s_all)
     if is_nan.any():
-        warnings.append(
-            f"点数が空欄の行が {int(is_nan.sum())} 件あります（未採点）。計算から除きました。"
-        )
+        warnings.append(f"点数が空欄の行が {int(is_nan.sum())} 件あります（未採点）。計算から除きました。")
         scored = np.zeros(len(revs) * n_a, dtype=bool)
         scored[pair_all[~is_nan]] = True
         nan_pairs = np.unique(pair_all[is_nan])
@@ -210,9 +228,15 @@ def _unfinished_warnings(s_all: FloatArray, pair_all: IntArray, apps: pd.Index, 
     return warnings
 
 
-def _check_on_scale(s: FloatArray, c: IntArray, scale: tuple[FloatArray, FloatArray, FloatArray],
-                    index_kept: pd.Index, app_col: npt.NDArray[np.object_], rev_col: npt.NDArray[np.object_],
-                    crit_ids: list[str]) -> None:
+def _check_on_scale(
+    s: FloatArray,
+    c: IntArray,
+    scale: tuple[FloatArray, FloatArray, FloatArray],
+    index_kept: pd.Index,
+    app_col: npt.NDArray[np.object_],
+    rev_col: npt.NDArray[np.object_],
+    crit_ids: list[str],
+) -> None:
     """Every score lies on its criterion's scale (``scale``: minimums, maximums, steps)."""
     mins, maxs, steps = scale
     k = (s - mins[c]) / steps[c]
@@ -221,13 +245,16 @@ def _check_on_scale(s: FloatArray, c: IntArray, scale: tuple[FloatArray, FloatAr
         rows = [
             f"{_row_label(i)}（応募書 {ap} / 審査員 {rv} / {crit_ids[j]}: {_fmt(v)}、尺度 "
             f"{_fmt(mins[j])}〜{_fmt(maxs[j])} 刻み {_fmt(steps[j])}）"
-            for i, ap, rv, j, v in zip(index_kept[off], app_col[off], rev_col[off], c[off], s[off], strict=True)
+            for i, ap, rv, j, v in zip(
+                index_kept[off], app_col[off], rev_col[off], c[off], s[off], strict=True
+            )
         ]
         raise ScoreTableError(f"尺度にない点数があります: {_listing(rows)}。採点表を確認してください。")
 
 
-def _check_duplicates(a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, revs: pd.Index,
-                      crit_ids: list[str]) -> None:
+def _check_duplicates(
+    a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, revs: pd.Index, crit_ids: list[str]
+) -> None:
     """At most one score per application, reviewer and criterion."""
     n_a, n_c = len(apps), len(crit_ids)
     key = (r * n_a + a) * n_c + c
@@ -235,16 +262,19 @@ def _check_duplicates(a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, rev
     same = key[order][1:] == key[order][:-1]
     if same.any():
         dup_keys = np.unique(key[order][1:][same])
-        rows = [f"応募書 {apps[(kk // n_c) % n_a]} / 審査員 {revs[kk // (n_c * n_a)]} / {crit_ids[kk % n_c]}"
-                for kk in dup_keys]
+        rows = [
+            f"応募書 {apps[(kk // n_c) % n_a]} / 審査員 {revs[kk // (n_c * n_a)]} / {crit_ids[kk % n_c]}"
+            for kk in dup_keys
+        ]
         raise ScoreTableError(
             f"同じ応募書・審査員・評価項目の点数が複数あります: {_listing(rows)}。"
             "最新の1件だけを残してください。"
         )
 
 
-def _confidence_weights(confidence: object, scores: pd.DataFrame, keep: npt.NDArray[np.bool_],
-                        revs: pd.Index, r: IntArray) -> FloatArray:
+def _confidence_weights(
+    confidence: object, scores: pd.DataFrame, keep: npt.NDArray[np.bool_], revs: pd.Index, r: IntArray
+) -> FloatArray:
     """One weight per kept score: 1 without ``confidence``, else from a column or per reviewer."""
     if confidence is None:
         return np.ones(len(r))
@@ -268,11 +298,11 @@ def _column_weights(column: str, scores: pd.DataFrame, keep: npt.NDArray[np.bool
     wv = pd.to_numeric(scores[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[keep]
     bad_w = ~np.isfinite(wv) | (wv <= 0)
     if bad_w.any():
-        rows = [f"{_row_label(i)}（{_fmt(v) if np.isfinite(v) else '空欄'}）"
-                for i, v in zip(scores.index[keep][bad_w], wv[bad_w], strict=True)]
-        raise OptionError(
-            f"confidence 列 '{column}' の重みは正の数にしてください: {_listing(rows)}。"
-        )
+        rows = [
+            f"{_row_label(i)}（{_fmt(v) if np.isfinite(v) else '空欄'}）"
+            for i, v in zip(scores.index[keep][bad_w], wv[bad_w], strict=True)
+        ]
+        raise OptionError(f"confidence 列 '{column}' の重みは正の数にしてください: {_listing(rows)}。")
     return np.asarray(wv, dtype=float)
 
 
@@ -292,8 +322,9 @@ def _reviewer_weights(confidence: Mapping[object, object] | pd.Series, revs: pd.
     return np.asarray(wv, dtype=float)
 
 
-def _coverage_warnings(a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, revs: pd.Index,
-                       crit_ids: list[str]) -> list[str]:
+def _coverage_warnings(
+    a: IntArray, r: IntArray, c: IntArray, apps: pd.Index, revs: pd.Index, crit_ids: list[str]
+) -> list[str]:
     """Warnings about partly scored applications and criteria without any score."""
     warnings: list[str] = []
     n_a, n_c = len(apps), len(crit_ids)

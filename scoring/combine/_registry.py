@@ -26,8 +26,14 @@ from ._zscore import ZScoreCombiner
 #: Method name → its estimator class (the order of :data:`METHODS`).
 _CLASSES: dict[str, type[Combiner]] = {
     cls.method: cls
-    for cls in (MeanCombiner, MedianCombiner, TrimmedMeanCombiner, ZScoreCombiner, AdditiveCombiner,
-                AffineCombiner)
+    for cls in (
+        MeanCombiner,
+        MedianCombiner,
+        TrimmedMeanCombiner,
+        ZScoreCombiner,
+        AdditiveCombiner,
+        AffineCombiner,
+    )
 }
 #: Names accepted by :func:`make_combiner` and :func:`combine`.
 METHODS: tuple[str, ...] = tuple(_CLASSES)

@@ -54,8 +54,11 @@ class TrimmedMeanCombiner(Combiner):
             lo_val = mat[rows, np.minimum(k, mat.shape[1] - 1)]
             hi_val = mat[rows, np.clip(counts - k - 1, 0, mat.shape[1] - 1)]
             valid = pos < counts[:, None]
-            wins = np.where(pos < k[:, None], lo_val[:, None],
-                            np.where(pos >= (counts - k)[:, None], hi_val[:, None], mat))
+            wins = np.where(
+                pos < k[:, None],
+                lo_val[:, None],
+                np.where(pos >= (counts - k)[:, None], hi_val[:, None], mat),
+            )
             wins = np.where(valid, wins, 0.0)
             wmean = wins.sum(axis=1) / np.where(n > 0, n, 1.0)
             sw2 = np.where(valid, (wins - wmean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)

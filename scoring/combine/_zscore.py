@@ -54,8 +54,10 @@ class ZScoreCombiner(Combiner):
         mine = data.u[data.r == i]
         if self.calibrate == "criterion" or float(np.ptp(mine)) <= 1e-12:
             return "標準偏差が 0 で標準化できないため、平均（甘辛）の補正だけを行いました"
-        return ("評価項目の間の差で標準化はできましたが、各評価項目の中では差がないため、"
-                "この審査員の点数では応募書の差がつきません")
+        return (
+            "評価項目の間の差で標準化はできましたが、各評価項目の中では差がないため、"
+            "この審査員の点数では応募書の差がつきません"
+        )
 
     def _fit_values(
         self, data: _Data, free: npt.NDArray[np.bool_], warnings: list[str]
@@ -81,7 +83,9 @@ class ZScoreCombiner(Combiner):
             psd = np.sqrt(np.bincount(pool_key, weights=(u - pmu[pool_key]) ** 2, minlength=n_pool) / pcnt)
             z = (u - mu[grp]) / sd[grp]
         flat = sd[grp] <= 1e-12
-        cal = np.where(flat, u - mu[grp] + pmu[pool_key], pmu[pool_key] + psd[pool_key] * np.where(flat, 0.0, z))
+        cal = np.where(
+            flat, u - mu[grp] + pmu[pool_key], pmu[pool_key] + psd[pool_key] * np.where(flat, 0.0, z)
+        )
         cal = np.where(free[data.r], cal, u)
         if per_crit:
             # Criteria in which an otherwise varied reviewer gave everyone the same score.
@@ -98,13 +102,20 @@ class ZScoreCombiner(Combiner):
         mean, se, _ = _cell_mean_se(data.cell, cal, n_cells)
         # Reported effects, in points.
         if per_crit:
-            bias_rc = (mu - pmu[np.tile(np.arange(data.n_crits), data.n_revs)]).reshape(data.n_revs, data.n_crits)
+            bias_rc = (mu - pmu[np.tile(np.arange(data.n_crits), data.n_revs)]).reshape(
+                data.n_revs, data.n_crits
+            )
             with np.errstate(invalid="ignore"):
-                bias_pts = np.nanmean(np.where(cnt.reshape(data.n_revs, data.n_crits) > 0,
-                                               bias_rc * data.widths, np.nan), axis=1)
+                bias_pts = np.nanmean(
+                    np.where(cnt.reshape(data.n_revs, data.n_crits) > 0, bias_rc * data.widths, np.nan),
+                    axis=1,
+                )
                 scale_rc = (sd / psd[np.tile(np.arange(data.n_crits), data.n_revs)]).reshape(
-                    data.n_revs, data.n_crits)
-                scale = np.nanmean(np.where(cnt.reshape(data.n_revs, data.n_crits) > 1, scale_rc, np.nan), axis=1)
+                    data.n_revs, data.n_crits
+                )
+                scale = np.nanmean(
+                    np.where(cnt.reshape(data.n_revs, data.n_crits) > 1, scale_rc, np.nan), axis=1
+                )
         else:
             bias_pts = (mu - pmu[0]) * data.ref_width
             scale = sd / psd[0] if psd[0] > 0 else np.full(data.n_revs, np.nan)

@@ -13,4 +13,16 @@ from __future__ import annotations
 from .round import ROLES, Balance, Reviewer, ReviewerList, RoundConfig, SelectSpec
 from .rubric import Criterion, Rubric, RubricError, format_level, load_rubric
 
-__all__ = ["ROLES", "Balance", "Criterion", "Reviewer", "ReviewerList", "RoundConfig", "Rubric", "RubricError", "SelectSpec", "format_level", "load_rubric"]
+__all__ = [
+    "ROLES",
+    "Balance",
+    "Criterion",
+    "Reviewer",
+    "ReviewerList",
+    "RoundConfig",
+    "Rubric",
+    "RubricError",
+    "SelectSpec",
+    "format_level",
+    "load_rubric",
+]

@@ -190,8 +190,14 @@ class Criterion(_Model):
     def store_facts(self) -> CriterionFacts:
         """This criterion as the score store checks it (:class:`scoring.core.roundfacts.CriterionFacts`)."""
         s = self.effective_scale
-        return CriterionFacts(id=self.id, label_ja=self.label_ja, scale_min=s.min, scale_max=s.max,
-                              scale_step=s.step, comment_required_at=tuple(self.comment_required_at))
+        return CriterionFacts(
+            id=self.id,
+            label_ja=self.label_ja,
+            scale_min=s.min,
+            scale_max=s.max,
+            scale_step=s.step,
+            comment_required_at=tuple(self.comment_required_at),
+        )
 
 
 class Group(_Model):

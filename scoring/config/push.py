@@ -50,15 +50,20 @@ PUSH_INDICATORS: dict[str, tuple[str, str]] = {
     "population_decline": ("人口減少率（％）", "2015→2020 年の国勢調査人口の減少率（増加はマイナス）"),
     "municipalities_per_pool_member": (
         "登録者1人あたりの市町村数（団体）",
-        ("市町村数 ÷ 人材プール登録者数（登録者 0 人のときは市町村数そのもの）。登録者数は応募書、"
-         "応募のない都道府県は pool_members の値。どちらもないときは不明（平均として扱う）")),
+        (
+            "市町村数 ÷ 人材プール登録者数（登録者 0 人のときは市町村数そのもの）。登録者数は応募書、"
+            "応募のない都道府県は pool_members の値。どちらもないときは不明（平均として扱う）"
+        ),
+    ),
     "not_applied": ("応募なし（1／0）", "応募していない都道府県は 1、応募した都道府県は 0"),
 }
 
 #: Japanese names of the keys, for error messages.
 PUSH_NAMES: dict[str, str] = {
-    "name": "名称（name）", "indicators": "指標と重み（indicators）",
-    "pool_members": "人材プール登録者（pool_members）", "top": "候補として示す数（top）",
+    "name": "名称（name）",
+    "indicators": "指標と重み（indicators）",
+    "pool_members": "人材プール登録者（pool_members）",
+    "top": "候補として示す数（top）",
 }
 
 
@@ -95,8 +100,10 @@ class PushConfig(BaseModel):
     def _known(cls, v: dict[str, float]) -> dict[str, float]:
         unknown = [k for k in v if k not in PUSH_INDICATORS]
         if unknown:
-            raise ValueError(f"指標 {'、'.join(repr(k) for k in unknown)} はありません。"
-                             f"使える指標: {'、'.join(PUSH_INDICATORS)}")
+            raise ValueError(
+                f"指標 {'、'.join(repr(k) for k in unknown)} はありません。"
+                f"使える指標: {'、'.join(PUSH_INDICATORS)}"
+            )
         negative = [k for k, w in v.items() if not w >= 0]
         if negative:
             raise ValueError(f"指標 {'、'.join(repr(k) for k in negative)} の重みは 0 以上の数にしてください")

@@ -33,18 +33,35 @@ __all__ = [
 ROLES: tuple[str, ...] = ("総務省", "委託事業者", "有識者")
 #: Japanese names of the keys of round.yaml and reviewers.yaml, for error messages.
 ROUND_NAMES: dict[str, str] = {
-    "name": "名称（name）", "deadline": "提出期限（deadline）", "rubric": "評価基準（rubric）",
-    "select": "選定数（select）", "target": "目標（target）", "min": "最小（min）", "max": "最大（max）",
-    "block_scheme": "地方ブロック区分（block_scheme）", "balance": "バランスの条件（balance）",
-    "max_per_block": "同一ブロックの上限（max_per_block）", "max_per_theme": "同一テーマの上限（max_per_theme）",
-    "min_distinct_themes": "テーマの種類の下限（min_distinct_themes）", "max_push": "プッシュ型の上限（max_push）",
-    "min_push": "プッシュ型の下限（min_push）", "locks": "必ず含める応募（locks）",
-    "exclusions": "除外する応募（exclusions）", "eligibility_override": "審査対象とする例外（eligibility_override）",
-    "description": "説明（description）", "demo": "デモ（demo）",
-    "show_reviewer_names": "審査員の氏名を委員会資料に表示（show_reviewer_names）", "reviewers": "審査員（reviewers）",
-    "id": "ID", "role": "立場（role）", "affiliation": "所属（affiliation）", "conflicts": "利害関係（conflicts）",
-    "assignments": "担当（assignments）", "hub_user": "JupyterHub のユーザー名（hub_user）",
-    "analysts": "事務局の JupyterHub ユーザー名（analysts）", "committee": "選定委員の JupyterHub ユーザー名（committee）",
+    "name": "名称（name）",
+    "deadline": "提出期限（deadline）",
+    "rubric": "評価基準（rubric）",
+    "select": "選定数（select）",
+    "target": "目標（target）",
+    "min": "最小（min）",
+    "max": "最大（max）",
+    "block_scheme": "地方ブロック区分（block_scheme）",
+    "balance": "バランスの条件（balance）",
+    "max_per_block": "同一ブロックの上限（max_per_block）",
+    "max_per_theme": "同一テーマの上限（max_per_theme）",
+    "min_distinct_themes": "テーマの種類の下限（min_distinct_themes）",
+    "max_push": "プッシュ型の上限（max_push）",
+    "min_push": "プッシュ型の下限（min_push）",
+    "locks": "必ず含める応募（locks）",
+    "exclusions": "除外する応募（exclusions）",
+    "eligibility_override": "審査対象とする例外（eligibility_override）",
+    "description": "説明（description）",
+    "demo": "デモ（demo）",
+    "show_reviewer_names": "審査員の氏名を委員会資料に表示（show_reviewer_names）",
+    "reviewers": "審査員（reviewers）",
+    "id": "ID",
+    "role": "立場（role）",
+    "affiliation": "所属（affiliation）",
+    "conflicts": "利害関係（conflicts）",
+    "assignments": "担当（assignments）",
+    "hub_user": "JupyterHub のユーザー名（hub_user）",
+    "analysts": "事務局の JupyterHub ユーザー名（analysts）",
+    "committee": "選定委員の JupyterHub ユーザー名（committee）",
     "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
 }
 
@@ -52,7 +69,7 @@ ROUND_NAMES: dict[str, str] = {
 def _prefecture_codes(v: object) -> tuple[str, ...]:
     """A YAML list of prefectures (codes or names such as 長野県, 長野, 20) → JIS codes."""
     if not isinstance(v, (list, tuple)):
-        raise ValueError("都道府県のリストにしてください（例: [\"20\", \"長野県\"]）")  # noqa: TRY004 - pydantic reports only ValueError
+        raise ValueError('都道府県のリストにしてください（例: ["20", "長野県"]）')  # noqa: TRY004 - pydantic reports only ValueError
     return tuple(parse_prefecture(x) for x in v)
 
 
@@ -72,7 +89,9 @@ class SelectSpec(_Strict):
         lo = self.min if self.min is not None else self.target
         hi = self.max if self.max is not None else self.target
         if not lo <= self.target <= hi:
-            raise ValueError(f"選定数の範囲が正しくありません: min {lo} ≤ target {self.target} ≤ max {hi} にしてください")
+            raise ValueError(
+                f"選定数の範囲が正しくありません: min {lo} ≤ target {self.target} ≤ max {hi} にしてください"
+            )
         return self
 
 
@@ -130,7 +149,9 @@ class RoundConfig(_Strict):
     def _lock_exclusion(self) -> RoundConfig:
         both = sorted(set(self.locks) & set(self.exclusions))
         if both:
-            raise ValueError(f"{'、'.join(both)} が locks（必ず含める）と exclusions（除外）の両方に指定されています。どちらかにしてください")
+            raise ValueError(
+                f"{'、'.join(both)} が locks（必ず含める）と exclusions（除外）の両方に指定されています。どちらかにしてください"
+            )
         return self
 
     @field_validator("select", mode="before")
@@ -142,7 +163,9 @@ class RoundConfig(_Strict):
     @classmethod
     def _scheme(cls, v: str) -> str:
         if v not in BLOCK_SCHEMES:
-            raise ValueError(f"地方ブロック区分 '{v}' は定義されていません。次のいずれかにしてください: {'、'.join(BLOCK_SCHEMES)}")
+            raise ValueError(
+                f"地方ブロック区分 '{v}' は定義されていません。次のいずれかにしてください: {'、'.join(BLOCK_SCHEMES)}"
+            )
         return v
 
 
@@ -191,7 +214,7 @@ class ReviewerList(_Strict):
         if v is None:
             return ()
         if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) and x.strip() for x in v):
-            raise ValueError("JupyterHub のユーザー名のリストにしてください（例: [\"jimukyoku1\"]）")
+            raise ValueError('JupyterHub のユーザー名のリストにしてください（例: ["jimukyoku1"]）')
         return tuple(x.strip() for x in v)
 
     @model_validator(mode="after")
@@ -201,16 +224,23 @@ class ReviewerList(_Strict):
             if r.id in seen:
                 raise ValueError(f"審査員ID '{r.id}' が重複しています。IDは一意にしてください")
             seen.add(r.id)
-        users = [r.hub_user for r in self.reviewers if r.hub_user] + list(self.analysts) + list(self.committee)
+        users = (
+            [r.hub_user for r in self.reviewers if r.hub_user] + list(self.analysts) + list(self.committee)
+        )
         twice = sorted({u for u in users if users.count(u) > 1})
         if twice:
-            raise ValueError(f"JupyterHub のユーザー名 {'、'.join(twice)} が複数回出てきます（hub_user・analysts・committee の間で"
-                             "重複しています）。JupyterHub のユーザー名は一人一つ、役割も一つにしてください")
+            raise ValueError(
+                f"JupyterHub のユーザー名 {'、'.join(twice)} が複数回出てきます（hub_user・analysts・committee の間で"
+                "重複しています）。JupyterHub のユーザー名は一人一つ、役割も一つにしてください"
+            )
         return self
 
 
-_RUBRIC_LINE = re.compile(r"^(?P<key>rubric[ \t]*:[ \t]*)(?P<value>(?:\"[^\"]*\"|'[^']*'|[^#\r\n]*?))"
-                          r"(?P<gap>[ \t]*)(?P<comment>#[^\r\n]*)?(?P<eol>\r?\n|$)", re.MULTILINE)
+_RUBRIC_LINE = re.compile(
+    r"^(?P<key>rubric[ \t]*:[ \t]*)(?P<value>(?:\"[^\"]*\"|'[^']*'|[^#\r\n]*?))"
+    r"(?P<gap>[ \t]*)(?P<comment>#[^\r\n]*)?(?P<eol>\r?\n|$)",
+    re.MULTILINE,
+)
 
 
 def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLike[str]) -> str:
@@ -235,14 +265,22 @@ def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLi
     value = Path(os.path.relpath(Path(rubric).resolve(), path.parent.resolve())).as_posix()
     matches = list(_RUBRIC_LINE.finditer(text))
     if len(matches) != 1:
-        raise ConfigError([ConfigProblem(str(path), None, "rubric",
-                                         f"rubric: の行が{'ありません' if not matches else '複数あります'}。"
-                                         "round.yaml の rubric を手で書き換えてください。")])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(path),
+                    None,
+                    "rubric",
+                    f"rubric: の行が{'ありません' if not matches else '複数あります'}。"
+                    "round.yaml の rubric を手で書き換えてください。",
+                )
+            ]
+        )
     m = matches[0]
     quoted = value if re.fullmatch(r"[\w./\-]+", value) else '"' + value.replace('"', '\\"') + '"'
     gap = m.group("gap") or (" " if m.group("comment") else "")
     line = f"{m.group('key')}{quoted}{gap if m.group('comment') else ''}{m.group('comment') or ''}{m.group('eol')}"
-    new = text[:m.start()] + line + text[m.end():]
+    new = text[: m.start()] + line + text[m.end() :]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(new, encoding="utf-8", newline="")
     os.replace(tmp, path)

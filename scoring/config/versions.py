@@ -27,7 +27,6 @@ from .rubric import Combining, Rubric, rubric_from_dict
 __all__ = ["check_note", "fmt_weight", "next_version_path", "write_rubric_version"]
 
 
-
 def fmt_weight(x: float) -> str:
     """``18`` or ``12.5`` (as written into YAML and messages)."""
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
@@ -136,7 +135,9 @@ def _flow(options: Mapping[str, Any]) -> str:
     """Options as one YAML flow mapping (``{}`` when empty; ``1.0e-10`` stays a float)."""
     if not options:
         return "{}"
-    return str(yaml.safe_dump(dict(options), default_flow_style=True, allow_unicode=True, width=10_000)).strip()
+    return str(
+        yaml.safe_dump(dict(options), default_flow_style=True, allow_unicode=True, width=10_000)
+    ).strip()
 
 
 def check_note(note: object) -> str:
@@ -199,12 +200,15 @@ def write_rubric_version(
         raise _exists_error(target)
     day = date or now_jst().date()
     entry = _changelog_entry(rubric, rounded, note, author, day, made_by)
-    header = (f"# {day.isoformat()} {made_by}で作成: {_source_name(rubric)}（版 {rubric.version}）の配点を"
-              "変更した新しい版。\n")
+    header = (
+        f"# {day.isoformat()} {made_by}で作成: {_source_name(rubric)}（版 {rubric.version}）の配点を"
+        "変更した新しい版。\n"
+    )
     new_combining: dict[str, Any] | None = None
     if combining is not None:
-        new_combining = Combining(method=str(combining["method"]),
-                                  options=dict(combining.get("options") or {})).model_dump(mode="json")
+        new_combining = Combining(
+            method=str(combining["method"]), options=dict(combining.get("options") or {})
+        ).model_dump(mode="json")
     expected = _expected_dump(rubric, rounded, entry, new_combining)
     text = _edited_version(rubric, rounded, entry, new_combining, made_by)
     if text is None or not _is_valid(header + text, expected):
@@ -235,10 +239,15 @@ def _changelog_entry(
 ) -> dict[str, Any]:
     """The new changelog entry: the note with the weight changes and the version it derives from."""
     before = rubric.weights()
-    changes = [f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
-               for c, n in rounded.items() if abs(float(before[str(c)]) - float(n)) > 1e-9]
-    full_note = (f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
-                 f"元の版 {rubric.version}（{_source_name(rubric)}）、{made_by.split('（')[0]} で作成）")
+    changes = [
+        f"{c} {fmt_weight(float(before[str(c)]))}→{fmt_weight(float(n))}"
+        for c, n in rounded.items()
+        if abs(float(before[str(c)]) - float(n)) > 1e-9
+    ]
+    full_note = (
+        f"{note.strip()}（配点の変更: {'、'.join(changes) if changes else 'なし'}。"
+        f"元の版 {rubric.version}（{_source_name(rubric)}）、{made_by.split('（')[0]} で作成）"
+    )
     entry: dict[str, Any] = {"date": day, "note": full_note}
     if author:
         entry["author"] = author
@@ -253,8 +262,9 @@ def _expected_dump(
     for g in expected["groups"]:
         for c in g["criteria"]:
             c["weight"] = float(rounded[c["id"]])
-    expected["changelog"].append({"date": entry["date"].isoformat(), "note": entry["note"],
-                                  "author": entry.get("author")})
+    expected["changelog"].append(
+        {"date": entry["date"].isoformat(), "note": entry["note"], "author": entry.get("author")}
+    )
     if new_combining is not None:
         expected["combining"] = new_combining
     return expected
@@ -270,7 +280,10 @@ def _is_valid(text: str, expected: Mapping[str, Any]) -> bool:
 
 
 def _edited_version(
-    rubric: Rubric, rounded: pd.Series, entry: Mapping[str, Any], new_combining: Mapping[str, Any] | None,
+    rubric: Rubric,
+    rounded: pd.Series,
+    entry: Mapping[str, Any],
+    new_combining: Mapping[str, Any] | None,
     made_by: str,
 ) -> str | None:
     """The rubric's own file edited (comments and layout kept), or ``None`` when it cannot be."""
@@ -282,11 +295,14 @@ def _edited_version(
         return edited
     root = yaml.compose(edited)
     if isinstance(root, yaml.MappingNode) and any(
-            isinstance(k, yaml.ScalarNode) and k.value == "combining" for k, _ in root.value):
+        isinstance(k, yaml.ScalarNode) and k.value == "combining" for k, _ in root.value
+    ):
         return None
-    block = (f"combining:                   # 統合方法（{made_by.split('（')[0]} で保存）\n"
-             f"  method: {new_combining['method']}\n"
-             f"  options: {_flow(new_combining['options'])}\n")
+    block = (
+        f"combining:                   # 統合方法（{made_by.split('（')[0]} で保存）\n"
+        f"  method: {new_combining['method']}\n"
+        f"  options: {_flow(new_combining['options'])}\n"
+    )
     return edited.rstrip("\n") + "\n" + block
 
 

@@ -49,7 +49,9 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     file = str(path)
     p = Path(path)
 
-    def fail(message: str, line: int | None = None, column: int | None = None, where: str = "(ファイル)") -> ConfigError:
+    def fail(
+        message: str, line: int | None = None, column: int | None = None, where: str = "(ファイル)"
+    ) -> ConfigError:
         return ConfigError([ConfigProblem(file, line, where, message, column=column)])
 
     try:
@@ -59,7 +61,9 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     except IsADirectoryError:
         raise fail("フォルダーが指定されています。YAML ファイルを指定してください") from None
     except UnicodeDecodeError as exc:
-        raise fail(f"文字コードが UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存してください") from None
+        raise fail(
+            f"文字コードが UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存してください"
+        ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -71,7 +75,9 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
         raise fail(
             f"YAML の書式に誤りがあります{col_text}: {exc.problem or exc.context or '不明'}。"
             "インデント（字下げ、タブではなく空白）、コロン「:」の後の空白、引用符の閉じ忘れを確認してください",
-            line, column, "(YAML)",
+            line,
+            column,
+            "(YAML)",
         ) from None
     except yaml.YAMLError as exc:
         raise fail(f"YAML として読めません: {exc}", where="(YAML)") from None
@@ -117,7 +123,9 @@ def line_of(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
     return line
 
 
-def duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str, int]]:
+def duplicate_keys(
+    node: yaml.Node | None, path: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], str, int]]:
     """Yield ``(path, key, line)`` for every key written twice in one mapping.
 
     PyYAML silently keeps the last of two equal keys; settings files report it instead.
@@ -135,8 +143,14 @@ def duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> Iterat
             yield from duplicate_keys(item, (*path, i))
 
 
-def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: yaml.Node | None = None,
-                  names: Mapping[str, str] | None = None) -> M:
+def validate_yaml(
+    path: str | Path,
+    model: type[M],
+    *,
+    data: Any = None,
+    node: yaml.Node | None = None,
+    names: Mapping[str, str] | None = None,
+) -> M:
     """Load ``path`` and validate it as ``model``; every problem is reported with its line.
 
     Raises
@@ -158,7 +172,11 @@ def validate_yaml(path: str | Path, model: type[M], *, data: Any = None, node: y
     except ValidationError as e:
         for err in e.errors():
             loc = tuple(p for p in err["loc"] if isinstance(p, (int, str)))
-            problems.append(ConfigProblem(str(path), line_of(node, loc), loc_text(loc), pydantic_message(err, rest=loc, names=names)))
+            problems.append(
+                ConfigProblem(
+                    str(path), line_of(node, loc), loc_text(loc), pydantic_message(err, rest=loc, names=names)
+                )
+            )
         raise ConfigError(problems) from None
     if problems:
         raise ConfigError(problems)
@@ -291,26 +309,40 @@ def _choices(ctx: Mapping[str, Any]) -> str:
 #: pydantic error type → its Japanese sentence (other types: pydantic's own text).
 _MESSAGE_RULES: dict[str, Callable[[_ErrorPlace], str]] = {
     "missing": lambda e: f"{with_particle(e.parent, 'に')}必須の項目 '{e.key}' がありません",
-    "extra_forbidden": lambda e: f"{with_particle(e.parent, 'に')}未知のキー '{e.key}' があります。綴りを確認してください",
+    "extra_forbidden": lambda e: (
+        f"{with_particle(e.parent, 'に')}未知のキー '{e.key}' があります。綴りを確認してください"
+    ),
     "greater_than": lambda e: f"{e.full}は {fmt(e.ctx.get('gt'))} より大きくしてください{e.now}",
     "greater_than_equal": lambda e: f"{e.full}は {fmt(e.ctx.get('ge'))} 以上にしてください{e.now}",
     "less_than": lambda e: f"{e.full}は {fmt(e.ctx.get('lt'))} より小さくしてください{e.now}",
     "less_than_equal": lambda e: f"{e.full}は {fmt(e.ctx.get('le'))} 以下にしてください{e.now}",
     "finite_number": lambda e: f"{e.full}は有限の数にしてください{e.now}",
-    **_each("float_parsing float_type int_parsing int_type int_from_float",
-            lambda e: f"{e.full}は数値にしてください{e.now}"),
+    **_each(
+        "float_parsing float_type int_parsing int_type int_from_float",
+        lambda e: f"{e.full}は数値にしてください{e.now}",
+    ),
     "string_type": lambda e: f"{e.full}は文字列にしてください{e.now}",
     "string_too_short": lambda e: f"{e.full}が空です。内容を書いてください",
-    "string_pattern_mismatch": lambda e: (f"{e.full}に使えない文字があります{e.now}。"
-                                          "半角英字で始め、半角英数字と _ だけを使ってください"),
+    "string_pattern_mismatch": lambda e: (
+        f"{e.full}に使えない文字があります{e.now}。半角英字で始め、半角英数字と _ だけを使ってください"
+    ),
     "list_type": lambda e: f"{e.full}はリスト（「- 」で始まる行）にしてください{e.now}",
-    **_each("dict_type model_type model_attributes_type", lambda e: f"{e.full}は対応表（キー: 値）にしてください{e.now}"),
+    **_each(
+        "dict_type model_type model_attributes_type",
+        lambda e: f"{e.full}は対応表（キー: 値）にしてください{e.now}",
+    ),
     "too_short": lambda e: f"{e.full}には少なくとも {e.ctx.get('min_length')} 件必要です",
     "literal_error": lambda e: f"{e.full}は {_choices(e.ctx)} のいずれかにしてください{e.now}",
-    **_each("date_type date_parsing date_from_datetime_parsing date_from_datetime_inexact",
-            lambda e: f"{e.full}は日付（例: 2026-02-01）にしてください{e.now}"),
-    **_each("datetime_parsing datetime_from_date_parsing datetime_type",
-            lambda e: f"{e.full}は日時にしてください（例: 2026-02-20T17:00:00+09:00）{e.now}"),
-    "timezone_aware": lambda e: f"{e.full}にタイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）{e.now}",
+    **_each(
+        "date_type date_parsing date_from_datetime_parsing date_from_datetime_inexact",
+        lambda e: f"{e.full}は日付（例: 2026-02-01）にしてください{e.now}",
+    ),
+    **_each(
+        "datetime_parsing datetime_from_date_parsing datetime_type",
+        lambda e: f"{e.full}は日時にしてください（例: 2026-02-20T17:00:00+09:00）{e.now}",
+    ),
+    "timezone_aware": lambda e: (
+        f"{e.full}にタイムゾーンを付けてください（例: 2026-02-20T17:00:00+09:00）{e.now}"
+    ),
     **_each("bool_parsing bool_type", lambda e: f"{e.full}は true か false にしてください{e.now}"),
 }

@@ -33,4 +33,18 @@ from .errors import (
 )
 from .paths import DEMO_ROUND, PROJECT_DIR, RUBRICS_DIR
 
-__all__ = ["DEMO_ROUND", "PROJECT_DIR", "RUBRICS_DIR", "ConfigError", "ConfigProblem", "IntakeError", "NoScoresError", "ReviewError", "SelectionError", "SheetError", "ShinsaError", "SigningError", "StoreError"]
+__all__ = [
+    "DEMO_ROUND",
+    "PROJECT_DIR",
+    "RUBRICS_DIR",
+    "ConfigError",
+    "ConfigProblem",
+    "IntakeError",
+    "NoScoresError",
+    "ReviewError",
+    "SelectionError",
+    "SheetError",
+    "ShinsaError",
+    "SigningError",
+    "StoreError",
+]

@@ -29,8 +29,10 @@ def canonical_text(data: Any) -> str:
     try:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (ValueError, TypeError) as e:
-        raise ShinsaError(f"記録する値に JSON にできないもの（NaN・無限大・{type(e).__name__}）があります: {e}。"
-                          "数値でない値は空欄にしてください。続く場合は開発者に連絡してください。") from e
+        raise ShinsaError(
+            f"記録する値に JSON にできないもの（NaN・無限大・{type(e).__name__}）があります: {e}。"
+            "数値でない値は空欄にしてください。続く場合は開発者に連絡してください。"
+        ) from e
 
 
 def canonical_bytes(data: Any) -> bytes:

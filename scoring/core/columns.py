@@ -149,52 +149,135 @@ def review_rank(total: pd.Series, excluded: pd.Series | None = None) -> pd.Serie
         t = t.where(~out)
     return rank_totals(t)
 
+
 # agreement.disagreement -------------------------------------------------------
 #: Columns of :func:`~scoring.agreement.disagreement.affinity`.
 AFFINITY_COLUMNS: tuple[str, ...] = (
-    "scope", "reviewer", "n_linked", "n_unlinked", "mean_linked", "mean_unlinked", "diff",
-    "se", "t", "df", "p", "cohen_d", "judgement",
+    "scope",
+    "reviewer",
+    "n_linked",
+    "n_unlinked",
+    "mean_linked",
+    "mean_unlinked",
+    "diff",
+    "se",
+    "t",
+    "df",
+    "p",
+    "cohen_d",
+    "judgement",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.reviewer_profile`.
 REVIEWER_PROFILE_COLUMNS: tuple[str, ...] = (
-    "reviewer", "n_scored", "n_compared", "mean", "leniency", "leniency_se", "leniency_t",
-    "spread", "spread_ratio", "spearman", "pearson", "tendency",
+    "reviewer",
+    "n_scored",
+    "n_compared",
+    "mean",
+    "leniency",
+    "leniency_se",
+    "leniency_t",
+    "spread",
+    "spread_ratio",
+    "spearman",
+    "pearson",
+    "tendency",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.discussion_list`.
 DISCUSSION_COLUMNS: tuple[str, ...] = (
-    "application", "reason", "n_reasons", "border_flag", "disagree_flag", "few_flag",
-    "total", "rank", "p_selected", "spread_ratio", "gap_levels", "gap_criterion",
+    "application",
+    "reason",
+    "n_reasons",
+    "border_flag",
+    "disagree_flag",
+    "few_flag",
+    "total",
+    "rank",
+    "p_selected",
+    "spread_ratio",
+    "gap_levels",
+    "gap_criterion",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.application_disagreement`.
 APPLICATION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
-    "application", "n_reviewers", "total_mean", "total_sd", "total_se", "total_min", "total_max",
-    "total_range", "share_far", "max_gap_levels", "max_gap_criterion",
+    "application",
+    "n_reviewers",
+    "total_mean",
+    "total_sd",
+    "total_se",
+    "total_min",
+    "total_max",
+    "total_range",
+    "share_far",
+    "max_gap_levels",
+    "max_gap_criterion",
 )
 #: Columns of :func:`~scoring.agreement.disagreement.criterion_disagreement`.
 CRITERION_DISAGREEMENT_COLUMNS: tuple[str, ...] = (
-    "application", "criterion", "n_reviewers", "mean", "sd", "min", "max", "range",
-    "range_levels", "n_pairs", "share_far", "high", "low",
+    "application",
+    "criterion",
+    "n_reviewers",
+    "mean",
+    "sd",
+    "min",
+    "max",
+    "range",
+    "range_levels",
+    "n_pairs",
+    "share_far",
+    "high",
+    "low",
 )
 
 # agreement.reliability --------------------------------------------------------
 #: Columns of :func:`~scoring.agreement.reliability.reliability_table`.
 RELIABILITY_COLUMNS: tuple[str, ...] = (
-    "criterion", "n_applications", "n_reviewers", "n_scores", "complete",
-    "alpha_interval", "alpha_ordinal", "icc_a1", "icc_ak", "kendall_w", "judgement",
+    "criterion",
+    "n_applications",
+    "n_reviewers",
+    "n_scores",
+    "complete",
+    "alpha_interval",
+    "alpha_ordinal",
+    "icc_a1",
+    "icc_ak",
+    "kendall_w",
+    "judgement",
 )
 #: Columns of :func:`~scoring.agreement.reliability.reviewer_totals`.
 TOTALS_COLUMNS: tuple[str, ...] = ("application", "reviewer", "total", "n_criteria")
 #: Columns of :func:`~scoring.agreement.reliability.kendall_w`.
 KENDALL_COLUMNS: tuple[str, ...] = (
-    "W", "W_uncorrected", "chi2", "df", "p", "n_targets", "n_raters", "ties",
+    "W",
+    "W_uncorrected",
+    "chi2",
+    "df",
+    "p",
+    "n_targets",
+    "n_raters",
+    "ties",
 )
 #: Columns of :func:`~scoring.agreement.reliability.icc`.
 ICC_COLUMNS: tuple[str, ...] = (
-    "type", "shrout_fleiss", "description", "icc", "F", "df1", "df2", "p", "ci_low", "ci_high",
+    "type",
+    "shrout_fleiss",
+    "description",
+    "icc",
+    "F",
+    "df1",
+    "df2",
+    "p",
+    "ci_low",
+    "ci_high",
 )
 #: Columns of :func:`~scoring.agreement.reliability.krippendorff_alpha`.
 ALPHA_COLUMNS: tuple[str, ...] = (
-    "criterion", "level", "alpha", "n_units", "n_pairable", "n_reviewers", "judgement",
+    "criterion",
+    "level",
+    "alpha",
+    "n_units",
+    "n_pairable",
+    "n_reviewers",
+    "judgement",
 )
 
 # analysis.committee -----------------------------------------------------------
@@ -202,33 +285,81 @@ ALPHA_COLUMNS: tuple[str, ...] = (
 COVERAGE_COLUMNS: tuple[str, ...] = ("theme", "applicants", "selected")
 #: Columns of :attr:`Committee.spread` (index ``application``).
 SPREAD_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "n_reviewers", "mean", "min", "max", "range", "sd", "total",
+    "prefecture_name",
+    "n_reviewers",
+    "mean",
+    "min",
+    "max",
+    "range",
+    "sd",
+    "total",
 )
 #: Columns of :attr:`Committee.ranked` (index ``application``).
 RANKED_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "block", "theme", "application_type", "total", "se", "n_reviewers", "rank",
-    "status", "p_selected", "flags",
+    "prefecture_name",
+    "block",
+    "theme",
+    "application_type",
+    "total",
+    "se",
+    "n_reviewers",
+    "rank",
+    "status",
+    "p_selected",
+    "flags",
 )
 
 # analysis.push ----------------------------------------------------------------
 #: Columns of :func:`~scoring.analysis.push.push_candidates` (index ``code``, 47 rows).
 PUSH_CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "rank", "prefecture_name", "block", "applied", "application_type", "municipalities",
-    "towns_villages_share", "population_decline", "pool_members", "pool_source",
-    "municipalities_per_pool_member", "not_applied", "w_towns_villages_share", "w_population_decline",
-    "w_municipalities_per_pool_member", "w_not_applied", "score", "status",
+    "rank",
+    "prefecture_name",
+    "block",
+    "applied",
+    "application_type",
+    "municipalities",
+    "towns_villages_share",
+    "population_decline",
+    "pool_members",
+    "pool_source",
+    "municipalities_per_pool_member",
+    "not_applied",
+    "w_towns_villages_share",
+    "w_population_decline",
+    "w_municipalities_per_pool_member",
+    "w_not_applied",
+    "score",
+    "status",
 )
 
 # analysis.tuning --------------------------------------------------------------
 #: Columns of :meth:`~scoring.analysis.tuning.TuningModel.reviewer_table`.
 REVIEWER_TABLE_COLUMNS: tuple[str, ...] = (
-    "reviewer", "name", "role", "n_scored", "leniency", "leniency_se", "leniency_t", "tendency",
-    "spread_ratio", "spearman", "model_bias", "model_bias_total", "model_scale",
+    "reviewer",
+    "name",
+    "role",
+    "n_scored",
+    "leniency",
+    "leniency_se",
+    "leniency_t",
+    "tendency",
+    "spread_ratio",
+    "spearman",
+    "model_bias",
+    "model_bias_total",
+    "model_scale",
 )
 #: Columns of :meth:`~scoring.analysis.tuning.TuningModel.ranking`; one column per rubric group (group id) is
 #: inserted after ``se``.
 RANKING_COLUMNS: tuple[str, ...] = (
-    "rank", "prefecture_name", "total", "se", "n_reviewers", "flags", "baseline_rank", "rank_change",
+    "rank",
+    "prefecture_name",
+    "total",
+    "se",
+    "n_reviewers",
+    "flags",
+    "baseline_rank",
+    "rank_change",
 )
 
 # combine ------------------------------------------------------------
@@ -269,11 +400,26 @@ SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "r
 #: Columns of :attr:`~scoring.round.loader.ReviewRound.eligibility` (index ``application``):
 #: the receipt and eligibility of each application after the recorded decisions.
 ELIGIBILITY_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "application_type", "file", "received_at", "status", "late", "withdrawn", "records",
+    "prefecture_name",
+    "application_type",
+    "file",
+    "received_at",
+    "status",
+    "late",
+    "withdrawn",
+    "records",
 )
 #: Columns of :func:`~scoring.round.eligibility_records.eligibility_log` (one row per recorded decision).
 ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (
-    "event_id", "recorded_at", "action", "application", "prefecture_name", "file", "original_received", "by", "reason",
+    "event_id",
+    "recorded_at",
+    "action",
+    "application",
+    "prefecture_name",
+    "file",
+    "original_received",
+    "by",
+    "reason",
 )
 
 # round.assign -----------------------------------------------------------------
@@ -283,7 +429,13 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = ("reviewer", "application")
 # round.decision ---------------------------------------------------------------
 #: Columns of :func:`~scoring.round.decision.decision_table` (index ``application``).
 DECISION_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "decided", "proposed", "difference", "locked", "excluded", "reason",
+    "prefecture_name",
+    "decided",
+    "proposed",
+    "difference",
+    "locked",
+    "excluded",
+    "reason",
 )
 
 # store.scores -----------------------------------------------------------------
@@ -295,12 +447,32 @@ RECEIPT_COLUMNS: tuple[str, ...] = ("reviewer", "application", "receipt", "event
 STATUS_COLUMNS: tuple[str, ...] = ("reviewer", "application", "status")
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.revisions` (the second stage, 協議後の修正).
 REVISION_COLUMNS: tuple[str, ...] = (
-    "application", "reviewer", "criterion", "first_score", "final_score", "reason", "by", "revised_at", "event_id",
+    "application",
+    "reviewer",
+    "criterion",
+    "first_score",
+    "final_score",
+    "reason",
+    "by",
+    "revised_at",
+    "event_id",
 )
 #: Columns of :meth:`~scoring.store.scores.ScoreStore.events` (and of the ``score_events`` table).
 EVENT_COLUMNS: tuple[str, ...] = (
-    "id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
-    "rubric_version", "source", "actor", "prev_hash", "hash", "payload",
+    "id",
+    "timestamp",
+    "kind",
+    "reviewer",
+    "application",
+    "criterion",
+    "score",
+    "comment",
+    "rubric_version",
+    "source",
+    "actor",
+    "prev_hash",
+    "hash",
+    "payload",
 )
 
 # selection --------------------------------------------------------
@@ -308,21 +480,43 @@ EVENT_COLUMNS: tuple[str, ...] = (
 CANDIDATE_COLUMNS: tuple[str, ...] = ("total", "block", "theme", "application_type", "late", "has_errors")
 #: Columns of :attr:`~scoring.selection.SelectionResult.reasons`.
 REASON_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "status", "rank", "total", "gap", "constraint", "related", "reason",
+    "prefecture_name",
+    "status",
+    "rank",
+    "total",
+    "gap",
+    "constraint",
+    "related",
+    "reason",
 )
 
 # selection.stability -----------------------------------------------------
 #: Columns of the table returned by :func:`~scoring.selection.stability.stability` (index ``application``).
 STABILITY_COLUMNS: tuple[str, ...] = (
-    "prefecture_name", "total", "rank", "baseline_selected", "p_selected",
-    "rank_median", "rank_lo", "rank_hi", "border",
+    "prefecture_name",
+    "total",
+    "rank",
+    "baseline_selected",
+    "p_selected",
+    "rank_median",
+    "rank_lo",
+    "rank_hi",
+    "border",
 )
 
 # review.sheets -----------------------------------------------------------------
 #: Columns of ``report.attrs["conflicts"]`` (:func:`~scoring.review.sheet_import.import_sheets`): the cells an import stopped at.
 CONFLICT_COLUMNS: tuple[str, ...] = (
-    "file", "cell", "application", "criterion", "store_score", "store_comment", "store_updated_at",
-    "exported_score", "sheet_score", "sheet_comment",
+    "file",
+    "cell",
+    "application",
+    "criterion",
+    "store_score",
+    "store_comment",
+    "store_updated_at",
+    "exported_score",
+    "sheet_score",
+    "sheet_comment",
 )
 
 # review.progress ---------------------------------------------------------------
@@ -331,9 +525,21 @@ CONFLICT_COLUMNS: tuple[str, ...] = (
 PROGRESS_COLUMNS: tuple[str, ...] = ("reviewer", "reviewer_name", "application", "prefecture_name", "status")
 #: Columns of ``reviewers`` (one row per reviewer; ``todo`` lists what is not submitted, by name).
 PROGRESS_REVIEWER_COLUMNS: tuple[str, ...] = (
-    "reviewer", "reviewer_name", "assigned", "submitted", "drafted", "missing", "todo",
+    "reviewer",
+    "reviewer_name",
+    "assigned",
+    "submitted",
+    "drafted",
+    "missing",
+    "todo",
 )
 #: Columns of ``applications`` (one row per application).
 PROGRESS_APPLICATION_COLUMNS: tuple[str, ...] = (
-    "application", "prefecture_name", "assigned", "submitted", "drafted", "missing", "todo",
+    "application",
+    "prefecture_name",
+    "assigned",
+    "submitted",
+    "drafted",
+    "missing",
+    "todo",
 )

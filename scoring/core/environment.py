@@ -27,8 +27,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["ENV_DATABASE_URL", "ENV_HUB_USER", "ENV_ROUND", "ENV_SIGNING_KEY", "ENV_STATE_FILE",
-           "Environment", "environment"]
+__all__ = [
+    "ENV_DATABASE_URL",
+    "ENV_HUB_USER",
+    "ENV_ROUND",
+    "ENV_SIGNING_KEY",
+    "ENV_STATE_FILE",
+    "Environment",
+    "environment",
+]
 
 ENV_ROUND = "SCORING_ROUND"
 ENV_DATABASE_URL = "SCORING_DATABASE_URL"
@@ -56,8 +63,13 @@ class Environment:
         def get(name: str) -> str:
             return (env.get(name) or "").strip()
 
-        return cls(round=get(ENV_ROUND), database_url=get(ENV_DATABASE_URL), signing_key=get(ENV_SIGNING_KEY),
-                   state_file=get(ENV_STATE_FILE), hub_user=get(ENV_HUB_USER))
+        return cls(
+            round=get(ENV_ROUND),
+            database_url=get(ENV_DATABASE_URL),
+            signing_key=get(ENV_SIGNING_KEY),
+            state_file=get(ENV_STATE_FILE),
+            hub_user=get(ENV_HUB_USER),
+        )
 
 
 def environment(environ: Mapping[str, str] | None = None) -> Environment:

@@ -91,10 +91,13 @@ def parse_text(value: object) -> str:
 # ---------------------------------------------------------------- prefectures
 
 #: Variant forms (異体字) of characters in prefecture names; accepted as the same name.
-_VARIANTS = str.maketrans({"﨑": "崎", "嵜": "崎", "碕": "崎", "德": "徳", "兒": "児", "縣": "県", "嶋": "島"})
+_VARIANTS = str.maketrans(
+    {"﨑": "崎", "嵜": "崎", "碕": "崎", "德": "徳", "兒": "児", "縣": "県", "嶋": "島"}
+)
 #: Characters people confuse when typing names; used only to rank suggestions.
-_CONFUSABLE = str.maketrans({"埼": "崎", "冨": "富", "瀉": "潟", "析": "栃", "埠": "阜", "援": "媛",
-                             "域": "城", "丘": "岡"})
+_CONFUSABLE = str.maketrans(
+    {"埼": "崎", "冨": "富", "瀉": "潟", "析": "栃", "埠": "阜", "援": "媛", "域": "城", "丘": "岡"}
+)
 
 
 @lru_cache(maxsize=1)
@@ -226,8 +229,10 @@ def _themes_mentioned(text: str) -> set[str]:
 
 def _several(value: object, codes: Iterable[str], expected: str) -> ValueFormatError:
     named = "、".join(f"{c}) {THEMES[c]}" for c in sorted(set(codes)))
-    return ValueFormatError(f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。"
-                            f"この事業では重点テーマは1つです。{expected}")
+    return ValueFormatError(
+        f"「{_shown(value)}」は複数のテーマに当てはまります（{named}）。"
+        f"この事業では重点テーマは1つです。{expected}"
+    )
 
 
 def parse_theme(value: object) -> str:
@@ -254,7 +259,7 @@ def parse_theme(value: object) -> str:
     m = _THEME_LETTER.match(text)
     if m:
         code = m.group(1).upper()
-        rest = text[m.end():].strip(".)-:、 ")
+        rest = text[m.end() :].strip(".)-:、 ")
         letters = {code, *(c.upper() for c in _OTHER_LETTER.findall(rest))}
         if len(letters) > 1:
             raise _several(value, letters, expected)
@@ -299,7 +304,9 @@ def parse_int(value: object, unit: str = "") -> int:
         (``約12人``, ``12〜15``, ``なし``).
     """
     label = f"整数（{unit}）" if unit else "整数"
-    expected = f"数値のみを{label}で入力してください（「約」「〜」などは付けない。例: 12）。該当なしは 0 です。"
+    expected = (
+        f"数値のみを{label}で入力してください（「約」「〜」などは付けない。例: 12）。該当なしは 0 です。"
+    )
     _require(value, "数値")
     if isinstance(value, bool):
         raise ValueFormatError(f"「{value}」は数値ではありません。{expected}")
@@ -450,9 +457,7 @@ def parse_date(value: object) -> dt.date:
 _NEGATION = re.compile(r"ない|ません|無い|無く|なく|not|no(?![a-z])")
 
 
-def parse_choice(
-    value: object, choices: Iterable[str], aliases: Mapping[str, str] | None = None
-) -> str:
+def parse_choice(value: object, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
     """The one of ``choices`` that ``value`` names.
 
     Compared after :func:`fold` and case folding, so half-width katakana (ﾌﾟｯｼｭ型) and
@@ -481,14 +486,18 @@ def parse_choice(
         if text == fold(alias).casefold():
             return target
     if _NEGATION.search(text):
-        raise ValueFormatError(f"「{_shown(value)}」は否定の表現を含むため、どの選択肢か判断できません。"
-                               f"次のいずれかをそのまま選んでください: {listed}")
+        raise ValueFormatError(
+            f"「{_shown(value)}」は否定の表現を含むため、どの選択肢か判断できません。"
+            f"次のいずれかをそのまま選んでください: {listed}"
+        )
     near = [c for f, c in folded.items() if f in text or (len(text) >= 2 and text in f)]
     if len(near) == 1:
         return near[0]
     if len(near) > 1:
-        raise ValueFormatError(f"「{_shown(value)}」は複数の選択肢（{'、'.join(near)}）に当てはまります。"
-                               f"次のいずれか1つを選んでください: {listed}")
+        raise ValueFormatError(
+            f"「{_shown(value)}」は複数の選択肢（{'、'.join(near)}）に当てはまります。"
+            f"次のいずれか1つを選んでください: {listed}"
+        )
     raise ValueFormatError(f"「{_shown(value)}」は選択肢にありません。次のいずれかを選んでください: {listed}")
 
 
@@ -510,14 +519,9 @@ def parse_email(value: object) -> str:
     _require(value, "メールアドレス")
     text = fold(value)
     if text.casefold().startswith("mailto:"):
-        text = text[len("mailto:"):]
+        text = text[len("mailto:") :]
     local, at, domain = text.partition("@")
-    if (
-        not at
-        or "@" in domain
-        or not _EMAIL_LOCAL.match(local)
-        or not _EMAIL_DOMAIN.match(domain)
-    ):
+    if not at or "@" in domain or not _EMAIL_LOCAL.match(local) or not _EMAIL_DOMAIN.match(domain):
         raise ValueFormatError(
             f"「{_shown(value)}」はメールアドレスとして読めません。"
             "半角で1つの @ とドメイン（例: dx-suishin@pref.nagano.lg.jp）を入力してください。"

@@ -76,8 +76,9 @@ def is_level(score: object, levels: Sequence[float]) -> bool:
 
 def needs_comment(score: float, levels: Sequence[float], comment_required_at: Sequence[float]) -> bool:
     """Whether a score (a level of ``levels``) needs a written comment."""
-    return is_level(score, levels) and any(abs(float(score) - v) <= LEVEL_TOLERANCE
-                                           for v in comment_required_at)
+    return is_level(score, levels) and any(
+        abs(float(score) - v) <= LEVEL_TOLERANCE for v in comment_required_at
+    )
 
 
 @dataclass(frozen=True)

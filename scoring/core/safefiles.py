@@ -86,6 +86,7 @@ class UnsafeFileError(IntakeError):
 
 # ---------------------------------------------------------------- names and links
 
+
 def _hidden(ch: str) -> bool:
     return unicodedata.category(ch) in _HIDDEN_CATEGORIES
 
@@ -105,8 +106,10 @@ def name_problem(name: str) -> str | None:
     hidden = sorted({f"U+{ord(ch):04X}" for ch in name if _hidden(ch)})
     if not hidden:
         return None
-    return (f"ファイル名に見えない制御文字（{'、'.join(hidden)}）が含まれています: "
-            f"「{visible_name(name)}」。表示される名前と実際の名前が異なるため、読み込んでいません。")
+    return (
+        f"ファイル名に見えない制御文字（{'、'.join(hidden)}）が含まれています: "
+        f"「{visible_name(name)}」。表示される名前と実際の名前が異なるため、読み込んでいません。"
+    )
 
 
 def link_problem(path: Path, folder: Path) -> str | None:
@@ -125,12 +128,15 @@ def link_problem(path: Path, folder: Path) -> str | None:
     except OSError:
         inside = False
     if not inside:
-        return ("フォルダの外のファイルへのリンク（シンボリックリンク）です。"
-                "提出されたファイルではないため、読み込んでいません。")
+        return (
+            "フォルダの外のファイルへのリンク（シンボリックリンク）です。"
+            "提出されたファイルではないため、読み込んでいません。"
+        )
     return None
 
 
 # ---------------------------------------------------------------- regular files
+
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
@@ -191,6 +197,7 @@ def open_regular(path: str | Path) -> BinaryIO:
 
 # ---------------------------------------------------------------- zip bombs
 
+
 def _mb(n: float) -> str:
     return f"{n / _MB:,.1f} MB"
 
@@ -214,24 +221,33 @@ def inspect_xlsx(source: str | Path | BinaryIO) -> str | None:
         if not isinstance(source, (str, Path)):
             source.seek(0)
     if len(infos) > MAX_MEMBERS:
-        return (f"Excel ブックの中のファイル数が多すぎます（{len(infos):,} 個、上限 {MAX_MEMBERS:,} 個）。"
-                "開いていません。")
+        return (
+            f"Excel ブックの中のファイル数が多すぎます（{len(infos):,} 個、上限 {MAX_MEMBERS:,} 個）。"
+            "開いていません。"
+        )
     total = 0
     for info in infos:
         size, packed = info.file_size, max(info.compress_size, 1)
         if size > MAX_MEMBER_BYTES:
-            return (f"展開すると大きすぎるデータを含んでいます（{info.filename} が展開後 {_mb(size)}、"
-                    f"上限 {_mb(MAX_MEMBER_BYTES)}）。圧縮爆弾の可能性があるため開いていません。")
+            return (
+                f"展開すると大きすぎるデータを含んでいます（{info.filename} が展開後 {_mb(size)}、"
+                f"上限 {_mb(MAX_MEMBER_BYTES)}）。圧縮爆弾の可能性があるため開いていません。"
+            )
         if size > RATIO_GRACE_BYTES and size / packed > MAX_RATIO:
-            return (f"異常に高い圧縮率のデータを含んでいます（{info.filename}: {_mb(packed)} → 展開後 {_mb(size)}、"
-                    f"{size / packed:,.0f} 倍、上限 {MAX_RATIO} 倍）。圧縮爆弾の可能性があるため開いていません。")
+            return (
+                f"異常に高い圧縮率のデータを含んでいます（{info.filename}: {_mb(packed)} → 展開後 {_mb(size)}、"
+                f"{size / packed:,.0f} 倍、上限 {MAX_RATIO} 倍）。圧縮爆弾の可能性があるため開いていません。"
+            )
         total += size
     if total > MAX_TOTAL_BYTES:
-        return (f"展開後の合計サイズが大きすぎます（{_mb(total)}、上限 {_mb(MAX_TOTAL_BYTES)}）。"
-                "開いていません。")
+        return (
+            f"展開後の合計サイズが大きすぎます（{_mb(total)}、上限 {_mb(MAX_TOTAL_BYTES)}）。開いていません。"
+        )
     return None
 
 
 #: What to do about a file refused by :func:`inspect_xlsx` (shared by the 応募書 and 採点表 readers).
-BOMB_ACTION = ("通常の Excel で作成したファイルではない可能性があります。開かずに、"
-               "Excel で保存し直したファイルを再提出するよう依頼してください。")
+BOMB_ACTION = (
+    "通常の Excel で作成したファイルではない可能性があります。開かずに、"
+    "Excel で保存し直したファイルを再提出するよう依頼してください。"
+)

@@ -129,15 +129,30 @@ _N = 200  # generous upper bound for headcounts typed by a prefecture
 
 FIELDS: tuple[Field, ...] = (
     # 1. 基本情報
-    Field("prefecture", "都道府県名", S1, "prefecture", True, help="一覧から選択してください（例: 長野県）。"),
+    Field(
+        "prefecture", "都道府県名", S1, "prefecture", True, help="一覧から選択してください（例: 長野県）。"
+    ),
     Field("department", "担当部署", S1, "text", True, help="例: 企画振興部DX推進課"),
     Field("contact_name", "担当者名", S1, "text", True),
     Field("contact_email", "連絡先メールアドレス", S1, "email", True),
     Field("contact_phone", "連絡先電話番号", S1, "text"),
-    Field("submitted_at", "提出日時", S1, "datetime", True,
-          help="例: 2026/2/18 15:00 または 令和8年2月18日 15時00分（日本時間）"),
-    Field("application_type", "応募区分", S1, "choice", True, APPLICATION_TYPES,
-          help="通常は手上げ式。総務省がヒアリングで選定した場合はプッシュ型。"),
+    Field(
+        "submitted_at",
+        "提出日時",
+        S1,
+        "datetime",
+        True,
+        help="例: 2026/2/18 15:00 または 令和8年2月18日 15時00分（日本時間）",
+    ),
+    Field(
+        "application_type",
+        "応募区分",
+        S1,
+        "choice",
+        True,
+        APPLICATION_TYPES,
+        help="通常は手上げ式。総務省がヒアリングで選定した場合はプッシュ型。",
+    ),
     # 2. 推進体制の現状
     Field("dx_body_exists", "県・市町村のDX推進体制（協議会等）", S2, "choice", True, YES_NO),
     Field("dx_body_since", "推進体制の設置時期", S2, "date", help="例: 2022/4/1 または 令和4年4月1日"),
@@ -148,14 +163,18 @@ FIELDS: tuple[Field, ...] = (
     Field("pool_fulltime", "うち常勤職員", S2, "int", min=0, max=_N, unit="人"),
     Field("pool_outsourced", "うち外部委託", S2, "int", min=0, max=_N, unit="人"),
     Field("pool_secondees", "うち民間企業からの出向者", S2, "int", min=0, max=_N, unit="人"),
-    Field("municipalities_supported", "これまでに支援した市町村数", S2, "int", True, min=0, max=200, unit="団体"),
+    Field(
+        "municipalities_supported", "これまでに支援した市町村数", S2, "int", True, min=0, max=200, unit="団体"
+    ),
     Field("support_so_far", "これまでの支援内容", S2, "longtext"),
     # 3. 課題
     Field("issue_recruitment", "課題: 人材の確保・採用", S3, "longtext", True),
     Field("issue_employment", "課題: 処遇・任用形態", S3, "longtext"),
     Field("issue_budget", "課題: 予算", S3, "longtext"),
     Field("issue_matching", "課題: 市町村ニーズとのマッチング", S3, "longtext"),
-    Field("one_person_it_municipalities", "いわゆる1人情シスの市町村数", S3, "int", min=0, max=200, unit="団体"),
+    Field(
+        "one_person_it_municipalities", "いわゆる1人情シスの市町村数", S3, "int", min=0, max=200, unit="団体"
+    ),
     Field("issue_geography", "課題: 地理的条件（離島・山間部等）", S3, "longtext"),
     # 4. 人材確保の計画
     Field("target_headcount", "確保目標人数", S4, "int", True, min=0, max=_N, unit="人"),
@@ -165,11 +184,24 @@ FIELDS: tuple[Field, ...] = (
     Field("hr_coordination", "人事当局との調整状況", S4, "choice", True, COORDINATION_STATES),
     Field("finance_coordination", "財政当局との調整状況", S4, "choice", True, COORDINATION_STATES),
     # 5. 重点テーマ
-    Field("theme", "重点テーマ", S5, "theme", True,
-          tuple(f"{code}) {name}" for code, name in THEMES.items()), help="A〜F から1つ選択してください。"),
+    Field(
+        "theme",
+        "重点テーマ",
+        S5,
+        "theme",
+        True,
+        tuple(f"{code}) {name}" for code, name in THEMES.items()),
+        help="A〜F から1つ選択してください。",
+    ),
     Field("theme_reason", "テーマ選択の理由", S5, "longtext", True),
     Field("participating_municipalities", "参加予定の市町村数", S5, "int", True, min=0, max=200, unit="団体"),
-    Field("participating_names", "参加予定の市町村名", S5, "longtext", help="読点（、）で区切って記入してください。"),
+    Field(
+        "participating_names",
+        "参加予定の市町村名",
+        S5,
+        "longtext",
+        help="読点（、）で区切って記入してください。",
+    ),
     Field("expected_outputs", "期待する成果", S5, "longtext"),
     Field("kpis", "KPI（成果指標）", S5, "longtext"),
     # 6. 実施体制・スケジュール
@@ -186,15 +218,22 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
 #: The canonical long score table (one row per application × reviewer × criterion).
 SCORE_COLUMNS: tuple[str, ...] = (
-    "application", "reviewer", "criterion", "score", "comment", "updated_at", "rubric_version",
+    "application",
+    "reviewer",
+    "criterion",
+    "score",
+    "comment",
+    "updated_at",
+    "rubric_version",
 )
 
 #: The key of the canonical score table: one score per application × reviewer × criterion.
 SCORE_KEY: tuple[str, str, str] = ("application", "reviewer", "criterion")
 
 
-def require_score_table(scores: object, *, what: str = "点数の表",
-                        columns: tuple[str, ...] = (*SCORE_KEY, "score")) -> None:
+def require_score_table(
+    scores: object, *, what: str = "点数の表", columns: tuple[str, ...] = (*SCORE_KEY, "score")
+) -> None:
     """Check that ``scores`` is a canonical long score table: a DataFrame with ``columns``.
 
     The one entry check of every function that takes scores (combining, reliability,
@@ -209,7 +248,9 @@ def require_score_table(scores: object, *, what: str = "点数の表",
     import pandas as pd
 
     if not isinstance(scores, pd.DataFrame):
-        raise ScoreTableError(f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。")
+        raise ScoreTableError(
+            f"{what}は pandas の DataFrame で渡してください（受け取った型: {type(scores).__name__}）。"
+        )
     missing = [c for c in columns if c not in scores.columns]
     if missing:
         raise ScoreTableError(

@@ -222,6 +222,7 @@ def settings_record(
         ``version``, ``source``), ``weights``, ``method``, ``method_options``, the extra
         sections, and ``package`` (``name``, ``version``).
     """
+
     def where(p: str | PurePath | None) -> str | None:
         return None if p is None else str(p)
 

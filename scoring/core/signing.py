@@ -69,7 +69,8 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
         if not create:
             raise SigningError(
                 f"署名の鍵 {p} がありません。事務局のアカウントで記録を作った鍵を使ってください"
-                f"（別の場所にあるときは環境変数 {ENV_SIGNING_KEY} に鍵ファイルのパスを設定します）。")
+                f"（別の場所にあるときは環境変数 {ENV_SIGNING_KEY} に鍵ファイルのパスを設定します）。"
+            )
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_bytes(_KEY_BYTES)
         try:
@@ -83,7 +84,8 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SigningError(
             f"署名の鍵 {p} を他のアカウントが読めます（権限 {stat.filemode(mode)}）。"
-            f"chmod 600 {p} で事務局だけが読めるようにしてください。")
+            f"chmod 600 {p} で事務局だけが読めるようにしてください。"
+        )
     text = p.read_text(encoding="ascii", errors="replace").strip()
     try:
         key = bytes.fromhex(text)

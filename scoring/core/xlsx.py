@@ -29,6 +29,7 @@ _BODY_FONT = Font(name="Meiryo UI")
 _THIN = Side(style="thin", color="BFBFBF")
 _MAX_WIDTH = 60
 
+
 def _cell_value(value: object) -> object:
     """Convert a pandas/numpy value into something openpyxl writes as a number/date/text."""
     if value is None or value is pd.NA or value is pd.NaT:

@@ -117,8 +117,14 @@ _READY = {"未構築": 0.0, "構築中": 0.5, "構築済": 1.0}
 _COORD = {"未着手": 0.0, "調整中": 0.5, "合意済": 1.0}
 _THEME_REUSE = {"A": 0.65, "B": 0.55, "C": 0.45, "D": 0.55, "E": 0.5, "F": 0.7}
 #: Criteria that depend on how well the application is written (the quality effect).
-_WRITTEN = ("need_self_reliance", "pool_issue_analysis", "pool_recruitment_plan", "theme_fit",
-            "theme_plan", "theme_reuse")
+_WRITTEN = (
+    "need_self_reliance",
+    "pool_issue_analysis",
+    "pool_recruitment_plan",
+    "theme_fit",
+    "theme_plan",
+    "theme_reuse",
+)
 
 
 def _col(apps: pd.DataFrame, name: str, default: float) -> pd.Series:
@@ -160,7 +166,9 @@ def _signals(apps: pd.DataFrame) -> dict[str, pd.Series]:
     theme = _mapped(apps, "theme", _THEME_REUSE)
     return {
         "need_pool_gap": 0.75 * (1 - ready) + 0.25 * (1 - coverage),
-        "need_support_burden": clip((0.3 * size + 0.25 * tv + 0.25 * decline + 0.2 * one_person - 0.25) / 0.5),
+        "need_support_burden": clip(
+            (0.3 * size + 0.25 * tv + 0.25 * decline + 0.2 * one_person - 0.25) / 0.5
+        ),
         "need_self_reliance": 0.1 + 0.35 * (1 - ready) + 0.3 * decline + 0.25 * (1 - coord),
         "pool_issue_analysis": 0.15 + 0.4 * dx_years + 0.35 * ready,
         "pool_recruitment_plan": 0.2 + 0.3 * soon + 0.25 * accel + 0.25 * ready,
@@ -171,8 +179,14 @@ def _signals(apps: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
-def latent_merit(rubric: Rubric, applications: pd.DataFrame, *, seed: int = 0,
-                 quality_sd: float = 0.35, idiosyncratic_sd: float = 0.2) -> pd.DataFrame:
+def latent_merit(
+    rubric: Rubric,
+    applications: pd.DataFrame,
+    *,
+    seed: int = 0,
+    quality_sd: float = 0.35,
+    idiosyncratic_sd: float = 0.2,
+) -> pd.DataFrame:
     """A plausible latent true merit of each application on each criterion.
 
     Derived from the application data, the way the rubric's anchors read: need is higher
@@ -221,12 +235,19 @@ def latent_merit(rubric: Rubric, applications: pd.DataFrame, *, seed: int = 0,
 
 
 def _nearest_level(crit: Criterion, x: float, low: float, high: float) -> float:
-    levels = [float(v) for v in crit.levels if low - 1e-9 <= v <= high + 1e-9] or [float(v) for v in crit.levels]
+    levels = [float(v) for v in crit.levels if low - 1e-9 <= v <= high + 1e-9] or [
+        float(v) for v in crit.levels
+    ]
     return min(levels, key=lambda v: (abs(v - x), v))
 
 
-_OPTIONAL = ("記載は概ね評価基準どおり。", "数値の根拠をもう少し示してほしい。", "他県と比べて標準的。",
-             "具体的な記述がある。", "ヒアリングで確認したい点がある。")
+_OPTIONAL = (
+    "記載は概ね評価基準どおり。",
+    "数値の根拠をもう少し示してほしい。",
+    "他県と比べて標準的。",
+    "具体的な記述がある。",
+    "ヒアリングで確認したい点がある。",
+)
 
 
 def _comment(crit: Criterion, score: float, rng: np.random.Generator, required: bool) -> str:
@@ -237,9 +258,17 @@ def _comment(crit: Criterion, score: float, rng: np.random.Generator, required: 
     return f"（架空の講評）{_OPTIONAL[int(rng.integers(len(_OPTIONAL)))]}"
 
 
-def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFrame,
-                    behaviour: Mapping[str, ReviewerBehaviour] | None = None, *, seed: int = 0,
-                    unscored: int = 0, partial: int = 0, when: dt.datetime | None = None) -> pd.DataFrame:
+def simulate_scores(
+    rubric: Rubric,
+    assignments: pd.DataFrame,
+    merit: pd.DataFrame,
+    behaviour: Mapping[str, ReviewerBehaviour] | None = None,
+    *,
+    seed: int = 0,
+    unscored: int = 0,
+    partial: int = 0,
+    when: dt.datetime | None = None,
+) -> pd.DataFrame:
     """Simulated scores of assigned reviewers, in the canonical long form.
 
     Parameters
@@ -272,18 +301,26 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
     """
     behaviour = behaviour or {}
     rng = np.random.default_rng(seed)
-    pairs = sorted(set(zip(assignments["reviewer"].astype(str), assignments["application"].astype(str))),
-                   key=lambda p: (p[1], p[0]))
+    pairs = sorted(
+        set(zip(assignments["reviewer"].astype(str), assignments["application"].astype(str))),
+        key=lambda p: (p[1], p[0]),
+    )
     missing_apps = sorted({a for _, a in pairs} - set(merit.index.astype(str)))
     if missing_apps:
-        raise OptionError(f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。")
+        raise OptionError(
+            f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。"
+        )
     if unscored + partial > len(pairs):
-        raise OptionError(f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。")
+        raise OptionError(
+            f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。"
+        )
     pick = rng.permutation(len(pairs))
     skip = {pairs[int(i)] for i in pick[:unscored]}
-    part = {pairs[int(i)] for i in pick[unscored:unscored + partial]}
+    part = {pairs[int(i)] for i in pick[unscored : unscored + partial]}
     when = when or dt.datetime(2026, 2, 27, 0, 0, tzinfo=dt.timezone.utc)
-    stamp = pd.Timestamp(when).tz_convert("UTC") if pd.Timestamp(when).tzinfo else pd.Timestamp(when, tz="UTC")
+    stamp = (
+        pd.Timestamp(when).tz_convert("UTC") if pd.Timestamp(when).tzinfo else pd.Timestamp(when, tz="UTC")
+    )
     version = rubric.version
     criteria = rubric.criteria
     rows = []
@@ -309,8 +346,11 @@ def simulate_scores(rubric: Rubric, assignments: pd.DataFrame, merit: pd.DataFra
             high = float(s.max) if b.high is None else min(float(s.max), b.high)
             score = _nearest_level(crit, min(max(x, low), high), low, high)
             required = crit.comment_required(score)
-            comment = _comment(crit, score, rng, True) if required else (
-                _comment(crit, score, rng, False) if optional[i] < b.comment_rate else "")
+            comment = (
+                _comment(crit, score, rng, True)
+                if required
+                else (_comment(crit, score, rng, False) if optional[i] < b.comment_rate else "")
+            )
             rows.append((a, r, crit.id, score, comment, stamp, version))
     df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     df["score"] = df["score"].astype("float64")
@@ -322,13 +362,19 @@ def random_behaviour(rng: np.random.Generator) -> ReviewerBehaviour:
     """One plausible reviewer: leniency N(0, 0.4), noise 0.35–0.8, halo 0.15–0.35 levels;
     one in four uses only the middle of the scale (2–4, compressed)."""
     middle = bool(rng.random() < 0.25)
-    return ReviewerBehaviour(bias=float(rng.normal(0.0, 0.4)), spread=0.5 if middle else 1.0,
-                             noise=float(rng.uniform(0.35, 0.8)), halo=float(rng.uniform(0.15, 0.35)),
-                             low=2 if middle else None, high=4 if middle else None)
+    return ReviewerBehaviour(
+        bias=float(rng.normal(0.0, 0.4)),
+        spread=0.5 if middle else 1.0,
+        noise=float(rng.uniform(0.35, 0.8)),
+        halo=float(rng.uniform(0.15, 0.35)),
+        low=2 if middle else None,
+        high=4 if middle else None,
+    )
 
 
-def typical_round(rubric: Rubric, *, n_applications: int = 30, n_reviewers: int = 8, per_application: int = 4,
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def typical_round(
+    rubric: Rubric, *, n_applications: int = 30, n_reviewers: int = 8, per_application: int = 4, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A simulated round of typical size (架空): applications, and every assigned score.
 
     ``n_applications`` prefectures drawn at random (random theme A–F, 公募, on time, no
@@ -351,19 +397,26 @@ def typical_round(rubric: Rubric, *, n_applications: int = 30, n_reviewers: int 
         Sizes out of range (Japanese message).
     """
     if not 2 <= n_applications <= 47 or n_reviewers < 2 or not 2 <= per_application <= n_reviewers:
-        raise OptionError("模擬ラウンドの大きさが正しくありません: 応募 2〜47 件、審査員 2 名以上、"
-                         f"応募ごとの審査員 2〜審査員数 名にしてください（応募 {n_applications}、審査員 {n_reviewers}、"
-                         f"応募ごと {per_application}）。")
+        raise OptionError(
+            "模擬ラウンドの大きさが正しくありません: 応募 2〜47 件、審査員 2 名以上、"
+            f"応募ごとの審査員 2〜審査員数 名にしてください（応募 {n_applications}、審査員 {n_reviewers}、"
+            f"応募ごと {per_application}）。"
+        )
     rng = np.random.default_rng(seed)
     prefs = prefectures()
     codes = sorted(str(c) for c in rng.choice(prefs.index.astype(str), size=n_applications, replace=False))
     blocks = prefecture_blocks()
-    apps = pd.DataFrame({
-        "prefecture_name": [str(prefs.at[c, "short_name"]) for c in codes],
-        "block": [str(blocks.get(c, "")) for c in codes],
-        "theme": [str(t) for t in rng.choice(list(THEMES), size=n_applications)],
-        "application_type": "公募", "late": False, "has_errors": False,
-    }, index=pd.Index(codes, name="application"))
+    apps = pd.DataFrame(
+        {
+            "prefecture_name": [str(prefs.at[c, "short_name"]) for c in codes],
+            "block": [str(blocks.get(c, "")) for c in codes],
+            "theme": [str(t) for t in rng.choice(list(THEMES), size=n_applications)],
+            "application_type": "公募",
+            "late": False,
+            "has_errors": False,
+        },
+        index=pd.Index(codes, name="application"),
+    )
     reviewers = [f"R{i + 1}" for i in range(n_reviewers)]
     behaviour = {r: random_behaviour(rng) for r in reviewers}
     load = dict.fromkeys(reviewers, 0)
@@ -398,13 +451,14 @@ def demo_scores(rnd: ReviewRound, *, seed: int = DEMO_SEED) -> tuple[pd.DataFram
     merit = latent_merit(rnd.rubric, rnd.applications, seed=seed)
     n_pairs = len(assignments)
     unscored, partial = min(3, n_pairs), min(2, max(n_pairs - 3, 0))
-    scores = simulate_scores(rnd.rubric, assignments, merit, DEMO_BEHAVIOUR, seed=seed + 1,
-                             unscored=unscored, partial=partial)
+    scores = simulate_scores(
+        rnd.rubric, assignments, merit, DEMO_BEHAVIOUR, seed=seed + 1, unscored=unscored, partial=partial
+    )
     n_crit = len(rnd.rubric.criteria)
     counts = scores.groupby(["reviewer", "application"]).size()
     complete = sorted(cast("tuple[str, str]", p) for p, n in counts.items() if n == n_crit)
     rng = np.random.default_rng(seed + 2)
-    hold = {complete[int(i)] for i in rng.permutation(len(complete))[:min(2, len(complete))]}
+    hold = {complete[int(i)] for i in rng.permutation(len(complete))[: min(2, len(complete))]}
     submitted = pd.DataFrame([p for p in complete if p not in hold], columns=["reviewer", "application"])
     return scores, submitted
 
@@ -414,8 +468,13 @@ def is_demo_round(rnd: ReviewRound) -> bool:
     return bool(rnd.config.demo)
 
 
-def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed: int = DEMO_SEED,
-                      leave_out: Collection[str] = ()) -> int:
+def write_demo_scores(
+    rnd: ReviewRound,
+    store: ScoreStore | None = None,
+    *,
+    seed: int = DEMO_SEED,
+    leave_out: Collection[str] = (),
+) -> int:
     """Write :func:`demo_scores` through the store (source ``simulation``), once.
 
     All scores and submissions are one transaction; nothing is written unless the store is
@@ -437,7 +496,9 @@ def write_demo_scores(rnd: ReviewRound, store: ScoreStore | None = None, *, seed
     st = ScoreStore.open(rnd) if store is None else store
     try:
         keep = ~scores["reviewer"].isin(list(leave_out))
-        rows = scores.loc[keep, ["reviewer", "application", "criterion", "score", "comment"]].to_dict("records")
+        rows = scores.loc[keep, ["reviewer", "application", "criterion", "score", "comment"]].to_dict(
+            "records"
+        )
         pairs = [p for p in zip(submitted["reviewer"], submitted["application"]) if p[0] not in leave_out]
         return st.record_many(rows, source="simulation", submit=pairs, require_empty=True)  # type: ignore[arg-type]
     finally:

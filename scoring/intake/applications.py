@@ -126,8 +126,18 @@ __all__ = [
 MAX_BYTES = 20 * 1024 * 1024
 
 _POOL_PARTS = ("pool_accelerators", "pool_fixed_term", "pool_fulltime", "pool_outsourced", "pool_secondees")
-_YES_NO_ALIASES = {"有": "あり", "有り": "あり", "ある": "あり", "○": "あり", "〇": "あり",
-                   "無": "なし", "無し": "なし", "ない": "なし", "無い": "なし", "×": "なし"}
+_YES_NO_ALIASES = {
+    "有": "あり",
+    "有り": "あり",
+    "ある": "あり",
+    "○": "あり",
+    "〇": "あり",
+    "無": "なし",
+    "無し": "なし",
+    "ない": "なし",
+    "無い": "なし",
+    "×": "なし",
+}
 #: Other spellings of choices that are the same word, not a guess (手挙げ式 for 手上げ式).
 _CHOICE_ALIASES = {"手挙げ式": "手上げ式", "手挙げ": "手上げ式"}
 #: Other files that look like an application in the wrong format: an error, not a warning.
@@ -152,12 +162,26 @@ class Intake(NamedTuple):
 
 # ---------------------------------------------------------------- problems
 
+
 def _problem(
-    file: str, severity: str, message: str, action: str,
-    *, sheet: str = "", cell: str = "", field: str = "",
+    file: str,
+    severity: str,
+    message: str,
+    action: str,
+    *,
+    sheet: str = "",
+    cell: str = "",
+    field: str = "",
 ) -> dict[str, str]:
-    return {"file": file, "sheet": sheet, "cell": cell, "field": field,
-            "severity": severity, "message": message, "action": action}
+    return {
+        "file": file,
+        "sheet": sheet,
+        "cell": cell,
+        "field": field,
+        "severity": severity,
+        "message": message,
+        "action": action,
+    }
 
 
 def _cell_row(cell: str) -> int:
@@ -180,6 +204,7 @@ def _problem_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- one file
 
+
 @dataclass
 class _Read:
     """What reading one file gives: the typed record, its problems, and field cells."""
@@ -196,7 +221,9 @@ class _Read:
         if key and not cell:
             cell = self.cells.get(key, "")
         sheet = TEMPLATE_SHEET if cell else ""
-        self.problems.append(_problem(self.file, severity, message, action, sheet=sheet, cell=cell, field=label))
+        self.problems.append(
+            _problem(self.file, severity, message, action, sheet=sheet, cell=cell, field=label)
+        )
 
 
 def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] | None:
@@ -216,11 +243,17 @@ def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] 
     try:
         version = None
         if META_SHEET in wb.sheetnames:
-            for (value,) in wb[META_SHEET].iter_rows(min_row=1, max_row=1, min_col=2, max_col=2, values_only=True):
+            for (value,) in wb[META_SHEET].iter_rows(
+                min_row=1, max_row=1, min_col=2, max_col=2, values_only=True
+            ):
                 version = value
         if TEMPLATE_SHEET not in wb.sheetnames or str(version).strip() != TEMPLATE_VERSION:
-            found = "シート「応募書」がありません" if TEMPLATE_SHEET not in wb.sheetnames else (
-                f"様式バージョン {version}" if version is not None else "様式バージョンの記録がありません"
+            found = (
+                "シート「応募書」がありません"
+                if TEMPLATE_SHEET not in wb.sheetnames
+                else (
+                    f"様式バージョン {version}" if version is not None else "様式バージョンの記録がありません"
+                )
             )
             read.add(
                 "error",
@@ -247,7 +280,8 @@ def _read_cells(source: BinaryIO, read: _Read) -> dict[str, tuple[int, object]] 
                     f"項目「{FIELDS_BY_KEY[key].label}」の行が2つあります（{INPUT_COL}{cells[key][0]} と "
                     f"{INPUT_COL}{row}）。先の行の値を使いました。",
                     "行をコピーしていないか確認し、必要なら修正を依頼してください。",
-                    key=key, cell=f"{INPUT_COL}{row}",
+                    key=key,
+                    cell=f"{INPUT_COL}{row}",
                 )
                 continue
             cells[key] = (row, values[0])
@@ -282,8 +316,9 @@ def _use_cached_values(
     wb = load_workbook(source, read_only=True, data_only=True)
     try:
         column = column_index_from_string(INPUT_COL)
-        rows = wb[TEMPLATE_SHEET].iter_rows(min_row=min(wanted), max_row=max(wanted),
-                                            min_col=column, max_col=column)
+        rows = wb[TEMPLATE_SHEET].iter_rows(
+            min_row=min(wanted), max_row=max(wanted), min_col=column, max_col=column
+        )
         for row, (cell,) in enumerate(rows, start=min(wanted)):
             if row in wanted:
                 cached[wanted[row]] = (cell.value, cell.data_type)
@@ -295,23 +330,38 @@ def _use_cached_values(
         label = FIELDS_BY_KEY[key].label
         value, data_type = cached.get(key, (None, "n"))
         shown = formula if len(formula) <= 40 else formula[:40] + "…"
-        if value is None or data_type == "e" or value == "" or (
-                isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0):
-            why = ("計算結果が保存されていません" if value is None or value == "" else
-                   f"計算結果がエラー値 {value} です" if data_type == "e" else
-                   "保存された計算結果が 0 で、計算されずに保存された可能性があります")
-            read.add("error",
-                     f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っており、"
-                     f"{why}。この項目は読み込んでいません。",
-                     f"{cell} に数式ではなく値を直接入力して再提出するよう依頼してください。", key=key, cell=cell)
+        if (
+            value is None
+            or data_type == "e"
+            or value == ""
+            or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+        ):
+            why = (
+                "計算結果が保存されていません"
+                if value is None or value == ""
+                else f"計算結果がエラー値 {value} です"
+                if data_type == "e"
+                else "保存された計算結果が 0 で、計算されずに保存された可能性があります"
+            )
+            read.add(
+                "error",
+                f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っており、"
+                f"{why}。この項目は読み込んでいません。",
+                f"{cell} に数式ではなく値を直接入力して再提出するよう依頼してください。",
+                key=key,
+                cell=cell,
+            )
             cells[key] = (row, None)
             read.reported.add(key)
         else:
-            read.add("warning",
-                     f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っています。"
-                     f"保存された計算結果「{value}」を使いました。",
-                     f"{cell} の値が正しいか確認してください。次回からは値を直接入力するよう依頼してください。",
-                     key=key, cell=cell)
+            read.add(
+                "warning",
+                f"数式のセル（{cell}）: 値を直接入力してください。「{label}」に数式 {shown} が入っています。"
+                f"保存された計算結果「{value}」を使いました。",
+                f"{cell} の値が正しいか確認してください。次回からは値を直接入力するよう依頼してください。",
+                key=key,
+                cell=cell,
+            )
             cells[key] = (row, value)
 
 
@@ -356,22 +406,34 @@ def _read_fields(cells: Mapping[str, tuple[int, object]], read: _Read) -> dict[s
             continue
         if is_blank(raw):
             if f.required:
-                read.add("error", f"必須項目「{f.label}」（{cell}）が空欄です。",
-                         f"{cell} に記入して再提出するよう依頼してください。", key=f.key)
+                read.add(
+                    "error",
+                    f"必須項目「{f.label}」（{cell}）が空欄です。",
+                    f"{cell} に記入して再提出するよう依頼してください。",
+                    key=f.key,
+                )
             continue
         try:
             value = _parse(f, raw)
         except ValueError as exc:
-            read.add("error", f"「{f.label}」（{cell}）: {exc}",
-                     f"{cell} の値を確認し、修正を依頼してください。", key=f.key)
+            read.add(
+                "error",
+                f"「{f.label}」（{cell}）: {exc}",
+                f"{cell} の値を確認し、修正を依頼してください。",
+                key=f.key,
+            )
             continue
         if f.kind == "int" and isinstance(value, int):
             low = f.min if f.min is not None else 0
             high = f.max
             if value < low or (high is not None and value > high):
                 span = f"{low}〜{high}" if high is not None else f"{low} 以上"
-                read.add("error", f"「{f.label}」（{cell}）の値 {value} は範囲外です（{span}{f.unit}）。",
-                         f"{cell} の値を確認し、修正を依頼してください。", key=f.key)
+                read.add(
+                    "error",
+                    f"「{f.label}」（{cell}）の値 {value} は範囲外です（{span}{f.unit}）。",
+                    f"{cell} の値を確認し、修正を依頼してください。",
+                    key=f.key,
+                )
                 continue
         values[f.key] = value
     return values
@@ -385,20 +447,34 @@ def _cross_checks(values: Mapping[str, Any], read: _Read) -> None:
     if total is not None and given:
         labels = "・".join(FIELDS_BY_KEY[k].label.removeprefix("うち") for k in _POOL_PARTS)
         if len(given) == len(parts) and sum(given) != total:
-            read.add("warning",
-                     f"人材プールの内訳（{labels}）の合計 {sum(given)} 人が、人材プールの人数 {total} 人と一致しません。",
-                     "内訳に重複や漏れがないか都道府県に確認してください。", key="pool_size_total")
+            read.add(
+                "warning",
+                f"人材プールの内訳（{labels}）の合計 {sum(given)} 人が、人材プールの人数 {total} 人と一致しません。",
+                "内訳に重複や漏れがないか都道府県に確認してください。",
+                key="pool_size_total",
+            )
         elif len(given) < len(parts) and sum(given) > total:
-            read.add("warning",
-                     f"人材プールの内訳の合計 {sum(given)} 人が、人材プールの人数 {total} 人を超えています。",
-                     "内訳に重複がないか都道府県に確認してください。", key="pool_size_total")
+            read.add(
+                "warning",
+                f"人材プールの内訳の合計 {sum(given)} 人が、人材プールの人数 {total} 人を超えています。",
+                "内訳に重複がないか都道府県に確認してください。",
+                key="pool_size_total",
+            )
     status = values.get("pool_status")
     if status == "未構築" and total:
-        read.add("warning", f"人材プールの状況が「未構築」ですが、人材プールの人数が {total} 人です。",
-                 "状況（構築中・構築済）か人数のどちらが正しいか確認してください。", key="pool_status")
+        read.add(
+            "warning",
+            f"人材プールの状況が「未構築」ですが、人材プールの人数が {total} 人です。",
+            "状況（構築中・構築済）か人数のどちらが正しいか確認してください。",
+            key="pool_status",
+        )
     if status == "構築済" and total == 0:
-        read.add("warning", "人材プールの状況が「構築済」ですが、人材プールの人数が 0 人です。",
-                 "状況か人数のどちらが正しいか確認してください。", key="pool_status")
+        read.add(
+            "warning",
+            "人材プールの状況が「構築済」ですが、人材プールの人数が 0 人です。",
+            "状況か人数のどちらが正しいか確認してください。",
+            key="pool_status",
+        )
     code = values.get("prefecture")
     if code is None:
         return
@@ -406,9 +482,12 @@ def _cross_checks(values: Mapping[str, Any], read: _Read) -> None:
     for key in ("municipalities_supported", "participating_municipalities"):
         n = values.get(key)
         if n is not None and n > n_muni:
-            read.add("warning",
-                     f"「{FIELDS_BY_KEY[key].label}」{n} 団体が、{_names()[code]}の市区町村数 {n_muni} を超えています。",
-                     "数え方（延べ数など）を都道府県に確認してください。", key=key)
+            read.add(
+                "warning",
+                f"「{FIELDS_BY_KEY[key].label}」{n} 団体が、{_names()[code]}の市区町村数 {n_muni} を超えています。",
+                "数え方（延べ数など）を都道府県に確認してください。",
+                key=key,
+            )
 
 
 @lru_cache(maxsize=1)
@@ -428,16 +507,23 @@ def _read(path: Path, max_bytes: int) -> _Read:
     try:
         fh = open_regular(path)
     except UnsafeFileError as exc:
-        read.add("error", str(exc), "応募書であれば、通常のファイルとしてこのフォルダに保存し直してください。"
-                 if "通常のファイルではありません" in str(exc) else unreadable)
+        read.add(
+            "error",
+            str(exc),
+            "応募書であれば、通常のファイルとしてこのフォルダに保存し直してください。"
+            if "通常のファイルではありません" in str(exc)
+            else unreadable,
+        )
         return read
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
             if size > max_bytes:
-                read.add("error",
-                         f"ファイルが大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {max_bytes / 1024 / 1024:.1f} MB）。開いていません。",
-                         "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。")
+                read.add(
+                    "error",
+                    f"ファイルが大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {max_bytes / 1024 / 1024:.1f} MB）。開いていません。",
+                    "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。",
+                )
                 return read
             head = fh.read(8)
             fh.seek(0)
@@ -458,12 +544,17 @@ def _read(path: Path, max_bytes: int) -> _Read:
     values = _read_fields(cells, read)
     _cross_checks(values, read)
     if values["prefecture"] is None:
-        read.problems.append(_problem(
-            read.file, "error",
-            "都道府県を特定できないため、この応募書は一覧に入れていません。",
-            "都道府県名を修正した様式の再提出を依頼してください。",
-            sheet=TEMPLATE_SHEET, cell=read.cells.get("prefecture", ""), field=FIELDS_BY_KEY["prefecture"].label,
-        ))
+        read.problems.append(
+            _problem(
+                read.file,
+                "error",
+                "都道府県を特定できないため、この応募書は一覧に入れていません。",
+                "都道府県名を修正した様式の再提出を依頼してください。",
+                sheet=TEMPLATE_SHEET,
+                cell=read.cells.get("prefecture", ""),
+                field=FIELDS_BY_KEY["prefecture"].label,
+            )
+        )
         return read
     read.record = {"file": read.file, **values}
     return read
@@ -500,19 +591,26 @@ def read_application(
 
 # ---------------------------------------------------------------- the folder
 
+
 def _other_file(name: str) -> dict[str, str]:
     ext = Path(name).suffix.lower()
     if ext in _SPREADSHEET_EXTS:
         return _problem(
-            name, "error",
+            name,
+            "error",
             f"{ext or '拡張子なし'} のファイルです（xlsx ではありません）。応募書として読み込んでいません。",
             "Excel で開き「Excel ブック (*.xlsx)」として保存し直すか、様式（.xlsx）での再提出を依頼してください。",
         )
     if ext == ".zip":
-        return _problem(name, "warning", "zip ファイルです（xlsx ではありません）。中身は読み込んでいません。",
-                        "展開して、中の応募書（.xlsx）をこのフォルダに置いてください。")
+        return _problem(
+            name,
+            "warning",
+            "zip ファイルです（xlsx ではありません）。中身は読み込んでいません。",
+            "展開して、中の応募書（.xlsx）をこのフォルダに置いてください。",
+        )
     return _problem(
-        name, "warning",
+        name,
+        "warning",
         f"{ext or '拡張子なし'} のファイルです（xlsx ではありません）。読み込んでいません。",
         "添付資料であればそのままで構いません。応募書であれば様式（.xlsx）での再提出を依頼してください。",
     )
@@ -545,8 +643,13 @@ def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[
         if len(group) == 1:
             kept.append(group[0])
             continue
-        group.sort(key=lambda r: (r.record["submitted_at"] or earliest,  # type: ignore[index]
-                                  mtimes.get(r.file, 0.0), r.file))
+        group.sort(
+            key=lambda r: (
+                r.record["submitted_at"] or earliest,  # type: ignore[index]
+                mtimes.get(r.file, 0.0),
+                r.file,
+            )
+        )
         winner, losers = group[-1], group[:-1]
         kept.append(winner)
         assert winner.record is not None
@@ -555,14 +658,22 @@ def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[
         for r in losers:
             assert r.record is not None
             r.problems = []
-            r.add("info",
-                  f"同じ団体（{names[code]}）の新しい提出（{winner.file}, 受付日時 {when}）があるため、"
-                  "この提出は置き換えられました（使用していません）。",
-                  "再提出・訂正であれば対処は不要です（python -m scoring eligibility resubmission / correction で"
-                  "記録できます）。別の都道府県の誤記であれば、提出元に修正を依頼してください。",
-                  key="prefecture")
-            superseded.append({"file": r.file, "application": code, "submitted_at": r.record["submitted_at"],
-                               "replaced_by": winner.file})
+            r.add(
+                "info",
+                f"同じ団体（{names[code]}）の新しい提出（{winner.file}, 受付日時 {when}）があるため、"
+                "この提出は置き換えられました（使用していません）。",
+                "再提出・訂正であれば対処は不要です（python -m scoring eligibility resubmission / correction で"
+                "記録できます）。別の都道府県の誤記であれば、提出元に修正を依頼してください。",
+                key="prefecture",
+            )
+            superseded.append(
+                {
+                    "file": r.file,
+                    "application": code,
+                    "submitted_at": r.record["submitted_at"],
+                    "replaced_by": winner.file,
+                }
+            )
     return kept, superseded
 
 
@@ -627,8 +738,12 @@ def read_applications(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        missing = _problem("", "error", f"フォルダ {folder} が見つかりません。",
-                           "応募書を保存したフォルダのパスを確認してください。")
+        missing = _problem(
+            "",
+            "error",
+            f"フォルダ {folder} が見つかりません。",
+            "応募書を保存したフォルダのパスを確認してください。",
+        )
         return Intake(empty_applications(), _problem_frame([missing]), superseded_frame([]))
     problems, reads, mtimes = _read_folder(folder, max_bytes)
     kept, superseded = _keep_latest([r for r in reads if r.record is not None], mtimes)
@@ -652,10 +767,15 @@ def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], li
         unsafe = name_problem(name) or link_problem(path, folder)
         if unsafe is not None:
             n_books += path.suffix.lower() in (".xlsx", ".xlsm")
-            problems.append(_problem(
-                visible_name(name), "error", unsafe,
-                "提出されたファイルか確認し、応募書であれば通常の名前（見えない文字なし）のファイルとして"
-                "このフォルダに保存し直してください。"))
+            problems.append(
+                _problem(
+                    visible_name(name),
+                    "error",
+                    unsafe,
+                    "提出されたファイルか確認し、応募書であれば通常の名前（見えない文字なし）のファイルとして"
+                    "このフォルダに保存し直してください。",
+                )
+            )
             continue
         not_read = _not_a_book(path)
         if not_read is not None:
@@ -665,8 +785,14 @@ def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], li
         reads.append(_read_book(path, max_bytes))
         mtimes[name] = _mtime(path)
     if n_books == 0:
-        problems.append(_problem("", "error", f"フォルダ {folder.name} に応募書（.xlsx）がありません。",
-                                 "応募書を保存したフォルダを指定しているか確認してください。"))
+        problems.append(
+            _problem(
+                "",
+                "error",
+                f"フォルダ {folder.name} に応募書（.xlsx）がありません。",
+                "応募書を保存したフォルダを指定しているか確認してください。",
+            )
+        )
     return problems, reads, mtimes
 
 
@@ -674,12 +800,19 @@ def _not_a_book(path: Path) -> dict[str, str] | None:
     """The problem of a subfolder, an Excel lock file or a file that is not .xlsx/.xlsm, else None."""
     name = path.name
     if path.is_dir():
-        return _problem(name, "warning", "サブフォルダです。中のファイルは読み込んでいません。",
-                        "応募書であれば、このフォルダの直下に移してください。")
+        return _problem(
+            name,
+            "warning",
+            "サブフォルダです。中のファイルは読み込んでいません。",
+            "応募書であれば、このフォルダの直下に移してください。",
+        )
     if name.startswith("~$"):
         return _problem(
-            name, "warning", "Excel で開いたままのロックファイルです。無視しました。",
-            "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。")
+            name,
+            "warning",
+            "Excel で開いたままのロックファイルです。無視しました。",
+            "Excel を閉じてから読み込み直してください（ファイルが残る場合は削除して構いません）。",
+        )
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return _other_file(name)
     return None
@@ -689,8 +822,11 @@ def _read_book(path: Path, max_bytes: int) -> _Read:
     """Read one .xlsx or .xlsm file of the folder (a macro-enabled book with a warning)."""
     read = _read(path, max_bytes)
     if path.suffix.lower() == ".xlsm":
-        read.add("warning", "マクロ有効ブック（.xlsm）です。入力値のみ読み込みました（マクロは実行しません）。",
-                 "次回からは様式どおり .xlsx で提出するよう依頼してください。")
+        read.add(
+            "warning",
+            "マクロ有効ブック（.xlsm）です。入力値のみ読み込みました（マクロは実行しません）。",
+            "次回からは様式どおり .xlsx で提出するよう依頼してください。",
+        )
     return read
 
 
@@ -715,16 +851,20 @@ def _check_deadline(kept: list[_Read], deadline: dt.datetime | None) -> dict[str
         late[r.file] = after and not push
         if after and push:
             assert limit is not None
-            r.add("info",
-                  f"プッシュ型のため提出期限は適用しません（提出日時 {_fmt(submitted)}、提出期限 {_fmt(limit)}）。",
-                  "対処は不要です（プッシュ型は総務省が選んだ団体のため、期限後提出になりません）。",
-                  key="submitted_at")
+            r.add(
+                "info",
+                f"プッシュ型のため提出期限は適用しません（提出日時 {_fmt(submitted)}、提出期限 {_fmt(limit)}）。",
+                "対処は不要です（プッシュ型は総務省が選んだ団体のため、期限後提出になりません）。",
+                key="submitted_at",
+            )
         if late[r.file]:
             assert limit is not None
-            r.add("warning",
-                  f"期限後提出: 提出日時 {_fmt(submitted)} は提出期限 {_fmt(limit)} より後です。",
-                  "受理するかどうかを事務局で判断してください（applications の late 列が True です）。",
-                  key="submitted_at")
+            r.add(
+                "warning",
+                f"期限後提出: 提出日時 {_fmt(submitted)} は提出期限 {_fmt(limit)} より後です。",
+                "受理するかどうかを事務局で判断してください（applications の late 列が True です）。",
+                key="submitted_at",
+            )
     return late
 
 
@@ -737,6 +877,7 @@ def _application_record(read: _Read, late: bool) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the table
+
 
 def empty_applications() -> pd.DataFrame:
     """An applications table with no rows, the columns of :data:`APPLICATION_COLUMNS` and their dtypes."""
@@ -766,8 +907,9 @@ def _application_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
             data[f.key] = pd.Series(stamps, index=index, dtype="object").astype(_DATE_DTYPE)
         else:
             data[f.key] = pd.Series(values, index=index, dtype="object").astype(_STR_DTYPE)
-    data["theme_name"] = pd.Series([THEMES.get(t) if t else None for t in col("theme")],
-                                   index=index, dtype="object").astype(_STR_DTYPE)
+    data["theme_name"] = pd.Series(
+        [THEMES.get(t) if t else None for t in col("theme")], index=index, dtype="object"
+    ).astype(_STR_DTYPE)
     data["prefecture_name"] = pd.Series(ref["name_ja"].to_numpy(), index=index, dtype=_STR_DTYPE)
     data["late"] = pd.Series(col("late"), index=index, dtype=bool)
     data["withdrawn"] = pd.Series([bool(v) for v in col("withdrawn")], index=index, dtype=bool)

@@ -42,20 +42,38 @@ def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> byte
     headless.
     """
     n = len(table)
-    labels = [f"{r} {_label(str(nm), 8)}".strip() for r, nm in zip(table["reviewer"], table["name"], strict=True)]
+    labels = [
+        f"{r} {_label(str(nm), 8)}".strip() for r, nm in zip(table["reviewer"], table["name"], strict=True)
+    ]
     y = np.arange(n)[::-1]
     fig = new_figure(6.4, 1.9 + 0.36 * max(n, 1), layout="constrained")
     ax = fig.add_subplot()
     len_ = table["leniency"].to_numpy(dtype=float)
     err = 2 * table["leniency_se"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(len_), xerr=np.where(np.isfinite(err), err, 0), color="#A0CBE8",
-            edgecolor="#4E79A7", height=0.6, error_kw={"ecolor": "#555555", "capsize": 3, "lw": 1},
-            label="素点の甘辛（他の審査員の平均との差、±2標準誤差）")
+    ax.barh(
+        y,
+        np.nan_to_num(len_),
+        xerr=np.where(np.isfinite(err), err, 0),
+        color="#A0CBE8",
+        edgecolor="#4E79A7",
+        height=0.6,
+        error_kw={"ecolor": "#555555", "capsize": 3, "lw": 1},
+        label="素点の甘辛（他の審査員の平均との差、±2標準誤差）",
+    )
     model = table["model_bias_total"].to_numpy(dtype=float)
     if np.isfinite(model).any():
         name = METHOD_LABELS.get(method or "", method or "")
-        ax.scatter(model, y, marker="D", s=36, color="#F28E2B", edgecolor="black", linewidths=0.5, zorder=3,
-                   label=f"補正モデルの推定（{name}）")
+        ax.scatter(
+            model,
+            y,
+            marker="D",
+            s=36,
+            color="#F28E2B",
+            edgecolor="black",
+            linewidths=0.5,
+            zorder=3,
+            label=f"補正モデルの推定（{name}）",
+        )
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, labels)
     ax.set_xlabel(f"{HEADERS_JA['total']}の差　＋甘め／－厳しめ")
@@ -67,7 +85,6 @@ def reviewer_bias_png(table: pd.DataFrame, *, method: str | None = None) -> byte
         ax.spines[side].set_visible(False)
     fig.legend(fontsize=7, loc="outside lower center", ncol=1, frameon=False)
     return png_bytes(fig)
-
 
 
 def distribution_png(counts: pd.Series, *, title: str = "自分の点数の分布（下書きを含む）") -> bytes:

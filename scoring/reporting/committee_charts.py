@@ -59,23 +59,32 @@ def stability_chart(c: Committee) -> Figure:
     ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1.0], "wspace": 0.08})
     y = np.arange(n)
     eligible = s["rank"].notna().to_numpy()
-    colours = [(_BLUE if sel else _LIGHT) if ok else _GREY
-               for sel, ok in zip(s["baseline_selected"], eligible)]
+    colours = [
+        (_BLUE if sel else _LIGHT) if ok else _GREY for sel, ok in zip(s["baseline_selected"], eligible)
+    ]
     p = 100 * s["p_selected"].to_numpy(dtype=float)
     lo, hi = (100 * x for x in c.stability_summary.get("border", (0.1, 0.9)))
     ax.axvspan(lo, hi, color=_BORDER, zorder=0, label=f"当落線上（{lo:.0f}〜{hi:.0f}％）")
     ax.barh(y, p, color=colours, height=0.7, zorder=2)
     for yi, pi, ok in zip(y, p, eligible):
         inside = pi > 85
-        ax.text(pi - 1.5 if inside else pi + 1.5, yi, f"{pi:.0f}％" if ok else "対象外", va="center",
-                ha="right" if inside else "left", fontsize=8, zorder=3, color="white" if inside else "#222222")
+        ax.text(
+            pi - 1.5 if inside else pi + 1.5,
+            yi,
+            f"{pi:.0f}％" if ok else "対象外",
+            va="center",
+            ha="right" if inside else "left",
+            fontsize=8,
+            zorder=3,
+            color="white" if inside else "#222222",
+        )
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"選定された割合（％、再標本化 {int(c.stability_summary.get('n_boot', 0))} 回）")
     ax.set_yticks(y, [_label(c, a) for a in s.index])
     for tick, border in zip(ax.get_yticklabels(), s["border"]):
         if border:
             tick.set_color("#C55A11")
-    ax.set_ylim(n - 0.5, -0.5)      # rank 1 at the top, no empty margin
+    ax.set_ylim(n - 0.5, -0.5)  # rank 1 at the top, no empty margin
     ax.grid(axis="x", color="#E0E0E0", zorder=1)
     ax.set_title("選定された割合")
 
@@ -102,7 +111,8 @@ def stability_chart(c: Committee) -> Figure:
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(color=_BLUE, label="選定案"), Patch(color=_LIGHT, label="選定案以外"),
+        Patch(color=_BLUE, label="選定案"),
+        Patch(color=_LIGHT, label="選定案以外"),
         Patch(color=_BORDER, label=f"当落線上（{lo:.0f}〜{hi:.0f}％、名前が橙色）"),
         Line2D([], [], color="#7F7F7F", linewidth=3, label=f"順位の範囲（{pct}％）"),
         Line2D([], [], marker="o", linestyle="", color="#404040", label="順位の中央値"),
@@ -122,8 +132,16 @@ def breakdown_chart(c: Committee) -> Figure:
     left = np.zeros(n)
     for i, (gid, (label, maxp)) in enumerate(c.group_labels.items()):
         v = b[gid].to_numpy(dtype=float)
-        ax.barh(y, v, left=left, color=_GROUP_COLOURS[i % len(_GROUP_COLOURS)], height=0.7,
-                label=f"{label}（{maxp:g}点満点）", edgecolor="white", linewidth=0.5)
+        ax.barh(
+            y,
+            v,
+            left=left,
+            color=_GROUP_COLOURS[i % len(_GROUP_COLOURS)],
+            height=0.7,
+            label=f"{label}（{maxp:g}点満点）",
+            edgecolor="white",
+            linewidth=0.5,
+        )
         left += np.nan_to_num(v)
     for yi, t in zip(y, b["total"].to_numpy(dtype=float)):
         ax.text(t + 0.8, float(yi), f"{t:.1f}", va="center", fontsize=8)
@@ -161,11 +179,17 @@ def spread_chart(c: Committee) -> Figure:
     ax.set_xlabel(HEADERS_JA["total"])
     ax.grid(axis="x", color="#E0E0E0")
     ax.set_axisbelow(True)
-    fig.legend(handles=[
-        Line2D([], [], marker="o", linestyle="", color="#5B9BD5", label="審査員ごとの合計点（補正前）"),
-        Line2D([], [], color="#A6A6A6", linewidth=2, label="その最小〜最大"),
-        Line2D([], [], marker="D", linestyle="", color=_RED, label="統合後の合計点"),
-    ], loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    fig.legend(
+        handles=[
+            Line2D([], [], marker="o", linestyle="", color="#5B9BD5", label="審査員ごとの合計点（補正前）"),
+            Line2D([], [], color="#A6A6A6", linewidth=2, label="その最小〜最大"),
+            Line2D([], [], marker="D", linestyle="", color=_RED, label="統合後の合計点"),
+        ],
+        loc="outside lower center",
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+    )
     return fig
 
 
@@ -183,12 +207,16 @@ _CHARTS: dict[str, Callable[[Committee], Figure]] = {
     "map": selection_map,
 }
 _CAPTIONS: dict[str, str] = {
-    "stability": ("左: 審査員の再標本化（各応募の審査員を復元抽出）と統合方法の切り替えを繰り返したとき、"
-                  "その応募が選ばれた割合。薄黄色の帯が当落線上（選ばれるかどうかが揺れる範囲）。"
-                  "右: 同じ繰り返しでの順位の範囲。赤の破線より左が選定圏。"),
+    "stability": (
+        "左: 審査員の再標本化（各応募の審査員を復元抽出）と統合方法の切り替えを繰り返したとき、"
+        "その応募が選ばれた割合。薄黄色の帯が当落線上（選ばれるかどうかが揺れる範囲）。"
+        "右: 同じ繰り返しでの順位の範囲。赤の破線より左が選定圏。"
+    ),
     "breakdown": "評価項目のグループごとの得点（統合後、配点を100点満点に換算）。",
-    "spread": ("点は各審査員自身の合計点（補正前）、灰色の線はその最小〜最大、赤のひし形は審査員の甘辛を補正して"
-               "統合した合計点。線が長いほど審査員の見方が分かれています。"),
+    "spread": (
+        "点は各審査員自身の合計点（補正前）、灰色の線はその最小〜最大、赤のひし形は審査員の甘辛を補正して"
+        "統合した合計点。線が長いほど審査員の見方が分かれています。"
+    ),
     "map": "地図はタイル図（1都道府県＝1マス、位置はおおよそ）。インターネットや地図データは使っていません。",
 }
 

@@ -75,8 +75,9 @@ def _escape(value: object) -> Markup:
 
 
 #: The templates beside this module; autoescape ON: every value is escaped.
-_ENV = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=True, finalize=_escape,
-                   undefined=StrictUndefined)
+_ENV = Environment(
+    loader=FileSystemLoader(_TEMPLATES), autoescape=True, finalize=_escape, undefined=StrictUndefined
+)
 
 
 def _render(template: str, **context: Any) -> str:
@@ -84,29 +85,52 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _blocks_html(blocks: Sequence[Block]) -> str:
-    return "".join(_ENV.get_template("_blocks.html.j2").module.block(b)  # type: ignore[attr-defined]
-                   for b in blocks)
+    return "".join(
+        _ENV.get_template("_blocks.html.j2").module.block(b)  # type: ignore[attr-defined]
+        for b in blocks
+    )
 
 
-def html_table(df: pd.DataFrame, *, row_classes: Sequence[str] | None = None, css_class: str = "shinsa",
-               formatters: Mapping[str, Callable[[object], str]] | None = None) -> str:
+def html_table(
+    df: pd.DataFrame,
+    *,
+    row_classes: Sequence[str] | None = None,
+    css_class: str = "shinsa",
+    formatters: Mapping[str, Callable[[object], str]] | None = None,
+) -> str:
     """``df`` as an HTML table (no index): every value escaped, numbers right-aligned.
 
     Floats show one decimal (``"順位"`` columns with whole numbers show none); booleans
     はい/"" ; missing values are empty. ``row_classes`` gives a CSS class per row
     (``selected``, ``runner``, ``ineligible``, ``total``).
     """
-    return _blocks_html([_table_block(df, row_classes=row_classes, css_class=css_class, formatters=formatters)])
+    return _blocks_html(
+        [_table_block(df, row_classes=row_classes, css_class=css_class, formatters=formatters)]
+    )
 
 
-def _section(c: Committee, key: str, tables: Mapping[str, pd.DataFrame], *, heading: bool = True,
-             charts: bool = True, cache: dict[str, bytes] | None = None) -> dict[str, Any]:
+def _section(
+    c: Committee,
+    key: str,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    heading: bool = True,
+    charts: bool = True,
+    cache: dict[str, bytes] | None = None,
+) -> dict[str, Any]:
     blocks = section_blocks(c, key, tables, charts=charts, cache=cache)
     return {"key": key, "heading": SECTIONS[key] if heading else "", "blocks": blocks}
 
 
-def section_html(c: Committee, key: str, *, heading: bool = True, charts: bool = True,
-                 tables: Mapping[str, pd.DataFrame] | None = None, cache: dict[str, bytes] | None = None) -> str:
+def section_html(
+    c: Committee,
+    key: str,
+    *,
+    heading: bool = True,
+    charts: bool = True,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    cache: dict[str, bytes] | None = None,
+) -> str:
     """One section of the committee material as an HTML fragment (charts as data URIs)."""
     tables = tables if tables is not None else tables_ja(c)
     return _render("section.html.j2", s=_section(c, key, tables, heading=heading, charts=charts, cache=cache))
@@ -168,9 +192,13 @@ def committee_html(c: Committee) -> str:
     tables = tables_ja(c)
     cache: dict[str, bytes] = {}
     keys = ["summary", *(k for k in SECTIONS if k != "summary")]
-    return _render("committee.html.j2", c=c, title=f"選定委員会資料 — {c.round_name}",
-                   generated=f"{c.generated_at:%Y-%m-%d %H:%M}",
-                   sections=[_section(c, k, tables, cache=cache) for k in keys])
+    return _render(
+        "committee.html.j2",
+        c=c,
+        title=f"選定委員会資料 — {c.round_name}",
+        generated=f"{c.generated_at:%Y-%m-%d %H:%M}",
+        sections=[_section(c, k, tables, cache=cache) for k in keys],
+    )
 
 
 def write_committee_workbook(c: Committee, path: str | Path) -> Path:
@@ -178,8 +206,13 @@ def write_committee_workbook(c: Committee, path: str | Path) -> Path:
     return write_workbook(path, list(tables_ja(c).items()))
 
 
-def write_committee_reports(rnd: ReviewRound | str | Path | None, out_dir: str | Path, *,
-                            committee: Committee | None = None, **options: Any) -> dict[str, Path]:
+def write_committee_reports(
+    rnd: ReviewRound | str | Path | None,
+    out_dir: str | Path,
+    *,
+    committee: Committee | None = None,
+    **options: Any,
+) -> dict[str, Path]:
     """Write ``committee.html``, ``committee.xlsx`` and ``committee.pdf`` into ``out_dir``.
 
     Parameters
@@ -240,7 +273,7 @@ def write_committee_pdf(c: Committee, path: str | Path, *, page: str | None = No
 
     out = Path(path)
     fetcher: Any = _data_urls_only
-    if hasattr(weasyprint, "URLFetcher"):   # WeasyPrint ≥ 68: a class with a protocol list
+    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint ≥ 68: a class with a protocol list
         fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
     doc = weasyprint.HTML(string=page if page is not None else committee_html(c), url_fetcher=fetcher)
     doc.write_pdf(out)

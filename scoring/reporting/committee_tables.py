@@ -79,16 +79,32 @@ def summary(c: Committee) -> pd.DataFrame:
         rows.append(("選定案", "作れません（条件を満たす選び方がありません）"))
     s = c.stability_summary
     if s:
-        rows.append(("安定性（選定案がそのまま選ばれた割合、％）", round(100 * float(s.get("baseline_frequency", 0.0)), 1)))
-        rows.append(("安定性（選定案の応募が残る平均の割合、％）", round(100 * float(s.get("mean_overlap", np.nan)), 1)))
+        rows.append(
+            (
+                "安定性（選定案がそのまま選ばれた割合、％）",
+                round(100 * float(s.get("baseline_frequency", 0.0)), 1),
+            )
+        )
+        rows.append(
+            (
+                "安定性（選定案の応募が残る平均の割合、％）",
+                round(100 * float(s.get("mean_overlap", np.nan)), 1),
+            )
+        )
     rows.append(("選定結果", c.decision_status))
     if c.decision is not None:
         d = c.decision
         rows.append(("選定結果の記録", f"{d.by}（{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間）"))
         if d.checkpoint_hash:
-            rows.append(("選定結果の根拠（署名された記録点）", f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"))
+            rows.append(
+                (
+                    "選定結果の根拠（署名された記録点）",
+                    f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}",
+                )
+            )
     rows.append(("設定ハッシュ", c.settings_hash))
     return pd.DataFrame(rows, columns=["項目", "値"]).astype({"値": "object"})
+
 
 # ------------------------------------------------------------------ Japanese tables
 
@@ -140,26 +156,33 @@ def push_ja(c: Committee) -> pd.DataFrame:
 def ranked_ja(c: Committee) -> pd.DataFrame:
     """順位表: one row per application, rank order."""
     r = c.ranked
-    return pd.DataFrame({
-        HEADERS_JA["rank"]: r["rank"].astype("Int64"),
-        HEADERS_JA["application"]: r.index.astype(str),
-        HEADERS_JA["prefecture_name"]: r["prefecture_name"],
-        HEADERS_JA["block"]: r["block"],
-        HEADERS_JA["theme"]: r["theme"],
-        HEADERS_JA["application_type"]: r["application_type"],
-        HEADERS_JA["total"]: r["total"].round(4),
-        "標準誤差（点）": r["se"].round(4),
-        "審査員数（名）": r["n_reviewers"].astype("Int64"),
-        "選定案": r["status"],
-        "選定された割合（％）": (100 * r["p_selected"]).round(1),
-        "注記": r["flags"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            HEADERS_JA["rank"]: r["rank"].astype("Int64"),
+            HEADERS_JA["application"]: r.index.astype(str),
+            HEADERS_JA["prefecture_name"]: r["prefecture_name"],
+            HEADERS_JA["block"]: r["block"],
+            HEADERS_JA["theme"]: r["theme"],
+            HEADERS_JA["application_type"]: r["application_type"],
+            HEADERS_JA["total"]: r["total"].round(4),
+            "標準誤差（点）": r["se"].round(4),
+            "審査員数（名）": r["n_reviewers"].astype("Int64"),
+            "選定案": r["status"],
+            "選定された割合（％）": (100 * r["p_selected"]).round(1),
+            "注記": r["flags"],
+        }
+    ).reset_index(drop=True)
 
 
 def breakdown_ja(c: Committee) -> pd.DataFrame:
     """内訳: each applicant's points by rubric group."""
     b = c.breakdown
-    out = pd.DataFrame({HEADERS_JA["application"]: b.index.astype(str), HEADERS_JA["prefecture_name"]: b["prefecture_name"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            HEADERS_JA["application"]: b.index.astype(str),
+            HEADERS_JA["prefecture_name"]: b["prefecture_name"].to_numpy(),
+        }
+    )
     for gid, (label, maxp) in c.group_labels.items():
         out[f"{label}（{format_level(maxp)}点満点）"] = b[gid].round(4).to_numpy()
     out[HEADERS_JA["total"]] = b["total"].round(4).to_numpy()
@@ -169,111 +192,169 @@ def breakdown_ja(c: Committee) -> pd.DataFrame:
 def spread_ja(c: Committee) -> pd.DataFrame:
     """ばらつき: the spread of the reviewers' own totals per application."""
     s = c.spread
-    return pd.DataFrame({
-        HEADERS_JA["application"]: s.index.astype(str),
-        HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
-        "審査員数（名）": s["n_reviewers"].astype("Int64").array,
-        "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
-        "最小（点）": s["min"].round(4).to_numpy(),
-        "最大（点）": s["max"].round(4).to_numpy(),
-        "幅（最大−最小、点）": s["range"].round(4).to_numpy(),
-        "標準偏差（点）": s["sd"].round(4).to_numpy(),
-        "統合後の合計点（点）": s["total"].round(4).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: s.index.astype(str),
+            HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
+            "審査員数（名）": s["n_reviewers"].astype("Int64").array,
+            "審査員の合計点の平均（点）": s["mean"].round(4).to_numpy(),
+            "最小（点）": s["min"].round(4).to_numpy(),
+            "最大（点）": s["max"].round(4).to_numpy(),
+            "幅（最大−最小、点）": s["range"].round(4).to_numpy(),
+            "標準偏差（点）": s["sd"].round(4).to_numpy(),
+            "統合後の合計点（点）": s["total"].round(4).to_numpy(),
+        }
+    )
 
 
 def selection_ja(c: Committee) -> pd.DataFrame:
     """選定案: the proposed applications in rank order."""
-    cols = ["順", HEADERS_JA["application"], HEADERS_JA["prefecture_name"], HEADERS_JA["block"], HEADERS_JA["theme"], "重点テーマ名", HEADERS_JA["application_type"],
-            HEADERS_JA["total"], "選定された割合（％）"]
+    cols = [
+        "順",
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        HEADERS_JA["block"],
+        HEADERS_JA["theme"],
+        "重点テーマ名",
+        HEADERS_JA["application_type"],
+        HEADERS_JA["total"],
+        "選定された割合（％）",
+    ]
     if c.selection is None:
         return pd.DataFrame(columns=cols)
     r = c.ranked
     rows = []
     for i, a in enumerate(c.selection.selected, start=1):
         theme = str(r.at[a, "theme"]) if pd.notna(cast("str | float", r.at[a, "theme"])) else ""
-        rows.append([i, a, r.at[a, "prefecture_name"], r.at[a, "block"], theme, THEMES.get(theme, ""),
-                     r.at[a, "application_type"], round(float(cast(float, r.at[a, "total"])), 4),
-                     round(100 * float(cast(float, r.at[a, "p_selected"])), 1)])
+        rows.append(
+            [
+                i,
+                a,
+                r.at[a, "prefecture_name"],
+                r.at[a, "block"],
+                theme,
+                THEMES.get(theme, ""),
+                r.at[a, "application_type"],
+                round(float(cast(float, r.at[a, "total"])), 4),
+                round(100 * float(cast(float, r.at[a, "p_selected"])), 1),
+            ]
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
 def reasons_ja(c: Committee) -> pd.DataFrame:
     """理由: every applicant's status and reason."""
-    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "状況", "順位（審査対象内）", HEADERS_JA["total"], "選定までの不足点（点）",
-            "関係する条件", "関係する応募", "理由"]
+    cols = [
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        "状況",
+        "順位（審査対象内）",
+        HEADERS_JA["total"],
+        "選定までの不足点（点）",
+        "関係する条件",
+        "関係する応募",
+        "理由",
+    ]
     if c.selection is None:
         return pd.DataFrame(columns=cols)
 
     r = c.selection.reasons
-    return pd.DataFrame({
-        HEADERS_JA["application"]: r.index.astype(str),
-        HEADERS_JA["prefecture_name"]: r["prefecture_name"].to_numpy(),
-        "状況": r["status"].to_numpy(),
-        "順位（審査対象内）": r["rank"].astype("Int64").array,
-        HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
-        "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
-        "関係する条件": ["、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]],
-        "関係する応募": ["・".join(c.name(a) for a in str(v).split(",") if a) for v in r["related"]],
-        "理由": r["reason"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: r.index.astype(str),
+            HEADERS_JA["prefecture_name"]: r["prefecture_name"].to_numpy(),
+            "状況": r["status"].to_numpy(),
+            "順位（審査対象内）": r["rank"].astype("Int64").array,
+            HEADERS_JA["total"]: r["total"].round(4).to_numpy(),
+            "選定までの不足点（点）": r["gap"].round(4).to_numpy(),
+            "関係する条件": [
+                "、".join(CONSTRAINTS.get(k, k) for k in str(v).split(",") if k) for v in r["constraint"]
+            ],
+            "関係する応募": ["・".join(c.name(a) for a in str(v).split(",") if a) for v in r["related"]],
+            "理由": r["reason"].to_numpy(),
+        }
+    )
 
 
 def stability_ja(c: Committee) -> pd.DataFrame:
     """安定性: p(selected) and the rank interval per applicant."""
     s = c.stability
     pct = round(100 * float(c.stability_summary.get("interval", 0.9)))
-    return pd.DataFrame({
-        HEADERS_JA["application"]: s.index.astype(str),
-        HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
-        HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
-        "順位（審査対象内）": s["rank"].astype("Int64").array,
-        "選定案": np.where(s["baseline_selected"], "選定", ""),
-        "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
-        "順位の中央値": s["rank_median"].to_numpy(),
-        f"順位の範囲 下限（{pct}％区間）": s["rank_lo"].to_numpy(),
-        f"順位の範囲 上限（{pct}％区間）": s["rank_hi"].to_numpy(),
-        "当落線上": np.where(s["border"], "当落線上", ""),
-    })
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: s.index.astype(str),
+            HEADERS_JA["prefecture_name"]: s["prefecture_name"].to_numpy(),
+            HEADERS_JA["total"]: s["total"].round(4).to_numpy(),
+            "順位（審査対象内）": s["rank"].astype("Int64").array,
+            "選定案": np.where(s["baseline_selected"], "選定", ""),
+            "選定された割合（％）": (100 * s["p_selected"]).round(1).to_numpy(),
+            "順位の中央値": s["rank_median"].to_numpy(),
+            f"順位の範囲 下限（{pct}％区間）": s["rank_lo"].to_numpy(),
+            f"順位の範囲 上限（{pct}％区間）": s["rank_hi"].to_numpy(),
+            "当落線上": np.where(s["border"], "当落線上", ""),
+        }
+    )
 
 
 def discussion_ja(c: Committee) -> pd.DataFrame:
     """協議対象: the applications to discuss, in rank order, with their reasons (raw scores)."""
-    cols = [HEADERS_JA["rank"], HEADERS_JA["application"], HEADERS_JA["prefecture_name"], HEADERS_JA["total"], "選定された割合（％）", "選定ライン付近",
-            "甘辛で説明できない違い", "理由"]
+    cols = [
+        HEADERS_JA["rank"],
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        HEADERS_JA["total"],
+        "選定された割合（％）",
+        "選定ライン付近",
+        "甘辛で説明できない違い",
+        "理由",
+    ]
     d = c.discussion
     if not len(d):
         return pd.DataFrame(columns=cols)
-    return pd.DataFrame({
-        HEADERS_JA["rank"]: c.ranked["rank"].reindex(d["application"]).astype("Int64").array,
-        HEADERS_JA["application"]: d["application"].astype(str).to_numpy(),
-        HEADERS_JA["prefecture_name"]: d["prefecture_name"].to_numpy(),
-        HEADERS_JA["total"]: d["total"].round(4).to_numpy(),
-        "選定された割合（％）": (100 * d["p_selected"]).round(1).to_numpy(),
-        "選定ライン付近": np.where(d["border_flag"], "該当", ""),
-        "甘辛で説明できない違い": np.where(d["disagree_flag"], "該当", ""),
-        "理由": d["reason"].to_numpy(),
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            HEADERS_JA["rank"]: c.ranked["rank"].reindex(d["application"]).astype("Int64").array,
+            HEADERS_JA["application"]: d["application"].astype(str).to_numpy(),
+            HEADERS_JA["prefecture_name"]: d["prefecture_name"].to_numpy(),
+            HEADERS_JA["total"]: d["total"].round(4).to_numpy(),
+            "選定された割合（％）": (100 * d["p_selected"]).round(1).to_numpy(),
+            "選定ライン付近": np.where(d["border_flag"], "該当", ""),
+            "甘辛で説明できない違い": np.where(d["disagree_flag"], "該当", ""),
+            "理由": d["reason"].to_numpy(),
+        },
+        columns=cols,
+    )
 
 
 def revisions_ja(c: Committee) -> pd.DataFrame:
     """協議後の修正: every score changed after the discussion, first and second stage."""
-    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "審査員", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由",
-            "記録日時（日本時間）"]
+    cols = [
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        "審査員",
+        "評価項目",
+        "1段階目の点数",
+        "2段階目の点数（協議後）",
+        "修正の理由",
+        "記録日時（日本時間）",
+    ]
     r = c.revisions
     if not len(r):
         return pd.DataFrame(columns=cols)
     at = pd.to_datetime(r["revised_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None).dt.floor("s")
-    return pd.DataFrame({
-        HEADERS_JA["application"]: r["application"].astype(str).to_numpy(),
-        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
-        "審査員": [c.reviewer_labels.get(str(x), str(x)) for x in r["reviewer"]],
-        "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in r["criterion"]],
-        "1段階目の点数": r["first_score"].to_numpy(),
-        "2段階目の点数（協議後）": r["final_score"].to_numpy(),
-        "修正の理由": r["reason"].to_numpy(),
-        "記録日時（日本時間）": at.to_numpy(),
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: r["application"].astype(str).to_numpy(),
+            HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
+            "審査員": [c.reviewer_labels.get(str(x), str(x)) for x in r["reviewer"]],
+            "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in r["criterion"]],
+            "1段階目の点数": r["first_score"].to_numpy(),
+            "2段階目の点数（協議後）": r["final_score"].to_numpy(),
+            "修正の理由": r["reason"].to_numpy(),
+            "記録日時（日本時間）": at.to_numpy(),
+        },
+        columns=cols,
+    )
 
 
 def alternatives_ja(c: Committee) -> pd.DataFrame:
@@ -282,12 +363,17 @@ def alternatives_ja(c: Committee) -> pd.DataFrame:
     if c.selection is None:
         return pd.DataFrame(columns=cols)
     a = c.selection.alternatives_frame().reset_index()
-    return pd.DataFrame({
-        "次善案": a["alternative"].astype("int64"),
-        "合計点（点）": a["total"].round(4),
-        "選定案との差（点）": a["difference"].round(4),
-        "選定": a["selected"], "入る": a["added"], "外れる": a["removed"],
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            "次善案": a["alternative"].astype("int64"),
+            "合計点（点）": a["total"].round(4),
+            "選定案との差（点）": a["difference"].round(4),
+            "選定": a["selected"],
+            "入る": a["added"],
+            "外れる": a["removed"],
+        },
+        columns=cols,
+    )
 
 
 def by_k_ja(c: Committee) -> pd.DataFrame:
@@ -296,14 +382,17 @@ def by_k_ja(c: Committee) -> pd.DataFrame:
     if c.selection is None:
         return pd.DataFrame(columns=cols)
     b = c.selection.by_k.reset_index()
-    return pd.DataFrame({
-        "選定数（件）": b["k"].astype("int64"),
-        "条件を満たす": np.where(b["feasible"], "はい", "いいえ"),
-        "合計点（点）": b["total"].round(4),
-        "目標件数の案との差（点）": b["difference"].round(4),
-        "選定": [c.names([x for x in str(v).split(",") if x]) if v else "" for v in b["selected"]],
-        "目標件数": np.where(b["is_target"], "目標", ""),
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            "選定数（件）": b["k"].astype("int64"),
+            "条件を満たす": np.where(b["feasible"], "はい", "いいえ"),
+            "合計点（点）": b["total"].round(4),
+            "目標件数の案との差（点）": b["difference"].round(4),
+            "選定": [c.names([x for x in str(v).split(",") if x]) if v else "" for v in b["selected"]],
+            "目標件数": np.where(b["is_target"], "目標", ""),
+        },
+        columns=cols,
+    )
 
 
 def coverage_ja(c: Committee) -> pd.DataFrame:
@@ -328,43 +417,64 @@ def reliability_ja(c: Committee) -> pd.DataFrame:
     """信頼性: reliability per criterion and for the total."""
     rel = c.reliability
     labels = c.criterion_labels
-    return pd.DataFrame({
-        "評価項目": [labels.get(crit, "合計点" if crit == "total" else crit) for crit in rel["criterion"]],
-        "評価項目ID": rel["criterion"].astype(str).to_numpy(),
-        "応募数（件）": rel["n_applications"].astype("int64").to_numpy(),
-        "審査員数（名）": rel["n_reviewers"].astype("int64").to_numpy(),
-        "採点数（件）": rel["n_scores"].astype("int64").to_numpy(),
-        "α（間隔尺度）": rel["alpha_interval"].round(4).to_numpy(),
-        "α（順序尺度）": rel["alpha_ordinal"].round(4).to_numpy(),
-        "ICC(A,1)": rel["icc_a1"].round(4).to_numpy(),
-        "ICC(A,k)": rel["icc_ak"].round(4).to_numpy(),
-        "判定": rel["judgement"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "評価項目": [
+                labels.get(crit, "合計点" if crit == "total" else crit) for crit in rel["criterion"]
+            ],
+            "評価項目ID": rel["criterion"].astype(str).to_numpy(),
+            "応募数（件）": rel["n_applications"].astype("int64").to_numpy(),
+            "審査員数（名）": rel["n_reviewers"].astype("int64").to_numpy(),
+            "採点数（件）": rel["n_scores"].astype("int64").to_numpy(),
+            "α（間隔尺度）": rel["alpha_interval"].round(4).to_numpy(),
+            "α（順序尺度）": rel["alpha_ordinal"].round(4).to_numpy(),
+            "ICC(A,1)": rel["icc_a1"].round(4).to_numpy(),
+            "ICC(A,k)": rel["icc_ak"].round(4).to_numpy(),
+            "判定": rel["judgement"].to_numpy(),
+        }
+    )
 
 
 def decision_ja(c: Committee) -> pd.DataFrame:
     """選定結果: the committee's decision per applicant (empty without a decision)."""
-    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
-            "記録した人", "記録日時（日本時間）", "根拠の記録点（イベント）", "根拠の記録点（ハッシュ）"]
+    cols = [
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        "決定",
+        "選定案",
+        "選定案との違い",
+        "必ず含める",
+        "除外",
+        "理由",
+        "記録した人",
+        "記録日時（日本時間）",
+        "根拠の記録点（イベント）",
+        "根拠の記録点（ハッシュ）",
+    ]
     d = c.decision
     if d is None:
         return pd.DataFrame(columns=cols)
     t = decision_table(d, c.applications)
     at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
-    return pd.DataFrame({
-        HEADERS_JA["application"]: t.index.astype(str),
-        HEADERS_JA["prefecture_name"]: t["prefecture_name"].to_numpy(),
-        "決定": np.where(t["decided"], "選定", "非選定"),
-        "選定案": np.where(t["proposed"], "選定", ""),
-        "選定案との違い": [("対象外から選定" if a in d.forced else diff) for a, diff in zip(t.index, t["difference"])],
-        "必ず含める": np.where(t["locked"], "必ず含める", ""),
-        "除外": np.where(t["excluded"], "除外", ""),
-        "理由": t["reason"].to_numpy(),
-        "記録した人": d.by,
-        "記録日時（日本時間）": [at] * len(t),
-        "根拠の記録点（イベント）": d.checkpoint_id,
-        "根拠の記録点（ハッシュ）": d.checkpoint_hash,
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: t.index.astype(str),
+            HEADERS_JA["prefecture_name"]: t["prefecture_name"].to_numpy(),
+            "決定": np.where(t["decided"], "選定", "非選定"),
+            "選定案": np.where(t["proposed"], "選定", ""),
+            "選定案との違い": [
+                ("対象外から選定" if a in d.forced else diff) for a, diff in zip(t.index, t["difference"])
+            ],
+            "必ず含める": np.where(t["locked"], "必ず含める", ""),
+            "除外": np.where(t["excluded"], "除外", ""),
+            "理由": t["reason"].to_numpy(),
+            "記録した人": d.by,
+            "記録日時（日本時間）": [at] * len(t),
+            "根拠の記録点（イベント）": d.checkpoint_id,
+            "根拠の記録点（ハッシュ）": d.checkpoint_hash,
+        },
+        columns=cols,
+    )
 
 
 #: How many checkpoints the 注記 lists one by one (the latest; the count gives the rest).
@@ -382,13 +492,17 @@ def receipts_ja(c: Committee) -> pd.DataFrame:
     used to tell who wrote which anonymised comment.
     """
     r = c.receipts
-    return pd.DataFrame({
-        "審査員": [_label(c, x) for x in r["reviewer"]],
-        "応募": r["application"].astype(str).to_numpy(),
-        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
-        "受領コード": r["receipt"].astype(str).to_numpy(),
-        "提出日時（日本時間）": [pd.Timestamp(t).tz_convert(JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]],
-    })
+    return pd.DataFrame(
+        {
+            "審査員": [_label(c, x) for x in r["reviewer"]],
+            "応募": r["application"].astype(str).to_numpy(),
+            HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in r["application"]],
+            "受領コード": r["receipt"].astype(str).to_numpy(),
+            "提出日時（日本時間）": [
+                pd.Timestamp(t).tz_convert(JST).strftime("%Y-%m-%d %H:%M") for t in r["submitted_at"]
+            ],
+        }
+    )
 
 
 def _label(c: Committee, reviewer: object) -> str:
@@ -402,14 +516,16 @@ def comments_ja(c: Committee) -> pd.DataFrame:
     ``show_reviewer_names: true``), 評価項目, 点数, 講評コメント.
     """
     t = c.comments
-    return pd.DataFrame({
-        HEADERS_JA["application"]: t["application"].astype(str).to_numpy(),
-        HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in t["application"]],
-        "審査員": [_label(c, r) for r in t["reviewer"]],
-        "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in t["criterion"]],
-        "点数": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
-        "講評コメント": t["comment"].astype(str).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            HEADERS_JA["application"]: t["application"].astype(str).to_numpy(),
+            HEADERS_JA["prefecture_name"]: [c.name(str(a)) for a in t["application"]],
+            "審査員": [_label(c, r) for r in t["reviewer"]],
+            "評価項目": [c.criterion_labels.get(str(x), str(x)) for x in t["criterion"]],
+            "点数": pd.to_numeric(t["score"], errors="coerce").to_numpy(dtype=float),
+            "講評コメント": t["comment"].astype(str).to_numpy(),
+        }
+    )
 
 
 def missing_reviews_ja(c: Committee) -> pd.DataFrame:
@@ -418,7 +534,14 @@ def missing_reviews_ja(c: Committee) -> pd.DataFrame:
     Columns 応募ID, 都道府県, 審査員 (anonymised as in :func:`comments_ja`), 状況,
     提出済（件）, 割当（件） (the application's submitted and assigned reviews, e.g. 2 and 3).
     """
-    cols = [HEADERS_JA["application"], HEADERS_JA["prefecture_name"], "審査員", "状況", "提出済（件）", "割当（件）"]
+    cols = [
+        HEADERS_JA["application"],
+        HEADERS_JA["prefecture_name"],
+        "審査員",
+        "状況",
+        "提出済（件）",
+        "割当（件）",
+    ]
     st = c.review_status
     if not len(st):
         return pd.DataFrame(columns=cols)
@@ -428,11 +551,15 @@ def missing_reviews_ja(c: Committee) -> pd.DataFrame:
     order = {a: i for i, a in enumerate(c.ranked.index)}
     known = {r: i for i, r in enumerate(c.reviewer_labels)}
     todo = st[st["status"] != "提出済"]
-    todo = todo.assign(_a=todo["application"].map(lambda a: order.get(a, len(order))),
-                       _r=todo["reviewer"].map(lambda r: known.get(r, len(known))))
+    todo = todo.assign(
+        _a=todo["application"].map(lambda a: order.get(a, len(order))),
+        _r=todo["reviewer"].map(lambda r: known.get(r, len(known))),
+    )
     todo = todo.sort_values(["_a", "_r"], kind="stable")
-    rows = [(a, c.name(a), _label(c, r), s, int(submitted.get(a, 0)), int(assigned.get(a, 0)))
-            for a, r, s in zip(todo["application"], todo["reviewer"], todo["status"])]
+    rows = [
+        (a, c.name(a), _label(c, r), s, int(submitted.get(a, 0)), int(assigned.get(a, 0)))
+        for a, r, s in zip(todo["application"], todo["reviewer"], todo["status"])
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -443,19 +570,30 @@ def _checkpoint_rows(c: Committee) -> list[tuple[str, object]]:
     n = len(c.checkpoints)
     rows: list[tuple[str, object]] = [
         ("署名された記録点（ファイル）", c.checkpoint_path),
-        ("署名された記録点（件数）", f"{n} 件" + (f"（最新の {NOTES_CHECKPOINTS} 件を表示）" if n > NOTES_CHECKPOINTS else "")),
+        (
+            "署名された記録点（件数）",
+            f"{n} 件" + (f"（最新の {NOTES_CHECKPOINTS} 件を表示）" if n > NOTES_CHECKPOINTS else ""),
+        ),
     ]
     status = {True: "署名確認済", False: "署名不一致", None: "署名未確認（鍵なし）"}
     for cp in c.checkpoints[-NOTES_CHECKPOINTS:][::-1]:
         when = cp.written_at
         w = when.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if when else "日時不明"
         counts = cp.counts
-        rows.append((f"記録点（{cp.line}行目）", (
-            f"{w} 日本時間・{REASON_JA.get(cp.reason, cp.reason)}・イベント {cp.head_id} まで"
-            f"（提出済 {counts.get('submitted_pairs', 0)} 組）・ハッシュ {cp.head_hash}・"
-            f"鍵ID {cp.key_id}・{status[cp.valid]}")))
+        rows.append(
+            (
+                f"記録点（{cp.line}行目）",
+                (
+                    f"{w} 日本時間・{REASON_JA.get(cp.reason, cp.reason)}・イベント {cp.head_id} まで"
+                    f"（提出済 {counts.get('submitted_pairs', 0)} 組）・ハッシュ {cp.head_hash}・"
+                    f"鍵ID {cp.key_id}・{status[cp.valid]}"
+                ),
+            )
+        )
     if n == 0:
-        rows.append(("署名された記録点の注意", "記録点がありません（`python -m scoring audit` で確認してください）。"))
+        rows.append(
+            ("署名された記録点の注意", "記録点がありません（`python -m scoring audit` で確認してください）。")
+        )
     return rows
 
 
@@ -492,7 +630,12 @@ def notes_ja(c: Committee) -> pd.DataFrame:
             rows.append(("選定結果の注記", d.note))
     rows += _checkpoint_rows(c)
     if len(c.receipts):
-        rows.append(("受領コード", f"{len(c.receipts)} 件（シート「受領コード」。審査員は提出時のコードと照合できます）"))
+        rows.append(
+            (
+                "受領コード",
+                f"{len(c.receipts)} 件（シート「受領コード」。審査員は提出時のコードと照合できます）",
+            )
+        )
     for i, w in enumerate(c.all_warnings, start=1):
         rows.append((f"警告{i}", w))
     for i, w in enumerate(c.warnings, start=1):

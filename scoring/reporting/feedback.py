@@ -79,9 +79,14 @@ RESULT_UNDECIDED = "選定結果の決定前"
 MAX_QUOTES = 4
 
 #: Japanese names of the drafts file's keys (for the error messages).
-DRAFT_NAMES = {"letters": "応募ごとの講評（letters）", "strengths": "評価された点（strengths）",
-               "improvements": "改善が望まれる点（improvements）", "note": "事務局からの所見（note）",
-               "prefecture": "都道府県（prefecture）", "round": "審査ラウンド（round）"}
+DRAFT_NAMES = {
+    "letters": "応募ごとの講評（letters）",
+    "strengths": "評価された点（strengths）",
+    "improvements": "改善が望まれる点（improvements）",
+    "note": "事務局からの所見（note）",
+    "prefecture": "都道府県（prefecture）",
+    "round": "審査ラウンド（round）",
+}
 
 
 # ----------------------------------------------------------------------------------------
@@ -214,11 +219,22 @@ def group_scores(c: Committee, application: str) -> pd.DataFrame:
     rows = []
     for gid, (label, maxp) in c.group_labels.items():
         col = cohort[gid].astype(float) if gid in cohort.columns else pd.Series(dtype=float)
-        own = float(b[gid].astype(float).get(application, math.nan)) if application in b.index and gid in b.columns else math.nan
-        rows.append({"group": gid, "label": label, "max_points": float(maxp), "points": own,
-                     "cohort_median": float(col.median()) if show and len(col) else math.nan,
-                     "cohort_min": float(col.min()) if show and len(col) else math.nan,
-                     "cohort_max": float(col.max()) if show and len(col) else math.nan})
+        own = (
+            float(b[gid].astype(float).get(application, math.nan))
+            if application in b.index and gid in b.columns
+            else math.nan
+        )
+        rows.append(
+            {
+                "group": gid,
+                "label": label,
+                "max_points": float(maxp),
+                "points": own,
+                "cohort_median": float(col.median()) if show and len(col) else math.nan,
+                "cohort_min": float(col.min()) if show and len(col) else math.nan,
+                "cohort_max": float(col.max()) if show and len(col) else math.nan,
+            }
+        )
     return pd.DataFrame(rows).set_index("group")
 
 
@@ -286,7 +302,9 @@ def _quote(comment: str, label: str) -> str:
     return f"{label}: 「{text}」"
 
 
-def draft_texts(c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] = ()) -> dict[str, LetterDraft]:
+def draft_texts(
+    c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] = ()
+) -> dict[str, LetterDraft]:
     """Automatic drafts for every applicant, drawn from the reviewers' comments.
 
     A comment on a criterion where the applicant's mean raw score is above the cohort's
@@ -302,7 +320,11 @@ def draft_texts(c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] 
     dict
         Application id → :class:`LetterDraft` (every application of the round).
     """
-    pos = criterion_positions(scores) if len(scores) else pd.DataFrame(columns=["application", "criterion", "position"])
+    pos = (
+        criterion_positions(scores)
+        if len(scores)
+        else pd.DataFrame(columns=["application", "criterion", "position"])
+    )
     where = {(str(a), str(k)): p for a, k, p in zip(pos["application"], pos["criterion"], pos["position"])}
     med = {str(k): float(v) for k, v in zip(pos["criterion"], pos["cohort_median"])} if len(pos) else {}
     order = {k: i for i, k in enumerate(c.criterion_labels)}
@@ -312,9 +334,18 @@ def draft_texts(c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] 
         bad = _forbidden_words(c, a, forbidden)
         lists: dict[str, list[str]] = {"above": [], "below": []}
         mine = com[com["application"].astype(str) == a] if len(com) else com
-        rows = sorted(zip(mine["criterion"].astype(str), mine["comment"].astype(str),
-                          pd.to_numeric(mine["score"], errors="coerce")),
-                      key=lambda t: order.get(t[0], len(order))) if len(mine) else []
+        rows = (
+            sorted(
+                zip(
+                    mine["criterion"].astype(str),
+                    mine["comment"].astype(str),
+                    pd.to_numeric(mine["score"], errors="coerce"),
+                ),
+                key=lambda t: order.get(t[0], len(order)),
+            )
+            if len(mine)
+            else []
+        )
         for crit, text, score in rows:
             p = where.get((a, crit), "at")
             if p not in lists or any(_contains(text, w) for w in bad):
@@ -341,32 +372,60 @@ def build_letters(c: Committee, drafts: Mapping[str, LetterDraft]) -> list[Feedb
         result, reason = letter_result(c, a)
         d = drafts.get(a, LetterDraft())
         total = float(c.breakdown["total"].get(a, math.nan)) if a in c.breakdown.index else math.nan
-        out.append(FeedbackLetter(
-            application=a, prefecture_name=c.name(a), round_name=c.round_name, result=result,
-            result_reason=reason, groups=group_scores(c, a), total=total, total_max=100.0, n_cohort=cohort,
-            strengths=[s for s in d.strengths if s.strip()], improvements=[s for s in d.improvements if s.strip()],
-            note=d.note.strip(), generated=date, generated_on=c.generated_at.date()))
+        out.append(
+            FeedbackLetter(
+                application=a,
+                prefecture_name=c.name(a),
+                round_name=c.round_name,
+                result=result,
+                result_reason=reason,
+                groups=group_scores(c, a),
+                total=total,
+                total_max=100.0,
+                n_cohort=cohort,
+                strengths=[s for s in d.strengths if s.strip()],
+                improvements=[s for s in d.improvements if s.strip()],
+                note=d.note.strip(),
+                generated=date,
+                generated_on=c.generated_at.date(),
+            )
+        )
     return out
 
 
 def letter_tables(letter: FeedbackLetter) -> list[tuple[str, pd.DataFrame]]:
     """The letter as machine-readable tables (sheets 結果, 評価の内訳, 所見) for its .xlsx."""
-    result = pd.DataFrame({HEADERS_JA["application"]: [letter.application], HEADERS_JA["prefecture_name"]: [letter.prefecture_name],
-                           "審査ラウンド": [letter.round_name], "結果": [letter.result],
-                           "理由": [letter.result_reason],
-                           "作成日": [letter.generated_on]})
+    result = pd.DataFrame(
+        {
+            HEADERS_JA["application"]: [letter.application],
+            HEADERS_JA["prefecture_name"]: [letter.prefecture_name],
+            "審査ラウンド": [letter.round_name],
+            "結果": [letter.result],
+            "理由": [letter.result_reason],
+            "作成日": [letter.generated_on],
+        }
+    )
     g = letter.groups
-    rows = pd.DataFrame({
-        "観点": g["label"].to_numpy(), "満点（点）": g["max_points"].round(1).to_numpy(),
-        "貴団体の得点（点）": g["points"].round(1).to_numpy(),
-        "応募全体の中央値（点）": g["cohort_median"].round(1).to_numpy(),
-        "応募全体の最低（点）": g["cohort_min"].round(1).to_numpy(),
-        "応募全体の最高（点）": g["cohort_max"].round(1).to_numpy(),
-    })
-    total = pd.DataFrame({"観点": ["合計"], "満点（点）": [letter.total_max],
-                          "貴団体の得点（点）": [round(letter.total, 1) if math.isfinite(letter.total) else math.nan],
-                          "応募全体の中央値（点）": [math.nan], "応募全体の最低（点）": [math.nan],
-                          "応募全体の最高（点）": [math.nan]})
+    rows = pd.DataFrame(
+        {
+            "観点": g["label"].to_numpy(),
+            "満点（点）": g["max_points"].round(1).to_numpy(),
+            "貴団体の得点（点）": g["points"].round(1).to_numpy(),
+            "応募全体の中央値（点）": g["cohort_median"].round(1).to_numpy(),
+            "応募全体の最低（点）": g["cohort_min"].round(1).to_numpy(),
+            "応募全体の最高（点）": g["cohort_max"].round(1).to_numpy(),
+        }
+    )
+    total = pd.DataFrame(
+        {
+            "観点": ["合計"],
+            "満点（点）": [letter.total_max],
+            "貴団体の得点（点）": [round(letter.total, 1) if math.isfinite(letter.total) else math.nan],
+            "応募全体の中央値（点）": [math.nan],
+            "応募全体の最低（点）": [math.nan],
+            "応募全体の最高（点）": [math.nan],
+        }
+    )
     breakdown = pd.concat([rows, total], ignore_index=True)
     notes = [("評価された点", i + 1, t) for i, t in enumerate(letter.strengths)]
     notes += [("改善が望まれる点", i + 1, t) for i, t in enumerate(letter.improvements)]
@@ -388,8 +447,11 @@ def privacy_problems(letter: FeedbackLetter, c: Committee, forbidden: Sequence[s
     for w in _forbidden_words(c, letter.application, forbidden):
         if any(_contains(t, w) for t in texts):
             found.append(w)
-    return [f"{letter.prefecture_name}（{letter.application}）の講評に「{w}」が含まれています"
-            "（他の応募団体の名前、または審査員の ID・氏名）。下書きから削除してください" for w in found]
+    return [
+        f"{letter.prefecture_name}（{letter.application}）の講評に「{w}」が含まれています"
+        "（他の応募団体の名前、または審査員の ID・氏名）。下書きから削除してください"
+        for w in found
+    ]
 
 
 # ----------------------------------------------------------------------------------------
@@ -431,9 +493,17 @@ def read_drafts(path: str | Path, applications: Sequence[str]) -> dict[str, Lett
     known = {str(a) for a in applications}
     unknown = [a for a in model.letters if a not in known]
     if unknown:
-        raise ConfigError([ConfigProblem(str(path), line_of(node, ("letters", a)), f"letters.{a}",
-                                         f"応募 '{a}' はこの審査ラウンドにありません。使える応募: {'、'.join(sorted(known))}")
-                           for a in unknown])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(path),
+                    line_of(node, ("letters", a)),
+                    f"letters.{a}",
+                    f"応募 '{a}' はこの審査ラウンドにありません。使える応募: {'、'.join(sorted(known))}",
+                )
+                for a in unknown
+            ]
+        )
     return dict(model.letters)
 
 
@@ -449,13 +519,25 @@ def _pts(x: float) -> str:
 def feedback_html(letter: FeedbackLetter) -> str:
     """The letter as one static HTML page (``templates/feedback.html.j2``, autoescaped)."""
     g = letter.groups
-    rows = [{"label": lab, "max": _pts(mx), "points": _pts(p), "median": _pts(md),
-             "range": (f"{_pts(lo)}〜{_pts(hi)}" if math.isfinite(lo) else "―")}
-            for lab, mx, p, md, lo, hi in zip(g["label"], g["max_points"], g["points"], g["cohort_median"],
-                                                g["cohort_min"], g["cohort_max"])]
+    rows = [
+        {
+            "label": lab,
+            "max": _pts(mx),
+            "points": _pts(p),
+            "median": _pts(md),
+            "range": (f"{_pts(lo)}〜{_pts(hi)}" if math.isfinite(lo) else "―"),
+        }
+        for lab, mx, p, md, lo, hi in zip(
+            g["label"], g["max_points"], g["points"], g["cohort_median"], g["cohort_min"], g["cohort_max"]
+        )
+    ]
     return _ENV.get_template("feedback.html.j2").render(
-        letter=letter, rows=rows, total=_pts(letter.total), total_max=_pts(letter.total_max),
-        min_cohort=MIN_COHORT)
+        letter=letter,
+        rows=rows,
+        total=_pts(letter.total),
+        total_max=_pts(letter.total_max),
+        min_cohort=MIN_COHORT,
+    )
 
 
 def write_letter_pdf(letter: FeedbackLetter, path: str | Path, *, page: str | None = None) -> Path:
@@ -466,12 +548,19 @@ def write_letter_pdf(letter: FeedbackLetter, path: str | Path, *, page: str | No
     if hasattr(weasyprint, "URLFetcher"):
         fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
     out = Path(path)
-    weasyprint.HTML(string=page if page is not None else feedback_html(letter), url_fetcher=fetcher).write_pdf(out)
+    weasyprint.HTML(
+        string=page if page is not None else feedback_html(letter), url_fetcher=fetcher
+    ).write_pdf(out)
     return out
 
 
-def write_feedback(rnd: ReviewRound | str | Path | None, out_dir: str | Path | None = None, *,
-                   drafts_path: str | Path | None = None, store_url: str | None = None) -> dict[str, Any]:
+def write_feedback(
+    rnd: ReviewRound | str | Path | None,
+    out_dir: str | Path | None = None,
+    *,
+    drafts_path: str | Path | None = None,
+    store_url: str | None = None,
+) -> dict[str, Any]:
     """Write the letters, or the drafts file first.
 
     Parameters
@@ -508,10 +597,17 @@ def write_feedback(rnd: ReviewRound | str | Path | None, out_dir: str | Path | N
     c = build_committee(rnd, scores=scores, decision=decision, n_boot=1)
     words = reviewer_words(rnd)
     apps = [str(a) for a in c.applications.index]
-    result: dict[str, Any] = {"drafts_written": False, "drafts": None, "letters": [], "files": [],
-                              "warnings": list(c.decision_warnings)}
+    result: dict[str, Any] = {
+        "drafts_written": False,
+        "drafts": None,
+        "letters": [],
+        "files": [],
+        "warnings": list(c.decision_warnings),
+    }
     if drafts_path is not None and not Path(drafts_path).exists():
-        result["drafts"] = write_drafts(drafts_path, draft_texts(c, scores, forbidden=words), round_name=c.round_name)
+        result["drafts"] = write_drafts(
+            drafts_path, draft_texts(c, scores, forbidden=words), round_name=c.round_name
+        )
         result["drafts_written"] = True
         return result
     if drafts_path is not None:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["new_figure", "png_bytes"]
 
 
-def new_figure(width: float, height: float, *, dpi: float = 100,
-               layout: Literal["constrained", "tight"] | None = None) -> Figure:
+def new_figure(
+    width: float, height: float, *, dpi: float = 100, layout: Literal["constrained", "tight"] | None = None
+) -> Figure:
     """An empty figure of ``width`` × ``height`` inches with the Japanese font registered."""
     import matplotlib
 

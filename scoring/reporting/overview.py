@@ -42,7 +42,9 @@ __all__ = [
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
 
-_PROBLEM_HEADERS = dict(zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セル", "項目", "重要度", "内容", "対処")))
+_PROBLEM_HEADERS = dict(
+    zip(PROBLEM_COLUMNS, ("ファイル", "シート", "セル", "項目", "重要度", "内容", "対処"))
+)
 
 #: Columns of the summary table, with Japanese headers (units in the header).
 _SUMMARY: dict[str, str] = {
@@ -133,9 +135,18 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
 WRAPPED_HEADERS: tuple[str, ...] = ("内容", "対処", "注意", "理由", "ファイル", "項目")
 #: Minimum widths (CSS) so short Japanese names are never squeezed to one character a line.
 MIN_WIDTHS: dict[str, str] = {
-    HEADERS_JA["prefecture_name"]: "5.5em", "重点テーマ名": "9em", HEADERS_JA["block"]: "6.5em", "人材プールの状況": "8em",
-    HEADERS_JA["application_type"]: "5.5em", "提出日時（日本時間）": "10em", "内容": "18em", "対処": "14em", "注意": "12em",
-    "ファイル": "9em", "項目": "8em", "重要度": "3.5em",
+    HEADERS_JA["prefecture_name"]: "5.5em",
+    "重点テーマ名": "9em",
+    HEADERS_JA["block"]: "6.5em",
+    "人材プールの状況": "8em",
+    HEADERS_JA["application_type"]: "5.5em",
+    "提出日時（日本時間）": "10em",
+    "内容": "18em",
+    "対処": "14em",
+    "注意": "12em",
+    "ファイル": "9em",
+    "項目": "8em",
+    "重要度": "3.5em",
 }
 
 
@@ -159,13 +170,22 @@ def analyst_table(
     styles: list[CSSDict] = [
         # JupyterLab lays rendered tables out with ``table-layout: fixed`` (equal columns):
         # the table's own id selector wins and lets each column take the width it needs.
-        {"selector": "", "props": "border-collapse: collapse; font-size: 12px; table-layout: auto; "
-                                  "margin-left: 0; width: auto;"},
-        {"selector": "th", "props": "white-space: normal; min-width: 3em; text-align: center; background: #f2f2f2; "
-                                    "padding: 3px 6px; vertical-align: bottom;"},
+        {
+            "selector": "",
+            "props": "border-collapse: collapse; font-size: 12px; table-layout: auto; "
+            "margin-left: 0; width: auto;",
+        },
+        {
+            "selector": "th",
+            "props": "white-space: normal; min-width: 3em; text-align: center; background: #f2f2f2; "
+            "padding: 3px 6px; vertical-align: bottom;",
+        },
         {"selector": "tbody th", "props": "vertical-align: top; text-align: left;"},
-        {"selector": "td", "props": "white-space: nowrap; text-align: left; padding: 2px 6px; "
-                                    "vertical-align: top; border-bottom: 1px solid #eee;"},
+        {
+            "selector": "td",
+            "props": "white-space: nowrap; text-align: left; padding: 2px 6px; "
+            "vertical-align: top; border-bottom: 1px solid #eee;",
+        },
     ]
     styler = Styler(frame, cell_ids=False, precision=precision, na_rep="")
     styler = styler.set_table_styles(styles).set_table_attributes("class='shinsa-analyst-table'")
@@ -177,9 +197,14 @@ def analyst_table(
             props.append(f"min-width: {widths[str(col)]};")
         if props:
             styler = styler.set_table_styles(
-                {col: [{"selector": "td", "props": " ".join(props)},
-                       {"selector": "th", "props": f"min-width: {widths.get(str(col), '0')};"}]},
-                overwrite=False)
+                {
+                    col: [
+                        {"selector": "td", "props": " ".join(props)},
+                        {"selector": "th", "props": f"min-width: {widths.get(str(col), '0')};"},
+                    ]
+                },
+                overwrite=False,
+            )
     return styler
 
 
@@ -197,8 +222,7 @@ def application_view(applications: pd.DataFrame, problems: pd.DataFrame | None =
     table = application_table(applications, problems)
     styler = analyst_table(table)
     if "提出日時（日本時間）" in table:
-        styler = styler.format(_minute,
-                               subset=["提出日時（日本時間）"])
+        styler = styler.format(_minute, subset=["提出日時（日本時間）"])
     return styler
 
 
@@ -211,9 +235,16 @@ def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
     assert rnd.eligibility is not None
     table = rnd.eligibility.copy()
     table["received_at"] = table["received_at"].dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    table = table.drop(columns=["late", "withdrawn"]).rename(columns={
-        "prefecture_name": HEADERS_JA["prefecture_name"], "application_type": HEADERS_JA["application_type"], "file": "ファイル",
-        "received_at": "受付日時（日本時間）", "status": "受付の状況", "records": "記録された判断"})
+    table = table.drop(columns=["late", "withdrawn"]).rename(
+        columns={
+            "prefecture_name": HEADERS_JA["prefecture_name"],
+            "application_type": HEADERS_JA["application_type"],
+            "file": "ファイル",
+            "received_at": "受付日時（日本時間）",
+            "status": "受付の状況",
+            "records": "記録された判断",
+        }
+    )
     table.index.name = "応募"
     return table
 
@@ -224,10 +255,19 @@ def eligibility_log_table(rnd: ReviewRound) -> pd.DataFrame:
     log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
     for c in ("recorded_at", "original_received"):
         log[c] = log[c].dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    return log.rename(columns={
-        "event_id": "イベント", "recorded_at": "記録日時（日本時間）", "action": "判断", "application": "応募",
-        "prefecture_name": HEADERS_JA["prefecture_name"], "file": "ファイル", "original_received": "元の受付日時", "by": "記録した人",
-        "reason": "理由"}).set_index("イベント")
+    return log.rename(
+        columns={
+            "event_id": "イベント",
+            "recorded_at": "記録日時（日本時間）",
+            "action": "判断",
+            "application": "応募",
+            "prefecture_name": HEADERS_JA["prefecture_name"],
+            "file": "ファイル",
+            "original_received": "元の受付日時",
+            "by": "記録した人",
+            "reason": "理由",
+        }
+    ).set_index("イベント")
 
 
 def breakdown(applications: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -280,10 +320,25 @@ def tile_map(
         theme = str(applications.at[code, "theme"]) if applied and "theme" in applications else None
         face = colours.get(theme or "", "#9C9C9C") if applied else "#EEEEEE"
         bold = bool(highlight is not None and highlight.get(code, False))
-        ax.add_patch(Rectangle((x, -y), 0.94, 0.94, facecolor=face,
-                               edgecolor="black" if bold else "white", linewidth=3 if bold else 1))
-        ax.text(x + 0.47, -y + 0.47, str(names[code]), ha="center", va="center", fontsize=8,
-                color="white" if applied else "#777777")
+        ax.add_patch(
+            Rectangle(
+                (x, -y),
+                0.94,
+                0.94,
+                facecolor=face,
+                edgecolor="black" if bold else "white",
+                linewidth=3 if bold else 1,
+            )
+        )
+        ax.text(
+            x + 0.47,
+            -y + 0.47,
+            str(names[code]),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if applied else "#777777",
+        )
     handles = [Patch(color=c, label=f"{k}) {THEMES[k]}") for k, c in colours.items()]
     handles.append(Patch(color="#EEEEEE", label="応募なし"))
     ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False, title=HEADERS_JA["theme"])
@@ -299,4 +354,3 @@ def field_labels() -> pd.DataFrame:
     """The 応募書 schema as a table: key, 区分, 項目, 必須, 種類."""
     rows = [(f.key, f.section, f.display_label, "必須" if f.required else "", f.kind) for f in FIELDS]
     return pd.DataFrame(rows, columns=["key", "区分", "項目", "必須", "種類"]).set_index("key")
-

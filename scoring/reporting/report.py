@@ -54,7 +54,9 @@ def applications_detail(applications: pd.DataFrame) -> pd.DataFrame:
     """Every 応募書 field of every application, headers = field labels with units."""
     df = applications.copy()
     if "submitted_at" in df and len(df):
-        df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None)
+        df["submitted_at"] = (
+            pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None)
+        )
     labels = {f.key: f.display_label for f in FIELDS}
     cols = [f.key for f in FIELDS if f.key in df]
     out = df.loc[:, cols].rename(columns=labels)
@@ -66,7 +68,9 @@ def write_applications_report(rnd: ReviewRound, path: str | Path) -> Path:
     """Write ``applications.xlsx`` for a loaded round; returns the path."""
     summary = application_table(rnd.applications, rnd.problems).reset_index()
     counts = [
-        frame.reset_index().rename(columns={frame.index.name: "区分"}).assign(集計=title)[["集計", "区分", "件数"]]
+        frame.reset_index()
+        .rename(columns={frame.index.name: "区分"})
+        .assign(集計=title)[["集計", "区分", "件数"]]
         for title, frame in breakdown(rnd.applications).items()
     ]
     sheets = [
@@ -75,7 +79,12 @@ def write_applications_report(rnd: ReviewRound, path: str | Path) -> Path:
         ("問題一覧", problem_table(rnd.problems)),
         *([("受付の状況", eligibility_table(rnd).reset_index())] if rnd.eligibility is not None else []),
         *([("受付の判断", eligibility_log_table(rnd).reset_index())] if rnd.eligibility_records else []),
-        ("件数", pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=["集計", "区分", "件数"])),
+        (
+            "件数",
+            pd.concat(counts, ignore_index=True)
+            if counts
+            else pd.DataFrame(columns=["集計", "区分", "件数"]),
+        ),
         ("注記", notes_table(rnd)),
     ]
     return write_workbook(path, sheets)

@@ -18,4 +18,13 @@ from .sheet_checks import validate_sheet
 from .sheet_import import import_sheets
 from .sheets import export_all, export_sheet
 
-__all__ = ["ReviewSession", "ReviewerIdentity", "assigned_applications", "export_all", "export_sheet", "identify_reviewer", "import_sheets", "validate_sheet"]
+__all__ = [
+    "ReviewSession",
+    "ReviewerIdentity",
+    "assigned_applications",
+    "export_all",
+    "export_sheet",
+    "identify_reviewer",
+    "import_sheets",
+    "validate_sheet",
+]

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["ReviewerIdentity", "assigned_applications", "identify_reviewer"]
 
 
-
 @dataclass(frozen=True)
 class ReviewerIdentity:
     """Who is scoring.

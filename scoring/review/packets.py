@@ -64,8 +64,15 @@ def _criteria_table(rnd: ReviewRound) -> pd.DataFrame:
     rows = []
     for g in rnd.rubric.groups:
         for c in g.criteria:
-            rows.append({"観点": g.label_ja, "評価項目": c.label_ja, "配点（点）": float(c.weight),
-                         "点数の範囲": f"{min(c.levels):g}〜{max(c.levels):g}", "着眼点": c.guidance_ja})
+            rows.append(
+                {
+                    "観点": g.label_ja,
+                    "評価項目": c.label_ja,
+                    "配点（点）": float(c.weight),
+                    "点数の範囲": f"{min(c.levels):g}〜{max(c.levels):g}",
+                    "着眼点": c.guidance_ja,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -116,8 +123,10 @@ def _stage_applications(apps_dir: Path, files: pd.Series, apps: list[str], stagi
         src = apps_dir / files[a]
         problem = link_problem(src, apps_dir) if src.exists() or src.is_symlink() else "見つかりません。"
         if problem is not None or not is_regular_file(src):
-            raise ReviewError(f"応募 {a} の応募書 {src} を使えません（{problem or '通常のファイルではありません。'}）"
-                              "応募書のフォルダを確認し、審査ラウンドを読み込み直してから実行してください。")
+            raise ReviewError(
+                f"応募 {a} の応募書 {src} を使えません（{problem or '通常のファイルではありません。'}）"
+                "応募書のフォルダを確認し、審査ラウンドを読み込み直してから実行してください。"
+            )
         dest = staging / f"{a}.xlsx"
         try:
             with open_regular(src) as f:
@@ -126,15 +135,31 @@ def _stage_applications(apps_dir: Path, files: pd.Series, apps: list[str], stagi
             raise ReviewError(f"応募 {a} の応募書 {src} を読めません: {e}") from None
         record, _ = read_application(dest)
         if record is None or record.get("prefecture") != a:
-            got = "読み取れません" if record is None else f"都道府県コード {record.get('prefecture')} の応募書です"
-            raise ReviewError(f"応募書 {src.name} は応募 {a} のものではありません（{got}）。読み込んだ後に応募書のフォルダが"
-                              "変わっています。審査ラウンドを読み込み直してから実行してください。")
+            got = (
+                "読み取れません"
+                if record is None
+                else f"都道府県コード {record.get('prefecture')} の応募書です"
+            )
+            raise ReviewError(
+                f"応募書 {src.name} は応募 {a} のものではありません（{got}）。読み込んだ後に応募書のフォルダが"
+                "変わっています。審査ラウンドを読み込み直してから実行してください。"
+            )
         out[a] = dest
     return out
 
 
-def _write_packet(rnd: ReviewRound, rid: str, apps: list[str], out: Path, verified: dict[str, Path], *,
-                  store: ScoreStore | None, zip_packets: bool, key: bytes, written: list[Path]) -> Packet:
+def _write_packet(
+    rnd: ReviewRound,
+    rid: str,
+    apps: list[str],
+    out: Path,
+    verified: dict[str, Path],
+    *,
+    store: ScoreStore | None,
+    zip_packets: bool,
+    key: bytes,
+    written: list[Path],
+) -> Packet:
     """One reviewer's packet from the verified copies; every path made is appended to ``written``."""
     files = rnd.applications["file"].astype(str)
     files.index = files.index.astype(str)
@@ -152,7 +177,9 @@ def _write_packet(rnd: ReviewRound, rid: str, apps: list[str], out: Path, verifi
             raise ReviewError(f"審査員 {rid} は応募 {a} と利害関係があります。審査資料を作るのを止めました。")
         shutil.copyfile(verified[a], folder / APPLICATIONS_FOLDER / files[a])
         copied.append((a, str(names.get(a, a)), files[a]))
-    write_workbook(folder / ANCHORS_FILE, [("評価項目", _criteria_table(rnd)), ("評価基準", anchor_table(rnd.rubric))])
+    write_workbook(
+        folder / ANCHORS_FILE, [("評価項目", _criteria_table(rnd)), ("評価基準", anchor_table(rnd.rubric))]
+    )
     (folder / README_FILE).write_text(_readme(rnd, rid, copied, sheet.name), encoding="utf-8-sig", newline="")
     path = folder
     if zip_packets:
@@ -166,8 +193,14 @@ def _write_packet(rnd: ReviewRound, rid: str, apps: list[str], out: Path, verifi
     return Packet(reviewer=rid, path=path, applications=[a for a, _, _ in copied])
 
 
-def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None, *,
-                  zip_packets: bool = False, key: bytes | None = None) -> list[Packet]:
+def write_packets(
+    rnd: ReviewRound,
+    out_dir: str | Path,
+    store: ScoreStore | None = None,
+    *,
+    zip_packets: bool = False,
+    key: bytes | None = None,
+) -> list[Packet]:
     """Write one packet per reviewer who has applications to score.
 
     Parameters
@@ -199,17 +232,23 @@ def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | Non
     out = Path(out_dir)
     apps_dir = rnd.path / "applications"
     if _inside(out, apps_dir):
-        raise ReviewError(f"出力フォルダ {out} が応募書のフォルダ（{apps_dir}）の中にあります。"
-                          "応募書として読み込まれてしまうため、別のフォルダを指定してください。")
+        raise ReviewError(
+            f"出力フォルダ {out} が応募書のフォルダ（{apps_dir}）の中にあります。"
+            "応募書として読み込まれてしまうため、別のフォルダを指定してください。"
+        )
     todo = [(r.id, reviewer_applications(rnd, r.id)) for r in rnd.reviewers]
     todo = [(rid, apps) for rid, apps in todo if apps]
     if not todo:
-        raise ReviewError("採点する応募のある審査員がいません（担当なし、または全て利害関係あり）。"
-                          "担当（assignments）と応募書を確認してください。")
+        raise ReviewError(
+            "採点する応募のある審査員がいません（担当なし、または全て利害関係あり）。"
+            "担当（assignments）と応募書を確認してください。"
+        )
     for rid, _ in todo:
         target = out / (packet_name(rid) + (".zip" if zip_packets else ""))
         if target.exists():
-            raise ReviewError(f"{target} は既にあります。上書きしませんでした。空のフォルダを --out に指定してください。")
+            raise ReviewError(
+                f"{target} は既にあります。上書きしませんでした。空のフォルダを --out に指定してください。"
+            )
     files = rnd.applications["file"].astype(str)
     files.index = files.index.astype(str)
     key = load_key(create=True) if key is None else key
@@ -218,11 +257,14 @@ def write_packets(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | Non
     staging = Path(tempfile.mkdtemp(prefix=".packets-", dir=out))
     written: list[Path] = []
     try:
-        verified = _stage_applications(apps_dir, files, sorted({a for _, apps in todo for a in apps}), staging)
+        verified = _stage_applications(
+            apps_dir, files, sorted({a for _, apps in todo for a in apps}), staging
+        )
         packets = []
         for rid, apps in todo:
-            p = _write_packet(rnd, rid, apps, out, verified, store=store, zip_packets=zip_packets, key=key,
-                              written=written)
+            p = _write_packet(
+                rnd, rid, apps, out, verified, store=store, zip_packets=zip_packets, key=key, written=written
+            )
             packets.append(p)
     except BaseException:
         for w in written:

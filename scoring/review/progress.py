@@ -85,7 +85,9 @@ class ReviewProgress:
 
     def headline(self) -> str:
         """One Japanese line: 「割り当てられた採点 95 組: 未着手 3 組　下書き 4 組　提出済 88 組」."""
-        return f"割り当てられた採点 {len(self.pairs)} 組: " + "　".join(f"{k} {v} 組" for k, v in self.counts().items())
+        return f"割り当てられた採点 {len(self.pairs)} 組: " + "　".join(
+            f"{k} {v} 組" for k, v in self.counts().items()
+        )
 
 
 def open_existing_store(rnd: ReviewRound, url: str | None = None) -> ScoreStore | None:
@@ -108,9 +110,13 @@ def round_progress(rnd: ReviewRound, url: str | None = None) -> ReviewProgress:
 def _counts(g: pd.DataFrame, label: pd.Series) -> dict[str, object]:
     st = g["status"]
     todo = g[st != SUBMITTED]
-    return {"assigned": len(g), "submitted": int((st == SUBMITTED).sum()), "drafted": int((st == DRAFT).sum()),
-            "missing": int((st == MISSING).sum()),
-            "todo": "、".join(f"{lab}（{s}）" for lab, s in zip(label[todo.index], todo["status"]))}
+    return {
+        "assigned": len(g),
+        "submitted": int((st == SUBMITTED).sum()),
+        "drafted": int((st == DRAFT).sum()),
+        "missing": int((st == MISSING).sum()),
+        "todo": "、".join(f"{lab}（{s}）" for lab, s in zip(label[todo.index], todo["status"])),
+    }
 
 
 def review_progress(rnd: ReviewRound, store: ScoreStore | None) -> ReviewProgress:
@@ -130,8 +136,11 @@ def review_progress(rnd: ReviewRound, store: ScoreStore | None) -> ReviewProgres
     pref = rnd.applications["prefecture_name"].astype(str)
     pref.index = pref.index.astype(str)
     # The same rule as the 採点表 and the packets: assigned, never a conflict.
-    rows = [(r.id, r.name, a, str(pref.get(a, a)), status.get((r.id, a), MISSING))
-            for r in rnd.reviewers for a in reviewer_applications(rnd, r.id)]
+    rows = [
+        (r.id, r.name, a, str(pref.get(a, a)), status.get((r.id, a), MISSING))
+        for r in rnd.reviewers
+        for a in reviewer_applications(rnd, r.id)
+    ]
     pairs = pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
     app_label = pairs["application"] + " " + pairs["prefecture_name"]
     rev_label = pairs["reviewer"] + " " + pairs["reviewer_name"]
@@ -143,9 +152,11 @@ def review_progress(rnd: ReviewRound, store: ScoreStore | None) -> ReviewProgres
     for a in apps:
         g = pairs[pairs["application"] == a]
         per_app.append({"application": a, "prefecture_name": str(pref.get(a, a)), **_counts(g, rev_label)})
-    return ReviewProgress(pairs=pairs,
-                          reviewers=pd.DataFrame(per_rev, columns=list(PROGRESS_REVIEWER_COLUMNS)),
-                          applications=pd.DataFrame(per_app, columns=list(PROGRESS_APPLICATION_COLUMNS)))
+    return ReviewProgress(
+        pairs=pairs,
+        reviewers=pd.DataFrame(per_rev, columns=list(PROGRESS_REVIEWER_COLUMNS)),
+        applications=pd.DataFrame(per_app, columns=list(PROGRESS_APPLICATION_COLUMNS)),
+    )
 
 
 def progress_ja(progress: ReviewProgress) -> dict[str, pd.DataFrame]:

@@ -107,8 +107,17 @@ class _Store(Protocol):
 
     def status(self, reviewer: str, application: str) -> str: ...
 
-    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
-               by: str | None = None, source: str = "analyst") -> int: ...
+    def revise(
+        self,
+        reviewer: str,
+        application: str,
+        criterion: str,
+        score: float,
+        *,
+        reason: str,
+        by: str | None = None,
+        source: str = "analyst",
+    ) -> int: ...
 
     def scores(self, *, include_drafts: bool = True) -> pd.DataFrame: ...
 
@@ -317,7 +326,9 @@ class ReviewSession:
             }
             for a in self.applications
         ]
-        frame = pd.DataFrame(rows, columns=["application", "prefecture_name", "status", "n_scored", "n_criteria"])
+        frame = pd.DataFrame(
+            rows, columns=["application", "prefecture_name", "status", "n_scored", "n_criteria"]
+        )
         return frame.set_index("application")
 
     def own_scores(self) -> pd.DataFrame:
@@ -384,15 +395,17 @@ class ReviewSession:
                     ref = prefectures() if ref is None else ref
                     if ind.field in ref.columns and app in ref.index:
                         value = ref.at[app, ind.field]
-                rows.append({
-                    "criterion": c.id,
-                    "criterion_label": c.label_ja,
-                    "indicator": ind.id,
-                    "label": ind.label_ja,
-                    "value": clean_score(value),
-                    "unit": ind.unit or "",
-                    "source": "応募書" if ind.source == "application" else "統計",
-                })
+                rows.append(
+                    {
+                        "criterion": c.id,
+                        "criterion_label": c.label_ja,
+                        "indicator": ind.id,
+                        "label": ind.label_ja,
+                        "value": clean_score(value),
+                        "unit": ind.unit or "",
+                        "source": "応募書" if ind.source == "application" else "統計",
+                    }
+                )
         columns = ["criterion", "criterion_label", "indicator", "label", "value", "unit", "source"]
         return pd.DataFrame(rows, columns=columns).astype({"value": "float64"})
 
@@ -405,7 +418,12 @@ class ReviewSession:
         app = self._app(application)
         row = self.round.applications.loc[app]
         rows = [
-            {"section": f.section, "field": f.key, "label": f.display_label, "text": clean_text(row.get(f.key))}
+            {
+                "section": f.section,
+                "field": f.key,
+                "label": f.display_label,
+                "text": clean_text(row.get(f.key)),
+            }
             for f in FIELDS
             if f.kind in _TEXT_KINDS and f.key in row.index and clean_text(row.get(f.key)).strip()
         ]
@@ -429,8 +447,15 @@ class ReviewSession:
                 text = f"{value}) {THEMES.get(str(value), '')}"
             else:
                 text = display_value(value).strip() or "—"
-            rows.append({"section": f.section, "field": f.key, "label": f.display_label, "text": text,
-                         "long": f.kind in _TEXT_KINDS})
+            rows.append(
+                {
+                    "section": f.section,
+                    "field": f.key,
+                    "label": f.display_label,
+                    "text": text,
+                    "long": f.kind in _TEXT_KINDS,
+                }
+            )
         return pd.DataFrame(rows, columns=["section", "field", "label", "text", "long"])
 
     # ------------------------------------------------------------------ navigation
@@ -468,7 +493,9 @@ class ReviewSession:
             return self.round.rubric.criterion(criterion)
         except (KeyError, ValueError):
             ids = "、".join(c.id for c in self.criteria)
-            raise ReviewError(f"評価項目「{criterion}」は評価基準にありません。次のいずれかです: {ids}") from None
+            raise ReviewError(
+                f"評価項目「{criterion}」は評価基準にありません。次のいずれかです: {ids}"
+            ) from None
 
     def _writable(self, app: str) -> None:
         if self._status.get(app) == "提出済":
@@ -522,7 +549,9 @@ class ReviewSession:
         text = (comment or "").strip()
         return self._save(app, criterion, lambda old: ScoreEntry(old.score, text))
 
-    def _save(self, app: str, criterion: str, change: Callable[[ScoreEntry], ScoreEntry]) -> dt.datetime | None:
+    def _save(
+        self, app: str, criterion: str, change: Callable[[ScoreEntry], ScoreEntry]
+    ) -> dt.datetime | None:
         """Apply ``change`` to the criterion's value on screen and save it (None: unchanged).
 
         The pair is first brought up to date (:meth:`_sync`); when the store cannot be
@@ -564,7 +593,9 @@ class ReviewSession:
     def _write(self, app: str, criterion: str, entry: ScoreEntry) -> None:
         """Record one value; keep the pair's version when no other event came in between."""
         before = self._versions.get(app, NO_EVENTS)
-        event_id = self.store.record(self.reviewer, app, criterion, entry.score, entry.comment, source="widget")
+        event_id = self.store.record(
+            self.reviewer, app, criterion, entry.score, entry.comment, source="widget"
+        )
         self.unsaved.pop((app, criterion), None)
         self._entries[app][criterion] = entry
         self._status[app] = self.store.status(self.reviewer, app)
@@ -587,7 +618,9 @@ class ReviewSession:
         cells = self.store.pair_cells(self.reviewer, app)
         fresh = {cid: ScoreEntry(clean_score(v), clean_text(m)) for cid, (v, m) in cells.items()}
         old = self._entries[app]
-        changed = tuple(c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry()))
+        changed = tuple(
+            c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry())
+        )
         status = self.store.status(self.reviewer, app)
         status_changed = status != self._status.get(app)
         self._entries[app] = fresh
@@ -595,8 +628,9 @@ class ReviewSession:
         self._versions[app] = version
         return changed, status_changed
 
-    def _note_change(self, app: str, changed: tuple[str, ...], overwritten: tuple[str, ...],
-                     status_changed: bool) -> None:
+    def _note_change(
+        self, app: str, changed: tuple[str, ...], overwritten: tuple[str, ...], status_changed: bool
+    ) -> None:
         if changed or status_changed:
             self.last_change = ExternalChange(app, changed, overwritten, status_changed, self._clock())
 
@@ -620,8 +654,10 @@ class ReviewSession:
 
     def unsaved_rows(self) -> list[dict[str, Any]]:
         """:attr:`unsaved` as plain rows (application, criterion, score, comment), oldest first."""
-        return [{"application": a, "criterion": c, "score": e.score, "comment": e.comment}
-                for (a, c), e in self.unsaved.items()]
+        return [
+            {"application": a, "criterion": c, "score": e.score, "comment": e.comment}
+            for (a, c), e in self.unsaved.items()
+        ]
 
     def restore_unsaved(self, rows: list[dict[str, Any]]) -> int:
         """Take back values kept unsaved by an earlier session (a reload, a new kernel);
@@ -707,7 +743,8 @@ class ReviewSession:
         todo = self.missing(app)
         if todo:
             raise ReviewError(
-                f"応募書 {app}（{self._name(app)}）はまだ提出できません。次を入力してください: " + "、".join(todo)
+                f"応募書 {app}（{self._name(app)}）はまだ提出できません。次を入力してください: "
+                + "、".join(todo)
             )
         code = self.store.submit(self.reviewer, app)
         if code:
@@ -715,7 +752,6 @@ class ReviewSession:
         self._status[app] = self.store.status(self.reviewer, app)
         self.last_saved_at = self._clock()
         return code
-
 
     def revise(self, criterion: str, score: float, reason: str, application: str | None = None) -> int:
         """After the discussion (協議), revise one submitted score with a reason (second stage).
@@ -735,14 +771,20 @@ class ReviewSession:
         app = self._app(application)
         crit = self._criterion(criterion)
         if self._status.get(app) != "提出済":
-            raise ReviewError(f"応募書 {app}（{self._name(app)}）は提出前です。協議後の修正ではなく、"
-                              "そのまま点数を直してください。")
+            raise ReviewError(
+                f"応募書 {app}（{self._name(app)}）は提出前です。協議後の修正ではなく、"
+                "そのまま点数を直してください。"
+            )
         if not crit.is_allowed(score):
             allowed = "、".join(format_level(v) for v in crit.levels)
-            raise ReviewError(f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}")
+            raise ReviewError(
+                f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}"
+            )
         if not (reason or "").strip():
             raise ReviewError("協議後の修正には理由が必要です。協議で分かったことを入力してください。")
-        eid = self.store.revise(self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget")
+        eid = self.store.revise(
+            self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget"
+        )
         old = self._entries[app].get(criterion, ScoreEntry())
         self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
         self.last_saved_at = self._clock()

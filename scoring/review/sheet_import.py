@@ -68,8 +68,9 @@ def _jst(ts: object) -> str:
     return when.tz_convert(JST).strftime("%Y-%m-%d %H:%M")
 
 
-def _submitted_check(rows: list[dict[str, object]], store: ScoreStore, rep: _Report,
-                     coords: Mapping[tuple[str, str], str]) -> None:
+def _submitted_check(
+    rows: list[dict[str, object]], store: ScoreStore, rep: _Report, coords: Mapping[tuple[str, str], str]
+) -> None:
     """Report, as errors, changes to applications already submitted (提出済)."""
     if not rows:
         return
@@ -79,13 +80,18 @@ def _submitted_check(rows: list[dict[str, object]], store: ScoreStore, rep: _Rep
     for row in rows:
         app, crit = str(row["application"]), str(row["criterion"])
         if app in submitted:
-            rep.error(f"応募 {app} は提出済みのため変更できません（評価項目 {crit}）。",
-                      "変更が必要な場合は事務局に再開（差し戻し）を依頼してから、新しい採点表で返送してください。",
-                      sheet=SCORE_SHEET, cell=coords.get((app, crit), ""), field=crit)
+            rep.error(
+                f"応募 {app} は提出済みのため変更できません（評価項目 {crit}）。",
+                "変更が必要な場合は事務局に再開（差し戻し）を依頼してから、新しい採点表で返送してください。",
+                sheet=SCORE_SHEET,
+                cell=coords.get((app, crit), ""),
+                field=crit,
+            )
 
 
-def _plan(rows: list[dict[str, object]], checked: _Checked, current: Mapping[tuple[str, str], _Cell],
-          file: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _plan(
+    rows: list[dict[str, object]], checked: _Checked, current: Mapping[tuple[str, str], _Cell], file: str
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The rows to write and the conflicts: cells changed in the store since the export
     that the sheet changes too, to something else."""
     write: list[dict[str, object]] = []
@@ -101,19 +107,35 @@ def _plan(rows: list[dict[str, object]], checked: _Checked, current: Mapping[tup
         exported = checked.exported.get(k)
         ex_score, ex_digest = exported if exported is not None else (None, "")
         if not (_same_score(now_score, ex_score) and _comment_digest(now_comment) == ex_digest):
-            conflicts.append({
-                "file": file, "cell": checked.coords.get(k, ""), "application": k[0], "criterion": k[1],
-                "store_score": now_score, "store_comment": now_comment,
-                "store_updated_at": None if now is None else now.timestamp,
-                "exported_score": ex_score, "sheet_score": score, "sheet_comment": comment,
-            })
+            conflicts.append(
+                {
+                    "file": file,
+                    "cell": checked.coords.get(k, ""),
+                    "application": k[0],
+                    "criterion": k[1],
+                    "store_score": now_score,
+                    "store_comment": now_comment,
+                    "store_updated_at": None if now is None else now.timestamp,
+                    "exported_score": ex_score,
+                    "sheet_score": score,
+                    "sheet_comment": comment,
+                }
+            )
         write.append(row)
     return write, conflicts
 
 
-def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], store: ScoreStore, *,
-                  reviewer: str | None = None, overwrite: bool = False, reason: str | None = None,
-                  key: bytes | None = None, submit: bool = False) -> pd.DataFrame:
+def import_sheets(
+    rnd: ReviewRound,
+    paths: str | Path | Iterable[str | Path],
+    store: ScoreStore,
+    *,
+    reviewer: str | None = None,
+    overwrite: bool = False,
+    reason: str | None = None,
+    key: bytes | None = None,
+    submit: bool = False,
+) -> pd.DataFrame:
     """Validate and import returned 採点表, each file all-or-nothing (see the module's description).
 
     Parameters
@@ -162,7 +184,9 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
     if overwrite and not reason_text:
         raise SheetError("上書き（--overwrite）には理由（--reason）が必要です。理由は採点の記録に残ります。")
     if len(reason_text) > MAX_REASON_CHARS:
-        raise SheetError(f"上書きの理由（--reason）は {MAX_REASON_CHARS} 文字以内にしてください（{len(reason_text)} 文字）。")
+        raise SheetError(
+            f"上書きの理由（--reason）は {MAX_REASON_CHARS} 文字以内にしてください（{len(reason_text)} 文字）。"
+        )
     key = load_key() if key is None else key
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -178,8 +202,17 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
         n = 0
         state = "refused" if checked_rep.has_errors else "unchanged"
         if not checked_rep.has_errors and rows:
-            n, state = _import_file(rnd, store, rows, checked, rep, all_conflicts,
-                                    overwrite=overwrite, reason_text=reason_text, submit=submit)
+            n, state = _import_file(
+                rnd,
+                store,
+                rows,
+                checked,
+                rep,
+                all_conflicts,
+                overwrite=overwrite,
+                reason_text=reason_text,
+                submit=submit,
+            )
         if rep.rows:
             frames.append(rep.frame())
         imported[file] = n
@@ -187,12 +220,17 @@ def import_sheets(rnd: ReviewRound, paths: str | Path | Iterable[str | Path], st
     return _report(frames, imported, status, all_conflicts)
 
 
-def _report(frames: list[pd.DataFrame], imported: dict[str, int], status: dict[str, str],
-            conflicts: list[dict[str, object]]) -> pd.DataFrame:
+def _report(
+    frames: list[pd.DataFrame],
+    imported: dict[str, int],
+    status: dict[str, str],
+    conflicts: list[dict[str, object]],
+) -> pd.DataFrame:
     """The report of :func:`import_sheets`: the files' problems, with its ``attrs``."""
     non_empty = [f for f in frames if len(f)]
-    report = (pd.concat(non_empty, ignore_index=True) if non_empty
-              else pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
+    report = (
+        pd.concat(non_empty, ignore_index=True) if non_empty else pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+    )
     report = report.astype({c: "object" for c in PROBLEM_COLUMNS}) if report.empty else report
     report.attrs["imported"] = imported
     report.attrs["status"] = status
@@ -200,9 +238,18 @@ def _report(frames: list[pd.DataFrame], imported: dict[str, int], status: dict[s
     return report
 
 
-def _import_file(rnd: ReviewRound, store: ScoreStore, rows: list[dict[str, object]], checked: _Checked, rep: _Report,
-                 all_conflicts: list[dict[str, object]], *, overwrite: bool, reason_text: str, submit: bool
-                 ) -> tuple[int, str]:
+def _import_file(
+    rnd: ReviewRound,
+    store: ScoreStore,
+    rows: list[dict[str, object]],
+    checked: _Checked,
+    rep: _Report,
+    all_conflicts: list[dict[str, object]],
+    *,
+    overwrite: bool,
+    reason_text: str,
+    submit: bool,
+) -> tuple[int, str]:
     """Write one valid file's changes: (score events written, status); its conflicts go to ``all_conflicts``."""
     state = "unchanged"
     try:
@@ -216,33 +263,56 @@ def _import_file(rnd: ReviewRound, store: ScoreStore, rows: list[dict[str, objec
         if not conflicts or overwrite:
             return _write(rnd, store, checked, write, rep, actor=actor, submit=submit)
     except StoreError as e:
-        rep.error(f"採点を保存できませんでした。このファイルからは何も取り込んでいません: {e}",
-                  "内容を確認し、必要なら事務局に相談してください。", sheet=SCORE_SHEET)
+        rep.error(
+            f"採点を保存できませんでした。このファイルからは何も取り込んでいません: {e}",
+            "内容を確認し、必要なら事務局に相談してください。",
+            sheet=SCORE_SHEET,
+        )
         return 0, "refused"
     return 0, state
 
 
-def _report_conflicts(rnd: ReviewRound, conflicts: list[dict[str, object]], rep: _Report, *, overwrite: bool,
-                      reason_text: str) -> None:
+def _report_conflicts(
+    rnd: ReviewRound, conflicts: list[dict[str, object]], rep: _Report, *, overwrite: bool, reason_text: str
+) -> None:
     """Each conflicting cell: a warning when overwritten, else an error (nothing imported)."""
     for c in conflicts:
         crit = rnd.rubric.criterion(str(c["criterion"]))
-        what = (f"応募 {c['application']}「{crit.label_ja}」: 書き出し後に採点データベースで変更されています"
-                f"（データベース: {_show(c['store_score'], str(c['store_comment']))}"  # type: ignore[arg-type]
-                f" {_jst(c['store_updated_at'])}、"
-                f"採点表: {_show(c['sheet_score'], str(c['sheet_comment']))}）")  # type: ignore[arg-type]
+        what = (
+            f"応募 {c['application']}「{crit.label_ja}」: 書き出し後に採点データベースで変更されています"
+            f"（データベース: {_show(c['store_score'], str(c['store_comment']))}"  # type: ignore[arg-type]
+            f" {_jst(c['store_updated_at'])}、"
+            f"採点表: {_show(c['sheet_score'], str(c['sheet_comment']))}）"
+        )  # type: ignore[arg-type]
         if overwrite:
-            rep.warning(what + "。採点表の値で上書きします。", f"理由: {reason_text}",
-                        sheet=SCORE_SHEET, cell=str(c["cell"]), field=crit.label_ja)
+            rep.warning(
+                what + "。採点表の値で上書きします。",
+                f"理由: {reason_text}",
+                sheet=SCORE_SHEET,
+                cell=str(c["cell"]),
+                field=crit.label_ja,
+            )
         else:
-            rep.error(what + "。このファイルからは何も取り込んでいません。",
-                      "どちらを残すか審査員に確認してください。採点表の値を残す場合は --overwrite と "
-                      "--reason 理由 を付けて取り込み直してください。",
-                      sheet=SCORE_SHEET, cell=str(c["cell"]), field=crit.label_ja)
+            rep.error(
+                what + "。このファイルからは何も取り込んでいません。",
+                "どちらを残すか審査員に確認してください。採点表の値を残す場合は --overwrite と "
+                "--reason 理由 を付けて取り込み直してください。",
+                sheet=SCORE_SHEET,
+                cell=str(c["cell"]),
+                field=crit.label_ja,
+            )
 
 
-def _write(rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: list[dict[str, object]], rep: _Report, *,
-           actor: str | None, submit: bool) -> tuple[int, str]:
+def _write(
+    rnd: ReviewRound,
+    store: ScoreStore,
+    checked: _Checked,
+    write: list[dict[str, object]],
+    rep: _Report,
+    *,
+    actor: str | None,
+    submit: bool,
+) -> tuple[int, str]:
     """Record ``write`` (and the submissions with ``submit``) in one transaction unless ``rep`` has errors."""
     _submitted_check(write, store, rep, checked.coords)
     to_submit = _to_submit(rnd, store, checked, write, rep) if submit else []
@@ -253,20 +323,27 @@ def _write(rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: list[d
     result = store.record_many(write, source="excel", actor=actor, submit=to_submit)
     n = int(result) if isinstance(result, numbers.Integral) else len(write)
     if to_submit:
-        rep.add("info", f"提出しました: 応募 {'、'.join(a for _, a in to_submit)}（提出済になり、変更できなくなります）。",
-                "", sheet=SCORE_SHEET)
+        rep.add(
+            "info",
+            f"提出しました: 応募 {'、'.join(a for _, a in to_submit)}（提出済になり、変更できなくなります）。",
+            "",
+            sheet=SCORE_SHEET,
+        )
     return n, "imported"
 
 
-def _to_submit(rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: list[dict[str, object]],
-               rep: _Report) -> list[tuple[str, str]]:
+def _to_submit(
+    rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: list[dict[str, object]], rep: _Report
+) -> list[tuple[str, str]]:
     """The sheet's applications to submit with ``submit=True``: complete once ``write`` is
     written and not submitted yet; an incomplete one is a warning (it stays 下書き)."""
     reviewer = checked.reviewer
     scores = {k: c.score for k, c in _store_cells(store, reviewer).items()}
     for row in write:
         score = row["score"]
-        scores[(str(row["application"]), str(row["criterion"]))] = None if score is None else float(str(score))
+        scores[(str(row["application"]), str(row["criterion"]))] = (
+            None if score is None else float(str(score))
+        )
     apps = sorted({a for a, _ in checked.coords})
     out: list[tuple[str, str]] = []
     for app in apps:
@@ -274,9 +351,11 @@ def _to_submit(rnd: ReviewRound, store: ScoreStore, checked: _Checked, write: li
             continue
         blank = [c.label_ja for c in rnd.rubric.criteria if scores.get((app, c.id)) is None]
         if blank:
-            rep.warning(f"応募 {app} は未入力の項目（{'、'.join(blank)}）があるため提出しませんでした（下書きのままです）。",
-                        "すべての項目を採点した採点表を返送してもらい、もう一度 --submit を付けて取り込んでください。",
-                        sheet=SCORE_SHEET)
+            rep.warning(
+                f"応募 {app} は未入力の項目（{'、'.join(blank)}）があるため提出しませんでした（下書きのままです）。",
+                "すべての項目を採点した採点表を返送してもらい、もう一度 --submit を付けて取り込んでください。",
+                sheet=SCORE_SHEET,
+            )
             continue
         out.append((reviewer, app))
     return out
@@ -302,12 +381,18 @@ def blank_cells(report: pd.DataFrame, file: str | None = None) -> list[str]:
         One entry per blank, in report order, e.g. 「01 北海道 の「人材プールの遅れ」（セル F7）」,
         or 「02 青森県 の全項目（セル E8:P8）」 for an application not scored at all.
     """
-    rows = report[(report["severity"] == "warning") & report["message"].astype(str).str.startswith(BLANK_PREFIX)]
+    rows = report[
+        (report["severity"] == "warning") & report["message"].astype(str).str.startswith(BLANK_PREFIX)
+    ]
     if file is not None:
         rows = rows[rows["file"] == file]
     out = []
     for msg, cell in zip(rows["message"], rows["cell"]):
-        what = (str(msg).removeprefix(f"{BLANK_PREFIX}応募 ").removesuffix("（取り込みません）。")
-                .replace(" はまだ採点されていません", " の全項目"))
+        what = (
+            str(msg)
+            .removeprefix(f"{BLANK_PREFIX}応募 ")
+            .removesuffix("（取り込みません）。")
+            .replace(" はまだ採点されていません", " の全項目")
+        )
         out.append(f"{what}（セル {cell}）" if cell else what)
     return out

@@ -44,8 +44,18 @@ SHEET_FORMAT_VERSION = "2"
 MANIFEST_SHEET = "_manifest"
 #: Fixed keys of the manifest, in sheet order; ``signature`` covers every other row.
 MANIFEST_KEYS: tuple[str, ...] = (
-    "format", "format_version", "round_name", "round_path_hash", "reviewer", "rubric_id",
-    "rubric_version", "applications", "criteria", "exported_at", "key_id", "signature",
+    "format",
+    "format_version",
+    "round_name",
+    "round_path_hash",
+    "reviewer",
+    "rubric_id",
+    "rubric_version",
+    "applications",
+    "criteria",
+    "exported_at",
+    "key_id",
+    "signature",
 )
 #: Key prefix of the manifest rows holding the exported state of one application's cells.
 STATE_PREFIX = "state:"
@@ -91,8 +101,9 @@ def _store_cells(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, 
     ev = store.events()
     ev = ev[(ev["kind"] == "score") & (ev["reviewer"].astype(str) == reviewer_id)]
     out: dict[tuple[str, str], _Cell] = {}
-    for eid, app, crit, score, comment, ts in zip(ev["id"], ev["application"], ev["criterion"], ev["score"],
-                                                  ev["comment"], ev["timestamp"]):
+    for eid, app, crit, score, comment, ts in zip(
+        ev["id"], ev["application"], ev["criterion"], ev["score"], ev["comment"], ev["timestamp"]
+    ):
         missing = score is None or (isinstance(score, float) and math.isnan(score))
         out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), _s(comment), ts)
     return out
@@ -107,8 +118,14 @@ def manifest_payload(fields: Mapping[str, str]) -> dict[str, str]:
     return {str(k): str(v).strip() for k, v in fields.items() if k != "signature"}
 
 
-def _manifest(rnd: ReviewRound, reviewer_id: str, apps: Sequence[str], exported_at: dt.datetime,
-              cells: Mapping[tuple[str, str], _Cell], key: bytes) -> dict[str, str]:
+def _manifest(
+    rnd: ReviewRound,
+    reviewer_id: str,
+    apps: Sequence[str],
+    exported_at: dt.datetime,
+    cells: Mapping[tuple[str, str], _Cell],
+    key: bytes,
+) -> dict[str, str]:
     fields = {
         "format": SHEET_FORMAT,
         "format_version": SHEET_FORMAT_VERSION,
@@ -124,12 +141,12 @@ def _manifest(rnd: ReviewRound, reviewer_id: str, apps: Sequence[str], exported_
     }
     for app in apps:
         fields[STATE_PREFIX + app] = json.dumps(
-            [_state_entry(cells.get((app, c.id))) for c in rnd.rubric.criteria], separators=(",", ":"))
+            [_state_entry(cells.get((app, c.id))) for c in rnd.rubric.criteria], separators=(",", ":")
+        )
     fields["signature"] = sign(manifest_payload(fields), key)
     ordered = {k: fields[k] for k in MANIFEST_KEYS}  # fixed keys first, then the state rows
     ordered.update(fields)
     return ordered
-
 
 
 def read_manifest(path: str | Path) -> dict[str, str] | None:
@@ -185,8 +202,12 @@ def _parse_state(text: str, n_criteria: int) -> list[tuple[float | None, str] | 
     for item in data:
         if item is None:
             out.append(None)
-        elif (isinstance(item, list) and len(item) == 3 and isinstance(item[2], str)
-              and (item[1] is None or isinstance(item[1], (int, float)))):
+        elif (
+            isinstance(item, list)
+            and len(item) == 3
+            and isinstance(item[2], str)
+            and (item[1] is None or isinstance(item[1], (int, float)))
+        ):
             out.append((None if item[1] is None else float(item[1]), item[2]))
         else:
             return None

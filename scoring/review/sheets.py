@@ -202,9 +202,17 @@ def sheet_columns(rubric: Rubric) -> list[SheetColumn]:
         SheetColumn("status", "状態", 8),
     ]
     for c in rubric.criteria:
-        cols.append(SheetColumn(f"score:{c.id}", f"{c.label_ja}\n点数 {_levels_text(c)}（配点{format_level(c.weight)}点）",
-                                15, c.id))
-        cols.append(SheetColumn(f"comment:{c.id}", f"{c.label_ja}\nコメント（{_required_text(c)}）", 36, c.id))
+        cols.append(
+            SheetColumn(
+                f"score:{c.id}",
+                f"{c.label_ja}\n点数 {_levels_text(c)}（配点{format_level(c.weight)}点）",
+                15,
+                c.id,
+            )
+        )
+        cols.append(
+            SheetColumn(f"comment:{c.id}", f"{c.label_ja}\nコメント（{_required_text(c)}）", 36, c.id)
+        )
     return cols
 
 
@@ -246,8 +254,14 @@ def reviewer_applications(rnd: ReviewRound, reviewer_id: str) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: Sequence[str],
-                       store: ScoreStore | None, current: Mapping[tuple[str, str], _Cell]) -> None:
+def _write_score_sheet(
+    ws: Worksheet,
+    rnd: ReviewRound,
+    reviewer_id: str,
+    apps: Sequence[str],
+    store: ScoreStore | None,
+    current: Mapping[tuple[str, str], _Cell],
+) -> None:
     reviewer = rnd.reviewer(reviewer_id)
     cols = sheet_columns(rnd.rubric)
     statuses = {a: store.status(reviewer_id, a) for a in apps} if store is not None else {}
@@ -256,9 +270,14 @@ def _write_score_sheet(ws: Worksheet, rnd: ReviewRound, reviewer_id: str, apps: 
 
     set_text(ws["A1"], f"採点表　{rnd.config.name}")
     ws["A1"].font = Font(name=_FONT, size=14, bold=True)
-    set_text(ws["A2"], (f"審査員: {reviewer.id} {reviewer.name}（{reviewer.role}）　評価基準の版: {rnd.rubric.version}　"
-                        "黄色のセルに点数（一覧から選択）とコメントを入力してください。"
-                        "行・列の追加や削除、並べ替えはしないでください。評価基準は「評価基準」シートにあります。"))
+    set_text(
+        ws["A2"],
+        (
+            f"審査員: {reviewer.id} {reviewer.name}（{reviewer.role}）　評価基準の版: {rnd.rubric.version}　"
+            "黄色のセルに点数（一覧から選択）とコメントを入力してください。"
+            "行・列の追加や削除、並べ替えはしないでください。評価基準は「評価基準」シートにあります。"
+        ),
+    )
     ws["A2"].font = Font(name=_FONT, size=10)
     _write_header(ws, cols)
 
@@ -299,8 +318,15 @@ def _write_header(ws: Worksheet, cols: Sequence[SheetColumn]) -> None:
     ws.row_dimensions[HEADER_ROW].height = 48
 
 
-def _write_application_row(ws: Worksheet, r: int, cols: Sequence[SheetColumn], app: str, apps_df: pd.DataFrame,
-                           status: str, current: Mapping[tuple[str, str], _Cell]) -> None:
+def _write_application_row(
+    ws: Worksheet,
+    r: int,
+    cols: Sequence[SheetColumn],
+    app: str,
+    apps_df: pd.DataFrame,
+    status: str,
+    current: Mapping[tuple[str, str], _Cell],
+) -> None:
     """Row ``r``: one application, its fixed cells, and its score and comment cells (locked when 提出済)."""
     row = apps_df.loc[app]
     submitted = status == "提出済"
@@ -341,13 +367,16 @@ def _add_score_rules(ws: Worksheet, crit: Criterion, j: int, last_row: int) -> N
     """The drop-down list of score column ``j``, and the red of a missing required comment beside it."""
     letter = get_column_letter(j)
     levels = ",".join(format_level(lv) for lv in crit.levels)
-    dv = DataValidation(type="list", formula1=f'"{levels}"', allow_blank=True,
-                        showErrorMessage=True, showInputMessage=True)
+    dv = DataValidation(
+        type="list", formula1=f'"{levels}"', allow_blank=True, showErrorMessage=True, showInputMessage=True
+    )
     dv.errorTitle = "点数"
     dv.error = f"{crit.label_ja}: {levels} のいずれかを選んでください。"[:255]
     dv.promptTitle = crit.label_ja[:32]
-    dv.prompt = (f"{levels} から選択（配点{format_level(crit.weight)}点）。"
-                 f"コメント: {_required_text(crit)}。基準は「評価基準」シート。")[:255]
+    dv.prompt = (
+        f"{levels} から選択（配点{format_level(crit.weight)}点）。"
+        f"コメント: {_required_text(crit)}。基準は「評価基準」シート。"
+    )[:255]
     ws.add_data_validation(dv)
     dv.add(f"{letter}{FIRST_ROW}:{letter}{last_row}")
     required = [lv for lv in crit.levels if crit.comment_required(lv)]
@@ -356,8 +385,9 @@ def _add_score_rules(ws: Worksheet, crit: Criterion, j: int, last_row: int) -> N
         cond = ",".join(f"{letter}{FIRST_ROW}={format_level(lv)}" for lv in required)
         ws.conditional_formatting.add(
             f"{comment_letter}{FIRST_ROW}:{comment_letter}{last_row}",
-            FormulaRule(formula=[f"AND(OR({cond}),LEN(TRIM({comment_letter}{FIRST_ROW}))=0)"],
-                        fill=_MISSING_FILL),
+            FormulaRule(
+                formula=[f"AND(OR({cond}),LEN(TRIM({comment_letter}{FIRST_ROW}))=0)"], fill=_MISSING_FILL
+            ),
         )
 
 
@@ -371,16 +401,18 @@ def anchor_table(rubric: Rubric) -> pd.DataFrame:
     for g in rubric.groups:
         for c in g.criteria:
             for lv in reversed(c.levels):
-                rows.append({
-                    "観点": g.label_ja,
-                    "評価項目ID": c.id,
-                    "評価項目": c.label_ja,
-                    "配点（点）": _cell_score(c.weight),
-                    "点数": _cell_score(lv),
-                    "評価基準": c.anchor(lv).ja,
-                    "コメント": "必須" if c.comment_required(lv) else "任意",
-                    "着眼点": c.guidance_ja,
-                })
+                rows.append(
+                    {
+                        "観点": g.label_ja,
+                        "評価項目ID": c.id,
+                        "評価項目": c.label_ja,
+                        "配点（点）": _cell_score(c.weight),
+                        "点数": _cell_score(lv),
+                        "評価基準": c.anchor(lv).ja,
+                        "コメント": "必須" if c.comment_required(lv) else "任意",
+                        "着眼点": c.guidance_ja,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -393,12 +425,27 @@ def _guide_frame(rnd: ReviewRound, reviewer_id: str, n_apps: int, exported_at: d
         ("評価基準", rnd.rubric.name_ja),
         ("評価基準の版", rnd.rubric.version),
         ("書き出し日時", exported_at.isoformat(timespec="seconds")),
-        ("記入方法1", "「採点」シートの黄色のセルだけに入力してください。灰色の行は提出済みのため変更できません。"),
+        (
+            "記入方法1",
+            "「採点」シートの黄色のセルだけに入力してください。灰色の行は提出済みのため変更できません。",
+        ),
         ("記入方法2", "点数は一覧から選ぶか、半角または全角の数字で入力してください（例: 4）。"),
-        ("記入方法3", "コメント欄の見出しに「必須」とある点数を付けたときは、理由をコメントに書いてください。未記入のコメント欄は赤くなります。"),
-        ("記入方法4", "行や列の追加・削除・並べ替え、シート名の変更はしないでください。取り込み時にエラーになります。"),
-        ("記入方法5", "空欄の点数は取り込まれません（未入力として報告されます）。全部入力しなくても途中で返送できます。"),
-        ("記入方法6", "記入したファイルを事務局に返送してください。事務局が python -m scoring sheets import で取り込みます。"),
+        (
+            "記入方法3",
+            "コメント欄の見出しに「必須」とある点数を付けたときは、理由をコメントに書いてください。未記入のコメント欄は赤くなります。",
+        ),
+        (
+            "記入方法4",
+            "行や列の追加・削除・並べ替え、シート名の変更はしないでください。取り込み時にエラーになります。",
+        ),
+        (
+            "記入方法5",
+            "空欄の点数は取り込まれません（未入力として報告されます）。全部入力しなくても途中で返送できます。",
+        ),
+        (
+            "記入方法6",
+            "記入したファイルを事務局に返送してください。事務局が python -m scoring sheets import で取り込みます。",
+        ),
         ("利害関係", "利害関係のある応募はこの採点表に含まれていません。"),
     ]
     return pd.DataFrame(items, columns=["項目", "内容"])
@@ -411,8 +458,14 @@ def _protect_readonly(ws: Worksheet) -> None:
     ws.protection.autoFilter = False  # filtering the reference table is harmless
 
 
-def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: ScoreStore | None = None, *,
-                 key: bytes | None = None) -> Path:
+def export_sheet(
+    rnd: ReviewRound,
+    reviewer_id: str,
+    path: str | Path,
+    store: ScoreStore | None = None,
+    *,
+    key: bytes | None = None,
+) -> Path:
     """Write the Excel 採点表 of one reviewer.
 
     Parameters
@@ -450,7 +503,9 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     """
     apps = reviewer_applications(rnd, reviewer_id)
     if not apps:
-        raise SheetError(f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。担当（assignments）と利害関係（conflicts）を確認してください。")
+        raise SheetError(
+            f"審査員 {reviewer_id} には採点する応募がありません（担当なし、または全て利害関係あり）。担当（assignments）と利害関係（conflicts）を確認してください。"
+        )
     key = load_key(create=True) if key is None else key
     current = _store_cells(store, reviewer_id)
     exported_at = now_jst()
@@ -475,7 +530,9 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
 
     man = wb.create_sheet(MANIFEST_SHEET)
     man["A1"], man["B1"] = "key", "value"
-    for i, (name, value) in enumerate(_manifest(rnd, reviewer_id, apps, exported_at, current, key).items(), start=2):
+    for i, (name, value) in enumerate(
+        _manifest(rnd, reviewer_id, apps, exported_at, current, key).items(), start=2
+    ):
         set_text(man.cell(row=i, column=1), name)
         set_text(man.cell(row=i, column=2), value)
     man.column_dimensions["A"].width = 18
@@ -484,15 +541,18 @@ def export_sheet(rnd: ReviewRound, reviewer_id: str, path: str | Path, store: Sc
     man.protection.sheet = True
 
     wb.active = 0
-    wb.security = WorkbookProtection(lockStructure=True)  # no password: sheets cannot be renamed or unhidden by a slip
+    wb.security = WorkbookProtection(
+        lockStructure=True
+    )  # no password: sheets cannot be renamed or unhidden by a slip
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
 
 
-def export_all(rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None, *,
-               key: bytes | None = None) -> list[Path]:
+def export_all(
+    rnd: ReviewRound, out_dir: str | Path, store: ScoreStore | None = None, *, key: bytes | None = None
+) -> list[Path]:
     """Write one 採点表 per reviewer into ``out_dir`` (:func:`sheet_filename`).
 
     Reviewers without any application to score are skipped. Returns the written paths in

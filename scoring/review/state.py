@@ -62,7 +62,9 @@ class ReviewState:
     '13'
     """
 
-    def __init__(self, round_path: str | os.PathLike[str], path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, round_path: str | os.PathLike[str], path: str | os.PathLike[str] | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else default_state_path()
         try:
             self.round_key = str(Path(round_path).resolve())
@@ -95,10 +97,20 @@ class ReviewState:
             if not isinstance(row, dict):
                 continue
             app, crit, score, comment = (row.get(k) for k in ("application", "criterion", "score", "comment"))
-            if (isinstance(app, str) and isinstance(crit, str) and isinstance(comment, str)
-                    and (score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)))):
-                out.append({"application": app, "criterion": crit,
-                            "score": None if score is None else float(score), "comment": comment})
+            if (
+                isinstance(app, str)
+                and isinstance(crit, str)
+                and isinstance(comment, str)
+                and (score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)))
+            ):
+                out.append(
+                    {
+                        "application": app,
+                        "criterion": crit,
+                        "score": None if score is None else float(score),
+                        "comment": comment,
+                    }
+                )
         return out
 
     def set(self, reviewer: str, application: str) -> bool:
@@ -123,8 +135,11 @@ class ReviewState:
             values.pop("unsaved")
         if all(entry.get(k) == v for k, v in values.items()):
             return True
-        here[reviewer] = {**entry, **values,
-                          "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        here[reviewer] = {
+            **entry,
+            **values,
+            "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(prefix=".review_state.", dir=self.path.parent)

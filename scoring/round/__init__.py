@@ -17,5 +17,12 @@ from .assign import propose_assignments, read_assignments, write_assignments
 from .decision import Decision
 from .loader import ReviewRound, load_round, round_path
 
-__all__ = ["Decision", "ReviewRound", "load_round", "propose_assignments", "read_assignments", "round_path",
-           "write_assignments"]
+__all__ = [
+    "Decision",
+    "ReviewRound",
+    "load_round",
+    "propose_assignments",
+    "read_assignments",
+    "round_path",
+    "write_assignments",
+]

@@ -88,7 +88,15 @@ def _frame(pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
 
 
 def _problem(file: str, cell: str, field: str, severity: str, message: str, action: str) -> dict[str, str]:
-    return {"file": file, "sheet": "", "cell": cell, "field": field, "severity": severity, "message": message, "action": action}
+    return {
+        "file": file,
+        "sheet": "",
+        "cell": cell,
+        "field": field,
+        "severity": severity,
+        "message": message,
+        "action": action,
+    }
 
 
 def _problems(rows: list[dict[str, str]]) -> pd.DataFrame:
@@ -156,8 +164,9 @@ def all_pairs(reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame) ->
     return _frame((r.id, str(a)) for r in reviewers for a in applications.index if str(a) not in r.conflicts)
 
 
-def assignment_problems(assignments: pd.DataFrame, reviewers: Sequence[_ReviewerLike],
-                        applications: pd.DataFrame, where: str) -> pd.DataFrame:
+def assignment_problems(
+    assignments: pd.DataFrame, reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame, where: str
+) -> pd.DataFrame:
     """Coverage and connectivity problems of a (row-valid) assignment table.
 
     Returns warnings (columns :data:`scoring.core.schema.PROBLEM_COLUMNS`) for applications with
@@ -168,31 +177,53 @@ def assignment_problems(assignments: pd.DataFrame, reviewers: Sequence[_Reviewer
     covered = set(assignments["application"].astype(str))
     for code in applications.index:
         if str(code) not in covered:
-            rows.append(_problem(where, "", "担当", "warning",
-                                 f"応募 {_app_label(applications, str(code))}を担当する審査員がいません。",
-                                 "担当を追加してください（python -m scoring assign で案を作れます）。"))
+            rows.append(
+                _problem(
+                    where,
+                    "",
+                    "担当",
+                    "warning",
+                    f"応募 {_app_label(applications, str(code))}を担当する審査員がいません。",
+                    "担当を追加してください（python -m scoring assign で案を作れます）。",
+                )
+            )
     comps = assignment_components(assignments)
     if len(comps) > 1:
         groups = []
         for comp in comps:
             revs = sorted(n for kind, n in comp if kind == "reviewer")
             groups.append("・".join(revs))
-        rows.append(_problem(where, "", "担当", "warning",
-                             f"審査員と応募のつながりが {len(comps)} つのグループに分かれています（{' ／ '.join(groups)}）。"
-                             "グループ間で審査員の甘辛（バイアス）を比べられません。",
-                             "グループをまたいで同じ応募を審査する審査員を増やしてください。"))
+        rows.append(
+            _problem(
+                where,
+                "",
+                "担当",
+                "warning",
+                f"審査員と応募のつながりが {len(comps)} つのグループに分かれています（{' ／ '.join(groups)}）。"
+                "グループ間で審査員の甘辛（バイアス）を比べられません。",
+                "グループをまたいで同じ応募を審査する審査員を増やしてください。",
+            )
+        )
     return _problems(rows)
 
 
-def _yaml_assignments(reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame,
-                      where: str) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+def _yaml_assignments(
+    reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame, where: str
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     pairs: list[tuple[str, str]] = []
     rows: list[dict[str, str]] = []
     for r in reviewers:
         if r.assignments is None:
-            rows.append(_problem(where, "", f"{r.id} の担当", "warning",
-                                 f"審査員 {r.id}（{r.name}）の担当が reviewers.yaml にありません（担当なしとして扱います）。",
-                                 "担当がある場合は assignments を追加してください。"))
+            rows.append(
+                _problem(
+                    where,
+                    "",
+                    f"{r.id} の担当",
+                    "warning",
+                    f"審査員 {r.id}（{r.name}）の担当が reviewers.yaml にありません（担当なしとして扱います）。",
+                    "担当がある場合は assignments を追加してください。",
+                )
+            )
             continue
         for code in r.assignments:
             # conflicts and unknown applications are reported by the round loader
@@ -201,8 +232,9 @@ def _yaml_assignments(reviewers: Sequence[_ReviewerLike], applications: pd.DataF
     return _frame(pairs), rows
 
 
-def read_assignments(path: str | Path, reviewers: Sequence[_ReviewerLike],
-                     applications: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_assignments(
+    path: str | Path, reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read an assignment file (CSV) and check every row.
 
     The file has a header row with ``reviewer`` and ``application`` (JIS code; ``1`` as
@@ -242,33 +274,61 @@ def _read_assignment_table(path: Path, where: str) -> pd.DataFrame | dict[str, s
     try:
         raw = path.read_bytes()
     except OSError as e:
-        return _problem(where, "", "", "error", f"担当の割当ファイルを読めません（{e}）。",
-                        "ファイルの場所と権限を確認してください。")
+        return _problem(
+            where,
+            "",
+            "",
+            "error",
+            f"担当の割当ファイルを読めません（{e}）。",
+            "ファイルの場所と権限を確認してください。",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("cp932")
         except UnicodeDecodeError:
-            return _problem(where, "", "", "error",
-                            "担当の割当ファイルの文字コードを判別できません。",
-                            "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。")
+            return _problem(
+                where,
+                "",
+                "",
+                "error",
+                "担当の割当ファイルの文字コードを判別できません。",
+                "UTF-8（BOM付き）または Shift_JIS の CSV で保存してください。",
+            )
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return _problem(where, "", "", "error", f"担当の割当ファイルを CSV として読めません（{e}）。",
-                        "列 reviewer, application, prefecture_name の CSV にしてください。")
+        return _problem(
+            where,
+            "",
+            "",
+            "error",
+            f"担当の割当ファイルを CSV として読めません（{e}）。",
+            "列 reviewer, application, prefecture_name の CSV にしてください。",
+        )
     df.columns = [str(c).strip() for c in df.columns]
     if "reviewer" not in df.columns or not ({"application", "prefecture_name"} & set(df.columns)):
-        return _problem(where, "1行目", "", "error",
-                        f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
-                        "1行目を reviewer,application,prefecture_name にしてください。")
+        return _problem(
+            where,
+            "1行目",
+            "",
+            "error",
+            f"担当の割当ファイルの見出しが正しくありません（{'、'.join(df.columns)}）。",
+            "1行目を reviewer,application,prefecture_name にしてください。",
+        )
     return df
 
 
-def _assignment_row(rec: Mapping[Any, Any], cell: str, where: str, by_id: Mapping[str, _ReviewerLike],
-                    applications: pd.DataFrame, seen: set[tuple[str, str]],
-                    rows: list[dict[str, str]]) -> tuple[str, str] | None:
+def _assignment_row(
+    rec: Mapping[Any, Any],
+    cell: str,
+    where: str,
+    by_id: Mapping[str, _ReviewerLike],
+    applications: pd.DataFrame,
+    seen: set[tuple[str, str]],
+    rows: list[dict[str, str]],
+) -> tuple[str, str] | None:
     """Check one row of the assignment file: its ``(reviewer, application)`` pair, or ``None`` to skip it.
 
     The row's problems are appended to ``rows``.
@@ -279,15 +339,30 @@ def _assignment_row(rec: Mapping[Any, Any], cell: str, where: str, by_id: Mappin
     if not rid and not app_text and not name_text:
         return None
     if rid not in by_id:
-        rows.append(_problem(where, cell, "reviewer", "error",
-                             f"審査員ID「{rid}」は reviewers.yaml にありません。",
-                             f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。"))
+        rows.append(
+            _problem(
+                where,
+                cell,
+                "reviewer",
+                "error",
+                f"審査員ID「{rid}」は reviewers.yaml にありません。",
+                f"登録済みの審査員ID（{'、'.join(by_id)}）にしてください。",
+            )
+        )
         return None
     try:
         code = parse_prefecture(app_text if app_text else name_text)
     except ValueError as e:
-        rows.append(_problem(where, cell, "application", "error", f"応募を特定できません: {e}",
-                             "application に都道府県コード（例: 01）を入力してください。"))
+        rows.append(
+            _problem(
+                where,
+                cell,
+                "application",
+                "error",
+                f"応募を特定できません: {e}",
+                "application に都道府県コード（例: 01）を入力してください。",
+            )
+        )
         return None
     if app_text and name_text:
         try:
@@ -295,31 +370,60 @@ def _assignment_row(rec: Mapping[Any, Any], cell: str, where: str, by_id: Mappin
         except ValueError:
             named = None
         if named != code:
-            rows.append(_problem(where, cell, "prefecture_name", "warning",
-                                 f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
-                                 "どちらが正しいか確認してください。"))
+            rows.append(
+                _problem(
+                    where,
+                    cell,
+                    "prefecture_name",
+                    "warning",
+                    f"都道府県名「{name_text}」がコード {code} と一致しません（コード {_app_label(applications, code)}を使います）。",
+                    "どちらが正しいか確認してください。",
+                )
+            )
     reviewer = by_id[rid]
     if code in reviewer.conflicts:
-        rows.append(_problem(where, cell, "application", "error",
-                             f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
-                             "担当に割り当てられています（この割当は使いません）。",
-                             "この行を削除して、別の審査員を割り当ててください。"))
+        rows.append(
+            _problem(
+                where,
+                cell,
+                "application",
+                "error",
+                f"審査員 {rid}（{reviewer.name}）は応募 {_app_label(applications, code)}と利害関係がありますが、"
+                "担当に割り当てられています（この割当は使いません）。",
+                "この行を削除して、別の審査員を割り当ててください。",
+            )
+        )
         return None
     if code not in applications.index:
-        rows.append(_problem(where, cell, "application", "warning",
-                             f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
-                             "応募書が届いているか、都道府県コードを確認してください。"))
+        rows.append(
+            _problem(
+                where,
+                cell,
+                "application",
+                "warning",
+                f"審査員 {rid} の担当 {code} に対応する応募がありません（この割当は使いません）。",
+                "応募書が届いているか、都道府県コードを確認してください。",
+            )
+        )
         return None
     if (rid, code) in seen:
-        rows.append(_problem(where, cell, "", "warning",
-                             f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
-                             "重複した行を削除してください。"))
+        rows.append(
+            _problem(
+                where,
+                cell,
+                "",
+                "warning",
+                f"審査員 {rid} と応募 {_app_label(applications, code)}の割当が重複しています。",
+                "重複した行を削除してください。",
+            )
+        )
         return None
     return rid, code
 
 
-def resolve_assignments(folder: str | Path, reviewers: Sequence[_ReviewerLike],
-                        applications: pd.DataFrame) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+def resolve_assignments(
+    folder: str | Path, reviewers: Sequence[_ReviewerLike], applications: pd.DataFrame
+) -> tuple[pd.DataFrame, str, pd.DataFrame]:
     """The assignments of a round folder, where they came from, and their problems.
 
     Precedence: ``assignments:`` in reviewers.yaml (if any reviewer has them), else
@@ -343,9 +447,16 @@ def resolve_assignments(folder: str | Path, reviewers: Sequence[_ReviewerLike],
         df, extra = _yaml_assignments(reviewers, applications, where)
         rows.extend(extra)
         if csv.exists():
-            rows.append(_problem(str(csv), "", "", "warning",
-                                 "reviewers.yaml に担当があるため、assignments.csv は使いません。",
-                                 "どちらか一方にしてください（assignments.csv を使うなら reviewers.yaml の assignments を削除）。"))
+            rows.append(
+                _problem(
+                    str(csv),
+                    "",
+                    "",
+                    "warning",
+                    "reviewers.yaml に担当があるため、assignments.csv は使いません。",
+                    "どちらか一方にしてください（assignments.csv を使うなら reviewers.yaml の assignments を削除）。",
+                )
+            )
         source = "reviewers.yaml"
     elif csv.exists():
         df, problems = read_assignments(csv, reviewers, applications)
@@ -365,8 +476,14 @@ def resolve_assignments(folder: str | Path, reviewers: Sequence[_ReviewerLike],
 class _Plan:
     """Mutable state of the local search: who is on which application."""
 
-    def __init__(self, apps: list[str], revs: list[str], role: Mapping[str, str],
-                 elig: dict[str, list[str]], target: dict[str, int]) -> None:
+    def __init__(
+        self,
+        apps: list[str],
+        revs: list[str],
+        role: Mapping[str, str],
+        elig: dict[str, list[str]],
+        target: dict[str, int],
+    ) -> None:
         self.apps, self.revs, self.role, self.elig, self.target = apps, revs, role, elig, target
         self.on: dict[str, set[str]] = {a: set() for a in apps}
         self.load: dict[str, int] = {r: 0 for r in revs}
@@ -440,7 +557,7 @@ def _moves(p: _Plan, rng: np.random.Generator) -> list[tuple[str, ...]]:
                 if inn not in p.on[a]:
                     moves.append(("replace", a, out, inn))
     for i, a1 in enumerate(p.apps):
-        for a2 in p.apps[i + 1:]:
+        for a2 in p.apps[i + 1 :]:
             for r1 in sorted(p.on[a1] - p.on[a2]):
                 if a2 not in p.elig_set[r1]:
                     continue
@@ -537,7 +654,9 @@ def _connect(p: _Plan, rng: np.random.Generator) -> None:
         comps = p.n_components()
 
 
-def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def propose_assignments(
+    rnd: _RoundLike, per_application: int, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Propose who reviews what.
 
     Every application gets ``per_application`` reviewers (fewer only where conflicts leave
@@ -578,12 +697,16 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
         ``per_application`` is not a positive integer, or the round has no applications.
     """
     if isinstance(per_application, bool) or not isinstance(per_application, int) or per_application < 1:
-        raise OptionError(f"1応募あたりの審査員数「{per_application}」が正しくありません。1以上の整数にしてください。")
+        raise OptionError(
+            f"1応募あたりの審査員数「{per_application}」が正しくありません。1以上の整数にしてください。"
+        )
     where = str(Path(rnd.path) / ASSIGNMENT_FILE)
     reviewers = list(rnd.reviewers)
     apps = [str(a) for a in rnd.applications.index]
     if not apps:
-        raise IntakeError("応募がないため、担当を割り当てられません。applications フォルダに応募書を置いてください。")
+        raise IntakeError(
+            "応募がないため、担当を割り当てられません。applications フォルダに応募書を置いてください。"
+        )
     rng = np.random.default_rng(seed)
     revs = [r.id for r in reviewers]
     role: dict[str, str] = {r.id: str(r.role) for r in reviewers}
@@ -601,21 +724,36 @@ def propose_assignments(rnd: _RoundLike, per_application: int, seed: int = 0) ->
     return df, _problems(notes)
 
 
-def _shortfall_notes(plan: _Plan, applications: pd.DataFrame, where: str,
-                     per_application: int) -> list[dict[str, str]]:
+def _shortfall_notes(
+    plan: _Plan, applications: pd.DataFrame, where: str, per_application: int
+) -> list[dict[str, str]]:
     """Warnings for a request of more reviewers than exist, and for applications that conflicts leave short."""
     notes: list[dict[str, str]] = []
     revs, elig, target = plan.revs, plan.elig, plan.target
     if per_application > len(revs):
-        notes.append(_problem(where, "", "担当", "warning",
-                              f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
-                              "審査員を増やすか、人数を減らしてください。"))
+        notes.append(
+            _problem(
+                where,
+                "",
+                "担当",
+                "warning",
+                f"1応募あたり {per_application} 名を指定しましたが、審査員は {len(revs)} 名です。",
+                "審査員を増やすか、人数を減らしてください。",
+            )
+        )
     for a in plan.apps:
         if target[a] < per_application and len(elig[a]) < len(revs):
-            notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
-                                  f"（指定 {per_application} 名）。",
-                                  "必要なら利害関係のない審査員を追加してください。"))
+            notes.append(
+                _problem(
+                    where,
+                    "",
+                    a,
+                    "warning",
+                    f"応募 {_app_label(applications, a)}は利害関係のため、審査員が {target[a]} 名になります"
+                    f"（指定 {per_application} 名）。",
+                    "必要なら利害関係のない審査員を追加してください。",
+                )
+            )
     return notes
 
 
@@ -632,29 +770,51 @@ def _greedy_start(plan: _Plan, rng: np.random.Generator) -> None:
             plan.add(a, best)
 
 
-def _outcome_notes(plan: _Plan, df: pd.DataFrame, applications: pd.DataFrame, where: str,
-                   per_application: int) -> list[dict[str, str]]:
+def _outcome_notes(
+    plan: _Plan, df: pd.DataFrame, applications: pd.DataFrame, where: str, per_application: int
+) -> list[dict[str, str]]:
     """Warnings for loads not balanced, applications without mixed roles and a split graph."""
     notes: list[dict[str, str]] = []
     revs, role = plan.revs, plan.role
     loads = df["reviewer"].value_counts().reindex(revs, fill_value=0)
     if len(revs) and loads.max() - loads.min() > 1:
         text = "、".join(f"{r} {int(n)}件" for r, n in loads.items())
-        notes.append(_problem(where, "", "担当", "warning",
-                              f"利害関係のため、担当数を均等にできませんでした（{text}）。",
-                              "必要なら assignments.csv を手で調整してください。"))
+        notes.append(
+            _problem(
+                where,
+                "",
+                "担当",
+                "warning",
+                f"利害関係のため、担当数を均等にできませんでした（{text}）。",
+                "必要なら assignments.csv を手で調整してください。",
+            )
+        )
     for a in plan.apps:
         if plan.max_roles[a] >= 2 and len({role[r] for r in plan.on[a]}) < 2:
-            notes.append(_problem(where, "", a, "warning",
-                                  f"応募 {_app_label(applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
-                                  "必要なら assignments.csv を手で調整してください。"))
+            notes.append(
+                _problem(
+                    where,
+                    "",
+                    a,
+                    "warning",
+                    f"応募 {_app_label(applications, a)}の審査員が同じ立場（{role[next(iter(plan.on[a]))]}）だけになりました。",
+                    "必要なら assignments.csv を手で調整してください。",
+                )
+            )
     comps = assignment_components(df)
     if len(comps) > 1:
         reason = "（1応募1名では、審査員ごとに別のグループになります）" if per_application == 1 else ""
-        notes.append(_problem(where, "", "担当", "warning",
-                              f"審査員と応募のつながりが {len(comps)} つのグループに分かれています{reason}。"
-                              "グループ間で審査員の甘辛（バイアス）を比べられません。",
-                              "1応募あたりの審査員数を増やしてください。"))
+        notes.append(
+            _problem(
+                where,
+                "",
+                "担当",
+                "warning",
+                f"審査員と応募のつながりが {len(comps)} つのグループに分かれています{reason}。"
+                "グループ間で審査員の甘辛（バイアス）を比べられません。",
+                "1応募あたりの審査員数を増やしてください。",
+            )
+        )
     return notes
 
 
@@ -672,12 +832,12 @@ def write_assignments(rnd: _RoundLike, assignments: pd.DataFrame) -> Path:
     """
     missing = [c for c in ASSIGNMENT_COLUMNS if c not in assignments.columns]
     if missing:
-        raise OptionError(f"割当の表に列 {'、'.join(missing)} がありません。列 reviewer, application の表を渡してください。")
+        raise OptionError(
+            f"割当の表に列 {'、'.join(missing)} がありません。列 reviewer, application の表を渡してください。"
+        )
     df = _frame(zip(assignments["reviewer"].astype(str), assignments["application"].astype(str)))
     names = rnd.applications["prefecture_name"] if "prefecture_name" in rnd.applications.columns else None
     df["prefecture_name"] = [str(names.get(a, "")) if names is not None else "" for a in df["application"]]
     path = Path(rnd.path) / ASSIGNMENT_FILE
     df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
-
-

@@ -111,11 +111,18 @@ class Decision:
         """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
         return {
             "version": _PAYLOAD_VERSION,
-            "selected": list(self.selected), "locks": list(self.locks), "exclusions": list(self.exclusions),
-            "reasons": dict(sorted(self.reasons.items())), "note": self.note, "proposed": list(self.proposed),
-            "settings_hash": self.settings_hash, "config_hash": self.config_hash,
-            "score_fingerprint": self.score_fingerprint, "deciders": list(self.deciders),
-            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}, "forced": list(self.forced),
+            "selected": list(self.selected),
+            "locks": list(self.locks),
+            "exclusions": list(self.exclusions),
+            "reasons": dict(sorted(self.reasons.items())),
+            "note": self.note,
+            "proposed": list(self.proposed),
+            "settings_hash": self.settings_hash,
+            "config_hash": self.config_hash,
+            "score_fingerprint": self.score_fingerprint,
+            "deciders": list(self.deciders),
+            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash},
+            "forced": list(self.forced),
         }
 
     @classmethod
@@ -125,12 +132,18 @@ class Decision:
         ts = pd.Timestamp(event["timestamp"])
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         return cls(
-            selected=tuple(data.get("selected", ())), by=str(event.get("actor", "")),
-            recorded_at=ts.to_pydatetime(), locks=tuple(data.get("locks", ())),
-            exclusions=tuple(data.get("exclusions", ())), reasons=dict(data.get("reasons", {})),
-            note=str(data.get("note", "")), proposed=tuple(data.get("proposed", ())),
-            settings_hash=str(data.get("settings_hash", "")), config_hash=str(data.get("config_hash", "")),
-            score_fingerprint=str(data.get("score_fingerprint", "")), event_id=int(event["id"]),
+            selected=tuple(data.get("selected", ())),
+            by=str(event.get("actor", "")),
+            recorded_at=ts.to_pydatetime(),
+            locks=tuple(data.get("locks", ())),
+            exclusions=tuple(data.get("exclusions", ())),
+            reasons=dict(data.get("reasons", {})),
+            note=str(data.get("note", "")),
+            proposed=tuple(data.get("proposed", ())),
+            settings_hash=str(data.get("settings_hash", "")),
+            config_hash=str(data.get("config_hash", "")),
+            score_fingerprint=str(data.get("score_fingerprint", "")),
+            event_id=int(event["id"]),
             deciders=tuple(str(x) for x in data.get("deciders", ())) or (str(event.get("actor", "")),),
             checkpoint_id=int(dict(data.get("checkpoint") or {}).get("id", 0)),
             checkpoint_hash=str(dict(data.get("checkpoint") or {}).get("hash", "")),
@@ -155,8 +168,10 @@ def _codes(values: Iterable[object], known: Mapping[str, str], what: str) -> tup
             code = ""
         if code not in known:
             listing = "、".join(f"{c} {n}" for c, n in known.items())
-            raise OptionError(f"{what}の「{text}」はこの審査ラウンドの応募ではありません。"
-                             f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing}")
+            raise OptionError(
+                f"{what}の「{text}」はこの審査ラウンドの応募ではありません。"
+                f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing}"
+            )
         if code in out:
             raise OptionError(f"{what}に {code}（{known[code]}）が2回指定されています。1回にしてください")
         out.append(code)
@@ -178,7 +193,9 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
         valid = [c for c in store.checkpoints() if c.valid]
         latest = max(valid, key=lambda c: c.head_id, default=None)
     if latest is None:  # pragma: no cover - checkpoint() raises when it cannot sign
-        raise SigningError("署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。")
+        raise SigningError(
+            "署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。"
+        )
     return latest.head_id, latest.head_hash
 
 
@@ -192,8 +209,12 @@ def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
     return deciders
 
 
-def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequence[object],
-               exclusions: Sequence[object]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _selection(
+    known: Mapping[str, str],
+    selected: Sequence[object],
+    locks: Sequence[object],
+    exclusions: Sequence[object],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The selected, locked and excluded applications as codes, checked against one another."""
     sel = _codes(selected, known, "選定する応募")
     if not sel:
@@ -202,12 +223,16 @@ def _selection(known: Mapping[str, str], selected: Sequence[object], locks: Sequ
     ex = _codes(exclusions, known, "除外する応募")
     bad = [c for c in lk if c not in sel]
     if bad:
-        raise OptionError(f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
-                         "選定に加えるか、必ず含める指定を外してください。")
+        raise OptionError(
+            f"必ず含める応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っていません。"
+            "選定に加えるか、必ず含める指定を外してください。"
+        )
     bad = [c for c in ex if c in sel]
     if bad:
-        raise OptionError(f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
-                         "選定から外すか、除外の指定を外してください。")
+        raise OptionError(
+            f"除外する応募 {'、'.join(f'{c}（{known[c]}）' for c in bad)} が選定に入っています。"
+            "選定から外すか、除外の指定を外してください。"
+        )
     return sel, lk, ex
 
 
@@ -223,29 +248,44 @@ def _reasons(known: Mapping[str, str], reasons: Mapping[str, str]) -> dict[str, 
     return rs
 
 
-def _chosen_out_of_review(known: Mapping[str, str], sel: tuple[str, ...], ineligible: Mapping[str, str],
-                          force: bool) -> list[str]:
+def _chosen_out_of_review(
+    known: Mapping[str, str], sel: tuple[str, ...], ineligible: Mapping[str, str], force: bool
+) -> list[str]:
     """The 対象外 applications selected (refused unless ``force``)."""
     out_of_review = {str(a): str(r) for a, r in ineligible.items() if str(r)}
     chosen_out = [c for c in sel if c in out_of_review]
     if chosen_out and not force:
         listing = "、".join(f"{_label(c, known)}: {out_of_review[c]}" for c in chosen_out)
-        raise OptionError(f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
-                         "委員会の判断で選定する場合は、対象外から選定することを明示し（force）、"
-                         "応募ごとに理由を添えてください。")
+        raise OptionError(
+            f"対象外の応募が選定に入っています（{listing}）。対象外の応募は選定できません。"
+            "委員会の判断で選定する場合は、対象外から選定することを明示し（force）、"
+            "応募ごとに理由を添えてください。"
+        )
     return chosen_out
 
 
-def _refuse_missing_reasons(known: Mapping[str, str], sel: tuple[str, ...], prop: tuple[str, ...],
-                            chosen_out: list[str], reasons: Mapping[str, str]) -> None:
+def _refuse_missing_reasons(
+    known: Mapping[str, str],
+    sel: tuple[str, ...],
+    prop: tuple[str, ...],
+    chosen_out: list[str],
+    reasons: Mapping[str, str],
+) -> None:
     missing = [f"{_label(c, known)}（対象外）" for c in chosen_out if c not in reasons]
     if prop:
-        missing += [f"{_label(c, known)}（選定案から追加）" for c in sel if c not in prop and c not in chosen_out
-                    and c not in reasons]
-        missing += [f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in reasons]
+        missing += [
+            f"{_label(c, known)}（選定案から追加）"
+            for c in sel
+            if c not in prop and c not in chosen_out and c not in reasons
+        ]
+        missing += [
+            f"{_label(c, known)}（選定案から除外）" for c in prop if c not in sel and c not in reasons
+        ]
     if missing:
-        raise OptionError(f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
-                         "それぞれ理由を記録してください。")
+        raise OptionError(
+            f"次の応募の理由がありません: {'、'.join(missing)}。選定案と違う応募と対象外の応募には、"
+            "それぞれ理由を記録してください。"
+        )
 
 
 def record_decision(
@@ -318,10 +358,21 @@ def record_decision(
     _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
     cp_id, cp_hash = _anchor_checkpoint(store)
     decision = Decision(
-        selected=sel, by="、".join(deciders), recorded_at=dt.datetime.now(dt.timezone.utc), locks=lk, exclusions=ex,
-        reasons=rs, note=note.strip(), proposed=prop, settings_hash=settings_hash,
-        config_hash=config_hash, score_fingerprint=score_fingerprint, deciders=deciders,
-        checkpoint_id=cp_id, checkpoint_hash=cp_hash, forced=tuple(chosen_out),
+        selected=sel,
+        by="、".join(deciders),
+        recorded_at=dt.datetime.now(dt.timezone.utc),
+        locks=lk,
+        exclusions=ex,
+        reasons=rs,
+        note=note.strip(),
+        proposed=prop,
+        settings_hash=settings_hash,
+        config_hash=config_hash,
+        score_fingerprint=score_fingerprint,
+        deciders=deciders,
+        checkpoint_id=cp_id,
+        checkpoint_hash=cp_hash,
+        forced=tuple(chosen_out),
     )
     event_id = store.append_record(DECISION_KIND, payload=decision.to_payload(), by=decision.by)
     return next(d for d in read_decisions(store) if d.event_id == event_id)
@@ -349,11 +400,15 @@ def check_decision(decision: Decision | None, *, config_hash: str, score_fingerp
     who = f"{decision.by} が {when} に記録"
     out: list[str] = []
     if decision.score_fingerprint != score_fingerprint:
-        out.append(f"選定結果（{who}）の後に採点が変更されています。この資料の合計点・順位・選定案は"
-                   "決定の時点と異なります。採点の変更を確認し、必要なら選定結果を記録し直してください。")
+        out.append(
+            f"選定結果（{who}）の後に採点が変更されています。この資料の合計点・順位・選定案は"
+            "決定の時点と異なります。採点の変更を確認し、必要なら選定結果を記録し直してください。"
+        )
     if decision.config_hash != config_hash:
-        out.append(f"選定結果（{who}）の後に設定（評価基準・配点・統合方法・選定数・バランスの条件・"
-                   "必ず含める／除外の指定・受付の判断）が変更されています。この資料は決定の時点とは異なる設定で計算されています。")
+        out.append(
+            f"選定結果（{who}）の後に設定（評価基準・配点・統合方法・選定数・バランスの条件・"
+            "必ず含める／除外の指定・受付の判断）が変更されています。この資料は決定の時点とは異なる設定で計算されています。"
+        )
     return out
 
 
@@ -376,7 +431,9 @@ def decision_table(decision: Decision, applications: pd.DataFrame) -> pd.DataFra
         proposal the committee saw); ``difference`` (Japanese: 選定案から追加 / 選定案から除外
         / ""); ``locked``, ``excluded`` (bool); ``reason`` (the committee's free text, "").
     """
-    names = applications["prefecture_name"] if "prefecture_name" in applications.columns else pd.Series(dtype=str)
+    names = (
+        applications["prefecture_name"] if "prefecture_name" in applications.columns else pd.Series(dtype=str)
+    )
     ids = [str(a) for a in applications.index]
     order = [a for a in decision.selected if a in ids] + sorted(a for a in ids if a not in decision.selected)
     rows = []
@@ -385,8 +442,17 @@ def decision_table(decision: Decision, applications: pd.DataFrame) -> pd.DataFra
         diff = ""
         if decision.proposed and dec != prop:
             diff = "選定案から追加" if dec else "選定案から除外"
-        rows.append({"application": a, "prefecture_name": str(names.get(a, "")), "decided": dec, "proposed": prop,
-                     "difference": diff, "locked": a in decision.locks, "excluded": a in decision.exclusions,
-                     "reason": decision.reasons.get(a, "")})
+        rows.append(
+            {
+                "application": a,
+                "prefecture_name": str(names.get(a, "")),
+                "decided": dec,
+                "proposed": prop,
+                "difference": diff,
+                "locked": a in decision.locks,
+                "excluded": a in decision.exclusions,
+                "reason": decision.reasons.get(a, ""),
+            }
+        )
     out = pd.DataFrame(rows, columns=["application", *DECISION_COLUMNS]).set_index("application")
     return out

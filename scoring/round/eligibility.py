@@ -57,6 +57,7 @@ class _RoundLike(Protocol):
     def superseded(self) -> pd.DataFrame | None: ...
     def store(self, url: str | None = None) -> ScoreStore: ...
 
+
 __all__ = [
     "ELIGIBILITY_STATUSES",
     "apply_eligibility",
@@ -66,11 +67,20 @@ __all__ = [
 
 #: Status words of the eligibility table (:attr:`ReviewRound.eligibility`).
 ELIGIBILITY_STATUSES: tuple[str, ...] = (
-    "期限内", "期限後・未受理", "期限後・受理", "期限適用外（プッシュ型）", "辞退",
+    "期限内",
+    "期限後・未受理",
+    "期限後・受理",
+    "期限適用外（プッシュ型）",
+    "辞退",
 )
 _FILE_ACTIONS = ("accept_late", "correction", "resubmission")
-_CLI_ACTION = {"accept_late": "accept-late", "correction": "correction", "resubmission": "resubmission",
-               "withdraw": "withdraw", "reinstate": "reinstate"}
+_CLI_ACTION = {
+    "accept_late": "accept-late",
+    "correction": "correction",
+    "resubmission": "resubmission",
+    "withdraw": "withdraw",
+    "reinstate": "reinstate",
+}
 
 
 def _fmt(t: dt.datetime | pd.Timestamp) -> str:
@@ -79,14 +89,24 @@ def _fmt(t: dt.datetime | pd.Timestamp) -> str:
 
 def eligibility_command(action: str, application: str, round_path: object = "審査ラウンドのフォルダ") -> str:
     """The CLI command that records ``action`` for ``application`` (for messages)."""
-    return (f"python -m scoring eligibility {_CLI_ACTION.get(action, action)} --round {round_path} "
-            f"--application {application} --by 名前 --reason 理由")
+    return (
+        f"python -m scoring eligibility {_CLI_ACTION.get(action, action)} --round {round_path} "
+        f"--application {application} --by 名前 --reason 理由"
+    )
 
 
-def _problem(file: str, severity: str, message: str, action: str, field: str = "受付",
-             sheet: str = "", cell: str = "") -> dict[str, str]:
-    return {"file": file, "sheet": sheet, "cell": cell, "field": field, "severity": severity,
-            "message": message, "action": action}
+def _problem(
+    file: str, severity: str, message: str, action: str, field: str = "受付", sheet: str = "", cell: str = ""
+) -> dict[str, str]:
+    return {
+        "file": file,
+        "sheet": sheet,
+        "cell": cell,
+        "field": field,
+        "severity": severity,
+        "message": message,
+        "action": action,
+    }
 
 
 def _is_late_row(row: pd.Series, file: str) -> bool:
@@ -150,49 +170,97 @@ def _facts(ctx: _Context, code: str) -> _Facts:
     correction = next((r for r in reversed(applying) if r.action == "correction"), None)
     accepted = next((r for r in reversed(applying) if r.action == "accept_late"), None)
     submitted: Any = apps.at[code, "submitted_at"] if "submitted_at" in apps else pd.NaT
-    received: Any = (pd.Timestamp(correction.original_received).tz_convert(JST)
-                     if correction is not None and correction.original_received is not None else submitted)
+    received: Any = (
+        pd.Timestamp(correction.original_received).tz_convert(JST)
+        if correction is not None and correction.original_received is not None
+        else submitted
+    )
     push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
     after = bool(ctx.limit is not None and pd.notna(received) and received > ctx.limit)
     intake_late = [i for i, row in problems.iterrows() if _is_late_row(row, file)]
-    where = ({k: str(problems.at[intake_late[0], k]) for k in ("sheet", "cell", "field")}
-             if intake_late else {"field": "提出日時"})
-    return _Facts(code, file, recs, _withdrawal(recs), correction, accepted, submitted, received,
-                  push, after, intake_late, where)
+    where = (
+        {k: str(problems.at[intake_late[0], k]) for k in ("sheet", "cell", "field")}
+        if intake_late
+        else {"field": "提出日時"}
+    )
+    return _Facts(
+        code,
+        file,
+        recs,
+        _withdrawal(recs),
+        correction,
+        accepted,
+        submitted,
+        received,
+        push,
+        after,
+        intake_late,
+        where,
+    )
 
 
 def _missing_application_problems(ctx: _Context) -> list[dict[str, str]]:
     """A warning per decision about an application whose 応募書 is no longer in the folder."""
-    return [_problem("", "warning",
-                     f"応募 {code} について{r.summary_ja()}が記録されていますが、"
-                     "applications フォルダにこの応募の応募書がありません。",
-                     "応募書を applications フォルダに戻すか、記録が誤りでないか確認してください。")
-            for code, recs in ctx.by_app.items() if code not in ctx.apps.index for r in recs]
+    return [
+        _problem(
+            "",
+            "warning",
+            f"応募 {code} について{r.summary_ja()}が記録されていますが、"
+            "applications フォルダにこの応募の応募書がありません。",
+            "応募書を applications フォルダに戻すか、記録が誤りでないか確認してください。",
+        )
+        for code, recs in ctx.by_app.items()
+        if code not in ctx.apps.index
+        for r in recs
+    ]
 
 
 def _other_file_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
     """A warning per decision about a file that a newer one has replaced."""
-    return [_problem(f.file, "warning",
-                     f"{r.summary_ja()}は {r.file} についての記録ですが、いま使用している応募書は "
-                     f"{f.file} です（その後に新しい提出がありました）。この記録は適用していません。",
-                     f"{f.file} について改めて判断し、記録してください（例: "
-                     f"{eligibility_command(r.action, f.code, ctx.round_path)}）。")
-            for r in f.recs if not f.applies(r)]
+    return [
+        _problem(
+            f.file,
+            "warning",
+            f"{r.summary_ja()}は {r.file} についての記録ですが、いま使用している応募書は "
+            f"{f.file} です（その後に新しい提出がありました）。この記録は適用していません。",
+            f"{f.file} について改めて判断し、記録してください（例: "
+            f"{eligibility_command(r.action, f.code, ctx.round_path)}）。",
+        )
+        for r in f.recs
+        if not f.applies(r)
+    ]
 
 
 def _late_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
     """The 期限後提出 row: a warning while not accepted, 情報 once accepted."""
     if not f.after or f.push:
         return []
-    basis = (f"受付日時 {_fmt(f.received)}（訂正のため元の提出の日時）" if f.correction
-             else f"提出日時 {_fmt(f.received)}")
+    basis = (
+        f"受付日時 {_fmt(f.received)}（訂正のため元の提出の日時）"
+        if f.correction
+        else f"提出日時 {_fmt(f.received)}"
+    )
     if f.accepted is None:
-        return [_problem(f.file, "warning", f"期限後提出: {basis} は提出期限 {_fmt(ctx.limit)} より後です。",  # type: ignore[arg-type]
-                         "受理する場合は理由を添えて記録してください（"
-                         f"{eligibility_command('accept_late', f.code, ctx.round_path)}）。"
-                         "記録がなければ選定の対象外です。", **f.where)]
-    return [_problem(f.file, "info", f"期限後提出（{basis}）ですが、受理されています: {f.accepted.summary_ja()}。",
-                     "対処は不要です。", **f.where)]
+        return [
+            _problem(
+                f.file,
+                "warning",
+                f"期限後提出: {basis} は提出期限 {_fmt(ctx.limit)} より後です。",  # type: ignore[arg-type]
+                "受理する場合は理由を添えて記録してください（"
+                f"{eligibility_command('accept_late', f.code, ctx.round_path)}）。"
+                "記録がなければ選定の対象外です。",
+                **f.where,
+            )
+        ]
+    return [
+        _problem(
+            f.file,
+            "info",
+            f"期限後提出（{basis}）ですが、受理されています: {f.accepted.summary_ja()}。",
+            "対処は不要です。",
+            **f.where,
+        )
+    ]
 
 
 def _corrected_in_time_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
@@ -201,23 +269,38 @@ def _corrected_in_time_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]
         return []
     if not (pd.notna(f.submitted) and f.submitted > ctx.limit):
         return []
-    return [_problem(f.file, "info",
-                     f"{f.correction.summary_ja()}のため、受付日時は元の提出の {_fmt(f.received)} です"
-                     f"（提出期限 {_fmt(ctx.limit)} 内）。このファイルの提出日時 {_fmt(f.submitted)} は使いません。",
-                     "対処は不要です。", **f.where)]
+    return [
+        _problem(
+            f.file,
+            "info",
+            f"{f.correction.summary_ja()}のため、受付日時は元の提出の {_fmt(f.received)} です"
+            f"（提出期限 {_fmt(ctx.limit)} 内）。このファイルの提出日時 {_fmt(f.submitted)} は使いません。",
+            "対処は不要です。",
+            **f.where,
+        )
+    ]
 
 
 def _withdrawal_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
     """情報: the application is withdrawn."""
     if f.withdrawal is None:
         return []
-    return [_problem(f.file, "info", f"{f.withdrawal.summary_ja()}。この応募は審査・選定の対象外です。",
-                     "撤回された場合は python -m scoring eligibility reinstate で辞退を取り消せます。")]
+    return [
+        _problem(
+            f.file,
+            "info",
+            f"{f.withdrawal.summary_ja()}。この応募は審査・選定の対象外です。",
+            "撤回された場合は python -m scoring eligibility reinstate で辞退を取り消せます。",
+        )
+    ]
 
 
 #: The per-application checks, in the order their problems are listed.
 _APPLICATION_CHECKS: tuple[Callable[[_Context, _Facts], list[dict[str, str]]], ...] = (
-    _other_file_problems, _late_problems, _corrected_in_time_problems, _withdrawal_problems,
+    _other_file_problems,
+    _late_problems,
+    _corrected_in_time_problems,
+    _withdrawal_problems,
 )
 
 
@@ -234,22 +317,32 @@ def _status(f: _Facts) -> str:
 
 def _table_row(ctx: _Context, f: _Facts) -> dict[str, Any]:
     """The application's row of the eligibility table."""
-    return {"application": f.code, "prefecture_name": ctx.apps.at[f.code, "prefecture_name"],
-            "application_type": ctx.apps.at[f.code, "application_type"], "file": f.file,
-            "received_at": f.received, "status": _status(f), "late": f.late,
-            "withdrawn": f.withdrawal is not None,
-            "records": "；".join(r.summary_ja() for r in f.recs if f.applies(r))}
+    return {
+        "application": f.code,
+        "prefecture_name": ctx.apps.at[f.code, "prefecture_name"],
+        "application_type": ctx.apps.at[f.code, "application_type"],
+        "file": f.file,
+        "received_at": f.received,
+        "status": _status(f),
+        "late": f.late,
+        "withdrawn": f.withdrawal is not None,
+        "records": "；".join(r.summary_ja() for r in f.recs if f.applies(r)),
+    }
 
 
-def _note_superseded(out: pd.DataFrame, superseded: pd.DataFrame | None,
-                     by_app: dict[str, list[EligibilityRecord]]) -> pd.DataFrame:
+def _note_superseded(
+    out: pd.DataFrame, superseded: pd.DataFrame | None, by_app: dict[str, list[EligibilityRecord]]
+) -> pd.DataFrame:
     """Name the recorded correction or resubmission in the info rows of superseded files."""
     if superseded is None or not len(superseded):
         return out
     out = out.copy()
     for _, s in superseded.iterrows():
-        recorded = [r for r in by_app.get(str(s["application"]), [])
-                    if r.action in ("correction", "resubmission") and r.file in ("", str(s["replaced_by"]))]
+        recorded = [
+            r
+            for r in by_app.get(str(s["application"]), [])
+            if r.action in ("correction", "resubmission") and r.file in ("", str(s["replaced_by"]))
+        ]
         if recorded:
             mask = (out["file"] == s["file"]) & (out["severity"] == "info")
             out.loc[mask, "action"] = f"対処は不要です（記録済み: {recorded[-1].summary_ja()}）。"
@@ -334,8 +427,10 @@ def _code(rnd: _RoundLike, application: object) -> str:
         code = ""
     if code not in rnd.applications.index:
         listing = "、".join(f"{c} {n}" for c, n in rnd.applications["prefecture_name"].items())
-        raise IntakeError(f"応募「{text}」はこの審査ラウンド（{rnd.path / 'applications'}）にありません。"
-                          f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing or 'なし'}")
+        raise IntakeError(
+            f"応募「{text}」はこの審査ラウンド（{rnd.path / 'applications'}）にありません。"
+            f"都道府県コード（2桁）または都道府県名で指定してください。応募: {listing or 'なし'}"
+        )
     return code
 
 
@@ -346,8 +441,10 @@ def _aware(value: dt.datetime | str | None, what: str) -> dt.datetime | None:
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("/", "-"))
         except ValueError as e:
-            raise IntakeError(f"{what}「{value}」を日時として読めません。2026-02-20T16:40 の形で指定してください"
-                              "（時差がなければ日本時間）。") from e
+            raise IntakeError(
+                f"{what}「{value}」を日時として読めません。2026-02-20T16:40 の形で指定してください"
+                "（時差がなければ日本時間）。"
+            ) from e
     if value.tzinfo is None:
         value = pd.Timestamp(value).tz_localize(JST).to_pydatetime()
     return value
@@ -413,14 +510,23 @@ def _refuse_no_by(q: _Request) -> str | None:
 def _refuse_no_reason(q: _Request) -> str | None:
     if isinstance(q.reason, str) and q.reason.strip():
         return None
-    return f"{ELIGIBILITY_ACTIONS[q.act]}の理由（--reason）が空です。理由を指定してください（記録に残ります）。"
+    return (
+        f"{ELIGIBILITY_ACTIONS[q.act]}の理由（--reason）が空です。理由を指定してください（記録に残ります）。"
+    )
 
 
 def _refuse_other_file(q: _Request) -> str | None:
-    if q.file is None or not str(q.file).strip() or q.act not in _FILE_ACTIONS or str(q.file).strip() == q.in_use:
+    if (
+        q.file is None
+        or not str(q.file).strip()
+        or q.act not in _FILE_ACTIONS
+        or str(q.file).strip() == q.in_use
+    ):
         return None
-    return (f"{q.label}で使用している応募書は {q.in_use} です（指定: {q.file}）。"
-            "使用している応募書についてだけ記録できます。ファイル名を確認してください。")
+    return (
+        f"{q.label}で使用している応募書は {q.in_use} です（指定: {q.file}）。"
+        "使用している応募書についてだけ記録できます。ファイル名を確認してください。"
+    )
 
 
 def _refuse_original_for_other(q: _Request) -> str | None:
@@ -458,31 +564,46 @@ def _refuse_not_late(q: _Request) -> str | None:
 def _refuse_no_earlier(q: _Request) -> str | None:
     if not q.earlier.empty:
         return None
-    return (f"{q.label}には置き換えられた以前の提出がありません（applications フォルダに同じ団体の古い応募書がない）。"
-            "再提出は、以前の応募書を残したまま新しい応募書を置いてから記録してください。")
+    return (
+        f"{q.label}には置き換えられた以前の提出がありません（applications フォルダに同じ団体の古い応募書がない）。"
+        "再提出は、以前の応募書を残したまま新しい応募書を置いてから記録してください。"
+    )
 
 
 def _refuse_no_original(q: _Request) -> str | None:
     if q.original() is not None:
         return None
-    return (f"{q.label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
-            "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。")
+    return (
+        f"{q.label}の訂正には元の提出の受付日時が必要ですが、置き換えられた以前の応募書がありません。"
+        "--original-received 2026-02-20T16:40 のように元の受付日時を指定してください。"
+    )
 
 
 def _refuse_original_after_file(q: _Request) -> str | None:
     orig = q.original()
     submitted_at: Any = q.row.get("submitted_at")
-    if orig is None or submitted_at is None or pd.isna(submitted_at) or pd.Timestamp(orig) <= pd.Timestamp(submitted_at):
+    if (
+        orig is None
+        or submitted_at is None
+        or pd.isna(submitted_at)
+        or pd.Timestamp(orig) <= pd.Timestamp(submitted_at)
+    ):
         return None
-    return (f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {q.in_use} の提出日時 {_fmt(submitted_at)} より後です。"
-            "元の提出の受付日時を確認してください。")
+    return (
+        f"元の受付日時 {_fmt(orig)} が、訂正の応募書 {q.in_use} の提出日時 {_fmt(submitted_at)} より後です。"
+        "元の提出の受付日時を確認してください。"
+    )
 
 
 _Refusal = Callable[[_Request], str | None]
 
 #: The refusals of every decision, then those of each action, in the order they are checked.
-_COMMON_REFUSALS: tuple[_Refusal, ...] = (_refuse_no_by, _refuse_no_reason, _refuse_other_file,
-                                          _refuse_original_for_other)
+_COMMON_REFUSALS: tuple[_Refusal, ...] = (
+    _refuse_no_by,
+    _refuse_no_reason,
+    _refuse_other_file,
+    _refuse_original_for_other,
+)
 _ACTION_REFUSALS: dict[str, tuple[_Refusal, ...]] = {
     "accept_late": (_refuse_push, _refuse_accepted, _refuse_not_late),
     "correction": (_refuse_no_original, _refuse_original_after_file),
@@ -541,17 +662,24 @@ def record_eligibility(
     """
     act = action.replace("-", "_")
     if act not in ELIGIBILITY_ACTIONS:
-        raise IntakeError(f"受付の判断「{action}」はありません。次のいずれかにしてください: "
-                          + "、".join(f"{_CLI_ACTION[k]}（{v}）" for k, v in ELIGIBILITY_ACTIONS.items()))
+        raise IntakeError(
+            f"受付の判断「{action}」はありません。次のいずれかにしてください: "
+            + "、".join(f"{_CLI_ACTION[k]}（{v}）" for k, v in ELIGIBILITY_ACTIONS.items())
+        )
     q = _Request(rnd, act, _code(rnd, application), by, reason, file, original_received)
     for refuse in (*_COMMON_REFUSALS, *_ACTION_REFUSALS.get(act, ())):
         message = refuse(q)
         if message is not None:
             raise IntakeError(message)
-    record = EligibilityRecord(action=act, application=q.code, by=by.strip(), reason=reason.strip(),
-                               recorded_at=dt.datetime.now(dt.timezone.utc),
-                               file=q.in_use if act in _FILE_ACTIONS else "",
-                               original_received=q.original() if act == "correction" else None)
+    record = EligibilityRecord(
+        action=act,
+        application=q.code,
+        by=by.strip(),
+        reason=reason.strip(),
+        recorded_at=dt.datetime.now(dt.timezone.utc),
+        file=q.in_use if act in _FILE_ACTIONS else "",
+        original_received=q.original() if act == "correction" else None,
+    )
     own = store is None
     st = rnd.store() if store is None else store
     try:

@@ -118,8 +118,13 @@ class EligibilityRecord:
 
     def to_payload(self) -> dict[str, Any]:
         """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
-        return {"version": _PAYLOAD_VERSION, "action": self.action, "file": self.file, "reason": self.reason,
-                "original_received": self.original_received.isoformat() if self.original_received else None}
+        return {
+            "version": _PAYLOAD_VERSION,
+            "action": self.action,
+            "file": self.file,
+            "reason": self.reason,
+            "original_received": self.original_received.isoformat() if self.original_received else None,
+        }
 
     @classmethod
     def from_record(cls, event: Mapping[str, Any], data: Mapping[str, Any]) -> EligibilityRecord:
@@ -129,13 +134,21 @@ class EligibilityRecord:
         try:
             orig = dt.datetime.fromisoformat(str(original)) if original else None
         except ValueError as e:
-            raise StoreError(f"受付の判断の記録（イベント {event.get('id')}）の元の受付日時を読めません: {e}") from e
+            raise StoreError(
+                f"受付の判断の記録（イベント {event.get('id')}）の元の受付日時を読めません: {e}"
+            ) from e
         ts = pd.Timestamp(event["timestamp"])
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-        return cls(action=str(data.get("action", "")), application=str(event.get("application", "")),
-                   by=str(event.get("actor", "")), reason=str(data.get("reason", "")),
-                   recorded_at=ts.to_pydatetime(), file=str(data.get("file") or ""),
-                   original_received=orig, event_id=int(event["id"]))
+        return cls(
+            action=str(data.get("action", "")),
+            application=str(event.get("application", "")),
+            by=str(event.get("actor", "")),
+            reason=str(data.get("reason", "")),
+            recorded_at=ts.to_pydatetime(),
+            file=str(data.get("file") or ""),
+            original_received=orig,
+            event_id=int(event["id"]),
+        )
 
 
 def read_eligibility(store: ScoreStore) -> list[EligibilityRecord]:
@@ -152,9 +165,12 @@ def record_eligibility_event(store: ScoreStore, record: EligibilityRecord) -> El
         The reason is empty, or the store refuses it (:meth:`ScoreStore.append_record`).
     """
     if not record.reason.strip():
-        raise StoreError("受付の判断に理由がないため、記録できません。理由を入力してください（記録に残ります）。")
-    eid = store.append_record(ELIGIBILITY_KIND, application=record.application, payload=record.to_payload(),
-                              by=record.by)
+        raise StoreError(
+            "受付の判断に理由がないため、記録できません。理由を入力してください（記録に残ります）。"
+        )
+    eid = store.append_record(
+        ELIGIBILITY_KIND, application=record.application, payload=record.to_payload(), by=record.by
+    )
     return next(r for r in read_eligibility(store) if r.event_id == eid)
 
 
@@ -170,12 +186,17 @@ def read_eligibility_at(url: str, round_name: str) -> list[EligibilityRecord]:
         The database exists but cannot be read (server down, permissions), or a record
         cannot be read.
     """
-    return [EligibilityRecord.from_record(ev, data)
-            for ev, data in read_records_at(url, round_name, ELIGIBILITY_KIND,
-                                            what="受付の判断（期限後受理・訂正・辞退など）")]
+    return [
+        EligibilityRecord.from_record(ev, data)
+        for ev, data in read_records_at(
+            url, round_name, ELIGIBILITY_KIND, what="受付の判断（期限後受理・訂正・辞退など）"
+        )
+    ]
 
 
-def eligibility_log(records: Sequence[EligibilityRecord], names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def eligibility_log(
+    records: Sequence[EligibilityRecord], names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The recorded decisions as a table, oldest first.
 
     Returns
@@ -191,9 +212,20 @@ def eligibility_log(records: Sequence[EligibilityRecord], names: Mapping[str, st
     def jst(t: dt.datetime | None) -> object:
         return pd.Timestamp(t).tz_convert(JST).tz_localize(None) if t is not None else pd.NaT
 
-    rows = [{"event_id": r.event_id, "recorded_at": jst(r.recorded_at), "action": r.action_ja,
-             "application": r.application, "prefecture_name": names.get(r.application, ""), "file": r.file,
-             "original_received": jst(r.original_received), "by": r.by, "reason": r.reason} for r in records]
+    rows = [
+        {
+            "event_id": r.event_id,
+            "recorded_at": jst(r.recorded_at),
+            "action": r.action_ja,
+            "application": r.application,
+            "prefecture_name": names.get(r.application, ""),
+            "file": r.file,
+            "original_received": jst(r.original_received),
+            "by": r.by,
+            "reason": r.reason,
+        }
+        for r in records
+    ]
     df = pd.DataFrame(rows, columns=list(ELIGIBILITY_LOG_COLUMNS))
     for c in ("recorded_at", "original_received"):
         df[c] = pd.to_datetime(df[c])

@@ -112,8 +112,14 @@ class ReviewRound:
     def reviewers_frame(self) -> pd.DataFrame:
         """Reviewers as a table: index ``reviewer``; name, role, affiliation, conflicts."""
         rows = [
-            {"reviewer": r.id, "name": r.name, "role": r.role, "affiliation": r.affiliation,
-             "conflicts": "、".join(r.conflicts), "hub_user": r.hub_user or ""}
+            {
+                "reviewer": r.id,
+                "name": r.name,
+                "role": r.role,
+                "affiliation": r.affiliation,
+                "conflicts": "、".join(r.conflicts),
+                "hub_user": r.hub_user or "",
+            }
             for r in self.reviewers
         ]
         return pd.DataFrame(rows).set_index("reviewer")
@@ -139,7 +145,9 @@ class ReviewRound:
         names = apps["prefecture_name"] if "prefecture_name" in apps.columns else pd.Series(dtype=str)
         pairs = self.assignments()
         return RoundFacts(
-            name=self.config.name, path=Path(self.path), rubric_version=self.rubric.version,
+            name=self.config.name,
+            path=Path(self.path),
+            rubric_version=self.rubric.version,
             criteria=tuple(c.store_facts() for c in self.rubric.criteria),
             reviewers=tuple(ReviewerFacts(r.id, r.name, frozenset(r.conflicts)) for r in self.reviewers),
             applications={str(a): str(names.get(a, "")) for a in apps.index},
@@ -190,18 +198,33 @@ def _resolve_rubric(folder: Path, name: str) -> tuple[Path, list[dict[str, str]]
             continue
         tried.append(candidate.resolve())
         if candidate.is_file():
-            note = {"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["rubric"],
-                    "severity": "info",
-                    "message": (f"rubric「{name}」はこのフォルダからの相対パスでは見つからないため、"
-                                f"同梱の評価基準 {candidate.resolve()} を使いました。"),
-                    "action": f"意図どおりなら対処は不要です（rubric: {candidate.stem} と書けばこの表示は出ません）。"}
+            note = {
+                "file": str(folder / "round.yaml"),
+                "sheet": "",
+                "cell": "",
+                "field": ROUND_NAMES["rubric"],
+                "severity": "info",
+                "message": (
+                    f"rubric「{name}」はこのフォルダからの相対パスでは見つからないため、"
+                    f"同梱の評価基準 {candidate.resolve()} を使いました。"
+                ),
+                "action": f"意図どおりなら対処は不要です（rubric: {candidate.stem} と書けばこの表示は出ません）。",
+            }
             return candidate.resolve(), [note]
     listing = "\n".join(f"  - {t}" for t in tried)
-    raise RubricError([ConfigProblem(str(folder / "round.yaml"), None, ROUND_NAMES["rubric"],
-                                     f"{ROUND_NAMES['rubric']}に書かれた評価基準のファイル「{name}」が見つかりません。"
-                                     f"次の場所を探しました:\n{listing}\n"
-                                     f"round.yaml の rubric に、ラウンドのフォルダからの相対パス・絶対パス、"
-                                     f"または同梱の評価基準の名前（例: r8_talent_pool）を書いてください。")])
+    raise RubricError(
+        [
+            ConfigProblem(
+                str(folder / "round.yaml"),
+                None,
+                ROUND_NAMES["rubric"],
+                f"{ROUND_NAMES['rubric']}に書かれた評価基準のファイル「{name}」が見つかりません。"
+                f"次の場所を探しました:\n{listing}\n"
+                f"round.yaml の rubric に、ラウンドのフォルダからの相対パス・絶対パス、"
+                f"または同梱の評価基準の名前（例: r8_talent_pool）を書いてください。",
+            )
+        ]
+    )
 
 
 def _demo_problems(folder: Path, config: RoundConfig) -> list[dict[str, str]]:
@@ -209,14 +232,25 @@ def _demo_problems(folder: Path, config: RoundConfig) -> list[dict[str, str]]:
     silently carry into a real round: ``python -m scoring demo`` would write simulated scores)."""
     if not config.demo or folder.resolve() == DEMO_ROUND.resolve():
         return []
-    return [{"file": str(folder / "round.yaml"), "sheet": "", "cell": "", "field": ROUND_NAMES["demo"],
-             "severity": "warning",
-             "message": ("round.yaml に demo: true（架空のデモ）があります。このフォルダは同梱のデモではありません。"
-                         "demo: true のままだと python -m scoring demo で架空の採点を書き込めてしまいます。"),
-             "action": "実際の審査ラウンドであれば round.yaml の demo: true の行を削除してください。"}]
+    return [
+        {
+            "file": str(folder / "round.yaml"),
+            "sheet": "",
+            "cell": "",
+            "field": ROUND_NAMES["demo"],
+            "severity": "warning",
+            "message": (
+                "round.yaml に demo: true（架空のデモ）があります。このフォルダは同梱のデモではありません。"
+                "demo: true のままだと python -m scoring demo で架空の採点を書き込めてしまいます。"
+            ),
+            "action": "実際の審査ラウンドであれば round.yaml の demo: true の行を削除してください。",
+        }
+    ]
 
 
-def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object) -> list[dict[str, str]]:
+def _round_problems(
+    folder: Path, reviewers: list[Reviewer], applications: pd.DataFrame, node: object
+) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     where = str(folder / "reviewers.yaml")
     for i, r in enumerate(reviewers):
@@ -224,15 +258,29 @@ def _round_problems(folder: Path, reviewers: list[Reviewer], applications: pd.Da
             line = line_of(node, ("reviewers", i, "assignments"))  # type: ignore[arg-type]
             cell = f"{line}行目" if line else ""
             if code in r.conflicts:
-                rows.append({"file": where, "sheet": "", "cell": cell, "field": f"{r.id} の担当",
-                             "severity": "error",
-                             "message": f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
-                             "action": "担当から外すか、利害関係の登録を見直してください。"})
+                rows.append(
+                    {
+                        "file": where,
+                        "sheet": "",
+                        "cell": cell,
+                        "field": f"{r.id} の担当",
+                        "severity": "error",
+                        "message": f"審査員 {r.id}（{r.name}）は応募 {code} と利害関係がありますが、担当に割り当てられています。",
+                        "action": "担当から外すか、利害関係の登録を見直してください。",
+                    }
+                )
             elif code not in applications.index:
-                rows.append({"file": where, "sheet": "", "cell": cell, "field": f"{r.id} の担当",
-                             "severity": "warning",
-                             "message": f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
-                             "action": "応募書が届いているか、担当の都道府県コードを確認してください。"})
+                rows.append(
+                    {
+                        "file": where,
+                        "sheet": "",
+                        "cell": cell,
+                        "field": f"{r.id} の担当",
+                        "severity": "warning",
+                        "message": f"審査員 {r.id} の担当 {code} に対応する応募がありません。",
+                        "action": "応募書が届いているか、担当の都道府県コードを確認してください。",
+                    }
+                )
     return rows
 
 
@@ -258,8 +306,16 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     """
     folder = round_path(path)
     if not folder.is_dir():
-        raise ConfigError([ConfigProblem(str(folder), None, "",
-                                         "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。")])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(folder),
+                    None,
+                    "",
+                    "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。",
+                )
+            ]
+        )
     config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
     rubric_path, rubric_notes = _resolve_rubric(folder, config.rubric)
     rubric = load_rubric(rubric_path)
@@ -269,24 +325,52 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
 
     apps_dir = folder / "applications"
     if not apps_dir.is_dir():
-        raise ConfigError([ConfigProblem(str(apps_dir), None, "",
-                                         "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。")])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(apps_dir),
+                    None,
+                    "",
+                    "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。",
+                )
+            ]
+        )
     intake = read_applications(apps_dir, deadline=config.deadline)
     records = read_eligibility_at(default_url(folder), config.name)
     applications, intake_problems, eligibility = apply_eligibility(
-        intake.applications, intake.problems, records, deadline=config.deadline,
-        superseded=intake.superseded, round_path=folder)
+        intake.applications,
+        intake.problems,
+        records,
+        deadline=config.deadline,
+        superseded=intake.superseded,
+        round_path=folder,
+    )
     if len(applications):
         applications["block"] = [block_of(code, config.block_scheme) for code in applications.index]
-    extra = pd.DataFrame(_round_problems(folder, reviewers, applications, rnode) + rubric_notes
-                         + _demo_problems(folder, config), columns=list(PROBLEM_COLUMNS))
+    extra = pd.DataFrame(
+        _round_problems(folder, reviewers, applications, rnode)
+        + rubric_notes
+        + _demo_problems(folder, config),
+        columns=list(PROBLEM_COLUMNS),
+    )
     assignments, assignment_source, assignment_problems = resolve_assignments(folder, reviewers, applications)
     parts = [p for p in (intake_problems, extra, assignment_problems) if len(p)]
     problems = pd.concat(parts, ignore_index=True) if parts else intake_problems
-    rnd = ReviewRound(folder, config, rubric, reviewers, applications, problems.reset_index(drop=True),
-                      assignment_frame=assignments, assignment_source=assignment_source,
-                      analysts=people.analysts, committee=people.committee,
-                      eligibility=eligibility, eligibility_records=list(records), superseded=intake.superseded)
+    rnd = ReviewRound(
+        folder,
+        config,
+        rubric,
+        reviewers,
+        applications,
+        problems.reset_index(drop=True),
+        assignment_frame=assignments,
+        assignment_source=assignment_source,
+        analysts=people.analysts,
+        committee=people.committee,
+        eligibility=eligibility,
+        eligibility_records=list(records),
+        superseded=intake.superseded,
+    )
     return rnd
 
 
@@ -296,8 +380,13 @@ def no_scores_message(rnd: ReviewRound, where: str | None = None) -> str:
     ``where`` is the store's URL when known (shown so that a wrong database is noticed).
     """
     at = f"（採点データベース: {where}）" if where else ""
-    demo = (f"デモのラウンドなので、架空の採点を python -m scoring demo --round {rnd.path} で作れます。"
-            if rnd.config.demo else "")
-    return (f"審査ラウンド「{rnd.config.name}」にはまだ採点がありません{at}。"
-            "審査員が 02_review.ipynb で採点するか、事務局が採点表を取り込んでください"
-            f"（python -m scoring sheets import --round {rnd.path} 採点表/*.xlsx）。{demo}")
+    demo = (
+        f"デモのラウンドなので、架空の採点を python -m scoring demo --round {rnd.path} で作れます。"
+        if rnd.config.demo
+        else ""
+    )
+    return (
+        f"審査ラウンド「{rnd.config.name}」にはまだ採点がありません{at}。"
+        "審査員が 02_review.ipynb で採点するか、事務局が採点表を取り込んでください"
+        f"（python -m scoring sheets import --round {rnd.path} 採点表/*.xlsx）。{demo}"
+    )

@@ -20,4 +20,18 @@ from ._problem import CONSTRAINTS, EXCLUSION_REASONS, SCORE_DECIMALS, STATUSES, 
 from ._select import Alternative, SelectionResult, candidates_frame, select, select_round
 from .stability import StabilityAnalysis, stability_round
 
-__all__ = ["CONSTRAINTS", "EXCLUSION_REASONS", "SCORE_DECIMALS", "STATUSES", "Alternative", "FastSelector", "SelectionInfeasible", "SelectionResult", "StabilityAnalysis", "candidates_frame", "select", "select_round", "stability_round"]
+__all__ = [
+    "CONSTRAINTS",
+    "EXCLUSION_REASONS",
+    "SCORE_DECIMALS",
+    "STATUSES",
+    "Alternative",
+    "FastSelector",
+    "SelectionInfeasible",
+    "SelectionResult",
+    "StabilityAnalysis",
+    "candidates_frame",
+    "select",
+    "select_round",
+    "stability_round",
+]

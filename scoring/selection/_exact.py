@@ -41,9 +41,16 @@ from ._problem import _ALL_GROUPS, _BALANCE_GROUPS, _SCALE, _Problem
 _Model = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _model(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
-           fix1: Collection[int] = (), fix0: Collection[int] = (),
-           cuts: Sequence[Collection[int]] = (), min_units: int | None = None) -> _Model | None:
+def _model(
+    p: _Problem,
+    active: Collection[str] = _ALL_GROUPS,
+    *,
+    k: int | None = None,
+    fix1: Collection[int] = (),
+    fix0: Collection[int] = (),
+    cuts: Sequence[Collection[int]] = (),
+    min_units: int | None = None,
+) -> _Model | None:
     """The 0–1 program as (c, lower, upper, A, row lower, row upper), variables x (one per
     candidate) then y (one per theme, if needed); None if the bounds alone are infeasible."""
     k = p.k if k is None else k
@@ -67,8 +74,14 @@ def _model(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None 
         r[:n] = values
         rows.add(r, (min_units - 0.5) / _SCALE, np.inf)
     c = np.concatenate([-values, np.zeros(n_y)])
-    return (c, np.concatenate([lb, np.zeros(n_y)]), np.concatenate([ub, np.ones(n_y)]),
-            np.vstack(rows.rows), np.array(rows.lo, dtype=float), np.array(rows.hi, dtype=float))
+    return (
+        c,
+        np.concatenate([lb, np.zeros(n_y)]),
+        np.concatenate([ub, np.ones(n_y)]),
+        np.vstack(rows.rows),
+        np.array(rows.lo, dtype=float),
+        np.array(rows.hi, dtype=float),
+    )
 
 
 class _Rows:
@@ -93,8 +106,9 @@ class _Rows:
         return r
 
 
-def _bounds(p: _Problem, active: Collection[str], fix1: Collection[int],
-            fix0: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(
+    p: _Problem, active: Collection[str], fix1: Collection[int], fix0: Collection[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the x variables: availability, fixings and locks."""
     avail = p.available(active)
     lb = np.zeros(p.n)
@@ -152,16 +166,28 @@ def _distinct_rows(p: _Problem, rows: _Rows, themes: list[str]) -> None:
     rows.add(r, float(p.balance.min_distinct_themes or 0), np.inf)
 
 
-def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
-           fix1: Collection[int] = (), fix0: Collection[int] = (),
-           cuts: Sequence[Collection[int]] = (), min_units: int | None = None) -> tuple[int, ...] | None:
+def _solve(
+    p: _Problem,
+    active: Collection[str] = _ALL_GROUPS,
+    *,
+    k: int | None = None,
+    fix1: Collection[int] = (),
+    fix0: Collection[int] = (),
+    cuts: Sequence[Collection[int]] = (),
+    min_units: int | None = None,
+) -> tuple[int, ...] | None:
     """Best selection (indices in rank order) under the active groups, or None if infeasible."""
     m = _model(p, active, k=k, fix1=fix1, fix0=fix0, cuts=cuts, min_units=min_units)
     if m is None:
         return None
     c, lb, ub, a, lo, hi = m
-    res = milp(c, integrality=np.ones(len(c)), bounds=Bounds(lb, ub), constraints=LinearConstraint(a, lo, hi),
-               options={"mip_rel_gap": 0.0})
+    res = milp(
+        c,
+        integrality=np.ones(len(c)),
+        bounds=Bounds(lb, ub),
+        constraints=LinearConstraint(a, lo, hi),
+        options={"mip_rel_gap": 0.0},
+    )
     if res.status == 2:
         return None
     if res.status != 0 or res.x is None:
@@ -169,8 +195,9 @@ def _solve(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None 
     return tuple(i for i in range(p.n) if res.x[i] > 0.5)
 
 
-def _lp_with_placeholder(p: _Problem, signatures: Iterable[tuple[str | None, str | None, bool]]
-                         ) -> dict[tuple[str | None, str | None, bool], float]:
+def _lp_with_placeholder(
+    p: _Problem, signatures: Iterable[tuple[str | None, str | None, bool]]
+) -> dict[tuple[str | None, str | None, bool], float]:
     """Upper bounds (points) on the best k - 1 candidates that a candidate of each
     signature can join, from one LP relaxation of ``p`` and its duals.
 
@@ -187,11 +214,18 @@ def _lp_with_placeholder(p: _Problem, signatures: Iterable[tuple[str | None, str
     le = ~eq & np.isfinite(hi)
     ge = ~eq & np.isfinite(lo)
     a_ub = np.vstack([a[le], -a[ge]])
-    res = linprog(c, A_ub=a_ub if len(a_ub) else None, b_ub=np.concatenate([hi[le], -lo[ge]]) if len(a_ub) else None,
-                  A_eq=a[eq], b_eq=lo[eq], bounds=np.column_stack([lb, ub]), method="highs")
+    res = linprog(
+        c,
+        A_ub=a_ub if len(a_ub) else None,
+        b_ub=np.concatenate([hi[le], -lo[ge]]) if len(a_ub) else None,
+        A_eq=a[eq],
+        b_eq=lo[eq],
+        bounds=np.column_stack([lb, ub]),
+        method="highs",
+    )
     if res.status != 0:
         return {}
-    duals = np.zeros(len(lo))          # d objective (minimised) / d row bound, original rows
+    duals = np.zeros(len(lo))  # d objective (minimised) / d row bound, original rows
     duals[eq] = res.eqlin.marginals
     n_le = int(le.sum())
     duals[le] += res.ineqlin.marginals[:n_le]
@@ -214,12 +248,22 @@ def _swap_floor(p: _Problem, sol: Collection[int], sig: tuple[str | None, str | 
     n_push = sum(p.push[i] for i in sol)
     for s in sorted((i for i in sol if not p.locked[i]), key=lambda i: (p.units[i], -i)):
         bs, ts, ps = p.signature(s)
-        if blk is not None and bal.max_per_block is not None and bc[blk] - (bs == blk) + 1 > bal.max_per_block:
+        if (
+            blk is not None
+            and bal.max_per_block is not None
+            and bc[blk] - (bs == blk) + 1 > bal.max_per_block
+        ):
             continue
-        if thm is not None and bal.max_per_theme is not None and tc[thm] - (ts == thm) + 1 > bal.max_per_theme:
+        if (
+            thm is not None
+            and bal.max_per_theme is not None
+            and tc[thm] - (ts == thm) + 1 > bal.max_per_theme
+        ):
             continue
         np2 = n_push - ps + psh
-        if (bal.max_push is not None and np2 > bal.max_push) or (bal.min_push is not None and np2 < bal.min_push):
+        if (bal.max_push is not None and np2 > bal.max_push) or (
+            bal.min_push is not None and np2 < bal.min_push
+        ):
             continue
         if bal.min_distinct_themes is not None:
             themes = {t for t, n in tc.items() if n - (t == ts) > 0}
@@ -231,9 +275,15 @@ def _swap_floor(p: _Problem, sol: Collection[int], sig: tuple[str | None, str | 
     return None
 
 
-def _lex_best(p: _Problem, sol: tuple[int, ...], active: Collection[str] = _ALL_GROUPS, *,
-              k: int | None = None, cuts: Sequence[Collection[int]] = (),
-              fix1: Collection[int] = ()) -> tuple[int, ...]:
+def _lex_best(
+    p: _Problem,
+    sol: tuple[int, ...],
+    active: Collection[str] = _ALL_GROUPS,
+    *,
+    k: int | None = None,
+    cuts: Sequence[Collection[int]] = (),
+    fix1: Collection[int] = (),
+) -> tuple[int, ...]:
     """Among selections with the same value as ``sol``, the lexicographically first in rank
     order (prefer the higher-ranked application at the first difference)."""
     k = p.k if k is None else k
@@ -266,8 +316,14 @@ def _lex_best(p: _Problem, sol: tuple[int, ...], active: Collection[str] = _ALL_
     return tuple(sorted(cur))
 
 
-def _best(p: _Problem, active: Collection[str] = _ALL_GROUPS, *, k: int | None = None,
-          cuts: Sequence[Collection[int]] = (), fix1: Collection[int] = ()) -> tuple[int, ...] | None:
+def _best(
+    p: _Problem,
+    active: Collection[str] = _ALL_GROUPS,
+    *,
+    k: int | None = None,
+    cuts: Sequence[Collection[int]] = (),
+    fix1: Collection[int] = (),
+) -> tuple[int, ...] | None:
     """The optimum, lexicographically first among ties (None if infeasible)."""
     sol = _solve(p, active, k=k, cuts=cuts, fix1=fix1)
     if sol is None:
@@ -292,7 +348,7 @@ def _kernel(p: _Problem, k: int, extra: int) -> list[int]:
     avail = p.available(_ALL_GROUPS)
     taken: Counter[tuple[str | None, str | None, bool]] = Counter()
     keep = []
-    for i in range(p.n):          # rank order
+    for i in range(p.n):  # rank order
         if p.locked[i]:
             keep.append(i)
             continue
@@ -374,4 +430,3 @@ def _minimal_conflict(p: _Problem, fix1: Collection[int] = ()) -> list[str]:
         if _solve(p, trial, fix1=fix1) is None:
             keep = trial
     return keep
-

@@ -39,13 +39,18 @@ def _count_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[s
         return []
     scored = sum(p.has_total)
     k = p.k
-    return [f"採点のある応募は {scored} 件で、{k} 件を選べません。" if scored < k else
-            f"選定数 {k} 件を満たせません。"]
+    return [
+        f"採点のある応募は {scored} 件で、{k} 件を選べません。"
+        if scored < k
+        else f"選定数 {k} 件を満たせません。"
+    ]
 
 
 def _eligibility_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[str]:
     if ("eligibility" in groups or "exclusions" in groups) and len(avail) < p.k:
-        return [f"審査対象として選べる応募は {len(avail)} 件で、{p.k} 件を選べません（期限後提出・エラーあり・辞退・除外を除く）。"]
+        return [
+            f"審査対象として選べる応募は {len(avail)} 件で、{p.k} 件を選べません（期限後提出・エラーあり・辞退・除外を除く）。"
+        ]
     return []
 
 
@@ -54,17 +59,21 @@ def _lock_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[st
         return []
     nm = p.names
     lk = _locked(p)
-    desc = "、".join(f"{nm[i]}（{p.block[i] or '-'}・テーマ{p.theme[i] or '-'}・{'プッシュ型' if p.push[i] else '手上げ式'}）"
-                    for i in lk)
+    desc = "、".join(
+        f"{nm[i]}（{p.block[i] or '-'}・テーマ{p.theme[i] or '-'}・{'プッシュ型' if p.push[i] else '手上げ式'}）"
+        for i in lk
+    )
     out = [f"必ず含める指定: {desc}。"]
     bad = [i for i in lk if not p.has_total[i]]
     if bad:
         out.append(f"{'、'.join(nm[i] for i in bad)} には採点がありません。")
     bad = [i for i in lk if p.ineligible[i]]
     if bad and "eligibility" in groups:
-        out.append(f"{'、'.join(nm[i] for i in bad)} は期限後提出・エラー・辞退のため審査対象外です"
-                   "（期限後提出は python -m scoring eligibility accept-late で受理を記録でき、"
-                   "エラーのある応募は round.yaml の eligibility_override で対象にできます）。")
+        out.append(
+            f"{'、'.join(nm[i] for i in bad)} は期限後提出・エラー・辞退のため審査対象外です"
+            "（期限後提出は python -m scoring eligibility accept-late で受理を記録でき、"
+            "エラーのある応募は round.yaml の eligibility_override で対象にできます）。"
+        )
     bad = [i for i in lk if p.excluded[i]]
     if bad and "exclusions" in groups:
         out.append(f"{'、'.join(nm[i] for i in bad)} は除外にも指定されています。")
@@ -99,10 +108,16 @@ def _capacity(p: _Problem, attr: str, avail: list[int], cap: int) -> tuple[int, 
 #: Cap → (attribute of :class:`_Problem`, the sentence about how many a selection can hold,
 #: the label in the sentence about locks beyond the cap).
 _CAPS: dict[str, tuple[str, str, str]] = {
-    "max_per_block": ("block", "選べる応募は {n} の地方ブロックにあり、1ブロック {cap} 件までだと最大 {most} 件しか選べません。",
-                      "地方ブロック"),
-    "max_per_theme": ("theme", "選べる応募の重点テーマは {n} 種類で、1テーマ {cap} 件までだと最大 {most} 件しか選べません。",
-                      "重点テーマ"),
+    "max_per_block": (
+        "block",
+        "選べる応募は {n} の地方ブロックにあり、1ブロック {cap} 件までだと最大 {most} 件しか選べません。",
+        "地方ブロック",
+    ),
+    "max_per_theme": (
+        "theme",
+        "選べる応募の重点テーマは {n} 種類で、1テーマ {cap} 件までだと最大 {most} 件しか選べません。",
+        "重点テーマ",
+    ),
 }
 
 
@@ -125,7 +140,9 @@ def _distinct_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> lis
     out = []
     if p.k < t:
         out.append(f"選定数 {p.k} 件では、重点テーマを {t} 種類以上にできません。")
-    out.append(f"選べる応募の重点テーマは {len(themes_avail)} 種類（{'、'.join(themes_avail) or 'なし'}）です。")
+    out.append(
+        f"選べる応募の重点テーマは {len(themes_avail)} 種類（{'、'.join(themes_avail) or 'なし'}）です。"
+    )
     return out
 
 
@@ -139,16 +156,21 @@ def _push_facts(p: _Problem, groups: Sequence[str], avail: list[int]) -> list[st
     if bal.min_push is not None and bal.max_push is not None and bal.min_push > bal.max_push:
         out.append(f"プッシュ型の下限 {bal.min_push} 件が上限 {bal.max_push} 件を超えています。")
     if "locks" in groups and lk and bal.max_push is not None and sum(p.push[i] for i in lk) > bal.max_push:
-        out.append(f"必ず含める指定のうちプッシュ型が {sum(p.push[i] for i in lk)} 件あり、上限 {bal.max_push} 件を超えます。")
+        out.append(
+            f"必ず含める指定のうちプッシュ型が {sum(p.push[i] for i in lk)} 件あり、上限 {bal.max_push} 件を超えます。"
+        )
     return out
 
 
 #: The facts of :func:`_facts`, in the order they are told.
 _FACT_RULES: tuple[Callable[[_Problem, Sequence[str], list[int]], list[str]], ...] = (
-    _count_facts, _eligibility_facts, _lock_facts,
+    _count_facts,
+    _eligibility_facts,
+    _lock_facts,
     lambda p, groups, avail: _cap_facts(p, groups, avail, "max_per_block"),
     lambda p, groups, avail: _cap_facts(p, groups, avail, "max_per_theme"),
-    _distinct_facts, _push_facts,
+    _distinct_facts,
+    _push_facts,
 )
 
 
@@ -176,8 +198,12 @@ def _infeasible_error(p: _Problem, spec: SelectSpec, feasible_k: Sequence[int]) 
         *(f"・{f}" for f in _facts(p, groups)),
     ]
     if feasible_k:
-        lines.append(f"選定数を {'・'.join(map(str, feasible_k))} 件にすれば条件を満たせます（許容範囲 {spec.min or spec.target}〜{spec.max or spec.target} 件）。")
-    lines.append("対処: 上の条件のいずれかを round.yaml で緩めるか、必ず含める／除外の指定を見直してください。")
+        lines.append(
+            f"選定数を {'・'.join(map(str, feasible_k))} 件にすれば条件を満たせます（許容範囲 {spec.min or spec.target}〜{spec.max or spec.target} 件）。"
+        )
+    lines.append(
+        "対処: 上の条件のいずれかを round.yaml で緩めるか、必ず含める／除外の指定を見直してください。"
+    )
     return SelectionInfeasible("\n".join(lines), [g for g in groups], feasible_k)
 
 
@@ -232,16 +258,27 @@ def _swap_phrase(p: _Problem, key: str) -> str:
     return CONSTRAINTS.get(key, key)
 
 
-def _reasons(p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
-             alternatives: Sequence[tuple[int, ...]], values: dict[int, int | None]) -> pd.DataFrame:
+def _reasons(
+    p: _Problem,
+    sol: tuple[int, ...],
+    unconstrained: tuple[int, ...],
+    alternatives: Sequence[tuple[int, ...]],
+    values: dict[int, int | None],
+) -> pd.DataFrame:
     """The reasons table; ``values`` as from :func:`_values_with`."""
     o = _Outcome(p, sol, unconstrained, alternatives, values)
     rows = []
     for j in range(p.n):
         total = p.units[j] / _SCALE if p.has_total[j] else np.nan
-        row: dict[str, object] = {"application": p.ids[j], "prefecture_name": p.names[j],
-                                  "rank": o.ranks.get(j, pd.NA), "total": total, "gap": np.nan,
-                                  "constraint": "", "related": ""}
+        row: dict[str, object] = {
+            "application": p.ids[j],
+            "prefecture_name": p.names[j],
+            "rank": o.ranks.get(j, pd.NA),
+            "total": total,
+            "gap": np.nan,
+            "constraint": "",
+            "related": "",
+        }
         if not o.avail[j]:
             row.update(_ineligible_reason(p, j))
         elif j in o.chosen:
@@ -260,8 +297,14 @@ class _Outcome:
     """What every reason looks at: the proposal ``sol``, the unconstrained top k, the
     alternatives, the best totals with each applicant (``values``) and the ranks."""
 
-    def __init__(self, p: _Problem, sol: tuple[int, ...], unconstrained: tuple[int, ...],
-                 alternatives: Sequence[tuple[int, ...]], values: dict[int, int | None]) -> None:
+    def __init__(
+        self,
+        p: _Problem,
+        sol: tuple[int, ...],
+        unconstrained: tuple[int, ...],
+        alternatives: Sequence[tuple[int, ...]],
+        values: dict[int, int | None],
+    ) -> None:
         self.p = p
         self.sol = sol
         self.values = values
@@ -269,8 +312,9 @@ class _Outcome:
         # the one rank (scoring.core.columns.review_rank): among eligible applications, by the total
         # at TOTAL_DECIMALS (p.units), equal totals sharing the best rank
         units = sorted(p.units[i] for i in range(p.n) if self.avail[i])
-        self.ranks: dict[int, int] = {i: 1 + len(units) - bisect.bisect_right(units, p.units[i])
-                                      for i in range(p.n) if self.avail[i]}
+        self.ranks: dict[int, int] = {
+            i: 1 + len(units) - bisect.bisect_right(units, p.units[i]) for i in range(p.n) if self.avail[i]
+        }
         self.chosen = set(sol)
         self.in_alt: set[int] = set().union(*[set(a) for a in alternatives]) if alternatives else set()
         self.top = set(unconstrained)
@@ -310,15 +354,22 @@ def _selected_reason(o: _Outcome, j: int) -> dict[str, object]:
         return {"status": "選定", "reason": f"選定（得点順 {rank}位）"}
     needed = _needed_for(p, o.sol, j)
     if needed:
-        return {"status": "選定",
-                "reason": (f"選定（得点順 {rank}位。{'・'.join(_swap_phrase(p, g) for g in needed)}を"
-                           "満たすため）"),
-                "constraint": ",".join(needed)}
+        return {
+            "status": "選定",
+            "reason": (
+                f"選定（得点順 {rank}位。{'・'.join(_swap_phrase(p, g) for g in needed)}を満たすため）"
+            ),
+            "constraint": ",".join(needed),
+        }
     displaced = sorted(i for i in o.top if i not in o.chosen)
-    return {"status": "選定",
-            "reason": (f"選定（得点順 {rank}位。上位の {'・'.join(p.names[i] for i in displaced)} が"
-                       "バランスの条件で選外となったため繰り上げ）"),
-            "related": ",".join(p.ids[i] for i in displaced)}
+    return {
+        "status": "選定",
+        "reason": (
+            f"選定（得点順 {rank}位。上位の {'・'.join(p.names[i] for i in displaced)} が"
+            "バランスの条件で選外となったため繰り上げ）"
+        ),
+        "related": ",".join(p.ids[i] for i in displaced),
+    }
 
 
 def _needed_for(p: _Problem, sol: tuple[int, ...], j: int) -> list[str]:
@@ -326,9 +377,12 @@ def _needed_for(p: _Problem, sol: tuple[int, ...], j: int) -> list[str]:
     bal = p.balance
     rest = [i for i in sol if i != j]
     needed = []
-    if bal.min_distinct_themes is not None and p.theme[j] is not None \
-            and all(p.theme[i] != p.theme[j] for i in rest) \
-            and len({p.theme[i] for i in sol if p.theme[i] is not None}) <= bal.min_distinct_themes:
+    if (
+        bal.min_distinct_themes is not None
+        and p.theme[j] is not None
+        and all(p.theme[i] != p.theme[j] for i in rest)
+        and len({p.theme[i] for i in sol if p.theme[i] is not None}) <= bal.min_distinct_themes
+    ):
         needed.append("min_distinct_themes")
     if bal.min_push is not None and p.push[j] and sum(p.push[i] for i in sol) <= bal.min_push:
         needed.append("min_push")
@@ -340,15 +394,19 @@ def _not_selected_reason(o: _Outcome, j: int) -> dict[str, object]:
     a cap is filled by better applications, or no swap with a lower one works."""
     p = o.p
     value_j = o.values[j]
-    out: dict[str, object] = {"status": "次点" if j in o.in_alt else "非選定",
-                              "gap": (o.z - value_j) / _SCALE if value_j is not None else np.nan}
+    out: dict[str, object] = {
+        "status": "次点" if j in o.in_alt else "非選定",
+        "gap": (o.z - value_j) / _SCALE if value_j is not None else np.nan,
+    }
     if value_j is None:
         groups = o.conflict(j)
         out["constraint"] = ",".join(groups)
-        out["reason"] = f"{'・'.join(_swap_phrase(p, g) for g in groups) or '選定の条件'}により、この応募を含む選び方がないため選外"
+        out["reason"] = (
+            f"{'・'.join(_swap_phrase(p, g) for g in groups) or '選定の条件'}により、この応募を含む選び方がないため選外"
+        )
         return out
     caps = _cap_occupants(p, o.sol, j)
-    lower = [s for s in o.sol if s > j]   # selected but ranked below j
+    lower = [s for s in o.sol if s > j]  # selected but ranked below j
     where = f"本来は上位{p.k}位以内" if j in o.top else f"得点順 {o.ranks[j]}位"
     if not lower:
         out.update(_short_reason(o, j, float(out["gap"]), caps))  # type: ignore[arg-type]
@@ -358,8 +416,10 @@ def _not_selected_reason(o: _Outcome, j: int) -> dict[str, object]:
         key, occ = full[0]
         out["constraint"] = key
         out["related"] = ",".join(p.ids[i] for i in occ)
-        out["reason"] = (f"{_cap_phrase(p, key, j)}により、より得点の高い {'・'.join(p.names[i] for i in occ)} が"
-                         f"優先されたため選外（{where}）")
+        out["reason"] = (
+            f"{_cap_phrase(p, key, j)}により、より得点の高い {'・'.join(p.names[i] for i in occ)} が"
+            f"優先されたため選外（{where}）"
+        )
         return out
     out.update(_swap_reason(o, j, lower, where))
     return out
@@ -391,9 +451,15 @@ def _swap_reason(o: _Outcome, j: int, lower: list[int], where: str) -> dict[str,
         swap = [i for i in o.sol if i != s] + [j]
         v = tuple(g for g in p.violations(swap) if g != "count")
         by_violation.setdefault(v, []).append(s)
-    parts = [f"{'・'.join(nm[s] for s in ss)} と入れ替えると{'・'.join(_swap_phrase(p, g) for g in v)}を満たさない"
-             if v else f"{'・'.join(nm[s] for s in ss)} と入れ替えても合計点が上がらない"
-             for v, ss in by_violation.items()]
+    parts = [
+        f"{'・'.join(nm[s] for s in ss)} と入れ替えると{'・'.join(_swap_phrase(p, g) for g in v)}を満たさない"
+        if v
+        else f"{'・'.join(nm[s] for s in ss)} と入れ替えても合計点が上がらない"
+        for v, ss in by_violation.items()
+    ]
     keys = list(dict.fromkeys(g for v in by_violation for g in v))
-    return {"constraint": ",".join(keys), "related": ",".join(p.ids[s] for s in lower),
-            "reason": f"得点の低い選定案との入れ替えができないため選外（{where}）: {'。'.join(parts)}"}
+    return {
+        "constraint": ",".join(keys),
+        "related": ",".join(p.ids[s] for s in lower),
+        "reason": f"得点の低い選定案との入れ替えができないため選外（{where}）: {'。'.join(parts)}",
+    }

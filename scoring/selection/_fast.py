@@ -41,16 +41,30 @@ class FastSelector:
         As for :func:`select`.
     """
 
-    def __init__(self, candidates: pd.DataFrame, k: int, balance: Balance | None = None, *,
-                 locks: Iterable[str] = (), exclusions: Iterable[str] = (), overrides: Iterable[str] = ()):
+    def __init__(
+        self,
+        candidates: pd.DataFrame,
+        k: int,
+        balance: Balance | None = None,
+        *,
+        locks: Iterable[str] = (),
+        exclusions: Iterable[str] = (),
+        overrides: Iterable[str] = (),
+    ):
         balance = balance if balance is not None else Balance()
         c = candidates.copy()
         c["total"] = 0.0
         c = c.sort_index()
         c.index = c.index.astype(str)
         idx = c.index
-        p = _compile(c, int(k), balance, _resolve_ids(locks, idx, "必ず含める"),
-                     _resolve_ids(exclusions, idx, "除外"), _resolve_ids(overrides, idx, "審査対象とする例外"))
+        p = _compile(
+            c,
+            int(k),
+            balance,
+            _resolve_ids(locks, idx, "必ず含める"),
+            _resolve_ids(exclusions, idx, "除外"),
+            _resolve_ids(overrides, idx, "審査対象とする例外"),
+        )
         # _compile sorted by id (all totals 0); keep that order as the column order
         self._setup(p)
 
@@ -72,11 +86,16 @@ class FastSelector:
         self._lock_ok = all(avail[i] for i in range(len(avail)) if p.locked[i])
         # signature classes for the kernel (see _kernel): how many of each can matter
         sigs: dict[tuple[str | None, str | None, bool], int] = {}
-        self._class = np.array([sigs.setdefault(p.signature(i), len(sigs)) for i in range(p.n)], dtype=np.intp)
-        self._class_cap = np.array([len(p.ids) + 1 if p.locked[i] else p.class_cap(i, p.k) for i in range(p.n)],
-                                   dtype=np.intp)
+        self._class = np.array(
+            [sigs.setdefault(p.signature(i), len(sigs)) for i in range(p.n)], dtype=np.intp
+        )
+        self._class_cap = np.array(
+            [len(p.ids) + 1 if p.locked[i] else p.class_cap(i, p.k) for i in range(p.n)], dtype=np.intp
+        )
 
-    def select(self, totals: np.ndarray | Sequence[float], hint: Sequence[int] | None = None) -> list[int] | None:
+    def select(
+        self, totals: np.ndarray | Sequence[float], hint: Sequence[int] | None = None
+    ) -> list[int] | None:
         """Positions (into :attr:`ids`) of the best selection in rank order, or None if
         infeasible. ``totals`` has one value per entry of :attr:`ids` (the candidates'
         ids, sorted), in that order; NaN totals are not eligible.
@@ -102,7 +121,7 @@ class FastSelector:
         kept = ranked[occurrence < self._class_cap[ranked]]
         floor = None
         if hint is not None and len(hint) == self.k and all(ok[i] for i in hint):
-            floor = int(units[list(hint)].sum()) - 1   # the hint itself is still found
+            floor = int(units[list(hint)].sum()) - 1  # the hint itself is still found
         return self._search(kept.tolist(), dict(zip(kept.tolist(), units[kept].tolist())), known=floor)
 
     def select_ids(self, totals: np.ndarray | Sequence[float]) -> list[str] | None:
@@ -110,7 +129,9 @@ class FastSelector:
         sel = self.select(totals)
         return None if sel is None else [self.ids[i] for i in sel]
 
-    def _search(self, order: list[int], units: Mapping[int, int], known: int | None = None) -> list[int] | None:
+    def _search(
+        self, order: list[int], units: Mapping[int, int], known: int | None = None
+    ) -> list[int] | None:
         """Branch and bound over the positions ``order`` (rank order) with integer totals
         ``units`` (position → units); with ``known``, only selections worth more than
         ``known`` are returned (None if there is none)."""
@@ -128,20 +149,20 @@ _INF = 1 << 30
 class _Tables:
     """The candidates of one search in rank order, and the sums that bound the search."""
 
-    v: list[int]             # totals (units)
-    blk: list[int]           # block number, -1 for none
-    thm: list[int]           # theme number, -1 for none
-    psh: list[bool]          # プッシュ型
-    lck: list[bool]          # locked
-    prefix: list[int]        # sum of v[:i]
-    suf_lock: list[int]      # locks from i on
-    suf_lockval: list[int]   # their totals
-    suf_push: list[int]      # プッシュ型 from i on
-    suf_theme: list[int]     # bit set of the themes from i on
-    nl_prefix: list[int]     # prefix sums of the free (not locked) totals
-    nl_start: list[int]      # position in nl_prefix of the first free item from i on
-    push_prefix: list[int]   # prefix sums of the プッシュ型 totals
-    push_start: list[int]    # position in push_prefix of the first プッシュ型 item from i on
+    v: list[int]  # totals (units)
+    blk: list[int]  # block number, -1 for none
+    thm: list[int]  # theme number, -1 for none
+    psh: list[bool]  # プッシュ型
+    lck: list[bool]  # locked
+    prefix: list[int]  # sum of v[:i]
+    suf_lock: list[int]  # locks from i on
+    suf_lockval: list[int]  # their totals
+    suf_push: list[int]  # プッシュ型 from i on
+    suf_theme: list[int]  # bit set of the themes from i on
+    nl_prefix: list[int]  # prefix sums of the free (not locked) totals
+    nl_start: list[int]  # position in nl_prefix of the first free item from i on
+    push_prefix: list[int]  # prefix sums of the プッシュ型 totals
+    push_start: list[int]  # position in push_prefix of the first プッシュ型 item from i on
     next_theme: list[list[int]]  # from i on: the best total of each theme (-1 for none)
 
     @property
@@ -153,8 +174,12 @@ class _Tables:
         return len(self.nl_prefix) - 1
 
 
-def _tables(order: list[int], units: Mapping[int, int],
-            attrs: tuple[list[int], list[int], list[bool], list[bool]], n_themes: int) -> _Tables:
+def _tables(
+    order: list[int],
+    units: Mapping[int, int],
+    attrs: tuple[list[int], list[int], list[bool], list[bool]],
+    n_themes: int,
+) -> _Tables:
     """The search tables for ``order``; ``attrs`` are block, theme, プッシュ型 and locked per position."""
     block, theme, push, locked = attrs
     n = len(order)
@@ -186,9 +211,23 @@ def _tables(order: list[int], units: Mapping[int, int],
         if thm[i] >= 0:
             row[thm[i]] = v[i]
         next_theme[i] = row
-    return _Tables(v=v, blk=blk, thm=thm, psh=psh, lck=lck, prefix=prefix, suf_lock=suf_lock,
-                   suf_lockval=suf_lockval, suf_push=suf_push, suf_theme=suf_theme, nl_prefix=nl_prefix,
-                   nl_start=nl_start, push_prefix=push_prefix, push_start=push_start, next_theme=next_theme)
+    return _Tables(
+        v=v,
+        blk=blk,
+        thm=thm,
+        psh=psh,
+        lck=lck,
+        prefix=prefix,
+        suf_lock=suf_lock,
+        suf_lockval=suf_lockval,
+        suf_push=suf_push,
+        suf_theme=suf_theme,
+        nl_prefix=nl_prefix,
+        nl_start=nl_start,
+        push_prefix=push_prefix,
+        push_start=push_start,
+        next_theme=next_theme,
+    )
 
 
 def _prefix_of(v: list[int], member: list[bool]) -> tuple[list[int], list[int]]:
@@ -205,16 +244,19 @@ def _prefix_of(v: list[int], member: list[bool]) -> tuple[list[int], list[int]]:
     return prefix, start
 
 
-def _branch_and_bound(tab: _Tables, order: list[int], k: int, bal: Balance, n_classes: tuple[int, int],
-                      known: int | None) -> list[int] | None:
+def _branch_and_bound(
+    tab: _Tables, order: list[int], k: int, bal: Balance, n_classes: tuple[int, int], known: int | None
+) -> list[int] | None:
     """Depth first, including before excluding, so the first optimum found is the
     lexicographically first; positions ``order[i]`` of the best selection worth more than
     ``known``; ``n_classes`` = (number of blocks, number of themes)."""
-    limits = (bal.max_per_block if bal.max_per_block is not None else _INF,
-              bal.max_per_theme if bal.max_per_theme is not None else _INF,
-              bal.min_distinct_themes or 0,
-              bal.max_push if bal.max_push is not None else _INF,
-              bal.min_push or 0)
+    limits = (
+        bal.max_per_block if bal.max_per_block is not None else _INF,
+        bal.max_per_theme if bal.max_per_theme is not None else _INF,
+        bal.min_distinct_themes or 0,
+        bal.max_push if bal.max_push is not None else _INF,
+        bal.min_push or 0,
+    )
     bcap, tcap, tmin, pmax, pmin = limits
     v, blk, thm, psh, lck, suf_lock = tab.v, tab.blk, tab.thm, tab.psh, tab.lck, tab.suf_lock
     bc = [0] * (n_classes[0] + 1)
@@ -255,23 +297,32 @@ def _branch_and_bound(tab: _Tables, order: list[int], k: int, bal: Balance, n_cl
     return best
 
 
-def _pruner(tab: _Tables, limits: tuple[int, int, int, int, int], bc: list[int],
-            tc: list[int]) -> Callable[[int, int, int, int, int, int, int], bool]:
+def _pruner(
+    tab: _Tables, limits: tuple[int, int, int, int, int], bc: list[int], tc: list[int]
+) -> Callable[[int, int, int, int, int, int, int], bool]:
     """The bounds of the search: ``pruned(i, r, s, pc, used, nd, best_val)`` says whether
     no completion of the partial selection (value ``s``, ``pc`` プッシュ型, themes ``used``
     (``nd`` of them), ``r`` still to choose from position ``i`` on) can beat ``best_val``.
     ``bc``/``tc`` are the search's counts per block and theme (read, not changed)."""
     bcap, tcap, tmin, pmax, pmin = limits
     n, v, blk, thm = tab.n, tab.v, tab.blk, tab.thm
-    prefix, suf_lock, suf_lockval, suf_push, suf_theme = (tab.prefix, tab.suf_lock, tab.suf_lockval,
-                                                          tab.suf_push, tab.suf_theme)
+    prefix, suf_lock, suf_lockval, suf_push, suf_theme = (
+        tab.prefix,
+        tab.suf_lock,
+        tab.suf_lockval,
+        tab.suf_push,
+        tab.suf_theme,
+    )
     nl_prefix, nl_start, n_free = tab.nl_prefix, tab.nl_start, tab.n_free
     push_prefix, push_start, next_theme = tab.push_prefix, tab.push_start, tab.next_theme
     psh_cls = [0 if x else -1 for x in tab.psh]
     pcount = [0]
     # the single-limit relaxations that apply: block, theme, プッシュ型 caps
-    caps = [(attr, counts, cap)
-            for attr, counts, cap in ((blk, bc, bcap), (thm, tc, tcap), (psh_cls, pcount, pmax)) if cap < _INF]
+    caps = [
+        (attr, counts, cap)
+        for attr, counts, cap in ((blk, bc, bcap), (thm, tc, tcap), (psh_cls, pcount, pmax))
+        if cap < _INF
+    ]
 
     def capped(i: int, r: int, attr: list[int], counts: list[int], cap: int) -> int:
         """Best r items from i on with at most ``cap`` per class of ``attr`` (given
@@ -312,8 +363,9 @@ def _pruner(tab: _Tables, limits: tuple[int, int, int, int, int], bc: list[int],
                 return True
         need = tmin - nd
         if need > 0:
-            news = sorted((x for t, x in enumerate(next_theme[i]) if x >= 0 and not used >> t & 1),
-                          reverse=True)
+            news = sorted(
+                (x for t, x in enumerate(next_theme[i]) if x >= 0 and not used >> t & 1), reverse=True
+            )
             if s + sum(news[:need]) + prefix[i + r - need] - prefix[i] <= best_val:
                 return True
         pcount[0] = pc

@@ -88,13 +88,13 @@ class SelectionInfeasible(SelectionError):
 
 @dataclass
 class _Problem:
-    ids: list[str]                  # all candidates, in rank order
-    units: list[int]                # rounded totals in 1/_SCALE points (0 for missing)
+    ids: list[str]  # all candidates, in rank order
+    units: list[int]  # rounded totals in 1/_SCALE points (0 for missing)
     has_total: list[bool]
     block: list[str | None]
     theme: list[str | None]
     push: list[bool]
-    ineligible: list[str]           # "" or the reason code: "withdrawn", "late", "errors"
+    ineligible: list[str]  # "" or the reason code: "withdrawn", "late", "errors"
     excluded: list[bool]
     locked: list[bool]
     k: int
@@ -138,23 +138,44 @@ class _Problem:
 
     def subset(self, keep: Sequence[int]) -> _Problem:
         """The problem restricted to the candidates ``keep`` (positions, in rank order)."""
+
         def take(xs: list[Any]) -> list[Any]:
             return [xs[i] for i in keep]
 
-        return _Problem(ids=take(self.ids), units=take(self.units), has_total=take(self.has_total),
-                        block=take(self.block), theme=take(self.theme), push=take(self.push),
-                        ineligible=take(self.ineligible), excluded=take(self.excluded), locked=take(self.locked),
-                        k=self.k, balance=self.balance, names=take(self.names))
+        return _Problem(
+            ids=take(self.ids),
+            units=take(self.units),
+            has_total=take(self.has_total),
+            block=take(self.block),
+            theme=take(self.theme),
+            push=take(self.push),
+            ineligible=take(self.ineligible),
+            excluded=take(self.excluded),
+            locked=take(self.locked),
+            k=self.k,
+            balance=self.balance,
+            names=take(self.names),
+        )
 
     def with_placeholder(self, signature: tuple[str | None, str | None, bool]) -> _Problem:
         """The problem plus a locked placeholder candidate worth 0 points with the given
         signature (the last position): its optimum is the best k - 1 others that a
         candidate of that signature can join."""
         block, theme, push = signature
-        return _Problem(ids=[*self.ids, ""], units=[*self.units, 0], has_total=[*self.has_total, True],
-                        block=[*self.block, block], theme=[*self.theme, theme], push=[*self.push, push],
-                        ineligible=[*self.ineligible, ""], excluded=[*self.excluded, False],
-                        locked=[*self.locked, True], k=self.k, balance=self.balance, names=[*self.names, ""])
+        return _Problem(
+            ids=[*self.ids, ""],
+            units=[*self.units, 0],
+            has_total=[*self.has_total, True],
+            block=[*self.block, block],
+            theme=[*self.theme, theme],
+            push=[*self.push, push],
+            ineligible=[*self.ineligible, ""],
+            excluded=[*self.excluded, False],
+            locked=[*self.locked, True],
+            k=self.k,
+            balance=self.balance,
+            names=[*self.names, ""],
+        )
 
     def violations(self, sol: Collection[int], active: Collection[str] = _ALL_GROUPS) -> list[str]:
         """Constraint groups that the index set ``sol`` violates (``count`` included)."""
@@ -163,8 +184,11 @@ class _Problem:
             out.append("count")
         if any(not self.has_total[i] for i in sol):
             out.append("eligibility")
-        out += [g for g in ("eligibility", "exclusions", "locks", *_BALANCE_GROUPS)
-                if g in active and self._breaks(g, sol)]
+        out += [
+            g
+            for g in ("eligibility", "exclusions", "locks", *_BALANCE_GROUPS)
+            if g in active and self._breaks(g, sol)
+        ]
         return list(dict.fromkeys(out))
 
     def _breaks(self, group: str, sol: Collection[int]) -> bool:
@@ -198,7 +222,9 @@ def _to_spec(k: int | tuple[int, ...] | SelectSpec) -> SelectSpec:
         return SelectSpec(target=(lo + hi) // 2, min=lo, max=hi)
     if isinstance(k, tuple) and len(k) == 3:
         return SelectSpec(min=int(k[0]), target=int(k[1]), max=int(k[2]))
-    raise OptionError(f"選定数 k は整数、(最小, 最大)、(最小, 目標, 最大) または SelectSpec にしてください（指定: {k!r}）")
+    raise OptionError(
+        f"選定数 k は整数、(最小, 最大)、(最小, 目標, 最大) または SelectSpec にしてください（指定: {k!r}）"
+    )
 
 
 def _resolve_ids(values: Iterable[object], index: pd.Index, what: str) -> list[str]:
@@ -211,7 +237,9 @@ def _resolve_ids(values: Iterable[object], index: pd.Index, what: str) -> list[s
             except ValueError:
                 code = str(v)
         if code not in index:
-            raise SelectionError(f"{what}に指定された「{v}」は選定の候補（応募）にありません。都道府県コードまたは名前を確認してください")
+            raise SelectionError(
+                f"{what}に指定された「{v}」は選定の候補（応募）にありません。都道府県コードまたは名前を確認してください"
+            )
         out.append(code)
     return list(dict.fromkeys(out))
 
@@ -223,14 +251,24 @@ def _nonempty(v: object) -> str | None:
     return s or None
 
 
-def _compile(candidates: pd.DataFrame, k: int, balance: Balance, locks: Sequence[str],
-             exclusions: Sequence[str], overrides: Sequence[str]) -> _Problem:
+def _compile(
+    candidates: pd.DataFrame,
+    k: int,
+    balance: Balance,
+    locks: Sequence[str],
+    exclusions: Sequence[str],
+    overrides: Sequence[str],
+) -> _Problem:
     df, total = _checked_candidates(candidates)
     units = (total.fillna(0.0) * _SCALE).round().astype(np.int64)
-    order = sorted(range(len(df)), key=lambda i: (0 if np.isfinite(total.iloc[i]) else 1,
-                                                  -int(units.iloc[i]), df.index[i]))
+    order = sorted(
+        range(len(df)),
+        key=lambda i: (0 if np.isfinite(total.iloc[i]) else 1, -int(units.iloc[i]), df.index[i]),
+    )
     ids = [df.index[i] for i in order]
-    name_col = df["prefecture_name"] if "prefecture_name" in df.columns else pd.Series(df.index, index=df.index)
+    name_col = (
+        df["prefecture_name"] if "prefecture_name" in df.columns else pd.Series(df.index, index=df.index)
+    )
     ov = set(overrides)
     exc = set(exclusions)
     lk = set(locks)
@@ -262,23 +300,30 @@ def _checked_candidates(candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.Seri
     """A copy of the candidates table with string ids, and its totals as floats (NaN = none)."""
     missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
     if missing:
-        raise SelectionError(f"選定の候補の表に列がありません: {'、'.join(missing)}（必要な列: {'、'.join(CANDIDATE_COLUMNS)}）")
+        raise SelectionError(
+            f"選定の候補の表に列がありません: {'、'.join(missing)}（必要な列: {'、'.join(CANDIDATE_COLUMNS)}）"
+        )
     if not candidates.index.is_unique:
-        raise SelectionError(f"選定の候補の表で応募（application）が重複しています: "
-                             f"{'、'.join(sorted(map(str, candidates.index[candidates.index.duplicated()].unique())))}。"
-                             "応募ごとに1行にしてください")
+        raise SelectionError(
+            f"選定の候補の表で応募（application）が重複しています: "
+            f"{'、'.join(sorted(map(str, candidates.index[candidates.index.duplicated()].unique())))}。"
+            "応募ごとに1行にしてください"
+        )
     df = candidates.copy()
     df.index = df.index.astype(str)
     total = pd.to_numeric(df["total"], errors="coerce").astype(float)
     if np.isinf(total).any():
-        raise SelectionError(f"合計点（total）に無限大があります: {'、'.join(map(str, df.index[np.isinf(total)]))}。"
-                             "合計点は数値か空欄（合計点なし）にしてください")
+        raise SelectionError(
+            f"合計点（total）に無限大があります: {'、'.join(map(str, df.index[np.isinf(total)]))}。"
+            "合計点は数値か空欄（合計点なし）にしてください"
+        )
     return df, total
 
 
 def _ineligibility(cols: dict[str, list[Any]], at: int, overridden: bool) -> str:
     """Why the candidate at row ``at`` may not be selected: "withdrawn" (never overridden),
     "late" or "errors" (unless ``overridden``), or ""."""
+
     def flag(col: str) -> bool:
         v = cols[col][at]
         return bool(v) if _nonempty(v) is not None else False

@@ -143,8 +143,14 @@ class SelectionResult:
         """Alternatives as a table: index ``alternative`` (1, 2, …); columns ``total``,
         ``difference``, ``selected``, ``added``, ``removed`` (display names joined with "・")."""
         rows = [
-            {"alternative": i, "total": a.total, "difference": a.difference,
-             "selected": self._join(a.selected), "added": self._join(a.added), "removed": self._join(a.removed)}
+            {
+                "alternative": i,
+                "total": a.total,
+                "difference": a.difference,
+                "selected": self._join(a.selected),
+                "added": self._join(a.added),
+                "removed": self._join(a.removed),
+            }
             for i, a in enumerate(self.alternatives, start=1)
         ]
         cols = ["total", "difference", "selected", "added", "removed"]
@@ -254,7 +260,9 @@ def select(
     spec = _to_spec(k)
     balance = balance if balance is not None else Balance()
     if n_alternatives < 0:
-        raise OptionError(f"n_alternatives（次善案の数）「{n_alternatives}」は使えません。0 以上の整数にしてください")
+        raise OptionError(
+            f"n_alternatives（次善案の数）「{n_alternatives}」は使えません。0 以上の整数にしてください"
+        )
     idx = candidates.index.astype(str)
     lk = _resolve_ids(locks, idx, "必ず含める")
     ex = _resolve_ids(exclusions, idx, "除外")
@@ -271,13 +279,23 @@ def select(
     if sol is None:
         raise _infeasible_error(p, spec, [kk for kk in ks if by_k_sol[kk] is not None])
     alts = solve.alternatives(sol, n_alternatives)
-    settings: dict[str, object] = {"k": spec.model_dump(), "balance": balance.model_dump(), "locks": lk,
-                                   "exclusions": ex, "overrides": ov}
+    settings: dict[str, object] = {
+        "k": spec.model_dump(),
+        "balance": balance.model_dump(),
+        "locks": lk,
+        "exclusions": ex,
+        "overrides": ov,
+    }
     return _result(p, sol, alts, _by_k_frame(p, sol, by_k_sol, spec.target), settings)
 
 
-def _result(p: _Problem, sol: tuple[int, ...], alts: list[tuple[int, ...]], by_k: pd.DataFrame,
-            settings: dict[str, object]) -> SelectionResult:
+def _result(
+    p: _Problem,
+    sol: tuple[int, ...],
+    alts: list[tuple[int, ...]],
+    by_k: pd.DataFrame,
+    settings: dict[str, object],
+) -> SelectionResult:
     """The result for the proposal ``sol``, its alternatives and the best of every k."""
     unc = _unconstrained(p)
     z = p.value(sol)
@@ -345,22 +363,30 @@ def _alternative(p: _Problem, sol: tuple[int, ...], a: tuple[int, ...]) -> Alter
     )
 
 
-def _by_k_frame(p: _Problem, sol: tuple[int, ...], by_k_sol: dict[int, tuple[int, ...] | None],
-                target: int) -> pd.DataFrame:
+def _by_k_frame(
+    p: _Problem, sol: tuple[int, ...], by_k_sol: dict[int, tuple[int, ...] | None], target: int
+) -> pd.DataFrame:
     """:attr:`SelectionResult.by_k` from the best selection of every k (None: infeasible)."""
     z = p.value(sol)
     ids = p.ids
     return pd.DataFrame(
-        [{"k": kk, "feasible": s is not None,
-          "total": p.value(s) / _SCALE if s is not None else np.nan,
-          "difference": (p.value(s) - z) / _SCALE if s is not None else np.nan,
-          "selected": ",".join(ids[i] for i in s) if s is not None else "",
-          "is_target": kk == target}
-         for kk, s in sorted(by_k_sol.items())]
+        [
+            {
+                "k": kk,
+                "feasible": s is not None,
+                "total": p.value(s) / _SCALE if s is not None else np.nan,
+                "difference": (p.value(s) - z) / _SCALE if s is not None else np.nan,
+                "selected": ",".join(ids[i] for i in s) if s is not None else "",
+                "is_target": kk == target,
+            }
+            for kk, s in sorted(by_k_sol.items())
+        ]
     ).set_index("k")
 
 
-def select_round(rnd: ReviewRound, totals: pd.DataFrame | pd.Series, *, n_alternatives: int = 3) -> SelectionResult:
+def select_round(
+    rnd: ReviewRound, totals: pd.DataFrame | pd.Series, *, n_alternatives: int = 3
+) -> SelectionResult:
     """:func:`select` with the round's settings (``select``, ``balance``, ``locks``,
     ``exclusions``, ``eligibility_override`` of round.yaml) on the round's applications."""
     cfg = rnd.config
@@ -373,5 +399,3 @@ def select_round(rnd: ReviewRound, totals: pd.DataFrame | pd.Series, *, n_altern
         overrides=cfg.eligibility_override,
         n_alternatives=n_alternatives,
     )
-
-

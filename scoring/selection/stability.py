@@ -86,7 +86,9 @@ class _Reviews:
     def __init__(self, scores: pd.DataFrame, rubric: Rubric):
         missing = [c for c in ("application", "reviewer", "criterion", "score") if c not in scores.columns]
         if missing:
-            raise ScoreTableError(f"点数の表に列 {', '.join(missing)} がありません（scoring.core.schema.SCORE_COLUMNS の形にしてください）")
+            raise ScoreTableError(
+                f"点数の表に列 {', '.join(missing)} がありません（scoring.core.schema.SCORE_COLUMNS の形にしてください）"
+            )
         df = scores[["application", "reviewer", "criterion", "score"]].copy()
         df["score"] = pd.to_numeric(df["score"], errors="coerce")
         df = df[df["score"].notna()]
@@ -116,9 +118,9 @@ class _Reviews:
         self.n = np.bincount(pair_app, minlength=A).astype(np.intp)
         jmax = int(self.n.max()) if len(self.n) else 1
         pair_slot = np.arange(len(pairs)) - np.r_[0, np.cumsum(self.n)[:-1]][pair_app]
-        self.rev = np.full((A, jmax), -1, dtype=np.intp)          # reviewer index per slot
+        self.rev = np.full((A, jmax), -1, dtype=np.intp)  # reviewer index per slot
         self.rev[pair_app, pair_slot] = pairs % R
-        self.u = np.full((A, jmax, C), np.nan)                     # score on 0–1 per slot
+        self.u = np.full((A, jmax, C), np.nan)  # score on 0–1 per slot
         ji = pair_slot[np.searchsorted(pairs, key)]
         s = df["score"].to_numpy(dtype=float)
         self.u[ai, ji, ci] = (s - self.mins[ci]) / self.widths[ci]
@@ -126,7 +128,9 @@ class _Reviews:
         self.rev_pos = rev_pos
 
 
-def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
+def _calibrated(
+    method: str, comb: Any, data: _Reviews, options: Mapping[str, Any]
+) -> tuple[FloatArray, FloatArray]:
     """Per-slot calibrated scores x (A × J × C, 0–1 scale) and per-slot weights ω (A × J × C)
     such that the method's value of a cell is Σ ω x / Σ ω over the drawn reviewers."""
     u = data.u
@@ -137,7 +141,7 @@ def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, An
     if method == "additive":
         if getattr(comb, "bias_by_criterion_", None) is not None:
             b = comb.bias_by_criterion_.reindex(data.revs).to_numpy(dtype=float) / data.widths[None, :]
-            bias = np.nan_to_num(b)[rev]                              # A × J × C
+            bias = np.nan_to_num(b)[rev]  # A × J × C
         else:
             b = comb.reviewer_bias_.reindex(data.revs).to_numpy(dtype=float) / data.ref_width
             bias = np.nan_to_num(b)[rev][:, :, None]
@@ -183,7 +187,9 @@ def _calibrated(method: str, comb: Any, data: _Reviews, options: Mapping[str, An
     raise ValueError(f"method '{method}' は安定性分析の平均型の計算に対応していません")
 
 
-def _weighted_location(x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_]) -> FloatArray:
+def _weighted_location(
+    x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_]
+) -> FloatArray:
     """Σ ω x / Σ ω over the drawn slots: (B × A × J) draws → (B × A × C) values.
 
     Accumulated one draw slot at a time (the same additions in the same order as a sum
@@ -191,15 +197,15 @@ def _weighted_location(x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp]
     at 1,741 applications would take gigabytes."""
     A, J, C = x.shape
     valid = ~np.isnan(x)
-    wx = np.where(valid, w * x, 0.0).reshape(A * J, C)   # ω x of a slot (0 where no score)
+    wx = np.where(valid, w * x, 0.0).reshape(A * J, C)  # ω x of a slot (0 where no score)
     wv = np.where(valid, w, 0.0).reshape(A * J, C)
     base = (np.arange(A) * J)[None, :]
     num: FloatArray | None = None
     den: FloatArray | None = None
     for j in range(draws.shape[2]):
-        flat = base + draws[:, :, j]                       # B × A slot numbers
+        flat = base + draws[:, :, j]  # B × A slot numbers
         drawn = mask[:, :, j, None]
-        term = np.where(drawn, np.take(wx, flat, axis=0), 0.0)   # B × A × C
+        term = np.where(drawn, np.take(wx, flat, axis=0), 0.0)  # B × A × C
         wj = np.where(drawn, np.take(wv, flat, axis=0), 0.0)
         if num is None or den is None:
             num, den = term, wj
@@ -212,18 +218,30 @@ def _weighted_location(x: FloatArray, w: FloatArray, draws: npt.NDArray[np.intp]
         return np.where(den > 0, num / den, np.nan)
 
 
-def _order_statistic_location(u: FloatArray, draws: npt.NDArray[np.intp], mask: npt.NDArray[np.bool_],
-                              kind: str, proportion: float, chunk: int = 64) -> FloatArray:
+def _order_statistic_location(
+    u: FloatArray,
+    draws: npt.NDArray[np.intp],
+    mask: npt.NDArray[np.bool_],
+    kind: str,
+    proportion: float,
+    chunk: int = 64,
+) -> FloatArray:
     """Median or trimmed mean of the drawn scores (B × A × C), ``chunk`` resamples at a
     time (the sort needs B × A × J × C numbers)."""
     if draws.shape[0] > chunk:
-        return np.concatenate([_order_statistic_location(u, draws[b:b + chunk], mask[b:b + chunk], kind, proportion, chunk)
-                               for b in range(0, draws.shape[0], chunk)])
+        return np.concatenate(
+            [
+                _order_statistic_location(
+                    u, draws[b : b + chunk], mask[b : b + chunk], kind, proportion, chunk
+                )
+                for b in range(0, draws.shape[0], chunk)
+            ]
+        )
     A = u.shape[0]
     ai = np.arange(A)[None, :, None]
-    xb = np.where(mask[:, :, :, None], u[ai, draws], np.nan)    # B × A × J × C
-    xs = np.sort(xb, axis=2)                                     # NaN last
-    n = (~np.isnan(xs)).sum(axis=2)                              # B × A × C
+    xb = np.where(mask[:, :, :, None], u[ai, draws], np.nan)  # B × A × J × C
+    xs = np.sort(xb, axis=2)  # NaN last
+    n = (~np.isnan(xs)).sum(axis=2)  # B × A × C
     pos = np.arange(xs.shape[2])[None, None, :, None]
     if kind == "median":
         lo = np.clip((n - 1) // 2, 0, None)
@@ -290,10 +308,17 @@ class StabilityAnalysis:
         The method of every resample.
     """
 
-    def __init__(self, n_boot: int = 1000, weight_ranges: Mapping[str, tuple[float, float]] | None = None,
-                 methods: Sequence[str] = METHODS, method_options: Mapping[str, Mapping[str, Any]] | None = None,
-                 seed: int = 0, interval: float = 0.9, border: tuple[float, float] = (0.1, 0.9),
-                 baseline_method: str | None = None):
+    def __init__(
+        self,
+        n_boot: int = 1000,
+        weight_ranges: Mapping[str, tuple[float, float]] | None = None,
+        methods: Sequence[str] = METHODS,
+        method_options: Mapping[str, Mapping[str, Any]] | None = None,
+        seed: int = 0,
+        interval: float = 0.9,
+        border: tuple[float, float] = (0.1, 0.9),
+        baseline_method: str | None = None,
+    ):
         self.n_boot = n_boot
         self.baseline_method = baseline_method
         self.weight_ranges = weight_ranges
@@ -309,10 +334,14 @@ class StabilityAnalysis:
         methods = [self.methods] if isinstance(self.methods, str) else list(self.methods)
         bad = [m for m in methods if m not in METHODS]
         if not methods or bad:
-            raise OptionError(f"methods に使えない方法があります: {', '.join(map(str, bad)) or '（空）'}。使える method: {', '.join(METHODS)}")
+            raise OptionError(
+                f"methods に使えない方法があります: {', '.join(map(str, bad)) or '（空）'}。使える method: {', '.join(METHODS)}"
+            )
         for m, opts in (self.method_options or {}).items():
             if m not in METHODS:
-                raise OptionError(f"method_options の '{m}' は方法ではありません。使える method: {', '.join(METHODS)}")
+                raise OptionError(
+                    f"method_options の '{m}' は方法ではありません。使える method: {', '.join(METHODS)}"
+                )
             if "confidence" in opts:
                 raise OptionError("安定性分析では confidence（重み付き採点）は使えません")
         if not 0 < self.interval < 1:
@@ -324,19 +353,32 @@ class StabilityAnalysis:
         ranges: dict[str, tuple[float, float]] = {}
         for cid, rng in (self.weight_ranges or {}).items():
             if cid not in crits:
-                raise OptionError(f"weight_ranges の評価項目 '{cid}' はルーブリックにありません。使える評価項目: {', '.join(crits)}")
+                raise OptionError(
+                    f"weight_ranges の評価項目 '{cid}' はルーブリックにありません。使える評価項目: {', '.join(crits)}"
+                )
             a, b = float(rng[0]), float(rng[1])
             if not (np.isfinite(a) and np.isfinite(b) and 0 <= a <= b):
-                raise OptionError(f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）")
+                raise OptionError(
+                    f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）"
+                )
             ranges[cid] = (a, b)
         base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
         if base not in METHODS:
             raise OptionError(f"baseline_method '{base}' はありません。使える method: {', '.join(METHODS)}")
         return list(dict.fromkeys(methods)), ranges
 
-    def fit(self, scores: pd.DataFrame, rubric: Rubric, candidates: pd.DataFrame,
-            k: int | SelectSpec | tuple[int, ...], balance: Balance | None = None, *,
-            locks: Iterable[str] = (), exclusions: Iterable[str] = (), overrides: Iterable[str] = ()) -> StabilityAnalysis:
+    def fit(
+        self,
+        scores: pd.DataFrame,
+        rubric: Rubric,
+        candidates: pd.DataFrame,
+        k: int | SelectSpec | tuple[int, ...],
+        balance: Balance | None = None,
+        *,
+        locks: Iterable[str] = (),
+        exclusions: Iterable[str] = (),
+        overrides: Iterable[str] = (),
+    ) -> StabilityAnalysis:
         """Run the resamples.
 
         Parameters
@@ -378,7 +420,7 @@ class StabilityAnalysis:
         A, J, _ = data.u.shape
         draws = (rng.random((B, A, J)) * data.n[None, :, None]).astype(np.intp)
 
-        totals_apps = _resample_totals(methods, opts, loc, data, draws, method_idx, W)       # B × A
+        totals_apps = _resample_totals(methods, opts, loc, data, draws, method_idx, W)  # B × A
         totals = np.where(cols[None, :] >= 0, totals_apps[:, np.maximum(cols, 0)], np.nan)  # B × candidates
         selected, infeasible, sets = _select_each(selector, totals)
         ranks = _ranks(selector._avail[None, :] & np.isfinite(totals), totals)
@@ -387,8 +429,9 @@ class StabilityAnalysis:
         base_method = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
         base_vec = self._baseline_totals(base_method, fitted, scores, rubric, ids)
         base_sel = selector.select(base_vec)
-        self.table_ = self._table(cand, ids, base_vec, base_sel, selector._avail & np.isfinite(base_vec),
-                                  selected, ranks)
+        self.table_ = self._table(
+            cand, ids, base_vec, base_sel, selector._avail & np.isfinite(base_vec), selected, ranks
+        )
         base_set = tuple(sorted(base_sel)) if base_sel is not None else None
         overlap = (selected[:, base_sel].sum(axis=1) / kk).mean() if base_sel else float("nan")
         self.summary_ = {
@@ -405,26 +448,36 @@ class StabilityAnalysis:
             "seed": self.seed,
         }
         self.selections_ = pd.Series(
-            {",".join(ids[i] for i in s): c / B for s, c in sets.most_common()}, name="frequency", dtype=float)
+            {",".join(ids[i] for i in s): c / B for s, c in sets.most_common()}, name="frequency", dtype=float
+        )
         self.selections_.index.name = "selection"
         self.totals_ = pd.DataFrame(totals, columns=pd.Index(ids, name="application"))
         self.totals_.index.name = "resample"
         self.method_draws_ = np.array(methods, dtype=object)[method_idx]
         return self
 
-    def _baseline_totals(self, base_method: str, fitted: dict[str, Any], scores: pd.DataFrame, rubric: Rubric,
-                         ids: list[str]) -> FloatArray:
+    def _baseline_totals(
+        self, base_method: str, fitted: dict[str, Any], scores: pd.DataFrame, rubric: Rubric, ids: list[str]
+    ) -> FloatArray:
         """The baseline method's totals (rubric weights, all reviews) of the candidates ``ids``."""
         if base_method not in fitted:
             fitted[base_method] = make_combiner(
-                base_method, **dict((self.method_options or {}).get(base_method, {}))).fit(scores, rubric)
+                base_method, **dict((self.method_options or {}).get(base_method, {}))
+            ).fit(scores, rubric)
         base_tot = fitted[base_method].totals()["total"]
         base_tot.index = base_tot.index.astype(str)
         return np.asarray(base_tot.reindex(ids).to_numpy(dtype=float), dtype=float)
 
-    def _table(self, cand: pd.DataFrame, ids: list[str], base_vec: FloatArray, base_sel: list[int] | None,
-               base_avail: npt.NDArray[np.bool_], selected: npt.NDArray[np.bool_],
-               ranks: FloatArray) -> pd.DataFrame:
+    def _table(
+        self,
+        cand: pd.DataFrame,
+        ids: list[str],
+        base_vec: FloatArray,
+        base_sel: list[int] | None,
+        base_avail: npt.NDArray[np.bool_],
+        selected: npt.NDArray[np.bool_],
+        ranks: FloatArray,
+    ) -> pd.DataFrame:
         """:attr:`table_`: the baseline's total, rank and selection with the resampled
         frequency and rank interval of every candidate, in the baseline's rank order."""
         n_cand = len(ids)
@@ -441,24 +494,36 @@ class StabilityAnalysis:
             r_hi = np.nanquantile(ranks, 1 - q, axis=0, method="inverted_cdf")
         p = selected.mean(axis=0)
         lo, hi = self.border
-        names = cand["prefecture_name"].reindex(ids) if "prefecture_name" in cand.columns else pd.Series(ids, index=ids)
-        table = pd.DataFrame({
-            "prefecture_name": names.to_numpy(),
-            "total": base_vec,
-            "rank": pd.array([int(x) if np.isfinite(x) else pd.NA for x in base_rank], dtype="Int64"),
-            "baseline_selected": np.isin(np.arange(n_cand), base_sel or []),
-            "p_selected": p,
-            "rank_median": r_med,
-            "rank_lo": r_lo,
-            "rank_hi": r_hi,
-            "border": (p > lo) & (p < hi),
-        }, index=pd.Index(ids, name="application"))
+        names = (
+            cand["prefecture_name"].reindex(ids)
+            if "prefecture_name" in cand.columns
+            else pd.Series(ids, index=ids)
+        )
+        table = pd.DataFrame(
+            {
+                "prefecture_name": names.to_numpy(),
+                "total": base_vec,
+                "rank": pd.array([int(x) if np.isfinite(x) else pd.NA for x in base_rank], dtype="Int64"),
+                "baseline_selected": np.isin(np.arange(n_cand), base_sel or []),
+                "p_selected": p,
+                "rank_median": r_med,
+                "rank_lo": r_lo,
+                "rank_hi": r_hi,
+                "border": (p > lo) & (p < hi),
+            },
+            index=pd.Index(ids, name="application"),
+        )
         sort_key = np.where(np.isfinite(base_units), -base_units, np.inf)
         return table.iloc[np.lexsort((np.arange(n_cand), sort_key))]
 
 
-def _calibrate_methods(methods: list[str], opts: Mapping[str, Mapping[str, Any]], data: _Reviews, scores: pd.DataFrame,
-                       rubric: Rubric) -> tuple[dict[str, Any], dict[str, tuple[FloatArray, FloatArray]]]:
+def _calibrate_methods(
+    methods: list[str],
+    opts: Mapping[str, Mapping[str, Any]],
+    data: _Reviews,
+    scores: pd.DataFrame,
+    rubric: Rubric,
+) -> tuple[dict[str, Any], dict[str, tuple[FloatArray, FloatArray]]]:
     """Fit every method once on all the scores; the fitted combiners, and for the mean-type
     methods the calibrated scores and weights (:func:`_calibrated`). Each method's fast
     computation on the identity draw is checked against the combine module."""
@@ -470,8 +535,10 @@ def _calibrate_methods(methods: list[str], opts: Mapping[str, Mapping[str, Any]]
     for m in methods:
         comb = make_combiner(m, **opts[m]).fit(scores, rubric)
         fitted[m] = comb
-        ref = ((comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy(dtype=float)
-                - data.mins) / data.widths)
+        ref = (
+            comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy(dtype=float)
+            - data.mins
+        ) / data.widths
         if m in _MEAN_TYPE:
             loc[m] = _calibrated(m, comb, data, opts[m])
             mine = _weighted_location(*loc[m], identity, id_mask)[0]
@@ -480,20 +547,27 @@ def _calibrate_methods(methods: list[str], opts: Mapping[str, Mapping[str, Any]]
             mine = _order_statistic_location(data.u, identity, id_mask, m, proportion)[0]
         both = np.isnan(ref) & np.isnan(mine)
         if not np.all(both | (np.abs(ref - mine) <= 1e-9)):
-            raise RuntimeError(f"安定性分析の高速計算が combine の '{m}' と一致しません（オプションを確認してください）")
+            raise RuntimeError(
+                f"安定性分析の高速計算が combine の '{m}' と一致しません（オプションを確認してください）"
+            )
     return fitted, loc
 
 
-def _resample_totals(methods: list[str], opts: Mapping[str, Mapping[str, Any]],
-                     loc: Mapping[str, tuple[FloatArray, FloatArray]], data: _Reviews,
-                     draws: npt.NDArray[np.intp], method_idx: npt.NDArray[np.intp],
-                     W: FloatArray) -> FloatArray:
+def _resample_totals(
+    methods: list[str],
+    opts: Mapping[str, Mapping[str, Any]],
+    loc: Mapping[str, tuple[FloatArray, FloatArray]],
+    data: _Reviews,
+    draws: npt.NDArray[np.intp],
+    method_idx: npt.NDArray[np.intp],
+    W: FloatArray,
+) -> FloatArray:
     """Criterion values (B × A × C on 0–1) and totals (B × A) of every resample, in blocks
     of resamples, so that the B × A × C arrays stay small (same numbers)."""
     B = len(draws)
     A, J, C = data.u.shape
     mask = np.arange(J)[None, None, :] < data.n[None, :, None]
-    totals_apps = np.empty((B, A))                                         # B × A
+    totals_apps = np.empty((B, A))  # B × A
     step = max(1, 2_000_000 // max(A * C, 1))
     for b0 in range(0, B, step):
         block = slice(b0, min(B, b0 + step))
@@ -506,14 +580,20 @@ def _resample_totals(methods: list[str], opts: Mapping[str, Mapping[str, Any]],
             if m in _MEAN_TYPE:
                 values[sel] = _weighted_location(*loc[m], d, np.broadcast_to(mask, (len(sel), A, J)))
             else:
-                values[sel] = _order_statistic_location(data.u, d, np.broadcast_to(mask, (len(sel), A, J)),
-                                                        m, float(opts[m].get("proportion", 0.25)))
+                values[sel] = _order_statistic_location(
+                    data.u,
+                    d,
+                    np.broadcast_to(mask, (len(sel), A, J)),
+                    m,
+                    float(opts[m].get("proportion", 0.25)),
+                )
         totals_apps[block] = _weighted_totals(values, W[block])
     return totals_apps
 
 
-def _select_each(selector: FastSelector, totals: FloatArray
-                 ) -> tuple[npt.NDArray[np.bool_], int, Counter[tuple[int, ...]]]:
+def _select_each(
+    selector: FastSelector, totals: FloatArray
+) -> tuple[npt.NDArray[np.bool_], int, Counter[tuple[int, ...]]]:
     """The selection of every resample (B × candidates), the number of infeasible ones and
     how often each selection occurs."""
     B, n_cand = totals.shape
@@ -522,7 +602,7 @@ def _select_each(selector: FastSelector, totals: FloatArray
     sets: Counter[tuple[int, ...]] = Counter()
     hint: list[int] | None = None
     for b in range(B):
-        s = selector.select(totals[b], hint)   # the previous selection speeds up the search
+        s = selector.select(totals[b], hint)  # the previous selection speeds up the search
         if s is None:
             infeasible += 1
             continue
@@ -582,9 +662,16 @@ def stability(
     ``result.attrs["summary"]`` and the most frequent selections in
     ``result.attrs["selections"]`` (a dict selection → share).
     """
-    an = StabilityAnalysis(n_boot=n_boot, weight_ranges=weight_ranges, methods=methods,
-                           method_options=method_options, seed=seed, interval=interval, border=border,
-                           baseline_method=baseline_method)
+    an = StabilityAnalysis(
+        n_boot=n_boot,
+        weight_ranges=weight_ranges,
+        methods=methods,
+        method_options=method_options,
+        seed=seed,
+        interval=interval,
+        border=border,
+        baseline_method=baseline_method,
+    )
     an.fit(scores, rubric, candidates, k, balance, locks=locks, exclusions=exclusions, overrides=overrides)
     out = an.table_.copy()
     out.attrs["summary"] = dict(an.summary_)
@@ -601,5 +688,14 @@ def stability_round(rnd: ReviewRound, scores: pd.DataFrame, **options: Any) -> p
     """
     cfg = rnd.config
     cand = candidates_frame(pd.Series(np.nan, index=rnd.applications.index, name="total"), rnd.applications)
-    return stability(scores, rnd.rubric, cand, cfg.select, cfg.balance, locks=cfg.locks,
-                     exclusions=cfg.exclusions, overrides=cfg.eligibility_override, **options)
+    return stability(
+        scores,
+        rnd.rubric,
+        cand,
+        cfg.select,
+        cfg.balance,
+        locks=cfg.locks,
+        exclusions=cfg.exclusions,
+        overrides=cfg.eligibility_override,
+        **options,
+    )

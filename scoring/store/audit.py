@@ -85,7 +85,11 @@ class StoreAudit(ScoreReads):
         h = normalize_receipt(code)
         shown = format_receipt(h) if h else str(code)
         if len(h) != 16:
-            return ReceiptCheck("不明", shown, f"「{code}」は受領コードの形ではありません（16桁の英数字、例: 3f9a-1c22-7b0e-d4a1）。")
+            return ReceiptCheck(
+                "不明",
+                shown,
+                f"「{code}」は受領コードの形ではありません（16桁の英数字、例: 3f9a-1c22-7b0e-d4a1）。",
+            )
         events = self.log.rows()
         checkpoints = self.checkpoints()
         notes: list[str] = []
@@ -97,42 +101,87 @@ class StoreAudit(ScoreReads):
             return self._check_unsigned_receipt(h, shown, current, events, notes)
         return self._check_signed_receipt(found, h, shown, current, events, notes)
 
-    def _check_unsigned_receipt(self, h: str, shown: str, current: pd.DataFrame, events: list[dict[str, Any]],
-                                notes: list[str]) -> ReceiptCheck:
+    def _check_unsigned_receipt(
+        self, h: str, shown: str, current: pd.DataFrame, events: list[dict[str, Any]], notes: list[str]
+    ) -> ReceiptCheck:
         """A code no valid checkpoint records: ``一致`` if a current receipt has it, else ``不明``."""
         now = current.loc[current["receipt"].map(normalize_receipt) == h]
         if now.empty:
-            return ReceiptCheck("不明", shown, (
-                f"受領コード {shown} の提出は見つかりません。コードの写し間違いがないか確認してください"
-                "（このラウンドの採点データベースと署名された記録点のどちらにもありません）。"), notes=tuple(notes))
+            return ReceiptCheck(
+                "不明",
+                shown,
+                (
+                    f"受領コード {shown} の提出は見つかりません。コードの写し間違いがないか確認してください"
+                    "（このラウンドの採点データベースと署名された記録点のどちらにもありません）。"
+                ),
+                notes=tuple(notes),
+            )
         row = now.iloc[0]
         notes.append("このコードは署名された記録点にありません（記録点のファイルを確認してください）。")
-        return ReceiptCheck("一致", shown, self._receipt_ok(shown, str(row["reviewer"]), str(row["application"]),
-                                                           int(row["event_id"]), events),
-                            str(row["reviewer"]), str(row["application"]), notes=tuple(notes))
+        return ReceiptCheck(
+            "一致",
+            shown,
+            self._receipt_ok(
+                shown, str(row["reviewer"]), str(row["application"]), int(row["event_id"]), events
+            ),
+            str(row["reviewer"]),
+            str(row["application"]),
+            notes=tuple(notes),
+        )
 
-    def _check_signed_receipt(self, r: Receipt, h: str, shown: str, current: pd.DataFrame,
-                              events: list[dict[str, Any]], notes: list[str]) -> ReceiptCheck:
+    def _check_signed_receipt(
+        self,
+        r: Receipt,
+        h: str,
+        shown: str,
+        current: pd.DataFrame,
+        events: list[dict[str, Any]],
+        notes: list[str],
+    ) -> ReceiptCheck:
         """Compare the pair's current scores and comments with the signed receipt ``r``."""
         who = f"{self._reviewer_label(r.reviewer)}の{self._app_label(r.application)}"
         changes = self._receipt_changes(r, events)
         mine = current.loc[(current["reviewer"] == r.reviewer) & (current["application"] == r.application)]
         if not changes and not mine.empty and normalize_receipt(str(mine["receipt"].iloc[0])) == h:
-            return ReceiptCheck("一致", shown, self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
-                                r.reviewer, r.application, notes=tuple(notes))
+            return ReceiptCheck(
+                "一致",
+                shown,
+                self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
+                r.reviewer,
+                r.application,
+                notes=tuple(notes),
+            )
         if mine.empty:
             notes.append(f"{who}は提出後に再開され、現在は提出されていません（下書き）。")
         elif not changes:
-            notes.append(f"{who}は再開・再提出されました。点数とコメントは同じですが、選定委員会資料の受領コードは "
-                         f"{mine['receipt'].iloc[0]} です。")
-            return ReceiptCheck("一致", shown, self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
-                                r.reviewer, r.application, notes=tuple(notes))
-        reopened = any(e["kind"] == "reopen" and e["reviewer"] == r.reviewer and e["application"] == r.application
-                       and int(e["id"]) > r.event for e in events)
-        how = "事務局による再開の後に変更されています。" if reopened else \
-            "再開されていないため、採点データベースを通さずに書き換えられています（python -m scoring audit で確認してください）。"
-        msg = (f"受領コード {shown}（{who}、イベント {r.event} の提出）の後に、採点が変わっています"
-               f"（{len(changes)} 項目）。{how if changes else ''}")
+            notes.append(
+                f"{who}は再開・再提出されました。点数とコメントは同じですが、選定委員会資料の受領コードは "
+                f"{mine['receipt'].iloc[0]} です。"
+            )
+            return ReceiptCheck(
+                "一致",
+                shown,
+                self._receipt_ok(shown, r.reviewer, r.application, r.event, events),
+                r.reviewer,
+                r.application,
+                notes=tuple(notes),
+            )
+        reopened = any(
+            e["kind"] == "reopen"
+            and e["reviewer"] == r.reviewer
+            and e["application"] == r.application
+            and int(e["id"]) > r.event
+            for e in events
+        )
+        how = (
+            "事務局による再開の後に変更されています。"
+            if reopened
+            else "再開されていないため、採点データベースを通さずに書き換えられています（python -m scoring audit で確認してください）。"
+        )
+        msg = (
+            f"受領コード {shown}（{who}、イベント {r.event} の提出）の後に、採点が変わっています"
+            f"（{len(changes)} 項目）。{how if changes else ''}"
+        )
         return ReceiptCheck("変更", shown, msg, r.reviewer, r.application, tuple(changes), tuple(notes))
 
     def _receipt_changes(self, r: Receipt, events: list[dict[str, Any]]) -> list[str]:
@@ -142,8 +191,9 @@ class StoreAudit(ScoreReads):
         labels = {c.id: c.label_ja for c in self.facts.criteria}
         order = self.facts.criterion_ids
         changes: list[str] = []
-        for crit, digest in sorted(r.cells.items(), key=lambda kv: order.index(kv[0])
-                                   if kv[0] in order else len(order)):
+        for crit, digest in sorted(
+            r.cells.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
+        ):
             score, comment, _ = cells.get(crit, (None, "", 0))
             if cell_digest(r.nonce, crit, score, comment) == digest:
                 continue
@@ -151,11 +201,14 @@ class StoreAudit(ScoreReads):
             before = ""
             if was is not None and cell_digest(r.nonce, crit, was[0], was[1]) == digest:
                 before = f"提出時 {_fmt_cell(was[0], was[1])} → "
-            changes.append(f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}")
+            changes.append(
+                f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}"
+            )
         return changes
 
-    def _receipt_ok(self, code: str, reviewer: str, application: str, event_id: int,
-                    events: list[dict[str, Any]]) -> str:
+    def _receipt_ok(
+        self, code: str, reviewer: str, application: str, event_id: int, events: list[dict[str, Any]]
+    ) -> str:
         when = ""
         for ev in events:
             if int(ev["id"]) == event_id:
@@ -164,9 +217,11 @@ class StoreAudit(ScoreReads):
                     when = f"{ts:%Y-%m-%d %H:%M} 日本時間、"
                 except ValueError:
                     pass
-        return (f"受領コード {code} は、{self._reviewer_label(reviewer)}の{self._app_label(application)}の提出"
-                f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが記録されており、"
-                "選定委員会資料の受領コードの表にも同じコードが載ります。")
+        return (
+            f"受領コード {code} は、{self._reviewer_label(reviewer)}の{self._app_label(application)}の提出"
+            f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが記録されており、"
+            "選定委員会資料の受領コードの表にも同じコードが載ります。"
+        )
 
     # ------------------------------------------------------------------ reading
     def verify(self) -> pd.DataFrame:
@@ -220,19 +275,24 @@ class StoreAudit(ScoreReads):
             Run as a reviewer's or the committee's role (the audit needs every event).
         """
         if not self.anchors:
-            raise StoreError(f"{ACCESS_JA.get(self.access, 'このアカウント')}では監査（audit）はできません"
-                             "（全員の記録を読めないため）。事務局のアカウントで python -m scoring audit を実行してください。")
+            raise StoreError(
+                f"{ACCESS_JA.get(self.access, 'このアカウント')}では監査（audit）はできません"
+                "（全員の記録を読めないため）。事務局のアカウントで python -m scoring audit を実行してください。"
+            )
         result = self._audit()
         if self.access_controlled:
             n = self._anchor_reviewer_submissions(result)
             if n:
                 result = self._audit()
-                result.warnings.append(f"審査員が自分のアカウントで提出した {n} 件に、この監査で記録点を書きました"
-                                       f"（{result.checkpoint_path}）。")
+                result.warnings.append(
+                    f"審査員が自分のアカウントで提出した {n} 件に、この監査で記録点を書きました"
+                    f"（{result.checkpoint_path}）。"
+                )
         return result
 
-    def _pending_submissions(self, events: list[dict[str, Any]], checkpoints: Iterable[Checkpoint]
-                             ) -> tuple[list[dict[str, Any]], list[Receipt]]:
+    def _pending_submissions(
+        self, events: list[dict[str, Any]], checkpoints: Iterable[Checkpoint]
+    ) -> tuple[list[dict[str, Any]], list[Receipt]]:
         """Events after the last valid checkpoint that need one, and the receipts of those that
         are reviewers' own submissions (with their scores as submitted)."""
         top = max((c.head_id for c in checkpoints if c.valid), default=0)
@@ -242,10 +302,21 @@ class StoreAudit(ScoreReads):
             if ev["kind"] != "submit" or ev["actor"] != ev["reviewer"]:
                 continue
             eid = int(ev["id"])
-            cells = current_cells([e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"]))
-            receipts.append(self._receipt(str(ev["reviewer"]), str(ev["application"]), eid, str(ev["comment"]),
-                                          {c: (None if is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
-                                           for c, (s, m, _) in cells.items()}))
+            cells = current_cells(
+                [e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"])
+            )
+            receipts.append(
+                self._receipt(
+                    str(ev["reviewer"]),
+                    str(ev["application"]),
+                    eid,
+                    str(ev["comment"]),
+                    {
+                        c: (None if is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
+                        for c, (s, m, _) in cells.items()
+                    },
+                )
+            )
         return late, receipts
 
     def _anchor_reviewer_submissions(self, result: Audit) -> int:
@@ -285,7 +356,9 @@ class StoreAudit(ScoreReads):
         df["event_id"] = df["event_id"].astype("int64")
         df = df.sort_values("event_id", kind="stable").reset_index(drop=True)
         head_t = (0, GENESIS_HASH) if head is None else head
-        return Audit(problems=df, warnings=warnings, checkpoints=checkpoints, checkpoint_path=path, head=head_t)
+        return Audit(
+            problems=df, warnings=warnings, checkpoints=checkpoints, checkpoint_path=path, head=head_t
+        )
 
     def _impossible(self, ev: Mapping[str, Any], control: dict[tuple[str, str], str]) -> str:
         """Why the store could not have written ``ev`` in this place of the log ("" if it could).
@@ -296,8 +369,10 @@ class StoreAudit(ScoreReads):
         if kind == "revise":
             pair = (str(ev["reviewer"]), str(ev["application"]))
             if control.get(pair, "") != "submit":
-                return (f"イベント {int(ev['id'])} は提出されていない審査員 {pair[0]} の応募 {pair[1]} への協議後の修正です。"
-                        "採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。")
+                return (
+                    f"イベント {int(ev['id'])} は提出されていない審査員 {pair[0]} の応募 {pair[1]} への協議後の修正です。"
+                    "採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。"
+                )
             return ""
         if kind not in PAIR_KINDS:
             return ""
@@ -316,7 +391,9 @@ class StoreAudit(ScoreReads):
             control[pair] = kind
         if not why:
             return ""
-        return why + "。採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。"
+        return (
+            why + "。採点データベースはこの操作を受け付けないため、データベースを通さずに追加されています。"
+        )
 
 
 @dataclass(frozen=True)

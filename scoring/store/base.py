@@ -62,10 +62,16 @@ PAIR_KINDS = ("score", "submit", "reopen")
 #: Status of a (reviewer, application) pair: nothing yet, draft, submitted.
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
 
-_Q_PAIR_CONTROL = (sa.select(EVENTS.c.kind)
-                   .where(EVENTS.c.kind.in_(("submit", "reopen")),
-                          EVENTS.c.reviewer == sa.bindparam("r"), EVENTS.c.application == sa.bindparam("a"))
-                   .order_by(EVENTS.c.id.desc()).limit(1))
+_Q_PAIR_CONTROL = (
+    sa.select(EVENTS.c.kind)
+    .where(
+        EVENTS.c.kind.in_(("submit", "reopen")),
+        EVENTS.c.reviewer == sa.bindparam("r"),
+        EVENTS.c.application == sa.bindparam("a"),
+    )
+    .order_by(EVENTS.c.id.desc())
+    .limit(1)
+)
 
 
 class StoreFactsSource(Protocol):
@@ -117,8 +123,9 @@ def is_missing(value: object) -> bool:
 class StoreBase:
     """The round's facts, the event log, and the checks every write makes (see :class:`ScoreStore`)."""
 
-    def __init__(self, url: str, rnd: StoreFactsSource, *,
-                 checkpoint_file: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, url: str, rnd: StoreFactsSource, *, checkpoint_file: str | os.PathLike[str] | None = None
+    ) -> None:
         facts = rnd.store_facts()
         #: What every write is checked against.
         self.facts: RoundFacts = facts
@@ -127,8 +134,9 @@ class StoreBase:
         self.log = EventLog(url, owner=facts.name)
         self.url: str = self.log.url
         #: The signed checkpoints of this store (:mod:`scoring.store.checkpoints`), outside the database.
-        self.checkpoint_path: Path = (Path(checkpoint_file) if checkpoint_file is not None
-                                      else checkpoint_path(self.url, facts.path))
+        self.checkpoint_path: Path = (
+            Path(checkpoint_file) if checkpoint_file is not None else checkpoint_path(self.url, facts.path)
+        )
         #: Names this database (its creation time and round), written into every checkpoint,
         #: so that checkpoints of a deleted and re-created database are told apart.
         self.store_id: str = store_identity(self.log.created_at, facts.name)
@@ -172,7 +180,9 @@ class StoreBase:
 
     def _check_source(self, source: str) -> str:
         if source not in SOURCES:
-            raise StoreError(f"記録元 source「{source}」は使えません。次のいずれかにしてください: {'、'.join(SOURCES)}")
+            raise StoreError(
+                f"記録元 source「{source}」は使えません。次のいずれかにしてください: {'、'.join(SOURCES)}"
+            )
         return source
 
     def _check_by(self, by: object, what: str) -> str:
@@ -183,15 +193,21 @@ class StoreBase:
     def _check_pair(self, reviewer: object, application: object) -> tuple[str, str]:
         r = self.facts.reviewer(reviewer) if isinstance(reviewer, str) else None
         if r is None:
-            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にないため、記録できません。"
-                             f"審査員IDを確認してください（登録済み: {'、'.join(self.facts.reviewer_ids)}）。")
+            raise StoreError(
+                f"審査員ID「{reviewer}」は reviewers.yaml にないため、記録できません。"
+                f"審査員IDを確認してください（登録済み: {'、'.join(self.facts.reviewer_ids)}）。"
+            )
         if not isinstance(application, str) or application not in self._apps:
-            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
-                             "応募の都道府県コード（2桁、例: 01）を確認してください。")
+            raise StoreError(
+                f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
+                "応募の都道府県コード（2桁、例: 01）を確認してください。"
+            )
         if application in r.conflicts:
-            raise StoreError(f"{self._reviewer_label(r.id)}は{self._app_label(application)}と利害関係があるため、"
-                             "この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に"
-                             "誤りがある場合は事務局に連絡してください。")
+            raise StoreError(
+                f"{self._reviewer_label(r.id)}は{self._app_label(application)}と利害関係があるため、"
+                "この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に"
+                "誤りがある場合は事務局に連絡してください。"
+            )
         return r.id, application
 
     def _check_score(self, crit: CriterionFacts, application: str, score: object) -> float | None:
@@ -200,43 +216,57 @@ class StoreBase:
         where = f"{self._app_label(application)}の評価項目「{crit.label_ja}」（{crit.id}）"
         levels = "、".join(format_level(x) for x in crit.levels)
         if isinstance(score, bool) or not isinstance(score, numbers.Real):
-            raise StoreError(f"{where}の点数「{score}」は数値ではないため、記録できません。"
-                             f"{levels} のいずれかを数値で入力してください。")
+            raise StoreError(
+                f"{where}の点数「{score}」は数値ではないため、記録できません。"
+                f"{levels} のいずれかを数値で入力してください。"
+            )
         if not crit.is_allowed(score):
-            raise StoreError(f"{where}に {format_level(float(score))} 点は記録できません。尺度は "
-                             f"{format_level(crit.scale_min)}〜{format_level(crit.scale_max)}"
-                             f"（{format_level(crit.scale_step)} 刻み）です。{levels} のいずれかを入力してください。")
+            raise StoreError(
+                f"{where}に {format_level(float(score))} 点は記録できません。尺度は "
+                f"{format_level(crit.scale_min)}〜{format_level(crit.scale_max)}"
+                f"（{format_level(crit.scale_step)} 刻み）です。{levels} のいずれかを入力してください。"
+            )
         return float(score)
 
-    def _check_cell(self, reviewer: object, application: object, criterion: object, score: object,
-                    comment: object) -> tuple[str, str, str, float | None, str]:
+    def _check_cell(
+        self, reviewer: object, application: object, criterion: object, score: object, comment: object
+    ) -> tuple[str, str, str, float | None, str]:
         r, a = self._check_pair(reviewer, application)
         crit = self.facts.criterion(criterion) if isinstance(criterion, str) else None
         if crit is None:
-            raise StoreError(f"評価項目「{criterion}」は評価基準（版 {self._rubric_version}）にないため、記録できません。"
-                             f"次のいずれかにしてください: {'、'.join(self.facts.criterion_ids)}")
+            raise StoreError(
+                f"評価項目「{criterion}」は評価基準（版 {self._rubric_version}）にないため、記録できません。"
+                f"次のいずれかにしてください: {'、'.join(self.facts.criterion_ids)}"
+            )
         value = self._check_score(crit, a, score)
         if is_missing(comment):
             text = ""
         elif isinstance(comment, str):
             text = comment
         else:
-            raise StoreError(f"{self._app_label(a)}の評価項目「{crit.label_ja}」のコメントが文字列ではありません"
-                             f"（{type(comment).__name__}）。文章で入力してください。")
+            raise StoreError(
+                f"{self._app_label(a)}の評価項目「{crit.label_ja}」のコメントが文字列ではありません"
+                f"（{type(comment).__name__}）。文章で入力してください。"
+            )
         return r, a, crit.id, value, text
 
     def _check_kind(self, kind: str) -> str:
         if kind not in RECORD_KINDS:
-            raise StoreError(f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}")
+            raise StoreError(
+                f"記録の種類「{kind}」は使えません。次のいずれかにしてください: {'、'.join(RECORD_KINDS)}"
+            )
         return kind
 
-    def _check_record(self, kind: str, application: str, payload: Mapping[str, Any],
-                      by: object) -> tuple[str, str]:
+    def _check_record(
+        self, kind: str, application: str, payload: Mapping[str, Any], by: object
+    ) -> tuple[str, str]:
         """A generic record (:meth:`ScoreStore.append_record`): its canonical payload and ``by``."""
         self._check_kind(kind)
         if application and application not in self._apps:
-            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
-                             "応募の都道府県コード（2桁、例: 01）を確認してください。")
+            raise StoreError(
+                f"応募「{application}」はこの審査ラウンドにないため、記録できません。"
+                "応募の都道府県コード（2桁、例: 01）を確認してください。"
+            )
         who = self._check_by(by, "記録する人")
         if not isinstance(payload, Mapping):
             raise StoreError("記録の内容（payload）が JSON のオブジェクトではないため、記録できません。")
@@ -252,11 +282,14 @@ class StoreBase:
         if not pairs:
             return {}
         if len(pairs) == 1:
-            (r, a), = pairs
+            ((r, a),) = pairs
             kind = conn.execute(_Q_PAIR_CONTROL, {"r": r, "a": a}).scalar()
             return {} if kind is None else {(r, a): str(kind)}
-        q = (sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
-             .where(EVENTS.c.kind.in_(("submit", "reopen"))).order_by(EVENTS.c.id))
+        q = (
+            sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
+            .where(EVENTS.c.kind.in_(("submit", "reopen")))
+            .order_by(EVENTS.c.id)
+        )
         reviewers = {r for r, _ in pairs}
         if len(reviewers) <= 50:
             q = q.where(EVENTS.c.reviewer.in_(sorted(reviewers)))
@@ -271,22 +304,34 @@ class StoreBase:
         locked = sorted(p for p, kind in control.items() if kind == "submit")
         if locked:
             what = "、".join(self._pair_label(r, a) for r, a in locked)
-            raise StoreError(f"{what}の採点は提出済みのため、変更できません。変更が必要な場合は、"
-                             "事務局に再開（提出の取り消し）を依頼してください。",
-                             problems=[f"{self._pair_label(r, a)}は提出済みです" for r, a in locked])
+            raise StoreError(
+                f"{what}の採点は提出済みのため、変更できません。変更が必要な場合は、"
+                "事務局に再開（提出の取り消し）を依頼してください。",
+                problems=[f"{self._pair_label(r, a)}は提出済みです" for r, a in locked],
+            )
 
-    def _cells(self, conn: Connection, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]:
-        q = (sa.select(EVENTS.c.criterion, EVENTS.c.score, EVENTS.c.comment)
-             .where(EVENTS.c.kind == "score", EVENTS.c.reviewer == reviewer,
-                    EVENTS.c.application == application)
-             .order_by(EVENTS.c.id))
+    def _cells(
+        self, conn: Connection, reviewer: str, application: str
+    ) -> dict[str, tuple[float | None, str]]:
+        q = (
+            sa.select(EVENTS.c.criterion, EVENTS.c.score, EVENTS.c.comment)
+            .where(
+                EVENTS.c.kind == "score", EVENTS.c.reviewer == reviewer, EVENTS.c.application == application
+            )
+            .order_by(EVENTS.c.id)
+        )
         return {c: (s, m) for c, s, m in conn.execute(q)}
 
     def _current_scores(self, conn: Connection, reviewer: str, application: str) -> dict[str, float | None]:
-        q = (sa.select(EVENTS.c.criterion, EVENTS.c.score)
-             .where(EVENTS.c.kind.in_(("score", "revise")), EVENTS.c.reviewer == reviewer,
-                    EVENTS.c.application == application)
-             .order_by(EVENTS.c.id))
+        q = (
+            sa.select(EVENTS.c.criterion, EVENTS.c.score)
+            .where(
+                EVENTS.c.kind.in_(("score", "revise")),
+                EVENTS.c.reviewer == reviewer,
+                EVENTS.c.application == application,
+            )
+            .order_by(EVENTS.c.id)
+        )
         return {str(c): s for c, s in conn.execute(q)}
 
     def _missing(self, cells: Mapping[str, tuple[float | None, str]]) -> list[str]:
@@ -306,9 +351,11 @@ class StoreBase:
         return out
 
     def _incomplete_error(self, reviewer: str, application: str, missing: list[str]) -> StoreError:
-        return StoreError(f"{self._pair_label(reviewer, application)}の採点は未完了のため、"
-                          f"提出できません。次を入力してから提出してください。{' ／ '.join(missing)}",
-                          problems=missing)
+        return StoreError(
+            f"{self._pair_label(reviewer, application)}の採点は未完了のため、"
+            f"提出できません。次を入力してから提出してください。{' ／ '.join(missing)}",
+            problems=missing,
+        )
 
     # ------------------------------------------------------------------ checkpoints and receipts
     def _signing_key(self) -> bytes:
@@ -317,12 +364,24 @@ class StoreBase:
         connection does not write checkpoints (:attr:`anchors`)."""
         return load_key(create=True) if self.anchors else b""
 
-    def _receipt(self, reviewer: str, application: str, event_id: int, nonce: str,
-                 cells: Mapping[str, tuple[float | None, str]]) -> Receipt:
+    def _receipt(
+        self,
+        reviewer: str,
+        application: str,
+        event_id: int,
+        nonce: str,
+        cells: Mapping[str, tuple[float | None, str]],
+    ) -> Receipt:
         code = receipt_code(reviewer, application, self._rubric_version, nonce, cells)
-        return Receipt(reviewer=reviewer, application=application, code=code, event=event_id, nonce=nonce,
-                       rubric_version=self._rubric_version,
-                       cells={c: cell_digest(nonce, c, s, m) for c, (s, m) in cells.items()})
+        return Receipt(
+            reviewer=reviewer,
+            application=application,
+            code=code,
+            event=event_id,
+            nonce=nonce,
+            rubric_version=self._rubric_version,
+            cells={c: cell_digest(nonce, c, s, m) for c, (s, m) in cells.items()},
+        )
 
     def _snapshot(self) -> tuple[tuple[int, str], dict[str, int]]:
         """Chain head and the counts up to it, read in one snapshot."""
@@ -330,11 +389,16 @@ class StoreBase:
             head = self.log.head(conn)
             upto = EVENTS.c.id <= head[0]
             kinds: dict[str, int] = {
-                str(k): int(n) for k, n in conn.execute(sa.select(EVENTS.c.kind, sa.func.count())
-                                                        .where(upto).group_by(EVENTS.c.kind)).all()}
-            control = conn.execute(sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
-                                   .where(upto, EVENTS.c.kind.in_(("submit", "reopen")))
-                                   .order_by(EVENTS.c.id)).all()
+                str(k): int(n)
+                for k, n in conn.execute(
+                    sa.select(EVENTS.c.kind, sa.func.count()).where(upto).group_by(EVENTS.c.kind)
+                ).all()
+            }
+            control = conn.execute(
+                sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
+                .where(upto, EVENTS.c.kind.in_(("submit", "reopen")))
+                .order_by(EVENTS.c.id)
+            ).all()
         last: dict[tuple[str, str], str] = {(r, a): k for r, a, k in control}
         counts = {k: int(kinds.get(k, 0)) for k in KINDS}
         counts["events"] = sum(kinds.values())
@@ -345,6 +409,14 @@ class StoreBase:
         if not self.anchors:
             return {}
         head, counts = self._snapshot()
-        return write_checkpoint(self.checkpoint_path, head=head, counts=counts, reason=reason,
-                                round_name=self.facts.name, store=self.url, store_id=self.store_id,
-                                key=key, receipts=receipts)
+        return write_checkpoint(
+            self.checkpoint_path,
+            head=head,
+            counts=counts,
+            reason=reason,
+            round_name=self.facts.name,
+            store=self.url,
+            store_id=self.store_id,
+            key=key,
+            receipts=receipts,
+        )

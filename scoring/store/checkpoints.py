@@ -93,13 +93,26 @@ __all__ = [
 CHECKPOINT_FILENAME = "checkpoints.jsonl"
 #: Why a checkpoint was written.
 REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "eligibility", "revise", "report")
-REASON_JA = {"submit": "提出", "reopen": "再開", "import": "取り込み", "decision": "選定結果", "eligibility": "受付の判断",
-             "revise": "協議後の修正", "report": "資料の作成"}
+REASON_JA = {
+    "submit": "提出",
+    "reopen": "再開",
+    "import": "取り込み",
+    "decision": "選定結果",
+    "eligibility": "受付の判断",
+    "revise": "協議後の修正",
+    "report": "資料の作成",
+}
 _VERSION = 1
 _RECEIPT_HEX = 16
 _DIGEST_HEX = 12
-_KIND_JA = {"submit": "提出", "reopen": "再開", "decision": "選定結果", "eligibility": "受付の判断", "score": "点数",
-            "revise": "協議後の修正"}
+_KIND_JA = {
+    "submit": "提出",
+    "reopen": "再開",
+    "decision": "選定結果",
+    "eligibility": "受付の判断",
+    "score": "点数",
+    "revise": "協議後の修正",
+}
 _COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "eligibility", "revise", "submitted_pairs")
 #: One audit row ``(event_id, problem, message)`` (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 Problem = tuple[int, str, str]
@@ -117,8 +130,9 @@ def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
             return db.parent / CHECKPOINT_FILENAME
         return db.parent / f"{db.stem}.checkpoints.jsonl"
     # Without user and password: every role of one database (:mod:`scoring.admin.roles`) shares the file.
-    ident = hashlib.sha256(u.set(username=None, password=None).render_as_string(hide_password=True)
-                           .encode("utf-8")).hexdigest()[:12]
+    ident = hashlib.sha256(
+        u.set(username=None, password=None).render_as_string(hide_password=True).encode("utf-8")
+    ).hexdigest()[:12]
     return Path(round_path) / f"checkpoints-{ident}.jsonl"
 
 
@@ -141,18 +155,24 @@ def _digest(data: Any, n: int) -> str:
 
 def cell_digest(nonce: str, criterion: str, score: object, comment: str) -> str:
     """12 hex digits over one criterion's score and comment (salted with the nonce)."""
-    return _digest({"nonce": nonce, "criterion": criterion, "score": canonical_score(score), "comment": comment or ""},
-                   _DIGEST_HEX)
+    return _digest(
+        {"nonce": nonce, "criterion": criterion, "score": canonical_score(score), "comment": comment or ""},
+        _DIGEST_HEX,
+    )
 
 
-def receipt_code(reviewer: str, application: str, rubric_version: str, nonce: str,
-                 cells: Mapping[str, tuple[object, str]]) -> str:
+def receipt_code(
+    reviewer: str, application: str, rubric_version: str, nonce: str, cells: Mapping[str, tuple[object, str]]
+) -> str:
     """The receipt code (16 hex digits, grouped by :func:`format_receipt`) of a submission.
 
     ``cells`` maps each criterion id to ``(score, comment)``; the order does not matter.
     """
     payload = {
-        "v": _VERSION, "reviewer": reviewer, "application": application, "rubric_version": rubric_version,
+        "v": _VERSION,
+        "reviewer": reviewer,
+        "application": application,
+        "rubric_version": rubric_version,
         "nonce": nonce,
         "scores": [[c, canonical_score(s), m or ""] for c, (s, m) in sorted(cells.items())],
     }
@@ -162,7 +182,7 @@ def receipt_code(reviewer: str, application: str, rubric_version: str, nonce: st
 def format_receipt(hex_code: str) -> str:
     """``3f9a1c227b0ed4a1`` → ``3f9a-1c22-7b0e-d4a1``."""
     h = normalize_receipt(hex_code)
-    return "-".join(h[i:i + 4] for i in range(0, len(h), 4))
+    return "-".join(h[i : i + 4] for i in range(0, len(h), 4))
 
 
 def normalize_receipt(text: str) -> str:
@@ -183,15 +203,27 @@ class Receipt:
     cells: Mapping[str, str] = field(default_factory=dict)  # criterion → cell_digest
 
     def to_json(self) -> dict[str, Any]:
-        return {"reviewer": self.reviewer, "application": self.application, "code": self.code,
-                "event": self.event, "nonce": self.nonce, "rubric_version": self.rubric_version,
-                "cells": dict(sorted(self.cells.items()))}
+        return {
+            "reviewer": self.reviewer,
+            "application": self.application,
+            "code": self.code,
+            "event": self.event,
+            "nonce": self.nonce,
+            "rubric_version": self.rubric_version,
+            "cells": dict(sorted(self.cells.items())),
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Receipt:
-        return cls(reviewer=str(d["reviewer"]), application=str(d["application"]), code=str(d["code"]),
-                   event=int(d["event"]), nonce=str(d["nonce"]), rubric_version=str(d.get("rubric_version", "")),
-                   cells={str(k): str(v) for k, v in dict(d.get("cells", {})).items()})
+        return cls(
+            reviewer=str(d["reviewer"]),
+            application=str(d["application"]),
+            code=str(d["code"]),
+            event=int(d["event"]),
+            nonce=str(d["nonce"]),
+            rubric_version=str(d.get("rubric_version", "")),
+            cells={str(k): str(v) for k, v in dict(d.get("cells", {})).items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -281,9 +313,19 @@ class Checkpoint:
         return f"記録点（{self.line}行目、{w}、{REASON_JA.get(self.reason, self.reason)}）"
 
 
-def write_checkpoint(path: str | os.PathLike[str], *, head: tuple[int, str], counts: Mapping[str, int],
-                     reason: str, round_name: str, store: str, store_id: str, key: bytes,
-                     receipts: Iterable[Receipt] = (), now: dt.datetime | None = None) -> dict[str, Any]:
+def write_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    head: tuple[int, str],
+    counts: Mapping[str, int],
+    reason: str,
+    round_name: str,
+    store: str,
+    store_id: str,
+    key: bytes,
+    receipts: Iterable[Receipt] = (),
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Sign a checkpoint and append it as one line to ``path`` (created with mode 0600).
 
     Appends under an exclusive lock of the file, so that concurrent writers never mix
@@ -291,8 +333,13 @@ def write_checkpoint(path: str | os.PathLike[str], *, head: tuple[int, str], cou
     """
     record: dict[str, Any] = {
         "v": _VERSION,
-        "written_at": (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
-        "reason": reason, "round": round_name, "store": store, "store_id": store_id,
+        "written_at": (now or dt.datetime.now(dt.timezone.utc))
+        .astimezone(dt.timezone.utc)
+        .isoformat(timespec="microseconds"),
+        "reason": reason,
+        "round": round_name,
+        "store": store,
+        "store_id": store_id,
         "head": {"id": int(head[0]), "hash": str(head[1])},
         "counts": {k: int(counts.get(k, 0)) for k in _COUNT_KEYS},
         "receipts": [r.to_json() for r in receipts],
@@ -331,7 +378,11 @@ def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> 
                 raise TypeError("not an object")
             int(rec.get("head", {}).get("id", 0))
         except (ValueError, TypeError, AttributeError):
-            out.append(Checkpoint(i, {}, False, f"{p.name} の {i}行目は記録点として読めません（書き換えられています）。"))
+            out.append(
+                Checkpoint(
+                    i, {}, False, f"{p.name} の {i}行目は記録点として読めません（書き換えられています）。"
+                )
+            )
             continue
         if key is None:
             out.append(Checkpoint(i, rec))
@@ -341,12 +392,26 @@ def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> 
         if not sig:
             out.append(Checkpoint(i, rec, False, f"{p.name} の {i}行目の記録点には署名がありません。"))
         elif str(rec.get("key_id", "")) != key_id(key):
-            out.append(Checkpoint(i, rec, False, (
-                f"{p.name} の {i}行目の記録点は別の鍵（鍵ID {rec.get('key_id', '')}）で署名されていて、"
-                f"この鍵（鍵ID {key_id(key)}）では確かめられません。事務局の鍵（環境変数 SCORING_SIGNING_KEY）で監査してください。")))
+            out.append(
+                Checkpoint(
+                    i,
+                    rec,
+                    False,
+                    (
+                        f"{p.name} の {i}行目の記録点は別の鍵（鍵ID {rec.get('key_id', '')}）で署名されていて、"
+                        f"この鍵（鍵ID {key_id(key)}）では確かめられません。事務局の鍵（環境変数 SCORING_SIGNING_KEY）で監査してください。"
+                    ),
+                )
+            )
         elif not verify(body, str(sig), key):
-            out.append(Checkpoint(i, rec, False, (
-                f"{p.name} の {i}行目の記録点の署名が一致しません（署名の後に書き換えられています）。")))
+            out.append(
+                Checkpoint(
+                    i,
+                    rec,
+                    False,
+                    (f"{p.name} の {i}行目の記録点の署名が一致しません（署名の後に書き換えられています）。"),
+                )
+            )
         else:
             out.append(Checkpoint(i, rec, True))
     return out
@@ -372,8 +437,9 @@ def chain_counts(events: Sequence[Mapping[str, Any]], upto: int) -> dict[str, in
     return counts
 
 
-def current_cells(events: Sequence[Mapping[str, Any]], reviewer: str, application: str
-                  ) -> dict[str, tuple[object, str, int]]:
+def current_cells(
+    events: Sequence[Mapping[str, Any]], reviewer: str, application: str
+) -> dict[str, tuple[object, str, int]]:
     """criterion → (score, comment, event id) of the pair's last score event per criterion."""
     out: dict[str, tuple[object, str, int]] = {}
     for ev in events:
@@ -392,8 +458,9 @@ def must_be_anchored(ev: Mapping[str, Any]) -> bool:
     return ev["kind"] in ("submit", "reopen", "decision", "eligibility", "revise")
 
 
-def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
-                       *, file_label: str, store_id: str) -> tuple[list[Problem], list[str]]:
+def verify_checkpoints(
+    events: Sequence[Mapping[str, Any]], checkpoints: Sequence[Checkpoint], *, file_label: str, store_id: str
+) -> tuple[list[Problem], list[str]]:
     """Check the event log against every checkpoint: ``(problems, warnings)``.
 
     ``events`` are the rows of ``score_events`` in id order; ``checkpoints`` come from
@@ -416,7 +483,9 @@ def verify_checkpoints(events: Sequence[Mapping[str, Any]], checkpoints: Sequenc
     warnings = _foreign_warnings(checkpoints, file_label=file_label, store_id=store_id)
     checkpoints = [c for c in checkpoints if not c.record or c.store_id == store_id]
     if not checkpoints:
-        return _no_checkpoint_problems(events, file_label), warnings + _no_checkpoint_warnings(events, file_label)
+        return _no_checkpoint_problems(events, file_label), warnings + _no_checkpoint_warnings(
+            events, file_label
+        )
     valid = [c for c in checkpoints if c.valid]
     problems = _invalid_problems(checkpoints)
     problems += _head_problems(events, valid)
@@ -430,8 +499,12 @@ def _foreign_warnings(checkpoints: Sequence[Checkpoint], *, file_label: str, sto
     foreign = [c for c in checkpoints if c.record and c.store_id != store_id]
     if not foreign:
         return []
-    return [(f"{file_label} の記録点 {len(foreign)} 件は別の（作り直される前の）データベースのもので、"
-             "この監査では使いません。")]
+    return [
+        (
+            f"{file_label} の記録点 {len(foreign)} 件は別の（作り直される前の）データベースのもので、"
+            "この監査では使いません。"
+        )
+    ]
 
 
 def _no_checkpoint_problems(events: Sequence[Mapping[str, Any]], file_label: str) -> list[Problem]:
@@ -440,24 +513,38 @@ def _no_checkpoint_problems(events: Sequence[Mapping[str, Any]], file_label: str
     if not needing:
         return []
     first = int(needing[0]["id"])
-    return [(first, "未署名", (
-        f"署名された記録点のファイル {file_label} がない、または空です。提出・再開・選定結果の記録"
-        f"（最初はイベント {first}、計 {len(needing)} 件）があるのに、データベースの外の記録点がないため、"
-        "採点の記録が書き換えられていないことを確かめられません。ファイルが削除された可能性があります。"))]
+    return [
+        (
+            first,
+            "未署名",
+            (
+                f"署名された記録点のファイル {file_label} がない、または空です。提出・再開・選定結果の記録"
+                f"（最初はイベント {first}、計 {len(needing)} 件）があるのに、データベースの外の記録点がないため、"
+                "採点の記録が書き換えられていないことを確かめられません。ファイルが削除された可能性があります。"
+            ),
+        )
+    ]
 
 
 def _no_checkpoint_warnings(events: Sequence[Mapping[str, Any]], file_label: str) -> list[str]:
     """Warn of a missing checkpoint file while the log has only draft scores."""
     if not events or any(must_be_anchored(ev) for ev in events):
         return []
-    return [(f"署名された記録点のファイル {file_label} がありません。下書きの記録（{len(events)} 件）だけのため"
-             "問題ではありませんが、最初の提出・取り込みで作られます。")]
+    return [
+        (
+            f"署名された記録点のファイル {file_label} がありません。下書きの記録（{len(events)} 件）だけのため"
+            "問題ではありませんが、最初の提出・取り込みで作られます。"
+        )
+    ]
 
 
 def _invalid_problems(checkpoints: Sequence[Checkpoint]) -> list[Problem]:
     """``記録点`` for every checkpoint whose signature does not verify."""
-    return [(c.head_id, "記録点", c.problem or f"{c.label()}の署名を確かめられません。")
-            for c in checkpoints if not c.valid]
+    return [
+        (c.head_id, "記録点", c.problem or f"{c.label()}の署名を確かめられません。")
+        for c in checkpoints
+        if not c.valid
+    ]
 
 
 def _head_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoint]) -> list[Problem]:
@@ -475,28 +562,48 @@ def _head_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
     return problems
 
 
-def _head_problem(events: Sequence[Mapping[str, Any]], by_id: Mapping[int, Mapping[str, Any]], last_id: int,
-                  good_heads: Sequence[int], c: Checkpoint) -> Problem | None:
+def _head_problem(
+    events: Sequence[Mapping[str, Any]],
+    by_id: Mapping[int, Mapping[str, Any]],
+    last_id: int,
+    good_heads: Sequence[int],
+    c: Checkpoint,
+) -> Problem | None:
     """The first problem of one valid checkpoint's head (missing, hash, counts), or ``None``."""
     h = c.head_id
     if h > last_id:
-        return (last_id + 1, "記録点", (
-            f"{c.label()}はイベント {h} までを記録していますが、データベースにはイベント {last_id} までしかありません"
-            f"（イベント {last_id + 1}〜{h} が削除されています）。"))
+        return (
+            last_id + 1,
+            "記録点",
+            (
+                f"{c.label()}はイベント {h} までを記録していますが、データベースにはイベント {last_id} までしかありません"
+                f"（イベント {last_id + 1}〜{h} が削除されています）。"
+            ),
+        )
     ev = by_id.get(h) if h else None
     if h and (ev is None or str(ev["hash"]) != c.head_hash):
         lo = (good_heads[-1] + 1) if good_heads else 1
         now = str(ev["hash"]) if ev is not None else "（イベントがありません）"
-        return (h, "記録点", (
-            f"{c.label()}に署名されたイベント {h} のハッシュ {c.head_hash[:16]}… と、現在のハッシュ {now[:16]}… が"
-            f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。"))
+        return (
+            h,
+            "記録点",
+            (
+                f"{c.label()}に署名されたイベント {h} のハッシュ {c.head_hash[:16]}… と、現在のハッシュ {now[:16]}… が"
+                f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。"
+            ),
+        )
     got = chain_counts(events, h)
     want = c.counts
     diff = [f"{k} {want.get(k, 0)}→{got[k]}" for k in _COUNT_KEYS if want.get(k, 0) != got[k]]
     if diff:
-        return (h, "記録点", (
-            f"{c.label()}の件数（イベント {h} まで）が現在の記録と一致しません: {'、'.join(diff)}"
-            "（記録が削除・追加されています）。"))
+        return (
+            h,
+            "記録点",
+            (
+                f"{c.label()}の件数（イベント {h} まで）が現在の記録と一致しません: {'、'.join(diff)}"
+                "（記録が削除・追加されています）。"
+            ),
+        )
     return None
 
 
@@ -526,10 +633,17 @@ def _changed_cells(events: Sequence[Mapping[str, Any]], r: Receipt) -> list[Prob
     for crit, digest in sorted(r.cells.items()):
         score, comment, eid = cells.get(crit, (None, "", r.event))
         if cell_digest(r.nonce, crit, score, comment) != digest:
-            problems.append((eid, "変更", (
-                f"イベント {eid}: 審査員 {r.reviewer} の応募 {r.application} の評価項目 {crit} の点数・コメントが、"
-                f"提出時（受領コード {r.code}、イベント {r.event}）と異なります。再開されていないため、"
-                "データベースを通さずに書き換えられています。")))
+            problems.append(
+                (
+                    eid,
+                    "変更",
+                    (
+                        f"イベント {eid}: 審査員 {r.reviewer} の応募 {r.application} の評価項目 {crit} の点数・コメントが、"
+                        f"提出時（受領コード {r.code}、イベント {r.event}）と異なります。再開されていないため、"
+                        "データベースを通さずに書き換えられています。"
+                    ),
+                )
+            )
     return problems
 
 
@@ -540,8 +654,15 @@ def _late_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
     if not late:
         return []
     first = int(late[0]["id"])
-    return [(first, "未署名", (
-        f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
-        f"{len(late)} 件の後に、署名された記録点が"
-        f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
-        "データベースを通さずに追加された可能性があります。"))]
+    return [
+        (
+            first,
+            "未署名",
+            (
+                f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
+                f"{len(late)} 件の後に、署名された記録点が"
+                f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
+                "データベースを通さずに追加された可能性があります。"
+            ),
+        )
+    ]

@@ -43,9 +43,12 @@ def read_database_url(path: str | os.PathLike[str] | None = None) -> str | None:
         raise StoreError(
             f"データベースの接続情報 {p} を他のアカウントが読めます（権限 {stat.filemode(st.st_mode)}）。"
             f"パスワードが漏れるおそれがあるため使いません。chmod 600 {p} で本人だけが読めるようにし、"
-            "事務局にパスワードの再発行（python -m scoring db-setup）を依頼してください。")
+            "事務局にパスワードの再発行（python -m scoring db-setup）を依頼してください。"
+        )
     text = p.read_text(encoding="utf-8").strip()
     if not text:
-        raise StoreError(f"データベースの接続情報 {p} が空です。事務局に連絡してください"
-                         "（python -m scoring db-setup で書き直せます）。")
+        raise StoreError(
+            f"データベースの接続情報 {p} が空です。事務局に連絡してください"
+            "（python -m scoring db-setup で書き直せます）。"
+        )
     return text

@@ -88,8 +88,20 @@ GENESIS_HASH = "0" * 64
 #: The schema this code writes (see the module docstring).
 SCHEMA_VERSION = "2"
 _OLD_SCHEMAS = ("1",)
-_HASHED = ("id", "timestamp", "kind", "reviewer", "application", "criterion", "score", "comment",
-           "rubric_version", "source", "actor", "prev_hash")
+_HASHED = (
+    "id",
+    "timestamp",
+    "kind",
+    "reviewer",
+    "application",
+    "criterion",
+    "score",
+    "comment",
+    "rubric_version",
+    "source",
+    "actor",
+    "prev_hash",
+)
 _WRITE_FLAG = "_shinsa_begin_immediate"
 _PG_INIT_LOCK = 73_656_901  # arbitrary advisory-lock key for schema creation
 #: Tables of the per-person roles (:mod:`scoring.admin.roles`): who is who, and who may score what.
@@ -101,8 +113,12 @@ COMMITTEE_EVENTS_VIEW = "score_events_committee"
 #: What a connection may do on a server with per-person roles (``EventLog.access``).
 ACCESS_KINDS: tuple[str, ...] = ("owner", "analyst", "reviewer", "committee")
 _PG_REFUSED = "42501"  # SQLSTATE insufficient_privilege (also: a row-level security policy)
-ACCESS_JA = {"analyst": "事務局のアカウント", "reviewer": "審査員のアカウント", "committee": "選定委員のアカウント",
-             "owner": "このアカウント"}
+ACCESS_JA = {
+    "analyst": "事務局のアカウント",
+    "reviewer": "審査員のアカウント",
+    "committee": "選定委員のアカウント",
+    "owner": "このアカウント",
+}
 _SQLITE_LOCK_WAIT = 60.0  # seconds a SQLite writer waits for the lock
 _ONE_STATEMENT_MAX = 50  # PostgreSQL: up to this many events are written with the head in one statement
 
@@ -110,7 +126,8 @@ _metadata = sa.MetaData()
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 #: The events table (columns in the order of a version-1 table migrated to version 2).
 EVENTS = sa.Table(
-    "score_events", _metadata,
+    "score_events",
+    _metadata,
     sa.Column("id", _ID, primary_key=True, autoincrement=False),
     sa.Column("timestamp", sa.String(40), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -129,13 +146,15 @@ EVENTS = sa.Table(
     sa.Index("ix_score_events_kind", "kind", "id"),
 )
 _head = sa.Table(
-    "score_chain_head", _metadata,
+    "score_chain_head",
+    _metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("last_id", _ID, nullable=False),
     sa.Column("last_hash", sa.String(64), nullable=False),
 )
 _meta = sa.Table(
-    "score_meta", _metadata,
+    "score_meta",
+    _metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
 )
@@ -144,8 +163,11 @@ _meta = sa.Table(
 _Q_HEAD_LOCK = sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
 _Q_HEAD = sa.select(_head.c.last_id, _head.c.last_hash).where(_head.c.id == 1)
 _Q_INSERT = sa.insert(EVENTS)
-_Q_MOVE_HEAD = (sa.update(_head).where(_head.c.id == 1)
-                .values(last_id=sa.bindparam("new_id"), last_hash=sa.bindparam("new_hash")))
+_Q_MOVE_HEAD = (
+    sa.update(_head)
+    .where(_head.c.id == 1)
+    .values(last_id=sa.bindparam("new_id"), last_hash=sa.bindparam("new_hash"))
+)
 
 _APPEND_ONLY_JA = "採点の記録（score_events）は追記のみです。変更・削除はできません"
 _SQLITE_TRIGGERS = (
@@ -209,14 +231,35 @@ class AppendTx:
     pending: list[dict[str, Any]] = field(default_factory=list)
     one_statement: bool = False
 
-    def append(self, *, kind: str, reviewer: str, application: str, criterion: str | None,
-               score: float | None, comment: str, rubric_version: str, source: str, actor: str,
-               payload: str | None = None) -> int:
+    def append(
+        self,
+        *,
+        kind: str,
+        reviewer: str,
+        application: str,
+        criterion: str | None,
+        score: float | None,
+        comment: str,
+        rubric_version: str,
+        source: str,
+        actor: str,
+        payload: str | None = None,
+    ) -> int:
         """Chain one event after the last one (written at the end of the transaction); its id."""
         ev: dict[str, Any] = {
-            "id": self.last_id + 1, "timestamp": now_utc(), "kind": kind, "reviewer": reviewer, "application": application,
-            "criterion": criterion, "score": score, "comment": comment, "rubric_version": rubric_version,
-            "source": source, "actor": actor, "prev_hash": self.last_hash, "payload": payload,
+            "id": self.last_id + 1,
+            "timestamp": now_utc(),
+            "kind": kind,
+            "reviewer": reviewer,
+            "application": application,
+            "criterion": criterion,
+            "score": score,
+            "comment": comment,
+            "rubric_version": rubric_version,
+            "source": source,
+            "actor": actor,
+            "prev_hash": self.last_hash,
+            "payload": payload,
         }
         ev["hash"] = event_hash(ev)
         self.pending.append(ev)
@@ -254,25 +297,53 @@ def chain_problems(rows: list[dict[str, Any]], head: tuple[int, str] | None) -> 
     for ev in rows:
         eid = int(ev["id"])
         if event_hash(ev) != ev["hash"]:
-            problems.append((eid, "変更", f"イベント {eid} の内容が記録後に変更されています（ハッシュが一致しません）。"))
+            problems.append(
+                (eid, "変更", f"イベント {eid} の内容が記録後に変更されています（ハッシュが一致しません）。")
+            )
         if eid != prev_id + 1:
             problems.append((prev_id + 1, "削除", f"{_range_text(prev_id + 1, eid - 1)}が削除されています。"))
         elif ev["prev_hash"] != prev_hash:
-            problems.append((prev_id, "変更", (f"イベント {prev_id} が書き換えられています"
-                             f"（次のイベント {eid} に記録された前のハッシュと一致しません）。")))
+            problems.append(
+                (
+                    prev_id,
+                    "変更",
+                    (
+                        f"イベント {prev_id} が書き換えられています"
+                        f"（次のイベント {eid} に記録された前のハッシュと一致しません）。"
+                    ),
+                )
+            )
         prev_id, prev_hash = eid, str(ev["hash"])
     if head is None:
         problems.append((prev_id, "削除", "チェーンの末尾の記録（score_chain_head）が削除されています。"))
         return problems
     last_id, last_hash = head
     if last_id > prev_id:
-        problems.append((prev_id + 1, "削除", f"末尾の{_range_text(prev_id + 1, last_id)}が削除されています。"))
+        problems.append(
+            (prev_id + 1, "削除", f"末尾の{_range_text(prev_id + 1, last_id)}が削除されています。")
+        )
     elif last_id < prev_id:
-        problems.append((last_id + 1, "追加", (f"イベント {last_id + 1}〜{prev_id} は採点データベースを通さずに"
-                         "追加されています（チェーンの末尾の記録と一致しません）。")))
+        problems.append(
+            (
+                last_id + 1,
+                "追加",
+                (
+                    f"イベント {last_id + 1}〜{prev_id} は採点データベースを通さずに"
+                    "追加されています（チェーンの末尾の記録と一致しません）。"
+                ),
+            )
+        )
     elif last_hash != prev_hash:
-        problems.append((prev_id, "変更", (f"最後のイベント {prev_id} のハッシュが、チェーンの末尾の記録と一致しません"
-                         "（書き換えられています）。")))
+        problems.append(
+            (
+                prev_id,
+                "変更",
+                (
+                    f"最後のイベント {prev_id} のハッシュが、チェーンの末尾の記録と一致しません"
+                    "（書き換えられています）。"
+                ),
+            )
+        )
     return problems
 
 
@@ -296,15 +367,20 @@ def record_payload(event: Mapping[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(str(raw))
     except (TypeError, ValueError) as e:
-        raise StoreError(f"イベント {event.get('id')} の記録の内容を読めません: {e}。`python -m scoring audit` で記録を確認してください。") from e
+        raise StoreError(
+            f"イベント {event.get('id')} の記録の内容を読めません: {e}。`python -m scoring audit` で記録を確認してください。"
+        ) from e
     if not isinstance(data, dict):
-        raise StoreError(f"イベント {event.get('id')} の記録の内容を読めません: JSON のオブジェクトではありません。"
-                         "`python -m scoring audit` で記録を確認してください。")
+        raise StoreError(
+            f"イベント {event.get('id')} の記録の内容を読めません: JSON のオブジェクトではありません。"
+            "`python -m scoring audit` で記録を確認してください。"
+        )
     return data
 
 
-def read_records_at(url: str, owner: str, kind: str, *,
-                    what: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def read_records_at(
+    url: str, owner: str, kind: str, *, what: str
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The records of ``kind`` in the store at ``url`` (``(event, payload)``, oldest first),
     read without creating anything (no tables, no migration, no SQLite file).
 
@@ -334,18 +410,27 @@ def read_records_at(url: str, owner: str, kind: str, *,
             if name is not None and name != owner:
                 return []
             table = "score_events"
-            if conn.dialect.name == "postgresql" and not conn.execute(sa.text(
-                    "SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar():
+            if (
+                conn.dialect.name == "postgresql"
+                and not conn.execute(
+                    sa.text("SELECT has_column_privilege('score_events', 'comment', 'SELECT')")
+                ).scalar()
+            ):
                 table = COMMITTEE_EVENTS_VIEW  # the committee's role (scoring.admin.roles)
             names = {c["name"] for c in insp.get_columns(table)}
             src = sa.table(table, *[sa.column(k) for k in EVENT_COLUMNS if k in names])
-            q = (sa.select(*[src.c[k] if k in names else sa.null().label(k) for k in EVENT_COLUMNS])
-                 .where(src.c.kind == kind).order_by(src.c.id))
+            q = (
+                sa.select(*[src.c[k] if k in names else sa.null().label(k) for k in EVENT_COLUMNS])
+                .where(src.c.kind == kind)
+                .order_by(src.c.id)
+            )
             rows = [dict(r) for r in conn.execute(q).mappings().all()]
     except sa.exc.SQLAlchemyError as e:
-        raise StoreError(f"採点データベース（{u.render_as_string(hide_password=True)}）から{what}を読めません: "
-                         f"{short_error(e)[:200]}。サーバーの起動状態、SCORING_DATABASE_URL、"
-                         "ファイルの権限を確認してください。") from e
+        raise StoreError(
+            f"採点データベース（{u.render_as_string(hide_password=True)}）から{what}を読めません: "
+            f"{short_error(e)[:200]}。サーバーの起動状態、SCORING_DATABASE_URL、"
+            "ファイルの権限を確認してください。"
+        ) from e
     finally:
         engine.dispose()
     return with_payloads(rows)
@@ -370,8 +455,10 @@ def parse_url(url: str) -> sa.engine.URL:
     try:
         u = sa.engine.make_url(url)
     except sa.exc.ArgumentError as e:
-        raise StoreError(f"データベースの URL「{url}」を解釈できません（{e}）。"
-                         f"sqlite:///パス または postgresql+psycopg://ユーザー:パスワード@ホスト/DB の形にしてください。") from e
+        raise StoreError(
+            f"データベースの URL「{url}」を解釈できません（{e}）。"
+            f"sqlite:///パス または postgresql+psycopg://ユーザー:パスワード@ホスト/DB の形にしてください。"
+        ) from e
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     return u
@@ -380,11 +467,15 @@ def parse_url(url: str) -> sa.engine.URL:
 def _sqlite_engine(u: sa.engine.URL, shown: str) -> Engine:
     db = u.database or ""
     if db in ("", ":memory:") or db.startswith("file:"):
-        raise StoreError(f"SQLite のデータベースはファイルにしてください（{shown}）。"
-                         "例: sqlite:////審査ラウンドのフォルダ/scores.sqlite")
+        raise StoreError(
+            f"SQLite のデータベースはファイルにしてください（{shown}）。"
+            "例: sqlite:////審査ラウンドのフォルダ/scores.sqlite"
+        )
     if not Path(db).parent.is_dir():
-        raise StoreError(f"データベースのフォルダ {Path(db).parent} がありません。"
-                         "審査ラウンドのフォルダ、または SCORING_DATABASE_URL を確認してください。")
+        raise StoreError(
+            f"データベースのフォルダ {Path(db).parent} がありません。"
+            "審査ラウンドのフォルダ、または SCORING_DATABASE_URL を確認してください。"
+        )
     engine = sa.create_engine(u, connect_args={"timeout": 60})
     sa_event.listen(engine, "connect", _sqlite_on_connect)
     sa_event.listen(engine, "begin", _sqlite_on_begin)
@@ -427,13 +518,15 @@ class EventLog:
         self.comments_readable = True
         self._view_columns: tuple[str, ...] = EVENT_COLUMNS
         self.sqlite = u.get_backend_name() == "sqlite"
-        self.engine: Engine = (_sqlite_engine(u, self.url) if self.sqlite
-                               else sa.create_engine(u, pool_pre_ping=True))
+        self.engine: Engine = (
+            _sqlite_engine(u, self.url) if self.sqlite else sa.create_engine(u, pool_pre_ping=True)
+        )
         try:
             self._init_schema()
             with self.engine.connect() as conn:
-                self.created_at = str(conn.execute(sa.select(_meta.c.value)
-                                                   .where(_meta.c.key == "created_at")).scalar() or "")
+                self.created_at = str(
+                    conn.execute(sa.select(_meta.c.value).where(_meta.c.key == "created_at")).scalar() or ""
+                )
                 conn.rollback()
             if not self.sqlite:
                 self._detect_access()
@@ -442,8 +535,10 @@ class EventLog:
             raise
         except sa.exc.SQLAlchemyError as e:
             self.engine.dispose()
-            raise StoreError(f"採点データベース（{self.url}）を開けません: {short_error(e)}。"
-                             "ファイルの書き込み権限、サーバーの起動状態、SCORING_DATABASE_URL を確認してください。") from e
+            raise StoreError(
+                f"採点データベース（{self.url}）を開けません: {short_error(e)}。"
+                "ファイルの書き込み権限、サーバーの起動状態、SCORING_DATABASE_URL を確認してください。"
+            ) from e
 
     def close(self) -> None:
         """Release all database connections."""
@@ -466,21 +561,26 @@ class EventLog:
             if not self.sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INIT_LOCK})
             _metadata.create_all(conn)
-            for ddl in (_SQLITE_TRIGGERS if self.sqlite else _PG_TRIGGERS):
+            for ddl in _SQLITE_TRIGGERS if self.sqlite else _PG_TRIGGERS:
                 conn.exec_driver_sql(ddl)
             rows = dict(conn.execute(sa.select(_meta.c.key, _meta.c.value)).all())
             if not rows:
-                conn.execute(sa.insert(_meta), [
-                    {"key": "schema_version", "value": SCHEMA_VERSION},
-                    {"key": "round_name", "value": self.owner},
-                    {"key": "created_at", "value": now_utc()},
-                ])
+                conn.execute(
+                    sa.insert(_meta),
+                    [
+                        {"key": "schema_version", "value": SCHEMA_VERSION},
+                        {"key": "round_name", "value": self.owner},
+                        {"key": "created_at", "value": now_utc()},
+                    ],
+                )
             elif rows.get("schema_version") in _OLD_SCHEMAS:
                 self._check_owner(rows)
                 self._migrate(conn)
             elif rows.get("schema_version") != SCHEMA_VERSION:
-                raise StoreError(f"採点データベース（{self.url}）の形式（版 {rows.get('schema_version')}）に"
-                                 f"このワークベンチ（版 {SCHEMA_VERSION}）は対応していません。ワークベンチを更新してください。")
+                raise StoreError(
+                    f"採点データベース（{self.url}）の形式（版 {rows.get('schema_version')}）に"
+                    f"このワークベンチ（版 {SCHEMA_VERSION}）は対応していません。ワークベンチを更新してください。"
+                )
             else:
                 self._check_owner(rows)
             if conn.execute(sa.select(_head.c.id)).first() is None:
@@ -506,7 +606,8 @@ class EventLog:
             raise StoreError(
                 f"採点データベース（{self.url}）は別の審査ラウンド「{stored}」のものです"
                 f"（開こうとしたのは「{self.owner}」）。別のラウンドの採点は混ぜられません。"
-                "round.yaml の name を元に戻すか、このラウンド用のデータベース（SCORING_DATABASE_URL）を指定してください。")
+                "round.yaml の name を元に戻すか、このラウンド用のデータベース（SCORING_DATABASE_URL）を指定してください。"
+            )
 
     def _detect_access(self) -> None:
         """Set :attr:`access` from ``score_access_roles`` (the role's own row; RLS hides the others)."""
@@ -514,20 +615,32 @@ class EventLog:
             if not sa.inspect(conn).has_table(ACCESS_ROLES_TABLE):
                 return
             self.access_controlled = True
-            row = conn.execute(sa.text(f"SELECT kind, reviewer FROM {ACCESS_ROLES_TABLE} "
-                                       "WHERE db_role = current_user")).first()
+            row = conn.execute(
+                sa.text(f"SELECT kind, reviewer FROM {ACCESS_ROLES_TABLE} WHERE db_role = current_user")
+            ).first()
             if row is not None and str(row[0]) in ACCESS_KINDS:
                 self.access, self.access_reviewer = str(row[0]), (None if row[1] is None else str(row[1]))
-            self.comments_readable = bool(conn.execute(
-                sa.text("SELECT has_column_privilege('score_events', 'comment', 'SELECT')")).scalar())
+            self.comments_readable = bool(
+                conn.execute(
+                    sa.text("SELECT has_column_privilege('score_events', 'comment', 'SELECT')")
+                ).scalar()
+            )
             if not self.comments_readable:
-                names = set(conn.execute(sa.text(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                    "AND table_name = :v"), {"v": COMMITTEE_EVENTS_VIEW}).scalars())
+                names = set(
+                    conn.execute(
+                        sa.text(
+                            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                            "AND table_name = :v"
+                        ),
+                        {"v": COMMITTEE_EVENTS_VIEW},
+                    ).scalars()
+                )
                 if not names:
-                    raise StoreError(f"{self.who()}が読む採点の記録の表示（{COMMITTEE_EVENTS_VIEW}）がありません"
-                                     f"（採点データベース {self.url} の形式が更新されたためです）。事務局が "
-                                     "python -m scoring db-setup をもう一度実行すると読めるようになります。")
+                    raise StoreError(
+                        f"{self.who()}が読む採点の記録の表示（{COMMITTEE_EVENTS_VIEW}）がありません"
+                        f"（採点データベース {self.url} の形式が更新されたためです）。事務局が "
+                        "python -m scoring db-setup をもう一度実行すると読めるようになります。"
+                    )
                 self._view_columns = tuple(c for c in EVENT_COLUMNS if c in names)
 
     # ------------------------------------------------------------------ transactions
@@ -546,8 +659,10 @@ class EventLog:
         except (sa.exc.OperationalError, sa.exc.InterfaceError, sqlite3.OperationalError) as e:
             # Connection dropped, server down, database locked or not writable: nothing was
             # written and a later try may work (the reviewer's screen retries).
-            raise StoreUnavailableError(f"採点データベース（{self.url}）に書き込めませんでした: {short_error(e)}。"
-                                        "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。") from e
+            raise StoreUnavailableError(
+                f"採点データベース（{self.url}）に書き込めませんでした: {short_error(e)}。"
+                "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。"
+            ) from e
         except sa.exc.DBAPIError as e:
             if getattr(e.orig, "sqlstate", None) == _PG_REFUSED:
                 raise self._refused(e, write=write, what=what) from e
@@ -562,15 +677,21 @@ class EventLog:
     def _refused(self, e: BaseException, *, write: bool, what: str) -> StoreError:
         """PostgreSQL's refusal (a role's missing right, a row-level security policy) in Japanese."""
         role = f"（データベースのロール {self.role}）" if self.role else ""
-        rule = {"reviewer": "審査員は自分の担当の応募（利害関係のないもの）の採点と提出だけができ、自分の記録だけを読めます。"
-                            "再開・選定結果・取り込みは事務局が行います",
-                "committee": "選定委員は読み取りだけができ、審査員のコメントは読めません"}.get(self.access, "")
+        rule = {
+            "reviewer": "審査員は自分の担当の応募（利害関係のないもの）の採点と提出だけができ、自分の記録だけを読めます。"
+            "再開・選定結果・取り込みは事務局が行います",
+            "committee": "選定委員は読み取りだけができ、審査員のコメントは読めません",
+        }.get(self.access, "")
         if write:
-            why = f"{self.who()}{role}では{what or 'この記録'}を書き込めません" + (f"。{rule}" if rule else "")
+            why = f"{self.who()}{role}では{what or 'この記録'}を書き込めません" + (
+                f"。{rule}" if rule else ""
+            )
         else:
             why = f"{self.who()}{role}ではこの記録を読めません" + (f"。{rule}" if rule else "")
-        return StoreError(f"データベースが拒否しました: {short_error(e)}（{why}）。"
-                          "必要な操作であれば事務局に連絡してください。")
+        return StoreError(
+            f"データベースが拒否しました: {short_error(e)}（{why}）。"
+            "必要な操作であれば事務局に連絡してください。"
+        )
 
     @contextmanager
     def locked(self, what: str = "") -> Iterator[AppendTx]:
@@ -578,8 +699,10 @@ class EventLog:
         with self.transaction(write=True, what=what) as conn:
             row = conn.execute(_Q_HEAD_LOCK).first()
             if row is None:
-                raise StoreError(f"採点データベース（{self.url}）の管理情報（score_chain_head）がありません。"
-                                 "`python -m scoring audit` で確認し、事務局に連絡してください。")
+                raise StoreError(
+                    f"採点データベース（{self.url}）の管理情報（score_chain_head）がありません。"
+                    "`python -m scoring audit` で確認し、事務局に連絡してください。"
+                )
             tx = AppendTx(conn, int(row[0]), str(row[1]), one_statement=not self.sqlite)
             yield tx
             tx.flush()

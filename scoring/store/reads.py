@@ -35,8 +35,11 @@ class ScoreReads(StoreBase):
 
     def _pair_status(self, conn: Connection) -> dict[tuple[str, str], str]:
         out: dict[tuple[str, str], str] = {}
-        q = (sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
-             .where(EVENTS.c.kind.in_(PAIR_KINDS)).order_by(EVENTS.c.id))
+        q = (
+            sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
+            .where(EVENTS.c.kind.in_(PAIR_KINDS))
+            .order_by(EVENTS.c.id)
+        )
         for r, a, kind in conn.execute(q):
             if kind == "submit":
                 out[(r, a)] = "提出済"
@@ -47,14 +50,27 @@ class ScoreReads(StoreBase):
     def status(self, reviewer: str, application: str) -> str:
         """``"未着手"`` (nothing recorded), ``"下書き"`` (draft) or ``"提出済"`` (submitted)."""
         if not isinstance(reviewer, str) or self.facts.reviewer(reviewer) is None:
-            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にありません。審査員IDを確認してください。")
+            raise StoreError(
+                f"審査員ID「{reviewer}」は reviewers.yaml にありません。審査員IDを確認してください。"
+            )
         if not isinstance(application, str) or application not in self._apps:
-            raise StoreError(f"応募「{application}」はこの審査ラウンドにありません。都道府県コードを確認してください。")
+            raise StoreError(
+                f"応募「{application}」はこの審査ラウンドにありません。都道府県コードを確認してください。"
+            )
         with self.log.transaction(write=False) as conn:
-            rows = conn.execute(
-                sa.select(EVENTS.c.kind).where(EVENTS.c.reviewer == reviewer, EVENTS.c.application == application,
-                                               EVENTS.c.kind.in_(PAIR_KINDS))
-                .order_by(EVENTS.c.id)).scalars().all()
+            rows = (
+                conn.execute(
+                    sa.select(EVENTS.c.kind)
+                    .where(
+                        EVENTS.c.reviewer == reviewer,
+                        EVENTS.c.application == application,
+                        EVENTS.c.kind.in_(PAIR_KINDS),
+                    )
+                    .order_by(EVENTS.c.id)
+                )
+                .scalars()
+                .all()
+            )
         status = "未着手"
         for kind in rows:
             if kind == "submit":
@@ -70,14 +86,19 @@ class ScoreReads(StoreBase):
         elsewhere (another browser tab of the same reviewer). Only ``reviewer``'s rows are
         read. ``application`` limits it to one pair.
         """
-        q = (sa.select(EVENTS.c.application, sa.func.count().label("n"), sa.func.max(EVENTS.c.id).label("last"))
-             .where(EVENTS.c.reviewer == reviewer, EVENTS.c.kind.in_(PAIR_KINDS))
-             .group_by(EVENTS.c.application))
+        q = (
+            sa.select(
+                EVENTS.c.application, sa.func.count().label("n"), sa.func.max(EVENTS.c.id).label("last")
+            )
+            .where(EVENTS.c.reviewer == reviewer, EVENTS.c.kind.in_(PAIR_KINDS))
+            .group_by(EVENTS.c.application)
+        )
         if application is not None:
             q = q.where(EVENTS.c.application == application)
         agg = q.subquery()
-        joined = (sa.select(agg.c.application, agg.c.n, agg.c.last, EVENTS.c.hash)
-                  .join_from(agg, EVENTS, EVENTS.c.id == agg.c.last))
+        joined = sa.select(agg.c.application, agg.c.n, agg.c.last, EVENTS.c.hash).join_from(
+            agg, EVENTS, EVENTS.c.id == agg.c.last
+        )
         with self.log.transaction(write=False) as conn:
             rows = conn.execute(joined).all()
         return {str(a): PairVersion(int(n), int(last), str(h)) for a, n, last, h in rows}
@@ -106,18 +127,31 @@ class ScoreReads(StoreBase):
             pairs = {p for p in pairs if p[0] == self.access_reviewer}
         order = {r: i for i, r in enumerate(self.facts.reviewer_ids)}
         rows = sorted(pairs, key=lambda p: (order.get(p[0], len(order)), p[0], p[1]))
-        return pd.DataFrame([(r, a, known.get((r, a), "未着手")) for r, a in rows], columns=list(STATUS_COLUMNS))
+        return pd.DataFrame(
+            [(r, a, known.get((r, a), "未着手")) for r, a in rows], columns=list(STATUS_COLUMNS)
+        )
 
     def _latest_rows(self, conn: Connection, kinds: tuple[str, ...]) -> list[Any]:
         """The last event of each cell among ``kinds``: application, reviewer, criterion, score,
         comment (blank where this role may not read comments), timestamp, rubric version, source, kind."""
-        latest = (sa.select(sa.func.max(EVENTS.c.id)).where(EVENTS.c.kind.in_(kinds))
-                  .group_by(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.criterion))
+        latest = (
+            sa.select(sa.func.max(EVENTS.c.id))
+            .where(EVENTS.c.kind.in_(kinds))
+            .group_by(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.criterion)
+        )
         # The committee's role may not read comments (round.yaml committee_sees_comments).
         comment = EVENTS.c.comment if self.log.comments_readable else sa.literal("").label("comment")
-        q = (sa.select(EVENTS.c.application, EVENTS.c.reviewer, EVENTS.c.criterion, EVENTS.c.score,
-                       comment, EVENTS.c.timestamp, EVENTS.c.rubric_version, EVENTS.c.source, EVENTS.c.kind)
-             .where(EVENTS.c.id.in_(latest)))
+        q = sa.select(
+            EVENTS.c.application,
+            EVENTS.c.reviewer,
+            EVENTS.c.criterion,
+            EVENTS.c.score,
+            comment,
+            EVENTS.c.timestamp,
+            EVENTS.c.rubric_version,
+            EVENTS.c.source,
+            EVENTS.c.kind,
+        ).where(EVENTS.c.id.in_(latest))
         return list(conn.execute(q).all())
 
     def scores(self, *, include_drafts: bool = True, stage: str = "final") -> pd.DataFrame:
@@ -148,8 +182,11 @@ class ScoreReads(StoreBase):
         with self.log.transaction(write=False) as conn:
             rows = self._latest_rows(conn, ("score", "revise") if stage == "final" else ("score",))
             status = self._pair_status(conn)
-            first = {(r, a, c): m for a, r, c, _, m, *_ in self._latest_rows(conn, ("score",))} \
-                if stage == "final" else {}
+            first = (
+                {(r, a, c): m for a, r, c, _, m, *_ in self._latest_rows(conn, ("score",))}
+                if stage == "final"
+                else {}
+            )
         cols = [*SCORE_COLUMNS, "source", "status"]
         records = []
         for a, r, c, s, m, t, v, src, kind in rows:
@@ -191,8 +228,21 @@ class ScoreReads(StoreBase):
             RangeIndex; empty when nothing was revised.
         """
         ev = self.log.readable()  # the committee's role: revision reasons yes, reviewers' comments no
-        cols = [self.log.column(ev, k) for k in ("id", "kind", "reviewer", "application", "criterion", "score",
-                                                 "comment", "payload", "actor", "timestamp")]
+        cols = [
+            self.log.column(ev, k)
+            for k in (
+                "id",
+                "kind",
+                "reviewer",
+                "application",
+                "criterion",
+                "score",
+                "comment",
+                "payload",
+                "actor",
+                "timestamp",
+            )
+        ]
         q = sa.select(*cols).where(ev.c.kind.in_(("score", "revise"))).order_by(ev.c.id)
         with self.log.transaction(write=False) as conn:
             rows = conn.execute(q).mappings().all()
@@ -202,8 +252,19 @@ class ScoreReads(StoreBase):
             cell = (str(row["reviewer"]), str(row["application"]), str(row["criterion"]))
             if row["kind"] == "revise":
                 reason = str(record_payload(dict(row)).get("reason", ""))
-                out.append((cell[1], cell[0], cell[2], last.get(cell), row["score"], reason, row["actor"],
-                            row["timestamp"], int(row["id"])))
+                out.append(
+                    (
+                        cell[1],
+                        cell[0],
+                        cell[2],
+                        last.get(cell),
+                        row["score"],
+                        reason,
+                        row["actor"],
+                        row["timestamp"],
+                        int(row["id"]),
+                    )
+                )
             last[cell] = row["score"]
         df = pd.DataFrame(out, columns=list(REVISION_COLUMNS))
         for col in ("first_score", "final_score"):
@@ -246,8 +307,11 @@ class ScoreReads(StoreBase):
             Unknown kind, or a record whose content is not a JSON object.
         """
         src = self.log.readable()
-        q = (sa.select(*[self.log.column(src, k) for k in EVENT_COLUMNS])
-             .where(src.c.kind == self._check_kind(kind)).order_by(src.c.id))
+        q = (
+            sa.select(*[self.log.column(src, k) for k in EVENT_COLUMNS])
+            .where(src.c.kind == self._check_kind(kind))
+            .order_by(src.c.id)
+        )
         with self.log.transaction(write=False) as conn:
             rows = [dict(r) for r in conn.execute(q).mappings().all()]
         return with_payloads(rows)
@@ -267,9 +331,21 @@ class ScoreReads(StoreBase):
         """
         if not self.log.comments_readable:
             return pd.DataFrame(columns=list(RECEIPT_COLUMNS))
-        q = (sa.select(EVENTS.c.id, EVENTS.c.timestamp, EVENTS.c.kind, EVENTS.c.reviewer, EVENTS.c.application,
-                       EVENTS.c.criterion, EVENTS.c.score, EVENTS.c.comment, EVENTS.c.rubric_version)
-             .where(EVENTS.c.kind.in_(PAIR_KINDS)).order_by(EVENTS.c.id))
+        q = (
+            sa.select(
+                EVENTS.c.id,
+                EVENTS.c.timestamp,
+                EVENTS.c.kind,
+                EVENTS.c.reviewer,
+                EVENTS.c.application,
+                EVENTS.c.criterion,
+                EVENTS.c.score,
+                EVENTS.c.comment,
+                EVENTS.c.rubric_version,
+            )
+            .where(EVENTS.c.kind.in_(PAIR_KINDS))
+            .order_by(EVENTS.c.id)
+        )
         with self.log.transaction(write=False) as conn:
             rows = conn.execute(q).all()
         cells: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}

@@ -129,8 +129,13 @@ class ScoreStore(StoreAudit):
     """
 
     @classmethod
-    def open(cls, rnd: StoreFactsSource, url: str | None = None, *,
-             checkpoint_file: str | os.PathLike[str] | None = None) -> ScoreStore:
+    def open(
+        cls,
+        rnd: StoreFactsSource,
+        url: str | None = None,
+        *,
+        checkpoint_file: str | os.PathLike[str] | None = None,
+    ) -> ScoreStore:
         """Open (creating if needed) the store of ``rnd``.
 
         The URL is ``url`` if given, else ``$SCORING_DATABASE_URL``, else the SQLite file
@@ -154,8 +159,17 @@ class ScoreStore(StoreAudit):
         return f"ScoreStore({self.url!r}, round={self.facts.name!r})"
 
     # ------------------------------------------------------------------ writing
-    def record(self, reviewer: str, application: str, criterion: str, score: float | None,
-               comment: str = "", *, source: str = "widget", actor: str | None = None) -> int:
+    def record(
+        self,
+        reviewer: str,
+        application: str,
+        criterion: str,
+        score: float | None,
+        comment: str = "",
+        *,
+        source: str = "widget",
+        actor: str | None = None,
+    ) -> int:
         """Record one score (and its comment) as a new event; returns the event id.
 
         Parameters
@@ -181,12 +195,27 @@ class ScoreStore(StoreAudit):
         r, a, c, value, text = self._check_cell(reviewer, application, criterion, score, comment)
         with self.log.locked(f"{self._pair_label(r, a)}の点数") as tx:
             self._refuse_submitted(tx.conn, {(r, a)})
-            return tx.append(kind="score", reviewer=r, application=a, criterion=c, score=value, comment=text,
-                             rubric_version=self._rubric_version, source=src, actor=actor or r)
+            return tx.append(
+                kind="score",
+                reviewer=r,
+                application=a,
+                criterion=c,
+                score=value,
+                comment=text,
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=actor or r,
+            )
 
-    def record_many(self, rows: Iterable[Mapping[str, object]], *, source: str = "excel",
-                    submit: Iterable[tuple[str, str]] = (), require_empty: bool = False,
-                    actor: str | None = None) -> int:
+    def record_many(
+        self,
+        rows: Iterable[Mapping[str, object]],
+        *,
+        source: str = "excel",
+        submit: Iterable[tuple[str, str]] = (),
+        require_empty: bool = False,
+        actor: str | None = None,
+    ) -> int:
         """Record many scores atomically: all rows are validated, then written in one transaction.
 
         Parameters
@@ -225,21 +254,33 @@ class ScoreStore(StoreAudit):
         whose = sorted({r for r, *_ in valid} | {r for r, _ in to_submit})
         with self.log.locked(f"審査員 {'、'.join(whose)} の点数") as tx:
             if require_empty and tx.last_id > 0:
-                raise StoreError(f"採点データベース（{self.url}）には既に {tx.last_id} 件の記録があるため、"
-                                 "何も書き込みませんでした。作り直す場合は、データベースのファイルを削除してから実行してください。")
+                raise StoreError(
+                    f"採点データベース（{self.url}）には既に {tx.last_id} 件の記録があるため、"
+                    "何も書き込みませんでした。作り直す場合は、データベースのファイルを削除してから実行してください。"
+                )
             pairs = {(r, a) for r, a, *_ in valid} | set(to_submit)
             self._refuse_submitted(tx.conn, pairs)
             for r, a, c, value, text in valid:
-                tx.append(kind="score", reviewer=r, application=a, criterion=c, score=value, comment=text,
-                          rubric_version=self._rubric_version, source=src, actor=actor or r)
+                tx.append(
+                    kind="score",
+                    reviewer=r,
+                    application=a,
+                    criterion=c,
+                    score=value,
+                    comment=text,
+                    rubric_version=self._rubric_version,
+                    source=src,
+                    actor=actor or r,
+                )
             if to_submit:
                 receipts = self._submit_batch(tx, valid, to_submit, src, actor)
         if anchored:
             self._anchor("import" if src in ("excel", "import") else "submit", key, receipts)
         return len(valid)
 
-    def _check_rows(self, rows: Iterable[Mapping[str, object]], submit: Iterable[tuple[str, str]]
-                    ) -> tuple[list[tuple[str, str, str, float | None, str]], list[tuple[str, str]]]:
+    def _check_rows(
+        self, rows: Iterable[Mapping[str, object]], submit: Iterable[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str, str, float | None, str]], list[tuple[str, str]]]:
         """The rows and the pairs to submit of :meth:`record_many`, checked (every problem at once)."""
         if isinstance(rows, pd.DataFrame):
             rows = rows.to_dict("records")  # type: ignore[assignment]
@@ -251,8 +292,15 @@ class ScoreStore(StoreAudit):
                 problems.append(f"{i}件目: 列 {'、'.join(lacking)} がありません")
                 continue
             try:
-                valid.append(self._check_cell(row["reviewer"], row["application"], row["criterion"],
-                                              row["score"], row.get("comment", "")))
+                valid.append(
+                    self._check_cell(
+                        row["reviewer"],
+                        row["application"],
+                        row["criterion"],
+                        row["score"],
+                        row.get("comment", ""),
+                    )
+                )
             except StoreError as e:
                 problems.append(f"{i}件目: {e}")
         to_submit: list[tuple[str, str]] = []
@@ -262,12 +310,21 @@ class ScoreStore(StoreAudit):
             except (StoreError, TypeError) as e:
                 problems.append(f"提出 {j}件目: {e}")
         if problems:
-            raise StoreError(f"{len(problems)} 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。\n"
-                             + "\n".join(problems), problems=problems)
+            raise StoreError(
+                f"{len(problems)} 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。\n"
+                + "\n".join(problems),
+                problems=problems,
+            )
         return valid, to_submit
 
-    def _submit_batch(self, tx: AppendTx, valid: list[tuple[str, str, str, float | None, str]],
-                      to_submit: list[tuple[str, str]], src: str, actor: str | None) -> list[Receipt]:
+    def _submit_batch(
+        self,
+        tx: AppendTx,
+        valid: list[tuple[str, str, str, float | None, str]],
+        to_submit: list[tuple[str, str]],
+        src: str,
+        actor: str | None,
+    ) -> list[Receipt]:
         """Append the submissions of :meth:`record_many` (after its rows); their receipts."""
         batch: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
         for r, a, c, value, text in valid:
@@ -281,15 +338,28 @@ class ScoreStore(StoreAudit):
             if missing:
                 incomplete.append(str(self._incomplete_error(r, a, missing)))
             nonce = new_nonce()
-            eid = tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None,
-                            comment=nonce, rubric_version=self._rubric_version, source=src, actor=actor or r)
+            eid = tx.append(
+                kind="submit",
+                reviewer=r,
+                application=a,
+                criterion=None,
+                score=None,
+                comment=nonce,
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=actor or r,
+            )
             receipts.append(self._receipt(r, a, eid, nonce, cells))
         if incomplete:
-            raise StoreError("提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
-                             problems=incomplete)
+            raise StoreError(
+                "提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
+                problems=incomplete,
+            )
         return receipts
 
-    def submit(self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None) -> str:
+    def submit(
+        self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None
+    ) -> str:
         """Submit (提出) a reviewer's scores of one application; afterwards they are locked.
 
         Writes a signed checkpoint (:mod:`scoring.store.checkpoints`) recording the receipt.
@@ -312,20 +382,33 @@ class ScoreStore(StoreAudit):
         key = self._signing_key()
         with self.log.locked(f"{self._pair_label(r, a)}の提出") as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
-                raise StoreError(f"{self._pair_label(r, a)}の採点は既に提出済みです。"
-                                 "変更が必要な場合は、事務局に再開を依頼してください。")
+                raise StoreError(
+                    f"{self._pair_label(r, a)}の採点は既に提出済みです。"
+                    "変更が必要な場合は、事務局に再開を依頼してください。"
+                )
             cells = self._cells(tx.conn, r, a)
             missing = self._missing(cells)
             if missing:
                 raise self._incomplete_error(r, a, missing)
             nonce = new_nonce()
-            eid = tx.append(kind="submit", reviewer=r, application=a, criterion=None, score=None, comment=nonce,
-                            rubric_version=self._rubric_version, source=src, actor=actor or r)
+            eid = tx.append(
+                kind="submit",
+                reviewer=r,
+                application=a,
+                criterion=None,
+                score=None,
+                comment=nonce,
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=actor or r,
+            )
             receipt = self._receipt(r, a, eid, nonce, cells)
         self._anchor("submit", key, [receipt])
         return receipt.code
 
-    def reopen(self, reviewer: str, application: str, *, by: str, reason: str, source: str = "analyst") -> None:
+    def reopen(
+        self, reviewer: str, application: str, *, by: str, reason: str, source: str = "analyst"
+    ) -> None:
         """Reopen a submitted pair so that the reviewer can change it (an analyst action, logged).
 
         Parameters
@@ -343,9 +426,13 @@ class ScoreStore(StoreAudit):
         """
         src = self._check_source(source)
         if not isinstance(reviewer, str) or self.facts.reviewer(reviewer) is None:
-            raise StoreError(f"審査員ID「{reviewer}」は reviewers.yaml にないため、再開できません。審査員IDを確認してください。")
+            raise StoreError(
+                f"審査員ID「{reviewer}」は reviewers.yaml にないため、再開できません。審査員IDを確認してください。"
+            )
         if not isinstance(application, str) or application not in self._apps:
-            raise StoreError(f"応募「{application}」はこの審査ラウンドにないため、再開できません。都道府県コードを確認してください。")
+            raise StoreError(
+                f"応募「{application}」はこの審査ラウンドにないため、再開できません。都道府県コードを確認してください。"
+            )
         who = self._check_by(by, "再開する人")
         if not isinstance(reason, str) or not reason.strip():
             raise StoreError("再開の理由（reason）が空です。理由を入力してください（記録に残ります）。")
@@ -353,14 +440,31 @@ class ScoreStore(StoreAudit):
         key = self._signing_key()
         with self.log.locked(f"{self._pair_label(r, a)}の再開") as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
-                raise StoreError(f"{self._pair_label(r, a)}は提出されていないため、"
-                                 "再開する必要はありません。")
-            tx.append(kind="reopen", reviewer=r, application=a, criterion=None, score=None, comment=reason.strip(),
-                      rubric_version=self._rubric_version, source=src, actor=who)
+                raise StoreError(
+                    f"{self._pair_label(r, a)}は提出されていないため、再開する必要はありません。"
+                )
+            tx.append(
+                kind="reopen",
+                reviewer=r,
+                application=a,
+                criterion=None,
+                score=None,
+                comment=reason.strip(),
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=who,
+            )
         self._anchor("reopen", key)
 
-    def append_record(self, kind: str, *, application: str = "", payload: Mapping[str, Any], by: str,
-                      source: str = "analyst") -> int:
+    def append_record(
+        self,
+        kind: str,
+        *,
+        application: str = "",
+        payload: Mapping[str, Any],
+        by: str,
+        source: str = "analyst",
+    ) -> int:
         """Append a record (the committee's decision, an eligibility decision) to the log; its id.
 
         The event has ``kind`` (one of :data:`RECORD_KINDS`), ``application`` (``""`` for a
@@ -381,14 +485,32 @@ class ScoreStore(StoreAudit):
         text, who = self._check_record(kind, application, payload, by)
         key = self._signing_key()
         with self.log.locked() as tx:
-            eid = tx.append(kind=kind, reviewer="", application=application, criterion=None, score=None,
-                            comment="", rubric_version=self._rubric_version, source=src, actor=who,
-                            payload=text)
+            eid = tx.append(
+                kind=kind,
+                reviewer="",
+                application=application,
+                criterion=None,
+                score=None,
+                comment="",
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=who,
+                payload=text,
+            )
         self._anchor(kind, key)
         return eid
 
-    def revise(self, reviewer: str, application: str, criterion: str, score: float, *, reason: str,
-               by: str | None = None, source: str = "analyst") -> int:
+    def revise(
+        self,
+        reviewer: str,
+        application: str,
+        criterion: str,
+        score: float,
+        *,
+        reason: str,
+        by: str | None = None,
+        source: str = "analyst",
+    ) -> int:
         """Record a second-stage score (協議後の修正) of a submitted pair; returns the event id.
 
         After the discussion (協議) a reviewer may change a submitted score. The change is a
@@ -407,7 +529,9 @@ class ScoreStore(StoreAudit):
         """
         src = self._check_source(source)
         if not isinstance(reason, str) or not reason.strip():
-            raise StoreError("修正の理由（reason）が空です。協議で何が分かって点数を変えるのかを入力してください（記録に残ります）。")
+            raise StoreError(
+                "修正の理由（reason）が空です。協議で何が分かって点数を変えるのかを入力してください（記録に残ります）。"
+            )
         if is_missing(score):
             raise StoreError("修正後の点数が空です。評価基準の尺度の点数を入力してください。")
         r, a, c, value, _ = self._check_cell(reviewer, application, criterion, score, "")
@@ -415,16 +539,29 @@ class ScoreStore(StoreAudit):
         key = self._signing_key()
         with self.log.locked() as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) != "submit":
-                raise StoreError(f"{self._pair_label(r, a)}は提出されていないため、協議後の修正は"
-                                 "記録できません。提出前の点数は採点画面か採点表で直してください。")
+                raise StoreError(
+                    f"{self._pair_label(r, a)}は提出されていないため、協議後の修正は"
+                    "記録できません。提出前の点数は採点画面か採点表で直してください。"
+                )
             current = self._current_scores(tx.conn, r, a).get(c)
             if current is not None and value is not None and abs(float(current) - value) < 1e-9:
                 crit = self.facts.criterion(c)
                 label = crit.label_ja if crit is not None else c
-                raise StoreError(f"{self._pair_label(r, a)}の評価項目「{label}」は"
-                                 f"既に {format_level(value)} 点です。修正する点数を確かめてください。")
-            eid = tx.append(kind="revise", reviewer=r, application=a, criterion=c, score=value, comment="",
-                            rubric_version=self._rubric_version, source=src, actor=actor,
-                            payload=canonical_text({"reason": reason.strip()}))
+                raise StoreError(
+                    f"{self._pair_label(r, a)}の評価項目「{label}」は"
+                    f"既に {format_level(value)} 点です。修正する点数を確かめてください。"
+                )
+            eid = tx.append(
+                kind="revise",
+                reviewer=r,
+                application=a,
+                criterion=c,
+                score=value,
+                comment="",
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=actor,
+                payload=canonical_text({"reason": reason.strip()}),
+            )
         self._anchor("revise", key)
         return eid

@@ -39,13 +39,25 @@ class EligibilityPanel:
         self.application = w.Dropdown(description="応募")
         self.by = w.Text(description="記録する人", placeholder="事務局の担当者名")
         self.reason = w.Textarea(description="理由", placeholder="理由（記録に残ります）")
-        self.original = w.Text(description="元の受付日時", placeholder="訂正のときだけ。例: 2026-02-20T16:40（空: 古い応募書の日時）")
+        self.original = w.Text(
+            description="元の受付日時",
+            placeholder="訂正のときだけ。例: 2026-02-20T16:40（空: 古い応募書の日時）",
+        )
         self.button = w.Button(description="記録する", button_style="primary")
         self.message = w.HTML()
         self.tables = w.Output()
         self.button.on_click(self._record)
-        self.widget = w.VBox([w.HBox([self.action, self.application]), self.by, self.reason, self.original,
-                              self.button, self.message, self.tables])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.action, self.application]),
+                self.by,
+                self.reason,
+                self.original,
+                self.button,
+                self.message,
+                self.tables,
+            ]
+        )
         self._refresh()
 
     def show_error(self, text: str) -> None:
@@ -62,14 +74,22 @@ class EligibilityPanel:
 
     @guarded
     def _record(self, _: Any = None) -> None:
-        rec = record_eligibility(self.rnd, str(self.action.value), str(self.application.value), by=self.by.value,
-                                 reason=self.reason.value,
-                                 original_received=((self.original.value.strip() or None)
-                                                    if self.action.value == "correction" else None))
+        rec = record_eligibility(
+            self.rnd,
+            str(self.action.value),
+            str(self.application.value),
+            by=self.by.value,
+            reason=self.reason.value,
+            original_received=(
+                (self.original.value.strip() or None) if self.action.value == "correction" else None
+            ),
+        )
         self.rnd = load_round(self.rnd.path)
         self.reason.value = ""
         self.original.value = ""
-        self.message.value = f"記録しました: 応募 {esc(rec.application)} {esc(rec.summary_ja())}（イベント {rec.event_id}）"
+        self.message.value = (
+            f"記録しました: 応募 {esc(rec.application)} {esc(rec.summary_ja())}（イベント {rec.event_id}）"
+        )
         self._refresh()
 
 

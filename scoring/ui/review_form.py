@@ -75,14 +75,18 @@ class CriterionControl:
         self.guidance = w.HTML(f"<div class='shinsa-muted'>{esc(c.guidance_ja)}</div>")
         self.buttons: dict[float, w.Button] = {}
         for level in c.levels:
-            b = w.Button(description=format_level(level), tooltip=f"{format_level(level)}点",
-                         layout=w.Layout(width="38px", flex="0 0 auto"))
+            b = w.Button(
+                description=format_level(level),
+                tooltip=f"{format_level(level)}点",
+                layout=w.Layout(width="38px", flex="0 0 auto"),
+            )
             b.add_class("shinsa-level-btn")
             b.add_class(f"shinsa-score-{c.id}-{level_token(level)}")
             b.on_click(functools.partial(self._clicked, float(level)))
             self.buttons[float(level)] = b
-        self.clear = w.Button(description="取消", tooltip="点数を取り消す",
-                              layout=w.Layout(width="52px", flex="0 0 auto"))
+        self.clear = w.Button(
+            description="取消", tooltip="点数を取り消す", layout=w.Layout(width="52px", flex="0 0 auto")
+        )
         self.clear.add_class(f"shinsa-clear-{c.id}")
         self.clear.on_click(functools.partial(self._clicked, None))
         self.chosen = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
@@ -99,10 +103,14 @@ class CriterionControl:
         self.comment.observe(self._commented, names="value")
         self.note = w.HTML()
         self.note.add_class(f"shinsa-note-{c.id}")
-        row = w.HBox([*self.buttons.values(), self.clear, self.chosen],
-                     layout=w.Layout(align_items="center", flex_flow="row nowrap"))
-        self.widget = w.VBox([self.title, self.guidance, row, self.anchor, self.comment, self.note],
-                             layout=w.Layout(margin="4px 0 10px 0"))
+        row = w.HBox(
+            [*self.buttons.values(), self.clear, self.chosen],
+            layout=w.Layout(align_items="center", flex_flow="row nowrap"),
+        )
+        self.widget = w.VBox(
+            [self.title, self.guidance, row, self.anchor, self.comment, self.note],
+            layout=w.Layout(margin="4px 0 10px 0"),
+        )
         self.widget.add_class(f"shinsa-criterion-{c.id}")
 
     def _clicked(self, level: float | None, _button: w.Button) -> None:
@@ -140,8 +148,9 @@ class CriterionControl:
             self._pending = False
             self._on_comment(self.criterion.id, str(self.comment.value))
 
-    def show(self, score: float | None, comment: str, *, readonly: bool, comment_missing: bool,
-             note: str = "") -> None:
+    def show(
+        self, score: float | None, comment: str, *, readonly: bool, comment_missing: bool, note: str = ""
+    ) -> None:
         """Show the saved state of this criterion (a comment being typed is left as typed)."""
         for level, b in self.buttons.items():
             b.button_style = "primary" if score is not None and abs(level - score) < 1e-9 else ""
@@ -150,7 +159,9 @@ class CriterionControl:
         if score is None:
             self.chosen.value = "<span class='shinsa-muted'>未採点</span>"
         else:
-            self.chosen.value = f"<span style='font-size:12px'><b>{esc(format_level(score))}点</b>を選択</span>"
+            self.chosen.value = (
+                f"<span style='font-size:12px'><b>{esc(format_level(score))}点</b>を選択</span>"
+            )
         self.anchor.value = self._anchors_html(score)
         # Leave the box alone while a change waits for its save, and when it holds the saved
         # text up to surrounding blanks (a save strips them; the reviewer may be typing on).
@@ -162,8 +173,9 @@ class CriterionControl:
                 self._syncing = False
         self.comment.disabled = readonly
         if comment_missing:
-            self.note.value = ("<span style='color:#b00020;font-size:12px'>※ この点数には理由（コメント）が必要です。"
-                               "</span>")
+            self.note.value = (
+                "<span style='color:#b00020;font-size:12px'>※ この点数には理由（コメント）が必要です。</span>"
+            )
         else:
             self.note.value = f"<span class='shinsa-muted'>{esc(note)}</span>" if note else ""
 
@@ -175,8 +187,10 @@ class CriterionControl:
             cls = f"shinsa-anchor-row shinsa-anchor-level-{level_token(level)}"
             cls += " shinsa-anchor-chosen" if chosen else ""
             mark = "▶ " if chosen else ""
-            rows.append(f"<tr class='{cls}'><td class='shinsa-anchor-level'>{mark}{esc(format_level(level))}点</td>"
-                        f"<td>{esc(self.criterion.anchor(level).ja)}</td></tr>")
+            rows.append(
+                f"<tr class='{cls}'><td class='shinsa-anchor-level'>{mark}{esc(format_level(level))}点</td>"
+                f"<td>{esc(self.criterion.anchor(level).ja)}</td></tr>"
+            )
         return f"<table class='shinsa-anchors'>{''.join(rows)}</table>"
 
 
@@ -192,13 +206,17 @@ def application_html(session: ReviewSession, app: str) -> str:
     parts.append("</table>")
     ind = s.indicators(app)
     if len(ind):
-        parts.append("<div class='shinsa-h'>参考指標（点数には直接使いません）</div><table class='shinsa-table'>"
-                     "<tr><th>評価項目</th><th>指標</th><th>値</th><th>出典</th></tr>")
+        parts.append(
+            "<div class='shinsa-h'>参考指標（点数には直接使いません）</div><table class='shinsa-table'>"
+            "<tr><th>評価項目</th><th>指標</th><th>値</th><th>出典</th></tr>"
+        )
         for r in ind.itertuples():
             level = cast(float, r.value)
             value = "—" if pd.isna(level) else f"{format_level(level)}{r.unit}"
-            parts.append(f"<tr><td>{esc(r.criterion_label)}</td><td>{esc(r.label)}</td>"
-                         f"<td style='text-align:right'>{esc(value)}</td><td>{esc(r.source)}</td></tr>")
+            parts.append(
+                f"<tr><td>{esc(r.criterion_label)}</td><td>{esc(r.label)}</td>"
+                f"<td style='text-align:right'>{esc(value)}</td><td>{esc(r.source)}</td></tr>"
+            )
         parts.append("</table>")
     form = s.form(app)
     parts.append("<div class='shinsa-form'>")
@@ -206,17 +224,22 @@ def application_html(session: ReviewSession, app: str) -> str:
         rows = form[form["section"] == section]
         if not len(rows):
             continue
-        parts.append(f"<div class='shinsa-h shinsa-form-section'>応募書 {esc(section)}</div>"
-                     "<table class='shinsa-table shinsa-form'>")
+        parts.append(
+            f"<div class='shinsa-h shinsa-form-section'>応募書 {esc(section)}</div>"
+            "<table class='shinsa-table shinsa-form'>"
+        )
         for r in rows.itertuples():
             text = str(r.text)
             value = "<span class='shinsa-empty'>—（記載なし）</span>" if text == "—" else text_html(text)
             if r.long:
-                parts.append(f"<tr class='shinsa-field-{esc(r.field)}'><td colspan='2' class='shinsa-long'>"
-                             f"<b>{esc(r.label)}</b><br>{value}</td></tr>")
+                parts.append(
+                    f"<tr class='shinsa-field-{esc(r.field)}'><td colspan='2' class='shinsa-long'>"
+                    f"<b>{esc(r.label)}</b><br>{value}</td></tr>"
+                )
             else:
-                parts.append(f"<tr class='shinsa-field-{esc(r.field)}'><th>{esc(r.label)}</th>"
-                             f"<td>{value}</td></tr>")
+                parts.append(
+                    f"<tr class='shinsa-field-{esc(r.field)}'><th>{esc(r.label)}</th><td>{value}</td></tr>"
+                )
         parts.append("</table>")
     parts.append("</div>")
     return "".join(parts)

@@ -45,8 +45,10 @@ def _save_on_exit() -> None:
 
 def _goto_link(cid: str, text: str) -> str:
     """A link that scrolls the form to criterion ``cid`` (works in JupyterLab and Voila)."""
-    js = (f"var e=document.querySelector('.shinsa-criterion-{cid}');"
-          "if(e){e.scrollIntoView({behavior:'smooth',block:'start'});}return false;")
+    js = (
+        f"var e=document.querySelector('.shinsa-criterion-{cid}');"
+        "if(e){e.scrollIntoView({behavior:'smooth',block:'start'});}return false;"
+    )
     return f"<a class='shinsa-goto shinsa-goto-{esc(cid)}' href='#' onclick=\"{js}\">{esc(text)}</a>"
 
 
@@ -65,8 +67,14 @@ class ReviewPanel:
         Where the application the reviewer opens is remembered (for a reload).
     """
 
-    def __init__(self, session: ReviewSession, *, comment_delay: float = 0.8, poll_interval: float = 3.0,
-                 state: ReviewState | None = None) -> None:
+    def __init__(
+        self,
+        session: ReviewSession,
+        *,
+        comment_delay: float = 0.8,
+        poll_interval: float = 3.0,
+        state: ReviewState | None = None,
+    ) -> None:
         self.session = session
         self.poll_interval = float(poll_interval)
         self.state = state
@@ -94,18 +102,24 @@ class ReviewPanel:
         self.chart = w.Image(format="png", layout=w.Layout(width="420px"))
         self.chart.add_class("shinsa-chart")
 
-        left = w.VBox([self.application], layout=w.Layout(flex="1 1 0", min_width="320px", align_self="flex-end"))
+        left = w.VBox(
+            [self.application], layout=w.Layout(flex="1 1 0", min_width="320px", align_self="flex-end")
+        )
         left.add_class("shinsa-left")
         body = w.HBox([left, self.scoring], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-        self.widget = w.VBox([
-            w.HBox([self.progress_text, self.progress], layout=w.Layout(align_items="center")),
-            nav,
-            self.statusbar,
-            self.current,
-            body,
-            w.HTML("<div class='shinsa-h'>自分の採点の傾向（自己チェック用。他の審査員の点数は表示しません）</div>"),
-            self.chart,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HBox([self.progress_text, self.progress], layout=w.Layout(align_items="center")),
+                nav,
+                self.statusbar,
+                self.current,
+                body,
+                w.HTML(
+                    "<div class='shinsa-h'>自分の採点の傾向（自己チェック用。他の審査員の点数は表示しません）</div>"
+                ),
+                self.chart,
+            ]
+        )
         self.render()
         self._remember()
         _LIVE_PANELS.add(self)
@@ -123,12 +137,15 @@ class ReviewPanel:
         self.next_button = w.Button(description="次へ ▶", layout=w.Layout(width="80px"))
         self.next_button.add_class("shinsa-next")
         self.next_button.on_click(self._next)
-        self.jump = w.Dropdown(description="応募書:", layout=w.Layout(width="300px"),
-                               style={"description_width": "56px"})
+        self.jump = w.Dropdown(
+            description="応募書:", layout=w.Layout(width="300px"), style={"description_width": "56px"}
+        )
         self.jump.add_class("shinsa-jump")
         self.jump.observe(self._jumped, names="value")
-        return w.HBox([self.prev_button, self.jump, self.next_button],
-                      layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        return w.HBox(
+            [self.prev_button, self.jump, self.next_button],
+            layout=w.Layout(align_items="center", flex_flow="row wrap"),
+        )
 
     def _status_bar(self) -> w.VBox:
         """The sticky status bar: 保存済み / 未保存, n / N 項目, the missing items, errors, notices."""
@@ -142,12 +159,16 @@ class ReviewPanel:
         self.status_count.add_class("shinsa-status-count")
         self.status_missing = w.HTML(layout=w.Layout(flex="1 1 auto"))
         self.status_missing.add_class("shinsa-status-missing")
-        statusbar = w.VBox([
-            w.HBox([self.saved, self.status_count, self.status_missing],
-                   layout=w.Layout(align_items="center", flex_flow="row nowrap")),
-            self.error,
-            self.notice,
-        ])
+        statusbar = w.VBox(
+            [
+                w.HBox(
+                    [self.saved, self.status_count, self.status_missing],
+                    layout=w.Layout(align_items="center", flex_flow="row nowrap"),
+                ),
+                self.error,
+                self.notice,
+            ]
+        )
         statusbar.add_class("shinsa-statusbar")
         return statusbar
 
@@ -158,21 +179,28 @@ class ReviewPanel:
         for group in self.session.round.rubric.groups:
             scoring_children.append(w.HTML(f"<div class='shinsa-h'>{esc(group.label_ja)}</div>"))
             for c in group.criteria:
-                control = CriterionControl(c, self._score, self._comment,
-                                           comment_delay=comment_delay, on_typing=self._typing)
+                control = CriterionControl(
+                    c, self._score, self._comment, comment_delay=comment_delay, on_typing=self._typing
+                )
                 self.controls[c.id] = control
                 scoring_children.append(control.widget)
 
-        self.submit_button = w.Button(description="提出", button_style="success", icon="check",
-                                      layout=w.Layout(width="120px", flex="0 0 auto"))
+        self.submit_button = w.Button(
+            description="提出",
+            button_style="success",
+            icon="check",
+            layout=w.Layout(width="120px", flex="0 0 auto"),
+        )
         self.submit_button.add_class("shinsa-submit")
         self.submit_button.on_click(self._submit)
         self.submit_message = w.HTML(layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
         self.submit_message.add_class("shinsa-submit-message")
-        scoring_children.append(w.HBox([self.submit_button, self.submit_message],
-                                       layout=w.Layout(align_items="flex-start")))
-        scoring = w.VBox(scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px",
-                                                           align_self="flex-end"))
+        scoring_children.append(
+            w.HBox([self.submit_button, self.submit_message], layout=w.Layout(align_items="flex-start"))
+        )
+        scoring = w.VBox(
+            scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px", align_self="flex-end")
+        )
         scoring.add_class("shinsa-scoring")
         return scoring
 
@@ -180,8 +208,10 @@ class ReviewPanel:
 
     def show_error(self, message: str) -> None:
         """Show an error message in the status bar (always on screen)."""
-        self.error.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
-                            f"⚠ {esc(message)}</div>")
+        self.error.value = (
+            f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
+            f"⚠ {esc(message)}</div>"
+        )
         self._render_saved()
 
     def clear_error(self) -> None:
@@ -199,16 +229,19 @@ class ReviewPanel:
         kernel answered the last key or click; the Voilà template ``shinsa`` replaces the
         text by 「未保存（サーバーから応答がありません…）」 when no answer comes (connection lost).
         """
-        self.saved.value = (self._saved_html()
-                            + f"<span class='shinsa-ack' data-ack='{next(_ACKS)}' hidden></span>")
+        self.saved.value = (
+            self._saved_html() + f"<span class='shinsa-ack' data-ack='{next(_ACKS)}' hidden></span>"
+        )
 
     def _saved_html(self) -> str:
         at = self.session.last_saved_at
         pending = any(c.pending for c in self.controls.values())
         style = "white-space:nowrap;margin-right:14px;font-weight:bold"
         if self._save_state == "offline" or self.session.has_unsaved:
-            return (f"<span class='shinsa-unsaved' style='{style}'>⚠ 未保存（接続を再試行中…）"
-                    f"<span style='font-weight:normal'>{len(self.session.unsaved)} 件</span></span>")
+            return (
+                f"<span class='shinsa-unsaved' style='{style}'>⚠ 未保存（接続を再試行中…）"
+                f"<span style='font-weight:normal'>{len(self.session.unsaved)} 件</span></span>"
+            )
         if self._save_state == "error":
             return f"<span style='{style};color:#b00020'>⚠ エラー（保存できませんでした）</span>"
         if pending:
@@ -249,22 +282,31 @@ class ReviewPanel:
             return
         n_all = len(self.controls)
         n_done = sum(1 for cid in self.controls if s.entry(cid).score is not None)
-        self.status_count.value = (f"<span style='white-space:nowrap;margin-right:14px'>{esc(app)} "
-                                   f"{esc(s.overview().at[app, 'prefecture_name'])}　採点 <b>{n_done} / {n_all}</b> 項目"
-                                   "</span>")
+        self.status_count.value = (
+            f"<span style='white-space:nowrap;margin-right:14px'>{esc(app)} "
+            f"{esc(s.overview().at[app, 'prefecture_name'])}　採点 <b>{n_done} / {n_all}</b> 項目"
+            "</span>"
+        )
         if s.is_submitted():
             self.status_missing.value = "<span class='shinsa-muted'>提出済み</span>"
             return
         todo = self._missing_items()
         if not todo:
-            self.status_missing.value = "<span style='color:#1b7f3b'>すべて入力済み。下の「提出」で提出できます。</span>"
+            self.status_missing.value = (
+                "<span style='color:#1b7f3b'>すべて入力済み。下の「提出」で提出できます。</span>"
+            )
             return
         shown = todo[:4]
         # The rest behind one link to the first of them (the full list is beside 提出).
-        more = _goto_link(todo[len(shown)][0], f"ほか {len(todo) - len(shown)} 件") if len(todo) > len(shown) else ""
+        more = (
+            _goto_link(todo[len(shown)][0], f"ほか {len(todo) - len(shown)} 件")
+            if len(todo) > len(shown)
+            else ""
+        )
         self.status_missing.value = (
             f"<span style='color:#a15c00'>未入力 {len(todo)} 件:</span> "
-            + "".join(_goto_link(cid, text) for cid, text in shown) + more
+            + "".join(_goto_link(cid, text) for cid, text in shown)
+            + more
         )
 
     def render(self) -> None:
@@ -273,7 +315,9 @@ class ReviewPanel:
         app = s.current
         if app is None:
             self._render_state()
-            self.current.value = "<div class='shinsa-h'>担当の応募書はありません。割り当てを事務局に確認してください。</div>"
+            self.current.value = (
+                "<div class='shinsa-h'>担当の応募書はありません。割り当てを事務局に確認してください。</div>"
+            )
             self.application.value = ""
             self.scoring.layout.display = "none"
             self.prev_button.disabled = self.next_button.disabled = True
@@ -306,14 +350,17 @@ class ReviewPanel:
         self.submit_button.disabled = readonly
         self.submit_button.description = "提出済" if readonly else "提出"
         if readonly:
-            self.submit_message.value = ("<span class='shinsa-muted'>提出済みです。変更が必要なときは"
-                                         "事務局に再開を依頼してください。</span>")
+            self.submit_message.value = (
+                "<span class='shinsa-muted'>提出済みです。変更が必要なときは"
+                "事務局に再開を依頼してください。</span>"
+            )
         else:
             todo = self._missing_items()
             self.submit_message.value = (
                 f"<span style='color:#a15c00'>提出の前に入力が必要です（{len(todo)} 件）:</span> "
                 + "".join(_goto_link(cid, text) for cid, text in todo)
-                if todo else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
+                if todo
+                else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
             )
         self._render_status()
         self._render_saved()
@@ -331,8 +378,9 @@ class ReviewPanel:
     def _render_criterion(self, cid: str) -> None:
         s = self.session
         e = s.entry(cid)
-        self.controls[cid].show(e.score, e.comment, readonly=s.is_submitted(),
-                                comment_missing=s.comment_missing(cid))
+        self.controls[cid].show(
+            e.score, e.comment, readonly=s.is_submitted(), comment_missing=s.comment_missing(cid)
+        )
 
     def _render_jump(self) -> None:
         s = self.session
@@ -352,7 +400,6 @@ class ReviewPanel:
             return
         self._chart_counts = counts
         self.chart.value = distribution_png(counts)
-
 
     # ------------------------------------------------------------------ callbacks
 
@@ -417,11 +464,15 @@ class ReviewPanel:
         if change.status_changed:
             extra += f"　状態は「{self.session.status(change.application)}」になりました。"
         if change.overwritten:
-            names = "、".join(self.controls[c].criterion.label_ja for c in change.overwritten if c in self.controls)
+            names = "、".join(
+                self.controls[c].criterion.label_ja for c in change.overwritten if c in self.controls
+            )
             extra += f"　「{names}」はこの画面で入力した値で上書きしました（後から保存した値が有効です）。"
-        return ("<div style='color:#7a4d00;background:#fff4d6;border:1px solid #e0b84a;padding:4px 8px;"
-                f"border-radius:4px'>⟳ 別の画面で変更されました（{at:%H:%M:%S}）: 値を読み込み直しました{esc(what)}"
-                f"{esc(extra)}</div>")
+        return (
+            "<div style='color:#7a4d00;background:#fff4d6;border:1px solid #e0b84a;padding:4px 8px;"
+            f"border-radius:4px'>⟳ 別の画面で変更されました（{at:%H:%M:%S}）: 値を読み込み直しました{esc(what)}"
+            f"{esc(extra)}</div>"
+        )
 
     def _offline(self, exc: StoreUnavailableError) -> None:
         """A save could not reach the store: say so prominently and retry with backoff."""
@@ -432,7 +483,8 @@ class ReviewPanel:
             "<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
             f"⚠ 採点データベースに接続できないため、入力した値（{len(self.session.unsaved)} 件）はまだ保存されていません。"
             f"画面の値はそのまま残り、接続が戻ると自動で保存されます（約 {delay:.0f} 秒ごとに再試行）。"
-            f"画面を閉じずにお待ちください。<br><span class='shinsa-muted'>{esc(str(exc))}</span></div>")
+            f"画面を閉じずにお待ちください。<br><span class='shinsa-muted'>{esc(str(exc))}</span></div>"
+        )
         self._render_saved()
         self._schedule_retry(delay)
 
@@ -507,7 +559,11 @@ class ReviewPanel:
         Skipped while a comment is being typed or values wait for the store (their save
         comes first; it reports any change itself).
         """
-        if self.session.current is None or self.session.has_unsaved or any(c.pending for c in self.controls.values()):
+        if (
+            self.session.current is None
+            or self.session.has_unsaved
+            or any(c.pending for c in self.controls.values())
+        ):
             return None
         try:
             change = self.session.check_changes()
@@ -566,8 +622,9 @@ class ReviewPanel:
         self._show_saved()
         self.render()
         self.session.last_change = None  # the form was redrawn from the store's values
-        self.submit_message.value = (f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。"
-                                     "次の応募書へ進んでください。</span>")
+        self.submit_message.value = (
+            f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。次の応募書へ進んでください。</span>"
+        )
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:

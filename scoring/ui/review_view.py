@@ -187,17 +187,23 @@ class ReviewApp:
             "<div class='shinsa-muted'>点数とコメントは入力のたびに自動で保存されます（コメントは入力が止まって約1秒以内）。"
             "他の審査員の点数やコメントは表示されません。</div>"
         )
-        self.select = w.Dropdown(description="審査員:", layout=w.Layout(width="420px"),
-                                 style={"description_width": "56px"})
+        self.select = w.Dropdown(
+            description="審査員:", layout=w.Layout(width="420px"), style={"description_width": "56px"}
+        )
         self.select.add_class("shinsa-reviewer-select")
         self.select.observe(self._selected, names="value")
         self.identity_note = w.HTML()
         self.message = w.HTML()
         self.message.add_class("shinsa-error")
         self.body = w.VBox()
-        self.widget = w.VBox([title, w.HBox([self.select, self.identity_note],
-                                            layout=w.Layout(align_items="center")),
-                              self.message, self.body])
+        self.widget = w.VBox(
+            [
+                title,
+                w.HBox([self.select, self.identity_note], layout=w.Layout(align_items="center")),
+                self.message,
+                self.body,
+            ]
+        )
         self.widget.add_class("shinsa-app")
         if store is None:
             self.select.disabled = True
@@ -223,16 +229,23 @@ class ReviewApp:
         try:
             store = ScoreStore.open(rnd, url)
         except StoreError as exc:
-            return cls(rnd, None, reviewer_id=reviewer_id, environ=environ,
-                       error=f"採点データベースを開けないため、採点できません。{exc}")
+            return cls(
+                rnd,
+                None,
+                reviewer_id=reviewer_id,
+                environ=environ,
+                error=f"採点データベースを開けないため、採点できません。{exc}",
+            )
         return cls(rnd, store, reviewer_id=reviewer_id, environ=environ)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def show_error(self, message: str) -> None:
-        self.message.value = (f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
-                               f"⚠ {esc(message)}</div>")
+        self.message.value = (
+            f"<div style='color:#b00020;background:#fdecea;padding:4px 8px;border-radius:4px'>"
+            f"⚠ {esc(message)}</div>"
+        )
 
     def _label(self, reviewer_id: str) -> str:
         r = self.round.reviewer(reviewer_id)
@@ -258,14 +271,18 @@ class ReviewApp:
             if ident.locked:
                 self.select.options = [(self._label(r), r) for r in ident.choices]
             else:
-                self.select.options = [("（選択してください）", "")] + [(self._label(r), r) for r in ident.choices]
+                self.select.options = [("（選択してください）", "")] + [
+                    (self._label(r), r) for r in ident.choices
+                ]
             self.select.value = ident.reviewer or ""
         finally:
             self._syncing = False
         self.select.disabled = ident.locked
         if ident.locked:
-            self.identity_note.value = (f"<span class='shinsa-muted'>JupyterHub のユーザー「{esc(ident.hub_user)}」"
-                                        "として採点します（変更できません）。</span>")
+            self.identity_note.value = (
+                f"<span class='shinsa-muted'>JupyterHub のユーザー「{esc(ident.hub_user)}」"
+                "として採点します（変更できません）。</span>"
+            )
         else:
             self.identity_note.value = "<span class='shinsa-muted'>ご自分の名前を選んでください。</span>"
         if ident.reviewer:
@@ -278,8 +295,9 @@ class ReviewApp:
         if last is not None and last in session.applications:
             session.go(last)  # where the reviewer left off (a reload starts a new kernel)
         session.restore_unsaved(self.state.unsaved(reviewer_id))  # what an earlier page could not save
-        self.panel = ReviewPanel(session, comment_delay=self.comment_delay, poll_interval=self.poll_interval,
-                                 state=self.state)
+        self.panel = ReviewPanel(
+            session, comment_delay=self.comment_delay, poll_interval=self.poll_interval, state=self.state
+        )
         self.body.children = [self.panel.widget]
 
     def _close_panel(self) -> None:

@@ -119,38 +119,52 @@ def _rank_text(rank: object) -> str:
     return "" if rank is pd.NA else str(int(rank))  # type: ignore[call-overload]
 
 
-def _ranking_frame(shown: pd.DataFrame, status: pd.Series, group_labels: Mapping[str, str],
-                   groups: list[str]) -> pd.DataFrame:
+def _ranking_frame(
+    shown: pd.DataFrame, status: pd.Series, group_labels: Mapping[str, str], groups: list[str]
+) -> pd.DataFrame:
     """The columns of the ranking table, formatted and escaped, in screen order."""
     # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
-    return pd.DataFrame({
-        HEADERS_JA["rank"]: [_rank_text(r) for r in shown["rank"]],
-        "順位変動": [_change(v) for v in shown["rank_change"]],
-        "既定の順位": [_rank_text(r) for r in shown["baseline_rank"]],
-        HEADERS_JA["status"]: [esc(x) for x in status],
-        "応募": [esc(a) for a in shown.index],
-        HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
-        HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
-        HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
-        **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
-        HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
-        "注意": [esc(f) for f in shown["flags"]],
-    })
+    return pd.DataFrame(
+        {
+            HEADERS_JA["rank"]: [_rank_text(r) for r in shown["rank"]],
+            "順位変動": [_change(v) for v in shown["rank_change"]],
+            "既定の順位": [_rank_text(r) for r in shown["baseline_rank"]],
+            HEADERS_JA["status"]: [esc(x) for x in status],
+            "応募": [esc(a) for a in shown.index],
+            HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
+            HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
+            HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
+            **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
+            HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
+            "注意": [esc(f) for f in shown["flags"]],
+        }
+    )
 
 
-def _ranking_classes(frame: pd.DataFrame, top_rows: np.ndarray, excluded: np.ndarray,
-                     right: set[str]) -> pd.DataFrame:
+def _ranking_classes(
+    frame: pd.DataFrame, top_rows: np.ndarray, excluded: np.ndarray, right: set[str]
+) -> pd.DataFrame:
     """The CSS classes of each cell of the ranking ``frame`` (shaded top rows, 対象外, numbers)."""
 
     def cell(i: int, column: str) -> str:
-        return " ".join(filter(None, ["shinsa-top" if top_rows[i] else "",
-                                      "shinsa-excluded" if excluded[i] else "",
-                                      "shinsa-num" if column in right else "",
-                                      "shinsa-total" if column == HEADERS_JA["total"] else "",
-                                      "shinsa-wrap" if column == "注意" else ""]))
+        return " ".join(
+            filter(
+                None,
+                [
+                    "shinsa-top" if top_rows[i] else "",
+                    "shinsa-excluded" if excluded[i] else "",
+                    "shinsa-num" if column in right else "",
+                    "shinsa-total" if column == HEADERS_JA["total"] else "",
+                    "shinsa-wrap" if column == "注意" else "",
+                ],
+            )
+        )
 
-    return pd.DataFrame([[cell(i, c) for c in frame.columns] for i in range(len(frame))],
-                        index=frame.index, columns=frame.columns)
+    return pd.DataFrame(
+        [[cell(i, c) for c in frame.columns] for i in range(len(frame))],
+        index=frame.index,
+        columns=frame.columns,
+    )
 
 
 def _with_row_codes(html: str, codes: Iterable[object]) -> str:
@@ -161,8 +175,13 @@ def _with_row_codes(html: str, codes: Iterable[object]) -> str:
     return head + sep + body
 
 
-def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top: int | None = None,
-                 max_rows: int = MAX_ROWS) -> str:
+def ranking_html(
+    ranking: pd.DataFrame,
+    group_labels: Mapping[str, str],
+    *,
+    top: int | None = None,
+    max_rows: int = MAX_ROWS,
+) -> str:
     """The ranking as an HTML table (a pandas Styler), for the screen.
 
     Parameters
@@ -178,20 +197,32 @@ def ranking_html(ranking: pd.DataFrame, group_labels: Mapping[str, str], *, top:
     """
     shown = ranking.iloc[:max_rows]
     groups = [g for g in group_labels if g in shown.columns]
-    status = (shown["status"].astype(str) if "status" in shown.columns
-              else pd.Series("", index=shown.index, dtype="str"))
+    status = (
+        shown["status"].astype(str)
+        if "status" in shown.columns
+        else pd.Series("", index=shown.index, dtype="str")
+    )
     frame = _ranking_frame(shown, status, group_labels, groups)
     # The shaded top k counts only applications in the review (対象外 are never selected).
     excluded = (status != "").to_numpy()
     in_review = np.cumsum(~excluded)
     top_rows = (~excluded & (in_review <= top)) if top else np.zeros(len(shown), dtype=bool)
     frame = frame.reset_index(drop=True)
-    right = {HEADERS_JA["rank"], HEADERS_JA["total"], HEADERS_JA["se"], *[esc(group_labels[g]) for g in groups],
-             HEADERS_JA["n_reviewers"], "既定の順位", "順位変動"}
-    styler = (Styler(frame, cell_ids=False, uuid="shinsa-ranking")
-              .set_td_classes(_ranking_classes(frame, top_rows, excluded, right))
-              .hide(axis="index")
-              .set_table_attributes("class='shinsa-table shinsa-ranking-table'"))
+    right = {
+        HEADERS_JA["rank"],
+        HEADERS_JA["total"],
+        HEADERS_JA["se"],
+        *[esc(group_labels[g]) for g in groups],
+        HEADERS_JA["n_reviewers"],
+        "既定の順位",
+        "順位変動",
+    }
+    styler = (
+        Styler(frame, cell_ids=False, uuid="shinsa-ranking")
+        .set_td_classes(_ranking_classes(frame, top_rows, excluded, right))
+        .hide(axis="index")
+        .set_table_attributes("class='shinsa-table shinsa-ranking-table'")
+    )
     out = _with_row_codes(styler.to_html(), shown.index)
     if len(ranking) > max_rows:
         out += f"<div class='shinsa-muted'>上位 {max_rows} 件を表示（全 {len(ranking)} 件）。</div>"
@@ -233,7 +264,9 @@ class TuningApp:
         Time of drawing the last ranking table, in ms.
     """
 
-    def __init__(self, model: TuningModel | None, *, error: str | None = None, author: str | None = None) -> None:
+    def __init__(
+        self, model: TuningModel | None, *, error: str | None = None, author: str | None = None
+    ) -> None:
         self.model = model
         self.last_ranking_ms = float("nan")
         self.last_render_ms = float("nan")
@@ -256,26 +289,44 @@ class TuningApp:
         self.hash.add_class("shinsa-settings-hash")
         self.tabs = self._analysis_tabs()
         save = self._save_box(author)
-        right = w.VBox([w.HTML("<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
-                               f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"),
-                        self.ranking, self.latency],
-                       layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"))
-        self.widget = w.VBox([w.HTML(_CSS + self._title_html(model)), self.hash, self.error,
-                              # Side by side on a wide screen; the ranking goes under the
-                              # sliders when both do not fit (1366 px with the file browser open).
-                              w.HBox([left, right], layout=w.Layout(align_items="flex-start",
-                                                                    flex_flow="row wrap")),
-                              self.tabs, save])
+        right = w.VBox(
+            [
+                w.HTML(
+                    "<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
+                    f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"
+                ),
+                self.ranking,
+                self.latency,
+            ],
+            layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"),
+        )
+        self.widget = w.VBox(
+            [
+                w.HTML(_CSS + self._title_html(model)),
+                self.hash,
+                self.error,
+                # Side by side on a wide screen; the ranking goes under the
+                # sliders when both do not fit (1366 px with the file browser open).
+                w.HBox([left, right], layout=w.Layout(align_items="flex-start", flex_flow="row wrap")),
+                self.tabs,
+                save,
+            ]
+        )
         self.widget.add_class("shinsa-tuning")
         self.refresh()
 
     def _weights_box(self, model: TuningModel) -> w.VBox:
         """The left column: the method, a slider per group (倍率) and criterion (配点), 既定に戻す."""
         self.method = w.Dropdown(
-            options=[(f"{METHOD_LABELS.get(m, m)}（{m}）" + ("・既定" if m == DEFAULT_METHOD else ""), m)
-                     for m in METHODS],
-            value=model.method, description="統合方法:", style={"description_width": "70px"},
-            layout=w.Layout(width="440px"))
+            options=[
+                (f"{METHOD_LABELS.get(m, m)}（{m}）" + ("・既定" if m == DEFAULT_METHOD else ""), m)
+                for m in METHODS
+            ],
+            value=model.method,
+            description="統合方法:",
+            style={"description_width": "70px"},
+            layout=w.Layout(width="440px"),
+        )
         self.method.add_class("shinsa-method")
         self.method.observe(self._on_method, names="value")
 
@@ -287,40 +338,79 @@ class TuningApp:
         for g in model.rubric.groups:
             rows.append(self._group_row(g))
             rows += [self._criterion_row(c) for c in g.criteria]
-        self.reset = w.Button(description="既定に戻す", icon="undo", tooltip="ルーブリックの配点と倍率 1 に戻す")
+        self.reset = w.Button(
+            description="既定に戻す", icon="undo", tooltip="ルーブリックの配点と倍率 1 に戻す"
+        )
         self.reset.add_class("shinsa-reset")
         self.reset.on_click(self._on_reset)
         weights_help = w.HTML(
             "<div class='shinsa-muted'>スライダーは配点（評価項目）と倍率（グループ）です。"
-            "右の数字は実際に使う配点で、合計が 100 点になるように自動で調整されます。</div>")
-        return w.VBox([w.HTML("<div class='shinsa-h'>配点と統合方法</div>"), self.method, *rows,
-                       w.HBox([self.reset]), weights_help], layout=w.Layout(min_width="490px"))
+            "右の数字は実際に使う配点で、合計が 100 点になるように自動で調整されます。</div>"
+        )
+        return w.VBox(
+            [
+                w.HTML("<div class='shinsa-h'>配点と統合方法</div>"),
+                self.method,
+                *rows,
+                w.HBox([self.reset]),
+                weights_help,
+            ],
+            layout=w.Layout(min_width="490px"),
+        )
 
     def _group_row(self, g: Group) -> w.HBox:
         """The multiplier slider of group ``g`` and its effective 配点."""
-        gs = w.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.1, description=f"【{g.label_ja}】×",
-                           continuous_update=False, readout_format=".1f",
-                           style={"description_width": "190px"}, layout=w.Layout(width="400px"),
-                           tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）")
-        row, ge = self._slider_row(gs, f"shinsa-group-weight-{g.id}", f"shinsa-group-effective-{g.id}",
-                                   functools.partial(self._on_group, g.id))
+        gs = w.FloatSlider(
+            value=1.0,
+            min=0.0,
+            max=3.0,
+            step=0.1,
+            description=f"【{g.label_ja}】×",
+            continuous_update=False,
+            readout_format=".1f",
+            style={"description_width": "190px"},
+            layout=w.Layout(width="400px"),
+            tooltip=f"グループ {g.id} の倍率（1 = ルーブリックのまま）",
+        )
+        row, ge = self._slider_row(
+            gs,
+            f"shinsa-group-weight-{g.id}",
+            f"shinsa-group-effective-{g.id}",
+            functools.partial(self._on_group, g.id),
+        )
         self.group_sliders[g.id], self.group_effective[g.id] = gs, ge
         return row
 
     def _criterion_row(self, c: Criterion) -> w.HBox:
         """The weight slider of criterion ``c`` and its effective 配点."""
-        cs = w.FloatSlider(value=float(c.weight), min=0.0, max=float(max(30.0, 2 * c.weight)), step=1.0,
-                           description=c.label_ja, continuous_update=False, readout_format=".0f",
-                           style={"description_width": "190px"},
-                           layout=w.Layout(width="400px"), tooltip=f"{c.id}: {c.label_en}")
-        row, ce = self._slider_row(cs, f"shinsa-weight-{c.id}", f"shinsa-effective-{c.id}",
-                                   functools.partial(self._on_criterion, c.id))
+        cs = w.FloatSlider(
+            value=float(c.weight),
+            min=0.0,
+            max=float(max(30.0, 2 * c.weight)),
+            step=1.0,
+            description=c.label_ja,
+            continuous_update=False,
+            readout_format=".0f",
+            style={"description_width": "190px"},
+            layout=w.Layout(width="400px"),
+            tooltip=f"{c.id}: {c.label_en}",
+        )
+        row, ce = self._slider_row(
+            cs,
+            f"shinsa-weight-{c.id}",
+            f"shinsa-effective-{c.id}",
+            functools.partial(self._on_criterion, c.id),
+        )
         self.criterion_sliders[c.id], self.criterion_effective[c.id] = cs, ce
         return row
 
     @staticmethod
-    def _slider_row(slider: w.FloatSlider, slider_class: str, effective_class: str,
-                    on_change: Callable[[Mapping[str, Any]], None]) -> tuple[w.HBox, w.HTML]:
+    def _slider_row(
+        slider: w.FloatSlider,
+        slider_class: str,
+        effective_class: str,
+        on_change: Callable[[Mapping[str, Any]], None],
+    ) -> tuple[w.HBox, w.HTML]:
         """``slider`` (calling ``on_change``) with its effective 配点 beside it: the row and that HTML."""
         slider.add_class(slider_class)
         slider.observe(on_change, names="value")
@@ -343,8 +433,15 @@ class TuningApp:
         self.notes.add_class("shinsa-notes")
         self.settings = w.HTML()
         self.settings.add_class("shinsa-settings")
-        tabs = w.Tab(children=[self.reliability, self.discussion, w.VBox([self.bias_chart, self.bias_table]),
-                               self.notes, self.settings])
+        tabs = w.Tab(
+            children=[
+                self.reliability,
+                self.discussion,
+                w.VBox([self.bias_chart, self.bias_table]),
+                self.notes,
+                self.settings,
+            ]
+        )
         tabs.titles = _TABS
         tabs.add_class("shinsa-tabs")
         tabs.observe(self._on_tab, names="selected_index")
@@ -352,30 +449,55 @@ class TuningApp:
 
     def _save_box(self, author: str | None) -> w.VBox:
         """新しい版として保存: the note, the author, the button, round.yaml's checkbox, the result."""
-        self.save_note = w.Text(placeholder="変更の内容と理由（例: 支援の必要性を重視）", description="メモ:",
-                                layout=w.Layout(width="520px"), style={"description_width": "50px"})
+        self.save_note = w.Text(
+            placeholder="変更の内容と理由（例: 支援の必要性を重視）",
+            description="メモ:",
+            layout=w.Layout(width="520px"),
+            style={"description_width": "50px"},
+        )
         self.save_note.add_class("shinsa-save-note")
         env_author = author if author is not None else environment().hub_user
-        self.save_author = w.Text(value=env_author, placeholder="記入者", description="記入者:",
-                                  layout=w.Layout(width="260px"), style={"description_width": "56px"})
+        self.save_author = w.Text(
+            value=env_author,
+            placeholder="記入者",
+            description="記入者:",
+            layout=w.Layout(width="260px"),
+            style={"description_width": "56px"},
+        )
         self.save_author.add_class("shinsa-save-author")
-        self.save_button = w.Button(description="新しい版として保存", icon="save", button_style="primary",
-                                    tooltip="今の配点を新しいルーブリックの版（YAML）として保存します。元のファイルは変更しません。",
-                                    layout=w.Layout(width="180px"))
+        self.save_button = w.Button(
+            description="新しい版として保存",
+            icon="save",
+            button_style="primary",
+            tooltip="今の配点を新しいルーブリックの版（YAML）として保存します。元のファイルは変更しません。",
+            layout=w.Layout(width="180px"),
+        )
         self.save_button.add_class("shinsa-save-rubric")
         self.save_button.on_click(self._on_save)
-        self.save_use = w.Checkbox(value=False, description="保存した版を round.yaml の評価基準にする",
-                                   indent=False, layout=w.Layout(width="340px"))
+        self.save_use = w.Checkbox(
+            value=False,
+            description="保存した版を round.yaml の評価基準にする",
+            indent=False,
+            layout=w.Layout(width="340px"),
+        )
         self.save_use.add_class("shinsa-save-use")
         self.save_message = w.HTML()
         self.save_message.add_class("shinsa-save-message")
-        return w.VBox([w.HTML("<div class='shinsa-h'>新しい版として保存</div>"
-                              "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）、統合方法とその設定、変更履歴を、"
-                              "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"),
-                       w.HBox([self.save_note, self.save_author, self.save_button],
-                              layout=w.Layout(align_items="center", flex_flow="row wrap")),
-                       self.save_use,
-                       self.save_message])
+        return w.VBox(
+            [
+                w.HTML(
+                    "<div class='shinsa-h'>新しい版として保存</div>"
+                    "<div class='shinsa-muted'>今の配点（整数に丸め、合計 100 点）、統合方法とその設定、変更履歴を、"
+                    "新しいルーブリックのファイルに書きます。元のファイルは上書きしません。</div>"
+                ),
+                w.HBox(
+                    [self.save_note, self.save_author, self.save_button],
+                    layout=w.Layout(align_items="center", flex_flow="row wrap"),
+                ),
+                self.save_use,
+                self.save_message,
+            ]
+        )
 
     @classmethod
     def open(
@@ -407,9 +529,11 @@ class TuningApp:
             rnd = model.round
             n = int(pd.to_numeric(model.scores["score"], errors="coerce").notna().sum())
             what = f"{esc(rnd.name)}　" if rnd is not None else ""
-            sub = (f"<div class='shinsa-muted'>{what}評価基準: {esc(model.rubric.name_ja)}"
-                   f"（版 {esc(model.rubric.version)}）　点数 {n} 件"
-                   f"{'（下書きを含む）' if model.include_drafts else ''}</div>")
+            sub = (
+                f"<div class='shinsa-muted'>{what}評価基準: {esc(model.rubric.name_ja)}"
+                f"（版 {esc(model.rubric.version)}）　点数 {n} 件"
+                f"{'（下書きを含む）' if model.include_drafts else ''}</div>"
+            )
         return f"<div style='font-size:18px;font-weight:bold'>配点の調整（事務局用）</div>{sub}"
 
     # -- messages -----------------------------------------------------------------------
@@ -470,19 +594,27 @@ class TuningApp:
             return
 
         self.save_message.value = ""
-        path = self.model.save_as_new_version(note=self.save_note.value, author=self.save_author.value or None)
+        path = self.model.save_as_new_version(
+            note=self.save_note.value, author=self.save_author.value or None
+        )
         saved = load_rubric(path)
         method = saved.combining.method if saved.combining is not None else self.model.method
         self.clear_error()
-        done = (f"<div style='color:#1a7f37'>保存しました: <code>{esc(path)}</code>（版 {esc(saved.version)}、"
-                f"統合方法 {esc(METHOD_LABELS.get(method, method))}）。")
+        done = (
+            f"<div style='color:#1a7f37'>保存しました: <code>{esc(path)}</code>（版 {esc(saved.version)}、"
+            f"統合方法 {esc(METHOD_LABELS.get(method, method))}）。"
+        )
         if self.save_use.value:
             value = self.model.use_in_round(path)
-            done += (f"round.yaml の rubric を <code>{esc(value)}</code> にしました（他の行とコメントはそのまま）。"
-                     "次にラウンドを読み込むと、この版と統合方法が使われます。</div>")
+            done += (
+                f"round.yaml の rubric を <code>{esc(value)}</code> にしました（他の行とコメントはそのまま）。"
+                "次にラウンドを読み込むと、この版と統合方法が使われます。</div>"
+            )
         else:
-            done += (f"この配点で審査するときは、「保存した版を round.yaml の評価基準にする」に印を付けて保存するか、"
-                     f"round.yaml の rubric を <code>{esc(path.name)}</code> に変えてください。</div>")
+            done += (
+                f"この配点で審査するときは、「保存した版を round.yaml の評価基準にする」に印を付けて保存するか、"
+                f"round.yaml の rubric を <code>{esc(path.name)}</code> に変えてください。</div>"
+            )
         self.save_message.value = done
 
     # -- drawing ------------------------------------------------------------------------
@@ -513,15 +645,22 @@ class TuningApp:
             label.value = f"→ {eff[cid]:.1f} 点"
         for gid, label in self.group_effective.items():
             label.value = f"<b>→ {geff[gid]:.1f} 点</b>"
-        top = (f"網掛けは審査対象の上位 {self.model.select} 件（バランス調整の前）。灰色は審査対象外（理由は注意）。"
-               if self.model.select else "")
-        self.latency.value = (f"<div class='shinsa-muted'>{top}再計算 {self.last_ranking_ms:.1f} ms・"
-                              f"表の描画 {self.last_render_ms:.1f} ms　統合方法: "
-                              f"{esc(METHOD_LABELS.get(self.model.method, self.model.method))}</div>")
+        top = (
+            f"網掛けは審査対象の上位 {self.model.select} 件（バランス調整の前）。灰色は審査対象外（理由は注意）。"
+            if self.model.select
+            else ""
+        )
+        self.latency.value = (
+            f"<div class='shinsa-muted'>{top}再計算 {self.last_ranking_ms:.1f} ms・"
+            f"表の描画 {self.last_render_ms:.1f} ms　統合方法: "
+            f"{esc(METHOD_LABELS.get(self.model.method, self.model.method))}</div>"
+        )
         digest = self.model.settings_hash()
-        self.hash.value = (f"<div data-hash='{digest}'>設定ハッシュ: <code class='shinsa-hash'>{digest}</code>"
-                           "<span class='shinsa-muted'>　（委員会資料にこの値を記録すると、同じ設定で再現できます。"
-                           "内容は「設定の記録」タブ）</span></div>")
+        self.hash.value = (
+            f"<div data-hash='{digest}'>設定ハッシュ: <code class='shinsa-hash'>{digest}</code>"
+            "<span class='shinsa-muted'>　（委員会資料にこの値を記録すると、同じ設定で再現できます。"
+            "内容は「設定の記録」タブ）</span></div>"
+        )
         self._stale = set(range(len(_TABS)))
         selected = self.tabs.selected_index
         self._refresh_tab(0 if selected is None else int(selected))
@@ -547,13 +686,18 @@ class TuningApp:
             elif index == 3:
                 notes = m.notes()
                 items = "".join(f"<li>{esc(n)}</li>" for n in notes)
-                self.notes.value = (f"<ul class='shinsa-muted'>{items}</ul>" if notes
-                                    else "<div class='shinsa-muted'>注意事項はありません。</div>")
+                self.notes.value = (
+                    f"<ul class='shinsa-muted'>{items}</ul>"
+                    if notes
+                    else "<div class='shinsa-muted'>注意事項はありません。</div>"
+                )
             elif index == 4:
                 text = json.dumps(m.settings(), ensure_ascii=False, indent=2)
-                self.settings.value = (f"<div>設定ハッシュ <code class='shinsa-hash'>{m.settings_hash()}</code>"
-                                       "（round.path と rubric.source は記録のみで、ハッシュには含めません）</div>"
-                                       f"<pre style='font-size:11px'>{esc(text)}</pre>")
+                self.settings.value = (
+                    f"<div>設定ハッシュ <code class='shinsa-hash'>{m.settings_hash()}</code>"
+                    "（round.path と rubric.source は記録のみで、ハッシュには含めません）</div>"
+                    f"<pre style='font-size:11px'>{esc(text)}</pre>"
+                )
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.show_error(error_message(exc))
             return
@@ -569,20 +713,24 @@ class TuningApp:
             s = _num(v, "{:.2f}")
             return f"<span class='shinsa-down'>{s}</span>" if np.isfinite(v) and v < 0.667 else s
 
-        frame = pd.DataFrame({
-            "評価項目": ["合計点" if c == "total" else esc(labels.get(c, c)) for c in rel["criterion"]],
-            "α（間隔）": [alpha(v) for v in rel["alpha_interval"]],
-            "α（順序）": [alpha(v) for v in rel["alpha_ordinal"]],
-            "ICC(A,1)": [_num(v, "{:.2f}") for v in rel["icc_a1"]],
-            "ICC(A,k)": [_num(v, "{:.2f}") for v in rel["icc_ak"]],
-            "Kendall W": [_num(v, "{:.2f}") for v in rel["kendall_w"]],
-            "点数": [str(int(v)) for v in rel["n_scores"]],
-            "判定": [esc(v) for v in rel["judgement"]],
-        })
-        return (_table(frame, right=("α（間隔）", "α（順序）", "ICC(A,1)", "ICC(A,k)", "Kendall W", "点数"))
-                + "<div class='shinsa-muted'>Krippendorff の α は 0.800 以上で信頼でき、0.667〜0.800 は暫定的"
-                "（赤字は 0.667 未満）。ICC と Kendall の W は全員が全件を採点したときだけ計算します"
-                "（利害関係で外れた審査員がいると「―」）。合計点の行だけが配点で変わります。</div>")
+        frame = pd.DataFrame(
+            {
+                "評価項目": ["合計点" if c == "total" else esc(labels.get(c, c)) for c in rel["criterion"]],
+                "α（間隔）": [alpha(v) for v in rel["alpha_interval"]],
+                "α（順序）": [alpha(v) for v in rel["alpha_ordinal"]],
+                "ICC(A,1)": [_num(v, "{:.2f}") for v in rel["icc_a1"]],
+                "ICC(A,k)": [_num(v, "{:.2f}") for v in rel["icc_ak"]],
+                "Kendall W": [_num(v, "{:.2f}") for v in rel["kendall_w"]],
+                "点数": [str(int(v)) for v in rel["n_scores"]],
+                "判定": [esc(v) for v in rel["judgement"]],
+            }
+        )
+        return (
+            _table(frame, right=("α（間隔）", "α（順序）", "ICC(A,1)", "ICC(A,k)", "Kendall W", "点数"))
+            + "<div class='shinsa-muted'>Krippendorff の α は 0.800 以上で信頼でき、0.667〜0.800 は暫定的"
+            "（赤字は 0.667 未満）。ICC と Kendall の W は全員が全件を採点したときだけ計算します"
+            "（利害関係で外れた審査員がいると「―」）。合計点の行だけが配点で変わります。</div>"
+        )
 
     def _discussion_html(self) -> str:
         assert self.model is not None
@@ -591,32 +739,46 @@ class TuningApp:
         if d.empty:
             return "<div class='shinsa-muted'>協議が必要な応募はありません。</div>"
         n_apps = int((m.ranking()["n_reviewers"] > 0).sum())
-        frame = pd.DataFrame({
-            "応募": [esc(a) for a in d["application"]],
-            HEADERS_JA["prefecture_name"]: [esc(n) for n in d["prefecture_name"]],
-            HEADERS_JA["rank"]: [_num(v, "{:.0f}") for v in d["rank"]],
-            HEADERS_JA["total"]: [_num(v) for v in d["total"]],
-            "理由": [esc(r) for r in d["reason"]],
-        })
-        caveat = ("<div class='shinsa-muted'>※ 選定ライン付近（選定数の前後1位）と、審査員の甘辛を差し引いても"
-                  "意見が分かれている応募を挙げています。理由の点数は素点です。</div>")
-        return (f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
-                + _table(frame, wrap=("理由",), right=(HEADERS_JA["rank"], HEADERS_JA["total"])) + caveat)
+        frame = pd.DataFrame(
+            {
+                "応募": [esc(a) for a in d["application"]],
+                HEADERS_JA["prefecture_name"]: [esc(n) for n in d["prefecture_name"]],
+                HEADERS_JA["rank"]: [_num(v, "{:.0f}") for v in d["rank"]],
+                HEADERS_JA["total"]: [_num(v) for v in d["total"]],
+                "理由": [esc(r) for r in d["reason"]],
+            }
+        )
+        caveat = (
+            "<div class='shinsa-muted'>※ 選定ライン付近（選定数の前後1位）と、審査員の甘辛を差し引いても"
+            "意見が分かれている応募を挙げています。理由の点数は素点です。</div>"
+        )
+        return (
+            f"<div class='shinsa-muted'>協議対象 {len(d)} 件（全 {n_apps} 件中）。</div>"
+            + _table(frame, wrap=("理由",), right=(HEADERS_JA["rank"], HEADERS_JA["total"]))
+            + caveat
+        )
 
     @staticmethod
     def _bias_html(table: pd.DataFrame) -> str:
-        frame = pd.DataFrame({
-            "審査員": [esc(r) for r in table["reviewer"]],
-            "氏名": [esc(n) for n in table["name"]],
-            "立場": [esc(r) for r in table["role"]],
-            "採点数": [str(int(n)) for n in table["n_scored"]],
-            "素点の甘辛（点）": [_num(v, "{:+.1f}") for v in table["leniency"]],
-            "標準誤差": [_num(v) for v in table["leniency_se"]],
-            "傾向": [esc(t) for t in table["tendency"]],
-            "補正モデルの推定（点）": [_num(v, "{:+.1f}") for v in table["model_bias_total"]],
-            "尺度の使い方": [_num(v, "{:.2f}") for v in table["model_scale"]],
-        })
-        return (_table(frame, right=("採点数", "素点の甘辛（点）", "標準誤差", "補正モデルの推定（点）", "尺度の使い方"))
-                + "<div class='shinsa-muted'>点は合計点（100点満点）の差。素点の甘辛 = 同じ応募の他の審査員の平均との差の平均"
-                "（＋甘め／－厳しめ、傾向は t ≥ 2 で判定）。補正モデルの推定 = 選んだ統合方法が補正した甘辛"
-                "（平均・中央値・刈込平均は補正しないため「―」）。尺度の使い方 &gt; 1 は点数の幅を広く使う審査員。</div>")
+        frame = pd.DataFrame(
+            {
+                "審査員": [esc(r) for r in table["reviewer"]],
+                "氏名": [esc(n) for n in table["name"]],
+                "立場": [esc(r) for r in table["role"]],
+                "採点数": [str(int(n)) for n in table["n_scored"]],
+                "素点の甘辛（点）": [_num(v, "{:+.1f}") for v in table["leniency"]],
+                "標準誤差": [_num(v) for v in table["leniency_se"]],
+                "傾向": [esc(t) for t in table["tendency"]],
+                "補正モデルの推定（点）": [_num(v, "{:+.1f}") for v in table["model_bias_total"]],
+                "尺度の使い方": [_num(v, "{:.2f}") for v in table["model_scale"]],
+            }
+        )
+        return (
+            _table(
+                frame,
+                right=("採点数", "素点の甘辛（点）", "標準誤差", "補正モデルの推定（点）", "尺度の使い方"),
+            )
+            + "<div class='shinsa-muted'>点は合計点（100点満点）の差。素点の甘辛 = 同じ応募の他の審査員の平均との差の平均"
+            "（＋甘め／－厳しめ、傾向は t ≥ 2 で判定）。補正モデルの推定 = 選んだ統合方法が補正した甘辛"
+            "（平均・中央値・刈込平均は補正しないため「―」）。尺度の使い方 &gt; 1 は点数の幅を広く使う審査員。</div>"
+        )

@@ -40,10 +40,14 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, (KeyError, ValueError)) and _JAPANESE.search(text):
         return text
     if isinstance(exc, (KeyError, ValueError)):  # a library's English, e.g. numpy's: not shown
-        return (f"予期しないエラーが発生しました（{type(exc).__name__}）。"
-                "入力を確かめてノートブックを再実行し、続くときは事務局に連絡してください。")
-    return (f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
-            "ノートブックを再実行し、続くときは事務局に連絡してください。")
+        return (
+            f"予期しないエラーが発生しました（{type(exc).__name__}）。"
+            "入力を確かめてノートブックを再実行し、続くときは事務局に連絡してください。"
+        )
+    return (
+        f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
+        "ノートブックを再実行し、続くときは事務局に連絡してください。"
+    )
 
 
 def guarded(method: _F) -> _F:

@@ -29,12 +29,27 @@ from scoring.round.loader import load_round
 from scoring.store.credentials import read_database_url
 from scoring.store.scores import ScoreStore, default_url
 
-CRITERIA = ["need_pool_gap", "need_support_burden", "need_self_reliance", "pool_issue_analysis",
-            "pool_recruitment_plan", "pool_hr_finance", "theme_fit", "theme_plan", "theme_reuse"]
+CRITERIA = [
+    "need_pool_gap",
+    "need_support_burden",
+    "need_self_reliance",
+    "pool_issue_analysis",
+    "pool_recruitment_plan",
+    "pool_hr_finance",
+    "theme_fit",
+    "theme_plan",
+    "theme_reuse",
+]
 
 #: Who reviews what in the test round (R6 declared a conflict with 20 in the demo round).
-ASSIGNMENTS = {"R1": ["01", "02", "03"], "R2": ["01", "20"], "R3": ["02", "20"], "R4": ["03", "05"],
-               "R5": ["05", "10"], "R6": ["10", "11"]}
+ASSIGNMENTS = {
+    "R1": ["01", "02", "03"],
+    "R2": ["01", "20"],
+    "R3": ["02", "20"],
+    "R4": ["03", "05"],
+    "R5": ["05", "10"],
+    "R6": ["10", "11"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +67,9 @@ def _drop(super_url: str, db: str, prefix: str) -> None:
     try:
         with eng.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            for (role,) in conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
-                                        {"p": prefix + "%"}):
+            for (role,) in conn.execute(
+                sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"), {"p": prefix + "%"}
+            ):
                 conn.exec_driver_sql(f'DROP ROLE "{role}"')
     finally:
         eng.dispose()
@@ -71,14 +87,19 @@ def admin_url(scram_cluster: str) -> Iterator[str]:
         _drop(super_url, db, default_role_prefix(url))
 
 
-def write_round(folder: Path, assignments: dict[str, list[str]] = ASSIGNMENTS, *, extra_yaml: str = "") -> Path:
+def write_round(
+    folder: Path, assignments: dict[str, list[str]] = ASSIGNMENTS, *, extra_yaml: str = ""
+) -> Path:
     """The copied demo round with assignments.csv, analysts and committee (and round.yaml extras)."""
     lines = ["reviewer,application"] + [f"{r},{a}" for r, apps in assignments.items() for a in apps]
     (folder / "assignments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     reviewers = folder / "reviewers.yaml"
     # The demo's own analysts / committee lines (one each) are replaced by these tests' people.
-    text = "".join(line for line in reviewers.read_text(encoding="utf-8").splitlines(keepends=True)
-                   if not line.startswith(("analysts:", "committee:")))
+    text = "".join(
+        line
+        for line in reviewers.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith(("analysts:", "committee:"))
+    )
     reviewers.write_text(text + "analysts: [jimu1, jimu2]\ncommittee: [iin1]\n", encoding="utf-8")
     if extra_yaml:
         rf = folder / "round.yaml"
@@ -118,11 +139,13 @@ def refused(url: str, *statements: str, params: dict[str, Any] | None = None) ->
 
 def insert_event(reviewer: str, application: str, *, actor: str | None = None, kind: str = "score") -> str:
     """A raw INSERT of one event, as a reviewer's kernel could send it."""
-    return ("INSERT INTO score_events (id, timestamp, kind, reviewer, application, criterion, score, comment, "
-            "rubric_version, source, actor, prev_hash, hash) VALUES ("
-            f"(SELECT last_id + 1 FROM score_chain_head), '2026-01-01T00:00:00+00:00', '{kind}', '{reviewer}', "
-            f"'{application}', 'theme_fit', 3, '', 'v', 'widget', '{actor or reviewer}', 'x', "
-            f"md5(random()::text) || md5(random()::text))")
+    return (
+        "INSERT INTO score_events (id, timestamp, kind, reviewer, application, criterion, score, comment, "
+        "rubric_version, source, actor, prev_hash, hash) VALUES ("
+        f"(SELECT last_id + 1 FROM score_chain_head), '2026-01-01T00:00:00+00:00', '{kind}', '{reviewer}', "
+        f"'{application}', 'theme_fit', 3, '', 'v', 'widget', '{actor or reviewer}', 'x', "
+        f"md5(random()::text) || md5(random()::text))"
+    )
 
 
 def fill(store: ScoreStore, reviewer: str, application: str, score: float = 3, comment: str = "") -> None:
@@ -142,7 +165,8 @@ def test_provision_returns_one_url_per_account_and_the_allowed_pairs(admin_url, 
     assert {a.kind for a in accounts(rnd, prefix)} == {"reviewer", "analyst", "committee"}
     pairs = allowed_pairs(rnd)
     assert sorted(map(tuple, pairs.to_numpy().tolist())) == sorted(
-        (r, a) for r, apps in ASSIGNMENTS.items() for a in apps)
+        (r, a) for r, apps in ASSIGNMENTS.items() for a in apps
+    )
     # the table holds exactly those pairs
     got = sql(admin_url, "SELECT reviewer, application FROM score_access_pairs ORDER BY 1, 2")
     assert got == sorted((r, a) for r, apps in ASSIGNMENTS.items() for a in apps)
@@ -155,7 +179,9 @@ def test_a_conflicted_assignment_never_becomes_an_allowed_pair(admin_url, demo_r
     rnd = load_round(write_round(demo_round_copy, {**ASSIGNMENTS, "R6": ["10", "20"]}))  # R6 × 20: conflict
     provision(admin_url, rnd)
     assert ("R6", "20") not in set(map(tuple, allowed_pairs(rnd).to_numpy().tolist()))
-    assert sql(admin_url, "SELECT count(*) FROM score_access_pairs WHERE reviewer = 'R6' AND application = '20'") == [(0,)]
+    assert sql(
+        admin_url, "SELECT count(*) FROM score_access_pairs WHERE reviewer = 'R6' AND application = '20'"
+    ) == [(0,)]
 
 
 def test_provision_refuses_sqlite_and_a_non_owner(admin_url, rnd, urls, tmp_path):
@@ -177,24 +203,32 @@ def test_reviewer_reads_only_own_rows_with_raw_sql(admin_url, rnd, urls):
     assert sql(urls["r2"], "SELECT comment FROM score_events") == [("R2 の秘密のコメント",)]
     # the role→reviewer and pairs tables show only the role's own rows
     assert sql(urls["r1"], "SELECT reviewer FROM score_access_roles") == [("R1",)]
-    assert {r for r, in sql(urls["r1"], "SELECT reviewer FROM score_access_pairs")} == {"R1"}
+    assert {r for (r,) in sql(urls["r1"], "SELECT reviewer FROM score_access_pairs")} == {"R1"}
     assert sql(admin_url, "SELECT count(*) FROM score_events") == [(2,)]
 
 
 def test_reviewer_cannot_insert_for_others_unassigned_conflicted_or_other_kinds_with_raw_sql(urls):
     r1, r6 = urls["r1"], urls["r6"]
     rls = "new row violates row-level security policy"
-    assert rls in refused(r1, insert_event("R2", "01"))              # as another reviewer
+    assert rls in refused(r1, insert_event("R2", "01"))  # as another reviewer
     assert rls in refused(r1, insert_event("R1", "01", actor="R2"))  # in another's name
-    assert rls in refused(r1, insert_event("R1", "05"))              # unassigned
-    assert rls in refused(r6, insert_event("R6", "20"))              # conflicted
+    assert rls in refused(r1, insert_event("R1", "05"))  # unassigned
+    assert rls in refused(r6, insert_event("R6", "20"))  # conflicted
     assert rls in refused(r1, insert_event("R1", "01", kind="reopen"))
     assert rls in refused(r1, insert_event("R1", "01", kind="decision"))
     sql(r1, insert_event("R1", "01"))  # the same statement for an own assigned pair goes through
-    for stmt in ("UPDATE score_events SET score = 5", "DELETE FROM score_events",
-                 "TRUNCATE score_events", "DROP TABLE score_events", "ALTER TABLE score_events DISABLE ROW LEVEL SECURITY",
-                 "DROP POLICY score_reviewer_read ON score_events", "INSERT INTO score_access_pairs VALUES ('R1', '05')",
-                 "UPDATE score_access_roles SET reviewer = 'R2'", "CREATE TABLE mine (x int)", "DELETE FROM score_meta"):
+    for stmt in (
+        "UPDATE score_events SET score = 5",
+        "DELETE FROM score_events",
+        "TRUNCATE score_events",
+        "DROP TABLE score_events",
+        "ALTER TABLE score_events DISABLE ROW LEVEL SECURITY",
+        "DROP POLICY score_reviewer_read ON score_events",
+        "INSERT INTO score_access_pairs VALUES ('R1', '05')",
+        "UPDATE score_access_roles SET reviewer = 'R2'",
+        "CREATE TABLE mine (x int)",
+        "DELETE FROM score_meta",
+    ):
         msg = refused(r1, stmt)
         assert "permission denied" in msg or "must be owner" in msg, (stmt, msg)
 
@@ -211,13 +245,20 @@ def test_reviewer_role_cannot_escape_by_set_role(urls):
 def test_reviewer_store_is_refused_with_a_japanese_message(rnd, urls):
     with ScoreStore(urls["r1"], rnd) as s1:
         assert (s1.access, s1.access_reviewer, s1.anchors) == ("reviewer", "R1", False)
-        with pytest.raises(StoreError, match=r"データベースが拒否しました: .*審査員 R1 のアカウント.*審査員 R2（架空 二葉）の応募 01"):
+        with pytest.raises(
+            StoreError,
+            match=r"データベースが拒否しました: .*審査員 R1 のアカウント.*審査員 R2（架空 二葉）の応募 01",
+        ):
             s1.record("R2", "01", "theme_fit", 3)
         with pytest.raises(StoreError, match="データベースが拒否しました"):
             s1.record("R1", "05", "theme_fit", 3)  # unassigned
         with pytest.raises(StoreError, match="データベースが拒否しました"):
-            s1.record_many([{"reviewer": "R1", "application": "01", "criterion": "theme_fit", "score": 3},
-                            {"reviewer": "R2", "application": "01", "criterion": "theme_fit", "score": 3}])
+            s1.record_many(
+                [
+                    {"reviewer": "R1", "application": "01", "criterion": "theme_fit", "score": 3},
+                    {"reviewer": "R2", "application": "01", "criterion": "theme_fit", "score": 3},
+                ]
+            )
         fill(s1, "R1", "01")
         s1.submit("R1", "01")
         with pytest.raises(StoreError, match="データベースが拒否しました: .*再開"):
@@ -227,8 +268,9 @@ def test_reviewer_store_is_refused_with_a_japanese_message(rnd, urls):
         with pytest.raises(StoreError, match="監査"):
             s1.audit()
     # the store as the reviewer's kernel could patch it: conflict removed from its own copy of the round
-    lying = dataclasses.replace(rnd, reviewers=[r.model_copy(update={"conflicts": ()}) if r.id == "R6" else r
-                                                for r in rnd.reviewers])
+    lying = dataclasses.replace(
+        rnd, reviewers=[r.model_copy(update={"conflicts": ()}) if r.id == "R6" else r for r in rnd.reviewers]
+    )
     with ScoreStore(urls["r6"], lying) as s6, pytest.raises(StoreError, match="データベースが拒否しました"):
         s6.record("R6", "20", "theme_fit", 3)
 
@@ -248,7 +290,10 @@ def test_reviewer_store_reads_only_own_scores_and_statuses(rnd, urls):
 def test_happy_path_reviewers_submit_the_analyst_sees_everything_and_audit_is_clean(rnd, urls, tmp_path):
     cp = tmp_path / "checkpoints.jsonl"
     codes = {}
-    with ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1, ScoreStore(urls["r2"], rnd, checkpoint_file=cp) as s2:
+    with (
+        ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1,
+        ScoreStore(urls["r2"], rnd, checkpoint_file=cp) as s2,
+    ):
         fill(s1, "R1", "01", 4)
         fill(s2, "R2", "01", 2, comment="R2 の講評")
         codes["R1"] = s1.submit("R1", "01")
@@ -272,13 +317,18 @@ def test_happy_path_reviewers_submit_the_analyst_sees_everything_and_audit_is_cl
         assert an.audit().warnings == []
 
 
-def test_audit_of_the_analyst_still_fails_on_a_reviewer_submission_with_tampering(admin_url, rnd, urls, tmp_path):
+def test_audit_of_the_analyst_still_fails_on_a_reviewer_submission_with_tampering(
+    admin_url, rnd, urls, tmp_path
+):
     cp = tmp_path / "checkpoints.jsonl"
     with ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1:
         fill(s1, "R1", "01", 4)
         s1.submit("R1", "01")
-    sql(admin_url, "ALTER TABLE score_events DISABLE TRIGGER USER",
-        "UPDATE score_events SET score = 1 WHERE id = 1")
+    sql(
+        admin_url,
+        "ALTER TABLE score_events DISABLE TRIGGER USER",
+        "UPDATE score_events SET score = 1 WHERE id = 1",
+    )
     with ScoreStore(urls["jimu1"], rnd, checkpoint_file=cp) as an:
         audit = an.audit()
         assert set(audit.problems["problem"]) >= {"変更"}
@@ -289,7 +339,9 @@ def test_a_reviewer_corrupting_the_chain_head_is_found_by_audit(rnd, urls, tmp_p
     cp = tmp_path / "checkpoints.jsonl"
     with ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1:
         s1.record("R1", "01", "theme_fit", 3)
-    sql(urls["r1"], "UPDATE score_chain_head SET last_hash = repeat('f', 64)")  # the right reviewers must have
+    sql(
+        urls["r1"], "UPDATE score_chain_head SET last_hash = repeat('f', 64)"
+    )  # the right reviewers must have
     with ScoreStore(urls["jimu1"], rnd, checkpoint_file=cp) as an:
         problems = an.audit().problems
         assert problems["problem"].tolist() == ["変更"]
@@ -304,7 +356,9 @@ def test_committee_reads_scores_but_never_comments(rnd, urls):
         fill(s1, "R1", "01", 4, comment="委員には見せないコメント")
     assert "permission denied" in refused(urls["iin1"], "SELECT comment FROM score_events")
     assert "permission denied" in refused(urls["iin1"], "SELECT * FROM score_events")
-    assert sql(urls["iin1"], "SELECT count(*), sum(score) FROM score_events") == [(len(CRITERIA), 4.0 * len(CRITERIA))]
+    assert sql(urls["iin1"], "SELECT count(*), sum(score) FROM score_events") == [
+        (len(CRITERIA), 4.0 * len(CRITERIA))
+    ]
     for stmt in (insert_event("R1", "02"), "UPDATE score_chain_head SET last_id = 0"):
         assert "permission denied" in refused(urls["iin1"], stmt)
     with ScoreStore(urls["iin1"], rnd) as com:
@@ -327,15 +381,21 @@ def test_committee_sees_comments_when_the_round_allows_it(admin_url, demo_round_
     assert sql(urls["iin1"], "SELECT comment FROM score_events") == [("見せてよいコメント",)]
     # and back to the default: the comment column is closed again
     (demo_round_copy / "round.yaml").write_text(
-        (demo_round_copy / "round.yaml").read_text(encoding="utf-8").replace("committee_sees_comments: true\n", ""),
-        encoding="utf-8")
+        (demo_round_copy / "round.yaml")
+        .read_text(encoding="utf-8")
+        .replace("committee_sees_comments: true\n", ""),
+        encoding="utf-8",
+    )
     urls = provision(admin_url, load_round(demo_round_copy))
     assert "permission denied" in refused(urls["iin1"], "SELECT comment FROM score_events")
 
 
 def test_analyst_reads_all_and_may_reopen_and_decide(rnd, urls, tmp_path):
     cp = tmp_path / "cp.jsonl"
-    with ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1, ScoreStore(urls["r3"], rnd, checkpoint_file=cp) as s3:
+    with (
+        ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1,
+        ScoreStore(urls["r3"], rnd, checkpoint_file=cp) as s3,
+    ):
         fill(s1, "R1", "02")
         fill(s3, "R3", "02")
         s1.submit("R1", "02")
@@ -372,11 +432,14 @@ def test_reprovision_after_an_assignment_change_updates_the_allowed_pairs(admin_
 
 def test_reprovision_removes_a_reviewer_who_left(admin_url, demo_round_copy):
     folder = write_round(demo_round_copy)
-    urls = provision(admin_url, load_round(folder), passwords={f"{default_role_prefix(admin_url)}_r_r6": "pw6"})
+    urls = provision(
+        admin_url, load_round(folder), passwords={f"{default_role_prefix(admin_url)}_r_r6": "pw6"}
+    )
     assert sa.engine.make_url(urls["r6"]).password == "pw6"
     text = (folder / "reviewers.yaml").read_text(encoding="utf-8")
-    (folder / "reviewers.yaml").write_text(text[:text.index("  - id: R6")] + text[text.index("analysts:"):],
-                                           encoding="utf-8")
+    (folder / "reviewers.yaml").write_text(
+        text[: text.index("  - id: R6")] + text[text.index("analysts:") :], encoding="utf-8"
+    )
     write_round(folder, {k: v for k, v in ASSIGNMENTS.items() if k != "R6"})
     provision(admin_url, load_round(folder))
     assert "not permitted to log in" in refused(urls["r6"], "SELECT 1")
@@ -413,11 +476,17 @@ def test_hub_users_must_be_unique_across_reviewers_analysts_and_committee(demo_r
     f = demo_round_copy / "reviewers.yaml"
     demo = f.read_text(encoding="utf-8")
     assert "analysts: [jimukyoku]" in demo and "committee: [iin]" in demo
-    f.write_text(demo.replace("analysts: [jimukyoku]", "analysts: [r2]").replace("committee: [iin]", "committee: [iin1]"),
-                 encoding="utf-8")
+    f.write_text(
+        demo.replace("analysts: [jimukyoku]", "analysts: [r2]").replace(
+            "committee: [iin]", "committee: [iin1]"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="r2"):
         load_round(demo_round_copy)
-    f.write_text(f.read_text(encoding="utf-8").replace("analysts: [r2]", "analysts: [jimu1]"), encoding="utf-8")
+    f.write_text(
+        f.read_text(encoding="utf-8").replace("analysts: [r2]", "analysts: [jimu1]"), encoding="utf-8"
+    )
     r = load_round(demo_round_copy)
     assert (r.analysts, r.committee) == (("jimu1",), ("iin1",))
 
@@ -425,7 +494,10 @@ def test_hub_users_must_be_unique_across_reviewers_analysts_and_committee(demo_r
 def test_cli_db_setup_writes_one_credentials_file_per_account(admin_url, demo_round_copy, tmp_path, capsys):
     folder = write_round(demo_round_copy)
     out = tmp_path / "creds"
-    assert main(["db-setup", "--round", str(folder), "--admin-url", admin_url, "--credentials-dir", str(out)]) == 0
+    assert (
+        main(["db-setup", "--round", str(folder), "--admin-url", admin_url, "--credentials-dir", str(out)])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "R1" in printed and "3 組" in printed and "選定委員" in printed
     files = sorted(p.name for p in out.iterdir())
@@ -435,7 +507,9 @@ def test_cli_db_setup_writes_one_credentials_file_per_account(admin_url, demo_ro
     rnd = load_round(folder)
     with ScoreStore(read_database_url(out / "r4.url"), rnd) as s4:
         assert s4.access_reviewer == "R4"
-    assert main(["db-setup", "--round", str(folder), "--admin-url", f"sqlite:///{tmp_path / 'x.sqlite'}"]) == 2
+    assert (
+        main(["db-setup", "--round", str(folder), "--admin-url", f"sqlite:///{tmp_path / 'x.sqlite'}"]) == 2
+    )
     assert "PostgreSQL" in capsys.readouterr().err
 
 
@@ -491,7 +565,9 @@ def test_a_reviewer_role_cannot_create_the_tables(admin_url, rnd, urls, scram_cl
         _drop(super_url, db, "no_roles_to_drop_")
 
 
-def test_roles_of_one_round_cannot_connect_to_another_rounds_database(admin_url, rnd, urls, scram_cluster, demo_round_copy):
+def test_roles_of_one_round_cannot_connect_to_another_rounds_database(
+    admin_url, rnd, urls, scram_cluster, demo_round_copy
+):
     db = f"other_{uuid.uuid4().hex[:8]}"
     base = scram_cluster.rsplit("/", 1)[0]
     eng = sa.create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
@@ -513,8 +589,12 @@ def test_write_credentials_for_another_account(tmp_path):
     import pwd
 
     target = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.getuid())
-    path = write_credentials("postgresql+psycopg://u:secret@h/db", tmp_path / "u" / ".shinsa" / "database_url",
-                             uid=target.pw_uid, gid=target.pw_gid)
+    path = write_credentials(
+        "postgresql+psycopg://u:secret@h/db",
+        tmp_path / "u" / ".shinsa" / "database_url",
+        uid=target.pw_uid,
+        gid=target.pw_gid,
+    )
     st = path.stat()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (target.pw_uid, target.pw_gid, 0o600)
     assert path.parent.stat().st_uid == target.pw_uid

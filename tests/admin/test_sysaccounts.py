@@ -19,7 +19,7 @@ def _pw(uid: int, gecos: str) -> pwd.struct_passwd:
 
 def test_ours_needs_both_our_uid_range_and_our_comment() -> None:
     assert is_ours(_pw(UID_FLOOR, ACCOUNT_MARKER)) and is_ours(_pw(UID_CEILING, f"{ACCOUNT_MARKER},,,"))
-    assert not is_ours(_pw(1000, ACCOUNT_MARKER))          # an ordinary uid with our comment
+    assert not is_ours(_pw(1000, ACCOUNT_MARKER))  # an ordinary uid with our comment
     assert not is_ours(_pw(UID_FLOOR + 1, "Taro Yamada"))  # our range, another comment
     assert not is_ours(_pw(UID_CEILING + 1, ACCOUNT_MARKER))
     assert not is_ours(pwd.getpwnam("root"))
@@ -33,7 +33,10 @@ def test_system_names_are_refused_whether_the_account_exists_or_not(name: str) -
 
 def test_an_existing_account_we_did_not_create_is_refused_by_name() -> None:
     other = next(p for p in pwd.getpwall() if p.pw_name not in sysaccounts.RESERVED_NAMES and not is_ours(p))
-    with pytest.raises(HubError, match=f"{other.pw_name}（uid {other.pw_uid}）は既にあり、審査ワークベンチが作ったものではありません"):
+    with pytest.raises(
+        HubError,
+        match=f"{other.pw_name}（uid {other.pw_uid}）は既にあり、審査ワークベンチが作ったものではありません",
+    ):
         check_accounts([other.pw_name])
     check_accounts(["t_no_such_account_x"])  # absent and not reserved: accepted
 

@@ -44,18 +44,38 @@ REPO = Path(__file__).resolve().parents[2]
 
 def rubric(step: float = 1.0, weights: tuple[float, float] = (50, 50)) -> Rubric:
     levels = np.arange(1, 5 + step / 2, step)
-    return rubric_from_dict({
-        "id": "t", "name_ja": "テスト", "name_en": "Test",
-        "scale": {"min": 1, "max": 5, "step": step},
-        "anchors": {float(v): {"ja": f"水準{v}"} for v in levels},
-        "groups": [{
-            "id": "g", "label_ja": "群", "label_en": "G",
-            "criteria": [
-                {"id": "c1", "label_ja": "項目1", "label_en": "C1", "guidance_ja": "x", "weight": weights[0]},
-                {"id": "c2", "label_ja": "項目2", "label_en": "C2", "guidance_ja": "x", "weight": weights[1]},
+    return rubric_from_dict(
+        {
+            "id": "t",
+            "name_ja": "テスト",
+            "name_en": "Test",
+            "scale": {"min": 1, "max": 5, "step": step},
+            "anchors": {float(v): {"ja": f"水準{v}"} for v in levels},
+            "groups": [
+                {
+                    "id": "g",
+                    "label_ja": "群",
+                    "label_en": "G",
+                    "criteria": [
+                        {
+                            "id": "c1",
+                            "label_ja": "項目1",
+                            "label_en": "C1",
+                            "guidance_ja": "x",
+                            "weight": weights[0],
+                        },
+                        {
+                            "id": "c2",
+                            "label_ja": "項目2",
+                            "label_en": "C2",
+                            "guidance_ja": "x",
+                            "weight": weights[1],
+                        },
+                    ],
+                }
             ],
-        }],
-    })
+        }
+    )
 
 
 def table(rows: Sequence[tuple[str, str, str, float]]) -> pd.DataFrame:
@@ -63,12 +83,22 @@ def table(rows: Sequence[tuple[str, str, str, float]]) -> pd.DataFrame:
 
 
 # Application 01: c1 5/4/2 (a 3-level gap), c2 3/3/3.  Application 02: c1 3/3/4, c2 2/3/3.
-SMALL = table([
-    ("01", "R1", "c1", 5), ("01", "R2", "c1", 4), ("01", "R3", "c1", 2),
-    ("01", "R1", "c2", 3), ("01", "R2", "c2", 3), ("01", "R3", "c2", 3),
-    ("02", "R1", "c1", 3), ("02", "R2", "c1", 3), ("02", "R3", "c1", 4),
-    ("02", "R1", "c2", 2), ("02", "R2", "c2", 3), ("02", "R3", "c2", 3),
-])
+SMALL = table(
+    [
+        ("01", "R1", "c1", 5),
+        ("01", "R2", "c1", 4),
+        ("01", "R3", "c1", 2),
+        ("01", "R1", "c2", 3),
+        ("01", "R2", "c2", 3),
+        ("01", "R3", "c2", 3),
+        ("02", "R1", "c1", 3),
+        ("02", "R2", "c1", 3),
+        ("02", "R3", "c1", 4),
+        ("02", "R1", "c2", 2),
+        ("02", "R2", "c2", 3),
+        ("02", "R3", "c2", 3),
+    ]
+)
 
 
 # ---------------------------------------------------------------------------
@@ -79,7 +109,12 @@ SMALL = table([
 def test_criterion_disagreement_by_hand() -> None:
     out = criterion_disagreement(SMALL, rubric())
     assert list(out.columns) == list(CRITERION_DISAGREEMENT_COLUMNS)
-    assert out[["application", "criterion"]].values.tolist() == [["01", "c1"], ["01", "c2"], ["02", "c1"], ["02", "c2"]]
+    assert out[["application", "criterion"]].values.tolist() == [
+        ["01", "c1"],
+        ["01", "c2"],
+        ["02", "c1"],
+        ["02", "c2"],
+    ]
     r = out.iloc[0]
     assert r["n_reviewers"] == 3
     assert r["mean"] == pytest.approx(11 / 3)
@@ -144,8 +179,10 @@ def _residual_spread_by_hand(scores: pd.DataFrame) -> dict[str, float]:
             others = part.loc[part["reviewer"] != r, "score"]
             if len(others):
                 len_.setdefault((r, c), []).append(x - others.mean())
-    s["adj"] = [x - (np.mean(len_[(r, c)]) if (r, c) in len_ else 0.0)
-                for r, c, x in zip(s["reviewer"], s["criterion"], s["score"])]
+    s["adj"] = [
+        x - (np.mean(len_[(r, c)]) if (r, c) in len_ else 0.0)
+        for r, c, x in zip(s["reviewer"], s["criterion"], s["score"])
+    ]
     e2: dict[str, list[float]] = {}
     usual: dict[str, list[float]] = {}
     cells = []
@@ -172,16 +209,26 @@ def test_residual_spread_matches_a_plain_recomputation() -> None:
     from scoring.agreement.disagreement import residual_spread
 
     rng = np.random.default_rng(3)
-    rows = [(f"A{i}", r, c, float(rng.integers(1, 6))) for i in range(8) for r in ("R1", "R2", "R3")
-            for c in ("c1", "c2")]
+    rows = [
+        (f"A{i}", r, c, float(rng.integers(1, 6)))
+        for i in range(8)
+        for r in ("R1", "R2", "R3")
+        for c in ("c1", "c2")
+    ]
     df = table(rows)
     got = residual_spread(df)
     want = _residual_spread_by_hand(df)
     assert set(got.index) == set(want)
     for a, v in want.items():
         assert got.at[a, "spread_ratio"] == pytest.approx(v, rel=1e-9)
-    assert list(got.columns) == ["n_reviewers", "residual_sd", "usual_sd", "spread_ratio", "gap_levels",
-                                 "gap_criterion"]
+    assert list(got.columns) == [
+        "n_reviewers",
+        "residual_sd",
+        "usual_sd",
+        "spread_ratio",
+        "gap_levels",
+        "gap_criterion",
+    ]
     assert (got["n_reviewers"] == 3).all()
 
 
@@ -269,14 +316,18 @@ def _simulated_round(seed: int) -> tuple[pd.DataFrame, Rubric, pd.DataFrame]:
 def test_an_extreme_disagreement_is_flagged_and_far_agreement_is_not() -> None:
     scores, rub, totals = _simulated_round(7)
     order = list(totals.sort_values("total", ascending=False).index)
-    far_low, agreed = order[-8], order[-3]          # both far below the line (5 places of 30)
+    far_low, agreed = order[-8], order[-3]  # both far below the line (5 places of 30)
     s = scores.copy()
     crits = [c.id for c in rub.criteria]
     # far_low: two of its reviewers read it in opposite ways on three criteria (1 against 5)
     revs = sorted(s.loc[s["application"] == far_low, "reviewer"].unique())
     for c in crits[:3]:
-        s.loc[(s["application"] == far_low) & (s["criterion"] == c) & (s["reviewer"] == revs[0]), "score"] = 1.0
-        s.loc[(s["application"] == far_low) & (s["criterion"] == c) & (s["reviewer"] == revs[1]), "score"] = 5.0
+        s.loc[(s["application"] == far_low) & (s["criterion"] == c) & (s["reviewer"] == revs[0]), "score"] = (
+            1.0
+        )
+        s.loc[(s["application"] == far_low) & (s["criterion"] == c) & (s["reviewer"] == revs[1]), "score"] = (
+            5.0
+        )
     # agreed: every reviewer gives the same score on every criterion
     for c in crits:
         m = (s["application"] == agreed) & (s["criterion"] == c)
@@ -300,12 +351,25 @@ def test_calibration_flags_20_to_35_percent_of_simulated_rounds() -> None:
     import json
     import subprocess
 
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "calibrate_discussion.py"), "--rounds", "12",
-                          "--n-boot", "100", "--json"], capture_output=True, text=True, check=True, timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "calibrate_discussion.py"),
+            "--rounds",
+            "12",
+            "--n-boot",
+            "100",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     summary = json.loads(res.stdout)
     assert summary["rounds"] == 12
     assert 0.20 <= summary["mean"] <= 0.35, summary
-    assert summary["border"] > 0.05 and summary["disagree"] > 0.03, summary   # both parts of the rule work
+    assert summary["border"] > 0.05 and summary["disagree"] > 0.03, summary  # both parts of the rule work
     # the former rule's failure mode: every application flagged; not here
     assert summary["p90"] < 0.6
 
@@ -373,8 +437,13 @@ def test_reviewer_profile_per_criterion_and_few_applications() -> None:
 
 
 def test_loo_deviations_drops_single_reviewer_applications() -> None:
-    v = pd.DataFrame({"application": ["01", "01", "01", "02"], "reviewer": ["R1", "R2", "R3", "R1"],
-                      "value": [6.0, 3.0, 0.0, 5.0]})
+    v = pd.DataFrame(
+        {
+            "application": ["01", "01", "01", "02"],
+            "reviewer": ["R1", "R2", "R3", "R1"],
+            "value": [6.0, 3.0, 0.0, 5.0],
+        }
+    )
     out = loo_deviations(v)
     assert out["application"].tolist() == ["01", "01", "01"]
     assert out["consensus"].tolist() == [1.5, 3.0, 4.5]
@@ -397,8 +466,10 @@ def _affinity_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
         for r in ("R1", "R2", "R3", "R4"):
             s = merit[i] + rng.normal(0, 0.3) + (1.0 if (r, f"a{i}") in linked else 0.0)
             rows.append((f"a{i}", r, "c1", round(float(s), 2)))
-    links = pd.DataFrame([(r, a, True) for r, a in sorted(linked)] + [("R3", "a0", False)],
-                         columns=["reviewer", "application", "linked"])
+    links = pd.DataFrame(
+        [(r, a, True) for r, a in sorted(linked)] + [("R3", "a0", False)],
+        columns=["reviewer", "application", "linked"],
+    )
     return table(rows), links
 
 
@@ -411,8 +482,14 @@ def _plain_affinity(df: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
         for r in wide.columns:
             others = wide.loc[a].drop(r).dropna()
             if pd.notna(wide.at[a, r]) and len(others):
-                recs.append({"reviewer": r, "application": a, "dev": wide.at[a, r] - others.mean(),
-                             "linked": (r, a) in linked})
+                recs.append(
+                    {
+                        "reviewer": r,
+                        "application": a,
+                        "dev": wide.at[a, r] - others.mean(),
+                        "linked": (r, a) in linked,
+                    }
+                )
     return pd.DataFrame(recs)
 
 
@@ -456,7 +533,9 @@ def test_affinity_adjust_reviewer_removes_leniency() -> None:
     assert raw.at[0, "diff"] > adj.at[0, "diff"]
     # per reviewer differences and tests do not depend on the adjustment
     cols = ["n_linked", "n_unlinked", "diff", "se", "t", "df", "p", "cohen_d", "judgement"]
-    pd.testing.assert_frame_equal(raw.iloc[1:][cols].reset_index(drop=True), adj.iloc[1:][cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        raw.iloc[1:][cols].reset_index(drop=True), adj.iloc[1:][cols].reset_index(drop=True)
+    )
 
 
 def test_affinity_on_totals_with_rubric_and_weights() -> None:
@@ -488,13 +567,17 @@ def test_affinity_errors_and_warnings() -> None:
     with pytest.raises(ValueError, match="links に列 linked がありません"):
         affinity(df, links.drop(columns="linked"))
     bad = links.assign(linked=["はい"] + [True] * (len(links) - 1))
-    with pytest.raises(ValueError, match="linked 列は True / False（または 1 / 0）にしてください: R1×a0: 'はい'"):
+    with pytest.raises(
+        ValueError, match="linked 列は True / False（または 1 / 0）にしてください: R1×a0: 'はい'"
+    ):
         affinity(df, bad)
     dup = pd.concat([links, links.iloc[[0]]])
     with pytest.raises(ValueError, match="links に同じ審査員×応募の行が複数あります: R1×a0"):
         affinity(df, dup)
     none_linked = links.assign(application=[f"zz{i}" for i in range(len(links))])
-    with pytest.warns(UserWarning, match="関係あり（linked=True）の組み合わせが、比較できる採点に1件もありません"):
+    with pytest.warns(
+        UserWarning, match="関係あり（linked=True）の組み合わせが、比較できる採点に1件もありません"
+    ):
         out = affinity(df, none_linked)
     assert out.at[0, "n_linked"] == 0 and np.isnan(out.at[0, "t"])
     with pytest.raises(ValueError, match="評価項目 'c7' の採点がありません"):
@@ -537,11 +620,16 @@ def _independent_pcs_deviations(folder: Path) -> pd.DataFrame:
     sc = pd.read_csv(folder / "judge-scores.csv", dtype={"aspect_id": str})
     jd = pd.read_csv(folder / "judges.csv")
     comp = asp[asp["section"] == "components"]
-    x = sc.merge(comp, on="aspect_id").merge(perf[["performance_id", "program", "nation"]], on="performance_id")
+    x = sc.merge(comp, on="aspect_id").merge(
+        perf[["performance_id", "program", "nation"]], on="performance_id"
+    )
     x["pts"] = x["score"] * x["factor"]
     pcs = x.groupby(["performance_id", "program", "nation", "judge"], as_index=False)["pts"].sum()
-    pcs = pcs.merge(jd[["program", "clean_role", "judge_country"]], left_on=["program", "judge"],
-                    right_on=["program", "clean_role"])
+    pcs = pcs.merge(
+        jd[["program", "clean_role", "judge_country"]],
+        left_on=["program", "judge"],
+        right_on=["program", "clean_role"],
+    )
     grp = pcs.groupby("performance_id")["pts"]
     pcs["others_mean"] = (grp.transform("sum") - pcs["pts"]) / (grp.transform("count") - 1)
     pcs["dev"] = pcs["pts"] - pcs["others_mean"]
@@ -582,7 +670,9 @@ def test_affinity_figure_skating_goe_and_leniency_adjusted(skating: tuple[Module
     # independent: mean GOE grade per judge and performance, others' mean, judge-centred
     m = panels.marks
     el = m[m["section"] == "elements"]
-    g = el.groupby(["performance_id", "clean_judge_name", "nation", "judge_country"], as_index=False)["score"].mean()
+    g = el.groupby(["performance_id", "clean_judge_name", "nation", "judge_country"], as_index=False)[
+        "score"
+    ].mean()
     tot = g.groupby("performance_id")["score"]
     g["dev"] = g["score"] - (tot.transform("sum") - g["score"]) / (tot.transform("count") - 1)
     g["dev"] = g["dev"] - g.groupby("clean_judge_name")["dev"].transform("mean")

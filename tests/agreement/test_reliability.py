@@ -65,11 +65,13 @@ SHROUT_FLEISS = pd.DataFrame(
 )
 
 # NAG G08DAF example (Siegel 1956): 3 comparisons (raters) × 10 objects, with ties.
-NAG_G08DAF = np.array([
-    [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
-    [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
-    [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
-])
+NAG_G08DAF = np.array(
+    [
+        [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
+        [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
+        [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
+    ]
+)
 
 
 def long_from_matrix(matrix: list[list[float]] | np.ndarray, criterion: str = "c1") -> pd.DataFrame:
@@ -85,18 +87,38 @@ def long_from_matrix(matrix: list[list[float]] | np.ndarray, criterion: str = "c
 
 def small_rubric(step: float = 1.0, weights: tuple[float, float] = (75, 25)) -> Rubric:
     levels = np.arange(1, 5 + step / 2, step)
-    return rubric_from_dict({
-        "id": "t", "name_ja": "テスト", "name_en": "Test",
-        "scale": {"min": 1, "max": 5, "step": step},
-        "anchors": {float(v): {"ja": f"水準{v}"} for v in levels},
-        "groups": [{
-            "id": "g", "label_ja": "群", "label_en": "G",
-            "criteria": [
-                {"id": "c1", "label_ja": "項目1", "label_en": "C1", "guidance_ja": "x", "weight": weights[0]},
-                {"id": "c2", "label_ja": "項目2", "label_en": "C2", "guidance_ja": "x", "weight": weights[1]},
+    return rubric_from_dict(
+        {
+            "id": "t",
+            "name_ja": "テスト",
+            "name_en": "Test",
+            "scale": {"min": 1, "max": 5, "step": step},
+            "anchors": {float(v): {"ja": f"水準{v}"} for v in levels},
+            "groups": [
+                {
+                    "id": "g",
+                    "label_ja": "群",
+                    "label_en": "G",
+                    "criteria": [
+                        {
+                            "id": "c1",
+                            "label_ja": "項目1",
+                            "label_en": "C1",
+                            "guidance_ja": "x",
+                            "weight": weights[0],
+                        },
+                        {
+                            "id": "c2",
+                            "label_ja": "項目2",
+                            "label_en": "C2",
+                            "guidance_ja": "x",
+                            "weight": weights[1],
+                        },
+                    ],
+                }
             ],
-        }],
-    })
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -116,12 +138,15 @@ def test_alpha_matches_krippendorff_2011(level: str) -> None:
 
 
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
-def test_alpha_closed_form_path_gives_the_published_values(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_alpha_closed_form_path_gives_the_published_values(
+    level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(alpha_mod, "_PACKAGE_MAX_CELLS", 0)  # force the large-domain code path
     out = krippendorff_alpha(long_from_matrix(KRIPP_2011), level, total=False)
     assert round(float(out.at[0, "alpha"]), 3) == KRIPP_2011_PUBLISHED[level]
     assert float(out.at[0, "alpha"]) == pytest.approx(
-        krippendorff.alpha(KRIPP_2011, level_of_measurement=level), abs=1e-12  # type: ignore[arg-type]
+        krippendorff.alpha(KRIPP_2011, level_of_measurement=level),
+        abs=1e-12,  # type: ignore[arg-type]
     )
 
 
@@ -184,24 +209,34 @@ def test_alpha_per_criterion_pooled_and_total() -> None:
     assert out["criterion"].tolist() == ["c1", "c2", "total"]
     m1 = c1.pivot(index="reviewer", columns="application", values="score").to_numpy()
     m2 = c2.pivot(index="reviewer", columns="application", values="score").to_numpy()
-    assert out.at[0, "alpha"] == pytest.approx(krippendorff.alpha(m1, level_of_measurement="interval"), abs=1e-12)
-    assert out.at[1, "alpha"] == pytest.approx(krippendorff.alpha(m2, level_of_measurement="interval"), abs=1e-12)
+    assert out.at[0, "alpha"] == pytest.approx(
+        krippendorff.alpha(m1, level_of_measurement="interval"), abs=1e-12
+    )
+    assert out.at[1, "alpha"] == pytest.approx(
+        krippendorff.alpha(m2, level_of_measurement="interval"), abs=1e-12
+    )
     # total: 75·(c1−1)/4 + 25·(c2−1)/4 per complete sheet; u04×R3 lacks c1 → missing
     tot = 75 * (m1 - 1) / 4 + 25 * (m2 - 1) / 4
     assert np.isnan(tot[2, 3])
-    assert out.at[2, "alpha"] == pytest.approx(krippendorff.alpha(tot, level_of_measurement="interval"), abs=1e-12)
+    assert out.at[2, "alpha"] == pytest.approx(
+        krippendorff.alpha(tot, level_of_measurement="interval"), abs=1e-12
+    )
     assert out.at[2, "n_pairable"] == 11
     # pooled: units are application × criterion
     with pytest.warns(UserWarning):
         pooled = krippendorff_alpha(df, "ordinal", by=None, rubric=rubric, total=True)
     assert pooled["criterion"].tolist() == ["all_criteria", "total"]
     both = np.concatenate([m1, m2], axis=1)
-    assert pooled.at[0, "alpha"] == pytest.approx(krippendorff.alpha(both, level_of_measurement="ordinal"), abs=1e-12)
+    assert pooled.at[0, "alpha"] == pytest.approx(
+        krippendorff.alpha(both, level_of_measurement="ordinal"), abs=1e-12
+    )
 
 
 def test_alpha_total_uses_weights_override() -> None:
     rubric = small_rubric()
-    df = pd.concat([long_from_matrix([[5, 1, 3], [4, 2, 3]], "c1"), long_from_matrix([[1, 5, 2], [3, 5, 1]], "c2")])
+    df = pd.concat(
+        [long_from_matrix([[5, 1, 3], [4, 2, 3]], "c1"), long_from_matrix([[1, 5, 2], [3, 5, 1]], "c2")]
+    )
     out = krippendorff_alpha(df, rubric=rubric, weights={"c1": 0, "c2": 10})
     # with all the weight on c2 the total's alpha is c2's alpha
     assert out.at[2, "alpha"] == pytest.approx(out.at[1, "alpha"], abs=1e-12)
@@ -217,7 +252,9 @@ def test_alpha_judgement_thresholds() -> None:
 
 def test_alpha_option_errors_list_allowed_values() -> None:
     df = long_from_matrix([[1, 2], [2, 1]])
-    with pytest.raises(ValueError, match="level='likert' は使えません。使える値: 'interval', 'ordinal', 'nominal', 'ratio'"):
+    with pytest.raises(
+        ValueError, match="level='likert' は使えません。使える値: 'interval', 'ordinal', 'nominal', 'ratio'"
+    ):
         krippendorff_alpha(df, "likert")
     with pytest.raises(ValueError, match="by='reviewer' は使えません。使える値: 'criterion', None"):
         krippendorff_alpha(df, by="reviewer")
@@ -239,13 +276,25 @@ def test_check_scores_errors_in_japanese() -> None:
         check_scores([1, 2, 3])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="列 criterion, score がありません"):
         check_scores(pd.DataFrame({"application": ["01"], "reviewer": ["R1"]}))
-    bad = pd.DataFrame({"application": ["01", "02"], "reviewer": ["R1", "R1"], "criterion": ["c1", "c1"],
-                        "score": [3, "よい"]})
-    with pytest.raises(ValueError, match=r"数値でない値があります: 行1（応募 02・審査員 R1・評価項目 c1: 'よい'）"):
+    bad = pd.DataFrame(
+        {
+            "application": ["01", "02"],
+            "reviewer": ["R1", "R1"],
+            "criterion": ["c1", "c1"],
+            "score": [3, "よい"],
+        }
+    )
+    with pytest.raises(
+        ValueError, match=r"数値でない値があります: 行1（応募 02・審査員 R1・評価項目 c1: 'よい'）"
+    ):
         check_scores(bad)
-    dup = pd.DataFrame({"application": ["01", "01"], "reviewer": ["R1", "R1"], "criterion": ["c1", "c1"],
-                        "score": [3, 4]})
-    with pytest.raises(ValueError, match="同じ応募・審査員・評価項目の採点が複数あります: （応募 01・審査員 R1・評価項目 c1）"):
+    dup = pd.DataFrame(
+        {"application": ["01", "01"], "reviewer": ["R1", "R1"], "criterion": ["c1", "c1"], "score": [3, 4]}
+    )
+    with pytest.raises(
+        ValueError,
+        match="同じ応募・審査員・評価項目の採点が複数あります: （応募 01・審査員 R1・評価項目 c1）",
+    ):
         check_scores(dup)
     empty_key = pd.DataFrame({"application": [None], "reviewer": ["R1"], "criterion": ["c1"], "score": [3]})
     with pytest.raises(ValueError, match="application 列が空の行があります"):
@@ -253,8 +302,15 @@ def test_check_scores_errors_in_japanese() -> None:
 
 
 def test_check_scores_keeps_only_scored_rows_and_ignores_extra_columns() -> None:
-    df = pd.DataFrame({"application": ["01", "01"], "reviewer": ["R1", "R2"], "criterion": ["c1", "c1"],
-                       "score": [3, None], "comment": ["x", "y"]})
+    df = pd.DataFrame(
+        {
+            "application": ["01", "01"],
+            "reviewer": ["R1", "R2"],
+            "criterion": ["c1", "c1"],
+            "score": [3, None],
+            "comment": ["x", "y"],
+        }
+    )
     out = check_scores(df)
     assert list(out.columns) == ["application", "reviewer", "criterion", "score"]
     assert out["reviewer"].tolist() == ["R1"]
@@ -263,15 +319,23 @@ def test_check_scores_keeps_only_scored_rows_and_ignores_extra_columns() -> None
 
 def test_reviewer_totals_on_the_haiten_scale() -> None:
     rubric = small_rubric()  # weights 75 / 25, scale 1–5
-    df = pd.DataFrame({
-        "application": ["01", "01", "02", "02", "03", "03"],
-        "reviewer": ["R1"] * 6,
-        "criterion": ["c1", "c2"] * 3,
-        "score": [5, 5, 1, 1, 3, 5],
-    })
+    df = pd.DataFrame(
+        {
+            "application": ["01", "01", "02", "02", "03", "03"],
+            "reviewer": ["R1"] * 6,
+            "criterion": ["c1", "c2"] * 3,
+            "score": [5, 5, 1, 1, 3, 5],
+        }
+    )
     out = reviewer_totals(df, rubric)
-    expected = pd.DataFrame({"application": ["01", "02", "03"], "reviewer": ["R1"] * 3,
-                             "total": [100.0, 0.0, 62.5], "n_criteria": [2, 2, 2]})
+    expected = pd.DataFrame(
+        {
+            "application": ["01", "02", "03"],
+            "reviewer": ["R1"] * 3,
+            "total": [100.0, 0.0, 62.5],
+            "n_criteria": [2, 2, 2],
+        }
+    )
     pd.testing.assert_frame_equal(out, expected, check_dtype=False)
     assert list(out.columns) == list(TOTALS_COLUMNS)
     # no rubric: plain sum; weights without rubric: weighted sum
@@ -288,9 +352,17 @@ def test_reviewer_totals_on_the_haiten_scale() -> None:
 
 
 def test_reviewer_totals_warns_about_incomplete_sheets() -> None:
-    df = pd.DataFrame({"application": ["01", "01", "02"], "reviewer": ["R1", "R1", "R1"],
-                       "criterion": ["c1", "c2", "c1"], "score": [3, 4, 5]})
-    with pytest.warns(UserWarning, match=r"未採点の評価項目がある採点 1件（応募×審査員: 02×R1）は合計点から除きました"):
+    df = pd.DataFrame(
+        {
+            "application": ["01", "01", "02"],
+            "reviewer": ["R1", "R1", "R1"],
+            "criterion": ["c1", "c2", "c1"],
+            "score": [3, 4, 5],
+        }
+    )
+    with pytest.warns(
+        UserWarning, match=r"未採点の評価項目がある採点 1件（応募×審査員: 02×R1）は合計点から除きました"
+    ):
         out = reviewer_totals(df)
     assert out["application"].tolist() == ["01"]
     with warnings.catch_warnings():
@@ -343,12 +415,16 @@ def _pingouin_unrounded(wide: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> 
     return pg.intraclass_corr(data=long, targets="t", raters="r", ratings="s")
 
 
-PINGOUIN_PANDAS_WARNING = "ignore:The inplace keyword in DataFrame.dropna"  # pingouin's own pandas-3 deprecation
+PINGOUIN_PANDAS_WARNING = (
+    "ignore:The inplace keyword in DataFrame.dropna"  # pingouin's own pandas-3 deprecation
+)
 
 
 @pytest.mark.filterwarnings(PINGOUIN_PANDAS_WARNING)
 @pytest.mark.parametrize("shape_seed", [(6, 4, 0), (12, 3, 1), (30, 7, 2), (5, 2, 3)])
-def test_icc_matches_pingouin_to_1e9(shape_seed: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_icc_matches_pingouin_to_1e9(
+    shape_seed: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     n, k, seed = shape_seed
     rng = np.random.default_rng(seed)
     x = rng.normal(0, 1, size=(n, 1)) + rng.normal(0, 0.5, size=(1, k)) + rng.normal(0, 0.7, size=(n, k))
@@ -392,7 +468,9 @@ def test_icc_incomplete_table_names_the_missing_cells() -> None:
         icc(wide)
     long = SHROUT_FLEISS.rename_axis(index="target", columns="rater").stack().rename("score").reset_index()
     long = long[~((long["target"] == "S4") & (long["rater"] == "J2"))]
-    with pytest.raises(ValueError, match=r"全ての対象×評価者がそろった表が必要です。欠けているセル: （対象 S4・評価者 J2）"):
+    with pytest.raises(
+        ValueError, match=r"全ての対象×評価者がそろった表が必要です。欠けているセル: （対象 S4・評価者 J2）"
+    ):
         icc(long)
 
 
@@ -403,18 +481,28 @@ def test_icc_input_errors() -> None:
         icc(pd.DataFrame({"名前": ["a", "b"], "R1": [1, 2]}))
     with pytest.raises(ValueError, match="対象が2件以上・評価者が2人以上必要です（対象 6件・評価者 1人）"):
         icc(SHROUT_FLEISS[["J1"]])
-    canon = pd.DataFrame({"application": ["01", "01", "02", "02"], "reviewer": ["R1", "R2", "R1", "R2"],
-                          "criterion": ["c1", "c2", "c1", "c2"], "score": [1, 2, 3, 4]})
+    canon = pd.DataFrame(
+        {
+            "application": ["01", "01", "02", "02"],
+            "reviewer": ["R1", "R2", "R1", "R2"],
+            "criterion": ["c1", "c2", "c1", "c2"],
+            "score": [1, 2, 3, 4],
+        }
+    )
     with pytest.raises(ValueError, match="criterion 列に複数の評価項目があります: c1、c2"):
         icc(canon)
-    dup = pd.DataFrame({"target": ["a", "a", "b", "b", "a"], "rater": ["x", "y", "x", "y", "x"], "score": [1, 2, 3, 4, 5]})
+    dup = pd.DataFrame(
+        {"target": ["a", "a", "b", "b", "a"], "rater": ["x", "y", "x", "y", "x"], "score": [1, 2, 3, 4, 5]}
+    )
     with pytest.raises(ValueError, match="同じ対象×評価者の値が複数あります: a×x"):
         icc(dup)
     with pytest.raises(ValueError, match="列 tgt がありません"):
         icc(dup, target="tgt")
     with pytest.raises(ValueError, match="confidence は 0 と 1 の間"):
         icc(SHROUT_FLEISS, confidence=95)
-    nonnum = pd.DataFrame({"target": ["a", "a", "b", "b"], "rater": ["x", "y", "x", "y"], "score": [1, "高", 3, 4]})
+    nonnum = pd.DataFrame(
+        {"target": ["a", "a", "b", "b"], "rater": ["x", "y", "x", "y"], "score": [1, "高", 3, 4]}
+    )
     with pytest.raises(ValueError, match="score 列に数値でない値があります: a×y: '高'"):
         icc(nonnum)
 
@@ -451,7 +539,9 @@ def test_kendall_w_nag_g08da_example_with_ties() -> None:
 
 
 def test_kendall_w_rexrepos_irr_example_without_ties() -> None:
-    ratings = pd.DataFrame({"rtr1": [1, 6, 3, 2, 5, 4], "rtr2": [1, 5, 6, 2, 4, 3], "rtr3": [2, 3, 6, 5, 4, 1]})
+    ratings = pd.DataFrame(
+        {"rtr1": [1, 6, 3, 2, 5, 4], "rtr2": [1, 5, 6, 2, 4, 3], "rtr3": [2, 3, 6, 5, 4, 1]}
+    )
     out = kendall_w(ratings)
     assert round(float(out.at[0, "W"]), 3) == 0.568
     assert round(float(out.at[0, "chi2"]), 2) == 8.52
@@ -482,7 +572,10 @@ def test_kendall_w_perfect_agreement_and_no_correction() -> None:
 
 def test_kendall_w_incomplete_table_error() -> None:
     x = pd.DataFrame({"R1": [1, 2, np.nan], "R2": [1, 2, 3]}, index=["01", "02", "03"])
-    with pytest.raises(ValueError, match=r"Kendall の W には全ての対象×評価者がそろった表が必要です。欠けているセル: （対象 03・評価者 R1）"):
+    with pytest.raises(
+        ValueError,
+        match=r"Kendall の W には全ての対象×評価者がそろった表が必要です。欠けているセル: （対象 03・評価者 R1）",
+    ):
         kendall_w(x)
 
 
@@ -529,18 +622,25 @@ def test_alpha_array_path_equals_the_checked_table_path(seed: int) -> None:
     """krippendorff_alpha reads a clean table as arrays; a table that needs check_scores
     (here: scores as text) takes the pandas path. Both give the same frame, exactly."""
     rng = np.random.default_rng(seed)
-    rows = [(f"{a:02d}", f"R{r}", c, float(rng.integers(1, 6)))
-            for a in rng.permutation(30) for r in rng.permutation(6) for c in ("need", "pool", "theme")
-            if rng.random() > 0.25]
+    rows = [
+        (f"{a:02d}", f"R{r}", c, float(rng.integers(1, 6)))
+        for a in rng.permutation(30)
+        for r in rng.permutation(6)
+        for c in ("need", "pool", "theme")
+        if rng.random() > 0.25
+    ]
     fast = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
     fast.loc[rng.random(len(fast)) < 0.05, "score"] = np.nan
     slow = fast.assign(score=[None if np.isnan(s) else str(s) for s in fast["score"]])
     assert alpha_mod._fast_scored(fast) is not None and alpha_mod._fast_scored(slow) is None
     for level in rel.LEVELS:
         for by in ("criterion", None):
-            pd.testing.assert_frame_equal(krippendorff_alpha(fast, level, by=by, total=False),
-                                          krippendorff_alpha(slow, level, by=by, total=False), check_exact=True)
-    with pytest.warns(UserWarning, match="未採点の評価項目"):   # incomplete sheets leave the total row
+            pd.testing.assert_frame_equal(
+                krippendorff_alpha(fast, level, by=by, total=False),
+                krippendorff_alpha(slow, level, by=by, total=False),
+                check_exact=True,
+            )
+    with pytest.warns(UserWarning, match="未採点の評価項目"):  # incomplete sheets leave the total row
         with_total = krippendorff_alpha(fast), krippendorff_alpha(slow)
     pd.testing.assert_frame_equal(*with_total, check_exact=True)
     # duplicates and empty keys still get check_scores' messages

@@ -10,9 +10,19 @@ from scoring.round.loader import load_round
 
 def test_problem_view_has_full_text_and_wraps() -> None:
     long = "この応募書の提出日時は提出期限より後です。" * 6
-    problems = pd.DataFrame([{
-        "file": "05_akita.xlsx", "sheet": "応募書", "cell": "C9", "field": "提出日時", "severity": "warning",
-        "message": long, "action": "期限後提出として扱います。委員会の判断を確認してください。" * 3}])
+    problems = pd.DataFrame(
+        [
+            {
+                "file": "05_akita.xlsx",
+                "sheet": "応募書",
+                "cell": "C9",
+                "field": "提出日時",
+                "severity": "warning",
+                "message": long,
+                "action": "期限後提出として扱います。委員会の判断を確認してください。" * 3,
+            }
+        ]
+    )
     html = problem_view(problems).to_html()
     assert long in html
     assert "..." not in html and "…" not in html

@@ -45,8 +45,13 @@ from scoring.store.scores import ScoreStore
 HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'
 
 
-def _scored_round(root: Path, copier: Callable[[Path], Path], *, name: str | None = None,
-                  balance: dict[str, Any] | None = None) -> Path:
+def _scored_round(
+    root: Path,
+    copier: Callable[[Path], Path],
+    *,
+    name: str | None = None,
+    balance: dict[str, Any] | None = None,
+) -> Path:
     """A copy of the demo round with the seeded demo scores (and optional round.yaml edits)."""
     edits: dict[str, Any] = {}
     if name is not None:
@@ -60,8 +65,9 @@ def _scored_round(root: Path, copier: Callable[[Path], Path], *, name: str | Non
 @pytest.fixture(scope="module")
 def round_dir(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> Path:
     # The round's name starts with "=" (formula injection) and is still a demo round (架空).
-    return _scored_round(tmp_path_factory.mktemp("committee"), demo_round_copier,
-                         name=HYPERLINK + " 審査（架空のデモ）")
+    return _scored_round(
+        tmp_path_factory.mktemp("committee"), demo_round_copier, name=HYPERLINK + " 審査（架空のデモ）"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +79,7 @@ def committee(round_dir: Path) -> Committee:
 def scores(round_dir: Path) -> pd.DataFrame:
     rnd = load_round(round_dir)
     with ScoreStore.open(rnd) as store:
-        return store.counted_scores()   # what the committee counts: submitted scores only
+        return store.counted_scores()  # what the committee counts: submitted scores only
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +97,10 @@ def test_ranked_table_is_the_combined_totals_in_order(committee: Committee) -> N
     assert tuple(r.columns) == RANKED_COLUMNS
     assert len(r) == committee.n_applications == 16
     ranked = r[r["rank"].notna()]
-    assert np.all(np.diff(ranked["total"].to_numpy()) <= 0)       # ranked ones by total …
-    assert list(r["rank"].iloc[:len(ranked)]) == list(range(1, len(ranked) + 1))
-    assert r["rank"].iloc[len(ranked):].isna().all()                # … then the unranked ones
-    assert r.loc["05", "status"] == "対象外"          # late (期限後提出): shown, not ranked
+    assert np.all(np.diff(ranked["total"].to_numpy()) <= 0)  # ranked ones by total …
+    assert list(r["rank"].iloc[: len(ranked)]) == list(range(1, len(ranked) + 1))
+    assert r["rank"].iloc[len(ranked) :].isna().all()  # … then the unranked ones
+    assert r.loc["05", "status"] == "対象外"  # late (期限後提出): shown, not ranked
     assert pd.isna(r.loc["05", "rank"]) and r.loc["05", "total"] > ranked["total"].iloc[0]
     assert committee.method == "affine"
 
@@ -157,7 +163,7 @@ def test_spread_is_computed_from_each_reviewers_own_total(committee: Committee, 
         assert s.loc[a, "max"] == pytest.approx(max(vals))
         assert s.loc[a, "mean"] == pytest.approx(np.mean(vals))
         assert s.loc[a, "sd"] == pytest.approx(np.std(vals, ddof=1))
-    assert s.loc["20", "n_reviewers"] == 4   # R6 is in conflict with 長野 (20); one sheet is partial
+    assert s.loc["20", "n_reviewers"] == 4  # R6 is in conflict with 長野 (20); one sheet is partial
 
 
 def test_coverage_counts_applicants_and_the_selection(committee: Committee) -> None:
@@ -175,7 +181,16 @@ def test_coverage_counts_applicants_and_the_selection(committee: Committee) -> N
     wide = coverage_ja(committee)
     assert wide.iloc[-1]["地方ブロック"] == "合計"
     assert wide.iloc[-1]["合計 応募（件）"] == 16 and wide.iloc[-1]["合計 選定案（件）"] == 5
-    assert list(wide["地方ブロック"][:8]) == ["北海道", "東北", "関東", "中部", "近畿", "中国", "四国", "九州・沖縄"]
+    assert list(wide["地方ブロック"][:8]) == [
+        "北海道",
+        "東北",
+        "関東",
+        "中部",
+        "近畿",
+        "中国",
+        "四国",
+        "九州・沖縄",
+    ]
 
 
 def test_stability_is_seeded_and_marks_the_border_zone(committee: Committee) -> None:
@@ -187,8 +202,9 @@ def test_stability_is_seeded_and_marks_the_border_zone(committee: Committee) -> 
     pd.testing.assert_frame_equal(again.stability, st)
 
 
-def test_stability_with_the_rubric_weights_is_the_stability_module(committee: Committee,
-                                                                    scores: pd.DataFrame) -> None:
+def test_stability_with_the_rubric_weights_is_the_stability_module(
+    committee: Committee, scores: pd.DataFrame
+) -> None:
     from scoring.selection.stability import stability_round
 
     rnd = load_round(committee.round_path)
@@ -210,7 +226,7 @@ def test_settings_hash_follows_settings_and_scores(committee: Committee, scores:
     assert committee.settings["scores"]["fingerprint"] == committee.score_fingerprint
     assert committee.settings["kind"] == "shinsa.committee"
     assert sum(committee.settings["weights"].values()) == pytest.approx(100.0)
-    assert committee.settings["method_options"]            # every option, defaults included
+    assert committee.settings["method_options"]  # every option, defaults included
     assert committee.settings["rubric"]["version"] == committee.rubric_version
     same = build_committee(committee.round_path, scores=scores, n_boot=10)
     assert (same.settings_hash, same.config_hash) == (committee.settings_hash, committee.config_hash)
@@ -222,15 +238,18 @@ def test_settings_hash_follows_settings_and_scores(committee: Committee, scores:
     reweighted = build_committee(committee.round_path, scores=scores, weights=w, n_boot=10)
     assert reweighted.config_hash != committee.config_hash
     changed = scores.copy()
-    changed.loc[changed.index[0], "score"] = 6 - changed.loc[changed.index[0], "score"] if \
-        changed.loc[changed.index[0], "score"] != 3 else 4
+    changed.loc[changed.index[0], "score"] = (
+        6 - changed.loc[changed.index[0], "score"] if changed.loc[changed.index[0], "score"] != 3 else 4
+    )
     rescored = build_committee(committee.round_path, scores=changed, n_boot=10)
     assert rescored.config_hash == committee.config_hash
     assert rescored.score_fingerprint != committee.score_fingerprint
     assert rescored.settings_hash != committee.settings_hash
 
 
-def test_custom_weights_reach_the_totals_and_the_stability_baseline(committee: Committee, scores: pd.DataFrame) -> None:
+def test_custom_weights_reach_the_totals_and_the_stability_baseline(
+    committee: Committee, scores: pd.DataFrame
+) -> None:
     rubric = load_round(committee.round_path).rubric
     w = rubric.weights() * 0 + 1.0
     w["theme_reuse"] = 40.0
@@ -242,7 +261,7 @@ def test_custom_weights_reach_the_totals_and_the_stability_baseline(committee: C
     assert set(c.stability.index[c.stability["baseline_selected"]]) == set(c.selected)
     assert c.stability_summary["baseline"] == c.selected
     totals = c.ranked["total"]
-    assert c.selected == sorted(c.selected, key=lambda a: (-totals[a], a))   # proposal in score order
+    assert c.selected == sorted(c.selected, key=lambda a: (-totals[a], a))  # proposal in score order
     # every resample used the custom weights: the most frequent selection is often the proposal
     assert 0 < c.stability_summary["baseline_frequency"] <= 1
 
@@ -306,8 +325,25 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
 
 def test_workbook_opens_with_the_expected_sheets(reports: dict[str, Path]) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
-    assert wb.sheetnames == ["概要", "順位", "内訳", "ばらつき", "選定案", "理由", "安定性", "協議対象", "代替案", "選定数別",
-                             "地域×テーマ", "信頼性", "プッシュ型候補", "受領コード", "講評コメント", "未提出", "注記"]
+    assert wb.sheetnames == [
+        "概要",
+        "順位",
+        "内訳",
+        "ばらつき",
+        "選定案",
+        "理由",
+        "安定性",
+        "協議対象",
+        "代替案",
+        "選定数別",
+        "地域×テーマ",
+        "信頼性",
+        "プッシュ型候補",
+        "受領コード",
+        "講評コメント",
+        "未提出",
+        "注記",
+    ]
     for ws in wb.worksheets:
         assert not ws.merged_cells.ranges, f"{ws.title}: merged cells"
         assert ws.freeze_panes in ("A2", "B2")
@@ -330,12 +366,14 @@ def test_numbers_are_numbers(reports: dict[str, Path], committee: Committee) -> 
     # 15 ranked applications, then 05 (対象外, late): shown without a rank
     assert [ws.cell(row=i, column=rank_col).value for i in range(2, ws.max_row + 1)] == [*range(1, 16), None]
     ids = [ws.cell(row=i, column=header.index("応募ID") + 1).value for i in range(2, ws.max_row + 1)]
-    assert ids[0] == "20" and ids[-1] == "05" and all(isinstance(x, str) for x in ids)   # codes keep their 0
+    assert ids[0] == "20" and ids[-1] == "05" and all(isinstance(x, str) for x in ids)  # codes keep their 0
     cov = wb["地域×テーマ"]
     assert all(isinstance(c.value, int) for c in cov[2][1:])
 
 
-def test_notes_sheet_records_round_rubric_hash_and_time(reports: dict[str, Path], committee: Committee) -> None:
+def test_notes_sheet_records_round_rubric_hash_and_time(
+    reports: dict[str, Path], committee: Committee
+) -> None:
     wb = openpyxl.load_workbook(reports["xlsx"])
     notes = {row[0]: row[1] for row in wb["注記"].iter_rows(min_row=2, values_only=True)}
     assert notes["審査ラウンド"] == committee.round_name
@@ -355,15 +393,15 @@ def test_formula_text_stays_text(reports: dict[str, Path]) -> None:
             for cell in row:
                 if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
                     found.append(cell)
-    assert len([c for c in found if c.value.startswith("=HYPERLINK(")]) == 2   # 審査ラウンド in 概要 and 注記
+    assert len([c for c in found if c.value.startswith("=HYPERLINK(")]) == 2  # 審査ラウンド in 概要 and 注記
     for cell in found:
-        assert cell.data_type == "s"          # a string, not a formula ("f")
-        assert cell.quotePrefix or not cell.value.startswith("=")   # Excel shows it as text, too
+        assert cell.data_type == "s"  # a string, not a formula ("f")
+        assert cell.quotePrefix or not cell.value.startswith("=")  # Excel shows it as text, too
     import zipfile
 
     with zipfile.ZipFile(reports["xlsx"]) as z:
         xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/"))
-    assert "<f>" not in xml                   # no formula anywhere in the workbook
+    assert "<f>" not in xml  # no formula anywhere in the workbook
 
 
 # ----------------------------------------------------------------------------------------
@@ -405,7 +443,7 @@ def test_html_has_no_external_url_and_embedded_pngs(reports: dict[str, Path]) ->
     p = _Collector()
     p.feed(page)
     imgs = [a for t, a in p.tags if t == "img"]
-    assert len(imgs) == 4   # breakdown, spread, stability, map
+    assert len(imgs) == 4  # breakdown, spread, stability, map
     for a in imgs:
         src = str(a["src"])
         assert src.startswith("data:image/png;base64,")
@@ -464,7 +502,9 @@ def test_committee_html_is_deterministic_except_the_time(committee: Committee) -
 # ----------------------------------------------------------------------------------------
 
 
-def test_cli_report_writes_both_files(round_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_writes_both_files(
+    round_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from scoring.cli import main
 
     assert main(["report", "--round", str(round_dir), "--out", str(tmp_path)]) == 0
@@ -474,8 +514,9 @@ def test_cli_report_writes_both_files(round_dir: Path, tmp_path: Path, capsys: p
     openpyxl.load_workbook(tmp_path / "committee.xlsx")
 
 
-def test_main_job_ends_with_the_committee_report(round_dir: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_job_ends_with_the_committee_report(
+    round_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from scoring.cli import main
 
     assert main(["run", "--round", str(round_dir), "--out", str(tmp_path)]) == 0
@@ -485,8 +526,9 @@ def test_main_job_ends_with_the_committee_report(round_dir: Path, tmp_path: Path
         assert (tmp_path / name).exists()
 
 
-def test_main_job_without_scores_still_writes_the_applications(demo_round_copy: Path, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_job_without_scores_still_writes_the_applications(
+    demo_round_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from scoring.cli import main
 
     assert main(["run", "--round", str(demo_round_copy), "--out", str(tmp_path)]) == 0
@@ -499,8 +541,9 @@ def test_main_job_without_scores_still_writes_the_applications(demo_round_copy: 
 # ----------------------------------------------------------------------------------------
 
 
-def test_a_failed_report_leaves_the_previous_material(committee: Committee, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_report_leaves_the_previous_material(
+    committee: Committee, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import scoring.reporting.committee_report as report
 
     out = tmp_path / "out"
@@ -539,7 +582,10 @@ def test_committee_lists_each_submitted_pairs_receipt_and_the_checkpoints(commit
     assert table["受領コード"].str.fullmatch(r"[0-9a-f]{4}(-[0-9a-f]{4}){3}").all()
     # reviewers appear as in the anonymous comments, never by id
     assert table["審査員"].tolist() == [committee.reviewer_labels[r] for r in receipts["reviewer"]]
-    assert table["審査員"].str.startswith("審査員").all() and not table["審査員"].isin(receipts["reviewer"]).any()
+    assert (
+        table["審査員"].str.startswith("審査員").all()
+        and not table["審査員"].isin(receipts["reviewer"]).any()
+    )
     notes = dict(notes_ja(committee).itertuples(index=False))
     assert 1 <= len(committee.checkpoints) <= n_cp
     assert notes["署名された記録点（件数）"].startswith(f"{len(committee.checkpoints)} 件")
@@ -548,7 +594,9 @@ def test_committee_lists_each_submitted_pairs_receipt_and_the_checkpoints(commit
     assert "署名確認済" in notes[rows[0]] and "イベント" in notes[rows[0]]
 
 
-def test_comments_and_missing_reviews_are_anonymous_and_complete(committee: Committee, round_dir: Path) -> None:
+def test_comments_and_missing_reviews_are_anonymous_and_complete(
+    committee: Committee, round_dir: Path
+) -> None:
     rnd = load_round(round_dir)
     ids = [r.id for r in rnd.reviewers]
     assert committee.reviewer_labels == {rid: f"審査員{chr(ord('A') + i)}" for i, rid in enumerate(ids)}
@@ -562,7 +610,9 @@ def test_comments_and_missing_reviews_are_anonymous_and_complete(committee: Comm
     assert len(missing) == len(todo) > 0
     for _, row in missing.iterrows():
         part = st[st["application"] == row["応募ID"]]
-        assert row["割当（件）"] == len(part) and row["提出済（件）"] == int((part["status"] == "提出済").sum())
+        assert row["割当（件）"] == len(part) and row["提出済（件）"] == int(
+            (part["status"] == "提出済").sum()
+        )
     html = section_html(committee, "comments")
     assert "審査員A" in html and "未提出の採点" in html
     names = [str(r.name) for r in rnd.reviewers]

@@ -36,7 +36,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callab
 @pytest.fixture
 def rd(tmp_path: Path, template: Path) -> Path:
     """A fresh copy of the scored demo round (folder layout and database included)."""
-    root = template.parents[1]                       # <mktemp>/data/demo → <mktemp> (rubrics beside data)
+    root = template.parents[1]  # <mktemp>/data/demo → <mktemp> (rubrics beside data)
     shutil.copytree(root, tmp_path / "r")
     return tmp_path / "r" / template.relative_to(root)
 
@@ -57,15 +57,16 @@ def _draft_counts(rd: Path) -> tuple[int, int, int, int]:
 # ------------------------------------------------------------------------------ drafts
 
 
-def test_drafts_are_left_out_by_default_and_the_material_says_so(committee: Committee, template: Path,
-                                                                 tmp_path: Path) -> None:
+def test_drafts_are_left_out_by_default_and_the_material_says_so(
+    committee: Committee, template: Path, tmp_path: Path
+) -> None:
     n_all, n_draft, k, m = _draft_counts(template)
     assert n_draft > 0
     assert committee.n_scores == n_all - n_draft
     assert committee.settings["scores"]["include_drafts"] is False
     notice = f"下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
     assert committee.notices == [notice + "（含めるには round.yaml に include_drafts: true）。"]
-    assert not any("下書き" in w for w in committee.all_warnings)      # a notice, not a warning
+    assert not any("下書き" in w for w in committee.all_warnings)  # a notice, not a warning
     assert notice in section_html(committee, "summary", charts=False)
     paths = write_committee_reports(None, tmp_path, committee=committee)
     assert notice in paths["html"].read_text(encoding="utf-8")
@@ -74,7 +75,8 @@ def test_drafts_are_left_out_by_default_and_the_material_says_so(committee: Comm
 
 
 def test_drafts_count_only_when_round_yaml_says_so_with_a_visible_warning(
-        tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    tmp_path: Path, demo_round_copier: Callable[[Path], Path]
+) -> None:
     rd = _round(tmp_path / "drafts", demo_round_copier, include_drafts=True)
     n_all, n_draft, k, m = _draft_counts(rd)
     c = build_committee(rd, n_boot=20)
@@ -87,8 +89,9 @@ def test_drafts_count_only_when_round_yaml_says_so_with_a_visible_warning(
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert any(warning in str(v) for key, v in summary.items() if str(key).startswith("警告"))
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert f"下書き {n_draft} 件" in re.sub(r"\s+", " ", text)
     # the totals differ from the submitted-only ones (the drafts were counted)
     base = build_committee(rd, n_boot=20, scores=_submitted_only(rd))
@@ -113,12 +116,12 @@ def _submitted_only(rd: Path) -> pd.DataFrame:
 def test_the_discussion_list_flags_part_of_the_round_in_plain_words(committee: Committee) -> None:
     d = committee.discussion
     n_ranked = int(committee.ranked["rank"].notna().sum())
-    assert 0 < len(d) < n_ranked                          # not every application any more
-    assert "05" not in set(d["application"])              # 対象外 are not discussed
+    assert 0 < len(d) < n_ranked  # not every application any more
+    assert "05" not in set(d["application"])  # 対象外 are not discussed
     ids = [c for c in committee.criterion_labels]
     for reason in d["reason"]:
-        assert not any(i in reason for i in ids), reason           # labels, never ids
-        assert not re.search(r"\bR\d=", reason), reason             # 審査員A, never the reviewer id
+        assert not any(i in reason for i in ids), reason  # labels, never ids
+        assert not re.search(r"\bR\d=", reason), reason  # 審査員A, never the reviewer id
         for part in re.findall(r"(審査員[A-Z]+=[\d.]+)", reason):
             assert re.fullmatch(r"審査員[A-Z]+=[1-5]", part), reason  # raw scores: whole levels
     table = tables_ja(committee)["協議対象"]
@@ -140,8 +143,9 @@ def test_a_revision_is_shown_with_both_stages_and_the_totals_use_it(rd: Path, tm
     before = build_committee(rd, n_boot=20, scores=first)
     assert c.ranked.at["38", "total"] != pytest.approx(before.ranked.at["38", "total"])
     t = tables_ja(c)["協議後の修正"]
-    assert t[["応募ID", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由"]].values.tolist() == [
-        ["38", c.criterion_labels["need_pool_gap"], old, new, "協議で登録者数の誤読が判明"]]
+    assert t[
+        ["応募ID", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由"]
+    ].values.tolist() == [["38", c.criterion_labels["need_pool_gap"], old, new, "協議で登録者数の誤読が判明"]]
     assert t["審査員"].iloc[0] == c.reviewer_labels[str(row["reviewer"])]
     paths = write_committee_reports(None, tmp_path, committee=c)
     assert "協議で登録者数の誤読が判明" in paths["html"].read_text(encoding="utf-8")
@@ -155,7 +159,11 @@ def test_a_revision_is_shown_with_both_stages_and_the_totals_use_it(rd: Path, tm
 
 def test_deciding_needs_a_reason_for_every_difference(rd: Path, committee: Committee) -> None:
     proposal = committee.selected
-    other = next(a for a in committee.ranked.index if a not in proposal and committee.ranked.at[a, "status"] != "対象外")
+    other = next(
+        a
+        for a in committee.ranked.index
+        if a not in proposal and committee.ranked.at[a, "status"] != "対象外"
+    )
     chosen = [*proposal[:-1], other]
     with pytest.raises(ValueError) as e:
         record_committee_decision(rd, chosen, by="委員長（架空）")
@@ -165,9 +173,13 @@ def test_deciding_needs_a_reason_for_every_difference(rd: Path, committee: Commi
     with pytest.raises(ValueError, match="選定案から除外"):
         record_committee_decision(rd, chosen, by="委員長（架空）", reasons={other: "理由"})
     with ScoreStore.open(load_round(rd)) as store:
-        assert latest_decision(store) is None                      # nothing was recorded
-    d = record_committee_decision(rd, chosen, by=["委員長（架空）", "副委員長（架空）"],
-                                  reasons={other: "地域の事情", proposal[-1]: "次回に期待"})
+        assert latest_decision(store) is None  # nothing was recorded
+    d = record_committee_decision(
+        rd,
+        chosen,
+        by=["委員長（架空）", "副委員長（架空）"],
+        reasons={other: "地域の事情", proposal[-1]: "次回に期待"},
+    )
     assert d.deciders == ("委員長（架空）", "副委員長（架空）") and d.by == "委員長（架空）、副委員長（架空）"
     with ScoreStore.open(load_round(rd)) as store:
         cps = [cp for cp in store.checkpoints() if cp.valid and cp.head_id < d.event_id]
@@ -176,7 +188,10 @@ def test_deciding_needs_a_reason_for_every_difference(rd: Path, committee: Commi
         assert store.audit().problems.empty
     c = build_committee(rd, n_boot=1)
     summary = dict(zip(tables_ja(c)["概要"]["項目"], tables_ja(c)["概要"]["値"]))
-    assert summary["選定結果の根拠（署名された記録点）"] == f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"
+    assert (
+        summary["選定結果の根拠（署名された記録点）"]
+        == f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"
+    )
     assert "委員長（架空）、副委員長（架空）" in section_html(c, "decision", charts=False)
 
 
@@ -188,15 +203,21 @@ def test_an_excluded_application_needs_force_and_a_reason(rd: Path, committee: C
         record_committee_decision(rd, chosen, by="委員長（架空）", reasons={"05": "x", dropped: "y"})
     with pytest.raises(ValueError, match=r"05（秋田県）（対象外）"):
         record_committee_decision(rd, chosen, by="委員長（架空）", reasons={dropped: "y"}, force=True)
-    d = record_committee_decision(rd, chosen, by="委員長（架空）", force=True,
-                                  reasons={"05": "災害のため提出が遅れたと委員会が認定", dropped: "次回に期待"})
+    d = record_committee_decision(
+        rd,
+        chosen,
+        by="委員長（架空）",
+        force=True,
+        reasons={"05": "災害のため提出が遅れたと委員会が認定", dropped: "次回に期待"},
+    )
     assert d.forced == ("05",)
     t = tables_ja(build_committee(rd, n_boot=1))["選定結果"].set_index("応募ID")
     assert t.at["05", "選定案との違い"] == "対象外から選定" and t.at["05", "決定"] == "選定"
 
 
-def test_cli_decide_refusals_are_japanese_and_exit_2(rd: Path, committee: Committee,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_decide_refusals_are_japanese_and_exit_2(
+    rd: Path, committee: Committee, capsys: pytest.CaptureFixture[str]
+) -> None:
     chosen = ",".join([*committee.selected[:-1], "05"])
     assert main(["decide", "--round", str(rd), "--select", chosen, "--by", "委員長"]) == 2
     err = capsys.readouterr().err
@@ -204,8 +225,23 @@ def test_cli_decide_refusals_are_japanese_and_exit_2(rd: Path, committee: Commit
     assert main(["decide", "--round", str(rd), "--select", chosen, "--by", "委員長", "--force"]) == 2
     err = capsys.readouterr().err
     assert "次の応募の理由がありません" in err and "05（秋田県）（対象外）" in err
-    code = main(["decide", "--round", str(rd), "--select", chosen, "--by", "委員長", "副委員長", "--force",
-                 "--reason-for", "05=委員会が認定", "--reason", f"{committee.selected[-1]}=次回"])
+    code = main(
+        [
+            "decide",
+            "--round",
+            str(rd),
+            "--select",
+            chosen,
+            "--by",
+            "委員長",
+            "副委員長",
+            "--force",
+            "--reason-for",
+            "05=委員会が認定",
+            "--reason",
+            f"{committee.selected[-1]}=次回",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "決定: 委員長、副委員長" in out and "根拠の記録点: イベント " in out
     assert "対象外から選定（--force）: 秋田県" in out
@@ -216,7 +252,7 @@ def test_cli_decide_refusals_are_japanese_and_exit_2(rd: Path, committee: Commit
 
 def test_every_output_shows_the_same_rank(committee: Committee, template: Path, tmp_path: Path) -> None:
     want = {str(a): (None if pd.isna(r) else int(r)) for a, r in committee.ranked["rank"].items()}
-    assert want["05"] is None                                     # 対象外: shown, not ranked
+    assert want["05"] is None  # 対象外: shown, not ranked
     assert sorted(r for r in want.values() if r is not None) == list(range(1, 16))
     found: dict[str, dict[str, int | None]] = {}
 
@@ -231,11 +267,17 @@ def test_every_output_shows_the_same_rank(committee: Committee, template: Path, 
     collect("discussion", committee.discussion["application"], committee.discussion["rank"])
     collect("selection.reasons", committee.selection.reasons.index, committee.selection.reasons["rank"])
     wb = openpyxl.load_workbook(write_committee_reports(None, tmp_path, committee=committee)["xlsx"])
-    for sheet, col in (("順位", "順位"), ("理由", "順位（審査対象内）"), ("安定性", "順位（審査対象内）"),
-                       ("協議対象", "順位")):
+    for sheet, col in (
+        ("順位", "順位"),
+        ("理由", "順位（審査対象内）"),
+        ("安定性", "順位（審査対象内）"),
+        ("協議対象", "順位"),
+    ):
         rows = list(wb[sheet].iter_rows(values_only=True))
         h = list(rows[0])
-        collect(f"xlsx {sheet}", [r[h.index("応募ID")] for r in rows[1:]], [r[h.index(col)] for r in rows[1:]])
+        collect(
+            f"xlsx {sheet}", [r[h.index("応募ID")] for r in rows[1:]], [r[h.index(col)] for r in rows[1:]]
+        )
     with ScoreStore.open(load_round(template)) as store:
         scores = store.counted_scores()
     rk = TuningModel(scores, rnd=load_round(template)).ranking()
@@ -243,4 +285,10 @@ def test_every_output_shows_the_same_rank(committee: Committee, template: Path, 
     for name, ranks in found.items():
         for a, r in ranks.items():
             assert r == want[a], f"{name}: 応募 {a} の順位 {r} ≠ {want[a]}"
-    assert {n for n, ranks in found.items() if "05" in ranks} >= {"順位", "理由", "安定性", "xlsx 順位", "配点の調整画面"}
+    assert {n for n, ranks in found.items() if "05" in ranks} >= {
+        "順位",
+        "理由",
+        "安定性",
+        "xlsx 順位",
+        "配点の調整画面",
+    }

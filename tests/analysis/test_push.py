@@ -38,20 +38,27 @@ def test_the_bundled_settings_are_valid_and_used_when_the_round_has_none(demo_ro
     assert push_config_path(demo_round_copy) == own
 
 
-@pytest.mark.parametrize(("text", "needles"), [
-    ("indicators: {towns_share: 1}\n", ["指標 'towns_share' はありません", "towns_villages_share", "1行目"]),
-    ("indicators: {not_applied: -1}\n", ["重みは 0 以上"]),
-    ("indicators: {not_applied: 0, population_decline: 0}\n", ["重みがすべて 0"]),
-    ("indicators: {not_applied: 1}\ntop: 0\n", ["候補として示す数（top）は 1 以上", "2行目"]),
-    ("indicators: {not_applied: 1}\npool_members: {長野: -2}\n", ["0 以上"]),
-    ("indicators: {not_applied: 1}\npool_members: {ながのけん: 2}\n", ["都道府県"]),
-    ("indicators: {not_applied: 1}\ncolour: red\n", ["未知のキー 'colour'", "2行目"]),
-    ("name: x\n", ["必須の項目 'indicators'"]),
-    ("indicators: {not_applied: 1}\nindicators: {not_applied: 2}\n", ["2回書かれています"]),
-    ("indicators: [not_applied\n", ["YAML の書式"]),
-])
-def test_a_bad_settings_file_is_a_japanese_error_with_file_and_line(tmp_path: Path, text: str,
-                                                                    needles: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        (
+            "indicators: {towns_share: 1}\n",
+            ["指標 'towns_share' はありません", "towns_villages_share", "1行目"],
+        ),
+        ("indicators: {not_applied: -1}\n", ["重みは 0 以上"]),
+        ("indicators: {not_applied: 0, population_decline: 0}\n", ["重みがすべて 0"]),
+        ("indicators: {not_applied: 1}\ntop: 0\n", ["候補として示す数（top）は 1 以上", "2行目"]),
+        ("indicators: {not_applied: 1}\npool_members: {長野: -2}\n", ["0 以上"]),
+        ("indicators: {not_applied: 1}\npool_members: {ながのけん: 2}\n", ["都道府県"]),
+        ("indicators: {not_applied: 1}\ncolour: red\n", ["未知のキー 'colour'", "2行目"]),
+        ("name: x\n", ["必須の項目 'indicators'"]),
+        ("indicators: {not_applied: 1}\nindicators: {not_applied: 2}\n", ["2回書かれています"]),
+        ("indicators: [not_applied\n", ["YAML の書式"]),
+    ],
+)
+def test_a_bad_settings_file_is_a_japanese_error_with_file_and_line(
+    tmp_path: Path, text: str, needles: list[str]
+) -> None:
     path = _write(tmp_path / PUSH_CONFIG_FILE, text)
     with pytest.raises(ConfigError) as info:
         load_push_config(path)
@@ -62,10 +69,14 @@ def test_a_bad_settings_file_is_a_japanese_error_with_file_and_line(tmp_path: Pa
 
 
 def test_pool_members_accept_names_and_codes_but_not_the_same_prefecture_twice(tmp_path: Path) -> None:
-    cfg = load_push_config(_write(tmp_path / "p.yaml", "indicators: {not_applied: 1}\npool_members: {長野県: 3, 7: 0}\n"))
+    cfg = load_push_config(
+        _write(tmp_path / "p.yaml", "indicators: {not_applied: 1}\npool_members: {長野県: 3, 7: 0}\n")
+    )
     assert cfg.pool_members == {"20": 3, "07": 0}
     with pytest.raises(ConfigError, match="2回書かれています"):
-        load_push_config(_write(tmp_path / "q.yaml", "indicators: {not_applied: 1}\npool_members: {長野: 3, 20: 1}\n"))
+        load_push_config(
+            _write(tmp_path / "q.yaml", "indicators: {not_applied: 1}\npool_members: {長野: 3, 20: 1}\n")
+        )
 
 
 # ------------------------------------------------------------------ the ranking
@@ -73,9 +84,11 @@ def test_pool_members_accept_names_and_codes_but_not_the_same_prefecture_twice(t
 
 def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_copy: Path) -> None:
     rnd = load_round(demo_round_copy)
-    _write(demo_round_copy / PUSH_CONFIG_FILE,
-           "indicators: {towns_villages_share: 2, population_decline: 1, municipalities_per_pool_member: 1,"
-           " not_applied: 0.5}\ntop: 3\npool_members: {福島: 0, 鳥取: 4}\n")
+    _write(
+        demo_round_copy / PUSH_CONFIG_FILE,
+        "indicators: {towns_villages_share: 2, population_decline: 1, municipalities_per_pool_member: 1,"
+        " not_applied: 0.5}\ntop: 3\npool_members: {福島: 0, 鳥取: 4}\n",
+    )
     t = push_candidates(rnd)
     assert list(t.columns) == list(PUSH_CANDIDATE_COLUMNS) and len(t) == 47
     assert set(t.index) == set(prefectures().index)
@@ -90,12 +103,18 @@ def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_co
     assert t.at["20", "pool_source"] == "応募書"
     assert t.at["20", "pool_members"] == float(rnd.applications.at["20", "pool_size_total"])
     assert (t.at["07", "pool_source"], t.at["07", "pool_members"]) == ("設定ファイル", 0.0)
-    assert t.at["07", "municipalities_per_pool_member"] == t.at["07", "municipalities"]  # 0 members: the count
+    assert (
+        t.at["07", "municipalities_per_pool_member"] == t.at["07", "municipalities"]
+    )  # 0 members: the count
     assert t.at["31", "municipalities_per_pool_member"] == pytest.approx(t.at["31", "municipalities"] / 4)
     assert t.at["13", "pool_source"] == "不明" and np.isnan(t.at["13", "municipalities_per_pool_member"])
     # The score, recomputed independently: Σ weight × z over the 47 (unknown → 0).
-    weights = {"towns_villages_share": 2, "population_decline": 1, "municipalities_per_pool_member": 1,
-               "not_applied": 0.5}
+    weights = {
+        "towns_villages_share": 2,
+        "population_decline": 1,
+        "municipalities_per_pool_member": 1,
+        "not_applied": 0.5,
+    }
     expected = pd.Series(0.0, index=t.index)
     for ind, w in weights.items():
         x = t[ind].astype(float)
@@ -112,13 +131,15 @@ def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_co
     assert t.attrs["weights"] == weights
 
 
-def test_an_unweighted_indicator_contributes_nothing_and_only_applying_can_decide(demo_round_copy: Path) -> None:
+def test_an_unweighted_indicator_contributes_nothing_and_only_applying_can_decide(
+    demo_round_copy: Path,
+) -> None:
     rnd = load_round(demo_round_copy)
     _write(demo_round_copy / PUSH_CONFIG_FILE, "indicators: {not_applied: 1}\n")
     t = push_candidates(rnd)
     assert (t["w_towns_villages_share"] == 0).all()
     n_applied = int(t["applied"].sum())
-    assert not t["applied"].iloc[: 47 - n_applied].any() and t["applied"].iloc[47 - n_applied:].all()
+    assert not t["applied"].iloc[: 47 - n_applied].any() and t["applied"].iloc[47 - n_applied :].all()
     ja = push_candidates_ja(t)
     assert "寄与: 応募なし（重み 1）" in ja.columns and not [c for c in ja.columns if "町村の割合（重み" in c]
     assert ja.index.name == "都道府県コード" and ja["都道府県"].iloc[0] == t["prefecture_name"].iloc[0]
@@ -148,7 +169,8 @@ def test_a_candidate_becomes_a_push_application_that_intake_reads(demo_round_cop
 
 
 def test_a_push_record_is_refused_for_an_applicant_an_unknown_name_or_an_existing_file(
-        demo_round_copy: Path, tmp_path: Path) -> None:
+    demo_round_copy: Path, tmp_path: Path
+) -> None:
     rnd = load_round(demo_round_copy)
     before = sorted(p.name for p in (demo_round_copy / "applications").iterdir())
     with pytest.raises(IntakeError, match="長野県は既に応募しています（20_nagano.xlsx）"):
@@ -179,7 +201,20 @@ def test_push_commands(demo_round_copy: Path, capsys: pytest.CaptureFixture[str]
     assert main(["push-candidate", "--round", str(demo_round_copy), "--prefecture", "鳥取県"]) == 2
     assert "既に応募しています" in capsys.readouterr().err
     elsewhere = demo_round_copy.parent / "下書き.xlsx"
-    assert main(["push-candidate", "--round", str(demo_round_copy), "--prefecture", "徳島", "--out", str(elsewhere)]) == 0
+    assert (
+        main(
+            [
+                "push-candidate",
+                "--round",
+                str(demo_round_copy),
+                "--prefecture",
+                "徳島",
+                "--out",
+                str(elsewhere),
+            ]
+        )
+        == 0
+    )
     assert "の外です。審査に含めるには" in capsys.readouterr().out and elsewhere.exists()
     _write(demo_round_copy / PUSH_CONFIG_FILE, "indicators: {nothing: 1}\n")
     assert main(["push-candidates", "--round", str(demo_round_copy)]) == 2

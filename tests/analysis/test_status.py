@@ -20,7 +20,9 @@ from scoring.ui.tuning_view import TuningApp
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> ReviewRound:
+def scored(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> ReviewRound:
     rd = demo_round_copier(tmp_path_factory.mktemp("status"))
     # One more way out: the committee excluded 群馬 (written as round.yaml allows, by name).
     path = rd / "round.yaml"

@@ -53,8 +53,12 @@ def rubric(tmp_path: Path) -> Rubric:
     return load_rubric(folder / RUBRIC_FILE.name)
 
 
-def hand_scores(rubric: Rubric, levels: Mapping[str, Mapping[str, float]], reviewers: tuple[str, ...] = ("R1", "R2", "R3"),
-                offsets: dict[str, float] | None = None) -> pd.DataFrame:
+def hand_scores(
+    rubric: Rubric,
+    levels: Mapping[str, Mapping[str, float]],
+    reviewers: tuple[str, ...] = ("R1", "R2", "R3"),
+    offsets: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """Every reviewer scores every application; ``levels[app][group]`` on all criteria of the group."""
     rows = []
     for app, by_group in levels.items():
@@ -74,23 +78,27 @@ LEVELS = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> tuple[ReviewRound, pd.DataFrame]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> tuple[ReviewRound, pd.DataFrame]:
     """A copy of the demo round with its simulated scores (the explicit ``scoring demo`` step)."""
     rnd = load_round(demo_round_copier(tmp_path_factory.mktemp("tuning")))
     write_demo_scores(rnd)
-    model = TuningModel.open(rnd, include_drafts=True)   # with the partial drafts (notes, warnings)
+    model = TuningModel.open(rnd, include_drafts=True)  # with the partial drafts (notes, warnings)
     return rnd, model.scores
 
 
 def test_open_counts_only_submitted_scores_unless_round_yaml_says_so(
-        demo: tuple[ReviewRound, pd.DataFrame], tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    demo: tuple[ReviewRound, pd.DataFrame], tmp_path: Path, demo_round_copier: Callable[[Path], Path]
+) -> None:
     rnd, with_drafts = demo
     m = TuningModel.open(rnd)
     assert m.include_drafts is False and set(m.scores["status"]) == {"提出済"}
     assert len(m.scores) < len(with_drafts)
     rd = demo_round_copier(tmp_path)
-    (rd / "round.yaml").write_text((rd / "round.yaml").read_text(encoding="utf-8") + "include_drafts: true\n",
-                                   encoding="utf-8")
+    (rd / "round.yaml").write_text(
+        (rd / "round.yaml").read_text(encoding="utf-8") + "include_drafts: true\n", encoding="utf-8"
+    )
     other = load_round(rd)
     write_demo_scores(other)
     m2 = TuningModel.open(other)
@@ -184,15 +192,30 @@ def test_constructor_errors(rubric: Rubric) -> None:
 def test_ranking_by_hand_and_rank_change_sign(rubric: Rubric) -> None:
     m = TuningModel(hand_scores(rubric, LEVELS), rubric, method="mean")
     rk = m.ranking()
-    assert list(rk.columns) == ["rank", "prefecture_name", "total", "se", "need", "pool", "theme",
-                                "n_reviewers", "flags", "baseline_rank", "rank_change", "status", "reason"]
+    assert list(rk.columns) == [
+        "rank",
+        "prefecture_name",
+        "total",
+        "se",
+        "need",
+        "pool",
+        "theme",
+        "n_reviewers",
+        "flags",
+        "baseline_rank",
+        "rank_change",
+        "status",
+        "reason",
+    ]
     assert set(RANKING_COLUMNS) <= set(rk.columns)
     # (level − 1) / 4 × weight: A = 35, B = 50, C = 0.75 × 65 = 48.75.
     assert rk["total"].to_dict() == pytest.approx({"B": 50.0, "C": 48.75, "A": 35.0})
     assert list(rk.index) == ["B", "C", "A"] and rk["rank_change"].tolist() == [0, 0, 0]
     m.set_group_weight("need", 3.0)  # need 105 of 170
     rk = m.ranking()
-    assert rk["total"].to_dict() == pytest.approx({"A": 105 / 170 * 100, "B": 50.0, "C": 0.75 * 65 / 170 * 100})
+    assert rk["total"].to_dict() == pytest.approx(
+        {"A": 105 / 170 * 100, "B": 50.0, "C": 0.75 * 65 / 170 * 100}
+    )
     assert list(rk.index) == ["A", "B", "C"]
     assert rk["baseline_rank"].tolist() == [3, 1, 2]
     assert rk["rank_change"].tolist() == [2, -1, -1]  # A moved up two places, B and C one down
@@ -203,8 +226,15 @@ def test_ranking_by_hand_and_rank_change_sign(rubric: Rubric) -> None:
 
 def test_baseline_is_default_method_with_rubric_weights(rubric: Rubric) -> None:
     # R3 is 1 level more lenient on everything: calibrating methods see it, the mean does not.
-    scores = hand_scores(rubric, {"A": {"need": 2, "pool": 2, "theme": 2}, "B": {"need": 3, "pool": 3, "theme": 3},
-                                  "C": {"need": 4, "pool": 4, "theme": 4}}, offsets={"R3": 1})
+    scores = hand_scores(
+        rubric,
+        {
+            "A": {"need": 2, "pool": 2, "theme": 2},
+            "B": {"need": 3, "pool": 3, "theme": 3},
+            "C": {"need": 4, "pool": 4, "theme": 4},
+        },
+        offsets={"R3": 1},
+    )
     m = TuningModel(scores, rubric, method="mean")
     m.set_criterion_weight("theme_reuse", 30)
     base = combine(scores, rubric, method=DEFAULT_METHOD)
@@ -214,7 +244,9 @@ def test_baseline_is_default_method_with_rubric_weights(rubric: Rubric) -> None:
 
 
 @pytest.mark.parametrize("method", ["mean", "trimmed", "additive", DEFAULT_METHOD])
-def test_ranking_equals_combine_with_the_same_weights(demo: tuple[ReviewRound, pd.DataFrame], method: str) -> None:
+def test_ranking_equals_combine_with_the_same_weights(
+    demo: tuple[ReviewRound, pd.DataFrame], method: str
+) -> None:
     rnd, scores = demo
     m = TuningModel(scores, rnd=rnd, method=method)
     m.set_group_weight("pool", 1.7)
@@ -226,7 +258,9 @@ def test_ranking_equals_combine_with_the_same_weights(demo: tuple[ReviewRound, p
     cols = ["total", "se", "need", "pool", "theme", "n_reviewers"]
     assert_frame_equal(rk[cols], expected[cols])
     # the one rank of every output: among the applications in the review (05 is late: none)
-    assert_series_equal(rk["rank"], review_rank(expected["total"], rk["status"] == "対象外"), check_names=False)
+    assert_series_equal(
+        rk["rank"], review_rank(expected["total"], rk["status"] == "対象外"), check_names=False
+    )
     assert pd.isna(rk.loc["05", "rank"]) and rk["rank"].dropna().min() == 1
     # The combiner's notes, after the 対象外 reason (see tests/analysis/test_status.py).
     assert rk["flags"].tolist() == [flag_with_reason(r, f) for r, f in zip(rk["reason"], expected["flags"])]
@@ -234,7 +268,9 @@ def test_ranking_equals_combine_with_the_same_weights(demo: tuple[ReviewRound, p
     assert rk.loc["05", "prefecture_name"] == "秋田県"
 
 
-def test_weight_change_does_not_refit(demo: tuple[ReviewRound, pd.DataFrame], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weight_change_does_not_refit(
+    demo: tuple[ReviewRound, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
     rnd, scores = demo
     calls: list[str] = []
     original = Combiner.fit
@@ -267,8 +303,12 @@ def test_analyses_follow_weights_and_method(demo: tuple[ReviewRound, pd.DataFram
     crit_before = rel.loc[rel["criterion"] != "total", "alpha_interval"].to_numpy()
     m.set_group_weight("theme", 0)
     rel2 = m.reliability()
-    assert float(rel2.loc[rel2["criterion"] == "total", "alpha_interval"].iloc[0]) != pytest.approx(total_before)
-    np.testing.assert_allclose(rel2.loc[rel2["criterion"] != "total", "alpha_interval"].to_numpy(), crit_before)
+    assert float(rel2.loc[rel2["criterion"] == "total", "alpha_interval"].iloc[0]) != pytest.approx(
+        total_before
+    )
+    np.testing.assert_allclose(
+        rel2.loc[rel2["criterion"] != "total", "alpha_interval"].to_numpy(), crit_before
+    )
 
     d = m.discussion()
     assert list(d.columns[:2]) == ["application", "prefecture_name"]
@@ -281,7 +321,9 @@ def test_analyses_follow_weights_and_method(demo: tuple[ReviewRound, pd.DataFram
     assert list(rv["reviewer"]) == [r.id for r in rnd.reviewers]
     assert rv.loc[rv["reviewer"] == "R1", "name"].iloc[0] == rnd.reviewer("R1").name
     comb = m.combiner()
-    np.testing.assert_allclose(rv.set_index("reviewer")["model_bias"], comb.reviewer_bias_.reindex(rv["reviewer"]))
+    np.testing.assert_allclose(
+        rv.set_index("reviewer")["model_bias"], comb.reviewer_bias_.reindex(rv["reviewer"])
+    )
     width = rnd.rubric.scale.max - rnd.rubric.scale.min
     np.testing.assert_allclose(rv["model_bias_total"], rv["model_bias"] / width * 100)
     # The simulated R2 is lenient, R3 severe: both views agree on the sign.
@@ -328,7 +370,9 @@ def test_save_as_new_version_never_overwrites(rubric: Rubric) -> None:
     # Apart from the weights and the changelog, nothing changed.
     a, b = rubric.model_dump(mode="json"), new.model_dump(mode="json")
     # The combining method is saved with the version (the default method here, all options).
-    assert b["combining"]["method"] == DEFAULT_METHOD and b["combining"]["options"] == m.combining()["options"]
+    assert (
+        b["combining"]["method"] == DEFAULT_METHOD and b["combining"]["options"] == m.combining()["options"]
+    )
     for d in (a, b):
         d.pop("changelog")
         d.pop("combining")
@@ -420,8 +464,15 @@ def test_settings_hash_is_canonical() -> None:
 
 
 def test_score_fingerprint_counts_only_scores() -> None:
-    df = pd.DataFrame({"application": ["01", "01", "02"], "reviewer": ["R1", "R2", "R1"],
-                       "criterion": ["c", "c", "c"], "score": [3.0, 4.0, np.nan], "comment": ["", "x", "only"]})
+    df = pd.DataFrame(
+        {
+            "application": ["01", "01", "02"],
+            "reviewer": ["R1", "R2", "R1"],
+            "criterion": ["c", "c", "c"],
+            "score": [3.0, 4.0, np.nan],
+            "comment": ["", "x", "only"],
+        }
+    )
     fp = score_fingerprint(df)
     assert re.fullmatch(r"[0-9a-f]{64}", fp)
     shuffled = df.iloc[[2, 1, 0]].assign(comment="changed").reset_index(drop=True)
@@ -436,8 +487,11 @@ def test_settings_record_and_hash(demo: tuple[ReviewRound, pd.DataFrame], tmp_pa
     m = TuningModel(scores, rnd=rnd)
     s = m.settings()
     assert s["round"]["path"] == str(rnd.path.resolve()) and s["round"]["select"] == 5
-    assert s["rubric"] == {"id": rnd.rubric.id, "version": rnd.rubric.version,
-                           "source": str(rnd.rubric.source.resolve())}  # type: ignore[union-attr]
+    assert s["rubric"] == {
+        "id": rnd.rubric.id,
+        "version": rnd.rubric.version,
+        "source": str(rnd.rubric.source.resolve()),
+    }  # type: ignore[union-attr]
     assert s["method"] == DEFAULT_METHOD and s["method_options"]["scale_shrinkage"] == 20.0
     assert sum(s["weights"].values()) == pytest.approx(100)
     assert s["scores"]["fingerprint"] == score_fingerprint(scores)
@@ -569,14 +623,17 @@ def test_view_errors_are_shown_in_japanese(demo: tuple[ReviewRound, pd.DataFrame
     app.save_button.click()
     assert app.error.value == ""
     saved = folder / "r8_talent_pool_v2.yaml"
-    assert saved.exists() and "保存しました" in app.save_message.value and saved.name in app.save_message.value
+    assert (
+        saved.exists() and "保存しました" in app.save_message.value and saved.name in app.save_message.value
+    )
     assert load_rubric(saved).changelog[-1].author == "事務局"
     app._on_criterion("no_such", {"new": 3})
     assert "評価項目 'no_such' はありません" in html.unescape(app.error.value)
 
 
 def test_saved_method_is_the_rounds_default_and_round_yaml_can_point_at_it(
-        tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+    tmp_path: Path, demo_round_copier: Callable[[Path], Path]
+) -> None:
     folder = demo_round_copier(tmp_path / "switch")
     rnd = load_round(folder)
     write_demo_scores(rnd)
@@ -611,8 +668,10 @@ def test_saved_method_is_the_rounds_default_and_round_yaml_can_point_at_it(
 def test_view_open_without_scores_says_why(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
     folder = demo_round_copier(tmp_path / "plain")
     cfg = folder / "round.yaml"
-    cfg.write_text(re.sub(r"(?m)^name: .*$", "name: 令和8年度 審査（試験用）", cfg.read_text(encoding="utf-8")),
-                   encoding="utf-8")
+    cfg.write_text(
+        re.sub(r"(?m)^name: .*$", "name: 令和8年度 審査（試験用）", cfg.read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
     rnd = load_round(folder)  # opening never writes scores: the store stays empty
     app = TuningApp.open(rnd)
     assert app.model is None
@@ -625,7 +684,7 @@ def test_demo_copy_opens_after_the_demo_step(demo: tuple[ReviewRound, pd.DataFra
     rnd, scores = demo
     assert (rnd.path / "scores.sqlite").exists()
     assert scores["score"].notna().sum() > 500
-    app = TuningApp.open(rnd)   # as round.yaml says: submitted scores only
+    app = TuningApp.open(rnd)  # as round.yaml says: submitted scores only
     assert app.model is not None and len(app.model.scores) == int((scores["status"] == "提出済").sum())
     app = TuningApp.open(rnd, include_drafts=True)
     assert app.model is not None and len(app.model.scores) == len(scores)

@@ -185,14 +185,22 @@ def test_duplicates_and_empty() -> None:
 # mean, median, trimmed
 # ---------------------------------------------------------------------------
 
-SMALL = table([
-    ("A", "R1", "c1", 2), ("A", "R2", "c1", 4), ("A", "R3", "c1", 5),
-    ("B", "R1", "c1", 1), ("B", "R2", "c1", 3),
-    ("C", "R3", "c1", 4),
-    ("A", "R1", "c2", 3), ("A", "R2", "c2", 3), ("A", "R3", "c2", 3),
-    ("B", "R1", "c2", 5), ("B", "R2", "c2", 4),
-    ("C", "R3", "c2", 2),
-])
+SMALL = table(
+    [
+        ("A", "R1", "c1", 2),
+        ("A", "R2", "c1", 4),
+        ("A", "R3", "c1", 5),
+        ("B", "R1", "c1", 1),
+        ("B", "R2", "c1", 3),
+        ("C", "R3", "c1", 4),
+        ("A", "R1", "c2", 3),
+        ("A", "R2", "c2", 3),
+        ("A", "R3", "c2", 3),
+        ("B", "R1", "c2", 5),
+        ("B", "R2", "c2", 4),
+        ("C", "R3", "c2", 2),
+    ]
+)
 
 
 def test_mean_known_values_and_se() -> None:
@@ -210,8 +218,9 @@ def test_mean_known_values_and_se() -> None:
     # Independent check against pandas groupby mean / sem.
     g = SMALL.groupby(["application", "criterion"])["score"]
     assert np.allclose(comb.criterion_values_.stack().sort_index(), g.mean().sort_index())
-    assert np.allclose(comb.criterion_se_.stack(future_stack=True).sort_index(), g.sem().sort_index(),
-                       equal_nan=True)
+    assert np.allclose(
+        comb.criterion_se_.stack(future_stack=True).sort_index(), g.sem().sort_index(), equal_nan=True
+    )
     assert comb.n_reviewers_.to_dict() == {"A": 3, "B": 2, "C": 1}
     assert comb.n_reviewers_.name == "n_reviewers" and comb.n_reviewers_.index.name == "application"
     assert comb.reviewer_bias_ is None and comb.reviewer_scale_ is None
@@ -251,8 +260,10 @@ def test_trimmed_against_scipy_and_by_hand() -> None:
 
 
 def test_trimmed_drops_outlier_that_moves_the_mean() -> None:
-    df = table([("A", f"R{i}", "c1", s) for i, s in enumerate([5, 5, 5, 1])] +
-               [("B", f"R{i}", "c1", s) for i, s in enumerate([5, 4, 4, 4])])
+    df = table(
+        [("A", f"R{i}", "c1", s) for i, s in enumerate([5, 5, 5, 1])]
+        + [("B", f"R{i}", "c1", s) for i, s in enumerate([5, 4, 4, 4])]
+    )
     assert make_combiner("mean").fit(df, ONE).totals().index[0] == "B"
     assert make_combiner("trimmed").fit(df, ONE).totals().index[0] == "A"
 
@@ -265,8 +276,16 @@ def test_trimmed_drops_outlier_that_moves_the_mean() -> None:
 def test_zscore_by_hand() -> None:
     # R1 gives A, B, C = 2, 3, 4 (mean 3); R2 gives 4, 5, 3 (mean 4); both sd = sqrt(2/3).
     # Pooled: 2, 3, 4, 4, 5, 3 → mean 3.5, population sd sqrt(11/12).
-    df = table([("A", "R1", "c1", 2), ("B", "R1", "c1", 3), ("C", "R1", "c1", 4),
-                ("A", "R2", "c1", 4), ("B", "R2", "c1", 5), ("C", "R2", "c1", 3)])
+    df = table(
+        [
+            ("A", "R1", "c1", 2),
+            ("B", "R1", "c1", 3),
+            ("C", "R1", "c1", 4),
+            ("A", "R2", "c1", 4),
+            ("B", "R2", "c1", 5),
+            ("C", "R2", "c1", 3),
+        ]
+    )
     comb = make_combiner("zscore").fit(df, ONE)
     step = math.sqrt(11 / 12) * (1 / math.sqrt(2 / 3))  # one raw point of z, back on the pooled scale
     # A: R1 z = -1/sd → 3.5 - step; R2 z = 0 → 3.5.  B: 3.5 and 3.5 + step.  C: 3.5 + step, 3.5 - step.
@@ -275,10 +294,13 @@ def test_zscore_by_hand() -> None:
     assert comb.reviewer_bias_ is not None and comb.reviewer_scale_ is not None
     assert comb.reviewer_bias_.to_dict() == pytest.approx({"R1": -0.5, "R2": 0.5})
     assert comb.reviewer_scale_.to_dict() == pytest.approx(
-        {"R1": math.sqrt((2 / 3) / (11 / 12)), "R2": math.sqrt((2 / 3) / (11 / 12))})
+        {"R1": math.sqrt((2 / 3) / (11 / 12)), "R2": math.sqrt((2 / 3) / (11 / 12))}
+    )
     assert comb.reviewer_bias_.name == "bias" and comb.reviewer_bias_.index.name == "reviewer"
     # SE = sd of the two back-mapped values / sqrt(2).
-    assert comb.criterion_se_.loc["A", "c1"] == pytest.approx(np.std([3.5 - step, 3.5], ddof=1) / math.sqrt(2))
+    assert comb.criterion_se_.loc["A", "c1"] == pytest.approx(
+        np.std([3.5 - step, 3.5], ddof=1) / math.sqrt(2)
+    )
     # Same table in per-criterion mode: one criterion, so identical values.
     comb_c = make_combiner("zscore", calibrate="criterion").fit(df, ONE)
     assert_frame_equal(comb_c.criterion_values_, comb.criterion_values_)
@@ -288,8 +310,18 @@ def test_zscore_by_hand() -> None:
 def test_zscore_overall_vs_criterion_differ_by_hand() -> None:
     # R1: c1 = 1, 5 and c2 = 3, 3 on apps A, B.  Overall: mean over u of (0, 1, .5, .5) = .5,
     # population sd = sqrt(1/8).  Per criterion: c2 is flat for R1 → mean correction only.
-    df = table([("A", "R1", "c1", 1), ("B", "R1", "c1", 5), ("A", "R1", "c2", 3), ("B", "R1", "c2", 3),
-                ("A", "R2", "c1", 2), ("B", "R2", "c1", 4), ("A", "R2", "c2", 2), ("B", "R2", "c2", 4)])
+    df = table(
+        [
+            ("A", "R1", "c1", 1),
+            ("B", "R1", "c1", 5),
+            ("A", "R1", "c2", 3),
+            ("B", "R1", "c2", 3),
+            ("A", "R2", "c1", 2),
+            ("B", "R2", "c1", 4),
+            ("A", "R2", "c2", 2),
+            ("B", "R2", "c2", 4),
+        ]
+    )
     overall = make_combiner("zscore").fit(df, TWO)
     per = make_combiner("zscore", calibrate="criterion").fit(df, TWO)
     # Overall pooled u: R1 (0, 1, .5, .5), R2 (.25, .75, .25, .75) → mean .5, sd² = (.25+.25+0+0+
@@ -310,14 +342,24 @@ def test_zscore_overall_vs_criterion_differ_by_hand() -> None:
 
 def test_zscore_constant_and_single_reviewers() -> None:
     # R1: 2, 3, 4; R3 gives 5 to everyone (A, B); R4 scored only C (raw 1 kept).
-    df = table([("A", "R1", "c1", 2), ("B", "R1", "c1", 3), ("C", "R1", "c1", 4),
-                ("A", "R3", "c1", 5), ("B", "R3", "c1", 5), ("C", "R4", "c1", 1)])
+    df = table(
+        [
+            ("A", "R1", "c1", 2),
+            ("B", "R1", "c1", 3),
+            ("C", "R1", "c1", 4),
+            ("A", "R3", "c1", 5),
+            ("B", "R3", "c1", 5),
+            ("C", "R4", "c1", 1),
+        ]
+    )
     comb = make_combiner("zscore").fit(df, ONE)
     pooled = np.array([2, 3, 4, 5, 5, 1], dtype=float)
     mu_p, sd_p = pooled.mean(), pooled.std()
     r1 = {a: mu_p + sd_p * (x - 3) / math.sqrt(2 / 3) for a, x in zip("ABC", (2, 3, 4), strict=True)}
     r3 = 5 - 5 + mu_p  # constant: bias only
-    assert values(comb) == pytest.approx({"A": (r1["A"] + r3) / 2, "B": (r1["B"] + r3) / 2, "C": (r1["C"] + 1) / 2})
+    assert values(comb) == pytest.approx(
+        {"A": (r1["A"] + r3) / 2, "B": (r1["B"] + r3) / 2, "C": (r1["C"] + 1) / 2}
+    )
     text = "\n".join(comb.warnings_)
     assert "審査員 R3 はすべての応募書に同じ点数" in text and "平均（甘辛）の補正だけ" in text
     assert "審査員 R4 は 1 件の応募書しか採点していません" in text and "素点のまま" in text
@@ -330,15 +372,34 @@ def test_zscore_constant_and_single_reviewers() -> None:
 # ---------------------------------------------------------------------------
 
 #: True merits (integers, so that merit + bias stays on the 1–5 scale) and biases.
-MERIT = {("A", "c1"): 3, ("A", "c2"): 2, ("B", "c1"): 4, ("B", "c2"): 4, ("C", "c1"): 2, ("C", "c2"): 3,
-         ("D", "c1"): 3, ("D", "c2"): 4, ("E", "c1"): 2, ("E", "c2"): 2}
+MERIT = {
+    ("A", "c1"): 3,
+    ("A", "c2"): 2,
+    ("B", "c1"): 4,
+    ("B", "c2"): 4,
+    ("C", "c1"): 2,
+    ("C", "c2"): 3,
+    ("D", "c1"): 3,
+    ("D", "c2"): 4,
+    ("E", "c1"): 2,
+    ("E", "c2"): 2,
+}
 BIAS = {"R1": 1, "R2": -1, "R3": 0, "R4": 1, "R5": -1}
-ASSIGN = {"A": ["R1", "R3"], "B": ["R2", "R5"], "C": ["R1", "R3", "R4"], "D": ["R2", "R4", "R5"],
-          "E": ["R1", "R2", "R3", "R4", "R5"]}
+ASSIGN = {
+    "A": ["R1", "R3"],
+    "B": ["R2", "R5"],
+    "C": ["R1", "R3", "R4"],
+    "D": ["R2", "R4", "R5"],
+    "E": ["R1", "R2", "R3", "R4", "R5"],
+}
 
 
-def biased_rows(merit: Mapping[tuple[str, str], float], bias: Mapping[str, float],
-                assign: Mapping[str, list[str]], crits: tuple[str, ...] = ("c1", "c2")) -> pd.DataFrame:
+def biased_rows(
+    merit: Mapping[tuple[str, str], float],
+    bias: Mapping[str, float],
+    assign: Mapping[str, list[str]],
+    crits: tuple[str, ...] = ("c1", "c2"),
+) -> pd.DataFrame:
     return table([(a, r, c, merit[(a, c)] + bias[r]) for a, rs in assign.items() for r in rs for c in crits])
 
 
@@ -373,10 +434,18 @@ def test_additive_merits_up_to_a_constant_when_biases_do_not_sum_to_zero() -> No
 
 
 def test_additive_per_criterion_biases() -> None:
-    bias_c = {"c1": {"R1": 1, "R2": -1, "R3": 0, "R4": 1, "R5": -1},
-              "c2": {"R1": -1, "R2": 0, "R3": 1, "R4": 0, "R5": 0}}
-    df = table([(a, r, c, MERIT[(a, c)] + bias_c[c][r]) for a, rs in ASSIGN.items() for r in rs
-                for c in ("c1", "c2")])
+    bias_c = {
+        "c1": {"R1": 1, "R2": -1, "R3": 0, "R4": 1, "R5": -1},
+        "c2": {"R1": -1, "R2": 0, "R3": 1, "R4": 0, "R5": 0},
+    }
+    df = table(
+        [
+            (a, r, c, MERIT[(a, c)] + bias_c[c][r])
+            for a, rs in ASSIGN.items()
+            for r in rs
+            for c in ("c1", "c2")
+        ]
+    )
     comb = make_combiner("additive", calibrate="criterion").fit(df, TWO)
     assert comb.bias_by_criterion_ is not None
     for c in ("c1", "c2"):
@@ -390,8 +459,9 @@ def test_additive_per_criterion_biases() -> None:
     assert overall.sigma_ > 0.1
 
 
-def dense_additive(df: pd.DataFrame, lam: float = 0.0, w: np.ndarray | None = None
-                   ) -> tuple[pd.Series, pd.Series, np.ndarray]:
+def dense_additive(
+    df: pd.DataFrame, lam: float = 0.0, w: np.ndarray | None = None
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """Independent implementation: dense weighted least squares with b_last = -sum(others)."""
     cells = sorted(set(zip(df["application"], df["criterion"], strict=True)))
     revs = sorted(set(df["reviewer"]))
@@ -502,10 +572,20 @@ def test_additive_single_and_constant_reviewers() -> None:
 @pytest.mark.parametrize("method", ["zscore", "additive", "affine"])
 def test_without_calibrated_reviewers_the_result_is_the_mean(method: str) -> None:
     # Every reviewer scored one application: nothing can be calibrated, the mean remains.
-    df = table([("A", "R1", "c1", 2), ("A", "R2", "c1", 3), ("A", "R3", "c1", 5),
-                ("B", "R4", "c1", 4), ("B", "R5", "c1", 1),
-                ("A", "R1", "c2", 3), ("A", "R2", "c2", 4), ("A", "R3", "c2", 3),
-                ("B", "R4", "c2", 2), ("B", "R5", "c2", 3)])
+    df = table(
+        [
+            ("A", "R1", "c1", 2),
+            ("A", "R2", "c1", 3),
+            ("A", "R3", "c1", 5),
+            ("B", "R4", "c1", 4),
+            ("B", "R5", "c1", 1),
+            ("A", "R1", "c2", 3),
+            ("A", "R2", "c2", 4),
+            ("A", "R3", "c2", 3),
+            ("B", "R4", "c2", 2),
+            ("B", "R5", "c2", 3),
+        ]
+    )
     comb = make_combiner(method).fit(df, TWO)
     mean = make_combiner("mean").fit(df, TWO)
     assert_frame_equal(comb.criterion_values_, mean.criterion_values_)
@@ -530,12 +610,33 @@ def test_no_residual_degrees_of_freedom_falls_back_to_sd_over_root_n() -> None:
 def test_affine_recovers_bias_and_scale_noise_free() -> None:
     rubric = make_rubric({"g": [("c1", 60), ("c2", 40)]}, 0, 40)  # pivot 20
     params = {"R1": (2, 0.5), "R2": (-2, 2.0), "R3": (1, 1.0), "R4": (-1, 1.0)}  # Σ bias 0, Π scale 1
-    theta = {("A", "c1"): -8, ("A", "c2"): -4, ("B", "c1"): 6, ("B", "c2"): 2, ("C", "c1"): 0,
-             ("C", "c2"): 8, ("D", "c1"): -2, ("D", "c2"): -6, ("E", "c1"): 4, ("E", "c2"): 0}
-    assign = {"A": ["R1", "R2", "R3"], "B": ["R2", "R3", "R4"], "C": ["R1", "R3", "R4"],
-              "D": ["R1", "R2", "R4"], "E": ["R1", "R2", "R3", "R4"]}
-    df = table([(a, r, c, 20 + params[r][0] + params[r][1] * theta[(a, c)])
-                for a, rs in assign.items() for r in rs for c in ("c1", "c2")])
+    theta = {
+        ("A", "c1"): -8,
+        ("A", "c2"): -4,
+        ("B", "c1"): 6,
+        ("B", "c2"): 2,
+        ("C", "c1"): 0,
+        ("C", "c2"): 8,
+        ("D", "c1"): -2,
+        ("D", "c2"): -6,
+        ("E", "c1"): 4,
+        ("E", "c2"): 0,
+    }
+    assign = {
+        "A": ["R1", "R2", "R3"],
+        "B": ["R2", "R3", "R4"],
+        "C": ["R1", "R3", "R4"],
+        "D": ["R1", "R2", "R4"],
+        "E": ["R1", "R2", "R3", "R4"],
+    }
+    df = table(
+        [
+            (a, r, c, 20 + params[r][0] + params[r][1] * theta[(a, c)])
+            for a, rs in assign.items()
+            for r in rs
+            for c in ("c1", "c2")
+        ]
+    )
     comb = make_combiner("affine", scale_shrinkage=0.0).fit(df, rubric)
     assert comb.reviewer_bias_ is not None and comb.reviewer_scale_ is not None
     assert comb.reviewer_bias_.to_dict() == pytest.approx({r: p[0] for r, p in params.items()}, abs=1e-6)
@@ -572,8 +673,10 @@ def test_affine_reviewer_scoring_against_the_others_is_clamped_and_reported() ->
     comb = make_combiner("affine", scale_shrinkage=0.0).fit(pd.concat([df, reverse], ignore_index=True), TWO)
     assert comb.reviewer_scale_ is not None
     assert comb.reviewer_scale_["R7"] == pytest.approx(0.01, abs=1e-3)
-    assert any("審査員 R7 の点数は他の審査員の評価とほとんど（または逆に）対応していません" in w
-               for w in comb.warnings_)
+    assert any(
+        "審査員 R7 の点数は他の審査員の評価とほとんど（または逆に）対応していません" in w
+        for w in comb.warnings_
+    )
     # The others' merits are still recovered in order.
     order = comb.criterion_values_["c1"].sort_values().index.tolist()
     assert order[-1] == "B" and set(order[:2]) == {"C", "E"}
@@ -636,7 +739,9 @@ def test_disconnected_graph_not_flagged_for_plain_mean() -> None:
 def test_missing_scores_are_dropped_and_reported(method: str) -> None:
     df = biased_rows(MERIT, BIAS, ASSIGN)
     df.loc[(df["application"] == "E") & (df["reviewer"] == "R2"), "score"] = math.nan  # unfinished
-    df.loc[(df["application"] == "A") & (df["reviewer"] == "R1") & (df["criterion"] == "c2"), "score"] = math.nan
+    df.loc[(df["application"] == "A") & (df["reviewer"] == "R1") & (df["criterion"] == "c2"), "score"] = (
+        math.nan
+    )
     comb = make_combiner(method).fit(df, TWO)
     text = "\n".join(comb.warnings_)
     assert "点数が空欄の行が 3 件" in text
@@ -695,10 +800,22 @@ def test_all_max_scores_give_100_and_all_min_give_0(method: str) -> None:
 
 def test_totals_contract_and_values() -> None:
     rubric = make_rubric({"need": [("c1", 30), ("c2", 20)], "fit": [("c3", 50)]})
-    df = table([("A", "R1", "c1", 5), ("A", "R1", "c2", 3), ("A", "R1", "c3", 1),
-                ("B", "R1", "c1", 2), ("B", "R1", "c2", 2), ("B", "R1", "c3", 4),
-                ("A", "R2", "c1", 3), ("A", "R2", "c2", 3), ("A", "R2", "c3", 3),
-                ("B", "R2", "c1", 2), ("B", "R2", "c2", 4), ("B", "R2", "c3", 4)])
+    df = table(
+        [
+            ("A", "R1", "c1", 5),
+            ("A", "R1", "c2", 3),
+            ("A", "R1", "c3", 1),
+            ("B", "R1", "c1", 2),
+            ("B", "R1", "c2", 2),
+            ("B", "R1", "c3", 4),
+            ("A", "R2", "c1", 3),
+            ("A", "R2", "c2", 3),
+            ("A", "R2", "c3", 3),
+            ("B", "R2", "c1", 2),
+            ("B", "R2", "c2", 4),
+            ("B", "R2", "c3", 4),
+        ]
+    )
     comb = make_combiner("mean").fit(df, rubric)
     tot = comb.totals()
     assert list(tot.columns) == ["total", "se", "n_reviewers", "need", "fit", "flags", "rank"]
@@ -720,8 +837,14 @@ def test_totals_contract_and_values() -> None:
 def test_weight_change_without_refit() -> None:
     rubric = make_rubric({"need": [("c1", 30), ("c2", 20)], "fit": [("c3", 50)]})
     rng = np.random.default_rng(5)
-    df = table([(a, r, c, float(rng.integers(1, 6))) for a in "ABCDEF" for r in ("R1", "R2", "R3")
-                for c in ("c1", "c2", "c3")])
+    df = table(
+        [
+            (a, r, c, float(rng.integers(1, 6)))
+            for a in "ABCDEF"
+            for r in ("R1", "R2", "R3")
+            for c in ("c1", "c2", "c3")
+        ]
+    )
     comb = make_combiner("additive").fit(df, rubric)
     before = comb.criterion_values_.copy()
     bias_before = comb.reviewer_bias_.copy() if comb.reviewer_bias_ is not None else None
@@ -775,14 +898,23 @@ def test_fit_predict_and_combine() -> None:
     expected = make_combiner("additive").fit(df, TWO).totals({"c1": 1, "c2": 1})
     assert_frame_equal(out, expected)
     assert_frame_equal(combine(df, TWO), make_combiner(DEFAULT_METHOD).fit(df, TWO).totals())
-    assert_frame_equal(combine(df, TWO, method="trimmed", proportion=0.4),
-                       make_combiner("trimmed", proportion=0.4).fit(df, TWO).totals())
+    assert_frame_equal(
+        combine(df, TWO, method="trimmed", proportion=0.4),
+        make_combiner("trimmed", proportion=0.4).fit(df, TWO).totals(),
+    )
 
 
 def test_calibrated_value_above_the_scale_is_flagged_not_clipped() -> None:
     # R1 is severe (gives 4 where R2 gives 5) and alone scores B with 5: additive puts B above 5.
-    df = table([("A", "R1", "c1", 4), ("A", "R2", "c1", 5), ("C", "R1", "c1", 3), ("C", "R2", "c1", 4),
-                ("B", "R1", "c1", 5)])
+    df = table(
+        [
+            ("A", "R1", "c1", 4),
+            ("A", "R2", "c1", 5),
+            ("C", "R1", "c1", 3),
+            ("C", "R2", "c1", 4),
+            ("B", "R1", "c1", 5),
+        ]
+    )
     comb = make_combiner("additive").fit(df, ONE)
     assert comb.criterion_values_.loc["B", "c1"] == pytest.approx(5.5)
     tot = comb.totals()
@@ -809,15 +941,28 @@ def test_other_columns_are_ignored_and_ids_are_strings() -> None:
 @pytest.mark.slow
 def test_simulation_fast_mode_runs() -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "simulate_methods.py"), "--rounds", "20",
-         "--scenario", "standard"],
-        check=False, capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "simulate_methods.py"),
+            "--rounds",
+            "20",
+            "--scenario",
+            "standard",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "20 rounds per scenario" in out
-    rows = [line for line in out.splitlines() if line.startswith("| ") and "±" in line
-            and not line.startswith("| method")]
+    rows = [
+        line
+        for line in out.splitlines()
+        if line.startswith("| ") and "±" in line and not line.startswith("| method")
+    ]
     methods = [line.split("|")[1].strip() for line in rows]
     for m in METHODS:
         assert m in methods

@@ -26,9 +26,12 @@ def test_only_the_rubric_line_changes(tmp_path: Path) -> None:
     assert value == "../../rubrics/r8_talent_pool_v2.yaml"
     old, new = ROUND.splitlines(), path.read_text(encoding="utf-8").splitlines()
     changed = [(a, b) for a, b in zip(old, new) if a != b]
-    assert len(old) == len(new) and changed == [(
-        "rubric: ../../rubrics/r8_talent_pool.yaml   # ラウンドのフォルダからの相対パス",
-        "rubric: ../../rubrics/r8_talent_pool_v2.yaml   # ラウンドのフォルダからの相対パス")]
+    assert len(old) == len(new) and changed == [
+        (
+            "rubric: ../../rubrics/r8_talent_pool.yaml   # ラウンドのフォルダからの相対パス",
+            "rubric: ../../rubrics/r8_talent_pool_v2.yaml   # ラウンドのフォルダからの相対パス",
+        )
+    ]
 
 
 def test_a_file_without_rubric_line_is_left_alone(tmp_path: Path) -> None:

@@ -51,21 +51,37 @@ def test_nothing_is_overwritten_and_a_note_is_required(rubric) -> None:
 
 
 def test_combining_is_saved_with_the_version_and_comments_are_kept(rubric) -> None:
-    options = {"bias_shrinkage": 0.0, "confidence": None, "max_iter": 500, "min_applications": 2,
-               "scale_shrinkage": 20.0, "tol": 1e-10}
-    out = write_rubric_version(rubric, rubric.weights(), note="統合方法を記録", date=dt.date(2026, 3, 1),
-                               combining={"method": "affine", "options": options})
+    options = {
+        "bias_shrinkage": 0.0,
+        "confidence": None,
+        "max_iter": 500,
+        "min_applications": 2,
+        "scale_shrinkage": 20.0,
+        "tol": 1e-10,
+    }
+    out = write_rubric_version(
+        rubric,
+        rubric.weights(),
+        note="統合方法を記録",
+        date=dt.date(2026, 3, 1),
+        combining={"method": "affine", "options": options},
+    )
     new = load_rubric(out)
     assert new.combining is not None and new.combining.method == "affine"
-    assert new.combining.options == options                    # 1e-10 stays a float
+    assert new.combining.options == options  # 1e-10 stays a float
     text = out.read_text(encoding="utf-8")
     assert rubric.source.read_text(encoding="utf-8").splitlines()[0] in text  # edited in place
     assert "\ncombining:" in text and "method: affine" in text
     # A version of that version keeps its method unless another is given, and replaces it when one is.
     again = write_rubric_version(new, new.weights(), note="そのまま", date=dt.date(2026, 3, 2))
     assert load_rubric(again).combining == new.combining
-    other = write_rubric_version(new, new.weights(), note="平均に", date=dt.date(2026, 3, 3),
-                                 combining={"method": "mean", "options": {}})
+    other = write_rubric_version(
+        new,
+        new.weights(),
+        note="平均に",
+        date=dt.date(2026, 3, 3),
+        combining={"method": "mean", "options": {}},
+    )
     assert load_rubric(other).combining is not None and load_rubric(other).combining.method == "mean"
 
 
@@ -77,6 +93,8 @@ def test_a_rubric_without_combining_keeps_its_version(rubric) -> None:
 
 def test_unknown_combining_method_is_a_japanese_error(rubric, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(rubric.source.read_text(encoding="utf-8") + "\ncombining:\n  method: magic\n", encoding="utf-8")
+    bad.write_text(
+        rubric.source.read_text(encoding="utf-8") + "\ncombining:\n  method: magic\n", encoding="utf-8"
+    )
     with pytest.raises(RubricError, match="統合方法"):
         load_rubric(bad)

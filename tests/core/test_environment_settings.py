@@ -16,9 +16,19 @@ PACKAGE = Path(scoring.__file__).resolve().parent
 
 
 def test_read_takes_each_variable_stripped_and_blank_as_unset() -> None:
-    env = Environment.read({"SCORING_ROUND": " /r ", "SCORING_DATABASE_URL": "   ", "JUPYTERHUB_USER": "r1",
-                            "SCORING_SIGNING_KEY": "/k", "SHINSA_STATE_FILE": "/s.json", "OTHER": "x"})
-    assert env == Environment(round="/r", database_url="", signing_key="/k", state_file="/s.json", hub_user="r1")
+    env = Environment.read(
+        {
+            "SCORING_ROUND": " /r ",
+            "SCORING_DATABASE_URL": "   ",
+            "JUPYTERHUB_USER": "r1",
+            "SCORING_SIGNING_KEY": "/k",
+            "SHINSA_STATE_FILE": "/s.json",
+            "OTHER": "x",
+        }
+    )
+    assert env == Environment(
+        round="/r", database_url="", signing_key="/k", state_file="/s.json", hub_user="r1"
+    )
     assert Environment.read({}) == Environment()
 
 
@@ -38,7 +48,11 @@ def test_no_other_module_reads_the_environment() -> None:
         if path.relative_to(PACKAGE).as_posix() == "core/environment.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv") \
-                    and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert found == []

@@ -42,13 +42,31 @@ def test_parse_text() -> None:
 
 # ---------------------------------------------------------------- prefectures
 
+
 @pytest.mark.parametrize(
     ("typed", "code"),
     [
-        ("長野", "20"), ("長野県", "20"), ("東京", "13"), ("東京都", "13"), ("大阪", "27"),
-        ("大阪府", "27"), ("北海道", "01"), ("京都", "26"), ("京都府", "26"), ("沖縄県", "47"),
-        (" 長野県 ", "20"), ("長野　県", "20"), ("長﨑県", "42"), ("Nagano", "20"),
-        (20, "20"), (1, "01"), (47, "47"), (20.0, "20"), ("20", "20"), ("２０", "20"), ("1", "01"),
+        ("長野", "20"),
+        ("長野県", "20"),
+        ("東京", "13"),
+        ("東京都", "13"),
+        ("大阪", "27"),
+        ("大阪府", "27"),
+        ("北海道", "01"),
+        ("京都", "26"),
+        ("京都府", "26"),
+        ("沖縄県", "47"),
+        (" 長野県 ", "20"),
+        ("長野　県", "20"),
+        ("長﨑県", "42"),
+        ("Nagano", "20"),
+        (20, "20"),
+        (1, "01"),
+        (47, "47"),
+        (20.0, "20"),
+        ("20", "20"),
+        ("２０", "20"),
+        ("1", "01"),
         ("01", "01"),
     ],
 )
@@ -64,8 +82,15 @@ def test_parse_prefecture_rejects(typed: object) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "first"),
-    [("長埼県", "長崎県"), ("長埼", "長崎県"), ("茨木県", "茨城県"), ("大阪県", "大阪府"),
-     ("新瀉県", "新潟県"), ("長野県庁", "長野県"), ("東京都庁", "東京都")],
+    [
+        ("長埼県", "長崎県"),
+        ("長埼", "長崎県"),
+        ("茨木県", "茨城県"),
+        ("大阪県", "大阪府"),
+        ("新瀉県", "新潟県"),
+        ("長野県庁", "長野県"),
+        ("東京都庁", "東京都"),
+    ],
 )
 def test_suggest_prefecture(typed: str, first: str) -> None:
     hints = suggest_prefecture(typed)
@@ -83,14 +108,29 @@ def test_suggest_prefecture_confusable_alone() -> None:
 
 # ---------------------------------------------------------------- themes
 
+
 @pytest.mark.parametrize(
     ("typed", "code"),
     [
-        ("A", "A"), ("a", "A"), ("Ａ", "A"), ("A)", "A"), ("A) システムの共同調達", "A"),
-        ("Ａ．システムの共同調達", "A"), ("（A）システムの共同調達", "A"), ("(a) システムの共同調達", "A"),
-        ("【B】", "B"), ("テーマC", "C"), ("ｆ", "F"), ("F）自治体のAIの利用促進", "F"),
-        ("システムの共同調達", "A"), ("データ利活用", "D"), ("ﾃﾞｰﾀ利活用", "D"), ("フロントヤード", "B"),
-        ("AI", "F"), ("自治体のＡＩの利用促進", "F"), ("データ利活用の推進", "D"),
+        ("A", "A"),
+        ("a", "A"),
+        ("Ａ", "A"),
+        ("A)", "A"),
+        ("A) システムの共同調達", "A"),
+        ("Ａ．システムの共同調達", "A"),
+        ("（A）システムの共同調達", "A"),
+        ("(a) システムの共同調達", "A"),
+        ("【B】", "B"),
+        ("テーマC", "C"),
+        ("ｆ", "F"),
+        ("F）自治体のAIの利用促進", "F"),
+        ("システムの共同調達", "A"),
+        ("データ利活用", "D"),
+        ("ﾃﾞｰﾀ利活用", "D"),
+        ("フロントヤード", "B"),
+        ("AI", "F"),
+        ("自治体のＡＩの利用促進", "F"),
+        ("データ利活用の推進", "D"),
     ],
 )
 def test_parse_theme(typed: str, code: str) -> None:
@@ -115,11 +155,25 @@ def test_parse_theme_rejects(typed: str, words: list[str]) -> None:
 
 # ---------------------------------------------------------------- integers
 
+
 @pytest.mark.parametrize(
     ("typed", "number"),
-    [(12, 12), (0, 0), (12.0, 12), ("12", 12), ("１２", 12), ("12人", 12), ("１２名", 12),
-     ("12 人", 12), ("１２　人", 12), ("1,200人", 1200), ("１，２００", 1200), ("12.0", 12),
-     ("5団体", 5), ("0人", 0)],
+    [
+        (12, 12),
+        (0, 0),
+        (12.0, 12),
+        ("12", 12),
+        ("１２", 12),
+        ("12人", 12),
+        ("１２名", 12),
+        ("12 人", 12),
+        ("１２　人", 12),
+        ("1,200人", 1200),
+        ("１，２００", 1200),
+        ("12.0", 12),
+        ("5団体", 5),
+        ("0人", 0),
+    ],
 )
 def test_parse_int(typed: object, number: int) -> None:
     assert parse_int(typed, "人") == number
@@ -127,9 +181,20 @@ def test_parse_int(typed: object, number: int) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "word"),
-    [("約12人", "数値のみ"), ("12人程度", "数値のみ"), ("10〜15", "数値のみ"), ("なし", "該当なしは 0"),
-     ("-3", "負の数"), ("−3人", "負の数"), (-3, "負の数"), ("12.5", "小数"), (12.5, "小数"),
-     (True, "数値ではありません"), ("1,2", "数値のみ"), ("", "空欄")],
+    [
+        ("約12人", "数値のみ"),
+        ("12人程度", "数値のみ"),
+        ("10〜15", "数値のみ"),
+        ("なし", "該当なしは 0"),
+        ("-3", "負の数"),
+        ("−3人", "負の数"),
+        (-3, "負の数"),
+        ("12.5", "小数"),
+        (12.5, "小数"),
+        (True, "数値ではありません"),
+        ("1,2", "数値のみ"),
+        ("", "空欄"),
+    ],
 )
 def test_parse_int_rejects(typed: object, word: str) -> None:
     with pytest.raises(ValueError) as err:
@@ -140,6 +205,7 @@ def test_parse_int_rejects(typed: object, word: str) -> None:
 
 
 # ---------------------------------------------------------------- dates
+
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
@@ -180,8 +246,14 @@ def test_parse_datetime_aware_is_converted() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "word"),
-    [("2026/2/30", "存在しない"), ("2026/2/18 25:00", "存在しない"), ("2月18日", "年を含めて"),
-     ("明日", "日付として読めません"), (12, "日付として読めません"), ("", "空欄")],
+    [
+        ("2026/2/30", "存在しない"),
+        ("2026/2/18 25:00", "存在しない"),
+        ("2月18日", "年を含めて"),
+        ("明日", "日付として読めません"),
+        (12, "日付として読めません"),
+        ("", "空欄"),
+    ],
 )
 def test_parse_datetime_rejects(typed: object, word: str) -> None:
     with pytest.raises(ValueError) as err:
@@ -191,9 +263,14 @@ def test_parse_datetime_rejects(typed: object, word: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("令和4年4月1日", dt.date(2022, 4, 1)), ("2022/4/1", dt.date(2022, 4, 1)),
-     ("R4.4.1", dt.date(2022, 4, 1)), ("平成30年10月1日", dt.date(2018, 10, 1)),
-     (dt.date(2022, 4, 1), dt.date(2022, 4, 1)), (dt.datetime(2022, 4, 1, 0, 0), dt.date(2022, 4, 1))],
+    [
+        ("令和4年4月1日", dt.date(2022, 4, 1)),
+        ("2022/4/1", dt.date(2022, 4, 1)),
+        ("R4.4.1", dt.date(2022, 4, 1)),
+        ("平成30年10月1日", dt.date(2018, 10, 1)),
+        (dt.date(2022, 4, 1), dt.date(2022, 4, 1)),
+        (dt.datetime(2022, 4, 1, 0, 0), dt.date(2022, 4, 1)),
+    ],
 )
 def test_parse_date(typed: object, expected: dt.date) -> None:
     assert parse_date(typed) == expected
@@ -201,11 +278,17 @@ def test_parse_date(typed: object, expected: dt.date) -> None:
 
 # ---------------------------------------------------------------- choices and e-mail
 
+
 @pytest.mark.parametrize(
     ("typed", "choices", "expected"),
-    [("ﾌﾟｯｼｭ型", APPLICATION_TYPES, "プッシュ型"), (" 手上げ式 ", APPLICATION_TYPES, "手上げ式"),
-     ("手上げ", APPLICATION_TYPES, "手上げ式"), ("構築済み", POOL_STATUSES, "構築済"),
-     ("未 構 築", POOL_STATUSES, "未構築"), ("あり", YES_NO, "あり")],
+    [
+        ("ﾌﾟｯｼｭ型", APPLICATION_TYPES, "プッシュ型"),
+        (" 手上げ式 ", APPLICATION_TYPES, "手上げ式"),
+        ("手上げ", APPLICATION_TYPES, "手上げ式"),
+        ("構築済み", POOL_STATUSES, "構築済"),
+        ("未 構 築", POOL_STATUSES, "未構築"),
+        ("あり", YES_NO, "あり"),
+    ],
 )
 def test_parse_choice(typed: str, choices: tuple[str, ...], expected: str) -> None:
     assert parse_choice(typed, choices) == expected
@@ -222,8 +305,12 @@ def test_parse_choice_aliases_and_rejects() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("dx@pref.nagano.lg.jp", "dx@pref.nagano.lg.jp"), ("ｄｘ＠ｐｒｅｆ．ｎａｇａｎｏ．ｌｇ．ｊｐ", "dx@pref.nagano.lg.jp"),
-     ("mailto:Taro.K@Pref.Nagano.LG.JP", "Taro.K@pref.nagano.lg.jp"), (" a_b+c@example.jp ", "a_b+c@example.jp")],
+    [
+        ("dx@pref.nagano.lg.jp", "dx@pref.nagano.lg.jp"),
+        ("ｄｘ＠ｐｒｅｆ．ｎａｇａｎｏ．ｌｇ．ｊｐ", "dx@pref.nagano.lg.jp"),
+        ("mailto:Taro.K@Pref.Nagano.LG.JP", "Taro.K@pref.nagano.lg.jp"),
+        (" a_b+c@example.jp ", "a_b+c@example.jp"),
+    ],
 )
 def test_parse_email(typed: str, expected: str) -> None:
     assert parse_email(typed) == expected
@@ -238,11 +325,16 @@ def test_parse_email_rejects(typed: str) -> None:
 
 # ---------------------------------------------------------------- nothing is guessed (issue #10)
 
+
 @pytest.mark.parametrize(
     ("typed", "choices", "word"),
-    [("ありません", YES_NO, "否定"), ("構築済ではない", POOL_STATUSES, "否定"),
-     ("未だ構築していない", POOL_STATUSES, "否定"), ("なし（予定あり）", YES_NO, "複数の選択肢"),
-     ("手上げ式ではなくプッシュ型", APPLICATION_TYPES, "否定")],
+    [
+        ("ありません", YES_NO, "否定"),
+        ("構築済ではない", POOL_STATUSES, "否定"),
+        ("未だ構築していない", POOL_STATUSES, "否定"),
+        ("なし（予定あり）", YES_NO, "複数の選択肢"),
+        ("手上げ式ではなくプッシュ型", APPLICATION_TYPES, "否定"),
+    ],
 )
 def test_parse_choice_never_guesses(typed: str, choices: tuple[str, ...], word: str) -> None:
     with pytest.raises(ValueError) as err:
@@ -251,8 +343,9 @@ def test_parse_choice_never_guesses(typed: str, choices: tuple[str, ...], word: 
     assert "、".join(choices) in str(err.value)
 
 
-@pytest.mark.parametrize("typed", ["A、D", "A) システムの共同調達、D) データ利活用", "共同調達とデータ利活用",
-                                   "AとF", "B・C"])
+@pytest.mark.parametrize(
+    "typed", ["A、D", "A) システムの共同調達、D) データ利活用", "共同調達とデータ利活用", "AとF", "B・C"]
+)
 def test_parse_theme_one_theme_only(typed: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_theme(typed)

@@ -18,7 +18,11 @@ PACKAGE = Path(scoring.__file__).resolve().parent
 FACTS = [
     ("the Japan time zone", re.compile(r"Asia/Tokyo\"|'Asia/Tokyo'|timedelta\(hours=9\)"), "core/clock.py"),
     ("the canonical JSON bytes", re.compile(r"json\.dumps\([^)]*sort_keys"), "core/canonical.py"),
-    ("the figure set-up", re.compile(r"import matplotlib_fontja|matplotlib\.use\(|\bFigure\("), "reporting/figures.py"),
+    (
+        "the figure set-up",
+        re.compile(r"import matplotlib_fontja|matplotlib\.use\(|\bFigure\("),
+        "reporting/figures.py",
+    ),
 ]
 
 
@@ -34,7 +38,11 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize(("what", "pattern", "home"), FACTS, ids=[f[0] for f in FACTS])
 def test_defined_once(what: str, pattern: re.Pattern[str], home: str) -> None:
-    found = [f"{p.relative_to(PACKAGE)}:{i}" for p in sorted(PACKAGE.rglob("*.py"))
-             for i, line in _code_lines(p) if pattern.search(line) and p.relative_to(PACKAGE).as_posix() != home]
+    found = [
+        f"{p.relative_to(PACKAGE)}:{i}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        for i, line in _code_lines(p)
+        if pattern.search(line) and p.relative_to(PACKAGE).as_posix() != home
+    ]
     assert found == [], f"{what} is defined again outside scoring/{home}: {found}"
     assert any(pattern.search(line) for _, line in _code_lines(PACKAGE / home)), f"scoring/{home} lost {what}"

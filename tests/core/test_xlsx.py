@@ -31,12 +31,14 @@ def test_display_width_counts_full_width_as_two():
 
 
 def test_written_table_keeps_text_as_text_and_numbers_as_numbers(tmp_path):
-    df = pd.DataFrame({
-        "項目": ["=HYPERLINK(\"http://x\",\"x\")", "+1", "普通の文"],
-        "人数（人）": pd.array([12, None, 3], dtype="Int64"),
-        "割合（％）": [1.5, 2.25, float("nan")],
-        "日時": [pd.Timestamp("2026-02-18 15:00", tz="Asia/Tokyo"), pd.NaT, pd.NaT],
-    })
+    df = pd.DataFrame(
+        {
+            "項目": ['=HYPERLINK("http://x","x")', "+1", "普通の文"],
+            "人数（人）": pd.array([12, None, 3], dtype="Int64"),
+            "割合（％）": [1.5, 2.25, float("nan")],
+            "日時": [pd.Timestamp("2026-02-18 15:00", tz="Asia/Tokyo"), pd.NaT, pd.NaT],
+        }
+    )
     path = write_workbook(tmp_path / "out.xlsx", [("表", df)])
     wb = openpyxl.load_workbook(path)
     ws = wb["表"]

@@ -71,7 +71,11 @@ def _synthetic(store_round, n_apps: int, value: float | None = None, seed: int =
     codes = [f"A{i:03d}" for i in range(n_apps)]
     rng = np.random.default_rng(seed)
     crits = [c.id for c in store_round.rubric.criteria]
-    data = rng.uniform(2.0, 4.0, size=(n_apps, len(crits))) if value is None else np.full((n_apps, len(crits)), value)
+    data = (
+        rng.uniform(2.0, 4.0, size=(n_apps, len(crits)))
+        if value is None
+        else np.full((n_apps, len(crits)), value)
+    )
     merit = pd.DataFrame(data, index=pd.Index(codes, name="application"), columns=crits)
     return codes, merit
 
@@ -100,12 +104,16 @@ def test_simulate_is_pure_and_canonical(store_round):
 def test_bias_spread_and_range_are_what_the_behaviour_says(store_round):
     """Statistical check on 400 applications with merit well inside the scale."""
     codes, merit = _synthetic(store_round, 400)
-    asg = pd.DataFrame([(r, a) for r in ("fair", "lenient", "harsh", "middle") for a in codes],
-                       columns=["reviewer", "application"])
-    behaviour = {"fair": ReviewerBehaviour(noise=0.5, halo=0.0),
-                 "lenient": ReviewerBehaviour(bias=0.7, noise=0.5, halo=0.0),
-                 "harsh": ReviewerBehaviour(bias=-0.7, noise=0.5, halo=0.0),
-                 "middle": ReviewerBehaviour(spread=0.45, noise=0.35, halo=0.0, low=2, high=4)}
+    asg = pd.DataFrame(
+        [(r, a) for r in ("fair", "lenient", "harsh", "middle") for a in codes],
+        columns=["reviewer", "application"],
+    )
+    behaviour = {
+        "fair": ReviewerBehaviour(noise=0.5, halo=0.0),
+        "lenient": ReviewerBehaviour(bias=0.7, noise=0.5, halo=0.0),
+        "harsh": ReviewerBehaviour(bias=-0.7, noise=0.5, halo=0.0),
+        "middle": ReviewerBehaviour(spread=0.45, noise=0.35, halo=0.0, low=2, high=4),
+    }
     s = simulate_scores(store_round.rubric, asg, merit, behaviour, seed=11)
     true = merit.stack().rename("merit")
     s = s.join(true, on=["application", "criterion"])
@@ -125,8 +133,11 @@ def test_unscored_and_partial_pairs(store_round):
     codes, merit = _synthetic(store_round, 10)
     asg = pd.DataFrame([(r, a) for r in ("X", "Y") for a in codes], columns=["reviewer", "application"])
     s = simulate_scores(store_round.rubric, asg, merit, seed=2, unscored=3, partial=4)
-    counts = s.groupby(["reviewer", "application"]).size().reindex(
-        pd.MultiIndex.from_frame(asg[["reviewer", "application"]]), fill_value=0)
+    counts = (
+        s.groupby(["reviewer", "application"])
+        .size()
+        .reindex(pd.MultiIndex.from_frame(asg[["reviewer", "application"]]), fill_value=0)
+    )
     assert (counts == 0).sum() == 3
     assert ((counts > 0) & (counts < 9)).sum() == 4
     assert (counts >= 6).sum() == 20 - 3  # at most three criteria left out
@@ -136,12 +147,15 @@ def test_unscored_and_partial_pairs(store_round):
         simulate_scores(store_round.rubric, pd.DataFrame({"reviewer": ["X"], "application": ["ZZZ"]}), merit)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"spread": 0}, "spread（0）は正の数にしてください"),
-    ({"noise": -1}, "noise（-1）は0以上にしてください"),
-    ({"low": 4, "high": 2}, "low（4）は high（2）以下にしてください"),
-    ({"comment_rate": 2}, "comment_rate（2）は0〜1にしてください"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"spread": 0}, "spread（0）は正の数にしてください"),
+        ({"noise": -1}, "noise（-1）は0以上にしてください"),
+        ({"low": 4, "high": 2}, "low（4）は high（2）以下にしてください"),
+        ({"comment_rate": 2}, "comment_rate（2）は0〜1にしてください"),
+    ],
+)
 def test_behaviour_is_validated(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ReviewerBehaviour(**kwargs)
@@ -154,7 +168,7 @@ def test_demo_reviewers_behave_like_real_ones(store_round):
     scores, submitted = demo_scores(store_round)
     assert ("R6", "20") not in set(zip(scores["reviewer"], scores["application"]))
     means = scores.groupby("reviewer")["score"].mean()
-    assert means["R2"] - means["R3"] > 0.9          # lenient vs harsh
+    assert means["R2"] - means["R3"] > 0.9  # lenient vs harsh
     assert means["R2"] == means.max() and means["R3"] == means.min()
     assert set(scores.loc[scores["reviewer"] == "R4", "score"]) <= {2.0, 3.0, 4.0}
     sd = scores.groupby("reviewer")["score"].std()
@@ -189,7 +203,8 @@ def test_cli_demo_writes_once_through_the_store(demo_round_copy, capsys, monkeyp
         got = store.scores()
         pd.testing.assert_frame_equal(
             got[["application", "reviewer", "criterion", "score", "comment"]].reset_index(drop=True),
-            expected[["application", "reviewer", "criterion", "score", "comment"]].reset_index(drop=True))
+            expected[["application", "reviewer", "criterion", "score", "comment"]].reset_index(drop=True),
+        )
         n = store.head()[0]
     assert main(["demo", "--round", str(demo_round_copy)]) == 0
     assert "書き込みませんでした: 採点データベース" in capsys.readouterr().out
@@ -209,7 +224,10 @@ def test_cli_demo_refuses_a_round_without_the_demo_flag(demo_round_copy, capsys)
     path = demo_round_copy / "round.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("demo: true", "demo: false"), encoding="utf-8")
     assert main(["demo", "--round", str(demo_round_copy)]) == 1
-    assert "はデモではない（round.yaml に demo: true がない）ため、架空の採点は書き込みません" in capsys.readouterr().err
+    assert (
+        "はデモではない（round.yaml に demo: true がない）ため、架空の採点は書き込みません"
+        in capsys.readouterr().err
+    )
     assert not (demo_round_copy / "scores.sqlite").exists()
     assert main(["demo", "--round", str(demo_round_copy), "--force"]) == 0
 
@@ -267,6 +285,6 @@ def test_typical_round_is_seeded_complete_and_checks_its_size() -> None:
     per_app = scores.groupby("application")["reviewer"].nunique()
     assert (per_app == 3).all() and len(scores) == 12 * 3 * len(rub.criteria)
     load = scores.groupby("reviewer")["application"].nunique()
-    assert load.max() - load.min() <= 1                       # least loaded first
+    assert load.max() - load.min() <= 1  # least loaded first
     with pytest.raises(ValueError, match="模擬ラウンドの大きさが正しくありません"):
         typical_round(rub, n_reviewers=3, per_application=4)

@@ -83,13 +83,20 @@ class _HubProcess:
 
     def start(self, extra: dict[str, str] | None = None) -> None:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_CONFIG)],
-                                         cwd=self.site / "hub", env={**self.env, **(extra or {})}, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_CONFIG)],
+                cwd=self.site / "hub",
+                env={**self.env, **(extra or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + HUB_START_TIMEOUT_S
         while True:
             if self.proc.poll() is not None:
-                pytest.fail(f"JupyterHub が起動しませんでした（終了コード {self.proc.returncode}）:\n{self.tail()}")
+                pytest.fail(
+                    f"JupyterHub が起動しませんでした（終了コード {self.proc.returncode}）:\n{self.tail()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/hub/api", timeout=5) as resp:
                     if resp.status == 200:
@@ -125,7 +132,9 @@ class _HubProcess:
 def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
     """A running JupyterHub for the session (see the module docstring)."""
     if os.geteuid() != 0:
-        pytest.fail("tests/deploy はシステムのアカウントを作るため root で実行してください（CI は root です）。")
+        pytest.fail(
+            "tests/deploy はシステムのアカウントを作るため root で実行してください（CI は root です）。"
+        )
 
     prefix = f"t{secrets.token_hex(3)}_"
     group = f"{prefix}shinsa"
@@ -149,22 +158,49 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
 
             subprocess.run(["groupadd", "--system", group], check=True, capture_output=True)
             acl = grant_python_access(group)
-            setup_hub(rnd, admin_url, base / "site", passwords=passwords, home_base=base / "home", group=group,
-                      limits=TEST_LIMITS)
+            setup_hub(
+                rnd,
+                admin_url,
+                base / "site",
+                passwords=passwords,
+                home_base=base / "home",
+                group=group,
+                limits=TEST_LIMITS,
+            )
 
             port, api_port, proxy_port = _free_port(), _free_port(), _free_port()
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("JUPYTERHUB_", "JPY_", "SCORING_", "SHINSA_"))}
-            env.update({"SHINSA_SITE": str(base / "site"), "SHINSA_HUB_PORT": str(port),
-                        "SHINSA_HUB_API_PORT": str(api_port), "SHINSA_PROXY_API_PORT": str(proxy_port),
-                        "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16)})
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("JUPYTERHUB_", "JPY_", "SCORING_", "SHINSA_"))
+            }
+            env.update(
+                {
+                    "SHINSA_SITE": str(base / "site"),
+                    "SHINSA_HUB_PORT": str(port),
+                    "SHINSA_HUB_API_PORT": str(api_port),
+                    "SHINSA_PROXY_API_PORT": str(proxy_port),
+                    "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16),
+                }
+            )
             url = f"http://127.0.0.1:{port}"
             log = base / "site" / "hub" / "hub.log"
             process = _HubProcess(base / "site", env, url, log)
-            hub = Hub(url, prefix, {u.name: u.role for u in users},
-                      {u.reviewer: u.name for u in users if u.reviewer}, passwords, base / "site",
-                      base / "home", round_dir, admin_url, log, limits=TEST_LIMITS, group=group,
-                      restart=process.restart)
+            hub = Hub(
+                url,
+                prefix,
+                {u.name: u.role for u in users},
+                {u.reviewer: u.name for u in users if u.reviewer},
+                passwords,
+                base / "site",
+                base / "home",
+                round_dir,
+                admin_url,
+                log,
+                limits=TEST_LIMITS,
+                group=group,
+                restart=process.restart,
+            )
             process.hub = hub
             process.start()
             yield hub

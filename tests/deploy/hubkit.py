@@ -26,8 +26,8 @@ class Hub:
 
     url: str
     prefix: str
-    users: dict[str, str]                      # hub user → role
-    reviewers: dict[str, str]                  # reviewer id → hub user
+    users: dict[str, str]  # hub user → role
+    reviewers: dict[str, str]  # reviewer id → hub user
     passwords: dict[str, str]
     site: Path
     home: Path
@@ -59,8 +59,12 @@ def prefixed_round(dest: Path, copy_round: Callable[[Path], Path], prefix: str) 
     text = (round_dir / "reviewers.yaml").read_text(encoding="utf-8")
     text, n = re.subn(r"hub_user: r(\d)", rf"hub_user: {prefix}r\1", text)
     short = {"analysts": "an", "committee": "co"}
-    text, m = re.subn(r"^(analysts|committee): \[\w+\]", lambda k: f"{k[1]}: [{prefix}{short[k[1]]}]", text,
-                      flags=re.MULTILINE)
+    text, m = re.subn(
+        r"^(analysts|committee): \[\w+\]",
+        lambda k: f"{k[1]}: [{prefix}{short[k[1]]}]",
+        text,
+        flags=re.MULTILINE,
+    )
     assert (n, m) == (6, 2), "デモの reviewers.yaml の hub_user・analysts・committee が想定と違います"
     (round_dir / "reviewers.yaml").write_text(text, encoding="utf-8")
     rnd = load_round(round_dir)
@@ -71,7 +75,6 @@ def prefixed_round(dest: Path, copy_round: Callable[[Path], Path], prefix: str) 
     lines = ["reviewer,application"] + [f"{r},{a}" for r, a in sorted(rows)]
     (round_dir / "assignments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return round_dir
-
 
 
 # --------------------------------------------------------------------------- REST API and kernels
@@ -100,21 +103,30 @@ def user_token(hub: Hub, user: str) -> str:
     if user in hub.tokens:
         return hub.tokens[user]
     opener = login_session(hub, user)
-    req = urllib.request.Request(f"{hub.url}/hub/api/users/{user}/tokens", method="POST",
-                                 data=json.dumps({"note": "e2e", "expires_in": 3600}).encode(),
-                                 headers={"X-XSRFToken": opener.xsrf, "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{hub.url}/hub/api/users/{user}/tokens",
+        method="POST",
+        data=json.dumps({"note": "e2e", "expires_in": 3600}).encode(),
+        headers={"X-XSRFToken": opener.xsrf, "Content-Type": "application/json"},
+    )
     with opener.open(req, timeout=30) as resp:
         token = json.loads(resp.read())["token"]
     hub.tokens[user] = token
     return token
 
 
-def api(hub: Hub, user: str, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+def api(
+    hub: Hub, user: str, method: str, path: str, body: Any = None, token: str | None = None
+) -> tuple[int, Any]:
     """Call ``{hub}{path}`` with ``user``'s token; returns (status, decoded JSON or text)."""
     tok = token or user_token(hub, user)
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{hub.url}{path}", data=data, method=method,
-                                 headers={"Authorization": f"token {tok}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{hub.url}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"token {tok}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             raw, status = resp.read(), resp.status
@@ -151,14 +163,32 @@ def run_in_kernel(hub: Hub, user: str, code: str, timeout: float = 120) -> dict[
     ws_url = hub.url.replace("http://", "ws://") + f"/user/{user}/api/kernels/{kernel['id']}/channels"
     ws = websocket.create_connection(ws_url, timeout=timeout, header=[f"Authorization: token {token}"])
     msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "username": user, "session": uuid.uuid4().hex, "msg_type": "execute_request",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell",
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False, "stop_on_error": True},
-        "buffers": [],
-    }))
+    ws.send(
+        json.dumps(
+            {
+                "header": {
+                    "msg_id": msg_id,
+                    "username": user,
+                    "session": uuid.uuid4().hex,
+                    "msg_type": "execute_request",
+                    "version": "5.3",
+                    "date": "",
+                },
+                "parent_header": {},
+                "metadata": {},
+                "channel": "shell",
+                "content": {
+                    "code": code,
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+                "buffers": [],
+            }
+        )
+    )
     out: dict[str, str] = {"stdout": "", "error": ""}
     deadline = time.monotonic() + timeout
     try:

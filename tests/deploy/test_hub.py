@@ -42,7 +42,10 @@ def _rows(hub: Hub, where: str, **params: str) -> list[dict]:
     engine = sa.create_engine(hub.admin_url)
     try:
         with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(sa.text(f"SELECT * FROM score_events WHERE {where}"), params)]
+            return [
+                dict(r._mapping)
+                for r in conn.execute(sa.text(f"SELECT * FROM score_events WHERE {where}"), params)
+            ]
     finally:
         engine.dispose()
 
@@ -52,7 +55,8 @@ def _rows(hub: Hub, where: str, **params: str) -> list[dict]:
 
 @pytest.mark.parametrize("reviewer", ["R1", "R6"])
 def test_reviewer_signs_in_lands_on_the_app_sees_only_own_applications_and_scores(
-        hub: Hub, browser, ui_artifacts: Path, reviewer: str) -> None:
+    hub: Hub, browser, ui_artifacts: Path, reviewer: str
+) -> None:
     rnd = load_round(hub.round_dir)
     user = hub.user(reviewer)
     mine = assigned_applications(rnd, reviewer)
@@ -78,14 +82,22 @@ def test_reviewer_signs_in_lands_on_the_app_sees_only_own_applications_and_score
         if reviewer == "R6":
             assert "20" not in shown  # assigned in assignments.csv, but a conflict
         # No code, no JupyterLab on the page.
-        assert page.locator(".jp-InputArea-editor, .cm-editor, #jp-main-dock-panel, .jp-FileBrowser").count() == 0
+        assert (
+            page.locator(".jp-InputArea-editor, .cm-editor, #jp-main-dock-panel, .jp-FileBrowser").count()
+            == 0
+        )
         assert "ReviewApp.open" not in page.locator("body").inner_text()
         # Score one criterion of the current application: saved in the database as this reviewer.
         app = current.inner_text().strip()
         page.locator(f".shinsa-score-{crit.id.replace('.', '_')}-3").click()
         expect(page.locator(".shinsa-saved")).to_contain_text("保存済み", timeout=30_000)
-        rows = _rows(hub, "reviewer = :r AND application = :a AND criterion = :c AND kind = 'score'",
-                     r=reviewer, a=app, c=crit.id)
+        rows = _rows(
+            hub,
+            "reviewer = :r AND application = :a AND criterion = :c AND kind = 'score'",
+            r=reviewer,
+            a=app,
+            c=crit.id,
+        )
         assert [(r["score"], r["source"]) for r in rows][-1:] == [(3.0, "widget")]
     finally:
         context.close()
@@ -98,15 +110,20 @@ def test_wrong_password_and_unknown_user_do_not_sign_in(hub: Hub) -> None:
     import urllib.request
 
     user = hub.user("R1")
-    for name, password in ((user, hub.passwords[user] + "x"), (f"{hub.prefix}nobody", "whatever-123"),
-                           (hub.user("R6"), hub.passwords[user])):
+    for name, password in (
+        (user, hub.passwords[user] + "x"),
+        (f"{hub.prefix}nobody", "whatever-123"),
+        (hub.user("R6"), hub.passwords[user]),
+    ):
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(f"{hub.url}/hub/login", timeout=30).read()
         xsrf = next(c.value for c in jar if c.name == "_xsrf")
         data = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf}).encode()
         try:
-            resp = opener.open(urllib.request.Request(f"{hub.url}/hub/login", data=data, method="POST"), timeout=60)
+            resp = opener.open(
+                urllib.request.Request(f"{hub.url}/hub/login", data=data, method="POST"), timeout=60
+            )
             status, url, body = resp.status, resp.url, resp.read().decode()
         except urllib.error.HTTPError as e:
             status, url, body = e.code, e.url, e.read().decode()
@@ -167,38 +184,55 @@ def test_reviewers_kernel_cannot_read_or_write_the_other_reviewers_rows(hub: Hub
     rnd = load_round(hub.round_dir)
     me, other = "R1", "R6"
     user, other_user = hub.user(me), hub.user(other)
-    app = next(a for a in assigned_applications(rnd, other) if a in assigned_applications(rnd, me)) \
-        if set(assigned_applications(rnd, other)) & set(assigned_applications(rnd, me)) \
+    app = (
+        next(a for a in assigned_applications(rnd, other) if a in assigned_applications(rnd, me))
+        if set(assigned_applications(rnd, other)) & set(assigned_applications(rnd, me))
         else assigned_applications(rnd, other)[0]
+    )
     crit = rnd.rubric.criteria[0].id
     # R6 has a row the attacker looks for.
-    run_in_kernel(hub, other_user, f"from scoring import load_round\nwith load_round().store() as st:\n"
-                                   f"    st.record({other!r}, {app!r}, {crit!r}, 2.0, 'R6 の本当のコメント')\n")
+    run_in_kernel(
+        hub,
+        other_user,
+        f"from scoring import load_round\nwith load_round().store() as st:\n"
+        f"    st.record({other!r}, {app!r}, {crit!r}, 2.0, 'R6 の本当のコメント')\n",
+    )
     before = _rows(hub, "reviewer = :r", r=other)
     assert before, "R6 の行がありません"
     engine = sa.create_engine(hub.admin_url)
     with engine.connect() as conn:
-        other_role = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
-                                  {"p": f"%\\_r\\_{other.lower()}"}).scalar()
+        other_role = conn.execute(
+            sa.text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"), {"p": f"%\\_r\\_{other.lower()}"}
+        ).scalar()
     engine.dispose()
     assert other_role
 
-    code = ATTACK.format(other_cred=str(hub.home / other_user / ".shinsa" / "database_url"),
-                         other_home=str(hub.home / other_user), me=me, other=other, app=app, crit=crit,
-                         other_role=other_role)
+    code = ATTACK.format(
+        other_cred=str(hub.home / other_user / ".shinsa" / "database_url"),
+        other_home=str(hub.home / other_user),
+        me=me,
+        other=other,
+        app=app,
+        crit=crit,
+        other_role=other_role,
+    )
     res = run_in_kernel(hub, user, textwrap.dedent(code))
     assert not res["error"], res
     out = json.loads(res["stdout"].strip().splitlines()[-1])
     assert out["read_other_credentials"] == "PermissionError"
     assert out["list_other_home"] == "PermissionError"
-    assert out["other_rows"] == 0            # blind: the database shows none of the others' rows
+    assert out["other_rows"] == 0  # blind: the database shows none of the others' rows
     assert out["own_rows"] >= 0
     assert out["store_scores_reviewers"] in ([], [me])
-    assert "row-level security" in out["insert_as_other"] or "permission denied" in out["insert_as_other"], out
+    assert "row-level security" in out["insert_as_other"] or "permission denied" in out["insert_as_other"], (
+        out
+    )
     assert out["record_as_other"] != "written", out
     for who in ("postgres", other_role):
-        assert "password authentication failed" in out[f"connect_as_{who}"] \
-            or "no password supplied" in out[f"connect_as_{who}"], out
+        assert (
+            "password authentication failed" in out[f"connect_as_{who}"]
+            or "no password supplied" in out[f"connect_as_{who}"]
+        ), out
     # Nothing was written as R6, nor as R1 about R6's pair.
     assert _rows(hub, "reviewer = :r", r=other) == before
     assert not _rows(hub, "comment = 'forged'")
@@ -212,14 +246,22 @@ def test_analyst_reads_every_reviewers_scores(hub: Hub) -> None:
     crit = rnd.rubric.criteria[1].id
     for reviewer in ("R1", "R6"):
         app = assigned_applications(rnd, reviewer)[-1]
-        res = run_in_kernel(hub, hub.user(reviewer), f"from scoring import load_round\n"
-                                                     f"with load_round().store() as st:\n"
-                                                     f"    st.record({reviewer!r}, {app!r}, {crit!r}, 4.0, 'ok')\n")
+        res = run_in_kernel(
+            hub,
+            hub.user(reviewer),
+            f"from scoring import load_round\n"
+            f"with load_round().store() as st:\n"
+            f"    st.record({reviewer!r}, {app!r}, {crit!r}, 4.0, 'ok')\n",
+        )
         assert not res["error"], res
     analyst = f"{hub.prefix}an"
-    res = run_in_kernel(hub, analyst, "from scoring import load_round\nimport json\n"
-                                      "with load_round().store() as st:\n"
-                                      "    print(json.dumps(sorted(set(st.scores()['reviewer']))))\n")
+    res = run_in_kernel(
+        hub,
+        analyst,
+        "from scoring import load_round\nimport json\n"
+        "with load_round().store() as st:\n"
+        "    print(json.dumps(sorted(set(st.scores()['reviewer']))))\n",
+    )
     assert not res["error"], res
     seen = json.loads(res["stdout"].strip().splitlines()[-1])
     assert {"R1", "R6", "R2", "R3", "R4", "R5"} <= set(seen)
@@ -245,7 +287,10 @@ def test_committee_dashboard_shows_the_ranking_and_no_comments(hub: Hub, browser
             expect(page.locator("body")).to_contain_text("順位表", timeout=LANDING_TIMEOUT_MS)
         except AssertionError:
             errors = [line for line in hub.log_tail(400).splitlines() if "evalue" in line or "Error" in line]
-            pytest.fail("委員会の画面に順位表が出ません。サーバーのエラー:\n" + "\n".join(e[:1500] for e in errors[-5:]))
+            pytest.fail(
+                "委員会の画面に順位表が出ません。サーバーのエラー:\n"
+                + "\n".join(e[:1500] for e in errors[-5:])
+            )
         expect(page.locator("body")).to_contain_text("選定案と理由", timeout=LANDING_TIMEOUT_MS)
         page.wait_for_load_state("networkidle", timeout=LANDING_TIMEOUT_MS)
         text = page.locator("body").inner_text()
@@ -256,10 +301,14 @@ def test_committee_dashboard_shows_the_ranking_and_no_comments(hub: Hub, browser
         assert page.locator(".jp-InputArea-editor, .cm-editor").count() == 0
     finally:
         context.close()
-    res = run_in_kernel(hub, committee, "import os, sqlalchemy as sa\n"
-                                        "url = open(os.path.expanduser('~/.shinsa/database_url')).read().strip()\n"
-                                        "with sa.create_engine(url).connect() as c:\n"
-                                        "    c.exec_driver_sql('SELECT comment FROM score_events').fetchall()\n")
+    res = run_in_kernel(
+        hub,
+        committee,
+        "import os, sqlalchemy as sa\n"
+        "url = open(os.path.expanduser('~/.shinsa/database_url')).read().strip()\n"
+        "with sa.create_engine(url).connect() as c:\n"
+        "    c.exec_driver_sql('SELECT comment FROM score_events').fetchall()\n",
+    )
     assert "permission denied" in res["error"], res
 
 

@@ -112,8 +112,19 @@ def test_setup_needs_root(demo_round_copy, tmp_path, monkeypatch) -> None:
 def test_cli_hub_setup_reports_a_bad_passwords_file_and_exits_2(demo_round_copy, tmp_path, capsys) -> None:
     bad = tmp_path / "pw.yaml"
     bad.write_text("r1: short\n", encoding="utf-8")
-    code = main(["hub-setup", "--round", str(demo_round_copy), "--admin-url", NO_DATABASE,
-                 "--site", str(tmp_path / "site"), "--passwords", str(bad)])
+    code = main(
+        [
+            "hub-setup",
+            "--round",
+            str(demo_round_copy),
+            "--admin-url",
+            NO_DATABASE,
+            "--site",
+            str(tmp_path / "site"),
+            "--passwords",
+            str(bad),
+        ]
+    )
     assert code == 2
     assert "8文字未満" in capsys.readouterr().err
     assert not (tmp_path / "site").exists()
@@ -157,13 +168,16 @@ def _refused_round(tmp_path: Path, analyst: str) -> tuple[object, list[str]]:
 
 @pytest.mark.parametrize("who", ["postgres", "root", "ordinary", "marker_only"])
 def test_setup_refuses_an_account_it_did_not_create_and_creates_nothing(
-        who: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    who: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     name = request.getfixturevalue(f"{who}_account") if who in ("ordinary", "marker_only") else who
     before = pwd.getpwnam(name)
     groups_before = sorted(g.gr_name for g in grp.getgrall() if name in g.gr_mem)
     rnd, others = _refused_round(tmp_path, name)
     group = f"g{secrets.token_hex(3)}"
-    with pytest.raises(HubError, match=rf"{name}.*(システムで使われる名前|審査ワークベンチが作ったものではありません)"):
+    with pytest.raises(
+        HubError, match=rf"{name}.*(システムで使われる名前|審査ワークベンチが作ったものではありません)"
+    ):
         setup_hub(rnd, NO_DATABASE, tmp_path / "site", home_base=tmp_path / "home", group=group)
     assert not (tmp_path / "site").exists() and not (tmp_path / "home").exists()
     assert not any(_exists(n) for n in others)
@@ -213,11 +227,14 @@ def _sign_in(auth: ShinsaPAMAuthenticator, name: str, password: str) -> str | No
     """The authenticator's coroutine, in a thread of its own (Playwright's sync API keeps an
     event loop in the main thread once a browser test has run)."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, auth.authenticate(None, {"username": name, "password": password})).result()
+        return pool.submit(
+            asyncio.run, auth.authenticate(None, {"username": name, "password": password})
+        ).result()
 
 
 def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_removes_them(
-        hub: Hub, fresh_database: str, demo_round_copier, tmp_path: Path, capsys) -> None:
+    hub: Hub, fresh_database: str, demo_round_copier, tmp_path: Path, capsys
+) -> None:
     prefix = f"t{secrets.token_hex(3)}_"
     rnd = load_round(prefixed_round(tmp_path / "src", demo_round_copier, prefix))
     users = hub_users(rnd)
@@ -225,8 +242,9 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
     group = f"{prefix}g"
     acl = grant_python_access(group)  # as a trial does: the group made before set-up, for the ACL
     try:
-        generated = setup_hub(rnd, fresh_database, site, home_base=tmp_path / "home", group=group,
-                              group_created=True)
+        generated = setup_hub(
+            rnd, fresh_database, site, home_base=tmp_path / "home", group=group, group_created=True
+        )
         for u in users:
             pw = pwd.getpwnam(u.name)
             assert UID_FLOOR <= pw.pw_uid <= UID_CEILING and pw.pw_gecos.startswith(ACCOUNT_MARKER)
@@ -275,8 +293,9 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
         subprocess.run(["groupdel", group], capture_output=True, check=False)
 
 
-def test_hub_remove_keeps_a_group_it_did_not_make(hub: Hub, fresh_database: str, demo_round_copier,
-                                                  tmp_path: Path) -> None:
+def test_hub_remove_keeps_a_group_it_did_not_make(
+    hub: Hub, fresh_database: str, demo_round_copier, tmp_path: Path
+) -> None:
     """The session's group existed before this set-up: removing the site keeps it."""
     prefix = f"t{secrets.token_hex(3)}_"
     rnd = load_round(prefixed_round(tmp_path / "src", demo_round_copier, prefix))

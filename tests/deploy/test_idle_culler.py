@@ -14,7 +14,11 @@ from hubkit import Hub, api, ensure_server
 
 pytestmark = pytest.mark.ui
 IDLE_TIMEOUT_S = 15
-SHORT = {"SHINSA_IDLE_TIMEOUT": str(IDLE_TIMEOUT_S), "SHINSA_CULL_EVERY": "3", "SHINSA_ACTIVITY_INTERVAL": "3"}
+SHORT = {
+    "SHINSA_IDLE_TIMEOUT": str(IDLE_TIMEOUT_S),
+    "SHINSA_CULL_EVERY": "3",
+    "SHINSA_ACTIVITY_INTERVAL": "3",
+}
 
 
 def _server(hub: Hub, user: str) -> dict:

@@ -73,7 +73,7 @@ def ole_bytes(stream: str, size: int = 4096) -> bytes:
     def entry(name: str, kind: int, child: int, start: int, length: int) -> bytes:
         raw = bytearray(128)
         encoded = (name + "\0").encode("utf-16-le") if name else b""
-        raw[0:len(encoded)] = encoded
+        raw[0 : len(encoded)] = encoded
         struct.pack_into("<HBB", raw, 64, len(encoded), kind, 1)
         struct.pack_into("<III", raw, 68, free, free, child)
         struct.pack_into("<IQ", raw, 116, start, length)
@@ -99,6 +99,7 @@ def mutate(path: Path, change: Callable[[Any], None]) -> None:
 
 # ---------------------------------------------------------------- the good case
 
+
 def test_good_file_contract(write_app: WriteApp, tmp_path: Path) -> None:
     write_app("nagano.xlsx", "20")
     write_app("tokyo.xlsx", "13", participating_municipalities=50)  # 39 市町村 + 23 区 = 62
@@ -112,8 +113,14 @@ def test_good_file_contract(write_app: WriteApp, tmp_path: Path) -> None:
     for f in FIELDS:
         expected = {"int": "Int64", "datetime": "datetime64[ns, Asia/Tokyo]", "date": "datetime64[ns]"}
         assert dtypes[f.key] == expected.get(f.kind, "str"), f.key
-    for column, dtype in {"late": "bool", "has_errors": "bool", "n_warnings": "int64", "block": "str",
-                          "municipalities": "int64", "pop_change_2015_2020_pct": "float64"}.items():
+    for column, dtype in {
+        "late": "bool",
+        "has_errors": "bool",
+        "n_warnings": "int64",
+        "block": "str",
+        "municipalities": "int64",
+        "pop_change_2015_2020_pct": "float64",
+    }.items():
         assert dtypes[column] == dtype, column
     row = apps.loc["20"]
     assert row["file"] == "nagano.xlsx"
@@ -129,10 +136,20 @@ def test_good_file_contract(write_app: WriteApp, tmp_path: Path) -> None:
 
 
 def test_typed_variants_are_normalised(write_app: WriteApp, tmp_path: Path) -> None:
-    write_app("nagano.xlsx", "20", prefecture="長野", theme="Ａ．システムの共同調達",
-              pool_size_total="６人", submitted_at="令和8年2月18日 15時30分", application_type="ﾌﾟｯｼｭ型",
-              dx_body_exists="有", pool_status="構築中", contact_email="ＤＸ＠ｅｘａｍｐｌｅ．ｊｐ",
-              dx_body_since="R4.4.1", municipalities_supported="１２団体")
+    write_app(
+        "nagano.xlsx",
+        "20",
+        prefecture="長野",
+        theme="Ａ．システムの共同調達",
+        pool_size_total="６人",
+        submitted_at="令和8年2月18日 15時30分",
+        application_type="ﾌﾟｯｼｭ型",
+        dx_body_exists="有",
+        pool_status="構築中",
+        contact_email="ＤＸ＠ｅｘａｍｐｌｅ．ｊｐ",
+        dx_body_since="R4.4.1",
+        municipalities_supported="１２団体",
+    )
     intake = read_applications(tmp_path)
     assert intake.problems.empty, intake.problems.to_dict("records")
     row = intake.applications.loc["20"]
@@ -161,6 +178,7 @@ def test_read_application_single(write_app: WriteApp) -> None:
 
 
 # ---------------------------------------------------------------- files that cannot be read
+
 
 def _text(path: Path, good: Path) -> None:
     path.write_text("これは応募書ではありません", encoding="utf-8")
@@ -229,8 +247,9 @@ def _docx_renamed(path: Path, good: Path) -> None:
     ],
     ids=lambda v: getattr(v, "__name__", "")[1:] if callable(v) else "",
 )
-def test_unreadable_file(build: Callable[[Path, Path], None], words: list[str],
-                         write_app: WriteApp, tmp_path: Path) -> None:
+def test_unreadable_file(
+    build: Callable[[Path, Path], None], words: list[str], write_app: WriteApp, tmp_path: Path
+) -> None:
     good = write_app("good.xlsx", "20")
     build(tmp_path / "bad.xlsx", good)
     intake = read_applications(tmp_path)
@@ -261,6 +280,7 @@ def test_file_over_max_bytes_is_not_opened(write_app: WriteApp, tmp_path: Path) 
 
 
 # ---------------------------------------------------------------- bad values
+
 
 @pytest.mark.parametrize(
     ("key", "typed", "words"),
@@ -335,9 +355,15 @@ def test_missing_prefecture(write_app: WriteApp, tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- duplicates and deadline
 
+
 def test_duplicate_keeps_later_submission(write_app: WriteApp, tmp_path: Path) -> None:
-    write_app("a_resubmitted.xlsx", "20", submitted_at=dt.datetime(2026, 2, 19, 9, 0), pool_size_total=7,
-              pool_secondees=1)
+    write_app(
+        "a_resubmitted.xlsx",
+        "20",
+        submitted_at=dt.datetime(2026, 2, 19, 9, 0),
+        pool_size_total=7,
+        pool_secondees=1,
+    )
     write_app("b_first.xlsx", "20", submitted_at=dt.datetime(2026, 2, 18, 15, 0))
     write_app("other.xlsx", "42")
     intake = read_applications(tmp_path)
@@ -348,18 +374,23 @@ def test_duplicate_keeps_later_submission(write_app: WriteApp, tmp_path: Path) -
     assert rows_of(intake, "a_resubmitted.xlsx").empty
     [dropped] = rows_of(intake, "b_first.xlsx").to_dict("records")
     assert dropped["severity"] == "info" and dropped["cell"] == cell_of("prefecture")
-    assert dropped["message"] == ("同じ団体（長野県）の新しい提出（a_resubmitted.xlsx, 受付日時 2026/02/19 09:00）があるため、"
-                                  "この提出は置き換えられました（使用していません）。")
+    assert dropped["message"] == (
+        "同じ団体（長野県）の新しい提出（a_resubmitted.xlsx, 受付日時 2026/02/19 09:00）があるため、"
+        "この提出は置き換えられました（使用していません）。"
+    )
     assert "eligibility resubmission" in dropped["action"]
     assert apps.loc["20", "n_warnings"] == 0 and not apps.loc["20", "has_errors"]
     assert not (intake.problems["severity"] == "error").any()
     sup = intake.superseded
     assert sup is not None and sup[["file", "application", "replaced_by"]].to_dict("records") == [
-        {"file": "b_first.xlsx", "application": "20", "replaced_by": "a_resubmitted.xlsx"}]
+        {"file": "b_first.xlsx", "application": "20", "replaced_by": "a_resubmitted.xlsx"}
+    ]
     assert sup.loc[0, "submitted_at"] == pd.Timestamp("2026-02-18 15:00", tz="Asia/Tokyo")
 
 
-def test_a_superseded_file_with_errors_is_reported_only_as_superseded(write_app: WriteApp, tmp_path: Path) -> None:
+def test_a_superseded_file_with_errors_is_reported_only_as_superseded(
+    write_app: WriteApp, tmp_path: Path
+) -> None:
     write_app("old.xlsx", "20", submitted_at=dt.datetime(2026, 2, 18, 15, 0), contact_email="not-an-address")
     write_app("new.xlsx", "20", submitted_at=dt.datetime(2026, 2, 19, 9, 0))
     intake = read_applications(tmp_path)
@@ -367,8 +398,9 @@ def test_a_superseded_file_with_errors_is_reported_only_as_superseded(write_app:
     assert not (intake.problems["severity"] == "error").any()
 
 
-def test_validate_passes_when_only_a_superseded_file_is_reported(write_app: WriteApp, tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_passes_when_only_a_superseded_file_is_reported(
+    write_app: WriteApp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from scoring.cli import main
 
     write_app("old.xlsx", "20", submitted_at=dt.datetime(2026, 2, 18, 15, 0))
@@ -416,21 +448,38 @@ def test_deadline_flags_late(write_app: WriteApp, tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- cross-field warnings
 
+
 @pytest.mark.parametrize(
     ("code", "overrides", "key", "words"),
     [
         ("20", {"pool_size_total": 9}, "pool_size_total", ["合計 6", "9 人", "一致しません"]),
-        ("20", {"pool_size_total": 3, "pool_outsourced": None, "pool_secondees": None}, "pool_size_total",
-         ["合計 5", "超えています"]),
+        (
+            "20",
+            {"pool_size_total": 3, "pool_outsourced": None, "pool_secondees": None},
+            "pool_size_total",
+            ["合計 5", "超えています"],
+        ),
         ("20", {"pool_status": "未構築"}, "pool_status", ["未構築", "6 人"]),
-        ("20", {"pool_status": "構築済", "pool_size_total": 0, "pool_accelerators": 0, "pool_fixed_term": 0,
-                "pool_fulltime": 0, "pool_outsourced": 0}, "pool_status", ["構築済", "0 人"]),
+        (
+            "20",
+            {
+                "pool_status": "構築済",
+                "pool_size_total": 0,
+                "pool_accelerators": 0,
+                "pool_fixed_term": 0,
+                "pool_fulltime": 0,
+                "pool_outsourced": 0,
+            },
+            "pool_status",
+            ["構築済", "0 人"],
+        ),
         ("20", {"municipalities_supported": 90}, "municipalities_supported", ["90", "長野県", "77"]),
         ("13", {"participating_municipalities": 70}, "participating_municipalities", ["70", "東京都", "62"]),
     ],
 )
-def test_cross_field_warning(code: str, overrides: dict[str, object], key: str, words: list[str],
-                             write_app: WriteApp, tmp_path: Path) -> None:
+def test_cross_field_warning(
+    code: str, overrides: dict[str, object], key: str, words: list[str], write_app: WriteApp, tmp_path: Path
+) -> None:
     write_app("app.xlsx", code, **overrides)
     intake = read_applications(tmp_path)
     problem = one_problem(intake, "app.xlsx", "warning", key)
@@ -444,6 +493,7 @@ def test_cross_field_warning(code: str, overrides: dict[str, object], key: str, 
 
 # ---------------------------------------------------------------- the folder
 
+
 def test_other_files_in_folder(write_app: WriteApp, tmp_path: Path) -> None:
     write_app("good.xlsx", "20")
     (tmp_path / "old.xls").write_bytes(ole_bytes("Workbook"))
@@ -454,8 +504,13 @@ def test_other_files_in_folder(write_app: WriteApp, tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     intake = read_applications(tmp_path)
     severity = dict(zip(intake.problems["file"], intake.problems["severity"]))
-    assert severity == {"old.xls": "error", "list.csv": "error", "参考資料.pdf": "warning",
-                        "~$good.xlsx": "warning", "old": "warning"}
+    assert severity == {
+        "old.xls": "error",
+        "list.csv": "error",
+        "参考資料.pdf": "warning",
+        "~$good.xlsx": "warning",
+        "old": "warning",
+    }
     assert intake.problems.set_index("file").loc["old.xls", "message"].count("xlsx ではありません") == 1
     assert "ロックファイル" in intake.problems.set_index("file").loc["~$good.xlsx", "message"]
     assert list(intake.applications.index) == ["20"]

@@ -27,8 +27,9 @@ def cell_of(key: str) -> str:
     return f"C{FIRST_ROW + [f.key for f in FIELDS].index(key)}"
 
 
-def write_xlsxwriter(path: Path, code: str = "20", formulas: dict[str, tuple[str, Any]] | None = None,
-                     **overrides: Any) -> Path:
+def write_xlsxwriter(
+    path: Path, code: str = "20", formulas: dict[str, tuple[str, Any]] | None = None, **overrides: Any
+) -> Path:
     """A 応募書 written by xlsxwriter (as other programs write them): the same layout as the
     template; ``formulas`` maps a field key to (formula, cached value or None for xlsxwriter's 0)."""
     values = example_values(code, **overrides)
@@ -77,14 +78,15 @@ def test_plain_xlsxwriter_file_reads_cleanly(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "formula", "cached", "why"),
     [
-        ("pool_size_total", "=2+1+2+1", None, "0 で"),            # xlsxwriter's cached 0: read as 0 before
-        ("department", "=B1", None, "0 で"),                       # read as 「0」 before
+        ("pool_size_total", "=2+1+2+1", None, "0 で"),  # xlsxwriter's cached 0: read as 0 before
+        ("department", "=B1", None, "0 で"),  # read as 「0」 before
         ("pool_size_total", "=1/0", "#DIV/0!", "エラー値"),
         ("department", '=""', "", "保存されていません"),
     ],
 )
-def test_formula_without_a_usable_value_is_an_error(key: str, formula: str, cached: Any, why: str,
-                                                    tmp_path: Path) -> None:
+def test_formula_without_a_usable_value_is_an_error(
+    key: str, formula: str, cached: Any, why: str, tmp_path: Path
+) -> None:
     write_xlsxwriter(tmp_path / "good.xlsx", "13")
     write_xlsxwriter(tmp_path / "f.xlsx", "20", formulas={key: (formula, cached)})
     intake = read_applications(tmp_path)
@@ -112,8 +114,11 @@ def test_openpyxl_formula_without_cached_value_is_an_error(write_app: WriteApp, 
 
 
 def test_formula_with_cached_value_is_used_with_a_warning(tmp_path: Path) -> None:
-    write_xlsxwriter(tmp_path / "f.xlsx", "20", formulas={"pool_size_total": ("=2+1+2+1", 6),
-                                                          "department": ('="DX"&"推進課"', "DX推進課")})
+    write_xlsxwriter(
+        tmp_path / "f.xlsx",
+        "20",
+        formulas={"pool_size_total": ("=2+1+2+1", 6), "department": ('="DX"&"推進課"', "DX推進課")},
+    )
     intake = read_applications(tmp_path)
     rows = intake.problems
     assert set(rows["severity"]) == {"warning"} and len(rows) == 2

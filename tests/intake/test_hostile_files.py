@@ -24,7 +24,7 @@ from scoring.intake.applications import read_application, read_applications
 
 WriteApp = Callable[..., Path]
 SHEET = "xl/worksheets/sheet1.xml"
-GIB = 1024 ** 3
+GIB = 1024**3
 
 
 def write_bomb(path: Path, good: Path, pad_bytes: int, member: str = SHEET, chunk: bytes = b" ") -> Path:
@@ -77,6 +77,7 @@ def _only_error(folder: Path, file: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- 6. decompression bombs
 
+
 def test_gib_bomb_is_refused_before_expansion(gib_bomb: Path) -> None:
     assert gib_bomb.stat().st_size < 2 * 1024 * 1024
     with zipfile.ZipFile(gib_bomb) as z:
@@ -90,13 +91,14 @@ def test_gib_bomb_is_refused_before_expansion(gib_bomb: Path) -> None:
 @pytest.mark.parametrize(
     ("pad", "chunk", "word"),
     [
-        (MAX_MEMBER_BYTES + 1024, b"<!-- x -->\n", "展開後"),       # over the member size limit
-        (4 * 1024 * 1024, b" ", f"上限 {MAX_RATIO} 倍"),               # under the size limit, ratio ~1000
+        (MAX_MEMBER_BYTES + 1024, b"<!-- x -->\n", "展開後"),  # over the member size limit
+        (4 * 1024 * 1024, b" ", f"上限 {MAX_RATIO} 倍"),  # under the size limit, ratio ~1000
     ],
     ids=["member-size", "ratio"],
 )
-def test_bomb_in_folder_gives_an_error_row(pad: int, chunk: bytes, word: str,
-                                           write_app: WriteApp, tmp_path: Path) -> None:
+def test_bomb_in_folder_gives_an_error_row(
+    pad: int, chunk: bytes, word: str, write_app: WriteApp, tmp_path: Path
+) -> None:
     good = write_app("good.xlsx", "20")
     source = write_app("src.xlsx", "13")
     write_bomb(tmp_path / "bomb.xlsx", source, pad, chunk=chunk)
@@ -140,8 +142,14 @@ _MEMORY_PROBE = textwrap.dedent("""
 def measure(path: Path, good: Path, headroom: int = 300 * 1024 * 1024) -> dict[str, object]:
     """Read ``path`` in a subprocess whose address space is capped at its baseline + ``headroom``."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(path), str(good), str(headroom)],
-                         capture_output=True, text=True, timeout=120, env=env, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(path), str(good), str(headroom)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result: dict[str, object] = json.loads(out.stdout)
     return result
@@ -173,6 +181,7 @@ def test_largest_accepted_member_stays_bounded(write_app: WriteApp, tmp_path: Pa
 
 # ---------------------------------------------------------------- 9. not a regular file
 
+
 @pytest.mark.timeout(20)
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 def test_fifo_named_xlsx_does_not_hang(write_app: WriteApp, tmp_path: Path) -> None:
@@ -196,6 +205,7 @@ def test_directory_named_xlsx_is_skipped_with_a_row(write_app: WriteApp, tmp_pat
 
 # ---------------------------------------------------------------- 10. hidden files
 
+
 def test_symlink_leaving_the_folder_is_not_read(write_app: WriteApp, tmp_path: Path) -> None:
     folder = tmp_path / "apps"
     folder.mkdir()
@@ -216,14 +226,15 @@ def test_symlink_leaving_the_folder_is_not_read(write_app: WriteApp, tmp_path: P
 @pytest.mark.parametrize(
     ("name", "shown"),
     [
-        ("応募書_\u202excod.xlsx", "応募書_<U+202E>xcod.xlsx"),   # right-to-left override
-        ("長野\u200b県.xlsx", "長野<U+200B>県.xlsx"),               # zero-width space
-        ("長野県\u2066.xlsx", "長野県<U+2066>.xlsx"),               # left-to-right isolate
-        ("tab\there.xlsx", "tab<U+0009>here.xlsx"),                 # control character
+        ("応募書_\u202excod.xlsx", "応募書_<U+202E>xcod.xlsx"),  # right-to-left override
+        ("長野\u200b県.xlsx", "長野<U+200B>県.xlsx"),  # zero-width space
+        ("長野県\u2066.xlsx", "長野県<U+2066>.xlsx"),  # left-to-right isolate
+        ("tab\there.xlsx", "tab<U+0009>here.xlsx"),  # control character
     ],
 )
-def test_filename_with_hidden_characters_is_an_error(name: str, shown: str,
-                                                     write_app: WriteApp, tmp_path: Path) -> None:
+def test_filename_with_hidden_characters_is_an_error(
+    name: str, shown: str, write_app: WriteApp, tmp_path: Path
+) -> None:
     write_app("good.xlsx", "20")
     write_app(name, "13")
     row = _only_error(tmp_path, shown)

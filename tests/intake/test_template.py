@@ -43,7 +43,7 @@ def test_template_drop_downs_cover_the_lists(tmp_path):
 
 
 def test_filled_template_keeps_formula_like_text_as_text(tmp_path):
-    values = example_values("20", theme_reason="=HYPERLINK(\"http://example.com\")")
+    values = example_values("20", theme_reason='=HYPERLINK("http://example.com")')
     wb = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx", values))
     ws = wb[TEMPLATE_SHEET]
     row = FIRST_ROW + [f.key for f in FIELDS].index("theme_reason")

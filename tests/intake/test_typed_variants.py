@@ -101,8 +101,9 @@ def test_the_table_is_large_enough() -> None:
     assert {k for k, *_ in VARIANTS} >= {"dx_body_exists", "pool_status", "theme", "application_type"}
 
 
-@pytest.mark.parametrize(("key", "typed", "expected", "word"), VARIANTS,
-                         ids=[f"{k}-{t}" for k, t, *_ in VARIANTS])
+@pytest.mark.parametrize(
+    ("key", "typed", "expected", "word"), VARIANTS, ids=[f"{k}-{t}" for k, t, *_ in VARIANTS]
+)
 def test_typed_variant(key: str, typed: object, expected: str, word: str, write_app: WriteApp) -> None:
     overrides: dict[str, object] = {key: typed}
     if key == "pool_status":  # keep the cross-field check (未構築 with members) out of the way

@@ -23,8 +23,9 @@ from scoring.reporting.committee_report import committee_html, write_committee_r
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="poppler-utils is missing (`make deps` installs it)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils is missing (`make deps` installs it)"
+)
 
 ROUND_NAME = "令和8年度 審査（架空のデモ）<script>alert(1)</script>"
 #: Noto Sans CJK: pdftotext's word box is (ascent + descent) = 1.448 em high.
@@ -32,7 +33,9 @@ CJK_BOX = 1.448
 
 
 @pytest.fixture(scope="module")
-def committee(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> Committee:
+def committee(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> Committee:
     rd = demo_round_copier(tmp_path_factory.mktemp("pdf_round"))
     data = yaml.safe_load((rd / "round.yaml").read_text(encoding="utf-8"))
     data["name"] = ROUND_NAME
@@ -64,13 +67,16 @@ def test_report_writes_the_pdf_beside_the_page_and_the_workbook(reports: dict[st
     assert set(reports) == {"html", "xlsx", "pdf"}
     assert reports["pdf"].read_bytes()[:5] == b"%PDF-"
     assert sorted(p.name for p in reports["pdf"].parent.iterdir()) == [
-        "committee.html", "committee.pdf", "committee.xlsx"]
+        "committee.html",
+        "committee.pdf",
+        "committee.xlsx",
+    ]
 
 
 def test_a4_portrait_and_a_sane_number_of_pages(reports: dict[str, Path]) -> None:
     info = _run("pdfinfo", str(reports["pdf"]))
     w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())  # type: ignore[union-attr]
-    assert (round(w), round(h)) == (595, 842)          # A4 portrait, in points
+    assert (round(w), round(h)) == (595, 842)  # A4 portrait, in points
     assert 6 <= _pages(reports["pdf"]) <= 20  # 17 with the プッシュ型 candidates and the 協議 tables
 
 
@@ -80,11 +86,12 @@ def test_fonts_are_embedded_japanese_fonts(reports: dict[str, Path]) -> None:
     for row in rows:
         name, emb = row.split()[0], row.split()[-5]
         assert emb == "yes", row
-        assert "CJK" in name, row                      # Debian's Noto Sans CJK, nothing else
+        assert "CJK" in name, row  # Debian's Noto Sans CJK, nothing else
 
 
-def test_every_page_has_the_header_the_page_number_and_enough_text(reports: dict[str, Path],
-                                                                   committee: Committee) -> None:
+def test_every_page_has_the_header_the_page_number_and_enough_text(
+    reports: dict[str, Path], committee: Committee
+) -> None:
     pdf = reports["pdf"]
     n = _pages(pdf)
     for i in range(1, n + 1):
@@ -95,7 +102,9 @@ def test_every_page_has_the_header_the_page_number_and_enough_text(reports: dict
         lines = [ln for ln in text.splitlines() if ln.strip()]
         # a chart (an embedded PNG) fills its page too: the map's names are in the picture
         charts = _run("pdfimages", "-list", "-f", str(i), "-l", str(i), str(pdf)).splitlines()[2:]
-        assert len(lines) >= 5 + 3 or charts, f"page {i} is nearly empty ({len(lines)} lines with header and footer)"
+        assert len(lines) >= 5 + 3 or charts, (
+            f"page {i} is nearly empty ({len(lines)} lines with header and footer)"
+        )
 
 
 def test_body_text_is_at_least_10_5_pt(reports: dict[str, Path]) -> None:
@@ -103,8 +112,10 @@ def test_body_text_is_at_least_10_5_pt(reports: dict[str, Path]) -> None:
     16 mm) is set in 10.5 pt or larger."""
     bbox = _run("pdftotext", "-bbox", str(reports["pdf"]), "-")
     top, bottom = 20 / 25.4 * 72, 842 - 16 / 25.4 * 72
-    words = [(float(m.group(1)), float(m.group(2)), m.group(3))
-             for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', bbox)]
+    words = [
+        (float(m.group(1)), float(m.group(2)), m.group(3))
+        for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', bbox)
+    ]
     body = [(y1 - y0, w) for y0, y1, w in words if y0 >= top and y1 <= bottom]
     assert len(body) > 500
     small = [(round(h / CJK_BOX, 1), w) for h, w in body if h / CJK_BOX < 10.45]
@@ -122,34 +133,35 @@ def test_the_page_is_self_contained_and_escaped(committee: Committee) -> None:
     c = dataclasses.replace(committee, applications=apps, ranked=ranked, render_cache={})
     page = committee_html(c)
     assert "<script" not in page.lower()
-    assert "<img src=x" not in page and "onerror=\"alert" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page          # the round name
+    assert "<img src=x" not in page and 'onerror="alert' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the round name
     assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in page  # a prefecture's name
-    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page          # a note of the ranking
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page  # a note of the ranking
 
 
 def test_the_content_is_written_for_people(reports: dict[str, Path], committee: Committee) -> None:
     text = _run("pdftotext", "-layout", str(reports["pdf"]), "-")
     flat = re.sub(r"\s+", "", text)
-    assert '{"' not in text and '":' not in text                   # no raw JSON anywhere
-    assert "Aシステムの共同調達" in flat                               # theme names, not letters only
-    assert "期限後提出" in flat                                        # why 05 is 対象外, in the ranking
-    assert "安定性とは" in flat                                        # the stability figure explained
-    assert "付録" in flat and committee.settings_hash[:16] in flat    # the hash lives in the appendix
+    assert '{"' not in text and '":' not in text  # no raw JSON anywhere
+    assert "Aシステムの共同調達" in flat  # theme names, not letters only
+    assert "期限後提出" in flat  # why 05 is 対象外, in the ranking
+    assert "安定性とは" in flat  # the stability figure explained
+    assert "付録" in flat and committee.settings_hash[:16] in flat  # the hash lives in the appendix
     page = reports["html"].read_text(encoding="utf-8")
     assert "設定の記録（JSON）" not in page
 
 
-def test_comments_and_missing_reviews_are_printed_anonymously(reports: dict[str, Path],
-                                                               committee: Committee) -> None:
+def test_comments_and_missing_reviews_are_printed_anonymously(
+    reports: dict[str, Path], committee: Committee
+) -> None:
     text = _run("pdftotext", "-layout", str(reports["pdf"]), "-")
     flat = re.sub(r"\s+", "", text)
     assert "講評コメント" in flat and "未提出の採点" in flat
     # The section (between its heading and the appendix): 審査員A, B, … — no reviewer ids.
-    part = text[text.index("審査員の講評コメントと未提出の採点"):text.rindex("付録")]
+    part = text[text.index("審査員の講評コメントと未提出の採点") : text.rindex("付録")]
     assert "審査員A" in part
     for rid in committee.reviewer_labels:
         assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(rid)}(?![A-Za-z0-9])", part), rid
     missing = committee.review_status[committee.review_status["status"] != "提出済"]
     if len(missing):
-        assert "名が提出" in flat                               # e.g. 審査員 6 名のうち 4 名が提出
+        assert "名が提出" in flat  # e.g. 審査員 6 名のうち 4 名が提出

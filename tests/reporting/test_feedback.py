@@ -39,8 +39,9 @@ from scoring.reporting.feedback import (
 from scoring.round.loader import ReviewRound, load_round
 from scoring.store.scores import ScoreStore
 
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                   reason="poppler-utils is missing (`make deps` installs it)")
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils is missing (`make deps` installs it)"
+)
 #: Noto Sans CJK: pdftotext's word box is (ascent + descent) = 1.448 em high.
 CJK_BOX = 1.448
 
@@ -57,7 +58,9 @@ def _scored_round(dest: Path, copier: Callable[[Path], Path]) -> ReviewRound:
 
 
 @pytest.fixture(scope="module")
-def decided(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> dict[str, Any]:
+def decided(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> dict[str, Any]:
     """The demo round, scored, with a recorded decision; its letters written once."""
     rnd = _scored_round(tmp_path_factory.mktemp("fb_round"), demo_round_copier)
     proposal = build_committee(rnd, n_boot=1).selected
@@ -81,7 +84,7 @@ def test_results_follow_the_decision_and_the_eligibility(decided: dict[str, Any]
         result, reason = letter_result(c, str(a))
         if str(a) in decided["selected"]:
             assert (result, reason) == ("選定", "")
-        elif str(a) == "05":                                # the late application of the demo
+        elif str(a) == "05":  # the late application of the demo
             assert result == "審査対象外" and "期限後提出" in reason
         else:
             assert (result, reason) == ("非選定", "")
@@ -112,13 +115,15 @@ def test_group_scores_show_the_own_points_and_only_cohort_figures(decided: dict[
     # the total has no cohort figure (its maximum would be another applicant's total)
     letter = build_letters(c, {})[0]
     total_row = letter_tables(letter)[1][1].iloc[-1]
-    assert total_row["観点"] == "合計" and total_row[["応募全体の中央値（点）", "応募全体の最低（点）",
-                                                   "応募全体の最高（点）"]].isna().all()
+    assert (
+        total_row["観点"] == "合計"
+        and total_row[["応募全体の中央値（点）", "応募全体の最低（点）", "応募全体の最高（点）"]].isna().all()
+    )
 
 
 def test_a_small_cohort_shows_no_range(decided: dict[str, Any]) -> None:
     c: Committee = decided["committee"]
-    keep = list(c.breakdown.index[:MIN_COHORT - 1])
+    keep = list(c.breakdown.index[: MIN_COHORT - 1])
     bd = c.breakdown.copy()
     bd.loc[~bd.index.isin(keep), "total"] = float("nan")
     import dataclasses
@@ -167,8 +172,9 @@ def test_privacy_problems_name_what_a_draft_reveals(decided: dict[str, Any]) -> 
 
 def _xlsx_text(path: Path) -> str:
     wb = load_workbook(path)
-    return "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
-                     for v in row if v is not None)
+    return "\n".join(
+        str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None
+    )
 
 
 @needs_poppler
@@ -190,7 +196,11 @@ def test_every_letter_names_only_its_own_applicant(decided: dict[str, Any]) -> N
             assert others == [], (a, kind, others)
             assert [w for w in reviewers if w in flat or w in text] == [], (a, kind)
             own = totals.get(a)
-            leaked = [t for b, t in totals.items() if b != a and t != own and re.search(rf"(?<![\d.]){re.escape(t)}(?!\d)", text)]
+            leaked = [
+                t
+                for b, t in totals.items()
+                if b != a and t != own and re.search(rf"(?<![\d.]){re.escape(t)}(?!\d)", text)
+            ]
             assert leaked == [], (a, kind, leaked)
         result_cell = load_workbook(xlsx)["結果"]["D2"].value
         assert result_cell == lt.result
@@ -207,8 +217,10 @@ def test_the_letter_is_a4_with_japanese_fonts_and_readable_text(decided: dict[st
     for row in _run("pdffonts", str(pdf)).splitlines()[2:]:
         assert row.split()[-5] == "yes" and "CJK" in row.split()[0], row
     bbox = _run("pdftotext", "-bbox", str(pdf), "-")
-    words = [(float(m.group(2)) - float(m.group(1)), m.group(3))
-             for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', bbox)]
+    words = [
+        (float(m.group(2)) - float(m.group(1)), m.group(3))
+        for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', bbox)
+    ]
     assert len(words) > 50
     assert [(round(hh / CJK_BOX, 1), t) for hh, t in words if hh / CJK_BOX < 10.45] == []
     text = re.sub(r"\s+", "", _run("pdftotext", "-layout", str(pdf), "-"))
@@ -219,8 +231,11 @@ def test_the_letter_page_is_escaped(decided: dict[str, Any]) -> None:
     from scoring.reporting.feedback import feedback_html
 
     c: Committee = decided["committee"]
-    lt = next(x for x in build_letters(c, {"20": LetterDraft(note="<script>alert(1)</script>")})
-              if x.application == "20")
+    lt = next(
+        x
+        for x in build_letters(c, {"20": LetterDraft(note="<script>alert(1)</script>")})
+        if x.application == "20"
+    )
     page = feedback_html(lt)
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -231,8 +246,9 @@ def test_the_letter_page_is_escaped(decided: dict[str, Any]) -> None:
 
 
 @needs_poppler
-def test_edited_drafts_appear_in_the_letter(demo_round_copy: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_edited_drafts_appear_in_the_letter(
+    demo_round_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _scored_round_in_place(demo_round_copy)
     drafts, out = tmp_path / "drafts.yaml", tmp_path / "letters"
     assert main(["feedback", "--round", str(demo_round_copy), "--drafts", str(drafts)]) == 0
@@ -246,7 +262,9 @@ def test_edited_drafts_appear_in_the_letter(demo_round_copy: Path, tmp_path: Pat
     data["letters"]["20"]["strengths"] = ["県と市町村の協議会が既に動いている点を高く評価しました。"]
     data["letters"]["20"]["note"] = "ヒアリングでの説明に感謝します。"
     drafts.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    assert main(["feedback", "--round", str(demo_round_copy), "--drafts", str(drafts), "--out", str(out)]) == 0
+    assert (
+        main(["feedback", "--round", str(demo_round_copy), "--drafts", str(drafts), "--out", str(out)]) == 0
+    )
     pdf = next(out.glob("20_*.pdf"))
     flat = re.sub(r"\s+", "", _run("pdftotext", "-layout", str(pdf), "-"))
     assert "県と市町村の協議会が既に動いている点を高く評価しました。" in flat
@@ -260,20 +278,33 @@ def _scored_round_in_place(path: Path) -> None:
         write_demo_scores(rnd, store)
 
 
-def test_a_malformed_drafts_file_is_a_japanese_error_with_its_line(demo_round_copy: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_malformed_drafts_file_is_a_japanese_error_with_its_line(
+    demo_round_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _scored_round_in_place(demo_round_copy)
     drafts = tmp_path / "drafts.yaml"
-    drafts.write_text("letters:\n  \"20\":\n    strengths: [\"閉じていない\n    note: x\n", encoding="utf-8")
-    assert main(["feedback", "--round", str(demo_round_copy), "--drafts", str(drafts), "--out",
-                 str(tmp_path / "o")]) == 2
+    drafts.write_text('letters:\n  "20":\n    strengths: ["閉じていない\n    note: x\n', encoding="utf-8")
+    assert (
+        main(
+            [
+                "feedback",
+                "--round",
+                str(demo_round_copy),
+                "--drafts",
+                str(drafts),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "YAML の書式に誤りがあります" in err and re.search(r"\d+行目", err)
-    drafts.write_text("letters:\n  \"20\":\n    strengths: []\n    nots: x\n", encoding="utf-8")
+    drafts.write_text('letters:\n  "20":\n    strengths: []\n    nots: x\n', encoding="utf-8")
     with pytest.raises(ConfigError) as e:
         read_drafts(drafts, ["20"])
     assert "4行目" in str(e.value) and "nots" in str(e.value)
-    drafts.write_text("letters:\n  \"99\":\n    note: x\n", encoding="utf-8")
+    drafts.write_text('letters:\n  "99":\n    note: x\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="2行目.*応募 '99' はこの審査ラウンドにありません"):
         read_drafts(drafts, ["20"])
     assert not (tmp_path / "o").exists()
@@ -282,15 +313,16 @@ def test_a_malformed_drafts_file_is_a_japanese_error_with_its_line(demo_round_co
 def test_a_draft_that_names_another_applicant_is_not_written(demo_round_copy: Path, tmp_path: Path) -> None:
     _scored_round_in_place(demo_round_copy)
     drafts = tmp_path / "drafts.yaml"
-    drafts.write_text("letters:\n  \"20\":\n    note: 愛媛県より優れています。\n", encoding="utf-8")
+    drafts.write_text('letters:\n  "20":\n    note: 愛媛県より優れています。\n', encoding="utf-8")
     with pytest.raises(ShinsaError, match="愛媛県"):
         write_feedback(demo_round_copy, tmp_path / "o", drafts_path=drafts)
     assert not (tmp_path / "o").exists()
 
 
 @needs_poppler
-def test_without_out_the_letters_go_to_the_round_reports_folder(demo_round_copy: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_out_the_letters_go_to_the_round_reports_folder(
+    demo_round_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["feedback", "--round", str(demo_round_copy)]) == 2  # no scores yet: nothing written
     assert "採点がありません" in capsys.readouterr().err
     assert not (demo_round_copy / "reports").exists()
@@ -315,7 +347,7 @@ def test_the_workbook_is_machine_readable(decided: dict[str, Any]) -> None:
     lt = next(x for x in decided["res"]["letters"] if x.application == "20")
     wb = load_workbook(decided["out"] / f"{lt.stem}.xlsx")
     assert wb.sheetnames == ["結果", "評価の内訳", "所見"]
-    assert isinstance(wb["結果"]["F2"].value, dt.datetime)          # a date, not 和暦 text
+    assert isinstance(wb["結果"]["F2"].value, dt.datetime)  # a date, not 和暦 text
     rows = list(wb["評価の内訳"].iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows][-1] == "合計"
     assert all(isinstance(v, (int, float)) for r in rows for v in r[1:3])

@@ -43,7 +43,9 @@ def _conflicted_round(round_dir: Path) -> Path:
     return round_dir
 
 
-def test_a_packet_holds_only_the_reviewers_own_non_conflicted_files(demo_round_copy: Path, tmp_path: Path) -> None:
+def test_a_packet_holds_only_the_reviewers_own_non_conflicted_files(
+    demo_round_copy: Path, tmp_path: Path
+) -> None:
     rnd = load_round(_conflicted_round(demo_round_copy))
     packets = write_packets(rnd, tmp_path / "out")
     by = {p.reviewer: p for p in packets}
@@ -80,11 +82,16 @@ def test_the_packets_sheet_imports_back(demo_round_copy: Path, tmp_path: Path) -
     with zipfile.ZipFile(p.path) as zf:
         names = zf.namelist()
         assert f"{packet_name('R6')}/{APPLICATIONS_FOLDER}/20_nagano.xlsx" not in names  # R6's conflict
-        assert sum(n.startswith(f"{packet_name('R6')}/{APPLICATIONS_FOLDER}/") for n in names) == len(rnd.applications) - 1
+        assert (
+            sum(n.startswith(f"{packet_name('R6')}/{APPLICATIONS_FOLDER}/") for n in names)
+            == len(rnd.applications) - 1
+        )
         zf.extractall(tmp_path / "received")
     sheet = tmp_path / "received" / packet_name("R6") / "採点表_R6.xlsx"
     # The reviewer fills the first application's scores in Excel.
-    cols = {c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)}
+    cols = {
+        c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)
+    }
     wb = openpyxl.load_workbook(sheet)
     ws = wb[SCORE_SHEET]
     app = str(ws[f"A{FIRST_ROW}"].value)
@@ -124,7 +131,9 @@ def test_packets_refuse_unsafe_or_existing_targets(demo_round_copy: Path, tmp_pa
     with pytest.raises(ReviewError, match="応募 03 の応募書 .* を使えません"):
         write_packets(rnd, tmp_path / "out3")
     assert list((tmp_path / "out3").iterdir()) == []
-    (apps / "03_iwate.xlsx").symlink_to(tmp_path / "out" / packet_name("R1") / APPLICATIONS_FOLDER / "03_iwate.xlsx")
+    (apps / "03_iwate.xlsx").symlink_to(
+        tmp_path / "out" / packet_name("R1") / APPLICATIONS_FOLDER / "03_iwate.xlsx"
+    )
     with pytest.raises(ReviewError, match="フォルダの外のファイルへのリンク"):
         write_packets(rnd, tmp_path / "out4")
     (apps / "03_iwate.xlsx").unlink()
@@ -139,7 +148,9 @@ def test_a_round_where_nobody_has_anything_to_score(demo_round_copy: Path, tmp_p
     codes = sorted(p.name[:2] for p in (demo_round_copy / "applications").glob("*.xlsx"))
     for r in data["reviewers"]:
         r["conflicts"] = codes  # everyone declared a conflict with everything
-    (demo_round_copy / "reviewers.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (demo_round_copy / "reviewers.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+    )
     rnd = load_round(demo_round_copy)
     with pytest.raises(ReviewError, match="採点する応募のある審査員がいません"):
         write_packets(rnd, tmp_path / "out")

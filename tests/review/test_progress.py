@@ -25,7 +25,9 @@ def _assign(round_dir: Path, pairs: list[tuple[str, str]]) -> None:
     (round_dir / "assignments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_progress_counts_every_assigned_pair_and_names_what_is_missing(store_url: str, demo_round_copy: Path) -> None:
+def test_progress_counts_every_assigned_pair_and_names_what_is_missing(
+    store_url: str, demo_round_copy: Path
+) -> None:
     rnd = load_round(demo_round_copy)
     with ScoreStore.open(rnd, store_url) as store:
         write_demo_scores(rnd, store)
@@ -51,7 +53,9 @@ def test_progress_counts_every_assigned_pair_and_names_what_is_missing(store_url
         if not len(mine):
             assert row.todo == ""
     assert prog.applications["assigned"].sum() == len(prog.pairs)
-    assert prog.counts() == {s: int((prog.pairs["status"] == s).sum()) for s in ("未着手", "下書き", "提出済")}
+    assert prog.counts() == {
+        s: int((prog.pairs["status"] == s).sum()) for s in ("未着手", "下書き", "提出済")
+    }
     assert not prog.complete
     assert len(prog.open_pairs) == prog.counts()["未着手"] + prog.counts()["下書き"]
 
@@ -67,7 +71,9 @@ def test_only_current_assignments_count(demo_round_copy: Path) -> None:
     prog = round_progress(rnd)
     assert sorted(zip(prog.pairs["reviewer"], prog.pairs["application"])) == sorted(pairs)
     assert prog.complete and prog.open_pairs.empty
-    assert (prog.reviewers.loc[~prog.reviewers["reviewer"].isin([r for r, _ in pairs]), "assigned"] == 0).all()
+    assert (
+        prog.reviewers.loc[~prog.reviewers["reviewer"].isin([r for r, _ in pairs]), "assigned"] == 0
+    ).all()
 
 
 def test_a_round_without_a_database_is_all_missing_and_no_database_is_created(demo_round_copy: Path) -> None:
@@ -96,8 +102,9 @@ def test_the_reminder_workbook_reads_back(demo_round_copy: Path, tmp_path: Path)
     assert per.max_row == len(rnd.reviewers) + 1
 
 
-def test_progress_command_exit_codes_and_xlsx(demo_round_copy: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_command_exit_codes_and_xlsx(
+    demo_round_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rnd = load_round(demo_round_copy)
     write_demo_scores(rnd)
     out = tmp_path / "p.xlsx"

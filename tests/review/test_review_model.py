@@ -80,7 +80,9 @@ def test_identity_single_user_lets_the_person_choose(rnd: ReviewRound) -> None:
 
 
 def test_identity_unknown_reviewer_id_lists_the_choices(rnd: ReviewRound) -> None:
-    with pytest.raises(ReviewError, match=r"審査員ID「R9」は reviewers.yaml にありません.*R1、R2、R3、R4、R5、R6"):
+    with pytest.raises(
+        ReviewError, match=r"審査員ID「R9」は reviewers.yaml にありません.*R1、R2、R3、R4、R5、R6"
+    ):
         identify_reviewer(rnd, "R9", environ={})
 
 
@@ -97,7 +99,9 @@ def test_identity_under_jupyterhub_cannot_pick_another_reviewer(rnd: ReviewRound
 
 
 def test_identity_unregistered_jupyterhub_user_is_refused(rnd: ReviewRound) -> None:
-    with pytest.raises(ReviewError, match=r"ユーザー「alice」は reviewers.yaml の hub_user に登録されていません"):
+    with pytest.raises(
+        ReviewError, match=r"ユーザー「alice」は reviewers.yaml の hub_user に登録されていません"
+    ):
         identify_reviewer(rnd, None, environ={"JUPYTERHUB_USER": "alice"})
 
 
@@ -110,11 +114,16 @@ def test_assignments_default_to_all_applications_without_conflicts(rnd: ReviewRo
     assert "20" not in r6 and r6 == [a for a in ALL_APPS if a != "20"]
 
 
-def test_assignments_from_reviewers_yaml_drop_conflicts(tmp_path: Path, demo_round_copier: Callable[[Path], Path]) -> None:
+def test_assignments_from_reviewers_yaml_drop_conflicts(
+    tmp_path: Path, demo_round_copier: Callable[[Path], Path]
+) -> None:
     folder = demo_round_copier(tmp_path)
     yml = folder / "reviewers.yaml"
     text = yml.read_text(encoding="utf-8")
-    text = text.replace('conflicts: ["20"]\n    hub_user: r6', 'conflicts: ["20"]\n    assignments: ["43", "長野県", "03", "01"]\n    hub_user: r6')
+    text = text.replace(
+        'conflicts: ["20"]\n    hub_user: r6',
+        'conflicts: ["20"]\n    assignments: ["43", "長野県", "03", "01"]\n    hub_user: r6',
+    )
     yml.write_text(text, encoding="utf-8")
     variant = load_round(folder)
     assert variant.assignment_source == "reviewers.yaml"
@@ -123,7 +132,9 @@ def test_assignments_from_reviewers_yaml_drop_conflicts(tmp_path: Path, demo_rou
 
 
 def test_assignments_from_the_round_table(rnd: ReviewRound) -> None:
-    table = pd.DataFrame({"reviewer": ["R1", "R1", "R6", "R6", "R2"], "application": ["43", "02", "20", "05", "01"]})
+    table = pd.DataFrame(
+        {"reviewer": ["R1", "R1", "R6", "R6", "R2"], "application": ["43", "02", "20", "05", "01"]}
+    )
     variant = dataclasses.replace(rnd, assignment_frame=table)
     assert assigned_applications(variant, "R1") == ["02", "43"]
     assert assigned_applications(variant, "R6") == ["05"]  # conflict 20 removed even if listed
@@ -181,8 +192,17 @@ def test_set_score_saves_at_once(session: ReviewSession, store: ScoreStore) -> N
     at = session.set_score(FIRST, 4)
     assert at == session.last_saved_at == dt.datetime(2026, 3, 2, 1, 2, 4, tzinfo=dt.timezone.utc)
     got = store.scores()[["application", "reviewer", "criterion", "score", "comment", "source", "status"]]
-    expected = pd.DataFrame({"application": ["01"], "reviewer": ["R1"], "criterion": [FIRST], "score": [4.0],
-                             "comment": [""], "source": ["widget"], "status": ["下書き"]})
+    expected = pd.DataFrame(
+        {
+            "application": ["01"],
+            "reviewer": ["R1"],
+            "criterion": [FIRST],
+            "score": [4.0],
+            "comment": [""],
+            "source": ["widget"],
+            "status": ["下書き"],
+        }
+    )
     assert_frame_equal(got, expected, check_dtype=False)
     assert session.entry(FIRST) == ScoreEntry(4.0, "")
     assert session.status() == "下書き"
@@ -211,7 +231,9 @@ def test_comment_and_score_keep_each_other(session: ReviewSession, store: ScoreS
 
 
 @pytest.mark.parametrize("bad", [6, 0, 2.5, "3", True, float("nan")])
-def test_off_scale_scores_are_refused_before_the_store(session: ReviewSession, store: ScoreStore, bad: Any) -> None:
+def test_off_scale_scores_are_refused_before_the_store(
+    session: ReviewSession, store: ScoreStore, bad: Any
+) -> None:
     with pytest.raises(ReviewError, match="使えません。次のいずれかにしてください: 1、2、3、4、5"):
         session.set_score(FIRST, bad)
     assert len(store.events()) == 0 and session.last_saved_at is None
@@ -222,7 +244,9 @@ def test_unknown_criterion(session: ReviewSession) -> None:
         session.set_score("nope", 3)
 
 
-def test_store_refusal_propagates_and_keeps_the_saved_state(session: ReviewSession, store: ScoreStore) -> None:
+def test_store_refusal_propagates_and_keeps_the_saved_state(
+    session: ReviewSession, store: ScoreStore
+) -> None:
     complete(session)
     # Another window (or an Excel import) submits behind this session's back.
     store.submit("R1", "01")
@@ -274,7 +298,9 @@ def test_submit_then_read_only(session: ReviewSession, store: ScoreStore) -> Non
     assert len(submitted) == len(session.criteria) and set(submitted["score"]) == {5.0}
 
 
-def test_new_session_opens_at_the_first_unsubmitted(rnd: ReviewRound, store: ScoreStore, session: ReviewSession) -> None:
+def test_new_session_opens_at_the_first_unsubmitted(
+    rnd: ReviewRound, store: ScoreStore, session: ReviewSession
+) -> None:
     complete(session, "01")
     session.submit("01")
     complete(session, "02")
@@ -348,7 +374,7 @@ def test_blind_review_the_session_only_asks_for_its_own_rows(rnd: ReviewRound, s
     s = ReviewSession(rnd, spy, "R1")  # type: ignore[arg-type]
     s.set_score(FIRST, 4)
     s.set_comment(FIRST, "自分のコメント")
-    store.record("R1", "01", "need_support_burden", 2)   # from another screen of R1
+    store.record("R1", "01", "need_support_burden", 2)  # from another screen of R1
     assert s.check_changes() is not None
     s.refresh()
     assert spy.calls, "the session did not use the store"
@@ -381,7 +407,9 @@ def test_distribution_counts_own_levels(session: ReviewSession) -> None:
     session.set_score("need_support_burden", 4)
     session.set_score("need_self_reliance", 5, "02")
     session.set_comment("pool_hr_finance", "点数なしのコメント")
-    expected = pd.Series([0, 0, 0, 2, 1], index=pd.Index([1.0, 2.0, 3.0, 4.0, 5.0], name="score"), name="count")
+    expected = pd.Series(
+        [0, 0, 0, 2, 1], index=pd.Index([1.0, 2.0, 3.0, 4.0, 5.0], name="score"), name="count"
+    )
     assert_series_equal(session.distribution(), expected)
 
 
@@ -418,15 +446,20 @@ def test_indicators_come_from_the_application_and_the_reference_table(session: R
     ind = session.indicators("20")
     first = ind[ind["criterion"] == FIRST].reset_index(drop=True)
     ref = prefectures().loc["20"]
-    expected = pd.DataFrame({
-        "criterion": [FIRST, FIRST],
-        "criterion_label": ["人材プール整備の遅れ"] * 2,
-        "indicator": ["pool_size_total", "municipalities"],
-        "label": ["人材プールの人数", "市町村数"],
-        "value": [float(session.round.applications.at["20", "pool_size_total"]), float(ref["municipalities"])],
-        "unit": ["人", "団体"],
-        "source": ["応募書", "統計"],
-    })
+    expected = pd.DataFrame(
+        {
+            "criterion": [FIRST, FIRST],
+            "criterion_label": ["人材プール整備の遅れ"] * 2,
+            "indicator": ["pool_size_total", "municipalities"],
+            "label": ["人材プールの人数", "市町村数"],
+            "value": [
+                float(session.round.applications.at["20", "pool_size_total"]),
+                float(ref["municipalities"]),
+            ],
+            "unit": ["人", "団体"],
+            "source": ["応募書", "統計"],
+        }
+    )
     assert_frame_equal(first, expected, check_dtype=False)
     assert first.at[1, "value"] == 77.0  # 長野: 77 市町村
     n_expected = sum(len(c.indicators) for c in session.criteria)
@@ -453,12 +486,13 @@ def test_session_with_no_assignments(rnd: ReviewRound, store: ScoreStore) -> Non
 
 
 def test_after_the_discussion_a_submitted_score_is_revised_with_a_reason(
-        session: ReviewSession, store: ScoreStore, rnd: ReviewRound) -> None:
+    session: ReviewSession, store: ScoreStore, rnd: ReviewRound
+) -> None:
     app = session.applications[0]
     crit = session.criteria[0].id
     complete(session, app, 3)
     with pytest.raises(ReviewError, match="提出前です"):
-        session.revise(crit, 2, "協議の結果", app)            # a draft is simply changed
+        session.revise(crit, 2, "協議の結果", app)  # a draft is simply changed
     session.submit(app)
     with pytest.raises(ReviewError, match="理由が必要です"):
         session.revise(crit, 2, "  ", app)
@@ -468,8 +502,9 @@ def test_after_the_discussion_a_submitted_score_is_revised_with_a_reason(
     assert session.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0
     assert store.status("R1", app) == "提出済"
     rev = store.revisions()
-    assert rev[["application", "reviewer", "criterion", "first_score", "final_score", "event_id"]].values.tolist() == [
-        [app, "R1", crit, 3.0, 2.0, eid]]
+    assert rev[
+        ["application", "reviewer", "criterion", "first_score", "final_score", "event_id"]
+    ].values.tolist() == [[app, "R1", crit, 3.0, 2.0, eid]]
     assert store.events().set_index("id").at[eid, "source"] == "widget"
-    again = ReviewSession(rnd, store, "R1")                 # a new session shows the final stage
+    again = ReviewSession(rnd, store, "R1")  # a new session shows the final stage
     assert again.own_scores().set_index(["application", "criterion"]).at[(app, crit), "score"] == 2.0

@@ -47,7 +47,9 @@ def store(rnd: ReviewRound, db_url: str) -> Iterator[ScoreStore]:
 
 
 def cell(store: ScoreStore, application: str, criterion: str, reviewer: str = "R1") -> tuple[Any, str] | None:
-    rows = store.scores().query("reviewer == @reviewer and application == @application and criterion == @criterion")
+    rows = store.scores().query(
+        "reviewer == @reviewer and application == @application and criterion == @criterion"
+    )
     if rows.empty:
         return None
     score = rows["score"].iloc[0]
@@ -74,11 +76,11 @@ def test_pair_versions_change_with_every_event_of_the_pair_only(store: ScoreStor
     store.record("R1", "01", FIRST, 3)
     v1 = store.pair_versions("R1")["01"]
     assert v1.events == 1 and v1.last_id == 1 and len(v1.last_hash) == 64
-    store.record("R2", "01", FIRST, 4)          # another reviewer: not R1's pair
-    store.record("R1", "02", FIRST, 4)          # another application
+    store.record("R2", "01", FIRST, 4)  # another reviewer: not R1's pair
+    store.record("R1", "02", FIRST, 4)  # another application
     assert store.pair_versions("R1", "01") == {"01": v1}
     assert set(store.pair_versions("R1")) == {"01", "02"}
-    store.record("R1", "01", FIRST, 3)          # the same value again is still a new event
+    store.record("R1", "01", FIRST, 3)  # the same value again is still a new event
     v2 = store.pair_versions("R1", "01")["01"]
     assert v2.events == 2 and v2.last_id == 4 and v2.last_hash != v1.last_hash
     assert store.pair_versions("R1", "03").get("03", NO_EVENTS) == NO_EVENTS
@@ -102,11 +104,13 @@ def test_a_change_in_the_other_screen_is_noticed_and_reloaded(rnd: ReviewRound, 
     change = tab_a.check_changes()
     assert isinstance(change, ExternalChange)
     assert change.application == "01" and change.criteria == (FIRST, SECOND) and change.overwritten == ()
-    assert change.status_changed                       # 未着手 → 下書き
+    assert change.status_changed  # 未着手 → 下書き
     assert tab_a.last_change == change
-    assert tab_a.entry(FIRST) == ScoreEntry(4.0, "") and tab_a.entry(SECOND) == ScoreEntry(None, "別タブのコメント")
+    assert tab_a.entry(FIRST) == ScoreEntry(4.0, "") and tab_a.entry(SECOND) == ScoreEntry(
+        None, "別タブのコメント"
+    )
     assert tab_a.status() == "下書き"
-    assert tab_a.check_changes() is None               # reloaded: nothing new
+    assert tab_a.check_changes() is None  # reloaded: nothing new
     # Its own saves are not reported as changes made elsewhere.
     tab_a.last_change = None
     tab_a.set_score(FIRST, 2)
@@ -116,13 +120,13 @@ def test_a_change_in_the_other_screen_is_noticed_and_reloaded(rnd: ReviewRound, 
 
 def test_the_last_write_wins_and_says_what_it_overwrote(rnd: ReviewRound, store: ScoreStore) -> None:
     tab_a, tab_b = two_screens(rnd, store)
-    tab_b.set_score(FIRST, 4)                          # tab A still shows nothing
+    tab_b.set_score(FIRST, 4)  # tab A still shows nothing
     tab_b.set_score(SECOND, 5)
-    assert tab_a.set_score(FIRST, 2) is not None        # saved anyway
+    assert tab_a.set_score(FIRST, 2) is not None  # saved anyway
     assert cell(store, "01", FIRST) == (2.0, "")
     change = tab_a.last_change
     assert change is not None and change.overwritten == (FIRST,) and change.criteria == (FIRST, SECOND)
-    assert tab_a.entry(SECOND).score == 5.0            # the other criterion was reloaded
+    assert tab_a.entry(SECOND).score == 5.0  # the other criterion was reloaded
     # A click on the value the other screen already saved writes nothing but reloads.
     tab_b.set_score(SECOND, 3)
     tab_a.last_change = None
@@ -131,15 +135,16 @@ def test_the_last_write_wins_and_says_what_it_overwrote(rnd: ReviewRound, store:
     assert len(store.events()) == 4
 
 
-def test_a_write_between_the_check_and_the_save_is_still_noticed(rnd: ReviewRound, db_url: str,
-                                                                 store: ScoreStore) -> None:
-    other = ScoreStore.open(rnd, db_url)             # tab A's own connection
+def test_a_write_between_the_check_and_the_save_is_still_noticed(
+    rnd: ReviewRound, db_url: str, store: ScoreStore
+) -> None:
+    other = ScoreStore.open(rnd, db_url)  # tab A's own connection
     try:
         tab_a, tab_b = ReviewSession(rnd, other, "R1"), ReviewSession(rnd, store, "R1")
         real_record = other.record
 
         def record_after_the_other_tab(*args: Any, **kwargs: Any) -> int:
-            tab_b.set_score(SECOND, 5)               # lands after tab A's check, before its write
+            tab_b.set_score(SECOND, 5)  # lands after tab A's check, before its write
             return real_record(*args, **kwargs)
 
         other.record = record_after_the_other_tab  # type: ignore[method-assign]
@@ -168,8 +173,9 @@ def test_submitted_in_the_other_screen(rnd: ReviewRound, store: ScoreStore) -> N
 # --------------------------------------------------------------------------- the store unreachable
 
 
-def test_locked_sqlite_keeps_the_values_unsaved_and_retries(rnd: ReviewRound, db_url: str, store: ScoreStore,
-                                                            sqlite_locked: Callable[[str], Any]) -> None:
+def test_locked_sqlite_keeps_the_values_unsaved_and_retries(
+    rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]
+) -> None:
     s = ReviewSession(rnd, store, "R1")
     s.set_score(FIRST, 3)
     with sqlite_locked(db_url):
@@ -197,19 +203,22 @@ def test_locked_sqlite_keeps_the_values_unsaved_and_retries(rnd: ReviewRound, db
 
 
 def test_a_value_that_can_no_longer_be_saved_is_dropped_with_the_reason(
-        rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]) -> None:
+    rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]
+) -> None:
     tab_a, tab_b = two_screens(rnd, store)
     complete(tab_a)
     with sqlite_locked(db_url), pytest.raises(StoreUnavailableError):
         tab_a.set_score(FIRST, 4)
     tab_b.refresh()
-    tab_b.submit()                                   # meanwhile the other screen submits
+    tab_b.submit()  # meanwhile the other screen submits
     with pytest.raises(ReviewError, match="提出済み"):
         tab_a.retry_unsaved()
     assert not tab_a.has_unsaved and tab_a.entry(FIRST).score == 3.0
 
 
-def test_postgres_connection_dropped_then_back(rnd: ReviewRound, pg_database: tuple[str, Callable[[bool], None]]) -> None:
+def test_postgres_connection_dropped_then_back(
+    rnd: ReviewRound, pg_database: tuple[str, Callable[[bool], None]]
+) -> None:
     url, cut = pg_database
     with ScoreStore.open(rnd, url) as store:
         s = ReviewSession(rnd, store, "R1")
@@ -239,9 +248,12 @@ def test_state_is_remembered_per_round_and_reviewer(tmp_path: Path) -> None:
     assert ReviewState(tmp_path / "round-a" / ".." / "round-a", path).get("R2") == "02"
     assert ReviewState(tmp_path / "round-b", path).get("R1") is None
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["version"] == 1 and data["rounds"][str((tmp_path / "round-a").resolve())]["R1"]["application"] == "13"
+    assert (
+        data["version"] == 1
+        and data["rounds"][str((tmp_path / "round-a").resolve())]["R1"]["application"] == "13"
+    )
     dt.datetime.fromisoformat(data["rounds"][str((tmp_path / "round-a").resolve())]["R1"]["updated_at"])
-    assert [p.name for p in path.parent.iterdir()] == ["review_state.json"]   # no temp file left
+    assert [p.name for p in path.parent.iterdir()] == ["review_state.json"]  # no temp file left
 
 
 def test_a_broken_or_unwritable_state_file_never_stops_scoring(tmp_path: Path) -> None:
@@ -249,35 +261,46 @@ def test_a_broken_or_unwritable_state_file_never_stops_scoring(tmp_path: Path) -
     path.write_text("{これは JSON ではない", encoding="utf-8")
     last = ReviewState(tmp_path, path)
     assert last.get("R1") is None
-    assert last.set("R1", "01") and last.get("R1") == "01"     # replaced by a good file
-    path.write_text(json.dumps({"version": 1, "rounds": {str(tmp_path.resolve()): {"R1": "01"}}}), encoding="utf-8")
+    assert last.set("R1", "01") and last.get("R1") == "01"  # replaced by a good file
+    path.write_text(
+        json.dumps({"version": 1, "rounds": {str(tmp_path.resolve()): {"R1": "01"}}}), encoding="utf-8"
+    )
     assert last.get("R1") is None
     blocked = ReviewState(tmp_path, tmp_path / "a-file" / "review_state.json")
-    (tmp_path / "a-file").write_text("", encoding="utf-8")          # its folder cannot be made
+    (tmp_path / "a-file").write_text("", encoding="utf-8")  # its folder cannot be made
     assert blocked.set("R1", "01") is False and blocked.get("R1") is None
 
 
-def test_unsaved_values_are_kept_in_the_state_file_and_taken_back(rnd: ReviewRound, store: ScoreStore,
-                                                                  tmp_path: Path) -> None:
+def test_unsaved_values_are_kept_in_the_state_file_and_taken_back(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     state = ReviewState(rnd.path, tmp_path / "review_state.json")
-    rows = [{"application": "02", "criterion": FIRST, "score": 4.0, "comment": "理由"},
-            {"application": "02", "criterion": SECOND, "score": None, "comment": "コメントだけ"}]
+    rows = [
+        {"application": "02", "criterion": FIRST, "score": 4.0, "comment": "理由"},
+        {"application": "02", "criterion": SECOND, "score": None, "comment": "コメントだけ"},
+    ]
     assert state.set("R1", "02") and state.set_unsaved("R1", rows)
     assert state.get("R1") == "02" and state.unsaved("R1") == rows and state.unsaved("R2") == []
     # What a broken or hostile file may hold is left out.
-    bad = [*rows, {"application": "02", "criterion": FIRST, "score": "4"}, "x",
-           {"application": "02", "criterion": FIRST, "score": True, "comment": ""}]
+    bad = [
+        *rows,
+        {"application": "02", "criterion": FIRST, "score": "4"},
+        "x",
+        {"application": "02", "criterion": FIRST, "score": True, "comment": ""},
+    ]
     raw = json.loads(state.path.read_text(encoding="utf-8"))
     raw["rounds"][state.round_key]["R1"]["unsaved"] = bad
     state.path.write_text(json.dumps(raw), encoding="utf-8")
     assert state.unsaved("R1") == rows
     s = ReviewSession(rnd, store, "R1")
-    extra = [{"application": "99", "criterion": FIRST, "score": 3.0, "comment": ""},      # not an application
-             {"application": "02", "criterion": "nope", "score": 3.0, "comment": ""},   # not a criterion
-             {"application": "02", "criterion": FIRST, "score": 2.5, "comment": ""}]    # off the scale
+    extra = [
+        {"application": "99", "criterion": FIRST, "score": 3.0, "comment": ""},  # not an application
+        {"application": "02", "criterion": "nope", "score": 3.0, "comment": ""},  # not a criterion
+        {"application": "02", "criterion": FIRST, "score": 2.5, "comment": ""},
+    ]  # off the scale
     assert s.restore_unsaved(state.unsaved("R1") + extra) == 2
     assert s.entry(FIRST, "02") == ScoreEntry(4.0, "理由") and s.unsaved_rows() == rows
-    assert store.scores().empty                                   # taken back, not yet saved
+    assert store.scores().empty  # taken back, not yet saved
     assert s.retry_unsaved() == 2 and cell(store, "02", SECOND) == (None, "コメントだけ")
     assert state.set_unsaved("R1", []) and state.unsaved("R1") == [] and state.get("R1") == "02"
 

@@ -94,7 +94,9 @@ def store(rnd: ReviewRound, tmp_path: Path) -> Iterator[ScoreStore]:
 
 def columns_of(rnd: ReviewRound) -> dict[str, str]:
     """Column key → letter of the 採点 sheet."""
-    return {c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)}
+    return {
+        c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)
+    }
 
 
 def canonical(df: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +107,9 @@ def canonical(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(KEY).reset_index(drop=True)
 
 
-def valid_fill(rnd: ReviewRound, reviewer: str, apps: list[str] | None = None,
-               skip: int = 0) -> dict[tuple[str, str], tuple[Any, str]]:
+def valid_fill(
+    rnd: ReviewRound, reviewer: str, apps: list[str] | None = None, skip: int = 0
+) -> dict[tuple[str, str], tuple[Any, str]]:
     """Deterministic valid scores: (application, criterion) → (cell value, comment).
 
     Every level is used; levels that need a comment get one; the last ``skip``
@@ -117,7 +120,9 @@ def valid_fill(rnd: ReviewRound, reviewer: str, apps: list[str] | None = None,
     for i, app in enumerate(apps[: len(apps) - skip]):
         for k, crit in enumerate(rnd.rubric.criteria):
             level = crit.levels[(i + 2 * k + len(reviewer)) % len(crit.levels)]
-            comment = f"{reviewer}: {app} の{crit.label_ja}の理由（架空）" if crit.comment_required(level) else ""
+            comment = (
+                f"{reviewer}: {app} の{crit.label_ja}の理由（架空）" if crit.comment_required(level) else ""
+            )
             if not comment and (i + k) % 4 == 0:
                 comment = "=参考: 先頭が等号でも文章"  # free text, never a formula
             out[(app, crit.id)] = (level, comment)
@@ -142,8 +147,13 @@ def fill_openpyxl(path: Path, rnd: ReviewRound, fill: dict[tuple[str, str], tupl
 
 def expected_table(reviewer: str, fill: dict[tuple[str, str], tuple[Any, str]]) -> pd.DataFrame:
     rows = [
-        {"application": app, "reviewer": reviewer, "criterion": crit,
-         "score": float(score), "comment": comment}
+        {
+            "application": app,
+            "reviewer": reviewer,
+            "criterion": crit,
+            "score": float(score),
+            "comment": comment,
+        }
         for (app, crit), (score, comment) in fill.items()
     ]
     return canonical(pd.DataFrame(rows))
@@ -156,7 +166,9 @@ def errors(report: pd.DataFrame, file: Path | str | None = None) -> pd.DataFrame
 
 def assert_problem(report: pd.DataFrame, file: Path, sheet: str, cell: str, text: str) -> None:
     errs = errors(report, file)
-    hit = errs[(errs["sheet"] == sheet) & (errs["cell"] == cell) & errs["message"].str.contains(text, regex=False)]
+    hit = errs[
+        (errs["sheet"] == sheet) & (errs["cell"] == cell) & errs["message"].str.contains(text, regex=False)
+    ]
     assert len(hit) >= 1, f"no error at {sheet}!{cell} containing {text!r}:\n{errs.to_string()}"
     assert (hit["action"].str.len() > 0).all()
 
@@ -171,7 +183,9 @@ def rewrite_with_xlsxwriter(src: Path, dst: Path, cells: dict[str, Any]) -> Path
     out = xlsxwriter.Workbook(str(dst))
     for ws in src_wb.worksheets:
         xs = out.add_worksheet(ws.title)
-        values: dict[str, Any] = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+        values: dict[str, Any] = {
+            c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None
+        }
         if ws.title == SCORE_SHEET:
             values.update(cells)
         for coord, value in values.items():
@@ -208,7 +222,8 @@ def test_reviewer_applications_leave_out_conflicts(rnd: ReviewRound) -> None:
 
 def test_assignments_file_limits_the_sheet(round_dir: Path, tmp_path: Path) -> None:
     (round_dir / "assignments.csv").write_text(
-        "reviewer,application\nR1,38\nR1,02\nR6,20\nR6,01\nR2,01\n", encoding="utf-8")
+        "reviewer,application\nR1,38\nR1,02\nR6,20\nR6,01\nR2,01\n", encoding="utf-8"
+    )
     rnd = load_round(round_dir)
     assert reviewer_applications(rnd, "R1") == ["02", "38"]  # application order
     assert reviewer_applications(rnd, "R6") == ["01"]  # the conflicted 20 is never on a sheet
@@ -229,9 +244,15 @@ def test_export_layout(rnd: ReviewRound, tmp_path: Path) -> None:
     assert ws[f"A{FIRST_ROW + len(apps)}"].value is None
     assert ws[f"B{FIRST_ROW}"].value == rnd.applications.loc[apps[0], "prefecture_name"]
     cols = sheet_columns(rnd.rubric)
-    assert [ws.cell(row=HEADER_ROW, column=j).value for j in range(1, len(cols) + 1)] == [c.header for c in cols]
+    assert [ws.cell(row=HEADER_ROW, column=j).value for j in range(1, len(cols) + 1)] == [
+        c.header for c in cols
+    ]
     first = rnd.rubric.criteria[0]
-    assert ws["E3"].value.startswith(first.label_ja) and "配点15点" in ws["E3"].value and "1〜5" in ws["E3"].value
+    assert (
+        ws["E3"].value.startswith(first.label_ja)
+        and "配点15点" in ws["E3"].value
+        and "1〜5" in ws["E3"].value
+    )
     assert "1・5点は必須" in ws["F3"].value
     # Protection: the sheet is protected; only score/comment cells are unlocked.
     assert ws.protection.sheet
@@ -276,7 +297,9 @@ def test_export_without_applications_is_refused(tmp_path: Path) -> None:
     d = copy_round(tmp_path / "round")
     text = (d / "reviewers.yaml").read_text(encoding="utf-8")
     codes = ", ".join(f'"{c}"' for c in load_round(d).applications.index)
-    (d / "reviewers.yaml").write_text(text.replace('conflicts: ["20"]', f"conflicts: [{codes}]"), encoding="utf-8")
+    (d / "reviewers.yaml").write_text(
+        text.replace('conflicts: ["20"]', f"conflicts: [{codes}]"), encoding="utf-8"
+    )
     rnd = load_round(d)
     with pytest.raises(SheetError, match="採点する応募がありません"):
         export_sheet(rnd, "R6", tmp_path / "r6.xlsx")
@@ -284,7 +307,9 @@ def test_export_without_applications_is_refused(tmp_path: Path) -> None:
     assert [p.name for p in paths] == [f"採点表_R{i}.xlsx" for i in range(1, 6)]
 
 
-def test_export_prefills_drafts_and_locks_submitted(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+def test_export_prefills_drafts_and_locks_submitted(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     store.record("R1", "01", "need_pool_gap", 4, "", source="widget")
     store.record("R1", "01", "need_support_burden", 5, "理由（架空）", source="widget")
     store.record("R2", "02", "need_pool_gap", 2, "", source="widget")  # another reviewer: never shown
@@ -312,11 +337,18 @@ def test_export_prefills_drafts_and_locks_submitted(rnd: ReviewRound, store: Sco
     assert mine["score"].tolist() == [4.0, 5.0]
 
 
-def test_submitted_rows_locked_unchanged_skipped_changed_refused(rnd: ReviewRound, store: ScoreStore,
-                                                                tmp_path: Path) -> None:
+def test_submitted_rows_locked_unchanged_skipped_changed_refused(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     done = valid_fill(rnd, "R1", apps=["01"])
-    store.record_many([{"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
-                       for (a, c), (s, m) in done.items()], source="widget", submit=[("R1", "01")])
+    store.record_many(
+        [
+            {"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
+            for (a, c), (s, m) in done.items()
+        ],
+        source="widget",
+        submit=[("R1", "01")],
+    )
     assert store.status("R1", "01") == "提出済"
     path = export_sheet(rnd, "R1", tmp_path / "r1.xlsx", store=store)
     ws = openpyxl.load_workbook(path)[SCORE_SHEET]
@@ -383,7 +415,9 @@ def test_round_trip_filled_with_xlsxwriter(rnd: ReviewRound, store: ScoreStore, 
     assert list(report.columns) == list(PROBLEM_COLUMNS)
     assert errors(report).empty, report.to_string()
     blanks = report[report["message"].str.startswith("未入力")]
-    assert sorted(blanks["cell"]) == sorted(f"E{rows[a]}:{cols['comment:theme_reuse']}{rows[a]}" for a in apps[-2:])
+    assert sorted(blanks["cell"]) == sorted(
+        f"E{rows[a]}:{cols['comment:theme_reuse']}{rows[a]}" for a in apps[-2:]
+    )
     assert (blanks["severity"] == "warning").all()
     assert report.attrs["imported"] == {str(filled): len(fill)}
     after = store.scores()
@@ -391,7 +425,9 @@ def test_round_trip_filled_with_xlsxwriter(rnd: ReviewRound, store: ScoreStore, 
     assert_frame_equal(canonical(mine), expected_table("R3", fill))
     assert set(mine["source"]) == {"excel"}
     assert set(mine["rubric_version"]) == {rnd.rubric.version}
-    assert_frame_equal(canonical(after[after["reviewer"] != "R3"]), before[before["reviewer"] != "R3"].reset_index(drop=True))
+    assert_frame_equal(
+        canonical(after[after["reviewer"] != "R3"]), before[before["reviewer"] != "R3"].reset_index(drop=True)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -402,6 +438,7 @@ def test_round_trip_filled_with_xlsxwriter(rnd: ReviewRound, store: ScoreStore, 
 def _set(cell: str, value: Any) -> Callable[[openpyxl.Workbook], None]:
     def edit(wb: openpyxl.Workbook) -> None:
         wb[SCORE_SHEET][cell] = value
+
     return edit
 
 
@@ -438,7 +475,7 @@ def _tamper_state(wb: openpyxl.Workbook) -> None:
     ws = wb[MANIFEST_SHEET]
     for row in ws.iter_rows(min_row=2):
         if row[0].value == "state:05":
-            row[1].value = row[1].value.replace("null", "[1,3.0,\"\"]", 1)
+            row[1].value = row[1].value.replace("null", '[1,3.0,""]', 1)
 
 
 def _drop_manifest(wb: openpyxl.Workbook) -> None:
@@ -457,11 +494,20 @@ BAD_SHEETS: dict[str, tuple[Callable[[openpyxl.Workbook], None], str, str, str]]
     "off_step": (_set(f"I{FIRST_ROW + 1}", 3.5), SCORE_SHEET, f"I{FIRST_ROW + 1}", "刻み（1）に合いません"),
     "formula": (_set(f"E{FIRST_ROW}", "=2+2"), SCORE_SHEET, f"E{FIRST_ROW}", "数式が入っています"),
     "comment_formula": (_comment_formula, SCORE_SHEET, f"F{FIRST_ROW}", "コメント欄に数式"),
-    "missing_comment": (_set(f"F{FIRST_ROW + 3}", None), SCORE_SHEET, f"F{FIRST_ROW + 3}",
-                        "コメント（理由）が必要です"),
+    "missing_comment": (
+        _set(f"F{FIRST_ROW + 3}", None),
+        SCORE_SHEET,
+        f"F{FIRST_ROW + 3}",
+        "コメント（理由）が必要です",
+    ),
     "deleted_row": (_delete_row, SCORE_SHEET, f"A{FIRST_ROW + 1}", "応募 02 青森県 の行がありません"),
     "reordered_rows": (_swap_rows, SCORE_SHEET, f"A{FIRST_ROW}", "行の順序が書き出し時と違います"),
-    "added_row": (_added_row, SCORE_SHEET, f"A{FIRST_ROW + 15}", "応募ID '20' はこの採点表に書き出されていません"),
+    "added_row": (
+        _added_row,
+        SCORE_SHEET,
+        f"A{FIRST_ROW + 15}",
+        "応募ID '20' はこの採点表に書き出されていません",
+    ),
     "deleted_column": (_delete_column, SCORE_SHEET, "F3", "見出しが書き出し時と違います"),
     "tampered_manifest": (_tamper_manifest, MANIFEST_SHEET, "B13", "署名が一致しません"),
     "tampered_state": (_tamper_state, MANIFEST_SHEET, "B13", "署名が一致しません"),
@@ -470,8 +516,9 @@ BAD_SHEETS: dict[str, tuple[Callable[[openpyxl.Workbook], None], str, str, str]]
 
 
 @pytest.fixture(scope="module")
-def good_and_base(rnd: ReviewRound, tmp_path_factory: pytest.TempPathFactory
-                  ) -> tuple[Path, dict[tuple[str, str], tuple[Any, str]], Path]:
+def good_and_base(
+    rnd: ReviewRound, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[tuple[str, str], tuple[Any, str]], Path]:
     """R2's valid filled sheet, its fill, and R6's exported sheet filled validly (to be spoiled; read only)."""
     folder = tmp_path_factory.mktemp("sheets")
     good_fill = valid_fill(rnd, "R2")
@@ -486,12 +533,15 @@ def test_valid_base_sheet_is_valid(rnd: ReviewRound, good_and_base: tuple[Path, 
     assert problems.empty, problems.to_string()
     assert len(rows) == 15 * len(rnd.rubric.criteria)
     # The spoiled cells below hold values that need it: E4 and F8 carry a required comment.
-    assert any(r["application"] == "05" and r["criterion"] == "need_pool_gap" and r["score"] in (1, 5) for r in rows)
+    assert any(
+        r["application"] == "05" and r["criterion"] == "need_pool_gap" and r["score"] in (1, 5) for r in rows
+    )
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SHEETS))
-def test_bad_sheet_refused_good_sheet_imported(case: str, rnd: ReviewRound, store: ScoreStore,
-                                               good_and_base: tuple[Path, Any, Path], tmp_path: Path) -> None:
+def test_bad_sheet_refused_good_sheet_imported(
+    case: str, rnd: ReviewRound, store: ScoreStore, good_and_base: tuple[Path, Any, Path], tmp_path: Path
+) -> None:
     good, good_fill, base = good_and_base
     edit, sheet, cell, text = BAD_SHEETS[case]
     wb = openpyxl.load_workbook(base)
@@ -543,8 +593,9 @@ def test_application_form_is_not_a_scoring_sheet(rnd: ReviewRound, tmp_path: Pat
     assert_problem(problems, form, "", "", "本ワークベンチが書き出した採点表ではありません")
 
 
-def test_another_reviewers_sheet(rnd: ReviewRound, store: ScoreStore,
-                                 good_and_base: tuple[Path, Any, Path]) -> None:
+def test_another_reviewers_sheet(
+    rnd: ReviewRound, store: ScoreStore, good_and_base: tuple[Path, Any, Path]
+) -> None:
     good, _, base = good_and_base
     report = import_sheets(rnd, [base], store, reviewer="R2")
     assert_problem(report, base, MANIFEST_SHEET, "B6", "別の審査員の採点表です（採点表: R6、取り込み先: R2）")
@@ -556,7 +607,9 @@ def test_another_reviewers_sheet(rnd: ReviewRound, store: ScoreStore,
 
 def test_another_rounds_sheet(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
     other = load_round(copy_round(tmp_path / "other", name="令和9年度 別の審査（架空）"))
-    sheet = fill_openpyxl(export_sheet(other, "R1", tmp_path / "other_r1.xlsx"), other, valid_fill(other, "R1"))
+    sheet = fill_openpyxl(
+        export_sheet(other, "R1", tmp_path / "other_r1.xlsx"), other, valid_fill(other, "R1")
+    )
     report = import_sheets(rnd, [sheet], store)
     assert_problem(report, sheet, MANIFEST_SHEET, "B4", "別の審査ラウンドの採点表です")
     assert store.scores().empty
@@ -577,7 +630,9 @@ def test_changed_rubric_version(round_dir: Path, tmp_path: Path) -> None:
     rnd = load_round(round_dir)
     sheet = fill_openpyxl(export_sheet(rnd, "R1", tmp_path / "r1.xlsx"), rnd, valid_fill(rnd, "R1"))
     rubric = round_dir / "rubric.yaml"
-    rubric.write_text(rubric.read_text(encoding="utf-8").replace("weight: 15", "weight: 16", 1), encoding="utf-8")
+    rubric.write_text(
+        rubric.read_text(encoding="utf-8").replace("weight: 15", "weight: 16", 1), encoding="utf-8"
+    )
     changed = load_round(round_dir)
     assert changed.rubric.version != rnd.rubric.version
     s = ScoreStore.open(changed)
@@ -599,20 +654,25 @@ def test_blank_cells_are_warnings_not_imported(rnd: ReviewRound, store: ScoreSto
     report = import_sheets(rnd, [sheet], store)
     assert errors(report).empty
     one = report[report["cell"] == f"{cols['score:theme_reuse']}{FIRST_ROW}"]
-    assert list(one["severity"]) == ["warning"] and one["message"].iloc[0].startswith("未入力: 応募 01 北海道")
+    assert list(one["severity"]) == ["warning"] and one["message"].iloc[0].startswith(
+        "未入力: 応募 01 北海道"
+    )
     only_comment = report[report["cell"] == f"{cols['score:theme_reuse']}{FIRST_ROW + 1}"]
     assert "コメントだけで点数がありません" in only_comment["message"].iloc[0]
     assert report.attrs["imported"] == {str(sheet): len(fill)}
     assert_frame_equal(canonical(store.scores()), expected_table("R4", fill))
 
 
-def test_store_refusal_imports_nothing_from_that_file(round_dir: Path,
-                                                      good_and_base: tuple[Path, Any, Path]) -> None:
+def test_store_refusal_imports_nothing_from_that_file(
+    round_dir: Path, good_and_base: tuple[Path, Any, Path]
+) -> None:
     """The store's own refusal (here a 利害関係 declared after export) rejects the whole file."""
     good, good_fill, _ = good_and_base
     rnd = load_round(round_dir)
     text = (round_dir / "reviewers.yaml").read_text(encoding="utf-8")
-    (round_dir / "reviewers.yaml").write_text(text.replace("conflicts: []", 'conflicts: ["46"]', 1), encoding="utf-8")
+    (round_dir / "reviewers.yaml").write_text(
+        text.replace("conflicts: []", 'conflicts: ["46"]', 1), encoding="utf-8"
+    )
     later = load_round(round_dir)
     assert "46" in later.reviewer("R1").conflicts
     s = ScoreStore.open(later)
@@ -637,8 +697,9 @@ def test_store_refusal_imports_nothing_from_that_file(round_dir: Path,
 # ---------------------------------------------------------------------------
 
 
-def test_cli_export_and_import(round_dir: Path, rnd: ReviewRound, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_and_import(
+    round_dir: Path, rnd: ReviewRound, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "sheets"
     assert main(["sheets", "export", "--round", str(round_dir), "--all", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [f"採点表_R{i}.xlsx" for i in range(1, 7)]
@@ -688,8 +749,14 @@ def forge_manifest(path: Path, dst: Path, **changes: str) -> Path:
     cells = {str(row[0].value): row[1] for row in ws.iter_rows(min_row=2) if row[0].value is not None}
     for key, value in changes.items():
         cells[key].value = value
-    payload = {k: ("" if c.value is None else str(c.value)) for k, c in cells.items() if k not in ("hash", "signature")}
-    text = "shinsa-saitenhyo\n" + json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload = {
+        k: ("" if c.value is None else str(c.value))
+        for k, c in cells.items()
+        if k not in ("hash", "signature")
+    }
+    text = "shinsa-saitenhyo\n" + json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     for key in ("hash", "signature"):
         if key in cells:
@@ -709,18 +776,24 @@ def test_forged_reviewer_in_manifest_is_refused(rnd: ReviewRound, store: ScoreSt
     forged = forge_manifest(sheet, tmp_path / "r4_as_r2.xlsx", reviewer="R2")
     for who in (None, "R2"):
         report = import_sheets(rnd, [forged], store, reviewer=who)
-        assert_problem(report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません")
+        assert_problem(
+            report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません"
+        )
         assert report.attrs["imported"] == {str(forged): 0}
     assert store.events().empty
     # The genuine sheet is still R4's only.
     report = import_sheets(rnd, [sheet], store, reviewer="R2")
-    assert_problem(report, sheet, MANIFEST_SHEET, "B6", "別の審査員の採点表です（採点表: R4、取り込み先: R2）")
+    assert_problem(
+        report, sheet, MANIFEST_SHEET, "B6", "別の審査員の採点表です（採点表: R4、取り込み先: R2）"
+    )
     assert store.events().empty
 
 
 def test_application_added_to_manifest_is_refused(round_dir: Path, tmp_path: Path) -> None:
     """#10.2: an application code added to the manifest (and a row for it), even with --reviewer."""
-    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8")
+    (round_dir / "assignments.csv").write_text(
+        "reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8"
+    )
     rnd = load_round(round_dir)
     sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
     assert read_manifest(sheet)["applications"] == "01,02"  # type: ignore[index]
@@ -733,7 +806,9 @@ def test_application_added_to_manifest_is_refused(round_dir: Path, tmp_path: Pat
     s = ScoreStore.open(rnd)
     try:
         report = import_sheets(rnd, [forged], s, reviewer="R4")
-        assert_problem(report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません")
+        assert_problem(
+            report, forged, MANIFEST_SHEET, _manifest_cell(forged, "signature"), "署名が一致しません"
+        )
         assert s.events().empty
     finally:
         s.close()
@@ -741,10 +816,14 @@ def test_application_added_to_manifest_is_refused(round_dir: Path, tmp_path: Pat
 
 def test_assignment_checked_at_import_time(round_dir: Path, tmp_path: Path) -> None:
     """An application taken off the reviewer after export is refused, whatever the manifest says."""
-    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR4,03\n", encoding="utf-8")
+    (round_dir / "assignments.csv").write_text(
+        "reviewer,application\nR4,01\nR4,02\nR4,03\n", encoding="utf-8"
+    )
     rnd = load_round(round_dir)
     sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx"), rnd, valid_fill(rnd, "R4"))
-    (round_dir / "assignments.csv").write_text("reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8")
+    (round_dir / "assignments.csv").write_text(
+        "reviewer,application\nR4,01\nR4,02\nR1,03\n", encoding="utf-8"
+    )
     now = load_round(round_dir)
     s = ScoreStore.open(now)
     try:
@@ -768,14 +847,21 @@ def test_missing_signature_is_refused(rnd: ReviewRound, store: ScoreStore, tmp_p
     assert store.events().empty
 
 
-def test_sheet_signed_with_another_key_is_refused(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+def test_sheet_signed_with_another_key_is_refused(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     other_key = bytes(range(32))
-    sheet = fill_openpyxl(export_sheet(rnd, "R4", tmp_path / "r4.xlsx", key=other_key), rnd, valid_fill(rnd, "R4"))
+    sheet = fill_openpyxl(
+        export_sheet(rnd, "R4", tmp_path / "r4.xlsx", key=other_key), rnd, valid_fill(rnd, "R4")
+    )
     report = import_sheets(rnd, [sheet], store)
-    assert_problem(report, sheet, MANIFEST_SHEET, _manifest_cell(sheet, "signature"), "別の鍵で署名されています")
+    assert_problem(
+        report, sheet, MANIFEST_SHEET, _manifest_cell(sheet, "signature"), "別の鍵で署名されています"
+    )
     assert store.events().empty
     assert import_sheets(rnd, [sheet], store, key=other_key).attrs["imported"] == {
-        str(sheet): len(reviewer_applications(rnd, "R4")) * len(rnd.rubric.criteria)}
+        str(sheet): len(reviewer_applications(rnd, "R4")) * len(rnd.rubric.criteria)
+    }
 
 
 def _other_level(crit: Any, level: Any) -> Any:
@@ -802,7 +888,8 @@ def test_older_sheet_stops_at_a_newer_score(rnd: ReviewRound, store: ScoreStore,
     assert report.attrs["status"] == {str(first): "conflict"}
     diff = report.attrs["conflicts"]
     assert list(diff[["file", "cell", "application", "criterion"]].itertuples(index=False, name=None)) == [
-        (str(first), cell, "01", crit.id)]
+        (str(first), cell, "01", crit.id)
+    ]
     assert float(diff["store_score"].iloc[0]) == float(newer)
     assert len(store.events()) == n_events
     mine = store.scores().set_index(["application", "criterion"])
@@ -826,8 +913,9 @@ def test_older_sheet_after_corrected_reexport(rnd: ReviewRound, store: ScoreStor
     import_sheets(rnd, [first], store)
     crit = rnd.rubric.criteria[1]
     corrected = _other_level(crit, fill[("02", crit.id)][0])
-    second = fill_openpyxl(export_sheet(rnd, "R1", tmp_path / "r1_v2.xlsx", store=store), rnd,
-                           {("02", crit.id): (corrected, "")})
+    second = fill_openpyxl(
+        export_sheet(rnd, "R1", tmp_path / "r1_v2.xlsx", store=store), rnd, {("02", crit.id): (corrected, "")}
+    )
     n_events = len(score_events(store))
     report = import_sheets(rnd, [second], store)
     assert errors(report).empty and report.attrs["imported"] == {str(second): 1}
@@ -837,13 +925,22 @@ def test_older_sheet_after_corrected_reexport(rnd: ReviewRound, store: ScoreStor
     cell = f"{columns_of(rnd)['score:' + crit.id]}{FIRST_ROW + 1}"
     assert list(errors(report, first)["cell"]) == [cell]
     assert len(score_events(store)) == n_events + 1
-    assert store.scores().set_index(["application", "criterion"]).loc[("02", crit.id), "score"] == float(corrected)
+    assert store.scores().set_index(["application", "criterion"]).loc[("02", crit.id), "score"] == float(
+        corrected
+    )
 
 
-def test_old_sheet_never_undoes_cells_it_did_not_change(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+def test_old_sheet_never_undoes_cells_it_did_not_change(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     fill = valid_fill(rnd, "R1", apps=["01"])
-    store.record_many([{"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
-                       for (a, c), (s, m) in fill.items()], source="widget")
+    store.record_many(
+        [
+            {"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
+            for (a, c), (s, m) in fill.items()
+        ],
+        source="widget",
+    )
     sheet = export_sheet(rnd, "R1", tmp_path / "r1.xlsx", store=store)
     y, x = rnd.rubric.criteria[0], rnd.rubric.criteria[1]
     newer_y = _other_level(y, fill[("01", y.id)][0])
@@ -858,8 +955,9 @@ def test_old_sheet_never_undoes_cells_it_did_not_change(rnd: ReviewRound, store:
     assert now.loc[("01", x.id), "score"] == float(new_x)
 
 
-def test_importing_the_same_file_twice_writes_nothing(round_dir: Path, rnd: ReviewRound, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_importing_the_same_file_twice_writes_nothing(
+    round_dir: Path, rnd: ReviewRound, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """#10.4: the second import of the same file appends nothing and says so."""
     sheet = tmp_path / "r1.xlsx"
     assert main(["sheets", "export", "--round", str(round_dir), "--reviewer", "R1", "--out", str(sheet)]) == 0
@@ -883,12 +981,18 @@ def test_importing_the_same_file_twice_writes_nothing(round_dir: Path, rnd: Revi
         s.close()
 
 
-def test_score_cleared_in_excel_is_recorded_as_a_deletion(rnd: ReviewRound, store: ScoreStore,
-                                                          tmp_path: Path) -> None:
+def test_score_cleared_in_excel_is_recorded_as_a_deletion(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     """#10.5: a score cleared in Excel clears it in the store (an event without a score), visibly."""
     fill = valid_fill(rnd, "R1", apps=["01"])
-    store.record_many([{"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
-                       for (a, c), (s, m) in fill.items()], source="widget")
+    store.record_many(
+        [
+            {"reviewer": "R1", "application": a, "criterion": c, "score": s, "comment": m}
+            for (a, c), (s, m) in fill.items()
+        ],
+        source="widget",
+    )
     sheet = export_sheet(rnd, "R1", tmp_path / "r1.xlsx", store=store)
     crit = next(c for c in rnd.rubric.criteria if not fill[("01", c.id)][1])
     cols = columns_of(rnd)
@@ -919,8 +1023,9 @@ def test_score_cleared_in_excel_is_recorded_as_a_deletion(rnd: ReviewRound, stor
 # ---------------------------------------------------------------------------
 
 
-def test_import_with_submit_submits_the_complete_applications_only(rnd: ReviewRound, store: ScoreStore,
-                                                                   tmp_path: Path) -> None:
+def test_import_with_submit_submits_the_complete_applications_only(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     apps = reviewer_applications(rnd, "R3")
     exported = export_sheet(rnd, "R3", tmp_path / "r3.xlsx")
     fill = valid_fill(rnd, "R3", skip=1)  # the last application stays blank

@@ -19,11 +19,14 @@ def _no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SCORING_DATABASE_URL", raising=False)
 
 
-def test_the_import_names_each_blank_cell(demo_round_copy: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_import_names_each_blank_cell(
+    demo_round_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rnd = load_round(demo_round_copy)
     sheet = export_sheet(rnd, "R4", tmp_path / "r4.xlsx")
-    cols = {c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)}
+    cols = {
+        c.key: openpyxl.utils.get_column_letter(j) for j, c in enumerate(sheet_columns(rnd.rubric), start=1)
+    }
     wb = openpyxl.load_workbook(sheet)
     ws = wb[SCORE_SHEET]
     crits = rnd.rubric.criteria
@@ -44,7 +47,10 @@ def test_the_import_names_each_blank_cell(demo_round_copy: Path, tmp_path: Path,
     where = blank_cells(report, str(sheet))
     assert where[0] == f"{first} {name} の「{left_out.label_ja}」（セル {cell}）"
     second = str(ws[f"A{FIRST_ROW + 1}"].value)
-    assert f"{second} {rnd.applications.at[second, 'prefecture_name']} の全項目（セル E{FIRST_ROW + 1}:" in where[1]
+    assert (
+        f"{second} {rnd.applications.at[second, 'prefecture_name']} の全項目（セル E{FIRST_ROW + 1}:"
+        in where[1]
+    )
     assert blank_cells(report, "other.xlsx") == []
     # The command line prints them (the first ten, then how many more).
     fresh = export_sheet(rnd, "R5", tmp_path / "r5.xlsx")

@@ -60,10 +60,22 @@ def make_round(base, reviewers: list[Reviewer], codes: list[str], path: Path | N
     apps = base.applications
     known = [c for c in codes if c in apps.index]
     extra = [c for c in codes if c not in apps.index]
-    frame = pd.concat([apps.loc[known], pd.DataFrame({"prefecture_name": [f"県{c}" for c in extra]},
-                                                      index=pd.Index(extra, name="application"))])
-    return dataclasses.replace(base, reviewers=reviewers, applications=frame, path=path or base.path,
-                               assignment_frame=None, assignment_source="")
+    frame = pd.concat(
+        [
+            apps.loc[known],
+            pd.DataFrame(
+                {"prefecture_name": [f"県{c}" for c in extra]}, index=pd.Index(extra, name="application")
+            ),
+        ]
+    )
+    return dataclasses.replace(
+        base,
+        reviewers=reviewers,
+        applications=frame,
+        path=path or base.path,
+        assignment_frame=None,
+        assignment_source="",
+    )
 
 
 # --------------------------------------------------------------------------- graph
@@ -72,8 +84,10 @@ def make_round(base, reviewers: list[Reviewer], codes: list[str], path: Path | N
 def test_components_by_breadth_first_search():
     two = pd.DataFrame({"reviewer": ["R1", "R1", "R2", "R3"], "application": ["01", "02", "02", "05"]})
     comps = assignment_components(two)
-    assert comps == [{("reviewer", "R1"), ("reviewer", "R2"), ("application", "01"), ("application", "02")},
-                     {("reviewer", "R3"), ("application", "05")}]
+    assert comps == [
+        {("reviewer", "R1"), ("reviewer", "R2"), ("application", "01"), ("application", "02")},
+        {("reviewer", "R3"), ("application", "05")},
+    ]
     assert not is_connected(two)
     joined = pd.concat([two, pd.DataFrame({"reviewer": ["R3"], "application": ["01"]})])
     assert is_connected(joined)
@@ -111,7 +125,9 @@ def test_conflicts_leave_fewer_reviewers_and_say_so(store_round):
     assert (df["application"] == "20").sum() == 5
     assert ("R6", "20") not in set(zip(df["reviewer"], df["application"]))
     row = notes[notes["field"] == "20"]
-    assert row["message"].tolist() == ["応募 20（長野県）は利害関係のため、審査員が 5 名になります（指定 6 名）。"]
+    assert row["message"].tolist() == [
+        "応募 20（長野県）は利害関係のため、審査員が 5 名になります（指定 6 名）。"
+    ]
     assert set(notes["severity"]) == {"warning"}
 
 
@@ -126,7 +142,9 @@ def test_more_reviewers_than_exist_and_one_per_application(store_round):
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
 def test_per_application_must_be_a_positive_integer(store_round, bad):
-    with pytest.raises(ValueError, match="1応募あたりの審査員数「.*」が正しくありません。1以上の整数にしてください。"):
+    with pytest.raises(
+        ValueError, match="1応募あたりの審査員数「.*」が正しくありません。1以上の整数にしてください。"
+    ):
         propose_assignments(store_round, bad)
 
 
@@ -174,9 +192,14 @@ def test_random_rounds_keep_the_rules(store_round, data):
     codes = [f"{i:02d}" for i in range(1, n_app + 1)]
     with_conflicts = data.draw(st.booleans(), label="conflicts")
     reviewers = [
-        Reviewer(id=f"R{i}", name=f"架空 {i}", role=data.draw(st.sampled_from(ROLES)),
-                 conflicts=tuple(data.draw(st.lists(st.sampled_from(codes), max_size=2, unique=True)))
-                 if with_conflicts else ())
+        Reviewer(
+            id=f"R{i}",
+            name=f"架空 {i}",
+            role=data.draw(st.sampled_from(ROLES)),
+            conflicts=tuple(data.draw(st.lists(st.sampled_from(codes), max_size=2, unique=True)))
+            if with_conflicts
+            else (),
+        )
         for i in range(n_rev)
     ]
     rnd = make_round(store_round, reviewers, codes)
@@ -211,7 +234,10 @@ def test_written_file_opens_in_excel_and_is_read_back_at_load(demo_round_copy):
     assert text.splitlines()[0] == "reviewer,application,prefecture_name"
     assert "\r\n" in text
     first = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    assert first.loc[0, "prefecture_name"] == rnd.applications.loc[first.loc[0, "application"], "prefecture_name"]
+    assert (
+        first.loc[0, "prefecture_name"]
+        == rnd.applications.loc[first.loc[0, "application"], "prefecture_name"]
+    )
     again = load_round(demo_round_copy)
     assert again.assignment_source == "assignments.csv"
     pd.testing.assert_frame_equal(again.assignments(), df)
@@ -225,33 +251,48 @@ def _edit(path: Path, lines: list[str], encoding: str = "utf-8-sig") -> None:
 def test_an_edited_file_that_breaks_rules_is_reported_at_load(demo_round_copy):
     rnd = load_round(demo_round_copy)
     base_problems = len(rnd.problems)
-    _edit(demo_round_copy / "assignments.csv", [
-        "R1,01,北海道",
-        "R6,20,長野県",        # conflict
-        "R9,02,青森県",        # unknown reviewer
-        "R2,13,東京都",        # no such application in the round
-        "R1,1,北海道",         # Excel turned 01 into 1: the same pair again
-        "R2,,青森県",          # code left empty: the name is used
-        "R3,03,秋田県",        # name does not match the code
-        "R3,xx,",              # not a prefecture
-        ",,",                  # an empty line is ignored
-    ])
+    _edit(
+        demo_round_copy / "assignments.csv",
+        [
+            "R1,01,北海道",
+            "R6,20,長野県",  # conflict
+            "R9,02,青森県",  # unknown reviewer
+            "R2,13,東京都",  # no such application in the round
+            "R1,1,北海道",  # Excel turned 01 into 1: the same pair again
+            "R2,,青森県",  # code left empty: the name is used
+            "R3,03,秋田県",  # name does not match the code
+            "R3,xx,",  # not a prefecture
+            ",,",  # an empty line is ignored
+        ],
+    )
     loaded = load_round(demo_round_copy)
     got = loaded.problems.iloc[base_problems:]
     by_cell = {(c, s): m for c, s, m in zip(got["cell"], got["severity"], got["message"])}
-    assert by_cell[("3行目", "error")] == ("審査員 R6（架空 六花）は応募 20（長野県）と利害関係がありますが、"
-                                          "担当に割り当てられています（この割当は使いません）。")
+    assert by_cell[("3行目", "error")] == (
+        "審査員 R6（架空 六花）は応募 20（長野県）と利害関係がありますが、"
+        "担当に割り当てられています（この割当は使いません）。"
+    )
     assert by_cell[("4行目", "error")] == "審査員ID「R9」は reviewers.yaml にありません。"
-    assert by_cell[("5行目", "warning")] == "審査員 R2 の担当 13 に対応する応募がありません（この割当は使いません）。"
+    assert (
+        by_cell[("5行目", "warning")]
+        == "審査員 R2 の担当 13 に対応する応募がありません（この割当は使いません）。"
+    )
     assert by_cell[("6行目", "warning")] == "審査員 R1 と応募 01（北海道）の割当が重複しています。"
     assert "都道府県名「秋田県」がコード 03 と一致しません" in by_cell[("8行目", "warning")]
-    assert by_cell[("9行目", "error")].startswith("応募を特定できません: 「xx」は都道府県名として認識できません")
-    assert set(got.loc[got["cell"] == "4行目", "action"]) == {"登録済みの審査員ID（R1、R2、R3、R4、R5、R6）にしてください。"}
+    assert by_cell[("9行目", "error")].startswith(
+        "応募を特定できません: 「xx」は都道府県名として認識できません"
+    )
+    assert set(got.loc[got["cell"] == "4行目", "action"]) == {
+        "登録済みの審査員ID（R1、R2、R3、R4、R5、R6）にしてください。"
+    }
     assert (got["file"].iloc[0]) == str(demo_round_copy / "assignments.csv")
     # coverage: most applications now have nobody, and that is reported too
     assert any(m.startswith("応募 05（秋田県）を担当する審査員がいません") for m in got["message"])
     assert sorted(zip(loaded.assignments()["reviewer"], loaded.assignments()["application"])) == [
-        ("R1", "01"), ("R2", "02"), ("R3", "03")]
+        ("R1", "01"),
+        ("R2", "02"),
+        ("R3", "03"),
+    ]
     assert loaded.has_errors
 
 
@@ -262,7 +303,10 @@ def test_a_disconnected_file_is_reported(demo_round_copy):
     _edit(demo_round_copy / "assignments.csv", lines)
     loaded = load_round(demo_round_copy)
     msgs = loaded.problems["message"].tolist()
-    assert "審査員と応募のつながりが 2 つのグループに分かれています（R1・R2 ／ R3・R4）。グループ間で審査員の甘辛（バイアス）を比べられません。" in msgs
+    assert (
+        "審査員と応募のつながりが 2 つのグループに分かれています（R1・R2 ／ R3・R4）。グループ間で審査員の甘辛（バイアス）を比べられません。"
+        in msgs
+    )
 
 
 def test_shift_jis_file_saved_by_excel_is_read(demo_round_copy, store_round):
@@ -301,15 +345,26 @@ def _set_yaml_assignments(folder: Path, listed: dict[str, list[str]]) -> None:
 
 def test_reviewers_yaml_assignments_take_precedence(demo_round_copy):
     _edit(demo_round_copy / "assignments.csv", ["R1,01,北海道"])
-    _set_yaml_assignments(demo_round_copy, {"R1": ["01", "02"], "R2": ["02", "03"], "R3": ["01", "03"],
-                                            "R4": ["01"], "R5": ["02"], "R6": ["03", "20"]})
+    _set_yaml_assignments(
+        demo_round_copy,
+        {
+            "R1": ["01", "02"],
+            "R2": ["02", "03"],
+            "R3": ["01", "03"],
+            "R4": ["01"],
+            "R5": ["02"],
+            "R6": ["03", "20"],
+        },
+    )
     rnd = load_round(demo_round_copy)
     assert rnd.assignment_source == "reviewers.yaml"
     pairs = set(zip(rnd.assignments()["reviewer"], rnd.assignments()["application"]))
     assert ("R6", "20") not in pairs and ("R2", "03") in pairs and len(pairs) == 9
     msgs = rnd.problems["message"].tolist()
     assert "reviewers.yaml に担当があるため、assignments.csv は使いません。" in msgs
-    assert any("審査員 R6（架空 六花）は応募 20 と利害関係があります" in m for m in msgs)  # the loader's own check
+    assert any(
+        "審査員 R6（架空 六花）は応募 20 と利害関係があります" in m for m in msgs
+    )  # the loader's own check
     assert any(m.startswith("応募 05（秋田県）を担当する審査員がいません") for m in msgs)
     assert main(["assign", "--round", str(demo_round_copy), "--per-application", "3"]) == 1
 

@@ -43,7 +43,9 @@ JST = dt.timezone(dt.timedelta(hours=9))
 
 
 def _app(folder: Path, name: str, code: str, when: str, **overrides: object) -> Path:
-    return write_template(folder / "applications" / name, example_values(code, submitted_at=when, **overrides))
+    return write_template(
+        folder / "applications" / name, example_values(code, submitted_at=when, **overrides)
+    )
 
 
 @pytest.fixture
@@ -72,7 +74,10 @@ def test_the_intake_before_any_decision(rdir: Path) -> None:
     # superseded files: one 情報 row each, naming the newer file and its time
     [old] = _rows(rnd, "20_nagano.xlsx").to_dict("records")
     assert old["severity"] == "info"
-    assert "20_nagano_訂正.xlsx, 受付日時 2026/02/21 10:00" in old["message"] and "置き換えられました" in old["message"]
+    assert (
+        "20_nagano_訂正.xlsx, 受付日時 2026/02/21 10:00" in old["message"]
+        and "置き換えられました" in old["message"]
+    )
     assert _rows(rnd, "46_kagoshima.xlsx")["severity"].tolist() == ["info"]
     assert not rnd.has_errors
     assert set(rnd.superseded["file"]) == {"20_nagano.xlsx", "46_kagoshima.xlsx"}
@@ -97,8 +102,9 @@ def test_a_correction_keeps_the_original_receipt_time(rdir: Path) -> None:
 
 
 def test_a_correction_with_an_explicit_original_time_that_was_late_stays_late(rdir: Path) -> None:
-    record_eligibility(load_round(rdir), "correction", "20", by="山田", reason="訂正",
-                       original_received="2026-02-20T17:30")
+    record_eligibility(
+        load_round(rdir), "correction", "20", by="山田", reason="訂正", original_received="2026-02-20T17:30"
+    )
     rnd = load_round(rdir)
     assert rnd.applications.loc["20", "late"]
     msg = _rows(rnd, "20_nagano_訂正.xlsx")["message"].iloc[0]
@@ -156,7 +162,9 @@ def test_withdrawal_and_reinstatement(rdir: Path) -> None:
     with pytest.raises(IntakeError, match="辞退として記録されていないため"):
         record_eligibility(rnd, "reinstate", "42", by="山田", reason="不要")
     log = eligibility_log(rnd.eligibility_records, dict(rnd.applications["prefecture_name"]))
-    assert log["action"].tolist() == ["辞退", "辞退の取消"] and log["prefecture_name"].tolist() == ["長崎県"] * 2
+    assert (
+        log["action"].tolist() == ["辞退", "辞退の取消"] and log["prefecture_name"].tolist() == ["長崎県"] * 2
+    )
 
 
 def test_errors_are_japanese_and_write_nothing(rdir: Path) -> None:
@@ -167,11 +175,20 @@ def test_errors_are_japanese_and_write_nothing(rdir: Path) -> None:
         ({"action": "accept_late", "application": "05", "by": ""}, "記録する人（--by）が空です"),
         ({"action": "approve", "application": "05"}, "受付の判断「approve」はありません"),
         ({"action": "correction", "application": "01"}, "元の提出の受付日時が必要"),
-        ({"action": "correction", "application": "20", "original_received": "2026-02-22T10:00"}, "より後です"),
+        (
+            {"action": "correction", "application": "20", "original_received": "2026-02-22T10:00"},
+            "より後です",
+        ),
         ({"action": "correction", "application": "20", "original_received": "昨日"}, "日時として読めません"),
         ({"action": "resubmission", "application": "01"}, "置き換えられた以前の提出がありません"),
-        ({"action": "accept_late", "application": "05", "original_received": "2026-02-20T10:00"}, "訂正（correction）のときだけ"),
-        ({"action": "accept_late", "application": "05", "file": "other.xlsx"}, "使用している応募書は 05_akita.xlsx"),
+        (
+            {"action": "accept_late", "application": "05", "original_received": "2026-02-20T10:00"},
+            "訂正（correction）のときだけ",
+        ),
+        (
+            {"action": "accept_late", "application": "05", "file": "other.xlsx"},
+            "使用している応募書は 05_akita.xlsx",
+        ),
     ]
     for kwargs, match in cases:
         args = {"by": "山田", "reason": "理由", **kwargs}
@@ -180,8 +197,12 @@ def test_errors_are_japanese_and_write_nothing(rdir: Path) -> None:
             record_eligibility(rnd, action, app, **args)  # type: ignore[arg-type]
     assert not (rdir / "scores.sqlite").exists()  # nothing was recorded, no store created
     with rnd.store() as store, pytest.raises(StoreError, match="理由"):
-        record_eligibility_event(store, EligibilityRecord("accept_late", "05", by="山田", reason=" ",
-                                                          recorded_at=dt.datetime.now(dt.timezone.utc)))
+        record_eligibility_event(
+            store,
+            EligibilityRecord(
+                "accept_late", "05", by="山田", reason=" ", recorded_at=dt.datetime.now(dt.timezone.utc)
+            ),
+        )
 
 
 def test_decisions_are_in_the_hash_chain_and_tampering_is_found(rdir: Path) -> None:
@@ -194,7 +215,9 @@ def test_decisions_are_in_the_hash_chain_and_tampering_is_found(rdir: Path) -> N
         assert (r1.action, r1.file, r2.action) == ("resubmission", "46_kagoshima_再提出.xlsx", "accept_late")
         assert store.events()["kind"].tolist() == [ELIGIBILITY_KIND] * 2
         url = f"sqlite:///{rdir / 'scores.sqlite'}"
-    forged = json.dumps({"version": 1, "action": "withdraw", "file": "", "reason": "偽", "original_received": None})
+    forged = json.dumps(
+        {"version": 1, "action": "withdraw", "file": "", "reason": "偽", "original_received": None}
+    )
     tamper(url, *drop_guards(url), f"UPDATE score_events SET payload = '{forged}' WHERE id = 2")
     with load_round(rdir).store() as store:
         problems = store.audit().problems
@@ -239,13 +262,47 @@ def test_reading_without_a_store_creates_nothing(tmp_path: Path) -> None:
 def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(rdir)]) == 0  # superseded files and a late one: no error
     out = capsys.readouterr().out
-    assert "エラー 0 件・警告 3 件・情報 3 件" in out and "期限後提出" in out  # 群馬, 秋田, 長野 (訂正 not yet recorded)
-    assert main(["eligibility", "accept-late", "--round", str(rdir), "--application", "秋田",
-                 "--by", "山田", "--reason", "郵便事故"]) == 0
+    assert (
+        "エラー 0 件・警告 3 件・情報 3 件" in out and "期限後提出" in out
+    )  # 群馬, 秋田, 長野 (訂正 not yet recorded)
+    assert (
+        main(
+            [
+                "eligibility",
+                "accept-late",
+                "--round",
+                str(rdir),
+                "--application",
+                "秋田",
+                "--by",
+                "山田",
+                "--reason",
+                "郵便事故",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "記録しました: 応募 05 期限後受理（イベント 1" in out and "期限後・受理" in out
-    assert main(["eligibility", "correction", "--round", str(rdir), "--application", "20", "--by", "山田",
-                 "--reason", "誤記", "--original-received", "2026-02-20T16:40"]) == 0
+    assert (
+        main(
+            [
+                "eligibility",
+                "correction",
+                "--round",
+                str(rdir),
+                "--application",
+                "20",
+                "--by",
+                "山田",
+                "--reason",
+                "誤記",
+                "--original-received",
+                "2026-02-20T16:40",
+            ]
+        )
+        == 0
+    )
     assert "元の受付日時: 2026-02-20 16:40" in capsys.readouterr().out
     assert main(["eligibility", "list", "--round", str(rdir)]) == 0
     out = capsys.readouterr().out
@@ -253,12 +310,44 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
     # validate of the round folder applies the recorded decisions
     assert main(["validate", str(rdir)]) == 0
     out = capsys.readouterr().out
-    assert "エラー 0 件・警告 1 件・情報 5 件" in out.splitlines()[0] and "受理されています" in out  # 群馬 only
-    assert main(["eligibility", "withdraw", "--round", str(rdir), "--application", "99", "--by", "山田",
-                 "--reason", "x"]) == 2
+    assert (
+        "エラー 0 件・警告 1 件・情報 5 件" in out.splitlines()[0] and "受理されています" in out
+    )  # 群馬 only
+    assert (
+        main(
+            [
+                "eligibility",
+                "withdraw",
+                "--round",
+                str(rdir),
+                "--application",
+                "99",
+                "--by",
+                "山田",
+                "--reason",
+                "x",
+            ]
+        )
+        == 2
+    )
     assert "応募「99」はこの審査ラウンド" in capsys.readouterr().err
-    assert main(["eligibility", "correction", "--round", str(rdir), "--application", "01", "--by", "山田",
-                 "--reason", "x"]) == 2
+    assert (
+        main(
+            [
+                "eligibility",
+                "correction",
+                "--round",
+                str(rdir),
+                "--application",
+                "01",
+                "--by",
+                "山田",
+                "--reason",
+                "x",
+            ]
+        )
+        == 2
+    )
     assert "--original-received" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["eligibility", "withdraw", "--round", str(rdir), "--application", "42", "--by", "山田"])
@@ -271,7 +360,9 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
 
 def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Path) -> None:
     dest = tmp_path / "R8_本番"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports"))
+    shutil.copytree(
+        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports")
+    )
     rnd = load_round(dest)
     assert rnd.rubric.id == "r8_talent_pool"
     rows = rnd.problems.loc[rnd.problems["file"] == str(dest / "round.yaml")]
@@ -280,11 +371,16 @@ def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Pa
     assert rows["message"].str.contains("demo: true").any()
     assert not load_round(DEMO_ROUND).problems["message"].str.contains("demo: true").any()
     text = (dest / "round.yaml").read_text(encoding="utf-8")
-    (dest / "round.yaml").write_text(text.replace("demo: true", "demo: false").replace(
-        "../../rubrics/r8_talent_pool.yaml", "r8_talent_pool"), encoding="utf-8")
+    (dest / "round.yaml").write_text(
+        text.replace("demo: true", "demo: false").replace(
+            "../../rubrics/r8_talent_pool.yaml", "r8_talent_pool"
+        ),
+        encoding="utf-8",
+    )
     assert not load_round(dest).problems["file"].eq(str(dest / "round.yaml")).any()
-    (dest / "round.yaml").write_text(text.replace("../../rubrics/r8_talent_pool.yaml", "rubrics/無い.yaml"),
-                                     encoding="utf-8")
+    (dest / "round.yaml").write_text(
+        text.replace("../../rubrics/r8_talent_pool.yaml", "rubrics/無い.yaml"), encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as err:
         load_round(dest)
     msg = str(err.value)
@@ -292,9 +388,13 @@ def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Pa
     assert str(dest / "rubrics" / "無い.yaml") in msg and "無い.yaml.yaml" in msg
 
 
-def test_reports_go_to_the_round_folder_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_go_to_the_round_folder_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dest = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports"))
+    shutil.copytree(
+        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports")
+    )
     assert main(["demo", "--round", str(dest)]) == 0
     assert main(["run", "--round", str(dest)]) == 0
     out = capsys.readouterr().out
@@ -304,8 +404,23 @@ def test_reports_go_to_the_round_folder_by_default(tmp_path: Path, capsys: pytes
     assert main(["report", "--round", str(dest), "--out", str(tmp_path / "elsewhere")]) == 0
     assert (tmp_path / "elsewhere" / "committee.html").is_file()
     # with a recorded decision, applications.xlsx lists it (who, when, why)
-    assert main(["eligibility", "withdraw", "--round", str(dest), "--application", "42", "--by", "山田",
-                 "--reason", "辞退の文書"]) == 0
+    assert (
+        main(
+            [
+                "eligibility",
+                "withdraw",
+                "--round",
+                str(dest),
+                "--application",
+                "42",
+                "--by",
+                "山田",
+                "--reason",
+                "辞退の文書",
+            ]
+        )
+        == 0
+    )
     assert main(["run", "--round", str(dest)]) == 0
     import openpyxl
 
@@ -369,6 +484,10 @@ def test_the_committee_material_and_a_recorded_decision_follow_eligibility(demo_
     from scoring.reporting.committee_tables import summary
 
     page = committee_html(c)
-    assert "受付の判断（期限後受理・訂正・再提出・辞退）" in page and "辞退の文書" in page and "郵便事故" in page
+    assert (
+        "受付の判断（期限後受理・訂正・再提出・辞退）" in page and "辞退の文書" in page and "郵便事故" in page
+    )
     rows = dict(zip(summary(c).iloc[:, 0], summary(c).iloc[:, 1]))
-    assert "05 秋田県（期限後・受理）: 期限後受理（山田" in rows["受付の判断（期限後受理・訂正・再提出・辞退）"]
+    assert (
+        "05 秋田県（期限後・受理）: 期限後受理（山田" in rows["受付の判断（期限後受理・訂正・再提出・辞退）"]
+    )

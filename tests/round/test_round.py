@@ -23,7 +23,10 @@ def round_dir(tmp_path: Path) -> Path:
     text = (dest / "round.yaml").read_text(encoding="utf-8")
     # The rubric path is relative to the round folder: point it at the repository's rubric.
     (dest / "round.yaml").write_text(
-        text.replace("../../rubrics/r8_talent_pool.yaml", str(DEMO_ROUND.parent.parent / "rubrics" / "r8_talent_pool.yaml")),
+        text.replace(
+            "../../rubrics/r8_talent_pool.yaml",
+            str(DEMO_ROUND.parent.parent / "rubrics" / "r8_talent_pool.yaml"),
+        ),
         encoding="utf-8",
     )
     return dest
@@ -55,7 +58,9 @@ def test_round_chosen_by_environment_variable(round_dir, monkeypatch):
 
 def test_block_scheme_is_a_setting(round_dir):
     yaml_path = round_dir / "round.yaml"
-    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("8blocks", "10blocks"), encoding="utf-8")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8").replace("8blocks", "10blocks"), encoding="utf-8"
+    )
     rnd = load_round(round_dir)
     assert rnd.applications.at["20", "block"] == "北陸信越"
     assert rnd.config.block_scheme == "10blocks"
@@ -64,11 +69,11 @@ def test_block_scheme_is_a_setting(round_dir):
 def test_bad_round_yaml_names_file_line_and_every_problem(round_dir):
     (round_dir / "round.yaml").write_text(
         "name: テスト\n"
-        "deadline: 2026-02-20T17:00:00\n"      # no time zone
+        "deadline: 2026-02-20T17:00:00\n"  # no time zone
         "rubric: r8_talent_pool.yaml\n"
-        "select: {target: 5, min: 6}\n"         # min > target
+        "select: {target: 5, min: 6}\n"  # min > target
         "block_scheme: 9blocks\n"
-        "balanse: {}\n",                        # typo
+        "balanse: {}\n",  # typo
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as e:
@@ -95,22 +100,23 @@ def test_bad_reviewers_are_reported_with_lines(round_dir):
         "  - id: R1\n"
         "    name: 架空 一郎\n"
         "    role: 総務省\n"
-        "  - id: R1\n"                  # duplicate id
+        "  - id: R1\n"  # duplicate id
         "    name: 架空 二郎\n"
-        "    role: 大臣\n"               # unknown role
-        "    conflicts: [長埼県]\n",     # unknown prefecture, closest is 長崎県
+        "    role: 大臣\n"  # unknown role
+        "    conflicts: [長埼県]\n",  # unknown prefecture, closest is 長崎県
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as e:
         load_round(round_dir)
     text = str(e.value)
-    assert "7行目" in text and "総務省" in text          # role with the allowed values
-    assert "8行目" in text and "長崎県" in text          # conflict, with a suggestion
+    assert "7行目" in text and "総務省" in text  # role with the allowed values
+    assert "8行目" in text and "長崎県" in text  # conflict, with a suggestion
 
 
 def test_duplicate_reviewer_id(round_dir):
     (round_dir / "reviewers.yaml").write_text(
-        "reviewers:\n  - {id: R1, name: a, role: 総務省}\n  - {id: R1, name: b, role: 有識者}\n", encoding="utf-8"
+        "reviewers:\n  - {id: R1, name: a, role: 総務省}\n  - {id: R1, name: b, role: 有識者}\n",
+        encoding="utf-8",
     )
     with pytest.raises(ConfigError, match="R1.*重複"):
         load_round(round_dir)
@@ -155,8 +161,10 @@ def test_missing_rubric_and_bad_rubric(round_dir):
 
 def test_a_rubric_name_resolves_to_the_bundled_rubrics(round_dir):
     path = round_dir / "round.yaml"
-    lines = [ln if not ln.startswith("rubric:") else "rubric: r8_talent_pool" for ln in
-             path.read_text(encoding="utf-8").splitlines()]
+    lines = [
+        ln if not ln.startswith("rubric:") else "rubric: r8_talent_pool"
+        for ln in path.read_text(encoding="utf-8").splitlines()
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert load_round(round_dir).rubric.id == "r8_talent_pool"
 
@@ -165,9 +173,14 @@ def test_settings_messages_name_the_key_in_japanese(round_dir):
     """round.yaml and reviewers.yaml errors go through the one pydantic translator."""
     (round_dir / "round.yaml").write_text(
         'name: テスト\ndeadline: "2026-02-20T17:00:00+09:00"\nrubric: r8_talent_pool.yaml\n'
-        "balance: {max_per_block: 0}\n", encoding="utf-8")
+        "balance: {max_per_block: 0}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as e:
         load_round(round_dir)
     [problem] = e.value.problems
     assert problem.line == 4
-    assert problem.message == "バランスの条件（balance）の同一ブロックの上限（max_per_block）は 1 以上にしてください（現在 0）"
+    assert (
+        problem.message
+        == "バランスの条件（balance）の同一ブロックの上限（max_per_block）は 1 以上にしてください（現在 0）"
+    )

@@ -23,8 +23,15 @@ from scoring.selection._exact import _best
 from scoring.selection._problem import _compile, _pt
 
 
-def _brute_force(candidates: pd.DataFrame, k: int, balance: Balance, *, locks: Sequence[str] = (),
-                 exclusions: Sequence[str] = (), overrides: Sequence[str] = ()) -> list[tuple[int, tuple[str, ...]]]:
+def _brute_force(
+    candidates: pd.DataFrame,
+    k: int,
+    balance: Balance,
+    *,
+    locks: Sequence[str] = (),
+    exclusions: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+) -> list[tuple[int, tuple[str, ...]]]:
     """The oracle: every feasible k-subset with its value in units, best first (ties in
     rank order), by enumerating ``itertools.combinations``."""
     p = _compile(candidates, k, balance, list(locks), list(exclusions), list(overrides))
@@ -44,15 +51,18 @@ THEMES = list("ABCDEF")
 def make_candidates(totals: dict[str, float], **cols: dict[str, object]) -> pd.DataFrame:
     """Candidates with defaults: each in its own block, theme A, 手上げ式, on time."""
     ids = list(totals)
-    df = pd.DataFrame({
-        "prefecture_name": [f"県{i}" for i in ids],
-        "total": [totals[i] for i in ids],
-        "block": [f"B{i}" for i in ids],
-        "theme": ["A"] * len(ids),
-        "application_type": ["手上げ式"] * len(ids),
-        "late": [False] * len(ids),
-        "has_errors": [False] * len(ids),
-    }, index=pd.Index(ids, name="application"))
+    df = pd.DataFrame(
+        {
+            "prefecture_name": [f"県{i}" for i in ids],
+            "total": [totals[i] for i in ids],
+            "block": [f"B{i}" for i in ids],
+            "theme": ["A"] * len(ids),
+            "application_type": ["手上げ式"] * len(ids),
+            "late": [False] * len(ids),
+            "has_errors": [False] * len(ids),
+        },
+        index=pd.Index(ids, name="application"),
+    )
     for col, values in cols.items():
         for i, v in values.items():
             df.loc[i, col] = v
@@ -67,15 +77,18 @@ def random_instance(rng: np.random.Generator) -> tuple[pd.DataFrame, int, Balanc
         totals = rng.integers(5, 10, n).astype(float) * 10
     else:
         totals = np.round(rng.uniform(30, 95, n), int(rng.integers(1, 4)))
-    df = pd.DataFrame({
-        "prefecture_name": [f"県{i}" for i in ids],
-        "total": totals,
-        "block": rng.choice(BLOCKS[: int(rng.integers(2, 7))], n),
-        "theme": rng.choice(THEMES[: int(rng.integers(2, 7))], n),
-        "application_type": np.where(rng.random(n) < 0.25, "プッシュ型", "手上げ式"),
-        "late": rng.random(n) < 0.1,
-        "has_errors": rng.random(n) < 0.1,
-    }, index=pd.Index(ids, name="application"))
+    df = pd.DataFrame(
+        {
+            "prefecture_name": [f"県{i}" for i in ids],
+            "total": totals,
+            "block": rng.choice(BLOCKS[: int(rng.integers(2, 7))], n),
+            "theme": rng.choice(THEMES[: int(rng.integers(2, 7))], n),
+            "application_type": np.where(rng.random(n) < 0.25, "プッシュ型", "手上げ式"),
+            "late": rng.random(n) < 0.1,
+            "has_errors": rng.random(n) < 0.1,
+        },
+        index=pd.Index(ids, name="application"),
+    )
     if rng.random() < 0.1:
         df.loc[ids[int(rng.integers(n))], "total"] = np.nan
     k = int(rng.integers(1, 6))
@@ -84,9 +97,16 @@ def random_instance(rng: np.random.Generator) -> tuple[pd.DataFrame, int, Balanc
         return int(rng.integers(lo, hi + 1)) if rng.random() < p else None
 
     mn, mx = maybe(0, 2, 0.25), maybe(0, 2, 0.35)
-    balance = Balance(max_per_block=maybe(1, 3), max_per_theme=maybe(1, 3), min_distinct_themes=maybe(1, 5, 0.4),
-                      max_push=mx, min_push=mn)
-    pick = lambda p: [str(x) for x in rng.choice(ids, int(rng.integers(1, 3)), replace=False)] if rng.random() < p else []
+    balance = Balance(
+        max_per_block=maybe(1, 3),
+        max_per_theme=maybe(1, 3),
+        min_distinct_themes=maybe(1, 5, 0.4),
+        max_push=mx,
+        min_push=mn,
+    )
+    pick = lambda p: (
+        [str(x) for x in rng.choice(ids, int(rng.integers(1, 3)), replace=False)] if rng.random() < p else []
+    )
     extra = {"locks": pick(0.3), "exclusions": pick(0.2), "overrides": pick(0.2)}
     return df, k, balance, extra
 
@@ -114,10 +134,14 @@ def check_against_brute_force(df: pd.DataFrame, k: int, balance: Balance, extra:
 
         def only(active: set[str]) -> list[tuple[int, tuple[str, ...]]]:
             b = Balance(**{g: getattr(balance, g) for g in Balance.model_fields if g in active})
-            return _brute_force(df, k, b,
-                                locks=extra["locks"] if "locks" in active else [],
-                                exclusions=extra["exclusions"] if "exclusions" in active else [],
-                                overrides=extra["overrides"] if "eligibility" in active else list(df.index))
+            return _brute_force(
+                df,
+                k,
+                b,
+                locks=extra["locks"] if "locks" in active else [],
+                exclusions=extra["exclusions"] if "exclusions" in active else [],
+                overrides=extra["overrides"] if "eligibility" in active else list(df.index),
+            )
 
         assert not only(set(groups))
         for g in groups[1:]:
@@ -134,7 +158,10 @@ def check_against_brute_force(df: pd.DataFrame, k: int, balance: Balance, extra:
     assert [round(a.total * scale) for a in res.alternatives] == [v for v, _ in ranked[1:4]]
     totals = [res.total] + [a.total for a in res.alternatives]
     assert all(a >= b - 1e-9 for a, b in itertools.pairwise(totals))
-    assert len({tuple(a.selected) for a in res.alternatives} | {tuple(res.selected)}) == len(res.alternatives) + 1
+    assert (
+        len({tuple(a.selected) for a in res.alternatives} | {tuple(res.selected)})
+        == len(res.alternatives) + 1
+    )
     # unconstrained: brute force without the balance settings
     unc = _brute_force(df, k, Balance(), **extra)
     assert res.unconstrained_top_k == list(unc[0][1])
@@ -160,8 +187,11 @@ def check_against_brute_force(df: pd.DataFrame, k: int, balance: Balance, extra:
                 assert row["gap"] >= 0
             # a cap named as the reason is really full in the selection
             for key in row["constraint"].split(","):
-                if key in ("max_per_block", "max_per_theme", "max_push") and "入れ替え" not in row["reason"] \
-                        and bj is not None:
+                if (
+                    key in ("max_per_block", "max_per_theme", "max_push")
+                    and "入れ替え" not in row["reason"]
+                    and bj is not None
+                ):
                     col = {"max_per_block": "block", "max_per_theme": "theme"}.get(key)
                     sel = df.loc[res.selected]
                     if col is not None:
@@ -186,21 +216,29 @@ def test_fast_selector_equals_milp_on_47_candidates() -> None:
     rng = np.random.default_rng(7)
     codes = [f"{c:02d}" for c in range(1, 48)]
     for trial in range(25):
-        df = pd.DataFrame({
-            "total": np.round(rng.normal(65, 10, 47), 1),
-            "block": rng.choice(BLOCKS, 47),
-            "theme": rng.choice(THEMES, 47),
-            "application_type": np.where(rng.random(47) < 0.2, "プッシュ型", "手上げ式"),
-            "late": rng.random(47) < 0.05,
-            "has_errors": False,
-        }, index=pd.Index(codes, name="application"))
-        balance = Balance(max_per_block=int(rng.integers(1, 3)), max_per_theme=int(rng.integers(1, 3)),
-                          min_distinct_themes=int(rng.integers(1, 5)), max_push=1, min_push=int(rng.integers(0, 2)))
+        df = pd.DataFrame(
+            {
+                "total": np.round(rng.normal(65, 10, 47), 1),
+                "block": rng.choice(BLOCKS, 47),
+                "theme": rng.choice(THEMES, 47),
+                "application_type": np.where(rng.random(47) < 0.2, "プッシュ型", "手上げ式"),
+                "late": rng.random(47) < 0.05,
+                "has_errors": False,
+            },
+            index=pd.Index(codes, name="application"),
+        )
+        balance = Balance(
+            max_per_block=int(rng.integers(1, 3)),
+            max_per_theme=int(rng.integers(1, 3)),
+            min_distinct_themes=int(rng.integers(1, 5)),
+            max_push=1,
+            min_push=int(rng.integers(0, 2)),
+        )
         locks = [codes[int(rng.integers(47))]] if trial % 3 == 0 else []
         fast = FastSelector(df, 5, balance, locks=locks)
         got = fast.select_ids(df["total"].to_numpy())
         p = _compile(df, 5, balance, locks, [], [])
-        sol = _best(p)   # the MILP with the lexicographic tie rule, as in select()
+        sol = _best(p)  # the MILP with the lexicographic tie rule, as in select()
         want = None if sol is None else [p.ids[i] for i in sol]
         assert got == want, trial
         if trial < 5 and sol is not None:
@@ -223,7 +261,10 @@ def test_block_cap_reason_names_the_constraint_and_the_preferred_applicants() ->
     assert res.price_of_balance == pytest.approx(93.0 - 60.0)
     row = res.reasons.loc["05"]
     assert row["status"] == "次点"
-    assert row["reason"] == "地方ブロック『東北』の上限（2件）により、より得点の高い 青森県・岩手県 が優先されたため選外（本来は上位5位以内）"
+    assert (
+        row["reason"]
+        == "地方ブロック『東北』の上限（2件）により、より得点の高い 青森県・岩手県 が優先されたため選外（本来は上位5位以内）"
+    )
     assert row["constraint"] == "max_per_block"
     assert row["related"] == "02,03"
     # to be selected 秋田 would have to beat 岩手 (94) instead of 大阪 (60): 1 point short
@@ -234,8 +275,9 @@ def test_block_cap_reason_names_the_constraint_and_the_preferred_applicants() ->
 
 
 def test_theme_diversity_reason() -> None:
-    df = make_candidates({"01": 90.0, "02": 89.0, "03": 88.0, "04": 50.0, "05": 40.0},
-                         theme={"04": "B", "05": "C"})
+    df = make_candidates(
+        {"01": 90.0, "02": 89.0, "03": 88.0, "04": 50.0, "05": 40.0}, theme={"04": "B", "05": "C"}
+    )
     res = select(df, 3, Balance(min_distinct_themes=3))
     assert res.selected == ["01", "04", "05"]
     r = res.reasons
@@ -246,8 +288,9 @@ def test_theme_diversity_reason() -> None:
 
 
 def test_locks_and_exclusions() -> None:
-    df = make_candidates({"01": 90.0, "02": 80.0, "03": 70.0, "04": 60.0, "05": 50.0},
-                         prefecture_name={"05": "秋田県"})
+    df = make_candidates(
+        {"01": 90.0, "02": 80.0, "03": 70.0, "04": 60.0, "05": 50.0}, prefecture_name={"05": "秋田県"}
+    )
     res = select(df, 2, Balance(), locks=["秋田県"], exclusions=["01"])
     assert res.selected == ["02", "05"]
     assert res.unconstrained_top_k == ["02", "05"]  # locks stay in the unconstrained top k
@@ -265,8 +308,9 @@ def test_locks_and_exclusions() -> None:
 
 
 def test_eligibility_and_override() -> None:
-    df = make_candidates({"01": 90.0, "02": 80.0, "03": 70.0, "04": np.nan},
-                         late={"01": True}, has_errors={"02": True})
+    df = make_candidates(
+        {"01": 90.0, "02": 80.0, "03": 70.0, "04": np.nan}, late={"01": True}, has_errors={"02": True}
+    )
     res = select(df, 1, Balance())
     assert res.selected == ["03"]
     r = res.reasons
@@ -285,16 +329,22 @@ def test_eligibility_and_override() -> None:
 
 
 def test_infeasible_messages_name_the_constraint() -> None:
-    df = make_candidates({f"{i:02d}": 90.0 - i for i in range(1, 9)},
-                         block={f"{i:02d}": BLOCKS[i % 3] for i in range(1, 9)},
-                         theme={f"{i:02d}": THEMES[i % 2] for i in range(1, 9)},
-                         application_type={"01": "プッシュ型"})
+    df = make_candidates(
+        {f"{i:02d}": 90.0 - i for i in range(1, 9)},
+        block={f"{i:02d}": BLOCKS[i % 3] for i in range(1, 9)},
+        theme={f"{i:02d}": THEMES[i % 2] for i in range(1, 9)},
+        application_type={"01": "プッシュ型"},
+    )
     cases = [
         (Balance(max_per_block=1), ("count", "max_per_block"), "地方ブロックあたりの上限（1件"),
         (Balance(max_per_theme=2), ("count", "max_per_theme"), "最大 4 件しか選べません"),
         (Balance(min_distinct_themes=3), ("count", "min_distinct_themes"), "重点テーマは 2 種類"),
         (Balance(min_push=2), ("count", "min_push"), "プッシュ型 1 件"),
-        (Balance(min_push=1, max_push=0), ("count", "max_push", "min_push"), "下限 1 件が上限 0 件を超えています"),
+        (
+            Balance(min_push=1, max_push=0),
+            ("count", "max_push", "min_push"),
+            "下限 1 件が上限 0 件を超えています",
+        ),
     ]
     for balance, groups, text in cases:
         with pytest.raises(SelectionInfeasible) as err:
@@ -324,7 +374,10 @@ def test_ties_are_broken_by_application_id_and_do_not_depend_on_row_order() -> N
     again = select(shuffled, 2, Balance())
     assert again.selected == res.selected
     pd.testing.assert_frame_equal(again.reasons, res.reasons)
-    assert res.reasons.loc["13", "reason"] == "選定ラインと同点（同点の場合は都道府県コードの小さい順に選定）のため選外"
+    assert (
+        res.reasons.loc["13", "reason"]
+        == "選定ラインと同点（同点の場合は都道府県コードの小さい順に選定）のため選外"
+    )
     # totals are compared after rounding to 4 decimals
     df2 = make_candidates({"01": 70.00001, "02": 70.00004})
     assert select(df2, 1, Balance()).selected == ["01"]
@@ -356,8 +409,9 @@ def test_select_round_on_demo_round() -> None:
 
     rnd = scoring.load_round()
     rng = np.random.default_rng(0)
-    totals = pd.DataFrame({"total": np.round(rng.uniform(40, 90, len(rnd.applications)), 2)},
-                          index=rnd.applications.index)
+    totals = pd.DataFrame(
+        {"total": np.round(rng.uniform(40, 90, len(rnd.applications)), 2)}, index=rnd.applications.index
+    )
     cands = candidates_frame(totals.iloc[:-1], rnd.applications)
     assert len(cands) == len(rnd.applications)
     assert np.isnan(cands["total"].iloc[-1])
@@ -378,7 +432,9 @@ def test_points_are_rounded_half_up() -> None:
     assert [_pt(x) for x in (6.25, 6.35, 0.05, 12.0, 1.04999)] == ["6.3", "6.4", "0.1", "12.0", "1.0"]
 
 
-def test_cli_select_prints_the_selection_and_reasons(demo_round_copy, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_select_prints_the_selection_and_reasons(
+    demo_round_copy, capsys: pytest.CaptureFixture[str]
+) -> None:
     import scoring
     from scoring.cli import main
     from scoring.demo.simulate import write_demo_scores
@@ -402,33 +458,45 @@ def test_cli_select_prints_the_selection_and_reasons(demo_round_copy, capsys: py
 
     # an impossible setting: exit 1 and the conflict named on stderr
     cfg = demo_round_copy / "round.yaml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("min_distinct_themes: 3", "min_distinct_themes: 6"),
-                   encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("min_distinct_themes: 3", "min_distinct_themes: 6"),
+        encoding="utf-8",
+    )
     assert main(["select", "--round", str(demo_round_copy), "--method", "mean"]) == 1
     err = capsys.readouterr().err
     assert "選定できません" in err and "重点テーマの種類数の下限（6種類以上" in err
     assert "選定数を 6 件にすれば条件を満たせます" in err
 
 
-def few_signature_instance(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, int, Balance, dict[str, list[str]]]:
+def few_signature_instance(
+    rng: np.random.Generator, n: int
+) -> tuple[pd.DataFrame, int, Balance, dict[str, list[str]]]:
     """Many candidates in few signatures (block, theme, プッシュ型), so that the solver's
     kernel (only the best few of each signature) leaves candidates out."""
     ids = [f"{c:02d}" for c in sorted(rng.choice(np.arange(1, 48), n, replace=False))]
-    totals = rng.integers(40, 60, n).astype(float) if rng.random() < 0.4 else np.round(rng.uniform(30, 95, n), 2)
-    df = pd.DataFrame({
-        "prefecture_name": [f"県{i}" for i in ids],
-        "total": totals,
-        "block": rng.choice(BLOCKS[:2], n),
-        "theme": rng.choice(THEMES[:2], n),
-        "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
-        "late": False,
-        "has_errors": rng.random(n) < 0.05,
-    }, index=pd.Index(ids, name="application"))
+    totals = (
+        rng.integers(40, 60, n).astype(float) if rng.random() < 0.4 else np.round(rng.uniform(30, 95, n), 2)
+    )
+    df = pd.DataFrame(
+        {
+            "prefecture_name": [f"県{i}" for i in ids],
+            "total": totals,
+            "block": rng.choice(BLOCKS[:2], n),
+            "theme": rng.choice(THEMES[:2], n),
+            "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
+            "late": False,
+            "has_errors": rng.random(n) < 0.05,
+        },
+        index=pd.Index(ids, name="application"),
+    )
     k = int(rng.integers(2, 6))
-    balance = Balance(max_per_block=int(rng.integers(2, 4)), max_per_theme=int(rng.integers(1, 4)),
-                      min_distinct_themes=int(rng.integers(1, 3)) if rng.random() < 0.5 else None,
-                      max_push=int(rng.integers(1, 3)) if rng.random() < 0.6 else None,
-                      min_push=1 if rng.random() < 0.2 else None)
+    balance = Balance(
+        max_per_block=int(rng.integers(2, 4)),
+        max_per_theme=int(rng.integers(1, 4)),
+        min_distinct_themes=int(rng.integers(1, 3)) if rng.random() < 0.5 else None,
+        max_push=int(rng.integers(1, 3)) if rng.random() < 0.6 else None,
+        min_push=1 if rng.random() < 0.2 else None,
+    )
     locks = [ids[int(rng.integers(n))]] if rng.random() < 0.2 else []
     return df, k, balance, {"locks": locks, "exclusions": [], "overrides": []}
 
@@ -441,7 +509,7 @@ def test_gaps_and_alternatives_equal_brute_force_when_the_kernel_leaves_candidat
     for _ in range(40):
         df, k, balance, extra = few_signature_instance(rng, int(rng.integers(13, 18)))
         p = _compile(df, k, balance, extra["locks"], [], [])
-        reduced += len(_kernel(p, k, 1)) < sum(p.available(CONSTRAINTS))   # as for the gaps
+        reduced += len(_kernel(p, k, 1)) < sum(p.available(CONSTRAINTS))  # as for the gaps
         outcomes.append(check_against_brute_force(df, k, balance, extra))
     assert outcomes.count("feasible") >= 25
     assert reduced >= 20
@@ -455,17 +523,22 @@ def test_gaps_at_200_applications_equal_one_milp_per_applicant() -> None:
     rng = np.random.default_rng(200)
     n = 220
     ids = [f"{p:02d}{i:03d}" for i, p in enumerate(sorted(rng.integers(1, 48, n)))]
-    df = pd.DataFrame({
-        "prefecture_name": ids,
-        "total": np.round(rng.normal(60, 8, n), 2),
-        "block": rng.choice(BLOCKS, n),
-        "theme": rng.choice(THEMES, n),
-        "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
-        "late": rng.random(n) < 0.03,
-        "has_errors": False,
-    }, index=pd.Index(ids, name="application"))
-    for balance, k in [(Balance(max_per_block=2, max_per_theme=1, min_distinct_themes=3, max_push=1), 5),
-                       (Balance(max_per_block=1, max_per_theme=2, min_distinct_themes=5, min_push=1, max_push=1), 6)]:
+    df = pd.DataFrame(
+        {
+            "prefecture_name": ids,
+            "total": np.round(rng.normal(60, 8, n), 2),
+            "block": rng.choice(BLOCKS, n),
+            "theme": rng.choice(THEMES, n),
+            "application_type": np.where(rng.random(n) < 0.15, "プッシュ型", "手上げ式"),
+            "late": rng.random(n) < 0.03,
+            "has_errors": False,
+        },
+        index=pd.Index(ids, name="application"),
+    )
+    for balance, k in [
+        (Balance(max_per_block=2, max_per_theme=1, min_distinct_themes=3, max_push=1), 5),
+        (Balance(max_per_block=1, max_per_theme=2, min_distinct_themes=5, min_push=1, max_push=1), 6),
+    ]:
         res = select(df, k, balance)
         p = _compile(df, k, balance, [], [], [])
         z = p.value([p.ids.index(i) for i in res.selected])
@@ -485,11 +558,12 @@ def test_reasons_rank_is_the_one_rank_definition() -> None:
     """Equal totals share the best rank and 対象外 has none, as scoring.core.columns.review_rank."""
     from scoring.core.columns import review_rank
 
-    df = make_candidates({"01": 90.0, "02": 80.0, "03": 80.0, "04": 95.0, "05": 70.0},
-                         late={"04": True})
+    df = make_candidates({"01": 90.0, "02": 80.0, "03": 80.0, "04": 95.0, "05": 70.0}, late={"04": True})
     res = select(df, 2)
     got = res.reasons["rank"].astype("Float64").fillna(-1).to_dict()
-    assert got == {"01": 1, "02": 2, "03": 2, "04": -1, "05": 4}      # 04 is late: no rank
+    assert got == {"01": 1, "02": 2, "03": 2, "04": -1, "05": 4}  # 04 is late: no rank
     want = review_rank(df["total"], df["late"].astype(bool))
-    assert res.reasons["rank"].astype("Float64").fillna(-1).to_dict() == want.reindex(
-        res.reasons.index).astype("Float64").fillna(-1).to_dict()
+    assert (
+        res.reasons["rank"].astype("Float64").fillna(-1).to_dict()
+        == want.reindex(res.reasons.index).astype("Float64").fillna(-1).to_dict()
+    )

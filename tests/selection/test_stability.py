@@ -27,8 +27,9 @@ def rubric() -> scoring.config.Rubric:
     return scoring.load_round().rubric
 
 
-def make_scores(rubric: scoring.config.Rubric, n_apps: int = 10, n_revs: int = 6, seed: int = 0,
-                p_missing: float = 0.15) -> pd.DataFrame:
+def make_scores(
+    rubric: scoring.config.Rubric, n_apps: int = 10, n_revs: int = 6, seed: int = 0, p_missing: float = 0.15
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     crits = [c.id for c in rubric.criteria]
     merit = rng.normal(3, 0.8, (n_apps, 1)) + rng.normal(0, 0.4, (n_apps, len(crits)))
@@ -46,14 +47,17 @@ def make_scores(rubric: scoring.config.Rubric, n_apps: int = 10, n_revs: int = 6
 
 def make_candidates(ids: list[str], seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "prefecture_name": [f"県{i}" for i in ids],
-        "block": rng.choice(["東北", "関東", "近畿", "九州・沖縄"], len(ids)),
-        "theme": rng.choice(list("ABCD"), len(ids)),
-        "application_type": "手上げ式",
-        "late": False,
-        "has_errors": False,
-    }, index=pd.Index(ids, name="application"))
+    return pd.DataFrame(
+        {
+            "prefecture_name": [f"県{i}" for i in ids],
+            "block": rng.choice(["東北", "関東", "近畿", "九州・沖縄"], len(ids)),
+            "theme": rng.choice(list("ABCD"), len(ids)),
+            "application_type": "手上げ式",
+            "late": False,
+            "has_errors": False,
+        },
+        index=pd.Index(ids, name="application"),
+    )
 
 
 def resampled_table(data: _Reviews, draws: np.ndarray) -> pd.DataFrame:
@@ -84,7 +88,9 @@ def test_resampled_values_equal_the_combine_module(rubric: scoring.config.Rubric
         else:
             mine = _order_statistic_location(data.u, draws, mask, method, 0.25)[0]
         comb = make_combiner(method).fit(resampled_table(data, draws[0]), rubric)
-        ref = (comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy() - data.mins) / data.widths
+        ref = (
+            comb.criterion_values_.reindex(index=data.apps, columns=data.crits).to_numpy() - data.mins
+        ) / data.widths
         np.testing.assert_allclose(mine, ref, atol=1e-12)
         # and the weighted totals equal Combiner.totals with other weights
         w = pd.Series(rng.uniform(1, 20, len(data.crits)), index=data.crits)
@@ -93,16 +99,28 @@ def test_resampled_values_equal_the_combine_module(rubric: scoring.config.Rubric
         np.testing.assert_allclose(tot, ref_tot, atol=1e-9)
 
 
-@pytest.mark.parametrize("options", [{}, {"zscore": {"calibrate": "criterion"}, "additive": {"calibrate": "criterion"},
-                                          "trimmed": {"proportion": 0.1}}])
-def test_every_method_reproduces_the_combine_module_and_baseline_selection(rubric: scoring.config.Rubric,
-                                                                           options: dict) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {
+            "zscore": {"calibrate": "criterion"},
+            "additive": {"calibrate": "criterion"},
+            "trimmed": {"proportion": 0.1},
+        },
+    ],
+)
+def test_every_method_reproduces_the_combine_module_and_baseline_selection(
+    rubric: scoring.config.Rubric, options: dict
+) -> None:
     scores = make_scores(rubric, n_apps=12, n_revs=6, seed=5)
     cand = make_candidates([f"{i:02d}" for i in range(1, 13)])
     balance = Balance(max_per_block=2, min_distinct_themes=2)
     for method in METHODS:
         # fit() checks the fast path against combine with every reviewer drawn once
-        an = StabilityAnalysis(n_boot=30, methods=[method], method_options=options, seed=1, baseline_method=method)
+        an = StabilityAnalysis(
+            n_boot=30, methods=[method], method_options=options, seed=1, baseline_method=method
+        )
         an.fit(scores, rubric, cand, 3, balance)
         base = make_combiner(method, **options.get(method, {})).fit(scores, rubric).totals()["total"]
         t = an.table_
@@ -117,7 +135,7 @@ def test_every_method_reproduces_the_combine_module_and_baseline_selection(rubri
 def test_bootstrap_draws_reviewers_within_each_application(rubric: scoring.config.Rubric) -> None:
     crits = [c.id for c in rubric.criteria]
     rows = [("01", "R1", c, 1.0) for c in crits] + [("01", "R2", c, 5.0) for c in crits]
-    rows += [("02", "R1", c, 3.0) for c in crits]                 # one reviewer: always 50
+    rows += [("02", "R1", c, 3.0) for c in crits]  # one reviewer: always 50
     rows += [("03", "R2", c, 2.0) for c in crits] + [("03", "R3", c, 2.0) for c in crits]
     scores = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
     cand = make_candidates(["01", "02", "03"])
@@ -140,7 +158,9 @@ def test_bootstrap_draws_reviewers_within_each_application(rubric: scoring.confi
 
 def test_no_noise_gives_a_certain_selection(rubric: scoring.config.Rubric) -> None:
     crits = [c.id for c in rubric.criteria]
-    rows = [(f"{a:02d}", f"R{r}", c, float(1 + a % 5)) for a in range(1, 9) for r in range(1, 5) for c in crits]
+    rows = [
+        (f"{a:02d}", f"R{r}", c, float(1 + a % 5)) for a in range(1, 9) for r in range(1, 5) for c in crits
+    ]
     scores = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
     cand = make_candidates([f"{a:02d}" for a in range(1, 9)])
     table = stability(scores, rubric, cand, 2, Balance(), n_boot=200, methods=["mean", "median", "trimmed"])
@@ -163,9 +183,10 @@ def test_weight_ranges_move_the_ranking(rubric: scoring.config.Rubric) -> None:
     scores = pd.DataFrame(rows, columns=["application", "reviewer", "criterion", "score"])
     cand = make_candidates(["01", "02"])
     fixed = stability(scores, rubric, cand, 1, n_boot=100, methods=["mean"])
-    assert fixed.loc["02", "p_selected"] == 1.0   # rubric weights: 15 vs 85
-    wide = stability(scores, rubric, cand, 1, n_boot=2000, methods=["mean"],
-                     weight_ranges={crits[0]: (0.0, 100.0)})
+    assert fixed.loc["02", "p_selected"] == 1.0  # rubric weights: 15 vs 85
+    wide = stability(
+        scores, rubric, cand, 1, n_boot=2000, methods=["mean"], weight_ranges={crits[0]: (0.0, 100.0)}
+    )
     # on the 0–1 scale 01 has (1, 0.5, …) and 02 (0, 0.75, …): before renormalisation
     # total01 = w0 + 0.5 · 85 and total02 = 0.75 · 85, so 01 wins iff w0 > 21.25
     p01 = wide.loc["01", "p_selected"]
@@ -175,7 +196,7 @@ def test_weight_ranges_move_the_ranking(rubric: scoring.config.Rubric) -> None:
 
 def test_ineligible_and_unscored_candidates(rubric: scoring.config.Rubric) -> None:
     scores = make_scores(rubric, n_apps=6, n_revs=4, seed=9)
-    cand = make_candidates([f"{i:02d}" for i in range(1, 8)])       # 07 has no scores
+    cand = make_candidates([f"{i:02d}" for i in range(1, 8)])  # 07 has no scores
     cand.loc["01", "late"] = True
     t = stability(scores, rubric, cand, 2, n_boot=50, methods=["mean"])
     assert t.loc["01", "p_selected"] == 0.0 and np.isnan(t.loc["01", "rank_median"])
@@ -237,7 +258,9 @@ def test_stability_round_uses_the_round_settings_and_the_proposal(demo_round_cop
     assert set(table.index) == set(rnd.applications.index)
     late = rnd.applications.index[rnd.applications["late"]]
     assert (table.loc[late, "p_selected"] == 0).all()
-    assert table["p_selected"].sum() == pytest.approx(rnd.config.select.target * (1 - summary["n_infeasible"] / 300))
+    assert table["p_selected"].sum() == pytest.approx(
+        rnd.config.select.target * (1 - summary["n_infeasible"] / 300)
+    )
     assert 0 <= summary["baseline_frequency"] <= 1 and 0 <= summary["mean_overlap"] <= 1
     # rank intervals are ordered and contain the median
     ok = table["rank_median"].notna()

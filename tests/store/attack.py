@@ -19,5 +19,8 @@ def tamper(url: str, *statements: str) -> None:
 def drop_guards(url: str) -> tuple[str, ...]:
     """The SQL that removes the append-only triggers (the attacker's first step)."""
     if url.startswith("sqlite"):
-        return ("DROP TRIGGER IF EXISTS score_events_no_update", "DROP TRIGGER IF EXISTS score_events_no_delete")
+        return (
+            "DROP TRIGGER IF EXISTS score_events_no_update",
+            "DROP TRIGGER IF EXISTS score_events_no_delete",
+        )
     return ("DROP TRIGGER IF EXISTS score_events_no_change ON score_events",)

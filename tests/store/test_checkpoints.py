@@ -20,14 +20,28 @@ from scoring.cli import main
 from scoring.core.canonical import canonical_text
 from scoring.store.scores import EVENT_COLUMNS, ScoreStore, event_hash
 
-CRITERIA = ["need_pool_gap", "need_support_burden", "need_self_reliance", "pool_issue_analysis",
-            "pool_recruitment_plan", "pool_hr_finance", "theme_fit", "theme_plan", "theme_reuse"]
+CRITERIA = [
+    "need_pool_gap",
+    "need_support_burden",
+    "need_self_reliance",
+    "pool_issue_analysis",
+    "pool_recruitment_plan",
+    "pool_hr_finance",
+    "theme_fit",
+    "theme_plan",
+    "theme_reuse",
+]
 
 
 def fill(store: ScoreStore, reviewer: str = "R1", application: str = "01", score: float = 3) -> None:
     """Score every criterion of one pair (3 = no comment needed)."""
-    store.record_many([{"reviewer": reviewer, "application": application, "criterion": c, "score": score}
-                       for c in CRITERIA], source="widget")
+    store.record_many(
+        [
+            {"reviewer": reviewer, "application": application, "criterion": c, "score": score}
+            for c in CRITERIA
+        ],
+        source="widget",
+    )
 
 
 @pytest.fixture
@@ -41,7 +55,9 @@ def _raw_events(store: ScoreStore) -> list[dict[str, Any]]:
     engine = sa.create_engine(store.log.engine.url)
     try:
         with engine.connect() as conn:
-            return [dict(r) for r in conn.exec_driver_sql("SELECT * FROM score_events ORDER BY id").mappings()]
+            return [
+                dict(r) for r in conn.exec_driver_sql("SELECT * FROM score_events ORDER BY id").mappings()
+            ]
     finally:
         engine.dispose()
 
@@ -58,15 +74,27 @@ def append_forged(store: ScoreStore, url: str, **fields: object) -> int:
     """Append a forged event with a correct hash and move the chain head (as an attacker would)."""
     last = _raw_events(store)[-1]
     ev: dict[str, Any] = {k: last[k] for k in EVENT_COLUMNS if k != "hash"}
-    ev.update({"id": int(last["id"]) + 1, "timestamp": "2026-02-25T00:00:00.000000+00:00", "kind": "score",
-               "criterion": CRITERIA[0], "score": 5.0, "comment": "", "source": "widget",
-               "prev_hash": last["hash"]})
+    ev.update(
+        {
+            "id": int(last["id"]) + 1,
+            "timestamp": "2026-02-25T00:00:00.000000+00:00",
+            "kind": "score",
+            "criterion": CRITERIA[0],
+            "score": 5.0,
+            "comment": "",
+            "source": "widget",
+            "prev_hash": last["hash"],
+        }
+    )
     ev.update(fields)
     ev["hash"] = event_hash(ev)
     cols = ", ".join(ev)
     vals = ", ".join(_sql(v) for v in ev.values())
-    tamper(url, f"INSERT INTO score_events ({cols}) VALUES ({vals})",
-           f"UPDATE score_chain_head SET last_id = {ev['id']}, last_hash = '{ev['hash']}' WHERE id = 1")
+    tamper(
+        url,
+        f"INSERT INTO score_events ({cols}) VALUES ({vals})",
+        f"UPDATE score_chain_head SET last_id = {ev['id']}, last_hash = '{ev['hash']}' WHERE id = 1",
+    )
     return int(ev["id"])
 
 
@@ -121,11 +149,30 @@ def test_a_rewritten_and_rehashed_submitted_score_fails_the_audit_naming_it(stor
 def test_a_forged_reopen_change_and_resubmit_is_not_covered_by_any_checkpoint(store, store_url):
     fill(store, "R1", "01")
     store.submit("R1", "01")
-    first = append_forged(store, store_url, kind="reopen", reviewer="R1", application="01", criterion=None,
-                          score=None, comment="誤り", source="analyst", actor="事務局")
+    first = append_forged(
+        store,
+        store_url,
+        kind="reopen",
+        reviewer="R1",
+        application="01",
+        criterion=None,
+        score=None,
+        comment="誤り",
+        source="analyst",
+        actor="事務局",
+    )
     append_forged(store, store_url, reviewer="R1", application="01", actor="R1")
-    append_forged(store, store_url, kind="submit", reviewer="R1", application="01", criterion=None, score=None,
-                  comment="", actor="R1")
+    append_forged(
+        store,
+        store_url,
+        kind="submit",
+        reviewer="R1",
+        application="01",
+        criterion=None,
+        score=None,
+        comment="",
+        actor="R1",
+    )
     got = store.verify()
     assert got["event_id"].tolist() == [first]
     assert got["problem"].tolist() == ["未署名"]
@@ -142,14 +189,24 @@ def test_every_submit_reopen_import_and_decision_writes_a_signed_checkpoint(stor
     assert not store.checkpoint_path.exists()  # drafts write none
     store.submit("R1", "01")
     store.reopen("R1", "01", by="事務局", reason="確認")
-    store.record_many([{"reviewer": "R2", "application": "02", "criterion": CRITERIA[0], "score": 3}], source="excel")
+    store.record_many(
+        [{"reviewer": "R2", "application": "02", "criterion": CRITERIA[0], "score": 3}], source="excel"
+    )
     store.append_record("decision", payload={"selected": ["01"]}, by="事務局")
     store.checkpoint("report")
     lines = [json.loads(x) for x in store.checkpoint_path.read_text(encoding="utf-8").splitlines()]
     assert [x["reason"] for x in lines] == ["submit", "reopen", "import", "decision", "report"]
     assert [x["head"]["id"] for x in lines] == [10, 11, 12, 13, 13]
-    assert lines[0]["counts"] == {"events": 10, "score": 9, "submit": 1, "reopen": 0, "decision": 0, "eligibility": 0,
-                                  "revise": 0, "submitted_pairs": 1}
+    assert lines[0]["counts"] == {
+        "events": 10,
+        "score": 9,
+        "submit": 1,
+        "reopen": 0,
+        "decision": 0,
+        "eligibility": 0,
+        "revise": 0,
+        "submitted_pairs": 1,
+    }
     assert lines[1]["counts"]["submitted_pairs"] == 0
     assert lines[0]["head"]["hash"] == store.events()["hash"].iloc[9]
     assert {x["key_id"] for x in lines} == {key_id(load_key())}
@@ -195,7 +252,9 @@ def test_deleting_events_before_a_checkpoint_and_rehashing_fails_on_the_counts_o
     for i, ev in enumerate(rows, start=1):
         ev.update(id=i, prev_hash=prev)
         ev["hash"] = prev = event_hash(ev)
-        stmts.append(f"INSERT INTO score_events ({', '.join(ev)}) VALUES ({', '.join(_sql(v) for v in ev.values())})")
+        stmts.append(
+            f"INSERT INTO score_events ({', '.join(ev)}) VALUES ({', '.join(_sql(v) for v in ev.values())})"
+        )
     stmts.append(f"UPDATE score_chain_head SET last_id = {len(rows)}, last_hash = '{prev}' WHERE id = 1")
     tamper(store_url, *stmts)
     got = store.verify()
@@ -212,7 +271,8 @@ def test_submit_returns_a_receipt_that_receipts_lists_and_a_change_alters(store)
     assert len(code) == 19 and code.count("-") == 3
     got = store.receipts()
     assert got[["reviewer", "application", "receipt"]].to_dict("records") == [
-        {"reviewer": "R1", "application": "01", "receipt": code}]
+        {"reviewer": "R1", "application": "01", "receipt": code}
+    ]
     rec = json.loads(store.checkpoint_path.read_text(encoding="utf-8").splitlines()[-1])
     assert rec["receipts"][0]["code"] == code and sorted(rec["receipts"][0]["cells"]) == sorted(CRITERIA)
     store.reopen("R1", "01", by="事務局", reason="確認")
@@ -224,15 +284,20 @@ def test_submit_returns_a_receipt_that_receipts_lists_and_a_change_alters(store)
 
 
 def test_record_many_submits_with_receipts(store):
-    rows = [{"reviewer": "R1", "application": a, "criterion": c, "score": 3} for a in ("01", "02") for c in CRITERIA]
+    rows = [
+        {"reviewer": "R1", "application": a, "criterion": c, "score": 3}
+        for a in ("01", "02")
+        for c in CRITERIA
+    ]
     store.record_many(rows, source="excel", submit=[("R1", "01"), ("R1", "02")])
     rec = json.loads(store.checkpoint_path.read_text(encoding="utf-8").splitlines()[-1])
     assert rec["reason"] == "import"
     assert [r["code"] for r in rec["receipts"]] == store.receipts()["receipt"].tolist()
 
 
-def test_cli_audit_fails_on_a_rehashed_forgery_and_names_the_first_bad_event(demo_round_copy, monkeypatch, capsys,
-                                                                           store_url):
+def test_cli_audit_fails_on_a_rehashed_forgery_and_names_the_first_bad_event(
+    demo_round_copy, monkeypatch, capsys, store_url
+):
     from scoring.round.loader import load_round
 
     monkeypatch.setenv("SCORING_DATABASE_URL", store_url)
@@ -274,7 +339,9 @@ def test_cli_verify_receipt_exit_codes(demo_round_copy, monkeypatch, capsys, sto
     assert main(["verify-receipt", "--round", str(demo_round_copy), code]) == 1
     err = capsys.readouterr().err
     assert err.startswith("提出後に変更があります") and "書き換えられています" in err
-    assert "変更: 「自力での解決の難しさ」（need_self_reliance）: 現在 1 点" in err  # the original event is gone
+    assert (
+        "変更: 「自力での解決の難しさ」（need_self_reliance）: 現在 1 点" in err
+    )  # the original event is gone
     assert main(["verify-receipt", "--round", str(demo_round_copy), code2]) == 0
     # reopened by the analyst and changed
     with ScoreStore.open(rnd) as s:
@@ -292,8 +359,13 @@ def test_a_forged_or_rehashed_eligibility_decision_fails_the_audit(store, store_
     from scoring.round.eligibility_records import EligibilityRecord
 
     def record(action: str) -> dict[str, Any]:
-        return EligibilityRecord(action=action, application="05", by="事務局", reason="理由",
-                                 recorded_at=dt.datetime.now(dt.timezone.utc)).to_payload()
+        return EligibilityRecord(
+            action=action,
+            application="05",
+            by="事務局",
+            reason="理由",
+            recorded_at=dt.datetime.now(dt.timezone.utc),
+        ).to_payload()
 
     def payload(action: str) -> str:
         return canonical_text(record(action))
@@ -307,8 +379,19 @@ def test_a_forged_or_rehashed_eligibility_decision_fails_the_audit(store, store_
     assert got["event_id"].tolist() == [eid] and got["problem"].tolist() == ["記録点"]
     rewrite_and_rehash(store, store_url, eid, payload=payload("accept_late"))  # put it back
     assert store.verify().empty
-    forged = append_forged(store, store_url, kind="eligibility", reviewer="", application="02", criterion=None,
-                           score=None, comment="", payload=payload("withdraw"), source="analyst", actor="事務局")
+    forged = append_forged(
+        store,
+        store_url,
+        kind="eligibility",
+        reviewer="",
+        application="02",
+        criterion=None,
+        score=None,
+        comment="",
+        payload=payload("withdraw"),
+        source="analyst",
+        actor="事務局",
+    )
     got = store.verify()
     assert got["event_id"].tolist() == [forged] and got["problem"].tolist() == ["未署名"]
     assert "受付の判断" in got["message"].iloc[0]

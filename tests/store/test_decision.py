@@ -29,13 +29,19 @@ from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
 
 HYPERLINK = '=HYPERLINK("#注記!A1","ここをクリック")'
-PROPOSAL = ["20", "30", "42", "38", "32"]          # the demo round's proposal (submitted scores; 1 per theme)
-REASONS = {"01": "北海道を優先する（委員会の判断）", "38": HYPERLINK, "34": "広島県の計画を評価（委員会の判断）",
-           "32": "島根県は次回に期待（委員会の判断）"}
+PROPOSAL = ["20", "30", "42", "38", "32"]  # the demo round's proposal (submitted scores; 1 per theme)
+REASONS = {
+    "01": "北海道を優先する（委員会の判断）",
+    "38": HYPERLINK,
+    "34": "広島県の計画を評価（委員会の判断）",
+    "32": "島根県は次回に期待（委員会の判断）",
+}
 
 
 @pytest.fixture(scope="module")
-def template_round(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> Path:
+def template_round(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> Path:
     """The demo round with its seeded scores, written once per module (do not modify)."""
     rd = demo_round_copier(tmp_path_factory.mktemp("template") / "r")
     rnd = load_round(rd)
@@ -52,9 +58,13 @@ def scored_round(tmp_path: Path, template_round: Path) -> Path:
 
 
 def _decide(rd: Path, **kw: object) -> Decision:
-    args: dict[str, object] = {"by": "選定委員会 事務局（架空）",
-                               "reasons": dict(REASONS),
-                               "locks": ["01"], "exclusions": ["38"], "note": "第1回選定委員会（架空）"}
+    args: dict[str, object] = {
+        "by": "選定委員会 事務局（架空）",
+        "reasons": dict(REASONS),
+        "locks": ["01"],
+        "exclusions": ["38"],
+        "note": "第1回選定委員会（架空）",
+    }
     args.update(kw)
     selected = args.pop("selected", ["20", "30", "42", "34", "北海道"])
     return record_committee_decision(rd, selected, **args)  # type: ignore[arg-type]
@@ -66,30 +76,35 @@ def test_record_and_read_back(scored_round: Path) -> None:
         statuses, scores = store.statuses(), store.scores()
     before = dt.datetime.now(dt.timezone.utc)
     d = _decide(scored_round)
-    assert d.selected == ("20", "30", "42", "34", "01")      # names become JIS codes
+    assert d.selected == ("20", "30", "42", "34", "01")  # names become JIS codes
     assert d.locks == ("01",) and d.exclusions == ("38",)
     assert d.reasons == REASONS
     assert d.by == "選定委員会 事務局（架空）" and d.note == "第1回選定委員会（架空）"
     assert before <= d.recorded_at <= dt.datetime.now(dt.timezone.utc)
     assert list(d.proposed) == PROPOSAL
     c = build_committee(scored_round, n_boot=10)
-    assert (d.settings_hash, d.config_hash, d.score_fingerprint) == (c.settings_hash, c.config_hash,
-                                                                     c.score_fingerprint)
+    assert (d.settings_hash, d.config_hash, d.score_fingerprint) == (
+        c.settings_hash,
+        c.config_hash,
+        c.score_fingerprint,
+    )
     with ScoreStore.open(rnd) as store:
         assert latest_decision(store) == d
         ev = store.events()
         row = ev.loc[ev["id"] == d.event_id].iloc[0]
         assert row["kind"] == DECISION_KIND and row["actor"] == d.by
-        assert store.head()[0] == d.event_id               # appended at the end of the chain
-        assert store.verify().empty                         # and the chain is valid
-        assert store.statuses().equals(statuses)            # no score or status changed
+        assert store.head()[0] == d.event_id  # appended at the end of the chain
+        assert store.verify().empty  # and the chain is valid
+        assert store.statuses().equals(statuses)  # no score or status changed
         assert store.scores().equals(scores)
     assert c.decision == d and c.decision_status == "決定済" and c.decision_warnings == []
 
 
 def test_a_later_decision_supersedes_and_both_stay_in_the_log(scored_round: Path) -> None:
     first = _decide(scored_round)
-    second = _decide(scored_round, selected=PROPOSAL, reasons={}, locks=[], exclusions=[], by="委員長（架空）")
+    second = _decide(
+        scored_round, selected=PROPOSAL, reasons={}, locks=[], exclusions=[], by="委員長（架空）"
+    )
     rnd = load_round(scored_round)
     with ScoreStore.open(rnd) as store:
         assert [x.event_id for x in read_decisions(store)] == [first.event_id, second.event_id]
@@ -101,7 +116,9 @@ def test_tampering_with_a_decision_is_detected(scored_round: Path) -> None:
     d = _decide(scored_round)
     con = sqlite3.connect(scored_round / "scores.sqlite")
     con.execute("DROP TRIGGER score_events_no_update")
-    con.execute("UPDATE score_events SET payload = replace(payload, '\"01\"', '\"11\"') WHERE id = ?", (d.event_id,))
+    con.execute(
+        "UPDATE score_events SET payload = replace(payload, '\"01\"', '\"11\"') WHERE id = ?", (d.event_id,)
+    )
     con.commit()
     con.close()
     rnd = load_round(scored_round)
@@ -167,17 +184,37 @@ def test_result_sheet_in_the_workbook(scored_round: Path, tmp_path: Path) -> Non
     ws = wb["選定結果"]
     assert not ws.merged_cells.ranges
     header = [cell.value for cell in ws[1]]
-    assert header == ["応募ID", "都道府県", "決定", "選定案", "選定案との違い", "必ず含める", "除外", "理由",
-                      "記録した人", "記録日時（日本時間）", "根拠の記録点（イベント）", "根拠の記録点（ハッシュ）"]
+    assert header == [
+        "応募ID",
+        "都道府県",
+        "決定",
+        "選定案",
+        "選定案との違い",
+        "必ず含める",
+        "除外",
+        "理由",
+        "記録した人",
+        "記録日時（日本時間）",
+        "根拠の記録点（イベント）",
+        "根拠の記録点（ハッシュ）",
+    ]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     assert len(rows) == 16
     assert [r[0].value for r in ws.iter_rows(min_row=2, max_row=6)] == ["20", "30", "42", "34", "01"]
-    assert rows["01"][2].value == "選定" and rows["01"][4].value == "選定案から追加" and rows["01"][5].value == "必ず含める"
-    assert rows["38"][2].value == "非選定" and rows["38"][4].value == "選定案から除外" and rows["38"][6].value == "除外"
+    assert (
+        rows["01"][2].value == "選定"
+        and rows["01"][4].value == "選定案から追加"
+        and rows["01"][5].value == "必ず含める"
+    )
+    assert (
+        rows["38"][2].value == "非選定"
+        and rows["38"][4].value == "選定案から除外"
+        and rows["38"][6].value == "除外"
+    )
     reason = rows["38"][7]
-    assert reason.value == HYPERLINK and reason.data_type == "s"     # text, never a formula
+    assert reason.value == HYPERLINK and reason.data_type == "s"  # text, never a formula
     assert reason.quotePrefix
-    assert isinstance(rows["20"][9].value, dt.datetime)             # a date-time, not text
+    assert isinstance(rows["20"][9].value, dt.datetime)  # a date-time, not text
     page = paths["html"].read_text(encoding="utf-8")
     assert "選定案から追加" in page and "第1回選定委員会（架空）" in page
 
@@ -190,32 +227,49 @@ def test_decision_table_marks_differences(scored_round: Path) -> None:
     assert t.loc["20", "difference"] == "" and bool(t.loc["20", "proposed"])
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"selected": ["20", "99"]}, "この審査ラウンドの応募ではありません"),
-    ({"selected": ["20", "長野県"]}, "2回指定"),
-    ({"selected": []}, "1件以上"),
-    ({"by": "  "}, "記録する人"),
-    ({"locks": ["46"]}, "選定に入っていません"),
-    ({"exclusions": ["20"]}, "選定に入っています"),
-    ({"reasons": {"東京都": "応募なし"}}, "この審査ラウンドの応募ではありません"),
-])
-def test_invalid_decisions_are_refused_in_japanese(template_round: Path, kw: dict[str, object], message: str) -> None:
-    args: dict[str, object] = {"selected": ["20", "30", "01"], "by": "事務局（架空）", "locks": ["01"],
-                               "exclusions": ["38"], "reasons": {"01": "理由"}}
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"selected": ["20", "99"]}, "この審査ラウンドの応募ではありません"),
+        ({"selected": ["20", "長野県"]}, "2回指定"),
+        ({"selected": []}, "1件以上"),
+        ({"by": "  "}, "記録する人"),
+        ({"locks": ["46"]}, "選定に入っていません"),
+        ({"exclusions": ["20"]}, "選定に入っています"),
+        ({"reasons": {"東京都": "応募なし"}}, "この審査ラウンドの応募ではありません"),
+    ],
+)
+def test_invalid_decisions_are_refused_in_japanese(
+    template_round: Path, kw: dict[str, object], message: str
+) -> None:
+    args: dict[str, object] = {
+        "selected": ["20", "30", "01"],
+        "by": "事務局（架空）",
+        "locks": ["01"],
+        "exclusions": ["38"],
+        "reasons": {"01": "理由"},
+    }
     args.update(kw)
     rnd = load_round(template_round)
     with ScoreStore.open(rnd) as store:
         head = store.head()
         with pytest.raises(ValueError, match=message):
             record_decision(store, **args)  # type: ignore[arg-type]
-        assert store.head() == head                         # nothing was written
+        assert store.head() == head  # nothing was written
 
 
 def test_record_decision_on_each_backend(store_url: str, store_round: object) -> None:
     with ScoreStore.open(store_round, store_url) as store:  # type: ignore[arg-type]
         write_demo_scores(store_round, store)  # type: ignore[arg-type]
-        d = record_decision(store, ["20", "30"], by="事務局（架空）", reasons={"20": HYPERLINK},
-                            settings_hash="abc", config_hash="def", score_fingerprint="0" * 64)
+        d = record_decision(
+            store,
+            ["20", "30"],
+            by="事務局（架空）",
+            reasons={"20": HYPERLINK},
+            settings_hash="abc",
+            config_hash="def",
+            score_fingerprint="0" * 64,
+        )
         assert latest_decision(store) == d
         assert store.verify().empty
     assert d.reasons["20"] == HYPERLINK and d.settings_hash == "abc"
@@ -224,20 +278,48 @@ def test_record_decision_on_each_backend(store_url: str, store_round: object) ->
 def test_cli_decide(scored_round: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from scoring.cli import main
 
-    code = main(["decide", "--round", str(scored_round), "--select", "20,30,42", "--select", "34、01",
-                 "--by", "委員長（架空）", "--reason", "01=北海道を優先", "--reason", f"38={HYPERLINK}",
-                 "--reason-for", "34=広島県を評価", "--reason-for", "32=島根県は次回",
-                 "--lock", "01", "--exclude", "38", "--note", "第1回"])
+    code = main(
+        [
+            "decide",
+            "--round",
+            str(scored_round),
+            "--select",
+            "20,30,42",
+            "--select",
+            "34、01",
+            "--by",
+            "委員長（架空）",
+            "--reason",
+            "01=北海道を優先",
+            "--reason",
+            f"38={HYPERLINK}",
+            "--reason-for",
+            "34=広島県を評価",
+            "--reason-for",
+            "32=島根県は次回",
+            "--lock",
+            "01",
+            "--exclude",
+            "38",
+            "--note",
+            "第1回",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
-    assert "選定結果を記録しました" in out and "選定案との違い: 追加 広島県・北海道　除外 愛媛県・島根県" in out
+    assert (
+        "選定結果を記録しました" in out and "選定案との違い: 追加 広島県・北海道　除外 愛媛県・島根県" in out
+    )
     rnd = load_round(scored_round)
     with ScoreStore.open(rnd) as store:
         d = latest_decision(store)
     assert d is not None and d.selected == ("20", "30", "42", "34", "01")
     assert d.reasons == {"01": "北海道を優先", "38": HYPERLINK, "34": "広島県を評価", "32": "島根県は次回"}
     assert d.note == "第1回"
-    assert main(["decide", "--round", str(scored_round), "--select", "20", "--by", "x", "--reason", "理由だけ"]) == 2
+    assert (
+        main(["decide", "--round", str(scored_round), "--select", "20", "--by", "x", "--reason", "理由だけ"])
+        == 2
+    )
     assert "応募=理由" in capsys.readouterr().err
     assert main(["decide", "--round", str(scored_round), "--select", "20,99", "--by", "x"]) == 2
     assert "この審査ラウンドの応募ではありません" in capsys.readouterr().err

@@ -24,8 +24,18 @@ from scoring.store.eventlog import (
 def _append(log: EventLog, n: int, payload: str | None = None) -> None:
     with log.locked() as tx:
         for i in range(n):
-            tx.append(kind="score", reviewer="R1", application="01", criterion="c", score=float(i), comment="",
-                      rubric_version="v", source="widget", actor="R1", payload=payload)
+            tx.append(
+                kind="score",
+                reviewer="R1",
+                application="01",
+                criterion="c",
+                score=float(i),
+                comment="",
+                rubric_version="v",
+                source="widget",
+                actor="R1",
+                payload=payload,
+            )
 
 
 def test_an_event_log_needs_only_a_url_and_an_owner_name(store_url: str) -> None:
@@ -38,8 +48,10 @@ def test_an_event_log_needs_only_a_url_and_an_owner_name(store_url: str) -> None
         assert [r["payload"] for r in rows] == [None, None, None, '{"reason":"協議"}']
         assert chain_problems(rows, log.head()) == []
         with log.transaction(write=False) as conn:
-            assert conn.exec_driver_sql("SELECT value FROM score_meta WHERE key = 'schema_version'").scalar() \
+            assert (
+                conn.exec_driver_sql("SELECT value FROM score_meta WHERE key = 'schema_version'").scalar()
                 == SCHEMA_VERSION
+            )
     finally:
         log.close()
     with pytest.raises(StoreError, match="別の審査ラウンド「ラウンドA」のもの"):
@@ -47,11 +59,23 @@ def test_an_event_log_needs_only_a_url_and_an_owner_name(store_url: str) -> None
 
 
 def test_the_hash_of_an_event_without_payload_is_the_one_schema_1_wrote() -> None:
-    ev = {"id": 7, "timestamp": "2026-02-25T00:00:00.000000+00:00", "kind": "decision", "reviewer": "",
-          "application": "", "criterion": None, "score": None, "comment": '{"selected":["01"]}',
-          "rubric_version": "v", "source": "analyst", "actor": "事務局", "prev_hash": "a" * 64}
-    old = hashlib.sha256(json.dumps(ev, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-                         .encode("utf-8")).hexdigest()
+    ev = {
+        "id": 7,
+        "timestamp": "2026-02-25T00:00:00.000000+00:00",
+        "kind": "decision",
+        "reviewer": "",
+        "application": "",
+        "criterion": None,
+        "score": None,
+        "comment": '{"selected":["01"]}',
+        "rubric_version": "v",
+        "source": "analyst",
+        "actor": "事務局",
+        "prev_hash": "a" * 64,
+    }
+    old = hashlib.sha256(
+        json.dumps(ev, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
     assert event_hash(ev) == event_hash({**ev, "payload": None}) == old
     moved = {**ev, "comment": "", "payload": '{"selected":["01"]}'}
     assert event_hash(moved) not in (old, event_hash({**moved, "payload": '{"selected":["11"]}'}))
@@ -67,8 +91,12 @@ def test_canonical_text_is_one_text_and_refuses_nan() -> None:
 def test_one_reader_for_records_old_and_new() -> None:
     assert record_payload({"id": 1, "kind": "decision", "comment": '{"a":1}', "payload": None}) == {"a": 1}
     assert record_payload({"id": 2, "kind": "decision", "comment": "", "payload": '{"a":2}'}) == {"a": 2}
-    assert record_payload({"id": 3, "kind": "revise", "comment": "理由", "payload": None}) == {"reason": "理由"}
-    assert record_payload({"id": 4, "kind": "revise", "comment": "", "payload": '{"reason":"新"}'}) == {"reason": "新"}
+    assert record_payload({"id": 3, "kind": "revise", "comment": "理由", "payload": None}) == {
+        "reason": "理由"
+    }
+    assert record_payload({"id": 4, "kind": "revise", "comment": "", "payload": '{"reason":"新"}'}) == {
+        "reason": "新"
+    }
     with pytest.raises(ValueError, match="イベント 5 の記録の内容を読めません"):
         record_payload({"id": 5, "kind": "eligibility", "comment": "[1]", "payload": None})
 

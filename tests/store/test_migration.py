@@ -55,15 +55,27 @@ def _load_pg_dump(request: pytest.FixtureRequest, folder: Path) -> str:
     bindir = find_pg_bindir()
     assert bindir is not None
     libpq = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    subprocess.run([str(bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-f",
-                    str(FIXTURES / "postgres" / "v1-dump.sql"), libpq], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(bindir / "psql"),
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            str(FIXTURES / "postgres" / "v1-dump.sql"),
+            libpq,
+        ],
+        check=True,
+        capture_output=True,
+    )
     shutil.copy(FIXTURES / "postgres" / "v1-checkpoints.jsonl", checkpoint_path(url, folder))
     return str(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def old_store(request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path, str]]:
+def old_store(
+    request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Path, str]]:
     """(backend, round folder, URL) of the fixture store written by the old code, with the
     old code's signing key; nothing of today's code has opened it yet."""
     _use_the_old_key(tmp_path, monkeypatch)
@@ -87,7 +99,8 @@ def _version(url: str) -> str:
 
 
 def test_a_store_of_the_previous_version_migrates_audits_clean_and_keeps_every_receipt(
-        old_store: tuple[str, Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    old_store: tuple[str, Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     backend, folder, url = old_store
     before = _events(url)
     assert _version(url) == "1" and len(before) == RECEIPTS[backend]["head"][0]
@@ -110,7 +123,9 @@ def test_a_store_of_the_previous_version_migrates_audits_clean_and_keeps_every_r
 def _old_and_new(rnd: ReviewRound, store: ScoreStore) -> tuple[str, str, str]:
     """Write a revision, an eligibility decision and a committee decision with today's code."""
     withdrawn = [str(r.application) for r in read_eligibility(store)]
-    record_eligibility(rnd, "reinstate", withdrawn[0], by="事務局 新版", reason="辞退の連絡は誤りだった", store=store)
+    record_eligibility(
+        rnd, "reinstate", withdrawn[0], by="事務局 新版", reason="辞退の連絡は誤りだった", store=store
+    )
     sub = store.statuses()
     r, a = sub.loc[sub["status"] == "提出済", ["reviewer", "application"]].iloc[-1]
     crit = store.facts.criteria[-1]
@@ -121,7 +136,8 @@ def _old_and_new(rnd: ReviewRound, store: ScoreStore) -> tuple[str, str, str]:
 
 
 def test_records_written_after_the_migration_audit_clean_and_read_back_with_the_old_ones(
-        old_store: tuple[str, Path, str]) -> None:
+    old_store: tuple[str, Path, str],
+) -> None:
     _, folder, _url = old_store
     rnd = load_round(folder)
     with rnd.store() as store:
@@ -158,17 +174,20 @@ def test_rewriting_an_old_event_after_the_migration_is_still_caught(old_store: t
 
 
 def test_a_provisioned_server_store_migrates_and_the_committee_reads_old_and_new_decisions(
-        request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On PostgreSQL with per-person roles: the committee's view of version 1 (made by db-setup
     without ``payload``) is dropped by the migration, db-setup makes it again, and the
     committee's role reads the decisions recorded before and after."""
     _use_the_old_key(tmp_path, monkeypatch)
     url = _load_pg_dump(request, demo_round_copy)
     # the committee's view as db-setup of version 1 made it (every column but comment, then comment)
-    tamper(url, "CREATE VIEW score_events_committee WITH (security_barrier) AS SELECT id, timestamp, kind, "
-                "reviewer, application, criterion, score, rubric_version, source, actor, prev_hash, hash, "
-                "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM score_events")
+    tamper(
+        url,
+        "CREATE VIEW score_events_committee WITH (security_barrier) AS SELECT id, timestamp, kind, "
+        "reviewer, application, criterion, score, rubric_version, source, actor, prev_hash, hash, "
+        "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM score_events",
+    )
     rnd = load_round(demo_round_copy)
     ScoreStore(url, rnd).close()  # the migration, as the database owner
     assert _version(url) == "2"

@@ -38,15 +38,21 @@ def test_a_revision_is_the_final_stage_and_the_first_stage_stays(store):
     final = store.scores().set_index(["reviewer", "criterion"])["score"]
     assert first[("R1", CRITERIA[0])] == 3.0 and final[("R1", CRITERIA[0])] == 2.0
     assert final.drop(("R1", CRITERIA[0])).equals(first.drop(("R1", CRITERIA[0])))
-    assert store.status("R1", "01") == "提出済"                     # a revision is no reopening
+    assert store.status("R1", "01") == "提出済"  # a revision is no reopening
     rev = store.revisions()
     assert list(rev.columns) == list(REVISION_COLUMNS)
-    assert rev[["application", "reviewer", "criterion", "first_score", "final_score", "reason", "by", "event_id"]
-               ].values.tolist() == [["01", "R1", CRITERIA[0], 3.0, 2.0, "協議で人材プールの不足が確認された", "R1", eid]]
+    assert rev[
+        ["application", "reviewer", "criterion", "first_score", "final_score", "reason", "by", "event_id"]
+    ].values.tolist() == [
+        ["01", "R1", CRITERIA[0], 3.0, 2.0, "協議で人材プールの不足が確認された", "R1", eid]
+    ]
     # a second revision of the same cell starts from the first revision
     store.revise("R1", "01", CRITERIA[0], 4, reason="再協議", by="事務局")
     rev = store.revisions()
-    assert rev[["first_score", "final_score", "by"]].values.tolist() == [[3.0, 2.0, "R1"], [2.0, 4.0, "事務局"]]
+    assert rev[["first_score", "final_score", "by"]].values.tolist() == [
+        [3.0, 2.0, "R1"],
+        [2.0, 4.0, "事務局"],
+    ]
     assert store.scores().set_index(["reviewer", "criterion"]).at[("R1", CRITERIA[0]), "score"] == 4.0
     # the chain, the receipts and the checkpoints all stay valid
     audit = store.audit()
@@ -56,7 +62,7 @@ def test_a_revision_is_the_final_stage_and_the_first_stage_stays(store):
 
 
 def test_refused_revisions_say_what_to_do(store):
-    fill(store, "R1", "01", 3)                       # a draft, not submitted
+    fill(store, "R1", "01", 3)  # a draft, not submitted
     with pytest.raises(StoreError, match="提出されていないため、協議後の修正は記録できません"):
         store.revise("R1", "01", CRITERIA[0], 2, reason="x")
     store.submit("R1", "01")
@@ -79,10 +85,11 @@ def test_refused_revisions_say_what_to_do(store):
 
 def test_a_forged_revision_is_caught_by_the_audit(store, store_url):
     _submitted(store)
-    fill(store, "R3", "02", 3)                      # a draft pair
+    fill(store, "R3", "02", 3)  # a draft pair
     # a correctly hashed revise event on a pair that was never submitted, head moved
-    forged = append_forged(store, store_url, kind="revise", reviewer="R3", application="02", actor="R3",
-                           comment="偽の修正")
+    forged = append_forged(
+        store, store_url, kind="revise", reviewer="R3", application="02", actor="R3", comment="偽の修正"
+    )
     got = store.verify()
     assert forged in set(got["event_id"])
     assert any("協議後の修正" in m for m in got["message"])
@@ -106,10 +113,18 @@ def test_checkpoints_written_before_revisions_existed_still_verify(store):
     _submitted(store)
     key = load_key()
     head, counts = store._snapshot()
-    record = {"v": 1, "written_at": "2026-02-25T00:00:00.000000+00:00", "reason": "report",
-              "round": store.facts.name, "store": store.url, "store_id": store.store_id,
-              "head": {"id": head[0], "hash": head[1]},
-              "counts": {k: v for k, v in counts.items() if k != "revise"}, "receipts": [], "key_id": key_id(key)}
+    record = {
+        "v": 1,
+        "written_at": "2026-02-25T00:00:00.000000+00:00",
+        "reason": "report",
+        "round": store.facts.name,
+        "store": store.url,
+        "store_id": store.store_id,
+        "head": {"id": head[0], "hash": head[1]},
+        "counts": {k: v for k, v in counts.items() if k != "revise"},
+        "receipts": [],
+        "key_id": key_id(key),
+    }
     record["signature"] = sign(record, key)
     with store.checkpoint_path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n")
@@ -132,16 +147,48 @@ def test_cli_revise(tmp_path, demo_round_copy, capsys):
         row = st.scores().query("reviewer == 'R3' and application == '20' and status == '提出済'").iloc[0]
     crit, old = str(row["criterion"]), float(row["score"])
     new = 4.0 if old != 4.0 else 3.0
-    code = main(["revise", "--round", str(demo_round_copy), "--reviewer", "R3", "--application", "20",
-                 "--criterion", crit, "--score", str(new), "--reason", "協議で計画の具体性を確認"])
+    code = main(
+        [
+            "revise",
+            "--round",
+            str(demo_round_copy),
+            "--reviewer",
+            "R3",
+            "--application",
+            "20",
+            "--criterion",
+            crit,
+            "--score",
+            str(new),
+            "--reason",
+            "協議で計画の具体性を確認",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "協議後の修正を記録しました" in out and f"{old:g} → {new:g}" in out
     with ScoreStore.open(rnd) as st:
         rev = st.revisions()
-        assert rev[["reviewer", "application", "criterion", "final_score"]].values.tolist() == [["R3", "20", crit, new]]
+        assert rev[["reviewer", "application", "criterion", "final_score"]].values.tolist() == [
+            ["R3", "20", crit, new]
+        ]
     # an unsubmitted pair: exit 2 and the reason on stderr
     with ScoreStore.open(rnd) as st:
         drafts = st.statuses().query("status == '下書き'").iloc[0]
-    code = main(["revise", "--round", str(demo_round_copy), "--reviewer", str(drafts["reviewer"]), "--application",
-                 str(drafts["application"]), "--criterion", crit, "--score", "2", "--reason", "x"])
+    code = main(
+        [
+            "revise",
+            "--round",
+            str(demo_round_copy),
+            "--reviewer",
+            str(drafts["reviewer"]),
+            "--application",
+            str(drafts["application"]),
+            "--criterion",
+            crit,
+            "--score",
+            "2",
+            "--reason",
+            "x",
+        ]
+    )
     assert code == 2 and "提出されていないため" in capsys.readouterr().err

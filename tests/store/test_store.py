@@ -28,8 +28,17 @@ from scoring.store.scores import (
     event_hash,
 )
 
-CRITERIA = ["need_pool_gap", "need_support_burden", "need_self_reliance", "pool_issue_analysis",
-            "pool_recruitment_plan", "pool_hr_finance", "theme_fit", "theme_plan", "theme_reuse"]
+CRITERIA = [
+    "need_pool_gap",
+    "need_support_burden",
+    "need_self_reliance",
+    "pool_issue_analysis",
+    "pool_recruitment_plan",
+    "pool_hr_finance",
+    "theme_fit",
+    "theme_plan",
+    "theme_reuse",
+]
 
 
 @pytest.fixture
@@ -39,10 +48,23 @@ def store(store_url, store_round):
     s.close()
 
 
-def fill(store: ScoreStore, reviewer: str = "R1", application: str = "01", score: float = 3, **kw: object) -> None:
+def fill(
+    store: ScoreStore, reviewer: str = "R1", application: str = "01", score: float = 3, **kw: object
+) -> None:
     """Score every criterion of one pair (3 = no comment needed)."""
-    store.record_many([{"reviewer": reviewer, "application": application, "criterion": c, "score": score,
-                            "comment": str(kw.get("comment", ""))} for c in CRITERIA], source="widget")
+    store.record_many(
+        [
+            {
+                "reviewer": reviewer,
+                "application": application,
+                "criterion": c,
+                "score": score,
+                "comment": str(kw.get("comment", "")),
+            }
+            for c in CRITERIA
+        ],
+        source="widget",
+    )
 
 
 # --------------------------------------------------------------------------- writing and reading
@@ -54,16 +76,18 @@ def test_record_and_read_back_canonical_scores(store, store_round):
     assert store.record("R2", "20", "theme_fit", 2.0, source="excel") == 3
     got = store.scores()
     assert list(got.columns) == [*SCORE_COLUMNS, "source", "status"]
-    expected = pd.DataFrame({
-        "application": ["01", "01", "20"],
-        "reviewer": ["R1", "R1", "R2"],
-        "criterion": ["need_pool_gap", "need_support_burden", "theme_fit"],
-        "score": [4.0, 5.0, 2.0],
-        "comment": ["", "町村が多い", ""],
-        "rubric_version": [store_round.rubric.version] * 3,
-        "source": ["widget", "widget", "excel"],
-        "status": ["下書き"] * 3,
-    })
+    expected = pd.DataFrame(
+        {
+            "application": ["01", "01", "20"],
+            "reviewer": ["R1", "R1", "R2"],
+            "criterion": ["need_pool_gap", "need_support_burden", "theme_fit"],
+            "score": [4.0, 5.0, 2.0],
+            "comment": ["", "町村が多い", ""],
+            "rubric_version": [store_round.rubric.version] * 3,
+            "source": ["widget", "widget", "excel"],
+            "status": ["下書き"] * 3,
+        }
+    )
     pd.testing.assert_frame_equal(got.drop(columns="updated_at"), expected, check_dtype=False)
     assert got["score"].dtype == "float64"
     assert str(got["updated_at"].dt.tz) == "UTC"
@@ -73,9 +97,9 @@ def test_record_and_read_back_canonical_scores(store, store_round):
 def test_the_last_event_of_a_cell_wins_and_none_clears(store):
     store.record("R1", "01", "need_pool_gap", 2)
     store.record("R1", "01", "need_pool_gap", 4, "見直した")
-    store.record("R1", "01", "theme_fit", None, "あとで採点")       # comment before a score
+    store.record("R1", "01", "theme_fit", None, "あとで採点")  # comment before a score
     store.record("R1", "01", "theme_plan", 3)
-    store.record("R1", "01", "theme_plan", float("nan"))             # cleared, no comment
+    store.record("R1", "01", "theme_plan", float("nan"))  # cleared, no comment
     got = store.scores().set_index("criterion")
     assert got.loc["need_pool_gap", "score"] == 4.0
     assert got.loc["need_pool_gap", "comment"] == "見直した"
@@ -91,8 +115,11 @@ def test_scores_are_sorted_by_application_reviewer_and_rubric_order(store):
     store.record("R1", "01", "theme_fit", 3)
     got = store.scores()
     assert list(zip(got["application"], got["reviewer"], got["criterion"])) == [
-        ("01", "R1", "theme_fit"), ("02", "R1", "pool_hr_finance"),
-        ("02", "R2", "need_pool_gap"), ("02", "R2", "theme_reuse")]
+        ("01", "R1", "theme_fit"),
+        ("02", "R1", "pool_hr_finance"),
+        ("02", "R2", "need_pool_gap"),
+        ("02", "R2", "theme_reuse"),
+    ]
 
 
 def test_empty_store_gives_empty_frames_with_columns(store):
@@ -125,7 +152,9 @@ def test_events_form_a_hash_chain_of_canonical_fields(store):
 
 
 def test_record_many_writes_all_in_one_go(store):
-    rows = [{"reviewer": "R3", "application": "05", "criterion": c, "score": 3, "comment": ""} for c in CRITERIA]
+    rows = [
+        {"reviewer": "R3", "application": "05", "criterion": c, "score": 3, "comment": ""} for c in CRITERIA
+    ]
     assert store.record_many(rows) == 9
     got = store.scores()
     assert len(got) == 9 and set(got["source"]) == {"excel"}
@@ -134,19 +163,37 @@ def test_record_many_writes_all_in_one_go(store):
 # --------------------------------------------------------------------------- refusals
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("R1", "01", "need_pool_gap", 6), "に 6 点は記録できません。尺度は 1〜5（1 刻み）です。1、2、3、4、5 のいずれかを入力してください"),
-    (("R1", "01", "need_pool_gap", 0), "に 0 点は記録できません。尺度は 1〜5"),
-    (("R1", "01", "need_pool_gap", 3.5), "に 3.5 点は記録できません。尺度は 1〜5（1 刻み）"),
-    (("R1", "01", "need_pool_gap", float("inf")), "に inf 点は記録できません"),
-    (("R1", "01", "need_pool_gap", "3"), "点数「3」は数値ではないため、記録できません。1、2、3、4、5 のいずれかを数値で入力してください"),
-    (("R1", "01", "need_pool_gap", True), "点数「True」は数値ではないため"),
-    (("R9", "01", "need_pool_gap", 3), "審査員ID「R9」は reviewers.yaml にないため、記録できません。審査員IDを確認してください（登録済み: R1、R2"),
-    (("R1", "13", "need_pool_gap", 3), "応募「13」はこの審査ラウンドにないため、記録できません。応募の都道府県コード（2桁、例: 01）を確認してください"),
-    (("R1", "1", "need_pool_gap", 3), "応募「1」はこの審査ラウンドにない"),
-    (("R1", "01", "budget", 3), "評価項目「budget」は評価基準（版 "),
-    (("R6", "20", "need_pool_gap", 3), "審査員 R6（架空 六花）は応募 20（長野県）と利害関係があるため、この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に誤りがある場合は事務局に連絡してください"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("R1", "01", "need_pool_gap", 6),
+            "に 6 点は記録できません。尺度は 1〜5（1 刻み）です。1、2、3、4、5 のいずれかを入力してください",
+        ),
+        (("R1", "01", "need_pool_gap", 0), "に 0 点は記録できません。尺度は 1〜5"),
+        (("R1", "01", "need_pool_gap", 3.5), "に 3.5 点は記録できません。尺度は 1〜5（1 刻み）"),
+        (("R1", "01", "need_pool_gap", float("inf")), "に inf 点は記録できません"),
+        (
+            ("R1", "01", "need_pool_gap", "3"),
+            "点数「3」は数値ではないため、記録できません。1、2、3、4、5 のいずれかを数値で入力してください",
+        ),
+        (("R1", "01", "need_pool_gap", True), "点数「True」は数値ではないため"),
+        (
+            ("R9", "01", "need_pool_gap", 3),
+            "審査員ID「R9」は reviewers.yaml にないため、記録できません。審査員IDを確認してください（登録済み: R1、R2",
+        ),
+        (
+            ("R1", "13", "need_pool_gap", 3),
+            "応募「13」はこの審査ラウンドにないため、記録できません。応募の都道府県コード（2桁、例: 01）を確認してください",
+        ),
+        (("R1", "1", "need_pool_gap", 3), "応募「1」はこの審査ラウンドにない"),
+        (("R1", "01", "budget", 3), "評価項目「budget」は評価基準（版 "),
+        (
+            ("R6", "20", "need_pool_gap", 3),
+            "審査員 R6（架空 六花）は応募 20（長野県）と利害関係があるため、この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に誤りがある場合は事務局に連絡してください",
+        ),
+    ],
+)
 def test_record_refuses_with_a_japanese_message(store, args, message):
     with pytest.raises(StoreError) as info:
         store.record(*args)
@@ -155,7 +202,10 @@ def test_record_refuses_with_a_japanese_message(store, args, message):
 
 
 def test_record_refuses_unknown_source_and_non_text_comment(store):
-    with pytest.raises(StoreError, match="記録元 source「web」は使えません。次のいずれかにしてください: widget、excel、import、simulation、analyst"):
+    with pytest.raises(
+        StoreError,
+        match="記録元 source「web」は使えません。次のいずれかにしてください: widget、excel、import、simulation、analyst",
+    ):
         store.record("R1", "01", "need_pool_gap", 3, source="web")
     with pytest.raises(StoreError, match="のコメントが文字列ではありません（int）。文章で入力してください"):
         store.record("R1", "01", "need_pool_gap", 3, 42)  # type: ignore[arg-type]
@@ -173,7 +223,9 @@ def test_record_many_validates_every_row_first_and_writes_nothing_on_error(store
     with pytest.raises(StoreError) as info:
         store.record_many(rows)
     err = info.value
-    assert str(err).startswith("3 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。")
+    assert str(err).startswith(
+        "3 件の問題があるため、何も記録しませんでした。直してからもう一度実行してください。"
+    )
     assert len(err.problems) == 3
     assert err.problems[0].startswith("2件目: ") and "9 点は記録できません" in err.problems[0]
     assert err.problems[1].startswith("3件目: ") and "利害関係" in err.problems[1]
@@ -182,16 +234,23 @@ def test_record_many_validates_every_row_first_and_writes_nothing_on_error(store
 
 
 def test_submit_refuses_until_complete_listing_what_is_missing(store):
-    store.record("R1", "01", "need_pool_gap", 5)          # needs a comment
+    store.record("R1", "01", "need_pool_gap", 5)  # needs a comment
     store.record("R1", "01", "need_support_burden", 1, "  ")  # blank comment does not count
     store.record("R1", "01", "need_self_reliance", 3)
     with pytest.raises(StoreError) as info:
         store.submit("R1", "01")
     msg = str(info.value)
-    assert msg.startswith("審査員 R1（架空 一郎）の応募 01（北海道）の採点は未完了のため、提出できません。次を入力してから提出してください。")
-    assert ("未採点: 「課題分析の具体性」、「人材確保の計画性」、「人事・財政当局との連携」、「テーマ選択の妥当性」、"
-            "「市町村支援計画の具体性」、「横展開の可能性」") in msg
-    assert "コメント未記入: 「人材プール整備の遅れ」（5 点のためコメントが必要）、「市町村支援の負担の大きさ」（1 点のためコメントが必要）" in msg
+    assert msg.startswith(
+        "審査員 R1（架空 一郎）の応募 01（北海道）の採点は未完了のため、提出できません。次を入力してから提出してください。"
+    )
+    assert (
+        "未採点: 「課題分析の具体性」、「人材確保の計画性」、「人事・財政当局との連携」、「テーマ選択の妥当性」、"
+        "「市町村支援計画の具体性」、「横展開の可能性」"
+    ) in msg
+    assert (
+        "コメント未記入: 「人材プール整備の遅れ」（5 点のためコメントが必要）、「市町村支援の負担の大きさ」（1 点のためコメントが必要）"
+        in msg
+    )
     assert info.value.problems[0].startswith("未採点: ")
     assert store.status("R1", "01") == "下書き"
 
@@ -206,10 +265,16 @@ def test_submit_locks_the_pair_until_the_analyst_reopens_it(store):
     assert str(info.value) == locked
     n = store.head()[0]
     with pytest.raises(StoreError, match="提出済みのため、変更できません"):
-        store.record_many([{"reviewer": "R2", "application": "01", "criterion": "theme_fit", "score": 3, "comment": ""},
-                           {"reviewer": "R1", "application": "01", "criterion": "theme_fit", "score": 3, "comment": ""}])
+        store.record_many(
+            [
+                {"reviewer": "R2", "application": "01", "criterion": "theme_fit", "score": 3, "comment": ""},
+                {"reviewer": "R1", "application": "01", "criterion": "theme_fit", "score": 3, "comment": ""},
+            ]
+        )
     assert store.head()[0] == n  # the valid R2 row was not written either
-    with pytest.raises(StoreError, match="の採点は既に提出済みです。変更が必要な場合は、事務局に再開を依頼してください"):
+    with pytest.raises(
+        StoreError, match="の採点は既に提出済みです。変更が必要な場合は、事務局に再開を依頼してください"
+    ):
         store.submit("R1", "01")
 
     with pytest.raises(StoreError, match=r"再開の理由（reason）が空です"):
@@ -219,7 +284,12 @@ def test_submit_locks_the_pair_until_the_analyst_reopens_it(store):
     store.reopen("R1", "01", by="事務局 架空", reason="誤入力の訂正")
     assert store.status("R1", "01") == "下書き"
     last = store.events().iloc[-1]
-    assert (last["kind"], last["actor"], last["comment"], last["source"]) == ("reopen", "事務局 架空", "誤入力の訂正", "analyst")
+    assert (last["kind"], last["actor"], last["comment"], last["source"]) == (
+        "reopen",
+        "事務局 架空",
+        "誤入力の訂正",
+        "analyst",
+    )
     assert pd.isna(last["criterion"]) and pd.isna(last["score"])
     store.record("R1", "01", "need_pool_gap", 4)
     store.submit("R1", "01")
@@ -228,7 +298,10 @@ def test_submit_locks_the_pair_until_the_analyst_reopens_it(store):
 
 
 def test_reopen_refuses_a_pair_that_is_not_submitted(store):
-    with pytest.raises(StoreError, match="審査員 R1（架空 一郎）の応募 01（北海道）は提出されていないため、再開する必要はありません。"):
+    with pytest.raises(
+        StoreError,
+        match="審査員 R1（架空 一郎）の応募 01（北海道）は提出されていないため、再開する必要はありません。",
+    ):
         store.reopen("R1", "01", by="事務局", reason="確認")
     with pytest.raises(StoreError, match="審査員ID「R9」は reviewers.yaml にないため、再開できません"):
         store.reopen("R9", "01", by="事務局", reason="確認")
@@ -244,7 +317,9 @@ def test_submit_refuses_conflict_and_unknown_pairs(store):
 
 
 def test_record_many_can_submit_atomically(store):
-    rows = [{"reviewer": "R2", "application": "03", "criterion": c, "score": 4, "comment": ""} for c in CRITERIA]
+    rows = [
+        {"reviewer": "R2", "application": "03", "criterion": c, "score": 4, "comment": ""} for c in CRITERIA
+    ]
     store.record_many(rows, submit=[("R2", "03")])
     assert store.status("R2", "03") == "提出済"
     # an incomplete pair to submit rolls back the whole batch
@@ -259,8 +334,13 @@ def test_record_many_can_submit_atomically(store):
 
 def test_record_many_require_empty_refuses_a_used_store(store):
     store.record("R1", "01", "need_pool_gap", 3)
-    with pytest.raises(StoreError, match="には既に 1 件の記録があるため、何も書き込みませんでした。作り直す場合は"):
-        store.record_many([{"reviewer": "R1", "application": "02", "criterion": "theme_fit", "score": 3}], require_empty=True)
+    with pytest.raises(
+        StoreError, match="には既に 1 件の記録があるため、何も書き込みませんでした。作り直す場合は"
+    ):
+        store.record_many(
+            [{"reviewer": "R1", "application": "02", "criterion": "theme_fit", "score": 3}],
+            require_empty=True,
+        )
     assert store.head()[0] == 1
 
 
@@ -304,8 +384,13 @@ def test_rubric_version_is_stored_with_each_event(store_url, store_round, tmp_pa
 
 def test_a_database_belongs_to_one_round(store_url, store_round):
     ScoreStore(store_url, store_round).close()
-    renamed = dataclasses.replace(store_round, config=store_round.config.model_copy(update={"name": "別のラウンド"}))
-    with pytest.raises(StoreError, match=f"は別の審査ラウンド「{store_round.config.name}」のものです（開こうとしたのは「別のラウンド」）"):
+    renamed = dataclasses.replace(
+        store_round, config=store_round.config.model_copy(update={"name": "別のラウンド"})
+    )
+    with pytest.raises(
+        StoreError,
+        match=f"は別の審査ラウンド「{store_round.config.name}」のものです（開こうとしたのは「別のラウンド」）",
+    ):
         ScoreStore(store_url, renamed)
 
 
@@ -376,7 +461,9 @@ def test_audit_detects_an_altered_score(store, store_url):
     assert got["event_id"].tolist() == [3]
     assert got["problem"].tolist() == ["変更"]
     assert got["message"].iloc[0] == "イベント 3 の内容が記録後に変更されています（ハッシュが一致しません）。"
-    assert store.scores().set_index("criterion").loc[CRITERIA[2], "score"] == 5.0  # the tampered value is read...
+    assert (
+        store.scores().set_index("criterion").loc[CRITERIA[2], "score"] == 5.0
+    )  # the tampered value is read...
     # ...but the audit names it
 
 
@@ -388,12 +475,18 @@ def test_audit_detects_an_altered_score_whose_hash_was_recomputed(store, store_u
     engine.dispose()
     raw["score"] = 1.0
     new_hash = event_hash(raw)
-    tamper(store_url, *drop_guards(store_url),
-           f"UPDATE score_events SET score = 1, hash = '{new_hash}' WHERE id = 2")
+    tamper(
+        store_url,
+        *drop_guards(store_url),
+        f"UPDATE score_events SET score = 1, hash = '{new_hash}' WHERE id = 2",
+    )
     got = store.verify()
     assert got["event_id"].tolist() == [2]
     assert got["problem"].tolist() == ["変更"]
-    assert "イベント 2 が書き換えられています（次のイベント 3 に記録された前のハッシュと一致しません）" in got["message"].iloc[0]
+    assert (
+        "イベント 2 が書き換えられています（次のイベント 3 に記録された前のハッシュと一致しません）"
+        in got["message"].iloc[0]
+    )
 
 
 def test_audit_detects_deleted_events_in_the_middle_and_at_the_end(store, store_url):
@@ -401,7 +494,8 @@ def test_audit_detects_deleted_events_in_the_middle_and_at_the_end(store, store_
     tamper(store_url, *drop_guards(store_url), "DELETE FROM score_events WHERE id IN (2, 3)")
     got = store.verify()
     assert got.to_dict("records") == [
-        {"event_id": 2, "problem": "削除", "message": "イベント 2〜3（2 件）が削除されています。"}]
+        {"event_id": 2, "problem": "削除", "message": "イベント 2〜3（2 件）が削除されています。"}
+    ]
     tamper(store_url, "DELETE FROM score_events WHERE id = 5")
     got = store.verify()
     assert got["event_id"].tolist() == [2, 5]
@@ -411,9 +505,20 @@ def test_audit_detects_deleted_events_in_the_middle_and_at_the_end(store, store_
 def test_audit_detects_events_added_outside_the_store(store, store_url):
     _five_events(store)
     ev = store.events().iloc[-1]
-    forged = {"id": 6, "timestamp": "2026-02-25T00:00:00.000000+00:00", "kind": "score", "reviewer": "R2",
-                  "application": "01", "criterion": "need_pool_gap", "score": 5.0, "comment": "", "rubric_version": ev["rubric_version"],
-                  "source": "widget", "actor": "R2", "prev_hash": ev["hash"]}
+    forged = {
+        "id": 6,
+        "timestamp": "2026-02-25T00:00:00.000000+00:00",
+        "kind": "score",
+        "reviewer": "R2",
+        "application": "01",
+        "criterion": "need_pool_gap",
+        "score": 5.0,
+        "comment": "",
+        "rubric_version": ev["rubric_version"],
+        "source": "widget",
+        "actor": "R2",
+        "prev_hash": ev["hash"],
+    }
     forged["hash"] = event_hash(forged)
     cols = ", ".join(forged)
     vals = ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in forged.values())
@@ -433,8 +538,12 @@ def test_cli_audit_exit_codes(demo_round_copy, monkeypatch, capsys, store_url):
     assert main(["audit", "--round", str(demo_round_copy)]) == 0
     out = capsys.readouterr().out
     assert "記録: 5 件" in out and "改ざん・削除は見つかりませんでした" in out
-    tamper(store_url, *drop_guards(store_url), "UPDATE score_events SET score = 1 WHERE id = 4",
-           "DELETE FROM score_events WHERE id = 2")
+    tamper(
+        store_url,
+        *drop_guards(store_url),
+        "UPDATE score_events SET score = 1 WHERE id = 4",
+        "DELETE FROM score_events WHERE id = 2",
+    )
     assert main(["audit", "--round", str(demo_round_copy)]) == 1
     captured = capsys.readouterr()
     assert "監査で見つかった問題（2 件）" in captured.out
@@ -456,15 +565,28 @@ def test_cli_audit_as_a_subprocess(demo_round_copy):
         _five_events(s)
     url = f"sqlite:///{demo_round_copy / 'scores.sqlite'}"
     tamper(url, *drop_guards(url), "DELETE FROM score_events WHERE id = 3")
-    proc = subprocess.run([sys.executable, "-m", "scoring", "audit", "--round", str(demo_round_copy)], check=False,
-                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.run(
+        [sys.executable, "-m", "scoring", "audit", "--round", str(demo_round_copy)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.returncode == 1, proc.stderr
     assert "イベント 3が削除されています" in proc.stdout
 
 
 def test_record_many_accepts_a_canonical_dataframe(store):
-    df = pd.DataFrame({"application": ["01", "02"], "reviewer": ["R1", "R1"], "criterion": ["theme_fit"] * 2,
-                       "score": [3.0, float("nan")], "comment": ["", "未定"]})
+    df = pd.DataFrame(
+        {
+            "application": ["01", "02"],
+            "reviewer": ["R1", "R1"],
+            "criterion": ["theme_fit"] * 2,
+            "score": [3.0, float("nan")],
+            "comment": ["", "未定"],
+        }
+    )
     assert store.record_many(df, source="import") == 2
     got = store.scores()
     assert got["score"].tolist()[0] == 3.0 and pd.isna(got["score"].tolist()[1])
@@ -475,10 +597,17 @@ def test_a_committee_decision_is_chained_but_changes_no_score_or_status(store):
     fill(store)
     store.submit("R1", "01")
     before_scores, before_status = store.scores(), store.statuses()
-    eid = store.append_record("decision", payload={"selected": ["01", "20"], "note": "決定"}, by="事務局 架空")
+    eid = store.append_record(
+        "decision", payload={"selected": ["01", "20"], "note": "決定"}, by="事務局 架空"
+    )
     ev = store.events().set_index("id").loc[eid]
     assert (ev["kind"], ev["actor"], ev["reviewer"], ev["application"], ev["source"]) == (
-        "decision", "事務局 架空", "", "", "analyst")
+        "decision",
+        "事務局 架空",
+        "",
+        "",
+        "analyst",
+    )
     # the content in its own column, as the one canonical JSON (sorted keys, no spaces, UTF-8)
     assert ev["comment"] == "" and ev["payload"] == '{"note":"決定","selected":["01","20"]}'
     [(row, data)] = store.records("decision")

@@ -24,8 +24,13 @@ N_EACH = 500
 
 def _cells(rnd: Any) -> list[tuple[str, str, str]]:
     crits = [c.id for c in rnd.rubric.criteria]
-    return [(r.id, str(a), c) for r in rnd.reviewers for a in rnd.applications.index
-            if str(a) not in r.conflicts for c in crits]
+    return [
+        (r.id, str(a), c)
+        for r in rnd.reviewers
+        for a in rnd.applications.index
+        if str(a) not in r.conflicts
+        for c in crits
+    ]
 
 
 def _writer(url: str, rnd: Any, k: int, n: int, start: Any, out: Any) -> None:
@@ -56,7 +61,15 @@ def _killable(url: str, rnd: Any, ack_path: str, batch: int) -> None:
             rows = []
             for _ in range(batch):
                 r, a, c = cells[i % len(cells)]
-                rows.append({"reviewer": r, "application": a, "criterion": c, "score": float(1 + i % 5), "comment": f"k-{i}"})
+                rows.append(
+                    {
+                        "reviewer": r,
+                        "application": a,
+                        "criterion": c,
+                        "score": float(1 + i % 5),
+                        "comment": f"k-{i}",
+                    }
+                )
                 i += 1
             store.record_many(rows, source="import", actor="killed")
             os.write(fd, f"{i}\n".encode())
@@ -69,7 +82,10 @@ def test_eight_processes_500_scores_each_leave_4000_events_and_a_valid_chain(sto
     ScoreStore(store_url, store_round).close()  # create the tables once, as the analyst would
     start = ctx.Event()
     out = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(store_url, store_round, k, N_EACH, start, out)) for k in range(N_PROCS)]
+    procs = [
+        ctx.Process(target=_writer, args=(store_url, store_round, k, N_EACH, start, out))
+        for k in range(N_PROCS)
+    ]
     for p in procs:
         p.start()
     time.sleep(0.5)

@@ -72,7 +72,9 @@ def _write_settings(settings_dir: Path) -> None:
     files: dict[str, dict[str, Any]] = {
         "@jupyterlab/translation-extension/plugin.jupyterlab-settings": {"locale": "ja_JP"},
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false", "checkForUpdates": False},
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     }
     for rel, data in files.items():
@@ -93,8 +95,9 @@ class LabServer:
 
     def api(self, method: str, path: str) -> Any:
         """Call the server's REST API; returns the decoded JSON (None when empty)."""
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             body = resp.read()
         return json.loads(body) if body else None
@@ -175,10 +178,13 @@ class Lab:
         path = notebook_for_round(name, self.folder / "notebooks", self.round_path)
         relpath = path.relative_to(self.server.root).as_posix()
         # ?reset: start from an empty workspace (no tabs left over from earlier tests).
-        self.page.goto(f"{self.server.url}/lab/tree/{relpath}?reset&token={self.server.token}",
-                       wait_until="domcontentloaded")
-        self.page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell)",
-                                    timeout=KERNEL_TIMEOUT_MS)
+        self.page.goto(
+            f"{self.server.url}/lab/tree/{relpath}?reset&token={self.server.token}",
+            wait_until="domcontentloaded",
+        )
+        self.page.wait_for_function(
+            "() => !!(window.jupyterapp && window.jupyterapp.shell)", timeout=KERNEL_TIMEOUT_MS
+        )
         self.page.locator(".jp-NotebookPanel").first.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
         self.wait_kernel_idle()
 
@@ -234,7 +240,10 @@ def _test_folder_name(node: pytest.Item) -> str:
 
 @pytest.fixture
 def lab(
-    request: pytest.FixtureRequest, browser: Any, lab_server: LabServer, ui_artifacts: Path,
+    request: pytest.FixtureRequest,
+    browser: Any,
+    lab_server: LabServer,
+    ui_artifacts: Path,
     demo_round_copier: Callable[[Path], Path],
 ) -> Iterator[Lab]:
     """A fresh browser page on the test server, and the test's own copy of the demo round

@@ -37,7 +37,9 @@ def test_applications_notebook_shows_problems(lab) -> None:
     # The applications table: 都道府県 is at least four characters wide (not one a line).
     header = tables.nth(1).locator("th", has_text="都道府県").first
     cell_box = header.bounding_box()
-    font = float(lab.page.evaluate("el => parseFloat(getComputedStyle(el).fontSize)", header.element_handle()))
+    font = float(
+        lab.page.evaluate("el => parseFloat(getComputedStyle(el).fontSize)", header.element_handle())
+    )
     assert cell_box is not None and cell_box["width"] >= 4 * font
     # The tile map was drawn as an image.
     assert lab.page.locator(".jp-OutputArea-output img").count() >= 1
@@ -71,5 +73,9 @@ def test_the_eligibility_panel_records_a_late_acceptance(lab) -> None:
     assert "郵便事故のため（2/21 電話で確認）" in panel.inner_text()
     rnd = load_round(lab.round_path)
     [rec] = rnd.eligibility_records
-    assert (rec.action, rec.by, rec.reason) == ("accept_late", "事務局 山田", "郵便事故のため（2/21 電話で確認）")
+    assert (rec.action, rec.by, rec.reason) == (
+        "accept_late",
+        "事務局 山田",
+        "郵便事故のため（2/21 電話で確認）",
+    )
     assert not rnd.applications.loc["05", "late"]

@@ -77,8 +77,9 @@ class Dashboard:
 
 
 @pytest.fixture
-def dashboard(request: pytest.FixtureRequest, browser: Any, voila_server: VoilaServer,
-              ui_artifacts: Path) -> Iterator[Callable[[], Dashboard]]:
+def dashboard(
+    request: pytest.FixtureRequest, browser: Any, voila_server: VoilaServer, ui_artifacts: Path
+) -> Iterator[Callable[[], Dashboard]]:
     """Factory: open the dashboard in a fresh page and wait until every cell is rendered;
     every request URL is recorded."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
@@ -183,8 +184,12 @@ def test_dashboard_warns_when_scores_change_after_the_decision(
 ) -> None:
     rd = voila_server.round_path
     before = _expected(voila_server)
-    record_committee_decision(rd, before.selected, by="選定委員会 事務局（架空）",
-                              reasons={before.selected[0]: "総合的に最も優れる（架空）"})
+    record_committee_decision(
+        rd,
+        before.selected,
+        by="選定委員会 事務局（架空）",
+        reasons={before.selected[0]: "総合的に最も優れる（架空）"},
+    )
     d = dashboard()
     assert d.page.get_by_text("決定済").first.is_visible()
     assert d.page.get_by_text("総合的に最も優れる（架空）").is_visible()
@@ -193,8 +198,11 @@ def test_dashboard_warns_when_scores_change_after_the_decision(
     rnd = load_round(rd)
     with ScoreStore.open(rnd) as store:
         store.reopen("R2", "01", by="事務局（架空）", reason="記入誤りの訂正")
-        old = float(store.scores().query("reviewer == 'R2' and application == '01' and criterion == 'theme_fit'")
-                    ["score"].iloc[0])
+        old = float(
+            store.scores()
+            .query("reviewer == 'R2' and application == '01' and criterion == 'theme_fit'")["score"]
+            .iloc[0]
+        )
         store.record("R2", "01", "theme_fit", 1 if old != 1 else 2, "訂正")
         store.submit("R2", "01")
     d = dashboard()

@@ -59,7 +59,8 @@ class ReviewVoila:
         """[score, comment] saved for one cell ([] when none)."""
         with ScoreStore.open(load_round(self.round_path), self.db_url) as store:
             rows = store.scores().query(
-                "reviewer == @reviewer and application == @application and criterion == @criterion")
+                "reviewer == @reviewer and application == @application and criterion == @criterion"
+            )
         return [*rows["score"].tolist(), *rows["comment"].tolist()]
 
 
@@ -75,8 +76,9 @@ def start_voila(base: Path, round_dir: Path, db_url: str | None = None) -> Itera
 
 
 @pytest.fixture(scope="module")
-def review_voila(tmp_path_factory: pytest.TempPathFactory,
-                 demo_round_copier: Callable[[Path], Path]) -> Iterator[ReviewVoila]:
+def review_voila(
+    tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
+) -> Iterator[ReviewVoila]:
     base = tmp_path_factory.mktemp("voila-review")
     yield from start_voila(base, demo_round_copier(base / "root"))
 
@@ -133,7 +135,8 @@ def chosen(page: Any, cid: str, level: int) -> Any:
 
 
 def test_reload_brings_back_the_application_scores_and_the_comment(
-        review_voila: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path) -> None:
+    review_voila: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path
+) -> None:
     rnd: ReviewRound = load_round(review_voila.round_path)
     crit = rnd.rubric.criteria[0]
     page = pages()
@@ -147,7 +150,7 @@ def test_reload_brings_back_the_application_scores_and_the_comment(
     box = page.locator(f".shinsa-comment-{crit.id} textarea")
     box.click()
     box.press_sequentially("再読み込みの直前に書いた理由", delay=30)
-    page.wait_for_timeout(150)          # reloaded while the comment waits for its save (0.8 s)
+    page.wait_for_timeout(150)  # reloaded while the comment waits for its save (0.8 s)
 
     assert open_as(page, review_voila, "R4", reload=True) == second != first
     expect(chosen(page, crit.id, 4)).to_have_class(PRIMARY, timeout=30_000)
@@ -158,7 +161,8 @@ def test_reload_brings_back_the_application_scores_and_the_comment(
 
 
 def test_two_tabs_of_one_reviewer_see_each_others_saves(
-        review_voila: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path) -> None:
+    review_voila: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path
+) -> None:
     rnd: ReviewRound = load_round(review_voila.round_path)
     crit = rnd.rubric.criteria[1]
     tab_a, tab_b = pages(), pages()
@@ -177,15 +181,18 @@ def test_two_tabs_of_one_reviewer_see_each_others_saves(
     # The other way round: the last write wins, and the first tab follows.
     chosen(tab_b, crit.id, 2).click()
     expect(tab_b.locator(".shinsa-saved")).to_contain_text("保存済み", timeout=30_000)
-    expect(tab_a.locator(".shinsa-notice")).to_contain_text("別の画面で変更されました", timeout=SEEN_TIMEOUT_MS)
+    expect(tab_a.locator(".shinsa-notice")).to_contain_text(
+        "別の画面で変更されました", timeout=SEEN_TIMEOUT_MS
+    )
     expect(chosen(tab_a, crit.id, 2)).to_have_class(PRIMARY)
     expect(chosen(tab_a, crit.id, 4)).not_to_have_class(PRIMARY)
     assert review_voila.cell("R5", app, crit.id) == [2.0, ""]
 
 
 @pytest.fixture
-def review_voila_pg(tmp_path: Path, demo_round_copier: Callable[[Path], Path],
-                    pg_database: tuple[str, Callable[[bool], None]]) -> Iterator[tuple[ReviewVoila, Callable[[bool], None]]]:
+def review_voila_pg(
+    tmp_path: Path, demo_round_copier: Callable[[Path], Path], pg_database: tuple[str, Callable[[bool], None]]
+) -> Iterator[tuple[ReviewVoila, Callable[[bool], None]]]:
     url, cut = pg_database
     base = tmp_path / "voila-pg"
     for server in start_voila(base, demo_round_copier(base / "root"), url):
@@ -193,8 +200,8 @@ def review_voila_pg(tmp_path: Path, demo_round_copier: Callable[[Path], Path],
 
 
 def test_dropped_database_connection_shows_unsaved_and_saves_when_back(
-        review_voila_pg: tuple[ReviewVoila, Callable[[bool], None]], pages: Callable[[], Any],
-        ui_artifacts: Path) -> None:
+    review_voila_pg: tuple[ReviewVoila, Callable[[bool], None]], pages: Callable[[], Any], ui_artifacts: Path
+) -> None:
     server, cut = review_voila_pg
     rnd: ReviewRound = load_round(server.round_path)
     crit = rnd.rubric.criteria[0]
@@ -209,14 +216,14 @@ def test_dropped_database_connection_shows_unsaved_and_saves_when_back(
         chosen(page, crit.id, 5).click()
         expect(saved).to_contain_text("未保存（接続を再試行中…）", timeout=30_000)
         expect(page.locator(".shinsa-statusbar .shinsa-error")).to_contain_text("まだ保存されていません")
-        expect(chosen(page, crit.id, 5)).to_have_class(PRIMARY)      # the value stays
+        expect(chosen(page, crit.id, 5)).to_have_class(PRIMARY)  # the value stays
         page.locator(".shinsa-statusbar").first.scroll_into_view_if_needed()
         page.screenshot(path=str(ui_artifacts / "02_review_voila_unsaved.png"))
-        page.wait_for_timeout(2_500)                                           # a retry fails meanwhile
+        page.wait_for_timeout(2_500)  # a retry fails meanwhile
         expect(saved).to_contain_text("未保存（接続を再試行中…）")
     finally:
         cut(False)
-    expect(saved).to_contain_text("保存済み", timeout=40_000)                   # retried by itself
+    expect(saved).to_contain_text("保存済み", timeout=40_000)  # retried by itself
     expect(page.locator(".shinsa-statusbar .shinsa-error")).to_have_text("")
     assert server.cell("R1", app, crit.id) == [5.0, ""]
 
@@ -229,7 +236,8 @@ def review_voila_alone(tmp_path: Path, demo_round_copier: Callable[[Path], Path]
 
 
 def test_lost_server_connection_is_not_shown_as_saved(
-        review_voila_alone: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path) -> None:
+    review_voila_alone: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path
+) -> None:
     server = review_voila_alone
     crit = load_round(server.round_path).rubric.criteria[0]
     page = pages()
@@ -237,10 +245,10 @@ def test_lost_server_connection_is_not_shown_as_saved(
     chosen(page, crit.id, 3).click()
     saved = page.locator(".shinsa-saved")
     expect(saved).to_contain_text("保存済み", timeout=30_000)
-    page.wait_for_timeout(5_000)                      # answered: no warning while connected
+    page.wait_for_timeout(5_000)  # answered: no warning while connected
     expect(saved).to_contain_text("保存済み")
 
-    server.process.terminate()                        # the server (and the kernel) is gone
+    server.process.terminate()  # the server (and the kernel) is gone
     server.process.wait(timeout=30)
     box = page.locator(f".shinsa-comment-{crit.id} textarea")
     box.click()

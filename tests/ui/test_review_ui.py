@@ -39,7 +39,9 @@ def test_reviewer_scores_and_the_score_is_saved(lab) -> None:
     assert page.locator(".shinsa-error").first.inner_text().strip() == ""
 
     with ScoreStore.open(rnd, db_url) as store:
-        rows = store.scores().query("reviewer == 'R1' and application == @application and criterion == @first.id")
+        rows = store.scores().query(
+            "reviewer == 'R1' and application == @application and criterion == @first.id"
+        )
     assert rows["score"].tolist() == [float(level)]
     assert rows["source"].tolist() == ["widget"]
 
@@ -88,22 +90,24 @@ def test_typed_comment_survives_an_immediate_reload(lab) -> None:
     crit = rnd.rubric.criteria[0]
     page = lab.page
     page.set_viewport_size(LAPTOP)
-    page.on("dialog", lambda d: d.accept())      # a 'leave the page?' prompt must not block the reload
+    page.on("dialog", lambda d: d.accept())  # a 'leave the page?' prompt must not block the reload
     application = _open_as_r1(lab)
 
     box = page.locator(f".shinsa-comment-{crit.id} textarea")
     box.click()
     box.press_sequentially("再読み込みしても残るコメント", delay=40)
-    expect(page.locator(".shinsa-saved")).to_contain_text("保存済み", timeout=1_500)   # while typing
-    page.wait_for_timeout(300)      # within ~1.5 s of the last key; the box never lost the focus
+    expect(page.locator(".shinsa-saved")).to_contain_text("保存済み", timeout=1_500)  # while typing
+    page.wait_for_timeout(300)  # within ~1.5 s of the last key; the box never lost the focus
     assert page.evaluate("() => document.activeElement && document.activeElement.tagName") == "TEXTAREA"
     page.reload(wait_until="domcontentloaded")
 
     with ScoreStore.open(rnd, db_url) as store:
-        rows = store.scores().query("reviewer == 'R1' and application == @application and criterion == @crit.id")
+        rows = store.scores().query(
+            "reviewer == 'R1' and application == @application and criterion == @crit.id"
+        )
     assert rows["comment"].tolist() == ["再読み込みしても残るコメント"]
 
-    assert _open_as_r1(lab) == application      # the reopened form shows it too
+    assert _open_as_r1(lab) == application  # the reopened form shows it too
     expect(page.locator(f".shinsa-comment-{crit.id} textarea")).to_have_value("再読み込みしても残るコメント")
 
 
@@ -125,7 +129,7 @@ def test_form_at_1366x768_statusbar_anchors_and_the_whole_application(lab) -> No
 
     # Scrolled to the last criterion: the status bar is still on screen, above it.
     page.locator(f".shinsa-criterion-{last.id}").scroll_into_view_if_needed()
-    page.locator(f".shinsa-score-{last.id}-5").click()          # 5 needs a comment
+    page.locator(f".shinsa-score-{last.id}-5").click()  # 5 needs a comment
     expect(page.locator(".shinsa-saved")).to_contain_text("保存済み", timeout=30_000)
     page.wait_for_timeout(300)
     assert _in_viewport(page, bar), page.locator(bar).bounding_box()

@@ -39,10 +39,12 @@ def store(rnd: ReviewRound, tmp_path: Path) -> Iterator[ScoreStore]:
     s.close()
 
 
-def make_app(rnd: ReviewRound, store: ScoreStore, reviewer_id: str | None = "R1",
-             environ: dict[str, str] | None = None) -> ReviewApp:
-    return ReviewApp(rnd, store, reviewer_id=reviewer_id, environ={} if environ is None else environ,
-                     comment_delay=0)  # comments save at once (the debounce has its own tests)
+def make_app(
+    rnd: ReviewRound, store: ScoreStore, reviewer_id: str | None = "R1", environ: dict[str, str] | None = None
+) -> ReviewApp:
+    return ReviewApp(
+        rnd, store, reviewer_id=reviewer_id, environ={} if environ is None else environ, comment_delay=0
+    )  # comments save at once (the debounce has its own tests)
 
 
 @pytest.fixture
@@ -133,22 +135,30 @@ def test_open_uses_the_round_store_and_reports_a_store_that_cannot_be_opened(
     app = ReviewApp.open(rnd, reviewer_id="R1", url=url, environ={})
     assert app.panel is not None and app.store.url == url
     app.store.close()
-    bad = ReviewApp.open(rnd, reviewer_id="R1", url=f"sqlite:///{tmp_path / 'missing' / 'x.sqlite'}", environ={})
+    bad = ReviewApp.open(
+        rnd, reviewer_id="R1", url=f"sqlite:///{tmp_path / 'missing' / 'x.sqlite'}", environ={}
+    )
     assert bad.panel is None and bad.select.disabled
-    assert "採点データベースを開けないため、採点できません" in bad.message.value and "missing" in bad.message.value
+    assert (
+        "採点データベースを開けないため、採点できません" in bad.message.value
+        and "missing" in bad.message.value
+    )
 
 
 # --------------------------------------------------------------------------- scoring
 
 
-def test_score_click_autosaves_and_shows_the_anchor(rnd: ReviewRound, store: ScoreStore, panel: ReviewPanel) -> None:
+def test_score_click_autosaves_and_shows_the_anchor(
+    rnd: ReviewRound, store: ScoreStore, panel: ReviewPanel
+) -> None:
     control = panel.controls[FIRST]
     button = control.buttons[4.0]
     assert f"shinsa-score-{FIRST}-4" in classes(button)
     button.click()
     got = store.scores()
     assert got[["reviewer", "application", "criterion", "score", "source"]].values.tolist() == [
-        ["R1", "01", FIRST, 4.0, "widget"]]
+        ["R1", "01", FIRST, 4.0, "widget"]
+    ]
     saved_at = panel.session.last_saved_at
     assert saved_at is not None
     assert f"保存済み {saved_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%H:%M:%S}" in panel.saved.value
@@ -182,7 +192,9 @@ def test_clear_button(store: ScoreStore, panel: ReviewPanel) -> None:
     assert "未採点" in control.chosen.value and "shinsa-anchor-chosen" not in control.anchor.value
 
 
-def test_failed_save_shows_the_store_message_and_the_saved_state(store: ScoreStore, panel: ReviewPanel) -> None:
+def test_failed_save_shows_the_store_message_and_the_saved_state(
+    store: ScoreStore, panel: ReviewPanel
+) -> None:
     fill(panel, 3)
     store.submit("R1", "01")  # e.g. from another window; this screen does not know yet
     panel.controls[FIRST].buttons[1.0].click()
@@ -324,8 +336,18 @@ def test_css_hooks_are_stable(rnd: ReviewRound, panel: ReviewPanel) -> None:
         for level in c.levels:
             assert f"shinsa-score-{c.id}-{level_token(level)}" in found
         assert {f"shinsa-comment-{c.id}", f"shinsa-anchor-{c.id}", f"shinsa-clear-{c.id}"} <= found
-    assert {"shinsa-prev", "shinsa-next", "shinsa-jump", "shinsa-saved", "shinsa-error", "shinsa-submit",
-            "shinsa-progress", "shinsa-progress-text", "shinsa-chart", "shinsa-current"} <= found
+    assert {
+        "shinsa-prev",
+        "shinsa-next",
+        "shinsa-jump",
+        "shinsa-saved",
+        "shinsa-error",
+        "shinsa-submit",
+        "shinsa-progress",
+        "shinsa-progress-text",
+        "shinsa-chart",
+        "shinsa-current",
+    } <= found
     assert level_token(2.5) == "2_5" and level_token(3.0) == "3"
 
 
@@ -340,8 +362,9 @@ def test_panel_for_a_reviewer_without_applications(rnd: ReviewRound, store: Scor
 def test_criterion_control_alone(rnd: ReviewRound) -> None:
     seen: list[tuple[str, Any]] = []
     c = rnd.rubric.criterion("theme_fit")
-    control = CriterionControl(c, lambda cid, lv: seen.append((cid, lv)), lambda cid, t: seen.append((cid, t)),
-                               comment_delay=0)
+    control = CriterionControl(
+        c, lambda cid, lv: seen.append((cid, lv)), lambda cid, t: seen.append((cid, t)), comment_delay=0
+    )
     control.buttons[3.0].click()
     control.clear.click()
     control.show(2.0, "既存", readonly=False, comment_missing=False)  # programmatic: no callback
@@ -357,8 +380,9 @@ def _no_running_loop() -> None:
     raise RuntimeError("no running event loop")
 
 
-def test_comment_saves_while_typing_after_the_debounce(rnd: ReviewRound, store: ScoreStore,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_comment_saves_while_typing_after_the_debounce(
+    rnd: ReviewRound, store: ScoreStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Outside a kernel (no running asyncio loop; the browser tests' Playwright may leave one
     # in this thread): the debounce is a timer thread.
     monkeypatch.setattr(widgets.asyncio, "get_running_loop", _no_running_loop)
@@ -366,16 +390,16 @@ def test_comment_saves_while_typing_after_the_debounce(rnd: ReviewRound, store: 
     assert app.panel is not None
     panel = app.panel
     control = panel.controls[FIRST]
-    control.comment.value = "入"          # every key reaches the kernel (continuous_update)
+    control.comment.value = "入"  # every key reaches the kernel (continuous_update)
     control.comment.value = "入力中"
     assert control.comment.continuous_update
     assert control.pending and store.scores().empty
-    assert "未保存" in panel.saved.value   # shown while the save waits
+    assert "未保存" in panel.saved.value  # shown while the save waits
     deadline = time.monotonic() + 10
     while (control.pending or store.scores().empty) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not control.pending
-    assert store.scores()["comment"].tolist() == ["入力中"]   # one save, the last text
+    assert store.scores()["comment"].tolist() == ["入力中"]  # one save, the last text
     assert "保存済み" in panel.saved.value and control.comment.value == "入力中"
 
 
@@ -397,7 +421,7 @@ def test_comment_debounce_on_the_kernels_event_loop(rnd: ReviewRound, tmp_path: 
         finally:
             s.close()
 
-    t = threading.Thread(target=asyncio.run, args=(typing(),))   # a thread of its own: a fresh loop
+    t = threading.Thread(target=asyncio.run, args=(typing(),))  # a thread of its own: a fresh loop
     t.start()
     t.join(10)
     assert seen == {"pending": True, "after": False, "comments": ["ループで保存"]}
@@ -410,7 +434,7 @@ def test_pending_comment_is_saved_before_moving_on(rnd: ReviewRound, store: Scor
     first = panel.session.current
     panel.controls[FIRST].comment.value = "移動する前に書いた"
     assert store.scores().empty
-    panel.next_button.click()                                   # flushes the waiting comment
+    panel.next_button.click()  # flushes the waiting comment
     rows = store.scores()
     assert rows["comment"].tolist() == ["移動する前に書いた"] and rows["application"].tolist() == [first]
     assert not panel.controls[FIRST].pending
@@ -420,10 +444,12 @@ def test_comment_delay_zero_saves_every_change_at_once(store: ScoreStore, panel:
     control = panel.controls[FIRST]
     control.comment.value = "すぐ保存 "
     assert store.scores()["comment"].tolist() == ["すぐ保存"]
-    assert control.comment.value == "すぐ保存 "   # the box keeps what is typed (blank included)
+    assert control.comment.value == "すぐ保存 "  # the box keeps what is typed (blank included)
 
 
-def test_statusbar_shows_state_progress_and_links_to_what_is_missing(store: ScoreStore, panel: ReviewPanel) -> None:
+def test_statusbar_shows_state_progress_and_links_to_what_is_missing(
+    store: ScoreStore, panel: ReviewPanel
+) -> None:
     bar = panel.statusbar
     assert "shinsa-statusbar" in classes(bar)
     inside = {c for x in walk(bar) for c in getattr(x, "_dom_classes", ())}
@@ -431,30 +457,35 @@ def test_statusbar_shows_state_progress_and_links_to_what_is_missing(store: Scor
     n = len(panel.controls)
     assert f"採点 <b>0 / {n}</b> 項目" in panel.status_count.value
     assert f"未入力 {n} 件" in panel.status_missing.value
-    assert f"shinsa-goto-{FIRST}" in panel.status_missing.value     # a link that scrolls to it
+    assert f"shinsa-goto-{FIRST}" in panel.status_missing.value  # a link that scrolls to it
     assert f".shinsa-criterion-{FIRST}" in panel.status_missing.value
-    fifth = list(panel.controls)[4]                                  # the rest: one link to the next of them
-    assert f"shinsa-goto-{fifth}" in panel.status_missing.value and f"ほか {n - 4} 件" in panel.status_missing.value
-    panel.controls[FIRST].buttons[5.0].click()                      # 5 needs a comment
+    fifth = list(panel.controls)[4]  # the rest: one link to the next of them
+    assert (
+        f"shinsa-goto-{fifth}" in panel.status_missing.value
+        and f"ほか {n - 4} 件" in panel.status_missing.value
+    )
+    panel.controls[FIRST].buttons[5.0].click()  # 5 needs a comment
     assert f"採点 <b>1 / {n}</b> 項目" in panel.status_count.value
     assert "保存済み" in panel.saved.value
     label = panel.controls[FIRST].criterion.label_ja
     assert f"{label}（コメント）" in panel.status_missing.value
-    assert f"{label}（コメント）" in panel.submit_message.value       # the full list beside 提出
-    panel.submit_button.click()                                     # refused: the reason is in the bar
+    assert f"{label}（コメント）" in panel.submit_message.value  # the full list beside 提出
+    panel.submit_button.click()  # refused: the reason is in the bar
     assert "まだ提出できません" in panel.error.value
     assert any(panel.error is x for x in walk(panel.statusbar))
-    assert "エラー" not in panel.saved.value and "保存済み" in panel.saved.value   # nothing failed to save
+    assert "エラー" not in panel.saved.value and "保存済み" in panel.saved.value  # nothing failed to save
     fill(panel)
     assert "すべて入力済み" in panel.status_missing.value and panel.error.value == ""
     assert f"採点 <b>{n} / {n}</b> 項目" in panel.status_count.value
 
 
-def test_anchors_table_shows_every_level_and_marks_the_chosen_one(rnd: ReviewRound, panel: ReviewPanel) -> None:
+def test_anchors_table_shows_every_level_and_marks_the_chosen_one(
+    rnd: ReviewRound, panel: ReviewPanel
+) -> None:
     crit = rnd.rubric.criterion(FIRST)
     control = panel.controls[FIRST]
     html = control.anchor.value
-    for level in crit.levels:                                        # all anchors, not tooltips
+    for level in crit.levels:  # all anchors, not tooltips
         assert crit.anchor(level).ja in html
         assert f"shinsa-anchor-level-{level_token(level)}" in html
     assert "shinsa-anchor-chosen" not in html
@@ -471,7 +502,7 @@ def test_the_whole_application_is_shown_by_section(rnd: ReviewRound, panel: Revi
     html = panel.application.value
     for section in SECTIONS:
         assert section in html
-    for f in FIELDS:                                                 # every field, filled in or not
+    for f in FIELDS:  # every field, filled in or not
         assert f">{f.display_label}<" in html, f.key
         assert f"shinsa-field-{f.key}" in html
     app = panel.session.current

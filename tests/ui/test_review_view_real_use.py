@@ -63,24 +63,26 @@ def test_the_other_screen_reloads_and_says_so(rnd: ReviewRound, store: ScoreStor
     assert tab_a.check_now() is None and tab_a.notice.value == ""
     tab_b.controls[FIRST].buttons[4.0].click()
     tab_b.controls[SECOND].comment.value = "別の画面のコメント"
-    assert "別の画面" not in tab_b.notice.value          # its own saves are no news
+    assert "別の画面" not in tab_b.notice.value  # its own saves are no news
     change = tab_a.check_now()
     assert change is not None and change.criteria == (FIRST, SECOND)
-    assert "別の画面で変更されました（" in tab_a.notice.value and "値を読み込み直しました" in tab_a.notice.value
+    assert (
+        "別の画面で変更されました（" in tab_a.notice.value and "値を読み込み直しました" in tab_a.notice.value
+    )
     assert rnd.rubric.criterion(FIRST).label_ja in tab_a.notice.value
     assert "shinsa-notice" in tab_a.notice._dom_classes
     assert chosen(tab_a, FIRST) == [4.0]
     assert tab_a.controls[SECOND].comment.value == "別の画面のコメント"
-    assert "1 / " in tab_a.status_count.value           # the status bar follows
-    assert tab_a.check_now() is None                     # nothing new since
+    assert "1 / " in tab_a.status_count.value  # the status bar follows
+    assert tab_a.check_now() is None  # nothing new since
     tab_a.next_button.click()
-    assert tab_a.notice.value == ""                      # gone with the application
+    assert tab_a.notice.value == ""  # gone with the application
 
 
 def test_the_last_write_wins_and_the_notice_says_it_overwrote(rnd: ReviewRound, store: ScoreStore) -> None:
     tab_a, tab_b = open_panel(rnd, store), open_panel(rnd, store)
     tab_b.controls[FIRST].buttons[4.0].click()
-    tab_a.controls[FIRST].buttons[2.0].click()           # tab A had not seen the 4 yet
+    tab_a.controls[FIRST].buttons[2.0].click()  # tab A had not seen the 4 yet
     assert stored(store, FIRST) == [2.0, ""]
     assert chosen(tab_a, FIRST) == [2.0]
     assert "別の画面で変更されました" in tab_a.notice.value and "上書きしました" in tab_a.notice.value
@@ -95,7 +97,7 @@ def test_no_reload_while_a_comment_is_being_typed(rnd: ReviewRound, store: Score
     tab_a.controls[FIRST].comment.value = "入力中の文"
     tab_b.controls[FIRST].buttons[3.0].click()
     assert tab_a.check_now() is None and tab_a.controls[FIRST].comment.value == "入力中の文"
-    tab_a.controls[FIRST].flush()                        # its save wins and reports the change
+    tab_a.controls[FIRST].flush()  # its save wins and reports the change
     assert stored(store, FIRST) == [3.0, "入力中の文"]
     assert "別の画面で変更されました" in tab_a.notice.value and chosen(tab_a, FIRST) == [3.0]
 
@@ -124,7 +126,8 @@ def test_polls_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str, store: S
 
 
 def test_polling_pauses_on_an_idle_page_and_resumes_on_the_next_click(
-        rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    rnd: ReviewRound, db_url: str, store: ScoreStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A page closed without telling the kernel must not poll the database for ever."""
     monkeypatch.setattr(review_panel, "POLL_IDLE_LIMIT", 0.3)
     seen: dict[str, Any] = {}
@@ -138,8 +141,10 @@ def test_polling_pauses_on_an_idle_page_and_resumes_on_the_next_click(
             store.record("R1", "01", FIRST, 5)
             await asyncio.sleep(0.3)
             seen["unnoticed"] = tab_a.notice.value == ""
-            tab_a.controls[SECOND].buttons[2.0].click()     # back at work: its save reloads, polling resumes
-            seen["noticed"] = "別の画面で変更されました" in tab_a.notice.value and chosen(tab_a, FIRST) == [5.0]
+            tab_a.controls[SECOND].buttons[2.0].click()  # back at work: its save reloads, polling resumes
+            seen["noticed"] = "別の画面で変更されました" in tab_a.notice.value and chosen(tab_a, FIRST) == [
+                5.0
+            ]
             seen["polling"] = tab_a._poll_handle is not None
             tab_a.close()
         finally:
@@ -155,19 +160,20 @@ def test_polling_pauses_on_an_idle_page_and_resumes_on_the_next_click(
 
 
 def test_unreachable_store_shows_unsaved_keeps_the_values_and_retries(
-        rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]) -> None:
+    rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any]
+) -> None:
     panel = open_panel(rnd, store)
     panel.controls[FIRST].buttons[3.0].click()
     with sqlite_locked(db_url):
         panel.controls[FIRST].buttons[5.0].click()
         panel.controls[FIRST].comment.value = "5点の理由"
         assert "未保存（接続を再試行中…）" in panel.saved.value and "shinsa-unsaved" in panel.saved.value
-        assert "2 件" not in panel.saved.value and "1 件" in panel.saved.value   # one criterion waits
+        assert "2 件" not in panel.saved.value and "1 件" in panel.saved.value  # one criterion waits
         assert "まだ保存されていません" in panel.error.value and "自動で保存されます" in panel.error.value
-        assert chosen(panel, FIRST) == [5.0]                        # what was entered stays
+        assert chosen(panel, FIRST) == [5.0]  # what was entered stays
         assert panel.controls[FIRST].comment.value == "5点の理由"
         assert stored(store, FIRST) == [3.0, ""]
-        assert panel.check_now() is None                             # no reload over unsaved values
+        assert panel.check_now() is None  # no reload over unsaved values
         assert panel.retry_now() is False and "未保存（接続を再試行中…）" in panel.saved.value
     assert panel.retry_now() is True
     assert stored(store, FIRST) == [5.0, "5点の理由"]
@@ -175,8 +181,9 @@ def test_unreachable_store_shows_unsaved_keeps_the_values_and_retries(
     assert chosen(panel, FIRST) == [5.0]
 
 
-def test_values_not_saved_survive_a_new_kernel(rnd: ReviewRound, db_url: str, store: ScoreStore,
-                                               sqlite_locked: Callable[[str], Any], tmp_path: Path) -> None:
+def test_values_not_saved_survive_a_new_kernel(
+    rnd: ReviewRound, db_url: str, store: ScoreStore, sqlite_locked: Callable[[str], Any], tmp_path: Path
+) -> None:
     state = tmp_path / "review_state.json"
     with sqlite_locked(db_url):
         panel = open_panel(rnd, store, state_path=state)
@@ -192,35 +199,44 @@ def test_values_not_saved_survive_a_new_kernel(rnd: ReviewRound, db_url: str, st
     assert again.retry_now() is True
     assert stored(store, FIRST) == [4.0, "接続が切れている間に書いた"]
     assert "保存済み" in again.saved.value
-    assert json.loads(state.read_text(encoding="utf-8"))["rounds"][str(rnd.path.resolve())]["R1"]["unsaved"] == []
+    assert (
+        json.loads(state.read_text(encoding="utf-8"))["rounds"][str(rnd.path.resolve())]["R1"]["unsaved"]
+        == []
+    )
 
 
 def test_a_kept_value_that_can_no_longer_be_saved_is_reported_and_the_others_saved(
-        rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     from scoring.review.state import ReviewState
 
     state_path = tmp_path / "review_state.json"
-    for c in rnd.rubric.criteria:                      # 01 is submitted meanwhile (another screen)
+    for c in rnd.rubric.criteria:  # 01 is submitted meanwhile (another screen)
         store.record("R1", "01", c.id, 3)
     store.submit("R1", "01")
-    ReviewState(rnd.path, state_path).set_unsaved("R1", [
-        {"application": "01", "criterion": FIRST, "score": 4.0, "comment": ""},
-        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}])
+    ReviewState(rnd.path, state_path).set_unsaved(
+        "R1",
+        [
+            {"application": "01", "criterion": FIRST, "score": 4.0, "comment": ""},
+            {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"},
+        ],
+    )
     panel = open_panel(rnd, store, state_path=state_path)
     assert "未保存（接続を再試行中…）" in panel.saved.value and "2 件" in panel.saved.value
-    assert panel.retry_now() is None                   # shown, not raised
-    assert "提出済み" in panel.error.value and "1 件" in panel.saved.value    # the other still waits
+    assert panel.retry_now() is None  # shown, not raised
+    assert "提出済み" in panel.error.value and "1 件" in panel.saved.value  # the other still waits
     assert panel.session.unsaved_rows() == [
-        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}]
+        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}
+    ]
     assert ReviewState(rnd.path, state_path).unsaved("R1") == panel.session.unsaved_rows()
     assert panel.retry_now() is True
     assert stored(store, FIRST, "02") == [2.0, "残っていた値"] and stored(store, FIRST, "01") == [3.0, ""]
     assert "保存済み" in panel.saved.value and ReviewState(rnd.path, state_path).unsaved("R1") == []
 
 
-def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_url: str,
-                                                        monkeypatch: pytest.MonkeyPatch,
-                                                        sqlite_locked: Callable[[str], Any]) -> None:
+def test_retries_by_themselves_on_the_kernels_event_loop(
+    rnd: ReviewRound, db_url: str, monkeypatch: pytest.MonkeyPatch, sqlite_locked: Callable[[str], Any]
+) -> None:
     monkeypatch.setattr(review_panel, "RETRY_DELAYS", (0.1, 0.2))
     seen: dict[str, Any] = {}
 
@@ -231,7 +247,7 @@ def test_retries_by_themselves_on_the_kernels_event_loop(rnd: ReviewRound, db_ur
             with sqlite_locked(db_url):
                 panel.controls[FIRST].buttons[4.0].click()
                 seen["during"] = "未保存（接続を再試行中…）" in panel.saved.value
-                await asyncio.sleep(0.7)                      # retries fail while locked
+                await asyncio.sleep(0.7)  # retries fail while locked
                 seen["still"] = "未保存（接続を再試行中…）" in panel.saved.value
             await asyncio.sleep(1.0)
             seen["after"] = "保存済み" in panel.saved.value
@@ -258,7 +274,9 @@ def test_a_refused_save_is_still_an_error_not_a_retry(rnd: ReviewRound, store: S
 # --------------------------------------------------------------------------- reload, kernel exit
 
 
-def test_a_new_kernel_reopens_the_last_application(rnd: ReviewRound, store: ScoreStore, tmp_path: Path) -> None:
+def test_a_new_kernel_reopens_the_last_application(
+    rnd: ReviewRound, store: ScoreStore, tmp_path: Path
+) -> None:
     state = tmp_path / "home" / "review_state.json"
     first = open_panel(rnd, store, state_path=state)
     assert first.session.current == "01"
@@ -268,7 +286,7 @@ def test_a_new_kernel_reopens_the_last_application(rnd: ReviewRound, store: Scor
     first.controls[FIRST].buttons[2.0].click()
     first.controls[FIRST].comment.value = "再読み込み前のコメント"
     first.close()
-    again = open_panel(rnd, store, state_path=state)      # what a reload in Voilà does
+    again = open_panel(rnd, store, state_path=state)  # what a reload in Voilà does
     assert again.session.current == third != "01"
     assert chosen(again, FIRST) == [2.0] and again.controls[FIRST].comment.value == "再読み込み前のコメント"
     again.jump.value = "20"
@@ -281,14 +299,15 @@ def test_kernel_exit_saves_the_comment_still_waiting(rnd: ReviewRound, store: Sc
     panel = open_panel(rnd, store, comment_delay=60)
     panel.controls[FIRST].comment.value = "閉じる直前に書いた"
     assert stored(store, FIRST) == []
-    review_panel._save_on_exit()                          # what atexit runs when the kernel stops
+    review_panel._save_on_exit()  # what atexit runs when the kernel stops
     score, comment = stored(store, FIRST)
-    assert math.isnan(score) and comment == "閉じる直前に書いた"    # no score (NaN), the comment
+    assert math.isnan(score) and comment == "閉じる直前に書いた"  # no score (NaN), the comment
     assert not panel.controls[FIRST].pending
 
 
-def test_a_kernel_shut_down_saves_the_comment_still_waiting(rnd: ReviewRound, db_url: str, store: ScoreStore,
-                                                            tmp_path: Path) -> None:
+def test_a_kernel_shut_down_saves_the_comment_still_waiting(
+    rnd: ReviewRound, db_url: str, store: ScoreStore, tmp_path: Path
+) -> None:
     """A real kernel (ipykernel) with a comment waiting 60 s for its save is shut down the
     way Jupyter does (shutdown_request): the comment is in the store afterwards."""
     from jupyter_client.manager import start_new_kernel
@@ -307,7 +326,7 @@ assert control.pending
     try:
         reply = kc.execute_interactive(code, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
-        assert stored(store, FIRST) == []                 # still waiting for the debounce
+        assert stored(store, FIRST) == []  # still waiting for the debounce
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)

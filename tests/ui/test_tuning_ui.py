@@ -52,7 +52,8 @@ def test_weight_change_moves_the_ranking(lab) -> None:
 
     page.wait_for_function(
         "([sel, old]) => { const el = document.querySelector(sel); return el && el.innerText !== old; }",
-        arg=[".shinsa-settings-hash", before_hash], timeout=30_000,
+        arg=[".shinsa-settings-hash", before_hash],
+        timeout=30_000,
     )
     assert ranking.inner_text() != before_rows
     assert page.locator(".shinsa-error").first.inner_text().strip() == ""

@@ -39,32 +39,39 @@ def isolated_env(base: Path, round_dir: Path, **extra: str) -> dict[str, str]:
     project importable, ``$SCORING_ROUND`` pointing at ``round_dir``."""
     for d in ("config", "runtime", "ipython"):
         (base / d).mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"}
-    env.update({
-        "SCORING_ROUND": str(round_dir),
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "IPYTHONDIR": str(base / "ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "SHINSA_STATE_FILE": str(base / "review_state.json"),  # the reviewers' last application
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTERHUB_", "JPY_")) and k != "SCORING_DATABASE_URL"
+    }
+    env.update(
+        {
+            "SCORING_ROUND": str(round_dir),
+            "JUPYTER_CONFIG_DIR": str(base / "config"),
+            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+            "IPYTHONDIR": str(base / "ipython"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "SHINSA_STATE_FILE": str(base / "review_state.json"),  # the reviewers' last application
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")])),
+        }
+    )
     env.update(extra)
     return env
 
 
 @contextlib.contextmanager
-def running_server(name: str, args: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path,
-                   ready: Callable[[], bool]) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(
+    name: str, args: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path, ready: Callable[[], bool]
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``python -m <args>`` until the test session is done; wait until ``ready()``.
 
     Fails the test with the log's tail when the server exits or is not ready within
     :data:`SERVER_TIMEOUT_S`; always stops the server afterwards.
     """
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=cwd, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + SERVER_TIMEOUT_S
         while True:
@@ -89,18 +96,28 @@ def running_server(name: str, args: Sequence[str], *, cwd: Path, env: dict[str, 
 
 
 @contextlib.contextmanager
-def running_voila(base: Path, notebook: Path, round_dir: Path, **extra_env: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+def running_voila(
+    base: Path, notebook: Path, round_dir: Path, **extra_env: str
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
     """``voila NOTEBOOK --template=shinsa`` on a free port of 127.0.0.1 (as ``make committee``),
     with the offline template on ``JUPYTER_PATH``, the round of ``round_dir`` and ``extra_env``;
     yields (base URL, log file, process) once Voilà serves its script."""
     import urllib.request
 
-    jupyter_path = os.pathsep.join(filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"),
-                                                 os.environ.get("JUPYTER_PATH", "")]))
+    jupyter_path = os.pathsep.join(
+        filter(None, [str(PROJECT / "scoring" / "ui" / "jupyter"), os.environ.get("JUPYTER_PATH", "")])
+    )
     env = isolated_env(base, round_dir, JUPYTER_PATH=jupyter_path, **extra_env)
     port = free_port()
-    args = ["voila", str(notebook), "--template=shinsa", "--Voila.ip=127.0.0.1",
-            f"--port={port}", "--no-browser", "--Voila.port_retries=0"]
+    args = [
+        "voila",
+        str(notebook),
+        "--template=shinsa",
+        "--Voila.ip=127.0.0.1",
+        f"--port={port}",
+        "--no-browser",
+        "--Voila.port_retries=0",
+    ]
     url = f"http://127.0.0.1:{port}"
     log = base / "voila.log"
 
