@@ -21,10 +21,11 @@ template OUT.xlsx
     Write an empty 応募書 template.
 lab-settings
     Make Japanese the default language of this environment's JupyterLab.
-audit --round DIR
+audit --round DIR | --archive DIR2
     Verify the score store's hash chain and every signed checkpoint outside the database
     (:mod:`scoring.store.checkpoints`); list altered, removed or forged events (the first
     bad one first); exit 1 if any.
+    With ``--archive``: check a round archive with public keys only (:mod:`scoring.cli_archive`).
 verify-receipt --round DIR CODE
     Whether the store (and so the committee material) still holds exactly what a reviewer
     submitted with the receipt code CODE: exit 0 (naming reviewer and application), 1 when
@@ -77,6 +78,9 @@ hub-setup --round DIR --admin-url URL [--site DIR] [--passwords FILE.yaml] [--ho
 hub-remove [--site DIR]
     As root, remove what hub-setup made: the site's accounts (only those it created) and
     their homes, the group, the site folder, trial PostgreSQL clusters left behind.
+archive --round DIR --out DIR2 [--zip]
+    Write the round (applications, event log, checkpoints, public keys, decision, committee
+    material, letters) as one BagIt bag for safekeeping, and check it (:mod:`scoring.cli_archive`).
 sheets export --round DIR (--reviewer ID | --all) --out FILE_OR_DIR [--db URL]
     Write the offline Excel 採点表 of one reviewer (or of everyone into a folder).
 sheets import --round DIR [--reviewer ID] [--db URL] [--overwrite --reason TEXT] [--submit] FILE...
@@ -92,6 +96,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .cli_archive import add_archive_command, add_audit_archive_option
 from .cli_commands import (
     _cmd_assign,
     _cmd_audit,
@@ -189,6 +194,7 @@ def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     _round_option(au)
     au.set_defaults(func=_cmd_audit)
+    add_audit_archive_option(au)
     vr = sub.add_parser(
         "verify-receipt", help="受領コードを確かめる（0 提出どおり、1 提出後に変更あり、2 不明なコード）"
     )
@@ -439,6 +445,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_progress_commands(sub)
     _eligibility_parser(sub)
     _add_revise_command(sub)
+    add_archive_command(sub)
     return p
 
 

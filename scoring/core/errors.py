@@ -19,6 +19,7 @@ ScoreTableError       a score table given to a function is not in the        2
                       canonical form (columns, numbers, keys)
 SigningError          the signing key is missing, unsafe or not a key        2
 HubError              the multi-reviewer server cannot be set up             2
+ArchiveError          a round archive (BagIt bag) cannot be written          2
 OptionError           an option or argument (command line, notebook          2
                       parameter, function keyword) is not an allowed value
 ValueFormatError      one value (a cell, a field, an argument) cannot be     2
@@ -43,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ArchiveError",
     "ConfigError",
     "ConfigProblem",
     "HubError",
@@ -163,3 +165,7 @@ class SigningError(ShinsaError):
 
 class HubError(ShinsaError):
     """The multi-reviewer server (JupyterHub site, :mod:`scoring.admin`) cannot be set up or removed."""
+
+
+class ArchiveError(ShinsaError):
+    """A round archive cannot be written (:mod:`scoring.round.archive`): the output exists, no store, a secret."""
