@@ -82,7 +82,7 @@ hub-remove: $(STAMP)
 
 # Every benchmark prints its figures (targets in brackets); nothing is asserted.
 # The method simulation (make simulate) takes a few minutes and is kept separate.
-BENCHES := bench_startup bench_intake bench_store bench_combine bench_tuning bench_stability bench_selection bench_committee bench_hub_load
+BENCHES := bench_startup bench_intake bench_store bench_combine bench_tuning bench_stability bench_selection bench_committee bench_hub_load bench_archive
 bench: $(STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(PY) benchmarks/$$b.py || exit 1; done
 
