@@ -14,7 +14,7 @@ bag directory with SHA-256 and SHA-512 manifests of every payload file and of ev
     the rubric file round.yaml names;
 ``store/``
     the event log as JSON lines, the database's identity and the checkpoint file(s)
-    (:mod:`scoring.store.archive`);
+    (:mod:`scoring.store.archive`, :func:`checkpoint_files`);
 ``decision/decisions.json``
     every decision of the committee recorded in the store (also in the event log), readable.
 
@@ -61,7 +61,7 @@ from ..store.scores import ScoreStore
 from .decision import read_decisions
 from .loader import ReviewRound, load_round
 
-__all__ = ["ArchiveResult", "report_folders", "write_archive"]
+__all__ = ["ArchiveResult", "checkpoint_files", "report_folders", "write_archive"]
 
 #: Checksums of the manifests (payload and tag files).
 CHECKSUMS = ("sha256", "sha512")
@@ -95,6 +95,18 @@ def report_folders(rnd: ReviewRound) -> list[tuple[Path, str]]:
     letters in ``reports/講評``).
     """
     return [(Path(rnd.path) / "reports", "round/reports")]
+
+
+def checkpoint_files(store: ScoreStore) -> list[Path]:
+    """The checkpoint files to archive: the store's own
+    (:func:`scoring.store.checkpoints.checkpoint_path`) and any other checkpoint file of the
+    round folder (another role's or an earlier database's; the audit uses only the lines of
+    this database and names the others in a warning)."""
+    own = store.checkpoint_path
+    folder = Path(store.facts.path)
+    others = sorted({*folder.glob("checkpoints*.jsonl"), *folder.glob("*.checkpoints.jsonl")})
+    found = [own] + [p for p in others if p.name != own.name]
+    return [p for p in found if p.is_file() and not p.is_symlink()]
 
 
 def _refuse_out(out: Path, zip_path: Path | None) -> None:
@@ -176,7 +188,8 @@ def _copy_store(store: ScoreStore, data: Path) -> tuple[int, tuple[int, str], bo
     """
     cps = data / CHECKPOINTS_DIR
     cps.mkdir(parents=True)
-    _copy_file(store.checkpoint_path, cps / store.checkpoint_path.name)
+    for path in checkpoint_files(store):
+        _copy_file(path, cps / path.name)
     with store.log.snapshot() as conn:
         head = store.log.head(conn)
         rows = store.log.rows(conn)
