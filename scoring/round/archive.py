@@ -21,7 +21,8 @@ bag directory with SHA-256 and SHA-512 manifests of every payload file and of ev
 ``bag-info.txt`` names the organisation (総務省), the date, a description in Japanese, the
 round, the chain head (id and hash) and the fingerprints of the analysts' public keys.
 
-Nothing secret goes in: only the files above are copied (never a private key, a database
+The bag folder is made 0700 and the zip 0600: they hold the committee material and every
+comment, which only the analysts read on a shared server. Nothing secret goes in: only the files above are copied (never a private key, a database
 URL with its password, ``scores.sqlite``), and every file is checked before the bag is made
 (a file holding ``PRIVATE KEY`` or the database password stops the archive). The bag is
 then checked as an auditor would (:func:`scoring.store.archive.audit_archive`).
@@ -254,6 +255,7 @@ def _bag_info(rnd: ReviewRound, head: tuple[int, str], decisions: bool) -> dict[
 
 def _write_zip(bag: Path, zip_path: Path) -> None:
     tmp = zip_path.with_name(f".{zip_path.name}.tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private, like the bag
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for p in sorted(bag.rglob("*")):
             if p.is_file():
@@ -286,7 +288,8 @@ def write_archive(round_dir: str | Path | None, out: str | Path, *, zip_file: bo
         )
     created = not out.exists()
     try:
-        out.mkdir(exist_ok=True)
+        out.mkdir(mode=0o700, exist_ok=True)
+        out.chmod(0o700)  # the committee material and the comments: only the analyst reads the bag
         with ScoreStore.open(rnd, url) as store:
             if store.access not in ("owner", "analyst"):
                 raise ArchiveError(

@@ -287,6 +287,23 @@ def _info_problems(info: Mapping[str, Any], meta: Mapping[str, Any]) -> list[Pro
     ]
 
 
+def _fingerprint_problems(keyring_file: Path, named: Sequence[str]) -> list[Problem]:
+    """The analyst fingerprints ``bag-info.txt`` names must be those of the archived keyring."""
+    if not keyring_file.is_file():
+        return []
+    try:
+        listed = Keyring.load(keyring_file).analyst_fingerprints()
+    except SigningError:
+        return []  # reported by verify_with_public_keys
+    if sorted(listed) == sorted(named):
+        return []
+    why = (
+        f"bag-info.txt の事務局の公開鍵の指紋（{'、'.join(named) or 'なし'}）が、{KEYRING_FILE} の事務局の鍵"
+        f"（{'、'.join(listed) or 'なし'}）と一致しません。"
+    )
+    return [(0, "公開鍵", why)]
+
+
 def _record_checks(data_dir: Path, result: ArchiveAudit, info: Mapping[str, Any]) -> None:
     """Rebuild the log from the archive and run the chain and checkpoint checks into ``result``."""
     meta, problems = _store_meta(data_dir)
@@ -295,6 +312,7 @@ def _record_checks(data_dir: Path, result: ArchiveAudit, info: Mapping[str, Any]
         return
     result.round_name, result.head = meta["round"], meta["head"]
     result.problems += _info_problems(info, meta)
+    result.problems += _fingerprint_problems(data_dir / KEYRING_FILE, result.analyst_fingerprints)
     rows, bad_lines = read_events_jsonl(data_dir / EVENTS_FILE)
     result.problems += bad_lines
     with tempfile.TemporaryDirectory(prefix="shinsa-archive-") as tmp:

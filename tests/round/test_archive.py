@@ -164,6 +164,8 @@ def test_archive_round_trips_validates_and_passes_the_audit(archived: Any) -> No
     ring = Keyring.load(rd)
     assert info["Shinsa-Analyst-Key-Fingerprint"] == fingerprint(ring.analyst_keys()[0])
     assert "Bagging-Date" in info and "External-Description" in info
+    assert out.stat().st_mode & 0o077 == 0  # the committee material: the analyst's only
+    assert out.with_name(out.name + ".zip").stat().st_mode & 0o077 == 0
     assert {p.name for p in out.glob("tagmanifest-*.txt")} == {
         "tagmanifest-sha256.txt",
         "tagmanifest-sha512.txt",
@@ -317,3 +319,17 @@ def test_audit_of_something_that_is_not_a_bag(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     assert _audit(tmp_path / "plain") == 1
     assert _audit(tmp_path / "missing") == 2
+
+
+def test_a_changed_fingerprint_in_bag_info_with_rebuilt_manifests_fails_the_audit(
+    archived: Any, tmp_path: Path
+) -> None:
+    _, _, out = archived
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    bag = bagit.Bag(str(copy))
+    bag.info["Shinsa-Analyst-Key-Fingerprint"] = "0000-0000-0000-0000"
+    bag.save(manifests=True)
+    assert _validates(copy)
+    assert any(kind == "公開鍵" for _, kind, _ in audit_archive(copy).problems)
+    assert _audit(copy) == 1
