@@ -186,7 +186,7 @@ def test_no_file_in_the_bag_holds_a_private_key_or_the_database_password(archive
 
 @pytest.mark.parametrize(
     "target",
-    ["events", "application", "bag-info"],
+    ["events", "application", "bag-info", "manifest-sha256.txt", "tagmanifest-sha512.txt", "checkpoints"],
 )
 def test_one_changed_byte_fails_bagit_and_the_audit(archived: Any, tmp_path: Path, target: str) -> None:
     _, _, out = archived
@@ -199,8 +199,15 @@ def test_one_changed_byte_fails_bagit_and_the_audit(archived: Any, tmp_path: Pat
         data = bytearray(app.read_bytes())
         data[len(data) // 2] ^= 1
         app.write_bytes(bytes(data))
-    else:
+    elif target == "bag-info":
         _flip(copy / "bag-info.txt", "総務省".encode(), "総務庁".encode())
+    elif target == "checkpoints":
+        cp = min((copy / "data" / "store" / "checkpoints").iterdir())
+        _flip(cp, b'"reason":"', b'"reason":"x')
+    else:  # a manifest or a tag manifest: one hex digit of its first checksum
+        path = copy / target
+        text = path.read_text(encoding="utf-8")
+        path.write_text(("1" if text[0] != "1" else "2") + text[1:], encoding="utf-8")
     assert not _validates(copy)
     assert _audit(copy) == 1
 
