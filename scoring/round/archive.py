@@ -229,6 +229,15 @@ def _refuse_secrets(data: Path, secrets: Iterable[str]) -> None:
             )
 
 
+def _passwords(url: str) -> list[str]:
+    """The database password to look for in the bag: when it is long enough to tell (8
+    characters or more) and not a part of the URL shown without it (``postgres:***@``)."""
+    u = parse_url(url)
+    pw = u.password or ""
+    shown = u.render_as_string(hide_password=True)
+    return [pw] if len(pw) >= 8 and pw not in shown else []
+
+
 def _analyst_fingerprints(rnd: ReviewRound) -> list[str]:
     try:
         return Keyring.load(rnd.path).analyst_fingerprints()
@@ -256,11 +265,14 @@ def _bag_info(rnd: ReviewRound, head: tuple[int, str], decisions: bool) -> dict[
 def _write_zip(bag: Path, zip_path: Path) -> None:
     tmp = zip_path.with_name(f".{zip_path.name}.tmp")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private, like the bag
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(bag.rglob("*")):
-            if p.is_file():
-                zf.write(p, (Path(bag.name) / p.relative_to(bag)).as_posix())
-    tmp.replace(zip_path)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for p in sorted(bag.rglob("*")):
+                if p.is_file():
+                    zf.write(p, (Path(bag.name) / p.relative_to(bag)).as_posix())
+        tmp.replace(zip_path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_archive(round_dir: str | Path | None, out: str | Path, *, zip_file: bool = False) -> ArchiveResult:
@@ -298,7 +310,7 @@ def write_archive(round_dir: str | Path | None, out: str | Path, *, zip_file: bo
                 )
             events, head, decided = _copy_store(store, out)
         _copy_round(rnd, out)
-        _refuse_secrets(out, [parse_url(url).password or ""])
+        _refuse_secrets(out, _passwords(url))
         bagit.make_bag(str(out), _bag_info(rnd, head, decided), processes=1, checksums=list(CHECKSUMS))
     except BaseException:
         if created:

@@ -340,3 +340,21 @@ def test_a_changed_fingerprint_in_bag_info_with_rebuilt_manifests_fails_the_audi
     assert _validates(copy)
     assert any(kind == "公開鍵" for _, kind, _ in audit_archive(copy).problems)
     assert _audit(copy) == 1
+
+
+@pytest.mark.parametrize("archived", ["postgres"], indirect=True)
+def test_a_file_holding_the_database_password_stops_the_archive(
+    archived: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rd, url, _ = archived
+    password = sa.engine.make_url(url).password
+    assert password
+    monkeypatch.setenv("SCORING_DATABASE_URL", url)
+    leak = rd / "reports" / "メモ.txt"
+    leak.write_text(f"接続: {password}", encoding="utf-8")
+    try:
+        with pytest.raises(ArchiveError, match="パスワード"):
+            write_archive(rd, tmp_path / "leak")
+    finally:
+        leak.unlink()
+    assert not (tmp_path / "leak").exists()
