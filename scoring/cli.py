@@ -1,7 +1,7 @@
 """Command line: ``python -m scoring COMMAND``.
 
 The parser is built here (one helper per group of commands); the commands themselves are
-in :mod:`scoring.cli_commands`.
+in :mod:`scoring.cli_commands` (the ``sheets`` commands in :mod:`scoring.cli_sheets`).
 
 Commands
 --------
@@ -116,13 +116,12 @@ from .cli_commands import (
     _cmd_revise,
     _cmd_run,
     _cmd_select,
-    _cmd_sheets_export,
-    _cmd_sheets_import,
     _cmd_template,
     _cmd_validate,
     _cmd_verify_receipt,
     lab_settings_path,
 )
+from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import
 
 __all__ = ["lab_settings_path", "main"]
 

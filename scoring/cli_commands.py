@@ -1,7 +1,8 @@
 """The commands of :mod:`scoring.cli`, one function each (``args`` in, exit code out).
 
 Each command imports what it needs inside itself, so that ``python -m scoring --help``
-and the light commands stay fast; :mod:`scoring.cli` builds the parser around them.
+and the light commands stay fast; :mod:`scoring.cli` builds the parser around them. The
+``sheets`` commands (the offline Excel 採点表) are in :mod:`scoring.cli_sheets`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -502,128 +502,6 @@ def _cmd_lab_settings(args: argparse.Namespace) -> int:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"JupyterLab の既定の言語を日本語にし、ニュースと更新の確認を止めました: {path}")
     return 0
-
-
-def _cmd_sheets_export(args: argparse.Namespace) -> int:
-    from .review.progress import open_existing_store
-    from .review.sheets import export_all, export_sheet, sheet_filename
-    from .round.loader import load_round
-
-    rnd = load_round(args.round)
-    if args.reviewer is not None and args.reviewer not in {r.id for r in rnd.reviewers}:
-        print(
-            f"エラー: 審査員ID '{args.reviewer}' は reviewers.yaml にありません。"
-            f"使える審査員ID: {'、'.join(r.id for r in rnd.reviewers)}",
-            file=sys.stderr,
-        )
-        return 2
-    store = open_existing_store(rnd, args.db)
-    try:
-        out = Path(args.out)
-        if args.all:
-            paths = export_all(rnd, out, store=store)
-        else:
-            target = (
-                out / sheet_filename(args.reviewer) if out.is_dir() or out.suffix.lower() != ".xlsx" else out
-            )
-            paths = [export_sheet(rnd, args.reviewer, target, store=store)]
-    finally:
-        if store is not None:
-            store.close()
-    for p in paths:
-        print(f"採点表を書き出しました: {p}")
-    return 0
-
-
-def _cmd_sheets_import(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .core.clock import JST
-    from .reporting.overview import problem_table
-    from .review.sheet_import import blank_cells, import_sheets
-    from .round.loader import load_round
-    from .store.scores import ScoreStore
-
-    if args.overwrite and not (args.reason or "").strip():
-        print(
-            "エラー: --overwrite には --reason（上書きの理由）が必要です。理由は採点の記録に残ります。",
-            file=sys.stderr,
-        )
-        return 2
-    rnd = load_round(args.round)
-    store = ScoreStore.open(rnd, args.db)
-    try:
-        report = import_sheets(
-            rnd,
-            args.files,
-            store,
-            reviewer=args.reviewer,
-            overwrite=args.overwrite,
-            reason=args.reason,
-            submit=args.submit,
-        )
-    finally:
-        store.close()
-    failed = set(report.loc[report["severity"] == "error", "file"])
-    blank = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
-    status = report.attrs["status"]
-    for f, n in report.attrs["imported"].items():
-        where = blank_cells(report, f)
-        shown_where = "、".join(where[:10]) + (f" ほか {len(where) - 10} 箇所" if len(where) > 10 else "")
-        note = f"（未入力 {len(where)} 箇所は取り込んでいません: {shown_where}）" if where else ""
-        if status.get(f) == "conflict":
-            print(
-                f"{f}: 書き出し後に採点データベースで変更されたセルを採点表も変更しているため、取り込みを止めました（0 件）"
-            )
-        elif f in failed:
-            print(f"{f}: エラーがあるため取り込みませんでした（0 件）{note}")
-        elif status.get(f) == "unchanged":
-            print(f"{f}: 変更はありません。何も書き込みませんでした{note}")
-        else:
-            print(f"{f}: {n} 件の点数を取り込みました{note}")
-    conflicts = report.attrs["conflicts"]
-    shown = blank.copy()
-    if len(conflicts):
-
-        def value(score: object, comment: object) -> str:
-            text = (
-                "（点数なし）"
-                if score is None or (isinstance(score, float) and math.isnan(score))
-                else f"{float(str(score)):g}点"
-            )
-            return f"{text}「{comment}」" if comment else text
-
-        when = pd.to_datetime(conflicts["store_updated_at"], utc=True).dt.tz_convert(JST)
-        diff = pd.DataFrame(
-            {
-                "ファイル": conflicts["file"],
-                "セル": conflicts["cell"],
-                "応募": conflicts["application"],
-                "評価項目": [rnd.rubric.criterion(str(c)).label_ja for c in conflicts["criterion"]],
-                "データベースの値": [
-                    value(s, c) for s, c in zip(conflicts["store_score"], conflicts["store_comment"])
-                ],
-                "データベースの更新日時": when.dt.strftime("%Y-%m-%d %H:%M").fillna(""),
-                "採点表の値": [
-                    value(s, c) for s, c in zip(conflicts["sheet_score"], conflicts["sheet_comment"])
-                ],
-            }
-        )
-        title = (
-            "上書きしたセル（理由: " + str(args.reason).strip() + "）"
-            if args.overwrite
-            else "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）"
-        )
-        _print_table(title, diff)
-        stopped = set(zip(conflicts["file"], conflicts["cell"]))
-        shown |= pd.Series(
-            [(f, c) in stopped for f, c in zip(report["file"], report["cell"])], index=report.index
-        )
-    _print_table(
-        "採点表の問題一覧（未入力と上の表を除く）" if len(conflicts) else "採点表の問題一覧（未入力を除く）",
-        problem_table(report[~shown]),
-    )
-    return 1 if failed else 0
 
 
 def _check_admin_url(url: str) -> None:

@@ -1,8 +1,11 @@
 """The linter runs: ``ruff check`` finds nothing in the package, the tests, the benchmarks,
-the scripts and the hub's configuration.
+the scripts and the hub's configuration, and ``ruff format --check`` finds them formatted.
 
 Configured in pyproject.toml ``[tool.ruff]``; ruff is pinned in the ``test`` extra, so every
-machine reports alike. To fix: ``.venv/bin/ruff check --fix scoring tests benchmarks scripts deploy``.
+machine reports alike. To fix: ``.venv/bin/ruff check --fix scoring tests benchmarks scripts deploy``
+and ``.venv/bin/ruff format scoring tests benchmarks scripts deploy``. The commit that first
+formatted the whole tree is listed in ``.git-blame-ignore-revs`` (``git config
+blame.ignoreRevsFile .git-blame-ignore-revs`` to skip it in ``git blame``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,28 @@ def _ruff() -> str:
 def test_ruff_check_finds_nothing() -> None:
     out = subprocess.run([_ruff(), "check", *TREES], cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_ruff_format_finds_nothing_to_change() -> None:
+    """The same trees as ``ruff check`` are formatted as ``ruff format`` would write them."""
+    out = subprocess.run(
+        [_ruff(), "format", "--check", *TREES], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_ruff_format_check_can_fail(tmp_path: Path) -> None:
+    """The same command reports a file it would reformat (guards against a check that cannot fail)."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("x  =  [1,2]\n", encoding="utf-8")
+    out = subprocess.run(
+        [_ruff(), "format", "--check", "--no-cache", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1 and "bad.py" in out.stdout
 
 
 def test_ruff_check_can_fail(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ database only as their own role.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -104,6 +105,37 @@ def _check_all(
     return users
 
 
+def _provision_roles(admin_url: str, rnd: ReviewRound, users: list[HubUser]) -> dict[str, str]:
+    """Hub user → database URL of their role (:func:`~scoring.admin.roles.provision`); a
+    :class:`HubError` when a user's role was not made."""
+    urls = provision(admin_url, rnd)
+    missing = [u.name for u in users if u.name not in urls]
+    if missing:
+        raise HubError(f"データベースのロールが作られませんでした: {'、'.join(missing)}")
+    return urls
+
+
+def _make_site_folders(site: HubSite) -> None:
+    """The site folder, and its state folder (root's only, mode 0700)."""
+    site.root.mkdir(parents=True, exist_ok=True)
+    site.state_dir.mkdir(mode=0o700, exist_ok=True)
+    os.chown(site.state_dir, 0, 0)
+    os.chmod(site.state_dir, 0o700)
+
+
+def _write_home_files(
+    users: list[HubUser], accounts: Mapping[str, pwd.struct_passwd], urls: Mapping[str, str]
+) -> None:
+    """Each user's database credentials in their home, and the analyst's notebooks."""
+    for u in users:
+        pw = accounts[u.name]
+        write_credentials(
+            urls[u.name], Path(pw.pw_dir) / ".shinsa" / "database_url", uid=pw.pw_uid, gid=pw.pw_gid
+        )
+        if u.role == "analyst":
+            copy_analyst_notebooks(pw)
+
+
 def setup_hub(
     rnd: ReviewRound,
     admin_url: str,
@@ -161,28 +193,16 @@ def setup_hub(
     passwords = dict(passwords or {})
     site = HubSite(Path(site_root).resolve())
     users = _check_all(rnd, admin_url, site, passwords, group)
-    urls = provision(admin_url, rnd)
-    missing = [u.name for u in users if u.name not in urls]
-    if missing:
-        raise HubError(f"データベースのロールが作られませんでした: {'、'.join(missing)}")
+    urls = _provision_roles(admin_url, rnd, users)
 
     created_group = group_created or not group_exists(group)
     gid = ensure_group(group)
-    site.root.mkdir(parents=True, exist_ok=True)
-    site.state_dir.mkdir(mode=0o700, exist_ok=True)
-    os.chown(site.state_dir, 0, 0)
-    os.chmod(site.state_dir, 0o700)
+    _make_site_folders(site)
     accounts = {u.name: ensure_account(u.name, Path(home_base), group, gid) for u in users}
     analyst = next(u for u in users if u.role == "analyst")
     copy_round(rnd, site, gid, accounts[analyst.name].pw_uid)
     copy_apps(site, gid)
-    for u in users:
-        pw = accounts[u.name]
-        write_credentials(
-            urls[u.name], Path(pw.pw_dir) / ".shinsa" / "database_url", uid=pw.pw_uid, gid=pw.pw_gid
-        )
-        if u.role == "analyst":
-            copy_analyst_notebooks(pw)
+    _write_home_files(users, accounts, urls)
     generated = set_passwords(users, passwords)
     write_site(
         site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group

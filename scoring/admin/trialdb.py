@@ -12,6 +12,7 @@ message, with the server's log).
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import secrets
@@ -20,7 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,58 @@ def remove_stale_clusters(bindir: Path | None = None, owner: tuple[int, int] | N
     return removed
 
 
+def _pg_checked(
+    bindir: Path, owner: tuple[int, int] | None, base: Path, log: Path, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program in the cluster's folder; a :class:`PgClusterError` with the
+    server log's tail when it fails and ``check``."""
+    res = _pg_run(bindir, owner, base, *args)
+    if check and res.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        raise PgClusterError(
+            f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
+            f"{res.stdout}{res.stderr}{tail}"
+        )
+    return res
+
+
+def _auth_options(base: Path, owner: tuple[int, int] | None, *, password_auth: bool) -> tuple[list[str], str]:
+    """initdb's authentication options and the superuser's password (``""``: trust)."""
+    if not password_auth:
+        return ["--auth=trust"], ""
+    password = secrets.token_hex(16)
+    pwfile = base / "pwfile"
+    pwfile.write_text(password + "\n")
+    if owner is not None:
+        os.chown(pwfile, *owner)
+    return ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"], password
+
+
+def _start_server(
+    pg: Callable[..., subprocess.CompletedProcess[str]], data: Path, log: Path, options: str
+) -> int:
+    """Start the server on a free port (three tries: another process may take the port); the port."""
+    for attempt in range(3):
+        port = _free_port()
+        res = pg(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            str(PG_START_TIMEOUT_S),
+            "-o",
+            f"{options} -p {port}",
+            "start",
+            check=attempt == 2,
+        )
+        if res.returncode == 0:
+            break
+    return port
+
+
 @contextlib.contextmanager
 def temp_pg_cluster(
     bindir: Path | None = None, *, password_auth: bool = False, max_connections: int = 50
@@ -189,51 +242,16 @@ def temp_pg_cluster(
     data, log = base / "data", base / "server.log"
     if owner is not None:
         os.chown(base, *owner)
-
-    def pg(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        res = _pg_run(bindir, owner, base, *args)
-        if check and res.returncode != 0:
-            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise PgClusterError(
-                f"PostgreSQL の {args[0]} が失敗しました（終了コード {res.returncode}）:\n"
-                f"{res.stdout}{res.stderr}{tail}"
-            )
-        return res
-
+    pg = functools.partial(_pg_checked, bindir, owner, base, log)
     try:
-        auth = ["--auth=trust"]
-        password = ""
-        if password_auth:
-            password = secrets.token_hex(16)
-            pwfile = base / "pwfile"
-            pwfile.write_text(password + "\n")
-            if owner is not None:
-                os.chown(pwfile, *owner)
-            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        auth, password = _auth_options(base, owner, password_auth=password_auth)
         pg("initdb", "-D", str(data), "-U", "postgres", *auth, "-E", "UTF8", "--locale=C", "--no-sync")
         # Test data only: no durability needed; only 127.0.0.1 and a socket in our folder.
         options = (
             f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={base} -c fsync=off "
             f"-c synchronous_commit=off -c full_page_writes=off -c max_connections={max_connections}"
         )
-        for attempt in range(3):
-            port = _free_port()
-            res = pg(
-                "pg_ctl",
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-w",
-                "-t",
-                str(PG_START_TIMEOUT_S),
-                "-o",
-                f"{options} -p {port}",
-                "start",
-                check=attempt == 2,
-            )
-            if res.returncode == 0:
-                break
+        port = _start_server(pg, data, log, options)
         cred = f"postgres:{password}" if password else "postgres"
         yield create_database(f"postgresql+psycopg://{cred}@127.0.0.1:{port}/postgres", "shinsa_test")
     finally:

@@ -341,6 +341,21 @@ def _affinity_judgement(w: dict[str, float], alpha: float = 0.05) -> str:
     return "明確な差はない"
 
 
+#: The dtypes of :func:`affinity`'s numeric columns.
+_AFFINITY_DTYPES = {
+    "n_linked": "int64",
+    "n_unlinked": "int64",
+    "mean_linked": "float64",
+    "mean_unlinked": "float64",
+    "diff": "float64",
+    "se": "float64",
+    "t": "float64",
+    "df": "float64",
+    "p": "float64",
+    "cohen_d": "float64",
+}
+
+
 def affinity(
     scores: pd.DataFrame,
     links: pd.DataFrame,
@@ -408,21 +423,7 @@ def affinity(
     rows: list[dict[str, Any]] = [_affinity_row("overall", pd.NA, dev)]
     for r in pd.unique(values["reviewer"]):
         rows.append(_affinity_row("reviewer", r, dev[dev["reviewer"] == r]))
-    out = pd.DataFrame(rows, columns=list(AFFINITY_COLUMNS))
-    return out.astype(
-        {
-            "n_linked": "int64",
-            "n_unlinked": "int64",
-            "mean_linked": "float64",
-            "mean_unlinked": "float64",
-            "diff": "float64",
-            "se": "float64",
-            "t": "float64",
-            "df": "float64",
-            "p": "float64",
-            "cohen_d": "float64",
-        }
-    )
+    return pd.DataFrame(rows, columns=list(AFFINITY_COLUMNS)).astype(_AFFINITY_DTYPES)
 
 
 def _linked_deviations(values: pd.DataFrame, lk: pd.DataFrame, adjust: str) -> pd.DataFrame:

@@ -292,6 +292,34 @@ def _icc_intervals(
     ]
 
 
+#: The dtypes of :func:`kendall_w`'s row.
+_KENDALL_DTYPES = {
+    "W": "float64",
+    "W_uncorrected": "float64",
+    "chi2": "float64",
+    "df": "int64",
+    "p": "float64",
+    "n_targets": "int64",
+    "n_raters": "int64",
+    "ties": "float64",
+}
+
+
+def _rank_spread_and_ties(x: np.ndarray) -> tuple[float, float]:
+    """Kendall's ``S`` (squared deviations of the targets' rank sums from their mean, each
+    rater's column ranked with average ranks) and ``T = sum (t^3 - t)`` over the ties of
+    each rater, for a complete targets × raters array."""
+    m = x.shape[1]
+    ranks = np.column_stack([stats.rankdata(x[:, j], method="average") for j in range(m)])
+    rank_sums = ranks.sum(axis=1)
+    s = float(np.sum((rank_sums - rank_sums.mean()) ** 2))
+    ties = 0.0
+    for j in range(m):
+        _, t = np.unique(x[:, j], return_counts=True)
+        ties += float(np.sum(t.astype("float64") ** 3 - t))
+    return s, ties
+
+
 def kendall_w(
     table: pd.DataFrame,
     *,
@@ -340,13 +368,7 @@ def kendall_w(
     _require_complete(wide, "Kendall の W")
     x = wide.to_numpy(dtype="float64")
     n, m = x.shape
-    ranks = np.column_stack([stats.rankdata(x[:, j], method="average") for j in range(m)])
-    rank_sums = ranks.sum(axis=1)
-    s = float(np.sum((rank_sums - rank_sums.mean()) ** 2))
-    ties = 0.0
-    for j in range(m):
-        _, t = np.unique(x[:, j], return_counts=True)
-        ties += float(np.sum(t.astype("float64") ** 3 - t))
+    s, ties = _rank_spread_and_ties(x)
     denom_plain = m**2 * (n**3 - n)
     w_plain = 12.0 * s / denom_plain
     denom = denom_plain - (m * ties if correct else 0.0)
@@ -363,15 +385,4 @@ def kendall_w(
         "n_raters": m,
         "ties": ties if correct else 0.0,
     }
-    return pd.DataFrame([row], columns=list(KENDALL_COLUMNS)).astype(
-        {
-            "W": "float64",
-            "W_uncorrected": "float64",
-            "chi2": "float64",
-            "df": "int64",
-            "p": "float64",
-            "n_targets": "int64",
-            "n_raters": "int64",
-            "ties": "float64",
-        }
-    )
+    return pd.DataFrame([row], columns=list(KENDALL_COLUMNS)).astype(_KENDALL_DTYPES)

@@ -38,14 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..agreement.disagreement import discussion_list
-from ..agreement.reliability import alpha_judgement, reliability_table, reviewer_totals
+from ..agreement.reliability import reliability_table, reviewer_totals
 from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..core.clock import now_jst, to_jst
 from ..core.columns import COVERAGE_COLUMNS, RANKED_COLUMNS, REVISION_COLUMNS, SPREAD_COLUMNS
-from ..core.errors import NoScoresError, OptionError
-from ..core.reference import prefecture_blocks
-from ..core.schema import THEMES
+from ..core.errors import OptionError
 from ..core.settings import score_fingerprint, settings_hash, settings_record
 from ..round.decision import (
     Decision,
@@ -54,7 +51,7 @@ from ..round.decision import (
     latest_decision,
     record_decision,
 )
-from ..round.loader import ReviewRound, load_round, no_scores_message
+from ..round.loader import ReviewRound, load_round
 from ..selection import (
     SelectionInfeasible,
     SelectionResult,
@@ -64,9 +61,19 @@ from ..selection import (
 from ..selection.stability import StabilityAnalysis
 from ..store.checkpoints import Checkpoint
 from ..store.scores import RECEIPT_COLUMNS, ScoreStore
+from .committee_parts import (
+    _comments,
+    _coverage,
+    _discussion,
+    _reliability_headline,
+    _scores_used,
+    _statuses_from_scores,
+    draft_summary,
+    drafts_message,
+    reviewer_labels,
+)
 from .push import push_candidates
 from .ranking import _breakdown, _ranked, _spread
-from .status import STATUS_EXCLUDED
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -348,41 +355,6 @@ def committee_settings(
     )
 
 
-def _reliability_headline(rel: pd.DataFrame) -> str:
-    """One sentence: the median alpha over the criteria (with its reading) and the total's alpha."""
-
-    crit = rel.loc[rel["criterion"] != "total", "alpha_interval"].astype(float)
-    tot = rel.loc[rel["criterion"] == "total", "alpha_interval"].astype(float)
-    parts = []
-    if crit.notna().any():
-        med = float(np.nanmedian(crit))
-        parts.append(f"評価項目ごとの Krippendorff の α（中央値）{med:.2f}：{alpha_judgement(med)}")
-    if len(tot) and np.isfinite(float(tot.iloc[0])):
-        parts.append(f"合計点の α {float(tot.iloc[0]):.2f}")
-    if not parts:
-        return "審査員間の一致は算出できません（比較できる採点が不足しています）"
-    return "。".join(parts)
-
-
-def _coverage(rnd: ReviewRound, selected: list[str]) -> pd.DataFrame:
-    apps = rnd.applications
-    order = list(dict.fromkeys(prefecture_blocks(rnd.config.block_scheme)))
-    rows = []
-    for b in order:
-        in_b = apps[apps["block"] == b] if "block" in apps.columns else apps.iloc[0:0]
-        for t in THEMES:
-            ids = (
-                [str(a) for a in in_b.index[in_b["theme"].astype("string") == t]]
-                if "theme" in apps.columns
-                else []
-            )
-            rows.append(
-                {"block": b, "theme": t, "applicants": len(ids), "selected": sum(a in selected for a in ids)}
-            )
-    out = pd.DataFrame(rows, columns=["block", *COVERAGE_COLUMNS]).set_index("block")
-    return out.astype({"applicants": "int64", "selected": "int64"})
-
-
 def _stability(
     rnd: ReviewRound,
     scores: pd.DataFrame,
@@ -563,24 +535,6 @@ def _read_store(rnd: ReviewRound, store_url: str | None) -> _StoreData:
         )
 
 
-def _scores_used(
-    rnd: ReviewRound, scores: pd.DataFrame, drafts: Mapping[str, Any], include_drafts: bool
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scores counted (drafts left out unless included) and those with a score; NoScoresError if none."""
-    if not include_drafts and "status" in scores.columns:
-        scores = scores[scores["status"].astype(str) == "提出済"]
-    scored = scores[pd.to_numeric(scores["score"], errors="coerce").notna()] if len(scores) else scores
-    if not len(scored):
-        message = no_scores_message(rnd)
-        if drafts["n_scores"]:
-            message = (
-                f"提出済みの点数がありません（下書き {drafts['n_scores']} 件は round.yaml の include_drafts が"
-                "false のため数えません）。" + message
-            )
-        raise NoScoresError(message)
-    return scores, scored
-
-
 def _combine(
     scored: pd.DataFrame,
     rnd: ReviewRound,
@@ -611,7 +565,45 @@ def _selection(
         return None, str(e)
 
 
-def _compute(
+@dataclass
+class _Numbers:
+    """The numbers of the committee model before it is assembled (see :func:`_numbers`)."""
+
+    drafts: dict[str, Any]
+    #: The scores counted (drafts left out unless included) and those among them with a score.
+    scores: pd.DataFrame
+    scored: pd.DataFrame
+    applications: pd.DataFrame
+    #: The criterion weights used, and the same when they were tuned (None: the rubric's).
+    weights: pd.Series
+    tuned: pd.Series | None
+    totals: pd.DataFrame
+    notes: list[str]
+    reviewer_totals: pd.DataFrame
+    reliability: pd.DataFrame
+    selection: SelectionResult | None
+    selection_error: str
+    stability: pd.DataFrame
+    stability_summary: dict[str, Any]
+    ranked: pd.DataFrame
+    exclusion_reasons: pd.Series
+    group_labels: dict[str, tuple[str, float]]
+    breakdown: pd.DataFrame
+    spread: pd.DataFrame
+
+
+def _weights(rubric: Any, weights: pd.Series | Mapping[str, float] | None) -> pd.Series:
+    """The criterion weights: the rubric's, or the tuned ones on the rubric's criteria (0 where not given)."""
+    w = (
+        rubric.weights()
+        if weights is None
+        else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
+    )
+    w.index.name = "criterion"
+    return w
+
+
+def _numbers(
     rnd: ReviewRound,
     inputs: _StoreData,
     method: str,
@@ -621,21 +613,14 @@ def _compute(
     n_boot: int,
     seed: int,
     n_alternatives: int,
-    now: dt.datetime | None,
-) -> Committee:
-    """:func:`build_committee` once the round, the method and the scores are known."""
+) -> _Numbers:
+    """Combine, select, resample and rank: everything of the model that is computed from the scores."""
     include_drafts = bool(rnd.config.include_drafts)
     drafts = draft_summary(inputs.scores, included=include_drafts)
     scores, scored = _scores_used(rnd, inputs.scores, drafts, include_drafts)
     apps = rnd.applications.copy()
     apps.index = apps.index.astype(str)
-    rubric = rnd.rubric
-    w = (
-        rubric.weights()
-        if weights is None
-        else pd.Series(dict(weights), dtype=float).reindex(rubric.weights().index).fillna(0.0)
-    )
-    w.index.name = "criterion"
+    w = _weights(rnd.rubric, weights)
     tuned = None if weights is None else w
     totals, notes, rt, rel = _combine(scored, rnd, method, method_options, tuned)
     selection, selection_error = _selection(rnd, totals, n_alternatives)
@@ -657,15 +642,56 @@ def _compute(
         notes.append(f"合計点のない応募があります（選定の対象外）: {listing}")
     group_labels, breakdown = _breakdown(rnd, w, totals, ranked)
     rt, spread = _spread(rt, ranked)
+    return _Numbers(
+        drafts,
+        scores,
+        scored,
+        apps,
+        w,
+        tuned,
+        totals,
+        notes,
+        rt,
+        rel,
+        selection,
+        selection_error,
+        stab,
+        stab_summary,
+        ranked,
+        excl,
+        group_labels,
+        breakdown,
+        spread,
+    )
+
+
+def _compute(
+    rnd: ReviewRound,
+    inputs: _StoreData,
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    weights: pd.Series | Mapping[str, float] | None,
+    *,
+    n_boot: int,
+    seed: int,
+    n_alternatives: int,
+    now: dt.datetime | None,
+) -> Committee:
+    """:func:`build_committee` once the round, the method and the scores are known."""
+    n = _numbers(
+        rnd, inputs, method, method_options, weights, n_boot=n_boot, seed=seed, n_alternatives=n_alternatives
+    )
+    rubric = rnd.rubric
     review_status = inputs.review_status
     if review_status is None:
         review_status = _statuses_from_scores(rnd, inputs.scores)
     labels = reviewer_labels(rnd)
-    fp = score_fingerprint(scored)
-    settings = committee_settings(rnd, method, w, method_options)
+    fp = score_fingerprint(n.scored)
+    settings = committee_settings(rnd, method, n.weights, method_options)
     config_hash = settings_hash(settings)
     full = dict(
-        settings, scores={"fingerprint": fp, "n_scores": len(scored), "include_drafts": include_drafts}
+        settings,
+        scores={"fingerprint": fp, "n_scores": len(n.scored), "include_drafts": n.drafts["included"]},
     )
     dwarn = check_decision(inputs.decision, config_hash=config_hash, score_fingerprint=fp)
     return Committee(
@@ -674,23 +700,23 @@ def _compute(
         rubric_version=rubric.version,
         method=method,
         generated_at=to_jst(now or now_jst()),
-        n_applications=len(apps),
-        n_reviewers=int(scored["reviewer"].nunique()),
-        n_scores=len(scored),
-        applications=apps,
-        totals=totals,
-        ranked=ranked,
-        breakdown=breakdown,
-        group_labels=group_labels,
-        spread=spread,
-        reviewer_totals=rt,
-        selection=selection,
-        selection_error=selection_error,
-        stability=stab,
-        stability_summary=stab_summary,
-        coverage=_coverage(rnd, selection.selected if selection is not None else []),
-        reliability=rel,
-        reliability_headline=_reliability_headline(rel),
+        n_applications=len(n.applications),
+        n_reviewers=int(n.scored["reviewer"].nunique()),
+        n_scores=len(n.scored),
+        applications=n.applications,
+        totals=n.totals,
+        ranked=n.ranked,
+        breakdown=n.breakdown,
+        group_labels=n.group_labels,
+        spread=n.spread,
+        reviewer_totals=n.reviewer_totals,
+        selection=n.selection,
+        selection_error=n.selection_error,
+        stability=n.stability,
+        stability_summary=n.stability_summary,
+        coverage=_coverage(rnd, n.selection.selected if n.selection is not None else []),
+        reliability=n.reliability,
+        reliability_headline=_reliability_headline(n.reliability),
         settings=full,
         settings_hash=settings_hash(full),
         config_hash=config_hash,
@@ -698,145 +724,24 @@ def _compute(
         decision=inputs.decision,
         decision_status=decision_status(inputs.decision, dwarn),
         decision_warnings=dwarn,
-        warnings=notes,
+        warnings=n.notes,
         stability_options={"n_boot": int(n_boot), "seed": int(seed)},
         config_summary=_config_summary(rnd),
         criterion_labels={c.id: c.label_ja for c in rubric.criteria},
         checkpoints=inputs.checkpoints,
         checkpoint_path=inputs.checkpoint_path,
         receipts=inputs.receipts,
-        exclusion_reasons=excl,
+        exclusion_reasons=n.exclusion_reasons,
         review_status=review_status,
         reviewer_labels=labels,
-        comments=_comments(scores, list(ranked.index), [c.id for c in rubric.criteria]),
+        comments=_comments(n.scores, list(n.ranked.index), [c.id for c in rubric.criteria]),
         discussion=_discussion(
-            scored, rubric, tuned, totals, ranked, stab, int(rnd.config.select.target), labels
+            n.scored, rubric, n.tuned, n.totals, n.ranked, n.stability, int(rnd.config.select.target), labels
         ),
         push_candidates=push_candidates(rnd),
-        drafts=drafts,
+        drafts=n.drafts,
         revisions=inputs.revisions,
     )
-
-
-def draft_summary(scores: pd.DataFrame, *, included: bool) -> dict[str, Any]:
-    """How many draft (下書き) scores there are and whether they are counted.
-
-    ``scores`` is the store's table with drafts (a ``status`` column; without it every score
-    counts as submitted). Returns ``included`` (bool), ``n_scores`` (draft scores),
-    ``reviewers`` and ``applications`` (sorted ids of the pairs with a draft score).
-    """
-    if not len(scores) or "status" not in scores.columns:
-        return {"included": included, "n_scores": 0, "reviewers": [], "applications": []}
-    d = scores[
-        (scores["status"].astype(str) != "提出済") & pd.to_numeric(scores["score"], errors="coerce").notna()
-    ]
-    return {
-        "included": included,
-        "n_scores": len(d),
-        "reviewers": sorted(d["reviewer"].astype(str).unique()),
-        "applications": sorted(d["application"].astype(str).unique()),
-    }
-
-
-def drafts_message(drafts: Mapping[str, Any]) -> str:
-    """The Japanese warning or notice about drafts ("" when there are none)."""
-    n = int(drafts.get("n_scores", 0))
-    if not n:
-        return ""
-    k, m = len(drafts.get("reviewers", [])), len(drafts.get("applications", []))
-    if drafts.get("included"):
-        return (
-            f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています。提出前の点数のため、"
-            "提出後に結果が変わることがあります（round.yaml の include_drafts: true）。"
-        )
-    return (
-        f"下書き {n} 件（審査員 {k} 名・応募 {m} 件）は提出されていないため集計に含めていません"
-        "（含めるには round.yaml に include_drafts: true）。"
-    )
-
-
-def _discussion(
-    scored: pd.DataFrame,
-    rubric: Any,
-    weights: pd.Series | None,
-    totals: pd.DataFrame,
-    ranked: pd.DataFrame,
-    stab: pd.DataFrame,
-    select: int,
-    labels: Mapping[str, str],
-) -> pd.DataFrame:
-    """The discussion list (協議対象) of the round, 対象外 applications left out."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        d = discussion_list(
-            scored,
-            rubric,
-            weights=weights,
-            combined=totals.loc[totals["total"].notna(), ["total"]],
-            select=select,
-            p_selected=stab["p_selected"] if "p_selected" in stab.columns else None,
-            rank=ranked["rank"],
-            reviewer_labels=labels,
-        )
-    keep = d["application"].map(lambda a: str(ranked["status"].get(a, "")) != STATUS_EXCLUDED)
-    d = d[keep.astype(bool)].reset_index(drop=True)
-    d.insert(1, "prefecture_name", d["application"].map(ranked["prefecture_name"]).fillna("").astype(str))
-    return d
-
-
-def reviewer_alias(i: int) -> str:
-    """審査員A, B, …, Z, then 審査員AA, AB, … (0-based ``i``)."""
-    letters = ""
-    n = i + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        letters = chr(ord("A") + r) + letters
-    return f"審査員{letters}"
-
-
-def reviewer_labels(rnd: ReviewRound) -> dict[str, str]:
-    """Reviewer id → label in the committee material.
-
-    Anonymous by default: 審査員A, B, … in the order of reviewers.yaml, so the same reviewer
-    has the same letter in every section and every printing of the round (not the reviewer
-    id, which may be initials). With ``show_reviewer_names: true`` in round.yaml: the name.
-    """
-    show = bool(getattr(rnd.config, "show_reviewer_names", False))
-    return {
-        r.id: (str(r.name) if show and r.name else reviewer_alias(i)) for i, r in enumerate(rnd.reviewers)
-    }
-
-
-def _statuses_from_scores(rnd: ReviewRound, scores: pd.DataFrame) -> pd.DataFrame:
-    """Assigned pairs and their status when the scores were given directly (no store)."""
-    done: dict[tuple[str, str], str] = {}
-    if len(scores):
-        st = scores["status"] if "status" in scores.columns else pd.Series("提出済", index=scores.index)
-        for rid, app, s in zip(scores["reviewer"].astype(str), scores["application"].astype(str), st):
-            done[(rid, app)] = str(s)
-    pairs = set(done)
-    assigned = rnd.assignments()
-    pairs |= set(zip(assigned["reviewer"].astype(str), assigned["application"].astype(str)))
-    rows = [(r, app, done.get((r, app), "未着手")) for r, app in sorted(pairs)]
-    return pd.DataFrame(rows, columns=["reviewer", "application", "status"])
-
-
-def _comments(scores: pd.DataFrame, order: list[str], criteria: list[str]) -> pd.DataFrame:
-    cols = ["application", "reviewer", "criterion", "score", "comment"]
-    if not len(scores) or "comment" not in scores.columns:
-        return pd.DataFrame(columns=cols)
-    df = scores.loc[:, cols].copy()
-    df["application"] = df["application"].astype(str)
-    df["comment"] = df["comment"].fillna("").astype(str).str.strip()
-    df = df[df["comment"] != ""]
-    pos = {a: i for i, a in enumerate(order)}
-    cpos = {c: i for i, c in enumerate(criteria)}
-    df = df.assign(
-        _a=df["application"].map(lambda a: pos.get(a, len(pos))),
-        _c=df["criterion"].map(lambda c: cpos.get(c, len(cpos))),
-    )
-    df = df.sort_values(["_a", "reviewer", "_c"], kind="stable").drop(columns=["_a", "_c"])
-    return df.reset_index(drop=True)
 
 
 def record_committee_decision(

@@ -56,6 +56,41 @@ def _zscore(x: pd.Series) -> pd.Series:
     return ((v - float(known.mean())) / sd).fillna(0.0)
 
 
+def _pool_members(
+    codes: pd.Index, apps: pd.DataFrame, app_codes: set[str], cfg: PushConfig
+) -> tuple[list[float], list[str]]:
+    """Each prefecture's 人材プール size and where it comes from: its 応募書, else the
+    settings file, else unknown (NaN, 不明)."""
+    pool = apps["pool_size_total"] if "pool_size_total" in apps.columns else pd.Series(dtype=float)
+    pool = pd.to_numeric(pool, errors="coerce")
+    pool.index = pool.index.astype(str)
+    members: list[float] = []
+    source: list[str] = []
+    for c in codes:
+        if c in app_codes and pd.notna(pool.get(c)):
+            members.append(float(pool[c]))
+            source.append("応募書")
+        elif c in cfg.pool_members:
+            members.append(float(cfg.pool_members[c]))
+            source.append("設定ファイル")
+        else:
+            members.append(np.nan)
+            source.append("不明")
+    return members, source
+
+
+def _add_contributions(df: pd.DataFrame, cfg: PushConfig) -> pd.Series:
+    """Add one ``w_<indicator>`` column per indicator to ``df`` (weight × standardised value,
+    0 when unweighted); the need score, their sum."""
+    score = pd.Series(0.0, index=df.index)
+    for ind in PUSH_INDICATORS:
+        w = float(cfg.indicators.get(ind, 0.0))
+        contrib = w * _zscore(df[ind]) if w else pd.Series(0.0, index=df.index)
+        df[f"w_{ind}"] = contrib
+        score += contrib
+    return score
+
+
 def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.DataFrame:
     """Rank the 47 prefectures by need for プッシュ型 support.
 
@@ -103,31 +138,10 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
     df["municipalities"] = ref["municipalities_incl_wards"].astype("int64").to_numpy()
     df["towns_villages_share"] = ref["towns_villages_share_pct"].astype(float).to_numpy()
     df["population_decline"] = -ref["pop_change_2015_2020_pct"].astype(float).to_numpy()
-    pool = apps["pool_size_total"] if "pool_size_total" in apps.columns else pd.Series(dtype=float)
-    pool = pd.to_numeric(pool, errors="coerce")
-    pool.index = pool.index.astype(str)
-    members, source = [], []
-    for c in df.index:
-        if c in app_codes and pd.notna(pool.get(c)):
-            members.append(float(pool[c]))
-            source.append("応募書")
-        elif c in cfg.pool_members:
-            members.append(float(cfg.pool_members[c]))
-            source.append("設定ファイル")
-        else:
-            members.append(np.nan)
-            source.append("不明")
-    df["pool_members"] = members
-    df["pool_source"] = source
+    df["pool_members"], df["pool_source"] = _pool_members(df.index, apps, app_codes, cfg)
     df["municipalities_per_pool_member"] = df["municipalities"] / df["pool_members"].clip(lower=1)
     df["not_applied"] = (~df["applied"]).astype("int64")
-    score = pd.Series(0.0, index=df.index)
-    for ind in PUSH_INDICATORS:
-        w = float(cfg.indicators.get(ind, 0.0))
-        contrib = w * _zscore(df[ind]) if w else pd.Series(0.0, index=df.index)
-        df[f"w_{ind}"] = contrib
-        score += contrib
-    df["score"] = score
+    df["score"] = _add_contributions(df, cfg)
     df["rank"] = df["score"].round(6).rank(ascending=False, method="min").astype("int64")
     df = df.iloc[np.lexsort((np.arange(len(df)), -df["score"].round(6).to_numpy()))]
     status = pd.Series("", index=df.index, dtype=object)

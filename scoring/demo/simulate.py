@@ -258,6 +258,50 @@ def _comment(crit: Criterion, score: float, rng: np.random.Generator, required: 
     return f"（架空の講評）{_OPTIONAL[int(rng.integers(len(_OPTIONAL)))]}"
 
 
+def _check_pairs(pairs: list[tuple[str, str]], merit: pd.DataFrame, unscored: int, partial: int) -> None:
+    """Refuse (OptionError) pairs whose application has no merit, or more pairs to leave out than there are."""
+    missing_apps = sorted({a for _, a in pairs} - set(merit.index.astype(str)))
+    if missing_apps:
+        raise OptionError(
+            f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。"
+        )
+    if unscored + partial > len(pairs):
+        raise OptionError(
+            f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。"
+        )
+
+
+def _score_cell(
+    crit: Criterion,
+    b: ReviewerBehaviour,
+    merit: float | None,
+    halo: float,
+    noise: float,
+    optional: float,
+    rng: np.random.Generator,
+) -> tuple[float, str]:
+    """One reviewer's score and comment of one criterion.
+
+    ``merit`` is the application's true merit on the criterion (None: the scale's centre),
+    ``halo`` and ``noise`` the reviewer's draws for this pair and this cell, ``optional`` the draw that decides
+    whether a comment not required is written (below the reviewer's ``comment_rate``).
+    """
+    s = crit.effective_scale
+    centre = (float(s.min) + float(s.max)) / 2
+    m = centre if merit is None else merit
+    x = centre + b.spread * (m - centre) + b.bias + halo + noise
+    low = float(s.min) if b.low is None else max(float(s.min), b.low)
+    high = float(s.max) if b.high is None else min(float(s.max), b.high)
+    score = _nearest_level(crit, min(max(x, low), high), low, high)
+    required = crit.comment_required(score)
+    comment = (
+        _comment(crit, score, rng, True)
+        if required
+        else (_comment(crit, score, rng, False) if optional < b.comment_rate else "")
+    )
+    return score, comment
+
+
 def simulate_scores(
     rubric: Rubric,
     assignments: pd.DataFrame,
@@ -305,15 +349,7 @@ def simulate_scores(
         set(zip(assignments["reviewer"].astype(str), assignments["application"].astype(str))),
         key=lambda p: (p[1], p[0]),
     )
-    missing_apps = sorted({a for _, a in pairs} - set(merit.index.astype(str)))
-    if missing_apps:
-        raise OptionError(
-            f"真の評価（merit）に応募 {'、'.join(missing_apps)} がありません。同じ応募の表から作ってください。"
-        )
-    if unscored + partial > len(pairs):
-        raise OptionError(
-            f"未着手 {unscored} 組と下書き {partial} 組の合計が、割当の {len(pairs)} 組を超えています。どちらかを減らしてください。"
-        )
+    _check_pairs(pairs, merit, unscored, partial)
     pick = rng.permutation(len(pairs))
     skip = {pairs[int(i)] for i in pick[:unscored]}
     part = {pairs[int(i)] for i in pick[unscored : unscored + partial]}
@@ -338,19 +374,8 @@ def simulate_scores(
         for i, crit in enumerate(criteria):
             if i in drop:
                 continue
-            s = crit.effective_scale
-            centre = (float(s.min) + float(s.max)) / 2
-            m = float(cast(float, merit.at[a, crit.id])) if crit.id in merit.columns else centre
-            x = centre + b.spread * (m - centre) + b.bias + halo + noise[i]
-            low = float(s.min) if b.low is None else max(float(s.min), b.low)
-            high = float(s.max) if b.high is None else min(float(s.max), b.high)
-            score = _nearest_level(crit, min(max(x, low), high), low, high)
-            required = crit.comment_required(score)
-            comment = (
-                _comment(crit, score, rng, True)
-                if required
-                else (_comment(crit, score, rng, False) if optional[i] < b.comment_rate else "")
-            )
+            m = float(cast(float, merit.at[a, crit.id])) if crit.id in merit.columns else None
+            score, comment = _score_cell(crit, b, m, halo, float(noise[i]), float(optional[i]), rng)
             rows.append((a, r, crit.id, score, comment, stamp, version))
     df = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
     df["score"] = df["score"].astype("float64")

@@ -2,7 +2,8 @@
 
 - :mod:`~scoring.intake.template`: writes the empty (or filled) 応募書 form;
 - :mod:`~scoring.intake.applications`: reads a folder of 応募書 into one table plus a
-  table of problems (file, sheet, cell, field, what to do).
+  table of problems (file, sheet, cell, field, what to do); one book at a time in the
+  private :mod:`~scoring.intake._book`.
 """
 
 from __future__ import annotations

@@ -554,6 +554,18 @@ def write_letter_pdf(letter: FeedbackLetter, path: str | Path, *, page: str | No
     return out
 
 
+def _read_edited_drafts(
+    drafts_path: str | Path, apps: list[str], result: dict[str, Any]
+) -> dict[str, LetterDraft]:
+    """The analyst's edited drafts; notes the file in ``result`` and warns of applications it lacks."""
+    drafts = read_drafts(drafts_path, apps)
+    result["drafts"] = Path(drafts_path)
+    missing = [a for a in apps if a not in drafts]
+    if missing:
+        result["warnings"].append(f"下書きにない応募は所見なしで書き出します: {'、'.join(missing)}")
+    return drafts
+
+
 def write_feedback(
     rnd: ReviewRound | str | Path | None,
     out_dir: str | Path | None = None,
@@ -611,11 +623,7 @@ def write_feedback(
         result["drafts_written"] = True
         return result
     if drafts_path is not None:
-        drafts = read_drafts(drafts_path, apps)
-        result["drafts"] = Path(drafts_path)
-        missing = [a for a in apps if a not in drafts]
-        if missing:
-            result["warnings"].append(f"下書きにない応募は所見なしで書き出します: {'、'.join(missing)}")
+        drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
         drafts = draft_texts(c, scores, forbidden=words)
     letters = build_letters(c, drafts)
@@ -626,18 +634,22 @@ def write_feedback(
         raise ShinsaError("講評の出力フォルダ（--out）を指定してください。")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
-    for lt in letters:
-        pdf, xlsx = out / f"{lt.stem}.pdf", out / f"{lt.stem}.xlsx"
-        tmp_pdf, tmp_xlsx = out / f".{pdf.name}.tmp", out / f".{xlsx.name}.tmp"
-        try:
-            write_letter_pdf(lt, tmp_pdf)
-            write_workbook(tmp_xlsx, letter_tables(lt))
-            os.replace(tmp_pdf, pdf)
-            os.replace(tmp_xlsx, xlsx)
-        finally:
-            tmp_pdf.unlink(missing_ok=True)
-            tmp_xlsx.unlink(missing_ok=True)
-        files += [pdf, xlsx]
+    files = [f for lt in letters for f in _write_letter_files(lt, out)]
     result["letters"], result["files"] = letters, files
     return result
+
+
+def _write_letter_files(lt: FeedbackLetter, out: Path) -> list[Path]:
+    """One letter's PDF and workbook in ``out``, each written to a temporary file first and
+    then renamed (no half-written letter is left behind)."""
+    pdf, xlsx = out / f"{lt.stem}.pdf", out / f"{lt.stem}.xlsx"
+    tmp_pdf, tmp_xlsx = out / f".{pdf.name}.tmp", out / f".{xlsx.name}.tmp"
+    try:
+        write_letter_pdf(lt, tmp_pdf)
+        write_workbook(tmp_xlsx, letter_tables(lt))
+        os.replace(tmp_pdf, pdf)
+        os.replace(tmp_xlsx, xlsx)
+    finally:
+        tmp_pdf.unlink(missing_ok=True)
+        tmp_xlsx.unlink(missing_ok=True)
+    return [pdf, xlsx]

@@ -5,7 +5,7 @@
   :mod:`~scoring.review.entries` (the form's entries, changes from another tab);
 - :mod:`~scoring.review.sheets`: the offline Excel 採点表 (its layout and export), with
   :mod:`~scoring.review.sheet_manifest` (its signed manifest), :mod:`~scoring.review.sheet_checks`
-  (the checks of a returned sheet) and :mod:`~scoring.review.sheet_import` (the import);
+  (the checks of a returned sheet, on the context of :mod:`~scoring.review.sheet_context`) and :mod:`~scoring.review.sheet_import` (the import);
 - :mod:`~scoring.review.progress`: who has not finished what (未着手 / 下書き / 提出済), for reminders;
 - :mod:`~scoring.review.packets`: one packet per offline reviewer (採点表, their 応募書, anchors).
 - :mod:`~scoring.review.state`: where a reviewer left off (a per-user file, for a reload).

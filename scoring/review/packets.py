@@ -193,6 +193,44 @@ def _write_packet(
     return Packet(reviewer=rid, path=path, applications=[a for a, _, _ in copied])
 
 
+def _packets_to_write(
+    rnd: ReviewRound, out: Path, apps_dir: Path, *, zip_packets: bool
+) -> list[tuple[str, list[str]]]:
+    """(reviewer id, their applications) of each packet to write, once ``out`` is known to be
+    usable: outside the applications folder, at least one packet, none already there."""
+    if _inside(out, apps_dir):
+        raise ReviewError(
+            f"出力フォルダ {out} が応募書のフォルダ（{apps_dir}）の中にあります。"
+            "応募書として読み込まれてしまうため、別のフォルダを指定してください。"
+        )
+    todo = [(r.id, reviewer_applications(rnd, r.id)) for r in rnd.reviewers]
+    todo = [(rid, apps) for rid, apps in todo if apps]
+    if not todo:
+        raise ReviewError(
+            "採点する応募のある審査員がいません（担当なし、または全て利害関係あり）。"
+            "担当（assignments）と応募書を確認してください。"
+        )
+    for rid, _ in todo:
+        target = out / (packet_name(rid) + (".zip" if zip_packets else ""))
+        if target.exists():
+            raise ReviewError(
+                f"{target} は既にあります。上書きしませんでした。空のフォルダを --out に指定してください。"
+            )
+    return todo
+
+
+def _remove_partial(written: list[Path], staging: Path, out: Path, *, created: bool) -> None:
+    """Remove what a failed run wrote: its packets, the staging folder, ``out`` if it made it and it is empty."""
+    for w in written:
+        if w.is_dir():
+            shutil.rmtree(w, ignore_errors=True)
+        else:
+            w.unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    if created and not any(out.iterdir()):
+        out.rmdir()
+
+
 def write_packets(
     rnd: ReviewRound,
     out_dir: str | Path,
@@ -231,24 +269,7 @@ def write_packets(
     """
     out = Path(out_dir)
     apps_dir = rnd.path / "applications"
-    if _inside(out, apps_dir):
-        raise ReviewError(
-            f"出力フォルダ {out} が応募書のフォルダ（{apps_dir}）の中にあります。"
-            "応募書として読み込まれてしまうため、別のフォルダを指定してください。"
-        )
-    todo = [(r.id, reviewer_applications(rnd, r.id)) for r in rnd.reviewers]
-    todo = [(rid, apps) for rid, apps in todo if apps]
-    if not todo:
-        raise ReviewError(
-            "採点する応募のある審査員がいません（担当なし、または全て利害関係あり）。"
-            "担当（assignments）と応募書を確認してください。"
-        )
-    for rid, _ in todo:
-        target = out / (packet_name(rid) + (".zip" if zip_packets else ""))
-        if target.exists():
-            raise ReviewError(
-                f"{target} は既にあります。上書きしませんでした。空のフォルダを --out に指定してください。"
-            )
+    todo = _packets_to_write(rnd, out, apps_dir, zip_packets=zip_packets)
     files = rnd.applications["file"].astype(str)
     files.index = files.index.astype(str)
     key = load_key(create=True) if key is None else key
@@ -267,14 +288,7 @@ def write_packets(
             )
             packets.append(p)
     except BaseException:
-        for w in written:
-            if w.is_dir():
-                shutil.rmtree(w, ignore_errors=True)
-            else:
-                w.unlink(missing_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
-        if created and not any(out.iterdir()):
-            out.rmdir()
+        _remove_partial(written, staging, out, created=created)
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return packets

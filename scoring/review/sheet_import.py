@@ -125,6 +125,53 @@ def _plan(
     return write, conflicts
 
 
+def _overwrite_reason(reason: str | None, *, overwrite: bool) -> str:
+    """The reason, stripped; a :class:`SheetError` when ``overwrite`` has none or it is too long."""
+    reason_text = (reason or "").strip()
+    if overwrite and not reason_text:
+        raise SheetError("上書き（--overwrite）には理由（--reason）が必要です。理由は採点の記録に残ります。")
+    if len(reason_text) > MAX_REASON_CHARS:
+        raise SheetError(
+            f"上書きの理由（--reason）は {MAX_REASON_CHARS} 文字以内にしてください（{len(reason_text)} 文字）。"
+        )
+    return reason_text
+
+
+def _import_one(
+    rnd: ReviewRound,
+    store: ScoreStore,
+    path: str | Path,
+    reviewer: str | None,
+    key: bytes,
+    all_conflicts: list[dict[str, object]],
+    *,
+    overwrite: bool,
+    reason_text: str,
+    submit: bool,
+) -> tuple[list[pd.DataFrame], int, str]:
+    """Validate and import one file: its report frames, the score events written and its status."""
+    rows, checked_rep, checked = _validate(rnd, path, reviewer, key)
+    frames = [checked_rep.frame()]
+    rep = _Report(str(path))
+    n = 0
+    state = "refused" if checked_rep.has_errors else "unchanged"
+    if not checked_rep.has_errors and rows:
+        n, state = _import_file(
+            rnd,
+            store,
+            rows,
+            checked,
+            rep,
+            all_conflicts,
+            overwrite=overwrite,
+            reason_text=reason_text,
+            submit=submit,
+        )
+    if rep.rows:
+        frames.append(rep.frame())
+    return frames, n, state
+
+
 def import_sheets(
     rnd: ReviewRound,
     paths: str | Path | Iterable[str | Path],
@@ -180,13 +227,7 @@ def import_sheets(
     SigningError
         No signing key (nothing can be checked without it).
     """
-    reason_text = (reason or "").strip()
-    if overwrite and not reason_text:
-        raise SheetError("上書き（--overwrite）には理由（--reason）が必要です。理由は採点の記録に残ります。")
-    if len(reason_text) > MAX_REASON_CHARS:
-        raise SheetError(
-            f"上書きの理由（--reason）は {MAX_REASON_CHARS} 文字以内にしてください（{len(reason_text)} 文字）。"
-        )
+    reason_text = _overwrite_reason(reason, overwrite=overwrite)
     key = load_key() if key is None else key
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -195,28 +236,18 @@ def import_sheets(
     status: dict[str, str] = {}
     all_conflicts: list[dict[str, object]] = []
     for path in paths:
-        file = str(path)
-        rows, checked_rep, checked = _validate(rnd, path, reviewer, key)
-        frames.append(checked_rep.frame())
-        rep = _Report(file)
-        n = 0
-        state = "refused" if checked_rep.has_errors else "unchanged"
-        if not checked_rep.has_errors and rows:
-            n, state = _import_file(
-                rnd,
-                store,
-                rows,
-                checked,
-                rep,
-                all_conflicts,
-                overwrite=overwrite,
-                reason_text=reason_text,
-                submit=submit,
-            )
-        if rep.rows:
-            frames.append(rep.frame())
-        imported[file] = n
-        status[file] = state
+        file_frames, imported[str(path)], status[str(path)] = _import_one(
+            rnd,
+            store,
+            path,
+            reviewer,
+            key,
+            all_conflicts,
+            overwrite=overwrite,
+            reason_text=reason_text,
+            submit=submit,
+        )
+        frames += file_frames
     return _report(frames, imported, status, all_conflicts)
 
 
@@ -282,8 +313,8 @@ def _report_conflicts(
             f"応募 {c['application']}「{crit.label_ja}」: 書き出し後に採点データベースで変更されています"
             f"（データベース: {_show(c['store_score'], str(c['store_comment']))}"  # type: ignore[arg-type]
             f" {_jst(c['store_updated_at'])}、"
-            f"採点表: {_show(c['sheet_score'], str(c['sheet_comment']))}）"
-        )  # type: ignore[arg-type]
+            f"採点表: {_show(c['sheet_score'], str(c['sheet_comment']))}）"  # type: ignore[arg-type]
+        )
         if overwrite:
             rep.warning(
                 what + "。採点表の値で上書きします。",

@@ -458,6 +458,29 @@ def _protect_readonly(ws: Worksheet) -> None:
     ws.protection.autoFilter = False  # filtering the reference table is harmless
 
 
+def _write_anchor_sheet(wb: Workbook, rnd: ReviewRound) -> None:
+    """The read-only sheet of the rubric's anchors (the level descriptions)."""
+    anchors = wb.create_sheet(ANCHOR_SHEET)
+    write_sheet(anchors, anchor_table(rnd.rubric), wrap_over=30)
+    anchors.column_dimensions["F"].width = 60
+    anchors.column_dimensions["H"].width = 60
+    anchors.freeze_panes = "D2"
+    _protect_readonly(anchors)
+
+
+def _write_manifest_sheet(wb: Workbook, manifest: Mapping[str, str]) -> None:
+    """The hidden (very hidden), protected sheet of the signed manifest: one key and value a row."""
+    man = wb.create_sheet(MANIFEST_SHEET)
+    man["A1"], man["B1"] = "key", "value"
+    for i, (name, value) in enumerate(manifest.items(), start=2):
+        set_text(man.cell(row=i, column=1), name)
+        set_text(man.cell(row=i, column=2), value)
+    man.column_dimensions["A"].width = 18
+    man.column_dimensions["B"].width = 70
+    man.sheet_state = "veryHidden"
+    man.protection.sheet = True
+
+
 def export_sheet(
     rnd: ReviewRound,
     reviewer_id: str,
@@ -516,29 +539,12 @@ def export_sheet(
     ws.title = SCORE_SHEET
     _write_score_sheet(ws, rnd, reviewer_id, apps, store, current)
 
-    anchors = wb.create_sheet(ANCHOR_SHEET)
-    write_sheet(anchors, anchor_table(rnd.rubric), wrap_over=30)
-    anchors.column_dimensions["F"].width = 60
-    anchors.column_dimensions["H"].width = 60
-    anchors.freeze_panes = "D2"
-    _protect_readonly(anchors)
-
+    _write_anchor_sheet(wb, rnd)
     guide = wb.create_sheet(GUIDE_SHEET)
     write_sheet(guide, _guide_frame(rnd, reviewer_id, len(apps), exported_at), wrap_over=80)
     guide.column_dimensions["B"].width = 90
     _protect_readonly(guide)
-
-    man = wb.create_sheet(MANIFEST_SHEET)
-    man["A1"], man["B1"] = "key", "value"
-    for i, (name, value) in enumerate(
-        _manifest(rnd, reviewer_id, apps, exported_at, current, key).items(), start=2
-    ):
-        set_text(man.cell(row=i, column=1), name)
-        set_text(man.cell(row=i, column=2), value)
-    man.column_dimensions["A"].width = 18
-    man.column_dimensions["B"].width = 70
-    man.sheet_state = "veryHidden"
-    man.protection.sheet = True
+    _write_manifest_sheet(wb, _manifest(rnd, reviewer_id, apps, exported_at, current, key))
 
     wb.active = 0
     wb.security = WorkbookProtection(

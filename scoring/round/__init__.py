@@ -3,7 +3,8 @@ assignments and the store together.
 
 - :mod:`~scoring.round.loader`: :func:`load_round` (reads only, never writes) and
   :class:`ReviewRound`;
-- :mod:`~scoring.round.assign`: who reviews what (balanced, conflict-free);
+- :mod:`~scoring.round.assign`: who reviews what (balanced, conflict-free; the proposal's
+  local search in :mod:`~scoring.round._assign_search`);
 - :mod:`~scoring.round.eligibility`: the deadline, プッシュ型 and the recorded 受付の判断
   applied to the applications, and recording a new one (the rules);
 - :mod:`~scoring.round.eligibility_records`: those decisions as records of the score store;

@@ -19,6 +19,18 @@ With the decision the fingerprints of what it was based on are recorded:
 :func:`check_decision` compares them with the current round: a change of scores or of
 settings after the decision becomes a Japanese warning on the committee output (notebook,
 HTML and Excel).
+
+Recording a decision (:func:`record_decision`)
+----------------------------------------------
+The decision also records the signed checkpoint it rests on (a new one is written when
+events were added since the last), so the minutes can quote the exact state of the scores
+(``checkpoint_id``, ``checkpoint_hash``). A reason is any text and is kept as text (it
+never becomes a formula in the exported workbook).
+
+It is refused (``ValueError``, Japanese message) for an unknown application, a duplicate,
+an empty list or ``by``, a lock not selected, an exclusion selected, a 対象外 application
+without ``force`` or without a reason, and a difference from the proposal without a reason
+(all missing ones listed).
 """
 
 from __future__ import annotations
@@ -288,6 +300,22 @@ def _refuse_missing_reasons(
         )
 
 
+def _check_against_proposal(
+    known: Mapping[str, str],
+    sel: tuple[str, ...],
+    reasons: Mapping[str, str],
+    proposed: Sequence[str],
+    ineligible: Mapping[str, str],
+    force: bool,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The 対象外 applications selected with ``force``, and the proposal; refuses a forced
+    selection or a difference from the proposal without a reason."""
+    chosen_out = _chosen_out_of_review(known, sel, ineligible, force)
+    prop = tuple(str(p) for p in proposed)
+    _refuse_missing_reasons(known, sel, prop, chosen_out, reasons)
+    return tuple(chosen_out), prop
+
+
 def record_decision(
     store: ScoreStore,
     selected: Sequence[object],
@@ -304,7 +332,8 @@ def record_decision(
     ineligible: Mapping[str, str] | None = None,
     force: bool = False,
 ) -> Decision:
-    """Validate the committee's decision and append it to the score store's chain.
+    """Validate the committee's decision and append it to the score store's chain, with the
+    signed checkpoint it rests on (see the module docstring, Recording a decision).
 
     Parameters
     ----------
@@ -315,8 +344,7 @@ def record_decision(
     by : str or sequence of str
         Who decided: one name or several (the committee members who decided). Required.
     reasons : mapping, optional
-        Application (code or name) → free-text reason. Any text is kept as text (it never
-        becomes a formula in the exported workbook). Required for every difference from
+        Application (code or name) → free-text reason. Required for every difference from
         the proposal (an application added to it or dropped from it) and for every
         対象外 application selected with ``force``.
     locks, exclusions : sequence
@@ -333,10 +361,6 @@ def record_decision(
     force : bool
         Select 対象外 applications anyway (each needs a reason).
 
-    The decision also records the signed checkpoint it rests on (a new one is written when
-    events were added since the last), so the minutes can quote the exact state of the
-    scores (``checkpoint_id``, ``checkpoint_hash``).
-
     Returns
     -------
     Decision
@@ -345,17 +369,13 @@ def record_decision(
     Raises
     ------
     ValueError
-        Japanese message: unknown application, duplicate, empty list or ``by``, a lock not
-        selected, an exclusion selected, a 対象外 application without ``force`` or without a
-        reason, a difference from the proposal without a reason (all missing ones listed).
+        Japanese message: the decision breaks a rule (listed in the module docstring).
     """
     known = dict(store.facts.applications)
     deciders = _deciders(by)
     sel, lk, ex = _selection(known, selected, locks, exclusions)
     rs = _reasons(known, reasons or {})
-    chosen_out = _chosen_out_of_review(known, sel, ineligible or {}, force)
-    prop = tuple(str(p) for p in proposed)
-    _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
+    forced, prop = _check_against_proposal(known, sel, rs, proposed, ineligible or {}, force)
     cp_id, cp_hash = _anchor_checkpoint(store)
     decision = Decision(
         selected=sel,
@@ -372,8 +392,13 @@ def record_decision(
         deciders=deciders,
         checkpoint_id=cp_id,
         checkpoint_hash=cp_hash,
-        forced=tuple(chosen_out),
+        forced=forced,
     )
+    return _append_decision(store, decision)
+
+
+def _append_decision(store: ScoreStore, decision: Decision) -> Decision:
+    """Append ``decision`` to the store's chain; the decision as recorded (``event_id``, ``recorded_at``)."""
     event_id = store.append_record(DECISION_KIND, payload=decision.to_payload(), by=decision.by)
     return next(d for d in read_decisions(store) if d.event_id == event_id)
 

@@ -284,6 +284,12 @@ def _round_problems(
     return rows
 
 
+def _require_folder(folder: Path, message: str) -> None:
+    """Raise a :class:`ConfigError` naming ``folder`` with ``message`` when it is not a folder."""
+    if not folder.is_dir():
+        raise ConfigError([ConfigProblem(str(folder), None, "", message)])
+
+
 def load_round(path: str | Path | None = None) -> ReviewRound:
     """Load and validate a review round folder.
 
@@ -305,17 +311,9 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
         lists every problem with its file and line.
     """
     folder = round_path(path)
-    if not folder.is_dir():
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    str(folder),
-                    None,
-                    "",
-                    "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。",
-                )
-            ]
-        )
+    _require_folder(
+        folder, "審査ラウンドのフォルダが見つかりません。パス（SCORING_ROUND）を確認してください。"
+    )
     config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
     rubric_path, rubric_notes = _resolve_rubric(folder, config.rubric)
     rubric = load_rubric(rubric_path)
@@ -324,17 +322,9 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     reviewers = list(people.reviewers)
 
     apps_dir = folder / "applications"
-    if not apps_dir.is_dir():
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    str(apps_dir),
-                    None,
-                    "",
-                    "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。",
-                )
-            ]
-        )
+    _require_folder(
+        apps_dir, "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。"
+    )
     intake = read_applications(apps_dir, deadline=config.deadline)
     records = read_eligibility_at(default_url(folder), config.name)
     applications, intake_problems, eligibility = apply_eligibility(

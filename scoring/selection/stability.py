@@ -409,17 +409,8 @@ class StabilityAnalysis:
         cols = np.array([app_pos.get(i, -1) for i in ids])
         fitted, loc = _calibrate_methods(methods, opts, data, scores, rubric)
 
-        # --- draws -------------------------------------------------------------------------
-        rng = np.random.default_rng(self.seed)
         B = int(self.n_boot)
-        method_idx = rng.integers(0, len(methods), B)
-        base_w = rubric.weights().reindex(data.crits).to_numpy(dtype=float)
-        W = np.tile(base_w, (B, 1))
-        for cid, (a, b) in ranges.items():
-            W[:, data.crits.index(cid)] = rng.uniform(a, b, B)
-        A, J, _ = data.u.shape
-        draws = (rng.random((B, A, J)) * data.n[None, :, None]).astype(np.intp)
-
+        method_idx, W, draws = self._draws(len(methods), rubric, data, ranges)
         totals_apps = _resample_totals(methods, opts, loc, data, draws, method_idx, W)  # B × A
         totals = np.where(cols[None, :] >= 0, totals_apps[:, np.maximum(cols, 0)], np.nan)  # B × candidates
         selected, infeasible, sets = _select_each(selector, totals)
@@ -455,6 +446,23 @@ class StabilityAnalysis:
         self.totals_.index.name = "resample"
         self.method_draws_ = np.array(methods, dtype=object)[method_idx]
         return self
+
+    def _draws(
+        self, n_methods: int, rubric: Rubric, data: _Reviews, ranges: Mapping[str, tuple[float, float]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The seeded draws of every resample, in this order: its combining method (index),
+        its criterion weights (B × criteria; the rubric's, or uniform within ``ranges``) and
+        its reviews (B × applications × reviews, indices drawn with replacement)."""
+        rng = np.random.default_rng(self.seed)
+        B = int(self.n_boot)
+        method_idx = rng.integers(0, n_methods, B)
+        base_w = rubric.weights().reindex(data.crits).to_numpy(dtype=float)
+        W = np.tile(base_w, (B, 1))
+        for cid, (a, b) in ranges.items():
+            W[:, data.crits.index(cid)] = rng.uniform(a, b, B)
+        A, J, _ = data.u.shape
+        draws = (rng.random((B, A, J)) * data.n[None, :, None]).astype(np.intp)
+        return method_idx, W, draws
 
     def _baseline_totals(
         self, base_method: str, fitted: dict[str, Any], scores: pd.DataFrame, rubric: Rubric, ids: list[str]

@@ -1,8 +1,8 @@
 """Stage 2, the score store: an append-only, hash-chained event log (SQLite or PostgreSQL).
 
 - :mod:`~scoring.store.eventlog`: :class:`~scoring.store.eventlog.EventLog`, the database,
-  its schema and migrations, the locked append and the hash chain (nothing of rubrics or
-  rounds);
+  its schema and migrations and the locked append (nothing of rubrics or rounds);
+- :mod:`~scoring.store.chain`: the hash chain, each event's hash and the chain's checks;
 - :mod:`~scoring.store.scores`: :class:`ScoreStore` (scores, drafts, submissions, revisions,
   generic records), built on :mod:`~scoring.store.base`, :mod:`~scoring.store.reads` and
   :mod:`~scoring.store.audit`; it checks writes against a
