@@ -3,11 +3,10 @@ no attribute of the package hiding a submodule, a light root."""
 
 from __future__ import annotations
 
-import re
-
 import ast
 import importlib
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
