@@ -92,6 +92,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .cli_args import JapaneseArgumentParser, positive_int
 from .cli_commands import (
     _cmd_assign,
     _cmd_audit,
@@ -373,7 +374,7 @@ def _add_decision_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する"
     )
     _round_option(pcs)
-    pcs.add_argument("--top", type=int, default=15, help="表示する数（既定: 15）")
+    pcs.add_argument("--top", type=positive_int, default=15, help="表示する数（既定: 15）")
     pcs.add_argument("--all", action="store_true", help="47 都道府県すべてを表示する")
     pcs.set_defaults(func=_cmd_push_candidates)
     pc = sub.add_parser(
@@ -424,7 +425,7 @@ def _add_revise_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = JapaneseArgumentParser(
         prog="python -m scoring",
         description="審査ワークベンチ（shinsa）",
         epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗",

@@ -334,10 +334,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
-    if args.per_application < 1:
+    if not 1 <= args.per_application <= len(rnd.reviewers):
         raise OptionError(
-            f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で"
-            f"指定してください（このラウンドの審査員は {len(rnd.reviewers)} 名）。"
+            f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で、"
+            f"審査員の数（このラウンドは {len(rnd.reviewers)} 名）以下で指定してください。"
         )
     if rnd.assignment_source == "reviewers.yaml":
         print(
