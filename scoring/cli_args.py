@@ -114,9 +114,10 @@ class JapaneseArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose messages, usage line and help headings are Japanese."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        add_help = kwargs.pop("add_help", True)
+        add_help = kwargs.get("add_help", True)
+        kwargs["add_help"] = False  # added below, with Japanese help
         kwargs.setdefault("formatter_class", JapaneseHelpFormatter)
-        super().__init__(*args, add_help=False, **kwargs)
+        super().__init__(*args, **kwargs)
         self._positionals.title = "引数"
         self._optionals.title = "オプション"
         if add_help:
