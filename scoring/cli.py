@@ -425,7 +425,7 @@ def _add_revise_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = JapaneseArgumentParser(
+    p: argparse.ArgumentParser = JapaneseArgumentParser(
         prog="python -m scoring",
         description="審査ワークベンチ（shinsa）",
         epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗",
