@@ -92,7 +92,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .cli_args import JapaneseArgumentParser, positive_int
+from .cli_args import JapaneseArgumentParser, output_file, positive_int
 from .cli_commands import (
     _cmd_assign,
     _cmd_audit,
@@ -181,7 +181,7 @@ def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     v.add_argument("--deadline", default=None, help="提出期限（例: 2026-02-20T17:00:00+09:00）")
     v.set_defaults(func=_cmd_validate)
     t = sub.add_parser("template", help="応募書の様式（.xlsx）を書き出す")
-    t.add_argument("out", help="出力ファイル（.xlsx）")
+    t.add_argument("out", type=output_file, help="出力ファイル（.xlsx）")
     t.set_defaults(func=_cmd_template)
     ls = sub.add_parser("lab-settings", help="JupyterLab の既定の言語を日本語にする")
     ls.set_defaults(func=_cmd_lab_settings)
@@ -272,6 +272,7 @@ def _add_selection_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     fb.add_argument(
         "--drafts",
         default=None,
+        type=output_file,
         metavar="FILE.yaml",
         help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）",
     )
@@ -394,7 +395,9 @@ def _add_progress_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1"
     )
     _round_option(pg)
-    pg.add_argument("--xlsx", default=None, metavar="FILE", help="督促用の一覧を .xlsx に書き出す")
+    pg.add_argument(
+        "--xlsx", default=None, type=output_file, metavar="FILE", help="督促用の一覧を .xlsx に書き出す"
+    )
     pg.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
     pg.set_defaults(func=_cmd_progress)
     pk = sub.add_parser(

@@ -8,6 +8,9 @@ message argparse adds in a later Python version and not known here is shown as i
 
 :func:`positive_int` is the ``type`` of a count that must be 1 or more (``push-candidates
 --top``): argparse then refuses ``-5`` with a Japanese reason instead of the command running.
+:func:`output_file` is the ``type`` of a file the command writes (``template``, ``progress
+--xlsx``, ``feedback --drafts``): its folder must exist, since a mistyped path would otherwise
+create folders wherever it points (as root, under ``/``).
 
 Only the standard library is imported here, so that ``python -m scoring --help`` stays fast.
 """
@@ -15,12 +18,13 @@ Only the standard library is imported here, so that ``python -m scoring --help``
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-__all__ = ["JapaneseArgumentParser", "JapaneseHelpFormatter", "positive_int", "translate"]
+__all__ = ["JapaneseArgumentParser", "JapaneseHelpFormatter", "output_file", "positive_int", "translate"]
 
 #: argparse's name of a ``type`` → Japanese (``invalid int value``).
 _TYPES = {"int": "整数", "float": "数値", "str": "文字列", "positive_int": "1 以上の整数"}
@@ -140,3 +144,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"「{text}」は使えません。1 以上の整数を指定してください")
     return value
+
+
+def output_file(text: str) -> str:
+    """A file to write, whose folder must already exist (for ``type=``); never creates folders."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("ファイル名が空です。書き出すファイルを指定してください")
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(
+            f"書き出し先のフォルダ {folder} がありません。フォルダは自動では作りません。"
+            "パスを確かめるか、フォルダを作ってからもう一度実行してください"
+        )
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} はフォルダです。書き出すファイルの名前を指定してください")
+    return text

@@ -93,3 +93,21 @@ def test_assign_refuses_more_reviewers_per_application_than_there_are(
     assert main(["assign", "--round", str(demo_copy), "--per-application", "2"]) == 1
     assert "--force" in capsys.readouterr().err
     assert existing.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["template", "{missing}/form.xlsx"],
+        ["progress", "--round", "{round}", "--xlsx", "{missing}/p.xlsx"],
+        ["feedback", "--round", "{round}", "--drafts", "{missing}/drafts.yaml"],
+    ],
+)
+def test_output_files_never_create_folders(
+    demo_copy: Path, tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no" / "such"
+    argv = [a.format(missing=missing, round=demo_copy) for a in args]
+    err = _parse_error(argv, capsys)
+    assert f"書き出し先のフォルダ {missing} がありません" in err and "自動では作りません" in err
+    assert not (tmp_path / "no").exists()
