@@ -96,21 +96,22 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     since its applications report is useful before any review.
     """
     from .analysis.committee import build_committee
+    from .cli_report import anchor_report, refuse_missing_store
     from .core.errors import NoScoresError
     from .reporting.committee_report import write_committee_reports
     from .reporting.committee_tables import selection_ja
     from .store.scores import ScoreStore
 
-    with ScoreStore.open(rnd) as store:
-        if store.head()[0] > 0:  # anchor what the material is computed from (its 注記 shows it)
-            store.checkpoint("report")
     try:
+        refuse_missing_store(rnd)  # a round without a store has no scores: none is created
         c = build_committee(rnd)
     except NoScoresError as e:
         if scores_required:
             raise
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
+    with ScoreStore.open(rnd) as store:  # anchor what the material is computed from (its 注記 shows it)
+        c = anchor_report(store, c)
     paths = write_committee_reports(rnd, out_dir, committee=c)
     for w in c.all_warnings:
         print(f"\n警告: {w}")
