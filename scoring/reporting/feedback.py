@@ -28,7 +28,6 @@ import datetime as dt
 import math
 import os
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -630,7 +629,7 @@ def write_feedback(
     files: list[Path] = []
     for lt in letters:
         pdf, xlsx = out / f"{lt.stem}.pdf", out / f"{lt.stem}.xlsx"
-        tmp_pdf, tmp_xlsx = (out / f".{f.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp" for f in (pdf, xlsx))
+        tmp_pdf, tmp_xlsx = out / f".{pdf.name}.tmp", out / f".{xlsx.name}.tmp"
         try:
             write_letter_pdf(lt, tmp_pdf)
             write_workbook(tmp_xlsx, letter_tables(lt))
