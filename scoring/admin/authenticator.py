@@ -67,6 +67,7 @@ class ShinsaPAMAuthenticator(PAMAuthenticator):
     failed_sign_in_seconds = Float(
         1.0, help="Shortest time a failed sign-in takes (at least PAM's slowest recent failure)."
     ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._failures: dict[tuple[str, str], list[float]] = {}  # (name, source) → failure times
