@@ -100,7 +100,6 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     from .core.errors import NoScoresError
     from .reporting.committee_report import write_committee_reports
     from .reporting.committee_tables import selection_ja
-    from .store.scores import ScoreStore
 
     try:
         refuse_missing_store(rnd)  # a round without a store has no scores: none is created
@@ -110,8 +109,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
             raise
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
-    with ScoreStore.open(rnd) as store:  # anchor what the material is computed from (its 注記 shows it)
-        c = anchor_report(store, c)
+    c = anchor_report(rnd, c)  # sign what the material is computed from (its 注記 shows it)
     paths = write_committee_reports(rnd, out_dir, committee=c)
     for w in c.all_warnings:
         print(f"\n警告: {w}")

@@ -30,10 +30,11 @@ def refuse_missing_store(rnd: ReviewRound) -> None:
         raise NoScoresError(no_scores_message(rnd))
 
 
-def anchor_report(store: ScoreStore, c: Committee) -> Committee:
-    """Sign a ``report`` checkpoint over the store's head (when it has events); ``c`` with the
-    store's checkpoints as they now are."""
-    if store.head()[0] == 0:
-        return c
-    store.checkpoint("report")
-    return dataclasses.replace(c, checkpoints=store.checkpoints())
+def anchor_report(rnd: ReviewRound, c: Committee) -> Committee:
+    """Sign a ``report`` checkpoint over the head of the round's store (when it has events);
+    ``c`` with the store's checkpoints as they now are."""
+    with ScoreStore.open(rnd) as store:
+        if store.head()[0] == 0:
+            return c
+        store.checkpoint("report")
+        return dataclasses.replace(c, checkpoints=store.checkpoints())
