@@ -45,6 +45,7 @@ validate: $(STAMP)
 	$(PY) -m scoring validate $(ROUND)
 
 template: $(STAMP)
+	mkdir -p reports
 	$(PY) -m scoring template reports/応募書様式.xlsx
 
 # The slowest tests are listed at the end, to keep the suite one can wait for (target: well under 15 min).

@@ -8,7 +8,10 @@
 # again after reviewers.yaml changes, then restart the hub.
 #
 # - Sign-in: PAM on the system accounts hub-setup created (JupyterHub's PAMAuthenticator, with
-#   a lock-out after 5 failed sign-ins for 5 minutes: scoring/admin/authenticator.py). For LDAP
+#   a lock-out after 5 failed sign-ins of a name from one address for 5 minutes, so that nobody
+#   locks a reviewer out from elsewhere, and every failure as slow as PAM's slowest:
+#   scoring/admin/authenticator.py). Behind a reverse proxy, set c.JupyterHub.trusted_proxies
+#   (or tornado's xheaders) so that the address is the client's. For LDAP
 #   or Entra ID see README「複数の審査員で使う（サーバー）」.
 # - Servers: LocalProcessSpawner, each person's Jupyter server runs as their own system account,
 #   with rlimits (address space, CPU time, file size; scoring/admin/limits.py).

@@ -97,6 +97,7 @@ import sys
 from collections.abc import Sequence
 
 from .cli_archive import add_archive_command, add_audit_archive_option
+from .cli_args import JapaneseArgumentParser, output_file, positive_int
 from .cli_commands import (
     _cmd_assign,
     _cmd_audit,
@@ -184,7 +185,7 @@ def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     v.add_argument("--deadline", default=None, help="提出期限（例: 2026-02-20T17:00:00+09:00）")
     v.set_defaults(func=_cmd_validate)
     t = sub.add_parser("template", help="応募書の様式（.xlsx）を書き出す")
-    t.add_argument("out", help="出力ファイル（.xlsx）")
+    t.add_argument("out", type=output_file, help="出力ファイル（.xlsx）")
     t.set_defaults(func=_cmd_template)
     ls = sub.add_parser("lab-settings", help="JupyterLab の既定の言語を日本語にする")
     ls.set_defaults(func=_cmd_lab_settings)
@@ -276,6 +277,7 @@ def _add_selection_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     fb.add_argument(
         "--drafts",
         default=None,
+        type=output_file,
         metavar="FILE.yaml",
         help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）",
     )
@@ -378,7 +380,7 @@ def _add_decision_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "push-candidates", help="プッシュ型の候補: 47 都道府県を必要性の指標で順位付けして表示する"
     )
     _round_option(pcs)
-    pcs.add_argument("--top", type=int, default=15, help="表示する数（既定: 15）")
+    pcs.add_argument("--top", type=positive_int, default=15, help="表示する数（既定: 15）")
     pcs.add_argument("--all", action="store_true", help="47 都道府県すべてを表示する")
     pcs.set_defaults(func=_cmd_push_candidates)
     pc = sub.add_parser(
@@ -398,7 +400,9 @@ def _add_progress_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "progress", help="採点の進み具合（未着手・下書き・提出済）。未提出があれば終了コード 1"
     )
     _round_option(pg)
-    pg.add_argument("--xlsx", default=None, metavar="FILE", help="督促用の一覧を .xlsx に書き出す")
+    pg.add_argument(
+        "--xlsx", default=None, type=output_file, metavar="FILE", help="督促用の一覧を .xlsx に書き出す"
+    )
     pg.add_argument("--db", default=None, help="採点データベースの URL（既定: ラウンドフォルダの SQLite）")
     pg.set_defaults(func=_cmd_progress)
     pk = sub.add_parser(
@@ -429,7 +433,7 @@ def _add_revise_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p: argparse.ArgumentParser = JapaneseArgumentParser(
         prog="python -m scoring",
         description="審査ワークベンチ（shinsa）",
         epilog="終了コード: 0 正常、1 問題あり（検査・監査・取り込み）、2 使えない入力または失敗",

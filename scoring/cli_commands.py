@@ -96,21 +96,20 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     since its applications report is useful before any review.
     """
     from .analysis.committee import build_committee
+    from .cli_report import anchor_report, refuse_missing_store
     from .core.errors import NoScoresError
     from .reporting.committee_report import write_committee_reports
     from .reporting.committee_tables import selection_ja
-    from .store.scores import ScoreStore
 
-    with ScoreStore.open(rnd) as store:
-        if store.head()[0] > 0:  # anchor what the material is computed from (its 注記 shows it)
-            store.checkpoint("report")
     try:
+        refuse_missing_store(rnd)  # a round without a store has no scores: none is created
         c = build_committee(rnd)
     except NoScoresError as e:
         if scores_required:
             raise
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
+    c = anchor_report(rnd, c)  # sign what the material is computed from (its 注記 shows it)
     paths = write_committee_reports(rnd, out_dir, committee=c)
     for w in c.all_warnings:
         print(f"\n警告: {w}")
@@ -334,10 +333,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
-    if args.per_application < 1:
+    if not 1 <= args.per_application <= len(rnd.reviewers):
         raise OptionError(
-            f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で"
-            f"指定してください（このラウンドの審査員は {len(rnd.reviewers)} 名）。"
+            f"--per-application「{args.per_application}」は使えません。1応募あたりの審査員数を 1 以上の整数で、"
+            f"審査員の数（このラウンドは {len(rnd.reviewers)} 名）以下で指定してください。"
         )
     if rnd.assignment_source == "reviewers.yaml":
         print(

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
+from .yamlfile import read_settings_text
 
 __all__ = [
     "ROLES",
@@ -261,7 +262,7 @@ def set_round_rubric(round_yaml: str | os.PathLike[str], rubric: str | os.PathLi
         The file has no top-level ``rubric:`` line (Japanese message; nothing is written).
     """
     path = Path(round_yaml)
-    text = path.read_text(encoding="utf-8")
+    text = read_settings_text(path)
     value = Path(os.path.relpath(Path(rubric).resolve(), path.parent.resolve())).as_posix()
     matches = list(_RUBRIC_LINE.finditer(text))
     if len(matches) != 1:

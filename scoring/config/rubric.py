@@ -90,7 +90,7 @@ from ..core.roundfacts import format_level
 from ._rubric_model import ChangelogEntry, Combining, Criterion, Group, Rubric
 from ._rubric_problems import _describe, _duplicate_id_problems, _message, _owner, _problem
 from ._rubric_scale import Anchor, Indicator, Scale
-from .yamlfile import duplicate_keys, line_of, load_yaml
+from .yamlfile import duplicate_keys, line_of, load_yaml, shown_key
 from .yamlfile import fmt as _fmt
 from .yamlfile import join as _join
 from .yamlfile import loc_text as _loc_text
@@ -180,7 +180,7 @@ def _validate(data: Any, file: str, root: yaml.Node | None) -> Rubric:
                     line,
                     loc_text + (f" ({owner.id})" if owner.id else ""),
                     f"{_with(_join(subject, _describe(list(path[owner.prefix_len :]))), 'に')}"
-                    f"キー '{key}' が2回書かれています（後の値だけが使われます）。1つにしてください",
+                    f"キー {shown_key(key)} が2回書かれています（後の値だけが使われます）。1つにしてください",
                     criterion=owner.id if owner.kind == "criterion" else None,
                 )
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -18,12 +19,16 @@ from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.roundfacts import level_value as num
+from ..core.safefiles import UnsafeFileError, open_regular
 
 __all__ = [
+    "EXCERPT_CHARS",
+    "MAX_SETTINGS_BYTES",
     "ConfigError",
     "ConfigProblem",
     "describe",
     "duplicate_keys",
+    "excerpt",
     "fmt",
     "join",
     "line_of",
@@ -31,11 +36,18 @@ __all__ = [
     "loc_text",
     "num",
     "pydantic_message",
+    "read_settings_text",
+    "shown_key",
     "validate_yaml",
     "with_particle",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: Largest settings file read (round.yaml, reviewers.yaml, a rubric are a few KB).
+MAX_SETTINGS_BYTES = 1024 * 1024
+#: Characters of a value quoted in a message before it is cut (:func:`excerpt`).
+EXCERPT_CHARS = 20
 
 
 def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
@@ -55,11 +67,13 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
         return ConfigError([ConfigProblem(file, line, where, message, column=column)])
 
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_settings_text(p)
     except FileNotFoundError:
         raise fail(f"ファイルが見つかりません（{p.resolve()}）。パスを確認してください") from None
     except IsADirectoryError:
         raise fail("フォルダーが指定されています。YAML ファイルを指定してください") from None
+    except UnsafeFileError as exc:
+        raise fail(f"{exc}設定ファイル（YAML）を指定してください") from None
     except UnicodeDecodeError as exc:
         raise fail(
             f"文字コードが UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存してください"
@@ -80,8 +94,57 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
             "(YAML)",
         ) from None
     except yaml.YAMLError as exc:
-        raise fail(f"YAML として読めません: {exc}", where="(YAML)") from None
+        raise fail(f"YAML として読めません: {excerpt(str(exc))}", where="(YAML)") from None
     return data, node
+
+
+def read_settings_text(path: Path) -> str:
+    """The text of a settings file, read safely: a regular file (never a FIFO or device, never
+    blocking; :func:`~scoring.core.safefiles.open_regular`) of at most :data:`MAX_SETTINGS_BYTES`,
+    of which no more than that is read.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        As :func:`open` does.
+    UnsafeFileError
+        Not a regular file, or larger than the limit (Japanese message).
+    UnicodeDecodeError
+        Not UTF-8.
+    """
+    if path.is_dir():
+        raise IsADirectoryError(str(path))
+    if not path.exists():
+        raise FileNotFoundError(str(path))
+    with open_regular(path) as fh:
+        raw = fh.read(MAX_SETTINGS_BYTES + 1)
+    if len(raw) > MAX_SETTINGS_BYTES:
+        raise UnsafeFileError(
+            f"設定ファイルとしては大きすぎます（{MAX_SETTINGS_BYTES // 1024:,} KB を超えています）。読み込んでいません。"
+        )
+    return raw.decode("utf-8")
+
+
+def excerpt(text: str) -> str:
+    """``text`` for a message: as it is when short and on one line, else its first
+    :data:`EXCERPT_CHARS` characters and its length (a file that is not a settings file,
+    e.g. a link to ``/etc/shadow``, is never printed whole)."""
+    if len(text) <= 2 * EXCERPT_CHARS and "\n" not in text:
+        return text
+    return f"{text[:EXCERPT_CHARS].split(chr(10))[0]}…（全 {len(text):,} 文字）"
+
+
+#: A key shown in messages: letters, digits, ``_``, ``-`` and ``.`` (any script), as keys are typed.
+_PLAIN_KEY = re.compile(r"[\w.\-]{1,64}")
+
+
+def shown_key(key: Any) -> str:
+    """``key`` quoted for a message, or, when it is not a plain key (symbols such as ``:`` or
+    ``$``, or very long: a line of a file that is not a settings file), only its length."""
+    text = str(key)
+    if _PLAIN_KEY.fullmatch(text):
+        return f"'{text}'"
+    return f"（記号を含む {len(text):,} 文字のキー。内容は表示しません）"
 
 
 _TOL = 1e-9
@@ -164,7 +227,9 @@ def validate_yaml(
     if data is None:
         data = {}
     problems = [
-        ConfigProblem(str(path), line, loc_text(loc), f"キー '{key}' が2回書かれています。1つにしてください")
+        ConfigProblem(
+            str(path), line, loc_text(loc), f"キー {shown_key(key)} が2回書かれています。1つにしてください"
+        )
         for loc, key, line in duplicate_keys(node)
     ]
     try:
@@ -195,7 +260,7 @@ def fmt(x: Any) -> str:
     if isinstance(x, (int, float)):
         return str(num(x)) if math.isfinite(x) else str(x)
     if isinstance(x, str):
-        return f"'{x}'"
+        return f"'{excerpt(x)}'"
     if isinstance(x, Mapping):
         return "対応表（キー: 値）"
     if isinstance(x, list):
@@ -239,7 +304,8 @@ def loc_text(loc: Sequence[Any]) -> str:
         if isinstance(elem, int):
             out += f"[{elem}]"
         else:
-            out += f".{elem}" if out else str(elem)
+            key = str(elem) if _PLAIN_KEY.fullmatch(str(elem)) else "(キー)"
+            out += f".{key}" if out else key
     return out
 
 
@@ -310,7 +376,7 @@ def _choices(ctx: Mapping[str, Any]) -> str:
 _MESSAGE_RULES: dict[str, Callable[[_ErrorPlace], str]] = {
     "missing": lambda e: f"{with_particle(e.parent, 'に')}必須の項目 '{e.key}' がありません",
     "extra_forbidden": lambda e: (
-        f"{with_particle(e.parent, 'に')}未知のキー '{e.key}' があります。綴りを確認してください"
+        f"{with_particle(e.parent, 'に')}未知のキー {shown_key(e.key)} があります。綴りを確認してください"
     ),
     "greater_than": lambda e: f"{e.full}は {fmt(e.ctx.get('gt'))} より大きくしてください{e.now}",
     "greater_than_equal": lambda e: f"{e.full}は {fmt(e.ctx.get('ge'))} 以上にしてください{e.now}",

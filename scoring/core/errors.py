@@ -57,6 +57,7 @@ __all__ = [
     "SheetError",
     "ShinsaError",
     "SigningError",
+    "StoreConflictError",
     "StoreError",
     "StoreUnavailableError",
     "ValueFormatError",
@@ -117,6 +118,13 @@ class StoreUnavailableError(StoreError):
     """The store could not be reached (connection dropped, server down, database locked or
     not writable just now). Nothing was written; the same operation may succeed later, so
     the reviewer's screen keeps the values and retries (:mod:`scoring.ui.review_view`)."""
+
+
+class StoreConflictError(StoreError):
+    """A write planned on a state read earlier found, under the store's lock, that a pair it
+    writes changed since (a reviewer's save or another import came in between). Nothing was
+    written; reading the store again and redoing the write shows the change
+    (:mod:`scoring.store.pairguard`)."""
 
 
 class ReviewError(ShinsaError):

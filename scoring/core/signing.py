@@ -62,9 +62,11 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
     ------
     SigningError
         No key file (and ``create`` is false), a key file that other accounts can read or
-        write, or a file that is not a key (Japanese message saying what to do).
+        write, a key folder other accounts can write to (unless sticky, as ``/tmp``), or a
+        file that is not a key (Japanese message saying what to do).
     """
     p = Path(path) if path is not None else default_key_path()
+    _refuse_open_folder(p.parent)
     if not p.exists():
         if not create:
             raise SigningError(
@@ -94,6 +96,24 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
     if len(key) != _KEY_BYTES:
         raise SigningError(f"{p} は署名の鍵ではありません（{_KEY_BYTES} バイトの16進数が必要です）。")
     return key
+
+
+def _refuse_open_folder(folder: Path) -> None:
+    """Refuse a key folder that other accounts may write to (they could swap the key file).
+
+    A folder with the sticky bit (``/tmp``) is fine: there only a file's owner may rename or
+    remove it. A folder that does not exist yet is created 0700 by :func:`load_key`.
+    """
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        raise SigningError(
+            f"署名の鍵のフォルダ {folder} は他のアカウントが書き込めます（権限 {stat.filemode(mode)}）。"
+            f"鍵を差し替えられるおそれがあるため使いません。chmod 700 {folder} で"
+            "事務局だけが書き込めるようにしてください。"
+        )
 
 
 def sign(data: Any, key: bytes) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import os
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,7 +238,9 @@ def write_committee_reports(
     targets = {"html": out / "committee.html", "xlsx": out / "committee.xlsx", "pdf": out / "committee.pdf"}
     # All three are written beside their targets first and then put in place together, so a
     # failure leaves the previous material as it was, never part of a new one.
-    tmp = {k: out / f".{p.name}.tmp" for k, p in targets.items()}
+    # The temporary names are this run's own: two runs at once never write or remove each other's.
+    run = f"{os.getpid()}.{secrets.token_hex(4)}"
+    tmp = {k: out / f".{p.name}.{run}.tmp" for k, p in targets.items()}
     try:
         page = committee_html(c)
         tmp["html"].write_text(page, encoding="utf-8")

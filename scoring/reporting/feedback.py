@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import secrets
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -643,7 +644,8 @@ def _write_letter_files(lt: FeedbackLetter, out: Path) -> list[Path]:
     """One letter's PDF and workbook in ``out``, each written to a temporary file first and
     then renamed (no half-written letter is left behind)."""
     pdf, xlsx = out / f"{lt.stem}.pdf", out / f"{lt.stem}.xlsx"
-    tmp_pdf, tmp_xlsx = out / f".{pdf.name}.tmp", out / f".{xlsx.name}.tmp"
+    unique = f"{os.getpid()}.{secrets.token_hex(4)}"  # two runs at once never share a name
+    tmp_pdf, tmp_xlsx = out / f".{pdf.name}.{unique}.tmp", out / f".{xlsx.name}.{unique}.tmp"
     try:
         write_letter_pdf(lt, tmp_pdf)
         write_workbook(tmp_xlsx, letter_tables(lt))

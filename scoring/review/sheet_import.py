@@ -18,6 +18,13 @@ file anyway; the events it writes then carry ``actor`` = ``"<reviewer>（採点�
 unchanged). Changes to applications already submitted (提出済) refuse the file; any
 :class:`~scoring.store.scores.StoreError` the store raises refuses that file too.
 
+The store is read, compared and written without holding a lock in between, so the write
+passes the version of each of the reviewer's pairs it read (``record_many(expected=...)``)
+and the store rechecks them under its write lock (:mod:`scoring.store.pairguard`): a
+reviewer's save or another import that came in between stops the file (status
+``"conflict"``, an error naming the pair and who changed it; nothing written), never
+overwritten. Importing the file again shows the change as a conflict cell if it is one.
+
 The sheet's layout and its rules are described in :mod:`scoring.review.sheets`.
 """
 
@@ -33,7 +40,7 @@ import pandas as pd
 from ..config.rubric import format_level
 from ..core.clock import JST
 from ..core.columns import CONFLICT_COLUMNS
-from ..core.errors import SheetError, StoreError
+from ..core.errors import SheetError, StoreConflictError, StoreError
 from ..core.schema import PROBLEM_COLUMNS
 from ..core.signing import load_key
 from .sheet_checks import _Checked, _Report, _validate
@@ -284,6 +291,10 @@ def _import_file(
     """Write one valid file's changes: (score events written, status); its conflicts go to ``all_conflicts``."""
     state = "unchanged"
     try:
+        # The pairs' versions first, then the cells: the write is refused if either moved (pairguard).
+        expected = {
+            (checked.reviewer, a): v.last_id for a, v in store.pair_versions(checked.reviewer).items()
+        }
         write, conflicts = _plan(rows, checked, _store_cells(store, checked.reviewer), rep.file)
         actor: str | None = None
         if conflicts:
@@ -292,7 +303,10 @@ def _import_file(
             state = "conflict"
             actor = f"{checked.reviewer}（採点表で上書き: {reason_text}）"
         if not conflicts or overwrite:
-            return _write(rnd, store, checked, write, rep, actor=actor, submit=submit)
+            return _write(rnd, store, checked, write, rep, actor=actor, submit=submit, expected=expected)
+    except StoreConflictError as e:
+        rep.error(str(e), "採点表の取り込みをもう一度実行してください。", sheet=SCORE_SHEET)
+        return 0, "conflict"
     except StoreError as e:
         rep.error(
             f"採点を保存できませんでした。このファイルからは何も取り込んでいません: {e}",
@@ -343,15 +357,17 @@ def _write(
     *,
     actor: str | None,
     submit: bool,
+    expected: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[int, str]:
-    """Record ``write`` (and the submissions with ``submit``) in one transaction unless ``rep`` has errors."""
+    """Record ``write`` (and the submissions with ``submit``) in one transaction unless ``rep`` has errors;
+    ``expected``: the pairs' versions the plan was made on, rechecked under the store's lock."""
     _submitted_check(write, store, rep, checked.coords)
     to_submit = _to_submit(rnd, store, checked, write, rep) if submit else []
     if rep.has_errors:
         return 0, "refused"
     if not (write or to_submit):
         return 0, "unchanged"
-    result = store.record_many(write, source="excel", actor=actor, submit=to_submit)
+    result = store.record_many(write, source="excel", actor=actor, submit=to_submit, expected=expected)
     n = int(result) if isinstance(result, numbers.Integral) else len(write)
     if to_submit:
         rep.add(

@@ -61,6 +61,7 @@ from .eventlog import (
     AppendTx,
     event_hash,
 )
+from .pairguard import changed_pairs, conflict_error
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -215,6 +216,7 @@ class ScoreStore(StoreAudit):
         submit: Iterable[tuple[str, str]] = (),
         require_empty: bool = False,
         actor: str | None = None,
+        expected: Mapping[tuple[str, str], int] | None = None,
     ) -> int:
         """Record many scores atomically: all rows are validated, then written in one transaction.
 
@@ -233,6 +235,9 @@ class ScoreStore(StoreAudit):
             Refuse unless the log is still empty (used to seed demo data exactly once).
         actor : str, optional
             Who did it, if not the reviewer of each row.
+        expected : mapping, optional
+            Compare-and-swap, under the write lock: ``(reviewer, application)`` → the pair's
+            :meth:`pair_versions` ``last_id`` when the write was planned (left out: no events).
 
         Returns
         -------
@@ -245,6 +250,8 @@ class ScoreStore(StoreAudit):
             If any row is invalid (``problems`` lists every refused row, numbered from 1),
             any pair is already submitted, a pair to submit is incomplete, or
             ``require_empty`` and the log has events. Nothing is written then.
+        StoreConflictError
+            A pair changed since ``expected`` (:mod:`scoring.store.pairguard`); nothing written.
         """
         src = self._check_source(source)
         valid, to_submit = self._check_rows(rows, submit)
@@ -259,6 +266,8 @@ class ScoreStore(StoreAudit):
                     "何も書き込みませんでした。作り直す場合は、データベースのファイルを削除してから実行してください。"
                 )
             pairs = {(r, a) for r, a, *_ in valid} | set(to_submit)
+            if expected is not None and (changes := changed_pairs(tx.conn, pairs, expected)):
+                raise conflict_error(changes, self._pair_label)
             self._refuse_submitted(tx.conn, pairs)
             for r, a, c, value, text in valid:
                 tx.append(

@@ -52,3 +52,29 @@ def test_the_key_path_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert default_key_path() == tmp_path / "k"
     monkeypatch.delenv(ENV_SIGNING_KEY)
     assert default_key_path() == Path.home() / ".shinsa" / "signing.key"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o722])
+def test_a_key_folder_others_can_write_is_refused(tmp_path: Path, mode: int) -> None:
+    """Issue 18 (Low): whoever can write the folder can swap the key file, whatever its mode."""
+    folder = tmp_path / "keys"
+    path = folder / "signing.key"
+    load_key(path, create=True)
+    folder.chmod(mode)
+    try:
+        with pytest.raises(SigningError, match=f"chmod 700 {folder}") as info:
+            load_key(path)
+        assert "他のアカウントが書き込めます" in str(info.value)
+        with pytest.raises(SigningError, match="chmod 700"):
+            load_key(folder / "new.key", create=True)
+        assert not (folder / "new.key").exists()
+    finally:
+        folder.chmod(0o700)
+    assert len(load_key(path)) == 32
+
+
+def test_a_sticky_shared_folder_is_accepted(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)  # as /tmp: only a file's owner may rename or remove it
+    assert len(load_key(folder / "signing.key", create=True)) == 32
