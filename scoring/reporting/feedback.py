@@ -27,8 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import secrets
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
