@@ -97,7 +97,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     """
     from .analysis.committee import build_committee
     from .core.errors import NoScoresError
-    from .reporting.committee_report import write_committee_reports
+    from .reporting.committee_copy import write_committee_material
     from .reporting.committee_tables import selection_ja
     from .store.scores import ScoreStore
 
@@ -111,7 +111,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
             raise
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
-    paths = write_committee_reports(rnd, out_dir, committee=c)
+    paths = write_committee_material(rnd, out_dir, c)  # on a server round also the committee's copy
     for w in c.all_warnings:
         print(f"\n警告: {w}")
     if c.selection is not None:
@@ -123,6 +123,8 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     print(f"書き出しました: {paths['html']}")
     print(f"書き出しました: {paths['xlsx']}")
     print(f"書き出しました: {paths['pdf']}")
+    if "committee_html" in paths:
+        print(f"選定委員用の資料（受領コードなし）: {paths['committee_html'].parent}")
     return 0
 
 

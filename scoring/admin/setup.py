@@ -47,11 +47,11 @@ from .site import (
     HubUser,
     copy_analyst_notebooks,
     copy_apps,
-    copy_round,
     hub_users,
     read_site,
     write_site,
 )
+from .siteaccess import private_groups, share_round, write_reviewer_views
 from .sysaccounts import (
     SHINSA_GROUP,
     check_accounts,
@@ -97,6 +97,7 @@ def _check_all(
     _need_root("準備（アカウントの作成）", "make hub")
     users = hub_users(rnd)
     check_passwords(passwords, users)
+    private_groups(group)
     check_accounts(u.name for u in users)
     _check_site_folder(site)
     check_owner_url(admin_url)
@@ -173,8 +174,7 @@ def setup_hub(
     os.chown(site.state_dir, 0, 0)
     os.chmod(site.state_dir, 0o700)
     accounts = {u.name: ensure_account(u.name, Path(home_base), group, gid) for u in users}
-    analyst = next(u for u in users if u.role == "analyst")
-    copy_round(rnd, site, gid, accounts[analyst.name].pw_uid)
+    shared = share_round(rnd, site, users, accounts, group)  # a re-run keeps checkpoints, keys, reports
     copy_apps(site, gid)
     for u in users:
         pw = accounts[u.name]
@@ -184,8 +184,15 @@ def setup_hub(
         if u.role == "analyst":
             copy_analyst_notebooks(pw)
     generated = set_passwords(users, passwords)
+    shared["rounds"] = write_reviewer_views(site, users, accounts)
     write_site(
-        site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group
+        site,
+        users,
+        group,
+        limits=limits or Limits(),
+        idle_timeout=idle_timeout,
+        created_group=created_group,
+        extra=shared,
     )
     return generated
 
@@ -232,6 +239,8 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
     names = list(data.get("accounts") or data.get("users") or [])
     out = Removed(site.root, remove_accounts(names))
     group = str(data.get("group") or "")
+    for private in data.get("created_private_groups") or []:
+        remove_group(str(private))
     if group and data.get("created_group") and remove_group(group):
         out.group = group
     shutil.rmtree(site.root)
