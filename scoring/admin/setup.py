@@ -49,6 +49,7 @@ from .site import (
     copy_apps,
     hub_users,
     read_site,
+    update_site,
     write_site,
 )
 from .siteaccess import private_groups, share_round, write_reviewer_views
@@ -186,14 +187,9 @@ def setup_hub(
     generated = set_passwords(users, passwords)
     shared["rounds"] = write_reviewer_views(site, users, accounts)
     write_site(
-        site,
-        users,
-        group,
-        limits=limits or Limits(),
-        idle_timeout=idle_timeout,
-        created_group=created_group,
-        extra=shared,
+        site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group
     )
+    update_site(site, shared)
     return generated
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "describe",
     "hub_users",
     "read_site",
+    "update_site",
     "write_site",
 ]
 
@@ -232,17 +233,9 @@ def copy_analyst_notebooks(pw: pwd.struct_passwd) -> None:
 
 
 def write_site(
-    site: HubSite,
-    users: list[HubUser],
-    group: str,
-    *,
-    limits: Limits,
-    idle_timeout: int,
-    created_group: bool,
-    extra: Mapping[str, Any] | None = None,
+    site: HubSite, users: list[HubUser], group: str, *, limits: Limits, idle_timeout: int, created_group: bool
 ) -> None:
-    """``hub/site.json`` (0600): who has which role, where everything is, the limits; ``extra``
-    adds keys (:func:`scoring.admin.siteaccess.share_round`'s ``rounds`` and ``private_groups``)."""
+    """``hub/site.json`` (0600): who has which role, where everything is, the limits."""
     old = read_site(site) if site.site_file.exists() else {}
     data: dict[str, Any] = {
         "round": str(site.round_dir),
@@ -258,14 +251,26 @@ def write_site(
         "created_group": bool(old.get("created_group", created_group)),
         # Every account set up here, including people who left reviewers.yaml (hub-remove).
         "accounts": sorted(set(old.get("accounts", [])) | {u.name for u in users}),
+        # The analysts' and the staff's groups we made (:func:`update_site`; hub-remove deletes them).
+        "created_private_groups": list(old.get("created_private_groups", [])),
         "limits": limits.to_dict(),
         "idle_timeout": int(idle_timeout),
-        **dict(extra or {}),
     }
-    # The private groups we made (hub-remove deletes them then); kept from the first set-up.
-    data["created_private_groups"] = sorted(
-        set(old.get("created_private_groups", [])) | set(data.pop("created_private_groups", []))
-    )
+    _write_site_file(site, data)
+
+
+def update_site(site: HubSite, extra: Mapping[str, Any]) -> None:
+    """Add ``extra`` to ``hub/site.json`` (:func:`scoring.admin.siteaccess.share_round`'s
+    ``private_groups`` and ``created_private_groups``, the reviewers' ``rounds``); the groups
+    we made are added to those of earlier set-ups, never forgotten."""
+    data = read_site(site)
+    made = set(data.get("created_private_groups", [])) | set(extra.get("created_private_groups", []))
+    data.update(extra)
+    data["created_private_groups"] = sorted(made)
+    _write_site_file(site, data)
+
+
+def _write_site_file(site: HubSite, data: Mapping[str, Any]) -> None:
     site.site_file.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     os.chmod(site.site_file, 0o600)
 

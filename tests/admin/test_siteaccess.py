@@ -113,6 +113,22 @@ def test_the_round_is_the_staffs_and_its_reports_the_analysts_only(
     assert (site.round_dir / "committee").is_dir()
 
 
+def test_site_json_remembers_the_groups_set_up_made_across_re_runs(tmp_path: Path) -> None:
+    from scoring.admin.limits import Limits
+    from scoring.admin.site import HubUser, read_site, update_site, write_site
+
+    site = HubSite(tmp_path / "site")
+    site.state_dir.mkdir(parents=True)
+    users = [HubUser("r1", "reviewer", "R1"), HubUser("jimu", "analyst")]
+    for made in (["g-analysts", "g-staff"], []):  # the first set-up made them, the re-run did not
+        write_site(site, users, "g", limits=Limits(), idle_timeout=60, created_group=True)
+        update_site(site, {"created_private_groups": made, "rounds": {"r1": "/srv/x/reviewers/r1"}})
+    data = read_site(site)
+    assert data["created_private_groups"] == ["g-analysts", "g-staff"]
+    assert data["rounds"] == {"r1": "/srv/x/reviewers/r1"} and data["users"]["jimu"] == "analyst"
+    assert site.site_file.stat().st_mode & 0o777 == 0o600
+
+
 def test_group_names_longer_than_a_system_group_may_be_are_refused() -> None:
     assert private_groups("shinsa") == ("shinsa-analysts", "shinsa-staff")
     with pytest.raises(HubError, match="32文字を超えます"):
