@@ -19,6 +19,9 @@
 # - Roles: reviewer → the scoring app (02 in Voilà: no code, no files, no JupyterLab, no
 #   terminal); analyst → JupyterLab; committee → the committee dashboard (04 in Voilà).
 #   Nobody is a hub admin (an admin could open the others' servers).
+# - Files: the analysts and the committee read the round copy (round/); its reports/ only the
+#   analysts; each reviewer's SCORING_ROUND is their own view (reviewers/<user>/, site.json
+#   "rounds"); every server runs with umask 027 (scoring/admin/siteaccess.py, limits.py).
 # The guarantees (blind review, conflicts) are the database's (one PostgreSQL role per person,
 # row-level security) and the file system's (homes 0700), not these screens'.
 import json
@@ -36,6 +39,7 @@ sys.path.insert(0, site["pythonpath"])  # the workbench the site was set up from
 
 from scoring.admin.culler import DEFAULT_CULL_EVERY, idle_culler
 from scoring.admin.limits import Limits, limit_spawner
+from scoring.admin.privileges import unprivileged
 
 LIMITS = Limits.from_dict(site.get("limits"))
 
@@ -45,6 +49,8 @@ c.JupyterHub.bind_url = f"http://{HUB_IP}:{os.environ.get('SHINSA_HUB_PORT', '80
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ.get('SHINSA_HUB_API_PORT', '8081')}"
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('SHINSA_PROXY_API_PORT', '8001')}"
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
+# The hub stays root (LocalProcessSpawner, PAM); the proxy needs no privilege: it runs as nobody.
+c.ConfigurableHTTPProxy.command = unprivileged(["configurable-http-proxy"])
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
@@ -73,6 +79,10 @@ ACTIVITY_INTERVAL = int(os.environ.get("SHINSA_ACTIVITY_INTERVAL") or min(300, m
 culler_service, culler_role = idle_culler(
     IDLE_TIMEOUT, CULL_EVERY, python=str(Path(site["python_bin"]) / "python")
 )
+# The culler only calls the hub's API with its token: it runs as nobody (with the site's group,
+# which may run this Python), from / (root's home is not nobody's).
+culler_service["command"] = unprivileged(culler_service["command"], groups=[site["group"]])
+culler_service["cwd"] = "/"
 c.JupyterHub.services = [culler_service]
 c.JupyterHub.load_roles = [culler_role]
 c.JupyterHub.last_activity_interval = ACTIVITY_INTERVAL
@@ -121,6 +131,15 @@ def pre_spawn_hook(spawner):
         spawner.default_url = "/lab"
         spawner.args = common
         return
+    if role == "reviewer":
+        # The reviewer's own view of the round (scoring/admin/siteaccess.py): their own entry of
+        # reviewers.yaml only; the analysts' round/ (reports, every reviewer) is not readable to them.
+        view = (site.get("rounds") or {}).get(name)
+        if not view:
+            raise ValueError(
+                f"{name} の審査ラウンドがありません。root で hub-setup をもう一度実行してください"
+            )
+        spawner.environment = {**spawner.environment, "SCORING_ROUND": view}
     folder = Path(site["app"]) / role
     spawner.notebook_dir = str(folder)
     spawner.default_url = f"/voila/render/{VOILA_APP[role]}"

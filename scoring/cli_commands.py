@@ -98,7 +98,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     from .analysis.committee import build_committee
     from .cli_report import anchor_report, refuse_missing_store
     from .core.errors import NoScoresError
-    from .reporting.committee_report import write_committee_reports
+    from .reporting.committee_copy import write_committee_material
     from .reporting.committee_tables import selection_ja
 
     try:
@@ -110,7 +110,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
         print(f"\n選定委員会資料は作成しませんでした: {e}")
         return 0
     c = anchor_report(rnd, c)  # sign what the material is computed from (its 注記 shows it)
-    paths = write_committee_reports(rnd, out_dir, committee=c)
+    paths = write_committee_material(rnd, out_dir, c)  # on a server round also the committee's copy
     for w in c.all_warnings:
         print(f"\n警告: {w}")
     if c.selection is not None:
@@ -122,6 +122,8 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     print(f"書き出しました: {paths['html']}")
     print(f"書き出しました: {paths['xlsx']}")
     print(f"書き出しました: {paths['pdf']}")
+    if "committee_html" in paths:
+        print(f"選定委員用の資料（受領コードなし）: {paths['committee_html'].parent}")
     return 0
 
 

@@ -9,6 +9,9 @@ machine and the database, set up and removed as root.
   security (:func:`provision`);
 - :mod:`~scoring.admin.credentials`: each account's ``~/.shinsa/database_url``;
 - :mod:`~scoring.admin.site`: who signs in, the round copy, the app notebooks, site.json;
+- :mod:`~scoring.admin.siteaccess`: who may read what of the round (the analysts' reports, the
+  committee's copy, each reviewer's own view) and the groups for it;
+- :mod:`~scoring.admin.privileges`: only the hub runs as root (the proxy and the culler as nobody);
 - :mod:`~scoring.admin.passwords`: the sign-in passwords (``chpasswd``);
 - :mod:`~scoring.admin.authenticator`: PAM sign-in with a lock-out (imports JupyterHub;
   not imported here);

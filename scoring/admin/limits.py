@@ -21,6 +21,7 @@ The values live in ``hub/site.json`` (``python -m scoring hub-setup`` writes the
 
 from __future__ import annotations
 
+import os
 import resource
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -75,12 +76,15 @@ class Limits:
 def with_rlimits(preexec: Callable[[], None] | None, limits: Limits) -> Callable[[], None]:
     """A ``preexec_fn`` that sets ``limits`` and then runs ``preexec`` (the spawner's own,
     which switches to the person's account: the limits are set while still root, so the
-    hard limits can be anything and the person cannot raise them again)."""
+    hard limits can be anything and the person cannot raise them again). It also sets umask
+    027: what a server or kernel writes is never readable by other accounts (only by the
+    group of the folder, see :mod:`scoring.round.server`)."""
     values = limits.rlimits()
 
     def preexec_fn() -> None:
         for which, value in values.items():
             resource.setrlimit(which, value)
+        os.umask(0o027)
         if preexec is not None:
             preexec()
 

@@ -48,11 +48,12 @@ from .site import (
     HubUser,
     copy_analyst_notebooks,
     copy_apps,
-    copy_round,
     hub_users,
     read_site,
+    update_site,
     write_site,
 )
+from .siteaccess import private_groups, share_round, write_reviewer_views
 from .sysaccounts import (
     SHINSA_GROUP,
     check_accounts,
@@ -98,6 +99,7 @@ def _check_all(
     _need_root("準備（アカウントの作成）", "make hub")
     users = hub_users(rnd)
     check_passwords(passwords, users)
+    private_groups(group)
     check_accounts(u.name for u in users)
     _check_site_folder(site)
     check_owner_url(admin_url)
@@ -199,14 +201,15 @@ def setup_hub(
     gid = ensure_group(group)
     _make_site_folders(site)
     accounts = {u.name: ensure_account(u.name, Path(home_base), group, gid) for u in users}
-    analyst = next(u for u in users if u.role == "analyst")
-    copy_round(rnd, site, gid, accounts[analyst.name].pw_uid)
+    shared = share_round(rnd, site, users, accounts, group)  # a re-run keeps checkpoints, keys, reports
     copy_apps(site, gid)
     _write_home_files(users, accounts, urls)
     generated = set_passwords(users, passwords)
+    shared["rounds"] = write_reviewer_views(site, users, accounts)
     write_site(
         site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group
     )
+    update_site(site, shared)
     return generated
 
 
@@ -252,6 +255,8 @@ def remove_hub(site_root: str | os.PathLike[str] = DEFAULT_SITE) -> Removed:
     names = list(data.get("accounts") or data.get("users") or [])
     out = Removed(site.root, remove_accounts(names))
     group = str(data.get("group") or "")
+    for private in data.get("created_private_groups") or []:
+        remove_group(str(private))
     if group and data.get("created_group") and remove_group(group):
         out.group = group
     shutil.rmtree(site.root)

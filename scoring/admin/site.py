@@ -3,8 +3,14 @@ notebooks and ``hub/site.json``, which ``deploy/jupyterhub_config.py`` reads.
 
 The site folder (default ``/srv/shinsa``)::
 
-    round/            a copy of the round (its rubric beside it), group ``shinsa``, read only
-                      (owned by the first analyst, who writes the signed checkpoints there)
+    round/            a copy of the round (its rubric beside it), owned by the first analyst
+                      (who writes the signed checkpoints there), read by the analysts and the
+                      committee only (group ``<group>-staff``; :mod:`scoring.admin.siteaccess`)
+      reports/        the analysts' reports (group ``<group>-analysts`` only)
+      committee/      the committee's copy of the committee material (no comments, no 受領コード)
+      server.json     marks the folder as a server round (:mod:`scoring.round.server`)
+    reviewers/<user>/ each reviewer's own view of the round: their own entry of reviewers.yaml
+                      and assignments.csv only (group: the reviewer's own, 0750)
     app/reviewer/     02_review.ipynb, served by Voilà to reviewers
     app/committee/    04_committee.ipynb, served by Voilà to the committee
     hub/              the hub's own state (site.json, jupyterhub.sqlite, cookie secret),
@@ -13,12 +19,14 @@ The site folder (default ``/srv/shinsa``)::
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import pwd
 import re
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +35,13 @@ from ..config.round import set_round_rubric
 from ..core.errors import HubError
 from ..core.paths import PROJECT_DIR
 from ..round.loader import ReviewRound, _resolve_rubric
+from ..round.server import COMMITTEE_REPORTS, PRIVATE_REPORTS, SERVER_FILE
 from .limits import Limits
 
 __all__ = [
     "APP_NOTEBOOKS",
     "DEFAULT_SITE",
+    "KEPT_IN_ROUND",
     "ROLES",
     "ROLE_NAMES_JA",
     "HubSite",
@@ -42,6 +52,7 @@ __all__ = [
     "describe",
     "hub_users",
     "read_site",
+    "update_site",
     "write_site",
 ]
 
@@ -146,20 +157,46 @@ def _share_read_only(folder: Path, gid: int, owner: int = 0) -> None:
         os.chmod(path, 0o750 if path.is_dir() else 0o640)
 
 
-def copy_round(rnd: ReviewRound, site: HubSite, gid: int, owner: int) -> None:
-    """Copy the round (no score database, no checkpoints) and its rubric into ``site.round_dir``,
-    owned by ``owner`` (the analyst, who writes the signed checkpoints there), group ``gid``."""
+#: What a re-run of hub-setup keeps in the round copy (made on the server, not in the source
+#: round): the signed checkpoints, the keys, the analysts' reports and the committee's copy.
+KEPT_IN_ROUND = ("checkpoints*.jsonl", "keys", PRIVATE_REPORTS, COMMITTEE_REPORTS, SERVER_FILE)
+#: Never copied from the source round: its own store, checkpoints and reports (a local
+#: ``report`` there holds every comment), and what the server makes itself.
+_NOT_COPIED = ("scores.sqlite*", "checkpoints*.jsonl", PRIVATE_REPORTS, COMMITTEE_REPORTS, SERVER_FILE)
+
+
+def _kept(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in KEPT_IN_ROUND)
+
+
+def copy_round(rnd: ReviewRound, site: HubSite) -> None:
+    """Copy the round (no score database, no checkpoints, no reports) and its rubric into
+    ``site.round_dir``; the owner and the modes are :func:`scoring.admin.siteaccess.share_round`'s.
+
+    On a re-run what the server made (:data:`KEPT_IN_ROUND`) stays as it is; everything else
+    is replaced by the source round's (a ``keys/`` of the source only when the copy has none)."""
     dest = site.round_dir
-    if dest.exists():
-        shutil.rmtree(dest)
-    ignore = shutil.ignore_patterns(
-        "scores.sqlite*", "checkpoints*.jsonl", "__pycache__", ".ipynb_checkpoints"
-    )
-    shutil.copytree(rnd.path, dest, ignore=ignore)
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in list(dest.iterdir()):
+        if _kept(entry.name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    skip_here = {p.name for p in dest.iterdir()}
+    inner = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        out = set(inner(folder, names))
+        if Path(folder) == rnd.path:
+            out |= {n for n in names if n in skip_here or any(fnmatch.fnmatch(n, p) for p in _NOT_COPIED)}
+        return out
+
+    shutil.copytree(rnd.path, dest, ignore=ignore, dirs_exist_ok=True)
     rubric, _ = _resolve_rubric(rnd.path, rnd.config.rubric)
     shutil.copy2(rubric, dest / rubric.name)
     set_round_rubric(dest / "round.yaml", dest / rubric.name)
-    _share_read_only(dest, gid, owner)
 
 
 def _reviewer_app(source: Path, dest: Path) -> None:
@@ -214,9 +251,26 @@ def write_site(
         "created_group": bool(old.get("created_group", created_group)),
         # Every account set up here, including people who left reviewers.yaml (hub-remove).
         "accounts": sorted(set(old.get("accounts", [])) | {u.name for u in users}),
+        # The analysts' and the staff's groups we made (:func:`update_site`; hub-remove deletes them).
+        "created_private_groups": list(old.get("created_private_groups", [])),
         "limits": limits.to_dict(),
         "idle_timeout": int(idle_timeout),
     }
+    _write_site_file(site, data)
+
+
+def update_site(site: HubSite, extra: Mapping[str, Any]) -> None:
+    """Add ``extra`` to ``hub/site.json`` (:func:`scoring.admin.siteaccess.share_round`'s
+    ``private_groups`` and ``created_private_groups``, the reviewers' ``rounds``); the groups
+    we made are added to those of earlier set-ups, never forgotten."""
+    data = read_site(site)
+    made = set(data.get("created_private_groups", [])) | set(extra.get("created_private_groups", []))
+    data.update(extra)
+    data["created_private_groups"] = sorted(made)
+    _write_site_file(site, data)
+
+
+def _write_site_file(site: HubSite, data: Mapping[str, Any]) -> None:
     site.site_file.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     os.chmod(site.site_file, 0o600)
 

@@ -50,6 +50,7 @@ __all__ = [
     "remove_accounts",
     "remove_group",
     "revoke_python_access",
+    "run_command",
 ]
 
 #: The group of every hub account: it may read the round copy and the app notebooks.
@@ -89,6 +90,10 @@ def _run(*cmd: str) -> None:
             f"コマンド {' '.join(cmd)} が失敗しました（終了コード {res.returncode}）: "
             f"{(res.stderr or res.stdout).strip()}。root で実行しているか確認してください。"
         )
+
+
+#: :func:`_run` for the other modules of :mod:`scoring.admin` (a Japanese HubError on failure).
+run_command = _run
 
 
 def is_ours(pw: pwd.struct_passwd) -> bool:

@@ -621,6 +621,12 @@ def _revised(ctx: _Context) -> bool:
     return "協議後の修正" in ctx.tables
 
 
+def _submitted(ctx: _Context) -> bool:
+    """Some assigned review is submitted (the committee's copy has no 受領コード even then)."""
+    status = ctx.c.review_status
+    return "status" in status.columns and bool((status["status"] == "提出済").any())
+
+
 #: The sections of the committee material, in reading order: each a list of parts.
 _REGISTRY: tuple[_Section, ...] = (
     _Section("summary", "概要", (_Part(_summary),)),
@@ -688,7 +694,11 @@ _REGISTRY: tuple[_Section, ...] = (
             _Part(_receipts, when=_has("受領コード")),
             _fixed(
                 _p("提出された採点はまだありません（受領コードは提出のときに発行されます）。"),
-                when=_not(_has("受領コード")),
+                when=lambda ctx: not _has("受領コード")(ctx) and not _submitted(ctx),
+            ),
+            _fixed(
+                _p("受領コードは選定委員用の資料には載せていません（事務局の資料にあります）。"),
+                when=lambda ctx: not _has("受領コード")(ctx) and _submitted(ctx),
             ),
         ),
     ),
@@ -701,7 +711,13 @@ _REGISTRY: tuple[_Section, ...] = (
             _fixed(_p("割り当てられた採点はすべて提出されています。"), when=_not(_has("未提出"))),
             _fixed({"kind": "h3", "text": "講評コメント"}),
             _Part(_comments, when=_has("講評コメント")),
-            _fixed(_p("講評コメントはありません。"), when=_not(_has("講評コメント"))),
+            _fixed(
+                _p(
+                    "講評コメントはありません（選定委員用の資料には、round.yaml の "
+                    "committee_sees_comments が true のときだけ載せます）。"
+                ),
+                when=_not(_has("講評コメント")),
+            ),
         ),
     ),
     _Section("notes", "付録　設定と記録（注記）", (_Part(_notes),)),

@@ -46,6 +46,7 @@ from hubkit import Hub, prefixed_round
 from scoring.admin.limits import GIB, Limits
 from scoring.admin.setup import setup_hub
 from scoring.admin.site import hub_users
+from scoring.admin.siteaccess import private_groups
 from scoring.admin.sysaccounts import grant_python_access, remove_accounts, revoke_python_access
 from scoring.admin.trialdb import PgClusterError, temp_pg_cluster
 from scoring.demo.simulate import write_demo_scores
@@ -211,7 +212,8 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
             process.stop()
         remove_accounts(names)
         revoke_python_access(acl, group)  # before groupdel: the entry is found by the group's name
-        _run("groupdel", group)
+        for name in (*private_groups(group), group):
+            _run("groupdel", name)
         shutil.rmtree(base, ignore_errors=True)
 
 

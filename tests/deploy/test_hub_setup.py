@@ -29,6 +29,7 @@ from scoring.admin.authenticator import ShinsaPAMAuthenticator
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import remove_hub, setup_hub
 from scoring.admin.site import HubSite, hub_users
+from scoring.admin.siteaccess import private_groups
 from scoring.admin.sysaccounts import (
     ACCOUNT_MARKER,
     UID_CEILING,
@@ -283,14 +284,16 @@ def test_setup_creates_our_accounts_prints_passwords_with_roles_and_hub_remove_r
         assert not any(_exists(u.name) for u in users)
         assert not site.exists() and not (tmp_path / "home" / f"{prefix}r1").exists()
         assert f"グループ: {group}" in out
-        with pytest.raises(KeyError):
-            grp.getgrnam(group)
+        for name in (group, *private_groups(group)):  # the analysts' and the staff's groups too
+            with pytest.raises(KeyError):
+                grp.getgrnam(name)
     finally:
         for u in users:
             if _exists(u.name) and pwd.getpwnam(u.name).pw_gecos.startswith(ACCOUNT_MARKER):
                 subprocess.run(["userdel", "--remove", u.name], capture_output=True, check=False)
         revoke_python_access(acl, group)
-        subprocess.run(["groupdel", group], capture_output=True, check=False)
+        for name in (*private_groups(group), group):
+            subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
 def test_hub_remove_keeps_a_group_it_did_not_make(
