@@ -17,6 +17,7 @@ from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
 from .base import PAIR_KINDS, STAGES, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
+from .constraints import refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
 
 __all__ = ["ScoreReads"]
@@ -187,6 +188,7 @@ class ScoreReads(StoreBase):
                 if stage == "final"
                 else {}
             )
+        refuse_impossible_cells(rows, self.facts)
         cols = [*SCORE_COLUMNS, "source", "status"]
         records = []
         for a, r, c, s, m, t, v, src, kind in rows:
