@@ -306,3 +306,23 @@ def test_report_and_select_name_an_impossible_row_instead_of_an_unexpected_error
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "予期しない" not in err and "記録できないはずの値" in err, err
+
+
+def test_cli_revise_cleans_the_reason_and_refuses_control_characters_in_japanese(
+    demo_round: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rnd = load_round(demo_round)
+    with rnd.store() as s:
+        sub = s.statuses()
+        r, a = sub.loc[sub["status"] == "提出済", ["reviewer", "application"]].iloc[0]
+        crit = rnd.rubric.criteria[0].id
+        score = s.pair_cells(r, a)[crit][0]
+    new = 1 if score != 1 else 2
+    base = ["revise", "--round", str(demo_round), "--reviewer", r, "--application", a, "--criterion", crit]
+    capsys.readouterr()
+    assert main([*base, "--score", str(new), "--reason", "協議\x1b[2Jで確認"]) == 2
+    err = capsys.readouterr().err
+    assert "修正の理由の 3 文字目に制御文字（U+001B）" in err and "予期しない" not in err
+    assert main([*base, "--score", str(new), "--reason", "協議で\x0b確認"]) == 0
+    with rnd.store() as s:
+        assert s.revisions()["reason"].tolist() == ["協議で\n確認"]
