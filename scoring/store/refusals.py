@@ -37,7 +37,7 @@ def refusal(log: Any, e: sa.exc.DBAPIError, *, write: bool, what: str) -> StoreE
     """The :class:`StoreError` for database error ``e`` of ``log`` (an EventLog), or None."""
     state = getattr(e.orig, "sqlstate", None)
     if state == PG_REFUSED:
-        return log._refused(e, write=write, what=what)  # type: ignore[no-any-return]
+        return log._refused(e, write=write, what=what)
     text = _first_line(e)
     if state == _PG_CHECK or text.startswith(_REFUSED_PREFIX):
         return StoreError(

@@ -116,14 +116,14 @@ def test_a_reviewer_holding_the_chain_head_blocks_another_save_for_seconds_not_f
     blocker = sa.create_engine(urls["r1"]).connect()
     blocker.exec_driver_sql("BEGIN")
     blocker.exec_driver_sql("SELECT * FROM score_chain_head FOR UPDATE")  # and then nothing
-    outcome: list[BaseException | None] = []
+    outcome: list[StoreError | None] = []
 
     def save() -> None:
         try:
             with ScoreStore(urls["r2"], rnd) as s2:
                 s2.record("R2", "01", "theme_fit", 3)
             outcome.append(None)
-        except Exception as e:
+        except StoreError as e:
             outcome.append(e)
 
     started = time.perf_counter()
