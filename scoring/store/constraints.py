@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from ..core.canonical import sha256_hex
 from ..core.errors import StoreError
 from ..core.roundfacts import LEVEL_TOLERANCE, RoundFacts, format_level
-from ..core.text import COMMENT_MAX, comment_problem
+from ..core.text import COMMENT_MAX, comment_problem, strip_controls
 
 if TYPE_CHECKING:
     from .eventlog import EventLog
@@ -51,6 +51,7 @@ __all__ = [
     "REFUSED_PREFIX",
     "install_constraints",
     "postgres_ddl",
+    "readable_comment",
     "refuse_impossible_cells",
     "sqlite_ddl",
     "value_problems",
@@ -353,8 +354,17 @@ def value_problems(
     return out
 
 
+def readable_comment(comment: object) -> str:
+    """A comment as the analysis reads it: a control character of a row written past the rules
+    (an old store) removed, a vertical tab as a newline, so that the committee material and the
+    Excel sheets can hold it. ``audit`` still names the row (:func:`value_problems`)."""
+    return strip_controls(str(comment)) if isinstance(comment, str) else ""
+
+
 def refuse_impossible_cells(rows: Iterable[tuple[Any, ...]], facts: RoundFacts) -> None:
-    """Refuse to read scores (``report``, ``select``…) that hold an impossible cell.
+    """Refuse to read scores (``report``, ``select``…) that hold an impossible cell: a score
+    off the scale, an unknown criterion, a timestamp that is no time, a comment over the limit
+    (one of 10 MB made ``report`` run for 15 minutes).
 
     ``rows`` are :meth:`ScoreReads._latest_rows` tuples (application, reviewer, criterion,
     score, comment, timestamp, …, kind last).
@@ -368,6 +378,8 @@ def refuse_impossible_cells(rows: Iterable[tuple[Any, ...]], facts: RoundFacts) 
     for a, r, c, s, m, t, *_rest, kind in rows:
         ev = {"kind": kind, "criterion": c, "score": s, "comment": m, "timestamp": t}
         why = _cell_problem(ev, facts) or _time_problem(t, None, now + dt.timedelta(days=36500))
+        if not why and isinstance(m, str) and len(m) > COMMENT_MAX:
+            why = f"評価項目「{c}」のコメントが {len(m):,} 文字あり、{COMMENT_MAX:,} 文字を超えています"
         if why:
             raise StoreError(
                 f"採点データベースに記録できないはずの値があります（審査員 {r} の応募 {a}、{why}）。"

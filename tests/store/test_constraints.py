@@ -326,3 +326,31 @@ def test_cli_revise_cleans_the_reason_and_refuses_control_characters_in_japanese
     assert main([*base, "--score", str(new), "--reason", "協議で\x0b確認"]) == 0
     with rnd.store() as s:
         assert s.revisions()["reason"].tolist() == ["協議で\n確認"]
+
+
+def test_an_old_row_with_a_vertical_tab_is_named_by_audit_and_still_read(
+    demo_round: Path, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row written before the rules (or past them by the owner): audit names it; the scores
+    (report, sheets export) read the comment with the vertical tab as a line break instead of failing."""
+    url = store_url if not store_url.startswith("sqlite") else f"sqlite:///{demo_round / 'scores.sqlite'}"
+    rnd = load_round(demo_round)
+    with rnd.store() as s:
+        st = s.statuses()
+        r, a = st.loc[st["status"] == "提出済", ["reviewer", "application"]].iloc[0]
+        s.reopen(r, a, by="事務局", reason="追記")
+        crit = rnd.rubric.criteria[0].id
+        score = s.pair_cells(r, a)[crit][0]
+    ev = chained_row(url, reviewer=r, application=a, actor=r, criterion=crit, score=score, comment="旧\x0b行")
+    append_chained(url, ev, before=drop_guards(url))
+    with rnd.store() as s:
+        s.submit(r, a)
+        assert s.scores().query("reviewer == @r and application == @a and criterion == @crit")[
+            "comment"
+        ].tolist() == ["旧\n行"]
+    capsys.readouterr()
+    assert main(["audit", "--round", str(demo_round)]) == 1
+    out = capsys.readouterr().out
+    assert f"イベント {ev['id']}" in out and "制御文字" in out
+    sheet = tmp_path / "s.xlsx"
+    assert main(["sheets", "export", "--round", str(demo_round), "--reviewer", r, "--out", str(sheet)]) == 0
