@@ -44,7 +44,7 @@ STATEMENT_TIMEOUT = "30s"
 #: How long a reviewer's session may hold a transaction open without using it.
 IDLE_IN_TRANSACTION_TIMEOUT = "60s"
 #: How many connections a reviewer's role may have at once.
-CONNECTION_LIMIT = 8
+CONNECTION_LIMIT = 10
 #: Columns of ``score_events`` the planner keeps statistics of (``id`` is public: the chain head).
 _COLUMNS_WITH_STATISTICS = ("id",)
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from ..core.canonical import canonical_text
 from ..core.environment import environment
-from ..core.errors import StoreError, ValueFormatError
+from ..core.errors import StoreError, StoreUnavailableError, ValueFormatError
 from ..core.roundfacts import CriterionFacts, RoundFacts, format_level
 from ..core.signing import load_key
 from ..core.text import clean_comment
@@ -137,6 +137,8 @@ class StoreBase:
         if self.log.access == "owner":  # the round's rules as triggers (scoring.store.constraints)
             try:
                 install_constraints(self.log, facts)
+            except StoreUnavailableError:
+                pass  # a database this account cannot write (a read-only copy): nothing to guard
             except StoreError:
                 self.log.close()
                 raise
