@@ -42,6 +42,13 @@ What the roles cannot prevent (residual risks)
   head, or insert their own rows with wrong hashes or ids; that blocks or breaks the chain
   for everyone until fixed, and ``python -m scoring audit`` reports it (tested). It can
   never reveal or change another reviewer's scores.
+* Resources: each reviewer role has at most :data:`~scoring.admin.role_limits.CONNECTION_LIMIT`
+  connections and waits for a lock, runs a statement and idles in a transaction only so long
+  (:mod:`scoring.admin.role_limits`), so one reviewer cannot block everyone's saves for long
+  or use up the server's connections. ``EXPLAIN`` shows a reviewer the planner's estimates,
+  not rows; the table keeps no per-value statistics, so those estimates do not reveal how many
+  events another reviewer has. The total number of events is no secret (the chain head,
+  which every role must read to append, holds it).
 * Checkpoints: a reviewer's kernel has neither the analyst's signing key nor write access
   to the round folder, so a reviewer's role writes no checkpoint (``ScoreStore.anchors``
   is false). Their submissions are anchored by the analyst's next ``audit`` (which signs a
@@ -66,6 +73,7 @@ from psycopg import sql
 
 from ..core.errors import StoreError
 from ..store.scores import ACCESS_PAIRS_TABLE, ACCESS_ROLES_TABLE, COMMITTEE_EVENTS_VIEW, ScoreStore
+from .role_limits import limit_reviewer_roles
 
 if TYPE_CHECKING:
     import psycopg
@@ -262,6 +270,7 @@ def _provision(
         analyst, committee = f"{prefix}_analyst", f"{prefix}_committee"
         _grant(cur, group, analyst, committee, sees_comments)
         _policies(cur, group, analyst, committee, owner)
+        limit_reviewer_roles(cur, sorted(r for r, a in roles.items() if a.kind == "reviewer"))
 
 
 def _sync_roles(

@@ -41,6 +41,7 @@ from ..core.columns import HEADERS_JA
 from ..core.errors import ReviewError, StoreUnavailableError
 from ..core.reference import prefectures
 from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
+from ..core.text import strip_controls
 from ..store.scores import NO_EVENTS, PairVersion
 from .entries import ExternalChange, Progress, ScoreEntry, clean_score, clean_text, display_value
 from .identity import ReviewerIdentity, assigned_applications, identify_reviewer
@@ -536,7 +537,8 @@ class ReviewSession:
     def set_comment(self, criterion: str, comment: str, application: str | None = None) -> dt.datetime | None:
         """Set (autosave) the own comment of one criterion; the score is kept.
 
-        Leading and trailing white space is removed. Returns the save time (aware, UTC),
+        Leading and trailing white space is removed; line breaks become newlines and other
+        control characters are removed (:func:`scoring.core.text.strip_controls`). Returns the save time (aware, UTC),
         or None when the comment is unchanged and nothing was written.
 
         Raises
@@ -546,7 +548,9 @@ class ReviewSession:
         """
         app = self._app(application)
         self._criterion(criterion)
-        text = (comment or "").strip()
+        text = strip_controls(
+            comment or ""
+        ).strip()  # invisible characters of a paste; the store checks the rest
         return self._save(app, criterion, lambda old: ScoreEntry(old.score, text))
 
     def _save(

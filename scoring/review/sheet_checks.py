@@ -52,6 +52,7 @@ from .sheet_manifest import (
     _same_score,
     manifest_payload,
 )
+from .sheet_text import comment_text_problems
 from .sheets import (
     FIRST_ROW,
     HEADER_ROW,
@@ -541,6 +542,7 @@ _STAGES: tuple[_Stage, ...] = (
             _check_applications,
             _check_states,
             _check_cells,
+            lambda ctx: comment_text_problems(ctx, _error),  # scoring.review.sheet_text
         ),
         fatal=False,
     ),

@@ -22,6 +22,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from ..core.signing import key_id, sign
+from ..core.text import strip_controls
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -105,7 +106,9 @@ def _store_cells(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, 
         ev["id"], ev["application"], ev["criterion"], ev["score"], ev["comment"], ev["timestamp"]
     ):
         missing = score is None or (isinstance(score, float) and math.isnan(score))
-        out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), _s(comment), ts)
+        # a control character of an old row (written past the database's rules) cannot go in a cell
+        text = strip_controls(_s(comment))
+        out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), text, ts)
     return out
 
 

@@ -34,6 +34,7 @@ from .checkpoints import (
     read_checkpoints,
     verify_checkpoints,
 )
+from .constraints import value_problems
 from .eventlog import ACCESS_JA, GENESIS_HASH, chain_problems
 from .reads import ScoreReads
 
@@ -344,6 +345,7 @@ class StoreAudit(ScoreReads):
             impossible = self._impossible(ev, control)
             if impossible:
                 problems.append((int(ev["id"]), "追加", impossible))
+        problems += value_problems(events, self.facts, self.log.created_at)
         path = self.checkpoint_path
         key: bytes | None = None
         if path.exists():

@@ -22,10 +22,12 @@ from sqlalchemy.engine import Connection
 
 from ..core.canonical import canonical_text
 from ..core.environment import environment
-from ..core.errors import StoreError
+from ..core.errors import StoreError, StoreUnavailableError, ValueFormatError
 from ..core.roundfacts import CriterionFacts, RoundFacts, format_level
 from ..core.signing import load_key
+from ..core.text import clean_comment
 from .checkpoints import Receipt, cell_digest, checkpoint_path, receipt_code, store_identity, write_checkpoint
+from .constraints import install_constraints
 from .credentials import read_database_url
 from .eventlog import EVENTS, GENESIS_HASH, EventLog
 
@@ -132,6 +134,14 @@ class StoreBase:
         self._rubric_version = facts.rubric_version
         self._apps: Mapping[str, str] = facts.applications
         self.log = EventLog(url, owner=facts.name)
+        if self.log.access == "owner":  # the round's rules as triggers (scoring.store.constraints)
+            try:
+                install_constraints(self.log, facts)
+            except StoreUnavailableError:
+                pass  # a database this account cannot write (a read-only copy): nothing to guard
+            except StoreError:
+                self.log.close()
+                raise
         self.url: str = self.log.url
         #: The signed checkpoints of this store (:mod:`scoring.store.checkpoints`), outside the database.
         self.checkpoint_path: Path = (
@@ -239,16 +249,18 @@ class StoreBase:
                 f"次のいずれかにしてください: {'、'.join(self.facts.criterion_ids)}"
             )
         value = self._check_score(crit, a, score)
-        if is_missing(comment):
-            text = ""
-        elif isinstance(comment, str):
-            text = comment
-        else:
-            raise StoreError(
-                f"{self._app_label(a)}の評価項目「{crit.label_ja}」のコメントが文字列ではありません"
-                f"（{type(comment).__name__}）。文章で入力してください。"
-            )
+        try:
+            text = "" if is_missing(comment) else clean_comment(comment, field="コメント")  # type: ignore[arg-type]
+        except ValueFormatError as e:
+            raise StoreError(f"{self._app_label(a)}の評価項目「{crit.label_ja}」の{e}") from e
         return r, a, crit.id, value, text
+
+    def _check_text(self, text: str, field: str) -> str:
+        """A reason (再開・修正) as the record keeps it (:func:`clean_comment`), stripped."""
+        try:
+            return clean_comment(text, field=field).strip()
+        except ValueFormatError as e:
+            raise StoreError(str(e)) from e
 
     def _check_kind(self, kind: str) -> str:
         if kind not in RECORD_KINDS:

@@ -64,6 +64,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..core.columns import EVENT_COLUMNS
 from ..core.errors import StoreError, StoreUnavailableError
 from .chain import GENESIS_HASH, canonical_score, chain_problems, event_hash
+from .refusals import refusal
 
 __all__ = [
     "ACCESS_KINDS",
@@ -96,7 +97,6 @@ ACCESS_PAIRS_TABLE = "score_access_pairs"
 COMMITTEE_EVENTS_VIEW = "score_events_committee"
 #: What a connection may do on a server with per-person roles (``EventLog.access``).
 ACCESS_KINDS: tuple[str, ...] = ("owner", "analyst", "reviewer", "committee")
-_PG_REFUSED = "42501"  # SQLSTATE insufficient_privilege (also: a row-level security policy)
 ACCESS_JA = {
     "analyst": "事務局のアカウント",
     "reviewer": "審査員のアカウント",
@@ -551,8 +551,8 @@ class EventLog:
                 "少し待ってからもう一度保存してください。続く場合は事務局に連絡してください。"
             ) from e
         except sa.exc.DBAPIError as e:
-            if getattr(e.orig, "sqlstate", None) == _PG_REFUSED:
-                raise self._refused(e, write=write, what=what) from e
+            if (why := refusal(self, e, write=write, what=what)) is not None:
+                raise why from e
             raise
 
     def who(self) -> str:

@@ -17,6 +17,7 @@ from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
 from .base import PAIR_KINDS, STAGES, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
+from .constraints import readable_comment, refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
 
 __all__ = ["ScoreReads"]
@@ -187,13 +188,14 @@ class ScoreReads(StoreBase):
                 if stage == "final"
                 else {}
             )
+        refuse_impossible_cells(rows, self.facts)
         cols = [*SCORE_COLUMNS, "source", "status"]
         records = []
         for a, r, c, s, m, t, v, src, kind in rows:
             if kind == "revise" and not m:  # a revision (schema 2): the reviewer's comment stays
                 m = first.get((r, a, c), "")
             if s is not None or (m or "").strip():
-                records.append((a, r, c, s, m, t, v, src, status.get((r, a), "下書き")))
+                records.append((a, r, c, s, readable_comment(m), t, v, src, status.get((r, a), "下書き")))
         df = pd.DataFrame(records, columns=cols)
         if not include_drafts:
             df = df[df["status"] == "提出済"]

@@ -445,6 +445,7 @@ class ScoreStore(StoreAudit):
         who = self._check_by(by, "再開する人")
         if not isinstance(reason, str) or not reason.strip():
             raise StoreError("再開の理由（reason）が空です。理由を入力してください（記録に残ります）。")
+        reason = self._check_text(reason, "再開の理由")
         r, a = reviewer, application
         key = self._signing_key()
         with self.log.locked(f"{self._pair_label(r, a)}の再開") as tx:
@@ -541,6 +542,7 @@ class ScoreStore(StoreAudit):
             raise StoreError(
                 "修正の理由（reason）が空です。協議で何が分かって点数を変えるのかを入力してください（記録に残ります）。"
             )
+        reason = self._check_text(reason, "修正の理由")
         if is_missing(score):
             raise StoreError("修正後の点数が空です。評価基準の尺度の点数を入力してください。")
         r, a, c, value, _ = self._check_cell(reviewer, application, criterion, score, "")

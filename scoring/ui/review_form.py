@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, cast
 import ipywidgets as w
 import pandas as pd
 
+from ..core.errors import ReviewError
 from ..core.schema import SECTIONS
+from ..core.text import COMMENT_MAX
 from ..review.session import ReviewSession, format_level
 from .widgets import call_later, esc
 
@@ -101,6 +103,9 @@ class CriterionControl:
         )
         self.comment.add_class(f"shinsa-comment-{c.id}")
         self.comment.observe(self._commented, names="value")
+        #: The comment's length and its limit (red beyond it: such a comment is not saved).
+        self.count = w.HTML(self._count_html())
+        self.count.add_class(f"shinsa-count-{c.id}")
         self.note = w.HTML()
         self.note.add_class(f"shinsa-note-{c.id}")
         row = w.HBox(
@@ -108,7 +113,7 @@ class CriterionControl:
             layout=w.Layout(align_items="center", flex_flow="row nowrap"),
         )
         self.widget = w.VBox(
-            [self.title, self.guidance, row, self.anchor, self.comment, self.note],
+            [self.title, self.guidance, row, self.anchor, self.comment, self.count, self.note],
             layout=w.Layout(margin="4px 0 10px 0"),
         )
         self.widget.add_class(f"shinsa-criterion-{c.id}")
@@ -119,15 +124,32 @@ class CriterionControl:
     def _commented(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
+        self.count.value = self._count_html()
         with self._lock:
             self._pending = True
             self._cancel_timer()
             if self.comment_delay <= 0:
-                self.flush()
+                self._flush_quietly()
                 return
             if self._on_typing is not None:
                 self._on_typing(self.criterion.id)
-            self._timer = call_later(self.comment_delay, self.flush)
+            self._timer = call_later(self.comment_delay, self._flush_quietly)
+
+    def _count_html(self) -> str:
+        n = len(str(self.comment.value))
+        if n > COMMENT_MAX:
+            return (
+                f"<span class='shinsa-over' style='color:#b00020;font-size:12px'>{n:,} / {COMMENT_MAX:,} 文字: "
+                "長すぎるため保存されていません。短くしてください。</span>"
+            )
+        return f"<span class='shinsa-muted' style='font-size:11px'>{n:,} / {COMMENT_MAX:,} 文字</span>"
+
+    def _flush_quietly(self) -> None:
+        """:meth:`flush` after typing: a comment over the limit stays on screen, unsaved, red."""
+        try:
+            self.flush()
+        except ReviewError:
+            pass
 
     @property
     def pending(self) -> bool:
@@ -140,11 +162,24 @@ class CriterionControl:
             self._timer = None
 
     def flush(self) -> None:
-        """Save the typed comment now if a save is pending (debounce end, 採点, 移動, 提出)."""
+        """Save the typed comment now if a save is pending (debounce end, 採点, 移動, 提出).
+
+        Raises
+        ------
+        ReviewError
+            The comment is longer than :data:`~scoring.core.text.COMMENT_MAX` characters (it
+            stays on screen and pending; the panel shows the message and does not move on).
+        """
         with self._lock:
             self._cancel_timer()
             if not self._pending:
                 return
+            n = len(str(self.comment.value))
+            if n > COMMENT_MAX:  # kept on screen (pending), never cut: the reviewer shortens it
+                raise ReviewError(
+                    f"「{self.criterion.label_ja}」のコメントが {n:,} 文字あり、{COMMENT_MAX:,} 文字を"
+                    "超えているため保存できません。短くしてください（入力した文章は画面に残っています）。"
+                )
             self._pending = False
             self._on_comment(self.criterion.id, str(self.comment.value))
 
@@ -171,6 +206,7 @@ class CriterionControl:
                 self.comment.value = comment
             finally:
                 self._syncing = False
+        self.count.value = self._count_html()
         self.comment.disabled = readonly
         if comment_missing:
             self.note.value = (

@@ -27,6 +27,7 @@ from scoring.cli import main
 from scoring.core.errors import ConfigError, StoreError
 from scoring.round.loader import load_round
 from scoring.store.credentials import read_database_url
+from scoring.store.eventlog import now_utc
 from scoring.store.scores import ScoreStore, default_url
 
 CRITERIA = [
@@ -138,12 +139,14 @@ def refused(url: str, *statements: str, params: dict[str, Any] | None = None) ->
 
 
 def insert_event(reviewer: str, application: str, *, actor: str | None = None, kind: str = "score") -> str:
-    """A raw INSERT of one event, as a reviewer's kernel could send it."""
+    """A raw INSERT of one event, as a reviewer's kernel could send it (with values the
+    database's rules accept, scoring.store.constraints: the role's rights are what is tried)."""
+    cell = "'theme_fit', 3" if kind == "score" else "NULL, NULL"
     return (
         "INSERT INTO score_events (id, timestamp, kind, reviewer, application, criterion, score, comment, "
         "rubric_version, source, actor, prev_hash, hash) VALUES ("
-        f"(SELECT last_id + 1 FROM score_chain_head), '2026-01-01T00:00:00+00:00', '{kind}', '{reviewer}', "
-        f"'{application}', 'theme_fit', 3, '', 'v', 'widget', '{actor or reviewer}', 'x', "
+        f"(SELECT last_id + 1 FROM score_chain_head), '{now_utc()}', '{kind}', '{reviewer}', "
+        f"'{application}', {cell}, '', 'v', 'widget', '{actor or reviewer}', 'x', "
         f"md5(random()::text) || md5(random()::text))"
     )
 

@@ -17,10 +17,18 @@ def tamper(url: str, *statements: str) -> None:
 
 
 def drop_guards(url: str) -> tuple[str, ...]:
-    """The SQL that removes the append-only triggers (the attacker's first step)."""
+    """The SQL that removes the append-only triggers and the value rules (the attacker's first step)."""
     if url.startswith("sqlite"):
         return (
             "DROP TRIGGER IF EXISTS score_events_no_update",
             "DROP TRIGGER IF EXISTS score_events_no_delete",
+            *(f"DROP TRIGGER IF EXISTS score_events_valid_{rule}" for rule in SQLITE_RULES),
         )
-    return ("DROP TRIGGER IF EXISTS score_events_no_change ON score_events",)
+    return (
+        "DROP TRIGGER IF EXISTS score_events_no_change ON score_events",
+        "DROP TRIGGER IF EXISTS score_events_valid ON score_events",
+    )
+
+
+#: The SQLite triggers of the round's rules (scoring.store.constraints), one per rule.
+SQLITE_RULES = ("kind", "criterion", "score", "shape", "time", "comment")

@@ -76,8 +76,7 @@ def append_forged(store: ScoreStore, url: str, **fields: object) -> int:
     ev: dict[str, Any] = {k: last[k] for k in EVENT_COLUMNS if k != "hash"}
     ev.update(
         {
-            "id": int(last["id"]) + 1,
-            "timestamp": "2026-02-25T00:00:00.000000+00:00",
+            "id": int(last["id"]) + 1,  # at the last event's time (the database refuses an impossible one)
             "kind": "score",
             "criterion": CRITERIA[0],
             "score": 5.0,

@@ -19,6 +19,7 @@ from attack import drop_guards, tamper
 from scoring.cli import main
 from scoring.core.errors import StoreError
 from scoring.core.schema import SCORE_COLUMNS
+from scoring.store.eventlog import now_utc
 from scoring.store.scores import (
     AUDIT_COLUMNS,
     EVENT_COLUMNS,
@@ -507,7 +508,7 @@ def test_audit_detects_events_added_outside_the_store(store, store_url):
     ev = store.events().iloc[-1]
     forged = {
         "id": 6,
-        "timestamp": "2026-02-25T00:00:00.000000+00:00",
+        "timestamp": now_utc(),  # a plausible time: the database refuses an impossible one
         "kind": "score",
         "reviewer": "R2",
         "application": "01",
