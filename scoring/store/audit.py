@@ -36,6 +36,7 @@ from .checkpoints import (
 )
 from .eventlog import ACCESS_JA, GENESIS_HASH, chain_problems
 from .reads import ScoreReads
+from .statements import event_signature, signature_check, signed_submits
 
 __all__ = ["Audit", "StoreAudit"]
 
@@ -106,6 +107,9 @@ class StoreAudit(ScoreReads):
     ) -> ReceiptCheck:
         """A code no valid checkpoint records: ``一致`` if a current receipt has it, else ``不明``."""
         now = current.loc[current["receipt"].map(normalize_receipt) == h]
+        gone = signed_submits(events, h) if now.empty else []
+        if gone:
+            return self._changed_signed_receipt(gone[-1], shown, events, notes)
         if now.empty:
             return ReceiptCheck(
                 "不明",
@@ -128,6 +132,27 @@ class StoreAudit(ScoreReads):
             str(row["application"]),
             notes=tuple(notes),
         )
+
+    def _changed_signed_receipt(
+        self, ev: Mapping[str, Any], shown: str, events: list[dict[str, Any]], notes: list[str]
+    ) -> ReceiptCheck:
+        """A code of a signed submission whose signature no longer matches the log (``変更``)."""
+        r, a, eid = str(ev["reviewer"]), str(ev["application"]), int(ev["id"])
+        reopened = any(
+            e["kind"] == "reopen" and e["reviewer"] == r and e["application"] == a and int(e["id"]) > eid
+            for e in events
+        )
+        how = (
+            "事務局による再開の後に変更されています。"
+            if reopened
+            else "提出の署名が、採点データベースにある現在の点数・コメントと一致しません。再開されていないため、"
+            "採点データベースを通さずに書き換えられています（python -m scoring audit で確認してください）。"
+        )
+        msg = (
+            f"受領コード {shown}（{self._reviewer_label(r)}の{self._app_label(a)}、イベント {eid} の提出）の後に、"
+            f"採点が変わっています。{how}"
+        )
+        return ReceiptCheck("変更", shown, msg, r, a, notes=tuple(notes))
 
     def _check_signed_receipt(
         self,
@@ -315,6 +340,7 @@ class StoreAudit(ScoreReads):
                         c: (None if is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
                         for c, (s, m, _) in cells.items()
                     },
+                    (event_signature(ev) or {}).get("signature"),
                 )
             )
         return late, receipts
@@ -352,6 +378,12 @@ class StoreAudit(ScoreReads):
         more, warnings = verify_checkpoints(events, checkpoints, file_label=str(path), store_id=self.store_id)
         checkpoints = [c for c in checkpoints if c.store_id == self.store_id]
         problems += more
+        # The reviewers' own signatures (:mod:`scoring.store.statements`): need no checkpoint.
+        signed, notes = signature_check(
+            events, self.facts.path, round_name=self.facts.name, reviewers_sign=self.access_controlled
+        )
+        problems += signed
+        warnings += notes
         df = pd.DataFrame(problems, columns=list(AUDIT_COLUMNS))
         df["event_id"] = df["event_id"].astype("int64")
         df = df.sort_values("event_id", kind="stable").reset_index(drop=True)
