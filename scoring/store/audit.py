@@ -261,7 +261,9 @@ class StoreAudit(ScoreReads):
             range, or the head of a checkpoint that no longer matches), ``problem``
             (``変更`` altered, ``削除`` removed, ``追加`` added outside the store, ``記録点``
             a signed checkpoint contradicted or not verifiable, ``未署名`` a submission,
-            reopening or decision no checkpoint covers) and ``message`` (Japanese). Sorted by
+            reopening or decision no checkpoint covers, ``署名`` a submission whose own
+            signature is missing, does not verify or is by the wrong person:
+            :mod:`scoring.store.statements`) and ``message`` (Japanese). Sorted by
             ``event_id``: the first row names the first bad event. Empty when all is well.
         """
         return self.audit().problems
@@ -286,8 +288,12 @@ class StoreAudit(ScoreReads):
         reopenings or decisions, and only a warning (``Audit.warnings``) when it
         holds draft scores only (drafts never write checkpoints).
 
+        Every submission's own signature is checked with the round's public keys
+        (:func:`scoring.store.statements.signature_check`): this needs no checkpoint, so a
+        rewrite of a submitted score is found even with the checkpoint file deleted.
+
         On a server with per-person roles (:mod:`scoring.admin.roles`) reviewers submit
-        without writing a checkpoint (they have no key). When the only problem found is
+        without writing a checkpoint (they sign with their own key, not the analyst's). When the only problem found is
         that such submissions (``submit`` events whose actor is their reviewer) follow the
         last checkpoint, the analyst's audit signs a checkpoint with their receipts and
         audits again (a warning says so). Only the analyst's (or owner's) connection does.
