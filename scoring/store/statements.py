@@ -61,6 +61,7 @@ import os
 import pwd
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -90,8 +91,10 @@ __all__ = [
 STATEMENT_V = 1
 #: The audit's name of a problem found by this check (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 PROBLEM = "署名"
-#: Sources of submissions the analyst makes for a reviewer (an imported 採点表).
-ANALYST_SOURCES = ("excel", "import")
+#: The source of a reviewer's own submission (the app, or their kernel): where reviewers sign
+#: for themselves, such a submission must carry the reviewer's signature. Other sources (an
+#: imported 採点表 ``excel``/``import``, ``simulation``, ``analyst``) are the analyst's doing.
+OWN_SOURCE = "widget"
 _RECEIPT_HEX = 16
 Problem = tuple[int, str, str]
 Cells = Mapping[str, tuple[object, str]]
@@ -270,9 +273,9 @@ def submission_problems(
     ``events`` are the rows of ``score_events`` in id order. Each submit event's statement is
     rebuilt from the log (the pair's scores and comments in force at that event) and its
     signature checked with the keyring's keys of ``signed_by``, who must be the reviewer, or
-    an analyst of the keyring. ``reviewers_sign`` (a server store with per-person roles):
-    a reviewer's own submission (``actor`` the reviewer, not an import) signed by an
-    analyst is named too. Without a keyring the signature is checked with the public key the
+    an analyst of the keyring. ``reviewers_sign`` (reviewers have keys of their own: a
+    server store): a reviewer's own submission (source ``widget``: the app or their kernel)
+    signed by an analyst is named too; an import (``excel``) signed by the analyst is not. Without a keyring the signature is checked with the public key the
     event carries (a change of the scores is found; who signed is not known).
 
     A submission without a signature is accepted only as an old one: before the keyring's
@@ -360,8 +363,7 @@ def _who_problem(ev: Mapping[str, Any], person: str, keyring: Keyring, reviewers
         return ""
     if "analyst" not in roles:
         return f"審査員 {r} の提出に、本人ではない {person} が署名しています。"
-    own = str(ev.get("actor") or "") == r and str(ev.get("source") or "") not in ANALYST_SOURCES
-    if reviewers_sign and own:
+    if reviewers_sign and str(ev.get("source") or "") == OWN_SOURCE:
         return (
             f"審査員 {r} が自分で提出したことになっていますが、署名は事務局（{person}）の鍵です。"
             "審査員が署名するサーバーでは、審査員本人の署名が必要です（事務局による書き換えの可能性があります）。"
@@ -374,18 +376,22 @@ def signature_check(
     round_dir: str | os.PathLike[str],
     *,
     round_name: str,
-    reviewers_sign: bool,
+    reviewers_sign: bool = False,
+    keyring_file: str | os.PathLike[str] | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """The audit's check of the submissions' signatures: ``(problems, warnings)``.
 
-    Reads the round's keyring (``keys/public_keys.json``); its own problems (not signed by an
-    analyst it lists, altered) are problems of event 0. Without a keyring, signed submissions
-    are checked with the keys they carry and a warning says that the signers are not known.
+    Reads the keyring ``keyring_file`` (``audit --public-keys``), else the round's
+    (``keys/public_keys.json``); its own problems (not signed by an analyst it lists, altered)
+    are problems of event 0. Reviewers sign for themselves (``reviewers_sign``) when the
+    caller says so (a store with per-person roles) or the keyring lists any reviewer. Without
+    a keyring, signed submissions are checked with the keys they carry and a warning says that
+    the signers are not known.
     """
     warnings: list[str] = []
     keyring: Keyring | None = None
     problems: list[Problem] = []
-    path = keyring_path(round_dir)
+    path = Path(keyring_file) if keyring_file is not None else keyring_path(round_dir)
     if path.exists():
         try:
             keyring = Keyring.load(path)
@@ -396,6 +402,8 @@ def signature_check(
         warnings.append(
             f"公開鍵の一覧 {path} がないため、提出の署名は記録にある公開鍵で確かめました（誰の鍵かは確かめていません）。"
         )
+    if keyring is not None and any(p.role == "reviewer" for p in keyring.people):
+        reviewers_sign = True
     problems += submission_problems(events, keyring, round_name=round_name, reviewers_sign=reviewers_sign)
     return problems, warnings
 

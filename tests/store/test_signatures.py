@@ -35,11 +35,15 @@ def signed_round(demo_round_copy: Path, tmp_path: Path) -> dict[str, Any]:
     rnd = load_round(demo_round_copy)
     analyst = load_private_key()
     keys = {r: create_key_file(tmp_path / "homes" / r / ".shinsa" / "ed25519_key.pem") for r in ("R1", "R2")}
+    _write_keyring(rnd, analyst, keys)
+    return {"round": rnd, "keys": keys, "analyst": analyst}
+
+
+def _write_keyring(rnd, analyst, reviewer_keys) -> None:
     ring = Keyring(rnd.name).with_person(analyst_person(), "analyst", public_key_text(analyst))
-    for r, k in keys.items():
+    for r, k in reviewer_keys.items():
         ring = ring.with_person(r, "reviewer", public_key_text(k))
     ring.signed(analyst).save(keyring_path(rnd.path))
-    return {"round": rnd, "keys": keys, "analyst": analyst}
 
 
 @pytest.fixture
@@ -98,12 +102,18 @@ def test_a_submission_carries_the_reviewers_valid_signature_and_the_receipt_come
     assert store.receipts().set_index("application").loc["01", "receipt"] == code
     assert store.verify().empty
     assert store.check_receipt(code).status == "一致"
-    # One person on SQLite, or the analyst's own connection: the analyst signs, and says so.
-    plain = open_store()
-    fill(plain, "R2", "02")
-    plain.submit("R2", "02")
-    assert json.loads(_submit_event(plain, "R2", "02")["payload"])["signed_by"] == analyst_person()
-    assert plain.verify().empty
+
+
+def test_one_person_submissions_are_signed_by_the_analyst_and_say_so(signed_round, open_store):
+    """SQLite, or the analyst's own connection, where no reviewer has a key: the analyst signs."""
+    _write_keyring(signed_round["round"], signed_round["analyst"], {})
+    store = open_store()
+    fill(store, "R2", "02")
+    code = store.submit("R2", "02")
+    payload = json.loads(_submit_event(store, "R2", "02")["payload"])
+    assert payload["signed_by"] == analyst_person()
+    assert code == signature_receipt(payload["signature"])
+    assert store.verify().empty
 
 
 def test_an_owners_rewrite_of_a_submitted_score_with_every_checkpoint_gone_is_named_by_the_signature(
@@ -181,10 +191,12 @@ def test_an_excel_import_is_signed_by_the_analyst_and_says_so(signed_round, open
     assert payload["signed_by"] == analyst_person()
     assert payload["public_key"] == public_key_text(signed_round["analyst"])
     assert store.verify().empty
-    # A reviewer's own submission (the app, actor the reviewer) signed by the analyst's key is
-    # named where reviewers sign for themselves (a server store), and only there.
+    # A reviewer's own submission (the app) signed by the analyst's key is named where
+    # reviewers sign for themselves (they have keys in the keyring), and only there.
     fill(store, "R2", "02")
     store.submit("R2", "02")
+    got = store.verify()
+    assert got["event_id"].tolist() == [int(_submit_event(store, "R2", "02")["id"])]
     events = _raw_events(store)
     assert (
         submission_problems(events, Keyring.load(rnd.path), round_name=rnd.name, reviewers_sign=False) == []
