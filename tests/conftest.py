@@ -112,18 +112,26 @@ def working_tree_untouched() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every test signs with a throw-away analyst key (never the developer's ~/.shinsa key).
+    """Every test signs with throw-away analyst keys (never the developer's ~/.shinsa keys):
+    the Ed25519 key (``SCORING_SIGNING_KEY``) and the old HMAC key (``SCORING_LEGACY_KEY``).
 
-    Subprocesses inherit it through the environment.
+    Subprocesses inherit them through the environment. Yields the Ed25519 key's path.
     """
-    path = tmp_path_factory.mktemp("signing") / "signing.key"
-    old = os.environ.get("SCORING_SIGNING_KEY")
-    os.environ["SCORING_SIGNING_KEY"] = str(path)
+    from scoring.core.keys import create_key_file
+
+    folder = tmp_path_factory.mktemp("signing")
+    folder.chmod(0o700)
+    path = folder / "ed25519_key.pem"
+    create_key_file(path)
+    wanted = {"SCORING_SIGNING_KEY": str(path), "SCORING_LEGACY_KEY": str(folder / "signing.key")}
+    old = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
     yield path
-    if old is None:
-        os.environ.pop("SCORING_SIGNING_KEY", None)
-    else:
-        os.environ["SCORING_SIGNING_KEY"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(autouse=True)

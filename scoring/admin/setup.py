@@ -11,7 +11,9 @@ accounts and starts each one's Jupyter server as that account (LocalProcessSpawn
   ``shinsa-workbench``, home 0700, group ``shinsa``);
 - each account's PostgreSQL role (:mod:`scoring.admin.roles`) and its URL in
   ``~/.shinsa/database_url`` (0600, :mod:`scoring.admin.credentials`);
-- the sign-in passwords (:mod:`scoring.admin.passwords`).
+- the sign-in passwords (:mod:`scoring.admin.passwords`);
+- each reviewer's and analyst's signing key pair in their home, and the round's signed list
+  of public keys (:mod:`scoring.admin.keys`).
 
 It checks everything it can before it creates anything: root, the names (reserved names and
 existing accounts it did not create are refused), the passwords, the site folder, the
@@ -39,6 +41,7 @@ from ..core.errors import HubError
 from ..round.loader import ReviewRound
 from .credentials import write_credentials
 from .culler import DEFAULT_IDLE_TIMEOUT
+from .keys import publish_keys
 from .limits import Limits
 from .passwords import check_passwords, set_passwords
 from .roles import check_owner_url, provision
@@ -204,6 +207,7 @@ def setup_hub(
     shared = share_round(rnd, site, users, accounts, group)  # a re-run keeps checkpoints, keys, reports
     copy_apps(site, gid)
     _write_home_files(users, accounts, urls)
+    publish_keys(rnd.name, users, accounts, site, gid)  # each signer's key pair, the signed keyring
     generated = set_passwords(users, passwords)
     shared["rounds"] = write_reviewer_views(site, users, accounts)
     write_site(

@@ -9,7 +9,7 @@ Excel 採点表 (:mod:`scoring.review.sheets`) are signed here.
 The key
 -------
 32 random bytes in a file readable only by its owner (mode 0600, in a folder of mode 0700):
-``$SCORING_SIGNING_KEY`` if set, else ``~/.shinsa/signing.key`` of the account that runs
+``$SCORING_LEGACY_KEY`` if set, else ``~/.shinsa/signing.key`` of the account that runs
 the workbench (the analyst's, on a shared server). :func:`load_key` creates it on first
 use when asked to, and refuses a key file that other accounts can read or write. Keep a
 copy somewhere safe: without it, old signatures can no longer be checked.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .canonical import canonical_bytes
-from .environment import ENV_SIGNING_KEY, environment
+from .environment import ENV_LEGACY_KEY, environment
 from .errors import SigningError
 
 __all__ = ["default_key_path", "key_id", "load_key", "sign", "verify"]
@@ -42,8 +42,8 @@ _KEY_BYTES = 32
 
 
 def default_key_path() -> Path:
-    """``$SCORING_SIGNING_KEY``, else ``~/.shinsa/signing.key``."""
-    env = environment().signing_key
+    """``$SCORING_LEGACY_KEY``, else ``~/.shinsa/signing.key``."""
+    env = environment().legacy_key
     return Path(env).expanduser() if env else Path.home() / ".shinsa" / "signing.key"
 
 
@@ -71,7 +71,7 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
         if not create:
             raise SigningError(
                 f"署名の鍵 {p} がありません。事務局のアカウントで記録を作った鍵を使ってください"
-                f"（別の場所にあるときは環境変数 {ENV_SIGNING_KEY} に鍵ファイルのパスを設定します）。"
+                f"（別の場所にあるときは環境変数 {ENV_LEGACY_KEY} に鍵ファイルのパスを設定します）。"
             )
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_bytes(_KEY_BYTES)

@@ -37,6 +37,7 @@ from .checkpoints import (
 from .constraints import value_problems
 from .eventlog import ACCESS_JA, GENESIS_HASH, chain_problems
 from .reads import ScoreReads
+from .statements import event_signature, signature_check, signed_submits
 
 __all__ = ["Audit", "StoreAudit"]
 
@@ -107,6 +108,9 @@ class StoreAudit(ScoreReads):
     ) -> ReceiptCheck:
         """A code no valid checkpoint records: ``一致`` if a current receipt has it, else ``不明``."""
         now = current.loc[current["receipt"].map(normalize_receipt) == h]
+        gone = signed_submits(events, h) if now.empty else []
+        if gone:
+            return self._changed_signed_receipt(gone[-1], shown, events, notes)
         if now.empty:
             return ReceiptCheck(
                 "不明",
@@ -129,6 +133,27 @@ class StoreAudit(ScoreReads):
             str(row["application"]),
             notes=tuple(notes),
         )
+
+    def _changed_signed_receipt(
+        self, ev: Mapping[str, Any], shown: str, events: list[dict[str, Any]], notes: list[str]
+    ) -> ReceiptCheck:
+        """A code of a signed submission whose signature no longer matches the log (``変更``)."""
+        r, a, eid = str(ev["reviewer"]), str(ev["application"]), int(ev["id"])
+        reopened = any(
+            e["kind"] == "reopen" and e["reviewer"] == r and e["application"] == a and int(e["id"]) > eid
+            for e in events
+        )
+        how = (
+            "事務局による再開の後に変更されています。"
+            if reopened
+            else "提出の署名が、採点データベースにある現在の点数・コメントと一致しません。再開されていないため、"
+            "採点データベースを通さずに書き換えられています（python -m scoring audit で確認してください）。"
+        )
+        msg = (
+            f"受領コード {shown}（{self._reviewer_label(r)}の{self._app_label(a)}、イベント {eid} の提出）の後に、"
+            f"採点が変わっています。{how}"
+        )
+        return ReceiptCheck("変更", shown, msg, r, a, notes=tuple(notes))
 
     def _check_signed_receipt(
         self,
@@ -237,7 +262,9 @@ class StoreAudit(ScoreReads):
             range, or the head of a checkpoint that no longer matches), ``problem``
             (``変更`` altered, ``削除`` removed, ``追加`` added outside the store, ``記録点``
             a signed checkpoint contradicted or not verifiable, ``未署名`` a submission,
-            reopening or decision no checkpoint covers) and ``message`` (Japanese). Sorted by
+            reopening or decision no checkpoint covers, ``署名`` a submission whose own
+            signature is missing, does not verify or is by the wrong person:
+            :mod:`scoring.store.statements`) and ``message`` (Japanese). Sorted by
             ``event_id``: the first row names the first bad event. Empty when all is well.
         """
         return self.audit().problems
@@ -262,8 +289,12 @@ class StoreAudit(ScoreReads):
         reopenings or decisions, and only a warning (``Audit.warnings``) when it
         holds draft scores only (drafts never write checkpoints).
 
+        Every submission's own signature is checked with the round's public keys
+        (:func:`scoring.store.statements.signature_check`): this needs no checkpoint, so a
+        rewrite of a submitted score is found even with the checkpoint file deleted.
+
         On a server with per-person roles (:mod:`scoring.admin.roles`) reviewers submit
-        without writing a checkpoint (they have no key). When the only problem found is
+        without writing a checkpoint (they sign with their own key, not the analyst's). When the only problem found is
         that such submissions (``submit`` events whose actor is their reviewer) follow the
         last checkpoint, the analyst's audit signs a checkpoint with their receipts and
         audits again (a warning says so). Only the analyst's (or owner's) connection does.
@@ -316,6 +347,7 @@ class StoreAudit(ScoreReads):
                         c: (None if is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
                         for c, (s, m, _) in cells.items()
                     },
+                    (event_signature(ev) or {}).get("signature"),
                 )
             )
         return late, receipts
@@ -354,6 +386,12 @@ class StoreAudit(ScoreReads):
         more, warnings = verify_checkpoints(events, checkpoints, file_label=str(path), store_id=self.store_id)
         checkpoints = [c for c in checkpoints if c.store_id == self.store_id]
         problems += more
+        # The reviewers' own signatures (:mod:`scoring.store.statements`): need no checkpoint.
+        signed, notes = signature_check(
+            events, self.facts.path, round_name=self.facts.name, reviewers_sign=self.access_controlled
+        )
+        problems += signed
+        warnings += notes
         df = pd.DataFrame(problems, columns=list(AUDIT_COLUMNS))
         df["event_id"] = df["event_id"].astype("int64")
         df = df.sort_values("event_id", kind="stable").reset_index(drop=True)

@@ -30,6 +30,15 @@ from .checkpoints import Receipt, cell_digest, checkpoint_path, receipt_code, st
 from .constraints import install_constraints
 from .credentials import read_database_url
 from .eventlog import EVENTS, GENESIS_HASH, EventLog
+from .statements import (
+    Signer,
+    default_signer,
+    now_signed_at,
+    payload_text,
+    signature_receipt,
+    signed_payload,
+    submission_statement,
+)
 
 __all__ = [
     "DB_FILENAME",
@@ -126,9 +135,16 @@ class StoreBase:
     """The round's facts, the event log, and the checks every write makes (see :class:`ScoreStore`)."""
 
     def __init__(
-        self, url: str, rnd: StoreFactsSource, *, checkpoint_file: str | os.PathLike[str] | None = None
+        self,
+        url: str,
+        rnd: StoreFactsSource,
+        *,
+        checkpoint_file: str | os.PathLike[str] | None = None,
+        signer: Signer | None = None,
     ) -> None:
         facts = rnd.store_facts()
+        #: Who signs submissions (:mod:`scoring.store.statements`); None: :func:`default_signer`.
+        self.signer = signer
         #: What every write is checked against.
         self.facts: RoundFacts = facts
         self._rubric_version = facts.rubric_version
@@ -376,6 +392,32 @@ class StoreBase:
         connection does not write checkpoints (:attr:`anchors`)."""
         return load_key(create=True) if self.anchors else b""
 
+    def _submission_signer(self) -> Signer:
+        """Who signs a submission: :attr:`signer`, else this connection's person and key
+        (before a write, so that a missing key refuses the submission)."""
+        return self.signer or default_signer(self.access, self.access_reviewer)
+
+    def _signed_submit(
+        self,
+        signer: Signer,
+        reviewer: str,
+        application: str,
+        nonce: str,
+        cells: Mapping[str, tuple[float | None, str]],
+    ) -> tuple[str, str]:
+        """The payload text of a submit event (``signer``'s signature of its statement) and the signature."""
+        statement = submission_statement(
+            round_name=self.facts.name,
+            reviewer=reviewer,
+            application=application,
+            rubric_version=self._rubric_version,
+            nonce=nonce,
+            cells=cells,
+            signed_at=now_signed_at(),
+        )
+        payload = signed_payload(signer, statement)
+        return payload_text(payload), str(payload["signature"])
+
     def _receipt(
         self,
         reviewer: str,
@@ -383,8 +425,14 @@ class StoreBase:
         event_id: int,
         nonce: str,
         cells: Mapping[str, tuple[float | None, str]],
+        signature: str | None = None,
     ) -> Receipt:
-        code = receipt_code(reviewer, application, self._rubric_version, nonce, cells)
+        """The receipt of a submission: its code from ``signature`` (the old hash code without one)."""
+        code = (
+            signature_receipt(signature)
+            if signature
+            else receipt_code(reviewer, application, self._rubric_version, nonce, cells)
+        )
         return Receipt(
             reviewer=reviewer,
             application=application,

@@ -46,7 +46,8 @@ submit event (128 bits, so that nobody can recover the scores from the code by t
 every combination) and each criterion's score and comment; shown in groups of four
 (``3f9a-1c22-7b0e-d4a1``). The checkpoint of the submission records the code, the submit
 event, the nonce and a digest per criterion (so that a later check can say *which*
-criterion changed without storing the scores outside the database).
+criterion changed without storing the scores outside the database). A submission signed by
+its submitter (:mod:`scoring.store.statements`) gets its code from the signature instead.
 """
 
 from __future__ import annotations

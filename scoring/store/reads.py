@@ -19,6 +19,7 @@ from .base import PAIR_KINDS, STAGES, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
 from .constraints import readable_comment, refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
+from .statements import submit_receipt
 
 __all__ = ["ScoreReads"]
 
@@ -344,6 +345,7 @@ class ScoreReads(StoreBase):
                 EVENTS.c.score,
                 EVENTS.c.comment,
                 EVENTS.c.rubric_version,
+                EVENTS.c.payload,
             )
             .where(EVENTS.c.kind.in_(PAIR_KINDS))
             .order_by(EVENTS.c.id)
@@ -351,19 +353,27 @@ class ScoreReads(StoreBase):
         with self.log.transaction(write=False) as conn:
             rows = conn.execute(q).all()
         cells: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
-        submitted: dict[tuple[str, str], tuple[int, str, str, str] | None] = {}
-        for eid, ts, kind, r, a, c, s, m, v in rows:
+        submitted: dict[tuple[str, str], dict[str, Any] | None] = {}
+        for eid, ts, kind, r, a, c, s, m, v, p in rows:
             if kind == "score":
                 cells.setdefault((r, a), {})[c] = (s, m or "")
             else:
-                submitted[(r, a)] = (int(eid), str(ts), str(m or ""), str(v)) if kind == "submit" else None
+                submitted[(r, a)] = (
+                    {"id": eid, "timestamp": ts, "kind": kind, "reviewer": r, "application": a}
+                    | {"comment": str(m or ""), "rubric_version": str(v), "payload": p}
+                    if kind == "submit"
+                    else None
+                )
         order = {r: i for i, r in enumerate(self.facts.reviewer_ids)}
         out = []
         for (r, a), sub in sorted(submitted.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])):
             if sub is None:
                 continue
-            eid, ts, nonce, version = sub
-            out.append((r, a, receipt_code(r, a, version, nonce, cells.get((r, a), {})), eid, ts))
+            now = cells.get((r, a), {})
+            code = submit_receipt(sub, now, self.facts.name) or receipt_code(
+                r, a, sub["rubric_version"], sub["comment"], now
+            )
+            out.append((r, a, code, int(sub["id"]), str(sub["timestamp"])))
         df = pd.DataFrame(out, columns=list(RECEIPT_COLUMNS))
         df["event_id"] = df["event_id"].astype("int64")
         df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")

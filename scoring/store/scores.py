@@ -62,6 +62,7 @@ from .eventlog import (
     event_hash,
 )
 from .pairguard import changed_pairs, conflict_error
+from .statements import Signer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -136,6 +137,7 @@ class ScoreStore(StoreAudit):
         url: str | None = None,
         *,
         checkpoint_file: str | os.PathLike[str] | None = None,
+        signer: Signer | None = None,
     ) -> ScoreStore:
         """Open (creating if needed) the store of ``rnd``.
 
@@ -143,8 +145,11 @@ class ScoreStore(StoreAudit):
         ``scores.sqlite`` in the round folder. The checkpoint file is ``checkpoint_file``
         if given, else :func:`scoring.store.checkpoints.checkpoint_path` of the URL
         (``checkpoints.jsonl`` in the round folder for the round's own SQLite file).
+        ``signer`` signs every submission (:mod:`scoring.store.statements`); by default the
+        reviewer of a reviewer's database role with their own key, else the analyst
+        (``analyst:<account>``) with this account's key.
         """
-        return cls(url or default_url(rnd), rnd, checkpoint_file=checkpoint_file)
+        return cls(url or default_url(rnd), rnd, checkpoint_file=checkpoint_file, signer=signer)
 
     def __enter__(self) -> Self:
         return self
@@ -257,6 +262,7 @@ class ScoreStore(StoreAudit):
         valid, to_submit = self._check_rows(rows, submit)
         anchored = bool(to_submit) or src in ("excel", "import")
         key = self._signing_key() if anchored else b""
+        signer = self._submission_signer() if to_submit else None
         receipts: list[Receipt] = []
         whose = sorted({r for r, *_ in valid} | {r for r, _ in to_submit})
         with self.log.locked(f"審査員 {'、'.join(whose)} の点数") as tx:
@@ -282,7 +288,8 @@ class ScoreStore(StoreAudit):
                     actor=actor or r,
                 )
             if to_submit:
-                receipts = self._submit_batch(tx, valid, to_submit, src, actor)
+                assert signer is not None
+                receipts = self._submit_batch(tx, valid, to_submit, src, actor, signer)
         if anchored:
             self._anchor("import" if src in ("excel", "import") else "submit", key, receipts)
         return len(valid)
@@ -333,6 +340,7 @@ class ScoreStore(StoreAudit):
         to_submit: list[tuple[str, str]],
         src: str,
         actor: str | None,
+        signer: Signer,
     ) -> list[Receipt]:
         """Append the submissions of :meth:`record_many` (after its rows); their receipts."""
         batch: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
@@ -347,6 +355,7 @@ class ScoreStore(StoreAudit):
             if missing:
                 incomplete.append(str(self._incomplete_error(r, a, missing)))
             nonce = new_nonce()
+            payload, signature = self._signed_submit(signer, r, a, nonce, cells)
             eid = tx.append(
                 kind="submit",
                 reviewer=r,
@@ -357,8 +366,9 @@ class ScoreStore(StoreAudit):
                 rubric_version=self._rubric_version,
                 source=src,
                 actor=actor or r,
+                payload=payload,
             )
-            receipts.append(self._receipt(r, a, eid, nonce, cells))
+            receipts.append(self._receipt(r, a, eid, nonce, cells, signature))
         if incomplete:
             raise StoreError(
                 "提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
@@ -371,14 +381,17 @@ class ScoreStore(StoreAudit):
     ) -> str:
         """Submit (提出) a reviewer's scores of one application; afterwards they are locked.
 
-        Writes a signed checkpoint (:mod:`scoring.store.checkpoints`) recording the receipt.
+        The submission is signed (:mod:`scoring.store.statements`): by the reviewer with their
+        own key on their database role, else by the analyst; the submit event's ``payload``
+        holds the signature. Writes a signed checkpoint (:mod:`scoring.store.checkpoints`)
+        recording the receipt.
 
         Returns
         -------
         str
             The reviewer's receipt code (受領コード, e.g. ``3f9a-1c22-7b0e-d4a1``): a hash of
-            the submitted scores and comments; ``python -m scoring verify-receipt`` checks
-            it later. :meth:`receipts` lists the codes of every submitted pair.
+            the signature over the submitted scores and comments; ``python -m scoring
+            verify-receipt`` checks it later. :meth:`receipts` lists the codes of every submitted pair.
 
         Raises
         ------
@@ -389,6 +402,7 @@ class ScoreStore(StoreAudit):
         src = self._check_source(source)
         r, a = self._check_pair(reviewer, application)
         key = self._signing_key()
+        signer = self._submission_signer()
         with self.log.locked(f"{self._pair_label(r, a)}の提出") as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
                 raise StoreError(
@@ -400,6 +414,7 @@ class ScoreStore(StoreAudit):
             if missing:
                 raise self._incomplete_error(r, a, missing)
             nonce = new_nonce()
+            payload, signature = self._signed_submit(signer, r, a, nonce, cells)
             eid = tx.append(
                 kind="submit",
                 reviewer=r,
@@ -410,8 +425,9 @@ class ScoreStore(StoreAudit):
                 rubric_version=self._rubric_version,
                 source=src,
                 actor=actor or r,
+                payload=payload,
             )
-            receipt = self._receipt(r, a, eid, nonce, cells)
+            receipt = self._receipt(r, a, eid, nonce, cells, signature)
         self._anchor("submit", key, [receipt])
         return receipt.code
 

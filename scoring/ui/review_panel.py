@@ -622,9 +622,9 @@ class ReviewPanel:
         self._show_saved()
         self.render()
         self.session.last_change = None  # the form was redrawn from the store's values
-        self.submit_message.value = (
-            f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。次の応募書へ進んでください。</span>"
-        )
+        code = self.session.receipts.get(app) if app is not None else None
+        keep = f"受領コード <b class='shinsa-receipt'>{esc(code)}</b> を控えてください。" if code else ""
+        self.submit_message.value = f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。{keep}次の応募書へ進んでください。</span>"
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:

@@ -9,8 +9,9 @@ One hub for the whole session (it is slow to start), set up exactly as README's
 - the demo round with its hub users renamed to a unique prefix (``t<hex>_r1`` …, analyst
   ``t<hex>_an``, committee ``t<hex>_co``), assignments that give each reviewer about half of
   the applications, and R6's conflict (20, 長野) assigned to R6 anyway (the loader drops it);
-- the demo reviewers' simulated scores for R2–R5 (so the committee has a ranking); R1 and
-  R6, the reviewers under test, start with none;
+- the demo reviewers' simulated scores for R2–R5 (so the committee has a ranking), written
+  after set-up and signed with the hub analyst's key; R1 and R6, the reviewers under test,
+  start with none;
 - system accounts and a group with that prefix, homes 0700 in a temp folder, all removed at
   the end (``userdel -r``, :func:`scoring.admin.sysaccounts.remove_accounts`). Run as root,
   as CI does;
@@ -28,6 +29,7 @@ where everyone can read it (README).
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -43,6 +45,7 @@ from pathlib import Path
 import pytest
 from hubkit import Hub, prefixed_round
 
+from scoring.admin.keys import account_key, person_of
 from scoring.admin.limits import GIB, Limits
 from scoring.admin.setup import setup_hub
 from scoring.admin.site import hub_users
@@ -52,6 +55,7 @@ from scoring.admin.trialdb import PgClusterError, temp_pg_cluster
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
+from scoring.store.statements import Signer
 
 REPO = Path(__file__).resolve().parents[2]
 HUB_CONFIG = REPO / "deploy" / "jupyterhub_config.py"
@@ -153,10 +157,6 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
     process: _HubProcess | None = None
     try:
         with temp_pg_cluster(password_auth=True) as admin_url:
-            # The reviewers who are not under test have scored already (simulated, submitted).
-            with ScoreStore(admin_url, rnd, checkpoint_file=src / "checkpoints.jsonl") as store:
-                write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
-
             subprocess.run(["groupadd", "--system", group], check=True, capture_output=True)
             acl = grant_python_access(group)
             setup_hub(
@@ -168,6 +168,14 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                 group=group,
                 limits=TEST_LIMITS,
             )
+            # The reviewers who are not under test have scored already (simulated, submitted;
+            # signed, as the analyst's simulation, with the hub analyst's key from hub-setup).
+            analyst = next(u for u in users if u.role == "analyst")
+            signer = Signer(person_of(analyst), account_key(pwd.getpwnam(analyst.name)))
+            with ScoreStore(
+                admin_url, rnd, checkpoint_file=src / "checkpoints.jsonl", signer=signer
+            ) as store:
+                write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
 
             port, api_port, proxy_port = _free_port(), _free_port(), _free_port()
             env = {

@@ -45,7 +45,7 @@ def _use_the_old_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key = tmp_path / "signing.key"
     shutil.copy(FIXTURES / "signing.key", key)
     key.chmod(0o600)
-    monkeypatch.setenv("SCORING_SIGNING_KEY", str(key))
+    monkeypatch.setenv("SCORING_LEGACY_KEY", str(key))
 
 
 def _load_pg_dump(request: pytest.FixtureRequest, folder: Path) -> str:

@@ -249,6 +249,10 @@ def test_submit_locks_the_application(store: ScoreStore, panel: ReviewPanel) -> 
     assert panel.error.value == ""
     assert store.status("R1", "01") == "提出済"
     assert "提出しました" in panel.submit_message.value
+    code = store.receipts().set_index("application").loc["01", "receipt"]
+    assert (
+        f"受領コード <b class='shinsa-receipt'>{code}</b>" in panel.submit_message.value
+    )  # signed: kept by the reviewer
     assert panel.submit_button.disabled and panel.submit_button.description == "提出済"
     assert all(b.disabled for c in panel.controls.values() for b in c.buttons.values())
     assert all(c.comment.disabled for c in panel.controls.values())
