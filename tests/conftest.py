@@ -112,18 +112,26 @@ def working_tree_untouched() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every test signs with a throw-away analyst key (never the developer's ~/.shinsa key).
+    """Every test signs with a throw-away analyst key, Ed25519 (never the developer's ~/.shinsa key).
 
     Subprocesses inherit it through the environment.
     """
-    path = tmp_path_factory.mktemp("signing") / "signing.key"
-    old = os.environ.get("SCORING_SIGNING_KEY")
+    from scoring.core.keys import create_key_file
+
+    folder = tmp_path_factory.mktemp("signing")
+    folder.chmod(0o700)
+    path = folder / "ed25519_key.pem"
+    create_key_file(path)
+    saved = {k: os.environ.get(k) for k in ("SCORING_SIGNING_KEY", "SCORING_LEGACY_KEY")}
     os.environ["SCORING_SIGNING_KEY"] = str(path)
+    # the old HMAC key (採点表 manifests, old checkpoints): a throw-away one too
+    os.environ["SCORING_LEGACY_KEY"] = str(folder / "signing.key")
     yield path
-    if old is None:
-        os.environ.pop("SCORING_SIGNING_KEY", None)
-    else:
-        os.environ["SCORING_SIGNING_KEY"] = old
+    for k, old in saved.items():
+        if old is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = old
 
 
 @pytest.fixture(autouse=True)

@@ -192,12 +192,13 @@ def test_no_function_local_import_of_the_package() -> None:
     """Imports of our own modules sit at the top of the module (no cycle hidden in a function).
 
     The command line is the one exception: ``cli.py`` and its commands in ``cli_commands.py``
-    import each command's modules inside the command, so that ``--help`` stays fast.
+    and ``cli_records.py`` import each command's modules inside the command, so that
+    ``--help`` stays fast.
     """
     local = [
         f"{p.relative_to(PACKAGE)}:{line} {target}"
         for p in _modules()
-        if p.relative_to(PACKAGE).as_posix() not in ("cli.py", "cli_commands.py")
+        if p.relative_to(PACKAGE).as_posix() not in ("cli.py", "cli_commands.py", "cli_records.py")
         for target, line, at_top in _imports(p)
         if not at_top
     ]

@@ -56,6 +56,7 @@ def test_main_job_as_a_subprocess_with_the_environment_variable(demo_copy, tmp_p
         "SCORING_ROUND": str(demo_copy),
         "PATH": "/usr/bin:/bin",
         "SCORING_SIGNING_KEY": os.environ["SCORING_SIGNING_KEY"],
+        "SCORING_LEGACY_KEY": os.environ["SCORING_LEGACY_KEY"],
     }  # never the developer's key
     proc = subprocess.run(
         [sys.executable, "-m", "scoring", "run", "--out", str(tmp_path / "r")],

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..core.errors import HubError
 from ..round.loader import ReviewRound
+from .analyst_key import ensure_analyst_key
 from .credentials import write_credentials
 from .culler import DEFAULT_IDLE_TIMEOUT
 from .limits import Limits
@@ -183,6 +184,7 @@ def setup_hub(
         )
         if u.role == "analyst":
             copy_analyst_notebooks(pw)
+            ensure_analyst_key(pw, site.round_dir, rnd.config.name)
     generated = set_passwords(users, passwords)
     write_site(
         site, users, group, limits=limits or Limits(), idle_timeout=idle_timeout, created_group=created_group

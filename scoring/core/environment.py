@@ -10,7 +10,10 @@ variable                    what
 ``SCORING_ROUND``           the round folder when none is given (else the demo round)
 ``SCORING_DATABASE_URL``    the score store's URL (else ``~/.shinsa/database_url``, else
                             the round's ``scores.sqlite``)
-``SCORING_SIGNING_KEY``     the analyst's key file (else ``~/.shinsa/signing.key``)
+``SCORING_SIGNING_KEY``     this person's Ed25519 private key file (else
+                            ``~/.shinsa/ed25519_key.pem``, :mod:`scoring.core.keys`)
+``SCORING_LEGACY_KEY``      the old HMAC key (else ``~/.shinsa/signing.key``): checks
+                            old v1 checkpoints and signs the 採点表 manifests
 ``SHINSA_STATE_FILE``       where the reviewer app remembers its place (else
                             ``~/.shinsa/review_state.json``)
 ``JUPYTERHUB_USER``         set by JupyterHub: the signed-in person (the reviewer's identity,
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 __all__ = [
     "ENV_DATABASE_URL",
     "ENV_HUB_USER",
+    "ENV_LEGACY_KEY",
     "ENV_ROUND",
     "ENV_SIGNING_KEY",
     "ENV_STATE_FILE",
@@ -40,6 +44,7 @@ __all__ = [
 ENV_ROUND = "SCORING_ROUND"
 ENV_DATABASE_URL = "SCORING_DATABASE_URL"
 ENV_SIGNING_KEY = "SCORING_SIGNING_KEY"
+ENV_LEGACY_KEY = "SCORING_LEGACY_KEY"
 ENV_STATE_FILE = "SHINSA_STATE_FILE"
 ENV_HUB_USER = "JUPYTERHUB_USER"
 
@@ -54,6 +59,7 @@ class Environment:
     signing_key: str = ""
     state_file: str = ""
     hub_user: str = ""
+    legacy_key: str = ""
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -69,6 +75,7 @@ class Environment:
             signing_key=get(ENV_SIGNING_KEY),
             state_file=get(ENV_STATE_FILE),
             hub_user=get(ENV_HUB_USER),
+            legacy_key=get(ENV_LEGACY_KEY),
         )
 
 

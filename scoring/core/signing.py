@@ -1,4 +1,10 @@
-"""Signatures with the analyst's key, kept outside the database (HMAC-SHA256).
+"""The old HMAC-SHA256 key: old (v1) checkpoints and the 採点表 manifests.
+
+Checkpoints are now signed with the analyst's Ed25519 key (:mod:`scoring.core.keys`,
+:mod:`scoring.store.checkpoint_sig`), which anyone can check with the round's public keys.
+This symmetric key stays for what was signed with it before (v1 checkpoint lines still
+verify with it) and for the manifests of the Excel 採点表, which only the analyst's own
+import checks. It lives at ``$SCORING_LEGACY_KEY``, else ``~/.shinsa/signing.key``.
 
 Whoever can write the score database can rewrite its hash chain and recompute every hash:
 an unkeyed chain proves nothing against them. What they cannot do without the analyst's
@@ -32,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .canonical import canonical_bytes
-from .environment import ENV_SIGNING_KEY, environment
+from .environment import ENV_LEGACY_KEY, environment
 from .errors import SigningError
 
 __all__ = ["default_key_path", "key_id", "load_key", "sign", "verify"]
@@ -42,8 +48,8 @@ _KEY_BYTES = 32
 
 
 def default_key_path() -> Path:
-    """``$SCORING_SIGNING_KEY``, else ``~/.shinsa/signing.key``."""
-    env = environment().signing_key
+    """``$SCORING_LEGACY_KEY``, else ``~/.shinsa/signing.key``."""
+    env = environment().legacy_key
     return Path(env).expanduser() if env else Path.home() / ".shinsa" / "signing.key"
 
 
@@ -69,7 +75,7 @@ def load_key(path: str | os.PathLike[str] | None = None, *, create: bool = False
         if not create:
             raise SigningError(
                 f"署名の鍵 {p} がありません。事務局のアカウントで記録を作った鍵を使ってください"
-                f"（別の場所にあるときは環境変数 {ENV_SIGNING_KEY} に鍵ファイルのパスを設定します）。"
+                f"（別の場所にあるときは環境変数 {ENV_LEGACY_KEY} に鍵ファイルのパスを設定します）。"
             )
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_bytes(_KEY_BYTES)

@@ -86,6 +86,10 @@ class Decision:
         The signed checkpoint the decision rests on (:mod:`scoring.store.checkpoints`): the
         id and hash of the last event it anchors (0 and "" in decisions recorded before
         this was kept).
+    checkpoint_key : str
+        Fingerprint of the analyst's public key that signed that checkpoint
+        (:func:`scoring.core.keys.fingerprint`; "" before format 2): an auditor compares it with
+        the keyring they check the round with (``audit --public-keys``).
     forced : tuple of str
         Applications marked 対象外 that the committee selected anyway (``force``).
     """
@@ -106,6 +110,7 @@ class Decision:
     checkpoint_id: int = 0
     checkpoint_hash: str = ""
     forced: tuple[str, ...] = ()
+    checkpoint_key: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
@@ -121,7 +126,8 @@ class Decision:
             "config_hash": self.config_hash,
             "score_fingerprint": self.score_fingerprint,
             "deciders": list(self.deciders),
-            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash},
+            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}
+            | ({"key": self.checkpoint_key} if self.checkpoint_key else {}),
             "forced": list(self.forced),
         }
 
@@ -148,6 +154,7 @@ class Decision:
             checkpoint_id=int(dict(data.get("checkpoint") or {}).get("id", 0)),
             checkpoint_hash=str(dict(data.get("checkpoint") or {}).get("hash", "")),
             forced=tuple(str(x) for x in data.get("forced", ())),
+            checkpoint_key=str(dict(data.get("checkpoint") or {}).get("key", "")),
         )
 
     @property
@@ -182,9 +189,10 @@ def _label(code: str, known: Mapping[str, str]) -> str:
     return f"{code}（{known[code]}）" if known.get(code) else code
 
 
-def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
-    """Head id and hash of the latest valid signed checkpoint, written first when the chain
-    has moved on since the last one (so the decision rests on exactly what was shown)."""
+def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str, str]:
+    """Head id, hash and signer's key fingerprint of the latest valid signed checkpoint, written
+    first when the chain has moved on since the last one (so the decision rests on exactly what
+    was shown)."""
     head = store.head()
     valid = [c for c in store.checkpoints() if c.valid]
     latest = max(valid, key=lambda c: c.head_id, default=None)
@@ -196,7 +204,7 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
         raise SigningError(
             "署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。"
         )
-    return latest.head_id, latest.head_hash
+    return latest.head_id, latest.head_hash, str(latest.record.get("key_fingerprint", ""))
 
 
 def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
@@ -356,7 +364,7 @@ def record_decision(
     chosen_out = _chosen_out_of_review(known, sel, ineligible or {}, force)
     prop = tuple(str(p) for p in proposed)
     _refuse_missing_reasons(known, sel, prop, chosen_out, rs)
-    cp_id, cp_hash = _anchor_checkpoint(store)
+    cp_id, cp_hash, cp_key = _anchor_checkpoint(store)
     decision = Decision(
         selected=sel,
         by="、".join(deciders),
@@ -373,6 +381,7 @@ def record_decision(
         checkpoint_id=cp_id,
         checkpoint_hash=cp_hash,
         forced=tuple(chosen_out),
+        checkpoint_key=cp_key,
     )
     event_id = store.append_record(DECISION_KIND, payload=decision.to_payload(), by=decision.by)
     return next(d for d in read_decisions(store) if d.event_id == event_id)

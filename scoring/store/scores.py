@@ -249,7 +249,7 @@ class ScoreStore(StoreAudit):
         src = self._check_source(source)
         valid, to_submit = self._check_rows(rows, submit)
         anchored = bool(to_submit) or src in ("excel", "import")
-        key = self._signing_key() if anchored else b""
+        key = self._signing_key() if anchored else None
         receipts: list[Receipt] = []
         whose = sorted({r for r, *_ in valid} | {r for r, _ in to_submit})
         with self.log.locked(f"審査員 {'、'.join(whose)} の点数") as tx:

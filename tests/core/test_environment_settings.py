@@ -9,7 +9,7 @@ import pytest
 
 import scoring
 from scoring.core.environment import ENV_DATABASE_URL, ENV_ROUND, Environment, environment
-from scoring.core.signing import default_key_path
+from scoring.core.keys import default_key_path
 from scoring.round.loader import round_path
 
 PACKAGE = Path(scoring.__file__).resolve().parent

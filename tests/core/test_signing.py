@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.core.environment import ENV_SIGNING_KEY
+from scoring.core.environment import ENV_LEGACY_KEY
 from scoring.core.errors import SigningError
 from scoring.core.signing import default_key_path, key_id, load_key, sign, verify
 
@@ -48,7 +48,9 @@ def test_signatures_follow_every_byte_of_the_data_and_the_key(tmp_path: Path) ->
 
 
 def test_the_key_path_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(ENV_SIGNING_KEY, str(tmp_path / "k"))
+    """The old HMAC key (old checkpoints, 採点表 manifests): ``$SCORING_LEGACY_KEY``, since
+    ``$SCORING_SIGNING_KEY`` now names the Ed25519 key (issue 18)."""
+    monkeypatch.setenv(ENV_LEGACY_KEY, str(tmp_path / "k"))
     assert default_key_path() == tmp_path / "k"
-    monkeypatch.delenv(ENV_SIGNING_KEY)
+    monkeypatch.delenv(ENV_LEGACY_KEY)
     assert default_key_path() == Path.home() / ".shinsa" / "signing.key"

@@ -39,13 +39,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hubkit import Hub, prefixed_round
 
 from scoring.admin.limits import GIB, Limits
 from scoring.admin.setup import setup_hub
-from scoring.admin.site import hub_users
+from scoring.admin.site import HubSite, hub_users
 from scoring.admin.sysaccounts import grant_python_access, remove_accounts, revoke_python_access
 from scoring.admin.trialdb import PgClusterError, temp_pg_cluster
 from scoring.demo.simulate import write_demo_scores
@@ -167,6 +168,8 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                 group=group,
                 limits=TEST_LIMITS,
             )
+            # the simulated submissions' checkpoints (the database counts them) go with the round copy
+            _hand_checkpoints(src / "checkpoints.jsonl", HubSite(base / "site"), rnd)
 
             port, api_port, proxy_port = _free_port(), _free_port(), _free_port()
             env = {
@@ -222,3 +225,13 @@ def _hub_as_configured(request: pytest.FixtureRequest) -> None:
         hub: Hub = request.getfixturevalue("hub")
         if hub.extra_env and hub.restart is not None:
             hub.restart(None)
+
+
+def _hand_checkpoints(path: Path, site: HubSite, rnd: Any) -> None:
+    """Put the checkpoints written before hub-setup into the site's round copy, owned by its analyst."""
+    import pwd
+
+    dest = site.round_dir / "checkpoints.jsonl"
+    shutil.copy(path, dest)
+    analyst = pwd.getpwnam(next(u.name for u in hub_users(rnd) if u.role == "analyst"))
+    os.chown(dest, analyst.pw_uid, analyst.pw_gid)
