@@ -17,7 +17,9 @@ PORT   ?= 8888
 COMMITTEE_PORT ?= 8866
 # The bundled demo round gets its simulated scores from an explicit step (loading only reads);
 # `scoring demo` writes them once, into an empty store, and says so when they are there.
-DEMO_SCORES = $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),@true)
+# Checkpoints are signed with the analyst's key: `keys init` makes it once (never replaces it)
+# and lists its public key in the round's keys/public_keys.json.
+DEMO_SCORES = $(PY) -m scoring keys init --round $(ROUND) && $(if $(filter data/demo $(CURDIR)/data/demo,$(ROUND)),$(PY) -m scoring demo --round $(ROUND),true)
 
 .PHONY: setup deps demo test lab committee bench simulate template validate docs clean hub hub-remove
 
@@ -83,7 +85,7 @@ hub-remove: $(STAMP)
 
 # Every benchmark prints its figures (targets in brackets); nothing is asserted.
 # The method simulation (make simulate) takes a few minutes and is kept separate.
-BENCHES := bench_startup bench_intake bench_store bench_combine bench_tuning bench_stability bench_selection bench_committee bench_hub_load bench_archive
+BENCHES := bench_startup bench_intake bench_store bench_audit bench_combine bench_tuning bench_stability bench_selection bench_committee bench_hub_load bench_archive
 bench: $(STAMP)
 	@for b in $(BENCHES); do echo "== $$b"; $(PY) benchmarks/$$b.py || exit 1; done
 

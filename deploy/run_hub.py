@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from scoring.admin.analyst_key import analyst_key_path
 from scoring.admin.passwords import password_lines, read_passwords
 from scoring.admin.setup import setup_hub
 from scoring.admin.site import HubSite, hub_users
@@ -61,10 +63,16 @@ def _database(admin_url: str | None) -> Iterator[str]:
 
 
 def _demo_scores(rnd, admin_url: str, site: HubSite) -> None:
-    with ScoreStore(admin_url, rnd, checkpoint_file=site.state_dir / "checkpoints-demo.jsonl") as store:
+    # the simulated submissions' checkpoints are signed with the analyst's key (hub-setup made
+    # it) into the round's one checkpoint file, handed to the analyst (who appends to it later)
+    analyst = pwd.getpwnam(next(u for u in hub_users(rnd) if u.role == "analyst").name)
+    os.environ["SCORING_SIGNING_KEY"] = str(analyst_key_path(analyst))
+    with ScoreStore(admin_url, rnd) as store:
         if len(store.events()):
             return
         write_demo_scores(rnd, store, leave_out=[TRIAL_REVIEWER])
+        if store.checkpoint_path.exists():
+            os.chown(store.checkpoint_path, analyst.pw_uid, analyst.pw_gid)
     print(f"デモの模擬の採点を書き込みました（{TRIAL_REVIEWER} 以外の審査員）。")
 
 

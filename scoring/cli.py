@@ -21,11 +21,18 @@ template OUT.xlsx
     Write an empty 応募書 template.
 lab-settings
     Make Japanese the default language of this environment's JupyterLab.
-audit --round DIR | --archive DIR2
+audit --round DIR [--public-keys FILE] | --archive DIR2
     Verify the score store's hash chain and every signed checkpoint outside the database
     (:mod:`scoring.store.checkpoints`); list altered, removed or forged events (the first
-    bad one first); exit 1 if any.
+    bad one first); exit 1 if any. Needs no secret: checkpoints are checked with the round's
+    public keys, or with the trusted keyring FILE.
     With ``--archive``: check a round archive with public keys only (:mod:`scoring.cli_archive`).
+keys init [--round DIR]
+    Create the analyst's Ed25519 key (once; ``$SCORING_SIGNING_KEY``, else
+    ``~/.shinsa/ed25519_key.pem``) and list its public key in the round's signed keyring.
+sign-tail [--round DIR]
+    Sign the events a crash left after the last checkpoint, listing each one; refuses when
+    the audit finds anything else or an event's author's signature does not verify.
 verify-receipt --round DIR CODE
     Whether the store (and so the committee material) still holds exactly what a reviewer
     submitted with the receipt code CODE: exit 0 (naming reviewer and application), 1 when
@@ -122,6 +129,7 @@ from .cli_commands import (
     _cmd_verify_receipt,
     lab_settings_path,
 )
+from .cli_records import add_record_commands
 from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import
 
 __all__ = ["lab_settings_path", "main"]
@@ -193,6 +201,9 @@ def _add_round_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "audit", help="採点データベースのハッシュチェーンを検査し、改ざん・削除があれば終了コード 1"
     )
     _round_option(au)
+    au.add_argument(
+        "--public-keys", default=None, metavar="FILE", help="信頼できる公開鍵の一覧（秘密の鍵なしで監査する）"
+    )
     au.set_defaults(func=_cmd_audit)
     add_audit_archive_option(au)
     vr = sub.add_parser(
@@ -449,6 +460,7 @@ def _parser() -> argparse.ArgumentParser:
     _eligibility_parser(sub)
     _add_revise_command(sub)
     add_archive_command(sub)
+    add_record_commands(sub)
     return p
 
 

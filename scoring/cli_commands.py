@@ -53,6 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
+    _check_records(rnd, "run")
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
     print(
         f"提出期限: {rnd.config.deadline.isoformat()}　評価基準: {rnd.rubric.name_ja}（版 {rnd.rubric.version}）"
@@ -127,6 +128,13 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
     return 0
 
 
+def _check_records(rnd: object, command: str) -> None:
+    """:func:`scoring.cli_records.check_records`: the record's checks before ``command`` writes."""
+    from .cli_records import check_records
+
+    check_records(rnd, command)  # type: ignore[arg-type]
+
+
 def _split_codes(values: Sequence[str] | None) -> list[str]:
     """``["20,30", "42"]`` or ``["20、30"]`` → ``["20", "30", "42"]``."""
     out: list[str] = []
@@ -141,6 +149,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
+    _check_records(rnd, "decide")
     reasons: dict[str, str] = {}
     for item in args.reason or []:
         code, sep, text = str(item).partition("=")
@@ -175,7 +184,9 @@ def _cmd_decide(args: argparse.Namespace) -> int:
     print(
         f"選定結果を記録しました（イベント {d.event_id}、{d.recorded_at_jst:%Y-%m-%d %H:%M} 日本時間、決定: {d.by}）"
     )
-    print(f"根拠の記録点: イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}")
+    print(
+        f"根拠の記録点: イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}・鍵の指紋 {d.checkpoint_key}"
+    )
     if d.forced:
         print(f"対象外から選定（--force）: {c.names(list(d.forced))}")
     print(f"選定: {c.names(d.selected)}")
@@ -198,6 +209,7 @@ def _cmd_revise(args: argparse.Namespace) -> int:
     from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
+    _check_records(rnd, "revise")
     with ScoreStore.open(rnd) as store:
         before = store.scores(include_drafts=True)
         cell = before[
@@ -221,6 +233,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .round.loader import load_round
 
     rnd = load_round(args.round)
+    _check_records(rnd, "report")
     print(f"審査ラウンド: {rnd.config.name}（{rnd.path}）")
     return _committee_report(rnd, _out_dir(rnd, args.out), scores_required=True)
 
@@ -282,7 +295,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     rnd = load_round(args.round)
     with ScoreStore.open(rnd) as store:
-        audit = store.audit()
+        audit = store.audit(public_keys=args.public_keys)
         last_id, last_hash = audit.head
         print(f"採点データベース: {store.url}")
         print(f"記録: {last_id} 件　チェーンの末尾: イベント {last_id}・ハッシュ {last_hash}")
@@ -601,6 +614,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     from .reporting.feedback import write_feedback
     from .round.loader import round_path
 
+    _check_records(args.round, "feedback")
     out = args.out
     if args.drafts is None and out is None:
         out = str(round_path(args.round) / "reports" / "講評")

@@ -112,8 +112,7 @@ def working_tree_untouched() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every test signs with throw-away analyst keys (never the developer's ~/.shinsa keys):
-    the Ed25519 key (``SCORING_SIGNING_KEY``) and the old HMAC key (``SCORING_LEGACY_KEY``).
+    """Every test signs with a throw-away analyst key, Ed25519 (never the developer's ~/.shinsa key).
 
     Subprocesses inherit them through the environment. Yields the Ed25519 key's path.
     """
@@ -123,15 +122,16 @@ def signing_key_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iter
     folder.chmod(0o700)
     path = folder / "ed25519_key.pem"
     create_key_file(path)
-    wanted = {"SCORING_SIGNING_KEY": str(path), "SCORING_LEGACY_KEY": str(folder / "signing.key")}
-    old = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
+    saved = {k: os.environ.get(k) for k in ("SCORING_SIGNING_KEY", "SCORING_LEGACY_KEY")}
+    os.environ["SCORING_SIGNING_KEY"] = str(path)
+    # the old HMAC key (採点表 manifests, old checkpoints): a throw-away one too
+    os.environ["SCORING_LEGACY_KEY"] = str(folder / "signing.key")
     yield path
-    for k, v in old.items():
-        if v is None:
+    for k, old in saved.items():
+        if old is None:
             os.environ.pop(k, None)
         else:
-            os.environ[k] = v
+            os.environ[k] = old
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,8 @@ machine and the database, set up and removed as root.
 - :mod:`~scoring.admin.roles`: one PostgreSQL role per person, grants and row-level
   security (:func:`provision`);
 - :mod:`~scoring.admin.credentials`: each account's ``~/.shinsa/database_url``;
+- :mod:`~scoring.admin.analyst_key`: the analyst's Ed25519 signing key and its place in the
+  round's keyring;
 - :mod:`~scoring.admin.site`: who signs in, the round copy, the app notebooks, site.json;
 - :mod:`~scoring.admin.siteaccess`: who may read what of the round (the analysts' reports, the
   committee's copy, each reviewer's own view) and the groups for it;

@@ -72,6 +72,7 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from ..core.errors import StoreError
+from ..store.anchor_count import COUNTER_TABLE
 from ..store.scores import ACCESS_PAIRS_TABLE, ACCESS_ROLES_TABLE, COMMITTEE_EVENTS_VIEW, ScoreStore
 from .role_limits import limit_reviewer_roles
 
@@ -366,6 +367,15 @@ def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, s
     cur.execute(sql.SQL("GRANT SELECT, UPDATE ON {} TO {}, {}").format(head, g, an))
     cur.execute(sql.SQL("GRANT SELECT ON {}, {}, {} TO {}").format(head, meta, roles_t, everyone))
     cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(pairs_t, g))
+    # the database's count of checkpoints (scoring.store.anchor_count): the analyst writes checkpoints
+    counter = sql.Identifier(COUNTER_TABLE)
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id integer PRIMARY KEY, written integer NOT NULL, last_digest text NOT NULL)"
+        ).format(counter)
+    )
+    cur.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC, {}").format(counter, everyone))
+    cur.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON {} TO {}").format(counter, an))
     if sees_comments:
         cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(events, co))
         return
@@ -377,12 +387,13 @@ def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, s
     cur.execute(sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(cols, events, co))
     # The analyst's records (decisions, eligibility, reopen reasons) keep their text in
     # ``comment``: the committee reads them through this view, with the reviewers'
-    # comments (kind ``score``) blanked; it runs with the owner's rights.
+    # comments (kind ``score``) and the submissions' secret nonces (kind ``submit``: the
+    # salt of the receipts' digests in the checkpoint file) blanked; it runs with the owner's rights.
     view = sql.Identifier(COMMITTEE_EVENTS_VIEW)
     cur.execute(
         sql.SQL(
             "CREATE OR REPLACE VIEW {} WITH (security_barrier) AS SELECT {}, "
-            "CASE WHEN kind = 'score' THEN '' ELSE comment END AS comment FROM {}"
+            "CASE WHEN kind IN ('score', 'submit') THEN '' ELSE comment END AS comment FROM {}"
         ).format(view, cols, events)
     )
     cur.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC, {}").format(view, everyone))

@@ -10,10 +10,10 @@ variable                    what
 ``SCORING_ROUND``           the round folder when none is given (else the demo round)
 ``SCORING_DATABASE_URL``    the score store's URL (else ``~/.shinsa/database_url``, else
                             the round's ``scores.sqlite``)
-``SCORING_SIGNING_KEY``     this account's Ed25519 private key (else
+``SCORING_SIGNING_KEY``     this person's Ed25519 private key file (else
                             ``~/.shinsa/ed25519_key.pem``, :mod:`scoring.core.keys`)
-``SCORING_LEGACY_KEY``      the old HMAC key, for old records only (else
-                            ``~/.shinsa/signing.key``, :mod:`scoring.core.signing`)
+``SCORING_LEGACY_KEY``      the old HMAC key (else ``~/.shinsa/signing.key``): checks
+                            old v1 checkpoints and signs the 採点表 manifests
 ``SHINSA_STATE_FILE``       where the reviewer app remembers its place (else
                             ``~/.shinsa/review_state.json``)
 ``JUPYTERHUB_USER``         set by JupyterHub: the signed-in person (the reviewer's identity,

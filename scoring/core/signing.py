@@ -1,4 +1,10 @@
-"""Signatures with the analyst's key, kept outside the database (HMAC-SHA256).
+"""The old HMAC-SHA256 key: old (v1) checkpoints and the 採点表 manifests.
+
+Checkpoints are now signed with the analyst's Ed25519 key (:mod:`scoring.core.keys`,
+:mod:`scoring.store.checkpoint_sig`), which anyone can check with the round's public keys.
+This symmetric key stays for what was signed with it before (v1 checkpoint lines still
+verify with it) and for the manifests of the Excel 採点表, which only the analyst's own
+import checks. It lives at ``$SCORING_LEGACY_KEY``, else ``~/.shinsa/signing.key``.
 
 Whoever can write the score database can rewrite its hash chain and recompute every hash:
 an unkeyed chain proves nothing against them. What they cannot do without the analyst's

@@ -99,7 +99,8 @@ def summary(c: Committee) -> pd.DataFrame:
             rows.append(
                 (
                     "選定結果の根拠（署名された記録点）",
-                    f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}",
+                    f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"
+                    + (f"・署名した事務局の鍵の指紋 {d.checkpoint_key}" if d.checkpoint_key else ""),
                 )
             )
     rows.append(("設定ハッシュ", c.settings_hash))
@@ -586,7 +587,7 @@ def _checkpoint_rows(c: Committee) -> list[tuple[str, object]]:
                 (
                     f"{w} 日本時間・{REASON_JA.get(cp.reason, cp.reason)}・イベント {cp.head_id} まで"
                     f"（提出済 {counts.get('submitted_pairs', 0)} 組）・ハッシュ {cp.head_hash}・"
-                    f"鍵ID {cp.key_id}・{status[cp.valid]}"
+                    f"鍵 {cp.key_id}・{status[cp.valid]}"
                 ),
             )
         )

@@ -98,6 +98,10 @@ class Decision:
         The signed checkpoint the decision rests on (:mod:`scoring.store.checkpoints`): the
         id and hash of the last event it anchors (0 and "" in decisions recorded before
         this was kept).
+    checkpoint_key : str
+        Fingerprint of the analyst's public key that signed that checkpoint
+        (:func:`scoring.core.keys.fingerprint`; "" before format 2): an auditor compares it with
+        the keyring they check the round with (``audit --public-keys``).
     forced : tuple of str
         Applications marked 対象外 that the committee selected anyway (``force``).
     """
@@ -118,6 +122,7 @@ class Decision:
     checkpoint_id: int = 0
     checkpoint_hash: str = ""
     forced: tuple[str, ...] = ()
+    checkpoint_key: str = ""
 
     def to_payload(self) -> dict[str, Any]:
         """The content stored in the record's ``payload`` (the store writes it as canonical JSON)."""
@@ -133,7 +138,8 @@ class Decision:
             "config_hash": self.config_hash,
             "score_fingerprint": self.score_fingerprint,
             "deciders": list(self.deciders),
-            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash},
+            "checkpoint": {"id": self.checkpoint_id, "hash": self.checkpoint_hash}
+            | ({"key": self.checkpoint_key} if self.checkpoint_key else {}),
             "forced": list(self.forced),
         }
 
@@ -160,6 +166,7 @@ class Decision:
             checkpoint_id=int(dict(data.get("checkpoint") or {}).get("id", 0)),
             checkpoint_hash=str(dict(data.get("checkpoint") or {}).get("hash", "")),
             forced=tuple(str(x) for x in data.get("forced", ())),
+            checkpoint_key=str(dict(data.get("checkpoint") or {}).get("key", "")),
         )
 
     @property
@@ -194,9 +201,10 @@ def _label(code: str, known: Mapping[str, str]) -> str:
     return f"{code}（{known[code]}）" if known.get(code) else code
 
 
-def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
-    """Head id and hash of the latest valid signed checkpoint, written first when the chain
-    has moved on since the last one (so the decision rests on exactly what was shown)."""
+def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str, str]:
+    """Head id, hash and signer's key fingerprint of the latest valid signed checkpoint, written
+    first when the chain has moved on since the last one (so the decision rests on exactly what
+    was shown)."""
     head = store.head()
     valid = [c for c in store.checkpoints() if c.valid]
     latest = max(valid, key=lambda c: c.head_id, default=None)
@@ -208,7 +216,7 @@ def _anchor_checkpoint(store: ScoreStore) -> tuple[int, str]:
         raise SigningError(
             "署名された記録点を作れないため、選定結果を記録できません。分析者の鍵を確認してください。"
         )
-    return latest.head_id, latest.head_hash
+    return latest.head_id, latest.head_hash, str(latest.record.get("key_fingerprint", ""))
 
 
 def _deciders(by: str | Sequence[str]) -> tuple[str, ...]:
@@ -376,7 +384,7 @@ def record_decision(
     sel, lk, ex = _selection(known, selected, locks, exclusions)
     rs = _reasons(known, reasons or {})
     forced, prop = _check_against_proposal(known, sel, rs, proposed, ineligible or {}, force)
-    cp_id, cp_hash = _anchor_checkpoint(store)
+    cp_id, cp_hash, cp_key = _anchor_checkpoint(store)
     decision = Decision(
         selected=sel,
         by="、".join(deciders),
@@ -393,6 +401,7 @@ def record_decision(
         checkpoint_id=cp_id,
         checkpoint_hash=cp_hash,
         forced=forced,
+        checkpoint_key=cp_key,
     )
     return _append_decision(store, decision)
 

@@ -8,7 +8,12 @@
   :mod:`~scoring.store.audit`; it checks writes against a
   :class:`~scoring.core.roundfacts.RoundFacts`, never against the round itself;
 - :mod:`~scoring.store.checkpoints`: signed checkpoints of the log outside the database,
-  and the reviewers' receipt codes (受領コード);
+  and the reviewers' receipt codes (受領コード); :mod:`~scoring.store.checkpoint_sig` signs
+  them with the analyst's Ed25519 key and checks them with the round's public keys;
+  :mod:`~scoring.store.anchor_count` keeps their number and the last one's digest in the
+  database;
+- :mod:`~scoring.store.record_checks`: the one list of record checks that ``audit`` runs
+  and every signing command runs first (:func:`~scoring.store.record_checks.check_before_signing`);
 - :mod:`~scoring.store.credentials`: reading the account's database URL in
   ``~/.shinsa/database_url`` (the per-person PostgreSQL roles that enforce blindness and
   conflicts are set up by :mod:`scoring.admin.roles`).

@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from ..core.clock import to_jst
 from ..core.columns import AUDIT_COLUMNS
 from ..core.errors import ShinsaError, StoreError
 from ..core.roundfacts import format_level
-from ..core.signing import load_key
+from .anchor_count import read_count
 from .base import PAIR_KINDS, is_missing
+from .checkpoint_sig import CheckpointVerifier
 from .checkpoints import (
     Checkpoint,
     Receipt,
@@ -32,11 +34,20 @@ from .checkpoints import (
     must_be_anchored,
     normalize_receipt,
     read_checkpoints,
-    verify_checkpoints,
+    receipt_nonce,
 )
 from .constraints import value_problems
-from .eventlog import ACCESS_JA, GENESIS_HASH, chain_problems
+from .eventlog import ACCESS_JA, GENESIS_HASH
 from .reads import ScoreReads
+from .record_checks import (
+    Problem,
+    RecordContext,
+    is_unsigned_tail,
+    register_check,
+    register_tail_check,
+    run_checks,
+    tail_refusals,
+)
 from .statements import event_signature, signature_check, signed_submits
 
 __all__ = ["Audit", "StoreAudit"]
@@ -60,19 +71,14 @@ class StoreAudit(ScoreReads):
         return self._anchor(reason, key, receipts)
 
     def checkpoints(self, *, verify_signatures: bool = True) -> list[Checkpoint]:
-        """The checkpoints of this database (file order); with the key, each marked valid or not.
+        """The checkpoints of this database (file order); each marked valid or not.
 
         Lines of another database (``store_id``: one deleted and re-created) are left out.
-        Without a key file (e.g. on the committee's screen) they are returned unchecked
-        (``valid`` None).
+        They are checked with the round's public keys (no secret needed); with
+        ``verify_signatures`` false they are returned unchecked (``valid`` None).
         """
-        key: bytes | None = None
-        if verify_signatures:
-            try:
-                key = load_key()
-            except ShinsaError:
-                key = None
-        return [c for c in read_checkpoints(self.checkpoint_path, key) if c.store_id == self.store_id]
+        verifier = CheckpointVerifier.for_round(self.facts.path) if verify_signatures else None
+        return [c for c in read_checkpoints(self.checkpoint_files, verifier) if c.store_id == self.store_id]
 
     def check_receipt(self, code: str) -> ReceiptCheck:
         """Whether the store still holds exactly what was submitted with receipt ``code``.
@@ -95,8 +101,6 @@ class StoreAudit(ScoreReads):
         events = self.log.rows()
         checkpoints = self.checkpoints()
         notes: list[str] = []
-        if any(c.valid is None for c in checkpoints):
-            notes.append("署名の鍵がないため、記録点の署名は確かめていません。")
         found = _signed_receipt(checkpoints, h)
         current = self.receipts()
         if found is None:
@@ -214,6 +218,7 @@ class StoreAudit(ScoreReads):
         """One line per criterion (rubric order) whose current score or comment differs from receipt ``r``."""
         cells = current_cells(events, r.reviewer, r.application)
         at_submit = current_cells([e for e in events if int(e["id"]) <= r.event], r.reviewer, r.application)
+        nonce = receipt_nonce(events, r)
         labels = {c.id: c.label_ja for c in self.facts.criteria}
         order = self.facts.criterion_ids
         changes: list[str] = []
@@ -221,11 +226,11 @@ class StoreAudit(ScoreReads):
             r.cells.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
         ):
             score, comment, _ = cells.get(crit, (None, "", 0))
-            if cell_digest(r.nonce, crit, score, comment) == digest:
+            if cell_digest(nonce, crit, score, comment) == digest:
                 continue
             was = at_submit.get(crit)
             before = ""
-            if was is not None and cell_digest(r.nonce, crit, was[0], was[1]) == digest:
+            if was is not None and cell_digest(nonce, crit, was[0], was[1]) == digest:
                 before = f"提出時 {_fmt_cell(was[0], was[1])} → "
             changes.append(
                 f"「{labels.get(crit, crit)}」（{crit}）: {before}現在 {_fmt_cell(score, comment)}"
@@ -269,7 +274,7 @@ class StoreAudit(ScoreReads):
         """
         return self.audit().problems
 
-    def audit(self) -> Audit:
+    def audit(self, *, public_keys: str | os.PathLike[str] | None = None) -> Audit:
         """Audit the hash chain against itself and against every signed checkpoint.
 
         Inside the database: each event's hash is recomputed from its fields; each
@@ -299,10 +304,14 @@ class StoreAudit(ScoreReads):
         last checkpoint, the analyst's audit signs a checkpoint with their receipts and
         audits again (a warning says so). Only the analyst's (or owner's) connection does.
 
+        The checks are :data:`scoring.store.record_checks.RECORD_CHECKS`. Checkpoints are
+        checked with public keys only: the round's ``keys/public_keys.json``, or the keyring
+        ``public_keys`` names (an auditor's trusted copy; then the audit writes nothing).
+        The database's count of checkpoints (:mod:`scoring.store.anchor_count`) makes a
+        deleted or truncated checkpoint file a problem.
+
         Raises
         ------
-        SigningError
-            A checkpoint file exists but the analyst's key is not available to check it.
         StoreError
             Run as a reviewer's or the committee's role (the audit needs every event).
         """
@@ -311,8 +320,8 @@ class StoreAudit(ScoreReads):
                 f"{ACCESS_JA.get(self.access, 'このアカウント')}では監査（audit）はできません"
                 "（全員の記録を読めないため）。事務局のアカウントで python -m scoring audit を実行してください。"
             )
-        result = self._audit()
-        if self.access_controlled:
+        result = self._audit(public_keys)
+        if self.access_controlled and public_keys is None:
             n = self._anchor_reviewer_submissions(result)
             if n:
                 result = self._audit()
@@ -329,36 +338,63 @@ class StoreAudit(ScoreReads):
         are reviewers' own submissions (with their scores as submitted)."""
         top = max((c.head_id for c in checkpoints if c.valid), default=0)
         late = [ev for ev in events if int(ev["id"]) > top and must_be_anchored(ev)]
-        receipts = []
-        for ev in late:
-            if ev["kind"] != "submit" or ev["actor"] != ev["reviewer"]:
-                continue
-            eid = int(ev["id"])
-            cells = current_cells(
-                [e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"])
-            )
-            receipts.append(
-                self._receipt(
-                    str(ev["reviewer"]),
-                    str(ev["application"]),
-                    eid,
-                    str(ev["comment"]),
-                    {
-                        c: (None if is_missing(s) else float(s), str(m))  # type: ignore[arg-type]
-                        for c, (s, m, _) in cells.items()
-                    },
-                    (event_signature(ev) or {}).get("signature"),
-                )
-            )
+        receipts = [
+            self._submitted_receipt(events, ev)
+            for ev in late
+            if ev["kind"] == "submit" and ev["actor"] == ev["reviewer"]
+        ]
         return late, receipts
+
+    def sign_tail(self, audit: Audit) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Sign the events after the last valid checkpoint (``python -m scoring sign-tail``).
+
+        Only when ``audit`` (:meth:`audit`, just run) found nothing but such a tail, and no
+        check of :data:`~scoring.store.record_checks.TAIL_CHECKS` refuses one of its events.
+        Returns the events signed and the checkpoint written (with the receipts of the
+        submissions among them).
+
+        Raises
+        ------
+        StoreError
+            Other problems, a refused event, or nothing to sign (Japanese, naming the event).
+        """
+        ctx = audit.context
+        if ctx is None or not is_unsigned_tail(audit):
+            raise StoreError(
+                "監査で末尾の署名漏れ以外の問題が見つかったため、何も署名しませんでした。"
+                "python -m scoring audit で問題を確認してください。"
+            )
+        tail = [ev for ev in ctx.events if int(ev["id"]) > audit.last_signed]
+        refused = tail_refusals(ctx, tail)
+        if refused:
+            eid, _, why = refused[0]
+            raise StoreError(f"イベント {eid} は署名できないため、何も署名しませんでした: {why}")
+        key = self._signing_key()
+        receipts = [self._submitted_receipt(ctx.events, ev) for ev in tail if ev["kind"] == "submit"]
+        return tail, self._anchor("tail", key, receipts)
+
+    def _submitted_receipt(self, events: list[dict[str, Any]], ev: Mapping[str, Any]) -> Receipt:
+        """The receipt of submit event ``ev`` from the scores before it."""
+        eid = int(ev["id"])
+        cells = current_cells(
+            [e for e in events if int(e["id"]) < eid], str(ev["reviewer"]), str(ev["application"])
+        )
+        return self._receipt(
+            str(ev["reviewer"]),
+            str(ev["application"]),
+            eid,
+            str(ev["comment"]),
+            {c: (None if is_missing(s) else float(s), str(m)) for c, (s, m, _) in cells.items()},  # type: ignore[arg-type]
+            (event_signature(ev) or {}).get("signature"),
+        )
 
     def _anchor_reviewer_submissions(self, result: Audit) -> int:
         """Sign the reviewers' unanchored submissions when they are the audit's only problem."""
         p = result.problems
-        if len(p) != 1 or p["problem"].iloc[0] != "未署名":
+        if len(p) != 1 or p["problem"].iloc[0] != "未署名" or result.context is None:
             return 0
-        late, receipts = self._pending_submissions(self.log.rows(), result.checkpoints)
-        if not late or len(receipts) != len(late):
+        late, receipts = self._pending_submissions(result.context.events, result.checkpoints)
+        if not late or len(receipts) != len(late) or tail_refusals(result.context, late):
             return 0
         try:
             key = self._signing_key()
@@ -367,37 +403,31 @@ class StoreAudit(ScoreReads):
         self._anchor("submit", key, receipts)
         return len(receipts)
 
-    def _audit(self) -> Audit:
+    def record_context(self, public_keys: str | os.PathLike[str] | None = None) -> RecordContext:
+        """One consistent reading of the store for the checks (count first, then files, then events)."""
+        count = read_count(self.log.engine)
+        verifier = CheckpointVerifier.for_round(self.facts.path, public_keys)
+        checkpoints = read_checkpoints(self.checkpoint_files, verifier)
         with self.log.snapshot() as conn:
             head = self.log.recorded_head(conn)
             events = self.log.rows(conn)
-        problems = chain_problems(events, head)
-        control: dict[tuple[str, str], str] = {}
-        for ev in events:
-            impossible = self._impossible(ev, control)
-            if impossible:
-                problems.append((int(ev["id"]), "追加", impossible))
-        problems += value_problems(events, self.facts, self.log.created_at)
-        path = self.checkpoint_path
-        key: bytes | None = None
-        if path.exists():
-            key = load_key()
-        checkpoints = read_checkpoints(path, key) if key is not None else []
-        more, warnings = verify_checkpoints(events, checkpoints, file_label=str(path), store_id=self.store_id)
-        checkpoints = [c for c in checkpoints if c.store_id == self.store_id]
-        problems += more
-        # The reviewers' own signatures (:mod:`scoring.store.statements`): need no checkpoint.
-        signed, notes = signature_check(
-            events, self.facts.path, round_name=self.facts.name, reviewers_sign=self.access_controlled
-        )
-        problems += signed
-        warnings += notes
+        return RecordContext(self, events, head, checkpoints, count, verifier, str(self.checkpoint_path))
+
+    def _audit(self, public_keys: str | os.PathLike[str] | None = None) -> Audit:
+        ctx = self.record_context(public_keys)
+        problems = run_checks(ctx)
         df = pd.DataFrame(problems, columns=list(AUDIT_COLUMNS))
         df["event_id"] = df["event_id"].astype("int64")
         df = df.sort_values("event_id", kind="stable").reset_index(drop=True)
-        head_t = (0, GENESIS_HASH) if head is None else head
+        head_t = (0, GENESIS_HASH) if ctx.head is None else ctx.head
         return Audit(
-            problems=df, warnings=warnings, checkpoints=checkpoints, checkpoint_path=path, head=head_t
+            problems=df,
+            warnings=ctx.warnings,
+            checkpoints=[c for c in ctx.checkpoints if c.store_id == self.store_id],
+            checkpoint_path=self.checkpoint_path,
+            head=head_t,
+            last_signed=ctx.last_signed,
+            context=ctx,
         )
 
     def _impossible(self, ev: Mapping[str, Any], control: dict[tuple[str, str], str]) -> str:
@@ -452,6 +482,10 @@ class Audit:
         Where they are kept.
     head : (int, str)
         Id and hash of the chain head as recorded in the database.
+    last_signed : int
+        Head of the last valid checkpoint (0: none); later events are not yet signed.
+    context : RecordContext or None
+        What the checks read (events, checkpoints, count), for a caller that acts on it.
     """
 
     problems: pd.DataFrame
@@ -459,6 +493,8 @@ class Audit:
     checkpoints: list[Checkpoint]
     checkpoint_path: Path
     head: tuple[int, str]
+    last_signed: int = 0
+    context: RecordContext | None = field(default=None, repr=False, compare=False)
 
 
 def _fmt_cell(score: object, comment: str) -> str:
@@ -479,3 +515,43 @@ def _signed_receipt(checkpoints: list[Checkpoint], h: str) -> Receipt | None:
             if normalize_receipt(r.code) == h and (found is None or r.event > found.event):
                 found = r
     return found
+
+
+# -- the store's own record checks (scoring.store.record_checks runs them in every audit) ----
+def _value_check(ctx: RecordContext) -> list[Problem]:
+    """Rows the database's rules refuse today (:mod:`scoring.store.constraints`)."""
+    store: Any = ctx.store
+    return value_problems(ctx.events, store.facts, store.log.created_at)
+
+
+def _signature_problems(ctx: RecordContext) -> list[Problem]:
+    """The submissions' own signatures (:mod:`scoring.store.statements`), checked once per reading."""
+    cached = ctx.cache.get("signatures")
+    if cached is None:
+        store: Any = ctx.store
+        cached = signature_check(
+            ctx.events,
+            store.facts.path,
+            round_name=store.facts.name,
+            reviewers_sign=store.access_controlled,
+            keyring_file=ctx.verifier.keyring_source,
+        )
+        ctx.cache["signatures"] = cached
+    return list(cached[0])
+
+
+def _signature_check(ctx: RecordContext) -> list[Problem]:
+    problems = _signature_problems(ctx)
+    ctx.warnings += ctx.cache["signatures"][1]
+    return problems
+
+
+def _signature_tail_check(ctx: RecordContext, ev: Mapping[str, Any]) -> str:
+    """Refuse to sign after the fact an event whose author's signature does not verify."""
+    eid = int(ev["id"])
+    return next((why for e, _, why in _signature_problems(ctx) if e in (eid, 0)), "")
+
+
+register_check(_value_check)
+register_check(_signature_check)
+register_tail_check(_signature_tail_check)

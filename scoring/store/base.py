@@ -24,9 +24,18 @@ from ..core.canonical import canonical_text
 from ..core.environment import environment
 from ..core.errors import StoreError, StoreUnavailableError, ValueFormatError
 from ..core.roundfacts import CriterionFacts, RoundFacts, format_level
-from ..core.signing import load_key
 from ..core.text import clean_comment
-from .checkpoints import Receipt, cell_digest, checkpoint_path, receipt_code, store_identity, write_checkpoint
+from .anchor_count import bump, ensure_table
+from .checkpoint_sig import CheckpointSigner
+from .checkpoints import (
+    Receipt,
+    cell_digest,
+    checkpoint_path,
+    legacy_checkpoint_paths,
+    receipt_code,
+    store_identity,
+    write_checkpoint,
+)
 from .constraints import install_constraints
 from .credentials import read_database_url
 from .eventlog import EVENTS, GENESIS_HASH, EventLog
@@ -166,6 +175,17 @@ class StoreBase:
         #: Names this database (its creation time and round), written into every checkpoint,
         #: so that checkpoints of a deleted and re-created database are told apart.
         self.store_id: str = store_identity(self.log.created_at, facts.name)
+        #: Older checkpoint files of this round still read (:func:`legacy_checkpoint_paths`).
+        self.legacy_checkpoint_paths: list[Path] = (
+            [] if checkpoint_file is not None else legacy_checkpoint_paths(self.url, facts.path)
+        )
+        if self.anchors:
+            ensure_table(self.log.engine)
+
+    @property
+    def checkpoint_files(self) -> list[Path]:
+        """Every file read for this store's checkpoints: the old ones first, then :attr:`checkpoint_path`."""
+        return [*self.legacy_checkpoint_paths, self.checkpoint_path]
 
     @property
     def access(self) -> str:
@@ -386,11 +406,12 @@ class StoreBase:
         )
 
     # ------------------------------------------------------------------ checkpoints and receipts
-    def _signing_key(self) -> bytes:
-        """The analyst's key, created on first use (before a write, so that a missing or unsafe
-        key refuses the write instead of leaving it without a checkpoint). Empty when this
-        connection does not write checkpoints (:attr:`anchors`)."""
-        return load_key(create=True) if self.anchors else b""
+    def _signing_key(self) -> CheckpointSigner | None:
+        """The analyst's key, loaded before a write (so that a missing, unsafe or unregistered
+        key refuses the write instead of leaving it without a checkpoint); never created here
+        (``python -m scoring keys init``). None when this connection does not write
+        checkpoints (:attr:`anchors`)."""
+        return CheckpointSigner.load(self.facts.path, self.facts.name) if self.anchors else None
 
     def _submission_signer(self) -> Signer:
         """Who signs a submission: :attr:`signer`, else this connection's person and key
@@ -465,8 +486,10 @@ class StoreBase:
         counts["submitted_pairs"] = sum(1 for k in last.values() if k == "submit")
         return head, counts
 
-    def _anchor(self, reason: str, key: bytes, receipts: Iterable[Receipt] = ()) -> dict[str, Any]:
-        if not self.anchors:
+    def _anchor(
+        self, reason: str, key: CheckpointSigner | None, receipts: Iterable[Receipt] = ()
+    ) -> dict[str, Any]:
+        if not self.anchors or key is None:
             return {}
         head, counts = self._snapshot()
         return write_checkpoint(
@@ -477,6 +500,7 @@ class StoreBase:
             round_name=self.facts.name,
             store=self.url,
             store_id=self.store_id,
-            key=key,
+            signer=key,
             receipts=receipts,
+            written=lambda record: bump(self.log.engine, record),
         )

@@ -4,10 +4,12 @@ Whoever can write the score database can rewrite its hash chain, recompute every
 the public :func:`scoring.store.scores.event_hash` and move the chain head: the chain alone
 then proves nothing. A *checkpoint* anchors the chain outside the database: the chain head
 (id and hash of the last event), the counts (events, events per kind, submitted pairs), the
-time, the reason and the receipts issued, signed with the analyst's key
-(:mod:`scoring.core.signing`, HMAC-SHA256). Nobody without the key can write a checkpoint
-that verifies, and a rewrite of any event at or before a checkpoint's head changes that
-head's hash (every hash covers the previous one).
+time, the reason and the receipts issued, signed with the analyst's Ed25519 key
+(:mod:`scoring.store.checkpoint_sig`). Nobody without the key can write a checkpoint that
+verifies, anyone with the round's public keys can check one, and a rewrite of any event at
+or before a checkpoint's head changes that head's hash (every hash covers the previous one).
+The database keeps how many checkpoints were written and the last one's digest
+(:mod:`scoring.store.anchor_count`), so that a deleted or truncated file is noticed.
 
 When
 ----
@@ -22,21 +24,24 @@ Where
 An append-only JSON-lines file, one signed checkpoint per line
 (:func:`checkpoint_path`):
 
-* the round's own SQLite file ``<round>/scores.sqlite`` → ``<round>/checkpoints.jsonl``;
-* another SQLite file ``<dir>/<name>.sqlite`` → ``<dir>/<name>.checkpoints.jsonl`` beside it;
-* a server database (PostgreSQL) → ``<round>/checkpoints-<12 hex>.jsonl`` in the round folder,
-  the hex naming the database (a hash of its URL without user and password), so that two
-  databases of one round never share a file, and every role of one database uses the same.
+* the round's own SQLite file, and a server database (PostgreSQL) whoever writes →
+  ``<round>/checkpoints.jsonl`` (lines of another database of the same round are told
+  apart by their ``store_id`` and left out);
+* another SQLite file ``<dir>/<name>.sqlite`` → ``<dir>/<name>.checkpoints.jsonl`` beside it.
+
+Older versions kept a server database's lines in ``<round>/checkpoints-<12 hex>.jsonl`` (one
+file per role, issue 18); those files are still read (:func:`legacy_checkpoint_paths`).
 
 The file sits beside the round, not in the database: the database's owner can delete it
 but cannot forge it. Keep a copy with the committee's minutes (the 注記 of the committee
 material prints the latest checkpoints).
 
-Each line is a JSON object: ``v`` (1), ``written_at`` (UTC ISO 8601), ``reason``
+Each line is a JSON object: ``v`` (2), ``written_at`` (UTC ISO 8601), ``reason``
 (:data:`REASONS`), ``round``, ``store`` (URL without password), ``head`` (``{"id", "hash"}``),
 ``counts`` (``events``, ``score``, ``submit``, ``reopen``, ``decision``,
-``submitted_pairs``, all up to the head), ``receipts`` (see below), ``key_id``
-(:func:`scoring.core.signing.key_id`) and ``signature`` (HMAC of all other fields).
+``submitted_pairs``, all up to the head), ``receipts`` (see below), ``signer``
+(``analyst:<account>``), ``public_key``, ``key_fingerprint`` and ``signature`` (Ed25519
+over all other fields). Format 1 lines had ``key_id`` and an HMAC ``signature`` instead.
 
 Receipts (受領コード)
 ---------------------
@@ -45,22 +50,24 @@ canonical JSON of reviewer, application, rubric version, a random nonce stored i
 submit event (128 bits, so that nobody can recover the scores from the code by trying
 every combination) and each criterion's score and comment; shown in groups of four
 (``3f9a-1c22-7b0e-d4a1``). The checkpoint of the submission records the code, the submit
-event, the nonce and a digest per criterion (so that a later check can say *which*
-criterion changed without storing the scores outside the database). A submission signed by
-its submitter (:mod:`scoring.store.statements`) gets its code from the signature instead.
+event and a digest per criterion salted with the nonce (so that a later check can say
+*which* criterion changed without storing the scores outside the database). The nonce
+itself stays in the database and is never written to the file: without it nobody can
+recover a score from the file by trying every level (format 1 lines wrote it).
+A submission signed by its submitter (:mod:`scoring.store.statements`) gets its code from the
+signature instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +76,7 @@ import sqlalchemy as sa
 
 from ..core.canonical import canonical_text, sha256_hex
 from ..core.clock import to_jst
-from ..core.signing import key_id, sign, verify
+from .checkpoint_sig import CheckpointSigner, CheckpointVerifier
 from .eventlog import canonical_score
 
 __all__ = [
@@ -81,10 +88,12 @@ __all__ = [
     "cell_digest",
     "checkpoint_path",
     "format_receipt",
+    "legacy_checkpoint_paths",
     "new_nonce",
     "normalize_receipt",
     "read_checkpoints",
     "receipt_code",
+    "receipt_nonce",
     "store_identity",
     "verify_checkpoints",
     "write_checkpoint",
@@ -93,7 +102,16 @@ __all__ = [
 #: File name of the checkpoints of the round's own SQLite store.
 CHECKPOINT_FILENAME = "checkpoints.jsonl"
 #: Why a checkpoint was written.
-REASONS: tuple[str, ...] = ("submit", "reopen", "import", "decision", "eligibility", "revise", "report")
+REASONS: tuple[str, ...] = (
+    "submit",
+    "reopen",
+    "import",
+    "decision",
+    "eligibility",
+    "revise",
+    "report",
+    "tail",
+)
 REASON_JA = {
     "submit": "提出",
     "reopen": "再開",
@@ -102,8 +120,10 @@ REASON_JA = {
     "eligibility": "受付の判断",
     "revise": "協議後の修正",
     "report": "資料の作成",
+    "tail": "末尾の署名",
 }
-_VERSION = 1
+_VERSION = 2
+_RECEIPT_VERSION = 1
 _RECEIPT_HEX = 16
 _DIGEST_HEX = 12
 _KIND_JA = {
@@ -122,7 +142,8 @@ Problem = tuple[int, str, str]
 def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
     """Where the checkpoints of the store at ``url`` (of the round in ``round_path``) live.
 
-    See the module docstring: beside a SQLite file, in the round folder for a server.
+    See the module docstring: beside a SQLite file, ``checkpoints.jsonl`` in the round
+    folder for a server (one file per round, whoever writes).
     """
     u = sa.engine.make_url(url)
     if u.get_backend_name() == "sqlite" and u.database:
@@ -130,11 +151,19 @@ def checkpoint_path(url: str, round_path: str | os.PathLike[str]) -> Path:
         if db.name == "scores.sqlite":
             return db.parent / CHECKPOINT_FILENAME
         return db.parent / f"{db.stem}.checkpoints.jsonl"
-    # Without user and password: every role of one database (:mod:`scoring.admin.roles`) shares the file.
-    ident = hashlib.sha256(
-        u.set(username=None, password=None).render_as_string(hide_password=True).encode("utf-8")
-    ).hexdigest()[:12]
-    return Path(round_path) / f"checkpoints-{ident}.jsonl"
+    return Path(round_path) / CHECKPOINT_FILENAME
+
+
+def legacy_checkpoint_paths(url: str, round_path: str | os.PathLike[str]) -> list[Path]:
+    """The files older versions wrote a server database's checkpoints to (that exist).
+
+    ``<round>/checkpoints-<12 hex>.jsonl``: one per database URL, and in practice one per
+    role (the user name stayed in the URL). Read with the current file; lines of other
+    databases are told apart by ``store_id``.
+    """
+    if sa.engine.make_url(url).get_backend_name() == "sqlite":
+        return []
+    return sorted(Path(round_path).glob("checkpoints-*.jsonl"))
 
 
 def store_identity(created_at: str, round_name: str) -> str:
@@ -170,7 +199,7 @@ def receipt_code(
     ``cells`` maps each criterion id to ``(score, comment)``; the order does not matter.
     """
     payload = {
-        "v": _VERSION,
+        "v": _RECEIPT_VERSION,
         "reviewer": reviewer,
         "application": application,
         "rubric_version": rubric_version,
@@ -209,7 +238,6 @@ class Receipt:
             "application": self.application,
             "code": self.code,
             "event": self.event,
-            "nonce": self.nonce,
             "rubric_version": self.rubric_version,
             "cells": dict(sorted(self.cells.items())),
         }
@@ -221,7 +249,7 @@ class Receipt:
             application=str(d["application"]),
             code=str(d["code"]),
             event=int(d["event"]),
-            nonce=str(d["nonce"]),
+            nonce=str(d.get("nonce", "")),
             rubric_version=str(d.get("rubric_version", "")),
             cells={str(k): str(v) for k, v in dict(d.get("cells", {})).items()},
         )
@@ -295,7 +323,8 @@ class Checkpoint:
 
     @property
     def key_id(self) -> str:
-        return str(self.record.get("key_id", ""))
+        """The signer's key: its fingerprint (format 2) or HMAC key id (format 1)."""
+        return str(self.record.get("key_fingerprint") or self.record.get("key_id", ""))
 
     @property
     def receipts(self) -> list[Receipt]:
@@ -323,14 +352,18 @@ def write_checkpoint(
     round_name: str,
     store: str,
     store_id: str,
-    key: bytes,
+    signer: CheckpointSigner,
     receipts: Iterable[Receipt] = (),
     now: dt.datetime | None = None,
+    written: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Sign a checkpoint and append it as one line to ``path`` (created with mode 0600).
+    """Sign a checkpoint and append it as one line to ``path`` (created with mode 0644:
+    checkpoints hold no secret, anyone may check them).
 
     Appends under an exclusive lock of the file, so that concurrent writers never mix
-    their lines. Returns the record written (with its signature).
+    their lines; ``written(record)`` is called while the lock is held, after the line is
+    on disk (the store counts it in the database there, so that the count and the file
+    grow in the same order). Returns the record written (with its signature).
     """
     record: dict[str, Any] = {
         "v": _VERSION,
@@ -344,31 +377,41 @@ def write_checkpoint(
         "head": {"id": int(head[0]), "hash": str(head[1])},
         "counts": {k: int(counts.get(k, 0)) for k in _COUNT_KEYS},
         "receipts": [r.to_json() for r in receipts],
-        "key_id": key_id(key),
     }
-    record["signature"] = sign(record, key)
+    record = signer.sign(record)
     line = canonical_text(record) + "\n"
     p = Path(path)
-    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.write(fd, line.encode("utf-8"))
         os.fsync(fd)
+        if written is not None:
+            written(record)
     finally:
         os.close(fd)  # releases the lock
     return record
 
 
-def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> list[Checkpoint]:
-    """Every line of the checkpoint file, in file order ([] when there is no file).
+def read_checkpoints(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    verifier: CheckpointVerifier | None = None,
+) -> list[Checkpoint]:
+    """Every line of the checkpoint file (or files, in order), in file order ([] when there is none).
 
-    With ``key``, each is checked: ``valid`` False with a Japanese ``problem`` for a line
-    that is not JSON, has no signature, was signed with another key, or whose signature
-    does not match (altered after signing).
+    With ``verifier``, each is checked: ``valid`` False with a Japanese ``problem`` for a
+    line that is not JSON, has no signature, was signed with a key the round's keyring
+    does not list as an analyst's, or whose signature does not match (altered after signing).
     """
-    p = Path(path)
-    if not p.exists():
-        return []
+    paths = [Path(path)] if isinstance(path, (str, os.PathLike)) else [Path(p) for p in path]
+    out: list[Checkpoint] = []
+    for p in paths:
+        if p.exists():
+            out += _read_one(p, verifier)
+    return out
+
+
+def _read_one(p: Path, verifier: CheckpointVerifier | None) -> list[Checkpoint]:
     out: list[Checkpoint] = []
     for i, text in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
         if not text.strip():
@@ -385,36 +428,11 @@ def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> 
                 )
             )
             continue
-        if key is None:
+        if verifier is None:
             out.append(Checkpoint(i, rec))
             continue
-        body = {k: v for k, v in rec.items() if k != "signature"}
-        sig = rec.get("signature")
-        if not sig:
-            out.append(Checkpoint(i, rec, False, f"{p.name} の {i}行目の記録点には署名がありません。"))
-        elif str(rec.get("key_id", "")) != key_id(key):
-            out.append(
-                Checkpoint(
-                    i,
-                    rec,
-                    False,
-                    (
-                        f"{p.name} の {i}行目の記録点は別の鍵（鍵ID {rec.get('key_id', '')}）で署名されていて、"
-                        f"この鍵（鍵ID {key_id(key)}）では確かめられません。事務局の鍵（環境変数 SCORING_SIGNING_KEY）で監査してください。"
-                    ),
-                )
-            )
-        elif not verify(body, str(sig), key):
-            out.append(
-                Checkpoint(
-                    i,
-                    rec,
-                    False,
-                    (f"{p.name} の {i}行目の記録点の署名が一致しません（署名の後に書き換えられています）。"),
-                )
-            )
-        else:
-            out.append(Checkpoint(i, rec, True))
+        problem = verifier.problem(rec, f"{p.name} の {i}行目")
+        out.append(Checkpoint(i, rec, not problem, problem))
     return out
 
 
@@ -423,29 +441,52 @@ def read_checkpoints(path: str | os.PathLike[str], key: bytes | None = None) -> 
 
 def chain_counts(events: Sequence[Mapping[str, Any]], upto: int) -> dict[str, int]:
     """The counts a checkpoint records, recomputed from events (dicts with id, kind, reviewer, application)."""
+    return counts_at(events, [upto])[upto]
+
+
+def counts_at(events: Sequence[Mapping[str, Any]], heads: Iterable[int]) -> dict[int, dict[str, int]]:
+    """:func:`chain_counts` at each of ``heads``, in one pass over ``events`` (in id order)."""
+    wanted = sorted(set(heads))
+    out: dict[int, dict[str, int]] = {}
     counts = dict.fromkeys(_COUNT_KEYS, 0)
     pair: dict[tuple[str, str], str] = {}
+    i = 0
     for ev in events:
-        if int(ev["id"]) > upto:
+        eid = int(ev["id"])
+        while i < len(wanted) and wanted[i] < eid:
+            out[wanted[i]] = dict(counts)
+            i += 1
+        if i == len(wanted):
             break
         counts["events"] += 1
         kind = str(ev["kind"])
         if kind in counts:
             counts[kind] += 1
         if kind in ("submit", "reopen"):
-            pair[(str(ev["reviewer"]), str(ev["application"]))] = kind
-    counts["submitted_pairs"] = sum(1 for k in pair.values() if k == "submit")
-    return counts
+            key = (str(ev["reviewer"]), str(ev["application"]))
+            counts["submitted_pairs"] += (kind == "submit") - (pair.get(key) == "submit")
+            pair[key] = kind
+    for h in wanted[i:]:
+        out[h] = dict(counts)
+    return out
 
 
 def current_cells(
     events: Sequence[Mapping[str, Any]], reviewer: str, application: str
 ) -> dict[str, tuple[object, str, int]]:
     """criterion → (score, comment, event id) of the pair's last score event per criterion."""
-    out: dict[str, tuple[object, str, int]] = {}
+    return all_current_cells(events).get((reviewer, application), {})
+
+
+def all_current_cells(
+    events: Sequence[Mapping[str, Any]],
+) -> dict[tuple[str, str], dict[str, tuple[object, str, int]]]:
+    """:func:`current_cells` of every pair, in one pass."""
+    out: dict[tuple[str, str], dict[str, tuple[object, str, int]]] = {}
     for ev in events:
-        if ev["kind"] == "score" and ev["reviewer"] == reviewer and ev["application"] == application:
-            out[str(ev["criterion"])] = (ev["score"], str(ev["comment"] or ""), int(ev["id"]))
+        if ev["kind"] == "score":
+            cells = out.setdefault((str(ev["reviewer"]), str(ev["application"])), {})
+            cells[str(ev["criterion"])] = (ev["score"], str(ev["comment"] or ""), int(ev["id"]))
     return out
 
 
@@ -554,8 +595,9 @@ def _head_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
     last_id = max(by_id, default=0)
     problems: list[Problem] = []
     good_heads: list[int] = []
+    counts = counts_at(events, [c.head_id for c in valid])
     for c in sorted(valid, key=lambda c: c.head_id):
-        problem = _head_problem(events, by_id, last_id, good_heads, c)
+        problem = _head_problem(counts[c.head_id], by_id, last_id, good_heads, c)
         if problem is None:
             good_heads.append(c.head_id)
         else:
@@ -564,7 +606,7 @@ def _head_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
 
 
 def _head_problem(
-    events: Sequence[Mapping[str, Any]],
+    got: Mapping[str, int],
     by_id: Mapping[int, Mapping[str, Any]],
     last_id: int,
     good_heads: Sequence[int],
@@ -593,7 +635,6 @@ def _head_problem(
                 f"一致しません。イベント {lo}〜{h} のいずれかが書き換えられ、ハッシュが計算し直されています。"
             ),
         )
-    got = chain_counts(events, h)
     want = c.counts
     diff = [f"{k} {want.get(k, 0)}→{got[k]}" for k in _COUNT_KEYS if want.get(k, 0) != got[k]]
     if diff:
@@ -616,6 +657,8 @@ def _receipt_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Check
             reopened.setdefault((str(ev["reviewer"]), str(ev["application"])), []).append(int(ev["id"]))
     problems: list[Problem] = []
     seen: set[tuple[str, str, int]] = set()
+    nonces = {int(ev["id"]): str(ev["comment"] or "") for ev in events if ev["kind"] == "submit"}
+    cells = all_current_cells(events)
     for c in valid:
         for r in c.receipts:
             if (r.reviewer, r.application, r.event) in seen:
@@ -623,17 +666,27 @@ def _receipt_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Check
             seen.add((r.reviewer, r.application, r.event))
             if any(i > r.event for i in reopened.get((r.reviewer, r.application), [])):
                 continue
-            problems += _changed_cells(events, r)
+            nonce = r.nonce or nonces.get(r.event, "")
+            problems += _changed_cells(cells.get((r.reviewer, r.application), {}), nonce, r)
     return problems
 
 
-def _changed_cells(events: Sequence[Mapping[str, Any]], r: Receipt) -> list[Problem]:
+def receipt_nonce(events: Sequence[Mapping[str, Any]], r: Receipt) -> str:
+    """The nonce of receipt ``r``: from a format 1 line, else from its submit event in the database."""
+    if r.nonce:
+        return r.nonce
+    for ev in events:
+        if int(ev["id"]) == r.event:
+            return str(ev["comment"] or "") if ev["kind"] == "submit" else ""
+    return ""
+
+
+def _changed_cells(cells: Mapping[str, tuple[object, str, int]], nonce: str, r: Receipt) -> list[Problem]:
     """``変更`` for each criterion of one receipt whose current score or comment differs from it."""
     problems: list[Problem] = []
-    cells = current_cells(events, r.reviewer, r.application)
     for crit, digest in sorted(r.cells.items()):
         score, comment, eid = cells.get(crit, (None, "", r.event))
-        if cell_digest(r.nonce, crit, score, comment) != digest:
+        if cell_digest(nonce, crit, score, comment) != digest:
             problems.append(
                 (
                     eid,

@@ -261,7 +261,7 @@ class ScoreStore(StoreAudit):
         src = self._check_source(source)
         valid, to_submit = self._check_rows(rows, submit)
         anchored = bool(to_submit) or src in ("excel", "import")
-        key = self._signing_key() if anchored else b""
+        key = self._signing_key() if anchored else None
         signer = self._submission_signer() if to_submit else None
         receipts: list[Receipt] = []
         whose = sorted({r for r, *_ in valid} | {r for r, _ in to_submit})

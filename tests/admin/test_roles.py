@@ -9,6 +9,7 @@ ScoreStore (what the workbench does).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import stat
 import sys
@@ -411,6 +412,26 @@ def test_analyst_reads_all_and_may_reopen_and_decide(rnd, urls, tmp_path):
         assert an.audit().problems.empty
     assert "permission denied" in refused(urls["jimu1"], "UPDATE score_events SET score = 1")
     assert "permission denied" in refused(urls["jimu1"], "DELETE FROM score_events")
+
+
+def test_one_checkpoint_file_per_round_whoever_writes_and_the_database_counts_them(admin_url, rnd, urls):
+    """Issue 18, Medium 7: each role wrote its own ``checkpoints-<hex>.jsonl`` (the user name
+    stayed in the URL), so the analyst's audit ignored the owner's checkpoints. Now there is
+    one file per round; the database counts the lines (the analyst's role may update the
+    count), and the committee's view hides the submissions' nonces (the receipts' salt)."""
+    with ScoreStore(urls["r1"], rnd) as s1:
+        fill(s1, "R1", "02")
+        s1.submit("R1", "02")
+    with ScoreStore(admin_url, rnd) as owner, ScoreStore(urls["jimu1"], rnd) as an:
+        assert owner.checkpoint_path == an.checkpoint_path == Path(rnd.path) / "checkpoints.jsonl"
+        owner.reopen("R1", "02", by="所有者", reason="誤記")
+        an.append_record("decision", payload={"selected": ["02"]}, by="jimu1")
+        assert an.audit().problems.empty
+    lines = (Path(rnd.path) / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["reason"] for x in lines] == ["reopen", "decision"]
+    assert sql(admin_url, "SELECT written FROM score_checkpoint_count") == [(2,)]
+    assert sql(urls["iin1"], "SELECT comment FROM score_events_committee WHERE kind = 'submit'") == [("",)]
+    assert "permission denied" in refused(urls["r1"], "UPDATE score_checkpoint_count SET written = 0")
 
 
 # --------------------------------------------------------------------------- re-provisioning

@@ -19,6 +19,7 @@ from roundcopy import scored_demo_round
 from scoring.analysis.committee import Committee, build_committee, record_committee_decision
 from scoring.analysis.tuning import TuningModel
 from scoring.cli import main
+from scoring.core.keyring import Keyring
 from scoring.reporting.committee_report import section_html, write_committee_reports
 from scoring.reporting.committee_tables import tables_ja
 from scoring.round.decision import latest_decision
@@ -190,8 +191,11 @@ def test_deciding_needs_a_reason_for_every_difference(rd: Path, committee: Commi
     summary = dict(zip(tables_ja(c)["概要"]["項目"], tables_ja(c)["概要"]["値"]))
     assert (
         summary["選定結果の根拠（署名された記録点）"]
-        == f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}"
+        == f"イベント {d.checkpoint_id}・ハッシュ {d.checkpoint_hash}・署名した事務局の鍵の指紋 {d.checkpoint_key}"
     )
+    # the decision record names the analyst key that signed its checkpoint (issue 18): an auditor
+    # compares it with the keyring they check the round with
+    assert d.checkpoint_key and d.checkpoint_key in Keyring.load(rd).analyst_fingerprints()
     assert "委員長（架空）、副委員長（架空）" in section_html(c, "decision", charts=False)
 
 

@@ -48,6 +48,8 @@ def test_signatures_follow_every_byte_of_the_data_and_the_key(tmp_path: Path) ->
 
 
 def test_the_key_path_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The old HMAC key (old checkpoints, 採点表 manifests): ``$SCORING_LEGACY_KEY``, since
+    ``$SCORING_SIGNING_KEY`` now names the Ed25519 key (issue 18)."""
     monkeypatch.setenv(ENV_LEGACY_KEY, str(tmp_path / "k"))
     assert default_key_path() == tmp_path / "k"
     monkeypatch.delenv(ENV_LEGACY_KEY)

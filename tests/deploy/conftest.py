@@ -41,14 +41,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hubkit import Hub, prefixed_round
 
-from scoring.admin.keys import account_key, person_of
+from scoring.admin.keys import account_key, key_path, person_of
 from scoring.admin.limits import GIB, Limits
 from scoring.admin.setup import setup_hub
-from scoring.admin.site import hub_users
+from scoring.admin.site import HubSite, hub_users
 from scoring.admin.siteaccess import private_groups
 from scoring.admin.sysaccounts import grant_python_access, remove_accounts, revoke_python_access
 from scoring.admin.trialdb import PgClusterError, temp_pg_cluster
@@ -168,14 +169,10 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                 group=group,
                 limits=TEST_LIMITS,
             )
-            # The reviewers who are not under test have scored already (simulated, submitted;
-            # signed, as the analyst's simulation, with the hub analyst's key from hub-setup).
-            analyst = next(u for u in users if u.role == "analyst")
-            signer = Signer(person_of(analyst), account_key(pwd.getpwnam(analyst.name)))
-            with ScoreStore(
-                admin_url, rnd, checkpoint_file=src / "checkpoints.jsonl", signer=signer
-            ) as store:
-                write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
+            # The reviewers who are not under test have scored already (simulated, submitted),
+            # signed as the hub's analyst signs: with the analyst's key from hub-setup, into the
+            # round copy's one checkpoint file (the database counts its lines).
+            _write_demo_scores_as_the_analyst(admin_url, HubSite(base / "site"), users)
 
             port, api_port, proxy_port = _free_port(), _free_port(), _free_port()
             env = {
@@ -232,3 +229,24 @@ def _hub_as_configured(request: pytest.FixtureRequest) -> None:
         hub: Hub = request.getfixturevalue("hub")
         if hub.extra_env and hub.restart is not None:
             hub.restart(None)
+
+
+def _write_demo_scores_as_the_analyst(admin_url: str, site: HubSite, users: Any) -> None:
+    """The simulated scores of the reviewers not under test, written and signed as the hub's analyst."""
+    analyst = next(u for u in users if u.role == "analyst")
+    pw = pwd.getpwnam(analyst.name)
+    signer = Signer(person_of(analyst), account_key(pw))
+    dest = site.round_dir / "checkpoints.jsonl"
+    rnd = load_round(site.round_dir)
+    saved = os.environ.get("SCORING_SIGNING_KEY")
+    os.environ["SCORING_SIGNING_KEY"] = str(key_path(pw))  # the checkpoints: the analyst's key too
+    try:
+        with ScoreStore(admin_url, rnd, checkpoint_file=dest, signer=signer) as store:
+            write_demo_scores(rnd, store, leave_out=REVIEWERS_UNDER_TEST)
+    finally:
+        if saved is None:
+            os.environ.pop("SCORING_SIGNING_KEY", None)
+        else:
+            os.environ["SCORING_SIGNING_KEY"] = saved
+    os.chown(dest, pw.pw_uid, site.round_dir.stat().st_gid)
+    os.chmod(dest, 0o640)

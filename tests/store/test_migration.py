@@ -200,3 +200,21 @@ def test_a_provisioned_server_store_migrates_and_the_committee_reads_old_and_new
         assert iin.access == "committee"
         assert [d.note for d in read_decisions(iin)] == ["旧版で記録した決定", "新版で記録"]
         assert [r.reason for r in read_eligibility(iin)] == ["県から辞退の連絡（旧版）"]
+
+
+def test_an_old_server_store_with_its_per_role_checkpoint_file_still_audits_clean(
+    request: pytest.FixtureRequest, demo_round_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Older versions kept a server database's checkpoints in ``checkpoints-<hex>.jsonl`` (one
+    per role, issue 18 Medium 7); those files are still read, new lines go to ``checkpoints.jsonl``."""
+    _use_the_old_key(tmp_path, monkeypatch)
+    url = _load_pg_dump(request, demo_round_copy)
+    (demo_round_copy / "checkpoints.jsonl").rename(demo_round_copy / "checkpoints-0123456789ab.jsonl")
+    monkeypatch.setenv("SCORING_DATABASE_URL", url)
+    assert main(["audit", "--round", str(demo_round_copy)]) == 0
+    with load_round(demo_round_copy).store() as store:
+        assert store.checkpoint_path == demo_round_copy / "checkpoints.jsonl"
+        record_decision(store, list(store.facts.applications)[3:5], by="委員長 新版", note="新版で記録")
+        assert store.audit().problems.empty
+    assert (demo_round_copy / "checkpoints.jsonl").exists()
+    assert main(["audit", "--round", str(demo_round_copy)]) == 0
