@@ -52,8 +52,10 @@ import sqlalchemy as sa
 from ..core.columns import EVENT_COLUMNS
 from ..core.errors import SigningError, StoreError
 from ..core.keyring import Keyring
-from .checkpoints import Checkpoint, read_checkpoints, store_identity, verify_checkpoints
+from .checkpoint_sig import CheckpointVerifier
+from .checkpoints import read_checkpoints, store_identity, verify_checkpoints
 from .eventlog import EventLog, chain_problems
+from .statements import signature_check
 
 __all__ = [
     "BAG_INFO_HEAD_HASH",
@@ -167,40 +169,36 @@ def verify_with_public_keys(
     *,
     store_id: str,
     keyring_file: Path | None,
+    round_name: str = "",
 ) -> tuple[list[Problem], list[str]]:
     """Verify an event log against its checkpoint files with public keys only: ``(problems, warnings)``.
 
-    The single place where the archive's audit decides how checkpoints are verified
-    (the branch that signs checkpoints with Ed25519 switches this function to its
-    ``audit --public-keys`` check; nothing else in the archive's audit changes).
-
-    Today's checkpoints (version 1) are signed with the analyst's HMAC key, a secret: an
-    auditor without it cannot check their signatures. Their content is still checked
-    against the log (:func:`scoring.store.checkpoints.verify_checkpoints`: the hash at each
-    checkpoint's head, the counts, every receipt, every submission covered), and a warning
-    says that the signatures were not checked. The round's keyring, when present, must
-    carry a valid analyst signature.
+    The single place where the archive's audit decides how checkpoints are verified: each
+    line's Ed25519 signature with the analyst keys of the archived keyring
+    (:class:`~scoring.store.checkpoint_sig.CheckpointVerifier`, as ``audit --public-keys``),
+    their content against the log (:func:`scoring.store.checkpoints.verify_checkpoints`: the
+    hash at each checkpoint's head, the counts, every receipt), and every submission's own
+    signature (:func:`scoring.store.statements.signature_check`). Lines of the old format
+    (HMAC, a secret) cannot be checked with public keys: a warning says so, and their content
+    is still compared with the log.
     """
     problems: list[Problem] = []
     warnings: list[str] = []
-    if keyring_file is not None and keyring_file.is_file():
-        try:
-            problems += [(0, "公開鍵", p) for p in Keyring.load(keyring_file).problems()]
-        except SigningError as e:
-            problems.append((0, "公開鍵", str(e)))
-    else:
-        warnings.append(f"公開鍵の一覧（{KEYRING_FILE}）がアーカイブにありません。")
-    read: list[Checkpoint] = []
-    for path in checkpoint_files:
-        read += [c if c.valid is False else replace(c, valid=True) for c in read_checkpoints(path)]
-    if read:
+    ring = keyring_file if keyring_file is not None else Path("/nonexistent/public_keys.json")
+    verifier = CheckpointVerifier.for_round(ring.parent.parent)
+    problems += [(0, "公開鍵", p) for p in verifier.keyring_problems]
+    read = read_checkpoints(list(checkpoint_files), verifier)
+    old = {id(c) for c in read if c.record and c.record.get("v", 1) == 1}
+    if old:
         warnings.append(
-            "記録点は事務局の秘密鍵（HMAC、版 1）で署名されているため、公開鍵だけではその署名を確かめられません。"
-            "記録点と採点の記録との一致（各記録点のハッシュ・件数・受領コード）だけを確かめました。"
+            f"以前の版の記録点 {len(old)} 行は事務局の共通鍵（HMAC）で署名されているため、公開鍵ではその署名を"
+            "確かめられません。それらの行は採点の記録との一致（ハッシュ・件数・受領コード）だけを確かめました。"
         )
+        read = [replace(c, valid=True) if id(c) in old else c for c in read]
     label = "、".join(p.name for p in checkpoint_files) or f"{CHECKPOINTS_DIR}/"
     more, notes = verify_checkpoints(events, read, file_label=label, store_id=store_id)
-    return problems + more, warnings + notes
+    signed, sig_notes = signature_check(events, ring.parent.parent, round_name=round_name, keyring_file=ring)
+    return problems + more + signed, warnings + notes + sig_notes
 
 
 @dataclass
@@ -335,6 +333,7 @@ def _record_checks(data_dir: Path, result: ArchiveAudit, info: Mapping[str, Any]
         files,
         store_id=store_identity(meta["created_at"], meta["round"]),
         keyring_file=data_dir / KEYRING_FILE,
+        round_name=meta["round"],
     )
     result.problems += more
     result.warnings += warnings

@@ -302,3 +302,30 @@ def test_keys_init_creates_the_key_once_and_lists_it_in_the_round(
     assert Keyring.load(demo_round_copy).people == ring.people
     other = Ed25519PrivateKey.generate()
     assert public_key_text(other) not in ring.analyst_keys()
+
+
+def test_a_rewrite_with_the_file_deleted_and_the_count_reset_is_caught_by_the_reviewers_signature(
+    round_dir: Path,
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """High 2 with every outside anchor gone: the owner rewrites a submitted score, re-hashes,
+    deletes the checkpoint file and resets the database's count. The submission's own signature
+    (the reviewer's, or the analyst's on SQLite) no longer matches its scores."""
+    from scoring.store.record_checks import is_unsigned_tail
+
+    keys = _trusted_copy(round_dir, tmp_path)
+    _owner_rewrites_a_submitted_score(round_dir, url)
+    (round_dir / "checkpoints.jsonl").unlink()
+    tamper(url, f"DELETE FROM {COUNTER_TABLE}")
+    with ScoreStore.open(load_round(round_dir)) as s:
+        audit = s.audit(public_keys=keys)
+    assert not is_unsigned_tail(audit)  # a signature problem, not only a missing checkpoint
+    assert 3 in audit.problems["event_id"].tolist() or 10 in audit.problems["event_id"].tolist()
+    assert main(["sign-tail", "--round", str(round_dir)]) == 2  # never signed
+    assert not (round_dir / "checkpoints.jsonl").exists()
+    _no_secret(tmp_path, monkeypatch)
+    code, text = _audit(round_dir, keys, capsys)
+    assert code == 1 and "改ざん・削除は見つかりませんでした" not in text
