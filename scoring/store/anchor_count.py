@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .checkpoint_sig import record_digest
+from .eventlog import EventLog
 
 __all__ = ["COUNTER_TABLE", "CheckpointCount", "bump", "count_problems", "ensure_table", "read_count"]
 
@@ -71,10 +72,12 @@ def read_count(engine: Engine) -> CheckpointCount:
     return CheckpointCount(int(row[0]), str(row[1])) if row else CheckpointCount(0, "")
 
 
-def bump(engine: Engine, record: Mapping[str, Any]) -> None:
-    """Count one more checkpoint, ``record`` being the line just written (its own transaction)."""
+def bump(log: EventLog, record: Mapping[str, Any]) -> None:
+    """Count one more checkpoint, ``record`` being the line just written (its own write
+    transaction: on SQLite ``BEGIN IMMEDIATE``, so that it waits for another writer instead of
+    failing when its read would have to become a write)."""
     digest = record_digest(record)
-    with engine.begin() as conn:
+    with log.transaction(write=True, what="記録点の数") as conn:
         if not sa.inspect(conn).has_table(COUNTER_TABLE):
             return
         done = conn.execute(

@@ -502,5 +502,5 @@ class StoreBase:
             store_id=self.store_id,
             signer=key,
             receipts=receipts,
-            written=lambda record: bump(self.log.engine, record),
+            written=lambda record: bump(self.log, record),
         )

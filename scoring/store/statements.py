@@ -333,7 +333,7 @@ def _submit_problem(
         return f"{what}の署名の記録（payload）が署名の形ではありません（書き換えられています）。"
     person = sig["signed_by"]
     statement = event_statement(ev, walk.cells.get((r, a), {}), round_name, sig["signed_at"])
-    if keyring is None:
+    if keyring is None or _unenrolled_reviewer(keyring, person, r):
         ok = verify_data(sig["public_key"], statement, sig["signature"])
     else:
         ok = keyring.verify_signed(person, statement, sig["signature"])
@@ -351,6 +351,13 @@ def _submit_problem(
             "提出の後にデータベースを通さずに書き換えられています（または署名が偽造されています）。"
         )
     return ""
+
+
+def _unenrolled_reviewer(keyring: Keyring, person: str, reviewer: str) -> bool:
+    """A reviewer signing for themselves in a round whose keyring lists no reviewer at all (a
+    store provisioned with ``db-setup`` alone: nobody enrolled the reviewers' keys). Their
+    signature is then checked with the key it carries, as without a keyring (a warning says so)."""
+    return person == reviewer and not any(p.role == "reviewer" for p in keyring.people)
 
 
 def _who_problem(ev: Mapping[str, Any], person: str, keyring: Keyring, reviewers_sign: bool) -> str:
@@ -404,6 +411,14 @@ def signature_check(
         )
     if keyring is not None and any(p.role == "reviewer" for p in keyring.people):
         reviewers_sign = True
+    elif keyring is not None and any(
+        (sig := event_signature(ev)) and _unenrolled_reviewer(keyring, sig["signed_by"], str(ev["reviewer"]))
+        for ev in events
+    ):
+        warnings.append(
+            f"公開鍵の一覧 {path} に審査員の鍵が登録されていないため、審査員の提出の署名は記録にある公開鍵で"
+            "確かめました（誰の鍵かは確かめていません）。サーバーでは hub-setup が審査員の鍵を一覧に登録します。"
+        )
     problems += submission_problems(events, keyring, round_name=round_name, reviewers_sign=reviewers_sign)
     return problems, warnings
 
