@@ -30,7 +30,13 @@ from scoring.analysis.committee import RANKED_COLUMNS, SPREAD_COLUMNS, Committee
 from scoring.core.errors import NoScoresError
 from scoring.core.settings import score_fingerprint
 from scoring.demo.simulate import write_demo_scores
-from scoring.reporting.committee_report import SECTIONS, committee_html, section_html, write_committee_reports
+from scoring.reporting.committee_report import (
+    SECTIONS,
+    committee_html,
+    section_html,
+    write_committee_reports,
+    write_committee_workbook,
+)
 from scoring.reporting.committee_tables import (
     comments_ja,
     coverage_ja,
@@ -276,8 +282,7 @@ def test_an_application_without_scores_is_listed_but_not_selectable(
     assert pd.isna(c.ranked.loc["20", "total"]) and c.spread.loc["20", "n_reviewers"] == 0
     assert "20" not in c.selected and len(c.selected) == 5
     assert any("合計点のない応募" in w and "長野県" in w for w in c.warnings)
-    paths = write_committee_reports(None, tmp_path, committee=c)
-    assert_offline_html(paths["html"].read_text(encoding="utf-8"))
+    assert_offline_html(committee_html(c))  # the page of committee.html (no PDF needed here)
 
 
 def test_no_scores_is_a_japanese_error(demo_round_copy: Path) -> None:
@@ -310,10 +315,10 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
     assert set(c.ranked["status"]) == {"", "対象外"}
     assert c.ranked.at["05", "status"] == "対象外"
     assert c.exclusion_reasons["05"] == "期限後提出のため対象外"
-    paths = write_committee_reports(None, tmp_path / "out", committee=c)
-    page = paths["html"].read_text(encoding="utf-8")
+    # committee.html's page and committee.xlsx (the PDF prints the same page: tests/reporting)
+    page = committee_html(c)
     assert "選定案を作れません" in page
-    wb = openpyxl.load_workbook(paths["xlsx"])
+    wb = openpyxl.load_workbook(write_committee_workbook(c, tmp_path / "committee.xlsx"))
     values = [str(v) for row in wb["概要"].iter_rows(values_only=True) for v in row if v is not None]
     assert any("選定案を作れません" in v for v in values)
 
@@ -502,28 +507,9 @@ def test_committee_html_is_deterministic_except_the_time(committee: Committee) -
 # ----------------------------------------------------------------------------------------
 
 
-def test_cli_report_writes_both_files(
-    round_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from scoring.cli import main
-
-    assert main(["report", "--round", str(round_dir), "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "選定案（5件" in out and "committee.html" in out and "設定ハッシュ" in out
-    assert (tmp_path / "committee.html").stat().st_size > 10_000
-    openpyxl.load_workbook(tmp_path / "committee.xlsx")
-
-
-def test_main_job_ends_with_the_committee_report(
-    round_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from scoring.cli import main
-
-    assert main(["run", "--round", str(round_dir), "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert out.index("applications.xlsx") < out.index("選定案（5件")
-    for name in ("applications.xlsx", "committee.html", "committee.xlsx"):
-        assert (tmp_path / name).exists()
+# `scoring run` and `scoring report` on a scored round (their output, the files, where they go):
+# tests/round/test_eligibility.py::test_reports_go_to_the_round_folder_by_default, which runs both
+# once (each writes the whole material, PDF included).
 
 
 def test_main_job_without_scores_still_writes_the_applications(

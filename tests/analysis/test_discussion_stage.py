@@ -20,7 +20,12 @@ from scoring.analysis.committee import Committee, build_committee, record_commit
 from scoring.analysis.tuning import TuningModel
 from scoring.cli import main
 from scoring.core.keyring import Keyring
-from scoring.reporting.committee_report import section_html, write_committee_reports
+from scoring.reporting.committee_report import (
+    committee_html,
+    section_html,
+    write_committee_reports,
+    write_committee_workbook,
+)
 from scoring.reporting.committee_tables import tables_ja
 from scoring.round.decision import latest_decision
 from scoring.round.loader import load_round
@@ -69,9 +74,9 @@ def test_drafts_are_left_out_by_default_and_the_material_says_so(
     assert committee.notices == [notice + "（含めるには round.yaml に include_drafts: true）。"]
     assert not any("下書き" in w for w in committee.all_warnings)  # a notice, not a warning
     assert notice in section_html(committee, "summary", charts=False)
-    paths = write_committee_reports(None, tmp_path, committee=committee)
-    assert notice in paths["html"].read_text(encoding="utf-8")
-    wb = openpyxl.load_workbook(paths["xlsx"])
+    # committee.html's page and committee.xlsx (the next test reads the PDF too)
+    assert notice in committee_html(committee)
+    wb = openpyxl.load_workbook(write_committee_workbook(committee, tmp_path / "committee.xlsx"))
     assert any(notice in str(v) for row in wb["概要"].iter_rows(values_only=True) for v in row if v)
 
 
@@ -148,9 +153,9 @@ def test_a_revision_is_shown_with_both_stages_and_the_totals_use_it(rd: Path, tm
         ["応募ID", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由"]
     ].values.tolist() == [["38", c.criterion_labels["need_pool_gap"], old, new, "協議で登録者数の誤読が判明"]]
     assert t["審査員"].iloc[0] == c.reviewer_labels[str(row["reviewer"])]
-    paths = write_committee_reports(None, tmp_path, committee=c)
-    assert "協議で登録者数の誤読が判明" in paths["html"].read_text(encoding="utf-8")
-    assert "協議後の修正" in openpyxl.load_workbook(paths["xlsx"]).sheetnames
+    assert "協議で登録者数の誤読が判明" in committee_html(c)
+    xlsx = write_committee_workbook(c, tmp_path / "committee.xlsx")
+    assert "協議後の修正" in openpyxl.load_workbook(xlsx).sheetnames
     with ScoreStore.open(rnd) as store:
         assert store.audit().problems.empty
 
@@ -270,7 +275,7 @@ def test_every_output_shows_the_same_rank(committee: Committee, template: Path, 
     collect("協議対象", t["協議対象"]["応募ID"], t["協議対象"]["順位"])
     collect("discussion", committee.discussion["application"], committee.discussion["rank"])
     collect("selection.reasons", committee.selection.reasons.index, committee.selection.reasons["rank"])
-    wb = openpyxl.load_workbook(write_committee_reports(None, tmp_path, committee=committee)["xlsx"])
+    wb = openpyxl.load_workbook(write_committee_workbook(committee, tmp_path / "committee.xlsx"))
     for sheet, col in (
         ("順位", "順位"),
         ("理由", "順位（審査対象内）"),

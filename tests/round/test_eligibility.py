@@ -391,45 +391,37 @@ def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Pa
 def test_reports_go_to_the_round_folder_by_default(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import openpyxl
+
     dest = tmp_path / "round"
     shutil.copytree(
         DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports")
     )
     assert main(["demo", "--round", str(dest)]) == 0
+    # a recorded decision first: the main job's applications.xlsx lists it (who, when, why)
+    withdraw = ["eligibility", "withdraw", "--round", str(dest), "--application", "42"]
+    assert main([*withdraw, "--by", "山田", "--reason", "辞退の文書"]) == 0
+    capsys.readouterr()
     assert main(["run", "--round", str(dest)]) == 0
     out = capsys.readouterr().out
     for name in ("applications.xlsx", "committee.html", "committee.xlsx", "committee.pdf"):
         assert (dest / "reports" / name).is_file()
         assert f"書き出しました: {dest / 'reports' / name}" in out
-    assert main(["report", "--round", str(dest), "--out", str(tmp_path / "elsewhere")]) == 0
-    assert (tmp_path / "elsewhere" / "committee.html").is_file()
-    # with a recorded decision, applications.xlsx lists it (who, when, why)
-    assert (
-        main(
-            [
-                "eligibility",
-                "withdraw",
-                "--round",
-                str(dest),
-                "--application",
-                "42",
-                "--by",
-                "山田",
-                "--reason",
-                "辞退の文書",
-            ]
-        )
-        == 0
-    )
-    assert main(["run", "--round", str(dest)]) == 0
-    import openpyxl
-
+    assert out.index("applications.xlsx") < out.index("選定案（5件")  # the main job ends with the material
     wb = openpyxl.load_workbook(dest / "reports" / "applications.xlsx")
     assert "受付の判断" in wb.sheetnames
     [row] = list(wb["受付の判断"].iter_rows(min_row=2, values_only=True))
     assert "辞退" in row and "山田" in row and "辞退の文書" in row and "42" in row
     status = {r[0]: r[5] for r in wb["受付の状況"].iter_rows(min_row=2, values_only=True)}
     assert status["42"] == "辞退"
+    # `report --out` writes the material elsewhere
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["report", "--round", str(dest), "--out", str(elsewhere)]) == 0
+    out = capsys.readouterr().out
+    assert "選定案（5件" in out and "committee.html" in out and "設定ハッシュ" in out
+    assert (elsewhere / "committee.html").stat().st_size > 10_000
+    openpyxl.load_workbook(elsewhere / "committee.xlsx")
+    assert (elsewhere / "committee.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 def test_the_notebook_panel_records_and_shows_errors(rdir: Path) -> None:

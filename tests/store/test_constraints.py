@@ -306,7 +306,9 @@ def test_report_and_select_name_an_impossible_row_instead_of_an_unexpected_error
         assert main(argv) == 2
         err = capsys.readouterr().err
         # report checks the record before it signs (and names the row's event); select names the cell
-        assert "予期しない" not in err and ("記録できないはずの値" in err or f"イベント {ev['id']}" in err), err
+        assert "予期しない" not in err and ("記録できないはずの値" in err or f"イベント {ev['id']}" in err), (
+            err
+        )
 
 
 def test_cli_revise_cleans_the_reason_and_refuses_control_characters_in_japanese(

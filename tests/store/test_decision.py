@@ -15,7 +15,7 @@ import yaml
 
 from scoring.analysis.committee import build_committee, record_committee_decision
 from scoring.demo.simulate import write_demo_scores
-from scoring.reporting.committee_report import section_html, write_committee_reports
+from scoring.reporting.committee_report import committee_html, section_html, write_committee_workbook
 from scoring.round.decision import (
     DECISION_KIND,
     Decision,
@@ -144,9 +144,8 @@ def test_a_later_score_change_is_a_warning_everywhere(scored_round: Path, tmp_pa
     # notebook section, HTML and the workbook all carry it
     assert "採点が変更" in section_html(c, "summary", charts=False)
     assert "採点が変更" in section_html(c, "decision", charts=False)
-    paths = write_committee_reports(None, tmp_path, committee=c)
-    assert "採点が変更" in paths["html"].read_text(encoding="utf-8")
-    wb = openpyxl.load_workbook(paths["xlsx"])
+    assert "採点が変更" in committee_html(c)
+    wb = openpyxl.load_workbook(write_committee_workbook(c, tmp_path / "committee.xlsx"))
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert "採点が変更" in summary["警告1"]
     assert summary["選定結果"] == "決定後に変更あり"
@@ -178,8 +177,7 @@ def test_check_decision_without_a_decision_is_silent() -> None:
 def test_result_sheet_in_the_workbook(scored_round: Path, tmp_path: Path) -> None:
     _decide(scored_round)
     c = build_committee(scored_round, n_boot=10)
-    paths = write_committee_reports(None, tmp_path, committee=c)
-    wb = openpyxl.load_workbook(paths["xlsx"])
+    wb = openpyxl.load_workbook(write_committee_workbook(c, tmp_path / "committee.xlsx"))
     assert "選定結果" in wb.sheetnames
     ws = wb["選定結果"]
     assert not ws.merged_cells.ranges
@@ -215,7 +213,7 @@ def test_result_sheet_in_the_workbook(scored_round: Path, tmp_path: Path) -> Non
     assert reason.value == HYPERLINK and reason.data_type == "s"  # text, never a formula
     assert reason.quotePrefix
     assert isinstance(rows["20"][9].value, dt.datetime)  # a date-time, not text
-    page = paths["html"].read_text(encoding="utf-8")
+    page = committee_html(c)
     assert "選定案から追加" in page and "第1回選定委員会（架空）" in page
 
 
