@@ -128,7 +128,8 @@ def test_notebook_runs_headless_on_the_demo_round(
         for needle in ("順位", "長野県", "選定案（5件）", "当落線上", "地方ブロック", "設定ハッシュ"):
             assert needle in text
         assert nb.cells[0].source.startswith("# 選定委員会資料")
-    # The round's files are as they were, apart from the score database and its signed
-    # checkpoints (written by the demo step and by saves; loading only reads).
+    # The round's files are as they were, apart from the score database, its signed
+    # checkpoints and the public key they are signed with (`keys/`, listed by the first
+    # checkpoint as `keys init` would), written by the demo step and by saves; loading only reads.
     written = {p.name for p in round_dir.iterdir()} - {p.name for p in DEMO_ROUND.iterdir()}
-    assert {n for n in written if not n.startswith(("scores.sqlite", "checkpoints"))} == set()
+    assert {n for n in written if not n.startswith(("scores.sqlite", "checkpoints")) and n != "keys"} == set()

@@ -135,7 +135,7 @@ def test_wrong_password_and_unknown_user_do_not_sign_in(hub: Hub) -> None:
 # --------------------------------------------------------------------------- 2. the attacker's kernel
 
 ATTACK = """
-import json, os, sqlalchemy as sa
+import datetime, json, os, sqlalchemy as sa
 out = {{}}
 try:
     open({other_cred!r}).read()
@@ -152,11 +152,14 @@ engine = sa.create_engine(url)
 with engine.connect() as c:
     out["other_rows"] = c.exec_driver_sql("SELECT count(*) FROM score_events WHERE reviewer <> {me!r}").scalar()
     out["own_rows"] = c.exec_driver_sql("SELECT count(*) FROM score_events WHERE reviewer = {me!r}").scalar()
+# a plausible time: the database's own rules (scoring.store.constraints) would refuse another
+# before its row-level security is asked, and this attack is about the security
+now = datetime.datetime.now(datetime.timezone.utc).isoformat()
 try:
     with engine.begin() as c:
         c.exec_driver_sql(
             "INSERT INTO score_events (id, timestamp, kind, reviewer, application, criterion, score, comment, "
-            "rubric_version, source, actor, prev_hash, hash) VALUES (999999, '2026-01-01T00:00:00+00:00', 'score', "
+            "rubric_version, source, actor, prev_hash, hash) VALUES (999999, '" + now + "', 'score', "
             "{other!r}, {app!r}, {crit!r}, 1, 'forged', 'x', 'widget', {other!r}, 'x', 'forged-hash')")
     out["insert_as_other"] = "written"
 except Exception as e:

@@ -31,7 +31,13 @@ def test_an_idle_analysts_server_is_stopped_by_the_culler(hub: Hub) -> None:
     analyst = f"{hub.prefix}an"
     assert hub.restart is not None
     hub.restart(SHORT)
-    started = time.monotonic()  # the server's last activity is no earlier than its start
+    # A server another test started may have been idle for a while already: stop it, so that
+    # the server measured here is new and its last activity no earlier than its start.
+    api(hub, analyst, "DELETE", f"/hub/api/users/{analyst}/server")
+    deadline = time.monotonic() + 60
+    while _server(hub, analyst) and time.monotonic() < deadline:
+        time.sleep(1)
+    started = time.monotonic()
     ensure_server(hub, analyst)
     while _server(hub, analyst):
         if time.monotonic() - started > 10 * IDLE_TIMEOUT_S:
