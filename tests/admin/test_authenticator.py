@@ -9,6 +9,7 @@ path is exercised on a real hub in tests/deploy/test_hub_setup.py.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -45,7 +46,12 @@ def _sign_in(
     auth: ShinsaPAMAuthenticator, name: str, password: str, ip: str = "10.0.0.1"
 ) -> tuple[Any, float]:
     started = time.monotonic()
-    result = asyncio.run(auth.authenticate(_from(ip), {"username": name, "password": password}))
+    # A thread of its own: a browser test earlier in this worker may leave an event loop running
+    # in the main thread, and asyncio.run() refuses to start inside one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(
+            asyncio.run, auth.authenticate(_from(ip), {"username": name, "password": password})
+        ).result()
     return result, time.monotonic() - started
 
 
