@@ -20,8 +20,11 @@ characters as ``_``; or the ``role_prefix`` given)
 ``P_analyst`` (事務局; shared by everyone in reviewers.yaml ``analysts``)
     Reads everything; inserts any kind (reopen, decision, imported scores).
 ``P_committee`` (選定委員; shared by everyone in ``committee``)
-    Reads ``score_events`` without the ``comment`` column (column-level grant), unless
-    round.yaml says ``committee_sees_comments: true``; writes nothing.
+    Reads ``score_events`` without the ``comment`` column and without what would let it
+    confirm a guessed comment, the events' hashes and the submissions' signatures
+    (column-level grant, :data:`COMMITTEE_HIDDEN`), unless round.yaml says
+    ``committee_sees_comments: true`` (then the whole table); the chain head without its
+    hash; writes nothing.
 ``P_reviewers`` (NOLOGIN)
     The group the policies and grants of reviewers are given to.
 
@@ -65,7 +68,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -365,7 +368,8 @@ def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, s
     cur.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(events))
     cur.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}, {}").format(events, g, an))
     cur.execute(sql.SQL("GRANT SELECT, UPDATE ON {} TO {}, {}").format(head, g, an))
-    cur.execute(sql.SQL("GRANT SELECT ON {}, {}, {} TO {}").format(head, meta, roles_t, everyone))
+    cur.execute(sql.SQL("GRANT SELECT ON {}, {} TO {}").format(meta, roles_t, everyone))
+    cur.execute(sql.SQL("GRANT SELECT (id, last_id) ON {} TO {}").format(head, co))  # no hash (see below)
     cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(pairs_t, g))
     # the database's count of checkpoints (scoring.store.anchor_count): the analyst writes checkpoints
     counter = sql.Identifier(COUNTER_TABLE)
@@ -383,18 +387,44 @@ def _grant(cur: psycopg.Cursor[Any], group: str, analyst: str, committee: str, s
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = 'score_events' ORDER BY ordinal_position"
     )
-    cols = sql.SQL(", ").join(sql.Identifier(r[0]) for r in cur.fetchall() if r[0] != "comment")
-    cur.execute(sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(cols, events, co))
-    # The analyst's records (decisions, eligibility, reopen reasons) keep their text in
-    # ``comment``: the committee reads them through this view, with the reviewers'
-    # comments (kind ``score``) and the submissions' secret nonces (kind ``submit``: the
-    # salt of the receipts' digests in the checkpoint file) blanked; it runs with the owner's rights.
-    view = sql.Identifier(COMMITTEE_EVENTS_VIEW)
+    _committee_view(cur, [r[0] for r in cur.fetchall()], everyone, co)
+
+
+#: What the committee's role may not read of ``score_events`` when the comments are closed to
+#: it. Each event's hash (and the next one's ``prev_hash``) covers the reviewer's comment, and
+#: a submission's signature (``payload``) covers every comment of the pair: with the scores
+#: in view, a committee member could confirm a guessed comment (an empty one, 「特になし」) by
+#: hashing or verifying it. The committee checks no hash or signature (it cannot audit), so
+#: it gets neither.
+COMMITTEE_HIDDEN = ("comment", "prev_hash", "hash", "payload")
+
+
+def _committee_view(
+    cur: psycopg.Cursor[Any], columns: list[str], everyone: sql.Composable, co: sql.Identifier
+) -> None:
+    """The committee reads ``score_events`` without :data:`COMMITTEE_HIDDEN`, and the log
+    through the view :data:`COMMITTEE_EVENTS_VIEW` (it runs with the owner's rights). The
+    analyst's records (decisions, eligibility, revisions, reopen reasons) keep their text in
+    ``comment`` and ``payload``: the view shows them whole, with the reviewers' comments (kind
+    ``score``) and the submissions' nonces and signatures (kind ``submit``) blank, and no
+    event's hash."""
+    events, view = sql.Identifier("score_events"), sql.Identifier(COMMITTEE_EVENTS_VIEW)
+    shown = sql.SQL(", ").join(sql.Identifier(c) for c in columns if c not in COMMITTEE_HIDDEN)
+    cur.execute(sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(shown, events, co))
+    hidden: dict[str, LiteralString] = {
+        "comment": "CASE WHEN kind IN ('score', 'submit') THEN '' ELSE comment END",
+        "prev_hash": "NULL",
+        "hash": "NULL",
+        "payload": "CASE WHEN kind IN ('score', 'submit') THEN NULL ELSE payload END",
+    }
+    select = sql.SQL(", ").join(
+        sql.SQL(hidden[c] + " AS {}").format(sql.Identifier(c)) if c in hidden else sql.Identifier(c)
+        for c in columns
+    )
+    # Dropped first: CREATE OR REPLACE cannot change a column's type (an older view had the hashes).
+    cur.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view))
     cur.execute(
-        sql.SQL(
-            "CREATE OR REPLACE VIEW {} WITH (security_barrier) AS SELECT {}, "
-            "CASE WHEN kind IN ('score', 'submit') THEN '' ELSE comment END AS comment FROM {}"
-        ).format(view, cols, events)
+        sql.SQL("CREATE VIEW {} WITH (security_barrier) AS SELECT {} FROM {}").format(view, select, events)
     )
     cur.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC, {}").format(view, everyone))
     cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(view, co))

@@ -28,7 +28,7 @@ from scoring.cli import main
 from scoring.core.errors import ConfigError, StoreError
 from scoring.round.loader import load_round
 from scoring.store.credentials import read_database_url
-from scoring.store.eventlog import now_utc
+from scoring.store.eventlog import EVENT_COLUMNS, event_hash, now_utc
 from scoring.store.scores import ScoreStore, default_url
 
 CRITERIA = [
@@ -376,6 +376,44 @@ def test_committee_reads_scores_but_never_comments(rnd, urls):
         assert com.receipts().empty  # a receipt covers the comments: not computable without them
         with pytest.raises(StoreError, match="データベースが拒否しました"):
             com.record("R1", "02", "theme_fit", 3)
+
+
+def test_committee_cannot_confirm_a_guessed_comment_by_hashing_or_verifying(rnd, urls, tmp_path):
+    """Issue 18 (Low): the committee's view showed each event's hash and the submissions'
+    signatures; with the scores in view and the comment blank, hashing a guess ("" here, as
+    most comments are) confirmed it. Fails on the old code (the guess was confirmed for every
+    score event); now the hashes and signatures are NULL in the view and refused in the table,
+    and the committee's own reads (scores, events, decisions, revisions) still work."""
+    cp = tmp_path / "cp.jsonl"
+    with ScoreStore(urls["r1"], rnd, checkpoint_file=cp) as s1:
+        fill(s1, "R1", "01", 4)  # no comments
+        s1.submit("R1", "01")
+    with ScoreStore(urls["jimu1"], rnd, checkpoint_file=cp) as an:
+        an.revise("R1", "01", "theme_fit", 5, reason="協議で加点", by="jimu1")
+        an.append_record("decision", payload={"selected": ["01"]}, by="jimu1")
+    committee = urls["iin1"]
+    rows = [
+        dict(zip(EVENT_COLUMNS, r, strict=True))
+        for r in sql(committee, f"SELECT {', '.join(EVENT_COLUMNS)} FROM score_events_committee ORDER BY id")
+    ]
+    # The committee's guess: every field but the comment is in view; try the empty comment.
+    guessed = [
+        r["id"]
+        for r in rows
+        if r["kind"] == "score" and r["hash"] and event_hash({**r, "comment": ""}) == r["hash"]
+    ]
+    assert guessed == []
+    assert {(r["prev_hash"], r["hash"]) for r in rows} == {(None, None)}
+    assert [r["payload"] for r in rows if r["kind"] in ("score", "submit")] == [None] * (len(CRITERIA) + 1)
+    for column in ("hash", "prev_hash", "payload", "comment"):
+        assert "permission denied" in refused(committee, f"SELECT {column} FROM score_events")
+    assert "permission denied" in refused(committee, "SELECT last_hash FROM score_chain_head")
+    assert sql(committee, "SELECT last_id FROM score_chain_head") == [(len(rows),)]
+    with ScoreStore(committee, rnd, checkpoint_file=cp) as com:
+        assert (com.scores()["score"] == 4).sum() == len(CRITERIA) - 1
+        assert com.revisions()["reason"].tolist() == ["協議で加点"]
+        assert [p for _, p in com.records("decision")] == [{"selected": ["01"]}]
+        assert len(com.events()) == len(rows)
 
 
 def test_committee_sees_comments_when_the_round_allows_it(admin_url, demo_round_copy):

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from attack import tamper
+from attack import drop_guards, tamper
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_checkpoints import fill, rewrite_and_rehash
+from test_constraints import append_chained, chained_row
 
 from scoring.cli import main
 from scoring.core.keyring import Keyring, keyring_path
@@ -89,6 +90,36 @@ def test_audit_with_only_public_keys_passes_on_an_untouched_round_and_fails_on_a
     code, text = _audit(round_dir, keys, capsys)
     assert code == 1 and "最初の問題: イベント 3" in text
     assert not (tmp_path / "nowhere").exists()  # nothing was created, no key looked for by writing
+
+
+#: Rows appended past the store, correctly chained: three no person could type (issue 18,
+#: Medium 3) and a plausible one (the control: the audit passes it).
+APPENDED = {
+    "1000 points": ({"score": 1000.0}, 1),
+    "unknown criterion": ({"criterion": "no_such_criterion"}, 1),
+    "not-a-time": ({"timestamp": "not-a-time"}, 1),
+    "plausible": ({}, 0),
+}
+
+
+@pytest.mark.parametrize("case", list(APPENDED))
+def test_audit_with_only_public_keys_names_an_appended_impossible_row(
+    round_dir, url, tmp_path, monkeypatch, capsys, case
+):
+    """The owner drops the value rules and appends a correctly chained draft score of R3 (a pair
+    nobody submitted, so only its value is wrong); an auditor with the public keys alone and no
+    secret finds it. Fails on the old code: the database took the row and the audit signed it."""
+    keys = _trusted_copy(round_dir, tmp_path)
+    fields, expected = APPENDED[case]
+    ev = chained_row(url, reviewer="R3", application="03", actor="R3", **fields)
+    append_chained(url, ev, before=drop_guards(url))
+    _no_secret(tmp_path, monkeypatch)
+    code, text = _audit(round_dir, keys, capsys)
+    assert code == expected, text
+    if expected:
+        assert f"最初の問題: イベント {ev['id']}（不正な値）" in text
+        assert "改ざん・削除は見つかりませんでした" not in text
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_truncated_checkpoint_file_fails_the_audit(round_dir, tmp_path, monkeypatch, capsys):
