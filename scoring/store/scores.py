@@ -354,27 +354,40 @@ class ScoreStore(StoreAudit):
             missing = self._missing(cells)
             if missing:
                 incomplete.append(str(self._incomplete_error(r, a, missing)))
-            nonce = new_nonce()
-            payload, signature = self._signed_submit(signer, r, a, nonce, cells)
-            eid = tx.append(
-                kind="submit",
-                reviewer=r,
-                application=a,
-                criterion=None,
-                score=None,
-                comment=nonce,
-                rubric_version=self._rubric_version,
-                source=src,
-                actor=actor or r,
-                payload=payload,
-            )
-            receipts.append(self._receipt(r, a, eid, nonce, cells, signature))
+            receipts.append(self._append_submit(tx, signer, r, a, cells, src, actor))
         if incomplete:
             raise StoreError(
                 "提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
                 problems=incomplete,
             )
         return receipts
+
+    def _append_submit(
+        self,
+        tx: AppendTx,
+        signer: Signer,
+        r: str,
+        a: str,
+        cells: dict[str, tuple[float | None, str]],
+        src: str,
+        actor: str | None,
+    ) -> Receipt:
+        """Append one signed submit event of pair (``r``, ``a``) to ``tx``; its receipt."""
+        nonce = new_nonce()
+        payload, signature = self._signed_submit(signer, r, a, nonce, cells)
+        eid = tx.append(
+            kind="submit",
+            reviewer=r,
+            application=a,
+            criterion=None,
+            score=None,
+            comment=nonce,
+            rubric_version=self._rubric_version,
+            source=src,
+            actor=actor or r,
+            payload=payload,
+        )
+        return self._receipt(r, a, eid, nonce, cells, signature)
 
     def submit(
         self, reviewer: str, application: str, *, source: str = "widget", actor: str | None = None
@@ -413,21 +426,7 @@ class ScoreStore(StoreAudit):
             missing = self._missing(cells)
             if missing:
                 raise self._incomplete_error(r, a, missing)
-            nonce = new_nonce()
-            payload, signature = self._signed_submit(signer, r, a, nonce, cells)
-            eid = tx.append(
-                kind="submit",
-                reviewer=r,
-                application=a,
-                criterion=None,
-                score=None,
-                comment=nonce,
-                rubric_version=self._rubric_version,
-                source=src,
-                actor=actor or r,
-                payload=payload,
-            )
-            receipt = self._receipt(r, a, eid, nonce, cells, signature)
+            receipt = self._append_submit(tx, signer, r, a, cells, src, actor)
         self._anchor("submit", key, [receipt])
         return receipt.code
 
