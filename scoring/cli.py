@@ -12,9 +12,10 @@ run [--round DIR] [--out DIR]
 validate DIR [--deadline ISO]
     Check a folder of 応募書 (or a round folder, with its recorded eligibility decisions);
     print the problems; exit 1 on any error (warnings and 情報 do not fail).
-eligibility accept-late|correction|resubmission|withdraw|reinstate --round DIR --application CODE --by NAME --reason TEXT [--file F] [--original-received ISO]
+eligibility accept-late|correction|resubmission|withdraw|reinstate|push --round DIR --application CODE --by NAME --reason TEXT [--file F] [--original-received ISO]
     Record a decision on an application's receipt (期限後受理, 訂正 keeping the original
-    receipt time, 再提出, 辞退, 辞退の取消) in the score store's hash chain.
+    receipt time, 再提出, 辞退, 辞退の取消, プッシュ型 as 総務省's decision) in the score store's
+    hash chain.
 eligibility list [--round DIR]
     Each application's receipt and eligibility, and every recorded decision.
 template OUT.xlsx
@@ -63,8 +64,9 @@ feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
     editable drafts YAML, then (once it exists) use its texts.
 push-candidates [--round DIR] [--top N | --all]
     Rank the 47 prefectures by need for プッシュ型 support (push_candidates.yaml).
-push-candidate [--round DIR] --prefecture NAME [--out FILE]
-    Write a プッシュ型 応募書 for a prefecture that did not apply into the round's applications.
+push-candidate [--round DIR] --prefecture NAME [--out FILE] [--by NAME] [--reason TEXT]
+    Write a プッシュ型 応募書 for a prefecture that did not apply into the round's applications
+    and record 総務省's decision (``eligibility push``; without it the form counts as 手上げ式).
 progress [--round DIR] [--xlsx FILE] [--db URL]
     Review progress per reviewer and application (未着手/下書き/提出済) and the open pairs by
     name; exit 1 while anything assigned is not submitted.
@@ -118,7 +120,6 @@ from .cli_commands import (
     _cmd_lab_settings,
     _cmd_packets,
     _cmd_progress,
-    _cmd_push_candidate,
     _cmd_push_candidates,
     _cmd_report,
     _cmd_revise,
@@ -129,6 +130,7 @@ from .cli_commands import (
     _cmd_verify_receipt,
     lab_settings_path,
 )
+from .cli_push import cmd_push_candidate
 from .cli_records import add_record_commands
 from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import
 
@@ -142,7 +144,7 @@ def _eligibility_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     els = el.add_subparsers(
         dest="eligibility_command",
         required=True,
-        metavar="{list,accept-late,correction,resubmission,withdraw,reinstate}",
+        metavar="{list,accept-late,correction,resubmission,withdraw,reinstate,push}",
     )
     ls = els.add_parser("list", help="応募ごとの受付の状況と、記録された判断を表示する")
     _round_option(ls)
@@ -153,6 +155,7 @@ def _eligibility_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "resubmission": "再提出として記録する（新しいファイルの受付日時を使う）",
         "withdraw": "辞退（取下げ）を記録する（審査・選定の対象外になる）",
         "reinstate": "辞退の記録を取り消す",
+        "push": "プッシュ型（総務省の決定）として記録する（提出期限は適用せず、プッシュ型の枠で数える）",
     }
     for name, text in helps.items():
         e = els.add_parser(name, help=text)
@@ -402,7 +405,9 @@ def _add_decision_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     pc.add_argument(
         "--out", default=None, help="出力ファイル（既定: ラウンドの applications/<コード>_<名前>_push.xlsx）"
     )
-    pc.set_defaults(func=_cmd_push_candidate)
+    pc.add_argument("--by", default=None, help="プッシュ型の決定を記録する人（既定: 事務局）")
+    pc.add_argument("--reason", default=None, help="プッシュ型とした理由（既定: 候補として選定）")
+    pc.set_defaults(func=cmd_push_candidate)
 
 
 def _add_progress_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .core.columns import HEADERS_JA
 
@@ -253,15 +253,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         config = validate_yaml(folder / "round.yaml", RoundConfig, names=ROUND_NAMES)
         deadline = deadline or config.deadline
         folder = folder / "applications"
-    intake = read_applications(folder, deadline=deadline)
-    problems = intake.problems
+    records: list[Any] = []
     if round_dir is not None and config is not None:
-        # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退) count here too
-        from .round.eligibility import apply_eligibility
-        from .round.eligibility_records import read_eligibility_at
+        # the 事務局's recorded decisions (期限後受理, 訂正, 再提出, 辞退, プッシュ型) count here too
+        from .round.eligibility_records import read_eligibility_at, recorded_files
         from .store.scores import default_url
 
         records = read_eligibility_at(default_url(round_dir), config.name)
+    intake = read_applications(
+        folder, deadline=deadline, recorded=recorded_files(records) if records else None
+    )
+    problems = intake.problems
+    if round_dir is not None and config is not None:
+        from .round.eligibility import apply_eligibility
+
         _, problems, _ = apply_eligibility(
             intake.applications,
             problems,
@@ -468,12 +473,17 @@ def _cmd_select(args: argparse.Namespace) -> int:
     h = HEADERS_JA
     reasons = res.reasons.rename(columns={**h, "gap": "選定までの不足点", "reason": "理由"})
     reasons.index.name = "応募"
-    _print_table(
-        "応募ごとの結果と理由",
-        reasons[[h["prefecture_name"], h["status"], h["rank"], h["total"], "選定までの不足点", "理由"]].round(
-            2
-        ),
-    )
+    # the type that counts (プッシュ型 only with the ministry's recorded decision, issue 19)
+    reasons[h["application_type"]] = rnd.applications["application_type"].reindex(reasons.index).to_numpy()
+    cols = [
+        h["prefecture_name"],
+        h["application_type"],
+        h["status"],
+        h["rank"],
+        h["total"],
+        "選定までの不足点",
+    ]
+    _print_table("応募ごとの結果と理由", reasons[[*cols, "理由"]].round(2))
     alts = res.alternatives_frame().rename(
         columns={
             "total": "合計点",
@@ -643,25 +653,6 @@ def _cmd_push_candidates(args: argparse.Namespace) -> int:
     print("得点 = Σ 重み × 標準化した指標（47 都道府県で平均 0・標準偏差 1。不明な値は平均として 0）")
     ja = push_candidates_ja(table)
     _print_table("プッシュ型の候補（必要性の高い順）", ja if args.all else ja.head(args.top))
-    return 0
-
-
-def _cmd_push_candidate(args: argparse.Namespace) -> int:
-    from .analysis.push import write_push_application
-    from .round.loader import load_round
-
-    rnd = load_round(args.round)
-    rec = write_push_application(rnd, args.prefecture, args.out)
-    print(f"{rec.prefecture_name}のプッシュ型の応募書を書き出しました: {rec.path}")
-    if rec.path.resolve().parent != (rnd.path / "applications").resolve():
-        print(
-            f"注意: 応募書のフォルダ（{rnd.path / 'applications'}）の外です。審査に含めるには、記入後にそのフォルダへ置いてください。"
-        )
-    if rec.to_fill:
-        print(
-            "ヒアリングの結果から次の必須項目を記入してください（記入するまで validate はエラーを示します）: "
-            + "、".join(rec.to_fill)
-        )
     return 0
 
 

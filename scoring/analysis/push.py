@@ -30,7 +30,9 @@ from ..core.normalize import parse_prefecture
 from ..core.reference import prefecture_blocks, prefectures
 from ..core.schema import FIELDS
 from ..intake.template import write_template
-from ..round.loader import ReviewRound
+from ..round.eligibility import record_eligibility
+from ..round.eligibility_records import EligibilityRecord
+from ..round.loader import ReviewRound, load_round
 
 __all__ = [
     "PUSH_CANDIDATE_COLUMNS",
@@ -40,6 +42,10 @@ __all__ = [
     "push_filename",
     "write_push_application",
 ]
+
+#: Who and why when the プッシュ型 decision is recorded without ``by`` / ``reason``.
+DEFAULT_PUSH_BY = "事務局"
+DEFAULT_PUSH_REASON = "総務省がプッシュ型の候補として選定（push-candidate で応募書を作成）"
 
 #: Status words of the list.
 CANDIDATE = "候補"
@@ -203,6 +209,9 @@ class PushRecord(NamedTuple):
     prefecture_name: str
     #: Labels of required 応募書 fields left for the analyst to fill in from the hearing.
     to_fill: list[str]
+    #: The ministry's recorded プッシュ型 decision (None: the form was written outside the
+    #: round's applications/, record it there with ``eligibility push``).
+    decision: EligibilityRecord | None = None
 
 
 def write_push_application(
@@ -211,8 +220,15 @@ def write_push_application(
     out: str | Path | None = None,
     *,
     submitted_at: dt.datetime | None = None,
+    by: str = DEFAULT_PUSH_BY,
+    reason: str = DEFAULT_PUSH_REASON,
 ) -> PushRecord:
-    """Write a プッシュ型 応募書 for a prefecture that did not apply.
+    """Write a プッシュ型 応募書 for a prefecture that did not apply, and record the decision.
+
+    プッシュ型 is 総務省's decision: when the form is written into the round's
+    ``applications/`` the decision is recorded (``eligibility push``, with ``by`` and
+    ``reason``; :mod:`scoring.round.eligibility_records`), so the round treats it as
+    プッシュ型 (without the record a form that says プッシュ型 counts as 手上げ式).
 
     Parameters
     ----------
@@ -224,6 +240,8 @@ def write_push_application(
         The .xlsx to write; default ``<round>/applications/<code>_<name>_push.xlsx``.
     submitted_at : datetime, optional
         The record's 提出日時 (default now, Japan time).
+    by, reason : str
+        Who records the プッシュ型 decision and why (kept in the hash chain).
 
     Returns
     -------
@@ -261,4 +279,7 @@ def write_push_application(
         values["pool_size_total"] = int(cfg.pool_members[code])
     write_template(path, values)
     to_fill = [f.label for f in FIELDS if f.required and f.key not in values]
-    return PushRecord(path=path, code=code, prefecture_name=name, to_fill=to_fill)
+    decision = None
+    if path.resolve().parent == (rnd.path / "applications").resolve():
+        decision = record_eligibility(load_round(rnd.path), "push", code, by=by, reason=reason)
+    return PushRecord(path=path, code=code, prefecture_name=name, to_fill=to_fill, decision=decision)

@@ -402,6 +402,7 @@ SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "r
 ELIGIBILITY_COLUMNS: tuple[str, ...] = (
     "prefecture_name",
     "application_type",
+    "form_type",
     "file",
     "received_at",
     "status",

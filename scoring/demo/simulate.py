@@ -525,7 +525,38 @@ def write_demo_scores(
             "records"
         )
         pairs = [p for p in zip(submitted["reviewer"], submitted["application"]) if p[0] not in leave_out]
-        return st.record_many(rows, source="simulation", submit=pairs, require_empty=True)  # type: ignore[arg-type]
+        n = st.record_many(rows, source="simulation", submit=pairs, require_empty=True)  # type: ignore[arg-type]
+        _record_demo_push(rnd, st)
+        return n
     finally:
         if own:
             st.close()
+
+
+#: Who and why of the demo round's fictitious プッシュ型 decisions.
+DEMO_PUSH_BY = "デモ（架空）"
+DEMO_PUSH_REASON = "デモの架空の総務省の決定（python -m scoring demo が記録）"
+
+
+def _record_demo_push(rnd: ReviewRound, store: ScoreStore) -> None:
+    """Record 総務省's (fictitious) プッシュ型 decision for each demo form that says プッシュ型.
+
+    プッシュ型 counts only as a recorded decision (issue 19); the demo round's forms 03 岩手 and
+    39 高知 say プッシュ型, so the demo records the decision, as the 事務局 would with
+    ``eligibility push``. ``rnd`` is then refreshed from its folder and store (its
+    ``applications``, ``eligibility``, ``eligibility_records`` and ``problems``).
+    """
+    from ..core.schema import PUSH_TYPE
+    from ..round.eligibility import record_eligibility
+    from ..round.loader import load_round
+
+    table = rnd.eligibility
+    if not rnd.config.demo or table is None or "form_type" not in table:
+        return
+    todo = table.index[(table["form_type"] == PUSH_TYPE) & (table["application_type"] != PUSH_TYPE)]
+    for code in todo:
+        record_eligibility(rnd, "push", code, by=DEMO_PUSH_BY, reason=DEMO_PUSH_REASON, store=store)
+    if len(todo):
+        fresh = load_round(rnd.path)
+        for name in ("applications", "eligibility", "eligibility_records", "problems"):
+            setattr(rnd, name, getattr(fresh, name))

@@ -31,9 +31,9 @@ the prefecture's two-digit JIS code (str, "01".."47"). Columns, in this order
 - ``theme_name`` (str): the Japanese name of the theme (データ利活用).
 - ``prefecture_name`` (str): official name (長野県).
 - ``late`` (bool): ``submitted_at`` after ``deadline`` (False without a deadline or a
-  submission time, and always False for a プッシュ型 application: 総務省 chose it, so
-  the deadline does not apply; an 情報 row says so). A round applies its recorded
-  eligibility decisions on top (:func:`scoring.round.eligibility.apply_eligibility`).
+  submission time). A form that says プッシュ型 is no exception here: プッシュ型 is the
+  ministry's recorded decision. A round applies its recorded eligibility decisions
+  (期限後受理, プッシュ型, …) on top (:func:`scoring.round.eligibility.apply_eligibility`).
 - ``withdrawn`` (bool): the application was withdrawn (辞退); always False here, set by
   the round's recorded decisions.
 - ``has_errors`` (bool): the file has at least one ``error`` problem (a required field
@@ -61,7 +61,7 @@ cross-field checks); this module handles the folder, the duplicates, the deadlin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple
 
@@ -206,8 +206,33 @@ def _fmt(value: dt.datetime) -> str:
     return value.astimezone(JST).strftime("%Y/%m/%d %H:%M")
 
 
-def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[_Read], list[dict[str, Any]]]:
+def _tie_problem(winner: _Read, tied: list[_Read], name: str, code: str) -> None:
+    """An error on ``winner``: files with the same 提出日時 and no record deciding between them."""
+    assert winner.record is not None
+    files = "、".join(r.file for r in [*tied, winner])
+    at = winner.record["submitted_at"]
+    when = _fmt(at) if at is not None else "提出日時なし"
+    winner.add(
+        "error",
+        f"同じ団体（{name}）の応募書 {files} の提出日時が同じ（{when}）で、どれを使うか決められません"
+        f"（ファイルの更新日時では決めません）。いまはファイル名の順で {winner.file} を表示しています。",
+        "使う応募書を記録してください（python -m scoring eligibility correction または resubmission "
+        f"--application {code} --file 使う応募書のファイル名 --by 名前 --reason 理由）。"
+        "記録するまでこの応募はエラーとして扱います。",
+        key="submitted_at",
+    )
+
+
+def _keep_latest(
+    reads: list[_Read], recorded: Mapping[str, Sequence[str]]
+) -> tuple[list[_Read], list[dict[str, Any]]]:
     """One read per prefecture: the latest submission; each superseded file reported once (情報).
+
+    Which file counts: the latest typed 提出日時; among files with the same 提出日時, the one a
+    recorded correction or resubmission names (the latest record wins). Never the file's
+    modification time: a copied round (``cp -r``, zip, ``touch``) gives the same result. A
+    tie that no record decides is an error on the file shown (named by file name order),
+    naming every tied file, until the analyst records which one counts.
 
     Returns the kept reads and one record per superseded file (``SUPERSEDED_COLUMNS``). The
     superseded file's own problems are dropped: it is not used, so only the reason it was
@@ -225,21 +250,28 @@ def _keep_latest(reads: list[_Read], mtimes: Mapping[str, float]) -> tuple[list[
         if len(group) == 1:
             kept.append(group[0])
             continue
-        group.sort(
-            key=lambda r: (
-                r.record["submitted_at"] or earliest,  # type: ignore[index]
-                mtimes.get(r.file, 0.0),
-                r.file,
-            )
-        )
+        files = list(recorded.get(code, ()))
+
+        def rank(r: _Read, files: list[str] = files) -> int:
+            return max((i for i, f in enumerate(files) if f == r.file), default=-1)
+
+        def key(r: _Read) -> tuple[dt.datetime, int]:
+            return (r.record["submitted_at"] or earliest, rank(r))  # type: ignore[index]
+
+        group.sort(key=lambda r: (*key(r), r.file))
         winner, losers = group[-1], group[:-1]
+        tied = [r for r in losers if key(r) == key(winner)]
+        for r in losers:
+            assert r.record is not None
+            r.problems = []
         kept.append(winner)
+        if tied:
+            _tie_problem(winner, tied, names[code], code)
         assert winner.record is not None
         won_at = winner.record["submitted_at"]
         when = f"{_fmt(won_at)}" if won_at is not None else "受付日時なし"
         for r in losers:
             assert r.record is not None
-            r.problems = []
             r.add(
                 "info",
                 f"同じ団体（{names[code]}）の新しい提出（{winner.file}, 受付日時 {when}）があるため、"
@@ -271,6 +303,7 @@ def read_applications(
     *,
     deadline: dt.datetime | None = None,
     max_bytes: int = MAX_BYTES,
+    recorded: Mapping[str, Sequence[str]] | None = None,
 ) -> Intake:
     """Read every 応募書 in ``folder`` into an applications table and a problems table.
 
@@ -289,6 +322,10 @@ def read_applications(
         the table with ``late`` True and a 期限後提出 warning.
     max_bytes : int
         Files larger than this are reported and not opened (default 20 MB).
+    recorded : mapping, optional
+        Application (JIS code) → the files named by its recorded corrections and
+        resubmissions, oldest first (:func:`scoring.round.loader.load_round` passes them):
+        among files of one prefecture with the same 提出日時, the one recorded last counts.
 
     Returns
     -------
@@ -312,7 +349,8 @@ def read_applications(
     duplicated; a required field empty; a value that cannot be read (number, date,
     choice, prefecture with suggestions, theme, e-mail); an int out of range; an
     unidentifiable prefecture (file not loaded); two files for one prefecture (the later
-    ``submitted_at`` is kept, ties by file time then name; the superseded file is reported
+    ``submitted_at`` is kept, ties by the recorded correction or resubmission, else an
+    error naming the tied files (never by file time); the superseded file is reported
     once, as ``info``, naming the file that replaced it and its time, and listed in
     ``Intake.superseded``); cross-field warnings (pool
     breakdown sum, 未構築 with members, 構築済 without, municipality counts above the
@@ -327,8 +365,8 @@ def read_applications(
             "応募書を保存したフォルダのパスを確認してください。",
         )
         return Intake(empty_applications(), _problem_frame([missing]), superseded_frame([]))
-    problems, reads, mtimes = _read_folder(folder, max_bytes)
-    kept, superseded = _keep_latest([r for r in reads if r.record is not None], mtimes)
+    problems, reads = _read_folder(folder, max_bytes)
+    kept, superseded = _keep_latest([r for r in reads if r.record is not None], recorded or {})
     late = _check_deadline(kept, deadline)
     for r in reads:
         problems.extend(r.problems)
@@ -336,11 +374,10 @@ def read_applications(
     return Intake(_application_frame(records), _problem_frame(problems), superseded_frame(superseded))
 
 
-def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], list[_Read], dict[str, float]]:
-    """Look at each file of ``folder`` once: the folder's problems, the reads, the files' times."""
+def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], list[_Read]]:
+    """Look at each file of ``folder`` once: the folder's problems and the reads."""
     problems: list[dict[str, str]] = []
     reads: list[_Read] = []
-    mtimes: dict[str, float] = {}
     n_books = 0
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         name = path.name
@@ -365,7 +402,6 @@ def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], li
             continue
         n_books += 1
         reads.append(_read_book(path, max_bytes))
-        mtimes[name] = _mtime(path)
     if n_books == 0:
         problems.append(
             _problem(
@@ -375,7 +411,7 @@ def _read_folder(folder: Path, max_bytes: int) -> tuple[list[dict[str, str]], li
                 "応募書を保存したフォルダを指定しているか確認してください。",
             )
         )
-    return problems, reads, mtimes
+    return problems, reads
 
 
 def _not_a_book(path: Path) -> dict[str, str] | None:
@@ -412,39 +448,31 @@ def _read_book(path: Path, max_bytes: int) -> _Read:
     return read
 
 
-def _mtime(path: Path) -> float:
-    """The file's modification time (0.0 when it cannot be read): breaks ties between submissions."""
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 def _check_deadline(kept: list[_Read], deadline: dt.datetime | None) -> dict[str, bool]:
-    """File → submitted after the deadline (期限後提出, a warning); プッシュ型 is never late (情報)."""
+    """File → submitted after the deadline (期限後提出, a warning).
+
+    A form that says プッシュ型 is late all the same: プッシュ型 is the ministry's decision,
+    recorded in the round (``eligibility push``, :func:`scoring.round.eligibility.apply_eligibility`),
+    not something the applicant can claim on its own form.
+    """
     limit = _as_aware(deadline) if deadline is not None else None
     late: dict[str, bool] = {}
     for r in kept:
         assert r.record is not None
         submitted = r.record["submitted_at"]
-        after = bool(limit is not None and submitted is not None and submitted > limit)
-        # プッシュ型: 総務省 itself chose the prefecture, so the deadline does not apply.
-        push = r.record.get("application_type") == PUSH_TYPE
-        late[r.file] = after and not push
-        if after and push:
-            assert limit is not None
-            r.add(
-                "info",
-                f"プッシュ型のため提出期限は適用しません（提出日時 {_fmt(submitted)}、提出期限 {_fmt(limit)}）。",
-                "対処は不要です（プッシュ型は総務省が選んだ団体のため、期限後提出になりません）。",
-                key="submitted_at",
-            )
+        late[r.file] = bool(limit is not None and submitted is not None and submitted > limit)
         if late[r.file]:
             assert limit is not None
+            push = r.record.get("application_type") == PUSH_TYPE
             r.add(
                 "warning",
                 f"期限後提出: 提出日時 {_fmt(submitted)} は提出期限 {_fmt(limit)} より後です。",
-                "受理するかどうかを事務局で判断してください（applications の late 列が True です）。",
+                "受理するかどうかを事務局で判断してください（applications の late 列が True です）。"
+                + (
+                    "プッシュ型は総務省の決定の記録（eligibility push）があるときだけ期限が適用されません。"
+                    if push
+                    else ""
+                ),
                 key="submitted_at",
             )
     return late

@@ -229,7 +229,8 @@ def application_view(applications: pd.DataFrame, problems: pd.DataFrame | None =
 def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
     """Each application's receipt and eligibility (``rnd.eligibility``) with Japanese headers.
 
-    Columns 都道府県, 応募区分, ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
+    Columns 都道府県, 応募区分 (the one that counts: プッシュ型 only with the ministry's
+    recorded decision), 応募書の応募区分 (what the form says), ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
     記録された判断; index 応募.
     """
     assert rnd.eligibility is not None
@@ -239,6 +240,7 @@ def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
         columns={
             "prefecture_name": HEADERS_JA["prefecture_name"],
             "application_type": HEADERS_JA["application_type"],
+            "form_type": "応募書の応募区分",
             "file": "ファイル",
             "received_at": "受付日時（日本時間）",
             "status": "受付の状況",

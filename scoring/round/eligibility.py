@@ -1,8 +1,7 @@
 """Eligibility of the round's applications: the deadline, プッシュ型, and the recorded decisions.
 
 The intake (:func:`scoring.intake.applications.read_applications`) flags a file submitted
-after the deadline (``late``), except a プッシュ型 application (総務省 chose it itself, so
-the deadline does not apply), and reports a file replaced by a newer one of the same
+after the deadline (``late``), whatever its form says, and reports a file replaced by a newer one of the same
 prefecture once, as 情報. The 事務局's decisions on receipt are recorded as hash-chained
 records of the score store (:mod:`scoring.round.eligibility_records`):
 
@@ -14,6 +13,10 @@ records of the score store (:mod:`scoring.round.eligibility_records`):
 辞退 withdraw            ``withdrawn`` True: 対象外 in the selection, the tuning screen, the
                          committee material and the feedback letters (辞退のため対象外)
 辞退の取消 reinstate      undoes a withdrawal
+プッシュ型 push          総務省 chose the prefecture: the deadline does not apply and it
+                         counts as プッシュ型 for the caps. A form that says プッシュ型
+                         without this record counts as 手上げ式 (``application_type`` is
+                         rewritten) with a warning naming the missing record
 ======================  ==================================================================
 
 :func:`apply_eligibility` applies them to the applications and problems tables (so
@@ -36,7 +39,10 @@ import pandas as pd
 
 from ..core.clock import JST
 from ..core.columns import ELIGIBILITY_COLUMNS
-from ..core.schema import PROBLEM_COLUMNS, PUSH_TYPE
+from ..core.schema import APPLICATION_TYPES, PROBLEM_COLUMNS, PUSH_TYPE
+
+#: The type a form that says プッシュ型 without a recorded decision counts as.
+HAND_RAISED = APPLICATION_TYPES[0]
 from .eligibility_records import EligibilityRecord
 from .eligibility_rules import _FILE_ACTIONS, _fmt, eligibility_command, record_eligibility
 
@@ -98,10 +104,16 @@ class _Facts:
     accepted: EligibilityRecord | None
     submitted: Any
     received: Any
-    push: bool
+    pushed: EligibilityRecord | None
+    typed_push: bool
     after: bool
     intake_late: list[Any]
     where: dict[str, str]
+
+    @property
+    def push(self) -> bool:
+        """プッシュ型: only by a recorded ministry decision (``eligibility push``)."""
+        return self.pushed is not None
 
     @property
     def late(self) -> bool:
@@ -137,7 +149,8 @@ def _facts(ctx: _Context, code: str) -> _Facts:
         if correction is not None and correction.original_received is not None
         else submitted
     )
-    push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
+    typed_push = str(apps.at[code, "application_type"]) == PUSH_TYPE if "application_type" in apps else False
+    pushed = next((r for r in reversed(recs) if r.action == "push"), None)
     after = bool(ctx.limit is not None and pd.notna(received) and received > ctx.limit)
     intake_late = [i for i, row in problems.iterrows() if _is_late_row(row, file)]
     where = (
@@ -154,7 +167,8 @@ def _facts(ctx: _Context, code: str) -> _Facts:
         accepted,
         submitted,
         received,
-        push,
+        pushed,
+        typed_push,
         after,
         intake_late,
         where,
@@ -194,9 +208,20 @@ def _other_file_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
 
 
 def _late_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
-    """The 期限後提出 row: a warning while not accepted, 情報 once accepted."""
-    if not f.after or f.push:
+    """The 期限後提出 row: a warning while not accepted, 情報 once accepted or a recorded プッシュ型."""
+    if not f.after:
         return []
+    if f.pushed is not None:
+        return [
+            _problem(
+                f.file,
+                "info",
+                f"プッシュ型のため提出期限は適用しません（提出日時 {_fmt(f.received)}、提出期限 "
+                f"{_fmt(ctx.limit)}。{f.pushed.summary_ja()}）。",  # type: ignore[arg-type]
+                "対処は不要です（総務省のプッシュ型の決定が記録されています）。",
+                **f.where,
+            )
+        ]
     basis = (
         f"受付日時 {_fmt(f.received)}（訂正のため元の提出の日時）"
         if f.correction
@@ -243,6 +268,24 @@ def _corrected_in_time_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]
     ]
 
 
+def _unrecorded_push_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
+    """A warning for a form that says プッシュ型 without the ministry's recorded decision."""
+    if not f.typed_push or f.pushed is not None:
+        return []
+    return [
+        _problem(
+            f.file,
+            "warning",
+            "応募区分が「プッシュ型」ですが、総務省のプッシュ型の決定（eligibility push）が記録されていません。"
+            "手上げ式として扱います（提出期限とプッシュ型の上限・下限）。",
+            "総務省がこの団体をプッシュ型として選んだ場合は、理由を添えて記録してください（"
+            f"{eligibility_command('push', f.code, ctx.round_path)}）。そうでなければ応募区分を"
+            "手上げ式に直すよう提出元に依頼してください。",
+            field="応募区分",
+        )
+    ]
+
+
 def _withdrawal_problems(ctx: _Context, f: _Facts) -> list[dict[str, str]]:
     """情報: the application is withdrawn."""
     if f.withdrawal is None:
@@ -262,6 +305,7 @@ _APPLICATION_CHECKS: tuple[Callable[[_Context, _Facts], list[dict[str, str]]], .
     _other_file_problems,
     _late_problems,
     _corrected_in_time_problems,
+    _unrecorded_push_problems,
     _withdrawal_problems,
 )
 
@@ -277,12 +321,20 @@ def _status(f: _Facts) -> str:
     return "期限後・未受理" if f.late else "期限内"
 
 
+def _effective_type(ctx: _Context, f: _Facts) -> object:
+    """The application type that counts: プッシュ型 only with a recorded decision."""
+    if f.pushed is not None:
+        return PUSH_TYPE
+    return HAND_RAISED if f.typed_push else ctx.apps.at[f.code, "application_type"]
+
+
 def _table_row(ctx: _Context, f: _Facts) -> dict[str, Any]:
     """The application's row of the eligibility table."""
     return {
         "application": f.code,
         "prefecture_name": ctx.apps.at[f.code, "prefecture_name"],
-        "application_type": ctx.apps.at[f.code, "application_type"],
+        "application_type": _effective_type(ctx, f),
+        "form_type": ctx.apps.at[f.code, "application_type"],
         "file": f.file,
         "received_at": f.received,
         "status": _status(f),
@@ -354,6 +406,8 @@ def apply_eligibility(
         application no longer in the folder).
     table : DataFrame
         Index ``application``; columns :data:`~scoring.core.columns.ELIGIBILITY_COLUMNS`:
+        ``application_type`` is the type that counts (プッシュ型 only with a recorded
+        ``push`` decision), ``form_type`` what the form says;
         ``received_at`` is the effective receipt time (the original one for a correction),
         ``status`` one of :data:`ELIGIBILITY_STATUSES`, ``records`` the decisions that apply,
         in Japanese.
@@ -372,6 +426,11 @@ def apply_eligibility(
     if len(apps):
         apps["late"] = pd.Series([f.late for f in facts], index=apps.index, dtype=bool)
         apps["withdrawn"] = pd.Series([f.withdrawal is not None for f in facts], index=apps.index, dtype=bool)
+        if "application_type" in apps:
+            types = [_effective_type(ctx, f) for f in facts]
+            apps["application_type"] = pd.Series(types, index=apps.index, dtype=object).astype(
+                apps["application_type"].dtype
+            )
     drop = [i for f in facts for i in f.intake_late]
     out = _note_superseded(problems.drop(index=drop) if drop else problems.copy(), superseded, by_app)
     if rows:

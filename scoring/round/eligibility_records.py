@@ -1,4 +1,4 @@
-"""Eligibility decisions (受付の判断): late acceptance, correction, resubmission, withdrawal.
+"""Eligibility decisions (受付の判断): late acceptance, correction, resubmission, withdrawal, プッシュ型.
 
 Each decision of the 事務局 on the receipt of an application is a record of kind
 ``"eligibility"`` in the round's score store (:meth:`scoring.store.scores.ScoreStore.append_record`): append-only, in
@@ -27,6 +27,11 @@ Actions (:data:`ELIGIBILITY_ACTIONS`):
     The prefecture withdrew: the application is 対象外 everywhere.
 ``reinstate`` (辞退の取消)
     A withdrawal is undone (e.g. recorded by mistake).
+``push`` (プッシュ型（総務省の決定）)
+    総務省 chose the prefecture itself (プッシュ型): the deadline does not apply and it counts
+    towards the プッシュ型 caps. Without this record a form that says プッシュ型 is treated
+    as 手上げ式 (a prefecture cannot exempt itself from the deadline by typing it).
+    ``python -m scoring push-candidate`` records it when it writes the form.
 
 How the decisions take effect on the round (the ``late`` / ``withdrawn`` columns, the
 problems, the status table, the rules of :func:`scoring.round.eligibility.record_eligibility`)
@@ -58,6 +63,7 @@ __all__ = [
     "read_eligibility",
     "read_eligibility_at",
     "record_eligibility_event",
+    "recorded_files",
 ]
 
 #: ``kind`` of an eligibility event in the score store.
@@ -69,6 +75,7 @@ ELIGIBILITY_ACTIONS: dict[str, str] = {
     "resubmission": "再提出",
     "withdraw": "辞退",
     "reinstate": "辞退の取消",
+    "push": "プッシュ型（総務省の決定）",
 }
 _PAYLOAD_VERSION = 1
 
@@ -192,6 +199,19 @@ def read_eligibility_at(url: str, round_name: str) -> list[EligibilityRecord]:
             url, round_name, ELIGIBILITY_KIND, what="受付の判断（期限後受理・訂正・辞退など）"
         )
     ]
+
+
+def recorded_files(records: Sequence[EligibilityRecord]) -> dict[str, list[str]]:
+    """Application → the files its corrections and resubmissions name, oldest first.
+
+    What :func:`scoring.intake.applications.read_applications` reads (``recorded``) to choose,
+    among files of one prefecture with the same 提出日時, the one that counts.
+    """
+    out: dict[str, list[str]] = {}
+    for r in records:
+        if r.action in ("correction", "resubmission") and r.file:
+            out.setdefault(r.application, []).append(r.file)
+    return out
 
 
 def eligibility_log(

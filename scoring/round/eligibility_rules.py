@@ -49,6 +49,7 @@ _CLI_ACTION = {
     "resubmission": "resubmission",
     "withdraw": "withdraw",
     "reinstate": "reinstate",
+    "push": "push",
 }
 
 
@@ -127,6 +128,11 @@ class _Request:
         return bool(self.row.get("withdrawn", False))
 
     @property
+    def records(self) -> list[EligibilityRecord]:
+        """The decisions recorded so far (the round's, as loaded)."""
+        return list(getattr(self.rnd, "eligibility_records", []) or [])
+
+    @property
     def status(self) -> str:
         table = self.rnd.eligibility
         return str(table.loc[self.code]["status"]) if table is not None and self.code in table.index else ""
@@ -137,6 +143,22 @@ class _Request:
         if sup is None:
             sup = pd.DataFrame(columns=["application", "submitted_at"])
         return sup.loc[sup["application"] == self.code]
+
+    @property
+    def tied(self) -> list[str]:
+        """Superseded files with the same 提出日時 as the file in use (the analyst chooses one)."""
+        at: Any = self.row.get("submitted_at")
+        if at is None or pd.isna(at):
+            return []
+        times = pd.to_datetime(self.earlier["submitted_at"], utc=True)
+        same = self.earlier.loc[times.to_numpy() == pd.Timestamp(at).tz_convert("UTC")]
+        return [str(f) for f in same["file"]]
+
+    @property
+    def chosen(self) -> str:
+        """The file the decision is about: ``file`` when given (the one in use, or a tied one)."""
+        wanted = str(self.file).strip() if self.file is not None else ""
+        return wanted if wanted and wanted in self.tied else self.in_use
 
     def original(self) -> dt.datetime | None:
         """The original receipt time of a correction: as given, else the newest superseded file's."""
@@ -168,6 +190,7 @@ def _refuse_other_file(q: _Request) -> str | None:
         or not str(q.file).strip()
         or q.act not in _FILE_ACTIONS
         or str(q.file).strip() == q.in_use
+        or (q.act in ("correction", "resubmission") and str(q.file).strip() in q.tied)
     ):
         return None
     return (
@@ -194,6 +217,12 @@ def _refuse_push(q: _Request) -> str | None:
     if str(q.row.get("application_type", "")) != PUSH_TYPE:
         return None
     return f"{q.label}はプッシュ型のため提出期限は適用されません。期限後受理の記録は不要です。"
+
+
+def _refuse_pushed(q: _Request) -> str | None:
+    if not any(r.action == "push" and r.application == q.code for r in q.records):
+        return None
+    return f"{q.label}のプッシュ型（総務省の決定）は既に記録されています。記録は不要です。"
 
 
 def _refuse_accepted(q: _Request) -> str | None:
@@ -257,6 +286,7 @@ _ACTION_REFUSALS: dict[str, tuple[_Refusal, ...]] = {
     "resubmission": (_refuse_no_earlier,),
     "withdraw": (_refuse_withdrawn,),
     "reinstate": (_refuse_not_withdrawn,),
+    "push": (_refuse_pushed,),
 }
 
 
@@ -324,7 +354,7 @@ def record_eligibility(
         by=by.strip(),
         reason=reason.strip(),
         recorded_at=dt.datetime.now(dt.timezone.utc),
-        file=q.in_use if act in _FILE_ACTIONS else "",
+        file=q.chosen if act in _FILE_ACTIONS else "",
         original_received=q.original() if act == "correction" else None,
     )
     own = store is None

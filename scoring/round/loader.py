@@ -43,7 +43,7 @@ from ..intake.applications import read_applications
 from ..store.scores import ScoreStore, default_url
 from .assign import all_pairs, resolve_assignments
 from .eligibility import apply_eligibility
-from .eligibility_records import EligibilityRecord, read_eligibility_at
+from .eligibility_records import EligibilityRecord, read_eligibility_at, recorded_files
 
 __all__ = ["ReviewRound", "load_round", "no_scores_message", "round_path"]
 
@@ -325,8 +325,8 @@ def load_round(path: str | Path | None = None) -> ReviewRound:
     _require_folder(
         apps_dir, "applications フォルダがありません。応募書（.xlsx）をこのフォルダに置いてください。"
     )
-    intake = read_applications(apps_dir, deadline=config.deadline)
     records = read_eligibility_at(default_url(folder), config.name)
+    intake = read_applications(apps_dir, deadline=config.deadline, recorded=recorded_files(records))
     applications, intake_problems, eligibility = apply_eligibility(
         intake.applications,
         intake.problems,

@@ -152,12 +152,16 @@ def test_a_candidate_becomes_a_push_application_that_intake_reads(demo_round_cop
     _write(demo_round_copy / PUSH_CONFIG_FILE, "indicators: {not_applied: 1}\npool_members: {福島: 2}\n")
     rnd = load_round(demo_round_copy)
     when = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))
-    rec = write_push_application(rnd, "福島", submitted_at=when)
+    rec = write_push_application(rnd, "福島", submitted_at=when, by="総務省", reason="ヒアリングで選定")
     assert rec.path.parent == demo_round_copy / "applications" and rec.code == "07"
+    # the ministry's decision is recorded with the form (issue 19): who, when, why
+    assert rec.decision is not None and rec.decision.action == "push" and rec.decision.by == "総務省"
     assert "担当部署" in rec.to_fill and "人材プールの人数" not in rec.to_fill
     again = load_round(demo_round_copy)
     row = again.applications.loc["07"]
     assert row["application_type"] == "プッシュ型" and row["prefecture_name"] == "福島県"
+    assert again.eligibility.loc["07", "status"] == "期限適用外（プッシュ型）"
+    assert "プッシュ型（総務省の決定）（総務省" in again.eligibility.loc["07", "records"]
     assert int(row["pool_size_total"]) == 2
     assert row["submitted_at"].strftime("%Y-%m-%d %H:%M") == "2026-03-02 10:30"
     # Until the hearing's answers are filled in, the required fields are errors naming their cells.

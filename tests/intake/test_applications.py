@@ -410,14 +410,16 @@ def test_validate_passes_when_only_a_superseded_file_is_reported(
     assert "エラー 0 件・警告 0 件・情報 1 件" in out and "情報" in out and "置き換えられました" in out
 
 
-def test_a_push_application_filed_after_the_deadline_is_not_late(write_app: WriteApp, tmp_path: Path) -> None:
+def test_a_form_that_says_push_is_late_all_the_same(write_app: WriteApp, tmp_path: Path) -> None:
+    """プッシュ型 is the ministry's recorded decision (issue 19): the intake alone does not
+    exempt a form from the deadline because it says プッシュ型."""
     write_app("push.xlsx", "20", submitted_at="2026/2/24 10:00", application_type="プッシュ型")
     write_app("hand.xlsx", "13", submitted_at="2026/2/24 10:00", application_type="手上げ式")
     intake = read_applications(tmp_path, deadline=DEADLINE)
     apps = intake.applications
-    assert not apps.loc["20", "late"] and apps.loc["13", "late"]
-    [note] = rows_of(intake, "push.xlsx").to_dict("records")
-    assert note["severity"] == "info" and "プッシュ型のため提出期限は適用しません" in note["message"]
+    assert apps.loc["20", "late"] and apps.loc["13", "late"]
+    note = one_problem(intake, "push.xlsx", "warning", "submitted_at")
+    assert note["message"].startswith("期限後提出") and "eligibility push" in note["action"]
     assert one_problem(intake, "hand.xlsx", "warning", "submitted_at")["message"].startswith("期限後提出")
 
 

@@ -68,9 +68,16 @@ def test_the_intake_before_any_decision(rdir: Path) -> None:
     assert e.loc["05", "status"] == "期限後・未受理" and rnd.applications.loc["05", "late"]
     # the correction is late by its own time until it is recorded as a correction
     assert e.loc["20", "file"] == "20_nagano_訂正.xlsx" and e.loc["20", "status"] == "期限後・未受理"
-    # プッシュ型 after the deadline: not late
-    assert e.loc["13", "status"] == "期限適用外（プッシュ型）" and not rnd.applications.loc["13", "late"]
-    assert _rows(rnd, "13_tokyo.xlsx")["severity"].tolist() == ["info"]
+    # a form that says プッシュ型 without the ministry's recorded decision: 手上げ式, late (issue 19)
+    assert e.loc["13", "status"] == "期限後・未受理" and rnd.applications.loc["13", "late"]
+    assert rnd.applications.loc["13", "application_type"] == "手上げ式"
+    assert e.loc["13", "application_type"] == "手上げ式"
+    tokyo = _rows(rnd, "13_tokyo.xlsx")
+    assert tokyo["severity"].tolist() == ["warning", "warning"]
+    assert any(
+        "eligibility push" in a and "記録されていません" in m
+        for m, a in zip(tokyo["message"], tokyo["action"])
+    )
     # superseded files: one 情報 row each, naming the newer file and its time
     [old] = _rows(rnd, "20_nagano.xlsx").to_dict("records")
     assert old["severity"] == "info"
@@ -128,8 +135,12 @@ def test_late_acceptance_takes_effect_in_the_selection_and_the_status(rdir: Path
         record_eligibility(rnd, "accept_late", "05", by="山田", reason="二度目")
     with pytest.raises(IntakeError, match="期限内の受付"):
         record_eligibility(rnd, "accept_late", "01", by="山田", reason="不要")
+    record_eligibility(rnd, "push", "東京", by="総務省 地域DX室", reason="ヒアリングで選定")
+    rnd = load_round(rdir)
     with pytest.raises(IntakeError, match="プッシュ型のため提出期限は適用されません"):
         record_eligibility(rnd, "accept_late", "13", by="山田", reason="不要")
+    with pytest.raises(IntakeError, match="プッシュ型（総務省の決定）は既に記録されています"):
+        record_eligibility(rnd, "push", "13", by="山田", reason="二度目")
 
 
 def test_a_newer_file_needs_a_new_decision(rdir: Path) -> None:
@@ -263,8 +274,9 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
     assert main(["validate", str(rdir)]) == 0  # superseded files and a late one: no error
     out = capsys.readouterr().out
     assert (
-        "エラー 0 件・警告 3 件・情報 3 件" in out and "期限後提出" in out
-    )  # 群馬, 秋田, 長野 (訂正 not yet recorded)
+        "エラー 0 件・警告 7 件・情報 2 件" in out and "期限後提出" in out
+    )  # 群馬, 秋田, 長野 (訂正 not yet recorded), 東京 late and プッシュ型 not recorded, 岩手 and 高知's
+    # プッシュ型 not recorded (no demo scores here)
     assert (
         main(
             [
@@ -304,6 +316,24 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
         == 0
     )
     assert "元の受付日時: 2026-02-20 16:40" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "eligibility",
+                "push",
+                "--round",
+                str(rdir),
+                "--application",
+                "東京",
+                "--by",
+                "総務省",
+                "--reason",
+                "選定",
+            ]
+        )
+        == 0
+    )
+    assert "プッシュ型（総務省の決定）" in capsys.readouterr().out
     assert main(["eligibility", "list", "--round", str(rdir)]) == 0
     out = capsys.readouterr().out
     assert "郵便事故" in out and "誤記" in out and "期限適用外（プッシュ型）" in out
@@ -311,8 +341,8 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
     assert main(["validate", str(rdir)]) == 0
     out = capsys.readouterr().out
     assert (
-        "エラー 0 件・警告 1 件・情報 5 件" in out.splitlines()[0] and "受理されています" in out
-    )  # 群馬 only
+        "エラー 0 件・警告 3 件・情報 5 件" in out.splitlines()[0] and "受理されています" in out
+    )  # 群馬, and 岩手 and 高知's プッシュ型 not recorded
     assert (
         main(
             [
