@@ -64,7 +64,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"警告 {int((rnd.problems['severity'] == 'warning').sum())} 件・"
         f"情報 {int((rnd.problems['severity'] == 'info').sum())} 件"
     )
-    summary = application_table(rnd.applications, rnd.problems)
+    from .cli_status import with_status
+
+    summary = with_status(rnd, application_table(rnd.applications, rnd.problems))
     cols = [
         *(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
         "人材プールの状況",
@@ -73,6 +75,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "期限後提出",
         "エラー数",
         "警告数",
+        "区分",
+        "対象外の理由",
     ]
     _print_table("応募一覧", summary[[c for c in cols if c in summary]])
     for title, table in breakdown(rnd.applications).items():
@@ -375,6 +379,11 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         return 1
     import pandas as pd
 
+    from .cli_status import print_left_out
+    from .round.status import assignable
+
+    rnd, left_out = assignable(rnd)  # never an application that is 対象外 (issue 19)
+    print_left_out(rnd, left_out)
     df, notes = propose_assignments(rnd, args.per_application, seed=args.seed)
     roles = {r.id: r.role for r in rnd.reviewers}
     names = rnd.applications["prefecture_name"]

@@ -437,7 +437,11 @@ def reliability_ja(c: Committee) -> pd.DataFrame:
 
 
 def decision_ja(c: Committee) -> pd.DataFrame:
-    """選定結果: the committee's decision per applicant (empty without a decision)."""
+    """選定結果: the committee's decision per applicant (empty without a decision).
+
+    決定 is 選定, 対象外 (an application outside the review that was not selected; 理由 then
+    starts with why, :func:`scoring.analysis.status.exclusion_reasons`) or 非選定.
+    """
     cols = [
         HEADERS_JA["application"],
         HEADERS_JA["prefecture_name"],
@@ -457,18 +461,24 @@ def decision_ja(c: Committee) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     t = decision_table(d, c.applications)
     at = d.recorded_at_jst.replace(tzinfo=None, microsecond=0)
+    # 対象外 (the one status of scoring.round.status) is never 「非選定」 (issue 19)
+    excl = c.exclusion_reasons.reindex(t.index.astype(str)).fillna("").astype(str).to_numpy()
+    out_of_review = (excl != "") & ~t["decided"].to_numpy(dtype=bool)
+    reasons = [
+        " / ".join(p for p in (e, r) if p) if o else r for o, e, r in zip(out_of_review, excl, t["reason"])
+    ]
     return pd.DataFrame(
         {
             HEADERS_JA["application"]: t.index.astype(str),
             HEADERS_JA["prefecture_name"]: t["prefecture_name"].to_numpy(),
-            "決定": np.where(t["decided"], "選定", "非選定"),
+            "決定": np.where(t["decided"], "選定", np.where(out_of_review, "対象外", "非選定")),
             "選定案": np.where(t["proposed"], "選定", ""),
             "選定案との違い": [
                 ("対象外から選定" if a in d.forced else diff) for a, diff in zip(t.index, t["difference"])
             ],
             "必ず含める": np.where(t["locked"], "必ず含める", ""),
             "除外": np.where(t["excluded"], "除外", ""),
-            "理由": t["reason"].to_numpy(),
+            "理由": reasons,
             "記録した人": d.by,
             "記録日時（日本時間）": [at] * len(t),
             "根拠の記録点（イベント）": d.checkpoint_id,

@@ -176,8 +176,14 @@ def assignment_problems(
     """
     rows: list[dict[str, str]] = []
     covered = set(assignments["application"].astype(str))
+    out = {
+        str(a)
+        for c in ("late", "withdrawn")
+        if c in applications
+        for a in applications.index[applications[c]]
+    }
     for code in applications.index:
-        if str(code) not in covered:
+        if str(code) not in covered | out:  # 対象外 (not accepted, withdrawn): assign leaves it out
             rows.append(
                 _problem(
                     where,

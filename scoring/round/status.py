@@ -43,9 +43,11 @@ if TYPE_CHECKING:
 __all__ = [
     "IN_REVIEW",
     "LONG_REASONS",
+    "NOT_ASSIGNED",
     "OUT_OF_REVIEW",
     "REASONS",
     "application_statuses",
+    "assignable",
     "long_reason",
 ]
 
@@ -170,3 +172,29 @@ def application_statuses(rnd: ReviewRound, totals: pd.DataFrame | pd.Series | No
         index=pd.Index(ids, name="application"),
     )
     return out.astype(object)
+
+
+#: The reasons that keep an application out of the assignment (担当審査員なし and 採点なし are
+#: what follows from it, not a reason to leave it out).
+NOT_ASSIGNED: tuple[str, ...] = ("withdrawn", "late", "errors", "exclusions")
+
+
+def assignable(rnd: ReviewRound) -> tuple[ReviewRound, pd.DataFrame]:
+    """The round with only the applications ``assign`` may give reviewers, and those left out.
+
+    Returns
+    -------
+    round : ReviewRound
+        A copy of ``rnd`` whose ``applications`` leave out every application that is 対象外
+        for a reason of :data:`NOT_ASSIGNED` (辞退, 期限後提出（受理せず）, 応募書にエラー,
+        対象外（総務省の判断）).
+    left_out : DataFrame
+        Their rows of :func:`application_statuses` with ``prefecture_name``.
+    """
+    import dataclasses
+
+    st = application_statuses(rnd)
+    out = st.loc[st["reason_key"].isin(NOT_ASSIGNED)].copy()
+    out.insert(0, "prefecture_name", rnd.applications["prefecture_name"].reindex(out.index).to_numpy())
+    keep = rnd.applications.loc[~rnd.applications.index.astype(str).isin(out.index)]
+    return dataclasses.replace(rnd, applications=keep), out

@@ -165,3 +165,19 @@ def test_the_analyst_records_which_file_counts(copies: dict[str, Path], tmp_path
         rnd.applications.loc[SAGA, "file"] == "41_saga_b.xlsx" and rnd.applications.loc[SAGA, "theme"] == "D"
     )
     assert not (rnd.problems["message"].str.contains("提出日時が同じ")).any()
+
+
+def test_touch_does_not_change_which_file_counts(demo_round_copy: Path) -> None:
+    """Without any record: ``touch`` on the other file changes nothing (on the old code it
+    switched the file in use, silently)."""
+    apps = demo_round_copy / "applications"
+    write_template(apps / "41_saga_b.xlsx", example_values(SAGA, submitted_at=SAME, theme="D"))
+    write_template(apps / "41_saga_a.xlsx", example_values(SAGA, submitted_at=SAME, theme="C"))
+    before = load_round(demo_round_copy)
+    shown = str(before.applications.loc[SAGA, "file"])
+    other = apps / ("41_saga_a.xlsx" if shown == "41_saga_b.xlsx" else "41_saga_b.xlsx")
+    later = dt.datetime.now().timestamp() + 1000
+    os.utime(other, (later, later))
+    after = load_round(demo_round_copy)
+    assert after.applications.loc[SAGA, "file"] == shown
+    assert bool(after.applications.loc[SAGA, "has_errors"])  # the tie is an error until recorded
