@@ -55,6 +55,10 @@ decide [--round DIR] --select CODES --by NAME... [--reason CODE=TEXT ...] [--for
     hash-chained like the scores; every difference from the proposal needs a reason, a
     対象外 application needs ``--force`` and a reason; later changes of scores or settings
     show as a warning on the committee material.
+reopen|excuse|reassign [--round DIR] --reviewer ID --application CODE --reason TEXT --by NAME [--to ID]
+    The 事務局 reopens a submitted pair (再開), excuses a pair that will not be submitted (免除)
+    or hands it to reviewer ``--to`` (担当替え); events of the hash chain, listed in the
+    committee material's notes; ``progress`` counts a released pair as finished.
 revise [--round DIR] --reviewer ID --application CODE --criterion ID --score N --reason TEXT [--by NAME]
     Record a second-stage score after the discussion (協議後の修正) of a submitted review;
     the committee material shows both stages and the totals use the revised score.
@@ -132,6 +136,7 @@ from .cli_commands import (
 )
 from .cli_push import cmd_push_candidate
 from .cli_records import add_record_commands
+from .cli_review import add_review_phase_commands
 from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import
 
 __all__ = ["lab_settings_path", "main"]
@@ -261,6 +266,12 @@ def _add_review_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "--submit",
         action="store_true",
         help="審査員の最終的な回答として、すべての項目を採点した応募を提出済にする（以後は変更できない）",
+    )
+    si.add_argument(
+        "--slips",
+        default=None,
+        metavar="DIR",
+        help="--submit の受領票（.xlsx）の出力先（既定: reports/受領票）",
     )
     si.add_argument("files", nargs="+", help="記入済みの採点表（.xlsx）")
     si.set_defaults(func=_cmd_sheets_import)
@@ -466,6 +477,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_revise_command(sub)
     add_archive_command(sub)
     add_record_commands(sub)
+    add_review_phase_commands(sub)
     return p
 
 

@@ -689,7 +689,10 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     if args.xlsx:
         print(f"\n書き出しました: {write_progress_workbook(prog, args.xlsx)}")
     if prog.complete:
-        print("\n割り当てられた採点はすべて提出されています。")
+        print(
+            "\n割り当てられた採点はすべて提出されています"
+            + ("（事務局が免除・担当替えした組を除く）。" if len(counts) > 3 else "。")
+        )
         return 0
     print(f"\n未提出の採点が {counts['未着手'] + counts['下書き']} 組あります。", file=sys.stderr)
     return 1

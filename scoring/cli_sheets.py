@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .round.loader import ReviewRound
+    from .store.scores import ScoreStore
 
 __all__: list[str] = []
 
@@ -56,8 +57,6 @@ def _cmd_sheets_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets_import(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from .reporting.overview import problem_table
     from .review.sheet_import import import_sheets
     from .round.loader import load_round
@@ -72,6 +71,7 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     store = ScoreStore.open(rnd, args.db)
     try:
+        head = store.head()[0]
         report = import_sheets(
             rnd,
             args.files,
@@ -81,28 +81,59 @@ def _cmd_sheets_import(args: argparse.Namespace) -> int:
             reason=args.reason,
             submit=args.submit,
         )
+        failed = set(report.loc[report["severity"] == "error", "file"])
+        _print_imported(report, failed)
+        if args.submit:
+            _print_receipts(rnd, store, head, args.slips)
     finally:
         store.close()
-    failed = set(report.loc[report["severity"] == "error", "file"])
-    _print_imported(report, failed)
     conflicts = report.attrs["conflicts"]
     shown = (report["severity"] == "warning") & report["message"].str.startswith("未入力")
     if len(conflicts):
-        title = (
-            "上書きしたセル（理由: " + str(args.reason).strip() + "）"
-            if args.overwrite
-            else "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）"
-        )
-        _print_table(title, _conflict_table(rnd, conflicts))
-        stopped = set(zip(conflicts["file"], conflicts["cell"]))
-        shown |= pd.Series(
-            [(f, c) in stopped for f, c in zip(report["file"], report["cell"])], index=report.index
-        )
+        _print_conflicts(rnd, conflicts, failed, args.overwrite, str(args.reason or "").strip())
+        # the conflicting cells are in that table; any other problem of the same cell stays below
+        shown |= report["message"].astype(str).str.contains("書き出し後に採点データベースで変更されています")
     _print_table(
         "採点表の問題一覧（未入力と上の表を除く）" if len(conflicts) else "採点表の問題一覧（未入力を除く）",
         problem_table(report[~shown]),
     )
     return 1 if failed else 0
+
+
+def _print_conflicts(
+    rnd: ReviewRound, conflicts: pd.DataFrame, failed: set[str], overwrite: bool, reason: str
+) -> None:
+    """The cells changed both in the store and in the sheet: overwritten, or not imported and why."""
+    if not overwrite:
+        title = "書き出し後に変更されたセル（--overwrite --reason 理由 で採点表の値を取り込めます）"
+        _print_table(title, _conflict_table(rnd, conflicts))
+        return
+    done = conflicts[~conflicts["file"].isin(failed)]
+    if len(done):
+        _print_table(f"上書きしたセル（理由: {reason}）", _conflict_table(rnd, done))
+    stopped = conflicts[conflicts["file"].isin(failed)]
+    if len(stopped):
+        _print_table(
+            "上書きしなかったセル（ファイルにエラーがあるため取り込んでいません。エラーは下の問題一覧）",
+            _conflict_table(rnd, stopped),
+        )
+
+
+def _print_receipts(rnd: ReviewRound, store: ScoreStore, head: int, slips: str | None) -> None:
+    """Each reviewer's receipt codes of the submissions of this import, and their slips (受領票)."""
+    from .review.receipts import receipts_for, write_receipt_slip
+
+    events = store.events()
+    new = events[(events["id"] > head) & (events["kind"] == "submit")]
+    for reviewer in dict.fromkeys(new["reviewer"].astype(str)):
+        mine = receipts_for(store, reviewer)
+        fresh = set(new.loc[new["reviewer"] == reviewer, "application"].astype(str))
+        print(f"\n■ 受領コード（審査員 {reviewer}）: 今回の提出 {len(fresh)} 件")
+        for r in mine:
+            if r.application in fresh:
+                print(f"  {r.line_ja()}")
+        path = write_receipt_slip(rnd, reviewer, mine, new=fresh, folder=slips)
+        print(f"受領票を書き出しました（審査員に送ってください）: {path}")
 
 
 def _print_imported(report: pd.DataFrame, failed: set[str]) -> None:

@@ -234,6 +234,8 @@ class Committee:
     #: Second-stage revisions after the discussion (:meth:`scoring.store.scores.ScoreStore.revisions`,
     #: columns :data:`scoring.core.columns.REVISION_COLUMNS`); the totals use the revised scores.
     revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
+    #: 再開・免除・担当替え with reasons (:meth:`~scoring.store.scores.ScoreStore.review_events`; the 注記).
+    review_events: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The discussion list (協議対象, :func:`scoring.agreement.disagreement.discussion_list` with
     #: the stability analysis and the round's rank; 対象外 left out): columns ``application``,
     #: ``prefecture_name`` and :data:`scoring.core.columns.DISCUSSION_COLUMNS` after it.
@@ -519,6 +521,7 @@ class _StoreData:
     receipts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(RECEIPT_COLUMNS)))
     review_status: pd.DataFrame | None = None
     revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
+    review_events: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _read_store(rnd: ReviewRound, store_url: str | None) -> _StoreData:
@@ -532,6 +535,7 @@ def _read_store(rnd: ReviewRound, store_url: str | None) -> _StoreData:
             receipts=store.receipts(),
             review_status=store.statuses(),
             revisions=store.revisions(),
+            review_events=store.review_events(),
         )
 
 
@@ -741,6 +745,7 @@ def _compute(
         push_candidates=push_candidates(rnd),
         drafts=n.drafts,
         revisions=inputs.revisions,
+        review_events=inputs.review_events,
     )
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..analysis.committee import Committee
 from ..analysis.push import push_candidates_ja
+from ..analysis.review_notes import review_event_rows
 from ..config.rubric import format_level
 from ..core.clock import JST
 from ..core.columns import HEADERS_JA, METHOD_LABELS
@@ -640,6 +641,7 @@ def notes_ja(c: Committee) -> pd.DataFrame:
         if d.note:
             rows.append(("選定結果の注記", d.note))
     rows += _checkpoint_rows(c)
+    rows += review_event_rows(c.review_events, c.reviewer_labels, c.name)
     if len(c.receipts):
         rows.append(
             (

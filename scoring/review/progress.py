@@ -3,7 +3,9 @@
 :func:`review_progress` reads the score store's status of every assigned, non-conflicted
 pair (:meth:`scoring.store.scores.ScoreStore.statuses` restricted to
 :func:`scoring.review.sheets.reviewer_applications`, the rule of the 採点表 and the packets) and
-counts 未着手 (nothing recorded), 下書き (drafted, not submitted) and 提出済 (submitted).
+counts 未着手 (nothing recorded), 下書き (drafted, not submitted) and 提出済 (submitted); a pair
+the 事務局 released (免除 ``excuse``, 担当替え ``reassign``, :mod:`scoring.round.pair_release`)
+counts as finished, like a submitted one.
 Pairs with events that are no longer assigned (an assignment changed after scoring) are
 left out: progress is about what is asked now.
 
@@ -44,6 +46,10 @@ __all__ = [
 ]
 
 MISSING, DRAFT, SUBMITTED = "未着手", "下書き", "提出済"
+#: A pair the 事務局 released (``python -m scoring excuse`` / ``reassign``): no longer asked.
+EXCUSED, REASSIGNED = "免除", "担当替え"
+#: The statuses that finish a pair: the review phase is over when every pair has one.
+DONE = (SUBMITTED, EXCUSED, REASSIGNED)
 
 
 @dataclass
@@ -70,21 +76,24 @@ class ReviewProgress:
 
     @property
     def complete(self) -> bool:
-        """True when every assigned pair is submitted."""
-        return bool((self.pairs["status"] == SUBMITTED).all())
+        """True when every assigned pair is submitted, excused or reassigned (:data:`DONE`)."""
+        return bool(self.pairs["status"].isin(DONE).all())
 
     @property
     def open_pairs(self) -> pd.DataFrame:
-        """The pairs not submitted (未着手 and 下書き)."""
-        return self.pairs[self.pairs["status"] != SUBMITTED].reset_index(drop=True)
+        """The pairs still open (未着手 and 下書き)."""
+        return self.pairs[~self.pairs["status"].isin(DONE)].reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
-        """Pairs per status: {未着手: n, 下書き: n, 提出済: n}."""
+        """Pairs per status: {未着手: n, 下書き: n, 提出済: n}, and 免除 / 担当替え when any."""
         vc = self.pairs["status"].value_counts()
-        return {s: int(vc.get(s, 0)) for s in (MISSING, DRAFT, SUBMITTED)}
+        out = {s: int(vc.get(s, 0)) for s in (MISSING, DRAFT, SUBMITTED)}
+        out.update({s: int(vc[s]) for s in (EXCUSED, REASSIGNED) if vc.get(s, 0)})
+        return out
 
     def headline(self) -> str:
-        """One Japanese line: 「割り当てられた採点 95 組: 未着手 3 組　下書き 4 組　提出済 88 組」."""
+        """One Japanese line: 「割り当てられた採点 95 組: 未着手 3 組　下書き 4 組　提出済 88 組」
+        (and 免除 / 担当替え when the 事務局 released any pair)."""
         return f"割り当てられた採点 {len(self.pairs)} 組: " + "　".join(
             f"{k} {v} 組" for k, v in self.counts().items()
         )
@@ -109,7 +118,7 @@ def round_progress(rnd: ReviewRound, url: str | None = None) -> ReviewProgress:
 
 def _counts(g: pd.DataFrame, label: pd.Series) -> dict[str, object]:
     st = g["status"]
-    todo = g[st != SUBMITTED]
+    todo = g[~st.isin(DONE)]
     return {
         "assigned": len(g),
         "submitted": int((st == SUBMITTED).sum()),

@@ -37,7 +37,7 @@ from .checkpoints import (
     receipt_nonce,
 )
 from .constraints import value_problems
-from .eventlog import ACCESS_JA, GENESIS_HASH
+from .eventlog import ACCESS_JA, GENESIS_HASH, record_payload
 from .reads import ScoreReads
 from .record_checks import (
     Problem,
@@ -248,11 +248,49 @@ class StoreAudit(ScoreReads):
                     when = f"{ts:%Y-%m-%d %H:%M} 日本時間、"
                 except ValueError:
                     pass
+        revised = self._revisions_after(reviewer, application, event_id, events)
+        if not revised:
+            return (
+                f"受領コード {code} は、{self._reviewer_label(reviewer)}の{self._app_label(application)}の提出"
+                f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが記録されており、"
+                "選定委員会資料の受領コードの表にも同じコードが載ります。"
+            )
         return (
             f"受領コード {code} は、{self._reviewer_label(reviewer)}の{self._app_label(application)}の提出"
-            f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが記録されており、"
-            "選定委員会資料の受領コードの表にも同じコードが載ります。"
+            f"（{when}イベント {event_id}）のものです。採点データベースには提出したとおりの点数とコメントが1段階目として"
+            f"記録されています（選定委員会資料の受領コードの表にも同じコードが載ります）。ただし、その後の協議で"
+            f"2段階目の修正が {len(revised)} 件記録されており、選定には修正後の点数が使われます: {'／'.join(revised)}"
         )
+
+    def _revisions_after(
+        self, reviewer: str, application: str, event_id: int, events: list[dict[str, Any]]
+    ) -> list[str]:
+        """One line per second-stage revision (協議後の修正) of the pair after submit ``event_id``."""
+        labels = {c.id: c.label_ja for c in self.facts.criteria}
+        last: dict[str, Any] = {}
+        out: list[str] = []
+        for ev in events:
+            if (
+                ev["reviewer"] != reviewer
+                or ev["application"] != application
+                or ev["kind"] not in ("score", "revise")
+            ):
+                continue
+            crit = str(ev["criterion"])
+            if ev["kind"] == "revise" and int(ev["id"]) > event_id:
+                reason = str(record_payload(ev).get("reason", ""))
+                before = last.get(crit)
+                was = (
+                    f"{format_level(float(before))} → "
+                    if before is not None and not is_missing(before)
+                    else ""
+                )
+                out.append(
+                    f"「{labels.get(crit, crit)}」{was}{format_level(float(ev['score']))} 点"
+                    f"（理由: {reason}、記録: {ev['actor']}、イベント {int(ev['id'])}）"
+                )
+            last[crit] = ev["score"]
+        return out
 
     # ------------------------------------------------------------------ reading
     def verify(self) -> pd.DataFrame:

@@ -54,6 +54,7 @@ __all__ = [
     "KINDS",
     "NO_EVENTS",
     "RECORD_KINDS",
+    "RELEASE_KINDS",
     "SOURCES",
     "STAGES",
     "STATUSES",
@@ -71,8 +72,21 @@ SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst"
 #: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
 #: the committee's decision (:mod:`scoring.round.decision`), the 事務局's eligibility
 #: decisions (:mod:`scoring.round.eligibility_records`: 期限後受理, 訂正, 再提出, 辞退), and a
-#: second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`).
-KINDS: tuple[str, ...] = ("score", "submit", "reopen", "decision", "eligibility", "revise")
+#: second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`), and the
+#: analyst's release of a pair that will not be submitted (免除 ``excuse``, 担当替え ``reassign``,
+#: :meth:`ScoreStore.release`).
+KINDS: tuple[str, ...] = (
+    "score",
+    "submit",
+    "reopen",
+    "decision",
+    "eligibility",
+    "revise",
+    "excuse",
+    "reassign",
+)
+#: Kinds that release an unsubmitted pair from the review (:meth:`ScoreStore.release`).
+RELEASE_KINDS: tuple[str, ...] = ("excuse", "reassign")
 #: Kinds written by :meth:`ScoreStore.append_record` (a JSON object in ``payload``).
 RECORD_KINDS: tuple[str, ...] = ("decision", "eligibility")
 #: Stages of the scores: the reviewers' own scoring (1次), and after the discussion (最終:
@@ -235,6 +249,17 @@ class StoreBase:
         if not isinstance(by, str) or not by.strip():
             raise StoreError(f"{what}（by）が空です。事務局の担当者名を入力してください。")
         return by.strip()
+
+    def _check_analyst(self, by: object, reviewer: str, what: str) -> str:
+        """``by`` of an analyst's action on a reviewer's pair (再開・免除・担当替え): not the reviewer."""
+        who = self._check_by(by, f"{what}を記録する人")
+        r = self.facts.reviewer(reviewer)
+        if who == reviewer or (r is not None and r.name and who == r.name):
+            raise StoreError(
+                f"{self._reviewer_label(reviewer)}本人は自分の採点の{what}を記録できません。"
+                f"{what}は事務局が記録します（--by に事務局の担当者名を入力してください）。"
+            )
+        return who
 
     def _check_pair(self, reviewer: object, application: object) -> tuple[str, str]:
         r = self.facts.reviewer(reviewer) if isinstance(reviewer, str) else None

@@ -15,13 +15,18 @@ from sqlalchemy.engine import Connection
 from ..core.columns import EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
 from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
-from .base import PAIR_KINDS, STAGES, PairVersion, StoreBase, is_missing
+from .base import PAIR_KINDS, RELEASE_KINDS, STAGES, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
 from .constraints import readable_comment, refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
 from .statements import submit_receipt
 
-__all__ = ["ScoreReads"]
+__all__ = ["RELEASED_JA", "REVIEW_EVENT_KINDS", "ScoreReads"]
+
+#: The status of a pair the analyst released (:meth:`ScoreStore.release`), by kind.
+RELEASED_JA = {"excuse": "免除", "reassign": "担当替え"}
+#: The analyst's actions on a reviewer's pair, in Japanese (:meth:`ScoreReads.review_events`).
+REVIEW_EVENT_KINDS = {"reopen": "再開", **RELEASED_JA}
 
 
 class ScoreReads(StoreBase):
@@ -35,16 +40,21 @@ class ScoreReads(StoreBase):
         """
         return self.log.head()
 
-    def _pair_status(self, conn: Connection) -> dict[tuple[str, str], str]:
+    def _pair_status(self, conn: Connection, *, released: bool = False) -> dict[tuple[str, str], str]:
+        """Status of each pair with events; ``released``: 免除 / 担当替え for a pair the analyst
+        released (:meth:`ScoreStore.release`) and that was not submitted after."""
         out: dict[tuple[str, str], str] = {}
+        kinds = PAIR_KINDS + RELEASE_KINDS if released else PAIR_KINDS
         q = (
             sa.select(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.kind)
-            .where(EVENTS.c.kind.in_(PAIR_KINDS))
+            .where(EVENTS.c.kind.in_(kinds))
             .order_by(EVENTS.c.id)
         )
         for r, a, kind in conn.execute(q):
             if kind == "submit":
                 out[(r, a)] = "提出済"
+            elif kind in RELEASE_KINDS:
+                out[(r, a)] = RELEASED_JA[kind]
             elif kind == "reopen" or (r, a) not in out:
                 out[(r, a)] = "下書き"
         return out
@@ -119,11 +129,12 @@ class ScoreReads(StoreBase):
         -------
         DataFrame
             Columns :data:`STATUS_COLUMNS` (``reviewer``, ``application``, ``status`` in
-            :data:`STATUSES`), sorted by reviewer then application; RangeIndex. Assigned
+            :data:`STATUSES`, or 免除 / 担当替え for a pair the analyst released and that was
+            not submitted after, :meth:`ScoreStore.release`), sorted by reviewer then application; RangeIndex. Assigned
             pairs come from the round's assignments (``RoundFacts.assignments``).
         """
         with self.log.transaction(write=False) as conn:
-            known = self._pair_status(conn)
+            known = self._pair_status(conn, released=True)
         pairs: set[tuple[str, str]] = set(known) | set(self.facts.assignments)
         if self.access == "reviewer":  # a reviewer's role sees only their own rows: show only their pairs
             pairs = {p for p in pairs if p[0] == self.access_reviewer}
@@ -276,6 +287,58 @@ class ScoreReads(StoreBase):
         df["event_id"] = df["event_id"].astype("int64")
         for col in ("application", "reviewer", "criterion", "reason", "by"):
             df[col] = df[col].astype("str")
+        return df
+
+    def review_events(self) -> pd.DataFrame:
+        """The analyst's actions on reviewers' pairs, oldest first: 再開, 免除, 担当替え.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``event_id`` (int), ``kind`` (``reopen`` / ``excuse`` / ``reassign``),
+            ``action`` (Japanese), ``reviewer``, ``application``, ``to`` (the reviewer a
+            reassigned pair went to, else ""), ``reason``, ``by``, ``recorded_at`` (UTC);
+            RangeIndex. A reopening keeps its reason in ``comment`` (readable by every
+            analyst's and the committee's role), the others in ``payload``.
+        """
+        ev = self.log.readable()
+        cols = [
+            self.log.column(ev, k)
+            for k in ("id", "kind", "reviewer", "application", "comment", "payload", "actor", "timestamp")
+        ]
+        q = sa.select(*cols).where(ev.c.kind.in_(tuple(REVIEW_EVENT_KINDS))).order_by(ev.c.id)
+        with self.log.transaction(write=False) as conn:
+            rows = [dict(r) for r in conn.execute(q).mappings().all()]
+        out = []
+        for row in rows:
+            data = record_payload(row) if row["kind"] != "reopen" else {"reason": row["comment"] or ""}
+            out.append(
+                (
+                    int(row["id"]),
+                    str(row["kind"]),
+                    REVIEW_EVENT_KINDS[str(row["kind"])],
+                    str(row["reviewer"]),
+                    str(row["application"]),
+                    str(data.get("to") or ""),
+                    str(data.get("reason") or ""),
+                    str(row["actor"]),
+                    row["timestamp"],
+                )
+            )
+        cols_out = [
+            "event_id",
+            "kind",
+            "action",
+            "reviewer",
+            "application",
+            "to",
+            "reason",
+            "by",
+            "recorded_at",
+        ]
+        df = pd.DataFrame(out, columns=cols_out)
+        df["event_id"] = df["event_id"].astype("int64")
+        df["recorded_at"] = pd.to_datetime(df["recorded_at"], utc=True, format="ISO8601")
         return df
 
     def events(self) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from .base import (
     KINDS,
     NO_EVENTS,
     RECORD_KINDS,
+    RELEASE_KINDS,
     SOURCES,
     STAGES,
     STATUSES,
@@ -457,7 +458,7 @@ class ScoreStore(StoreAudit):
             raise StoreError(
                 f"応募「{application}」はこの審査ラウンドにないため、再開できません。都道府県コードを確認してください。"
             )
-        who = self._check_by(by, "再開する人")
+        who = self._check_analyst(by, reviewer, "再開")
         if not isinstance(reason, str) or not reason.strip():
             raise StoreError("再開の理由（reason）が空です。理由を入力してください（記録に残ります）。")
         reason = self._check_text(reason, "再開の理由")
@@ -480,6 +481,72 @@ class ScoreStore(StoreAudit):
                 actor=who,
             )
         self._anchor("reopen", key)
+
+    def release(
+        self,
+        reviewer: str,
+        application: str,
+        *,
+        action: str,
+        by: str,
+        reason: str,
+        to: str = "",
+        source: str = "analyst",
+    ) -> int:
+        """Release a pair that will not be submitted (an analyst action, logged); the event id.
+
+        ``action`` ``"excuse"`` (免除: the pair is no longer asked of the reviewer) or
+        ``"reassign"`` (担当替え: the application goes to reviewer ``to`` instead). The event
+        has that kind, the pair, ``actor`` = ``by`` and ``{"reason": …, "to": …}`` as its
+        ``payload``; it is part of the chain and anchored like a reopening. The pair's status
+        becomes 免除 or 担当替え (:meth:`statuses`) until the reviewer submits it after all.
+
+        Raises
+        ------
+        StoreError
+            Unknown reviewer/application/``to``, ``by`` empty or the reviewer themselves,
+            reason empty, ``to`` in conflict with the application or the same reviewer, or
+            the pair is already submitted (nothing to release).
+        """
+        src = self._check_source(source)
+        if action not in RELEASE_KINDS:
+            raise StoreError(
+                f"操作「{action}」は使えません。次のいずれかにしてください: {'、'.join(RELEASE_KINDS)}"
+            )
+        what = {"excuse": "免除", "reassign": "担当替え"}[action]
+        r, a = self._check_pair(reviewer, application)
+        who = self._check_analyst(by, r, what)
+        if not isinstance(reason, str) or not reason.strip():
+            raise StoreError(f"{what}の理由（reason）が空です。理由を入力してください（記録に残ります）。")
+        reason = self._check_text(reason, f"{what}の理由")
+        payload: dict[str, str] = {"reason": reason}
+        if action == "reassign":
+            if to == r:
+                raise StoreError(
+                    f"担当替えの先（--to）が同じ{self._reviewer_label(r)}です。別の審査員を指定してください。"
+                )
+            payload["to"] = self._check_pair(to, a)[0]
+        key = self._signing_key()
+        with self.log.locked(f"{self._pair_label(r, a)}の{what}") as tx:
+            if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
+                raise StoreError(
+                    f"{self._pair_label(r, a)}は提出済みのため、{what}は不要です"
+                    "（点数を変えるときは再開 python -m scoring reopen を使ってください）。"
+                )
+            eid = tx.append(
+                kind=action,
+                reviewer=r,
+                application=a,
+                criterion=None,
+                score=None,
+                comment="",
+                rubric_version=self._rubric_version,
+                source=src,
+                actor=who,
+                payload=canonical_text(payload),
+            )
+        self._anchor(action, key)
+        return eid
 
     def append_record(
         self,

@@ -220,6 +220,8 @@ def test_reviewer_cannot_insert_for_others_unassigned_conflicted_or_other_kinds_
     assert rls in refused(r6, insert_event("R6", "20"))  # conflicted
     assert rls in refused(r1, insert_event("R1", "01", kind="reopen"))
     assert rls in refused(r1, insert_event("R1", "01", kind="decision"))
+    assert rls in refused(r1, insert_event("R1", "01", kind="excuse"))
+    assert rls in refused(r1, insert_event("R1", "01", kind="reassign"))
     sql(r1, insert_event("R1", "01"))  # the same statement for an own assigned pair goes through
     for stmt in (
         "UPDATE score_events SET score = 5",
@@ -265,8 +267,14 @@ def test_reviewer_store_is_refused_with_a_japanese_message(rnd, urls):
             )
         fill(s1, "R1", "01")
         s1.submit("R1", "01")
-        with pytest.raises(StoreError, match="データベースが拒否しました: .*再開"):
+        with pytest.raises(StoreError, match="本人は自分の採点の再開を記録できません"):
             s1.reopen("R1", "01", by="R1", reason="自分で再開")
+        with pytest.raises(StoreError, match="データベースが拒否しました: .*再開"):
+            s1.reopen("R1", "01", by="jimu1", reason="事務局を名乗って再開")
+        with pytest.raises(StoreError, match="データベースが拒否しました: .*免除"):
+            s1.release("R1", "02", action="excuse", by="jimu1", reason="自分で免除")
+        with pytest.raises(StoreError, match="データベースが拒否しました: .*担当替え"):
+            s1.release("R1", "03", action="reassign", by="jimu1", reason="自分で担当替え", to="R4")
         with pytest.raises(StoreError, match="データベースが拒否しました"):
             s1.append_record("decision", payload={"selected": []}, by="R1")
         with pytest.raises(StoreError, match="監査"):
@@ -445,6 +453,8 @@ def test_analyst_reads_all_and_may_reopen_and_decide(rnd, urls, tmp_path):
     with ScoreStore(urls["jimu2"], rnd, checkpoint_file=cp) as an:
         assert set(an.events()["reviewer"]) == {"R1", "R3"}
         an.reopen("R1", "02", by="jimu2", reason="誤記")
+        an.release("R3", "20", action="excuse", by="jimu2", reason="長期不在")  # R3 has 02 and 20
+        assert an.statuses().set_index(["reviewer", "application"]).loc[("R3", "20"), "status"] == "免除"
         an.append_record("decision", payload={"selected": ["02"]}, by="jimu2")
         an.record("R4", "05", "theme_fit", 3, source="excel", actor="jimu2")  # an analyst's import
         assert an.audit().problems.empty
