@@ -49,22 +49,24 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulate_methods import RUBRIC_PATH, SCENARIOS, Scenario  # noqa: E402
+from simulate_methods import RUBRIC_PATH, SCENARIOS, Scenario
 
-from scoring.agreement.disagreement import discussion_list  # noqa: E402
-from scoring.analysis.quality import near_line, second_panel  # noqa: E402
-from scoring.analysis.uncertainty import honest_se  # noqa: E402
-from scoring.combine import DEFAULT_METHOD, METHODS, make_combiner  # noqa: E402
-from scoring.config.rubric import Rubric, load_rubric  # noqa: E402
-from scoring.core.columns import review_rank  # noqa: E402
-from scoring.selection import candidates_frame  # noqa: E402
-from scoring.selection.stability import StabilityAnalysis  # noqa: E402
+from scoring.agreement.disagreement import discussion_list
+from scoring.analysis.quality import near_line, second_panel
+from scoring.analysis.uncertainty import honest_se
+from scoring.combine import DEFAULT_METHOD, METHODS, make_combiner
+from scoring.config.rubric import Rubric, load_rubric
+from scoring.core.columns import review_rank
+from scoring.selection import candidates_frame
+from scoring.selection.stability import StabilityAnalysis
 
 K = 5
 BINS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
 
-def draw_merit(rng: np.random.Generator, rubric: Rubric, sc: Scenario, n_apps: int) -> tuple[np.ndarray, pd.Series]:
+def draw_merit(
+    rng: np.random.Generator, rubric: Rubric, sc: Scenario, n_apps: int
+) -> tuple[np.ndarray, pd.Series]:
     """True criterion merit (applications × criteria, on the 1–5 scale) and the true weighted merit."""
     n_c = len(rubric.criteria)
     weights = rubric.weights().to_numpy() / rubric.weights().sum()
@@ -174,7 +176,10 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
         rows.attrs[f"ties_{tag}"] = (groups, split)
     if a.panels:
         reps = np.array(
-            [_fit_totals(draw_panel(rng, rubric, sc, mu, n_revs, k), rubric)["total"].reindex(ids) for _ in range(a.panels)]
+            [
+                _fit_totals(draw_panel(rng, rubric, sc, mu, n_revs, k), rubric)["total"].reindex(ids)
+                for _ in range(a.panels)
+            ]
         )
         rows["expected"] = reps.mean(axis=0)
         rows["rep_var"] = reps.var(axis=0, ddof=1)
@@ -220,7 +225,9 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
         arr = np.c_[p.to_numpy(), y.to_numpy()]
         b_lo, b_hi = _boot_ci(arr, rounds, lambda v: ((v[:, 0] - v[:, 1]) ** 2).mean())
         z_lo, z_hi = _boot_ci(arr, rounds, lambda v: ((v[:, 0] > 0.1) & (v[:, 0] < 0.9)).mean())
-        print(f"### {tag}: Brier {brier:.4f} (95% {b_lo:.4f}–{b_hi:.4f}), 0.1–0.9 の割合 {zone:.1%} ({z_lo:.1%}–{z_hi:.1%})\n")
+        print(
+            f"### {tag}: Brier {brier:.4f} (95% {b_lo:.4f}–{b_hi:.4f}), 0.1–0.9 の割合 {zone:.1%} ({z_lo:.1%}–{z_hi:.1%})\n"
+        )
         print("\n".join(_reliability(p, y)) + "\n")
     print("## 2. 安定性の表で同点が分かれた数\n")
     for tag in ("before", "after"):
@@ -231,22 +238,33 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
     err = res["selected"] != res["true_top"]
     print(f"選定の誤り（真の上位5と違う選定/非選定）: 応募の {err.mean():.1%}\n")
     print("| リスト | 再現率 | 適合率 | 対象の割合 |\n|---|---|---|---|")
-    for col, label in (("old_flag", "従来の協議対象（全体）"), ("old_border", "従来: うち選定ライン付近"), ("new_flag", "新: 選定ラインの近く")):
+    for col, label in (
+        ("old_flag", "従来の協議対象（全体）"),
+        ("old_border", "従来: うち選定ライン付近"),
+        ("new_flag", "新: 選定ラインの近く"),
+    ):
         f = res[col]
         arr = np.c_[f.to_numpy(), err.to_numpy()].astype(float)
-        r_lo, r_hi = _boot_ci(arr, rounds, lambda v: v[v[:, 1] == 1, 0].mean() if (v[:, 1] == 1).any() else np.nan)
+        r_lo, r_hi = _boot_ci(
+            arr, rounds, lambda v: v[v[:, 1] == 1, 0].mean() if (v[:, 1] == 1).any() else np.nan
+        )
         print(
             f"| {label} | {f[err].mean():.1%} ({r_lo:.1%}–{r_hi:.1%}) | {err[f].mean():.1%} | {f.mean():.1%} |"
         )
     if "expected" in res:
         print(f"\n## 4. 合計点の95%区間が期待値を含む割合（{a.panels} の別パネルの平均を期待値に）\n")
-        for col, label in (("se_plugin", "before（合算方法の標準誤差）"), ("se", "after（審査員ジャックナイフ）")):
+        for col, label in (
+            ("se_plugin", "before（合算方法の標準誤差）"),
+            ("se", "after（審査員ジャックナイフ）"),
+        ):
             half = 1.96 * np.sqrt(res[col] ** 2 + res["rep_var"] / a.panels)
             cov = (res["total"] - res["expected"]).abs() <= half
             ratio = float(res[col].mean() / np.sqrt(res["rep_var"].mean()))
             arr = np.c_[cov.to_numpy().astype(float)]
             c_lo, c_hi = _boot_ci(arr, rounds, lambda v: v[:, 0].mean())
-            print(f"- {label}: 被覆率 {cov.mean():.1%} (95% {c_lo:.1%}–{c_hi:.1%})；平均SE / 実際のSD = {ratio:.2f}")
+            print(
+                f"- {label}: 被覆率 {cov.mean():.1%} (95% {c_lo:.1%}–{c_hi:.1%})；平均SE / 実際のSD = {ratio:.2f}"
+            )
     if a.second_panel:
         sp = np.array([d["second_panel"] for d in attrs])
         inside = ((sp[:, 3] >= sp[:, 1]) & (sp[:, 3] <= sp[:, 2])).mean()
@@ -264,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--apps", type=int, default=30)
     ap.add_argument("--reviewers", type=int, default=8)
     ap.add_argument("--n-boot", type=int, default=200)
-    ap.add_argument("--panels", type=int, default=20, help="replicate panels per round for the SE estimand (0: skip)")
+    ap.add_argument(
+        "--panels", type=int, default=20, help="replicate panels per round for the SE estimand (0: skip)"
+    )
     ap.add_argument("--second-panel", type=int, default=0, help="split-panel resamples (0: skip)")
     ap.add_argument("--save", type=Path, help="write the per-application rows (CSV)")
     a = ap.parse_args(argv)

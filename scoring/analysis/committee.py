@@ -74,8 +74,8 @@ from .committee_parts import (
     reviewer_labels,
 )
 from .push import push_candidates
-from .uncertainty import honest_se
 from .ranking import _breakdown, _ranked, _spread
+from .uncertainty import honest_se
 
 __all__ = [
     "COVERAGE_COLUMNS",

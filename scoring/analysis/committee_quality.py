@@ -16,7 +16,14 @@ import pandas as pd
 from ..round.loader import load_round
 from ..selection import candidates_frame
 from .nearties import near_ties
-from .quality import explanation_ja, method_sensitivity, near_line, second_panel, second_panel_table, split_points
+from .quality import (
+    explanation_ja,
+    method_sensitivity,
+    near_line,
+    second_panel,
+    second_panel_table,
+    split_points,
+)
 from .status import STATUS_EXCLUDED
 
 if TYPE_CHECKING:
@@ -77,7 +84,9 @@ def committee_quality(c: Committee, *, n_splits: int = 200) -> CommitteeQuality:
     sp = split_points(c.scored, rnd.rubric, labels=c.reviewer_labels)
     sp = sp[sp["application"].isin(set(t.index))].reset_index(drop=True)
     sp.insert(1, "prefecture_name", sp["application"].map(c.ranked["prefecture_name"]).fillna("").astype(str))
-    cand = candidates_frame(pd.Series(float("nan"), index=rnd.applications.index, name="total"), rnd.applications)
+    cand = candidates_frame(
+        pd.Series(float("nan"), index=rnd.applications.index, name="total"), rnd.applications
+    )
     weights = c.settings.get("weights") or None
     common: dict[str, Any] = {
         "locks": cfg.locks,
@@ -88,18 +97,41 @@ def committee_quality(c: Committee, *, n_splits: int = 200) -> CommitteeQuality:
     options = {o: v for o, v in dict(c.settings.get("method_options") or {}).items() if v is not None}
     notes: list[str] = []
     if c.scored.empty:
-        panel: dict[str, Any] = {"k": k, "expected": float("nan"), "lo": float("nan"), "hi": float("nan"),
-                                 "shares": {}, "n_splits": 0, "n_infeasible": 0, "interval": 0.9}
+        panel: dict[str, Any] = {
+            "k": k,
+            "expected": float("nan"),
+            "lo": float("nan"),
+            "hi": float("nan"),
+            "shares": {},
+            "n_splits": 0,
+            "n_infeasible": 0,
+            "interval": 0.9,
+        }
         sens = pd.DataFrame(columns=["method", "selected", "out", "in", "n_changed"])
         notes.append("点数がないため、別の審査員団の推定と方法を変えた場合は計算していません。")
     else:
         panel = second_panel(
-            c.scored, rnd.rubric, cand, cfg.select, cfg.balance, method=c.method,
-            method_options=options, weights=weights, n_splits=n_splits, seed=seed,
+            c.scored,
+            rnd.rubric,
+            cand,
+            cfg.select,
+            cfg.balance,
+            method=c.method,
+            method_options=options,
+            weights=weights,
+            n_splits=n_splits,
+            seed=seed,
             **common,
         )
         sens = method_sensitivity(
-            c.scored, rnd.rubric, cand, cfg.select, cfg.balance, proposed=c.selected, weights=weights, **common
+            c.scored,
+            rnd.rubric,
+            cand,
+            cfg.select,
+            cfg.balance,
+            proposed=c.selected,
+            weights=weights,
+            **common,
         )
     out = CommitteeQuality(
         near_ties=committee_near_ties(c),

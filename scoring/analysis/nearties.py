@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..core.columns import TOTAL_DECIMALS, rank_totals
+from ..core.columns import TOTAL_DECIMALS
 
 __all__ = ["NEAR_TIE_COLUMNS", "near_tie_judgement", "near_ties"]
 
@@ -65,7 +65,8 @@ def near_ties(
         Their standard errors (same index; use the honest SEs, e.g. ``Committee.ranked["se"]``).
         A pair with an undefined SE is listed only when tied.
     line_rank : int
-        The number selected (選定数): ranks 1..line_rank are above the line.
+        The number selected (選定数): the first ``line_rank`` by total (then id, as the
+        selection orders them) are above the line; a tie across the line is listed as 同点.
     selected : iterable of str, optional
         The proposed selection when it is not simply the top ``line_rank`` (balance rules):
         then the upper side is the selected applications and the lower side the others.
@@ -88,9 +89,9 @@ def near_ties(
     t = t[t.notna()]
     if selected is not None:
         upper_ids = [a for a in map(str, selected) if a in t.index]
-    else:
-        rank = rank_totals(t)
-        upper_ids = list(rank.index[rank.astype(float) <= int(line_rank)])
+    else:  # the selection's own order: total (at TOTAL_DECIMALS) descending, then id
+        order = sorted(t.index, key=lambda a: (-round(float(t[a]), TOTAL_DECIMALS), a))
+        upper_ids = order[: int(line_rank)]
     upper = set(upper_ids)
     lower_ids = [a for a in t.index if a not in upper]
     rows = []

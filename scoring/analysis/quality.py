@@ -153,7 +153,9 @@ def split_points(
     rows = []
     for app, crit, gl in gap.itertuples(index=False):
         part = sc[(sc["application"] == app) & (sc["criterion"] == crit)].sort_values("reviewer")
-        text = ", ".join(f"{names.get(r, r)}={v:g}" for r, v in zip(part["reviewer"], part["score"], strict=True))
+        text = ", ".join(
+            f"{names.get(r, r)}={v:g}" for r, v in zip(part["reviewer"], part["score"], strict=True)
+        )
         rows.append((app, crit, label.get(crit, crit), float(gl), text))
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["application", "gap_levels"], ascending=[True, False], kind="stable").reset_index(
@@ -206,12 +208,16 @@ def second_panel(
         )
     cand = candidates.copy()
     cand.index = cand.index.astype(str)
-    kk = int(an.summary_["k"])
-    sel = FastSelector(cand.sort_index(), kk, balance, locks=locks, exclusions=exclusions, overrides=overrides)
+    kk = _as_k(k)
+    sel = FastSelector(
+        cand.sort_index(), kk, balance, locks=locks, exclusions=exclusions, overrides=overrides
+    )
     tot = an.totals_.reindex(columns=sel.ids).to_numpy(dtype=float)
     picks = [sel.select(row) for row in tot]
     overlaps = [
-        len(set(a) & set(b)) for a, b in zip(picks[0::2], picks[1::2], strict=False) if a is not None and b is not None
+        len(set(a) & set(b))
+        for a, b in zip(picks[0::2], picks[1::2], strict=False)
+        if a is not None and b is not None
     ]
     arr = np.array(overlaps, dtype=float)
     q = (1 - interval) / 2
