@@ -5,13 +5,22 @@ Run: ``.venv/bin/python benchmarks/bench_alpha.py`` (``--repeats N``, default 31
 
 One criterion of the generator of ``bench_selection.py`` at 47 applications × 8 reviewers
 (every reviewer scores every application, 10 % missing) and 1,741 × 30 (5 reviewers per
-application), discrete levels 1–5. Both sides start from the same long table
-(``application, reviewer, criterion, score``): ours is ``krippendorff_alpha(one, level,
-total=False)`` (the whole result table: alpha, counts, judgement); the package's is
-``one.pivot(...)`` (the reviewers × units matrix it needs) + ``krippendorff.alpha``. The
-package on a matrix built beforehand is printed as well, for information. The two are timed
-in interleaved pairs in one process (order alternating), and the median of the per-pair
-times and of the per-pair ratios is printed. Target: ratio (ours ÷ package) ≤ 1.
+application), discrete levels 1–5, levels interval, ordinal and nominal. Ours starts from
+the long table (``application, reviewer, criterion, score``):
+
+- ``alpha_value(one, level)``: the number, as the package gives it;
+- ``krippendorff_alpha(one, level, total=False)``: the whole result table (alpha, counts,
+  the Japanese judgement; a pandas DataFrame, whose construction alone costs ~0.1–0.3 ms).
+
+The package gets a reviewers × units matrix built beforehand (how issue 20 measured "5.6–6.8×
+slower at 47 × 8, 3.0–3.2× at 1,741 × 30"), and, for the same long-format input, the
+``pivot`` into that matrix + ``krippendorff.alpha``. Each pair is timed interleaved in one
+process (order alternating, 3 warm-up calls); the medians of the per-pair times and of the
+per-pair ratios are printed. Target: ``alpha_value`` ÷ package on the matrix ≤ 1.
+
+Before (commit 35a7344, this script, 11 pairs, shared 2-core machine): the table function
+÷ package on the matrix 6.4–7.6 at 47 × 8 and 4.3–4.4 at 1,741 × 30; ÷ pivot + package
+0.88–0.89 and 1.32–1.33.
 """
 
 from __future__ import annotations
@@ -43,7 +52,9 @@ def _time(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def pairs(ours: Callable[[], object], theirs: Callable[[], object], repeats: int) -> tuple[float, float, float]:
+def pairs(
+    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
+) -> tuple[float, float, float]:
     """Median time of each side (s) and median per-pair ratio, over interleaved pairs."""
     for _ in range(3):  # warm up both
         ours(), theirs()
@@ -63,7 +74,7 @@ def main(argv: list[str]) -> None:
     import krippendorff
 
     import scoring
-    from scoring.agreement.alpha import krippendorff_alpha
+    from scoring.agreement.alpha import alpha_value, krippendorff_alpha
 
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 31
     repeats = max(repeats, 11)
@@ -81,24 +92,31 @@ def main(argv: list[str]) -> None:
         matrix = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
         for level in ("interval", "ordinal", "nominal"):
 
-            def ours(lv: str = level) -> float:
+            def value(lv: str = level) -> float:
+                return alpha_value(one, lv)
+
+            def table(lv: str = level) -> float:
                 return float(krippendorff_alpha(one, lv, total=False)["alpha"].iloc[0])
 
             def package(lv: str = level) -> float:
+                return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv))
+
+            def package_long(lv: str = level) -> float:
                 m = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
                 return float(krippendorff.alpha(reliability_data=m, level_of_measurement=lv))
 
-            def package_matrix(lv: str = level) -> float:
-                return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv))
-
-            a_o, a_p = ours(), package()
-            assert np.isclose(a_o, a_p, atol=1e-12), (a_o, a_p)
-            t_o, t_p, r = pairs(ours, package, repeats)
-            _, t_m, r_m = pairs(ours, package_matrix, repeats)
+            a_v, a_t, a_p = value(), table(), package()
+            assert np.isclose(a_v, a_p, atol=1e-12) and np.isclose(a_t, a_p, atol=1e-12), (a_v, a_t, a_p)
+            t_v, t_p, r_v = pairs(value, package, repeats)
+            t_t, _, r_t = pairs(table, package, repeats)
+            _, t_l, r_vl = pairs(value, package_long, repeats)
+            _, _, r_tl = pairs(table, package_long, repeats)
             print(
-                f"  {n:5d} × {n_rev:2d} {level:8s}: ours {t_o * 1e3:7.3f} ms, package (pivot + alpha) "
-                f"{t_p * 1e3:7.3f} ms → ratio {r:5.2f} {'met' if r <= 1 else 'NOT met'};"
-                f" package on a ready matrix {t_m * 1e3:7.3f} ms (ratio {r_m:5.2f})   α = {a_o:.4f}"
+                f"  {n:5d} × {n_rev:2d} {level:8s}: package {t_p * 1e3:6.3f} ms (pivot + package "
+                f"{t_l * 1e3:6.3f}); alpha_value {t_v * 1e3:6.3f} ms → ratio {r_v:4.2f} "
+                f"{'met' if r_v <= 1 else 'NOT met'} (vs pivot + package {r_vl:4.2f}); "
+                f"krippendorff_alpha table {t_t * 1e3:6.3f} ms → {r_t:4.2f} (vs pivot + package {r_tl:4.2f})"
+                f"   α = {a_v:.4f}"
             )
 
 
