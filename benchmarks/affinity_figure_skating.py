@@ -121,6 +121,72 @@ def load(folder: str | os.PathLike[str] | None = None) -> SkatingPanels:
     return SkatingPanels(components=components, goe=goe, links=links, marks=marks.reset_index(drop=True))
 
 
+def home_judge_totals(folder: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Each judge's total points for each performance, as BuzzFeed News computed them.
+
+    Element points = base value + the judge's GOE points (``judge-goe.csv``), component
+    points = mark × factor, each rounded to 2 decimals and summed per judge and performance
+    (the technical panel's deductions are the same for every judge and cancel in the
+    deviations). Columns: ``performance_id, judge (seat), clean_judge_name, program,
+    program_type ('short'/'free'), nation, judge_country, points``.
+    """
+    d = Path(folder) if folder is not None else data_dir()
+    perf = pd.read_csv(d / "performances.csv", dtype={"performance_id": str})
+    aspects = pd.read_csv(d / "judged-aspects.csv", dtype={"aspect_id": str, "performance_id": str})
+    scores = pd.read_csv(d / "judge-scores.csv", dtype={"aspect_id": str})
+    goe = pd.read_csv(d / "judge-goe.csv", dtype={"aspect_id": str})
+    judges = pd.read_csv(d / "judges.csv")
+    x = scores.merge(goe, on=["aspect_id", "judge"], how="left", validate="one_to_one").merge(
+        aspects[["aspect_id", "performance_id", "section", "base_value", "factor"]],
+        on="aspect_id",
+        validate="many_to_one",
+    )
+    element = x["section"] == "elements"
+    x["points"] = (x["base_value"] + x["judge_goe"]).where(element, x["factor"] * x["score"]).round(2)
+    t = x.groupby(["performance_id", "judge"], as_index=False)["points"].sum()
+    t = t.merge(perf[["performance_id", "program", "nation"]], on="performance_id", validate="many_to_one")
+    t = t.merge(
+        judges[["program", "clean_role", "clean_judge_name", "judge_country"]],
+        left_on=["program", "judge"],
+        right_on=["program", "clean_role"],
+        validate="many_to_one",
+    ).drop(columns="clean_role")
+    t["program_type"] = t["program"].str.upper().str.contains("SHORT").map({True: "short", False: "free"})
+    return t
+
+
+def home_judge_affinity(totals: pd.DataFrame, reviewer: str = "judge × program") -> pd.Series:
+    """The overall row of :func:`scoring.affinity` on the judges' total points, leniency-adjusted.
+
+    ``reviewer``: ``"judge × program"`` (each judge in the short and in the free programs is
+    one rater, BuzzFeed News' adjustment for "generosity by program type": gives their
+    published 3.887 points, t 13.52), ``"judge × segment"`` (each of the ten events' panels
+    apart) or ``"judge"`` (one leniency per judge over the whole Games).
+    """
+    keys = {
+        "judge × program": totals["clean_judge_name"] + " | " + totals["program_type"],
+        "judge × segment": totals["clean_judge_name"] + " | " + totals["program"],
+        "judge": totals["clean_judge_name"],
+    }
+    rev = keys[reviewer]
+    table = pd.DataFrame(
+        {
+            "application": totals["performance_id"],
+            "reviewer": rev,
+            "criterion": "total",
+            "score": totals["points"],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "reviewer": rev,
+            "application": totals["performance_id"],
+            "linked": (totals["nation"] == totals["judge_country"]).to_numpy(),
+        }
+    )
+    return affinity(table, links, adjust="reviewer").iloc[0]
+
+
 def _fmt_row(r: pd.Series) -> str:
     return (
         f"  diff {r['diff']:+.3f}  SE {r['se']:.3f}  t {r['t']:.2f}  df {r['df']:.1f}  p {r['p']:.2g}  "
@@ -178,6 +244,18 @@ def main(argv: list[str] | None = None) -> None:
                 f"t {r['t']:6.2f}  p {r['p']:.2g}"
             )
         print()
+
+    totals = home_judge_totals(folder)
+    print(
+        "== Total points (base value + judge's GOE points + components × factor), leniency-adjusted; "
+        "BuzzFeed News published 3.887 points, t 13.52"
+    )
+    for reviewer in ("judge × program", "judge × segment", "judge"):
+        r = home_judge_affinity(totals, reviewer)
+        print(
+            f" reviewer = {reviewer:<16}: diff {r['diff']:.3f}  t {r['t']:.2f}  (linked n={int(r['n_linked'])})"
+        )
+    print()
 
     # One complete panel: Ladies' free skating, 9 judges × 24 skaters, judge's PCS.
     prog = "Ladies Single Skating - Free Skating"

@@ -659,7 +659,7 @@ def _cmd_push_candidates(args: argparse.Namespace) -> int:
     rnd = load_round(args.round)
     table = push_candidates(rnd)
     print(f"{table.attrs['name']}（設定: {table.attrs['source']}）")
-    print("得点 = Σ 重み × 標準化した指標（47 都道府県で平均 0・標準偏差 1。不明な値は平均として 0）")
+    print("得点 = Σ 重み × 指標（値の分かっている都道府県の中で 0〜1。不明な値は寄与 0、平均で埋めない）")
     ja = push_candidates_ja(table)
     _print_table("プッシュ型の候補（必要性の高い順）", ja if args.all else ja.head(args.top))
     return 0

@@ -3,6 +3,7 @@
 - :mod:`~scoring.agreement.reliability`: Krippendorff's α, ICC, Kendall's W in one table;
 - :mod:`~scoring.agreement.scoretable`: the checked score table, the reviewers' weighted totals;
 - :mod:`~scoring.agreement.alpha`: Krippendorff's α;
+- :mod:`~scoring.agreement.kappa`: Cohen's and Fleiss' κ (weighted for ordinal levels);
 - :mod:`~scoring.agreement.raters`: ICC and Kendall's W of a complete targets × raters table;
 - :mod:`~scoring.agreement.disagreement`: disagreement per application and criterion, affinity;
 - :mod:`~scoring.agreement.discussion`: the 協議対象 list;

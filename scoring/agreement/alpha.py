@@ -11,15 +11,24 @@ from typing import TYPE_CHECKING, Any, Literal
 import krippendorff
 import numpy as np
 import pandas as pd
-from scipy import stats
+from pandas.api.types import infer_dtype
 
 from ..core.columns import ALPHA_COLUMNS
+from ..core.errors import ScoreTableError
 from .scoretable import _KEY, _check_option, _criterion_order, check_scores, reviewer_totals
 
 if TYPE_CHECKING:
     from ..config.rubric import Rubric
 
-__all__ = ["ALL_CRITERIA", "ALPHA_COLUMNS", "LEVELS", "TOTAL", "alpha_judgement", "krippendorff_alpha"]
+__all__ = [
+    "ALL_CRITERIA",
+    "ALPHA_COLUMNS",
+    "LEVELS",
+    "TOTAL",
+    "alpha_judgement",
+    "alpha_value",
+    "krippendorff_alpha",
+]
 
 #: Levels of measurement accepted by :func:`krippendorff_alpha`.
 LEVELS: tuple[str, ...] = ("interval", "ordinal", "nominal", "ratio")
@@ -41,47 +50,72 @@ def _alpha_closed_form(values: np.ndarray, units: np.ndarray, level: str) -> flo
     1/(m_u - 1), D_e from all pairs of pairable values; the ordinal metric equals the
     squared difference of mid-ranks among the pairable values.
     """
+    if level == "ratio":
+        return _alpha_ratio(values, units)
+    _, inv = np.unique(units, return_inverse=True)
+    return _alpha_coded(values, inv.astype(np.intp), level)
+
+
+def _alpha_coded(values: np.ndarray, inv: np.ndarray, level: str) -> float:
+    """Interval, ordinal or nominal alpha of pairable ``values`` in units coded 0, 1, … (``inv``).
+
+    Only bincounts and one sort of the values: no units × values array (the package builds one).
+    """
+    n = len(values)
+    m = np.bincount(inv).astype("float64")
+    if level == "nominal" or level == "ordinal":
+        dom, vinv, counts = np.unique(values, return_inverse=True, return_counts=True)
+        if len(dom) < 2:
+            return float("nan")
+        if level == "ordinal":  # mid-ranks among the pairable values
+            values = (np.cumsum(counts) - (counts - 1) / 2.0)[vinv]
+    if level == "nominal":
+        n_u = len(m)
+        n_uv = np.bincount(inv * len(dom) + vinv, minlength=n_u * len(dom)).reshape(n_u, len(dom))
+        used = m > 0
+        d_o = float(
+            np.sum((m[used] ** 2 - (n_uv[used].astype("float64") ** 2).sum(axis=1)) / (m[used] - 1.0)) / n
+        )
+        d_e = float((n**2 - np.sum(counts.astype("float64") ** 2)) / (n * (n - 1.0)))
+    else:
+        used = m > 0
+        means = np.zeros_like(m)
+        means[used] = np.bincount(inv, weights=values)[used] / m[used]
+        ss_within = np.bincount(inv, weights=(values - means[inv]) ** 2)
+        d_o = float(np.sum(2.0 * m[used] * ss_within[used] / (m[used] - 1.0)) / n)
+        d_e = float(2.0 * np.sum((values - values.mean()) ** 2) / (n - 1.0))
+    if d_e == 0:
+        return float("nan")
+    return 1.0 - d_o / d_e
+
+
+def _alpha_ratio(values: np.ndarray, units: np.ndarray) -> float:
+    """Ratio alpha of pairable values (O(V^2) in the number of distinct values)."""
     n = len(values)
     uid, inv = np.unique(units, return_inverse=True)
     m = np.bincount(inv).astype("float64")
-    if level == "ordinal":
-        values = stats.rankdata(values, method="average")
-        level = "interval"
-    if level == "interval":
-        sums = np.bincount(inv, weights=values)
-        means = sums / m
-        ss_within = np.bincount(inv, weights=(values - means[inv]) ** 2)
-        d_o = float(np.sum(2.0 * m * ss_within / (m - 1.0)) / n)
-        d_e = float(2.0 * np.sum((values - values.mean()) ** 2) / (n - 1.0))
-    elif level == "nominal":
-        _, vinv = np.unique(values, return_inverse=True)
-        n_uv = pd.crosstab(inv, vinv).to_numpy(dtype="float64")
-        d_o = float(np.sum((m**2 - (n_uv**2).sum(axis=1)) / (m - 1.0)) / n)
-        n_v = n_uv.sum(axis=0)
-        d_e = float((n**2 - np.sum(n_v**2)) / (n * (n - 1.0)))
-    else:  # ratio
 
-        def delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            s = a + b
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = np.where(s != 0, ((a - b) / np.where(s != 0, s, 1.0)) ** 2, 0.0)
-            return d
+    def delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        s = a + b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(s != 0, ((a - b) / np.where(s != 0, s, 1.0)) ** 2, 0.0)
+        return d
 
-        order = np.argsort(inv, kind="stable")
-        vals, starts = values[order], np.concatenate([[0], np.cumsum(m.astype(int))])
-        total_o = 0.0
-        for u in range(len(uid)):
-            v = vals[starts[u] : starts[u + 1]]
-            total_o += float(delta(v[:, None], v[None, :]).sum()) / (len(v) - 1.0)
-        d_o = total_o / n
-        dom, counts = np.unique(values, return_counts=True)
-        acc = 0.0
-        for i0 in range(0, len(dom), 2000):
-            block = dom[i0 : i0 + 2000]
-            acc += float(
-                (counts[i0 : i0 + 2000, None] * counts[None, :] * delta(block[:, None], dom[None, :])).sum()
-            )
-        d_e = acc / (n * (n - 1.0))
+    order = np.argsort(inv, kind="stable")
+    vals, starts = values[order], np.concatenate([[0], np.cumsum(m.astype(int))])
+    total_o = 0.0
+    for u in range(len(uid)):
+        v = vals[starts[u] : starts[u + 1]]
+        total_o += float(delta(v[:, None], v[None, :]).sum()) / (len(v) - 1.0)
+    d_o = total_o / n
+    dom, counts = np.unique(values, return_counts=True)
+    acc = 0.0
+    for i0 in range(0, len(dom), 2000):
+        block = dom[i0 : i0 + 2000]
+        acc += float(
+            (counts[i0 : i0 + 2000, None] * counts[None, :] * delta(block[:, None], dom[None, :])).sum()
+        )
+    d_e = acc / (n * (n - 1.0))
     if d_e == 0:
         return float("nan")
     return 1.0 - d_o / d_e
@@ -100,7 +134,7 @@ def _alpha(matrix: np.ndarray, level: str) -> tuple[float, int, int]:
     n_values = len(np.unique(values))
     if n_values < 2:
         return float("nan"), n_units, n_pairable
-    if (
+    if level == "ratio" and (
         n_units * n_values * n_values <= _PACKAGE_MAX_CELLS
         and pairable.shape[0] * n_units * n_values <= 4 * _PACKAGE_MAX_CELLS
     ):
@@ -147,6 +181,10 @@ def _first_seen(codes: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
+def _same(codes: np.ndarray) -> np.ndarray:
+    return codes
+
+
 def _fast_scored(scores: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
     """The scored rows of a clean score table as arrays, without pandas overhead.
 
@@ -158,26 +196,30 @@ def _fast_scored(scores: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     """
     if not isinstance(scores, pd.DataFrame) or any(c not in scores.columns for c in (*_KEY, "score")):
         return None
-    raw = scores["score"].to_numpy()
-    if raw.dtype.kind not in "fiu":
+    raw = _column(scores, "score")
+    if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "fiu":
         return None
     values = raw.astype("float64")
     keep = ~np.isnan(values)
     codes = []
     labels: list[str] = []
     for c in _KEY:
-        col = scores[c].to_numpy()[keep]
+        arr = _column(scores, c)
+        if arr is None:
+            return None
+        col = np.asarray(arr, dtype=object)[keep]
         code, uniques = pd.factorize(col, use_na_sentinel=True)
         if len(col) and (code < 0).any():
             return None
-        if not all(isinstance(u, str) for u in uniques):
+        if len(uniques) and infer_dtype(uniques) != "string":
             return None
         codes.append(code.astype(np.intp))
         if c == "criterion":
             labels = [str(u) for u in uniques]
     a, r, k = codes
     combined = (a * (int(r.max(initial=0)) + 1) + r) * (len(labels) + 1) + k
-    if len(np.unique(combined)) != len(combined):
+    ordered = np.sort(combined)  # (np.unique on integers takes a slow hash path in numpy 2)
+    if (ordered[1:] == ordered[:-1]).any():
         return None
     return a, r, k, values[keep], labels
 
@@ -186,14 +228,18 @@ def _alpha_row_codes(
     r_codes: np.ndarray, u_codes: np.ndarray, values: np.ndarray, label: str, level: str
 ) -> dict[str, Any]:
     """:func:`_alpha_row` on reviewer and unit codes (0, 1, … in order of appearance)."""
-    matrix = np.full(
-        (int(r_codes.max()) + 1 if len(values) else 0, int(u_codes.max()) + 1 if len(values) else 0), np.nan
-    )
-    matrix[r_codes, u_codes] = values
-    a, n_units, n_pairable = _alpha(matrix, level)
-    counts = np.sum(~np.isnan(matrix), axis=0)
-    in_pairable = (~np.isnan(matrix)) & (counts >= 2)[None, :]
-    n_reviewers = int(np.sum(in_pairable.any(axis=1)))
+    if level == "ratio":
+        matrix = np.full(
+            (int(r_codes.max()) + 1 if len(values) else 0, int(u_codes.max()) + 1 if len(values) else 0),
+            np.nan,
+        )
+        matrix[r_codes, u_codes] = values
+        a, n_units, n_pairable = _alpha(matrix, level)
+        counts = np.sum(~np.isnan(matrix), axis=0)
+        in_pairable = (~np.isnan(matrix)) & (counts >= 2)[None, :]
+        n_reviewers = int(np.sum(in_pairable.any(axis=1)))
+    else:
+        a, n_units, n_pairable, n_reviewers = _alpha_from_codes(u_codes, values, level, r_codes)
     return {
         "criterion": label,
         "level": level,
@@ -203,6 +249,126 @@ def _alpha_row_codes(
         "n_reviewers": n_reviewers,
         "judgement": alpha_judgement(a),
     }
+
+
+def _alpha_from_codes(
+    u_codes: np.ndarray, values: np.ndarray, level: str, r_codes: np.ndarray | None = None
+) -> tuple[float, int, int, int]:
+    """Alpha (interval, ordinal, nominal) of values in units coded 0, 1, …; each (reviewer, unit) once.
+
+    Returns alpha, the units with two values or more, their values and (with ``r_codes``) the
+    reviewers who gave them (−1 without ``r_codes``).
+    """
+    if not len(values):
+        return float("nan"), 0, 0, 0
+    m = np.bincount(u_codes)
+    pair = m[u_codes] >= 2
+    n_units = int(np.count_nonzero(m >= 2))
+    if not n_units:
+        return float("nan"), 0, 0, 0
+    vals, units = values[pair], u_codes[pair]
+    n_rev = -1 if r_codes is None else int(np.count_nonzero(np.bincount(r_codes[pair])))
+    return _alpha_coded(vals, units, level), n_units, len(vals), n_rev
+
+
+def alpha_value(scores: pd.DataFrame, level: Level | str = "interval", criterion: str | None = None) -> float:
+    """Krippendorff's alpha as one number, straight from the long score table.
+
+    The counterpart of ``krippendorff.alpha`` (which takes a reviewers × applications matrix)
+    for the workbench's canonical long table: the same number as the ``alpha`` column of
+    :func:`krippendorff_alpha` (``by="criterion"`` for one ``criterion``; ``by=None``, all
+    criteria pooled with every application × criterion a unit, when ``criterion`` is None),
+    without building the result table. Errors are :func:`krippendorff_alpha`'s.
+
+    Timed against the package in ``benchmarks/bench_alpha.py``.
+    """
+    _check_option("level", level, LEVELS)
+    fast = _fast_units(scores, criterion) if level != "ratio" else None
+    if fast is None:
+        if criterion is None:
+            out = krippendorff_alpha(scores, level, by=None, total=False)
+        else:
+            out = krippendorff_alpha(scores, level, total=False)
+            out = out[out["criterion"] == criterion]
+            if out.empty:
+                raise ScoreTableError(f"評価項目 {criterion!r} の採点がありません。")
+        return float(out["alpha"].iloc[0])
+    units, values = fast
+    return _alpha_from_codes(units, values, str(level))[0]
+
+
+def _column(scores: pd.DataFrame, name: str) -> Any:
+    """The array behind one column, without building a Series (a ~10 µs pandas step each).
+
+    Uses ``DataFrame._get_column_array`` when pandas has it (pandas 2 and 3), else ``.array``.
+    """
+    i = scores.columns.get_loc(name)
+    if not isinstance(i, int):
+        return None  # duplicate column names: check_scores says so
+    get = getattr(scores, "_get_column_array", None)
+    return get(i) if get is not None else scores.iloc[:, i].array
+
+
+def _key_codes(arrays: list[Any]) -> tuple[list[np.ndarray], int] | None:
+    """Codes of key columns from one hash pass over all of them (one code space; None unless
+    every value is a string): a single ``pandas.factorize`` costs less than one per column."""
+    if any(a is None for a in arrays):
+        return None
+    objs = [np.asarray(a, dtype=object) for a in arrays]
+    codes, uniques = pd.factorize(np.concatenate(objs) if len(objs) > 1 else objs[0])
+    if not (
+        all(isinstance(a.dtype, pd.StringDtype) for a in arrays)
+        or infer_dtype(uniques) in ("string", "empty")
+    ):
+        return None
+    bounds = np.cumsum([0] + [len(o) for o in objs])
+    return [codes[bounds[i] : bounds[i + 1]] for i in range(len(objs))], len(uniques)
+
+
+def _fast_units(scores: object, criterion: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Unit codes and scores of a clean score table (None when :func:`check_scores` must judge it).
+
+    Units are applications (one ``criterion``) or application × criterion (all pooled); the
+    codes may have gaps (unused codes are ignored downstream).
+    """
+    if not isinstance(scores, pd.DataFrame) or any(c not in scores.columns for c in (*_KEY, "score")):
+        return None
+    raw = _column(scores, "score")
+    if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "fiu":
+        return None
+    values = raw.astype("float64", copy=False)
+    keep = ~np.isnan(values)
+    crit = _column(scores, "criterion")
+    if criterion is not None:
+        keep &= np.asarray(crit, dtype=object) == criterion
+        found = _key_codes([_column(scores, "application"), _column(scores, "reviewer")])
+        if found is None or not keep.any():
+            return None
+        (a, r), n_keys = found
+        c, n_c = np.zeros_like(a), 1
+    else:
+        found = _key_codes([_column(scores, "application"), _column(scores, "reviewer"), crit])
+        if found is None:
+            return None
+        (a, r, c), n_keys = found
+        n_c = n_keys
+    n_r = n_keys
+    if not keep.all():
+        a, r, c, values = a[keep], r[keep], c[keep], values[keep]
+    if not len(values) or min(a.min(), r.min(), c.min()) < 0:
+        return None
+    # applications come first in the code space: their codes are 0 … n_applications − 1
+    units = a if criterion is not None else pd.factorize(a.astype(np.int64) * n_c + c)[0]
+    key = units.astype(np.int64) * n_r + r
+    size = (int(units.max()) + 1) * n_r
+    if size <= 16 * len(key):
+        duplicate = np.bincount(key, minlength=size).max() > 1
+    else:
+        ordered = np.sort(key)  # (np.unique on integers takes a slow hash path in numpy 2)
+        duplicate = bool((ordered[1:] == ordered[:-1]).any())
+    if duplicate:
+        return None  # a reviewer scored an application twice: check_scores says so
+    return units.astype(np.intp, copy=False), values
 
 
 def krippendorff_alpha(
@@ -256,10 +422,11 @@ def krippendorff_alpha(
 
     Notes
     -----
-    Computed with the ``krippendorff`` package (Castro 2017) when the value domain
-    is small (every rubric criterion); for large domains (totals of many
-    applications) an O(n log n) closed form of the same definitions is used,
-    tested equal to the package to 1e-12.
+    Interval, ordinal and nominal alpha are computed with closed forms of
+    Krippendorff's definitions (bincounts and one sort, no units × values array),
+    tested equal to the ``krippendorff`` package (Castro 2017) to 1e-12; ratio alpha
+    with the package when the value domain is small. :func:`alpha_value` gives the
+    number alone, no slower than the package (``benchmarks/bench_alpha.py``).
 
     Validated against Krippendorff (2011), *Computing Krippendorff's Alpha-
     Reliability*, the 4 observers × 12 units example with missing values: nominal
@@ -288,9 +455,11 @@ def _criterion_rows(
         if by == "criterion":
             for crit in order:
                 part = c_code == labels.index(crit)
+                # codes with gaps are fine for the closed forms; the ratio path builds a matrix
+                renumber = _first_seen if level == "ratio" else _same
                 rows.append(
                     _alpha_row_codes(
-                        _first_seen(r_code[part]), _first_seen(a_code[part]), values[part], crit, level
+                        renumber(r_code[part]), renumber(a_code[part]), values[part], crit, level
                     )
                 )
         else:

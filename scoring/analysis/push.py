@@ -2,10 +2,18 @@
 
 The notice lets 総務省 propose prefectures that did not apply (プッシュ型).
 :func:`push_candidates` ranks all 47 prefectures by need indicators: each indicator
-(:data:`scoring.config.push.PUSH_INDICATORS`) is standardised over the 47 prefectures
-(mean 0, standard deviation 1; an unknown value counts as the mean, 0) and multiplied by
-its weight from ``push_candidates.yaml`` (:mod:`scoring.config.push`); the need score is
-the sum. The raw values stay beside the contributions, so the committee sees why.
+(:data:`scoring.config.push.PUSH_INDICATORS`) is scaled over the prefectures where it is
+known, 0 = the least need among them, 1 = the most (min–max), and multiplied by its weight
+from ``push_candidates.yaml`` (:mod:`scoring.config.push`); the need score is the sum. The
+raw values stay beside the contributions, so the committee sees why.
+
+No imputation: an unknown value (a 人材プール size nobody has told us) is shown as 不明 and
+contributes 0, the floor of the scale, so the score ranks on what is known. This makes the
+score monotone in what is learnt: entering a prefecture's real pool size can only raise its
+own score (its contribution goes from 0 to a value in [0, weight]), and a smaller pool (more
+municipalities per member, a worse pool) never gives a lower score than a larger one. The old
+rule (standardise, unknown = the mean) did the opposite: a candidate whose real pool was
+entered dropped (5 tries of 5 in issue 20; 宮崎 fell from #5 to #8), so not asking paid.
 
 :func:`write_push_application` turns a candidate into a プッシュ型 応募書 (the same Excel form
 as every application, :func:`scoring.intake.template.write_template`) in the round's
@@ -36,6 +44,7 @@ from ..round.loader import ReviewRound, load_round
 
 __all__ = [
     "PUSH_CANDIDATE_COLUMNS",
+    "PUSH_METHOD_JA",
     "PushRecord",
     "push_candidates",
     "push_candidates_ja",
@@ -52,14 +61,25 @@ CANDIDATE = "候補"
 APPLIED = "応募済"
 
 
-def _zscore(x: pd.Series) -> pd.Series:
-    """Standardise over the known values (ddof 0); unknown → 0; no spread → 0."""
+def _scaled(x: pd.Series) -> pd.Series:
+    """0–1 over the known values (0 = the least need, 1 = the most); unknown → 0; no spread → 0.
+
+    Unlike a z-score, the floor is fixed: a newly known value scores ≥ 0, what unknown gives.
+    """
     v = x.astype(float)
     known = v.dropna()
-    sd = float(known.std(ddof=0)) if len(known) else 0.0
-    if not len(known) or not np.isfinite(sd) or sd == 0.0:
+    lo, hi = (float(known.min()), float(known.max())) if len(known) else (0.0, 0.0)
+    if not np.isfinite(hi - lo) or hi - lo <= 0.0:
         return pd.Series(0.0, index=x.index)
-    return ((v - float(known.mean())) / sd).fillna(0.0)
+    return ((v - lo) / (hi - lo)).fillna(0.0)
+
+
+#: How the need score is made, in Japanese (the committee material quotes it).
+PUSH_METHOD_JA = (
+    "各指標を、値の分かっている都道府県の中で 0（必要性が最も低い）〜1（最も高い）に直し、重みを掛けて"
+    "足したものが「必要性の得点」です。分からない値（人材プール登録者など）は「不明」と示し、その指標の"
+    "寄与は 0 です（平均などで埋めません。分かれば得点が下がることはありません）。"
+)
 
 
 def _pool_members(
@@ -86,12 +106,12 @@ def _pool_members(
 
 
 def _add_contributions(df: pd.DataFrame, cfg: PushConfig) -> pd.Series:
-    """Add one ``w_<indicator>`` column per indicator to ``df`` (weight × standardised value,
-    0 when unweighted); the need score, their sum."""
+    """Add one ``w_<indicator>`` column per indicator to ``df`` (weight × the value scaled 0–1
+    over the known values, 0 when unknown or unweighted); the need score, their sum."""
     score = pd.Series(0.0, index=df.index)
     for ind in PUSH_INDICATORS:
         w = float(cfg.indicators.get(ind, 0.0))
-        contrib = w * _zscore(df[ind]) if w else pd.Series(0.0, index=df.index)
+        contrib = w * _scaled(df[ind]) if w else pd.Series(0.0, index=df.index)
         df[f"w_{ind}"] = contrib
         score += contrib
     return score
@@ -118,8 +138,8 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
         ``towns_villages_share`` (%), ``population_decline`` (%, 2015→2020, growth is
         negative), ``pool_members`` (people, NaN when unknown), ``pool_source``
         (応募書 / 設定ファイル / 不明), ``municipalities_per_pool_member``, ``not_applied``
-        (1/0), one ``w_<indicator>`` per indicator (weight × standardised value, 0 when
-        unweighted), ``score`` (their sum) and ``status`` (候補 for the ``top`` highest
+        (1/0), one ``w_<indicator>`` per indicator (weight × the value scaled 0–1 over the
+        prefectures where it is known, 0 when unknown or unweighted), ``score`` (their sum) and ``status`` (候補 for the ``top`` highest
         non-applicants, 応募済, or ""). ``attrs`` holds ``name``, ``weights`` and ``source``
         of the settings.
 
@@ -179,11 +199,11 @@ def push_candidates_ja(table: pd.DataFrame) -> pd.DataFrame:
             labels["towns_villages_share"]: table["towns_villages_share"].round(1).to_numpy(),
             labels["population_decline"]: table["population_decline"].round(2).to_numpy(),
             "市区町村数（団体）": table["municipalities"].to_numpy(),
-            "人材プール登録者（人）": table["pool_members"].to_numpy(),
+            "人材プール登録者（人）": _unknown_ja(table["pool_members"]),
             "登録者数の出典": table["pool_source"].to_numpy(),
-            labels["municipalities_per_pool_member"]: table["municipalities_per_pool_member"]
-            .round(1)
-            .to_numpy(),
+            labels["municipalities_per_pool_member"]: _unknown_ja(
+                table["municipalities_per_pool_member"].round(1)
+            ),
             labels["not_applied"]: table["not_applied"].to_numpy(),
         }
     )
@@ -193,6 +213,11 @@ def push_candidates_ja(table: pd.DataFrame) -> pd.DataFrame:
             out[f"寄与: {name}（重み {float(weights[ind]):g}）"] = table[f"w_{ind}"].round(3).to_numpy()
     out.index = pd.Index(table.index.astype(str), name="都道府県コード")
     return out
+
+
+def _unknown_ja(values: pd.Series) -> np.ndarray:
+    """Numbers as numbers, an unknown value as 不明 (not an empty cell the reader may take for 0)."""
+    return np.array([v if pd.notna(v) else "不明" for v in values.to_numpy(dtype=object)], dtype=object)
 
 
 def push_filename(code: str) -> str:

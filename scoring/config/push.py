@@ -2,7 +2,8 @@
 
 The notice lets 総務省 propose prefectures that did not apply (プッシュ型). Which of the 47
 prefectures need support most is ranked by a few indicators from the reference data
-(:mod:`scoring.core.reference`) and the applications, each standardised and weighted as
+(:mod:`scoring.core.reference`) and the applications, each scaled 0–1 over the prefectures
+where it is known (an unknown value contributes 0, never an imputed mean) and weighted as
 this file says (:func:`scoring.analysis.push.push_candidates`).
 
 The file is ``push_candidates.yaml`` in the round folder, else the bundled default
@@ -52,7 +53,7 @@ PUSH_INDICATORS: dict[str, tuple[str, str]] = {
         "登録者1人あたりの市町村数（団体）",
         (
             "市町村数 ÷ 人材プール登録者数（登録者 0 人のときは市町村数そのもの）。登録者数は応募書、"
-            "応募のない都道府県は pool_members の値。どちらもないときは不明（平均として扱う）"
+            "応募のない都道府県は pool_members の値。どちらもないときは不明（寄与 0。平均などで埋めない）"
         ),
     ),
     "not_applied": ("応募なし（1／0）", "応募していない都道府県は 1、応募した都道府県は 0"),
@@ -76,7 +77,7 @@ class PushConfig(BaseModel):
         A title for the list.
     indicators : dict
         Indicator id (:data:`PUSH_INDICATORS`) → weight (≥ 0; at least one > 0). Weights
-        need not sum to 1; the score is Σ weight × standardised value.
+        need not sum to 1; the score is Σ weight × value scaled 0–1 over the known values.
     pool_members : dict
         JIS code → known 人材プール登録者 (people) of prefectures without an application
         (names such as 長野 or 長野県 are accepted in the file). An application's own figure

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.committee import Committee
+from ..analysis.push import PUSH_METHOD_JA
 from ..analysis.status import flag_with_reason
 from ..config.push import PUSH_INDICATORS
 from ..config.rubric import format_level
@@ -272,9 +273,9 @@ def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block
         _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
         _p(
             "総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
-            "人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました。各指標を 47 都道府県で標準化"
-            f"（平均 0・標準偏差 1、不明な値は 0）し、重み（{weights}）を掛けて足したものが「必要性の得点」です。"
-            f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
+            f"人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました（重み {weights}）。"
+            + PUSH_METHOD_JA
+            + f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
             "47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
             "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")
         ),

@@ -680,6 +680,24 @@ def test_affinity_figure_skating_goe_and_leniency_adjusted(skating: tuple[Module
     assert o["diff"] == pytest.approx(g.loc[same, "dev"].mean() - g.loc[~same, "dev"].mean(), abs=1e-9)
 
 
+def test_affinity_figure_skating_reproduces_the_published_home_judge_figure(
+    skating: tuple[ModuleType, Any],
+) -> None:
+    """BuzzFeed News (2018, notebooks/points-versus-average.ipynb): judges gave skaters of their
+    own country 3.887 points more than the rest of the panel, Welch t 13.52, each judge's
+    leniency removed per program type (short / free). Needs judge-goe.csv (in data/)."""
+    mod, _ = skating
+    totals = mod.home_judge_totals(SKATING_DIR)
+    assert len(totals) == 2250
+    r = mod.home_judge_affinity(totals, "judge × program")
+    assert int(r["n_linked"]) == 138 and int(r["n_unlinked"]) == 2112
+    assert round(r["diff"], 3) == 3.887
+    assert round(r["t"], 2) == 13.52
+    # beside it, one leniency per judge over the whole Games (the smaller, judge-only figure)
+    j = mod.home_judge_affinity(totals, "judge")
+    assert round(j["diff"], 3) == 3.859 and round(j["t"], 2) == 13.30
+
+
 def test_affinity_benchmark_script_prints_the_worked_example(
     skating: tuple[ModuleType, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -689,6 +707,7 @@ def test_affinity_benchmark_script_prints_the_worked_example(
     assert "same country (linked) 138" in out
     assert "関係のある応募を高く評価する傾向（p<0.05）" in out
     assert "Kendall W" in out and "ICC(A,1)" in out
+    assert "reviewer = judge × program : diff 3.887  t 13.52" in out
 
 
 def test_skating_data_dir_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

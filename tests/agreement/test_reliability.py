@@ -648,3 +648,41 @@ def test_alpha_array_path_equals_the_checked_table_path(seed: int) -> None:
         krippendorff_alpha(pd.concat([fast.dropna(), fast.dropna().iloc[:1]]))
     with pytest.raises(ValueError, match="列が空の行"):
         krippendorff_alpha(fast.assign(reviewer=[None] + list(fast["reviewer"].iloc[1:])))
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_alpha_value_gives_the_published_values_from_the_long_table(level: str) -> None:
+    """alpha_value (the number alone, the package's counterpart) on Krippendorff (2011)."""
+    df = long_from_matrix(KRIPP_2011)
+    assert round(alpha_mod.alpha_value(df, level), 3) == KRIPP_2011_PUBLISHED[level]
+    assert round(alpha_mod.alpha_value(df, level, "c1"), 3) == KRIPP_2011_PUBLISHED[level]
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+@pytest.mark.parametrize("seed", [4, 5])
+def test_alpha_value_equals_the_table_and_the_package(level: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m1 = rng.integers(1, 6, size=(7, 25)).astype("float64")
+    m2 = rng.integers(1, 6, size=(7, 25)).astype("float64")
+    m1[rng.random(m1.shape) < 0.35] = np.nan
+    m2[rng.random(m2.shape) < 0.35] = np.nan
+    a, b = long_from_matrix(m1), long_from_matrix(m2)
+    b["criterion"] = "c2"
+    df = pd.concat([a, b], ignore_index=True).sample(frac=1.0, random_state=seed)
+    table = krippendorff_alpha(df, level, total=False)
+    pooled = krippendorff_alpha(df, level, by=None, total=False)
+    assert alpha_mod.alpha_value(df, level, "c1") == pytest.approx(float(table.at[0, "alpha"]), abs=1e-12)
+    assert alpha_mod.alpha_value(df, level, "c2") == pytest.approx(
+        krippendorff.alpha(m2, level_of_measurement=level),
+        abs=1e-12,  # type: ignore[arg-type]
+    )
+    assert alpha_mod.alpha_value(df, level) == pytest.approx(float(pooled.at[0, "alpha"]), abs=1e-12)
+
+
+def test_alpha_value_reports_bad_tables_as_the_table_does() -> None:
+    df = long_from_matrix(KRIPP_2011)
+    dup = pd.concat([df, df.iloc[[0]]], ignore_index=True)
+    with pytest.raises(ScoreTableError):
+        alpha_mod.alpha_value(dup, "interval")
+    with pytest.raises(ScoreTableError, match="'c9'"):
+        alpha_mod.alpha_value(df, "interval", "c9")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,13 @@ import pytest
 
 from scoring.analysis.push import push_candidates, push_candidates_ja, write_push_application
 from scoring.cli import main
-from scoring.config.push import PUSH_CONFIG_FILE, PUSH_INDICATORS, load_push_config, push_config_path
+from scoring.config.push import (
+    PUSH_CONFIG_FILE,
+    PUSH_INDICATORS,
+    PushConfig,
+    load_push_config,
+    push_config_path,
+)
 from scoring.core.columns import PUSH_CANDIDATE_COLUMNS
 from scoring.core.errors import ConfigError, IntakeError
 from scoring.core.paths import RUBRICS_DIR
@@ -82,7 +89,7 @@ def test_pool_members_accept_names_and_codes_but_not_the_same_prefecture_twice(t
 # ------------------------------------------------------------------ the ranking
 
 
-def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_copy: Path) -> None:
+def test_all_47_are_ranked_by_the_weighted_scaled_indicators(demo_round_copy: Path) -> None:
     rnd = load_round(demo_round_copy)
     _write(
         demo_round_copy / PUSH_CONFIG_FILE,
@@ -108,7 +115,7 @@ def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_co
     )  # 0 members: the count
     assert t.at["31", "municipalities_per_pool_member"] == pytest.approx(t.at["31", "municipalities"] / 4)
     assert t.at["13", "pool_source"] == "不明" and np.isnan(t.at["13", "municipalities_per_pool_member"])
-    # The score, recomputed independently: Σ weight × z over the 47 (unknown → 0).
+    # The score, recomputed independently: Σ weight × (value scaled 0–1 over the known values; unknown → 0).
     weights = {
         "towns_villages_share": 2,
         "population_decline": 1,
@@ -118,7 +125,7 @@ def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_co
     expected = pd.Series(0.0, index=t.index)
     for ind, w in weights.items():
         x = t[ind].astype(float)
-        z = ((x - x.mean()) / x.std(ddof=0)).fillna(0.0)
+        z = ((x - x.min()) / (x.max() - x.min())).fillna(0.0)
         assert np.allclose(t[f"w_{ind}"], w * z)
         expected += w * z
     assert np.allclose(t["score"], expected)
@@ -129,6 +136,49 @@ def test_all_47_are_ranked_by_the_weighted_standardised_indicators(demo_round_co
     assert list(t.index[t["status"] == "候補"]) == non_applicants[:3]
     assert set(t.index[t["status"] == "応募済"]) == applied
     assert t.attrs["weights"] == weights
+
+
+def test_knowing_a_pool_never_lowers_a_candidates_need_and_a_worse_pool_scores_higher(
+    demo_round_copy: Path,
+) -> None:
+    """Property (issue 20, item 7): for random weights and random known pools of others, a
+    non-applicant's score with its pool known is ≥ its score with the pool unknown, and never
+    lower with fewer members (a worse pool) than with more. Unknown shows as 不明, not a number."""
+    rnd = load_round(demo_round_copy)
+    applied = {str(a) for a in rnd.applications.index}
+    others = [c for c in prefectures().index if c not in applied]
+    rng = np.random.default_rng(20)
+    for trial in range(3):
+        w = rng.uniform(0.0, 1.0, 4).round(2) + np.array([0, 0, 0.05, 0])
+        known = {c: int(rng.integers(0, 40)) for c in rng.choice(others, 6, replace=False)}
+        target = next(c for c in others if c not in known)
+        base = {
+            "towns_villages_share": float(w[0]),
+            "population_decline": float(w[1]),
+            "municipalities_per_pool_member": float(w[2]),
+            "not_applied": float(w[3]),
+        }
+
+        def score(
+            pool: int | None,
+            base: dict[str, float] = base,
+            known: dict[str, int] = known,
+            target: str = target,
+        ) -> float:
+            members = dict(known) | ({} if pool is None else {target: pool})
+            t = push_candidates(rnd, PushConfig(indicators=base, pool_members=members))
+            return float(t.at[target, "score"])
+
+        unknown = score(None)
+        pools = sorted({0, 3, 20, *(int(p) for p in rng.integers(0, 80, 2))})
+        scores = [score(p) for p in pools]
+        assert all(s >= unknown - 1e-12 for s in scores), (trial, unknown, scores)
+        assert all(a >= b - 1e-12 for a, b in itertools.pairwise(scores)), (trial, pools, scores)
+    t = push_candidates(rnd, PushConfig(indicators={"municipalities_per_pool_member": 1}))
+    ja = push_candidates_ja(t)
+    unknown_rows = ja[ja["登録者数の出典"] == "不明"]
+    assert len(unknown_rows) and (unknown_rows["人材プール登録者（人）"] == "不明").all()
+    assert (t.loc[t["pool_source"] == "不明", "w_municipalities_per_pool_member"] == 0).all()
 
 
 def test_an_unweighted_indicator_contributes_nothing_and_only_applying_can_decide(
