@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
+from .letters import LetterSettings
 from .yamlfile import read_settings_text
 
 __all__ = [
@@ -140,6 +141,8 @@ class RoundConfig(_Strict):
     #: committee material. Off by default: only 提出済 scores count; when on, every
     #: committee output shows a warning with the number of drafts counted.
     include_drafts: bool = False
+    #: The 講評's sender, 文書番号, date and options (:class:`scoring.config.letters.LetterSettings`).
+    letters: LetterSettings = LetterSettings()
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod
