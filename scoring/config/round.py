@@ -65,6 +65,13 @@ ROUND_NAMES: dict[str, str] = {
     "analysts": "事務局の JupyterHub ユーザー名（analysts）",
     "committee": "選定委員の JupyterHub ユーザー名（committee）",
     "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
+    "letters": "講評の書式（letters）",
+    "sender": "差出人（sender）",
+    "document_number": "文書番号（document_number）",
+    "date": "発信日（date）",
+    "contact": "問い合わせ先（contact）",
+    "gap_band": "選定ラインまでの差を幅で示す（gap_band）",
+    "scores_for_excluded": "審査対象外にも得点を示す（scores_for_excluded）",
 }
 
 
