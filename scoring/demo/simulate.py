@@ -488,7 +488,7 @@ def demo_scores(rnd: ReviewRound, *, seed: int = DEMO_SEED) -> tuple[pd.DataFram
     return scores, submitted
 
 
-def demo_note(rnd: ReviewRound, row: Mapping[str, Any]) -> str:
+def demo_note(rnd: ReviewRound, row: Mapping[Any, Any]) -> str:
     """A fictitious 申請者への所見 for a cell with a comment on a merit criterion (score 4 or
     more, or 2 or less): what a reviewer would write for the applicant. None on a need
     criterion (rubric ``letter: {kind: need}``), which is never a strength or a weakness."""

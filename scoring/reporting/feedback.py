@@ -45,6 +45,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..analysis import status as _status
 from ..analysis.committee import Committee, build_committee
 from ..config.rubric import Rubric
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
@@ -342,7 +343,7 @@ def draft_texts(
             if p not in lists:
                 continue
             label = c.criterion_labels.get(crit, crit)
-            quotes = []
+            quotes: list[str] = []
             for text, own in cells.get((a, crit), []):
                 m = med.get(crit, math.nan)
                 dissent = math.isfinite(own) and math.isfinite(m) and (own < m if p == "above" else own > m)
@@ -364,9 +365,7 @@ def draft_texts(
 def _exclusion_reason(rnd: ReviewRound, c: Committee, application: str, reason: str) -> str:
     """The reason an application is 対象外: :func:`scoring.analysis.status.application_statuses`'s
     ``理由`` where that function exists (branch st19a), else the selection's."""
-    from ..analysis import status
-
-    statuses = getattr(status, "application_statuses", None)
+    statuses = getattr(_status, "application_statuses", None)
     if statuses is None:  # TODO(integrator): always true once st19a is merged
         return reason
     table = statuses(rnd, c.totals)
@@ -630,6 +629,24 @@ def _read_edited_drafts(
     return drafts
 
 
+_NO_DRAFTS_TO_APPROVE = (
+    "承認する講評の下書きがありません。先に --drafts FILE.yaml で下書きを作って確認し、"
+    "同じ --drafts を付けて --approve を実行してください。"
+)
+
+
+def _approval(c: Committee, drafts_path: str | Path | None, approve_by: str | None) -> Any:
+    """Record the approval when asked (a decision must be recorded); the approval in force."""
+    if approve_by is not None:
+        if c.decision is None:
+            raise ShinsaError(
+                "選定委員会の決定が記録されていないため、講評を承認できません。"
+                "決定を記録してから --approve を実行してください。"
+            )
+        approve_drafts(drafts_path, approve_by)  # type: ignore[arg-type]
+    return approved(drafts_path)
+
+
 def write_feedback(
     rnd: ReviewRound | str | Path | None,
     out_dir: str | Path | None = None,
@@ -648,14 +665,11 @@ def write_feedback(
         Where the letters go (``{id}_{都道府県}_講評.pdf`` and ``.xlsx``); required unless only
         the drafts are written.
     drafts_path : path, optional
-        The drafts YAML. Missing: it is written from the calibrated values and the
-        reviewers' 申請者への所見 and nothing else is (the analyst edits it first). Present:
-        it is read and its texts are used.
+        The drafts YAML. Missing: it is written (from the calibrated values and the 申請者への
+        所見) and nothing else is. Present: it is read and its texts are used.
     approve_by : str, optional
-        ``feedback --approve``: record that this person approved the drafts file as it now
-        is (:func:`scoring.reporting.letter_approval.approve_drafts`; needs ``drafts_path``
-        and a recorded decision). The letters are final (no 案) only while the drafts file
-        is the approved one.
+        ``--approve``: this person approves the drafts file as it is (needs a decision;
+        :mod:`scoring.reporting.letter_approval`); letters are final only while it is unchanged.
 
     Returns
     -------
@@ -691,10 +705,7 @@ def write_feedback(
         "approval": None,
     }
     if approve_by is not None and (drafts_path is None or not Path(drafts_path).exists()):
-        raise ShinsaError(
-            "承認する講評の下書きがありません。先に --drafts FILE.yaml で下書きを作って確認し、"
-            "同じ --drafts を付けて --approve を実行してください。"
-        )
+        raise ShinsaError(_NO_DRAFTS_TO_APPROVE)
     if drafts_path is not None and not Path(drafts_path).exists():
         texts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
         result["drafts"] = write_drafts(drafts_path, texts, round_name=c.round_name)
@@ -704,14 +715,7 @@ def write_feedback(
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
         drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
-    if approve_by is not None:
-        if c.decision is None:
-            raise ShinsaError(
-                "選定委員会の決定が記録されていないため、講評を承認できません。"
-                "決定を記録してから --approve を実行してください。"
-            )
-        approve_drafts(drafts_path, approve_by)  # type: ignore[arg-type]
-    result["approval"] = approved(drafts_path)
+    result["approval"] = _approval(c, drafts_path, approve_by)
     letters = build_letters(c, drafts, rnd=rnd, final=result["approval"] is not None)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]
     if problems:

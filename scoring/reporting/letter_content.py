@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -112,8 +112,8 @@ def criterion_positions(values: pd.DataFrame, cohort: list[str]) -> pd.DataFrame
     if values.empty:
         return pd.DataFrame(columns=cols)
     med = values.loc[[a for a in cohort if a in values.index]].median()
-    long = values.stack().rename("value").reset_index()
-    long.columns = ["application", "criterion", "value"]
+    long = values.stack().reset_index()
+    long.columns = pd.Index(["application", "criterion", "value"])
     long["cohort_median"] = long["criterion"].map(med)
     diff = long["value"] - long["cohort_median"]
     long["position"] = np.where(diff > 1e-9, "above", np.where(diff < -1e-9, "below", "at"))
@@ -171,7 +171,7 @@ def need_sentences(c: Committee, rubric: Rubric, application: str) -> list[str]:
     for g in rubric.groups:
         if g.letter is None or g.letter.kind != "need" or g.id not in b.columns or application not in b.index:
             continue
-        own = float(b.at[application, g.id])
+        own = float(cast("float", b.at[application, g.id]))
         if not math.isfinite(own) or not len(cohort):
             continue
         med = float(cohort[g.id].astype(float).median())
@@ -201,7 +201,7 @@ def _cap_value(rnd: ReviewRound, key: str) -> object:
     return getattr(rnd.config.balance, key, None)
 
 
-def _policy(rnd: ReviewRound, key: str, app: Mapping[str, object]) -> str:
+def _policy(rnd: ReviewRound, key: str, app: Mapping[Any, Any]) -> str:
     """The rule ``key`` as a policy sentence, about this applicant's own theme or block only."""
     cap = _cap_value(rnd, key)
     theme = str(app.get("theme") or "")
@@ -224,7 +224,7 @@ def result_sentence(c: Committee, rnd: ReviewRound, application: str, result: st
     sel = c.selection
     if sel is None or application not in sel.reasons.index:
         return "選定委員会の審議の結果、選定には至りませんでした。"
-    row = sel.reasons.loc[application]
+    row: dict[Any, Any] = sel.reasons.loc[application].to_dict()
     if str(row["status"]) == "選定":  # the committee decided otherwise than the proposal
         return "選定委員会の審議の結果、選定には至りませんでした。"
     rank = row["rank"]
@@ -232,7 +232,7 @@ def result_sentence(c: Committee, rnd: ReviewRound, application: str, result: st
     head = f"{place}でした"
     reason = str(row["reason"] or "")
     keys = [k for k in str(row["constraint"] or "").split(",") if k]
-    app = c.ranked.loc[application] if application in c.ranked.index else {}
+    app: dict[Any, Any] = c.ranked.loc[application].to_dict() if application in c.ranked.index else {}
     if reason.startswith("選定ライン"):
         text = f"{place}で、選定ラインに届かず、選定には至りませんでした。"
         if "同点" in reason:
@@ -241,7 +241,7 @@ def result_sentence(c: Committee, rnd: ReviewRound, application: str, result: st
             text += f"（選定ラインまで {gap_band(float(row['gap']))}）"
         return text
     if keys:
-        policies = "・".join(dict.fromkeys(_policy(rnd, k, app) for k in keys))  # type: ignore[arg-type]
+        policies = "・".join(dict.fromkeys(_policy(rnd, k, app) for k in keys))
         if keys[0] in _CAP_POLICY:
             return (
                 f"{head}が、{policies}により、{_SAME[keys[0]]}でより合計点の高い応募を選定したため、"

@@ -142,8 +142,6 @@ TO_APPLICANT = "to_applicant"
 def note_payload(note: str) -> str | None:
     """The ``payload`` of a score event with this 申請者への所見 (``None`` when there is none,
     so a score event without one hashes as before)."""
-    from ..core.canonical import canonical_text
-
     return canonical_text({TO_APPLICANT: note}) if note else None
 
 

@@ -238,10 +238,8 @@ class ScoreStore(StoreAudit):
         Parameters
         ----------
         rows : iterable of mappings
-            Keys ``reviewer``, ``application``, ``criterion``, ``score`` and optionally
-            ``comment`` and ``to_applicant`` (申請者への所見, see :meth:`record`) (the canonical
-            score columns; a DataFrame with these columns works too). Later rows for the
-            same cell win.
+            Keys ``reviewer``, ``application``, ``criterion``, ``score``, optionally ``comment``
+            and ``to_applicant`` (:meth:`record`); a DataFrame works too. Later rows win.
         source : str
             One of :data:`SOURCES` (an Excel import uses ``"excel"``).
         submit : iterable of (reviewer, application)
