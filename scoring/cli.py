@@ -62,7 +62,7 @@ reopen|excuse|reassign [--round DIR] --reviewer ID --application CODE --reason T
 revise [--round DIR] --reviewer ID --application CODE --criterion ID --score N --reason TEXT [--by NAME]
     Record a second-stage score after the discussion (協議後の修正) of a submitted review;
     the committee material shows both stages and the totals use the revised score.
-feedback [--round DIR] [--out DIR] [--drafts FILE.yaml]
+feedback [--round DIR] [--out DIR] [--drafts FILE.yaml] [--approve --by NAME]
     Write one 講評 per applicant (PDF and .xlsx: result, group scores against the cohort's
     median and range, strengths and points to improve); with ``--drafts`` first write the
     editable drafts YAML, then (once it exists) use its texts.
@@ -118,7 +118,6 @@ from .cli_commands import (
     _cmd_decide,
     _cmd_demo,
     _cmd_eligibility,
-    _cmd_feedback,
     _cmd_hub_remove,
     _cmd_hub_setup,
     _cmd_lab_settings,
@@ -135,6 +134,7 @@ from .cli_commands import (
     lab_settings_path,
 )
 from .cli_push import cmd_push_candidate
+from .cli_feedback import add_feedback_options, cmd_feedback
 from .cli_records import add_record_commands
 from .cli_review import add_review_phase_commands
 from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import
@@ -306,7 +306,8 @@ def _add_selection_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="FILE.yaml",
         help="講評の下書き（ないときは作成して終了、あるときはその文面を使う）",
     )
-    fb.set_defaults(func=_cmd_feedback)
+    add_feedback_options(fb)
+    fb.set_defaults(func=cmd_feedback)
 
 
 def _add_server_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -629,29 +629,6 @@ def _cmd_hub_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_feedback(args: argparse.Namespace) -> int:
-    from .reporting.feedback import write_feedback
-    from .round.loader import round_path
-
-    _check_records(args.round, "feedback")
-    out = args.out
-    if args.drafts is None and out is None:
-        out = str(round_path(args.round) / "reports" / "講評")
-    res = write_feedback(args.round, out, drafts_path=args.drafts)
-    for w in res["warnings"]:
-        print(f"警告: {w}")
-    if res["drafts_written"]:
-        print(f"講評の下書きを書き出しました: {res['drafts']}")
-        print("編集してから同じコマンドに --out を付けて再実行すると、その内容で講評を書き出します。")
-        return 0
-    if res["drafts"] is not None:
-        print(f"講評の下書きを読み込みました: {res['drafts']}")
-    for lt in res["letters"]:
-        print(f"{lt.application} {lt.prefecture_name}: {lt.result}")
-    print(f"講評 {len(res['letters'])} 通（PDF と .xlsx）を書き出しました: {out}")
-    return 0
-
-
 def _cmd_push_candidates(args: argparse.Namespace) -> int:
     from .analysis.push import push_candidates, push_candidates_ja
     from .round.loader import load_round

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -36,7 +36,7 @@ from ._rubric_scale import (
 )
 from .yamlfile import fmt as _fmt
 
-__all__ = ["ChangelogEntry", "Combining", "Criterion", "Group", "Rubric"]
+__all__ = ["ChangelogEntry", "Combining", "Criterion", "Group", "GroupLetter", "Rubric"]
 
 
 class Criterion(_Model):
@@ -200,6 +200,35 @@ class Criterion(_Model):
         )
 
 
+class GroupLetter(_Model):
+    """How a group is spoken of in a letter to the applicant (``letter:`` of a group).
+
+    Attributes
+    ----------
+    kind : {"merit", "need"}
+        ``merit`` (default): the group's criteria give 評価された点 and 改善が望まれる点.
+        ``need``: the group measures how much the applicant needs support; its criteria are
+        never strengths or weaknesses, the letter says only ``high`` or ``low``.
+    high, low : str
+        The sentence for an applicant above / at-or-below the cohort's median of the
+        group's points (kind ``need``), e.g. 「支援の必要性が高いと判断しました。」.
+    """
+
+    kind: Literal["merit", "need"] = "merit"
+    high: str = ""
+    low: str = ""
+
+    @model_validator(mode="after")
+    def _need_sentences(self) -> GroupLetter:
+        if self.kind == "need" and not (self.high.strip() and self.low.strip()):
+            raise PydanticCustomError(
+                "rubric_letter",
+                "letter of kind need needs high and low",
+                {},
+            )
+        return self
+
+
 class Group(_Model):
     """A group of criteria (e.g. 支援の必要性).
 
@@ -211,12 +240,20 @@ class Group(_Model):
         Labels.
     criteria : list of Criterion
         At least one criterion.
+    letter : GroupLetter or None
+        How the group is spoken of in a 講評 (``None``: as merit, :class:`GroupLetter`).
     """
 
     id: str = Field(pattern=ID_PATTERN)
     label_ja: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
     criteria: list[Criterion] = Field(min_length=1)
+    letter: GroupLetter | None = None
+
+    @property
+    def letter_kind(self) -> str:
+        """``need`` or ``merit`` (:class:`GroupLetter`)."""
+        return self.letter.kind if self.letter is not None else "merit"
 
     @property
     def weight(self) -> float:
@@ -382,9 +419,14 @@ class Rubric(_Model):
         the changelog) does.  The source path is not part of it.  Stored with
         each score as ``rubric_version``.
         """
-        # A rubric without ``combining`` keeps the version it had before the key existed.
+        # A rubric without ``combining`` (or without ``letter:`` in its groups) keeps the
+        # version it had before the key existed.
+        exclude: dict[str, Any] = {"combining": True} if self.combining is None else {}
+        no_letter = [i for i, g in enumerate(self.groups) if g.letter is None]
+        if no_letter:
+            exclude["groups"] = {i: {"letter"} for i in no_letter}
         payload = json.dumps(
-            self.model_dump(mode="json", exclude={"combining"} if self.combining is None else None),
+            self.model_dump(mode="json", exclude=exclude or None),
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),

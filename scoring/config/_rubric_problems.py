@@ -54,6 +54,10 @@ _JA_NAMES: dict[str, str] = {
     "note": "内容（note）",
     "author": "記入者（author）",
     "combining": "統合方法（combining）",
+    "letter": "講評での述べ方（letter）",
+    "kind": "種類（kind）",
+    "high": "高いときの文（high）",
+    "low": "低いときの文（low）",
     "method": "方法（method）",
     "options": "設定（options）",
 }
@@ -137,6 +141,8 @@ def _message(err: Mapping[str, Any], subject: str, rest: Sequence[Any]) -> str:
         return "。".join(msgs)
     if etype == "rubric_comment_levels":
         return f"{full}の水準 {ctx['off']} は尺度（{ctx['scale']}）にありません"
+    if etype == "rubric_letter":
+        return f"{full}が kind: need のときは、high（必要性が高いとき）とlow（低いとき）の文を書いてください"
     if etype == "rubric_duplicate_indicator":
         return f"{full}で ID '{ctx['id']}' が重複しています"
     if etype == "rubric_duplicate_id":

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from ..core.errors import ConfigError, ConfigProblem
 from ..core.normalize import parse_prefecture
 from ..core.reference import BLOCK_SCHEMES
+from .letters import LetterSettings
 from .yamlfile import read_settings_text
 
 __all__ = [
@@ -64,6 +65,13 @@ ROUND_NAMES: dict[str, str] = {
     "analysts": "事務局の JupyterHub ユーザー名（analysts）",
     "committee": "選定委員の JupyterHub ユーザー名（committee）",
     "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
+    "letters": "講評の書式（letters）",
+    "sender": "差出人（sender）",
+    "document_number": "文書番号（document_number）",
+    "date": "発信日（date）",
+    "contact": "問い合わせ先（contact）",
+    "gap_band": "選定ラインまでの差を幅で示す（gap_band）",
+    "scores_for_excluded": "審査対象外にも得点を示す（scores_for_excluded）",
 }
 
 
@@ -140,6 +148,8 @@ class RoundConfig(_Strict):
     #: committee material. Off by default: only 提出済 scores count; when on, every
     #: committee output shows a warning with the number of drafts counted.
     include_drafts: bool = False
+    #: The 講評's sender, 文書番号, date and options (:class:`scoring.config.letters.LetterSettings`).
+    letters: LetterSettings = LetterSettings()
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod

@@ -23,6 +23,10 @@ YAML format
       - id: need
         label_ja: 支援の必要性
         label_en: Need for support
+        letter:                            # optional: how the group is spoken of in a 講評
+          kind: need                       # need: never a strength or weakness; merit (default)
+          high: 支援の必要性が高いと判断しました。     # above the cohort's median (kind need)
+          low: 支援の必要性は応募全体と比べて高くないと判断しました。
         criteria:
           - id: need_pool_gap
             label_ja: 人材プールの遅れ

@@ -25,7 +25,7 @@ import datetime as dt
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -488,6 +488,23 @@ def demo_scores(rnd: ReviewRound, *, seed: int = DEMO_SEED) -> tuple[pd.DataFram
     return scores, submitted
 
 
+def demo_note(rnd: ReviewRound, row: Mapping[Any, Any]) -> str:
+    """A fictitious 申請者への所見 for a cell with a comment on a merit criterion (score 4 or
+    more, or 2 or less): what a reviewer would write for the applicant. None on a need
+    criterion (rubric ``letter: {kind: need}``), which is never a strength or a weakness."""
+    if not str(row.get("comment") or "").strip():
+        return ""
+    crit = rnd.rubric.criterion(str(row["criterion"]))
+    if rnd.rubric.group_of(crit.id).letter_kind == "need":
+        return ""
+    score = float(row["score"])
+    if score >= 4:
+        return f"（架空の所見）{crit.label_ja}について、具体的な記述があり、取組の方向性が明確である。"
+    if score <= 2:
+        return f"（架空の所見）{crit.label_ja}について、根拠となる数値や実施体制をより具体的に示すことが望まれる。"
+    return ""
+
+
 def is_demo_round(rnd: ReviewRound) -> bool:
     """True when round.yaml says ``demo: true`` (架空). The round's name or folder never counts."""
     return bool(rnd.config.demo)
@@ -524,6 +541,8 @@ def write_demo_scores(
         rows = scores.loc[keep, ["reviewer", "application", "criterion", "score", "comment"]].to_dict(
             "records"
         )
+        for row in rows:  # what the reviewer writes for the applicant (申請者への所見), beside the comment
+            row["to_applicant"] = demo_note(rnd, row)
         pairs = [p for p in zip(submitted["reviewer"], submitted["application"]) if p[0] not in leave_out]
         n = st.record_many(rows, source="simulation", submit=pairs, require_empty=True)  # type: ignore[arg-type]
         _record_demo_push(rnd, st)

@@ -1,25 +1,32 @@
-"""講評（フィードバック）: one letter per applicant, as PDF and as a clean .xlsx.
+"""講評（フィードバック）: one letter per applicant, as PDF/A and as a clean .xlsx.
 
-Each letter says the result (選定 / 非選定 / 審査対象外 with its reason, or 「選定結果の決定前」
-while the committee has recorded no decision), the applicant's points per rubric group
-beside the cohort's median and range (min–max), and the strengths and points to improve
-drawn from the reviewers' comments. The analyst can edit the texts first: a YAML file of
-drafts (:func:`write_drafts`, :func:`read_drafts`) is read back and used as it stands.
+Each letter says the result (選定 / 非選定 with the reason in words that name no other
+applicant / 審査対象外 with its reason, or 「選定結果の決定前」 while the committee has recorded
+no decision), the applicant's points per rubric group beside the cohort's quartiles (whole
+points), what the need groups mean (「支援の必要性が高いと判断しました」, never a strength or a
+weakness), and the strengths and points to improve: the criteria above / below the cohort's
+median of the same calibrated values the printed points are made of
+(:mod:`scoring.reporting.letter_content`), quoting only what a reviewer wrote *for the
+applicant* (申請者への所見, :meth:`scoring.store.scores.ScoreStore.applicant_notes`); the
+reviewers' comments (their notes for the 事務局 and the committee) never reach a letter.
+The analyst edits the texts in a YAML file of drafts (:func:`write_drafts`,
+:func:`read_drafts`) and approves it (:mod:`scoring.reporting.letter_approval`); until then
+every letter is marked 案. Letters to an application outside the review say why and, unless
+round.yaml ``letters.scores_for_excluded`` is true, show no points. 文書番号, the date in 和暦
+and the sender come from round.yaml ``letters:`` (:class:`scoring.config.letters.LetterSettings`).
 
 Privacy (unlike KAKENHI's breakdown, nothing identifies another applicant):
 
-- no other applicant's name or individual score: only the cohort's median, minimum and
-  maximum per group, and only when at least :data:`MIN_COHORT` applications were scored;
-  no cohort figure for the total (its maximum would be another applicant's total);
-- no reviewer: comments are quoted without names or ids, and a comment that names a
-  reviewer or another applicant is left out of the drafts;
+- no other applicant's name or figure: only the cohort's quartiles per group, rounded to
+  whole points, and only when at least :data:`MIN_COHORT` applications are in the review;
+  no cohort figure for the total; the distance to the selection line only as a band;
+- no reviewer: 所見 are quoted without names or ids, and one that names a reviewer or
+  another applicant is left out of the drafts;
 - :func:`privacy_problems` checks every finished letter (edited drafts included) and
   :func:`write_feedback` refuses to write a letter that names another applicant or a reviewer.
 
-The data preparation (:func:`letter_result`, :func:`group_scores`, :func:`criterion_positions`,
-:func:`draft_texts`, :func:`build_letters`) is plain functions on a
-:class:`scoring.analysis.committee.Committee` and the canonical score table; the PDF is
-rendered from ``templates/feedback.html.j2`` by WeasyPrint (autoescape on).
+The PDF is rendered from ``templates/feedback.html.j2`` (autoescape on) and printed as
+tagged PDF/A with its title and language (:func:`scoring.reporting.pdf.write_pdf`).
 """
 
 from __future__ import annotations
@@ -34,21 +41,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..analysis import status as _status
 from ..analysis.committee import Committee, build_committee
+from ..config.rubric import Rubric
 from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.columns import HEADERS_JA
 from ..core.errors import ConfigError, ConfigProblem, ShinsaError
+from ..core.excel import to_wareki
 from ..core.xlsx import write_workbook
 from ..round.decision import latest_decision
 from ..round.loader import ReviewRound, load_round
 from ..selection import EXCLUSION_REASONS
 from ..store.scores import ScoreStore
-from .committee_report import _ENV, _data_urls_only
+from .committee_report import _ENV
+from .letter_approval import approve_drafts, approved
+from .letter_content import (
+    MIN_COHORT,
+    calibrated_values,
+    criterion_positions,
+    exclusion_sentence,
+    group_scores,
+    in_review,
+    need_sentences,
+    result_sentence,
+)
+from .pdf import write_pdf
 
 __all__ = [
     "DRAFT_NAMES",
@@ -71,9 +92,6 @@ __all__ = [
     "write_letter_pdf",
 ]
 
-#: Fewest scored applications for which the cohort's median and range are shown (with
-#: fewer, the range would all but name another applicant's points).
-MIN_COHORT = 5
 #: The result while the committee has recorded no decision.
 RESULT_UNDECIDED = "選定結果の決定前"
 #: At most this many quoted comments per list in the automatic drafts.
@@ -137,13 +155,13 @@ class FeedbackLetter:
     total, total_max : float
         The applicant's combined total (NaN without scores) and the maximum (100).
     n_cohort : int
-        Applications with a total (the cohort of the medians and ranges).
+        Applications in the review with a total (the cohort of the quartiles).
     strengths, improvements : list of str
         The texts shown (drafts, edited or automatic).
     note : str
         事務局からの所見 (free text).
     generated : str
-        Date of the letter (``YYYY年M月D日``).
+        Date of the letter in 和暦 (``令和9年3月10日``; round.yaml ``letters.date`` or today).
     generated_on : date or None
         The same as a date (for the workbook).
     """
@@ -162,6 +180,17 @@ class FeedbackLetter:
     note: str = ""
     generated: str = ""
     generated_on: dt.date | None = None
+    #: The result in a sentence (非選定: why, naming no one; 審査対象外: why not reviewed).
+    result_text: str = ""
+    #: What the need groups mean for this applicant (rubric ``letter: {kind: need}``).
+    need_texts: list[str] = field(default_factory=list)
+    #: Whether the points are shown (not for 審査対象外 unless round.yaml allows it).
+    show_scores: bool = True
+    #: 案 until the analyst approved the drafts (``feedback --approve``).
+    draft: bool = True
+    document_number: str = ""
+    sender: str = "審査事務局"
+    contact: str = ""
 
     @property
     def cohort_shown(self) -> bool:
@@ -193,75 +222,13 @@ def letter_result(c: Committee, application: str) -> tuple[str, str]:
         return "選定", ""
     status = str(c.ranked["status"].get(application, "")) if application in c.ranked.index else "未採点"
     if status in ("対象外", "未採点"):
-        reason = ""
-        if c.selection is not None and application in c.selection.reasons.index:
+        reason = str(c.exclusion_reasons.get(application, "") or "")
+        if not reason and c.selection is not None and application in c.selection.reasons.index:
             reason = str(c.selection.reasons.at[application, "reason"] or "")
         return "審査対象外", reason or EXCLUSION_REASONS["no_total"]
     if d is None:
         return RESULT_UNDECIDED, ""
     return "非選定", ""
-
-
-def group_scores(c: Committee, application: str) -> pd.DataFrame:
-    """The applicant's points per rubric group beside the cohort's.
-
-    Returns
-    -------
-    DataFrame
-        One row per rubric group (rubric order), index ``group``; columns ``label`` (Japanese),
-        ``max_points`` (the group's share of 100), ``points`` (this applicant's, NaN without
-        scores), ``cohort_median``, ``cohort_min``, ``cohort_max`` (over every application
-        with a total; NaN when fewer than :data:`MIN_COHORT`). No column names or scores of
-        another applicant.
-    """
-    b = c.breakdown
-    cohort = b[b["total"].notna()]
-    show = len(cohort) >= MIN_COHORT
-    rows = []
-    for gid, (label, maxp) in c.group_labels.items():
-        col = cohort[gid].astype(float) if gid in cohort.columns else pd.Series(dtype=float)
-        own = (
-            float(b[gid].astype(float).get(application, math.nan))
-            if application in b.index and gid in b.columns
-            else math.nan
-        )
-        rows.append(
-            {
-                "group": gid,
-                "label": label,
-                "max_points": float(maxp),
-                "points": own,
-                "cohort_median": float(col.median()) if show and len(col) else math.nan,
-                "cohort_min": float(col.min()) if show and len(col) else math.nan,
-                "cohort_max": float(col.max()) if show and len(col) else math.nan,
-            }
-        )
-    return pd.DataFrame(rows).set_index("group")
-
-
-def criterion_positions(scores: pd.DataFrame) -> pd.DataFrame:
-    """Each application's mean raw score per criterion and the cohort's median of those means.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        The canonical long table (``application, reviewer, criterion, score, comment``).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``application``, ``criterion``, ``mean`` (the reviewers' raw scores, no
-        calibration), ``cohort_median`` (median over applications of ``mean``) and
-        ``position``: ``"above"``, ``"below"`` or ``"at"`` the median.
-    """
-    s = scores[pd.to_numeric(scores["score"], errors="coerce").notna()].copy()
-    s["application"] = s["application"].astype(str)
-    m = s.groupby(["application", "criterion"], sort=False)["score"].mean().rename("mean").reset_index()
-    med = m.groupby("criterion")["mean"].median().rename("cohort_median")
-    m = m.join(med, on="criterion")
-    diff = m["mean"] - m["cohort_median"]
-    m["position"] = np.where(diff > 1e-9, "above", np.where(diff < -1e-9, "below", "at"))
-    return m
 
 
 def _forbidden_words(c: Committee, application: str, reviewer_words: Sequence[str]) -> list[str]:
@@ -298,79 +265,137 @@ def reviewer_words(rnd: ReviewRound) -> list[str]:
     return [w for w in dict.fromkeys(words) if w]
 
 
+_NOTE_COLUMNS = ["application", "reviewer", "criterion", "to_applicant"]
+
+
 def _quote(comment: str, label: str) -> str:
     text = re.sub(r"\s+", " ", comment).strip()
     return f"{label}: 「{text}」"
 
 
-def draft_texts(
-    c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] = ()
-) -> dict[str, LetterDraft]:
-    """Automatic drafts for every applicant, drawn from the reviewers' comments.
+def _notes_by_cell(
+    notes: pd.DataFrame, scores: pd.DataFrame
+) -> dict[tuple[str, str], list[tuple[str, float]]]:
+    """(application, criterion) → [(申請者への所見, the reviewer's own score)] in reviewer order."""
+    raw = {
+        (str(a), str(r), str(k)): float(v)
+        for a, r, k, v in zip(
+            scores.get("application", []),
+            scores.get("reviewer", []),
+            scores.get("criterion", []),
+            pd.to_numeric(scores.get("score", pd.Series(dtype=float)), errors="coerce"),
+        )
+    }
+    out: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for a, r, k, text in zip(
+        notes["application"], notes["reviewer"], notes["criterion"], notes["to_applicant"]
+    ):
+        out.setdefault((str(a), str(k)), []).append((str(text), raw.get((str(a), str(r), str(k)), math.nan)))
+    return out
 
-    A comment on a criterion where the applicant's mean raw score is above the cohort's
-    median is a strength, below it a point to improve (:func:`criterion_positions`);
-    comments at the median are not used. Comments are quoted with the criterion's name,
-    never with a reviewer; duplicates are merged; at most :data:`MAX_QUOTES` per list.
-    A comment whose own score lies on the other side of the median (one reviewer's
-    dissent) is not used either. A comment that contains another applicant's name or a word of ``forbidden`` (reviewer
-    ids and names, :func:`reviewer_words`) is left out.
+
+def draft_texts(
+    c: Committee,
+    rubric: Rubric,
+    scores: pd.DataFrame,
+    notes: pd.DataFrame | None = None,
+    *,
+    forbidden: Sequence[str] = (),
+    values: pd.DataFrame | None = None,
+) -> dict[str, LetterDraft]:
+    """Automatic drafts for every applicant in the review, from the calibrated values and
+    the reviewers' 申請者への所見.
+
+    A criterion of a merit group (rubric ``letter:``, :mod:`scoring.reporting.letter_content`)
+    whose calibrated value (``values``, default :func:`calibrated_values`) is above the
+    median of the applications in the review is a strength, below it a point to improve;
+    need groups are never either (the letter speaks of them as need). Each such criterion is
+    listed with what reviewers wrote for the applicant on it (``notes``, columns
+    ``application, reviewer, criterion, to_applicant``: at most :data:`MAX_QUOTES` quotes
+    per list, duplicates merged, never a reviewer's name), or, without one, with a plain
+    sentence. The reviewers' ``comment`` (their notes for the 事務局 and the committee) is
+    never used. A 所見 whose own score lies on the other side of the median (one reviewer's
+    dissent), or that contains another applicant's name or a word of ``forbidden``
+    (reviewer ids and names, :func:`reviewer_words`), is left out.
 
     Returns
     -------
     dict
-        Application id → :class:`LetterDraft` (every application of the round).
+        Application id → :class:`LetterDraft` (every application of the round; empty texts
+        for one outside the review).
     """
-    pos = (
-        criterion_positions(scores)
-        if len(scores)
-        else pd.DataFrame(columns=["application", "criterion", "position"])
-    )
+    cohort = in_review(c)
+    vals = calibrated_values(c, rubric, scores) if values is None else values
+    pos = criterion_positions(vals, cohort)
     where = {(str(a), str(k)): p for a, k, p in zip(pos["application"], pos["criterion"], pos["position"])}
-    med = {str(k): float(v) for k, v in zip(pos["criterion"], pos["cohort_median"])} if len(pos) else {}
-    order = {k: i for i, k in enumerate(c.criterion_labels)}
-    com = scores[scores["comment"].fillna("").astype(str).str.strip() != ""] if len(scores) else scores
+    med = {str(k): float(v) for k, v in zip(pos["criterion"], pos["cohort_median"])}
+    merit = [k.id for g in rubric.groups if g.letter_kind == "merit" for k in g.criteria]
+    cells = _notes_by_cell(notes if notes is not None else pd.DataFrame(columns=_NOTE_COLUMNS), scores)
     out: dict[str, LetterDraft] = {}
     for a in [str(x) for x in c.applications.index]:
+        if a not in cohort:
+            out[a] = LetterDraft(prefecture=c.name(a))
+            continue
         bad = _forbidden_words(c, a, forbidden)
         lists: dict[str, list[str]] = {"above": [], "below": []}
-        mine = com[com["application"].astype(str) == a] if len(com) else com
-        rows = (
-            sorted(
-                zip(
-                    mine["criterion"].astype(str),
-                    mine["comment"].astype(str),
-                    pd.to_numeric(mine["score"], errors="coerce"),
-                ),
-                key=lambda t: order.get(t[0], len(order)),
-            )
-            if len(mine)
-            else []
-        )
-        for crit, text, score in rows:
+        for crit in merit:
             p = where.get((a, crit), "at")
-            if p not in lists or any(_contains(text, w) for w in bad):
+            if p not in lists:
                 continue
-            m = med.get(crit, math.nan)
-            if math.isfinite(score) and math.isfinite(m) and (score < m if p == "above" else score > m):
-                continue  # one reviewer's dissent: not a strength of a criterion scored low, nor the reverse
-            q = _quote(text, c.criterion_labels.get(crit, crit))
-            if q not in lists[p] and len(lists[p]) < MAX_QUOTES:
-                lists[p].append(q)
+            label = c.criterion_labels.get(crit, crit)
+            quotes: list[str] = []
+            for text, own in cells.get((a, crit), []):
+                m = med.get(crit, math.nan)
+                dissent = math.isfinite(own) and math.isfinite(m) and (own < m if p == "above" else own > m)
+                if dissent or any(_contains(text, w) for w in bad):
+                    continue
+                q = _quote(text, label)
+                if q not in quotes and len(quotes) < MAX_QUOTES:
+                    quotes.append(q)
+            plain = (
+                f"{label}は、応募全体の中で高く評価されました。"
+                if p == "above"
+                else f"{label}は、応募全体と比べて評価が低めでした。"
+            )
+            lists[p] += quotes or [plain]
         out[a] = LetterDraft(prefecture=c.name(a), strengths=lists["above"], improvements=lists["below"])
     return out
 
 
-def build_letters(c: Committee, drafts: Mapping[str, LetterDraft]) -> list[FeedbackLetter]:
+def _exclusion_reason(rnd: ReviewRound, c: Committee, application: str, reason: str) -> str:
+    """The reason an application is 対象外: :func:`scoring.analysis.status.application_statuses`'s
+    ``理由`` where that function exists (branch st19a), else the selection's."""
+    statuses = getattr(_status, "application_statuses", None)
+    if statuses is None:  # TODO(integrator): always true once st19a is merged
+        return reason
+    table = statuses(rnd, c.totals)
+    if application in table.index and str(table.at[application, "区分"]) == "対象外":
+        return str(table.at[application, "理由"] or reason)
+    return reason
+
+
+def build_letters(
+    c: Committee,
+    drafts: Mapping[str, LetterDraft],
+    *,
+    rnd: ReviewRound | None = None,
+    final: bool = False,
+) -> list[FeedbackLetter]:
     """One :class:`FeedbackLetter` per application of the round (id order), texts from ``drafts``.
 
-    An application missing from ``drafts`` gets empty texts.
+    An application missing from ``drafts`` gets empty texts. ``rnd`` (default: loaded from
+    ``c.round_path``) gives the rubric's need groups and round.yaml's ``letters:``; the
+    letters are 案 unless ``final`` (the drafts were approved).
     """
-    cohort = int(c.breakdown["total"].notna().sum())
-    date = f"{c.generated_at.year}年{c.generated_at.month}月{c.generated_at.day}日"
+    rnd = rnd if rnd is not None else load_round(c.round_path)
+    settings = rnd.config.letters
+    cohort = len(in_review(c))
+    day = settings.date or c.generated_at.date()
     out = []
     for a in sorted(str(x) for x in c.applications.index):
         result, reason = letter_result(c, a)
+        if result == "審査対象外":
+            reason = _exclusion_reason(rnd, c, a, reason)
         d = drafts.get(a, LetterDraft())
         total = float(c.breakdown["total"].get(a, math.nan)) if a in c.breakdown.index else math.nan
         out.append(
@@ -387,48 +412,77 @@ def build_letters(c: Committee, drafts: Mapping[str, LetterDraft]) -> list[Feedb
                 strengths=[s for s in d.strengths if s.strip()],
                 improvements=[s for s in d.improvements if s.strip()],
                 note=d.note.strip(),
-                generated=date,
-                generated_on=c.generated_at.date(),
+                generated=to_wareki(day),
+                generated_on=day,
+                result_text=(
+                    exclusion_sentence(reason)
+                    if result == "審査対象外"
+                    else result_sentence(c, rnd, a, result)
+                ),
+                need_texts=need_sentences(c, rnd.rubric, a) if result != "審査対象外" else [],
+                show_scores=result != "審査対象外" or settings.scores_for_excluded,
+                draft=not final,
+                document_number=settings.document_number,
+                sender=settings.sender or "審査事務局",
+                contact=settings.contact,
             )
         )
     return out
 
 
+#: Columns of the workbook's 評価の内訳 (the cohort as quartiles in whole points).
+BREAKDOWN_COLUMNS = (
+    "観点",
+    "満点（点）",
+    "貴団体の得点（点）",
+    "応募全体の第1四分位（点）",
+    "応募全体の中央値（点）",
+    "応募全体の第3四分位（点）",
+)
+
+
 def letter_tables(letter: FeedbackLetter) -> list[tuple[str, pd.DataFrame]]:
-    """The letter as machine-readable tables (sheets 結果, 評価の内訳, 所見) for its .xlsx."""
+    """The letter as machine-readable tables (sheets 結果, 評価の内訳, 所見) for its .xlsx.
+
+    Without points (審査対象外 by default) 評価の内訳 has no rows.
+    """
     result = pd.DataFrame(
         {
             HEADERS_JA["application"]: [letter.application],
             HEADERS_JA["prefecture_name"]: [letter.prefecture_name],
             "審査ラウンド": [letter.round_name],
             "結果": [letter.result],
-            "理由": [letter.result_reason],
+            "理由": [letter.result_text or letter.result_reason],
+            "文書番号": [letter.document_number],
             "作成日": [letter.generated_on],
+            "版": ["案（事務局の確認前）" if letter.draft else "確定"],
         }
     )
     g = letter.groups
+    cols = list(BREAKDOWN_COLUMNS)
     rows = pd.DataFrame(
-        {
-            "観点": g["label"].to_numpy(),
-            "満点（点）": g["max_points"].round(1).to_numpy(),
-            "貴団体の得点（点）": g["points"].round(1).to_numpy(),
-            "応募全体の中央値（点）": g["cohort_median"].round(1).to_numpy(),
-            "応募全体の最低（点）": g["cohort_min"].round(1).to_numpy(),
-            "応募全体の最高（点）": g["cohort_max"].round(1).to_numpy(),
-        }
+        dict(
+            zip(
+                cols,
+                [
+                    g["label"].to_numpy(),
+                    g["max_points"].round(1).to_numpy(),
+                    g["points"].round(1).to_numpy(),
+                    g["cohort_q1"].to_numpy(),
+                    g["cohort_median"].to_numpy(),
+                    g["cohort_q3"].to_numpy(),
+                ],
+                strict=True,
+            )
+        )
     )
-    total = pd.DataFrame(
-        {
-            "観点": ["合計"],
-            "満点（点）": [letter.total_max],
-            "貴団体の得点（点）": [round(letter.total, 1) if math.isfinite(letter.total) else math.nan],
-            "応募全体の中央値（点）": [math.nan],
-            "応募全体の最低（点）": [math.nan],
-            "応募全体の最高（点）": [math.nan],
-        }
+    own_total = round(letter.total, 1) if math.isfinite(letter.total) else math.nan
+    total = pd.DataFrame([["合計", letter.total_max, own_total, math.nan, math.nan, math.nan]], columns=cols)
+    breakdown = (
+        pd.concat([rows, total], ignore_index=True) if letter.show_scores else pd.DataFrame(columns=cols)
     )
-    breakdown = pd.concat([rows, total], ignore_index=True)
-    notes = [("評価された点", i + 1, t) for i, t in enumerate(letter.strengths)]
+    notes = [("支援の必要性", i + 1, t) for i, t in enumerate(letter.need_texts)]
+    notes += [("評価された点", i + 1, t) for i, t in enumerate(letter.strengths)]
     notes += [("改善が望まれる点", i + 1, t) for i, t in enumerate(letter.improvements)]
     if letter.note:
         notes.append(("事務局からの所見", 1, letter.note))
@@ -443,7 +497,14 @@ def privacy_problems(letter: FeedbackLetter, c: Committee, forbidden: Sequence[s
     for the words of ``forbidden`` (reviewer ids and names). The figures are safe by
     construction (:func:`group_scores`). Empty list: nothing found.
     """
-    texts = [letter.result_reason, *letter.strengths, *letter.improvements, letter.note]
+    texts = [
+        letter.result_reason,
+        letter.result_text,
+        *letter.need_texts,
+        *letter.strengths,
+        *letter.improvements,
+        letter.note,
+    ]
     found = []
     for w in _forbidden_words(c, letter.application, forbidden):
         if any(_contains(t, w) for t in texts):
@@ -517,6 +578,10 @@ def _pts(x: float) -> str:
     return "―" if x is None or not math.isfinite(float(x)) else f"{float(x):.1f}"
 
 
+def _whole(x: float) -> str:
+    return "―" if x is None or not math.isfinite(float(x)) else f"{float(x):.0f}"
+
+
 def feedback_html(letter: FeedbackLetter) -> str:
     """The letter as one static HTML page (``templates/feedback.html.j2``, autoescaped)."""
     g = letter.groups
@@ -525,11 +590,11 @@ def feedback_html(letter: FeedbackLetter) -> str:
             "label": lab,
             "max": _pts(mx),
             "points": _pts(p),
-            "median": _pts(md),
-            "range": (f"{_pts(lo)}〜{_pts(hi)}" if math.isfinite(lo) else "―"),
+            "median": _whole(md),
+            "range": (f"{_whole(lo)}〜{_whole(hi)}" if math.isfinite(lo) else "―"),
         }
-        for lab, mx, p, md, lo, hi in zip(
-            g["label"], g["max_points"], g["points"], g["cohort_median"], g["cohort_min"], g["cohort_max"]
+        for lab, mx, p, lo, md, hi in zip(
+            g["label"], g["max_points"], g["points"], g["cohort_q1"], g["cohort_median"], g["cohort_q3"]
         )
     ]
     return _ENV.get_template("feedback.html.j2").render(
@@ -541,18 +606,15 @@ def feedback_html(letter: FeedbackLetter) -> str:
     )
 
 
-def write_letter_pdf(letter: FeedbackLetter, path: str | Path, *, page: str | None = None) -> Path:
-    """Print the letter with WeasyPrint (A4 portrait, Noto Sans CJK embedded, nothing fetched)."""
-    import weasyprint  # heavy: only when a PDF is written
+def letter_title(letter: FeedbackLetter) -> str:
+    """The PDF's document title (``審査結果と講評（長野県）``, 「案」 while a draft)."""
+    return f"{'【案】' if letter.draft else ''}審査結果と講評（{letter.prefecture_name}）"
 
-    fetcher: Any = _data_urls_only
-    if hasattr(weasyprint, "URLFetcher"):
-        fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
-    out = Path(path)
-    weasyprint.HTML(
-        string=page if page is not None else feedback_html(letter), url_fetcher=fetcher
-    ).write_pdf(out)
-    return out
+
+def write_letter_pdf(letter: FeedbackLetter, path: str | Path, *, page: str | None = None) -> Path:
+    """Print the letter as tagged PDF/A (A4 portrait, Noto Sans CJK embedded, nothing fetched),
+    with its title and language set (:func:`scoring.reporting.pdf.write_pdf`)."""
+    return write_pdf(page if page is not None else feedback_html(letter), path, title=letter_title(letter))
 
 
 def _read_edited_drafts(
@@ -567,12 +629,31 @@ def _read_edited_drafts(
     return drafts
 
 
+_NO_DRAFTS_TO_APPROVE = (
+    "承認する講評の下書きがありません。先に --drafts FILE.yaml で下書きを作って確認し、"
+    "同じ --drafts を付けて --approve を実行してください。"
+)
+
+
+def _approval(c: Committee, drafts_path: str | Path | None, approve_by: str | None) -> Any:
+    """Record the approval when asked (a decision must be recorded); the approval in force."""
+    if approve_by is not None:
+        if c.decision is None:
+            raise ShinsaError(
+                "選定委員会の決定が記録されていないため、講評を承認できません。"
+                "決定を記録してから --approve を実行してください。"
+            )
+        approve_drafts(drafts_path, approve_by)  # type: ignore[arg-type]
+    return approved(drafts_path)
+
+
 def write_feedback(
     rnd: ReviewRound | str | Path | None,
     out_dir: str | Path | None = None,
     *,
     drafts_path: str | Path | None = None,
     store_url: str | None = None,
+    approve_by: str | None = None,
 ) -> dict[str, Any]:
     """Write the letters, or the drafts file first.
 
@@ -584,14 +665,18 @@ def write_feedback(
         Where the letters go (``{id}_{都道府県}_講評.pdf`` and ``.xlsx``); required unless only
         the drafts are written.
     drafts_path : path, optional
-        The drafts YAML. Missing: it is written from the comments and nothing else is
-        (the analyst edits it first). Present: it is read and its texts are used.
+        The drafts YAML. Missing: it is written (from the calibrated values and the 申請者への
+        所見) and nothing else is. Present: it is read and its texts are used.
+    approve_by : str, optional
+        ``--approve``: this person approves the drafts file as it is (needs a decision;
+        :mod:`scoring.reporting.letter_approval`); letters are final only while it is unchanged.
 
     Returns
     -------
     dict
         ``drafts_written`` (bool), ``drafts`` (Path or None), ``letters`` (list of
-        :class:`FeedbackLetter`), ``files`` (list of Path), ``warnings`` (Japanese).
+        :class:`FeedbackLetter`), ``files`` (list of Path), ``warnings`` (Japanese),
+        ``approval`` (:class:`~scoring.reporting.letter_approval.Approval` or None).
 
     Raises
     ------
@@ -606,6 +691,7 @@ def write_feedback(
         rnd = load_round(rnd)
     with ScoreStore.open(rnd, store_url) as store:
         scores = store.counted_scores()
+        notes = store.applicant_notes()
         decision = latest_decision(store)
     c = build_committee(rnd, scores=scores, decision=decision, n_boot=1)
     words = reviewer_words(rnd)
@@ -616,18 +702,21 @@ def write_feedback(
         "letters": [],
         "files": [],
         "warnings": list(c.decision_warnings),
+        "approval": None,
     }
+    if approve_by is not None and (drafts_path is None or not Path(drafts_path).exists()):
+        raise ShinsaError(_NO_DRAFTS_TO_APPROVE)
     if drafts_path is not None and not Path(drafts_path).exists():
-        result["drafts"] = write_drafts(
-            drafts_path, draft_texts(c, scores, forbidden=words), round_name=c.round_name
-        )
+        texts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
+        result["drafts"] = write_drafts(drafts_path, texts, round_name=c.round_name)
         result["drafts_written"] = True
         return result
     if drafts_path is not None:
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
-        drafts = draft_texts(c, scores, forbidden=words)
-    letters = build_letters(c, drafts)
+        drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
+    result["approval"] = _approval(c, drafts_path, approve_by)
+    letters = build_letters(c, drafts, rnd=rnd, final=result["approval"] is not None)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]
     if problems:
         raise ShinsaError("講評を書き出しませんでした。\n" + "\n".join(problems))

@@ -393,20 +393,23 @@ def _read_row(ctx: _SheetContext, app: str, r: int) -> tuple[list[_SheetCell], l
     cells: list[_SheetCell] = []
     problems: list[Problem] = []
     crit_cols = [(j, col) for j, col in enumerate(ctx.cols, start=1) if col.kind == "score"]
+    note_cols = {col.criterion: j for j, col in enumerate(ctx.cols, start=1) if col.kind == "note"}
     for k, (j, col) in enumerate(crit_cols):
         crit = ctx.rnd.rubric.criterion(col.criterion or "")
         score_cell = ctx.ws.cell(row=r, column=j)
         comment_cell = ctx.ws.cell(row=r, column=j + 1)
-        if comment_cell.data_type == "f":
-            problems.append(
-                _error(
-                    f"応募 {ctx.label(app)}: コメント欄に数式が入っています。",
-                    "文章で入力してください。",
-                    sheet=SCORE_SHEET,
-                    cell=comment_cell.coordinate,
-                    field=f"{crit.label_ja} コメント",
+        note_cell = ctx.ws.cell(row=r, column=note_cols[crit.id]) if crit.id in note_cols else None
+        for text_cell, what in ((comment_cell, "コメント"), (note_cell, "申請者への所見")):
+            if text_cell is not None and text_cell.data_type == "f":
+                problems.append(
+                    _error(
+                        f"応募 {ctx.label(app)}: {what}欄に数式が入っています。",
+                        "文章で入力してください。",
+                        sheet=SCORE_SHEET,
+                        cell=text_cell.coordinate,
+                        field=f"{crit.label_ja} {what}",
+                    )
                 )
-            )
         score, problem = _score_problem(ctx, app, crit, score_cell)
         if problem is not None:
             problems.append(problem)
@@ -419,6 +422,8 @@ def _read_row(ctx: _SheetContext, app: str, r: int) -> tuple[list[_SheetCell], l
                 _norm_comment(comment_cell.value),
                 comment_cell.coordinate,
                 state[k],
+                _norm_comment(note_cell.value) if note_cell is not None else "",
+                note_cell.coordinate if note_cell is not None else "",
             )
         )
     return cells, problems
@@ -449,7 +454,7 @@ def _change(ctx: _SheetContext, app: str, cell: _SheetCell) -> tuple[dict[str, o
     """The row to import for one cell (None: nothing), and its problems."""
     score, comment, crit = cell.score, cell.comment, cell.crit
     before_score, before_digest = cell.exported if cell.exported is not None else (None, "")
-    if _same_score(score, before_score) and _comment_digest(comment) == before_digest:
+    if _same_score(score, before_score) and _comment_digest(comment, cell.note) == before_digest:
         # unchanged since the export: never written again
         if score is not None and crit.comment_required(score) and not comment:
             return None, [_comment_missing(ctx, app, cell, score)]
@@ -460,6 +465,7 @@ def _change(ctx: _SheetContext, app: str, cell: _SheetCell) -> tuple[dict[str, o
         "criterion": crit.id,
         "score": None,
         "comment": comment,
+        "to_applicant": cell.note,
     }
     if score is None:
         if before_score is None:
@@ -511,6 +517,7 @@ def _check_cells(ctx: _SheetContext) -> list[Problem]:
             continue
         for cell in cells:
             ctx.checked.coords[(app, cell.crit.id)] = cell.coord
+            ctx.checked.note_coords[(app, cell.crit.id)] = cell.note_coord
             ctx.checked.exported[(app, cell.crit.id)] = cell.exported
             row, problems = _change(ctx, app, cell)
             out += problems

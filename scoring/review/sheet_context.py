@@ -176,6 +176,8 @@ class _Checked:
     coords: dict[tuple[str, str], str] = field(default_factory=dict)
     #: (score, comment digest) of each cell at export; None where the store had nothing.
     exported: dict[tuple[str, str], tuple[float | None, str] | None] = field(default_factory=dict)
+    #: 申請者への所見 cell of each (application, criterion) of the sheet.
+    note_coords: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def _read(p: Path) -> Workbook | Problem:
@@ -212,6 +214,9 @@ class _SheetCell:
     comment_coord: str
     #: (score, comment digest) at export; None where the store had nothing.
     exported: tuple[float | None, str] | None
+    #: The 申請者への所見 (its own column after every criterion) and its cell.
+    note: str = ""
+    note_coord: str = ""
 
 
 @dataclass

@@ -107,13 +107,15 @@ def _plan(
         k = (str(row["application"]), str(row["criterion"]))
         score = None if row["score"] is None else float(str(row["score"]))
         comment = str(row["comment"])
+        note = str(row.get("to_applicant") or "")
         now = current.get(k)
         now_score, now_comment = (now.score, _norm_comment(now.comment)) if now is not None else (None, "")
-        if _same_score(score, now_score) and comment == now_comment:
+        now_note = _norm_comment(now.note) if now is not None else ""
+        if _same_score(score, now_score) and comment == now_comment and note == now_note:
             continue  # the store already holds it (e.g. the same file imported before)
         exported = checked.exported.get(k)
         ex_score, ex_digest = exported if exported is not None else (None, "")
-        if not (_same_score(now_score, ex_score) and _comment_digest(now_comment) == ex_digest):
+        if not (_same_score(now_score, ex_score) and _comment_digest(now_comment, now_note) == ex_digest):
             conflicts.append(
                 {
                     "file": file,

@@ -23,6 +23,7 @@ from openpyxl import Workbook, load_workbook
 
 from ..core.signing import key_id, sign
 from ..core.text import strip_controls
+from ..store.base import TO_APPLICANT
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -41,7 +42,7 @@ __all__ = [
 #: Identifies a workbook written by :func:`~scoring.review.sheets.export_sheet` (manifest key ``format``).
 SHEET_FORMAT = "shinsa-saitenhyo"
 #: Version of the layout described in :mod:`scoring.review.sheets`.
-SHEET_FORMAT_VERSION = "2"
+SHEET_FORMAT_VERSION = "3"  # 3: the 申請者への所見 columns
 MANIFEST_SHEET = "_manifest"
 #: Fixed keys of the manifest, in sheet order; ``signature`` covers every other row.
 MANIFEST_KEYS: tuple[str, ...] = (
@@ -71,6 +72,8 @@ class _Cell:
     score: float | None
     comment: str
     timestamp: object = None
+    #: The reviewer's 申請者への所見 (the event's ``payload`` ``to_applicant``), "" when none.
+    note: str = ""
 
 
 def _norm_comment(value: object) -> str:
@@ -78,8 +81,13 @@ def _norm_comment(value: object) -> str:
     return _s(value).replace("\r\n", "\n").strip()
 
 
-def _comment_digest(comment: object) -> str:
+def _comment_digest(comment: object, note: object = "") -> str:
+    """12 hex characters of SHA-256 of the comment (and the 申請者への所見 when there is one;
+    without one the digest is the comment's alone, as before the 所見 existed)."""
     text = _norm_comment(comment)
+    extra = _norm_comment(note)
+    if extra:
+        text = f"{text}\n\x1f申請者への所見\n{extra}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] if text else ""
 
 
@@ -92,7 +100,18 @@ def _same_score(a: float | None, b: float | None) -> bool:
 def _state_entry(cell: _Cell | None) -> list[object] | None:
     if cell is None:
         return None
-    return [cell.event_id, cell.score, _comment_digest(cell.comment)]
+    return [cell.event_id, cell.score, _comment_digest(cell.comment, cell.note)]
+
+
+def _note_of(payload: object) -> str:
+    """The 申請者への所見 of a score event's ``payload`` ("" when none)."""
+    if payload is None or (isinstance(payload, float) and math.isnan(payload)) or not str(payload).strip():
+        return ""
+    try:
+        data = json.loads(str(payload))
+    except ValueError:
+        return ""
+    return str(data.get(TO_APPLICANT, "")) if isinstance(data, dict) else ""
 
 
 def _store_cells(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, str], _Cell]:
@@ -102,13 +121,15 @@ def _store_cells(store: ScoreStore | None, reviewer_id: str) -> dict[tuple[str, 
     ev = store.events()
     ev = ev[(ev["kind"] == "score") & (ev["reviewer"].astype(str) == reviewer_id)]
     out: dict[tuple[str, str], _Cell] = {}
-    for eid, app, crit, score, comment, ts in zip(
-        ev["id"], ev["application"], ev["criterion"], ev["score"], ev["comment"], ev["timestamp"]
+    payloads = ev["payload"] if "payload" in ev.columns else [None] * len(ev)
+    for eid, app, crit, score, comment, ts, payload in zip(
+        ev["id"], ev["application"], ev["criterion"], ev["score"], ev["comment"], ev["timestamp"], payloads
     ):
         missing = score is None or (isinstance(score, float) and math.isnan(score))
         # a control character of an old row (written past the database's rules) cannot go in a cell
         text = strip_controls(_s(comment))
-        out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), text, ts)
+        note = strip_controls(_note_of(payload))
+        out[(str(app), str(crit))] = _Cell(int(eid), None if missing else float(score), text, ts, note)
     return out
 
 

@@ -48,22 +48,26 @@ def comment_text_problems(ctx: Any, error: Callable[..., P]) -> list[P]:
     """
     out: list[P] = []
     for row in ctx.rows:
-        comment = row.get("comment") or ""
-        if not isinstance(comment, str) or not comment:
-            continue
-        app, cid = str(row["application"]), str(row["criterion"])
-        crit = ctx.rnd.rubric.criterion(cid)
-        label = getattr(crit, "label_ja", cid)
-        try:
-            row["comment"] = clean_comment(unescape_controls(comment), field="コメント")
-        except ValueFormatError as e:
-            out.append(
-                error(
-                    f"応募 {ctx.label(app)}: 「{label}」の{e}",
-                    "Excel でそのセルの文章を直してから返送してください。",
-                    sheet=SCORE_SHEET,
-                    cell=_comment_cell(ctx.checked.coords.get((app, cid), "")),
-                    field=f"{label} コメント",
+        for key, what in (("comment", "コメント"), ("to_applicant", "申請者への所見")):
+            text = row.get(key) or ""
+            if not isinstance(text, str) or not text:
+                continue
+            app, cid = str(row["application"]), str(row["criterion"])
+            crit = ctx.rnd.rubric.criterion(cid)
+            label = getattr(crit, "label_ja", cid)
+            try:
+                row[key] = clean_comment(unescape_controls(text), field=what)
+            except ValueFormatError as e:
+                cell = _comment_cell(ctx.checked.coords.get((app, cid), ""))
+                if key == "to_applicant":
+                    cell = ctx.checked.note_coords.get((app, cid), "")
+                out.append(
+                    error(
+                        f"応募 {ctx.label(app)}: 「{label}」の{e}",
+                        "Excel でそのセルの文章を直してから返送してください。",
+                        sheet=SCORE_SHEET,
+                        cell=cell,
+                        field=f"{label} {what}",
+                    )
                 )
-            )
     return out

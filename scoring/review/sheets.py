@@ -18,7 +18,9 @@ Workbook layout
     order of the manifest. Columns: 応募ID, 都道府県, 重点テーマ, 状態 (未着手 / 下書き /
     提出済 when exported with a store), then per criterion (rubric order) a score column
     (header: label, 配点 and scale; a drop-down list of the allowed levels) and a comment
-    column (header: the levels at which a comment is required). Applications the reviewer
+    column (header: the levels at which a comment is required); after them, per criterion,
+    a 申請者への所見 column (optional: what the reviewer writes for the applicant, which a
+    講評 may quote; the comment never reaches a letter). Applications the reviewer
     has already submitted (提出済) are pre-filled and locked. A missing required comment
     turns red (conditional formatting).
 ``評価基準`` (read-only)
@@ -120,6 +122,7 @@ __all__ = [
     "FIRST_ROW",
     "GUIDE_SHEET",
     "HEADER_ROW",
+    "NOTE_HEADER",
     "SCORE_SHEET",
     "SheetColumn",
     "anchor_table",
@@ -136,6 +139,8 @@ GUIDE_SHEET = "記入方法"
 #: Row of the header of the 採点 sheet, and the first application row.
 HEADER_ROW = 3
 FIRST_ROW = 4
+#: Header (after the criterion's label) of a 申請者への所見 column.
+NOTE_HEADER = "申請者への所見（任意。講評に引用されることがあります）"
 
 _FONT = "Meiryo UI"
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -158,8 +163,8 @@ class SheetColumn:
     Attributes
     ----------
     key : str
-        ``application``, ``prefecture``, ``theme``, ``status``, ``score:<criterion>`` or
-        ``comment:<criterion>``.
+        ``application``, ``prefecture``, ``theme``, ``status``, ``score:<criterion>``,
+        ``comment:<criterion>`` or ``note:<criterion>`` (申請者への所見).
     header : str
         Header text (row :data:`HEADER_ROW`).
     width : float
@@ -174,11 +179,13 @@ class SheetColumn:
     criterion: str | None = None
 
     @property
-    def kind(self) -> Literal["fixed", "score", "comment"]:
+    def kind(self) -> Literal["fixed", "score", "comment", "note"]:
         if self.key.startswith("score:"):
             return "score"
         if self.key.startswith("comment:"):
             return "comment"
+        if self.key.startswith("note:"):
+            return "note"
         return "fixed"
 
 
@@ -213,6 +220,10 @@ def sheet_columns(rubric: Rubric) -> list[SheetColumn]:
         cols.append(
             SheetColumn(f"comment:{c.id}", f"{c.label_ja}\nコメント（{_required_text(c)}）", 36, c.id)
         )
+    # 申請者への所見 (what the reviewer writes for the applicant; may be quoted in a 講評),
+    # after every criterion, so the score and comment columns keep their places.
+    for c in rubric.criteria:
+        cols.append(SheetColumn(f"note:{c.id}", f"{c.label_ja}\n{NOTE_HEADER}", 36, c.id))
     return cols
 
 
@@ -353,8 +364,11 @@ def _write_application_row(
                 cell.value = _cell_score(prior.score)
             cell.alignment = Alignment(horizontal="center", vertical="top")
         else:
-            if prior is not None and _norm_comment(prior.comment):
-                set_text(cell, _norm_comment(prior.comment))
+            text = (
+                "" if prior is None else _norm_comment(prior.comment if col.kind == "comment" else prior.note)
+            )
+            if text:
+                set_text(cell, text)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         if submitted:
             cell.fill = _LOCKED_FILL
@@ -445,6 +459,13 @@ def _guide_frame(rnd: ReviewRound, reviewer_id: str, n_apps: int, exported_at: d
         (
             "記入方法6",
             "記入したファイルを事務局に返送してください。事務局が python -m scoring sheets import で取り込みます。",
+        ),
+        (
+            "記入方法7",
+            (
+                "右端の「申請者への所見」欄は応募団体あての所見です（任意）。事務局の確認を経て講評に引用される"
+                "ことがあります。他の団体名・審査員名は書かず、事務局・委員会向けのメモは「コメント」欄に書いてください。"
+            ),
         ),
         ("利害関係", "利害関係のある応募はこの採点表に含まれていません。"),
     ]

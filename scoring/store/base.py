@@ -58,10 +58,12 @@ __all__ = [
     "SOURCES",
     "STAGES",
     "STATUSES",
+    "TO_APPLICANT",
     "PairVersion",
     "StoreBase",
     "StoreFactsSource",
     "default_url",
+    "note_payload",
 ]
 
 #: File name of the SQLite store in the round folder.
@@ -145,6 +147,16 @@ def default_url(rnd: StoreFactsSource | str | os.PathLike[str]) -> str:
         return from_file
     folder = rnd if isinstance(rnd, (str, os.PathLike)) else rnd.path
     return f"sqlite:///{(Path(folder) / DB_FILENAME).resolve()}"
+
+
+#: The key of a score event's ``payload`` that holds the reviewer's 申請者への所見.
+TO_APPLICANT = "to_applicant"
+
+
+def note_payload(note: str) -> str | None:
+    """The ``payload`` of a score event with this 申請者への所見 (``None`` when there is none,
+    so a score event without one hashes as before)."""
+    return canonical_text({TO_APPLICANT: note}) if note else None
 
 
 def is_missing(value: object) -> bool:
@@ -315,6 +327,16 @@ class StoreBase:
         except ValueFormatError as e:
             raise StoreError(f"{self._app_label(a)}の評価項目「{crit.label_ja}」の{e}") from e
         return r, a, crit.id, value, text
+
+    def _check_note(self, application: str, criterion: str, note: object) -> str:
+        """A 申請者への所見 (:meth:`ScoreStore.record`) as the record keeps it, stripped."""
+        try:
+            text = "" if is_missing(note) else clean_comment(note, field="申請者への所見")  # type: ignore[arg-type]
+        except ValueFormatError as e:
+            crit = self.facts.criterion(criterion)
+            label = crit.label_ja if crit is not None else criterion
+            raise StoreError(f"{self._app_label(application)}の評価項目「{label}」の{e}") from e
+        return text.strip()
 
     def _check_text(self, text: str, field: str) -> str:
         """A reason (再開・修正) as the record keeps it (:func:`clean_comment`), stripped."""

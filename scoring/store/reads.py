@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from ..core.columns import EVENT_COLUMNS, RECEIPT_COLUMNS, REVISION_COLUMNS, STATUS_COLUMNS
 from ..core.errors import StoreError
 from ..core.schema import SCORE_COLUMNS
-from .base import PAIR_KINDS, RELEASE_KINDS, STAGES, PairVersion, StoreBase, is_missing
+from .base import PAIR_KINDS, RELEASE_KINDS, STAGES, TO_APPLICANT, PairVersion, StoreBase, is_missing
 from .checkpoints import receipt_code
 from .constraints import readable_comment, refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
@@ -219,6 +219,51 @@ class ScoreReads(StoreBase):
         df["_c"] = df["criterion"].map(lambda c: crit_order.get(c, len(crit_order)))
         df = df.sort_values(["application", "reviewer", "_c", "criterion"], kind="stable")
         return df.drop(columns="_c").reset_index(drop=True)
+
+    def applicant_notes(self, *, include_drafts: bool | None = None) -> pd.DataFrame:
+        """The reviewers' 申請者への所見 (:meth:`record` ``to_applicant``) as they now stand.
+
+        The last score event of each cell; a cell whose last event has no 所見 has none.
+        Only the pairs :meth:`counted_scores` counts (submitted, and drafts only when
+        ``include_drafts``, default round.yaml's). The committee's role (which may not read
+        the comments) reads none.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``application``, ``reviewer``, ``criterion``, ``to_applicant`` (non-empty
+            only), sorted by application, reviewer and rubric order; RangeIndex.
+        """
+        cols = ["application", "reviewer", "criterion", TO_APPLICANT]
+        drafts = self.facts.include_drafts if include_drafts is None else include_drafts
+        if not self.log.comments_readable:
+            return pd.DataFrame(columns=cols)
+        with self.log.transaction(write=False) as conn:
+            latest = (
+                sa.select(sa.func.max(EVENTS.c.id))
+                .where(EVENTS.c.kind == "score")
+                .group_by(EVENTS.c.reviewer, EVENTS.c.application, EVENTS.c.criterion)
+            )
+            q = sa.select(
+                EVENTS.c.id,
+                EVENTS.c.kind,
+                EVENTS.c.application,
+                EVENTS.c.reviewer,
+                EVENTS.c.criterion,
+                EVENTS.c.payload,
+            ).where(EVENTS.c.id.in_(latest), EVENTS.c.payload.is_not(None))
+            rows = list(conn.execute(q).all())
+            status = self._pair_status(conn)
+        crit_order = {c: i for i, c in enumerate(self.facts.criterion_ids)}
+        out = []
+        for eid, kind, a, r, c, payload in rows:
+            if not drafts and status.get((r, a)) != "提出済":
+                continue
+            note = str(record_payload({"id": eid, "kind": kind, "payload": payload}).get(TO_APPLICANT, ""))
+            if note.strip():
+                out.append((str(a), str(r), str(c), note.strip()))
+        out.sort(key=lambda t: (t[0], t[1], crit_order.get(t[2], len(crit_order)), t[2]))
+        return pd.DataFrame(out, columns=cols)
 
     def counted_scores(self) -> pd.DataFrame:
         """The scores the analysis counts: final stage, submitted pairs only.

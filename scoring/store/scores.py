@@ -51,6 +51,7 @@ from .base import (
     StoreFactsSource,
     default_url,
     is_missing,
+    note_payload,
 )
 from .checkpoints import Receipt, new_nonce
 from .eventlog import (
@@ -174,6 +175,7 @@ class ScoreStore(StoreAudit):
         score: float | None,
         comment: str = "",
         *,
+        to_applicant: str = "",
         source: str = "widget",
         actor: str | None = None,
     ) -> int:
@@ -187,7 +189,13 @@ class ScoreStore(StoreAudit):
             A level of the criterion's scale. ``None`` (or NaN) records no score: it clears
             an earlier score, or saves a comment before scoring.
         comment : str
-            The comment for this criterion as it now stands (replaces the earlier one).
+            The comment for this criterion as it now stands (replaces the earlier one): the
+            reviewer's note for the analyst and the committee, never quoted in a letter.
+        to_applicant : str
+            申請者への所見: what the reviewer writes for the applicant on this criterion, as it
+            now stands (replaces the earlier one; "" clears it). Kept in the event's
+            ``payload`` (``{"to_applicant": ...}``, covered by the hash chain; hidden from the
+            committee's role like the comments); only this text can reach a 講評.
         source : str
             One of :data:`SOURCES`; the widget saves with ``"widget"``.
         actor : str, optional
@@ -200,6 +208,7 @@ class ScoreStore(StoreAudit):
         """
         src = self._check_source(source)
         r, a, c, value, text = self._check_cell(reviewer, application, criterion, score, comment)
+        note = self._check_note(a, c, to_applicant)
         with self.log.locked(f"{self._pair_label(r, a)}の点数") as tx:
             self._refuse_submitted(tx.conn, {(r, a)})
             return tx.append(
@@ -212,6 +221,7 @@ class ScoreStore(StoreAudit):
                 rubric_version=self._rubric_version,
                 source=src,
                 actor=actor or r,
+                payload=note_payload(note),
             )
 
     def record_many(
@@ -229,9 +239,8 @@ class ScoreStore(StoreAudit):
         Parameters
         ----------
         rows : iterable of mappings
-            Keys ``reviewer``, ``application``, ``criterion``, ``score`` and optionally
-            ``comment`` (the canonical score columns; a DataFrame with these columns
-            works too). Later rows for the same cell win.
+            Keys ``reviewer``, ``application``, ``criterion``, ``score``, optionally ``comment``
+            and ``to_applicant`` (:meth:`record`); a DataFrame works too. Later rows win.
         source : str
             One of :data:`SOURCES` (an Excel import uses ``"excel"``).
         submit : iterable of (reviewer, application)
@@ -260,7 +269,7 @@ class ScoreStore(StoreAudit):
             A pair changed since ``expected`` (:mod:`scoring.store.pairguard`); nothing written.
         """
         src = self._check_source(source)
-        valid, to_submit = self._check_rows(rows, submit)
+        valid, to_submit, notes = self._check_rows(rows, submit)
         anchored = bool(to_submit) or src in ("excel", "import")
         key = self._signing_key() if anchored else None
         signer = self._submission_signer() if to_submit else None
@@ -276,7 +285,7 @@ class ScoreStore(StoreAudit):
             if expected is not None and (changes := changed_pairs(tx.conn, pairs, expected)):
                 raise conflict_error(changes, self._pair_label)
             self._refuse_submitted(tx.conn, pairs)
-            for r, a, c, value, text in valid:
+            for (r, a, c, value, text), note in zip(valid, notes, strict=True):
                 tx.append(
                     kind="score",
                     reviewer=r,
@@ -287,6 +296,7 @@ class ScoreStore(StoreAudit):
                     rubric_version=self._rubric_version,
                     source=src,
                     actor=actor or r,
+                    payload=note_payload(note),
                 )
             if to_submit:
                 assert signer is not None
@@ -297,11 +307,13 @@ class ScoreStore(StoreAudit):
 
     def _check_rows(
         self, rows: Iterable[Mapping[str, object]], submit: Iterable[tuple[str, str]]
-    ) -> tuple[list[tuple[str, str, str, float | None, str]], list[tuple[str, str]]]:
-        """The rows and the pairs to submit of :meth:`record_many`, checked (every problem at once)."""
+    ) -> tuple[list[tuple[str, str, str, float | None, str]], list[tuple[str, str]], list[str]]:
+        """The rows, the pairs to submit and the rows' 申請者への所見 of :meth:`record_many`,
+        checked (every problem at once)."""
         if isinstance(rows, pd.DataFrame):
             rows = rows.to_dict("records")  # type: ignore[assignment]
         valid: list[tuple[str, str, str, float | None, str]] = []
+        notes: list[str] = []
         problems: list[str] = []
         for i, row in enumerate(rows, start=1):
             lacking = [k for k in ("reviewer", "application", "criterion", "score") if k not in row]
@@ -309,15 +321,15 @@ class ScoreStore(StoreAudit):
                 problems.append(f"{i}件目: 列 {'、'.join(lacking)} がありません")
                 continue
             try:
-                valid.append(
-                    self._check_cell(
-                        row["reviewer"],
-                        row["application"],
-                        row["criterion"],
-                        row["score"],
-                        row.get("comment", ""),
-                    )
+                cell = self._check_cell(
+                    row["reviewer"],
+                    row["application"],
+                    row["criterion"],
+                    row["score"],
+                    row.get("comment", ""),
                 )
+                notes.append(self._check_note(cell[1], cell[2], row.get("to_applicant", "")))
+                valid.append(cell)
             except StoreError as e:
                 problems.append(f"{i}件目: {e}")
         to_submit: list[tuple[str, str]] = []
@@ -332,7 +344,7 @@ class ScoreStore(StoreAudit):
                 + "\n".join(problems),
                 problems=problems,
             )
-        return valid, to_submit
+        return valid, to_submit, notes
 
     def _submit_batch(
         self,

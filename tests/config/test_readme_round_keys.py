@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from scoring.config.letters import LetterSettings
 from scoring.config.round import Balance, Reviewer, ReviewerList, RoundConfig, SelectSpec
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -23,7 +24,7 @@ def _block(title: str) -> str:
 def test_every_round_key_is_in_the_readme_example_and_the_example_is_valid() -> None:
     block = _block("### round.yaml の全項目")
     keys = set(re.findall(r"^\s*(\w+):", block, re.MULTILINE)) | set(re.findall(r"[{,]\s*(\w+):", block))
-    for model in (RoundConfig, SelectSpec, Balance):
+    for model in (RoundConfig, SelectSpec, Balance, LetterSettings):
         missing = set(model.model_fields) - keys
         assert not missing, f"README の round.yaml の例に {sorted(missing)} がありません"
     cfg = RoundConfig.model_validate(yaml.safe_load(block))

@@ -416,7 +416,7 @@ def test_round_trip_filled_with_xlsxwriter(rnd: ReviewRound, store: ScoreStore, 
     assert errors(report).empty, report.to_string()
     blanks = report[report["message"].str.startswith("未入力")]
     assert sorted(blanks["cell"]) == sorted(
-        f"E{rows[a]}:{cols['comment:theme_reuse']}{rows[a]}" for a in apps[-2:]
+        f"E{rows[a]}:{cols['note:theme_reuse']}{rows[a]}" for a in apps[-2:]
     )
     assert (blanks["severity"] == "warning").all()
     assert report.attrs["imported"] == {str(filled): len(fill)}
