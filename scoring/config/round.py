@@ -8,6 +8,7 @@ Reading the round folder itself is :func:`scoring.round.load_round`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -64,6 +65,8 @@ ROUND_NAMES: dict[str, str] = {
     "analysts": "事務局の JupyterHub ユーザー名（analysts）",
     "committee": "選定委員の JupyterHub ユーザー名（committee）",
     "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
+    "document_number": "委員会資料の資料番号（document_number）",
+    "meeting_date": "選定委員会の開催日（meeting_date）",
 }
 
 
@@ -140,6 +143,10 @@ class RoundConfig(_Strict):
     #: committee material. Off by default: only 提出済 scores count; when on, every
     #: committee output shows a warning with the number of drafts counted.
     include_drafts: bool = False
+    #: 資料番号 printed on the committee material (e.g. 「資料2」); "" prints none.
+    document_number: str = ""
+    #: The date of the 選定委員会 (会議日), printed on the committee material in 和暦.
+    meeting_date: dt.date | None = None
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod
