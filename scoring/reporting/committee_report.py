@@ -206,7 +206,9 @@ def committee_html(c: Committee) -> str:
     )
 
 
-def committee_page(c: Committee, tables: Mapping[str, pd.DataFrame] | None = None) -> str:
+def committee_page(
+    c: Committee, tables: Mapping[str, pd.DataFrame] | None = None, *, cache: dict[str, bytes] | None = None
+) -> str:
     """``committee.html``: the 本体 and then the 参考資料 in one static page (no 事務局控え)."""
     from .committee_body import body_sections, doc_info
     from .committee_documents import document_html
@@ -214,7 +216,7 @@ def committee_page(c: Committee, tables: Mapping[str, pd.DataFrame] | None = Non
 
     info = doc_info(c)
     tables = tables if tables is not None else tables_ja(c)
-    ref = reference_sections(c, tables, sees_comments=info.sees_comments, drafts=False)
+    ref = reference_sections(c, tables, cache=cache, sees_comments=info.sees_comments, drafts=False)
     return document_html(c, "committee", [*body_sections(c), *ref], info=info)
 
 
@@ -275,11 +277,11 @@ def write_committee_reports(
     try:
         tables = tables_ja(c)
         write_committee_workbook(c, tmp["xlsx"])
-        write_documents(
-            c, tables, {k: v for k, v in tmp.items() if k not in ("html", "xlsx", "pdf")}, cache={}
-        )
-        write_committee_pdf(c, tmp["pdf"])
-        tmp["html"].write_text(committee_page(c, tables), encoding="utf-8")
+        cache: dict[str, bytes] = {}
+        docs = {k: v for k, v in tmp.items() if k not in ("html", "xlsx", "pdf")}
+        pages = write_documents(c, tables, docs, cache=cache)
+        write_committee_pdf(c, tmp["pdf"], page=pages["committee"])
+        tmp["html"].write_text(committee_page(c, tables, cache=cache), encoding="utf-8")
         for k, target in targets.items():
             os.replace(tmp[k], target)
     finally:
