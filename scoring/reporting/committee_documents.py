@@ -106,3 +106,28 @@ def write_documents(
     if "records_xlsx" in targets:
         write_records_workbook(c, tables, targets["records_xlsx"])
     return pages
+
+
+def document_blocks(
+    c: Committee, key: str, tables: Mapping[str, pd.DataFrame], cache: dict[str, bytes] | None
+) -> list[Any] | None:
+    """The blocks of a section of the 本体 or the 参考資料 (for the dashboard), None for other keys.
+
+    The dashboard shows the 本体's caveats, so its 読み方 leaves the drafts sentence out (once per screen)."""
+    from .committee_body import BODY_SECTIONS
+    from .committee_reference import REFERENCE_SECTIONS, reference_blocks
+
+    if key in BODY_SECTIONS:
+        return BODY_SECTIONS[key][1](c)
+    if key in REFERENCE_SECTIONS:
+        sees = doc_info(c).sees_comments
+        return reference_blocks(c, key, tables, cache=cache, sees_comments=sees, drafts=False)
+    return None
+
+
+def document_headings() -> dict[str, str]:
+    """Heading of every section of the 本体 and the 参考資料, by key."""
+    from .committee_body import BODY_SECTIONS
+    from .committee_reference import REFERENCE_SECTIONS
+
+    return {**{k: h for k, (h, _) in BODY_SECTIONS.items()}, **REFERENCE_SECTIONS}

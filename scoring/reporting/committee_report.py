@@ -54,6 +54,7 @@ __all__ = [
     "SECTIONS",
     "committee_html",
     "committee_page",
+    "folded",
     "html_table",
     "open_committee",
     "section",
@@ -174,9 +175,14 @@ def section(c: Committee | None, key: str) -> list[Any]:
     if "tables_ja" not in c.render_cache:
         c.render_cache["tables_ja"] = tables_ja(c)
     tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
+    from .committee_documents import document_blocks
+
+    blocks = document_blocks(c, key, tables, cache)
+    if blocks is None:
+        blocks = section_blocks(c, key, tables, charts=True, cache=cache)
     out: list[Any] = []
     run: list[Block] = []
-    for b in [*section_blocks(c, key, tables, charts=True, cache=cache), None]:
+    for b in [*blocks, None]:
         if b is not None and b["kind"] != "figure":
             run.append(b)
             continue
@@ -188,6 +194,30 @@ def section(c: Committee | None, key: str) -> list[Any]:
             if b["caption"]:
                 out.append(HTML(_fragment([_p(b["caption"])], style=False)))
     return out
+
+
+def folded(c: Committee | None, keys: Sequence[str]) -> list[Any]:
+    """Sections of the 本体 or the 参考資料 folded for the dashboard: one ``IPython.display.HTML``
+    with a ``<details>`` per section (heading as its summary, charts inline as data URIs)."""
+    from IPython.display import HTML
+
+    from .committee_documents import document_blocks, document_headings
+
+    if c is None:
+        return []
+    cache: dict[str, bytes] = c.render_cache.setdefault("png", {})
+    if "tables_ja" not in c.render_cache:
+        c.render_cache["tables_ja"] = tables_ja(c)
+    tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
+    headings = document_headings()
+    parts = []
+    for key in keys:
+        blocks = document_blocks(c, key, tables, cache) or []
+        parts.append(
+            f'<details class="shinsa-fold"><summary>{html.escape(headings.get(key, key))}</summary>'
+            f"{_blocks_html(blocks)}</details>"
+        )
+    return [HTML(f'<style>{CSS}</style><div class="shinsa-committee">{"".join(parts)}</div>')]
 
 
 def committee_html(c: Committee) -> str:

@@ -10,6 +10,7 @@ is built once for the module (it is expensive).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -24,11 +25,21 @@ import yaml
 from scoring.analysis.committee import Committee, build_committee
 from scoring.config.round import Balance, Reviewer, RoundConfig, SelectSpec
 from scoring.demo.simulate import write_demo_scores
-from scoring.reporting.committee_body import balance_displacements, exclusions, near_ties_of
+from scoring.reporting.committee_body import (
+    DocInfo,
+    balance_displacements,
+    body_sections,
+    exclusions,
+    near_ties_of,
+)
+from scoring.reporting.committee_documents import document_html
 from scoring.reporting.committee_report import write_committee_reports
+from scoring.reporting.pdf import page_text
 from scoring.reporting.wording import drafts_sentence
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils is missing (`make deps` installs it)"
@@ -39,11 +50,7 @@ pytestmark = pytest.mark.skipif(
 def committee(
     tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]
 ) -> Committee:
-    rd = demo_round_copier(tmp_path_factory.mktemp("documents_round"))
-    data = yaml.safe_load((rd / "round.yaml").read_text(encoding="utf-8"))
-    data.update(document_number="資料2", meeting_date="2026-03-10")
-    (rd / "round.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    rnd = load_round(rd)
+    rnd = load_round(demo_round_copier(tmp_path_factory.mktemp("documents_round")))
     with ScoreStore.open(rnd) as store:
         write_demo_scores(rnd, store)
     return build_committee(rnd)
@@ -106,7 +113,23 @@ def test_page_one_says_what_to_decide_and_everything_to_discuss(
     for a, why in exclusions(committee):
         assert f"{committee.name(a)}:{why}" in page1
     assert "秋田県:期限後提出（受理せず）" in page1
-    assert "資料2" in page1 and "会議日令和8年3月10日（2026年）" in page1
+
+
+def test_the_document_number_and_the_meeting_date_come_from_round_yaml(committee: Committee) -> None:
+    info = DocInfo(document_number="資料2", meeting_date=dt.date(2026, 3, 10))
+    page = document_html(committee, "committee", body_sections(committee), info=info)
+    assert "資料2" in page and "会議日 令和8年3月10日（2026年）" in page
+    assert "資料2（参考資料）" in document_html(committee, "reference", [], info=info)
+    assert "資料2" not in document_html(committee, "records", [], info=info)
+
+
+def test_the_readme_picture_and_its_text_are_what_the_demo_produces_now(reports: dict[str, Path]) -> None:
+    """``make docs`` writes docs/committee_page1.png and, beside it, the text of that page."""
+    kept = DOCS / "committee_page1.txt"
+    assert kept.is_file() and (DOCS / "committee_page1.png").is_file()
+    assert page_text(reports["pdf"], 1) == kept.read_text(encoding="utf-8"), (
+        "docs/committee_page1.txt is stale: run `make docs` (scripts/make_docs.py) and commit docs/"
+    )
 
 
 _PATH = re.compile(
