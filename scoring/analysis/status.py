@@ -1,18 +1,15 @@
 """Which applications are outside the review (対象外) and why, in the committee's words.
 
-One function, :func:`exclusion_reasons`, used by both the committee material
+The rules live in one place, :func:`scoring.round.status.application_statuses` (re-exported
+here): each application's ``区分`` (選定対象 / 対象外), ``理由`` (辞退, 期限後提出（受理せず）,
+応募書にエラー, 対象外（総務省の判断）, 担当審査員なし, 採点なし) and ``応募区分`` (プッシュ型 only
+with a recorded ministry decision). :func:`exclusion_reasons` gives the same reasons as the
+sentences the selection, the ranking, the committee material and the letters show
+(「期限後提出（受理せず）のため対象外」), used by both the committee material
 (:func:`scoring.analysis.committee.build_committee`) and the analyst's tuning screen
-(:meth:`scoring.analysis.tuning.TuningModel.ranking`), so 03 and the committee material
-mark the same applications with the same status word and reason. The rules and texts are
-those of the selection (:func:`scoring.selection.select`, its ``reasons`` table),
-checked against it in ``tests/analysis/test_status.py``:
-
-1. withdrawn (辞退, recorded with ``python -m scoring eligibility withdraw``) → 辞退のため対象外
-2. no total (no scores)            → 採点がないため対象外
-3. ``exclusions`` of round.yaml     → 委員会の判断（除外の指定）により対象外
-4. late (not accepted with ``eligibility accept-late``, not プッシュ型), unless
-   ``eligibility_override`` → 期限後提出のため対象外
-5. errors, unless ``eligibility_override`` → 応募書にエラーがあるため対象外
+(:meth:`scoring.analysis.tuning.TuningModel.ranking`); checked against the selection
+(:func:`scoring.selection.select_round`, its ``reasons`` table) in
+``tests/analysis/test_status.py``.
 """
 
 from __future__ import annotations
@@ -22,39 +19,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..core.normalize import parse_prefecture
+from ..round.status import IN_REVIEW, OUT_OF_REVIEW, application_statuses, long_reason
 from ..selection import EXCLUSION_REASONS
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
 
-__all__ = ["STATUS_EXCLUDED", "exclusion_reasons", "flag_with_reason"]
+__all__ = [
+    "IN_REVIEW",
+    "OUT_OF_REVIEW",
+    "STATUS_EXCLUDED",
+    "application_statuses",
+    "exclusion_reasons",
+    "flag_with_reason",
+]
 
 #: The status word of an application outside the review (as in the selection's reasons).
 STATUS_EXCLUDED = "対象外"
 
 _NO_TOTAL = EXCLUSION_REASONS["no_total"]
-_EXCLUDED = EXCLUSION_REASONS["exclusions"]
-_LATE = EXCLUSION_REASONS["late"]
-_ERRORS = EXCLUSION_REASONS["errors"]
-_WITHDRAWN = EXCLUSION_REASONS["withdrawn"]
-
-
-def _true(v: object) -> bool:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return False
-    return bool(v)
-
-
-def _code(value: object, index: pd.Index) -> str:
-    """An application code as round.yaml may write it (「05」, 5, 「秋田」), as the selection reads it."""
-    code = str(value)
-    if code in index:
-        return code
-    try:
-        return parse_prefecture(value)
-    except ValueError:
-        return code
 
 
 def exclusion_reasons(rnd: ReviewRound | None, totals: pd.DataFrame | pd.Series) -> pd.Series:
@@ -63,8 +46,7 @@ def exclusion_reasons(rnd: ReviewRound | None, totals: pd.DataFrame | pd.Series)
     Parameters
     ----------
     rnd : ReviewRound or None
-        The round (applications' ``late`` / ``has_errors``, round.yaml's ``exclusions`` and
-        ``eligibility_override``). ``None``: only rule 1 applies.
+        The round (:func:`application_statuses`). ``None``: only 「採点がない」 applies.
     totals : DataFrame with column ``total``, or Series
         Combined totals, index ``application``.
 
@@ -73,50 +55,18 @@ def exclusion_reasons(rnd: ReviewRound | None, totals: pd.DataFrame | pd.Series)
     pandas.Series
         Name ``reason``, index ``application`` (str): every application of the round and of
         ``totals``, in the order of ``totals`` then the rest; values "" or a Japanese reason
-        ending in 対象外.
+        ending in 対象外 (:data:`scoring.round.status.LONG_REASONS`).
     """
     t = totals["total"] if isinstance(totals, pd.DataFrame) else totals
     t = pd.to_numeric(t, errors="coerce").astype(float)
     t.index = t.index.astype(str)
     ids = list(t.index)
-    apps = None
-    excl: set[str] = set()
-    over: set[str] = set()
-    if rnd is not None:
-        apps = rnd.applications.copy()
-        apps.index = apps.index.astype(str)
-        ids += [a for a in apps.index if a not in t.index]
-        excl = {_code(a, apps.index) for a in rnd.config.exclusions}
-        over = {_code(a, apps.index) for a in rnd.config.eligibility_override}
-    out = []
-    for a in ids:
-        total = t.get(a, np.nan)
-        if (
-            apps is not None
-            and a in apps.index
-            and _true(apps.at[a, "withdrawn"] if "withdrawn" in apps else None)
-        ):
-            out.append(_WITHDRAWN)
-        elif not np.isfinite(total):
-            out.append(_NO_TOTAL)
-        elif a in excl:
-            out.append(_EXCLUDED)
-        elif (
-            apps is not None
-            and a in apps.index
-            and a not in over
-            and _true(apps.at[a, "late"] if "late" in apps else None)
-        ):
-            out.append(_LATE)
-        elif (
-            apps is not None
-            and a in apps.index
-            and a not in over
-            and _true(apps.at[a, "has_errors"] if "has_errors" in apps else None)
-        ):
-            out.append(_ERRORS)
-        else:
-            out.append("")
+    if rnd is None:
+        out = [_NO_TOTAL if not np.isfinite(t[a]) else "" for a in ids]
+        return pd.Series(out, index=pd.Index(ids, name="application"), name="reason", dtype=object)
+    st = application_statuses(rnd, t)
+    ids += [a for a in st.index if a not in t.index]
+    out = [long_reason(str(st.at[a, "理由"])) for a in ids]
     return pd.Series(out, index=pd.Index(ids, name="application"), name="reason", dtype=object)
 
 

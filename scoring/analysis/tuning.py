@@ -399,7 +399,7 @@ class TuningModel:
             * ``rank_change`` (Int64): ``baseline_rank − rank``; > 0 moved up (▲), < 0
               moved down (▼); <NA> when either rank is missing;
             * ``status`` (str): 対象外 for an application outside the review, else "";
-              ``reason`` (str): why (e.g. 期限後提出のため対象外), from
+              ``reason`` (str): why (e.g. 期限後提出（受理せず）のため対象外), from
               :func:`scoring.analysis.status.exclusion_reasons`, the function that marks the
               committee material; ``flags`` starts with the same reason.
 

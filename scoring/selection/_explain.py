@@ -332,16 +332,17 @@ class _Outcome:
 
 
 def _ineligible_reason(p: _Problem, j: int) -> dict[str, object]:
-    """対象外: withdrawn, no total, excluded, late or with errors (in that order)."""
+    """対象外: withdrawn, late, with errors, excluded or without a total (in that order, the
+    order of :func:`scoring.round.status.application_statuses`)."""
     if p.ineligible[j] == "withdrawn":
         return {"status": "対象外", "reason": EXCLUSION_REASONS["withdrawn"], "constraint": "eligibility"}
-    if not p.has_total[j]:
-        return {"status": "対象外", "reason": EXCLUSION_REASONS["no_total"]}
-    if p.excluded[j]:
-        return {"status": "対象外", "reason": EXCLUSION_REASONS["exclusions"], "constraint": "exclusions"}
     if p.ineligible[j] == "late":
         return {"status": "対象外", "reason": EXCLUSION_REASONS["late"], "constraint": "eligibility"}
-    return {"status": "対象外", "reason": EXCLUSION_REASONS["errors"], "constraint": "eligibility"}
+    if p.ineligible[j] == "errors":
+        return {"status": "対象外", "reason": EXCLUSION_REASONS["errors"], "constraint": "eligibility"}
+    if p.excluded[j]:
+        return {"status": "対象外", "reason": EXCLUSION_REASONS["exclusions"], "constraint": "exclusions"}
+    return {"status": "対象外", "reason": EXCLUSION_REASONS["no_total"]}
 
 
 def _selected_reason(o: _Outcome, j: int) -> dict[str, object]:

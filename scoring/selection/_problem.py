@@ -23,18 +23,13 @@ from ..config.round import Balance, SelectSpec
 from ..core.columns import CANDIDATE_COLUMNS, TOTAL_DECIMALS
 from ..core.errors import OptionError, SelectionError
 from ..core.normalize import parse_prefecture
+from ..round.status import LONG_REASONS
 
 #: Status of an applicant in :attr:`SelectionResult.reasons`.
 STATUSES: tuple[str, ...] = ("選定", "次点", "非選定", "対象外")
 #: Why an applicant is 対象外 (the ``reason`` of :attr:`SelectionResult.reasons`); also used
 #: by the tuning screen and the feedback letters (:mod:`scoring.analysis.status`).
-EXCLUSION_REASONS: dict[str, str] = {
-    "no_total": "採点がないため対象外",
-    "exclusions": "委員会の判断（除外の指定）により対象外",
-    "late": "期限後提出のため対象外",
-    "errors": "応募書にエラーがあるため対象外",
-    "withdrawn": "辞退のため対象外",
-}
+EXCLUSION_REASONS: dict[str, str] = dict(LONG_REASONS)
 #: Constraint groups (keys used in messages, ``reasons.constraint`` and
 #: :attr:`SelectionInfeasible.constraints`) with their Japanese names.
 CONSTRAINTS: dict[str, str] = {

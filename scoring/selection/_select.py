@@ -388,14 +388,30 @@ def select_round(
     rnd: ReviewRound, totals: pd.DataFrame | pd.Series, *, n_alternatives: int = 3
 ) -> SelectionResult:
     """:func:`select` with the round's settings (``select``, ``balance``, ``locks``,
-    ``exclusions``, ``eligibility_override`` of round.yaml) on the round's applications."""
+    ``exclusions``, ``eligibility_override`` of round.yaml) on the round's applications.
+
+    The reason of every 対象外 application is the round's
+    (:func:`scoring.round.status.application_statuses`): e.g. a late application not
+    accepted is 「期限後提出（受理せず）のため対象外」 even without scores, and an
+    application no reviewer is assigned to is 対象外 (担当審査員なし) even with scores.
+    """
+    from ..round.status import application_statuses, long_reason
+
     cfg = rnd.config
-    return select(
+    statuses = application_statuses(rnd, totals)
+    unassigned = [a for a, k in statuses["reason_key"].items() if k == "no_reviewer"]
+    result = select(
         candidates_frame(totals, rnd.applications),
         cfg.select,
         cfg.balance,
         locks=cfg.locks,
-        exclusions=cfg.exclusions,
+        exclusions=[*cfg.exclusions, *unassigned],
         overrides=cfg.eligibility_override,
         n_alternatives=n_alternatives,
     )
+    reasons = result.reasons
+    out = reasons.index[(reasons["status"] == "対象外") & reasons.index.isin(statuses.index)]
+    for a in out:
+        if statuses.at[a, "理由"]:
+            reasons.at[a, "reason"] = long_reason(str(statuses.at[a, "理由"]))
+    return result

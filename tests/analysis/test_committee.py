@@ -314,7 +314,7 @@ def test_infeasible_settings_still_give_the_material_with_a_warning(
     # No proposal, but every applicant is scored; the late 秋田県 is still marked 対象外 with its reason.
     assert set(c.ranked["status"]) == {"", "対象外"}
     assert c.ranked.at["05", "status"] == "対象外"
-    assert c.exclusion_reasons["05"] == "期限後提出のため対象外"
+    assert c.exclusion_reasons["05"] == "期限後提出（受理せず）のため対象外"
     # committee.html's page and committee.xlsx (the PDF prints the same page: tests/reporting)
     page = committee_html(c)
     assert "選定案を作れません" in page

@@ -41,8 +41,8 @@ def test_reasons_are_the_selections(scored: ReviewRound) -> None:
     sel = select_round(scored, totals, n_alternatives=0).reasons
     expected = sel["reason"].where(sel["status"] == "対象外", "").reindex(reasons.index)
     pd.testing.assert_series_equal(reasons, expected.astype(object).rename("reason"), check_names=True)
-    assert reasons["05"] == "期限後提出のため対象外"
-    assert reasons["10"] == "委員会の判断（除外の指定）により対象外"
+    assert reasons["05"] == "期限後提出（受理せず）のため対象外"
+    assert reasons["10"] == "総務省の判断（除外の指定）により対象外"
 
 
 def test_no_total_is_outside_the_review() -> None:
@@ -61,16 +61,16 @@ def test_tuning_ranking_marks_what_the_committee_marks(scored: ReviewRound) -> N
         assert rk.at[a, "reason"] == c.exclusion_reasons[a]
         assert rk.at[a, "flags"].startswith(c.exclusion_reasons[a])
     # The late 秋田県 is ranked by its total (as in the committee's table) but marked.
-    assert rk.at["05", "status"] == "対象外" and rk.at["05", "reason"] == "期限後提出のため対象外"
+    assert rk.at["05", "status"] == "対象外" and rk.at["05", "reason"] == "期限後提出（受理せず）のため対象外"
     ja = model.ranking_ja()
-    assert ja.at["05", "状況"] == "対象外" and ja.at["05", "注意"].startswith("期限後提出のため対象外")
+    assert ja.at["05", "状況"] == "対象外" and ja.at["05", "注意"].startswith("期限後提出（受理せず）のため対象外")
 
 
 def test_screen_shows_the_mark_and_skips_it_in_the_shaded_top(scored: ReviewRound) -> None:
     app = TuningApp(TuningModel.open(scored))
     html = app.ranking.value
     row = html.split('data-application="05"')[1].split("</tr>")[0]
-    assert "対象外" in row and "期限後提出のため対象外" in row
+    assert "対象外" in row and "期限後提出（受理せず）のため対象外" in row
     assert "shinsa-excluded" in row and "shinsa-top" not in row
     k = app.model.select if app.model is not None else 0
     shaded = [part.split("</tr>")[0] for part in html.split("<tr data-application=")[1:]]

@@ -296,7 +296,7 @@ def test_locks_and_exclusions() -> None:
     assert res.unconstrained_top_k == ["02", "05"]  # locks stay in the unconstrained top k
     assert res.reasons.loc["05", "reason"] == "選定（得点順 4位、必ず含める指定）"
     assert res.reasons.loc["01", "status"] == "対象外"
-    assert res.reasons.loc["01", "reason"] == "委員会の判断（除外の指定）により対象外"
+    assert res.reasons.loc["01", "reason"] == "総務省の判断（除外の指定）により対象外"
     assert pd.isna(res.reasons.loc["01", "rank"])
     assert res.reasons.loc["03", "gap"] == pytest.approx(10.0)
     with pytest.raises(ValueError, match="必ず含める.*「99」"):
@@ -314,7 +314,7 @@ def test_eligibility_and_override() -> None:
     res = select(df, 1, Balance())
     assert res.selected == ["03"]
     r = res.reasons
-    assert r.loc["01", "reason"] == "期限後提出のため対象外"
+    assert r.loc["01", "reason"] == "期限後提出（受理せず）のため対象外"
     assert r.loc["02", "reason"] == "応募書にエラーがあるため対象外"
     assert r.loc["04", "reason"] == "採点がないため対象外"
     assert select(df, 1, Balance(), overrides=["01"]).selected == ["01"]
@@ -444,7 +444,7 @@ def test_cli_select_prints_the_selection_and_reasons(
     out = capsys.readouterr().out
     assert "統合方法: mean" in out
     assert "選定案（5件" in out and "price of balance" in out
-    assert "■ 応募ごとの結果と理由" in out and "期限後提出のため対象外" in out
+    assert "■ 応募ごとの結果と理由" in out and "期限後提出（受理せず）のため対象外" in out
     assert "次善案3" in out and "■ 選定数ごとの最良案" in out
     # the printed selection is the one select_round gives for the same totals
     from scoring.combine import combine

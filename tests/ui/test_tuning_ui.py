@@ -28,7 +28,7 @@ def test_weight_change_moves_the_ranking(lab) -> None:
     assert "長野県" in ranking.inner_text()
     # The late 秋田県: 対象外 with the committee material's reason.
     akita = ranking.locator("tr[data-application='05']").first
-    assert "対象外" in akita.inner_text() and "期限後提出のため対象外" in akita.inner_text()
+    assert "対象外" in akita.inner_text() and "期限後提出（受理せず）のため対象外" in akita.inner_text()
     # The 順位変動 column is inside the window and inside the ranking's own (scrolling) box.
     header = ranking.locator("th", has_text="順位変動").first
     header.scroll_into_view_if_needed()
