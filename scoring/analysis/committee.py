@@ -17,7 +17,8 @@ The result, :class:`Committee`, holds tidy DataFrames with English column names
 Reading the numbers (for the committee)
 ---------------------------------------
 - 合計点 is on the 配点 scale 0–100 after calibrating each reviewer's leniency and use of
-  the scale (``affine``, see :mod:`scoring.combine`); 標準誤差 is its standard error.
+  the scale (``affine``, see :mod:`scoring.combine`); 標準誤差 is its standard error including
+  the error of the estimated calibration (jackknife over reviewers, :mod:`scoring.analysis.uncertainty`).
 - The spread (ばらつき) is computed on each reviewer's own weighted total of an application
   (raw scores, no calibration): a wide range means the reviewers read the application
   differently, not that the combined total is wrong.
@@ -73,6 +74,7 @@ from .committee_parts import (
     reviewer_labels,
 )
 from .push import push_candidates
+from .uncertainty import honest_se
 from .ranking import _breakdown, _ranked, _spread
 
 __all__ = [
@@ -234,6 +236,8 @@ class Committee:
     #: Second-stage revisions after the discussion (:meth:`scoring.store.scores.ScoreStore.revisions`,
     #: columns :data:`scoring.core.columns.REVISION_COLUMNS`); the totals use the revised scores.
     revisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(REVISION_COLUMNS)))
+    #: The scores counted (with a score): :mod:`scoring.analysis.committee_quality` refits from them.
+    scored: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
     #: The discussion list (協議対象, :func:`scoring.agreement.disagreement.discussion_list` with
     #: the stability analysis and the round's rank; 対象外 left out): columns ``application``,
     #: ``prefecture_name`` and :data:`scoring.core.columns.DISCUSSION_COLUMNS` after it.
@@ -552,6 +556,7 @@ def _combine(
         rt = reviewer_totals(scored, rubric, weights=weights, warn=False)
         rel = reliability_table(scored, rubric, weights=weights)
     totals.index = totals.index.astype(str)
+    totals["se"] = honest_se(scored, rubric, method, method_options, weights, totals=totals)["se"]  # issue 20
     return totals, notes, rt, rel
 
 
@@ -741,6 +746,7 @@ def _compute(
         push_candidates=push_candidates(rnd),
         drafts=n.drafts,
         revisions=inputs.revisions,
+        scored=n.scored,
     )
 
 

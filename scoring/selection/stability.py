@@ -13,7 +13,10 @@ One resample
 2. **Weights** — every criterion named in ``weight_ranges`` gets a weight (配点) drawn
    uniformly in its range; the others keep the rubric's weight; weights are then
    renormalised to 100 as in :meth:`scoring.combine.Combiner.totals`.
-3. **Method** — one combiner method is drawn (uniformly) from ``methods``.
+3. **Method** — by default the baseline's method only (what the committee sees: P(selected)
+   is then the chosen method's own uncertainty); with ``methods``, one method drawn uniformly
+   per resample (the method sensitivity; :func:`scoring.analysis.quality.method_sensitivity`
+   shows it as 「方法を変えた場合」 instead).
 4. **Totals and selection** — the criterion values, the weighted totals (0–100) and the
    full balanced selection (:class:`scoring.selection.FastSelector`, exact and equal to
    :func:`scoring.selection.select`) are computed.
@@ -266,8 +269,10 @@ class StabilityAnalysis:
     weight_ranges : dict, optional
         Criterion id → (low, high) 配点 range; each resample draws uniformly within it.
         Criteria left out keep the rubric's weight. ``None``: weights fixed.
-    methods : sequence of str, default all of :data:`scoring.combine.METHODS`
-        Combiner methods to switch between (one drawn per resample).
+    methods : sequence of str, optional
+        Combiner methods to switch between (one drawn per resample). Default: the baseline
+        method only (issue 20: mixing methods that ignore leniency made P(selected) no
+        probability; ``benchmarks/bench_uncertainty.py``).
     method_options : dict, optional
         Method → options for :func:`scoring.combine.make_combiner` (e.g.
         ``{"trimmed": {"proportion": 0.2}}``). ``confidence`` weights are not supported.
@@ -312,7 +317,7 @@ class StabilityAnalysis:
         self,
         n_boot: int = 1000,
         weight_ranges: Mapping[str, tuple[float, float]] | None = None,
-        methods: Sequence[str] = METHODS,
+        methods: Sequence[str] | None = None,
         method_options: Mapping[str, Mapping[str, Any]] | None = None,
         seed: int = 0,
         interval: float = 0.9,
@@ -331,7 +336,14 @@ class StabilityAnalysis:
     def _check(self, rubric: Rubric) -> tuple[list[str], dict[str, tuple[float, float]]]:
         if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 1:
             raise OptionError(f"n_boot は 1 以上の整数にしてください（指定: {self.n_boot!r}）")
-        methods = [self.methods] if isinstance(self.methods, str) else list(self.methods)
+        base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
+        methods = (
+            [base]
+            if self.methods is None
+            else [self.methods]
+            if isinstance(self.methods, str)
+            else list(self.methods)
+        )
         bad = [m for m in methods if m not in METHODS]
         if not methods or bad:
             raise OptionError(
@@ -362,7 +374,6 @@ class StabilityAnalysis:
                     f"weight_ranges['{cid}'] は 0 ≤ 下限 ≤ 上限 の数の組にしてください（指定: {rng!r}）"
                 )
             ranges[cid] = (a, b)
-        base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
         if base not in METHODS:
             raise OptionError(f"baseline_method '{base}' はありません。使える method: {', '.join(METHODS)}")
         return list(dict.fromkeys(methods)), ranges
@@ -490,9 +501,7 @@ class StabilityAnalysis:
         frequency and rank interval of every candidate, in the baseline's rank order."""
         n_cand = len(ids)
         base_units = np.where(base_avail, np.round(np.nan_to_num(base_vec) * 10**4), -np.inf)
-        base_rank = np.full(n_cand, np.nan)
-        base_rank[np.argsort(-base_units, kind="stable")] = np.arange(1, n_cand + 1)
-        base_rank = np.where(base_avail, base_rank, np.nan)
+        base_rank = _ranks(base_avail[None, :], base_vec[None, :])[0]
 
         q = (1 - self.interval) / 2
         with warnings.catch_warnings():
@@ -621,14 +630,12 @@ def _select_each(
 
 
 def _ranks(avail: npt.NDArray[np.bool_], totals: FloatArray) -> FloatArray:
-    """Rank of every candidate in every resample (by the total at 4 decimals, ties in id
-    order); NaN where not available."""
-    B, n_cand = totals.shape
+    """Rank of every candidate in every resample (by the total at 4 decimals; equal totals
+    share the smallest rank, as :func:`scoring.core.columns.rank_totals`); NaN where not available."""
     units = np.where(avail, np.round(np.nan_to_num(totals) * 10**4), -np.inf)
-    order = np.argsort(-units, axis=1, kind="stable")
-    ranks = np.empty((B, n_cand))
-    np.put_along_axis(ranks, order, np.arange(1, n_cand + 1, dtype=float)[None, :].repeat(B, 0), axis=1)
-    return np.where(avail, ranks, np.nan)
+    neg = np.sort(-units, axis=1)  # ascending: best first
+    ranks = np.array([np.searchsorted(neg[b], -units[b], side="left") + 1.0 for b in range(len(units))])
+    return np.where(avail, ranks.reshape(units.shape), np.nan)
 
 
 def _weighted_totals(values: FloatArray, W: FloatArray) -> FloatArray:
@@ -652,7 +659,7 @@ def stability(
     *,
     n_boot: int = 1000,
     weight_ranges: Mapping[str, tuple[float, float]] | None = None,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] | None = None,
     method_options: Mapping[str, Mapping[str, Any]] | None = None,
     seed: int = 0,
     interval: float = 0.9,

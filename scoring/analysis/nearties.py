@@ -1,0 +1,106 @@
+"""Near-ties at the selection line (選定ライン付近の僅差): totals that are not meaningfully different.
+
+Two totals are *not meaningfully different* when their difference is smaller than ``z``
+standard errors of the difference (95 %: z = 1.96). The SE of a difference is
+√(se_上² + se_下²): the honest SEs of :func:`scoring.analysis.uncertainty.honest_se` (which
+include the error of the reviewer calibration) treated as independent — a reviewer shared by
+both applications makes the true SE of the difference somewhat smaller, so the rule errs on
+the side of calling a pair a near-tie.
+
+Only pairs across the selection line are listed: one application at or above the line (rank ≤
+``line_rank``, or in ``selected`` when given) and one below it, the pairs whose order decides
+who is selected. Documents mark these pairs (「差があるとは言えない」) instead of presenting the
+order of their totals as a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..core.columns import TOTAL_DECIMALS, rank_totals
+
+__all__ = ["NEAR_TIE_COLUMNS", "near_tie_judgement", "near_ties"]
+
+#: Columns of :func:`near_ties`.
+NEAR_TIE_COLUMNS: tuple[str, ...] = ("応募ID_上", "応募ID_下", "差", "差の標準誤差", "判定")
+
+#: 判定 of a pair (the Japanese text documents print).
+TIE = "同点"
+WITHIN_ONE = "差があるとは言えない（差が標準誤差の1倍未満）"
+WITHIN_Z = "差があるとは言えない（差が標準誤差の1.96倍未満）"
+
+
+def near_tie_judgement(diff: float, se_diff: float, z: float = 1.96) -> str:
+    """The 判定 of a difference: 同点, 差があるとは言えない (within 1 or ``z`` SE), or "" (a real difference)."""
+    if round(abs(diff), TOTAL_DECIMALS) == 0:
+        return TIE
+    if not np.isfinite(se_diff) or se_diff <= 0:
+        return ""
+    if abs(diff) < se_diff:
+        return WITHIN_ONE
+    if abs(diff) < z * se_diff:
+        return WITHIN_Z if z == 1.96 else f"差があるとは言えない（差が標準誤差の{z:g}倍未満）"
+    return ""
+
+
+def near_ties(
+    totals: pd.Series,
+    se: pd.Series,
+    line_rank: int,
+    *,
+    selected: Iterable[str] | None = None,
+    z: float = 1.96,
+) -> pd.DataFrame:
+    """Pairs across the selection line whose totals are not meaningfully different.
+
+    Parameters
+    ----------
+    totals : Series of float
+        Totals (0–100), index application id; NaN (no total, or 対象外 when the caller blanks
+        them) are left out.
+    se : Series of float
+        Their standard errors (same index; use the honest SEs, e.g. ``Committee.ranked["se"]``).
+        A pair with an undefined SE is listed only when tied.
+    line_rank : int
+        The number selected (選定数): ranks 1..line_rank are above the line.
+    selected : iterable of str, optional
+        The proposed selection when it is not simply the top ``line_rank`` (balance rules):
+        then the upper side is the selected applications and the lower side the others.
+    z : float, default 1.96
+        The multiple of the SE of the difference under which a pair is a near-tie (95 %).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`NEAR_TIE_COLUMNS`: ``応募ID_上`` (above the line), ``応募ID_下`` (below),
+        ``差`` (上 − 下, points; may be negative when the selection is not the top ranks),
+        ``差の標準誤差`` (√(se_上² + se_下²)), ``判定`` (同点 / 差があるとは言えない（…）).
+        Sorted by the absolute difference in SEs (closest first), then the ids.
+    """
+    t = pd.Series(totals, dtype=float)
+    t.index = t.index.astype(str)
+    s = pd.Series(se, dtype=float)
+    s.index = s.index.astype(str)
+    s = s.reindex(t.index)
+    t = t[t.notna()]
+    if selected is not None:
+        upper_ids = [a for a in map(str, selected) if a in t.index]
+    else:
+        rank = rank_totals(t)
+        upper_ids = list(rank.index[rank.astype(float) <= int(line_rank)])
+    upper = set(upper_ids)
+    lower_ids = [a for a in t.index if a not in upper]
+    rows = []
+    for u in upper_ids:
+        for lo in lower_ids:
+            d = float(t[u] - t[lo])
+            sd = float(np.sqrt(s.get(u, np.nan) ** 2 + s.get(lo, np.nan) ** 2))
+            j = near_tie_judgement(d, sd, z)
+            if j:
+                rows.append((u, lo, round(d, TOTAL_DECIMALS), sd, j, abs(d) / sd if sd > 0 else 0.0))
+    frame = pd.DataFrame(rows, columns=[*NEAR_TIE_COLUMNS, "_key"])
+    frame = frame.sort_values(["_key", "応募ID_上", "応募ID_下"], kind="stable").drop(columns="_key")
+    return frame.reset_index(drop=True)
