@@ -125,7 +125,16 @@ def test_notebook_runs_headless_on_the_demo_round(
     if path.name == "04_committee.ipynb":
         assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
         # the 本体 first; the 参考資料 folded below it with its charts inline (no PNG output of its own)
-        for needle in ("審議事項", "要協議", "順位", "長野県", "選定案（5 件）", "選定する応募", "当落線上", "<details"):
+        for needle in (
+            "審議事項",
+            "要協議",
+            "順位",
+            "長野県",
+            "選定案（5 件）",
+            "選定する応募",
+            "当落線上",
+            "<details",
+        ):
             assert needle in text
         assert text.index("審議事項") < text.index("<details")
         assert "設定ハッシュ" not in text and "python -m scoring" not in text  # the 事務局控え stays out

@@ -17,7 +17,6 @@ command, configuration key, file name, hash or English setting name
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +26,10 @@ import pandas as pd
 import yaml
 
 from ..analysis.committee import Committee
+from ..analysis.committee_quality import committee_near_ties
 from ..analysis.status import STATUS_EXCLUDED
 from ..core.columns import HEADERS_JA
-from ..core.schema import THEMES
+from ..round.status import LONG_REASONS, REASONS
 from .committee_sections import Block, _coverage_people, _p, _status_classes, _table_block, theme_label
 from .wording import TIE_SENTENCE, alpha_plain, drafts_sentence, pct, wareki
 
@@ -38,6 +38,7 @@ __all__ = [
     "balance_displacements",
     "body_sections",
     "caveats",
+    "close_ties",
     "doc_info",
     "exclusions",
     "near_ties_of",
@@ -87,11 +88,6 @@ def _num(c: Committee, app: str, column: str) -> float:
     return float(v) if isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) else math.nan
 
 
-def _theme_short(theme: object) -> str:
-    t = str(theme)
-    return f"重点テーマ {t}（{THEMES[t]}）" if t in THEMES else "重点テーマ"
-
-
 # ----------------------------------------------------------------------------------------
 # 要協議: near-ties at the line and balance displacements
 # ----------------------------------------------------------------------------------------
@@ -99,84 +95,44 @@ def _theme_short(theme: object) -> str:
 NEAR_TIE_COLUMNS = ("応募ID_上", "応募ID_下", "差", "差の標準誤差", "判定")
 
 
-def _competitor(c: Committee, app: str) -> str | None:
-    """The selected application ``app`` competes with: the one that fills its rule, else the line."""
-    sel = c.selection
-    if sel is None or not sel.selected:
-        return None
-    r = sel.reasons
-    related = [a for a in str(r.at[app, "related"]).split(",") if a in sel.selected]
-    if related and str(r.at[app, "constraint"]):
-        return related[-1]
-    return min(sel.selected, key=lambda a: _num(c, a, "total"))
-
-
-def _fallback_near_ties(c: Committee) -> pd.DataFrame:
-    """Pairs (selected, not selected) at the line whose difference is smaller than its standard error.
-
-    Each application not selected (in the review, with a feasible selection including it) is
-    compared with the selected application it competes with; the pair is a near-tie when the
-    difference of the totals is smaller than √(se₁² + se₂²)."""
-    sel = c.selection
-    rows: list[dict[str, object]] = []
-    if sel is None:
-        return pd.DataFrame(columns=list(NEAR_TIE_COLUMNS))
-    r = sel.reasons
-    for app in r.index[(r["status"].isin(["次点", "非選定"])) & r["gap"].notna()]:
-        comp = _competitor(c, str(app))
-        if comp is None:
-            continue
-        diff = _num(c, comp, "total") - _num(c, str(app), "total")
-        se = math.hypot(_num(c, comp, "se"), _num(c, str(app), "se"))
-        if abs(diff) < se:
-            rows.append(
-                {
-                    "応募ID_上": comp,
-                    "応募ID_下": str(app),
-                    "差": diff,
-                    "差の標準誤差": se,
-                    "判定": "誤差の範囲内",
-                }
-            )
-    return pd.DataFrame(rows, columns=list(NEAR_TIE_COLUMNS))
-
-
 def near_ties_of(c: Committee) -> pd.DataFrame:
-    """The near-ties at the selection line (columns :data:`NEAR_TIE_COLUMNS`).
-
-    Taken from the Committee (``near_ties``) when the analysis provides them, otherwise
-    computed here (:func:`_fallback_near_ties`).
-    TODO(integrator): once ``scoring.analysis.nearties`` is merged, its pairs are used as given.
-    """
-    given = getattr(c, "near_ties", None)
-    if isinstance(given, pd.DataFrame):
-        return given
-    try:
-        mod = importlib.import_module("scoring.analysis.nearties")
-    except ImportError:
-        return _fallback_near_ties(c)
-    sel = c.selection
-    if sel is None or not sel.selected:
+    """The near-ties at the selection line (columns :data:`NEAR_TIE_COLUMNS`): pairs across the
+    line whose totals are not meaningfully different given their honest standard errors
+    (:func:`scoring.analysis.committee_quality.committee_near_ties`)."""
+    if c.selection is None or not c.selected:
         return pd.DataFrame(columns=list(NEAR_TIE_COLUMNS))
-    ranked = c.ranked[c.ranked["rank"].notna()]
-    line_rank = int(max(_num(c, a, "rank") for a in sel.selected))
-    out = mod.near_ties(ranked["total"], ranked["se"], line_rank)
-    return out if isinstance(out, pd.DataFrame) else _fallback_near_ties(c)
+    return committee_near_ties(c)
+
+
+#: Pairs across the line closer than this (points) are named one by one on page 1; the others
+#: (all within the totals' uncertainty too) are counted there and listed in the 参考資料.
+CLOSE_POINTS = 1.0
+
+
+def close_ties(c: Committee) -> pd.DataFrame:
+    """The near-ties whose totals differ by less than :data:`CLOSE_POINTS` (named on page 1)."""
+    t = near_ties_of(c)
+    return t[t["差"].astype(float).abs() < CLOSE_POINTS]
 
 
 def _near_tie_lines(c: Committee) -> list[str]:
-    out = []
     selected = set(c.selected)
-    for _, row in near_ties_of(c).iterrows():
-        hi, lo = str(row["応募ID_上"]), str(row["応募ID_下"])
 
-        def who(a: str) -> str:
-            mark = "選定案" if a in selected else "選定案外"
-            return f"{c.name(a)}（{mark}、{_pt(c.ranked.at[a, 'total'])} 点）"
+    def who(a: str) -> str:
+        mark = "選定案 " if a in selected else ""
+        return f"{c.name(a)}（{mark}{_pt(_num(c, a, 'total'))}）"
 
+    out = [
+        f"僅差: {who(str(row['応募ID_上']))}と{who(str(row['応募ID_下']))}、"
+        f"差 {_pt(abs(float(row['差'])))} 点（差の標準誤差 {_pt(row['差の標準誤差'])} 点）"
+        for _, row in close_ties(c).iterrows()
+    ]
+    n = len(near_ties_of(c))
+    if n:
+        rest = f"ほかに {n - len(out)} 組も、" if n > len(out) else ""
         out.append(
-            f"僅差: {who(hi)}と{who(lo)}の差 {_pt(row['差'])} 点は、合計点の誤差"
-            f"（差の標準誤差 {_pt(row['差の標準誤差'])} 点）より小さく、どちらが上とは言えません。"
+            f"上の組は差が誤差の範囲内で、どちらが上とは言えません。{rest}選定案と選定案外の差が誤差の範囲内です"
+            "（一覧は参考資料「協議の一覧」）。"
         )
     return out
 
@@ -186,7 +142,7 @@ def _rule_phrase(c: Committee, key: str, app: str) -> str:
     theme = str(c.ranked["theme"].get(app, ""))
     block = str(c.ranked["block"].get(app, ""))
     if key == "max_per_theme":
-        return f"{_theme_short(theme)}は {bal.get('max_per_theme')} 件までとする条件"
+        return f"重点テーマ {theme} は {bal.get('max_per_theme')} 件までの条件"
     if key == "max_per_block":
         return f"{block}ブロックからは {bal.get('max_per_block')} 件までとする条件"
     if key == "max_push":
@@ -231,8 +187,8 @@ def _displacement_lines(c: Committee) -> list[str]:
     for _, d in balance_displacements(c).iterrows():
         by = f"、より得点の高い {d['by']} を選定" if d["by"] else ""
         out.append(
-            f"バランスの条件による選外: {c.name(d['application'])}（得点順 {d['rank']} 位、"
-            f"{_pt(d['total'])} 点）— {d['rule']}により{by}。"
+            f"バランスの条件による選外: {c.name(d['application'])}（{d['rank']} 位、{_pt(d['total'])}）"
+            f"— {d['rule']}により{by}"
         )
     return out
 
@@ -241,28 +197,22 @@ def _displacement_lines(c: Committee) -> list[str]:
 # Exclusions and caveats
 # ----------------------------------------------------------------------------------------
 
-#: The selection's reason words → the committee's words (why an application is outside the review).
-_PLAIN_REASONS = {
-    "期限後提出のため対象外": "期限後提出（受理せず）",
-    "辞退のため対象外": "辞退",
-    "応募書にエラーがあるため対象外": "応募書にエラー",
-    "採点がないため対象外": "採点なし",
-    "委員会の判断（除外の指定）により対象外": "委員会の判断により除外",
-}
+#: The long reason (「期限後提出（受理せず）のため対象外」) → the short one of the statuses (「期限後提出（受理せず）」).
+_SHORT_REASONS = {LONG_REASONS[k]: REASONS[k] for k in LONG_REASONS if k in REASONS}
 
 
 def exclusions(c: Committee) -> list[tuple[str, str]]:
     """(application, reason) of every application outside the review, in the committee's words.
 
-    Taken from :func:`scoring.analysis.status.application_statuses` when it exists (its
-    理由), otherwise from the exclusion reasons the Committee holds."""
+    The Committee's exclusion reasons (from :func:`scoring.analysis.status.application_statuses`)
+    in their short form (its 理由, :data:`scoring.round.status.REASONS`)."""
     reasons = c.exclusion_reasons
     if not len(reasons) and c.selection is not None:
         reasons = c.selection.reasons["reason"].where(c.selection.reasons["status"] == STATUS_EXCLUDED, "")
     out = []
     for app, why in reasons.items():
         if isinstance(why, str) and why:
-            out.append((str(app), _PLAIN_REASONS.get(why, why.removesuffix("のため対象外"))))
+            out.append((str(app), _SHORT_REASONS.get(why, why.removesuffix("のため対象外"))))
     return out
 
 
@@ -275,8 +225,8 @@ def caveats(c: Committee) -> list[str]:
         low = int((crit < 0.667).sum())
         if low:
             out.append(
-                f"評価項目 {len(crit)} 項目のうち {low} 項目で、審査員によって評価が分かれています"
-                "（項目ごとの説明は参考資料）。合計点の差が小さい応募の順序は、審査員が違えば入れ替わりえます。"
+                f"評価項目 {len(crit)} 項目のうち {low} 項目で審査員の評価が分かれています（参考資料）。"
+                "差の小さい応募の順序は、審査員が違えば入れ替わりえます。"
             )
         else:
             out.append(f"審査員の評価の一致: {alpha_plain(float(np.nanmedian(crit)))}（参考資料）。")

@@ -19,6 +19,7 @@ import pandas as pd
 from ..analysis.committee import Committee
 from ..config.push import PUSH_INDICATORS
 from ..core.columns import HEADERS_JA
+from .committee_body import near_ties_of
 from .committee_charts import _CAPTIONS, _chart_png
 from .committee_sections import (
     PUSH_ROWS_SHOWN,
@@ -91,6 +92,29 @@ def stability_blocks(
 def discussion_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
     """The 協議 lists: each application's reason, the next-best proposals, the disagreements."""
     out: list[Block] = []
+    ties = near_ties_of(c)
+    if len(ties):
+        name = c.name
+        t = pd.DataFrame(
+            {
+                "選定案": [name(str(a)) for a in ties["応募ID_上"]],
+                "選定案外": [name(str(a)) for a in ties["応募ID_下"]],
+                "差（点）": ties["差"].astype(float).abs().round(1).to_numpy(),
+                "差の標準誤差（点）": ties["差の標準誤差"].astype(float).round(1).to_numpy(),
+                "判定": ties["判定"]
+                .astype(str)
+                .str.replace("差があるとは言えない", "差は誤差の範囲内")
+                .to_numpy(),
+            }
+        )
+        out += [
+            {"kind": "h3", "text": "合計点の差が誤差の範囲内の組"},
+            _p(
+                "選定案の応募と選定案外の応募の組のうち、合計点の差がその誤差（差の標準誤差の 1.96 倍）より"
+                "小さいものです。本体 1 ページには差が 1 点未満の組を挙げています。"
+            ),
+            _table_block(t),
+        ]
     if c.selection is not None:
         reasons = tables["理由"].drop(columns=[_APP, "関係する条件", "関係する応募"])
         reasons = reasons.rename(columns={"選定までの不足点（点）": "選ばれるのに必要な上積み（点）"})
