@@ -1,12 +1,14 @@
 """Regenerate the pictures in docs/ that the README shows (``make docs``).
 
-- ``docs/committee_page1.png``: the first page of ``committee.pdf`` for the demo round
-  (rendered with pdftoppm from Debian's poppler-utils);
+- ``docs/committee_page1.png``: the first page of ``committee.pdf`` (the 本体) for the demo
+  round (rendered with pdftoppm from Debian's poppler-utils), and beside it
+  ``docs/committee_page1.txt``, the text of that page (:func:`scoring.reporting.pdf.page_text`):
+  ``tests/reporting/test_committee_documents.py`` fails when the demo no longer produces it;
 - ``docs/reviewer_form.png``: the reviewer's scoring app (notebook 02 served by Voilà, as a
   reviewer sees it) at 1366×768, driven by Debian's chromium through Playwright.
 
 Everything runs on a temporary copy of the demo round; nothing in the working tree changes
-except the two pictures. Offline: the servers listen on 127.0.0.1 only.
+except the two pictures and the text beside the first. Offline: the servers listen on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def copy_round(dest: Path) -> Path:
 def committee_page(work: Path) -> Path:
     from scoring.demo.simulate import write_demo_scores
     from scoring.reporting.committee_report import write_committee_reports
+    from scoring.reporting.pdf import page_text
     from scoring.round.loader import load_round
 
     round_dir = copy_round(work / "committee")
@@ -59,6 +62,7 @@ def committee_page(work: Path) -> Path:
         ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(paths["pdf"]), str(out)],
         check=True,
     )
+    out.with_suffix(".txt").write_text(page_text(paths["pdf"], 1), encoding="utf-8")
     return out.with_suffix(".png")
 
 

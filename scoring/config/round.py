@@ -8,6 +8,7 @@ Reading the round folder itself is :func:`scoring.round.load_round`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -67,11 +68,12 @@ ROUND_NAMES: dict[str, str] = {
     "committee_sees_comments": "選定委員に審査員のコメントを見せる（committee_sees_comments）",
     "letters": "講評の書式（letters）",
     "sender": "差出人（sender）",
-    "document_number": "文書番号（document_number）",
+    "document_number": "資料番号・文書番号（document_number）",
     "date": "発信日（date）",
     "contact": "問い合わせ先（contact）",
     "gap_band": "選定ラインまでの差を幅で示す（gap_band）",
     "scores_for_excluded": "審査対象外にも得点を示す（scores_for_excluded）",
+    "meeting_date": "選定委員会の開催日（meeting_date）",
 }
 
 
@@ -150,6 +152,10 @@ class RoundConfig(_Strict):
     include_drafts: bool = False
     #: The 講評's sender, 文書番号, date and options (:class:`scoring.config.letters.LetterSettings`).
     letters: LetterSettings = LetterSettings()
+    #: 資料番号 printed on the committee material (e.g. 「資料2」); "" prints none.
+    document_number: str = ""
+    #: The date of the 選定委員会 (会議日), printed on the committee material in 和暦.
+    meeting_date: dt.date | None = None
 
     @field_validator("locks", "exclusions", "eligibility_override", mode="before")
     @classmethod

@@ -56,7 +56,9 @@ def write_committee_material(rnd: ReviewRound, out_dir: Path, c: Committee) -> d
         restrict_files(paths.values())
         folder = server.folder(server.committee, server.staff_group)
         sees = bool(getattr(rnd.config, "committee_sees_comments", False))
-        copy = write_committee_reports(rnd, folder, committee=committee_copy(c, sees_comments=sees))
+        copy = write_committee_reports(
+            rnd, folder, committee=committee_copy(c, sees_comments=sees), records=False
+        )
         restrict_files(copy.values())
         paths.update({f"committee_{k}": p for k, p in copy.items()})
     return paths

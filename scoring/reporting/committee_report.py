@@ -44,6 +44,7 @@ from ..core.errors import NoScoresError
 from ..core.xlsx import write_workbook
 from .committee_sections import SECTIONS, Block, _p, _table_block, section_blocks
 from .committee_tables import tables_ja
+from .pdf import _data_urls_only  # noqa: F401  (scoring.reporting.feedback imports it from here)
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -52,6 +53,8 @@ __all__ = [
     "CSS",
     "SECTIONS",
     "committee_html",
+    "committee_page",
+    "folded",
     "html_table",
     "open_committee",
     "section",
@@ -172,9 +175,14 @@ def section(c: Committee | None, key: str) -> list[Any]:
     if "tables_ja" not in c.render_cache:
         c.render_cache["tables_ja"] = tables_ja(c)
     tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
+    from .committee_documents import document_blocks
+
+    blocks = document_blocks(c, key, tables, cache)
+    if blocks is None:
+        blocks = section_blocks(c, key, tables, charts=True, cache=cache)
     out: list[Any] = []
     run: list[Block] = []
-    for b in [*section_blocks(c, key, tables, charts=True, cache=cache), None]:
+    for b in [*blocks, None]:
         if b is not None and b["kind"] != "figure":
             run.append(b)
             continue
@@ -188,8 +196,34 @@ def section(c: Committee | None, key: str) -> list[Any]:
     return out
 
 
+def folded(c: Committee | None, keys: Sequence[str]) -> list[Any]:
+    """Sections of the 本体 or the 参考資料 folded for the dashboard: one ``IPython.display.HTML``
+    with a ``<details>`` per section (heading as its summary, charts inline as data URIs)."""
+    from IPython.display import HTML
+
+    from .committee_documents import document_blocks, document_headings
+
+    if c is None:
+        return []
+    cache: dict[str, bytes] = c.render_cache.setdefault("png", {})
+    if "tables_ja" not in c.render_cache:
+        c.render_cache["tables_ja"] = tables_ja(c)
+    tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
+    headings = document_headings()
+    parts = []
+    for key in keys:
+        blocks = document_blocks(c, key, tables, cache) or []
+        parts.append(
+            f'<details class="shinsa-fold"><summary>{html.escape(headings.get(key, key))}</summary>'
+            f"{_blocks_html(blocks)}</details>"
+        )
+    return [HTML(f'<style>{CSS}</style><div class="shinsa-committee">{"".join(parts)}</div>')]
+
+
 def committee_html(c: Committee) -> str:
-    """The whole committee material as one static HTML page (Japanese, offline, printable)."""
+    """The analyst's whole material as one static HTML page (every section of :data:`SECTIONS`,
+    the appendix with settings and records included): for the notebooks and checks. The file
+    ``committee.html`` is :func:`committee_page` (本体 and 参考資料, no records)."""
     tables = tables_ja(c)
     cache: dict[str, bytes] = {}
     keys = ["summary", *(k for k in SECTIONS if k != "summary")]
@@ -202,6 +236,20 @@ def committee_html(c: Committee) -> str:
     )
 
 
+def committee_page(
+    c: Committee, tables: Mapping[str, pd.DataFrame] | None = None, *, cache: dict[str, bytes] | None = None
+) -> str:
+    """``committee.html``: the 本体 and then the 参考資料 in one static page (no 事務局控え)."""
+    from .committee_body import body_sections, doc_info
+    from .committee_documents import document_html
+    from .committee_reference import reference_sections
+
+    info = doc_info(c)
+    tables = tables if tables is not None else tables_ja(c)
+    ref = reference_sections(c, tables, cache=cache, sees_comments=info.sees_comments, drafts=False)
+    return document_html(c, "committee", [*body_sections(c), *ref], info=info)
+
+
 def write_committee_workbook(c: Committee, path: str | Path) -> Path:
     """Write ``committee.xlsx`` (one sheet per table of :func:`~scoring.reporting.committee_tables.tables_ja`)."""
     return write_workbook(path, list(tables_ja(c).items()))
@@ -212,9 +260,13 @@ def write_committee_reports(
     out_dir: str | Path,
     *,
     committee: Committee | None = None,
+    records: bool = True,
     **options: Any,
 ) -> dict[str, Path]:
-    """Write ``committee.html``, ``committee.xlsx`` and ``committee.pdf`` into ``out_dir``.
+    """Write the committee material into ``out_dir``: ``committee.html``, ``committee.xlsx``,
+    ``committee.pdf`` (the 本体), ``committee_reference.pdf`` (参考資料) and, unless
+    ``records=False`` (the committee's own copy), ``records.pdf`` and ``records.xlsx``
+    (事務局控え, :mod:`scoring.reporting.records`).
 
     Parameters
     ----------
@@ -224,60 +276,57 @@ def write_committee_reports(
         Created if missing.
     committee : Committee, optional
         Already computed material (then ``rnd`` and ``options`` are not used).
+    records : bool
+        Write the 事務局控え too (never into the committee's folder).
     **options
         Options of :func:`scoring.analysis.committee.build_committee` (``method``, ``n_boot`` …).
 
     Returns
     -------
     dict
-        ``{"html": Path, "xlsx": Path, "pdf": Path}``.
+        ``{"html", "xlsx", "pdf", "reference_pdf"}`` and ``records_pdf``, ``records_xlsx``: paths.
     """
+    from .committee_documents import write_documents
+
     c = committee if committee is not None else build_committee(rnd, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    targets = {"html": out / "committee.html", "xlsx": out / "committee.xlsx", "pdf": out / "committee.pdf"}
-    # All three are written beside their targets first and then put in place together, so a
+    names = {
+        "html": "committee.html",
+        "xlsx": "committee.xlsx",
+        "pdf": "committee.pdf",
+        "reference_pdf": "committee_reference.pdf",
+        **({"records_pdf": "records.pdf", "records_xlsx": "records.xlsx"} if records else {}),
+    }
+    targets = {k: out / n for k, n in names.items()}
+    # Everything is written beside its target first and then put in place together, so a
     # failure leaves the previous material as it was, never part of a new one.
     # The temporary names are this run's own: two runs at once never write or remove each other's.
     run = f"{os.getpid()}.{secrets.token_hex(4)}"
     tmp = {k: out / f".{p.name}.{run}.tmp" for k, p in targets.items()}
     try:
-        page = committee_html(c)
-        tmp["html"].write_text(page, encoding="utf-8")
+        tables = tables_ja(c)
         write_committee_workbook(c, tmp["xlsx"])
-        write_committee_pdf(c, tmp["pdf"], page=page)
-        for k in ("xlsx", "pdf", "html"):
-            os.replace(tmp[k], targets[k])
+        cache: dict[str, bytes] = {}
+        docs = {k: v for k, v in tmp.items() if k not in ("html", "xlsx", "pdf")}
+        pages = write_documents(c, tables, docs, cache=cache)
+        write_committee_pdf(c, tmp["pdf"], page=pages["committee"])
+        tmp["html"].write_text(committee_page(c, tables, cache=cache), encoding="utf-8")
+        for k, target in targets.items():
+            os.replace(tmp[k], target)
     finally:
         for t in tmp.values():
             t.unlink(missing_ok=True)
     return targets
 
 
-def _data_urls_only(url: str, *args: Any, **kwargs: Any) -> Any:
-    """URL fetcher of older WeasyPrint (a function): data: URLs only."""
-    if not url.startswith("data:"):
-        raise ValueError(f"committee.pdf は外部の URL を読みません: {url[:80]}")
-    from weasyprint import default_url_fetcher
-
-    return default_url_fetcher(url, *args, **kwargs)
-
-
 def write_committee_pdf(c: Committee, path: str | Path, *, page: str | None = None) -> Path:
-    """Write ``committee.pdf``: the page of :func:`committee_html` printed by WeasyPrint.
+    """Write the 本体 (``committee.pdf``) alone: :mod:`scoring.reporting.committee_documents`
+    printed by :func:`scoring.reporting.pdf.write_pdf` (PDF/A, A4 portrait, fonts embedded,
+    委員限り and 「n / N」 on every page). ``page`` is its HTML when already rendered."""
+    from .committee_body import body_sections
+    from .committee_documents import DOCUMENT_TITLES, document_html
+    from .pdf import write_pdf
 
-    A4 portrait, Japanese fonts (Debian ``fonts-noto-cjk``) embedded as subsets, the round
-    name and 委員限り in the running header and 「n / N」 in the footer of every page, table
-    header rows repeated where a table continues on the next page. Nothing is fetched: the
-    charts are data: URLs and any other URL is refused. ``page`` is the HTML when already
-    rendered.
-    """
-    import weasyprint  # heavy (Pango through cffi): loaded only when a PDF is written
-
-    out = Path(path)
-    fetcher: Any = _data_urls_only
-    if hasattr(weasyprint, "URLFetcher"):  # WeasyPrint ≥ 68: a class with a protocol list
-        fetcher = weasyprint.URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
-    doc = weasyprint.HTML(string=page if page is not None else committee_html(c), url_fetcher=fetcher)
-    doc.write_pdf(out)
-    return out
+    html_page = page if page is not None else document_html(c, "committee", body_sections(c))
+    return write_pdf(html_page, path, title=f"{DOCUMENT_TITLES['committee']} — {c.round_name}")

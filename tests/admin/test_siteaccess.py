@@ -208,10 +208,14 @@ def test_report_on_a_server_round_writes_private_files_and_the_committees_copy(
     assert "選定委員用の資料" in out
     server = server_round(scored_server_round)
     assert server is not None
-    for folder in (server.reports, server.committee):
+    committee_files = ["committee.html", "committee.pdf", "committee.xlsx", "committee_reference.pdf"]
+    for folder, expected in (
+        (server.reports, sorted([*committee_files, "records.pdf", "records.xlsx"])),
+        (server.committee, committee_files),  # never the 事務局控え
+    ):
         assert _mode(folder) == 0o2750
         names = sorted(p.name for p in folder.iterdir())
-        assert names == ["committee.html", "committee.pdf", "committee.xlsx"], names
+        assert names == expected, names
         for p in folder.iterdir():
             assert _mode(p) == 0o640, p
     full = openpyxl.load_workbook(server.reports / "committee.xlsx", read_only=True).sheetnames
@@ -226,10 +230,12 @@ def test_report_on_a_server_round_writes_private_files_and_the_committees_copy(
     comments = [
         str(x) for x in c.comments["comment"] if len(str(x)) >= 15 and "<" not in str(x) and "&" not in str(x)
     ]
-    assert all(code in full_page for code in codes) and comments[0] in full_page
-    assert not any(code in page for code in codes)
+    # the 受領コード are in the analysts' 事務局控え only; the comments in their full workbook
+    records = openpyxl.load_workbook(server.reports / "records.xlsx", read_only=True)["受領コード"]
+    kept = {str(v) for row in records.iter_rows(values_only=True) for v in row}
+    assert all(code in kept for code in codes) and comments
+    assert not any(code in page or code in full_page for code in codes)
     assert not any(text in page for text in comments)
-    assert "受領コードは選定委員用の資料には載せていません" in page
 
 
 def test_a_round_that_is_not_on_a_server_is_written_as_before(demo_round_copy: Path) -> None:

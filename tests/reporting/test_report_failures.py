@@ -12,7 +12,7 @@ from roundcopy import scored_demo_round
 
 from scoring.analysis.committee import build_committee
 from scoring.cli import main
-from scoring.reporting import committee_report
+from scoring.reporting import committee_documents, committee_report
 from scoring.reporting.committee_report import write_committee_reports
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
@@ -63,7 +63,12 @@ def test_two_reports_at_once_use_their_own_temporary_files(
         Path(path).write_bytes(b"%PDF-1.7 test\n")
         return Path(path)
 
+    def other_pdf(page: str, path: Path, **kwargs: Any) -> Path:  # the 参考資料 and 事務局控え: not awaited
+        Path(path).write_bytes(b"%PDF-1.7 test\n")
+        return Path(path)
+
     monkeypatch.setattr(committee_report, "write_committee_pdf", pdf)
+    monkeypatch.setattr(committee_documents, "write_pdf", other_pdf)
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -78,4 +83,11 @@ def test_two_reports_at_once_use_their_own_temporary_files(
     for t in threads:
         t.join(timeout=120)
     assert errors == []
-    assert sorted(p.name for p in out.iterdir()) == ["committee.html", "committee.pdf", "committee.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "committee.html",
+        "committee.pdf",
+        "committee.xlsx",
+        "committee_reference.pdf",
+        "records.pdf",
+        "records.xlsx",
+    ]
