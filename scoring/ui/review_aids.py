@@ -49,6 +49,8 @@ A11Y_CSS = """
 .shinsa-app input:focus-visible, .shinsa-app a:focus-visible, .shinsa-app summary:focus-visible,
 .shinsa-app button:focus, .shinsa-app textarea:focus, .shinsa-app select:focus {
   outline: 3px solid #0b57d0 !important; outline-offset: 2px; box-shadow: none;}
+.shinsa-app .jupyter-button.mod-success {background-color: #1b6e2e;}
+.shinsa-app .jupyter-button.mod-primary {background-color: #0b57d0;}
 .shinsa-app .jupyter-widgets.widget-textarea {height: auto;}
 .shinsa-app [class*="shinsa-comment-"] textarea {min-height: 5.6em; field-sizing: content;
   max-height: 30em; line-height: 1.6; font-size: 15px; resize: vertical;}
@@ -64,6 +66,14 @@ A11Y_CSS = """
   border: 1px solid #c8d3e0; padding: 3px 10px; text-align: left;}
 .shinsa-app .shinsa-receipts textarea {position: absolute; left: -9999px; width: 1px; height: 1px;}
 .shinsa-app .shinsa-receipts button {margin-right: 8px;}
+/* 200 % zoom on a laptop (about 680 CSS px): the columns are stacked, so neither sticks over
+   the other, and on a low window the status bar scrolls with the page instead of covering it. */
+@media (max-width: 760px) {
+  .shinsa-app .shinsa-left, .shinsa-app .shinsa-scoring {position: static;}
+}
+@media (max-height: 520px) {
+  .shinsa-app .shinsa-statusbar {position: static;}
+}
 @media print {
   body.shinsa-print-receipts * {visibility: hidden;}
   body.shinsa-print-receipts .shinsa-receipts, body.shinsa-print-receipts .shinsa-receipts * {
