@@ -110,7 +110,10 @@ def chart_html(counts: pd.Series, png: bytes) -> str:
     """The chart image with a text alternative that says the same (the counts and the mean)."""
     n = int(counts.sum())
     if n:
-        parts = "、".join(f"{format_level(float(v))}点 {int(c)} 件" for v, c in counts.items())
+        parts = "、".join(
+            f"{format_level(float(v))}点 {int(c)} 件"
+            for v, c in zip(counts.index.to_numpy(dtype=float), counts)
+        )
         mean = float((counts.index.to_numpy(dtype=float) * counts.to_numpy()).sum() / n)
         alt = f"自分の点数の分布（下書きを含む、{n} 件、平均 {mean:.2f}）: {parts}"
     else:

@@ -690,7 +690,7 @@ class ReviewPanel:
     def _render_receipts(self) -> None:
         """「提出の記録」 from the store (the codes this page received fill in if unreadable)."""
         s = self.session
-        names = {a: str(row.prefecture_name) for a, row in s.overview().iterrows()}
+        names = {str(a): str(name) for a, name in s.overview()["prefecture_name"].items()}
         rows = receipt_rows(s.store, s.reviewer, names, s.receipts)
         self.receipts.value = receipts_html(s.reviewer_label, rows)
 
