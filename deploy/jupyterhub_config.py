@@ -37,6 +37,7 @@ site = json.loads((STATE / "site.json").read_text(encoding="utf-8"))
 USERS: dict = site["users"]  # hub user -> reviewer | analyst | committee
 sys.path.insert(0, site["pythonpath"])  # the workbench the site was set up from
 
+import scoring.admin
 from scoring.admin.culler import DEFAULT_CULL_EVERY, idle_culler
 from scoring.admin.limits import Limits, limit_spawner
 from scoring.admin.privileges import unprivileged
@@ -56,6 +57,8 @@ c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 c.JupyterHub.shutdown_on_logout = True
 c.JupyterHub.cleanup_servers = True
+# Japanese hub pages (sign-in, navigation): our templates first, JupyterHub's for the rest.
+c.JupyterHub.template_paths = [str(Path(scoring.admin.__file__).parent / "hub_templates")]
 c.JupyterHub.template_vars = {
     "announcement_login": "審査ワークベンチ: 事務局から受け取ったユーザー名とパスワードでログインしてください。"
 }

@@ -13,6 +13,9 @@
 #   acl, nodejs, npm + configurable-http-proxy (npm, pinned)
 #                   the multi-reviewer server (make hub, tests/deploy): JupyterHub's proxy;
 #                   setfacl lets the test accounts reach a Python kept under /root
+#   axe-core (npm, pinned)
+#                   the accessibility checker the browser tests inject into each page
+#                   (tests/ui/axe.py; JIS X 8341-3 = WCAG 2.0 A/AA); read from disk, no CDN
 # `--postgres` is accepted for older callers; PostgreSQL is always installed.
 set -euo pipefail
 CHECK=0
@@ -24,6 +27,7 @@ for arg in "$@"; do
   esac
 done
 CHP_VERSION=5.3.0
+AXE_VERSION=4.14.1
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
@@ -35,15 +39,20 @@ command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v setfacl >/dev/null || need+=(acl)
 command -v npm >/dev/null || need+=(nodejs npm)
 chp_ok() { [ "$(configurable-http-proxy --version 2>/dev/null)" = "$CHP_VERSION" ]; }
+axe_ok() {
+  command -v npm >/dev/null &&
+    grep -q "\"version\": \"$AXE_VERSION\"" "$(npm root --global 2>/dev/null)/axe-core/package.json" 2>/dev/null
+}
 
 if ((CHECK)); then
   missing=("${need[@]}")
   chp_ok || missing+=("configurable-http-proxy@$CHP_VERSION (npm)")
+  axe_ok || missing+=("axe-core@$AXE_VERSION (npm)")
   if ((${#missing[@]})); then
     echo "必要なパッケージがありません: ${missing[*]}" >&2
-    echo "  → root で \`make deps\` を実行してください（Debian のパッケージと npm の configurable-http-proxy を入れます）。" >&2
+    echo "  → root で \`make deps\` を実行してください（Debian のパッケージと npm の configurable-http-proxy と axe-core を入れます）。" >&2
     echo "Missing system packages: ${missing[*]}" >&2
-    echo "  → run \`make deps\` as root (installs the Debian packages and npm's configurable-http-proxy)." >&2
+    echo "  → run \`make deps\` as root (installs the Debian packages and npm's configurable-http-proxy and axe-core)." >&2
     exit 1
   fi
   exit 0
@@ -61,3 +70,4 @@ if ((${#need[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 chp_ok || $SUDO npm install --global --no-audit --no-fund --loglevel=error "configurable-http-proxy@$CHP_VERSION"
+axe_ok || $SUDO npm install --global --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"

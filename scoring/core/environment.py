@@ -18,6 +18,7 @@ variable                    what
                             ``~/.shinsa/review_state.json``)
 ``JUPYTERHUB_USER``         set by JupyterHub: the signed-in person (the reviewer's identity,
                             the author of a saved rubric version)
+``JUPYTERHUB_BASE_URL``     set by JupyterHub: the hub's base URL (the app's ログアウト link)
 ==========================  ===========================================================
 
 The hub's own settings (``SHINSA_SITE``, ports, idle timeout) are read by its configuration,
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ENV_DATABASE_URL",
+    "ENV_HUB_BASE_URL",
     "ENV_HUB_USER",
     "ENV_LEGACY_KEY",
     "ENV_ROUND",
@@ -47,6 +49,7 @@ ENV_SIGNING_KEY = "SCORING_SIGNING_KEY"
 ENV_LEGACY_KEY = "SCORING_LEGACY_KEY"
 ENV_STATE_FILE = "SHINSA_STATE_FILE"
 ENV_HUB_USER = "JUPYTERHUB_USER"
+ENV_HUB_BASE_URL = "JUPYTERHUB_BASE_URL"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Environment:
     state_file: str = ""
     hub_user: str = ""
     legacy_key: str = ""
+    hub_base_url: str = ""
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -76,6 +80,7 @@ class Environment:
             state_file=get(ENV_STATE_FILE),
             hub_user=get(ENV_HUB_USER),
             legacy_key=get(ENV_LEGACY_KEY),
+            hub_base_url=get(ENV_HUB_BASE_URL),
         )
 
 

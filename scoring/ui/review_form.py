@@ -77,9 +77,11 @@ class CriterionControl:
         self.guidance = w.HTML(f"<div class='shinsa-muted'>{esc(c.guidance_ja)}</div>")
         self.buttons: dict[float, w.Button] = {}
         for level in c.levels:
+            # The tooltip is also the button's accessible name (criterion, level, anchor): the
+            # Voilà template copies it to aria-label.
             b = w.Button(
                 description=format_level(level),
-                tooltip=f"{format_level(level)}点",
+                tooltip=f"{c.label_ja} {format_level(level)}点: {c.anchor(level).ja}",
                 layout=w.Layout(width="38px", flex="0 0 auto"),
             )
             b.add_class("shinsa-level-btn")
@@ -87,7 +89,9 @@ class CriterionControl:
             b.on_click(functools.partial(self._clicked, float(level)))
             self.buttons[float(level)] = b
         self.clear = w.Button(
-            description="取消", tooltip="点数を取り消す", layout=w.Layout(width="52px", flex="0 0 auto")
+            description="取消",
+            tooltip=f"{c.label_ja} の点数を取り消す",
+            layout=w.Layout(width="52px", flex="0 0 auto"),
         )
         self.clear.add_class(f"shinsa-clear-{c.id}")
         self.clear.on_click(functools.partial(self._clicked, None))
@@ -99,7 +103,9 @@ class CriterionControl:
         self.comment = w.Textarea(
             placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
             continuous_update=True,
-            layout=w.Layout(width="98%", height="48px"),
+            rows=3,
+            tooltip=f"{c.label_ja} のコメント",
+            layout=w.Layout(width="98%"),
         )
         self.comment.add_class(f"shinsa-comment-{c.id}")
         self.comment.observe(self._commented, names="value")
@@ -139,10 +145,10 @@ class CriterionControl:
         n = len(str(self.comment.value))
         if n > COMMENT_MAX:
             return (
-                f"<span class='shinsa-over' style='color:#b00020;font-size:12px'>{n:,} / {COMMENT_MAX:,} 文字: "
+                f"<span class='shinsa-over' style='color:#b00020'>{n:,} / {COMMENT_MAX:,} 文字: "
                 "長すぎるため保存されていません。短くしてください。</span>"
             )
-        return f"<span class='shinsa-muted' style='font-size:11px'>{n:,} / {COMMENT_MAX:,} 文字</span>"
+        return f"<span class='shinsa-muted'>{n:,} / {COMMENT_MAX:,} 文字</span>"
 
     def _flush_quietly(self) -> None:
         """:meth:`flush` after typing: a comment over the limit stays on screen, unsaved, red."""
@@ -194,9 +200,7 @@ class CriterionControl:
         if score is None:
             self.chosen.value = "<span class='shinsa-muted'>未採点</span>"
         else:
-            self.chosen.value = (
-                f"<span style='font-size:12px'><b>{esc(format_level(score))}点</b>を選択</span>"
-            )
+            self.chosen.value = f"<span><b>{esc(format_level(score))}点</b>を選択</span>"
         self.anchor.value = self._anchors_html(score)
         # Leave the box alone while a change waits for its save, and when it holds the saved
         # text up to surrounding blanks (a save strips them; the reviewer may be typing on).
@@ -209,9 +213,7 @@ class CriterionControl:
         self.count.value = self._count_html()
         self.comment.disabled = readonly
         if comment_missing:
-            self.note.value = (
-                "<span style='color:#b00020;font-size:12px'>※ この点数には理由（コメント）が必要です。</span>"
-            )
+            self.note.value = "<span style='color:#b00020'>※ この点数には理由（コメント）が必要です。</span>"
         else:
             self.note.value = f"<span class='shinsa-muted'>{esc(note)}</span>" if note else ""
 

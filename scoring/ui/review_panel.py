@@ -21,6 +21,7 @@ from ..core.errors import StoreUnavailableError
 from ..reporting.charts import distribution_png
 from ..review.session import ExternalChange, ReviewSession
 from ..review.state import ReviewState
+from .review_aids import chart_html, last_saved, receipt_rows, receipts_html
 from .review_form import CriterionControl, application_html
 from .widgets import call_later, esc, guarded
 
@@ -43,11 +44,15 @@ def _save_on_exit() -> None:
         panel.save_pending_now()
 
 
-def _goto_link(cid: str, text: str) -> str:
-    """A link that scrolls the form to criterion ``cid`` (works in JupyterLab and Voila)."""
+def _goto_link(cid: str, text: str, *, comment: bool = False) -> str:
+    """A link that scrolls the form to criterion ``cid`` and moves the focus to the field to
+    fill in (its first score button, or its comment box when ``comment``); works in
+    JupyterLab and Voila."""
+    field = "textarea" if comment else "button.shinsa-level-btn"
     js = (
         f"var e=document.querySelector('.shinsa-criterion-{cid}');"
-        "if(e){e.scrollIntoView({behavior:'smooth',block:'start'});}return false;"
+        f"if(e){{e.scrollIntoView({{block:'start'}});var f=e.querySelector('{field}');"
+        "if(f){f.focus({preventScroll:true});}}return false;"
     )
     return f"<a class='shinsa-goto shinsa-goto-{esc(cid)}' href='#' onclick=\"{js}\">{esc(text)}</a>"
 
@@ -99,8 +104,11 @@ class ReviewPanel:
         self.application = w.HTML(layout=w.Layout(padding="0 12px 0 0"))
         self.application.add_class("shinsa-application")
         self.scoring = self._scoring_column(comment_delay)
-        self.chart = w.Image(format="png", layout=w.Layout(width="420px"))
+        self.chart = w.HTML(layout=w.Layout(width="440px", max_width="100%"))
         self.chart.add_class("shinsa-chart")
+        self.receipts = w.HTML()
+        self.receipts.add_class("shinsa-receipts-list")
+        self._stored_at: dict[str, Any] = {}  # application → its last save found in the store
 
         left = w.VBox(
             [self.application], layout=w.Layout(flex="1 1 0", min_width="320px", align_self="flex-end")
@@ -118,9 +126,11 @@ class ReviewPanel:
                     "<div class='shinsa-h'>自分の採点の傾向（自己チェック用。他の審査員の点数は表示しません）</div>"
                 ),
                 self.chart,
+                self.receipts,
             ]
         )
         self.render()
+        self._render_receipts()
         self._remember()
         _LIVE_PANELS.add(self)
         self._schedule_poll()
@@ -198,11 +208,29 @@ class ReviewPanel:
         scoring_children.append(
             w.HBox([self.submit_button, self.submit_message], layout=w.Layout(align_items="flex-start"))
         )
+        scoring_children.append(self._confirm_box())
         scoring = w.VBox(
             scoring_children, layout=w.Layout(flex="1 1 0", min_width="360px", align_self="flex-end")
         )
         scoring.add_class("shinsa-scoring")
         return scoring
+
+    def _confirm_box(self) -> w.VBox:
+        """The confirmation before 提出 (hidden until 提出 is pressed on a complete application)."""
+        self.confirm_text = w.HTML()
+        self.confirm_yes = w.Button(
+            description="提出する", button_style="primary", layout=w.Layout(width="auto")
+        )
+        self.confirm_yes.add_class("shinsa-confirm-yes")
+        self.confirm_yes.on_click(self._confirmed)
+        self.confirm_no = w.Button(description="やめる（提出しない）", layout=w.Layout(width="auto"))
+        self.confirm_no.add_class("shinsa-confirm-no")
+        self.confirm_no.on_click(self._cancelled)
+        box = w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])])
+        box.add_class("shinsa-confirm")
+        box.layout.display = "none"
+        self.confirm = box
+        return box
 
     # ------------------------------------------------------------------ display
 
@@ -248,6 +276,9 @@ class ReviewPanel:
             return f"<span style='{style};color:#a15c00'>✎ 未保存（入力中）</span>"
         if self._save_state == "saved" and at is not None:
             return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {at.astimezone(JST):%H:%M:%S}</span>"
+        stored = self._stored_at.get(self.session.current) if self.session.current else None
+        if stored is not None:  # after a reload: the last save of this application
+            return f"<span style='{style};color:#1b7f3b'>✔ 保存済み {stored.astimezone(JST):%m/%d %H:%M:%S}</span>"
         return f"<span class='shinsa-muted' style='{style}'>自動保存</span>"
 
     def _typing(self, _cid: str) -> None:
@@ -305,7 +336,7 @@ class ReviewPanel:
         )
         self.status_missing.value = (
             f"<span style='color:#a15c00'>未入力 {len(todo)} 件:</span> "
-            + "".join(_goto_link(cid, text) for cid, text in shown)
+            + "".join(_goto_link(cid, text, comment=text.endswith("（コメント）")) for cid, text in shown)
             + more
         )
 
@@ -324,6 +355,9 @@ class ReviewPanel:
             self._render_chart()
             return
         self.scoring.layout.display = None
+        self.confirm.layout.display = "none"
+        if app not in self._stored_at:
+            self._stored_at[app] = last_saved(s.store, s.reviewer, app)
         self.notice.value = ""
         for control in self.controls.values():  # a comment typed on another application is not carried over
             control._pending = False
@@ -358,7 +392,7 @@ class ReviewPanel:
             todo = self._missing_items()
             self.submit_message.value = (
                 f"<span style='color:#a15c00'>提出の前に入力が必要です（{len(todo)} 件）:</span> "
-                + "".join(_goto_link(cid, text) for cid, text in todo)
+                + "".join(_goto_link(cid, text, comment=text.endswith("（コメント）")) for cid, text in todo)
                 if todo
                 else "<span class='shinsa-muted'>すべて入力済みです。提出できます。</span>"
             )
@@ -399,7 +433,7 @@ class ReviewPanel:
         if self._chart_counts is not None and counts.equals(self._chart_counts):
             return
         self._chart_counts = counts
-        self.chart.value = distribution_png(counts)
+        self.chart.value = chart_html(counts, distribution_png(counts))
 
     # ------------------------------------------------------------------ callbacks
 
@@ -614,7 +648,32 @@ class ReviewPanel:
 
     @guarded
     def _submit(self, _button: w.Button | None = None) -> None:
+        """提出: an incomplete application is refused at once (with what is missing); a
+        complete one asks first, saying what cannot be undone."""
         self._touch()
+        self.flush_comments()
+        app = self.session.current
+        if app is None or self.session.is_submitted() or self._missing_items():
+            self.session.submit()  # refused: the reason is shown in the status bar
+            return
+        name = self.session.overview().at[app, "prefecture_name"]
+        self.confirm_text.value = (
+            f"<div role='alert'><b>{esc(app)} {esc(name)} を提出しますか？</b><br>"
+            "提出すると、この応募書の点数とコメントはご自分では変更できなくなります"
+            "（取り消しや変更には、事務局に再開を依頼する必要があります）。</div>"
+        )
+        self.confirm.layout.display = None
+        self.confirm_yes.focus()
+
+    @guarded
+    def _cancelled(self, _button: w.Button | None = None) -> None:
+        self.confirm.layout.display = "none"
+        self.submit_button.focus()
+
+    @guarded
+    def _confirmed(self, _button: w.Button | None = None) -> None:
+        self._touch()
+        self.confirm.layout.display = "none"
         self.flush_comments()
         app = self.session.current
         self.session.submit()
@@ -625,6 +684,15 @@ class ReviewPanel:
         code = self.session.receipts.get(app) if app is not None else None
         keep = f"受領コード <b class='shinsa-receipt'>{esc(code)}</b> を控えてください。" if code else ""
         self.submit_message.value = f"<span style='color:#1b7f3b'>✔ {esc(app)} を提出しました。{keep}次の応募書へ進んでください。</span>"
+        self._render_receipts()
+        (self.next_button if not self.next_button.disabled else self.submit_button).focus()
+
+    def _render_receipts(self) -> None:
+        """「提出の記録」 from the store (the codes this page received fill in if unreadable)."""
+        s = self.session
+        names = {str(a): str(name) for a, name in s.overview()["prefecture_name"].items()}
+        rows = receipt_rows(s.store, s.reviewer, names, s.receipts)
+        self.receipts.value = receipts_html(s.reviewer_label, rows)
 
     @guarded
     def _prev(self, _button: w.Button | None = None) -> None:

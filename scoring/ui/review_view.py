@@ -72,6 +72,7 @@ from ..core.errors import ReviewError, StoreError
 from ..review.session import ReviewerIdentity, ReviewSession, identify_reviewer
 from ..review.state import ReviewState
 from ..store.scores import ScoreStore
+from .review_aids import A11Y_CSS, logout_html, usage_html
 from .review_form import CriterionControl, level_token
 from .review_panel import ReviewPanel
 from .widgets import error_message, esc, guarded
@@ -179,14 +180,15 @@ class ReviewApp:
         self.panel: ReviewPanel | None = None
         self.identity: ReviewerIdentity | None = None
         self._syncing = False
+        # No rubric version hash for reviewers (issue 22): the rubric's name is enough.
         title = w.HTML(
-            f"{_CSS}<div style='font-size:18px;font-weight:bold'>審査員用 採点画面</div>"
-            f"<div class='shinsa-muted'>{esc(rnd.name)}</div>"
-            f"<div class='shinsa-rubric' style='font-size:13px'>評価基準: {esc(rnd.rubric.name_ja)}"
-            f"（版 {esc(rnd.rubric.version[:8])}）</div>"
-            "<div class='shinsa-muted'>点数とコメントは入力のたびに自動で保存されます（コメントは入力が止まって約1秒以内）。"
-            "他の審査員の点数やコメントは表示されません。</div>"
+            f"{_CSS}{A11Y_CSS}<div class='shinsa-header'><h2 style='font-size:20px;margin:0'>審査員用 採点画面</h2>"
+            f"<span>{esc(rnd.name)}</span>{logout_html(environ)}</div>"
+            f"<div class='shinsa-rubric'>評価基準: {esc(rnd.rubric.name_ja)}</div>"
+            f"{usage_html()}"
+            "<div class='shinsa-muted'>他の審査員の点数やコメントは表示されません。</div>"
         )
+        title.add_class("shinsa-title")
         self.select = w.Dropdown(
             description="審査員:", layout=w.Layout(width="420px"), style={"description_width": "56px"}
         )

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -175,3 +176,17 @@ def test_comments_stay_out_and_missing_reviews_are_kept_anonymously(
         assert "審査員A" in part or "審査員B" in part
     for rid in committee.reviewer_labels:
         assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(rid)}(?![A-Za-z0-9])", part), rid
+
+
+@pytest.mark.ui
+def test_committee_html_meets_jis_x_8341_3_aa(reports: dict[str, Path], browser: Any) -> None:
+    """Issue 22 item 1: axe-core finds no WCAG 2.0 A/AA violation in committee.html (it found
+    101 contrast failures before: #777 on #F2F2F2 in the rows of applications out of the running)."""
+    from axecheck import assert_accessible
+
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="ja-JP")
+    try:
+        page.goto(reports["html"].as_uri())
+        assert_accessible(page, "committee.html")
+    finally:
+        page.close()

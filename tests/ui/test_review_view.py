@@ -245,8 +245,11 @@ def test_submit_checks_completeness_first(store: ScoreStore, panel: ReviewPanel)
 def test_submit_locks_the_application(store: ScoreStore, panel: ReviewPanel) -> None:
     fill(panel, 5)
     assert "すべて入力済み" in panel.submit_message.value
-    panel.submit_button.click()
-    assert panel.error.value == ""
+    panel.submit_button.click()  # asks first, saying what cannot be undone
+    assert panel.confirm.layout.display is None and store.status("R1", "01") == "下書き"
+    assert "変更できなくなります" in panel.confirm_text.value and "事務局" in panel.confirm_text.value
+    panel.confirm_yes.click()
+    assert panel.error.value == "" and panel.confirm.layout.display == "none"
     assert store.status("R1", "01") == "提出済"
     assert "提出しました" in panel.submit_message.value
     code = store.receipts().set_index("application").loc["01", "receipt"]
@@ -324,9 +327,11 @@ def test_nothing_of_other_reviewers_is_shown(rnd: ReviewRound, store: ScoreStore
 def test_chart_follows_own_scores(panel: ReviewPanel) -> None:
     assert "shinsa-chart" in classes(panel.chart)
     before = panel.chart.value
-    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<img src='data:image/png;base64,iVBORw0KGgo" in before  # PNG, no file or URL
+    assert "alt='自分の点数の分布: まだ採点していません'" in before
     panel.controls[FIRST].buttons[4.0].click()
     assert panel.chart.value != before
+    assert "4点 1 件" in panel.chart.value  # the text alternative says what the chart shows
     counts = panel._chart_counts
     assert counts is not None and counts.to_dict() == {1.0: 0, 2.0: 0, 3.0: 0, 4.0: 1, 5.0: 0}
 
@@ -497,7 +502,8 @@ def test_anchors_table_shows_every_level_and_marks_the_chosen_one(
     html = control.anchor.value
     assert html.count("shinsa-anchor-chosen") == 1
     assert "shinsa-anchor-level-3 shinsa-anchor-chosen" in html
-    assert all(crit.anchor(level).ja not in b.tooltip for level, b in control.buttons.items())
+    # Issue 22: the tooltip is also the button's accessible name: criterion, level and anchor.
+    assert all(crit.anchor(level).ja in b.tooltip for level, b in control.buttons.items())
 
 
 def test_the_whole_application_is_shown_by_section(rnd: ReviewRound, panel: ReviewPanel) -> None:
@@ -516,7 +522,9 @@ def test_the_whole_application_is_shown_by_section(rnd: ReviewRound, panel: Revi
     assert panel.application.layout.overflow is None and panel.application.layout.max_height is None
 
 
-def test_rubric_is_named_with_a_short_version(rnd: ReviewRound, store: ScoreStore) -> None:
+def test_rubric_is_named_without_its_version_hash(rnd: ReviewRound, store: ScoreStore) -> None:
+    """Issue 22: reviewers see the rubric's name, never its version hash."""
     app = make_app(rnd, store)
     text = visible_text(app.widget)
-    assert f"{rnd.rubric.name_ja}（版 {rnd.rubric.version[:8]}）" in text
+    assert f"評価基準: {rnd.rubric.name_ja}" in text
+    assert rnd.rubric.version[:8] not in text and "版 " not in text
