@@ -8,6 +8,7 @@ and draw.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -156,6 +157,7 @@ def analyst_table(
     wrap: tuple[str, ...] = WRAPPED_HEADERS,
     min_widths: dict[str, str] | None = None,
     precision: int = 1,
+    na_rep: str = "",
 ) -> Styler:
     """A table for the analyst's notebooks: every cell's full text, long text wrapped.
 
@@ -163,8 +165,10 @@ def analyst_table(
     "...") and lets the browser squeeze narrow columns; this Styler prints each value in
     full, wraps the columns named in ``wrap`` (``white-space: normal``) and gives short
     columns such as 都道府県 a minimum width (``min_widths``, CSS lengths by header;
-    default :data:`MIN_WIDTHS`). Numbers are shown with ``precision`` decimals; missing
-    values are blank.
+    default :data:`MIN_WIDTHS`). Numbers are shown with ``precision`` decimals, counts (columns
+    whose values are all whole numbers) without decimals; missing values are ``na_rep`` (blank by
+    default; e.g. 「不明」), never ``nan``. A table wider than the screen scrolls sideways inside
+    its own box instead of being cut at the right.
     """
     widths = dict(MIN_WIDTHS if min_widths is None else min_widths)
     styles: list[CSSDict] = [
@@ -173,7 +177,7 @@ def analyst_table(
         {
             "selector": "",
             "props": "border-collapse: collapse; font-size: 12px; table-layout: auto; "
-            "margin-left: 0; width: auto;",
+            "margin-left: 0; width: auto; display: block; max-width: 100%; overflow-x: auto;",
         },
         {
             "selector": "th",
@@ -187,7 +191,8 @@ def analyst_table(
             "vertical-align: top; border-bottom: 1px solid #eee;",
         },
     ]
-    styler = Styler(frame, cell_ids=False, precision=precision, na_rep="")
+    styler = Styler(frame, cell_ids=False, precision=precision, na_rep=na_rep)
+    styler = _format_counts_and_gaps(styler, frame, na_rep)
     styler = styler.set_table_styles(styles).set_table_attributes("class='shinsa-analyst-table'")
     for i, col in enumerate(frame.columns):
         props = []
@@ -205,6 +210,28 @@ def analyst_table(
                 },
                 overwrite=False,
             )
+    return styler
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_count(column: pd.Series) -> bool:
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return pd.api.types.is_numeric_dtype(column) and bool(len(values)) and bool((values % 1 == 0).all())
+
+
+def _format_counts_and_gaps(styler: Styler, frame: pd.DataFrame, na_rep: str) -> Styler:
+    """Whole-number columns without decimals; NaN/None in text columns shown as ``na_rep``."""
+    for col in frame.columns:
+        column = frame[col]
+        if pd.api.types.is_bool_dtype(column):
+            continue
+        if _is_count(column):
+            styler = styler.format("{:.0f}", subset=[col], na_rep=na_rep)
+        elif not pd.api.types.is_numeric_dtype(column):
+            styler = styler.format(lambda v: na_rep if _missing(v) else v, subset=[col])
     return styler
 
 
