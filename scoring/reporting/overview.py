@@ -9,6 +9,7 @@ and draw.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -18,7 +19,7 @@ from ..core.clock import JST
 from ..core.columns import HEADERS_JA
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
-from ..round.eligibility_records import eligibility_log
+from ..round.eligibility_records import ELIGIBILITY_ACTIONS, eligibility_log
 from .figures import new_figure
 
 if TYPE_CHECKING:
@@ -235,9 +236,30 @@ def _format_counts_and_gaps(styler: Styler, frame: pd.DataFrame, na_rep: str) ->
     return styler
 
 
+#: The CLI command of an eligibility decision inside a 対処 text (round/eligibility.py).
+_ELIGIBILITY_COMMAND = re.compile(
+    r"python -m scoring eligibility ([\w-]+) --round \S+ --application (\S+) --by 名前 --reason 理由"
+)
+
+
+def _to_the_panel(text: object) -> object:
+    """A 対処 text for notebook 01: the panel below instead of a command with a server path."""
+    if not isinstance(text, str):
+        return text
+
+    def panel(m: re.Match[str]) -> str:
+        label = ELIGIBILITY_ACTIONS.get(m[1].replace("-", "_"), m[1])
+        return f"下の「受付の判断」で、判断「{label}」・応募 {m[2]} を選び、記録する人と理由を入れて記録"
+
+    return _ELIGIBILITY_COMMAND.sub(panel, text)
+
+
 def problem_view(problems: pd.DataFrame) -> Styler:
-    """:func:`problem_table` for the screen: 内容 and 対処 in full, wrapped."""
-    return analyst_table(problem_table(problems)).hide(axis="index")
+    """:func:`problem_table` for notebook 01: 内容 and 対処 in full, wrapped; a 対処 that is a
+    recorded 受付の判断 points to the panel below rather than to a command."""
+    table = problem_table(problems)
+    table["対処"] = table["対処"].map(_to_the_panel)
+    return analyst_table(table).hide(axis="index")
 
 
 def _minute(value: object) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.reporting.overview import problem_table
+from scoring.reporting.overview import _to_the_panel, problem_table
 from scoring.round.loader import load_round
 
 pytestmark = pytest.mark.ui
+
+
+def tables_text(lab) -> str:
+    return " ".join(t.inner_text() for t in lab.page.locator(".jp-OutputArea-output table").all())
 
 
 def test_applications_notebook_shows_problems(lab) -> None:
@@ -27,6 +31,8 @@ def test_applications_notebook_shows_problems(lab) -> None:
     assert "期限後提出" in text and "C9" in text
     # Every problem's 内容 and 対処 in full: nothing cut off with "..." or "…".
     problems = problem_table(load_round(lab.round_path).problems)
+    problems["対処"] = problems["対処"].map(_to_the_panel)  # 01 points to its panel, not a command
+    assert "python -m scoring eligibility" not in tables_text(lab)
     tables = lab.page.locator(".jp-OutputArea-output table.shinsa-analyst-table")
     assert tables.count() >= 2
     shown = tables.first.inner_text()
