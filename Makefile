@@ -64,9 +64,12 @@ test: $(STAMP)
 	wait $$deploy; rc=$$?; echo "== tests/deploy (run beside the main suite)"; cat $$log; rm -f $$log; \
 	test $$main -eq 0 && test $$rc -eq 0
 
+# As root (a one-person machine set up as root, like the server's), JupyterLab needs --allow-root;
+# it still listens on 127.0.0.1 only. On the server, the analyst uses the hub instead (make hub).
 lab: $(STAMP)
 	$(DEMO_SCORES)
-	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser --notebook-dir notebooks
+	@if [ "$$(id -u)" = 0 ]; then echo "管理者（root）として起動します（127.0.0.1 のみ）。サーバー（make hub）の機械では、分析担当のアカウントでハブから開いてください。"; fi
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(PORT) --no-browser --notebook-dir notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Voilà with the offline template scoring/ui/jupyter/voila/templates/shinsa (no CDN, no code shown).
 committee: $(STAMP)

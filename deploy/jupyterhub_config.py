@@ -131,7 +131,8 @@ def pre_spawn_hook(spawner):
     ]
     if role == "analyst":
         spawner.notebook_dir = "~"
-        spawner.default_url = "/lab"
+        # lands in 01 (its first cell links to 03); the file browser opens on notebooks/
+        spawner.default_url = "/lab/tree/notebooks/01_applications.ipynb"
         spawner.args = common
         return
     if role == "reviewer":

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..core.columns import ALPHA_COLUMNS, ICC_COLUMNS, KENDALL_COLUMNS, RELIABILITY_COLUMNS, TOTALS_COLUMNS
+from .icc_incomplete import icc_incomplete
 from .alpha import ALL_CRITERIA, LEVELS, TOTAL, alpha_judgement, krippendorff_alpha
 from .raters import icc, kendall_w
 from .scoretable import _criterion_order, check_scores, reviewer_totals
@@ -93,7 +94,9 @@ def reliability_table(
           ICC and Kendall's W; conflicts of interest make a round incomplete);
         - ``alpha_interval``, ``alpha_ordinal`` (float): Krippendorff's alpha;
         - ``icc_a1``, ``icc_ak`` (float): ICC(A,1) (one reviewer) and ICC(A,k)
-          (the mean of all reviewers), absolute agreement; NaN when incomplete;
+          (the mean of the reviewers), absolute agreement: Shrout & Fleiss' figures when
+          complete; otherwise from the scored cells (:func:`icc_incomplete`, Henderson's
+          Method III; k = the harmonic mean of reviewers per application);
         - ``kendall_w`` (float): W with tie correction; NaN when incomplete;
         - ``judgement`` (str): reading of ``alpha_interval``
           (:func:`alpha_judgement`).
@@ -116,7 +119,9 @@ def reliability_table(
         n_app = int(part["application"].nunique())
         n_rev = int(part["reviewer"].nunique())
         complete = len(part) > 0 and len(part) == n_app * n_rev and n_app >= 2 and n_rev >= 2
-        icc_a1 = icc_ak = w = float("nan")
+        w = float("nan")
+        estimate = icc_incomplete(part)
+        icc_a1, icc_ak = estimate.icc_a1, estimate.icc_ak
         if complete:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)

@@ -8,6 +8,8 @@ and draw.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,7 +19,7 @@ from ..core.clock import JST
 from ..core.columns import HEADERS_JA
 from ..core.reference import TILE_GRID, prefectures
 from ..core.schema import APPLICATION_TYPES, FIELDS, POOL_STATUSES, PROBLEM_COLUMNS, THEMES
-from ..round.eligibility_records import eligibility_log
+from ..round.eligibility_records import ELIGIBILITY_ACTIONS, eligibility_log
 from .figures import new_figure
 
 if TYPE_CHECKING:
@@ -156,6 +158,7 @@ def analyst_table(
     wrap: tuple[str, ...] = WRAPPED_HEADERS,
     min_widths: dict[str, str] | None = None,
     precision: int = 1,
+    na_rep: str = "",
 ) -> Styler:
     """A table for the analyst's notebooks: every cell's full text, long text wrapped.
 
@@ -163,8 +166,10 @@ def analyst_table(
     "...") and lets the browser squeeze narrow columns; this Styler prints each value in
     full, wraps the columns named in ``wrap`` (``white-space: normal``) and gives short
     columns such as 都道府県 a minimum width (``min_widths``, CSS lengths by header;
-    default :data:`MIN_WIDTHS`). Numbers are shown with ``precision`` decimals; missing
-    values are blank.
+    default :data:`MIN_WIDTHS`). Numbers are shown with ``precision`` decimals, counts (columns
+    whose values are all whole numbers) without decimals; missing values are ``na_rep`` (blank by
+    default; e.g. 「不明」), never ``nan``. A table wider than the screen scrolls sideways inside
+    its own box instead of being cut at the right.
     """
     widths = dict(MIN_WIDTHS if min_widths is None else min_widths)
     styles: list[CSSDict] = [
@@ -173,7 +178,7 @@ def analyst_table(
         {
             "selector": "",
             "props": "border-collapse: collapse; font-size: 12px; table-layout: auto; "
-            "margin-left: 0; width: auto;",
+            "margin-left: 0; width: auto; display: block; max-width: 100%; overflow-x: auto;",
         },
         {
             "selector": "th",
@@ -187,7 +192,8 @@ def analyst_table(
             "vertical-align: top; border-bottom: 1px solid #eee;",
         },
     ]
-    styler = Styler(frame, cell_ids=False, precision=precision, na_rep="")
+    styler = Styler(frame, cell_ids=False, precision=precision, na_rep=na_rep)
+    styler = _format_counts_and_gaps(styler, frame, na_rep)
     styler = styler.set_table_styles(styles).set_table_attributes("class='shinsa-analyst-table'")
     for i, col in enumerate(frame.columns):
         props = []
@@ -208,9 +214,52 @@ def analyst_table(
     return styler
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_count(column: pd.Series) -> bool:
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return pd.api.types.is_numeric_dtype(column) and bool(len(values)) and bool((values % 1 == 0).all())
+
+
+def _format_counts_and_gaps(styler: Styler, frame: pd.DataFrame, na_rep: str) -> Styler:
+    """Whole-number columns without decimals; NaN/None in text columns shown as ``na_rep``."""
+    for col in frame.columns:
+        column = frame[col]
+        if pd.api.types.is_bool_dtype(column):
+            continue
+        if _is_count(column):
+            styler = styler.format("{:.0f}", subset=[col], na_rep=na_rep)
+        elif not pd.api.types.is_numeric_dtype(column):
+            styler = styler.format(lambda v: na_rep if _missing(v) else v, subset=[col])
+    return styler
+
+
+#: The CLI command of an eligibility decision inside a 対処 text (round/eligibility.py).
+_ELIGIBILITY_COMMAND = re.compile(
+    r"python -m scoring eligibility ([\w-]+) --round \S+ --application (\S+) --by 名前 --reason 理由"
+)
+
+
+def _to_the_panel(text: object) -> object:
+    """A 対処 text for notebook 01: the panel below instead of a command with a server path."""
+    if not isinstance(text, str):
+        return text
+
+    def panel(m: re.Match[str]) -> str:
+        label = ELIGIBILITY_ACTIONS.get(m[1].replace("-", "_"), m[1])
+        return f"下の「受付の判断」で、判断「{label}」・応募 {m[2]} を選び、記録する人と理由を入れて記録"
+
+    return _ELIGIBILITY_COMMAND.sub(panel, text)
+
+
 def problem_view(problems: pd.DataFrame) -> Styler:
-    """:func:`problem_table` for the screen: 内容 and 対処 in full, wrapped."""
-    return analyst_table(problem_table(problems)).hide(axis="index")
+    """:func:`problem_table` for notebook 01: 内容 and 対処 in full, wrapped; a 対処 that is a
+    recorded 受付の判断 points to the panel below rather than to a command."""
+    table = problem_table(problems)
+    table["対処"] = table["対処"].map(_to_the_panel)
+    return analyst_table(table).hide(axis="index")
 
 
 def _minute(value: object) -> str:

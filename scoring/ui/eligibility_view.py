@@ -43,6 +43,8 @@ class EligibilityPanel:
             description="元の受付日時",
             placeholder="訂正のときだけ。例: 2026-02-20T16:40（空: 古い応募書の日時）",
         )
+        # a record cannot be undone: the 事務局 confirms before 記録する writes it
+        self.confirm = w.Checkbox(description="取り消せない記録であることを確認しました", indent=False)
         self.button = w.Button(description="記録する", button_style="primary")
         self.message = w.HTML()
         self.tables = w.Output()
@@ -53,6 +55,7 @@ class EligibilityPanel:
                 self.by,
                 self.reason,
                 self.original,
+                self.confirm,
                 self.button,
                 self.message,
                 self.tables,
@@ -74,6 +77,13 @@ class EligibilityPanel:
 
     @guarded
     def _record(self, _: Any = None) -> None:
+        if not self.confirm.value:
+            self.message.value = (
+                "<span style='color:#b00020'>まだ記録していません。受付の判断は取り消せない記録です。"
+                "内容を確かめ、「取り消せない記録であることを確認しました」にチェックを入れてから"
+                "記録してください。</span>"
+            )
+            return
         rec = record_eligibility(
             self.rnd,
             str(self.action.value),
@@ -87,6 +97,7 @@ class EligibilityPanel:
         self.rnd = load_round(self.rnd.path)
         self.reason.value = ""
         self.original.value = ""
+        self.confirm.value = False
         self.message.value = (
             f"記録しました: 応募 {esc(rec.application)} {esc(rec.summary_ja())}（イベント {rec.event_id}）"
         )

@@ -42,22 +42,22 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from ..analysis.tuning import TuningModel
+from ..analysis.tuning_proposal import balanced_proposal
 from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
 from ..core.columns import HEADERS_JA, METHOD_LABELS
 from ..core.environment import environment
 from ..reporting.charts import reviewer_bias_png
+from .tuning_tables import MAX_ROWS, _num, _table, proposal_html, ranking_html
 from .widgets import error_message, esc, guarded
 
 if TYPE_CHECKING:
@@ -66,8 +66,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ROWS", "TuningApp", "error_message", "ranking_html"]
 
-#: Rows shown in the ranking table (the rest is summarised in one line).
-MAX_ROWS = 100
 _TABS = ("信頼性", "協議対象", "審査員の甘辛", "注意", "設定の記録")
 
 _CSS = """
@@ -78,7 +76,8 @@ _CSS = """
 .shinsa-tuning table.shinsa-table td {padding: 2px 6px; border-bottom: 1px solid #eee; white-space: nowrap;}
 .shinsa-tuning table.shinsa-table td.shinsa-wrap {white-space: normal; max-width: 560px;}
 .shinsa-tuning .shinsa-h {font-weight: bold; font-size: 13px; margin: 8px 0 2px 0; border-bottom: 1px solid #ccc;}
-.shinsa-tuning .shinsa-muted {color: #666; font-size: 11px; line-height: 1.5;}
+.shinsa-tuning .shinsa-muted {color: #555; font-size: 12px; line-height: 1.5;}
+.shinsa-tuning ol.shinsa-proposal-list {margin: 2px 0 2px 1.4em; padding: 0; columns: 2;}
 .shinsa-tuning .shinsa-up {color: #1a7f37; font-weight: bold;}
 .shinsa-tuning .shinsa-down {color: #c62828; font-weight: bold;}
 .shinsa-tuning .shinsa-same {color: #999;}
@@ -93,154 +92,6 @@ _CSS = """
 .shinsa-tuning code.shinsa-hash {font-size: 13px; background: #eef; padding: 1px 4px;}
 </style>
 """
-
-
-def _num(x: object, fmt: str = "{:.1f}") -> str:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    return fmt.format(v) if np.isfinite(v) else "―"
-
-
-def _change(x: object) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
-        return "<span class='shinsa-same'>―</span>"
-    v = int(x)  # type: ignore[call-overload]
-    if v > 0:
-        return f"<span class='shinsa-up'>▲{v}</span>"
-    if v < 0:
-        return f"<span class='shinsa-down'>▼{-v}</span>"
-    return "<span class='shinsa-same'>→</span>"
-
-
-def _rank_text(rank: object) -> str:
-    """A rank as text ("" for none)."""
-    return "" if rank is pd.NA else str(int(rank))  # type: ignore[call-overload]
-
-
-def _ranking_frame(
-    shown: pd.DataFrame, status: pd.Series, group_labels: Mapping[str, str], groups: list[str]
-) -> pd.DataFrame:
-    """The columns of the ranking table, formatted and escaped, in screen order."""
-    # 順位変動 next to 順位, so it stays in view on a 1366 px screen; 状況 as in the committee material.
-    return pd.DataFrame(
-        {
-            HEADERS_JA["rank"]: [_rank_text(r) for r in shown["rank"]],
-            "順位変動": [_change(v) for v in shown["rank_change"]],
-            "既定の順位": [_rank_text(r) for r in shown["baseline_rank"]],
-            HEADERS_JA["status"]: [esc(x) for x in status],
-            "応募": [esc(a) for a in shown.index],
-            HEADERS_JA["prefecture_name"]: [esc(n) for n in shown["prefecture_name"]],
-            HEADERS_JA["total"]: [_num(v) for v in shown["total"]],
-            HEADERS_JA["se"]: [_num(v) for v in shown["se"]],
-            **{esc(group_labels[g]): [_num(v) for v in shown[g]] for g in groups},
-            HEADERS_JA["n_reviewers"]: [str(int(v)) for v in shown["n_reviewers"]],
-            "注意": [esc(f) for f in shown["flags"]],
-        }
-    )
-
-
-def _ranking_classes(
-    frame: pd.DataFrame, top_rows: np.ndarray, excluded: np.ndarray, right: set[str]
-) -> pd.DataFrame:
-    """The CSS classes of each cell of the ranking ``frame`` (shaded top rows, 対象外, numbers)."""
-
-    def cell(i: int, column: str) -> str:
-        return " ".join(
-            filter(
-                None,
-                [
-                    "shinsa-top" if top_rows[i] else "",
-                    "shinsa-excluded" if excluded[i] else "",
-                    "shinsa-num" if column in right else "",
-                    "shinsa-total" if column == HEADERS_JA["total"] else "",
-                    "shinsa-wrap" if column == "注意" else "",
-                ],
-            )
-        )
-
-    return pd.DataFrame(
-        [[cell(i, c) for c in frame.columns] for i in range(len(frame))],
-        index=frame.index,
-        columns=frame.columns,
-    )
-
-
-def _with_row_codes(html: str, codes: Iterable[object]) -> str:
-    """``html`` whose body rows carry their application code (a hook for tests and browser checks)."""
-    head, sep, body = html.partition("<tbody>")
-    it = iter(codes)
-    body = re.sub("<tr>", lambda _m: f'<tr data-application="{esc(next(it, ""))}">', body)
-    return head + sep + body
-
-
-def ranking_html(
-    ranking: pd.DataFrame,
-    group_labels: Mapping[str, str],
-    *,
-    top: int | None = None,
-    max_rows: int = MAX_ROWS,
-) -> str:
-    """The ranking as an HTML table (a pandas Styler), for the screen.
-
-    Parameters
-    ----------
-    ranking : pandas.DataFrame
-        :meth:`scoring.analysis.tuning.TuningModel.ranking`.
-    group_labels : mapping
-        Group id → Japanese label (column headers of the group subtotals).
-    top : int, optional
-        Rows ranked ``top`` or better are shaded (the number to select).
-    max_rows : int
-        At most this many rows; a last line says how many were left out.
-    """
-    shown = ranking.iloc[:max_rows]
-    groups = [g for g in group_labels if g in shown.columns]
-    status = (
-        shown["status"].astype(str)
-        if "status" in shown.columns
-        else pd.Series("", index=shown.index, dtype="str")
-    )
-    frame = _ranking_frame(shown, status, group_labels, groups)
-    # The shaded top k counts only applications in the review (対象外 are never selected).
-    excluded = (status != "").to_numpy()
-    in_review = np.cumsum(~excluded)
-    top_rows = (~excluded & (in_review <= top)) if top else np.zeros(len(shown), dtype=bool)
-    frame = frame.reset_index(drop=True)
-    right = {
-        HEADERS_JA["rank"],
-        HEADERS_JA["total"],
-        HEADERS_JA["se"],
-        *[esc(group_labels[g]) for g in groups],
-        HEADERS_JA["n_reviewers"],
-        "既定の順位",
-        "順位変動",
-    }
-    styler = (
-        Styler(frame, cell_ids=False, uuid="shinsa-ranking")
-        .set_td_classes(_ranking_classes(frame, top_rows, excluded, right))
-        .hide(axis="index")
-        .set_table_attributes("class='shinsa-table shinsa-ranking-table'")
-    )
-    out = _with_row_codes(styler.to_html(), shown.index)
-    if len(ranking) > max_rows:
-        out += f"<div class='shinsa-muted'>上位 {max_rows} 件を表示（全 {len(ranking)} 件）。</div>"
-    return out
-
-
-def _table(frame: pd.DataFrame, *, wrap: tuple[str, ...] = (), right: tuple[str, ...] = ()) -> str:
-    """A small HTML table of already formatted (escaped) strings."""
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        cells = []
-        for c in frame.columns:
-            cls = " class='shinsa-wrap'" if c in wrap else ""
-            style = " style='text-align:right'" if c in right else ""
-            cells.append(f"<td{cls}{style}>{row[c]}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table class='shinsa-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 class TuningApp:
@@ -289,25 +140,28 @@ class TuningApp:
         self.hash.add_class("shinsa-settings-hash")
         self.tabs = self._analysis_tabs()
         save = self._save_box(author)
+        self.proposal = w.HTML()
+        self.proposal.add_class("shinsa-proposal-panel")
         right = w.VBox(
             [
+                self.proposal,
                 w.HTML(
                     "<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
                     f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"
                 ),
-                self.ranking,
+                w.Box([self.ranking], layout=w.Layout(max_height="46vh", overflow="auto")),
                 self.latency,
             ],
-            layout=w.Layout(overflow="auto", flex="1 1 600px", min_width="0"),
+            layout=w.Layout(flex="1 1 auto", min_width="0"),
         )
         self.widget = w.VBox(
             [
                 w.HTML(_CSS + self._title_html(model)),
                 self.hash,
                 self.error,
-                # Side by side on a wide screen; the ranking goes under the
-                # sliders when both do not fit (1366 px with the file browser open).
-                w.HBox([left, right], layout=w.Layout(align_items="flex-start", flex_flow="row wrap")),
+                # Side by side even at 1366 px: the sliders scroll in their own box and the
+                # proposal and the ranking stay beside them while a slider moves.
+                w.HBox([left, right], layout=w.Layout(align_items="flex-start", flex_flow="row nowrap")),
                 self.tabs,
                 save,
             ]
@@ -351,11 +205,12 @@ class TuningApp:
             [
                 w.HTML("<div class='shinsa-h'>配点と統合方法</div>"),
                 self.method,
-                *rows,
+                # the sliders scroll in their own box, so the ranking beside them stays in view
+                w.VBox(rows, layout=w.Layout(max_height="52vh", overflow_y="auto", flex="0 0 auto")),
                 w.HBox([self.reset]),
                 weights_help,
             ],
-            layout=w.Layout(min_width="490px"),
+            layout=w.Layout(width="470px", flex="0 0 470px"),
         )
 
     def _group_row(self, g: Group) -> w.HBox:
@@ -632,6 +487,7 @@ class TuningApp:
             t1 = time.perf_counter()
             self.ranking.value = ranking_html(rk, self.group_labels, top=self.model.select)
             t2 = time.perf_counter()
+            self.proposal.value = proposal_html(balanced_proposal(self.model))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.show_error(error_message(exc))
             self.hash.value = ""
@@ -728,8 +584,10 @@ class TuningApp:
         return (
             _table(frame, right=("α（間隔）", "α（順序）", "ICC(A,1)", "ICC(A,k)", "Kendall W", "点数"))
             + "<div class='shinsa-muted'>Krippendorff の α は 0.800 以上で信頼でき、0.667〜0.800 は暫定的"
-            "（赤字は 0.667 未満）。ICC と Kendall の W は全員が全件を採点したときだけ計算します"
-            "（利害関係で外れた審査員がいると「―」）。合計点の行だけが配点で変わります。</div>"
+            "（赤字は 0.667 未満）。<b>値が低い項目ほど、審査員を入れ替えれば点が変わりやすく、選定ライン付近の"
+            "順位はその項目しだいで入れ替わりえます。協議対象タブの応募で確かめてください。</b>ICC は採点された"
+            "セルから推定します（利害関係で外れた審査員がいても計算。Kendall の W は全員が全件を採点したときだけ）。"
+            "合計点の行だけが配点で変わります。</div>"
         )
 
     def _discussion_html(self) -> str:

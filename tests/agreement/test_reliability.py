@@ -29,6 +29,7 @@ from scipy import stats
 
 from scoring.agreement import alpha as alpha_mod
 from scoring.agreement import reliability as rel
+from scoring.agreement.icc_incomplete import icc_incomplete
 from scoring.agreement.reliability import (
     ALPHA_COLUMNS,
     ICC_COLUMNS,
@@ -606,7 +607,14 @@ def test_reliability_table_complete_and_incomplete() -> None:
         warnings.simplefilter("error")  # an absent sheet is not an incomplete one: no warning
         out2 = reliability_table(inc, rubric)
     assert out2["complete"].tolist() == [False, False, False]
-    assert out2[["icc_a1", "icc_ak", "kendall_w"]].isna().all().all()
+    assert out2["kendall_w"].isna().all()  # W needs a complete table
+    # the ICCs come from the scored cells (Henderson's Method III), not 「—」
+    for i, part in enumerate([c1, c2]):
+        cells = part[~((part["reviewer"] == "R3") & (part["application"] == "u02"))]
+        est = icc_incomplete(cells)
+        assert out2.at[i, "icc_a1"] == pytest.approx(est.icc_a1)
+        assert out2.at[i, "icc_ak"] == pytest.approx(est.icc_ak)
+    assert out2[["icc_a1", "icc_ak"]].notna().all().all()
     assert out2["alpha_interval"].notna().all()
     # a sheet with one criterion left blank: warned once, c2 stays complete, the total does not
     half = df[~((df["reviewer"] == "R3") & (df["application"] == "u02") & (df["criterion"] == "c1"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from scoring.analysis.push import push_candidates, push_candidates_ja
 from scoring.reporting.overview import analyst_table, application_view, problem_view
 from scoring.round.loader import load_round
 
@@ -44,3 +45,25 @@ def test_analyst_table_ranking_columns() -> None:
     )
     html = analyst_table(frame).to_html()
     assert "x" * 120 in html and "..." not in html
+
+
+def test_push_table_shows_counts_as_integers_and_unknowns_in_words() -> None:
+    """01's プッシュ型 table: no ``nan``, head-counts not 「0.00」, wide tables scroll, not cut."""
+    frame = push_candidates_ja(push_candidates(load_round(None)))
+    assert frame["人材プール登録者（人）"].isna().any()  # unknown pools: shown in words
+    html = analyst_table(frame, precision=2, na_rep="不明").to_html()
+    assert ">nan<" not in html and ">None<" not in html and "不明" in html
+    assert "overflow-x: auto" in html  # a wide table scrolls in its own box
+    counts = pd.DataFrame({"人材プール登録者（人）": [20.0, float("nan")], "得点": [0.5, 0.25]})
+    small = analyst_table(counts, precision=2, na_rep="不明").to_html()
+    assert ">20<" in small and ">20.00<" not in small and ">不明<" in small and ">0.50<" in small
+
+
+def test_problem_view_points_eligibility_actions_to_the_panel_not_a_command() -> None:
+    """01's 対処 column names the panel below (no command with the server's absolute path)."""
+    rnd = load_round(None)
+    late = rnd.problems[rnd.problems["action"].str.contains("eligibility accept-late", na=False)]
+    assert len(late)  # the demo's late 秋田
+    html = problem_view(rnd.problems).to_html()
+    assert "python -m scoring eligibility" not in html and str(rnd.path) not in html
+    assert "下の「受付の判断」で、判断「期限後受理」・応募 05 を選び" in html

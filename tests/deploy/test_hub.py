@@ -270,12 +270,20 @@ def test_analyst_reads_every_reviewers_scores(hub: Hub) -> None:
     assert {"R1", "R6", "R2", "R3", "R4", "R5"} <= set(seen)
 
 
-def test_analyst_lands_on_jupyterlab(hub: Hub, browser) -> None:
+def test_analyst_lands_in_01_with_03_one_click_away(hub: Hub, browser) -> None:
     analyst = f"{hub.prefix}an"
     context, page = _sign_in(browser, hub, analyst)
     try:
-        page.wait_for_url(f"**/user/{analyst}/lab**", timeout=LANDING_TIMEOUT_MS)
+        page.wait_for_url(
+            f"**/user/{analyst}/lab/tree/notebooks/01_applications.ipynb", timeout=LANDING_TIMEOUT_MS
+        )
         expect(page.locator("#jp-main-dock-panel")).to_have_count(1, timeout=LANDING_TIMEOUT_MS)
+        expect(page.locator(".jp-Notebook")).to_contain_text("01 応募書の確認", timeout=LANDING_TIMEOUT_MS)
+        link = page.locator(".jp-Notebook a", has_text="03 配点の調整").first
+        link.click()
+        expect(page.locator(".lm-DockPanel-tabBar")).to_contain_text(
+            "03_rubric_tuning.ipynb", timeout=LANDING_TIMEOUT_MS
+        )
     finally:
         context.close()
 

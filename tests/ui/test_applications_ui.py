@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.reporting.overview import problem_table
+from scoring.reporting.overview import _to_the_panel, problem_table
 from scoring.round.loader import load_round
 
 pytestmark = pytest.mark.ui
+
+
+def tables_text(lab) -> str:
+    return " ".join(t.inner_text() for t in lab.page.locator(".jp-OutputArea-output table").all())
 
 
 def test_applications_notebook_shows_problems(lab) -> None:
@@ -27,6 +31,8 @@ def test_applications_notebook_shows_problems(lab) -> None:
     assert "期限後提出" in text and "C9" in text
     # Every problem's 内容 and 対処 in full: nothing cut off with "..." or "…".
     problems = problem_table(load_round(lab.round_path).problems)
+    problems["対処"] = problems["対処"].map(_to_the_panel)  # 01 points to its panel, not a command
+    assert "python -m scoring eligibility" not in tables_text(lab)
     tables = lab.page.locator(".jp-OutputArea-output table.shinsa-analyst-table")
     assert tables.count() >= 2
     shown = tables.first.inner_text()
@@ -48,6 +54,14 @@ def test_applications_notebook_shows_problems(lab) -> None:
     assert shot.stat().st_size > 10_000
     tables.nth(1).scroll_into_view_if_needed()
     lab.screenshot("01_applications_table")
+    # The プッシュ型 table: no nan, head-counts whole, no column cut at the right (it scrolls).
+    push = tables.last
+    push.scroll_into_view_if_needed()
+    assert "nan" not in push.inner_text() and ".00" not in push.inner_text().split("必要性の得点")[0]
+    area = lab.page.locator(".jp-OutputArea-output", has=push).first.bounding_box()
+    box = push.bounding_box()
+    assert area is not None and box is not None and box["x"] + box["width"] <= area["x"] + area["width"] + 1
+    lab.screenshot("01_push_table")
 
 
 def test_the_eligibility_panel_records_a_late_acceptance(lab) -> None:
@@ -62,12 +76,17 @@ def test_the_eligibility_panel_records_a_late_acceptance(lab) -> None:
     panel.locator("select").first.select_option(label="期限後受理")
     panel.locator("select").nth(1).select_option(label="05 秋田県")
     panel.locator("input[placeholder='事務局の担当者名']").fill("事務局 山田")
+    # an irreversible record asks for a confirmation first; nothing is written without it
+    button.click()
+    page.get_by_text("まだ記録していません", exact=False).first.wait_for(timeout=30_000)
+    assert load_round(lab.round_path).eligibility_records == []
+    panel.get_by_text("取り消せない記録であることを確認しました").first.click()
     button.click()
     page.get_by_text("記録できませんでした", exact=False).first.wait_for(timeout=30_000)
     assert "理由（--reason）が空です" in panel.inner_text()
     assert load_round(lab.round_path).eligibility_records == []
     panel.locator("textarea").first.fill("郵便事故のため（2/21 電話で確認）")
-    button.click()
+    button.click()  # the confirmation stays ticked after a refusal
     page.get_by_text("記録しました: 応募 05 期限後受理", exact=False).first.wait_for(timeout=30_000)
     panel.get_by_text("期限後・受理").first.wait_for(timeout=30_000)  # the table below is reloaded
     assert "郵便事故のため（2/21 電話で確認）" in panel.inner_text()

@@ -3,7 +3,8 @@
 Runs the notebook at 1366 × 768 (the analyst's laptop), reads the live ranking (the late
 秋田県 marked 対象外 as in the committee material, the 順位変動 column in view), types a new
 weight into a slider's readout (as a person would) and checks that the ranking and the
-settings hash change.
+settings hash change, with the changed ranking and the balanced proposal in view beside the
+slider; the 信頼性 tab gives ICCs for the demo's incomplete design (conflicts of interest).
 """
 
 from __future__ import annotations
@@ -57,6 +58,22 @@ def test_weight_change_moves_the_ranking(lab) -> None:
     )
     assert ranking.inner_text() != before_rows
     assert page.locator(".shinsa-error").first.inner_text().strip() == ""
+    # At 1366 × 768 the changed ranking and the balanced proposal are in view beside the slider.
+    proposal = page.locator(".shinsa-proposal-panel").first
+    assert "バランス調整後の選定案" in proposal.inner_text()
+    for el in (readout, proposal, ranking):
+        b = el.bounding_box()
+        assert b is not None and 0 <= b["y"] < 768 and b["x"] + min(b["width"], 200) <= 1366, b
+    lab.screenshot("03_slider_moved_1366")
+    # 信頼性: the demo has conflicts (an incomplete design), yet the ICCs have values.
+    page.get_by_role("tab", name="信頼性").first.click()
+    reliability = page.locator(".shinsa-reliability table").first
+    reliability.wait_for(state="visible", timeout=30_000)
+    header = [c.inner_text() for c in reliability.locator("th").all()]
+    icc_col = header.index("ICC(A,1)")
+    cells = [r.locator("td").nth(icc_col).inner_text() for r in reliability.locator("tbody tr").all()]
+    assert cells and all(c.replace(".", "").isdigit() for c in cells), cells
+    assert "選定ライン付近" in page.locator(".shinsa-reliability").first.inner_text()
     ranking.scroll_into_view_if_needed()
     shot = lab.screenshot("03_rubric_tuning")
     assert shot.stat().st_size > 10_000

@@ -1,0 +1,78 @@
+"""The balanced proposal on the analyst's tuning screen (03), beside the raw top k.
+
+The committee sees a *balanced* proposal (:func:`scoring.selection.select_round`: the round's
+caps per region and theme, the プッシュ型 place, locks and exclusions), not the raw top k of
+the ranking. :func:`balanced_proposal` runs the same selection on the totals of the current
+weights and method, and compares it with the selection on the rubric's own weights and the
+default method (the reference of the ranking's 順位変動), so the analyst sees which
+prefectures a weight change brings into the proposal and which it pushes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..selection import SelectionInfeasible, select_round
+
+if TYPE_CHECKING:
+    from .tuning import TuningModel
+
+__all__ = ["Proposal", "balanced_proposal"]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The balanced proposal now and with the rubric's defaults.
+
+    Attributes
+    ----------
+    selected, baseline : list of str
+        Application ids of the proposal with the current settings / with the defaults, in
+        score order.
+    raw_top : list of str
+        The best k applications before the balance rules (current settings).
+    entered, left : list of str
+        In ``selected`` but not ``baseline`` / in ``baseline`` but not ``selected``.
+    names : dict
+        Application id → prefecture name (the id when the round has no names).
+    error : str
+        Japanese reason when no balanced selection exists (then the lists are empty).
+    """
+
+    selected: list[str]
+    baseline: list[str]
+    raw_top: list[str]
+    entered: list[str]
+    left: list[str]
+    names: dict[str, str]
+    error: str = ""
+
+
+def _select(model: TuningModel, totals: pd.DataFrame) -> tuple[list[str], list[str]]:
+    assert model.round is not None
+    res = select_round(model.round, totals, n_alternatives=0)
+    return [str(a) for a in res.selected], [str(a) for a in res.unconstrained_top_k]
+
+
+def balanced_proposal(model: TuningModel) -> Proposal:
+    """The balanced proposal for ``model``'s current weights and method (see the module)."""
+    if model.round is None:
+        return Proposal([], [], [], [], [], {}, "審査ラウンドが分からないため、選定案は計算できません。")
+    names = model.round.applications.get("prefecture_name")
+    labels = {str(k): str(v) for k, v in names.items()} if names is not None else {}
+    try:
+        selected, raw_top = _select(model, model.ranking()[["total"]])
+        baseline, _ = _select(model, model.baseline()[["total"]])
+    except SelectionInfeasible as exc:
+        return Proposal([], [], [], [], [], labels, f"バランスの条件を満たす選定案がありません: {exc}")
+    return Proposal(
+        selected=selected,
+        baseline=baseline,
+        raw_top=raw_top,
+        entered=[a for a in selected if a not in baseline],
+        left=[a for a in baseline if a not in selected],
+        names=labels,
+    )

@@ -1,0 +1,44 @@
+"""The balanced proposal on 03: the committee's selection, recomputed on every weight change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scoring.analysis.tuning import TuningModel
+from scoring.analysis.tuning_proposal import balanced_proposal
+from scoring.demo.simulate import write_demo_scores
+from scoring.round.loader import load_round
+from scoring.selection import select_round
+from scoring.ui.tuning_tables import proposal_html
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory, demo_round_copier: Callable[[Path], Path]) -> TuningModel:
+    path = demo_round_copier(tmp_path_factory.mktemp("proposal"))
+    write_demo_scores(load_round(path))
+    return TuningModel.open(load_round(path))
+
+
+def test_proposal_is_the_committees_selection_and_follows_a_weight_change(model: TuningModel) -> None:
+    model.reset_weights()
+    p = balanced_proposal(model)
+    assert model.round is not None
+    assert p.selected == select_round(model.round, model.ranking()[["total"]]).selected
+    assert p.selected == p.baseline and not p.entered and not p.left
+    assert "既定の配点の選定案と同じです" in proposal_html(p)
+    # give one group all the weight: the proposal changes and says who entered and left
+    for g in model.groups[1:]:
+        model.set_group_weight(g, 0.0)
+    moved = balanced_proposal(model)
+    assert moved.selected == select_round(model.round, model.ranking()[["total"]]).selected
+    assert moved.entered and moved.left
+    assert set(moved.entered) == set(moved.selected) - set(moved.baseline)
+    assert set(moved.left) == set(moved.baseline) - set(moved.selected)
+    html = proposal_html(moved)
+    for a in moved.entered + moved.left:
+        assert moved.names[a] in html
+    assert "入った" in html and "外れた" in html
+    model.reset_weights()
