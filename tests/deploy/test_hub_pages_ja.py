@@ -61,7 +61,7 @@ def test_hub_pages_are_japanese_and_accessible(hub: Hub, browser, ui_artifacts: 
         page.wait_for_url("**/hub/home")
         text = page.locator("body").inner_text()
         assert "ログアウト" in text and "ホーム" in text, text
-        assert not set(re.findall(r"[A-Za-zà]{2,}", text)) - ALLOWED - {user}, text
+        assert not set(re.findall(r"[A-Za-zà]{2,}", text.replace(user, ""))) - ALLOWED, text
         assert_accessible(page, "ハブのホーム画面")
     finally:
         context.close()
