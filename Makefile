@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m scoring lab-settings
 	touch $(STAMP)
 
-# Debian packages and npm's configurable-http-proxy (scripts/system-deps.sh): the only target
+# Debian packages and npm's configurable-http-proxy and axe-core (scripts/system-deps.sh): the only target
 # that installs system packages. `make test` only checks that they are there.
 deps:
 	bash scripts/system-deps.sh

@@ -15,7 +15,7 @@
 #                   setfacl lets the test accounts reach a Python kept under /root
 #   axe-core (npm, pinned)
 #                   the accessibility checker the browser tests inject into each page
-#                   (tests/ui/axe.py; JIS X 8341-3 = WCAG 2.0 A/AA); read from disk, no CDN
+#                   (tests/axecheck.py; JIS X 8341-3 = WCAG 2.0 A/AA); read from disk, no CDN
 # `--postgres` is accepted for older callers; PostgreSQL is always installed.
 set -euo pipefail
 CHECK=0

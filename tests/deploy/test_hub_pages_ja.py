@@ -18,7 +18,7 @@ pytestmark = pytest.mark.ui
 ALLOWED = {"JupyterHub", "Jupyter", "Voilà"}
 
 
-def test_sign_in_page_is_japanese_and_accessible(hub: Hub, browser, ui_artifacts: Path) -> None:
+def test_hub_pages_are_japanese_and_accessible(hub: Hub, browser, ui_artifacts: Path) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ja-JP")
     try:
         page = context.new_page()
@@ -51,5 +51,17 @@ def test_sign_in_page_is_japanese_and_accessible(hub: Hub, browser, ui_artifacts
         assert "ページが見つかりません" in text and "事務局" in text
         assert not set(re.findall(r"[A-Za-zà]{2,}", text)) - ALLOWED, text
         assert_accessible(page, "ハブのエラー画面（404）")
+
+        # The home page of a signed-in person (next=/hub/home: no server is started).
+        user = f"{hub.prefix}co"
+        page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
+        page.locator("#username_input").fill(user)
+        page.locator("#password_input").fill(hub.passwords[user])
+        page.locator("#login_submit").click()
+        page.wait_for_url("**/hub/home")
+        text = page.locator("body").inner_text()
+        assert "ログアウト" in text and "ホーム" in text, text
+        assert not set(re.findall(r"[A-Za-zà]{2,}", text.replace(user, ""))) - ALLOWED, text
+        assert_accessible(page, "ハブのホーム画面")
     finally:
         context.close()

@@ -115,7 +115,8 @@ def test_keyboard_only_scoring_and_submit_with_no_axe_violation(
         code = store.receipts().set_index(["reviewer", "application"]).loc[("R2", app), "receipt"]
         assert store.status("R2", app) == "提出済"
     expect(message).to_contain_text(code)
-    expect(page.locator(".shinsa-receipts-list")).to_contain_text(code)
+    receipts = page.locator(".shinsa-receipts-list")
+    expect(receipts).to_contain_text(code)
     assert review_voila.cell("R2", app, first.id) == [5.0, "キーボードだけで書いた理由"]
     assert_accessible(page, "採点画面（提出後）")
     page.locator(".shinsa-receipts-list").scroll_into_view_if_needed()
@@ -124,6 +125,8 @@ def test_keyboard_only_scoring_and_submit_with_no_axe_violation(
     # The focus is on 次へ after 提出: Enter opens the next application (same page session).
     page.keyboard.press("Enter")
     expect(page.locator(".shinsa-current-code")).not_to_have_text(app, timeout=20_000)
+    receipts.locator(".shinsa-copy-receipts").click()  # 「提出の記録」 stays, and can be copied
+    expect(receipts.locator(".shinsa-copied")).to_have_text("コピーしました")
     _refused_submit_focus_text_sizes_and_200_percent_zoom(page, rnd, ui_artifacts)
 
 
@@ -145,6 +148,10 @@ def _refused_submit_focus_text_sizes_and_200_percent_zoom(page: Any, rnd: Any, u
         "t => t.getBoundingClientRect().height / parseFloat(getComputedStyle(t).lineHeight)"
     )
     assert rows >= 2.9, rows  # a comment box of three lines
+    box = page.locator(f".shinsa-comment-{rnd.rubric.criteria[0].id} textarea")
+    before = box.bounding_box()["height"]
+    box.fill("\n".join(f"{i} 行目の理由" for i in range(1, 8)))
+    assert box.bounding_box()["height"] > before * 1.5  # and it grows with the text
 
     # A refused 提出: the reason in the status bar, nothing for axe to object to.
     page.locator(".shinsa-submit").click()
