@@ -77,6 +77,8 @@ _CSS = """
 .shinsa-tuning table.shinsa-table td.shinsa-wrap {white-space: normal; max-width: 560px;}
 .shinsa-tuning .shinsa-h {font-weight: bold; font-size: 13px; margin: 8px 0 2px 0; border-bottom: 1px solid #ccc;}
 .shinsa-tuning .shinsa-muted {color: #555; font-size: 12px; line-height: 1.5;}
+.shinsa-tuning .shinsa-ranking-box {max-height: 46vh; overflow: auto;}
+.shinsa-tuning .shinsa-ranking-box:focus {outline: 3px solid #0b57d0;}
 .shinsa-tuning ol.shinsa-proposal-list {margin: 2px 0 2px 1.4em; padding: 0; columns: 2;}
 .shinsa-tuning .shinsa-up {color: #1a7f37; font-weight: bold;}
 .shinsa-tuning .shinsa-down {color: #c62828; font-weight: bold;}
@@ -149,7 +151,7 @@ class TuningApp:
                     "<div class='shinsa-h'>順位（既定: ルーブリックの配点・"
                     f"{esc(METHOD_LABELS[DEFAULT_METHOD])}との比較）</div>"
                 ),
-                w.Box([self.ranking], layout=w.Layout(max_height="46vh", overflow="auto")),
+                self.ranking,
                 self.latency,
             ],
             layout=w.Layout(flex="1 1 auto", min_width="0"),
@@ -485,7 +487,12 @@ class TuningApp:
             t0 = time.perf_counter()
             rk = self.model.ranking()
             t1 = time.perf_counter()
-            self.ranking.value = ranking_html(rk, self.group_labels, top=self.model.select)
+            # its own scroll box, reachable with the keyboard (tabindex) and named for screen readers
+            self.ranking.value = (
+                "<div class='shinsa-ranking-box' tabindex='0' role='region' aria-label='順位表'>"
+                + ranking_html(rk, self.group_labels, top=self.model.select)
+                + "</div>"
+            )
             t2 = time.perf_counter()
             self.proposal.value = proposal_html(balanced_proposal(self.model))
         except Exception as exc:  # noqa: BLE001 - shown to the user

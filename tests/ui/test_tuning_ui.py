@@ -10,6 +10,7 @@ slider; the 信頼性 tab gives ICCs for the demo's incomplete design (conflicts
 from __future__ import annotations
 
 import pytest
+from axecheck import JUPYTERLAB, assert_accessible
 
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
@@ -74,6 +75,8 @@ def test_weight_change_moves_the_ranking(lab) -> None:
     cells = [r.locator("td").nth(icc_col).inner_text() for r in reliability.locator("tbody tr").all()]
     assert cells and all(c.replace(".", "").isdigit() for c in cells), cells
     assert "選定ライン付近" in page.locator(".shinsa-reliability").first.inner_text()
+    # JIS X 8341-3 AA: no WCAG 2.0 A/AA violation (JupyterLab's own chrome: listed exceptions)
+    assert_accessible(page, "03_rubric_tuning（JupyterLab）", JUPYTERLAB)
     ranking.scroll_into_view_if_needed()
     shot = lab.screenshot("03_rubric_tuning")
     assert shot.stat().st_size > 10_000
