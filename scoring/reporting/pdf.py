@@ -53,3 +53,19 @@ def write_pdf(page: str, path: str | Path, *, title: str, lang: str = "ja") -> P
     out = Path(path)
     doc.write_pdf(out, pdf_variant=PDF_VARIANT, pdf_tags=True)
     return out
+
+
+def page_text(path: str | Path, page: int = 1) -> str:
+    """The text of one page of a PDF as ``make docs`` keeps it beside its picture (poppler's
+    pdftotext ``-layout``; the 作成 date, which changes every day, replaced by 「（作成日）」)."""
+    import re
+    import subprocess
+
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    out = re.sub(r"作成 \S+（\d+年）", "作成 （作成日）", out)
+    return "\n".join(line.rstrip() for line in out.splitlines()).strip() + "\n"
