@@ -274,7 +274,7 @@ def draft_texts(
     need groups are never either (the letter speaks of them as need). Each such criterion is
     listed with what reviewers wrote for the applicant on it (``notes``, columns
     ``application, reviewer, criterion, to_applicant``: at most :data:`MAX_QUOTES` quotes
-    per list, duplicates merged, never a reviewer's name), or, without one, with a plain
+    per criterion, duplicates merged, never a reviewer's name), or, without one, with a plain
     sentence. The reviewers' ``comment`` (their notes for the 事務局 and the committee) is
     never used. A 所見 whose own score lies on the other side of the median (one reviewer's
     dissent), or that contains another applicant's name or a word of ``forbidden``
