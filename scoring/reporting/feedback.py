@@ -42,15 +42,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..analysis import status as _status
 from ..analysis.committee import Committee, build_committee
 from ..config.rubric import Rubric
-from ..config.yamlfile import line_of, load_yaml, validate_yaml
 from ..core.columns import HEADERS_JA
-from ..core.errors import ConfigError, ConfigProblem, ShinsaError
+from ..core.errors import ShinsaError
 from ..core.excel import to_wareki
 from ..core.xlsx import write_workbook
 from ..round.decision import latest_decision
@@ -69,6 +66,7 @@ from .letter_content import (
     need_sentences,
     result_sentence,
 )
+from .letter_drafts import DRAFT_NAMES, DraftsFile, LetterDraft, read_drafts, write_drafts
 from .pdf import write_pdf
 
 __all__ = [
@@ -96,42 +94,6 @@ __all__ = [
 RESULT_UNDECIDED = "選定結果の決定前"
 #: At most this many quoted comments per list in the automatic drafts.
 MAX_QUOTES = 4
-
-#: Japanese names of the drafts file's keys (for the error messages).
-DRAFT_NAMES = {
-    "letters": "応募ごとの講評（letters）",
-    "strengths": "評価された点（strengths）",
-    "improvements": "改善が望まれる点（improvements）",
-    "note": "事務局からの所見（note）",
-    "prefecture": "都道府県（prefecture）",
-    "round": "審査ラウンド（round）",
-}
-
-
-# ----------------------------------------------------------------------------------------
-# The drafts file
-# ----------------------------------------------------------------------------------------
-
-
-class LetterDraft(BaseModel):
-    """The editable texts of one letter (one entry of the drafts YAML)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prefecture: str = ""
-    strengths: list[str] = Field(default_factory=list)
-    improvements: list[str] = Field(default_factory=list)
-    note: str = ""
-
-
-class DraftsFile(BaseModel):
-    """The drafts YAML: ``round`` (for the reader) and ``letters`` (application id → draft)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    round: str = ""
-    letters: dict[str, LetterDraft] = Field(default_factory=dict)
-
 
 # ----------------------------------------------------------------------------------------
 # The letter
@@ -312,7 +274,7 @@ def draft_texts(
     need groups are never either (the letter speaks of them as need). Each such criterion is
     listed with what reviewers wrote for the applicant on it (``notes``, columns
     ``application, reviewer, criterion, to_applicant``: at most :data:`MAX_QUOTES` quotes
-    per list, duplicates merged, never a reviewer's name), or, without one, with a plain
+    per criterion, duplicates merged, never a reviewer's name), or, without one, with a plain
     sentence. The reviewers' ``comment`` (their notes for the 事務局 and the committee) is
     never used. A 所見 whose own score lies on the other side of the median (one reviewer's
     dissent), or that contains another applicant's name or a word of ``forbidden``
@@ -514,59 +476,6 @@ def privacy_problems(letter: FeedbackLetter, c: Committee, forbidden: Sequence[s
         "（他の応募団体の名前、または審査員の ID・氏名）。下書きから削除してください"
         for w in found
     ]
-
-
-# ----------------------------------------------------------------------------------------
-# The drafts YAML
-# ----------------------------------------------------------------------------------------
-
-
-_DRAFTS_HEADER = """\
-# 講評の下書き（python -m scoring feedback --drafts が作成）。編集して同じコマンドを再実行すると、
-# この内容で講評（PDF と .xlsx）を書き出します。
-#   strengths: 評価された点 / improvements: 改善が望まれる点（「- 」で始まる行が1項目）
-#   note: 事務局からの所見（自由記述）。prefecture は確認用です（変更しても反映されません）。
-# 他の応募団体の名前、審査員の ID・氏名は書かないでください（書いた講評は書き出しません）。
-"""
-
-
-def write_drafts(path: str | Path, drafts: Mapping[str, LetterDraft], *, round_name: str = "") -> Path:
-    """Write the drafts YAML (UTF-8, Japanese as is, a commented header)."""
-    data = DraftsFile(round=round_name, letters=dict(drafts)).model_dump()
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=False)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(_DRAFTS_HEADER + text, encoding="utf-8")
-    return out
-
-
-def read_drafts(path: str | Path, applications: Sequence[str]) -> dict[str, LetterDraft]:
-    """Read the drafts YAML back.
-
-    Raises
-    ------
-    ConfigError
-        Not valid YAML, an unknown key or a wrong type (each with its line,
-        :func:`scoring.config.yamlfile.validate_yaml`), or an application id that is not in
-        the round.
-    """
-    data, node = load_yaml(path)
-    model = validate_yaml(path, DraftsFile, data=data, node=node, names=DRAFT_NAMES)
-    known = {str(a) for a in applications}
-    unknown = [a for a in model.letters if a not in known]
-    if unknown:
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    str(path),
-                    line_of(node, ("letters", a)),
-                    f"letters.{a}",
-                    f"応募 '{a}' はこの審査ラウンドにありません。使える応募: {'、'.join(sorted(known))}",
-                )
-                for a in unknown
-            ]
-        )
-    return dict(model.letters)
 
 
 # ----------------------------------------------------------------------------------------
