@@ -304,7 +304,7 @@ def _quote(comment: str, label: str) -> str:
 
 
 def draft_texts(
-    c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] = ()
+    c: Committee, scores: pd.DataFrame, *, forbidden: Sequence[str] = (), dropped: list[str] | None = None
 ) -> dict[str, LetterDraft]:
     """Automatic drafts for every applicant, drawn from the reviewers' comments.
 
@@ -314,7 +314,8 @@ def draft_texts(
     never with a reviewer; duplicates are merged; at most :data:`MAX_QUOTES` per list.
     A comment whose own score lies on the other side of the median (one reviewer's
     dissent) is not used either. A comment that contains another applicant's name or a word of ``forbidden`` (reviewer
-    ids and names, :func:`reviewer_words`) is left out.
+    ids and names, :func:`reviewer_words`) is left out, and said so in ``dropped`` (a list
+    the caller gives, for the analyst: the letter, the word and the comment).
 
     Returns
     -------
@@ -349,7 +350,13 @@ def draft_texts(
         )
         for crit, text, score in rows:
             p = where.get((a, crit), "at")
-            if p not in lists or any(_contains(text, w) for w in bad):
+            named = [w for w in bad if _contains(text, w)]
+            if named and p in lists and dropped is not None:
+                dropped.append(
+                    f"{c.name(a)}（{a}）の講評の下書きから、「{named[0]}」を含むコメントを除きました"
+                    f"（{c.criterion_labels.get(crit, crit)}: 「{text}」）。必要なら下書きを編集してください。"
+                )
+            if p not in lists or named:
                 continue
             m = med.get(crit, math.nan)
             if math.isfinite(score) and math.isfinite(m) and (score < m if p == "above" else score > m):
@@ -619,14 +626,16 @@ def write_feedback(
     }
     if drafts_path is not None and not Path(drafts_path).exists():
         result["drafts"] = write_drafts(
-            drafts_path, draft_texts(c, scores, forbidden=words), round_name=c.round_name
+            drafts_path,
+            draft_texts(c, scores, forbidden=words, dropped=result["warnings"]),
+            round_name=c.round_name,
         )
         result["drafts_written"] = True
         return result
     if drafts_path is not None:
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
-        drafts = draft_texts(c, scores, forbidden=words)
+        drafts = draft_texts(c, scores, forbidden=words, dropped=result["warnings"])
     letters = build_letters(c, drafts)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]
     if problems:

@@ -42,6 +42,7 @@ from ..core.normalize import parse_prefecture
 from ..core.schema import PROBLEM_COLUMNS, PUSH_TYPE
 from ..store.scores import ScoreStore
 from .eligibility_records import ELIGIBILITY_ACTIONS, EligibilityRecord, record_eligibility_event
+from .late_hints import correction_hints
 
 
 class _RoundLike(Protocol):
@@ -414,6 +415,7 @@ def apply_eligibility(
     out = _note_superseded(problems.drop(index=drop) if drop else problems.copy(), superseded, by_app)
     if rows:
         out = pd.concat([out, pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))], ignore_index=True)
+    out = correction_hints(out, superseded, limit, round_path)  # a late file correcting one in time
     return apps, out.reset_index(drop=True), _eligibility_table([_table_row(ctx, f) for f in facts])
 
 
