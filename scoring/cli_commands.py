@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from .core.columns import HEADERS_JA
 
@@ -49,7 +50,7 @@ def _print_table(title: str, df: pd.DataFrame) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .reporting.overview import application_table, breakdown, problem_table
-    from .reporting.report import write_applications_report
+    from .reporting.report import received_times, write_applications_report
     from .round.loader import load_round
 
     rnd = load_round(args.round)
@@ -66,12 +67,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     from .cli_status import with_status
 
-    summary = with_status(rnd, application_table(rnd.applications, rnd.problems))
+    summary = with_status(rnd, application_table(rnd.applications, rnd.problems, received_times(rnd)))
     cols = [
         *(HEADERS_JA[k] for k in ("prefecture_name", "block", "application_type", "theme")),
         "人材プールの状況",
         "市町村数（団体）",
-        "提出日時（日本時間）",
+        "受付日時（日本時間）",
         "期限後提出",
         "エラー数",
         "警告数",
@@ -148,6 +149,7 @@ def _split_codes(values: Sequence[str] | None) -> list[str]:
 
 def _cmd_decide(args: argparse.Namespace) -> int:
     from .analysis.committee import build_committee, record_committee_decision
+    from .cli_review import example_code
     from .reporting.committee_tables import decision_ja
     from .round.loader import load_round
 
@@ -179,7 +181,7 @@ def _cmd_decide(args: argparse.Namespace) -> int:
         if "対象外" in str(e) or "理由" in str(e):
             print(
                 "（このコマンドでは、対象外の応募を選定するときは --force を、理由は応募ごとに "
-                "--reason 応募コード=理由 を指定します。例: --force --reason 20=委員会が認定）",
+                f"--reason 応募コード=理由 を指定します。例: --force --reason {example_code(rnd, e, args.select)}=委員会が認定）",
                 file=sys.stderr,
             )
         return 2
@@ -209,10 +211,12 @@ def _cmd_decide(args: argparse.Namespace) -> int:
 
 def _cmd_revise(args: argparse.Namespace) -> int:
     from .round.loader import load_round
+    from .round.pair_release import application_code
     from .store.scores import ScoreStore
 
     rnd = load_round(args.round)
     _check_records(rnd, "revise")
+    args.application = application_code(rnd, args.application)  # a code or a prefecture name (熊本)
     with ScoreStore.open(rnd) as store:
         before = store.scores(include_drafts=True)
         cell = before[
@@ -305,14 +309,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     with ScoreStore.open(rnd) as store:
         audit = store.audit(public_keys=args.public_keys)
         last_id, last_hash = audit.head
-        print(f"採点データベース: {store.url}")
+        print(f"採点データベース: {unquote(store.url)}")
         print(f"記録: {last_id} 件　チェーンの末尾: イベント {last_id}・ハッシュ {last_hash}")
     valid = [c for c in audit.checkpoints if c.valid]
     print(
         f"署名された記録点: {audit.checkpoint_path}（{len(audit.checkpoints)} 件、うち署名が有効 {len(valid)} 件）"
     )
     if valid:
-        top = max(valid, key=lambda c: c.head_id)
+        top = max(valid, key=lambda c: (c.head_id, c.line))  # the last line of the newest head
         print(f"最後の記録点: {top.label()}　イベント {top.head_id} まで")
     for w in audit.warnings:
         print(f"注意: {w}")
@@ -504,17 +508,15 @@ def _cmd_select(args: argparse.Namespace) -> int:
     )
     alts.index.name = "次善案"
     _print_table("次善の選定案", alts.round(2))
-    by_k = res.by_k.rename(
-        columns={
-            "feasible": "条件を満たす",
-            "total": "合計点",
-            "difference": "目標件数との差",
-            "selected": "選定（応募）",
-            "is_target": "目標件数",
-        }
+    b = res.by_k  # the same columns as the committee material's 選定数別
+    by_k = b[[]].assign(
+        条件を満たす=b["feasible"].map({True: "はい", False: "いいえ"}),
+        **{"合計点（点）": b["total"].round(2), "目標件数の案との差（点）": b["difference"].round(2)},
+        選定=b["selected"].map(lambda v: "・".join(res.names.get(x, x) for x in str(v).split(",") if x)),
+        目標件数=b["is_target"].map({True: "目標", False: ""}),
     )
-    by_k.index.name = "選定数"
-    _print_table("選定数ごとの最良案", by_k.round(2))
+    by_k.index.name = "選定数（件）"
+    _print_table("選定数ごとの最良案", by_k)
     return 0
 
 

@@ -7,8 +7,24 @@ Registered by :mod:`scoring.cli` (:func:`add_review_phase_commands`); each handl
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["add_review_phase_commands"]
+if TYPE_CHECKING:
+    from .round.loader import ReviewRound
+
+__all__ = ["add_review_phase_commands", "example_code"]
+
+
+def example_code(rnd: ReviewRound, error: object, selected: Sequence[str] | None) -> str:
+    """A real application code for the example of ``decide``'s error: the first code of the
+    round the error names, else the first code selected, else the round's first."""
+    import re
+
+    codes = [str(a) for a in rnd.applications.index]
+    named = [c for c in re.findall(r"(?<!\d)(\d{2})(?!\d)", str(error)) if c in codes]
+    chosen = [c for item in selected or [] for c in re.split(r"[,、\s]+", str(item)) if c in codes]
+    return (named or chosen or codes or ["01"])[0]
 
 
 def _cmd_pair(args: argparse.Namespace) -> int:

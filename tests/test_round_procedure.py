@@ -105,6 +105,7 @@ reviewers:
 """
 CONFLICTS = {("R4", "13"), ("R6", "20"), ("R8", "46"), ("R8", "47")}
 LATE_REVIEWER = "R7"  # returns one application late (step 8)
+NEVER_REVIEWER = "R8"  # never returns one application: excused in step 8
 
 
 @dataclass
@@ -236,6 +237,23 @@ def fill_sheet(path: Path, rnd_path: Path, scores: pd.DataFrame, skip: set[str])
     return path
 
 
+def _pair_line(line: str, reviewer: str, application: str) -> str:
+    """A README line with its example reviewer and application replaced by the round's."""
+    line = re.sub(r"--reviewer \S+", f"--reviewer {reviewer}", line)
+    return re.sub(r"--application \S+", f"--application {application}", line)
+
+
+def _step_8_excuse_and_reopen(
+    run: Runner, excuse: list[str], reopen: list[str], never: tuple[str, str], scores: pd.DataFrame
+) -> None:
+    """Step 8's records: the pair never returned is excused (progress then 0); a submitted review
+    of 20 is reopened (the reviewer submits it again with the next import)."""
+    assert excuse and reopen, "README の手順 8 に excuse と reopen がありません"
+    assert "免除 1 組" in run.run(_pair_line(excuse[0], *never)).stdout
+    who = min(set(scores.loc[scores["application"] == "20", "reviewer"]))
+    assert "再開を記録しました" in run.run(_pair_line(reopen[0], who, "20")).stdout
+
+
 def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     steps = readme_steps()
     titles = [s.title for s in steps]
@@ -352,7 +370,7 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
     scores = simulate_scores(rnd.rubric, rnd.assignments(), merit, behaviour, seed=9)
     returned = r / "返送"
     returned.mkdir()
-    late_app = ""
+    late_app, never = "", ("", "")
     for z in sorted((r / "審査資料").glob("*.zip")):
         reviewer = z.stem.split("_")[-1]
         with zipfile.ZipFile(z) as zf:
@@ -370,14 +388,18 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         if reviewer == LATE_REVIEWER:
             late_app = max(mine)
             skip = {late_app}
+        elif reviewer == NEVER_REVIEWER:
+            never = (reviewer, min(a for a in mine if a != "20"))
+            skip = {never[1]}
         fill_sheet(target, r, scores[scores["reviewer"] == reviewer], skip)
     assert len(list(returned.glob("*.xlsx"))) == 8 and late_app
     for line in import_lines:
         run.run(line)
 
     # 8. 進捗確認: R7's missing application is named; after the late sheet, complete
-    progress = by["8"].commands
+    progress = commands("8", "progress")
     res = run.run(progress[0], expect=1)
+    assert list((r / "reports" / "受領票").glob("受領票_*.xlsx"))  # written by the import with --submit
     assert LATE_REVIEWER in res.stdout and rnd.applications.loc[late_app, "prefecture_name"] in res.stdout
     assert (r / "reports" / "進捗.xlsx").is_file()
     late_sheet = next(returned.glob(f"*_{LATE_REVIEWER}.xlsx"))
@@ -388,6 +410,10 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         set(),
     )
     for line in import_lines:
+        run.run(line)
+    run.run(progress[0], expect=1)  # R8 never returns one
+    _step_8_excuse_and_reopen(run, commands("8", "excuse"), commands("8", "reopen"), never, scores)
+    for line in import_lines:  # the reopened review, submitted again from the same sheet
         run.run(line)
     run.run(progress[0], expect=0)
 

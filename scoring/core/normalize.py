@@ -16,6 +16,7 @@ Common rules
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import math
@@ -354,6 +355,7 @@ _TIME = (
     r"(?:\s*:\s*(?P<second>\d{1,2})|\s*(?P<second2>\d{1,2})\s*秒)?\s*(?P<ampm2>am|pm)?"
 )
 _DATETIME = re.compile(rf"^{_DATE}(?:(?:\s+|t|(?<=日))\s*{_TIME})?$")
+_MONTH_END = re.compile(r"月\s*末日?")
 _WEEKDAY = re.compile(r"\(\s*(?:[月火水木金土日](?:曜日?)?|mon|tue|wed|thu|fri|sat|sun)\s*\)")
 _EXAMPLES = "2026/2/18 15:00、2026年2月18日 15時30分、令和8年2月18日 15時"
 #: Excel serial numbers of 1982-01-01 and 2118-12-31: a bare number in this range is a date.
@@ -365,9 +367,14 @@ def _from_serial(serial: float) -> dt.datetime:
 
 
 def _parse_text_datetime(value: object) -> tuple[dt.datetime, bool]:
-    """(naive datetime, whether a time was given) from a typed string."""
+    """(naive datetime, whether a time was given) from a typed string.
+
+    「3月末日」「3月末」 is the last day of the month (令和9年3月末日 → 2027-03-31).
+    """
     text = " ".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
     text = _WEEKDAY.sub(" ", text).strip()
+    month_end = bool(_MONTH_END.search(text))
+    text = _MONTH_END.sub("月1日", text)
     m = _DATETIME.match(text)
     if not m:
         try:
@@ -391,8 +398,13 @@ def _parse_text_datetime(value: object) -> tuple[dt.datetime, bool]:
         hour = 0
     minute = int(g["minute"]) if g["minute"] else 0
     second = int(g["second"] or g["second2"] or 0)
+    day = (
+        calendar.monthrange(year, int(g["month"]))[1]
+        if month_end and 1 <= int(g["month"]) <= 12
+        else int(g["day"])
+    )
     try:
-        return dt.datetime(year, int(g["month"]), int(g["day"]), hour, minute, second), bool(g["hour"])
+        return dt.datetime(year, int(g["month"]), day, hour, minute, second), bool(g["hour"])
     except ValueError:
         raise ValueFormatError(
             f"「{_shown(value)}」は存在しない日付または時刻です（例: {_EXAMPLES}）。"

@@ -264,6 +264,7 @@ def draft_texts(
     *,
     forbidden: Sequence[str] = (),
     values: pd.DataFrame | None = None,
+    dropped: list[str] | None = None,
 ) -> dict[str, LetterDraft]:
     """Automatic drafts for every applicant in the review, from the calibrated values and
     the reviewers' 申請者への所見.
@@ -278,7 +279,8 @@ def draft_texts(
     sentence. The reviewers' ``comment`` (their notes for the 事務局 and the committee) is
     never used. A 所見 whose own score lies on the other side of the median (one reviewer's
     dissent), or that contains another applicant's name or a word of ``forbidden``
-    (reviewer ids and names, :func:`reviewer_words`), is left out.
+    (reviewer ids and names, :func:`reviewer_words`), is left out, and said so in ``dropped``
+    (a list the caller gives, for the analyst: the letter, the word and the 所見).
 
     Returns
     -------
@@ -309,7 +311,13 @@ def draft_texts(
             for text, own in cells.get((a, crit), []):
                 m = med.get(crit, math.nan)
                 dissent = math.isfinite(own) and math.isfinite(m) and (own < m if p == "above" else own > m)
-                if dissent or any(_contains(text, w) for w in bad):
+                named = [w for w in bad if _contains(text, w)]
+                if named and dropped is not None:
+                    dropped.append(
+                        f"{c.name(a)}（{a}）の講評の下書きから、「{named[0]}」を含む申請者への所見を除きました"
+                        f"（{label}: 「{text}」）。必要なら下書きを編集してください。"
+                    )
+                if dissent or named:
                     continue
                 q = _quote(text, label)
                 if q not in quotes and len(quotes) < MAX_QUOTES:
@@ -616,14 +624,14 @@ def write_feedback(
     if approve_by is not None and (drafts_path is None or not Path(drafts_path).exists()):
         raise ShinsaError(_NO_DRAFTS_TO_APPROVE)
     if drafts_path is not None and not Path(drafts_path).exists():
-        texts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
+        texts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words, dropped=result["warnings"])
         result["drafts"] = write_drafts(drafts_path, texts, round_name=c.round_name)
         result["drafts_written"] = True
         return result
     if drafts_path is not None:
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
-        drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words)
+        drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words, dropped=result["warnings"])
     result["approval"] = _approval(c, drafts_path, approve_by)
     letters = build_letters(c, drafts, rnd=rnd, final=result["approval"] is not None)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]

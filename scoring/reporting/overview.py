@@ -63,6 +63,7 @@ _SUMMARY: dict[str, str] = {
     "pop_change_2015_2020_pct": "人口増減率 2015→2020（％）",
     "participating_municipalities": "参加予定の市町村数（団体）",
     "submitted_at": "提出日時（日本時間）",
+    "received_at": "受付日時（日本時間）",
     "late": "期限後提出",
     "withdrawn": "辞退",
     "n_errors": "エラー数",
@@ -100,7 +101,9 @@ def _error_counts(applications: pd.DataFrame, problems: pd.DataFrame) -> pd.Data
     return counts
 
 
-def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None = None) -> pd.DataFrame:
+def application_table(
+    applications: pd.DataFrame, problems: pd.DataFrame | None = None, received: pd.Series | None = None
+) -> pd.DataFrame:
     """One row per application with the columns a reader scans first, Japanese headers.
 
     Parameters
@@ -109,6 +112,9 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
         As returned by :func:`scoring.read_applications` (index ``application``).
     problems : DataFrame, optional
         The problems table; gives the エラー数 / 警告数 columns per file.
+    received : Series, optional
+        The recorded receipt time per application (``ReviewRound.eligibility["received_at"]``:
+        a correction keeps the original submission's); shown as 受付日時 beside the typed 提出日時.
 
     Returns
     -------
@@ -123,6 +129,9 @@ def application_table(applications: pd.DataFrame, problems: pd.DataFrame | None 
     if "submitted_at" in df and len(df):
         ts = pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST)
         df["submitted_at"] = ts.dt.tz_localize(None)
+    if received is not None and len(df):
+        got = pd.to_datetime(received.reindex(df.index), utc=True).dt.tz_convert(JST)
+        df["received_at"] = got.dt.tz_localize(None)
     if "late" in df:
         df["late"] = df["late"].map({True: "期限後", False: ""}).fillna("")
     if "withdrawn" in df:

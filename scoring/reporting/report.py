@@ -57,6 +57,8 @@ def applications_detail(applications: pd.DataFrame) -> pd.DataFrame:
         df["submitted_at"] = (
             pd.to_datetime(df["submitted_at"], utc=True).dt.tz_convert(JST).dt.tz_localize(None)
         )
+    if "prefecture_name" in df and "prefecture" in df:  # 都道府県名 is the name, not the code
+        df["prefecture"] = df["prefecture_name"]
     labels = {f.key: f.display_label for f in FIELDS}
     cols = [f.key for f in FIELDS if f.key in df]
     out = df.loc[:, cols].rename(columns=labels)
@@ -64,9 +66,15 @@ def applications_detail(applications: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def received_times(rnd: ReviewRound) -> pd.Series | None:
+    """The recorded receipt time of each application (a correction keeps the original one)."""
+    e = rnd.eligibility
+    return e["received_at"] if e is not None and "received_at" in e else None
+
+
 def write_applications_report(rnd: ReviewRound, path: str | Path) -> Path:
     """Write ``applications.xlsx`` for a loaded round; returns the path."""
-    summary = application_table(rnd.applications, rnd.problems).reset_index()
+    summary = application_table(rnd.applications, rnd.problems, received_times(rnd)).reset_index()
     counts = [
         frame.reset_index()
         .rename(columns={frame.index.name: "区分"})

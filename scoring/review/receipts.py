@@ -122,5 +122,8 @@ def write_receipt_slip(
         }
     )
     path = slip_path(rnd, reviewer, folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for d in reversed(
+        [path.parent, *path.parent.parents][:2]
+    ):  # the slips (and reports/) only for the 事務局
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
     return write_workbook(path, [("受領票", table), ("説明", notes)])

@@ -40,6 +40,7 @@ import pandas as pd
 from ..core.clock import JST
 from ..core.columns import ELIGIBILITY_COLUMNS
 from ..core.schema import APPLICATION_TYPES, PROBLEM_COLUMNS, PUSH_TYPE
+from .late_hints import correction_hints
 
 #: The type a form that says プッシュ型 without a recorded decision counts as.
 HAND_RAISED = APPLICATION_TYPES[0]
@@ -435,4 +436,5 @@ def apply_eligibility(
     out = _note_superseded(problems.drop(index=drop) if drop else problems.copy(), superseded, by_app)
     if rows:
         out = pd.concat([out, pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))], ignore_index=True)
+    out = correction_hints(out, superseded, limit, round_path)  # a late file correcting one in time
     return apps, out.reset_index(drop=True), _eligibility_table([_table_row(ctx, f) for f in facts])

@@ -273,7 +273,7 @@ class StoreBase:
             )
         return who
 
-    def _check_pair(self, reviewer: object, application: object) -> tuple[str, str]:
+    def _check_pair(self, reviewer: object, application: object, *, analyst: bool = False) -> tuple[str, str]:
         r = self.facts.reviewer(reviewer) if isinstance(reviewer, str) else None
         if r is None:
             raise StoreError(
@@ -286,10 +286,14 @@ class StoreBase:
                 "応募の都道府県コード（2桁、例: 01）を確認してください。"
             )
         if application in r.conflicts:
+            fix = (
+                "登録に誤りがある場合は reviewers.yaml の conflicts を直してから、もう一度実行してください。"
+                if analyst
+                else "利害関係の登録（reviewers.yaml の conflicts）に誤りがある場合は事務局に連絡してください。"
+            )
             raise StoreError(
                 f"{self._reviewer_label(r.id)}は{self._app_label(application)}と利害関係があるため、"
-                "この応募の採点・提出はできません。利害関係の登録（reviewers.yaml の conflicts）に"
-                "誤りがある場合は事務局に連絡してください。"
+                f"この応募の採点・提出はできません。{fix}"
             )
         return r.id, application
 
@@ -312,9 +316,16 @@ class StoreBase:
         return float(score)
 
     def _check_cell(
-        self, reviewer: object, application: object, criterion: object, score: object, comment: object
+        self,
+        reviewer: object,
+        application: object,
+        criterion: object,
+        score: object,
+        comment: object,
+        *,
+        analyst: bool = False,
     ) -> tuple[str, str, str, float | None, str]:
-        r, a = self._check_pair(reviewer, application)
+        r, a = self._check_pair(reviewer, application, analyst=analyst)
         crit = self.facts.criterion(criterion) if isinstance(criterion, str) else None
         if crit is None:
             raise StoreError(

@@ -526,7 +526,7 @@ class ScoreStore(StoreAudit):
                 f"操作「{action}」は使えません。次のいずれかにしてください: {'、'.join(RELEASE_KINDS)}"
             )
         what = {"excuse": "免除", "reassign": "担当替え"}[action]
-        r, a = self._check_pair(reviewer, application)
+        r, a = self._check_pair(reviewer, application, analyst=True)
         who = self._check_analyst(by, r, what)
         if not isinstance(reason, str) or not reason.strip():
             raise StoreError(f"{what}の理由（reason）が空です。理由を入力してください（記録に残ります）。")
@@ -537,7 +537,7 @@ class ScoreStore(StoreAudit):
                 raise StoreError(
                     f"担当替えの先（--to）が同じ{self._reviewer_label(r)}です。別の審査員を指定してください。"
                 )
-            payload["to"] = self._check_pair(to, a)[0]
+            payload["to"] = self._check_pair(to, a, analyst=True)[0]
         key = self._signing_key()
         with self.log.locked(f"{self._pair_label(r, a)}の{what}") as tx:
             if self._last_control(tx.conn, {(r, a)}).get((r, a)) == "submit":
@@ -639,7 +639,7 @@ class ScoreStore(StoreAudit):
         reason = self._check_text(reason, "修正の理由")
         if is_missing(score):
             raise StoreError("修正後の点数が空です。評価基準の尺度の点数を入力してください。")
-        r, a, c, value, _ = self._check_cell(reviewer, application, criterion, score, "")
+        r, a, c, value, _ = self._check_cell(reviewer, application, criterion, score, "", analyst=True)
         actor = (by or r).strip() if isinstance(by or r, str) else r
         key = self._signing_key()
         with self.log.locked() as tx:

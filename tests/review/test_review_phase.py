@@ -206,3 +206,18 @@ def test_release_is_an_event_both_backends_accept_and_audit_keeps_clean(store_ro
         assert list(ev["event_id"]) == [eid, eid2]
         assert list(ev["to"]) == ["", "R3"] and list(ev["reason"]) == ["長期不在", "担当替え"]
         assert store.audit().problems.empty
+
+
+def test_the_analysts_panel_records_an_excuse_and_shows_refusals(demo_round_copy):
+    from scoring.ui.pair_view import PairPanel
+
+    panel = PairPanel(load_round(demo_round_copy))
+    panel.action.value, panel.reviewer.value, panel.application.value = "excuse", "R1", "01"
+    panel.by.value, panel.reason.value = "R1", "自分で免除"
+    panel._record()
+    assert "記録できませんでした" in panel.message.value and "本人" in panel.message.value
+    panel.by.value, panel.reason.value = BY, "長期不在"
+    panel._record()
+    assert "免除を記録しました" in panel.message.value
+    with ScoreStore.open(panel.rnd) as store:
+        assert store.review_events()["reason"].tolist() == ["長期不在"]
