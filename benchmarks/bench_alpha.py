@@ -92,16 +92,16 @@ def main(argv: list[str]) -> None:
         matrix = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
         for level in ("interval", "ordinal", "nominal"):
 
-            def value(lv: str = level) -> float:
+            def value(lv: str = level, one: pd.DataFrame = one) -> float:
                 return alpha_value(one, lv)
 
-            def table(lv: str = level) -> float:
+            def table(lv: str = level, one: pd.DataFrame = one) -> float:
                 return float(krippendorff_alpha(one, lv, total=False)["alpha"].iloc[0])
 
-            def package(lv: str = level) -> float:
+            def package(lv: str = level, matrix: np.ndarray = matrix) -> float:
                 return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv))
 
-            def package_long(lv: str = level) -> float:
+            def package_long(lv: str = level, one: pd.DataFrame = one) -> float:
                 m = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
                 return float(krippendorff.alpha(reliability_data=m, level_of_measurement=lv))
 

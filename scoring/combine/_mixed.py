@@ -165,24 +165,9 @@ class MixedCombiner(Combiner):
             g_new = np.where(fitted, (a11 * (sty + 1.0 / tau_g) - a12 * sy) / det, 1.0)
             g_new = np.maximum(g_new, self._MIN_SCALE)
             var_b, var_g = a22 / det, a11 / det
-            # normalise per piece (geometric mean of scales 1, weighted biases sum 0)
-            logg = np.where(fitted, np.log(g_new), 0.0)
-            cnt = np.bincount(comp, weights=fitted.astype(float), minlength=n_comp)
-            geo = np.exp(
-                np.divide(
-                    np.bincount(comp, weights=logg, minlength=n_comp),
-                    cnt,
-                    out=np.zeros(n_comp),
-                    where=cnt > 0,
-                )
+            b_new, g_new, theta_new = self._normalise(
+                (b_new, g_new, theta_new), fitted, comp, cell_comp, n_comp, den > 0
             )
-            g_new = np.where(fitted, g_new / geo[comp], 1.0)
-            theta_new = theta_new * geo[cell_comp]
-            sb = np.bincount(comp, weights=np.where(fitted, b_new, 0.0), minlength=n_comp)
-            sg = np.bincount(comp, weights=np.where(fitted, g_new, 0.0), minlength=n_comp)
-            t = np.divide(sb, sg, out=np.zeros(n_comp), where=sg > 0)
-            b_new = np.where(fitted, b_new - g_new * t[comp], 0.0)
-            theta_new = np.where(den > 0, theta_new + t[cell_comp], 0.0)
             # variance components (EM) and the noise variances (leverage of θ removed)
             k = max(int(fitted.sum()), 1)
             tau_b_new = max(float(np.sum(np.where(fitted, b_new**2 + var_b, 0.0)) / k), self._MIN_VAR)
@@ -207,6 +192,33 @@ class MixedCombiner(Combiner):
             )
         self.n_iter_ = it
         return self._final(data, fitted, b, g, s2, tau_b, tau_g)
+
+    @staticmethod
+    def _normalise(
+        params: tuple[FloatArray, FloatArray, FloatArray],
+        fitted: npt.NDArray[np.bool_],
+        comp: npt.NDArray[np.intp],
+        cell_comp: npt.NDArray[np.intp],
+        n_comp: int,
+        scored: npt.NDArray[np.bool_],
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Per connected piece: scales to geometric mean 1 and biases to sum 0 (the fit is unchanged)."""
+        b_new, g_new, theta_new = params
+        logg = np.where(fitted, np.log(g_new), 0.0)
+        cnt = np.bincount(comp, weights=fitted.astype(float), minlength=n_comp)
+        geo = np.exp(
+            np.divide(
+                np.bincount(comp, weights=logg, minlength=n_comp), cnt, out=np.zeros(n_comp), where=cnt > 0
+            )
+        )
+        g_new = np.where(fitted, g_new / geo[comp], 1.0)
+        theta_new = theta_new * geo[cell_comp]
+        sb = np.bincount(comp, weights=np.where(fitted, b_new, 0.0), minlength=n_comp)
+        sg = np.bincount(comp, weights=np.where(fitted, g_new, 0.0), minlength=n_comp)
+        t = np.divide(sb, sg, out=np.zeros(n_comp), where=sg > 0)
+        b_new = np.where(fitted, b_new - g_new * t[comp], 0.0)
+        theta_new = np.where(scored, theta_new + t[cell_comp], 0.0)
+        return b_new, g_new, theta_new
 
     def _noise(
         self,
