@@ -21,6 +21,13 @@ per-pair ratios are printed. Target: ``alpha_value`` ÷ package on the matrix �
 Before (commit 35a7344, this script, 11 pairs, shared 2-core machine): the table function
 ÷ package on the matrix 6.4–7.6 at 47 × 8 and 4.3–4.4 at 1,741 × 30; ÷ pivot + package
 0.88–0.89 and 1.32–1.33.
+
+After (this branch, 21 pairs, the same machine at load 12–14, so single medians move by tens of
+per cent between runs): ``alpha_value`` ÷ package on the matrix 1.5–2.1 at 47 × 8 (not met: the
+package's own call is ~0.13 ms and three pandas column reads + one hash of the keys already
+cost about that) and 0.84–1.04 at 1,741 × 30 (met in the quieter run); the table function
+4.6–6.3 and 1.3–4.1 (it builds a DataFrame, ~0.1–0.3 ms alone), and 0.5–0.6 / 0.2–0.35 of
+pivot + package.
 """
 
 from __future__ import annotations
