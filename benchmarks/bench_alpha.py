@@ -21,6 +21,13 @@ per-pair ratios are printed. Target: ``alpha_value`` ÷ package on the matrix �
 Before (commit 35a7344, this script, 11 pairs, shared 2-core machine): the table function
 ÷ package on the matrix 6.4–7.6 at 47 × 8 and 4.3–4.4 at 1,741 × 30; ÷ pivot + package
 0.88–0.89 and 1.32–1.33.
+
+After (this branch, 21 pairs, the same machine at load 12–14, so single medians move by tens of
+per cent between runs): ``alpha_value`` ÷ package on the matrix 1.5–2.1 at 47 × 8 (not met: the
+package's own call is ~0.13 ms and three pandas column reads + one hash of the keys already
+cost about that) and 0.84–1.04 at 1,741 × 30 (met in the quieter run); the table function
+4.6–6.3 and 1.3–4.1 (it builds a DataFrame, ~0.1–0.3 ms alone), and 0.5–0.6 / 0.2–0.35 of
+pivot + package.
 """
 
 from __future__ import annotations
@@ -92,16 +99,16 @@ def main(argv: list[str]) -> None:
         matrix = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
         for level in ("interval", "ordinal", "nominal"):
 
-            def value(lv: str = level) -> float:
+            def value(lv: str = level, one: pd.DataFrame = one) -> float:
                 return alpha_value(one, lv)
 
-            def table(lv: str = level) -> float:
+            def table(lv: str = level, one: pd.DataFrame = one) -> float:
                 return float(krippendorff_alpha(one, lv, total=False)["alpha"].iloc[0])
 
-            def package(lv: str = level) -> float:
+            def package(lv: str = level, matrix: np.ndarray = matrix) -> float:
                 return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=lv))
 
-            def package_long(lv: str = level) -> float:
+            def package_long(lv: str = level, one: pd.DataFrame = one) -> float:
                 m = one.pivot(index="reviewer", columns="application", values="score").to_numpy(dtype=float)
                 return float(krippendorff.alpha(reliability_data=m, level_of_measurement=lv))
 

@@ -64,7 +64,7 @@ def _alpha_coded(values: np.ndarray, inv: np.ndarray, level: str) -> float:
     n = len(values)
     m = np.bincount(inv).astype("float64")
     if level == "nominal" or level == "ordinal":
-        dom, vinv, counts = np.unique(values, return_inverse=True, return_counts=True)
+        dom, vinv, counts = _levels(values)
         if len(dom) < 2:
             return float("nan")
         if level == "ordinal":  # mid-ranks among the pairable values
@@ -77,16 +77,28 @@ def _alpha_coded(values: np.ndarray, inv: np.ndarray, level: str) -> float:
             np.sum((m[used] ** 2 - (n_uv[used].astype("float64") ** 2).sum(axis=1)) / (m[used] - 1.0)) / n
         )
         d_e = float((n**2 - np.sum(counts.astype("float64") ** 2)) / (n * (n - 1.0)))
-    else:
-        used = m > 0
-        means = np.zeros_like(m)
-        means[used] = np.bincount(inv, weights=values)[used] / m[used]
-        ss_within = np.bincount(inv, weights=(values - means[inv]) ** 2)
-        d_o = float(np.sum(2.0 * m[used] * ss_within[used] / (m[used] - 1.0)) / n)
-        d_e = float(2.0 * np.sum((values - values.mean()) ** 2) / (n - 1.0))
+    else:  # units in ``inv`` have m ≥ 2 (codes without values: m = 0, weight 0)
+        means = np.bincount(inv, weights=values) / np.maximum(m, 1.0)
+        dev = values - means[inv]
+        ss_within = np.bincount(inv, weights=dev * dev)
+        d_o = float(np.dot(m / np.maximum(m - 1.0, 1.0), ss_within)) * 2.0 / n
+        centred = values - values.mean()
+        d_e = float(np.dot(centred, centred)) * 2.0 / (n - 1.0)
     if d_e == 0:
         return float("nan")
     return 1.0 - d_o / d_e
+
+
+def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True, return_counts=True)``; by a bincount when the
+    values are whole numbers in a small range (the levels 1–5 of a criterion), no sort."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 10_000 and np.array_equal(values, np.floor(values)):
+        full = np.bincount((values - lo).astype(np.intp))
+        present = full > 0
+        code = np.cumsum(present) - 1
+        return np.flatnonzero(present) + lo, code[(values - lo).astype(np.intp)], full[present]
+    return np.unique(values, return_inverse=True, return_counts=True)
 
 
 def _alpha_ratio(values: np.ndarray, units: np.ndarray) -> float:
@@ -344,21 +356,26 @@ def _fast_units(scores: object, criterion: str | None) -> tuple[np.ndarray, np.n
         found = _key_codes([_column(scores, "application"), _column(scores, "reviewer")])
         if found is None or not keep.any():
             return None
-        (a, r), n_keys = found
-        c, n_c = np.zeros_like(a), 1
+        (a, r), _ = found
+        c = np.zeros_like(a)
     else:
         found = _key_codes([_column(scores, "application"), _column(scores, "reviewer"), crit])
         if found is None:
             return None
-        (a, r, c), n_keys = found
-        n_c = n_keys
-    n_r = n_keys
+        (a, r, c), _ = found
     if not keep.all():
         a, r, c, values = a[keep], r[keep], c[keep], values[keep]
     if not len(values) or min(a.min(), r.min(), c.min()) < 0:
         return None
-    # applications come first in the code space: their codes are 0 … n_applications − 1
-    units = a if criterion is not None else pd.factorize(a.astype(np.int64) * n_c + c)[0]
+    # applications come first in the one code space (codes 0 … n_applications − 1); the
+    # reviewers' and criteria's codes follow, so their offsets make them small and dense
+    r = r - r.min()
+    n_r = int(r.max()) + 1
+    if criterion is None:
+        c = c - c.min()
+        units = a.astype(np.int64) * (int(c.max()) + 1) + c
+    else:
+        units = a
     key = units.astype(np.int64) * n_r + r
     size = (int(units.max()) + 1) * n_r
     if size <= 16 * len(key):

@@ -141,7 +141,7 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
         (1/0), one ``w_<indicator>`` per indicator (weight × the value scaled 0–1 over the
         prefectures where it is known, 0 when unknown or unweighted), ``score`` (their sum) and ``status`` (候補 for the ``top`` highest
         non-applicants, 応募済, or ""). ``attrs`` holds ``name``, ``weights`` and ``source``
-        of the settings.
+        of the settings, and ``method_ja`` (:data:`PUSH_METHOD_JA`).
 
     Raises
     ------
@@ -176,6 +176,7 @@ def push_candidates(rnd: ReviewRound, config: PushConfig | None = None) -> pd.Da
     df["status"] = status
     out = df[list(PUSH_CANDIDATE_COLUMNS)].copy()
     out.attrs.update(
+        method_ja=PUSH_METHOD_JA,
         name=cfg.name,
         weights=dict(cfg.indicators),
         top=cfg.top,

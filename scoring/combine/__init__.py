@@ -11,7 +11,8 @@ Six estimator-style combiners share one API (:class:`Combiner`); one module each
 - :mod:`~scoring.combine._mean` (``mean``), :mod:`~scoring.combine._median` (``median``),
   :mod:`~scoring.combine._trimmed` (``trimmed``), :mod:`~scoring.combine._zscore`
   (``zscore``), :mod:`~scoring.combine._additive` (``additive``),
-  :mod:`~scoring.combine._affine` (``affine``);
+  :mod:`~scoring.combine._affine` (``affine``); and :mod:`~scoring.combine._mixed` (``mixed``,
+  random-effects calibration, accepted by :func:`make_combiner`, :data:`EXTRA_METHODS`);
 - :mod:`~scoring.combine._base`: the common base :class:`Combiner` (fit, totals, degenerate
   reviewers, the reviewer–application graph) and shared helpers;
   :mod:`~scoring.combine._data`: the validation of the score table;
@@ -27,13 +28,15 @@ from ._affine import AffineCombiner
 from ._base import CALIBRATIONS, Combiner
 from ._mean import MeanCombiner
 from ._median import MedianCombiner
-from ._registry import DEFAULT_METHOD, METHODS, combine, make_combiner
+from ._mixed import MixedCombiner
+from ._registry import DEFAULT_METHOD, EXTRA_METHODS, METHODS, combine, make_combiner
 from ._trimmed import TrimmedMeanCombiner
 from ._zscore import ZScoreCombiner
 
 __all__ = [
     "CALIBRATIONS",
     "DEFAULT_METHOD",
+    "EXTRA_METHODS",
     "METHODS",
     "TOTAL_COLUMNS",
     "AdditiveCombiner",
@@ -41,6 +44,7 @@ __all__ = [
     "Combiner",
     "MeanCombiner",
     "MedianCombiner",
+    "MixedCombiner",
     "TrimmedMeanCombiner",
     "ZScoreCombiner",
     "combine",

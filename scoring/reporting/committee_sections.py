@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.committee import Committee
-from ..analysis.push import PUSH_METHOD_JA
 from ..analysis.status import flag_with_reason
 from ..config.push import PUSH_INDICATORS
 from ..config.rubric import format_level
@@ -274,7 +273,7 @@ def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block
         _p(
             "総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
             f"人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました（重み {weights}）。"
-            + PUSH_METHOD_JA
+            + attrs.get("method_ja", "")
             + f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
             "47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
             "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")

@@ -366,11 +366,26 @@ def _selected_reason(o: _Outcome, j: int) -> dict[str, object]:
     return {
         "status": "選定",
         "reason": (
-            f"選定（得点順 {rank}位。上位の {'・'.join(p.names[i] for i in displaced)} が"
+            f"選定（得点順 {rank}位。{_by_points(p, displaced, j, '上位の')} が"
             "バランスの条件で選外となったため繰り上げ）"
         ),
         "related": ",".join(p.ids[i] for i in displaced),
     }
+
+
+def _by_points(p: _Problem, others: list[int], j: int, higher: str) -> str:
+    """The names of ``others`` as compared with ``j``: 「{higher} A・B」 for those with more points,
+    「同点の C」 for those with the same (a tie at the line is broken by the code order, and a
+    co-ranked application is never called 上位 or 得点の高い)."""
+    above = [i for i in others if p.units[i] > p.units[j]]
+    same = [i for i in others if p.units[i] == p.units[j]]
+    below = [i for i in others if p.units[i] < p.units[j]]
+    parts = [f"{higher} {'・'.join(p.names[i] for i in above)}"] if above else []
+    if same:
+        parts.append(f"同点（都道府県コード順で先）の {'・'.join(p.names[i] for i in same)}")
+    if below:
+        parts.append(f"得点の低い {'・'.join(p.names[i] for i in below)}")
+    return " と ".join(parts)
 
 
 def _needed_for(p: _Problem, sol: tuple[int, ...], j: int) -> list[str]:
@@ -418,7 +433,7 @@ def _not_selected_reason(o: _Outcome, j: int) -> dict[str, object]:
         out["constraint"] = key
         out["related"] = ",".join(p.ids[i] for i in occ)
         out["reason"] = (
-            f"{_cap_phrase(p, key, j)}により、より得点の高い {'・'.join(p.names[i] for i in occ)} が"
+            f"{_cap_phrase(p, key, j)}により、{_by_points(p, occ, j, 'より得点の高い')} が"
             f"優先されたため選外（{where}）"
         )
         return out
@@ -462,5 +477,8 @@ def _swap_reason(o: _Outcome, j: int, lower: list[int], where: str) -> dict[str,
     return {
         "constraint": ",".join(keys),
         "related": ",".join(p.ids[s] for s in lower),
-        "reason": f"得点の低い選定案との入れ替えができないため選外（{where}）: {'。'.join(parts)}",
+        "reason": (
+            f"{'得点が同じか低い' if any(p.units[s] == p.units[j] for s in lower) else '得点の低い'}"
+            f"選定案との入れ替えができないため選外（{where}）: {'。'.join(parts)}"
+        ),
     }

@@ -301,3 +301,6 @@ def test_the_committee_material_has_the_push_table(demo_round_copy: Path, tmp_pa
     assert "プッシュ型の候補（応募のない都道府県の必要性）" in page
     top = c.push_candidates[c.push_candidates["status"] == "候補"]["prefecture_name"]
     assert "応募のない都道府県のうち必要性の高い団体: " + "・".join(top) in page
+    assert "平均などで埋めません" in page  # how unknowns are treated (issue 20): no imputation
+    pool = [row[header.index("人材プール登録者（人）")].value for row in ws.iter_rows(min_row=2)]
+    assert "不明" in pool and any(isinstance(v, (int, float)) for v in pool)

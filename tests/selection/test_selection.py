@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +25,29 @@ from scoring.selection._exact import _best
 from scoring.selection._problem import _compile, _pt
 
 
+def _blank(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+
+
+def _selectable(
+    df: pd.DataFrame, total: pd.Series, exclusions: Sequence[str], overrides: Sequence[str]
+) -> set[str]:
+    """Who may be selected at all, by the rules as the settings state them: a total, not
+    excluded, not withdrawn (never overridden), and neither late nor with errors unless
+    overridden. Plain code: the oracle shares nothing with ``_compile``."""
+
+    def flag(i: str, col: str) -> bool:
+        return col in df.columns and not _blank(df.at[i, col]) and bool(df.at[i, col])
+
+    out = set()
+    for i in df.index:
+        if not np.isfinite(total[i]) or i in exclusions or flag(i, "withdrawn"):
+            continue
+        if i in overrides or not (flag(i, "late") or flag(i, "has_errors")):
+            out.add(i)
+    return out
+
+
 def _brute_force(
     candidates: pd.DataFrame,
     k: int,
@@ -32,16 +57,44 @@ def _brute_force(
     exclusions: Sequence[str] = (),
     overrides: Sequence[str] = (),
 ) -> list[tuple[int, tuple[str, ...]]]:
-    """The oracle: every feasible k-subset with its value in units, best first (ties in
-    rank order), by enumerating ``itertools.combinations``."""
-    p = _compile(candidates, k, balance, list(locks), list(exclusions), list(overrides))
+    """The oracle: every feasible k-subset with its value in units (total × 10⁴, rounded),
+    best first (ties: the lexicographically first membership in rank order), by enumerating
+    ``itertools.combinations`` and checking every rule with its own plain code here (not
+    ``_compile``/``violations``: a bug in the constraint compiler must not hide itself)."""
+    df = candidates.copy()
+    df.index = df.index.astype(str)
+    total = pd.to_numeric(df["total"], errors="coerce").astype(float)
+    units = {i: round(float(t) * 10**4) if np.isfinite(t) else 0 for i, t in total.items()}
+    finite = {i: bool(np.isfinite(t)) for i, t in total.items()}
+    ids = sorted(df.index, key=lambda i: (0 if finite[i] else 1, -units[i], i))
+    ok = _selectable(df, total, exclusions, overrides)
+
+    def attr(col: str) -> dict[str, str | None]:
+        return {i: None if _blank(v) else str(v).strip() for i, v in df[col].items()}
+
+    block, theme, kind = attr("block"), attr("theme"), attr("application_type")
+
+    def over(of: dict[str, str | None], comb: tuple[str, ...], limit: int | None) -> bool:
+        counts = Counter(a for i in comb if (a := of[i]) is not None)
+        return limit is not None and bool(counts) and max(counts.values()) > limit
+
     feas = []
-    for comb in itertools.combinations(range(p.n), k):
-        if not p.violations(comb):
-            feas.append((p.value(comb), comb))
-    # best value first; among equal values the lexicographically first membership vector
-    feas.sort(key=lambda vc: (-vc[0], [-int(i in vc[1]) for i in range(p.n)]))
-    return [(v, tuple(p.ids[i] for i in c)) for v, c in feas]
+    for comb in itertools.combinations(ids, k):
+        if not ok.issuperset(comb) or any(lk not in comb for lk in locks):
+            continue
+        if over(block, comb, balance.max_per_block) or over(theme, comb, balance.max_per_theme):
+            continue
+        themes = {a for i in comb if (a := theme[i]) is not None}
+        if balance.min_distinct_themes is not None and len(themes) < balance.min_distinct_themes:
+            continue
+        n_push = sum(kind[i] == "プッシュ型" for i in comb)
+        if (balance.max_push is not None and n_push > balance.max_push) or (
+            balance.min_push is not None and n_push < balance.min_push
+        ):
+            continue
+        feas.append((sum(units[i] for i in comb), comb))
+    feas.sort(key=lambda vc: (-vc[0], [-int(i in vc[1]) for i in ids]))
+    return feas
 
 
 BLOCKS = ["北海道", "東北", "関東", "中部", "近畿", "九州・沖縄"]
@@ -174,9 +227,9 @@ def check_against_brute_force(df: pd.DataFrame, k: int, balance: Balance, extra:
     assert set(r.index[r["status"] == "選定"]) == set(res.selected)
     in_alt = set().union(*[set(a.selected) for a in res.alternatives]) - set(res.selected)
     assert set(r.index[r["status"] == "次点"]) == in_alt
-    p = _compile(df, k, balance, extra["locks"], extra["exclusions"], extra["overrides"])
-    avail = dict(zip(p.ids, p.available(CONSTRAINTS)))
-    assert set(r.index[r["status"] == "対象外"]) == {i for i, a in avail.items() if not a}
+    total = pd.to_numeric(df["total"], errors="coerce").astype(float)
+    ok = _selectable(df, total, extra["exclusions"], extra["overrides"])
+    assert set(r.index[r["status"] == "対象外"]) == set(df.index) - ok
     for j, row in r.iterrows():
         if row["status"] in ("次点", "非選定"):
             bj = best_containing(ranked, str(j))
@@ -567,3 +620,42 @@ def test_reasons_rank_is_the_one_rank_definition() -> None:
         res.reasons["rank"].astype("Float64").fillna(-1).to_dict()
         == want.reindex(res.reasons.index).astype("Float64").fillna(-1).to_dict()
     )
+
+
+def _named_as_higher(reason: str) -> list[str]:
+    """Ids named 「上位の …」 or 「より得点の高い …」 in a reason (names are 県<id>)."""
+    out: list[str] = []
+    for m in re.finditer(r"(?:上位の|より得点の高い) ((?:県\d+・?)+)", reason):
+        out += [n.removeprefix("県") for n in m.group(1).split("・") if n]
+    return out
+
+
+def test_reasons_never_call_a_co_ranked_application_higher() -> None:
+    """A tie at the line is broken by the code order; the reasons say 同点, not 上位 (issue 20)."""
+    df = make_candidates({"01": 90, "02": 80, "03": 80}, block={"01": "X", "02": "X", "03": "Y"})
+    r = select(df, 2, Balance(max_per_block=1)).reasons
+    assert (
+        "同点（都道府県コード順で先）の 県02" in r.at["03", "reason"] and "上位の" not in r.at["03", "reason"]
+    )
+    df = make_candidates(
+        {"01": 90, "02": 90, "03": 50, "04": 40}, block={"01": "X", "02": "X", "03": "Y", "04": "Z"}
+    )
+    r = select(df, 3, Balance(max_per_block=1)).reasons
+    assert r.at["01", "rank"] == r.at["02", "rank"] == 1
+    assert "同点（都道府県コード順で先）の 県01 が優先" in r.at["02", "reason"]
+    assert "より得点の高い" not in r.at["02", "reason"]
+    # and on random instances with coarse totals (many ties): whoever is named higher has more points
+    rng = np.random.default_rng(2020)
+    named = 0
+    for _ in range(25):
+        df, k, balance, extra = random_instance(rng)
+        df["total"] = (df["total"] // 20) * 20
+        try:
+            reasons = select(df, k, balance, **extra).reasons
+        except SelectionInfeasible:
+            continue
+        for j, row in reasons.iterrows():
+            for other in _named_as_higher(str(row["reason"])):
+                named += 1
+                assert df.at[other, "total"] > df.at[j, "total"], (j, other, row["reason"])
+    assert named >= 3
