@@ -11,7 +11,10 @@ The true top 5 is the top 5 of the true weighted merit. For every round:
    by bin (mean P against the share truly in the top 5), the Brier score and the share of
    applications in the 0.1–0.9 zone.
 2. **Stability ties** — the number of tie groups of the baseline totals and how many of them
-   the stability table splits (different ranks for equal totals).
+   the stability table splits (a different ``rank`` for equal totals), for
+   the default method and for ``mean`` (where equal totals are common). The figure of the
+   former code is measured on the same rounds' scores (``--save-scores``) with main's
+   ``StabilityAnalysis`` (see ``RESULTS.md``).
 3. **協議 「選定ラインの近く」** — recall of the selection errors (applications whose selection
    differs from the true top 5), precision, and the share flagged: the former list
    (:func:`scoring.agreement.disagreement.discussion_list`) against
@@ -26,8 +29,8 @@ The true top 5 is the top 5 of the true weighted merit. For every round:
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_uncertainty.py                  # 100 rounds (about 6 min idle)
-    .venv/bin/python benchmarks/bench_uncertainty.py --rounds 8 --n-boot 100 --panels 8   # quick
+    .venv/bin/python benchmarks/bench_uncertainty.py                  # 100 rounds (about 7 min, shared machine)
+    .venv/bin/python benchmarks/bench_uncertainty.py --rounds 8 --n-boot 100 --panels 8 --second-panel 30
 
 Seeded: the same arguments give the same figures. Intervals are 95 % over rounds (bootstrap
 over rounds for the ratios).
@@ -124,6 +127,18 @@ def _fit_totals(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     return t
 
 
+def tie_splits(table: pd.DataFrame) -> tuple[int, int]:
+    """Tie groups of the baseline totals (equal at 4 decimals) and how many the stability table
+    splits (different ``rank`` within the group). Within each resample equal totals share a rank
+    too, so a median or interval differs only when the resampled totals differ."""
+    key = table["total"].round(4)
+    groups = split = 0
+    for _, g in table[key.duplicated(keep=False) & table["total"].notna()].groupby(key):
+        groups += 1
+        split += int(g["rank"].astype(float).nunique() > 1)
+    return groups, split
+
+
 def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd.DataFrame:
     """Per-application rows of one simulated round (everything the summary needs)."""
     rng = np.random.default_rng([a.seed, i])
@@ -165,15 +180,14 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
     rows["old_flag"] = rows.index.isin(set(old["application"]))
     rows["old_border"] = rows.index.isin(set(old.loc[old["border_flag"], "application"]))
     rows["new_flag"] = rows.index.isin(set(new.index[new["flag"]]))
-    for tag in ("before", "after"):
-        tb = stab[tag]
-        key = tb["total"].round(4)
-        split = 0
-        groups = 0
-        for _, g in tb[key.duplicated(keep=False) & tb["total"].notna()].groupby(key):
-            groups += 1
-            split += int(g["rank_median"].nunique() > 1 or g["rank"].nunique() > 1)
-        rows.attrs[f"ties_{tag}"] = (groups, split)
+    rows.attrs["ties_affine"] = tie_splits(after)
+    mean_tab = (
+        StabilityAnalysis(n_boot=50, seed=i, baseline_method="mean").fit(scores, rubric, cand, K).table_
+    )
+    rows.attrs["ties_mean"] = tie_splits(mean_tab)
+    if a.save_scores:
+        a.save_scores.mkdir(parents=True, exist_ok=True)
+        scores.to_csv(a.save_scores / f"round{i:03d}.csv", index=False)
     if a.panels:
         reps = np.array(
             [
@@ -229,8 +243,8 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
             f"### {tag}: Brier {brier:.4f} (95% {b_lo:.4f}–{b_hi:.4f}), 0.1–0.9 の割合 {zone:.1%} ({z_lo:.1%}–{z_hi:.1%})\n"
         )
         print("\n".join(_reliability(p, y)) + "\n")
-    print("## 2. 安定性の表で同点が分かれた数\n")
-    for tag in ("before", "after"):
+    print("## 2. 安定性の表で同点の順位が分かれた数\n")
+    for tag in ("affine", "mean"):
         g = sum(d[f"ties_{tag}"][0] for d in attrs)
         s = sum(d[f"ties_{tag}"][1] for d in attrs)
         print(f"- {tag}: 同点のグループ {g}、うち順位が分かれた {s}")
@@ -283,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reviewers", type=int, default=8)
     ap.add_argument("--n-boot", type=int, default=200)
     ap.add_argument(
-        "--panels", type=int, default=20, help="replicate panels per round for the SE estimand (0: skip)"
+        "--panels", type=int, default=15, help="replicate panels per round for the SE estimand (0: skip)"
     )
-    ap.add_argument("--second-panel", type=int, default=0, help="split-panel resamples (0: skip)")
+    ap.add_argument("--second-panel", type=int, default=100, help="split-panel resamples (0: skip)")
     ap.add_argument("--save", type=Path, help="write the per-application rows (CSV)")
+    ap.add_argument("--save-scores", type=Path, help="write each round's scores (CSV) into this folder")
     a = ap.parse_args(argv)
     rubric = load_rubric(RUBRIC_PATH)
     sc = SCENARIOS[0]
