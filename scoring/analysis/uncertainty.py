@@ -116,7 +116,27 @@ def honest_se(
         jack = _jackknife_totals(sc, rubric, method, opts, weights, reviewers)
     apps = list(full.index)
     theta = full["total"].astype(float)
-    jack = jack.reindex(index=apps, columns=reviewers)
+    plugin = full["se"].astype(float)
+    v_own, v_cal = _variances(theta, plugin, jack.reindex(index=apps, columns=reviewers), scored, prior_df)
+    out = pd.DataFrame(
+        {
+            "total": theta,
+            "se": np.sqrt(v_own + v_cal),
+            "se_plugin": plugin,
+            "se_own": np.sqrt(v_own),
+            "se_calibration": np.sqrt(v_cal),
+        },
+        index=pd.Index(apps, name="application"),
+    )
+    out.loc[theta.isna(), ["se", "se_own", "se_calibration"]] = np.nan
+    return out
+
+
+def _variances(
+    theta: pd.Series, plugin: pd.Series, jack: pd.DataFrame, scored: pd.DataFrame, prior_df: float
+) -> tuple[pd.Series, pd.Series]:
+    """The own-reviewer (moderated) and calibration variances of every total (module docstring)."""
+    apps, reviewers = list(jack.index), list(jack.columns)
     dev2 = jack.sub(theta, axis=0).pow(2)  # NaN where the refit has no total
     own = (
         scored[["application", "reviewer"]]
@@ -130,7 +150,6 @@ def honest_se(
     R = float(len(reviewers))
     own_sum = dev2.where(own).sum(axis=1, min_count=1)
     other_sum = dev2.where(~own).sum(axis=1, min_count=1).fillna(0.0)
-    plugin = full["se"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.where(n_a >= 2, (n_a - 1) * own_sum, np.nan)  # per-reviewer variance, n_a − 1 df
         pooled = float(np.nanmean(q)) if np.isfinite(q).any() else float("nan")
@@ -138,17 +157,4 @@ def honest_se(
         q_mod = np.where(n_a >= 2, (prior_df * pooled + d * np.nan_to_num(q)) / (prior_df + d), pooled)
         own_v = np.where(np.isfinite(q_mod), q_mod / n_a, plugin**2)
         cal_v = (R - 1) / R * other_sum if R > 1 else other_sum * 0.0
-    v_own = pd.Series(own_v, index=apps, dtype=float)
-    v_cal = pd.Series(cal_v, index=apps, dtype=float)
-    out = pd.DataFrame(
-        {
-            "total": theta,
-            "se": np.sqrt(v_own + v_cal),
-            "se_plugin": plugin,
-            "se_own": np.sqrt(v_own),
-            "se_calibration": np.sqrt(v_cal),
-        },
-        index=pd.Index(apps, name="application"),
-    )
-    out.loc[theta.isna(), ["se", "se_own", "se_calibration"]] = np.nan
-    return out
+    return pd.Series(own_v, index=apps, dtype=float), pd.Series(cal_v, index=apps, dtype=float)
