@@ -56,7 +56,7 @@ from simulate_methods import RUBRIC_PATH, SCENARIOS, Scenario
 
 from scoring.agreement.disagreement import discussion_list
 from scoring.analysis.quality import near_line, second_panel
-from scoring.analysis.uncertainty import honest_se
+from scoring.analysis.uncertainty import honest_cov
 from scoring.combine import DEFAULT_METHOD, METHODS, make_combiner
 from scoring.config.rubric import Rubric, load_rubric
 from scoring.core.columns import review_rank
@@ -139,6 +139,30 @@ def tie_splits(table: pd.DataFrame) -> tuple[int, int]:
     return groups, split
 
 
+def _pairs(
+    rows: pd.DataFrame, reps: np.ndarray, cov: pd.DataFrame, selected: set[str]
+) -> list[tuple[float, ...]]:
+    """Pairs across the line among the top 10: estimated and expected difference, the replicate
+    variance of the difference, and its SE without and with the covariance."""
+    top = rows["total"].sort_values(ascending=False).index[:10]
+    pos = {a: j for j, a in enumerate(rows.index)}
+    out = []
+    for u in [a for a in top if a in selected]:
+        for lo in [a for a in top if a not in selected]:
+            d_reps = reps[:, pos[u]] - reps[:, pos[lo]]
+            v_u, v_l, c = cov.at[u, u], cov.at[lo, lo], cov.at[u, lo]
+            out.append(
+                (
+                    rows.at[u, "total"] - rows.at[lo, "total"],
+                    d_reps.mean(),
+                    d_reps.var(ddof=1),
+                    float(np.sqrt(v_u + v_l)),
+                    float(np.sqrt(max(v_u + v_l - 2 * c, 0.0))),
+                )
+            )
+    return out
+
+
 def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd.DataFrame:
     """Per-application rows of one simulated round (everything the summary needs)."""
     rng = np.random.default_rng([a.seed, i])
@@ -149,7 +173,11 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
     ids = list(truth.index)
     apps = applications(ids)
     totals = _fit_totals(scores, rubric)
-    hs = honest_se(scores, rubric, DEFAULT_METHOD, totals=totals)
+    cov = honest_cov(scores, rubric, DEFAULT_METHOD, totals=totals)
+    hs = pd.DataFrame(
+        {"se": np.sqrt(np.diag(cov.to_numpy())), "se_plugin": totals["se"].reindex(cov.index)},
+        index=cov.index,
+    )
     cand = candidates_frame(totals["total"], apps)
     stab = {}
     for tag, methods in (("before", METHODS), ("after", None)):
@@ -197,6 +225,7 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
         )
         rows["expected"] = reps.mean(axis=0)
         rows["rep_var"] = reps.var(axis=0, ddof=1)
+        rows.attrs["pairs"] = _pairs(rows, reps, cov, selected)
     if a.second_panel:
         sp = second_panel(scores, rubric, cand, K, n_splits=a.second_panel, seed=i)
         fresh = _fit_totals(draw_panel(rng, rubric, sc, mu, n_revs, k), rubric)["total"].reindex(ids)
@@ -279,6 +308,16 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
             print(
                 f"- {label}: 被覆率 {cov.mean():.1%} (95% {c_lo:.1%}–{c_hi:.1%})；平均SE / 実際のSD = {ratio:.2f}"
             )
+        pairs = np.array([p for d in attrs for p in d.get("pairs", [])])
+        if len(pairs):
+            print(
+                f"\n差（選定ラインをまたぐ組、上位10件の中、{len(pairs)} 組）の95%区間が期待値の差を含む割合:\n"
+            )
+            for j, label in ((3, "独立とみなす √(v1+v2)"), (4, "共分散込み √(v1+v2−2c)")):
+                half = 1.96 * np.sqrt(pairs[:, j] ** 2 + pairs[:, 2] / a.panels)
+                cov_ok = np.abs(pairs[:, 0] - pairs[:, 1]) <= half
+                ratio = float(np.mean(pairs[:, j]) / np.sqrt(np.mean(pairs[:, 2])))
+                print(f"- {label}: 被覆率 {cov_ok.mean():.1%}；平均SE / 実際のSD = {ratio:.2f}")
     if a.second_panel:
         sp = np.array([d["second_panel"] for d in attrs])
         inside = ((sp[:, 3] >= sp[:, 1]) & (sp[:, 3] <= sp[:, 2])).mean()
