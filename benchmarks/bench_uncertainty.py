@@ -193,6 +193,7 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
         select=K,
         p_selected=stab["before"]["p_selected"],
         rank=review_rank(totals["total"]),
+        band=(0.25, 0.75),  # the former list as it was: mixed-method P, band 25–75 %
     )
     new = near_line(totals["total"], hs["se"], after["p_selected"], K, selected=selected)
     rows = pd.DataFrame(index=pd.Index(ids, name="application"))
