@@ -101,11 +101,12 @@ def near_ties(
         upper_ids = order[: int(line_rank)]
     upper = set(upper_ids)
     lower_ids = [a for a in t.index if a not in upper]
+    cv = None if cov is None else cov.astype(float).rename(index=str, columns=str)
     rows = []
     for u in upper_ids:
         for lo in lower_ids:
             d = float(t[u] - t[lo])
-            c = float(cov.at[u, lo]) if cov is not None and u in cov.index and lo in cov.columns else 0.0
+            c = float(cv.loc[u, lo]) if cv is not None and u in cv.index and lo in cv.columns else 0.0
             sd = float(np.sqrt(max(s.get(u, np.nan) ** 2 + s.get(lo, np.nan) ** 2 - 2 * c, 0.0)))
             j = near_tie_judgement(d, sd, z)
             if j:
