@@ -11,7 +11,10 @@ The true top 5 is the top 5 of the true weighted merit. For every round:
    by bin (mean P against the share truly in the top 5), the Brier score and the share of
    applications in the 0.1–0.9 zone.
 2. **Stability ties** — the number of tie groups of the baseline totals and how many of them
-   the stability table splits (different ranks for equal totals).
+   the stability table splits (a different ``rank`` for equal totals), for
+   the default method and for ``mean`` (where equal totals are common). The figure of the
+   former code is measured on the same rounds' scores (``--save-scores``) with main's
+   ``StabilityAnalysis`` (see ``RESULTS.md``).
 3. **協議 「選定ラインの近く」** — recall of the selection errors (applications whose selection
    differs from the true top 5), precision, and the share flagged: the former list
    (:func:`scoring.agreement.disagreement.discussion_list`) against
@@ -26,8 +29,8 @@ The true top 5 is the top 5 of the true weighted merit. For every round:
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_uncertainty.py                  # 100 rounds (about 6 min idle)
-    .venv/bin/python benchmarks/bench_uncertainty.py --rounds 8 --n-boot 100 --panels 8   # quick
+    .venv/bin/python benchmarks/bench_uncertainty.py                  # 100 rounds (about 7 min, shared machine)
+    .venv/bin/python benchmarks/bench_uncertainty.py --rounds 8 --n-boot 100 --panels 8 --second-panel 30
 
 Seeded: the same arguments give the same figures. Intervals are 95 % over rounds (bootstrap
 over rounds for the ratios).
@@ -53,7 +56,7 @@ from simulate_methods import RUBRIC_PATH, SCENARIOS, Scenario
 
 from scoring.agreement.disagreement import discussion_list
 from scoring.analysis.quality import near_line, second_panel
-from scoring.analysis.uncertainty import honest_se
+from scoring.analysis.uncertainty import honest_cov
 from scoring.combine import DEFAULT_METHOD, METHODS, make_combiner
 from scoring.config.rubric import Rubric, load_rubric
 from scoring.core.columns import review_rank
@@ -124,6 +127,42 @@ def _fit_totals(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     return t
 
 
+def tie_splits(table: pd.DataFrame) -> tuple[int, int]:
+    """Tie groups of the baseline totals (equal at 4 decimals) and how many the stability table
+    splits (different ``rank`` within the group). Within each resample equal totals share a rank
+    too, so a median or interval differs only when the resampled totals differ."""
+    key = table["total"].round(4)
+    groups = split = 0
+    for _, g in table[key.duplicated(keep=False) & table["total"].notna()].groupby(key):
+        groups += 1
+        split += int(g["rank"].astype(float).nunique() > 1)
+    return groups, split
+
+
+def _pairs(
+    rows: pd.DataFrame, reps: np.ndarray, cov: pd.DataFrame, selected: set[str]
+) -> list[tuple[float, ...]]:
+    """Pairs across the line among the top 10: estimated and expected difference, the replicate
+    variance of the difference, and its SE without and with the covariance."""
+    top = rows["total"].sort_values(ascending=False).index[:10]
+    pos = {a: j for j, a in enumerate(rows.index)}
+    out = []
+    for u in [a for a in top if a in selected]:
+        for lo in [a for a in top if a not in selected]:
+            d_reps = reps[:, pos[u]] - reps[:, pos[lo]]
+            v_u, v_l, c = cov.at[u, u], cov.at[lo, lo], cov.at[u, lo]
+            out.append(
+                (
+                    rows.at[u, "total"] - rows.at[lo, "total"],
+                    d_reps.mean(),
+                    d_reps.var(ddof=1),
+                    float(np.sqrt(v_u + v_l)),
+                    float(np.sqrt(max(v_u + v_l - 2 * c, 0.0))),
+                )
+            )
+    return out
+
+
 def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd.DataFrame:
     """Per-application rows of one simulated round (everything the summary needs)."""
     rng = np.random.default_rng([a.seed, i])
@@ -134,7 +173,11 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
     ids = list(truth.index)
     apps = applications(ids)
     totals = _fit_totals(scores, rubric)
-    hs = honest_se(scores, rubric, DEFAULT_METHOD, totals=totals)
+    cov = honest_cov(scores, rubric, DEFAULT_METHOD, totals=totals)
+    hs = pd.DataFrame(
+        {"se": np.sqrt(np.diag(cov.to_numpy())), "se_plugin": totals["se"].reindex(cov.index)},
+        index=cov.index,
+    )
     cand = candidates_frame(totals["total"], apps)
     stab = {}
     for tag, methods in (("before", METHODS), ("after", None)):
@@ -150,6 +193,7 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
         select=K,
         p_selected=stab["before"]["p_selected"],
         rank=review_rank(totals["total"]),
+        band=(0.25, 0.75),  # the former list as it was: mixed-method P, band 25–75 %
     )
     new = near_line(totals["total"], hs["se"], after["p_selected"], K, selected=selected)
     rows = pd.DataFrame(index=pd.Index(ids, name="application"))
@@ -165,15 +209,14 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
     rows["old_flag"] = rows.index.isin(set(old["application"]))
     rows["old_border"] = rows.index.isin(set(old.loc[old["border_flag"], "application"]))
     rows["new_flag"] = rows.index.isin(set(new.index[new["flag"]]))
-    for tag in ("before", "after"):
-        tb = stab[tag]
-        key = tb["total"].round(4)
-        split = 0
-        groups = 0
-        for _, g in tb[key.duplicated(keep=False) & tb["total"].notna()].groupby(key):
-            groups += 1
-            split += int(g["rank_median"].nunique() > 1 or g["rank"].nunique() > 1)
-        rows.attrs[f"ties_{tag}"] = (groups, split)
+    rows.attrs["ties_affine"] = tie_splits(after)
+    mean_tab = (
+        StabilityAnalysis(n_boot=50, seed=i, baseline_method="mean").fit(scores, rubric, cand, K).table_
+    )
+    rows.attrs["ties_mean"] = tie_splits(mean_tab)
+    if a.save_scores:
+        a.save_scores.mkdir(parents=True, exist_ok=True)
+        scores.to_csv(a.save_scores / f"round{i:03d}.csv", index=False)
     if a.panels:
         reps = np.array(
             [
@@ -183,6 +226,7 @@ def one_round(i: int, a: argparse.Namespace, rubric: Rubric, sc: Scenario) -> pd
         )
         rows["expected"] = reps.mean(axis=0)
         rows["rep_var"] = reps.var(axis=0, ddof=1)
+        rows.attrs["pairs"] = _pairs(rows, reps, cov, selected)
     if a.second_panel:
         sp = second_panel(scores, rubric, cand, K, n_splits=a.second_panel, seed=i)
         fresh = _fit_totals(draw_panel(rng, rubric, sc, mu, n_revs, k), rubric)["total"].reindex(ids)
@@ -229,8 +273,8 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
             f"### {tag}: Brier {brier:.4f} (95% {b_lo:.4f}–{b_hi:.4f}), 0.1–0.9 の割合 {zone:.1%} ({z_lo:.1%}–{z_hi:.1%})\n"
         )
         print("\n".join(_reliability(p, y)) + "\n")
-    print("## 2. 安定性の表で同点が分かれた数\n")
-    for tag in ("before", "after"):
+    print("## 2. 安定性の表で同点の順位が分かれた数\n")
+    for tag in ("affine", "mean"):
         g = sum(d[f"ties_{tag}"][0] for d in attrs)
         s = sum(d[f"ties_{tag}"][1] for d in attrs)
         print(f"- {tag}: 同点のグループ {g}、うち順位が分かれた {s}")
@@ -265,6 +309,16 @@ def summarise(res: pd.DataFrame, attrs: list[dict[str, Any]], a: argparse.Namesp
             print(
                 f"- {label}: 被覆率 {cov.mean():.1%} (95% {c_lo:.1%}–{c_hi:.1%})；平均SE / 実際のSD = {ratio:.2f}"
             )
+        pairs = np.array([p for d in attrs for p in d.get("pairs", [])])
+        if len(pairs):
+            print(
+                f"\n差（選定ラインをまたぐ組、上位10件の中、{len(pairs)} 組）の95%区間が期待値の差を含む割合:\n"
+            )
+            for j, label in ((3, "独立とみなす √(v1+v2)"), (4, "共分散込み √(v1+v2−2c)")):
+                half = 1.96 * np.sqrt(pairs[:, j] ** 2 + pairs[:, 2] / a.panels)
+                cov_ok = np.abs(pairs[:, 0] - pairs[:, 1]) <= half
+                ratio = float(np.mean(pairs[:, j]) / np.sqrt(np.mean(pairs[:, 2])))
+                print(f"- {label}: 被覆率 {cov_ok.mean():.1%}；平均SE / 実際のSD = {ratio:.2f}")
     if a.second_panel:
         sp = np.array([d["second_panel"] for d in attrs])
         inside = ((sp[:, 3] >= sp[:, 1]) & (sp[:, 3] <= sp[:, 2])).mean()
@@ -283,10 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reviewers", type=int, default=8)
     ap.add_argument("--n-boot", type=int, default=200)
     ap.add_argument(
-        "--panels", type=int, default=20, help="replicate panels per round for the SE estimand (0: skip)"
+        "--panels", type=int, default=15, help="replicate panels per round for the SE estimand (0: skip)"
     )
-    ap.add_argument("--second-panel", type=int, default=0, help="split-panel resamples (0: skip)")
+    ap.add_argument("--second-panel", type=int, default=100, help="split-panel resamples (0: skip)")
     ap.add_argument("--save", type=Path, help="write the per-application rows (CSV)")
+    ap.add_argument("--save-scores", type=Path, help="write each round's scores (CSV) into this folder")
     a = ap.parse_args(argv)
     rubric = load_rubric(RUBRIC_PATH)
     sc = SCENARIOS[0]

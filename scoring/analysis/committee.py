@@ -22,8 +22,8 @@ Reading the numbers (for the committee)
 - The spread (ばらつき) is computed on each reviewer's own weighted total of an application
   (raw scores, no calibration): a wide range means the reviewers read the application
   differently, not that the combined total is wrong.
-- 選定された割合 is the share of 1,000 resamples (reviews drawn with replacement, combining
-  method switched) in which the applicant is selected under the same balance settings;
+- 選定された割合 is the share of 1,000 resamples (reviews drawn with replacement, the same
+  combining method) in which the applicant is selected under the same balance settings;
   applicants between 10 % and 90 % are 当落線上 (in the border zone).
 """
 

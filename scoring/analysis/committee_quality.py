@@ -25,6 +25,7 @@ from .quality import (
     split_points,
 )
 from .status import STATUS_EXCLUDED
+from .uncertainty import honest_cov
 
 if TYPE_CHECKING:
     from .committee import Committee
@@ -63,10 +64,28 @@ def _in_review(c: Committee) -> pd.Series:
 
 def committee_near_ties(c: Committee, z: float = 1.96) -> pd.DataFrame:
     """:func:`~scoring.analysis.nearties.near_ties` of the committee: its totals and honest SEs
-    (``c.ranked``), the proposed selection as the upper side, 対象外 left out."""
+    (``c.ranked``) with their covariance (:func:`~scoring.analysis.uncertainty.honest_cov`, one
+    jackknife over reviewers), the proposed selection as the upper side, 対象外 left out. Cached
+    in ``c.render_cache["near_ties"]``."""
+    cached = c.render_cache.get("near_ties")
+    if isinstance(cached, pd.DataFrame) and z == 1.96:
+        return cached
     t = _in_review(c)
     k = len(c.selected) or int(c.config_summary.get("k", 0) or 0)
-    return near_ties(t, c.ranked["se"].reindex(t.index), k, selected=c.selected or None, z=z)
+    cov = None
+    if not c.scored.empty:
+        rubric = load_round(c.round_path).rubric
+        weights = c.settings.get("weights") or None
+        cov = honest_cov(c.scored, rubric, c.method, _options(c), weights)
+    out = near_ties(t, c.ranked["se"].reindex(t.index), k, selected=c.selected or None, z=z, cov=cov)
+    if z == 1.96:
+        c.render_cache["near_ties"] = out
+    return out
+
+
+def _options(c: Committee) -> dict[str, Any]:
+    """The committee's method options (those set; ``confidence`` None left out)."""
+    return {o: v for o, v in dict(c.settings.get("method_options") or {}).items() if v is not None}
 
 
 def committee_quality(c: Committee, *, n_splits: int = 200) -> CommitteeQuality:
@@ -94,7 +113,7 @@ def committee_quality(c: Committee, *, n_splits: int = 200) -> CommitteeQuality:
         "overrides": cfg.eligibility_override,
     }
     seed = int(c.stability_options.get("seed", 0))
-    options = {o: v for o, v in dict(c.settings.get("method_options") or {}).items() if v is not None}
+    options = _options(c)
     notes: list[str] = []
     if c.scored.empty:
         panel: dict[str, Any] = {

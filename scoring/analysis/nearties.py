@@ -2,10 +2,11 @@
 
 Two totals are *not meaningfully different* when their difference is smaller than ``z``
 standard errors of the difference (95 %: z = 1.96). The SE of a difference is
-√(se_上² + se_下²): the honest SEs of :func:`scoring.analysis.uncertainty.honest_se` (which
-include the error of the reviewer calibration) treated as independent — a reviewer shared by
-both applications makes the true SE of the difference somewhat smaller, so the rule errs on
-the side of calling a pair a near-tie.
+√(se_上² + se_下² − 2 cov): the honest SEs of :func:`scoring.analysis.uncertainty.honest_se`
+(which include the error of the reviewer calibration) and, when given, their jackknife
+covariance (:func:`scoring.analysis.uncertainty.honest_cov`; much of the calibration error is
+shared by all applications and cancels in a difference). Without ``cov`` the totals are treated
+as independent, which errs on the side of calling a pair a near-tie.
 
 Only pairs across the selection line are listed: one application at or above the line (rank ≤
 ``line_rank``, or in ``selected`` when given) and one below it, the pairs whose order decides
@@ -53,6 +54,7 @@ def near_ties(
     *,
     selected: Iterable[str] | None = None,
     z: float = 1.96,
+    cov: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Pairs across the selection line whose totals are not meaningfully different.
 
@@ -72,6 +74,11 @@ def near_ties(
         then the upper side is the selected applications and the lower side the others.
     z : float, default 1.96
         The multiple of the SE of the difference under which a pair is a near-tie (95 %).
+    cov : DataFrame, optional
+        Covariance of the totals (:func:`scoring.analysis.uncertainty.honest_cov`); then the SE
+        of a difference is √(se_上² + se_下² − 2 cov) — applications sharing reviewers move
+        together, so this is smaller and fewer pairs are near-ties. Without it the totals are
+        treated as independent (errs toward calling pairs near-ties).
 
     Returns
     -------
@@ -94,11 +101,13 @@ def near_ties(
         upper_ids = order[: int(line_rank)]
     upper = set(upper_ids)
     lower_ids = [a for a in t.index if a not in upper]
+    cv = None if cov is None else cov.astype(float).rename(index=str, columns=str)
     rows = []
     for u in upper_ids:
         for lo in lower_ids:
             d = float(t[u] - t[lo])
-            sd = float(np.sqrt(s.get(u, np.nan) ** 2 + s.get(lo, np.nan) ** 2))
+            c = float(cv.loc[u, lo]) if cv is not None and u in cv.index and lo in cv.columns else 0.0
+            sd = float(np.sqrt(max(s.get(u, np.nan) ** 2 + s.get(lo, np.nan) ** 2 - 2 * c, 0.0)))
             j = near_tie_judgement(d, sd, z)
             if j:
                 rows.append((u, lo, round(d, TOTAL_DECIMALS), sd, j, abs(d) / sd if sd > 0 else 0.0))

@@ -36,7 +36,7 @@ import pandas as pd
 from ..combine import DEFAULT_METHOD, make_combiner
 from ..config.rubric import Rubric
 
-__all__ = ["PRIOR_DF", "UNCERTAINTY_COLUMNS", "honest_se"]
+__all__ = ["PRIOR_DF", "UNCERTAINTY_COLUMNS", "honest_cov", "honest_se"]
 
 #: Degrees of freedom of the pooled variance in the moderated own variance (see :func:`honest_se`).
 PRIOR_DF = 4.0
@@ -101,6 +101,19 @@ def honest_se(
         ``se_plugin`` (the combiner's own, conditional on the reviewer effects); ``se_own``
         and ``se_calibration`` (the two parts). NaN where there is no total.
     """
+    return _honest(scores, rubric, method, method_options, weights, totals, prior_df)[0]
+
+
+def _honest(
+    scores: pd.DataFrame,
+    rubric: Rubric,
+    method: str,
+    method_options: Mapping[str, Any] | None,
+    weights: pd.Series | Mapping[str, float] | None,
+    totals: pd.DataFrame | None,
+    prior_df: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`honest_se`'s frame and the jackknife deviations θ_(r) − θ (applications × reviewers)."""
     opts = dict(method_options or {})
     sc = scores.copy()
     sc["application"] = sc["application"].astype(str)
@@ -114,9 +127,59 @@ def honest_se(
         scored = sc[sc["score"].notna()]
         reviewers = sorted(scored["reviewer"].unique())
         jack = _jackknife_totals(sc, rubric, method, opts, weights, reviewers)
+    return _assemble(full, jack.reindex(index=list(full.index), columns=reviewers), scored, prior_df)
+
+
+def honest_cov(
+    scores: pd.DataFrame,
+    rubric: Rubric,
+    method: str = DEFAULT_METHOD,
+    method_options: Mapping[str, Any] | None = None,
+    weights: pd.Series | Mapping[str, float] | None = None,
+    *,
+    totals: pd.DataFrame | None = None,
+    prior_df: float = PRIOR_DF,
+) -> pd.DataFrame:
+    """The covariance matrix of the totals (applications × applications, points²): the honest
+    variances (:func:`honest_se` squared) on the diagonal and the jackknife covariance over
+    reviewers, (R − 1) / R · Σ_r (θ_i(r) − θ_i)(θ_j(r) − θ_j), off it. Two applications scored by
+    the same reviewers, or calibrated through them, move together: the SE of their difference,
+    √(v_i + v_j − 2 c_ij), is smaller than √(v_i + v_j). Same parameters as :func:`honest_se`."""
+    out, dev = _honest(scores, rubric, method, method_options, weights, totals, prior_df)
+    R = float(dev.shape[1])
+    d = dev.fillna(0.0).to_numpy()
+    cov = (R - 1) / R * d @ d.T if R > 1 else np.zeros((len(d), len(d)))
+    np.fill_diagonal(cov, out["se"].to_numpy() ** 2)
+    return pd.DataFrame(cov, index=out.index, columns=out.index)
+
+
+def _assemble(
+    full: pd.DataFrame, jack: pd.DataFrame, scored: pd.DataFrame, prior_df: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The :func:`honest_se` frame from the full fit's totals and the jackknife totals."""
     apps = list(full.index)
     theta = full["total"].astype(float)
-    jack = jack.reindex(index=apps, columns=reviewers)
+    plugin = full["se"].astype(float)
+    v_own, v_cal = _variances(theta, plugin, jack, scored, prior_df)
+    out = pd.DataFrame(
+        {
+            "total": theta,
+            "se": np.sqrt(v_own + v_cal),
+            "se_plugin": plugin,
+            "se_own": np.sqrt(v_own),
+            "se_calibration": np.sqrt(v_cal),
+        },
+        index=pd.Index(apps, name="application"),
+    )
+    out.loc[theta.isna(), ["se", "se_own", "se_calibration"]] = np.nan
+    return out, jack.sub(theta, axis=0)
+
+
+def _variances(
+    theta: pd.Series, plugin: pd.Series, jack: pd.DataFrame, scored: pd.DataFrame, prior_df: float
+) -> tuple[pd.Series, pd.Series]:
+    """The own-reviewer (moderated) and calibration variances of every total (module docstring)."""
+    apps, reviewers = list(jack.index), list(jack.columns)
     dev2 = jack.sub(theta, axis=0).pow(2)  # NaN where the refit has no total
     own = (
         scored[["application", "reviewer"]]
@@ -130,7 +193,6 @@ def honest_se(
     R = float(len(reviewers))
     own_sum = dev2.where(own).sum(axis=1, min_count=1)
     other_sum = dev2.where(~own).sum(axis=1, min_count=1).fillna(0.0)
-    plugin = full["se"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.where(n_a >= 2, (n_a - 1) * own_sum, np.nan)  # per-reviewer variance, n_a − 1 df
         pooled = float(np.nanmean(q)) if np.isfinite(q).any() else float("nan")
@@ -138,17 +200,4 @@ def honest_se(
         q_mod = np.where(n_a >= 2, (prior_df * pooled + d * np.nan_to_num(q)) / (prior_df + d), pooled)
         own_v = np.where(np.isfinite(q_mod), q_mod / n_a, plugin**2)
         cal_v = (R - 1) / R * other_sum if R > 1 else other_sum * 0.0
-    v_own = pd.Series(own_v, index=apps, dtype=float)
-    v_cal = pd.Series(cal_v, index=apps, dtype=float)
-    out = pd.DataFrame(
-        {
-            "total": theta,
-            "se": np.sqrt(v_own + v_cal),
-            "se_plugin": plugin,
-            "se_own": np.sqrt(v_own),
-            "se_calibration": np.sqrt(v_cal),
-        },
-        index=pd.Index(apps, name="application"),
-    )
-    out.loc[theta.isna(), ["se", "se_own", "se_calibration"]] = np.nan
-    return out
+    return pd.Series(own_v, index=apps, dtype=float), pd.Series(cal_v, index=apps, dtype=float)

@@ -337,13 +337,7 @@ class StabilityAnalysis:
         if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 1:
             raise OptionError(f"n_boot は 1 以上の整数にしてください（指定: {self.n_boot!r}）")
         base = self.baseline_method if self.baseline_method is not None else DEFAULT_METHOD
-        methods = (
-            [base]
-            if self.methods is None
-            else [self.methods]
-            if isinstance(self.methods, str)
-            else list(self.methods)
-        )
+        methods = _method_list(self.methods, base)
         bad = [m for m in methods if m not in METHODS]
         if not methods or bad:
             raise OptionError(
@@ -532,6 +526,13 @@ class StabilityAnalysis:
         )
         sort_key = np.where(np.isfinite(base_units), -base_units, np.inf)
         return table.iloc[np.lexsort((np.arange(n_cand), sort_key))]
+
+
+def _method_list(methods: Sequence[str] | str | None, base: str) -> list[str]:
+    """The methods to draw from: ``base`` alone by default (None), else as given."""
+    if methods is None:
+        return [base]
+    return [methods] if isinstance(methods, str) else list(methods)
 
 
 def _calibrate_methods(

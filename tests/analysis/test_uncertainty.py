@@ -17,7 +17,7 @@ from scoring.analysis.committee import Committee, build_committee
 from scoring.analysis.committee_quality import committee_near_ties, committee_quality
 from scoring.analysis.nearties import NEAR_TIE_COLUMNS, TIE, WITHIN_ONE, WITHIN_Z, near_ties
 from scoring.analysis.quality import near_line, split_points
-from scoring.analysis.uncertainty import UNCERTAINTY_COLUMNS, honest_se
+from scoring.analysis.uncertainty import UNCERTAINTY_COLUMNS, honest_cov, honest_se
 from scoring.round.loader import load_round
 from scoring.selection.stability import StabilityAnalysis, stability_round
 
@@ -63,6 +63,9 @@ def test_honest_se_moderation_and_calibration_part(rubric: scoring.config.Rubric
     # a calibrating method moves other applications' totals: a calibration part, and never below it
     assert (cal["se_calibration"] > 0).any()
     assert (cal["se"] >= cal["se_calibration"] - 1e-12).all()
+    cov = honest_cov(scores, rubric, "affine")
+    assert np.allclose(np.diag(cov.to_numpy()), cal["se"].to_numpy() ** 2)
+    assert np.allclose(cov.to_numpy(), cov.to_numpy().T)
 
 
 def test_near_ties_lists_pairs_across_the_line() -> None:
@@ -78,6 +81,11 @@ def test_near_ties_lists_pairs_across_the_line() -> None:
     sel = near_ties(totals, se, 2, selected=["a", "c"])
     assert ("c", "b") in set(zip(sel["応募ID_上"], sel["応募ID_下"], strict=True))
     assert float(sel.loc[sel["応募ID_下"] == "b", "差"].iloc[0]) == pytest.approx(-0.5)
+    # a shared covariance makes the difference's SE smaller: b − e = 2.5 is then a real difference
+    cov = pd.DataFrame(0.0, index=totals.index, columns=totals.index)
+    cov.loc["b", "e"] = cov.loc["e", "b"] = 0.5
+    with_cov = near_ties(totals, se, 2, cov=cov)
+    assert set(zip(with_cov["応募ID_上"], with_cov["応募ID_下"], strict=True)) == {("b", "c")}
     # an exact tie is 同点 even without an SE
     tie = near_ties(pd.Series({"x": 50.0, "y": 50.0}), pd.Series({"x": np.nan, "y": np.nan}), 1)
     assert tie["判定"].tolist() == [TIE]
