@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..selection import SelectionInfeasible, select_round
+from ..selection import SelectionInfeasible, candidates_frame, select_round
+from .quality import second_panel, second_panel_table
 
 if TYPE_CHECKING:
     from .tuning import TuningModel
 
-__all__ = ["Proposal", "balanced_proposal"]
+__all__ = ["Proposal", "balanced_proposal", "tuning_second_panel"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,38 @@ def balanced_proposal(model: TuningModel) -> Proposal:
         left=[a for a in baseline if a not in selected],
         names=labels,
     )
+
+
+def tuning_second_panel(
+    model: TuningModel, *, n_splits: int = 100, seed: int = 0
+) -> tuple[str, pd.DataFrame]:
+    """The second-panel estimate for ``model``'s current weights and method (issue 20 item 6).
+
+    How many of the proposed places another panel of the same size would also pick
+    (:func:`scoring.analysis.quality.second_panel`, fewer splits than the committee material so
+    the tab opens in a few seconds). Returns the one-sentence summary and the table; the summary
+    says why when there is no round.
+    """
+    if model.round is None:
+        return "審査ラウンドが分からないため、別の審査員団の推定はできません。", pd.DataFrame()
+    cfg = model.round.config
+    cand = candidates_frame(
+        pd.Series(float("nan"), index=model.round.applications.index, name="total"), model.round.applications
+    )
+    result = second_panel(
+        model.scores,
+        model.rubric,
+        cand,
+        cfg.select,
+        cfg.balance,
+        method=model.method,
+        method_options=model.method_options.get(model.method, {}),
+        weights=model.effective_weights(),
+        n_splits=n_splits,
+        seed=seed,
+        locks=cfg.locks,
+        exclusions=cfg.exclusions,
+        overrides=cfg.eligibility_override,
+    )
+    table = second_panel_table(result)
+    return str(table.attrs.get("summary", "")), table

@@ -50,8 +50,9 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
+from ..analysis.quality import explanation_ja
 from ..analysis.tuning import TuningModel
-from ..analysis.tuning_proposal import balanced_proposal
+from ..analysis.tuning_proposal import balanced_proposal, tuning_second_panel
 from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
 from ..core.columns import HEADERS_JA, METHOD_LABELS
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ROWS", "TuningApp", "error_message", "ranking_html"]
 
-_TABS = ("信頼性", "協議対象", "審査員の甘辛", "注意", "設定の記録")
+_TABS = ("信頼性", "協議対象", "審査員の甘辛", "注意", "設定の記録", "選定の確かさ")
 
 _CSS = """
 <style>
@@ -208,7 +209,7 @@ class TuningApp:
                 w.HTML("<div class='shinsa-h'>配点と統合方法</div>"),
                 self.method,
                 # the sliders scroll in their own box, so the ranking beside them stays in view
-                w.VBox(rows, layout=w.Layout(max_height="52vh", overflow_y="auto", flex="0 0 auto")),
+                w.VBox(rows, layout=w.Layout(max_height="52vh", overflow="auto", flex="0 0 auto")),
                 w.HBox([self.reset]),
                 weights_help,
             ],
@@ -290,6 +291,8 @@ class TuningApp:
         self.notes.add_class("shinsa-notes")
         self.settings = w.HTML()
         self.settings.add_class("shinsa-settings")
+        self.certainty = w.HTML()
+        self.certainty.add_class("shinsa-certainty")
         tabs = w.Tab(
             children=[
                 self.reliability,
@@ -297,6 +300,7 @@ class TuningApp:
                 w.VBox([self.bias_chart, self.bias_table]),
                 self.notes,
                 self.settings,
+                self.certainty,
             ]
         )
         tabs.titles = _TABS
@@ -561,10 +565,28 @@ class TuningApp:
                     "（round.path と rubric.source は記録のみで、ハッシュには含めません）</div>"
                     f"<pre style='font-size:11px'>{esc(text)}</pre>"
                 )
+            elif index == 5:
+                self.certainty.value = self._certainty_html()
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.show_error(error_message(exc))
             return
         self._stale.discard(index)
+
+    def _certainty_html(self) -> str:
+        """選定の確かさ: another panel's overlap with the proposal, and why totals move together."""
+        assert self.model is not None
+        summary, table = tuning_second_panel(self.model)
+        rows = (
+            _table(
+                table.assign(割合=[_num(v * 100, "{:.0f}") + "％" for v in table["割合"]]), right=("割合",)
+            )
+            if len(table)
+            else ""
+        )
+        return (
+            f"<div class='shinsa-h'>別の審査員団なら（選定案の再現性）</div><div>{esc(summary)}</div>{rows}"
+            f"<div class='shinsa-h'>読み方</div><div class='shinsa-muted'>{esc(explanation_ja(self.model.method))}</div>"
+        )
 
     def _reliability_html(self) -> str:
         assert self.model is not None

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from scoring.analysis.tuning import TuningModel
-from scoring.analysis.tuning_proposal import balanced_proposal
+from scoring.analysis.tuning_proposal import balanced_proposal, tuning_second_panel
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
 from scoring.selection import select_round
 from scoring.ui.tuning_tables import proposal_html
+from scoring.ui.tuning_view import TuningApp
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +43,18 @@ def test_proposal_is_the_committees_selection_and_follows_a_weight_change(model:
         assert moved.names[a] in html
     assert "入った" in html and "外れた" in html
     model.reset_weights()
+
+
+def test_second_panel_tab_says_how_many_another_panel_would_pick(model: TuningModel) -> None:
+    """Issue 20 items 6 and 10 on the analyst's screen: the second-panel estimate for the current
+    weights and method, and the explanation of why one revision moves other totals."""
+    model.reset_weights()
+    summary, table = tuning_second_panel(model, n_splits=20)
+    k = int(model.round.config.select.target) if model.round is not None else 0
+    assert f"提案の{k}件のうち平均" in summary
+    assert abs(float(table["割合"].sum()) - 1.0) < 1e-9
+    app = TuningApp(model)
+    app._refresh_tab(len(app.tabs.titles) - 1)
+    html = app.certainty.value
+    assert app.tabs.titles[-1] == "選定の確かさ"
+    assert "別の審査員団なら" in html and "ほかの応募の合計点も少し動きます" in html
