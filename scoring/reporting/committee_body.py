@@ -351,7 +351,7 @@ def ranking_blocks(c: Committee) -> list[Block]:
             "合計点の高い順。選定案は緑、次点は黄、審査対象外は灰色。「誤差」は合計点の標準誤差、"
             "「審査員の幅」は審査員それぞれの合計点の最高と最低の差です。" + TIE_SENTENCE
         ),
-        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa ranking"),
+        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa ranking whole"),
     ]
 
 

@@ -61,7 +61,7 @@ def breakdown_blocks(
     t = tables["内訳"].drop(columns=[_APP])
     return [
         _chart(c, "breakdown", "評価の内訳のグラフ", cache),
-        _table_block(t, row_classes=_status_classes(c.ranked["status"])),
+        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa whole"),
     ]
 
 
@@ -85,7 +85,7 @@ def stability_blocks(
     return [
         _chart(c, "stability", "選定の安定性のグラフ", cache),
         _p(lead, "lead"),
-        _table_block(t, row_classes=classes),
+        _table_block(t, row_classes=classes, css_class="shinsa whole"),
     ]
 
 
@@ -219,10 +219,10 @@ REFERENCE_SECTIONS = {
     "breakdown_plain": "評価の内訳（評価項目のグループ別）",
     "stability_plain": "選定の安定性",
     "discussion_plain": "協議の一覧",
+    "comments_plain": "選定案の応募への講評",
     "reliability_plain": "審査員の評価の一致",
     "push_plain": "プッシュ型の候補（応募のない都道府県の必要性）",
     "map_plain": "地図（応募と選定案）",
-    "comments_plain": "選定案の応募への講評",
 }
 
 
