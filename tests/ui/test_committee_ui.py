@@ -95,7 +95,10 @@ def dashboard(
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.goto(f"{voila_server.url}/", wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
         page.locator("#rendered_cells").wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
-        page.get_by_text("設定ハッシュ（設定と採点）").wait_for(timeout=PAGE_TIMEOUT_MS)
+        # the last output: the folded 参考資料 (its last section is the map)
+        page.locator("details.shinsa-fold summary", has_text="地図（応募と選定案）").wait_for(
+            state="attached", timeout=PAGE_TIMEOUT_MS
+        )
         return Dashboard(page, requests, failed)
 
     try:
