@@ -163,7 +163,14 @@ def reliability_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list
             "一致の度合いは 1 が完全な一致、0 は偶然と同じ程度です。0.8 以上でよくそろっている、0.67 未満で分かれているとみます。"
         ),
         {"kind": "lines", "entries": lines},
-        _table_block(t),
+        _table_block(
+            t,
+            formatters={
+                col: _two_decimals
+                for col in t.columns
+                if "一致の度合い" in str(col) or "級内相関" in str(col)
+            },
+        ),
     ]
 
 
