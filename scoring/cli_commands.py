@@ -125,7 +125,7 @@ def _committee_report(rnd: ReviewRound, out_dir: Path, *, scores_required: bool)
         table = selection_ja(c).set_index("順")
         _print_table("選定案の応募", table.drop(columns=["重点テーマ名"]).round(1))
     print(f"\n選定結果: {c.decision_status}　設定ハッシュ: {c.settings_hash}")
-    for written in (p for k, p in paths.items() if not k.startswith("committee_")):  # 本体・参考資料・事務局控え
+    for written in (p for k, p in paths.items() if not k.startswith("committee_")):  # 本体・参考・控え
         print(f"書き出しました: {written}")
     if "committee_html" in paths:
         print(f"選定委員用の資料（受領コードなし）: {paths['committee_html'].parent}")

@@ -31,6 +31,7 @@ from ..analysis.status import STATUS_EXCLUDED
 from ..core.columns import HEADERS_JA
 from ..round.status import LONG_REASONS, REASONS
 from .committee_sections import Block, _coverage_people, _p, _status_classes, _table_block, theme_label
+from .committee_tables import decision_ja
 from .wording import TIE_SENTENCE, alpha_plain, drafts_sentence, pct, wareki
 
 __all__ = [
@@ -351,7 +352,7 @@ def ranking_blocks(c: Committee) -> list[Block]:
             "合計点の高い順。選定案は緑、次点は黄、審査対象外は灰色。「誤差」は合計点の標準誤差、"
             "「審査員の幅」は審査員それぞれの合計点の最高と最低の差です。" + TIE_SENTENCE
         ),
-        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa ranking"),
+        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa ranking whole"),
     ]
 
 
@@ -371,13 +372,17 @@ def decision_blocks(c: Committee) -> list[Block]:
     """The 決定欄: blank lines to fill in, or the decision already recorded."""
     d = c.decision
     if d is not None:
+        t = decision_ja(c)
+        keep = ["都道府県", "決定", "選定案", "選定案との違い", "理由", "記録した人"]
+        t = t[[col for col in t.columns if col in keep]]
         return [
             {
                 "kind": "box",
                 "cls": "warning" if c.decision_warnings else "ok",
-                "text": f"委員会の決定（{wareki(d.recorded_at_jst)}記録）: {c.names(d.selected)}",
+                "text": f"委員会の決定（{c.decision_status}、{wareki(d.recorded_at_jst)}記録）: {c.names(d.selected)}",
                 "entries": list(c.decision_warnings),
-            }
+            },
+            _table_block(t, row_classes=["selected" if v == "選定" else "" for v in t["決定"]]),
         ]
     rows = [
         ("選定する応募", ""),

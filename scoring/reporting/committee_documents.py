@@ -22,10 +22,11 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.committee import Committee
-from .committee_body import DocInfo, body_sections, doc_info
-from .committee_reference import reference_sections
+from .committee_body import BODY_SECTIONS, DocInfo, body_sections, doc_info
+from .committee_reference import REFERENCE_SECTIONS, reference_blocks, reference_sections
 from .pdf import write_pdf
 from .records import record_sections, write_records_workbook
+from .templating import _render
 from .wording import wareki
 
 __all__ = ["DOCUMENT_TITLES", "document_html", "write_documents"]
@@ -54,8 +55,6 @@ def document_html(
     info: DocInfo | None = None,
 ) -> str:
     """One document (``committee``, ``reference`` or ``records``) as a static HTML page."""
-    from .committee_report import _render
-
     info = info if info is not None else doc_info(c)
     number = info.document_number
     if kind == "reference" and number:
@@ -114,9 +113,6 @@ def document_blocks(
     """The blocks of a section of the 本体 or the 参考資料 (for the dashboard), None for other keys.
 
     The dashboard shows the 本体's caveats, so its 読み方 leaves the drafts sentence out (once per screen)."""
-    from .committee_body import BODY_SECTIONS
-    from .committee_reference import REFERENCE_SECTIONS, reference_blocks
-
     if key in BODY_SECTIONS:
         return BODY_SECTIONS[key][1](c)
     if key in REFERENCE_SECTIONS:
@@ -127,7 +123,4 @@ def document_blocks(
 
 def document_headings() -> dict[str, str]:
     """Heading of every section of the 本体 and the 参考資料, by key."""
-    from .committee_body import BODY_SECTIONS
-    from .committee_reference import REFERENCE_SECTIONS
-
     return {**{k: h for k, (h, _) in BODY_SECTIONS.items()}, **REFERENCE_SECTIONS}

@@ -61,7 +61,7 @@ def breakdown_blocks(
     t = tables["内訳"].drop(columns=[_APP])
     return [
         _chart(c, "breakdown", "評価の内訳のグラフ", cache),
-        _table_block(t, row_classes=_status_classes(c.ranked["status"])),
+        _table_block(t, row_classes=_status_classes(c.ranked["status"]), css_class="shinsa whole"),
     ]
 
 
@@ -75,7 +75,7 @@ def stability_blocks(
         for r, sel, b in zip(t["順位（審査対象内）"], t["選定案"] == "選定", t["当落線上"] != "")
     ]
     lead = (
-        "審査員の組み合わせや集計の方法を少し変えて "
+        "審査員の組み合わせを少し変えて（審査員を選び直して） "
         f"{int(s.get('n_boot', 0)):,} 回計算し直し、各応募が選ばれた割合を「選定される確率」としました。"
         f"選定案と全く同じ顔ぶれになったのは {pct(s.get('baseline_frequency'))}、"
         f"選定案の応募が平均して残った割合は {pct(s.get('mean_overlap'))}です。"
@@ -85,7 +85,7 @@ def stability_blocks(
     return [
         _chart(c, "stability", "選定の安定性のグラフ", cache),
         _p(lead, "lead"),
-        _table_block(t, row_classes=classes),
+        _table_block(t, row_classes=classes, css_class="shinsa whole"),
     ]
 
 
@@ -163,7 +163,14 @@ def reliability_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list
             "一致の度合いは 1 が完全な一致、0 は偶然と同じ程度です。0.8 以上でよくそろっている、0.67 未満で分かれているとみます。"
         ),
         {"kind": "lines", "entries": lines},
-        _table_block(t),
+        _table_block(
+            t,
+            formatters={
+                col: _two_decimals
+                for col in t.columns
+                if "一致の度合い" in str(col) or "級内相関" in str(col)
+            },
+        ),
     ]
 
 
@@ -219,10 +226,10 @@ REFERENCE_SECTIONS = {
     "breakdown_plain": "評価の内訳（評価項目のグループ別）",
     "stability_plain": "選定の安定性",
     "discussion_plain": "協議の一覧",
+    "comments_plain": "選定案の応募への講評",
     "reliability_plain": "審査員の評価の一致",
     "push_plain": "プッシュ型の候補（応募のない都道府県の必要性）",
     "map_plain": "地図（応募と選定案）",
-    "comments_plain": "選定案の応募への講評",
 }
 
 

@@ -36,15 +36,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 
 from ..analysis.committee import Committee, build_committee
 from ..core.errors import NoScoresError
 from ..core.xlsx import write_workbook
+from .committee_body import body_sections, doc_info
+from .committee_documents import (
+    DOCUMENT_TITLES,
+    document_blocks,
+    document_headings,
+    document_html,
+    write_documents,
+)
+from .committee_reference import reference_sections
 from .committee_sections import SECTIONS, Block, _p, _table_block, section_blocks
 from .committee_tables import tables_ja
-from .pdf import _data_urls_only  # noqa: F401  (scoring.reporting.feedback imports it from here)
+from .pdf import (
+    _data_urls_only,  # noqa: F401  (scoring.reporting.feedback imports it from here)
+    write_pdf,
+)
+from .templating import _ENV, CSS, _blocks_html, _render  # noqa: F401  (feedback imports _ENV from here)
 
 if TYPE_CHECKING:
     from ..round.loader import ReviewRound
@@ -63,36 +74,6 @@ __all__ = [
     "write_committee_reports",
     "write_committee_workbook",
 ]
-
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-#: Inline style sheet (``templates/committee.css``), scoped to ``.shinsa-committee`` so it does
-#: not restyle JupyterLab. Fonts are local Japanese fonts only (no web font, no URL).
-CSS = (_TEMPLATES / "committee.css").read_text(encoding="utf-8")
-
-
-def _escape(value: object) -> Markup:
-    """Escape like :func:`html.escape` (``&quot;``, ``&#x27;``); markup from a template passes."""
-    if isinstance(value, Markup):
-        return value
-    return Markup(html.escape("" if value is None else str(value)))
-
-
-#: The templates beside this module; autoescape ON: every value is escaped.
-_ENV = Environment(
-    loader=FileSystemLoader(_TEMPLATES), autoescape=True, finalize=_escape, undefined=StrictUndefined
-)
-
-
-def _render(template: str, **context: Any) -> str:
-    return _ENV.get_template(template).render(**context)
-
-
-def _blocks_html(blocks: Sequence[Block]) -> str:
-    return "".join(
-        _ENV.get_template("_blocks.html.j2").module.block(b)  # type: ignore[attr-defined]
-        for b in blocks
-    )
 
 
 def html_table(
@@ -175,8 +156,6 @@ def section(c: Committee | None, key: str) -> list[Any]:
     if "tables_ja" not in c.render_cache:
         c.render_cache["tables_ja"] = tables_ja(c)
     tables: dict[str, pd.DataFrame] = c.render_cache["tables_ja"]
-    from .committee_documents import document_blocks
-
     blocks = document_blocks(c, key, tables, cache)
     if blocks is None:
         blocks = section_blocks(c, key, tables, charts=True, cache=cache)
@@ -200,8 +179,6 @@ def folded(c: Committee | None, keys: Sequence[str]) -> list[Any]:
     """Sections of the 本体 or the 参考資料 folded for the dashboard: one ``IPython.display.HTML``
     with a ``<details>`` per section (heading as its summary, charts inline as data URIs)."""
     from IPython.display import HTML
-
-    from .committee_documents import document_blocks, document_headings
 
     if c is None:
         return []
@@ -240,10 +217,6 @@ def committee_page(
     c: Committee, tables: Mapping[str, pd.DataFrame] | None = None, *, cache: dict[str, bytes] | None = None
 ) -> str:
     """``committee.html``: the 本体 and then the 参考資料 in one static page (no 事務局控え)."""
-    from .committee_body import body_sections, doc_info
-    from .committee_documents import document_html
-    from .committee_reference import reference_sections
-
     info = doc_info(c)
     tables = tables if tables is not None else tables_ja(c)
     ref = reference_sections(c, tables, cache=cache, sees_comments=info.sees_comments, drafts=False)
@@ -286,8 +259,6 @@ def write_committee_reports(
     dict
         ``{"html", "xlsx", "pdf", "reference_pdf"}`` and ``records_pdf``, ``records_xlsx``: paths.
     """
-    from .committee_documents import write_documents
-
     c = committee if committee is not None else build_committee(rnd, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -324,9 +295,5 @@ def write_committee_pdf(c: Committee, path: str | Path, *, page: str | None = No
     """Write the 本体 (``committee.pdf``) alone: :mod:`scoring.reporting.committee_documents`
     printed by :func:`scoring.reporting.pdf.write_pdf` (PDF/A, A4 portrait, fonts embedded,
     委員限り and 「n / N」 on every page). ``page`` is its HTML when already rendered."""
-    from .committee_body import body_sections
-    from .committee_documents import DOCUMENT_TITLES, document_html
-    from .pdf import write_pdf
-
     html_page = page if page is not None else document_html(c, "committee", body_sections(c))
     return write_pdf(html_page, path, title=f"{DOCUMENT_TITLES['committee']} — {c.round_name}")

@@ -95,7 +95,10 @@ def dashboard(
         page.on("requestfailed", lambda r: failed.append(r.url))
         page.goto(f"{voila_server.url}/", wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
         page.locator("#rendered_cells").wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
-        page.get_by_text("設定ハッシュ（設定と採点）").wait_for(timeout=PAGE_TIMEOUT_MS)
+        # the last output: the folded 参考資料 (its last section is the map)
+        page.locator("details.shinsa-fold summary", has_text="地図（応募と選定案）").wait_for(
+            state="attached", timeout=PAGE_TIMEOUT_MS
+        )
         return Dashboard(page, requests, failed)
 
     try:
@@ -141,7 +144,7 @@ def test_dashboard_shows_ranked_table_and_selection_without_code(
     expected = _expected(voila_server)
 
     # the ranked table: every applicant, in rank order
-    ranked = page.locator("table.shinsa", has=page.locator("th", has_text="標準誤差（点）")).first
+    ranked = page.locator("table.shinsa.ranking").first
     ranked.wait_for(state="visible")
     rows = ranked.locator("tbody tr")
     assert rows.count() == 16
@@ -151,17 +154,29 @@ def test_dashboard_shows_ranked_table_and_selection_without_code(
     assert names == list(expected.ranked["prefecture_name"])
     assert rows.nth(1).locator("td").nth(status_col).inner_text() == "選定"
 
-    # the proposal and its reasons
-    proposal = page.locator("p.proposal").first
-    assert proposal.inner_text() == f"選定案（5件）: {expected.names(expected.selected)}"
-    assert page.get_by_text("応募ごとの理由").is_visible()
+    # the 本体 first: 審議事項, the proposal, 要協議 (issue 21)
+    assert page.locator("p.proposal").first.inner_text().startswith("16 件の応募からおおむね 5 件")
+    assert page.get_by_text(f"選定案（5 件）: {expected.names(expected.selected)}").first.is_visible()
+    assert page.get_by_text("要協議").first.is_visible()
     assert page.locator("tr.selected").count() >= 5
+    # the 参考資料 folded below it: the reasons are there once a section is opened
+    folds = page.locator("details.shinsa-fold")
+    assert folds.count() == 8
+    assert not page.get_by_text("応募ごとの理由").is_visible()
+    for i in range(folds.count()):
+        folds.nth(i).locator("summary").click()
+    assert page.get_by_text("応募ごとの理由").is_visible()
 
-    # four charts, embedded PNGs that the browser decoded
+    # three charts (breakdown, stability, map), embedded PNGs that the browser decoded
     imgs = page.locator("#rendered_cells img")
-    assert imgs.count() == 4
-    for i in range(4):
+    assert imgs.count() == 3
+    for i in range(3):
         assert imgs.nth(i).evaluate("e => e.complete && e.naturalWidth > 300")
+    # the progress line while the notebook runs is Japanese (not 「Executing 2 of 34」)
+    assert "画面を準備しています" in page.evaluate("() => String(window.voila_process)")
+    # what the committee may not read is said so, not shown as missing
+    assert page.get_by_text("委員の画面には表示しません").first.is_visible()
+    assert "提出された採点はまだありません" not in page.locator("body").inner_text()
 
     # no source code: no code input area, no editor, none of the notebook's code text
     assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0
@@ -171,8 +186,10 @@ def test_dashboard_shows_ranked_table_and_selection_without_code(
         assert snippet not in text, f"コードが表示されています: {snippet}"
     assert "Traceback" not in text and "Error" not in text
     # Japanese headings from the markdown cells
-    for heading in ("選定委員会資料", "順位表", "選定の安定性", "地域×重点テーマ", "地図（応募と選定案）"):
+    for heading in ("選定委員会資料", "審議事項と選定案", "順位表", "地域×重点テーマ", "決定欄", "参考資料"):
         assert page.get_by_role("heading", name=heading).count() >= 1
+    for fold in ("選定の安定性", "地図（応募と選定案）"):
+        assert page.locator("details.shinsa-fold summary", has_text=fold).count() == 1
 
     _assert_local_only(d, voila_server)
     page.screenshot(path=str(ui_artifacts / "committee-voila.png"))
