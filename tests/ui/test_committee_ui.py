@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axecheck import assert_accessible
 from uiserver import PROJECT, log_tail, running_voila
 
 from scoring.analysis.committee import Committee, build_committee, record_committee_decision
@@ -194,6 +195,10 @@ def test_dashboard_shows_ranked_table_and_selection_without_code(
     _assert_local_only(d, voila_server)
     page.screenshot(path=str(ui_artifacts / "committee-voila.png"))
     _full_screenshot(page, ui_artifacts / "committee-voila-full.png")
+    # JIS X 8341-3 AA (issue 22 items 1 and 5): no WCAG 2.0 A/AA violation, folded sections open too
+    for summary in page.locator("details.shinsa-fold > summary").all():
+        summary.click()
+    assert_accessible(page, "委員会の画面（Voilà）")
 
 
 def test_dashboard_warns_when_scores_change_after_the_decision(
