@@ -71,7 +71,11 @@ def client(sock_path: str, args: list[str]) -> int:
         conn.connect(sock_path)
         socket.send_fds(conn, [_HEADER.pack(len(body))], [0, 1, 2])
         conn.sendall(body)
-        return int(_CODE.unpack(_recv_exactly(conn, _CODE.size))[0])
+        try:
+            return int(_CODE.unpack(_recv_exactly(conn, _CODE.size))[0])
+        except ConnectionError:  # the command's process ended without an exit code (a signal)
+            print("warm python: the command ended without an exit code", file=sys.stderr)
+            return 1
 
 
 # ---------------------------------------------------------------------------
@@ -117,22 +121,37 @@ def _run_child(request: dict[str, object], fds: list[int]) -> int:
     return code
 
 
+def _reap(children: set[int], block: bool) -> None:
+    """Wait for finished children (all of them with ``block``), so that their CPU time is
+    counted in this server's, and so in the test's when the server ends."""
+    for pid in list(children):
+        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        if done:
+            children.discard(pid)
+
+
 def serve(sock_path: str) -> None:
-    """Import :data:`PRELOAD`, then serve commands one at a time until the parent goes away."""
+    """Import :data:`PRELOAD`, then fork a child per command (several may run at once, e.g. in
+    a pipe) until the parent goes away or sends SIGTERM; then end the children still running."""
     import importlib
+    import signal
 
     for name in PRELOAD:
         importlib.import_module(name)
     parent = os.getppid()
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    children: set[int] = set()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(sock_path)
-        listener.listen(4)
-        listener.settimeout(1.0)
+        listener.listen(8)
+        listener.settimeout(0.5)
         print("ready", flush=True)
-        while os.getppid() == parent:
+        while os.getppid() == parent and not stopping:
+            _reap(children, block=False)
             try:
                 conn, _ = listener.accept()
-            except TimeoutError:
+            except (TimeoutError, InterruptedError):
                 continue
             with conn:
                 conn.settimeout(None)
@@ -144,16 +163,18 @@ def serve(sock_path: str) -> None:
                 if pid == 0:  # the child: never returns into the loop
                     code = 1
                     try:
+                        signal.signal(signal.SIGTERM, signal.SIG_DFL)
                         listener.close()
-                        conn.close()
                         code = _run_child(request, fds)
+                        conn.sendall(_CODE.pack(code))
                     finally:
                         os._exit(code)
+                children.add(pid)
                 for fd in fds:
                     os.close(fd)
-                _, status = os.waitpid(pid, 0)
-                code = os.waitstatus_to_exitcode(status)
-                conn.sendall(_CODE.pack(code if code >= 0 else 128 - code))
+    for pid in children:  # commands still running when the test ends (a failure, a timeout)
+        os.kill(pid, signal.SIGTERM)
+    _reap(children, block=True)
 
 
 class WarmPython:
@@ -203,9 +224,9 @@ class WarmPython:
 
         proc = self.proc
         assert isinstance(proc, subprocess.Popen)
-        proc.terminate()
+        proc.terminate()  # it ends the commands still running and waits for them
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
