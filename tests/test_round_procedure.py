@@ -25,8 +25,8 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from roundcopy import copy_demo_round
+from warmpython import WarmPython
 
 from scoring.demo.simulate import ReviewerBehaviour, latent_merit, simulate_scores
 from scoring.intake.template import example_values, write_template
@@ -141,13 +142,18 @@ class Runner:
         self.home.mkdir()
         copy_demo_round(self.project)
         shutil.rmtree(self.project / "rubrics")  # a copied round must find its rubric without it
-        venv_bin = self.project / ".venv" / "bin"
-        venv_bin.mkdir(parents=True)
-        (venv_bin / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
-        (venv_bin / "python").chmod(0o755)
         self.env = {k: v for k, v in os.environ.items() if k != "SCORING_DATABASE_URL"}
         self.env.update(HOME=str(self.home), LANG="C.UTF-8", COLUMNS="200")
         self.round: Path | None = None
+        # .venv/bin/python: this interpreter; its `-m scoring` commands run as children of a warm
+        # one that has the libraries imported already (tests/warmpython.py: ~2 s CPU fewer each)
+        self.warm = WarmPython(tmp, self.env, self.project).start()
+        venv_bin = self.project / ".venv" / "bin"
+        venv_bin.mkdir(parents=True)
+        self.warm.write_shim(venv_bin / "python")
+
+    def close(self) -> None:
+        self.warm.stop()
 
     def run(self, line: str, *, expect: int | tuple[int, ...] = 0) -> subprocess.CompletedProcess[str]:
         m = re.match(r"^R=(\S+)", line)
@@ -254,7 +260,17 @@ def _step_8_excuse_and_reopen(
     assert "再開を記録しました" in run.run(_pair_line(reopen[0], who, "20")).stdout
 
 
-def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[Runner]:
+    """The README's commands in a fresh project folder in ``tmp_path`` (see :class:`Runner`)."""
+    run = Runner(tmp_path)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def test_the_readme_procedure_runs_a_whole_round(runner: Runner) -> None:
     steps = readme_steps()
     titles = [s.title for s in steps]
     for word in (
@@ -272,7 +288,7 @@ def test_the_readme_procedure_runs_a_whole_round(tmp_path: Path) -> None:
         "決定",
     ):
         assert any(word in t for t in titles), f"README の手順に「{word}」がありません: {titles}"
-    run = Runner(tmp_path)
+    run = runner
     by = {s.title.split(".", 1)[0]: s for s in steps}
 
     def commands(n: str, word: str = "") -> list[str]:

@@ -28,6 +28,7 @@ where everyone can read it (README).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -75,6 +76,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _culler_processes(hub_pid: int) -> list[int]:
+    """The idle culler service started by the hub ``hub_pid`` (its child processes running
+    ``jupyterhub_idle_culler``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == hub_pid and b"jupyterhub_idle_culler" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=False, capture_output=True)
 
@@ -118,8 +134,16 @@ class _HubProcess:
         if proc is None or proc.poll() is not None:
             return
         os.killpg(proc.pid, signal.SIGTERM)
+        # The hub's managed service (the idle culler, in a session of its own) outlived a stopping
+        # hub: the hub waited ~27 s for it, then this test gave up at 30 s and killed the hub,
+        # leaving the culler running. It is told to stop together with the hub.
+        for pid in _culler_processes(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        started = time.monotonic()
         try:
             proc.wait(timeout=30)
+            print(f"\nhub stopped in {time.monotonic() - started:.1f} s", flush=True)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
