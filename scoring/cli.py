@@ -133,8 +133,8 @@ from .cli_commands import (
     _cmd_verify_receipt,
     lab_settings_path,
 )
-from .cli_push import cmd_push_candidate
 from .cli_feedback import add_feedback_options, cmd_feedback
+from .cli_push import cmd_push_candidate
 from .cli_records import add_record_commands
 from .cli_review import add_review_phase_commands
 from .cli_sheets import _cmd_sheets_export, _cmd_sheets_import

@@ -190,18 +190,19 @@ def test_select_by_k_table_has_the_right_columns(scored: Path, capsys: pytest.Ca
     assert "True" not in out and "False" not in out and "目標" in out
 
 
-def test_feedback_tells_the_analyst_which_comment_it_left_out(scored: Path) -> None:
+def test_feedback_tells_the_analyst_which_applicant_note_it_left_out(scored: Path) -> None:
     rnd = load_round(scored)
     with ScoreStore.open(rnd) as store:
         scores = store.counted_scores()
     c = build_committee(rnd, scores=scores, n_boot=1, n_alternatives=0)
     a = str(c.applications.index[0])
     other = str(c.applications["prefecture_name"].iloc[1])
-    named = scores.copy()
-    mine = named["application"] == a
-    named.loc[mine, "comment"] = f"{other}の計画と同じ水準です"
+    # what a reviewer wrote FOR the applicant (申請者への所見) names another prefecture
+    notes = scores.loc[scores["application"] == a, ["application", "reviewer", "criterion"]].assign(
+        to_applicant=f"{other}の計画と同じ水準です"
+    )
     dropped: list[str] = []
-    drafts = draft_texts(c, named, forbidden=reviewer_words(rnd), dropped=dropped)
+    drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=reviewer_words(rnd), dropped=dropped)
     assert not any(other in q for q in drafts[a].strengths + drafts[a].improvements)
     assert dropped and all(other in w and c.name(a) in w for w in dropped)
     assert f"「{other}の計画と同じ水準です」" in dropped[0]

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..core.columns import ALPHA_COLUMNS, ICC_COLUMNS, KENDALL_COLUMNS, RELIABILITY_COLUMNS, TOTALS_COLUMNS
-from .icc_incomplete import icc_incomplete
 from .alpha import ALL_CRITERIA, LEVELS, TOTAL, alpha_judgement, krippendorff_alpha
+from .icc_incomplete import icc_incomplete
 from .raters import icc, kendall_w
 from .scoretable import _criterion_order, check_scores, reviewer_totals
 

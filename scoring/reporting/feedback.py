@@ -256,6 +256,34 @@ def _notes_by_cell(
     return out
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What reviewers wrote for the applicant on one criterion, and the cohort's median there."""
+
+    notes: list[tuple[str, float]]
+    median: float
+    above: bool
+    bad: Sequence[str]
+
+    def quotes(self, label: str, letter: str, dropped: list[str] | None) -> list[str]:
+        """At most :data:`MAX_QUOTES` distinct quotes: no dissent (a 所見 whose own score lies on
+        the other side of the median), none naming a forbidden word (said so in ``dropped``)."""
+        out: list[str] = []
+        m = self.median
+        for text, own in self.notes:
+            dissent = math.isfinite(own) and math.isfinite(m) and (own < m if self.above else own > m)
+            named = [w for w in self.bad if _contains(text, w)]
+            if named and dropped is not None:
+                dropped.append(
+                    f"{letter}の講評の下書きから、「{named[0]}」を含む申請者への所見を除きました"
+                    f"（{label}: 「{text}」）。必要なら下書きを編集してください。"
+                )
+            q = _quote(text, label)
+            if not (dissent or named) and q not in out and len(out) < MAX_QUOTES:
+                out.append(q)
+        return out
+
+
 def draft_texts(
     c: Committee,
     rubric: Rubric,
@@ -307,21 +335,8 @@ def draft_texts(
             if p not in lists:
                 continue
             label = c.criterion_labels.get(crit, crit)
-            quotes: list[str] = []
-            for text, own in cells.get((a, crit), []):
-                m = med.get(crit, math.nan)
-                dissent = math.isfinite(own) and math.isfinite(m) and (own < m if p == "above" else own > m)
-                named = [w for w in bad if _contains(text, w)]
-                if named and dropped is not None:
-                    dropped.append(
-                        f"{c.name(a)}（{a}）の講評の下書きから、「{named[0]}」を含む申請者への所見を除きました"
-                        f"（{label}: 「{text}」）。必要なら下書きを編集してください。"
-                    )
-                if dissent or named:
-                    continue
-                q = _quote(text, label)
-                if q not in quotes and len(quotes) < MAX_QUOTES:
-                    quotes.append(q)
+            said = _Said(cells.get((a, crit), []), med.get(crit, math.nan), p == "above", bad)
+            quotes = said.quotes(label, f"{c.name(a)}（{a}）", dropped)
             plain = (
                 f"{label}は、応募全体の中で高く評価されました。"
                 if p == "above"
