@@ -241,7 +241,7 @@ def _format_counts_and_gaps(styler: Styler, frame: pd.DataFrame, na_rep: str) ->
         if _is_count(column):
             styler = styler.format("{:.0f}", subset=[col], na_rep=na_rep)
         elif not pd.api.types.is_numeric_dtype(column):
-            styler = styler.format(lambda v: na_rep if _missing(v) else v, subset=[col])
+            styler = styler.format(lambda v: na_rep if _missing(v) else str(v), subset=[col])
     return styler
 
 
