@@ -399,7 +399,7 @@ def select_round(
 
     cfg = rnd.config
     statuses = application_statuses(rnd, totals)
-    unassigned = [a for a, k in statuses["reason_key"].items() if k == "no_reviewer"]
+    unassigned = [str(a) for a, k in statuses["reason_key"].items() if k == "no_reviewer"]
     result = select(
         candidates_frame(totals, rnd.applications),
         cfg.select,
