@@ -39,6 +39,8 @@ def test_application_view_keeps_prefecture_wide() -> None:
 
 
 def test_analyst_table_ranking_columns() -> None:
-    frame = pd.DataFrame({"都道府県": ["秋田県"], "注意": ["期限後提出（受理せず）のため対象外 / " + "x" * 120]})
+    frame = pd.DataFrame(
+        {"都道府県": ["秋田県"], "注意": ["期限後提出（受理せず）のため対象外 / " + "x" * 120]}
+    )
     html = analyst_table(frame).to_html()
     assert "x" * 120 in html and "..." not in html

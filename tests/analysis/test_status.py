@@ -63,7 +63,9 @@ def test_tuning_ranking_marks_what_the_committee_marks(scored: ReviewRound) -> N
     # The late 秋田県 is ranked by its total (as in the committee's table) but marked.
     assert rk.at["05", "status"] == "対象外" and rk.at["05", "reason"] == "期限後提出（受理せず）のため対象外"
     ja = model.ranking_ja()
-    assert ja.at["05", "状況"] == "対象外" and ja.at["05", "注意"].startswith("期限後提出（受理せず）のため対象外")
+    assert ja.at["05", "状況"] == "対象外" and ja.at["05", "注意"].startswith(
+        "期限後提出（受理せず）のため対象外"
+    )
 
 
 def test_screen_shows_the_mark_and_skips_it_in_the_shaded_top(scored: ReviewRound) -> None:
