@@ -368,7 +368,8 @@ def test_the_readme_procedure_runs_a_whole_round(runner: Runner) -> None:
     asg = pd.read_csv(r / "assignments.csv", dtype=str)
     pairs = set(zip(asg["reviewer"], asg["application"]))
     assert not pairs & CONFLICTS
-    assert set(asg["application"]) == set(load_round(r).applications.index)
+    # every application in the review; 13 (late, not accepted) is 対象外 and left out (issue 19)
+    assert set(asg["application"]) == set(load_round(r).applications.index) - {"13"}
 
     # 7. 採点: packets, every reviewer fills in their 採点表 (R7 leaves one out), import with --submit
     packet_lines = [c for c in by["7"].commands if "packets" in c]

@@ -402,13 +402,13 @@ SUPERSEDED_COLUMNS: tuple[str, ...] = ("file", "application", "submitted_at", "r
 ELIGIBILITY_COLUMNS: tuple[str, ...] = (
     "prefecture_name",
     "application_type",
-    "form_type",
     "file",
     "received_at",
     "status",
     "late",
     "withdrawn",
     "records",
+    "form_type",
 )
 #: Columns of :func:`~scoring.round.eligibility_records.eligibility_log` (one row per recorded decision).
 ELIGIBILITY_LOG_COLUMNS: tuple[str, ...] = (

@@ -32,7 +32,9 @@ import pandas as pd
 
 from ..core.errors import OptionError
 from ..core.reference import prefecture_blocks, prefectures
-from ..core.schema import SCORE_COLUMNS, THEMES
+from ..core.schema import PUSH_TYPE, SCORE_COLUMNS, THEMES
+from ..round.eligibility import record_eligibility
+from ..round.loader import load_round
 from ..store.scores import ScoreStore
 
 if TYPE_CHECKING:
@@ -565,10 +567,6 @@ def _record_demo_push(rnd: ReviewRound, store: ScoreStore) -> None:
     ``eligibility push``. ``rnd`` is then refreshed from its folder and store (its
     ``applications``, ``eligibility``, ``eligibility_records`` and ``problems``).
     """
-    from ..core.schema import PUSH_TYPE
-    from ..round.eligibility import record_eligibility
-    from ..round.loader import load_round
-
     table = rnd.eligibility
     if not rnd.config.demo or table is None or "form_type" not in table:
         return

@@ -288,8 +288,8 @@ def eligibility_table(rnd: ReviewRound) -> pd.DataFrame:
     """Each application's receipt and eligibility (``rnd.eligibility``) with Japanese headers.
 
     Columns 都道府県, 応募区分 (the one that counts: プッシュ型 only with the ministry's
-    recorded decision), 応募書の応募区分 (what the form says), ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
-    記録された判断; index 応募.
+    recorded decision), ファイル, 受付日時（日本時間）(text to the minute), 受付の状況,
+    記録された判断, 応募書の応募区分 (what the form says); index 応募.
     """
     assert rnd.eligibility is not None
     table = rnd.eligibility.copy()

@@ -30,6 +30,7 @@ whose プッシュ型 is a recorded ministry decision (``eligibility push``); a 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,26 +140,22 @@ def application_statuses(rnd: ReviewRound, totals: pd.DataFrame | pd.Series | No
         ids += [a for a in t.index if a not in apps.index]
     over = _codes(rnd.config.eligibility_override, apps.index)
     excl = _codes(rnd.config.exclusions, apps.index)
-    withdrawn, late, errors = (_flag(apps, c) for c in ("withdrawn", "late", "has_errors"))
+    flags = {c: _flag(apps, c) for c in ("withdrawn", "late", "has_errors")}
     assigned = _assigned(rnd)
-    keys: list[str] = []
-    for a in ids:
+
+    def key(a: str) -> str:
         known = a in apps.index
-        total = t.get(a, np.nan) if t is not None else 0.0
-        if known and withdrawn[a]:
-            keys.append("withdrawn")
-        elif known and late[a] and a not in over:
-            keys.append("late")
-        elif known and errors[a] and a not in over:
-            keys.append("errors")
-        elif a in excl:
-            keys.append("exclusions")
-        elif known and assigned is not None and a not in assigned:
-            keys.append("no_reviewer")
-        elif not np.isfinite(total):
-            keys.append("no_total")
-        else:
-            keys.append("")
+        rules = (
+            ("withdrawn", known and flags["withdrawn"][a]),
+            ("late", known and flags["late"][a] and a not in over),
+            ("errors", known and flags["has_errors"][a] and a not in over),
+            ("exclusions", a in excl),
+            ("no_reviewer", known and assigned is not None and a not in assigned),
+            ("no_total", t is not None and not np.isfinite(t.get(a, np.nan))),
+        )
+        return next((k for k, applies in rules if applies), "")
+
+    keys = [key(a) for a in ids]
     types = apps["application_type"] if "application_type" in apps else pd.Series(dtype=object)
     out = pd.DataFrame(
         {
@@ -191,8 +188,6 @@ def assignable(rnd: ReviewRound) -> tuple[ReviewRound, pd.DataFrame]:
     left_out : DataFrame
         Their rows of :func:`application_statuses` with ``prefecture_name``.
     """
-    import dataclasses
-
     st = application_statuses(rnd)
     out = st.loc[st["reason_key"].isin(NOT_ASSIGNED)].copy()
     out.insert(0, "prefecture_name", rnd.applications["prefecture_name"].reindex(out.index).to_numpy())

@@ -58,6 +58,7 @@ import pandas as pd
 from ..config.round import Balance, SelectSpec
 from ..core.errors import OptionError, SelectionError
 from ..round.loader import ReviewRound
+from ..round.status import application_statuses, long_reason
 from ._exact import _best, _kernel, _values_with
 from ._explain import _infeasible_error, _reasons
 from ._problem import _ALL_GROUPS, _SCALE, _compile, _Problem, _pt, _resolve_ids, _to_spec
@@ -395,11 +396,9 @@ def select_round(
     accepted is 「期限後提出（受理せず）のため対象外」 even without scores, and an
     application no reviewer is assigned to is 対象外 (担当審査員なし) even with scores.
     """
-    from ..round.status import application_statuses, long_reason
-
     cfg = rnd.config
     statuses = application_statuses(rnd, totals)
-    unassigned = [a for a, k in statuses["reason_key"].items() if k == "no_reviewer"]
+    unassigned = [str(a) for a, k in statuses["reason_key"].items() if k == "no_reviewer"]
     result = select(
         candidates_frame(totals, rnd.applications),
         cfg.select,

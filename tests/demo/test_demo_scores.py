@@ -196,8 +196,11 @@ def test_cli_demo_writes_once_through_the_store(demo_round_copy, capsys, monkeyp
     rnd = load_round(demo_round_copy)
     with rnd.store() as store:
         ev = store.events()
-        assert set(ev["source"]) == {"simulation"}
-        assert ev["kind"].value_counts().to_dict() == {"score": 824, "submit": 88}
+        scored = ev.loc[ev["kind"] != "eligibility"]
+        assert set(scored["source"]) == {"simulation"}
+        # … and the demo's プッシュ型 decisions for its own forms 03 and 39 (issue 19)
+        assert ev["kind"].value_counts().to_dict() == {"score": 824, "submit": 88, "eligibility": 2}
+        assert sorted(ev.loc[ev["kind"] == "eligibility", "application"]) == ["03", "39"]
         assert store.verify().empty
         expected, _ = demo_scores(rnd)
         got = store.scores()

@@ -423,14 +423,25 @@ def test_a_form_that_says_push_is_late_all_the_same(write_app: WriteApp, tmp_pat
     assert one_problem(intake, "hand.xlsx", "warning", "submitted_at")["message"].startswith("期限後提出")
 
 
-def test_duplicate_tie_keeps_later_file_time(write_app: WriteApp, tmp_path: Path) -> None:
+def test_duplicate_tie_is_an_error_not_decided_by_file_time(write_app: WriteApp, tmp_path: Path) -> None:
+    """Same 提出日時: never the modification time (issue 19). Without a record the file shown
+    is the last by name, with an error naming both; a recorded file wins."""
     newer = write_app("a.xlsx", "20")
     older = write_app("b.xlsx", "20")
     os.utime(older, (1_700_000_000, 1_700_000_000))
     os.utime(newer, (1_800_000_000, 1_800_000_000))
     intake = read_applications(tmp_path)
-    assert intake.applications.loc["20", "file"] == "a.xlsx"
-    assert one_problem(intake, "b.xlsx", "info", "prefecture")["message"].count("a.xlsx") == 1
+    assert intake.applications.loc["20", "file"] == "b.xlsx" and intake.applications.loc["20", "has_errors"]
+    tie = one_problem(intake, "b.xlsx", "error", "submitted_at")
+    assert "a.xlsx、b.xlsx" in tie["message"] and "提出日時が同じ" in tie["message"]
+    assert "--file" in tie["action"]
+    assert one_problem(intake, "a.xlsx", "info", "prefecture")["message"].count("b.xlsx") == 1
+    recorded = read_applications(tmp_path, recorded={"20": ["a.xlsx"]})
+    assert (
+        recorded.applications.loc["20", "file"] == "a.xlsx"
+        and not recorded.applications.loc["20", "has_errors"]
+    )
+    assert rows_of(recorded, "a.xlsx").empty
 
 
 def test_deadline_flags_late(write_app: WriteApp, tmp_path: Path) -> None:

@@ -440,7 +440,8 @@ def test_reports_go_to_the_round_folder_by_default(
     assert out.index("applications.xlsx") < out.index("選定案（5件")  # the main job ends with the material
     wb = openpyxl.load_workbook(dest / "reports" / "applications.xlsx")
     assert "受付の判断" in wb.sheetnames
-    [row] = list(wb["受付の判断"].iter_rows(min_row=2, values_only=True))
+    *demo_push, row = list(wb["受付の判断"].iter_rows(min_row=2, values_only=True))
+    assert len(demo_push) == 2  # the demo's own プッシュ型 decisions (03, 39; issue 19)
     assert "辞退" in row and "山田" in row and "辞退の文書" in row and "42" in row
     status = {r[0]: r[5] for r in wb["受付の状況"].iter_rows(min_row=2, values_only=True)}
     assert status["42"] == "辞退"
