@@ -21,12 +21,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..core.columns import TOTAL_DECIMALS
+from ..core.columns import NEAR_TIE_COLUMNS, TOTAL_DECIMALS
 
 __all__ = ["NEAR_TIE_COLUMNS", "near_tie_judgement", "near_ties"]
 
 #: Columns of :func:`near_ties`.
-NEAR_TIE_COLUMNS: tuple[str, ...] = ("応募ID_上", "応募ID_下", "差", "差の標準誤差", "判定")
 
 #: 判定 of a pair (the Japanese text documents print).
 TIE = "同点"

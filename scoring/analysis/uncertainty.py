@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..combine import DEFAULT_METHOD, make_combiner
 from ..config.rubric import Rubric
+from ..core.columns import UNCERTAINTY_COLUMNS
 
 __all__ = ["PRIOR_DF", "UNCERTAINTY_COLUMNS", "honest_cov", "honest_se"]
 
@@ -42,7 +43,6 @@ __all__ = ["PRIOR_DF", "UNCERTAINTY_COLUMNS", "honest_cov", "honest_se"]
 PRIOR_DF = 4.0
 
 #: Columns of :func:`honest_se`.
-UNCERTAINTY_COLUMNS: tuple[str, ...] = ("total", "se", "se_plugin", "se_own", "se_calibration")
 
 
 def _jackknife_totals(

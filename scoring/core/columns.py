@@ -36,6 +36,7 @@ __all__ = [
     "APPLICATION_DISAGREEMENT_COLUMNS",
     "ASSIGNMENT_COLUMNS",
     "AUDIT_COLUMNS",
+    "BREAKDOWN_COLUMNS",
     "CANDIDATE_COLUMNS",
     "CONFLICT_COLUMNS",
     "COVERAGE_COLUMNS",
@@ -47,6 +48,7 @@ __all__ = [
     "ICC_COLUMNS",
     "KENDALL_COLUMNS",
     "METHOD_LABELS",
+    "NEAR_TIE_COLUMNS",
     "PROGRESS_APPLICATION_COLUMNS",
     "PROGRESS_COLUMNS",
     "PROGRESS_REVIEWER_COLUMNS",
@@ -60,12 +62,14 @@ __all__ = [
     "REVIEWER_PROFILE_COLUMNS",
     "REVIEWER_TABLE_COLUMNS",
     "REVISION_COLUMNS",
+    "SLIP_COLUMNS",
     "SPREAD_COLUMNS",
     "STABILITY_COLUMNS",
     "STATUS_COLUMNS",
     "TOTALS_COLUMNS",
     "TOTAL_COLUMNS",
     "TOTAL_DECIMALS",
+    "UNCERTAINTY_COLUMNS",
     "rank_totals",
     "review_rank",
 ]
@@ -543,4 +547,23 @@ PROGRESS_APPLICATION_COLUMNS: tuple[str, ...] = (
     "drafted",
     "missing",
     "todo",
+)
+
+
+# -- issue 19–21: receipts, uncertainty, near-ties, letters (moved here: one home for column tuples)
+
+#: The 受領票 (receipt slip) of a reviewer: :mod:`scoring.review.receipts`.
+SLIP_COLUMNS: tuple[str, ...] = ("応募ID", "都道府県", "提出日時（日本時間）", "受領コード")
+#: :func:`scoring.analysis.uncertainty.honest_se`'s table.
+UNCERTAINTY_COLUMNS: tuple[str, ...] = ("total", "se", "se_plugin", "se_own", "se_calibration")
+#: :func:`scoring.analysis.nearties.near_ties` (pairs across the line not meaningfully different).
+NEAR_TIE_COLUMNS: tuple[str, ...] = ("応募ID_上", "応募ID_下", "差", "差の標準誤差", "判定")
+#: Columns of a letter's workbook 評価の内訳 (the cohort as quartiles in whole points).
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "観点",
+    "満点（点）",
+    "貴団体の得点（点）",
+    "応募全体の第1四分位（点）",
+    "応募全体の中央値（点）",
+    "応募全体の第3四分位（点）",
 )

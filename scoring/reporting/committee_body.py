@@ -28,7 +28,7 @@ import yaml
 from ..analysis.committee import Committee
 from ..analysis.committee_quality import committee_near_ties
 from ..analysis.status import STATUS_EXCLUDED
-from ..core.columns import HEADERS_JA
+from ..core.columns import HEADERS_JA, NEAR_TIE_COLUMNS
 from ..round.status import LONG_REASONS, REASONS
 from .committee_sections import Block, _coverage_people, _p, _status_classes, _table_block, theme_label
 from .committee_tables import decision_ja
@@ -92,8 +92,6 @@ def _num(c: Committee, app: str, column: str) -> float:
 # ----------------------------------------------------------------------------------------
 # 要協議: near-ties at the line and balance displacements
 # ----------------------------------------------------------------------------------------
-
-NEAR_TIE_COLUMNS = ("応募ID_上", "応募ID_下", "差", "差の標準誤差", "判定")
 
 
 def near_ties_of(c: Committee) -> pd.DataFrame:

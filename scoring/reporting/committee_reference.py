@@ -21,6 +21,7 @@ from ..config.push import PUSH_INDICATORS
 from ..core.columns import HEADERS_JA
 from .committee_body import near_ties_of
 from .committee_charts import _CAPTIONS, _chart_png
+from .committee_quality_sections import process_blocks, quality_blocks
 from .committee_sections import (
     PUSH_ROWS_SHOWN,
     Block,
@@ -230,6 +231,8 @@ REFERENCE_SECTIONS = {
     "reliability_plain": "審査員の評価の一致",
     "push_plain": "プッシュ型の候補（応募のない都道府県の必要性）",
     "map_plain": "地図（応募と選定案）",
+    "quality_plain": "選定の確かさ",
+    "process_plain": "審査の経過",
 }
 
 
@@ -257,6 +260,10 @@ def reference_blocks(
         return push_blocks(c, tables)
     if key == "map_plain":
         return [_chart(c, "map", "応募と選定案の地図", cache)]
+    if key == "quality_plain":
+        return quality_blocks(c)
+    if key == "process_plain":
+        return process_blocks(c, tables)
     return comments_blocks(c, tables, sees_comments=sees_comments)
 
 
@@ -268,8 +275,9 @@ def reference_sections(
     sees_comments: bool = False,
     drafts: bool = True,
 ) -> list[dict[str, object]]:
-    """The 参考資料's sections for the templates (``key``, ``heading``, ``blocks``)."""
-    return [
+    """The 参考資料's sections for the templates (``key``, ``heading``, ``blocks``); a section with
+    nothing to say (審査の経過 of a round without revisions or releases) is left out."""
+    sections = [
         {
             "key": k,
             "heading": h,
@@ -277,3 +285,4 @@ def reference_sections(
         }
         for k, h in REFERENCE_SECTIONS.items()
     ]
+    return [s for s in sections if s["blocks"]]

@@ -46,7 +46,7 @@ import pandas as pd
 from ..analysis import status as _status
 from ..analysis.committee import Committee, build_committee
 from ..config.rubric import Rubric
-from ..core.columns import HEADERS_JA
+from ..core.columns import BREAKDOWN_COLUMNS, HEADERS_JA
 from ..core.errors import ShinsaError
 from ..core.excel import to_wareki
 from ..core.xlsx import write_workbook
@@ -413,17 +413,6 @@ def build_letters(
             )
         )
     return out
-
-
-#: Columns of the workbook's 評価の内訳 (the cohort as quartiles in whole points).
-BREAKDOWN_COLUMNS = (
-    "観点",
-    "満点（点）",
-    "貴団体の得点（点）",
-    "応募全体の第1四分位（点）",
-    "応募全体の中央値（点）",
-    "応募全体の第3四分位（点）",
-)
 
 
 def letter_tables(letter: FeedbackLetter) -> list[tuple[str, pd.DataFrame]]:

@@ -227,6 +227,13 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+def _text(value: object) -> str:
+    """A cell of a text column: a whole number mixed in (e.g. a head-count beside 「不明」) without decimals."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _is_count(column: pd.Series) -> bool:
     values = pd.to_numeric(column, errors="coerce").dropna()
     return pd.api.types.is_numeric_dtype(column) and bool(len(values)) and bool((values % 1 == 0).all())
@@ -241,7 +248,7 @@ def _format_counts_and_gaps(styler: Styler, frame: pd.DataFrame, na_rep: str) ->
         if _is_count(column):
             styler = styler.format("{:.0f}", subset=[col], na_rep=na_rep)
         elif not pd.api.types.is_numeric_dtype(column):
-            styler = styler.format(lambda v: na_rep if _missing(v) else str(v), subset=[col])
+            styler = styler.format(lambda v: na_rep if _missing(v) else _text(v), subset=[col])
     return styler
 
 

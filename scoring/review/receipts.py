@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.clock import now_jst, to_jst
+from ..core.columns import SLIP_COLUMNS
 from ..core.xlsx import write_workbook
 from ..round.loader import ReviewRound
 from ..store.scores import ScoreStore
@@ -24,7 +25,6 @@ from ..store.scores import ScoreStore
 __all__ = ["SLIP_COLUMNS", "SubmittedReceipt", "receipts_for", "slip_path", "write_receipt_slip"]
 
 #: The columns of the slip's table (and of the app's 「提出の記録」).
-SLIP_COLUMNS = ("応募ID", "都道府県", "提出日時（日本時間）", "受領コード")
 
 
 @dataclass(frozen=True)

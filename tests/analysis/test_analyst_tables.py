@@ -50,13 +50,16 @@ def test_analyst_table_ranking_columns() -> None:
 def test_push_table_shows_counts_as_integers_and_unknowns_in_words() -> None:
     """01's プッシュ型 table: no ``nan``, head-counts not 「0.00」, wide tables scroll, not cut."""
     frame = push_candidates_ja(push_candidates(load_round(None)))
-    assert frame["人材プール登録者（人）"].isna().any()  # unknown pools: shown in words
+    pool = frame["人材プール登録者（人）"]
+    assert (pool.isna() | (pool.astype(str) == "不明")).any()  # unknown pools: shown in words
     html = analyst_table(frame, precision=2, na_rep="不明").to_html()
     assert ">nan<" not in html and ">None<" not in html and "不明" in html
     assert "overflow-x: auto" in html  # a wide table scrolls in its own box
     counts = pd.DataFrame({"人材プール登録者（人）": [20.0, float("nan")], "得点": [0.5, 0.25]})
     small = analyst_table(counts, precision=2, na_rep="不明").to_html()
     assert ">20<" in small and ">20.00<" not in small and ">不明<" in small and ">0.50<" in small
+    mixed = pd.DataFrame({"人材プール登録者（人）": [20.0, "不明"]})  # a known count beside an unknown
+    assert ">20<" in analyst_table(mixed, na_rep="不明").to_html()
 
 
 def test_problem_view_points_eligibility_actions_to_the_panel_not_a_command() -> None:

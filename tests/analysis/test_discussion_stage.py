@@ -90,7 +90,9 @@ def test_drafts_count_only_when_round_yaml_says_so_with_a_visible_warning(
     warning = f"下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています"
     assert any(warning in w for w in c.all_warnings)
     paths = write_committee_reports(None, tmp_path / "out", committee=c)
-    assert warning in paths["html"].read_text(encoding="utf-8")
+    # the committee's page says it in the one drafts sentence (scoring.reporting.wording)
+    sentence = f"合計点には提出前の下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）も含めています"
+    assert sentence in paths["html"].read_text(encoding="utf-8")
     wb = openpyxl.load_workbook(paths["xlsx"])
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert any(warning in str(v) for key, v in summary.items() if str(key).startswith("警告"))

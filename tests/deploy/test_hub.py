@@ -302,13 +302,15 @@ def test_committee_dashboard_shows_the_ranking_and_no_comments(hub: Hub, browser
                 "委員会の画面に順位表が出ません。サーバーのエラー:\n"
                 + "\n".join(e[:1500] for e in errors[-5:])
             )
-        expect(page.locator("body")).to_contain_text("選定案と理由", timeout=LANDING_TIMEOUT_MS)
+        expect(page.locator("body")).to_contain_text("審議事項と選定案", timeout=LANDING_TIMEOUT_MS)
         page.wait_for_load_state("networkidle", timeout=LANDING_TIMEOUT_MS)
         text = page.locator("body").inner_text()
         page.screenshot(path=str(ui_artifacts / "hub_committee.png"), full_page=False)
         names = [str(n) for n in rnd.applications["prefecture_name"]]
         assert sum(n in text for n in names) >= 5, text[:2000]
         assert "Traceback" not in text and "Error" not in text
+        # what the committee may not read is said so, not shown as "none" (issue 21 item 7)
+        assert "提出された採点はまだありません" not in text and "講評コメントはありません" not in text
         assert page.locator(".jp-InputArea-editor, .cm-editor").count() == 0
     finally:
         context.close()

@@ -66,7 +66,7 @@ def test_waiting_times_through_the_hub(hub: Hub, browser) -> None:
     context.close()
 
     context, page, start = _sign_in(browser, hub, f"{hub.prefix}co")
-    page.get_by_text("選定案と理由").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text("審議事項と選定案").first.wait_for(timeout=WAIT_MS)
     times["committee"] = time.monotonic() - start
     context.close()
 

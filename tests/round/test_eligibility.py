@@ -462,15 +462,20 @@ def test_the_notebook_panel_records_and_shows_errors(rdir: Path) -> None:
     assert ("05 秋田県", "05") in panel.application.options
     panel.action.value, panel.application.value = "withdraw", "42"
     panel.by.value, panel.reason.value = "山田", ""
+    panel.button.click()  # not confirmed: nothing recorded, the panel says what to do
+    assert "まだ記録していません" in panel.message.value and load_round(rdir).eligibility_records == []
+    panel.confirm.value = True
     panel.button.click()
     assert "記録できませんでした" in panel.message.value and "理由（--reason）が空です" in panel.message.value
     assert load_round(rdir).eligibility_records == []
     panel.reason.value = "県から辞退の文書"
-    panel.button.click()
+    panel.button.click()  # the confirmation stays ticked after a refusal
     assert "記録しました: 応募 42 辞退（山田" in panel.message.value
     assert panel.rnd.applications.loc["42", "withdrawn"] and panel.reason.value == ""
+    assert not panel.confirm.value  # each record is confirmed on its own
     panel.action.value, panel.application.value, panel.reason.value = "correction", "20", "誤記"
     panel.original.value = "2026-02-20T16:30"
+    panel.confirm.value = True
     panel.button.click()
     assert "記録しました: 応募 20 訂正" in panel.message.value
     [_, rec] = panel.rnd.eligibility_records

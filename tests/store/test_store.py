@@ -280,7 +280,7 @@ def test_submit_locks_the_pair_until_the_analyst_reopens_it(store):
 
     with pytest.raises(StoreError, match=r"再開の理由（reason）が空です"):
         store.reopen("R1", "01", by="事務局 架空", reason=" ")
-    with pytest.raises(StoreError, match=r"再開する人（by）が空です"):
+    with pytest.raises(StoreError, match=r"再開を記録する人（by）が空です"):
         store.reopen("R1", "01", by="", reason="誤入力の訂正")
     store.reopen("R1", "01", by="事務局 架空", reason="誤入力の訂正")
     assert store.status("R1", "01") == "下書き"
