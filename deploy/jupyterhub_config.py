@@ -116,6 +116,11 @@ VOILA_ONLY = {
     "nbclassic": False,
 }
 VOILA_APP = {"reviewer": "02_review.ipynb", "committee": "04_committee.ipynb"}
+#: Preheated kernels (scoring/admin/voila_preheat.py): each Voilà server keeps one kernel of its
+#: app ready, the notebook already run, so that a visit or a reload only sends the page (issue 22
+#: item 6). Per person's server, with that person's environment: never shared between people.
+#: SHINSA_PREHEAT=0 (in the hub's environment) turns it off, should a notebook misbehave preheated.
+PREHEAT = os.environ.get("SHINSA_PREHEAT", "1") != "0"
 
 
 def pre_spawn_hook(spawner):
@@ -146,15 +151,24 @@ def pre_spawn_hook(spawner):
     folder = Path(site["app"]) / role
     spawner.notebook_dir = str(folder)
     spawner.default_url = f"/voila/render/{VOILA_APP[role]}"
-    spawner.args = common + [
-        f"--ServerApp.jpserver_extensions={VOILA_ONLY!r}",  # a Python literal, as traitlets reads it
-        "--VoilaConfiguration.template=shinsa",
-        "--VoilaConfiguration.show_tracebacks=False",
-        # Voilà 0.5 cannot shut down a reloaded or closed page's kernel (403 without _xsrf,
-        # voila-dashboards/voila#1458): idle ones are culled instead (the app saves on shutdown).
-        "--MappingKernelManager.cull_idle_timeout=3600",
-        "--MappingKernelManager.cull_interval=300",
+    extensions = {**VOILA_ONLY, "scoring.admin.voila_preheat": True} if PREHEAT else VOILA_ONLY
+    preheat = [
+        "--ServerApp.kernel_manager_class=scoring.admin.voila_preheat.PreheatKernelManager",
+        f"--PreheatKernelManager.notebook={VOILA_APP[role]}",
     ]
+    spawner.args = (
+        common
+        + (preheat if PREHEAT else [])
+        + [
+            f"--ServerApp.jpserver_extensions={extensions!r}",  # a Python literal, as traitlets reads it
+            "--VoilaConfiguration.template=shinsa",
+            "--VoilaConfiguration.show_tracebacks=False",
+            # Voilà 0.5 cannot shut down a reloaded or closed page's kernel (403 without _xsrf,
+            # voila-dashboards/voila#1458): idle ones are culled instead (the app saves on shutdown).
+            "--MappingKernelManager.cull_idle_timeout=3600",
+            "--MappingKernelManager.cull_interval=300",
+        ]
+    )
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import itertools
+import sys
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -35,6 +36,13 @@ POLL_IDLE_LIMIT = 3600.0
 _ACKS = itertools.count(1)
 #: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
 _LIVE_PANELS: weakref.WeakSet[ReviewPanel] = weakref.WeakSet()
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (Voilà, JupyterLab), whose loop runs after the cell."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 @atexit.register
@@ -129,6 +137,9 @@ class ReviewPanel:
                 self.receipts,
             ]
         )
+        # The chart (matplotlib: about 0.7 s of CPU) sits below the first screen: in a kernel it is
+        # drawn once the notebook has run, so that the form is usable first (issue 22 item 6).
+        self._chart_later: Any = call_later(0, self._first_chart, thread=False) if _in_kernel() else None
         self.render()
         self._render_receipts()
         self._remember()
@@ -428,7 +439,14 @@ class ReviewPanel:
         finally:
             self._syncing = False
 
+    def _first_chart(self) -> None:
+        self._chart_later = None
+        if not self._closed:
+            self._render_chart()
+
     def _render_chart(self) -> None:
+        if self._chart_later is not None:  # the first one is drawn after the first screen
+            return
         counts = self.session.distribution()
         if self._chart_counts is not None and counts.equals(self._chart_counts):
             return
