@@ -11,7 +11,8 @@ person's server and kernels used meanwhile (steadier than wall time on a loaded 
 * sign-in → the committee dashboard with its ranking and proposal, when its server must start
   and when it runs (target 8 s).
 
-Run as root (as the deploy tests): ``python benchmarks/bench_waiting_times.py``. The figures
+Run as root (as the deploy tests): ``python benchmarks/bench_waiting_times.py``; with
+``--no-preheat`` the servers run without preheated Voilà kernels (the comparison). The figures
 depend on the machine's load, printed with them.
 """
 
@@ -26,7 +27,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    env = dict(os.environ, SHINSA_BENCH_WAITING="1")
+    preheat = "0" if "--no-preheat" in sys.argv[1:] else "1"
+    env = dict(os.environ, SHINSA_BENCH_WAITING="1", SHINSA_PREHEAT=preheat)
     test = "tests/deploy/test_hub_waiting_times.py"
     cmd = [sys.executable, "-m", "pytest", test, "-s", "-q", "-p", "no:cacheprovider"]
     return subprocess.call(cmd, cwd=PROJECT, env=env)

@@ -116,11 +116,13 @@ VOILA_ONLY = {
     "nbclassic": False,
 }
 VOILA_APP = {"reviewer": "02_review.ipynb", "committee": "04_committee.ipynb"}
-#: Preheated kernels (scoring/admin/voila_preheat.py): each Voilà server keeps one kernel of its
+#: Preheated kernels (scoring/admin/voila_preheat.py): a reviewer's server keeps one kernel of the
 #: app ready, the notebook already run, so that a visit or a reload only sends the page (issue 22
-#: item 6). Per person's server, with that person's environment: never shared between people.
-#: SHINSA_PREHEAT=0 (in the hub's environment) turns it off, should a notebook misbehave preheated.
-PREHEAT = os.environ.get("SHINSA_PREHEAT", "1") != "0"
+#: item 6). Per person's server, with that person's environment: never shared between people; the
+#: app keeps a waiting page current (it polls the store until the reviewer's first action). Not
+#: the committee's: its dashboard is computed once and would show the round as it was when the
+#: kernel was prepared. SHINSA_PREHEAT=0 (in the hub's environment) turns it off.
+PREHEAT_ROLES = {"reviewer"} if os.environ.get("SHINSA_PREHEAT", "1") != "0" else set()
 
 
 def pre_spawn_hook(spawner):
@@ -151,14 +153,15 @@ def pre_spawn_hook(spawner):
     folder = Path(site["app"]) / role
     spawner.notebook_dir = str(folder)
     spawner.default_url = f"/voila/render/{VOILA_APP[role]}"
-    extensions = {**VOILA_ONLY, "scoring.admin.voila_preheat": True} if PREHEAT else VOILA_ONLY
+    preheated = role in PREHEAT_ROLES
+    extensions = {**VOILA_ONLY, "scoring.admin.voila_preheat": True} if preheated else VOILA_ONLY
     preheat = [
         "--ServerApp.kernel_manager_class=scoring.admin.voila_preheat.PreheatKernelManager",
         f"--PreheatKernelManager.notebook={VOILA_APP[role]}",
     ]
     spawner.args = (
         common
-        + (preheat if PREHEAT else [])
+        + (preheat if preheated else [])
         + [
             f"--ServerApp.jpserver_extensions={extensions!r}",  # a Python literal, as traitlets reads it
             "--VoilaConfiguration.template=shinsa",

@@ -14,7 +14,9 @@ runs the notebook from the beginning. This module brings the pool to the server 
 
 Identity stays right: a pool belongs to one person's server (its kernels get that server's
 environment: the person's ``SCORING_ROUND`` and JupyterHub user), never shared between people.
-deploy/jupyterhub_config.py turns it on for the reviewer and committee servers.
+A preheated page shows the data of the moment it was prepared: the reviewer app keeps itself
+current until the reviewer's first action (scoring/ui/review_panel.py polls the store); the
+committee dashboard does not, so deploy/jupyterhub_config.py preheats the reviewers' servers only.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ TARGETS = {
 
 
 def _cpu_seconds(user: str) -> float:
-    """CPU seconds (user + system) of the running processes of one system account."""
+    """CPU seconds (user + system) of the running processes of one system account, with their
+    ended and collected children (a kernel that ended counts in its server's)."""
     uid = pwd.getpwnam(user).pw_uid
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -55,7 +56,7 @@ def _cpu_seconds(user: str) -> float:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime (stat's 14–17)
     return total / tick
 
 
