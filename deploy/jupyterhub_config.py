@@ -116,6 +116,13 @@ VOILA_ONLY = {
     "nbclassic": False,
 }
 VOILA_APP = {"reviewer": "02_review.ipynb", "committee": "04_committee.ipynb"}
+#: Preheated kernels (scoring/admin/voila_preheat.py): a reviewer's server keeps one kernel of the
+#: app ready, the notebook already run, so that a visit or a reload only sends the page (issue 22
+#: item 6). Per person's server, with that person's environment: never shared between people; the
+#: app keeps a waiting page current (it polls the store until the reviewer's first action). Not
+#: the committee's: its dashboard is computed once and would show the round as it was when the
+#: kernel was prepared. SHINSA_PREHEAT=0 (in the hub's environment) turns it off.
+PREHEAT_ROLES = {"reviewer"} if os.environ.get("SHINSA_PREHEAT", "1") != "0" else set()
 
 
 def pre_spawn_hook(spawner):
@@ -147,15 +154,25 @@ def pre_spawn_hook(spawner):
     folder = Path(site["app"]) / role
     spawner.notebook_dir = str(folder)
     spawner.default_url = f"/voila/render/{VOILA_APP[role]}"
-    spawner.args = common + [
-        f"--ServerApp.jpserver_extensions={VOILA_ONLY!r}",  # a Python literal, as traitlets reads it
-        "--VoilaConfiguration.template=shinsa",
-        "--VoilaConfiguration.show_tracebacks=False",
-        # Voilà 0.5 cannot shut down a reloaded or closed page's kernel (403 without _xsrf,
-        # voila-dashboards/voila#1458): idle ones are culled instead (the app saves on shutdown).
-        "--MappingKernelManager.cull_idle_timeout=3600",
-        "--MappingKernelManager.cull_interval=300",
+    preheated = role in PREHEAT_ROLES
+    extensions = {**VOILA_ONLY, "scoring.admin.voila_preheat": True} if preheated else VOILA_ONLY
+    preheat = [
+        "--ServerApp.kernel_manager_class=scoring.admin.voila_preheat.PreheatKernelManager",
+        f"--PreheatKernelManager.notebook={VOILA_APP[role]}",
     ]
+    spawner.args = (
+        common
+        + (preheat if preheated else [])
+        + [
+            f"--ServerApp.jpserver_extensions={extensions!r}",  # a Python literal, as traitlets reads it
+            "--VoilaConfiguration.template=shinsa",
+            "--VoilaConfiguration.show_tracebacks=False",
+            # Voilà 0.5 cannot shut down a reloaded or closed page's kernel (403 without _xsrf,
+            # voila-dashboards/voila#1458): idle ones are culled instead (the app saves on shutdown).
+            "--MappingKernelManager.cull_idle_timeout=3600",
+            "--MappingKernelManager.cull_interval=300",
+        ]
+    )
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook

@@ -39,6 +39,7 @@ __all__ = [
     "ENV_ROUND",
     "ENV_SIGNING_KEY",
     "ENV_STATE_FILE",
+    "ENV_VOILA_PREHEAT",
     "Environment",
     "environment",
 ]
@@ -50,6 +51,8 @@ ENV_LEGACY_KEY = "SCORING_LEGACY_KEY"
 ENV_STATE_FILE = "SHINSA_STATE_FILE"
 ENV_HUB_USER = "JUPYTERHUB_USER"
 ENV_HUB_BASE_URL = "JUPYTERHUB_BASE_URL"
+#: "True" in a kernel Voilà started ahead of a visit (preheated; scoring/admin/voila_preheat.py).
+ENV_VOILA_PREHEAT = "VOILA_PREHEAT"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Environment:
     hub_user: str = ""
     legacy_key: str = ""
     hub_base_url: str = ""
+    voila_preheat: str = ""
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
@@ -81,6 +85,7 @@ class Environment:
             hub_user=get(ENV_HUB_USER),
             legacy_key=get(ENV_LEGACY_KEY),
             hub_base_url=get(ENV_HUB_BASE_URL),
+            voila_preheat=get(ENV_VOILA_PREHEAT),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import itertools
+import sys
 import time
 import weakref
 from collections.abc import Callable, Mapping
@@ -17,6 +18,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..core.clock import JST
+from ..core.environment import environment
 from ..core.errors import StoreUnavailableError
 from ..reporting.charts import distribution_png
 from ..review.session import ExternalChange, ReviewSession
@@ -35,6 +37,13 @@ POLL_IDLE_LIMIT = 3600.0
 _ACKS = itertools.count(1)
 #: Panels alive in this kernel: their waiting comments are saved when the kernel exits.
 _LIVE_PANELS: weakref.WeakSet[ReviewPanel] = weakref.WeakSet()
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (Voilà, JupyterLab), whose loop runs after the cell."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 @atexit.register
@@ -91,6 +100,10 @@ class ReviewPanel:
         self._retry_handle: asyncio.TimerHandle | None = None
         self._poll_handle: asyncio.TimerHandle | None = None
         self._active_at = time.monotonic()
+        # A preheated kernel (Voilà ran the notebook before the visit) keeps its page current
+        # until the reviewer first acts: it polls without the idle limit, and applies what was
+        # saved meanwhile (e.g. on the page before a reload) without the 「別の画面で変更」 notice.
+        self._waiting_visit = environment().voila_preheat == "True"
 
         self.progress_text = w.HTML()
         self.progress_text.add_class("shinsa-progress-text")
@@ -129,6 +142,9 @@ class ReviewPanel:
                 self.receipts,
             ]
         )
+        # The chart (matplotlib: about 0.7 s of CPU) sits below the first screen: in a kernel it is
+        # drawn once the notebook has run, so that the form is usable first (issue 22 item 6).
+        self._chart_later: Any = call_later(0, self._first_chart, thread=False) if _in_kernel() else None
         self.render()
         self._render_receipts()
         self._remember()
@@ -428,7 +444,14 @@ class ReviewPanel:
         finally:
             self._syncing = False
 
+    def _first_chart(self) -> None:
+        self._chart_later = None
+        if not self._closed:
+            self._render_chart()
+
     def _render_chart(self) -> None:
+        if self._chart_later is not None:  # the first one is drawn after the first screen
+            return
         counts = self.session.distribution()
         if self._chart_counts is not None and counts.equals(self._chart_counts):
             return
@@ -573,13 +596,15 @@ class ReviewPanel:
     def _touch(self) -> None:
         """A key or click of the reviewer: the page is in use (polling goes on, or starts again)."""
         self._active_at = time.monotonic()
+        self._waiting_visit = False
         self._schedule_poll()
 
     def _poll_tick(self) -> None:
         self._poll_handle = None
         # A page closed without telling the kernel (Voilà keeps it until culled) stops
         # asking after POLL_IDLE_LIMIT seconds without a key or click; the next one restarts it.
-        if self._closed or time.monotonic() - self._active_at > POLL_IDLE_LIMIT:
+        idle = time.monotonic() - self._active_at > POLL_IDLE_LIMIT and not self._waiting_visit
+        if self._closed or idle:
             return
         try:
             self.check_now()
@@ -593,6 +618,8 @@ class ReviewPanel:
         Skipped while a comment is being typed or values wait for the store (their save
         comes first; it reports any change itself).
         """
+        if self._waiting_visit:
+            return self._refresh_all()
         if (
             self.session.current is None
             or self.session.has_unsaved
@@ -606,6 +633,20 @@ class ReviewPanel:
         if change is not None:
             self._show_change()
         return change
+
+    def _refresh_all(self) -> ExternalChange | None:
+        """A preheated page before its visit: take in silently what was saved meanwhile for any
+        of the reviewer's applications (an earlier page's scores, a 提出), and redraw."""
+        s = self.session
+        try:
+            changes = [c for a in s.applications if (c := s.check_changes(a)) is not None]
+        except StoreUnavailableError:
+            return None
+        s.last_change = None
+        if changes:
+            self._stored_at.clear()
+            self.render()
+        return changes[-1] if changes else None
 
     def save_pending_now(self) -> None:
         """Save waiting comments and unsaved values at once, without redrawing (kernel exit)."""

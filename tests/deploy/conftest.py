@@ -211,6 +211,9 @@ def hub(demo_round_copier: Callable[[Path], Path]) -> Iterator[Hub]:
                     "SHINSA_HUB_API_PORT": str(api_port),
                     "SHINSA_PROXY_API_PORT": str(proxy_port),
                     "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16),
+                    # Preheated Voilà kernels (deploy/jupyterhub_config.py); the waiting-time
+                    # benchmark's --no-preheat measures without them.
+                    "SHINSA_PREHEAT": os.environ.get("SHINSA_PREHEAT", "1"),
                 }
             )
             url = f"http://127.0.0.1:{port}"
