@@ -472,7 +472,8 @@ def test_the_readme_procedure_runs_a_whole_round(runner: Runner) -> None:
     html = (r / "reports" / "committee.html").read_text(encoding="utf-8")
     reason = re.search(r'--reason "([^"]+)"', revise[0])
     assert reason and reason.group(1) in html
-    assert "協議対象" in html
+    assert "協議の一覧" in html and "選定ラインの近く" in html  # the 参考資料's 協議 lists
+    assert "採点の再開・免除・担当替え" in html  # step 8's excuse and reopen, with their reasons
     assert "下書き" not in html or "含めて集計" not in html  # only submitted scores count
 
     # 12. 決定: the committee swaps one of the proposal; reasons are required, 対象外 refused

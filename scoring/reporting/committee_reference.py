@@ -277,7 +277,7 @@ def reference_sections(
 ) -> list[dict[str, object]]:
     """The 参考資料's sections for the templates (``key``, ``heading``, ``blocks``); a section with
     nothing to say (審査の経過 of a round without revisions or releases) is left out."""
-    sections = [
+    sections: list[dict[str, object]] = [
         {
             "key": k,
             "heading": h,
