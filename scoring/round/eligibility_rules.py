@@ -25,7 +25,7 @@ from ..core.schema import PUSH_TYPE
 from ..store.scores import ScoreStore
 from .eligibility_records import ELIGIBILITY_ACTIONS, EligibilityRecord, record_eligibility_event
 
-__all__ = ["eligibility_command", "record_eligibility"]
+__all__ = ["application_code", "eligibility_command", "record_eligibility"]
 
 
 class _RoundLike(Protocol):
@@ -65,7 +65,14 @@ def eligibility_command(action: str, application: str, round_path: object = "審
     )
 
 
-def _code(rnd: _RoundLike, application: object) -> str:
+def application_code(rnd: _RoundLike, application: object) -> str:
+    """The JIS code of ``application`` given as a code (``43``, ``1``) or a prefecture name (熊本, 熊本県).
+
+    Raises
+    ------
+    IntakeError
+        Not an application of the round (the message names the folder and lists them).
+    """
     text = str(application).strip()
     if text in rnd.applications.index:
         return text
@@ -343,7 +350,7 @@ def record_eligibility(
             f"受付の判断「{action}」はありません。次のいずれかにしてください: "
             + "、".join(f"{_CLI_ACTION[k]}（{v}）" for k, v in ELIGIBILITY_ACTIONS.items())
         )
-    q = _Request(rnd, act, _code(rnd, application), by, reason, file, original_received)
+    q = _Request(rnd, act, application_code(rnd, application), by, reason, file, original_received)
     for refuse in (*_COMMON_REFUSALS, *_ACTION_REFUSALS.get(act, ())):
         message = refuse(q)
         if message is not None:

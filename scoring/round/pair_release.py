@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import OptionError
-from ..core.normalize import parse_prefecture
 from ..store.scores import ScoreStore
 from .assign import write_assignments
+from .eligibility_rules import application_code
 from .loader import ReviewRound
 
 __all__ = ["ACTIONS_JA", "Released", "application_code", "release_pair", "reopen_pair"]
@@ -57,30 +57,6 @@ class Released:
         event = f"（イベント {self.event_id}）" if self.event_id is not None else ""
         to = f" → 審査員 {self.to}" if self.to else ""
         return f"{ACTIONS_JA[self.action]}を記録しました{event}: {where}{to}　理由: {self.reason}　記録: {self.by}"
-
-
-def application_code(rnd: ReviewRound, application: object) -> str:
-    """The JIS code of ``application`` given as a code (``43``, ``1``) or a prefecture name (熊本, 熊本県).
-
-    Raises
-    ------
-    OptionError
-        Not an application of the round (the message lists them).
-    """
-    text = str(application).strip()
-    if text in rnd.applications.index:
-        return text
-    try:
-        code = parse_prefecture(text)
-    except ValueError:
-        code = ""
-    if code not in rnd.applications.index:
-        listing = "、".join(f"{c} {n}" for c, n in rnd.applications["prefecture_name"].items())
-        raise OptionError(
-            f"応募「{text}」はこの審査ラウンドにありません。都道府県コード（2桁）または都道府県名で"
-            f"指定してください。応募: {listing or 'なし'}"
-        )
-    return code
 
 
 def _assigned(rnd: ReviewRound) -> set[tuple[str, str]]:
