@@ -17,7 +17,6 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..analysis.committee import Committee
-from ..config.push import PUSH_INDICATORS
 from ..core.columns import HEADERS_JA
 from .committee_body import near_ties_of
 from .committee_charts import _CAPTIONS, _chart_png
@@ -31,6 +30,7 @@ from .committee_sections import (
     _status_classes,
     _table_block,
     _two_decimals,
+    push_parts,
 )
 from .wording import GLOSSARY, alpha_plain, drafts_sentence, method_sentence, pct
 from .wording import TIE_SENTENCE as _TIE
@@ -176,32 +176,20 @@ def reliability_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list
 
 
 def push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
-    t = tables.get("プッシュ型候補")
-    if t is None or not len(t):
+    parts = push_parts(c, tables)
+    if parts is None:
         return [_p("プッシュ型の候補は計算していません。")]
-    attrs = c.push_candidates.attrs
-    weights = "、".join(
-        f"{label.split('（')[0]} {float(w):g}"
-        for ind, (label, _) in PUSH_INDICATORS.items()
-        if (w := attrs.get("weights", {}).get(ind, 0))
-    )
-    cand = t.loc[t["状況"] == "候補", HEADERS_JA["prefecture_name"]].tolist()
-    people = t.drop(
-        columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"]
-    )
-    shown = min(PUSH_ROWS_SHOWN, len(t))
+    weights, cand, table = parts
+    shown = min(PUSH_ROWS_SHOWN, len(tables["プッシュ型候補"]))
     return [
         _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
         _p(
             "総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
-            "人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べ、各指標をそろえた上で重み"
-            f"（{weights}）を掛けて足したものが「必要性の得点」です。上位 {shown} 団体を示します（応募した都道府県は灰色）。"
+            f"人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました（重み {weights}）。"
+            + c.push_candidates.attrs.get("method_ja", "")
+            + f"上位 {shown} 団体を示します（応募した都道府県は灰色）。"
         ),
-        _table_block(
-            people.head(PUSH_ROWS_SHOWN),
-            row_classes=["ineligible" if v == "応募済" else "" for v in people["状況"].head(PUSH_ROWS_SHOWN)],
-            formatters={"必要性の得点": _two_decimals},
-        ),
+        table,
     ]
 
 

@@ -253,36 +253,47 @@ def _appendix(c: Committee, notes: pd.DataFrame) -> list[tuple[str, str]]:
 PUSH_ROWS_SHOWN = 15
 
 
-def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
-    """The プッシュ型 section: how the need score is made, and the top of the list."""
+def push_parts(c: Committee, tables: Mapping[str, pd.DataFrame]) -> tuple[str, list[str], Block] | None:
+    """What every プッシュ型 section shows: the weights as text, the candidates' names and the top
+    :data:`PUSH_ROWS_SHOWN` rows as a table (None when no candidates were computed)."""
     t = tables.get("プッシュ型候補")
     if t is None or not len(t):
-        return [_p("プッシュ型の候補は計算していません。")]
-    attrs = c.push_candidates.attrs
+        return None
     weights = "、".join(
         f"{label.split('（')[0]} {float(w):g}"
         for ind, (label, _) in PUSH_INDICATORS.items()
-        if (w := attrs.get("weights", {}).get(ind, 0))
+        if (w := c.push_candidates.attrs.get("weights", {}).get(ind, 0))
     )
     cand = t.loc[t["状況"] == "候補", HEADERS_JA["prefecture_name"]].tolist()
     people = t.drop(
         columns=[col for col in t.columns if str(col).startswith("寄与") or col == "都道府県コード"]
     )
+    table = _table_block(
+        people.head(PUSH_ROWS_SHOWN),
+        row_classes=["ineligible" if v == "応募済" else "" for v in people["状況"].head(PUSH_ROWS_SHOWN)],
+        formatters={"必要性の得点": _two_decimals},
+    )
+    return weights, cand, table
+
+
+def _push_blocks(c: Committee, tables: Mapping[str, pd.DataFrame]) -> list[Block]:
+    """The プッシュ型 section: how the need score is made, and the top of the list."""
+    parts = push_parts(c, tables)
+    if parts is None:
+        return [_p("プッシュ型の候補は計算していません。")]
+    weights, cand, table = parts
+    attrs = c.push_candidates.attrs
     return [
         _p(f"応募のない都道府県のうち必要性の高い団体: {'・'.join(cand) or '（なし）'}", "lead"),
         _p(
             "総務省はヒアリングにより、応募のない都道府県をプッシュ型で支援できます。47 都道府県を、町村の割合・"
             f"人口減少率・人材プール登録者1人あたりの市町村数・応募の有無で比べました（重み {weights}）。"
             + attrs.get("method_ja", "")
-            + f"上位 {min(PUSH_ROWS_SHOWN, len(t))} 団体を示します（応募した都道府県は灰色）。"
+            + f"上位 {min(PUSH_ROWS_SHOWN, len(tables['プッシュ型候補']))} 団体を示します（応募した都道府県は灰色）。"
             "47 都道府県すべてと指標ごとの寄与は committee.xlsx の"
             "「プッシュ型候補」にあります。設定: " + (attrs.get("name") or "")
         ),
-        _table_block(
-            people.head(PUSH_ROWS_SHOWN),
-            row_classes=["ineligible" if v == "応募済" else "" for v in people["状況"].head(PUSH_ROWS_SHOWN)],
-            formatters={"必要性の得点": _two_decimals},
-        ),
+        table,
     ]
 
 
