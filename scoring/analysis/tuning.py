@@ -504,6 +504,11 @@ class TuningModel:
     def _weights_key(self) -> tuple[float, ...]:
         return tuple(np.round(self._effective_array(), 9).tolist())
 
+    def cached(self, name: str, key: tuple[Any, ...], fn: Callable[[], _T]) -> _T:
+        """``fn()`` cached under ``name`` and ``key`` like the model's own analyses (for the modules
+        that add to the screen, e.g. :func:`scoring.analysis.tuning_proposal.current_proposal`)."""
+        return self._cached(name, key, fn)
+
     def reliability(self) -> pd.DataFrame:
         """Reliability per criterion and of the total with the current weights.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..selection import SelectionInfeasible, candidates_frame, select_round
@@ -21,7 +22,7 @@ from .quality import second_panel, second_panel_table
 if TYPE_CHECKING:
     from .tuning import TuningModel
 
-__all__ = ["Proposal", "balanced_proposal", "tuning_second_panel"]
+__all__ = ["Proposal", "balanced_proposal", "current_proposal", "tuning_second_panel"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,20 @@ def _select(model: TuningModel, totals: pd.DataFrame) -> tuple[list[str], list[s
     return [str(a) for a in res.selected], [str(a) for a in res.unconstrained_top_k]
 
 
-def balanced_proposal(model: TuningModel) -> Proposal:
-    """The balanced proposal for ``model``'s current weights and method (see the module)."""
+def balanced_proposal(model: TuningModel, *, baseline: list[str] | None = None) -> Proposal:
+    """The balanced proposal for ``model``'s current weights and method (see the module).
+
+    ``baseline`` is the proposal with the rubric's defaults when already known (it does not change
+    while the sliders move: :meth:`TuningModel.proposal` computes it once).
+    """
     if model.round is None:
         return Proposal([], [], [], [], [], {}, "審査ラウンドが分からないため、選定案は計算できません。")
     names = model.round.applications.get("prefecture_name")
     labels = {str(k): str(v) for k, v in names.items()} if names is not None else {}
     try:
         selected, raw_top = _select(model, model.ranking()[["total"]])
-        baseline, _ = _select(model, model.baseline()[["total"]])
+        if baseline is None:
+            baseline, _ = _select(model, model.baseline()[["total"]])
     except SelectionInfeasible as exc:
         return Proposal([], [], [], [], [], labels, f"バランスの条件を満たす選定案がありません: {exc}")
     return Proposal(
@@ -77,6 +83,14 @@ def balanced_proposal(model: TuningModel) -> Proposal:
         left=[a for a in baseline if a not in selected],
         names=labels,
     )
+
+
+def current_proposal(model: TuningModel) -> Proposal:
+    """:func:`balanced_proposal`, cached per weights and method (a slider moved back is instant);
+    the defaults' proposal, which the sliders do not change, is computed once."""
+    base = model.cached("baseline_proposal", (), lambda: balanced_proposal(model).baseline)
+    key = (model.method, *np.round(model.effective_weights().to_numpy(dtype=float), 9).tolist())
+    return model.cached("proposal", tuple(key), lambda: balanced_proposal(model, baseline=base))
 
 
 def tuning_second_panel(

@@ -52,7 +52,7 @@ import pandas as pd
 
 from ..analysis.quality import explanation_ja
 from ..analysis.tuning import TuningModel
-from ..analysis.tuning_proposal import balanced_proposal, tuning_second_panel
+from ..analysis.tuning_proposal import current_proposal, tuning_second_panel
 from ..combine import DEFAULT_METHOD, METHODS
 from ..config.rubric import load_rubric
 from ..core.columns import HEADERS_JA, METHOD_LABELS
@@ -498,7 +498,7 @@ class TuningApp:
                 + "</div>"
             )
             t2 = time.perf_counter()
-            self.proposal.value = proposal_html(balanced_proposal(self.model))
+            self.proposal.value = proposal_html(current_proposal(self.model))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.show_error(error_message(exc))
             self.hash.value = ""

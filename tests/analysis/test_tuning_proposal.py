@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scoring.analysis.tuning import TuningModel
-from scoring.analysis.tuning_proposal import balanced_proposal, tuning_second_panel
+from scoring.analysis.tuning_proposal import balanced_proposal, current_proposal, tuning_second_panel
 from scoring.demo.simulate import write_demo_scores
 from scoring.round.loader import load_round
 from scoring.selection import select_round
@@ -42,6 +42,10 @@ def test_proposal_is_the_committees_selection_and_follows_a_weight_change(model:
     for a in moved.entered + moved.left:
         assert moved.names[a] in html
     assert "入った" in html and "外れた" in html
+    # the screen's cached proposal is the same, and follows the weights back to the defaults
+    assert current_proposal(model) == moved
+    model.reset_weights()
+    assert current_proposal(model) == balanced_proposal(model) == p
     model.reset_weights()
 
 
