@@ -33,6 +33,7 @@ __all__ = [
     "THEME_CODES",
     "YES_NO",
     "Field",
+    "problem_row",
     "require_score_table",
 ]
 
@@ -212,6 +213,23 @@ FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
 #: Columns of every problems table (intake, rubric, round): one row per problem.
 PROBLEM_COLUMNS: tuple[str, ...] = ("file", "sheet", "cell", "field", "severity", "message", "action")
+
+
+def problem_row(
+    file: str, severity: str, message: str, action: str, *, sheet: str = "", cell: str = "", field: str = ""
+) -> dict[str, str]:
+    """One row of a problems table (:data:`PROBLEM_COLUMNS`)."""
+    return {
+        "file": file,
+        "sheet": sheet,
+        "cell": cell,
+        "field": field,
+        "severity": severity,
+        "message": message,
+        "action": action,
+    }
+
+
 #: ``error`` blocks use of the value or the file; ``warning`` is shown but not blocking;
 #: ``info`` (情報) only records what was done (e.g. a file replaced by a newer submission).
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")

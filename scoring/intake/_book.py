@@ -49,6 +49,7 @@ from ..core.schema import (
     TEMPLATE_VERSION,
     YES_NO,
     Field,
+    problem_row,
 )
 from ._filetype import sniff
 from .template import FIRST_ROW, INPUT_COL, KEY_COL
@@ -84,15 +85,7 @@ def _problem(
     cell: str = "",
     field: str = "",
 ) -> dict[str, str]:
-    return {
-        "file": file,
-        "sheet": sheet,
-        "cell": cell,
-        "field": field,
-        "severity": severity,
-        "message": message,
-        "action": action,
-    }
+    return problem_row(file, severity, message, action, sheet=sheet, cell=cell, field=field)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config.rubric import Criterion
 from ..core.safefiles import BOMB_ACTION, UnsafeFileError, inspect_xlsx, open_regular
-from ..core.schema import PROBLEM_COLUMNS
+from ..core.schema import PROBLEM_COLUMNS, problem_row
 from .sheet_manifest import (
     _SEP,
     STATE_PREFIX,
@@ -80,15 +80,7 @@ class _Report:
         self, severity: str, message: str, action: str, *, sheet: str = "", cell: str = "", field: str = ""
     ) -> None:
         self.rows.append(
-            {
-                "file": self.file,
-                "sheet": sheet,
-                "cell": cell,
-                "field": field,
-                "severity": severity,
-                "message": message,
-                "action": action,
-            }
+            problem_row(self.file, severity, message, action, sheet=sheet, cell=cell, field=field)
         )
 
     def error(self, message: str, action: str, **kw: str) -> None:

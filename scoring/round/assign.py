@@ -33,7 +33,7 @@ import pandas as pd
 from ..core.columns import ASSIGNMENT_COLUMNS
 from ..core.errors import IntakeError, OptionError
 from ..core.normalize import parse_prefecture
-from ..core.schema import PROBLEM_COLUMNS
+from ..core.schema import PROBLEM_COLUMNS, problem_row
 from ._assign_search import _connect, _greedy_start, _improve, _Plan
 
 __all__ = [
@@ -89,15 +89,7 @@ def _frame(pairs: Iterable[tuple[str, str]]) -> pd.DataFrame:
 
 
 def _problem(file: str, cell: str, field: str, severity: str, message: str, action: str) -> dict[str, str]:
-    return {
-        "file": file,
-        "sheet": "",
-        "cell": cell,
-        "field": field,
-        "severity": severity,
-        "message": message,
-        "action": action,
-    }
+    return problem_row(file, severity, message, action, cell=cell, field=field)
 
 
 def _problems(rows: list[dict[str, str]]) -> pd.DataFrame:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..core.clock import JST
 from ..core.columns import ELIGIBILITY_COLUMNS
-from ..core.schema import APPLICATION_TYPES, PROBLEM_COLUMNS, PUSH_TYPE
+from ..core.schema import APPLICATION_TYPES, PROBLEM_COLUMNS, PUSH_TYPE, problem_row
 from .late_hints import correction_hints
 
 #: The type a form that says プッシュ型 without a recorded decision counts as.
@@ -67,15 +67,7 @@ ELIGIBILITY_STATUSES: tuple[str, ...] = (
 def _problem(
     file: str, severity: str, message: str, action: str, field: str = "受付", sheet: str = "", cell: str = ""
 ) -> dict[str, str]:
-    return {
-        "file": file,
-        "sheet": sheet,
-        "cell": cell,
-        "field": field,
-        "severity": severity,
-        "message": message,
-        "action": action,
-    }
+    return problem_row(file, severity, message, action, sheet=sheet, cell=cell, field=field)
 
 
 def _is_late_row(row: pd.Series, file: str) -> bool:
