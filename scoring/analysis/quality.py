@@ -34,6 +34,7 @@ from ..agreement.habits import remove_leniency
 from ..combine import DEFAULT_METHOD, METHODS, make_combiner
 from ..config.round import Balance, SelectSpec
 from ..config.rubric import Rubric
+from ..core.columns import METHOD_LABELS
 from ..selection import FastSelector, StabilityAnalysis
 from ..selection.stability import _as_k
 
@@ -291,9 +292,13 @@ def method_sensitivity(
     return pd.DataFrame(rows, columns=["method", "selected", "out", "in", "n_changed"])
 
 
-def explanation_ja(method: str = DEFAULT_METHOD, n_boot: int = 1000) -> str:
-    """Why one revision moves other totals, and how P(selected) and the method sensitivity differ."""
-    calibrates = method in ("affine", "additive", "zscore")
+def explanation_ja(method: str = DEFAULT_METHOD, n_boot: int | None = None) -> str:
+    """Why one revision moves other totals, and how P(selected) and the method sensitivity differ.
+
+    The method is named in Japanese (:data:`~scoring.core.columns.METHOD_LABELS`: the committee's
+    documents carry no setting name); ``n_boot`` is said only when known.
+    """
+    calibrates = method in ("affine", "additive", "zscore", "mixed")
     first = (
         "合計点は、審査員ごとの甘辛と点数の幅をすべての採点からまとめて推定して補正しています。"
         "そのため、協議で1件の点数を直すと、その審査員の甘辛の推定が変わり、同じ審査員が採点した"
@@ -302,8 +307,8 @@ def explanation_ja(method: str = DEFAULT_METHOD, n_boot: int = 1000) -> str:
         else "この方法では審査員の甘辛を補正しないため、点数を直した応募の合計点だけが変わります。"
     )
     second = (
-        f"「選定される確率」は、採用した方法（{method}）のまま、各応募の審査員を入れ替えた {n_boot} 回の"
-        "再標本で選ばれた割合で、審査のばらつきによる不確かさを表します。"
+        f"「選定される確率」は、採用した方法（{METHOD_LABELS.get(method, method)}）のまま、各応募の審査員を"
+        f"入れ替えた{f' {n_boot} 回の' if n_boot else ''}再標本で選ばれた割合で、審査のばらつきによる不確かさを表します。"
         "「方法を変えた場合」は、合算方法そのものを変えたときに選定がどう変わるかを示す別の確認で、"
         "確率には含めていません。"
     )

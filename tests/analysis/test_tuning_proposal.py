@@ -62,3 +62,4 @@ def test_second_panel_tab_says_how_many_another_panel_would_pick(model: TuningMo
     html = app.certainty.value
     assert app.tabs.titles[-1] == "選定の確かさ"
     assert "別の審査員団なら" in html and "ほかの応募の合計点も少し動きます" in html
+    assert model.method not in html and "1000 回" not in html  # Japanese method name; no made-up count

@@ -24,6 +24,7 @@ import yaml
 
 from scoring.analysis.committee import Committee, build_committee
 from scoring.config.round import Balance, Reviewer, RoundConfig, SelectSpec
+from scoring.core.columns import METHOD_LABELS
 from scoring.demo.simulate import write_demo_scores
 from scoring.reporting.committee_body import (
     DocInfo,
@@ -160,6 +161,7 @@ def _forbidden_keys(committee: Committee) -> set[str]:
         keys |= set(model.model_fields)
     rubric = yaml.safe_load(Path(str(committee.settings["rubric"]["source"])).read_text(encoding="utf-8"))
     keys |= set(_keys(rubric)) | set(committee.criterion_labels) | set(committee.group_labels)
+    keys |= set(METHOD_LABELS)  # the combining methods' setting names (affine, …): Japanese only
     return {k for k in keys if re.fullmatch(r"[A-Za-z_][\w]*", k)}
 
 
