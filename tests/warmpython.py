@@ -130,6 +130,16 @@ def _reap(children: set[int], block: bool) -> None:
             children.discard(pid)
 
 
+def _warm_parses() -> None:
+    """Parse the demo round's 応募書 once, as a round's first load in a process would: the README
+    replay works on a copy of the demo, and the parse cache is keyed by each file's bytes
+    (``scoring.intake._book._read``), so every command's first load finds them parsed."""
+    from scoring.core.paths import DEMO_ROUND
+    from scoring.intake.applications import read_applications
+
+    read_applications(DEMO_ROUND / "applications")
+
+
 def serve(sock_path: str) -> None:
     """Import :data:`PRELOAD`, then fork a child per command (several may run at once, e.g. in
     a pipe) until the parent goes away or sends SIGTERM; then end the children still running."""
@@ -138,6 +148,7 @@ def serve(sock_path: str) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    _warm_parses()
     parent = os.getppid()
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))

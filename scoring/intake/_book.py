@@ -9,8 +9,12 @@ row (keys of :data:`scoring.core.schema.PROBLEM_COLUMNS`), never an exception.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 import os
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -384,7 +388,20 @@ def _municipality_counts() -> dict[str, int]:
     return {str(k): int(v) for k, v in prefectures()["municipalities_incl_wards"].items()}
 
 
+#: Parsed 応募書 by (shown name, size limit, SHA-256 of the bytes): each content is parsed once
+#: per process (:func:`_read`). Bounded; entries are never handed out, only copies of them.
+_PARSED: OrderedDict[tuple[str, int, bytes], _Read] = OrderedDict()
+_PARSED_MAX = 512
+
+
 def _read(path: Path, max_bytes: int) -> _Read:
+    """Read one 応募書 file: its typed record and its problems.
+
+    The file is opened once (never blocking on a FIFO, size checked before reading) and its
+    bytes read; what they give is parsed once per process for each content
+    (:data:`_PARSED`): loading a round reads every 応募書, and the notebooks, the committee
+    material and the CLI load the same round many times. The cache is keyed by the bytes
+    themselves (SHA-256), so a changed file is always parsed anew, whatever its dates say."""
     read = _Read(file=visible_name(path.name))
     unreadable = "ファイルの権限を確認するか、別の場所にコピーしてから読み込んでください。"
     try:
@@ -401,6 +418,8 @@ def _read(path: Path, max_bytes: int) -> _Read:
     with fh:
         try:
             size = os.fstat(fh.fileno()).st_size
+            data = fh.read(max_bytes + 1) if size <= max_bytes else b""
+            size = max(size, len(data))
             if size > max_bytes:
                 read.add(
                     "error",
@@ -408,20 +427,29 @@ def _read(path: Path, max_bytes: int) -> _Read:
                     "画像などを除いて再提出を依頼するか、上限（max_bytes）を見直してください。",
                 )
                 return read
-            head = fh.read(8)
-            fh.seek(0)
         except OSError as exc:
             read.add("error", f"ファイルを読めません（{exc.strerror or exc}）。", unreadable)
             return read
-        sniffed = sniff(path, head)
-        if sniffed is not None:
-            read.add("error", *sniffed)
-            return read
-        bomb = inspect_xlsx(fh)
-        if bomb is not None:
-            read.add("error", bomb, BOMB_ACTION)
-            return read
-        cells = _read_cells(fh, read)
+    key = (read.file, max_bytes, hashlib.sha256(data).digest())
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _PARSED[key] = _parse_bytes(path, data, read)
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return copy.deepcopy(parsed)
+
+
+def _parse_bytes(path: Path, data: bytes, read: _Read) -> _Read:
+    """:func:`_read`'s work on the file's bytes (``path`` only for the OLE sniffing's messages)."""
+    sniffed = sniff(path, data[:8])
+    if sniffed is not None:
+        read.add("error", *sniffed)
+        return read
+    bomb = inspect_xlsx(io.BytesIO(data))
+    if bomb is not None:
+        read.add("error", bomb, BOMB_ACTION)
+        return read
+    cells = _read_cells(io.BytesIO(data), read)
     if cells is None:
         return read
     values = _read_fields(cells, read)
