@@ -27,6 +27,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 _HEADER_FONT = Font(name="Meiryo UI", bold=True, color="FFFFFF")
 _BODY_FONT = Font(name="Meiryo UI")
 _THIN = Side(style="thin", color="BFBFBF")
+_BODY_BORDER = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
 _MAX_WIDTH = 60
 
 
@@ -89,7 +90,7 @@ def write_sheet(ws: Worksheet, df: pd.DataFrame, *, index: bool = False, wrap_ov
                 elif value is not None:
                     widths[j - 1] = max(widths[j - 1], len(str(value)))
             cell.font = _BODY_FONT
-            cell.border = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
+            cell.border = _BODY_BORDER
     for j, w in enumerate(widths, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = min(_MAX_WIDTH, w + 2)
