@@ -3,10 +3,9 @@
 :func:`build_committee` combines the round's scores (:data:`scoring.combine.DEFAULT_METHOD`
 unless told otherwise), ranks the applications, breaks every total down by rubric group,
 measures how far the reviewers' totals spread, proposes the balanced selection
-(:func:`scoring.selection.select_round`), resamples it for stability
-(:class:`scoring.selection.stability.StabilityAnalysis`, 1,000 seeded resamples), counts applicants
-and the selection by region × theme, reads the reliability headline, hashes the settings
-and compares them with the committee's recorded decision (:mod:`scoring.round.decision`).
+(:func:`scoring.selection.select_round`), resamples it for stability (``StabilityAnalysis``, 1,000
+seeded resamples), counts applicants and the selection by region × theme, reads the reliability headline,
+hashes the settings and compares them with the recorded decision (:mod:`scoring.round.decision`).
 
 The result, :class:`Committee`, holds tidy DataFrames with English column names
 (documented on each attribute) and knows nothing of HTML, Excel or widgets;
@@ -752,6 +751,7 @@ def _compute(
         revisions=inputs.revisions,
         review_events=inputs.review_events,
         scored=n.scored,
+        render_cache={"round": rnd},  # the round as loaded (committee_quality.committee_round)
     )
 
 

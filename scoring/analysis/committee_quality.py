@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..round.loader import load_round
+from ..round.loader import ReviewRound, load_round
 from ..selection import candidates_frame
 from .nearties import near_ties
 from .quality import (
@@ -30,7 +30,7 @@ from .uncertainty import honest_cov
 if TYPE_CHECKING:
     from .committee import Committee
 
-__all__ = ["CommitteeQuality", "committee_near_ties", "committee_quality"]
+__all__ = ["CommitteeQuality", "committee_near_ties", "committee_quality", "committee_round"]
 
 
 @dataclass
@@ -55,6 +55,19 @@ class CommitteeQuality:
     notes: list[str] = field(default_factory=list)
 
 
+def committee_round(c: Committee) -> ReviewRound:
+    """The round the committee was computed from, as :func:`~scoring.analysis.committee.build_committee`
+    loaded it (``c.render_cache["round"]``; loaded from ``c.round_path`` for a committee made otherwise).
+
+    The material's later sections read the rubric, the settings and the applications from here
+    rather than the folder again: loading reads every 応募書 (about 1 s of CPU each time), and what
+    they show stays the state the totals were computed from."""
+    rnd = c.render_cache.get("round")
+    if not isinstance(rnd, ReviewRound):
+        rnd = c.render_cache["round"] = load_round(c.round_path)
+    return rnd
+
+
 def _in_review(c: Committee) -> pd.Series:
     """Totals of the applications in the review (対象外 and those without a total left out)."""
     r = c.ranked
@@ -74,7 +87,7 @@ def committee_near_ties(c: Committee, z: float = 1.96) -> pd.DataFrame:
     k = len(c.selected) or int(c.config_summary.get("k", 0) or 0)
     cov = None
     if not c.scored.empty:
-        rubric = load_round(c.round_path).rubric
+        rubric = committee_round(c).rubric
         weights = c.settings.get("weights") or None
         cov = honest_cov(c.scored, rubric, c.method, _options(c), weights)
     out = near_ties(t, c.ranked["se"].reindex(t.index), k, selected=c.selected or None, z=z, cov=cov)
@@ -93,7 +106,7 @@ def committee_quality(c: Committee, *, n_splits: int = 200) -> CommitteeQuality:
     cached = c.render_cache.get("quality")
     if isinstance(cached, CommitteeQuality):
         return cached
-    rnd = load_round(c.round_path)
+    rnd = committee_round(c)
     cfg = rnd.config
     t = _in_review(c)
     k = int(cfg.select.target)

@@ -30,7 +30,9 @@ def committee_copy(c: Committee, *, sees_comments: bool = False) -> Committee:
     role). ``c`` itself is not changed."""
     receipts = c.receipts.iloc[0:0].copy()
     comments = c.comments if sees_comments else c.comments.iloc[0:0].copy()
-    return dataclasses.replace(c, receipts=receipts, comments=comments, render_cache={})
+    return dataclasses.replace(
+        c, receipts=receipts, comments=comments, render_cache={"round": c.render_cache.get("round")}
+    )
 
 
 def write_committee_material(rnd: ReviewRound, out_dir: Path, c: Committee) -> dict[str, Path]:

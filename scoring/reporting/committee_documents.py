@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..analysis.committee import Committee
 from .committee_body import BODY_SECTIONS, DocInfo, body_sections, doc_info
-from .committee_reference import REFERENCE_SECTIONS, reference_blocks, reference_sections
+from .committee_reference import REFERENCE_SECTIONS, reading_blocks, reference_blocks, reference_sections
 from .pdf import write_pdf
 from .records import record_sections, write_records_workbook
 from .templating import _render
@@ -72,6 +72,12 @@ def document_html(
     )
 
 
+def _once(c: Committee, ref: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The 参考資料's sections with its 読み方 without the drafts sentence (for ``committee.html``,
+    where the 本体 before it says it)."""
+    return [{**s, "blocks": reading_blocks(c, drafts=False)} if s["key"] == "reading" else s for s in ref]
+
+
 def write_documents(
     c: Committee,
     tables: Mapping[str, pd.DataFrame],
@@ -81,13 +87,16 @@ def write_documents(
 ) -> dict[str, str]:
     """Write the documents named in ``targets`` (keys ``pdf``, ``reference_pdf``,
     ``records_pdf``, ``records_xlsx``); returns the HTML of the 本体 and the 参考資料
-    (``committee``, ``reference``) for ``committee.html``."""
+    (``committee``, ``reference``) and of ``committee.html`` (``page``: both in one page; the
+    committee.html 参考資料 leaves the drafts sentence out, said once in the 本体's caveats), each
+    section built once."""
     info = doc_info(c)
     body = body_sections(c)
     ref = reference_sections(c, tables, cache=cache, sees_comments=info.sees_comments)
     pages = {
         "committee": document_html(c, "committee", body, info=info),
         "reference": document_html(c, "reference", ref, info=info),
+        "page": document_html(c, "committee", [*body, *_once(c, ref)], info=info),
     }
     if "pdf" in targets:
         write_pdf(

@@ -223,9 +223,12 @@ def committee_page(
     return document_html(c, "committee", [*body_sections(c), *ref], info=info)
 
 
-def write_committee_workbook(c: Committee, path: str | Path) -> Path:
-    """Write ``committee.xlsx`` (one sheet per table of :func:`~scoring.reporting.committee_tables.tables_ja`)."""
-    return write_workbook(path, list(tables_ja(c).items()))
+def write_committee_workbook(
+    c: Committee, path: str | Path, tables: Mapping[str, pd.DataFrame] | None = None
+) -> Path:
+    """Write ``committee.xlsx`` (one sheet per table of :func:`~scoring.reporting.committee_tables.tables_ja`,
+    ``tables`` when already computed)."""
+    return write_workbook(path, list((tables if tables is not None else tables_ja(c)).items()))
 
 
 def write_committee_reports(
@@ -277,12 +280,11 @@ def write_committee_reports(
     tmp = {k: out / f".{p.name}.{run}.tmp" for k, p in targets.items()}
     try:
         tables = tables_ja(c)
-        write_committee_workbook(c, tmp["xlsx"])
-        cache: dict[str, bytes] = {}
+        write_committee_workbook(c, tmp["xlsx"], tables)
         docs = {k: v for k, v in tmp.items() if k not in ("html", "xlsx", "pdf")}
-        pages = write_documents(c, tables, docs, cache=cache)
+        pages = write_documents(c, tables, docs, cache={})
         write_committee_pdf(c, tmp["pdf"], page=pages["committee"])
-        tmp["html"].write_text(committee_page(c, tables, cache=cache), encoding="utf-8")
+        tmp["html"].write_text(pages["page"], encoding="utf-8")
         for k, target in targets.items():
             os.replace(tmp[k], target)
     finally:

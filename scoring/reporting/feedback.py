@@ -45,6 +45,7 @@ import pandas as pd
 
 from ..analysis import status as _status
 from ..analysis.committee import Committee, build_committee
+from ..analysis.committee_quality import committee_round
 from ..config.rubric import Rubric
 from ..core.columns import BREAKDOWN_COLUMNS, HEADERS_JA
 from ..core.errors import ShinsaError
@@ -372,7 +373,7 @@ def build_letters(
     ``c.round_path``) gives the rubric's need groups and round.yaml's ``letters:``; the
     letters are 案 unless ``final`` (the drafts were approved).
     """
-    rnd = rnd if rnd is not None else load_round(c.round_path)
+    rnd = rnd if rnd is not None else committee_round(c)
     settings = rnd.config.letters
     cohort = len(in_review(c))
     day = settings.date or c.generated_at.date()
