@@ -92,6 +92,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "make docs は root で実行してください: 審査員の画面は、使い捨てのハブ（make hub と同じ手順）に"
+            "デモの審査員のアカウントでログインして撮ります。"
+        )
+
+
 def _new_hub_users(round_dir: Path) -> dict[str, str]:
     """The demo's hub users (``r1`` … and the 事務局・委員 accounts), each with its reviewer id
     (empty for the others); refuses when one of them exists already (e.g. a ``make hub`` trial
@@ -101,11 +109,7 @@ def _new_hub_users(round_dir: Path) -> dict[str, str]:
     from scoring.admin.site import hub_users
     from scoring.round.loader import load_round
 
-    if os.geteuid() != 0:
-        raise SystemExit(
-            "make docs は root で実行してください: 審査員の画面は、使い捨てのハブ（make hub と同じ手順）に"
-            "デモの審査員のアカウントでログインして撮ります。"
-        )
+    _need_root()
     users = {u.name: u.reviewer or "" for u in hub_users(load_round(round_dir))}
     existing = []
     for name in users:
@@ -233,6 +237,8 @@ def main() -> None:
     unknown = [w for w in wanted if w not in makers]
     if unknown:
         raise SystemExit(f"不明な画像: {', '.join(unknown)}（{' / '.join(makers)} のどれか）")
+    if "reviewer_form" in wanted:
+        _need_root()  # before the committee's page is written, not after
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

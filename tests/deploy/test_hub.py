@@ -3,7 +3,9 @@ Debian's chromium: who lands where, and what the database refuses even to a revi
 reaches the Jupyter REST API and runs their own Python.
 
 The hub is started once (fixture ``hub`` in conftest.py). R1 and R6 are the reviewers under
-test (R6 is in conflict with 20, 長野); R2–R5 have submitted simulated scores.
+test (R6 is in conflict with 20, 長野); R2–R5 have submitted simulated scores. The page R1 lands
+on also reads as the README's picture of it says (docs/reviewer_form.txt, written by ``make docs``
+on the demo round's hub).
 """
 
 from __future__ import annotations
