@@ -5,7 +5,7 @@
 #   make lab    JupyterLab in Japanese on 127.0.0.1, opened on notebooks/
 #   make committee  the committee dashboard (Voilà, no code shown, offline) on 127.0.0.1:8866
 #   make bench  benchmarks (figures printed, nothing asserted)
-#   make docs   the README's pictures in docs/ (committee.pdf page 1, the reviewer form)
+#   make docs   (as root) the README's pictures in docs/ (committee.pdf page 1, the reviewer form on a throw-away hub)
 #   make hub    (as root) the multi-reviewer server: JupyterHub on 127.0.0.1:8000 for ROUND
 #   make hub-remove  (as root) remove what make hub left: accounts, group, site folder (HUB_SITE)
 PYTHON ?= python3
@@ -106,7 +106,9 @@ simulate: $(STAMP)
 	$(PY) benchmarks/simulate_methods.py
 	$(PY) benchmarks/affinity_figure_skating.py
 
-# The README's pictures (docs/*.png): committee.pdf's first page and the reviewer form.
+# The README's pictures (docs/*.png) and their pages' text (docs/*.txt): committee.pdf's first page,
+# and the reviewer form as r1 sees it on the demo round's hub (set up as make hub does, removed as
+# make hub-remove does, within the run; as root).
 docs: $(STAMP) deps
 	$(PY) scripts/make_docs.py
 

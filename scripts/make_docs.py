@@ -4,17 +4,28 @@
   round (rendered with pdftoppm from Debian's poppler-utils), and beside it
   ``docs/committee_page1.txt``, the text of that page (:func:`scoring.reporting.pdf.page_text`):
   ``tests/reporting/test_committee_documents.py`` fails when the demo no longer produces it;
-- ``docs/reviewer_form.png``: the reviewer's scoring app (notebook 02 served by Voilà, as a
-  reviewer sees it) at 1366×768, driven by Debian's chromium through Playwright.
+- ``docs/reviewer_form.png``: the app a reviewer of the hub lands on, taken where a reviewer
+  sees it: a throw-away hub of the demo round set up and run by ``deploy/run_hub.py`` (what
+  ``make hub`` runs: the system accounts, a trial PostgreSQL cluster with a role per person,
+  the simulated scores of every reviewer but R1), signed in as R1 (``r1``) through the hub's
+  login page in Debian's chromium (Playwright), 1366×900; beside it ``docs/reviewer_form.txt``,
+  the page's visible text: ``tests/deploy/test_hub.py`` fails when the hub reviewer's page no
+  longer shows it. Afterwards the hub is stopped as Ctrl-C stops it and everything is removed
+  as ``make hub-remove`` removes it (accounts and homes, group, site folder, cluster), also
+  when something failed. Needs root and refuses to run while the demo's accounts exist (a
+  ``make hub`` site: remove it first).
 
-Everything runs on a temporary copy of the demo round; nothing in the working tree changes
-except the two pictures and the text beside the first. Offline: the servers listen on 127.0.0.1 only.
+Everything runs on temporary copies of the demo round; nothing in the working tree changes
+except the pictures and the texts beside them. Offline: the servers listen on 127.0.0.1 only.
+
+    python scripts/make_docs.py [committee_page1 | reviewer_form]   (default: both)
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +33,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -35,6 +47,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: The demo reviewer pictured: left without simulated scores by ``make hub`` (deploy/run_hub.py).
+DOCS_REVIEWER = "R1"
+#: A reviewer's window: the README's picture and its text are what fits in it.
+VIEWPORT = {"width": 1366, "height": 900}
+#: Set-up (accounts, PostgreSQL, the demo's simulated scores) and the hub's start.
+HUB_START_TIMEOUT_S = 300
+#: The first start of the reviewer's server and Voilà rendering notebook 02 (as tests/deploy).
+LANDING_TIMEOUT_MS = 150_000
 
 
 def copy_round(dest: Path) -> Path:
@@ -72,81 +92,160 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def reviewer_form(work: Path) -> Path:
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "make docs は root で実行してください: 審査員の画面は、使い捨てのハブ（make hub と同じ手順）に"
+            "デモの審査員のアカウントでログインして撮ります。"
+        )
+
+
+def _new_hub_users(round_dir: Path) -> dict[str, str]:
+    """The demo's hub users (``r1`` … and the 事務局・委員 accounts), each with its reviewer id
+    (empty for the others); refuses when one of them exists already (e.g. a ``make hub`` trial
+    site): the clean-up removes them."""
+    import pwd
+
+    from scoring.admin.site import hub_users
+    from scoring.round.loader import load_round
+
+    _need_root()
+    users = {u.name: u.reviewer or "" for u in hub_users(load_round(round_dir))}
+    existing = []
+    for name in users:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        existing.append(name)
+    if existing:
+        raise SystemExit(
+            f"システムのアカウント {'、'.join(existing)} が既にあります（make hub のサイト？）。"
+            "make docs は後片付けでデモのアカウントを削除するため、先に make hub-remove で片付けてください。"
+        )
+    return users
+
+
+def _start_trial_hub(round_dir: Path, site: Path, password_file: Path, log: Path) -> tuple[Any, int]:
+    """``deploy/run_hub.py`` (``make hub``) for ``round_dir`` on free ports, in a session of its
+    own (Ctrl-C on ``make docs`` reaches this script, which stops it): the process and its port."""
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTERHUB_", "JPY_", "SCORING_", "SHINSA_", "HUB_"))
+    }
+    env.update({"SHINSA_HUB_API_PORT": str(_free_port()), "SHINSA_PROXY_API_PORT": str(_free_port())})
+    cmd = [sys.executable, str(ROOT / "deploy" / "run_hub.py"), "--round", str(round_dir)]
+    cmd += ["--site", str(site), "--port", str(port), "--passwords", str(password_file)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, port
+
+
+def _wait_for_hub(proc: Any, url: str, log: Path) -> None:
+    deadline = time.monotonic() + HUB_START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/hub/api", timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                raise SystemExit(f"使い捨てのハブが起動しませんでした（{log}）:\n{tail}") from None
+            time.sleep(1)
+
+
+def _stop_trial_hub(proc: Any, site: Path, names: list[str]) -> None:
+    """Stop run_hub.py as Ctrl-C does (its trial cluster goes with it), then ``hub-remove``:
+    the accounts and their homes, the group, the site folder, clusters left behind."""
+    from scoring.admin.setup import remove_hub
+    from scoring.admin.sysaccounts import remove_accounts
+    from scoring.admin.trialdb import remove_stale_clusters
+    from scoring.core.errors import HubError
+
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+    try:
+        remove_hub(site)
+    except HubError:  # set-up stopped before site.json: what it may have made (checked new before)
+        remove_accounts(names)
+        remove_stale_clusters()
+        shutil.rmtree(site, ignore_errors=True)
+
+
+def _shoot_reviewer(url: str, user: str, password: str) -> str:
+    """Sign in through the hub's login page, wait for the app the reviewer lands on, write the
+    picture; returns the page's visible text."""
     from playwright.sync_api import sync_playwright
 
-    base = work / "form"
-    round_dir = copy_round(base / "root")
-    notebook = base / "notebooks" / "02_review.ipynb"
-    notebook.parent.mkdir(parents=True)
-    shutil.copyfile(ROOT / "notebooks" / "02_review.ipynb", notebook)
-    for d in ("config", "runtime", "ipython"):
-        (base / d).mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "JPY_"))}
-    env.update(
-        {
-            "SCORING_ROUND": str(round_dir),
-            "JUPYTERHUB_USER": "r1",  # signed in as reviewer R1
-            "JUPYTER_CONFIG_DIR": str(base / "config"),
-            "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-            "IPYTHONDIR": str(base / "ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "JUPYTER_PATH": str(ROOT / "scoring" / "ui" / "jupyter"),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
-        }
-    )
-    env.pop("SCORING_DATABASE_URL", None)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (base / "voila.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            str(notebook),
-            "--template=shinsa",
-            "--Voila.ip=127.0.0.1",
-            f"--port={port}",
-            "--no-browser",
-        ],
-        cwd=base,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit(f"Voilà が起動しませんでした: {base / 'voila.log'}") from None
-                time.sleep(0.5)
-        out = DOCS / "reviewer_form.png"
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="ja-JP")
-            page.goto(url, timeout=120_000)
-            page.locator(".shinsa-current").first.wait_for(state="visible", timeout=120_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT, locale="ja-JP")
+            page.set_default_timeout(LANDING_TIMEOUT_MS)
+            page.goto(f"{url}/hub/login")
+            page.locator("#username_input").fill(user)
+            page.locator("#password_input").fill(password)
+            page.locator("#login_submit").click()
+            page.wait_for_url(f"**/user/{user}/voila/render/02_review.ipynb")
+            page.locator(".shinsa-current-code").first.wait_for(state="visible")
+            page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1000)
-            page.screenshot(path=str(out))
+            page.screenshot(path=str(DOCS / "reviewer_form.png"))
+            return str(page.locator("body").inner_text())
+        finally:
             browser.close()
-        return out
+
+
+def reviewer_form(work: Path) -> Path:
+    """The reviewer's app as demo reviewer R1 sees it after signing in to a throw-away hub of
+    the demo round (``make hub``'s deploy/run_hub.py, removed as ``make hub-remove`` does)."""
+    import secrets
+
+    round_dir = copy_round(work / "hub")
+    users = _new_hub_users(round_dir)
+    user = next(name for name, reviewer in users.items() if reviewer == DOCS_REVIEWER)
+    password = secrets.token_urlsafe(12)
+    password_file = work / "passwords.yaml"
+    password_file.write_text(f"{user}: {password}\n", encoding="utf-8")
+    base = Path(tempfile.mkdtemp(prefix="shinsa-docs-hub-"))  # the accounts pass through it
+    os.chmod(base, 0o755)
+    try:
+        proc, port = _start_trial_hub(round_dir, base / "site", password_file, work / "hub.log")
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_for_hub(proc, url, work / "hub.log")
+            text = _shoot_reviewer(url, user, password)
+        finally:
+            _stop_trial_hub(proc, base / "site", list(users))
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+    out = DOCS / "reviewer_form.png"
+    out.with_suffix(".txt").write_text(text.rstrip() + "\n", encoding="utf-8")
+    return out
 
 
 def main() -> None:
+    makers = {"committee_page1": committee_page, "reviewer_form": reviewer_form}
+    wanted = sys.argv[1:] or list(makers)
+    unknown = [w for w in wanted if w not in makers]
+    if unknown:
+        raise SystemExit(f"不明な画像: {', '.join(unknown)}（{' / '.join(makers)} のどれか）")
+    if "reviewer_form" in wanted:
+        _need_root()  # before the committee's page is written, not after
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for make in (committee_page, reviewer_form):
-            print(f"書き出しました: {make(work).relative_to(ROOT)}")
+        for name in wanted:
+            started = time.monotonic()
+            out = makers[name](work)
+            print(f"書き出しました: {out.relative_to(ROOT)}（{time.monotonic() - started:.0f} 秒）")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,18 @@ Debian's chromium: who lands where, and what the database refuses even to a revi
 reaches the Jupyter REST API and runs their own Python.
 
 The hub is started once (fixture ``hub`` in conftest.py). R1 and R6 are the reviewers under
-test (R6 is in conflict with 20, 長野); R2–R5 have submitted simulated scores.
+test (R6 is in conflict with 20, 長野); R2–R5 have submitted simulated scores. The page R1 lands
+on also reads as the README's picture of it says (docs/reviewer_form.txt, written by ``make docs``
+on the demo round's hub).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,9 @@ from scoring.review.session import assigned_applications
 pytestmark = pytest.mark.ui
 #: First start of a server + Voilà rendering notebook 02 on a 2-core machine.
 LANDING_TIMEOUT_MS = 150_000
+#: The visible text of the README's reviewer picture, written by ``make docs`` (scripts/make_docs.py)
+#: from the demo round's hub as R1 (``r1``) sees it on landing.
+DOCS_REVIEWER_TEXT = Path(__file__).resolve().parents[2] / "docs" / "reviewer_form.txt"
 
 
 def _sign_in(browser, hub: Hub, user: str):
@@ -50,6 +58,38 @@ def _rows(hub: Hub, where: str, **params: str) -> list[dict]:
         engine.dispose()
 
 
+def _page_text_as_in_docs(text: str, user: str) -> list[str]:
+    """The reviewer page's visible text without what differs between the demo's hub (make docs)
+    and this test's round: the account name, the list and number of the reviewer's applications
+    (this round assigns about half of them), clock times and receipt codes."""
+    text = re.sub(rf"(?<![\w-]){re.escape(user)}(?![\w-])", "<user>", text)
+    text = re.sub(r"(?ms)^(応募書:)$.*?^(次へ ▶)$", r"\1\n<応募書の一覧>\n\2", text)
+    text = re.sub(r"進捗 \d+ / \d+", "進捗 n / N", text)
+    text = re.sub(r"(?m)^\d+ / \d+(?=\u3000)", "i / N", text)
+    text = re.sub(r"\b\d{1,2}:\d{2}(:\d{2})?\b", "<時刻>", text)
+    text = re.sub(r"\b[0-9A-Za-z]{4}(-[0-9A-Za-z]{4}){3}\b", "<受領コード>", text)
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+
+def _check_docs_text(page, user: str) -> None:
+    """The page R1 lands on reads as docs/reviewer_form.txt (issue 21 item 5)."""
+    docs_user = re.search(r"JupyterHub のユーザー「(.+?)」", DOCS_REVIEWER_TEXT.read_text(encoding="utf-8"))
+    assert docs_user, f"{DOCS_REVIEWER_TEXT} にユーザー名の行がありません: make docs を実行してください"
+    expected = _page_text_as_in_docs(DOCS_REVIEWER_TEXT.read_text(encoding="utf-8"), docs_user[1])
+    page.wait_for_load_state("networkidle", timeout=LANDING_TIMEOUT_MS)
+    deadline = time.monotonic() + 20  # the widgets of the last criteria may still be drawing
+    while (shown := _page_text_as_in_docs(page.locator("body").inner_text(), user)) != expected:
+        if time.monotonic() > deadline:
+            diff = "\n".join(
+                list(difflib.unified_diff(expected, shown, "docs", "hub", n=1, lineterm=""))[:60]
+            )
+            pytest.fail(
+                "docs/reviewer_form.txt is stale (the hub reviewer's page reads otherwise): run `make docs` "
+                f"as root (scripts/make_docs.py) and commit docs/reviewer_form.png and .txt.\n{diff}"
+            )
+        page.wait_for_timeout(500)
+
+
 # --------------------------------------------------------------------------- 1. sign in and score
 
 
@@ -68,8 +108,8 @@ def test_reviewer_signs_in_lands_on_the_app_sees_only_own_applications_and_score
         current = page.locator(".shinsa-current-code")
         expect(current).to_have_count(1, timeout=LANDING_TIMEOUT_MS)
         if reviewer == "R1":
-            page.locator(".shinsa-app").first.scroll_into_view_if_needed()
             page.screenshot(path=str(ui_artifacts / "hub_reviewer.png"))
+            _check_docs_text(page, user)
         # The identity is the sign-in: no list of other reviewers to choose from.
         select = page.locator(".shinsa-reviewer-select select")
         assert select.count() == 0 or select.is_disabled()
