@@ -39,6 +39,7 @@ class SessionStore(Protocol):
         score: float | None,
         comment: str = "",
         *,
+        to_applicant: str = "",
         source: str = "widget",
     ) -> int: ...
 
@@ -63,6 +64,8 @@ class SessionStore(Protocol):
     def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]: ...
 
     def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]: ...
+
+    def own_notes(self, reviewer: str, application: str | None = None) -> dict[tuple[str, str], str]: ...
 
 
 class SessionBase:
@@ -91,6 +94,12 @@ class SessionBase:
     def _can_sync(self) -> bool:
         """Whether the store tells pair versions (a test double may not)."""
         return callable(getattr(type(self.store), "pair_versions", None))
+
+    def _read_notes(self, application: str | None) -> dict[tuple[str, str], str]:
+        """The reviewer's own 申請者への所見 by (application, criterion) (empty if the store cannot tell)."""
+        if not callable(getattr(type(self.store), "own_notes", None)):
+            return {}
+        return self.store.own_notes(self.reviewer, application)
 
     def _read_versions(self, application: str | None) -> dict[str, PairVersion]:
         """The store's pair versions of this reviewer (empty if the store cannot tell)."""
@@ -169,7 +178,7 @@ class SessionBase:
             self._note_change(app, changed, (), status_changed)
             return None
         self._writable(app)
-        fields = ("score", "comment")
+        fields = ("score", "comment", "to_applicant")
         elsewhere = {f for f in fields if getattr(known, f) != getattr(fresh, f)}
         mine = {f for f in fields if getattr(entry, f) != getattr(fresh, f)}
         overwritten = (criterion,) if elsewhere & mine else ()
@@ -189,7 +198,13 @@ class SessionBase:
         """Record one value; keep the pair's version when no other event came in between."""
         before = self._versions.get(app, NO_EVENTS)
         event_id = self.store.record(
-            self.reviewer, app, criterion, entry.score, entry.comment, source="widget"
+            self.reviewer,
+            app,
+            criterion,
+            entry.score,
+            entry.comment,
+            to_applicant=entry.to_applicant,  # as it now stands: a save without it would clear it
+            source="widget",
         )
         self.unsaved.pop((app, criterion), None)
         self._entries[app][criterion] = entry
@@ -211,7 +226,11 @@ class SessionBase:
         if version == self._versions.get(app, NO_EVENTS):
             return (), False
         cells = self.store.pair_cells(self.reviewer, app)
-        fresh = {cid: ScoreEntry(clean_score(v), clean_text(m)) for cid, (v, m) in cells.items()}
+        notes = self._read_notes(app)
+        fresh = {
+            cid: ScoreEntry(clean_score(v), clean_text(m), notes.get((app, cid), ""))
+            for cid, (v, m) in cells.items()
+        }
         old = self._entries[app]
         changed = tuple(
             c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry())
@@ -248,9 +267,16 @@ class SessionBase:
         return self.last_change
 
     def unsaved_rows(self) -> list[dict[str, Any]]:
-        """:attr:`unsaved` as plain rows (application, criterion, score, comment), oldest first."""
+        """:attr:`unsaved` as plain rows (application, criterion, score, comment, to_applicant),
+        oldest first."""
         return [
-            {"application": a, "criterion": c, "score": e.score, "comment": e.comment}
+            {
+                "application": a,
+                "criterion": c,
+                "score": e.score,
+                "comment": e.comment,
+                "to_applicant": e.to_applicant,
+            }
             for (a, c), e in self.unsaved.items()
         ]
 
@@ -266,7 +292,8 @@ class SessionBase:
                 continue
             if score is not None and not self._criterion(cid).is_allowed(score):
                 continue
-            self._keep_unsaved(app, cid, ScoreEntry(score, clean_text(row.get("comment"))))
+            entry = ScoreEntry(score, clean_text(row.get("comment")), clean_text(row.get("to_applicant")))
+            self._keep_unsaved(app, cid, entry)
             taken += 1
         return taken
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -151,11 +152,16 @@ class ReviewSession(SessionBase):
         """Reload this reviewer's own scores and statuses from the store."""
         versions = self._read_versions(None)  # before the rows: a write in between is seen again later
         frame = self._own_rows()
+        notes = self._read_notes(None)
         entries: dict[str, dict[str, ScoreEntry]] = {a: {} for a in self.applications}
         for row in frame.itertuples(index=False):
-            app = str(row.application)
+            app, cid = str(row.application), str(row.criterion)
             if app in entries:
-                entries[app][str(row.criterion)] = ScoreEntry(clean_score(row.score), clean_text(row.comment))
+                note = notes.get((app, cid), "")
+                entries[app][cid] = ScoreEntry(clean_score(row.score), clean_text(row.comment), note)
+        for (app, cid), note in notes.items():  # a cell with only a 所見 (no score, no comment)
+            if app in entries and cid not in entries[app]:
+                entries[app][cid] = ScoreEntry(None, "", note)
         self._entries = entries
         self._status = {a: self.store.status(self.reviewer, a) for a in self.applications}
         self._versions = versions
@@ -334,7 +340,7 @@ class ReviewSession(SessionBase):
                 f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}"
             )
         new_score = None if score is None else float(score)
-        return self._save(app, criterion, lambda old: ScoreEntry(new_score, old.comment))
+        return self._save(app, criterion, lambda old: replace(old, score=new_score))
 
     def set_comment(self, criterion: str, comment: str, application: str | None = None) -> dt.datetime | None:
         """Set (autosave) the own comment of one criterion; the score is kept.
@@ -353,7 +359,27 @@ class ReviewSession(SessionBase):
         text = strip_controls(
             comment or ""
         ).strip()  # invisible characters of a paste; the store checks the rest
-        return self._save(app, criterion, lambda old: ScoreEntry(old.score, text))
+        return self._save(app, criterion, lambda old: replace(old, comment=text))
+
+    def set_to_applicant(
+        self, criterion: str, text: str, application: str | None = None
+    ) -> dt.datetime | None:
+        """Set (autosave) the own 申請者への所見 of one criterion; score and comment are kept.
+
+        What the reviewer writes for the applicant (it may be quoted in the 講評 after the
+        事務局's review), unlike the comment (for the 事務局 and the committee). Optional at
+        every level. Cleaned like :meth:`set_comment`. Returns the save time (aware, UTC), or
+        None when it is unchanged and nothing was written.
+
+        Raises
+        ------
+        ReviewError, StoreError
+            As :meth:`set_score`.
+        """
+        app = self._app(application)
+        self._criterion(criterion)
+        note = strip_controls(text or "").strip()
+        return self._save(app, criterion, lambda old: replace(old, to_applicant=note))
 
     def comment_missing(self, criterion: str, application: str | None = None) -> bool:
         """True when the chosen level requires a comment (rubric) and none is written."""
@@ -438,6 +464,6 @@ class ReviewSession(SessionBase):
             self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget"
         )
         old = self._entries[app].get(criterion, ScoreEntry())
-        self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
+        self._entries[app][criterion] = replace(old, score=float(score))
         self.last_saved_at = self._clock()
         return eid

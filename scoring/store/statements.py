@@ -17,8 +17,10 @@ The statement
 :func:`submission_statement`: the round's name, the reviewer, the application, the rubric
 version, the submit event's nonce (its ``comment``), each criterion's score and comment as
 stored (``[criterion, score, comment]``, sorted by criterion, the score as
-:func:`~scoring.store.eventlog.canonical_score`) and the time of signing (UTC, ISO 8601).
-It is signed as :func:`scoring.core.canonical.canonical_bytes`.
+:func:`~scoring.store.eventlog.canonical_score`; ``[criterion, score, comment, 所見]`` for a
+criterion with a 申請者への所見, so that a submission without any is the same statement, and
+its signature and receipt the same, as before the 所見 existed) and the time of signing (UTC,
+ISO 8601). It is signed as :func:`scoring.core.canonical.canonical_bytes`.
 
 The record
 ----------
@@ -60,7 +62,7 @@ import math
 import os
 import pwd
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,7 @@ __all__ = [
     "analyst_person",
     "default_signer",
     "event_signature",
+    "payload_note",
     "signature_check",
     "signature_receipt",
     "signed_payload",
@@ -100,6 +103,18 @@ Problem = tuple[int, str, str]
 Cells = Mapping[str, tuple[object, str]]
 
 
+def payload_note(raw: object) -> str:
+    """The 申請者への所見 in a score event's ``payload`` (``{"to_applicant": ...}``); "" when none."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return ""
+    try:
+        data = json.loads(str(raw))
+    except ValueError:
+        return ""
+    note = data.get("to_applicant") if isinstance(data, dict) else None
+    return note if isinstance(note, str) else ""
+
+
 def submission_statement(
     *,
     round_name: str,
@@ -109,11 +124,15 @@ def submission_statement(
     nonce: str,
     cells: Cells,
     signed_at: str,
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The canonical statement of one submission (see the module docstring).
 
     ``cells`` maps each criterion id to ``(score, comment)`` as stored; the order does not matter.
+    ``notes`` maps a criterion id to its 申請者への所見 as stored (none, or "": the row is as
+    before the 所見 existed).
     """
+    notes = notes or {}
     return {
         "statement_v": STATEMENT_V,
         "what": "submission",
@@ -122,7 +141,10 @@ def submission_statement(
         "application": str(application),
         "rubric_version": str(rubric_version),
         "nonce": str(nonce),
-        "scores": [[str(c), canonical_score(s), str(m or "")] for c, (s, m) in sorted(cells.items())],
+        "scores": [
+            [str(c), canonical_score(s), str(m or "")] + ([str(notes[c])] if notes.get(c) else [])
+            for c, (s, m) in sorted(cells.items())
+        ],
         "signed_at": str(signed_at),
     }
 
@@ -212,8 +234,15 @@ def event_signature(ev: Mapping[str, Any]) -> dict[str, Any] | None:
     return data
 
 
-def event_statement(ev: Mapping[str, Any], cells: Cells, round_name: str, signed_at: str) -> dict[str, Any]:
-    """The statement of submit event ``ev``, rebuilt with ``cells`` (the pair's scores then)."""
+def event_statement(
+    ev: Mapping[str, Any],
+    cells: Cells,
+    round_name: str,
+    signed_at: str,
+    notes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The statement of submit event ``ev``, rebuilt with ``cells`` and ``notes`` (the pair's
+    scores, comments and 申請者への所見 then)."""
     return submission_statement(
         round_name=round_name,
         reviewer=str(ev["reviewer"]),
@@ -222,22 +251,25 @@ def event_statement(ev: Mapping[str, Any], cells: Cells, round_name: str, signed
         nonce=str(ev["comment"] or ""),
         cells=cells,
         signed_at=signed_at,
+        notes=notes,
     )
 
 
-def submit_receipt(ev: Mapping[str, Any], cells: Cells, round_name: str) -> str | None:
+def submit_receipt(
+    ev: Mapping[str, Any], cells: Cells, round_name: str, notes: Mapping[str, str] | None = None
+) -> str | None:
     """The receipt code of signed submit event ``ev`` when its signature verifies over
-    ``cells`` (so that a code equals the reviewer's exactly when nothing changed); a code
-    of the changed content otherwise; None for an unsigned (old) event."""
+    ``cells`` and ``notes`` (so that a code equals the reviewer's exactly when nothing
+    changed); a code of the changed content otherwise; None for an unsigned (old) event."""
     sig = event_signature(ev)
     if sig is None:
         return None
     if sig:
-        statement = event_statement(ev, cells, round_name, sig["signed_at"])
+        statement = event_statement(ev, cells, round_name, sig["signed_at"], notes)
         if verify_data(sig["public_key"], statement, sig["signature"]):
             return signature_receipt(sig["signature"])
     # Not verifying: a code that is not the reviewer's (a digest of what is there now).
-    body = event_statement(ev, cells, round_name, str((sig or {}).get("signed_at", "")))
+    body = event_statement(ev, cells, round_name, str((sig or {}).get("signed_at", "")), notes)
     return format_receipt(hashlib.sha256(canonical_text(body).encode("utf-8")).hexdigest()[:_RECEIPT_HEX])
 
 
@@ -254,9 +286,10 @@ def _when(text: object) -> dt.datetime | None:
 
 @dataclass
 class _Walk:
-    """The state of the log up to an event: each pair's cells, whether signing had begun."""
+    """The state of the log up to an event: each pair's cells and 所見, whether signing had begun."""
 
     cells: dict[tuple[str, str], dict[str, tuple[object, str]]]
+    notes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     signed_seen: bool = False
     latest: dt.datetime | None = None
 
@@ -292,6 +325,7 @@ def submission_problems(
         pair = (str(ev["reviewer"]), str(ev["application"]))
         if kind == "score":
             walk.cells.setdefault(pair, {})[str(ev["criterion"])] = (ev["score"], str(ev["comment"] or ""))
+            walk.notes.setdefault(pair, {})[str(ev["criterion"])] = payload_note(ev.get("payload"))
         elif kind == "submit":
             problem = _submit_problem(ev, walk, keyring, since, round_name, reviewers_sign)
             if problem:
@@ -332,7 +366,9 @@ def _submit_problem(
     if not sig:
         return f"{what}の署名の記録（payload）が署名の形ではありません（書き換えられています）。"
     person = sig["signed_by"]
-    statement = event_statement(ev, walk.cells.get((r, a), {}), round_name, sig["signed_at"])
+    statement = event_statement(
+        ev, walk.cells.get((r, a), {}), round_name, sig["signed_at"], walk.notes.get((r, a), {})
+    )
     if keyring is None or _unenrolled_reviewer(keyring, person, r):
         ok = verify_data(sig["public_key"], statement, sig["signature"])
     else:
