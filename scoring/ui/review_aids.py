@@ -52,8 +52,15 @@ A11Y_CSS = """
 .shinsa-app .jupyter-button.mod-success {background-color: #1b6e2e;}
 .shinsa-app .jupyter-button.mod-primary {background-color: #0b57d0;}
 .shinsa-app .jupyter-widgets.widget-textarea {height: auto;}
-.shinsa-app [class*="shinsa-comment-"] textarea {min-height: 5.6em; field-sizing: content;
-  max-height: 30em; line-height: 1.6; font-size: 15px; resize: vertical;}
+.shinsa-app [class*="shinsa-comment-"] textarea, .shinsa-app [class*="shinsa-to-applicant-"] textarea {
+  min-height: 5.6em; field-sizing: content; max-height: 30em; line-height: 1.6; font-size: 15px;
+  resize: vertical;}
+.shinsa-app [class*="shinsa-to-applicant-"] textarea {min-height: 3.8em;}
+.shinsa-app .shinsa-comment-label {font-size: 14px; color: #4a4a4a; margin: 4px 0 0 0;}
+/* The 申請者への所見 (sent, after the 事務局's review) set apart from the internal comment. */
+.shinsa-app .shinsa-to-applicant {border-left: 4px solid #1b6e2e; background: #f1f7f2;
+  padding: 4px 4px 4px 10px; margin: 6px 0 2px 0; border-radius: 2px;}
+.shinsa-app .shinsa-to-applicant-label {color: #1b4d27; font-size: 15px;}
 .shinsa-app .shinsa-usage {background: #f3f6fa; border: 1px solid #c8d3e0; border-radius: 4px;
   padding: 6px 12px; margin: 6px 0; line-height: 1.7;}
 .shinsa-app .shinsa-usage ol {margin: 2px 0 2px 1.4em; padding: 0;}
