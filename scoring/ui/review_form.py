@@ -106,21 +106,7 @@ class CriterionControl:
         self.anchor = w.HTML(layout=w.Layout(width="100%"))
         self.anchor.add_class(f"shinsa-anchor-{c.id}")
         self.anchor.add_class("shinsa-anchors")
-        self.comment = w.Textarea(
-            placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
-            continuous_update=True,
-            rows=3,
-            tooltip=f"{c.label_ja} のコメント",
-            layout=w.Layout(width="98%"),
-        )
-        self.comment.add_class(f"shinsa-comment-{c.id}")
-        self.comment.observe(self._commented, names="value")
-        #: The comment's length and its limit (red beyond it: such a comment is not saved).
-        self.count = w.HTML(self._count_html())
-        self.count.add_class(f"shinsa-count-{c.id}")
-        self.note = w.HTML()
-        self.note.add_class(f"shinsa-note-{c.id}")
-        self.comment_label = w.HTML(f"<div class='shinsa-comment-label'>{esc(COMMENT_LABEL)}</div>")
+        self._comment_box(c, needs)
         #: The 申請者への所見 box (None when the form has none).
         self.to_applicant = (
             ApplicantNoteBox(c, on_to_applicant, delay=comment_delay, on_typing=on_typing)
@@ -138,6 +124,24 @@ class CriterionControl:
             layout=w.Layout(margin="4px 0 10px 0"),
         )
         self.widget.add_class(f"shinsa-criterion-{c.id}")
+
+    def _comment_box(self, c: Criterion, needs: str) -> None:
+        """The comment box, its label (not sent to the applicant), its count and the note under it."""
+        self.comment = w.Textarea(
+            placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
+            continuous_update=True,
+            rows=3,
+            tooltip=f"{c.label_ja} のコメント",
+            layout=w.Layout(width="98%"),
+        )
+        self.comment.add_class(f"shinsa-comment-{c.id}")
+        self.comment.observe(self._commented, names="value")
+        #: The comment's length and its limit (red beyond it: such a comment is not saved).
+        self.count = w.HTML(self._count_html())
+        self.count.add_class(f"shinsa-count-{c.id}")
+        self.note = w.HTML()
+        self.note.add_class(f"shinsa-note-{c.id}")
+        self.comment_label = w.HTML(f"<div class='shinsa-comment-label'>{esc(COMMENT_LABEL)}</div>")
 
     def _clicked(self, level: float | None, _button: w.Button) -> None:
         self._on_score(self.criterion.id, level)
