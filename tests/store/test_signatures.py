@@ -250,6 +250,8 @@ def test_the_signature_covers_the_applicant_notes_and_a_rewritten_note_is_named(
     submit_id = int(ev["id"])
     note_event = [e for e in _raw_events(store) if e["kind"] == "score" and e["criterion"] == CRITERIA[0]][-1]
     rewrite_and_rehash(store, store_url, int(note_event["id"]), payload='{"to_applicant":"書き換えた所見"}')
+    check = store.check_receipt(code)  # the checkpoint's receipt: its cell digests hold no 所見
+    assert check.status == "変更" and "申請者への所見" in " ".join(check.changes), check
     (tmp_path / "cp.jsonl").unlink()
     rows = _signature_rows(store, rnd)
     assert [(eid, kind) for eid, kind, _ in rows] == [(submit_id, "署名")]
