@@ -43,7 +43,7 @@ class ExternalChange:
     ----------
     application : str
     criteria : tuple of str
-        Criteria whose saved score or comment differs from what this session had; their
+        Criteria whose saved score, comment or 申請者への所見 differs from what this session had; their
         new values are now in the session (reloaded).
     overwritten : tuple of str
         Criteria that this session's save then overwrote (the last write wins).
