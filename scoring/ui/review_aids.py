@@ -97,6 +97,8 @@ def usage_html() -> str:
     return (
         "<div class='shinsa-usage' role='note' aria-label='使い方'><b>使い方</b><ol>"
         "<li>左の応募書を読み、右の評価項目ごとに点数（1〜5）を選びます。1点・5点などには理由のコメントが必要です。</li>"
+        "<li>コメントは事務局・選定委員会向けのメモで、申請者には伝わりません。申請者に伝えたいことは"
+        "「申請者への所見」に書きます（任意。事務局の確認を経て講評に引用されることがあります）。</li>"
         "<li>点数とコメントは自動で保存されます（上の帯に「保存済み 時刻」）。途中でやめても、次に開くと続きから始まります。</li>"
         "<li>すべて入力したら「提出」を押します。<b>提出すると、その応募書の点数とコメントは自分では変更できません</b>"
         "（変更は事務局に再開を依頼します）。提出のたびに受領コードが表示され、下の「提出の記録」に残ります。</li>"
@@ -203,7 +205,7 @@ def receipts_html(reviewer_label: str, rows: list[ReceiptRow]) -> str:
     )
     return (
         f"<div class='shinsa-receipts'>{head}"
-        "<div class='shinsa-muted'>受領コードは、提出した点数とコメントが事務局でそのまま記録されていることを"
+        "<div class='shinsa-muted'>受領コードは、提出した点数・コメント・所見が事務局でそのまま記録されていることを"
         "確かめるための番号です。控えておいてください。</div>"
         "<table class='shinsa-receipts-table'><caption class='shinsa-muted' style='text-align:left'>"
         f"{esc(reviewer_label)}</caption><thead><tr><th scope='col'>応募書</th><th scope='col'>提出日時</th>"
