@@ -17,16 +17,20 @@ The statement
 :func:`submission_statement`: the round's name, the reviewer, the application, the rubric
 version, the submit event's nonce (its ``comment``), each criterion's score and comment as
 stored (``[criterion, score, comment]``, sorted by criterion, the score as
-:func:`~scoring.store.eventlog.canonical_score`; ``[criterion, score, comment, 所見]`` for a
-criterion with a 申請者への所見, so that a submission without any is the same statement, and
-its signature and receipt the same, as before the 所見 existed) and the time of signing (UTC,
-ISO 8601). It is signed as :func:`scoring.core.canonical.canonical_bytes`.
+:func:`~scoring.store.eventlog.canonical_score`) and the time of signing (UTC, ISO 8601). It is
+signed as :func:`scoring.core.canonical.canonical_bytes`.
+
+Version 2 (:data:`STATEMENT_V`, since the app's 申請者への所見) covers the 所見 too: a criterion
+with one is ``[criterion, score, comment, 所見]``. The version is part of what is signed and is
+kept in the payload, so a signature is always checked against the statement it was made for:
+every version-1 signature (made before, which never covered a 所見) verifies as it did, and a
+version-2 one cannot be passed off as version 1 (the rebuilt statement would differ).
 
 The record
 ----------
 The submit event's ``payload`` (:func:`scoring.core.canonical.canonical_text`)::
 
-    {"statement_v": 1, "signed_by": "R1", "public_key": "ed25519:...",
+    {"statement_v": 2, "signed_by": "R1", "public_key": "ed25519:...",
      "signature": "...", "signed_at": "2027-01-20T01:02:03.456789+00:00"}
 
 ``signed_by`` is a person of the keyring: the reviewer's id when the reviewer signed in their
@@ -77,6 +81,7 @@ from .eventlog import canonical_score
 
 __all__ = [
     "STATEMENT_V",
+    "STATEMENT_VERSIONS",
     "Signer",
     "analyst_person",
     "default_signer",
@@ -90,8 +95,10 @@ __all__ = [
     "submit_receipt",
 ]
 
-#: The version of the statement (``statement_v`` in the payload).
-STATEMENT_V = 1
+#: The version of the statement a submission is signed with now (``statement_v`` in the payload).
+STATEMENT_V = 2
+#: Every version a stored signature may have (1: before the 申請者への所見 were signed).
+STATEMENT_VERSIONS = (1, 2)
 #: The audit's name of a problem found by this check (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 PROBLEM = "署名"
 #: The source of a reviewer's own submission (the app, or their kernel): where reviewers sign
@@ -125,16 +132,17 @@ def submission_statement(
     cells: Cells,
     signed_at: str,
     notes: Mapping[str, str] | None = None,
+    version: int = STATEMENT_V,
 ) -> dict[str, Any]:
     """The canonical statement of one submission (see the module docstring).
 
     ``cells`` maps each criterion id to ``(score, comment)`` as stored; the order does not matter.
-    ``notes`` maps a criterion id to its 申請者への所見 as stored (none, or "": the row is as
-    before the 所見 existed).
+    ``notes`` maps a criterion id to its 申請者への所見 as stored (none, or "": a row of three);
+    ``version`` 1 (a signature made before the 所見 were signed) leaves them out.
     """
-    notes = notes or {}
+    notes = (notes or {}) if version >= 2 else {}
     return {
-        "statement_v": STATEMENT_V,
+        "statement_v": version,
         "what": "submission",
         "round": str(round_name),
         "reviewer": str(reviewer),
@@ -195,7 +203,7 @@ def now_signed_at() -> str:
 def signed_payload(signer: Signer, statement: Mapping[str, Any]) -> dict[str, Any]:
     """The submit event's payload: ``statement`` signed by ``signer``."""
     return {
-        "statement_v": STATEMENT_V,
+        "statement_v": statement["statement_v"],
         "signed_by": signer.person,
         "public_key": signer.public_key,
         "signature": sign_data(signer.key, dict(statement)),
@@ -227,7 +235,8 @@ def event_signature(ev: Mapping[str, Any]) -> dict[str, Any] | None:
         data = json.loads(str(raw))
     except ValueError:
         return {}
-    if not isinstance(data, dict) or data.get("statement_v") != STATEMENT_V:
+    version = data.get("statement_v") if isinstance(data, dict) else None
+    if type(version) is not int or version not in STATEMENT_VERSIONS:
         return {}
     if not all(isinstance(data.get(k), str) for k in ("signed_by", "public_key", "signature", "signed_at")):
         return {}
@@ -240,9 +249,10 @@ def event_statement(
     round_name: str,
     signed_at: str,
     notes: Mapping[str, str] | None = None,
+    version: int = STATEMENT_V,
 ) -> dict[str, Any]:
-    """The statement of submit event ``ev``, rebuilt with ``cells`` and ``notes`` (the pair's
-    scores, comments and 申請者への所見 then)."""
+    """The statement of submit event ``ev`` (of statement ``version``), rebuilt with ``cells``
+    and ``notes`` (the pair's scores, comments and 申請者への所見 then)."""
     return submission_statement(
         round_name=round_name,
         reviewer=str(ev["reviewer"]),
@@ -252,6 +262,7 @@ def event_statement(
         cells=cells,
         signed_at=signed_at,
         notes=notes,
+        version=version,
     )
 
 
@@ -265,7 +276,7 @@ def submit_receipt(
     if sig is None:
         return None
     if sig:
-        statement = event_statement(ev, cells, round_name, sig["signed_at"], notes)
+        statement = event_statement(ev, cells, round_name, sig["signed_at"], notes, sig["statement_v"])
         if verify_data(sig["public_key"], statement, sig["signature"]):
             return signature_receipt(sig["signature"])
     # Not verifying: a code that is not the reviewer's (a digest of what is there now).
@@ -366,9 +377,8 @@ def _submit_problem(
     if not sig:
         return f"{what}の署名の記録（payload）が署名の形ではありません（書き換えられています）。"
     person = sig["signed_by"]
-    statement = event_statement(
-        ev, walk.cells.get((r, a), {}), round_name, sig["signed_at"], walk.notes.get((r, a), {})
-    )
+    cells, notes = walk.cells.get((r, a), {}), walk.notes.get((r, a), {})
+    statement = event_statement(ev, cells, round_name, sig["signed_at"], notes, sig["statement_v"])
     if keyring is None or _unenrolled_reviewer(keyring, person, r):
         ok = verify_data(sig["public_key"], statement, sig["signature"])
     else:

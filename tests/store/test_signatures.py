@@ -87,7 +87,7 @@ def test_a_submission_carries_the_reviewers_valid_signature_and_the_receipt_come
     code = store.submit("R1", "01")
     ev = _submit_event(store, "R1", "01")
     payload = json.loads(ev["payload"])
-    assert payload["statement_v"] == 1 and payload["signed_by"] == "R1"
+    assert payload["statement_v"] == 2 and payload["signed_by"] == "R1"
     ring = Keyring.load(rnd.path)
     assert payload["public_key"] == ring.public_key("R1")
     statement = submission_statement(
@@ -259,7 +259,9 @@ def test_the_signature_covers_the_applicant_notes_and_a_rewritten_note_is_named(
 
 
 def test_a_receipt_signed_before_the_applicant_notes_existed_still_verifies() -> None:
-    """An old submission (its statement rows [criterion, score, comment], no 所見) keeps its receipt."""
+    """An old submission (statement version 1: rows [criterion, score, comment], no 所見) keeps its
+    receipt, with or without 所見 in the log (version 1 never covered them); a version-2 signature
+    cannot be passed off as version 1."""
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     old_statement = {  # exactly what the code before the 所見 signed
         "statement_v": 1,
@@ -293,7 +295,25 @@ def test_a_receipt_signed_before_the_applicant_notes_existed_still_verifies() ->
     code = signature_receipt(signature)
     assert submit_receipt(submit, cells, "2026年度 審査") == code
     assert submit_receipt(submit, cells, "2026年度 審査", {"need_pool_gap": "", "theme_fit": ""}) == code
-    assert submit_receipt(submit, cells, "2026年度 審査", {"theme_fit": "後から足した所見"}) != code
+    assert submit_receipt(submit, cells, "2026年度 審査", {"theme_fit": "版1の署名が覆わない所見"}) == code
     assert (
         submission_problems([*events, submit], None, round_name="2026年度 審査", reviewers_sign=False) == []
     )
+    # Version 2 signs the 所見: the same record claiming version 1 no longer verifies.
+    new = submission_statement(
+        round_name="2026年度 審査",
+        reviewer="R1",
+        application="01",
+        rubric_version="151d4bb38a99",
+        nonce="n0nce",
+        cells=cells,
+        signed_at=old_statement["signed_at"],
+        notes={"theme_fit": "所見"},
+    )
+    signed = record | {"statement_v": 2, "signature": sign_data(key, new)}
+    notes = {"theme_fit": "所見"}
+    code2 = signature_receipt(signed["signature"])
+    assert submit_receipt(submit | {"payload": json.dumps(signed)}, cells, "2026年度 審査", notes) == code2
+    assert submit_receipt(submit | {"payload": json.dumps(signed)}, cells, "2026年度 審査", {}) != code2
+    downgraded = json.dumps(signed | {"statement_v": 1})
+    assert submit_receipt(submit | {"payload": downgraded}, cells, "2026年度 審査", notes) != code2
