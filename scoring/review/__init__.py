@@ -1,6 +1,7 @@
 """Stage 4, reviewing: what a reviewer does, in the app or in Excel.
 
-- :mod:`~scoring.review.session`: the review session model (no widgets), progress, with
+- :mod:`~scoring.review.session`: the review session model (no widgets), progress (its saving in
+  :mod:`~scoring.review.autosave`, what it shows of an application in :mod:`~scoring.review.content`), with
   :mod:`~scoring.review.identity` (who the reviewer is, their applications) and
   :mod:`~scoring.review.entries` (the form's entries, changes from another tab);
 - :mod:`~scoring.review.sheets`: the offline Excel 採点表 (its layout and export), with

@@ -22,10 +22,16 @@ __all__ = ["ExternalChange", "Progress", "ScoreEntry", "clean_score", "clean_tex
 
 @dataclass(frozen=True)
 class ScoreEntry:
-    """The reviewer's own current score and comment for one criterion (None: not scored)."""
+    """The reviewer's own current score, comment and 申請者への所見 for one criterion (None: not scored).
+
+    ``comment`` is the reviewer's note for the 事務局 and the committee (never quoted in a
+    letter); ``to_applicant`` what the reviewer writes for the applicant (it may be quoted
+    in the 講評 after the 事務局's review; the store's ``record(..., to_applicant=...)``).
+    """
 
     score: float | None = None
     comment: str = ""
+    to_applicant: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class ExternalChange:
     ----------
     application : str
     criteria : tuple of str
-        Criteria whose saved score or comment differs from what this session had; their
+        Criteria whose saved score, comment or 申請者への所見 differs from what this session had; their
         new values are now in the session (reloaded).
     overwritten : tuple of str
         Criteria that this session's save then overwrote (the last write wins).

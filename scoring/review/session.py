@@ -32,22 +32,27 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..config.rubric import format_level
-from ..core.columns import HEADERS_JA
-from ..core.errors import ReviewError, StoreUnavailableError
-from ..core.reference import prefectures
-from ..core.schema import FIELDS, FIELDS_BY_KEY, THEMES
+from ..core.errors import ReviewError
 from ..core.text import strip_controls
-from ..store.scores import NO_EVENTS, PairVersion
-from .entries import ExternalChange, Progress, ScoreEntry, clean_score, clean_text, display_value
+from ..store.scores import PairVersion
+from .autosave import SessionBase, SessionStore
+from .content import (
+    SUMMARY_FIELDS,
+    application_form,
+    application_indicators,
+    application_sections,
+    application_summary,
+)
+from .entries import ExternalChange, Progress, ScoreEntry, clean_score, clean_text
 from .identity import ReviewerIdentity, assigned_applications, identify_reviewer
 
 if TYPE_CHECKING:
-    from ..config.rubric import Criterion
     from ..round.loader import ReviewRound
 
 __all__ = [
@@ -66,68 +71,9 @@ __all__ = [
 
 #: Statuses of one reviewer × application, in workflow order (as the store reports them).
 STATUSES: tuple[str, ...] = ("未着手", "下書き", "提出済")
-#: Time zone in which save times are shown to reviewers.
-
-#: Key fields of the summary panel: column of ``ReviewRound.applications`` → Japanese label.
-SUMMARY_FIELDS: dict[str, str] = {
-    "prefecture_name": HEADERS_JA["prefecture_name"],
-    "block": HEADERS_JA["block"],
-    "application_type": FIELDS_BY_KEY["application_type"].display_label,
-    "theme": FIELDS_BY_KEY["theme"].display_label,
-    "pool_status": FIELDS_BY_KEY["pool_status"].display_label,
-    "pool_size_total": FIELDS_BY_KEY["pool_size_total"].display_label,
-    "pool_accelerators": FIELDS_BY_KEY["pool_accelerators"].display_label,
-    "municipalities_supported": FIELDS_BY_KEY["municipalities_supported"].display_label,
-    "target_headcount": FIELDS_BY_KEY["target_headcount"].display_label,
-    "target_date": FIELDS_BY_KEY["target_date"].display_label,
-    "hr_coordination": FIELDS_BY_KEY["hr_coordination"].display_label,
-    "finance_coordination": FIELDS_BY_KEY["finance_coordination"].display_label,
-    "participating_municipalities": FIELDS_BY_KEY["participating_municipalities"].display_label,
-    "submitted_at": "提出日時（日本時間）",
-    "late": "期限後提出",
-}
-
-_TEXT_KINDS = ("longtext",)
 
 
-class _Store(Protocol):
-    """What the session needs from the score store (:class:`scoring.store.scores.ScoreStore`)."""
-
-    def record(
-        self,
-        reviewer: str,
-        application: str,
-        criterion: str,
-        score: float | None,
-        comment: str = "",
-        *,
-        source: str = "widget",
-    ) -> int: ...
-
-    def submit(self, reviewer: str, application: str) -> str | None: ...
-
-    def status(self, reviewer: str, application: str) -> str: ...
-
-    def revise(
-        self,
-        reviewer: str,
-        application: str,
-        criterion: str,
-        score: float,
-        *,
-        reason: str,
-        by: str | None = None,
-        source: str = "analyst",
-    ) -> int: ...
-
-    def scores(self, *, include_drafts: bool = True) -> pd.DataFrame: ...
-
-    def pair_versions(self, reviewer: str, application: str | None = None) -> dict[str, PairVersion]: ...
-
-    def pair_cells(self, reviewer: str, application: str) -> dict[str, tuple[float | None, str]]: ...
-
-
-class ReviewSession:
+class ReviewSession(SessionBase):
     """One reviewer's scoring session: assignments, navigation, autosave and submission.
 
     Parameters
@@ -176,7 +122,7 @@ class ReviewSession:
     def __init__(
         self,
         rnd: ReviewRound,
-        store: _Store,
+        store: SessionStore,
         reviewer: str,
         *,
         clock: Callable[[], dt.datetime] | None = None,
@@ -206,26 +152,20 @@ class ReviewSession:
         """Reload this reviewer's own scores and statuses from the store."""
         versions = self._read_versions(None)  # before the rows: a write in between is seen again later
         frame = self._own_rows()
+        notes = self._read_notes(None)
         entries: dict[str, dict[str, ScoreEntry]] = {a: {} for a in self.applications}
         for row in frame.itertuples(index=False):
-            app = str(row.application)
+            app, cid = str(row.application), str(row.criterion)
             if app in entries:
-                entries[app][str(row.criterion)] = ScoreEntry(clean_score(row.score), clean_text(row.comment))
+                note = notes.get((app, cid), "")
+                entries[app][cid] = ScoreEntry(clean_score(row.score), clean_text(row.comment), note)
+        for (app, cid), note in notes.items():  # a cell with only a 所見 (no score, no comment)
+            if app in entries and cid not in entries[app]:
+                entries[app][cid] = ScoreEntry(None, "", note)
         self._entries = entries
         self._status = {a: self.store.status(self.reviewer, a) for a in self.applications}
         self._versions = versions
         return self
-
-    @property
-    def _can_sync(self) -> bool:
-        """Whether the store tells pair versions (a test double may not)."""
-        return callable(getattr(type(self.store), "pair_versions", None))
-
-    def _read_versions(self, application: str | None) -> dict[str, PairVersion]:
-        """The store's pair versions of this reviewer (empty if the store cannot tell)."""
-        if not self._can_sync:
-            return {}
-        return self.store.pair_versions(self.reviewer, application)
 
     def _own_rows(self) -> pd.DataFrame:
         """The store's rows of this reviewer only (the store filters when it can)."""
@@ -249,30 +189,9 @@ class ReviewSession:
         return f"{r.id} {r.name}（{r.role}）"
 
     @property
-    def criteria(self) -> list[Criterion]:
-        """The rubric's criteria, in rubric order."""
-        return list(self.round.rubric.criteria)
-
-    @property
     def position(self) -> int:
         """Index of the current application in :attr:`applications`."""
         return self._index
-
-    @property
-    def current(self) -> str | None:
-        """The current application (JIS code), None when the reviewer has none."""
-        return self.applications[self._index] if self.applications else None
-
-    def _app(self, application: str | None) -> str:
-        app = self.current if application is None else str(application)
-        if app is None:
-            raise ReviewError("担当の応募書がありません。割り当てを事務局に確認してください。")
-        if app not in self._entries:
-            raise ReviewError(
-                f"応募書 {app} はこの審査員（{self.reviewer}）の担当ではありません"
-                "（利害関係がある、または割り当てられていません）。"
-            )
-        return app
 
     def entry(self, criterion: str, application: str | None = None) -> ScoreEntry:
         """Own score and comment for one criterion (empty :class:`ScoreEntry` if none)."""
@@ -280,21 +199,11 @@ class ReviewSession:
         self._criterion(criterion)
         return self._entry(app, criterion)
 
-    def _entry(self, app: str, criterion: str) -> ScoreEntry:
-        """The value on screen: unsaved if the store could not save it yet, else the saved one."""
-        kept = self.unsaved.get((app, criterion))
-        return kept if kept is not None else self._entries[app].get(criterion, ScoreEntry())
-
     def saved_entry(self, criterion: str, application: str | None = None) -> ScoreEntry:
         """The value as saved in the store (what :meth:`entry` shows unless it is unsaved)."""
         app = self._app(application)
         self._criterion(criterion)
         return self._entries[app].get(criterion, ScoreEntry())
-
-    @property
-    def has_unsaved(self) -> bool:
-        """True while some value waits for the store (see :meth:`retry_unsaved`)."""
-        return bool(self.unsaved)
 
     def status(self, application: str | None = None) -> str:
         """未着手, 下書き or 提出済."""
@@ -362,102 +271,21 @@ class ReviewSession:
     # ------------------------------------------------------------------ application content
 
     def summary(self, application: str | None = None) -> pd.DataFrame:
-        """Key fields of the application: columns ``label``, ``value`` (display text).
-
-        Index = field key (:data:`SUMMARY_FIELDS`). Missing values are shown as ``—``.
-        """
-        app = self._app(application)
-        row = self.round.applications.loc[app]
-        rows = []
-        for key, label in SUMMARY_FIELDS.items():
-            value = row.get(key) if key in row.index else None
-            if key == "theme" and clean_text(value):
-                text = f"{value}) {THEMES.get(str(value), '')}"
-            else:
-                text = display_value(value)
-            rows.append({"field": key, "label": label, "value": text})
-        return pd.DataFrame(rows, columns=["field", "label", "value"]).set_index("field")
+        """Key fields of the application (:func:`~scoring.review.content.application_summary`)."""
+        return application_summary(self.round, self._app(application))
 
     def indicators(self, application: str | None = None) -> pd.DataFrame:
-        """Reference indicators (参考指標) the rubric attaches to criteria.
-
-        Columns ``criterion``, ``criterion_label``, ``indicator``, ``label``, ``value``
-        (float, NaN when unknown), ``unit``, ``source`` (応募書 / 統計). One row per
-        criterion × indicator, in rubric order; context for the reviewer, never a score.
-        """
-        app = self._app(application)
-        row = self.round.applications.loc[app]
-        ref = None
-        rows = []
-        for c in self.criteria:
-            for ind in c.indicators:
-                value: Any = row.get(ind.field) if ind.field in row.index else None
-                if value is None and ind.source == "reference":
-                    ref = prefectures() if ref is None else ref
-                    if ind.field in ref.columns and app in ref.index:
-                        value = ref.at[app, ind.field]
-                rows.append(
-                    {
-                        "criterion": c.id,
-                        "criterion_label": c.label_ja,
-                        "indicator": ind.id,
-                        "label": ind.label_ja,
-                        "value": clean_score(value),
-                        "unit": ind.unit or "",
-                        "source": "応募書" if ind.source == "application" else "統計",
-                    }
-                )
-        columns = ["criterion", "criterion_label", "indicator", "label", "value", "unit", "source"]
-        return pd.DataFrame(rows, columns=columns).astype({"value": "float64"})
+        """Reference indicators (参考指標) of the application
+        (:func:`~scoring.review.content.application_indicators`)."""
+        return application_indicators(self.round, self._app(application))
 
     def sections(self, application: str | None = None) -> pd.DataFrame:
-        """The text sections of the 応募書 (free-text fields), in form order.
-
-        Columns ``section`` (e.g. ``3. 課題``), ``field``, ``label``, ``text``; empty
-        fields are left out.
-        """
-        app = self._app(application)
-        row = self.round.applications.loc[app]
-        rows = [
-            {
-                "section": f.section,
-                "field": f.key,
-                "label": f.display_label,
-                "text": clean_text(row.get(f.key)),
-            }
-            for f in FIELDS
-            if f.kind in _TEXT_KINDS and f.key in row.index and clean_text(row.get(f.key)).strip()
-        ]
-        return pd.DataFrame(rows, columns=["section", "field", "label", "text"])
+        """The text sections of the 応募書 (:func:`~scoring.review.content.application_sections`)."""
+        return application_sections(self.round, self._app(application))
 
     def form(self, application: str | None = None) -> pd.DataFrame:
-        """The whole 応募書: every field of :data:`scoring.core.schema.FIELDS`, in form order.
-
-        Columns ``section`` (e.g. ``4. 人材確保の計画``), ``field``, ``label`` (with its
-        unit), ``text`` (display text; ``—`` when not filled in), ``long`` (True for free
-        text). Nothing is left out, so the reviewer sees what the prefecture wrote.
-        """
-        app = self._app(application)
-        row = self.round.applications.loc[app]
-        rows = []
-        for f in FIELDS:
-            value = row.get(f.key) if f.key in row.index else None
-            if f.key == "prefecture" and "prefecture_name" in row.index:
-                value = row.get("prefecture_name")
-            if f.key == "theme" and clean_text(value):
-                text = f"{value}) {THEMES.get(str(value), '')}"
-            else:
-                text = display_value(value).strip() or "—"
-            rows.append(
-                {
-                    "section": f.section,
-                    "field": f.key,
-                    "label": f.display_label,
-                    "text": text,
-                    "long": f.kind in _TEXT_KINDS,
-                }
-            )
-        return pd.DataFrame(rows, columns=["section", "field", "label", "text", "long"])
+        """The whole 応募書 (:func:`~scoring.review.content.application_form`)."""
+        return application_form(self.round, self._app(application))
 
     # ------------------------------------------------------------------ navigation
 
@@ -489,26 +317,6 @@ class ReviewSession:
 
     # ------------------------------------------------------------------ writing
 
-    def _criterion(self, criterion: str) -> Criterion:
-        try:
-            return self.round.rubric.criterion(criterion)
-        except (KeyError, ValueError):
-            ids = "、".join(c.id for c in self.criteria)
-            raise ReviewError(
-                f"評価項目「{criterion}」は評価基準にありません。次のいずれかです: {ids}"
-            ) from None
-
-    def _writable(self, app: str) -> None:
-        if self._status.get(app) == "提出済":
-            raise ReviewError(
-                f"応募書 {app}（{self._name(app)}）は提出済みのため変更できません。"
-                "変更が必要なときは事務局に再開を依頼してください。"
-            )
-
-    def _name(self, app: str) -> str:
-        apps = self.round.applications
-        return str(apps.at[app, "prefecture_name"]) if "prefecture_name" in apps else app
-
     def set_score(
         self, criterion: str, score: float | None, application: str | None = None
     ) -> dt.datetime | None:
@@ -532,7 +340,7 @@ class ReviewSession:
                 f"評価項目「{crit.label_ja}」の点数 {score} は使えません。次のいずれかにしてください: {allowed}"
             )
         new_score = None if score is None else float(score)
-        return self._save(app, criterion, lambda old: ScoreEntry(new_score, old.comment))
+        return self._save(app, criterion, lambda old: replace(old, score=new_score))
 
     def set_comment(self, criterion: str, comment: str, application: str | None = None) -> dt.datetime | None:
         """Set (autosave) the own comment of one criterion; the score is kept.
@@ -551,161 +359,27 @@ class ReviewSession:
         text = strip_controls(
             comment or ""
         ).strip()  # invisible characters of a paste; the store checks the rest
-        return self._save(app, criterion, lambda old: ScoreEntry(old.score, text))
+        return self._save(app, criterion, lambda old: replace(old, comment=text))
 
-    def _save(
-        self, app: str, criterion: str, change: Callable[[ScoreEntry], ScoreEntry]
+    def set_to_applicant(
+        self, criterion: str, text: str, application: str | None = None
     ) -> dt.datetime | None:
-        """Apply ``change`` to the criterion's value on screen and save it (None: unchanged).
+        """Set (autosave) the own 申請者への所見 of one criterion; score and comment are kept.
 
-        The pair is first brought up to date (:meth:`_sync`); when the store cannot be
-        reached the new value is kept in :attr:`unsaved` and the error raised.
-        """
-        known = self._entries[app].get(criterion, ScoreEntry())
-        try:
-            changed, status_changed = self._sync(app)
-        except StoreUnavailableError:
-            shown = self._entry(app, criterion)
-            if change(shown) == shown:
-                return None  # nothing new to save, nothing to lose
-            self._keep_unsaved(app, criterion, change(shown))
-            raise
-        # Applied to the fresh value: a comment saved here keeps a score set elsewhere.
-        fresh = self._entries[app].get(criterion, ScoreEntry())
-        entry = change(self._entry(app, criterion))
-        unchanged = entry == fresh
-        if (app, criterion) not in self.unsaved and unchanged:
-            self._note_change(app, changed, (), status_changed)
-            return None
-        self._writable(app)
-        fields = ("score", "comment")
-        elsewhere = {f for f in fields if getattr(known, f) != getattr(fresh, f)}
-        mine = {f for f in fields if getattr(entry, f) != getattr(fresh, f)}
-        overwritten = (criterion,) if elsewhere & mine else ()
-        try:
-            self._write(app, criterion, entry)
-        except StoreUnavailableError:
-            self._keep_unsaved(app, criterion, entry)
-            raise
-        self._note_change(app, changed, overwritten, status_changed)
-        return self.last_saved_at
-
-    def _keep_unsaved(self, app: str, criterion: str, entry: ScoreEntry) -> None:
-        self.unsaved.pop((app, criterion), None)  # re-inserted last: saved in the order entered
-        self.unsaved[(app, criterion)] = entry
-
-    def _write(self, app: str, criterion: str, entry: ScoreEntry) -> None:
-        """Record one value; keep the pair's version when no other event came in between."""
-        before = self._versions.get(app, NO_EVENTS)
-        event_id = self.store.record(
-            self.reviewer, app, criterion, entry.score, entry.comment, source="widget"
-        )
-        self.unsaved.pop((app, criterion), None)
-        self._entries[app][criterion] = entry
-        self._status[app] = self.store.status(self.reviewer, app)
-        after = self._read_versions(app).get(app)
-        if after is not None and after.last_id == event_id and after.events == before.events + 1:
-            self._versions[app] = after  # only our event since the last sync
-        self.last_saved_at = self._clock()
-
-    def _sync(self, app: str) -> tuple[tuple[str, ...], bool]:
-        """Reload the pair from the store if it changed elsewhere since it was loaded.
-
-        Returns the criteria whose saved value changed (rubric order) and whether the
-        status changed. Values in :attr:`unsaved` stay on screen.
-        """
-        if not self._can_sync:
-            return (), False
-        version = self._read_versions(app).get(app, NO_EVENTS)
-        if version == self._versions.get(app, NO_EVENTS):
-            return (), False
-        cells = self.store.pair_cells(self.reviewer, app)
-        fresh = {cid: ScoreEntry(clean_score(v), clean_text(m)) for cid, (v, m) in cells.items()}
-        old = self._entries[app]
-        changed = tuple(
-            c.id for c in self.criteria if old.get(c.id, ScoreEntry()) != fresh.get(c.id, ScoreEntry())
-        )
-        status = self.store.status(self.reviewer, app)
-        status_changed = status != self._status.get(app)
-        self._entries[app] = fresh
-        self._status[app] = status
-        self._versions[app] = version
-        return changed, status_changed
-
-    def _note_change(
-        self, app: str, changed: tuple[str, ...], overwritten: tuple[str, ...], status_changed: bool
-    ) -> None:
-        if changed or status_changed:
-            self.last_change = ExternalChange(app, changed, overwritten, status_changed, self._clock())
-
-    def check_changes(self, application: str | None = None) -> ExternalChange | None:
-        """Reload the pair (default: the current one) if it changed elsewhere.
-
-        Returns the :class:`ExternalChange` (also kept in :attr:`last_change`), or None
-        when nothing changed.
+        What the reviewer writes for the applicant (it may be quoted in the 講評 after the
+        事務局's review), unlike the comment (for the 事務局 and the committee). Optional at
+        every level. Cleaned like :meth:`set_comment`. Returns the save time (aware, UTC), or
+        None when it is unchanged and nothing was written.
 
         Raises
         ------
-        StoreUnavailableError
-            The store cannot be reached.
+        ReviewError, StoreError
+            As :meth:`set_score`.
         """
         app = self._app(application)
-        changed, status_changed = self._sync(app)
-        if not (changed or status_changed):
-            return None
-        self._note_change(app, changed, (), status_changed)
-        return self.last_change
-
-    def unsaved_rows(self) -> list[dict[str, Any]]:
-        """:attr:`unsaved` as plain rows (application, criterion, score, comment), oldest first."""
-        return [
-            {"application": a, "criterion": c, "score": e.score, "comment": e.comment}
-            for (a, c), e in self.unsaved.items()
-        ]
-
-    def restore_unsaved(self, rows: list[dict[str, Any]]) -> int:
-        """Take back values kept unsaved by an earlier session (a reload, a new kernel);
-        :meth:`retry_unsaved` then saves them. Rows for applications or criteria that are
-        not this reviewer's, or scores off the scale, are ignored. Returns how many were taken."""
-        taken = 0
-        for row in rows:
-            app, cid = str(row.get("application")), str(row.get("criterion"))
-            score = clean_score(row.get("score"))
-            if app not in self._entries or cid not in {c.id for c in self.criteria}:
-                continue
-            if score is not None and not self._criterion(cid).is_allowed(score):
-                continue
-            self._keep_unsaved(app, cid, ScoreEntry(score, clean_text(row.get("comment"))))
-            taken += 1
-        return taken
-
-    def retry_unsaved(self) -> int:
-        """Save every value kept in :attr:`unsaved`, oldest first; returns how many were saved.
-
-        Raises
-        ------
-        StoreUnavailableError
-            The store still cannot be reached (the rest stays kept).
-        ReviewError, StoreError
-            A value can no longer be saved (e.g. the application was submitted in another
-            screen): it is dropped, the message says which.
-        """
-        done = 0
-        for (app, criterion), entry in list(self.unsaved.items()):
-            try:
-                changed, status_changed = self._sync(app)
-                self._writable(app)
-                overwritten = (criterion,) if criterion in changed else ()
-                self._write(app, criterion, entry)
-            except StoreUnavailableError:
-                raise
-            except Exception:
-                self.unsaved.pop((app, criterion), None)
-                raise
-            if app == self.current:
-                self._note_change(app, changed, overwritten, status_changed)
-            done += 1
-        return done
+        self._criterion(criterion)
+        note = strip_controls(text or "").strip()
+        return self._save(app, criterion, lambda old: replace(old, to_applicant=note))
 
     def comment_missing(self, criterion: str, application: str | None = None) -> bool:
         """True when the chosen level requires a comment (rubric) and none is written."""
@@ -790,6 +464,6 @@ class ReviewSession:
             self.reviewer, app, criterion, float(score), reason=reason.strip(), source="widget"
         )
         old = self._entries[app].get(criterion, ScoreEntry())
-        self._entries[app][criterion] = ScoreEntry(float(score), old.comment)
+        self._entries[app][criterion] = replace(old, score=float(score))
         self.last_saved_at = self._clock()
         return eid

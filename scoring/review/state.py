@@ -13,7 +13,8 @@ so that a reload or a new kernel still has them and saves them::
 
     {"version": 1, "rounds": {"/srv/rounds/2026": {"R1": {
         "application": "13", "updated_at": "2026-...Z",
-        "unsaved": [{"application": "13", "criterion": "need_pool_gap", "score": 4.0, "comment": ""}]}}}}
+        "unsaved": [{"application": "13", "criterion": "need_pool_gap", "score": 4.0, "comment": "",
+                     "to_applicant": ""}]}}}}
 
 It is a convenience: a missing, unreadable or broken file means "start at the first
 application not yet submitted", and a failure to write it never stops scoring (the scores
@@ -90,17 +91,20 @@ class ReviewState:
 
     def unsaved(self, reviewer: str) -> list[dict[str, Any]]:
         """The values the store could not save yet, oldest first (keys ``application``,
-        ``criterion``, ``score`` (float or None), ``comment``); malformed rows are left out."""
+        ``criterion``, ``score`` (float or None), ``comment``, ``to_applicant`` ("" in a file
+        written before the 申請者への所見)); malformed rows are left out."""
         rows = self._entry(reviewer).get("unsaved")
         out = []
         for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, dict):
                 continue
             app, crit, score, comment = (row.get(k) for k in ("application", "criterion", "score", "comment"))
+            note = row.get("to_applicant", "")
             if (
                 isinstance(app, str)
                 and isinstance(crit, str)
                 and isinstance(comment, str)
+                and isinstance(note, str)
                 and (score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)))
             ):
                 out.append(
@@ -109,6 +113,7 @@ class ReviewState:
                         "criterion": crit,
                         "score": None if score is None else float(score),
                         "comment": comment,
+                        "to_applicant": note,
                     }
                 )
         return out

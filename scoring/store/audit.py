@@ -183,6 +183,10 @@ class StoreAudit(ScoreReads):
             )
         if mine.empty:
             notes.append(f"{who}は提出後に再開され、現在は提出されていません（下書き）。")
+        elif not changes and int(mine["event_id"].iloc[0]) == r.event:
+            # The same submission, whose signature no longer verifies although every score and
+            # comment matches the receipt: what changed is what the cell digests leave out.
+            changes = ["申請者への所見（または提出の署名）が、提出したときと一致しません"]
         elif not changes:
             notes.append(
                 f"{who}は再開・再提出されました。点数とコメントは同じですが、選定委員会資料の受領コードは "

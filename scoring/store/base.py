@@ -43,6 +43,7 @@ from .statements import (
     Signer,
     default_signer,
     now_signed_at,
+    payload_note,
     payload_text,
     signature_receipt,
     signed_payload,
@@ -428,6 +429,17 @@ class StoreBase:
         )
         return {c: (s, m) for c, s, m in conn.execute(q)}
 
+    def _cell_notes(self, conn: Connection, reviewer: str, application: str) -> dict[str, str]:
+        """criterion → the 申請者への所見 of the pair's last score event of it ("" when none)."""
+        q = (
+            sa.select(EVENTS.c.criterion, EVENTS.c.payload)
+            .where(
+                EVENTS.c.kind == "score", EVENTS.c.reviewer == reviewer, EVENTS.c.application == application
+            )
+            .order_by(EVENTS.c.id)
+        )
+        return {str(c): payload_note(p) for c, p in conn.execute(q)}
+
     def _current_scores(self, conn: Connection, reviewer: str, application: str) -> dict[str, float | None]:
         q = (
             sa.select(EVENTS.c.criterion, EVENTS.c.score)
@@ -483,8 +495,10 @@ class StoreBase:
         application: str,
         nonce: str,
         cells: Mapping[str, tuple[float | None, str]],
+        notes: Mapping[str, str] | None = None,
     ) -> tuple[str, str]:
-        """The payload text of a submit event (``signer``'s signature of its statement) and the signature."""
+        """The payload text of a submit event (``signer``'s signature of its statement, which
+        covers the 申請者への所見 ``notes`` too) and the signature."""
         statement = submission_statement(
             round_name=self.facts.name,
             reviewer=reviewer,
@@ -493,6 +507,7 @@ class StoreBase:
             nonce=nonce,
             cells=cells,
             signed_at=now_signed_at(),
+            notes=notes,
         )
         payload = signed_payload(signer, statement)
         return payload_text(payload), str(payload["signature"])

@@ -19,7 +19,7 @@ from .base import PAIR_KINDS, RELEASE_KINDS, STAGES, TO_APPLICANT, PairVersion, 
 from .checkpoints import receipt_code
 from .constraints import readable_comment, refuse_impossible_cells
 from .eventlog import EVENTS, record_payload, with_payloads
-from .statements import submit_receipt
+from .statements import payload_note, submit_receipt
 
 __all__ = ["RELEASED_JA", "REVIEW_EVENT_KINDS", "ScoreReads"]
 
@@ -121,6 +121,25 @@ class ScoreReads(StoreBase):
         with self.log.transaction(write=False) as conn:
             cells = self._cells(conn, reviewer, application)
         return {c: (None if v is None or is_missing(v) else float(v), m or "") for c, (v, m) in cells.items()}
+
+    def own_notes(self, reviewer: str, application: str | None = None) -> dict[tuple[str, str], str]:
+        """One reviewer's 申請者への所見 as they now stand, drafts included (for the reviewer's own
+        form): ``{(application, criterion): text}`` from the last score event of each cell,
+        cells without one left out; only ``reviewer``'s rows (of ``application`` if given) are read."""
+        latest = (
+            sa.select(sa.func.max(EVENTS.c.id))
+            .where(EVENTS.c.kind == "score", EVENTS.c.reviewer == reviewer)
+            .group_by(EVENTS.c.application, EVENTS.c.criterion)
+        )
+        if application is not None:
+            latest = latest.where(EVENTS.c.application == application)
+        q = sa.select(EVENTS.c.application, EVENTS.c.criterion, EVENTS.c.payload).where(
+            EVENTS.c.id.in_(latest), EVENTS.c.payload.is_not(None)
+        )
+        with self.log.transaction(write=False) as conn:
+            rows = conn.execute(q).all()
+        notes = {(str(a), str(c)): payload_note(p) for a, c, p in rows}
+        return {k: v for k, v in notes.items() if v}
 
     def statuses(self) -> pd.DataFrame:
         """Status of every assigned pair and every pair with events.
@@ -461,10 +480,12 @@ class ScoreReads(StoreBase):
         with self.log.transaction(write=False) as conn:
             rows = conn.execute(q).all()
         cells: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
+        notes: dict[tuple[str, str], dict[str, str]] = {}
         submitted: dict[tuple[str, str], dict[str, Any] | None] = {}
         for eid, ts, kind, r, a, c, s, m, v, p in rows:
             if kind == "score":
                 cells.setdefault((r, a), {})[c] = (s, m or "")
+                notes.setdefault((r, a), {})[c] = payload_note(p)
             else:
                 submitted[(r, a)] = (
                     {"id": eid, "timestamp": ts, "kind": kind, "reviewer": r, "application": a}
@@ -478,7 +499,7 @@ class ScoreReads(StoreBase):
             if sub is None:
                 continue
             now = cells.get((r, a), {})
-            code = submit_receipt(sub, now, self.facts.name) or receipt_code(
+            code = submit_receipt(sub, now, self.facts.name, notes.get((r, a), {})) or receipt_code(
                 r, a, sub["rubric_version"], sub["comment"], now
             )
             out.append((r, a, code, int(sub["id"]), str(sub["timestamp"])))

@@ -300,7 +300,7 @@ class ScoreStore(StoreAudit):
                 )
             if to_submit:
                 assert signer is not None
-                receipts = self._submit_batch(tx, valid, to_submit, src, actor, signer)
+                receipts = self._submit_batch(tx, valid, notes, to_submit, src, actor, signer)
         if anchored:
             self._anchor("import" if src in ("excel", "import") else "submit", key, receipts)
         return len(valid)
@@ -350,24 +350,28 @@ class ScoreStore(StoreAudit):
         self,
         tx: AppendTx,
         valid: list[tuple[str, str, str, float | None, str]],
+        notes: list[str],
         to_submit: list[tuple[str, str]],
         src: str,
         actor: str | None,
         signer: Signer,
     ) -> list[Receipt]:
-        """Append the submissions of :meth:`record_many` (after its rows); their receipts."""
+        """Append the submissions of :meth:`record_many` (after its rows, whose 所見 are ``notes``); their receipts."""
         batch: dict[tuple[str, str], dict[str, tuple[float | None, str]]] = {}
-        for r, a, c, value, text in valid:
+        batch_notes: dict[tuple[str, str], dict[str, str]] = {}
+        for (r, a, c, value, text), note in zip(valid, notes, strict=True):
             batch.setdefault((r, a), {})[c] = (value, text)
+            batch_notes.setdefault((r, a), {})[c] = note
         incomplete: list[str] = []
         receipts: list[Receipt] = []
         for r, a in dict.fromkeys(to_submit):
             cells = self._cells(tx.conn, r, a)
             cells.update(batch.get((r, a), {}))
+            cell_notes = self._cell_notes(tx.conn, r, a) | batch_notes.get((r, a), {})
             missing = self._missing(cells)
             if missing:
                 incomplete.append(str(self._incomplete_error(r, a, missing)))
-            receipts.append(self._append_submit(tx, signer, r, a, cells, src, actor))
+            receipts.append(self._append_submit(tx, signer, r, a, cells, src, actor, cell_notes))
         if incomplete:
             raise StoreError(
                 "提出できない組があるため、何も記録しませんでした。\n" + "\n".join(incomplete),
@@ -384,10 +388,12 @@ class ScoreStore(StoreAudit):
         cells: dict[str, tuple[float | None, str]],
         src: str,
         actor: str | None,
+        notes: Mapping[str, str] | None = None,
     ) -> Receipt:
-        """Append one signed submit event of pair (``r``, ``a``) to ``tx``; its receipt."""
+        """Append one signed submit event of pair (``r``, ``a``) to ``tx`` (its signature covers
+        the 申請者への所見 ``notes``); its receipt."""
         nonce = new_nonce()
-        payload, signature = self._signed_submit(signer, r, a, nonce, cells)
+        payload, signature = self._signed_submit(signer, r, a, nonce, cells, notes)
         eid = tx.append(
             kind="submit",
             reviewer=r,
@@ -439,7 +445,8 @@ class ScoreStore(StoreAudit):
             missing = self._missing(cells)
             if missing:
                 raise self._incomplete_error(r, a, missing)
-            receipt = self._append_submit(tx, signer, r, a, cells, src, actor)
+            notes = self._cell_notes(tx.conn, r, a)
+            receipt = self._append_submit(tx, signer, r, a, cells, src, actor, notes)
         self._anchor("submit", key, [receipt])
         return receipt.code
 

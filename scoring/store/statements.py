@@ -17,14 +17,20 @@ The statement
 :func:`submission_statement`: the round's name, the reviewer, the application, the rubric
 version, the submit event's nonce (its ``comment``), each criterion's score and comment as
 stored (``[criterion, score, comment]``, sorted by criterion, the score as
-:func:`~scoring.store.eventlog.canonical_score`) and the time of signing (UTC, ISO 8601).
-It is signed as :func:`scoring.core.canonical.canonical_bytes`.
+:func:`~scoring.store.eventlog.canonical_score`) and the time of signing (UTC, ISO 8601). It is
+signed as :func:`scoring.core.canonical.canonical_bytes`.
+
+Version 2 (:data:`STATEMENT_V`, since the app's 申請者への所見) covers the 所見 too: a criterion
+with one is ``[criterion, score, comment, 所見]``. The version is part of what is signed and is
+kept in the payload, so a signature is always checked against the statement it was made for:
+every version-1 signature (made before, which never covered a 所見) verifies as it did, and a
+version-2 one cannot be passed off as version 1 (the rebuilt statement would differ).
 
 The record
 ----------
 The submit event's ``payload`` (:func:`scoring.core.canonical.canonical_text`)::
 
-    {"statement_v": 1, "signed_by": "R1", "public_key": "ed25519:...",
+    {"statement_v": 2, "signed_by": "R1", "public_key": "ed25519:...",
      "signature": "...", "signed_at": "2027-01-20T01:02:03.456789+00:00"}
 
 ``signed_by`` is a person of the keyring: the reviewer's id when the reviewer signed in their
@@ -60,7 +66,7 @@ import math
 import os
 import pwd
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +81,12 @@ from .eventlog import canonical_score
 
 __all__ = [
     "STATEMENT_V",
+    "STATEMENT_VERSIONS",
     "Signer",
     "analyst_person",
     "default_signer",
     "event_signature",
+    "payload_note",
     "signature_check",
     "signature_receipt",
     "signed_payload",
@@ -87,8 +95,10 @@ __all__ = [
     "submit_receipt",
 ]
 
-#: The version of the statement (``statement_v`` in the payload).
-STATEMENT_V = 1
+#: The version of the statement a submission is signed with now (``statement_v`` in the payload).
+STATEMENT_V = 2
+#: Every version a stored signature may have (1: before the 申請者への所見 were signed).
+STATEMENT_VERSIONS = (1, 2)
 #: The audit's name of a problem found by this check (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 PROBLEM = "署名"
 #: The source of a reviewer's own submission (the app, or their kernel): where reviewers sign
@@ -100,6 +110,18 @@ Problem = tuple[int, str, str]
 Cells = Mapping[str, tuple[object, str]]
 
 
+def payload_note(raw: object) -> str:
+    """The 申請者への所見 in a score event's ``payload`` (``{"to_applicant": ...}``); "" when none."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return ""
+    try:
+        data = json.loads(str(raw))
+    except ValueError:
+        return ""
+    note = data.get("to_applicant") if isinstance(data, dict) else None
+    return note if isinstance(note, str) else ""
+
+
 def submission_statement(
     *,
     round_name: str,
@@ -109,20 +131,28 @@ def submission_statement(
     nonce: str,
     cells: Cells,
     signed_at: str,
+    notes: Mapping[str, str] | None = None,
+    version: int = STATEMENT_V,
 ) -> dict[str, Any]:
     """The canonical statement of one submission (see the module docstring).
 
     ``cells`` maps each criterion id to ``(score, comment)`` as stored; the order does not matter.
+    ``notes`` maps a criterion id to its 申請者への所見 as stored (none, or "": a row of three);
+    ``version`` 1 (a signature made before the 所見 were signed) leaves them out.
     """
+    notes = (notes or {}) if version >= 2 else {}
     return {
-        "statement_v": STATEMENT_V,
+        "statement_v": version,
         "what": "submission",
         "round": str(round_name),
         "reviewer": str(reviewer),
         "application": str(application),
         "rubric_version": str(rubric_version),
         "nonce": str(nonce),
-        "scores": [[str(c), canonical_score(s), str(m or "")] for c, (s, m) in sorted(cells.items())],
+        "scores": [
+            [str(c), canonical_score(s), str(m or "")] + ([str(notes[c])] if notes.get(c) else [])
+            for c, (s, m) in sorted(cells.items())
+        ],
         "signed_at": str(signed_at),
     }
 
@@ -173,7 +203,7 @@ def now_signed_at() -> str:
 def signed_payload(signer: Signer, statement: Mapping[str, Any]) -> dict[str, Any]:
     """The submit event's payload: ``statement`` signed by ``signer``."""
     return {
-        "statement_v": STATEMENT_V,
+        "statement_v": statement["statement_v"],
         "signed_by": signer.person,
         "public_key": signer.public_key,
         "signature": sign_data(signer.key, dict(statement)),
@@ -205,15 +235,24 @@ def event_signature(ev: Mapping[str, Any]) -> dict[str, Any] | None:
         data = json.loads(str(raw))
     except ValueError:
         return {}
-    if not isinstance(data, dict) or data.get("statement_v") != STATEMENT_V:
+    version = data.get("statement_v") if isinstance(data, dict) else None
+    if type(version) is not int or version not in STATEMENT_VERSIONS:
         return {}
     if not all(isinstance(data.get(k), str) for k in ("signed_by", "public_key", "signature", "signed_at")):
         return {}
     return data
 
 
-def event_statement(ev: Mapping[str, Any], cells: Cells, round_name: str, signed_at: str) -> dict[str, Any]:
-    """The statement of submit event ``ev``, rebuilt with ``cells`` (the pair's scores then)."""
+def event_statement(
+    ev: Mapping[str, Any],
+    cells: Cells,
+    round_name: str,
+    signed_at: str,
+    notes: Mapping[str, str] | None = None,
+    version: int = STATEMENT_V,
+) -> dict[str, Any]:
+    """The statement of submit event ``ev`` (of statement ``version``), rebuilt with ``cells``
+    and ``notes`` (the pair's scores, comments and 申請者への所見 then)."""
     return submission_statement(
         round_name=round_name,
         reviewer=str(ev["reviewer"]),
@@ -222,22 +261,26 @@ def event_statement(ev: Mapping[str, Any], cells: Cells, round_name: str, signed
         nonce=str(ev["comment"] or ""),
         cells=cells,
         signed_at=signed_at,
+        notes=notes,
+        version=version,
     )
 
 
-def submit_receipt(ev: Mapping[str, Any], cells: Cells, round_name: str) -> str | None:
+def submit_receipt(
+    ev: Mapping[str, Any], cells: Cells, round_name: str, notes: Mapping[str, str] | None = None
+) -> str | None:
     """The receipt code of signed submit event ``ev`` when its signature verifies over
-    ``cells`` (so that a code equals the reviewer's exactly when nothing changed); a code
-    of the changed content otherwise; None for an unsigned (old) event."""
+    ``cells`` and ``notes`` (so that a code equals the reviewer's exactly when nothing
+    changed); a code of the changed content otherwise; None for an unsigned (old) event."""
     sig = event_signature(ev)
     if sig is None:
         return None
     if sig:
-        statement = event_statement(ev, cells, round_name, sig["signed_at"])
+        statement = event_statement(ev, cells, round_name, sig["signed_at"], notes, sig["statement_v"])
         if verify_data(sig["public_key"], statement, sig["signature"]):
             return signature_receipt(sig["signature"])
     # Not verifying: a code that is not the reviewer's (a digest of what is there now).
-    body = event_statement(ev, cells, round_name, str((sig or {}).get("signed_at", "")))
+    body = event_statement(ev, cells, round_name, str((sig or {}).get("signed_at", "")), notes)
     return format_receipt(hashlib.sha256(canonical_text(body).encode("utf-8")).hexdigest()[:_RECEIPT_HEX])
 
 
@@ -254,9 +297,10 @@ def _when(text: object) -> dt.datetime | None:
 
 @dataclass
 class _Walk:
-    """The state of the log up to an event: each pair's cells, whether signing had begun."""
+    """The state of the log up to an event: each pair's cells and 所見, whether signing had begun."""
 
     cells: dict[tuple[str, str], dict[str, tuple[object, str]]]
+    notes: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     signed_seen: bool = False
     latest: dt.datetime | None = None
 
@@ -292,6 +336,7 @@ def submission_problems(
         pair = (str(ev["reviewer"]), str(ev["application"]))
         if kind == "score":
             walk.cells.setdefault(pair, {})[str(ev["criterion"])] = (ev["score"], str(ev["comment"] or ""))
+            walk.notes.setdefault(pair, {})[str(ev["criterion"])] = payload_note(ev.get("payload"))
         elif kind == "submit":
             problem = _submit_problem(ev, walk, keyring, since, round_name, reviewers_sign)
             if problem:
@@ -332,7 +377,8 @@ def _submit_problem(
     if not sig:
         return f"{what}の署名の記録（payload）が署名の形ではありません（書き換えられています）。"
     person = sig["signed_by"]
-    statement = event_statement(ev, walk.cells.get((r, a), {}), round_name, sig["signed_at"])
+    cells, notes = walk.cells.get((r, a), {}), walk.notes.get((r, a), {})
+    statement = event_statement(ev, cells, round_name, sig["signed_at"], notes, sig["statement_v"])
     if keyring is None or _unenrolled_reviewer(keyring, person, r):
         ok = verify_data(sig["public_key"], statement, sig["signature"])
     else:

@@ -52,8 +52,15 @@ A11Y_CSS = """
 .shinsa-app .jupyter-button.mod-success {background-color: #1b6e2e;}
 .shinsa-app .jupyter-button.mod-primary {background-color: #0b57d0;}
 .shinsa-app .jupyter-widgets.widget-textarea {height: auto;}
-.shinsa-app [class*="shinsa-comment-"] textarea {min-height: 5.6em; field-sizing: content;
-  max-height: 30em; line-height: 1.6; font-size: 15px; resize: vertical;}
+.shinsa-app [class*="shinsa-comment-"] textarea, .shinsa-app [class*="shinsa-to-applicant-"] textarea {
+  min-height: 5.6em; field-sizing: content; max-height: 30em; line-height: 1.6; font-size: 15px;
+  resize: vertical;}
+.shinsa-app [class*="shinsa-to-applicant-"] textarea {min-height: 3.8em;}
+.shinsa-app .shinsa-comment-label {font-size: 14px; color: #4a4a4a; margin: 4px 0 0 0;}
+/* The 申請者への所見 (sent, after the 事務局's review) set apart from the internal comment. */
+.shinsa-app .shinsa-to-applicant {border-left: 4px solid #1b6e2e; background: #f1f7f2;
+  padding: 4px 4px 4px 10px; margin: 6px 0 2px 0; border-radius: 2px;}
+.shinsa-app .shinsa-to-applicant-label {color: #1b4d27; font-size: 15px;}
 .shinsa-app .shinsa-usage {background: #f3f6fa; border: 1px solid #c8d3e0; border-radius: 4px;
   padding: 6px 12px; margin: 6px 0; line-height: 1.7;}
 .shinsa-app .shinsa-usage ol {margin: 2px 0 2px 1.4em; padding: 0;}
@@ -90,6 +97,8 @@ def usage_html() -> str:
     return (
         "<div class='shinsa-usage' role='note' aria-label='使い方'><b>使い方</b><ol>"
         "<li>左の応募書を読み、右の評価項目ごとに点数（1〜5）を選びます。1点・5点などには理由のコメントが必要です。</li>"
+        "<li>コメントは事務局・選定委員会向けのメモで、申請者には伝わりません。申請者に伝えたいことは"
+        "「申請者への所見」に書きます（任意。事務局の確認を経て講評に引用されることがあります）。</li>"
         "<li>点数とコメントは自動で保存されます（上の帯に「保存済み 時刻」）。途中でやめても、次に開くと続きから始まります。</li>"
         "<li>すべて入力したら「提出」を押します。<b>提出すると、その応募書の点数とコメントは自分では変更できません</b>"
         "（変更は事務局に再開を依頼します）。提出のたびに受領コードが表示され、下の「提出の記録」に残ります。</li>"
@@ -196,7 +205,7 @@ def receipts_html(reviewer_label: str, rows: list[ReceiptRow]) -> str:
     )
     return (
         f"<div class='shinsa-receipts'>{head}"
-        "<div class='shinsa-muted'>受領コードは、提出した点数とコメントが事務局でそのまま記録されていることを"
+        "<div class='shinsa-muted'>受領コードは、提出した点数・コメント・所見が事務局でそのまま記録されていることを"
         "確かめるための番号です。控えておいてください。</div>"
         "<table class='shinsa-receipts-table'><caption class='shinsa-muted' style='text-align:left'>"
         f"{esc(reviewer_label)}</caption><thead><tr><th scope='col'>応募書</th><th scope='col'>提出日時</th>"

@@ -1,6 +1,7 @@
 """The scoring form of the reviewer's screen (:mod:`scoring.ui.review_view`): one
-:class:`CriterionControl` per criterion (score buttons, anchors, debounced comment box) and
-the application as the reviewer reads it (:func:`application_html`).
+:class:`CriterionControl` per criterion (score buttons, anchors, debounced comment box and
+申請者への所見 box, :mod:`scoring.ui.review_note_box`) and the application as the reviewer
+reads it (:func:`application_html`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..core.errors import ReviewError
 from ..core.schema import SECTIONS
 from ..core.text import COMMENT_MAX
 from ..review.session import ReviewSession, format_level
+from .review_note_box import COMMENT_LABEL, ApplicantNoteBox
 from .widgets import call_later, esc
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ def text_html(text: object) -> str:
 
 
 class CriterionControl:
-    """Score buttons, anchor text and comment box for one criterion.
+    """Score buttons, anchor text, comment box and 申請者への所見 box for one criterion.
 
     Parameters
     ----------
@@ -49,6 +51,9 @@ class CriterionControl:
         Debounce of the comment box in seconds (default 0.8; 0 saves every change at once).
     on_typing : callable(criterion_id), optional
         Called when a change of the comment is waiting to be saved (for 「未保存」).
+    on_to_applicant : callable(criterion_id, text), optional
+        Called to save the 申請者への所見 (debounced like the comment); without it the form
+        has no such box.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class CriterionControl:
         *,
         comment_delay: float = 0.8,
         on_typing: Callable[[str], None] | None = None,
+        on_to_applicant: Callable[[str, str], None] | None = None,
     ) -> None:
         self.criterion = criterion
         self._on_score = on_score
@@ -100,6 +106,27 @@ class CriterionControl:
         self.anchor = w.HTML(layout=w.Layout(width="100%"))
         self.anchor.add_class(f"shinsa-anchor-{c.id}")
         self.anchor.add_class("shinsa-anchors")
+        self._comment_box(c, needs)
+        #: The 申請者への所見 box (None when the form has none).
+        self.to_applicant = (
+            ApplicantNoteBox(c, on_to_applicant, delay=comment_delay, on_typing=on_typing)
+            if on_to_applicant is not None
+            else None
+        )
+        row = w.HBox(
+            [*self.buttons.values(), self.clear, self.chosen],
+            layout=w.Layout(align_items="center", flex_flow="row nowrap"),
+        )
+        self.widget = w.VBox(
+            [self.title, self.guidance, row, self.anchor, self.comment_label, self.comment, self.count]
+            + [self.note]
+            + ([self.to_applicant.widget] if self.to_applicant is not None else []),
+            layout=w.Layout(margin="4px 0 10px 0"),
+        )
+        self.widget.add_class(f"shinsa-criterion-{c.id}")
+
+    def _comment_box(self, c: Criterion, needs: str) -> None:
+        """The comment box, its label (not sent to the applicant), its count and the note under it."""
         self.comment = w.Textarea(
             placeholder=f"コメント（{needs}のときは必須）" if needs else "コメント（任意）",
             continuous_update=True,
@@ -114,15 +141,7 @@ class CriterionControl:
         self.count.add_class(f"shinsa-count-{c.id}")
         self.note = w.HTML()
         self.note.add_class(f"shinsa-note-{c.id}")
-        row = w.HBox(
-            [*self.buttons.values(), self.clear, self.chosen],
-            layout=w.Layout(align_items="center", flex_flow="row nowrap"),
-        )
-        self.widget = w.VBox(
-            [self.title, self.guidance, row, self.anchor, self.comment, self.count, self.note],
-            layout=w.Layout(margin="4px 0 10px 0"),
-        )
-        self.widget.add_class(f"shinsa-criterion-{c.id}")
+        self.comment_label = w.HTML(f"<div class='shinsa-comment-label'>{esc(COMMENT_LABEL)}</div>")
 
     def _clicked(self, level: float | None, _button: w.Button) -> None:
         self._on_score(self.criterion.id, level)
@@ -159,8 +178,24 @@ class CriterionControl:
 
     @property
     def pending(self) -> bool:
-        """True while a typed comment waits for its debounced save."""
-        return self._pending
+        """True while a typed comment or 所見 waits for its debounced save."""
+        return self._pending or (self.to_applicant is not None and self.to_applicant.pending)
+
+    def take_pending(self) -> list[tuple[str, str]]:
+        """The typed changes waiting for their save, as (``"comment"`` or ``"to_applicant"``,
+        text), now no longer pending (the kernel exits: the caller saves them at once)."""
+        out = [("comment", str(self.comment.value))] if self._pending else []
+        if self.to_applicant is not None and self.to_applicant.pending:
+            out.append(("to_applicant", str(self.to_applicant.box.value)))
+        self.discard_pending()
+        return out
+
+    def discard_pending(self) -> None:
+        """Forget typed changes waiting for their save (another application is shown)."""
+        self._pending = False
+        self._cancel_timer()
+        if self.to_applicant is not None:
+            self.to_applicant.discard()
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -176,6 +211,8 @@ class CriterionControl:
             The comment is longer than :data:`~scoring.core.text.COMMENT_MAX` characters (it
             stays on screen and pending; the panel shows the message and does not move on).
         """
+        if self.to_applicant is not None:
+            self.to_applicant.flush()
         with self._lock:
             self._cancel_timer()
             if not self._pending:
@@ -190,9 +227,18 @@ class CriterionControl:
             self._on_comment(self.criterion.id, str(self.comment.value))
 
     def show(
-        self, score: float | None, comment: str, *, readonly: bool, comment_missing: bool, note: str = ""
+        self,
+        score: float | None,
+        comment: str,
+        *,
+        readonly: bool,
+        comment_missing: bool,
+        note: str = "",
+        to_applicant: str = "",
     ) -> None:
-        """Show the saved state of this criterion (a comment being typed is left as typed)."""
+        """Show the saved state of this criterion (a comment or 所見 being typed is left as typed)."""
+        if self.to_applicant is not None:
+            self.to_applicant.show(to_applicant, readonly=readonly)
         for level, b in self.buttons.items():
             b.button_style = "primary" if score is not None and abs(level - score) < 1e-9 else ""
             b.disabled = readonly

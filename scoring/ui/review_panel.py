@@ -206,7 +206,12 @@ class ReviewPanel:
             scoring_children.append(w.HTML(f"<div class='shinsa-h'>{esc(group.label_ja)}</div>"))
             for c in group.criteria:
                 control = CriterionControl(
-                    c, self._score, self._comment, comment_delay=comment_delay, on_typing=self._typing
+                    c,
+                    self._score,
+                    self._comment,
+                    comment_delay=comment_delay,
+                    on_typing=self._typing,
+                    on_to_applicant=self._to_applicant,
                 )
                 self.controls[c.id] = control
                 scoring_children.append(control.widget)
@@ -376,8 +381,7 @@ class ReviewPanel:
             self._stored_at[app] = last_saved(s.store, s.reviewer, app)
         self.notice.value = ""
         for control in self.controls.values():  # a comment typed on another application is not carried over
-            control._pending = False
-            control._cancel_timer()
+            control.discard_pending()
         self.prev_button.disabled = not s.has_prev
         self.next_button.disabled = not s.has_next
         self.application.value = application_html(s, app)
@@ -429,7 +433,11 @@ class ReviewPanel:
         s = self.session
         e = s.entry(cid)
         self.controls[cid].show(
-            e.score, e.comment, readonly=s.is_submitted(), comment_missing=s.comment_missing(cid)
+            e.score,
+            e.comment,
+            readonly=s.is_submitted(),
+            comment_missing=s.comment_missing(cid),
+            to_applicant=e.to_applicant,
         )
 
     def _render_jump(self) -> None:
@@ -468,6 +476,10 @@ class ReviewPanel:
     @guarded
     def _comment(self, cid: str, text: str) -> None:
         self._saving(cid, lambda: self.session.set_comment(cid, text))
+
+    @guarded
+    def _to_applicant(self, cid: str, text: str) -> None:
+        self._saving(cid, lambda: self.session.set_to_applicant(cid, text))
 
     def _saving(self, cid: str, save: Callable[[], Any]) -> None:
         """Run one save; on failure show why, and keep and retry what could not reach the store."""
@@ -651,11 +663,10 @@ class ReviewPanel:
     def save_pending_now(self) -> None:
         """Save waiting comments and unsaved values at once, without redrawing (kernel exit)."""
         for cid, control in self.controls.items():
-            if control.pending:
-                control._pending = False
-                control._cancel_timer()
+            for field, text in control.take_pending():
+                save = self.session.set_comment if field == "comment" else self.session.set_to_applicant
                 try:
-                    self.session.set_comment(cid, str(control.comment.value))
+                    save(cid, text)
                 except Exception:  # noqa: BLE001, S112 - the kernel is going away; kept unsaved if possible
                     continue
         if self.session.has_unsaved:

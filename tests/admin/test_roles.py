@@ -299,6 +299,21 @@ def test_reviewer_store_reads_only_own_scores_and_statuses(rnd, urls):
         assert len(s2.scores()) == len(CRITERIA)
 
 
+def test_a_reviewer_role_reads_its_own_notes_and_the_app_keeps_them(rnd, urls):
+    """申請者への所見 (issue 21) on a reviewer's own role: read back, and an app save keeps them."""
+    from scoring.review.session import ReviewSession
+
+    with ScoreStore(urls["r1"], rnd) as s1, ScoreStore(urls["r2"], rnd) as s2:
+        s2.record("R2", "01", "theme_fit", 3, to_applicant="R2 の所見")
+        s1.record("R1", "02", "theme_fit", 3, to_applicant="採点表で書いた所見")
+        assert s1.own_notes("R1") == {("02", "theme_fit"): "採点表で書いた所見"}
+        assert s1.own_notes("R2") == {}  # another reviewer's rows are invisible
+        session = ReviewSession(rnd, s1, "R1")
+        assert session.entry("theme_fit", "02").to_applicant == "採点表で書いた所見"
+        session.set_score("theme_fit", 4, "02")
+        assert s1.own_notes("R1") == {("02", "theme_fit"): "採点表で書いた所見"}
+
+
 def test_happy_path_reviewers_submit_the_analyst_sees_everything_and_audit_is_clean(rnd, urls, tmp_path):
     cp = tmp_path / "checkpoints.jsonl"
     codes = {}

@@ -276,8 +276,14 @@ def test_unsaved_values_are_kept_in_the_state_file_and_taken_back(
 ) -> None:
     state = ReviewState(rnd.path, tmp_path / "review_state.json")
     rows = [
-        {"application": "02", "criterion": FIRST, "score": 4.0, "comment": "理由"},
-        {"application": "02", "criterion": SECOND, "score": None, "comment": "コメントだけ"},
+        {"application": "02", "criterion": FIRST, "score": 4.0, "comment": "理由", "to_applicant": ""},
+        {
+            "application": "02",
+            "criterion": SECOND,
+            "score": None,
+            "comment": "コメントだけ",
+            "to_applicant": "",
+        },
     ]
     assert state.set("R1", "02") and state.set_unsaved("R1", rows)
     assert state.get("R1") == "02" and state.unsaved("R1") == rows and state.unsaved("R2") == []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_checkpoints import CRITERIA, _raw_events, fill, rewrite_and_rehash
 
 from scoring.core.keyring import Keyring, keyring_path
@@ -26,6 +27,7 @@ from scoring.store.statements import (
     signature_receipt,
     submission_problems,
     submission_statement,
+    submit_receipt,
 )
 
 
@@ -85,7 +87,7 @@ def test_a_submission_carries_the_reviewers_valid_signature_and_the_receipt_come
     code = store.submit("R1", "01")
     ev = _submit_event(store, "R1", "01")
     payload = json.loads(ev["payload"])
-    assert payload["statement_v"] == 1 and payload["signed_by"] == "R1"
+    assert payload["statement_v"] == 2 and payload["signed_by"] == "R1"
     ring = Keyring.load(rnd.path)
     assert payload["public_key"] == ring.public_key("R1")
     statement = submission_statement(
@@ -216,3 +218,102 @@ def test_a_missing_key_refuses_the_submission_and_writes_nothing(
     with pytest.raises(Exception, match="nowhere.pem"):
         store.submit("R1", "01")
     assert len(_raw_events(store)) == before
+
+
+def test_the_signature_covers_the_applicant_notes_and_a_rewritten_note_is_named(
+    signed_round, open_store, store_url, tmp_path
+):
+    """申請者への所見 (issue 21) are signed like the comments; fails before: a rewritten 所見 verified."""
+    rnd = signed_round["round"]
+    store = open_store(Signer("R1", signed_round["keys"]["R1"]))
+    fill(store, "R1", "01", score=4)
+    store.record("R1", "01", CRITERIA[0], 4, "", to_applicant="計画が具体的です。")
+    code = store.submit("R1", "01")
+    ev = _submit_event(store, "R1", "01")
+    payload = json.loads(ev["payload"])
+    statement = submission_statement(
+        round_name=rnd.name,
+        reviewer="R1",
+        application="01",
+        rubric_version=rnd.rubric.version,
+        nonce=ev["comment"],
+        cells={c: (4.0, "") for c in CRITERIA},
+        signed_at=payload["signed_at"],
+        notes={CRITERIA[0]: "計画が具体的です。"},
+    )
+    assert [CRITERIA[0], "4.0", "", "計画が具体的です。"] in statement["scores"]
+    assert [CRITERIA[1], "4.0", ""] in statement["scores"]  # no 所見: the row as before
+    assert verify_data(Keyring.load(rnd.path).public_key("R1"), statement, payload["signature"])
+    assert store.receipts().set_index("application").loc["01", "receipt"] == code
+    assert store.check_receipt(code).status == "一致"
+    assert _signature_rows(store, rnd) == []
+    submit_id = int(ev["id"])
+    note_event = [e for e in _raw_events(store) if e["kind"] == "score" and e["criterion"] == CRITERIA[0]][-1]
+    rewrite_and_rehash(store, store_url, int(note_event["id"]), payload='{"to_applicant":"書き換えた所見"}')
+    check = store.check_receipt(code)  # the checkpoint's receipt: its cell digests hold no 所見
+    assert check.status == "変更" and "申請者への所見" in " ".join(check.changes), check
+    (tmp_path / "cp.jsonl").unlink()
+    rows = _signature_rows(store, rnd)
+    assert [(eid, kind) for eid, kind, _ in rows] == [(submit_id, "署名")]
+    assert store.check_receipt(code).status == "変更"
+
+
+def test_a_receipt_signed_before_the_applicant_notes_existed_still_verifies() -> None:
+    """An old submission (statement version 1: rows [criterion, score, comment], no 所見) keeps its
+    receipt, with or without 所見 in the log (version 1 never covered them); a version-2 signature
+    cannot be passed off as version 1."""
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    old_statement = {  # exactly what the code before the 所見 signed
+        "statement_v": 1,
+        "what": "submission",
+        "round": "2026年度 審査",
+        "reviewer": "R1",
+        "application": "01",
+        "rubric_version": "151d4bb38a99",
+        "nonce": "n0nce",
+        "scores": [["need_pool_gap", "4.0", "理由"], ["theme_fit", "3.0", ""]],
+        "signed_at": "2027-01-20T01:02:03.456789+00:00",
+    }
+    signature = sign_data(key, old_statement)
+    record = {
+        "statement_v": 1,
+        "signed_by": "R1",
+        "public_key": public_key_text(key),
+        "signature": signature,
+        "signed_at": old_statement["signed_at"],
+    }
+    scores = [("need_pool_gap", 4.0, "理由"), ("theme_fit", 3.0, "")]
+    events = [
+        {"id": i, "kind": "score", "reviewer": "R1", "application": "01", "criterion": c, "score": s}
+        | {"comment": m, "payload": None, "timestamp": "2027-01-20T01:00:00+00:00"}
+        for i, (c, s, m) in enumerate(scores, start=1)
+    ]
+    submit = {"id": 3, "kind": "submit", "reviewer": "R1", "application": "01", "criterion": None}
+    submit |= {"score": None, "comment": "n0nce", "rubric_version": "151d4bb38a99"}
+    submit |= {"payload": json.dumps(record), "timestamp": "2027-01-20T01:02:04+00:00", "source": "widget"}
+    cells = {c: (s, m) for c, s, m in scores}
+    code = signature_receipt(signature)
+    assert submit_receipt(submit, cells, "2026年度 審査") == code
+    assert submit_receipt(submit, cells, "2026年度 審査", {"need_pool_gap": "", "theme_fit": ""}) == code
+    assert submit_receipt(submit, cells, "2026年度 審査", {"theme_fit": "版1の署名が覆わない所見"}) == code
+    assert (
+        submission_problems([*events, submit], None, round_name="2026年度 審査", reviewers_sign=False) == []
+    )
+    # Version 2 signs the 所見: the same record claiming version 1 no longer verifies.
+    new = submission_statement(
+        round_name="2026年度 審査",
+        reviewer="R1",
+        application="01",
+        rubric_version="151d4bb38a99",
+        nonce="n0nce",
+        cells=cells,
+        signed_at=old_statement["signed_at"],
+        notes={"theme_fit": "所見"},
+    )
+    signed = record | {"statement_v": 2, "signature": sign_data(key, new)}
+    notes = {"theme_fit": "所見"}
+    code2 = signature_receipt(signed["signature"])
+    assert submit_receipt(submit | {"payload": json.dumps(signed)}, cells, "2026年度 審査", notes) == code2
+    assert submit_receipt(submit | {"payload": json.dumps(signed)}, cells, "2026年度 審査", {}) != code2
+    downgraded = json.dumps(signed | {"statement_v": 1})
+    assert submit_receipt(submit | {"payload": downgraded}, cells, "2026年度 審査", notes) != code2

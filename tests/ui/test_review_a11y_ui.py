@@ -27,6 +27,7 @@ from test_review_real_use_ui import ReviewVoila, open_as
 
 from scoring.round.loader import load_round
 from scoring.store.scores import ScoreStore
+from scoring.ui.review_note_box import NOTE_LABEL
 from scoring.ui.review_view import level_token
 
 pytestmark = pytest.mark.ui
@@ -128,6 +129,41 @@ def test_keyboard_only_scoring_and_submit_with_no_axe_violation(
     receipts.locator(".shinsa-copy-receipts").click()  # 「提出の記録」 stays, and can be copied
     expect(receipts.locator(".shinsa-copied")).to_have_text("コピーしました")
     _refused_submit_focus_text_sizes_and_200_percent_zoom(page, rnd, ui_artifacts)
+
+
+def test_the_note_for_the_applicant_is_typed_saved_reloaded_and_accessible(
+    review_voila: ReviewVoila, pages: Callable[[], Any], ui_artifacts: Path
+) -> None:
+    """申請者への所見 (issue 21): a labelled box of its own, saved, kept by a score, back after a reload."""
+    rnd = load_round(review_voila.round_path)
+    first = rnd.rubric.criteria[0]
+    page = pages()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    app = open_as(page, review_voila, "R3")
+    box = page.locator(f".shinsa-to-applicant-{first.id} textarea")
+    expect(box).to_have_accessible_name(f"{first.label_ja} の{NOTE_LABEL}")
+    expect(page.locator(f".shinsa-criterion-{first.id} .shinsa-to-applicant-label")).to_have_text(NOTE_LABEL)
+    box.click()
+    box.press_sequentially("人材の確保計画が具体的です。", delay=20)
+    page.locator(f".shinsa-score-{first.id}-4").click()  # flushes the 所見, then saves the score
+
+    def saved() -> dict[tuple[str, str], str]:
+        with ScoreStore.open(rnd, review_voila.db_url) as store:
+            return store.own_notes("R3", app)
+
+    for _ in range(50):
+        if saved() and review_voila.cell("R3", app, first.id)[:1] == [4.0]:
+            break
+        page.wait_for_timeout(200)
+    assert saved() == {(app, first.id): "人材の確保計画が具体的です。"}
+    assert review_voila.cell("R3", app, first.id)[:1] == [4.0]
+    page.locator(f".shinsa-criterion-{first.id}").scroll_into_view_if_needed()
+    page.screenshot(path=str(ui_artifacts / "02_review_to_applicant.png"))
+
+    assert open_as(page, review_voila, "R3", reload=True) == app
+    box = page.locator(f".shinsa-to-applicant-{first.id} textarea")
+    expect(box).to_have_value("人材の確保計画が具体的です。")
+    assert_accessible(page, "採点画面（申請者への所見）")
 
 
 def _refused_submit_focus_text_sizes_and_200_percent_zoom(page: Any, rnd: Any, ui_artifacts: Path) -> None:

@@ -156,7 +156,13 @@ def test_form_at_1366x768_statusbar_anchors_and_the_whole_application(lab) -> No
     missing = rnd.rubric.criteria[1]
     page.locator(f"{bar} .shinsa-goto-{missing.id}").click()
     page.wait_for_timeout(800)
-    assert _in_viewport(page, f".shinsa-criterion-{missing.id}")
+    # Its score buttons are on screen below the status bar (the whole criterion, with its comment
+    # and 申請者への所見 boxes, is taller than JupyterLab's part of a 768 px screen).
+    buttons = f".shinsa-score-{missing.id}-1"
+    below = page.locator(buttons).bounding_box()["y"] >= sum(
+        page.locator(bar).bounding_box()[k] for k in ("y", "height")
+    )
+    assert _in_viewport(page, buttons) and below
 
     # The whole 応募書: every section and every field label of the schema.
     text = page.locator(".shinsa-application").first.inner_text()

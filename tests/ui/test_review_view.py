@@ -528,3 +528,55 @@ def test_rubric_is_named_without_its_version_hash(rnd: ReviewRound, store: Score
     text = visible_text(app.widget)
     assert f"評価基準: {rnd.rubric.name_ja}" in text
     assert rnd.rubric.version[:8] not in text and "版 " not in text
+
+
+def test_the_note_for_the_applicant_box_saves_reloads_keeps_and_locks(
+    rnd: ReviewRound, store: ScoreStore, panel: ReviewPanel
+) -> None:
+    """申請者への所見 (issue 21): its own box beside the comment, saved through the session."""
+    control = panel.controls[FIRST]
+    assert control.to_applicant is not None
+    box = control.to_applicant.box
+    assert "申請者への所見（任意・講評で申請者に伝わります）" in control.to_applicant.label.value
+    assert "申請者には伝わりません" in control.comment_label.value  # the comment says it is not sent
+    assert (
+        box.tooltip
+        == f"{rnd.rubric.criterion(FIRST).label_ja} の申請者への所見（任意・講評で申請者に伝わります）"
+    )
+    assert f"shinsa-to-applicant-{FIRST}" in classes(box)
+    box.value = "計画が具体的です。"
+    notes = store.applicant_notes(include_drafts=True)
+    assert notes[["application", "criterion", "to_applicant"]].values.tolist() == [
+        ["01", FIRST, "計画が具体的です。"]
+    ]
+    control.buttons[3.0].click()
+    control.comment.value = "委員会向けのメモ"
+    assert store.own_notes("R1") == {("01", FIRST): "計画が具体的です。"}  # kept by both saves
+    again = make_app(rnd, store).panel  # a reload
+    assert again is not None and again.controls[FIRST].to_applicant.box.value == "計画が具体的です。"
+    fill(again, 3)
+    again.submit_button.click()
+    again.confirm_yes.click()
+    assert again.session.is_submitted("01")
+    assert again.controls[FIRST].to_applicant.box.disabled and again.controls[FIRST].comment.disabled
+
+
+def test_a_pending_note_is_saved_before_moving_on_and_at_kernel_exit(
+    rnd: ReviewRound, store: ScoreStore
+) -> None:
+    app = ReviewApp(rnd, store, reviewer_id="R1", environ={}, comment_delay=60)
+    assert app.panel is not None
+    panel = app.panel
+    note = panel.controls[FIRST].to_applicant
+    assert note is not None
+    note.box.value = "移動する前に書いた所見"
+    assert panel.controls[FIRST].pending and store.own_notes("R1") == {}
+    panel.next_button.click()  # flushes the waiting 所見
+    assert store.own_notes("R1") == {("01", FIRST): "移動する前に書いた所見"}
+    panel.controls[FIRST].to_applicant.box.value = "閉じる直前の所見"
+    panel.controls[FIRST].comment.value = "閉じる直前のコメント"
+    panel.save_pending_now()  # the kernel exits: both are saved, neither is left pending
+    assert store.own_notes("R1")[("02", FIRST)] == "閉じる直前の所見"
+    assert store.scores().query("application == '02'")["comment"].tolist() == ["閉じる直前のコメント"]
+    assert not panel.controls[FIRST].pending
+    panel.close()

@@ -226,7 +226,7 @@ def test_a_kept_value_that_can_no_longer_be_saved_is_reported_and_the_others_sav
     assert panel.retry_now() is None  # shown, not raised
     assert "提出済み" in panel.error.value and "1 件" in panel.saved.value  # the other still waits
     assert panel.session.unsaved_rows() == [
-        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値"}
+        {"application": "02", "criterion": FIRST, "score": 2.0, "comment": "残っていた値", "to_applicant": ""}
     ]
     assert ReviewState(rnd.path, state_path).unsaved("R1") == panel.session.unsaved_rows()
     assert panel.retry_now() is True
