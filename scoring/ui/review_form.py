@@ -19,7 +19,7 @@ from ..core.schema import SECTIONS
 from ..core.text import COMMENT_MAX
 from ..review.session import ReviewSession, format_level
 from .review_note_box import COMMENT_LABEL, ApplicantNoteBox
-from .widgets import call_later, esc
+from .widgets import call_later, count_html, esc
 
 if TYPE_CHECKING:
     from ..config.rubric import Criterion
@@ -161,13 +161,7 @@ class CriterionControl:
             self._timer = call_later(self.comment_delay, self._flush_quietly)
 
     def _count_html(self) -> str:
-        n = len(str(self.comment.value))
-        if n > COMMENT_MAX:
-            return (
-                f"<span class='shinsa-over' style='color:#b00020'>{n:,} / {COMMENT_MAX:,} 文字: "
-                "長すぎるため保存されていません。短くしてください。</span>"
-            )
-        return f"<span class='shinsa-muted'>{n:,} / {COMMENT_MAX:,} 文字</span>"
+        return count_html(str(self.comment.value))
 
     def _flush_quietly(self) -> None:
         """:meth:`flush` after typing: a comment over the limit stays on screen, unsaved, red."""

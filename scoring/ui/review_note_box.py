@@ -16,7 +16,7 @@ import ipywidgets as w
 
 from ..core.errors import ReviewError
 from ..core.text import COMMENT_MAX
-from .widgets import call_later, esc
+from .widgets import call_later, count_html, esc
 
 if TYPE_CHECKING:
     from ..config.rubric import Criterion
@@ -100,13 +100,7 @@ class ApplicantNoteBox:
             self._timer = call_later(self.delay, self._flush_quietly)
 
     def _count_html(self) -> str:
-        n = len(str(self.box.value))
-        if n > COMMENT_MAX:
-            return (
-                f"<span class='shinsa-over' style='color:#b00020'>{n:,} / {COMMENT_MAX:,} 文字: "
-                "長すぎるため保存されていません。短くしてください。</span>"
-            )
-        return f"<span class='shinsa-muted'>{n:,} / {COMMENT_MAX:,} 文字</span>"
+        return count_html(str(self.box.value))
 
     def _flush_quietly(self) -> None:
         try:

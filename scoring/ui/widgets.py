@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..core.errors import ShinsaError
+from ..core.text import COMMENT_MAX
 
-__all__ = ["call_later", "error_message", "esc", "guarded"]
+__all__ = ["call_later", "count_html", "error_message", "esc", "guarded"]
 
 #: Hiragana, katakana or kanji: a message written for people here.
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -87,3 +88,15 @@ def call_later(delay: float, callback: Callable[[], None], *, thread: bool = Tru
         timer.start()
         return timer
     return loop.call_later(delay, callback)
+
+
+def count_html(text: str) -> str:
+    """The character count under a comment or 申請者への所見 box: 「n / 4,000 文字」, in red with
+    what to do when the text is over :data:`~scoring.core.text.COMMENT_MAX` (then it is not saved)."""
+    n = len(text)
+    if n > COMMENT_MAX:
+        return (
+            f"<span class='shinsa-over' style='color:#b00020'>{n:,} / {COMMENT_MAX:,} 文字: "
+            "長すぎるため保存されていません。短くしてください。</span>"
+        )
+    return f"<span class='shinsa-muted'>{n:,} / {COMMENT_MAX:,} 文字</span>"
