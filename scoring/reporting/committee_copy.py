@@ -31,7 +31,10 @@ def committee_copy(c: Committee, *, sees_comments: bool = False) -> Committee:
     receipts = c.receipts.iloc[0:0].copy()
     comments = c.comments if sees_comments else c.comments.iloc[0:0].copy()
     return dataclasses.replace(
-        c, receipts=receipts, comments=comments, render_cache={"round": c.render_cache.get("round")}
+        c,
+        receipts=receipts,
+        comments=comments,
+        render_cache={k: v for k, v in c.render_cache.items() if k in ("round", "png")},
     )
 
 

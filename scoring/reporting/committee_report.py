@@ -282,7 +282,7 @@ def write_committee_reports(
         tables = tables_ja(c)
         write_committee_workbook(c, tmp["xlsx"], tables)
         docs = {k: v for k, v in tmp.items() if k not in ("html", "xlsx", "pdf")}
-        pages = write_documents(c, tables, docs, cache={})
+        pages = write_documents(c, tables, docs, cache=c.render_cache.setdefault("png", {}))
         write_committee_pdf(c, tmp["pdf"], page=pages["committee"])
         tmp["html"].write_text(pages["page"], encoding="utf-8")
         for k, target in targets.items():

@@ -10,6 +10,8 @@ material, the reference material, the 事務局控え and the letters are all wr
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,14 @@ def _data_urls_only(url: str, *args: Any, **kwargs: Any) -> Any:
     return default_url_fetcher(url, *args, **kwargs)
 
 
+#: The last PDFs printed in this process, by the SHA-256 of what was printed (page, title,
+#: language, variant): the same document asked for again is written from here, not laid out
+#: again (on a server round ``report`` writes the 本体 and the 参考資料 for the analysts and,
+#: identical, for the committee's folder: about 4 s of CPU each time).
+_PRINTED: OrderedDict[bytes, bytes] = OrderedDict()
+_PRINTED_MAX = 8
+
+
 def write_pdf(page: str, path: str | Path, *, title: str, lang: str = "ja") -> Path:
     """Print the HTML ``page`` into ``path`` as tagged PDF/A with ``title`` and ``lang`` set.
 
@@ -42,6 +52,19 @@ def write_pdf(page: str, path: str | Path, *, title: str, lang: str = "ja") -> P
     lang : str
         The document language (BCP 47), ``ja`` by default.
     """
+    key = hashlib.sha256(f"{PDF_VARIANT}\0{lang}\0{title}\0{page}".encode()).digest()
+    data = _PRINTED.get(key)
+    if data is None:
+        data = _PRINTED[key] = _print(page, title, lang)
+        if len(_PRINTED) > _PRINTED_MAX:
+            _PRINTED.popitem(last=False)
+    out = Path(path)
+    out.write_bytes(data)
+    return out
+
+
+def _print(page: str, title: str, lang: str) -> bytes:
+    """:func:`write_pdf`'s printing: the PDF's bytes."""
     import weasyprint  # heavy (Pango through cffi): loaded only when a PDF is written
 
     fetcher: Any = _data_urls_only
@@ -50,9 +73,9 @@ def write_pdf(page: str, path: str | Path, *, title: str, lang: str = "ja") -> P
     doc = weasyprint.HTML(string=page, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT, pdf_tags=True)
     doc.metadata.title = title
     doc.metadata.lang = lang
-    out = Path(path)
-    doc.write_pdf(out, pdf_variant=PDF_VARIANT, pdf_tags=True)
-    return out
+    data = doc.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    assert isinstance(data, bytes)
+    return data
 
 
 def page_text(path: str | Path, page: int = 1) -> str:

@@ -218,6 +218,10 @@ def test_report_on_a_server_round_writes_private_files_and_the_committees_copy(
         assert names == expected, names
         for p in folder.iterdir():
             assert _mode(p) == 0o640, p
+    # The 本体 and the 参考資料 hold no 受領コード and no comment the committee may not read: the
+    # committee's copies are the analysts' documents, byte for byte (printed once).
+    for doc in ("committee.pdf", "committee_reference.pdf"):
+        assert (server.committee / doc).read_bytes() == (server.reports / doc).read_bytes(), doc
     full = openpyxl.load_workbook(server.reports / "committee.xlsx", read_only=True).sheetnames
     mine = openpyxl.load_workbook(server.committee / "committee.xlsx", read_only=True).sheetnames
     assert {"受領コード", "講評コメント"} <= set(full)
