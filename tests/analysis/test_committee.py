@@ -91,7 +91,10 @@ def scores(round_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def reports(committee: Committee, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_committee_reports(None, tmp_path_factory.mktemp("reports"), committee=committee)
+    # the 事務局控え (records) are tested in tests/reporting/test_committee_pdf.py
+    return write_committee_reports(
+        None, tmp_path_factory.mktemp("reports"), committee=committee, records=False
+    )
 
 
 # ----------------------------------------------------------------------------------------

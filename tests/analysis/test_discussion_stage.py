@@ -89,7 +89,7 @@ def test_drafts_count_only_when_round_yaml_says_so_with_a_visible_warning(
     assert c.n_scores == n_all and c.settings["scores"]["include_drafts"] is True
     warning = f"下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています"
     assert any(warning in w for w in c.all_warnings)
-    paths = write_committee_reports(None, tmp_path / "out", committee=c)
+    paths = write_committee_reports(None, tmp_path / "out", committee=c, records=False)
     # the committee's page says it in the one drafts sentence (scoring.reporting.wording)
     sentence = f"合計点には提出前の下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）も含めています"
     assert sentence in paths["html"].read_text(encoding="utf-8")
