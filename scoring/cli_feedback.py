@@ -1,8 +1,9 @@
 """``feedback``: the 講評 (drafts, approval, letters) from the command line.
 
 ``feedback --drafts FILE.yaml`` writes the drafts when the file does not exist; with the file,
-the letters are written from it, marked 案 until ``--approve --by NAME`` records that the
-analyst approved the drafts as they stand (:mod:`scoring.reporting.letter_approval`).
+the letters are written from it, marked 案 until ``--approve --by NAME`` records in the score
+store's hash chain that the analyst approved the drafts as they stand
+(:mod:`scoring.reporting.letter_approval`).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ from ..round.loader import ReviewRound, load_round
 from ..selection import EXCLUSION_REASONS
 from ..store.scores import ScoreStore
 from .committee_report import _ENV
-from .letter_approval import approve_drafts, approved
+from .letter_approval import approval_warning, approve_drafts, approved, read_approvals
 from .letter_content import (
     MIN_COHORT,
     calibrated_values,
@@ -557,16 +557,31 @@ _NO_DRAFTS_TO_APPROVE = (
 )
 
 
-def _approval(c: Committee, drafts_path: str | Path | None, approve_by: str | None) -> Any:
-    """Record the approval when asked (a decision must be recorded); the approval in force."""
-    if approve_by is not None:
-        if c.decision is None:
-            raise ShinsaError(
-                "選定委員会の決定が記録されていないため、講評を承認できません。"
-                "決定を記録してから --approve を実行してください。"
-            )
-        approve_drafts(drafts_path, approve_by)  # type: ignore[arg-type]
-    return approved(drafts_path)
+def _approval(
+    c: Committee,
+    rnd: ReviewRound,
+    store_url: str | None,
+    drafts_path: str | Path | None,
+    approve_by: str | None,
+    warnings: list[str],
+) -> Any:
+    """Record the approval in the score store when asked (a decision must be recorded); the
+    approval in force (the latest recorded one, if the drafts file is still the approved one)."""
+    if drafts_path is None:
+        return None
+    with ScoreStore.open(rnd, store_url) as store:
+        if approve_by is not None:
+            if c.decision is None:
+                raise ShinsaError(
+                    "選定委員会の決定が記録されていないため、講評を承認できません。"
+                    "決定を記録してから --approve を実行してください。"
+                )
+            approve_drafts(store, drafts_path, approve_by)
+        approvals = read_approvals(store)
+    found = approved(drafts_path, approvals)
+    if warning := approval_warning(drafts_path, found):
+        warnings.append(warning)
+    return found
 
 
 def write_feedback(
@@ -590,8 +605,8 @@ def write_feedback(
         The drafts YAML. Missing: it is written (from the calibrated values and the 申請者への
         所見) and nothing else is. Present: it is read and its texts are used.
     approve_by : str, optional
-        ``--approve``: this person approves the drafts file as it is (needs a decision;
-        :mod:`scoring.reporting.letter_approval`); letters are final only while it is unchanged.
+        ``--approve``: this person approves the drafts file as it is (a decision is needed; an
+        event of the store, :mod:`~scoring.reporting.letter_approval`); final while unchanged.
 
     Returns
     -------
@@ -637,7 +652,7 @@ def write_feedback(
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
         drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words, dropped=result["warnings"])
-    result["approval"] = _approval(c, drafts_path, approve_by)
+    result["approval"] = _approval(c, rnd, store_url, drafts_path, approve_by, result["warnings"])
     letters = build_letters(c, drafts, rnd=rnd, final=result["approval"] is not None)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]
     if problems:

@@ -77,7 +77,8 @@ SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst"
 #: decisions (:mod:`scoring.round.eligibility_records`: 期限後受理, 訂正, 再提出, 辞退), and a
 #: second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`), and the
 #: analyst's release of a pair that will not be submitted (免除 ``excuse``, 担当替え ``reassign``,
-#: :meth:`ScoreStore.release`).
+#: :meth:`ScoreStore.release`), and the analyst's approval of the letters' drafts
+#: (``letters_approved``, :mod:`scoring.reporting.letter_approval`).
 KINDS: tuple[str, ...] = (
     "score",
     "submit",
@@ -87,11 +88,12 @@ KINDS: tuple[str, ...] = (
     "revise",
     "excuse",
     "reassign",
+    "letters_approved",
 )
 #: Kinds that release an unsubmitted pair from the review (:meth:`ScoreStore.release`).
 RELEASE_KINDS: tuple[str, ...] = ("excuse", "reassign")
 #: Kinds written by :meth:`ScoreStore.append_record` (a JSON object in ``payload``).
-RECORD_KINDS: tuple[str, ...] = ("decision", "eligibility")
+RECORD_KINDS: tuple[str, ...] = ("decision", "eligibility", "letters_approved")
 #: Stages of the scores: the reviewers' own scoring (1次), and after the discussion (最終:
 #: the first stage with every revision applied). :meth:`ScoreStore.scores` reads either.
 STAGES: tuple[str, ...] = ("first", "final")

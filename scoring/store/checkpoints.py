@@ -109,6 +109,7 @@ REASONS: tuple[str, ...] = (
     "decision",
     "eligibility",
     "revise",
+    "letters_approved",
     "report",
     "tail",
 )
@@ -119,6 +120,7 @@ REASON_JA = {
     "decision": "選定結果",
     "eligibility": "受付の判断",
     "revise": "協議後の修正",
+    "letters_approved": "講評の承認",
     "report": "資料の作成",
     "tail": "末尾の署名",
 }
@@ -133,6 +135,7 @@ _KIND_JA = {
     "eligibility": "受付の判断",
     "score": "点数",
     "revise": "協議後の修正",
+    "letters_approved": "講評の承認",
 }
 _COUNT_KEYS = ("events", "score", "submit", "reopen", "decision", "eligibility", "revise", "submitted_pairs")
 #: One audit row ``(event_id, problem, message)`` (:data:`scoring.core.columns.AUDIT_COLUMNS`).
@@ -497,7 +500,7 @@ def must_be_anchored(ev: Mapping[str, Any]) -> bool:
     of their batch (``record_many``), but single scores may carry any source, so a score
     event never needs one.
     """
-    return ev["kind"] in ("submit", "reopen", "decision", "eligibility", "revise")
+    return ev["kind"] in ("submit", "reopen", "decision", "eligibility", "revise", "letters_approved")
 
 
 def verify_checkpoints(
@@ -713,7 +716,7 @@ def _late_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
             first,
             "未署名",
             (
-                f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断 "
+                f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断・講評の承認 "
                 f"{len(late)} 件の後に、署名された記録点が"
                 f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
                 "データベースを通さずに追加された可能性があります。"

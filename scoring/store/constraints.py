@@ -65,7 +65,17 @@ CONSTRAINTS_KEY = "constraints"
 REFUSED_PREFIX = "採点データベースが受け付けない値です"
 #: The problem name of an impossible value in ``audit`` (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 PROBLEM = "不正な値"
-_KINDS = ("score", "submit", "reopen", "decision", "eligibility", "revise", "excuse", "reassign")
+_KINDS = (
+    "score",
+    "submit",
+    "reopen",
+    "decision",
+    "eligibility",
+    "revise",
+    "excuse",
+    "reassign",
+    "letters_approved",
+)
 _CELL_KINDS = ("score", "revise")
 _OLD_RECORDS = ("decision", "eligibility")  # before schema 2 their JSON was the comment
 _TIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([+-][0-9]{2}:[0-9]{2}|Z)$"

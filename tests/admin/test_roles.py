@@ -222,6 +222,8 @@ def test_reviewer_cannot_insert_for_others_unassigned_conflicted_or_other_kinds_
     assert rls in refused(r1, insert_event("R1", "01", kind="decision"))
     assert rls in refused(r1, insert_event("R1", "01", kind="excuse"))
     assert rls in refused(r1, insert_event("R1", "01", kind="reassign"))
+    assert rls in refused(r1, insert_event("R1", "01", kind="letters_approved"))  # the 講評's approval
+    assert rls in refused(r1, insert_event("", "", actor="R1", kind="letters_approved"))
     sql(r1, insert_event("R1", "01"))  # the same statement for an own assigned pair goes through
     for stmt in (
         "UPDATE score_events SET score = 5",
@@ -277,6 +279,8 @@ def test_reviewer_store_is_refused_with_a_japanese_message(rnd, urls):
             s1.release("R1", "03", action="reassign", by="jimu1", reason="自分で担当替え", to="R4")
         with pytest.raises(StoreError, match="データベースが拒否しました"):
             s1.append_record("decision", payload={"selected": []}, by="R1")
+        with pytest.raises(StoreError, match="データベースが拒否しました"):
+            s1.append_record("letters_approved", payload={"drafts_sha256": "0" * 64}, by="R1")
         with pytest.raises(StoreError, match="監査"):
             s1.audit()
     # the store as the reviewer's kernel could patch it: conflict removed from its own copy of the round
@@ -471,6 +475,7 @@ def test_analyst_reads_all_and_may_reopen_and_decide(rnd, urls, tmp_path):
         an.release("R3", "20", action="excuse", by="jimu2", reason="長期不在")  # R3 has 02 and 20
         assert an.statuses().set_index(["reviewer", "application"]).loc[("R3", "20"), "status"] == "免除"
         an.append_record("decision", payload={"selected": ["02"]}, by="jimu2")
+        an.append_record("letters_approved", payload={"drafts_sha256": "0" * 64}, by="jimu2")
         an.record("R4", "05", "theme_fit", 3, source="excel", actor="jimu2")  # an analyst's import
         assert an.audit().problems.empty
     assert "permission denied" in refused(urls["jimu1"], "UPDATE score_events SET score = 1")

@@ -8,6 +8,7 @@ edited and approved, and its 16 letters written once for the module.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ from scoring.reporting.feedback import (
     write_feedback,
     write_letter_pdf,
 )
-from scoring.reporting.letter_approval import approval_path, approved
+from scoring.reporting.letter_approval import approval_path, approved, drafts_digest, read_approvals
 from scoring.reporting.letter_content import calibrated_values, criterion_positions, gap_band, in_review
 from scoring.round.loader import ReviewRound, load_round
 from scoring.store.scores import ScoreStore
@@ -151,7 +152,8 @@ def test_without_a_decision_the_letter_says_it_is_not_decided_yet(demo_round_cop
     write_feedback(rnd, None, drafts_path=drafts)
     with pytest.raises(ShinsaError, match="決定が記録されていない"):
         write_feedback(rnd, demo_round_copy / "o", drafts_path=drafts, approve_by="架空 事務局")
-    assert approved(drafts) is None and not (demo_round_copy / "o").exists()
+    with ScoreStore.open(rnd) as store:
+        assert read_approvals(store) == [] and not (demo_round_copy / "o").exists()
 
 
 def test_group_scores_show_the_own_points_and_cohort_quartiles_in_whole_points(
@@ -357,15 +359,49 @@ def test_letters_are_marked_draft_until_approved(decided: dict[str, Any], tmp_pa
     # the approved letters written by the fixture have no 案
     final = decided["out"] / f"{_letter(decided, '34').stem}.pdf"
     assert "案" not in _run("pdftotext", "-layout", str(final), "-")
-    # an edit after the approval makes them 案 again
+    # the approval is an event of the score store (no file beside the drafts)
     drafts: Path = decided["drafts"]
-    assert approved(drafts) is not None and approval_path(drafts).is_file()
+    with ScoreStore.open(rnd) as store:
+        approvals = read_approvals(store)
+    assert [(a.approved_by, a.drafts_sha256) for a in approvals] == [("架空 事務局", drafts_digest(drafts))]
+    assert approved(drafts, approvals) == approvals[-1] and not approval_path(drafts).exists()
+    # an edit after the approval makes them 案 again
     copy = tmp_path / "drafts.yaml"
     copy.write_bytes(drafts.read_bytes())
-    (tmp_path / approval_path(copy).name).write_bytes(approval_path(drafts).read_bytes())
-    assert approved(copy) is not None
+    assert approved(copy, approvals) is not None
     copy.write_text(copy.read_text(encoding="utf-8") + "\n# 追記\n", encoding="utf-8")
-    assert approved(copy) is None
+    assert approved(copy, approvals) is None
+
+
+def test_a_forged_approval_file_does_not_make_the_letters_final(
+    decided: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An ``approval.json`` beside edited drafts, with their true digest, is not a record: the
+    letters stay 案 and the warning says to approve again (on the old code they were final).
+    The letters are built but not printed (the PDFs are the module fixture's)."""
+    written: list[Any] = []
+    monkeypatch.setattr(
+        "scoring.reporting.feedback._write_letter_files", lambda lt, out: written.append(lt) or []
+    )
+    copy = tmp_path / "drafts.yaml"
+    copy.write_text(decided["drafts"].read_text(encoding="utf-8") + "\n# 承認後の追記\n", encoding="utf-8")
+    forged = {
+        "drafts_sha256": drafts_digest(copy),
+        "approved_by": "架空 事務局",
+        "approved_at": "2026-12-07T10:00:00+09:00",
+    }
+    approval_path(copy).write_text(json.dumps(forged, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "letters"
+    args = ["feedback", "--round", str(decided["rnd"].path), "--drafts", str(copy), "--out", str(out)]
+    capsys.readouterr()
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "講評はすべて「案」です" in said and "承認済み" not in said
+    assert "承認の記録ではない" in said and "もう一度承認" in said
+    assert written and all(lt.draft for lt in written)
 
 
 def test_approve_needs_a_name(decided: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
