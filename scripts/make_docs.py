@@ -61,7 +61,7 @@ def copy_round(dest: Path) -> Path:
     """The demo round at ``dest/data/demo`` with ``dest/rubrics`` beside it (no scores)."""
     from scoring.core.paths import DEMO_ROUND, RUBRICS_DIR
 
-    ignore = shutil.ignore_patterns("scores.sqlite*", "checkpoints*.jsonl", "__pycache__")
+    ignore = shutil.ignore_patterns("scores.sqlite*", "checkpoints*.jsonl", "__pycache__", "keys")
     round_dir = dest / "data" / "demo"
     shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
     shutil.copytree(RUBRICS_DIR, dest / "rubrics")

@@ -12,14 +12,22 @@ def copy_demo_round(dest: Path) -> Path:
     """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
 
     The layout is kept because round.yaml names its rubric by a relative path
-    (``../../rubrics/...``). A score database in the demo folder is not copied.
+    (``../../rubrics/...``). A score database in the demo folder is not copied, nor its
+    ``keys/`` (the public-key list that ``make demo``'s ``keys init`` writes on this machine:
+    the tests sign with a throw-away key of their own, which that list would refuse).
     Returns the copied round folder.
     """
     from scoring import DEMO_ROUND
     from scoring.core.paths import PROJECT_DIR
 
     ignore = shutil.ignore_patterns(
-        "scores.sqlite*", "*.sqlite-wal", "*.sqlite-shm", "checkpoints*.jsonl", "__pycache__", "reports"
+        "scores.sqlite*",
+        "*.sqlite-wal",
+        "*.sqlite-shm",
+        "checkpoints*.jsonl",
+        "__pycache__",
+        "reports",
+        "keys",
     )
     round_dir = dest / "data" / "demo"
     shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)

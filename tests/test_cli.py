@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*"))
+    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "keys"))
     yaml_path = dest / "round.yaml"
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8").replace("../../rubrics/", str(ROOT / "rubrics") + "/"),
@@ -147,7 +147,7 @@ def test_report_on_a_round_without_scores_fails_and_keeps_the_old_material(tmp_p
     from scoring.cli import main
 
     rd = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, rd, ignore=shutil.ignore_patterns("scores.sqlite*"))
+    shutil.copytree(DEMO_ROUND, rd, ignore=shutil.ignore_patterns("scores.sqlite*", "keys"))
     (rd / "round.yaml").write_text(
         (rd / "round.yaml")
         .read_text(encoding="utf-8")

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "assignments.csv"))
+    shutil.copytree(
+        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "assignments.csv", "keys")
+    )
     yaml_path = dest / "round.yaml"
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8").replace("../../rubrics/", str(ROOT / "rubrics") + "/"),
