@@ -391,7 +391,7 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
 def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Path) -> None:
     dest = tmp_path / "R8_本番"
     shutil.copytree(
-        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports")
+        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports", "keys")
     )
     rnd = load_round(dest)
     assert rnd.rubric.id == "r8_talent_pool"
@@ -425,7 +425,7 @@ def test_reports_go_to_the_round_folder_by_default(
 
     dest = tmp_path / "round"
     shutil.copytree(
-        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports")
+        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports", "keys")
     )
     assert main(["demo", "--round", str(dest)]) == 0
     # a recorded decision first: the main job's applications.xlsx lists it (who, when, why)
