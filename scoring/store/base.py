@@ -36,7 +36,7 @@ from .checkpoints import (
     store_identity,
     write_checkpoint,
 )
-from .constraints import install_constraints
+from .constraints import KINDS, install_constraints
 from .credentials import read_database_url
 from .eventlog import EVENTS, GENESIS_HASH, EventLog
 from .statements import (
@@ -72,24 +72,6 @@ DB_FILENAME = "scores.sqlite"
 #: Environment variable with a database URL that replaces the default SQLite file.
 #: Where an event came from.
 SOURCES: tuple[str, ...] = ("widget", "excel", "import", "simulation", "analyst")
-#: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
-#: the committee's decision (:mod:`scoring.round.decision`), the 事務局's eligibility
-#: decisions (:mod:`scoring.round.eligibility_records`: 期限後受理, 訂正, 再提出, 辞退), and a
-#: second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`), and the
-#: analyst's release of a pair that will not be submitted (免除 ``excuse``, 担当替え ``reassign``,
-#: :meth:`ScoreStore.release`), and the analyst's approval of the letters' drafts
-#: (``letters_approved``, :mod:`scoring.reporting.letter_approval`).
-KINDS: tuple[str, ...] = (
-    "score",
-    "submit",
-    "reopen",
-    "decision",
-    "eligibility",
-    "revise",
-    "excuse",
-    "reassign",
-    "letters_approved",
-)
 #: Kinds that release an unsubmitted pair from the review (:meth:`ScoreStore.release`).
 RELEASE_KINDS: tuple[str, ...] = ("excuse", "reassign")
 #: Kinds written by :meth:`ScoreStore.append_record` (a JSON object in ``payload``).

@@ -5,7 +5,7 @@ kernel on a shared server can send SQL past it (with its own role, :mod:`scoring
 and anyone can open a SQLite file. So the database itself refuses, on ``INSERT`` into
 ``score_events``, an event that the store could never have written:
 
-* a ``kind`` that is not one of :data:`scoring.store.base.KINDS`;
+* a ``kind`` that is not one of :data:`KINDS`;
 * a score or revision for a criterion the rubric does not have, or with a score that is not a
   level of its scale (1000 points, 2.7 on a 1–5 scale, NaN, infinity); a revision without a
   score; a criterion or score on a submission, reopening or record;
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLOCK_SKEW",
     "CONSTRAINTS_KEY",
+    "KINDS",
     "REFUSED_PREFIX",
     "install_constraints",
     "postgres_ddl",
@@ -65,7 +66,14 @@ CONSTRAINTS_KEY = "constraints"
 REFUSED_PREFIX = "採点データベースが受け付けない値です"
 #: The problem name of an impossible value in ``audit`` (:data:`scoring.core.columns.AUDIT_COLUMNS`).
 PROBLEM = "不正な値"
-_KINDS = (
+#: Kinds of event: a score (or comment) for one criterion, a submission, a reopening,
+#: the committee's decision (:mod:`scoring.round.decision`), the 事務局's eligibility
+#: decisions (:mod:`scoring.round.eligibility_records`: 期限後受理, 訂正, 再提出, 辞退), and a
+#: second-stage revision after the discussion (協議後の修正, :meth:`ScoreStore.revise`), and the
+#: analyst's release of a pair that will not be submitted (免除 ``excuse``, 担当替え ``reassign``,
+#: :meth:`ScoreStore.release`), and the analyst's approval of the letters' drafts
+#: (``letters_approved``, :mod:`scoring.reporting.letter_approval`).
+KINDS: tuple[str, ...] = (
     "score",
     "submit",
     "reopen",
@@ -126,7 +134,7 @@ def sqlite_ddl(facts: RoundFacts, created_at: str) -> list[str]:
     )
     cells = _in(_CELL_KINDS)
     rules = {
-        "kind": (f"NEW.kind NOT IN {_in(_KINDS)}", "種類（kind）がありません"),
+        "kind": (f"NEW.kind NOT IN {_in(KINDS)}", "種類（kind）がありません"),
         "criterion": (
             f"NEW.kind IN {cells} AND (NEW.criterion IS NULL OR NEW.criterion NOT IN {_in(facts.criterion_ids)})",
             f"評価基準（版 {facts.rubric_version}）にない評価項目です",
@@ -188,7 +196,7 @@ def postgres_ddl(facts: RoundFacts, created_at: str) -> list[str]:
     body = f"""
 DECLARE ts timestamptz; why text := NULL;
 BEGIN
-  IF NEW.kind IS NULL OR NEW.kind NOT IN {_in(_KINDS)} THEN
+  IF NEW.kind IS NULL OR NEW.kind NOT IN {_in(KINDS)} THEN
     why := '種類（kind）「' || coalesce(NEW.kind, '') || '」はありません';
   ELSIF NEW.kind IN {cells} AND (NEW.criterion IS NULL OR NEW.criterion NOT IN {_in(facts.criterion_ids)}) THEN
     why := '評価項目「' || coalesce(NEW.criterion, '') || '」は評価基準（版 ' || {_lit(facts.rubric_version)} || '）にありません';
@@ -304,7 +312,7 @@ def _time_problem(value: object, since: dt.datetime | None, now: dt.datetime) ->
 
 def _cell_problem(ev: Mapping[str, Any], facts: RoundFacts) -> str:
     kind, criterion, score = ev.get("kind"), ev.get("criterion"), ev.get("score")
-    if kind not in _KINDS:
+    if kind not in KINDS:
         return f"種類（kind）「{kind}」はありません"
     if kind not in _CELL_KINDS:
         if not _missing(score) or not _missing(criterion):
