@@ -38,16 +38,26 @@ def write_app(tmp_path: Path) -> Callable[..., Path]:
 # The longest test files first
 # ---------------------------------------------------------------------------
 
-#: Test files that take the longest (CPU seconds, measured), in that order. ``make test`` runs
+#: Test files that take the longest (wall seconds in ``make test``, measured), in that order. ``make test`` runs
 #: with ``--dist loadfile --no-loadscope-reorder``: xdist hands out whole files in collection
 #: order, so these start first and the short files fill in beside them at the end, instead of
 #: one long file starting last on one worker while the other one is idle.
 SLOWEST_FILES = (
     "tests/test_round_procedure.py",
-    "tests/test_notebooks.py",
+    "tests/ui/test_review_real_use_ui.py",
     "tests/ui/test_committee_ui.py",
-    "tests/test_typing.py",
+    "tests/ui/test_review_ui.py",
     "tests/store/test_store_concurrency.py",
+    "tests/test_notebooks.py",
+    "tests/ui/test_review_a11y_ui.py",
+    "tests/ui/test_applications_ui.py",
+    "tests/analysis/test_committee.py",
+    "tests/analysis/test_discussion_stage.py",
+    "tests/admin/test_roles.py",
+    "tests/store/test_constraints.py",
+    "tests/round/test_eligibility.py",
+    "tests/admin/test_siteaccess.py",
+    "tests/test_typing.py",
 )
 
 
