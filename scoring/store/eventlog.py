@@ -51,7 +51,7 @@ import math
 import random
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -642,12 +642,38 @@ class EventLog:
 
 
 def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
+    """Each new SQLite connection: transactions begun explicitly, WAL, ``synchronous=FULL``.
+
+    Switching a new file to WAL needs the file to itself; when two connections switch it at
+    once, SQLite refuses one at once with 「database is locked」 (the busy timeout is not
+    applied), so the switch is retried like :func:`_sqlite_on_begin`'s lock.
+    """
     dbapi_conn.isolation_level = None  # transactions are begun explicitly (see _sqlite_on_begin)
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {int(_SQLITE_LOCK_WAIT * 1000)}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = FULL")
-    cur.close()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {int(_SQLITE_LOCK_WAIT * 1000)}")
+        _retry_while_locked(lambda: cur.execute("PRAGMA journal_mode = WAL"))
+        cur.execute("PRAGMA synchronous = FULL")
+    finally:
+        cur.close()
+
+
+def _retry_while_locked(action: Callable[[], object]) -> None:
+    """Run ``action`` until SQLite no longer says the database is locked or busy, with short
+    randomised sleeps (0.1–2 ms) for up to :data:`_SQLITE_LOCK_WAIT` s; then its error is raised."""
+    deadline = time.monotonic() + _SQLITE_LOCK_WAIT
+    delay = 0.0001
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.002)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
@@ -664,19 +690,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     assert raw is not None
     raw.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + _SQLITE_LOCK_WAIT
-        delay = 0.0001
-        while True:
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) and "busy" not in str(e):
-                    raise
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.002)
+        _retry_while_locked(lambda: raw.execute("BEGIN IMMEDIATE"))
     finally:
         raw.execute(f"PRAGMA busy_timeout = {int(_SQLITE_LOCK_WAIT * 1000)}")
 
