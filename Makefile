@@ -8,11 +8,12 @@
 #   make docs   (as root) the README's pictures in docs/ (committee.pdf page 1, the reviewer form on a throw-away hub)
 #   make hub    (as root) the multi-reviewer server: JupyterHub on 127.0.0.1:8000 for ROUND
 #   make hub-remove  (as root) remove what make hub left: accounts, group, site folder (HUB_SITE)
-# The interpreter .venv is made from: the distribution's /usr/bin/python3 where there is one (also
-# the one every hub account can run; Debian builds it with PGO and LTO, and our tests and reports
-# run about 23 % faster on it than on a default pyenv build), else python3 on PATH. An existing
-# .venv is kept; PYTHON=... chooses another.
-PYTHON ?= $(or $(wildcard /usr/bin/python3),python3)
+# The interpreter .venv is made from: the distribution's /usr/bin/python3 where it is 3.10 or newer
+# and has venv (also the one every hub account can run; Debian builds it with PGO and LTO, and our
+# tests and reports run about 23 % faster on it than on a default pyenv build), else python3 on
+# PATH. An existing .venv is kept; PYTHON=... chooses another.
+SYSTEM_PYTHON_OK := $(shell /usr/bin/python3 -c 'import sys, venv, ensurepip; print(int(sys.version_info >= (3, 10)))' 2>/dev/null)
+PYTHON ?= $(if $(filter 1,$(SYSTEM_PYTHON_OK)),/usr/bin/python3,python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
