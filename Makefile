@@ -12,7 +12,7 @@
 # and has venv (also the one every hub account can run; Debian builds it with PGO and LTO, and our
 # tests and reports run about 23 % faster on it than on a default pyenv build), else python3 on
 # PATH. An existing .venv is kept; PYTHON=... chooses another.
-SYSTEM_PYTHON_OK := $(shell /usr/bin/python3 -c 'import sys, venv, ensurepip; print(int(sys.version_info >= (3, 10)))' 2>/dev/null)
+SYSTEM_PYTHON_OK = $(shell /usr/bin/python3 -c 'import sys, venv, ensurepip; print(int(sys.version_info >= (3, 10)))' 2>/dev/null)
 PYTHON ?= $(if $(filter 1,$(SYSTEM_PYTHON_OK)),/usr/bin/python3,python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
