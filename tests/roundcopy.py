@@ -7,30 +7,37 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+#: What a copy of the demo round leaves out: this machine's state of it (the score database,
+#: its checkpoints, the reports, and ``keys/``, the public-key list that ``make demo``'s
+#: ``keys init`` writes: the tests sign with a throw-away key of their own, which it would refuse).
+LOCAL_STATE = (
+    "scores.sqlite*",
+    "*.sqlite-wal",
+    "*.sqlite-shm",
+    "checkpoints*.jsonl",
+    "__pycache__",
+    "reports",
+    "keys",
+)
+
+
+def demo_ignore(*more: str) -> Callable[[str, list[str]], set[str]]:
+    """``shutil.copytree``'s ``ignore`` for a copy of the demo round: :data:`LOCAL_STATE` and ``more``."""
+    return shutil.ignore_patterns(*LOCAL_STATE, *more)
+
 
 def copy_demo_round(dest: Path) -> Path:
     """Copy the demo round to ``dest/data/demo`` with ``dest/rubrics`` beside it.
 
     The layout is kept because round.yaml names its rubric by a relative path
-    (``../../rubrics/...``). A score database in the demo folder is not copied, nor its
-    ``keys/`` (the public-key list that ``make demo``'s ``keys init`` writes on this machine:
-    the tests sign with a throw-away key of their own, which that list would refuse).
+    (``../../rubrics/...``). This machine's state of the round (:data:`LOCAL_STATE`) is not copied.
     Returns the copied round folder.
     """
     from scoring import DEMO_ROUND
     from scoring.core.paths import PROJECT_DIR
 
-    ignore = shutil.ignore_patterns(
-        "scores.sqlite*",
-        "*.sqlite-wal",
-        "*.sqlite-shm",
-        "checkpoints*.jsonl",
-        "__pycache__",
-        "reports",
-        "keys",
-    )
     round_dir = dest / "data" / "demo"
-    shutil.copytree(DEMO_ROUND, round_dir, ignore=ignore)
+    shutil.copytree(DEMO_ROUND, round_dir, ignore=demo_ignore())
     if not (dest / "rubrics").exists():
         shutil.copytree(PROJECT_DIR / "rubrics", dest / "rubrics")
     return round_dir

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from roundcopy import demo_ignore
 
 from scoring.cli import lab_settings_path, main
 from scoring.core.paths import DEMO_ROUND
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "keys"))
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore())
     yaml_path = dest / "round.yaml"
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8").replace("../../rubrics/", str(ROOT / "rubrics") + "/"),
@@ -147,7 +148,7 @@ def test_report_on_a_round_without_scores_fails_and_keeps_the_old_material(tmp_p
     from scoring.cli import main
 
     rd = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, rd, ignore=shutil.ignore_patterns("scores.sqlite*", "keys"))
+    shutil.copytree(DEMO_ROUND, rd, ignore=demo_ignore())
     (rd / "round.yaml").write_text(
         (rd / "round.yaml")
         .read_text(encoding="utf-8")

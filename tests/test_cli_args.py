@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from roundcopy import demo_ignore
 
 from scoring.cli import main
 from scoring.cli_args import translate
@@ -18,9 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "round"
-    shutil.copytree(
-        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "assignments.csv", "keys")
-    )
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore("assignments.csv"))
     yaml_path = dest / "round.yaml"
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8").replace("../../rubrics/", str(ROOT / "rubrics") + "/"),

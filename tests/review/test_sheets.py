@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import xlsxwriter
 from pandas.testing import assert_frame_equal
+from roundcopy import demo_ignore
 
 from scoring.cli import main
 from scoring.core.errors import SheetError, StoreError
@@ -56,7 +57,7 @@ KEY = ["application", "reviewer", "criterion"]
 
 def copy_round(dest: Path, *, name: str | None = None) -> Path:
     """A self-contained copy of the demo round (own rubric file, no database)."""
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("*.sqlite*", "assignments.csv", "keys"))
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore("*.sqlite*", "assignments.csv"))
     shutil.copy(PROJECT_DIR / "rubrics" / "r8_talent_pool.yaml", dest / "rubric.yaml")
     text = (dest / "round.yaml").read_text(encoding="utf-8")
     text = re.sub(r"(?m)^rubric:.*$", "rubric: rubric.yaml", text)

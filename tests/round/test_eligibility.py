@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from roundcopy import demo_ignore
 
 from scoring.analysis.status import exclusion_reasons
 from scoring.cli import main
@@ -390,9 +391,7 @@ def test_cli_records_lists_and_refuses(rdir: Path, capsys: pytest.CaptureFixture
 
 def test_a_copied_demo_folder_finds_its_rubric_and_warns_about_demo(tmp_path: Path) -> None:
     dest = tmp_path / "R8_本番"
-    shutil.copytree(
-        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports", "keys")
-    )
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore("checkpoints*"))
     rnd = load_round(dest)
     assert rnd.rubric.id == "r8_talent_pool"
     rows = rnd.problems.loc[rnd.problems["file"] == str(dest / "round.yaml")]
@@ -424,9 +423,7 @@ def test_reports_go_to_the_round_folder_by_default(
     import openpyxl
 
     dest = tmp_path / "round"
-    shutil.copytree(
-        DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "checkpoints*", "reports", "keys")
-    )
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore("checkpoints*"))
     assert main(["demo", "--round", str(dest)]) == 0
     # a recorded decision first: the main job's applications.xlsx lists it (who, when, why)
     withdraw = ["eligibility", "withdraw", "--round", str(dest), "--application", "42"]

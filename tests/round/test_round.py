@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from roundcopy import demo_ignore
 
 from scoring import load_round
 from scoring.config.rubric import RubricError
@@ -19,7 +20,7 @@ from scoring.round.loader import round_path
 def round_dir(tmp_path: Path) -> Path:
     """A private copy of the demo round (without any score database)."""
     dest = tmp_path / "round"
-    shutil.copytree(DEMO_ROUND, dest, ignore=shutil.ignore_patterns("scores.sqlite*", "keys"))
+    shutil.copytree(DEMO_ROUND, dest, ignore=demo_ignore())
     text = (dest / "round.yaml").read_text(encoding="utf-8")
     # The rubric path is relative to the round folder: point it at the repository's rubric.
     (dest / "round.yaml").write_text(
