@@ -493,14 +493,23 @@ def all_current_cells(
     return out
 
 
-def must_be_anchored(ev: Mapping[str, Any]) -> bool:
-    """Events whose operation always writes a checkpoint (so one must follow them).
+#: Kinds whose operation always writes a checkpoint (so one must follow them): submissions,
+#: reopenings, decisions, eligibility decisions, second-stage revisions and the letters'
+#: approval. Imported scores are anchored by the checkpoint of their batch (``record_many``),
+#: but single scores may carry any source, so a score event never needs one.
+ANCHORED_KINDS: tuple[str, ...] = (
+    "submit",
+    "reopen",
+    "decision",
+    "eligibility",
+    "revise",
+    "letters_approved",
+)
 
-    Submissions, reopenings, decisions and second-stage revisions. Imported scores are anchored by the checkpoint
-    of their batch (``record_many``), but single scores may carry any source, so a score
-    event never needs one.
-    """
-    return ev["kind"] in ("submit", "reopen", "decision", "eligibility", "revise", "letters_approved")
+
+def must_be_anchored(ev: Mapping[str, Any]) -> bool:
+    """The event is of one of :data:`ANCHORED_KINDS`."""
+    return ev["kind"] in ANCHORED_KINDS
 
 
 def verify_checkpoints(
@@ -716,7 +725,7 @@ def _late_problems(events: Sequence[Mapping[str, Any]], valid: Sequence[Checkpoi
             first,
             "未署名",
             (
-                f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の提出・再開・選定結果・受付の判断・講評の承認 "
+                f"イベント {first}（{_KIND_JA.get(str(late[0]['kind']), '')}）以降の{'・'.join(_KIND_JA[k] for k in ANCHORED_KINDS)} "
                 f"{len(late)} 件の後に、署名された記録点が"
                 f"ありません（最後の記録点はイベント {top} まで）。これらの操作は必ず記録点を書くため、"
                 "データベースを通さずに追加された可能性があります。"
