@@ -51,12 +51,12 @@ from ..core.columns import BREAKDOWN_COLUMNS, HEADERS_JA
 from ..core.errors import ShinsaError
 from ..core.excel import to_wareki
 from ..core.xlsx import write_workbook
-from ..round.decision import latest_decision
+from ..round.decision import Decision, latest_decision
 from ..round.loader import ReviewRound, load_round
 from ..selection import EXCLUSION_REASONS
 from ..store.scores import ScoreStore
 from .committee_report import _ENV
-from .letter_approval import approval_warning, approve_drafts, approved, read_approvals
+from .letter_approval import Approval, approval_warning, approve_drafts, approved, read_approvals
 from .letter_content import (
     MIN_COHORT,
     calibrated_values,
@@ -563,25 +563,36 @@ def _approval(
     store_url: str | None,
     drafts_path: str | Path | None,
     approve_by: str | None,
+    approvals: list[Approval],
     warnings: list[str],
 ) -> Any:
     """Record the approval in the score store when asked (a decision must be recorded); the
-    approval in force (the latest recorded one, if the drafts file is still the approved one)."""
+    approval in force among ``approvals`` (those read with the scores) and the new one: the
+    latest, if the drafts file is still the approved one."""
     if drafts_path is None:
         return None
-    with ScoreStore.open(rnd, store_url) as store:
-        if approve_by is not None:
-            if c.decision is None:
-                raise ShinsaError(
-                    "選定委員会の決定が記録されていないため、講評を承認できません。"
-                    "決定を記録してから --approve を実行してください。"
-                )
-            approve_drafts(store, drafts_path, approve_by)
-        approvals = read_approvals(store)
+    if approve_by is not None:
+        if c.decision is None:
+            raise ShinsaError(
+                "選定委員会の決定が記録されていないため、講評を承認できません。"
+                "決定を記録してから --approve を実行してください。"
+            )
+        with ScoreStore.open(rnd, store_url) as store:
+            approvals = [*approvals, approve_drafts(store, drafts_path, approve_by)]
     found = approved(drafts_path, approvals)
     if warning := approval_warning(drafts_path, found):
         warnings.append(warning)
     return found
+
+
+def _read_store(
+    rnd: ReviewRound, store_url: str | None, drafts_path: str | Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame, Decision | None, list[Approval]]:
+    """What the letters need from the score store, in one opening: the counted scores, the
+    申請者への所見, the latest decision and (with a drafts file) the recorded approvals."""
+    with ScoreStore.open(rnd, store_url) as store:
+        approvals = read_approvals(store) if drafts_path is not None else []
+        return store.counted_scores(), store.applicant_notes(), latest_decision(store), approvals
 
 
 def write_feedback(
@@ -626,10 +637,7 @@ def write_feedback(
     """
     if not isinstance(rnd, ReviewRound):
         rnd = load_round(rnd)
-    with ScoreStore.open(rnd, store_url) as store:
-        scores = store.counted_scores()
-        notes = store.applicant_notes()
-        decision = latest_decision(store)
+    scores, notes, decision, approvals = _read_store(rnd, store_url, drafts_path)
     c = build_committee(rnd, scores=scores, decision=decision, n_boot=1)
     words = reviewer_words(rnd)
     apps = [str(a) for a in c.applications.index]
@@ -652,7 +660,7 @@ def write_feedback(
         drafts = _read_edited_drafts(drafts_path, apps, result)
     else:
         drafts = draft_texts(c, rnd.rubric, scores, notes, forbidden=words, dropped=result["warnings"])
-    result["approval"] = _approval(c, rnd, store_url, drafts_path, approve_by, result["warnings"])
+    result["approval"] = _approval(c, rnd, store_url, drafts_path, approve_by, approvals, result["warnings"])
     letters = build_letters(c, drafts, rnd=rnd, final=result["approval"] is not None)
     problems = [p for lt in letters for p in privacy_problems(lt, c, words)]
     if problems:
