@@ -140,6 +140,25 @@ def _warm_parses() -> None:
     read_applications(DEMO_ROUND / "applications")
 
 
+def _warm_round(request: dict[str, object]) -> None:
+    """Before forking a command with ``--round DIR``: parse DIR's 応募書 in the server, so that
+    the command finds them parsed (the cache is the server's, so each new or changed form is
+    parsed once for all the commands, not once in each). A form that fails here fails the same
+    way in the command, which reports it."""
+    import contextlib
+    from pathlib import Path
+
+    from scoring.intake.applications import read_applications
+
+    argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
+    if "--round" not in argv[:-1]:
+        return
+    folder = Path(str(request["cwd"])) / argv[argv.index("--round") + 1] / "applications"
+    if folder.is_dir():
+        with contextlib.suppress(Exception):  # the command itself meets and reports the same problem
+            read_applications(folder)
+
+
 def serve(sock_path: str) -> None:
     """Import :data:`PRELOAD`, then fork a child per command (several may run at once, e.g. in
     a pipe) until the parent goes away or sends SIGTERM; then end the children still running."""
@@ -168,6 +187,7 @@ def serve(sock_path: str) -> None:
                 conn.settimeout(None)
                 msg, fds, _flags, _addr = socket.recv_fds(conn, _HEADER.size, 3)
                 request = json.loads(_recv_exactly(conn, _HEADER.unpack(msg)[0]))
+                _warm_round(request)
                 sys.stdout.flush()
                 sys.stderr.flush()
                 pid = os.fork()

@@ -197,10 +197,11 @@ def folded(c: Committee | None, keys: Sequence[str]) -> list[Any]:
     return [HTML(f'<style>{CSS}</style><div class="shinsa-committee">{"".join(parts)}</div>')]
 
 
-def committee_html(c: Committee) -> str:
+def committee_html(c: Committee, *, charts: bool = True) -> str:
     """The analyst's whole material as one static HTML page (every section of :data:`SECTIONS`,
     the appendix with settings and records included): for the notebooks and checks. The file
-    ``committee.html`` is :func:`committee_page` (本体 and 参考資料, no records)."""
+    ``committee.html`` is :func:`committee_page` (本体 and 参考資料, no records). ``charts=False``
+    leaves the charts out (a check of the words needs no drawing)."""
     tables = tables_ja(c)
     cache: dict[str, bytes] = {}
     keys = ["summary", *(k for k in SECTIONS if k != "summary")]
@@ -209,7 +210,7 @@ def committee_html(c: Committee) -> str:
         c=c,
         title=f"選定委員会資料 — {c.round_name}",
         generated=f"{c.generated_at:%Y-%m-%d %H:%M}",
-        sections=[_section(c, k, tables, cache=cache) for k in keys],
+        sections=[_section(c, k, tables, charts=charts, cache=cache) for k in keys],
     )
 
 

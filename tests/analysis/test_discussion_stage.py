@@ -75,7 +75,7 @@ def test_drafts_are_left_out_by_default_and_the_material_says_so(
     assert not any("下書き" in w for w in committee.all_warnings)  # a notice, not a warning
     assert notice in section_html(committee, "summary", charts=False)
     # committee.html's page and committee.xlsx (the next test reads the PDF too)
-    assert notice in committee_html(committee)
+    assert notice in committee_html(committee, charts=False)
     wb = openpyxl.load_workbook(write_committee_workbook(committee, tmp_path / "committee.xlsx"))
     assert any(notice in str(v) for row in wb["概要"].iter_rows(values_only=True) for v in row if v)
 
@@ -155,7 +155,7 @@ def test_a_revision_is_shown_with_both_stages_and_the_totals_use_it(rd: Path, tm
         ["応募ID", "評価項目", "1段階目の点数", "2段階目の点数（協議後）", "修正の理由"]
     ].values.tolist() == [["38", c.criterion_labels["need_pool_gap"], old, new, "協議で登録者数の誤読が判明"]]
     assert t["審査員"].iloc[0] == c.reviewer_labels[str(row["reviewer"])]
-    assert "協議で登録者数の誤読が判明" in committee_html(c)
+    assert "協議で登録者数の誤読が判明" in committee_html(c, charts=False)
     xlsx = write_committee_workbook(c, tmp_path / "committee.xlsx")
     assert "協議後の修正" in openpyxl.load_workbook(xlsx).sheetnames
     with ScoreStore.open(rnd) as store:

@@ -297,7 +297,7 @@ def test_the_committee_material_has_the_push_table(demo_round_copy: Path, tmp_pa
     first = dict(zip(header, [cell.value for cell in ws[2]]))
     assert first["都道府県"] == c.push_candidates["prefecture_name"].iloc[0]
     assert isinstance(first["必要性の得点"], float)
-    page = committee_html(c)
+    page = committee_html(c, charts=False)
     assert "プッシュ型の候補（応募のない都道府県の必要性）" in page
     top = c.push_candidates[c.push_candidates["status"] == "候補"]["prefecture_name"]
     assert "応募のない都道府県のうち必要性の高い団体: " + "・".join(top) in page

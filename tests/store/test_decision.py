@@ -144,7 +144,7 @@ def test_a_later_score_change_is_a_warning_everywhere(scored_round: Path, tmp_pa
     # notebook section, HTML and the workbook all carry it
     assert "採点が変更" in section_html(c, "summary", charts=False)
     assert "採点が変更" in section_html(c, "decision", charts=False)
-    assert "採点が変更" in committee_html(c)
+    assert "採点が変更" in committee_html(c, charts=False)
     wb = openpyxl.load_workbook(write_committee_workbook(c, tmp_path / "committee.xlsx"))
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert "採点が変更" in summary["警告1"]
@@ -213,7 +213,7 @@ def test_result_sheet_in_the_workbook(scored_round: Path, tmp_path: Path) -> Non
     assert reason.value == HYPERLINK and reason.data_type == "s"  # text, never a formula
     assert reason.quotePrefix
     assert isinstance(rows["20"][9].value, dt.datetime)  # a date-time, not text
-    page = committee_html(c)
+    page = committee_html(c, charts=False)
     assert "選定案から追加" in page and "第1回選定委員会（架空）" in page
 
 
