@@ -22,8 +22,9 @@ from scoring.cli import main
 from scoring.core.keyring import Keyring
 from scoring.reporting.committee_report import (
     committee_html,
+    committee_page,
     section_html,
-    write_committee_reports,
+    write_committee_pdf,
     write_committee_workbook,
 )
 from scoring.reporting.committee_tables import tables_ja
@@ -89,17 +90,16 @@ def test_drafts_count_only_when_round_yaml_says_so_with_a_visible_warning(
     assert c.n_scores == n_all and c.settings["scores"]["include_drafts"] is True
     warning = f"下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）を含めて集計しています"
     assert any(warning in w for w in c.all_warnings)
-    paths = write_committee_reports(None, tmp_path / "out", committee=c, records=False)
-    # the committee's page says it in the one drafts sentence (scoring.reporting.wording)
+    # committee.html, committee.xlsx and committee.pdf (the 本体) as `report` writes them (the
+    # 参考資料's PDF is not needed for the sentence); the committee's page says it in the one drafts sentence (scoring.reporting.wording)
     sentence = f"合計点には提出前の下書き {n_draft} 件（審査員 {k} 名・応募 {m} 件）も含めています"
-    assert sentence in paths["html"].read_text(encoding="utf-8")
-    wb = openpyxl.load_workbook(paths["xlsx"])
+    assert sentence in committee_page(c)
+    wb = openpyxl.load_workbook(write_committee_workbook(c, tmp_path / "committee.xlsx"))
     summary = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert any(warning in str(v) for key, v in summary.items() if str(key).startswith("警告"))
     if shutil.which("pdftotext"):
-        text = subprocess.run(
-            ["pdftotext", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True
-        ).stdout
+        pdf = write_committee_pdf(c, tmp_path / "committee.pdf")
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert f"下書き {n_draft} 件" in re.sub(r"\s+", " ", text)
     # the totals differ from the submitted-only ones (the drafts were counted)
     base = build_committee(rd, n_boot=20, scores=_submitted_only(rd))
