@@ -52,6 +52,7 @@ SLOWEST_FILES = (
     "tests/test_notebooks.py",
     "tests/ui/test_review_a11y_ui.py",
     "tests/ui/test_applications_ui.py",
+    "tests/ui/test_tuning_ui.py",
     "tests/analysis/test_committee.py",
     "tests/analysis/test_discussion_stage.py",
     "tests/admin/test_roles.py",
