@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,11 +28,32 @@ SHEET = "xl/worksheets/sheet1.xml"
 GIB = 1024**3
 
 
+class _RepeatedBlockDeflate:
+    """A compressor for :mod:`zipfile` that deflates each piece it is given and then makes a full
+    flush, after which deflate starts afresh: the same 1 MiB block of padding always gives the
+    same bytes, so it is compressed once and its bytes repeated (one valid deflate stream)."""
+
+    def __init__(self) -> None:
+        self._z = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self._last: tuple[bytes | None, bytes] = (None, b"")
+
+    def compress(self, data: bytes) -> bytes:
+        if data is self._last[0]:
+            return self._last[1]
+        out = self._z.compress(data) + self._z.flush(zlib.Z_FULL_FLUSH)
+        self._last = (data, out)
+        return out
+
+    def flush(self) -> bytes:
+        return self._z.flush()
+
+
 def write_bomb(path: Path, good: Path, pad_bytes: int, member: str = SHEET, chunk: bytes = b" ") -> Path:
     """Copy the 応募書 ``good`` to ``path`` with ``pad_bytes`` of ``chunk`` inside ``member``.
 
     The padding goes before ``</sheetData>`` (blanks are valid XML there), streamed into
-    ZIP_DEFLATED so that a 1 GiB member costs ~3 s and ~1 MB of disk.
+    ZIP_DEFLATED (~1 MB of disk for a 1 GiB member). Over 64 MiB of padding, each 1 MiB block is
+    deflated once (:class:`_RepeatedBlockDeflate`): a 1 GiB member costs ~0.3 s, not ~4 s.
     """
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -41,11 +63,13 @@ def write_bomb(path: Path, good: Path, pad_bytes: int, member: str = SHEET, chun
                 continue
             cut = data.index(b"</sheetData>") if b"</sheetData>" in data else data.rindex(b"</")
             with dst.open(member, "w", force_zip64=True) as out:
+                if pad_bytes > 64 * 1024 * 1024:
+                    out._compressor = _RepeatedBlockDeflate()  # type: ignore[attr-defined]
                 out.write(data[:cut])
                 block = chunk * (1024 * 1024 // len(chunk))
                 left = pad_bytes
                 while left > 0:
-                    piece = block[:left]
+                    piece = block if left >= len(block) else block[:left]
                     out.write(piece)
                     left -= len(piece)
                 out.write(data[cut:])
